@@ -1,0 +1,80 @@
+# orc build: `make` builds build/orcd and build/orctl; see README.md for the rest.
+# Sources are discovered per folder, so adding a file needs no Makefile edit.
+
+BUILD   ?= build
+SAN     ?= 0
+O       := $(BUILD)
+ifeq ($(SAN),1)
+O       := $(BUILD)-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CC      ?= cc
+PKGS    := libuv raft sqlite3 jansson yaml-0.1
+LLHTTP_SRC := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+OPT     ?= -O2
+CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -I. -I$(LLHTTP_INC) \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+LDFLAGS := $(SANFLAGS)
+
+LIB_DIRS := lib store apiserver client
+LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
+LLHTTP_OBJS := $(O)/obj/llhttp/api.o $(O)/obj/llhttp/http.o $(O)/obj/llhttp/llhttp.o
+ORCD_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard orcd/*.c))
+ORCTL_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard cli/*.c))
+
+# Each tests/<dir>/*.c is one test program, linked with the harness and liborc.
+HARNESS_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/harness/*.c))
+TEST_SRCS := $(filter-out tests/harness/% tests/bench/%,$(wildcard tests/*/*.c))
+BENCH_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/bench/*.c))
+TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRCS))
+
+.PHONY: all deps test bench dev clean tests
+all: $(O)/orcd $(O)/orctl
+
+$(O)/liborc.a: $(LIB_OBJS) $(LLHTTP_OBJS)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(O)/orcd: $(ORCD_OBJS) $(O)/liborc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/orctl: $(ORCTL_OBJS) $(O)/liborc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(O)/obj/tests/%.o $(HARNESS_OBJS) $(O)/liborc.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -g -w -I$(LLHTTP_INC) $(SANFLAGS) -c -o $@ $<
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+tests: all $(TEST_BINS)
+
+deps:
+	./scripts/deps.sh
+
+test: deps
+	$(MAKE) tests
+	O=$(O) ./tests/run.sh $(T)
+
+bench: deps
+	$(MAKE) all $(BENCH_BINS)
+	O=$(O) ./tests/bench/run.sh
+
+dev: deps
+	$(MAKE) all
+	./scripts/dev.sh
+
+clean:
+	rm -rf build build-*
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,92 @@
+/* http.h — asynchronous HTTP/1.1 client on libuv + llhttp, used by every
+ * component that talks to the API (orctl, agents, controllers, followers
+ * forwarding to the leader). Plain HTTP over TCP; keep-alive connections are
+ * pooled per client; responses may be read whole or streamed (watches).
+ *
+ * All calls happen on the client's loop thread; callbacks fire on it. A
+ * callback is never called when the function that took it returned an error. */
+#ifndef ORC_CLIENT_HTTP_H
+#define ORC_CLIENT_HTTP_H
+
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct http_client http_client;
+typedef struct http_call http_call;
+
+struct http_header {
+    const char *name;
+    const char *value;
+};
+
+struct http_request {
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* "/api/v1/namespaces/default/pods?watch=1" */
+    const char *content_type; /* NULL when no body */
+    const void *body;         /* copied before return */
+    size_t body_len;
+    const struct http_header *headers; /* extra headers; copied */
+    size_t n_headers;
+    unsigned timeout_ms; /* whole request for http_request(); time to
+                            response headers for http_stream(); 0 = none */
+};
+
+struct http_response {
+    int status;
+    const struct http_header *headers; /* names lower-cased */
+    size_t n_headers;
+    const char *body; /* NUL-terminated; NULL for streams */
+    size_t body_len;
+};
+
+/* Looks up a response header by lower-case name; NULL if absent. When a
+ * header repeats (Warning), returns the first; see http_header_each. */
+const char *http_header_get(const struct http_response *r, const char *name);
+
+/* base_url: "http://HOST:PORT" (copied). bearer_token: sent as
+ * "Authorization: Bearer T" on every request, or NULL (copied; never logged).
+ * ORC_EINVAL for a URL that is not http://host:port. */
+int http_client_new(uv_loop_t *loop, const char *base_url, const char *bearer_token,
+                    http_client **out);
+
+/* Closes idle connections and cancels calls in flight (their callbacks fire
+ * with ORC_ECANCELED), then frees the client and calls cb (may be NULL). */
+void http_client_close(http_client *c, void (*cb)(void *arg), void *arg);
+
+/* err: 0 with a response of any status, or ORC_ETIMEDOUT, ORC_EUNAVAIL
+ * (connect refused/reset), ORC_EPROTO (unparsable reply), ORC_ECANCELED.
+ * `resp` and everything it points to are valid only during the call. */
+typedef void (*http_response_cb)(void *arg, int err, const struct http_response *resp);
+
+/* One request, reply read whole (up to 64 MiB). A request on a pooled
+ * connection that the server had closed is retried once on a new one when
+ * it is idempotent (GET, PUT, DELETE, HEAD). *out (may be NULL) lets the
+ * caller cancel; it is valid until the callback fires. */
+int http_request(http_client *c, const struct http_request *req, http_response_cb cb, void *arg,
+                 http_call **out);
+
+/* Streaming reply (watch): on_head once with status and headers (body NULL),
+ * then on_data per chunk of body bytes as they arrive (chunked framing
+ * removed; chunks are not aligned to lines), then on_end exactly once with
+ * 0 when the server ended the body, or an ORC_E* error, or ORC_ECANCELED
+ * after http_call_cancel. Nothing is called after on_end. */
+struct http_stream_cbs {
+    void (*on_head)(void *arg, const struct http_response *resp);
+    void (*on_data)(void *arg, const char *data, size_t len);
+    void (*on_end)(void *arg, int err);
+};
+int http_stream(http_client *c, const struct http_request *req, const struct http_stream_cbs *cbs,
+                void *arg, http_call **out);
+
+/* Cancels a call; its callback (or on_end) fires with ORC_ECANCELED from
+ * the loop, never from inside this function. */
+void http_call_cancel(http_call *call);
+
+/* Blocking convenience for command-line tools: runs a private loop until
+ * the response arrives. On success *out holds a copy the caller frees with
+ * http_response_free. */
+int http_sync_request(const char *base_url, const char *bearer_token,
+                      const struct http_request *req, struct http_response *out);
+void http_response_free(struct http_response *r);
+
+#endif

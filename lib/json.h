@@ -1,0 +1,35 @@
+/* json.h — small helpers over jansson used everywhere objects are handled.
+ * Paths are dotted object keys ("metadata.name"); no array indexing. */
+#ifndef ORC_JSON_H
+#define ORC_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+
+/* Borrowed reference to the value at `path`, or NULL. */
+json_t *orc_json_get(const json_t *root, const char *path);
+/* String at path, or NULL when absent or not a string. Borrowed. */
+const char *orc_json_str(const json_t *root, const char *path);
+/* Integer at path into *out; returns 0, or ORC_ENOENT / ORC_EINVAL. */
+int orc_json_int(const json_t *root, const char *path, int64_t *out);
+/* Sets `value` at path, creating intermediate objects; steals `value`
+ * (also on error). Returns 0 or ORC_EINVAL when a step is not an object. */
+int orc_json_set(json_t *root, const char *path, json_t *value);
+/* Removes the key at path if present. */
+void orc_json_del(json_t *root, const char *path);
+
+/* Parses JSON text. On error returns NULL and writes "line L column C: why"
+ * into errmsg (errlen bytes). New reference. */
+json_t *orc_json_parse(const char *text, size_t len, char *errmsg, size_t errlen);
+/* Compact serialization (key order preserved) appended to out. */
+int orc_json_dump(const json_t *v, struct orc_buf *out);
+/* Same, as a malloc'd string (free()), or NULL on error. */
+char *orc_json_dumps(const json_t *v);
+/* Indented (2 spaces) serialization, as `kubectl -o json` prints, with a
+ * trailing newline. */
+int orc_json_dump_pretty(const json_t *v, struct orc_buf *out);
+
+#endif

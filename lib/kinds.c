@@ -1,0 +1,99 @@
+/* kinds.c — the table of resources orc serves, and lookups over it. */
+#include "lib/kinds.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "lib/orc.h"
+
+static const struct orc_kind kinds[] = {
+    {"", "v1", "Namespace", "namespaces", "namespace", {"ns"}, false, true, false},
+    {"", "v1", "Node", "nodes", "node", {"no"}, false, true, false},
+    {"", "v1", "Pod", "pods", "pod", {"po"}, true, true, false},
+    {"", "v1", "ConfigMap", "configmaps", "configmap", {"cm"}, true, false, false},
+    {"", "v1", "Secret", "secrets", "secret", {NULL}, true, false, false},
+    {"", "v1", "Service", "services", "service", {"svc"}, true, true, false},
+    {"", "v1", "Event", "events", "event", {"ev"}, true, false, false},
+    {"coordination.k8s.io", "v1", "Lease", "leases", "lease", {NULL}, true, false, false},
+    {"apps", "v1", "Deployment", "deployments", "deployment", {"deploy"}, true, true, true},
+    {"apps", "v1", "ReplicaSet", "replicasets", "replicaset", {"rs"}, true, true, true},
+    {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", {"sts"}, true, true, true},
+    {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", {"ds"}, true, true, false},
+    {"batch", "v1", "Job", "jobs", "job", {NULL}, true, true, false},
+    {"batch", "v1", "CronJob", "cronjobs", "cronjob", {"cj"}, true, true, false},
+};
+
+const struct orc_kind *orc_kinds(size_t *n)
+{
+    *n = ORC_ARRAY_LEN(kinds);
+    return kinds;
+}
+
+const char *orc_kind_api_version(const struct orc_kind *k)
+{
+    static const char *const versions[] = {"v1", "coordination.k8s.io/v1", "apps/v1", "batch/v1"};
+    if (k->group[0] == '\0') return versions[0];
+    if (strcmp(k->group, "coordination.k8s.io") == 0) return versions[1];
+    if (strcmp(k->group, "apps") == 0) return versions[2];
+    return versions[3];
+}
+
+static bool name_matches(const struct orc_kind *k, const char *name, size_t len)
+{
+    const char *cands[] = {k->resource, k->singular, k->kind};
+    for (size_t i = 0; i < ORC_ARRAY_LEN(cands); i++)
+        if (strlen(cands[i]) == len && strncasecmp(cands[i], name, len) == 0) return true;
+    for (size_t i = 0; i < 4 && k->short_names[i]; i++)
+        if (strlen(k->short_names[i]) == len && strncasecmp(k->short_names[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+const struct orc_kind *orc_kind_lookup(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    size_t len = dot ? (size_t)(dot - name) : strlen(name);
+    const char *group = dot ? dot + 1 : NULL;
+
+    for (size_t i = 0; i < ORC_ARRAY_LEN(kinds); i++) {
+        if (!name_matches(&kinds[i], name, len)) continue;
+        if (group && strcasecmp(group, kinds[i].group) != 0) continue;
+        return &kinds[i];
+    }
+    return NULL;
+}
+
+const struct orc_kind *orc_kind_by_gvk(const char *api_version, const char *kind)
+{
+    for (size_t i = 0; i < ORC_ARRAY_LEN(kinds); i++)
+        if (strcmp(kinds[i].kind, kind) == 0
+            && strcmp(orc_kind_api_version(&kinds[i]), api_version) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+const struct orc_kind *orc_kind_by_resource(const char *group, const char *resource)
+{
+    for (size_t i = 0; i < ORC_ARRAY_LEN(kinds); i++)
+        if (strcmp(kinds[i].resource, resource) == 0 && strcmp(kinds[i].group, group) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+int orc_kind_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,
+                  struct orc_buf *out)
+{
+    int rv = k->group[0] ? orc_buf_printf(out, "/apis/%s/%s", k->group, k->version)
+                         : orc_buf_printf(out, "/api/%s", k->version);
+    if (rv == 0 && k->namespaced && ns) rv = orc_buf_printf(out, "/namespaces/%s", ns);
+    if (rv == 0) rv = orc_buf_printf(out, "/%s", k->resource);
+    if (rv == 0 && name) rv = orc_buf_printf(out, "/%s", name);
+    if (rv == 0 && name && sub) rv = orc_buf_printf(out, "/%s", sub);
+    return rv;
+}
+
+int orc_kind_qualified(const struct orc_kind *k, struct orc_buf *out)
+{
+    if (k->group[0] == '\0') return orc_buf_puts(out, k->singular);
+    return orc_buf_printf(out, "%s.%s", k->singular, k->group);
+}

@@ -1,0 +1,50 @@
+/* kinds.h — the resources orc serves: names, groups, scope and short names.
+ * One table shared by the API server (routing, discovery), the client and
+ * orctl (resolving "deploy" or "deployments.apps" to a path). */
+#ifndef ORC_KINDS_H
+#define ORC_KINDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+struct orc_kind {
+    const char *group;    /* "" for the core group */
+    const char *version;  /* "v1" */
+    const char *kind;     /* "Deployment" */
+    const char *resource; /* "deployments" */
+    const char *singular; /* "deployment" */
+    const char *short_names[4]; /* NULL-terminated */
+    bool namespaced;
+    bool has_status; /* status subresource */
+    bool has_scale;  /* scale subresource */
+};
+
+/* The whole table (static storage; never freed). */
+const struct orc_kind *orc_kinds(size_t *n);
+
+/* "apps/v1" or "v1" for the core group. Static storage. */
+const char *orc_kind_api_version(const struct orc_kind *k);
+
+/* Resolves what a user types: plural, singular, Kind, short name, any of them
+ * case-insensitively, optionally qualified ("deployments.apps",
+ * "deploy.apps"). NULL when unknown. */
+const struct orc_kind *orc_kind_lookup(const char *name);
+
+/* By apiVersion ("apps/v1", "v1") and Kind, as in a manifest. NULL if unknown. */
+const struct orc_kind *orc_kind_by_gvk(const char *api_version, const char *kind);
+
+/* By URL group and plural resource. NULL if unknown. */
+const struct orc_kind *orc_kind_by_resource(const char *group, const char *resource);
+
+/* Appends the REST path: /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]] or
+ * /apis/GROUP/VERSION/... ns is ignored for cluster-scoped kinds and may be
+ * NULL (all namespaces) for namespaced ones; name and sub may be NULL. */
+int orc_kind_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,
+                  struct orc_buf *out);
+
+/* "deployment.apps" / "pod": the prefix kubectl prints ("deployment.apps/web"). */
+int orc_kind_qualified(const struct orc_kind *k, struct orc_buf *out);
+
+#endif

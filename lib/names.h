@@ -1,0 +1,18 @@
+/* names.h — Kubernetes name rules. Each check returns 0 when valid, or
+ * ORC_EINVAL and writes Kubernetes' wording of the rule into msg (n bytes),
+ * e.g. "a lowercase RFC 1123 label must consist of lower case alphanumeric
+ * characters or '-', and must start and end with an alphanumeric character". */
+#ifndef ORC_NAMES_H
+#define ORC_NAMES_H
+
+#include <stddef.h>
+
+int orc_dns1123_label(const char *s, char *msg, size_t n);     /* <= 63, [a-z0-9-] */
+int orc_dns1123_subdomain(const char *s, char *msg, size_t n); /* <= 253, labels joined by '.' */
+int orc_dns1035_label(const char *s, char *msg, size_t n);     /* label starting with a letter (Service names) */
+int orc_env_var_name(const char *s, char *msg, size_t n);     /* [-._a-zA-Z][-._a-zA-Z0-9]* as Kubernetes allows */
+int orc_config_key(const char *s, char *msg, size_t n);        /* ConfigMap/Secret keys: [-._a-zA-Z0-9]+, <= 253 */
+int orc_label_key(const char *s, char *msg, size_t n);         /* [prefix/]name */
+int orc_label_value(const char *s, char *msg, size_t n);       /* <= 63, may be empty */
+
+#endif

@@ -1,0 +1,30 @@
+/* orc.h — error codes shared by every module: 0 or a negative ORC_E* code. */
+#ifndef ORC_H
+#define ORC_H
+
+enum {
+    ORC_OK = 0,
+    ORC_ENOMEM = -1000, /* allocation failed */
+    ORC_EINVAL,         /* bad argument or input */
+    ORC_ENOENT,         /* no such key/object */
+    ORC_EEXIST,         /* already exists */
+    ORC_ECONFLICT,      /* guard / resourceVersion mismatch */
+    ORC_ENOTLEADER,     /* this store member is not the Raft leader */
+    ORC_ECOMPACTED,     /* revision older than the retained history */
+    ORC_ETIMEDOUT,      /* deadline passed */
+    ORC_EIO,            /* system call or disk failure */
+    ORC_ESHUTDOWN,      /* component is closing */
+    ORC_ETOOBIG,        /* input over a size limit */
+    ORC_EPROTO,         /* malformed wire data */
+    ORC_EUNAVAIL,       /* no leader / peer unreachable */
+    ORC_EPERM,          /* not authenticated or not allowed */
+    ORC_ECORRUPT,       /* on-disk data unreadable */
+    ORC_ECANCELED,      /* request canceled */
+};
+
+/* Static description of an ORC_E* code (or of a negative errno). Never NULL. */
+const char *orc_strerror(int code);
+
+#define ORC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs every Debian 12 package the build, tests and benchmarks need.
+# Idempotent: does nothing when all are present. Needs root (or sudo).
+set -e
+PKGS="build-essential pkg-config libuv1-dev libraft-dev libsqlite3-dev libjansson-dev
+libyaml-dev node-llhttp curl procps iproute2 etcd-server etcd-client wrk"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "installing:$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,245 @@
+/* store.h — the replicated key-value store: a canonical/raft log whose
+ * committed transactions are applied, in order, into a SQLite database.
+ *
+ * Everything here runs on the single libuv loop given to store_open(); no
+ * function may be called from another thread. Callbacks fire on that loop.
+ * As in libuv: a callback is never called when the function that took it
+ * returned an error.
+ *
+ * Data dir layout (one per member):
+ *   DIR/raft/      canonical/raft segments, metadata and snapshots (raft_uv)
+ *   DIR/state.db   SQLite FSM. Derived data: removed and rebuilt at every
+ *                  start from the latest snapshot plus the log, so the FSM
+ *                  can run without fsync (Raft's log is the durability).
+ *
+ * Revisions are etcd's: each committed transaction whose guards hold makes
+ * exactly one new global revision (a failed guard makes none). Every key
+ * keeps create_rev (revision that created it), mod_rev (revision of its last
+ * put) and version (puts since creation, 1 after create). */
+#ifndef ORC_STORE_H
+#define ORC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "lib/buf.h"
+
+typedef struct store store;
+
+struct store_config {
+    const char *data_dir;        /* copied */
+    uint64_t id;                 /* this member's Raft id, > 0 */
+    const char *raft_address;    /* "HOST:PORT" Raft listens on and peers dial; copied */
+    unsigned snapshot_threshold; /* entries between snapshots; 0 = 1024 */
+    unsigned snapshot_trailing;  /* entries kept after a snapshot; 0 = 512 */
+    unsigned watch_history;      /* events kept for watchers; 0 = 10000 */
+    unsigned election_timeout_ms;  /* 0 = 1000 */
+    unsigned heartbeat_timeout_ms; /* 0 = 100 */
+    size_t segment_size;         /* raft_uv open segment size; 0 = 1 MiB */
+};
+
+/* Opens (creating if needed) the data dir and the Raft instance, without
+ * starting it. On error returns a negative ORC_E* code and writes a message
+ * naming the file or problem into errmsg (256 bytes). *out is owned by the
+ * caller until store_close(). */
+int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, char *errmsg);
+
+/* True when DIR/raft holds no Raft state yet (a fresh member). */
+bool store_is_fresh(const store *s);
+
+/* Fresh member only: writes a one-voter configuration (this member) so that
+ * store_start() makes it a one-member cluster that elects itself at once. */
+int store_bootstrap(store *s, char *errmsg);
+
+/* Quorum loss (`orcd server --reset-cluster`): forces the configuration to
+ * this member alone, keeping all its data. Call before store_start(). */
+int store_reset_cluster(store *s, char *errmsg);
+
+/* Starts Raft: loads snapshot + log into the FSM, then joins elections.
+ * A member that is neither bootstrapped nor recovered waits to be added by a
+ * leader (store_add_member on the leader). */
+int store_start(store *s, char *errmsg);
+
+/* Stops Raft and frees everything; every pending txn/barrier/wait callback
+ * fires with ORC_ESHUTDOWN, and every watch with ORC_ESHUTDOWN, before `cb`.
+ * `s` is invalid once cb runs. cb may be NULL. */
+void store_close(store *s, void (*cb)(void *arg), void *arg);
+
+/* ---- state ---- */
+
+uint64_t store_id(const store *s);
+bool store_is_leader(const store *s);
+/* Leader's id and Raft address, or ORC_EUNAVAIL when none is known.
+ * *address points into the store; valid until the next loop iteration. */
+int store_leader(const store *s, uint64_t *id, const char **address);
+int64_t store_revision(const store *s);       /* last applied revision */
+uint64_t store_applied_index(const store *s); /* last applied Raft index */
+/* Lowest revision R such that a watch or paged read "after R" is still
+ * served; older gets ORC_ECOMPACTED. */
+int64_t store_compact_revision(const store *s);
+
+/* Called on the loop whenever this member gains or loses leadership. */
+void store_on_role_change(store *s, void (*cb)(void *arg, bool leader), void *arg);
+
+/* ---- transactions ---- */
+
+enum store_op_type { STORE_PUT = 1, STORE_DELETE = 2 };
+enum store_guard_type {
+    STORE_GUARD_ABSENT = 1, /* key does not exist */
+    STORE_GUARD_EXISTS = 2, /* key exists */
+    STORE_GUARD_MODREV = 3, /* key exists and its mod_rev == mod_rev */
+};
+
+struct store_op {
+    enum store_op_type type;
+    const char *key;   /* NUL-terminated */
+    const void *value; /* PUT only */
+    size_t value_len;
+};
+
+struct store_guard {
+    enum store_guard_type type;
+    const char *key;
+    int64_t mod_rev; /* MODREV only */
+};
+
+struct store_txn {
+    const struct store_guard *guards;
+    size_t n_guards;
+    const struct store_op *ops; /* applied in order; DELETE of a missing key is a no-op */
+    size_t n_ops;
+};
+
+struct store_txn_result {
+    bool succeeded;       /* all guards held and the ops were applied */
+    int64_t revision;     /* new revision if succeeded, else the current one */
+    int failed_guard;     /* index of the first failing guard, or -1 */
+    int64_t failed_mod_rev; /* that key's mod_rev now (0 when absent) */
+};
+
+/* status: 0 when the txn was committed and applied (look at res->succeeded),
+ * or ORC_ENOTLEADER (leadership lost before commit: it may or may not have
+ * been applied), ORC_ESHUTDOWN, ORC_EIO. `res` is valid during the call. */
+typedef void (*store_txn_cb)(void *arg, int status, const struct store_txn_result *res);
+
+/* Leader only, else returns ORC_ENOTLEADER at once. The txn is encoded
+ * before return: the caller may free it. Results in ORC_ETOOBIG beyond 4 MiB. */
+int store_txn(store *s, const struct store_txn *txn, store_txn_cb cb, void *arg);
+
+/* Wire form of a txn, for forwarding from a follower to the leader. */
+int store_txn_encode(const struct store_txn *txn, struct orc_buf *out);
+/* As store_txn, with bytes made by store_txn_encode (validated; bad bytes
+ * give ORC_EPROTO). The bytes are copied. */
+int store_txn_encoded(store *s, const void *buf, size_t len, store_txn_cb cb, void *arg);
+/* Wire form of a result (for the forwarding reply) and back. */
+int store_txn_result_encode(const struct store_txn_result *res, struct orc_buf *out);
+int store_txn_result_decode(const void *buf, size_t len, struct store_txn_result *res);
+
+/* ---- reads (serializable: this member's applied state) ---- */
+
+struct store_kv {
+    char *key;     /* owned by the containing result */
+    char *value;   /* owned; NUL-terminated for convenience */
+    size_t value_len;
+    int64_t create_rev;
+    int64_t mod_rev;
+    int64_t version;
+};
+
+/* Copies the key's current entry into *out (free with store_kv_clear).
+ * Returns ORC_ENOENT when absent. */
+int store_get(store *s, const char *key, struct store_kv *out);
+void store_kv_clear(struct store_kv *kv);
+
+struct store_list {
+    struct store_kv *kvs; /* owned; sorted by key */
+    size_t n;
+    int64_t revision;     /* the revision this list shows (one consistent snapshot) */
+    bool more;            /* more keys follow in the range */
+    size_t remaining;     /* keys after this page (valid when more) */
+};
+
+/* Keys beginning with `prefix`, strictly after `start_after` (NULL: from the
+ * start), at most `limit` (0: no limit).
+ * at_revision 0: the current state (out->revision = store_revision()).
+ * at_revision R > 0: the state as of revision R, rebuilt from the retained
+ * event history, so a paged list stays one snapshot; R below
+ * store_compact_revision() gives ORC_ECOMPACTED, R above the current
+ * revision gives ORC_EINVAL. Free with store_list_clear. */
+int store_range(store *s, const char *prefix, const char *start_after, int64_t at_revision,
+                size_t limit, struct store_list *out);
+void store_list_clear(struct store_list *l);
+
+/* Number of keys beginning with `prefix` (current state). */
+int store_count(store *s, const char *prefix, size_t *out);
+
+/* ---- linearizable reads ---- */
+
+/* Leader only (else ORC_ENOTLEADER): confirms leadership through a Raft
+ * barrier; cb gets the revision every read may then be served at. Concurrent
+ * calls share one barrier. */
+int store_barrier(store *s, void (*cb)(void *arg, int status, int64_t revision), void *arg);
+
+/* Calls cb once store_revision() >= rev (at once, inside the call, if already
+ * so), or with ORC_ETIMEDOUT after timeout_ms. Used after a forwarded write
+ * or a remote read-index so a follower reads its own writes. */
+int store_wait_revision(store *s, int64_t rev, unsigned timeout_ms,
+                        void (*cb)(void *arg, int status), void *arg);
+
+/* ---- watch ---- */
+
+enum store_event_type { STORE_EVENT_PUT = 1, STORE_EVENT_DELETE = 2 };
+
+struct store_event {
+    enum store_event_type type;
+    int64_t revision;
+    /* PUT: the new entry. DELETE: key, with value/create_rev/version of the
+     * entry as it was just before deletion and mod_rev = the delete revision. */
+    const struct store_kv *kv;
+    /* The entry before this event, or NULL when the key did not exist. */
+    const struct store_kv *prev;
+};
+
+typedef struct store_watch store_watch;
+
+/* ev != NULL, err == 0: one event; ev and its kvs are valid during the call.
+ * ev == NULL, err < 0: the watch has ended (ORC_ECOMPACTED when this member
+ * installed a snapshot and history restarted, ORC_ESHUTDOWN on close); the
+ * store frees the watch after this call, do not call store_watch_stop. */
+typedef void (*store_watch_cb)(void *arg, const struct store_event *ev, int err);
+
+/* Every event on keys beginning with `prefix` with revision > after_revision,
+ * in revision order (and op order within a txn), with no gaps or duplicates:
+ * first the retained backlog (delivered synchronously inside this call), then
+ * live events as they are applied. after_revision below
+ * store_compact_revision() gives ORC_ECOMPACTED. */
+int store_watch_start(store *s, const char *prefix, int64_t after_revision, store_watch_cb cb,
+                      void *arg, store_watch **out);
+/* Stops delivery; no callback fires after it returns. Safe inside the cb. */
+void store_watch_stop(store_watch *w);
+
+/* ---- membership ---- */
+
+enum store_member_role { STORE_ROLE_VOTER, STORE_ROLE_STANDBY, STORE_ROLE_SPARE };
+
+struct store_member {
+    uint64_t id;
+    char address[64];
+    enum store_member_role role;
+};
+
+/* The current Raft configuration. *out is malloc'd; free() it. */
+int store_members(const store *s, struct store_member **out, size_t *n);
+
+/* Leader only: adds the member and promotes it to voter once it has caught
+ * up (through snapshot install if needed). cb status 0 or ORC_E*. */
+int store_add_member(store *s, uint64_t id, const char *raft_address,
+                     void (*cb)(void *arg, int status), void *arg);
+/* Leader only: removes the member from the configuration. */
+int store_remove_member(store *s, uint64_t id, void (*cb)(void *arg, int status), void *arg);
+
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test program (build/tests/*/*) and script (tests/*/*.sh), then prints
+# "N passed, N failed". Optional $1 filters by substring of the path or case name.
+set -u
+O=${O:-build}
+filter=${1:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+passed=0; failed=0
+log=$(mktemp)
+run_one() { # $1: program to run
+    local prog=$1 out rc
+    echo "# $prog"
+    "$prog" "$filter" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    local p f
+    p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "not ok - $prog exited with status $rc"; f=1
+    fi
+    passed=$((passed + p)); failed=$((failed + f))
+}
+for t in "$O"/tests/*/*; do
+    [ -x "$t" ] || continue
+    case "$t" in */bench/*) continue ;; esac
+    run_one "$t"
+done
+for s in tests/*/*.sh; do
+    [ -f "$s" ] || continue
+    case "$s" in tests/bench/*) continue ;; esac
+    if [ -n "$filter" ] && [[ "$s" != *"$filter"* ]]; then continue; fi
+    O=$O run_one "$s"
+done
+rm -f "$log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
