@@ -1,12 +1,28 @@
-/* main.c — orcd entry point: dispatches to `server` or `agent`. */
+/* main.c — orcd entry point: `orcd server` (a control-plane member) or
+ * `orcd version`; `orcd agent` arrives with the node agent. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "orcd/orcd.h"
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: orcd server [flags]   run a control-plane member (see orcd server --help)\n"
+               "       orcd version\n");
+    return f == stdout ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "server") != 0) {
-        fprintf(stderr, "usage: orcd server [flags]\n");
-        return 2;
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) return usage(stderr);
+    if (strcmp(argv[1], "server") == 0) return orcd_server_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0) {
+        printf("orcd v0.1.0\n");
+        return 0;
     }
-    return 0;
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) return usage(stdout);
+    fprintf(stderr, "orcd: unknown command \"%s\"\n", argv[1]);
+    return usage(stderr);
 }

@@ -1,0 +1,146 @@
+/* discovery.c — /api, /apis, /apis/{group} and the APIResourceLists, as
+ * Kubernetes serves them, so stock clients (kubectl) find every resource. */
+#include <string.h>
+
+#include "apiserver/server.h"
+#include "lib/orc.h"
+
+static json_t *group_version(const char *group, const char *version)
+{
+    char gv[96];
+    snprintf(gv, sizeof gv, "%s/%s", group, version);
+    return json_pack("{s:s, s:s}", "groupVersion", gv, "version", version);
+}
+
+static json_t *api_group(const char *group)
+{
+    json_t *versions = json_array();
+    json_array_append_new(versions, group_version(group, "v1"));
+    return json_pack("{s:s, s:o, s:o}", "name", group, "versions", versions, "preferredVersion",
+                     group_version(group, "v1"));
+}
+
+/* Distinct non-core groups, in table order. */
+static size_t groups(const char **out, size_t max)
+{
+    size_t nk, n = 0;
+    const struct orc_kind *k = orc_kinds(&nk);
+
+    for (size_t i = 0; i < nk; i++) {
+        bool seen = k[i].group[0] == '\0';
+        for (size_t j = 0; j < n && !seen; j++) seen = strcmp(out[j], k[i].group) == 0;
+        if (!seen && n < max) out[n++] = k[i].group;
+    }
+    return n;
+}
+
+static json_t *verbs(const char *const *v)
+{
+    json_t *a = json_array();
+    for (; *v; v++) json_array_append_new(a, json_string(*v));
+    return a;
+}
+
+static json_t *resource(const char *name, const char *singular, bool namespaced, const char *kind,
+                        const char *const *vs)
+{
+    return json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", singular,
+                     "namespaced", namespaced, "kind", kind, "verbs", verbs(vs));
+}
+
+static void add_subresource(json_t *list, const struct orc_kind *k, const char *sub,
+                            const char *kind, const char *const *vs)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s/%s", k->resource, sub);
+    json_array_append_new(list, resource(name, "", k->namespaced, kind, vs));
+}
+
+static json_t *resource_list(const char *group, const char *version)
+{
+    static const char *const all[] = {"create", "delete", "deletecollection", "get", "list",
+                                      "patch", "update", "watch", NULL};
+    static const char *const sub[] = {"get", "patch", "update", NULL};
+    static const char *const create[] = {"create", NULL};
+    static const char *const get[] = {"get", NULL};
+    static const char *const update[] = {"update", NULL};
+    size_t nk;
+    const struct orc_kind *k = orc_kinds(&nk);
+    json_t *list = json_array();
+    char gv[96];
+
+    for (size_t i = 0; i < nk; i++) {
+        if (strcmp(k[i].group, group) != 0 || strcmp(k[i].version, version) != 0) continue;
+        json_t *r = resource(k[i].resource, k[i].singular, k[i].namespaced, k[i].kind, all);
+        if (k[i].short_names[0]) {
+            json_t *sn = json_array();
+            for (int j = 0; j < 4 && k[i].short_names[j]; j++)
+                json_array_append_new(sn, json_string(k[i].short_names[j]));
+            json_object_set_new(r, "shortNames", sn);
+        }
+        json_array_append_new(list, r);
+        if (k[i].has_status) add_subresource(list, &k[i], "status", k[i].kind, sub);
+        if (k[i].has_scale) add_subresource(list, &k[i], "scale", "Scale", sub);
+        if (strcmp(k[i].resource, "pods") == 0) {
+            add_subresource(list, &k[i], "binding", "Binding", create);
+            add_subresource(list, &k[i], "log", "Pod", get);
+        }
+        if (strcmp(k[i].resource, "namespaces") == 0)
+            add_subresource(list, &k[i], "finalize", "Namespace", update);
+    }
+    if (group[0]) snprintf(gv, sizeof gv, "%s/%s", group, version);
+    else snprintf(gv, sizeof gv, "%s", version);
+    return json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                     "groupVersion", gv, "resources", list);
+}
+
+void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_route *rt)
+{
+    const char *gs[16];
+    json_t *out = NULL;
+    size_t ng = groups(gs, 16);
+    (void)s;
+
+    if (r->method != HTTP_GET) {
+        api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
+                           "the server does not allow this method on the requested resource");
+        return;
+    }
+    switch (rt->type) {
+    case ROUTE_API_VERSIONS:
+        out = json_pack("{s:s, s:[s], s:[{s:s, s:s}]}", "kind", "APIVersions", "versions", "v1",
+                        "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0", "serverAddress",
+                        api_req_header(r, "host") ? api_req_header(r, "host") : "");
+        break;
+    case ROUTE_API_GROUPS: {
+        json_t *list = json_array();
+        for (size_t i = 0; i < ng; i++) json_array_append_new(list, api_group(gs[i]));
+        out = json_pack("{s:s, s:s, s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
+                        list);
+        break;
+    }
+    case ROUTE_API_GROUP:
+        for (size_t i = 0; i < ng && out == NULL; i++) {
+            if (strcmp(gs[i], rt->group) != 0) continue;
+            out = api_group(gs[i]);
+            json_object_set_new(out, "kind", json_string("APIGroup"));
+            json_object_set_new(out, "apiVersion", json_string("v1"));
+        }
+        break;
+    case ROUTE_RESOURCE_LIST: {
+        bool known = strcmp(rt->version, "v1") == 0 && (rt->group[0] == '\0');
+        for (size_t i = 0; i < ng && !known; i++)
+            known = strcmp(gs[i], rt->group) == 0 && strcmp(rt->version, "v1") == 0;
+        if (known) out = resource_list(rt->group, rt->version);
+        break;
+    }
+    default: break;
+    }
+    if (out == NULL) {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                           "the server could not find the requested resource");
+        return;
+    }
+    api_respond_json(r, 200, out);
+    json_decref(out);
+}

@@ -1,0 +1,675 @@
+/* mutate.c — what each write verb does to an object: server-owned fields
+ * (uid, timestamps, generation, status), preconditions, subresources
+ * (status, scale, binding, finalize) and deletion (finalizers, propagation
+ * policy, graceful pod deletion). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/write.h"
+#include "lib/json.h"
+#include "lib/labels.h"
+#include "lib/orc.h"
+#include "lib/patch.h"
+#include "lib/rand.h"
+#include "lib/timeutil.h"
+
+static const char *const protected_namespaces[] = {"default", "kube-system", "kube-public",
+                                                   "kube-node-lease", NULL};
+
+/* Kinds whose metadata.generation counts spec changes, as in Kubernetes. */
+static bool tracks_generation(const struct orc_kind *k)
+{
+    return strcmp(k->group, "apps") == 0 || strcmp(k->group, "batch") == 0
+           || strcmp(k->resource, "pods") == 0;
+}
+
+static void bad_request(struct write_op *op, const char *msg)
+{
+    api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL, "%s", msg);
+}
+
+int write_admit(struct write_op *op, json_t *obj, const json_t *old)
+{
+    struct api_diag d;
+    size_t i;
+    json_t *w;
+
+    if (api_diag_init(&d) != 0) {
+        api_respond_error(op->r, ORC_ENOMEM, "validating");
+        return ORC_ENOMEM;
+    }
+    api_schema_check(op->k, obj, &d);
+    if (!api_diag_failed(&d)) {
+        api_defaults(op->k, obj);
+        api_validate(op->k, obj, old, &d);
+    }
+    json_array_foreach(d.warnings, i, w) api_req_warn(op->r, json_string_value(w));
+    if (api_diag_failed(&d)) {
+        const char *name = orc_json_str(obj, "metadata.name");
+        char *msg = api_diag_message(&d, op->k, name ? name : "");
+        api_respond_status(op->r, 422, "Invalid", op->k, name, json_incref(d.causes), "%s",
+                           msg ? msg : "invalid object");
+        free(msg);
+        api_diag_clear(&d);
+        return ORC_EINVAL;
+    }
+    api_diag_clear(&d);
+    return 0;
+}
+
+/* apiVersion and kind in a body must name the route's kind (filled in when
+ * absent). */
+static int check_type(struct write_op *op, json_t *obj, const char *want_kind,
+                      const char *want_version)
+{
+    const char *av = orc_json_str(obj, "apiVersion");
+    const char *kind = orc_json_str(obj, "kind");
+    char msg[256];
+
+    if (av && strcmp(av, want_version) != 0) {
+        snprintf(msg, sizeof msg,
+                 "the API version in the data (%s) does not match the expected API version (%s)",
+                 av, want_version);
+        bad_request(op, msg);
+        return ORC_EINVAL;
+    }
+    if (kind && strcmp(kind, want_kind) != 0) {
+        snprintf(msg, sizeof msg, "the kind in the data (%s) does not match the expected kind (%s)",
+                 kind, want_kind);
+        bad_request(op, msg);
+        return ORC_EINVAL;
+    }
+    json_object_set_new(obj, "apiVersion", json_string(want_version));
+    json_object_set_new(obj, "kind", json_string(want_kind));
+    return 0;
+}
+
+/* metadata must be an object; namespace must agree with the URL. */
+static json_t *check_meta(struct write_op *op, json_t *obj)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    const char *ns;
+
+    if (meta == NULL) {
+        meta = json_object();
+        json_object_set_new(obj, "metadata", meta);
+    }
+    if (!json_is_object(meta)) {
+        bad_request(op, "metadata must be an object");
+        return NULL;
+    }
+    ns = orc_json_str(meta, "namespace");
+    if (!op->k->namespaced) {
+        json_object_del(meta, "namespace");
+    } else if (ns && *ns && strcmp(ns, op->rt->ns) != 0) {
+        bad_request(op, "the namespace of the provided object does not match the namespace sent "
+                        "on the request");
+        return NULL;
+    } else {
+        json_object_set_new(meta, "namespace", json_string(op->rt->ns));
+    }
+    return meta;
+}
+
+int write_check_rv(struct write_op *op, const json_t *obj, const json_t *cur)
+{
+    const char *want = orc_json_str(obj, "metadata.resourceVersion");
+    const char *have = orc_json_str(cur, "metadata.resourceVersion");
+
+    if (want == NULL || *want == '\0') return 0;
+    op->rv_given = true;
+    if (have && strcmp(want, have) == 0) return 0;
+    api_respond_conflict(op->r, op->k, op->rt->name);
+    return ORC_ECONFLICT;
+}
+
+json_t *write_apply_patch(struct write_op *op, const json_t *target)
+{
+    json_t *doc = json_deep_copy(target);
+    char err[256];
+    int rv;
+
+    if (doc == NULL) {
+        api_respond_error(op->r, ORC_ENOMEM, "patching");
+        return NULL;
+    }
+    if (op->ptype == PATCH_JSON) {
+        if (!json_is_array(op->input)) {
+            json_decref(doc);
+            bad_request(op, "a JSON patch must be a JSON array of operations");
+            return NULL;
+        }
+        rv = orc_json_patch_apply(&doc, op->input, err, sizeof err);
+        if (rv != 0) {
+            json_decref(doc);
+            api_respond_status(op->r, 422, "Invalid", NULL, NULL, NULL,
+                               "the JSON patch could not be applied: %s", err);
+            return NULL;
+        }
+        return doc;
+    }
+    if (!json_is_object(op->input)) {
+        json_decref(doc);
+        bad_request(op, "a merge patch must be a JSON object");
+        return NULL;
+    }
+    if (op->ptype == PATCH_STRATEGIC)
+        api_req_warn(op->r, "strategic merge patch applied as a JSON merge patch: lists are "
+                            "replaced whole, not merged by key");
+    doc = orc_merge_patch_apply(doc, op->input);
+    if (doc == NULL) api_respond_error(op->r, ORC_ENOMEM, "patching");
+    return doc;
+}
+
+/* ---- create ---- */
+
+static const char *qos_class(const json_t *spec)
+{
+    json_t *cs = json_object_get(spec, "containers"), *c;
+    bool any = false, guaranteed = true;
+    size_t i;
+
+    json_array_foreach(cs, i, c) {
+        json_t *lim = orc_json_get(c, "resources.limits");
+        json_t *req = orc_json_get(c, "resources.requests");
+        const char *res[] = {"cpu", "memory"};
+        if (json_object_size(lim) || json_object_size(req)) any = true;
+        for (int j = 0; j < 2; j++) {
+            json_t *l = json_object_get(lim, res[j]);
+            json_t *q = json_object_get(req, res[j]);
+            if (l == NULL || (q && !json_equal(l, q))) guaranteed = false;
+        }
+    }
+    if (!any) return "BestEffort";
+    return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+/* Status a new object starts with: Kubernetes resets it, except for nodes
+ * (agents register with their status). */
+static void initial_status(const struct orc_kind *k, json_t *obj)
+{
+    if (strcmp(k->resource, "pods") == 0) {
+        json_object_set_new(obj, "status",
+                            json_pack("{s:s, s:s}", "phase", "Pending", "qosClass",
+                                      qos_class(json_object_get(obj, "spec"))));
+    } else if (strcmp(k->resource, "namespaces") == 0) {
+        json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
+        if (orc_json_get(obj, "spec.finalizers") == NULL)
+            orc_json_set(obj, "spec.finalizers", json_pack("[s]", "kubernetes"));
+    } else if (k->has_status && strcmp(k->resource, "nodes") != 0) {
+        json_object_set_new(obj, "status", json_object());
+    }
+}
+
+static int generate_name(struct write_op *op, json_t *meta)
+{
+    const char *gen = orc_json_str(meta, "generateName");
+    const char *name = orc_json_str(meta, "name");
+    char suffix[6], full[300];
+
+    if ((name && *name) || gen == NULL || *gen == '\0') return 0;
+    orc_rand_name_suffix(suffix, 5);
+    snprintf(full, sizeof full, "%.*s%s", 58, gen, suffix);
+    json_object_set_new(meta, "name", json_string(full));
+    (void)op;
+    return 0;
+}
+
+static void set_server_fields(const struct orc_kind *k, json_t *meta)
+{
+    char uid[37], now[ORC_TIME_LEN];
+
+    orc_uuid(uid);
+    orc_time_now(now);
+    json_object_set_new(meta, "uid", json_string(uid));
+    json_object_set_new(meta, "creationTimestamp", json_string(now));
+    if (tracks_generation(k)) json_object_set_new(meta, "generation", json_integer(1));
+    else json_object_del(meta, "generation");
+    json_object_del(meta, "resourceVersion");
+    json_object_del(meta, "deletionTimestamp");
+    json_object_del(meta, "deletionGracePeriodSeconds");
+    json_object_del(meta, "managedFields");
+    json_object_del(meta, "selfLink");
+}
+
+/* Refuses new content in a namespace that is being deleted. */
+static int check_namespace_active(struct write_op *op)
+{
+    const struct orc_kind *nsk = orc_kind_by_resource("", "namespaces");
+    struct orc_buf key = ORC_BUF_INIT;
+    struct store_kv kv = {0};
+    int rv = 0;
+
+    if (!op->k->namespaced) return 0;
+    api_key(nsk, NULL, op->rt->ns, &key);
+    json_t *ns = store_get(op->s->st, key.data, &kv) == 0
+                     ? json_loadb(kv.value, kv.value_len, 0, NULL) : NULL;
+    if (orc_json_get(ns, "metadata.deletionTimestamp") != NULL) {
+        char res[128];
+        api_resource_name(op->k, res, sizeof res);
+        api_respond_status(op->r, 403, "Forbidden", op->k, op->rt->name, NULL,
+                           "%s \"%s\" is forbidden: unable to create new content in namespace %s "
+                           "because it is being terminated",
+                           res, op->rt->name, op->rt->ns);
+        rv = ORC_EPERM;
+    }
+    json_decref(ns);
+    store_kv_clear(&kv);
+    orc_buf_free(&key);
+    return rv;
+}
+
+int mut_create(struct write_op *op, json_t *obj)
+{
+    json_t *meta;
+    const char *name;
+
+    if (!json_is_object(obj)) {
+        bad_request(op, "the request body must be a JSON object");
+        return ORC_EINVAL;
+    }
+    if (check_type(op, obj, op->k->kind, orc_kind_api_version(op->k)) != 0) return ORC_EINVAL;
+    if ((meta = check_meta(op, obj)) == NULL) return ORC_EINVAL;
+    generate_name(op, meta);
+    initial_status(op->k, obj);
+    if (strcmp(op->k->resource, "namespaces") == 0 && orc_json_str(meta, "name")) {
+        /* Kubernetes labels every namespace with its own name. */
+        json_t *labels = json_object_get(meta, "labels");
+        if (!json_is_object(labels)) json_object_set_new(meta, "labels", labels = json_object());
+        json_object_set_new(labels, "kubernetes.io/metadata.name",
+                            json_string(orc_json_str(meta, "name")));
+    }
+    if (write_admit(op, obj, NULL) != 0) return ORC_EINVAL;
+    meta = json_object_get(obj, "metadata");
+    name = orc_json_str(meta, "name");
+    snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
+    if (check_namespace_active(op) != 0) return ORC_EPERM;
+    set_server_fields(op->k, meta);
+    return 0;
+}
+
+/* ---- update ---- */
+
+static const char *const server_meta[] = {"uid", "creationTimestamp", "deletionTimestamp",
+                                          "deletionGracePeriodSeconds", "generation",
+                                          "resourceVersion", NULL};
+
+/* The object as the client sent it, with every server-owned field taken
+ * from the stored one. */
+static json_t *carry_over(const struct orc_kind *k, const json_t *cur, json_t *input)
+{
+    json_t *next = json_deep_copy(input);
+    json_t *meta, *cmeta = json_object_get(cur, "metadata");
+
+    if (next == NULL) return NULL;
+    meta = json_object_get(next, "metadata");
+    json_object_del(meta, "managedFields");
+    for (int i = 0; server_meta[i]; i++) {
+        json_t *v = json_object_get(cmeta, server_meta[i]);
+        if (v) json_object_set(meta, server_meta[i], v);
+        else json_object_del(meta, server_meta[i]);
+    }
+    if (k->has_status) {
+        json_t *st = json_object_get(cur, "status");
+        if (st) json_object_set(next, "status", st);
+        else json_object_del(next, "status");
+    }
+    return next;
+}
+
+static void bump_generation(const struct orc_kind *k, const json_t *cur, json_t *next)
+{
+    int64_t gen = 0;
+
+    if (!tracks_generation(k)) return;
+    if (json_equal(json_object_get(cur, "spec"), json_object_get(next, "spec"))) return;
+    orc_json_int(cur, "metadata.generation", &gen);
+    orc_json_set(next, "metadata.generation", json_integer(gen + 1));
+}
+
+static bool has_finalizers(const json_t *obj)
+{
+    return json_array_size(orc_json_get(obj, "metadata.finalizers")) > 0;
+}
+
+json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input)
+{
+    const char *name, *uid, *cuid;
+    json_t *next;
+
+    if (!json_is_object(input)) {
+        bad_request(op, "the request body must be a JSON object");
+        return NULL;
+    }
+    if (check_type(op, input, op->k->kind, orc_kind_api_version(op->k)) != 0) return NULL;
+    if (check_meta(op, input) == NULL) return NULL;
+    name = orc_json_str(input, "metadata.name");
+    if (name && strcmp(name, op->rt->name) != 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "the name of the object (%s) does not match the name on the URL (%s)",
+                 name, op->rt->name);
+        bad_request(op, msg);
+        return NULL;
+    }
+    orc_json_set(input, "metadata.name", json_string(op->rt->name));
+    if (write_check_rv(op, input, cur) != 0) return NULL;
+    uid = orc_json_str(input, "metadata.uid");
+    cuid = orc_json_str(cur, "metadata.uid");
+    if (uid && *uid && cuid && strcmp(uid, cuid) != 0) {
+        api_respond_status(op->r, 409, "Conflict", op->k, op->rt->name, NULL,
+                           "Precondition failed: UID in precondition: %s, UID in object meta: %s",
+                           uid, cuid);
+        return NULL;
+    }
+    next = carry_over(op->k, cur, input);
+    if (next == NULL || write_admit(op, next, cur) != 0) {
+        json_decref(next);
+        return NULL;
+    }
+    bump_generation(op->k, cur, next);
+    if (orc_json_get(next, "metadata.deletionTimestamp") && !has_finalizers(next)
+        && !(strcmp(op->k->resource, "namespaces") == 0
+             && json_array_size(orc_json_get(next, "spec.finalizers")) > 0))
+        op->deleting = true; /* the last finalizer is gone: finish the deletion */
+    return next;
+}
+
+/* A patch may carry its own resourceVersion precondition; it is checked,
+ * then dropped so the patched object updates like a plain one. */
+json_t *mut_patch(struct write_op *op, const json_t *cur)
+{
+    json_t *patched = write_apply_patch(op, cur), *next;
+    const char *before = orc_json_str(cur, "metadata.resourceVersion");
+    const char *after = patched ? orc_json_str(patched, "metadata.resourceVersion") : NULL;
+
+    if (patched == NULL) return NULL;
+    if (after && before && strcmp(after, before) != 0) {
+        op->rv_given = true;
+        api_respond_conflict(op->r, op->k, op->rt->name);
+        json_decref(patched);
+        return NULL;
+    }
+    if (json_is_object(op->input) && orc_json_get(op->input, "metadata.resourceVersion"))
+        op->rv_given = true;
+    orc_json_del(patched, "metadata.resourceVersion");
+    next = mut_update(op, cur, patched);
+    json_decref(patched);
+    return next;
+}
+
+/* ---- subresources ---- */
+
+json_t *mut_status(struct write_op *op, const json_t *cur)
+{
+    json_t *src = op->input, *next, *st;
+    bool patched = op->verb == W_STATUS_PATCH;
+
+    if (patched) {
+        if ((src = write_apply_patch(op, cur)) == NULL) return NULL;
+    } else if (!json_is_object(src)) {
+        bad_request(op, "the request body must be a JSON object");
+        return NULL;
+    } else if (write_check_rv(op, src, cur) != 0) {
+        return NULL;
+    }
+    next = json_deep_copy(cur);
+    st = json_object_get(src, "status");
+    if (st) json_object_set(next, "status", st);
+    else json_object_del(next, "status");
+    if (patched) json_decref(src);
+    return next;
+}
+
+json_t *api_scale_from(const json_t *obj)
+{
+    const json_t *meta = json_object_get(obj, "metadata");
+    json_t *scale, *smeta = json_object();
+    const char *fields[] = {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"};
+    struct orc_buf sel = ORC_BUF_INIT;
+    orc_selector *s = NULL;
+    char msg[128];
+    int64_t spec = 0, status = 0;
+
+    for (size_t i = 0; i < ORC_ARRAY_LEN(fields); i++) {
+        json_t *v = json_object_get(meta, fields[i]);
+        if (v) json_object_set(smeta, fields[i], v);
+    }
+    orc_json_int(obj, "spec.replicas", &spec);
+    orc_json_int(obj, "status.replicas", &status);
+    if (orc_selector_from_json(orc_json_get(obj, "spec.selector"), &s, msg, sizeof msg) == 0) {
+        orc_selector_string(s, &sel);
+        orc_selector_free(s);
+    }
+    scale = json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale", "apiVersion",
+                      "autoscaling/v1", "metadata", smeta, "spec", "replicas", (json_int_t)spec,
+                      "status", "replicas", (json_int_t)status, "selector",
+                      sel.data ? sel.data : "");
+    orc_buf_free(&sel);
+    return scale;
+}
+
+json_t *mut_scale(struct write_op *op, const json_t *cur)
+{
+    json_t *scale = op->input, *next, *rep;
+    bool patched = op->verb == W_SCALE_PATCH;
+
+    if (patched) {
+        json_t *view = api_scale_from(cur);
+        scale = view ? write_apply_patch(op, view) : NULL;
+        json_decref(view);
+        if (scale == NULL) return NULL;
+    } else if (!json_is_object(scale) || write_check_rv(op, scale, cur) != 0) {
+        if (!json_is_object(scale)) bad_request(op, "the request body must be a Scale object");
+        return NULL;
+    }
+    rep = orc_json_get(scale, "spec.replicas");
+    if (!json_is_integer(rep) || json_integer_value(rep) < 0 || json_integer_value(rep) > INT32_MAX) {
+        json_t *causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "field",
+                                   "spec.replicas", "message", "must be greater than or equal to 0");
+        api_respond_status(op->r, 422, "Invalid", NULL, op->rt->name, causes,
+                           "Scale.autoscaling \"%s\" is invalid: spec.replicas: Invalid value: %s: "
+                           "must be a non-negative integer",
+                           op->rt->name, json_is_integer(rep) ? "negative" : "not an integer");
+        if (patched) json_decref(scale);
+        return NULL;
+    }
+    next = json_deep_copy(cur);
+    orc_json_set(next, "spec.replicas", json_integer(json_integer_value(rep)));
+    if (patched) json_decref(scale);
+    bump_generation(op->k, cur, next);
+    op->scale_response = true;
+    return next;
+}
+
+json_t *mut_binding(struct write_op *op, const json_t *cur)
+{
+    const char *node = orc_json_str(op->input, "target.name");
+    const char *have = orc_json_str(cur, "spec.nodeName");
+    char now[ORC_TIME_LEN];
+    json_t *next, *conds, *c;
+    size_t i;
+
+    if (node == NULL || *node == '\0') {
+        json_t *causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueRequired", "field",
+                                   "target.name", "message", "Required value");
+        api_respond_status(op->r, 422, "Invalid", NULL, op->rt->name, causes,
+                           "Binding \"%s\" is invalid: target.name: Required value", op->rt->name);
+        return NULL;
+    }
+    if (have && *have) {
+        api_respond_status(op->r, 409, "Conflict", op->k, op->rt->name, NULL,
+                           "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already "
+                           "assigned to node \"%s\"",
+                           op->rt->name, op->rt->name, have);
+        return NULL;
+    }
+    next = json_deep_copy(cur);
+    orc_json_set(next, "spec.nodeName", json_string(node));
+    conds = orc_json_get(next, "status.conditions");
+    if (!json_is_array(conds)) {
+        conds = json_array();
+        orc_json_set(next, "status.conditions", conds);
+    }
+    for (i = json_array_size(conds); i > 0; i--) {
+        c = json_array_get(conds, i - 1);
+        if (orc_json_str(c, "type") && strcmp(orc_json_str(c, "type"), "PodScheduled") == 0)
+            json_array_remove(conds, i - 1);
+    }
+    orc_time_now(now);
+    json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled",
+                                           "status", "True", "lastProbeTime",
+                                           "lastTransitionTime", now));
+    op->ok_code = 201;
+    op->response = json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+                             "metadata", "status", "Success", "code", 201);
+    return next;
+}
+
+json_t *mut_finalize(struct write_op *op, const json_t *cur)
+{
+    json_t *next = json_deep_copy(cur);
+    json_t *fin = orc_json_get(op->input, "spec.finalizers");
+
+    orc_json_set(next, "spec.finalizers", fin ? json_incref(fin) : json_array());
+    if (orc_json_get(next, "metadata.deletionTimestamp") && json_array_size(fin) == 0
+        && !has_finalizers(next))
+        op->deleting = true;
+    return next;
+}
+
+/* ---- delete ---- */
+
+struct delete_opts {
+    long long grace; /* -1: not given */
+    const char *policy;
+    const char *pre_uid;
+    const char *pre_rv;
+};
+
+static int delete_options(struct write_op *op, struct delete_opts *o)
+{
+    const char *g = api_query_get(op->rt, "gracePeriodSeconds");
+    json_t *body = op->input;
+    int64_t bg;
+
+    memset(o, 0, sizeof *o);
+    o->grace = g && *g ? atoll(g) : -1;
+    o->policy = api_query_get(op->rt, "propagationPolicy");
+    if (json_is_object(body)) {
+        if (orc_json_int(body, "gracePeriodSeconds", &bg) == 0) o->grace = bg;
+        if (orc_json_str(body, "propagationPolicy")) o->policy = orc_json_str(body, "propagationPolicy");
+        if (json_is_true(json_object_get(body, "orphanDependents")) && o->policy == NULL)
+            o->policy = "Orphan";
+        o->pre_uid = orc_json_str(body, "preconditions.uid");
+        o->pre_rv = orc_json_str(body, "preconditions.resourceVersion");
+    }
+    if (o->policy && strcmp(o->policy, "Orphan") && strcmp(o->policy, "Foreground")
+        && strcmp(o->policy, "Background")) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "propagationPolicy \"%s\" is not one of Orphan, Foreground, Background", o->policy);
+        bad_request(op, msg);
+        return ORC_EINVAL;
+    }
+    return 0;
+}
+
+static int check_preconditions(struct write_op *op, const struct delete_opts *o, const json_t *cur)
+{
+    const char *uid = orc_json_str(cur, "metadata.uid");
+    const char *rv = orc_json_str(cur, "metadata.resourceVersion");
+
+    if (o->pre_uid && uid && strcmp(o->pre_uid, uid) != 0) {
+        api_respond_status(op->r, 409, "Conflict", op->k, op->rt->name, NULL,
+                           "Precondition failed: UID in precondition: %s, UID in object meta: %s",
+                           o->pre_uid, uid);
+        return ORC_ECONFLICT;
+    }
+    if (o->pre_rv && rv && strcmp(o->pre_rv, rv) != 0) {
+        op->rv_given = true;
+        api_respond_status(op->r, 409, "Conflict", op->k, op->rt->name, NULL,
+                           "Precondition failed: ResourceVersion in precondition: %s, "
+                           "ResourceVersion in object meta: %s",
+                           o->pre_rv, rv);
+        return ORC_ECONFLICT;
+    }
+    return 0;
+}
+
+static void add_finalizer(json_t *obj, const char *f)
+{
+    json_t *fins = orc_json_get(obj, "metadata.finalizers"), *v;
+    size_t i;
+
+    if (!json_is_array(fins)) {
+        fins = json_array();
+        orc_json_set(obj, "metadata.finalizers", fins);
+    }
+    json_array_foreach(fins, i, v) if (json_is_string(v) && strcmp(json_string_value(v), f) == 0) return;
+    json_array_append_new(fins, json_string(f));
+}
+
+/* Pods on a node end gracefully: the agent stops them, then deletes. */
+static long long pod_grace(const json_t *pod, const struct delete_opts *o)
+{
+    int64_t g = 30;
+    const char *node = orc_json_str(pod, "spec.nodeName");
+
+    if (node == NULL || *node == '\0') return 0;
+    if (o->grace >= 0) return o->grace;
+    orc_json_int(pod, "spec.terminationGracePeriodSeconds", &g);
+    return g;
+}
+
+static bool is_protected_namespace(const struct write_op *op)
+{
+    if (strcmp(op->k->resource, "namespaces") != 0) return false;
+    for (int i = 0; protected_namespaces[i]; i++)
+        if (strcmp(op->rt->name, protected_namespaces[i]) == 0) return true;
+    return false;
+}
+
+json_t *mut_delete(struct write_op *op, const json_t *cur)
+{
+    struct delete_opts o;
+    json_t *next;
+    char ts[ORC_TIME_LEN];
+    long long grace = 0;
+    bool pod = strcmp(op->k->resource, "pods") == 0;
+    bool ns = strcmp(op->k->resource, "namespaces") == 0;
+
+    if (delete_options(op, &o) != 0 || check_preconditions(op, &o, cur) != 0) return NULL;
+    if (is_protected_namespace(op)) {
+        api_respond_status(op->r, 403, "Forbidden", op->k, op->rt->name, NULL,
+                           "namespaces \"%s\" is forbidden: this namespace may not be deleted",
+                           op->rt->name);
+        return NULL;
+    }
+    next = json_deep_copy(cur);
+    if (o.policy && strcmp(o.policy, "Orphan") == 0) add_finalizer(next, "orphan");
+    if (o.policy && strcmp(o.policy, "Foreground") == 0) add_finalizer(next, "foregroundDeletion");
+    if (pod) grace = pod_grace(cur, &o);
+    if (!has_finalizers(next) && grace <= 0 && !ns) {
+        op->deleting = true;
+        return next;
+    }
+    if (orc_json_get(cur, "metadata.deletionTimestamp") == NULL) {
+        orc_time_format(orc_time_unix() + (grace > 0 ? grace : 0), ts);
+        orc_json_set(next, "metadata.deletionTimestamp", json_string(ts));
+        orc_json_set(next, "metadata.deletionGracePeriodSeconds", json_integer(grace > 0 ? grace : 0));
+    } else if (pod) {
+        /* A second delete may shorten the grace period, never extend it. */
+        int64_t had = 0;
+        orc_json_int(cur, "metadata.deletionGracePeriodSeconds", &had);
+        if (grace < had) {
+            orc_time_format(orc_time_unix() + grace, ts);
+            orc_json_set(next, "metadata.deletionTimestamp", json_string(ts));
+            orc_json_set(next, "metadata.deletionGracePeriodSeconds", json_integer(grace));
+        }
+        if (grace == 0 && !has_finalizers(next)) op->deleting = true;
+    }
+    if (ns) orc_json_set(next, "status.phase", json_string("Terminating"));
+    return next;
+}

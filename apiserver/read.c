@@ -1,0 +1,283 @@
+/* read.c — GET of one object and LIST of a collection, with label and field
+ * selectors and limit/continue paging. A list is one snapshot: later pages
+ * are read at the first page's revision. Reads without resourceVersion are
+ * linearizable (they wait for a read point); "0" or a number read locally. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/server.h"
+#include "lib/base64.h"
+#include "lib/json.h"
+#include "lib/orc.h"
+
+#define WAIT_FOR_RV_MS 3000
+
+struct read_op {
+    struct api_server *s;
+    struct api_req *r;
+    struct api_route *rt;
+};
+
+static void read_op_free(void *p)
+{
+    struct read_op *op = p;
+    api_release(op->s);
+    free(op);
+}
+
+/* ---- one object ---- */
+
+static void respond_scale(struct api_req *r, const struct store_kv *kv)
+{
+    json_t *obj = api_obj_decode(kv->value, kv->value_len, kv->mod_rev);
+    json_t *scale = obj ? api_scale_from(obj) : NULL;
+
+    if (scale == NULL) api_respond_error(r, ORC_ECORRUPT, "reading the object");
+    else api_respond_json(r, 200, scale);
+    json_decref(scale);
+    json_decref(obj);
+}
+
+static void get_object(struct read_op *op)
+{
+    struct api_route *rt = op->rt;
+    struct orc_buf key = ORC_BUF_INIT, body = ORC_BUF_INIT;
+    struct store_kv kv = {0};
+    int rv;
+
+    api_key(rt->kind, rt->ns, rt->name, &key);
+    rv = store_get(op->s->st, key.data, &kv);
+    orc_buf_free(&key);
+    if (rv == ORC_ENOENT) {
+        api_respond_not_found(op->r, rt->kind, rt->name);
+        return;
+    }
+    if (rv != 0) {
+        api_respond_error(op->r, rv, "reading the object");
+        return;
+    }
+    if (strcmp(rt->sub, "scale") == 0) {
+        respond_scale(op->r, &kv);
+    } else if (api_obj_append(&body, kv.value, kv.value_len, kv.mod_rev) != 0) {
+        orc_buf_free(&body);
+        api_respond_error(op->r, ORC_ECORRUPT, "reading the object");
+    } else {
+        api_respond_buf(op->r, 200, &body);
+    }
+    store_kv_clear(&kv);
+}
+
+/* ---- lists ---- */
+
+/* Continue tokens: base64url of {"rv":N,"start":"<last key>"}. */
+static int continue_encode(int64_t rev, const char *key, struct orc_buf *out)
+{
+    json_t *t = json_pack("{s:I, s:s}", "rv", (json_int_t)rev, "start", key);
+    char *text = t ? json_dumps(t, JSON_COMPACT) : NULL;
+    int rv = text ? orc_base64_encode(text, strlen(text), true, out) : ORC_ENOMEM;
+
+    free(text);
+    json_decref(t);
+    return rv;
+}
+
+static int continue_decode(const char *tok, int64_t *rev, char **start)
+{
+    struct orc_buf raw = ORC_BUF_INIT;
+    json_t *t = NULL;
+    int rv = ORC_EINVAL;
+
+    if (orc_base64_decode(tok, strlen(tok), true, &raw) == 0 && raw.data)
+        t = json_loadb(raw.data, raw.len, 0, NULL);
+    if (t && orc_json_int(t, "rv", rev) == 0 && orc_json_str(t, "start") && *rev > 0) {
+        *start = strdup(orc_json_str(t, "start"));
+        rv = *start ? 0 : ORC_ENOMEM;
+    }
+    json_decref(t);
+    orc_buf_free(&raw);
+    return rv;
+}
+
+struct list_page {
+    struct orc_buf items;
+    size_t count;
+    int64_t revision;
+    bool more;
+    size_t remaining;
+    char *last_key; /* last key examined, for the continue token */
+};
+
+/* Reads up to `limit` matching objects (0: all) after start_after at
+ * at_rev (0: now) into page. */
+static int list_collect(struct api_server *s, const char *prefix, const struct api_filter *f,
+                        int64_t at_rev, const char *start_after, size_t limit,
+                        struct list_page *page)
+{
+    char *cursor = start_after ? strdup(start_after) : NULL;
+    int rv = 0;
+
+    for (;;) {
+        struct store_list l = {0};
+        size_t want = limit ? limit - page->count : 0;
+
+        rv = store_range(s->st, prefix, cursor, at_rev, want, &l);
+        if (rv != 0) break;
+        at_rev = page->revision = l.revision;
+        for (size_t i = 0; i < l.n && rv == 0; i++) {
+            if (!api_filter_match_kv(f, &l.kvs[i])) continue;
+            if (page->count > 0) orc_buf_append(&page->items, ",", 1);
+            rv = api_obj_append(&page->items, l.kvs[i].value, l.kvs[i].value_len,
+                                l.kvs[i].mod_rev);
+            page->count++;
+        }
+        if (l.n > 0) {
+            free(cursor);
+            cursor = strdup(l.kvs[l.n - 1].key);
+        }
+        page->more = l.more;
+        page->remaining = l.remaining;
+        store_list_clear(&l);
+        if (rv != 0 || !page->more || limit == 0 || page->count >= limit || cursor == NULL) break;
+    }
+    page->last_key = cursor;
+    return rv;
+}
+
+static void respond_list(struct read_op *op, struct list_page *page, bool filtered)
+{
+    const struct orc_kind *k = op->rt->kind;
+    struct orc_buf body = ORC_BUF_INIT;
+
+    orc_buf_reserve(&body, page->items.len + 256);
+    orc_buf_printf(&body, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{"
+                          "\"resourceVersion\":\"%" PRId64 "\"",
+                   k->kind, orc_kind_api_version(k), page->revision);
+    if (page->more && page->last_key) {
+        orc_buf_puts(&body, ",\"continue\":\"");
+        continue_encode(page->revision, page->last_key, &body);
+        orc_buf_puts(&body, "\"");
+        if (!filtered) orc_buf_printf(&body, ",\"remainingItemCount\":%zu", page->remaining);
+    }
+    orc_buf_puts(&body, "},\"items\":[");
+    if (page->items.len) orc_buf_append(&body, page->items.data, page->items.len);
+    if (orc_buf_puts(&body, "]}") != 0) {
+        orc_buf_free(&body);
+        api_respond_error(op->r, ORC_ENOMEM, "listing");
+        return;
+    }
+    api_respond_buf(op->r, 200, &body);
+}
+
+static void list_objects(struct read_op *op)
+{
+    struct api_route *rt = op->rt;
+    struct api_filter f;
+    struct list_page page = {0};
+    struct orc_buf prefix = ORC_BUF_INIT;
+    const char *lim = api_query_get(rt, "limit");
+    const char *cont = api_query_get(rt, "continue");
+    char *start = NULL, *end;
+    int64_t at_rev = 0;
+    long long limit = 0;
+    int rv;
+
+    if (lim && *lim && ((limit = strtoll(lim, &end, 10)) < 0 || *end)) {
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL,
+                           "limit must be a non-negative integer, not \"%s\"", lim);
+        return;
+    }
+    if (cont && *cont && continue_decode(cont, &at_rev, &start) != 0) {
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL,
+                           "invalid continue token");
+        return;
+    }
+    if (api_filter_parse(op->r, rt, &f) != 0) {
+        free(start);
+        return;
+    }
+    api_prefix(rt->kind, rt->ns[0] ? rt->ns : NULL, &prefix);
+    rv = list_collect(op->s, prefix.data, &f, at_rev, start, (size_t)limit, &page);
+    if (rv == ORC_ECOMPACTED)
+        api_respond_status(op->r, 410, "Expired", NULL, NULL, NULL,
+                           "The provided continue parameter is too old to display a consistent "
+                           "list result. You can start a new list without the continue parameter.");
+    else if (rv != 0) api_respond_error(op->r, rv, "listing");
+    else respond_list(op, &page, f.labels || f.fields);
+    orc_buf_free(&page.items);
+    free(page.last_key);
+    orc_buf_free(&prefix);
+    api_filter_clear(&f);
+    free(start);
+}
+
+/* ---- entry ---- */
+
+static void read_now(void *arg, int status)
+{
+    struct read_op *op = arg;
+
+    if (status != 0) {
+        api_respond_error(op->r, status, "waiting for a consistent read point");
+    } else if (op->rt->type == ROUTE_OBJECT) {
+        get_object(op);
+    } else {
+        list_objects(op);
+    }
+}
+
+static bool valid_read_target(struct api_req *r, struct api_route *rt)
+{
+    if (rt->type == ROUTE_OBJECT && rt->kind->namespaced && rt->ns[0] == '\0') {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                           "the server could not find the requested resource");
+        return false;
+    }
+    if (rt->sub[0] == '\0') return true;
+    if (strcmp(rt->sub, "status") == 0 && rt->kind->has_status) return true;
+    if (strcmp(rt->sub, "scale") == 0 && rt->kind->has_scale) return true;
+    if (strcmp(rt->sub, "log") == 0 && strcmp(rt->kind->resource, "pods") == 0) {
+        api_respond_status(r, 501, "NotImplemented", NULL, NULL, NULL,
+                           "pod logs are served once the node agent runs this pod");
+        return false;
+    }
+    api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                       "the server could not find the requested resource");
+    return false;
+}
+
+void api_handle_read(struct api_server *s, struct api_req *r, struct api_route *rt)
+{
+    const char *rvq = api_query_get(rt, "resourceVersion");
+    const char *cont = api_query_get(rt, "continue");
+    struct read_op *op;
+    int rv = 0;
+
+    if (!valid_read_target(r, rt)) return;
+    op = calloc(1, sizeof *op);
+    if (op == NULL) {
+        api_respond_error(r, ORC_ENOMEM, "reading");
+        return;
+    }
+    op->s = s;
+    op->r = r;
+    op->rt = rt;
+    api_hold(s);
+    r->op = op;
+    r->op_free = read_op_free;
+    if (cont && *cont) {
+        read_now(op, 0); /* pinned to the token's revision */
+    } else if (rvq == NULL || *rvq == '\0') {
+        rv = api_read_barrier(s, read_now, op);
+    } else {
+        char *end;
+        long long want = strtoll(rvq, &end, 10);
+        if (*end || want < 0) {
+            api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
+                               "resourceVersion must be a number, not \"%s\"", rvq);
+            return;
+        }
+        rv = store_wait_revision(s->st, want, WAIT_FOR_RV_MS, read_now, op);
+    }
+    if (rv != 0) api_respond_error(r, rv, "reading");
+}

@@ -1,0 +1,198 @@
+/* route.c — turns a request target ("/apis/apps/v1/namespaces/default/
+ * deployments/web/scale?dryRun=All") into a route: what is addressed and the
+ * decoded query parameters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/server.h"
+#include "lib/orc.h"
+
+#define MAX_SEGMENTS 10
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes s[0..len) into a new string; '+' is a space in queries. */
+static char *decode(const char *s, size_t len, bool query)
+{
+    char *out = malloc(len + 1), *o = out;
+
+    if (out == NULL) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(out);
+                return NULL;
+            }
+            *o++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (query && s[i] == '+') {
+            *o++ = ' ';
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static int parse_query(const char *q, struct api_route *rt)
+{
+    while (*q) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t kl = eq ? (size_t)(eq - q) : len;
+
+        if (len > 0) {
+            if (rt->n_query == API_MAX_QUERY) return ORC_EINVAL;
+            struct api_query *p = &rt->query[rt->n_query];
+            p->key = decode(q, kl, true);
+            p->value = eq ? decode(eq + 1, len - kl - 1, true) : strdup("");
+            if (p->key == NULL || p->value == NULL) {
+                free(p->key);
+                free(p->value);
+                return ORC_EINVAL;
+            }
+            rt->n_query++;
+        }
+        q += len + (amp ? 1 : 0);
+    }
+    return 0;
+}
+
+static int copy_seg(char *dst, size_t n, const char *seg)
+{
+    if (strlen(seg) >= n) return ORC_EINVAL;
+    strcpy(dst, seg);
+    return 0;
+}
+
+/* segs after the group/version prefix: [namespaces NS] RESOURCE [NAME [SUB]] */
+static int route_resource(struct api_route *rt, char **segs, int n)
+{
+    int i = 0;
+
+    if (n >= 2 && strcmp(segs[0], "namespaces") == 0 && n != 2 && n != 3) {
+        /* /namespaces/NS/RESOURCE[/NAME[/SUB]] */
+        if (copy_seg(rt->ns, sizeof rt->ns, segs[1]) != 0) return ORC_EINVAL;
+        i = 2;
+    } else if (n >= 2 && strcmp(segs[0], "namespaces") == 0 && n == 3) {
+        /* /namespaces/NS/RESOURCE or /namespaces/NAME/SUB (status, finalize) */
+        if (orc_kind_by_resource(rt->group, segs[2]) != NULL) {
+            if (copy_seg(rt->ns, sizeof rt->ns, segs[1]) != 0) return ORC_EINVAL;
+            i = 2;
+        }
+    }
+    if (i >= n) return ORC_ENOENT;
+    rt->kind = orc_kind_by_resource(rt->group, segs[i]);
+    if (rt->kind == NULL || strcmp(rt->kind->version, rt->version) != 0) return ORC_ENOENT;
+    if (rt->ns[0] && !rt->kind->namespaced) return ORC_ENOENT;
+    i++;
+    if (i == n) {
+        rt->type = ROUTE_COLLECTION;
+        return 0;
+    }
+    if (copy_seg(rt->name, sizeof rt->name, segs[i]) != 0) return ORC_EINVAL;
+    i++;
+    if (i < n && copy_seg(rt->sub, sizeof rt->sub, segs[i++]) != 0) return ORC_EINVAL;
+    if (i != n) return ORC_ENOENT;
+    rt->type = ROUTE_OBJECT;
+    return 0;
+}
+
+static int route_segments(struct api_route *rt, char **segs, int n)
+{
+    if (n == 1 && strcmp(segs[0], "healthz") == 0) rt->type = ROUTE_HEALTHZ;
+    else if (n == 1 && strcmp(segs[0], "livez") == 0) rt->type = ROUTE_HEALTHZ;
+    else if (n == 1 && strcmp(segs[0], "readyz") == 0) rt->type = ROUTE_READYZ;
+    else if (n == 1 && strcmp(segs[0], "version") == 0) rt->type = ROUTE_VERSION;
+    else if (n == 1 && strcmp(segs[0], "api") == 0) rt->type = ROUTE_API_VERSIONS;
+    else if (n == 1 && strcmp(segs[0], "apis") == 0) rt->type = ROUTE_API_GROUPS;
+    else if (n >= 2 && strcmp(segs[0], "internal") == 0 && strcmp(segs[1], "v1") == 0) {
+        rt->type = ROUTE_INTERNAL;
+        for (int i = 2; i < n; i++) {
+            size_t l = strlen(rt->internal);
+            if (l + strlen(segs[i]) + 2 > sizeof rt->internal) return ORC_EINVAL;
+            if (i > 2) strcat(rt->internal, "/");
+            strcat(rt->internal, segs[i]);
+        }
+    } else if (n >= 2 && strcmp(segs[0], "api") == 0) {
+        strcpy(rt->version, strlen(segs[1]) < sizeof rt->version ? segs[1] : "");
+        if (n == 2) rt->type = ROUTE_RESOURCE_LIST;
+        else return route_resource(rt, segs + 2, n - 2);
+    } else if (n >= 2 && strcmp(segs[0], "apis") == 0) {
+        if (copy_seg(rt->group, sizeof rt->group, segs[1]) != 0) return ORC_ENOENT;
+        if (n == 2) rt->type = ROUTE_API_GROUP;
+        else {
+            if (copy_seg(rt->version, sizeof rt->version, segs[2]) != 0) return ORC_ENOENT;
+            if (n == 3) rt->type = ROUTE_RESOURCE_LIST;
+            else return route_resource(rt, segs + 3, n - 3);
+        }
+    } else {
+        return ORC_ENOENT;
+    }
+    return 0;
+}
+
+int api_route_parse(const char *target, struct api_route *rt)
+{
+    const char *qmark = strchr(target, '?');
+    size_t plen = qmark ? (size_t)(qmark - target) : strlen(target);
+    char *segs[MAX_SEGMENTS];
+    int n = 0, rv = 0;
+    const char *p = target;
+
+    memset(rt, 0, sizeof *rt);
+    if (plen == 0 || target[0] != '/') return ORC_EINVAL;
+    if (qmark && (rv = parse_query(qmark + 1, rt)) != 0) return rv;
+    while (p < target + plen) {
+        const char *start = ++p;
+        while (p < target + plen && *p != '/') p++;
+        if (p == start) continue; /* empty segment ("//" or trailing "/") */
+        if (n == MAX_SEGMENTS) {
+            rv = ORC_ENOENT;
+            goto out;
+        }
+        segs[n] = decode(start, (size_t)(p - start), false);
+        if (segs[n] == NULL || strchr(segs[n], '/') != NULL) {
+            free(segs[n]);
+            rv = ORC_EINVAL;
+            goto out;
+        }
+        n++;
+    }
+    rv = route_segments(rt, segs, n);
+out:
+    for (int i = 0; i < n; i++) free(segs[i]);
+    return rv;
+}
+
+void api_route_clear(struct api_route *r)
+{
+    for (int i = 0; i < r->n_query; i++) {
+        free(r->query[i].key);
+        free(r->query[i].value);
+    }
+    r->n_query = 0;
+}
+
+const char *api_query_get(const struct api_route *r, const char *key)
+{
+    for (int i = 0; i < r->n_query; i++)
+        if (strcmp(r->query[i].key, key) == 0) return r->query[i].value;
+    return NULL;
+}
+
+bool api_query_bool(const struct api_route *r, const char *key)
+{
+    const char *v = api_query_get(r, key);
+    return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || v[0] == '\0');
+}

@@ -1,0 +1,262 @@
+/* server.c — the API server's front door: routes each request, checks the
+ * bearer token, answers health and version, and follows this member's Raft
+ * role (the leader ensures bootstrap objects and publishes its URL). */
+#include <llhttp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "apiserver/server.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+
+#define ORC_VERSION "v0.1.0"
+#define K8S_MINOR "32"
+
+static void route_free(void *p)
+{
+    api_route_clear(p);
+    free(p);
+}
+
+/* Compares in time independent of where the first difference is. */
+static bool token_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+
+    for (size_t i = 0; i < la && i < lb; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+static bool authorized(const struct api_server *s, const struct api_req *r)
+{
+    const char *h = api_req_header(r, "authorization");
+
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    h += 7;
+    while (*h == ' ') h++;
+    return token_equal(h, s->token);
+}
+
+static void respond_text(struct api_req *r, int code, const char *text)
+{
+    api_http_respond(r, code, "text/plain; charset=utf-8", text, strlen(text), NULL);
+}
+
+static void respond_version(struct api_req *r)
+{
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", "1", "minor",
+                          K8S_MINOR, "gitVersion", "v1." K8S_MINOR ".0-orc", "orcVersion",
+                          ORC_VERSION, "gitCommit", "", "buildDate", __DATE__, "goVersion", "none",
+                          "compiler", "gcc", "platform", "linux/amd64");
+    api_respond_json(r, 200, v);
+    json_decref(v);
+}
+
+static void dispatch_api(struct api_server *s, struct api_req *r, struct api_route *rt)
+{
+    switch (rt->type) {
+    case ROUTE_API_VERSIONS:
+    case ROUTE_API_GROUPS:
+    case ROUTE_API_GROUP:
+    case ROUTE_RESOURCE_LIST:
+        api_handle_discovery(s, r, rt);
+        return;
+    case ROUTE_INTERNAL:
+        api_handle_internal(s, r, rt);
+        return;
+    case ROUTE_COLLECTION:
+    case ROUTE_OBJECT:
+        break;
+    default:
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL, "the server could not find the requested resource");
+        return;
+    }
+    if (r->method == HTTP_GET && api_query_bool(rt, "watch")) api_handle_watch(s, r, rt);
+    else if (r->method == HTTP_GET) api_handle_read(s, r, rt);
+    else api_handle_write(s, r, rt);
+}
+
+static void handle_request(void *arg, struct api_req *r)
+{
+    struct api_server *s = arg;
+    struct api_route *rt = calloc(1, sizeof *rt);
+    int rv;
+
+    if (rt == NULL) {
+        api_respond_error(r, ORC_ENOMEM, "routing");
+        return;
+    }
+    r->state = rt;
+    r->state_free = route_free;
+    rv = api_route_parse(r->target, rt);
+    if (rv == ORC_EINVAL) {
+        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "malformed request path or query");
+        return;
+    }
+    if (rv != 0) {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                           "the server could not find the requested resource");
+        return;
+    }
+    switch (rt->type) {
+    case ROUTE_HEALTHZ: respond_text(r, 200, "ok"); return;
+    case ROUTE_READYZ:
+        if (api_server_ready(s)) respond_text(r, 200, "ok");
+        else respond_text(r, 503, "not ready: no Raft leader known yet");
+        return;
+    case ROUTE_VERSION: respond_version(r); return;
+    default: break;
+    }
+    if (!authorized(s, r)) {
+        api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
+                           "Unauthorized: a valid \"Authorization: Bearer <token>\" header is required");
+        return;
+    }
+    if (s->stopping) {
+        api_respond_error(r, ORC_ESHUTDOWN, "request");
+        return;
+    }
+    dispatch_api(s, r, rt);
+}
+
+int api_server_ready(const api_server *s)
+{
+    uint64_t id;
+    const char *addr;
+
+    if (store_leader(s->st, &id, &addr) != 0) return 0;
+    return store_is_leader(s->st) ? s->bootstrapped : 1;
+}
+
+/* ---- role changes ---- */
+
+static void on_role_change(void *arg, bool leader)
+{
+    struct api_server *s = arg;
+
+    s->is_leader = leader;
+    if (!leader) {
+        s->bootstrapped = false;
+        return;
+    }
+    log_info("apiserver", "this member (%s) is now the Raft leader", s->url);
+    api_server_publish_member(s);
+    api_bootstrap(s);
+}
+
+static void on_publish_done(void *arg, int status, const struct store_txn_result *res)
+{
+    (void)arg;
+    (void)res;
+    if (status != 0) log_warn("apiserver", "recording this member's URL: %s", orc_strerror(status));
+}
+
+void api_server_publish_member(api_server *s)
+{
+    struct orc_buf key = ORC_BUF_INIT, val = ORC_BUF_INIT;
+    struct store_kv cur = {0};
+    const char *addr = NULL;
+    uint64_t id = store_id(s->st);
+    struct store_member *members = NULL;
+    size_t n = 0;
+
+    if (store_members(s->st, &members, &n) == 0)
+        for (size_t i = 0; i < n; i++)
+            if (members[i].id == id) addr = members[i].address;
+    orc_buf_printf(&key, API_MEMBER_PREFIX "%llu", (unsigned long long)id);
+    orc_buf_printf(&val, "{\"id\":\"%llu\",\"raftAddress\":\"%s\",\"apiURL\":\"%s\"}",
+                   (unsigned long long)id, addr ? addr : "", s->url);
+    if (store_get(s->st, key.data, &cur) == 0 && cur.value_len == val.len
+        && memcmp(cur.value, val.data, val.len) == 0) {
+        goto out; /* already recorded */
+    }
+    {
+        struct store_op op = {STORE_PUT, key.data, val.data, val.len};
+        struct store_txn txn = {NULL, 0, &op, 1};
+        int rv = api_txn(s, &txn, on_publish_done, s);
+        if (rv != 0) log_warn("apiserver", "recording this member's URL: %s", orc_strerror(rv));
+    }
+out:
+    store_kv_clear(&cur);
+    free(members);
+    orc_buf_free(&key);
+    orc_buf_free(&val);
+}
+
+/* ---- lifecycle ---- */
+
+int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, api_server **out,
+                     char *errmsg)
+{
+    struct api_server *s = calloc(1, sizeof *s);
+    int rv;
+
+    if (s == NULL) return ORC_ENOMEM;
+    s->loop = loop;
+    s->st = st;
+    s->token = strdup(cfg->token);
+    s->url = strdup(cfg->advertise_url);
+    s->watch_queue = cfg->watch_queue_bytes ? cfg->watch_queue_bytes : 16u * 1024 * 1024;
+    if (s->token == NULL || s->url == NULL) {
+        rv = ORC_ENOMEM;
+        goto err;
+    }
+    rv = api_http_start(loop, cfg->listen, handle_request, s, &s->http, errmsg);
+    if (rv != 0) goto err;
+    store_on_role_change(st, on_role_change, s);
+    if (store_is_leader(st)) on_role_change(s, true);
+    *out = s;
+    return 0;
+err:
+    free(s->token);
+    free(s->url);
+    free(s);
+    return rv;
+}
+
+/* The server is freed once HTTP and the leader client are closed and no
+ * operation holds it: callbacks from the store (closed after us) may still
+ * arrive for writes in flight. */
+static void maybe_free(struct api_server *s)
+{
+    if (!s->stopping || s->stop_pending > 0 || s->inflight > 0) return;
+    void (*cb)(void *) = s->stop_cb;
+    void *cb_arg = s->stop_arg;
+    free(s->token);
+    free(s->url);
+    free(s);
+    if (cb) cb(cb_arg);
+}
+
+void api_hold(struct api_server *s) { s->inflight++; }
+
+void api_release(struct api_server *s)
+{
+    s->inflight--;
+    maybe_free(s);
+}
+
+static void stop_step_done(void *arg)
+{
+    struct api_server *s = arg;
+
+    s->stop_pending--;
+    maybe_free(s);
+}
+
+void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
+{
+    s->stopping = true;
+    s->stop_cb = cb;
+    s->stop_arg = arg;
+    s->stop_pending = 3;
+    store_on_role_change(s->st, NULL, NULL);
+    api_later_stop_all(s);
+    api_http_stop(s->http, stop_step_done, s);
+    api_leader_client_drop(s, stop_step_done, s);
+    stop_step_done(s);
+}

@@ -1,0 +1,184 @@
+/* server.h — internals shared by the API server's files: the server struct,
+ * routes, responses, object encoding, and the write/read paths that hide
+ * whether this member is the leader. Not a public contract. */
+#ifndef ORC_API_SERVER_H
+#define ORC_API_SERVER_H
+
+#include <jansson.h>
+#include <llhttp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "apiserver/api.h"
+#include "apiserver/http.h"
+#include "apiserver/validate.h"
+#include "client/http.h"
+#include "lib/buf.h"
+#include "lib/kinds.h"
+#include "store/store.h"
+
+#define API_MEMBER_PREFIX "/orc/members/"
+#define API_MAX_QUERY 32
+
+struct api_server {
+    uv_loop_t *loop;
+    store *st;
+    struct api_http *http;
+    char *token;
+    char *url;
+    size_t watch_queue;
+    /* Client to the current leader's API, for forwarded writes and
+     * read-index requests. Replaced when the leader changes. */
+    http_client *leader_client;
+    uint64_t leader_client_id;
+    struct leader_closing *closing_clients;
+    bool is_leader;
+    bool bootstrapped; /* default namespaces ensured in this term */
+    uv_timer_t retry_timer; /* drives delayed retries (api_later) */
+    struct api_later *later;
+    bool stopping;
+    void (*stop_cb)(void *arg);
+    void *stop_arg;
+    int stop_pending;
+    int inflight; /* operations that will call back into the server */
+};
+
+/* Every asynchronous operation holds the server while it runs, so that
+ * stopping waits for it (see api_server_stop). */
+void api_hold(struct api_server *s);
+void api_release(struct api_server *s);
+/* Fires every pending api_later callback now (s->stopping is set), and
+ * closes the leader client; used by api_server_stop. */
+void api_later_stop_all(struct api_server *s);
+void api_leader_client_drop(struct api_server *s, void (*cb)(void *arg), void *arg);
+
+/* ---- routes ---- */
+
+enum api_route_type {
+    ROUTE_NONE,
+    ROUTE_HEALTHZ,
+    ROUTE_READYZ,
+    ROUTE_VERSION,
+    ROUTE_API_VERSIONS,  /* /api */
+    ROUTE_API_GROUPS,    /* /apis */
+    ROUTE_API_GROUP,     /* /apis/{group} */
+    ROUTE_RESOURCE_LIST, /* /api/v1, /apis/{group}/{version} */
+    ROUTE_COLLECTION,    /* .../{resource} */
+    ROUTE_OBJECT,        /* .../{resource}/{name}[/{sub}] */
+    ROUTE_INTERNAL,      /* /internal/v1/... */
+};
+
+struct api_query {
+    char *key;
+    char *value;
+};
+
+struct api_route {
+    enum api_route_type type;
+    const struct orc_kind *kind;
+    char group[64];
+    char version[16];
+    char ns[256];  /* empty: none given */
+    char name[256];
+    char sub[32];  /* subresource, empty if none */
+    char internal[128]; /* path below /internal/v1/ */
+    struct api_query query[API_MAX_QUERY];
+    int n_query;
+};
+
+/* Parses the request target. Returns 0, or ORC_EINVAL for a malformed
+ * target (bad escapes, too long), or ORC_ENOENT for an unknown path. */
+int api_route_parse(const char *target, struct api_route *out);
+void api_route_clear(struct api_route *r);
+const char *api_query_get(const struct api_route *r, const char *key);
+bool api_query_bool(const struct api_route *r, const char *key);
+
+/* ---- responses (each ends the request) ---- */
+
+void api_respond_json(struct api_req *r, int code, const json_t *obj);
+/* `body` is a JSON text; the buffer is freed. */
+void api_respond_buf(struct api_req *r, int code, struct orc_buf *body);
+/* A Status failure. `k` and `name` fill details (may be NULL); `causes`
+ * (stolen, may be NULL) is a StatusCause array. */
+void api_respond_status(struct api_req *r, int code, const char *reason, const struct orc_kind *k,
+                        const char *name, json_t *causes, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+void api_respond_not_found(struct api_req *r, const struct orc_kind *k, const char *name);
+void api_respond_exists(struct api_req *r, const struct orc_kind *k, const char *name);
+void api_respond_conflict(struct api_req *r, const struct orc_kind *k, const char *name);
+/* Maps an internal error code to 500/503/504 with a message. */
+void api_respond_error(struct api_req *r, int err, const char *what);
+/* "deployments.apps" or "pods", as Kubernetes names resources in messages. */
+void api_resource_name(const struct orc_kind *k, char *out, size_t n);
+
+/* ---- objects in the store ---- */
+
+/* /registry/<group or "core">/<resource>/[<ns>/]<name> */
+int api_key(const struct orc_kind *k, const char *ns, const char *name, struct orc_buf *out);
+/* Prefix of every key of a kind, in one namespace or (ns NULL) all. */
+int api_prefix(const struct orc_kind *k, const char *ns, struct orc_buf *out);
+/* Stored form: compact JSON with apiVersion, kind, metadata first and no
+ * metadata.resourceVersion (the store's mod revision is the version). */
+int api_obj_encode(json_t *obj, struct orc_buf *out);
+/* Appends a stored value with metadata.resourceVersion = rev spliced in. */
+int api_obj_append(struct orc_buf *out, const char *value, size_t len, int64_t rev);
+/* Parses a stored value and sets metadata.resourceVersion. New reference. */
+json_t *api_obj_decode(const char *value, size_t len, int64_t rev);
+
+/* ---- selectors of list/watch requests ---- */
+
+struct orc_selector;
+struct orc_fieldsel;
+struct api_filter {
+    struct orc_selector *labels; /* NULL: everything */
+    struct orc_fieldsel *fields; /* NULL: everything */
+};
+
+/* Parses ?labelSelector= and ?fieldSelector=; on a bad one answers 400
+ * (ending the request) and returns ORC_EINVAL. */
+int api_filter_parse(struct api_req *r, const struct api_route *rt, struct api_filter *f);
+bool api_filter_match(const struct api_filter *f, const json_t *obj);
+bool api_filter_match_kv(const struct api_filter *f, const struct store_kv *kv);
+bool api_filter_empty(const struct api_filter *f);
+void api_filter_clear(struct api_filter *f);
+
+/* autoscaling/v1 Scale view of a workload (new reference, NULL on error). */
+json_t *api_scale_from(const json_t *obj);
+
+/* ---- the write path (leader or forwarded) ---- */
+
+/* Runs a txn on the leader: locally when this member leads, else through
+ * the leader's /internal/v1/txn, waiting afterwards until this member has
+ * applied the result so the caller reads its own write. Retries while
+ * there is no leader for up to 5 s. cb as store_txn_cb; status
+ * ORC_EUNAVAIL when no leader could be reached. */
+int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, void *arg);
+
+/* Client to the leader's API (owned by the server), or NULL when this
+ * member leads or no leader is known. */
+http_client *api_leader_client(struct api_server *s);
+
+/* Linearizable read point: cb(arg, 0) once this member has applied every
+ * write committed before the call (leader: Raft barrier; follower: the
+ * leader's read index, then a local wait). */
+int api_read_barrier(struct api_server *s, void (*cb)(void *arg, int status), void *arg);
+
+/* Calls fn(arg) after `ms` on the loop (retries, back-off). */
+int api_later(struct api_server *s, unsigned ms, void (*fn)(void *arg), void *arg);
+
+/* ---- request handlers ---- */
+
+void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_route *rt);
+void api_handle_read(struct api_server *s, struct api_req *r, struct api_route *rt);
+void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route *rt);
+void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt);
+void api_handle_internal(struct api_server *s, struct api_req *r, struct api_route *rt);
+
+/* Parses a request body as JSON (or YAML when the content type says so).
+ * On failure answers 400 and returns NULL. */
+json_t *api_parse_body(struct api_req *r);
+
+/* Ensures the default namespaces exist (leader, once per term). */
+void api_bootstrap(struct api_server *s);
+
+#endif

@@ -1,0 +1,364 @@
+/* txn.c — hides where the leader is: transactions run locally on the leader
+ * or are forwarded to the leader's /internal/v1/txn, linearizable reads get
+ * their read point from a local barrier or the leader's read index, and
+ * both retry (briefly) while an election is under way. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/server.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+
+#define LEADER_WAIT_MS 5000 /* how long a request waits for a reachable leader */
+#define RETRY_MS 50
+#define APPLY_WAIT_MS 5000
+
+/* ---- delayed calls ---- */
+
+struct api_later {
+    uv_timer_t timer;
+    struct api_server *s;
+    void (*fn)(void *arg);
+    void *arg;
+    struct api_later *prev, *next;
+};
+
+static void later_unlink(struct api_later *l)
+{
+    if (l->prev) l->prev->next = l->next;
+    else l->s->later = l->next;
+    if (l->next) l->next->prev = l->prev;
+}
+
+static void later_closed(uv_handle_t *h) { free(h->data); }
+
+static void later_fire(struct api_later *l)
+{
+    struct api_server *s = l->s;
+
+    later_unlink(l);
+    uv_timer_stop(&l->timer);
+    uv_close((uv_handle_t *)&l->timer, later_closed);
+    l->fn(l->arg);
+    api_release(s);
+}
+
+static void on_later(uv_timer_t *t) { later_fire(t->data); }
+
+int api_later(struct api_server *s, unsigned ms, void (*fn)(void *arg), void *arg)
+{
+    struct api_later *l = calloc(1, sizeof *l);
+
+    if (l == NULL) return ORC_ENOMEM;
+    l->s = s;
+    l->fn = fn;
+    l->arg = arg;
+    uv_timer_init(s->loop, &l->timer);
+    l->timer.data = l;
+    l->next = s->later;
+    if (s->later) s->later->prev = l;
+    s->later = l;
+    api_hold(s);
+    uv_timer_start(&l->timer, on_later, ms, 0);
+    return 0;
+}
+
+void api_later_stop_all(struct api_server *s)
+{
+    while (s->later) later_fire(s->later);
+}
+
+/* ---- the leader's API client ---- */
+
+void api_leader_client_drop(struct api_server *s, void (*cb)(void *arg), void *arg)
+{
+    http_client *c = s->leader_client;
+
+    s->leader_client = NULL;
+    s->leader_client_id = 0;
+    if (c) http_client_close(c, cb, arg);
+    else if (cb) cb(arg);
+}
+
+/* The leader's API URL from its member record, or derived from its Raft
+ * address (API port = Raft port - 1, the default layout) before it is known. */
+static int leader_url(struct api_server *s, uint64_t id, const char *raft_addr, char *out, size_t n)
+{
+    struct orc_buf key = ORC_BUF_INIT;
+    struct store_kv kv = {0};
+    int rv = ORC_ENOENT;
+
+    orc_buf_printf(&key, API_MEMBER_PREFIX "%" PRIu64, id);
+    if (key.data && store_get(s->st, key.data, &kv) == 0) {
+        json_t *m = json_loadb(kv.value, kv.value_len, 0, NULL);
+        const char *u = m ? orc_json_str(m, "apiURL") : NULL;
+        if (u && *u && strlen(u) < n) {
+            strcpy(out, u);
+            rv = 0;
+        }
+        json_decref(m);
+    }
+    store_kv_clear(&kv);
+    orc_buf_free(&key);
+    if (rv != 0 && raft_addr) {
+        const char *colon = strrchr(raft_addr, ':');
+        if (colon) {
+            snprintf(out, n, "http://%.*s:%d", (int)(colon - raft_addr), raft_addr,
+                     atoi(colon + 1) - 1);
+            rv = 0;
+        }
+    }
+    return rv;
+}
+
+http_client *api_leader_client(struct api_server *s)
+{
+    uint64_t id;
+    const char *addr;
+    char url[256];
+
+    if (store_leader(s->st, &id, &addr) != 0 || id == store_id(s->st)) return NULL;
+    if (s->leader_client && s->leader_client_id == id) return s->leader_client;
+    if (leader_url(s, id, addr, url, sizeof url) != 0) return NULL;
+    api_leader_client_drop(s, NULL, NULL);
+    if (http_client_new(s->loop, url, s->token, &s->leader_client) != 0) {
+        s->leader_client = NULL;
+        return NULL;
+    }
+    s->leader_client_id = id;
+    log_debug("apiserver", "forwarding to leader %" PRIu64 " at %s", id, url);
+    return s->leader_client;
+}
+
+/* ---- forwarded transactions ---- */
+
+struct fwd {
+    struct api_server *s;
+    char *enc;
+    size_t enc_len;
+    store_txn_cb cb;
+    void *arg;
+    uint64_t deadline;
+    struct store_txn_result res;
+};
+
+static void fwd_try(void *arg);
+
+static void fwd_finish(struct fwd *f, int status, const struct store_txn_result *res)
+{
+    struct api_server *s = f->s;
+
+    f->cb(f->arg, status, res);
+    free(f->enc);
+    free(f);
+    api_release(s);
+}
+
+static void fwd_retry_or_fail(struct fwd *f, int err)
+{
+    if (!f->s->stopping && uv_now(f->s->loop) < f->deadline
+        && api_later(f->s, RETRY_MS, fwd_try, f) == 0)
+        return;
+    fwd_finish(f, f->s->stopping ? ORC_ESHUTDOWN : err, NULL);
+}
+
+static void fwd_local_done(void *arg, int status, const struct store_txn_result *res)
+{
+    fwd_finish(arg, status, res);
+}
+
+static void fwd_applied(void *arg, int status)
+{
+    struct fwd *f = arg;
+    (void)status; /* committed either way; a slow apply only delays reads */
+    fwd_finish(f, 0, &f->res);
+}
+
+static void fwd_on_response(void *arg, int err, const struct http_response *resp)
+{
+    struct fwd *f = arg;
+
+    if (err == ORC_EUNAVAIL || (err == 0 && (resp->status == 503 || resp->status == 421))) {
+        api_leader_client_drop(f->s, NULL, NULL);
+        fwd_retry_or_fail(f, ORC_EUNAVAIL);
+        return;
+    }
+    if (err != 0) {
+        fwd_finish(f, err == ORC_ECANCELED && f->s->stopping ? ORC_ESHUTDOWN : err, NULL);
+        return;
+    }
+    if (resp->status != 200
+        || store_txn_result_decode(resp->body, resp->body_len, &f->res) != 0) {
+        log_warn("apiserver", "leader answered a forwarded txn with HTTP %d", resp->status);
+        fwd_finish(f, ORC_EPROTO, NULL);
+        return;
+    }
+    if (store_wait_revision(f->s->st, f->res.revision, APPLY_WAIT_MS, fwd_applied, f) != 0)
+        fwd_finish(f, 0, &f->res);
+}
+
+static void fwd_try(void *arg)
+{
+    struct fwd *f = arg;
+    struct api_server *s = f->s;
+    http_client *c;
+    struct http_request req = {0};
+
+    if (s->stopping) {
+        fwd_finish(f, ORC_ESHUTDOWN, NULL);
+        return;
+    }
+    if (store_is_leader(s->st)) {
+        if (store_txn_encoded(s->st, f->enc, f->enc_len, fwd_local_done, f) == 0) return;
+        fwd_retry_or_fail(f, ORC_EUNAVAIL);
+        return;
+    }
+    c = api_leader_client(s);
+    if (c == NULL) {
+        fwd_retry_or_fail(f, ORC_EUNAVAIL);
+        return;
+    }
+    req.method = "POST";
+    req.path = "/internal/v1/txn";
+    req.content_type = "application/octet-stream";
+    req.body = f->enc;
+    req.body_len = f->enc_len;
+    req.timeout_ms = 10000;
+    if (http_request(c, &req, fwd_on_response, f, NULL) != 0) fwd_retry_or_fail(f, ORC_EUNAVAIL);
+}
+
+int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, void *arg)
+{
+    struct orc_buf enc = ORC_BUF_INIT;
+    struct fwd *f;
+    int rv;
+
+    if (s->stopping) return ORC_ESHUTDOWN;
+    if (store_is_leader(s->st)) {
+        rv = store_txn(s->st, txn, cb, arg);
+        if (rv != ORC_ENOTLEADER) return rv;
+    }
+    if ((rv = store_txn_encode(txn, &enc)) != 0) return rv;
+    f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        orc_buf_free(&enc);
+        return ORC_ENOMEM;
+    }
+    f->s = s;
+    f->enc = orc_buf_steal(&enc, &f->enc_len);
+    f->cb = cb;
+    f->arg = arg;
+    f->deadline = uv_now(s->loop) + LEADER_WAIT_MS;
+    api_hold(s);
+    fwd_try(f);
+    return 0;
+}
+
+/* ---- linearizable read point ---- */
+
+struct rbar {
+    struct api_server *s;
+    void (*cb)(void *arg, int status);
+    void *arg;
+    uint64_t deadline;
+};
+
+static void rbar_try(void *arg);
+
+static void rbar_finish(struct rbar *b, int status)
+{
+    struct api_server *s = b->s;
+
+    b->cb(b->arg, status);
+    free(b);
+    api_release(s);
+}
+
+static void rbar_retry_or_fail(struct rbar *b, int err)
+{
+    if (!b->s->stopping && uv_now(b->s->loop) < b->deadline
+        && api_later(b->s, RETRY_MS, rbar_try, b) == 0)
+        return;
+    rbar_finish(b, b->s->stopping ? ORC_ESHUTDOWN : err);
+}
+
+static void rbar_waited(void *arg, int status) { rbar_finish(arg, status); }
+
+static void rbar_local(void *arg, int status, int64_t revision)
+{
+    struct rbar *b = arg;
+    (void)revision;
+    if (status == ORC_ENOTLEADER) rbar_retry_or_fail(b, ORC_EUNAVAIL);
+    else rbar_finish(b, status);
+}
+
+static void rbar_on_response(void *arg, int err, const struct http_response *resp)
+{
+    struct rbar *b = arg;
+    int64_t rev = 0;
+    json_t *body;
+
+    if (err == ORC_EUNAVAIL || (err == 0 && (resp->status == 503 || resp->status == 421))) {
+        api_leader_client_drop(b->s, NULL, NULL);
+        rbar_retry_or_fail(b, ORC_EUNAVAIL);
+        return;
+    }
+    if (err != 0 || resp->status != 200) {
+        rbar_finish(b, err ? err : ORC_EPROTO);
+        return;
+    }
+    body = json_loadb(resp->body, resp->body_len, 0, NULL);
+    if (body == NULL || orc_json_int(body, "revision", &rev) != 0) {
+        json_decref(body);
+        rbar_finish(b, ORC_EPROTO);
+        return;
+    }
+    json_decref(body);
+    if (store_wait_revision(b->s->st, rev, APPLY_WAIT_MS, rbar_waited, b) != 0)
+        rbar_finish(b, ORC_EIO);
+}
+
+static void rbar_try(void *arg)
+{
+    struct rbar *b = arg;
+    struct api_server *s = b->s;
+    struct http_request req = {0};
+    http_client *c;
+
+    if (s->stopping) {
+        rbar_finish(b, ORC_ESHUTDOWN);
+        return;
+    }
+    if (store_is_leader(s->st)) {
+        if (store_barrier(s->st, rbar_local, b) != 0) rbar_retry_or_fail(b, ORC_EUNAVAIL);
+        return;
+    }
+    c = api_leader_client(s);
+    if (c == NULL) {
+        rbar_retry_or_fail(b, ORC_EUNAVAIL);
+        return;
+    }
+    req.method = "GET";
+    req.path = "/internal/v1/readindex";
+    req.timeout_ms = 5000;
+    if (http_request(c, &req, rbar_on_response, b, NULL) != 0) rbar_retry_or_fail(b, ORC_EUNAVAIL);
+}
+
+int api_read_barrier(struct api_server *s, void (*cb)(void *arg, int status), void *arg)
+{
+    struct rbar *b;
+
+    if (s->stopping) return ORC_ESHUTDOWN;
+    b = calloc(1, sizeof *b);
+    if (b == NULL) return ORC_ENOMEM;
+    b->s = s;
+    b->cb = cb;
+    b->arg = arg;
+    b->deadline = uv_now(s->loop) + LEADER_WAIT_MS;
+    api_hold(s);
+    rbar_try(b);
+    return 0;
+}

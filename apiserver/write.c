@@ -1,0 +1,324 @@
+/* write.c — the write pipeline. Create: admit the object, then one txn
+ * guarded on "name absent" and "namespace exists". Everything else: read
+ * the stored object, let the verb's mutation build the new one, and commit
+ * it guarded on the mod revision read; on a lost race, re-read and retry
+ * (unless the client named a resourceVersion, which is then a 409). An
+ * update that changes nothing writes nothing. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/write.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+#include "lib/patch.h"
+#include "lib/yaml.h"
+
+#define MAX_ATTEMPTS 10
+#define CATCH_UP_MS 3000
+
+static void attempt(struct write_op *op);
+
+static void write_op_free(void *p)
+{
+    struct write_op *op = p;
+
+    json_decref(op->input);
+    json_decref(op->response);
+    orc_buf_free(&op->key);
+    api_release(op->s);
+    free(op);
+}
+
+/* ---- responses ---- */
+
+static void respond_object(struct write_op *op, json_t *obj, int64_t rev)
+{
+    char rvs[24];
+
+    if (op->response) {
+        api_respond_json(op->r, op->ok_code, op->response);
+        return;
+    }
+    snprintf(rvs, sizeof rvs, "%" PRId64, rev);
+    orc_json_set(obj, "metadata.resourceVersion", json_string(rvs));
+    if (op->scale_response) {
+        json_t *scale = api_scale_from(obj);
+        if (scale) api_respond_json(op->r, op->ok_code, scale);
+        else api_respond_error(op->r, ORC_ENOMEM, "building the Scale");
+        json_decref(scale);
+        return;
+    }
+    api_respond_json(op->r, op->ok_code, obj);
+}
+
+/* ---- commit ---- */
+
+static void retry_caught_up(void *arg, int status)
+{
+    (void)status; /* retry even if still behind: the guard decides */
+    attempt(arg);
+}
+
+struct commit {
+    struct write_op *op;
+    json_t *obj;     /* what was written (for the response) */
+    int guard_kinds; /* create: 1 = name, 2 = namespace */
+};
+
+static void on_committed(void *arg, int status, const struct store_txn_result *res)
+{
+    struct commit *c = arg;
+    struct write_op *op = c->op;
+
+    if (status != 0) {
+        api_respond_error(op->r, status, "writing to the store");
+    } else if (res->succeeded) {
+        respond_object(op, c->obj, res->revision);
+    } else if (op->verb == W_CREATE) {
+        if (res->failed_guard == 0) api_respond_exists(op->r, op->k, op->rt->name);
+        else api_respond_status(op->r, 404, "NotFound", orc_kind_by_resource("", "namespaces"),
+                                op->rt->ns, NULL, "namespaces \"%s\" not found", op->rt->ns);
+    } else if (op->rv_given || ++op->attempts >= MAX_ATTEMPTS) {
+        api_respond_conflict(op->r, op->k, op->rt->name);
+    } else {
+        /* Someone wrote first (or this member read stale data): catch up, retry. */
+        json_decref(c->obj);
+        free(c);
+        if (store_wait_revision(op->s->st, res->revision, CATCH_UP_MS, retry_caught_up, op) != 0)
+            attempt(op);
+        return;
+    }
+    json_decref(c->obj);
+    free(c);
+}
+
+/* Writes obj at op->key (or deletes the key) guarded as the verb needs. */
+static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
+{
+    struct orc_buf val = ORC_BUF_INIT, nskey = ORC_BUF_INIT;
+    struct store_guard guards[2];
+    struct store_op sop = {0};
+    struct store_txn txn = {guards, 0, &sop, 1};
+    struct commit *c;
+    int rv;
+
+    if (op->dry_run) {
+        respond_object(op, obj, cur_rev);
+        json_decref(obj);
+        return;
+    }
+    c = calloc(1, sizeof *c);
+    if (c == NULL || (!op->deleting && api_obj_encode(obj, &val) != 0)) {
+        free(c);
+        json_decref(obj);
+        api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
+        return;
+    }
+    c->op = op;
+    c->obj = obj;
+    if (op->verb == W_CREATE) {
+        guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, op->key.data, 0};
+        if (op->k->namespaced) {
+            api_key(orc_kind_by_resource("", "namespaces"), NULL, op->rt->ns, &nskey);
+            guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_EXISTS, nskey.data, 0};
+        }
+    } else {
+        guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_MODREV, op->key.data, cur_rev};
+    }
+    sop.type = op->deleting ? STORE_DELETE : STORE_PUT;
+    sop.key = op->key.data;
+    sop.value = val.data;
+    sop.value_len = val.len;
+    rv = api_txn(op->s, &txn, on_committed, c);
+    orc_buf_free(&val);
+    orc_buf_free(&nskey);
+    if (rv != 0) {
+        json_decref(obj);
+        free(c);
+        if (rv == ORC_ETOOBIG)
+            api_respond_status(op->r, 413, "RequestEntityTooLarge", NULL, NULL, NULL,
+                               "the object is too large to store");
+        else api_respond_error(op->r, rv, "writing to the store");
+    }
+}
+
+/* ---- update-like verbs ---- */
+
+static json_t *mutate(struct write_op *op, const json_t *cur)
+{
+    switch (op->verb) {
+    case W_UPDATE: return mut_update(op, cur, op->input);
+    case W_PATCH: return mut_patch(op, cur);
+    case W_STATUS_UPDATE:
+    case W_STATUS_PATCH: return mut_status(op, cur);
+    case W_SCALE_UPDATE:
+    case W_SCALE_PATCH: return mut_scale(op, cur);
+    case W_BINDING: return mut_binding(op, cur);
+    case W_DELETE: return mut_delete(op, cur);
+    case W_FINALIZE: return mut_finalize(op, cur);
+    default: return NULL;
+    }
+}
+
+static void attempt(struct write_op *op)
+{
+    struct store_kv kv = {0};
+    json_t *cur, *next;
+    int rv;
+
+    if (op->s->stopping) {
+        api_respond_error(op->r, ORC_ESHUTDOWN, "writing");
+        return;
+    }
+    rv = store_get(op->s->st, op->key.data, &kv);
+    if (rv == ORC_ENOENT) {
+        api_respond_not_found(op->r, op->k, op->rt->name);
+        return;
+    }
+    cur = rv == 0 ? api_obj_decode(kv.value, kv.value_len, kv.mod_rev) : NULL;
+    if (cur == NULL) {
+        store_kv_clear(&kv);
+        api_respond_error(op->r, rv ? rv : ORC_ECORRUPT, "reading the stored object");
+        return;
+    }
+    op->deleting = false;
+    json_decref(op->response);
+    op->response = NULL;
+    next = mutate(op, cur);
+    if (next != NULL && !op->deleting && json_equal(next, cur)) {
+        respond_object(op, next, kv.mod_rev); /* nothing changed: nothing written */
+        json_decref(next);
+    } else if (next != NULL) {
+        commit(op, next, kv.mod_rev);
+    }
+    json_decref(cur);
+    store_kv_clear(&kv);
+}
+
+/* ---- entry ---- */
+
+json_t *api_parse_body(struct api_req *r)
+{
+    const char *ct = api_req_header(r, "content-type");
+    char err[256];
+    json_t *v;
+
+    if (r->body.len == 0) {
+        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "the request body is empty");
+        return NULL;
+    }
+    if (ct && (strstr(ct, "yaml") != NULL)) {
+        json_t *docs = orc_yaml_parse(r->body.data, r->body.len, err, sizeof err);
+        if (docs == NULL || json_array_size(docs) != 1) {
+            api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
+                               "the request body is not one YAML document: %s",
+                               docs ? "wrong number of documents" : err);
+            json_decref(docs);
+            return NULL;
+        }
+        v = json_incref(json_array_get(docs, 0));
+        json_decref(docs);
+        return v;
+    }
+    v = orc_json_parse(r->body.data, r->body.len, err, sizeof err);
+    if (v == NULL)
+        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
+                           "the request body is not valid JSON: %s", err);
+    return v;
+}
+
+static enum patch_type patch_type_of(const char *ct)
+{
+    if (ct == NULL) return PATCH_NONE;
+    if (strncmp(ct, "application/merge-patch+json", 28) == 0) return PATCH_MERGE;
+    if (strncmp(ct, "application/json-patch+json", 27) == 0) return PATCH_JSON;
+    if (strncmp(ct, "application/strategic-merge-patch+json", 38) == 0) return PATCH_STRATEGIC;
+    return PATCH_NONE;
+}
+
+/* Picks the verb from method, target and subresource; answers 405/404/415
+ * and returns -1 when the combination is not served. */
+static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *op)
+{
+    const char *sub = rt->sub;
+    bool obj = rt->type == ROUTE_OBJECT;
+
+    if (rt->kind->namespaced && rt->ns[0] == '\0') goto not_found;
+    if (r->method == HTTP_POST && !obj) op->verb = W_CREATE;
+    else if (r->method == HTTP_POST && obj && strcmp(sub, "binding") == 0
+             && strcmp(rt->kind->resource, "pods") == 0) op->verb = W_BINDING;
+    else if (!obj) goto not_allowed;
+    else if (r->method == HTTP_DELETE && sub[0] == '\0') op->verb = W_DELETE;
+    else if (r->method == HTTP_PUT && sub[0] == '\0') op->verb = W_UPDATE;
+    else if (r->method == HTTP_PATCH && sub[0] == '\0') op->verb = W_PATCH;
+    else if (strcmp(sub, "status") == 0 && rt->kind->has_status && r->method == HTTP_PUT) op->verb = W_STATUS_UPDATE;
+    else if (strcmp(sub, "status") == 0 && rt->kind->has_status && r->method == HTTP_PATCH) op->verb = W_STATUS_PATCH;
+    else if (strcmp(sub, "scale") == 0 && rt->kind->has_scale && r->method == HTTP_PUT) op->verb = W_SCALE_UPDATE;
+    else if (strcmp(sub, "scale") == 0 && rt->kind->has_scale && r->method == HTTP_PATCH) op->verb = W_SCALE_PATCH;
+    else if (strcmp(sub, "finalize") == 0 && strcmp(rt->kind->resource, "namespaces") == 0
+             && r->method == HTTP_PUT) op->verb = W_FINALIZE;
+    else if (sub[0] != '\0' && strcmp(sub, "status") && strcmp(sub, "scale") && strcmp(sub, "binding")
+             && strcmp(sub, "finalize")) goto not_found;
+    else goto not_allowed;
+    if (r->method == HTTP_PATCH) {
+        const char *ct = api_req_header(r, "content-type");
+        op->ptype = patch_type_of(ct);
+        if (op->ptype == PATCH_NONE) {
+            api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
+                               "the body of the request was in an unknown format - accepted media "
+                               "types include: application/json-patch+json, "
+                               "application/merge-patch+json, application/strategic-merge-patch+json"
+                               " (server-side apply is not supported)");
+            return -1;
+        }
+    }
+    return 0;
+not_found:
+    api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                       "the server could not find the requested resource");
+    return -1;
+not_allowed:
+    api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
+                       "the server does not allow this method on the requested resource");
+    return -1;
+}
+
+void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt)
+{
+    struct write_op *op = calloc(1, sizeof *op);
+    const char *dry = api_query_get(rt, "dryRun");
+
+    if (op == NULL) {
+        api_respond_error(r, ORC_ENOMEM, "writing");
+        return;
+    }
+    op->s = s;
+    op->r = r;
+    op->rt = rt;
+    op->k = rt->kind;
+    op->ok_code = 200;
+    op->dry_run = dry && strcmp(dry, "All") == 0;
+    api_hold(s);
+    r->op = op;
+    r->op_free = write_op_free;
+    if (pick_verb(r, rt, op) != 0) return;
+    if (op->verb != W_DELETE || r->body.len > 0) {
+        op->input = api_parse_body(r);
+        if (op->input == NULL) return;
+    }
+    if (op->verb == W_CREATE) {
+        json_t *obj = json_incref(op->input);
+        if (mut_create(op, obj) != 0) {
+            json_decref(obj);
+            return;
+        }
+        api_key(op->k, rt->ns, rt->name, &op->key);
+        op->ok_code = 201;
+        commit(op, obj, 0);
+        return;
+    }
+    api_key(op->k, rt->ns, rt->name, &op->key);
+    attempt(op);
+}

@@ -1,0 +1,71 @@
+/* write.h — one write request in flight (create, update, patch, delete,
+ * status/scale/binding subresources), shared by write.c (the pipeline:
+ * read, mutate, guarded txn, retry on conflict) and mutate.c (what each
+ * verb does to the stored object). Internal to apiserver/. */
+#ifndef ORC_API_WRITE_H
+#define ORC_API_WRITE_H
+
+#include "apiserver/server.h"
+
+enum write_verb {
+    W_CREATE,
+    W_UPDATE,
+    W_PATCH,
+    W_DELETE,
+    W_STATUS_UPDATE,
+    W_STATUS_PATCH,
+    W_SCALE_UPDATE,
+    W_SCALE_PATCH,
+    W_BINDING,
+    W_FINALIZE,
+};
+
+enum patch_type { PATCH_NONE, PATCH_MERGE, PATCH_JSON, PATCH_STRATEGIC };
+
+struct write_op {
+    struct api_server *s;
+    struct api_req *r;
+    struct api_route *rt;
+    const struct orc_kind *k;
+    enum write_verb verb;
+    enum patch_type ptype;
+    json_t *input;     /* request body (object, patch, Scale, Binding, DeleteOptions) */
+    struct orc_buf key;
+    int attempts;
+    bool dry_run;
+    /* Set by the mutation: */
+    bool rv_given;     /* the client named a resourceVersion: conflicts are theirs */
+    bool deleting;     /* the txn removes the key */
+    int ok_code;       /* 200 or 201 */
+    json_t *response;  /* body to send instead of the object (Status), or NULL */
+    bool scale_response; /* answer with the object's Scale view */
+};
+
+/* Each returns the object to store (new reference), or NULL after having
+ * answered the request with the error. `cur` is the stored object with
+ * metadata.resourceVersion set. */
+json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input);
+json_t *mut_patch(struct write_op *op, const json_t *cur);
+json_t *mut_status(struct write_op *op, const json_t *cur);
+json_t *mut_scale(struct write_op *op, const json_t *cur);
+json_t *mut_binding(struct write_op *op, const json_t *cur);
+json_t *mut_delete(struct write_op *op, const json_t *cur);
+json_t *mut_finalize(struct write_op *op, const json_t *cur);
+
+/* New objects: kind/apiVersion/namespace checks, generateName, server
+ * fields, schema/defaults/validation. Returns 0 or answers and fails. */
+int mut_create(struct write_op *op, json_t *obj);
+
+/* Schema pass, defaults and validation (old: NULL on create). Warnings go
+ * to the response; errors answer 422 and return ORC_EINVAL. */
+int write_admit(struct write_op *op, json_t *obj, const json_t *old);
+
+/* Applies op->input as a patch of op->ptype to a copy of `target`; on error
+ * answers (400/409/422) and returns NULL. */
+json_t *write_apply_patch(struct write_op *op, const json_t *target);
+
+/* The client's resourceVersion precondition in `obj`, if any, against cur:
+ * answers 409 and returns ORC_ECONFLICT on mismatch. */
+int write_check_rv(struct write_op *op, const json_t *obj, const json_t *cur);
+
+#endif

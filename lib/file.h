@@ -1,0 +1,20 @@
+/* file.h — whole-file reads and crash-safe writes (temp file, fsync,
+ * rename), for the small state and credential files orc keeps. */
+#ifndef ORC_FILE_H
+#define ORC_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lib/buf.h"
+
+/* Reads the whole file into out (NUL-terminated). ORC_ENOENT when missing,
+ * ORC_EIO otherwise; ORC_ETOOBIG past max bytes. */
+int orc_file_read(const char *path, size_t max, struct orc_buf *out);
+/* Replaces path atomically with data, created with `mode` (e.g. 0600 for
+ * files holding tokens). */
+int orc_file_write(const char *path, const void *data, size_t len, mode_t mode);
+/* mkdir -p with `mode` for the directories it creates. */
+int orc_mkdirs(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,501 @@
+/* server.c — `orcd server`: one control-plane member. Creates or reloads its
+ * identity and token in the data dir, starts the store (bootstrapping a new
+ * cluster, joining one, or resetting to a one-member cluster), serves the
+ * API, writes admin.conf, and shuts down cleanly on SIGTERM/SIGINT. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apiserver/api.h"
+#include "client/config.h"
+#include "client/http.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/netaddr.h"
+#include "lib/orc.h"
+#include "lib/rand.h"
+#include "orcd/orcd.h"
+#include "store/store.h"
+
+#define JOIN_RETRY_MS 2000
+
+struct server_opts {
+    const char *data_dir;
+    const char *listen;
+    const char *peer_listen;
+    const char *advertise_url;
+    const char *join;
+    const char *token;
+    const char *node_name;
+    bool no_agent;
+    bool reset_cluster;
+    unsigned snapshot_threshold;
+    unsigned snapshot_trailing;
+    unsigned watch_history;
+};
+
+struct orcd_server {
+    uv_loop_t *loop;
+    struct server_opts o;
+    char dir[4096];
+    uint64_t id;
+    char listen[128];
+    char raft_address[128];
+    char api_url[256];
+    char join_url[256];
+    char token[256];
+    store *st;
+    api_server *api;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t timer;       /* join retries */
+    uv_timer_t ready_timer; /* logs once when ready */
+    http_client *join_client;
+    bool joined;
+    bool ready_logged;
+    bool stopping;
+    int pending_close;
+    int exit_code;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: orcd server [flags]\n"
+            "  --data-dir DIR         state directory (default /var/lib/orc as root,\n"
+            "                         else ~/.local/share/orc; or $ORC_DATA_DIR)\n"
+            "  --listen ADDR:PORT     API address (default 127.0.0.1:6443)\n"
+            "  --peer-listen ADDR:PORT  Raft address (default: API address, port + 1)\n"
+            "  --advertise-url URL    API URL other members and clients use\n"
+            "                         (default http://<listen>)\n"
+            "  --join URL --token T   join the cluster of the member at URL\n"
+            "  --token T              cluster token for a new cluster (default: random)\n"
+            "  --reset-cluster        after losing quorum: continue as a one-member cluster\n"
+            "                         with this member's data; others may join again\n"
+            "  --node-name NAME       node name of the embedded agent\n"
+            "  --no-agent             do not run the embedded node agent\n"
+            "  --snapshot-threshold N Raft entries between snapshots (default 1024)\n"
+            "  --watch-history N      events kept for watch resumption (default 10000)\n");
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v > 100000000) return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct server_opts *o)
+{
+    enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
+           O_SNAP, O_TRAIL, O_WATCH, O_HELP };
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
+        {"peer-listen", required_argument, 0, O_PEER},
+        {"advertise-url", required_argument, 0, O_ADV}, {"join", required_argument, 0, O_JOIN},
+        {"token", required_argument, 0, O_TOKEN}, {"node-name", required_argument, 0, O_NODE},
+        {"no-agent", no_argument, 0, O_NOAGENT}, {"reset-cluster", no_argument, 0, O_RESET},
+        {"snapshot-threshold", required_argument, 0, O_SNAP},
+        {"snapshot-trailing", required_argument, 0, O_TRAIL},
+        {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0}};
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_DATA: o->data_dir = optarg; break;
+        case O_LISTEN: o->listen = optarg; break;
+        case O_PEER: o->peer_listen = optarg; break;
+        case O_ADV: o->advertise_url = optarg; break;
+        case O_JOIN: o->join = optarg; break;
+        case O_TOKEN: o->token = optarg; break;
+        case O_NODE: o->node_name = optarg; break;
+        case O_NOAGENT: o->no_agent = true; break;
+        case O_RESET: o->reset_cluster = true; break;
+        case O_SNAP:
+        case O_TRAIL:
+        case O_WATCH: {
+            unsigned *dst = c == O_SNAP ? &o->snapshot_threshold
+                            : c == O_TRAIL ? &o->snapshot_trailing : &o->watch_history;
+            if (parse_uint(optarg, dst) != 0) {
+                fprintf(stderr, "orcd server: invalid number \"%s\" for --%s\n", optarg,
+                        longopts[c - O_DATA].name);
+                return -1;
+            }
+            break;
+        }
+        case 'h':
+        case O_HELP: usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "orcd server: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    if (o->join && o->token == NULL) {
+        fprintf(stderr, "orcd server: --join needs --token (the cluster token from the first "
+                        "server's data dir)\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void default_data_dir(char *out, size_t n)
+{
+    const char *env = getenv("ORC_DATA_DIR");
+    const char *home = getenv("HOME");
+
+    if (env && *env) snprintf(out, n, "%s", env);
+    else if (geteuid() == 0 || home == NULL) snprintf(out, n, "/var/lib/orc");
+    else snprintf(out, n, "%s/.local/share/orc", home);
+}
+
+/* ---- identity (member.json) and token ---- */
+
+static int path_in(const struct orcd_server *s, const char *name, char *out, size_t n)
+{
+    return snprintf(out, n, "%s/%s", s->dir, name) < (int)n ? 0 : ORC_EINVAL;
+}
+
+static int load_identity(struct orcd_server *s)
+{
+    char path[4200];
+    struct orc_buf b = ORC_BUF_INIT;
+    json_t *m;
+    int rv;
+
+    path_in(s, "member.json", path, sizeof path);
+    rv = orc_file_read(path, 65536, &b);
+    if (rv != 0) {
+        orc_buf_free(&b);
+        return rv;
+    }
+    m = json_loadb(b.data, b.len, 0, NULL);
+    orc_buf_free(&b);
+    const char *id = m ? orc_json_str(m, "id") : NULL;
+    const char *raft = m ? orc_json_str(m, "raftAddress") : NULL;
+    const char *listen = m ? orc_json_str(m, "listen") : NULL;
+    const char *url = m ? orc_json_str(m, "apiURL") : NULL;
+    if (id == NULL || raft == NULL || listen == NULL || url == NULL || strtoull(id, NULL, 10) == 0) {
+        json_decref(m);
+        log_error("orcd", "%s is unreadable or incomplete; it names this member (id, "
+                          "raftAddress, listen, apiURL)", path);
+        return ORC_ECORRUPT;
+    }
+    s->id = strtoull(id, NULL, 10);
+    snprintf(s->raft_address, sizeof s->raft_address, "%s", raft);
+    snprintf(s->listen, sizeof s->listen, "%s", listen);
+    snprintf(s->api_url, sizeof s->api_url, "%s", url);
+    if (orc_json_str(m, "join")) snprintf(s->join_url, sizeof s->join_url, "%s", orc_json_str(m, "join"));
+    json_decref(m);
+    return 0;
+}
+
+static int save_identity(struct orcd_server *s)
+{
+    char path[4200], id[24];
+    json_t *m;
+    char *text;
+    int rv;
+
+    snprintf(id, sizeof id, "%" PRIu64, s->id);
+    m = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "raftAddress", s->raft_address, "listen",
+                  s->listen, "apiURL", s->api_url);
+    if (m && s->join_url[0]) json_object_set_new(m, "join", json_string(s->join_url));
+    text = m ? json_dumps(m, JSON_INDENT(2)) : NULL;
+    json_decref(m);
+    if (text == NULL) return ORC_ENOMEM;
+    path_in(s, "member.json", path, sizeof path);
+    rv = orc_file_write(path, text, strlen(text), 0600);
+    free(text);
+    return rv;
+}
+
+/* Addresses of a new member: API on --listen, Raft on --peer-listen or the
+ * API port + 1 at the same host. */
+static int new_identity(struct orcd_server *s)
+{
+    char host[100];
+    int port;
+
+    snprintf(s->listen, sizeof s->listen, "%s", s->o.listen ? s->o.listen : "127.0.0.1:6443");
+    if (orc_netaddr_split(s->listen, host, sizeof host, &port) != 0 || port == 0) {
+        log_error("orcd", "invalid --listen \"%s\": want HOST:PORT", s->listen);
+        return ORC_EINVAL;
+    }
+    if (s->o.peer_listen) snprintf(s->raft_address, sizeof s->raft_address, "%s", s->o.peer_listen);
+    else snprintf(s->raft_address, sizeof s->raft_address, "%s:%d", host, port + 1);
+    if (s->o.advertise_url) {
+        snprintf(s->api_url, sizeof s->api_url, "%s", s->o.advertise_url);
+    } else if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+        log_error("orcd", "--listen %s accepts any address; also give --advertise-url "
+                          "http://THIS-HOST:%d so peers and clients can reach it", s->listen, port);
+        return ORC_EINVAL;
+    } else {
+        snprintf(s->api_url, sizeof s->api_url, "http://%s", s->listen);
+    }
+    s->id = orc_rand_u64() & ((1ull << 53) - 1); /* exact in JSON numbers too */
+    if (s->id == 0) s->id = 1;
+    if (s->o.join) snprintf(s->join_url, sizeof s->join_url, "%s", s->o.join);
+    return save_identity(s);
+}
+
+static int load_token(struct orcd_server *s, bool fresh)
+{
+    char path[4200];
+    struct orc_buf b = ORC_BUF_INIT;
+    int rv;
+
+    path_in(s, "token", path, sizeof path);
+    rv = orc_file_read(path, sizeof s->token - 1, &b);
+    if (rv == 0) {
+        while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' ')) b.len--;
+        snprintf(s->token, sizeof s->token, "%.*s", (int)b.len, b.data);
+        if (s->o.token && strcmp(s->o.token, s->token) != 0 && !fresh)
+            log_warn("orcd", "--token differs from the token in %s; keeping the stored one", path);
+    } else if (rv == ORC_ENOENT) {
+        char hex[49];
+        if (s->o.token) snprintf(s->token, sizeof s->token, "%s", s->o.token);
+        else {
+            orc_rand_hex(hex, 48);
+            snprintf(s->token, sizeof s->token, "orc-%s", hex);
+        }
+        rv = orc_file_write(path, s->token, strlen(s->token), 0600);
+    }
+    orc_buf_free(&b);
+    if (rv != 0) log_error("orcd", "cannot read or write the cluster token %s: %s", path, orc_strerror(rv));
+    else if (s->token[0] == '\0') {
+        log_error("orcd", "the cluster token in %s is empty", path);
+        rv = ORC_EINVAL;
+    }
+    return rv;
+}
+
+static void write_client_configs(struct orcd_server *s)
+{
+    char path[4200];
+    const char *user = orc_config_default_path();
+    struct stat st;
+
+    path_in(s, "admin.conf", path, sizeof path);
+    if (orc_config_write(path, s->api_url, s->token) != 0)
+        log_warn("orcd", "cannot write %s", path);
+    if (user && stat(user, &st) != 0) {
+        if (orc_config_write(user, s->api_url, s->token) == 0)
+            log_info("orcd", "wrote client config %s", user);
+    }
+}
+
+/* ---- joining ---- */
+
+static void join_try(struct orcd_server *s);
+
+static void on_join_timer(uv_timer_t *t) { join_try(t->data); }
+
+static void join_client_closed(void *arg) { (void)arg; }
+
+static void on_joined(void *arg, int err, const struct http_response *resp)
+{
+    struct orcd_server *s = arg;
+
+    if (err == 0 && resp->status == 200) {
+        log_info("orcd", "joined the cluster through %s", s->join_url);
+        s->joined = true;
+        s->join_url[0] = '\0';
+        save_identity(s);
+        http_client_close(s->join_client, join_client_closed, NULL);
+        s->join_client = NULL;
+        return;
+    }
+    if (err == 0 && resp->status == 401) {
+        log_error("orcd", "%s rejected the token given with --token", s->join_url);
+    } else if (err == 0) {
+        log_warn("orcd", "joining through %s: HTTP %d: %.*s; retrying", s->join_url, resp->status,
+                 (int)(resp->body_len > 300 ? 300 : resp->body_len), resp->body ? resp->body : "");
+    } else {
+        log_warn("orcd", "joining through %s: %s; retrying", s->join_url, orc_strerror(err));
+    }
+    if (!s->stopping) uv_timer_start(&s->timer, on_join_timer, JOIN_RETRY_MS, 0);
+}
+
+static void join_try(struct orcd_server *s)
+{
+    char body[600];
+    struct http_request req = {0};
+
+    if (s->stopping || s->joined) return;
+    if (s->join_client == NULL
+        && http_client_new(s->loop, s->join_url, s->token, &s->join_client) != 0) {
+        log_error("orcd", "invalid --join URL \"%s\": want http://HOST:PORT", s->join_url);
+        return;
+    }
+    snprintf(body, sizeof body, "{\"id\":\"%" PRIu64 "\",\"raftAddress\":\"%s\",\"apiURL\":\"%s\"}",
+             s->id, s->raft_address, s->api_url);
+    req.method = "POST";
+    req.path = "/internal/v1/members";
+    req.content_type = "application/json";
+    req.body = body;
+    req.body_len = strlen(body);
+    req.timeout_ms = 120000;
+    if (http_request(s->join_client, &req, on_joined, s, NULL) != 0)
+        uv_timer_start(&s->timer, on_join_timer, JOIN_RETRY_MS, 0);
+}
+
+/* ---- readiness log ---- */
+
+static void on_ready_poll(uv_timer_t *t)
+{
+    struct orcd_server *s = t->data;
+
+    if (s->ready_logged || !api_server_ready(s->api)) return;
+    s->ready_logged = true;
+    uv_timer_stop(t);
+    log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
+}
+
+/* ---- shutdown ---- */
+
+static void handle_closed(uv_handle_t *h) { (void)h; }
+
+static void close_step(void *arg)
+{
+    struct orcd_server *s = arg;
+
+    if (--s->pending_close > 0) return;
+    uv_close((uv_handle_t *)&s->timer, handle_closed);
+    uv_close((uv_handle_t *)&s->ready_timer, handle_closed);
+    uv_close((uv_handle_t *)&s->sigterm, handle_closed);
+    uv_close((uv_handle_t *)&s->sigint, handle_closed);
+}
+
+static void shutdown_server(struct orcd_server *s)
+{
+    if (s->stopping) return;
+    s->stopping = true;
+    log_info("orcd", "shutting down");
+    uv_timer_stop(&s->timer);
+    uv_timer_stop(&s->ready_timer);
+    s->pending_close = 2;
+    if (s->join_client) {
+        s->pending_close++;
+        http_client_close(s->join_client, close_step, s);
+        s->join_client = NULL;
+    }
+    if (s->api) api_server_stop(s->api, close_step, s);
+    else s->pending_close--;
+    store_close(s->st, close_step, s);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    shutdown_server(h->data);
+}
+
+/* ---- main ---- */
+
+static int open_store(struct orcd_server *s, bool *fresh)
+{
+    struct store_config cfg = {0};
+    char err[256] = "";
+    int rv;
+
+    cfg.data_dir = s->dir;
+    cfg.id = s->id;
+    cfg.raft_address = s->raft_address;
+    cfg.snapshot_threshold = s->o.snapshot_threshold;
+    cfg.snapshot_trailing = s->o.snapshot_trailing;
+    cfg.watch_history = s->o.watch_history;
+    rv = store_open(s->loop, &cfg, &s->st, err);
+    if (rv != 0) {
+        log_error("orcd", "cannot open the store in %s: %s", s->dir, err[0] ? err : orc_strerror(rv));
+        return rv;
+    }
+    *fresh = store_is_fresh(s->st);
+    if (*fresh && s->join_url[0] == '\0') {
+        rv = store_bootstrap(s->st, err);
+        if (rv == 0) log_info("orcd", "bootstrapped a new cluster; member id %" PRIu64, s->id);
+    } else if (s->o.reset_cluster) {
+        rv = store_reset_cluster(s->st, err);
+        if (rv == 0) log_warn("orcd", "reset: this member is now a one-member cluster");
+    }
+    if (rv == 0) rv = store_start(s->st, err);
+    if (rv != 0) log_error("orcd", "cannot start the store in %s: %s", s->dir, err[0] ? err : orc_strerror(rv));
+    return rv;
+}
+
+static int start_server(struct orcd_server *s)
+{
+    struct api_config acfg = {0};
+    char err[256] = "";
+    bool fresh = false;
+    int rv;
+
+    if (orc_mkdirs(s->dir, 0700) != 0) {
+        log_error("orcd", "cannot create the data dir %s", s->dir);
+        return ORC_EIO;
+    }
+    rv = load_identity(s);
+    if (rv == ORC_ENOENT) rv = new_identity(s);
+    else if (rv == 0 && s->o.listen) snprintf(s->listen, sizeof s->listen, "%s", s->o.listen);
+    if (rv != 0) return rv;
+    if ((rv = load_token(s, s->join_url[0] != '\0')) != 0) return rv;
+    if ((rv = open_store(s, &fresh)) != 0) return rv;
+    acfg.listen = s->listen;
+    acfg.advertise_url = s->api_url;
+    acfg.token = s->token;
+    rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
+    if (rv != 0) {
+        log_error("orcd", "cannot serve the API: %s", err);
+        return rv;
+    }
+    write_client_configs(s);
+    if (fresh && s->join_url[0]) join_try(s);
+    else s->join_url[0] = '\0';
+    return 0;
+}
+
+int orcd_server_main(int argc, char **argv)
+{
+    struct orcd_server s;
+    uv_loop_t loop;
+    int rv;
+
+    memset(&s, 0, sizeof s);
+    if (parse_opts(argc, argv, &s.o) != 0) return 2;
+    if (s.o.data_dir) snprintf(s.dir, sizeof s.dir, "%s", s.o.data_dir);
+    else default_data_dir(s.dir, sizeof s.dir);
+    if (uv_loop_init(&loop) != 0) return 1;
+    s.loop = &loop;
+    uv_timer_init(&loop, &s.timer);
+    uv_timer_init(&loop, &s.ready_timer);
+    s.timer.data = s.ready_timer.data = &s;
+    uv_signal_init(&loop, &s.sigterm);
+    uv_signal_init(&loop, &s.sigint);
+    s.sigterm.data = s.sigint.data = &s;
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    rv = start_server(&s);
+    if (rv != 0) {
+        s.exit_code = 1;
+        if (s.st) {
+            shutdown_server(&s);
+        } else {
+            s.pending_close = 1;
+            close_step(&s);
+        }
+    } else {
+        uv_timer_start(&s.ready_timer, on_ready_poll, 10, 10);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop) != 0) log_warn("orcd", "handles left open at exit");
+    return s.exit_code;
+}
