@@ -1,0 +1,266 @@
+/* cluster.c — starting, stopping and talking to real orcd processes. */
+#include "tests/harness/cluster.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/http.h"
+#include "lib/buf.h"
+#include "lib/file.h"
+#include "tests/harness/test.h"
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+const char *t_bin(const char *name)
+{
+    static char path[4][512];
+    static int next;
+    const char *o = getenv("O");
+    char *p = path[next++ % 4];
+
+    snprintf(p, 512, "%s/%s", o && *o ? o : "build", name);
+    return p;
+}
+
+static void kill_member(void *arg)
+{
+    struct member *m = arg;
+    if (m->pid > 0) {
+        kill(m->pid, SIGKILL);
+        waitpid(m->pid, NULL, 0);
+        m->pid = 0;
+    }
+}
+
+void cluster_init(struct cluster *c, int n)
+{
+    const char *tmp = test_tmpdir();
+    int a = 20 + (int)(getpid() % 200), b = (int)((getpid() / 200) % 250) + 1;
+
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    snprintf(c->home, sizeof c->home, "%s/home", tmp);
+    mkdir(c->home, 0700);
+    for (int i = 0; i < n; i++) {
+        struct member *m = &c->m[i];
+        m->idx = i;
+        snprintf(m->ip, sizeof m->ip, "127.%d.%d.%d", a, b, 10 + i);
+        snprintf(m->listen, sizeof m->listen, "%s:6443", m->ip);
+        snprintf(m->url, sizeof m->url, "http://%s", m->listen);
+        snprintf(m->dir, sizeof m->dir, "%s/m%d", tmp, i);
+        snprintf(m->log, sizeof m->log, "%s/m%d.log", tmp, i);
+        test_defer(kill_member, m);
+    }
+}
+
+static void read_token(struct cluster *c, int i)
+{
+    char path[600];
+    struct orc_buf b = ORC_BUF_INIT;
+
+    snprintf(path, sizeof path, "%s/token", c->m[i].dir);
+    CHECKF(orc_file_read(path, 255, &b) == 0, "no token file in %s", c->m[i].dir);
+    snprintf(c->token, sizeof c->token, "%s", b.data);
+    orc_buf_free(&b);
+}
+
+void member_start(struct cluster *c, int i, bool join, const char *const *extra)
+{
+    struct member *m = &c->m[i];
+    const char *argv[40];
+    int n = 0, joiner = -1;
+    pid_t pid;
+
+    CHECK(m->pid == 0);
+    for (int j = 0; join && j < c->n && joiner < 0; j++)
+        if (j != i && c->m[j].pid > 0) joiner = j;
+    CHECKF(!join || joiner >= 0, "no running member to join through");
+    argv[n++] = t_bin("orcd");
+    argv[n++] = "server";
+    argv[n++] = "--data-dir";
+    argv[n++] = m->dir;
+    argv[n++] = "--listen";
+    argv[n++] = m->listen;
+    argv[n++] = "--no-agent";
+    if (join) {
+        argv[n++] = "--join";
+        argv[n++] = c->m[joiner].url;
+        argv[n++] = "--token";
+        argv[n++] = c->token;
+    }
+    for (; extra && *extra && n < 38; extra++) argv[n++] = *extra;
+    argv[n] = NULL;
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        int fd = open(m->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        setenv("HOME", c->home, 1);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    m->pid = pid;
+}
+
+unsigned member_wait_ready(struct cluster *c, int i, unsigned timeout_ms)
+{
+    uint64_t start = test_now_ms();
+
+    for (;;) {
+        int st = t_http(c, i, "GET", "/readyz", NULL, NULL, NULL, NULL);
+        if (st == 200) break;
+        int status;
+        CHECKF(waitpid(c->m[i].pid, &status, WNOHANG) == 0, "member %d exited (log %s)", i,
+               c->m[i].log);
+        CHECKF(test_now_ms() - start < timeout_ms, "member %d not ready after %u ms (log %s)", i,
+               timeout_ms, c->m[i].log);
+        sleep_ms(5);
+    }
+    if (c->token[0] == '\0') read_token(c, i);
+    return (unsigned)(test_now_ms() - start);
+}
+
+void member_kill(struct cluster *c, int i) { kill_member(&c->m[i]); }
+
+static void check_log_clean(struct member *m)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+
+    if (orc_file_read(m->log, 64u << 20, &b) != 0) return;
+    bool dirty = b.data && (strstr(b.data, "AddressSanitizer") || strstr(b.data, "LeakSanitizer")
+                            || strstr(b.data, "runtime error:"));
+    orc_buf_free(&b);
+    CHECKF(!dirty, "sanitizer report in %s", m->log);
+}
+
+void member_stop(struct cluster *c, int i)
+{
+    struct member *m = &c->m[i];
+    uint64_t start = test_now_ms();
+    int status = 0;
+
+    CHECK(m->pid > 0);
+    kill(m->pid, SIGTERM);
+    while (waitpid(m->pid, &status, WNOHANG) == 0) {
+        if (test_now_ms() - start > 10000) {
+            kill_member(m);
+            test_fail(__FILE__, __LINE__, "member %d did not exit 10 s after SIGTERM (log %s)", i, m->log);
+        }
+        sleep_ms(10);
+    }
+    m->pid = 0;
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "member %d exit status %d (log %s)", i,
+           status, m->log);
+    check_log_clean(m);
+}
+
+void cluster_start(struct cluster *c, const char *const *extra)
+{
+    member_start(c, 0, false, extra);
+    member_wait_ready(c, 0, 5000);
+    for (int i = 1; i < c->n; i++) {
+        member_start(c, i, true, extra);
+        member_wait_ready(c, i, 20000);
+    }
+    for (int i = 1; i < c->n; i++) member_wait_revision(c, i, member_revision(c, 0), 10000);
+}
+
+int cluster_leader(struct cluster *c, unsigned timeout_ms)
+{
+    uint64_t start = test_now_ms();
+
+    do {
+        for (int i = 0; i < c->n; i++) {
+            int st;
+            json_t *s;
+            if (c->m[i].pid == 0) continue;
+            s = t_json(c, i, "GET", "/internal/v1/status", NULL, &st);
+            bool leader = s && json_string_value(json_object_get(s, "role"))
+                          && strcmp(json_string_value(json_object_get(s, "role")), "leader") == 0;
+            json_decref(s);
+            if (leader) return i;
+        }
+        sleep_ms(20);
+    } while (test_now_ms() - start < timeout_ms);
+    return -1;
+}
+
+long long member_revision(struct cluster *c, int i)
+{
+    int st;
+    json_t *s = t_json(c, i, "GET", "/internal/v1/status", NULL, &st);
+    long long rev = s ? (long long)json_integer_value(json_object_get(s, "revision")) : -1;
+    json_decref(s);
+    return rev;
+}
+
+void member_wait_revision(struct cluster *c, int i, long long revision, unsigned timeout_ms)
+{
+    uint64_t start = test_now_ms();
+    long long have;
+
+    while ((have = member_revision(c, i)) < revision) {
+        CHECKF(test_now_ms() - start < timeout_ms, "member %d at revision %lld, want %lld", i, have,
+               revision);
+        sleep_ms(10);
+    }
+}
+
+int t_http(struct cluster *c, int i, const char *method, const char *path, const char *ctype,
+           const char *body, char **resp, char **warning)
+{
+    return t_http_as(c, i, c->token[0] ? c->token : NULL, method, path, ctype, body, resp, warning);
+}
+
+int t_http_as(struct cluster *c, int i, const char *token, const char *method, const char *path,
+              const char *ctype, const char *body, char **resp, char **warning)
+{
+    struct http_request req = {0};
+    struct http_response r = {0};
+    int status;
+
+    req.method = method;
+    req.path = path;
+    req.content_type = body ? (ctype ? ctype : "application/json") : NULL;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.timeout_ms = 15000;
+    if (resp) *resp = NULL;
+    if (warning) *warning = NULL;
+    if (http_sync_request(c->m[i].url, token, &req, &r) != 0) return 0;
+    status = r.status;
+    if (resp) *resp = r.body ? strndup(r.body, r.body_len) : strdup("");
+    if (warning) {
+        const char *w = http_header_get(&r, "warning");
+        *warning = w ? strdup(w) : NULL;
+    }
+    http_response_free(&r);
+    return status;
+}
+
+json_t *t_json(struct cluster *c, int i, const char *method, const char *path, const char *body,
+               int *status)
+{
+    char *resp = NULL;
+    json_t *j;
+
+    *status = t_http(c, i, method, path, NULL, body, &resp, NULL);
+    j = resp ? json_loads(resp, 0, NULL) : NULL;
+    free(resp);
+    return j;
+}
