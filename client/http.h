@@ -40,36 +40,57 @@ struct http_response {
 };
 
 /* Looks up a response header by lower-case name; NULL if absent. When a
- * header repeats (Warning), returns the first; see http_header_each. */
+ * header repeats (Warning), returns the first; see http_header_next. */
 const char *http_header_get(const struct http_response *r, const char *name);
+
+/* Iterates every value of a header that may repeat (Warning), in the order
+ * the server sent them: set *iter = 0, then call until NULL.
+ *     size_t it = 0;
+ *     for (const char *w; (w = http_header_next(r, "warning", &it)); ) ...
+ * The values belong to `r`. */
+const char *http_header_next(const struct http_response *r, const char *name, size_t *iter);
 
 /* base_url: "http://HOST:PORT" (copied). bearer_token: sent as
  * "Authorization: Bearer T" on every request, or NULL (copied; never logged).
- * ORC_EINVAL for a URL that is not http://host:port. */
+ * ORC_EINVAL for a URL that is not http://host:port. Sets SIGPIPE to ignored
+ * when it is still at its default, so a peer closing a socket yields EPIPE.
+ * Idle pooled connections do not keep the loop alive (they are unref'd). */
 int http_client_new(uv_loop_t *loop, const char *base_url, const char *bearer_token,
                     http_client **out);
 
 /* Closes idle connections and cancels calls in flight (their callbacks fire
- * with ORC_ECANCELED), then frees the client and calls cb (may be NULL). */
+ * with ORC_ECANCELED, from the loop), then frees the client and calls cb
+ * (may be NULL) once every handle is closed. May be called from inside any
+ * of the client's callbacks. */
 void http_client_close(http_client *c, void (*cb)(void *arg), void *arg);
 
 /* err: 0 with a response of any status, or ORC_ETIMEDOUT, ORC_EUNAVAIL
- * (connect refused/reset), ORC_EPROTO (unparsable reply), ORC_ECANCELED.
- * `resp` and everything it points to are valid only during the call. */
+ * (connect refused/reset, or the connection ended mid-reply), ORC_EPROTO
+ * (unparsable reply), ORC_ETOOBIG (body over 64 MiB), ORC_ECANCELED.
+ * `resp` (NULL when err != 0) and everything it points to are valid only
+ * during the call. http_request and http_stream return ORC_EINVAL for a
+ * malformed request (CR/LF in a field, a path not starting with '/', or an
+ * extra Host/Content-Length/Transfer-Encoding header) and ORC_ESHUTDOWN once
+ * http_client_close was called. */
 typedef void (*http_response_cb)(void *arg, int err, const struct http_response *resp);
 
-/* One request, reply read whole (up to 64 MiB). A request on a pooled
- * connection that the server had closed is retried once on a new one when
- * it is idempotent (GET, PUT, DELETE, HEAD). *out (may be NULL) lets the
- * caller cancel; it is valid until the callback fires. */
+/* One request, reply read whole (up to 64 MiB). Connections are kept alive
+ * and reused, up to 64 per client; calls beyond wait in FIFO order. A
+ * request on a pooled connection that the server had closed is retried once
+ * on a new one when it is idempotent (GET, PUT, DELETE, HEAD). *out (may be
+ * NULL) lets the caller cancel; it is valid until the callback fires. */
 int http_request(http_client *c, const struct http_request *req, http_response_cb cb, void *arg,
                  http_call **out);
 
 /* Streaming reply (watch): on_head once with status and headers (body NULL),
  * then on_data per chunk of body bytes as they arrive (chunked framing
- * removed; chunks are not aligned to lines), then on_end exactly once with
- * 0 when the server ended the body, or an ORC_E* error, or ORC_ECANCELED
- * after http_call_cancel. Nothing is called after on_end. */
+ * removed; chunks are not aligned to lines; bytes valid during the call),
+ * then on_end exactly once with 0 when the server ended the body, or an
+ * ORC_E* error, or ORC_ECANCELED after http_call_cancel. Nothing is called
+ * after on_end. Any callback may be NULL. A stream holds a connection for its
+ * whole life, and that connection counts toward the client's cap of 64 (so
+ * keep well under 64 concurrent watches per client); it returns to the pool
+ * only when the body ended cleanly. */
 struct http_stream_cbs {
     void (*on_head)(void *arg, const struct http_response *resp);
     void (*on_data)(void *arg, const char *data, size_t len);
@@ -83,8 +104,9 @@ int http_stream(http_client *c, const struct http_request *req, const struct htt
 void http_call_cancel(http_call *call);
 
 /* Blocking convenience for command-line tools: runs a private loop until
- * the response arrives. On success *out holds a copy the caller frees with
- * http_response_free. */
+ * the response arrives. On success *out holds a copy (headers and body in
+ * one block) the caller frees with http_response_free; on error *out is
+ * zeroed. Any thread may call it; each call makes its own connection. */
 int http_sync_request(const char *base_url, const char *bearer_token,
                       const struct http_request *req, struct http_response *out);
 void http_response_free(struct http_response *r);
