@@ -181,9 +181,16 @@ static void fwd_on_response(void *arg, int err, const struct http_response *resp
 {
     struct fwd *f = arg;
 
+    /* Retry only what the leader cannot have applied: nothing reached it,
+     * or it answered that it is not the leader. */
     if (err == ORC_EUNAVAIL || (err == 0 && (resp->status == 503 || resp->status == 421))) {
         api_leader_client_drop(f->s, NULL, NULL);
         fwd_retry_or_fail(f, ORC_EUNAVAIL);
+        return;
+    }
+    if (err == ORC_EIO) {
+        api_leader_client_drop(f->s, NULL, NULL);
+        fwd_finish(f, ORC_ETIMEDOUT, NULL); /* lost mid-request: the outcome is unknown */
         return;
     }
     if (err != 0) {
@@ -301,7 +308,8 @@ static void rbar_on_response(void *arg, int err, const struct http_response *res
     int64_t rev = 0;
     json_t *body;
 
-    if (err == ORC_EUNAVAIL || (err == 0 && (resp->status == 503 || resp->status == 421))) {
+    if (err == ORC_EUNAVAIL || err == ORC_EIO
+        || (err == 0 && (resp->status == 503 || resp->status == 421))) {
         api_leader_client_drop(b->s, NULL, NULL);
         rbar_retry_or_fail(b, ORC_EUNAVAIL);
         return;

@@ -65,7 +65,9 @@ int http_client_new(uv_loop_t *loop, const char *base_url, const char *bearer_to
 void http_client_close(http_client *c, void (*cb)(void *arg), void *arg);
 
 /* err: 0 with a response of any status, or ORC_ETIMEDOUT, ORC_EUNAVAIL
- * (connect refused/reset, or the connection ended mid-reply), ORC_EPROTO
+ * (the request never reached the server: lookup or connect failed),
+ * ORC_EIO (the connection was lost after the request was sent: the server
+ * may have acted on it), ORC_EPROTO
  * (unparsable reply), ORC_ETOOBIG (body over 64 MiB), ORC_ECANCELED.
  * `resp` (NULL when err != 0) and everything it points to are valid only
  * during the call. http_request and http_stream return ORC_EINVAL for a

@@ -90,7 +90,8 @@ static void on_written(uv_write_t *req, int status)
     conn->writing = 0;
     if (status == 0 || conn->state == CONN_CLOSING) return;
     log_debug("http", "write to %s:%s: %s", conn->c->host, conn->c->port, uv_strerror(status));
-    conn_fail(conn, ORC_EUNAVAIL, !conn->got_bytes);
+    /* Part of the request may have reached the server: the outcome is unknown. */
+    conn_fail(conn, ORC_EIO, !conn->got_bytes);
 }
 
 static int conn_send(struct http_conn *conn)
@@ -191,7 +192,9 @@ static void conn_eof(struct http_conn *conn, ssize_t nread)
             return;
         }
     }
-    conn_fail(conn, ORC_EUNAVAIL, !conn->got_bytes);
+    /* The request was sent and the reply never completed: the server may
+     * have acted on it. */
+    conn_fail(conn, ORC_EIO, !conn->got_bytes);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)

@@ -130,7 +130,7 @@ TEST(stream_head_timeout_and_errors)
     run_until(&f.loop, &st2.n_data, 5000);
     srv_close_conn(watch_conn);
     run_until(&f.loop, &st2.ends, 5000);
-    CHECK_INT(st2.end_err, ==, ORC_EUNAVAIL);
+    CHECK_INT(st2.end_err, ==, ORC_EIO);
     fx_done(&f);
 }
 
