@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/orc.h"
 
@@ -121,11 +122,46 @@ int orc_yaml_resolve_plain(const char *s, size_t len, json_t **out)
     return 0;
 }
 
-static bool strpbrk_n(const char *s, size_t len, const char *set)
+/* [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)? — YAML 1.1 base 60. */
+static bool sexagesimal(const char *s, size_t len)
 {
+    size_t i = len > 0 && (s[0] == '-' || s[0] == '+'), groups = 0;
+
+    if (i >= len || s[i] < '0' || s[i] > '9') return false;
+    while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')) i++;
+    while (i < len && s[i] == ':') {
+        size_t d = 0;
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9' && d < 2; i++) d++;
+        if (d == 0 || (d == 2 && s[i - 2] > '5')) return false;
+        groups++;
+    }
+    if (groups == 0) return false;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_');) i++;
+    return i == len;
+}
+
+/* What YAML 1.1 readers (go-yaml v2 in kubectl, PyYAML) take as a number
+ * beyond the core schema: underscores, 0b binary, base 60, Go's
+ * ParseFloat forms ("+Inf", "-nan", hex floats). */
+static bool yaml11_number(const char *s, size_t len)
+{
+    char t[64];
+    size_t n = 0, skip, sign;
+
+    if (len == 0 || len >= sizeof t || strchr("0123456789+-.", s[0]) == NULL) return false;
     for (size_t i = 0; i < len; i++)
-        if (s[i] != '\0' && strchr(set, s[i]) != NULL) return true;
-    return false;
+        if (s[i] != '_') t[n++] = s[i];
+    t[n] = '\0';
+    if (int_base(t, n, &skip) != 0 || is_float(t, n) || sexagesimal(s, len)) return true;
+    sign = t[0] == '-' || t[0] == '+';
+    if (n > sign + 2 && t[sign] == '0' && (t[sign + 1] == 'b' || t[sign + 1] == 'B')
+        && all_digits(t + sign + 2, n - sign - 2, "01"))
+        return true;
+    if (n > sign + 2 && t[sign] == '0' && (t[sign + 1] == 'x' || t[sign + 1] == 'X')
+        && all_digits(t + sign + 2, n - sign - 2, "0123456789abcdefABCDEF.pP+-"))
+        return true;
+    return sign && (!strcasecmp(t + 1, "inf") || !strcasecmp(t + 1, "infinity") || !strcasecmp(t + 1, "nan"));
 }
 
 static const char *const yaml11_words[] = {
@@ -141,9 +177,10 @@ bool orc_yaml_plain_is_typed(const char *s, size_t len)
         || is_one_of(s, len, yaml11_words))
         return true;
     if (int_base(s, len, &skip) != 0 || is_float(s, len)) return true;
-    /* YAML 1.1 numbers: 0b1010, 1_000, 1:30 (base 60), .5 and 1. forms. */
-    if (len > 0 && strchr("0123456789+-.", s[0]) != NULL && strpbrk_n(s, len, "0123456789")
-        && all_digits(s, len, "0123456789+-._:eEbxoabcdefABCDEF"))
+    /* YAML 1.1 timestamps ("2024-06-01", "2024-06-01T12:00:00Z"), which
+     * go-yaml reads as times: kubectl quotes them too. */
+    if (len >= 6 && all_digits(s, 4, "0123456789") && s[4] == '-' && s[5] >= '0' && s[5] <= '9')
         return true;
-    return false;
+    return yaml11_number(s, len);
 }
+

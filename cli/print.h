@@ -1,0 +1,63 @@
+/* print.h — orctl's output: kubectl-style tables, `-o name`, and `describe`
+ * text. Pure functions from API objects (jansson) to text; no I/O, and the
+ * current time is a parameter so output is testable. Every function appends
+ * to `out` (the caller owns it) and returns 0 or a negative ORC_E* code;
+ * objects are only read. */
+#ifndef ORC_CLI_PRINT_H
+#define ORC_CLI_PRINT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/kinds.h"
+
+enum {
+    CLI_WIDE = 1 << 0,           /* -o wide: the extra columns */
+    CLI_ALL_NAMESPACES = 1 << 1, /* -A: a NAMESPACE column first */
+    CLI_NO_HEADERS = 1 << 2,     /* --no-headers */
+};
+
+/* The table `kubectl get` prints for `items` (an array of objects of kind
+ * k): upper-case headers, columns padded to line up with 3 spaces between,
+ * "<none>" where kubectl prints it. now: Unix seconds, for AGE columns.
+ * An empty array prints nothing (the caller says "No resources found"). */
+int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flags, int64_t now,
+                    struct orc_buf *out);
+
+/* `-o name`: one "deployment.apps/web" line per item. */
+int cli_print_names(const struct orc_kind *k, const json_t *items, struct orc_buf *out);
+
+/* `kubectl describe` text for one object: metadata, kind-specific sections
+ * (Deployment, ReplicaSet, Pod, Service, ConfigMap, Secret, Node,
+ * Namespace), a generic spec/status dump otherwise. Secret values are
+ * never printed, only their sizes. events: the object's Events (an array)
+ * for the trailing "Events:" section, or NULL to leave it out. */
+int cli_describe(const struct orc_kind *k, const json_t *obj, const json_t *events, int64_t now,
+                 struct orc_buf *out);
+
+/* Helpers shared by the table and describe code. */
+
+/* Aligns tab-separated cells the way Go's text/tabwriter (which kubectl
+ * uses) does: a column spans consecutive lines that have a cell in it, is as
+ * wide as its widest cell plus `padding` (at least `minwidth`), and the last
+ * cell of a line is never padded. */
+int cli_tabwrite(const char *text, size_t len, int minwidth, int padding, struct orc_buf *out);
+
+/* kubectl's age of an RFC 3339 timestamp at `now`: "5m10s", "<unknown>"
+ * when ts is NULL or unreadable. */
+void cli_age(const char *ts, int64_t now, char *out, size_t n);
+
+/* "a=1,b=2" from a string map, keys sorted; "<none>" when empty or NULL. */
+int cli_format_labels(const json_t *map, struct orc_buf *out);
+
+/* A LabelSelector ({matchLabels, matchExpressions}) as kubectl prints it:
+ * "app=web,tier in (a,b),!legacy"; "<none>" when empty or NULL. */
+int cli_format_selector(const json_t *sel, struct orc_buf *out);
+
+/* A node's roles from its node-role.kubernetes.io/<role> labels (and the
+ * older kubernetes.io/role), sorted and comma-separated; "<none>". */
+int cli_node_roles(const json_t *node, struct orc_buf *out);
+
+#endif
