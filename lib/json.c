@@ -137,7 +137,7 @@ char *orc_json_dumps(const json_t *v)
 
 int orc_json_dump_pretty(const json_t *v, struct orc_buf *out)
 {
-    int rv = dump_flags(v, JSON_INDENT(2), out);
+    int rv = dump_flags(v, JSON_INDENT(4), out);
 
     if (rv == 0) rv = orc_buf_puts(out, "\n");
     return rv;

@@ -4,7 +4,6 @@
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static json_t *parse(const char *s)
 {
@@ -79,8 +78,8 @@ TEST(json_dump_pretty_and_dumps)
     char *s;
 
     CHECK_INT(orc_json_dump_pretty(o, &b), ==, 0);
-    CHECK_STR(b.data, "{\n  \"kind\": \"Pod\",\n  \"spec\": {\n    \"a\": [\n      1,\n      {}\n"
-                      "    ],\n    \"e\": {}\n  }\n}\n");
+    CHECK_STR(b.data, "{\n    \"kind\": \"Pod\",\n    \"spec\": {\n        \"a\": [\n            1,\n"
+                      "            {}\n        ],\n        \"e\": {}\n    }\n}\n");
     s = orc_json_dumps(o);
     CHECK_STR(s, "{\"kind\":\"Pod\",\"spec\":{\"a\":[1,{}],\"e\":{}}}");
     free(s);
