@@ -29,6 +29,10 @@ TEST(json_get_paths)
     CHECK_INT(orc_json_int(o, "spec.replicas", &n), ==, 0);
     CHECK_INT(n, ==, 2);
     CHECK_INT(orc_json_int(o, "spec.paused", &n), ==, ORC_EINVAL);
+    json_t *big = json_pack("{s:f,s:f}", "huge", 1e300, "frac", 2.5);
+    CHECK_INT(orc_json_int(big, "huge", &n), ==, ORC_EINVAL);
+    CHECK_INT(orc_json_int(big, "frac", &n), ==, ORC_EINVAL);
+    json_decref(big);
     CHECK_INT(orc_json_int(o, "spec.missing", &n), ==, ORC_ENOENT);
     json_decref(o);
 }
