@@ -1,12 +1,13 @@
 /* test_describe.c — `orctl describe` text against kubectl's layout for
- * realistic objects; Secret values never appear. cli/ is not in liborc, so
- * the code under test is compiled into this program directly. */
-#include "cli/print.c"
-#include "cli/describe.c"
+ * realistic objects; Secret values never appear. */
+#include "cli/print.h"
+
+#include <stdio.h>
+
+#include "lib/orc.h"
 
 #include "tests/cli/fixtures.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static char *describe(const char *kind, const char *yaml, size_t idx, const char *events_yaml_text)
 {
