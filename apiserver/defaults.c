@@ -150,7 +150,7 @@ static void default_requests(json_t *c)
     if (!lim || json_object_size(lim) == 0) return;
     json_t *req = child(res, "requests");
     json_object_foreach(lim, name, v) {
-        if (req && unset(json_object_get(req, name))) json_object_set(req, name, v);
+        if (req && unset(json_object_get(req, name))) json_object_set_new(req, name, json_copy(v));
     }
 }
 
@@ -319,7 +319,7 @@ static void default_service(json_t *spec)
         bool tp_unset = unset(tp) || (json_is_integer(tp) && json_integer_value(tp) == 0)
                         || (json_is_string(tp) && json_string_length(tp) == 0);
         if (json_is_object(p) && json_is_integer(port) && tp_unset)
-            json_object_set(p, "targetPort", port);
+            json_object_set_new(p, "targetPort", json_copy(port));
     }
 }
 

@@ -4,11 +4,9 @@
  * may change. Wording follows Kubernetes' pkg/apis/core/validation. */
 #include "apiserver/schema.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "lib/names.h"
-#include "lib/orc.h"
 
 #define MSG_MAX 1024
 
@@ -342,7 +340,7 @@ static void copy_images(json_t *mut, const json_t *old, const char *list)
     for (size_t i = 0; i < json_array_size(now); i++) {
         json_t *c = json_array_get(now, i);
         const json_t *img = json_object_get(json_array_get(was, i), "image");
-        if (json_is_object(c) && img) json_object_set(c, "image", (json_t *)img);
+        if (json_is_object(c) && img) json_object_set_new(c, "image", json_deep_copy(img));
     }
 }
 
@@ -370,8 +368,8 @@ static void check_deadline_update(struct api_diag *d, json_t *mut, const json_t 
                         "must be less than or equal to previous value");
     json_object_del(mut, "activeDeadlineSeconds");
     if (json_object_get(old, "activeDeadlineSeconds"))
-        json_object_set(mut, "activeDeadlineSeconds",
-                        json_object_get(old, "activeDeadlineSeconds"));
+        json_object_set_new(mut, "activeDeadlineSeconds",
+                            json_deep_copy(json_object_get(old, "activeDeadlineSeconds")));
 }
 
 static void check_pod_update(struct api_diag *d, const json_t *spec, const json_t *old)
@@ -387,7 +385,8 @@ static void check_pod_update(struct api_diag *d, const json_t *spec, const json_
     if (contains_all(api_arr(mut, "tolerations"), api_arr(old, "tolerations"))) {
         json_object_del(mut, "tolerations");
         if (json_object_get(old, "tolerations"))
-            json_object_set(mut, "tolerations", json_object_get(old, "tolerations"));
+            json_object_set_new(mut, "tolerations",
+                                json_deep_copy(json_object_get(old, "tolerations")));
     }
     if (!json_equal(mut, (json_t *)old))
         api_forbidden(d, "spec", "pod updates may not change fields other than "

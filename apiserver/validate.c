@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "lib/buf.h"
-#include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/orc.h"
