@@ -1,52 +1,11 @@
 /* defaults.c — Kubernetes' defaults for each kind, filled in before
- * validation so stored objects read like a real cluster's; also the private
- * base64 coder used for Secret data (to fold into lib/base64 once it lands). */
+ * validation so stored objects read like a real cluster's. */
 #include "apiserver/schema.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- base64 (RFC 4648, standard alphabet, padded) ---- */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *api_b64_encode(const unsigned char *data, size_t len)
-{
-    char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-    if (!out) return NULL;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)data[i] << 16;
-        if (i + 1 < len) v |= (unsigned)data[i + 1] << 8;
-        if (i + 2 < len) v |= data[i + 2];
-        *o++ = b64_alphabet[(v >> 18) & 63];
-        *o++ = b64_alphabet[(v >> 12) & 63];
-        *o++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-        *o++ = i + 2 < len ? b64_alphabet[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
-static int b64_value(char c)
-{
-    const char *p = c ? strchr(b64_alphabet, c) : NULL;
-    return p ? (int)(p - b64_alphabet) : -1;
-}
-
-long api_b64_decoded_len(const char *s, size_t len)
-{
-    if (len % 4 != 0) return -1;
-    size_t pad = 0;
-    if (len >= 1 && s[len - 1] == '=') pad++;
-    if (len >= 2 && s[len - 2] == '=') pad++;
-    for (size_t i = 0; i < len - pad; i++)
-        if (b64_value(s[i]) < 0) return -1;
-    /* The bits dropped by padding must be zero (canonical encoding). */
-    if (pad == 1 && (b64_value(s[len - 2]) & 3)) return -1;
-    if (pad == 2 && (b64_value(s[len - 3]) & 15)) return -1;
-    return (long)(len / 4 * 3 - pad);
-}
+#include "lib/base64.h"
 
 /* ---- helpers: set a default only where Kubernetes would ---- */
 
@@ -333,9 +292,10 @@ static void merge_string_data(json_t *obj)
     if (!data) return;
     json_object_foreach(sd, key, v) {
         const char *s = json_string_value(v);
-        char *enc = s ? api_b64_encode((const unsigned char *)s, strlen(s)) : NULL;
-        if (enc) json_object_set_new(data, key, json_string(enc));
-        free(enc);
+        struct orc_buf enc = ORC_BUF_INIT;
+        if (s && orc_base64_encode(s, strlen(s), false, &enc) == 0)
+            json_object_set_new(data, key, json_string(enc.data ? enc.data : ""));
+        orc_buf_free(&enc);
     }
     json_object_del(obj, "stringData");
 }

@@ -212,11 +212,4 @@ void api_rules_node(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_event(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_lease(struct api_diag *d, const json_t *obj, const json_t *old);
 
-/* ---- private base64 (defaults.c), until lib/base64 lands ---- */
-
-/* Standard alphabet with padding; malloc'd NUL-terminated text or NULL. */
-char *api_b64_encode(const unsigned char *data, size_t len);
-/* Decoded length of standard padded base64, or -1 when not valid. */
-long api_b64_decoded_len(const char *s, size_t len);
-
 #endif

@@ -3,6 +3,8 @@
  * their update rules. Wording follows Kubernetes' core validation. */
 #include "apiserver/schema.h"
 
+#include "lib/base64.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -183,9 +185,11 @@ static void check_data(struct api_diag *d, const json_t *data, const char *field
             *total += strlen(s);
             continue;
         }
-        long n = api_b64_decoded_len(s, strlen(s));
-        if (n < 0) api_invalid_str(d, p, "<value omitted>", "illegal base64 data");
-        else *total += (size_t)n;
+        struct orc_buf raw = ORC_BUF_INIT;
+        if (orc_base64_decode(s, strlen(s), false, &raw) != 0)
+            api_invalid_str(d, p, "<value omitted>", "illegal base64 data");
+        else *total += raw.len;
+        orc_buf_free(&raw);
     }
 }
 

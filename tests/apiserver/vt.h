@@ -12,7 +12,6 @@
 #include "apiserver/validate.h"
 #include "lib/kinds.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 struct vt {
     const struct orc_kind *k;

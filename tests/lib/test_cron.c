@@ -2,7 +2,6 @@
 #include "lib/cron.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 /* Unix seconds of a UTC civil time, independent of the code under test. */
 static int64_t utc(int y, int mo, int d, int h, int mi)

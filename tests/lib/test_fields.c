@@ -4,7 +4,6 @@
 #include "lib/fields.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static json_t *pod(void)
 {

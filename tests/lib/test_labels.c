@@ -5,7 +5,6 @@
 #include "lib/labels.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static orc_selector *parse(const char *s)
 {

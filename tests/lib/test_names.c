@@ -2,7 +2,6 @@
 #include "lib/names.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 typedef int (*rule_fn)(const char *, char *, size_t);
 

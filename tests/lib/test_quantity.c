@@ -2,7 +2,6 @@
 #include "lib/orc.h"
 #include "lib/quantity.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static int64_t q(const char *s)
 {
