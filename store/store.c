@@ -1,11 +1,12 @@
-/* store.c — lifecycle of a store member (open, start, close), its state, and
- * the requests it hands to Raft: txns, batched barriers, revision waits, and
- * role polling (raft 0.15 has no state-change callback). */
+/* store.c — lifecycle of a store member (open, start, close), its state,
+ * revision waits, and role polling (raft 0.15 has no state-change callback). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,10 +50,25 @@ void store__errf(char *errmsg, const char *fmt, ...)
 
 /* ---- open ---- */
 
+/* mkdir -p, then checks the result is a usable directory. */
 static int make_dir(const char *path, char *errmsg)
 {
+    char tmp[4096];
     struct stat st;
 
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        store__errf(errmsg, "path too long: %s", path);
+        return ORC_EINVAL;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+            store__errf(errmsg, "create %s: %s", tmp, strerror(errno));
+            return ORC_EIO;
+        }
+        *p = '/';
+    }
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         store__errf(errmsg, "create %s: %s", path, strerror(errno));
         return ORC_EIO;
@@ -64,6 +80,25 @@ static int make_dir(const char *path, char *errmsg)
     if (access(path, R_OK | W_OK | X_OK) != 0) {
         store__errf(errmsg, "%s: %s", path, strerror(errno));
         return ORC_EPERM;
+    }
+    return 0;
+}
+
+/* Two processes on one data dir would corrupt it: hold DIR/lock. */
+static int lock_dir(store *s, char *errmsg)
+{
+    char path[4200];
+
+    snprintf(path, sizeof path, "%s/lock", s->data_dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0) {
+        store__errf(errmsg, "open %s: %s", path, strerror(errno));
+        return ORC_EIO;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        store__errf(errmsg, "%s is in use by another store (%s)", s->data_dir,
+                    errno == EWOULDBLOCK ? "locked" : strerror(errno));
+        return errno == EWOULDBLOCK ? ORC_EEXIST : ORC_EIO;
     }
     return 0;
 }
@@ -128,6 +163,7 @@ static void store_free(store *s)
         store__blob_unref(s->scratch[i].prev);
     }
     free(s->scratch);
+    if (s->lock_fd >= 0) close(s->lock_fd);
     free(s->data_dir);
     free(s->address);
     free(s);
@@ -149,6 +185,7 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
     if ((s = calloc(1, sizeof *s)) == NULL) goto nomem;
     s->loop = loop;
     s->id = cfg->id;
+    s->lock_fd = -1;
     s->cfg = *cfg;
     config_defaults(&s->cfg);
     store__list_init(&s->watches);
@@ -165,7 +202,8 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
         rc = ORC_EINVAL;
         goto err;
     }
-    if ((rc = make_dir(s->data_dir, errmsg)) != 0 || (rc = make_dir(s->raft_dir, errmsg)) != 0)
+    if ((rc = make_dir(s->data_dir, errmsg)) != 0 || (rc = lock_dir(s, errmsg)) != 0 ||
+        (rc = make_dir(s->raft_dir, errmsg)) != 0)
         goto err;
     if (store__hist_init(&s->hist, s->cfg.watch_history) != 0) goto nomem_free;
     if ((rc = store__db_open(&s->db, s->data_dir, errmsg)) != 0) goto err;

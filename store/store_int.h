@@ -197,6 +197,7 @@ struct store {
     char *data_dir;
     char *address;
     char raft_dir[4096];
+    int lock_fd; /* flock on DIR/lock */
     struct store_config cfg;
 
     struct raft raft;

@@ -13,7 +13,7 @@
 #include "lib/orc.h"
 #include "store/store_int.h"
 
-#define BATCH_MAX_ENTRIES 256
+#define BATCH_MAX_ENTRIES 512
 #define BATCH_MAX_BYTES (8u << 20)
 
 struct txn_item {

@@ -87,6 +87,22 @@ static void fill(store *s, int n, const char *tag)
     }
 }
 
+struct counter {
+    int n;
+    int64_t last;
+    bool in_order;
+};
+
+static void count_cb(void *arg, const struct store_event *ev, int err)
+{
+    struct counter *c = arg;
+    (void)err;
+    if (ev == NULL) return;
+    if (ev->revision != c->last + 1 && c->n > 0) c->in_order = false;
+    c->last = ev->revision;
+    c->n++;
+}
+
 TEST_T(replicate_and_follower_reads, 120)
 {
     struct member ms[3];
@@ -125,12 +141,19 @@ TEST_T(replicate_and_follower_reads, 120)
     CHECK_INT(store_barrier(ms[2].s, barrier_cb, NULL), ==, ORC_ENOTLEADER);
     CHECK_INT(store_add_member(ms[1].s, 9, "127.0.0.19:1", done_cb, NULL), ==, ORC_ENOTLEADER);
 
+    /* a watch on a follower sees the leader's writes, in order */
+    struct counter c = {0, 0, true};
+    store_watch *w;
+    CHECK_INT(store_watch_start(ms[2].s, "/f/", store_revision(ms[2].s), count_cb, &c, &w), ==, 0);
     fill(ms[0].s, 200, "a");
     rev = store_revision(ms[0].s);
     for (int i = 1; i < 3; i++) {
         CHECK_INT(wait_rev(ms[i].s, rev, 5000), ==, 0);
         check_same(ms[0].s, ms[i].s);
     }
+    CHECK_INT(c.n, ==, 200);
+    CHECK(c.in_order);
+    store_watch_stop(w);
     cluster_down(ms, 3);
     loop_teardown();
 }

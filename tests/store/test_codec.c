@@ -140,3 +140,37 @@ TEST(result_round_trip_and_malformed)
     CHECK_INT(out.failed_guard, ==, -1);
     orc_buf_free(&b);
 }
+
+TEST(entry_padding_and_header)
+{
+    struct store_op op = {STORE_PUT, "/k", "0123456789abcdef", 0};
+    struct store_txn t = {NULL, 0, &op, 1};
+
+    for (size_t vlen = 0; vlen <= 16; vlen++) {
+        size_t n, size;
+        op.value_len = vlen;
+        CHECK_INT(store__txn_measure(&t, &n), ==, 0);
+        size = store__entry_size(n);
+        CHECK_INT(size % 8, ==, 0); /* raft_uv needs 8-byte multiples */
+        CHECK(size >= STORE_ENTRY_HEADER + n && size < STORE_ENTRY_HEADER + n + 8);
+        unsigned char *e = malloc(size);
+        CHECK(e != NULL);
+        store__txn_write(&t, e + STORE_ENTRY_HEADER);
+        store__entry_header(e, n, 0x1122334455667788ULL, vlen + 1);
+        uint64_t nonce, seq;
+        const void *txn;
+        size_t len;
+        CHECK_INT(store__entry_parse(e, size, &nonce, &seq, &txn, &len), ==, 0);
+        CHECK(nonce == 0x1122334455667788ULL);
+        CHECK_INT(seq, ==, vlen + 1);
+        CHECK_INT(len, ==, n);
+        CHECK(txn == e + STORE_ENTRY_HEADER);
+        e[1] = 8; /* padding over 7 */
+        CHECK_INT(store__entry_parse(e, size, &nonce, &seq, &txn, &len), ==, ORC_EPROTO);
+        e[1] = 0;
+        e[0] = 2; /* unknown entry version */
+        CHECK_INT(store__entry_parse(e, size, &nonce, &seq, &txn, &len), ==, ORC_EPROTO);
+        CHECK_INT(store__entry_parse(e, 5, &nonce, &seq, &txn, &len), ==, ORC_EPROTO);
+        free(e);
+    }
+}

@@ -362,6 +362,16 @@ TEST(bad_data_dir_reported)
     printf("# %s\n", err);
     unlink(m.dir);
 
+    /* a data dir already open elsewhere is refused; missing parents are made */
+    snprintf(m.dir, sizeof m.dir, "%s/deep/er/m1", test_tmpdir());
+    member_open(&m);
+    store *other = NULL;
+    rc = store_open(&test_loop, &m.cfg, &other, err);
+    CHECK_INT(rc, ==, ORC_EEXIST);
+    CHECK(strstr(err, "in use") != NULL);
+    printf("# %s\n", err);
+    member_close(&m);
+
     /* corrupt Raft metadata: open or start fails with a message naming it */
     single_up(&m);
     put_ok(m.s, "/k", "v");
@@ -413,5 +423,43 @@ TEST(role_callback_fires)
     CHECK_INT(role_changes[0], ==, 1);
     member_close(&m);
     CHECK_INT(n_role_changes, ==, 1); /* no callback once closing */
+    loop_teardown();
+}
+
+static long rss_kib(void)
+{
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    if (f == NULL) return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
+
+TEST(idle_rss_is_small)
+{
+    struct member m;
+    char key[32], value[1024];
+
+    loop_setup();
+    long before = rss_kib();
+    member_init(&m, 1);
+    single_up(&m);
+    memset(value, 'v', sizeof value - 1);
+    value[sizeof value - 1] = '\0';
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "/rss/%04d", i);
+        put_ok(m.s, key, value);
+    }
+    run_for(500);
+    long after = rss_kib();
+    printf("# RSS: %ld KiB before open, %ld KiB idle with 1000 x 1 KiB keys\n", before, after);
+#ifndef __SANITIZE_ADDRESS__ /* ASan's shadow memory and quarantine inflate RSS */
+    CHECK(after - before < 32 * 1024);
+#endif
+    member_close(&m);
     loop_teardown();
 }
