@@ -250,18 +250,25 @@ sqlite3_stmt *store__db_range_stmt(struct store_db *db, enum store_stmt which, c
     char stackbuf[512];
     char *succ = stackbuf;
     size_t plen = strlen(prefix), n;
+    int rc;
 
     sqlite3_reset(st);
     if (plen >= sizeof stackbuf && (succ = malloc(plen + 1)) == NULL) return NULL;
     n = prefix_successor(prefix, succ, plen + 1);
-    sqlite3_bind_text(st, 1, prefix, -1, SQLITE_TRANSIENT);
-    if (n > 0)
-        sqlite3_bind_text(st, 2, succ, (int)n, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_zeroblob(st, 2, 0);
-    sqlite3_bind_text(st, 3, start_after ? start_after : "", -1, SQLITE_TRANSIENT);
-    if (which == STMT_RANGE) sqlite3_bind_int64(st, 4, -1);
+    /* TRANSIENT binds copy and may fail: a NULL bound instead would
+     * silently match nothing. */
+    rc = sqlite3_bind_text(st, 1, prefix, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = n > 0 ? sqlite3_bind_text(st, 2, succ, (int)n, SQLITE_TRANSIENT)
+                   : sqlite3_bind_zeroblob(st, 2, 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 3, start_after ? start_after : "", -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK && which == STMT_RANGE) rc = sqlite3_bind_int64(st, 4, -1);
     if (succ != stackbuf) free(succ);
+    if (rc != SQLITE_OK) {
+        db_fail(db, rc, "range");
+        return NULL;
+    }
     return st;
 }
 

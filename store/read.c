@@ -224,7 +224,12 @@ static int merge_page(sqlite3_stmt *st, const struct touched *t, size_t nt, stru
     int step = sqlite3_step(st), rc = 0;
 
     while (rc == 0 && !page_full(p) && (step == SQLITE_ROW || i < nt)) {
-        const char *row_key = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        const char *row_key = NULL;
+        if (step == SQLITE_ROW && (row_key = (const char *)sqlite3_column_text(st, 0)) == NULL) {
+            rc = ORC_ENOMEM;
+            break;
+        }
+        /* c < 0: the row comes first; c > 0: the touched key; 0: same key */
         int c = row_key == NULL ? 1 : i == nt ? -1 : strcmp(row_key, t[i].key);
         if (c < 0) {
             rc = page_add_row(p, st);

@@ -207,11 +207,13 @@ TEST_T(failover_and_rejoin, 120)
     loop_setup();
     cluster_up(ms, 3, 64, 16);
     fill(ms[0].s, 100, "before");
+    uint64_t t0 = test_now_ms();
     member_close(&ms[0]);
 
     int l = wait_leader(ms, 3, 10000);
     CHECK(l == 1 || l == 2);
-    printf("# new leader: member %d\n", l + 1);
+    printf("# new leader: member %d, %llu ms after the old one closed (election timeout %u ms)\n",
+           l + 1, (unsigned long long)(test_now_ms() - t0), ms[1].cfg.election_timeout_ms);
     int64_t rev = put_ok(ms[l].s, "/after", "failover");
     fill(ms[l].s, 200, "after"); /* enough for snapshots while member 1 is away */
     rev = store_revision(ms[l].s);
