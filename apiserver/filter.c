@@ -38,38 +38,29 @@ static bool field_supported(const struct orc_kind *k, const char *path)
 }
 
 /* Parses the selectors; on a bad one answers 400 and returns an error. */
+/* On a bad selector: the filter is cleared, then the request answered (the
+ * answer may free the request and whatever holds `f`). */
 int api_filter_parse(struct api_req *r, const struct api_route *rt, struct api_filter *f)
 {
     const char *ls = api_query_get(rt, "labelSelector");
     const char *fs = api_query_get(rt, "fieldSelector");
-    char msg[256];
+    char msg[256], why[600];
 
     memset(f, 0, sizeof *f);
-    if (ls && *ls && orc_selector_parse(ls, &f->labels, msg, sizeof msg) != 0) {
-        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
-                           "unable to parse labelSelector \"%s\": %s", ls, msg);
-        return ORC_EINVAL;
-    }
-    if (fs && *fs && orc_fieldsel_parse(fs, &f->fields, msg, sizeof msg) != 0) {
-        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
-                           "unable to parse fieldSelector \"%s\": %s", fs, msg);
-        return ORC_EINVAL;
-    }
-    for (size_t i = 0; f->fields && i < orc_fieldsel_count(f->fields); i++) {
+    why[0] = '\0';
+    if (ls && *ls && orc_selector_parse(ls, &f->labels, msg, sizeof msg) != 0)
+        snprintf(why, sizeof why, "unable to parse labelSelector \"%s\": %s", ls, msg);
+    else if (fs && *fs && orc_fieldsel_parse(fs, &f->fields, msg, sizeof msg) != 0)
+        snprintf(why, sizeof why, "unable to parse fieldSelector \"%s\": %s", fs, msg);
+    for (size_t i = 0; !why[0] && f->fields && i < orc_fieldsel_count(f->fields); i++) {
         const char *p = orc_fieldsel_path(f->fields, i);
-        if (!field_supported(rt->kind, p)) {
-            api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
-                               "field label not supported: %s", p);
-            return ORC_EINVAL;
-        }
+        if (!field_supported(rt->kind, p))
+            snprintf(why, sizeof why, "field label not supported: %s", p);
     }
-    return 0;
-}
-
-void api_filter_clear(struct api_filter *f)
-{
-    if (f->labels) orc_selector_free(f->labels);
-    if (f->fields) orc_fieldsel_free(f->fields);
+    if (!why[0]) return 0;
+    api_filter_clear(f);
+    api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "%s", why);
+    return ORC_EINVAL;
 }
 
 bool api_filter_match(const struct api_filter *f, const json_t *obj)
@@ -92,3 +83,11 @@ bool api_filter_match_kv(const struct api_filter *f, const struct store_kv *kv)
 }
 
 bool api_filter_empty(const struct api_filter *f) { return f->labels == NULL && f->fields == NULL; }
+
+void api_filter_clear(struct api_filter *f)
+{
+    if (f->labels) orc_selector_free(f->labels);
+    if (f->fields) orc_fieldsel_free(f->fields);
+    f->labels = NULL;
+    f->fields = NULL;
+}

@@ -305,8 +305,9 @@ void api_handle_write(struct api_server *s, struct api_req *r, struct api_route 
     r->op_free = write_op_free;
     if (pick_verb(r, rt, op) != 0) return;
     if (op->verb != W_DELETE || r->body.len > 0) {
-        op->input = api_parse_body(r);
-        if (op->input == NULL) return;
+        json_t *in = api_parse_body(r); /* on failure it answered: op is gone */
+        if (in == NULL) return;
+        op->input = in;
     }
     if (op->verb == W_CREATE) {
         json_t *obj = json_incref(op->input);

@@ -13,6 +13,9 @@ struct store_watch {
     store_watch_cb cb;
     void *arg;
     uint64_t next_seq; /* next history event this watch has to look at */
+    /* Events at or below this revision are never delivered: a client may
+     * resume on a member that has not yet applied what it already saw. */
+    int64_t after_rev;
     bool stopped;
     size_t prefix_len;
     char prefix[];
@@ -70,7 +73,7 @@ static void catch_up(store *s, struct store_watch *w)
     while (!w->stopped && (ev = store__hist_at(&s->hist, w->next_seq)) != NULL) {
         w->next_seq++;
         const char *key = ev->kv ? ev->kv->key : ev->prev->key;
-        if (strncmp(key, w->prefix, w->prefix_len) != 0) continue;
+        if (ev->rev <= w->after_rev || strncmp(key, w->prefix, w->prefix_len) != 0) continue;
         store__hist_view(ev, &view, &kv, &prev);
         w->cb(w->arg, &view, 0);
     }
@@ -128,6 +131,7 @@ int store_watch_start(store *s, const char *prefix, int64_t after_revision, stor
     w->cb = cb;
     w->arg = arg;
     w->next_seq = store__hist_seek(&s->hist, after_revision);
+    w->after_rev = after_revision;
     store__list_push(&s->watches, &w->link);
     *out = w;
     s->delivering++;

@@ -44,6 +44,43 @@ static void kill_member(void *arg)
     }
 }
 
+/* Sanitizer reports a member wrote to its log, if any (checked at stop). */
+static bool log_dirty(const struct member *m)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+    bool dirty = false;
+
+    if (orc_file_read(m->log, 64u << 20, &b) == 0 && b.data)
+        dirty = strstr(b.data, "AddressSanitizer") || strstr(b.data, "LeakSanitizer")
+                || strstr(b.data, "runtime error:");
+    orc_buf_free(&b);
+    return dirty;
+}
+
+/* At the end of a case: members still running are stopped as an operator
+ * would (SIGTERM) and must exit cleanly, with no sanitizer report. */
+static void stop_member_at_end(void *arg)
+{
+    struct member *m = arg;
+    uint64_t start = test_now_ms();
+    int status = 0;
+
+    if (m->pid <= 0) return;
+    kill(m->pid, SIGTERM);
+    while (waitpid(m->pid, &status, WNOHANG) == 0) {
+        if (test_now_ms() - start > 10000) {
+            kill_member(m);
+            test_fail_later("member %d ignored SIGTERM for 10 s (log %s)", m->idx, m->log);
+            return;
+        }
+        sleep_ms(10);
+    }
+    m->pid = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        test_fail_later("member %d exited with status %d at the end (log %s)", m->idx, status, m->log);
+    if (log_dirty(m)) test_fail_later("sanitizer report in %s", m->log);
+}
+
 void cluster_init(struct cluster *c, int n)
 {
     const char *tmp = test_tmpdir();
@@ -61,7 +98,7 @@ void cluster_init(struct cluster *c, int n)
         snprintf(m->url, sizeof m->url, "http://%s", m->listen);
         snprintf(m->dir, sizeof m->dir, "%s/m%d", tmp, i);
         snprintf(m->log, sizeof m->log, "%s/m%d.log", tmp, i);
-        test_defer(kill_member, m);
+        test_defer(stop_member_at_end, m);
     }
 }
 
@@ -139,13 +176,7 @@ void member_kill(struct cluster *c, int i) { kill_member(&c->m[i]); }
 
 static void check_log_clean(struct member *m)
 {
-    struct orc_buf b = ORC_BUF_INIT;
-
-    if (orc_file_read(m->log, 64u << 20, &b) != 0) return;
-    bool dirty = b.data && (strstr(b.data, "AddressSanitizer") || strstr(b.data, "LeakSanitizer")
-                            || strstr(b.data, "runtime error:"));
-    orc_buf_free(&b);
-    CHECKF(!dirty, "sanitizer report in %s", m->log);
+    CHECKF(!log_dirty(m), "sanitizer report in %s", m->log);
 }
 
 void member_stop(struct cluster *c, int i)

@@ -22,6 +22,18 @@ static int n_cases;
 static struct { void (*fn)(void *); void *arg; } defers[MAX_DEFERS];
 static int n_defers;
 static char tmpdir_path[256];
+static int failed_late; /* a deferred check failed after the body passed */
+
+void test_fail_later(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "# FAIL: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    failed_late = 1;
+}
 
 void test_register(const char *name, test_fn fn, unsigned timeout_s)
 {
@@ -119,7 +131,7 @@ static int run_case(const char *prog, const struct test_case *tc)
         tc->fn();
         run_defers();
         fflush(NULL);
-        exit(0); /* not _exit: lets LeakSanitizer check the case at exit */
+        exit(failed_late); /* not _exit: lets LeakSanitizer check the case at exit */
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;

@@ -34,6 +34,10 @@ void test_fail(const char *file, int line, const char *fmt, ...)
              test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" vs \"%s\"", #a, #b, \
                        a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } while (0)
 
+/* For deferred checks (they cannot end the case): report a failure and
+ * make the case fail once its cleanups have run. */
+void test_fail_later(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Run `fn(arg)` when the case ends, pass or fail (last registered runs first).
  * For killing processes and removing directories the case created. */
 void test_defer(void (*fn)(void *), void *arg);

@@ -70,7 +70,15 @@ static void flight_cb(void *arg, int status, const struct store_txn_result *res)
     if (status != 0 || !res->succeeded) f->failed++;
 }
 
-static bool flight_done(void *arg) { return ((struct flight *)arg)->done == 50000; }
+/* Sanitizers slow each member several times over: with 50,000 txns in
+ * flight a leader there misses heartbeats and loses leadership. */
+#ifdef __SANITIZE_ADDRESS__
+#define FLIGHT 5000
+#else
+#define FLIGHT 50000
+#endif
+
+static bool flight_done(void *arg) { return ((struct flight *)arg)->done == FLIGHT; }
 
 struct catchup {
     struct follower *fs;
@@ -108,7 +116,7 @@ TEST_T(three_threads_throughput, 120)
     }
     memset(value, 'v', sizeof value);
     uint64_t t0 = test_now_ms();
-    for (int i = 0; i < 50000; i++) {
+    for (int i = 0; i < FLIGHT; i++) {
         snprintf(key, sizeof key, "/bench/%05d", i % 1000);
         struct store_op op = {STORE_PUT, key, value, sizeof value};
         struct store_txn t = {NULL, 0, &op, 1};
@@ -117,8 +125,8 @@ TEST_T(three_threads_throughput, 120)
     }
     CHECK(run_until(flight_done, &fl, 90000));
     uint64_t ms = test_now_ms() - t0;
-    printf("# three members on three threads: 50000 txns (256 B) in %llu ms = %.0f txn/s\n",
-           (unsigned long long)ms, 50000.0 * 1000 / (double)(ms ? ms : 1));
+    printf("# three members on three threads: %d txns (256 B) in %llu ms = %.0f txn/s\n", FLIGHT,
+           (unsigned long long)ms, FLIGHT * 1000.0 / (double)(ms ? ms : 1));
     CHECK_INT(fl.failed, ==, 0);
     struct catchup c = {fs, store_revision(leader.s)};
     CHECK(run_until(followers_caught_up, &c, 20000));

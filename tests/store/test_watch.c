@@ -106,6 +106,29 @@ TEST(backlog_then_live_in_order)
     loop_teardown();
 }
 
+/* A client resuming on a member that is behind what it already saw must not
+ * get those revisions again when the member catches up. */
+TEST(watch_ahead_of_the_member_skips_what_the_client_saw)
+{
+    struct member m;
+    static struct rec r;
+
+    loop_setup();
+    member_init(&m, 1);
+    single_up(&m);
+    put_ok(m.s, "/pods/a", "1"); /* 1 */
+    CHECK_INT(store_watch_start(m.s, "/pods/", 3, rec_cb, &r, &r.w), ==, 0);
+    put_ok(m.s, "/pods/b", "2"); /* 2: seen elsewhere already */
+    put_ok(m.s, "/pods/c", "3"); /* 3: seen elsewhere already */
+    put_ok(m.s, "/pods/d", "4"); /* 4: new to the client */
+    CHECK_INT(r.n, ==, 1);
+    CHECK_INT(r.rev[0], ==, 4);
+    CHECK_STR(r.key[0], "/pods/d");
+    store_watch_stop(r.w);
+    member_close(&m);
+    loop_teardown();
+}
+
 static void count_cb(void *arg, int status, const struct store_txn_result *res)
 {
     (void)res;

@@ -56,10 +56,6 @@ static inline void loop_teardown(void)
     for (int i = 0; i < 1000 && uv_loop_alive(&test_loop); i++) uv_run(&test_loop, UV_RUN_ONCE);
     uv_run(&test_loop, UV_RUN_NOWAIT);
     CHECK_INT(uv_loop_close(&test_loop), ==, 0);
-#ifdef __SANITIZE_ADDRESS__
-    /* Cases end with _exit(), which skips LSan's own check at exit. */
-    CHECK_INT(__lsan_do_recoverable_leak_check(), ==, 0);
-#endif
 }
 
 /* ---- members ---- */
