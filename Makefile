@@ -25,6 +25,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 LLHTTP_OBJS := $(O)/obj/llhttp/api.o $(O)/obj/llhttp/http.o $(O)/obj/llhttp/llhttp.o
 ORCD_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard orcd/*.c))
 ORCTL_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard cli/*.c))
+# orctl's pieces without its main(), for the cli tests.
+CLI_LIB_OBJS := $(filter-out $(O)/obj/cli/main.o,$(ORCTL_OBJS))
 
 # Each tests/<dir>/*.c is one test program, linked with the harness and liborc.
 HARNESS_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/harness/*.c))
@@ -43,6 +45,15 @@ $(O)/orcd: $(ORCD_OBJS) $(O)/liborc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/orctl: $(ORCTL_OBJS) $(O)/liborc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Benchmark tools have their own main; they link only liborc.
+$(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(O)/liborc.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/cli/%: $(O)/obj/tests/cli/%.o $(HARNESS_OBJS) $(CLI_LIB_OBJS) $(O)/liborc.a
+	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: $(O)/obj/tests/%.o $(HARNESS_OBJS) $(O)/liborc.a

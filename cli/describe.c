@@ -107,7 +107,7 @@ static const char **keys_sorted(const json_t *map, size_t *n)
         *n = 0;
         return NULL;
     }
-    json_object_foreach((json_t *)map, k, v) keys[i++] = k;
+    json_object_foreach ((json_t *)map, k, v) keys[i++] = k;
     qsort(keys, *n, sizeof *keys, cmp_cstr);
     return keys;
 }
@@ -123,7 +123,9 @@ static void labels_multiline(struct dw *w, const char *title, const json_t *labe
     if (n == 0) dw_write(w, 0, "<none>\n");
     for (size_t i = 0; i < n; i++)
         dw_write(w, 0, "%s%s=%s\n", i ? "\t" : "", keys[i],
-                 json_string_value(json_object_get(labels, keys[i])) ? json_string_value(json_object_get(labels, keys[i])) : "");
+                 json_string_value(json_object_get(labels, keys[i]))
+                     ? json_string_value(json_object_get(labels, keys[i]))
+                     : "");
     free(keys);
 }
 
@@ -140,7 +142,8 @@ static void annotation_value(struct dw *w, const char *key, const char *value)
     for (size_t i = 0; i <= len;) {
         const char *nl = memchr(value + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - value) : len, n = end - i;
-        if (n > MAX_ANNOTATION_LEN - 2) dw_write(w, 0, "\t  %.*s...\n", MAX_ANNOTATION_LEN - 2, value + i);
+        if (n > MAX_ANNOTATION_LEN - 2)
+            dw_write(w, 0, "\t  %.*s...\n", MAX_ANNOTATION_LEN - 2, value + i);
         else dw_write(w, 0, "\t  %.*s\n", (int)n, value + i);
         i = end + 1;
     }
@@ -156,8 +159,10 @@ static void annotations_multiline(struct dw *w, const char *title, const json_t 
         /* The last-applied copy repeats the whole object: kubectl hides it. */
         if (strcmp(keys[i], "kubectl.kubernetes.io/last-applied-configuration") == 0) continue;
         if (shown++) dw_write(w, 0, "\t");
-        annotation_value(w, keys[i], json_string_value(json_object_get(ann, keys[i])) ?
-                                         json_string_value(json_object_get(ann, keys[i])) : "");
+        annotation_value(w, keys[i],
+                         json_string_value(json_object_get(ann, keys[i]))
+                             ? json_string_value(json_object_get(ann, keys[i]))
+                             : "");
     }
     if (shown == 0) dw_write(w, 0, "<none>\n");
     free(keys);
@@ -178,7 +183,8 @@ static void labels_annotations(struct dw *w, const json_t *obj)
 static void creation(struct dw *w, const json_t *obj)
 {
     char t[64];
-    dw_write(w, 0, "CreationTimestamp:\t%s\n", rfc1123z(orc_json_str(obj, "metadata.creationTimestamp"), t, sizeof t));
+    dw_write(w, 0, "CreationTimestamp:\t%s\n",
+             rfc1123z(orc_json_str(obj, "metadata.creationTimestamp"), t, sizeof t));
 }
 
 /* "ReplicaSet/web-5d8f" from the controller owner reference. */
@@ -187,11 +193,11 @@ static void controlled_by(struct dw *w, const json_t *obj)
     json_t *owners = orc_json_get(obj, "metadata.ownerReferences"), *o;
     size_t i;
 
-    json_array_foreach(owners, i, o) if (json_is_true(json_object_get(o, "controller")))
-    {
-        dw_write(w, 0, "Controlled By:\t%s/%s\n", str(o, "kind"), str(o, "name"));
-        return;
-    }
+    json_array_foreach (owners, i, o)
+        if (json_is_true(json_object_get(o, "controller"))) {
+            dw_write(w, 0, "Controlled By:\t%s/%s\n", str(o, "kind"), str(o, "name"));
+            return;
+        }
 }
 
 /* ---- containers --------------------------------------------------------- */
@@ -202,13 +208,13 @@ static void ports_line(struct dw *w, const json_t *ports, bool host)
     size_t i;
     json_t *p;
 
-    json_array_foreach(ports, i, p)
-        orc_buf_printf(&b, "%s%lld/%s", i ? ", " : "", jnum(p, host ? "hostPort" : "containerPort", 0),
+    json_array_foreach (ports, i, p)
+        orc_buf_printf(&b, "%s%lld/%s", i ? ", " : "",
+                       jnum(p, host ? "hostPort" : "containerPort", 0),
                        str_or(p, "protocol", "TCP"));
     if (b.data && strchr(b.data, ','))
         dw_write(w, 2, "%s:\t%s\n", host ? "Host Ports" : "Ports", b.data);
-    else
-        dw_write(w, 2, "%s:\t%s\n", host ? "Host Port" : "Port", b.len ? b.data : "<none>");
+    else dw_write(w, 2, "%s:\t%s\n", host ? "Host Port" : "Port", b.len ? b.data : "<none>");
     orc_buf_free(&b);
 }
 
@@ -232,7 +238,7 @@ static void string_block(struct dw *w, const char *title, const json_t *arr)
 
     if (json_array_size(arr) == 0) return;
     dw_write(w, 2, "%s:\n", title);
-    json_array_foreach(arr, i, v) lines_at(w, 3, json_is_string(v) ? json_string_value(v) : "");
+    json_array_foreach (arr, i, v) lines_at(w, 3, json_is_string(v) ? json_string_value(v) : "");
 }
 
 static void state_section(struct dw *w, const char *name, const json_t *state)
@@ -292,14 +298,17 @@ static void probe_line(struct dw *w, const char *title, const json_t *p)
     if (p == NULL) return;
     if (exec) {
         orc_buf_puts(&b, "exec [");
-        json_array_foreach(exec, i, v) orc_buf_printf(&b, "%s%s", i ? " " : "", json_string_value(v) ? json_string_value(v) : "");
+        json_array_foreach (exec, i, v)
+            orc_buf_printf(&b, "%s%s", i ? " " : "",
+                           json_string_value(v) ? json_string_value(v) : "");
         orc_buf_puts(&b, "]");
     } else if (http) {
         char scheme[16];
         snprintf(scheme, sizeof scheme, "%s", str_or(http, "scheme", "HTTP"));
         for (char *c = scheme; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
         int_or_string(json_object_get(http, "port"), "", port, sizeof port);
-        orc_buf_printf(&b, "http-get %s://%s:%s%s", scheme, str(http, "host"), port, str(http, "path"));
+        orc_buf_printf(&b, "http-get %s://%s:%s%s", scheme, str(http, "host"), port,
+                       str(http, "path"));
     } else if (tcp) {
         int_or_string(json_object_get(tcp, "port"), "", port, sizeof port);
         orc_buf_printf(&b, "tcp-socket %s:%s", str(tcp, "host"), port);
@@ -308,8 +317,9 @@ static void probe_line(struct dw *w, const char *title, const json_t *p)
     }
     /* The API server's defaults, for objects it has not defaulted. */
     orc_buf_printf(&b, " delay=%llds timeout=%llds period=%llds #success=%lld #failure=%lld",
-                   jnum(p, "initialDelaySeconds", 0), jnum(p, "timeoutSeconds", 1), jnum(p, "periodSeconds", 10),
-                   jnum(p, "successThreshold", 1), jnum(p, "failureThreshold", 3));
+                   jnum(p, "initialDelaySeconds", 0), jnum(p, "timeoutSeconds", 1),
+                   jnum(p, "periodSeconds", 10), jnum(p, "successThreshold", 1),
+                   jnum(p, "failureThreshold", 3));
     dw_write(w, 2, "%s:\t%s\n", title, b.data ? b.data : "");
     orc_buf_free(&b);
 }
@@ -321,16 +331,16 @@ static void env_from(struct dw *w, const json_t *list)
 
     if (json_array_size(list) == 0) return;
     dw_write(w, 2, "Environment Variables from:\n");
-    json_array_foreach(list, i, e)
-    {
+    json_array_foreach (list, i, e) {
         json_t *ref = json_object_get(e, "configMapRef");
         const char *from = ref ? "ConfigMap" : "Secret";
         if (ref == NULL) ref = json_object_get(e, "secretRef");
         if (*str(e, "prefix"))
-            dw_write(w, 3, "%s\t%s with prefix '%s'\tOptional: %s\n", str(ref, "name"), from, str(e, "prefix"),
-                     bool_str(ref, "optional"));
+            dw_write(w, 3, "%s\t%s with prefix '%s'\tOptional: %s\n", str(ref, "name"), from,
+                     str(e, "prefix"), bool_str(ref, "optional"));
         else
-            dw_write(w, 3, "%s\t%s\tOptional: %s\n", str(ref, "name"), from, bool_str(ref, "optional"));
+            dw_write(w, 3, "%s\t%s\tOptional: %s\n", str(ref, "name"), from,
+                     bool_str(ref, "optional"));
     }
 }
 
@@ -350,12 +360,13 @@ static void env_var(struct dw *w, const json_t *e)
             v = nl + 1;
         }
     } else if ((ref = json_object_get(from, "fieldRef")) != NULL) {
-        dw_write(w, 3, "%s:\t (%s:%s)\n", name, str_or(ref, "apiVersion", "v1"), str(ref, "fieldPath"));
+        dw_write(w, 3, "%s:\t (%s:%s)\n", name, str_or(ref, "apiVersion", "v1"),
+                 str(ref, "fieldPath"));
     } else if ((ref = json_object_get(from, "resourceFieldRef")) != NULL) {
         dw_write(w, 3, "%s:\t (%s)\n", name, str(ref, "resource"));
     } else if ((ref = json_object_get(from, "secretKeyRef")) != NULL) {
-        dw_write(w, 3, "%s:\t<set to the key '%s' in secret '%s'>\tOptional: %s\n", name, str(ref, "key"),
-                 str(ref, "name"), bool_str(ref, "optional"));
+        dw_write(w, 3, "%s:\t<set to the key '%s' in secret '%s'>\tOptional: %s\n", name,
+                 str(ref, "key"), str(ref, "name"), bool_str(ref, "optional"));
     } else if ((ref = json_object_get(from, "configMapKeyRef")) != NULL) {
         dw_write(w, 3, "%s:\t<set to the key '%s' of config map '%s'>\tOptional: %s\n", name,
                  str(ref, "key"), str(ref, "name"), bool_str(ref, "optional"));
@@ -378,9 +389,10 @@ static void mounts(struct dw *w, const json_t *list)
     qsort(sorted, n, sizeof *sorted, cmp_mount);
     for (size_t i = 0; i < n; i++) {
         const char *sub = str(sorted[i], "subPath");
-        dw_write(w, 3, "%s from %s (%s%s%s%s)\n", str(sorted[i], "mountPath"), str(sorted[i], "name"),
-                 json_is_true(json_object_get(sorted[i], "readOnly")) ? "ro" : "rw", *sub ? ",path=\"" : "",
-                 sub, *sub ? "\"" : "");
+        dw_write(w, 3, "%s from %s (%s%s%s%s)\n", str(sorted[i], "mountPath"),
+                 str(sorted[i], "name"),
+                 json_is_true(json_object_get(sorted[i], "readOnly")) ? "ro" : "rw",
+                 *sub ? ",path=\"" : "", sub, *sub ? "\"" : "");
     }
     free(sorted);
 }
@@ -390,7 +402,8 @@ static const json_t *status_named(const json_t *statuses, const char *name)
     size_t i;
     json_t *s;
 
-    json_array_foreach(statuses, i, s) if (strcmp(str(s, "name"), name) == 0) return s;
+    json_array_foreach (statuses, i, s)
+        if (strcmp(str(s, "name"), name) == 0) return s;
     return NULL;
 }
 
@@ -406,8 +419,7 @@ static void containers(struct dw *w, const char *label, const json_t *list, cons
         return;
     }
     dw_write(w, 0, "%s%s:\n", space, label);
-    json_array_foreach(list, i, c)
-    {
+    json_array_foreach (list, i, c) {
         const json_t *cs = status_named(statuses, str(c, "name"));
         dw_write(w, 1, "%s%s:\n", *space ? " " : "", str(c, "name"));
         if (cs) dw_write(w, 2, "Container ID:\t%s\n", str(cs, "containerID"));
@@ -427,7 +439,7 @@ static void containers(struct dw *w, const char *label, const json_t *list, cons
         json_t *env = json_object_get(c, "env"), *e;
         size_t j;
         dw_write(w, 2, "Environment:%s\n", json_array_size(env) ? "" : "\t<none>");
-        json_array_foreach(env, j, e) env_var(w, e);
+        json_array_foreach (env, j, e) env_var(w, e);
         mounts(w, json_object_get(c, "volumeMounts"));
     }
 }
@@ -439,20 +451,29 @@ static void volume_source(struct dw *w, const json_t *v)
     json_t *s;
 
     if ((s = json_object_get(v, "emptyDir")) != NULL) {
-        dw_write(w, 2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
-                       "    Medium:\t%s\n    SizeLimit:\t%s\n", str(s, "medium"), str_or(s, "sizeLimit", "<unset>"));
+        dw_write(w, 2,
+                 "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
+                 "    Medium:\t%s\n    SizeLimit:\t%s\n",
+                 str(s, "medium"), str_or(s, "sizeLimit", "<unset>"));
     } else if ((s = json_object_get(v, "hostPath")) != NULL) {
-        dw_write(w, 2, "Type:\tHostPath (bare host directory volume)\n    Path:\t%s\n    HostPathType:\t%s\n",
-                 str(s, "path"), str_or(s, "type", "<none>"));
+        dw_write(
+            w, 2,
+            "Type:\tHostPath (bare host directory volume)\n    Path:\t%s\n    HostPathType:\t%s\n",
+            str(s, "path"), str_or(s, "type", "<none>"));
     } else if ((s = json_object_get(v, "configMap")) != NULL) {
-        dw_write(w, 2, "Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t%s\n    Optional:\t%s\n",
-                 str(s, "name"), bool_str(s, "optional"));
+        dw_write(
+            w, 2,
+            "Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t%s\n    Optional:\t%s\n",
+            str(s, "name"), bool_str(s, "optional"));
     } else if ((s = json_object_get(v, "secret")) != NULL) {
-        dw_write(w, 2, "Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t%s\n    Optional:\t%s\n",
-                 str(s, "secretName"), bool_str(s, "optional"));
+        dw_write(
+            w, 2,
+            "Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t%s\n    Optional:\t%s\n",
+            str(s, "secretName"), bool_str(s, "optional"));
     } else if ((s = json_object_get(v, "persistentVolumeClaim")) != NULL) {
-        dw_write(w, 2, "Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
-                       "namespace)\n    ClaimName:\t%s\n    ReadOnly:\t%s\n",
+        dw_write(w, 2,
+                 "Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
+                 "namespace)\n    ClaimName:\t%s\n    ReadOnly:\t%s\n",
                  str(s, "claimName"), bool_str(s, "readOnly"));
     } else if (json_object_get(v, "downwardAPI")) {
         dw_write(w, 2, "Type:\tDownwardAPI (a volume populated by information about the pod)\n");
@@ -471,8 +492,7 @@ static void volumes(struct dw *w, const json_t *list, const char *space)
         return;
     }
     dw_write(w, 0, "%sVolumes:\n", space);
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach (list, i, v) {
         dw_write(w, 1, "%s%s:\n", *space ? " " : "", str(v, "name"));
         volume_source(w, v);
     }
@@ -580,7 +600,8 @@ static void pod_template(struct dw *w, const json_t *tpl)
     labels_multiline(w, "  Labels", orc_json_get(tpl, "metadata.labels"));
     if (json_object_size(orc_json_get(tpl, "metadata.annotations")) > 0)
         annotations_multiline(w, "  Annotations", orc_json_get(tpl, "metadata.annotations"));
-    if (*str(spec, "serviceAccountName")) dw_write(w, 1, "Service Account:\t%s\n", str(spec, "serviceAccountName"));
+    if (*str(spec, "serviceAccountName"))
+        dw_write(w, 1, "Service Account:\t%s\n", str(spec, "serviceAccountName"));
     if (json_array_size(json_object_get(spec, "initContainers")))
         containers(w, "Init Containers", json_object_get(spec, "initContainers"), NULL, "  ");
     containers(w, "Containers", json_object_get(spec, "containers"), NULL, "  ");
@@ -602,9 +623,9 @@ static void conditions(struct dw *w, const json_t *obj, bool reason)
     } else {
         dw_write(w, 0, "Conditions:\n  Type\tStatus\n");
     }
-    json_array_foreach(conds, i, c)
-    {
-        if (reason) dw_write(w, 1, "%s \t%s\t%s\n", str(c, "type"), str(c, "status"), str(c, "reason"));
+    json_array_foreach (conds, i, c) {
+        if (reason)
+            dw_write(w, 1, "%s \t%s\t%s\n", str(c, "type"), str(c, "status"), str(c, "reason"));
         else dw_write(w, 1, "%s \t%s \n", str(c, "type"), str(c, "status"));
     }
 }
@@ -628,14 +649,19 @@ static void describe_deployment(struct dw *w, const json_t *d)
     creation(w, d);
     labels_annotations(w, d);
     selector_line(w, "Selector", orc_json_get(d, "spec.selector"), false);
-    dw_write(w, 0, "Replicas:\t%lld desired | %lld updated | %lld total | %lld available | %lld unavailable\n",
-             jnum(d, "spec.replicas", 1), jnum(d, "status.updatedReplicas", 0), jnum(d, "status.replicas", 0),
-             jnum(d, "status.availableReplicas", 0), jnum(d, "status.unavailableReplicas", 0));
+    dw_write(
+        w, 0,
+        "Replicas:\t%lld desired | %lld updated | %lld total | %lld available | %lld unavailable\n",
+        jnum(d, "spec.replicas", 1), jnum(d, "status.updatedReplicas", 0),
+        jnum(d, "status.replicas", 0), jnum(d, "status.availableReplicas", 0),
+        jnum(d, "status.unavailableReplicas", 0));
     dw_write(w, 0, "StrategyType:\t%s\n", type);
     dw_write(w, 0, "MinReadySeconds:\t%lld\n", jnum(d, "spec.minReadySeconds", 0));
     if (strcmp(type, "RollingUpdate") == 0) {
-        int_or_string(orc_json_get(d, "spec.strategy.rollingUpdate.maxUnavailable"), "25%", mu, sizeof mu);
-        int_or_string(orc_json_get(d, "spec.strategy.rollingUpdate.maxSurge"), "25%", ms, sizeof ms);
+        int_or_string(orc_json_get(d, "spec.strategy.rollingUpdate.maxUnavailable"), "25%", mu,
+                      sizeof mu);
+        int_or_string(orc_json_get(d, "spec.strategy.rollingUpdate.maxSurge"), "25%", ms,
+                      sizeof ms);
         dw_write(w, 0, "RollingUpdateStrategy:\t%s max unavailable, %s max surge\n", mu, ms);
     }
     pod_template(w, orc_json_get(d, "spec.template"));
@@ -662,17 +688,22 @@ static void describe_pod(struct dw *w, const json_t *pod, int64_t now)
     size_t i;
 
     name_namespace(w, pod, true);
-    if (orc_json_get(pod, "spec.priority")) dw_write(w, 0, "Priority:\t%lld\n", jnum(pod, "spec.priority", 0));
-    if (*str(spec, "serviceAccountName")) dw_write(w, 0, "Service Account:\t%s\n", str(spec, "serviceAccountName"));
+    if (orc_json_get(pod, "spec.priority"))
+        dw_write(w, 0, "Priority:\t%lld\n", jnum(pod, "spec.priority", 0));
+    if (*str(spec, "serviceAccountName"))
+        dw_write(w, 0, "Service Account:\t%s\n", str(spec, "serviceAccountName"));
     if (node && *node) dw_write(w, 0, "Node:\t%s/%s\n", node, str(pod, "status.hostIP"));
     else dw_write(w, 0, "Node:\t<none>\n");
     if (orc_json_get(pod, "status.startTime"))
-        dw_write(w, 0, "Start Time:\t%s\n", rfc1123z(orc_json_str(pod, "status.startTime"), t, sizeof t));
+        dw_write(w, 0, "Start Time:\t%s\n",
+                 rfc1123z(orc_json_str(pod, "status.startTime"), t, sizeof t));
     labels_annotations(w, pod);
-    if (orc_json_get(pod, "metadata.deletionTimestamp") && strcmp(phase, "Succeeded") && strcmp(phase, "Failed")) {
+    if (orc_json_get(pod, "metadata.deletionTimestamp") && strcmp(phase, "Succeeded")
+        && strcmp(phase, "Failed")) {
         cli_age(orc_json_str(pod, "metadata.deletionTimestamp"), now, age, sizeof age);
         dw_write(w, 0, "Status:\tTerminating (lasts %s)\n", age);
-        dw_write(w, 0, "Termination Grace Period:\t%llds\n", jnum(pod, "metadata.deletionGracePeriodSeconds", 30));
+        dw_write(w, 0, "Termination Grace Period:\t%llds\n",
+                 jnum(pod, "metadata.deletionGracePeriodSeconds", 30));
     } else {
         dw_write(w, 0, "Status:\t%s\n", phase);
     }
@@ -681,15 +712,17 @@ static void describe_pod(struct dw *w, const json_t *pod, int64_t now)
     dw_write(w, 0, "IP:\t%s\n", str(pod, "status.podIP"));
     if (json_array_size(ips) == 0) dw_write(w, 0, "IPs:\t<none>\n");
     else dw_write(w, 0, "IPs:\n");
-    json_array_foreach(ips, i, ip) dw_write(w, 1, "IP:\t%s\n", str(ip, "ip"));
+    json_array_foreach (ips, i, ip) dw_write(w, 1, "IP:\t%s\n", str(ip, "ip"));
     controlled_by(w, pod);
     if (json_array_size(json_object_get(spec, "initContainers")))
         containers(w, "Init Containers", json_object_get(spec, "initContainers"),
                    orc_json_get(pod, "status.initContainerStatuses"), "");
-    containers(w, "Containers", json_object_get(spec, "containers"), orc_json_get(pod, "status.containerStatuses"), "");
+    containers(w, "Containers", json_object_get(spec, "containers"),
+               orc_json_get(pod, "status.containerStatuses"), "");
     conditions(w, pod, false);
     volumes(w, json_object_get(spec, "volumes"), "");
-    if (*str(pod, "status.qosClass")) dw_write(w, 0, "QoS Class:\t%s\n", str(pod, "status.qosClass"));
+    if (*str(pod, "status.qosClass"))
+        dw_write(w, 0, "QoS Class:\t%s\n", str(pod, "status.qosClass"));
     labels_multiline(w, "Node-Selectors", json_object_get(spec, "nodeSelector"));
     key_effect_lines(w, "Tolerations", json_object_get(spec, "tolerations"), true);
 }
@@ -705,12 +738,14 @@ static void service_port(struct dw *w, const json_t *p)
     if (target) int_or_string(target, "", tp, sizeof tp);
     else snprintf(tp, sizeof tp, "%lld", jnum(p, "port", 0));
     dw_write(w, 0, "TargetPort:\t%s/%s\n", tp, proto);
-    if (jnum(p, "nodePort", 0)) dw_write(w, 0, "NodePort:\t%s\t%lld/%s\n", name, jnum(p, "nodePort", 0), proto);
+    if (jnum(p, "nodePort", 0))
+        dw_write(w, 0, "NodePort:\t%s\t%lld/%s\n", name, jnum(p, "nodePort", 0), proto);
 }
 
 static void describe_service(struct dw *w, const json_t *s)
 {
-    json_t *ports = orc_json_get(s, "spec.ports"), *p, *ing = orc_json_get(s, "status.loadBalancer.ingress");
+    json_t *ports = orc_json_get(s, "spec.ports"), *p,
+           *ing = orc_json_get(s, "status.loadBalancer.ingress");
     size_t i;
 
     name_namespace(w, s, true);
@@ -720,17 +755,19 @@ static void describe_service(struct dw *w, const json_t *s)
     dw_write(w, 0, "IP:\t%s\n", str(s, "spec.clusterIP"));
     if (json_array_size(orc_json_get(s, "spec.externalIPs"))) {
         dw_write(w, 0, "External IPs:\t");
-        json_array_foreach(orc_json_get(s, "spec.externalIPs"), i, p)
+        json_array_foreach (orc_json_get(s, "spec.externalIPs"), i, p)
             dw_write(w, 0, "%s%s", i ? "," : "", json_string_value(p) ? json_string_value(p) : "");
         dw_write(w, 0, "\n");
     }
-    if (*str(s, "spec.externalName")) dw_write(w, 0, "External Name:\t%s\n", str(s, "spec.externalName"));
+    if (*str(s, "spec.externalName"))
+        dw_write(w, 0, "External Name:\t%s\n", str(s, "spec.externalName"));
     if (json_array_size(ing)) {
         dw_write(w, 0, "LoadBalancer Ingress:\t");
-        json_array_foreach(ing, i, p) dw_write(w, 0, "%s%s", i ? ", " : "", str_or(p, "ip", str(p, "hostname")));
+        json_array_foreach (ing, i, p)
+            dw_write(w, 0, "%s%s", i ? ", " : "", str_or(p, "ip", str(p, "hostname")));
         dw_write(w, 0, "\n");
     }
-    json_array_foreach(ports, i, p) service_port(w, p);
+    json_array_foreach (ports, i, p) service_port(w, p);
     dw_write(w, 0, "Session Affinity:\t%s\n", str_or(s, "spec.sessionAffinity", "None"));
     if (*str(s, "spec.externalTrafficPolicy"))
         dw_write(w, 0, "External Traffic Policy:\t%s\n", str(s, "spec.externalTrafficPolicy"));
@@ -764,7 +801,8 @@ static void describe_configmap(struct dw *w, const json_t *cm)
     dw_write(w, 0, "\nBinaryData\n====\n");
     keys = keys_sorted(bin, &n);
     for (size_t i = 0; i < n; i++) {
-        dw_write(w, 0, "%s: %zu bytes\n", keys[i], b64_size(json_string_value(json_object_get(bin, keys[i]))));
+        dw_write(w, 0, "%s: %zu bytes\n", keys[i],
+                 b64_size(json_string_value(json_object_get(bin, keys[i]))));
     }
     free(keys);
     dw_write(w, 0, "\n");
@@ -782,7 +820,8 @@ static void describe_secret(struct dw *w, const json_t *s)
     dw_write(w, 0, "\nData\n====\n");
     keys = keys_sorted(data, &n);
     for (size_t i = 0; i < n; i++)
-        dw_write(w, 0, "%s:\t%zu bytes\n", keys[i], b64_size(json_string_value(json_object_get(data, keys[i]))));
+        dw_write(w, 0, "%s:\t%zu bytes\n", keys[i],
+                 b64_size(json_string_value(json_object_get(data, keys[i]))));
     free(keys);
     keys = keys_sorted(sdata, &n);
     for (size_t i = 0; i < n; i++) {
@@ -814,9 +853,11 @@ static void node_conditions(struct dw *w, const json_t *node)
     size_t i;
 
     if (json_array_size(conds) == 0) return;
-    dw_write(w, 0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n");
+    dw_write(
+        w, 0,
+        "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n");
     dw_write(w, 1, "----\t------\t-----------------\t------------------\t------\t-------\n");
-    json_array_foreach(conds, i, c)
+    json_array_foreach (conds, i, c)
         dw_write(w, 1, "%s \t%s \t%s \t%s \t%s \t%s\n", str(c, "type"), str(c, "status"),
                  rfc1123z(orc_json_str(c, "lastHeartbeatTime"), hb, sizeof hb),
                  rfc1123z(orc_json_str(c, "lastTransitionTime"), tr, sizeof tr), str(c, "reason"),
@@ -825,12 +866,18 @@ static void node_conditions(struct dw *w, const json_t *node)
 
 static void describe_node(struct dw *w, const json_t *node)
 {
-    static const char *const info[][2] = {
-        {"Machine ID", "machineID"}, {"System UUID", "systemUUID"}, {"Boot ID", "bootID"},
-        {"Kernel Version", "kernelVersion"}, {"OS Image", "osImage"}, {"Operating System", "operatingSystem"},
-        {"Architecture", "architecture"}, {"Container Runtime Version", "containerRuntimeVersion"},
-        {"Kubelet Version", "kubeletVersion"}, {"Kube-Proxy Version", "kubeProxyVersion"}};
-    json_t *addrs = orc_json_get(node, "status.addresses"), *a, *ni = orc_json_get(node, "status.nodeInfo");
+    static const char *const info[][2] = {{"Machine ID", "machineID"},
+                                          {"System UUID", "systemUUID"},
+                                          {"Boot ID", "bootID"},
+                                          {"Kernel Version", "kernelVersion"},
+                                          {"OS Image", "osImage"},
+                                          {"Operating System", "operatingSystem"},
+                                          {"Architecture", "architecture"},
+                                          {"Container Runtime Version", "containerRuntimeVersion"},
+                                          {"Kubelet Version", "kubeletVersion"},
+                                          {"Kube-Proxy Version", "kubeProxyVersion"}};
+    json_t *addrs = orc_json_get(node, "status.addresses"), *a,
+           *ni = orc_json_get(node, "status.nodeInfo");
     json_t *tmp;
     struct orc_buf roles = ORC_BUF_INIT;
     size_t i;
@@ -845,13 +892,14 @@ static void describe_node(struct dw *w, const json_t *node)
     dw_write(w, 0, "Unschedulable:\t%s\n", bool_str(node, "spec.unschedulable"));
     node_conditions(w, node);
     dw_write(w, 0, "Addresses:\n");
-    json_array_foreach(addrs, i, a) dw_write(w, 1, "%s:\t%s\n", str(a, "type"), str(a, "address"));
+    json_array_foreach (addrs, i, a) dw_write(w, 1, "%s:\t%s\n", str(a, "type"), str(a, "address"));
     resource_block(w, "Capacity", orc_json_get(node, "status.capacity"));
     resource_block(w, "Allocatable", orc_json_get(node, "status.allocatable"));
     dw_write(w, 0, "System Info:\n");
     for (i = 0; i < ORC_ARRAY_LEN(info); i++) {
         tmp = json_object_get(ni, info[i][1]);
-        dw_write(w, 0, "  %s:\t%s\n", info[i][0], json_string_value(tmp) ? json_string_value(tmp) : "");
+        dw_write(w, 0, "  %s:\t%s\n", info[i][0],
+                 json_string_value(tmp) ? json_string_value(tmp) : "");
     }
     if (*str(node, "spec.podCIDR")) dw_write(w, 0, "PodCIDR:\t%s\n", str(node, "spec.podCIDR"));
 }

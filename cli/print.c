@@ -91,12 +91,12 @@ static int tw_format(struct tw *t, size_t line0, size_t line1)
     size_t col = (size_t)t->depth;
     int rv;
 
-    for (size_t this = line0; this < line1; this++) {
+    for (size_t this = line0; this < line1; this ++) {
         if (col + 1 >= t->lines[this].n) continue;
         if ((rv = tw_write_lines(t, line0, this)) != 0) return rv;
         line0 = this;
         int width = t->minwidth;
-        for (; this < line1 && col + 1 < t->lines[this].n; this++) {
+        for (; this < line1 && col + 1 < t->lines[this].n; this ++) {
             int w = (int)t->lines[this].cells[col].width + t->padding;
             if (w > width) width = w;
         }
@@ -135,6 +135,11 @@ int cli_tabwrite(const char *text, size_t len, int minwidth, int padding, struct
 
 /* ---- shared formatting helpers ------------------------------------------ */
 
+static const char *or_str(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
 void cli_age(const char *ts, int64_t now, char *out, size_t n)
 {
     int64_t t;
@@ -162,7 +167,7 @@ static const char **sorted_keys(const json_t *map, size_t *n)
         *n = 0;
         return NULL;
     }
-    json_object_foreach((json_t *)map, k, v) keys[i++] = k;
+    json_object_foreach ((json_t *)map, k, v) keys[i++] = k;
     qsort(keys, *n, sizeof *keys, cmp_str);
     return keys;
 }
@@ -176,7 +181,7 @@ int cli_format_labels(const json_t *map, struct orc_buf *out)
     if (n == 0) return orc_buf_puts(out, "<none>");
     for (size_t i = 0; i < n && rv == 0; i++)
         rv = orc_buf_printf(out, "%s%s=%s", i ? "," : "", keys[i],
-                            json_string_value(json_object_get(map, keys[i])) ?: "");
+                            or_str(json_string_value(json_object_get(map, keys[i])), ""));
     free(keys);
     return rv;
 }
@@ -194,8 +199,8 @@ static int cmp_req(const void *a, const void *b)
 /* One matchExpressions entry: "k in (a,b)", "k notin (a,b)", "k", "!k". */
 static char *expr_text(const json_t *e)
 {
-    const char *key = json_string_value(json_object_get(e, "key")) ?: "";
-    const char *op = json_string_value(json_object_get(e, "operator")) ?: "";
+    const char *key = or_str(json_string_value(json_object_get(e, "key")), "");
+    const char *op = or_str(json_string_value(json_object_get(e, "operator")), "");
     json_t *vals = json_object_get(e, "values"), *v;
     struct orc_buf b = ORC_BUF_INIT;
     const char **sorted = NULL;
@@ -206,7 +211,7 @@ static char *expr_text(const json_t *e)
     else {
         orc_buf_printf(&b, "%s %s (", key, strcmp(op, "NotIn") == 0 ? "notin" : "in");
         if (n > 0 && (sorted = malloc(n * sizeof *sorted)) != NULL) {
-            json_array_foreach(vals, i, v) sorted[i] = json_string_value(v) ?: "";
+            json_array_foreach (vals, i, v) sorted[i] = or_str(json_string_value(v), "");
             qsort(sorted, n, sizeof *sorted, cmp_str);
             for (i = 0; i < n; i++) orc_buf_printf(&b, "%s%s", i ? "," : "", sorted[i]);
         }
@@ -218,7 +223,8 @@ static char *expr_text(const json_t *e)
 
 int cli_format_selector(const json_t *sel, struct orc_buf *out)
 {
-    json_t *ml = json_object_get(sel, "matchLabels"), *exprs = json_object_get(sel, "matchExpressions");
+    json_t *ml = json_object_get(sel, "matchLabels"),
+           *exprs = json_object_get(sel, "matchExpressions");
     size_t n = 0, cap = json_object_size(ml) + json_array_size(exprs), i;
     struct req *reqs;
     const char *k;
@@ -227,14 +233,14 @@ int cli_format_selector(const json_t *sel, struct orc_buf *out)
 
     if (cap == 0) return orc_buf_puts(out, "<none>");
     if ((reqs = calloc(cap, sizeof *reqs)) == NULL) return ORC_ENOMEM;
-    json_object_foreach(ml, k, v)
-    {
+    json_object_foreach (ml, k, v) {
         struct orc_buf b = ORC_BUF_INIT;
-        orc_buf_printf(&b, "%s=%s", k, json_string_value(v) ?: "");
+        orc_buf_printf(&b, "%s=%s", k, or_str(json_string_value(v), ""));
         reqs[n++] = (struct req){k, orc_buf_steal(&b, NULL)};
     }
-    json_array_foreach(exprs, i, v)
-        reqs[n++] = (struct req){json_string_value(json_object_get(v, "key")) ?: "", expr_text(v)};
+    json_array_foreach (exprs, i, v)
+        reqs[n++] =
+            (struct req){or_str(json_string_value(json_object_get(v, "key")), ""), expr_text(v)};
     qsort(reqs, n, sizeof *reqs, cmp_req);
     for (i = 0; i < n; i++) {
         if (reqs[i].text == NULL) rv = ORC_ENOMEM;
@@ -306,8 +312,7 @@ static int join_field(const json_t *arr, const char *field, struct orc_buf *out)
     json_t *e;
     int rv = 0;
 
-    json_array_foreach(arr, i, e)
-    {
+    json_array_foreach (arr, i, e) {
         const char *s = orc_json_str(e, field);
         if (s && rv == 0) rv = orc_buf_printf(out, "%s%s", n++ ? "," : "", s);
     }
@@ -339,8 +344,7 @@ static bool has_condition(const json_t *obj, const char *type)
     json_t *conds = orc_json_get(obj, "status.conditions"), *c;
     size_t i;
 
-    json_array_foreach(conds, i, c)
-    {
+    json_array_foreach (conds, i, c) {
         const char *t = orc_json_str(c, "type"), *s = orc_json_str(c, "status");
         if (t && s && strcmp(t, type) == 0 && strcmp(s, "True") == 0) return true;
     }
@@ -383,8 +387,7 @@ static bool pod_init_status(const json_t *pod, struct pod_summary *ps)
     json_t *statuses = orc_json_get(pod, "status.initContainerStatuses"), *cs;
     size_t i, n_init = json_array_size(orc_json_get(pod, "spec.initContainers"));
 
-    json_array_foreach(statuses, i, cs)
-    {
+    json_array_foreach (statuses, i, cs) {
         json_t *term = orc_json_get(cs, "state.terminated");
         const char *wait = orc_json_str(cs, "state.waiting.reason");
         note_restart(ps, cs);
@@ -425,16 +428,20 @@ static void pod_container_status(const json_t *pod, struct pod_summary *ps)
 
 static void pod_summarize(const json_t *pod, struct pod_summary *ps)
 {
-    const char *phase = orc_json_str(pod, "status.phase"), *reason = orc_json_str(pod, "status.reason");
+    const char *phase = orc_json_str(pod, "status.phase"),
+               *reason = orc_json_str(pod, "status.reason");
 
     memset(ps, 0, sizeof *ps);
     ps->total = (int64_t)json_array_size(orc_json_get(pod, "spec.containers"));
     snprintf(ps->reason, sizeof ps->reason, "%s",
-             reason && *reason ? reason : phase && *phase ? phase : "Pending");
+             reason && *reason ? reason
+             : phase && *phase ? phase
+                               : "Pending");
     bool initializing = pod_init_status(pod, ps);
     if (!initializing || has_condition(pod, "Initialized")) pod_container_status(pod, ps);
     if (orc_json_get(pod, "metadata.deletionTimestamp")) {
-        if (reason && strcmp(reason, "NodeLost") == 0) snprintf(ps->reason, sizeof ps->reason, "Unknown");
+        if (reason && strcmp(reason, "NodeLost") == 0)
+            snprintf(ps->reason, sizeof ps->reason, "Unknown");
         else if (!phase || (strcmp(phase, "Succeeded") != 0 && strcmp(phase, "Failed") != 0))
             snprintf(ps->reason, sizeof ps->reason, "Terminating");
     }
@@ -447,11 +454,9 @@ static int readiness_gates(const json_t *pod, struct orc_buf *out)
     size_t i, j, ok = 0;
 
     if (json_array_size(gates) == 0) return orc_buf_puts(out, "<none>");
-    json_array_foreach(gates, i, g)
-    {
+    json_array_foreach (gates, i, g) {
         const char *type = orc_json_str(g, "conditionType");
-        json_array_foreach(conds, j, c)
-        {
+        json_array_foreach (conds, j, c) {
             const char *t = orc_json_str(c, "type"), *s = orc_json_str(c, "status");
             if (type && t && s && !strcmp(t, type) && !strcmp(s, "True")) ok++;
         }
@@ -513,7 +518,8 @@ static void statefulset_row(struct row *r, const json_t *s, unsigned flags, int6
 static void daemonset_row(struct row *r, const json_t *d, unsigned flags, int64_t now)
 {
     static const char *const fields[] = {"desiredNumberScheduled", "currentNumberScheduled",
-                                         "numberReady", "updatedNumberScheduled", "numberAvailable"};
+                                         "numberReady", "updatedNumberScheduled",
+                                         "numberAvailable"};
     char path[64];
 
     for (size_t i = 0; i < ORC_ARRAY_LEN(fields); i++) {
@@ -580,28 +586,30 @@ static int string_list(const json_t *arr, struct orc_buf *out)
     json_t *v;
     int rv = 0;
 
-    json_array_foreach(arr, i, v) if (rv == 0 && json_is_string(v))
-        rv = orc_buf_printf(out, "%s%s", out->len ? "," : "", json_string_value(v));
+    json_array_foreach (arr, i, v)
+        if (rv == 0 && json_is_string(v))
+            rv = orc_buf_printf(out, "%s%s", out->len ? "," : "", json_string_value(v));
     return rv;
 }
 
 static int service_external_ip(const json_t *svc, struct orc_buf *out)
 {
-    const char *type = orc_json_str(svc, "spec.type") ?: "ClusterIP";
+    const char *type = or_str(orc_json_str(svc, "spec.type"), "ClusterIP");
     json_t *ing = orc_json_get(svc, "status.loadBalancer.ingress"), *e;
     size_t i;
     int rv = 0;
 
-    if (strcmp(type, "ExternalName") == 0) return orc_buf_puts(out, orc_json_str(svc, "spec.externalName") ?: "");
+    if (strcmp(type, "ExternalName") == 0)
+        return orc_buf_puts(out, or_str(orc_json_str(svc, "spec.externalName"), ""));
     if (strcmp(type, "LoadBalancer") == 0) {
-        json_array_foreach(ing, i, e)
-        {
-            const char *s = orc_json_str(e, "ip") ?: orc_json_str(e, "hostname");
+        json_array_foreach (ing, i, e) {
+            const char *s = or_str(orc_json_str(e, "ip"), orc_json_str(e, "hostname"));
             if (s && rv == 0) rv = orc_buf_printf(out, "%s%s", out->len ? "," : "", s);
         }
     }
     if (rv == 0) rv = string_list(orc_json_get(svc, "spec.externalIPs"), out);
-    if (rv == 0 && out->len == 0) rv = orc_buf_puts(out, strcmp(type, "LoadBalancer") == 0 ? "<pending>" : "<none>");
+    if (rv == 0 && out->len == 0)
+        rv = orc_buf_puts(out, strcmp(type, "LoadBalancer") == 0 ? "<pending>" : "<none>");
     return rv;
 }
 
@@ -612,12 +620,13 @@ static int service_ports(const json_t *svc, struct orc_buf *out)
     int rv = 0;
 
     if (json_array_size(ports) == 0) return orc_buf_puts(out, "<none>");
-    json_array_foreach(ports, i, p)
-    {
-        const char *proto = orc_json_str(p, "protocol") ?: "TCP";
+    json_array_foreach (ports, i, p) {
+        const char *proto = or_str(orc_json_str(p, "protocol"), "TCP");
         int64_t port = num(p, "port", 0), node = num(p, "nodePort", 0);
         if (rv != 0) break;
-        if (node > 0) rv = orc_buf_printf(out, "%s%lld:%lld/%s", i ? "," : "", (long long)port, (long long)node, proto);
+        if (node > 0)
+            rv = orc_buf_printf(out, "%s%lld:%lld/%s", i ? "," : "", (long long)port,
+                                (long long)node, proto);
         else rv = orc_buf_printf(out, "%s%lld/%s", i ? "," : "", (long long)port, proto);
     }
     return rv;
@@ -636,8 +645,9 @@ static void service_row(struct row *r, const json_t *s, unsigned flags, int64_t 
 static void configmap_row(struct row *r, const json_t *c, unsigned flags, int64_t now)
 {
     (void)flags;
-    cell(r, "%zu", json_object_size(json_object_get(c, "data"))
-                       + json_object_size(json_object_get(c, "binaryData")));
+    cell(r, "%zu",
+         json_object_size(json_object_get(c, "data"))
+             + json_object_size(json_object_get(c, "binaryData")));
     cell_age(r, c, now);
 }
 
@@ -682,9 +692,12 @@ static int node_status(const json_t *node, struct orc_buf *out)
     size_t i;
     int rv;
 
-    json_array_foreach(conds, i, c)
-        if (strcmp(orc_json_str(c, "type") ?: "", "Ready") == 0) ready = orc_json_str(c, "status") ?: "";
-    rv = orc_buf_puts(out, ready == NULL ? "Unknown" : strcmp(ready, "True") == 0 ? "Ready" : "NotReady");
+    json_array_foreach (conds, i, c)
+        if (strcmp(or_str(orc_json_str(c, "type"), ""), "Ready") == 0)
+            ready = or_str(orc_json_str(c, "status"), "");
+    rv = orc_buf_puts(out, ready == NULL                ? "Unknown"
+                           : strcmp(ready, "True") == 0 ? "Ready"
+                                                        : "NotReady");
     if (rv == 0 && json_is_true(orc_json_get(node, "spec.unschedulable")))
         rv = orc_buf_puts(out, ",SchedulingDisabled");
     return rv;
@@ -695,8 +708,9 @@ static const char *node_address(const json_t *node, const char *type)
     json_t *addrs = orc_json_get(node, "status.addresses"), *a;
     size_t i;
 
-    json_array_foreach(addrs, i, a) if (strcmp(orc_json_str(a, "type") ?: "", type) == 0)
-        return orc_json_str(a, "address");
+    json_array_foreach (addrs, i, a)
+        if (strcmp(or_str(orc_json_str(a, "type"), ""), type) == 0)
+            return orc_json_str(a, "address");
     return NULL;
 }
 
@@ -728,7 +742,7 @@ static void event_times(const json_t *e, int64_t now, char *first, char *last, s
 
 static void event_row(struct row *r, const json_t *e, unsigned flags, int64_t now)
 {
-    const char *kind = orc_json_str(e, "involvedObject.kind") ?: "";
+    const char *kind = or_str(orc_json_str(e, "involvedObject.kind"), "");
     const char *name = orc_json_str(e, "involvedObject.name");
     char first[32], last[32], lower[64];
     size_t i;
@@ -744,7 +758,9 @@ static void event_row(struct row *r, const json_t *e, unsigned flags, int64_t no
     else cell(r, "%s", lower);
     if (flags & CLI_WIDE) {
         cell_str(r, orc_json_str(e, "involvedObject.fieldPath"), "");
-        cell_str(r, orc_json_str(e, "source.component") ?: orc_json_str(e, "reportingComponent"), "");
+        cell_str(r,
+                 or_str(orc_json_str(e, "source.component"), orc_json_str(e, "reportingComponent")),
+                 "");
     }
     cell_str(r, orc_json_str(e, "message"), "");
     if (flags & CLI_WIDE) {
@@ -777,13 +793,16 @@ struct printer {
     const char *header;      /* after NAME, tab-separated */
     const char *wide_header; /* appended with CLI_WIDE */
     row_fn row;
-    bool name_column;        /* events print no NAME column */
+    bool name_column; /* events print no NAME column */
 };
 
 static const struct printer printers[] = {
-    {"pods", "READY\tSTATUS\tRESTARTS\tAGE", "IP\tNODE\tNOMINATED NODE\tREADINESS GATES", pod_row, true},
-    {"deployments", "READY\tUP-TO-DATE\tAVAILABLE\tAGE", "CONTAINERS\tIMAGES\tSELECTOR", deployment_row, true},
-    {"replicasets", "DESIRED\tCURRENT\tREADY\tAGE", "CONTAINERS\tIMAGES\tSELECTOR", replicaset_row, true},
+    {"pods", "READY\tSTATUS\tRESTARTS\tAGE", "IP\tNODE\tNOMINATED NODE\tREADINESS GATES", pod_row,
+     true},
+    {"deployments", "READY\tUP-TO-DATE\tAVAILABLE\tAGE", "CONTAINERS\tIMAGES\tSELECTOR",
+     deployment_row, true},
+    {"replicasets", "DESIRED\tCURRENT\tREADY\tAGE", "CONTAINERS\tIMAGES\tSELECTOR", replicaset_row,
+     true},
     {"statefulsets", "READY\tAGE", "CONTAINERS\tIMAGES", statefulset_row, true},
     {"daemonsets", "DESIRED\tCURRENT\tREADY\tUP-TO-DATE\tAVAILABLE\tNODE SELECTOR\tAGE",
      "CONTAINERS\tIMAGES\tSELECTOR", daemonset_row, true},
@@ -811,9 +830,11 @@ static const struct printer *printer_for(const struct orc_kind *k)
 
 static int header_line(const struct printer *p, bool ns, unsigned flags, struct orc_buf *b)
 {
-    int rv = orc_buf_printf(b, "%s%s%s", ns ? "NAMESPACE\t" : "", p->name_column ? "NAME\t" : "", p->header);
+    int rv = orc_buf_printf(b, "%s%s%s", ns ? "NAMESPACE\t" : "", p->name_column ? "NAME\t" : "",
+                            p->header);
 
-    if (rv == 0 && (flags & CLI_WIDE) && p->wide_header) rv = orc_buf_printf(b, "\t%s", p->wide_header);
+    if (rv == 0 && (flags & CLI_WIDE) && p->wide_header)
+        rv = orc_buf_printf(b, "\t%s", p->wide_header);
     return rv ? rv : orc_buf_puts(b, "\n");
 }
 
@@ -847,11 +868,11 @@ int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flag
     if (json_array_size(items) == 0) return 0;
     if (!(flags & CLI_NO_HEADERS)) {
         bool ev_wide = (flags & CLI_WIDE) && strcmp(k->resource, "events") == 0;
-        if (ev_wide) r.rv = orc_buf_printf(&text, "%s%s\n", ns ? "NAMESPACE\t" : "", events_wide_header);
+        if (ev_wide)
+            r.rv = orc_buf_printf(&text, "%s%s\n", ns ? "NAMESPACE\t" : "", events_wide_header);
         else r.rv = header_line(p, ns, flags, &text);
     }
-    json_array_foreach(items, i, obj)
-    {
+    json_array_foreach (items, i, obj) {
         if (ns) cell_str(&r, orc_json_str(obj, "metadata.namespace"), "");
         if (p->name_column) name_cell(&r, k, obj, flags);
         p->row(&r, obj, flags, now);
@@ -870,10 +891,10 @@ int cli_print_names(const struct orc_kind *k, const json_t *items, struct orc_bu
     json_t *obj;
     int rv = orc_kind_qualified(k, &prefix);
 
-    json_array_foreach(items, i, obj)
-    {
+    json_array_foreach (items, i, obj) {
         if (rv != 0) break;
-        rv = orc_buf_printf(out, "%s/%s\n", prefix.data, orc_json_str(obj, "metadata.name") ?: "");
+        rv = orc_buf_printf(out, "%s/%s\n", prefix.data,
+                            or_str(orc_json_str(obj, "metadata.name"), ""));
     }
     orc_buf_free(&prefix);
     return rv;

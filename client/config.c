@@ -94,8 +94,7 @@ static json_t *find_named(const json_t *cfg, const char *list, const char *field
     json_t *arr = json_object_get(cfg, list), *e;
     size_t i;
 
-    json_array_foreach(arr, i, e)
-    {
+    json_array_foreach (arr, i, e) {
         const char *ename = json_string_value(json_object_get(e, "name"));
         if (name == NULL || (ename && strcmp(ename, name) == 0)) return json_object_get(e, field);
     }
@@ -114,7 +113,8 @@ static int pick_context(const json_t *cfg, const char *path, const char **cluste
     if (cur == NULL || *cur == '\0') return 0;
     ctx = find_named(cfg, "contexts", "context", cur);
     if (!json_is_object(ctx))
-        return fail(errmsg, n, ORC_EINVAL, "%s: current-context \"%s\" is not in contexts", path, cur);
+        return fail(errmsg, n, ORC_EINVAL, "%s: current-context \"%s\" is not in contexts", path,
+                    cur);
     *cluster = json_string_value(json_object_get(ctx, "cluster"));
     *user = json_string_value(json_object_get(ctx, "user"));
     if (*cluster == NULL)
@@ -206,12 +206,11 @@ out:
 
 static json_t *config_json(const char *server, const char *token)
 {
-    return json_pack("{s:s, s:s, s:[{s:{s:s}, s:s}], s:[{s:{s:s, s:s}, s:s}], s:s, s:[{s:s, s:{s:s}}]}",
-                     "apiVersion", "v1", "kind", "Config",
-                     "clusters", "cluster", "server", server, "name", "orc",
-                     "contexts", "context", "cluster", "orc", "user", "admin", "name", "orc",
-                     "current-context", "orc",
-                     "users", "name", "admin", "user", "token", token);
+    return json_pack(
+        "{s:s, s:s, s:[{s:{s:s}, s:s}], s:[{s:{s:s, s:s}, s:s}], s:s, s:[{s:s, s:{s:s}}]}",
+        "apiVersion", "v1", "kind", "Config", "clusters", "cluster", "server", server, "name",
+        "orc", "contexts", "context", "cluster", "orc", "user", "admin", "name", "orc",
+        "current-context", "orc", "users", "name", "admin", "user", "token", token);
 }
 
 /* mkdir -p with 0700 for each directory it creates. */
@@ -222,7 +221,7 @@ static int make_dirs(const char *dir)
 
     if (len == 0 || len >= sizeof tmp) return len ? ORC_EINVAL : 0;
     memcpy(tmp, dir, len + 1);
-    for (char *p = tmp + 1; ; p++) {
+    for (char *p = tmp + 1;; p++) {
         if (*p != '/' && *p != '\0') continue;
         char c = *p;
         *p = '\0';
@@ -268,7 +267,8 @@ static int write_atomic(const char *path, const char *dir, const struct orc_buf 
         log_error("config", "%s: cannot create a temporary file: %s", path, strerror(errno));
         goto out;
     }
-    if (fchmod(fd, 0600) != 0 || (rv = write_all(fd, text->data, text->len)) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || (rv = write_all(fd, text->data, text->len)) != 0
+        || fsync(fd) != 0) {
         rv = rv ? rv : -errno;
         log_error("config", "%s: write failed: %s", tmp.data, strerror(-rv));
         goto out;

@@ -45,7 +45,8 @@ int orc_json_int(const json_t *root, const char *path, int64_t *out)
      * usable count. */
     if (json_is_real(v)) {
         double d = json_real_value(v);
-        if (d == (double)(int64_t)d) {
+        /* Range check first: converting an out-of-range double is undefined. */
+        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == (double)(int64_t)d) {
             *out = (int64_t)d;
             return 0;
         }
@@ -102,8 +103,8 @@ void orc_json_del(json_t *root, const char *path)
 json_t *orc_json_parse(const char *text, size_t len, char *errmsg, size_t errlen)
 {
     json_error_t err;
-    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                           &err);
+    json_t *v =
+        json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 
     if (v == NULL && errmsg && errlen)
         snprintf(errmsg, errlen, "line %d column %d: %s", err.line, err.column, err.text);
@@ -137,7 +138,7 @@ char *orc_json_dumps(const json_t *v)
 
 int orc_json_dump_pretty(const json_t *v, struct orc_buf *out)
 {
-    int rv = dump_flags(v, JSON_INDENT(2), out);
+    int rv = dump_flags(v, JSON_INDENT(4), out);
 
     if (rv == 0) rv = orc_buf_puts(out, "\n");
     return rv;

@@ -28,7 +28,7 @@ json_t *orc_json_parse(const char *text, size_t len, char *errmsg, size_t errlen
 int orc_json_dump(const json_t *v, struct orc_buf *out);
 /* Same, as a malloc'd string (free()), or NULL on error. */
 char *orc_json_dumps(const json_t *v);
-/* Indented (2 spaces) serialization, as `kubectl -o json` prints, with a
+/* Indented (4 spaces) serialization, as `kubectl -o json` prints, with a
  * trailing newline. */
 int orc_json_dump_pretty(const json_t *v, struct orc_buf *out);
 

@@ -95,8 +95,7 @@ static json_t *child(json_t *v, const char *tok, size_t tlen)
     return NULL;
 }
 
-static int resolve(struct op_ctx *c, json_t *doc, const char *ptr, const char *what,
-                   struct loc *l)
+static int resolve(struct op_ctx *c, json_t *doc, const char *ptr, const char *what, struct loc *l)
 {
     json_t *cur = doc;
     bool bad;
@@ -196,8 +195,7 @@ static bool values_equal(const json_t *a, const json_t *b)
         size_t klen;
         json_t *v;
         if (json_object_size(a) != json_object_size(b)) return false;
-        json_object_keylen_foreach((json_t *)a, k, klen, v)
-        {
+        json_object_keylen_foreach ((json_t *)a, k, klen, v) {
             json_t *w = json_object_getn(b, k, klen);
             if (w == NULL || !values_equal(v, w)) return false;
         }
@@ -213,8 +211,7 @@ static bool is_inside(const char *path, const char *from)
     return strncmp(path, from, n) == 0 && path[n] == '/';
 }
 
-static int get_from(struct op_ctx *c, json_t *doc, const json_t *op, struct loc *fl,
-                    json_t **value)
+static int get_from(struct op_ctx *c, json_t *doc, const json_t *op, struct loc *fl, json_t **value)
 {
     const char *from = json_string_value(json_object_get(op, "from"));
     int rv;
@@ -283,7 +280,8 @@ static int apply_one(struct op_ctx *c, json_t **doc, const json_t *op)
         rv = do_move_copy(c, doc, op, &l, c->op[0] == 'm');
     } else if (!strcmp(c->op, "test")) {
         if (target == NULL) rv = op_fail(c, ORC_ECONFLICT, "test failed: path does not exist");
-        else if (!values_equal(target, value)) rv = op_fail(c, ORC_ECONFLICT, "test failed: value differs");
+        else if (!values_equal(target, value))
+            rv = op_fail(c, ORC_ECONFLICT, "test failed: value differs");
     } else {
         rv = op_fail(c, ORC_EINVAL, "unknown op");
     }
@@ -301,12 +299,12 @@ int orc_json_patch_apply(json_t **doc, const json_t *patch, char *errmsg, size_t
 
     if (errmsg && errlen) errmsg[0] = '\0';
     if (!json_is_array(patch)) {
-        if (errmsg && errlen) snprintf(errmsg, errlen, "a JSON patch must be an array of operations");
+        if (errmsg && errlen)
+            snprintf(errmsg, errlen, "a JSON patch must be an array of operations");
         return ORC_EINVAL;
     }
     if ((work = json_deep_copy(*doc)) == NULL) return ORC_ENOMEM;
-    json_array_foreach(patch, i, op)
-    {
+    json_array_foreach (patch, i, op) {
         c.index = i;
         c.op = json_string_value(json_object_get(op, "op"));
         c.path = json_string_value(json_object_get(op, "path"));

@@ -20,8 +20,7 @@ json_t *orc_merge_patch_apply(json_t *target, const json_t *patch)
         json_decref(target);
         if ((target = json_object()) == NULL) return NULL;
     }
-    json_object_keylen_foreach((json_t *)patch, k, klen, pv)
-    {
+    json_object_keylen_foreach ((json_t *)patch, k, klen, pv) {
         if (json_is_null(pv)) {
             json_object_deln(target, k, klen);
             continue;
@@ -49,10 +48,9 @@ json_t *orc_merge_patch_create(const json_t *from, const json_t *to)
     size_t klen;
 
     if (patch == NULL) return NULL;
-    json_object_keylen_foreach((json_t *)from, k, klen, fv)
+    json_object_keylen_foreach ((json_t *)from, k, klen, fv)
         if (json_object_getn(to, k, klen) == NULL && !put(patch, k, klen, json_null())) goto err;
-    json_object_keylen_foreach((json_t *)to, k, klen, tv)
-    {
+    json_object_keylen_foreach ((json_t *)to, k, klen, tv) {
         fv = json_object_getn(from, k, klen);
         if (fv && json_is_object(fv) && json_is_object(tv)) {
             json_t *sub = orc_merge_patch_create(fv, tv);
@@ -79,8 +77,7 @@ static json_t *filter_nulls(const json_t *patch, bool keep_null)
     size_t klen;
 
     if (out == NULL) return NULL;
-    json_object_keylen_foreach((json_t *)patch, k, klen, v)
-    {
+    json_object_keylen_foreach ((json_t *)patch, k, klen, v) {
         json_t *nv = NULL;
         if (json_is_null(v)) {
             if (!keep_null) continue;

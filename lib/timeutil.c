@@ -137,8 +137,7 @@ uint64_t orc_time_mono_ms(void)
 /* One step of kubectl's HumanDuration (k8s.io/apimachinery util/duration):
  * a value shows in `unit` below `threshold` of the next unit, and with a
  * remainder of the smaller unit below `detail`. */
-static void age_two(char *out, size_t n, int64_t big, const char *bu, int64_t small,
-                    const char *su)
+static void age_two(char *out, size_t n, int64_t big, const char *bu, int64_t small, const char *su)
 {
     if (small == 0) snprintf(out, n, "%lld%s", (long long)big, bu);
     else snprintf(out, n, "%lld%s%lld%s", (long long)big, bu, (long long)small, su);

@@ -55,8 +55,9 @@ static void fail_at(struct parser *ps, size_t line, size_t col, const char *fmt,
     ps->failed = true;
     if (ps->err == NULL || ps->errlen == 0) return;
     /* Outside a document, the problem belongs to the next one. */
-    n = snprintf(ps->err, ps->errlen, "document %d, line %zu, column %zu: ",
-                 ps->in_doc ? ps->doc : ps->doc + 1, line, col);
+    n = snprintf(ps->err, ps->errlen,
+                 "document %d, line %zu, column %zu: ", ps->in_doc ? ps->doc : ps->doc + 1, line,
+                 col);
     if (n < 0 || (size_t)n >= ps->errlen) return;
     va_start(ap, fmt);
     vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
@@ -192,8 +193,8 @@ static int parse_scalar(struct parser *ps, yaml_event_t *ev, json_t **out)
     const char *s = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
     const yaml_char_t *tag = ev->data.scalar.tag;
-    bool typed_tag = tag_is(tag, "int") || tag_is(tag, "float") || tag_is(tag, "bool")
-                     || tag_is(tag, "null");
+    bool typed_tag =
+        tag_is(tag, "int") || tag_is(tag, "float") || tag_is(tag, "bool") || tag_is(tag, "null");
     int rv;
 
     *out = NULL;
@@ -206,8 +207,8 @@ static int parse_scalar(struct parser *ps, yaml_event_t *ev, json_t **out)
             return rv;
         }
         if (rv != 0) return rv;
-        if (typed_tag && (rv = (*out ? check_tag(ps, ev, *out) : check_tag(ps, ev, json_null())))
-            != 0) {
+        if (typed_tag
+            && (rv = (*out ? check_tag(ps, ev, *out) : check_tag(ps, ev, json_null()))) != 0) {
             json_decref(*out);
             *out = NULL;
             return rv;
@@ -231,8 +232,7 @@ static int merge_one(struct parser *ps, json_t *obj, json_t *merged, json_t *src
         fail_mark(ps, *m, "merge key \"<<\" needs a mapping or a list of mappings");
         return ORC_EINVAL;
     }
-    json_object_keylen_foreach(src, k, klen, v)
-    {
+    json_object_keylen_foreach (src, k, klen, v) {
         if (json_object_getn(obj, k, klen)) continue;
         if (json_object_setn(obj, k, klen, v) != 0
             || json_object_setn_new(merged, k, klen, json_true()) != 0)
@@ -249,7 +249,7 @@ static int apply_merge(struct parser *ps, json_t *obj, json_t *merged, json_t *s
     int rv;
 
     if (!json_is_array(src)) return merge_one(ps, obj, merged, src, m);
-    json_array_foreach(src, i, item)
+    json_array_foreach (src, i, item)
         if ((rv = merge_one(ps, obj, merged, item, m)) != 0) return rv;
     return 0;
 }
@@ -370,9 +370,7 @@ static int parse_node(struct parser *ps, yaml_event_t *ev, json_t **out)
     *out = NULL;
     if ((rv = charge(ps, 1, &ev->start_mark)) != 0) goto done;
     switch (ev->type) {
-    case YAML_ALIAS_EVENT:
-        rv = parse_alias(ps, ev, out);
-        goto done;
+    case YAML_ALIAS_EVENT: rv = parse_alias(ps, ev, out); goto done;
     case YAML_SCALAR_EVENT:
         anchor = ev->data.scalar.anchor;
         rv = parse_scalar(ps, ev, out);

@@ -33,8 +33,8 @@ static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *i)
  * C1 controls, and the YAML 1.1 line breaks NEL, LS, PS, plus a BOM. */
 static bool needs_escape(uint32_t cp)
 {
-    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028
-           || cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029
+           || cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
 }
 
 static bool any_escape(const char *s, size_t len, bool allow_newline)
@@ -200,7 +200,9 @@ static int put_scalar(struct orc_buf *out, const json_t *v, int indent)
         rv = put_string(out, s, len, false, indent);
         break;
     }
-    case JSON_INTEGER: rv = orc_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+    case JSON_INTEGER:
+        rv = orc_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
     case JSON_REAL: rv = put_real(out, json_real_value(v)); break;
     case JSON_TRUE: rv = orc_buf_puts(out, "true"); break;
     case JSON_FALSE: rv = orc_buf_puts(out, "false"); break;
@@ -220,8 +222,7 @@ static int emit_mapping(struct orc_buf *out, const json_t *obj, int indent, bool
     bool first = true;
     int rv = 0;
 
-    json_object_keylen_foreach((json_t *)obj, k, klen, v)
-    {
+    json_object_keylen_foreach ((json_t *)obj, k, klen, v) {
         if (!(first && inline_first)) rv = put_indent(out, indent);
         first = false;
         if (rv == 0) rv = put_string(out, k, klen, true, indent);
@@ -238,8 +239,7 @@ static int emit_sequence(struct orc_buf *out, const json_t *arr, int indent, boo
     json_t *v;
     int rv = 0;
 
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         if (!(i == 0 && inline_first)) rv = put_indent(out, indent);
         if (rv == 0) rv = orc_buf_puts(out, "- ");
         if (rv == 0) rv = emit_value(out, v, indent, CTX_DASH);

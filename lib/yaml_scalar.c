@@ -20,8 +20,9 @@ static bool is_one_of(const char *s, size_t len, const char *const *words)
 static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
 static const char *const true_words[] = {"true", "True", "TRUE", NULL};
 static const char *const false_words[] = {"false", "False", "FALSE", NULL};
-static const char *const inf_words[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
-                                        "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL};
+static const char *const inf_words[] = {".inf",  ".Inf",  ".INF",  "+.inf", "+.Inf",
+                                        "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+                                        ".NaN",  ".NAN",  NULL};
 
 static bool all_digits(const char *s, size_t len, const char *set)
 {
@@ -49,8 +50,7 @@ static int int_base(const char *s, size_t len, size_t *skip)
     if (!all_digits(s + sign, len - sign, "0123456789")) return 0;
     /* A leading zero means octal to Kubernetes' YAML reader (file modes such
      * as "defaultMode: 0644"); keep that meaning when all digits allow it. */
-    if (len - sign > 1 && s[sign] == '0' && all_digits(s + sign, len - sign, "01234567"))
-        return 8;
+    if (len - sign > 1 && s[sign] == '0' && all_digits(s + sign, len - sign, "01234567")) return 8;
     return 10;
 }
 
@@ -161,12 +161,14 @@ static bool yaml11_number(const char *s, size_t len)
     if (n > sign + 2 && t[sign] == '0' && (t[sign + 1] == 'x' || t[sign + 1] == 'X')
         && all_digits(t + sign + 2, n - sign - 2, "0123456789abcdefABCDEF.pP+-"))
         return true;
-    return sign && (!strcasecmp(t + 1, "inf") || !strcasecmp(t + 1, "infinity") || !strcasecmp(t + 1, "nan"));
+    return sign
+           && (!strcasecmp(t + 1, "inf") || !strcasecmp(t + 1, "infinity")
+               || !strcasecmp(t + 1, "nan"));
 }
 
-static const char *const yaml11_words[] = {
-    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
-    "off", "Off", "OFF", "=", "<<", NULL};
+static const char *const yaml11_words[] = {"y",   "Y",   "yes", "Yes", "YES", "n",  "N",
+                                           "no",  "No",  "NO",  "on",  "On",  "ON", "off",
+                                           "Off", "OFF", "=",   "<<",  NULL};
 
 bool orc_yaml_plain_is_typed(const char *s, size_t len)
 {
@@ -183,4 +185,3 @@ bool orc_yaml_plain_is_typed(const char *s, size_t len)
         return true;
     return yaml11_number(s, len);
 }
-

@@ -1,13 +1,11 @@
 /* test_print.c — `orctl get` tables and `-o name` against kubectl's text
- * for realistic objects. cli/ is not in liborc, so the code under test is
- * compiled into this program directly. */
-#include "cli/print.c"
+ * for realistic objects. */
+#include "cli/print.h"
 
 #include <stdio.h>
 
 #include "tests/cli/fixtures.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static void check_table(const char *kind, const char *yaml, unsigned flags, const char *want)
 {

@@ -8,7 +8,6 @@
 #include "client/config.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static char *write_text(const char *name, const char *text)
 {

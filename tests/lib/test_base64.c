@@ -2,7 +2,6 @@
 #include "lib/base64.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static void enc(const char *in, bool url, const char *want)
 {

@@ -4,7 +4,6 @@
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static json_t *parse(const char *s)
 {
@@ -30,6 +29,10 @@ TEST(json_get_paths)
     CHECK_INT(orc_json_int(o, "spec.replicas", &n), ==, 0);
     CHECK_INT(n, ==, 2);
     CHECK_INT(orc_json_int(o, "spec.paused", &n), ==, ORC_EINVAL);
+    json_t *big = json_pack("{s:f,s:f}", "huge", 1e300, "frac", 2.5);
+    CHECK_INT(orc_json_int(big, "huge", &n), ==, ORC_EINVAL);
+    CHECK_INT(orc_json_int(big, "frac", &n), ==, ORC_EINVAL);
+    json_decref(big);
     CHECK_INT(orc_json_int(o, "spec.missing", &n), ==, ORC_ENOENT);
     json_decref(o);
 }
@@ -79,8 +82,8 @@ TEST(json_dump_pretty_and_dumps)
     char *s;
 
     CHECK_INT(orc_json_dump_pretty(o, &b), ==, 0);
-    CHECK_STR(b.data, "{\n  \"kind\": \"Pod\",\n  \"spec\": {\n    \"a\": [\n      1,\n      {}\n"
-                      "    ],\n    \"e\": {}\n  }\n}\n");
+    CHECK_STR(b.data, "{\n    \"kind\": \"Pod\",\n    \"spec\": {\n        \"a\": [\n            1,\n"
+                      "            {}\n        ],\n        \"e\": {}\n    }\n}\n");
     s = orc_json_dumps(o);
     CHECK_STR(s, "{\"kind\":\"Pod\",\"spec\":{\"a\":[1,{}],\"e\":{}}}");
     free(s);

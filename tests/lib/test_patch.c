@@ -6,7 +6,6 @@
 #include "lib/orc.h"
 #include "lib/patch.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static json_t *J(const char *s)
 {

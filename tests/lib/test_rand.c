@@ -4,7 +4,6 @@
 #include "lib/orc.h"
 #include "lib/rand.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 TEST(rand_uuid_v4)
 {

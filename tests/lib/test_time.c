@@ -2,7 +2,6 @@
 #include "lib/orc.h"
 #include "lib/timeutil.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 TEST(time_format_and_parse)
 {

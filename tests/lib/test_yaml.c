@@ -7,7 +7,6 @@
 #include "lib/orc.h"
 #include "lib/yaml.h"
 #include "tests/harness/test.h"
-#include "tests/lib/leakcheck.h"
 
 static char errbuf[256];
 

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# make bench: orc beside etcd (Debian's etcd-server, the store Kubernetes
+# uses), in one run, on this machine's loopback, with the same load tool (wrk):
+#   - orc creating 1 KiB ConfigMaps through its API vs etcd raw 1 KiB puts
+#     through its JSON gateway, at 1 and 64 connections, 1 and 3 members;
+#   - time from start to ready, and idle RSS of a member.
+# Prints a markdown table (figures, not pass/fail). BENCH_SECONDS sets each
+# load's length (default 10).
+set -euo pipefail
+O=${O:-build}
+SECS=${BENCH_SECONDS:-10}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+tmp=$(mktemp -d /tmp/orc-bench.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+BASE=127.0.77
+READY="$O/tests/bench/ready"
+for t in "$O/orcd" "$READY" /usr/bin/etcd /usr/bin/wrk; do
+    [ -x "$t" ] || { echo "bench: missing $t (run make deps && make)" >&2; exit 1; }
+done
+
+# Each start_* leaves "ready_ms=.. rss_kib=.." in $tmp/NAME.ready and the
+# server's PID in $tmp/NAME.pid; track NAME records it for cleanup.
+track() { pids+=("$(cat "$tmp/$1.pid")"); }
+ready_of() { cat "$tmp/$1.ready"; }
+
+# start_orc NAME IP [JOIN_URL TOKEN]
+start_orc() {
+    local name=$1 ip=$2 join=${3:-} token=${4:-}
+    local args=(server --data-dir "$tmp/$name" --listen "$ip:6443" --no-agent)
+    [ -n "$join" ] && args+=(--join "$join" --token "$token")
+    HOME=$tmp ORC_LOG=warn "$READY" "$ip" 6443 /readyz 2000 "$tmp/$name.pid" -- "$O/orcd" "${args[@]}" \
+        >"$tmp/$name.ready" 2>>"$tmp/$name.log"
+}
+
+# start_etcd NAME IP INITIAL_CLUSTER
+start_etcd() {
+    local name=$1 ip=$2 cluster=$3
+    "$READY" "$ip" 2379 /health 2000 "$tmp/$name.pid" -- /usr/bin/etcd --name "$name" \
+        --data-dir "$tmp/$name" --listen-client-urls "http://$ip:2379" \
+        --advertise-client-urls "http://$ip:2379" --listen-peer-urls "http://$ip:2380" \
+        --initial-advertise-peer-urls "http://$ip:2380" --initial-cluster "$cluster" \
+        --initial-cluster-state new --log-level error >"$tmp/$name.ready" 2>>"$tmp/$name.log"
+}
+
+orc_leader_url() { # among "$@" URLs
+    local t; t=$(cat "$tmp/o1/token" 2>/dev/null || cat "$tmp/s1/token")
+    for u in "$@"; do
+        if curl -sf -H "Authorization: Bearer $t" "$u/internal/v1/status" | grep -q '"role":"leader"'; then
+            echo "$u"; return
+        fi
+    done
+}
+
+etcd_leader_url() {
+    for u in "$@"; do
+        # the member whose id is the leader it reports
+        local s; s=$(curl -sf -X POST "$u/v3/maintenance/status" -d '{}') || continue
+        local id leader
+        id=$(echo "$s" | sed -n 's/.*"member_id":"\([0-9]*\)".*/\1/p')
+        leader=$(echo "$s" | sed -n 's/.*"leader":"\([0-9]*\)".*/\1/p')
+        [ -n "$id" ] && [ "$id" = "$leader" ] && { echo "$u"; return; }
+    done
+}
+
+# wrk_run URL SCRIPT CONNS ARGS... -> "rps p50_ms p99_ms errors"
+wrk_run() {
+    local url=$1 script=$2 conns=$3; shift 3
+    local threads=$(( conns < 2 ? 1 : 2 ))
+    local out
+    out=$(wrk -t"$threads" -c"$conns" -d"${SECS}s" --latency -s "$script" "$url" -- "$@" 2>&1)
+    local rps p50 p99 errs
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+    errs=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+    echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errs:-0}"
+}
+
+to_ms() { # wrk prints 850.00us / 1.23ms / 1.02s
+    local v=$1
+    case $v in
+        *us) awk -v x="${v%us}" 'BEGIN{printf "%.2f", x/1000}' ;;
+        *ms) awk -v x="${v%ms}" 'BEGIN{printf "%.2f", x}' ;;
+        *s) awk -v x="${v%s}" 'BEGIN{printf "%.2f", x*1000}' ;;
+        *) echo "?" ;;
+    esac
+}
+
+rows=()
+# bench_pair LABEL ORC_URL ETCD_URL TOKEN
+bench_pair() {
+    local label=$1 orc=$2 etcd=$3 token=$4 c
+    for c in 1 64; do
+        local run=$RANDOM
+        local e o
+        e=$(wrk_run "$etcd" tests/bench/etcd_put.lua "$c" "$((run % 100))")
+        o=$(wrk_run "$orc" tests/bench/orc_create.lua "$c" "$run" "$token" bench)
+        rows+=("$label|$c|$e|$o")
+    done
+}
+
+print_rows() {
+    echo "| members | conns | etcd req/s | etcd p50 ms | etcd p99 ms | orc req/s | orc p50 ms | orc p99 ms | orc/etcd throughput | orc errors |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    for r in "${rows[@]}"; do
+        IFS='|' read -r label c e o <<<"$r"
+        read -r er e50 e99 _ <<<"$e"
+        read -r orps o50 o99 oerr <<<"$o"
+        ratio=$(awk -v a="$orps" -v b="$er" 'BEGIN{ if (b>0) printf "%.2fx", a/b; else print "?" }')
+        echo "| $label | $c | $er | $e50 | $e99 | $orps | $o50 | $o99 | $ratio | $oerr |"
+    done
+}
+
+make_ns() { # URL TOKEN
+    curl -sf -o /dev/null -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+        -X POST "$1/api/v1/namespaces" -d '{"metadata":{"name":"bench"}}'
+}
+
+echo "# orc vs etcd $(etcd --version | head -1 | awk '{print $3}'), ${SECS}s per load, $(nproc) cores" >&2
+
+# ---- one member each ----
+start_orc s1 $BASE.11; track s1
+start_etcd e1 $BASE.31 "e1=http://$BASE.31:2380"; track e1
+s_orc=$(ready_of s1)
+s_etcd=$(ready_of e1)
+idle_orc=$(echo "$s_orc" | sed 's/.*rss_kib=//')
+idle_etcd=$(echo "$s_etcd" | sed 's/.*rss_kib=//')
+tok=$(cat "$tmp/s1/token")
+make_ns "http://$BASE.11:6443" "$tok"
+bench_pair 1 "http://$BASE.11:6443" "http://$BASE.31:2379" "$tok"
+loaded_orc=$(awk '/VmRSS/ {print $2}' "/proc/$(cat "$tmp/s1.pid")/status")
+loaded_etcd=$(awk '/VmRSS/ {print $2}' "/proc/$(cat "$tmp/e1.pid")/status")
+kill "$(cat "$tmp/s1.pid")" "$(cat "$tmp/e1.pid")"
+
+# ---- three members each ----
+start_orc o1 $BASE.21; track o1
+tok=$(cat "$tmp/o1/token")
+start_orc o2 $BASE.22 "http://$BASE.21:6443" "$tok"; track o2
+start_orc o3 $BASE.23 "http://$BASE.21:6443" "$tok"; track o3
+ec="e3a=http://$BASE.41:2380,e3b=http://$BASE.42:2380,e3c=http://$BASE.43:2380"
+# etcd members wait for each other before reporting healthy: start them together.
+start_etcd e3a $BASE.41 "$ec" & start_etcd e3b $BASE.42 "$ec" & start_etcd e3c $BASE.43 "$ec"
+wait
+for n in e3a e3b e3c; do track $n; done
+sleep 1
+ol=$(orc_leader_url "http://$BASE.21:6443" "http://$BASE.22:6443" "http://$BASE.23:6443")
+el=$(etcd_leader_url "http://$BASE.41:2379" "http://$BASE.42:2379" "http://$BASE.43:2379")
+make_ns "$ol" "$tok"
+bench_pair 3 "$ol" "$el" "$tok"
+
+print_rows
+echo
+echo "| | orc | etcd |"
+echo "|---|---|---|"
+echo "| time from start to ready (1 member, ms) | $(echo "$s_orc" | sed 's/ready_ms=\([0-9.]*\).*/\1/') | $(echo "$s_etcd" | sed 's/ready_ms=\([0-9.]*\).*/\1/') |"
+echo "| idle RSS of a member (MiB) | $(awk -v k="$idle_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$idle_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
+echo "| RSS after the 1-member loads (MiB) | $(awk -v k="$loaded_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$loaded_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
