@@ -166,8 +166,11 @@ int cli_cmd_apply(cli_ctx *x, int argc, char **argv)
     bool bad = false;
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 
-    if (rv != 0) rv = cli_stop_status(rv);
-    else if (pos.n > 0) rv = cli_usage_error(x, "unexpected argument \"%s\"", pos.v[0]);
+    if (rv != 0) {
+        rv = cli_stop_status(rv);
+        goto out;
+    }
+    if (pos.n > 0) rv = cli_usage_error(x, "unexpected argument \"%s\"", pos.v[0]);
     else if (o.files.n == 0) rv = cli_usage_error(x, "must specify -f FILE");
     else if (dry_run_value(dry, &o.dry_run))
         rv = cli_usage_error(x, "invalid --dry-run \"%s\": want server or none", dry);

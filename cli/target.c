@@ -108,6 +108,10 @@ int cli_targets_parse(cli_ctx *x, char **args, size_t n, struct cli_targets *out
         for (size_t i = 1; i < n && rv == 0; i++)
             if (strchr(args[i], '/')) rv = mixed_forms(x);
         if (rv == 0) rv = add_kinds(x, args[0], args + 1, n - 1, out);
+        if (rv == 0 && out->n == 0) {
+            fprintf(x->err, "error: no resource type in \"%s\"\n", args[0]);
+            rv = ORC_EINVAL;
+        }
     }
     if (rv == ORC_ENOMEM) fprintf(x->err, "error: out of memory\n");
     if (rv != 0) cli_targets_free(out);

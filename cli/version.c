@@ -62,8 +62,11 @@ int cli_cmd_version(cli_ctx *x, int argc, char **argv)
     json_t *client = NULL, *server = NULL;
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 
-    if (rv != 0) rv = cli_stop_status(rv);
-    else if (pos.n) rv = cli_usage_error(x, "unexpected argument \"%s\"", pos.v[0]);
+    if (rv != 0) {
+        rv = cli_stop_status(rv);
+        goto out;
+    }
+    if (pos.n) rv = cli_usage_error(x, "unexpected argument \"%s\"", pos.v[0]);
     else if (output && strcmp(output, "json") && strcmp(output, "yaml"))
         rv = cli_usage_error(x, "unsupported output format \"%s\": want json or yaml", output);
     if (rv != 0) goto out;
