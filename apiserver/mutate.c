@@ -273,6 +273,7 @@ int mut_create(struct write_op *op, json_t *obj)
     if (check_type(op, obj, op->k->kind, orc_kind_api_version(op->k)) != 0) return ORC_EINVAL;
     if ((meta = check_meta(op, obj)) == NULL) return ORC_EINVAL;
     generate_name(op, meta);
+    set_server_fields(op->k, meta); /* before defaults: a Job's selector is built from its uid */
     initial_status(op->k, obj);
     if (strcmp(op->k->resource, "namespaces") == 0 && orc_json_str(meta, "name")) {
         /* Kubernetes labels every namespace with its own name. */
@@ -286,7 +287,6 @@ int mut_create(struct write_op *op, json_t *obj)
     name = orc_json_str(meta, "name");
     snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
     if (check_namespace_active(op) != 0) return ORC_EPERM;
-    set_server_fields(op->k, meta);
     return 0;
 }
 
@@ -310,6 +310,15 @@ static json_t *carry_over(const struct orc_kind *k, const json_t *cur, json_t *i
         json_t *v = json_object_get(cmeta, server_meta[i]);
         if (v) json_object_set(meta, server_meta[i], v);
         else json_object_del(meta, server_meta[i]);
+    }
+    if (strcmp(k->resource, "services") == 0) {
+        /* Allocated addresses stay when an update leaves them out. */
+        const char *ip_fields[] = {"clusterIP", "clusterIPs"};
+        json_t *spec = json_object_get(next, "spec");
+        for (int i = 0; i < 2 && json_is_object(spec); i++) {
+            json_t *v = orc_json_get(cur, i ? "spec.clusterIPs" : "spec.clusterIP");
+            if (v && json_object_get(spec, ip_fields[i]) == NULL) json_object_set(spec, ip_fields[i], v);
+        }
     }
     if (k->has_status) {
         json_t *st = json_object_get(cur, "status");

@@ -17,8 +17,10 @@ struct api_diag {
      *  greater than or equal to 0", "field": "spec.replicas"}.
      * Reasons: FieldValueRequired, FieldValueInvalid, FieldValueNotSupported,
      * FieldValueDuplicate, FieldValueTooLong, FieldValueForbidden,
-     * FieldValueTypeInvalid. Field paths look like
-     * "spec.template.spec.containers[0].image". */
+     * FieldValueTypeInvalid, FieldValueNotFound (a volumeMount naming no
+     * volume). Field paths look like
+     * "spec.template.spec.containers[0].image". A null entry stands for a
+     * cause that could not be recorded for lack of memory. */
     json_t *causes;
     /* Human warnings, each naming a field, e.g.
      * "unknown field \"spec.replcas\"" or
@@ -56,8 +58,9 @@ void api_defaults(const struct orc_kind *k, json_t *obj);
 void api_validate(const struct orc_kind *k, const json_t *obj, const json_t *old,
                   struct api_diag *d);
 
-/* `Deployment.apps "web" is invalid: <cause 1>, <cause 2>`, where each cause
- * reads "<field>: <message>". malloc'd; free(). */
+/* `Deployment.apps "web" is invalid: <cause>`, or with several causes
+ * `... is invalid: [<cause 1>, <cause 2>]` as Kubernetes prints them; each
+ * cause reads "<field>: <message>". malloc'd; free(); NULL when out of memory. */
 char *api_diag_message(const struct api_diag *d, const struct orc_kind *k, const char *name);
 
 #endif

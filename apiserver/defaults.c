@@ -1,0 +1,324 @@
+/* defaults.c — Kubernetes' defaults for each kind, filled in before
+ * validation so stored objects read like a real cluster's. */
+#include "apiserver/schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/base64.h"
+
+/* ---- helpers: set a default only where Kubernetes would ---- */
+
+static bool unset(const json_t *v)
+{
+    return !v || json_is_null(v);
+}
+
+static void default_json(json_t *o, const char *key, json_t *v)
+{
+    if (json_is_object(o) && unset(json_object_get(o, key))) json_object_set_new(o, key, v);
+    else json_decref(v);
+}
+
+/* Strings: Go cannot tell "" from absent, so "" gets the default too. */
+static void default_str(json_t *o, const char *key, const char *v)
+{
+    const json_t *cur = json_object_get(o, key);
+    if (json_is_object(o) && (unset(cur) || (json_is_string(cur) && !json_string_length(cur))))
+        json_object_set_new(o, key, json_string(v));
+}
+
+static void default_int(json_t *o, const char *key, long long v)
+{
+    default_json(o, key, json_integer(v));
+}
+
+/* Non-pointer int32 fields in Kubernetes: 0 means unset. */
+static void default_int_nonzero(json_t *o, const char *key, long long v)
+{
+    const json_t *cur = json_object_get(o, key);
+    if (json_is_integer(cur) && json_integer_value(cur) == 0)
+        json_object_set_new(o, key, json_integer(v));
+    else
+        default_int(o, key, v);
+}
+
+/* o[key] as an object, created when absent; NULL when it is something else. */
+static json_t *child(json_t *o, const char *key)
+{
+    if (!json_is_object(o)) return NULL;
+    json_t *c = json_object_get(o, key);
+    if (unset(c)) {
+        c = json_object();
+        if (!c || json_object_set_new(o, key, c) != 0) return NULL;
+    }
+    return json_is_object(c) ? c : NULL;
+}
+
+static json_t *get_obj(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_object(v) ? v : NULL;
+}
+
+/* ---- pod spec ---- */
+
+/* Always for ":latest" or no tag, IfNotPresent for other tags and digests. */
+static const char *pull_policy_for(const char *image)
+{
+    const char *last = strrchr(image, '/');
+    last = last ? last + 1 : image;
+    if (strchr(last, '@')) return "IfNotPresent";
+    const char *colon = strrchr(last, ':');
+    if (!colon || strcmp(colon + 1, "latest") == 0) return "Always";
+    return "IfNotPresent";
+}
+
+static void default_http_get(json_t *handler)
+{
+    json_t *hg = get_obj(handler, "httpGet");
+    if (!hg) return;
+    default_str(hg, "path", "/");
+    default_str(hg, "scheme", "HTTP");
+}
+
+static void default_probe(json_t *probe)
+{
+    if (!probe) return;
+    default_int_nonzero(probe, "timeoutSeconds", 1);
+    default_int_nonzero(probe, "periodSeconds", 10);
+    default_int_nonzero(probe, "successThreshold", 1);
+    default_int_nonzero(probe, "failureThreshold", 3);
+    default_http_get(probe);
+}
+
+static void default_env(json_t *env)
+{
+    for (size_t i = 0; i < json_array_size(env); i++) {
+        json_t *fr = get_obj(get_obj(json_array_get(env, i), "valueFrom"), "fieldRef");
+        if (fr) default_str(fr, "apiVersion", "v1");
+    }
+}
+
+/* A Pod (not a template) with limits but no requests requests its limits. */
+static void default_requests(json_t *c)
+{
+    json_t *res = get_obj(c, "resources"), *lim = get_obj(res, "limits");
+    const char *name;
+    json_t *v;
+    if (!lim || json_object_size(lim) == 0) return;
+    json_t *req = child(res, "requests");
+    json_object_foreach(lim, name, v) {
+        if (req && unset(json_object_get(req, name))) json_object_set_new(req, name, json_copy(v));
+    }
+}
+
+static void default_container(json_t *c, bool is_pod)
+{
+    const char *image = json_string_value(json_object_get(c, "image"));
+    if (!json_is_object(c)) return;
+    if (image) default_str(c, "imagePullPolicy", pull_policy_for(image));
+    default_str(c, "terminationMessagePath", "/dev/termination-log");
+    default_str(c, "terminationMessagePolicy", "File");
+    json_t *ports = json_object_get(c, "ports");
+    for (size_t i = 0; i < json_array_size(ports); i++)
+        default_str(json_array_get(ports, i), "protocol", "TCP");
+    default_probe(get_obj(c, "livenessProbe"));
+    default_probe(get_obj(c, "readinessProbe"));
+    default_probe(get_obj(c, "startupProbe"));
+    json_t *lc = get_obj(c, "lifecycle");
+    default_http_get(get_obj(lc, "postStart"));
+    default_http_get(get_obj(lc, "preStop"));
+    default_env(json_object_get(c, "env"));
+    if (is_pod) default_requests(c);
+}
+
+static void default_volume(json_t *v)
+{
+    static const char *const with_mode[] = {"configMap", "secret", "downwardAPI", "projected"};
+    for (size_t i = 0; i < sizeof with_mode / sizeof with_mode[0]; i++) {
+        json_t *src = get_obj(v, with_mode[i]);
+        if (src) default_int(src, "defaultMode", 0644); /* 420 */
+    }
+    json_t *hp = get_obj(v, "hostPath");
+    if (hp) default_json(hp, "type", json_string(""));
+}
+
+static void default_podspec(json_t *spec, bool is_pod)
+{
+    static const char *const lists[] = {"initContainers", "containers"};
+    if (!json_is_object(spec)) return;
+    default_str(spec, "restartPolicy", "Always");
+    default_str(spec, "dnsPolicy", "ClusterFirst");
+    default_str(spec, "schedulerName", "default-scheduler");
+    default_int(spec, "terminationGracePeriodSeconds", 30);
+    default_json(spec, "securityContext", json_object());
+    for (size_t l = 0; l < 2; l++) {
+        json_t *arr = json_object_get(spec, lists[l]);
+        for (size_t i = 0; i < json_array_size(arr); i++)
+            default_container(json_array_get(arr, i), is_pod);
+    }
+    json_t *vols = json_object_get(spec, "volumes");
+    for (size_t i = 0; i < json_array_size(vols); i++) default_volume(json_array_get(vols, i));
+}
+
+static void default_template(json_t *spec)
+{
+    default_podspec(get_obj(get_obj(spec, "template"), "spec"), false);
+}
+
+/* ---- workloads ---- */
+
+static void default_deployment(json_t *spec)
+{
+    default_int(spec, "replicas", 1);
+    json_t *st = child(spec, "strategy");
+    default_str(st, "type", "RollingUpdate");
+    const char *type = json_string_value(json_object_get(st, "type"));
+    if (type && strcmp(type, "RollingUpdate") == 0) {
+        json_t *ru = child(st, "rollingUpdate");
+        default_json(ru, "maxUnavailable", json_string("25%"));
+        default_json(ru, "maxSurge", json_string("25%"));
+    }
+    default_int(spec, "revisionHistoryLimit", 10);
+    default_int(spec, "progressDeadlineSeconds", 600);
+    default_template(spec);
+}
+
+static void default_statefulset(json_t *spec)
+{
+    default_int(spec, "replicas", 1);
+    default_str(spec, "podManagementPolicy", "OrderedReady");
+    json_t *st = child(spec, "updateStrategy");
+    default_str(st, "type", "RollingUpdate");
+    const char *type = json_string_value(json_object_get(st, "type"));
+    if (type && strcmp(type, "RollingUpdate") == 0)
+        default_int(child(st, "rollingUpdate"), "partition", 0);
+    default_int(spec, "revisionHistoryLimit", 10);
+    json_t *ret = child(spec, "persistentVolumeClaimRetentionPolicy");
+    default_str(ret, "whenDeleted", "Retain");
+    default_str(ret, "whenScaled", "Retain");
+    json_t *vcts = json_object_get(spec, "volumeClaimTemplates");
+    for (size_t i = 0; i < json_array_size(vcts); i++)
+        default_str(get_obj(json_array_get(vcts, i), "spec"), "volumeMode", "Filesystem");
+    default_template(spec);
+}
+
+static void default_daemonset(json_t *spec)
+{
+    json_t *st = child(spec, "updateStrategy");
+    default_str(st, "type", "RollingUpdate");
+    const char *type = json_string_value(json_object_get(st, "type"));
+    if (type && strcmp(type, "RollingUpdate") == 0) {
+        json_t *ru = child(st, "rollingUpdate");
+        default_json(ru, "maxUnavailable", json_integer(1));
+        default_json(ru, "maxSurge", json_integer(0));
+    }
+    default_int(spec, "revisionHistoryLimit", 10);
+    default_template(spec);
+}
+
+static void default_job_spec(json_t *spec)
+{
+    if (!json_is_object(spec)) return;
+    if (unset(json_object_get(spec, "completions")) && unset(json_object_get(spec, "parallelism")))
+        default_int(spec, "completions", 1);
+    default_int(spec, "parallelism", 1);
+    default_int(spec, "backoffLimit", 6);
+    default_str(spec, "completionMode", "NonIndexed");
+    default_json(spec, "suspend", json_false());
+    default_template(spec);
+}
+
+/* Kubernetes gives a Job a selector on its own uid, and labels its pods to
+ * match, unless the user asked to manage the selector. */
+static void generate_job_selector(json_t *obj, json_t *spec)
+{
+    json_t *meta = get_obj(obj, "metadata");
+    const char *uid = json_string_value(json_object_get(meta, "uid"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    if (!uid || !uid[0] || !name || json_is_true(json_object_get(spec, "manualSelector"))
+        || !unset(json_object_get(spec, "selector")))
+        return;
+    json_t *labels = child(child(get_obj(spec, "template"), "metadata"), "labels");
+    if (!labels) return;
+    default_json(labels, "batch.kubernetes.io/controller-uid", json_string(uid));
+    default_json(labels, "batch.kubernetes.io/job-name", json_string(name));
+    default_json(labels, "controller-uid", json_string(uid));
+    default_json(labels, "job-name", json_string(name));
+    default_json(spec, "selector", json_pack("{s:{s:s}}", "matchLabels",
+                                             "batch.kubernetes.io/controller-uid", uid));
+}
+
+static void default_cronjob(json_t *spec)
+{
+    default_str(spec, "concurrencyPolicy", "Allow");
+    default_json(spec, "suspend", json_false());
+    default_int(spec, "successfulJobsHistoryLimit", 3);
+    default_int(spec, "failedJobsHistoryLimit", 1);
+    default_template(get_obj(get_obj(spec, "jobTemplate"), "spec"));
+}
+
+/* ---- core ---- */
+
+static void default_service(json_t *spec)
+{
+    default_str(spec, "type", "ClusterIP");
+    default_str(spec, "sessionAffinity", "None");
+    const char *type = json_string_value(json_object_get(spec, "type"));
+    bool external = type && (!strcmp(type, "NodePort") || !strcmp(type, "LoadBalancer"));
+    if (external) default_str(spec, "externalTrafficPolicy", "Cluster");
+    if (type && strcmp(type, "ExternalName") != 0)
+        default_str(spec, "internalTrafficPolicy", "Cluster");
+    json_t *ports = json_object_get(spec, "ports");
+    for (size_t i = 0; i < json_array_size(ports); i++) {
+        json_t *p = json_array_get(ports, i), *port = json_object_get(p, "port");
+        json_t *tp = json_object_get(p, "targetPort");
+        default_str(p, "protocol", "TCP");
+        bool tp_unset = unset(tp) || (json_is_integer(tp) && json_integer_value(tp) == 0)
+                        || (json_is_string(tp) && json_string_length(tp) == 0);
+        if (json_is_object(p) && json_is_integer(port) && tp_unset)
+            json_object_set_new(p, "targetPort", json_copy(port));
+    }
+}
+
+static void merge_string_data(json_t *obj)
+{
+    json_t *sd = json_object_get(obj, "stringData");
+    const char *key;
+    json_t *v;
+    if (!json_is_object(sd)) return;
+    json_t *data = child(obj, "data");
+    if (!data) return;
+    json_object_foreach(sd, key, v) {
+        const char *s = json_string_value(v);
+        struct orc_buf enc = ORC_BUF_INIT;
+        if (s && orc_base64_encode(s, strlen(s), false, &enc) == 0)
+            json_object_set_new(data, key, json_string(enc.data ? enc.data : ""));
+        orc_buf_free(&enc);
+    }
+    json_object_del(obj, "stringData");
+}
+
+void api_defaults(const struct orc_kind *k, json_t *obj)
+{
+    const char *kind = k->kind;
+    json_t *spec = get_obj(obj, "spec");
+    if (!json_is_object(obj)) return;
+    if (!strcmp(kind, "Pod")) default_podspec(spec, true);
+    else if (!strcmp(kind, "Deployment")) default_deployment(spec);
+    else if (!strcmp(kind, "ReplicaSet")) {
+        default_int(spec, "replicas", 1);
+        default_template(spec);
+    } else if (!strcmp(kind, "StatefulSet")) default_statefulset(spec);
+    else if (!strcmp(kind, "DaemonSet")) default_daemonset(spec);
+    else if (!strcmp(kind, "Job")) {
+        default_job_spec(spec);
+        if (spec) generate_job_selector(obj, spec);
+    } else if (!strcmp(kind, "CronJob")) default_cronjob(spec);
+    else if (!strcmp(kind, "Service")) default_service(spec);
+    else if (!strcmp(kind, "Secret")) {
+        default_str(obj, "type", "Opaque");
+        merge_string_data(obj);
+    }
+}

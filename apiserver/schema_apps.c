@@ -1,0 +1,77 @@
+/* schema_apps.c — field tables for apps/v1: Deployment, ReplicaSet,
+ * StatefulSet, DaemonSet. */
+#include "apiserver/schema.h"
+
+#define F_STATUS F_FREE("status")
+
+/* ---- Deployment ---- */
+
+API_STRUCT(rollingdeploy, "RollingUpdateDeployment",
+    F_INTSTR("maxUnavailable"), F_INTSTR("maxSurge"));
+API_STRUCT(deploystrategy, "DeploymentStrategy",
+    F_STR("type"), F_OBJ("rollingUpdate", rollingdeploy));
+
+API_STRUCT(deployspec, "DeploymentSpec",
+    F_INT("replicas"), F_OBJ("selector", api_s_labelselector),
+    F_OBJ("template", api_s_podtemplatespec), F_OBJ("strategy", deploystrategy),
+    F_INT("minReadySeconds"), F_INT("revisionHistoryLimit"), F_BOOL("paused"),
+    F_INT("progressDeadlineSeconds"));
+
+API_STRUCT_SHARED(api_s_deployment, "Deployment",
+    F_TYPEMETA, F_OBJ("spec", deployspec), F_STATUS);
+
+/* ---- ReplicaSet ---- */
+
+API_STRUCT(rsspec, "ReplicaSetSpec",
+    F_INT("replicas"), F_INT("minReadySeconds"), F_OBJ("selector", api_s_labelselector),
+    F_OBJ("template", api_s_podtemplatespec));
+
+API_STRUCT_SHARED(api_s_replicaset, "ReplicaSet", F_TYPEMETA, F_OBJ("spec", rsspec), F_STATUS);
+
+/* ---- StatefulSet ---- */
+
+API_STRUCT(volresources, "VolumeResourceRequirements", F_MQTY("limits"), F_MQTY("requests"));
+API_STRUCT(typedlocalref, "TypedLocalObjectReference",
+    F_STR("apiGroup"), F_STR_R("kind"), F_STR_R("name"));
+API_STRUCT(typedref, "TypedObjectReference",
+    F_STR("apiGroup"), F_STR_R("kind"), F_STR_R("name"), F_STR("namespace"));
+API_STRUCT(pvcspec, "PersistentVolumeClaimSpec",
+    F_ASTR("accessModes"), F_OBJ("selector", api_s_labelselector),
+    F_OBJ("resources", volresources), F_STR("volumeName"), F_STR("storageClassName"),
+    F_STR("volumeMode"), F_OBJ("dataSource", typedlocalref), F_OBJ("dataSourceRef", typedref),
+    F_STR("volumeAttributesClassName"));
+API_STRUCT(pvc, "PersistentVolumeClaim",
+    F_STR("apiVersion"), F_STR("kind"), F_OBJ("metadata", api_s_objectmeta),
+    F_OBJ("spec", pvcspec), F_STATUS);
+
+API_STRUCT(rollingsts, "RollingUpdateStatefulSetStrategy",
+    F_INT("partition"), F_INTSTR("maxUnavailable"));
+API_STRUCT(stsstrategy, "StatefulSetUpdateStrategy",
+    F_STR("type"), F_OBJ("rollingUpdate", rollingsts));
+API_STRUCT(pvcretention, "StatefulSetPersistentVolumeClaimRetentionPolicy",
+    F_STR("whenDeleted"), F_STR("whenScaled"));
+API_STRUCT(ordinals, "StatefulSetOrdinals", F_INT("start"));
+
+API_STRUCT(stsspec, "StatefulSetSpec",
+    F_INT("replicas"), F_OBJ("selector", api_s_labelselector),
+    F_OBJ("template", api_s_podtemplatespec), F_AOBJ("volumeClaimTemplates", pvc),
+    F_STR("serviceName"), F_STR("podManagementPolicy"), F_OBJ("updateStrategy", stsstrategy),
+    F_INT("revisionHistoryLimit"), F_INT("minReadySeconds"),
+    F_OBJ("persistentVolumeClaimRetentionPolicy", pvcretention), F_OBJ("ordinals", ordinals));
+
+API_STRUCT_SHARED(api_s_statefulset, "StatefulSet",
+    F_TYPEMETA, F_OBJ("spec", stsspec), F_STATUS);
+
+/* ---- DaemonSet ---- */
+
+API_STRUCT(rollingds, "RollingUpdateDaemonSet",
+    F_INTSTR("maxUnavailable"), F_INTSTR("maxSurge"));
+API_STRUCT(dsstrategy, "DaemonSetUpdateStrategy",
+    F_STR("type"), F_OBJ("rollingUpdate", rollingds));
+
+API_STRUCT(dsspec, "DaemonSetSpec",
+    F_OBJ("selector", api_s_labelselector), F_OBJ("template", api_s_podtemplatespec),
+    F_OBJ("updateStrategy", dsstrategy), F_INT("minReadySeconds"),
+    F_INT("revisionHistoryLimit"));
+
+API_STRUCT_SHARED(api_s_daemonset, "DaemonSet", F_TYPEMETA, F_OBJ("spec", dsspec), F_STATUS);

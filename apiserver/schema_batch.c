@@ -1,0 +1,35 @@
+/* schema_batch.c — field tables for batch/v1: Job and CronJob. */
+#include "apiserver/schema.h"
+
+API_STRUCT(onexitcodes, "PodFailurePolicyOnExitCodesRequirement",
+    F_STR("containerName"), F_STR_R("operator"), API_F("values", API_T_ARRAY, API_T_INT,
+                                                      API_F_REQUIRED, NULL));
+API_STRUCT(onpodcond, "PodFailurePolicyOnPodConditionsPattern", F_STR_R("type"), F_STR("status"));
+API_STRUCT(pfprule, "PodFailurePolicyRule",
+    F_STR_R("action"), F_OBJ("onExitCodes", onexitcodes), F_AOBJ("onPodConditions", onpodcond));
+API_STRUCT(podfailurepolicy, "PodFailurePolicy", F_AOBJ_R("rules", pfprule));
+
+API_STRUCT(successrule, "SuccessPolicyRule", F_STR("succeededIndexes"), F_INT("succeededCount"));
+API_STRUCT(successpolicy, "SuccessPolicy", F_AOBJ_R("rules", successrule));
+
+API_STRUCT(jobspec, "JobSpec",
+    F_INT("parallelism"), F_INT("completions"), F_INT("activeDeadlineSeconds"),
+    F_OBJ("podFailurePolicy", podfailurepolicy), F_OBJ("successPolicy", successpolicy),
+    F_INT("backoffLimit"), F_INT("backoffLimitPerIndex"), F_INT("maxFailedIndexes"),
+    F_OBJ("selector", api_s_labelselector), F_BOOL("manualSelector"),
+    F_OBJ("template", api_s_podtemplatespec), F_INT("ttlSecondsAfterFinished"),
+    F_STR("completionMode"), F_BOOL("suspend"), F_STR("podReplacementPolicy"),
+    F_STR("managedBy"));
+
+API_STRUCT_SHARED(api_s_job, "Job", F_TYPEMETA, F_OBJ("spec", jobspec), F_FREE("status"));
+
+API_STRUCT(jobtemplate, "JobTemplateSpec",
+    F_OBJ("metadata", api_s_objectmeta), F_OBJ("spec", jobspec));
+
+API_STRUCT(cronjobspec, "CronJobSpec",
+    F_STR("schedule"), F_STR("timeZone"), F_INT("startingDeadlineSeconds"),
+    F_STR("concurrencyPolicy"), F_BOOL("suspend"), F_OBJ("jobTemplate", jobtemplate),
+    F_INT("successfulJobsHistoryLimit"), F_INT("failedJobsHistoryLimit"));
+
+API_STRUCT_SHARED(api_s_cronjob, "CronJob",
+    F_TYPEMETA, F_OBJ("spec", cronjobspec), F_FREE("status"));

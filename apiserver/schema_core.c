@@ -1,0 +1,96 @@
+/* schema_core.c — field tables for ObjectMeta, LabelSelector and the core
+ * kinds other than Pod: Namespace, Node, ConfigMap, Secret, Service, Event,
+ * and coordination.k8s.io Lease. */
+#include "apiserver/schema.h"
+
+/* ---- shared ---- */
+
+API_STRUCT(ownerref, "OwnerReference",
+    F_STR_R("apiVersion"), F_STR_R("kind"), F_STR_R("name"), F_STR_R("uid"),
+    F_BOOL("controller"), F_BOOL("blockOwnerDeletion"));
+
+API_STRUCT_SHARED(api_s_objectmeta, "ObjectMeta",
+    F_STR("name"), F_STR("generateName"), F_STR("namespace"), F_STR("selfLink"), F_STR("uid"),
+    F_STR("resourceVersion"), F_INT("generation"), F_TIME("creationTimestamp"),
+    F_TIME("deletionTimestamp"), F_INT("deletionGracePeriodSeconds"), F_MSTR("labels"),
+    F_MSTR("annotations"), F_AOBJ("ownerReferences", ownerref), F_ASTR("finalizers"),
+    F_AFREE("managedFields"));
+
+API_STRUCT(selreq, "LabelSelectorRequirement",
+    F_STR_R("key"), F_STR_R("operator"), F_ASTR("values"));
+
+API_STRUCT_SHARED(api_s_labelselector, "LabelSelector",
+    F_MSTR("matchLabels"), F_AOBJ("matchExpressions", selreq));
+
+/* ---- Namespace ---- */
+
+API_STRUCT(nsspec, "NamespaceSpec", F_ASTR("finalizers"));
+
+API_STRUCT_SHARED(api_s_namespace, "Namespace",
+    F_TYPEMETA, F_OBJ("spec", nsspec), F_FREE("status"));
+
+/* ---- Node ---- */
+
+API_STRUCT(taint, "Taint",
+    F_STR_R("key"), F_STR("value"), F_STR_R("effect"), F_TIME("timeAdded"));
+
+API_STRUCT(nodespec, "NodeSpec",
+    F_STR("podCIDR"), F_ASTR("podCIDRs"), F_STR("providerID"), F_BOOL("unschedulable"),
+    F_AOBJ("taints", taint), F_FREEOBJ("configSource"), F_STR("externalID"));
+
+API_STRUCT_SHARED(api_s_node, "Node",
+    F_TYPEMETA, F_OBJ("spec", nodespec), F_FREE("status"));
+
+/* ---- ConfigMap, Secret ---- */
+
+API_STRUCT_SHARED(api_s_configmap, "ConfigMap",
+    F_TYPEMETA, F_MSTR("data"), F_MSTR("binaryData"), F_BOOL("immutable"));
+
+API_STRUCT_SHARED(api_s_secret, "Secret",
+    F_TYPEMETA, F_MSTR("data"), F_MSTR("stringData"), F_STR("type"), F_BOOL("immutable"));
+
+/* ---- Service ---- */
+
+API_STRUCT(svcport, "ServicePort",
+    F_STR("name"), F_STR("protocol"), F_STR("appProtocol"), F_INT("port"),
+    F_INTSTR("targetPort"), F_INT("nodePort"));
+
+API_STRUCT(clientipcfg, "ClientIPConfig", F_INT("timeoutSeconds"));
+API_STRUCT(affinitycfg, "SessionAffinityConfig", F_OBJ("clientIP", clientipcfg));
+
+API_STRUCT(svcspec, "ServiceSpec",
+    F_AOBJ("ports", svcport), F_MSTR("selector"), F_STR("clusterIP"), F_ASTR("clusterIPs"),
+    F_STR("type"), F_ASTR("externalIPs"), F_STR("sessionAffinity"), F_STR("loadBalancerIP"),
+    F_ASTR("loadBalancerSourceRanges"), F_STR("externalName"), F_STR("externalTrafficPolicy"),
+    F_INT("healthCheckNodePort"), F_BOOL("publishNotReadyAddresses"),
+    F_OBJ("sessionAffinityConfig", affinitycfg), F_ASTR("ipFamilies"), F_STR("ipFamilyPolicy"),
+    F_BOOL("allocateLoadBalancerNodePorts"), F_STR("loadBalancerClass"),
+    F_STR("internalTrafficPolicy"), F_STR("trafficDistribution"));
+
+API_STRUCT_SHARED(api_s_service, "Service",
+    F_TYPEMETA, F_OBJ("spec", svcspec), F_FREE("status"));
+
+/* ---- Event ---- */
+
+API_STRUCT(objref, "ObjectReference",
+    F_STR("kind"), F_STR("namespace"), F_STR("name"), F_STR("uid"), F_STR("apiVersion"),
+    F_STR("resourceVersion"), F_STR("fieldPath"));
+
+API_STRUCT(evsource, "EventSource", F_STR("component"), F_STR("host"));
+API_STRUCT(evseries, "EventSeries", F_INT("count"), F_TIME("lastObservedTime"));
+
+API_STRUCT_SHARED(api_s_event, "Event",
+    F_TYPEMETA, F_OBJ("involvedObject", objref), F_STR("reason"), F_STR("message"),
+    F_OBJ("source", evsource), F_TIME("firstTimestamp"), F_TIME("lastTimestamp"),
+    F_INT("count"), F_STR("type"), F_TIME("eventTime"), F_OBJ("series", evseries),
+    F_STR("action"), F_OBJ("related", objref), F_STR("reportingComponent"),
+    F_STR("reportingInstance"));
+
+/* ---- Lease ---- */
+
+API_STRUCT(leasespec, "LeaseSpec",
+    F_STR("holderIdentity"), F_INT("leaseDurationSeconds"), F_TIME("acquireTime"),
+    F_TIME("renewTime"), F_INT("leaseTransitions"), F_STR("strategy"),
+    F_STR("preferredHolder"));
+
+API_STRUCT_SHARED(api_s_lease, "Lease", F_TYPEMETA, F_OBJ("spec", leasespec));

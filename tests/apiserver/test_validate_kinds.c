@@ -1,0 +1,128 @@
+/* test_validate_kinds.c — the same three promises checked for all 14 kinds:
+ * a minimal valid manifest is accepted without warnings, a misspelled field
+ * is pruned with an "unknown field" warning, and a field orc does not
+ * implement yet is kept with a warning. */
+#include "lib/orc.h"
+#include "tests/apiserver/vt.h"
+
+#define TMPL \
+    "'template':{'metadata':{'labels':{'app':'a'}},'spec':{'containers':[{'name':'c','image':'i'}]}}"
+#define SEL "'selector':{'matchLabels':{'app':'a'}}"
+
+static const struct {
+    const char *kind;
+    const char *json;
+    const char *typo;     /* path of a misspelled field to add */
+    const char *notimpl;  /* path of a not-implemented field, or NULL */
+    const char *value;    /* its value */
+} cases[] = {
+    {"Namespace", "{'apiVersion':'v1','kind':'Namespace','metadata':{'name':'dev'}}",
+     "spec.finalizer", NULL, NULL},
+    {"Node", "{'apiVersion':'v1','kind':'Node','metadata':{'name':'n1'},'spec':{}}",
+     "spec.unschedulabel", "spec.externalID", "'n1'"},
+    {"Pod", "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'spec':{'containers':"
+            "[{'name':'c','image':'i'}]}}",
+     "spec.nodeSelecter", "spec.dnsConfig", "{'nameservers':['1.1.1.1']}"},
+    {"ConfigMap", "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c'},'data':{'k':'v'}}",
+     "datas", NULL, NULL},
+    {"Secret", "{'apiVersion':'v1','kind':'Secret','metadata':{'name':'s'},'data':{'k':'dg=='}}",
+     "strngData", NULL, NULL},
+    {"Service", "{'apiVersion':'v1','kind':'Service','metadata':{'name':'s'},'spec':{'ports':"
+                "[{'port':80}]}}",
+     "spec.selectr", "spec.sessionAffinity", "'ClientIP'"},
+    {"Event", "{'apiVersion':'v1','kind':'Event','metadata':{'name':'e','namespace':'d'},"
+              "'involvedObject':{'kind':'Pod','name':'p','namespace':'d'},'reason':'Started'}",
+     "reasn", NULL, NULL},
+    {"Lease", "{'apiVersion':'coordination.k8s.io/v1','kind':'Lease','metadata':{'name':'l'},"
+              "'spec':{'holderIdentity':'me','leaseDurationSeconds':15}}",
+     "spec.holder", "spec.strategy", "'OldestEmulationVersion'"},
+    {"Deployment", "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'d'},"
+                   "'spec':{" SEL "," TMPL "}}",
+     "spec.strategy.rollingupdate", "spec.template.spec.affinity.podAffinity",
+     "{'requiredDuringSchedulingIgnoredDuringExecution':[{'topologyKey':'zone'}]}"},
+    {"ReplicaSet", "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':'r'},"
+                   "'spec':{" SEL "," TMPL "}}",
+     "spec.minReadySecond", "spec.template.spec.containers[0].resizePolicy",
+     "[{'resourceName':'cpu','restartPolicy':'NotRequired'}]"},
+    {"StatefulSet", "{'apiVersion':'apps/v1','kind':'StatefulSet','metadata':{'name':'s'},"
+                    "'spec':{'serviceName':'s'," SEL "," TMPL "}}",
+     "spec.servicename", "spec.ordinals", "{'start':1}"},
+    {"DaemonSet", "{'apiVersion':'apps/v1','kind':'DaemonSet','metadata':{'name':'d'},"
+                  "'spec':{" SEL "," TMPL "}}",
+     "spec.updatestrategy", "spec.template.spec.hostIPC", "true"},
+    {"Job", "{'apiVersion':'batch/v1','kind':'Job','metadata':{'name':'j'},'spec':{"
+            "'template':{'spec':{'restartPolicy':'Never','containers':[{'name':'c','image':'i'}]}}}}",
+     "spec.completion", "spec.backoffLimitPerIndex", "1"},
+    {"CronJob", "{'apiVersion':'batch/v1','kind':'CronJob','metadata':{'name':'c'},'spec':{"
+                "'schedule':'@daily','jobTemplate':{'spec':{'template':{'spec':{"
+                "'restartPolicy':'OnFailure','containers':[{'name':'c','image':'i'}]}}}}}}",
+     "spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicyy",
+     "spec.jobTemplate.spec.successPolicy", "{'rules':[{'succeededCount':1}]}"},
+};
+
+static json_t *manifest(size_t i)
+{
+    return vt_json(cases[i].json);
+}
+
+TEST(kinds_every_kind_is_covered)
+{
+    size_t n;
+    const struct orc_kind *all = orc_kinds(&n);
+    CHECK_INT(n, ==, ORC_ARRAY_LEN(cases));
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t j = 0; j < ORC_ARRAY_LEN(cases); j++)
+            found |= !strcmp(cases[j].kind, all[i].kind);
+        CHECKF(found, "no case for %s", all[i].kind);
+    }
+}
+
+TEST(kinds_minimal_manifests_are_clean)
+{
+    for (size_t i = 0; i < ORC_ARRAY_LEN(cases); i++) {
+        struct vt v;
+        vt_run(&v, cases[i].kind, manifest(i), NULL);
+        if (json_array_size(v.d.causes) || json_array_size(v.d.warnings)) vt_dump(&v);
+        CHECKF(!json_array_size(v.d.causes) && !json_array_size(v.d.warnings), "%s",
+               cases[i].kind);
+        vt_free(&v);
+    }
+}
+
+TEST(kinds_typos_are_pruned_with_a_warning)
+{
+    for (size_t i = 0; i < ORC_ARRAY_LEN(cases); i++) {
+        struct vt v;
+        char want[512];
+        json_t *o = manifest(i);
+        vt_setj(o, cases[i].typo, "1");
+        vt_run(&v, cases[i].kind, o, NULL);
+        snprintf(want, sizeof want, "unknown field \"%s\"", cases[i].typo);
+        VT_WARNING(&v, want);
+        CHECKF(vt_get(v.obj, cases[i].typo) == NULL, "%s still has %s", cases[i].kind,
+               cases[i].typo);
+        CHECKF(json_array_size(v.d.causes) == 0, "%s", cases[i].kind);
+        vt_free(&v);
+    }
+}
+
+TEST(kinds_not_implemented_fields_are_kept_with_a_warning)
+{
+    for (size_t i = 0; i < ORC_ARRAY_LEN(cases); i++) {
+        struct vt v;
+        char want[512];
+        if (!cases[i].notimpl) continue;
+        json_t *o = manifest(i);
+        vt_setj(o, cases[i].notimpl, cases[i].value);
+        vt_run(&v, cases[i].kind, o, NULL);
+        snprintf(want, sizeof want, "%s: not implemented by orc yet; stored but has no effect",
+                 cases[i].notimpl);
+        VT_WARNING(&v, want);
+        CHECKF(vt_get(v.obj, cases[i].notimpl) != NULL, "%s lost %s", cases[i].kind,
+               cases[i].notimpl);
+        if (json_array_size(v.d.causes)) vt_dump(&v);
+        CHECKF(json_array_size(v.d.causes) == 0, "%s", cases[i].kind);
+        vt_free(&v);
+    }
+}
