@@ -78,10 +78,6 @@ struct cli_ctx {
     bool ns_explicit; /* -n was given */
 };
 
-/* The command table (main.c). */
-const struct cli_command *cli_commands(size_t *n);
-const struct cli_command *cli_command_find(const char *name);
-
 /* Index in argv[1..] of the command word, skipping global flags and their
  * values; 0 when there is none. */
 int cli_find_command(int argc, char **argv);

@@ -172,14 +172,48 @@ struct watch_printer {
     const struct orc_kind *k;
     bool header_done; /* the table header was printed already */
     size_t printed;   /* objects printed (yaml separators) */
+    json_t *reference; /* rows already shown, so new rows line up with them */
 };
+
+#define MAX_REFERENCE_ROWS 500
+
+/* Appends the last line of text[0..len) to out. */
+static int last_line(const char *text, size_t len, struct orc_buf *out)
+{
+    size_t start = len > 0 ? len - 1 : 0;
+
+    while (start > 0 && text[start - 1] != '\n') start--;
+    return orc_buf_append(out, text + start, len - start);
+}
+
+/* One table row for a watch event, padded like the rows printed before it:
+ * the table is laid out again with them and only the new line is kept. */
+static int table_row(struct watch_printer *p, json_t *obj, struct orc_buf *out)
+{
+    struct orc_buf all = ORC_BUF_INIT;
+    unsigned flags = table_flags(p->o, false);
+    json_t *items = json_array();
+    int rv;
+
+    if (items == NULL || json_array_extend(items, p->reference) != 0 || json_array_append(items, obj) != 0) {
+        json_decref(items);
+        return ORC_ENOMEM;
+    }
+    rv = cli_print_table(p->k, items, flags, orc_time_unix(), &all);
+    if (rv == 0 && !p->header_done) rv = orc_buf_append(out, all.data, all.len);
+    else if (rv == 0) rv = last_line(all.data, all.len, out);
+    if (rv == 0 && json_array_size(p->reference) < MAX_REFERENCE_ROWS)
+        rv = json_array_append(p->reference, obj);
+    orc_buf_free(&all);
+    json_decref(items);
+    return rv;
+}
 
 static int print_one(void *arg, const char *type, json_t *obj)
 {
     struct watch_printer *p = arg;
     struct orc_buf out = ORC_BUF_INIT;
     json_t *items = json_pack("[O]", obj);
-    unsigned flags = table_flags(p->o, false);
     int rv;
 
     (void)type;
@@ -187,13 +221,27 @@ static int print_one(void *arg, const char *type, json_t *obj)
     if (p->o->fmt == FMT_YAML && p->printed > 0) orc_buf_puts(&out, "---\n");
     if (p->o->fmt == FMT_YAML || p->o->fmt == FMT_JSON) rv = print_doc(obj, p->o->fmt, &out);
     else if (p->o->fmt == FMT_NAME) rv = cli_print_names(p->k, items, &out);
-    else rv = cli_print_table(p->k, items, flags | (p->header_done ? CLI_NO_HEADERS : 0),
-                              orc_time_unix(), &out);
+    else rv = table_row(p, obj, &out);
     p->header_done = true;
     p->printed++;
     if (rv == 0) cli_write(p->x, &out);
     orc_buf_free(&out);
     json_decref(items);
+    return rv;
+}
+
+/* The current objects as one table; the first of them then set the
+ * column widths for the rows that follow. */
+static int print_initial_table(struct watch_printer *p, json_t *items)
+{
+    struct orc_buf out = ORC_BUF_INIT;
+    int rv = cli_print_table(p->k, items, table_flags(p->o, false), orc_time_unix(), &out);
+
+    for (size_t i = 0; rv == 0 && i < json_array_size(items) && i < MAX_REFERENCE_ROWS; i++)
+        rv = json_array_append(p->reference, json_array_get(items, i));
+    if (rv == 0) cli_write(p->x, &out);
+    p->header_done = true;
+    orc_buf_free(&out);
     return rv;
 }
 
@@ -216,7 +264,7 @@ static int watch_path(const struct get_opts *o, const struct orc_kind *k, const 
 /* The current state first (unless --watch-only), then every change after it. */
 static int get_watch(cli_ctx *x, const struct get_opts *o, const struct cli_target *t)
 {
-    struct watch_printer p = {x, o, t->kind, o->no_headers, 0};
+    struct watch_printer p = {x, o, t->kind, o->no_headers, 0, json_array()};
     struct orc_buf path = ORC_BUF_INIT;
     const char *ns = ns_for(x, o, t->kind);
     json_t *items = NULL, *it;
@@ -233,16 +281,22 @@ static int get_watch(cli_ctx *x, const struct get_opts *o, const struct cli_targ
     } else {
         rv = cli_list(x, t->kind, ns, o->labels, o->fields, &items, &rvs);
     }
-    if (rv != 0) goto out;
-    json_array_foreach(items, i, it)
-    {
-        if (!o->watch_only && (rv = print_one(&p, "ADDED", it)) != 0) goto out;
+    if (rv != 0 || p.reference == NULL) goto out;
+    if (!o->watch_only && (o->fmt == FMT_TABLE || o->fmt == FMT_WIDE) && json_array_size(items)) {
+        rv = print_initial_table(&p, items);
+    } else if (!o->watch_only) {
+        json_array_foreach(items, i, it)
+        {
+            if ((rv = print_one(&p, "ADDED", it)) != 0) break;
+        }
     }
+    if (rv != 0) goto out;
     if ((rv = watch_path(o, t->kind, ns, t->name, rvs, &path)) != 0) goto out;
     rv = cli_watch(x, path.data, cli_timeout_ms(x), print_one, &p) == CLI_EXIT_OK ? 0 : ORC_EINVAL;
 out:
     orc_buf_free(&path);
     json_decref(items);
+    json_decref(p.reference);
     free(rvs);
     return rv == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

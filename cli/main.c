@@ -53,13 +53,7 @@ static const struct cli_command commands[] = {
     {"help", "Help about any command", "help [COMMAND]", NULL, cmd_help},
 };
 
-const struct cli_command *cli_commands(size_t *n)
-{
-    *n = ORC_ARRAY_LEN(commands);
-    return commands;
-}
-
-const struct cli_command *cli_command_find(const char *name)
+static const struct cli_command *command_find(const char *name)
 {
     for (size_t i = 0; i < ORC_ARRAY_LEN(commands); i++)
         if (strcmp(commands[i].name, name) == 0) return &commands[i];
@@ -81,7 +75,7 @@ static int cmd_help(cli_ctx *x, int argc, char **argv)
 
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] == '-') continue;
-        if ((c = cli_command_find(argv[i])) == NULL || c->run == cmd_help)
+        if ((c = command_find(argv[i])) == NULL || c->run == cmd_help)
             return cli_usage_error(x, "unknown command \"%s\" for \"orctl\"", argv[i]);
         x->cmd = c;
         return c->run(x, 1, help_argv);
@@ -138,7 +132,7 @@ int main(int argc, char **argv)
     x.out = stdout;
     x.err = stderr;
     if (at == 0) return no_command(&x, argc, argv);
-    if ((x.cmd = cli_command_find(argv[at])) == NULL)
+    if ((x.cmd = command_find(argv[at])) == NULL)
         return cli_usage_error(&x, "unknown command \"%s\" for \"orctl\"", argv[at]);
     /* The command sees every other word, global flags before it included. */
     if ((rest = malloc((size_t)argc * sizeof *rest)) == NULL) {
