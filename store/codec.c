@@ -1,0 +1,306 @@
+/* codec.c — wire form of transactions (the Raft entry payload, also used to
+ * forward writes to the leader) and of their results. Little-endian, with a
+ * leading format version; every decode is bounds-checked.
+ *
+ * txn:    u8 version=1, u32 n_guards, u32 n_ops, guards, ops
+ * guard:  u8 type, u32 key_len, key, NUL, [i64 mod_rev if MODREV]
+ * op:     u8 type, u32 key_len, key, NUL, [u32 value_len, value if PUT]
+ * result: u8 version=1, u8 succeeded, i64 revision, i32 failed_guard,
+ *         i64 failed_mod_rev
+ * entry:  u8 version=1, u8 pad, u64 nonce, u64 seq, txn, pad zero bytes —
+ *         the Raft entry: the submitting member's (nonce, seq) lets its FSM
+ *         find the request; raft_uv needs entries in multiples of 8 bytes
+ *         (it pads on write but not on read).
+ * Keys carry their NUL so a decoded txn can be applied in place. */
+#include <string.h>
+
+#include "lib/orc.h"
+#include "store/store_int.h"
+
+#define TXN_VERSION 1
+#define RESULT_VERSION 1
+#define RESULT_SIZE 22
+
+static unsigned char *put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) *p++ = (unsigned char)(v >> (8 * i));
+    return p;
+}
+
+static unsigned char *put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) *p++ = (unsigned char)(v >> (8 * i));
+    return p;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static int check_key(const char *key)
+{
+    if (key == NULL || key[0] == '\0') return ORC_EINVAL;
+    if (strlen(key) > STORE_TXN_MAX) return ORC_ETOOBIG;
+    return 0;
+}
+
+int store__txn_measure(const struct store_txn *txn, size_t *size)
+{
+    size_t n = 9;
+    int rc;
+
+    if (txn == NULL || (txn->n_guards && !txn->guards) || (txn->n_ops && !txn->ops))
+        return ORC_EINVAL;
+    if (txn->n_guards > STORE_TXN_MAX || txn->n_ops > STORE_TXN_MAX) return ORC_ETOOBIG;
+    for (size_t i = 0; i < txn->n_guards; i++) {
+        const struct store_guard *g = &txn->guards[i];
+        if (g->type < STORE_GUARD_ABSENT || g->type > STORE_GUARD_MODREV) return ORC_EINVAL;
+        if ((rc = check_key(g->key)) != 0) return rc;
+        n += 6 + strlen(g->key) + (g->type == STORE_GUARD_MODREV ? 8 : 0);
+        if (n > STORE_TXN_MAX) return ORC_ETOOBIG;
+    }
+    for (size_t i = 0; i < txn->n_ops; i++) {
+        const struct store_op *op = &txn->ops[i];
+        if (op->type != STORE_PUT && op->type != STORE_DELETE) return ORC_EINVAL;
+        if ((rc = check_key(op->key)) != 0) return rc;
+        if (op->type == STORE_PUT && op->value == NULL && op->value_len > 0) return ORC_EINVAL;
+        if (op->type == STORE_PUT && op->value_len > STORE_TXN_MAX) return ORC_ETOOBIG;
+        n += 6 + strlen(op->key) + (op->type == STORE_PUT ? 4 + op->value_len : 0);
+        if (n > STORE_TXN_MAX) return ORC_ETOOBIG;
+    }
+    *size = n;
+    return 0;
+}
+
+static unsigned char *put_key(unsigned char *p, const char *key)
+{
+    size_t len = strlen(key);
+    p = put_u32(p, (uint32_t)len);
+    memcpy(p, key, len + 1);
+    return p + len + 1;
+}
+
+void store__txn_write(const struct store_txn *txn, void *out)
+{
+    unsigned char *p = out;
+
+    *p++ = TXN_VERSION;
+    p = put_u32(p, (uint32_t)txn->n_guards);
+    p = put_u32(p, (uint32_t)txn->n_ops);
+    for (size_t i = 0; i < txn->n_guards; i++) {
+        const struct store_guard *g = &txn->guards[i];
+        *p++ = (unsigned char)g->type;
+        p = put_key(p, g->key);
+        if (g->type == STORE_GUARD_MODREV) p = put_u64(p, (uint64_t)g->mod_rev);
+    }
+    for (size_t i = 0; i < txn->n_ops; i++) {
+        const struct store_op *op = &txn->ops[i];
+        *p++ = (unsigned char)op->type;
+        p = put_key(p, op->key);
+        if (op->type == STORE_PUT) {
+            p = put_u32(p, (uint32_t)op->value_len);
+            if (op->value_len) memcpy(p, op->value, op->value_len);
+            p += op->value_len;
+        }
+    }
+}
+
+int store_txn_encode(const struct store_txn *txn, struct orc_buf *out)
+{
+    size_t n;
+    int rc = store__txn_measure(txn, &n);
+
+    if (rc != 0) return rc;
+    if (orc_buf_reserve(out, n) != 0) return ORC_ENOMEM;
+    store__txn_write(txn, out->data + out->len);
+    out->len += n;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+/* ---- decoding ---- */
+
+/* Skips one NUL-terminated key of declared length; NULL when malformed. */
+static const unsigned char *skip_key(const unsigned char *p, const unsigned char *end)
+{
+    uint32_t len;
+
+    if (end - p < 4) return NULL;
+    len = get_u32(p);
+    p += 4;
+    if (len == 0 || (size_t)(end - p) < (size_t)len + 1) return NULL;
+    if (memchr(p, 0, len) != NULL || p[len] != 0) return NULL;
+    return p + len + 1;
+}
+
+static const unsigned char *check_guard(const unsigned char *p, const unsigned char *end)
+{
+    unsigned type;
+
+    if (p >= end) return NULL;
+    type = *p++;
+    if (type < STORE_GUARD_ABSENT || type > STORE_GUARD_MODREV) return NULL;
+    if ((p = skip_key(p, end)) == NULL) return NULL;
+    if (type == STORE_GUARD_MODREV) {
+        if (end - p < 8) return NULL;
+        p += 8;
+    }
+    return p;
+}
+
+static const unsigned char *check_op(const unsigned char *p, const unsigned char *end)
+{
+    unsigned type;
+    uint32_t vlen;
+
+    if (p >= end) return NULL;
+    type = *p++;
+    if (type != STORE_PUT && type != STORE_DELETE) return NULL;
+    if ((p = skip_key(p, end)) == NULL) return NULL;
+    if (type == STORE_PUT) {
+        if (end - p < 4) return NULL;
+        vlen = get_u32(p);
+        p += 4;
+        if ((size_t)(end - p) < vlen) return NULL;
+        p += vlen;
+    }
+    return p;
+}
+
+int store__txn_check(const void *buf, size_t len)
+{
+    const unsigned char *p = buf, *end = p + len;
+    uint32_t ng, no;
+
+    if (buf == NULL || len < 9 || len > STORE_TXN_MAX || p[0] != TXN_VERSION) return ORC_EPROTO;
+    ng = get_u32(p + 1);
+    no = get_u32(p + 5);
+    p += 9;
+    /* Each record takes at least 7 bytes: reject absurd counts before looping. */
+    if ((uint64_t)ng + no > len / 7) return ORC_EPROTO;
+    for (uint32_t i = 0; i < ng; i++)
+        if ((p = check_guard(p, end)) == NULL) return ORC_EPROTO;
+    for (uint32_t i = 0; i < no; i++)
+        if ((p = check_op(p, end)) == NULL) return ORC_EPROTO;
+    return p == end ? 0 : ORC_EPROTO;
+}
+
+void store__txn_reader_init(struct store_txn_reader *r, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+
+    r->p = p + 9;
+    r->end = p + len;
+    r->n_guards = r->guards_left = get_u32(p + 1);
+    r->n_ops = r->ops_left = get_u32(p + 5);
+}
+
+static const char *read_key(struct store_txn_reader *r)
+{
+    uint32_t len = get_u32(r->p);
+    const char *key = (const char *)r->p + 4;
+
+    r->p += 4 + (size_t)len + 1;
+    return key;
+}
+
+void store__txn_next_guard(struct store_txn_reader *r, struct store_guard *g)
+{
+    g->type = (enum store_guard_type)*r->p++;
+    g->key = read_key(r);
+    g->mod_rev = 0;
+    if (g->type == STORE_GUARD_MODREV) {
+        g->mod_rev = (int64_t)get_u64(r->p);
+        r->p += 8;
+    }
+    r->guards_left--;
+}
+
+void store__txn_next_op(struct store_txn_reader *r, struct store_op *op)
+{
+    op->type = (enum store_op_type)*r->p++;
+    op->key = read_key(r);
+    op->value = NULL;
+    op->value_len = 0;
+    if (op->type == STORE_PUT) {
+        op->value_len = get_u32(r->p);
+        op->value = r->p + 4;
+        r->p += 4 + op->value_len;
+    }
+    r->ops_left--;
+}
+
+/* ---- Raft entries ---- */
+
+#define ENTRY_VERSION 1
+
+size_t store__entry_size(size_t txn_len)
+{
+    return (STORE_ENTRY_HEADER + txn_len + 7) & ~(size_t)7;
+}
+
+void store__entry_header(void *out, size_t txn_len, uint64_t nonce, uint64_t seq)
+{
+    unsigned char *p = out;
+    size_t pad = store__entry_size(txn_len) - STORE_ENTRY_HEADER - txn_len;
+
+    *p++ = ENTRY_VERSION;
+    *p++ = (unsigned char)pad;
+    p = put_u64(p, nonce);
+    put_u64(p, seq);
+    memset(p + 8 + txn_len, 0, pad);
+}
+
+int store__entry_parse(const void *buf, size_t len, uint64_t *nonce, uint64_t *seq,
+                       const void **txn, size_t *txn_len)
+{
+    const unsigned char *p = buf;
+
+    if (buf == NULL || len < STORE_ENTRY_HEADER || p[0] != ENTRY_VERSION || p[1] > 7 ||
+        len - STORE_ENTRY_HEADER < p[1])
+        return ORC_EPROTO;
+    *nonce = get_u64(p + 2);
+    *seq = get_u64(p + 10);
+    *txn = p + STORE_ENTRY_HEADER;
+    *txn_len = len - STORE_ENTRY_HEADER - p[1];
+    return store__txn_check(*txn, *txn_len);
+}
+
+/* ---- results ---- */
+
+int store_txn_result_encode(const struct store_txn_result *res, struct orc_buf *out)
+{
+    unsigned char b[RESULT_SIZE], *p = b;
+
+    if (res == NULL) return ORC_EINVAL;
+    *p++ = RESULT_VERSION;
+    *p++ = res->succeeded ? 1 : 0;
+    p = put_u64(p, (uint64_t)res->revision);
+    p = put_u32(p, (uint32_t)(int32_t)res->failed_guard);
+    put_u64(p, (uint64_t)res->failed_mod_rev);
+    return orc_buf_append(out, b, sizeof b);
+}
+
+int store_txn_result_decode(const void *buf, size_t len, struct store_txn_result *res)
+{
+    const unsigned char *p = buf;
+
+    if (buf == NULL || res == NULL || len != RESULT_SIZE || p[0] != RESULT_VERSION || p[1] > 1)
+        return ORC_EPROTO;
+    res->succeeded = p[1] == 1;
+    res->revision = (int64_t)get_u64(p + 2);
+    res->failed_guard = (int)(int32_t)get_u32(p + 10);
+    res->failed_mod_rev = (int64_t)get_u64(p + 14);
+    if (res->revision < 0 || res->failed_guard < -1) return ORC_EPROTO;
+    return 0;
+}

@@ -1,0 +1,246 @@
+/* fsm.c — the raft_fsm: applies committed txns to SQLite (guards, revision,
+ * history events, watch delivery), and snapshots/restores the database.
+ * Apply runs on every member, so it only reads the entry and the state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/orc.h"
+#include "store/store_int.h"
+
+static int scratch_reserve(store *s)
+{
+    struct store_hist_ev *p;
+    size_t cap;
+
+    if (s->scratch_n < s->scratch_cap) return 0;
+    cap = s->scratch_cap ? s->scratch_cap * 2 : 16;
+    p = realloc(s->scratch, cap * sizeof *p);
+    if (p == NULL) return ORC_ENOMEM;
+    s->scratch = p;
+    s->scratch_cap = cap;
+    return 0;
+}
+
+static void scratch_discard(store *s)
+{
+    for (size_t i = 0; i < s->scratch_n; i++) {
+        store__blob_unref(s->scratch[i].kv);
+        store__blob_unref(s->scratch[i].prev);
+    }
+    s->scratch_n = 0;
+}
+
+/* Earlier put of the same key in the txn being applied. */
+static struct store_blob *scratch_find_put(store *s, const char *key)
+{
+    for (size_t i = s->scratch_n; i-- > 0;) {
+        struct store_hist_ev *ev = &s->scratch[i];
+        if (ev->type == STORE_EVENT_PUT && strcmp(ev->kv->key, key) == 0) return ev->kv;
+    }
+    return NULL;
+}
+
+/* The entry a put or delete replaces, shared with the event that wrote it
+ * when that event is still retained, else copied out of SQLite. */
+static int prev_blob(store *s, const char *key, const struct store_row *row, int64_t rev,
+                     struct store_blob **out)
+{
+    struct store_blob *b;
+    const void *value;
+    size_t len;
+    int rc;
+
+    b = row->mod_rev == rev ? scratch_find_put(s, key)
+                            : store__hist_find_put(&s->hist, key, row->mod_rev);
+    if (b != NULL) {
+        *out = store__blob_ref(b);
+        return 0;
+    }
+    if ((rc = store__db_value(&s->db, row->id, &value, &len)) != 0) return rc;
+    *out = store__blob_new(key, value, len, row->create_rev, row->mod_rev, row->version);
+    return *out ? 0 : ORC_ENOMEM;
+}
+
+static int apply_op(store *s, const struct store_op *op, int64_t rev)
+{
+    struct store_hist_ev ev = {.rev = rev};
+    struct store_row row;
+    int rc;
+
+    if ((rc = store__db_lookup(&s->db, op->key, &row)) != 0) return rc;
+    if (op->type == STORE_DELETE && !row.exists) return 0;
+    if ((rc = scratch_reserve(s)) != 0) return rc;
+    if (row.exists && (rc = prev_blob(s, op->key, &row, rev, &ev.prev)) != 0) return rc;
+    if (op->type == STORE_PUT) {
+        ev.type = STORE_EVENT_PUT;
+        ev.kv = store__blob_new(op->key, op->value, op->value_len,
+                                row.exists ? row.create_rev : rev, rev,
+                                row.exists ? row.version + 1 : 1);
+        if (ev.kv == NULL) rc = ORC_ENOMEM;
+        else if (row.exists)
+            rc = store__db_update(&s->db, row.id, op->value, op->value_len, rev, row.version + 1);
+        else
+            rc = store__db_insert(&s->db, op->key, op->value, op->value_len, rev);
+    } else {
+        ev.type = STORE_EVENT_DELETE;
+        rc = store__db_delete(&s->db, row.id);
+    }
+    s->scratch[s->scratch_n++] = ev; /* released by scratch_discard on failure */
+    return rc;
+}
+
+/* Fills res and returns 0 when a guard fails, or a db error. */
+static int eval_guards(store *s, struct store_txn_reader *r, struct store_txn_result *res)
+{
+    struct store_guard g;
+    struct store_row row;
+    int rc;
+
+    for (int i = 0; r->guards_left > 0; i++) {
+        store__txn_next_guard(r, &g);
+        if ((rc = store__db_lookup(&s->db, g.key, &row)) != 0) return rc;
+        bool ok = g.type == STORE_GUARD_ABSENT   ? !row.exists
+                  : g.type == STORE_GUARD_EXISTS ? row.exists
+                                                 : row.exists && row.mod_rev == g.mod_rev;
+        if (!ok) {
+            res->failed_guard = i;
+            res->failed_mod_rev = row.exists ? row.mod_rev : 0;
+            while (r->guards_left > 0) store__txn_next_guard(r, &g);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int apply_ops(store *s, struct store_txn_reader *r, int64_t rev)
+{
+    struct store_op op;
+    int rc;
+
+    if ((rc = store__db_exec(&s->db, STMT_BEGIN)) != 0) return rc;
+    while (r->ops_left > 0) {
+        store__txn_next_op(r, &op);
+        if ((rc = apply_op(s, &op, rev)) != 0) goto err;
+    }
+    if ((rc = store__db_set_revision(&s->db, rev)) != 0) goto err;
+    if ((rc = store__db_exec(&s->db, STMT_COMMIT)) != 0) goto err;
+    return 0;
+err:
+    store__db_exec(&s->db, STMT_ROLLBACK);
+    scratch_discard(s);
+    return rc;
+}
+
+static void publish(store *s)
+{
+    for (size_t i = 0; i < s->scratch_n; i++) store__hist_push(&s->hist, &s->scratch[i]);
+    s->scratch_n = 0;
+    store__watch_deliver(s);
+    store__rev_reached(s);
+}
+
+/* Evaluates and applies one txn into res; a nonzero return is a local
+ * failure (disk, memory) that must not advance the FSM. */
+static int apply_txn(store *s, const void *txn, size_t len, struct store_txn_result *res)
+{
+    struct store_txn_reader r;
+    int rc;
+
+    store__txn_reader_init(&r, txn, len);
+    if ((rc = eval_guards(s, &r, res)) != 0 || res->failed_guard >= 0) return rc;
+    if ((rc = apply_ops(s, &r, s->revision + 1)) != 0) return rc;
+    s->revision++;
+    res->succeeded = true;
+    res->revision = s->revision;
+    publish(s);
+    return 0;
+}
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+    store *s = fsm->data;
+    struct store_txn_result *res = &s->apply_result;
+    uint64_t nonce = 0, seq = 0;
+    const void *txn;
+    size_t len;
+    int rc;
+
+    /* Followers never free *result: point it at the store's own. */
+    *result = res;
+    res->succeeded = false;
+    res->revision = s->revision;
+    res->failed_guard = -1;
+    res->failed_mod_rev = 0;
+    if (s->closing) return 0;
+    if (store__entry_parse(buf->base, buf->len, &nonce, &seq, &txn, &len) != 0) {
+        log_error("store", "skipping malformed entry after index %llu (%zu bytes)",
+                  (unsigned long long)s->raft.last_applied, buf->len);
+    } else if ((rc = apply_txn(s, txn, len, res)) != 0) {
+        /* Raft retries the entry later, rather than this member skipping
+         * it and diverging from the others. */
+        log_error("store", "apply failed: %s", orc_strerror(rc));
+        return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_IOERR;
+    }
+    store__txn_resolve(s, nonce, seq, res);
+    return 0;
+}
+
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    store *s = fsm->data;
+    struct raft_buffer *b = raft_malloc(sizeof *b);
+    int rc;
+
+    if (b == NULL) return RAFT_NOMEM;
+    if ((rc = store__db_snapshot(&s->db, b)) != 0) {
+        raft_free(b);
+        return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_IOERR;
+    }
+    *bufs = b;
+    *n_bufs = 1;
+    return 0;
+}
+
+static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                                 unsigned *n_bufs)
+{
+    (void)fsm;
+    for (unsigned i = 0; i < *n_bufs; i++) raft_free((*bufs)[i].base);
+    raft_free(*bufs);
+    *bufs = NULL;
+    *n_bufs = 0;
+    return 0;
+}
+
+/* At start, and when the leader installs a snapshot on this member: the
+ * event history no longer connects, so every watch ends as compacted. */
+static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+    store *s = fsm->data;
+    int64_t rev = 0;
+    int rc;
+
+    if ((rc = store__db_restore(&s->db, buf->base, buf->len)) != 0 ||
+        (rc = store__db_get_revision(&s->db, &rev)) != 0)
+        return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_CORRUPT;
+    raft_free(buf->base);
+    log_info("store", "member %llu: restored snapshot at revision %lld",
+             (unsigned long long)s->id, (long long)rev);
+    s->revision = rev;
+    store__hist_reset(&s->hist, rev);
+    store__watch_end_all(s, ORC_ECOMPACTED);
+    store__rev_reached(s);
+    return 0;
+}
+
+void store__fsm_init(store *s)
+{
+    memset(&s->fsm, 0, sizeof s->fsm);
+    s->fsm.version = 2;
+    s->fsm.data = s;
+    s->fsm.apply = fsm_apply;
+    s->fsm.snapshot = fsm_snapshot;
+    s->fsm.restore = fsm_restore;
+    s->fsm.snapshot_finalize = fsm_snapshot_finalize;
+}

@@ -1,0 +1,479 @@
+/* store.c — lifecycle of a store member (open, start, close), its state,
+ * revision waits, and role polling (raft 0.15 has no state-change callback). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/orc.h"
+#include "store/store_int.h"
+
+#define ROLE_POLL_MS 50
+#define CONNECT_RETRY_MS 500
+/* raft resends a snapshot only after this; 0.15 drops an InstallSnapshot
+ * that arrives while the follower writes its own snapshot (default 30 s). */
+#define INSTALL_SNAPSHOT_TIMEOUT_MS 5000
+
+int store__raft_err(int rv)
+{
+    switch (rv) {
+    case 0: return 0;
+    case RAFT_NOMEM: return ORC_ENOMEM;
+    case RAFT_NOTLEADER: case RAFT_LEADERSHIPLOST: return ORC_ENOTLEADER;
+    case RAFT_SHUTDOWN: return ORC_ESHUTDOWN;
+    case RAFT_TOOBIG: return ORC_ETOOBIG;
+    case RAFT_CORRUPT: case RAFT_MALFORMED: return ORC_ECORRUPT;
+    case RAFT_CANCELED: return ORC_ECANCELED;
+    case RAFT_NOCONNECTION: return ORC_EUNAVAIL;
+    case RAFT_CANTCHANGE: case RAFT_BUSY: return ORC_ECONFLICT;
+    case RAFT_DUPLICATEID: case RAFT_DUPLICATEADDRESS: case RAFT_CANTBOOTSTRAP: return ORC_EEXIST;
+    case RAFT_BADID: case RAFT_NOTFOUND: return ORC_ENOENT;
+    case RAFT_BADROLE: case RAFT_INVALID: case RAFT_NAMETOOLONG: return ORC_EINVAL;
+    default: return ORC_EIO;
+    }
+}
+
+void store__errf(char *errmsg, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(errmsg, 256, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- open ---- */
+
+/* mkdir -p, then checks the result is a usable directory. */
+static int make_dir(const char *path, char *errmsg)
+{
+    char tmp[4096];
+    struct stat st;
+
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        store__errf(errmsg, "path too long: %s", path);
+        return ORC_EINVAL;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+            store__errf(errmsg, "create %s: %s", tmp, strerror(errno));
+            return ORC_EIO;
+        }
+        *p = '/';
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        store__errf(errmsg, "create %s: %s", path, strerror(errno));
+        return ORC_EIO;
+    }
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        store__errf(errmsg, "%s is not a directory", path);
+        return ORC_EINVAL;
+    }
+    if (access(path, R_OK | W_OK | X_OK) != 0) {
+        store__errf(errmsg, "%s: %s", path, strerror(errno));
+        return ORC_EPERM;
+    }
+    return 0;
+}
+
+/* Two processes on one data dir would corrupt it: hold DIR/lock. */
+static int lock_dir(store *s, char *errmsg)
+{
+    char path[4200];
+
+    snprintf(path, sizeof path, "%s/lock", s->data_dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0) {
+        store__errf(errmsg, "open %s: %s", path, strerror(errno));
+        return ORC_EIO;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        store__errf(errmsg, "%s is in use by another store (%s)", s->data_dir,
+                    errno == EWOULDBLOCK ? "locked" : strerror(errno));
+        return errno == EWOULDBLOCK ? ORC_EEXIST : ORC_EIO;
+    }
+    return 0;
+}
+
+static void config_defaults(struct store_config *c)
+{
+    if (c->snapshot_threshold == 0) c->snapshot_threshold = 1024;
+    if (c->snapshot_trailing == 0) c->snapshot_trailing = 512;
+    if (c->watch_history == 0) c->watch_history = 10000;
+    if (c->election_timeout_ms == 0) c->election_timeout_ms = 1000;
+    if (c->heartbeat_timeout_ms == 0) c->heartbeat_timeout_ms = 100;
+    if (c->segment_size == 0) c->segment_size = 1u << 20;
+}
+
+static int open_raft(store *s, char *errmsg)
+{
+    int rv;
+
+    if ((rv = raft_uv_tcp_init(&s->transport, s->loop)) != 0) {
+        store__errf(errmsg, "raft transport: %s", raft_strerror(rv));
+        return store__raft_err(rv);
+    }
+    if ((rv = raft_uv_init(&s->io, s->loop, s->raft_dir, &s->transport)) != 0) {
+        store__errf(errmsg, "raft io in %s: %s", s->raft_dir, s->io.errmsg);
+        goto err_transport;
+    }
+    raft_uv_set_segment_size(&s->io, s->cfg.segment_size);
+    raft_uv_set_connect_retry_delay(&s->io, CONNECT_RETRY_MS);
+    store__fsm_init(s);
+    if ((rv = raft_init(&s->raft, &s->io, &s->fsm, s->id, s->address)) != 0) {
+        store__errf(errmsg, "raft init in %s: %s", s->raft_dir, raft_errmsg(&s->raft));
+        goto err_io;
+    }
+    s->raft.data = s;
+    raft_set_election_timeout(&s->raft, s->cfg.election_timeout_ms);
+    raft_set_heartbeat_timeout(&s->raft, s->cfg.heartbeat_timeout_ms);
+    raft_set_snapshot_threshold(&s->raft, s->cfg.snapshot_threshold);
+    raft_set_snapshot_trailing(&s->raft, s->cfg.snapshot_trailing);
+    raft_set_pre_vote(&s->raft, true);
+    raft_set_install_snapshot_timeout(&s->raft, INSTALL_SNAPSHOT_TIMEOUT_MS);
+    return 0;
+err_io:
+    raft_uv_close(&s->io);
+err_transport:
+    raft_uv_tcp_close(&s->transport);
+    return store__raft_err(rv);
+}
+
+static void store_free(store *s)
+{
+    struct store_link *l;
+
+    while (!store__list_empty(&s->watches)) { /* stopped, awaiting a sweep */
+        l = s->watches.next;
+        store__list_remove(l);
+        free(l);
+    }
+    store__db_close(&s->db);
+    store__hist_free(&s->hist);
+    for (size_t i = 0; i < s->scratch_n; i++) {
+        store__blob_unref(s->scratch[i].kv);
+        store__blob_unref(s->scratch[i].prev);
+    }
+    free(s->scratch);
+    if (s->lock_fd >= 0) close(s->lock_fd);
+    free(s->data_dir);
+    free(s->address);
+    free(s);
+}
+
+int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, char *errmsg)
+{
+    char local[256];
+    store *s;
+    int rc;
+
+    if (errmsg == NULL) errmsg = local;
+    errmsg[0] = '\0';
+    if (loop == NULL || cfg == NULL || out == NULL || cfg->data_dir == NULL || cfg->id == 0 ||
+        cfg->raft_address == NULL || cfg->raft_address[0] == '\0') {
+        store__errf(errmsg, "store config needs data_dir, id > 0 and raft_address");
+        return ORC_EINVAL;
+    }
+    if ((s = calloc(1, sizeof *s)) == NULL) goto nomem;
+    s->loop = loop;
+    s->id = cfg->id;
+    s->lock_fd = -1;
+    s->cfg = *cfg;
+    config_defaults(&s->cfg);
+    store__list_init(&s->watches);
+    store__list_init(&s->reqs);
+    store__list_init(&s->rev_waiters);
+    s->data_dir = strdup(cfg->data_dir);
+    s->address = strdup(cfg->raft_address);
+    if (s->data_dir == NULL || s->address == NULL) goto nomem_free;
+    s->cfg.data_dir = s->data_dir;
+    s->cfg.raft_address = s->address;
+    if ((size_t)snprintf(s->raft_dir, sizeof s->raft_dir, "%s/raft", s->data_dir) >=
+        sizeof s->raft_dir) {
+        store__errf(errmsg, "data dir path too long");
+        rc = ORC_EINVAL;
+        goto err;
+    }
+    if ((rc = make_dir(s->data_dir, errmsg)) != 0 || (rc = lock_dir(s, errmsg)) != 0 ||
+        (rc = make_dir(s->raft_dir, errmsg)) != 0)
+        goto err;
+    if (store__hist_init(&s->hist, s->cfg.watch_history) != 0) goto nomem_free;
+    if ((rc = store__db_open(&s->db, s->data_dir, errmsg)) != 0) goto err;
+    if ((rc = open_raft(s, errmsg)) != 0) goto err;
+    uv_timer_init(loop, &s->tick);
+    uv_timer_init(loop, &s->wait_timer);
+    s->tick.data = s->wait_timer.data = s;
+    store__pipeline_init(s);
+    s->handles_open = 3;
+    *out = s;
+    return 0;
+nomem_free:
+    rc = ORC_ENOMEM;
+    store__errf(errmsg, "out of memory");
+err:
+    store_free(s);
+    return rc;
+nomem:
+    store__errf(errmsg, "out of memory");
+    return ORC_ENOMEM;
+}
+
+/* ---- role ---- */
+
+static void report_role(store *s, bool leader)
+{
+    s->leader = leader;
+    log_info("store", "member %llu %s leadership (term %llu)", (unsigned long long)s->id,
+             leader ? "gained" : "lost", (unsigned long long)s->raft.current_term);
+    if (s->role_cb) s->role_cb(s->role_arg, leader);
+}
+
+/* A new leader reports itself only once a barrier of its own term has been
+ * applied: its FSM then holds every committed txn. */
+static void catchup_done(void *arg, int status, int64_t revision)
+{
+    store *s = arg;
+
+    (void)revision;
+    s->catchup_inflight = false;
+    if (s->closing || status != 0 || raft_state(&s->raft) != RAFT_LEADER) return;
+    if (!s->leader) {
+        s->leader_term = s->raft.current_term;
+        report_role(s, true);
+    }
+}
+
+static void check_role(store *s)
+{
+    bool is_leader = raft_state(&s->raft) == RAFT_LEADER;
+
+    if (s->closing) return;
+    store__txn_leader_lost(s);
+    if (s->leader && (!is_leader || s->raft.current_term != s->leader_term)) report_role(s, false);
+    if (is_leader && !s->leader && !s->catchup_inflight) {
+        s->catchup_inflight = true;
+        if (store_barrier(s, catchup_done, s) != 0) s->catchup_inflight = false;
+    }
+}
+
+static void on_tick(uv_timer_t *t) { check_role(t->data); }
+
+void store_on_role_change(store *s, void (*cb)(void *arg, bool leader), void *arg)
+{
+    s->role_cb = cb;
+    s->role_arg = arg;
+}
+
+int store_start(store *s, char *errmsg)
+{
+    char local[256];
+    int rv;
+
+    if (errmsg == NULL) errmsg = local;
+    errmsg[0] = '\0';
+    if (s->closing) return ORC_ESHUTDOWN;
+    if (s->started) {
+        store__errf(errmsg, "store already started");
+        return ORC_EINVAL;
+    }
+    if ((rv = raft_start(&s->raft)) != 0) {
+        store__errf(errmsg, "start raft in %s: %s", s->raft_dir, raft_errmsg(&s->raft));
+        return store__raft_err(rv);
+    }
+    s->started = true;
+    uv_timer_start(&s->tick, on_tick, ROLE_POLL_MS, ROLE_POLL_MS);
+    check_role(s); /* a one-member cluster is leader already */
+    return 0;
+}
+
+/* ---- state ---- */
+
+uint64_t store_id(const store *s) { return s->id; }
+bool store_is_leader(const store *s) { return s->leader && !s->closing; }
+int64_t store_revision(const store *s) { return s->revision; }
+uint64_t store_applied_index(const store *s) { return s->raft.last_applied; }
+int64_t store_compact_revision(const store *s) { return s->hist.compact_rev; }
+
+int store_leader(const store *s, uint64_t *id, const char **address)
+{
+    raft_id lid = 0;
+    const char *addr = NULL;
+
+    if (s->closing || !s->started) return ORC_EUNAVAIL;
+    raft_leader((struct raft *)&s->raft, &lid, &addr);
+    if (lid == 0) return ORC_EUNAVAIL;
+    if (id) *id = lid;
+    if (address) *address = addr;
+    return 0;
+}
+
+/* ---- waiting for a revision ---- */
+
+static void on_wait_timer(uv_timer_t *t);
+
+static void arm_wait_timer(store *s)
+{
+    uint64_t min = 0;
+    struct store_link *l;
+
+    for (l = s->rev_waiters.next; l != &s->rev_waiters; l = l->next) {
+        struct store_rev_waiter *w = STORE_CONTAINER(l, struct store_rev_waiter, link);
+        if (min == 0 || w->deadline < min) min = w->deadline;
+    }
+    s->wait_deadline = min;
+    if (min == 0) {
+        uv_timer_stop(&s->wait_timer);
+        return;
+    }
+    uint64_t now = uv_now(s->loop);
+    uv_timer_start(&s->wait_timer, on_wait_timer, min > now ? min - now : 0, 0);
+}
+
+static void on_wait_timer(uv_timer_t *t)
+{
+    store *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    struct store_link expired, *l, *next;
+
+    store__list_init(&expired);
+    for (l = s->rev_waiters.next; l != &s->rev_waiters; l = next) {
+        next = l->next;
+        if (STORE_CONTAINER(l, struct store_rev_waiter, link)->deadline <= now) {
+            store__list_remove(l);
+            store__list_push(&expired, l);
+        }
+    }
+    while (!store__list_empty(&expired)) {
+        struct store_rev_waiter *w = STORE_CONTAINER(expired.next, struct store_rev_waiter, link);
+        store__list_remove(&w->link);
+        w->cb(w->arg, ORC_ETIMEDOUT);
+        free(w);
+    }
+    if (!s->closing) arm_wait_timer(s);
+}
+
+void store__rev_reached(store *s)
+{
+    bool fired = false;
+
+    while (!store__list_empty(&s->rev_waiters)) {
+        struct store_rev_waiter *w =
+            STORE_CONTAINER(s->rev_waiters.next, struct store_rev_waiter, link);
+        if (w->rev > s->revision) break;
+        store__list_remove(&w->link);
+        w->cb(w->arg, 0);
+        free(w);
+        fired = true;
+    }
+    if (fired && !s->closing) arm_wait_timer(s);
+}
+
+int store_wait_revision(store *s, int64_t rev, unsigned timeout_ms,
+                        void (*cb)(void *arg, int status), void *arg)
+{
+    struct store_rev_waiter *w;
+    struct store_link *l;
+
+    if (cb == NULL) return ORC_EINVAL;
+    if (s->closing) return ORC_ESHUTDOWN;
+    if (rev <= s->revision) {
+        cb(arg, 0);
+        return 0;
+    }
+    if ((w = malloc(sizeof *w)) == NULL) return ORC_ENOMEM;
+    w->rev = rev;
+    w->deadline = uv_now(s->loop) + timeout_ms + 1; /* deadline 0 means none */
+    w->cb = cb;
+    w->arg = arg;
+    for (l = s->rev_waiters.prev; l != &s->rev_waiters; l = l->prev)
+        if (STORE_CONTAINER(l, struct store_rev_waiter, link)->rev <= rev) break;
+    store__list_push(l->next, &w->link); /* inserts before l->next: stays sorted */
+    if (s->wait_deadline == 0 || w->deadline < s->wait_deadline) arm_wait_timer(s);
+    return 0;
+}
+
+/* ---- close ---- */
+
+static void fail_waiters(store *s)
+{
+    while (!store__list_empty(&s->rev_waiters)) {
+        struct store_rev_waiter *w =
+            STORE_CONTAINER(s->rev_waiters.next, struct store_rev_waiter, link);
+        store__list_remove(&w->link);
+        w->cb(w->arg, ORC_ESHUTDOWN);
+        free(w);
+    }
+}
+
+static void fail_changes(store *s)
+{
+    struct store_link *l;
+
+    for (l = s->reqs.next; l != &s->reqs; l = l->next) {
+        struct store_req *req = STORE_CONTAINER(l, struct store_req, link);
+        if (req->kind != REQ_CHANGE || req->done) continue;
+        req->done = true;
+        store__change_fail(req, ORC_ESHUTDOWN);
+    }
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    store *s = h->data;
+    void (*cb)(void *) = s->close_cb;
+    void *arg = s->close_arg;
+
+    if (--s->handles_open > 0) return;
+    store_free(s);
+    if (cb) cb(arg);
+}
+
+static void raft_closed(struct raft *r)
+{
+    store *s = r->data;
+
+    raft_uv_close(&s->io);
+    raft_uv_tcp_close(&s->transport);
+    /* Raft holds no request any more; free those it never called back. */
+    while (!store__list_empty(&s->reqs)) {
+        struct store_link *l = s->reqs.next;
+        store__list_remove(l);
+        store__req_free(STORE_CONTAINER(l, struct store_req, link));
+    }
+    uv_close((uv_handle_t *)&s->tick, handle_closed);
+    uv_close((uv_handle_t *)&s->wait_timer, handle_closed);
+    uv_close((uv_handle_t *)&s->pump_prepare, handle_closed);
+}
+
+/* Deferred one loop iteration: store_close may run inside a raft callback. */
+static void close_raft(uv_timer_t *t)
+{
+    store *s = t->data;
+
+    s->raft.data = s;
+    raft_close(&s->raft, raft_closed);
+}
+
+void store_close(store *s, void (*cb)(void *arg), void *arg)
+{
+    if (s == NULL || s->closing) return;
+    s->closing = true;
+    s->close_cb = cb;
+    s->close_arg = arg;
+    s->role_cb = NULL;
+    store__pipeline_fail_all(s, ORC_ESHUTDOWN);
+    fail_changes(s);
+    fail_waiters(s);
+    store__watch_end_all(s, ORC_ESHUTDOWN);
+    uv_timer_stop(&s->wait_timer);
+    uv_timer_stop(&s->tick);
+    uv_timer_start(&s->tick, close_raft, 0, 0);
+}

@@ -1,0 +1,276 @@
+/* store_int.h — the store's private structures and the functions its files
+ * share (prefix store__). Nothing outside store/ includes this. */
+#ifndef ORC_STORE_INT_H
+#define ORC_STORE_INT_H
+
+#include <sqlite3.h>
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "store/store.h"
+
+#define STORE_TXN_MAX (4u << 20) /* encoded txn limit: ORC_ETOOBIG beyond */
+
+/* ---- intrusive doubly-linked list ---- */
+
+struct store_link {
+    struct store_link *prev, *next;
+};
+
+static inline void store__list_init(struct store_link *h) { h->prev = h->next = h; }
+static inline int store__list_empty(const struct store_link *h) { return h->next == h; }
+static inline void store__list_push(struct store_link *h, struct store_link *e)
+{
+    e->next = h;
+    e->prev = h->prev;
+    h->prev->next = e;
+    h->prev = e;
+}
+static inline void store__list_remove(struct store_link *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+    e->prev = e->next = e;
+}
+
+#define STORE_CONTAINER(ptr, type, field) ((type *)(void *)((char *)(ptr) - offsetof(type, field)))
+
+/* ---- codec.c ---- */
+
+/* A decoded txn is read in place: keys and values point into the entry. */
+struct store_txn_reader {
+    const unsigned char *p, *end;
+    uint32_t n_guards, n_ops;
+    uint32_t guards_left, ops_left;
+};
+
+/* Validates a caller's txn (ORC_EINVAL, ORC_ETOOBIG) and sizes its encoding. */
+int store__txn_measure(const struct store_txn *txn, size_t *size);
+/* Writes exactly the measured number of bytes into out. */
+void store__txn_write(const struct store_txn *txn, void *out);
+/* Validates the whole buffer; ORC_EPROTO when malformed. */
+int store__txn_check(const void *buf, size_t len);
+/* A Raft entry is a header identifying the submitter's request, the txn,
+ * and zero padding to a multiple of 8 bytes. */
+#define STORE_ENTRY_HEADER 18
+size_t store__entry_size(size_t txn_len);
+/* Writes header and padding around a txn already at out + STORE_ENTRY_HEADER. */
+void store__entry_header(void *out, size_t txn_len, uint64_t nonce, uint64_t seq);
+/* Validates header and txn; ORC_EPROTO when malformed. */
+int store__entry_parse(const void *buf, size_t len, uint64_t *nonce, uint64_t *seq,
+                       const void **txn, size_t *txn_len);
+/* Reader over a buffer already validated by store__txn_check. */
+void store__txn_reader_init(struct store_txn_reader *r, const void *buf, size_t len);
+void store__txn_next_guard(struct store_txn_reader *r, struct store_guard *g);
+void store__txn_next_op(struct store_txn_reader *r, struct store_op *op);
+
+/* ---- db.c: SQLite FSM ---- */
+
+enum store_stmt {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_LOOKUP,     /* id, create_rev, mod_rev, version by key */
+    STMT_GET,        /* value, create_rev, mod_rev, version by key */
+    STMT_VALUE,      /* value by id */
+    STMT_INSERT,
+    STMT_UPDATE,
+    STMT_DELETE,
+    STMT_SET_REV,
+    STMT_GET_REV,
+    STMT_RANGE,      /* ?1 lower, ?2 upper, ?3 start_after, ?4 limit */
+    STMT_COUNT,
+    STMT__N
+};
+
+struct store_db {
+    sqlite3 *conn;
+    sqlite3_stmt *stmt[STMT__N];
+    char path[4096];
+};
+
+struct store_row {
+    bool exists;
+    int64_t id, create_rev, mod_rev, version;
+};
+
+int store__db_open(struct store_db *db, const char *dir, char *errmsg);
+void store__db_close(struct store_db *db);
+int store__db_exec(struct store_db *db, enum store_stmt which);
+int store__db_lookup(struct store_db *db, const char *key, struct store_row *row);
+/* Current value of row id into *value (sqlite-owned, valid until next db call). */
+int store__db_value(struct store_db *db, int64_t id, const void **value, size_t *len);
+int store__db_insert(struct store_db *db, const char *key, const void *v, size_t vlen, int64_t rev);
+int store__db_update(struct store_db *db, int64_t id, const void *v, size_t vlen, int64_t rev,
+                     int64_t version);
+int store__db_delete(struct store_db *db, int64_t id);
+int store__db_set_revision(struct store_db *db, int64_t rev);
+int store__db_get_revision(struct store_db *db, int64_t *rev);
+/* Binds the key range [prefix, successor(prefix)) minus keys <= start_after. */
+sqlite3_stmt *store__db_range_stmt(struct store_db *db, enum store_stmt which, const char *prefix,
+                                   const char *start_after);
+int store__db_snapshot(struct store_db *db, struct raft_buffer *out);
+int store__db_restore(struct store_db *db, const void *data, size_t len);
+void store__db_maintain(struct store_db *db);
+
+/* ---- history.c: in-memory event ring ---- */
+
+/* One version of a key, shared by the event that made it and the event
+ * that replaced it (as prev), so the ring holds each value about once. */
+struct store_blob {
+    unsigned refs;
+    int64_t create_rev, mod_rev, version;
+    size_t value_len;
+    char *key;
+    char *value; /* NUL-terminated */
+    char data[];
+};
+
+struct store_hist_ev {
+    int64_t rev;
+    enum store_event_type type;
+    struct store_blob *kv;   /* PUT: the new entry; DELETE: NULL (derived from prev) */
+    struct store_blob *prev; /* NULL when the key did not exist */
+};
+
+struct store_history {
+    struct store_hist_ev *ring;
+    size_t cap, head, n; /* head: slot of the oldest event */
+    uint64_t next_seq;   /* sequence number the next pushed event gets */
+    int64_t compact_rev;
+};
+
+struct store_blob *store__blob_new(const char *key, const void *value, size_t len,
+                                   int64_t create_rev, int64_t mod_rev, int64_t version);
+void store__blob_unref(struct store_blob *b);
+static inline struct store_blob *store__blob_ref(struct store_blob *b)
+{
+    if (b) b->refs++;
+    return b;
+}
+
+int store__hist_init(struct store_history *h, size_t cap);
+void store__hist_free(struct store_history *h);
+void store__hist_reset(struct store_history *h, int64_t compact_rev);
+/* Takes over the references held by ev. */
+void store__hist_push(struct store_history *h, const struct store_hist_ev *ev);
+static inline uint64_t store__hist_first_seq(const struct store_history *h)
+{
+    return h->next_seq - h->n;
+}
+const struct store_hist_ev *store__hist_at(const struct store_history *h, uint64_t seq);
+/* Sequence number of the first retained event with revision > rev. */
+uint64_t store__hist_seek(const struct store_history *h, int64_t rev);
+/* The blob of the PUT at mod_rev that wrote key, when still retained. */
+struct store_blob *store__hist_find_put(const struct store_history *h, const char *key,
+                                        int64_t mod_rev);
+/* Fills the public view of ev; kv and prev are caller storage. */
+void store__hist_view(const struct store_hist_ev *ev, struct store_event *out, struct store_kv *kv,
+                      struct store_kv *prev);
+
+/* ---- requests handed to raft ---- */
+
+enum store_req_kind { REQ_BATCH, REQ_BARRIER, REQ_CHANGE };
+
+/* Every request raft holds, so close can fail its callers at once and free
+ * what raft never called back. */
+struct store_req {
+    struct store_link link; /* in store.reqs */
+    store *s;
+    enum store_req_kind kind;
+    bool done; /* user callbacks already fired (store closing) */
+};
+
+struct store_rev_waiter {
+    struct store_link link; /* in store.rev_waiters, sorted by rev */
+    int64_t rev;
+    uint64_t deadline;
+    void (*cb)(void *arg, int status);
+    void *arg;
+};
+
+/* ---- the store ---- */
+
+struct store {
+    uv_loop_t *loop;
+    uint64_t id;
+    char *data_dir;
+    char *address;
+    char raft_dir[4096];
+    int lock_fd; /* flock on DIR/lock */
+    struct store_config cfg;
+
+    struct raft raft;
+    struct raft_io io;
+    struct raft_uv_transport transport;
+    struct raft_fsm fsm;
+    bool started, closing;
+
+    struct store_db db;
+    int64_t revision;
+    struct store_history hist;
+    struct store_txn_result apply_result; /* *result of every fsm apply */
+    struct store_hist_ev *scratch;        /* events of the txn being applied */
+    size_t scratch_n, scratch_cap;
+
+    struct store_link watches;
+    unsigned delivering; /* nesting depth of watch callbacks */
+    bool watch_garbage;  /* stopped watches wait for the sweep */
+
+    /* write pipeline (txn.c) */
+    uint64_t nonce;           /* random per open: marks this member's entries */
+    uint64_t next_seq;        /* of the next txn */
+    uint64_t next_req_id;
+    struct store_link txq;    /* txns not yet handed to raft */
+    struct store_link txn_pending; /* handed to raft, by seq */
+    struct store_link barrier_queue;
+    bool barrier_inflight;
+    uint64_t gate_id;         /* request whose local append is pending, 0 = none */
+    raft_index gate_index;    /* its last log index */
+    bool pumping;
+    uv_prepare_t pump_prepare; /* submits queued work, once per loop iteration */
+
+    struct store_link reqs;
+    struct store_link rev_waiters;
+    uint64_t wait_deadline; /* armed deadline of wait_timer, 0 = none */
+
+    void (*role_cb)(void *arg, bool leader);
+    void *role_arg;
+    bool leader;          /* as reported to role_cb */
+    raft_term leader_term;
+    bool catchup_inflight;
+
+    uv_timer_t tick;       /* role polling; then the deferred raft_close */
+    uv_timer_t wait_timer; /* store_wait_revision deadlines */
+    unsigned handles_open;
+    void (*close_cb)(void *arg);
+    void *close_arg;
+};
+
+/* fsm.c */
+void store__fsm_init(store *s);
+
+/* watch.c */
+void store__watch_deliver(store *s);
+void store__watch_end_all(store *s, int err);
+
+/* store.c */
+/* Formats into a 256-byte errmsg, truncating. */
+void store__errf(char *errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void store__rev_reached(store *s);
+int store__raft_err(int rv);
+
+/* txn.c */
+void store__pipeline_init(store *s);
+/* Hands the result of an applied entry to its caller, if this member sent it. */
+void store__txn_resolve(store *s, uint64_t nonce, uint64_t seq, const struct store_txn_result *res);
+/* Fails the txns that leadership loss stranded. */
+void store__txn_leader_lost(store *s);
+/* Fails every queued or pending txn and barrier (store closing). */
+void store__pipeline_fail_all(store *s, int status);
+void store__req_free(struct store_req *req);
+
+/* member.c */
+void store__change_fail(struct store_req *req, int status);
+
+#endif
