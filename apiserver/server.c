@@ -149,7 +149,10 @@ int api_server_ready(const api_server *s)
     const char *addr;
 
     if (store_leader(s->st, &id, &addr) != 0) return 0;
-    return store_is_leader(s->st) ? s->bootstrapped : 1;
+    /* The leader is ready once its bootstrap objects exist (it reports
+     * leadership only after applying its term's barrier). */
+    if (id == store_id(s->st)) return store_is_leader(s->st) && s->bootstrapped;
+    return 1;
 }
 
 /* ---- role changes ---- */

@@ -305,7 +305,7 @@ TEST(delete_policies_and_finalizers)
 
 TEST(list_selectors_and_paging)
 {
-    char body[512], path[256];
+    char body[512], path[1024];
     start_one();
     for (int i = 0; i < 25; i++) {
         snprintf(body, sizeof body,

@@ -12,6 +12,7 @@
 #include "client/http.h"
 #include "lib/buf.h"
 #include "lib/json.h"
+#include "lib/orc.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/load.h"
 #include "tests/harness/test.h"
