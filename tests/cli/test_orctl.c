@@ -613,22 +613,22 @@ TEST_T(server_and_token_flags_override_the_config, 120)
  * but it does send credentials written into the server URL as Basic auth,
  * which the API server accepts with the cluster token as the password. So
  * stock kubectl uses admin.conf with the server URL carrying them. */
-static void kubectl_config(char *path, size_t n)
+static void kubectl_config(const char *token, char *path, size_t n)
 {
     char url[512];
 
     snprintf(path, n, "%s/kubectl.conf", test_tmpdir());
-    snprintf(url, sizeof url, "http://admin:%s@%s", c.token, c.m[0].listen);
-    CHECK(orc_config_write(path, url, c.token) == 0);
+    snprintf(url, sizeof url, "http://admin:%s@%s", token, c.m[0].listen);
+    CHECK(orc_config_write(path, url, token) == 0);
 }
 
-static char *kubectl(int want_rc, const char *const *words)
+static char *kubectl_as(const char *token, int want_rc, const char *const *words)
 {
     const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig"};
     char conf[700], *out, *err;
     int n = 2, rc;
 
-    kubectl_config(conf, sizeof conf);
+    kubectl_config(token, conf, sizeof conf);
     argv[n++] = conf;
     while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
     argv[n] = NULL;
@@ -637,6 +637,8 @@ static char *kubectl(int want_rc, const char *const *words)
     free(err);
     return out;
 }
+
+static char *kubectl(int want_rc, const char *const *words) { return kubectl_as(c.token, want_rc, words); }
 
 TEST_T(kubectl_reads_the_same_cluster, 120)
 {
@@ -665,4 +667,6 @@ TEST_T(kubectl_reads_the_same_cluster, 120)
     free(out);
     free(expect(0, "deployment.apps/nginx-deployment unchanged\n", "apply", "-f", path, NULL));
     free(path);
+    /* Any other password is refused. */
+    free(kubectl_as("not-the-token", 1, (const char *const[]){"get", "ns", NULL}));
 }
