@@ -166,6 +166,9 @@ struct cli_targets {
  * ORC_EINVAL, or ORC_ENOENT when args is empty. */
 int cli_targets_parse(cli_ctx *x, char **args, size_t n, struct cli_targets *out);
 void cli_targets_free(struct cli_targets *t);
+/* Refuses names mixed with a label selector, or named namespaced objects
+ * with -A (printed, ORC_EINVAL). */
+int cli_targets_check(cli_ctx *x, const struct cli_targets *t, const char *selector, bool all_ns);
 
 /* ---- manifests (manifest.c) -------------------------------------------- */
 
@@ -223,6 +226,9 @@ void cli_write(cli_ctx *x, const struct orc_buf *b);
 int cli_ref_name(const struct orc_kind *k, const char *name, struct orc_buf *out);
 
 /* ---- commands ------------------------------------------------------------ */
+
+/* argv: the words after the command name, global flags included. Each
+ * returns the process exit status (CLI_EXIT_*). */
 
 int cli_cmd_apply(cli_ctx *x, int argc, char **argv);
 int cli_cmd_get(cli_ctx *x, int argc, char **argv);

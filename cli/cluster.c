@@ -94,6 +94,7 @@ int cli_cmd_cluster(cli_ctx *x, int argc, char **argv)
     else if (output && strcmp(output, "json") && strcmp(output, "yaml"))
         rv = cli_usage_error(x, "unsupported output format \"%s\": want json or yaml", output);
     else if (strcmp(sub, "members") == 0 && pos.n == 1) rv = members(x, output);
+    else if (strcmp(sub, "members") == 0) rv = cli_usage_error(x, "members takes no arguments");
     else if (strcmp(sub, "remove-member") == 0 && pos.n == 2) rv = remove_member(x, pos.v[1]);
     else if (strcmp(sub, "remove-member") == 0) rv = cli_usage_error(x, "remove-member takes one member ID");
     else if (pos.n == 0) rv = cli_usage_error(x, "missing subcommand: members or remove-member ID");

@@ -109,7 +109,9 @@ int cli_cmd_describe(cli_ctx *x, int argc, char **argv)
         goto out;
     }
     rv = CLI_EXIT_FAIL;
-    if (cli_targets_parse(x, pos.v, pos.n, &t) != 0 || cli_connect(x) != 0) goto out;
+    if (cli_targets_parse(x, pos.v, pos.n, &t) != 0
+        || cli_targets_check(x, &t, o.labels, o.all_ns) != 0 || cli_connect(x) != 0)
+        goto out;
     for (size_t i = 0; i < t.n; i++)
         if (describe_target(x, &o, &t.v[i], &first, &failed) != 0) break;
     rv = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;

@@ -305,16 +305,7 @@ out:
 
 static int check_targets(cli_ctx *x, const struct get_opts *o, const struct cli_targets *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        if (t->v[i].name && o->labels && *o->labels) {
-            fprintf(x->err, "error: name cannot be provided when a selector is specified\n");
-            return ORC_EINVAL;
-        }
-        if (t->v[i].name && o->all_ns && t->v[i].kind->namespaced) {
-            fprintf(x->err, "error: a resource cannot be retrieved by name across all namespaces\n");
-            return ORC_EINVAL;
-        }
-    }
+    if (cli_targets_check(x, t, o->labels, o->all_ns) != 0) return ORC_EINVAL;
     if (o->watch && (t->n_kinds > 1 || t->n > 1)) {
         fprintf(x->err, "error: you may only specify a single resource type%s to watch\n",
                 t->n_kinds > 1 ? "" : " and name");

@@ -124,3 +124,18 @@ void cli_targets_free(struct cli_targets *t)
     free(t->v);
     memset(t, 0, sizeof *t);
 }
+
+int cli_targets_check(cli_ctx *x, const struct cli_targets *t, const char *selector, bool all_ns)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->v[i].name && selector && *selector) {
+            fprintf(x->err, "error: name cannot be provided when a selector is specified\n");
+            return ORC_EINVAL;
+        }
+        if (t->v[i].name && all_ns && t->v[i].kind->namespaced) {
+            fprintf(x->err, "error: a resource cannot be retrieved by name across all namespaces\n");
+            return ORC_EINVAL;
+        }
+    }
+    return 0;
+}

@@ -316,3 +316,23 @@ TEST(warning_headers_read_like_kubectl)
     check_warning("299 orc \"plain\"", "plain");
     check_warning("not the RFC form", "not the RFC form");
 }
+
+TEST(names_do_not_mix_with_selectors_or_all_namespaces)
+{
+    struct cx c;
+    struct cli_targets t;
+
+    cx_init(&c);
+    CHECK_INT(cli_targets_parse(&c.x, (char *[]){"deploy", "web"}, 2, &t), ==, 0);
+    CHECK_INT(cli_targets_check(&c.x, &t, NULL, false), ==, 0);
+    CHECK_INT(cli_targets_check(&c.x, &t, "app=web", false), ==, ORC_EINVAL);
+    CHECK_INT(cli_targets_check(&c.x, &t, NULL, true), ==, ORC_EINVAL);
+    CHECK_STR(cx_err(&c), "error: name cannot be provided when a selector is specified\n"
+                          "error: a resource cannot be retrieved by name across all namespaces\n");
+    cli_targets_free(&t);
+    /* Cluster-scoped objects have no namespace to cross. */
+    CHECK_INT(cli_targets_parse(&c.x, (char *[]){"ns/default"}, 1, &t), ==, 0);
+    CHECK_INT(cli_targets_check(&c.x, &t, NULL, true), ==, 0);
+    cli_targets_free(&t);
+    cx_free(&c);
+}

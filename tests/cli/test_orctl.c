@@ -331,6 +331,12 @@ TEST_T(get_several_kinds_and_names, 120)
     out = ok("get", "deploy", "-o", "name", NULL);
     CHECK_STR(out, "deployment.apps/nginx-deployment\n");
     free(out);
+    /* "all": the workload kinds, each table naming its kind. */
+    out = ok("get", "all", NULL);
+    CHECK(strncmp(out, "NAME        READY   STATUS    RESTARTS   AGE\npod/web-0   0/1     Pending   0 ", 62) == 0);
+    CHECK_HAS(out, "\n\nNAME                               READY   UP-TO-DATE   AVAILABLE   AGE\n"
+                   "deployment.apps/nginx-deployment   0/3 ");
+    free(out);
 }
 
 TEST_T(get_yaml_and_json_like_kubectl, 120)
