@@ -1,8 +1,148 @@
-/* main.c — orctl entry point. */
+/* main.c — orctl entry point: finds the command word among the global flags,
+ * dispatches to it, and prints the top-level help. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-int main(void)
+#include "cli/cli.h"
+#include "cli/print.h"
+#include "lib/orc.h"
+
+static int cmd_help(cli_ctx *x, int argc, char **argv);
+static int cmd_api_resources(cli_ctx *x, int argc, char **argv);
+
+static const struct cli_command commands[] = {
+    {"apply", "Create or update objects from manifests", "apply -f FILE|DIR|- [flags]",
+     "Objects that do not exist are created; existing ones are patched with the\n"
+     "changes since the last apply (fields removed from the manifest are removed\n"
+     "from the object). The manifest is kept in the last-applied-configuration\n"
+     "annotation, as kubectl does.\n\n"
+     "Examples:\n  orctl apply -f app.yaml\n  orctl apply -f manifests/ -n staging\n"
+     "  cat app.yaml | orctl apply -f -\n",
+     cli_cmd_apply},
+    {"get", "List objects, or show some by name", "get KIND [NAME...] [flags]",
+     "Kinds: pods (po), deployments (deploy), replicasets (rs), statefulsets (sts),\n"
+     "daemonsets (ds), jobs, cronjobs (cj), services (svc), configmaps (cm), secrets,\n"
+     "namespaces (ns), nodes (no), events (ev), leases; \"all\" for the workloads.\n"
+     "Also KIND/NAME, and several kinds at once: deploy,po.\n\n"
+     "Examples:\n  orctl get pods\n  orctl get deploy web -o yaml\n"
+     "  orctl get deploy,po -A -o wide\n  orctl get po -l app=web -w\n",
+     cli_cmd_get},
+    {"describe", "Show details of objects and their events", "describe KIND [NAME...] [flags]",
+     "Examples:\n  orctl describe deploy web\n  orctl describe po -l app=web\n", cli_cmd_describe},
+    {"delete", "Delete objects by name, label selector or manifest",
+     "delete (-f FILE | KIND NAME... | KIND -l SEL | KIND --all) [flags]",
+     "Examples:\n  orctl delete deploy web\n  orctl delete -f app.yaml\n"
+     "  orctl delete po -l app=web --grace-period=0\n",
+     cli_cmd_delete},
+    {"create", "Create objects from manifests, or a namespace, ConfigMap or Deployment",
+     "create (-f FILE | namespace NAME | configmap NAME --from-literal=K=V | deployment NAME "
+     "--image=IMG) [flags]",
+     "Unlike apply, an object that already exists is an error.\n\n"
+     "Examples:\n  orctl create namespace staging\n  orctl create -f app.yaml\n"
+     "  orctl create deployment web --image=nginx:1.25 --replicas=3\n",
+     cli_cmd_create},
+    {"scale", "Set the replica count of a Deployment, ReplicaSet or StatefulSet",
+     "scale (KIND/NAME | KIND NAME... | -f FILE) --replicas=N [flags]",
+     "Examples:\n  orctl scale deploy/web --replicas=5\n", cli_cmd_scale},
+    {"version", "Print the client and server versions", "version [flags]", NULL, cli_cmd_version},
+    {"cluster", "List or remove control-plane members", "cluster (members | remove-member ID) [flags]",
+     "Examples:\n  orctl cluster members\n  orctl cluster remove-member 3297041220608546238\n",
+     cli_cmd_cluster},
+    {"api-resources", "List the kinds the server serves", "api-resources", NULL, cmd_api_resources},
+    {"help", "Help about any command", "help [COMMAND]", NULL, cmd_help},
+};
+
+static const struct cli_command *command_find(const char *name)
 {
-    fprintf(stderr, "usage: orctl COMMAND\n");
-    return 2;
+    for (size_t i = 0; i < ORC_ARRAY_LEN(commands); i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+static void print_top_help(FILE *out)
+{
+    fputs("orctl controls an orc cluster.\n\nUsage:\n  orctl COMMAND [flags]\n\nCommands:\n", out);
+    for (size_t i = 0; i < ORC_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nUse \"orctl COMMAND --help\" for more about a command, and its flags.\n", out);
+}
+
+static int cmd_help(cli_ctx *x, int argc, char **argv)
+{
+    const struct cli_command *c;
+    char *help_argv[] = {"--help", NULL};
+
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] == '-') continue;
+        if ((c = command_find(argv[i])) == NULL || c->run == cmd_help)
+            return cli_usage_error(x, "unknown command \"%s\" for \"orctl\"", argv[i]);
+        x->cmd = c;
+        return c->run(x, 1, help_argv);
+    }
+    print_top_help(x->out);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_api_resources(cli_ctx *x, int argc, char **argv)
+{
+    struct cli_strv pos = {0};
+    struct orc_buf t = ORC_BUF_INIT, out = ORC_BUF_INIT;
+    size_t n;
+    const struct orc_kind *k = orc_kinds(&n);
+    int rv = cli_parse(x, NULL, 0, argc, argv, &pos);
+
+    if (rv != 0) {
+        cli_strv_free(&pos);
+        return cli_stop_status(rv);
+    }
+    rv = orc_buf_puts(&t, "NAME\tSHORTNAMES\tAPIVERSION\tNAMESPACED\tKIND\n");
+    for (size_t i = 0; i < n && rv == 0; i++)
+        rv = orc_buf_printf(&t, "%s\t%s\t%s\t%s\t%s\n", k[i].resource,
+                            k[i].short_names[0] ? k[i].short_names[0] : "",
+                            orc_kind_api_version(&k[i]), k[i].namespaced ? "true" : "false",
+                            k[i].kind);
+    if (rv == 0) rv = cli_tabwrite(t.data, t.len, 6, 3, &out);
+    if (rv == 0) cli_write(x, &out);
+    orc_buf_free(&t);
+    orc_buf_free(&out);
+    cli_strv_free(&pos);
+    return rv == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* No command word: only --help (or nothing) makes sense. */
+static int no_command(cli_ctx *x, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            print_top_help(x->out);
+            return CLI_EXIT_OK;
+        }
+    }
+    return cli_usage_error(x, "no command given (apply, get, describe, delete, create, scale, "
+                              "version, cluster)");
+}
+
+int main(int argc, char **argv)
+{
+    cli_ctx x = {0};
+    int at = cli_find_command(argc, argv), rv;
+    char **rest;
+
+    x.out = stdout;
+    x.err = stderr;
+    if (at == 0) return no_command(&x, argc, argv);
+    if ((x.cmd = command_find(argv[at])) == NULL)
+        return cli_usage_error(&x, "unknown command \"%s\" for \"orctl\"", argv[at]);
+    /* The command sees every other word, global flags before it included. */
+    if ((rest = malloc((size_t)argc * sizeof *rest)) == NULL) {
+        fputs("error: out of memory\n", stderr);
+        return CLI_EXIT_FAIL;
+    }
+    memcpy(rest, argv + 1, (size_t)(at - 1) * sizeof *rest);
+    memcpy(rest + at - 1, argv + at + 1, (size_t)(argc - at - 1) * sizeof *rest);
+    rv = x.cmd->run(&x, argc - 2, rest);
+    free(rest);
+    cli_ctx_clear(&x);
+    return rv;
 }

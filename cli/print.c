@@ -842,6 +842,19 @@ static int header_line(const struct printer *p, bool ns, unsigned flags, struct 
 static const char events_wide_header[] =
     "LAST SEEN\tTYPE\tREASON\tOBJECT\tSUBOBJECT\tSOURCE\tMESSAGE\tFIRST SEEN\tCOUNT\tNAME";
 
+static void name_cell(struct row *r, const struct orc_kind *k, const json_t *obj, unsigned flags)
+{
+    struct orc_buf kind = ORC_BUF_INIT;
+
+    if (!(flags & CLI_SHOW_KIND)) {
+        cell_str(r, orc_json_str(obj, "metadata.name"), "");
+        return;
+    }
+    if (r->rv == 0) r->rv = orc_kind_qualified(k, &kind);
+    cell(r, "%s/%s", kind.data ? kind.data : "", orc_json_str(obj, "metadata.name") ?: "");
+    orc_buf_free(&kind);
+}
+
 int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flags, int64_t now,
                     struct orc_buf *out)
 {
@@ -861,7 +874,7 @@ int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flag
     }
     json_array_foreach (items, i, obj) {
         if (ns) cell_str(&r, orc_json_str(obj, "metadata.namespace"), "");
-        if (p->name_column) cell_str(&r, orc_json_str(obj, "metadata.name"), "");
+        if (p->name_column) name_cell(&r, k, obj, flags);
         p->row(&r, obj, flags, now);
         if (r.rv != 0) break;
         text.data[text.len - 1] = '\n'; /* the last cell's tab ends the line */

@@ -17,6 +17,7 @@ enum {
     CLI_WIDE = 1 << 0,           /* -o wide: the extra columns */
     CLI_ALL_NAMESPACES = 1 << 1, /* -A: a NAMESPACE column first */
     CLI_NO_HEADERS = 1 << 2,     /* --no-headers */
+    CLI_SHOW_KIND = 1 << 3,      /* NAME as "deployment.apps/web" (several kinds listed) */
 };
 
 /* The table `kubectl get` prints for `items` (an array of objects of kind

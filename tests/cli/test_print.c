@@ -182,6 +182,19 @@ TEST(table_empty_and_odd_values)
                 0, "NAME       DATA   AGE\ntab here   0      60s\ncafé x     0      <unknown>\n");
 }
 
+TEST(table_show_kind_names_rows_kubectl_style)
+{
+    /* Several kinds in one `get` print NAME as kind/name. */
+    check_table("deploy", deployment_yaml, CLI_SHOW_KIND | CLI_ALL_NAMESPACES,
+                "NAMESPACE   NAME                  READY   UP-TO-DATE   AVAILABLE   AGE\n"
+                "default     deployment.apps/web   2/3     3            2           2d5h\n");
+    check_table("svc", services_yaml, CLI_SHOW_KIND | CLI_NO_HEADERS,
+                "service/web        ClusterIP      10.43.0.10   <none>      80/TCP,443/TCP              31d\n"
+                "service/nodeport   NodePort       10.43.0.11   192.0.2.1   80:30080/TCP,53:30053/UDP   60m\n"
+                "service/lb         LoadBalancer   10.43.0.12   <pending>   443:31443/TCP               60m\n"
+                "service/headless   ClusterIP      None         <none>      <none>                      60m\n");
+}
+
 TEST(print_names_and_tabwriter)
 {
     json_t *items = fixture_items(deployment_yaml);

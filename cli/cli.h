@@ -1,0 +1,259 @@
+/* cli.h — orctl's internal contract: command-line flags, the connection to
+ * the API server, manifests, and the commands themselves. Everything here
+ * runs in one short-lived process; output goes to ctx->out / ctx->err. */
+#ifndef ORC_CLI_CLI_H
+#define ORC_CLI_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "client/http.h"
+#include "lib/buf.h"
+#include "lib/kinds.h"
+
+#define CLI_CLIENT_VERSION "v0.1.0"
+
+/* Process exit statuses. */
+typedef struct cli_ctx cli_ctx;
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+/* ---- flags (args.c) ---------------------------------------------------- */
+
+/* A list of strings; the array and each string are owned (cli_strv_free). */
+struct cli_strv {
+    char **v;
+    size_t n;
+};
+
+int cli_strv_push(struct cli_strv *s, const char *str, size_t len);
+void cli_strv_free(struct cli_strv *s);
+
+enum cli_flag_type {
+    CLI_FLAG_BOOL,   /* bool *;  --x, --x=true|false */
+    CLI_FLAG_STRING, /* const char **; points into argv, the last one wins */
+    CLI_FLAG_INT,    /* long long * */
+    CLI_FLAG_LIST,   /* struct cli_strv *; repeatable, comma-separated values split */
+    CLI_FLAG_ARRAY,  /* struct cli_strv *; repeatable, each value whole ("k=a,b") */
+};
+
+struct cli_flag {
+    const char *name; /* long name without "--" */
+    char shorthand;   /* 0 for none */
+    enum cli_flag_type type;
+    void *dest;
+    const char *metavar; /* "FILE" in the help, NULL for booleans */
+    const char *help;    /* one line; NULL hides the flag (aliases) */
+};
+
+/* Flags every command accepts (--config, -n, --server, ...). */
+struct cli_globals {
+    const char *config;
+    const char *server;
+    const char *token;
+    const char *ns;
+    const char *timeout; /* --request-timeout: "30", "30s", "2m", "0" (none) */
+    bool help;
+};
+
+struct cli_command {
+    const char *name;
+    const char *summary; /* one line for `orctl --help` */
+    const char *usage;   /* "get KIND [NAME...] [flags]" */
+    const char *help;    /* longer text with examples, or NULL */
+    int (*run)(cli_ctx *x, int argc, char **argv);
+};
+
+/* Per-invocation state. `out`/`err` are stdout/stderr (tests may swap them). */
+struct cli_ctx {
+    struct cli_globals g;
+    const struct cli_command *cmd;
+    FILE *out, *err;
+    /* Set by cli_connect; owned. The token is never printed. */
+    char *server;
+    char *token;
+    const char *ns;   /* effective namespace: -n, else "default" */
+    bool ns_explicit; /* -n was given */
+};
+
+/* Index in argv[1..] of the command word, skipping global flags and their
+ * values; 0 when there is none. */
+int cli_find_command(int argc, char **argv);
+
+/* Parses argv[0..argc) (the command word already removed) against the
+ * global flags plus `flags`. Positional arguments go to `pos` (owned by the
+ * caller). Returns 0 to go on, or CLI_STOP_HELP after printing --help, or
+ * CLI_STOP_USAGE after printing a usage error with a hint; a command then
+ * ends with cli_stop_status(rv). Flags may appear anywhere; "--" ends them. */
+enum { CLI_STOP_HELP = 1, CLI_STOP_USAGE = 2 };
+#define cli_stop_status(rv) ((rv) == CLI_STOP_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE)
+int cli_parse(cli_ctx *x, const struct cli_flag *flags, size_t n, int argc, char **argv,
+              struct cli_strv *pos);
+
+/* Prints "error: <msg>" and "See 'orctl CMD --help' for usage." and returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_error(cli_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* `orctl CMD --help` text: summary, usage, command help, flags, globals. */
+void cli_print_help(cli_ctx *x, const struct cli_flag *flags, size_t n);
+
+/* ---- talking to the server (conn.c) ------------------------------------ */
+
+/* Resolves server and token from --server/--token, --config, $ORC_CONFIG
+ * or ~/.orc/config. Prints why and returns ORC_E* when there is none. */
+int cli_connect(cli_ctx *x);
+void cli_ctx_clear(cli_ctx *x);
+
+/* One request. Prints every Warning header as "Warning: <text>". On a
+ * transport failure prints kubectl's message (connection refused, ...) and
+ * returns the ORC_E* code; otherwise 0 with *resp set (any HTTP status; free
+ * with http_response_free). body may be NULL. */
+int cli_request(cli_ctx *x, const char *method, const char *path, const char *ctype,
+                const char *body, size_t len, struct http_response *resp);
+
+/* The same with a JSON body (may be NULL), returning the parsed reply in
+ * *reply (new reference; a failure whose body is not JSON comes back as a
+ * Status built from its text; NULL for an empty or non-JSON success) and
+ * the HTTP status in *status. Prints nothing for HTTP failures. */
+int cli_request_json(cli_ctx *x, const char *method, const char *path, const char *ctype,
+                     const json_t *body, int *status, json_t **reply);
+
+/* Prints a failed reply: "Error from server (Reason): message". */
+void cli_print_failure(cli_ctx *x, int status, const json_t *reply);
+
+/* Prints kubectl's message for a request that never got an answer. */
+void cli_print_transport_error(cli_ctx *x, int err);
+
+/* Follows a watch (path includes ?watch=1) until the server ends it, SIGINT
+ * or SIGTERM, or timeout_ms (0 = none). cb gets each ADDED/MODIFIED/DELETED
+ * event (obj borrowed); a non-zero return stops with failure. ERROR events
+ * are printed and end the watch. Returns the exit status. */
+typedef int (*cli_watch_cb)(void *arg, const char *type, json_t *obj);
+int cli_watch(cli_ctx *x, const char *path, unsigned timeout_ms, cli_watch_cb cb, void *arg);
+/* --request-timeout in milliseconds (0 when unset). */
+unsigned cli_timeout_ms(const cli_ctx *x);
+
+/* "299 - \"text\"" -> "text" (kubectl's display of a Warning header). */
+void cli_warning_text(const char *header, struct orc_buf *out);
+
+/* ---- paths (path.c) ------------------------------------------------------ */
+
+/* Percent-encodes s for a path segment or query value. */
+int cli_escape(const char *s, struct orc_buf *out);
+/* REST path of kind k (ns and name escaped; both may be NULL), plus sub. */
+int cli_object_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,
+                    struct orc_buf *out);
+/* Appends "?key=value" or "&key=value" (value escaped) to a path. */
+int cli_query_add(struct orc_buf *path, const char *key, const char *value);
+
+/* ---- what the user names (target.c) ------------------------------------ */
+
+struct cli_target {
+    const struct orc_kind *kind;
+    char *name; /* owned; NULL = every object of the kind */
+};
+
+struct cli_targets {
+    struct cli_target *v;
+    size_t n;
+    size_t n_kinds; /* distinct kinds named */
+};
+
+/* Turns "KIND [NAME...]", "KIND/NAME...", "k1,k2 [NAME...]" and "all" into
+ * targets. Prints the error (unknown resource type, mixed forms) and returns
+ * ORC_EINVAL, or ORC_ENOENT when args is empty. */
+int cli_targets_parse(cli_ctx *x, char **args, size_t n, struct cli_targets *out);
+void cli_targets_free(struct cli_targets *t);
+/* Refuses names mixed with a label selector, or named namespaced objects
+ * with -A (printed, ORC_EINVAL). */
+int cli_targets_check(cli_ctx *x, const struct cli_targets *t, const char *selector, bool all_ns);
+
+/* ---- manifests (manifest.c) -------------------------------------------- */
+
+struct cli_doc {
+    char *source; /* file name, or "STDIN"; owned */
+    int index;    /* 1-based document number in its source */
+    json_t *obj;  /* the object (owned), or NULL when err is set */
+    char *err;    /* why this document is unusable; owned */
+    const struct orc_kind *kind; /* set when obj is usable */
+};
+
+struct cli_docs {
+    struct cli_doc *v;
+    size_t n;
+};
+
+/* Reads every -f source (file, directory of .yaml, .yml and .json files sorted by
+ * name, or "-" for stdin), splitting multi-document YAML, JSON streams and
+ * `kind: List` items. A document that cannot be used is kept with `err`
+ * set so the caller reports it and goes on. Returns ORC_ENOENT (message in
+ * errmsg) when a source cannot be read at all. */
+int cli_docs_read(const struct cli_strv *files, FILE *in, struct cli_docs *out, char *errmsg,
+                  size_t n);
+void cli_docs_free(struct cli_docs *d);
+/* How many documents can be sent (err == NULL). */
+size_t cli_docs_usable(const struct cli_docs *d);
+
+/* Loads -f sources and prints "error: FILE: document N: why" for each bad
+ * document. Returns ORC_E* when nothing could be read (printed). *bad is
+ * set when at least one document was unusable. */
+int cli_docs_load(cli_ctx *x, const struct cli_strv *files, struct cli_docs *out, bool *bad);
+
+/* The namespace an object from a manifest goes to: its own, else -n's;
+ * NULL for cluster-scoped kinds. Prints and returns NULL with *err set when
+ * it contradicts an explicit -n. */
+const char *cli_doc_namespace(cli_ctx *x, const struct cli_doc *d, bool *err);
+
+/* ---- apply (lastapplied.c) ----------------------------------------------- */
+
+#define CLI_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
+/* The object apply sends: a copy of `manifest` with the last-applied
+ * annotation set to the manifest itself as compact JSON (keys sorted, as
+ * kubectl writes it). New reference, NULL on allocation failure. */
+json_t *cli_apply_modified(const json_t *manifest);
+/* The merge patch from the live object to the applied manifest, using the
+ * live object's last-applied annotation to find removed fields. */
+json_t *cli_apply_patch(const json_t *modified, const json_t *live);
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Writes buffer text to x->out and flushes. */
+void cli_write(cli_ctx *x, const struct orc_buf *b);
+/* "deployment.apps/web" into out. */
+int cli_ref_name(const struct orc_kind *k, const char *name, struct orc_buf *out);
+
+/* ---- commands ------------------------------------------------------------ */
+
+/* argv: the words after the command name, global flags included. Each
+ * returns the process exit status (CLI_EXIT_*). */
+
+int cli_cmd_apply(cli_ctx *x, int argc, char **argv);
+int cli_cmd_get(cli_ctx *x, int argc, char **argv);
+int cli_cmd_describe(cli_ctx *x, int argc, char **argv);
+int cli_cmd_delete(cli_ctx *x, int argc, char **argv);
+int cli_cmd_create(cli_ctx *x, int argc, char **argv);
+int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
+int cli_cmd_version(cli_ctx *x, int argc, char **argv);
+int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
+
+/* GETs one object. 0 with *obj (new reference); otherwise the failure is
+ * printed ("Error from server (NotFound): ...") and the result is ORC_ENOENT
+ * for 404, ORC_EINVAL for another HTTP failure, or a transport error. */
+int cli_get_object(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *name,
+                   json_t **obj);
+
+/* True for failures to reach the server at all (as opposed to an answer
+ * saying no): commands stop at the first, since the rest would fail too. */
+bool cli_unreachable(int rv);
+
+/* Lists every object of kind k in ns (NULL = all namespaces) with label and
+ * field selectors (may be NULL), following `continue` 500 at a time. On
+ * success *items is a new array and *rv the list's resourceVersion
+ * (malloc'd, may be NULL). Prints failures. */
+int cli_list(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *labels,
+             const char *fields, json_t **items, char **rv);
+
+#endif
