@@ -237,28 +237,15 @@ static void set_server_fields(const struct orc_kind *k, json_t *meta)
 /* Refuses new content in a namespace that is being deleted. */
 static int check_namespace_active(struct write_op *op)
 {
-    const struct orc_kind *nsk = orc_kind_by_resource("", "namespaces");
-    struct orc_buf key = ORC_BUF_INIT;
-    struct store_kv kv = {0};
-    int rv = 0;
+    char res[128];
 
-    if (!op->k->namespaced) return 0;
-    api_key(nsk, NULL, op->rt->ns, &key);
-    json_t *ns = store_get(op->s->st, key.data, &kv) == 0
-                     ? json_loadb(kv.value, kv.value_len, 0, NULL) : NULL;
-    if (orc_json_get(ns, "metadata.deletionTimestamp") != NULL) {
-        char res[128];
-        api_resource_name(op->k, res, sizeof res);
-        api_respond_status(op->r, 403, "Forbidden", op->k, op->rt->name, NULL,
-                           "%s \"%s\" is forbidden: unable to create new content in namespace %s "
-                           "because it is being terminated",
-                           res, op->rt->name, op->rt->ns);
-        rv = ORC_EPERM;
-    }
-    json_decref(ns);
-    store_kv_clear(&kv);
-    orc_buf_free(&key);
-    return rv;
+    if (!op->k->namespaced || !api_ns_terminating(op->s, op->rt->ns)) return 0;
+    api_resource_name(op->k, res, sizeof res);
+    api_respond_status(op->r, 403, "Forbidden", op->k, op->rt->name, NULL,
+                       "%s \"%s\" is forbidden: unable to create new content in namespace %s "
+                       "because it is being terminated",
+                       res, op->rt->name, op->rt->ns);
+    return ORC_EPERM;
 }
 
 int mut_create(struct write_op *op, json_t *obj)

@@ -41,7 +41,13 @@ struct api_server {
     void *stop_arg;
     int stop_pending;
     int inflight; /* operations that will call back into the server */
+    struct api_nscache *nscache;
 };
+
+/* Namespaces being deleted (nscache.c), from a watch of the store. */
+int api_nscache_start(struct api_server *s);
+bool api_ns_terminating(const struct api_server *s, const char *ns);
+void api_nscache_stop(struct api_server *s);
 
 /* Every asynchronous operation holds the server while it runs, so that
  * stopping waits for it (see api_server_stop). */

@@ -63,9 +63,31 @@ static void retry_caught_up(void *arg, int status)
 
 struct commit {
     struct write_op *op;
-    json_t *obj;     /* what was written (for the response) */
-    int guard_kinds; /* create: 1 = name, 2 = namespace */
+    json_t *obj;        /* what was written */
+    struct orc_buf val; /* its stored encoding (puts only) */
 };
+
+static void commit_free(struct commit *c)
+{
+    json_decref(c->obj);
+    orc_buf_free(&c->val);
+    free(c);
+}
+
+/* The stored text with the new resourceVersion spliced in is the answer:
+ * no second serialization of the object. */
+static void respond_written(struct write_op *op, struct commit *c, int64_t rev)
+{
+    struct orc_buf body = ORC_BUF_INIT;
+
+    if (op->deleting || op->response || op->scale_response || c->val.len == 0
+        || api_obj_append(&body, c->val.data, c->val.len, rev) != 0) {
+        orc_buf_free(&body);
+        respond_object(op, c->obj, rev);
+        return;
+    }
+    api_respond_buf(op->r, op->ok_code, &body);
+}
 
 static void on_committed(void *arg, int status, const struct store_txn_result *res)
 {
@@ -75,7 +97,7 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
     if (status != 0) {
         api_respond_error(op->r, status, "writing to the store");
     } else if (res->succeeded) {
-        respond_object(op, c->obj, res->revision);
+        respond_written(op, c, res->revision);
     } else if (op->verb == W_CREATE) {
         if (res->failed_guard == 0) api_respond_exists(op->r, op->k, op->rt->name);
         else api_respond_status(op->r, 404, "NotFound", orc_kind_by_resource("", "namespaces"),
@@ -84,20 +106,18 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
         api_respond_conflict(op->r, op->k, op->rt->name);
     } else {
         /* Someone wrote first (or this member read stale data): catch up, retry. */
-        json_decref(c->obj);
-        free(c);
+        commit_free(c);
         if (store_wait_revision(op->s->st, res->revision, CATCH_UP_MS, retry_caught_up, op) != 0)
             attempt(op);
         return;
     }
-    json_decref(c->obj);
-    free(c);
+    commit_free(c);
 }
 
 /* Writes obj at op->key (or deletes the key) guarded as the verb needs. */
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
-    struct orc_buf val = ORC_BUF_INIT, nskey = ORC_BUF_INIT;
+    struct orc_buf nskey = ORC_BUF_INIT;
     struct store_guard guards[2];
     struct store_op sop = {0};
     struct store_txn txn = {guards, 0, &sop, 1};
@@ -110,14 +130,18 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
         return;
     }
     c = calloc(1, sizeof *c);
-    if (c == NULL || (!op->deleting && api_obj_encode(obj, &val) != 0)) {
-        free(c);
+    if (c == NULL) {
         json_decref(obj);
         api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
         return;
     }
     c->op = op;
     c->obj = obj;
+    if (!op->deleting && api_obj_encode(obj, &c->val) != 0) {
+        commit_free(c);
+        api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
+        return;
+    }
     if (op->verb == W_CREATE) {
         guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, op->key.data, 0};
         if (op->k->namespaced) {
@@ -129,14 +153,12 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     }
     sop.type = op->deleting ? STORE_DELETE : STORE_PUT;
     sop.key = op->key.data;
-    sop.value = val.data;
-    sop.value_len = val.len;
+    sop.value = c->val.data;
+    sop.value_len = c->val.len;
     rv = api_txn(op->s, &txn, on_committed, c);
-    orc_buf_free(&val);
     orc_buf_free(&nskey);
     if (rv != 0) {
-        json_decref(obj);
-        free(c);
+        commit_free(c);
         if (rv == ORC_ETOOBIG)
             api_respond_status(op->r, 413, "RequestEntityTooLarge", NULL, NULL, NULL,
                                "the object is too large to store");

@@ -1,6 +1,9 @@
 /* db.c — the SQLite side of the FSM: schema, prepared statements, and the
  * snapshot image (serialize / deserialize + backup). state.db is derived data
- * rebuilt at every start, so it runs without fsync. */
+ * rebuilt at every start, so it runs without fsync. It is in WAL mode so a
+ * second, reading connection can hold a consistent view for a snapshot
+ * while the loop keeps applying: the snapshot is serialized on a worker
+ * thread instead of stalling every request. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +20,11 @@
 static const char schema_sql[] =
     "PRAGMA page_size=4096;"
     "PRAGMA auto_vacuum=INCREMENTAL;"
-    "PRAGMA locking_mode=EXCLUSIVE;" /* one connection: no -shm file */
-    "PRAGMA journal_mode=MEMORY;"
+    "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=OFF;"
     "PRAGMA cache_size=-2000;"
-    "PRAGMA wal_autocheckpoint=256;"
-    "PRAGMA journal_size_limit=1048576;"
+    "PRAGMA wal_autocheckpoint=0;" /* checkpoints run off the loop, see store__db_checkpoint */
+    "PRAGMA journal_size_limit=4194304;"
     "PRAGMA secure_delete=OFF;"
     "PRAGMA temp_store=MEMORY;"
     "CREATE TABLE kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, value BLOB NOT NULL,"
@@ -34,6 +36,9 @@ static const char *const stmt_sql[STMT__N] = {
     [STMT_BEGIN] = "BEGIN",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_SAVEPOINT] = "SAVEPOINT entry",
+    [STMT_RELEASE] = "RELEASE entry",
+    [STMT_ROLLBACK_TO] = "ROLLBACK TO entry",
     [STMT_LOOKUP] = "SELECT id, create_rev, mod_rev, version FROM kv WHERE key=?1",
     [STMT_GET] = "SELECT value, create_rev, mod_rev, version FROM kv WHERE key=?1",
     [STMT_VALUE] = "SELECT value FROM kv WHERE id=?1",
@@ -87,6 +92,15 @@ static int remove_old(const char *path, char *errmsg)
     return rc;
 }
 
+/* Called by SQLite after each commit on the writer with the WAL's length. */
+static int count_wal_frames(void *arg, sqlite3 *conn, const char *name, int frames)
+{
+    (void)conn;
+    (void)name;
+    ((struct store_db *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
 int store__db_open(struct store_db *db, const char *dir, char *errmsg)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -107,6 +121,15 @@ int store__db_open(struct store_db *db, const char *dir, char *errmsg)
                                 &db->stmt[i], NULL);
         if (rc != SQLITE_OK) goto err;
     }
+    /* The snapshot reader and the checkpointer: each used by the loop and
+     * one worker thread in turn, never at once, so no mutex of their own. */
+    rc = sqlite3_open_v2(db->path, &db->reader, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db->reader, "PRAGMA cache_size=-500", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_open_v2(db->path, &db->ckpt, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db->ckpt, "PRAGMA cache_size=-100", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) goto err;
+    sqlite3_wal_hook(db->conn, count_wal_frames, db);
     return 0;
 err:
     store__errf(errmsg, "%s: %s", db->path,
@@ -121,6 +144,10 @@ void store__db_close(struct store_db *db)
         sqlite3_finalize(db->stmt[i]);
         db->stmt[i] = NULL;
     }
+    if (db->reader) sqlite3_close(db->reader);
+    db->reader = NULL;
+    if (db->ckpt) sqlite3_close(db->ckpt);
+    db->ckpt = NULL;
     if (db->conn) sqlite3_close(db->conn);
     db->conn = NULL;
 }
@@ -272,26 +299,72 @@ sqlite3_stmt *store__db_range_stmt(struct store_db *db, enum store_stmt which, c
     return st;
 }
 
-int store__db_snapshot(struct store_db *db, struct raft_buffer *out)
+/* Loop thread: pins the current state in a read transaction of the reader
+ * connection. Later applies go to the WAL and are not seen by it. */
+int store__db_snapshot_begin(struct store_db *db)
 {
-    sqlite3_int64 size = 0;
-    unsigned char *data;
+    int rc;
 
     store__db_maintain(db);
-    data = sqlite3_serialize(db->conn, "main", &size, 0);
-    if (data == NULL) {
-        log_error("store", "%s: serialize failed: %s", db->path, sqlite3_errmsg(db->conn));
-        return ORC_ENOMEM;
+    rc = sqlite3_exec(db->reader, "BEGIN; SELECT value FROM meta WHERE name='revision'", NULL,
+                      NULL, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("store", "%s: snapshot read: %s", db->path, sqlite3_errmsg(db->reader));
+        sqlite3_exec(db->reader, "ROLLBACK", NULL, NULL, NULL);
+        return sqlite_to_orc(rc);
     }
-    out->base = raft_malloc((size_t)size);
-    if (out->base == NULL) {
-        sqlite3_free(data);
-        return ORC_ENOMEM;
-    }
-    memcpy(out->base, data, (size_t)size);
-    out->len = (size_t)size;
-    sqlite3_free(data);
     return 0;
+}
+
+/* Worker thread: the pinned state as one image (sqlite3_malloc'd). */
+int store__db_snapshot_take(struct store_db *db, struct raft_buffer *out)
+{
+    sqlite3_int64 size = 0;
+    unsigned char *data = sqlite3_serialize(db->reader, "main", &size, 0);
+
+    if (data == NULL) return ORC_ENOMEM; /* logged by the loop at end */
+    out->base = data;
+    out->len = (size_t)size;
+    return 0;
+}
+
+/* Loop thread: releases the image and the read transaction. */
+void store__db_snapshot_end(struct store_db *db, struct raft_buffer *buf)
+{
+    if (buf && buf->base) sqlite3_free(buf->base);
+    if (buf) buf->base = NULL;
+    if (db->reader && !sqlite3_get_autocommit(db->reader))
+        sqlite3_exec(db->reader, "COMMIT", NULL, NULL, NULL);
+}
+
+/* Worker thread: copies the WAL's committed pages into the database. A
+ * passive checkpoint never blocks the writer, so applies go on meanwhile;
+ * once it has caught up, the next write starts the WAL over. */
+int store__db_checkpoint(struct store_db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(db->ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : sqlite_to_orc(rc);
+}
+
+/* Loop thread, after store__db_checkpoint: copies the few frames written
+ * meanwhile, from the writer itself, so that its next transaction can start
+ * the WAL over (a checkpointer racing a busy writer never catches up). */
+void store__db_checkpoint_finish(struct store_db *db)
+{
+    sqlite3_wal_checkpoint_v2(db->conn, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+/* Size of the database in bytes (pages in use times page size). */
+int64_t store__db_bytes(struct store_db *db)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t pages = 0;
+
+    if (sqlite3_prepare_v2(db->conn, "PRAGMA page_count", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        pages = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return pages * 4096;
 }
 
 static int copy_into(struct store_db *db, sqlite3 *src)

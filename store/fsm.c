@@ -113,21 +113,68 @@ static int eval_guards(store *s, struct store_txn_reader *r, struct store_txn_re
     return 0;
 }
 
+/* ---- apply batches ---- */
+
+#define BATCH_MAX 1024 /* entries per SQLite transaction, bounding its size */
+
+static void on_commit_prepare(uv_prepare_t *p)
+{
+    uv_prepare_stop(p);
+    store__batch_commit(p->data);
+}
+
+void store__batch_init(store *s)
+{
+    uv_prepare_init(s->loop, &s->commit_prepare);
+    s->commit_prepare.data = s;
+}
+
+void store__batch_commit(store *s)
+{
+    if (!s->batch_open) return;
+    s->batch_open = false;
+    s->batch_n = 0;
+    if (store__db_exec(&s->db, STMT_COMMIT) != 0) {
+        /* Raft has these entries as applied; this member's database lost
+         * them. It must not serve: a restart rebuilds it from the log. */
+        s->fsm_failed = true;
+        log_error("store", "%s: committing applied entries failed; restart this member",
+                  s->db.path);
+        store__db_exec(&s->db, STMT_ROLLBACK);
+    }
+}
+
+static int batch_begin(store *s)
+{
+    int rc;
+
+    if (s->batch_open && s->batch_n >= BATCH_MAX) store__batch_commit(s);
+    if (s->batch_open) return 0;
+    if ((rc = store__db_exec(&s->db, STMT_BEGIN)) != 0) return rc;
+    s->batch_open = true;
+    if (!s->closing) uv_prepare_start(&s->commit_prepare, on_commit_prepare);
+    return 0;
+}
+
+/* One txn inside the batch, all or nothing through a savepoint. */
 static int apply_ops(store *s, struct store_txn_reader *r, int64_t rev)
 {
     struct store_op op;
     int rc;
 
-    if ((rc = store__db_exec(&s->db, STMT_BEGIN)) != 0) return rc;
+    if ((rc = batch_begin(s)) != 0) return rc;
+    if ((rc = store__db_exec(&s->db, STMT_SAVEPOINT)) != 0) return rc;
     while (r->ops_left > 0) {
         store__txn_next_op(r, &op);
         if ((rc = apply_op(s, &op, rev)) != 0) goto err;
     }
     if ((rc = store__db_set_revision(&s->db, rev)) != 0) goto err;
-    if ((rc = store__db_exec(&s->db, STMT_COMMIT)) != 0) goto err;
+    if ((rc = store__db_exec(&s->db, STMT_RELEASE)) != 0) goto err;
+    s->batch_n++;
     return 0;
 err:
-    store__db_exec(&s->db, STMT_ROLLBACK);
+    store__db_exec(&s->db, STMT_ROLLBACK_TO);
+    store__db_exec(&s->db, STMT_RELEASE);
     scratch_discard(s);
     return rc;
 }
@@ -168,6 +215,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
 
     /* Followers never free *result: point it at the store's own. */
     *result = res;
+    s->entry_bytes = s->entry_bytes ? (s->entry_bytes * 15 + buf->len) / 16 : buf->len;
     res->succeeded = false;
     res->revision = s->revision;
     res->failed_guard = -1;
@@ -183,33 +231,76 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
         return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_IOERR;
     }
     store__txn_resolve(s, nonce, seq, res);
+    store__checkpoint_maybe(s);
     return 0;
 }
 
-static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
-{
-    store *s = fsm->data;
-    struct raft_buffer *b = raft_malloc(sizeof *b);
-    int rc;
+/* Snapshot cost grows with the data, so snapshots come after about as many
+ * log bytes as the database holds (never fewer entries than configured,
+ * never more than SNAPSHOT_MAX_ENTRIES, which bounds the Raft log Raft keeps
+ * in memory): each byte written pays a constant share of snapshotting. */
+#define SNAPSHOT_MAX_ENTRIES 16384
 
-    if (b == NULL) return RAFT_NOMEM;
-    if ((rc = store__db_snapshot(&s->db, b)) != 0) {
-        raft_free(b);
-        return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_IOERR;
-    }
-    *bufs = b;
-    *n_bufs = 1;
-    return 0;
+static void adapt_threshold(store *s)
+{
+    int64_t per_entry = s->entry_bytes > 64 ? (int64_t)s->entry_bytes : 64;
+    int64_t want = store__db_bytes(&s->db) / per_entry;
+
+    if (want < (int64_t)s->cfg.snapshot_threshold) want = s->cfg.snapshot_threshold;
+    if (want > SNAPSHOT_MAX_ENTRIES) want = SNAPSHOT_MAX_ENTRIES;
+    raft_set_snapshot_threshold(&s->raft, (unsigned)want);
 }
 
 static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                                 unsigned *n_bufs);
+
+/* Loop: pin the state to snapshot; the image is made in fsm_snapshot_async
+ * (or here, when the I/O backend cannot run work off the loop). */
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    store *s = fsm->data;
+    struct raft_buffer *b;
+
+    if (s->snapshotting) return RAFT_BUSY;
+    store__batch_commit(s); /* the reader must see everything applied */
+    b = raft_calloc(1, sizeof *b);
+    if (b == NULL) return RAFT_NOMEM;
+    if (store__db_snapshot_begin(&s->db) != 0) {
+        raft_free(b);
+        return RAFT_BUSY; /* raft tries again later */
+    }
+    s->snapshotting = true;
+    adapt_threshold(s);
+    *bufs = b;
+    *n_bufs = 1;
+    if (fsm->snapshot_async == NULL && store__db_snapshot_take(&s->db, b) != 0) {
+        unsigned n = 1;
+        fsm_snapshot_finalize(fsm, bufs, &n);
+        return RAFT_NOMEM;
+    }
+    return 0;
+}
+
+/* Worker thread: only the reader connection is touched here. */
+static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    store *s = fsm->data;
+    (void)n_bufs;
+    return store__db_snapshot_take(&s->db, &(*bufs)[0]) == 0 ? 0 : RAFT_NOMEM;
+}
+
+/* Loop: after the snapshot was stored, or after a failure on the way. */
+static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
                                  unsigned *n_bufs)
 {
-    (void)fsm;
-    for (unsigned i = 0; i < *n_bufs; i++) raft_free((*bufs)[i].base);
+    store *s = fsm->data;
+
+    for (unsigned i = 0; *bufs && i < *n_bufs; i++) store__db_snapshot_end(&s->db, &(*bufs)[i]);
+    if (*bufs == NULL || *n_bufs == 0) store__db_snapshot_end(&s->db, NULL);
     raft_free(*bufs);
     *bufs = NULL;
     *n_bufs = 0;
+    s->snapshotting = false;
     return 0;
 }
 
@@ -221,6 +312,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     int64_t rev = 0;
     int rc;
 
+    store__batch_commit(s);
     if ((rc = store__db_restore(&s->db, buf->base, buf->len)) != 0 ||
         (rc = store__db_get_revision(&s->db, &rev)) != 0)
         return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_CORRUPT;
@@ -237,10 +329,11 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 void store__fsm_init(store *s)
 {
     memset(&s->fsm, 0, sizeof s->fsm);
-    s->fsm.version = 2;
+    s->fsm.version = 3;
     s->fsm.data = s;
     s->fsm.apply = fsm_apply;
     s->fsm.snapshot = fsm_snapshot;
     s->fsm.restore = fsm_restore;
     s->fsm.snapshot_finalize = fsm_snapshot_finalize;
+    s->fsm.snapshot_async = s->io.version >= 2 && s->io.async_work ? fsm_snapshot_async : NULL;
 }

@@ -110,7 +110,7 @@ static void config_defaults(struct store_config *c)
     if (c->watch_history == 0) c->watch_history = 10000;
     if (c->election_timeout_ms == 0) c->election_timeout_ms = 1000;
     if (c->heartbeat_timeout_ms == 0) c->heartbeat_timeout_ms = 100;
-    if (c->segment_size == 0) c->segment_size = 1u << 20;
+    if (c->segment_size == 0) c->segment_size = 8u << 20;
 }
 
 static int open_raft(store *s, char *errmsg)
@@ -127,6 +127,10 @@ static int open_raft(store *s, char *errmsg)
     }
     raft_uv_set_segment_size(&s->io, s->cfg.segment_size);
     raft_uv_set_connect_retry_delay(&s->io, CONNECT_RETRY_MS);
+    raft_uv_set_snapshot_compression(&s->io, false);
+    /* Debian's raft 0.15 implements async_work (all that io version 2 adds)
+     * but still reports version 1; without it snapshots run on the loop. */
+    if (s->io.async_work != NULL && s->io.version < 2) s->io.version = 2;
     store__fsm_init(s);
     if ((rv = raft_init(&s->raft, &s->io, &s->fsm, s->id, s->address)) != 0) {
         store__errf(errmsg, "raft init in %s: %s", s->raft_dir, raft_errmsg(&s->raft));
@@ -212,7 +216,8 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
     uv_timer_init(loop, &s->wait_timer);
     s->tick.data = s->wait_timer.data = s;
     store__pipeline_init(s);
-    s->handles_open = 3;
+    store__batch_init(s);
+    s->handles_open = 4;
     *out = s;
     return 0;
 nomem_free:
@@ -425,15 +430,46 @@ static void fail_changes(store *s)
     }
 }
 
-static void handle_closed(uv_handle_t *h)
+/* The store is freed once its handles are closed and no checkpoint runs. */
+static void release(store *s)
 {
-    store *s = h->data;
     void (*cb)(void *) = s->close_cb;
     void *arg = s->close_arg;
 
     if (--s->handles_open > 0) return;
     store_free(s);
     if (cb) cb(arg);
+}
+
+static void handle_closed(uv_handle_t *h) { release(h->data); }
+
+/* ---- WAL checkpoints, off the loop ---- */
+
+#define CHECKPOINT_FRAMES 1000 /* about 4 MiB of WAL */
+
+static void checkpoint_work(uv_work_t *w)
+{
+    store *s = w->data;
+    if (store__db_checkpoint(&s->db) != 0)
+        log_warn("store", "%s: WAL checkpoint failed", s->db.path);
+}
+
+static void checkpoint_done(uv_work_t *w, int status)
+{
+    store *s = w->data;
+    (void)status;
+    s->checkpointing = false;
+    if (!s->closing) store__db_checkpoint_finish(&s->db);
+    release(s);
+}
+
+void store__checkpoint_maybe(store *s)
+{
+    if (s->checkpointing || s->closing || s->db.wal_frames < CHECKPOINT_FRAMES) return;
+    s->ckpt_work.data = s;
+    if (uv_queue_work(s->loop, &s->ckpt_work, checkpoint_work, checkpoint_done) != 0) return;
+    s->checkpointing = true;
+    s->handles_open++;
 }
 
 static void raft_closed(struct raft *r)
@@ -451,6 +487,8 @@ static void raft_closed(struct raft *r)
     uv_close((uv_handle_t *)&s->tick, handle_closed);
     uv_close((uv_handle_t *)&s->wait_timer, handle_closed);
     uv_close((uv_handle_t *)&s->pump_prepare, handle_closed);
+    store__batch_commit(s);
+    uv_close((uv_handle_t *)&s->commit_prepare, handle_closed);
 }
 
 /* Deferred one loop iteration: store_close may run inside a raft callback. */

@@ -70,6 +70,9 @@ enum store_stmt {
     STMT_BEGIN,
     STMT_COMMIT,
     STMT_ROLLBACK,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
     STMT_LOOKUP,     /* id, create_rev, mod_rev, version by key */
     STMT_GET,        /* value, create_rev, mod_rev, version by key */
     STMT_VALUE,      /* value by id */
@@ -85,6 +88,9 @@ enum store_stmt {
 
 struct store_db {
     sqlite3 *conn;
+    sqlite3 *reader; /* holds a snapshot's read transaction */
+    sqlite3 *ckpt;   /* runs WAL checkpoints on a worker thread */
+    int wal_frames;  /* WAL length after the last commit */
     sqlite3_stmt *stmt[STMT__N];
     char path[4096];
 };
@@ -109,7 +115,20 @@ int store__db_get_revision(struct store_db *db, int64_t *rev);
 /* Binds the key range [prefix, successor(prefix)) minus keys <= start_after. */
 sqlite3_stmt *store__db_range_stmt(struct store_db *db, enum store_stmt which, const char *prefix,
                                    const char *start_after);
-int store__db_snapshot(struct store_db *db, struct raft_buffer *out);
+/* Snapshots in three steps (see db.c): begin and end on the loop, take on
+ * a worker thread while the loop goes on applying. */
+int store__db_snapshot_begin(struct store_db *db);
+int store__db_snapshot_take(struct store_db *db, struct raft_buffer *out);
+void store__db_snapshot_end(struct store_db *db, struct raft_buffer *buf);
+int64_t store__db_bytes(struct store_db *db);
+int store__db_checkpoint(struct store_db *db); /* worker thread */
+void store__db_checkpoint_finish(struct store_db *db); /* loop, after it */
+/* Commits the open apply batch, if any (fsm.c). */
+void store__batch_commit(store *s);
+void store__batch_init(store *s);
+
+/* Starts a background WAL checkpoint when the WAL has grown (store.c). */
+void store__checkpoint_maybe(store *s);
 int store__db_restore(struct store_db *db, const void *data, size_t len);
 void store__db_maintain(struct store_db *db);
 
@@ -208,6 +227,8 @@ struct store {
 
     struct store_db db;
     int64_t revision;
+    size_t entry_bytes;  /* moving average of applied entry sizes */
+    bool snapshotting;   /* a snapshot holds the reader's read transaction */
     struct store_history hist;
     struct store_txn_result apply_result; /* *result of every fsm apply */
     struct store_hist_ev *scratch;        /* events of the txn being applied */
@@ -242,7 +263,16 @@ struct store {
 
     uv_timer_t tick;       /* role polling; then the deferred raft_close */
     uv_timer_t wait_timer; /* store_wait_revision deadlines */
-    unsigned handles_open;
+    unsigned handles_open;    /* uv handles, plus a running checkpoint */
+    uv_work_t ckpt_work;
+    bool checkpointing;
+    /* Applies of one loop iteration share one SQLite transaction (hot pages
+     * are written once per batch); committed before the loop blocks, before
+     * a snapshot or restore, and at close. */
+    uv_prepare_t commit_prepare;
+    bool batch_open;
+    unsigned batch_n;
+    bool fsm_failed; /* a batch could not be committed: this member's state is behind */
     void (*close_cb)(void *arg);
     void *close_arg;
 };

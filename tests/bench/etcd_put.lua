@@ -1,7 +1,8 @@
 -- wrk script: raw 1 KiB puts through etcd's v3 JSON gateway, each to its own
 -- key. Keys and values are written directly in base64 (digits are base64
 -- characters, so a 24-character key needs no encoder). Argument: RUN_ID (digits).
-local counter, tid = 0, 0
+local counter = 0
+tid = 0 -- global: wrk's thread:set() assigns globals
 local threads = 0
 local value = string.rep("eHh4", 341) .. "eA==" -- 1024 bytes of "x"
 local run = "00"

@@ -1,6 +1,7 @@
 -- wrk script: creates 1 KiB ConfigMaps through orc's API, each with its own
 -- name. Arguments (after --): RUN_ID TOKEN NAMESPACE.
-local counter, tid = 0, 0
+local counter = 0
+tid = 0 -- global: wrk's thread:set() assigns globals
 local threads = 0
 local payload = string.rep("x", 1024)
 local run, token, ns = "r", "", "bench"
