@@ -97,6 +97,11 @@ bool api_ns_terminating(const struct api_server *s, const char *ns)
     return false;
 }
 
+bool api_ns_any_terminating(const struct api_server *s)
+{
+    return s->nscache && s->nscache->n > 0;
+}
+
 void api_nscache_stop(struct api_server *s)
 {
     struct api_nscache *c = s->nscache;

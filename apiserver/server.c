@@ -229,6 +229,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
         goto err;
     }
     rv = api_nscache_start(s);
+    if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_http_start(loop, cfg->listen, handle_request, s, &s->http, errmsg);
     if (rv != 0) goto err;
     store_on_role_change(st, on_role_change, s);
@@ -236,6 +237,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     *out = s;
     return 0;
 err:
+    api_housekeep_stop(s);
     api_nscache_stop(s);
     free(s->token);
     free(s->url);
@@ -282,6 +284,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     store_on_role_change(s->st, NULL, NULL);
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
+    api_housekeep_stop(s);
     api_http_stop(s->http, stop_step_done, s);
     api_leader_client_drop(s, stop_step_done, s);
     stop_step_done(s);

@@ -42,11 +42,18 @@ struct api_server {
     int stop_pending;
     int inflight; /* operations that will call back into the server */
     struct api_nscache *nscache;
+    struct api_housekeep *housekeep;
 };
 
 /* Namespaces being deleted (nscache.c), from a watch of the store. */
 int api_nscache_start(struct api_server *s);
 bool api_ns_terminating(const struct api_server *s, const char *ns);
+bool api_ns_any_terminating(const struct api_server *s);
+
+/* Leader-only upkeep (housekeep.c): emptying and removing deleted
+ * namespaces, expiring Events after an hour. */
+int api_housekeep_start(struct api_server *s);
+void api_housekeep_stop(struct api_server *s);
 void api_nscache_stop(struct api_server *s);
 
 /* Every asynchronous operation holds the server while it runs, so that

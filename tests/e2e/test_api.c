@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
@@ -370,4 +371,41 @@ TEST(discovery_serves_every_kind)
     json_decref(core);
     json_decref(g);
     json_decref(v);
+}
+
+static bool gone_within(const char *path, unsigned ms)
+{
+    uint64_t end = test_now_ms() + ms;
+    while (test_now_ms() < end) {
+        if (t_http(&c, 0, "GET", path, NULL, NULL, NULL, NULL) == 404) return true;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+TEST(deleting_a_namespace_empties_and_removes_it)
+{
+    start_one();
+    json_decref(req("POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"doomed\"}}", 201));
+    json_decref(req("POST", "/api/v1/namespaces/doomed/configmaps", "{\"metadata\":{\"name\":\"a\"}}", 201));
+    json_decref(req("POST", "/api/v1/namespaces/doomed/configmaps",
+                    "{\"metadata\":{\"name\":\"held\",\"finalizers\":[\"example.com/hold\"]}}", 201));
+    json_t *d = req("DELETE", "/api/v1/namespaces/doomed", NULL, 200);
+    CHECK_STR(str(d, "status.phase"), "Terminating");
+    json_decref(d);
+    /* No new content while it is being deleted. */
+    json_t *f = req("POST", "/api/v1/namespaces/doomed/configmaps", "{\"metadata\":{\"name\":\"b\"}}", 403);
+    CHECK(strstr(str(f, "message"), "being terminated") != NULL);
+    json_decref(f);
+    CHECK(gone_within("/api/v1/namespaces/doomed/configmaps/a", 5000));
+    /* The finalizer holds its object, marked, and with it the namespace. */
+    json_t *held = req("GET", "/api/v1/namespaces/doomed/configmaps/held", NULL, 200);
+    CHECK(orc_json_get(held, "metadata.deletionTimestamp") != NULL);
+    json_decref(held);
+    json_decref(req("GET", "/api/v1/namespaces/doomed", NULL, 200));
+    json_decref(req_ct("PATCH", "/api/v1/namespaces/doomed/configmaps/held",
+                       "application/merge-patch+json", "{\"metadata\":{\"finalizers\":null}}", 200));
+    CHECK(gone_within("/api/v1/namespaces/doomed/configmaps/held", 5000));
+    CHECK(gone_within("/api/v1/namespaces/doomed", 5000));
 }
