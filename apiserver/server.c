@@ -12,6 +12,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/tls.h"
 
 #define ORC_VERSION "v0.1.0"
 #define K8S_MINOR "32"
@@ -212,31 +213,63 @@ out:
 
 /* ---- lifecycle ---- */
 
+int api_peer_client(struct api_server *s, const char *url, http_client **out)
+{
+    struct http_tls tls = {.ctx = s->peer_tls};
+
+    return http_client_new_tls(s->loop, url, s->token, s->peer_tls ? &tls : NULL, out);
+}
+
+static void free_secrets(struct api_server *s)
+{
+    if (s->token) explicit_bzero(s->token, strlen(s->token));
+    if (s->ca_key_pem) explicit_bzero(s->ca_key_pem, strlen(s->ca_key_pem));
+    free(s->token);
+    free(s->ca_key_pem);
+    free(s->ca_pem);
+    free(s->url);
+    orc_tls_ctx_unref(s->peer_tls);
+}
+
+static int copy_config(struct api_server *s, const struct api_config *cfg, char *errmsg)
+{
+    char err[ORC_TLS_ERRLEN];
+    int rv;
+
+    s->token = strdup(cfg->token);
+    s->url = strdup(cfg->advertise_url);
+    s->ca_pem = cfg->ca_pem ? strdup(cfg->ca_pem) : NULL;
+    s->ca_key_pem = cfg->ca_key_pem ? strdup(cfg->ca_key_pem) : NULL;
+    if (s->token == NULL || s->url == NULL || (cfg->ca_pem && s->ca_pem == NULL)
+        || (cfg->ca_key_pem && s->ca_key_pem == NULL))
+        return ORC_ENOMEM;
+    if (cfg->ca_pem == NULL) return 0;
+    rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = cfg->ca_pem}, &s->peer_tls, err);
+    if (rv != 0) snprintf(errmsg, 256, "cluster CA: %.200s", err);
+    return rv;
+}
+
 int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, api_server **out,
                      char *errmsg)
 {
     struct api_server *s = calloc(1, sizeof *s);
+    struct api_http_tls tls = {cfg->tls_cert_pem, cfg->tls_key_pem};
     int rv;
 
     if (s == NULL) return ORC_ENOMEM;
     s->loop = loop;
     s->st = st;
-    s->token = strdup(cfg->token);
-    s->url = strdup(cfg->advertise_url);
     s->watch_queue = cfg->watch_queue_bytes ? cfg->watch_queue_bytes : 16u * 1024 * 1024;
-    if (s->token == NULL || s->url == NULL) {
-        rv = ORC_ENOMEM;
-        goto err;
-    }
-    rv = api_http_start(loop, cfg->listen, handle_request, s, &s->http, errmsg);
+    if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
+    rv = api_http_start(loop, cfg->listen, cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
+                        handle_request, s, &s->http, errmsg);
     if (rv != 0) goto err;
     store_on_role_change(st, on_role_change, s);
     if (store_is_leader(st)) on_role_change(s, true);
     *out = s;
     return 0;
 err:
-    free(s->token);
-    free(s->url);
+    free_secrets(s);
     free(s);
     return rv;
 }
@@ -249,8 +282,7 @@ static void maybe_free(struct api_server *s)
     if (!s->stopping || s->stop_pending > 0 || s->inflight > 0) return;
     void (*cb)(void *) = s->stop_cb;
     void *cb_arg = s->stop_arg;
-    free(s->token);
-    free(s->url);
+    free_secrets(s);
     free(s);
     if (cb) cb(cb_arg);
 }
