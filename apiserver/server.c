@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "apiserver/server.h"
-#include "lib/base64.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -33,29 +32,10 @@ static bool token_equal(const char *a, const char *b)
     return diff == 0;
 }
 
-/* kubectl (client-go) sends no bearer token over plain http, but it does
- * send credentials written into the server URL (http://user:TOKEN@host:port)
- * as Basic auth: the cluster token is accepted as that password. */
-static bool basic_matches(const char *h, const char *token)
-{
-    struct orc_buf raw = ORC_BUF_INIT;
-    const char *colon;
-    bool ok = false;
-
-    while (*h == ' ') h++;
-    if (orc_base64_decode(h, strlen(h), false, &raw) == 0 && raw.len > 0
-        && memchr(raw.data, '\0', raw.len) == NULL && (colon = memchr(raw.data, ':', raw.len)) != NULL)
-        ok = token_equal(colon + 1, token);
-    if (raw.data) explicit_bzero(raw.data, raw.len);
-    orc_buf_free(&raw);
-    return ok;
-}
-
 static bool authorized(const struct api_server *s, const struct api_req *r)
 {
     const char *h = api_req_header(r, "authorization");
 
-    if (h && strncasecmp(h, "Basic ", 6) == 0) return basic_matches(h + 6, s->token);
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
     h += 7;
     while (*h == ' ') h++;
