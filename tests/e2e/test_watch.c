@@ -172,7 +172,7 @@ static void watcher_start(struct watcher *w, struct cluster *c, int member)
 TEST_T(watch_survives_leader_change_without_gaps_or_duplicates, 180)
 {
     static struct watcher w;
-    struct cluster c;
+    static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
     struct load l = {0};
 
     cluster_init(&c, 3);
