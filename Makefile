@@ -10,7 +10,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 
 CC      ?= cc
-PKGS    := libuv raft sqlite3 jansson yaml-0.1
+PKGS    := libuv raft sqlite3 jansson yaml-0.1 openssl
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 OPT     ?= -O2

@@ -15,8 +15,19 @@ typedef struct api_server api_server;
 
 struct api_config {
     const char *listen;        /* "HOST:PORT" to listen on; copied */
-    const char *advertise_url; /* "http://HOST:PORT" peers and clients reach this member at; copied */
+    const char *advertise_url; /* "https://HOST:PORT" peers and clients reach this member at; copied */
     const char *token;         /* cluster bearer token; copied, never logged */
+    /* HTTPS: the certificate chain this member serves (leaf first, then the
+     * CA, so a joining member can match the CA against its token) and its
+     * key. Both NULL: plain HTTP. Read during the call. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    /* The cluster CA: trusted when calling other members (NULL: the system
+     * store), and with its key handed to a member that joins, so it can
+     * issue its own certificate (NULL key: joins get no CA). Copied; the
+     * key is never logged and is wiped when the server is freed. */
+    const char *ca_pem;
+    const char *ca_key_pem;
     unsigned watch_queue_bytes; /* cut a watcher off beyond this backlog; 0 = 16 MiB */
 };
 

@@ -1,6 +1,7 @@
-/* http.c — HTTP/1.1 server transport for the API: accepts connections, parses
- * requests with llhttp (pausing after each one so a connection has at most one
- * request in a handler), writes whole or chunked responses. */
+/* http.c — HTTP/1.1 server transport for the API: accepts connections, runs
+ * their bytes through TLS (lib/tls) when configured, parses requests with
+ * llhttp (pausing after each one so a connection has at most one request in
+ * a handler), writes whole or chunked responses, each in one write. */
 #include "apiserver/http.h"
 
 #include <ctype.h>
@@ -12,8 +13,11 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/orc.h"
+#include "lib/tls.h"
 
 #define READ_BUF_SIZE (64 * 1024)
+#define KEEP_WBUF (1u << 20) /* larger response buffers are not kept for reuse */
+#define TLS_RECORD_HANDSHAKE 0x16
 
 struct api_http {
     uv_loop_t *loop;
@@ -26,6 +30,10 @@ struct api_http {
     void (*stop_cb)(void *arg);
     void *stop_arg;
     uint64_t requests;
+    struct orc_tls_ctx *tls; /* NULL: plain HTTP */
+    /* TLS connections read ciphertext here (one read at a time on the loop
+     * thread), and keep only plaintext of their own. */
+    char rbuf[READ_BUF_SIZE];
 };
 
 struct api_conn {
@@ -38,10 +46,16 @@ struct api_conn {
     struct api_req *cur;    /* request being parsed */
     struct api_req *active; /* request owned by a handler */
     struct orc_buf hfield, hvalue;
+    /* The response (or chunk) being written. Plain HTTP hands it to the
+     * write; with TLS it is encrypted into a new block and this memory is
+     * reused by the next response. */
+    struct orc_buf wbuf;
+    struct orc_tls *tls; /* NULL: plain HTTP */
     int parse_error; /* HTTP status to answer a broken request with */
     bool processing;
     bool closing;
     bool reading;
+    bool got_bytes;
 };
 
 struct write_req {
@@ -274,7 +288,7 @@ static void on_shutdown_close(uv_write_t *w, int status)
 }
 
 /* Sends `data` (taking ownership), trying a synchronous write first. */
-static int conn_send(struct api_conn *c, char *data, size_t len, bool close_after)
+static int conn_send_raw(struct api_conn *c, char *data, size_t len, bool close_after)
 {
     struct write_req *wr;
     uv_buf_t buf;
@@ -317,6 +331,42 @@ static int conn_send(struct api_conn *c, char *data, size_t len, bool close_afte
     return 0;
 }
 
+/* Ciphertext the TLS session has for the peer (handshake replies). */
+static int conn_send_tls_out(struct api_conn *c, bool close_after)
+{
+    size_t n;
+    char *data = orc_tls_take(c->tls, &n);
+
+    if (data == NULL) {
+        if (close_after) conn_close(c); /* nothing queued after a response, nothing to wait for */
+        return 0;
+    }
+    return conn_send_raw(c, data, n, close_after);
+}
+
+/* Sends what was built in c->wbuf as one write: the buffer itself for plain
+ * HTTP, its encryption (plus close_notify when closing) with TLS. */
+static int conn_flush(struct api_conn *c, bool close_after)
+{
+    size_t n;
+    int rv;
+
+    if (c->closing) return ORC_EIO;
+    if (c->tls == NULL) {
+        char *data = orc_buf_steal(&c->wbuf, &n);
+        return conn_send_raw(c, data, n, close_after);
+    }
+    rv = orc_tls_send(c->tls, c->wbuf.data, c->wbuf.len);
+    if (c->wbuf.cap > KEEP_WBUF) orc_buf_free(&c->wbuf);
+    else orc_buf_reset(&c->wbuf);
+    if (rv == 0 && close_after) rv = orc_tls_shutdown(c->tls);
+    if (rv != 0) {
+        conn_close(c);
+        return rv;
+    }
+    return conn_send_tls_out(c, close_after);
+}
+
 static void finish_request(struct api_req *r, bool keep_alive)
 {
     struct api_conn *c = r->conn;
@@ -333,7 +383,7 @@ void api_http_respond(struct api_req *r, int status, const char *content_type, c
                       size_t len, const char *extra_headers)
 {
     struct api_conn *c = r->conn;
-    struct orc_buf out = ORC_BUF_INIT;
+    struct orc_buf *out;
     bool keep = r->keep_alive && !(c && c->http->stopping);
 
     if (c == NULL) {
@@ -341,49 +391,43 @@ void api_http_respond(struct api_req *r, int status, const char *content_type, c
         return;
     }
     c->http->requests++;
-    if (orc_buf_reserve(&out, len + 256 + r->warnings.len) != 0
-        || orc_buf_printf(&out,
+    out = &c->wbuf;
+    orc_buf_reset(out);
+    if (orc_buf_reserve(out, len + 256 + r->warnings.len) != 0
+        || orc_buf_printf(out,
                           "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                           "Cache-Control: no-cache, private\r\n%s%s%s\r\n",
                           status, status_text(status), content_type ? content_type : "text/plain",
                           len, keep ? "" : "Connection: close\r\n",
                           r->warnings.data ? r->warnings.data : "",
                           extra_headers ? extra_headers : "") != 0
-        || orc_buf_append(&out, body, len) != 0) {
-        orc_buf_free(&out);
+        || orc_buf_append(out, body, len) != 0) {
+        orc_buf_free(out);
         conn_close(c);
         req_free(r);
         return;
     }
-    {
-        size_t n;
-        char *data = orc_buf_steal(&out, &n);
-        conn_send(c, data, n, !keep);
-    }
+    conn_flush(c, !keep);
     finish_request(r, keep);
 }
 
 int api_http_stream_begin(struct api_req *r, int status, const char *content_type)
 {
     struct api_conn *c = r->conn;
-    struct orc_buf out = ORC_BUF_INIT;
-    size_t n;
 
     if (c == NULL) return ORC_ECANCELED;
-    if (orc_buf_printf(&out,
+    orc_buf_reset(&c->wbuf);
+    if (orc_buf_printf(&c->wbuf,
                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
                        "Cache-Control: no-cache, private\r\n%s\r\n",
                        status, status_text(status), content_type,
                        r->warnings.data ? r->warnings.data : "") != 0) {
-        orc_buf_free(&out);
+        orc_buf_free(&c->wbuf);
         return ORC_ENOMEM;
     }
     r->streaming = true;
     c->http->requests++;
-    {
-        char *data = orc_buf_steal(&out, &n);
-        if (conn_send(c, data, n, false) != 0) return ORC_EIO;
-    }
+    if (conn_flush(c, false) != 0) return ORC_EIO;
     conn_process(c); /* resumes reading, so a client hanging up is noticed */
     return 0;
 }
@@ -391,20 +435,18 @@ int api_http_stream_begin(struct api_req *r, int status, const char *content_typ
 int api_http_stream_write(struct api_req *r, const char *data, size_t len, size_t max_queue)
 {
     struct api_conn *c = r->conn;
-    struct orc_buf out = ORC_BUF_INIT;
-    size_t n;
+    struct orc_buf *out;
 
     if (c == NULL || c->closing) return ORC_ECANCELED;
     if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > max_queue) return ORC_ETOOBIG;
-    if (orc_buf_reserve(&out, len + 16) != 0 || orc_buf_printf(&out, "%zx\r\n", len) != 0
-        || orc_buf_append(&out, data, len) != 0 || orc_buf_append(&out, "\r\n", 2) != 0) {
-        orc_buf_free(&out);
+    out = &c->wbuf;
+    orc_buf_reset(out);
+    if (orc_buf_reserve(out, len + 16) != 0 || orc_buf_printf(out, "%zx\r\n", len) != 0
+        || orc_buf_append(out, data, len) != 0 || orc_buf_append(out, "\r\n", 2) != 0) {
+        orc_buf_free(out);
         return ORC_ENOMEM;
     }
-    {
-        char *d = orc_buf_steal(&out, &n);
-        return conn_send(c, d, n, false);
-    }
+    return conn_flush(c, false);
 }
 
 void api_http_stream_end(struct api_req *r)
@@ -413,9 +455,13 @@ void api_http_stream_end(struct api_req *r)
     bool keep = r->keep_alive && c && !c->http->stopping;
 
     if (c != NULL && !c->closing) {
-        char *d = strdup("0\r\n\r\n");
-        if (d) conn_send(c, d, 5, !keep);
-        else keep = false;
+        orc_buf_reset(&c->wbuf);
+        if (orc_buf_append(&c->wbuf, "0\r\n\r\n", 5) == 0) {
+            conn_flush(c, !keep);
+        } else {
+            keep = false;
+            conn_close(c);
+        }
     }
     finish_request(r, keep);
 }
@@ -429,6 +475,7 @@ static void http_handle_closed(struct api_http *h)
     if (h->stopping && h->open_handles == 0) {
         void (*cb)(void *) = h->stop_cb;
         void *arg = h->stop_arg;
+        orc_tls_ctx_unref(h->tls);
         free(h);
         if (cb) cb(arg);
     }
@@ -439,9 +486,12 @@ static void on_conn_closed(uv_handle_t *h)
     struct api_conn *c = h->data;
     struct api_http *http = c->http;
 
+    if (c->in.data) explicit_bzero(c->in.data, c->in.cap); /* requests carry the token */
     orc_buf_free(&c->in);
     orc_buf_free(&c->hfield);
     orc_buf_free(&c->hvalue);
+    orc_buf_free(&c->wbuf);
+    orc_tls_free(c->tls);
     req_free(c->cur);
     free(c);
     http_handle_closed(http);
@@ -471,29 +521,26 @@ static void reply_parse_error(struct api_conn *c, int status)
                        : status == 414 ? "request URI too long"
                        : status == 431 ? "too many request headers"
                                        : "malformed HTTP request";
-    struct orc_buf out = ORC_BUF_INIT;
+    struct orc_buf *out = &c->wbuf;
     char body[256];
-    size_t n;
     int bl;
 
     bl = snprintf(body, sizeof body,
                   "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
                   "\"status\":\"Failure\",\"message\":\"%s\",\"code\":%d}",
                   text, status);
-    if (orc_buf_printf(&out,
+    orc_buf_reset(out);
+    if (orc_buf_printf(out,
                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                        "Connection: close\r\nContent-Length: %d\r\n\r\n%s",
                        status, status_text(status), bl, body) != 0) {
-        orc_buf_free(&out);
+        orc_buf_free(out);
         conn_close(c);
         return;
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = false;
-    {
-        char *d = orc_buf_steal(&out, &n);
-        conn_send(c, d, n, true);
-    }
+    conn_flush(c, true);
 }
 
 static void dispatch(struct api_conn *c)
@@ -548,6 +595,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct api_conn *c = h->data;
     (void)suggested;
+    if (c->tls) {
+        *buf = uv_buf_init(c->http->rbuf, sizeof c->http->rbuf);
+        return;
+    }
     if (orc_buf_reserve(&c->in, READ_BUF_SIZE) != 0) {
         *buf = uv_buf_init(NULL, 0);
         return;
@@ -555,17 +606,65 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->in.data + c->in.len, READ_BUF_SIZE);
 }
 
+/* Plain HTTP sent to the TLS port gets a plain answer saying so (as Go's
+ * servers do), then the connection closes; anything else just closes. */
+static bool tls_first_bytes_ok(struct api_conn *c, const char *data, size_t len)
+{
+    static const char reply[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                "Connection: close\r\nContent-Length: 48\r\n\r\n"
+                                "Client sent an HTTP request to an HTTPS server.\n";
+    char *copy;
+
+    if (c->got_bytes || len == 0) return true;
+    c->got_bytes = true;
+    if ((unsigned char)data[0] == TLS_RECORD_HANDSHAKE) return true;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+    if (data[0] >= 'A' && data[0] <= 'Z' && (copy = strdup(reply)) != NULL)
+        conn_send_raw(c, copy, sizeof reply - 1, true);
+    else
+        conn_close(c);
+    return false;
+}
+
+/* Decrypts into c->in (dropping the plaintext while a stream owns the
+ * connection: a client says nothing there but close_notify). */
+static int tls_read(struct api_conn *c, const char *data, size_t len)
+{
+    size_t before = c->in.len;
+    bool ignore = c->active != NULL && c->active->streaming;
+    int rv;
+
+    if (!tls_first_bytes_ok(c, data, len)) return ORC_EPROTO;
+    rv = orc_tls_recv(c->tls, data, len, &c->in);
+    if (ignore) c->in.len = before;
+    if (conn_send_tls_out(c, false) != 0) return ORC_EIO;
+    if (rv != 0) {
+        log_debug("apiserver", "TLS connection dropped: %s", orc_tls_errmsg(c->tls));
+        conn_close(c);
+        return rv;
+    }
+    if (orc_tls_peer_closed(c->tls)) {
+        conn_close(c);
+        return ORC_ECANCELED;
+    }
+    return ignore ? ORC_ECANCELED : 0;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct api_conn *c = s->data;
-    (void)buf;
 
     if (nread < 0) {
         conn_close(c);
         return;
     }
-    if (c->active != NULL && c->active->streaming) return; /* ignore bytes on a stream */
-    c->in.len += (size_t)nread;
+    if (c->tls) {
+        if (tls_read(c, buf->base, (size_t)nread) != 0) return;
+    } else {
+        if (c->active != NULL && c->active->streaming) return; /* ignore bytes on a stream */
+        c->in.len += (size_t)nread;
+    }
     if (c->in.len - c->in_off > API_MAX_BODY + 65536) {
         conn_close(c);
         return;
@@ -599,6 +698,10 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    if (http->tls && orc_tls_new(http->tls, NULL, &c->tls) != 0) {
+        conn_close(c);
+        return;
+    }
     llhttp_init(&c->parser, HTTP_REQUEST, parser_settings());
     c->parser.data = c;
     c->reading = true;
@@ -607,8 +710,23 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- server ---- */
 
-int api_http_start(uv_loop_t *loop, const char *listen_addr, api_http_handler handler, void *arg,
-                   struct api_http **out, char *errmsg)
+static int tls_setup(struct api_http *h, const struct api_http_tls *tls, char *errmsg)
+{
+    char err[ORC_TLS_ERRLEN] = "";
+    int rv;
+
+    if (tls == NULL) return 0;
+    if (tls->cert_pem == NULL || tls->key_pem == NULL) {
+        snprintf(errmsg, 256, "TLS needs both a certificate and a key");
+        return ORC_EINVAL;
+    }
+    rv = orc_tls_server_ctx(tls->cert_pem, tls->key_pem, &h->tls, err);
+    if (rv != 0) snprintf(errmsg, 256, "TLS: %.240s", err);
+    return rv;
+}
+
+int api_http_start(uv_loop_t *loop, const char *listen_addr, const struct api_http_tls *tls,
+                   api_http_handler handler, void *arg, struct api_http **out, char *errmsg)
 {
     struct sockaddr_storage sa;
     struct api_http *h;
@@ -620,6 +738,10 @@ int api_http_start(uv_loop_t *loop, const char *listen_addr, api_http_handler ha
     }
     h = calloc(1, sizeof *h);
     if (h == NULL) return ORC_ENOMEM;
+    if ((rv = tls_setup(h, tls, errmsg)) != 0) {
+        free(h);
+        return rv;
+    }
     h->loop = loop;
     h->handler = handler;
     h->arg = arg;
@@ -650,3 +772,14 @@ void api_http_stop(struct api_http *h, void (*cb)(void *arg), void *arg)
 }
 
 uint64_t api_http_requests(const struct api_http *h) { return h->requests; }
+
+int api_http_port(const struct api_http *h)
+{
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+
+    if (uv_tcp_getsockname(&h->listener, (struct sockaddr *)&sa, &len) != 0) return -1;
+    if (sa.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    if (sa.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    return -1;
+}

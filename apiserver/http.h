@@ -1,6 +1,7 @@
-/* http.h — the API server's HTTP/1.1 transport (libuv + llhttp): one request
- * at a time per keep-alive connection, bodies capped, whole or chunked
- * (streamed) responses. Internal to apiserver/. */
+/* http.h — the API server's HTTP/1.1 transport (libuv + llhttp, over TLS
+ * from lib/tls or plain): one request at a time per keep-alive connection,
+ * bodies capped, whole or chunked (streamed) responses. Internal to
+ * apiserver/. */
 #ifndef ORC_API_HTTP_H
 #define ORC_API_HTTP_H
 
@@ -52,9 +53,17 @@ struct api_req {
 
 struct api_http;
 
-/* Listens on "HOST:PORT". errmsg: 256 bytes. */
-int api_http_start(uv_loop_t *loop, const char *listen_addr, api_http_handler handler, void *arg,
-                   struct api_http **out, char *errmsg);
+/* What the server presents over TLS (PEM text, read during the call). */
+struct api_http_tls {
+    const char *cert_pem; /* leaf first, then chain certificates to send along */
+    const char *key_pem;
+};
+
+/* Listens on "HOST:PORT": HTTPS with `tls`, plain HTTP when tls is NULL.
+ * Over TLS, bytes that are not a TLS handshake close the connection (a
+ * plain HTTP request first gets a plain 400 saying so). errmsg: 256 bytes. */
+int api_http_start(uv_loop_t *loop, const char *listen_addr, const struct api_http_tls *tls,
+                   api_http_handler handler, void *arg, struct api_http **out, char *errmsg);
 /* Stops accepting, closes every connection (gone hooks fire), then cb. */
 void api_http_stop(struct api_http *h, void (*cb)(void *arg), void *arg);
 
@@ -78,5 +87,7 @@ void api_http_stream_end(struct api_req *r);
 
 /* Requests served and connections open, for /metrics-like introspection. */
 uint64_t api_http_requests(const struct api_http *h);
+/* The port listened on (what port 0 became); -1 if unknown. */
+int api_http_port(const struct api_http *h);
 
 #endif

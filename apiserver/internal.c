@@ -156,7 +156,7 @@ static void probe_member(struct members_op *op, json_t *entry)
 
     json_object_set_new(entry, "reachable", json_false());
     if (p == NULL || url == NULL || *url == '\0'
-        || http_client_new(op->s->loop, url, op->s->token, &p->client) != 0) {
+        || api_peer_client(op->s, url, &p->client) != 0) {
         free(p);
         return;
     }
@@ -323,6 +323,12 @@ static void on_added(void *arg, int status)
     } else {
         json_t *st = member_status(m->s);
         log_info("apiserver", "member %" PRIu64 " at %s joined", m->id, m->raft_address);
+        /* The new member issues its own certificate with the CA's key. The
+         * request carried the cluster token, over TLS that the joiner pinned
+         * to the CA named in that token. */
+        if (m->s->ca_pem && m->s->ca_key_pem)
+            json_object_set_new(st, "ca", json_pack("{s:s, s:s}", "cert", m->s->ca_pem, "key",
+                                                    m->s->ca_key_pem));
         api_respond_json(m->r, 200, st);
         json_decref(st);
     }
@@ -356,10 +362,12 @@ static void handle_join(struct api_server *s, struct api_req *r)
 
     if (body == NULL) return;
     if (ids == NULL || strtoull(ids, NULL, 10) == 0 || raddr == NULL || strlen(raddr) >= 64
-        || orc_netaddr_parse(raddr, &sa) != 0 || url == NULL || strncmp(url, "http://", 7) != 0) {
+        || orc_netaddr_parse(raddr, &sa) != 0 || url == NULL
+        || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
         json_decref(body);
         api_respond_status(r, 422, "Invalid", NULL, NULL, NULL,
-                           "a join needs id (non-zero), raftAddress (HOST:PORT) and apiURL (http://HOST:PORT)");
+                           "a join needs id (non-zero), raftAddress (HOST:PORT) and apiURL "
+                           "(https://HOST:PORT)");
         return;
     }
     m = calloc(1, sizeof *m);

@@ -8,10 +8,10 @@
 #include <strings.h>
 
 #include "apiserver/server.h"
-#include "lib/base64.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/tls.h"
 
 #define ORC_VERSION "v0.1.0"
 #define K8S_MINOR "32"
@@ -32,29 +32,10 @@ static bool token_equal(const char *a, const char *b)
     return diff == 0;
 }
 
-/* kubectl (client-go) sends no bearer token over plain http, but it does
- * send credentials written into the server URL (http://user:TOKEN@host:port)
- * as Basic auth: the cluster token is accepted as that password. */
-static bool basic_matches(const char *h, const char *token)
-{
-    struct orc_buf raw = ORC_BUF_INIT;
-    const char *colon;
-    bool ok = false;
-
-    while (*h == ' ') h++;
-    if (orc_base64_decode(h, strlen(h), false, &raw) == 0 && raw.len > 0
-        && memchr(raw.data, '\0', raw.len) == NULL && (colon = memchr(raw.data, ':', raw.len)) != NULL)
-        ok = token_equal(colon + 1, token);
-    if (raw.data) explicit_bzero(raw.data, raw.len);
-    orc_buf_free(&raw);
-    return ok;
-}
-
 static bool authorized(const struct api_server *s, const struct api_req *r)
 {
     const char *h = api_req_header(r, "authorization");
 
-    if (h && strncasecmp(h, "Basic ", 6) == 0) return basic_matches(h + 6, s->token);
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
     h += 7;
     while (*h == ' ') h++;
@@ -212,25 +193,59 @@ out:
 
 /* ---- lifecycle ---- */
 
+int api_peer_client(struct api_server *s, const char *url, http_client **out)
+{
+    struct http_tls tls = {.ctx = s->peer_tls};
+
+    return http_client_new_tls(s->loop, url, s->token, s->peer_tls ? &tls : NULL, out);
+}
+
+static void free_secrets(struct api_server *s)
+{
+    if (s->token) explicit_bzero(s->token, strlen(s->token));
+    if (s->ca_key_pem) explicit_bzero(s->ca_key_pem, strlen(s->ca_key_pem));
+    free(s->token);
+    free(s->ca_key_pem);
+    free(s->ca_pem);
+    free(s->url);
+    orc_tls_ctx_unref(s->peer_tls);
+}
+
+static int copy_config(struct api_server *s, const struct api_config *cfg, char *errmsg)
+{
+    char err[ORC_TLS_ERRLEN];
+    int rv;
+
+    s->token = strdup(cfg->token);
+    s->url = strdup(cfg->advertise_url);
+    s->ca_pem = cfg->ca_pem ? strdup(cfg->ca_pem) : NULL;
+    s->ca_key_pem = cfg->ca_key_pem ? strdup(cfg->ca_key_pem) : NULL;
+    if (s->token == NULL || s->url == NULL || (cfg->ca_pem && s->ca_pem == NULL)
+        || (cfg->ca_key_pem && s->ca_key_pem == NULL))
+        return ORC_ENOMEM;
+    if (cfg->ca_pem == NULL) return 0;
+    rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = cfg->ca_pem}, &s->peer_tls, err);
+    if (rv != 0) snprintf(errmsg, 256, "cluster CA: %.200s", err);
+    return rv;
+}
+
 int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, api_server **out,
                      char *errmsg)
 {
     struct api_server *s = calloc(1, sizeof *s);
+    struct api_http_tls tls = {cfg->tls_cert_pem, cfg->tls_key_pem};
     int rv;
 
     if (s == NULL) return ORC_ENOMEM;
     s->loop = loop;
     s->st = st;
-    s->token = strdup(cfg->token);
-    s->url = strdup(cfg->advertise_url);
     s->watch_queue = cfg->watch_queue_bytes ? cfg->watch_queue_bytes : 16u * 1024 * 1024;
-    if (s->token == NULL || s->url == NULL) {
-        rv = ORC_ENOMEM;
-        goto err;
-    }
+    if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
-    if (rv == 0) rv = api_http_start(loop, cfg->listen, handle_request, s, &s->http, errmsg);
+    if (rv == 0)
+        rv = api_http_start(loop, cfg->listen, cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
+                            handle_request, s, &s->http, errmsg);
     if (rv != 0) goto err;
     store_on_role_change(st, on_role_change, s);
     if (store_is_leader(st)) on_role_change(s, true);
@@ -239,8 +254,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
 err:
     api_housekeep_stop(s);
     api_nscache_stop(s);
-    free(s->token);
-    free(s->url);
+    free_secrets(s);
     free(s);
     return rv;
 }
@@ -253,8 +267,7 @@ static void maybe_free(struct api_server *s)
     if (!s->stopping || s->stop_pending > 0 || s->inflight > 0) return;
     void (*cb)(void *) = s->stop_cb;
     void *cb_arg = s->stop_arg;
-    free(s->token);
-    free(s->url);
+    free_secrets(s);
     free(s);
     if (cb) cb(cb_arg);
 }

@@ -26,6 +26,9 @@ struct api_server {
     struct api_http *http;
     char *token;
     char *url;
+    char *ca_pem;     /* NULL: plain HTTP between members */
+    char *ca_key_pem; /* handed to joining members; NULL: not */
+    struct orc_tls_ctx *peer_tls; /* trust for calls to other members */
     size_t watch_queue;
     /* Client to the current leader's API, for forwarded writes and
      * read-index requests. Replaced when the leader changes. */
@@ -64,6 +67,9 @@ void api_release(struct api_server *s);
  * closes the leader client; used by api_server_stop. */
 void api_later_stop_all(struct api_server *s);
 void api_leader_client_drop(struct api_server *s, void (*cb)(void *arg), void *arg);
+/* A client for another member's API URL, trusting the cluster CA and
+ * carrying the cluster token. */
+int api_peer_client(struct api_server *s, const char *url, http_client **out);
 
 /* ---- routes ---- */
 

@@ -106,8 +106,8 @@ static int leader_url(struct api_server *s, uint64_t id, const char *raft_addr, 
     if (rv != 0 && raft_addr) {
         const char *colon = strrchr(raft_addr, ':');
         if (colon) {
-            snprintf(out, n, "http://%.*s:%d", (int)(colon - raft_addr), raft_addr,
-                     atoi(colon + 1) - 1);
+            snprintf(out, n, "%s://%.*s:%d", s->peer_tls ? "https" : "http",
+                     (int)(colon - raft_addr), raft_addr, atoi(colon + 1) - 1);
             rv = 0;
         }
     }
@@ -124,7 +124,7 @@ http_client *api_leader_client(struct api_server *s)
     if (s->leader_client && s->leader_client_id == id) return s->leader_client;
     if (leader_url(s, id, addr, url, sizeof url) != 0) return NULL;
     api_leader_client_drop(s, NULL, NULL);
-    if (http_client_new(s->loop, url, s->token, &s->leader_client) != 0) {
+    if (api_peer_client(s, url, &s->leader_client) != 0) {
         s->leader_client = NULL;
         return NULL;
     }

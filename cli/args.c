@@ -43,6 +43,10 @@ static size_t global_flags(struct cli_globals *g, struct cli_flag *out)
          "API server URL, overriding the config file"},
         {"token", 0, CLI_FLAG_STRING, g ? &g->token : NULL, "TOKEN",
          "Bearer token, overriding the config file"},
+        {"certificate-authority", 0, CLI_FLAG_STRING, g ? &g->ca_file : NULL, "FILE",
+         "CA certificate to trust for https, overriding the config file"},
+        {"insecure-skip-tls-verify", 0, CLI_FLAG_BOOL, g ? &g->insecure : NULL, NULL,
+         "Trust any server certificate (insecure: the token may reach an impostor)"},
         {"request-timeout", 0, CLI_FLAG_STRING, g ? &g->timeout : NULL, "DURATION",
          "Give up on a request after this long (\"30s\", \"1m\"; 0 = never)"},
         {"help", 'h', CLI_FLAG_BOOL, g ? &g->help : NULL, NULL, "Show help for this command"},
@@ -51,7 +55,7 @@ static size_t global_flags(struct cli_globals *g, struct cli_flag *out)
     return ORC_ARRAY_LEN(flags);
 }
 
-#define MAX_GLOBALS 8
+#define MAX_GLOBALS 12
 
 int cli_find_command(int argc, char **argv)
 {

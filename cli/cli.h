@@ -53,6 +53,8 @@ struct cli_globals {
     const char *config;
     const char *server;
     const char *token;
+    const char *ca_file;    /* --certificate-authority */
+    bool insecure;          /* --insecure-skip-tls-verify */
     const char *ns;
     const char *timeout; /* --request-timeout: "30", "30s", "2m", "0" (none) */
     bool help;
@@ -74,6 +76,9 @@ struct cli_ctx {
     /* Set by cli_connect; owned. The token is never printed. */
     char *server;
     char *token;
+    char *ca_pem;  /* CA to trust for https (NULL: the system's store) */
+    bool insecure; /* trust any certificate */
+    char tls_err[256]; /* why the last TLS handshake failed */
     const char *ns;   /* effective namespace: -n, else "default" */
     bool ns_explicit; /* -n was given */
 };
@@ -105,6 +110,8 @@ void cli_print_help(cli_ctx *x, const struct cli_flag *flags, size_t n);
  * or ~/.orc/config. Prints why and returns ORC_E* when there is none. */
 int cli_connect(cli_ctx *x);
 void cli_ctx_clear(cli_ctx *x);
+/* How to trust the server, from cli_connect's result; `buf` is filled. */
+const struct http_tls *cli_tls(const cli_ctx *x, struct http_tls *buf);
 
 /* One request. Prints every Warning header as "Warning: <text>". On a
  * transport failure prints kubectl's message (connection refused, ...) and

@@ -8,8 +8,10 @@
 
 #include "cli/cli.h"
 #include "client/config.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "lib/orc.h"
+#include "lib/tls.h"
 
 /* "30", "30s", "1500ms", "2m", "1h" -> milliseconds; -1 when unreadable. */
 static long long parse_duration_ms(const char *s)
@@ -47,6 +49,40 @@ static int take(char **dst, const char *flag, char *from_config)
     return *dst ? 0 : ORC_ENOMEM;
 }
 
+/* --certificate-authority FILE beats the config's CA; either flag or the
+ * config may ask for no verification. */
+static int take_trust(cli_ctx *x, struct orc_client_config *cfg)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+    char err[ORC_TLS_ERRLEN];
+    int rv;
+
+    x->insecure = x->g.insecure || (cfg->insecure && x->g.ca_file == NULL);
+    if (x->g.ca_file == NULL) {
+        x->ca_pem = cfg->ca_pem;
+        cfg->ca_pem = NULL;
+        return 0;
+    }
+    rv = orc_file_read(x->g.ca_file, 1 << 20, &b);
+    if (rv == 0 && orc_tls_cert_check(b.data, err) != 0) rv = ORC_EINVAL;
+    if (rv != 0) {
+        fprintf(x->err, "error: unable to read certificate-authority %s: %s\n", x->g.ca_file,
+                rv == ORC_EINVAL ? "not a PEM certificate" : orc_strerror(rv));
+        orc_buf_free(&b);
+        return rv;
+    }
+    x->ca_pem = orc_buf_steal(&b, NULL);
+    return 0;
+}
+
+const struct http_tls *cli_tls(const cli_ctx *x, struct http_tls *buf)
+{
+    memset(buf, 0, sizeof *buf);
+    if (x->insecure) buf->insecure_skip_verify = 1;
+    else buf->ca_pem = x->ca_pem;
+    return buf;
+}
+
 int cli_connect(cli_ctx *x)
 {
     struct orc_client_config cfg = {0};
@@ -72,10 +108,11 @@ int cli_connect(cli_ctx *x)
     }
     rv = take(&x->server, x->g.server, cfg.server);
     if (rv == 0 && (x->g.token || cfg.token)) rv = take(&x->token, x->g.token, cfg.token);
-    orc_config_clear(&cfg);
     if (rv != 0) fprintf(x->err, "error: out of memory\n");
-    else if (strncmp(x->server, "http://", 7) != 0) {
-        fprintf(x->err, "error: server \"%s\" is not supported: orc serves http://HOST:PORT\n",
+    else rv = take_trust(x, &cfg);
+    orc_config_clear(&cfg);
+    if (rv == 0 && strncmp(x->server, "https://", 8) != 0 && strncmp(x->server, "http://", 7) != 0) {
+        fprintf(x->err, "error: server \"%s\" is not supported: want https://HOST:PORT\n",
                 x->server);
         rv = ORC_EINVAL;
     }
@@ -93,7 +130,8 @@ void cli_ctx_clear(cli_ctx *x)
     free(x->server);
     if (x->token) explicit_bzero(x->token, strlen(x->token));
     free(x->token);
-    x->server = x->token = NULL;
+    free(x->ca_pem);
+    x->server = x->token = x->ca_pem = NULL;
 }
 
 void cli_warning_text(const char *h, struct orc_buf *out)
@@ -142,6 +180,10 @@ void cli_print_transport_error(cli_ctx *x, int err)
     case ORC_EPROTO:
         fprintf(x->err, "error: the server %s sent a reply that is not HTTP\n", x->server);
         break;
+    case ORC_ETLS:
+        fprintf(x->err, "Unable to connect to the server %s: tls: %s\n", x->server,
+                x->tls_err[0] ? x->tls_err : "handshake failed");
+        break;
     default:
         fprintf(x->err, "error: request to %s failed: %s\n", x->server, orc_strerror(err));
     }
@@ -157,6 +199,7 @@ int cli_request(cli_ctx *x, const char *method, const char *path, const char *ct
                 const char *body, size_t len, struct http_response *resp)
 {
     struct http_request req = {0};
+    struct http_tls tls;
     int rv;
 
     req.method = method;
@@ -165,7 +208,7 @@ int cli_request(cli_ctx *x, const char *method, const char *path, const char *ct
     req.body = body;
     req.body_len = body ? len : 0;
     req.timeout_ms = cli_timeout_ms(x);
-    rv = http_sync_request(x->server, x->token, &req, resp);
+    rv = http_sync_request_tls(x->server, x->token, cli_tls(x, &tls), &req, resp, x->tls_err);
     if (rv != 0) {
         cli_print_transport_error(x, rv);
         return rv;

@@ -105,6 +105,8 @@ static void on_end(void *arg, int err)
     w->call = NULL;
     if (w->status != 0 && w->status != 200) refused(w);
     else if (err != 0 && err != ORC_ECANCELED) {
+        if (err == ORC_ETLS)
+            snprintf(w->x->tls_err, sizeof w->x->tls_err, "%s", http_client_tls_error(w->client));
         cli_print_transport_error(w->x, err);
         w->result = CLI_EXIT_FAIL;
     }
@@ -130,13 +132,16 @@ static int start(struct watch *w, uv_loop_t *loop, const char *path, unsigned ti
 {
     static const struct http_stream_cbs cbs = {on_head, on_data, on_end};
     struct http_request req = {.method = "GET", .path = path};
+    struct http_tls tls;
     int rv;
 
     uv_signal_init(loop, &w->sigint);
     uv_signal_init(loop, &w->sigterm);
     uv_timer_init(loop, &w->timer);
     w->sigint.data = w->sigterm.data = w->timer.data = w;
-    if ((rv = http_client_new(loop, w->x->server, w->x->token, &w->client)) != 0) return rv;
+    if ((rv = http_client_new_tls(loop, w->x->server, w->x->token, cli_tls(w->x, &tls), &w->client))
+        != 0)
+        return rv;
     if ((rv = http_stream(w->client, &req, &cbs, w, &w->call)) != 0) {
         http_client_close(w->client, NULL, NULL);
         return rv;

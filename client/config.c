@@ -1,5 +1,5 @@
 /* config.c — kubeconfig-format client files: read the current context's
- * server and token; write one atomically with owner-only permissions. */
+ * server, CA and token; write one atomically with owner-only permissions. */
 #include "client/config.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -56,7 +57,9 @@ void orc_config_clear(struct orc_client_config *c)
     if (c->token) explicit_bzero(c->token, strlen(c->token));
     free(c->token);
     free(c->path);
-    c->server = c->token = c->path = NULL;
+    free(c->ca_pem);
+    c->server = c->token = c->path = c->ca_pem = NULL;
+    c->insecure = false;
 }
 
 static int read_file(const char *path, struct orc_buf *out, char *errmsg, size_t n)
@@ -122,13 +125,26 @@ static int pick_context(const json_t *cfg, const char *path, const char **cluste
     return 0;
 }
 
+/* A path named in the config: relative ones are from the config's folder. */
+static int resolve(const char *cfg_path, const char *p, struct orc_buf *out)
+{
+    const char *slash = strrchr(cfg_path, '/');
+
+    if (p[0] == '/' || slash == NULL) return orc_buf_puts(out, p);
+    return orc_buf_printf(out, "%.*s/%s", (int)(slash - cfg_path), cfg_path, p);
+}
+
 /* kubectl's tokenFile: the token kept in a separate file. */
 static int read_token_file(const char *cfg_path, const char *tf, char **token, char *errmsg,
                            size_t n)
 {
-    struct orc_buf b = ORC_BUF_INIT;
+    struct orc_buf b = ORC_BUF_INIT, path = ORC_BUF_INIT;
     char sub[256];
-    int rv = read_file(tf, &b, sub, sizeof sub);
+    int rv = resolve(cfg_path, tf, &path);
+
+    if (rv != 0) return fail(errmsg, n, ORC_ENOMEM, "%s: out of memory", cfg_path);
+    rv = read_file(path.data, &b, sub, sizeof sub);
+    orc_buf_free(&path);
 
     if (rv != 0) {
         orc_buf_free(&b);
@@ -138,6 +154,36 @@ static int read_token_file(const char *cfg_path, const char *tf, char **token, c
         b.data[--b.len] = '\0';
     *token = orc_buf_steal(&b, NULL);
     return *token ? 0 : fail(errmsg, n, ORC_EINVAL, "%s: tokenFile %s is empty", cfg_path, tf);
+}
+
+/* The cluster's CA: certificate-authority-data (base64 PEM) or a
+ * certificate-authority file; and insecure-skip-tls-verify. */
+static int extract_ca(const json_t *cluster, const char *path, struct orc_client_config *out,
+                      char *errmsg, size_t n)
+{
+    const char *data = json_string_value(json_object_get(cluster, "certificate-authority-data"));
+    const char *file = json_string_value(json_object_get(cluster, "certificate-authority"));
+    json_t *insecure = json_object_get(cluster, "insecure-skip-tls-verify");
+    struct orc_buf b = ORC_BUF_INIT, p = ORC_BUF_INIT;
+    char sub[256];
+    int rv = 0;
+
+    out->insecure = json_is_true(insecure)
+                    || (json_is_string(insecure) && strcmp(json_string_value(insecure), "true") == 0);
+    if (data && *data) {
+        if (orc_base64_decode(data, strlen(data), false, &b) != 0 || b.len == 0
+            || strstr(b.data, "-----BEGIN CERTIFICATE-----") == NULL)
+            rv = fail(errmsg, n, ORC_EINVAL,
+                      "%s: certificate-authority-data is not a base64-encoded PEM certificate", path);
+    } else if (file && *file) {
+        if ((rv = resolve(path, file, &p)) != 0 || (rv = read_file(p.data, &b, sub, sizeof sub)) != 0)
+            rv = fail(errmsg, n, ORC_EINVAL, "%s: certificate-authority %s", path,
+                      rv == ORC_ENOMEM ? "out of memory" : sub);
+    }
+    if (rv == 0 && b.len > 0 && (out->ca_pem = orc_buf_steal(&b, NULL)) == NULL) rv = ORC_ENOMEM;
+    orc_buf_free(&b);
+    orc_buf_free(&p);
+    return rv;
 }
 
 static int extract(const json_t *cfg, const char *path, struct orc_client_config *out, char *errmsg,
@@ -156,6 +202,7 @@ static int extract(const json_t *cfg, const char *path, struct orc_client_config
     if (server == NULL || *server == '\0')
         return fail(errmsg, n, ORC_EINVAL, "%s: cluster has no server", path);
     if ((out->server = strdup(server)) == NULL) return ORC_ENOMEM;
+    if ((rv = extract_ca(cluster, path, out, errmsg, n)) != 0) return rv;
     /* No user entry at all is allowed: a server without authentication. */
     user = find_named(cfg, "users", "user", uname);
     if (uname && !json_is_object(user))
@@ -204,11 +251,23 @@ out:
     return rv;
 }
 
-static json_t *config_json(const char *server, const char *token)
+static json_t *config_json(const char *server, const char *ca_pem, const char *token)
 {
+    struct orc_buf b64 = ORC_BUF_INIT;
+    json_t *cluster = json_pack("{s:s}", "server", server);
+
+    if (cluster && ca_pem) {
+        if (orc_base64_encode(ca_pem, strlen(ca_pem), false, &b64) != 0
+            || json_object_set_new(cluster, "certificate-authority-data", json_string(b64.data)) != 0) {
+            json_decref(cluster);
+            cluster = NULL;
+        }
+        orc_buf_free(&b64);
+    }
+    if (cluster == NULL) return NULL;
     return json_pack(
-        "{s:s, s:s, s:[{s:{s:s}, s:s}], s:[{s:{s:s, s:s}, s:s}], s:s, s:[{s:s, s:{s:s}}]}",
-        "apiVersion", "v1", "kind", "Config", "clusters", "cluster", "server", server, "name",
+        "{s:s, s:s, s:[{s:o, s:s}], s:[{s:{s:s, s:s}, s:s}], s:s, s:[{s:s, s:{s:s}}]}",
+        "apiVersion", "v1", "kind", "Config", "clusters", "cluster", cluster, "name",
         "orc", "contexts", "context", "cluster", "orc", "user", "admin", "name", "orc",
         "current-context", "orc", "users", "name", "admin", "user", "token", token);
 }
@@ -288,7 +347,7 @@ out:
     return rv;
 }
 
-int orc_config_write(const char *path, const char *server, const char *token)
+int orc_config_write(const char *path, const char *server, const char *ca_pem, const char *token)
 {
     struct orc_buf text = ORC_BUF_INIT;
     json_t *cfg = NULL;
@@ -305,7 +364,7 @@ int orc_config_write(const char *path, const char *server, const char *token)
         log_error("config", "%s: cannot create directory %s: %s", path, dir, orc_strerror(rv));
         goto out;
     }
-    if ((cfg = config_json(server, token)) == NULL) {
+    if ((cfg = config_json(server, ca_pem, token)) == NULL) {
         rv = ORC_ENOMEM;
         goto out;
     }

@@ -47,6 +47,9 @@ static void client_free(http_client *c)
     free(c->prefix);
     free(c->host);
     free(c->lookup_host);
+    orc_tls_ctx_unref(c->tls);
+    if (c->plain.data) explicit_bzero(c->plain.data, c->plain.cap);
+    orc_buf_free(&c->plain);
     free(c);
     if (cb) cb(arg);
 }
@@ -93,15 +96,19 @@ static int valid_hostname(const char *s, size_t n)
     return 1;
 }
 
-/* "http://HOST[:PORT][/]": HOST an IPv4 literal, a name, or [IPv6]. */
-static int parse_url(http_client *c, const char *url)
+/* "http[s]://HOST[:PORT][/]": HOST an IPv4 literal, a name, or [IPv6].
+ * *secure tells https. */
+static int parse_url(http_client *c, const char *url, int *secure)
 {
     const char *h, *end, *colon;
     size_t hn;
-    long port = 80;
+    long port;
 
-    if (url == NULL || strncmp(url, "http://", 7) != 0) return ORC_EINVAL;
-    h = url + 7;
+    if (url == NULL) return ORC_EINVAL;
+    *secure = strncmp(url, "https://", 8) == 0;
+    if (!*secure && strncmp(url, "http://", 7) != 0) return ORC_EINVAL;
+    h = url + (*secure ? 8 : 7);
+    port = *secure ? 443 : 80;
     end = h + strcspn(h, "/?#");
     if (end[0] != '\0' && strcmp(end, "/") != 0) return ORC_EINVAL;
     if (h[0] == '[') {
@@ -156,18 +163,49 @@ static int build_prefix(http_client *c, const char *token)
     return 0;
 }
 
+/* The trust of an https client: a shared context, or one made for it. */
+static int tls_setup(http_client *c, const struct http_tls *tls)
+{
+    struct orc_tls_trust trust = {0};
+    char err[ORC_TLS_ERRLEN];
+    int rv;
+
+    if (tls && tls->ctx) {
+        if (tls->ca_pem || tls->ca_fingerprint || tls->insecure_skip_verify) return ORC_EINVAL;
+        c->tls = orc_tls_ctx_ref(tls->ctx);
+        return 0;
+    }
+    if (tls) {
+        trust.ca_pem = tls->ca_pem;
+        trust.ca_fingerprint = tls->ca_fingerprint;
+        trust.insecure = tls->insecure_skip_verify != 0;
+    }
+    rv = orc_tls_client_ctx(&trust, &c->tls, err);
+    if (rv != 0) log_debug("http", "TLS setup for %s: %s", c->host, err);
+    return rv == ORC_ENOMEM ? rv : rv ? ORC_EINVAL : 0;
+}
+
+const char *http_client_tls_error(const http_client *c) { return c->tls_err; }
+
 int http_client_new(uv_loop_t *loop, const char *base_url, const char *bearer_token,
                     http_client **out)
 {
+    return http_client_new_tls(loop, base_url, bearer_token, NULL, out);
+}
+
+int http_client_new_tls(uv_loop_t *loop, const char *base_url, const char *bearer_token,
+                        const struct http_tls *tls, http_client **out)
+{
     http_client *c;
-    int rv;
+    int rv, secure = 0;
 
     if (loop == NULL || out == NULL) return ORC_EINVAL;
     if (bearer_token && has_ctl(bearer_token)) return ORC_EINVAL;
     c = calloc(1, sizeof *c);
     if (c == NULL) return ORC_ENOMEM;
     c->loop = loop;
-    rv = parse_url(c, base_url);
+    rv = parse_url(c, base_url, &secure);
+    if (rv == 0 && secure) rv = tls_setup(c, tls);
     if (rv == 0) rv = build_prefix(c, bearer_token);
     if (rv == 0 && uv_timer_init(loop, &c->sweep) != 0) rv = ORC_EIO;
     if (rv != 0) goto err;
@@ -185,6 +223,7 @@ err:
     free(c->prefix);
     free(c->host);
     free(c->lookup_host);
+    orc_tls_ctx_unref(c->tls);
     free(c);
     return rv;
 }

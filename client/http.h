@@ -1,7 +1,8 @@
 /* http.h — asynchronous HTTP/1.1 client on libuv + llhttp, used by every
  * component that talks to the API (orctl, agents, controllers, followers
- * forwarding to the leader). Plain HTTP over TCP; keep-alive connections are
- * pooled per client; responses may be read whole or streamed (watches).
+ * forwarding to the leader). HTTPS (lib/tls) or plain HTTP over TCP;
+ * keep-alive connections (each keeping its TLS session) are pooled per
+ * client; responses may be read whole or streamed (watches).
  *
  * All calls happen on the client's loop thread; callbacks fire on it. A
  * callback is never called when the function that took it returned an error. */
@@ -13,6 +14,7 @@
 
 typedef struct http_client http_client;
 typedef struct http_call http_call;
+struct orc_tls_ctx;
 
 struct http_header {
     const char *name;
@@ -50,13 +52,38 @@ const char *http_header_get(const struct http_response *r, const char *name);
  * The values belong to `r`. */
 const char *http_header_next(const struct http_response *r, const char *name, size_t *iter);
 
-/* base_url: "http://HOST:PORT" (copied). bearer_token: sent as
- * "Authorization: Bearer T" on every request, or NULL (copied; never logged).
- * ORC_EINVAL for a URL that is not http://host:port. Sets SIGPIPE to ignored
- * when it is still at its default, so a peer closing a socket yields EPIPE.
- * Idle pooled connections do not keep the loop alive (they are unref'd). */
+/* base_url: "http://HOST:PORT" or "https://HOST:PORT" (copied; the port
+ * defaults to 80 / 443). bearer_token: sent as "Authorization: Bearer T" on
+ * every request, or NULL (copied; never logged). ORC_EINVAL for a URL that
+ * is not one of those. Sets SIGPIPE to ignored when it is still at its
+ * default, so a peer closing a socket yields EPIPE. Idle pooled connections
+ * do not keep the loop alive (they are unref'd). An https:// client made
+ * here trusts the system's CA store; see http_client_new_tls. */
 int http_client_new(uv_loop_t *loop, const char *base_url, const char *bearer_token,
                     http_client **out);
+
+/* Whom an https:// client trusts: at most one field set; none (or tls NULL)
+ * means the system's CA store. Every mode but insecure_skip_verify checks
+ * that the server's certificate names the URL's host (name or IP). Ignored
+ * for http:// URLs. */
+struct http_tls {
+    const char *ca_pem;         /* PEM CA certificate(s) (copied) */
+    const char *ca_fingerprint; /* SHA-256 hex of the CA certificate, which the
+                                   server must send along: how a member joins
+                                   a cluster knowing only its token */
+    int insecure_skip_verify;   /* trust anything (orctl's flag of that name) */
+    struct orc_tls_ctx *ctx;    /* a client context from lib/tls, shared by
+                                   many clients (the client takes a reference) */
+};
+
+/* http_client_new with explicit trust. ORC_EINVAL also for an unreadable CA
+ * or fingerprint, or more than one field set. */
+int http_client_new_tls(uv_loop_t *loop, const char *base_url, const char *bearer_token,
+                        const struct http_tls *tls, http_client **out);
+
+/* Why the last call that failed with ORC_ETLS failed ("certificate verify
+ * failed: IP address mismatch", ...); "" when none has. Owned by the client. */
+const char *http_client_tls_error(const http_client *c);
 
 /* Closes idle connections and cancels calls in flight (their callbacks fire
  * with ORC_ECANCELED, from the loop), then frees the client and calls cb
@@ -66,6 +93,9 @@ void http_client_close(http_client *c, void (*cb)(void *arg), void *arg);
 
 /* err: 0 with a response of any status, or ORC_ETIMEDOUT, ORC_EUNAVAIL
  * (the request never reached the server: lookup or connect failed),
+ * ORC_ETLS (the TLS handshake failed, so nothing was sent: the server's
+ * certificate was refused, or it does not speak TLS; see
+ * http_client_tls_error),
  * ORC_EIO (the connection was lost after the request was sent: the server
  * may have acted on it), ORC_EPROTO
  * (unparsable reply), ORC_ETOOBIG (body over 64 MiB), ORC_ECANCELED.
@@ -111,6 +141,11 @@ void http_call_cancel(http_call *call);
  * zeroed. Any thread may call it; each call makes its own connection. */
 int http_sync_request(const char *base_url, const char *bearer_token,
                       const struct http_request *req, struct http_response *out);
+/* The same with explicit trust (see http_tls). errmsg (256 bytes, may be
+ * NULL) gets the reason of an ORC_ETLS failure. */
+int http_sync_request_tls(const char *base_url, const char *bearer_token,
+                          const struct http_tls *tls, const struct http_request *req,
+                          struct http_response *out, char *errmsg);
 void http_response_free(struct http_response *r);
 
 #endif

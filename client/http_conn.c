@@ -1,6 +1,8 @@
-/* http_conn.c — one client TCP connection: lookup, connect, write a request,
- * parse the reply with llhttp and hand it to the call bound to it. */
+/* http_conn.c — one client TCP connection: lookup, connect, TLS (for https),
+ * write a request, parse the reply with llhttp and hand it to the call bound
+ * to it. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,7 @@ static void conn_free(struct http_conn *conn)
     orc_buf_free(&conn->body);
     free(conn->hdr_off);
     free(conn->hdrs);
+    orc_tls_free(conn->tls);
     free(conn);
     http__live_put(c);
 }
@@ -83,15 +86,54 @@ static void conn_fail(struct http_conn *conn, int err, int retryable)
 
 /* ---- sending ---- */
 
-static void on_written(uv_write_t *req, int status)
+static void written(struct http_conn *conn, int status)
 {
-    struct http_conn *conn = req->handle->data;
-
-    conn->writing = 0;
+    conn->writing--;
     if (status == 0 || conn->state == CONN_CLOSING) return;
     log_debug("http", "write to %s:%s: %s", conn->c->host, conn->c->port, uv_strerror(status));
     /* Part of the request may have reached the server: the outcome is unknown. */
     conn_fail(conn, ORC_EIO, !conn->got_bytes);
+}
+
+static void on_written(uv_write_t *req, int status) { written(req->handle->data, status); }
+
+/* A write of ciphertext the TLS session produced; owns its bytes. */
+struct tls_write {
+    uv_write_t req;
+    char *data;
+};
+
+static void on_tls_written(uv_write_t *req, int status)
+{
+    struct tls_write *w = (struct tls_write *)req;
+    struct http_conn *conn = req->handle->data;
+
+    free(w->data);
+    free(w);
+    written(conn, status);
+}
+
+/* Sends whatever the session has for the server (hello, Finished, the
+ * request once the handshake is done), in one write. */
+static int tls_flush(struct http_conn *conn)
+{
+    struct tls_write *w;
+    uv_buf_t b;
+    size_t n;
+    int rv;
+
+    if (orc_tls_pending(conn->tls) == 0) return 0;
+    if ((w = malloc(sizeof *w)) == NULL) return ORC_ENOMEM;
+    w->data = orc_tls_take(conn->tls, &n);
+    b = uv_buf_init(w->data, (unsigned)n);
+    rv = uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, on_tls_written);
+    if (rv != 0) {
+        free(w->data);
+        free(w);
+        return ORC_EIO;
+    }
+    conn->writing++;
+    return 0;
 }
 
 static int conn_send(struct http_conn *conn)
@@ -104,9 +146,14 @@ static int conn_send(struct http_conn *conn)
     conn->parser.data = conn;
     conn->got_bytes = conn->msg_done = conn->skip_msg = conn->head_done = 0;
     conn->cb_err = 0;
+    if (conn->tls) {
+        /* Before the handshake this queues the request and starts it. */
+        rv = orc_tls_send(conn->tls, call->req, call->req_len);
+        return rv ? rv : tls_flush(conn);
+    }
     rv = uv_write(&conn->write_req, (uv_stream_t *)&conn->tcp, &b, 1, on_written);
     if (rv != 0) return rv;
-    conn->writing = 1;
+    conn->writing++;
     return 0;
 }
 
@@ -182,9 +229,33 @@ static void conn_parse(struct http_conn *conn, const char *data, size_t len)
     }
 }
 
+/* The session failed: before the handshake completed nothing was sent
+ * (ORC_ETLS, with the reason kept for http_client_tls_error). */
+static void tls_fail(struct http_conn *conn, const char *why)
+{
+    http_client *c = conn->c;
+
+    if (orc_tls_handshake_done(conn->tls)) {
+        log_debug("http", "TLS with %s:%s: %s", c->host, c->port, why);
+        conn_fail(conn, ORC_EPROTO, 0);
+        return;
+    }
+    snprintf(c->tls_err, sizeof c->tls_err, "%s", why);
+    log_debug("http", "TLS with %s:%s: %s", c->host, c->port, why);
+    conn_fail(conn, ORC_ETLS, 0);
+}
+
 static void conn_eof(struct http_conn *conn, ssize_t nread)
 {
-    if (nread == UV_EOF && conn->got_bytes && llhttp_message_needs_eof(&conn->parser)) {
+    if (conn->tls && !orc_tls_handshake_done(conn->tls)) {
+        tls_fail(conn, nread == UV_EOF ? "the server closed the connection during the TLS handshake"
+                                       : uv_strerror((int)nread));
+        return;
+    }
+    /* Over TLS a body that ends with the connection must end with close_notify,
+     * or a cut connection would pass for a complete reply. */
+    if (nread == UV_EOF && conn->got_bytes && llhttp_message_needs_eof(&conn->parser)
+        && (conn->tls == NULL || orc_tls_peer_closed(conn->tls))) {
         llhttp_finish(&conn->parser);
         if (conn->msg_done) {
             conn->keep_alive = 0;
@@ -197,11 +268,42 @@ static void conn_eof(struct http_conn *conn, ssize_t nread)
     conn_fail(conn, ORC_EIO, !conn->got_bytes);
 }
 
+/* Decrypts a read; the plaintext goes on as a plain read would. */
+static void tls_read(struct http_conn *conn, const char *data, size_t len)
+{
+    struct orc_buf *plain = &conn->c->plain;
+    int rv;
+
+    orc_buf_reset(plain);
+    rv = orc_tls_recv(conn->tls, data, len, plain);
+    if (rv == 0) rv = tls_flush(conn);
+    if (rv != 0) {
+        tls_fail(conn, rv == ORC_EPROTO ? orc_tls_errmsg(conn->tls) : orc_strerror(rv));
+        return;
+    }
+    if (plain->len == 0) {
+        /* Handshake traffic, or close_notify: an idle connection is done. */
+        if (conn->call == NULL && orc_tls_peer_closed(conn->tls)) http__conn_close(conn);
+        return;
+    }
+    if (conn->call == NULL) {
+        http__conn_close(conn);
+        return;
+    }
+    conn->got_bytes = 1;
+    conn_parse(conn, plain->data, plain->len);
+    if (plain->cap > HTTP_KEEP_BUF) orc_buf_free(plain);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct http_conn *conn = s->data;
 
     if (nread == 0 || conn->state == CONN_CLOSING) return;
+    if (conn->tls && nread > 0) {
+        tls_read(conn, buf->base, (size_t)nread);
+        return;
+    }
     if (conn->call == NULL) {
         /* Idle: the server closed it, or sent what nobody asked for. */
         http__conn_close(conn);
@@ -231,6 +333,7 @@ static void on_connected(uv_connect_t *req, int status)
     conn->state = CONN_BUSY;
     (void)uv_tcp_nodelay(&conn->tcp, 1); /* best effort: requests are one write, no Nagle wait */
     rv = uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+    if (rv == 0 && conn->c->tls) rv = orc_tls_new(conn->c->tls, conn->c->lookup_host, &conn->tls);
     if (rv == 0) rv = conn_send(conn);
     if (rv != 0) conn_fail(conn, ORC_EUNAVAIL, 0);
 }

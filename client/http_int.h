@@ -1,6 +1,7 @@
 /* http_int.h — internals shared by the HTTP client's files: http.c (client,
- * pool, calls), http_conn.c (one TCP connection and its response parser),
- * http_sync.c. Not a public header: nothing outside client/ includes it. */
+ * pool, calls), http_conn.c (one TCP connection, its TLS session and its
+ * response parser), http_sync.c. Not a public header: nothing outside
+ * client/ includes it. */
 #ifndef ORC_CLIENT_HTTP_INT_H
 #define ORC_CLIENT_HTTP_INT_H
 
@@ -11,6 +12,7 @@
 
 #include "client/http.h"
 #include "lib/buf.h"
+#include "lib/tls.h"
 
 #define HTTP_MAX_CONNS 64                /* per client; calls beyond wait in a queue */
 #define HTTP_MAX_BODY (64u << 20)        /* whole replies; streams have no limit */
@@ -80,13 +82,15 @@ struct http_conn {
     uv_tcp_t tcp;
     uv_getaddrinfo_t gai;
     uv_connect_t connect_req;
-    uv_write_t write_req;
+    uv_write_t write_req; /* plain HTTP: the request, written from call->req */
+    struct orc_tls *tls;  /* https: this connection's session, kept while pooled */
     llhttp_t parser;
     http_call *call;
     uint64_t idle_since;
     int refs;   /* the tcp handle plus a pending lookup; freed at 0 */
     int cb_err; /* error decided inside a parser callback */
-    unsigned gai_pending : 1, reused : 1, got_bytes : 1, writing : 1, msg_done : 1,
+    int writing; /* writes in flight (TLS may have a few: hello, then the request) */
+    unsigned gai_pending : 1, reused : 1, got_bytes : 1, msg_done : 1,
         keep_alive : 1, skip_msg : 1, in_field : 1, head_done : 1;
     /* The reply being parsed. Buffers stay with the connection so that a
      * keep-alive connection parses reply after reply without allocating. */
@@ -109,6 +113,9 @@ struct http_client {
     int literal;
     char *prefix; /* "Host: ...\r\nAuthorization: ...\r\n...": holds the token */
     size_t prefix_len;
+    struct orc_tls_ctx *tls; /* https: whom to trust; NULL for http */
+    char tls_err[ORC_TLS_ERRLEN];
+    struct orc_buf plain; /* decrypted bytes of the read being parsed */
     struct http_link queue, conns, idle;
     int n_conns; /* open or opening connections: counts toward the cap */
     int n_live;  /* calls and connections not yet freed, plus the sweep timer */

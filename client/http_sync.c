@@ -1,5 +1,6 @@
 /* http_sync.c — blocking requests for command-line tools: a private loop
  * and client per call, and a reply copied into one block the caller frees. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,13 @@ static void on_sync_reply(void *arg, int err, const struct http_response *resp)
 int http_sync_request(const char *base_url, const char *bearer_token,
                       const struct http_request *req, struct http_response *out)
 {
+    return http_sync_request_tls(base_url, bearer_token, NULL, req, out, NULL);
+}
+
+int http_sync_request_tls(const char *base_url, const char *bearer_token,
+                          const struct http_tls *tls, const struct http_request *req,
+                          struct http_response *out, char *errmsg)
+{
     struct sync_ctx ctx = {0, 0, out};
     http_client *c = NULL;
     uv_loop_t loop;
@@ -59,14 +67,16 @@ int http_sync_request(const char *base_url, const char *bearer_token,
 
     if (out == NULL) return ORC_EINVAL;
     memset(out, 0, sizeof *out);
+    if (errmsg) errmsg[0] = '\0';
     if (uv_loop_init(&loop) != 0) return ORC_EIO;
-    rv = http_client_new(&loop, base_url, bearer_token, &c);
+    rv = http_client_new_tls(&loop, base_url, bearer_token, tls, &c);
     if (rv != 0) goto done;
     rv = http_request(c, req, on_sync_reply, &ctx, NULL);
     if (rv == 0) {
         /* Returns once the call is over: idle sockets do not hold the loop. */
         uv_run(&loop, UV_RUN_DEFAULT);
         rv = ctx.done ? ctx.err : ORC_EIO;
+        if (rv == ORC_ETLS && errmsg) snprintf(errmsg, ORC_TLS_ERRLEN, "%s", http_client_tls_error(c));
     }
     http_client_close(c, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -23,6 +23,7 @@ int orc_file_read(const char *path, size_t max, struct orc_buf *out)
         close(fd);
         return ORC_ENOMEM;
     }
+    out->data[0] = '\0'; /* an empty file is "" too */
     while ((n = read(fd, chunk, sizeof chunk)) > 0) {
         if (out->len + (size_t)n > max) {
             close(fd);

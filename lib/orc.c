@@ -23,6 +23,7 @@ const char *orc_strerror(int code)
     case ORC_EPERM: return "permission denied";
     case ORC_ECORRUPT: return "data corrupt";
     case ORC_ECANCELED: return "canceled";
+    case ORC_ETLS: return "TLS handshake failed";
     default: break;
     }
     if (code < 0 && code > -1000)

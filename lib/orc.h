@@ -20,6 +20,7 @@ enum {
     ORC_EPERM,          /* not authenticated or not allowed */
     ORC_ECORRUPT,       /* on-disk data unreadable */
     ORC_ECANCELED,      /* request canceled */
+    ORC_ETLS,           /* TLS handshake failed or the peer's certificate was refused */
 };
 
 /* Static description of an ORC_E* code (or of a negative errno). Never NULL. */

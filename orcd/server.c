@@ -1,12 +1,15 @@
 /* server.c — `orcd server`: one control-plane member. Creates or reloads its
- * identity and token in the data dir, starts the store (bootstrapping a new
- * cluster, joining one, or resetting to a one-member cluster), serves the
- * API, writes admin.conf, and shuts down cleanly on SIGTERM/SIGINT. */
+ * identity, CA, certificates and token in the data dir, starts the store
+ * (bootstrapping a new cluster, joining one, or resetting to a one-member
+ * cluster), serves the API over HTTPS, writes admin.conf, and shuts down
+ * cleanly on SIGTERM/SIGINT. A joining member learns the CA from the join
+ * and serves only after it. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,10 +22,13 @@
 #include "lib/netaddr.h"
 #include "lib/orc.h"
 #include "lib/rand.h"
+#include "orcd/certs.h"
 #include "orcd/orcd.h"
 #include "store/store.h"
 
 #define JOIN_RETRY_MS 2000
+#define MAX_TLS_SANS 16
+#define MAX_NAMES (MAX_TLS_SANS + 5)
 
 struct server_opts {
     const char *data_dir;
@@ -32,6 +38,8 @@ struct server_opts {
     const char *join;
     const char *token;
     const char *node_name;
+    const char *tls_sans[MAX_TLS_SANS];
+    size_t n_tls_sans;
     bool no_agent;
     bool reset_cluster;
     unsigned snapshot_threshold;
@@ -49,6 +57,7 @@ struct orcd_server {
     char api_url[256];
     char join_url[256];
     char token[256];
+    struct orcd_certs certs;
     store *st;
     api_server *api;
     uv_signal_t sigterm, sigint;
@@ -71,9 +80,11 @@ static void usage(FILE *f)
             "  --listen ADDR:PORT     API address (default 127.0.0.1:6443)\n"
             "  --peer-listen ADDR:PORT  Raft address (default: API address, port + 1)\n"
             "  --advertise-url URL    API URL other members and clients use\n"
-            "                         (default http://<listen>)\n"
-            "  --join URL --token T   join the cluster of the member at URL\n"
-            "  --token T              cluster token for a new cluster (default: random)\n"
+            "                         (default https://<listen>)\n"
+            "  --tls-san NAME|IP      also name this in the API's certificate (repeatable)\n"
+            "  --join URL --token T   join the cluster of the member at URL, with the token\n"
+            "                         from its data dir (it names the cluster's CA)\n"
+            "  --token SECRET         secret part of a new cluster's token (default: random)\n"
             "  --reset-cluster        after losing quorum: continue as a one-member cluster\n"
             "                         with this member's data; others may join again\n"
             "  --node-name NAME       node name of the embedded agent\n"
@@ -91,10 +102,46 @@ static int parse_uint(const char *s, unsigned *out)
     return 0;
 }
 
+/* A token goes into an HTTP header and a kubeconfig: printable, no spaces. */
+static bool printable_token(const char *t)
+{
+    size_t n = strlen(t);
+
+    if (n == 0 || n > 160) return false;
+    for (; *t; t++)
+        if (*t <= ' ' || *t >= 0x7f) return false;
+    return true;
+}
+
+static int check_opts(const struct server_opts *o)
+{
+    char fp[ORC_TLS_FP_HEX + 1];
+
+    if (o->token && !printable_token(o->token)) {
+        fprintf(stderr, "orcd server: --token must be 1 to 160 printable characters without "
+                        "spaces\n");
+        return -1;
+    }
+    if (o->join && (o->token == NULL || orcd_token_fingerprint(o->token, fp) != 0)) {
+        fprintf(stderr, "orcd server: --join needs --token with the cluster token from the first "
+                        "server's data dir (its token file: " ORCD_TOKEN_PREFIX "<CA hash>.<secret>)\n");
+        return -1;
+    }
+    if (o->join && strncmp(o->join, "https://", 8) != 0) {
+        fprintf(stderr, "orcd server: --join wants the member's https:// URL\n");
+        return -1;
+    }
+    if (o->advertise_url && strncmp(o->advertise_url, "https://", 8) != 0) {
+        fprintf(stderr, "orcd server: --advertise-url must be an https:// URL\n");
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
-           O_SNAP, O_TRAIL, O_WATCH, O_HELP };
+           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -104,7 +151,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-threshold", required_argument, 0, O_SNAP},
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0}};
+        {"tls-san", required_argument, 0, O_SAN}, {0, 0, 0, 0}};
     int c;
 
     optind = 1;
@@ -118,6 +165,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_TOKEN: o->token = optarg; break;
         case O_NODE: o->node_name = optarg; break;
         case O_NOAGENT: o->no_agent = true; break;
+        case O_SAN:
+            if (o->n_tls_sans == MAX_TLS_SANS) {
+                fprintf(stderr, "orcd server: at most %d --tls-san\n", MAX_TLS_SANS);
+                return -1;
+            }
+            o->tls_sans[o->n_tls_sans++] = optarg;
+            break;
         case O_RESET: o->reset_cluster = true; break;
         case O_SNAP:
         case O_TRAIL:
@@ -140,12 +194,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         fprintf(stderr, "orcd server: unexpected argument \"%s\"\n", argv[optind]);
         return -1;
     }
-    if (o->join && o->token == NULL) {
-        fprintf(stderr, "orcd server: --join needs --token (the cluster token from the first "
-                        "server's data dir)\n");
-        return -1;
-    }
-    return 0;
+    return check_opts(o);
 }
 
 static void default_data_dir(char *out, size_t n)
@@ -164,6 +213,8 @@ static int path_in(const struct orcd_server *s, const char *name, char *out, siz
 {
     return snprintf(out, n, "%s/%s", s->dir, name) < (int)n ? 0 : ORC_EINVAL;
 }
+
+static int save_identity(struct orcd_server *s);
 
 static int load_identity(struct orcd_server *s)
 {
@@ -193,10 +244,13 @@ static int load_identity(struct orcd_server *s)
     s->id = strtoull(id, NULL, 10);
     snprintf(s->raft_address, sizeof s->raft_address, "%s", raft);
     snprintf(s->listen, sizeof s->listen, "%s", listen);
-    snprintf(s->api_url, sizeof s->api_url, "%s", url);
+    /* A data dir from before the API spoke TLS. */
+    bool upgrade = strncmp(url, "http://", 7) == 0;
+    if (upgrade) snprintf(s->api_url, sizeof s->api_url, "https://%s", url + 7);
+    else snprintf(s->api_url, sizeof s->api_url, "%s", url);
     if (orc_json_str(m, "join")) snprintf(s->join_url, sizeof s->join_url, "%s", orc_json_str(m, "join"));
     json_decref(m);
-    return 0;
+    return upgrade ? save_identity(s) : 0;
 }
 
 static int save_identity(struct orcd_server *s)
@@ -237,10 +291,10 @@ static int new_identity(struct orcd_server *s)
         snprintf(s->api_url, sizeof s->api_url, "%s", s->o.advertise_url);
     } else if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
         log_error("orcd", "--listen %s accepts any address; also give --advertise-url "
-                          "http://THIS-HOST:%d so peers and clients can reach it", s->listen, port);
+                          "https://THIS-HOST:%d so peers and clients can reach it", s->listen, port);
         return ORC_EINVAL;
     } else {
-        snprintf(s->api_url, sizeof s->api_url, "http://%s", s->listen);
+        snprintf(s->api_url, sizeof s->api_url, "https://%s", s->listen);
     }
     s->id = orc_rand_u64() & ((1ull << 53) - 1); /* exact in JSON numbers too */
     if (s->id == 0) s->id = 1;
@@ -248,7 +302,22 @@ static int new_identity(struct orcd_server *s)
     return save_identity(s);
 }
 
-static int load_token(struct orcd_server *s, bool fresh)
+/* A new token: a joining member's is the one it was given; a new cluster's
+ * names its CA, with the --token secret or a random one. */
+static int new_token(struct orcd_server *s, bool joining)
+{
+    char hex[49];
+
+    if (joining) {
+        snprintf(s->token, sizeof s->token, "%s", s->o.token);
+        return 0;
+    }
+    orc_rand_hex(hex, 48);
+    return orcd_token_make(s->certs.fingerprint, s->o.token ? s->o.token : hex, s->token,
+                           sizeof s->token);
+}
+
+static int load_token(struct orcd_server *s, bool joining)
 {
     char path[4200];
     struct orc_buf b = ORC_BUF_INIT;
@@ -259,17 +328,13 @@ static int load_token(struct orcd_server *s, bool fresh)
     if (rv == 0) {
         while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' ')) b.len--;
         snprintf(s->token, sizeof s->token, "%.*s", (int)b.len, b.data);
-        if (s->o.token && strcmp(s->o.token, s->token) != 0 && !fresh)
-            log_warn("orcd", "--token differs from the token in %s; keeping the stored one", path);
+        if (s->o.token && strcmp(s->o.token, s->token) != 0 && !joining)
+            log_warn("orcd", "--token is only used by a new cluster; keeping the token in %s", path);
     } else if (rv == ORC_ENOENT) {
-        char hex[49];
-        if (s->o.token) snprintf(s->token, sizeof s->token, "%s", s->o.token);
-        else {
-            orc_rand_hex(hex, 48);
-            snprintf(s->token, sizeof s->token, "orc-%s", hex);
-        }
-        rv = orc_file_write(path, s->token, strlen(s->token), 0600);
+        rv = new_token(s, joining);
+        if (rv == 0) rv = orc_file_write(path, s->token, strlen(s->token), 0600);
     }
+    if (b.data) explicit_bzero(b.data, b.cap);
     orc_buf_free(&b);
     if (rv != 0) log_error("orcd", "cannot read or write the cluster token %s: %s", path, orc_strerror(rv));
     else if (s->token[0] == '\0') {
@@ -286,12 +351,84 @@ static void write_client_configs(struct orcd_server *s)
     struct stat st;
 
     path_in(s, "admin.conf", path, sizeof path);
-    if (orc_config_write(path, s->api_url, s->token) != 0)
+    if (orc_config_write(path, s->api_url, s->certs.ca, s->token) != 0)
         log_warn("orcd", "cannot write %s", path);
     if (user && stat(user, &st) != 0) {
-        if (orc_config_write(user, s->api_url, s->token) == 0)
+        if (orc_config_write(user, s->api_url, s->certs.ca, s->token) == 0)
             log_info("orcd", "wrote client config %s", user);
     }
+}
+
+/* ---- serving ---- */
+
+static void add_name(const char **names, size_t *n, const char *name)
+{
+    if (name == NULL || *name == '\0' || strcmp(name, "0.0.0.0") == 0 || strcmp(name, "::") == 0) return;
+    for (size_t i = 0; i < *n; i++)
+        if (strcasecmp(names[i], name) == 0) return;
+    if (*n < MAX_NAMES) names[(*n)++] = name;
+}
+
+/* The host of "https://HOST:PORT" (brackets of an IPv6 literal dropped). */
+static void url_host(const char *url, char *out, size_t n)
+{
+    const char *h = strstr(url, "://");
+    size_t len;
+
+    h = h ? h + 3 : url;
+    if (*h == '[') {
+        len = strcspn(++h, "]");
+    } else {
+        len = strcspn(h, ":/");
+    }
+    snprintf(out, n, "%.*s", (int)len, h);
+}
+
+/* A host name that can go into a certificate as a DNS name. */
+static bool dns_name(const char *s)
+{
+    if (*s == '\0' || *s == '-' || *s == '.') return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+              || *s == '-' || *s == '.'))
+            return false;
+    return true;
+}
+
+/* Issues or reuses this member's certificate, then serves the API. */
+static int serve(struct orcd_server *s)
+{
+    static char listen_host[128], adv_host[256], hostname[256];
+    const char *names[MAX_NAMES];
+    struct api_config acfg = {0};
+    char err[256] = "";
+    size_t n = 0;
+    int port, rv;
+
+    if (orc_netaddr_split(s->listen, listen_host, sizeof listen_host, &port) != 0) listen_host[0] = '\0';
+    url_host(s->api_url, adv_host, sizeof adv_host);
+    if (gethostname(hostname, sizeof hostname) != 0 || !dns_name(hostname)) hostname[0] = '\0';
+    add_name(names, &n, listen_host);
+    add_name(names, &n, adv_host);
+    add_name(names, &n, "127.0.0.1");
+    add_name(names, &n, "localhost");
+    add_name(names, &n, hostname);
+    for (size_t i = 0; i < s->o.n_tls_sans; i++) add_name(names, &n, s->o.tls_sans[i]);
+    if ((rv = orcd_certs_serving(s->dir, names, n, &s->certs)) != 0) return rv;
+    acfg.listen = s->listen;
+    acfg.advertise_url = s->api_url;
+    acfg.token = s->token;
+    acfg.tls_cert_pem = s->certs.chain;
+    acfg.tls_key_pem = s->certs.key;
+    acfg.ca_pem = s->certs.ca;
+    acfg.ca_key_pem = s->certs.ca_key;
+    rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
+    if (rv != 0) {
+        log_error("orcd", "cannot serve the API: %s", err);
+        return rv;
+    }
+    write_client_configs(s);
+    return 0;
 }
 
 /* ---- joining ---- */
@@ -302,21 +439,65 @@ static void on_join_timer(uv_timer_t *t) { join_try(t->data); }
 
 static void join_client_closed(void *arg) { (void)arg; }
 
+static void shutdown_server(struct orcd_server *s);
+
+/* The join's answer carries the cluster CA (and its key, to issue this
+ * member's certificate): keep it, then serve. */
+static int joined_take_ca(struct orcd_server *s, const struct http_response *resp)
+{
+    json_t *body = json_loadb(resp->body, resp->body_len, 0, NULL);
+    json_t *ca = json_object_get(body, "ca");
+    const char *cert = orc_json_str(ca, "cert"), *key = orc_json_str(ca, "key");
+    char fp[ORC_TLS_FP_HEX + 1];
+    int rv;
+
+    if (cert == NULL || key == NULL) {
+        log_error("orcd", "%s did not send the cluster CA with the join (is it an orc without "
+                          "TLS?)", s->join_url);
+        rv = ORC_EPROTO;
+    } else {
+        orcd_token_fingerprint(s->token, fp);
+        rv = orcd_certs_save_ca(s->dir, cert, key, fp, &s->certs);
+    }
+    if (key) explicit_bzero((char *)key, strlen(key));
+    json_decref(body);
+    return rv;
+}
+
+static void on_join_accepted(struct orcd_server *s, const struct http_response *resp)
+{
+    int rv = 0;
+
+    log_info("orcd", "joined the cluster through %s", s->join_url);
+    if (s->api == NULL) {
+        rv = joined_take_ca(s, resp);
+        if (rv == 0) rv = serve(s);
+    }
+    http_client_close(s->join_client, join_client_closed, NULL);
+    s->join_client = NULL;
+    if (rv != 0) {
+        s->exit_code = 1;
+        shutdown_server(s);
+        return;
+    }
+    s->joined = true;
+    s->join_url[0] = '\0';
+    save_identity(s);
+}
+
 static void on_joined(void *arg, int err, const struct http_response *resp)
 {
     struct orcd_server *s = arg;
 
     if (err == 0 && resp->status == 200) {
-        log_info("orcd", "joined the cluster through %s", s->join_url);
-        s->joined = true;
-        s->join_url[0] = '\0';
-        save_identity(s);
-        http_client_close(s->join_client, join_client_closed, NULL);
-        s->join_client = NULL;
+        on_join_accepted(s, resp);
         return;
     }
     if (err == 0 && resp->status == 401) {
         log_error("orcd", "%s rejected the token given with --token", s->join_url);
+    } else if (err == ORC_ETLS) {
+        log_error("orcd", "joining through %s: %s; retrying", s->join_url,
+                  http_client_tls_error(s->join_client));
     } else if (err == 0) {
         log_warn("orcd", "joining through %s: HTTP %d: %.*s; retrying", s->join_url, resp->status,
                  (int)(resp->body_len > 300 ? 300 : resp->body_len), resp->body ? resp->body : "");
@@ -326,15 +507,27 @@ static void on_joined(void *arg, int err, const struct http_response *resp)
     if (!s->stopping) uv_timer_start(&s->timer, on_join_timer, JOIN_RETRY_MS, 0);
 }
 
+/* The member joined through is trusted by the CA fingerprint in the token:
+ * this member has no CA of its own yet. */
 static void join_try(struct orcd_server *s)
 {
-    char body[600];
+    char body[600], fp[ORC_TLS_FP_HEX + 1];
+    struct http_tls tls = {.ca_fingerprint = fp};
     struct http_request req = {0};
 
     if (s->stopping || s->joined) return;
+    if (orcd_token_fingerprint(s->token, fp) != 0) {
+        log_error("orcd", "the cluster token in %s/token does not name a CA (want "
+                          ORCD_TOKEN_PREFIX "<CA hash>.<secret>)", s->dir);
+        s->exit_code = 1;
+        shutdown_server(s);
+        return;
+    }
     if (s->join_client == NULL
-        && http_client_new(s->loop, s->join_url, s->token, &s->join_client) != 0) {
-        log_error("orcd", "invalid --join URL \"%s\": want http://HOST:PORT", s->join_url);
+        && http_client_new_tls(s->loop, s->join_url, s->token, &tls, &s->join_client) != 0) {
+        log_error("orcd", "invalid --join URL \"%s\": want https://HOST:PORT", s->join_url);
+        s->exit_code = 1;
+        shutdown_server(s);
         return;
     }
     snprintf(body, sizeof body, "{\"id\":\"%" PRIu64 "\",\"raftAddress\":\"%s\",\"apiURL\":\"%s\"}",
@@ -355,7 +548,7 @@ static void on_ready_poll(uv_timer_t *t)
 {
     struct orcd_server *s = t->data;
 
-    if (s->ready_logged || !api_server_ready(s->api)) return;
+    if (s->ready_logged || s->api == NULL || !api_server_ready(s->api)) return;
     s->ready_logged = true;
     uv_timer_stop(t);
     log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
@@ -432,11 +625,23 @@ static int open_store(struct orcd_server *s, bool *fresh)
     return rv;
 }
 
+/* The CA: loaded, or made for a new cluster; a joining member gets it
+ * from the join (*have is false then). */
+static int load_ca(struct orcd_server *s, bool *have)
+{
+    int rv = orcd_certs_load_ca(s->dir, &s->certs);
+
+    *have = rv == 0;
+    if (rv != ORC_ENOENT || s->join_url[0]) return rv == ORC_ENOENT ? 0 : rv;
+    rv = orcd_certs_new_ca(s->dir, &s->certs);
+    if (rv == 0) log_info("orcd", "made the cluster CA %s/ca.crt", s->dir);
+    *have = rv == 0;
+    return rv;
+}
+
 static int start_server(struct orcd_server *s)
 {
-    struct api_config acfg = {0};
-    char err[256] = "";
-    bool fresh = false;
+    bool fresh = false, have_ca = false;
     int rv;
 
     if (orc_mkdirs(s->dir, 0700) != 0) {
@@ -447,17 +652,16 @@ static int start_server(struct orcd_server *s)
     if (rv == ORC_ENOENT) rv = new_identity(s);
     else if (rv == 0 && s->o.listen) snprintf(s->listen, sizeof s->listen, "%s", s->o.listen);
     if (rv != 0) return rv;
+    if ((rv = load_ca(s, &have_ca)) != 0) return rv;
     if ((rv = load_token(s, s->join_url[0] != '\0')) != 0) return rv;
     if ((rv = open_store(s, &fresh)) != 0) return rv;
-    acfg.listen = s->listen;
-    acfg.advertise_url = s->api_url;
-    acfg.token = s->token;
-    rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
-    if (rv != 0) {
-        log_error("orcd", "cannot serve the API: %s", err);
-        return rv;
+    /* Without the CA the join is not finished (even if Raft caught up before
+     * a restart): asking again is harmless, a member joins once. */
+    if (!have_ca) {
+        join_try(s);
+        return 0;
     }
-    write_client_configs(s);
+    if ((rv = serve(s)) != 0) return rv;
     if (fresh && s->join_url[0]) join_try(s);
     else s->join_url[0] = '\0';
     return 0;
@@ -497,5 +701,7 @@ int orcd_server_main(int argc, char **argv)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop) != 0) log_warn("orcd", "handles left open at exit");
+    orcd_certs_clear(&s.certs);
+    explicit_bzero(s.token, sizeof s.token);
     return s.exit_code;
 }

@@ -5,13 +5,12 @@
 set -e
 cd "$(dirname "$0")/.."
 O=${O:-build}
-if [ "$(id -u)" = 0 ]; then DATA=${ORC_DATA_DIR:-/var/lib/orc}; else DATA=${ORC_DATA_DIR:-$HOME/.local/share/orc}; fi
 cat >&2 <<MSG
-Starting a local orc cluster (API http://127.0.0.1:6443).
+Starting a local orc cluster (API https://127.0.0.1:6443).
 In another terminal:
   $O/orctl get namespaces
   $O/orctl apply -f manifests/examples/nginx-deployment.yaml
   $O/orctl get deploy -o wide
-  kubectl -s "http://admin:\$(cat $DATA/token)@127.0.0.1:6443" get all -A   # stock kubectl too
+  kubectl --kubeconfig ~/.orc/config get all -A    # stock kubectl works too
 MSG
 exec "$O/orcd" server "$@"

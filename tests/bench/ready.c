@@ -1,8 +1,9 @@
 /* ready.c — benchmark helper: starts a server command, reports how long
  * until its readiness URL answers 200 and its resident memory once idle.
- * usage: ready HOST PORT PATH IDLE_MS PIDFILE -- COMMAND ARGS...
+ * usage: ready [https://]HOST PORT PATH IDLE_MS PIDFILE -- COMMAND ARGS...
  * Prints "ready_ms=N rss_kib=N" and leaves the server running; its PID is
- * written to PIDFILE so the caller stops it. */
+ * written to PIDFILE so the caller stops it. With https:// the probe speaks
+ * TLS without checking the certificate: it only times readiness. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "client/http.h"
 
 static double now_ms(void)
 {
@@ -44,6 +47,21 @@ static int probe(const char *host, int port, const char *path)
     return ok;
 }
 
+static int probe_tls(const char *host, int port, const char *path)
+{
+    struct http_request req = {.method = "GET", .path = path, .timeout_ms = 1000};
+    struct http_tls tls = {.insecure_skip_verify = 1};
+    struct http_response r;
+    char url[300];
+    int ok;
+
+    snprintf(url, sizeof url, "https://%s:%d", host, port);
+    if (http_sync_request_tls(url, NULL, &tls, &req, &r, NULL) != 0) return 0;
+    ok = r.status == 200;
+    http_response_free(&r);
+    return ok;
+}
+
 static long rss_kib(pid_t pid)
 {
     char path[64], line[256];
@@ -63,6 +81,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *host = argv[1], *path = argv[3];
+    int tls = strncmp(host, "https://", 8) == 0;
+    if (tls) host += 8;
     int port = atoi(argv[2]), idle = atoi(argv[4]);
     double start = now_ms();
     pid_t pid = fork();
@@ -77,7 +97,7 @@ int main(int argc, char **argv)
         fprintf(pf, "%d\n", (int)pid);
         fclose(pf);
     }
-    while (!probe(host, port, path)) {
+    while (!(tls ? probe_tls(host, port, path) : probe(host, port, path))) {
         if (waitpid(pid, NULL, WNOHANG) == pid || now_ms() - start > 30000) {
             fprintf(stderr, "ready: %s did not become ready\n", argv[7]);
             return 1;

@@ -4,6 +4,9 @@
 #   - orc creating 1 KiB ConfigMaps through its API vs etcd raw 1 KiB puts
 #     through its JSON gateway, at 1 and 64 connections, 1 and 3 members;
 #   - time from start to ready, and idle RSS of a member.
+# orc is measured over HTTPS (it serves nothing else; wrk does not verify
+# certificates, curl gets the member's ca.crt), etcd over its default plain
+# HTTP: the table charges orc for TLS.
 # Prints a markdown table (figures, not pass/fail). BENCH_SECONDS sets each
 # load's length (default 10).
 set -euo pipefail
@@ -35,7 +38,7 @@ start_orc() {
     local name=$1 ip=$2 join=${3:-} token=${4:-}
     local args=(server --data-dir "$tmp/$name" --listen "$ip:6443" --no-agent)
     [ -n "$join" ] && args+=(--join "$join" --token "$token")
-    HOME=$tmp ORC_LOG=warn "$READY" "$ip" 6443 /readyz 2000 "$tmp/$name.pid" -- "$O/orcd" "${args[@]}" \
+    HOME=$tmp ORC_LOG=warn "$READY" "https://$ip" 6443 /readyz 2000 "$tmp/$name.pid" -- "$O/orcd" "${args[@]}" \
         >"$tmp/$name.ready" 2>>"$tmp/$name.log"
 }
 
@@ -49,10 +52,11 @@ start_etcd() {
         --initial-cluster-state new --log-level error >"$tmp/$name.ready" 2>>"$tmp/$name.log"
 }
 
-orc_leader_url() { # among "$@" URLs
-    local t; t=$(cat "$tmp/o1/token" 2>/dev/null || cat "$tmp/s1/token")
+orc_leader_url() { # among "$@" URLs (of the three-member cluster)
+    local t; t=$(cat "$tmp/o1/token")
     for u in "$@"; do
-        if curl -sf -H "Authorization: Bearer $t" "$u/internal/v1/status" | grep -q '"role":"leader"'; then
+        if curl -sf --cacert "$tmp/o1/ca.crt" -H "Authorization: Bearer $t" "$u/internal/v1/status" \
+            | grep -q '"role":"leader"'; then
             echo "$u"; return
         fi
     done
@@ -118,8 +122,9 @@ print_rows() {
     done
 }
 
-make_ns() { # URL TOKEN
-    curl -sf -o /dev/null -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+make_ns() { # URL TOKEN CA_FILE
+    curl -sf -o /dev/null --cacert "$3" -H "Authorization: Bearer $2" \
+        -H 'Content-Type: application/json' \
         -X POST "$1/api/v1/namespaces" -d '{"metadata":{"name":"bench"}}'
 }
 
@@ -133,8 +138,8 @@ s_etcd=$(ready_of e1)
 idle_orc=$(echo "$s_orc" | sed 's/.*rss_kib=//')
 idle_etcd=$(echo "$s_etcd" | sed 's/.*rss_kib=//')
 tok=$(cat "$tmp/s1/token")
-make_ns "http://$BASE.11:6443" "$tok"
-bench_pair 1 "http://$BASE.11:6443" "http://$BASE.31:2379" "$tok"
+make_ns "https://$BASE.11:6443" "$tok" "$tmp/s1/ca.crt"
+bench_pair 1 "https://$BASE.11:6443" "http://$BASE.31:2379" "$tok"
 loaded_orc=$(awk '/VmRSS/ {print $2}' "/proc/$(cat "$tmp/s1.pid")/status")
 loaded_etcd=$(awk '/VmRSS/ {print $2}' "/proc/$(cat "$tmp/e1.pid")/status")
 kill "$(cat "$tmp/s1.pid")" "$(cat "$tmp/e1.pid")"
@@ -142,17 +147,17 @@ kill "$(cat "$tmp/s1.pid")" "$(cat "$tmp/e1.pid")"
 # ---- three members each ----
 start_orc o1 $BASE.21; track o1
 tok=$(cat "$tmp/o1/token")
-start_orc o2 $BASE.22 "http://$BASE.21:6443" "$tok"; track o2
-start_orc o3 $BASE.23 "http://$BASE.21:6443" "$tok"; track o3
+start_orc o2 $BASE.22 "https://$BASE.21:6443" "$tok"; track o2
+start_orc o3 $BASE.23 "https://$BASE.21:6443" "$tok"; track o3
 ec="e3a=http://$BASE.41:2380,e3b=http://$BASE.42:2380,e3c=http://$BASE.43:2380"
 # etcd members wait for each other before reporting healthy: start them together.
 start_etcd e3a $BASE.41 "$ec" & start_etcd e3b $BASE.42 "$ec" & start_etcd e3c $BASE.43 "$ec"
 wait
 for n in e3a e3b e3c; do track $n; done
 sleep 1
-ol=$(orc_leader_url "http://$BASE.21:6443" "http://$BASE.22:6443" "http://$BASE.23:6443")
+ol=$(orc_leader_url "https://$BASE.21:6443" "https://$BASE.22:6443" "https://$BASE.23:6443")
 el=$(etcd_leader_url "http://$BASE.41:2379" "http://$BASE.42:2379" "http://$BASE.43:2379")
-make_ns "$ol" "$tok"
+make_ns "$ol" "$tok" "$tmp/o1/ca.crt"
 bench_pair 3 "$ol" "$el" "$tok"
 
 print_rows

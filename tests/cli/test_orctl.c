@@ -591,8 +591,26 @@ TEST_T(server_and_token_flags_override_the_config, 120)
     char empty[700], *out, *err;
     snprintf(empty, sizeof empty, "%s/empty-home", test_tmpdir());
     mkdir(empty, 0700);
+    char ca[700];
+    snprintf(ca, sizeof ca, "%s/ca.crt", c.m[0].dir);
     const char *ns_argv[] = {t_bin("orctl"), "get", "ns", "default", "-o", "name", "--server",
-                             c.m[0].url, "--token", c.token, NULL};
+                             c.m[0].url, "--token", c.token, "--certificate-authority", ca, NULL};
+    CHECK_INT(run_prog(empty, NULL, &out, &err, ns_argv), ==, 0);
+    CHECK_STR(out, "namespace/default\n");
+    free(out);
+    free(err);
+    /* Without the CA the server is not trusted, and the token is not sent;
+     * --insecure-skip-tls-verify trusts it anyway. */
+    ns_argv[10] = "--request-timeout";
+    ns_argv[11] = "10s";
+    CHECK_INT(run_prog(empty, NULL, &out, &err, ns_argv), ==, 1);
+    CHECK_HAS(err, "Unable to connect to the server https://");
+    CHECK_HAS(err, "tls: TLS handshake: certificate verify failed");
+    CHECK_STR(out, "");
+    free(out);
+    free(err);
+    ns_argv[10] = "--insecure-skip-tls-verify";
+    ns_argv[11] = NULL;
     CHECK_INT(run_prog(empty, NULL, &out, &err, ns_argv), ==, 0);
     CHECK_STR(out, "namespace/default\n");
     free(out);
@@ -615,26 +633,14 @@ TEST_T(server_and_token_flags_override_the_config, 120)
     free(err);
 }
 
-/* client-go sends no bearer token over plain http (kubernetes/kubectl#744),
- * but it does send credentials written into the server URL as Basic auth,
- * which the API server accepts with the cluster token as the password. So
- * stock kubectl uses admin.conf with the server URL carrying them. */
-static void kubectl_config(const char *token, char *path, size_t n)
-{
-    char url[512];
-
-    snprintf(path, n, "%s/kubectl.conf", test_tmpdir());
-    snprintf(url, sizeof url, "http://admin:%s@%s", token, c.m[0].listen);
-    CHECK(orc_config_write(path, url, token) == 0);
-}
-
-static char *kubectl_as(const char *token, int want_rc, const char *const *words)
+/* Stock kubectl uses a member's admin.conf as it is: the https URL, the
+ * cluster CA as certificate-authority-data, and the bearer token. */
+static char *kubectl_with(const char *conf, int want_rc, const char *const *words)
 {
     const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig"};
-    char conf[700], *out, *err;
+    char *out, *err;
     int n = 2, rc;
 
-    kubectl_config(token, conf, sizeof conf);
     argv[n++] = conf;
     while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
     argv[n] = NULL;
@@ -644,7 +650,27 @@ static char *kubectl_as(const char *token, int want_rc, const char *const *words
     return out;
 }
 
-static char *kubectl(int want_rc, const char *const *words) { return kubectl_as(c.token, want_rc, words); }
+static char *kubectl(int want_rc, const char *const *words)
+{
+    char conf[700];
+
+    snprintf(conf, sizeof conf, "%s/admin.conf", c.m[0].dir);
+    return kubectl_with(conf, want_rc, words);
+}
+
+/* admin.conf with another token, or without the CA. */
+static void kubectl_config_variant(const char *token, bool with_ca, char *path, size_t n)
+{
+    struct orc_client_config cfg;
+    char admin[700], err[256];
+
+    snprintf(admin, sizeof admin, "%s/admin.conf", c.m[0].dir);
+    CHECKF(orc_config_load(admin, &cfg, err, sizeof err) == 0, "%s", err);
+    CHECK(cfg.ca_pem != NULL && strncmp(cfg.server, "https://", 8) == 0);
+    snprintf(path, n, "%s/kubectl-%s.conf", test_tmpdir(), with_ca ? "ca" : "noca");
+    CHECK(orc_config_write(path, cfg.server, with_ca ? cfg.ca_pem : NULL, token) == 0);
+    orc_config_clear(&cfg);
+}
 
 TEST_T(kubectl_reads_the_same_cluster, 120)
 {
@@ -673,6 +699,10 @@ TEST_T(kubectl_reads_the_same_cluster, 120)
     free(out);
     free(expect(0, "deployment.apps/nginx-deployment unchanged\n", "apply", "-f", path, NULL));
     free(path);
-    /* Any other password is refused. */
-    free(kubectl_as("not-the-token", 1, (const char *const[]){"get", "ns", NULL}));
+    /* Any other token is refused; without the CA kubectl refuses the server. */
+    char conf[700];
+    kubectl_config_variant("not-the-token", true, conf, sizeof conf);
+    free(kubectl_with(conf, 1, (const char *const[]){"get", "ns", NULL}));
+    kubectl_config_variant(c.token, false, conf, sizeof conf);
+    free(kubectl_with(conf, 1, (const char *const[]){"get", "ns", NULL}));
 }

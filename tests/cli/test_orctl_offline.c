@@ -125,8 +125,18 @@ TEST(unreachable_server_is_refused_and_the_token_never_shown)
     CHECK_STR(out, "");
     free(out);
     free(err);
-    CHECK_INT(orctl(&out, &err, "--server=https://example.com:6443", "get", "po", NULL), ==, 1);
-    CHECK_HAS(err, "is not supported: orc serves http://HOST:PORT");
+    CHECK_INT(orctl(&out, &err, "--server=ftp://example.com:6443", "get", "po", NULL), ==, 1);
+    CHECK_HAS(err, "is not supported: want https://HOST:PORT");
+    free(out);
+    free(err);
+    CHECK_INT(orctl(&out, &err, "--server=https://127.0.0.1:1", "get", "po", NULL), ==, 1);
+    CHECK_STR(err, "The connection to the server https://127.0.0.1:1 was refused - did you specify "
+                   "the right host or port?\n");
+    free(out);
+    free(err);
+    CHECK_INT(orctl(&out, &err, "--server=https://127.0.0.1:1", "--certificate-authority",
+                    "/nonexistent/ca.crt", "get", "po", NULL), ==, 1);
+    CHECK_HAS(err, "error: unable to read certificate-authority /nonexistent/ca.crt");
     free(out);
     free(err);
 }

@@ -22,8 +22,8 @@ static char *write_text(const char *name, const char *text)
 
 static const char multi[] = "apiVersion: v1\nkind: Config\n"
                             "clusters:\n"
-                            "- cluster:\n    server: https://a.example:6443\n  name: a\n"
-                            "- cluster:\n    certificate-authority-data: AAAA\n    server: http://10.0.0.2:6443\n  name: b\n"
+                            "- cluster:\n    certificate-authority-data: AAAA\n    server: https://a.example:6443\n  name: a\n"
+                            "- cluster:\n    server: http://10.0.0.2:6443\n  name: b\n"
                             "contexts:\n"
                             "- context:\n    cluster: a\n    user: ua\n  name: ctx-a\n"
                             "- context:\n    cluster: b\n    user: ub\n    namespace: dev\n  name: ctx-b\n"
@@ -131,7 +131,7 @@ TEST(config_search_order)
     char want[600];
     snprintf(want, sizeof want, "%s/.orc/config", home);
     CHECK_STR(orc_config_default_path(), want);
-    CHECK_INT(orc_config_write(orc_config_default_path(), "http://127.0.0.1:6443", "tk"), ==, 0);
+    CHECK_INT(orc_config_write(orc_config_default_path(), "http://127.0.0.1:6443", NULL, "tk"), ==, 0);
     CHECKF(orc_config_load(NULL, &c, err, sizeof err) == 0, "%s", err);
     CHECK_STR(c.token, "tk");
     orc_config_clear(&c);
@@ -146,7 +146,7 @@ TEST(config_write_is_private_and_round_trips)
 
     snprintf(dir, sizeof dir, "%s/new/sub", test_tmpdir());
     snprintf(path, sizeof path, "%s/admin.conf", dir);
-    CHECK_INT(orc_config_write(path, "http://127.0.0.1:6443", token), ==, 0);
+    CHECK_INT(orc_config_write(path, "http://127.0.0.1:6443", NULL, token), ==, 0);
     CHECK_INT(stat(path, &st), ==, 0);
     CHECK_INT(st.st_mode & 0777, ==, 0600);
     CHECK_INT(stat(dir, &st), ==, 0);
@@ -157,20 +157,20 @@ TEST(config_write_is_private_and_round_trips)
     orc_config_clear(&c);
     /* Overwrite in place: still 0600, no temporary files left behind. */
     CHECK_INT(chmod(path, 0644), ==, 0);
-    CHECK_INT(orc_config_write(path, "http://10.1.1.1:6443", "t2"), ==, 0);
+    CHECK_INT(orc_config_write(path, "http://10.1.1.1:6443", NULL, "t2"), ==, 0);
     CHECK_INT(stat(path, &st), ==, 0);
     CHECK_INT(st.st_mode & 0777, ==, 0600);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1", dir);
     CHECK_INT(system(cmd), ==, 0);
-    CHECK_INT(orc_config_write("/proc/nope/config", "http://x", "t"), <, 0);
+    CHECK_INT(orc_config_write("/proc/nope/config", "http://x", NULL, "t"), <, 0);
 }
 
 TEST(config_written_file_text)
 {
     char path[600], buf[1024];
     snprintf(path, sizeof path, "%s/c", test_tmpdir());
-    CHECK_INT(orc_config_write(path, "http://127.0.0.1:6443", "TOKEN"), ==, 0);
+    CHECK_INT(orc_config_write(path, "http://127.0.0.1:6443", NULL, "TOKEN"), ==, 0);
     FILE *f = fopen(path, "r");
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
@@ -180,6 +180,41 @@ TEST(config_written_file_text)
                    "current-context: orc\nusers:\n- name: admin\n  user:\n    token: TOKEN\n");
 }
 
+#define TEST_CA "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIQ\n-----END CERTIFICATE-----\n"
+
+TEST(config_carries_the_ca)
+{
+    struct orc_client_config c;
+    char err[256], path[600], text[1024];
+    const char *p;
+
+    snprintf(path, sizeof path, "%s/admin.conf", test_tmpdir());
+    CHECK_INT(orc_config_write(path, "https://127.0.0.1:6443", TEST_CA, "tk"), ==, 0);
+    CHECKF(orc_config_load(path, &c, err, sizeof err) == 0, "%s", err);
+    CHECK_STR(c.server, "https://127.0.0.1:6443");
+    CHECK_STR(c.ca_pem, TEST_CA);
+    CHECK(!c.insecure);
+    orc_config_clear(&c);
+    CHECK(c.ca_pem == NULL);
+    /* certificate-authority: a file, relative to the config's folder. */
+    write_text("ca.crt", TEST_CA);
+    snprintf(text, sizeof text, "clusters:\n- name: k\n  cluster:\n    server: https://h:1\n"
+                                "    certificate-authority: ca.crt\n");
+    p = write_text("kc", text);
+    CHECKF(orc_config_load(p, &c, err, sizeof err) == 0, "%s", err);
+    CHECK_STR(c.ca_pem, TEST_CA);
+    orc_config_clear(&c);
+    p = write_text("kc", "clusters:\n- name: k\n  cluster:\n    server: https://h:1\n"
+                         "    insecure-skip-tls-verify: true\n");
+    CHECKF(orc_config_load(p, &c, err, sizeof err) == 0, "%s", err);
+    CHECK(c.insecure && c.ca_pem == NULL);
+    orc_config_clear(&c);
+    expect_error("clusters:\n- name: k\n  cluster:\n    server: https://h:1\n"
+                 "    certificate-authority-data: AAAA\n", ORC_EINVAL, "certificate-authority-data");
+    expect_error("clusters:\n- name: k\n  cluster:\n    server: https://h:1\n"
+                 "    certificate-authority: /nonexistent/ca.crt\n", ORC_EINVAL, "/nonexistent/ca.crt");
+}
+
 /* kubectl must read our file: skipped where kubectl is not installed. */
 TEST(config_kubectl_accepts_it)
 {
@@ -187,15 +222,18 @@ TEST(config_kubectl_accepts_it)
 
     if (system("command -v kubectl >/dev/null 2>&1") != 0) return;
     snprintf(path, sizeof path, "%s/kc", test_tmpdir());
-    CHECK_INT(orc_config_write(path, "http://127.0.0.1:6443", "tok-123: x"), ==, 0);
+    CHECK_INT(orc_config_write(path, "https://127.0.0.1:6443", TEST_CA, "tok-123: x"), ==, 0);
     snprintf(cmd, sizeof cmd,
              "kubectl --kubeconfig %s config view --raw -o "
-             "jsonpath='{.clusters[0].cluster.server} {.users[0].user.token} {.current-context}'",
+             "jsonpath='{.clusters[0].cluster.server} {.users[0].user.token} {.current-context} "
+             "{.clusters[0].cluster.certificate-authority-data}'",
              path);
     FILE *p = popen(cmd, "r");
     CHECK(p != NULL);
     size_t n = fread(out, 1, sizeof out - 1, p);
     out[n] = '\0';
     CHECK_INT(pclose(p), ==, 0);
-    CHECK_STR(out, "http://127.0.0.1:6443 tok-123: x orc");
+    /* The CA comes back as written: base64 of "-----BEGIN CERTIFICATE-----\n..." */
+    CHECKF(strncmp(out, "https://127.0.0.1:6443 tok-123: x orc LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t", 74) == 0,
+           "%s", out);
 }

@@ -640,11 +640,12 @@ static void never_called(void *arg, int err, const struct http_response *r)
 TEST(invalid_arguments)
 {
     static const char *const bad_urls[] = {
-        "https://a:1", "http://", "http://a b:1", "http://h:0", "http://h:99999", "http://h:1/path",
+        "httpx://a:1", "https://", "http://", "http://a b:1", "http://h:0", "http://h:99999", "http://h:1/path",
         "http://h:", "http://[::1", "ftp://h:1", "http://h:12x", "http://h:+80", "http://h: 80",
     };
     static const char *const good_urls[] = {
         "http://localhost:1", "http://[::1]:80", "http://example.com:8080/", "http://10.0.0.1",
+        "https://a:1", "https://[::1]", "https://10.0.0.1:6443/",
     };
     struct fx f;
     http_client *c;

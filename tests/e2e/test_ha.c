@@ -39,7 +39,7 @@ static void verify_everywhere(struct cluster *c, struct load *l)
 
 TEST_T(leader_killed_under_load_loses_nothing, 180)
 {
-    struct cluster c;
+    static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
     struct load l = {0};
 
     cluster_init(&c, 3);
@@ -85,7 +85,7 @@ TEST_T(removed_member_replaced_by_one_that_catches_up_by_snapshot, 180)
 {
     static const char *const small_snapshots[] = {"--snapshot-threshold", "64",
                                                   "--snapshot-trailing", "16", NULL};
-    struct cluster c;
+    static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
     struct load l = {0};
     int st;
 
@@ -122,7 +122,7 @@ TEST_T(removed_member_replaced_by_one_that_catches_up_by_snapshot, 180)
 TEST_T(reset_cluster_recovers_from_quorum_loss, 180)
 {
     static const char *const reset[] = {"--reset-cluster", NULL};
-    struct cluster c;
+    static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
     struct load l = {0};
 
     cluster_init(&c, 4);

@@ -1,13 +1,16 @@
 /* test_invalid.c — bad input to a real orcd server: each case gets the
  * right status and a message naming what is wrong, nothing is stored, and
- * the server keeps serving (including after garbage on the socket). */
+ * the server keeps serving (including after garbage, or plain HTTP, on its
+ * TLS socket). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
@@ -139,27 +142,61 @@ static int raw_connect(const struct member *m)
     sa.sin_port = htons(6443);
     inet_pton(AF_INET, m->ip, &sa.sin_addr);
     CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    /* A server that never closes fails the case instead of hanging it. */
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
+}
+
+/* Everything the server sends until it closes the connection. */
+static void read_to_eof(int fd, struct orc_buf *out)
+{
+    char buf[512];
+    ssize_t n;
+
+    while ((n = read(fd, buf, sizeof buf)) > 0) orc_buf_append(out, buf, (size_t)n);
 }
 
 TEST(garbage_on_the_socket_never_crashes)
 {
-    static const char *const junk[] = {
-        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /* a TLS hello */
-        "GET / HTTP/9.9\r\n\r\n",
-        "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
-        "GET /api/v1/pods HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
-        "\r\n\r\n\r\n\x00\x01\x02\xff\xfe",
-        "GET /%zz%00/../ HTTP/1.1\r\nHost: x\r\n\r\n",
+#define J(s) {s, sizeof s - 1}
+    static const struct {
+        const char *data;
+        size_t len;
+    } junk[] = {
+        J("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), /* a cut-off TLS hello */
+        J("\x16\x03\x01\x00\x10" "garbage garbage!"),        /* a handshake record of nonsense */
+        J("\x17\x03\x03\x00\x10" "AAAAAAAAAAAAAAAA"),         /* application data, no handshake */
+        J("\x16\x03\x03\xff\xff"),                         /* a record longer than TLS allows */
+        J("GET / HTTP/9.9\r\n\r\n"),
+        J("POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nContent-Length: -5\r\n\r\n"),
+        J("GET /api/v1/pods HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n"),
+        J("\r\n\r\n\r\n\x00\x01\x02\xff\xfe"),
+        J("GET /%zz%00/../ HTTP/1.1\r\nHost: x\r\n\r\n"),
     };
+#undef J
     start_one();
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
-        char buf[512];
+        struct orc_buf got = ORC_BUF_INIT;
         int fd = raw_connect(&c.m[0]);
-        CHECK(write(fd, junk[i], strlen(junk[i]) + (i == 4 ? 5 : 0)) > 0);
+        CHECK(write(fd, junk[i].data, junk[i].len) == (ssize_t)junk[i].len);
         shutdown(fd, SHUT_WR);
-        while (read(fd, buf, sizeof buf) > 0) {}
+        read_to_eof(fd, &got);
         close(fd);
+        orc_buf_free(&got);
+    }
+    /* Plain HTTP on the TLS port: a plain 400 saying so, then the close. */
+    {
+        static const char req[] = "GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n\r\n";
+        struct orc_buf got = ORC_BUF_INIT;
+        int fd = raw_connect(&c.m[0]);
+        CHECK(write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1));
+        read_to_eof(fd, &got);
+        close(fd);
+        CHECKF(got.data && strncmp(got.data, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "%s",
+               got.data ? got.data : "(nothing)");
+        CHECK(strstr(got.data, "Client sent an HTTP request to an HTTPS server.") != NULL);
+        orc_buf_free(&got);
     }
     /* Thousands of random bytes, too. */
     int fd = raw_connect(&c.m[0]);

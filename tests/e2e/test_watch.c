@@ -129,7 +129,7 @@ static void watch_from(struct watcher *w, long long rv)
     struct http_request req = {0};
 
     if (w->client) http_client_close(w->client, NULL, NULL);
-    http_client_new(&w->loop, w->c->m[w->member].url, w->c->token, &w->client);
+    http_client_new_tls(&w->loop, w->c->m[w->member].url, w->c->token, cluster_tls(w->c), &w->client);
     snprintf(path, sizeof path,
              "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=%lld", rv);
     req.method = "GET";
@@ -172,7 +172,7 @@ static void watcher_start(struct watcher *w, struct cluster *c, int member)
 TEST_T(watch_survives_leader_change_without_gaps_or_duplicates, 180)
 {
     static struct watcher w;
-    struct cluster c;
+    static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
     struct load l = {0};
 
     cluster_init(&c, 3);
@@ -223,7 +223,7 @@ static char *watch_for(struct cluster *c, const char *path, unsigned ms, void (*
     struct http_request req = {.method = "GET", .path = path, .timeout_ms = 2000};
 
     uv_loop_init(&loop);
-    CHECK(http_client_new(&loop, c->m[0].url, c->token, &cl) == 0);
+    CHECK(http_client_new_tls(&loop, c->m[0].url, c->token, cluster_tls(c), &cl) == 0);
     CHECK(http_stream(cl, &req, &cbs, &col, &call) == 0);
     for (int i = 0; i < 20; i++) uv_run(&loop, UV_RUN_NOWAIT), sleep_ms(5);
     if (during) during();

@@ -15,6 +15,7 @@
 #include "client/http.h"
 #include "lib/buf.h"
 #include "lib/file.h"
+#include "lib/tls.h"
 #include "tests/harness/test.h"
 
 static void sleep_ms(unsigned ms)
@@ -95,7 +96,7 @@ void cluster_init(struct cluster *c, int n)
         m->idx = i;
         snprintf(m->ip, sizeof m->ip, "127.%d.%d.%d", a, b, 10 + i);
         snprintf(m->listen, sizeof m->listen, "%s:6443", m->ip);
-        snprintf(m->url, sizeof m->url, "http://%s", m->listen);
+        snprintf(m->url, sizeof m->url, "https://%s", m->listen);
         snprintf(m->dir, sizeof m->dir, "%s/m%d", tmp, i);
         snprintf(m->log, sizeof m->log, "%s/m%d.log", tmp, i);
         test_defer(stop_member_at_end, m);
@@ -252,6 +253,34 @@ void member_wait_revision(struct cluster *c, int i, long long revision, unsigned
     }
 }
 
+/* One context per test process, shared by every client it makes (a static,
+ * so no leak report while a case keeps its cluster on its stack); remade
+ * when a case starts a cluster with another CA. */
+static struct orc_tls_ctx *shared_ctx;
+static struct orc_buf shared_ca;
+
+const struct http_tls *cluster_tls(struct cluster *c)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+    char path[600];
+
+    for (int i = 0; c->tls.ctx == NULL && i < c->n; i++) {
+        snprintf(path, sizeof path, "%s/ca.crt", c->m[i].dir);
+        if (orc_file_read(path, 65536, &b) != 0 || b.len == 0) continue;
+        if (shared_ctx == NULL || shared_ca.data == NULL || strcmp(shared_ca.data, b.data) != 0) {
+            struct orc_tls_ctx *ctx = NULL;
+            if (orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = b.data}, &ctx, NULL) != 0) continue;
+            orc_tls_ctx_unref(shared_ctx);
+            shared_ctx = ctx;
+            orc_buf_reset(&shared_ca);
+            orc_buf_append(&shared_ca, b.data, b.len);
+        }
+        c->tls.ctx = shared_ctx;
+    }
+    orc_buf_free(&b);
+    return c->tls.ctx ? &c->tls : NULL;
+}
+
 int t_http(struct cluster *c, int i, const char *method, const char *path, const char *ctype,
            const char *body, char **resp, char **warning)
 {
@@ -273,7 +302,8 @@ int t_http_as(struct cluster *c, int i, const char *token, const char *method, c
     req.timeout_ms = 15000;
     if (resp) *resp = NULL;
     if (warning) *warning = NULL;
-    if (http_sync_request(c->m[i].url, token, &req, &r) != 0) return 0;
+    if (cluster_tls(c) == NULL) return 0; /* no member has its CA yet */
+    if (http_sync_request_tls(c->m[i].url, token, cluster_tls(c), &req, &r, NULL) != 0) return 0;
     status = r.status;
     if (resp) *resp = r.body ? strndup(r.body, r.body_len) : strdup("");
     if (warning) {

@@ -1,8 +1,8 @@
 /* cluster.h — real `orcd server` processes for integration tests. Each
  * member gets its own loopback address 127.A.B.(10+i) (A, B from the test
- * process, so parallel runs never collide), API port 6443, Raft port 6444,
- * and a data dir under the case's tmpdir. Every process started is killed
- * by PID when the case ends, pass or fail. */
+ * process, so parallel runs never collide), API port 6443 (HTTPS), Raft
+ * port 6444, and a data dir under the case's tmpdir. Every process started
+ * is killed by PID when the case ends, pass or fail. */
 #ifndef ORC_TEST_CLUSTER_H
 #define ORC_TEST_CLUSTER_H
 
@@ -10,13 +10,15 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "client/http.h"
+
 #define CLUSTER_MAX 5
 
 struct member {
     int idx;
     char ip[32];
     char listen[64];
-    char url[96];
+    char url[96]; /* https://IP:6443 */
     char dir[512];
     char log[512];
     pid_t pid; /* 0 when not running */
@@ -27,6 +29,7 @@ struct cluster {
     struct member m[CLUSTER_MAX];
     char token[256];
     char home[512]; /* $HOME given to members, so ~/.orc/config lands in the tmpdir */
+    struct http_tls tls; /* trusts the cluster CA once a member has made it */
 };
 
 /* Sets up n members (not started). */
@@ -64,6 +67,11 @@ int t_http(struct cluster *c, int i, const char *method, const char *path, const
 /* Same, parsing a JSON reply (NULL when not JSON). */
 json_t *t_json(struct cluster *c, int i, const char *method, const char *path, const char *body,
                int *status);
+
+/* How to trust the members (the CA from a member's data dir, loaded the first
+ * time one exists), for clients the test makes itself; NULL before any
+ * member has made its CA. */
+const struct http_tls *cluster_tls(struct cluster *c);
 
 /* Path of a built binary ("orcd", "orctl"): $O/<name>, O defaulting to build. */
 const char *t_bin(const char *name);

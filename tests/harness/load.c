@@ -124,7 +124,7 @@ void load_start(struct load *l, struct cluster *c, int writers)
     p->tick.data = l;
     uv_timer_start(&p->tick, on_tick, 20, 20);
     for (int i = 0; i < c->n; i++)
-        CHECK(http_client_new(&p->loop, c->m[i].url, c->token, &p->clients[i]) == 0);
+        CHECK(http_client_new_tls(&p->loop, c->m[i].url, c->token, cluster_tls(c), &p->clients[i]) == 0);
     p->w = calloc((size_t)writers, sizeof *p->w);
     for (int i = 0; i < writers; i++) {
         p->w[i].l = l;

@@ -1,0 +1,889 @@
+/* tls.c — TLS sessions over memory on OpenSSL 3: a BIO of our own reads the
+ * ciphertext the caller hands in (no copy unless a record is split) and
+ * appends output to an outbox the caller takes whole; contexts for servers,
+ * CA-trusting, pinned and insecure clients; and the cluster PKI. */
+#include "lib/tls.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/orc.h"
+
+#define RECORD_OVERHEAD 64 /* generous per-record framing + AEAD tag, for reserving */
+#define READ_CHUNK 16384
+
+struct orc_tls_ctx {
+    SSL_CTX *ssl;
+    atomic_int refs;
+    bool server;
+    bool check_name;
+    char pin[ORC_TLS_FP_HEX + 1]; /* "" unless pinned to a CA fingerprint */
+};
+
+struct orc_tls {
+    struct orc_tls_ctx *ctx;
+    SSL *ssl;
+    const char *in; /* ciphertext being consumed, during orc_tls_recv only */
+    size_t in_len;
+    struct orc_buf keep;  /* unconsumed ciphertext carried to the next recv */
+    struct orc_buf out;   /* the outbox */
+    struct orc_buf early; /* plaintext sent before the handshake completed */
+    bool handshake_done, peer_closed, shutdown_sent, failed;
+    char errmsg[ORC_TLS_ERRLEN];
+};
+
+/* ---- errors ---- */
+
+static int failf(char *errmsg, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int failf(char *errmsg, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errmsg) {
+        va_start(ap, fmt);
+        vsnprintf(errmsg, ORC_TLS_ERRLEN, fmt, ap);
+        va_end(ap);
+    }
+    ERR_clear_error();
+    return code;
+}
+
+/* `what` plus OpenSSL's reason for the newest error on this thread's queue. */
+static int ossl_fail(char *errmsg, int code, const char *what)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
+
+    return failf(errmsg, code, "%s%s%s", what, reason ? ": " : "", reason ? reason : "");
+}
+
+/* PEM readers never prompt for a passphrase: orc's keys are unencrypted. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return 0;
+}
+
+static X509 *read_cert(const char *pem)
+{
+    BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
+
+    BIO_free(b);
+    return x;
+}
+
+static EVP_PKEY *read_key(const char *pem)
+{
+    BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+
+    BIO_free(b);
+    return k;
+}
+
+static void hex(const unsigned char *md, unsigned n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int cert_fingerprint(X509 *x, char out[ORC_TLS_FP_HEX + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+
+    if (X509_digest(x, EVP_sha256(), md, &n) != 1 || n * 2 != ORC_TLS_FP_HEX) return ORC_ENOMEM;
+    hex(md, n, out);
+    return 0;
+}
+
+/* ---- the memory BIO: reads t->in, appends to t->out ---- */
+
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static int bio_write(BIO *b, const char *data, int len)
+{
+    struct orc_tls *t = BIO_get_data(b);
+
+    BIO_clear_retry_flags(b);
+    if (len <= 0) return 0;
+    return orc_buf_append(&t->out, data, (size_t)len) == 0 ? len : -1;
+}
+
+static int bio_read(BIO *b, char *buf, int cap)
+{
+    struct orc_tls *t = BIO_get_data(b);
+    size_t n = cap > 0 ? (size_t)cap : 0;
+
+    if (n > t->in_len) n = t->in_len;
+    BIO_clear_retry_flags(b);
+    if (n == 0) {
+        BIO_set_retry_read(b); /* no more for now: OpenSSL reports WANT_READ */
+        return -1;
+    }
+    memcpy(buf, t->in, n);
+    t->in += n;
+    t->in_len -= n;
+    return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    struct orc_tls *t = BIO_get_data(b);
+
+    (void)num;
+    (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_FLUSH: return 1;
+    case BIO_CTRL_PENDING: return t ? (long)t->in_len : 0;
+    case BIO_CTRL_WPENDING: return t ? (long)t->out.len : 0;
+    default: return 0;
+    }
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static void bio_method_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "orc-tls");
+
+    if (m && BIO_meth_set_write(m, bio_write) && BIO_meth_set_read(m, bio_read)
+        && BIO_meth_set_ctrl(m, bio_ctrl) && BIO_meth_set_create(m, bio_create)) {
+        bio_method = m;
+        return;
+    }
+    BIO_meth_free(m);
+}
+
+/* ---- contexts ---- */
+
+static int ctx_new(const SSL_METHOD *method, bool server, struct orc_tls_ctx **out, char *errmsg)
+{
+    struct orc_tls_ctx *c = calloc(1, sizeof *c);
+
+    if (c == NULL) return failf(errmsg, ORC_ENOMEM, "out of memory");
+    c->ssl = SSL_CTX_new(method);
+    if (c->ssl == NULL || SSL_CTX_set_min_proto_version(c->ssl, TLS1_2_VERSION) != 1) {
+        SSL_CTX_free(c->ssl);
+        free(c);
+        return ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+    }
+    atomic_init(&c->refs, 1);
+    c->server = server;
+    /* Renegotiation only adds attack surface to a connection we fully drive. */
+    SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    *out = c;
+    return 0;
+}
+
+struct orc_tls_ctx *orc_tls_ctx_ref(struct orc_tls_ctx *ctx)
+{
+    if (ctx) atomic_fetch_add(&ctx->refs, 1);
+    return ctx;
+}
+
+void orc_tls_ctx_unref(struct orc_tls_ctx *ctx)
+{
+    if (ctx == NULL || atomic_fetch_sub(&ctx->refs, 1) != 1) return;
+    SSL_CTX_free(ctx->ssl);
+    free(ctx);
+}
+
+/* The leaf, then every further certificate as chain to send along. */
+static int use_chain(SSL_CTX *ssl, const char *cert_pem, char *errmsg)
+{
+    BIO *b = BIO_new_mem_buf(cert_pem, -1);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
+    int rv = 0;
+
+    if (x == NULL || SSL_CTX_use_certificate(ssl, x) != 1) {
+        rv = ossl_fail(errmsg, ORC_EINVAL, "server certificate");
+        goto out;
+    }
+    X509_free(x);
+    while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
+        if (SSL_CTX_add0_chain_cert(ssl, x) != 1) {
+            rv = ossl_fail(errmsg, ORC_ENOMEM, "certificate chain");
+            goto out;
+        }
+    }
+    x = NULL;
+    ERR_clear_error(); /* the end of the PEM text reads as "no start line" */
+out:
+    X509_free(x);
+    BIO_free(b);
+    return rv;
+}
+
+int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls_ctx **out,
+                       char *errmsg)
+{
+    struct orc_tls_ctx *c = NULL;
+    EVP_PKEY *key = NULL;
+    int rv;
+
+    if (cert_pem == NULL || key_pem == NULL || out == NULL)
+        return failf(errmsg, ORC_EINVAL, "a TLS server needs a certificate and a key");
+    ERR_clear_error();
+    if ((rv = ctx_new(TLS_server_method(), true, &c, errmsg)) != 0) return rv;
+    if ((rv = use_chain(c->ssl, cert_pem, errmsg)) != 0) goto err;
+    key = read_key(key_pem);
+    if (key == NULL || SSL_CTX_use_PrivateKey(c->ssl, key) != 1) {
+        rv = ossl_fail(errmsg, ORC_EINVAL, "server key");
+        goto err;
+    }
+    if (SSL_CTX_check_private_key(c->ssl) != 1) {
+        rv = ossl_fail(errmsg, ORC_EINVAL, "server key does not match its certificate");
+        goto err;
+    }
+    /* Clients keep their connections alive; tickets would only cost work. */
+    SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
+    if (SSL_CTX_set_num_tickets(c->ssl, 0) != 1) {
+        rv = ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+        goto err;
+    }
+    EVP_PKEY_free(key);
+    *out = c;
+    return 0;
+err:
+    EVP_PKEY_free(key);
+    orc_tls_ctx_unref(c);
+    return rv;
+}
+
+static int add_cas(SSL_CTX *ssl, const char *ca_pem, char *errmsg)
+{
+    X509_STORE *store = SSL_CTX_get_cert_store(ssl);
+    BIO *b = BIO_new_mem_buf(ca_pem, -1);
+    X509 *x;
+    int n = 0, rv = 0;
+
+    if (b == NULL) return failf(errmsg, ORC_ENOMEM, "out of memory");
+    while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
+        int ok = X509_STORE_add_cert(store, x); /* takes its own reference */
+        X509_free(x);
+        if (ok != 1) {
+            rv = ossl_fail(errmsg, ORC_EINVAL, "CA certificate");
+            break;
+        }
+        n++;
+    }
+    BIO_free(b);
+    if (rv == 0 && n == 0) rv = failf(errmsg, ORC_EINVAL, "no certificate in the CA PEM text");
+    ERR_clear_error();
+    return rv;
+}
+
+/* Verification for a pinned context: the certificate with the pinned
+ * fingerprint among those the server sent becomes the only trust anchor,
+ * then the usual full check runs (signatures, validity, host name). */
+static int pin_verify(X509_STORE_CTX *x, void *arg)
+{
+    struct orc_tls_ctx *c = arg;
+    STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(x);
+    STACK_OF(X509) *anchors;
+    X509 *anchor = NULL;
+    char fp[ORC_TLS_FP_HEX + 1];
+    int ok;
+
+    for (int i = 0; sent && i < sk_X509_num(sent) && anchor == NULL; i++) {
+        X509 *cert = sk_X509_value(sent, i);
+        if (cert_fingerprint(cert, fp) == 0 && strcmp(fp, c->pin) == 0) anchor = cert;
+    }
+    if (anchor == NULL) {
+        X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_UNTRUSTED);
+        return 0;
+    }
+    anchors = sk_X509_new_null();
+    if (anchors == NULL || sk_X509_push(anchors, anchor) <= 0) {
+        sk_X509_free(anchors);
+        X509_STORE_CTX_set_error(x, X509_V_ERR_OUT_OF_MEM);
+        return 0;
+    }
+    X509_STORE_CTX_set0_trusted_stack(x, anchors);
+    ok = X509_verify_cert(x);
+    X509_STORE_CTX_set0_trusted_stack(x, NULL);
+    sk_X509_free(anchors); /* the certificate itself belongs to the peer's chain */
+    return ok == 1;
+}
+
+/* 64 hex digits, any case, optionally separated by ':'. */
+static int parse_pin(const char *in, char out[ORC_TLS_FP_HEX + 1])
+{
+    size_t n = 0;
+
+    for (; *in; in++) {
+        char ch = *in;
+        if (ch == ':') continue;
+        if (ch >= 'A' && ch <= 'F') ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) || n == ORC_TLS_FP_HEX) return -1;
+        out[n++] = ch;
+    }
+    out[n] = '\0';
+    return n == ORC_TLS_FP_HEX ? 0 : -1;
+}
+
+int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **out, char *errmsg)
+{
+    static const struct orc_tls_trust system = {0};
+    struct orc_tls_ctx *c = NULL;
+    int rv;
+
+    if (trust == NULL) trust = &system;
+    if ((trust->ca_pem != NULL) + (trust->ca_fingerprint != NULL) + trust->insecure > 1 || out == NULL)
+        return failf(errmsg, ORC_EINVAL, "give one of a CA, a CA fingerprint, or insecure");
+    ERR_clear_error();
+    if ((rv = ctx_new(TLS_client_method(), false, &c, errmsg)) != 0) return rv;
+    if (trust->insecure) {
+        SSL_CTX_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+        *out = c;
+        return 0;
+    }
+    SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+    c->check_name = true;
+    if (trust->ca_fingerprint) {
+        if (parse_pin(trust->ca_fingerprint, c->pin) != 0) {
+            rv = failf(errmsg, ORC_EINVAL, "a CA fingerprint is %d hex digits (SHA-256)",
+                       ORC_TLS_FP_HEX);
+            goto err;
+        }
+        SSL_CTX_set_cert_verify_callback(c->ssl, pin_verify, c);
+    } else if (trust->ca_pem) {
+        if ((rv = add_cas(c->ssl, trust->ca_pem, errmsg)) != 0) goto err;
+    } else if (SSL_CTX_set_default_verify_paths(c->ssl) != 1) {
+        rv = ossl_fail(errmsg, ORC_EIO, "system CA store");
+        goto err;
+    }
+    *out = c;
+    return 0;
+err:
+    orc_tls_ctx_unref(c);
+    return rv;
+}
+
+/* ---- sessions ---- */
+
+static bool is_ip_literal(const char *s)
+{
+    unsigned char buf[16];
+
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static int set_peer(struct orc_tls *t, const char *name)
+{
+    if (is_ip_literal(name)) {
+        if (t->ctx->check_name && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) != 1)
+            return ORC_EINVAL;
+        return 0;
+    }
+    if (SSL_set_tlsext_host_name(t->ssl, name) != 1) return ORC_EINVAL;
+    if (t->ctx->check_name) {
+        SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (SSL_set1_host(t->ssl, name) != 1) return ORC_EINVAL;
+    }
+    return 0;
+}
+
+int orc_tls_new(struct orc_tls_ctx *ctx, const char *peer_name, struct orc_tls **out)
+{
+    struct orc_tls *t;
+    BIO *bio;
+
+    if (ctx == NULL || out == NULL) return ORC_EINVAL;
+    if (pthread_once(&bio_once, bio_method_init) != 0 || bio_method == NULL) return ORC_ENOMEM;
+    if ((t = calloc(1, sizeof *t)) == NULL) return ORC_ENOMEM;
+    t->ctx = orc_tls_ctx_ref(ctx);
+    t->ssl = SSL_new(ctx->ssl);
+    bio = t->ssl ? BIO_new(bio_method) : NULL;
+    if (bio == NULL) {
+        orc_tls_free(t);
+        ERR_clear_error();
+        return ORC_ENOMEM;
+    }
+    BIO_set_data(bio, t);
+    SSL_set_bio(t->ssl, bio, bio); /* one reference, now the session's */
+    if (ctx->server) {
+        SSL_set_accept_state(t->ssl);
+    } else {
+        SSL_set_connect_state(t->ssl);
+        if (peer_name && set_peer(t, peer_name) != 0) {
+            orc_tls_free(t);
+            ERR_clear_error();
+            return ORC_EINVAL;
+        }
+    }
+    *out = t;
+    return 0;
+}
+
+void orc_tls_free(struct orc_tls *t)
+{
+    if (t == NULL) return;
+    SSL_free(t->ssl);
+    orc_buf_free(&t->keep);
+    orc_buf_free(&t->out);
+    if (t->early.data) explicit_bzero(t->early.data, t->early.cap); /* may hold a token */
+    orc_buf_free(&t->early);
+    orc_tls_ctx_unref(t->ctx);
+    free(t);
+}
+
+/* The session is dead: says why, from the verification result when a
+ * certificate was refused, else from OpenSSL's error queue. */
+static int session_fail(struct orc_tls *t, const char *what)
+{
+    long vr = SSL_get_verify_result(t->ssl);
+    unsigned long e = ERR_peek_last_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
+
+    t->failed = true;
+    if (vr != X509_V_OK)
+        snprintf(t->errmsg, sizeof t->errmsg, "%s: certificate verify failed: %s%s", what,
+                 X509_verify_cert_error_string(vr),
+                 vr == X509_V_ERR_CERT_UNTRUSTED && t->ctx->pin[0]
+                     ? " (no certificate matches the CA fingerprint in the token)"
+                     : "");
+    else
+        snprintf(t->errmsg, sizeof t->errmsg, "%s: %s", what, reason ? reason : "connection failed");
+    ERR_clear_error();
+    return ORC_EPROTO;
+}
+
+/* After a non-positive SSL_* result: 0 when it only wants more input. */
+static int check_io(struct orc_tls *t, int r, const char *what)
+{
+    switch (SSL_get_error(t->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE: return 0;
+    case SSL_ERROR_ZERO_RETURN: t->peer_closed = true; return 0;
+    default: return session_fail(t, what);
+    }
+}
+
+static int write_plain(struct orc_tls *t, const char *data, size_t len)
+{
+    /* Room for every record up front: the outbox grows once per send. */
+    if (orc_buf_reserve(&t->out, len + (len / READ_CHUNK + 1) * RECORD_OVERHEAD) != 0)
+        return ORC_ENOMEM;
+    while (len > 0) {
+        int chunk = len > INT_MAX ? INT_MAX : (int)len;
+        int n = SSL_write(t->ssl, data, chunk);
+        if (n <= 0) return session_fail(t, "TLS write");
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int drive_handshake(struct orc_tls *t)
+{
+    int r = SSL_do_handshake(t->ssl);
+    int rv;
+
+    if (r != 1) return check_io(t, r, "TLS handshake");
+    t->handshake_done = true;
+    if (t->early.len == 0) return 0;
+    rv = write_plain(t, t->early.data, t->early.len);
+    explicit_bzero(t->early.data, t->early.cap);
+    orc_buf_free(&t->early);
+    return rv;
+}
+
+static int read_plain(struct orc_tls *t, struct orc_buf *plain)
+{
+    for (;;) {
+        size_t room;
+        int n;
+
+        if (orc_buf_reserve(plain, READ_CHUNK) != 0) return ORC_ENOMEM;
+        room = plain->cap - plain->len - 1;
+        n = SSL_read(t->ssl, plain->data + plain->len, room > INT_MAX ? INT_MAX : (int)room);
+        if (n <= 0) return check_io(t, n, "TLS");
+        plain->len += (size_t)n;
+        plain->data[plain->len] = '\0';
+    }
+}
+
+/* Whatever OpenSSL left unread waits in `keep` for the next call. */
+static int keep_rest(struct orc_tls *t, bool from_keep)
+{
+    int rv = 0;
+
+    if (t->in_len == 0 || t->failed || t->peer_closed) {
+        orc_buf_reset(&t->keep);
+    } else if (from_keep) {
+        memmove(t->keep.data, t->in, t->in_len);
+        t->keep.len = t->in_len;
+    } else {
+        orc_buf_reset(&t->keep);
+        rv = orc_buf_append(&t->keep, t->in, t->in_len);
+    }
+    t->in = NULL;
+    t->in_len = 0;
+    return rv;
+}
+
+int orc_tls_recv(struct orc_tls *t, const void *cipher, size_t len, struct orc_buf *plain)
+{
+    bool from_keep = t->keep.len > 0;
+    int rv = 0, rv2;
+
+    if (t->failed) return ORC_EPROTO;
+    if (t->peer_closed || len == 0) return 0;
+    ERR_clear_error();
+    if (from_keep) {
+        if (orc_buf_append(&t->keep, cipher, len) != 0) return ORC_ENOMEM;
+        t->in = t->keep.data;
+        t->in_len = t->keep.len;
+    } else {
+        t->in = cipher;
+        t->in_len = len;
+    }
+    if (!t->handshake_done) rv = drive_handshake(t);
+    if (rv == 0 && t->handshake_done && !t->peer_closed) rv = read_plain(t, plain);
+    rv2 = keep_rest(t, from_keep);
+    return rv ? rv : rv2;
+}
+
+int orc_tls_send(struct orc_tls *t, const void *plain, size_t len)
+{
+    if (t->failed) return ORC_EPROTO;
+    if (t->shutdown_sent) return ORC_ESHUTDOWN;
+    if (len == 0) return 0;
+    ERR_clear_error();
+    if (t->handshake_done) return write_plain(t, plain, len);
+    if (orc_buf_append(&t->early, plain, len) != 0) return ORC_ENOMEM;
+    return drive_handshake(t); /* a client's first call puts its hello in the outbox */
+}
+
+int orc_tls_shutdown(struct orc_tls *t)
+{
+    if (t->shutdown_sent) return 0;
+    t->shutdown_sent = true;
+    if (!t->handshake_done || t->failed) return 0;
+    ERR_clear_error();
+    (void)SSL_shutdown(t->ssl); /* 0 or 1: close_notify is in the outbox either way */
+    ERR_clear_error();
+    return 0;
+}
+
+size_t orc_tls_pending(const struct orc_tls *t) { return t->out.len; }
+
+char *orc_tls_take(struct orc_tls *t, size_t *len)
+{
+    if (t->out.len == 0) {
+        *len = 0;
+        return NULL;
+    }
+    return orc_buf_steal(&t->out, len);
+}
+
+bool orc_tls_handshake_done(const struct orc_tls *t) { return t->handshake_done; }
+bool orc_tls_peer_closed(const struct orc_tls *t) { return t->peer_closed; }
+const char *orc_tls_errmsg(const struct orc_tls *t) { return t->errmsg; }
+
+/* ---- certificates ---- */
+
+static char *bio_text(BIO *b)
+{
+    char *p = NULL;
+    long n = BIO_get_mem_data(b, &p);
+
+    return n > 0 ? strndup(p, (size_t)n) : NULL;
+}
+
+static int set_serial(X509 *x)
+{
+    unsigned char b[16];
+    BIGNUM *bn;
+    ASN1_INTEGER *ai = NULL;
+    int ok;
+
+    if (RAND_bytes(b, sizeof b) != 1) return 0;
+    b[0] = (unsigned char)((b[0] & 0x7f) | 0x40); /* positive, and 16 bytes long */
+    bn = BN_bin2bn(b, sizeof b, NULL);
+    if (bn) ai = BN_to_ASN1_INTEGER(bn, NULL);
+    ok = ai && X509_set_serialNumber(x, ai) == 1;
+    ASN1_INTEGER_free(ai);
+    BN_free(bn);
+    return ok;
+}
+
+static int add_ext(X509 *x, X509V3_CTX *v, int nid, const char *value)
+{
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, v, nid, value);
+    int ok = e && X509_add_ext(x, e, -1) == 1;
+
+    X509_EXTENSION_free(e);
+    return ok;
+}
+
+static bool valid_dns_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-') return false;
+    if (s[0] == '*' && s[1] != '.') return false;
+    for (size_t i = s[0] == '*' ? 1 : 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+              || ch == '-' || ch == '.'))
+            return false;
+    }
+    return true;
+}
+
+static GENERAL_NAME *san_entry(const char *s)
+{
+    GENERAL_NAME *gn = GENERAL_NAME_new();
+    ASN1_OCTET_STRING *ip = is_ip_literal(s) ? a2i_IPADDRESS(s) : NULL;
+    ASN1_IA5STRING *dns = NULL;
+
+    if (gn == NULL) return NULL;
+    if (ip) {
+        GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
+        return gn;
+    }
+    dns = ASN1_IA5STRING_new();
+    if (dns && ASN1_STRING_set(dns, s, -1) == 1) {
+        GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
+        return gn;
+    }
+    ASN1_IA5STRING_free(dns);
+    GENERAL_NAME_free(gn);
+    return NULL;
+}
+
+static int add_sans(X509 *x, const char *const *sans, size_t n, char *errmsg)
+{
+    GENERAL_NAMES *gens;
+    int rv = 0;
+
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (sans[i] == NULL || (!is_ip_literal(sans[i]) && !valid_dns_name(sans[i])))
+            return failf(errmsg, ORC_EINVAL, "\"%s\" is neither an IP address nor a DNS name",
+                         sans[i] ? sans[i] : "(null)");
+    if ((gens = sk_GENERAL_NAME_new_null()) == NULL) return failf(errmsg, ORC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rv == 0; i++) {
+        GENERAL_NAME *gn = san_entry(sans[i]);
+        if (gn == NULL || sk_GENERAL_NAME_push(gens, gn) <= 0) {
+            GENERAL_NAME_free(gn);
+            rv = failf(errmsg, ORC_ENOMEM, "out of memory");
+        }
+    }
+    if (rv == 0 && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1)
+        rv = ossl_fail(errmsg, ORC_EINVAL, "subjectAltName");
+    GENERAL_NAMES_free(gens);
+    return rv;
+}
+
+/* The parts every certificate shares; issuer NULL means self-signed. */
+static X509 *cert_base(const char *cn, EVP_PKEY *pub, X509 *issuer, unsigned days)
+{
+    X509 *x = X509_new();
+    X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
+
+    if (x == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
+        || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
+        || X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL
+        || X509_set_pubkey(x, pub) != 1
+        || X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1
+        || X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static int pem_out(X509 *x, EVP_PKEY *key, char **cert_pem, char **key_pem, char *errmsg)
+{
+    BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
+    int rv = 0;
+
+    *cert_pem = *key_pem = NULL;
+    if (cb == NULL || kb == NULL || PEM_write_bio_X509(cb, x) != 1
+        || PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) != 1
+        || (*cert_pem = bio_text(cb)) == NULL || (*key_pem = bio_text(kb)) == NULL) {
+        free(*cert_pem);
+        if (*key_pem) explicit_bzero(*key_pem, strlen(*key_pem));
+        free(*key_pem);
+        *cert_pem = *key_pem = NULL;
+        rv = ossl_fail(errmsg, ORC_ENOMEM, "writing PEM");
+    }
+    BIO_free(cb);
+    BIO_free(kb); /* a memory BIO wipes its buffer when freed */
+    return rv;
+}
+
+int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_pem, char *errmsg)
+{
+    EVP_PKEY *key;
+    X509 *x = NULL;
+    X509V3_CTX v;
+    int rv;
+
+    ERR_clear_error();
+    if ((key = EVP_EC_gen("P-256")) == NULL) return ossl_fail(errmsg, ORC_ENOMEM, "CA key");
+    x = cert_base(cn, key, NULL, days);
+    if (x == NULL) {
+        rv = ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
+        goto out;
+    }
+    X509V3_set_ctx(&v, x, x, NULL, NULL, 0);
+    if (!add_ext(x, &v, NID_basic_constraints, "critical,CA:TRUE")
+        || !add_ext(x, &v, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")
+        || !add_ext(x, &v, NID_subject_key_identifier, "hash")
+        || X509_sign(x, key, EVP_sha256()) <= 0) {
+        rv = ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
+        goto out;
+    }
+    rv = pem_out(x, key, cert_pem, key_pem, errmsg);
+out:
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return rv;
+}
+
+int orc_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
+                      const char *const *sans, size_t n_sans, unsigned days, char **cert_pem,
+                      char **key_pem, char *errmsg)
+{
+    X509 *ca = read_cert(ca_cert_pem), *x = NULL;
+    EVP_PKEY *ca_key = read_key(ca_key_pem), *key = NULL;
+    X509V3_CTX v;
+    int rv;
+
+    if (ca == NULL || ca_key == NULL) {
+        rv = ossl_fail(errmsg, ORC_EINVAL, ca ? "CA key" : "CA certificate");
+        goto out;
+    }
+    if ((key = EVP_EC_gen("P-256")) == NULL || (x = cert_base(cn, key, ca, days)) == NULL) {
+        rv = ossl_fail(errmsg, ORC_ENOMEM, "certificate");
+        goto out;
+    }
+    X509V3_set_ctx(&v, ca, x, NULL, NULL, 0);
+    if (!add_ext(x, &v, NID_basic_constraints, "critical,CA:FALSE")
+        || !add_ext(x, &v, NID_key_usage, "critical,digitalSignature")
+        || !add_ext(x, &v, NID_ext_key_usage, "serverAuth,clientAuth")
+        || !add_ext(x, &v, NID_subject_key_identifier, "hash")
+        || !add_ext(x, &v, NID_authority_key_identifier, "keyid")) {
+        rv = ossl_fail(errmsg, ORC_ENOMEM, "certificate extensions");
+        goto out;
+    }
+    if ((rv = add_sans(x, sans, n_sans, errmsg)) != 0) goto out;
+    if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
+        rv = ossl_fail(errmsg, ORC_EINVAL, "signing with the CA key");
+        goto out;
+    }
+    rv = pem_out(x, key, cert_pem, key_pem, errmsg);
+out:
+    X509_free(ca);
+    X509_free(x);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(key);
+    return rv;
+}
+
+int orc_tls_fingerprint(const char *cert_pem, char out[ORC_TLS_FP_HEX + 1], char *errmsg)
+{
+    X509 *x;
+    int rv;
+
+    ERR_clear_error();
+    if ((x = read_cert(cert_pem)) == NULL)
+        return ossl_fail(errmsg, ORC_ECORRUPT, "not a PEM certificate");
+    rv = cert_fingerprint(x, out);
+    X509_free(x);
+    return rv ? failf(errmsg, rv, "fingerprint: out of memory") : 0;
+}
+
+int orc_tls_cert_check(const char *cert_pem, char *errmsg)
+{
+    X509 *x;
+
+    ERR_clear_error();
+    if ((x = read_cert(cert_pem)) == NULL)
+        return ossl_fail(errmsg, ORC_ECORRUPT, "not a PEM certificate");
+    X509_free(x);
+    return 0;
+}
+
+int orc_tls_key_check(const char *cert_pem, const char *key_pem, char *errmsg)
+{
+    X509 *x;
+    EVP_PKEY *k;
+    int rv = 0;
+
+    ERR_clear_error();
+    x = read_cert(cert_pem);
+    k = read_key(key_pem);
+    if (k == NULL) rv = ossl_fail(errmsg, ORC_ECORRUPT, "not a PEM private key");
+    else if (x == NULL) rv = ossl_fail(errmsg, ORC_ECORRUPT, "its certificate is unreadable");
+    else if (X509_check_private_key(x, k) != 1)
+        rv = failf(errmsg, ORC_ECORRUPT, "the key does not belong to its certificate");
+    X509_free(x);
+    EVP_PKEY_free(k);
+    ERR_clear_error();
+    return rv;
+}
+
+static bool cert_names(X509 *x, const char *name)
+{
+    if (is_ip_literal(name)) return X509_check_ip_asc(x, name, 0) == 1;
+    return X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+}
+
+int orc_tls_cert_fits(const char *cert_pem, const char *ca_pem, const char *const *names,
+                      size_t n_names, unsigned min_days, char *errmsg)
+{
+    X509 *x = read_cert(cert_pem), *ca = read_cert(ca_pem);
+    time_t horizon = time(NULL) + (time_t)min_days * 86400;
+    int rv = 0;
+
+    if (x == NULL || ca == NULL)
+        rv = failf(errmsg, ORC_EINVAL, "%s is unreadable", x ? "the CA certificate" : "the certificate");
+    else if (X509_verify(x, X509_get0_pubkey(ca)) != 1)
+        rv = failf(errmsg, ORC_EINVAL, "it was not signed by the cluster CA");
+    else if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
+        rv = failf(errmsg, ORC_EINVAL, "it is not valid yet");
+    else if (X509_cmp_time(X509_get0_notAfter(x), &horizon) <= 0)
+        rv = failf(errmsg, ORC_EINVAL, "it expires within %u days", min_days);
+    for (size_t i = 0; rv == 0 && i < n_names; i++)
+        if (!cert_names(x, names[i])) rv = failf(errmsg, ORC_EINVAL, "it does not name %s", names[i]);
+    X509_free(x);
+    X509_free(ca);
+    ERR_clear_error();
+    return rv;
+}

@@ -1,0 +1,120 @@
+/* tls.h — TLS for orc's HTTP on OpenSSL 3, with no sockets inside: a session
+ * takes ciphertext the caller received and hands back ciphertext to send, so
+ * the API server and the HTTP client drive it from their libuv callbacks.
+ * Also the cluster's small PKI: a CA, certificates it signs, fingerprints.
+ *
+ * Strings in and out are PEM text. Every errmsg is a 256-byte buffer (may be
+ * NULL) that gets the reason of a failure; no message ever holds key bytes. */
+#ifndef ORC_TLS_H
+#define ORC_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+#define ORC_TLS_ERRLEN 256
+#define ORC_TLS_FP_HEX 64 /* SHA-256 in lower-case hex, without separators */
+#define ORC_TLS_CA_DAYS 3650
+#define ORC_TLS_CERT_DAYS 3650
+
+/* ---- contexts: what a side presents and whom it trusts ---- */
+
+/* Shared by the sessions made from it; reference counted (atomically, so
+ * threads may share one). */
+struct orc_tls_ctx;
+
+/* A server: presents cert_pem (the leaf first, then any chain certificates
+ * to send along) with key_pem. TLS 1.2 and 1.3 only; no client
+ * certificates; no session resumption (orc's clients keep connections). */
+int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls_ctx **out,
+                       char *errmsg);
+
+/* Whom a client trusts. At most one of the three is set; none means the
+ * system's CA store. Every mode but `insecure` checks that the server's
+ * certificate names the host it was reached at (DNS name or IP). */
+struct orc_tls_trust {
+    const char *ca_pem;         /* exactly these CA certificates (copied) */
+    const char *ca_fingerprint; /* the CA certificate with this SHA-256 (hex, any
+                                   case, ':' allowed) among those the server
+                                   sends: how a joining member trusts a cluster
+                                   it has no CA of yet */
+    bool insecure;              /* no verification at all (orctl's
+                                   --insecure-skip-tls-verify) */
+};
+
+int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **out, char *errmsg);
+
+/* Takes another reference; orc_tls_ctx_unref drops one (NULL is a no-op). */
+struct orc_tls_ctx *orc_tls_ctx_ref(struct orc_tls_ctx *ctx);
+void orc_tls_ctx_unref(struct orc_tls_ctx *ctx);
+
+/* ---- sessions: one per connection ---- */
+
+struct orc_tls;
+
+/* peer_name: for a client context, the host the server was reached at (a DNS
+ * name, or an IPv4/IPv6 literal without brackets; copied), checked against
+ * its certificate and sent as SNI when it is a name. NULL for a server. The
+ * session holds a reference to ctx. */
+int orc_tls_new(struct orc_tls_ctx *ctx, const char *peer_name, struct orc_tls **out);
+void orc_tls_free(struct orc_tls *t);
+
+/* Ciphertext received from the peer. All of it is consumed (a partial record
+ * waits inside for the rest); the plaintext it decrypts to is appended to
+ * `plain`. Drives the handshake: replies to send may wait in the outbox
+ * afterwards (orc_tls_take), as may plaintext queued before the handshake
+ * completed. ORC_EPROTO when the bytes are not TLS, the handshake or the
+ * peer's certificate failed, or the peer sent an alert (orc_tls_errmsg says
+ * which); the session is then dead. After the peer's close_notify further
+ * bytes are ignored (orc_tls_peer_closed). */
+int orc_tls_recv(struct orc_tls *t, const void *cipher, size_t len, struct orc_buf *plain);
+
+/* Encrypts plaintext into the outbox; before the handshake completes it is
+ * queued and encrypted as soon as it does (a client may send its request
+ * right after connecting: that starts the handshake). */
+int orc_tls_send(struct orc_tls *t, const void *plain, size_t len);
+
+/* Puts close_notify in the outbox (once; later calls do nothing). */
+int orc_tls_shutdown(struct orc_tls *t);
+
+/* The outbox: ciphertext to write to the peer. take hands over the whole of
+ * it (free() it; NULL when empty) in one block, so one write sends it. */
+size_t orc_tls_pending(const struct orc_tls *t);
+char *orc_tls_take(struct orc_tls *t, size_t *len);
+
+bool orc_tls_handshake_done(const struct orc_tls *t);
+bool orc_tls_peer_closed(const struct orc_tls *t);
+/* Why the session failed ("" while it has not). Valid until it is freed. */
+const char *orc_tls_errmsg(const struct orc_tls *t);
+
+/* ---- certificates ---- */
+
+/* A new CA: ECDSA P-256 key, self-signed, CN `cn`, valid `days` (from an
+ * hour ago, for clocks slightly behind). *cert_pem and *key_pem are malloc'd
+ * (the key as PKCS#8; wipe and free it). */
+int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_pem, char *errmsg);
+
+/* A leaf signed by the CA: P-256, CN `cn`, usable as server and client
+ * (serverAuth, clientAuth), with subjectAltNames `sans` (each an IPv4/IPv6
+ * literal or a DNS name; ORC_EINVAL for anything else). */
+int orc_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
+                      const char *const *sans, size_t n_sans, unsigned days, char **cert_pem,
+                      char **key_pem, char *errmsg);
+
+/* SHA-256 of the first certificate's DER (what `openssl x509 -fingerprint
+ * -sha256` prints, without colons), lower-case hex plus NUL. */
+int orc_tls_fingerprint(const char *cert_pem, char out[ORC_TLS_FP_HEX + 1], char *errmsg);
+
+/* ORC_ECORRUPT unless cert_pem holds a readable certificate. */
+int orc_tls_cert_check(const char *cert_pem, char *errmsg);
+/* ORC_ECORRUPT unless key_pem holds a readable private key that belongs to
+ * the (first) certificate in cert_pem. */
+int orc_tls_key_check(const char *cert_pem, const char *key_pem, char *errmsg);
+/* 0 when cert_pem was signed by ca_pem, is valid now and for at least
+ * `min_days` more, and names each of `names` (IP literals or DNS names);
+ * ORC_EINVAL with the first reason it does not. */
+int orc_tls_cert_fits(const char *cert_pem, const char *ca_pem, const char *const *names,
+                      size_t n_names, unsigned min_days, char *errmsg);
+
+#endif
