@@ -235,19 +235,22 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     return 0;
 }
 
-/* Snapshot cost grows with the data, so snapshots come after about as many
- * log bytes as the database holds (never fewer entries than configured,
- * never more than SNAPSHOT_MAX_ENTRIES, which bounds the Raft log Raft keeps
- * in memory): each byte written pays a constant share of snapshotting. */
-#define SNAPSHOT_MAX_ENTRIES 16384
+/* Snapshot cost grows with the data (the whole database is written, and
+ * that write competes with the log's small synchronous writes), so the log
+ * grows to twice the database's size between snapshots: each byte written
+ * pays a constant share of snapshotting. Never fewer entries than
+ * configured; never more log than SNAPSHOT_MAX_LOG_BYTES, because Raft
+ * keeps the log since the last snapshot in memory. */
+#define SNAPSHOT_MAX_LOG_BYTES (64 << 20)
 
 static void adapt_threshold(store *s)
 {
     int64_t per_entry = s->entry_bytes > 64 ? (int64_t)s->entry_bytes : 64;
-    int64_t want = store__db_bytes(&s->db) / per_entry;
+    int64_t want = 2 * store__db_bytes(&s->db) / per_entry;
+    int64_t cap = SNAPSHOT_MAX_LOG_BYTES / per_entry;
 
+    if (want > cap) want = cap;
     if (want < (int64_t)s->cfg.snapshot_threshold) want = s->cfg.snapshot_threshold;
-    if (want > SNAPSHOT_MAX_ENTRIES) want = SNAPSHOT_MAX_ENTRIES;
     raft_set_snapshot_threshold(&s->raft, (unsigned)want);
 }
 

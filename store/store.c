@@ -105,7 +105,7 @@ static int lock_dir(store *s, char *errmsg)
 
 static void config_defaults(struct store_config *c)
 {
-    if (c->snapshot_threshold == 0) c->snapshot_threshold = 1024;
+    if (c->snapshot_threshold == 0) c->snapshot_threshold = 8192;
     if (c->snapshot_trailing == 0) c->snapshot_trailing = 512;
     if (c->watch_history == 0) c->watch_history = 10000;
     if (c->election_timeout_ms == 0) c->election_timeout_ms = 1000;
