@@ -7,7 +7,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +20,6 @@
 #include "lib/yaml.h"
 
 #define MAX_CONFIG_BYTES (1 << 20)
-
-static int fail(char *errmsg, size_t n, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *errmsg, size_t n, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errmsg && n) {
-        va_start(ap, fmt);
-        vsnprintf(errmsg, n, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 const char *orc_config_default_path(void)
 {
@@ -70,21 +54,21 @@ static int read_file(const char *path, struct orc_buf *out, char *errmsg, size_t
 
     if (f == NULL) {
         int code = errno == ENOENT ? ORC_ENOENT : ORC_EINVAL;
-        return fail(errmsg, n, code, "%s: %s", path, strerror(errno));
+        return orc_errf(errmsg, n, code, "%s: %s", path, strerror(errno));
     }
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (out->len + got > MAX_CONFIG_BYTES) {
             fclose(f);
-            return fail(errmsg, n, ORC_EINVAL, "%s: larger than %d bytes", path, MAX_CONFIG_BYTES);
+            return orc_errf(errmsg, n, ORC_EINVAL, "%s: larger than %d bytes", path, MAX_CONFIG_BYTES);
         }
         if (orc_buf_append(out, chunk, got) != 0) {
             fclose(f);
-            return fail(errmsg, n, ORC_ENOMEM, "%s: out of memory", path);
+            return orc_errf(errmsg, n, ORC_ENOMEM, "%s: out of memory", path);
         }
     }
     if (ferror(f)) {
         fclose(f);
-        return fail(errmsg, n, ORC_EINVAL, "%s: read error", path);
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: read error", path);
     }
     fclose(f);
     return orc_buf_append(out, "", 0);
@@ -116,12 +100,12 @@ static int pick_context(const json_t *cfg, const char *path, const char **cluste
     if (cur == NULL || *cur == '\0') return 0;
     ctx = find_named(cfg, "contexts", "context", cur);
     if (!json_is_object(ctx))
-        return fail(errmsg, n, ORC_EINVAL, "%s: current-context \"%s\" is not in contexts", path,
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: current-context \"%s\" is not in contexts", path,
                     cur);
     *cluster = json_string_value(json_object_get(ctx, "cluster"));
     *user = json_string_value(json_object_get(ctx, "user"));
     if (*cluster == NULL)
-        return fail(errmsg, n, ORC_EINVAL, "%s: context \"%s\" names no cluster", path, cur);
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: context \"%s\" names no cluster", path, cur);
     return 0;
 }
 
@@ -142,18 +126,18 @@ static int read_token_file(const char *cfg_path, const char *tf, char **token, c
     char sub[256];
     int rv = resolve(cfg_path, tf, &path);
 
-    if (rv != 0) return fail(errmsg, n, ORC_ENOMEM, "%s: out of memory", cfg_path);
+    if (rv != 0) return orc_errf(errmsg, n, ORC_ENOMEM, "%s: out of memory", cfg_path);
     rv = read_file(path.data, &b, sub, sizeof sub);
     orc_buf_free(&path);
 
     if (rv != 0) {
         orc_buf_free(&b);
-        return fail(errmsg, n, ORC_EINVAL, "%s: tokenFile %s", cfg_path, sub);
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: tokenFile %s", cfg_path, sub);
     }
     while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
         b.data[--b.len] = '\0';
     *token = orc_buf_steal(&b, NULL);
-    return *token ? 0 : fail(errmsg, n, ORC_EINVAL, "%s: tokenFile %s is empty", cfg_path, tf);
+    return *token ? 0 : orc_errf(errmsg, n, ORC_EINVAL, "%s: tokenFile %s is empty", cfg_path, tf);
 }
 
 /* The cluster's CA: certificate-authority-data (base64 PEM) or a
@@ -173,11 +157,11 @@ static int extract_ca(const json_t *cluster, const char *path, struct orc_client
     if (data && *data) {
         if (orc_base64_decode(data, strlen(data), false, &b) != 0 || b.len == 0
             || strstr(b.data, "-----BEGIN CERTIFICATE-----") == NULL)
-            rv = fail(errmsg, n, ORC_EINVAL,
+            rv = orc_errf(errmsg, n, ORC_EINVAL,
                       "%s: certificate-authority-data is not a base64-encoded PEM certificate", path);
     } else if (file && *file) {
         if ((rv = resolve(path, file, &p)) != 0 || (rv = read_file(p.data, &b, sub, sizeof sub)) != 0)
-            rv = fail(errmsg, n, ORC_EINVAL, "%s: certificate-authority %s", path,
+            rv = orc_errf(errmsg, n, ORC_EINVAL, "%s: certificate-authority %s", path,
                       rv == ORC_ENOMEM ? "out of memory" : sub);
     }
     if (rv == 0 && b.len > 0 && (out->ca_pem = orc_buf_steal(&b, NULL)) == NULL) rv = ORC_ENOMEM;
@@ -196,17 +180,17 @@ static int extract(const json_t *cfg, const char *path, struct orc_client_config
     if ((rv = pick_context(cfg, path, &cname, &uname, errmsg, n)) != 0) return rv;
     cluster = find_named(cfg, "clusters", "cluster", cname);
     if (!json_is_object(cluster))
-        return fail(errmsg, n, ORC_EINVAL, "%s: cluster \"%s\" not found", path,
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: cluster \"%s\" not found", path,
                     cname ? cname : "(first)");
     server = json_string_value(json_object_get(cluster, "server"));
     if (server == NULL || *server == '\0')
-        return fail(errmsg, n, ORC_EINVAL, "%s: cluster has no server", path);
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: cluster has no server", path);
     if ((out->server = strdup(server)) == NULL) return ORC_ENOMEM;
     if ((rv = extract_ca(cluster, path, out, errmsg, n)) != 0) return rv;
     /* No user entry at all is allowed: a server without authentication. */
     user = find_named(cfg, "users", "user", uname);
     if (uname && !json_is_object(user))
-        return fail(errmsg, n, ORC_EINVAL, "%s: user \"%s\" not found", path, uname);
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: user \"%s\" not found", path, uname);
     token = json_string_value(json_object_get(user, "token"));
     tf = json_string_value(json_object_get(user, "tokenFile"));
     if (token && *token) return (out->token = strdup(token)) ? 0 : ORC_ENOMEM;
@@ -232,18 +216,18 @@ int orc_config_load(const char *path, struct orc_client_config *out, char *errms
     if ((rv = read_file(path, &text, errmsg, n)) != 0) goto out;
     docs = orc_yaml_parse(text.data, text.len, yerr, sizeof yerr);
     if (docs == NULL) {
-        rv = fail(errmsg, n, ORC_EINVAL, "%s: %s", path, yerr);
+        rv = orc_errf(errmsg, n, ORC_EINVAL, "%s: %s", path, yerr);
         goto out;
     }
     cfg = json_array_get(docs, 0);
     if (!json_is_object(cfg)) {
-        rv = fail(errmsg, n, ORC_EINVAL, "%s: not a kubeconfig (expected a mapping)", path);
+        rv = orc_errf(errmsg, n, ORC_EINVAL, "%s: not a kubeconfig (expected a mapping)", path);
         goto out;
     }
     if ((rv = extract(cfg, path, out, errmsg, n)) != 0) goto out;
     if ((out->path = strdup(path)) == NULL) rv = ORC_ENOMEM;
 out:
-    if (rv == ORC_ENOMEM) fail(errmsg, n, rv, "%s: out of memory", path);
+    if (rv == ORC_ENOMEM) orc_errf(errmsg, n, rv, "%s: out of memory", path);
     if (rv != 0) orc_config_clear(out);
     if (text.data) explicit_bzero(text.data, text.len); /* it held the token */
     orc_buf_free(&text);

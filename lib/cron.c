@@ -3,7 +3,6 @@
  * Gregorian calendar in UTC without libc time zone state. */
 #include "lib/cron.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,19 +32,6 @@ static const struct range ranges[5] = {
     {"month", 1, 12, month_names}, {"day of week", 0, 6, dow_names},
 };
 
-static int fail(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *msg, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    if (msg && n) {
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return ORC_EINVAL;
-}
-
 /* A number or (for months and weekdays) a three-letter name. */
 static int parse_value(const char *s, size_t len, const struct range *r, int *out, char *msg,
                        size_t n)
@@ -58,11 +44,11 @@ static int parse_value(const char *s, size_t len, const struct range *r, int *ou
             }
         }
     }
-    if (len == 0 || len > 9) return fail(msg, n, "failed to parse int from %.*s", (int)len, s);
+    if (len == 0 || len > 9) return orc_errf(msg, n, ORC_EINVAL, "failed to parse int from %.*s", (int)len, s);
     int v = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
-            return fail(msg, n, "failed to parse int from %.*s", (int)len, s);
+            return orc_errf(msg, n, ORC_EINVAL, "failed to parse int from %.*s", (int)len, s);
         v = v * 10 + (s[i] - '0');
     }
     *out = v;
@@ -92,15 +78,15 @@ static int parse_range(const char *s, size_t len, const struct range *r, uint64_
     if (slash && parse_value(slash + 1, len - rlen - 1, &step_range, &step, msg, n) != 0)
         return ORC_EINVAL;
     if (lo < r->min)
-        return fail(msg, n, "beginning of range (%d) below minimum (%d): %.*s", lo, r->min,
+        return orc_errf(msg, n, ORC_EINVAL, "beginning of range (%d) below minimum (%d): %.*s", lo, r->min,
                     (int)len, s);
     if (hi > r->max)
-        return fail(msg, n, "end of range (%d) above maximum (%d): %.*s", hi, r->max, (int)len, s);
+        return orc_errf(msg, n, ORC_EINVAL, "end of range (%d) above maximum (%d): %.*s", hi, r->max, (int)len, s);
     if (lo > hi)
-        return fail(msg, n, "beginning of range (%d) beyond end of range (%d): %.*s", lo, hi,
+        return orc_errf(msg, n, ORC_EINVAL, "beginning of range (%d) beyond end of range (%d): %.*s", lo, hi,
                     (int)len, s);
     if (step == 0)
-        return fail(msg, n, "step of range should be a positive number: %.*s", (int)len, s);
+        return orc_errf(msg, n, ORC_EINVAL, "step of range should be a positive number: %.*s", (int)len, s);
     for (int v = lo; v <= hi; v += step) *bits |= 1ULL << v;
     return 0;
 }
@@ -113,12 +99,12 @@ static int parse_field(const char *s, size_t len, const struct range *r, uint64_
     while (len > 0) {
         const char *comma = memchr(s, ',', len);
         size_t elen = comma ? (size_t)(comma - s) : len;
-        if (elen == 0) return fail(msg, n, "empty element in %s field", r->what);
+        if (elen == 0) return orc_errf(msg, n, ORC_EINVAL, "empty element in %s field", r->what);
         if (parse_range(s, elen, r, bits, star, msg, n) != 0) return ORC_EINVAL;
         if (!comma) break;
         s = comma + 1;
         len -= elen + 1;
-        if (len == 0) return fail(msg, n, "empty element in %s field", r->what);
+        if (len == 0) return orc_errf(msg, n, ORC_EINVAL, "empty element in %s field", r->what);
     }
     return 0;
 }
@@ -132,7 +118,7 @@ static const char *expand_macro(const char *spec, char *msg, size_t n)
     };
     for (size_t i = 0; i < ORC_ARRAY_LEN(macros); i++)
         if (strcmp(spec, macros[i].name) == 0) return macros[i].expansion;
-    fail(msg, n, "unrecognized descriptor: %s", spec);
+    orc_errf(msg, n, ORC_EINVAL, "unrecognized descriptor: %s", spec);
     return NULL;
 }
 
@@ -152,7 +138,7 @@ static int split_fields(const char *spec, const char *start[5], size_t len[5], c
         }
         count++;
     }
-    if (count != 5) return fail(msg, n, "expected exactly 5 fields, found %d: %s", count, spec);
+    if (count != 5) return orc_errf(msg, n, ORC_EINVAL, "expected exactly 5 fields, found %d: %s", count, spec);
     return 0;
 }
 
@@ -173,7 +159,7 @@ int orc_cron_parse(const char *spec, orc_cron **out, char *msg, size_t n)
 
     orc_cron *c = calloc(1, sizeof *c);
     if (!c) {
-        fail(msg, n, "out of memory");
+        orc_errf(msg, n, ORC_EINVAL, "out of memory");
         return ORC_ENOMEM;
     }
     c->minute = bits[0];

@@ -2,7 +2,6 @@
  * escapes ',', '=' and '\' inside values, as in Kubernetes. */
 #include "lib/fields.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +18,6 @@ struct orc_fieldsel {
     struct term *terms;
     size_t n;
 };
-
-static int fail(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *msg, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    if (msg && n) {
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return ORC_EINVAL;
-}
 
 void orc_fieldsel_free(orc_fieldsel *fs)
 {
@@ -82,12 +68,12 @@ static int parse_term(const char *s, size_t len, struct term *t, char *msg, size
         if (s[i] == '=') { oplen = 1; break; }
     }
     if (oplen == 0 || i == 0)
-        return fail(msg, n, "invalid field selector: '%.*s'; can't understand '%.*s'", (int)len,
+        return orc_errf(msg, n, ORC_EINVAL, "invalid field selector: '%.*s'; can't understand '%.*s'", (int)len,
                     s, (int)len, s);
     bool bad = false;
     t->path = strndup(s, i);
     t->value = unescape(s + i + oplen, len - i - oplen, &bad);
-    if (bad) return fail(msg, n, "invalid field selector: '%.*s': invalid escape sequence",
+    if (bad) return orc_errf(msg, n, ORC_EINVAL, "invalid field selector: '%.*s': invalid escape sequence",
                          (int)len, s);
     if (!t->path || !t->value) return ORC_ENOMEM;
     return 0;
@@ -116,7 +102,7 @@ int orc_fieldsel_parse(const char *s, orc_fieldsel **out, char *msg, size_t n)
         p = *end ? end + 1 : end;
     }
     if (rv != 0) {
-        if (rv == ORC_ENOMEM) fail(msg, n, "out of memory");
+        if (rv == ORC_ENOMEM) orc_errf(msg, n, ORC_EINVAL, "out of memory");
         orc_fieldsel_free(fs);
         return rv;
     }

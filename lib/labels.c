@@ -4,7 +4,6 @@
 #include "lib/labels.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +24,6 @@ struct orc_selector {
     struct req *reqs;
     size_t n, cap;
 };
-
-static int fail(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *msg, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    if (msg && n) {
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return ORC_EINVAL;
-}
 
 static void req_free(struct req *r)
 {
@@ -147,7 +133,7 @@ static int term_fail(struct lexer *lx, const char *why)
 {
     const char *end = lx->p;
     while (*end && *end != ',') end++;
-    return fail(lx->msg, lx->n, "invalid label selector term \"%.*s\": %s",
+    return orc_errf(lx->msg, lx->n, ORC_EINVAL, "invalid label selector term \"%.*s\": %s",
                 (int)(end - lx->term), lx->term, why);
 }
 
@@ -266,13 +252,13 @@ int orc_selector_parse(const char *s, orc_selector **out, char *msg, size_t n)
         if (*lx.p == ',') {
             lx.p++;
             skip_ws(&lx);
-            if (*lx.p == '\0') rv = fail(msg, n, "invalid label selector: trailing ','");
+            if (*lx.p == '\0') rv = orc_errf(msg, n, ORC_EINVAL, "invalid label selector: trailing ','");
         } else if (*lx.p) {
             rv = term_fail(&lx, "expected ',' between terms");
         }
     }
     if (rv != 0) {
-        if (rv == ORC_ENOMEM) fail(msg, n, "out of memory");
+        if (rv == ORC_ENOMEM) orc_errf(msg, n, ORC_EINVAL, "out of memory");
         orc_selector_free(sel);
         return rv;
     }
@@ -289,15 +275,15 @@ static int from_match_labels(orc_selector *sel, const json_t *ml, char *msg, siz
     json_t *val;
     char why[512];
 
-    if (!json_is_object(ml)) return fail(msg, n, "matchLabels: must be an object");
+    if (!json_is_object(ml)) return orc_errf(msg, n, ORC_EINVAL, "matchLabels: must be an object");
     json_object_foreach((json_t *)ml, key, val) {
         if (orc_label_key(key, why, sizeof why) != 0)
-            return fail(msg, n, "matchLabels: Invalid value: \"%s\": %s", key, why);
+            return orc_errf(msg, n, ORC_EINVAL, "matchLabels: Invalid value: \"%s\": %s", key, why);
         if (!json_is_string(val))
-            return fail(msg, n, "matchLabels[%s]: must be a string", key);
+            return orc_errf(msg, n, ORC_EINVAL, "matchLabels[%s]: must be a string", key);
         const char *v = json_string_value(val);
         if (orc_label_value(v, why, sizeof why) != 0)
-            return fail(msg, n, "matchLabels: Invalid value: \"%s\": %s", v, why);
+            return orc_errf(msg, n, ORC_EINVAL, "matchLabels: Invalid value: \"%s\": %s", v, why);
         struct req *r = add_req(sel, key, strlen(key), OP_EQ);
         if (!r || add_value(r, v, strlen(v)) != 0) return ORC_ENOMEM;
     }
@@ -327,29 +313,29 @@ static int from_expression(orc_selector *sel, const json_t *e, size_t i, char *m
     enum op op;
     char why[512];
 
-    if (!key) return fail(msg, n, "matchExpressions[%zu].key: Required value", i);
+    if (!key) return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].key: Required value", i);
     if (orc_label_key(key, why, sizeof why) != 0)
-        return fail(msg, n, "matchExpressions[%zu].key: Invalid value: \"%s\": %s", i, key, why);
+        return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].key: Invalid value: \"%s\": %s", i, key, why);
     if (parse_operator(opname, &op) != 0)
-        return fail(msg, n, "matchExpressions[%zu].operator: Unsupported value: \"%s\": supported "
+        return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].operator: Unsupported value: \"%s\": supported "
                     "values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"", i,
                     opname ? opname : "");
     if (vals && !json_is_array(vals))
-        return fail(msg, n, "matchExpressions[%zu].values: must be an array", i);
+        return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].values: must be an array", i);
     if ((op == OP_IN || op == OP_NOTIN) && nvals == 0)
-        return fail(msg, n, "matchExpressions[%zu].values: Required value: must be specified "
+        return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].values: Required value: must be specified "
                     "when `operator` is 'In' or 'NotIn'", i);
     if ((op == OP_EXISTS || op == OP_NOTEXISTS) && nvals > 0)
-        return fail(msg, n, "matchExpressions[%zu].values: Forbidden: may not be specified when "
+        return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].values: Forbidden: may not be specified when "
                     "`operator` is 'Exists' or 'DoesNotExist'", i);
 
     struct req *r = add_req(sel, key, strlen(key), op);
     if (!r) return ORC_ENOMEM;
     for (size_t j = 0; j < nvals; j++) {
         const char *v = json_string_value(json_array_get(vals, j));
-        if (!v) return fail(msg, n, "matchExpressions[%zu].values[%zu]: must be a string", i, j);
+        if (!v) return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].values[%zu]: must be a string", i, j);
         if (orc_label_value(v, why, sizeof why) != 0)
-            return fail(msg, n, "matchExpressions[%zu].values[%zu]: Invalid value: \"%s\": %s",
+            return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].values[%zu]: Invalid value: \"%s\": %s",
                         i, j, v, why);
         if (add_value(r, v, strlen(v)) != 0) return ORC_ENOMEM;
     }
@@ -363,19 +349,19 @@ int orc_selector_from_json(const json_t *js, orc_selector **out, char *msg, size
 
     *out = NULL;
     if (!sel) return ORC_ENOMEM;
-    if (js && !json_is_null(js) && !json_is_object(js)) rv = fail(msg, n, "must be an object");
+    if (js && !json_is_null(js) && !json_is_object(js)) rv = orc_errf(msg, n, ORC_EINVAL, "must be an object");
     const json_t *ml = json_object_get(js, "matchLabels");
     const json_t *me = json_object_get(js, "matchExpressions");
     if (rv == 0 && ml && !json_is_null(ml)) rv = from_match_labels(sel, ml, msg, n);
     if (rv == 0 && me && !json_is_null(me) && !json_is_array(me))
-        rv = fail(msg, n, "matchExpressions: must be an array");
+        rv = orc_errf(msg, n, ORC_EINVAL, "matchExpressions: must be an array");
     for (size_t i = 0; rv == 0 && json_is_array(me) && i < json_array_size(me); i++) {
         const json_t *e = json_array_get(me, i);
         rv = json_is_object(e) ? from_expression(sel, e, i, msg, n)
-                               : fail(msg, n, "matchExpressions[%zu]: must be an object", i);
+                               : orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu]: must be an object", i);
     }
     if (rv != 0) {
-        if (rv == ORC_ENOMEM) fail(msg, n, "out of memory");
+        if (rv == ORC_ENOMEM) orc_errf(msg, n, ORC_EINVAL, "out of memory");
         orc_selector_free(sel);
         return rv;
     }

@@ -2,7 +2,6 @@
  * wording, so errors read the same as a real cluster's. */
 #include "lib/names.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,19 +43,6 @@
     "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' " \
     "or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "    \
     "'my_value',  or '12345', regex used for validation is '(" QNAME_FMT ")?')"
-
-static int fail(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *msg, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    if (msg && n) {
-        va_start(ap, fmt);
-        vsnprintf(msg, n, fmt, ap);
-        va_end(ap);
-    }
-    return ORC_EINVAL;
-}
 
 static bool lower_alnum(char c)
 {
@@ -106,24 +92,24 @@ static bool qname_syntax(const char *s, size_t len)
 int orc_dns1123_label(const char *s, char *msg, size_t n)
 {
     size_t len = strlen(s);
-    if (len > LABEL_MAX) return fail(msg, n, "must be no more than %d characters", LABEL_MAX);
-    if (!label_syntax(s, len)) return fail(msg, n, "%s", DNS1123_LABEL_MSG);
+    if (len > LABEL_MAX) return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", LABEL_MAX);
+    if (!label_syntax(s, len)) return orc_errf(msg, n, ORC_EINVAL, "%s", DNS1123_LABEL_MSG);
     return 0;
 }
 
 int orc_dns1123_subdomain(const char *s, char *msg, size_t n)
 {
     if (strlen(s) > SUBDOMAIN_MAX)
-        return fail(msg, n, "must be no more than %d characters", SUBDOMAIN_MAX);
-    if (!subdomain_syntax(s)) return fail(msg, n, "%s", DNS1123_SUBDOMAIN_MSG);
+        return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", SUBDOMAIN_MAX);
+    if (!subdomain_syntax(s)) return orc_errf(msg, n, ORC_EINVAL, "%s", DNS1123_SUBDOMAIN_MSG);
     return 0;
 }
 
 int orc_dns1035_label(const char *s, char *msg, size_t n)
 {
     size_t len = strlen(s);
-    if (len > LABEL_MAX) return fail(msg, n, "must be no more than %d characters", LABEL_MAX);
-    if (!label_syntax(s, len) || !alpha(s[0])) return fail(msg, n, "%s", DNS1035_LABEL_MSG);
+    if (len > LABEL_MAX) return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", LABEL_MAX);
+    if (!label_syntax(s, len) || !alpha(s[0])) return orc_errf(msg, n, ORC_EINVAL, "%s", DNS1035_LABEL_MSG);
     return 0;
 }
 
@@ -132,7 +118,7 @@ int orc_env_var_name(const char *s, char *msg, size_t n)
     bool ok = s[0] != '\0' && !(s[0] >= '0' && s[0] <= '9');
     for (const char *p = s; ok && *p; p++)
         ok = alnum(*p) || *p == '-' || *p == '.' || *p == '_';
-    if (!ok) return fail(msg, n, "%s", ENV_VAR_MSG);
+    if (!ok) return orc_errf(msg, n, ORC_EINVAL, "%s", ENV_VAR_MSG);
     return 0;
 }
 
@@ -140,24 +126,24 @@ int orc_config_key(const char *s, char *msg, size_t n)
 {
     size_t len = strlen(s);
     if (len > SUBDOMAIN_MAX)
-        return fail(msg, n, "must be no more than %d characters", SUBDOMAIN_MAX);
+        return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", SUBDOMAIN_MAX);
     bool ok = len > 0;
     for (const char *p = s; ok && *p; p++)
         ok = alnum(*p) || *p == '-' || *p == '.' || *p == '_';
-    if (!ok) return fail(msg, n, "%s", CONFIG_KEY_MSG);
+    if (!ok) return orc_errf(msg, n, ORC_EINVAL, "%s", CONFIG_KEY_MSG);
     /* Keys become file names in volumes: never let one climb out. */
-    if (strcmp(s, ".") == 0) return fail(msg, n, "must not be '.'");
-    if (strcmp(s, "..") == 0) return fail(msg, n, "must not be '..'");
-    if (strncmp(s, "..", 2) == 0) return fail(msg, n, "must not start with '..'");
+    if (strcmp(s, ".") == 0) return orc_errf(msg, n, ORC_EINVAL, "must not be '.'");
+    if (strcmp(s, "..") == 0) return orc_errf(msg, n, ORC_EINVAL, "must not be '..'");
+    if (strncmp(s, "..", 2) == 0) return orc_errf(msg, n, ORC_EINVAL, "must not start with '..'");
     return 0;
 }
 
 static int check_name_part(const char *name, size_t len, char *msg, size_t n)
 {
-    if (len == 0) return fail(msg, n, "name part must be non-empty");
+    if (len == 0) return orc_errf(msg, n, ORC_EINVAL, "name part must be non-empty");
     if (len > LABEL_MAX)
-        return fail(msg, n, "name part must be no more than %d characters", LABEL_MAX);
-    if (!qname_syntax(name, len)) return fail(msg, n, "name part " QNAME_MSG " " QNAME_EXAMPLES);
+        return orc_errf(msg, n, ORC_EINVAL, "name part must be no more than %d characters", LABEL_MAX);
+    if (!qname_syntax(name, len)) return orc_errf(msg, n, ORC_EINVAL, "name part " QNAME_MSG " " QNAME_EXAMPLES);
     return 0;
 }
 
@@ -166,24 +152,24 @@ int orc_label_key(const char *s, char *msg, size_t n)
     const char *slash = strchr(s, '/');
     if (!slash) return check_name_part(s, strlen(s), msg, n);
     if (strchr(slash + 1, '/'))
-        return fail(msg, n, "a qualified name " QNAME_MSG " " QNAME_EXAMPLES
+        return orc_errf(msg, n, ORC_EINVAL, "a qualified name " QNAME_MSG " " QNAME_EXAMPLES
                     " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
 
     size_t plen = (size_t)(slash - s);
-    if (plen == 0) return fail(msg, n, "prefix part must be non-empty");
+    if (plen == 0) return orc_errf(msg, n, ORC_EINVAL, "prefix part must be non-empty");
     char prefix[SUBDOMAIN_MAX + 2];
     if (plen > SUBDOMAIN_MAX)
-        return fail(msg, n, "prefix part must be no more than %d characters", SUBDOMAIN_MAX);
+        return orc_errf(msg, n, ORC_EINVAL, "prefix part must be no more than %d characters", SUBDOMAIN_MAX);
     memcpy(prefix, s, plen);
     prefix[plen] = '\0';
-    if (!subdomain_syntax(prefix)) return fail(msg, n, "prefix part " DNS1123_SUBDOMAIN_MSG);
+    if (!subdomain_syntax(prefix)) return orc_errf(msg, n, ORC_EINVAL, "prefix part " DNS1123_SUBDOMAIN_MSG);
     return check_name_part(slash + 1, strlen(slash + 1), msg, n);
 }
 
 int orc_label_value(const char *s, char *msg, size_t n)
 {
     size_t len = strlen(s);
-    if (len > LABEL_MAX) return fail(msg, n, "must be no more than %d characters", LABEL_MAX);
-    if (len > 0 && !qname_syntax(s, len)) return fail(msg, n, "%s", LABEL_VALUE_MSG);
+    if (len > LABEL_MAX) return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", LABEL_MAX);
+    if (len > 0 && !qname_syntax(s, len)) return orc_errf(msg, n, ORC_EINVAL, "%s", LABEL_VALUE_MSG);
     return 0;
 }

@@ -1,6 +1,8 @@
 /* orc.c — text for the shared error codes. */
 #include "lib/orc.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *orc_strerror(int code)
@@ -29,4 +31,16 @@ const char *orc_strerror(int code)
     if (code < 0 && code > -1000)
         return strerror(-code);
     return "unknown error";
+}
+
+int orc_errf(char *msg, size_t n, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (msg && n) {
+        va_start(ap, fmt);
+        vsnprintf(msg, n, fmt, ap);
+        va_end(ap);
+    }
+    return code;
 }

@@ -2,6 +2,8 @@
 #ifndef ORC_H
 #define ORC_H
 
+#include <stddef.h>
+
 enum {
     ORC_OK = 0,
     ORC_ENOMEM = -1000, /* allocation failed */
@@ -22,6 +24,10 @@ enum {
     ORC_ECANCELED,      /* request canceled */
     ORC_ETLS,           /* TLS handshake failed or the peer's certificate was refused */
 };
+
+/* Writes a message into msg (n bytes; msg may be NULL) and returns code:
+ * `return orc_errf(msg, n, ORC_EINVAL, "bad %s", x);` */
+int orc_errf(char *msg, size_t n, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Static description of an ORC_E* code (or of a negative errno). Never NULL. */
 const char *orc_strerror(int code);
