@@ -213,6 +213,13 @@ int cli_docs_load(cli_ctx *x, const struct cli_strv *files, struct cli_docs *out
  * it contradicts an explicit -n. */
 const char *cli_doc_namespace(cli_ctx *x, const struct cli_doc *d, bool *err);
 
+/* Loads the -f sources, connects, and calls fn for each usable document
+ * with the namespace it goes to (NULL for cluster-scoped kinds). Returns
+ * CLI_EXIT_FAIL when a document was unusable or a call failed; an
+ * unreachable server ends the walk at once. */
+typedef int (*cli_doc_fn)(cli_ctx *x, const struct cli_doc *d, const char *ns, const void *arg);
+int cli_each_doc(cli_ctx *x, const struct cli_strv *files, cli_doc_fn fn, const void *arg);
+
 /* ---- apply (lastapplied.c) ----------------------------------------------- */
 
 #define CLI_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"

@@ -54,35 +54,21 @@ static int post(cli_ctx *x, const struct create_opts *o, const struct orc_kind *
     return rv;
 }
 
+static int create_doc(cli_ctx *x, const struct cli_doc *d, const char *ns, const void *arg)
+{
+    json_t *obj = json_deep_copy(d->obj);
+    int one;
+
+    if (obj == NULL) return ORC_ENOMEM;
+    if (ns) orc_json_set(obj, "metadata.namespace", json_string(ns));
+    one = post(x, arg, d->kind, ns, obj);
+    json_decref(obj);
+    return one;
+}
+
 static int create_files(cli_ctx *x, const struct create_opts *o)
 {
-    struct cli_docs docs = {0};
-    bool bad = false, failed = false;
-    int rv = CLI_EXIT_FAIL;
-
-    if (cli_docs_load(x, &o->files, &docs, &bad) != 0 || cli_docs_usable(&docs) == 0
-        || cli_connect(x) != 0)
-        goto out;
-    for (size_t i = 0; i < docs.n; i++) {
-        const struct cli_doc *d = &docs.v[i];
-        bool ns_err = false;
-        if (d->err) continue;
-        const char *ns = cli_doc_namespace(x, d, &ns_err);
-        json_t *obj = ns_err ? NULL : json_deep_copy(d->obj);
-        if (obj == NULL) {
-            failed = true;
-            continue;
-        }
-        if (ns) orc_json_set(obj, "metadata.namespace", json_string(ns));
-        int one = post(x, o, d->kind, ns, obj);
-        json_decref(obj);
-        if (cli_unreachable(one)) goto out;
-        failed |= one != 0;
-    }
-    rv = failed || bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-out:
-    cli_docs_free(&docs);
-    return rv;
+    return cli_each_doc(x, &o->files, create_doc, o);
 }
 
 /* ---- generators ---- */

@@ -101,33 +101,15 @@ static int delete_targets(cli_ctx *x, const struct delete_opts *o, const struct 
     return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+static int delete_doc(cli_ctx *x, const struct cli_doc *d, const char *ns, const void *arg)
+{
+    const char *name = orc_json_str(d->obj, "metadata.name");
+    return name ? delete_one(x, arg, d->kind, ns, name) : ORC_EINVAL;
+}
+
 static int delete_files(cli_ctx *x, const struct delete_opts *o)
 {
-    struct cli_docs docs = {0};
-    bool bad = false, failed = false;
-    int rv = CLI_EXIT_FAIL;
-
-    if (cli_docs_load(x, &o->files, &docs, &bad) != 0 || cli_docs_usable(&docs) == 0
-        || cli_connect(x) != 0)
-        goto out;
-    for (size_t i = 0; i < docs.n; i++) {
-        const struct cli_doc *d = &docs.v[i];
-        bool ns_err = false;
-        if (d->err) continue;
-        const char *ns = cli_doc_namespace(x, d, &ns_err);
-        const char *name = orc_json_str(d->obj, "metadata.name");
-        if (ns_err || name == NULL) {
-            failed = true;
-            continue;
-        }
-        int one = delete_one(x, o, d->kind, ns, name);
-        if (cli_unreachable(one)) goto out;
-        failed |= one != 0;
-    }
-    rv = failed || bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-out:
-    cli_docs_free(&docs);
-    return rv;
+    return cli_each_doc(x, &o->files, delete_doc, o);
 }
 
 /* Which of the three ways to name objects was used, and only one. */

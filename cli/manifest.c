@@ -389,3 +389,26 @@ const char *cli_doc_namespace(cli_ctx *x, const struct cli_doc *d, bool *err)
     }
     return own && *own ? own : x->ns;
 }
+
+int cli_each_doc(cli_ctx *x, const struct cli_strv *files, cli_doc_fn fn, const void *arg)
+{
+    struct cli_docs docs = {0};
+    bool bad = false, failed = false;
+    int rv = CLI_EXIT_FAIL;
+
+    if (cli_docs_load(x, files, &docs, &bad) != 0 || cli_docs_usable(&docs) == 0
+        || cli_connect(x) != 0)
+        goto out;
+    for (size_t i = 0; i < docs.n; i++) {
+        bool ns_err = false;
+        if (docs.v[i].err) continue;
+        const char *ns = cli_doc_namespace(x, &docs.v[i], &ns_err);
+        int one = ns_err ? ORC_EINVAL : fn(x, &docs.v[i], ns, arg);
+        if (cli_unreachable(one)) goto out;
+        failed |= one != 0;
+    }
+    rv = failed || bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+    cli_docs_free(&docs);
+    return rv;
+}

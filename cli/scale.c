@@ -68,28 +68,15 @@ static int scale_one(cli_ctx *x, const struct scale_opts *o, const struct orc_ki
     return rv;
 }
 
+static int scale_doc(cli_ctx *x, const struct cli_doc *d, const char *ns, const void *arg)
+{
+    const char *name = orc_json_str(d->obj, "metadata.name");
+    return name ? scale_one(x, arg, d->kind, ns, name) : ORC_EINVAL;
+}
+
 static int scale_files(cli_ctx *x, const struct scale_opts *o)
 {
-    struct cli_docs docs = {0};
-    bool bad = false, failed = false;
-    int rv = CLI_EXIT_FAIL;
-
-    if (cli_docs_load(x, &o->files, &docs, &bad) != 0 || cli_docs_usable(&docs) == 0
-        || cli_connect(x) != 0)
-        goto out;
-    for (size_t i = 0; i < docs.n; i++) {
-        bool ns_err = false;
-        if (docs.v[i].err) continue;
-        const char *ns = cli_doc_namespace(x, &docs.v[i], &ns_err);
-        const char *name = orc_json_str(docs.v[i].obj, "metadata.name");
-        int one = ns_err || name == NULL ? ORC_EINVAL : scale_one(x, o, docs.v[i].kind, ns, name);
-        if (cli_unreachable(one)) goto out;
-        failed |= one != 0;
-    }
-    rv = failed || bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-out:
-    cli_docs_free(&docs);
-    return rv;
+    return cli_each_doc(x, &o->files, scale_doc, o);
 }
 
 static int scale_targets(cli_ctx *x, const struct scale_opts *o, const struct cli_strv *pos)
