@@ -90,34 +90,12 @@ static void int_or_string(const json_t *v, const char *dflt, char *buf, size_t n
     else snprintf(buf, n, "%s", dflt);
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static const char **keys_sorted(const json_t *map, size_t *n)
-{
-    const char **keys;
-    const char *k;
-    json_t *v;
-    size_t i = 0;
-
-    *n = json_object_size(map);
-    if (*n == 0 || (keys = malloc(*n * sizeof *keys)) == NULL) {
-        *n = 0;
-        return NULL;
-    }
-    json_object_foreach ((json_t *)map, k, v) keys[i++] = k;
-    qsort(keys, *n, sizeof *keys, cmp_cstr);
-    return keys;
-}
-
 /* ---- metadata ----------------------------------------------------------- */
 
 static void labels_multiline(struct dw *w, const char *title, const json_t *labels)
 {
     size_t n;
-    const char **keys = keys_sorted(labels, &n);
+    const char **keys = orc_json_sorted_keys(labels, &n);
 
     dw_write(w, 0, "%s:\t", title);
     if (n == 0) dw_write(w, 0, "<none>\n");
@@ -152,7 +130,7 @@ static void annotation_value(struct dw *w, const char *key, const char *value)
 static void annotations_multiline(struct dw *w, const char *title, const json_t *ann)
 {
     size_t n, shown = 0;
-    const char **keys = keys_sorted(ann, &n);
+    const char **keys = orc_json_sorted_keys(ann, &n);
 
     dw_write(w, 0, "%s:\t", title);
     for (size_t i = 0; i < n; i++) {
@@ -276,7 +254,7 @@ static void container_state(struct dw *w, const json_t *cs)
 static void resource_list(struct dw *w, const char *title, const json_t *list)
 {
     size_t n;
-    const char **keys = keys_sorted(list, &n);
+    const char **keys = orc_json_sorted_keys(list, &n);
     char v[64];
 
     if (n > 0) dw_write(w, 2, "%s:\n", title);
@@ -792,14 +770,14 @@ static void describe_configmap(struct dw *w, const json_t *cm)
     name_namespace(w, cm, true);
     labels_annotations(w, cm);
     dw_write(w, 0, "\nData\n====\n");
-    keys = keys_sorted(data, &n);
+    keys = orc_json_sorted_keys(data, &n);
     for (size_t i = 0; i < n; i++) {
         const char *v = json_string_value(json_object_get(data, keys[i]));
         dw_write(w, 0, "%s:\n----\n%s\n", keys[i], v ? v : "");
     }
     free(keys);
     dw_write(w, 0, "\nBinaryData\n====\n");
-    keys = keys_sorted(bin, &n);
+    keys = orc_json_sorted_keys(bin, &n);
     for (size_t i = 0; i < n; i++) {
         dw_write(w, 0, "%s: %zu bytes\n", keys[i],
                  b64_size(json_string_value(json_object_get(bin, keys[i]))));
@@ -818,12 +796,12 @@ static void describe_secret(struct dw *w, const json_t *s)
     labels_annotations(w, s);
     dw_write(w, 0, "\nType:\t%s\n", str_or(s, "type", "Opaque"));
     dw_write(w, 0, "\nData\n====\n");
-    keys = keys_sorted(data, &n);
+    keys = orc_json_sorted_keys(data, &n);
     for (size_t i = 0; i < n; i++)
         dw_write(w, 0, "%s:\t%zu bytes\n", keys[i],
                  b64_size(json_string_value(json_object_get(data, keys[i]))));
     free(keys);
-    keys = keys_sorted(sdata, &n);
+    keys = orc_json_sorted_keys(sdata, &n);
     for (size_t i = 0; i < n; i++) {
         const char *v = json_string_value(json_object_get(sdata, keys[i]));
         dw_write(w, 0, "%s:\t%zu bytes\n", keys[i], v ? strlen(v) : 0);
@@ -834,7 +812,7 @@ static void describe_secret(struct dw *w, const json_t *s)
 static void resource_block(struct dw *w, const char *title, const json_t *list)
 {
     size_t n;
-    const char **keys = keys_sorted(list, &n);
+    const char **keys = orc_json_sorted_keys(list, &n);
     char v[64];
 
     if (n == 0) return;

@@ -153,29 +153,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The keys of an object, sorted bytewise (Go's sort.Strings); free() the
- * array, not the strings. NULL with *n = 0 for an empty or absent map. */
-static const char **sorted_keys(const json_t *map, size_t *n)
-{
-    const char **keys;
-    const char *k;
-    json_t *v;
-    size_t i = 0;
-
-    *n = json_object_size(map);
-    if (*n == 0 || (keys = malloc(*n * sizeof *keys)) == NULL) {
-        *n = 0;
-        return NULL;
-    }
-    json_object_foreach ((json_t *)map, k, v) keys[i++] = k;
-    qsort(keys, *n, sizeof *keys, cmp_str);
-    return keys;
-}
-
 int cli_format_labels(const json_t *map, struct orc_buf *out)
 {
     size_t n;
-    const char **keys = sorted_keys(map, &n);
+    const char **keys = orc_json_sorted_keys(map, &n);
     int rv = 0;
 
     if (n == 0) return orc_buf_puts(out, "<none>");
@@ -671,7 +652,7 @@ int cli_node_roles(const json_t *node, struct orc_buf *out)
     static const char prefix[] = "node-role.kubernetes.io/";
     json_t *labels = orc_json_get(node, "metadata.labels");
     size_t n, count = 0;
-    const char **keys = sorted_keys(labels, &n);
+    const char **keys = orc_json_sorted_keys(labels, &n);
     int rv = 0;
 
     for (size_t i = 0; i < n && rv == 0; i++) {

@@ -143,3 +143,25 @@ int orc_json_dump_pretty(const json_t *v, struct orc_buf *out)
     if (rv == 0) rv = orc_buf_puts(out, "\n");
     return rv;
 }
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **orc_json_sorted_keys(const json_t *obj, size_t *n)
+{
+    const char **keys;
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+
+    *n = json_is_object(obj) ? json_object_size(obj) : 0;
+    if (*n == 0 || (keys = malloc(*n * sizeof *keys)) == NULL) {
+        *n = 0;
+        return NULL;
+    }
+    json_object_foreach ((json_t *)obj, k, v) keys[i++] = k;
+    qsort(keys, *n, sizeof *keys, cmp_cstr);
+    return keys;
+}

@@ -21,6 +21,12 @@ int orc_json_set(json_t *root, const char *path, json_t *value);
 /* Removes the key at path if present. */
 void orc_json_del(json_t *root, const char *path);
 
+/* The keys of an object sorted bytewise (as Go's sort.Strings, which
+ * kubectl's output follows). The array is malloc'd (free() it, not the
+ * strings, which belong to obj); NULL with *n = 0 when obj is empty,
+ * absent or not an object. */
+const char **orc_json_sorted_keys(const json_t *obj, size_t *n);
+
 /* Parses JSON text. On error returns NULL and writes "line L column C: why"
  * into errmsg (errlen bytes). New reference. */
 json_t *orc_json_parse(const char *text, size_t len, char *errmsg, size_t errlen);
