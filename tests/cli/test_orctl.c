@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/config.h"
 #include "lib/json.h"
@@ -658,6 +659,14 @@ static char *kubectl(int want_rc, const char *const *words)
     return kubectl_with(conf, want_rc, words);
 }
 
+/* kubectl is not a Debian package: where it is missing, say so and skip. */
+static bool have_kubectl(void)
+{
+    if (access("/usr/bin/kubectl", X_OK) == 0) return true;
+    fprintf(stderr, "# SKIP: /usr/bin/kubectl is not installed on this machine\n");
+    return false;
+}
+
 /* admin.conf with another token, or without the CA. */
 static void kubectl_config_variant(const char *token, bool with_ca, char *path, size_t n)
 {
@@ -674,6 +683,7 @@ static void kubectl_config_variant(const char *token, bool with_ca, char *path, 
 
 TEST_T(kubectl_reads_the_same_cluster, 120)
 {
+    if (!have_kubectl()) return;
     start_one();
     seed();
     char *out = kubectl(0, (const char *const[]){"get", "deploy,po,cm,ns", "-A", "-o", "wide", NULL});
