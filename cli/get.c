@@ -97,9 +97,17 @@ static unsigned table_flags(const struct get_opts *o, bool several_kinds)
            | (o->no_headers ? CLI_NO_HEADERS : 0) | (o->show_kind || several_kinds ? CLI_SHOW_KIND : 0);
 }
 
+/* Keys sorted at every depth, as kubectl prints objects it has no Go type
+ * for (and as it prints orc's, then). */
 static int print_doc(const json_t *v, enum get_format fmt, struct orc_buf *out)
 {
-    return fmt == FMT_YAML ? orc_yaml_emit(v, out) : orc_json_dump_pretty(v, out);
+    json_t *sorted = orc_json_sorted_copy(v);
+    int rv;
+
+    if (sorted == NULL) return ORC_ENOMEM;
+    rv = fmt == FMT_YAML ? orc_yaml_emit(sorted, out) : orc_json_dump_pretty(sorted, out);
+    json_decref(sorted);
+    return rv;
 }
 
 /* kubectl's List wrapper for -o yaml/json of anything but one named object. */

@@ -165,3 +165,31 @@ const char **orc_json_sorted_keys(const json_t *obj, size_t *n)
     qsort(keys, *n, sizeof *keys, cmp_cstr);
     return keys;
 }
+
+json_t *orc_json_sorted_copy(const json_t *v)
+{
+    json_t *out, *item;
+    size_t i, n;
+
+    if (json_is_array(v)) {
+        if ((out = json_array()) == NULL) return NULL;
+        json_array_foreach ((json_t *)v, i, item)
+            if (json_array_append_new(out, orc_json_sorted_copy(item)) != 0) goto fail;
+        return out;
+    }
+    if (!json_is_object(v)) return json_deep_copy(v);
+    const char **keys = orc_json_sorted_keys(v, &n);
+    if ((out = json_object()) == NULL || (n > 0 && keys == NULL)) {
+        free(keys);
+        json_decref(out);
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        if (json_object_set_new(out, keys[i], orc_json_sorted_copy(json_object_get(v, keys[i]))) != 0)
+            break;
+    free(keys);
+    if (i == n) return out;
+fail:
+    json_decref(out);
+    return NULL;
+}

@@ -27,6 +27,11 @@ void orc_json_del(json_t *root, const char *path);
  * absent or not an object. */
 const char **orc_json_sorted_keys(const json_t *obj, size_t *n);
 
+/* A deep copy whose objects have their keys sorted, at every depth: how
+ * kubectl prints objects it did not compile in (-o yaml/json). New
+ * reference, NULL on allocation failure. */
+json_t *orc_json_sorted_copy(const json_t *v);
+
 /* Parses JSON text. On error returns NULL and writes "line L column C: why"
  * into errmsg (errlen bytes). New reference. */
 json_t *orc_json_parse(const char *text, size_t len, char *errmsg, size_t errlen);

@@ -89,7 +89,8 @@ static void usage(FILE *f)
             "                         with this member's data; others may join again\n"
             "  --node-name NAME       node name of the embedded agent\n"
             "  --no-agent             do not run the embedded node agent\n"
-            "  --snapshot-threshold N Raft entries between snapshots (default 1024)\n"
+            "  --snapshot-threshold N fewest Raft entries between snapshots (default 8192;\n"
+            "                         more as the data grows)\n"
             "  --watch-history N      events kept for watch resumption (default 10000)\n");
 }
 

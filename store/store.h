@@ -33,12 +33,12 @@ struct store_config {
     const char *data_dir;        /* copied */
     uint64_t id;                 /* this member's Raft id, > 0 */
     const char *raft_address;    /* "HOST:PORT" Raft listens on and peers dial; copied */
-    unsigned snapshot_threshold; /* entries between snapshots; 0 = 1024 */
+    unsigned snapshot_threshold; /* fewest entries between snapshots; 0 = 8192 (more as the data grows) */
     unsigned snapshot_trailing;  /* entries kept after a snapshot; 0 = 512 */
     unsigned watch_history;      /* events kept for watchers; 0 = 10000 */
     unsigned election_timeout_ms;  /* 0 = 1000 */
     unsigned heartbeat_timeout_ms; /* 0 = 100 */
-    size_t segment_size;         /* raft_uv open segment size; 0 = 1 MiB */
+    size_t segment_size;         /* raft_uv open segment size; 0 = 8 MiB */
 };
 
 /* Opens (creating if needed) the data dir and the Raft instance, without
