@@ -285,11 +285,22 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
 }
 
 /* Worker thread: only the reader connection is touched here. */
+struct take {
+    store *s;
+    struct raft_buffer *buf;
+};
+
+static int take_image(void *arg)
+{
+    struct take *t = arg;
+    return store__db_snapshot_take(&t->s->db, t->buf);
+}
+
 static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
-    store *s = fsm->data;
+    struct take t = {fsm->data, &(*bufs)[0]};
     (void)n_bufs;
-    return store__db_snapshot_take(&s->db, &(*bufs)[0]) == 0 ? 0 : RAFT_NOMEM;
+    return store__background(take_image, &t) == 0 ? 0 : RAFT_NOMEM;
 }
 
 /* Loop: after the snapshot was stored, or after a failure on the way. */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -447,10 +449,24 @@ static void handle_closed(uv_handle_t *h) { release(h->data); }
 
 #define CHECKPOINT_FRAMES 1000 /* about 4 MiB of WAL */
 
+int store__background(int (*fn)(void *arg), void *arg)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    int before = getpriority(PRIO_PROCESS, (id_t)tid);
+    int rv;
+
+    setpriority(PRIO_PROCESS, (id_t)tid, 19);
+    rv = fn(arg);
+    setpriority(PRIO_PROCESS, (id_t)tid, before);
+    return rv;
+}
+
+static int checkpoint_db(void *db) { return store__db_checkpoint(db); }
+
 static void checkpoint_work(uv_work_t *w)
 {
     store *s = w->data;
-    if (store__db_checkpoint(&s->db) != 0)
+    if (store__background(checkpoint_db, &s->db) != 0)
         log_warn("store", "%s: WAL checkpoint failed", s->db.path);
 }
 

@@ -123,6 +123,12 @@ void store__db_snapshot_end(struct store_db *db, struct raft_buffer *buf);
 int64_t store__db_bytes(struct store_db *db);
 int store__db_checkpoint(struct store_db *db); /* worker thread */
 void store__db_checkpoint_finish(struct store_db *db); /* loop, after it */
+/* Runs fn(arg) on the calling worker thread at the lowest CPU priority,
+ * then restores it: background work proportional to the data (snapshot
+ * images, WAL checkpoints) must not take the cores from the loop and from
+ * Raft's own writes, which share libuv's thread pool (store.c). */
+int store__background(int (*fn)(void *arg), void *arg);
+
 /* Commits the open apply batch, if any (fsm.c). */
 void store__batch_commit(store *s);
 void store__batch_init(store *s);
