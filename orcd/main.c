@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/shim.h"
 #include "orcd/orcd.h"
 
 static int usage(FILE *f)
@@ -18,6 +19,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) return usage(stderr);
     if (strcmp(argv[1], "server") == 0) return orcd_server_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "shim") == 0) return agent_shim_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0) {
         printf("orcd v0.1.0\n");
         return 0;

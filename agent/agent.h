@@ -1,0 +1,47 @@
+/* agent.h — the node agent: registers this machine as a Node (capacity,
+ * addresses, Ready condition, a Lease renewed every few seconds) and runs
+ * every pod bound to it in real containers, as a kubelet does: images,
+ * init containers, restart policy with back-off, probes, volumes, env,
+ * status written back when it changes, graceful deletion, re-adoption of
+ * running containers after an agent restart. It is an API client only
+ * (list + watch of its pods, writes of its Node, Lease and pod status);
+ * it also serves pod logs and exec to the API server on its own port.
+ *
+ * One agent per node name. Everything runs on the loop given to
+ * agent_start (orcd runs an embedded agent on a thread of its own). */
+#ifndef ORC_AGENT_H
+#define ORC_AGENT_H
+
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct agent agent;
+
+struct agent_config {
+    const char *server_url;   /* API: "https://HOST:PORT" (copied) */
+    const char *token;        /* cluster bearer token (copied, never logged) */
+    const char *ca_pem;       /* cluster CA the API and peers are checked against */
+    const char *node_name;    /* this Node's name (DNS-1123 subdomain) */
+    const char *data_dir;     /* agent state: containers, images, pod volumes, logs */
+    const char *node_ip;      /* InternalIP to report and serve on; NULL: the
+                                 address this machine uses to reach the server */
+    int port;                 /* logs/exec port on node_ip; 0 = 10250 */
+    const char *tls_cert_pem; /* serving certificate for that port (issued by
+                                 the cluster CA for node_ip), and its key */
+    const char *tls_key_pem;
+    const char *registries;   /* k3s registries.yaml, or NULL */
+    const char *orcd_path;    /* this binary, for `orcd shim` */
+    int64_t reserved_cpu_milli;    /* kept back from allocatable; 0 = 100 */
+    int64_t reserved_memory_bytes; /* 0 = 256 MiB */
+    unsigned max_pods;             /* 0 = 110 */
+    unsigned lease_seconds;        /* Lease duration; renewed every third of it; 0 = 15 */
+};
+
+/* Starts registering and syncing; failures to reach the API are retried
+ * (running containers keep running meanwhile). errmsg: 256 bytes. */
+int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, char *errmsg);
+/* Stops syncing and serving; containers keep running (a restarted agent
+ * adopts them). cb once every handle is closed; may be NULL. */
+void agent_stop(agent *a, void (*cb)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,69 @@
+/* net.h — pod networking on one node, as Kubernetes users expect on a
+ * single node: every pod gets its own network namespace (shared by its
+ * containers), joined by a veth pair to a per-node bridge, with an IP from
+ * the node's pod CIDR (the bridge holds the CIDR's first address as the
+ * pods' gateway), outbound NAT, and hostPort mappings. hostNetwork pods
+ * skip all of it.
+ *
+ * Everything created on the host is named from the node name (bridge
+ * "orc" + 8 hex of its hash, veths "orcv" + ..., iptables chains
+ * ORC-<hash>-..., namespaces "orc-<hash>-<pod-uid>"), so several agents can
+ * share a machine and a node's leftovers can be found and removed.
+ *
+ * Host commands (ip, iptables) run synchronously; each call takes a few
+ * milliseconds and happens when a pod starts or ends. */
+#ifndef ORC_AGENT_NET_H
+#define ORC_AGENT_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct net net;
+
+struct net_config {
+    const char *node_name;
+    const char *pod_cidr;  /* "10.42.3.0/24" (Node spec.podCIDR) */
+    const char *state_dir; /* IP allocations survive agent restarts here */
+    bool masquerade;       /* outbound NAT for pod traffic leaving the node */
+};
+
+/* Creates (or adopts, after an agent restart) the bridge, the NAT rule and
+ * the hostPort chain; turns on IPv4 forwarding when masquerade is set.
+ * ORC_EINVAL with a message for a bad CIDR; ORC_EPERM without the
+ * privileges to do it. errmsg: 256 bytes. */
+int net_open(const struct net_config *cfg, net **out, char *errmsg);
+/* Frees the handle; the bridge and pods stay (containers keep running
+ * across agent restarts). */
+void net_close(net *n);
+
+struct net_port {
+    int container_port;
+    int host_port;        /* > 0: published on the node */
+    const char *protocol; /* "TCP", "UDP", "SCTP" */
+    const char *host_ip;  /* "" or NULL: any */
+};
+
+struct net_pod {
+    char netns_path[128]; /* /var/run/netns/orc-... ; "" for hostNetwork */
+    char ip[46];          /* the pod IP ("" for hostNetwork: use the node IP) */
+};
+
+/* Sets up (idempotently: the same pod gets the same namespace and IP back)
+ * the pod's network. A hostPort already taken by another pod of this node
+ * gives ORC_EEXIST with a message naming the port and the other pod. */
+int net_pod_setup(net *n, const char *pod_uid, const struct net_port *ports, size_t n_ports,
+                  struct net_pod *out, char *errmsg);
+/* Removes the pod's namespace, veth, address and port mappings. Unknown
+ * pods are fine (0). */
+int net_pod_teardown(net *n, const char *pod_uid);
+/* The pod uids that have network state on this node (for cleanup of pods
+ * that no longer exist). malloc'd; free each and the array. */
+int net_pods(net *n, char ***uids, size_t *count);
+
+/* Removes everything this node created on the host: pods' namespaces and
+ * veths, the bridge, iptables rules and chains (for tests, and for
+ * `orcd agent --cleanup`). */
+int net_destroy_node(const char *node_name, const char *state_dir);
+
+#endif

@@ -1,0 +1,183 @@
+/* runtime.h — how the node agent runs containers: one small interface, so
+ * another runtime can be swapped in. The implementation here
+ * (agent/rt_oci*.c) pulls images with skopeo into one content-addressed OCI
+ * layout, unpacks each image once with umoci, gives every container an
+ * overlay root filesystem on top, and runs it with runc (crun when it
+ * works on the host) under a small per-container shim process (`orcd shim`)
+ * that outlives agent restarts, writes the container's output to its log
+ * file and records how it exited.
+ *
+ * Threading: every call happens on the agent's loop; callbacks fire on it.
+ * As in libuv, a callback is never called when the call that took it
+ * returned an error. Slow steps (pull, unpack, runc) run as child
+ * processes or on the thread pool: nothing blocks the loop. */
+#ifndef ORC_AGENT_RUNTIME_H
+#define ORC_AGENT_RUNTIME_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct rt rt;
+
+struct rt_config {
+    const char *state_dir;      /* DIR: images/, containers/, ... (created) */
+    const char *node_name;      /* names host objects (cgroups, runc root) so
+                                   several agents can share one machine */
+    const char *registries;     /* k3s registries.yaml path, or NULL */
+    const char *orcd_path;      /* path of the orcd binary, for `orcd shim` */
+    size_t log_max_bytes;       /* rotate a container log past this; 0 = 10 MiB */
+    unsigned log_max_files;     /* rotated files kept; 0 = 2 */
+};
+
+/* errmsg: 256 bytes. Detects the OCI runtime (runc, or crun where it can
+ * run) and cgroup v1/v2. *out is owned by the caller until rt_close. */
+int rt_open(uv_loop_t *loop, const struct rt_config *cfg, rt **out, char *errmsg);
+/* Cancels pending pulls/execs (callbacks fire with ORC_ECANCELED) and frees
+ * the runtime; running containers keep running. cb may be NULL. */
+void rt_close(rt *r, void (*cb)(void *arg), void *arg);
+/* "runc 1.1.5" style name+version for Node status.nodeInfo.containerRuntimeVersion. */
+const char *rt_version(const rt *r);
+
+/* ---- images ---- */
+
+enum rt_pull_policy { RT_PULL_IF_NOT_PRESENT, RT_PULL_ALWAYS, RT_PULL_NEVER };
+
+struct rt_auth { /* from imagePullSecrets (.dockerconfigjson), or NULL fields */
+    const char *username;
+    const char *password;
+};
+
+struct rt_image {
+    char *ref;       /* normalized reference: "docker.io/library/nginx:1.14.2" */
+    char *digest;    /* "sha256:..." of the manifest: Kubernetes' imageID */
+    json_t *config;  /* the image config's "config" object (Entrypoint, Cmd,
+                        Env, WorkingDir, User, ExposedPorts) */
+};
+
+/* err: 0, or ORC_ENOENT (no such image/tag: ErrImagePull), ORC_EUNAVAIL
+ * (registry unreachable), ORC_EPERM (auth refused), ORC_EINVAL (bad
+ * reference: InvalidImageName) — msg says what happened in words fit for
+ * a pod's status message. `img` is valid during the call. */
+typedef void (*rt_pull_cb)(void *arg, int err, const struct rt_image *img, const char *msg);
+
+/* Makes the image present locally (pulling per policy; registries.yaml
+ * mirrors, endpoints, TLS and auth apply) and unpacked. Concurrent pulls
+ * of one image share one download. */
+int rt_pull(rt *r, const char *image, enum rt_pull_policy policy, const struct rt_auth *auth,
+            rt_pull_cb cb, void *arg);
+
+/* ---- containers ---- */
+
+struct rt_mount {
+    const char *source;      /* host path (bind) */
+    const char *destination; /* path in the container */
+    bool readonly;
+};
+
+struct rt_spec {
+    const char *id;             /* unique per container run, [a-z0-9-], e.g.
+                                   "<pod-uid>-<name>-<restart#>" */
+    const char *pod_uid;        /* groups containers of a pod (cgroup parent) */
+    const struct rt_image *image;
+    char *const *argv;          /* the process: NULL-terminated, already
+                                   resolved from image Entrypoint/Cmd and the
+                                   pod's command/args */
+    char *const *env;           /* "NAME=value", NULL-terminated */
+    const char *cwd;            /* "" = image WorkingDir or "/" */
+    int64_t uid, gid;           /* -1: the image's User (or 0) */
+    bool readonly_rootfs;
+    const struct rt_mount *mounts;
+    size_t n_mounts;
+    const char *netns_path;     /* pod network namespace to join; NULL: the host's */
+    const char *hostname;
+    bool host_pid, host_ipc;    /* share the host's namespaces */
+    int64_t memory_limit;       /* bytes; 0 = none */
+    int64_t cpu_quota_us;       /* per cpu_period_us; 0 = none */
+    int64_t cpu_period_us;      /* 0 = 100000 */
+    int64_t cpu_shares;         /* from requests.cpu; 0 = default */
+    const char *log_path;       /* where the shim writes output (CRI format:
+                                   "2026-11-23T16:44:05.123456789Z stdout F text") */
+};
+
+/* Starts a container; cb when it runs (err 0) or could not start: err with a
+ * message naming the cause (bad command "exec: \"foo\": executable file not
+ * found", bad mount...), which the agent reports as reason
+ * CreateContainerError / RunContainerError. The spec is copied. */
+int rt_start(rt *r, const struct rt_spec *spec, void (*cb)(void *arg, int err, const char *msg),
+             void *arg);
+
+enum rt_state { RT_UNKNOWN, RT_CREATED, RT_RUNNING, RT_EXITED };
+
+struct rt_status {
+    enum rt_state state;
+    int pid;               /* while running */
+    int exit_code;         /* when exited: 128 + signal for a killed process */
+    bool oom_killed;       /* the kernel's OOM killer ended it (memory limit) */
+    int64_t started_ns;    /* wall clock, Unix ns; 0 if never started */
+    int64_t finished_ns;
+};
+
+/* The container's state from disk (synchronous, cheap): works for
+ * containers started by an earlier agent process too. ORC_ENOENT when the
+ * runtime does not know the id. */
+int rt_status(rt *r, const char *id, struct rt_status *out);
+
+/* Called whenever a container exits (the shim recorded it), within ~100 ms;
+ * also for containers started before this process (re-adoption). */
+void rt_on_exit(rt *r, void (*cb)(void *arg, const char *id), void *arg);
+
+/* SIGTERM now, SIGKILL after grace_s seconds if still running; cb once it
+ * has exited (at once if it already had). */
+int rt_stop(rt *r, const char *id, unsigned grace_s, void (*cb)(void *arg, int err), void *arg);
+
+/* Forgets a stopped container: runtime state, root filesystem, cgroup. Its
+ * log files stay (the agent removes the pod's log directory). */
+int rt_remove(rt *r, const char *id);
+
+/* Removes what a pod's containers shared (its cgroup parent) once all of
+ * them were removed. Unknown pods are fine. */
+int rt_remove_pod(rt *r, const char *pod_uid);
+
+/* Every container id the runtime knows on this node (running or not):
+ * for re-adoption after an agent restart and for garbage collection.
+ * *ids is malloc'd, each string too: free with rt_free_list. */
+int rt_list(rt *r, char ***ids, size_t *n);
+void rt_free_list(char **ids, size_t n);
+
+/* Runs argv in the running container (non-interactive); output is captured
+ * up to 1 MiB per stream. err: 0 (see exit_code), ORC_ETIMEDOUT, ORC_ENOENT
+ * (container not running). Buffers valid during the call. Used by exec
+ * probes, preStop hooks and `orctl exec`. */
+typedef void (*rt_exec_cb)(void *arg, int err, int exit_code, const char *out, size_t out_len,
+                           const char *errout, size_t err_len);
+int rt_exec(rt *r, const char *id, char *const *argv, unsigned timeout_ms, rt_exec_cb cb, void *arg);
+
+/* ---- logs ---- */
+
+struct rt_log_opts {
+    bool follow;
+    int64_t tail_lines;   /* -1: all */
+    int64_t since_ns;     /* 0: from the start; wall clock Unix ns */
+    bool timestamps;      /* prefix lines with their RFC 3339 time */
+    int64_t limit_bytes;  /* 0: no limit */
+};
+
+typedef struct rt_log_reader rt_log_reader;
+
+/* Reads a container log (CRI format, across rotated files) and delivers
+ * the text as `kubectl logs` shows it: on_data per chunk, on_end once (0
+ * at the end of the file when not following; when following, after the
+ * container exited and everything was delivered, or ORC_ECANCELED after
+ * rt_log_cancel). */
+int rt_log_open(rt *r, const char *log_path, const struct rt_log_opts *o,
+                void (*on_data)(void *arg, const char *data, size_t len),
+                void (*on_end)(void *arg, int err), void *arg, rt_log_reader **out);
+void rt_log_cancel(rt_log_reader *lr);
+/* Tells a following reader that no more output will come (the container
+ * exited), so it ends after draining. */
+void rt_log_eof(rt *r, const char *log_path);
+
+#endif
