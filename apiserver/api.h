@@ -29,6 +29,8 @@ struct api_config {
     const char *ca_pem;
     const char *ca_key_pem;
     unsigned watch_queue_bytes; /* cut a watcher off beyond this backlog; 0 = 16 MiB */
+    const char *cluster_cidr;   /* pods' addresses, a block per Node; NULL = 10.42.0.0/16 */
+    unsigned node_cidr_mask;    /* prefix length of each Node's block; 0 = 24 */
 };
 
 /* Starts serving. `st` must outlive the server. errmsg: 256 bytes. */

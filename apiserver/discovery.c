@@ -84,6 +84,7 @@ static json_t *resource_list(const char *group, const char *version)
         if (strcmp(k[i].resource, "pods") == 0) {
             add_subresource(list, &k[i], "binding", "Binding", create);
             add_subresource(list, &k[i], "log", "Pod", get);
+            add_subresource(list, &k[i], "exec", "PodExecOptions", create);
         }
         if (strcmp(k[i].resource, "namespaces") == 0)
             add_subresource(list, &k[i], "finalize", "Namespace", update);

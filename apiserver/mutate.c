@@ -248,6 +248,30 @@ static int check_namespace_active(struct write_op *op)
     return ORC_EPERM;
 }
 
+/* A Node gets the next free block of the cluster CIDR unless it names one;
+ * either way the block is reserved in the create txn (write.c). */
+static int reserve_pod_cidr(struct write_op *op, json_t *node)
+{
+    const char *given = orc_json_str(node, "spec.podCIDR");
+    char block[64];
+    int rv;
+
+    if (given && *given) {
+        snprintf(block, sizeof block, "%s", given);
+    } else if ((rv = api_podcidr_pick(op->s, block, sizeof block)) != 0) {
+        api_respond_status(op->r, rv == ORC_ETOOBIG ? 409 : 500, "Conflict", op->k, op->rt->name,
+                           NULL, "no pod CIDR left for node \"%s\": the cluster CIDR %s is %s",
+                           op->rt->name, op->s->cluster_cidr,
+                           rv == ORC_ETOOBIG ? "exhausted" : "not a valid IPv4 CIDR");
+        return rv;
+    } else {
+        orc_json_set(node, "spec.podCIDR", json_string(block));
+        orc_json_set(node, "spec.podCIDRs", json_pack("[s]", block));
+    }
+    snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s", block);
+    return 0;
+}
+
 int mut_create(struct write_op *op, json_t *obj)
 {
     json_t *meta;
@@ -274,6 +298,7 @@ int mut_create(struct write_op *op, json_t *obj)
     name = orc_json_str(meta, "name");
     snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
     if (check_namespace_active(op) != 0) return ORC_EPERM;
+    if (strcmp(op->k->resource, "nodes") == 0) return reserve_pod_cidr(op, obj);
     return 0;
 }
 

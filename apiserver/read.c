@@ -236,11 +236,6 @@ static bool valid_read_target(struct api_req *r, struct api_route *rt)
     if (rt->sub[0] == '\0') return true;
     if (strcmp(rt->sub, "status") == 0 && rt->kind->has_status) return true;
     if (strcmp(rt->sub, "scale") == 0 && rt->kind->has_scale) return true;
-    if (strcmp(rt->sub, "log") == 0 && strcmp(rt->kind->resource, "pods") == 0) {
-        api_respond_status(r, 501, "NotImplemented", NULL, NULL, NULL,
-                           "pod logs are served once the node agent runs this pod");
-        return false;
-    }
     api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
                        "the server could not find the requested resource");
     return false;

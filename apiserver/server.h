@@ -18,11 +18,14 @@
 #include "store/store.h"
 
 #define API_MEMBER_PREFIX "/orc/members/"
+#define API_RESERVED_PREFIX "/orc/podcidrs/" /* a Node's pod CIDR, held by its name */
 #define API_MAX_QUERY 32
 
 struct api_server {
     uv_loop_t *loop;
     store *st;
+    char cluster_cidr[64];
+    unsigned node_cidr_mask;
     struct api_http *http;
     char *token;
     char *url;
@@ -47,6 +50,11 @@ struct api_server {
     struct api_nscache *nscache;
     struct api_housekeep *housekeep;
 };
+
+/* Pod CIDRs for Nodes (podcidr.c): the lowest block of the cluster CIDR
+ * not reserved yet, as "10.42.3.0/24". ORC_ENOSPC-like ORC_ETOOBIG when
+ * the cluster CIDR is exhausted, ORC_EINVAL when it is malformed. */
+int api_podcidr_pick(struct api_server *s, char *out, size_t n);
 
 /* Namespaces being deleted (nscache.c), from a watch of the store. */
 int api_nscache_start(struct api_server *s);
@@ -192,6 +200,8 @@ void api_handle_read(struct api_server *s, struct api_req *r, struct api_route *
 void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route *rt);
 void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt);
 void api_handle_internal(struct api_server *s, struct api_req *r, struct api_route *rt);
+/* pods/{name}/log and pods/{name}/exec, relayed to the node's agent. */
+void api_handle_pod_proxy(struct api_server *s, struct api_req *r, struct api_route *rt);
 
 /* Parses a request body as JSON (or YAML when the content type says so).
  * On failure answers 400 and returns NULL. */

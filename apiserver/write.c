@@ -100,8 +100,13 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
         respond_written(op, c, res->revision);
     } else if (op->verb == W_CREATE) {
         if (res->failed_guard == 0) api_respond_exists(op->r, op->k, op->rt->name);
-        else api_respond_status(op->r, 404, "NotFound", orc_kind_by_resource("", "namespaces"),
-                                op->rt->ns, NULL, "namespaces \"%s\" not found", op->rt->ns);
+        else if (op->k->namespaced && res->failed_guard == 1)
+            api_respond_status(op->r, 404, "NotFound", orc_kind_by_resource("", "namespaces"),
+                               op->rt->ns, NULL, "namespaces \"%s\" not found", op->rt->ns);
+        else
+            api_respond_status(op->r, 409, "Conflict", op->k, op->rt->name, NULL,
+                               "%s is already reserved by another object; retry",
+                               op->side_key + strlen(API_RESERVED_PREFIX));
     } else if (op->rv_given || ++op->attempts >= MAX_ATTEMPTS) {
         api_respond_conflict(op->r, op->k, op->rt->name);
     } else {
@@ -118,9 +123,10 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
     struct orc_buf nskey = ORC_BUF_INIT;
-    struct store_guard guards[2];
-    struct store_op sop = {0};
-    struct store_txn txn = {guards, 0, &sop, 1};
+    struct store_guard guards[3];
+    struct store_op ops[2] = {{0}};
+    struct store_op side = {0};
+    struct store_txn txn = {guards, 0, ops, 1};
     struct commit *c;
     int rv;
 
@@ -151,10 +157,22 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     } else {
         guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_MODREV, op->key.data, cur_rev};
     }
-    sop.type = op->deleting ? STORE_DELETE : STORE_PUT;
-    sop.key = op->key.data;
-    sop.value = c->val.data;
-    sop.value_len = c->val.len;
+    ops[0].type = op->deleting ? STORE_DELETE : STORE_PUT;
+    ops[0].key = op->key.data;
+    ops[0].value = c->val.data;
+    ops[0].value_len = c->val.len;
+    if (op->side_key[0] && (op->verb == W_CREATE || op->deleting)) {
+        side.key = op->side_key;
+        if (op->deleting) {
+            side.type = STORE_DELETE;
+        } else {
+            side.type = STORE_PUT;
+            side.value = op->rt->name;
+            side.value_len = strlen(op->rt->name);
+            guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, op->side_key, 0};
+        }
+        ops[txn.n_ops++] = side;
+    }
     rv = api_txn(op->s, &txn, on_committed, c);
     orc_buf_free(&nskey);
     if (rv != 0) {
@@ -206,9 +224,14 @@ static void attempt(struct write_op *op)
         return;
     }
     op->deleting = false;
+    op->side_key[0] = '\0';
     json_decref(op->response);
     op->response = NULL;
     next = mutate(op, cur);
+    if (next && op->deleting && strcmp(op->k->resource, "nodes") == 0
+        && orc_json_str(cur, "spec.podCIDR")) /* the Node's block is free again */
+        snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s",
+                 orc_json_str(cur, "spec.podCIDR"));
     if (next != NULL && !op->deleting && json_equal(next, cur)) {
         respond_object(op, next, kv.mod_rev); /* nothing changed: nothing written */
         json_decref(next);

@@ -39,6 +39,9 @@ struct write_op {
     int ok_code;       /* 200 or 201 */
     json_t *response;  /* body to send instead of the object (Status), or NULL */
     bool scale_response; /* answer with the object's Scale view */
+    /* A reservation written in the same txn (a Node's pod CIDR): on create
+     * put, guarded absent; on delete removed. Empty when none. */
+    char side_key[160];
 };
 
 /* Each returns the object to store (new reference), or NULL after having

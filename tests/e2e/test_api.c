@@ -409,3 +409,47 @@ TEST(deleting_a_namespace_empties_and_removes_it)
     CHECK(gone_within("/api/v1/namespaces/doomed/configmaps/held", 5000));
     CHECK(gone_within("/api/v1/namespaces/doomed", 5000));
 }
+
+TEST(nodes_get_distinct_pod_cidrs_released_on_delete)
+{
+    start_one();
+    json_t *a = req("POST", "/api/v1/nodes", "{\"metadata\":{\"name\":\"n-a\"}}", 201);
+    json_t *b = req("POST", "/api/v1/nodes", "{\"metadata\":{\"name\":\"n-b\"}}", 201);
+    CHECK_STR(str(a, "spec.podCIDR"), "10.42.0.0/24");
+    CHECK_STR(str(b, "spec.podCIDR"), "10.42.1.0/24");
+    /* A node naming a block another holds is refused. */
+    json_decref(req("POST", "/api/v1/nodes",
+                    "{\"metadata\":{\"name\":\"n-c\"},\"spec\":{\"podCIDR\":\"10.42.1.0/24\"}}", 409));
+    json_decref(req("DELETE", "/api/v1/nodes/n-a", NULL, 200));
+    json_t *c2 = req("POST", "/api/v1/nodes", "{\"metadata\":{\"name\":\"n-c\"}}", 201);
+    CHECK_STR(str(c2, "spec.podCIDR"), "10.42.0.0/24");
+    json_decref(c2);
+    json_decref(b);
+    json_decref(a);
+}
+
+TEST(pod_log_and_exec_say_why_they_cannot_run)
+{
+    start_one();
+    json_decref(req("POST", "/api/v1/namespaces/default/pods",
+                    "{\"metadata\":{\"name\":\"two\"},\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"i\"},"
+                    "{\"name\":\"b\",\"image\":\"i\"}]}}",
+                    201));
+    json_t *e = req("GET", "/api/v1/namespaces/default/pods/two/log", NULL, 400);
+    CHECK(strstr(str(e, "message"), "does not have a host assigned") != NULL);
+    json_decref(e);
+    json_decref(req("POST", "/api/v1/namespaces/default/pods/two/binding",
+                    "{\"target\":{\"kind\":\"Node\",\"name\":\"gone\"}}", 201));
+    e = req("GET", "/api/v1/namespaces/default/pods/two/log", NULL, 400);
+    CHECK(strstr(str(e, "message"), "choose one of: [a b]") != NULL);
+    json_decref(e);
+    e = req("GET", "/api/v1/namespaces/default/pods/two/log?container=zz", NULL, 400);
+    CHECK(strstr(str(e, "message"), "container zz is not valid") != NULL);
+    json_decref(e);
+    e = req("GET", "/api/v1/namespaces/default/pods/two/log?container=a", NULL, 503);
+    CHECK(strstr(str(e, "message"), "node gone has no agent endpoint") != NULL);
+    json_decref(e);
+    e = req("POST", "/api/v1/namespaces/default/pods/two/exec?container=a&command=true", NULL, 503);
+    json_decref(e);
+    json_decref(req("GET", "/api/v1/namespaces/default/pods/nope/log", NULL, 404));
+}
