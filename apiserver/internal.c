@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/orc.h"
+#include "lib/tls.h"
 
 #define STATUS_TIMEOUT_MS 1000
 #define PROXY_WAIT_MS 5000
@@ -458,6 +459,52 @@ static void handle_remove(struct api_server *s, struct api_req *r, const char *i
     if (rv != 0) on_removed(m, rv);
 }
 
+/* ---- node agents' serving certificates ---- */
+
+/* An agent asks for the certificate of its logs/exec port: the members hold
+ * the cluster CA key, the agents do not. Body {"nodeName", "addresses":
+ * [IP or DNS name...]}; answer {"ca", "cert", "key"} (PEM). */
+static void handle_agent_cert(struct api_server *s, struct api_req *r)
+{
+    json_t *body = api_parse_body(r), *addrs, *a, *out;
+    const char *node = body ? orc_json_str(body, "nodeName") : NULL;
+    const char *names[16];
+    char cn[300], err[ORC_TLS_ERRLEN];
+    char *cert = NULL, *key = NULL;
+    size_t i, n = 0;
+
+    if (body == NULL) return;
+    if (s->ca_pem == NULL || s->ca_key_pem == NULL) {
+        json_decref(body);
+        api_respond_status(r, 501, "NotImplemented", NULL, NULL, NULL,
+                           "this member has no cluster CA to issue agent certificates with");
+        return;
+    }
+    addrs = json_object_get(body, "addresses");
+    json_array_foreach(addrs, i, a) if (json_is_string(a) && n < 16) names[n++] = json_string_value(a);
+    if (node == NULL || *node == '\0' || strlen(node) > 253 || n == 0) {
+        json_decref(body);
+        api_respond_status(r, 422, "Invalid", NULL, NULL, NULL,
+                           "an agent certificate needs nodeName and at least one address");
+        return;
+    }
+    snprintf(cn, sizeof cn, "system:node:%s", node);
+    if (orc_tls_make_cert(s->ca_pem, s->ca_key_pem, cn, names, n, 3650, &cert, &key, err) != 0) {
+        json_decref(body);
+        api_respond_status(r, 422, "Invalid", NULL, NULL, NULL, "cannot issue the certificate: %s", err);
+        return;
+    }
+    out = json_pack("{s:s, s:s, s:s}", "ca", s->ca_pem, "cert", cert, "key", key);
+    if (out) api_respond_json(r, 200, out);
+    else api_respond_error(r, ORC_ENOMEM, "issuing the certificate");
+    log_info("apiserver", "issued the serving certificate of node %s's agent", node);
+    json_decref(out);
+    explicit_bzero(key, strlen(key));
+    free(key);
+    free(cert);
+    json_decref(body);
+}
+
 /* ---- dispatch ---- */
 
 void api_handle_internal(struct api_server *s, struct api_req *r, struct api_route *rt)
@@ -477,6 +524,8 @@ void api_handle_internal(struct api_server *s, struct api_req *r, struct api_rou
     } else if (strcmp(p, "members") == 0 && r->method == HTTP_POST) {
         if (store_is_leader(s->st)) handle_join(s, r);
         else proxy_to_leader(s, r);
+    } else if (strcmp(p, "agents") == 0 && r->method == HTTP_POST) {
+        handle_agent_cert(s, r);
     } else if (strncmp(p, "members/", 8) == 0 && r->method == HTTP_DELETE) {
         if (store_is_leader(s->st)) handle_remove(s, r, p + 8);
         else proxy_to_leader(s, r);

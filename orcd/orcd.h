@@ -3,5 +3,6 @@
 #define ORC_ORCD_H
 
 int orcd_server_main(int argc, char **argv);
+int orcd_agent_main(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@
 #include "lib/orc.h"
 #include "lib/rand.h"
 #include "orcd/certs.h"
+#include "orcd/embedded.h"
 #include "orcd/orcd.h"
 #include "store/store.h"
 
@@ -42,6 +43,8 @@ struct server_opts {
     size_t n_tls_sans;
     bool no_agent;
     bool reset_cluster;
+    const char *registries;
+    const char *cluster_cidr;
     unsigned snapshot_threshold;
     unsigned snapshot_trailing;
     unsigned watch_history;
@@ -64,6 +67,7 @@ struct orcd_server {
     uv_timer_t timer;       /* join retries */
     uv_timer_t ready_timer; /* logs once when ready */
     http_client *join_client;
+    struct orcd_embedded *agent;
     bool joined;
     bool ready_logged;
     bool stopping;
@@ -89,6 +93,9 @@ static void usage(FILE *f)
             "                         with this member's data; others may join again\n"
             "  --node-name NAME       node name of the embedded agent\n"
             "  --no-agent             do not run the embedded node agent\n"
+            "  --registries FILE      registry mirrors and credentials for the embedded\n"
+            "                         agent (k3s registries.yaml)\n"
+            "  --cluster-cidr CIDR    pod addresses, a /24 per node (default 10.42.0.0/16)\n"
             "  --snapshot-threshold N fewest Raft entries between snapshots (default 8192;\n"
             "                         more as the data grows)\n"
             "  --watch-history N      events kept for watch resumption (default 10000)\n");
@@ -142,7 +149,7 @@ static int check_opts(const struct server_opts *o)
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
-           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN };
+           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -152,7 +159,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-threshold", required_argument, 0, O_SNAP},
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
-        {"tls-san", required_argument, 0, O_SAN}, {0, 0, 0, 0}};
+        {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
+        {"cluster-cidr", required_argument, 0, O_CIDR}, {0, 0, 0, 0}};
     int c;
 
     optind = 1;
@@ -166,6 +174,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_TOKEN: o->token = optarg; break;
         case O_NODE: o->node_name = optarg; break;
         case O_NOAGENT: o->no_agent = true; break;
+        case O_REG: o->registries = optarg; break;
+        case O_CIDR: o->cluster_cidr = optarg; break;
         case O_SAN:
             if (o->n_tls_sans == MAX_TLS_SANS) {
                 fprintf(stderr, "orcd server: at most %d --tls-san\n", MAX_TLS_SANS);
@@ -423,6 +433,7 @@ static int serve(struct orcd_server *s)
     acfg.tls_key_pem = s->certs.key;
     acfg.ca_pem = s->certs.ca;
     acfg.ca_key_pem = s->certs.ca_key;
+    acfg.cluster_cidr = s->o.cluster_cidr;
     rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
     if (rv != 0) {
         log_error("orcd", "cannot serve the API: %s", err);
@@ -543,6 +554,36 @@ static void join_try(struct orcd_server *s)
         uv_timer_start(&s->timer, on_join_timer, JOIN_RETRY_MS, 0);
 }
 
+/* ---- the embedded agent ---- */
+
+/* Started once this member serves (a joining member has its CA by then). */
+static void start_agent(struct orcd_server *s)
+{
+    char host[256], ip[128], node[256], dir[4200];
+    int port;
+    struct orcd_embedded_config c = {0};
+
+    if (orc_netaddr_split(s->listen, ip, sizeof ip, &port) != 0 || strcmp(ip, "0.0.0.0") == 0)
+        url_host(s->api_url, ip, sizeof ip);
+    if (s->o.node_name) snprintf(node, sizeof node, "%s", s->o.node_name);
+    else if (gethostname(host, sizeof host) == 0) snprintf(node, sizeof node, "%s", host);
+    else snprintf(node, sizeof node, "node");
+    snprintf(dir, sizeof dir, "%s/agent", s->dir);
+    if (orc_mkdirs(dir, 0700) != 0) {
+        log_warn("orcd", "cannot create %s: running without the embedded agent", dir);
+        return;
+    }
+    c.server_url = s->api_url;
+    c.token = s->token;
+    c.ca_pem = s->certs.ca;
+    c.ca_key_pem = s->certs.ca_key;
+    c.node_name = node;
+    c.data_dir = dir;
+    c.node_ip = ip;
+    c.registries = s->o.registries;
+    if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
+}
+
 /* ---- readiness log ---- */
 
 static void on_ready_poll(uv_timer_t *t)
@@ -553,6 +594,7 @@ static void on_ready_poll(uv_timer_t *t)
     s->ready_logged = true;
     uv_timer_stop(t);
     log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
+    if (!s->o.no_agent) start_agent(s);
 }
 
 /* ---- shutdown ---- */
@@ -575,6 +617,8 @@ static void shutdown_server(struct orcd_server *s)
     if (s->stopping) return;
     s->stopping = true;
     log_info("orcd", "shutting down");
+    orcd_embedded_stop(s->agent); /* its containers keep running */
+    s->agent = NULL;
     uv_timer_stop(&s->timer);
     uv_timer_stop(&s->ready_timer);
     s->pending_close = 2;
