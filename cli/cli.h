@@ -139,6 +139,9 @@ void cli_print_transport_error(cli_ctx *x, int err);
  * are printed and end the watch. Returns the exit status. */
 typedef int (*cli_watch_cb)(void *arg, const char *type, json_t *obj);
 int cli_watch(cli_ctx *x, const char *path, unsigned timeout_ms, cli_watch_cb cb, void *arg);
+/* The same for a raw body (a followed log): cb gets the bytes as they come. */
+typedef void (*cli_bytes_cb)(void *arg, const char *data, size_t len);
+int cli_stream(cli_ctx *x, const char *path, unsigned timeout_ms, cli_bytes_cb cb, void *arg);
 /* --request-timeout in milliseconds (0 when unset). */
 unsigned cli_timeout_ms(const cli_ctx *x);
 
@@ -252,6 +255,10 @@ int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
+int cli_cmd_logs(cli_ctx *x, int argc, char **argv);
+/* The pod a `logs`/`exec` argument names: POD or pod/POD (po/, pods/). */
+const char *cli_pod_name(const char *arg);
+int cli_cmd_exec(cli_ctx *x, int argc, char **argv);
 
 /* GETs one object. 0 with *obj (new reference); otherwise the failure is
  * printed ("Error from server (NotFound): ...") and the result is ORC_ENOENT

@@ -1,6 +1,7 @@
-/* watch.c — following a `?watch=1` stream until the server ends it, the
- * user interrupts (SIGINT/SIGTERM), or --request-timeout passes: events are
- * newline-delimited JSON, split here and handed to the caller one by one. */
+/* watch.c — following a streamed answer until the server ends it, the user
+ * interrupts (SIGINT/SIGTERM), or --request-timeout passes: a `?watch=1`
+ * stream (newline-delimited JSON events, split here and handed to the
+ * caller one by one) or raw bytes (a followed log). */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 struct watch {
     cli_ctx *x;
     cli_watch_cb cb;
+    cli_bytes_cb raw; /* raw bytes instead of events */
     void *arg;
     http_client *client;
     http_call *call;
@@ -74,6 +76,10 @@ static void on_data(void *arg, const char *data, size_t len)
     if (w->stopping) return;
     if (w->status != 200) {
         orc_buf_append(&w->errbody, data, len);
+        return;
+    }
+    if (w->raw) {
+        w->raw(w->arg, data, len);
         return;
     }
     if (orc_buf_append(&w->line, data, len) != 0) {
@@ -152,9 +158,9 @@ static int start(struct watch *w, uv_loop_t *loop, const char *path, unsigned ti
     return 0;
 }
 
-int cli_watch(cli_ctx *x, const char *path, unsigned timeout_ms, cli_watch_cb cb, void *arg)
+static int follow(struct watch w, const char *path, unsigned timeout_ms)
 {
-    struct watch w = {.x = x, .cb = cb, .arg = arg, .result = CLI_EXIT_OK};
+    cli_ctx *x = w.x;
     uv_loop_t loop;
     int rv;
 
@@ -174,4 +180,16 @@ int cli_watch(cli_ctx *x, const char *path, unsigned timeout_ms, cli_watch_cb cb
     orc_buf_free(&w.line);
     orc_buf_free(&w.errbody);
     return w.result;
+}
+
+int cli_watch(cli_ctx *x, const char *path, unsigned timeout_ms, cli_watch_cb cb, void *arg)
+{
+    return follow((struct watch){.x = x, .cb = cb, .arg = arg, .result = CLI_EXIT_OK}, path,
+                  timeout_ms);
+}
+
+int cli_stream(cli_ctx *x, const char *path, unsigned timeout_ms, cli_bytes_cb cb, void *arg)
+{
+    return follow((struct watch){.x = x, .raw = cb, .arg = arg, .result = CLI_EXIT_OK}, path,
+                  timeout_ms);
 }
