@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/orc.h"
+#include "lib/quantity.h"
 #include "lib/tls.h"
 #include "orcd/certs.h"
 #include "orcd/orcd.h"
@@ -32,6 +33,10 @@ struct agent_opts {
     const char *listen;
     const char *node_ip;
     const char *registries;
+    const char *reserved_cpu;
+    const char *reserved_memory;
+    long max_pods;
+    long lease_seconds;
     bool cleanup;
 };
 
@@ -47,19 +52,28 @@ static void usage(FILE *f)
                "  --node-ip IP         the address this node reports (default: the one it\n"
                "                       reaches the server from)\n"
                "  --registries FILE    registry mirrors and credentials (k3s registries.yaml)\n"
+               "  --reserved-cpu Q     CPU kept back from pods (default 100m)\n"
+               "  --reserved-memory Q  memory kept back from pods (default 256Mi)\n"
+               "  --max-pods N         pods this node takes (default 110)\n"
+               "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
                "                       iptables rules) and exit\n");
 }
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
-    enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP };
+    enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
+           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
         {"listen", required_argument, 0, O_LISTEN}, {"node-ip", required_argument, 0, O_IP},
         {"registries", required_argument, 0, O_REG}, {"cleanup", no_argument, 0, O_CLEAN},
-        {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, O_HELP}, {"reserved-cpu", required_argument, 0, O_RCPU},
+        {"reserved-memory", required_argument, 0, O_RMEM},
+        {"max-pods", required_argument, 0, O_MAXPODS},
+        {"lease-seconds", required_argument, 0, O_LEASE}, {0, 0, 0, 0}};
+    char *end;
     int c;
 
     optind = 1;
@@ -73,6 +87,19 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_IP: o->node_ip = optarg; break;
         case O_REG: o->registries = optarg; break;
         case O_CLEAN: o->cleanup = true; break;
+        case O_RCPU: o->reserved_cpu = optarg; break;
+        case O_RMEM: o->reserved_memory = optarg; break;
+        case O_MAXPODS:
+        case O_LEASE: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v <= 0 || v > 100000) {
+                fprintf(stderr, "orcd agent: invalid number \"%s\" for --%s\n", optarg,
+                        c == O_MAXPODS ? "max-pods" : "lease-seconds");
+                return -1;
+            }
+            *(c == O_MAXPODS ? &o->max_pods : &o->lease_seconds) = v;
+            break;
+        }
         case 'h':
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return -1;
@@ -84,6 +111,12 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
     }
     if (!o->cleanup && (o->server == NULL || o->token == NULL)) {
         fprintf(stderr, "orcd agent: --server and --token are required\n");
+        return -1;
+    }
+    int64_t q;
+    if ((o->reserved_cpu && orc_quantity_parse(o->reserved_cpu, &q) != 0)
+        || (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &q) != 0)) {
+        fprintf(stderr, "orcd agent: --reserved-cpu/--reserved-memory take quantities like 250m, 512Mi\n");
         return -1;
     }
     if (o->server && strncmp(o->server, "https://", 8) != 0) {
@@ -277,6 +310,11 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.tls_key_pem = pki.key;
     cfg.registries = o->registries;
     cfg.orcd_path = self;
+    cfg.max_pods = (unsigned)o->max_pods;
+    cfg.lease_seconds = (unsigned)o->lease_seconds;
+    if (o->reserved_cpu) orc_quantity_parse(o->reserved_cpu, &cfg.reserved_cpu_milli);
+    if (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &cfg.reserved_memory_bytes) == 0)
+        cfg.reserved_memory_bytes /= 1000; /* quantities parse to thousandths */
     rv = agent_start(&m.loop, &cfg, &m.a, errmsg);
     pki_clear(&pki);
     if (rv != 0) {
