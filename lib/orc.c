@@ -26,6 +26,7 @@ const char *orc_strerror(int code)
     case ORC_ECORRUPT: return "data corrupt";
     case ORC_ECANCELED: return "canceled";
     case ORC_ETLS: return "TLS handshake failed";
+    case ORC_ENOSPC: return "no space left";
     default: break;
     }
     if (code < 0 && code > -1000)

@@ -23,6 +23,7 @@ enum {
     ORC_ECORRUPT,       /* on-disk data unreadable */
     ORC_ECANCELED,      /* request canceled */
     ORC_ETLS,           /* TLS handshake failed or the peer's certificate was refused */
+    ORC_ENOSPC,         /* a pool (addresses, ports) or the disk is exhausted */
 };
 
 /* Writes a message into msg (n bytes; msg may be NULL) and returns code:
