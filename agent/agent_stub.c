@@ -1,7 +1,6 @@
 /* agent_stub.c — placeholder until the agent core lands (branch agentcore):
  * the agent refuses to start. Removed when agent/agent.c arrives. */
 #include "agent/agent.h"
-#include "agent/net.h"
 #include "lib/orc.h"
 
 #include <stdio.h>
@@ -19,11 +18,4 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
 {
     (void)a;
     if (cb) cb(arg);
-}
-
-int net_destroy_node(const char *node_name, const char *state_dir)
-{
-    (void)node_name;
-    (void)state_dir;
-    return 0;
 }
