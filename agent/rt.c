@@ -1,6 +1,7 @@
 /* rt.c — the runtime object: open (directories, OCI runtime detection,
  * cgroups, registries, what an earlier agent left running), close, and
  * the small loop plumbing every rt_*.c file shares. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -245,18 +246,21 @@ static void free_rt(rt *r)
     free(r);
 }
 
-/* Trash (removed containers) and half-done pulls of an earlier process. */
+/* Empties DATA/trash: what rt_trash could not finish before an earlier
+ * process ended, and the temporary files set aside at open. */
 static void clean_work(uv_work_t *w)
 {
     rt *r = w->data;
     char path[RT_PATH];
+    struct dirent *e;
+    DIR *d = opendir(r->dir_trash);
 
-    if (rt_path(path, "%s", r->dir_trash) == 0) {
-        rt_rm_rf(path);
-        mkdir(path, 0700);
+    if (d == NULL) return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        if (rt_path(path, "%s/%s", r->dir_trash, e->d_name) == 0) rt_rm_rf(path);
     }
-    rt_rm_rf(r->dir_tmp);
-    mkdir(r->dir_tmp, 0700);
+    closedir(d);
 }
 
 static void clean_done(uv_work_t *w, int status)
@@ -267,11 +271,27 @@ static void clean_done(uv_work_t *w, int status)
     rt_unref(r);
 }
 
+/* Half-done pulls and unpacks of an earlier process go to the trash now
+ * (renames), so this process starts with empty temporary directories. */
 static void start_cleanup(rt *r)
 {
-    uv_work_t *w = malloc(sizeof *w);
+    char path[RT_PATH], dst[RT_PATH];
+    struct dirent *e;
+    uv_work_t *w;
+    DIR *d;
 
-    if (w == NULL) return;
+    if (rt_path(dst, "%s/tmp.%d", r->dir_trash, (int)getpid()) == 0 && rename(r->dir_tmp, dst) == 0)
+        mkdir(r->dir_tmp, 0700);
+    if ((d = opendir(r->dir_rootfs)) != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, ".unpack-", 8) != 0 || rt_path(path, "%s/%s", r->dir_rootfs, e->d_name)
+                || rt_path(dst, "%s/%s.%d", r->dir_trash, e->d_name, (int)getpid()))
+                continue;
+            rename(path, dst);
+        }
+        closedir(d);
+    }
+    if ((w = malloc(sizeof *w)) == NULL) return;
     w->data = r;
     if (rt_queue_work(r, w, clean_work, clean_done) != 0) free(w);
 }

@@ -455,9 +455,7 @@ static void trash_done(uv_work_t *w, int status)
     rt_unref(r);
 }
 
-/* Moves path aside now and deletes it on a worker (a container's upper
- * directory can be large). */
-static void trash(rt *r, const char *path, const char *name)
+void rt_trash(rt *r, const char *path, const char *name)
 {
     char dst[RT_PATH];
     uv_work_t *w;
@@ -499,7 +497,7 @@ int rt_remove(rt *r, const char *id)
     rt_stops_exited(r, c);
     rt_logs_exited(r, c->log_path);
     if (rt_path(path, "%s/%s", r->dir_runc, c->id) == 0) rt_rm_rf(path); /* a shim that died */
-    trash(r, c->dir, c->id);
+    rt_trash(r, c->dir, c->id);
     rt_ctr_free(r, c);
     return 0;
 }
@@ -528,7 +526,7 @@ static void load_one(rt *r, const char *name)
     if (rt_path(dir, "%s/%s", r->dir_ctrs, name) || rt_path(meta, "%s/meta.json", dir)) return;
     if ((m = rt_read_json(meta)) == NULL) { /* a start that never finished */
         if (rt_path(meta, "%s/rootfs", dir) == 0) umount2(meta, MNT_DETACH);
-        trash(r, dir, name);
+        rt_trash(r, dir, name);
         return;
     }
     c = rt_ctr_add(r, name, json_string_value(json_object_get(m, "podUid")),

@@ -131,6 +131,7 @@ static void complete(struct rt_pull_op *op)
     struct rt_img *i = NULL;
 
     unlist(op);
+    if (op->layout[0] && op->err != 0) rt_trash(op->r, op->layout, "pull");
     if (op->err == 0 && op->r->closing) op->err = orc_errf(op->msg, RT_ERRLEN, ORC_ECANCELED, "runtime closing");
     if (op->err == 0 && (i = remember(op)) == NULL) op->err = orc_errf(op->msg, RT_ERRLEN, ORC_ENOMEM, "out of memory");
     if (i) {
@@ -161,20 +162,23 @@ static void fail(struct rt_pull_op *op, int err, const char *fmt, ...)
 
 static bool has(const char *s, const char *word) { return strstr(s, word) != NULL; }
 
+/* Connection trouble first: a host:port in the message may hold "404". */
 static int classify(const char *e)
 {
-    if (has(e, "manifest unknown") || has(e, "name unknown") || has(e, "not found")
-        || has(e, "NAME_UNKNOWN") || has(e, "MANIFEST_UNKNOWN") || has(e, "404"))
-        return ORC_ENOENT;
-    if (has(e, "unauthorized") || has(e, "authentication required") || has(e, "denied")
-        || has(e, "forbidden") || has(e, "401") || has(e, "403"))
-        return ORC_EPERM;
-    if (has(e, "invalid reference") || has(e, "Invalid image name")) return ORC_EINVAL;
     if (has(e, "connection refused") || has(e, "no such host") || has(e, "unreachable")
         || has(e, "timeout") || has(e, "no route to host") || has(e, "dial tcp")
         || has(e, "x509") || has(e, "certificate") || has(e, "HTTP response to HTTPS")
-        || has(e, "connection reset") || has(e, "EOF") || has(e, "pinging container registry"))
+        || has(e, "connection reset") || has(e, "EOF") || has(e, "TLS handshake"))
         return ORC_EUNAVAIL;
+    if (has(e, "unauthorized") || has(e, "authentication required") || has(e, "denied")
+        || has(e, "forbidden") || has(e, "(Unauthorized)") || has(e, "(Forbidden)")
+        || has(e, "401 Unauthorized") || has(e, "403 Forbidden"))
+        return ORC_EPERM;
+    if (has(e, "manifest unknown") || has(e, "name unknown") || has(e, "not found")
+        || has(e, "(Not Found)") || has(e, "404 Not Found") || has(e, "NAME_UNKNOWN")
+        || has(e, "MANIFEST_UNKNOWN"))
+        return ORC_ENOENT;
+    if (has(e, "invalid reference") || has(e, "Invalid image name")) return ORC_EINVAL;
     return ORC_EIO;
 }
 
@@ -370,7 +374,7 @@ static void start_attempt(struct rt_pull_op *op)
         return;
     }
     e = &op->eps[op->cur];
-    rt_rm_rf(op->layout); /* what a failed attempt left (a small directory) */
+    rt_trash(op->r, op->layout, "pull"); /* what a failed attempt left */
     if ((rv = write_authfile(op, e)) != 0) {
         fail(op, rv, "writing registry credentials: %s", orc_strerror(rv));
         return;

@@ -200,6 +200,10 @@ void rt_ref_hold(rt *r);
 void rt_unref(rt *r);
 /* Calls fn(arg) from the loop soon (never from inside the caller). */
 int rt_later(rt *r, void (*fn)(void *arg), void *arg);
+/* Moves path (on the state dir's file system) into DATA/trash now, one
+ * rename, and deletes it on a worker: a container's upper directory or a
+ * failed unpack can be large. Missing paths are fine. */
+void rt_trash(rt *r, const char *path, const char *name);
 /* uv_queue_work counted in pending: the after callback must rt_unref. */
 int rt_queue_work(rt *r, uv_work_t *w, uv_work_cb work, uv_after_work_cb after);
 
