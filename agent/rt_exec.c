@@ -13,6 +13,7 @@
 #include "lib/orc.h"
 
 #define CAPTURE (1u << 20)
+#define LINGER_MS 2000
 
 struct exec_op {
     rt *r;
@@ -36,16 +37,26 @@ static void on_closed(uv_handle_t *h)
     rt_unref(r);
 }
 
+/* The command first, so that the runtime's exec process reaps it and
+ * exits by itself: killing that process first would leave the command a
+ * zombie of the container's init, which holds up the container's own exit
+ * later. The runtime's process goes too if it lingers. */
 static void on_timeout(uv_timer_t *t)
 {
     struct exec_op *op = t->data;
     struct orc_buf b = ORC_BUF_INIT;
-    int pid;
+    int pid = 0;
 
+    if (op->timed_out) {
+        if (op->proc) rt_proc_kill(op->proc, SIGKILL);
+        return;
+    }
     op->timed_out = true;
-    if (orc_file_read(op->pidfile, 64, &b) == 0 && (pid = atoi(b.data)) > 0) kill(pid, SIGKILL);
+    if (orc_file_read(op->pidfile, 64, &b) == 0) pid = atoi(b.data);
     orc_buf_free(&b);
-    if (op->proc) rt_proc_kill(op->proc, SIGKILL);
+    if (pid > 0) kill(pid, SIGKILL);
+    else if (op->proc) rt_proc_kill(op->proc, SIGKILL);
+    uv_timer_start(&op->timer, on_timeout, LINGER_MS, 0);
 }
 
 static void on_done(void *arg, const struct rt_proc_res *res)
