@@ -162,10 +162,11 @@ static inline void fx_on_exit(void *arg, const char *id)
     snprintf(F.last_exit, sizeof F.last_exit, "%s", id);
 }
 
-static inline void fx_open_with(const char *registries)
+static inline void fx_open_full(const char *registries, size_t log_max_bytes, unsigned log_max_files)
 {
     struct rt_config cfg = {.state_dir = F.state, .node_name = F.node, .registries = registries,
-                            .orcd_path = t_bin("orcd")};
+                            .orcd_path = t_bin("orcd"), .log_max_bytes = log_max_bytes,
+                            .log_max_files = log_max_files};
     char err[RT_ERRLEN] = "";
     int rc = rt_open(&F.loop, &cfg, &F.r, err);
 
@@ -173,6 +174,7 @@ static inline void fx_open_with(const char *registries)
     rt_on_exit(F.r, fx_on_exit, NULL);
 }
 
+static inline void fx_open_with(const char *registries) { fx_open_full(registries, 0, 0); }
 static inline void fx_open(void) { fx_open_with(NULL); }
 
 /* A loop, a state dir, a node name; a registry with the test image when
