@@ -5,6 +5,7 @@
  * an earlier agent process started. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/rt_int.h"
 #include "lib/log.h"
@@ -152,6 +153,16 @@ void rt_watch_stop(rt *r, struct rt_ctr *c)
 
 /* ---- the poll ---- */
 
+/* Cheap enough for every container every second: a stat and a /proc read. */
+static bool worth_a_look(struct rt_ctr *c)
+{
+    char path[RT_PATH];
+
+    if (c->disk.shim_pid <= 0) return true; /* not known yet: read state.json */
+    if (rt_path(path, "%s/exit.json", c->dir) == 0 && access(path, F_OK) == 0) return true;
+    return !rt_pid_alive(c->disk.shim_pid, c->disk.shim_start);
+}
+
 static void on_poll(uv_timer_t *t)
 {
     rt *r = t->data;
@@ -159,7 +170,7 @@ static void on_poll(uv_timer_t *t)
 
     for (struct rt_ctr *c = r->ctrs; c; c = c->next) {
         if (c->state == RT_EXITED || c->starting) continue;
-        rt_watch_check(r, c);
+        if (worth_a_look(c)) rt_watch_check(r, c);
         unwatched |= c->state != RT_EXITED && c->watch == NULL;
     }
     uv_timer_start(t, on_poll, unwatched ? POLL_FAST_MS : POLL_MS, 0);

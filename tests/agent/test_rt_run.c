@@ -233,6 +233,25 @@ TEST_T(process_settings, 60)
     CHECKF(strstr(text, "testpod\nfrom the host\ndata-ro\nroot-ro\n"), "%s", text);
     if (!F.r->cg.v2) CHECKF(strstr(text, "67108864\n50000\n"), "cgroup limits: %s", text);
     free(text);
+
+    /* its own pid namespace makes the shell pid 1; the host's does not */
+    {
+        char *pid1[] = {"sh", "-c", "echo pid=$$", NULL};
+        char log2[600];
+        s = fx_spec("ownpid", pid1, log, sizeof log);
+        fx_start_ok(&s);
+        fx_wait_exit("ownpid", 10000);
+        text = fx_log_text(log);
+        CHECKF(strcmp(text, "pid=1\n") == 0, "%s", text);
+        free(text);
+        s = fx_spec("hostpid", pid1, log2, sizeof log2);
+        s.host_pid = s.host_ipc = true;
+        fx_start_ok(&s);
+        fx_wait_exit("hostpid", 10000);
+        text = fx_log_text(log2);
+        CHECKF(strncmp(text, "pid=", 4) == 0 && atoi(text + 4) > 1, "%s", text);
+        free(text);
+    }
 }
 
 struct exec_res {
@@ -294,6 +313,12 @@ TEST_T(exec_in_a_running_container, 60)
     x = run_exec("ex", slow, 300);
     CHECK_INT(x.err, ==, ORC_ETIMEDOUT);
     CHECK_INT(test_now_ms() - t0, <, 3000);
+    {
+        char *nope[] = {"nope", NULL};
+        x = run_exec("ex", nope, 5000);
+        CHECK_INT(x.err, ==, 0);
+        CHECKF(x.code != 0 && strstr(x.errout, "nope"), "%d: %s", x.code, x.errout);
+    }
     x = run_exec("ex", ps, 5000); /* the timed-out command is gone */
     CHECK_INT(x.err, ==, 0);
     CHECKF(strstr(x.out, "sleep 30") == NULL, "%s", x.out);
@@ -456,3 +481,35 @@ TEST_T(start_latency, 120)
     CHECK(ours[N / 2] < 1000000);
 }
 
+
+TEST_T(shim_killed, 60)
+{
+    char log[600], path[1024];
+    char *argv[] = {"sleep", "1000", NULL};
+    struct rt_spec s;
+    struct rt_status st;
+    json_t *state;
+    int shim;
+
+    setup_image();
+    s = fx_spec("orphan", argv, log, sizeof log);
+    fx_start_ok(&s);
+    snprintf(path, sizeof path, "%s/containers/orphan/state.json", F.state);
+    CHECK((state = rt_read_json(path)) != NULL);
+    shim = (int)json_integer_value(json_object_get(state, "shimPid"));
+    json_decref(state);
+    CHECK_INT(kill(shim, SIGKILL), ==, 0);
+    fx_run_for(1500);
+    /* the container outlives its shim: still running */
+    CHECK_INT(rt_status(F.r, "orphan", &st), ==, 0);
+    CHECK_INT(st.state, ==, RT_RUNNING);
+    F.exits = 0;
+    CHECK_INT(kill(st.pid, SIGKILL), ==, 0);
+    st = fx_wait_exit("orphan", 5000);
+    CHECK_INT(st.exit_code, ==, 255); /* nobody could see how it ended */
+    fx_run_for(100);
+    CHECK_INT(F.exits, ==, 1);
+    CHECK_INT(rt_remove(F.r, "orphan"), ==, 0);
+    CHECK_INT(rt_remove_pod(F.r, F.pod), ==, 0);
+    fx_check_clean("orphan");
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -245,6 +246,8 @@ static pid_t spawn_registry(struct registry *r)
     pid = fork();
     if (pid == 0) {
         int fd = open(r->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        /* a case that crashes runs no cleanup: the registry goes with it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (fd < 0) _exit(126);
         dup2(fd, 1);
         dup2(fd, 2);
