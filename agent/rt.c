@@ -83,6 +83,42 @@ int rt_queue_work(rt *r, uv_work_t *w, uv_work_cb work, uv_after_work_cb after)
     return 0;
 }
 
+struct trash {
+    uv_work_t work;
+    rt *r;
+    char path[];
+};
+
+static void trash_work(uv_work_t *w)
+{
+    rt_rm_rf(((struct trash *)w->data)->path);
+}
+
+static void trash_done(uv_work_t *w, int status)
+{
+    struct trash *t = w->data;
+    rt *r = t->r;
+
+    (void)status;
+    free(t);
+    rt_unref(r);
+}
+
+void rt_trash(rt *r, const char *path, const char *name)
+{
+    char dst[RT_PATH];
+    struct trash *t;
+
+    if (rt_path(dst, "%s/%s.%d.%u", r->dir_trash, name, (int)getpid(), ++r->seq) != 0
+        || rename(path, dst) != 0)
+        return;
+    if ((t = malloc(sizeof *t + strlen(dst) + 1)) == NULL) return; /* the next rt_open empties it */
+    t->r = r;
+    strcpy(t->path, dst);
+    t->work.data = t;
+    if (rt_queue_work(r, &t->work, trash_work, trash_done) != 0) free(t);
+}
+
 /* ---- OCI runtime detection (synchronous: it runs once, at open) ---- */
 
 static int run_sync(char *const argv[], char *out, size_t n)

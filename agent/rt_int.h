@@ -247,6 +247,9 @@ struct rt_ctr {
     struct rt_stop_op *stops;
     struct rt_ctr *next;
 };
+/* Container ids and pod uids become file and cgroup names:
+ * [A-Za-z0-9._-], 1..200, not starting with '.' or '-'. */
+bool rt_name_ok(const char *s);
 struct rt_ctr *rt_ctr_find(rt *r, const char *id);
 struct rt_ctr *rt_ctr_add(rt *r, const char *id, const char *pod_uid, const char *log_path);
 void rt_ctr_free(rt *r, struct rt_ctr *c);
