@@ -368,7 +368,8 @@ static void fill(const struct rt_regs *g, struct rt_endpoint *e, const char *hos
     const struct hostcfg *c = config_for(g, host);
 
     snprintf(e->host, sizeof e->host, "%s", host);
-    e->plain_ok = plain || is_loopback(host) || (c && c->insecure);
+    /* a host given certificates to check is checked, loopback or not */
+    e->plain_ok = plain || (c && c->insecure) || (is_loopback(host) && !(c && c->cert_dir));
     e->cert_dir = c ? c->cert_dir : NULL;
     e->auth_b64 = c ? c->auth_b64 : NULL;
     e->token = c ? c->token : NULL;

@@ -203,3 +203,43 @@ TEST(bad_registries_file)
     CHECKF(strstr(err, path) && strstr(err, "mirrors must be a map"), "%s", err);
     CHECK(r == NULL);
 }
+
+static void write_registries(const char *yaml)
+{
+    char path[600];
+
+    snprintf(path, sizeof path, "%s/registries.yaml", test_tmpdir());
+    CHECK_INT(orc_file_write(path, yaml, strlen(yaml), 0600), ==, 0);
+    fx_close();
+    fx_open_with(path);
+}
+
+TEST_T(tls_registry_checked_against_its_ca, 60)
+{
+    struct fx_pull p = {0};
+    char yaml[2048];
+
+    fx_setup(false, false);
+    registry_start_tls(&F.reg, false);
+    registry_push_busybox(&F.reg, "orc/busybox:1");
+    snprintf(F.image, sizeof F.image, "%s/orc/busybox:1", F.reg.host);
+    fx_open();
+
+    /* the registry's own CA: verified */
+    snprintf(yaml, sizeof yaml, "configs:\n  \"%s\":\n    tls:\n      ca_file: %s\n", F.reg.host, F.reg.ca_file);
+    write_registries(yaml);
+    EXPECT_PULL(fx_pull(F.image, RT_PULL_ALWAYS, &p), 0, p);
+
+    /* another CA: refused, saying why */
+    snprintf(yaml, sizeof yaml, "configs:\n  \"%s\":\n    tls:\n      ca_file: /etc/ssl/certs/ca-certificates.crt\n",
+             F.reg.host);
+    write_registries(yaml);
+    EXPECT_PULL(fx_pull(F.image, RT_PULL_ALWAYS, &p), ORC_EUNAVAIL, p);
+    CHECKF(strstr(p.msg, "certificate") || strstr(p.msg, "x509"), "%s", p.msg);
+
+    /* insecure_skip_verify: not checked */
+    snprintf(yaml, sizeof yaml, "configs:\n  \"%s\":\n    tls:\n      insecure_skip_verify: true\n", F.reg.host);
+    write_registries(yaml);
+    EXPECT_PULL(fx_pull(F.image, RT_PULL_ALWAYS, &p), 0, p);
+    json_decref(p.config);
+}

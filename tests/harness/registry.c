@@ -228,11 +228,15 @@ static void write_config(struct registry *r)
         if (t_run(argv, NULL) != 0) test_fail(__FILE__, __LINE__, "htpasswd failed");
         snprintf(auth, sizeof auth, "auth:\n  htpasswd:\n    realm: orc-test\n    path: %s\n", hp);
     }
+    char tls[1400] = "";
+    if (r->tls)
+        snprintf(tls, sizeof tls, "  tls:\n    certificate: %s/server.crt\n    key: %s/server.key\n", r->dir,
+                 r->dir);
     snprintf(text, sizeof text,
              "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: false\n"
              "storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
-             "http:\n  addr: 127.0.0.1:%d\n%s",
-             r->dir, r->port, auth);
+             "http:\n  addr: 127.0.0.1:%d\n%s%s",
+             r->dir, r->port, tls, auth);
     pathf(path, sizeof path, "%s/config.yml", r->dir);
     write_text(path, text);
 }
@@ -275,15 +279,49 @@ static bool wait_up(struct registry *r)
     test_fail(__FILE__, __LINE__, "registry on port %d did not come up", r->port);
 }
 
+static void registry_start_as(struct registry *r, bool with_auth, bool tls);
+
+/* A CA and a server certificate for 127.0.0.1 signed by it. */
+static void make_certs(struct registry *r)
+{
+    char cmd[4096], log[700];
+
+    pathf(log, sizeof log, "%s/openssl.log", r->dir);
+    pathf(r->ca_file, sizeof r->ca_file, "%s/ca.crt", r->dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout ca.key -out ca.crt -days 2 -subj /CN=orc-test-ca && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key "
+             "-out server.csr -subj /CN=127.0.0.1 && "
+             "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > ext.cnf && "
+             "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
+             "-extfile ext.cnf -out server.crt",
+             r->dir);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    if (t_run(argv, log) != 0) slurp_fail(log, "making test certificates with openssl");
+}
+
+void registry_start_tls(struct registry *r, bool with_auth)
+{
+    registry_start_as(r, with_auth, true);
+}
+
 void registry_start(struct registry *r, bool with_auth)
+{
+    registry_start_as(r, with_auth, false);
+}
+
+static void registry_start_as(struct registry *r, bool with_auth, bool tls)
 {
     memset(r, 0, sizeof *r);
     r->auth = with_auth;
+    r->tls = tls;
     snprintf(r->user, sizeof r->user, "orc");
     snprintf(r->password, sizeof r->password, "s3cret-%d", (int)getpid());
     snprintf(r->dir, sizeof r->dir, "%s/registry-%d", test_tmpdir(), (int)getpid());
     snprintf(r->log, sizeof r->log, "%s/registry.log", r->dir);
     if (mkdir(r->dir, 0755) != 0 && errno != EEXIST) test_fail(__FILE__, __LINE__, "mkdir %s", r->dir);
+    if (tls) make_certs(r);
     for (int attempt = 0; attempt < 20; attempt++) {
         r->port = 20000 + (int)(((unsigned)getpid() * 7u + (unsigned)attempt * 977u) % 30000u);
         if (!port_free(r->port)) continue;
@@ -293,7 +331,7 @@ void registry_start(struct registry *r, bool with_auth)
         track(r->pid);
         if (wait_up(r)) {
             snprintf(r->host, sizeof r->host, "127.0.0.1:%d", r->port);
-            snprintf(r->url, sizeof r->url, "http://127.0.0.1:%d", r->port);
+            snprintf(r->url, sizeof r->url, "%s://127.0.0.1:%d", tls ? "https" : "http", r->port);
             return;
         }
     }

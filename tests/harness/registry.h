@@ -23,10 +23,12 @@
 struct registry {
     int port;
     char host[32];      /* "127.0.0.1:PORT": image references start with it */
-    char url[64];       /* "http://127.0.0.1:PORT": a registries.yaml endpoint */
+    char url[64];       /* "http(s)://127.0.0.1:PORT": a registries.yaml endpoint */
     char dir[512];      /* config, storage, htpasswd, log */
     char log[600];      /* the registry's access log (one line per request) */
     bool auth;          /* htpasswd: user "orc", password below */
+    bool tls;           /* HTTPS with a certificate for 127.0.0.1 ... */
+    char ca_file[600];  /* ... issued by this test CA (PEM) */
     char user[16];
     char password[32];
     pid_t pid;          /* 0 when stopped */
@@ -35,6 +37,9 @@ struct registry {
 /* Starts a registry and waits until it accepts connections (fails the case
  * after 10 s). with_auth: pulls and pushes need user/password. */
 void registry_start(struct registry *r, bool with_auth);
+/* The same over HTTPS: a fresh test CA (r->ca_file) and a certificate for
+ * 127.0.0.1 made with the openssl command. */
+void registry_start_tls(struct registry *r, bool with_auth);
 /* Kills it now (a registry that is down); idempotent. */
 void registry_stop(struct registry *r);
 /* Pushes the test image as HOST/repo_tag, e.g. "orc/busybox:1" or
