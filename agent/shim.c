@@ -150,8 +150,11 @@ static int write_state(const struct shim_cfg *c, pid_t pid, int64_t started_ns)
 
     if (s == NULL) return ORC_ENOMEM;
     if (pid > 0) {
+        char ts[RT_TIME_LEN];
+        rt_time_fmt(started_ns, ts);
         json_object_set_new(s, "pid", json_integer(pid));
         json_object_set_new(s, "pidStart", json_integer((json_int_t)rt_pid_start(pid)));
+        json_object_set_new(s, "startedAt", json_string(ts));
         json_object_set_new(s, "startedNs", json_integer(started_ns));
     }
     rv = rt_path(path, "%s/state.json", c->dir) ? ORC_EINVAL : rt_write_json(path, s);

@@ -513,3 +513,37 @@ TEST_T(shim_killed, 60)
     CHECK_INT(rt_remove_pod(F.r, F.pod), ==, 0);
     fx_check_clean("orphan");
 }
+
+static char full_mnt[600];
+
+static void umount_full(void *arg)
+{
+    (void)arg;
+    if (full_mnt[0]) umount2(full_mnt, MNT_DETACH);
+}
+
+/* A full disk costs the log, never the container. */
+TEST_T(log_on_a_full_disk, 60)
+{
+    char log[700], *text;
+    char *argv[] = {"sh", "-c", "seq 1 200000; echo done >&2", NULL};
+    struct rt_spec s;
+    struct rt_status st;
+    struct stat sb;
+
+    setup_image();
+    snprintf(full_mnt, sizeof full_mnt, "%s/small", test_tmpdir());
+    CHECK_INT(orc_mkdirs(full_mnt, 0755), ==, 0);
+    CHECK_INT(mount("tmpfs", full_mnt, "tmpfs", 0, "size=64k"), ==, 0);
+    test_defer(umount_full, NULL);
+    s = fx_spec("full", argv, log, sizeof log);
+    snprintf(log, sizeof log, "%s/full.log", full_mnt);
+    fx_start_ok(&s);
+    st = fx_wait_exit("full", 20000);
+    CHECK_INT(st.exit_code, ==, 0);
+    CHECK(stat(log, &sb) == 0 && sb.st_size <= 64 * 1024);
+    text = fx_log_text(log);
+    CHECKF(strncmp(text, "1\n2\n3\n", 6) == 0, "%.60s", text);
+    free(text);
+    check_shim("full");
+}

@@ -133,7 +133,8 @@ const char *registry_busybox_layout(void)
     char *rm[] = {"rm", "-rf", work, NULL};
 
     snprintf(base, sizeof base, "%s", t_bin("testdata"));
-    pathf(layout, sizeof layout, "%s/busybox-oci", base);
+    /* bump the number when the image changes: the cache is keyed by it */
+    pathf(layout, sizeof layout, "%s/busybox-oci-1", base);
     pathf(idx, sizeof idx, "%s/index.json", layout);
     if (access(idx, F_OK) == 0) return layout;
     mkdir(base, 0755);
