@@ -18,6 +18,7 @@
 #define CHUNK 65536
 #define MAX_FILES 64
 #define FOLLOW_POLL_MS 250
+#define FOLLOW_SAFETY_MS 1000
 
 struct rt_log_reader {
     rt *r;
@@ -307,9 +308,12 @@ static int start_follow(struct rt_log_reader *lr)
     if (slash == NULL) return ORC_EINVAL;
     *slash = slash == dir ? '/' : '\0';
     if (slash == dir) slash[1] = '\0';
-    if (uv_fs_event_start(&lr->ev, on_change, dir, 0) != 0)
+    if (uv_fs_event_start(&lr->ev, on_change, dir, 0) != 0) {
         log_debug(RT_LOG, "no inotify watch on %s: polling", dir);
-    uv_timer_start(&lr->timer, on_tick, FOLLOW_POLL_MS, FOLLOW_POLL_MS);
+        uv_timer_start(&lr->timer, on_tick, FOLLOW_POLL_MS, FOLLOW_POLL_MS);
+    } else { /* inotify tells; the timer is a safety net */
+        uv_timer_start(&lr->timer, on_tick, FOLLOW_SAFETY_MS, FOLLOW_SAFETY_MS);
+    }
     return 0;
 }
 

@@ -218,6 +218,22 @@ static void fail_start(struct start_op *op)
     }
 }
 
+static void on_deleted(void *arg, const struct rt_proc_res *res)
+{
+    (void)res;
+    fail_start(arg);
+}
+
+static void delete_then_fail(struct start_op *op)
+{
+    char root[RT_PATH];
+    char *argv[] = {op->r->runtime, root, "delete", "--force", (char *)op->spec.id, NULL};
+    struct rt_proc_opts o = {.argv = argv, .timeout_ms = 30000, .max_capture = 1024};
+
+    if (rt_path(root, "--root=%s", op->r->dir_runc) != 0 || rt_proc_start(op->r, &o, on_deleted, op, NULL) != 0)
+        fail_start(op);
+}
+
 /* "ok PID NS" or "error MESSAGE" from the shim. */
 static void on_shim(void *arg, const struct rt_proc_res *res)
 {
@@ -246,6 +262,8 @@ static void on_shim(void *arg, const struct rt_proc_res *res)
         op->err = orc_errf(op->msg, RT_ERRLEN, ORC_EIO, "the shim ended without reporting (status %lld%s%.*s)",
                            (long long)res->status, res->err_len ? ": " : "",
                            (int)strcspn(res->err, "\n"), res->err);
+        delete_then_fail(op); /* it may have died after starting the container */
+        return;
     }
     fail_start(op);
 }
