@@ -1,16 +1,27 @@
 /* runtime.h — how the node agent runs containers: one small interface, so
  * another runtime can be swapped in. The implementation here
- * (agent/rt_oci*.c) pulls images with skopeo into one content-addressed OCI
+ * (agent/rt*.c) pulls images with skopeo into one content-addressed OCI
  * layout, unpacks each image once with umoci, gives every container an
- * overlay root filesystem on top, and runs it with runc (crun when it
- * works on the host) under a small per-container shim process (`orcd shim`)
- * that outlives agent restarts, writes the container's output to its log
- * file and records how it exited.
+ * overlay root filesystem on top, and runs it with runc (crun when runc is
+ * missing and crun works on the host) under a small per-container shim
+ * process (`orcd shim`, agent/shim.c) that outlives agent restarts, writes
+ * the container's output to its log file and records how it exited.
+ *
+ * On disk (DATA = state_dir): images/oci (the layout; index.json tags one
+ * manifest per normalized reference), images/rootfs/<digest hex> (unpacked
+ * once, the containers' read-only lower layer), containers/<id>/
+ * (config.json, meta.json, state.json, exit.json, the overlay's upper and
+ * work dirs and its rootfs mount point, shim.log), runc/ (the OCI
+ * runtime's state), trash/. On the host: cgroups /orc-<tag>/pod-<pod_uid>/<id>
+ * in every hierarchy, v1 or v2 (tag: 8 hex of the node name's hash, as in
+ * net.h).
  *
  * Threading: every call happens on the agent's loop; callbacks fire on it.
  * As in libuv, a callback is never called when the call that took it
  * returned an error. Slow steps (pull, unpack, runc) run as child
- * processes or on the thread pool: nothing blocks the loop. */
+ * processes or on the thread pool: nothing blocks the loop. The exceptions
+ * are rt_open (asks the OCI runtime for its version, once) and the calls
+ * documented as synchronous (rt_status, rt_remove: a few syscalls each). */
 #ifndef ORC_AGENT_RUNTIME_H
 #define ORC_AGENT_RUNTIME_H
 
@@ -33,7 +44,10 @@ struct rt_config {
 };
 
 /* errmsg: 256 bytes. Detects the OCI runtime (runc, or crun where it can
- * run) and cgroup v1/v2. *out is owned by the caller until rt_close. */
+ * run) and cgroup v1/v2; reads registries (ORC_EINVAL naming the file and
+ * the field at fault); adopts the containers an earlier process left.
+ * *out is owned by the caller until rt_close; call rt_on_exit before the
+ * loop runs again so no exit of an adopted container is missed. */
 int rt_open(uv_loop_t *loop, const struct rt_config *cfg, rt **out, char *errmsg);
 /* Cancels pending pulls/execs (callbacks fire with ORC_ECANCELED) and frees
  * the runtime; running containers keep running. cb may be NULL. */
@@ -59,13 +73,19 @@ struct rt_image {
 
 /* err: 0, or ORC_ENOENT (no such image/tag: ErrImagePull), ORC_EUNAVAIL
  * (registry unreachable), ORC_EPERM (auth refused), ORC_EINVAL (bad
- * reference: InvalidImageName) — msg says what happened in words fit for
- * a pod's status message. `img` is valid during the call. */
+ * reference: InvalidImageName), ORC_EIO (anything else), ORC_ECANCELED
+ * (rt_close) — msg says what happened in words fit for a pod's status
+ * message (never credentials). `img` is valid during the call: keep copies.
+ * When every endpoint fails, the most telling error is reported (not found
+ * or refused over unreachable). */
 typedef void (*rt_pull_cb)(void *arg, int err, const struct rt_image *img, const char *msg);
 
 /* Makes the image present locally (pulling per policy; registries.yaml
- * mirrors, endpoints, TLS and auth apply) and unpacked. Concurrent pulls
- * of one image share one download. */
+ * mirrors, endpoints, TLS and auth apply; auth is used for the registry
+ * itself, mirrors use their registries.yaml configs) and unpacked.
+ * Concurrent pulls of one image share one download. A bad reference is
+ * reported through cb like every other pull error. A digest reference
+ * ("...@sha256:...") drops any tag. */
 int rt_pull(rt *r, const char *image, enum rt_pull_policy policy, const struct rt_auth *auth,
             rt_pull_cb cb, void *arg);
 
@@ -85,14 +105,18 @@ struct rt_spec {
     char *const *argv;          /* the process: NULL-terminated, already
                                    resolved from image Entrypoint/Cmd and the
                                    pod's command/args */
-    char *const *env;           /* "NAME=value", NULL-terminated */
+    char *const *env;           /* "NAME=value", NULL-terminated: added to the
+                                   image's Env (a name given twice: this one
+                                   wins); PATH defaults as in Docker */
     const char *cwd;            /* "" = image WorkingDir or "/" */
-    int64_t uid, gid;           /* -1: the image's User (or 0) */
+    int64_t uid, gid;           /* -1: the image's User (or 0), names looked
+                                   up in the image's /etc/passwd and group;
+                                   supplementary groups from /etc/group */
     bool readonly_rootfs;
     const struct rt_mount *mounts;
     size_t n_mounts;
     const char *netns_path;     /* pod network namespace to join; NULL: the host's */
-    const char *hostname;
+    const char *hostname;       /* in the container's own UTS namespace; NULL: id */
     bool host_pid, host_ipc;    /* share the host's namespaces */
     int64_t memory_limit;       /* bytes; 0 = none */
     int64_t cpu_quota_us;       /* per cpu_period_us; 0 = none */
@@ -105,7 +129,12 @@ struct rt_spec {
 /* Starts a container; cb when it runs (err 0) or could not start: err with a
  * message naming the cause (bad command "exec: \"foo\": executable file not
  * found", bad mount...), which the agent reports as reason
- * CreateContainerError / RunContainerError. The spec is copied. */
+ * CreateContainerError / RunContainerError. The spec is copied. Returns
+ * ORC_EINVAL for a bad spec (id or pod_uid not [A-Za-z0-9._-], no argv,
+ * relative log_path), ORC_EEXIST for a known id. cb's err: ORC_EINVAL when
+ * the OCI runtime refused (its message), ORC_ENOENT when the image's root
+ * filesystem is gone, ORC_EIO otherwise. A container that failed to start
+ * leaves nothing behind (its id can be used again). */
 int rt_start(rt *r, const struct rt_spec *spec, void (*cb)(void *arg, int err, const char *msg),
              void *arg);
 
@@ -126,19 +155,26 @@ struct rt_status {
 int rt_status(rt *r, const char *id, struct rt_status *out);
 
 /* Called whenever a container exits (the shim recorded it), within ~100 ms;
- * also for containers started before this process (re-adoption). */
+ * also for containers started before this process (re-adoption). Once per
+ * container and process; never for a failed start, nor for exits that
+ * happened while no agent ran (rt_status tells those at adoption). A shim
+ * that died leaves its container running; when that container ends, its
+ * exit is recorded as code 255 (how it ended is lost). */
 void rt_on_exit(rt *r, void (*cb)(void *arg, const char *id), void *arg);
 
-/* SIGTERM now, SIGKILL after grace_s seconds if still running; cb once it
- * has exited (at once if it already had). */
+/* SIGTERM now, SIGKILL after grace_s seconds if still running (and again
+ * every 2 s); cb once it has exited (soon, from the loop, if it already
+ * had). ORC_ENOENT for an unknown id; cb gets ORC_ECANCELED on rt_close. */
 int rt_stop(rt *r, const char *id, unsigned grace_s, void (*cb)(void *arg, int err), void *arg);
 
 /* Forgets a stopped container: runtime state, root filesystem, cgroup. Its
- * log files stay (the agent removes the pod's log directory). */
+ * log files stay (the agent removes the pod's log directory). ORC_EINVAL
+ * while it runs or starts (stop it first), ORC_ENOENT when unknown. */
 int rt_remove(rt *r, const char *id);
 
 /* Removes what a pod's containers shared (its cgroup parent) once all of
- * them were removed. Unknown pods are fine. */
+ * them were removed, and the node's cgroup parent once no container is
+ * left. Unknown pods are fine; ORC_EIO when the cgroup is still busy. */
 int rt_remove_pod(rt *r, const char *pod_uid);
 
 /* Every container id the runtime knows on this node (running or not):
@@ -147,10 +183,13 @@ int rt_remove_pod(rt *r, const char *pod_uid);
 int rt_list(rt *r, char ***ids, size_t *n);
 void rt_free_list(char **ids, size_t n);
 
-/* Runs argv in the running container (non-interactive); output is captured
- * up to 1 MiB per stream. err: 0 (see exit_code), ORC_ETIMEDOUT, ORC_ENOENT
- * (container not running). Buffers valid during the call. Used by exec
- * probes, preStop hooks and `orctl exec`. */
+/* Runs argv in the running container (non-interactive) as its process runs
+ * (user, env, cwd); output is captured up to 1 MiB per stream. err: 0 (see
+ * exit_code: 128 + signal for a killed command, 255 with the runtime's
+ * message in errout when it could not run it), ORC_ETIMEDOUT (the command
+ * was killed), ORC_ENOENT (container not running: returned at once, or
+ * through cb when it ended meanwhile), ORC_ECANCELED. Buffers valid during
+ * the call. Used by exec probes, preStop hooks and `orctl exec`. */
 typedef void (*rt_exec_cb)(void *arg, int err, int exit_code, const char *out, size_t out_len,
                            const char *errout, size_t err_len);
 int rt_exec(rt *r, const char *id, char *const *argv, unsigned timeout_ms, rt_exec_cb cb, void *arg);
@@ -171,7 +210,11 @@ typedef struct rt_log_reader rt_log_reader;
  * the text as `kubectl logs` shows it: on_data per chunk, on_end once (0
  * at the end of the file when not following; when following, after the
  * container exited and everything was delivered, or ORC_ECANCELED after
- * rt_log_cancel). */
+ * rt_log_cancel or rt_close; ORC_ENOENT when there is no log and it does
+ * not follow). tail_lines counts lines as shown (partial records joined).
+ * A following reader of a container this runtime knows ends by itself when
+ * it exits; for other files, call rt_log_eof. *out (may be NULL) is valid
+ * until on_end. */
 int rt_log_open(rt *r, const char *log_path, const struct rt_log_opts *o,
                 void (*on_data)(void *arg, const char *data, size_t len),
                 void (*on_end)(void *arg, int err), void *arg, rt_log_reader **out);

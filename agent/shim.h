@@ -3,7 +3,23 @@
  * the OCI runtime, copies the container's stdout/stderr into the
  * container's log file (CRI format, rotated), reaps the container and
  * records its exit status (and whether it was OOM-killed) in the
- * container's state directory. Started by the runtime (agent/rt_oci*.c). */
+ * container's state directory. Started by the runtime (agent/rt_container.c):
+ *
+ *   orcd shim --id ID --dir DATA/containers/ID --runtime PATH --root DIR
+ *             --log FILE --cgroup /orc-TAG/pod-UID/ID
+ *             [--log-max-bytes N] [--log-max-files N]
+ *
+ * It forks once and its first process exits, so the agent reaps it at once
+ * and the shim lives on in its own session as a child subreaper. Its stdout
+ * carries one line to the agent: "ok PID STARTED_NS" once the container
+ * runs (`runtime run --detach`; state.json written first), or "error
+ * MESSAGE" with the OCI runtime's own words. Then it copies the container's
+ * stdout/stderr into FILE as CRI records (lines over 16 KiB split into "P"
+ * records), rotating past N bytes (FILE -> FILE.1 ...), drops output it
+ * cannot write, reaps the container's init, reads the cgroup's OOM-kill
+ * count, runs `runtime delete --force`, and writes exit.json last
+ * (atomically): {exitCode (128 + signal), oomKilled, finishedAt, ...}.
+ * Its own trouble goes to DIR/shim.log. */
 #ifndef ORC_AGENT_SHIM_H
 #define ORC_AGENT_SHIM_H
 
