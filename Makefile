@@ -39,7 +39,7 @@ all: $(O)/orcd $(O)/orctl
 
 $(O)/liborc.a: $(LIB_OBJS) $(LLHTTP_OBJS)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(O)/orcd: $(ORCD_OBJS) $(O)/liborc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
