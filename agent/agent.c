@@ -1,0 +1,383 @@
+/* agent.c — the node agent's frame: opens the runtime and the API client,
+ * registers the Node (node.c), then watches ConfigMaps, Secrets and the
+ * pods bound to this node, keeps one worker per pod (worker.c), serves
+ * logs/exec (serve.c) and removes what belongs to pods that no longer
+ * exist. Stopping leaves every container running for the next agent. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_int.h"
+#include "agent/volume.h"
+#include "lib/file.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+
+/* ---- lifetime ---- */
+
+static void agent_free(struct agent *a)
+{
+    char *strs[] = {a->server_url, a->token, a->ca_pem, a->node_name, a->data_dir,
+                    a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path};
+
+    if (a->net) net_close(a->net);
+    for (size_t i = 0; i < ORC_ARRAY_LEN(strs); i++) {
+        if (strs[i] && (strs[i] == a->token || strs[i] == a->key_pem))
+            explicit_bzero(strs[i], strlen(strs[i]));
+        free(strs[i]);
+    }
+    free(a);
+}
+
+void agent_hold(struct agent *a) { a->closing++; }
+
+void agent_release(struct agent *a)
+{
+    if (--a->closing > 0 || !a->stopping) return;
+    void (*cb)(void *) = a->stop_cb;
+    void *arg = a->stop_arg;
+    agent_free(a);
+    if (cb) cb(arg);
+}
+
+/* ---- lookups ---- */
+
+struct worker *agent_worker(struct agent *a, const char *uid)
+{
+    for (struct worker *w = a->workers; w; w = worker_next(w))
+        if (strcmp(worker_uid(w), uid) == 0) return w;
+    return NULL;
+}
+
+static struct worker *worker_by_name(struct agent *a, const char *ns, const char *name)
+{
+    const json_t *pod = a->pods ? informer_get(a->pods, ns, name) : NULL;
+    const char *uid = orc_json_str(pod, "metadata.uid");
+    return uid ? agent_worker(a, uid) : NULL;
+}
+
+static const json_t *lookup_get(void *arg, const char *kind, const char *ns, const char *name)
+{
+    struct agent *a = arg;
+    informer *inf = strcmp(kind, "secrets") == 0 ? a->secrets : a->configmaps;
+    return inf ? informer_get(inf, ns, name) : NULL;
+}
+
+static int serve_find(void *arg, const char *ns, const char *pod, const char *container,
+                      bool previous, char *id, size_t id_len, char *log_path, size_t log_len)
+{
+    struct agent *a = arg;
+    struct worker *w = worker_by_name(a, ns, pod);
+    return w ? worker_find(w, container, previous, id, id_len, log_path, log_len) : ORC_ENOENT;
+}
+
+static void on_container_exit(void *arg, const char *id)
+{
+    struct agent *a = arg;
+    char uid[AGENT_UID_LEN + 1];
+    struct worker *w;
+
+    if (strlen(id) <= AGENT_UID_LEN) return;
+    memcpy(uid, id, AGENT_UID_LEN);
+    uid[AGENT_UID_LEN] = '\0';
+    if ((w = agent_worker(a, uid)) != NULL) worker_container_exited(w, id);
+}
+
+/* ---- garbage: containers, networks and directories of pods gone ---- */
+
+static void gc_stopped(void *arg, int err)
+{
+    char *id = arg;
+    struct agent *a = *(struct agent **)(id + strlen(id) + 1);
+    if (err == 0) {
+        rt_remove(a->rt, id);
+        id[AGENT_UID_LEN] = '\0';
+        rt_remove_pod(a->rt, id);
+    }
+    agent_release(a);
+    free(id);
+}
+
+static void gc_container(struct agent *a, const char *id)
+{
+    struct rt_status st;
+    size_t len = strlen(id);
+    char *copy;
+
+    log_info(AGENT_LOG, "removing container %s: its pod no longer exists", id);
+    if (rt_status(a->rt, id, &st) == 0 && (st.state == RT_RUNNING || st.state == RT_CREATED)
+        && (copy = malloc(len + 1 + sizeof a)) != NULL) {
+        memcpy(copy, id, len + 1);
+        memcpy(copy + len + 1, &a, sizeof a);
+        agent_hold(a);
+        if (rt_stop(a->rt, id, 2, gc_stopped, copy) == 0) return;
+        agent_release(a);
+        free(copy);
+    }
+    rt_remove(a->rt, id);
+}
+
+static void gc_runtime(struct agent *a)
+{
+    char **ids = NULL, uid[AGENT_UID_LEN + 1];
+    size_t n = 0;
+
+    if (rt_list(a->rt, &ids, &n) != 0) return;
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(ids[i]) <= AGENT_UID_LEN) continue;
+        memcpy(uid, ids[i], AGENT_UID_LEN);
+        uid[AGENT_UID_LEN] = '\0';
+        if (agent_worker(a, uid) == NULL) {
+            gc_container(a, ids[i]);
+            rt_remove_pod(a->rt, uid);
+        }
+    }
+    rt_free_list(ids, n);
+}
+
+static void gc_network(struct agent *a)
+{
+    char **uids = NULL;
+    size_t n = 0;
+
+    if (a->net == NULL || net_pods(a->net, &uids, &n) != 0) return;
+    for (size_t i = 0; i < n; i++) {
+        if (agent_worker(a, uids[i]) == NULL) net_pod_teardown(a->net, uids[i]);
+        free(uids[i]);
+    }
+    free(uids);
+}
+
+static void gc_dirs(struct agent *a)
+{
+    DIR *d = opendir(a->pods_dir);
+    struct dirent *e;
+    char path[2048];
+
+    if (d == NULL) return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || agent_worker(a, e->d_name)) continue;
+        snprintf(path, sizeof path, "%s/%s", a->pods_dir, e->d_name);
+        volume_teardown(path);
+    }
+    closedir(d);
+}
+
+/* ---- informers ---- */
+
+static void pod_added(void *arg, const json_t *obj)
+{
+    struct agent *a = arg;
+    const char *uid = orc_json_str(obj, "metadata.uid");
+    struct worker *w;
+
+    if (uid == NULL || strlen(uid) != AGENT_UID_LEN) return;
+    if ((w = agent_worker(a, uid)) != NULL) worker_update(w, obj);
+    else if (worker_new(a, obj) == NULL)
+        log_error(AGENT_LOG, "out of memory: pod %s not handled", orc_json_str(obj, "metadata.name"));
+}
+
+static void pod_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    pod_added(arg, obj);
+}
+
+static void pod_deleted(void *arg, const json_t *obj)
+{
+    struct agent *a = arg;
+    const char *uid = orc_json_str(obj, "metadata.uid");
+    struct worker *w = uid ? agent_worker(a, uid) : NULL;
+    if (w) worker_update(w, NULL);
+}
+
+static void pods_synced(void *arg)
+{
+    struct agent *a = arg;
+
+    if (a->gc_done) return;
+    a->gc_done = true;
+    gc_runtime(a);
+    gc_network(a);
+    gc_dirs(a);
+}
+
+static void source_changed(struct agent *a, const json_t *obj)
+{
+    const char *ns = orc_json_str(obj, "metadata.namespace");
+
+    for (struct worker *w = a->workers; w; w = worker_next(w))
+        if (ns && strcmp(worker_namespace(w), ns) == 0) worker_kick(w);
+}
+
+static void start_pods(struct agent *a);
+
+static void source_added(void *arg, const json_t *obj) { source_changed(arg, obj); }
+static void source_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    source_changed(arg, obj);
+}
+static void source_synced(void *arg)
+{
+    struct agent *a = arg;
+    if (informer_synced(a->configmaps) && informer_synced(a->secrets)) start_pods(a);
+}
+
+static void start_pods(struct agent *a)
+{
+    static const struct informer_cbs cbs = {pod_added, pod_updated, pod_deleted, pods_synced};
+    struct informer_config ic = {.path = "/api/v1/pods"};
+    char sel[320];
+
+    if (a->pods) return;
+    snprintf(sel, sizeof sel, "spec.nodeName=%s", a->node_name);
+    ic.field_selector = sel;
+    if (informer_start(a->loop, a->api, &ic, &cbs, a, &a->pods) != 0)
+        log_error(AGENT_LOG, "cannot watch this node's pods");
+}
+
+int agent_on_registered(struct agent *a)
+{
+    static const struct informer_cbs src = {source_added, source_updated, source_added, source_synced};
+    static const struct agent_serve_cbs scbs = {serve_find};
+    struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
+                            .state_dir = a->data_dir, .masquerade = true};
+    struct informer_config cm = {.path = "/api/v1/configmaps"}, se = {.path = "/api/v1/secrets"};
+    char errmsg[256] = "", listen[128];
+    int rv;
+
+    if (a->net == NULL && (rv = net_open(&nc, &a->net, errmsg)) != 0) {
+        log_error(AGENT_LOG, "pod network for %s: %s", a->pod_cidr, errmsg);
+        return rv;
+    }
+    snprintf(listen, sizeof listen, "%s:%d", a->node_ip, a->port);
+    if (a->srv == NULL
+        && (rv = agent_serve_start(a->loop, a->rt, listen, a->cert_pem, a->key_pem, a->token, &scbs,
+                                   a, &a->srv, errmsg)) != 0) {
+        log_error(AGENT_LOG, "serving logs/exec on %s: %s", listen, errmsg);
+        return rv;
+    }
+    if (a->configmaps == NULL
+        && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
+            || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
+        log_error(AGENT_LOG, "cannot watch ConfigMaps and Secrets: %s", orc_strerror(rv));
+        return rv;
+    }
+    return 0;
+}
+
+/* ---- start, stop ---- */
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && d == NULL) *ok = false;
+    return d;
+}
+
+static int copy_config(struct agent *a, const struct agent_config *c)
+{
+    bool ok = true;
+
+    a->server_url = dup_or_null(c->server_url, &ok);
+    a->token = dup_or_null(c->token, &ok);
+    a->ca_pem = dup_or_null(c->ca_pem, &ok);
+    a->node_name = dup_or_null(c->node_name, &ok);
+    a->data_dir = dup_or_null(c->data_dir, &ok);
+    a->node_ip = dup_or_null(c->node_ip ? c->node_ip : "127.0.0.1", &ok);
+    a->cert_pem = dup_or_null(c->tls_cert_pem, &ok);
+    a->key_pem = dup_or_null(c->tls_key_pem, &ok);
+    a->registries = dup_or_null(c->registries, &ok);
+    a->orcd_path = dup_or_null(c->orcd_path, &ok);
+    a->port = c->port > 0 ? c->port : 10250;
+    a->reserved_cpu_milli = c->reserved_cpu_milli > 0 ? c->reserved_cpu_milli : 100;
+    a->reserved_memory_bytes = c->reserved_memory_bytes > 0 ? c->reserved_memory_bytes : 256LL << 20;
+    a->max_pods = c->max_pods ? c->max_pods : 110;
+    a->lease_seconds = c->lease_seconds ? c->lease_seconds : 15;
+    snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
+    snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
+    return ok ? 0 : ORC_ENOMEM;
+}
+
+int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, char *errmsg)
+{
+    struct agent *a;
+    struct http_tls tls = {.ca_pem = cfg->ca_pem};
+    struct rt_config rc = {0};
+    char rtdir[1100];
+    int rv;
+
+    if (!cfg->server_url || !cfg->token || !cfg->node_name || !cfg->data_dir)
+        return orc_errf(errmsg, 256, ORC_EINVAL, "server, token, node name and data dir are required");
+    if ((a = calloc(1, sizeof *a)) == NULL || copy_config(a, cfg) != 0) {
+        if (a) agent_free(a);
+        return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
+    }
+    a->loop = loop;
+    a->lookup.get = lookup_get;
+    a->lookup.arg = a;
+    snprintf(rtdir, sizeof rtdir, "%s/rt", a->data_dir);
+    if (orc_mkdirs(a->pods_dir, 0700) != 0 || orc_mkdirs(a->claims_dir, 0700) != 0) {
+        agent_free(a);
+        return orc_errf(errmsg, 256, ORC_EIO, "cannot create %s", a->pods_dir);
+    }
+    rc.state_dir = rtdir;
+    rc.node_name = a->node_name;
+    rc.registries = a->registries;
+    rc.orcd_path = a->orcd_path;
+    if ((rv = rt_open(loop, &rc, &a->rt, errmsg)) != 0) {
+        agent_free(a);
+        return rv;
+    }
+    rt_on_exit(a->rt, on_container_exit, a);
+    rv = a->ca_pem ? http_client_new_tls(loop, a->server_url, a->token, &tls, &a->api)
+                   : http_client_new(loop, a->server_url, a->token, &a->api);
+    if (rv != 0 || (rv = node_start(a)) != 0) {
+        if (a->api) http_client_close(a->api, NULL, NULL);
+        rt_close(a->rt, NULL, NULL);
+        agent_free(a);
+        return orc_errf(errmsg, 256, rv, "cannot use the API URL %s", cfg->server_url);
+    }
+    *out = a;
+    return 0;
+}
+
+static void api_closed(void *arg) { agent_release(arg); }
+
+static void rt_closed(void *arg)
+{
+    struct agent *a = arg;
+    http_client_close(a->api, api_closed, a);
+}
+
+static void srv_stopped(void *arg)
+{
+    struct agent *a = arg;
+    rt_close(a->rt, rt_closed, a);
+}
+
+void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
+{
+    struct worker *w, *next;
+
+    a->stopping = true;
+    a->stop_cb = cb;
+    a->stop_arg = arg;
+    agent_hold(a);
+    if (a->pods) informer_stop(a->pods);
+    if (a->configmaps) informer_stop(a->configmaps);
+    if (a->secrets) informer_stop(a->secrets);
+    a->pods = a->configmaps = a->secrets = NULL;
+    node_stop(a);
+    for (w = a->workers; w; w = next) {
+        next = worker_next(w);
+        worker_shutdown(w);
+    }
+    agent_hold(a); /* released once the API client is closed */
+    if (a->srv) agent_serve_stop(a->srv, srv_stopped, a);
+    else srv_stopped(a);
+    agent_release(a);
+}

@@ -1,0 +1,98 @@
+/* agent_int.h — internals of the node agent shared by agent/agent.c (start,
+ * stop, informers, garbage collection), agent/node.c (Node + Lease),
+ * agent/api.c (JSON calls to the API), agent/worker*.c (one worker per pod)
+ * and agent/pod_status.c (the pod status a worker reports). */
+#ifndef ORC_AGENT_INT_H
+#define ORC_AGENT_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "agent/agent.h"
+#include "agent/net.h"
+#include "agent/podspec.h"
+#include "agent/probe.h"
+#include "agent/runtime.h"
+#include "agent/serve.h"
+#include "client/http.h"
+#include "client/informer.h"
+
+#define AGENT_LOG "agent"
+#define AGENT_UID_LEN 36 /* pod uids are UUIDs; container ids start with one */
+
+struct worker;
+
+struct agent {
+    uv_loop_t *loop;
+    /* configuration (owned copies) */
+    char *server_url, *token, *ca_pem, *node_name, *data_dir, *node_ip;
+    char *cert_pem, *key_pem, *registries, *orcd_path;
+    int port;
+    int64_t reserved_cpu_milli, reserved_memory_bytes;
+    unsigned max_pods, lease_seconds;
+    char pods_dir[1024];   /* DATA/pods/<uid>: volumes, logs */
+    char claims_dir[1024]; /* DATA/claims/<ns>/<claim>: outlive pods */
+
+    http_client *api;
+    rt *rt;
+    net *net;
+    agent_server *srv;
+    informer *pods, *configmaps, *secrets;
+    struct podspec_lookup lookup;
+
+    /* node registration and heartbeats (node.c) */
+    uv_timer_t node_timer;
+    bool registered, node_call_busy, lease_exists;
+    char pod_cidr[64];
+    uint64_t next_status_ms, next_lease_ms;
+
+    struct worker *workers; /* every pod this agent knows, by list */
+    bool gc_done;
+    bool stopping;
+    int closing; /* handles and components still closing */
+    void (*stop_cb)(void *arg);
+    void *stop_arg;
+};
+
+/* ---- agent.c ---- */
+/* The pod's worker by uid; NULL if none. */
+struct worker *agent_worker(struct agent *a, const char *uid);
+/* Called once the Node is registered and the pod CIDR known: opens the
+ * network, starts the informers and the logs/exec port. */
+int agent_on_registered(struct agent *a);
+/* One more (or one fewer) thing agent_stop waits for. */
+void agent_hold(struct agent *a);
+void agent_release(struct agent *a);
+
+/* ---- node.c ---- */
+int node_start(struct agent *a);
+void node_stop(struct agent *a);
+
+/* ---- api.c: JSON calls on the agent's API client ---- */
+/* status: the HTTP status, or a negative ORC_E* when no answer came;
+ * body: the parsed answer (borrowed, may be NULL). */
+typedef void (*agent_api_cb)(void *arg, int status, const json_t *body);
+/* body (may be NULL) is serialized during the call. cb may be NULL. */
+int agent_api_call(struct agent *a, const char *method, const char *path, const char *content_type,
+                   const json_t *body, agent_api_cb cb, void *arg);
+
+/* ---- worker.c: one per pod bound to this node ---- */
+struct worker *worker_new(struct agent *a, const json_t *pod);
+/* The pod changed (obj) or is gone from the API (obj NULL). */
+void worker_update(struct worker *w, const json_t *obj);
+/* Something the pod may depend on changed (a ConfigMap, a Secret): sync soon. */
+void worker_kick(struct worker *w);
+const char *worker_uid(const struct worker *w);
+const char *worker_namespace(const struct worker *w);
+/* A container of this pod exited (rt_on_exit). */
+void worker_container_exited(struct worker *w, const char *id);
+/* For the logs/exec port: see agent_serve_cbs.find. */
+int worker_find(struct worker *w, const char *container, bool previous, char *id, size_t id_len,
+                char *log_path, size_t log_len);
+/* agent_stop: stop timers and probes (containers keep running), free. */
+void worker_shutdown(struct worker *w);
+struct worker *worker_next(const struct worker *w);
+
+#endif
