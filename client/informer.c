@@ -58,6 +58,9 @@ static void describe(int err, int status, char *out, size_t n)
     else snprintf(out, n, "HTTP %d", status);
 }
 
+/* A call worked: the next failure is logged again. Only a watch that
+ * delivers events resets the back-off, so a server that answers lists but
+ * breaks every watch (or always says 410) is retried ever more slowly. */
 void inf__succeeded(informer *inf, enum inf_next what)
 {
     if (inf->failures > 0)
@@ -65,7 +68,17 @@ void inf__succeeded(informer *inf, enum inf_next what)
                  what_name(what), inf->failures);
     inf->failures = 0;
     inf->last_cause = 0;
-    inf->backoff = 0;
+    if (what == INF_WATCH) {
+        inf->backoff = 0;
+        inf->gone_streak = 0;
+    }
+}
+
+unsigned inf__backoff_step(informer *inf)
+{
+    inf->backoff = inf->backoff ? inf->backoff * 2 : BACKOFF_MIN_MS;
+    if (inf->backoff > inf->backoff_max) inf->backoff = inf->backoff_max;
+    return inf->backoff;
 }
 
 /* Logs a failure when its cause differs from the last one (so a long outage
@@ -73,10 +86,9 @@ void inf__succeeded(informer *inf, enum inf_next what)
 void inf__failed(informer *inf, enum inf_next what, int err, int status)
 {
     int cause = err != 0 ? err : status;
+    unsigned delay = inf__backoff_step(inf);
     char why[64];
 
-    inf->backoff = inf->backoff ? inf->backoff * 2 : BACKOFF_MIN_MS;
-    if (inf->backoff > inf->backoff_max) inf->backoff = inf->backoff_max;
     inf->failures++;
     describe(err, status, why, sizeof why);
     if (cause != inf->last_cause)
@@ -84,9 +96,9 @@ void inf__failed(informer *inf, enum inf_next what, int err, int status)
                  what_name(what), why, inf->backoff_max);
     else
         log_debug("informer", "%s: %s failed again (%s); retry in %u ms", inf->path,
-                  what_name(what), why, inf->backoff);
+                  what_name(what), why, delay);
     inf->last_cause = cause;
-    inf__schedule(inf, what, inf->backoff);
+    inf__schedule(inf, what, delay);
 }
 
 /* ---- scheduling ---- */

@@ -24,7 +24,8 @@ struct informer {
     int refs;             /* caller (until stop), call in flight, timer, delivery */
     uv_timer_t timer;     /* back-off, or the watch's liveness check */
     enum inf_next next;   /* what the back-off timer starts */
-    unsigned backoff;     /* last delay; 0 after a success */
+    unsigned backoff;     /* last delay; 0 after a watch delivered events */
+    unsigned gone_streak; /* 410s in a row without an event between */
     unsigned backoff_max;
     unsigned failures;    /* in a row */
     int last_cause;       /* ORC_E* or HTTP status last logged; 0 when healthy */
@@ -50,6 +51,7 @@ void inf__arm_watchdog(informer *inf, unsigned every_ms);
 void inf__disarm(informer *inf);
 void inf__succeeded(informer *inf, enum inf_next what);
 void inf__failed(informer *inf, enum inf_next what, int err, int status);
+unsigned inf__backoff_step(informer *inf); /* the next delay */
 
 /* Cache updates firing the callbacks (skipped once stopped). */
 int inf__key(const json_t *obj, char *key, size_t n);

@@ -172,8 +172,9 @@ static void on_error_event(informer *inf, const json_t *status)
         inf->want_relist = true;
     } else {
         inf->error_code = code ? (int)code : 500;
-        log_warn("informer", "%s: watch error %d: %s", inf->path, inf->error_code,
-                 msg ? msg : "(no message)");
+        if (inf->error_code != inf->last_cause) /* else a repeat: once is enough */
+            log_warn("informer", "%s: watch error %d: %s", inf->path, inf->error_code,
+                     msg ? msg : "(no message)");
     }
     cut(inf);
 }
@@ -252,15 +253,28 @@ static void on_data(void *arg, const char *data, size_t len)
     inf->pending.len -= start;
 }
 
+/* The first 410 relists at once (the usual case after a reconnect); 410s in
+ * a row with no event between back off, and are logged once. */
+static void relist_after_gone(informer *inf)
+{
+    unsigned delay = ++inf->gone_streak > 1 ? inf__backoff_step(inf) : 0;
+
+    if (inf->gone_streak == 1)
+        log_info("informer", "%s: resourceVersion %" PRId64 " is gone; relisting", inf->path,
+                 inf->rv);
+    else
+        log_debug("informer", "%s: 410 again; relisting in %u ms", inf->path, delay);
+    if (delay == 0) inf__list(inf);
+    else inf__schedule(inf, INF_LIST, delay);
+}
+
 /* What follows a watch that ended with err (our own cancel included). */
 static void watch_done(informer *inf, int err, bool by_us)
 {
     if (!by_us && (err == ORC_ECANCELED || err == ORC_ESHUTDOWN)) {
         go_idle(inf);
     } else if (inf->want_relist || inf->watch_status == 410) {
-        log_info("informer", "%s: resourceVersion %" PRId64 " is too old; relisting", inf->path,
-                 inf->rv);
-        inf__list(inf);
+        relist_after_gone(inf);
     } else if (inf->idle_cut) {
         inf__watch(inf);
     } else if (inf->watch_status != 200) {
