@@ -345,3 +345,36 @@ TEST_T(exec, 90)
     x = request(NULL, "POST", "/exec/default/web/app?command=true&timeout=0");
     CHECK_INT(x->status, ==, 400);
 }
+
+/* ---- stopping with requests in flight ---- */
+
+static void stopped(void *arg) { *(bool *)arg = true; }
+
+TEST_T(stop_with_requests_in_flight, 90)
+{
+    static const struct http_stream_cbs cbs = {st_head, st_data, st_end};
+    struct http_request req = {.method = "GET", .path = "/containerLogs/default/web/app?follow=true",
+                               .timeout_ms = 10000};
+    struct http_request ex = {.method = "POST", .path = "/exec/default/web/app?command=sleep&command=3",
+                              .timeout_ms = 10000};
+    static struct stream s;
+    struct resp x = {0};
+    bool done = false;
+
+    start_server();
+    test_defer(buf_free, &s.data);
+    test_defer(resp_free, &x);
+    fx_image();
+    start_ctr("app", 0, "echo up; exec sleep 1000");
+    CHECK_INT(http_stream(X.c, &req, &cbs, &s, NULL), ==, 0);
+    CHECK_INT(http_request(X.c, &ex, on_resp, &x, NULL), ==, 0);
+    CHECK(fx_run_until(st_head_seen, &s, 5000));
+    fx_run_for(300);
+    agent_serve_stop(X.srv, stopped, &done);
+    X.srv = NULL;
+    CHECK(fx_run_until(fx_flag, &done, 5000));
+    CHECK(fx_run_until(st_ended, &s, 5000));
+    CHECK(fx_run_until(resp_done, &x, 5000));
+    CHECK(x.err != 0); /* the connection went away unanswered */
+    /* the exec still ends in the runtime, its answer dropped */
+}
