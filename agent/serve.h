@@ -1,0 +1,52 @@
+/* serve.h — the node agent's own HTTPS port, as a kubelet's: container logs
+ * and (non-interactive) exec for the API server, which relays `orctl logs`
+ * and `orctl exec` here (apiserver/podproxy.c), plus an open /healthz.
+ *
+ *   GET  /healthz                                    "ok", no token needed
+ *   GET  /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&sinceSeconds=
+ *        &sinceTime=&timestamps=&previous=&limitBytes=   text/plain, chunked
+ *   POST /exec/{ns}/{pod}/{container}?command=A&command=B[&timeout=S]
+ *        (GET too) -> {"exitCode":N,"stdout":"<base64>","stderr":"<base64>"}
+ *
+ * Every other request needs "Authorization: Bearer <token>". Errors are
+ * Kubernetes Status objects. Threading: every call and callback on `loop`. */
+#ifndef ORC_AGENT_SERVE_H
+#define ORC_AGENT_SERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "agent/runtime.h"
+
+typedef struct agent_server agent_server;
+
+/* The agent answers "which container?": the current (or, previous=true, the
+ * last terminated) run of container `name` of pod ns/pod, as its runtime id
+ * and log path (NUL-terminated into the buffers). Returns 0; ORC_ENOENT when
+ * unknown (404); ORC_EINVAL when `previous` is asked and there is none (400
+ * "previous terminated container \"c\" in pod \"p\" not found"). Called
+ * synchronously from the request handler. */
+struct agent_serve_cbs {
+    int (*find)(void *arg, const char *ns, const char *pod, const char *container, bool previous,
+                char *id, size_t id_len, char *log_path, size_t log_len);
+};
+
+/* Listens on listen_addr ("IP:PORT"; port 0 picks one): HTTPS with cert_pem
+ * and key_pem (PEM text, read during the call), plain HTTP when cert_pem is
+ * NULL (tests). token (copied; compared in constant time, never logged) must
+ * be non-empty. cbs is copied; `r` and `arg` must outlive the server. *out
+ * is the caller's until agent_serve_stop. errmsg: 256 bytes. */
+int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const char *cert_pem,
+                      const char *key_pem, const char *token, const struct agent_serve_cbs *cbs,
+                      void *arg, agent_server **out, char *errmsg);
+
+/* The port listened on; -1 if unknown. */
+int agent_serve_port(const agent_server *s);
+
+/* Stops listening and closes every connection (log readers are canceled;
+ * an exec in flight finishes in the runtime, its answer dropped), frees s,
+ * then cb (may be NULL). find is not called after this returns. */
+void agent_serve_stop(agent_server *s, void (*cb)(void *arg), void *arg);
+
+#endif

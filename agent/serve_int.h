@@ -1,0 +1,52 @@
+/* serve_int.h — what serve.c, serve_logs.c and serve_exec.c share.
+ * Internal to agent/. */
+#ifndef ORC_AGENT_SERVE_INT_H
+#define ORC_AGENT_SERVE_INT_H
+
+#include "agent/serve.h"
+#include "apiserver/http.h"
+
+#define SERVE_MAX_QUERY 64
+#define SERVE_ID_LEN 256
+#define SERVE_PATH_LEN 1024
+
+struct agent_server {
+    uv_loop_t *loop;
+    rt *r;
+    struct api_http *http;
+    char *token;
+    struct agent_serve_cbs cbs;
+    void *arg;
+    void (*stop_cb)(void *arg);
+    void *stop_arg;
+};
+
+/* A request's decoded query: every key=value pair, in order. */
+struct serve_query {
+    int n;
+    char *key[SERVE_MAX_QUERY];
+    char *val[SERVE_MAX_QUERY];
+};
+
+/* The container a request names (decoded path segments). */
+struct serve_ref {
+    const char *ns, *pod, *container;
+};
+
+/* The first value of `key`, or NULL. */
+const char *serve_query_get(const struct serve_query *q, const char *key);
+
+/* Answers with a Kubernetes Status (ends the request). */
+void serve_status(struct api_req *r, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* find, with its errors answered: 0 or the error already sent. */
+int serve_find(agent_server *s, struct api_req *r, const struct serve_ref *ref, bool previous,
+               char *id, char *log_path);
+
+void serve_logs(agent_server *s, struct api_req *r, const struct serve_ref *ref,
+                const struct serve_query *q);
+void serve_exec(agent_server *s, struct api_req *r, const struct serve_ref *ref,
+                const struct serve_query *q);
+
+#endif

@@ -1,0 +1,68 @@
+/* informer_int.h — the informer's internals, shared by informer.c (lifetime,
+ * cache, back-off) and informer_sync.c (list and watch calls). */
+#ifndef ORC_CLIENT_INFORMER_INT_H
+#define ORC_CLIENT_INFORMER_INT_H
+
+#include <stdint.h>
+
+#include "client/informer.h"
+#include "lib/buf.h"
+
+#define INF_KEY_MAX 512 /* "namespace/name" */
+
+enum inf_next { INF_LIST, INF_WATCH };
+
+struct informer {
+    uv_loop_t *loop;
+    http_client *c;       /* borrowed */
+    char *path;           /* collection path (owned) */
+    char *query;          /* URL-encoded selectors, "" when none (owned) */
+    struct informer_cbs cbs;
+    void *arg;
+    json_t *cache;        /* "ns/name" -> object (owned) */
+    int64_t rv;           /* last resourceVersion seen */
+    int refs;             /* caller (until stop), call in flight, timer, delivery */
+    uv_timer_t timer;     /* back-off, or the watch's liveness check */
+    enum inf_next next;   /* what the back-off timer starts */
+    unsigned backoff;     /* last delay; 0 after a watch delivered events */
+    unsigned gone_streak; /* 410s in a row without an event between */
+    unsigned backoff_max;
+    unsigned failures;    /* in a row */
+    int last_cause;       /* ORC_E* or HTTP status last logged; 0 when healthy */
+    http_call *call;      /* the one call in flight, or NULL */
+    bool canceled;        /* we canceled `call` */
+    bool synced;
+    bool stopped;
+    /* the current watch */
+    struct orc_buf pending; /* bytes after the last newline */
+    int watch_status;       /* its HTTP status, 0 before the head */
+    int error_code;         /* code of an ERROR event other than 410 */
+    bool got_events;        /* at least one event line arrived */
+    bool want_relist;       /* a 410 said the revision is too old */
+    bool idle_cut;          /* canceled for silence: re-watch at once */
+    uint64_t last_data;     /* loop time of the last bytes received */
+};
+
+void inf__hold(informer *inf);
+void inf__release(informer *inf);
+
+void inf__schedule(informer *inf, enum inf_next what, unsigned delay_ms);
+void inf__arm_watchdog(informer *inf, unsigned every_ms);
+void inf__disarm(informer *inf);
+void inf__succeeded(informer *inf, enum inf_next what);
+void inf__failed(informer *inf, enum inf_next what, int err, int status);
+unsigned inf__backoff_step(informer *inf); /* the next delay */
+
+/* Cache updates firing the callbacks (skipped once stopped). */
+int inf__key(const json_t *obj, char *key, size_t n);
+int inf__upsert(informer *inf, const char *key, json_t *obj);
+void inf__remove(informer *inf, const char *key, json_t *last); /* last: NULL = cached */
+void inf__saw_version(informer *inf, const char *rv);
+
+/* informer_sync.c */
+int inf__list_begin(informer *inf); /* 0, or the error of http_request */
+void inf__list(informer *inf);      /* like begin; failures go to back-off */
+void inf__watch(informer *inf);
+void inf__watch_check(informer *inf); /* timer tick while a watch runs */
+
+#endif
