@@ -5,7 +5,8 @@
  * Layout: pod_dir (the agent passes DATA/pods/<uid>) holds volumes/<name>;
  * persistentVolumeClaim volumes live in claims_dir/<namespace>/<claimName>
  * and outlive the pod. errmsg: 256 bytes. Objects are borrowed during the
- * call only. */
+ * call only. Calls for one pod must not overlap (the agent serializes a
+ * pod's work); different pods are independent. */
 #ifndef ORC_AGENT_VOLUME_H
 #define ORC_AGENT_VOLUME_H
 
@@ -27,6 +28,7 @@
  *    directory": ORC_ENOENT when missing, ORC_EINVAL when another type).
  *  - configMap / secret: a file per key (data and binaryData; a Secret's
  *    decoded), or the `items` (key, path, mode) subset; defaultMode 0644.
+ *    Secret files sit on the node's disk (the kubelet uses a tmpfs).
  *    Written as the kubelet's atomic writer does: a timestamped dir
  *    `..2026_01_02_15_04_05.XXXXXX` in the volume dir, a `..data` symlink
  *    to it replaced by rename(2), and per-name symlinks `key -> ..data/key`,

@@ -32,9 +32,14 @@ int vol_rmtree_at(int pfd, const char *name)
     if (!S_ISDIR(st.st_mode)) return unlinkat(pfd, name, 0) == 0 || errno == ENOENT ? 0 : ORC_EIO;
     fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return ORC_EIO;
-    rv = rm_entries(fd, st.st_dev);
+    /* readdir may miss entries while others are removed: retry a few times */
+    for (int tries = 0; tries < 3; tries++) {
+        if ((rv = rm_entries(fd, st.st_dev)) != 0) break;
+        if (unlinkat(pfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) break;
+        rv = ORC_EIO;
+        if (errno != ENOTEMPTY && errno != EEXIST) break;
+    }
     close(fd);
-    if (rv == 0 && unlinkat(pfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) rv = ORC_EIO;
     return rv;
 }
 
@@ -49,6 +54,7 @@ static int rm_entries(int fd, dev_t dev)
         if (dfd >= 0) close(dfd);
         return ORC_EIO;
     }
+    rewinddir(d); /* a dup shares its offset with fd, which may have been read */
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
@@ -248,6 +254,7 @@ static int sweep(int dfd, const struct vol_payload *p, const char *current)
         if (cfd >= 0) close(cfd);
         return ORC_EIO;
     }
+    rewinddir(d); /* a dup shares its offset with fd, which may have been read */
     while ((de = readdir(d)) != NULL) {
         const char *n = de->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, current) == 0) continue;
