@@ -1,6 +1,7 @@
 /* podspec.c — a container's process, resources, user and ports from its pod
  * spec, and the helpers agent/podspec_env.c shares ($(VAR) expansion). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,11 @@ int podspec_qty(const json_t *v, int64_t *milli, bool *present)
         if (n < 0 || n > INT64_MAX / 1000) return ORC_EINVAL;
         *milli = (int64_t)n * 1000;
         return 0;
+    }
+    if (json_is_real(v)) {
+        char text[64];
+        snprintf(text, sizeof text, "%.15g", json_real_value(v));
+        return orc_quantity_parse(text, milli);
     }
     return ORC_EINVAL;
 }

@@ -32,7 +32,7 @@ const char *podspec_env_lookup(void *arg, const char *name, size_t len);
  * as written. */
 char *podspec_expand(const char *in, podspec_map_fn map, void *arg);
 
-/* A resource quantity (string, or JSON integer of whole units) in
+/* A resource quantity (string, or JSON number of whole units) in
  * thousandths. *present false and 0 when v is NULL; ORC_EINVAL when it
  * does not parse. */
 int podspec_qty(const json_t *v, int64_t *milli, bool *present);

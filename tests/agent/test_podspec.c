@@ -285,6 +285,9 @@ TEST(resources_arithmetic)
     CHECK_INT(r.cpu_shares, ==, 102400);
     CHECK_INT(r.memory_limit, ==, 1000);
     CHECK_INT(r.cpu_quota_us, ==, 0);
+    r = res("{\"resources\": {\"limits\": {\"cpu\": 0.5}}}");
+    CHECK_INT(r.cpu_quota_us, ==, 50000);
+    CHECK_INT(r.cpu_shares, ==, 512);
     r = res("{\"resources\": {\"requests\": {\"cpu\": \"1000\"}}}");
     CHECK_INT(r.cpu_shares, ==, 262144);
 
