@@ -48,7 +48,7 @@ static json_t *resources(int64_t cpu_milli, int64_t mem)
 
     orc_quantity_format(cpu_milli > 0 ? cpu_milli : 0, 0, cpu, sizeof cpu);
     snprintf(memory, sizeof memory, "%lldKi", (long long)((mem > 0 ? mem : 0) / 1024));
-    return json_pack("{s:s, s:s, s:s++}", "cpu", cpu, "memory", memory, "pods", "", "");
+    return json_pack("{s:s, s:s}", "cpu", cpu, "memory", memory);
 }
 
 static json_t *node_status(struct agent *a)

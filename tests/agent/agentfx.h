@@ -26,6 +26,18 @@ static struct afx {
     const char *extra[8];
 } A;
 
+/* The end of the agent's log on stderr, to see why a case failed. */
+static inline void afx_dump_log(void)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+    const char *from;
+
+    if (orc_file_read(A.log, 8u << 20, &b) != 0 || b.data == NULL) return;
+    from = b.len > 6000 ? b.data + b.len - 6000 : b.data;
+    fprintf(stderr, "--- agent log (end)\n%s\n---\n", from);
+    orc_buf_free(&b);
+}
+
 static inline void afx_agent_kill(void)
 {
     int st;
@@ -38,7 +50,7 @@ static inline void afx_agent_kill(void)
 
 static inline void afx_teardown(void *arg)
 {
-    char cmd[1400];
+    char cmd[4096];
 
     (void)arg;
     afx_agent_kill();
@@ -111,7 +123,8 @@ static inline void afx_wait_node(unsigned timeout_ms)
         bool ok = n && orc_json_get(n, "status.conditions") && orc_json_str(n, "spec.podCIDR");
         json_decref(n);
         if (ok) return;
-        CHECKF(test_now_ms() < end, "node %s did not register; agent log %s", A.node, A.log);
+        if (test_now_ms() >= end) afx_dump_log();
+        CHECKF(test_now_ms() < end, "node %s did not register", A.node);
         usleep(100 * 1000);
     }
 }
@@ -124,7 +137,8 @@ static inline void afx_setup(void)
     snprintf(A.node, sizeof A.node, "agent-%d", (int)getpid());
     snprintf(A.dir, sizeof A.dir, "%s/agent", test_tmpdir());
     snprintf(A.log, sizeof A.log, "%s/agent.log", test_tmpdir());
-    snprintf(F.state, sizeof F.state, "%s/rt", A.dir);
+    CHECK(strlen(A.dir) + 4 < sizeof F.state);
+    snprintf(F.state, sizeof F.state, "%.500s/rt", A.dir);
     snprintf(F.node, sizeof F.node, "%s", A.node);
     rt_node_tag(F.node, F.tag);
     test_defer(afx_teardown, NULL);
@@ -180,6 +194,7 @@ static inline json_t *afx_wait_pod(const char *name, afx_pred pred, void *arg, u
         if (p && pred(p, arg)) return p;
         if (test_now_ms() >= end) {
             char *s = p ? orc_json_dumps(orc_json_get(p, "status")) : NULL;
+            afx_dump_log();
             test_fail(__FILE__, __LINE__, "pod %s: %s not reached in %u ms; status %s; agent log %s",
                       name, what, timeout_ms, s ? s : "(no pod)", A.log);
         }
