@@ -64,7 +64,7 @@ static void describe(int err, int status, char *out, size_t n)
 void inf__succeeded(informer *inf, enum inf_next what)
 {
     if (inf->failures > 0)
-        log_info("informer", "%s: %s works again after %u failed attempts", inf->path,
+        log_info("informer", "%s: recovered (%s succeeded) after %u failed attempts", inf->path,
                  what_name(what), inf->failures);
     inf->failures = 0;
     inf->last_cause = 0;
