@@ -48,12 +48,39 @@ static inline void afx_agent_kill(void)
     A.pid = 0;
 }
 
+/* SIGTERM, as a service manager stops it: it must exit 0 within 10 s
+ * with no sanitizer report in its log (its containers keep running). */
+static inline void afx_agent_stop(void)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+    int st = 0;
+    pid_t got = 0;
+
+    if (A.pid <= 0) return;
+    kill(A.pid, SIGTERM);
+    for (int i = 0; i < 200 && (got = waitpid(A.pid, &st, WNOHANG)) == 0; i++) usleep(50 * 1000);
+    if (got == 0) {
+        afx_agent_kill();
+        test_fail_later("the agent did not stop within 10 s of SIGTERM");
+        return;
+    }
+    A.pid = 0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) test_fail_later("the agent exited with status %d", st);
+    if (orc_file_read(A.log, 64u << 20, &b) == 0 && b.data
+        && (strstr(b.data, "AddressSanitizer") || strstr(b.data, "LeakSanitizer")
+            || strstr(b.data, "runtime error:"))) {
+        afx_dump_log();
+        test_fail_later("sanitizer report in the agent's log");
+    }
+    orc_buf_free(&b);
+}
+
 static inline void afx_teardown(void *arg)
 {
     char cmd[4096];
 
     (void)arg;
-    afx_agent_kill();
+    afx_agent_stop();
     fx_nuke(); /* containers, overlays, cgroups of the node (F.state, F.tag) */
     snprintf(cmd, sizeof cmd, "'%s' agent --cleanup --node-name '%s' --data-dir '%s' >/dev/null 2>&1; "
              "grep -q ' %s/' /proc/mounts && awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | "
