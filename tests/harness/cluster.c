@@ -131,7 +131,7 @@ void member_start(struct cluster *c, int i, bool join, const char *const *extra)
     argv[n++] = m->dir;
     argv[n++] = "--listen";
     argv[n++] = m->listen;
-    argv[n++] = "--no-agent";
+    if (!c->with_agent) argv[n++] = "--no-agent";
     if (join) {
         argv[n++] = "--join";
         argv[n++] = c->m[joiner].url;

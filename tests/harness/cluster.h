@@ -30,6 +30,8 @@ struct cluster {
     char token[256];
     char home[512]; /* $HOME given to members, so ~/.orc/config lands in the tmpdir */
     struct http_tls tls; /* trusts the cluster CA once a member has made it */
+    bool with_agent; /* members run their embedded node agent (default: --no-agent);
+                      * set after cluster_init, before starting */
 };
 
 /* Sets up n members (not started). */
