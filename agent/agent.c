@@ -87,34 +87,39 @@ static void on_container_exit(void *arg, const char *id)
 
 /* ---- garbage: containers, networks and directories of pods gone ---- */
 
+struct gc_op {
+    struct agent *a;
+    char id[];
+};
+
 static void gc_stopped(void *arg, int err)
 {
-    char *id = arg;
-    struct agent *a = *(struct agent **)(id + strlen(id) + 1);
+    struct gc_op *g = arg;
+
     if (err == 0) {
-        rt_remove(a->rt, id);
-        id[AGENT_UID_LEN] = '\0';
-        rt_remove_pod(a->rt, id);
+        rt_remove(g->a->rt, g->id);
+        g->id[AGENT_UID_LEN] = '\0';
+        rt_remove_pod(g->a->rt, g->id);
     }
-    agent_release(a);
-    free(id);
+    agent_release(g->a);
+    free(g);
 }
 
 static void gc_container(struct agent *a, const char *id)
 {
     struct rt_status st;
     size_t len = strlen(id);
-    char *copy;
+    struct gc_op *g;
 
     log_info(AGENT_LOG, "removing container %s: its pod no longer exists", id);
     if (rt_status(a->rt, id, &st) == 0 && (st.state == RT_RUNNING || st.state == RT_CREATED)
-        && (copy = malloc(len + 1 + sizeof a)) != NULL) {
-        memcpy(copy, id, len + 1);
-        memcpy(copy + len + 1, &a, sizeof a);
+        && (g = malloc(sizeof *g + len + 1)) != NULL) {
+        g->a = a;
+        memcpy(g->id, id, len + 1);
         agent_hold(a);
-        if (rt_stop(a->rt, id, 2, gc_stopped, copy) == 0) return;
+        if (rt_stop(a->rt, id, 2, gc_stopped, g) == 0) return;
         agent_release(a);
-        free(copy);
+        free(g);
     }
     rt_remove(a->rt, id);
 }

@@ -108,11 +108,14 @@ int rt_stop(rt *r, const char *id, unsigned grace_s, void (*cb)(void *arg, int e
     return 0;
 }
 
+/* The list is taken first: a callback may rt_remove (free) the container. */
 static void finish_all(struct rt_ctr *c, int err)
 {
-    while (c->stops) {
-        struct rt_stop_op *op = c->stops;
-        c->stops = op->next;
+    struct rt_stop_op *op = c->stops, *next;
+
+    c->stops = NULL;
+    for (; op; op = next) {
+        next = op->next;
         finish(op, err);
     }
 }

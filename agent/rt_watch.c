@@ -31,10 +31,11 @@ static void notify(void *arg)
     memcpy(&r, id, sizeof r);
     c = rt_ctr_find(r, id + sizeof r);
     if (c && !c->notified && c->state == RT_EXITED) {
+        /* any callback may rt_remove the container: look it up again */
         c->notified = true;
-        rt_stops_exited(r, c);
         rt_logs_exited(r, c->log_path);
-        if (r->exit_cb) r->exit_cb(r->exit_arg, c->id);
+        if (r->exit_cb) r->exit_cb(r->exit_arg, id + sizeof r);
+        if ((c = rt_ctr_find(r, id + sizeof r)) != NULL) rt_stops_exited(r, c);
     }
     free(id);
 }

@@ -169,8 +169,12 @@ static inline void afx_setup(void)
     snprintf(F.node, sizeof F.node, "%s", A.node);
     rt_node_tag(F.node, F.tag);
     test_defer(afx_teardown, NULL);
+    /* a pod CIDR of its own, so agents of parallel runs never share routes */
+    static char cidr[32];
+    static const char *extra[] = {"--cluster-cidr", cidr, NULL};
+    snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
     cluster_init(&AC, 1);
-    cluster_start(&AC, NULL);
+    cluster_start(&AC, extra);
     snprintf(A.ip, sizeof A.ip, "%.*s.200", (int)(strrchr(AC.m[0].ip, '.') - AC.m[0].ip), AC.m[0].ip);
     snprintf(A.listen, sizeof A.listen, "%s:10250", A.ip);
     afx_agent_start();
