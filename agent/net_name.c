@@ -4,23 +4,11 @@
 #include <string.h>
 
 #include "agent/net_int.h"
-
-static uint64_t fnv1a(uint64_t h, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-#define FNV_OFFSET 0xcbf29ce484222325ull
+#include "lib/hash.h"
 
 void net_names_init(struct net_names *nm, const char *node_name)
 {
-    uint64_t h = fnv1a(FNV_OFFSET, node_name, strlen(node_name));
-
-    snprintf(nm->tag, sizeof nm->tag, "%08x", (unsigned)(h ^ (h >> 32)));
+    orc_name_tag(node_name, nm->tag);
     snprintf(nm->bridge, sizeof nm->bridge, "orc%s", nm->tag);
     snprintf(nm->post, sizeof nm->post, "ORC-%s-POST", nm->tag);
     snprintf(nm->hp, sizeof nm->hp, "ORC-%s-HP", nm->tag);
@@ -33,9 +21,9 @@ void net_names_init(struct net_names *nm, const char *node_name)
 void net_veth_name(const char *node_name, const char *pod_uid, char out[16])
 {
     /* The NUL between the two keeps ("ab","c") and ("a","bc") apart. */
-    uint64_t h = fnv1a(FNV_OFFSET, node_name, strlen(node_name) + 1);
+    uint64_t h = orc_fnv1a(ORC_FNV_OFFSET, node_name, strlen(node_name) + 1);
 
-    h = fnv1a(h, pod_uid, strlen(pod_uid));
+    h = orc_fnv1a(h, pod_uid, strlen(pod_uid));
     snprintf(out, 16, "orcv%010llx", (unsigned long long)(h & 0xffffffffffull));
 }
 

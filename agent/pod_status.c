@@ -82,6 +82,7 @@ static json_t *state_of(const struct ctr *c, bool inits_done)
         fmt_ns(c->started_ns, started);
         return json_pack("{s:{s:s}}", "running", "startedAt", started);
     }
+    if (c->start_failed && c->st != CS_STARTING && c->st != CS_PULLING) return waiting(c->reason, c->message);
     if (c->st == CS_EXITED && !(will_restart && strcmp(c->reason, "CrashLoopBackOff") == 0))
         return terminated(&c->exited);
     if (c->reason[0] && strcmp(c->reason, "ContainerCreating") != 0) return waiting(c->reason, c->message);

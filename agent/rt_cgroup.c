@@ -10,22 +10,12 @@
 #include "agent/rt_int.h"
 #include "lib/buf.h"
 #include "lib/file.h"
+#include "lib/hash.h"
 #include "lib/orc.h"
-
-static uint64_t fnv1a(uint64_t h, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 void rt_node_tag(const char *node_name, char out[9])
 {
-    /* the same tag net.h names bridges and chains with */
-    uint64_t h = fnv1a(0xcbf29ce484222325ull, node_name, strlen(node_name));
-    snprintf(out, 9, "%08x", (unsigned)(h ^ (h >> 32)));
+    orc_name_tag(node_name, out); /* the tag net.h names bridges and chains with */
 }
 
 static int add_mount(struct rt_cg *cg, const char *path)

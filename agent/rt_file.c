@@ -27,18 +27,6 @@ int rt_path(char out[RT_PATH], const char *fmt, ...)
     return n < 0 || n >= RT_PATH ? ORC_EINVAL : 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return ORC_EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int rt_write_file(const char *path, const void *data, size_t len)
 {
     static atomic_uint seq;
@@ -49,7 +37,7 @@ int rt_write_file(const char *path, const void *data, size_t len)
         return ORC_EINVAL;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ORC_EIO;
-    rv = write_all(fd, data, len);
+    rv = orc_write_all(fd, data, len);
     if (close(fd) != 0 && rv == 0) rv = ORC_EIO;
     if (rv == 0 && rename(tmp, path) != 0) rv = ORC_EIO;
     if (rv != 0) unlink(tmp);

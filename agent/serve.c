@@ -11,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/url.h"
 
 #define ERRLEN 256
 #define MOD "serve"
@@ -57,40 +58,6 @@ int serve_find(agent_server *s, struct api_req *r, const struct serve_ref *ref, 
 
 /* ---- request targets ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..len) into a new string ('+' is a space in a query). */
-static char *decode(const char *s, size_t len, bool query)
-{
-    char *out = malloc(len + 1), *o = out;
-
-    if (out == NULL) return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
-                free(out);
-                return NULL;
-            }
-            *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            *o++ = query && s[i] == '+' ? ' ' : s[i];
-        }
-    }
-    *o = '\0';
-    if (strlen(out) != (size_t)(o - out)) { /* an encoded NUL */
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 const char *serve_query_get(const struct serve_query *q, const char *key)
 {
     for (int i = 0; i < q->n; i++)
@@ -116,8 +83,8 @@ static int query_parse(const char *s, struct serve_query *q)
 
         if (len > 0) {
             if (q->n == SERVE_MAX_QUERY) return ORC_ETOOBIG;
-            q->key[q->n] = decode(s, klen, true);
-            q->val[q->n] = eq ? decode(eq + 1, len - klen - 1, true) : strdup("");
+            q->key[q->n] = orc_url_decode(s, klen, true);
+            q->val[q->n] = eq ? orc_url_decode(eq + 1, len - klen - 1, true) : strdup("");
             q->n++;
             if (q->key[q->n - 1] == NULL || q->val[q->n - 1] == NULL) return ORC_EINVAL;
         }
@@ -138,7 +105,7 @@ static int path_split(const char *path, size_t plen, char **seg, int max, int *n
         size_t len = (size_t)((next ? next : end) - p - 1);
 
         if (*n == max) return ORC_EINVAL;
-        if ((seg[(*n)++] = decode(p + 1, len, false)) == NULL) return ORC_EINVAL;
+        if ((seg[(*n)++] = orc_url_decode(p + 1, len, false)) == NULL) return ORC_EINVAL;
         p = next ? next : end;
     }
     return 0;

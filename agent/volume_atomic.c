@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/volume_int.h"
+#include "lib/file.h"
 #include "lib/orc.h"
 
 #define DATA_LINK "..data"
@@ -133,18 +134,6 @@ static bool same_content(int dfd, const char *old, const struct vol_payload *p)
 
 /* ---- writing ---- */
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return ORC_EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* mkdir of every parent of path under dirfd. */
 static int make_parents(int dirfd, const char *path)
 {
@@ -166,7 +155,7 @@ static int write_file(int dirfd, const struct vol_file *f)
     if ((rv = make_parents(dirfd, f->path)) != 0) return rv;
     fd = openat(dirfd, f->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, f->mode);
     if (fd < 0) return ORC_EIO;
-    rv = fchmod(fd, f->mode) == 0 ? write_all(fd, f->data.data, f->data.len) : ORC_EIO;
+    rv = fchmod(fd, f->mode) == 0 ? orc_write_all(fd, f->data.data, f->data.len) : ORC_EIO;
     if (close(fd) != 0 && rv == 0) rv = ORC_EIO;
     return rv;
 }

@@ -288,6 +288,10 @@ static void launch_when_due(struct worker *w, struct ctr *c)
         return;
     }
     if (c->backoff_until > now) {
+        if (c->start_failed) {
+            worker_sync_at(w, c->backoff_until);
+            return;
+        }
         snprintf(c->reason, sizeof c->reason, "CrashLoopBackOff");
         snprintf(c->message, sizeof c->message, "back-off %llus restarting failed container=%s pod=%s_%s(%s)",
                  (unsigned long long)((c->backoff_ms ? c->backoff_ms / 2 : BACKOFF_BASE_MS) / 1000),

@@ -333,6 +333,7 @@ static void on_started(void *arg, int err, const char *msg)
     if (err != 0) {
         c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
         set_reason(c, err == ORC_EINVAL ? "RunContainerError" : "CreateContainerError", msg);
+        c->start_failed = true;
         log_warn(AGENT_LOG, "pod %s/%s container %s did not start: %s", w->ns, w->name, c->name, msg);
         c->run_since_ms = 0;
         arm_backoff(c);
@@ -344,6 +345,7 @@ static void on_started(void *arg, int err, const char *msg)
         c->started_ns = (int64_t)orc_time_unix() * 1000000000LL;
         c->run_since_ms = now_ms();
         c->reason[0] = c->message[0] = '\0';
+        c->start_failed = false;
         c->started = c->is_ready = false;
         memset(&c->exited, 0, sizeof c->exited);
     }
@@ -383,6 +385,23 @@ static void parts_free(struct run_parts *p)
     volume_mounts_free(p->mounts, p->n_mounts);
 }
 
+/* A probe the agent cannot run keeps the container from starting, with
+ * the reason shown, rather than running it unwatched. */
+static int check_probes(const struct ctr *c, char *err)
+{
+    static const char *const fields[] = {"startupProbe", "livenessProbe", "readinessProbe"};
+    char why[256];
+
+    for (size_t i = 0; i < ORC_ARRAY_LEN(fields); i++) {
+        const json_t *spec = json_object_get(c->spec, fields[i]);
+        if (spec && probe_check(spec, c->spec, why) != 0) {
+            snprintf(err, 256, "%s: %.200s", fields[i], why);
+            return ORC_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* Everything the pod asks of this run; reason + message when it cannot. */
 static int gather(struct ctr *c, struct run_parts *p)
 {
@@ -397,6 +416,10 @@ static int gather(struct ctr *c, struct run_parts *p)
     }
     if (podspec_argv(c->spec, c->image_config, p->env, &p->argv, err) != 0) {
         set_reason(c, "CreateContainerError", err);
+        return ORC_EINVAL;
+    }
+    if (check_probes(c, err) != 0) {
+        set_reason(c, "CreateContainerConfigError", err);
         return ORC_EINVAL;
     }
     podspec_resources(c->spec, &p->res);

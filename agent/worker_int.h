@@ -61,6 +61,7 @@ struct ctr {
     probe *live, *ready, *startup;
     bool probes_on, started, is_ready;
     bool killing;          /* rt_stop in flight */
+    bool start_failed;     /* the last run could not start: its reason stays shown */
 };
 
 struct worker {

@@ -6,42 +6,10 @@
 
 #include "apiserver/server.h"
 #include "lib/orc.h"
+#include "lib/url.h"
 
 #define MAX_SEGMENTS 10
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..len) into a new string; '+' is a space in queries. */
-static char *decode(const char *s, size_t len, bool query)
-{
-    char *out = malloc(len + 1), *o = out;
-
-    if (out == NULL) return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%') {
-            int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(out);
-                return NULL;
-            }
-            *o++ = (char)(hi * 16 + lo);
-            i += 2;
-        } else if (query && s[i] == '+') {
-            *o++ = ' ';
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 static int parse_query(const char *q, struct api_route *rt)
 {
@@ -54,8 +22,8 @@ static int parse_query(const char *q, struct api_route *rt)
         if (len > 0) {
             if (rt->n_query == API_MAX_QUERY) return ORC_EINVAL;
             struct api_query *p = &rt->query[rt->n_query];
-            p->key = decode(q, kl, true);
-            p->value = eq ? decode(eq + 1, len - kl - 1, true) : strdup("");
+            p->key = orc_url_decode(q, kl, true);
+            p->value = eq ? orc_url_decode(eq + 1, len - kl - 1, true) : strdup("");
             if (p->key == NULL || p->value == NULL) {
                 free(p->key);
                 free(p->value);
@@ -161,7 +129,7 @@ int api_route_parse(const char *target, struct api_route *rt)
             rv = ORC_ENOENT;
             goto out;
         }
-        segs[n] = decode(start, (size_t)(p - start), false);
+        segs[n] = orc_url_decode(start, (size_t)(p - start), false);
         if (segs[n] == NULL || strchr(segs[n], '/') != NULL) {
             free(segs[n]);
             rv = ORC_EINVAL;

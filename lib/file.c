@@ -38,8 +38,10 @@ int orc_file_read(const char *path, size_t max, struct orc_buf *out)
     return n < 0 ? ORC_EIO : 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int orc_write_all(int fd, const void *data, size_t len)
 {
+    const char *p = data;
+
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR) continue;
@@ -59,7 +61,7 @@ int orc_file_write(const char *path, const void *data, size_t len, mode_t mode)
         return ORC_EINVAL;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) return ORC_EIO;
-    rv = fchmod(fd, mode) == 0 ? write_all(fd, data, len) : ORC_EIO;
+    rv = fchmod(fd, mode) == 0 ? orc_write_all(fd, data, len) : ORC_EIO;
     if (rv == 0 && fsync(fd) != 0) rv = ORC_EIO;
     if (close(fd) != 0 && rv == 0) rv = ORC_EIO;
     if (rv == 0 && rename(tmp, path) != 0) rv = ORC_EIO;

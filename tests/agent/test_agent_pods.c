@@ -140,3 +140,25 @@ TEST_T(delete_stops_within_the_grace_period, 120)
     took = test_now_ms() - t0;
     CHECKF(took >= 2500 && took < 7000, "stubborn pod took %llu ms (grace 3 s)", (unsigned long long)took);
 }
+
+TEST_T(prestop_hook_runs_before_the_stop, 120)
+{
+    char spec[2048], mark[700];
+    struct stat st;
+
+    afx_setup();
+    snprintf(mark, sizeof mark, "%s/hostdir", test_tmpdir());
+    snprintf(spec, sizeof spec,
+             "{\"terminationGracePeriodSeconds\":5,\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+             "\"command\":[\"sleep\",\"1000\"],"
+             "\"lifecycle\":{\"preStop\":{\"exec\":{\"command\":[\"sh\",\"-c\",\"echo bye > /host/prestop\"]}}},"
+             "\"volumeMounts\":[{\"name\":\"h\",\"mountPath\":\"/host\"}]}],"
+             "\"volumes\":[{\"name\":\"h\",\"hostPath\":{\"path\":\"%s\",\"type\":\"DirectoryOrCreate\"}}]}",
+             F.image, mark);
+    afx_pod("hook", spec);
+    json_decref(afx_wait_phase("hook", "Running", 30000));
+    CHECK_INT(t_http(&AC, 0, "DELETE", "/api/v1/namespaces/default/pods/hook", NULL, NULL, NULL, NULL), ==, 200);
+    CHECK(afx_pod_gone("hook", 15000));
+    strcat(mark, "/prestop");
+    CHECKF(stat(mark, &st) == 0 && st.st_size == 4, "the preStop hook did not run");
+}
