@@ -52,6 +52,12 @@ $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Benchmarks written as test cases (pods: the node agent's) use the harness:
+# its runner, cleanups, cluster and registry.
+$(O)/tests/bench/pods: $(O)/obj/tests/bench/pods.o $(HARNESS_OBJS) $(O)/liborc.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(O)/tests/cli/%: $(O)/obj/tests/cli/%.o $(HARNESS_OBJS) $(CLI_LIB_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -3,7 +3,10 @@
 # uses), in one run, on this machine's loopback, with the same load tool (wrk):
 #   - orc creating 1 KiB ConfigMaps through its API vs etcd raw 1 KiB puts
 #     through its JSON gateway, at 1 and 64 connections, 1 and 3 members;
-#   - time from start to ready, and idle RSS of a member.
+#   - time from start to ready, and idle RSS of a member;
+#   - the node agent (tests/bench/pods.c): pod start latency on one node
+#     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
+#     umoci, skopeo, docker-registry; skipped with a note otherwise).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -167,3 +170,21 @@ echo "|---|---|---|"
 echo "| time from start to ready (1 member, ms) | $(echo "$s_orc" | sed 's/ready_ms=\([0-9.]*\).*/\1/') | $(echo "$s_etcd" | sed 's/ready_ms=\([0-9.]*\).*/\1/') |"
 echo "| idle RSS of a member (MiB) | $(awk -v k="$idle_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$idle_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
 echo "| RSS after the 1-member loads (MiB) | $(awk -v k="$loaded_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$loaded_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
+
+# ---- the node agent: its own server, registry and agent; cleans up itself ----
+PODS="$O/tests/bench/pods"
+if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v umoci >/dev/null; then
+    echo
+    echo "(node agent benchmark skipped: it needs root, runc and umoci)"
+elif [ ! -x "$PODS" ]; then
+    echo "bench: missing $PODS (run make bench)" >&2; exit 1
+else
+    echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
+    # the harness prints "ok - ..." after the tables; failures go to stderr
+    if O=$O "$PODS" >"$tmp/pods.out"; then
+        grep -v '^ok - ' "$tmp/pods.out"
+    else
+        cat "$tmp/pods.out" >&2
+        echo "bench: the node agent benchmark failed" >&2; exit 1
+    fi
+fi
