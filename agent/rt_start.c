@@ -12,6 +12,7 @@
 
 #include "agent/rt_int.h"
 #include "lib/file.h"
+#include "lib/log.h"
 #include "lib/orc.h"
 
 #define SHIM_REPORT_WAIT_MS (5u * 60 * 1000)
@@ -29,6 +30,7 @@ struct start_op {
     int err;
     char msg[RT_ERRLEN];
     struct rt_proc *proc;
+    int64_t t_call, t_prep0, t_prep1, t_shim; /* for the debug log: where a start's time goes */
     void (*cb)(void *arg, int err, const char *msg);
     void *arg;
 };
@@ -170,6 +172,7 @@ static void prepare_work(uv_work_t *w)
     char path[RT_PATH];
     json_t *spec = NULL;
 
+    op->t_prep0 = rt_now_ns();
     if (access(op->lower, F_OK) != 0) {
         op->err = orc_errf(op->msg, RT_ERRLEN, ORC_ENOENT, "image root filesystem %s is missing: pull it again",
                            op->lower);
@@ -182,6 +185,7 @@ static void prepare_work(uv_work_t *w)
     if (op->err == 0) op->err = write_meta(op);
     if (op->err != 0 && !op->msg[0]) orc_errf(op->msg, RT_ERRLEN, op->err, "writing %s", path);
     if (op->err == 0) op->err = mount_root(op);
+    op->t_prep1 = rt_now_ns();
 }
 
 /* Undoes a start that failed: mount, directory, cgroup. */
@@ -244,6 +248,9 @@ static void on_shim(void *arg, const struct rt_proc_res *res)
 
     op->proc = NULL;
     if (res->out_len > 3 && sscanf(res->out, "ok %d %lld", &pid, &started) == 2) {
+        log_debug(RT_LOG, "started %s: queued %.1f ms, prepared %.1f ms, shim %.1f ms", c->id,
+                  (op->t_prep0 - op->t_call) / 1e6, (op->t_prep1 - op->t_prep0) / 1e6,
+                  (rt_now_ns() - op->t_shim) / 1e6);
         c->starting = false;
         c->state = RT_RUNNING;
         c->disk.pid = pid;
@@ -282,6 +289,7 @@ static void start_shim(struct start_op *op)
     snprintf(maxb, sizeof maxb, "%zu", op->r->log_max_bytes);
     snprintf(maxf, sizeof maxf, "%u", op->r->log_max_files);
     rt_watch_start(op->r, op->c); /* before the shim: a quick exit must not be missed */
+    op->t_shim = rt_now_ns();
     if ((rv = rt_proc_start(op->r, &o, on_shim, op, &op->proc)) != 0) {
         op->err = orc_errf(op->msg, RT_ERRLEN, rv, "starting the shim: %s", orc_strerror(rv));
         fail_start(op);
@@ -319,6 +327,7 @@ int rt_start(rt *r, const struct rt_spec *spec, void (*cb)(void *arg, int err, c
     if (rt_ctr_find(r, spec->id)) return ORC_EEXIST;
     if ((op = calloc(1, sizeof *op)) == NULL) return ORC_ENOMEM;
     op->r = r;
+    op->t_call = rt_now_ns();
     op->cb = cb;
     op->arg = arg;
     op->image_config = spec->image->config ? json_incref(spec->image->config) : json_object();

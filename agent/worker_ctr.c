@@ -338,6 +338,7 @@ static void on_started(void *arg, int err, const char *msg)
         c->run_since_ms = 0;
         arm_backoff(c);
     } else {
+        log_debug(AGENT_LOG, "pod %s/%s container %s: running", w->ns, w->name, c->name);
         c->st = CS_RUNNING;
         c->ever_ran = true;
         c->run = s->run;
@@ -478,6 +479,7 @@ static void start_run(struct ctr *c)
     spec.cpu_shares = p.res.cpu_shares;
     spec.log_path = log;
     c->st = CS_STARTING;
+    log_debug(AGENT_LOG, "pod %s/%s container %s: starting %s", w->ns, w->name, c->name, s->id);
     worker_hold(w);
     rv = rt_start(w->a->rt, &spec, on_started, s);
     parts_free(&p);
@@ -532,6 +534,7 @@ static void on_pulled(void *arg, int err, const struct rt_image *img, const char
         worker_sync_soon(w);
         goto out;
     }
+    log_debug(AGENT_LOG, "pod %s/%s container %s: image ready", w->ns, w->name, c->name);
     keep_image(c, img);
     c->pull_backoff_ms = c->pull_until = 0;
     if (w->terminating || w->gone) c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
@@ -557,6 +560,7 @@ void ctr_launch(struct ctr *c)
     if (c->reason[0] == '\0' || strcmp(c->reason, "CrashLoopBackOff") == 0)
         set_reason(c, "ContainerCreating", "");
     c->st = CS_PULLING;
+    c->launched_ms = now_ms();
     worker_hold(w);
     rv = rt_pull(w->a->rt, image ? image : "", pull_policy(c), user ? &auth : NULL, on_pulled, c);
     pull_auth_free(user, pass);
