@@ -302,6 +302,8 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->reserved_memory_bytes = c->reserved_memory_bytes > 0 ? c->reserved_memory_bytes : 256LL << 20;
     a->max_pods = c->max_pods ? c->max_pods : 110;
     a->lease_seconds = c->lease_seconds ? c->lease_seconds : 15;
+    a->log_max_bytes = c->log_max_bytes;
+    a->log_max_files = c->log_max_files;
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
     return ok ? 0 : ORC_ENOMEM;
@@ -333,6 +335,8 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     rc.node_name = a->node_name;
     rc.registries = a->registries;
     rc.orcd_path = a->orcd_path;
+    rc.log_max_bytes = a->log_max_bytes > 0 ? (size_t)a->log_max_bytes : 0;
+    rc.log_max_files = a->log_max_files;
     if ((rv = rt_open(loop, &rc, &a->rt, errmsg)) != 0) {
         agent_free(a);
         return rv;

@@ -35,6 +35,8 @@ struct agent_config {
     int64_t reserved_memory_bytes; /* 0 = 256 MiB */
     unsigned max_pods;             /* 0 = 110 */
     unsigned lease_seconds;        /* Lease duration; renewed every third of it; 0 = 15 */
+    int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
+    unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
 };
 
 /* Starts registering and syncing; failures to reach the API are retried

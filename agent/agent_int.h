@@ -32,6 +32,8 @@ struct agent {
     int port;
     int64_t reserved_cpu_milli, reserved_memory_bytes;
     unsigned max_pods, lease_seconds;
+    int64_t log_max_bytes;
+    unsigned log_max_files;
     char pods_dir[1024];   /* DATA/pods/<uid>: volumes, logs */
     char claims_dir[1024]; /* DATA/claims/<ns>/<claim>: outlive pods */
 

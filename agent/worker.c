@@ -86,7 +86,11 @@ void worker_sync_at(struct worker *w, uint64_t at_ms)
     uv_timer_start(&w->timer, on_timer, in, 0);
 }
 
-void worker_kick(struct worker *w) { worker_sync_soon(w); }
+void worker_kick(struct worker *w)
+{
+    for (size_t i = 0; i < w->n_ctrs; i++) w->ctrs[i].retry_at = 0; /* what was missing may be there */
+    worker_sync_soon(w);
+}
 
 const char *worker_restart_policy(const struct worker *w)
 {
@@ -281,6 +285,10 @@ static void launch_when_due(struct worker *w, struct ctr *c)
 {
     uint64_t now = orc_time_mono_ms();
 
+    if (c->retry_at > now) {
+        worker_sync_at(w, c->retry_at);
+        return;
+    }
     if (c->pull_until > now) {
         if (now >= c->pull_failed_ms + PULL_SHOWN_MS && strcmp(c->reason, "ErrImagePull") == 0) {
             snprintf(c->reason, sizeof c->reason, "ImagePullBackOff");

@@ -438,16 +438,10 @@ static void start_run(struct ctr *c)
     char log[1200], dir[1200];
     int new_run = c->ever_ran ? c->run + 1 : 0, rv;
 
-    if (gather(c, &p) != 0) {
+    if (gather(c, &p) != 0 || (s = calloc(1, sizeof *s)) == NULL) {
         parts_free(&p);
         c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
-        worker_sync_at(w, now_ms() + CONFIG_RETRY_MS);
-        return;
-    }
-    if ((s = calloc(1, sizeof *s)) == NULL) {
-        parts_free(&p);
-        c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
-        worker_sync_at(w, now_ms() + CONFIG_RETRY_MS);
+        c->retry_at = now_ms() + CONFIG_RETRY_MS;
         return;
     }
     retire_runs(c, new_run);

@@ -58,6 +58,7 @@ struct ctr {
     uint64_t pull_backoff_ms, pull_until, pull_failed_ms;
     uint64_t run_since_ms;  /* monotonic start of the current run */
     uint64_t launched_ms;   /* when the last pull + start began */
+    uint64_t retry_at;      /* a config error: not before this (a change of a ConfigMap or Secret clears it) */
     /* probes */
     probe *live, *ready, *startup;
     bool probes_on, started, is_ready;

@@ -37,6 +37,8 @@ struct agent_opts {
     const char *reserved_memory;
     long max_pods;
     long lease_seconds;
+    const char *log_max_size;
+    long log_max_files;
     bool cleanup;
 };
 
@@ -56,6 +58,8 @@ static void usage(FILE *f)
                "  --reserved-memory Q  memory kept back from pods (default 256Mi)\n"
                "  --max-pods N         pods this node takes (default 110)\n"
                "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
+               "  --container-log-max-size Q   rotate a container's log past this (default 10Mi)\n"
+               "  --container-log-max-files N  rotated log files kept per container (default 2)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
                "                       iptables rules) and exit\n");
 }
@@ -63,7 +67,7 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
-           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE };
+           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -72,7 +76,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"help", no_argument, 0, O_HELP}, {"reserved-cpu", required_argument, 0, O_RCPU},
         {"reserved-memory", required_argument, 0, O_RMEM},
         {"max-pods", required_argument, 0, O_MAXPODS},
-        {"lease-seconds", required_argument, 0, O_LEASE}, {0, 0, 0, 0}};
+        {"lease-seconds", required_argument, 0, O_LEASE},
+        {"container-log-max-size", required_argument, 0, O_LOGSIZE},
+        {"container-log-max-files", required_argument, 0, O_LOGFILES}, {0, 0, 0, 0}};
     char *end;
     int c;
 
@@ -89,15 +95,18 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_CLEAN: o->cleanup = true; break;
         case O_RCPU: o->reserved_cpu = optarg; break;
         case O_RMEM: o->reserved_memory = optarg; break;
+        case O_LOGSIZE: o->log_max_size = optarg; break;
         case O_MAXPODS:
-        case O_LEASE: {
+        case O_LEASE:
+        case O_LOGFILES: {
             long v = strtol(optarg, &end, 10);
+            const char *name = c == O_MAXPODS ? "max-pods" : c == O_LEASE ? "lease-seconds"
+                                                                        : "container-log-max-files";
             if (*end || v <= 0 || v > 100000) {
-                fprintf(stderr, "orcd agent: invalid number \"%s\" for --%s\n", optarg,
-                        c == O_MAXPODS ? "max-pods" : "lease-seconds");
+                fprintf(stderr, "orcd agent: invalid number \"%s\" for --%s\n", optarg, name);
                 return -1;
             }
-            *(c == O_MAXPODS ? &o->max_pods : &o->lease_seconds) = v;
+            *(c == O_MAXPODS ? &o->max_pods : c == O_LEASE ? &o->lease_seconds : &o->log_max_files) = v;
             break;
         }
         case 'h':
@@ -115,8 +124,10 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
     }
     int64_t q;
     if ((o->reserved_cpu && orc_quantity_parse(o->reserved_cpu, &q) != 0)
-        || (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &q) != 0)) {
-        fprintf(stderr, "orcd agent: --reserved-cpu/--reserved-memory take quantities like 250m, 512Mi\n");
+        || (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &q) != 0)
+        || (o->log_max_size && (orc_quantity_parse(o->log_max_size, &q) != 0 || q < 4096000))) {
+        fprintf(stderr, "orcd agent: --reserved-cpu, --reserved-memory and --container-log-max-size take "
+                        "quantities like 250m, 512Mi (logs: at least 4Ki)\n");
         return -1;
     }
     if (o->server && strncmp(o->server, "https://", 8) != 0) {
@@ -312,6 +323,9 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.orcd_path = self;
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
+    cfg.log_max_files = (unsigned)o->log_max_files;
+    if (o->log_max_size && orc_quantity_parse(o->log_max_size, &cfg.log_max_bytes) == 0)
+        cfg.log_max_bytes /= 1000; /* quantities parse to thousandths */
     if (o->reserved_cpu) orc_quantity_parse(o->reserved_cpu, &cfg.reserved_cpu_milli);
     if (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &cfg.reserved_memory_bytes) == 0)
         cfg.reserved_memory_bytes /= 1000; /* quantities parse to thousandths */

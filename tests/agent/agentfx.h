@@ -156,8 +156,9 @@ static inline void afx_wait_node(unsigned timeout_ms)
     }
 }
 
-/* Cluster, registry with the test image (F.image), agent: all running. */
-static inline void afx_setup(void)
+/* Cluster, registry with the test image (F.image), agent (with extra
+ * flags, NULL-terminated, may be NULL): all running. */
+static inline void afx_setup_with(const char *const *extra)
 {
     fx_setup(true, false);
     memset(&A, 0, sizeof A);
@@ -171,15 +172,18 @@ static inline void afx_setup(void)
     test_defer(afx_teardown, NULL);
     /* a pod CIDR of its own, so agents of parallel runs never share routes */
     static char cidr[32];
-    static const char *extra[] = {"--cluster-cidr", cidr, NULL};
+    static const char *server_flags[] = {"--cluster-cidr", cidr, NULL};
     snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
     cluster_init(&AC, 1);
-    cluster_start(&AC, extra);
+    cluster_start(&AC, server_flags);
     snprintf(A.ip, sizeof A.ip, "%.*s.200", (int)(strrchr(AC.m[0].ip, '.') - AC.m[0].ip), AC.m[0].ip);
     snprintf(A.listen, sizeof A.listen, "%s:10250", A.ip);
+    for (int i = 0; extra && extra[i] && i < 7; i++) A.extra[i] = extra[i];
     afx_agent_start();
     afx_wait_node(20000);
 }
+
+static inline void afx_setup(void) { afx_setup_with(NULL); }
 
 static inline void afx_create(const char *path, const char *json)
 {

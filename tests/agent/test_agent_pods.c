@@ -162,3 +162,21 @@ TEST_T(prestop_hook_runs_before_the_stop, 120)
     strcat(mark, "/prestop");
     CHECKF(stat(mark, &st) == 0 && st.st_size == 4, "the preStop hook did not run");
 }
+
+TEST_T(container_logs_rotate_at_the_configured_size, 120)
+{
+    static const char *const flags[] = {"--container-log-max-size", "16Ki",
+                                        "--container-log-max-files", "1", NULL};
+    char *log;
+
+    afx_setup_with(flags);
+    pod_cmd("chatty", "Never", "seq 1 20000; sleep 1");
+    json_decref(afx_wait_phase("chatty", "Succeeded", 30000));
+    log = afx_logs("chatty", NULL);
+    CHECK(log != NULL);
+    /* about 108 KB written; only the current file and one rotated remain */
+    CHECKF(strlen(log) < 40000, "log is %zu bytes", strlen(log));
+    CHECK(strlen(log) >= 6 && strcmp(log + strlen(log) - 6, "20000\n") == 0);
+    CHECK(strncmp(log, "1\n2\n", 4) != 0);
+    free(log);
+}
