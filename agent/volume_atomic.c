@@ -22,6 +22,17 @@
 
 /* ---- rm -rf ---- */
 
+/* A directory stream over a dup of fd, from its start (fd stays open). */
+static DIR *open_dup_dir(int fd)
+{
+    int dfd = dup(fd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+
+    if (d == NULL && dfd >= 0) close(dfd);
+    if (d) rewinddir(d); /* a dup shares its offset with fd, which may have been read */
+    return d;
+}
+
 static int rm_entries(int fd, dev_t dev);
 
 int vol_rmtree_at(int pfd, const char *name)
@@ -46,16 +57,12 @@ int vol_rmtree_at(int pfd, const char *name)
 
 static int rm_entries(int fd, dev_t dev)
 {
-    int dfd = dup(fd), rv = 0;
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    DIR *d = open_dup_dir(fd);
     struct dirent *de;
     struct stat st;
+    int rv = 0;
 
-    if (d == NULL) {
-        if (dfd >= 0) close(dfd);
-        return ORC_EIO;
-    }
-    rewinddir(d); /* a dup shares its offset with fd, which may have been read */
+    if (d == NULL) return ORC_EIO;
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
@@ -234,16 +241,12 @@ static int user_links(int dfd, const struct vol_payload *p)
 /* Removes links no longer in p and timestamped dirs other than current. */
 static int sweep(int dfd, const struct vol_payload *p, const char *current)
 {
-    int cfd = dup(dfd), rv = 0;
-    DIR *d = cfd >= 0 ? fdopendir(cfd) : NULL;
+    DIR *d = open_dup_dir(dfd);
     struct dirent *de;
     struct stat st;
+    int rv = 0;
 
-    if (d == NULL) {
-        if (cfd >= 0) close(cfd);
-        return ORC_EIO;
-    }
-    rewinddir(d); /* a dup shares its offset with fd, which may have been read */
+    if (d == NULL) return ORC_EIO;
     while ((de = readdir(d)) != NULL) {
         const char *n = de->d_name;
         if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, current) == 0) continue;

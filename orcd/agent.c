@@ -360,6 +360,11 @@ int orcd_agent_main(int argc, char **argv)
         if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "node");
         o.node_name = host;
     }
+    if (geteuid() != 0) {
+        log_error("agent", "orcd agent needs root: it runs containers and makes the pod network "
+                           "(bridge, namespaces, iptables rules)");
+        return 1;
+    }
     if (o.cleanup) return net_destroy_node(o.node_name, dir) == 0 ? 0 : 1;
     if (orc_mkdirs(dir, 0700) != 0) {
         log_error("agent", "cannot create the data dir %s", dir);

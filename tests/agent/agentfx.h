@@ -209,6 +209,17 @@ static inline void afx_pod(const char *name, const char *spec_json)
     free(body);
 }
 
+/* A pod of one container "c" of the test image running `sh -c CMD`. */
+static inline void afx_pod_cmd(const char *name, const char *policy, int grace_s, const char *cmd)
+{
+    char spec[4096];
+    snprintf(spec, sizeof spec,
+             "{\"restartPolicy\":\"%s\",\"terminationGracePeriodSeconds\":%d,"
+             "\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}",
+             policy, grace_s, F.image, cmd);
+    afx_pod(name, spec);
+}
+
 static inline json_t *afx_pod_get(const char *name)
 {
     char path[256];

@@ -3,15 +3,7 @@
 #include "tests/agent/agentfx.h"
 #include "tests/cli/run.h"
 
-static void pod_cmd(const char *name, const char *policy, const char *cmd)
-{
-    char spec[2048];
-    snprintf(spec, sizeof spec,
-             "{\"restartPolicy\":\"%s\",\"terminationGracePeriodSeconds\":2,"
-             "\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}",
-             policy, F.image, cmd);
-    afx_pod(name, spec);
-}
+#define pod_cmd(name, policy, cmd) afx_pod_cmd(name, policy, 2, cmd)
 
 /* orctl as the cluster's admin (HOME holds the config the server wrote);
  * fails the case unless it exits with want_rc. Returns stdout; *err (may be

@@ -4,15 +4,7 @@
  * back-off; is stopped within its grace period on delete. */
 #include "tests/agent/agentfx.h"
 
-static void pod_cmd(const char *name, const char *policy, const char *cmd)
-{
-    char spec[2048];
-    snprintf(spec, sizeof spec,
-             "{\"restartPolicy\":\"%s\",\"terminationGracePeriodSeconds\":3,"
-             "\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}",
-             policy, F.image, cmd);
-    afx_pod(name, spec);
-}
+#define pod_cmd(name, policy, cmd) afx_pod_cmd(name, policy, 3, cmd)
 
 static int64_t exit_code(const json_t *pod)
 {

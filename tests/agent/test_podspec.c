@@ -5,25 +5,10 @@
 
 #include "agent/podspec.h"
 #include "lib/orc.h"
+#include "tests/agent/lookupfx.h"
 #include "tests/harness/test.h"
 
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
 
-    CHECKF(v != NULL, "bad test JSON: %s: %s", e.text, text);
-    return v;
-}
-
-/* Store: {"configmaps": {"ns/name": obj}, "secrets": {...}}. */
-static const json_t *store_get(void *arg, const char *kind, const char *ns, const char *name)
-{
-    char key[256];
-
-    snprintf(key, sizeof key, "%s/%s", ns, name);
-    return json_object_get(json_object_get(arg, kind), key);
-}
 
 /* aGVsbG8= "hello", czNjcjN0 "s3cr3t", dG9rZW4= "token" */
 static const char *STORE = "{\"configmaps\": {\"default/cfg\": {\"data\": {\"B_KEY\": \"b\","

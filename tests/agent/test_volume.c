@@ -12,27 +12,13 @@
 #include "agent/volume.h"
 #include "lib/file.h"
 #include "lib/orc.h"
+#include "tests/agent/lookupfx.h"
 #include "tests/harness/test.h"
 
 /* snprintf into an array, failing the case on truncation. */
 #define SPRINTF(buf, ...) CHECK(snprintf(buf, sizeof buf, __VA_ARGS__) < (int)sizeof buf)
 
-static json_t *J(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
 
-    CHECKF(v != NULL, "bad test JSON: %s: %s", e.text, text);
-    return v;
-}
-
-static const json_t *store_get(void *arg, const char *kind, const char *ns, const char *name)
-{
-    char key[256];
-
-    SPRINTF(key, "%s/%s", ns, name);
-    return json_object_get(json_object_get(arg, kind), key);
-}
 
 /* "c2VjcmV0" = "secret", "AAEC" = 00 01 02 */
 static const char *STORE = "{\"configmaps\": {\"default/cfg\": {\"data\": {\"a\": \"1\", \"b\": \"two\"},"
