@@ -14,7 +14,6 @@ struct round {
     int n;                /* pods in the round */
     double sent[NPODS];
     double acked[NPODS];    /* the API answered the create */
-    double status[NPODS];   /* the agent's first status write seen (hostIP set) */
     double running[NPODS];
     int n_running;
     int n_gone;
@@ -71,7 +70,6 @@ static void on_event(const char *text, size_t len, double t)
         json_decref(ev);
         return;
     }
-    if (i >= 0 && B.cur->status[i] == 0 && orc_json_str(obj, "status.hostIP")) B.cur->status[i] = t;
     if (i >= 0 && B.cur->running[i] == 0 && pod_running(obj)) {
         B.cur->running[i] = t;
         B.cur->n_running++;
@@ -455,7 +453,6 @@ static void print_round(const char *what, const struct round *r, const char *tar
 {
     print_row(what, round_stats(r, r->running), target);
     print_row("&nbsp;&nbsp;of which: created (API answered)", round_stats(r, r->acked), "");
-    print_row("&nbsp;&nbsp;of which: agent's first status (hostIP) seen", round_stats(r, r->status), "");
 }
 
 static void print_latency(const struct round *seq, const struct round *burst, struct stats bare,
