@@ -23,7 +23,10 @@ LIB_DIRS := lib store apiserver client agent
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 LLHTTP_OBJS := $(O)/obj/llhttp/api.o $(O)/obj/llhttp/http.o $(O)/obj/llhttp/llhttp.o
-ORCD_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard orcd/*.c))
+ORCD_OBJS := $(filter-out $(O)/obj/orcd/shim_main.o,$(patsubst %.c,$(O)/obj/%.o,$(wildcard orcd/*.c)))
+# orc-shim links statically (only libc and jansson), except under the
+# sanitizers, which need their shared runtimes.
+SHIM_STATIC := $(if $(filter 1,$(SAN)),,-static)
 ORCTL_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard cli/*.c))
 # orctl's pieces without its main(), for the cli tests.
 CLI_LIB_OBJS := $(filter-out $(O)/obj/cli/main.o,$(ORCTL_OBJS))
@@ -35,7 +38,7 @@ BENCH_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/bench/*.c))
 TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRCS))
 
 .PHONY: all deps test bench dev clean tests
-all: $(O)/orcd $(O)/orctl
+all: $(O)/orcd $(O)/orctl $(O)/orc-shim
 
 $(O)/liborc.a: $(LIB_OBJS) $(LLHTTP_OBJS)
 	@mkdir -p $(@D)
@@ -43,6 +46,9 @@ $(O)/liborc.a: $(LIB_OBJS) $(LLHTTP_OBJS)
 
 $(O)/orcd: $(ORCD_OBJS) $(O)/liborc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/orc-shim: $(O)/obj/orcd/shim_main.o $(O)/liborc.a
+	$(CC) $(LDFLAGS) $(SHIM_STATIC) -o $@ $^ -ljansson -lpthread -lm
 
 $(O)/orctl: $(ORCTL_OBJS) $(O)/liborc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

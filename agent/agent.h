@@ -30,7 +30,7 @@ struct agent_config {
                                  the cluster CA for node_ip), and its key */
     const char *tls_key_pem;
     const char *registries;   /* k3s registries.yaml, or NULL */
-    const char *orcd_path;    /* this binary, for `orcd shim` */
+    const char *orcd_path;    /* this binary: orc-shim is looked for beside it, else `orcd shim` */
     int64_t reserved_cpu_milli;    /* kept back from allocatable; 0 = 100 */
     int64_t reserved_memory_bytes; /* 0 = 256 MiB */
     unsigned max_pods;             /* 0 = 110 */

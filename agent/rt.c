@@ -242,6 +242,18 @@ static int make_dirs(rt *r, char *errmsg)
     return 0;
 }
 
+/* orc-shim in orcd's directory, when it is there and runnable. */
+static char *find_shim(const char *orcd_path)
+{
+    const char *slash = strrchr(orcd_path, '/');
+    char path[RT_PATH];
+
+    if (slash == NULL || rt_path(path, "%.*s/orc-shim", (int)(slash - orcd_path), orcd_path) != 0
+        || access(path, X_OK) != 0)
+        return NULL;
+    return strdup(path);
+}
+
 static int copy_config(rt *r, const struct rt_config *cfg, char *errmsg)
 {
     if (cfg->state_dir == NULL || cfg->node_name == NULL || cfg->orcd_path == NULL
@@ -259,6 +271,7 @@ static int copy_config(rt *r, const struct rt_config *cfg, char *errmsg)
     if (r->orcd_path == NULL)
         return orc_errf(errmsg, RT_ERRLEN, ORC_EINVAL, "orcd binary %s: %s", cfg->orcd_path, strerror(errno));
     if (r->state_dir == NULL || r->node_name == NULL) return orc_errf(errmsg, RT_ERRLEN, ORC_ENOMEM, "out of memory");
+    r->shim_path = find_shim(r->orcd_path);
     rt_node_tag(r->node_name, r->node_tag);
     r->log_max_bytes = cfg->log_max_bytes ? cfg->log_max_bytes : 10 << 20;
     r->log_max_files = cfg->log_max_files ? cfg->log_max_files : 2;
@@ -275,6 +288,7 @@ static void free_rt(rt *r)
     free(r->state_dir);
     free(r->node_name);
     free(r->orcd_path);
+    free(r->shim_path);
     free(r->runtime);
     free(r->skopeo);
     free(r->umoci);

@@ -160,6 +160,7 @@ struct rt {
     char *node_name;
     char node_tag[9];
     char *orcd_path;
+    char *shim_path;      /* orc-shim beside orcd, or NULL: `orcd shim` */
     char *runtime;          /* absolute path of runc (or crun) */
     char *skopeo, *umoci;   /* NULL when not installed: pulls fail saying so */
     char version[64];

@@ -263,7 +263,8 @@ static void on_shim(void *arg, const struct rt_proc_res *res)
     if (strncmp(res->out, "error ", 6) == 0) {
         op->err = orc_errf(op->msg, RT_ERRLEN, ORC_EINVAL, "%.*s", (int)strcspn(res->out + 6, "\n"), res->out + 6);
     } else if (res->spawn_err) {
-        op->err = orc_errf(op->msg, RT_ERRLEN, ORC_EIO, "starting the shim %s: %s", op->r->orcd_path,
+        op->err = orc_errf(op->msg, RT_ERRLEN, ORC_EIO, "starting the shim %s: %s",
+                           op->r->shim_path ? op->r->shim_path : op->r->orcd_path,
                            uv_strerror(res->spawn_err));
     } else {
         op->err = orc_errf(op->msg, RT_ERRLEN, ORC_EIO, "the shim ended without reporting (status %lld%s%.*s)",
@@ -282,14 +283,16 @@ static void start_shim(struct start_op *op)
                     "--runtime", op->r->runtime, "--root", op->r->dir_runc, "--log",
                     (char *)op->spec.log_path, "--cgroup", op->cgroup, "--log-max-bytes", maxb,
                     "--log-max-files", maxf, NULL};
-    struct rt_proc_opts o = {.argv = argv, .max_capture = 4096, .detached = true,
-                             .eof_wait_ms = SHIM_REPORT_WAIT_MS};
+    /* orc-shim takes the same arguments without the "shim" word */
+    struct rt_proc_opts o = {.argv = op->r->shim_path ? argv + 1 : argv, .max_capture = 4096,
+                             .detached = true, .eof_wait_ms = SHIM_REPORT_WAIT_MS};
     int rv;
 
     snprintf(maxb, sizeof maxb, "%zu", op->r->log_max_bytes);
     snprintf(maxf, sizeof maxf, "%u", op->r->log_max_files);
     rt_watch_start(op->r, op->c); /* before the shim: a quick exit must not be missed */
     op->t_shim = rt_now_ns();
+    if (op->r->shim_path) argv[1] = op->r->shim_path;
     if ((rv = rt_proc_start(op->r, &o, on_shim, op, &op->proc)) != 0) {
         op->err = orc_errf(op->msg, RT_ERRLEN, rv, "starting the shim: %s", orc_strerror(rv));
         fail_start(op);

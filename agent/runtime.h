@@ -4,7 +4,7 @@
  * layout, unpacks each image once with umoci, gives every container an
  * overlay root filesystem on top, and runs it with runc (crun when runc is
  * missing and crun works on the host) under a small per-container shim
- * process (`orcd shim`, agent/shim.c) that outlives agent restarts, writes
+ * process (`orc-shim` beside orcd, else `orcd shim`; agent/shim.c) that outlives agent restarts, writes
  * the container's output to its log file and records how it exited.
  *
  * On disk (DATA = state_dir): images/oci (the layout; index.json tags one
@@ -38,7 +38,8 @@ struct rt_config {
     const char *node_name;      /* names host objects (cgroups, runc root) so
                                    several agents can share one machine */
     const char *registries;     /* k3s registries.yaml path, or NULL */
-    const char *orcd_path;      /* path of the orcd binary, for `orcd shim` */
+    const char *orcd_path;      /* path of the orcd binary: orc-shim in its directory
+                                   runs the shims, else `orcd shim` */
     size_t log_max_bytes;       /* rotate a container log past this; 0 = 10 MiB */
     unsigned log_max_files;     /* rotated files kept; 0 = 2 */
 };

@@ -1,4 +1,5 @@
-/* shim.h — `orcd shim`: the small process that sits beside one container
+/* shim.h — the shim (`orc-shim`, or `orcd shim` when orc-shim is not
+ * installed beside orcd): the small process that sits beside one container
  * for its whole life, so the container outlives agent restarts. It runs
  * the OCI runtime, copies the container's stdout/stderr into the
  * container's log file (CRI format, rotated), reaps the container and

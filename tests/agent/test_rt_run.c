@@ -547,3 +547,33 @@ TEST_T(log_on_a_full_disk, 60)
     free(text);
     check_shim("full");
 }
+
+/* orc-shim beside orcd runs the shims; without it, `orcd shim` does. */
+TEST_T(shim_binary_or_orcd_shim, 60)
+{
+    char bin[700], log[600], *text;
+    char *argv[] = {"sh", "-c", "echo via fallback", NULL};
+    struct rt_config cfg = {0};
+    char err[RT_ERRLEN] = "";
+    struct rt_spec s;
+
+    setup_image();
+    CHECKF(F.r->shim_path != NULL && strstr(F.r->shim_path, "/orc-shim"), "orc-shim not found beside %s",
+           t_bin("orcd"));
+    fx_close();
+    snprintf(bin, sizeof bin, "%s/bin", test_tmpdir());
+    fx_sh("mkdir -p %s && cp %s %s/orcd", bin, t_bin("orcd"), bin);
+    strcat(bin, "/orcd");
+    cfg.state_dir = F.state;
+    cfg.node_name = F.node;
+    cfg.orcd_path = bin;
+    CHECKF(rt_open(&F.loop, &cfg, &F.r, err) == 0, "rt_open: %s", err);
+    rt_on_exit(F.r, fx_on_exit, NULL);
+    CHECK(F.r->shim_path == NULL);
+    s = fx_spec("fb", argv, log, sizeof log);
+    fx_start_ok(&s);
+    CHECK_INT(fx_wait_exit("fb", 10000).exit_code, ==, 0);
+    text = fx_log_text(log);
+    CHECKF(strstr(text, "via fallback\n"), "log: %s", text);
+    free(text);
+}
