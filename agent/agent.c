@@ -202,8 +202,8 @@ static void pods_synced(void *arg)
 {
     struct agent *a = arg;
 
-    if (a->gc_done) return;
-    a->gc_done = true;
+    if (a->pods_listed) return;
+    a->pods_listed = true;
     gc_runtime(a);
     gc_network(a);
     gc_dirs(a);

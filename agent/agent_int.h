@@ -51,7 +51,7 @@ struct agent {
     uint64_t next_status_ms, next_lease_ms;
 
     struct worker *workers; /* every pod this agent knows, by list */
-    bool gc_done;
+    bool pods_listed;      /* the first pods list arrived (garbage collected then) */
     bool stopping;
     int closing; /* handles and components still closing */
     void (*stop_cb)(void *arg);

@@ -154,7 +154,7 @@ struct worker *worker_new(struct agent *a, const json_t *pod)
     w->timer.data = w;
     w->next = a->workers;
     a->workers = w;
-    adopt_runs(w);
+    if (!a->pods_listed) adopt_runs(w); /* only pods of the first list can have runs already */
     log_debug(AGENT_LOG, "pod %s/%s: worker started", w->ns, w->name);
     worker_sync_soon(w);
     return w;
