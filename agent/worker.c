@@ -307,7 +307,7 @@ static void launch_when_due(struct worker *w, struct ctr *c)
         }
         snprintf(c->reason, sizeof c->reason, "CrashLoopBackOff");
         snprintf(c->message, sizeof c->message, "back-off %llus restarting failed container=%s pod=%s_%s(%s)",
-                 (unsigned long long)((c->backoff_ms ? c->backoff_ms / 2 : BACKOFF_BASE_MS) / 1000),
+                 (unsigned long long)(c->backoff_shown_ms / 1000),
                  c->name, w->name, w->ns, w->uid);
         worker_sync_at(w, c->backoff_until);
         return;

@@ -55,6 +55,7 @@ static void arm_backoff(struct ctr *c)
 
     if (c->run_since_ms && now - c->run_since_ms >= BACKOFF_RESET_MS) c->backoff_ms = 0;
     c->backoff_until = now + c->backoff_ms;
+    c->backoff_shown_ms = c->backoff_ms;
     c->backoff_ms = next_backoff(c->backoff_ms);
 }
 

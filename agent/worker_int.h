@@ -55,6 +55,7 @@ struct ctr {
     json_t *image_config;
     /* back-off: restarts, image pulls */
     uint64_t backoff_ms, backoff_until;
+    uint64_t backoff_shown_ms; /* the back-off now running, for the message */
     uint64_t pull_backoff_ms, pull_until, pull_failed_ms;
     uint64_t run_since_ms;  /* monotonic start of the current run */
     uint64_t launched_ms;   /* when the last pull + start began */
