@@ -157,8 +157,9 @@ static inline void afx_wait_node(unsigned timeout_ms)
 }
 
 /* Cluster, registry with the test image (F.image), agent (with extra
- * flags, NULL-terminated, may be NULL): all running. */
-static inline void afx_setup_with(const char *const *extra)
+ * flags, NULL-terminated, may be NULL): all running. before_agent (may be
+ * NULL) runs once the registry is up, before the agent starts. */
+static inline void afx_setup_full(const char *const *extra, void (*before_agent)(void))
 {
     fx_setup(true, false);
     memset(&A, 0, sizeof A);
@@ -179,11 +180,13 @@ static inline void afx_setup_with(const char *const *extra)
     snprintf(A.ip, sizeof A.ip, "%.*s.200", (int)(strrchr(AC.m[0].ip, '.') - AC.m[0].ip), AC.m[0].ip);
     snprintf(A.listen, sizeof A.listen, "%s:10250", A.ip);
     for (int i = 0; extra && extra[i] && i < 7; i++) A.extra[i] = extra[i];
+    if (before_agent) before_agent();
     afx_agent_start();
     afx_wait_node(20000);
 }
 
-static inline void afx_setup(void) { afx_setup_with(NULL); }
+static inline void afx_setup_with(const char *const *extra) { afx_setup_full(extra, NULL); }
+static inline void afx_setup(void) { afx_setup_full(NULL, NULL); }
 
 static inline void afx_create(const char *path, const char *json)
 {

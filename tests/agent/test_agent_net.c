@@ -150,3 +150,29 @@ TEST_T(image_pull_secrets_and_a_missing_command, 180)
     CHECKF(r && (!strcmp(r, "RunContainerError") || !strcmp(r, "CreateContainerError")), "reason %s", r);
     json_decref(p);
 }
+
+static char mirror_yaml[700];
+
+static void write_mirror_config(void)
+{
+    char yaml[1024];
+
+    registry_push_busybox(&F.reg, "library/busybox:1.36");
+    snprintf(yaml, sizeof yaml, "mirrors:\n  docker.io:\n    endpoint:\n      - \"%s\"\n", F.reg.url);
+    CHECK_INT(orc_file_write(mirror_yaml, yaml, strlen(yaml), 0600), ==, 0);
+}
+
+/* An air-gapped node: docker.io names come from a mirror in registries.yaml. */
+TEST_T(registries_yaml_mirror_serves_docker_io_names, 120)
+{
+    static const char *flags[] = {"--registries", mirror_yaml, NULL};
+    json_t *p;
+
+    snprintf(mirror_yaml, sizeof mirror_yaml, "%s/registries.yaml", test_tmpdir());
+    afx_setup_full(flags, write_mirror_config);
+    afx_pod("mirrored", "{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\","
+                        "\"image\":\"busybox:1.36\",\"command\":[\"echo\",\"from the mirror\"]}]}");
+    p = afx_wait_phase("mirrored", "Succeeded", 30000);
+    CHECK(strncmp(orc_json_str(afx_cs(p, 0), "imageID") ?: "", "docker.io/library/busybox:1.36@sha256:", 38) == 0);
+    json_decref(p);
+}
