@@ -2,16 +2,18 @@
  * object of a manifest, with DeleteOptions for grace period and cascade. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/orc.h"
+#include "lib/timeutil.h"
 
 struct delete_opts {
     struct cli_strv files;
     const char *labels, *cascade;
-    long long grace;
-    bool all, ignore_missing, now;
+    long long grace, timeout;
+    bool all, ignore_missing, now, wait;
     json_t *options; /* the DeleteOptions body */
 };
 
@@ -36,6 +38,35 @@ static json_t *delete_options(const struct delete_opts *o)
     return opts;
 }
 
+/* As kubectl does: a pod deleted gracefully is waited for until its node
+ * agent has stopped it and it is gone, up to its grace period plus a
+ * minute, or --timeout seconds. Objects held by finalizers are not waited
+ * for: the controllers that remove those (garbage collection) do not run
+ * yet. */
+static int wait_gone(cli_ctx *x, const struct delete_opts *o, const char *path, const json_t *obj)
+{
+    const char *uid = orc_json_str(obj, "metadata.uid");
+    int64_t grace = 0;
+    uint64_t end;
+
+    if (!o->wait || orc_json_get(obj, "metadata.deletionTimestamp") == NULL
+        || json_array_size(orc_json_get(obj, "metadata.finalizers")) > 0)
+        return 0;
+    orc_json_int(obj, "metadata.deletionGracePeriodSeconds", &grace);
+    end = orc_time_mono_ms() + (uint64_t)(o->timeout > 0 ? o->timeout : grace + 60) * 1000;
+    while (orc_time_mono_ms() < end) {
+        json_t *cur = NULL;
+        int status = 0, rv = cli_request_json(x, "GET", path, NULL, NULL, &status, &cur);
+        const char *now_uid = orc_json_str(cur, "metadata.uid");
+        bool gone = rv == 0 && (status == 404 || (status == 200 && uid && now_uid && strcmp(uid, now_uid)));
+        json_decref(cur);
+        if (rv != 0 || gone) return rv;
+        usleep(200 * 1000);
+    }
+    fprintf(x->err, "error: timed out waiting for the deletion of %s\n", path);
+    return ORC_ETIMEDOUT;
+}
+
 /* Returns 0, ORC_ENOENT/ORC_EINVAL (printed, go on), or a transport error. */
 static int delete_one(cli_ctx *x, const struct delete_opts *o, const struct orc_kind *k,
                       const char *ns, const char *name)
@@ -50,6 +81,7 @@ static int delete_one(cli_ctx *x, const struct delete_opts *o, const struct orc_
     if (rv == 0 && (status == 200 || status == 202)) {
         fprintf(x->out, "%s \"%s\" deleted\n", kind.data, name);
         fflush(x->out);
+        rv = wait_gone(x, o, path.data, reply);
     } else if (rv == 0 && status == 404 && o->ignore_missing) {
         rv = 0;
     } else if (rv == 0) {
@@ -134,7 +166,7 @@ static int check_usage(cli_ctx *x, const struct delete_opts *o, const struct cli
 
 int cli_cmd_delete(cli_ctx *x, int argc, char **argv)
 {
-    struct delete_opts o = {.grace = -1};
+    struct delete_opts o = {.grace = -1, .wait = true};
     struct cli_strv pos = {0};
     struct cli_targets t = {0};
     const struct cli_flag flags[] = {
@@ -148,6 +180,10 @@ int cli_cmd_delete(cli_ctx *x, int argc, char **argv)
          "background (default), foreground or orphan: what happens to dependents"},
         {"ignore-not-found", 0, CLI_FLAG_BOOL, &o.ignore_missing, NULL,
          "Treat a missing object as deleted"},
+        {"wait", 0, CLI_FLAG_BOOL, &o.wait, NULL,
+         "Wait until a gracefully deleted object is gone (default true; --wait=false returns at once)"},
+        {"timeout", 0, CLI_FLAG_INT, &o.timeout, "SECONDS",
+         "How long --wait waits (0: the object's grace period plus a minute)"},
     };
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 

@@ -234,3 +234,26 @@ TEST_T(exec_in_a_pod_that_is_not_running_fails_clearly, 120)
     CHECK_HAS(err, "Error from server (NotFound): container \"c\" in pod \"nopull\" (namespace \"default\") is not available");
     free(err);
 }
+
+/* kubectl's habit: delete waits until the pod's agent has stopped it. */
+TEST_T(delete_waits_for_the_pod_to_be_gone, 120)
+{
+    json_t *p;
+    uint64_t t0;
+
+    afx_setup();
+    pod_cmd("waited", "Always", "trap 'sleep 1; exit 0' TERM; while true; do sleep 0.1; done");
+    pod_cmd("notwaited", "Always", "trap 'sleep 1; exit 0' TERM; while true; do sleep 0.1; done");
+    json_decref(afx_wait_pod("waited", running_ready, NULL, 30000, "running"));
+    json_decref(afx_wait_pod("notwaited", running_ready, NULL, 30000, "running"));
+    t0 = test_now_ms();
+    CHECK_OUT(orctl_ok("delete", "pod", "waited", NULL), "pod \"waited\" deleted\n");
+    CHECKF(test_now_ms() - t0 >= 900, "returned after %llu ms, before the pod stopped",
+           (unsigned long long)(test_now_ms() - t0));
+    CHECK((p = afx_pod_get("waited")) == NULL);
+    CHECK_OUT(orctl_ok("delete", "pod", "notwaited", "--wait=false", NULL), "pod \"notwaited\" deleted\n");
+    p = afx_pod_get("notwaited");
+    CHECKF(p != NULL && orc_json_get(p, "metadata.deletionTimestamp"), "--wait=false waited");
+    json_decref(p);
+    CHECK(afx_pod_gone("notwaited", 10000));
+}
