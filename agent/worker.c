@@ -294,6 +294,7 @@ static void launch_when_due(struct worker *w, struct ctr *c)
             snprintf(c->reason, sizeof c->reason, "ImagePullBackOff");
             snprintf(c->message, sizeof c->message, "Back-off pulling image \"%s\"",
                      orc_json_str(c->spec, "image") ?: "");
+            worker_event(w, c, false, "BackOff", "%s", c->message);
         }
         if (strcmp(c->reason, "ErrImagePull") == 0 && c->pull_failed_ms + PULL_SHOWN_MS < c->pull_until)
             worker_sync_at(w, c->pull_failed_ms + PULL_SHOWN_MS);
@@ -305,6 +306,9 @@ static void launch_when_due(struct worker *w, struct ctr *c)
             worker_sync_at(w, c->backoff_until);
             return;
         }
+        if (strcmp(c->reason, "CrashLoopBackOff") != 0)
+            worker_event(w, c, true, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
+                         c->name, w->name, w->ns, w->uid);
         snprintf(c->reason, sizeof c->reason, "CrashLoopBackOff");
         snprintf(c->message, sizeof c->message, "back-off %llus restarting failed container=%s pod=%s_%s(%s)",
                  (unsigned long long)(c->backoff_shown_ms / 1000),
@@ -430,7 +434,10 @@ static void terminate(struct worker *w)
     for (size_t i = 0; i < w->n_ctrs; i++) {
         struct ctr *c = &w->ctrs[i];
         ctr_stop_probes(c);
-        if (c->st == CS_RUNNING && !c->killing) ctr_kill(c, grace, true);
+        if (c->st == CS_RUNNING && !c->killing) {
+            worker_event(w, c, false, "Killing", "Stopping container %s", c->name);
+            ctr_kill(c, grace, true);
+        }
         waiting |= busy(c);
     }
     if (waiting) return;
@@ -482,6 +489,18 @@ static bool hold_status(struct worker *w)
     return false;
 }
 
+/* Started events wait for the status write: a start's critical path
+ * carries one API write, not two. */
+static void announce_started(struct worker *w)
+{
+    for (size_t i = 0; i < w->n_ctrs; i++) {
+        struct ctr *c = &w->ctrs[i];
+        if (!c->announce) continue;
+        c->announce = false;
+        worker_event(w, c, false, "Started", "Started container %s", c->name);
+    }
+}
+
 static void write_status(struct worker *w)
 {
     char path[512];
@@ -491,6 +510,7 @@ static void write_status(struct worker *w)
     if ((st = pod_status_build(w)) == NULL) return;
     if (w->reported && json_equal(st, w->reported)) {
         json_decref(st);
+        announce_started(w);
         return;
     }
     patch = json_pack("[{s:s, s:s, s:o}]", "op", "add", "path", "/status", "value", st);
@@ -503,6 +523,7 @@ static void write_status(struct worker *w)
         worker_sync_at(w, orc_time_mono_ms() + RETRY_MS);
     }
     json_decref(patch);
+    announce_started(w);
 }
 
 /* ---- the sync ---- */

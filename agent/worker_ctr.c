@@ -76,6 +76,7 @@ static void restart_for_probe(struct ctr *c, const char *which, const char *msg)
 
     log_info(AGENT_LOG, "pod %s/%s container %s failed its %s probe (%s): restarting", c->w->ns,
              c->w->name, c->name, which, msg ? msg : "");
+    worker_event(c->w, c, false, "Killing", "Container %s failed %s probe, will be restarted", c->name, which);
     orc_json_int(c->w->pod, "spec.terminationGracePeriodSeconds", &g);
     if (c->st == CS_RUNNING && !c->killing) ctr_kill(c, g < 0 ? 0 : (unsigned)g, false);
 }
@@ -83,14 +84,18 @@ static void restart_for_probe(struct ctr *c, const char *which, const char *msg)
 static void on_live(void *arg, enum probe_result res, const char *msg)
 {
     struct ctr *c = arg;
-    if (res == PROBE_FAILURE) restart_for_probe(c, "liveness", msg);
+
+    if (res != PROBE_FAILURE) return;
+    worker_event(c->w, c, true, "Unhealthy", "Liveness probe failed: %s", msg ? msg : "");
+    restart_for_probe(c, "liveness", msg);
 }
 
 static void on_ready(void *arg, enum probe_result res, const char *msg)
 {
     struct ctr *c = arg;
-    (void)msg;
     c->is_ready = res == PROBE_SUCCESS;
+    if (res == PROBE_FAILURE)
+        worker_event(c->w, c, true, "Unhealthy", "Readiness probe failed: %s", msg ? msg : "");
     worker_sync_soon(c->w);
 }
 
@@ -121,6 +126,7 @@ static void on_startup(void *arg, enum probe_result res, const char *msg)
     struct ctr *c = arg;
 
     if (res == PROBE_FAILURE) {
+        worker_event(c->w, c, true, "Unhealthy", "Startup probe failed: %s", msg ? msg : "");
         restart_for_probe(c, "startup", msg);
         return;
     }
@@ -335,6 +341,7 @@ static void on_started(void *arg, int err, const char *msg)
         c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
         set_reason(c, err == ORC_EINVAL ? "RunContainerError" : "CreateContainerError", msg);
         c->start_failed = true;
+        worker_event(w, c, true, "Failed", "Error: %s", msg);
         log_warn(AGENT_LOG, "pod %s/%s container %s did not start: %s", w->ns, w->name, c->name, msg);
         c->run_since_ms = 0;
         arm_backoff(c);
@@ -349,6 +356,7 @@ static void on_started(void *arg, int err, const char *msg)
         c->reason[0] = c->message[0] = '\0';
         c->start_failed = false;
         c->started = c->is_ready = false;
+        c->announce = true; /* its Started event goes after the status write */
         memset(&c->exited, 0, sizeof c->exited);
     }
     worker_sync_soon(w);
@@ -440,6 +448,7 @@ static void start_run(struct ctr *c)
     int new_run = c->ever_ran ? c->run + 1 : 0, rv;
 
     if (gather(c, &p) != 0 || (s = calloc(1, sizeof *s)) == NULL) {
+        if (c->reason[0]) worker_event(w, c, true, "Failed", "Error: %s", c->message);
         parts_free(&p);
         c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
         c->retry_at = now_ms() + CONFIG_RETRY_MS;
@@ -526,6 +535,8 @@ static void on_pulled(void *arg, int err, const struct rt_image *img, const char
         c->pull_until = c->pull_failed_ms + c->pull_backoff_ms;
         log_warn(AGENT_LOG, "pod %s/%s container %s: pulling %s: %s", w->ns, w->name, c->name,
                  orc_json_str(c->spec, "image"), msg);
+        worker_event(w, c, true, "Failed", "Failed to pull image \"%s\": %s", orc_json_str(c->spec, "image") ?: "",
+                     msg);
         worker_sync_soon(w);
         goto out;
     }

@@ -65,6 +65,18 @@ struct ctr {
     bool probes_on, started, is_ready;
     bool killing;          /* rt_stop in flight */
     bool start_failed;     /* the last run could not start: its reason stays shown */
+    bool announce;         /* a run started: its Started event is due */
+};
+
+#define WORKER_EVENTS 8
+
+/* An Event this worker wrote, to bump its count when it happens again. */
+struct pod_event {
+    uint64_t key;          /* hash of reason, field path and message; 0: free */
+    char name[300];        /* as the API named it; "" until it answered */
+    int count;
+    uint64_t first_ms, last_ms;
+    bool busy;             /* a write in flight */
 };
 
 struct worker {
@@ -95,6 +107,7 @@ struct worker {
     uint64_t status_retry_ms;
     /* termination */
     bool terminating, stopping_all, cleaned, finalizing, finalized;
+    struct pod_event events[WORKER_EVENTS];
 };
 
 /* ---- worker.c ---- */
@@ -127,6 +140,11 @@ void ctr_free(struct ctr *c);
 /* Container id of run `run`: "<pod uid>-<name>-<run>". */
 void ctr_id(const struct ctr *c, int run, char *out, size_t n);
 void ctr_log_path(const struct ctr *c, int run, char *out, size_t n);
+
+/* ---- event.c ---- */
+/* Records an Event about the pod (c: the container it is about, or NULL). */
+void worker_event(struct worker *w, const struct ctr *c, bool warning, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* ---- pod_status.c ---- */
 /* The pod's status as the agent sees it now (new reference). */

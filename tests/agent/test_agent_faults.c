@@ -192,3 +192,44 @@ TEST_T(api_down_containers_keep_running_and_status_resyncs, 120)
     CHECKF(log && strstr(log, "finished\n"), "log: %s", log ? log : "(none)");
     free(log);
 }
+
+/* What happened to a pod, as `describe` shows it: Events from the agent. */
+TEST_T(events_tell_what_happened, 120)
+{
+    char path[256];
+    json_t *list, *e;
+    size_t i;
+    bool started = false, backoff = false, failed_pull = false;
+    int64_t backoff_count = 0;
+
+    afx_setup();
+    afx_pod_cmd("ev", "Always", 1, "exit 1");
+    {
+        char spec[512];
+        snprintf(spec, sizeof spec, "{\"containers\":[{\"name\":\"c\",\"image\":\"%s/orc/nothere:1\"}]}",
+                 F.reg.host);
+        afx_pod("evpull", spec);
+    }
+    usleep(4000 * 1000);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/events");
+    list = afx_get(path);
+    CHECK(list != NULL);
+    json_array_foreach(orc_json_get(list, "items"), i, e) {
+        const char *r = orc_json_str(e, "reason"), *n = orc_json_str(e, "involvedObject.name");
+        if (!r || !n) continue;
+        if (!strcmp(n, "ev") && !strcmp(r, "Started")) started = true;
+        if (!strcmp(n, "ev") && !strcmp(r, "BackOff")) {
+            backoff = true;
+            orc_json_int(e, "count", &backoff_count);
+            CHECK_STR(orc_json_str(e, "type"), "Warning");
+            CHECK_STR(orc_json_str(e, "involvedObject.fieldPath"), "spec.containers{c}");
+        }
+        if (!strcmp(n, "evpull") && !strcmp(r, "Failed")) failed_pull = strstr(orc_json_str(e, "message") ?: "", "Failed to pull image");
+    }
+    if (!started) afx_dump_log();
+    json_decref(list);
+    CHECK(started);
+    CHECK(backoff);
+    CHECK_INT(backoff_count, ==, 1); /* one back-off so far, not one per sync */
+    CHECK(failed_pull);
+}
