@@ -90,7 +90,8 @@ const char *worker_uid(const struct worker *w);
 const char *worker_namespace(const struct worker *w);
 /* A container of this pod exited (rt_on_exit). */
 void worker_container_exited(struct worker *w, const char *id);
-/* For the logs/exec port: see agent_serve_cbs.find. */
+/* For the logs/exec port: see agent_serve_cbs.find; ORC_EUNAVAIL for a
+ * container that has not started yet. */
 int worker_find(struct worker *w, const char *container, bool previous, char *id, size_t id_len,
                 char *log_path, size_t log_len);
 /* agent_stop: stop timers and probes (containers keep running), free. */

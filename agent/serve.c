@@ -48,6 +48,9 @@ int serve_find(agent_server *s, struct api_req *r, const struct serve_ref *ref, 
     if (rv == ORC_EINVAL)
         serve_status(r, 400, "BadRequest", "previous terminated container \"%s\" in pod \"%s\" not found",
                      ref->container, ref->pod);
+    else if (rv == ORC_EUNAVAIL)
+        serve_status(r, 400, "BadRequest", "container \"%s\" in pod \"%s\" is waiting to start",
+                     ref->container, ref->pod);
     else if (rv == ORC_ENOENT)
         serve_status(r, 404, "NotFound", "container \"%s\" in pod \"%s\" (namespace \"%s\") is not available",
                      ref->container, ref->pod, ref->ns);

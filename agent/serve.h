@@ -24,8 +24,9 @@ typedef struct agent_server agent_server;
 /* The agent answers "which container?": the current (or, previous=true, the
  * last terminated) run of container `name` of pod ns/pod, as its runtime id
  * and log path (NUL-terminated into the buffers). Returns 0; ORC_ENOENT when
- * unknown (404); ORC_EINVAL when `previous` is asked and there is none (400
- * "previous terminated container \"c\" in pod \"p\" not found"). Called
+ * unknown (404); ORC_EUNAVAIL when it has not started yet (400 "... is
+ * waiting to start"); ORC_EINVAL when `previous` is asked and there is none
+ * (400 "previous terminated container \"c\" in pod \"p\" not found"). Called
  * synchronously from the request handler. */
 struct agent_serve_cbs {
     int (*find)(void *arg, const char *ns, const char *pod, const char *container, bool previous,

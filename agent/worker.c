@@ -191,7 +191,7 @@ int worker_find(struct worker *w, const char *container, bool previous, char *id
             ctr_log_path(c, c->run - 1, log_path, log_len);
             return 0;
         }
-        if (!c->ever_ran) return ORC_ENOENT;
+        if (!c->ever_ran) return ORC_EUNAVAIL;
         snprintf(id, id_len, "%s", c->id);
         ctr_log_path(c, c->run, log_path, log_len);
         return 0;

@@ -231,7 +231,7 @@ TEST_T(exec_in_a_pod_that_is_not_running_fails_clearly, 120)
     }
     json_decref(afx_wait_pod("nopull", pull_failed, NULL, 30000, "ErrImagePull"));
     CHECK_OUT(orctl_expect(1, &err, "exec", "nopull", "--", "echo", "hi", NULL), "");
-    CHECK_HAS(err, "Error from server (NotFound): container \"c\" in pod \"nopull\" (namespace \"default\") is not available");
+    CHECK_HAS(err, "Error from server (BadRequest): container \"c\" in pod \"nopull\" is waiting to start");
     free(err);
 }
 
