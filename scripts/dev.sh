@@ -11,6 +11,7 @@ In another terminal:
   $O/orctl get namespaces
   $O/orctl apply -f manifests/examples/nginx-deployment.yaml
   $O/orctl get deploy -o wide
+  $O/orctl get nodes -o wide      # this machine runs pods (as root): see manifests/examples/pod.yaml
   kubectl --kubeconfig ~/.orc/config get all -A    # stock kubectl works too
 MSG
 exec "$O/orcd" server "$@"
