@@ -263,10 +263,24 @@ static inline json_t *afx_wait_phase(const char *name, const char *phase, unsign
     return afx_wait_pod(name, afx_phase_is, (void *)phase, timeout_ms, phase);
 }
 
+static inline const json_t *afx_cs(const json_t *pod, size_t i);
+
+/* Running, its first container ready. */
+static inline bool afx_running_ready(const json_t *pod, void *arg)
+{
+    (void)arg;
+    return afx_phase_is(pod, "Running") && json_is_true(orc_json_get(afx_cs(pod, 0), "ready"));
+}
+
 /* containerStatuses[i] (borrowed). */
 static inline const json_t *afx_cs(const json_t *pod, size_t i)
 {
     return json_array_get(orc_json_get(pod, "status.containerStatuses"), i);
+}
+
+static inline json_t *afx_wait_ready(const char *name, unsigned timeout_ms)
+{
+    return afx_wait_pod(name, afx_running_ready, NULL, timeout_ms, "running and ready");
 }
 
 /* The pod's log through the API (malloc'd text; NULL on error). */

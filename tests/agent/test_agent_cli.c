@@ -48,12 +48,6 @@ static char *orctl_ok(const char *arg, ...)
          CHECKF(strcmp(g_, w_) == 0, "stdout:\n%s---- want:\n%s", g_, w_);                  \
          free(g_); } while (0)
 
-static bool running_ready(const json_t *pod, void *arg)
-{
-    (void)arg;
-    return afx_phase_is(pod, "Running") && json_is_true(orc_json_get(afx_cs(pod, 0), "ready"));
-}
-
 TEST_T(logs_prints_output_and_tail, 120)
 {
     afx_setup();
@@ -188,7 +182,7 @@ TEST_T(exec_prints_output_and_exits_with_the_code, 120)
 
     afx_setup();
     pod_cmd("box", "Always", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done");
-    json_decref(afx_wait_pod("box", running_ready, NULL, 30000, "running"));
+    json_decref(afx_wait_ready("box", 30000));
     CHECK_OUT(orctl_expect(4, &err, "exec", "box", "--", "sh", "-c", "echo out; echo err >&2; exit 4", NULL),
               "out\n");
     CHECK_HAS(err, "err\n");
@@ -244,8 +238,8 @@ TEST_T(delete_waits_for_the_pod_to_be_gone, 120)
     afx_setup();
     pod_cmd("waited", "Always", "trap 'sleep 1; exit 0' TERM; while true; do sleep 0.1; done");
     pod_cmd("notwaited", "Always", "trap 'sleep 1; exit 0' TERM; while true; do sleep 0.1; done");
-    json_decref(afx_wait_pod("waited", running_ready, NULL, 30000, "running"));
-    json_decref(afx_wait_pod("notwaited", running_ready, NULL, 30000, "running"));
+    json_decref(afx_wait_ready("waited", 30000));
+    json_decref(afx_wait_ready("notwaited", 30000));
     t0 = test_now_ms();
     CHECK_OUT(orctl_ok("delete", "pod", "waited", NULL), "pod \"waited\" deleted\n");
     CHECKF(test_now_ms() - t0 >= 900, "returned after %llu ms, before the pod stopped",

@@ -98,12 +98,6 @@ TEST_T(restart_policy_and_crash_loop_back_off, 120)
     json_decref(p);
 }
 
-static bool running_ready(const json_t *pod, void *arg)
-{
-    (void)arg;
-    return afx_phase_is(pod, "Running") && json_is_true(orc_json_get(afx_cs(pod, 0), "ready"));
-}
-
 TEST_T(delete_stops_within_the_grace_period, 120)
 {
     json_t *p;
@@ -114,8 +108,8 @@ TEST_T(delete_stops_within_the_grace_period, 120)
     /* PID 1 ignores SIGTERM without a handler: killed after the grace period */
     pod_cmd("stubborn", "Always", "sleep 1000");
     pod_cmd("polite", "Always", "trap 'exit 0' TERM; while true; do sleep 0.1; done");
-    json_decref(afx_wait_pod("stubborn", running_ready, NULL, 30000, "running"));
-    json_decref(afx_wait_pod("polite", running_ready, NULL, 30000, "running"));
+    json_decref(afx_wait_ready("stubborn", 30000));
+    json_decref(afx_wait_ready("polite", 30000));
     t0 = test_now_ms();
     status = t_http(&AC, 0, "DELETE", "/api/v1/namespaces/default/pods/polite", NULL, NULL, NULL, NULL);
     CHECK_INT(status, ==, 200);
