@@ -49,6 +49,7 @@ struct agent {
     bool registered, node_call_busy, lease_exists;
     char pod_cidr[64];
     uint64_t next_status_ms, next_lease_ms;
+    char ready_since[32];  /* the Ready condition's lastTransitionTime */
 
     struct worker *workers; /* every pod this agent knows, by list */
     bool pods_listed;      /* the first pods list arrived (garbage collected then) */
@@ -94,7 +95,9 @@ void worker_container_exited(struct worker *w, const char *id);
  * container that has not started yet. */
 int worker_find(struct worker *w, const char *container, bool previous, char *id, size_t id_len,
                 char *log_path, size_t log_len);
-/* agent_stop: stop timers and probes (containers keep running), free. */
+/* Drops the worker: timers and probes stop (containers keep running); its
+ * memory goes with its last pending call. At agent_stop, and once a pod
+ * that is gone from the API has been cleaned up. */
 void worker_shutdown(struct worker *w);
 struct worker *worker_next(const struct worker *w);
 

@@ -21,8 +21,6 @@
 #define NODE_RETRY_MS 1000
 #define NODE_STATUS_EVERY_MS 60000
 
-static char ready_since[ORC_TIME_LEN];
-
 static int64_t mem_total_bytes(void)
 {
     struct orc_buf b = ORC_BUF_INIT;
@@ -61,7 +59,7 @@ static json_t *node_status(struct agent *a)
 
     uname(&u);
     orc_time_now(now);
-    if (!ready_since[0]) memcpy(ready_since, now, sizeof now);
+    if (!a->ready_since[0]) snprintf(a->ready_since, sizeof a->ready_since, "%s", now);
     snprintf(pods, sizeof pods, "%u", a->max_pods);
     cap = resources(cpu, mem);
     alloc = resources(cpu - a->reserved_cpu_milli, mem - a->reserved_memory_bytes);
@@ -73,7 +71,7 @@ static json_t *node_status(struct agent *a)
         " s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}}",
         "capacity", cap, "allocatable", alloc, "conditions", "type", "Ready", "status", "True",
         "reason", "KubeletReady", "message", "orc agent is posting ready status",
-        "lastHeartbeatTime", now, "lastTransitionTime", ready_since, "addresses", "type",
+        "lastHeartbeatTime", now, "lastTransitionTime", a->ready_since, "addresses", "type",
         "InternalIP", "address", a->node_ip, "type", "Hostname", "address", a->node_name,
         "daemonEndpoints", "kubeletEndpoint", "Port", a->port, "nodeInfo", "architecture",
         go_arch(u.machine), "operatingSystem", "linux", "kernelVersion", u.release, "osImage",

@@ -51,7 +51,7 @@ static void unlink_worker(struct worker *w)
 static void timer_closed(uv_handle_t *h) { worker_put(h->data); }
 
 /* Drops the worker from the agent; memory goes with the last reference. */
-static void worker_remove(struct worker *w)
+void worker_shutdown(struct worker *w)
 {
     if (w->shut) return;
     w->shut = true;
@@ -60,8 +60,6 @@ static void worker_remove(struct worker *w)
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, timer_closed); /* holds the list's reference */
 }
-
-void worker_shutdown(struct worker *w) { worker_remove(w); }
 
 struct worker *worker_next(const struct worker *w) { return w->next; }
 const char *worker_uid(const struct worker *w) { return w->uid; }
@@ -442,7 +440,7 @@ static void terminate(struct worker *w)
     }
     if (waiting) return;
     if (!w->cleaned) clean_up(w);
-    if (w->gone) worker_remove(w);
+    if (w->gone) worker_shutdown(w);
     else if (!w->finalizing && !w->finalized) finalize(w);
 }
 

@@ -571,7 +571,6 @@ void ctr_launch(struct ctr *c)
     rv = rt_pull(w->a->rt, image ? image : "", pull_policy(c), user ? &auth : NULL, on_pulled, c);
     pull_auth_free(user, pass);
     if (rv != 0) {
-        c->st = CS_PULLING;
         on_pulled(c, rv, NULL, "the image could not be pulled");
     }
 }

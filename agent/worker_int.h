@@ -106,7 +106,7 @@ struct worker {
     bool status_busy;
     uint64_t status_retry_ms;
     /* termination */
-    bool terminating, stopping_all, cleaned, finalizing, finalized;
+    bool terminating, cleaned, finalizing, finalized;
     struct pod_event events[WORKER_EVENTS];
 };
 
@@ -129,7 +129,7 @@ void ctr_kill(struct ctr *c, unsigned grace_s, bool hooks);
 void ctr_exited(struct ctr *c, const char *id);
 /* Picks up runs an earlier agent started (ids of this pod from rt_list). */
 void ctr_adopt(struct ctr *c, char **ids, size_t n);
-/* Whether a container that ended should run again, and when (0: now). */
+/* Whether a container that ended should run again (its restart policy). */
 bool ctr_should_restart(const struct ctr *c);
 void ctr_stop_probes(struct ctr *c);
 /* Starts the container's probes once it runs and the pod has an IP. */
