@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/schema.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
 #include "lib/labels.h"
 #include "lib/orc.h"
 #include "lib/patch.h"
 #include "lib/rand.h"
+#include "lib/smp.h"
 #include "lib/timeutil.h"
 
 static const char *const protected_namespaces[] = {"default", "kube-system", "kube-public",
@@ -30,6 +32,26 @@ static void bad_request(struct write_op *op, const char *msg)
     api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL, "%s", msg);
 }
 
+/* fieldValidation=Strict: unknown fields refuse the write, as Kubernetes'
+ * strict decoding does (400). */
+static int refuse_unknown(struct write_op *op, const struct api_diag *d)
+{
+    struct orc_buf msg = ORC_BUF_INIT;
+    size_t i;
+    json_t *p;
+    int rv = orc_buf_puts(&msg, "strict decoding error: ");
+
+    json_array_foreach(d->unknown, i, p) {
+        if (rv == 0)
+            rv = orc_buf_printf(&msg, "%sunknown field \"%s\"", i ? ", " : "", json_string_value(p));
+    }
+    if (rv == 0)
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL, "%s", msg.data);
+    else api_respond_error(op->r, ORC_ENOMEM, "validating");
+    orc_buf_free(&msg);
+    return ORC_EINVAL;
+}
+
 int write_admit(struct write_op *op, json_t *obj, const json_t *old)
 {
     struct api_diag d;
@@ -40,7 +62,13 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
         api_respond_error(op->r, ORC_ENOMEM, "validating");
         return ORC_ENOMEM;
     }
+    d.unknown_fields = op->opts.unknown;
     api_schema_check(op->k, obj, &d);
+    if (json_array_size(d.unknown) > 0) {
+        refuse_unknown(op, &d);
+        api_diag_clear(&d);
+        return ORC_EINVAL;
+    }
     if (!api_diag_failed(&d)) {
         api_defaults(op->k, obj);
         api_validate(op->k, obj, old, &d);
@@ -125,6 +153,27 @@ int write_check_rv(struct write_op *op, const json_t *obj, const json_t *cur)
     return ORC_ECONFLICT;
 }
 
+/* A strategic merge patch, with the kind's merge keys (a Scale has none). */
+static json_t *apply_smp(struct write_op *op, json_t *doc)
+{
+    struct orc_smp_schema sch = {NULL, NULL};
+    char err[512];
+    int rv;
+
+    if (op->verb != W_SCALE_PATCH) api_schema_smp(op->k, &sch);
+    rv = orc_smp_apply(&doc, op->input, &sch, err, sizeof err);
+    if (rv == 0) return doc;
+    json_decref(doc);
+    if (rv == ORC_EPROTO)
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL,
+                           "the strategic merge patch is malformed: %s", err);
+    else if (rv == ORC_EINVAL)
+        api_respond_status(op->r, 422, "Invalid", NULL, NULL, NULL,
+                           "the strategic merge patch could not be applied: %s", err);
+    else api_respond_error(op->r, rv, "patching");
+    return NULL;
+}
+
 json_t *write_apply_patch(struct write_op *op, const json_t *target)
 {
     json_t *doc = json_deep_copy(target);
@@ -135,6 +184,7 @@ json_t *write_apply_patch(struct write_op *op, const json_t *target)
         api_respond_error(op->r, ORC_ENOMEM, "patching");
         return NULL;
     }
+    if (op->ptype == PATCH_STRATEGIC) return apply_smp(op, doc);
     if (op->ptype == PATCH_JSON) {
         if (!json_is_array(op->input)) {
             json_decref(doc);
@@ -155,9 +205,6 @@ json_t *write_apply_patch(struct write_op *op, const json_t *target)
         bad_request(op, "a merge patch must be a JSON object");
         return NULL;
     }
-    if (op->ptype == PATCH_STRATEGIC)
-        api_req_warn(op->r, "strategic merge patch applied as a JSON merge patch: lists are "
-                            "replaced whole, not merged by key");
     doc = orc_merge_patch_apply(doc, op->input);
     if (doc == NULL) api_respond_error(op->r, ORC_ENOMEM, "patching");
     return doc;
@@ -562,43 +609,10 @@ json_t *mut_finalize(struct write_op *op, const json_t *cur)
 
 /* ---- delete ---- */
 
-struct delete_opts {
-    long long grace; /* -1: not given */
-    const char *policy;
-    const char *pre_uid;
-    const char *pre_rv;
-};
-
-static int delete_options(struct write_op *op, struct delete_opts *o)
+/* DeleteOptions.preconditions (write_read_options read them). */
+static int check_preconditions(struct write_op *op, const json_t *cur)
 {
-    const char *g = api_query_get(op->rt, "gracePeriodSeconds");
-    json_t *body = op->input;
-    int64_t bg;
-
-    memset(o, 0, sizeof *o);
-    o->grace = g && *g ? atoll(g) : -1;
-    o->policy = api_query_get(op->rt, "propagationPolicy");
-    if (json_is_object(body)) {
-        if (orc_json_int(body, "gracePeriodSeconds", &bg) == 0) o->grace = bg;
-        if (orc_json_str(body, "propagationPolicy")) o->policy = orc_json_str(body, "propagationPolicy");
-        if (json_is_true(json_object_get(body, "orphanDependents")) && o->policy == NULL)
-            o->policy = "Orphan";
-        o->pre_uid = orc_json_str(body, "preconditions.uid");
-        o->pre_rv = orc_json_str(body, "preconditions.resourceVersion");
-    }
-    if (o->policy && strcmp(o->policy, "Orphan") && strcmp(o->policy, "Foreground")
-        && strcmp(o->policy, "Background")) {
-        char msg[200];
-        snprintf(msg, sizeof msg,
-                 "propagationPolicy \"%s\" is not one of Orphan, Foreground, Background", o->policy);
-        bad_request(op, msg);
-        return ORC_EINVAL;
-    }
-    return 0;
-}
-
-static int check_preconditions(struct write_op *op, const struct delete_opts *o, const json_t *cur)
-{
+    const struct write_opts *o = &op->opts;
     const char *uid = orc_json_str(cur, "metadata.uid");
     const char *rv = orc_json_str(cur, "metadata.resourceVersion");
 
@@ -633,7 +647,7 @@ static void add_finalizer(json_t *obj, const char *f)
 }
 
 /* Pods on a node end gracefully: the agent stops them, then deletes. */
-static long long pod_grace(const json_t *pod, const struct delete_opts *o)
+static long long pod_grace(const json_t *pod, const struct write_opts *o)
 {
     int64_t g = 30;
     const char *node = orc_json_str(pod, "spec.nodeName");
@@ -654,14 +668,14 @@ static bool is_protected_namespace(const struct write_op *op)
 
 json_t *mut_delete(struct write_op *op, const json_t *cur)
 {
-    struct delete_opts o;
+    const struct write_opts *o = &op->opts;
     json_t *next;
     char ts[ORC_TIME_LEN];
     long long grace = 0;
     bool pod = strcmp(op->k->resource, "pods") == 0;
     bool ns = strcmp(op->k->resource, "namespaces") == 0;
 
-    if (delete_options(op, &o) != 0 || check_preconditions(op, &o, cur) != 0) return NULL;
+    if (check_preconditions(op, cur) != 0) return NULL;
     if (is_protected_namespace(op)) {
         api_respond_status(op->r, 403, "Forbidden", op->k, op->rt->name, NULL,
                            "namespaces \"%s\" is forbidden: this namespace may not be deleted",
@@ -669,9 +683,9 @@ json_t *mut_delete(struct write_op *op, const json_t *cur)
         return NULL;
     }
     next = json_deep_copy(cur);
-    if (o.policy && strcmp(o.policy, "Orphan") == 0) add_finalizer(next, "orphan");
-    if (o.policy && strcmp(o.policy, "Foreground") == 0) add_finalizer(next, "foregroundDeletion");
-    if (pod) grace = pod_grace(cur, &o);
+    if (o->policy && strcmp(o->policy, "Orphan") == 0) add_finalizer(next, "orphan");
+    if (o->policy && strcmp(o->policy, "Foreground") == 0) add_finalizer(next, "foregroundDeletion");
+    if (pod) grace = pod_grace(cur, o);
     if (!has_finalizers(next) && grace <= 0 && !ns) {
         op->deleting = true;
         return next;

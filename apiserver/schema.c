@@ -210,7 +210,10 @@ static void check_fields(const struct api_struct *st, json_t *obj, const char *b
         const struct api_field *f = find_field(st, key);
         join(path, base, key);
         if (!f) {
-            api_warn(d, "unknown field \"%s\"", path);
+            if (d->unknown_fields == API_UNKNOWN_WARN) api_warn(d, "unknown field \"%s\"", path);
+            else if (d->unknown_fields == API_UNKNOWN_STRICT
+                     && json_array_append_new(d->unknown, json_string(path)) != 0)
+                api_diag_add(d, "FieldValueInvalid", path, "unknown field"); /* still refused */
             json_object_del(obj, key);
             continue;
         }

@@ -9,6 +9,7 @@
 
 #include "apiserver/validate.h"
 #include "lib/kinds.h"
+#include "lib/smp.h"
 
 /* ---- field tables ---- */
 
@@ -36,6 +37,11 @@ struct api_field {
     unsigned char item;  /* element type of API_T_ARRAY / value type of API_T_MAP */
     unsigned char flags; /* API_F_* */
     const struct api_struct *obj; /* fields of the object (or of each element/value) */
+    /* Strategic merge patch: Kubernetes' patchStrategy (ORC_SMP_* bits,
+     * lib/smp.h) and patchMergeKey tags of this field; 0/NULL: objects
+     * merge, lists are replaced whole. */
+    unsigned char patch;
+    const char *merge_key;
 };
 
 /* A named object type; the name keys the NOT_IMPLEMENTED table. */
@@ -44,7 +50,9 @@ struct api_struct {
     const struct api_field *fields; /* ends with an entry whose name is NULL */
 };
 
-#define API_F(n, t, i, fl, o) {n, t, i, fl, o}
+#define API_FP(n, t, i, fl, o, strat, key) \
+    {.name = n, .type = t, .item = i, .flags = fl, .obj = o, .patch = strat, .merge_key = key}
+#define API_F(n, t, i, fl, o) API_FP(n, t, i, fl, o, 0, NULL)
 #define F_STR(n) API_F(n, API_T_STRING, 0, 0, NULL)
 #define F_STR_R(n) API_F(n, API_T_STRING, 0, API_F_REQUIRED, NULL)
 #define F_INT(n) API_F(n, API_T_INT, 0, 0, NULL)
@@ -67,7 +75,27 @@ struct api_struct {
 #define F_MSTR(n) API_F(n, API_T_MAP, API_T_STRING, 0, NULL)
 #define F_MQTY(n) API_F(n, API_T_MAP, API_T_QUANTITY, 0, NULL)
 #define F_FREEOBJ(n) API_F(n, API_T_OBJECT, 0, 0, NULL)
-#define F_END {NULL, 0, 0, 0, NULL}
+#define F_END {.name = NULL}
+
+/* Fields with a patch strategy (Kubernetes' patchStrategy/patchMergeKey
+ * tags, as in k8s.io/api): lists of objects merged by a key, lists of
+ * strings merged as sets, objects whose fields kubectl retains. */
+#define API_P_MERGE ORC_SMP_MERGE
+#define API_P_RETAIN ORC_SMP_RETAIN_KEYS
+#define F_AOBJ_MERGE(n, s, key) API_FP(n, API_T_ARRAY, API_T_OBJECT, 0, &(s), API_P_MERGE, key)
+#define F_AOBJ_MERGE_R(n, s, key) \
+    API_FP(n, API_T_ARRAY, API_T_OBJECT, API_F_REQUIRED, &(s), API_P_MERGE, key)
+#define F_AOBJ_MERGE_RETAIN(n, s, key) \
+    API_FP(n, API_T_ARRAY, API_T_OBJECT, 0, &(s), API_P_MERGE | API_P_RETAIN, key)
+#define F_ASTR_MERGE(n) API_FP(n, API_T_ARRAY, API_T_STRING, 0, NULL, API_P_MERGE, NULL)
+#define F_OBJ_RETAIN(n, s) API_FP(n, API_T_OBJECT, 0, 0, &(s), API_P_RETAIN, NULL)
+/* Not checked by the schema pass (like F_FREE / F_AFREE), but patched as
+ * `s` says: statuses, whose lists Kubernetes merges (conditions by type). */
+#define F_FREE_PATCHED(n, s) API_FP(n, API_T_FREE, 0, 0, &(s), 0, NULL)
+#define F_AFREE_MERGE(n, key) API_FP(n, API_T_ARRAY, API_T_FREE, 0, NULL, API_P_MERGE, key)
+#define F_AFREE_MERGE_RETAIN(n, key) \
+    API_FP(n, API_T_ARRAY, API_T_FREE, 0, NULL, API_P_MERGE | API_P_RETAIN, key)
+#define F_AFREE_MERGE_AS(n, s, key) API_FP(n, API_T_ARRAY, API_T_FREE, 0, &(s), API_P_MERGE, key)
 
 /* Declares an object type and its field list (a file-local one, or one
  * other schema files refer to). */
@@ -94,6 +122,11 @@ const struct api_struct *api_schema_root(const struct orc_kind *k);
 
 /* Required-value pass over a (type-checked) object, driven by API_F_REQUIRED. */
 void api_schema_required(const struct orc_kind *k, const json_t *obj, struct api_diag *d);
+
+/* The kind's patch strategies for lib/smp (schema_patch.c); false when orc
+ * has no schema for the kind (no strategic merge patch, as for custom
+ * resources in Kubernetes). */
+bool api_schema_smp(const struct orc_kind *k, struct orc_smp_schema *out);
 
 /* ---- NOT_IMPLEMENTED (schema_notimpl.c) ---- */
 

@@ -2,7 +2,9 @@
  * StatefulSet, DaemonSet. */
 #include "apiserver/schema.h"
 
-#define F_STATUS F_FREE("status")
+/* Statuses are not checked; their conditions merge by type, as in Kubernetes. */
+API_STRUCT(conditions_status, "ConditionsStatus", F_AFREE_MERGE("conditions", "type"));
+#define F_STATUS F_FREE_PATCHED("status", conditions_status)
 
 /* ---- Deployment ---- */
 
@@ -13,7 +15,7 @@ API_STRUCT(deploystrategy, "DeploymentStrategy",
 
 API_STRUCT(deployspec, "DeploymentSpec",
     F_INT("replicas"), F_OBJ("selector", api_s_labelselector),
-    F_OBJ("template", api_s_podtemplatespec), F_OBJ("strategy", deploystrategy),
+    F_OBJ("template", api_s_podtemplatespec), F_OBJ_RETAIN("strategy", deploystrategy),
     F_INT("minReadySeconds"), F_INT("revisionHistoryLimit"), F_BOOL("paused"),
     F_INT("progressDeadlineSeconds"));
 

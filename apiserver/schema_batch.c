@@ -21,7 +21,11 @@ API_STRUCT(jobspec, "JobSpec",
     F_STR("completionMode"), F_BOOL("suspend"), F_STR("podReplacementPolicy"),
     F_STR("managedBy"));
 
-API_STRUCT_SHARED(api_s_job, "Job", F_TYPEMETA, F_OBJ("spec", jobspec), F_FREE("status"));
+/* The status is not checked; its conditions merge by type, as in Kubernetes. */
+API_STRUCT(jobstatus, "JobStatus", F_AFREE_MERGE("conditions", "type"));
+
+API_STRUCT_SHARED(api_s_job, "Job",
+    F_TYPEMETA, F_OBJ("spec", jobspec), F_FREE_PATCHED("status", jobstatus));
 
 API_STRUCT(jobtemplate, "JobTemplateSpec",
     F_OBJ("metadata", api_s_objectmeta), F_OBJ("spec", jobspec));

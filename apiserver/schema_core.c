@@ -13,7 +13,8 @@ API_STRUCT_SHARED(api_s_objectmeta, "ObjectMeta",
     F_STR("name"), F_STR("generateName"), F_STR("namespace"), F_STR("selfLink"), F_STR("uid"),
     F_STR("resourceVersion"), F_INT("generation"), F_TIME("creationTimestamp"),
     F_TIME("deletionTimestamp"), F_INT("deletionGracePeriodSeconds"), F_MSTR("labels"),
-    F_MSTR("annotations"), F_AOBJ("ownerReferences", ownerref), F_ASTR("finalizers"),
+    F_MSTR("annotations"), F_AOBJ_MERGE("ownerReferences", ownerref, "uid"),
+    F_ASTR_MERGE("finalizers"),
     F_AFREE("managedFields"));
 
 API_STRUCT(selreq, "LabelSelectorRequirement",
@@ -26,8 +27,11 @@ API_STRUCT_SHARED(api_s_labelselector, "LabelSelector",
 
 API_STRUCT(nsspec, "NamespaceSpec", F_ASTR("finalizers"));
 
+/* Statuses are not checked; their merging lists are Kubernetes'. */
+API_STRUCT(conditions_status, "ConditionsStatus", F_AFREE_MERGE("conditions", "type"));
+
 API_STRUCT_SHARED(api_s_namespace, "Namespace",
-    F_TYPEMETA, F_OBJ("spec", nsspec), F_FREE("status"));
+    F_TYPEMETA, F_OBJ("spec", nsspec), F_FREE_PATCHED("status", conditions_status));
 
 /* ---- Node ---- */
 
@@ -35,11 +39,14 @@ API_STRUCT(taint, "Taint",
     F_STR_R("key"), F_STR("value"), F_STR_R("effect"), F_TIME("timeAdded"));
 
 API_STRUCT(nodespec, "NodeSpec",
-    F_STR("podCIDR"), F_ASTR("podCIDRs"), F_STR("providerID"), F_BOOL("unschedulable"),
+    F_STR("podCIDR"), F_ASTR_MERGE("podCIDRs"), F_STR("providerID"), F_BOOL("unschedulable"),
     F_AOBJ("taints", taint), F_FREEOBJ("configSource"), F_STR("externalID"));
 
+API_STRUCT(nodestatus, "NodeStatus",
+    F_AFREE_MERGE("conditions", "type"), F_AFREE_MERGE("addresses", "type"));
+
 API_STRUCT_SHARED(api_s_node, "Node",
-    F_TYPEMETA, F_OBJ("spec", nodespec), F_FREE("status"));
+    F_TYPEMETA, F_OBJ("spec", nodespec), F_FREE_PATCHED("status", nodestatus));
 
 /* ---- ConfigMap, Secret ---- */
 
@@ -59,7 +66,7 @@ API_STRUCT(clientipcfg, "ClientIPConfig", F_INT("timeoutSeconds"));
 API_STRUCT(affinitycfg, "SessionAffinityConfig", F_OBJ("clientIP", clientipcfg));
 
 API_STRUCT(svcspec, "ServiceSpec",
-    F_AOBJ("ports", svcport), F_MSTR("selector"), F_STR("clusterIP"), F_ASTR("clusterIPs"),
+    F_AOBJ_MERGE("ports", svcport, "port"), F_MSTR("selector"), F_STR("clusterIP"), F_ASTR("clusterIPs"),
     F_STR("type"), F_ASTR("externalIPs"), F_STR("sessionAffinity"), F_STR("loadBalancerIP"),
     F_ASTR("loadBalancerSourceRanges"), F_STR("externalName"), F_STR("externalTrafficPolicy"),
     F_INT("healthCheckNodePort"), F_BOOL("publishNotReadyAddresses"),
@@ -68,7 +75,7 @@ API_STRUCT(svcspec, "ServiceSpec",
     F_STR("internalTrafficPolicy"), F_STR("trafficDistribution"));
 
 API_STRUCT_SHARED(api_s_service, "Service",
-    F_TYPEMETA, F_OBJ("spec", svcspec), F_FREE("status"));
+    F_TYPEMETA, F_OBJ("spec", svcspec), F_FREE_PATCHED("status", conditions_status));
 
 /* ---- Event ---- */
 

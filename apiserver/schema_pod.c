@@ -87,9 +87,11 @@ API_STRUCT(podsecctx, "PodSecurityContext",
 
 API_STRUCT(container, "Container",
     F_STR_R("name"), F_STR_R("image"), F_ASTR("command"), F_ASTR("args"), F_STR("workingDir"),
-    F_AOBJ("ports", cport), F_AOBJ("envFrom", envfrom), F_AOBJ("env", envvar),
+    F_AOBJ_MERGE("ports", cport, "containerPort"), F_AOBJ("envFrom", envfrom),
+    F_AOBJ_MERGE("env", envvar, "name"),
     F_OBJ("resources", resources), F_AOBJ("resizePolicy", resizepolicy),
-    F_STR("restartPolicy"), F_AOBJ("volumeMounts", vmount), F_AOBJ("volumeDevices", vdevice),
+    F_STR("restartPolicy"), F_AOBJ_MERGE("volumeMounts", vmount, "mountPath"),
+    F_AOBJ_MERGE("volumeDevices", vdevice, "devicePath"),
     F_OBJ("livenessProbe", probe), F_OBJ("readinessProbe", probe),
     F_OBJ("startupProbe", probe), F_OBJ("lifecycle", lifecycle),
     F_STR("terminationMessagePath"), F_STR("terminationMessagePolicy"),
@@ -200,24 +202,32 @@ API_STRUCT(podclaim, "PodResourceClaim",
     F_STR("resourceClaimTemplateName"));
 
 API_STRUCT_SHARED(api_s_podspec, "PodSpec",
-    F_AOBJ("volumes", volume), F_AOBJ("initContainers", container),
-    F_AOBJ("containers", container), F_AFREE("ephemeralContainers"), F_STR("restartPolicy"),
+    F_AOBJ_MERGE_RETAIN("volumes", volume, "name"),
+    F_AOBJ_MERGE("initContainers", container, "name"), F_AOBJ_MERGE("containers", container, "name"),
+    F_AFREE_MERGE_AS("ephemeralContainers", container, "name"), F_STR("restartPolicy"),
     F_INT("terminationGracePeriodSeconds"), F_INT("activeDeadlineSeconds"), F_STR("dnsPolicy"),
     F_MSTR("nodeSelector"), F_STR("serviceAccountName"), F_STR("serviceAccount"),
     F_BOOL("automountServiceAccountToken"), F_STR("nodeName"), F_BOOL("hostNetwork"),
     F_BOOL("hostPID"), F_BOOL("hostIPC"), F_BOOL("shareProcessNamespace"),
-    F_OBJ("securityContext", podsecctx), F_AOBJ("imagePullSecrets", localref),
+    F_OBJ("securityContext", podsecctx), F_AOBJ_MERGE("imagePullSecrets", localref, "name"),
     F_STR("hostname"), F_STR("subdomain"), F_OBJ("affinity", affinity),
     F_STR("schedulerName"), F_AOBJ("tolerations", toleration),
-    F_AOBJ("hostAliases", hostalias), F_STR("priorityClassName"), F_INT("priority"),
+    F_AOBJ_MERGE("hostAliases", hostalias, "ip"), F_STR("priorityClassName"), F_INT("priority"),
     F_OBJ("dnsConfig", dnsconfig), F_AOBJ("readinessGates", readinessgate),
     F_STR("runtimeClassName"), F_BOOL("enableServiceLinks"), F_STR("preemptionPolicy"),
-    F_MQTY("overhead"), F_AOBJ("topologySpreadConstraints", spread),
+    F_MQTY("overhead"), F_AOBJ_MERGE("topologySpreadConstraints", spread, "topologyKey"),
     F_BOOL("setHostnameAsFQDN"), F_OBJ("os", podos), F_BOOL("hostUsers"),
-    F_AOBJ("schedulingGates", schedgate), F_AOBJ("resourceClaims", podclaim),
+    F_AOBJ_MERGE("schedulingGates", schedgate, "name"),
+    F_AOBJ_MERGE_RETAIN("resourceClaims", podclaim, "name"),
     F_OBJ("resources", resources));
 
 API_STRUCT_SHARED(api_s_podtemplatespec, "PodTemplateSpec",
     F_OBJ("metadata", api_s_objectmeta), F_OBJ("spec", api_s_podspec));
 
-API_STRUCT_SHARED(api_s_pod, "Pod", F_TYPEMETA, F_OBJ("spec", api_s_podspec), F_FREE("status"));
+/* The status is not checked; its merging lists are Kubernetes'. */
+API_STRUCT(podstatus, "PodStatus",
+    F_AFREE_MERGE("conditions", "type"), F_AFREE_MERGE("podIPs", "ip"),
+    F_AFREE_MERGE("hostIPs", "ip"), F_AFREE_MERGE_RETAIN("resourceClaimStatuses", "name"));
+
+API_STRUCT_SHARED(api_s_pod, "Pod",
+    F_TYPEMETA, F_OBJ("spec", api_s_podspec), F_FREE_PATCHED("status", podstatus));

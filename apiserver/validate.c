@@ -24,7 +24,9 @@ int api_diag_init(struct api_diag *d)
 {
     d->causes = json_array();
     d->warnings = json_array();
-    if (!d->causes || !d->warnings) {
+    d->unknown = json_array();
+    d->unknown_fields = API_UNKNOWN_WARN;
+    if (!d->causes || !d->warnings || !d->unknown) {
         api_diag_clear(d);
         return ORC_ENOMEM;
     }
@@ -35,7 +37,8 @@ void api_diag_clear(struct api_diag *d)
 {
     json_decref(d->causes);
     json_decref(d->warnings);
-    d->causes = d->warnings = NULL;
+    json_decref(d->unknown);
+    d->causes = d->warnings = d->unknown = NULL;
 }
 
 bool api_diag_failed(const struct api_diag *d)

@@ -10,7 +10,13 @@
 
 #include "lib/kinds.h"
 
-/* Findings of the passes below. Both arrays are owned by the diag. */
+/* What the schema pass does with a field orc does not know, as Kubernetes'
+ * fieldValidation says: prune it with a warning (Warn, the default), prune
+ * it silently (Ignore), or list it in `unknown` so the write is refused
+ * (Strict). */
+enum api_unknown_fields { API_UNKNOWN_WARN = 0, API_UNKNOWN_IGNORE, API_UNKNOWN_STRICT };
+
+/* Findings of the passes below. The arrays are owned by the diag. */
 struct api_diag {
     /* Field errors as Kubernetes StatusCause objects:
      * {"reason": "FieldValueInvalid", "message": "Invalid value: -1: must be
@@ -26,6 +32,8 @@ struct api_diag {
      * "unknown field \"spec.replcas\"" or
      * "spec.template.spec.affinity: not implemented by orc yet; stored but has no effect". */
     json_t *warnings;
+    enum api_unknown_fields unknown_fields; /* API_UNKNOWN_WARN after init */
+    json_t *unknown; /* Strict: the paths of the unknown fields found */
 };
 
 int api_diag_init(struct api_diag *d);

@@ -7,7 +7,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "apiserver/schema.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -42,7 +44,8 @@ static void respond_object(struct write_op *op, json_t *obj, int64_t rev)
         return;
     }
     snprintf(rvs, sizeof rvs, "%" PRId64, rev);
-    orc_json_set(obj, "metadata.resourceVersion", json_string(rvs));
+    if (rev > 0) orc_json_set(obj, "metadata.resourceVersion", json_string(rvs));
+    else orc_json_del(obj, "metadata.resourceVersion"); /* a dry-run create: none yet */
     if (op->scale_response) {
         json_t *scale = api_scale_from(obj);
         if (scale) api_respond_json(op->r, op->ok_code, scale);
@@ -119,6 +122,37 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
     commit_free(c);
 }
 
+/* A dry-run create checks here what the create txn's guards would: the
+ * name is free and the namespace exists (read locally). Answers and
+ * returns true when the create would fail. */
+static bool dry_create_refused(struct write_op *op)
+{
+    struct orc_buf nskey = ORC_BUF_INIT;
+    struct store_kv kv = {0};
+    int rv = store_get(op->s->st, op->key.data, &kv);
+
+    store_kv_clear(&kv);
+    if (rv == 0) {
+        api_respond_exists(op->r, op->k, op->rt->name);
+        return true;
+    }
+    if (rv == ORC_ENOENT && op->k->namespaced) {
+        api_key(orc_kind_by_resource("", "namespaces"), NULL, op->rt->ns, &nskey);
+        rv = nskey.data ? store_get(op->s->st, nskey.data, &kv) : ORC_ENOMEM;
+        store_kv_clear(&kv);
+        orc_buf_free(&nskey);
+        if (rv == ORC_ENOENT) {
+            api_respond_status(op->r, 404, "NotFound", orc_kind_by_resource("", "namespaces"),
+                               op->rt->ns, NULL, "namespaces \"%s\" not found", op->rt->ns);
+            return true;
+        }
+    } else if (rv == ORC_ENOENT) {
+        rv = 0;
+    }
+    if (rv != 0) api_respond_error(op->r, rv, "reading the store");
+    return rv != 0;
+}
+
 /* Writes obj at op->key (or deletes the key) guarded as the verb needs. */
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
@@ -130,8 +164,9 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     struct commit *c;
     int rv;
 
-    if (op->dry_run) {
-        respond_object(op, obj, cur_rev);
+    if (op->opts.dry_run) {
+        /* Every check has run; what would be stored is the answer. */
+        if (op->verb != W_CREATE || !dry_create_refused(op)) respond_object(op, obj, cur_rev);
         json_decref(obj);
         return;
     }
@@ -254,6 +289,13 @@ json_t *api_parse_body(struct api_req *r)
         api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "the request body is empty");
         return NULL;
     }
+    if (ct && (strstr(ct, "protobuf") || strstr(ct, "cbor"))) {
+        api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
+                           "the body of the request was in an unknown format (%.*s) - accepted "
+                           "media types include: application/json, application/yaml",
+                           (int)strcspn(ct, ";"), ct);
+        return NULL;
+    }
     if (ct && (strstr(ct, "yaml") != NULL)) {
         json_t *docs = orc_yaml_parse(r->body.data, r->body.len, err, sizeof err);
         if (docs == NULL || json_array_size(docs) != 1) {
@@ -274,13 +316,53 @@ json_t *api_parse_body(struct api_req *r)
     return v;
 }
 
+/* The media type of a Content-Type header: its length before parameters. */
+static size_t media_type_len(const char *ct)
+{
+    size_t n = strcspn(ct, ";");
+
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+    return n;
+}
+
+static bool is_media_type(const char *ct, const char *type)
+{
+    return ct && media_type_len(ct) == strlen(type) && strncasecmp(ct, type, strlen(type)) == 0;
+}
+
 static enum patch_type patch_type_of(const char *ct)
 {
-    if (ct == NULL) return PATCH_NONE;
-    if (strncmp(ct, "application/merge-patch+json", 28) == 0) return PATCH_MERGE;
-    if (strncmp(ct, "application/json-patch+json", 27) == 0) return PATCH_JSON;
-    if (strncmp(ct, "application/strategic-merge-patch+json", 38) == 0) return PATCH_STRATEGIC;
+    if (is_media_type(ct, "application/merge-patch+json")) return PATCH_MERGE;
+    if (is_media_type(ct, "application/json-patch+json")) return PATCH_JSON;
+    if (is_media_type(ct, "application/strategic-merge-patch+json")) return PATCH_STRATEGIC;
     return PATCH_NONE;
+}
+
+#define PATCH_TYPES                                                                             \
+    "application/json-patch+json, application/merge-patch+json, "                             \
+    "application/strategic-merge-patch+json"
+
+/* 415 naming the patch type orc does not apply: nothing is written. */
+static void refuse_patch_type(struct api_req *r, const struct orc_kind *k, const char *ct,
+                              enum patch_type t)
+{
+    int n = ct ? (int)media_type_len(ct) : 0;
+
+    if (t == PATCH_STRATEGIC)
+        api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
+                           "strategic merge patch is not supported for %s: orc has no schema for "
+                           "it - accepted media types include: application/json-patch+json, "
+                           "application/merge-patch+json",
+                           k->kind);
+    else if (is_media_type(ct, "application/apply-patch+yaml"))
+        api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
+                           "application/apply-patch+yaml (server-side apply) is not supported by "
+                           "orc yet - accepted media types include: " PATCH_TYPES);
+    else
+        api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
+                           "the body of the request was in an unknown format (%.*s) - accepted "
+                           "media types include: " PATCH_TYPES,
+                           n, ct ? ct : "");
 }
 
 /* Picks the verb from method, target and subresource; answers 405/404/415
@@ -309,13 +391,12 @@ static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *o
     else goto not_allowed;
     if (r->method == HTTP_PATCH) {
         const char *ct = api_req_header(r, "content-type");
+        struct orc_smp_schema sch;
         op->ptype = patch_type_of(ct);
-        if (op->ptype == PATCH_NONE) {
-            api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
-                               "the body of the request was in an unknown format - accepted media "
-                               "types include: application/json-patch+json, "
-                               "application/merge-patch+json, application/strategic-merge-patch+json"
-                               " (server-side apply is not supported)");
+        if (op->ptype == PATCH_NONE
+            || (op->ptype == PATCH_STRATEGIC && op->verb != W_SCALE_PATCH
+                && !api_schema_smp(rt->kind, &sch))) {
+            refuse_patch_type(r, rt->kind, ct, op->ptype);
             return -1;
         }
     }
@@ -333,7 +414,6 @@ not_allowed:
 void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt)
 {
     struct write_op *op = calloc(1, sizeof *op);
-    const char *dry = api_query_get(rt, "dryRun");
 
     if (op == NULL) {
         api_respond_error(r, ORC_ENOMEM, "writing");
@@ -344,7 +424,6 @@ void api_handle_write(struct api_server *s, struct api_req *r, struct api_route 
     op->rt = rt;
     op->k = rt->kind;
     op->ok_code = 200;
-    op->dry_run = dry && strcmp(dry, "All") == 0;
     api_hold(s);
     r->op = op;
     r->op_free = write_op_free;
@@ -354,6 +433,7 @@ void api_handle_write(struct api_server *s, struct api_req *r, struct api_route 
         if (in == NULL) return;
         op->input = in;
     }
+    if (write_read_options(op) != 0) return;
     if (op->verb == W_CREATE) {
         json_t *obj = json_incref(op->input);
         if (mut_create(op, obj) != 0) {

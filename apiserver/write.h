@@ -22,6 +22,20 @@ enum write_verb {
 
 enum patch_type { PATCH_NONE, PATCH_MERGE, PATCH_JSON, PATCH_STRATEGIC };
 
+/* The options of a write as Kubernetes reads them (options.c): dryRun,
+ * fieldValidation and fieldManager from the query (CreateOptions,
+ * UpdateOptions, PatchOptions); for a delete, DeleteOptions from the query
+ * and from the body, the body's winning. Strings are borrowed from the
+ * route or from op->input. */
+struct write_opts {
+    bool dry_run;              /* dryRun=All: every check, nothing stored */
+    enum api_unknown_fields unknown; /* fieldValidation: Warn (default), Ignore, Strict */
+    long long grace;           /* gracePeriodSeconds; -1: not given */
+    const char *policy;        /* propagationPolicy (orphanDependents: "Orphan"), or NULL */
+    const char *pre_uid;       /* preconditions (body only), or NULL */
+    const char *pre_rv;
+};
+
 struct write_op {
     struct api_server *s;
     struct api_req *r;
@@ -32,7 +46,7 @@ struct write_op {
     json_t *input;     /* request body (object, patch, Scale, Binding, DeleteOptions) */
     struct orc_buf key;
     int attempts;
-    bool dry_run;
+    struct write_opts opts;
     /* Set by the mutation: */
     bool rv_given;     /* the client named a resourceVersion: conflicts are theirs */
     bool deleting;     /* the txn removes the key */
@@ -63,9 +77,15 @@ int mut_create(struct write_op *op, json_t *obj);
  * to the response; errors answer 422 and return ORC_EINVAL. */
 int write_admit(struct write_op *op, json_t *obj, const json_t *old);
 
-/* Applies op->input as a patch of op->ptype to a copy of `target`; on error
- * answers (400/409/422) and returns NULL. */
+/* Applies op->input as a patch of op->ptype to a copy of `target` (the
+ * stored object, or its Scale for W_SCALE_PATCH); on error answers
+ * (400/409/422) and returns NULL. */
 json_t *write_apply_patch(struct write_op *op, const json_t *target);
+
+/* Reads and checks op->opts from the request (after op->verb is known and
+ * op->input parsed). Answers 400 (malformed) or 422 (as Kubernetes'
+ * option validation) and returns ORC_EINVAL when they are not valid. */
+int write_read_options(struct write_op *op);
 
 /* The client's resourceVersion precondition in `obj`, if any, against cur:
  * answers 409 and returns ORC_ECONFLICT on mismatch. */

@@ -295,9 +295,9 @@ TEST(delete_policies_and_finalizers)
                        "{\"metadata\":{\"finalizers\":null}}", 200));
     json_decref(req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 404));
     json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment", NULL, 404));
-    json_decref(req("DELETE", DEPLOY_PATH "/x?propagationPolicy=Sometimes", NULL, 404));
+    json_decref(req("DELETE", DEPLOY_PATH "/x?propagationPolicy=Sometimes", NULL, 422)); /* options first, as Kubernetes */
     json_decref(req("POST", DEPLOY_PATH, nginx, 201));
-    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Sometimes", NULL, 400));
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Sometimes", NULL, 422));
     json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Background", NULL, 200));
     json_decref(req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 404));
     json_decref(g);
