@@ -111,10 +111,13 @@ struct api_route {
     char internal[128]; /* path below /internal/v1/ */
     struct api_query query[API_MAX_QUERY];
     int n_query;
+    char err[192]; /* why the target was refused (ORC_EINVAL), when known */
 };
 
 /* Parses the request target. Returns 0, or ORC_EINVAL for a malformed
- * target (bad escapes, too long), or ORC_ENOENT for an unknown path. */
+ * target (bad escapes, an encoded NUL, too long, a namespace or name that
+ * breaks Kubernetes' path segment rule: rt->err says which), or ORC_ENOENT
+ * for an unknown path. */
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);
 const char *api_query_get(const struct api_route *r, const char *key);
