@@ -29,8 +29,10 @@ static void on_txn_done(void *arg, int status, const struct store_txn_result *re
     struct api_req *r = arg;
     struct orc_buf out = ORC_BUF_INIT;
 
-    if (status == ORC_ENOTLEADER) {
-        not_leader(r);
+    if (status == ORC_ENOTLEADER || status == ORC_ESHUTDOWN || status == ORC_ECANCELED) {
+        /* Queued, then leadership was lost: it may still commit, so the
+         * follower must not retry it (a 503 would make it). */
+        api_respond_error(r, ORC_ETIMEDOUT, "forwarded txn");
         return;
     }
     if (status != 0 || store_txn_result_encode(res, &out) != 0) {

@@ -180,8 +180,11 @@ json_t *api_scale_from(const json_t *obj);
 /* Runs a txn on the leader: locally when this member leads, else through
  * the leader's /internal/v1/txn, waiting afterwards until this member has
  * applied the result so the caller reads its own write. Retries while
- * there is no leader for up to 5 s. cb as store_txn_cb; status
- * ORC_EUNAVAIL when no leader could be reached. */
+ * there is no leader for up to 5 s, but never once a leader may have
+ * applied it. cb as store_txn_cb, except for its statuses: ORC_EUNAVAIL
+ * when no leader could be reached (not applied), ORC_ETIMEDOUT when the
+ * outcome is unknown (the leader lost its leadership, stopped or could not
+ * be heard from after the txn reached it: it may or may not be applied). */
 int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, void *arg);
 
 /* Client to the leader's API (owned by the server), or NULL when this
