@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
@@ -219,4 +220,49 @@ TEST(a_binding_names_a_whole_node)
     json_decref(p);
     expect_ok("POST", "/api/v1/namespaces/default/pods/p/binding", "{\"target\":{\"name\":\"n1\"}}",
               201);
+}
+
+/* A NUL where Kubernetes allows one (a ConfigMap value, an annotation
+ * value) is stored, and the object stays readable, writable, deletable,
+ * and its namespace deletable. */
+TEST(nul_in_values_is_kept_and_never_corrupts)
+{
+    start_one();
+    expect_ok("POST", NS, "{\"metadata\":{\"name\":\"t\"}}", 201);
+    expect_ok("POST", "/api/v1/namespaces/t/configmaps",
+              "{\"metadata\":{\"name\":\"c\",\"annotations\":{\"a\":\"x\\u0000y\"}},"
+              "\"data\":{\"k\":\"a\\u0000b\"}}",
+              201);
+    int st;
+    json_t *cm = t_json(&c, 0, "GET", "/api/v1/namespaces/t/configmaps/c", NULL, &st);
+    CHECK_INT(st, ==, 200);
+    /* Parsed by the harness without JSON_ALLOW_NUL: the text is the proof. */
+    json_decref(cm);
+    char *resp = NULL;
+    CHECK_INT(t_http(&c, 0, "GET", "/api/v1/namespaces/t/configmaps/c", NULL, NULL, &resp, NULL),
+              ==, 200);
+    CHECKF(strstr(resp, "a\\u0000b") != NULL, "%s", resp);
+    free(resp);
+    resp = NULL;
+    CHECK_INT(t_http(&c, 0, "PATCH", "/api/v1/namespaces/t/configmaps/c",
+                     "application/merge-patch+json", "{\"data\":{\"j\":\"2\"}}", &resp, NULL),
+              ==, 200);
+    CHECKF(strstr(resp, "a\\u0000b") != NULL, "%s", resp);
+    free(resp);
+    resp = NULL;
+    CHECK_INT(t_http(&c, 0, "GET", "/api/v1/namespaces/t/configmaps?labelSelector=x%3Dy", NULL,
+                     NULL, &resp, NULL),
+              ==, 200);
+    free(resp);
+    expect_ok("DELETE", "/api/v1/namespaces/t/configmaps/c", NULL, 200);
+    expect_ok("POST", "/api/v1/namespaces/t/configmaps",
+              "{\"metadata\":{\"name\":\"d\"},\"data\":{\"k\":\"a\\u0000b\"}}", 201);
+    expect_ok("DELETE", NS "/t", NULL, 200);
+    /* The namespace empties and goes away. */
+    for (int i = 0; i < 100; i++) {
+        if (t_http(&c, 0, "GET", NS "/t", NULL, NULL, NULL, NULL) == 404) return;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    CHECKF(false, "namespace t still there after 10 s");
 }
