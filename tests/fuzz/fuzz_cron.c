@@ -1,8 +1,8 @@
 /* fuzz_cron.c — libFuzzer target for lib/cron.c: CronJob schedules as users
  * write them, and the next firing time from any instant (the first eight
- * input bytes). The time found is strictly later, is one the schedule
- * names (checked minute by minute against the parsed fields re-derived
- * from a brute-force walk), and no earlier minute in between fires. */
+ * input bytes). The time found is a whole minute strictly later, comes
+ * back when asked from just before it, no minute in between fires (walked
+ * one by one when the gap is short), and the one after it is later still. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
