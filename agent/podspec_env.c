@@ -89,7 +89,7 @@ static int env_from_data(struct envctx *c, const json_t *obj, bool secret, const
     for (size_t i = 0; rv == 0 && i < n; i++) {
         orc_buf_reset(&var);
         if ((rv = orc_buf_printf(&var, "%s%s", prefix, keys[i])) != 0) break;
-        if (orc_env_var_name(var.data, msg, sizeof msg) != 0) continue;
+        if (orc_env_var_name(var.data, var.len, msg, sizeof msg) != 0) continue;
         rv = source_value(obj, secret, keys[i], &val);
         if (rv == ORC_EINVAL) rv = bad_secret(c, name, keys[i]);
         else if (rv == 0) rv = env_set(c, var.data, val.data ? val.data : "", val.len);

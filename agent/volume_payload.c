@@ -57,9 +57,11 @@ static struct vol_file *payload_add(struct vol_payload *p, const char *path, mod
 /* obj's value for key into out: ORC_ENOENT when absent, ORC_EINVAL for bad base64. */
 static int key_value(const json_t *obj, bool secret, const char *key, struct orc_buf *out)
 {
-    const char *v = json_string_value(json_object_get(json_object_get(obj, "data"), key));
+    const json_t *d = json_object_get(json_object_get(obj, "data"), key);
+    const char *v = json_string_value(d);
 
-    if (v && !secret) return orc_buf_append(out, v, strlen(v));
+    /* A ConfigMap value may hold NUL bytes, as in Kubernetes: all of it. */
+    if (v && !secret) return orc_buf_append(out, v, json_string_length(d));
     if (v) return orc_base64_decode(v, strlen(v), false, out);
     if (secret) return ORC_ENOENT;
     v = json_string_value(json_object_get(json_object_get(obj, "binaryData"), key));

@@ -29,8 +29,10 @@ static void on_txn_done(void *arg, int status, const struct store_txn_result *re
     struct api_req *r = arg;
     struct orc_buf out = ORC_BUF_INIT;
 
-    if (status == ORC_ENOTLEADER) {
-        not_leader(r);
+    if (status == ORC_ENOTLEADER || status == ORC_ESHUTDOWN || status == ORC_ECANCELED) {
+        /* Queued, then leadership was lost: it may still commit, so the
+         * follower must not retry it (a 503 would make it). */
+        api_respond_error(r, ORC_ETIMEDOUT, "forwarded txn");
         return;
     }
     if (status != 0 || store_txn_result_encode(res, &out) != 0) {
@@ -136,7 +138,7 @@ static void probe_closed(void *arg)
 static void on_probe(void *arg, int err, const struct http_response *resp)
 {
     struct member_probe *p = arg;
-    json_t *st = err == 0 && resp->status == 200 ? json_loadb(resp->body, resp->body_len, 0, NULL)
+    json_t *st = err == 0 && resp->status == 200 ? json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL)
                                                  : NULL;
 
     json_object_set_new(p->entry, "reachable", json_boolean(st != NULL));
@@ -179,7 +181,7 @@ static json_t *member_meta(struct api_server *s, uint64_t id)
 
     orc_buf_printf(&key, API_MEMBER_PREFIX "%" PRIu64, id);
     if (key.data && store_get(s->st, key.data, &kv) == 0)
-        m = json_loadb(kv.value, kv.value_len, 0, NULL);
+        m = json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
     store_kv_clear(&kv);
     orc_buf_free(&key);
     return m;

@@ -11,6 +11,7 @@
 #include "apiserver/write.h"
 #include "lib/json.h"
 #include "lib/labels.h"
+#include "lib/names.h"
 #include "lib/orc.h"
 #include "lib/patch.h"
 #include "lib/rand.h"
@@ -87,23 +88,33 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
     return 0;
 }
 
-/* apiVersion and kind in a body must name the route's kind (filled in when
- * absent). */
+/* apiVersion and kind in a body must be strings naming the route's kind;
+ * absent or empty, they are taken from the URL, as the Kubernetes API
+ * server's decoder defaults them for its built-in kinds. */
 static int check_type(struct write_op *op, json_t *obj, const char *want_kind,
                       const char *want_version)
 {
-    const char *av = orc_json_str(obj, "apiVersion");
-    const char *kind = orc_json_str(obj, "kind");
+    static const char *const fields[] = {"apiVersion", "kind"};
     char msg[256];
 
-    if (av && strcmp(av, want_version) != 0) {
+    for (size_t i = 0; i < ORC_ARRAY_LEN(fields); i++) {
+        const json_t *v = json_object_get(obj, fields[i]);
+        if (v && !json_is_null(v) && !json_is_string(v)) {
+            snprintf(msg, sizeof msg, "couldn't get version/kind; json parse error: %s must be a "
+                                      "string", fields[i]);
+            bad_request(op, msg);
+            return ORC_EINVAL;
+        }
+    }
+    const char *av = orc_json_str(obj, "apiVersion"), *kind = orc_json_str(obj, "kind");
+    if (av && *av && strcmp(av, want_version) != 0) {
         snprintf(msg, sizeof msg,
                  "the API version in the data (%s) does not match the expected API version (%s)",
                  av, want_version);
         bad_request(op, msg);
         return ORC_EINVAL;
     }
-    if (kind && strcmp(kind, want_kind) != 0) {
+    if (kind && *kind && strcmp(kind, want_kind) != 0) {
         snprintf(msg, sizeof msg, "the kind in the data (%s) does not match the expected kind (%s)",
                  kind, want_kind);
         bad_request(op, msg);
@@ -114,11 +125,18 @@ static int check_type(struct write_op *op, json_t *obj, const char *want_kind,
     return 0;
 }
 
+/* A JSON string equal to s to the byte: a NUL inside never matches a
+ * shorter name. */
+static bool same_name(const json_t *v, const char *s)
+{
+    return json_string_length(v) == strlen(s) && strcmp(json_string_value(v), s) == 0;
+}
+
 /* metadata must be an object; namespace must agree with the URL. */
 static json_t *check_meta(struct write_op *op, json_t *obj)
 {
     json_t *meta = json_object_get(obj, "metadata");
-    const char *ns;
+    const json_t *ns;
 
     if (meta == NULL) {
         meta = json_object();
@@ -128,10 +146,10 @@ static json_t *check_meta(struct write_op *op, json_t *obj)
         bad_request(op, "metadata must be an object");
         return NULL;
     }
-    ns = orc_json_str(meta, "namespace");
+    ns = json_object_get(meta, "namespace");
     if (!op->k->namespaced) {
         json_object_del(meta, "namespace");
-    } else if (ns && *ns && strcmp(ns, op->rt->ns) != 0) {
+    } else if (json_string_length(ns) > 0 && !same_name(ns, op->rt->ns)) {
         bad_request(op, "the namespace of the provided object does not match the namespace sent "
                         "on the request");
         return NULL;
@@ -414,7 +432,7 @@ json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input)
     if (check_type(op, input, op->k->kind, orc_kind_api_version(op->k)) != 0) return NULL;
     if (check_meta(op, input) == NULL) return NULL;
     name = orc_json_str(input, "metadata.name");
-    if (name && strcmp(name, op->rt->name) != 0) {
+    if (name && !same_name(orc_json_get(input, "metadata.name"), op->rt->name)) {
         char msg[600];
         snprintf(msg, sizeof msg, "the name of the object (%s) does not match the name on the URL (%s)",
                  name, op->rt->name);
@@ -564,6 +582,18 @@ json_t *mut_binding(struct write_op *op, const json_t *cur)
                                    "target.name", "message", "Required value");
         api_respond_status(op->r, 422, "Invalid", NULL, op->rt->name, causes,
                            "Binding \"%s\" is invalid: target.name: Required value", op->rt->name);
+        return NULL;
+    }
+    const json_t *target = orc_json_get(op->input, "target.name");
+    char why[512];
+    if (orc_dns1123_subdomain(node, json_string_length(target), why, sizeof why) != 0) {
+        /* The node name becomes a store key (the node's) and a field
+         * selector value: all of it must be a node name. */
+        json_t *causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "field",
+                                   "target.name", "message", why);
+        api_respond_status(op->r, 422, "Invalid", NULL, op->rt->name, causes,
+                           "Binding \"%s\" is invalid: target.name: Invalid value: \"%s\": %s",
+                           op->rt->name, node, why);
         return NULL;
     }
     if (have && *have) {

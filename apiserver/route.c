@@ -1,10 +1,12 @@
 /* route.c — turns a request target ("/apis/apps/v1/namespaces/default/
  * deployments/web/scale?dryRun=All") into a route: what is addressed and the
  * decoded query parameters. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
+#include "lib/names.h"
 #include "lib/orc.h"
 #include "lib/url.h"
 
@@ -43,6 +45,18 @@ static int copy_seg(char *dst, size_t n, const char *seg)
     return 0;
 }
 
+/* A namespace or name becomes part of a store key: it must name exactly
+ * one object (no "..", no '/' or '%' smuggled in encoded). */
+static int copy_name(struct api_route *rt, char *dst, size_t n, const char *seg, const char *what)
+{
+    char why[96];
+    if (orc_path_segment(seg, strlen(seg), why, sizeof why) != 0) {
+        snprintf(rt->err, sizeof rt->err, "invalid %s \"%.64s\": %s", what, seg, why);
+        return ORC_EINVAL;
+    }
+    return copy_seg(dst, n, seg);
+}
+
 /* segs after the group/version prefix: [namespaces NS] RESOURCE [NAME [SUB]] */
 static int route_resource(struct api_route *rt, char **segs, int n)
 {
@@ -50,12 +64,12 @@ static int route_resource(struct api_route *rt, char **segs, int n)
 
     if (n >= 2 && strcmp(segs[0], "namespaces") == 0 && n != 2 && n != 3) {
         /* /namespaces/NS/RESOURCE[/NAME[/SUB]] */
-        if (copy_seg(rt->ns, sizeof rt->ns, segs[1]) != 0) return ORC_EINVAL;
+        if (copy_name(rt, rt->ns, sizeof rt->ns, segs[1], "namespace") != 0) return ORC_EINVAL;
         i = 2;
     } else if (n >= 2 && strcmp(segs[0], "namespaces") == 0 && n == 3) {
         /* /namespaces/NS/RESOURCE or /namespaces/NAME/SUB (status, finalize) */
         if (orc_kind_by_resource(rt->group, segs[2]) != NULL) {
-            if (copy_seg(rt->ns, sizeof rt->ns, segs[1]) != 0) return ORC_EINVAL;
+            if (copy_name(rt, rt->ns, sizeof rt->ns, segs[1], "namespace") != 0) return ORC_EINVAL;
             i = 2;
         }
     }
@@ -68,7 +82,7 @@ static int route_resource(struct api_route *rt, char **segs, int n)
         rt->type = ROUTE_COLLECTION;
         return 0;
     }
-    if (copy_seg(rt->name, sizeof rt->name, segs[i]) != 0) return ORC_EINVAL;
+    if (copy_name(rt, rt->name, sizeof rt->name, segs[i], "name") != 0) return ORC_EINVAL;
     i++;
     if (i < n && copy_seg(rt->sub, sizeof rt->sub, segs[i++]) != 0) return ORC_EINVAL;
     if (i != n) return ORC_ENOENT;

@@ -4,8 +4,11 @@
 #include "apiserver/schema.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "lib/orc.h"
 
 static const struct {
     const char *kind;
@@ -81,6 +84,31 @@ static json_t *integral(const json_t *v)
     return json_integer((json_int_t)x);
 }
 
+static bool fits_int32(const json_t *v)
+{
+    json_int_t x = json_integer_value(v);
+    return x >= INT32_MIN && x <= INT32_MAX;
+}
+
+/* An integer field: 0 with *rep set when a whole real was converted, or
+ * ORC_EINVAL after recording why not (wrong type, or past int32's range). */
+static int check_integer(const json_t *v, bool int32, json_t **rep, const char *path,
+                         const char *expected, struct api_diag *d)
+{
+    json_t *i = json_is_integer(v) ? NULL : integral(v);
+    if (!json_is_integer(v) && i == NULL) {
+        api_type_invalid(d, path, v, expected);
+        return ORC_EINVAL;
+    }
+    if (int32 && !fits_int32(i ? i : v)) {
+        api_type_invalid(d, path, i ? i : v, "int32");
+        json_decref(i);
+        return ORC_EINVAL;
+    }
+    *rep = i;
+    return 0;
+}
+
 /* Quantities may be written as JSON numbers (cpu: 1, cpu: 0.5); store text. */
 static json_t *quantity_text(const json_t *v)
 {
@@ -104,7 +132,8 @@ static json_t *check_value(const struct api_field *f, unsigned type, json_t *v, 
         if (!json_is_string(v)) api_type_invalid(d, path, v, "string");
         break;
     case API_T_INT:
-        if (!json_is_integer(v) && !(rep = integral(v))) api_type_invalid(d, path, v, "integer");
+    case API_T_INT32:
+        check_integer(v, type == API_T_INT32, &rep, path, "integer", d);
         break;
     case API_T_BOOL:
         if (!json_is_boolean(v)) api_type_invalid(d, path, v, "boolean");
@@ -113,8 +142,7 @@ static json_t *check_value(const struct api_field *f, unsigned type, json_t *v, 
         if (!json_is_number(v)) api_type_invalid(d, path, v, "number");
         break;
     case API_T_INTSTR:
-        if (!json_is_integer(v) && !json_is_string(v) && !(rep = integral(v)))
-            api_type_invalid(d, path, v, "integer or string");
+        if (!json_is_string(v)) check_integer(v, true, &rep, path, "integer or string", d);
         break;
     case API_T_QUANTITY:
         if (json_is_number(v)) rep = quantity_text(v);

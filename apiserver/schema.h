@@ -10,18 +10,20 @@
 #include "apiserver/validate.h"
 #include "lib/kinds.h"
 #include "lib/smp.h"
+#include "lib/names.h"
 
 /* ---- field tables ---- */
 
 enum api_type {
     API_T_STRING = 1,
-    API_T_INT,
+    API_T_INT,      /* int64 */
+    API_T_INT32,    /* int32: a value past its range is refused, as Go's decoder refuses it */
     API_T_BOOL,
     API_T_NUMBER,
     API_T_OBJECT,   /* fields from `obj`; free-form when obj is NULL */
     API_T_ARRAY,    /* elements of type `item` */
     API_T_MAP,      /* object with any keys, values of type `item` */
-    API_T_INTSTR,   /* IntOrString: 80 or "http" */
+    API_T_INTSTR,   /* IntOrString: 80 or "http"; the integer is an int32 */
     API_T_QUANTITY, /* "500m", "1Gi"; a JSON number is accepted and turned into text */
     API_T_TIME,     /* RFC 3339 string */
     API_T_FREE,     /* anything, not looked into */
@@ -57,6 +59,7 @@ struct api_struct {
 #define F_STR_R(n) API_F(n, API_T_STRING, 0, API_F_REQUIRED, NULL)
 #define F_INT(n) API_F(n, API_T_INT, 0, 0, NULL)
 #define F_INT_R(n) API_F(n, API_T_INT, 0, API_F_REQUIRED, NULL)
+#define F_INT32(n) API_F(n, API_T_INT32, 0, 0, NULL)
 #define F_BOOL(n) API_F(n, API_T_BOOL, 0, 0, NULL)
 #define F_NUM(n) API_F(n, API_T_NUMBER, 0, 0, NULL)
 #define F_INTSTR(n) API_F(n, API_T_INTSTR, 0, 0, NULL)
@@ -185,9 +188,13 @@ void api_check_labels(struct api_diag *d, const json_t *labels, const char *fiel
 void api_check_annotations(struct api_diag *d, const json_t *ann, const char *field);
 /* A LabelSelector's keys, operators and values. */
 void api_check_selector(struct api_diag *d, const json_t *sel, const char *field);
-/* A name rule from lib/names.h applied to o[key] (when a string). */
+/* A name rule from lib/names.h applied to o[key] when it is a non-empty
+ * string, all of it (a NUL inside is refused, never taken as the end). */
 void api_check_name(struct api_diag *d, const json_t *o, const char *key, const char *base,
-                    int (*rule)(const char *, char *, size_t));
+                    orc_name_rule rule);
+/* The same for a value at `field`; false when a cause was recorded. */
+bool api_check_name_value(struct api_diag *d, const json_t *v, const char *field,
+                          orc_name_rule rule);
 /* 1..65535 (port numbers). */
 void api_check_port(struct api_diag *d, const json_t *o, const char *key, const char *base,
                     bool required);

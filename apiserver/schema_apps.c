@@ -14,10 +14,10 @@ API_STRUCT(deploystrategy, "DeploymentStrategy",
     F_STR("type"), F_OBJ("rollingUpdate", rollingdeploy));
 
 API_STRUCT(deployspec, "DeploymentSpec",
-    F_INT("replicas"), F_OBJ("selector", api_s_labelselector),
+    F_INT32("replicas"), F_OBJ("selector", api_s_labelselector),
     F_OBJ("template", api_s_podtemplatespec), F_OBJ_RETAIN("strategy", deploystrategy),
-    F_INT("minReadySeconds"), F_INT("revisionHistoryLimit"), F_BOOL("paused"),
-    F_INT("progressDeadlineSeconds"));
+    F_INT32("minReadySeconds"), F_INT32("revisionHistoryLimit"), F_BOOL("paused"),
+    F_INT32("progressDeadlineSeconds"));
 
 API_STRUCT_SHARED(api_s_deployment, "Deployment",
     F_TYPEMETA, F_OBJ("spec", deployspec), F_STATUS);
@@ -25,7 +25,7 @@ API_STRUCT_SHARED(api_s_deployment, "Deployment",
 /* ---- ReplicaSet ---- */
 
 API_STRUCT(rsspec, "ReplicaSetSpec",
-    F_INT("replicas"), F_INT("minReadySeconds"), F_OBJ("selector", api_s_labelselector),
+    F_INT32("replicas"), F_INT32("minReadySeconds"), F_OBJ("selector", api_s_labelselector),
     F_OBJ("template", api_s_podtemplatespec));
 
 API_STRUCT_SHARED(api_s_replicaset, "ReplicaSet", F_TYPEMETA, F_OBJ("spec", rsspec), F_STATUS);
@@ -47,18 +47,18 @@ API_STRUCT(pvc, "PersistentVolumeClaim",
     F_OBJ("spec", pvcspec), F_STATUS);
 
 API_STRUCT(rollingsts, "RollingUpdateStatefulSetStrategy",
-    F_INT("partition"), F_INTSTR("maxUnavailable"));
+    F_INT32("partition"), F_INTSTR("maxUnavailable"));
 API_STRUCT(stsstrategy, "StatefulSetUpdateStrategy",
     F_STR("type"), F_OBJ("rollingUpdate", rollingsts));
 API_STRUCT(pvcretention, "StatefulSetPersistentVolumeClaimRetentionPolicy",
     F_STR("whenDeleted"), F_STR("whenScaled"));
-API_STRUCT(ordinals, "StatefulSetOrdinals", F_INT("start"));
+API_STRUCT(ordinals, "StatefulSetOrdinals", F_INT32("start"));
 
 API_STRUCT(stsspec, "StatefulSetSpec",
-    F_INT("replicas"), F_OBJ("selector", api_s_labelselector),
+    F_INT32("replicas"), F_OBJ("selector", api_s_labelselector),
     F_OBJ("template", api_s_podtemplatespec), F_AOBJ("volumeClaimTemplates", pvc),
     F_STR("serviceName"), F_STR("podManagementPolicy"), F_OBJ("updateStrategy", stsstrategy),
-    F_INT("revisionHistoryLimit"), F_INT("minReadySeconds"),
+    F_INT32("revisionHistoryLimit"), F_INT32("minReadySeconds"),
     F_OBJ("persistentVolumeClaimRetentionPolicy", pvcretention), F_OBJ("ordinals", ordinals));
 
 API_STRUCT_SHARED(api_s_statefulset, "StatefulSet",
@@ -73,7 +73,7 @@ API_STRUCT(dsstrategy, "DaemonSetUpdateStrategy",
 
 API_STRUCT(dsspec, "DaemonSetSpec",
     F_OBJ("selector", api_s_labelselector), F_OBJ("template", api_s_podtemplatespec),
-    F_OBJ("updateStrategy", dsstrategy), F_INT("minReadySeconds"),
-    F_INT("revisionHistoryLimit"));
+    F_OBJ("updateStrategy", dsstrategy), F_INT32("minReadySeconds"),
+    F_INT32("revisionHistoryLimit"));
 
 API_STRUCT_SHARED(api_s_daemonset, "DaemonSet", F_TYPEMETA, F_OBJ("spec", dsspec), F_STATUS);

@@ -2,22 +2,22 @@
 #include "apiserver/schema.h"
 
 API_STRUCT(onexitcodes, "PodFailurePolicyOnExitCodesRequirement",
-    F_STR("containerName"), F_STR_R("operator"), API_F("values", API_T_ARRAY, API_T_INT,
+    F_STR("containerName"), F_STR_R("operator"), API_F("values", API_T_ARRAY, API_T_INT32,
                                                       API_F_REQUIRED, NULL));
 API_STRUCT(onpodcond, "PodFailurePolicyOnPodConditionsPattern", F_STR_R("type"), F_STR("status"));
 API_STRUCT(pfprule, "PodFailurePolicyRule",
     F_STR_R("action"), F_OBJ("onExitCodes", onexitcodes), F_AOBJ("onPodConditions", onpodcond));
 API_STRUCT(podfailurepolicy, "PodFailurePolicy", F_AOBJ_R("rules", pfprule));
 
-API_STRUCT(successrule, "SuccessPolicyRule", F_STR("succeededIndexes"), F_INT("succeededCount"));
+API_STRUCT(successrule, "SuccessPolicyRule", F_STR("succeededIndexes"), F_INT32("succeededCount"));
 API_STRUCT(successpolicy, "SuccessPolicy", F_AOBJ_R("rules", successrule));
 
 API_STRUCT(jobspec, "JobSpec",
-    F_INT("parallelism"), F_INT("completions"), F_INT("activeDeadlineSeconds"),
+    F_INT32("parallelism"), F_INT32("completions"), F_INT("activeDeadlineSeconds"),
     F_OBJ("podFailurePolicy", podfailurepolicy), F_OBJ("successPolicy", successpolicy),
-    F_INT("backoffLimit"), F_INT("backoffLimitPerIndex"), F_INT("maxFailedIndexes"),
+    F_INT32("backoffLimit"), F_INT32("backoffLimitPerIndex"), F_INT32("maxFailedIndexes"),
     F_OBJ("selector", api_s_labelselector), F_BOOL("manualSelector"),
-    F_OBJ("template", api_s_podtemplatespec), F_INT("ttlSecondsAfterFinished"),
+    F_OBJ("template", api_s_podtemplatespec), F_INT32("ttlSecondsAfterFinished"),
     F_STR("completionMode"), F_BOOL("suspend"), F_STR("podReplacementPolicy"),
     F_STR("managedBy"));
 
@@ -33,7 +33,7 @@ API_STRUCT(jobtemplate, "JobTemplateSpec",
 API_STRUCT(cronjobspec, "CronJobSpec",
     F_STR("schedule"), F_STR("timeZone"), F_INT("startingDeadlineSeconds"),
     F_STR("concurrencyPolicy"), F_BOOL("suspend"), F_OBJ("jobTemplate", jobtemplate),
-    F_INT("successfulJobsHistoryLimit"), F_INT("failedJobsHistoryLimit"));
+    F_INT32("successfulJobsHistoryLimit"), F_INT32("failedJobsHistoryLimit"));
 
 API_STRUCT_SHARED(api_s_cronjob, "CronJob",
     F_TYPEMETA, F_OBJ("spec", cronjobspec), F_FREE("status"));

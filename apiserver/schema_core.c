@@ -59,17 +59,17 @@ API_STRUCT_SHARED(api_s_secret, "Secret",
 /* ---- Service ---- */
 
 API_STRUCT(svcport, "ServicePort",
-    F_STR("name"), F_STR("protocol"), F_STR("appProtocol"), F_INT("port"),
-    F_INTSTR("targetPort"), F_INT("nodePort"));
+    F_STR("name"), F_STR("protocol"), F_STR("appProtocol"), F_INT32("port"),
+    F_INTSTR("targetPort"), F_INT32("nodePort"));
 
-API_STRUCT(clientipcfg, "ClientIPConfig", F_INT("timeoutSeconds"));
+API_STRUCT(clientipcfg, "ClientIPConfig", F_INT32("timeoutSeconds"));
 API_STRUCT(affinitycfg, "SessionAffinityConfig", F_OBJ("clientIP", clientipcfg));
 
 API_STRUCT(svcspec, "ServiceSpec",
     F_AOBJ_MERGE("ports", svcport, "port"), F_MSTR("selector"), F_STR("clusterIP"), F_ASTR("clusterIPs"),
     F_STR("type"), F_ASTR("externalIPs"), F_STR("sessionAffinity"), F_STR("loadBalancerIP"),
     F_ASTR("loadBalancerSourceRanges"), F_STR("externalName"), F_STR("externalTrafficPolicy"),
-    F_INT("healthCheckNodePort"), F_BOOL("publishNotReadyAddresses"),
+    F_INT32("healthCheckNodePort"), F_BOOL("publishNotReadyAddresses"),
     F_OBJ("sessionAffinityConfig", affinitycfg), F_ASTR("ipFamilies"), F_STR("ipFamilyPolicy"),
     F_BOOL("allocateLoadBalancerNodePorts"), F_STR("loadBalancerClass"),
     F_STR("internalTrafficPolicy"), F_STR("trafficDistribution"));
@@ -84,20 +84,20 @@ API_STRUCT(objref, "ObjectReference",
     F_STR("resourceVersion"), F_STR("fieldPath"));
 
 API_STRUCT(evsource, "EventSource", F_STR("component"), F_STR("host"));
-API_STRUCT(evseries, "EventSeries", F_INT("count"), F_TIME("lastObservedTime"));
+API_STRUCT(evseries, "EventSeries", F_INT32("count"), F_TIME("lastObservedTime"));
 
 API_STRUCT_SHARED(api_s_event, "Event",
     F_TYPEMETA, F_OBJ("involvedObject", objref), F_STR("reason"), F_STR("message"),
     F_OBJ("source", evsource), F_TIME("firstTimestamp"), F_TIME("lastTimestamp"),
-    F_INT("count"), F_STR("type"), F_TIME("eventTime"), F_OBJ("series", evseries),
+    F_INT32("count"), F_STR("type"), F_TIME("eventTime"), F_OBJ("series", evseries),
     F_STR("action"), F_OBJ("related", objref), F_STR("reportingComponent"),
     F_STR("reportingInstance"));
 
 /* ---- Lease ---- */
 
 API_STRUCT(leasespec, "LeaseSpec",
-    F_STR("holderIdentity"), F_INT("leaseDurationSeconds"), F_TIME("acquireTime"),
-    F_TIME("renewTime"), F_INT("leaseTransitions"), F_STR("strategy"),
+    F_STR("holderIdentity"), F_INT32("leaseDurationSeconds"), F_TIME("acquireTime"),
+    F_TIME("renewTime"), F_INT32("leaseTransitions"), F_STR("strategy"),
     F_STR("preferredHolder"));
 
 API_STRUCT_SHARED(api_s_lease, "Lease", F_TYPEMETA, F_OBJ("spec", leasespec));

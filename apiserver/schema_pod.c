@@ -23,7 +23,7 @@ API_STRUCT(envfrom, "EnvFromSource",
 /* ---- container pieces ---- */
 
 API_STRUCT(cport, "ContainerPort",
-    F_STR("name"), F_INT("hostPort"), F_INT("containerPort"), F_STR("protocol"),
+    F_STR("name"), F_INT32("hostPort"), F_INT32("containerPort"), F_STR("protocol"),
     F_STR("hostIP"));
 
 API_STRUCT(resclaim, "ResourceClaim", F_STR_R("name"), F_STR("request"));
@@ -43,13 +43,13 @@ API_STRUCT(httpget, "HTTPGetAction",
     F_STR("path"), F_INTSTR("port"), F_STR("host"), F_STR("scheme"),
     F_AOBJ("httpHeaders", httpheader));
 API_STRUCT(tcpsocket, "TCPSocketAction", F_INTSTR("port"), F_STR("host"));
-API_STRUCT(grpcaction, "GRPCAction", F_INT("port"), F_STR("service"));
+API_STRUCT(grpcaction, "GRPCAction", F_INT32("port"), F_STR("service"));
 API_STRUCT(sleepaction, "SleepAction", F_INT("seconds"));
 
 API_STRUCT(probe, "Probe",
     F_OBJ("exec", execaction), F_OBJ("httpGet", httpget), F_OBJ("tcpSocket", tcpsocket),
-    F_OBJ("grpc", grpcaction), F_INT("initialDelaySeconds"), F_INT("timeoutSeconds"),
-    F_INT("periodSeconds"), F_INT("successThreshold"), F_INT("failureThreshold"),
+    F_OBJ("grpc", grpcaction), F_INT32("initialDelaySeconds"), F_INT32("timeoutSeconds"),
+    F_INT32("periodSeconds"), F_INT32("successThreshold"), F_INT32("failureThreshold"),
     F_INT("terminationGracePeriodSeconds"));
 
 API_STRUCT(handler, "LifecycleHandler",
@@ -100,18 +100,18 @@ API_STRUCT(container, "Container",
 
 /* ---- volumes ---- */
 
-API_STRUCT(keytopath, "KeyToPath", F_STR_R("key"), F_STR_R("path"), F_INT("mode"));
+API_STRUCT(keytopath, "KeyToPath", F_STR_R("key"), F_STR_R("path"), F_INT32("mode"));
 API_STRUCT(hostpath, "HostPathVolumeSource", F_STR("path"), F_STR("type"));
 API_STRUCT(emptydir, "EmptyDirVolumeSource", F_STR("medium"), F_QTY("sizeLimit"));
 API_STRUCT(secretvol, "SecretVolumeSource",
-    F_STR("secretName"), F_AOBJ("items", keytopath), F_INT("defaultMode"), F_BOOL("optional"));
+    F_STR("secretName"), F_AOBJ("items", keytopath), F_INT32("defaultMode"), F_BOOL("optional"));
 API_STRUCT(cmvol, "ConfigMapVolumeSource",
-    F_STR("name"), F_AOBJ("items", keytopath), F_INT("defaultMode"), F_BOOL("optional"));
+    F_STR("name"), F_AOBJ("items", keytopath), F_INT32("defaultMode"), F_BOOL("optional"));
 API_STRUCT(pvcvol, "PersistentVolumeClaimVolumeSource", F_STR_R("claimName"), F_BOOL("readOnly"));
 API_STRUCT(dapifile, "DownwardAPIVolumeFile",
     F_STR_R("path"), F_OBJ("fieldRef", fieldsel), F_OBJ("resourceFieldRef", resfieldsel),
-    F_INT("mode"));
-API_STRUCT(dapivol, "DownwardAPIVolumeSource", F_AOBJ("items", dapifile), F_INT("defaultMode"));
+    F_INT32("mode"));
+API_STRUCT(dapivol, "DownwardAPIVolumeSource", F_AOBJ("items", dapifile), F_INT32("defaultMode"));
 API_STRUCT(dapiproj, "DownwardAPIProjection", F_AOBJ("items", dapifile));
 API_STRUCT(secretproj, "SecretProjection",
     F_STR("name"), F_AOBJ("items", keytopath), F_BOOL("optional"));
@@ -125,7 +125,7 @@ API_STRUCT(ctbproj, "ClusterTrustBundleProjection",
 API_STRUCT(volproj, "VolumeProjection",
     F_OBJ("secret", secretproj), F_OBJ("downwardAPI", dapiproj), F_OBJ("configMap", cmproj),
     F_OBJ("serviceAccountToken", satokenproj), F_OBJ("clusterTrustBundle", ctbproj));
-API_STRUCT(projected, "ProjectedVolumeSource", F_AOBJ("sources", volproj), F_INT("defaultMode"));
+API_STRUCT(projected, "ProjectedVolumeSource", F_AOBJ("sources", volproj), F_INT32("defaultMode"));
 API_STRUCT(nfs, "NFSVolumeSource", F_STR_R("server"), F_STR_R("path"), F_BOOL("readOnly"));
 API_STRUCT(localref, "LocalObjectReference", F_STR("name"));
 API_STRUCT(csi, "CSIVolumeSource",
@@ -156,7 +156,7 @@ API_STRUCT(nsreq, "NodeSelectorRequirement",
 API_STRUCT(nsterm, "NodeSelectorTerm",
     F_AOBJ("matchExpressions", nsreq), F_AOBJ("matchFields", nsreq));
 API_STRUCT(nodeselector, "NodeSelector", F_AOBJ("nodeSelectorTerms", nsterm));
-API_STRUCT(prefterm, "PreferredSchedulingTerm", F_INT("weight"), F_OBJ_R("preference", nsterm));
+API_STRUCT(prefterm, "PreferredSchedulingTerm", F_INT32("weight"), F_OBJ_R("preference", nsterm));
 API_STRUCT(nodeaff, "NodeAffinity",
     F_OBJ("requiredDuringSchedulingIgnoredDuringExecution", nodeselector),
     F_AOBJ("preferredDuringSchedulingIgnoredDuringExecution", prefterm));
@@ -166,7 +166,7 @@ API_STRUCT(podaffterm, "PodAffinityTerm",
     F_OBJ("namespaceSelector", api_s_labelselector), F_ASTR("matchLabelKeys"),
     F_ASTR("mismatchLabelKeys"));
 API_STRUCT(wpodaffterm, "WeightedPodAffinityTerm",
-    F_INT("weight"), F_OBJ_R("podAffinityTerm", podaffterm));
+    F_INT32("weight"), F_OBJ_R("podAffinityTerm", podaffterm));
 API_STRUCT(podaff, "PodAffinity",
     F_AOBJ("requiredDuringSchedulingIgnoredDuringExecution", podaffterm),
     F_AOBJ("preferredDuringSchedulingIgnoredDuringExecution", wpodaffterm));
@@ -182,8 +182,8 @@ API_STRUCT(toleration, "Toleration",
     F_INT("tolerationSeconds"));
 
 API_STRUCT(spread, "TopologySpreadConstraint",
-    F_INT("maxSkew"), F_STR_R("topologyKey"), F_STR_R("whenUnsatisfiable"),
-    F_OBJ("labelSelector", api_s_labelselector), F_INT("minDomains"),
+    F_INT32("maxSkew"), F_STR_R("topologyKey"), F_STR_R("whenUnsatisfiable"),
+    F_OBJ("labelSelector", api_s_labelselector), F_INT32("minDomains"),
     F_STR("nodeAffinityPolicy"), F_STR("nodeTaintsPolicy"), F_ASTR("matchLabelKeys"));
 
 /* ---- the rest of PodSpec ---- */
@@ -212,7 +212,7 @@ API_STRUCT_SHARED(api_s_podspec, "PodSpec",
     F_OBJ("securityContext", podsecctx), F_AOBJ_MERGE("imagePullSecrets", localref, "name"),
     F_STR("hostname"), F_STR("subdomain"), F_OBJ("affinity", affinity),
     F_STR("schedulerName"), F_AOBJ("tolerations", toleration),
-    F_AOBJ_MERGE("hostAliases", hostalias, "ip"), F_STR("priorityClassName"), F_INT("priority"),
+    F_AOBJ_MERGE("hostAliases", hostalias, "ip"), F_STR("priorityClassName"), F_INT32("priority"),
     F_OBJ("dnsConfig", dnsconfig), F_AOBJ("readinessGates", readinessgate),
     F_STR("runtimeClassName"), F_BOOL("enableServiceLinks"), F_STR("preemptionPolicy"),
     F_MQTY("overhead"), F_AOBJ_MERGE("topologySpreadConstraints", spread, "topologyKey"),

@@ -74,12 +74,8 @@ void api_check_ref_name(struct api_diag *d, const json_t *ref, const char *base)
 
 static void check_key_ref(struct api_diag *d, const json_t *ref, const char *base)
 {
-    char msg[MSG_MAX], p[API_PATH_MAX];
-    const char *key = api_str(ref, "key");
     api_check_ref_name(d, ref, base);
-    api_pathf(p, "%s.key", base);
-    if (key && key[0] && orc_config_key(key, msg, sizeof msg) != 0)
-        api_invalid_str(d, p, key, "%s", msg);
+    api_check_name(d, ref, "key", base, orc_config_key);
 }
 
 /* metadata.labels['key'] and metadata.annotations['key'] are allowed in env. */
@@ -218,7 +214,7 @@ static void check_resource_name(struct api_diag *d, const char *name, const char
     if (!strchr(name, '/')) {
         if (!standard_resource(name))
             api_invalid_str(d, field, name, "must be a standard resource for containers");
-    } else if (orc_label_key(name, msg, sizeof msg) != 0) {
+    } else if (orc_label_key(name, strlen(name), msg, sizeof msg) != 0) {
         api_invalid_str(d, field, name, "%s", msg);
     }
 }

@@ -28,8 +28,7 @@ static void check_service_port(struct api_diag *d, const json_t *port, const cha
     const char *name = api_str(port, "name");
     api_pathf(p, "%s.name", base);
     if ((!name || !name[0]) && nports > 1) api_required(d, p, NULL);
-    else if (name && name[0] && orc_dns1123_label(name, msg, sizeof msg) != 0)
-        api_invalid_str(d, p, name, "%s", msg);
+    else api_check_name_value(d, json_object_get(port, "name"), p, orc_dns1123_label);
     api_check_port(d, port, "port", base, true);
     api_check_enum(d, port, "protocol", base, protocols);
     api_pathf(p, "%s.targetPort", base);
@@ -122,7 +121,7 @@ static void check_external(struct api_diag *d, const json_t *spec, const char *t
 {
     const char *etp = api_str(spec, "externalTrafficPolicy");
     const json_t *eips = api_arr(spec, "externalIPs");
-    char p[API_PATH_MAX], msg[MSG_MAX];
+    char p[API_PATH_MAX];
     api_check_enum(d, spec, "externalTrafficPolicy", "spec", traffic_policies);
     api_check_enum(d, spec, "internalTrafficPolicy", "spec", traffic_policies);
     if (etp && etp[0] && strcmp(type, "NodePort") && strcmp(type, "LoadBalancer"))
@@ -131,8 +130,7 @@ static void check_external(struct api_diag *d, const json_t *spec, const char *t
     if (strcmp(type, "ExternalName") == 0) {
         const char *en = api_str(spec, "externalName");
         if (!en || !en[0]) api_required(d, "spec.externalName", NULL);
-        else if (orc_dns1123_subdomain(en, msg, sizeof msg) != 0)
-            api_invalid_str(d, "spec.externalName", en, "%s", msg);
+        else api_check_name(d, spec, "externalName", "spec", orc_dns1123_subdomain);
     }
     for (size_t i = 0; eips && i < json_array_size(eips); i++) {
         const char *s = json_string_value(json_array_get(eips, i));
@@ -178,7 +176,8 @@ static void check_data(struct api_diag *d, const json_t *data, const char *field
     char msg[MSG_MAX], p[API_PATH_MAX];
     json_object_foreach((json_t *)data, key, v) {
         api_pathf(p, "%s[%s]", field, key);
-        if (orc_config_key(key, msg, sizeof msg) != 0) api_invalid_str(d, p, key, "%s", msg);
+        if (orc_config_key(key, strlen(key), msg, sizeof msg) != 0)
+            api_invalid_str(d, p, key, "%s", msg);
         const char *s = json_string_value(v);
         if (!s) continue;
         if (!b64) {
@@ -275,9 +274,11 @@ void api_rules_namespace(struct api_diag *d, const json_t *obj, const json_t *ol
     char p[API_PATH_MAX], msg[MSG_MAX];
     (void)old;
     for (size_t i = 0; fins && i < json_array_size(fins); i++) {
-        const char *f = json_string_value(json_array_get(fins, i));
+        const json_t *f = json_array_get(fins, i);
         api_pathf(p, "spec.finalizers[%zu]", i);
-        if (f && orc_label_key(f, msg, sizeof msg) != 0) api_invalid_str(d, p, f, "%s", msg);
+        if (json_is_string(f)
+            && orc_label_key(json_string_value(f), json_string_length(f), msg, sizeof msg) != 0)
+            api_invalid(d, p, f, "%s", msg);
     }
 }
 
@@ -285,17 +286,15 @@ static void check_taints(struct api_diag *d, const json_t *taints)
 {
     static const char *const effects[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
     json_t *seen = json_object();
-    char p[API_PATH_MAX], msg[MSG_MAX], pair[400];
+    char p[API_PATH_MAX], pair[400];
     for (size_t i = 0; taints && i < json_array_size(taints); i++) {
         const json_t *t = json_array_get(taints, i);
-        const char *key = api_str(t, "key"), *value = api_str(t, "value");
+        const char *key = api_str(t, "key");
         const char *effect = api_str(t, "effect");
         api_pathf(p, "spec.taints[%zu].key", i);
-        if (key && key[0] && orc_label_key(key, msg, sizeof msg) != 0)
-            api_invalid_str(d, p, key, "%s", msg);
+        api_check_name_value(d, json_object_get(t, "key"), p, orc_label_key);
         api_pathf(p, "spec.taints[%zu].value", i);
-        if (value && orc_label_value(value, msg, sizeof msg) != 0)
-            api_invalid_str(d, p, value, "%s", msg);
+        api_check_name_value(d, json_object_get(t, "value"), p, orc_label_value);
         api_pathf(p, "spec.taints[%zu]", i);
         api_check_enum(d, t, "effect", p, effects);
         if (!key || !effect) continue;

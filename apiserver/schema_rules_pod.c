@@ -37,13 +37,12 @@ static void check_mode(struct api_diag *d, const json_t *o, const char *key, con
 static void check_items(struct api_diag *d, const json_t *src, const char *base)
 {
     const json_t *items = api_arr(src, "items");
-    char p[API_PATH_MAX], msg[MSG_MAX];
+    char p[API_PATH_MAX];
     for (size_t i = 0; items && i < json_array_size(items); i++) {
         const json_t *it = json_array_get(items, i);
-        const char *key = api_str(it, "key"), *path = api_str(it, "path");
+        const char *path = api_str(it, "path");
         api_pathf(p, "%s.items[%zu].key", base, i);
-        if (key && key[0] && orc_config_key(key, msg, sizeof msg) != 0)
-            api_invalid_str(d, p, key, "%s", msg);
+        api_check_name_value(d, json_object_get(it, "key"), p, orc_config_key);
         api_pathf(p, "%s.items[%zu].path", base, i);
         if (path && path[0]) api_check_local_path(d, path, p);
         api_pathf(p, "%s.items[%zu]", base, i);
@@ -168,15 +167,14 @@ static json_t *check_volumes(struct api_diag *d, const json_t *spec, const char 
 
 static void check_tolerations(struct api_diag *d, const json_t *tols, const char *base)
 {
-    char p[API_PATH_MAX], msg[MSG_MAX];
+    char p[API_PATH_MAX];
     for (size_t i = 0; tols && i < json_array_size(tols); i++) {
         const json_t *t = json_array_get(tols, i);
         const char *key = api_str(t, "key"), *op = api_str(t, "operator");
         const char *value = api_str(t, "value"), *effect = api_str(t, "effect");
         long long secs;
         api_pathf(p, "%s[%zu].key", base, i);
-        if (key && key[0] && orc_label_key(key, msg, sizeof msg) != 0)
-            api_invalid_str(d, p, key, "%s", msg);
+        api_check_name_value(d, json_object_get(t, "key"), p, orc_label_key);
         api_pathf(p, "%s[%zu].operator", base, i);
         bool exists = op && strcmp(op, "Exists") == 0;
         if ((!key || !key[0]) && !exists)
@@ -188,8 +186,7 @@ static void check_tolerations(struct api_diag *d, const json_t *tols, const char
         if (op && op[0]) api_check_enum(d, t, "operator", p, toleration_ops);
         if (effect && effect[0]) api_check_enum(d, t, "effect", p, taint_effects);
         api_pathf(p, "%s[%zu].value", base, i);
-        if (!exists && value && orc_label_value(value, msg, sizeof msg) != 0)
-            api_invalid_str(d, p, value, "%s", msg);
+        if (!exists) api_check_name_value(d, json_object_get(t, "value"), p, orc_label_value);
         api_pathf(p, "%s[%zu].effect", base, i);
         if (api_int(t, "tolerationSeconds", &secs) && (!effect || strcmp(effect, "NoExecute")))
             api_invalid_str(d, p, effect ? effect : "",
@@ -202,13 +199,12 @@ static void check_node_requirement(struct api_diag *d, const json_t *r, const ch
 {
     const char *key = api_str(r, "key"), *op = api_str(r, "operator");
     size_t n = json_array_size(api_arr(r, "values"));
-    char p[API_PATH_MAX], msg[MSG_MAX];
+    char p[API_PATH_MAX];
     api_check_enum(d, r, "operator", base, node_ops);
     api_pathf(p, "%s.key", base);
     if (field && key && strcmp(key, "metadata.name") != 0)
         api_invalid_str(d, p, key, "not a valid field selector key");
-    else if (!field && key && key[0] && orc_label_key(key, msg, sizeof msg) != 0)
-        api_invalid_str(d, p, key, "%s", msg);
+    else if (!field) api_check_name_value(d, json_object_get(r, "key"), p, orc_label_key);
     api_pathf(p, "%s.values", base);
     if (!op) return;
     if ((!strcmp(op, "In") || !strcmp(op, "NotIn")) && n == 0)

@@ -98,7 +98,8 @@ static void handle_request(void *arg, struct api_req *r)
     r->state_free = route_free;
     rv = api_route_parse(r->target, rt);
     if (rv == ORC_EINVAL) {
-        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "malformed request path or query");
+        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "%s",
+                           rt->err[0] ? rt->err : "malformed request path or query");
         return;
     }
     if (rv != 0) {

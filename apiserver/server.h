@@ -111,10 +111,13 @@ struct api_route {
     char internal[128]; /* path below /internal/v1/ */
     struct api_query query[API_MAX_QUERY];
     int n_query;
+    char err[192]; /* why the target was refused (ORC_EINVAL), when known */
 };
 
 /* Parses the request target. Returns 0, or ORC_EINVAL for a malformed
- * target (bad escapes, too long), or ORC_ENOENT for an unknown path. */
+ * target (bad escapes, an encoded NUL, too long, a namespace or name that
+ * breaks Kubernetes' path segment rule: rt->err says which), or ORC_ENOENT
+ * for an unknown path. */
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);
 const char *api_query_get(const struct api_route *r, const char *key);
@@ -177,8 +180,11 @@ json_t *api_scale_from(const json_t *obj);
 /* Runs a txn on the leader: locally when this member leads, else through
  * the leader's /internal/v1/txn, waiting afterwards until this member has
  * applied the result so the caller reads its own write. Retries while
- * there is no leader for up to 5 s. cb as store_txn_cb; status
- * ORC_EUNAVAIL when no leader could be reached. */
+ * there is no leader for up to 5 s, but never once a leader may have
+ * applied it. cb as store_txn_cb, except for its statuses: ORC_EUNAVAIL
+ * when no leader could be reached (not applied), ORC_ETIMEDOUT when the
+ * outcome is unknown (the leader lost its leadership, stopped or could not
+ * be heard from after the txn reached it: it may or may not be applied). */
 int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, void *arg);
 
 /* Client to the leader's API (owned by the server), or NULL when this

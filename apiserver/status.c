@@ -101,7 +101,9 @@ void api_respond_error(struct api_req *r, int err, const char *what)
         break;
     case ORC_ETIMEDOUT:
         api_respond_status(r, 504, "Timeout", NULL, NULL, NULL,
-                           "%s: timed out waiting for the cluster; the outcome is unknown", what);
+                           "%s: the outcome is unknown: the Raft leader was lost or did not answer "
+                           "in time, so the write may or may not have been applied; read it back "
+                           "before retrying", what);
         break;
     case ORC_ESHUTDOWN:
         api_respond_status(r, 503, "ServiceUnavailable", NULL, NULL, NULL,

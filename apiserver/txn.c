@@ -93,7 +93,7 @@ static int leader_url(struct api_server *s, uint64_t id, const char *raft_addr, 
 
     orc_buf_printf(&key, API_MEMBER_PREFIX "%" PRIu64, id);
     if (key.data && store_get(s->st, key.data, &kv) == 0) {
-        json_t *m = json_loadb(kv.value, kv.value_len, 0, NULL);
+        json_t *m = json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
         const char *u = m ? orc_json_str(m, "apiURL") : NULL;
         if (u && *u && strlen(u) < n) {
             strcpy(out, u);
@@ -133,7 +133,21 @@ http_client *api_leader_client(struct api_server *s)
     return s->leader_client;
 }
 
-/* ---- forwarded transactions ---- */
+/* ---- transactions: local on the leader, or forwarded to it ---- */
+
+/* Once a txn was handed to a leader, a failure may still have committed it:
+ * raft fails a pending entry when its leader steps down or stops, though a
+ * majority may hold it and the next leader commit it; a forwarded request
+ * cancelled or cut off after it left may have been applied. The caller
+ * gets ORC_ETIMEDOUT for all of these ("outcome unknown", 504), never a
+ * failure that invites a blind retry, and nothing here retries them. */
+static int outcome_unknown(int status)
+{
+    if (status == ORC_ENOTLEADER || status == ORC_ESHUTDOWN || status == ORC_ECANCELED
+        || status == ORC_EIO)
+        return ORC_ETIMEDOUT;
+    return status;
+}
 
 struct fwd {
     struct api_server *s;
@@ -167,7 +181,7 @@ static void fwd_retry_or_fail(struct fwd *f, int err)
 
 static void fwd_local_done(void *arg, int status, const struct store_txn_result *res)
 {
-    fwd_finish(arg, status, res);
+    fwd_finish(arg, outcome_unknown(status), res);
 }
 
 static void fwd_applied(void *arg, int status)
@@ -188,13 +202,13 @@ static void fwd_on_response(void *arg, int err, const struct http_response *resp
         fwd_retry_or_fail(f, ORC_EUNAVAIL);
         return;
     }
-    if (err == ORC_EIO) {
-        api_leader_client_drop(f->s, NULL, NULL);
-        fwd_finish(f, ORC_ETIMEDOUT, NULL); /* lost mid-request: the outcome is unknown */
+    if (err == ORC_EIO) api_leader_client_drop(f->s, NULL, NULL);
+    if (err != 0) { /* lost or cancelled after it was sent */
+        fwd_finish(f, outcome_unknown(err), NULL);
         return;
     }
-    if (err != 0) {
-        fwd_finish(f, err == ORC_ECANCELED && f->s->stopping ? ORC_ESHUTDOWN : err, NULL);
+    if (resp->status == 504) { /* the leader lost its leadership mid-commit */
+        fwd_finish(f, ORC_ETIMEDOUT, NULL);
         return;
     }
     if (resp->status != 200
@@ -241,27 +255,29 @@ int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, 
 {
     struct orc_buf enc = ORC_BUF_INIT;
     struct fwd *f;
-    int rv;
+    int rv = ORC_ENOTLEADER;
 
     if (s->stopping) return ORC_ESHUTDOWN;
-    if (store_is_leader(s->st)) {
-        rv = store_txn(s->st, txn, cb, arg);
-        if (rv != ORC_ENOTLEADER) return rv;
-    }
-    if ((rv = store_txn_encode(txn, &enc)) != 0) return rv;
-    f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        orc_buf_free(&enc);
-        return ORC_ENOMEM;
-    }
+    if ((f = calloc(1, sizeof *f)) == NULL) return ORC_ENOMEM;
     f->s = s;
-    f->enc = orc_buf_steal(&enc, &f->enc_len);
     f->cb = cb;
     f->arg = arg;
     f->deadline = uv_now(s->loop) + LEADER_WAIT_MS;
     api_hold(s);
-    fwd_try(f);
-    return 0;
+    if (store_is_leader(s->st)) rv = store_txn(s->st, txn, fwd_local_done, f);
+    if (rv == ORC_ENOTLEADER) { /* not queued: forwarding cannot apply it twice */
+        rv = store_txn_encode(txn, &enc);
+        if (rv == 0) {
+            f->enc = orc_buf_steal(&enc, &f->enc_len);
+            fwd_try(f);
+        }
+    }
+    if (rv != 0) {
+        orc_buf_free(&enc);
+        free(f);
+        api_release(s);
+    }
+    return rv;
 }
 
 /* ---- linearizable read point ---- */
@@ -318,7 +334,7 @@ static void rbar_on_response(void *arg, int err, const struct http_response *res
         rbar_finish(b, err ? err : ORC_EPROTO);
         return;
     }
-    body = json_loadb(resp->body, resp->body_len, 0, NULL);
+    body = json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL);
     if (body == NULL || orc_json_int(body, "revision", &rev) != 0) {
         json_decref(body);
         rbar_finish(b, ORC_EPROTO);

@@ -88,11 +88,13 @@ void api_pathf(char out[API_PATH_MAX], const char *fmt, ...)
 
 /* ---- values printed as Kubernetes prints them (Go's %q / %v) ---- */
 
-static void quote(const char *s, char *out, size_t n)
+/* s holds len bytes, NULs included (Go's %q shows one as \x00). */
+static void quote(const char *s, size_t len, char *out, size_t n)
 {
     struct orc_buf b = ORC_BUF_INIT;
     int rv = orc_buf_puts(&b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; rv == 0 && *p; p++) {
+    const unsigned char *end = (const unsigned char *)s + len;
+    for (const unsigned char *p = (const unsigned char *)s; rv == 0 && p < end; p++) {
         if (*p == '"' || *p == '\\') rv = orc_buf_printf(&b, "\\%c", *p);
         else if (*p == '\n') rv = orc_buf_puts(&b, "\\n");
         else if (*p == '\t') rv = orc_buf_puts(&b, "\\t");
@@ -108,7 +110,7 @@ static void quote(const char *s, char *out, size_t n)
 static void show_value(const json_t *v, char *out, size_t n)
 {
     if (json_is_string(v)) {
-        quote(json_string_value(v), out, n);
+        quote(json_string_value(v), json_string_length(v), out, n);
     } else if (json_is_integer(v)) {
         snprintf(out, n, "%lld", (long long)json_integer_value(v));
     } else if (json_is_real(v)) {
@@ -183,7 +185,7 @@ void api_invalid_str(struct api_diag *d, const char *field, const char *value, c
 {
     char shown[512];
     va_list ap;
-    quote(value, shown, sizeof shown);
+    quote(value, strlen(value), shown, sizeof shown);
     va_start(ap, fmt);
     invalid_v(d, field, shown, fmt, ap);
     va_end(ap);
@@ -231,7 +233,8 @@ void api_type_invalid(struct api_diag *d, const char *field, const json_t *value
                       const char *expected)
 {
     char shown[512];
-    if (json_is_object(value) || json_is_array(value)) quote(type_name(value), shown, sizeof shown);
+    if (json_is_object(value) || json_is_array(value))
+        quote(type_name(value), strlen(type_name(value)), shown, sizeof shown);
     else show_value(value, shown, sizeof shown);
     api_diag_add(d, "FieldValueTypeInvalid", field,
                  "Invalid value: %s: %s%sbody must be of type %s: \"%s\"", shown, field,
@@ -307,9 +310,11 @@ void api_check_labels(struct api_diag *d, const json_t *labels, const char *fiel
     char msg[MSG_MAX];
     if (!json_is_object(labels)) return;
     json_object_foreach((json_t *)labels, key, v) {
-        if (orc_label_key(key, msg, sizeof msg) != 0) api_invalid_str(d, field, key, "%s", msg);
+        if (orc_label_key(key, strlen(key), msg, sizeof msg) != 0)
+            api_invalid_str(d, field, key, "%s", msg);
         const char *s = json_string_value(v);
-        if (s && orc_label_value(s, msg, sizeof msg) != 0) api_invalid_str(d, field, s, "%s", msg);
+        if (s && orc_label_value(s, json_string_length(v), msg, sizeof msg) != 0)
+            api_invalid(d, field, v, "%s", msg);
     }
 }
 
@@ -325,7 +330,7 @@ void api_check_annotations(struct api_diag *d, const json_t *ann, const char *fi
         char *lower = strdup(key);
         for (char *p = lower; p && *p; p++)
             if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-        if (orc_label_key(lower ? lower : key, msg, sizeof msg) != 0)
+        if (orc_label_key(lower ? lower : key, strlen(key), msg, sizeof msg) != 0)
             api_invalid_str(d, field, key, "%s", msg);
         free(lower);
         total += strlen(key) + json_string_length(v);
@@ -339,22 +344,18 @@ static void check_selector_expr(struct api_diag *d, const json_t *e, const char 
     const char *op = api_str(e, "operator");
     const json_t *vals = api_arr(e, "values");
     size_t n = vals ? json_array_size(vals) : 0;
-    char p[API_PATH_MAX], msg[MSG_MAX];
+    char p[API_PATH_MAX];
 
     api_check_enum(d, e, "operator", path, ops);
-    const char *key = api_str(e, "key");
-    api_pathf(p, "%s.key", path);
-    if (key && key[0] && orc_label_key(key, msg, sizeof msg) != 0)
-        api_invalid_str(d, p, key, "%s", msg);
+    api_check_name(d, e, "key", path, orc_label_key);
     api_pathf(p, "%s.values", path);
     if (op && (!strcmp(op, "In") || !strcmp(op, "NotIn")) && n == 0)
         api_required(d, p, "must be specified when `operator` is 'In' or 'NotIn'");
     if (op && (!strcmp(op, "Exists") || !strcmp(op, "DoesNotExist")) && n > 0)
         api_forbidden(d, p, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
     for (size_t i = 0; i < n; i++) {
-        const char *v = json_string_value(json_array_get(vals, i));
         api_pathf(p, "%s.values[%zu]", path, i);
-        if (v && orc_label_value(v, msg, sizeof msg) != 0) api_invalid_str(d, p, v, "%s", msg);
+        api_check_name_value(d, json_array_get(vals, i), p, orc_label_value);
     }
 }
 
@@ -372,14 +373,23 @@ void api_check_selector(struct api_diag *d, const json_t *sel, const char *field
     }
 }
 
-void api_check_name(struct api_diag *d, const json_t *o, const char *key, const char *base,
-                    int (*rule)(const char *, char *, size_t))
+bool api_check_name_value(struct api_diag *d, const json_t *v, const char *field,
+                          orc_name_rule rule)
 {
-    const char *s = api_str(o, key);
-    char msg[MSG_MAX], path[API_PATH_MAX];
-    if (!s || !s[0] || rule(s, msg, sizeof msg) == 0) return;
+    char msg[MSG_MAX];
+    size_t len = json_string_length(v);
+    if (!json_is_string(v) || len == 0 || rule(json_string_value(v), len, msg, sizeof msg) == 0)
+        return true;
+    api_invalid(d, field, v, "%s", msg);
+    return false;
+}
+
+void api_check_name(struct api_diag *d, const json_t *o, const char *key, const char *base,
+                    orc_name_rule rule)
+{
+    char path[API_PATH_MAX];
     field_path(path, base, key);
-    api_invalid_str(d, path, s, "%s", msg);
+    api_check_name_value(d, json_object_get(o, key), path, rule);
 }
 
 void api_check_port(struct api_diag *d, const json_t *o, const char *key, const char *base,
@@ -474,9 +484,7 @@ bool api_is_cidr(const char *s)
 
 /* ---- ObjectMeta ---- */
 
-typedef int (*name_rule)(const char *, char *, size_t);
-
-static name_rule name_rule_for(const struct orc_kind *k)
+static orc_name_rule name_rule_for(const struct orc_kind *k)
 {
     if (strcmp(k->kind, "Namespace") == 0) return orc_dns1123_label;
     if (strcmp(k->kind, "Service") == 0) return orc_dns1035_label;
@@ -485,23 +493,26 @@ static name_rule name_rule_for(const struct orc_kind *k)
 
 static void check_name(const struct orc_kind *k, const json_t *meta, struct api_diag *d)
 {
-    const char *name = api_str(meta, "name"), *gen = api_str(meta, "generateName");
+    const json_t *name = json_object_get(meta, "name"), *gen = json_object_get(meta, "generateName");
+    size_t glen = json_string_length(gen);
     char msg[MSG_MAX];
-    name_rule rule = name_rule_for(k);
+    orc_name_rule rule = name_rule_for(k);
 
-    if ((!name || !name[0]) && (!gen || !gen[0])) {
+    if (json_string_length(name) == 0 && glen == 0)
         api_required(d, "metadata.name", "name or generateName is required");
-    } else if (name && name[0] && rule(name, msg, sizeof msg) != 0) {
-        api_invalid_str(d, "metadata.name", name, "%s", msg);
-    }
-    if (gen && gen[0]) {
+    else api_check_name_value(d, name, "metadata.name", rule);
+    if (glen > 0) {
         /* The server appends a random suffix, so a trailing '-' is fine. */
-        char masked[300];
-        snprintf(masked, sizeof masked, "%s", gen);
-        size_t len = strlen(masked);
-        if (masked[len - 1] == '-') masked[len - 1] = 'a';
-        if (rule(masked, msg, sizeof msg) != 0)
-            api_invalid_str(d, "metadata.generateName", gen, "%s", msg);
+        char *masked = malloc(glen);
+        if (masked == NULL) {
+            add_cause(d, "InternalError", "metadata.generateName", "out of memory");
+            return;
+        }
+        memcpy(masked, json_string_value(gen), glen);
+        if (masked[glen - 1] == '-') masked[glen - 1] = 'a';
+        if (rule(masked, glen, msg, sizeof msg) != 0)
+            api_invalid(d, "metadata.generateName", gen, "%s", msg);
+        free(masked);
     }
 }
 
@@ -529,23 +540,23 @@ static void check_finalizers(const json_t *fins, struct api_diag *d)
 {
     char p[API_PATH_MAX], msg[MSG_MAX];
     for (size_t i = 0; fins && i < json_array_size(fins); i++) {
-        const char *f = json_string_value(json_array_get(fins, i));
+        const json_t *f = json_array_get(fins, i);
         api_pathf(p, "metadata.finalizers[%zu]", i);
-        if (f && orc_label_key(f, msg, sizeof msg) != 0) api_invalid_str(d, p, f, "%s", msg);
+        if (json_is_string(f)
+            && orc_label_key(json_string_value(f), json_string_length(f), msg, sizeof msg) != 0)
+            api_invalid(d, p, f, "%s", msg);
     }
 }
 
 static void check_meta(const struct orc_kind *k, const json_t *obj, struct api_diag *d)
 {
     const json_t *meta = api_obj(obj, "metadata");
-    const char *ns = api_str(meta, "namespace");
-    char msg[MSG_MAX];
+    const json_t *ns = json_object_get(meta, "namespace");
 
     check_name(k, meta, d);
-    if (ns && ns[0] && !k->namespaced)
+    if (json_string_length(ns) > 0 && !k->namespaced)
         api_forbidden(d, "metadata.namespace", "not allowed on this type");
-    else if (ns && ns[0] && orc_dns1123_label(ns, msg, sizeof msg) != 0)
-        api_invalid_str(d, "metadata.namespace", ns, "%s", msg);
+    else api_check_name_value(d, ns, "metadata.namespace", orc_dns1123_label);
     api_check_labels(d, api_obj(meta, "labels"), "metadata.labels");
     api_check_annotations(d, api_obj(meta, "annotations"), "metadata.annotations");
     check_owner_refs(api_arr(meta, "ownerReferences"), d);

@@ -213,8 +213,14 @@ static int first_time_of_day(const orc_cron *c, int from)
     return -1;
 }
 
+/* The instants RFC 3339 can write (years 0001 to 9999): past them the
+ * day arithmetic below would overflow, and no schedule runs there. */
+#define FIRST_INSTANT (-62135596800LL)
+#define LAST_INSTANT 253402300799LL
+
 int64_t orc_cron_next(const orc_cron *c, int64_t after)
 {
+    if (after < FIRST_INSTANT || after > LAST_INSTANT) return -1;
     int64_t t = after - ((after % 60) + 60) % 60 + 60; /* next whole minute, strictly after */
     int64_t day = (t >= 0 ? t : t - 86399) / 86400;
     int from = (int)((t - day * 86400) / 60);
@@ -223,7 +229,10 @@ int64_t orc_cron_next(const orc_cron *c, int64_t after)
     for (; day <= limit; day++, from = 0) {
         if (!day_matches(c, day)) continue;
         int mod = first_time_of_day(c, from);
-        if (mod >= 0) return day * 86400 + (int64_t)mod * 60;
+        if (mod >= 0) {
+            int64_t when = day * 86400 + (int64_t)mod * 60;
+            return when <= LAST_INSTANT ? when : -1;
+        }
     }
     return -1;
 }

@@ -13,7 +13,8 @@ typedef struct orc_cron orc_cron;
 
 int orc_cron_parse(const char *spec, orc_cron **out, char *msg, size_t n);
 /* First scheduled time strictly after `after` (Unix seconds, UTC), or -1 if
- * none within five years. */
+ * none within five years and before the end of year 9999, or when `after`
+ * is outside years 0001-9999. */
 int64_t orc_cron_next(const orc_cron *c, int64_t after);
 void orc_cron_free(orc_cron *c);
 

@@ -139,22 +139,16 @@ static int term_fail(struct lexer *lx, const char *why)
 
 static int check_key(struct lexer *lx, const char *key, size_t len)
 {
-    char buf[320], why[512];
+    char why[512];
     if (len == 0) return term_fail(lx, "missing key");
-    if (len >= sizeof buf) return term_fail(lx, "key is too long");
-    memcpy(buf, key, len);
-    buf[len] = '\0';
-    if (orc_label_key(buf, why, sizeof why) != 0) return term_fail(lx, why);
+    if (orc_label_key(key, len, why, sizeof why) != 0) return term_fail(lx, why);
     return 0;
 }
 
 static int check_value(struct lexer *lx, const char *v, size_t len)
 {
-    char buf[80], why[512];
-    if (len >= sizeof buf) return term_fail(lx, "must be no more than 63 characters");
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    if (orc_label_value(buf, why, sizeof why) != 0) return term_fail(lx, why);
+    char why[512];
+    if (orc_label_value(v, len, why, sizeof why) != 0) return term_fail(lx, why);
     return 0;
 }
 
@@ -277,12 +271,12 @@ static int from_match_labels(orc_selector *sel, const json_t *ml, char *msg, siz
 
     if (!json_is_object(ml)) return orc_errf(msg, n, ORC_EINVAL, "matchLabels: must be an object");
     json_object_foreach((json_t *)ml, key, val) {
-        if (orc_label_key(key, why, sizeof why) != 0)
+        if (orc_label_key(key, strlen(key), why, sizeof why) != 0)
             return orc_errf(msg, n, ORC_EINVAL, "matchLabels: Invalid value: \"%s\": %s", key, why);
         if (!json_is_string(val))
             return orc_errf(msg, n, ORC_EINVAL, "matchLabels[%s]: must be a string", key);
         const char *v = json_string_value(val);
-        if (orc_label_value(v, why, sizeof why) != 0)
+        if (orc_label_value(v, json_string_length(val), why, sizeof why) != 0)
             return orc_errf(msg, n, ORC_EINVAL, "matchLabels: Invalid value: \"%s\": %s", v, why);
         struct req *r = add_req(sel, key, strlen(key), OP_EQ);
         if (!r || add_value(r, v, strlen(v)) != 0) return ORC_ENOMEM;
@@ -314,7 +308,7 @@ static int from_expression(orc_selector *sel, const json_t *e, size_t i, char *m
     char why[512];
 
     if (!key) return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].key: Required value", i);
-    if (orc_label_key(key, why, sizeof why) != 0)
+    if (orc_label_key(key, json_string_length(json_object_get(e, "key")), why, sizeof why) != 0)
         return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].key: Invalid value: \"%s\": %s", i, key, why);
     if (parse_operator(opname, &op) != 0)
         return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].operator: Unsupported value: \"%s\": supported "
@@ -332,9 +326,10 @@ static int from_expression(orc_selector *sel, const json_t *e, size_t i, char *m
     struct req *r = add_req(sel, key, strlen(key), op);
     if (!r) return ORC_ENOMEM;
     for (size_t j = 0; j < nvals; j++) {
-        const char *v = json_string_value(json_array_get(vals, j));
+        const json_t *jv = json_array_get(vals, j);
+        const char *v = json_string_value(jv);
         if (!v) return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].values[%zu]: must be a string", i, j);
-        if (orc_label_value(v, why, sizeof why) != 0)
+        if (orc_label_value(v, json_string_length(jv), why, sizeof why) != 0)
             return orc_errf(msg, n, ORC_EINVAL, "matchExpressions[%zu].values[%zu]: Invalid value: \"%s\": %s",
                         i, j, v, why);
         if (add_value(r, v, strlen(v)) != 0) return ORC_ENOMEM;

@@ -68,13 +68,13 @@ static bool label_syntax(const char *s, size_t len)
     return true;
 }
 
-static bool subdomain_syntax(const char *s)
+static bool subdomain_syntax(const char *s, size_t len)
 {
-    const char *p = s;
+    const char *p = s, *end = s + len;
     for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (!label_syntax(p, len)) return false;
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        size_t n = dot ? (size_t)(dot - p) : (size_t)(end - p);
+        if (!label_syntax(p, n)) return false;
         if (!dot) return true;
         p = dot + 1;
     }
@@ -89,52 +89,54 @@ static bool qname_syntax(const char *s, size_t len)
     return true;
 }
 
-int orc_dns1123_label(const char *s, char *msg, size_t n)
+int orc_dns1123_label(const char *s, size_t len, char *msg, size_t n)
 {
-    size_t len = strlen(s);
     if (len > LABEL_MAX) return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", LABEL_MAX);
     if (!label_syntax(s, len)) return orc_errf(msg, n, ORC_EINVAL, "%s", DNS1123_LABEL_MSG);
     return 0;
 }
 
-int orc_dns1123_subdomain(const char *s, char *msg, size_t n)
+int orc_dns1123_subdomain(const char *s, size_t len, char *msg, size_t n)
 {
-    if (strlen(s) > SUBDOMAIN_MAX)
+    if (len > SUBDOMAIN_MAX)
         return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", SUBDOMAIN_MAX);
-    if (!subdomain_syntax(s)) return orc_errf(msg, n, ORC_EINVAL, "%s", DNS1123_SUBDOMAIN_MSG);
+    if (!subdomain_syntax(s, len)) return orc_errf(msg, n, ORC_EINVAL, "%s", DNS1123_SUBDOMAIN_MSG);
     return 0;
 }
 
-int orc_dns1035_label(const char *s, char *msg, size_t n)
+int orc_dns1035_label(const char *s, size_t len, char *msg, size_t n)
 {
-    size_t len = strlen(s);
     if (len > LABEL_MAX) return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", LABEL_MAX);
     if (!label_syntax(s, len) || !alpha(s[0])) return orc_errf(msg, n, ORC_EINVAL, "%s", DNS1035_LABEL_MSG);
     return 0;
 }
 
-int orc_env_var_name(const char *s, char *msg, size_t n)
+int orc_env_var_name(const char *s, size_t len, char *msg, size_t n)
 {
-    bool ok = s[0] != '\0' && !(s[0] >= '0' && s[0] <= '9');
-    for (const char *p = s; ok && *p; p++)
-        ok = alnum(*p) || *p == '-' || *p == '.' || *p == '_';
+    bool ok = len > 0 && !(s[0] >= '0' && s[0] <= '9');
+    for (size_t i = 0; ok && i < len; i++)
+        ok = alnum(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_';
     if (!ok) return orc_errf(msg, n, ORC_EINVAL, "%s", ENV_VAR_MSG);
     return 0;
 }
 
-int orc_config_key(const char *s, char *msg, size_t n)
+static bool is(const char *s, size_t len, const char *word)
 {
-    size_t len = strlen(s);
+    return len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+int orc_config_key(const char *s, size_t len, char *msg, size_t n)
+{
     if (len > SUBDOMAIN_MAX)
         return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", SUBDOMAIN_MAX);
     bool ok = len > 0;
-    for (const char *p = s; ok && *p; p++)
-        ok = alnum(*p) || *p == '-' || *p == '.' || *p == '_';
+    for (size_t i = 0; ok && i < len; i++)
+        ok = alnum(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_';
     if (!ok) return orc_errf(msg, n, ORC_EINVAL, "%s", CONFIG_KEY_MSG);
     /* Keys become file names in volumes: never let one climb out. */
-    if (strcmp(s, ".") == 0) return orc_errf(msg, n, ORC_EINVAL, "must not be '.'");
-    if (strcmp(s, "..") == 0) return orc_errf(msg, n, ORC_EINVAL, "must not be '..'");
-    if (strncmp(s, "..", 2) == 0) return orc_errf(msg, n, ORC_EINVAL, "must not start with '..'");
+    if (is(s, len, ".")) return orc_errf(msg, n, ORC_EINVAL, "must not be '.'");
+    if (is(s, len, "..")) return orc_errf(msg, n, ORC_EINVAL, "must not be '..'");
+    if (len >= 2 && memcmp(s, "..", 2) == 0) return orc_errf(msg, n, ORC_EINVAL, "must not start with '..'");
     return 0;
 }
 
@@ -147,29 +149,39 @@ static int check_name_part(const char *name, size_t len, char *msg, size_t n)
     return 0;
 }
 
-int orc_label_key(const char *s, char *msg, size_t n)
+int orc_label_key(const char *s, size_t len, char *msg, size_t n)
 {
-    const char *slash = strchr(s, '/');
-    if (!slash) return check_name_part(s, strlen(s), msg, n);
-    if (strchr(slash + 1, '/'))
+    const char *slash = memchr(s, '/', len), *end = s + len;
+    if (!slash) return check_name_part(s, len, msg, n);
+    if (memchr(slash + 1, '/', (size_t)(end - slash - 1)))
         return orc_errf(msg, n, ORC_EINVAL, "a qualified name " QNAME_MSG " " QNAME_EXAMPLES
                     " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
 
     size_t plen = (size_t)(slash - s);
     if (plen == 0) return orc_errf(msg, n, ORC_EINVAL, "prefix part must be non-empty");
-    char prefix[SUBDOMAIN_MAX + 2];
     if (plen > SUBDOMAIN_MAX)
         return orc_errf(msg, n, ORC_EINVAL, "prefix part must be no more than %d characters", SUBDOMAIN_MAX);
-    memcpy(prefix, s, plen);
-    prefix[plen] = '\0';
-    if (!subdomain_syntax(prefix)) return orc_errf(msg, n, ORC_EINVAL, "prefix part " DNS1123_SUBDOMAIN_MSG);
-    return check_name_part(slash + 1, strlen(slash + 1), msg, n);
+    if (!subdomain_syntax(s, plen)) return orc_errf(msg, n, ORC_EINVAL, "prefix part " DNS1123_SUBDOMAIN_MSG);
+    return check_name_part(slash + 1, (size_t)(end - slash - 1), msg, n);
 }
 
-int orc_label_value(const char *s, char *msg, size_t n)
+int orc_label_value(const char *s, size_t len, char *msg, size_t n)
 {
-    size_t len = strlen(s);
     if (len > LABEL_MAX) return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", LABEL_MAX);
     if (len > 0 && !qname_syntax(s, len)) return orc_errf(msg, n, ORC_EINVAL, "%s", LABEL_VALUE_MSG);
+    return 0;
+}
+
+int orc_path_segment(const char *s, size_t len, char *msg, size_t n)
+{
+    if (is(s, len, ".") || is(s, len, ".."))
+        return orc_errf(msg, n, ORC_EINVAL, "may not be '%.*s'", (int)len, s);
+    bool slash = memchr(s, '/', len) != NULL, pct = memchr(s, '%', len) != NULL;
+    /* A NUL would cut the key short where the name is used as a C string. */
+    bool nul = memchr(s, '\0', len) != NULL;
+    if (slash || pct || nul)
+        return orc_errf(msg, n, ORC_EINVAL, "%s%s%s%s%s", slash ? "may not contain '/'" : "",
+                        slash && (pct || nul) ? ", " : "", pct ? "may not contain '%'" : "",
+                        pct && nul ? ", " : "", nul ? "may not contain a NUL byte" : "");
     return 0;
 }

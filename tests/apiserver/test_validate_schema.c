@@ -289,3 +289,131 @@ TEST(diag_reasons)
     }
     vt_free(&v);
 }
+
+/* Every field Kubernetes types int32 refuses a value past its range (Go's
+ * decoder would), wherever it sits; int64 fields take it. */
+TEST(schema_int32_fields_refuse_values_past_their_range)
+{
+    static const char *const int32_paths[] = {
+        "spec.replicas",
+        "spec.minReadySeconds",
+        "spec.progressDeadlineSeconds",
+        "spec.template.spec.priority",
+        "spec.template.spec.containers[0].ports",
+        "spec.template.spec.containers[0].livenessProbe.periodSeconds",
+        "spec.template.spec.containers[0].livenessProbe.httpGet.port",
+        "spec.strategy.rollingUpdate.maxSurge",
+    };
+    for (size_t i = 0; i < sizeof int32_paths / sizeof int32_paths[0]; i++) {
+        const char *path = int32_paths[i];
+        bool ports = strstr(path, ".ports") != NULL;
+        for (int sign = 0; sign < 2; sign++) {
+            struct vt v;
+            json_t *o = deploy();
+            char field[256];
+            snprintf(field, sizeof field, "%s%s", path, ports ? "[0].containerPort" : "");
+            if (ports) vt_setj(o, path, sign ? "[{'containerPort':-2147483649}]"
+                                             : "[{'containerPort':2147483648}]");
+            else vt_setj(o, path, sign ? "-2147483649" : "2147483648");
+            vt_run(&v, "Deployment", o, NULL);
+            char msg[400];
+            snprintf(msg, sizeof msg, "Invalid value: %s: %s in body must be of type int32",
+                     sign ? "-2147483649" : "2147483648", field);
+            VT_CAUSE(&v, field, msg);
+            vt_free(&v);
+        }
+    }
+    /* A whole real is converted first, then range-checked. */
+    type_error("spec.replicas", "3e9", NULL,
+               "Invalid value: 3000000000: spec.replicas in body must be of type int32: "
+               "\"integer\"");
+    /* The edges are fine; int64 fields take far more. */
+    struct vt v;
+    json_t *o = deploy();
+    vt_setj(o, "spec.replicas", "2147483647");
+    vt_setj(o, "spec.minReadySeconds", "-2147483648");
+    vt_setj(o, "spec.template.spec.terminationGracePeriodSeconds", "4294967296");
+    vt_setj(o, "spec.template.spec.securityContext", "{'runAsUser':4294967296}");
+    vt_run(&v, "Deployment", o, NULL);
+    CHECK(!vt_has_cause(&v, "spec.replicas", ""));
+    CHECK(!vt_has_cause(&v, "spec.template.spec.terminationGracePeriodSeconds", ""));
+    CHECK(!vt_has_cause(&v, "spec.template.spec.securityContext.runAsUser", ""));
+    vt_free(&v);
+}
+
+TEST(schema_int32_in_other_kinds)
+{
+    static const struct {
+        const char *kind, *json, *field;
+    } cases[] = {
+        {"StatefulSet", "{'metadata':{'name':'s'},'spec':{'updateStrategy':{'rollingUpdate':"
+                        "{'partition':2147483648}}}}", "spec.updateStrategy.rollingUpdate.partition"},
+        {"Job", "{'metadata':{'name':'j'},'spec':{'parallelism':2147483648}}", "spec.parallelism"},
+        {"Job", "{'metadata':{'name':'j'},'spec':{'podFailurePolicy':{'rules':[{'action':'Ignore',"
+                "'onExitCodes':{'operator':'In','values':[1,2147483648]}}]}}}",
+         "spec.podFailurePolicy.rules[0].onExitCodes.values[1]"},
+        {"CronJob", "{'metadata':{'name':'c'},'spec':{'failedJobsHistoryLimit':2147483648}}",
+         "spec.failedJobsHistoryLimit"},
+        {"Service", "{'metadata':{'name':'s'},'spec':{'ports':[{'port':80,'targetPort':"
+                    "2147483648}]}}", "spec.ports[0].targetPort"},
+        {"Service", "{'metadata':{'name':'s'},'spec':{'ports':[{'port':4294967376}]}}",
+         "spec.ports[0].port"},
+        {"Lease", "{'metadata':{'name':'l'},'spec':{'leaseDurationSeconds':2147483648}}",
+         "spec.leaseDurationSeconds"},
+        {"Event", "{'metadata':{'name':'e'},'count':2147483648}", "count"},
+        {"Pod", "{'metadata':{'name':'p'},'spec':{'containers':[],'volumes':[{'name':'v',"
+                "'secret':{'defaultMode':2147483648}}]}}", "spec.volumes[0].secret.defaultMode"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct vt v;
+        vt_run(&v, cases[i].kind, vt_json(cases[i].json), NULL);
+        VT_CAUSE(&v, cases[i].field, "Invalid value: ");
+        CHECKF(strstr(json_string_value(json_object_get(json_array_get(v.d.causes, 0), "message")),
+                      "must be of type int32") != NULL, "%s", cases[i].field);
+        vt_free(&v);
+    }
+}
+
+/* Name rules read a JSON string whole: "a\u0000b" is not "a". */
+TEST(meta_nul_in_names_labels_and_keys)
+{
+    static const struct {
+        const char *kind, *json, *field, *msg;
+    } cases[] = {
+        {"ConfigMap", "{\"metadata\":{\"name\":\"a\\u0000b\"}}", "metadata.name",
+         "Invalid value: \"a\\x00b\": a lowercase RFC 1123 subdomain must consist of"},
+        {"Namespace", "{\"metadata\":{\"name\":\"ns\\u0000\"}}", "metadata.name",
+         "Invalid value: \"ns\\x00\": a lowercase RFC 1123 label must consist of"},
+        {"Service", "{\"metadata\":{\"name\":\"s\\u0000\"}}", "metadata.name",
+         "Invalid value: \"s\\x00\": a DNS-1035 label"},
+        {"ConfigMap", "{\"metadata\":{\"name\":\"c\",\"namespace\":\"d\\u0000x\"}}",
+         "metadata.namespace", "Invalid value: \"d\\x00x\": a lowercase RFC 1123 label"},
+        {"ConfigMap", "{\"metadata\":{\"generateName\":\"g\\u0000-\"}}", "metadata.generateName",
+         "Invalid value: \"g\\x00-\": a lowercase RFC 1123 subdomain"},
+        {"ConfigMap", "{\"metadata\":{\"name\":\"c\",\"labels\":{\"k\":\"v\\u0000\"}}}",
+         "metadata.labels", "Invalid value: \"v\\x00\": a valid label must be"},
+        {"Namespace", "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"finalizers\":[\"k\\u0000\"]}}",
+         "spec.finalizers[0]", "Invalid value: \"k\\x00\": name part must consist of"},
+        {"Deployment", "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":{\"matchExpressions\":"
+                       "[{\"key\":\"a\\u0000\",\"operator\":\"In\",\"values\":[\"x\\u0000\"]}]}}}",
+         "spec.selector.matchExpressions[0].values[0]", "Invalid value: \"x\\x00\""},
+        {"Deployment", "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":{\"matchExpressions\":"
+                       "[{\"key\":\"a\\u0000\",\"operator\":\"Exists\"}]}}}",
+         "spec.selector.matchExpressions[0].key", "Invalid value: \"a\\x00\": name part"},
+        {"Pod", "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\\u0000\","
+                "\"image\":\"i\"}]}}",
+         "spec.containers[0].name", "Invalid value: \"c\\x00\": a lowercase RFC 1123 label"},
+        {"Pod", "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\","
+                "\"image\":\"i\"}],\"volumes\":[{\"name\":\"v\",\"configMap\":{\"name\":"
+                "\"cm\\u0000x\"}}]}}",
+         "spec.volumes[0].configMap.name", "Invalid value: \"cm\\x00x\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct vt v;
+        json_t *o = json_loads(cases[i].json, JSON_ALLOW_NUL, NULL);
+        CHECKF(o != NULL, "case %zu", i);
+        vt_run(&v, cases[i].kind, o, NULL);
+        VT_CAUSE(&v, cases[i].field, cases[i].msg);
+        vt_free(&v);
+    }
+}

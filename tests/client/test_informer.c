@@ -399,3 +399,23 @@ TEST(start_rejects_bad_arguments)
     CHECK(inf == NULL);
     fx_done(&f);
 }
+
+/* A value with a NUL inside (Kubernetes allows it in ConfigMap data) must
+ * not stop a list or a watch: the whole collection would go dark for the
+ * agent, through one user's ConfigMap. */
+TEST(a_nul_in_a_value_lists_and_watches)
+{
+    static struct fx f;
+
+    start_member(NULL);
+    api("POST", CMS, "{\"metadata\":{\"name\":\"n\"},\"data\":{\"k\":\"a\\u0000b\"}}", 201);
+    cm_create("a", NULL);
+    fx_start(&f, CMS, NULL, NULL);
+    WAIT_FOR(&f, f.synced == 1, 10000);
+    CHECK_STR(logged(&f), "A:a A:n S ");
+    const json_t *k = orc_json_get(informer_get(f.inf, "default", "n"), "data.k");
+    CHECK_INT(json_string_length(k), ==, 3);
+    api("POST", CMS, "{\"metadata\":{\"name\":\"m\"},\"data\":{\"k\":\"\\u0000\"}}", 201);
+    WAIT_FOR(&f, f.adds == 3, 10000);
+    fx_done(&f);
+}

@@ -122,3 +122,14 @@ TEST(cron_parse_errors)
     bad("@fortnightly", "unrecognized descriptor");
     bad("* * * FOO *", "failed to parse int from FOO");
 }
+
+/* Found by tests/fuzz/fuzz_cron.c: an instant past what RFC 3339 writes
+ * overflowed the day arithmetic; it has no next time. */
+TEST(cron_instants_outside_years_1_to_9999)
+{
+    CHECK_INT(next("14 4 1,3 * ?", INT64_MIN), ==, -1);
+    CHECK_INT(next("* * * * *", INT64_MAX), ==, -1);
+    CHECK_INT(next("* * * * *", utc(9999, 12, 31, 23, 58)), ==, utc(9999, 12, 31, 23, 59));
+    CHECK_INT(next("* * * * *", utc(9999, 12, 31, 23, 59)), ==, -1);
+    CHECK_INT(next("0 0 1 1 *", -62135596800LL), ==, -62135596800LL + 365 * 86400);
+}

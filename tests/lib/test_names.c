@@ -3,19 +3,19 @@
 #include "lib/orc.h"
 #include "tests/harness/test.h"
 
-typedef int (*rule_fn)(const char *, char *, size_t);
+typedef orc_name_rule rule_fn;
 
 static void ok(rule_fn f, const char *s)
 {
     char msg[512] = "";
-    CHECKF(f(s, msg, sizeof msg) == 0, "\"%s\" rejected: %s", s, msg);
+    CHECKF(f(s, strlen(s), msg, sizeof msg) == 0, "\"%s\" rejected: %s", s, msg);
 }
 
 /* Rejected, with a message that starts with `prefix`. */
 static void no(rule_fn f, const char *s, const char *prefix)
 {
     char msg[1024] = "";
-    CHECKF(f(s, msg, sizeof msg) == ORC_EINVAL, "\"%s\" accepted", s);
+    CHECKF(f(s, strlen(s), msg, sizeof msg) == ORC_EINVAL, "\"%s\" accepted", s);
     CHECKF(strncmp(msg, prefix, strlen(prefix)) == 0, "\"%s\": message \"%s\"", s, msg);
 }
 
@@ -32,7 +32,7 @@ TEST(names_dns1123_label)
     no(orc_dns1123_label, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
        "must be no more than 63 characters");
     char msg[512];
-    orc_dns1123_label("A", msg, sizeof msg);
+    orc_dns1123_label("A", 1, msg, sizeof msg);
     CHECK_STR(msg, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
                    "or '-', and must start and end with an alphanumeric character (e.g. "
                    "'my-name',  or '123-abc', regex used for validation is "
@@ -105,4 +105,47 @@ TEST(names_label_value)
     no(orc_label_value, "a/b", "a valid label must be");
     no(orc_label_value, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
        "must be no more than 63 characters");
+}
+
+/* A counted name with a NUL inside: refused by every rule with the rule's
+ * own message, as Kubernetes refuses "a\x00b" (never read as "a"). */
+TEST(names_nul_is_refused_not_an_end)
+{
+    static const struct {
+        rule_fn f;
+        const char *prefix;
+    } rules[] = {
+        {orc_dns1123_label, "a lowercase RFC 1123 label"},
+        {orc_dns1123_subdomain, "a lowercase RFC 1123 subdomain"},
+        {orc_dns1035_label, "a DNS-1035 label"},
+        {orc_env_var_name, "a valid environment variable name"},
+        {orc_config_key, "a valid config key"},
+        {orc_label_key, "name part must consist of"},
+        {orc_label_value, "a valid label must be"},
+        {orc_path_segment, "may not contain a NUL byte"},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        char msg[1024] = "";
+        CHECKF(rules[i].f("a\0b", 3, msg, sizeof msg) == ORC_EINVAL, "rule %zu took a NUL", i);
+        CHECKF(strncmp(msg, rules[i].prefix, strlen(rules[i].prefix)) == 0, "rule %zu: %s", i, msg);
+        CHECKF(rules[i].f("a\0", 2, msg, sizeof msg) == ORC_EINVAL, "rule %zu took a NUL", i);
+    }
+    char msg[512];
+    CHECK(orc_label_key("example.com/a\0", 15, msg, sizeof msg) == ORC_EINVAL);
+    CHECK(orc_label_key("exa\0mple.com/a", 15, msg, sizeof msg) == ORC_EINVAL);
+    CHECK(strncmp(msg, "prefix part", 11) == 0);
+    /* Only the counted bytes are read. */
+    CHECK(orc_dns1123_label("ab-", 2, msg, sizeof msg) == 0);
+}
+
+TEST(names_path_segment)
+{
+    ok(orc_path_segment, "web");
+    ok(orc_path_segment, "a.b");
+    ok(orc_path_segment, "...");
+    no(orc_path_segment, ".", "may not be '.'");
+    no(orc_path_segment, "..", "may not be '..'");
+    no(orc_path_segment, "a/b", "may not contain '/'");
+    no(orc_path_segment, "a%b", "may not contain '%'");
+    no(orc_path_segment, "a/%b", "may not contain '/', may not contain '%'");
 }
