@@ -91,15 +91,15 @@ int orcd_restore_prepare(const char *file, const char *dir, struct orcd_restore 
     }
     if (has_state(dir, what, sizeof what)) {
         log_error("orcd", "cannot restore into %s: it already holds a cluster's state (%s). "
-                          "--restore starts a new cluster in a data dir of its own: stop this "
-                          "member and move %s away, or give another --data-dir",
+                          "To start that member, leave out --restore; to restore, stop it and "
+                          "move %s away, or give another --data-dir",
                   dir, what, dir);
         rv = ORC_EEXIST;
         goto fail;
     }
     orc_time_format(r->info.created_ms / 1000, when);
-    log_info("orcd", "restoring %zu objects at revision %" PRId64 " from %s (taken by member %" PRIu64
-                     " at %s)", r->objects, r->info.revision, file, r->info.member_id, when);
+    log_info("orcd", "restoring %s: %zu keys at revision %" PRId64 ", taken by member %" PRIu64
+                     " at %s", file, r->objects, r->info.revision, r->info.member_id, when);
     *out = r;
     return 0;
 fail:

@@ -743,10 +743,11 @@ static void on_restored(void *arg, int status, const struct store_load_result *r
         log_error("orcd", "restoring from %s failed: %s. %s holds a partial state: remove it and "
                           "run --restore again", s->restore->file, orc_strerror(status), s->dir);
     } else if (orcd_restore_unmark(s->dir) == 0) {
-        log_info("orcd", "restored %zu objects from %s; revision %" PRId64 ". This is a new "
-                         "one-member cluster: other members join it with --join %s --token "
-                         "(the token in %s/token)",
-                 res->objects, s->restore->file, res->revision, s->api_url, s->dir);
+        log_info("orcd", "restored %zu keys from %s (the old members' records left out); "
+                         "revision %" PRId64 ". This is a new one-member cluster: other members "
+                         "join it with --join %s --token (the token in %s/token); clients use "
+                         "%s/admin.conf",
+                 res->objects, s->restore->file, res->revision, s->api_url, s->dir, s->dir);
         orcd_restore_free(s->restore);
         s->restore = NULL;
         if (serve(s) == 0) return;

@@ -300,8 +300,9 @@ static int submit(struct load_op *op, bool last)
     return 0;
 }
 
-/* The last entry goes once every row is applied; raft snapshots right
- * after it, so the large entries leave raft's log (and memory). */
+/* The last entry goes once every row is applied. Raft snapshots at its
+ * next chance (this runs inside the apply of the last rows), so the large
+ * entries leave its log, which it keeps in memory, and its segments. */
 static int submit_last(struct load_op *op)
 {
     store *s = op->s;
