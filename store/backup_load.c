@@ -177,13 +177,20 @@ struct load_op {
     void *arg;
 };
 
+/* The caller may free the payload once told: the source goes first. */
+static void close_source(struct load_op *op)
+{
+    sqlite3_finalize(op->rows);
+    sqlite3_close(op->src);
+    op->rows = NULL;
+    op->src = NULL;
+}
+
 static void op_closed(uv_handle_t *h)
 {
     struct load_op *op = h->data;
     store *s = op->s;
 
-    sqlite3_finalize(op->rows);
-    sqlite3_close(op->src);
     orc_buf_free(&op->body);
     free(op->skip);
     free(op);
@@ -195,6 +202,7 @@ static void on_done(uv_timer_t *t)
     struct load_op *op = t->data;
     struct store_load_result res = {op->objects, op->s->revision};
 
+    close_source(op);
     op->cb(op->arg, op->status, op->status == 0 ? &res : NULL);
     uv_close((uv_handle_t *)&op->done, op_closed);
 }
@@ -372,8 +380,7 @@ int store_backup_load(store *s, const void *payload, size_t len, const char *ski
     if (rv == 0) rv = read_revision(op);
     if (rv == 0) rv = next_row(op);
     if (rv != 0) {
-        sqlite3_finalize(op->rows);
-        sqlite3_close(op->src);
+        close_source(op);
         free(op->skip);
         free(op);
         return rv;
