@@ -107,7 +107,7 @@ static void usage(FILE *f)
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
             "                         agent (k3s registries.yaml)\n"
             "  --cluster-cidr CIDR    pod addresses, a /24 per node (default 10.42.0.0/16)\n"
-            "  --snapshot-threshold N fewest Raft entries between snapshots (default 8192;\n"
+            "  --snapshot-threshold N fewest Raft entries between Raft's snapshots (default 8192;\n"
             "                         more as the data grows)\n"
             "  --restore FILE         start a new one-member cluster from a backup\n"
             "                         (orctl cluster backup, or a scheduled snapshot) in a\n"

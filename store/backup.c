@@ -35,8 +35,8 @@ static int hash_end(EVP_MD_CTX *md, unsigned char sum[32])
     return EVP_DigestFinal_ex(md, sum, &n) == 1 && n == 32 ? 0 : ORC_ENOMEM;
 }
 
-int store__backup_header(unsigned char hdr[STORE_BACKUP_HEADER], const struct store_backup_info *info,
-                         const void *payload, size_t len)
+int store__backup_header(unsigned char hdr[STORE_BACKUP_HEADER],
+                         const struct store_backup_info *info, const void *payload, size_t len)
 {
     unsigned char *p = hdr;
     EVP_MD_CTX *md;

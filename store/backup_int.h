@@ -7,8 +7,8 @@
 #include "store/store_int.h"
 
 /* Writes the header of a payload (checksum included) into hdr. */
-int store__backup_header(unsigned char hdr[STORE_BACKUP_HEADER], const struct store_backup_info *info,
-                         const void *payload, size_t len);
+int store__backup_header(unsigned char hdr[STORE_BACKUP_HEADER],
+                         const struct store_backup_info *info, const void *payload, size_t len);
 
 /* ---- load entries (backup_load.c) ---- */
 
@@ -16,8 +16,10 @@ int store__backup_header(unsigned char hdr[STORE_BACKUP_HEADER], const struct st
  * row's own fields. */
 #define STORE_LOAD_MAX (STORE_TXN_MAX + 4096)
 
-/* fsm.c: applies an entry of kind STORE_ENTRY_LOAD (rows upserted with their revisions; the
- * last entry sets the revision); a nonzero return is a local failure. */
+/* fsm.c: applies the body of an entry of kind STORE_ENTRY_LOAD (rows
+ * upserted with their revisions; the last entry sets the revision). A
+ * malformed body is skipped (res->succeeded stays false); a nonzero
+ * return is a local failure that must not advance the FSM. */
 int store__load_apply(store *s, const void *buf, size_t len, struct store_txn_result *res);
 /* fsm.c, at the end of a snapshot: the trailing a load lowered goes back. */
 void store__load_snapshot_done(store *s);

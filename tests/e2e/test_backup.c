@@ -430,6 +430,10 @@ TEST_T(backup_needs_the_token, 60)
     CHECK(stat(file, &st) != 0);
     free(out);
     free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "cluster", "backup", NULL), ==, 2);
+    CHECK_HAS(err, "backup takes one FILE");
+    free(out);
+    free(err);
     char *log = read_log(&c.m[0]);
     CHECK_HAS(log, "scheduled snapshots are off");
     free(log);
