@@ -108,9 +108,15 @@ static int upsert_rows(store *s, const unsigned char *p, uint32_t n)
 }
 
 /* The loaded state replaces the history: watches end as after a snapshot
- * install, and revisions go on from the backup's. */
+ * install, and revisions go on from the backup's. Raft snapshots right
+ * after this apply (fsm_snapshot sets the threshold back), so the large
+ * load entries leave its log, which it keeps in memory, and its segments,
+ * and a restart does not apply them again. */
 static void load_finished(store *s, int64_t rev)
 {
+    raft_set_snapshot_threshold(&s->raft, 1);
+    raft_set_snapshot_trailing(&s->raft, LOAD_TRAILING);
+    s->load_trailing = true;
     s->revision = rev;
     store__hist_reset(&s->hist, rev);
     store__watch_end_all(s, ORC_ECOMPACTED);
@@ -308,16 +314,9 @@ static int submit(struct load_op *op, bool last)
     return 0;
 }
 
-/* The last entry goes once every row is applied. Raft snapshots at its
- * next chance (this runs inside the apply of the last rows), so the large
- * entries leave its log, which it keeps in memory, and its segments. */
+/* The last entry, with the revision, goes once every row is applied. */
 static int submit_last(struct load_op *op)
 {
-    store *s = op->s;
-
-    raft_set_snapshot_threshold(&s->raft, 1); /* fsm_snapshot sets it back */
-    raft_set_snapshot_trailing(&s->raft, LOAD_TRAILING);
-    s->load_trailing = true;
     op->last_sent = true;
     return submit(op, true);
 }

@@ -217,6 +217,14 @@ TEST_T(restore_brings_back_every_object_and_members_join, 120)
     char *leader = fingerprint(&r, 0, &n_after), *joined = fingerprint(&r, 1, &n_joined);
     CHECK_INT(n_joined, ==, n_before + 1);
     CHECKF(strcmp(leader, joined) == 0, "the joined member differs:\n%s\nvs\n%s", leader, joined);
+    /* The restored member restarts as any other (no --restore). */
+    member_stop(&r, 0);
+    member_start(&r, 0, false, NULL);
+    member_wait_ready(&r, 0, 20000);
+    member_wait_revision(&r, 0, member_revision(&r, 1), 15000);
+    free(joined);
+    joined = fingerprint(&r, 0, &n_joined);
+    CHECKF(strcmp(leader, joined) == 0, "differs after a restart:\n%s\nvs\n%s", leader, joined);
     free(before);
     free(after);
     free(leader);
