@@ -1,7 +1,7 @@
 /* test_backup.c — backups as a user makes them: `orctl cluster backup`,
  * then `orcd server --restore` into a fresh data dir brings back every
- * object with its uid and resourceVersion, writes go on, and a member
- * joining the restored cluster holds them all; damaged backups and used
+ * object with its uid and resourceVersion, writes and watches go on, and
+ * members joining the restored cluster hold them all; damaged backups and used
  * data dirs are refused without creating anything; scheduled snapshots
  * appear, rotate and restore; a backup needs the token. */
 #include <dirent.h>
@@ -162,7 +162,7 @@ TEST_T(restore_brings_back_every_object_and_members_join, 120)
     member_stop(&c, 0);
 
     /* A fresh data dir: a new one-member cluster with the backup's state. */
-    cluster_init_named(&r, 2, "r");
+    cluster_init_named(&r, 3, "r");
     const char *restore[] = {"--restore", file, NULL};
     member_start(&r, 0, false, restore);
     member_wait_ready(&r, 0, 20000);
@@ -210,13 +210,18 @@ TEST_T(restore_brings_back_every_object_and_members_join, 120)
     free(resp);
     json_decref(old);
 
-    /* A second member joins the restored cluster and holds every object. */
-    member_start(&r, 1, true, NULL);
-    member_wait_ready(&r, 1, 30000);
-    member_wait_revision(&r, 1, member_revision(&r, 0), 15000);
-    char *leader = fingerprint(&r, 0, &n_after), *joined = fingerprint(&r, 1, &n_joined);
-    CHECK_INT(n_joined, ==, n_before + 1);
-    CHECKF(strcmp(leader, joined) == 0, "the joined member differs:\n%s\nvs\n%s", leader, joined);
+    /* A second and a third member join the restored cluster and hold
+     * every object. */
+    char *leader = fingerprint(&r, 0, &n_after), *joined = NULL;
+    for (int i = 1; i <= 2; i++) {
+        member_start(&r, i, true, NULL);
+        member_wait_ready(&r, i, 30000);
+        member_wait_revision(&r, i, member_revision(&r, 0), 15000);
+        free(joined);
+        joined = fingerprint(&r, i, &n_joined);
+        CHECK_INT(n_joined, ==, n_before + 1);
+        CHECKF(strcmp(leader, joined) == 0, "member %d differs:\n%s\nvs\n%s", i, leader, joined);
+    }
     /* The restored member restarts as any other (no --restore). */
     member_stop(&r, 0);
     member_start(&r, 0, false, NULL);
