@@ -37,6 +37,10 @@ struct api_config {
 int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, api_server **out,
                      char *errmsg);
 
+/* Keys of the member records (API_MEMBER_PREFIX "<id>"). A backup's are
+ * the old cluster's: a restore leaves them out. */
+#define API_MEMBER_PREFIX "/orc/members/"
+
 /* Records this member's API URL in the store (key /orc/members/<id>), so
  * followers can find the leader's API. Safe to call repeatedly; the leader
  * calls it when elected. */

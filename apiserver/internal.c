@@ -1,6 +1,7 @@
 /* internal.c — orc's member-to-member endpoints under /internal/v1 (same
  * bearer token as the API): forwarded txns and read index (leader only),
- * this member's status, and cluster membership (list, join, remove). */
+ * this member's status, cluster membership (list, join, remove), and
+ * backups (backup.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -526,6 +527,8 @@ void api_handle_internal(struct api_server *s, struct api_req *r, struct api_rou
     } else if (strcmp(p, "members") == 0 && r->method == HTTP_POST) {
         if (store_is_leader(s->st)) handle_join(s, r);
         else proxy_to_leader(s, r);
+    } else if (strcmp(p, "backup") == 0 && r->method == HTTP_GET) {
+        api_handle_backup(s, r);
     } else if (strcmp(p, "agents") == 0 && r->method == HTTP_POST) {
         handle_agent_cert(s, r);
     } else if (strncmp(p, "members/", 8) == 0 && r->method == HTTP_DELETE) {

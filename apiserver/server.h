@@ -17,7 +17,6 @@
 #include "lib/kinds.h"
 #include "store/store.h"
 
-#define API_MEMBER_PREFIX "/orc/members/"
 #define API_RESERVED_PREFIX "/orc/podcidrs/" /* a Node's pod CIDR, held by its name */
 #define API_MAX_QUERY 32
 
@@ -204,6 +203,8 @@ int api_later(struct api_server *s, unsigned ms, void (*fn)(void *arg), void *ar
 void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_route *rt);
 void api_handle_read(struct api_server *s, struct api_req *r, struct api_route *rt);
 void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route *rt);
+/* GET /internal/v1/backup (backup.c). */
+void api_handle_backup(struct api_server *s, struct api_req *r);
 void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt);
 void api_handle_internal(struct api_server *s, struct api_req *r, struct api_route *rt);
 /* pods/{name}/log and pods/{name}/exec, relayed to the node's agent. */

@@ -255,6 +255,8 @@ int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
+/* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
+int cli_cluster_backup(cli_ctx *x, const char *file);
 int cli_cmd_logs(cli_ctx *x, int argc, char **argv);
 /* The pod a `logs`/`exec` argument names: POD or pod/POD (po/, pods/). */
 const char *cli_pod_name(const char *arg);

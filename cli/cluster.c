@@ -1,5 +1,6 @@
 /* cluster.c — `orctl cluster`: the control-plane members as the store sees
- * them (GET /internal/v1/members), and explicit removal of one. */
+ * them (GET /internal/v1/members), explicit removal of one, and backups
+ * (backup.c). */
 #include <string.h>
 
 #include "cli/cli.h"
@@ -97,7 +98,11 @@ int cli_cmd_cluster(cli_ctx *x, int argc, char **argv)
     else if (strcmp(sub, "members") == 0) rv = cli_usage_error(x, "members takes no arguments");
     else if (strcmp(sub, "remove-member") == 0 && pos.n == 2) rv = remove_member(x, pos.v[1]);
     else if (strcmp(sub, "remove-member") == 0) rv = cli_usage_error(x, "remove-member takes one member ID");
-    else if (pos.n == 0) rv = cli_usage_error(x, "missing subcommand: members or remove-member ID");
+    else if (strcmp(sub, "backup") == 0 && pos.n == 2) rv = cli_cluster_backup(x, pos.v[1]);
+    else if (strcmp(sub, "backup") == 0)
+        rv = cli_usage_error(x, "backup takes one FILE to write (or - for stdout)");
+    else if (pos.n == 0)
+        rv = cli_usage_error(x, "missing subcommand: members, remove-member ID or backup FILE");
     else rv = cli_usage_error(x, "unknown cluster subcommand \"%s\"", pos.v[0]);
     cli_strv_free(&pos);
     return rv;

@@ -53,8 +53,13 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n",
      cli_cmd_exec},
     {"version", "Print the client and server versions", "version [flags]", NULL, cli_cmd_version},
-    {"cluster", "List or remove control-plane members", "cluster (members | remove-member ID) [flags]",
-     "Examples:\n  orctl cluster members\n  orctl cluster remove-member 3297041220608546238\n",
+    {"cluster", "List or remove control-plane members, back up the cluster",
+     "cluster (members | remove-member ID | backup FILE) [flags]",
+     "backup FILE writes a backup of the state of the member orctl talks to (mode 0600;\n"
+     "FILE.tmp until it is whole and its checksum verified; - for stdout). Restore it\n"
+     "with `orcd server --restore FILE` on a new data dir.\n\n"
+     "Examples:\n  orctl cluster members\n  orctl cluster remove-member 3297041220608546238\n"
+     "  orctl cluster backup orc-backup.db\n",
      cli_cmd_cluster},
     {"api-resources", "List the kinds the server serves", "api-resources", NULL, cmd_api_resources},
     {"help", "Help about any command", "help [COMMAND]", NULL, cmd_help},

@@ -3,7 +3,8 @@
  * (bootstrapping a new cluster, joining one, or resetting to a one-member
  * cluster), serves the API over HTTPS, writes admin.conf, and shuts down
  * cleanly on SIGTERM/SIGINT. A joining member learns the CA from the join
- * and serves only after it. */
+ * and serves only after it; a restored one (--restore) serves once the
+ * backup is loaded. Scheduled snapshots start once the member is ready. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@
 #include "orcd/certs.h"
 #include "orcd/embedded.h"
 #include "orcd/orcd.h"
+#include "orcd/restore.h"
+#include "orcd/snapshots.h"
+#include "store/backup.h"
 #include "store/store.h"
 
 #define JOIN_RETRY_MS 2000
@@ -48,6 +52,10 @@ struct server_opts {
     unsigned snapshot_threshold;
     unsigned snapshot_trailing;
     unsigned watch_history;
+    const char *restore;           /* backup file to start a new cluster from */
+    const char *snapshot_schedule; /* NULL: ORCD_SNAPSHOT_SCHEDULE */
+    unsigned snapshot_retention;   /* 0: ORCD_SNAPSHOT_RETENTION */
+    const char *snapshot_dir;      /* NULL: DATA/snapshots */
 };
 
 struct orcd_server {
@@ -68,6 +76,9 @@ struct orcd_server {
     uv_timer_t ready_timer; /* logs once when ready */
     http_client *join_client;
     struct orcd_embedded *agent;
+    struct orcd_restore *restore; /* until the backup is loaded */
+    bool restore_started;
+    struct orcd_snapshots *snapshots;
     bool joined;
     bool ready_logged;
     bool stopping;
@@ -96,9 +107,17 @@ static void usage(FILE *f)
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
             "                         agent (k3s registries.yaml)\n"
             "  --cluster-cidr CIDR    pod addresses, a /24 per node (default 10.42.0.0/16)\n"
-            "  --snapshot-threshold N fewest Raft entries between snapshots (default 8192;\n"
+            "  --snapshot-threshold N fewest Raft entries between Raft's snapshots (default 8192;\n"
             "                         more as the data grows)\n"
-            "  --watch-history N      events kept for watch resumption (default 10000)\n");
+            "  --restore FILE         start a new one-member cluster from a backup\n"
+            "                         (orctl cluster backup, or a scheduled snapshot) in a\n"
+            "                         data dir without Raft state; others may join it\n"
+            "  --snapshot-schedule S  when to write snapshot files: cron (5 fields),\n"
+            "                         \"@every 1h30m\", or off (default \"" ORCD_SNAPSHOT_SCHEDULE "\")\n"
+            "  --snapshot-retention N this member's snapshot files kept (default %d)\n"
+            "  --snapshot-dir DIR     where snapshot files go (default DATA/snapshots)\n"
+            "  --watch-history N      events kept for watch resumption (default 10000)\n",
+            ORCD_SNAPSHOT_RETENTION);
 }
 
 static int parse_uint(const char *s, unsigned *out)
@@ -123,7 +142,7 @@ static bool printable_token(const char *t)
 
 static int check_opts(const struct server_opts *o)
 {
-    char fp[ORC_TLS_FP_HEX + 1];
+    char fp[ORC_TLS_FP_HEX + 1], msg[256];
 
     if (o->token && !printable_token(o->token)) {
         fprintf(stderr, "orcd server: --token must be 1 to 160 printable characters without "
@@ -143,13 +162,23 @@ static int check_opts(const struct server_opts *o)
         fprintf(stderr, "orcd server: --advertise-url must be an https:// URL\n");
         return -1;
     }
+    if (o->restore && (o->join || o->reset_cluster)) {
+        fprintf(stderr, "orcd server: --restore starts a new cluster; it does not go with %s\n",
+                o->join ? "--join" : "--reset-cluster");
+        return -1;
+    }
+    if (o->snapshot_schedule && orcd_snapshots_check(o->snapshot_schedule, msg, sizeof msg) != 0) {
+        fprintf(stderr, "orcd server: invalid --snapshot-schedule: %s\n", msg);
+        return -1;
+    }
     return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
-           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR };
+           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
+           O_SNAPDIR };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -160,7 +189,10 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
-        {"cluster-cidr", required_argument, 0, O_CIDR}, {0, 0, 0, 0}};
+        {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
+        {"snapshot-schedule", required_argument, 0, O_SCHED},
+        {"snapshot-retention", required_argument, 0, O_RETAIN},
+        {"snapshot-dir", required_argument, 0, O_SNAPDIR}, {0, 0, 0, 0}};
     int c;
 
     optind = 1;
@@ -176,6 +208,16 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
         case O_CIDR: o->cluster_cidr = optarg; break;
+        case O_RESTORE: o->restore = optarg; break;
+        case O_SCHED: o->snapshot_schedule = optarg; break;
+        case O_SNAPDIR: o->snapshot_dir = optarg; break;
+        case O_RETAIN:
+            if (parse_uint(optarg, &o->snapshot_retention) != 0 || o->snapshot_retention == 0) {
+                fprintf(stderr, "orcd server: --snapshot-retention wants a number from 1 (to turn "
+                                "snapshots off: --snapshot-schedule off)\n");
+                return -1;
+            }
+            break;
         case O_SAN:
             if (o->n_tls_sans == MAX_TLS_SANS) {
                 fprintf(stderr, "orcd server: at most %d --tls-san\n", MAX_TLS_SANS);
@@ -584,6 +626,23 @@ static void start_agent(struct orcd_server *s)
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
 }
 
+/* ---- scheduled snapshots ---- */
+
+static void start_snapshots(struct orcd_server *s)
+{
+    struct orcd_snapshots_config c = {0};
+    char dir[4200];
+
+    if (s->o.snapshot_dir) snprintf(dir, sizeof dir, "%s", s->o.snapshot_dir);
+    else snprintf(dir, sizeof dir, "%s/snapshots", s->dir);
+    c.schedule = s->o.snapshot_schedule ? s->o.snapshot_schedule : ORCD_SNAPSHOT_SCHEDULE;
+    c.retention = s->o.snapshot_retention ? s->o.snapshot_retention : ORCD_SNAPSHOT_RETENTION;
+    c.dir = dir;
+    c.member_id = s->id;
+    if (orcd_snapshots_start(s->loop, s->st, &c, &s->snapshots) != 0)
+        log_warn("orcd", "running without scheduled snapshots");
+}
+
 /* ---- readiness log ---- */
 
 static void on_ready_poll(uv_timer_t *t)
@@ -594,6 +653,7 @@ static void on_ready_poll(uv_timer_t *t)
     s->ready_logged = true;
     uv_timer_stop(t);
     log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
+    start_snapshots(s);
     if (!s->o.no_agent) start_agent(s);
 }
 
@@ -621,7 +681,9 @@ static void shutdown_server(struct orcd_server *s)
     s->agent = NULL;
     uv_timer_stop(&s->timer);
     uv_timer_stop(&s->ready_timer);
-    s->pending_close = 2;
+    s->pending_close = 3;
+    orcd_snapshots_stop(s->snapshots, close_step, s); /* waits for a file being written */
+    s->snapshots = NULL;
     if (s->join_client) {
         s->pending_close++;
         http_client_close(s->join_client, close_step, s);
@@ -670,6 +732,48 @@ static int open_store(struct orcd_server *s, bool *fresh)
     return rv;
 }
 
+/* ---- restoring a backup (--restore) ---- */
+
+static void on_restored(void *arg, int status, const struct store_load_result *res)
+{
+    struct orcd_server *s = arg;
+
+    store_on_role_change(s->st, NULL, NULL);
+    if (status != 0) {
+        log_error("orcd", "restoring from %s failed: %s. %s holds a partial state: remove it and "
+                          "run --restore again", s->restore->file, orc_strerror(status), s->dir);
+    } else if (orcd_restore_unmark(s->dir) == 0) {
+        log_info("orcd", "restored %zu keys from %s (the old members' records left out); "
+                         "revision %" PRId64 ". This is a new one-member cluster: other members "
+                         "join it with --join %s --token (the token in %s/token); clients use "
+                         "%s/admin.conf",
+                 res->objects, s->restore->file, res->revision, s->api_url, s->dir, s->dir);
+        orcd_restore_free(s->restore);
+        s->restore = NULL;
+        if (serve(s) == 0) return;
+    }
+    s->exit_code = 1;
+    shutdown_server(s);
+}
+
+/* The backup goes in through the log once this member leads its new
+ * one-member cluster; the API serves only when it is all there. */
+static void restore_load(void *arg, bool leader)
+{
+    struct orcd_server *s = arg;
+    int rv;
+
+    if (!leader || s->restore_started || s->stopping) return;
+    s->restore_started = true;
+    rv = store_backup_load(s->st, s->restore->payload, s->restore->info.payload_size,
+                           API_MEMBER_PREFIX, on_restored, s);
+    if (rv != 0) {
+        log_error("orcd", "cannot load %s: %s", s->restore->file, orc_strerror(rv));
+        s->exit_code = 1;
+        shutdown_server(s);
+    }
+}
+
 /* The CA: loaded, or made for a new cluster; a joining member gets it
  * from the join (*have is false then). */
 static int load_ca(struct orcd_server *s, bool *have)
@@ -689,6 +793,7 @@ static int start_server(struct orcd_server *s)
     bool fresh = false, have_ca = false;
     int rv;
 
+    if (s->restore == NULL && (rv = orcd_restore_check_unmarked(s->dir)) != 0) return rv;
     if (orc_mkdirs(s->dir, 0700) != 0) {
         log_error("orcd", "cannot create the data dir %s", s->dir);
         return ORC_EIO;
@@ -696,10 +801,22 @@ static int start_server(struct orcd_server *s)
     rv = load_identity(s);
     if (rv == ORC_ENOENT) rv = new_identity(s);
     else if (rv == 0 && s->o.listen) snprintf(s->listen, sizeof s->listen, "%s", s->o.listen);
+    if (rv == 0 && s->restore && s->join_url[0]) { /* a restore starts a cluster of its own */
+        s->join_url[0] = '\0';
+        rv = save_identity(s);
+    }
     if (rv != 0) return rv;
+    /* A restore keeps a CA and token already in the data dir (copied from
+     * the old one, so clients' configs go on working), else makes new ones. */
     if ((rv = load_ca(s, &have_ca)) != 0) return rv;
     if ((rv = load_token(s, s->join_url[0] != '\0')) != 0) return rv;
+    if (s->restore && (rv = orcd_restore_mark(s->restore, s->dir)) != 0) return rv;
     if ((rv = open_store(s, &fresh)) != 0) return rv;
+    if (s->restore) {
+        store_on_role_change(s->st, restore_load, s);
+        restore_load(s, store_is_leader(s->st));
+        return 0;
+    }
     /* Without the CA the join is not finished (even if Raft caught up before
      * a restart): asking again is harmless, a member joins once. */
     if (!have_ca) {
@@ -722,7 +839,12 @@ int orcd_server_main(int argc, char **argv)
     if (parse_opts(argc, argv, &s.o) != 0) return 2;
     if (s.o.data_dir) snprintf(s.dir, sizeof s.dir, "%s", s.o.data_dir);
     else default_data_dir(s.dir, sizeof s.dir);
-    if (uv_loop_init(&loop) != 0) return 1;
+    /* Before anything is created: a bad backup or a used data dir changes nothing. */
+    if (s.o.restore && orcd_restore_prepare(s.o.restore, s.dir, &s.restore) != 0) return 1;
+    if (uv_loop_init(&loop) != 0) {
+        orcd_restore_free(s.restore);
+        return 1;
+    }
     s.loop = &loop;
     uv_timer_init(&loop, &s.timer);
     uv_timer_init(&loop, &s.ready_timer);
@@ -747,6 +869,7 @@ int orcd_server_main(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop) != 0) log_warn("orcd", "handles left open at exit");
     orcd_certs_clear(&s.certs);
+    orcd_restore_free(s.restore);
     explicit_bzero(s.token, sizeof s.token);
     return s.exit_code;
 }

@@ -7,45 +7,21 @@
  * op:     u8 type, u32 key_len, key, NUL, [u32 value_len, value if PUT]
  * result: u8 version=1, u8 succeeded, i64 revision, i32 failed_guard,
  *         i64 failed_mod_rev
- * entry:  u8 version=1, u8 pad, u64 nonce, u64 seq, txn, pad zero bytes —
+ * entry:  u8 kind, u8 pad, u64 nonce, u64 seq, body, pad zero bytes —
  *         the Raft entry: the submitting member's (nonce, seq) lets its FSM
  *         find the request; raft_uv needs entries in multiples of 8 bytes
- *         (it pads on write but not on read).
+ *         (it pads on write but not on read). Kind 1: the body is a txn;
+ *         kind 2: rows of a backup being loaded (backup_load.c).
  * Keys carry their NUL so a decoded txn can be applied in place. */
 #include <string.h>
 
 #include "lib/orc.h"
+#include "store/le.h"
 #include "store/store_int.h"
 
 #define TXN_VERSION 1
 #define RESULT_VERSION 1
 #define RESULT_SIZE 22
-
-static unsigned char *put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) *p++ = (unsigned char)(v >> (8 * i));
-    return p;
-}
-
-static unsigned char *put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) *p++ = (unsigned char)(v >> (8 * i));
-    return p;
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
 
 static int check_key(const char *key)
 {
@@ -85,7 +61,7 @@ int store__txn_measure(const struct store_txn *txn, size_t *size)
 static unsigned char *put_key(unsigned char *p, const char *key)
 {
     size_t len = strlen(key);
-    p = put_u32(p, (uint32_t)len);
+    p = store__put_u32(p, (uint32_t)len);
     memcpy(p, key, len + 1);
     return p + len + 1;
 }
@@ -95,20 +71,20 @@ void store__txn_write(const struct store_txn *txn, void *out)
     unsigned char *p = out;
 
     *p++ = TXN_VERSION;
-    p = put_u32(p, (uint32_t)txn->n_guards);
-    p = put_u32(p, (uint32_t)txn->n_ops);
+    p = store__put_u32(p, (uint32_t)txn->n_guards);
+    p = store__put_u32(p, (uint32_t)txn->n_ops);
     for (size_t i = 0; i < txn->n_guards; i++) {
         const struct store_guard *g = &txn->guards[i];
         *p++ = (unsigned char)g->type;
         p = put_key(p, g->key);
-        if (g->type == STORE_GUARD_MODREV) p = put_u64(p, (uint64_t)g->mod_rev);
+        if (g->type == STORE_GUARD_MODREV) p = store__put_u64(p, (uint64_t)g->mod_rev);
     }
     for (size_t i = 0; i < txn->n_ops; i++) {
         const struct store_op *op = &txn->ops[i];
         *p++ = (unsigned char)op->type;
         p = put_key(p, op->key);
         if (op->type == STORE_PUT) {
-            p = put_u32(p, (uint32_t)op->value_len);
+            p = store__put_u32(p, (uint32_t)op->value_len);
             if (op->value_len) memcpy(p, op->value, op->value_len);
             p += op->value_len;
         }
@@ -136,7 +112,7 @@ static const unsigned char *skip_key(const unsigned char *p, const unsigned char
     uint32_t len;
 
     if (end - p < 4) return NULL;
-    len = get_u32(p);
+    len = store__get_u32(p);
     p += 4;
     if (len == 0 || (size_t)(end - p) < (size_t)len + 1) return NULL;
     if (memchr(p, 0, len) != NULL || p[len] != 0) return NULL;
@@ -169,7 +145,7 @@ static const unsigned char *check_op(const unsigned char *p, const unsigned char
     if ((p = skip_key(p, end)) == NULL) return NULL;
     if (type == STORE_PUT) {
         if (end - p < 4) return NULL;
-        vlen = get_u32(p);
+        vlen = store__get_u32(p);
         p += 4;
         if ((size_t)(end - p) < vlen) return NULL;
         p += vlen;
@@ -183,8 +159,8 @@ int store__txn_check(const void *buf, size_t len)
     uint32_t ng, no;
 
     if (buf == NULL || len < 9 || len > STORE_TXN_MAX || p[0] != TXN_VERSION) return ORC_EPROTO;
-    ng = get_u32(p + 1);
-    no = get_u32(p + 5);
+    ng = store__get_u32(p + 1);
+    no = store__get_u32(p + 5);
     p += 9;
     /* Each record takes at least 7 bytes: reject absurd counts before looping. */
     if ((uint64_t)ng + no > len / 7) return ORC_EPROTO;
@@ -201,13 +177,13 @@ void store__txn_reader_init(struct store_txn_reader *r, const void *buf, size_t 
 
     r->p = p + 9;
     r->end = p + len;
-    r->n_guards = r->guards_left = get_u32(p + 1);
-    r->n_ops = r->ops_left = get_u32(p + 5);
+    r->n_guards = r->guards_left = store__get_u32(p + 1);
+    r->n_ops = r->ops_left = store__get_u32(p + 5);
 }
 
 static const char *read_key(struct store_txn_reader *r)
 {
-    uint32_t len = get_u32(r->p);
+    uint32_t len = store__get_u32(r->p);
     const char *key = (const char *)r->p + 4;
 
     r->p += 4 + (size_t)len + 1;
@@ -220,7 +196,7 @@ void store__txn_next_guard(struct store_txn_reader *r, struct store_guard *g)
     g->key = read_key(r);
     g->mod_rev = 0;
     if (g->type == STORE_GUARD_MODREV) {
-        g->mod_rev = (int64_t)get_u64(r->p);
+        g->mod_rev = (int64_t)store__get_u64(r->p);
         r->p += 8;
     }
     r->guards_left--;
@@ -233,7 +209,7 @@ void store__txn_next_op(struct store_txn_reader *r, struct store_op *op)
     op->value = NULL;
     op->value_len = 0;
     if (op->type == STORE_PUT) {
-        op->value_len = get_u32(r->p);
+        op->value_len = store__get_u32(r->p);
         op->value = r->p + 4;
         r->p += 4 + op->value_len;
     }
@@ -242,37 +218,52 @@ void store__txn_next_op(struct store_txn_reader *r, struct store_op *op)
 
 /* ---- Raft entries ---- */
 
-#define ENTRY_VERSION 1
-
-size_t store__entry_size(size_t txn_len)
+size_t store__entry_size(size_t body_len)
 {
-    return (STORE_ENTRY_HEADER + txn_len + 7) & ~(size_t)7;
+    return (STORE_ENTRY_HEADER + body_len + 7) & ~(size_t)7;
+}
+
+void store__entry_header_kind(void *out, size_t body_len, unsigned kind, uint64_t nonce,
+                              uint64_t seq)
+{
+    unsigned char *p = out;
+    size_t pad = store__entry_size(body_len) - STORE_ENTRY_HEADER - body_len;
+
+    *p++ = (unsigned char)kind;
+    *p++ = (unsigned char)pad;
+    p = store__put_u64(p, nonce);
+    store__put_u64(p, seq);
+    memset(p + 8 + body_len, 0, pad);
 }
 
 void store__entry_header(void *out, size_t txn_len, uint64_t nonce, uint64_t seq)
 {
-    unsigned char *p = out;
-    size_t pad = store__entry_size(txn_len) - STORE_ENTRY_HEADER - txn_len;
+    store__entry_header_kind(out, txn_len, STORE_ENTRY_TXN, nonce, seq);
+}
 
-    *p++ = ENTRY_VERSION;
-    *p++ = (unsigned char)pad;
-    p = put_u64(p, nonce);
-    put_u64(p, seq);
-    memset(p + 8 + txn_len, 0, pad);
+int store__entry_split(const void *buf, size_t len, unsigned *kind, uint64_t *nonce,
+                       uint64_t *seq, const void **body, size_t *body_len)
+{
+    const unsigned char *p = buf;
+
+    if (buf == NULL || len < STORE_ENTRY_HEADER || p[1] > 7 || len - STORE_ENTRY_HEADER < p[1])
+        return ORC_EPROTO;
+    *kind = p[0];
+    *nonce = store__get_u64(p + 2);
+    *seq = store__get_u64(p + 10);
+    *body = p + STORE_ENTRY_HEADER;
+    *body_len = len - STORE_ENTRY_HEADER - p[1];
+    return 0;
 }
 
 int store__entry_parse(const void *buf, size_t len, uint64_t *nonce, uint64_t *seq,
                        const void **txn, size_t *txn_len)
 {
-    const unsigned char *p = buf;
+    unsigned kind;
 
-    if (buf == NULL || len < STORE_ENTRY_HEADER || p[0] != ENTRY_VERSION || p[1] > 7 ||
-        len - STORE_ENTRY_HEADER < p[1])
+    if (store__entry_split(buf, len, &kind, nonce, seq, txn, txn_len) != 0
+        || kind != STORE_ENTRY_TXN)
         return ORC_EPROTO;
-    *nonce = get_u64(p + 2);
-    *seq = get_u64(p + 10);
-    *txn = p + STORE_ENTRY_HEADER;
-    *txn_len = len - STORE_ENTRY_HEADER - p[1];
     return store__txn_check(*txn, *txn_len);
 }
 
@@ -285,9 +276,9 @@ int store_txn_result_encode(const struct store_txn_result *res, struct orc_buf *
     if (res == NULL) return ORC_EINVAL;
     *p++ = RESULT_VERSION;
     *p++ = res->succeeded ? 1 : 0;
-    p = put_u64(p, (uint64_t)res->revision);
-    p = put_u32(p, (uint32_t)(int32_t)res->failed_guard);
-    put_u64(p, (uint64_t)res->failed_mod_rev);
+    p = store__put_u64(p, (uint64_t)res->revision);
+    p = store__put_u32(p, (uint32_t)(int32_t)res->failed_guard);
+    store__put_u64(p, (uint64_t)res->failed_mod_rev);
     return orc_buf_append(out, b, sizeof b);
 }
 
@@ -298,9 +289,9 @@ int store_txn_result_decode(const void *buf, size_t len, struct store_txn_result
     if (buf == NULL || res == NULL || len != RESULT_SIZE || p[0] != RESULT_VERSION || p[1] > 1)
         return ORC_EPROTO;
     res->succeeded = p[1] == 1;
-    res->revision = (int64_t)get_u64(p + 2);
-    res->failed_guard = (int)(int32_t)get_u32(p + 10);
-    res->failed_mod_rev = (int64_t)get_u64(p + 14);
+    res->revision = (int64_t)store__get_u64(p + 2);
+    res->failed_guard = (int)(int32_t)store__get_u32(p + 10);
+    res->failed_mod_rev = (int64_t)store__get_u64(p + 14);
     if (res->revision < 0 || res->failed_guard < -1) return ORC_EPROTO;
     return 0;
 }

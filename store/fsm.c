@@ -6,6 +6,7 @@
 
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "store/backup_int.h"
 #include "store/store_int.h"
 
 static int scratch_reserve(store *s)
@@ -144,7 +145,7 @@ void store__batch_commit(store *s)
     }
 }
 
-static int batch_begin(store *s)
+int store__batch_begin(store *s)
 {
     int rc;
 
@@ -162,7 +163,7 @@ static int apply_ops(store *s, struct store_txn_reader *r, int64_t rev)
     struct store_op op;
     int rc;
 
-    if ((rc = batch_begin(s)) != 0) return rc;
+    if ((rc = store__batch_begin(s)) != 0) return rc;
     if ((rc = store__db_exec(&s->db, STMT_SAVEPOINT)) != 0) return rc;
     while (r->ops_left > 0) {
         store__txn_next_op(r, &op);
@@ -209,6 +210,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     store *s = fsm->data;
     struct store_txn_result *res = &s->apply_result;
     uint64_t nonce = 0, seq = 0;
+    unsigned kind = 0;
     const void *txn;
     size_t len;
     int rc;
@@ -221,10 +223,17 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     res->failed_guard = -1;
     res->failed_mod_rev = 0;
     if (s->closing) return 0;
-    if (store__entry_parse(buf->base, buf->len, &nonce, &seq, &txn, &len) != 0) {
+    if (store__entry_split(buf->base, buf->len, &kind, &nonce, &seq, &txn, &len) == 0
+        && kind == STORE_ENTRY_LOAD) {
+        rc = store__load_apply(s, txn, len, res);
+    } else if (store__entry_parse(buf->base, buf->len, &nonce, &seq, &txn, &len) != 0) {
         log_error("store", "skipping malformed entry after index %llu (%zu bytes)",
                   (unsigned long long)s->raft.last_applied, buf->len);
-    } else if ((rc = apply_txn(s, txn, len, res)) != 0) {
+        rc = 0;
+    } else {
+        rc = apply_txn(s, txn, len, res);
+    }
+    if (rc != 0) {
         /* Raft retries the entry later, rather than this member skipping
          * it and diverging from the others. */
         log_error("store", "apply failed: %s", orc_strerror(rc));
@@ -315,6 +324,7 @@ static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[
     *bufs = NULL;
     *n_bufs = 0;
     s->snapshotting = false;
+    store__load_snapshot_done(s);
     return 0;
 }
 

@@ -432,8 +432,11 @@ static void fail_changes(store *s)
     }
 }
 
-/* The store is freed once its handles are closed and no checkpoint runs. */
-static void release(store *s)
+void store__hold(store *s) { s->handles_open++; }
+
+/* The store is freed once its handles are closed and no checkpoint or
+ * backup runs. */
+void store__release(store *s)
 {
     void (*cb)(void *) = s->close_cb;
     void *arg = s->close_arg;
@@ -443,7 +446,7 @@ static void release(store *s)
     if (cb) cb(arg);
 }
 
-static void handle_closed(uv_handle_t *h) { release(h->data); }
+static void handle_closed(uv_handle_t *h) { store__release(h->data); }
 
 /* ---- WAL checkpoints, off the loop ---- */
 
@@ -476,7 +479,7 @@ static void checkpoint_done(uv_work_t *w, int status)
     (void)status;
     s->checkpointing = false;
     if (!s->closing) store__db_checkpoint_finish(&s->db);
-    release(s);
+    store__release(s);
 }
 
 void store__checkpoint_maybe(store *s)

@@ -50,13 +50,22 @@ int store__txn_measure(const struct store_txn *txn, size_t *size);
 void store__txn_write(const struct store_txn *txn, void *out);
 /* Validates the whole buffer; ORC_EPROTO when malformed. */
 int store__txn_check(const void *buf, size_t len);
-/* A Raft entry is a header identifying the submitter's request, the txn,
- * and zero padding to a multiple of 8 bytes. */
+/* A Raft entry is a header naming its kind and the submitter's request,
+ * the body (a txn, or rows of a backup being loaded), and zero padding to a
+ * multiple of 8 bytes. */
 #define STORE_ENTRY_HEADER 18
-size_t store__entry_size(size_t txn_len);
-/* Writes header and padding around a txn already at out + STORE_ENTRY_HEADER. */
+#define STORE_ENTRY_TXN 1
+#define STORE_ENTRY_LOAD 2
+size_t store__entry_size(size_t body_len);
+/* Writes header and padding around a body already at out + STORE_ENTRY_HEADER;
+ * store__entry_header for a txn. */
+void store__entry_header_kind(void *out, size_t body_len, unsigned kind, uint64_t nonce,
+                              uint64_t seq);
 void store__entry_header(void *out, size_t txn_len, uint64_t nonce, uint64_t seq);
-/* Validates header and txn; ORC_EPROTO when malformed. */
+/* Reads the header only (ORC_EPROTO when malformed). */
+int store__entry_split(const void *buf, size_t len, unsigned *kind, uint64_t *nonce,
+                       uint64_t *seq, const void **body, size_t *body_len);
+/* A txn entry: validates header and txn; ORC_EPROTO when malformed. */
 int store__entry_parse(const void *buf, size_t len, uint64_t *nonce, uint64_t *seq,
                        const void **txn, size_t *txn_len);
 /* Reader over a buffer already validated by store__txn_check. */
@@ -131,6 +140,8 @@ int store__background(int (*fn)(void *arg), void *arg);
 
 /* Commits the open apply batch, if any (fsm.c). */
 void store__batch_commit(store *s);
+/* Opens the apply batch, if not open yet (fsm.c). */
+int store__batch_begin(store *s);
 void store__batch_init(store *s);
 
 /* Starts a background WAL checkpoint when the WAL has grown (store.c). */
@@ -279,6 +290,8 @@ struct store {
     bool batch_open;
     unsigned batch_n;
     bool fsm_failed; /* a batch could not be committed: this member's state is behind */
+    unsigned backups;    /* backups being taken (backup_take.c) */
+    bool load_trailing;  /* a backup load lowered the snapshot trailing (backup_load.c) */
     void (*close_cb)(void *arg);
     void *close_arg;
 };
@@ -291,6 +304,10 @@ void store__watch_deliver(store *s);
 void store__watch_end_all(store *s, int err);
 
 /* store.c */
+/* Work that runs past the loop (a checkpoint, a backup) holds the store:
+ * it is freed only once every hold is released, after store_close. */
+void store__hold(store *s);
+void store__release(store *s);
 /* Formats into a 256-byte errmsg, truncating. */
 void store__errf(char *errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void store__rev_reached(store *s);
@@ -298,6 +315,13 @@ int store__raft_err(int rv);
 
 /* txn.c */
 void store__pipeline_init(store *s);
+/* 0 when this member may submit entries, else ORC_ENOTLEADER/ESHUTDOWN. */
+int store__writable(const store *s);
+/* Queues an entry (raft_malloc'd, store__entry_size(body_len) bytes, body
+ * in place after the header, which this writes); raft takes it over. cb
+ * gets the result store__txn_resolve hands over when it is applied. */
+int store__entry_queue(store *s, void *entry, size_t body_len, unsigned kind, store_txn_cb cb,
+                       void *arg);
 /* Hands the result of an applied entry to its caller, if this member sent it. */
 void store__txn_resolve(store *s, uint64_t nonce, uint64_t seq, const struct store_txn_result *res);
 /* Fails the txns that leadership loss stranded. */

@@ -191,8 +191,9 @@ static void submit_batch(store *s)
     }
 }
 
-/* entry: raft_malloc'd, store__entry_size(txn_len) bytes, txn in place. */
-static int queue_txn(store *s, void *entry, size_t txn_len, store_txn_cb cb, void *arg)
+/* entry: raft_malloc'd, store__entry_size(body_len) bytes, body in place. */
+int store__entry_queue(store *s, void *entry, size_t body_len, unsigned kind, store_txn_cb cb,
+                       void *arg)
 {
     struct txn_item *it = calloc(1, sizeof *it);
 
@@ -201,9 +202,9 @@ static int queue_txn(store *s, void *entry, size_t txn_len, store_txn_cb cb, voi
         return ORC_ENOMEM;
     }
     it->seq = s->next_seq++;
-    store__entry_header(entry, txn_len, s->nonce, it->seq);
+    store__entry_header_kind(entry, body_len, kind, s->nonce, it->seq);
     it->buf.base = entry;
-    it->buf.len = store__entry_size(txn_len);
+    it->buf.len = store__entry_size(body_len);
     it->cb = cb;
     it->arg = arg;
     store__list_push(&s->txq, &it->link);
@@ -211,7 +212,7 @@ static int queue_txn(store *s, void *entry, size_t txn_len, store_txn_cb cb, voi
     return 0;
 }
 
-static int writable(const store *s)
+int store__writable(const store *s)
 {
     if (s->closing) return ORC_ESHUTDOWN;
     if (!s->started || raft_state((struct raft *)&s->raft) != RAFT_LEADER) return ORC_ENOTLEADER;
@@ -224,11 +225,11 @@ int store_txn(store *s, const struct store_txn *txn, store_txn_cb cb, void *arg)
     size_t n;
     int rc;
 
-    if ((rc = writable(s)) != 0) return rc;
+    if ((rc = store__writable(s)) != 0) return rc;
     if ((rc = store__txn_measure(txn, &n)) != 0) return rc;
     if ((entry = raft_malloc(store__entry_size(n))) == NULL) return ORC_ENOMEM;
     store__txn_write(txn, (char *)entry + STORE_ENTRY_HEADER);
-    return queue_txn(s, entry, n, cb, arg);
+    return store__entry_queue(s, entry, n, STORE_ENTRY_TXN, cb, arg);
 }
 
 int store_txn_encoded(store *s, const void *buf, size_t len, store_txn_cb cb, void *arg)
@@ -236,12 +237,12 @@ int store_txn_encoded(store *s, const void *buf, size_t len, store_txn_cb cb, vo
     void *entry;
     int rc;
 
-    if ((rc = writable(s)) != 0) return rc;
+    if ((rc = store__writable(s)) != 0) return rc;
     if (len > STORE_TXN_MAX) return ORC_ETOOBIG;
     if (store__txn_check(buf, len) != 0) return ORC_EPROTO;
     if ((entry = raft_malloc(store__entry_size(len))) == NULL) return ORC_ENOMEM;
     memcpy((char *)entry + STORE_ENTRY_HEADER, buf, len);
-    return queue_txn(s, entry, len, cb, arg);
+    return store__entry_queue(s, entry, len, STORE_ENTRY_TXN, cb, arg);
 }
 
 void store__txn_resolve(store *s, uint64_t nonce, uint64_t seq, const struct store_txn_result *res)
@@ -319,7 +320,7 @@ int store_barrier(store *s, void (*cb)(void *arg, int status, int64_t revision),
     int rc;
 
     if (cb == NULL) return ORC_EINVAL;
-    if ((rc = writable(s)) != 0) return rc;
+    if ((rc = store__writable(s)) != 0) return rc;
     if ((w = malloc(sizeof *w)) == NULL) return ORC_ENOMEM;
     w->cb = cb;
     w->arg = arg;
