@@ -98,9 +98,13 @@ static enum outcome classify(const struct writers *w, int err, const struct http
     return o;
 }
 
-static void count_status(struct writers_stats *st, int err, const struct http_response *r)
+static void count_status(struct writers_stats *st, const struct writer *wr, int err,
+                         const struct http_response *r)
 {
-    if (err != 0) return;
+    unsigned waited = (unsigned)(test_now_ms() - wr->sent_ms);
+
+    if (waited > st->max_wait_ms[wr->ep]) st->max_wait_ms[wr->ep] = waited;
+    if (err != 0 || wr->id < 0) return; /* the status counts are the writers' */
     if (r->status == 500) st->status_500++;
     else if (r->status == 503) st->status_503++;
     else if (r->status == 504) st->status_504++;
@@ -155,6 +159,7 @@ static void probe_done(struct writer *wr, int err, const struct http_response *r
 
     if (!(err == ORC_ECANCELED && p->stop)) {
         enum outcome o = classify(w, err, r);
+        count_status(&w->st, wr, err, r);
         w->st.probes++;
         if (o == CREATED) {
             w->st.probes_acked++;
@@ -182,7 +187,7 @@ static void on_reply(void *arg, int err, const struct http_response *r)
     }
     if (err == ORC_ECANCELED && p->stop) return;
     o = classify(w, err, r);
-    count_status(&w->st, err, r);
+    count_status(&w->st, wr, err, r);
     switch (o) {
     case CREATED:
         w->st.created++;

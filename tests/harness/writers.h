@@ -48,6 +48,7 @@ struct writers_stats {
     size_t refused;                            /* never reached a server */
     size_t status_500, status_503, status_504, other;
     size_t probes, probes_acked;
+    unsigned max_wait_ms[WRITERS_MAX_EP]; /* longest answer (or failure) per endpoint */
 };
 
 struct writers {
