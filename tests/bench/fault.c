@@ -4,7 +4,8 @@
  * same writers (tests/harness/writers.h); prints one markdown table on
  * stdout: acknowledged writes lost and duplicated, and seconds from the
  * kill until a write succeeds again. Run alone:
- * `O=build ./build/tests/bench/fault` (FAULT_ROUNDS=3 for a quick look). */
+ * `O=build ./build/tests/bench/fault` (FAULT_ROUNDS=3 for a quick look;
+ * FAULT_ONLY=orc or etcd to run one system). */
 #include <fcntl.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -243,15 +244,18 @@ TEST_T(kill_leader_under_8_writers, 1800)
     static struct result orc = {.system = "orc"}, etcd = {.system = "etcd"};
     int n = rounds();
 
-    CHECKF(access("/usr/bin/etcd", X_OK) == 0, "no /usr/bin/etcd (make deps)");
-    bench_orc(&orc, n);
-    bench_etcd(&etcd, n);
+    const char *only = getenv("FAULT_ONLY");
+    bool with_orc = !only || strcmp(only, "etcd") != 0, with_etcd = !only || strcmp(only, "orc") != 0;
+
+    CHECKF(!with_etcd || access("/usr/bin/etcd", X_OK) == 0, "no /usr/bin/etcd (make deps)");
+    if (with_orc) bench_orc(&orc, n);
+    if (with_etcd) bench_etcd(&etcd, n);
     printf("\n| kill -9 of the leader, 3 members, %d writers | rounds | acknowledged | lost | "
            "duplicated | unknown outcomes retried | writes again after, median s | min s | max s |\n",
            WRITERS);
     printf("|---|---|---|---|---|---|---|---|---|\n");
-    print_row(&orc);
-    print_row(&etcd);
+    if (with_orc) print_row(&orc);
+    if (with_etcd) print_row(&etcd);
     fflush(stdout);
     CHECKF(orc.lost == 0 && orc.duplicated == 0, "orc lost %zu and duplicated %zu writes", orc.lost,
            orc.duplicated);
