@@ -174,6 +174,16 @@ static void fwd_finish(struct fwd *f, int status, const struct store_txn_result 
     api_release(s);
 }
 
+/* Whether this member now follows another leader than the one f went to
+ * (or none). */
+static bool fwd_leader_moved(const struct fwd *f)
+{
+    uint64_t id = 0;
+    const char *addr;
+
+    return store_leader(f->s->st, &id, &addr) != 0 || id != f->to;
+}
+
 /* A leader that stalls (stopped, partitioned) keeps a forwarded txn waiting
  * for the request's whole timeout, long after the others elected a new
  * leader. Once this member follows another leader (or none), the answer is
@@ -183,12 +193,10 @@ static void fwd_finish(struct fwd *f, int status, const struct store_txn_result 
 static void fwd_check_deposed(void *arg)
 {
     struct fwd *f = arg;
-    uint64_t id = 0;
-    const char *addr;
 
     f->checking = false;
     if (!f->done && f->call != NULL && !f->s->stopping) {
-        if (store_leader(f->s->st, &id, &addr) != 0 || id != f->to) {
+        if (fwd_leader_moved(f)) {
             f->deposed = true;
             http_call_cancel(f->call);
         } else if (api_later(f->s, DEPOSED_CHECK_MS, fwd_check_deposed, f) == 0) {
@@ -224,7 +232,9 @@ static void fwd_on_response(void *arg, int err, const struct http_response *resp
     struct fwd *f = arg;
 
     f->call = NULL;
-    if (err == ORC_ECANCELED && f->deposed && !f->s->stopping) {
+    /* Canceled by the check above, or with the old leader's client when
+     * another request found the new leader first. */
+    if (err == ORC_ECANCELED && !f->s->stopping && (f->deposed || fwd_leader_moved(f))) {
         log_info("apiserver", "gave up on a txn forwarded to a deposed leader: outcome unknown");
         fwd_finish(f, ORC_ETIMEDOUT, NULL);
         return;
