@@ -8,6 +8,16 @@ ifeq ($(SAN),1)
 O       := $(BUILD)-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# FUZZ=1 (set by `make fuzz` and `make test` themselves): liborc and the
+# libFuzzer targets tests/fuzz/fuzz_*.c, built with clang into build-fuzz/.
+FUZZ    ?= 0
+FUZZ_O  := $(BUILD)-fuzz
+ifeq ($(FUZZ),1)
+O       := $(FUZZ_O)
+CC      := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+endif
 
 CC      ?= cc
 PKGS    := libuv raft sqlite3 jansson yaml-0.1 openssl
@@ -20,6 +30,11 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 LDFLAGS := $(SANFLAGS)
 
 LIB_DIRS := lib store apiserver client agent
+# The fuzz targets parse what reaches the API, the store and orctl; the node
+# agent (netlink, containers) is left out of their build.
+ifeq ($(FUZZ),1)
+LIB_DIRS := lib store apiserver client
+endif
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 LLHTTP_OBJS := $(O)/obj/llhttp/api.o $(O)/obj/llhttp/http.o $(O)/obj/llhttp/llhttp.o
@@ -36,8 +51,11 @@ HARNESS_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/harness/*.c))
 TEST_SRCS := $(filter-out tests/harness/% tests/bench/% tests/fuzz/%,$(wildcard tests/*/*.c))
 BENCH_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/bench/*.c))
 TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRCS))
+# Each tests/fuzz/fuzz_<name>.c is a libFuzzer target, linked with liborc only.
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_O)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test bench dev clean tests
+.PHONY: all deps test bench dev clean tests fuzz fuzz-build fuzz-bins
 all: $(O)/orcd $(O)/orctl $(O)/orc-shim
 
 $(O)/liborc.a: $(LIB_OBJS) $(LLHTTP_OBJS)
@@ -64,6 +82,11 @@ $(O)/tests/bench/pods: $(O)/obj/tests/bench/pods.o $(HARNESS_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The fault benchmark (kill -9 of the leader, orc beside etcd) too.
+$(O)/tests/bench/fault: $(O)/obj/tests/bench/fault.o $(HARNESS_OBJS) $(O)/liborc.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(O)/tests/cli/%: $(O)/obj/tests/cli/%.o $(HARNESS_OBJS) $(CLI_LIB_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -71,6 +94,10 @@ $(O)/tests/cli/%: $(O)/obj/tests/cli/%.o $(HARNESS_OBJS) $(CLI_LIB_OBJS) $(O)/li
 $(O)/tests/%: $(O)/obj/tests/%.o $(HARNESS_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(FUZZ_O)/fuzz/%: $(FUZZ_O)/obj/tests/fuzz/%.o $(FUZZ_O)/liborc.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(O)/obj/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	@mkdir -p $(@D)
@@ -87,7 +114,19 @@ deps:
 
 test: deps
 	$(MAKE) tests
-	O=$(O) ./tests/run.sh $(T)
+	$(MAKE) fuzz-build
+	O=$(O) FUZZ_O=$(FUZZ_O) ./tests/run.sh $(T)
+
+# The fuzz targets, built with clang (see FUZZ above).
+fuzz-build:
+	$(MAKE) FUZZ=1 fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS with its corpus; crashes are saved as
+# regression inputs in tests/fuzz/regress/<name>/ (see tests/fuzz/fuzz.sh).
+fuzz: deps
+	$(MAKE) fuzz-build
+	FUZZ_O=$(FUZZ_O) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SAVE=1 ./tests/fuzz/fuzz.sh
 
 bench: deps
 	$(MAKE) all $(BENCH_BINS)

@@ -15,6 +15,7 @@
 #define LEADER_WAIT_MS 5000 /* how long a request waits for a reachable leader */
 #define RETRY_MS 50
 #define APPLY_WAIT_MS 5000
+#define DEPOSED_CHECK_MS 50 /* how often a forwarded txn in flight looks for a new leader */
 
 /* ---- delayed calls ---- */
 
@@ -157,18 +158,67 @@ struct fwd {
     void *arg;
     uint64_t deadline;
     struct store_txn_result res;
+    /* The request in flight to the leader `to` (NULL between tries), and
+     * whether it was given up because another member leads now. */
+    http_call *call;
+    uint64_t to;
+    bool deposed;
+    bool checking; /* a deposed check is pending */
+    int refs;      /* the request's own, and a pending deposed check's */
+    bool done;
 };
 
 static void fwd_try(void *arg);
+
+static void fwd_unref(struct fwd *f)
+{
+    if (--f->refs > 0) return;
+    free(f->enc);
+    free(f);
+}
 
 static void fwd_finish(struct fwd *f, int status, const struct store_txn_result *res)
 {
     struct api_server *s = f->s;
 
+    f->done = true;
+    f->call = NULL;
     f->cb(f->arg, status, res);
-    free(f->enc);
-    free(f);
+    fwd_unref(f);
     api_release(s);
+}
+
+/* Whether this member now follows another leader than the one f went to
+ * (or none). */
+static bool fwd_leader_moved(const struct fwd *f)
+{
+    uint64_t id = 0;
+    const char *addr;
+
+    return store_leader(f->s->st, &id, &addr) != 0 || id != f->to;
+}
+
+/* A leader that stalls (stopped, partitioned) keeps a forwarded txn waiting
+ * for the request's whole timeout, long after the others elected a new
+ * leader. Once this member follows another leader (or none), the answer is
+ * given up on: the old leader may have replicated the entry before it
+ * stalled, so the outcome is unknown (504), and the client retries at once
+ * instead of after 10 s. */
+static void fwd_check_deposed(void *arg)
+{
+    struct fwd *f = arg;
+
+    f->checking = false;
+    if (!f->done && f->call != NULL && !f->s->stopping) {
+        if (fwd_leader_moved(f)) {
+            f->deposed = true;
+            http_call_cancel(f->call);
+        } else if (api_later(f->s, DEPOSED_CHECK_MS, fwd_check_deposed, f) == 0) {
+            f->checking = true;
+            return; /* keeps its reference */
+        }
+    }
+    fwd_unref(f);
 }
 
 static void fwd_retry_or_fail(struct fwd *f, int err)
@@ -194,6 +244,15 @@ static void fwd_applied(void *arg, int status)
 static void fwd_on_response(void *arg, int err, const struct http_response *resp)
 {
     struct fwd *f = arg;
+
+    f->call = NULL;
+    /* Canceled by the check above, or with the old leader's client when
+     * another request found the new leader first. */
+    if (err == ORC_ECANCELED && !f->s->stopping && (f->deposed || fwd_leader_moved(f))) {
+        log_info("apiserver", "gave up on a txn forwarded to a deposed leader: outcome unknown");
+        fwd_finish(f, ORC_ETIMEDOUT, NULL);
+        return;
+    }
 
     /* Retry only what the leader cannot have applied: nothing reached it,
      * or it answered that it is not the leader. */
@@ -248,7 +307,16 @@ static void fwd_try(void *arg)
     req.body = f->enc;
     req.body_len = f->enc_len;
     req.timeout_ms = 10000;
-    if (http_request(c, &req, fwd_on_response, f, NULL) != 0) fwd_retry_or_fail(f, ORC_EUNAVAIL);
+    if (http_request(c, &req, fwd_on_response, f, &f->call) != 0) {
+        f->call = NULL;
+        fwd_retry_or_fail(f, ORC_EUNAVAIL);
+        return;
+    }
+    f->to = s->leader_client_id;
+    if (!f->checking && api_later(s, DEPOSED_CHECK_MS, fwd_check_deposed, f) == 0) {
+        f->checking = true;
+        f->refs++;
+    }
 }
 
 int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, void *arg)
@@ -260,6 +328,7 @@ int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, 
     if (s->stopping) return ORC_ESHUTDOWN;
     if ((f = calloc(1, sizeof *f)) == NULL) return ORC_ENOMEM;
     f->s = s;
+    f->refs = 1;
     f->cb = cb;
     f->arg = arg;
     f->deadline = uv_now(s->loop) + LEADER_WAIT_MS;

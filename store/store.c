@@ -110,7 +110,7 @@ static void config_defaults(struct store_config *c)
     if (c->snapshot_threshold == 0) c->snapshot_threshold = 8192;
     if (c->snapshot_trailing == 0) c->snapshot_trailing = 512;
     if (c->watch_history == 0) c->watch_history = 10000;
-    if (c->election_timeout_ms == 0) c->election_timeout_ms = 1000;
+    if (c->election_timeout_ms == 0) c->election_timeout_ms = 700;
     if (c->heartbeat_timeout_ms == 0) c->heartbeat_timeout_ms = 100;
     if (c->segment_size == 0) c->segment_size = 8u << 20;
 }
@@ -130,6 +130,7 @@ static int open_raft(store *s, char *errmsg)
     raft_uv_set_segment_size(&s->io, s->cfg.segment_size);
     raft_uv_set_connect_retry_delay(&s->io, CONNECT_RETRY_MS);
     raft_uv_set_snapshot_compression(&s->io, false);
+    store__election_init(s);
     /* Debian's raft 0.15 implements async_work (all that io version 2 adds)
      * but still reports version 1; without it snapshots run on the loop. */
     if (s->io.async_work != NULL && s->io.version < 2) s->io.version = 2;

@@ -36,7 +36,7 @@ struct store_config {
     unsigned snapshot_threshold; /* fewest entries between snapshots; 0 = 8192 (more as the data grows) */
     unsigned snapshot_trailing;  /* entries kept after a snapshot; 0 = 512 */
     unsigned watch_history;      /* events kept for watchers; 0 = 10000 */
-    unsigned election_timeout_ms;  /* 0 = 1000 */
+    unsigned election_timeout_ms;  /* 0 = 700 */
     unsigned heartbeat_timeout_ms; /* 0 = 100 */
     size_t segment_size;         /* raft_uv open segment size; 0 = 8 MiB */
 };

@@ -298,6 +298,8 @@ struct store {
 
 /* fsm.c */
 void store__fsm_init(store *s);
+/* election.c: orc's election timer randomness (raft_io's random); after raft_uv_init. */
+void store__election_init(store *s);
 
 /* watch.c */
 void store__watch_deliver(store *s);

@@ -4,6 +4,8 @@
 #   - orc creating 1 KiB ConfigMaps through its API vs etcd raw 1 KiB puts
 #     through its JSON gateway, at 1 and 64 connections, 1 and 3 members;
 #   - time from start to ready, and idle RSS of a member;
+#   - kill -9 of the leader under 8 writers (tests/bench/fault.c): acknowledged
+#     writes lost and duplicated, seconds until writes succeed again;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise).
@@ -170,6 +172,19 @@ echo "|---|---|---|"
 echo "| time from start to ready (1 member, ms) | $(echo "$s_orc" | sed 's/ready_ms=\([0-9.]*\).*/\1/') | $(echo "$s_etcd" | sed 's/ready_ms=\([0-9.]*\).*/\1/') |"
 echo "| idle RSS of a member (MiB) | $(awk -v k="$idle_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$idle_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
 echo "| RSS after the 1-member loads (MiB) | $(awk -v k="$loaded_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$loaded_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
+
+# ---- faults: kill -9 of the leader under 8 writers, orc beside etcd; its own
+# clusters (harness), cleans up itself. FAULT_ROUNDS sets the rounds (10). ----
+FAULT="$O/tests/bench/fault"
+[ -x "$FAULT" ] || { echo "bench: missing $FAULT (run make bench)" >&2; exit 1; }
+echo "# faults: kill -9 of the leader, ${FAULT_ROUNDS:-10} rounds each" >&2
+if O=$O "$FAULT" >"$tmp/fault.out" 2>"$tmp/fault.err"; then
+    grep -v '^ok - ' "$tmp/fault.out"
+    grep '^# ' "$tmp/fault.err" >&2 || true
+else
+    cat "$tmp/fault.out" "$tmp/fault.err" >&2
+    echo "bench: the fault benchmark failed" >&2; exit 1
+fi
 
 # ---- the node agent: its own server, registry and agent; cleans up itself ----
 PODS="$O/tests/bench/pods"

@@ -1,0 +1,115 @@
+/* fault.h — helpers shared by the fault tests (header-only: each .c in
+ * tests/fault/ is its own program; tests/bench/fault.c uses it too):
+ * writers aimed at a test cluster, a leader lookup that tolerates stopped
+ * members, and the end-of-run check. */
+#ifndef ORC_TEST_FAULT_H
+#define ORC_TEST_FAULT_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/json.h"
+#include "tests/harness/cluster.h"
+#include "tests/harness/test.h"
+#include "tests/harness/writers.h"
+
+static inline void fault_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* Writers over every member of c (started or not). */
+static inline void fault_writers(struct writers *w, struct cluster *c)
+{
+    memset(w, 0, sizeof *w);
+    w->dialect = WRITERS_ORC;
+    w->n_ep = c->n;
+    for (int i = 0; i < c->n; i++) snprintf(w->url[i], sizeof w->url[i], "%s", c->m[i].url);
+    w->token = c->token;
+    w->tls = cluster_tls(c);
+}
+
+/* The role member i reports ("leader", "follower", ...) into out; "" when
+ * it does not answer within a second (stopped, down). */
+static inline void fault_role(struct cluster *c, int i, char *out, size_t n)
+{
+    struct http_request req = {.method = "GET", .path = "/internal/v1/status", .timeout_ms = 1000};
+    struct http_response r = {0};
+
+    out[0] = '\0';
+    if (c->m[i].pid == 0 || http_sync_request_tls(c->m[i].url, c->token, cluster_tls(c), &req, &r, NULL) != 0)
+        return;
+    json_t *s = r.status == 200 ? json_loadb(r.body, r.body_len, 0, NULL) : NULL;
+    const char *role = orc_json_str(s, "role");
+    snprintf(out, n, "%s", role ? role : "");
+    json_decref(s);
+    http_response_free(&r);
+}
+
+/* A member other than `skip` (-1: none) that reports itself leader, polled
+ * up to timeout_ms; -1 when none. */
+static inline int fault_leader(struct cluster *c, int skip, unsigned timeout_ms)
+{
+    uint64_t start = test_now_ms();
+    char role[32];
+
+    do {
+        for (int i = 0; i < c->n; i++) {
+            if (i == skip) continue;
+            fault_role(c, i, role, sizeof role);
+            if (strcmp(role, "leader") == 0) return i;
+        }
+        fault_sleep_ms(20);
+    } while (test_now_ms() - start < timeout_ms);
+    return -1;
+}
+
+/* Waits until a write sent at or after t is acknowledged; returns ms from
+ * t to that acknowledgement, failing the case after timeout_ms. */
+static inline unsigned fault_wait_writable(struct writers *w, uint64_t t, unsigned timeout_ms)
+{
+    uint64_t first = 0;
+
+    while (writers_acks_after(w, t, &first) == 0) {
+        CHECKF(test_now_ms() - t < timeout_ms, "no write acknowledged %u ms after the fault", timeout_ms);
+        fault_sleep_ms(5);
+    }
+    return (unsigned)(first - t);
+}
+
+/* After writers_stop: through every running member (linearizable lists),
+ * no acknowledged write is lost and none was applied twice. */
+static inline void fault_verify(struct cluster *c, struct writers *w)
+{
+    fprintf(stderr, "# writers: %zu attempts, %zu created, %zu already there after an unknown "
+            "outcome; %zu unknown outcomes (HTTP 500: %zu, 503: %zu, 504: %zu, the rest connection "
+            "errors and timeouts), %zu never reached a server; probes: %zu of %zu created\n",
+            w->st.attempts, w->st.created, w->n_acks - w->st.created - w->st.probes_acked,
+            w->st.unknown, w->st.status_500, w->st.status_503, w->st.status_504, w->st.refused,
+            w->st.probes_acked, w->st.probes);
+    CHECKF(w->st.other == 0, "%zu writes got an unexpected answer", w->st.other);
+    CHECKF(w->duplicated == 0, "%zu writes applied more often than sent", w->duplicated);
+    for (int i = 0; i < c->n; i++) {
+        struct writers_stored *s = NULL;
+        size_t n = 0;
+        if (c->m[i].pid == 0) continue;
+        CHECKF(writers_fetch(w, i, &s, &n) == 0, "cannot list through member %d", i);
+        size_t lost = writers_lost(w, s, n);
+        free(s);
+        CHECKF(lost == 0, "member %d: %zu acknowledged writes lost", i, lost);
+    }
+}
+
+static inline void fault_print_ms(const char *what, const unsigned *ms, int n)
+{
+    fprintf(stderr, "# %s:", what);
+    for (int i = 0; i < n; i++) fprintf(stderr, " %.2f", ms[i] / 1000.0);
+    fprintf(stderr, " s\n");
+}
+
+#endif
