@@ -4,6 +4,7 @@
  * cluster), serves the API over HTTPS, writes admin.conf, and shuts down
  * cleanly on SIGTERM/SIGINT. A joining member learns the CA from the join
  * and serves only after it. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -584,6 +585,18 @@ static void start_agent(struct orcd_server *s)
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
 }
 
+/* ---- file modes ---- */
+
+/* The data dir holds the cluster's keys and Secrets: 0700, and its files
+ * 0600 whatever they were made with (a dir made 0755 beforehand, files
+ * from an older orc). Once at start, once more when ready for the files
+ * written while starting (certificates). */
+static void make_private(struct orcd_server *s)
+{
+    if (orc_file_private_dir(s->dir) != 0)
+        log_warn("orcd", "cannot make %s private (0700, files 0600): %s", s->dir, strerror(errno));
+}
+
 /* ---- readiness log ---- */
 
 static void on_ready_poll(uv_timer_t *t)
@@ -593,6 +606,7 @@ static void on_ready_poll(uv_timer_t *t)
     if (s->ready_logged || s->api == NULL || !api_server_ready(s->api)) return;
     s->ready_logged = true;
     uv_timer_stop(t);
+    make_private(s);
     log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
     if (!s->o.no_agent) start_agent(s);
 }
@@ -693,6 +707,7 @@ static int start_server(struct orcd_server *s)
         log_error("orcd", "cannot create the data dir %s", s->dir);
         return ORC_EIO;
     }
+    make_private(s);
     rv = load_identity(s);
     if (rv == ORC_ENOENT) rv = new_identity(s);
     else if (rv == 0 && s->o.listen) snprintf(s->listen, sizeof s->listen, "%s", s->o.listen);

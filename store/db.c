@@ -5,6 +5,7 @@
  * while the loop keeps applying: the snapshot is serialized on a worker
  * thread instead of stalling every request. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,22 @@ static int remove_old(const char *path, char *errmsg)
     return rc;
 }
 
+/* SQLite creates a database 0644 (less the umask), and its -wal, -shm and
+ * -journal with the database's own mode: made empty and 0600 first, all
+ * four stay private (the store holds Secrets). */
+static int create_private(const char *path, char *errmsg)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        store__errf(errmsg, "create %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return ORC_EIO;
+    }
+    close(fd);
+    return 0;
+}
+
 /* Called by SQLite after each commit on the writer with the WAL's length. */
 static int count_wal_frames(void *arg, sqlite3 *conn, const char *name, int frames)
 {
@@ -112,6 +129,7 @@ int store__db_open(struct store_db *db, const char *dir, char *errmsg)
         return ORC_EINVAL;
     }
     if ((rc = remove_old(db->path, errmsg)) != 0) return rc;
+    if ((rc = create_private(db->path, errmsg)) != 0) return rc;
     rc = sqlite3_open_v2(db->path, &db->conn, flags, NULL);
     if (rc != SQLITE_OK) goto err;
     rc = sqlite3_exec(db->conn, schema_sql, NULL, NULL, NULL);

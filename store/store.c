@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "store/store_int.h"
@@ -78,6 +79,12 @@ static int make_dir(const char *path, char *errmsg)
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
         store__errf(errmsg, "%s is not a directory", path);
         return ORC_EINVAL;
+    }
+    /* Private whatever it was made with: the log and state.db hold Secrets. */
+    if (orc_file_private_dir(path) != 0) {
+        store__errf(errmsg, "make %s and its files private (0700/0600): %s", path,
+                    strerror(errno));
+        return ORC_EPERM;
     }
     if (access(path, R_OK | W_OK | X_OK) != 0) {
         store__errf(errmsg, "%s: %s", path, strerror(errno));
