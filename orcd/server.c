@@ -44,6 +44,7 @@ struct server_opts {
     size_t n_tls_sans;
     bool no_agent;
     bool reset_cluster;
+    bool discard_corrupt_log;
     const char *registries;
     const char *cluster_cidr;
     unsigned snapshot_threshold;
@@ -92,6 +93,9 @@ static void usage(FILE *f)
             "  --token SECRET         secret part of a new cluster's token (default: random)\n"
             "  --reset-cluster        after losing quorum: continue as a one-member cluster\n"
             "                         with this member's data; others may join again\n"
+            "  --discard-corrupt-log  when this member's Raft log is damaged and no other\n"
+            "                         member holds its entries: start without them (the\n"
+            "                         damaged files go to DIR/raft-corrupt-<time>/)\n"
             "  --node-name NAME       node name of the embedded agent\n"
             "  --no-agent             do not run the embedded node agent\n"
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
@@ -150,7 +154,7 @@ static int check_opts(const struct server_opts *o)
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
-           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR };
+           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_DISCARD };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -161,7 +165,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
-        {"cluster-cidr", required_argument, 0, O_CIDR}, {0, 0, 0, 0}};
+        {"cluster-cidr", required_argument, 0, O_CIDR},
+        {"discard-corrupt-log", no_argument, 0, O_DISCARD}, {0, 0, 0, 0}};
     int c;
 
     optind = 1;
@@ -185,6 +190,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             o->tls_sans[o->n_tls_sans++] = optarg;
             break;
         case O_RESET: o->reset_cluster = true; break;
+        case O_DISCARD: o->discard_corrupt_log = true; break;
         case O_SNAP:
         case O_TRAIL:
         case O_WATCH: {
@@ -666,6 +672,7 @@ static int open_store(struct orcd_server *s, bool *fresh)
     cfg.snapshot_threshold = s->o.snapshot_threshold;
     cfg.snapshot_trailing = s->o.snapshot_trailing;
     cfg.watch_history = s->o.watch_history;
+    cfg.discard_corrupt_log = s->o.discard_corrupt_log;
     rv = store_open(s->loop, &cfg, &s->st, err);
     if (rv != 0) {
         log_error("orcd", "cannot open the store in %s: %s", s->dir, err[0] ? err : orc_strerror(rv));
