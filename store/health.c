@@ -158,12 +158,12 @@ static uint64_t min_free(const store *s)
     return s->cfg.min_free_bytes ? s->cfg.min_free_bytes : 3 * (uint64_t)s->cfg.segment_size + (8u << 20);
 }
 
-static void poll_space(store *s, uint64_t now)
+static void poll_space(store *s, uint64_t now, bool force)
 {
     struct statvfs st;
     uint64_t need = min_free(s);
 
-    if (s->space_polled && now - s->space_polled < SPACE_POLL_MS) return;
+    if (!force && s->space_polled && now - s->space_polled < SPACE_POLL_MS) return;
     s->space_polled = now;
     if (statvfs(s->data_dir, &st) != 0) return;
     s->free_bytes = (uint64_t)st.f_bavail * st.f_frsize;
@@ -236,7 +236,9 @@ static void entered(store *s, const char *why)
 
 static void maybe_restart(store *s, uint64_t now)
 {
-    if (!needs_rebuild(s) || s->low_space || now < s->restart_at) return;
+    if (!needs_rebuild(s) || now < s->restart_at) return;
+    poll_space(s, now, true); /* the failure may be the first sign of a full disk */
+    if (s->low_space) return;
     s->restart_backoff = s->restart_backoff ? s->restart_backoff * 2 : RESTART_FIRST_MS;
     if (s->restart_backoff > RESTART_MAX_MS) s->restart_backoff = RESTART_MAX_MS;
     s->restart_at = now + s->restart_backoff;
@@ -272,7 +274,7 @@ void store__health_tick(store *s)
     char why[sizeof s->health_msg];
 
     if (s->closing || s->restarting) return;
-    poll_space(s, now);
+    poll_space(s, now, false);
     if (s->started && raft_state(&s->raft) == RAFT_UNAVAILABLE && !s->io_failed) {
         const char *why = raft_errmsg(&s->raft)[0] ? raft_errmsg(&s->raft) : s->io.errmsg;
         s->io_failed = true;
@@ -283,6 +285,7 @@ void store__health_tick(store *s)
     describe(s, why, sizeof why);
     if (why[0] && !s->degraded) {
         s->degraded = true;
+        if (s->restart_at < now + RESTART_FIRST_MS) s->restart_at = now + RESTART_FIRST_MS;
         entered(s, why);
     } else if (!why[0] && s->degraded) {
         s->degraded = false;
