@@ -273,7 +273,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
     if (s->snapshotting) return RAFT_BUSY;
     store__batch_commit(s); /* the reader must see everything applied */
     if (s->fsm_failed) return RAFT_BUSY; /* never a snapshot of a database that lost entries */
-    b = raft_calloc(1, sizeof *b);
+    b = raft_calloc(2, sizeof *b); /* the image, its trailer */
     if (b == NULL) return RAFT_NOMEM;
     if (store__db_snapshot_begin(&s->db) != 0) {
         raft_free(b);
@@ -282,9 +282,9 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
     s->snapshotting = true;
     adapt_threshold(s);
     *bufs = b;
-    *n_bufs = 1;
+    *n_bufs = 2;
     if (fsm->snapshot_async == NULL && store__db_snapshot_take(&s->db, b) != 0) {
-        unsigned n = 1;
+        unsigned n = 2;
         fsm_snapshot_finalize(fsm, bufs, &n);
         return RAFT_NOMEM;
     }

@@ -118,7 +118,11 @@ sqlite3_stmt *store__db_range_stmt(struct store_db *db, enum store_stmt which, c
 /* Snapshots in three steps (see db.c): begin and end on the loop, take on
  * a worker thread while the loop goes on applying. */
 int store__db_snapshot_begin(struct store_db *db);
-int store__db_snapshot_take(struct store_db *db, struct raft_buffer *out);
+int store__db_snapshot_take(struct store_db *db, struct raft_buffer out[2]);
+/* A snapshot's bytes end with a checksummed trailer (db.c): ORC_ECORRUPT
+ * when it does not match; *image_len is the image's length without it
+ * (all of len for an older snapshot without one). */
+int store__db_image_check(const void *data, size_t len, size_t *image_len);
 void store__db_snapshot_end(struct store_db *db, struct raft_buffer *buf);
 int64_t store__db_bytes(struct store_db *db);
 int store__db_checkpoint(struct store_db *db); /* worker thread */

@@ -43,6 +43,7 @@ struct verify {
     size_t n_segs;
     char snap[96]; /* newest snapshot's data file name, "" = none */
     uint64_t snap_index;
+    bool snap_meta_bad; /* the damage is in its .meta, not its image */
     /* the newest configuration readable, from the snapshot or the log */
     uint64_t conf_index;
     bool conf_known, self_voter;
@@ -52,6 +53,8 @@ struct verify {
     bool counting;     /* past the damage: counting what would be lost */
     uint64_t lost_other; /* entries past the damage that are not writes */
     bool tail_unknown;   /* an open segment's rest past the damage is unreadable */
+    size_t covered;      /* segments [0, covered) go: damage the snapshot makes up for */
+    const char *covered_why;
     uint64_t last;     /* last index the log holds, damaged part included */
     bool found;
     struct problem bad;
@@ -190,10 +193,12 @@ static void on_server(void *arg, uint64_t id, const char *address, int role)
 
 static void take_conf(struct verify *v, uint64_t index, const void *conf, size_t len)
 {
+    struct verify t = {.s = v->s};
+
     if (v->conf_known && index < v->conf_index) return;
-    v->self_voter = false;
-    v->other_voters = 0;
-    if (store__conf_scan(conf, len, on_server, v) != 0) return;
+    if (store__conf_scan(conf, len, on_server, &t) != 0) return;
+    v->self_voter = t.self_voter;
+    v->other_voters = t.other_voters;
     v->conf_known = true;
     v->conf_index = index;
 }
@@ -216,6 +221,13 @@ static int check_snapshot(struct verify *v)
             for (int i = 7; i >= 0; i--) conf_index = conf_index << 8 | b[16 + i];
             take_conf(v, conf_index, conf, conf_len);
         }
+        free(b);
+    }
+    v->snap_meta_bad = why != NULL;
+    if (why == NULL && read_file(v->s->raft_dir, v->snap, &b, &len) != 0) {
+        why = "its image cannot be read";
+    } else if (why == NULL) {
+        if (store__db_image_check(b, len, &len) != 0) why = "its image's checksum does not match";
         free(b);
     }
     if (why == NULL) return 0;
@@ -251,6 +263,15 @@ static size_t first_used(const struct verify *v)
 
 static void record(struct verify *v, size_t seg, const struct store_seg_scan *sc, const char *why)
 {
+    const struct seg *g = &v->segs[seg];
+
+    if (!g->open && v->snap[0] && g->last <= v->snap_index) {
+        /* every entry in it is also in the snapshot: it and those before
+         * it go, nothing is lost, and the walk goes on */
+        v->covered = seg + 1;
+        v->covered_why = why ? why : sc->why;
+        return;
+    }
     v->found = true;
     v->bad = (struct problem){seg, sc ? sc->bad_offset : 0, why ? why : sc->why,
                               v->next, sc ? sc->bad_n : 0};
@@ -469,27 +490,25 @@ static int set_aside(struct verify *v, char *aside, size_t n, size_t *moved)
     return 0;
 }
 
-/* A closed segment wholly inside the snapshot: raft does not need it, nor
- * those before it. */
-static int drop_covered(struct verify *v, const char *path)
+/* A damaged closed segment wholly inside the snapshot: raft would refuse
+ * it, but needs neither it nor those before it. */
+static int drop_covered(struct verify *v)
 {
     char aside[4200];
-    size_t moved = 0;
     int rv = make_aside(v, aside, sizeof aside);
 
-    for (size_t i = 0; rv == 0 && i <= v->bad.seg; i++, moved++)
-        rv = move_aside(v, aside, v->segs[i].name);
+    for (size_t i = 0; rv == 0 && i < v->covered; i++) rv = move_aside(v, aside, v->segs[i].name);
     if (rv == 0) sync_dir(v->s->raft_dir);
-    log_warn("store", "%s: %s at byte %zu; every entry in it is also in the snapshot %s, so "
-             "nothing is lost: moved it and %zu older segments to %s", path, v->bad.why,
-             v->bad.offset, v->snap, moved - 1, aside);
+    log_warn("store", "%s/%s: %s; every entry in it is also in the snapshot %s, so nothing is "
+             "lost: moved it and %zu older segments to %s", v->s->raft_dir,
+             v->segs[v->covered - 1].name, v->covered_why, v->snap, v->covered - 1, aside);
     return rv;
 }
 
 static void describe(const struct verify *v, char *path, size_t n, char *what, size_t wn)
 {
     if (v->bad.seg == SIZE_MAX) {
-        snprintf(path, n, "%s/%s.meta", v->s->raft_dir, v->snap);
+        snprintf(path, n, "%s/%s%s", v->s->raft_dir, v->snap, v->snap_meta_bad ? ".meta" : "");
         snprintf(what, wn, "%s: the snapshot (entries up to %" PRIu64 ") cannot be loaded",
                  v->bad.why, v->snap_index);
         return;
@@ -507,8 +526,6 @@ static int act(struct verify *v, bool forced_alone, char *errmsg)
     int rv;
 
     describe(v, path, sizeof path, what, sizeof what);
-    if (v->bad.seg != SIZE_MAX && from > to && !v->segs[v->bad.seg].open)
-        return drop_covered(v, path);
     if (to < from) to = from; /* the damage is at the very end */
     uint64_t writes = to - from + 1 > v->lost_other ? to - from + 1 - v->lost_other : 0;
     const char *more = v->tail_unknown ? " and any after them" : "";
@@ -519,11 +536,11 @@ static int act(struct verify *v, bool forced_alone, char *errmsg)
                   "(orcd server --restore FILE), or start with --discard-corrupt-log to accept "
                   "the loss (the damaged files are then moved to %s/raft-corrupt-<time>/)",
                   path, what, from, to, more, writes, v->s->data_dir);
-        store__errf(errmsg, "the Raft log is damaged (%s): see the error above", path);
+        store__errf(errmsg, "%s is damaged: see the error above", path);
         return ORC_ECORRUPT;
     }
     if ((rv = set_aside(v, aside, sizeof aside, &moved)) != 0) {
-        store__errf(errmsg, "the Raft log is damaged (%s) and could not be moved aside", path);
+        store__errf(errmsg, "%s is damaged and could not be moved aside", path);
         return rv;
     }
     if (alone) {
@@ -550,7 +567,9 @@ int store__verify(store *s, bool alone, char *errmsg)
         walk_log(&v); /* only to learn what the damage would take */
     if (rv == ORC_ENOMEM) store__errf(errmsg, "out of memory");
     else if (rv != 0) store__errf(errmsg, "read %s: %s", s->raft_dir, strerror(errno));
-    else if (v.found) rv = act(&v, alone, errmsg);
+    if (rv == 0 && v.covered > 0 && (rv = drop_covered(&v)) != 0)
+        store__errf(errmsg, "cannot move damaged segments out of %s", s->raft_dir);
+    if (rv == 0 && v.found) rv = act(&v, alone, errmsg);
     free(v.buf);
     free(v.bad_buf);
     free(v.segs);

@@ -292,6 +292,39 @@ TEST_T(damaged_snapshot_metadata_refused, 60)
     loop_teardown();
 }
 
+TEST_T(flipped_byte_in_snapshot_image_refused, 60)
+{
+    struct member m;
+    char dir[600], data[900] = "", err[256] = "";
+    struct dirent *e;
+    DIR *d;
+
+    loop_setup();
+    member_init(&m, 1);
+    m.cfg.snapshot_threshold = 64;
+    m.cfg.snapshot_trailing = 8;
+    single_up(&m);
+    put_many(m.s, 300);
+    member_close(&m);
+    raft_dir_of(&m, dir, sizeof dir);
+    CHECK((d = opendir(dir)) != NULL);
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "snapshot-", 9) == 0 && strcmp(e->d_name + n - 5, ".meta") != 0 &&
+            strcmp(e->d_name, data) > 0)
+            snprintf(data, sizeof data, "%s", e->d_name);
+    }
+    closedir(d);
+    CHECK(data[0] != '\0');
+    char path[1600];
+    snprintf(path, sizeof path, "%s/%s", dir, data);
+    disk_flip_middle(path); /* inside a stored value: SQLite alone would not notice */
+    CHECK_INT(try_start(&m, err), ==, ORC_ECORRUPT);
+    printf("# %s\n", err);
+    CHECK(strstr(err, data) != NULL);
+    loop_teardown();
+}
+
 /* ---- a follower ---- */
 
 struct done {
@@ -346,5 +379,44 @@ TEST_T(follower_with_damaged_log_catches_up_from_the_leader, 90)
     CHECK_INT(count_keys(ms[2].s), ==, N_PUTS);
     CHECK(store_revision(ms[2].s) >= rev);
     for (int i = 0; i < 3; i++) member_close(&ms[i]);
+    loop_teardown();
+}
+
+/* A damaged closed segment whose entries are all in the snapshot costs
+ * nothing: it is moved aside and the member starts with everything. */
+TEST_T(damage_the_snapshot_covers_loses_nothing, 60)
+{
+    struct member m;
+    char dir[600], path[1200], victim[300] = "", err[256] = "";
+    unsigned long long snap = 0, a, b, c;
+    struct dirent *e;
+    DIR *d;
+
+    loop_setup();
+    member_init(&m, 1);
+    m.cfg.segment_size = 64 * 1024;
+    m.cfg.snapshot_threshold = 1024;
+    m.cfg.snapshot_trailing = 800;
+    single_up(&m);
+    put_many(m.s, N_PUTS);
+    member_close(&m);
+    raft_dir_of(&m, dir, sizeof dir);
+    CHECK((d = opendir(dir)) != NULL);
+    while ((e = readdir(d)) != NULL)
+        if (sscanf(e->d_name, "snapshot-%llu-%llu-%llu.meta", &a, &b, &c) == 3 && b > snap) snap = b;
+    rewinddir(d);
+    while ((e = readdir(d)) != NULL) /* the newest closed segment wholly in the snapshot */
+        if (strlen(e->d_name) == 33 && sscanf(e->d_name, "%llu-%llu", &a, &b) == 2 && b <= snap &&
+            strcmp(e->d_name, victim) > 0)
+            snprintf(victim, sizeof victim, "%s", e->d_name);
+    closedir(d);
+    CHECKF(snap > 0 && victim[0], "no snapshot (%llu) or no segment inside it", snap);
+    snprintf(path, sizeof path, "%s/%s", dir, victim);
+    disk_flip_middle(path);
+    CHECKF(try_start(&m, err) == 0, "%s", err);
+    CHECK(run_until(healthy_leader, &m, 5000));
+    CHECK_INT(count_keys(m.s), ==, N_PUTS);
+    CHECK_INT(disk_count_dirs(m.dir, "raft-corrupt-"), ==, 1);
+    member_close(&m);
     loop_teardown();
 }
