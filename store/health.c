@@ -176,37 +176,50 @@ static void poll_space(store *s, uint64_t now, bool force)
 
 static bool needs_rebuild(const store *s) { return s->io_failed || s->fsm_failed; }
 
-static void describe(store *s, char *out, size_t n)
+enum why_degraded { WHY_NONE, WHY_REBUILDING, WHY_FSM, WHY_IO, WHY_SPACE, WHY_CATCHUP };
+
+/* Why this member may not serve (WHY_NONE: it may), in a sentence. */
+static enum why_degraded describe(store *s, char *out, size_t n)
 {
     uint64_t need = min_free(s);
 
-    if (s->restarting)
+    if (s->restarting) {
         snprintf(out, n, "the store is rebuilding itself from its Raft log (%.300s)", s->restart_why);
-    else if (s->fsm_failed)
+        return WHY_REBUILDING;
+    }
+    if (s->fsm_failed) {
         snprintf(out, n, "applying committed entries to %.300s failed (%.250s); the store rebuilds "
                  "itself from its Raft log once the disk has room", s->db.path, s->fsm_error);
-    else if (s->io_failed)
+        return WHY_FSM;
+    }
+    if (s->io_failed) {
         snprintf(out, n, "%.320s; the store rebuilds itself from its Raft log once the disk has "
                  "room", s->io_error);
-    else if (s->low_space)
+        return WHY_IO;
+    }
+    if (s->low_space) {
         snprintf(out, n, "the disk of %.400s is nearly full (%" PRIu64 " MiB free, %" PRIu64
                  " MiB needed)", s->data_dir, s->free_bytes >> 20, need >> 20);
-    else if (s->catchup_index > 0)
+        return WHY_SPACE;
+    }
+    if (s->catchup_index > 0) {
         snprintf(out, n, "catching up with the cluster (applied %" PRIu64 " of %" PRIu64
                  " Raft entries)", (uint64_t)s->raft.last_applied, s->catchup_index);
-    else
-        out[0] = '\0';
+        return WHY_CATCHUP;
+    }
+    out[0] = '\0';
+    return WHY_NONE;
 }
 
 enum store_health store_health(store *s, const char **reason)
 {
-    if (!s->started && !s->restarting) {
+    if (!s->started && !s->restarting && !needs_rebuild(s)) {
         if (reason) *reason = "the store has not started";
         return STORE_DEGRADED;
     }
-    describe(s, s->health_msg, sizeof s->health_msg);
+    bool ok = describe(s, s->health_msg, sizeof s->health_msg) == WHY_NONE;
     if (reason) *reason = s->health_msg;
-    return s->health_msg[0] ? STORE_DEGRADED : STORE_HEALTHY;
+    return ok ? STORE_HEALTHY : STORE_DEGRADED;
 }
 
 /* A leader that cannot serve hands leadership to the most up-to-date
@@ -226,11 +239,16 @@ static void maybe_transfer(store *s, uint64_t now)
     else free(req); /* no other voter (RAFT_NOTFOUND) or one under way */
 }
 
-static void entered(store *s, const char *why)
+/* Logged once per change of cause. */
+static void changed(store *s, enum why_degraded was, const char *why)
 {
-    log_warn("store", "member %" PRIu64 " stops serving: %s", s->id, why);
-    /* Clients list again; those lists are refused until it is healthy. */
-    store__watch_end_all(s, ORC_ECOMPACTED);
+    if (was == WHY_NONE) {
+        log_warn("store", "member %" PRIu64 " stops serving: %s", s->id, why);
+        /* Clients list again; those lists are refused until it is healthy. */
+        store__watch_end_all(s, ORC_ECOMPACTED);
+    } else {
+        log_warn("store", "member %" PRIu64 " still does not serve: %s", s->id, why);
+    }
     if (needs_rebuild(s)) store__pipeline_fail_all(s, ORC_ENOTLEADER); /* outcome unknown */
 }
 
@@ -276,23 +294,23 @@ void store__health_tick(store *s)
     if (s->closing || s->restarting) return;
     poll_space(s, now, false);
     if (s->started && raft_state(&s->raft) == RAFT_UNAVAILABLE && !s->io_failed) {
-        const char *why = raft_errmsg(&s->raft)[0] ? raft_errmsg(&s->raft) : s->io.errmsg;
+        const char *e = raft_errmsg(&s->raft)[0] ? raft_errmsg(&s->raft) : s->io.errmsg;
         s->io_failed = true;
         snprintf(s->io_error, sizeof s->io_error, "Raft stopped (it could not write its "
-                 "metadata or log%s%.200s)", why[0] ? ": " : "", why);
+                 "metadata or log%s%.200s)", e[0] ? ": " : "", e);
     }
     check_caught_up(s, now);
-    describe(s, why, sizeof why);
-    if (why[0] && !s->degraded) {
-        s->degraded = true;
-        if (s->restart_at < now + RESTART_FIRST_MS) s->restart_at = now + RESTART_FIRST_MS;
-        entered(s, why);
-    } else if (!why[0] && s->degraded) {
-        s->degraded = false;
+    enum why_degraded kind = describe(s, why, sizeof why);
+    if ((int)kind != s->degraded && kind != WHY_NONE) {
+        if (s->degraded == WHY_NONE && s->restart_at < now + RESTART_FIRST_MS)
+            s->restart_at = now + RESTART_FIRST_MS;
+        changed(s, (enum why_degraded)s->degraded, why);
+    } else if (kind == WHY_NONE && s->degraded != WHY_NONE) {
         s->restart_backoff = 0;
         log_info("store", "member %" PRIu64 " serves again", s->id);
     }
-    if (!s->degraded) return;
+    s->degraded = (int)kind;
+    if (kind == WHY_NONE) return;
     maybe_transfer(s, now);
     maybe_restart(s, now);
 }

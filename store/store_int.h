@@ -355,7 +355,7 @@ struct store {
     char fsm_error[256];
     bool low_space;
     uint64_t free_bytes, space_polled;
-    bool degraded;        /* as last logged */
+    int degraded;         /* why it was degraded at the last tick (health.c), 0 = it was not */
     char health_msg[768];
     uint64_t transfer_at; /* next leadership hand-off attempt (ms) */
     bool restarting;      /* raft closing and reopening (store__restart) */
