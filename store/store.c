@@ -304,7 +304,10 @@ static int start_raft(store *s, char *errmsg)
     if (!s->verified && (rv = store__verify(s, false, errmsg)) != 0) return rv;
     s->verified = true;
     if ((rv = raft_start(&s->raft)) != 0) {
-        store__errf(errmsg, "start raft in %s: %s", s->raft_dir, raft_errmsg(&s->raft));
+        /* the snapshot is loaded first: name it, it may be what failed */
+        store__errf(errmsg, "start raft in %s%s%s: %s", s->raft_dir,
+                    s->snapshot_name[0] ? " from the snapshot " : "", s->snapshot_name,
+                    raft_errmsg(&s->raft));
         return store__raft_err(rv);
     }
     return 0;

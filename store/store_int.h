@@ -337,6 +337,7 @@ struct store {
     unsigned batch_n;
     bool fsm_failed; /* a batch could not be committed: this member's state is behind */
     bool verified;   /* the Raft dir was checked (store__verify) */
+    char snapshot_name[96]; /* the newest snapshot it found, "" = none */
     uint64_t catchup_index; /* not ready until applied up to here (damaged log, rebuild) */
     uint64_t catchup_seen;  /* last_applied when it last moved, and when (ms) */
     uint64_t catchup_moved_at;

@@ -211,6 +211,7 @@ static int check_snapshot(struct verify *v)
     unsigned char *b;
     size_t len, conf_len;
 
+    snprintf(v->s->snapshot_name, sizeof v->s->snapshot_name, "%s", v->snap);
     if (v->snap[0] == '\0') return 0;
     snprintf(meta, sizeof meta, "%s.meta", v->snap);
     if (read_file(v->s->raft_dir, meta, &b, &len) != 0) {
@@ -517,9 +518,29 @@ static void describe(const struct verify *v, char *path, size_t n, char *what, s
     snprintf(what, wn, "%s in the batch at byte %zu", v->bad.why, v->bad.offset);
 }
 
+/* "a, b and 3 more": the files set_aside moved. */
+static void moved_names(const struct verify *v, char *out, size_t n)
+{
+    size_t from = v->bad.seg == SIZE_MAX ? 0 : v->bad.seg, shown = 0, len = 0;
+
+    out[0] = '\0';
+    if (v->bad.seg == SIZE_MAX) {
+        len += (size_t)snprintf(out, n, "%s(.meta)", v->snap);
+        shown++;
+    }
+    for (size_t i = from; i < v->n_segs && len < n; i++) {
+        if (shown == 6) {
+            snprintf(out + len, n - len, " and %zu more", v->n_segs - i);
+            return;
+        }
+        len += (size_t)snprintf(out + len, n - len, "%s%s", shown ? ", " : "", v->segs[i].name);
+        shown++;
+    }
+}
+
 static int act(struct verify *v, bool forced_alone, char *errmsg)
 {
-    char path[4300], what[300], aside[4200];
+    char path[4300], what[300], aside[4200], names[600];
     uint64_t from = lost_from(v), to = v->last;
     bool alone = forced_alone || !v->conf_known || (v->self_voter && v->other_voters == 0);
     size_t moved = 0;
@@ -543,15 +564,16 @@ static int act(struct verify *v, bool forced_alone, char *errmsg)
         store__errf(errmsg, "%s is damaged and could not be moved aside", path);
         return rv;
     }
+    moved_names(v, names, sizeof names);
     if (alone) {
         log_error("store", "%s: %s: discarded entries %" PRIu64 "..%" PRIu64 "%s (about %" PRIu64
-                  " acknowledged writes), as --discard-corrupt-log asks; moved %zu files to %s",
-                  path, what, from, to, more, writes, moved, aside);
+                  " acknowledged writes), as --discard-corrupt-log asks; moved %s to %s",
+                  path, what, from, to, more, writes, names, aside);
         return 0;
     }
     log_warn("store", "%s: %s: entries %" PRIu64 "..%" PRIu64 " of this member's log are "
-             "damaged; moved %zu files to %s. This member will catch up from the leader, and "
-             "reports itself not ready until it has", path, what, from, to, moved, aside);
+             "damaged; moved %s to %s. This member will catch up from the leader, and "
+             "reports itself not ready until it has", path, what, from, to, names, aside);
     v->s->catchup_index = to;
     return 0;
 }

@@ -1,7 +1,8 @@
-/* test_faults.c — disk trouble: when Raft can no longer grow its log (file
- * size limit standing in for a full disk), pending txns fail with an error
- * instead of crashing, the member reports itself degraded, and it rebuilds
- * itself and takes writes again once there is room. */
+/* test_faults.c — disk trouble: when Raft can no longer grow its log, or
+ * state.db can no longer grow (a file size limit standing in for a full
+ * disk), pending txns fail with an error instead of crashing, the member
+ * reports itself degraded, and it rebuilds itself from its log and takes
+ * writes again, with every acknowledged one, once there is room. */
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -165,5 +166,66 @@ TEST(corrupt_snapshot_refused_at_start)
     printf("# %s\n", err);
     CHECK(rc < 0);
     CHECK(strstr(err, m.dir) != NULL);
+    loop_teardown();
+}
+
+struct acked {
+    int n; /* acknowledged */
+    int failed;
+};
+
+static void acked_cb(void *arg, int status, const struct store_txn_result *res)
+{
+    struct acked *a = arg;
+    (void)res;
+    if (status == 0) a->n++;
+    else a->failed++;
+}
+
+/* state.db cannot grow (the file size limit again) while Raft's small
+ * segments still can: the apply fails, the member stops serving instead of
+ * answering from a database that lost entries, and rebuilds it from the
+ * log once the limit is lifted, with every acknowledged write. */
+TEST_T(database_full_is_rebuilt_from_the_log, 60)
+{
+    struct member m;
+    static struct acked a;
+    static char value[8 * 1024];
+    struct rlimit lim;
+    const char *why = NULL;
+    char key[32];
+    int sent = 0;
+
+    signal(SIGXFSZ, SIG_IGN);
+    loop_setup();
+    member_init(&m, 1);
+    m.cfg.segment_size = 64 * 1024;
+    single_up(&m);
+    memset(value, 'x', sizeof value);
+    CHECK_INT(getrlimit(RLIMIT_FSIZE, &lim), ==, 0);
+    struct rlimit small = {2u << 20, lim.rlim_max}; /* state.db-wal stops at 2 MiB */
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+    for (int i = 0; i < 1000 && store_health(m.s, NULL) == STORE_HEALTHY; i++) {
+        snprintf(key, sizeof key, "/big/%04d", i);
+        struct store_op op = {STORE_PUT, key, value, sizeof value};
+        struct store_txn txn = {NULL, 0, &op, 1};
+        if (store_txn(m.s, &txn, acked_cb, &a) == 0) sent++;
+        run_for(2);
+    }
+    run_for(200);
+    CHECK_INT(store_health(m.s, &why), ==, STORE_DEGRADED);
+    printf("# after %d sent, %d acknowledged: %s\n", sent, a.n, why);
+    CHECK(strstr(why, "state.db") != NULL);
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &lim), ==, 0);
+    CHECK(run_until(healthy_leader, m.s, 20000));
+    size_t n = 0;
+    CHECK_INT(store_count(m.s, "/big/", &n), ==, 0);
+    printf("# %zu keys after the rebuild\n", n);
+    CHECK((int)n >= a.n); /* every acknowledged write, in order: the first n keys */
+    snprintf(key, sizeof key, "/big/%04zu", n - 1);
+    char *v = get_value(m.s, key);
+    CHECK(v != NULL);
+    free(v);
+    member_close(&m);
     loop_teardown();
 }
