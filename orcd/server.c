@@ -413,6 +413,16 @@ static bool dns_name(const char *s)
     return true;
 }
 
+/* The data dir holds the cluster's keys and Secrets: 0700, and its files
+ * 0600 whatever they were made with (a dir made 0755 beforehand, files
+ * from an older orc). At start, and again once the certificates are
+ * written, before the API answers anything. */
+static void make_private(struct orcd_server *s)
+{
+    if (orc_file_private_dir(s->dir) != 0)
+        log_warn("orcd", "cannot make %s private (0700, files 0600): %s", s->dir, strerror(errno));
+}
+
 /* Issues or reuses this member's certificate, then serves the API. */
 static int serve(struct orcd_server *s)
 {
@@ -447,6 +457,7 @@ static int serve(struct orcd_server *s)
         return rv;
     }
     write_client_configs(s);
+    make_private(s);
     return 0;
 }
 
@@ -591,18 +602,6 @@ static void start_agent(struct orcd_server *s)
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
 }
 
-/* ---- file modes ---- */
-
-/* The data dir holds the cluster's keys and Secrets: 0700, and its files
- * 0600 whatever they were made with (a dir made 0755 beforehand, files
- * from an older orc). Once at start, once more when ready for the files
- * written while starting (certificates). */
-static void make_private(struct orcd_server *s)
-{
-    if (orc_file_private_dir(s->dir) != 0)
-        log_warn("orcd", "cannot make %s private (0700, files 0600): %s", s->dir, strerror(errno));
-}
-
 /* ---- readiness log ---- */
 
 static void on_ready_poll(uv_timer_t *t)
@@ -612,7 +611,6 @@ static void on_ready_poll(uv_timer_t *t)
     if (s->ready_logged || s->api == NULL || !api_server_ready(s->api)) return;
     s->ready_logged = true;
     uv_timer_stop(t);
-    make_private(s);
     log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
     if (!s->o.no_agent) start_agent(s);
 }

@@ -24,6 +24,7 @@
 #define INSTALL_SNAPSHOT_TIMEOUT_MS 5000
 
 static void schedule_reopen(store *s);
+static void close_handles(store *s);
 
 int store__raft_err(int rv)
 {
@@ -507,7 +508,12 @@ static void checkpoint_done(uv_work_t *w, int status)
     (void)status;
     s->checkpointing = false;
     if (!s->closing && !s->restarting) store__db_checkpoint_finish(&s->db);
-    if (s->reopen_pending) schedule_reopen(s);
+    if (s->reopen_pending && s->closing) {
+        s->reopen_pending = false;
+        close_handles(s); /* store_close waited for this checkpoint */
+    } else if (s->reopen_pending) {
+        schedule_reopen(s);
+    }
     release(s);
 }
 
