@@ -152,7 +152,9 @@ static void handle_request(void *arg, struct api_req *r)
         api_respond_error(r, ORC_ESHUTDOWN, "request");
         return;
     }
-    if (!serving(s, r)) return;
+    /* Member-to-member calls go on: status says why, and the store itself
+     * refuses a forwarded write or read index it cannot take. */
+    if (rt->type != ROUTE_INTERNAL && !serving(s, r)) return;
     dispatch_api(s, r, rt);
 }
 

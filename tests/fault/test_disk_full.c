@@ -84,6 +84,23 @@ static void check_lists(struct cluster *c, int from, const struct seen *s)
     json_decref(all);
 }
 
+/* Another member's view (orctl cluster members -o json) says why member i
+ * does not serve. */
+static bool others_see_it(struct cluster *c, int i)
+{
+    int st, from = (i + 1) % c->n;
+    json_t *list = t_json(c, from, "GET", "/internal/v1/members", NULL, &st), *e;
+    bool seen = false;
+    size_t k;
+
+    json_array_foreach(json_object_get(list, "members"), k, e) {
+        const char *url = orc_json_str(e, "apiURL");
+        if (url && strcmp(url, c->m[i].url) == 0) seen = json_object_get(e, "notServing") != NULL;
+    }
+    json_decref(list);
+    return seen;
+}
+
 static bool log_has(const struct member *m, const char *text)
 {
     struct orc_buf b = ORC_BUF_INIT;
@@ -106,6 +123,7 @@ static void fill_and_free(struct cluster *c, struct load *l, int i, struct seen 
     while (test_now_ms() < until) poll_member(c, i, s);
     CHECKF(s->not_ready, "member %d still ready with a full disk (log %s)", i, c->m[i].log);
     printf("# while full: %s\n", s->reason);
+    CHECKF(others_see_it(c, i), "the member list does not say member %d does not serve", i);
     CHECK(strstr(s->reason, "full") || strstr(s->reason, "disk"));
     disk_unfill(c->m[i].dir);
     until = test_now_ms() + 40000;
