@@ -155,7 +155,8 @@ void store__health_watch_io(store *s)
 static uint64_t min_free(const store *s)
 {
     /* raft_uv keeps the open segment and two spares allocated ahead. */
-    return s->cfg.min_free_bytes ? s->cfg.min_free_bytes : 3 * (uint64_t)s->cfg.segment_size + (8u << 20);
+    if (s->cfg.min_free_bytes) return s->cfg.min_free_bytes;
+    return 3 * (uint64_t)s->cfg.segment_size + (8u << 20);
 }
 
 static void poll_space(store *s, uint64_t now, bool force)
@@ -184,7 +185,8 @@ static enum why_degraded describe(store *s, char *out, size_t n)
     uint64_t need = min_free(s);
 
     if (s->restarting) {
-        snprintf(out, n, "the store is rebuilding itself from its Raft log (%.300s)", s->restart_why);
+        snprintf(out, n, "the store is rebuilding itself from its Raft log (%.300s)",
+                 s->restart_why);
         return WHY_REBUILDING;
     }
     if (s->fsm_failed) {

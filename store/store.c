@@ -591,7 +591,8 @@ void store_close(store *s, void (*cb)(void *arg), void *arg)
     store__batch_commit(s);
     uv_prepare_stop(&s->commit_prepare);
     if (s->raft_phase == RAFT_PHASE_OPEN) uv_timer_start(&s->tick, close_raft, 0, 0);
-    else if (s->raft_phase == RAFT_PHASE_DOWN && !s->reopen_pending) uv_timer_start(&s->tick, close_down, 0, 0);
+    else if (s->raft_phase == RAFT_PHASE_DOWN && !s->reopen_pending)
+        uv_timer_start(&s->tick, close_down, 0, 0);
     /* RAFT_PHASE_CLOSING (a rebuild under way): raft_closed finishes */
 }
 

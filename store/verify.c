@@ -136,8 +136,8 @@ static void consider_snapshot(struct verify *v, const char *dir, const char *met
     snprintf(data, sizeof data, "%.*s", (int)(strlen(meta) - 5), meta);
     snprintf(path, sizeof path, "%s/%s", dir, data);
     if (stat(path, &st) != 0 || st.st_size == 0) return;
-    if (v->snap[0] && (t < best[0] || (t == best[0] && (i < best[1] || (i == best[1] && ts < best[2])))))
-        return;
+    bool older = t < best[0] || (t == best[0] && (i < best[1] || (i == best[1] && ts < best[2])));
+    if (v->snap[0] && older) return;
     best[0] = t, best[1] = i, best[2] = ts;
     snprintf(v->snap, sizeof v->snap, "%s", data);
     v->snap_index = i;
@@ -181,24 +181,30 @@ static int list_dir(struct verify *v, const char *dir)
 
 /* ---- the configuration ---- */
 
+struct voters {
+    uint64_t self;
+    bool self_voter;
+    unsigned others;
+};
+
 static void on_server(void *arg, uint64_t id, const char *address, int role)
 {
-    struct verify *v = arg;
+    struct voters *t = arg;
 
     (void)address;
     if (role != RAFT_VOTER) return;
-    if (id == v->s->id) v->self_voter = true;
-    else v->other_voters++;
+    if (id == t->self) t->self_voter = true;
+    else t->others++;
 }
 
 static void take_conf(struct verify *v, uint64_t index, const void *conf, size_t len)
 {
-    struct verify t = {.s = v->s};
+    struct voters t = {.self = v->s->id};
 
     if (v->conf_known && index < v->conf_index) return;
     if (store__conf_scan(conf, len, on_server, &t) != 0) return;
     v->self_voter = t.self_voter;
-    v->other_voters = t.other_voters;
+    v->other_voters = t.others;
     v->conf_known = true;
     v->conf_index = index;
 }
@@ -358,7 +364,8 @@ static int walk_segment(struct verify *v, size_t i)
         else record(v, i, &sc, NULL);
         if (g->open && !sc.torn) count_past(v, &sc);
     } else if (!g->open && !v->counting && (sc.stop != STORE_SEG_END || v->next != g->last + 1)) {
-        record(v, i, &sc, sc.stop == STORE_SEG_BAD ? NULL : "it holds fewer entries than its name says");
+        record(v, i, &sc,
+               sc.stop == STORE_SEG_BAD ? NULL : "it holds fewer entries than its name says");
     }
     if (v->found && v->bad.seg == i && v->bad_buf == NULL) {
         v->bad_buf = v->buf; /* kept: its good batches stay in the log */
@@ -439,7 +446,8 @@ static int keep_prefix(struct verify *v)
 
     if (v->bad_buf == NULL || v->bad_good_n == 0) return 0;
     if (g->open) snprintf(name, sizeof name, "%s", g->name);
-    else snprintf(name, sizeof name, "%016" PRIu64 "-%016" PRIu64, g->first, g->first + v->bad_good_n - 1);
+    else snprintf(name, sizeof name, "%016" PRIu64 "-%016" PRIu64, g->first,
+                  g->first + v->bad_good_n - 1);
     snprintf(tmp, sizeof tmp, "%s/.keep.tmp", v->s->raft_dir);
     snprintf(path, sizeof path, "%s/%s", v->s->raft_dir, name);
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) return ORC_EIO;

@@ -149,7 +149,7 @@ TEST_T(follower_with_flipped_byte_catches_up_from_the_leader, 120)
            "(log %s)", c.m[f].log);
     CHECK_INT(disk_count_dirs(c.m[f].dir, "raft-corrupt-"), ==, 1);
     load_verify(&l, f); /* every acknowledged object, once */
-    CHECK_INT(count_objects(&c, f), ==, count_objects(&c, lead)); /* and just those the leader has */
+    CHECK_INT(count_objects(&c, f), ==, count_objects(&c, lead)); /* and only those */
     for (int i = 0; i < 3; i++) member_stop(&c, i);
     load_free(&l);
 }

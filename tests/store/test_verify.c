@@ -130,7 +130,8 @@ TEST(configuration_encoding_read_as_raft_writes_it)
     char seen[200] = "";
 
     raft_configuration_init(&c);
-    CHECK_INT(raft_configuration_add(&c, 0x1122334455667788ULL, "10.0.0.1:6444", RAFT_VOTER), ==, 0);
+    CHECK_INT(raft_configuration_add(&c, 0x1122334455667788ULL, "10.0.0.1:6444", RAFT_VOTER),
+              ==, 0);
     CHECK_INT(raft_configuration_add(&c, 2, "h:1", RAFT_STANDBY), ==, 0);
     CHECK_INT(raft_configuration_encode(&c, &b), ==, 0);
     CHECK_INT(store__conf_scan(b.base, b.len, on_server, seen), ==, 0);
@@ -340,7 +341,10 @@ static void done_cb(void *arg, int status)
 
 static bool done_cond(void *arg) { return ((struct done *)arg)->done; }
 
-static bool healthy(void *arg) { return store_health(((struct member *)arg)->s, NULL) == STORE_HEALTHY; }
+static bool healthy(void *arg)
+{
+    return store_health(((struct member *)arg)->s, NULL) == STORE_HEALTHY;
+}
 
 TEST_T(follower_with_damaged_log_catches_up_from_the_leader, 90)
 {
@@ -403,7 +407,8 @@ TEST_T(damage_the_snapshot_covers_loses_nothing, 60)
     raft_dir_of(&m, dir, sizeof dir);
     CHECK((d = opendir(dir)) != NULL);
     while ((e = readdir(d)) != NULL)
-        if (sscanf(e->d_name, "snapshot-%llu-%llu-%llu.meta", &a, &b, &c) == 3 && b > snap) snap = b;
+        if (sscanf(e->d_name, "snapshot-%llu-%llu-%llu.meta", &a, &b, &c) == 3 && b > snap)
+            snap = b;
     rewinddir(d);
     while ((e = readdir(d)) != NULL) /* the newest closed segment wholly in the snapshot */
         if (strlen(e->d_name) == 33 && sscanf(e->d_name, "%llu-%llu", &a, &b) == 2 && b <= snap &&
