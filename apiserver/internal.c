@@ -85,20 +85,32 @@ static void handle_readindex(struct api_server *s, struct api_req *r)
 
 /* ---- status of this member ---- */
 
+/* Why this member does not serve (store_health), on an entry of the list. */
+static void set_health(json_t *entry, struct api_server *s)
+{
+    const char *why;
+
+    if (store_health(s->st, &why) != STORE_HEALTHY)
+        json_object_set_new(entry, "notServing", json_string(why));
+}
+
 static json_t *member_status(struct api_server *s)
 {
     uint64_t leader = 0;
     const char *addr = NULL;
     char id[24], lid[24];
+    json_t *st;
 
     store_leader(s->st, &leader, &addr);
     snprintf(id, sizeof id, "%" PRIu64, store_id(s->st));
     snprintf(lid, sizeof lid, "%" PRIu64, leader);
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", id, "apiURL", s->url, "role",
-                     store_is_leader(s->st) ? "leader" : "follower", "leaderId", lid,
-                     "appliedIndex", (json_int_t)store_applied_index(s->st), "revision",
-                     (json_int_t)store_revision(s->st), "compactRevision",
-                     (json_int_t)store_compact_revision(s->st));
+    st = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", id, "apiURL", s->url, "role",
+                   store_is_leader(s->st) ? "leader" : "follower", "leaderId", lid,
+                   "appliedIndex", (json_int_t)store_applied_index(s->st), "revision",
+                   (json_int_t)store_revision(s->st), "compactRevision",
+                   (json_int_t)store_compact_revision(s->st));
+    if (st) set_health(st, s);
+    return st;
 }
 
 /* ---- member list: configuration plus each member's own status ---- */
@@ -146,6 +158,8 @@ static void on_probe(void *arg, int err, const struct http_response *resp)
     if (st) {
         json_object_set(p->entry, "appliedIndex", json_object_get(st, "appliedIndex"));
         json_object_set(p->entry, "revision", json_object_get(st, "revision"));
+        if (json_object_get(st, "notServing"))
+            json_object_set(p->entry, "notServing", json_object_get(st, "notServing"));
     }
     json_decref(st);
     http_client_close(p->client, probe_closed, p);
@@ -221,6 +235,7 @@ static void handle_members_list(struct api_server *s, struct api_req *r)
             json_object_set_new(e, "reachable", json_true());
             json_object_set_new(e, "appliedIndex", json_integer((json_int_t)store_applied_index(s->st)));
             json_object_set_new(e, "revision", json_integer(store_revision(s->st)));
+            set_health(e, s);
         } else {
             probe_member(op, e);
         }

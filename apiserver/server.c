@@ -84,6 +84,35 @@ static void dispatch_api(struct api_server *s, struct api_req *r, struct api_rou
     else api_handle_write(s, r, rt);
 }
 
+/* A member whose store may differ from the log, or lag it, answers
+ * nothing from it (store_health): 503 with the reason, the client retries
+ * or goes to another member. */
+static bool serving(struct api_server *s, struct api_req *r)
+{
+    const char *why;
+
+    if (store_health(s->st, &why) == STORE_HEALTHY) return true;
+    api_respond_status(r, 503, "ServiceUnavailable", NULL, NULL, NULL,
+                       "this member cannot serve right now: %s", why);
+    return false;
+}
+
+static void respond_readyz(struct api_server *s, struct api_req *r)
+{
+    char msg[1024];
+    const char *why;
+
+    if (api_server_ready(s)) {
+        respond_text(r, 200, "ok");
+        return;
+    }
+    if (store_health(s->st, &why) != STORE_HEALTHY)
+        snprintf(msg, sizeof msg, "not ready: %s", why);
+    else
+        snprintf(msg, sizeof msg, "not ready: no Raft leader known yet");
+    respond_text(r, 503, msg);
+}
+
 static void handle_request(void *arg, struct api_req *r)
 {
     struct api_server *s = arg;
@@ -110,8 +139,7 @@ static void handle_request(void *arg, struct api_req *r)
     switch (rt->type) {
     case ROUTE_HEALTHZ: respond_text(r, 200, "ok"); return;
     case ROUTE_READYZ:
-        if (api_server_ready(s)) respond_text(r, 200, "ok");
-        else respond_text(r, 503, "not ready: no Raft leader known yet");
+        respond_readyz(s, r);
         return;
     case ROUTE_VERSION: respond_version(r); return;
     default: break;
@@ -125,6 +153,9 @@ static void handle_request(void *arg, struct api_req *r)
         api_respond_error(r, ORC_ESHUTDOWN, "request");
         return;
     }
+    /* Member-to-member calls go on: status says why, and the store itself
+     * refuses a forwarded write or read index it cannot take. */
+    if (rt->type != ROUTE_INTERNAL && !serving(s, r)) return;
     dispatch_api(s, r, rt);
 }
 
@@ -133,6 +164,7 @@ int api_server_ready(const api_server *s)
     uint64_t id;
     const char *addr;
 
+    if (store_health(s->st, NULL) != STORE_HEALTHY) return 0;
     if (store_leader(s->st, &id, &addr) != 0) return 0;
     /* The leader is ready once its bootstrap objects exist (it reports
      * leadership only after applying its term's barrier). */

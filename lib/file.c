@@ -1,6 +1,7 @@
 /* file.c — small-file I/O: read whole, write atomically, make directories. */
 #include "lib/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -84,4 +85,22 @@ int orc_mkdirs(const char *path, mode_t mode)
     }
     if (mkdir(buf, mode) != 0 && errno != EEXIST) return ORC_EIO;
     return 0;
+}
+
+int orc_file_private_dir(const char *dir)
+{
+    struct dirent *e;
+    struct stat st;
+    int rv = 0;
+    DIR *d;
+
+    if (chmod(dir, 0700) != 0) return errno == ENOENT ? ORC_ENOENT : ORC_EIO;
+    if ((d = opendir(dir)) == NULL) return ORC_EIO;
+    while ((e = readdir(d)) != NULL) {
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue; /* gone */
+        if (!S_ISREG(st.st_mode) || (st.st_mode & 07777) == 0600) continue;
+        if (fchmodat(dirfd(d), e->d_name, 0600, 0) != 0 && errno != ENOENT) rv = ORC_EIO;
+    }
+    closedir(d);
+    return rv;
 }

@@ -5,6 +5,7 @@
  * cleanly on SIGTERM/SIGINT. A joining member learns the CA from the join
  * and serves only after it; a restored one (--restore) serves once the
  * backup is loaded. Scheduled snapshots start once the member is ready. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ struct server_opts {
     size_t n_tls_sans;
     bool no_agent;
     bool reset_cluster;
+    bool discard_corrupt_log;
     const char *registries;
     const char *cluster_cidr;
     unsigned snapshot_threshold;
@@ -102,6 +104,9 @@ static void usage(FILE *f)
             "  --token SECRET         secret part of a new cluster's token (default: random)\n"
             "  --reset-cluster        after losing quorum: continue as a one-member cluster\n"
             "                         with this member's data; others may join again\n"
+            "  --discard-corrupt-log  when this member's Raft log is damaged and no other\n"
+            "                         member holds its entries: start without them (the\n"
+            "                         damaged files go to DIR/raft-corrupt-<time>/)\n"
             "  --node-name NAME       node name of the embedded agent\n"
             "  --no-agent             do not run the embedded node agent\n"
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
@@ -178,7 +183,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR };
+           O_SNAPDIR, O_DISCARD };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -192,7 +197,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"snapshot-schedule", required_argument, 0, O_SCHED},
         {"snapshot-retention", required_argument, 0, O_RETAIN},
-        {"snapshot-dir", required_argument, 0, O_SNAPDIR}, {0, 0, 0, 0}};
+        {"snapshot-dir", required_argument, 0, O_SNAPDIR},
+        {"discard-corrupt-log", no_argument, 0, O_DISCARD}, {0, 0, 0, 0}};
     int c;
 
     optind = 1;
@@ -226,6 +232,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             o->tls_sans[o->n_tls_sans++] = optarg;
             break;
         case O_RESET: o->reset_cluster = true; break;
+        case O_DISCARD: o->discard_corrupt_log = true; break;
         case O_SNAP:
         case O_TRAIL:
         case O_WATCH: {
@@ -448,6 +455,16 @@ static bool dns_name(const char *s)
     return true;
 }
 
+/* The data dir holds the cluster's keys and Secrets: 0700, and its files
+ * 0600 whatever they were made with (a dir made 0755 beforehand, files
+ * from an older orc). At start, and again once the certificates are
+ * written, before the API answers anything. */
+static void make_private(struct orcd_server *s)
+{
+    if (orc_file_private_dir(s->dir) != 0)
+        log_warn("orcd", "cannot make %s private (0700, files 0600): %s", s->dir, strerror(errno));
+}
+
 /* Issues or reuses this member's certificate, then serves the API. */
 static int serve(struct orcd_server *s)
 {
@@ -482,6 +499,7 @@ static int serve(struct orcd_server *s)
         return rv;
     }
     write_client_configs(s);
+    make_private(s);
     return 0;
 }
 
@@ -714,6 +732,7 @@ static int open_store(struct orcd_server *s, bool *fresh)
     cfg.snapshot_threshold = s->o.snapshot_threshold;
     cfg.snapshot_trailing = s->o.snapshot_trailing;
     cfg.watch_history = s->o.watch_history;
+    cfg.discard_corrupt_log = s->o.discard_corrupt_log;
     rv = store_open(s->loop, &cfg, &s->st, err);
     if (rv != 0) {
         log_error("orcd", "cannot open the store in %s: %s", s->dir, err[0] ? err : orc_strerror(rv));
@@ -798,6 +817,7 @@ static int start_server(struct orcd_server *s)
         log_error("orcd", "cannot create the data dir %s", s->dir);
         return ORC_EIO;
     }
+    make_private(s);
     rv = load_identity(s);
     if (rv == ORC_ENOENT) rv = new_identity(s);
     else if (rv == 0 && s->o.listen) snprintf(s->listen, sizeof s->listen, "%s", s->o.listen);

@@ -5,6 +5,7 @@
  * while the loop keeps applying: the snapshot is serialized on a worker
  * thread instead of stalling every request. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,22 @@ static int remove_old(const char *path, char *errmsg)
     return rc;
 }
 
+/* SQLite creates a database 0644 (less the umask), and its -wal, -shm and
+ * -journal with the database's own mode: made empty and 0600 first, all
+ * four stay private (the store holds Secrets). */
+static int create_private(const char *path, char *errmsg)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        store__errf(errmsg, "create %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return ORC_EIO;
+    }
+    close(fd);
+    return 0;
+}
+
 /* Called by SQLite after each commit on the writer with the WAL's length. */
 static int count_wal_frames(void *arg, sqlite3 *conn, const char *name, int frames)
 {
@@ -112,6 +129,7 @@ int store__db_open(struct store_db *db, const char *dir, char *errmsg)
         return ORC_EINVAL;
     }
     if ((rc = remove_old(db->path, errmsg)) != 0) return rc;
+    if ((rc = create_private(db->path, errmsg)) != 0) return rc;
     rc = sqlite3_open_v2(db->path, &db->conn, flags, NULL);
     if (rc != SQLITE_OK) goto err;
     rc = sqlite3_exec(db->conn, schema_sql, NULL, NULL, NULL);
@@ -316,15 +334,59 @@ int store__db_snapshot_begin(struct store_db *db)
     return 0;
 }
 
-/* Worker thread: the pinned state as one image (sqlite3_malloc'd). */
-int store__db_snapshot_take(struct store_db *db, struct raft_buffer *out)
+/* A snapshot is the image, then a trailer: "orcsnap1", the image's length
+ * (u64) and CRC-32 (u32, raft's), 4 zero bytes; little-endian. SQLite
+ * itself checks no page's content, so without it a flipped bit would be
+ * served as data. An image without the trailer (from an older orc) loads
+ * unchecked. */
+#define TRAILER 24
+static const char trailer_magic[8] = {'o', 'r', 'c', 's', 'n', 'a', 'p', '1'};
+
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++, v >>= 8) p[i] = (unsigned char)v;
+}
+
+static uint64_t get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+int store__db_image_check(const void *data, size_t len, size_t *image_len)
+{
+    const unsigned char *t = (const unsigned char *)data + len - TRAILER;
+
+    *image_len = len;
+    if (len < TRAILER || memcmp(t, trailer_magic, sizeof trailer_magic) != 0) return 0;
+    if (get_le(t + 8, 8) != len - TRAILER ||
+        get_le(t + 16, 4) != store__crc32(data, len - TRAILER, 0))
+        return ORC_ECORRUPT;
+    *image_len = len - TRAILER;
+    return 0;
+}
+
+/* Worker thread: the pinned state as an image and its trailer, both
+ * sqlite3_malloc'd (out[0], out[1]). */
+int store__db_snapshot_take(struct store_db *db, struct raft_buffer out[2])
 {
     sqlite3_int64 size = 0;
-    unsigned char *data = sqlite3_serialize(db->reader, "main", &size, 0);
+    unsigned char *data = sqlite3_serialize(db->reader, "main", &size, 0), *t;
 
     if (data == NULL) return ORC_ENOMEM; /* logged by the loop at end */
-    out->base = data;
-    out->len = (size_t)size;
+    if ((t = sqlite3_malloc(TRAILER)) == NULL) {
+        sqlite3_free(data);
+        return ORC_ENOMEM;
+    }
+    memcpy(t, trailer_magic, sizeof trailer_magic);
+    put_le(t + 8, (uint64_t)size, 8);
+    put_le(t + 16, store__crc32(data, (size_t)size, 0), 4);
+    put_le(t + 20, 0, 4);
+    out[0].base = data;
+    out[0].len = (size_t)size;
+    out[1].base = t;
+    out[1].len = TRAILER;
     return 0;
 }
 
@@ -388,6 +450,10 @@ int store__db_restore(struct store_db *db, const void *data, size_t len)
     int64_t rev;
     int rc;
 
+    if (store__db_image_check(data, len, &len) != 0) {
+        log_error("store", "snapshot image damaged: its checksum does not match (%zu bytes)", len);
+        return ORC_ECORRUPT;
+    }
     if (len < 100 || memcmp(img, magic, sizeof magic) != 0) {
         log_error("store", "snapshot is not a SQLite image (%zu bytes)", len);
         return ORC_ECORRUPT;

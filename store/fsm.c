@@ -1,6 +1,7 @@
 /* fsm.c — the raft_fsm: applies committed txns to SQLite (guards, revision,
  * history events, watch delivery), and snapshots/restores the database.
  * Apply runs on every member, so it only reads the entry and the state. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,11 +138,11 @@ void store__batch_commit(store *s)
     s->batch_n = 0;
     if (store__db_exec(&s->db, STMT_COMMIT) != 0) {
         /* Raft has these entries as applied; this member's database lost
-         * them. It must not serve: a restart rebuilds it from the log. */
-        s->fsm_failed = true;
-        log_error("store", "%s: committing applied entries failed; restart this member",
-                  s->db.path);
-        store__db_exec(&s->db, STMT_ROLLBACK);
+         * them. It must not serve until it is rebuilt from the log. */
+        char why[200];
+        snprintf(why, sizeof why, "commit: %s", sqlite3_errmsg(s->db.conn));
+        if (!sqlite3_get_autocommit(s->db.conn)) store__db_exec(&s->db, STMT_ROLLBACK);
+        store__fsm_fail(s, why);
     }
 }
 
@@ -223,6 +224,9 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     res->failed_guard = -1;
     res->failed_mod_rev = 0;
     if (s->closing) return 0;
+    /* Nothing more goes into a database that lost entries: raft keeps the
+     * rest unapplied until the store rebuilds from the log. */
+    if (s->fsm_failed) return RAFT_IOERR;
     if (store__entry_split(buf->base, buf->len, &kind, &nonce, &seq, &txn, &len) == 0
         && kind == STORE_ENTRY_LOAD) {
         rc = store__load_apply(s, txn, len, res);
@@ -234,9 +238,11 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
         rc = apply_txn(s, txn, len, res);
     }
     if (rc != 0) {
-        /* Raft retries the entry later, rather than this member skipping
-         * it and diverging from the others. */
-        log_error("store", "apply failed: %s", orc_strerror(rc));
+        /* Never skipped, or this member would diverge from the others: the
+         * entry stays unapplied in raft until the store is rebuilt. */
+        char why[200];
+        snprintf(why, sizeof why, "apply: %s (%s)", orc_strerror(rc), sqlite3_errmsg(s->db.conn));
+        store__fsm_fail(s, why);
         return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_IOERR;
     }
     store__txn_resolve(s, nonce, seq, res);
@@ -275,7 +281,8 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
 
     if (s->snapshotting) return RAFT_BUSY;
     store__batch_commit(s); /* the reader must see everything applied */
-    b = raft_calloc(1, sizeof *b);
+    if (s->fsm_failed) return RAFT_BUSY; /* never a snapshot of a database that lost entries */
+    b = raft_calloc(2, sizeof *b); /* the image, its trailer */
     if (b == NULL) return RAFT_NOMEM;
     if (store__db_snapshot_begin(&s->db) != 0) {
         raft_free(b);
@@ -284,9 +291,9 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
     s->snapshotting = true;
     adapt_threshold(s);
     *bufs = b;
-    *n_bufs = 1;
+    *n_bufs = 2;
     if (fsm->snapshot_async == NULL && store__db_snapshot_take(&s->db, b) != 0) {
-        unsigned n = 1;
+        unsigned n = 2;
         fsm_snapshot_finalize(fsm, bufs, &n);
         return RAFT_NOMEM;
     }
@@ -338,8 +345,12 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 
     store__batch_commit(s);
     if ((rc = store__db_restore(&s->db, buf->base, buf->len)) != 0 ||
-        (rc = store__db_get_revision(&s->db, &rev)) != 0)
+        (rc = store__db_get_revision(&s->db, &rev)) != 0) {
+        /* At start raft_start fails with it; installed from the leader, the
+         * database may be half replaced. */
+        if (s->started) store__fsm_fail(s, "installing the leader's snapshot failed");
         return rc == ORC_ENOMEM ? RAFT_NOMEM : RAFT_CORRUPT;
+    }
     raft_free(buf->base);
     log_info("store", "member %llu: restored snapshot at revision %lld",
              (unsigned long long)s->id, (long long)rev);

@@ -35,6 +35,11 @@ static int self_config(store *s, bool recover, char *errmsg)
         store__errf(errmsg, "the store must not be started");
         return ORC_EINVAL;
     }
+    /* After a reset this member is alone: no peer heals a damaged log. */
+    if (recover && !s->verified) {
+        if ((rv = store__verify(s, true, errmsg)) != 0) return rv;
+        s->verified = true;
+    }
     raft_configuration_init(&conf);
     rv = raft_configuration_add(&conf, s->id, s->address, RAFT_VOTER);
     if (rv == 0) rv = recover ? raft_recover(&s->raft, &conf) : raft_bootstrap(&s->raft, &conf);
@@ -64,7 +69,7 @@ int store_members(const store *s, struct store_member **out, size_t *n)
 
     *out = NULL;
     *n = 0;
-    if (c->n == 0) return 0;
+    if (s->raft_phase != RAFT_PHASE_OPEN || c->n == 0) return 0; /* raft closed for a rebuild */
     if ((m = calloc(c->n, sizeof *m)) == NULL) return ORC_ENOMEM;
     for (unsigned i = 0; i < c->n; i++) {
         m[i].id = c->servers[i].id;

@@ -59,6 +59,7 @@ int store_get(store *s, const char *key, struct store_kv *out)
 
     if (s == NULL || key == NULL || out == NULL) return ORC_EINVAL;
     memset(out, 0, sizeof *out);
+    if (s->db.conn == NULL) return ORC_EUNAVAIL; /* a rebuild could not reopen it */
     st = s->db.stmt[STMT_GET];
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -88,6 +89,7 @@ static int count_range(store *s, const char *prefix, const char *start_after, si
 int store_count(store *s, const char *prefix, size_t *out)
 {
     if (s == NULL || prefix == NULL || out == NULL) return ORC_EINVAL;
+    if (s->db.conn == NULL) return ORC_EUNAVAIL;
     return count_range(s, prefix, NULL, out);
 }
 
@@ -275,6 +277,7 @@ int store_range(store *s, const char *prefix, const char *start_after, int64_t a
 
     if (s == NULL || out == NULL) return ORC_EINVAL;
     memset(out, 0, sizeof *out);
+    if (s->db.conn == NULL) return ORC_EUNAVAIL;
     if (prefix == NULL) prefix = "";
     if (at_revision < 0 || at_revision > s->revision) return ORC_EINVAL;
     if (at_revision > 0 && at_revision < s->hist.compact_rev) return ORC_ECOMPACTED;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "store/store_int.h"
@@ -21,6 +22,9 @@
 /* raft resends a snapshot only after this; 0.15 drops an InstallSnapshot
  * that arrives while the follower writes its own snapshot (default 30 s). */
 #define INSTALL_SNAPSHOT_TIMEOUT_MS 5000
+
+static void schedule_reopen(store *s);
+static void close_handles(store *s);
 
 int store__raft_err(int rv)
 {
@@ -79,6 +83,12 @@ static int make_dir(const char *path, char *errmsg)
         store__errf(errmsg, "%s is not a directory", path);
         return ORC_EINVAL;
     }
+    /* Private whatever it was made with: the log and state.db hold Secrets. */
+    if (orc_file_private_dir(path) != 0) {
+        store__errf(errmsg, "make %s and its files private (0700/0600): %s", path,
+                    strerror(errno));
+        return ORC_EPERM;
+    }
     if (access(path, R_OK | W_OK | X_OK) != 0) {
         store__errf(errmsg, "%s: %s", path, strerror(errno));
         return ORC_EPERM;
@@ -127,10 +137,14 @@ static int open_raft(store *s, char *errmsg)
         store__errf(errmsg, "raft io in %s: %s", s->raft_dir, s->io.errmsg);
         goto err_transport;
     }
+    store__health_watch_io(s);
     raft_uv_set_segment_size(&s->io, s->cfg.segment_size);
     raft_uv_set_connect_retry_delay(&s->io, CONNECT_RETRY_MS);
     raft_uv_set_snapshot_compression(&s->io, false);
     store__election_init(s);
+    /* Damage is store__verify's to judge: raft's own recovery renames a
+     * damaged segment aside and starts without it, silently. */
+    raft_uv_set_auto_recovery(&s->io, false);
     /* Debian's raft 0.15 implements async_work (all that io version 2 adds)
      * but still reports version 1; without it snapshots run on the loop. */
     if (s->io.async_work != NULL && s->io.version < 2) s->io.version = 2;
@@ -272,12 +286,33 @@ static void check_role(store *s)
     }
 }
 
-static void on_tick(uv_timer_t *t) { check_role(t->data); }
+static void on_tick(uv_timer_t *t)
+{
+    check_role(t->data);
+    store__health_tick(t->data);
+}
 
 void store_on_role_change(store *s, void (*cb)(void *arg, bool leader), void *arg)
 {
     s->role_cb = cb;
     s->role_arg = arg;
+}
+
+/* Checks the Raft dir (once), then starts raft on it. */
+static int start_raft(store *s, char *errmsg)
+{
+    int rv;
+
+    if (!s->verified && (rv = store__verify(s, false, errmsg)) != 0) return rv;
+    s->verified = true;
+    if ((rv = raft_start(&s->raft)) != 0) {
+        /* the snapshot is loaded first: name it, it may be what failed */
+        store__errf(errmsg, "start raft in %s%s%s: %s", s->raft_dir,
+                    s->snapshot_name[0] ? " from the snapshot " : "", s->snapshot_name,
+                    raft_errmsg(&s->raft));
+        return store__raft_err(rv);
+    }
+    return 0;
 }
 
 int store_start(store *s, char *errmsg)
@@ -292,10 +327,7 @@ int store_start(store *s, char *errmsg)
         store__errf(errmsg, "store already started");
         return ORC_EINVAL;
     }
-    if ((rv = raft_start(&s->raft)) != 0) {
-        store__errf(errmsg, "start raft in %s: %s", s->raft_dir, raft_errmsg(&s->raft));
-        return store__raft_err(rv);
-    }
+    if ((rv = start_raft(s, errmsg)) != 0) return rv;
     s->started = true;
     uv_timer_start(&s->tick, on_tick, ROLE_POLL_MS, ROLE_POLL_MS);
     check_role(s); /* a one-member cluster is leader already */
@@ -421,7 +453,7 @@ static void fail_waiters(store *s)
     }
 }
 
-static void fail_changes(store *s)
+static void fail_changes(store *s, int status)
 {
     struct store_link *l;
 
@@ -429,7 +461,7 @@ static void fail_changes(store *s)
         struct store_req *req = STORE_CONTAINER(l, struct store_req, link);
         if (req->kind != REQ_CHANGE || req->done) continue;
         req->done = true;
-        store__change_fail(req, ORC_ESHUTDOWN);
+        store__change_fail(req, status);
     }
 }
 
@@ -479,7 +511,13 @@ static void checkpoint_done(uv_work_t *w, int status)
     store *s = w->data;
     (void)status;
     s->checkpointing = false;
-    if (!s->closing) store__db_checkpoint_finish(&s->db);
+    if (!s->closing && !s->restarting) store__db_checkpoint_finish(&s->db);
+    if (s->reopen_pending && s->closing) {
+        s->reopen_pending = false;
+        close_handles(s); /* store_close waited for this checkpoint */
+    } else if (s->reopen_pending) {
+        schedule_reopen(s);
+    }
     store__release(s);
 }
 
@@ -492,23 +530,37 @@ void store__checkpoint_maybe(store *s)
     s->handles_open++;
 }
 
-static void raft_closed(struct raft *r)
+/* raft closed: its I/O and transport go, and whatever it never called back. */
+static void raft_released(store *s)
 {
-    store *s = r->data;
-
     raft_uv_close(&s->io);
     raft_uv_tcp_close(&s->transport);
-    /* Raft holds no request any more; free those it never called back. */
     while (!store__list_empty(&s->reqs)) {
         struct store_link *l = s->reqs.next;
         store__list_remove(l);
         store__req_free(STORE_CONTAINER(l, struct store_req, link));
     }
+}
+
+static void close_handles(store *s)
+{
     uv_close((uv_handle_t *)&s->tick, handle_closed);
     uv_close((uv_handle_t *)&s->wait_timer, handle_closed);
     uv_close((uv_handle_t *)&s->pump_prepare, handle_closed);
     store__batch_commit(s);
     uv_close((uv_handle_t *)&s->commit_prepare, handle_closed);
+}
+
+static void raft_closed(struct raft *r)
+{
+    store *s = r->data;
+
+    raft_released(s);
+    s->raft_phase = RAFT_PHASE_DOWN;
+    if (s->closing) close_handles(s);
+    else if (s->restart_failed) s->restart_failed = false; /* retried from the health tick */
+    else if (s->checkpointing) s->reopen_pending = true;   /* it reads state.db */
+    else schedule_reopen(s);
 }
 
 /* Deferred one loop iteration: store_close may run inside a raft callback. */
@@ -517,8 +569,12 @@ static void close_raft(uv_timer_t *t)
     store *s = t->data;
 
     s->raft.data = s;
+    s->raft_phase = RAFT_PHASE_CLOSING;
     raft_close(&s->raft, raft_closed);
 }
+
+/* A rebuild left raft down: nothing to close but the handles. */
+static void close_down(uv_timer_t *t) { close_handles(t->data); }
 
 void store_close(store *s, void (*cb)(void *arg), void *arg)
 {
@@ -528,7 +584,7 @@ void store_close(store *s, void (*cb)(void *arg), void *arg)
     s->close_arg = arg;
     s->role_cb = NULL;
     store__pipeline_fail_all(s, ORC_ESHUTDOWN);
-    fail_changes(s);
+    fail_changes(s, ORC_ESHUTDOWN);
     fail_waiters(s);
     store__watch_end_all(s, ORC_ESHUTDOWN);
     uv_timer_stop(&s->wait_timer);
@@ -538,5 +594,92 @@ void store_close(store *s, void (*cb)(void *arg), void *arg)
      * its I/O close callback (closing right after a 3 MiB append, most runs). */
     store__batch_commit(s);
     uv_prepare_stop(&s->commit_prepare);
-    uv_timer_start(&s->tick, close_raft, 0, 0);
+    if (s->raft_phase == RAFT_PHASE_OPEN) uv_timer_start(&s->tick, close_raft, 0, 0);
+    else if (s->raft_phase == RAFT_PHASE_DOWN && !s->reopen_pending)
+        uv_timer_start(&s->tick, close_down, 0, 0);
+    /* RAFT_PHASE_CLOSING (a rebuild under way): raft_closed finishes */
+}
+
+/* ---- rebuilding in process (store__restart) ---- */
+
+/* The database goes (it lost entries, or raft's I/O failed for good) and
+ * raft starts over on the data dir: snapshot and log fill a new state.db,
+ * the same way a start does. */
+static void reopen(store *s)
+{
+    char err[256] = "";
+    int rc;
+
+    s->reopen_pending = false;
+    store__db_close(&s->db);
+    s->revision = 0;
+    s->entry_bytes = 0;
+    s->snapshotting = s->batch_open = false;
+    s->batch_n = 0;
+    store__hist_reset(&s->hist, 0);
+    s->fsm_failed = s->io_failed = false;
+    s->started = s->verified = s->leader = s->catchup_inflight = false;
+    store__pipeline_reset(s);
+    if ((rc = store__db_open(&s->db, s->data_dir, err)) != 0 || (rc = open_raft(s, err)) != 0) {
+        s->raft_phase = RAFT_PHASE_DOWN;
+        goto failed;
+    }
+    s->raft_phase = RAFT_PHASE_OPEN;
+    if ((rc = start_raft(s, err)) != 0) {
+        /* raft is initialized but not started: closed again, then retried */
+        s->restart_failed = true;
+        s->raft.data = s;
+        s->raft_phase = RAFT_PHASE_CLOSING;
+        raft_close(&s->raft, raft_closed);
+        goto failed;
+    }
+    s->started = true;
+    s->restarting = false;
+    log_info("store", "member %llu: started again from its Raft log", (unsigned long long)s->id);
+    uv_timer_start(&s->tick, on_tick, ROLE_POLL_MS, ROLE_POLL_MS);
+    check_role(s);
+    return;
+failed:
+    log_error("store", "member %llu: rebuilding the store failed: %s; retrying",
+              (unsigned long long)s->id, err[0] ? err : orc_strerror(rc));
+    snprintf(s->restart_why, sizeof s->restart_why, "the last attempt failed: %s",
+             err[0] ? err : orc_strerror(rc));
+    s->restarting = false;
+    s->io_failed = true; /* degraded until a rebuild succeeds */
+    snprintf(s->io_error, sizeof s->io_error, "rebuilding the store failed (%s)",
+             err[0] ? err : orc_strerror(rc));
+    if (!s->closing) uv_timer_start(&s->tick, on_tick, ROLE_POLL_MS, ROLE_POLL_MS);
+}
+
+static void on_reopen(uv_timer_t *t) { reopen(t->data); }
+
+/* Not inside raft's close callback: raft_uv still unwinds from it. */
+static void schedule_reopen(store *s)
+{
+    s->reopen_pending = false;
+    uv_timer_start(&s->tick, on_reopen, 0, 0);
+}
+
+void store__restart(store *s, const char *why)
+{
+    if (s->restarting || s->closing || s->raft_phase == RAFT_PHASE_CLOSING) return;
+    s->restarting = true;
+    snprintf(s->restart_why, sizeof s->restart_why, "%s", why);
+    log_warn("store", "member %llu: rebuilding the store from its Raft log: %s",
+             (unsigned long long)s->id, why);
+    /* Not ready again before it has what it had applied */
+    if (s->raft.commit_index > s->catchup_index) s->catchup_index = s->raft.commit_index;
+    store__pipeline_fail_all(s, ORC_ENOTLEADER);
+    fail_changes(s, ORC_EUNAVAIL);
+    store__watch_end_all(s, ORC_ECOMPACTED);
+    if (s->leader) report_role(s, false);
+    uv_timer_stop(&s->tick);
+    uv_prepare_stop(&s->commit_prepare);
+    if (s->raft_phase == RAFT_PHASE_DOWN) {
+        schedule_reopen(s);
+        return;
+    }
+    s->raft.data = s;
+    s->raft_phase = RAFT_PHASE_CLOSING;
+    raft_close(&s->raft, raft_closed);
 }

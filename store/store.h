@@ -39,6 +39,14 @@ struct store_config {
     unsigned election_timeout_ms;  /* 0 = 700 */
     unsigned heartbeat_timeout_ms; /* 0 = 100 */
     size_t segment_size;         /* raft_uv open segment size; 0 = 8 MiB */
+    /* A damaged Raft log on a member with no other voter to heal from:
+     * false refuses to start (ORC_ECORRUPT, the damage logged); true moves
+     * the damaged files aside and starts without their entries. */
+    bool discard_corrupt_log;
+    /* Free space the data dir must keep; under it the member is degraded
+     * (store_health). 0 = 3 segments + 8 MiB (raft_uv allocates segments
+     * ahead). */
+    uint64_t min_free_bytes;
 };
 
 /* Opens (creating if needed) the data dir and the Raft instance, without
@@ -58,7 +66,9 @@ int store_bootstrap(store *s, char *errmsg);
  * this member alone, keeping all its data. Call before store_start(). */
 int store_reset_cluster(store *s, char *errmsg);
 
-/* Starts Raft: loads snapshot + log into the FSM, then joins elections.
+/* Starts Raft: checks the log and the snapshot (see discard_corrupt_log;
+ * a member with other voters moves a damaged log aside and catches up from
+ * the leader), loads snapshot + log into the FSM, then joins elections.
  * A member that is neither bootstrapped nor recovered waits to be added by a
  * leader (store_add_member on the leader). */
 int store_start(store *s, char *errmsg);
@@ -80,6 +90,23 @@ uint64_t store_applied_index(const store *s); /* last applied Raft index */
 /* Lowest revision R such that a watch or paged read "after R" is still
  * served; older gets ORC_ECOMPACTED. */
 int64_t store_compact_revision(const store *s);
+
+/* ---- health ---- */
+
+enum store_health { STORE_HEALTHY = 0, STORE_DEGRADED = 1 };
+
+/* Whether this member's state may be served. DEGRADED: it may differ from
+ * the log or lag it — the disk is nearly full, a Raft write or a database
+ * apply failed, or it is catching up after its log was damaged — so reads,
+ * watches and writes must be refused (or sent to the leader) and /readyz
+ * must fail. *reason (may be NULL) says why in a sentence; it points into
+ * the store, valid until the next call. When entering DEGRADED the store
+ * ends every watch (ORC_ECOMPACTED: list again), fails pending txns whose
+ * outcome it cannot know (ORC_ENOTLEADER), hands leadership to a healthy
+ * voter, and logs once; it rebuilds itself from its log (snapshot + log
+ * into a new state.db, in process) once the disk has room, and reports
+ * HEALTHY again when caught up. */
+enum store_health store_health(store *s, const char **reason);
 
 /* Called on the loop whenever this member gains or loses leadership. */
 void store_on_role_change(store *s, void (*cb)(void *arg, bool leader), void *arg);

@@ -127,7 +127,11 @@ sqlite3_stmt *store__db_range_stmt(struct store_db *db, enum store_stmt which, c
 /* Snapshots in three steps (see db.c): begin and end on the loop, take on
  * a worker thread while the loop goes on applying. */
 int store__db_snapshot_begin(struct store_db *db);
-int store__db_snapshot_take(struct store_db *db, struct raft_buffer *out);
+int store__db_snapshot_take(struct store_db *db, struct raft_buffer out[2]);
+/* A snapshot's bytes end with a checksummed trailer (db.c): ORC_ECORRUPT
+ * when it does not match; *image_len is the image's length without it
+ * (all of len for an older snapshot without one). */
+int store__db_image_check(const void *data, size_t len, size_t *image_len);
 void store__db_snapshot_end(struct store_db *db, struct raft_buffer *buf);
 int64_t store__db_bytes(struct store_db *db);
 int store__db_checkpoint(struct store_db *db); /* worker thread */
@@ -203,6 +207,59 @@ struct store_blob *store__hist_find_put(const struct store_history *h, const cha
 /* Fills the public view of ev; kv and prev are caller storage. */
 void store__hist_view(const struct store_hist_ev *ev, struct store_event *out, struct store_kv *kv,
                       struct store_kv *prev);
+
+/* ---- segment.c: raft_uv's files, read without raft ---- */
+
+uint32_t store__crc32(const void *buf, size_t n, uint32_t crc);
+
+enum store_seg_stop {
+    STORE_SEG_END,      /* read to the end of the file */
+    STORE_SEG_ZERO_END, /* an open segment's unwritten (zeroed) rest */
+    STORE_SEG_BAD,      /* a batch failed: see why, bad_offset, torn */
+};
+
+struct store_seg_scan {
+    const unsigned char *data; /* in: the whole file */
+    size_t len;
+    uint64_t format;
+    size_t n_entries;  /* entries in the good batches */
+    size_t good_end;   /* offset just past the last good batch */
+    enum store_seg_stop stop;
+    const char *why;   /* BAD: what failed (static text) */
+    size_t bad_offset; /* BAD: where the failed batch starts */
+    unsigned bad_n;    /* BAD: its entry count when its header was readable, else 0 */
+    size_t bad_end;    /* BAD: where it ends when its header was readable, else 0 */
+    bool torn;         /* BAD: the failed batch looks like a write that never reached the disk */
+};
+
+typedef void (*store_seg_entry_cb)(void *arg, uint64_t term, unsigned type, const void *data,
+                                   size_t len);
+/* Walks the segment's batches in order from byte `from` (0: the first
+ * batch), calling cb (may be NULL) for each entry of each good batch;
+ * stops at the first failure. Always 0. */
+int store__seg_scan(struct store_seg_scan *sc, size_t from, store_seg_entry_cb cb, void *arg);
+
+typedef void (*store_conf_server_cb)(void *arg, uint64_t id, const char *address, int role);
+/* Decodes an encoded raft configuration, calling cb (may be NULL) per
+ * server; ORC_ECORRUPT when malformed. */
+int store__conf_scan(const void *buf, size_t len, store_conf_server_cb cb, void *arg);
+/* Checks a snapshot's .meta file; *conf points into buf. On ORC_ECORRUPT,
+ * *why says what failed. */
+int store__snapshot_meta_check(const void *buf, size_t len, const void **conf, size_t *conf_len,
+                               const char **why);
+
+/* ---- verify.c: the Raft dir checked before raft loads it ---- */
+
+/* Checks every segment and the newest snapshot's metadata. A torn tail is
+ * cut as raft would. Corruption of entries that may have been
+ * acknowledged: when `alone` (this member will be the only voter) or the
+ * log's own configuration says no other voter holds them, refuses with
+ * ORC_ECORRUPT and an error naming the file and what would be lost, unless
+ * discard; otherwise moves the damaged file and everything newer to
+ * DIR/raft-corrupt-<time>/ and sets s->catchup_index to the last index the
+ * log held, so the member reports itself catching up until it has it
+ * again. errmsg: 256 bytes. */
+int store__verify(store *s, bool alone, char *errmsg);
 
 /* ---- requests handed to raft ---- */
 
@@ -292,6 +349,35 @@ struct store {
     bool fsm_failed; /* a batch could not be committed: this member's state is behind */
     unsigned backups;    /* backups being taken (backup_take.c) */
     bool load_trailing;  /* a backup load lowered the snapshot trailing (backup_load.c) */
+    bool verified;   /* the Raft dir was checked (store__verify) */
+    char snapshot_name[96]; /* the newest snapshot it found, "" = none */
+    uint64_t catchup_index; /* not ready until applied up to here (damaged log, rebuild) */
+    uint64_t catchup_seen;  /* last_applied when it last moved, and when (ms) */
+    uint64_t catchup_moved_at;
+
+    /* health (health.c) */
+    bool catchup_heard; /* the leader's commit index was seen since raft started */
+    int (*io_start)(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv);
+    raft_io_recv_cb io_recv;
+    int (*io_append)(struct raft_io *io, struct raft_io_append *req,
+                     const struct raft_entry entries[], unsigned n, raft_io_append_cb cb);
+    int (*io_snapshot_put)(struct raft_io *io, unsigned trailing,
+                           struct raft_io_snapshot_put *req, const struct raft_snapshot *snapshot,
+                           raft_io_snapshot_put_cb cb);
+    bool io_failed;       /* a Raft write failed: raft_uv 0.15 is done for good */
+    char io_error[320];
+    char fsm_error[256];
+    bool low_space;
+    uint64_t free_bytes, space_polled;
+    int degraded;         /* why it was degraded at the last tick (health.c), 0 = it was not */
+    char health_msg[768];
+    uint64_t transfer_at; /* next leadership hand-off attempt (ms) */
+    bool restarting;      /* raft closing and reopening (store__restart) */
+    enum { RAFT_PHASE_OPEN = 0, RAFT_PHASE_CLOSING, RAFT_PHASE_DOWN } raft_phase;
+    bool reopen_pending;  /* reopen once the running checkpoint ends */
+    bool restart_failed;  /* raft is being closed after a failed rebuild */
+    char restart_why[320];
+    uint64_t restart_at, restart_backoff;
     void (*close_cb)(void *arg);
     void *close_arg;
 };
@@ -300,6 +386,20 @@ struct store {
 void store__fsm_init(store *s);
 /* election.c: orc's election timer randomness (raft_io's random); after raft_uv_init. */
 void store__election_init(store *s);
+
+/* health.c */
+/* Wraps raft_uv's append and snapshot_put to see their failures; after
+ * raft_uv_init. */
+void store__health_watch_io(store *s);
+/* Every role poll: free space, raft's state, catching up, and the moves a
+ * degraded member makes (hand-off, rebuild). */
+void store__health_tick(store *s);
+/* The database no longer follows the log (apply or commit failed). */
+void store__fsm_fail(store *s, const char *why);
+
+/* store.c: closes raft and starts it again from the data dir, on a new
+ * state.db, failing what was pending (outcome unknown). */
+void store__restart(store *s, const char *why);
 
 /* watch.c */
 void store__watch_deliver(store *s);
@@ -324,6 +424,8 @@ int store__writable(const store *s);
  * gets the result store__txn_resolve hands over when it is applied. */
 int store__entry_queue(store *s, void *entry, size_t body_len, unsigned kind, store_txn_cb cb,
                        void *arg);
+/* After raft was closed and opened again (every request already failed). */
+void store__pipeline_reset(store *s);
 /* Hands the result of an applied entry to its caller, if this member sent it. */
 void store__txn_resolve(store *s, uint64_t nonce, uint64_t seq, const struct store_txn_result *res);
 /* Fails the txns that leadership loss stranded. */

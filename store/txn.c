@@ -52,17 +52,30 @@ static void kick(store *s)
     if (!s->closing) uv_prepare_start(&s->pump_prepare, on_pump);
 }
 
+static void new_nonce(store *s)
+{
+    if (getrandom(&s->nonce, sizeof s->nonce, 0) != sizeof s->nonce)
+        s->nonce = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ s->id;
+}
+
 void store__pipeline_init(store *s)
 {
     store__list_init(&s->txq);
     store__list_init(&s->txn_pending);
     store__list_init(&s->barrier_queue);
-    if (getrandom(&s->nonce, sizeof s->nonce, 0) != sizeof s->nonce)
-        s->nonce = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ s->id;
+    new_nonce(s);
     s->next_seq = 1;
     s->next_req_id = 1;
     uv_prepare_init(s->loop, &s->pump_prepare);
     s->pump_prepare.data = s;
+}
+
+void store__pipeline_reset(store *s)
+{
+    new_nonce(s); /* entries from before never resolve a later txn */
+    s->gate_id = 0;
+    s->barrier_inflight = false;
+    s->pumping = false;
 }
 
 static void item_finish(store *s, struct txn_item *it, int status,
@@ -216,6 +229,9 @@ int store__writable(const store *s)
 {
     if (s->closing) return ORC_ESHUTDOWN;
     if (!s->started || raft_state((struct raft *)&s->raft) != RAFT_LEADER) return ORC_ENOTLEADER;
+    /* A database that lost entries never resolves a txn; a nearly full
+     * disk would soon fail Raft's own writes. */
+    if (s->fsm_failed || s->io_failed || s->low_space) return ORC_EUNAVAIL;
     return 0;
 }
 

@@ -108,7 +108,7 @@ TEST_T(first_start_makes_the_pki_and_restart_reuses_it, 90)
     CHECK_INT(file_mode(m, "server.key"), ==, 0600);
     CHECK_INT(file_mode(m, "token"), ==, 0600);
     CHECK_INT(file_mode(m, "admin.conf"), ==, 0600);
-    CHECK_INT(file_mode(m, "ca.crt"), ==, 0644);
+    CHECK_INT(file_mode(m, "ca.crt"), ==, 0600); /* every file in the data dir is private */
     /* The token names the CA: orc1.<SHA-256 of ca.crt>.<secret>. */
     char *ca = file_text(m, "ca.crt");
     CHECK_INT(orc_tls_fingerprint(ca, fp, err), ==, 0);

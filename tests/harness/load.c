@@ -153,6 +153,17 @@ void load_free(struct load *l)
     l->acks = NULL;
 }
 
+size_t load_acked(struct load *l)
+{
+    struct load_priv *p = l->priv;
+    size_t n;
+
+    pthread_mutex_lock(&p->mu);
+    n = l->n_acks;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
 const struct load_ack *load_first_ack_after(const struct load *l, uint64_t t)
 {
     const struct load_ack *best = NULL;

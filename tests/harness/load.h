@@ -37,6 +37,8 @@ struct load {
 void load_start(struct load *l, struct cluster *c, int writers);
 void load_stop(struct load *l);
 void load_free(struct load *l);
+/* Acknowledged writes so far (safe while the load runs). */
+size_t load_acked(struct load *l);
 /* First ack whose request was sent at or after t (ms), or NULL. */
 const struct load_ack *load_first_ack_after(const struct load *l, uint64_t t);
 /* Checks on member i (local reads): every ack is stored with its marker,
