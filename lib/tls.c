@@ -23,6 +23,13 @@
 
 #define RECORD_OVERHEAD 64 /* generous per-record framing + AEAD tag, for reserving */
 #define READ_CHUNK 16384
+/* TLS 1.2 offers only ECDHE with an AEAD cipher, as the Kubernetes API
+ * server's defaults do (TLS 1.3's suites are all AEAD already): no CBC, no
+ * SHA-1 MACs, no static RSA key exchange. */
+#define AEAD_SUITES_TLS12                                                               \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                      \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                      \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 struct orc_tls_ctx {
     SSL_CTX *ssl;
@@ -125,6 +132,10 @@ static int ctx_new(const SSL_METHOD *method, bool server, struct orc_tls_ctx **o
     c->server = server;
     /* Renegotiation only adds attack surface to a connection we fully drive. */
     SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    if (SSL_CTX_set_cipher_list(c->ssl, AEAD_SUITES_TLS12) != 1) {
+        orc_tls_ctx_unref(c);
+        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS 1.2 cipher suites");
+    }
     *out = c;
     return 0;
 }
@@ -150,7 +161,7 @@ static int use_chain(SSL_CTX *ssl, const char *cert_pem, char *errmsg)
     int rv = 0;
 
     if (x == NULL || SSL_CTX_use_certificate(ssl, x) != 1) {
-        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "server certificate");
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "certificate");
         goto out;
     }
     X509_free(x);
@@ -168,27 +179,33 @@ out:
     return rv;
 }
 
+/* What this side presents: its certificate chain and the key of the leaf. */
+static int present(SSL_CTX *ssl, const char *cert_pem, const char *key_pem, char *errmsg)
+{
+    EVP_PKEY *key;
+    int rv;
+
+    if ((rv = use_chain(ssl, cert_pem, errmsg)) != 0) return rv;
+    key = orc_tls__read_key(key_pem);
+    if (key == NULL || SSL_CTX_use_PrivateKey(ssl, key) != 1)
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "private key");
+    else if (SSL_CTX_check_private_key(ssl) != 1)
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "the key does not match its certificate");
+    EVP_PKEY_free(key);
+    return rv;
+}
+
 int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls_ctx **out,
                        char *errmsg)
 {
     struct orc_tls_ctx *c = NULL;
-    EVP_PKEY *key = NULL;
     int rv;
 
     if (cert_pem == NULL || key_pem == NULL || out == NULL)
         return orc_tls__failf(errmsg, ORC_EINVAL, "a TLS server needs a certificate and a key");
     ERR_clear_error();
     if ((rv = ctx_new(TLS_server_method(), true, &c, errmsg)) != 0) return rv;
-    if ((rv = use_chain(c->ssl, cert_pem, errmsg)) != 0) goto err;
-    key = orc_tls__read_key(key_pem);
-    if (key == NULL || SSL_CTX_use_PrivateKey(c->ssl, key) != 1) {
-        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "server key");
-        goto err;
-    }
-    if (SSL_CTX_check_private_key(c->ssl) != 1) {
-        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "server key does not match its certificate");
-        goto err;
-    }
+    if ((rv = present(c->ssl, cert_pem, key_pem, errmsg)) != 0) goto err;
     /* Clients keep their connections alive; tickets would only cost work. */
     SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
@@ -196,11 +213,9 @@ int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
         goto err;
     }
-    EVP_PKEY_free(key);
     *out = c;
     return 0;
 err:
-    EVP_PKEY_free(key);
     orc_tls_ctx_unref(c);
     return rv;
 }
@@ -313,6 +328,47 @@ int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **o
 err:
     orc_tls_ctx_unref(c);
     return rv;
+}
+
+/* ---- mutual TLS ---- */
+
+int orc_tls_mutual_ctx(const struct orc_tls_mutual *m, bool server, struct orc_tls_ctx **out,
+                       char *errmsg)
+{
+    struct orc_tls_ctx *c = NULL;
+    int rv;
+
+    if (m == NULL || m->cert_pem == NULL || m->key_pem == NULL || m->ca_pem == NULL || out == NULL)
+        return orc_tls__failf(errmsg, ORC_EINVAL, "mutual TLS needs a certificate, its key and a CA");
+    ERR_clear_error();
+    rv = ctx_new(server ? TLS_server_method() : TLS_client_method(), server, &c, errmsg);
+    if (rv != 0) return rv;
+    if ((rv = present(c->ssl, m->cert_pem, m->key_pem, errmsg)) != 0 ||
+        (rv = add_cas(c->ssl, m->ca_pem, errmsg)) != 0)
+        goto err;
+    /* OpenSSL checks the peer's extended key usage for its role: a client
+     * certificate must allow clientAuth, a server's serverAuth. */
+    SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+    SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
+    if (server && SSL_CTX_set_num_tickets(c->ssl, 0) != 1) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+        goto err;
+    }
+    *out = c;
+    return 0;
+err:
+    orc_tls_ctx_unref(c);
+    return rv;
+}
+
+int orc_tls_peer_subject(const struct orc_tls *t, struct orc_tls_subject *out)
+{
+    X509 *peer = t->handshake_done && !t->failed ? SSL_get0_peer_certificate(t->ssl) : NULL;
+
+    memset(out, 0, sizeof *out);
+    if (peer == NULL || SSL_get_verify_result(t->ssl) != X509_V_OK) return ORC_ENOENT;
+    return orc_tls__subject(peer, out);
 }
 
 /* ---- sessions ---- */
@@ -491,6 +547,14 @@ int orc_tls_recv(struct orc_tls *t, const void *cipher, size_t len, struct orc_b
     if (rv == 0 && t->handshake_done && !t->peer_closed) rv = read_plain(t, plain);
     rv2 = keep_rest(t, from_keep);
     return rv ? rv : rv2;
+}
+
+int orc_tls_handshake(struct orc_tls *t)
+{
+    if (t->failed) return ORC_EPROTO;
+    if (t->handshake_done) return 0;
+    ERR_clear_error();
+    return drive_handshake(t);
 }
 
 int orc_tls_send(struct orc_tls *t, const void *plain, size_t len)

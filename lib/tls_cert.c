@@ -196,13 +196,16 @@ static int add_sans(X509 *x, const char *const *sans, size_t n, char *errmsg)
     return rv;
 }
 
-/* The parts every certificate shares; issuer NULL means self-signed. */
-static X509 *cert_base(const char *cn, EVP_PKEY *pub, X509 *issuer, unsigned days)
+/* The parts every certificate shares; issuer NULL means self-signed, org
+ * NULL means no O in the subject. */
+static X509 *cert_base(const char *org, const char *cn, EVP_PKEY *pub, X509 *issuer, unsigned days)
 {
     X509 *x = X509_new();
     X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
 
     if (x == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
+        || (org && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)org,
+                                              -1, -1, 0) != 1)
         || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
         || X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL
         || X509_set_pubkey(x, pub) != 1
@@ -243,7 +246,7 @@ int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_p
 
     ERR_clear_error();
     if ((key = EVP_EC_gen("P-256")) == NULL) return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "CA key");
-    x = cert_base(cn, key, NULL, days);
+    x = cert_base(NULL, cn, key, NULL, days);
     if (x == NULL) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
         goto out;
@@ -267,6 +270,14 @@ int orc_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem, const cha
                       const char *const *sans, size_t n_sans, unsigned days, char **cert_pem,
                       char **key_pem, char *errmsg)
 {
+    return orc_tls_make_cert_o(ca_cert_pem, ca_key_pem, NULL, cn, sans, n_sans, days, cert_pem,
+                               key_pem, errmsg);
+}
+
+int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const char *org,
+                        const char *cn, const char *const *sans, size_t n_sans, unsigned days,
+                        char **cert_pem, char **key_pem, char *errmsg)
+{
     X509 *ca = orc_tls__read_cert(ca_cert_pem), *x = NULL;
     EVP_PKEY *ca_key = orc_tls__read_key(ca_key_pem), *key = NULL;
     X509V3_CTX v;
@@ -276,7 +287,7 @@ int orc_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem, const cha
         rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, ca ? "CA key" : "CA certificate");
         goto out;
     }
-    if ((key = EVP_EC_gen("P-256")) == NULL || (x = cert_base(cn, key, ca, days)) == NULL) {
+    if ((key = EVP_EC_gen("P-256")) == NULL || (x = cert_base(org, cn, key, ca, days)) == NULL) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate");
         goto out;
     }
@@ -373,4 +384,50 @@ int orc_tls_cert_fits(const char *cert_pem, const char *ca_pem, const char *cons
     X509_free(ca);
     ERR_clear_error();
     return rv;
+}
+
+/* ---- subjects ---- */
+
+/* The value of one name entry as UTF-8, refused when it holds a NUL or does
+ * not fit: a truncated name must never match another. */
+static int entry_text(X509_NAME_ENTRY *e, char *out, size_t n)
+{
+    unsigned char *utf8 = NULL;
+    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    int rv = 0;
+
+    if (len < 0) return ORC_EINVAL;
+    if ((size_t)len >= n || memchr(utf8, '\0', (size_t)len) != NULL) rv = ORC_EINVAL;
+    else memcpy(out, utf8, (size_t)len + 1);
+    OPENSSL_free(utf8);
+    return rv;
+}
+
+int orc_tls__subject(X509 *x, struct orc_tls_subject *out)
+{
+    X509_NAME *name = X509_get_subject_name(x);
+    int i = -1, n_cn = 0;
+
+    memset(out, 0, sizeof *out);
+    while ((i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0) {
+        if (n_cn++ > 0 || entry_text(X509_NAME_get_entry(name, i), out->cn, sizeof out->cn) != 0)
+            return ORC_EINVAL; /* one CN, readable: anything else names nobody */
+    }
+    i = -1;
+    while ((i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0) {
+        if (out->n_org++ == 0 && entry_text(X509_NAME_get_entry(name, i), out->org, sizeof out->org) != 0)
+            return ORC_EINVAL;
+    }
+    return 0;
+}
+
+int orc_tls_cert_subject(const char *cert_pem, struct orc_tls_subject *out, char *errmsg)
+{
+    X509 *x = orc_tls__read_cert(cert_pem);
+    int rv;
+
+    if (x == NULL) return orc_tls__ossl_fail(errmsg, ORC_ECORRUPT, "not a PEM certificate");
+    rv = orc_tls__subject(x, out);
+    X509_free(x);
+    return rv ? orc_tls__failf(errmsg, rv, "its subject has several or unreadable names") : 0;
 }

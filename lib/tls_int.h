@@ -22,5 +22,8 @@ EVP_PKEY *orc_tls__read_key(const char *pem);
 /* SHA-256 of the certificate's DER in lower-case hex. */
 int orc_tls__fingerprint(X509 *x, char out[ORC_TLS_FP_HEX + 1]);
 bool orc_tls__is_ip(const char *s);
+/* The CN and O of a certificate's subject (ORC_EINVAL when it has more than
+ * one CN or a name that is not plain text). */
+int orc_tls__subject(X509 *x, struct orc_tls_subject *out);
 
 #endif
