@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "store/store_int.h"
+#include "store/transport.h"
 
 #define ROLE_POLL_MS 50
 #define CONNECT_RETRY_MS 500
@@ -119,10 +120,12 @@ static int open_raft(store *s, char *errmsg)
 {
     int rv;
 
-    if ((rv = raft_uv_tcp_init(&s->transport, s->loop)) != 0) {
-        store__errf(errmsg, "raft transport: %s", raft_strerror(rv));
-        return store__raft_err(rv);
-    }
+    if (s->cfg.raft_plaintext)
+        log_warn("store", "BENCHMARK ONLY: Raft runs over plain TCP, unauthenticated and unencrypted: "
+                          "anyone who reaches %s can crash or take over this cluster", s->address);
+    rv = store__transport_init(&s->transport, s->loop, s->id,
+                               s->cfg.raft_plaintext ? NULL : s->cfg.raft_tls, errmsg);
+    if (rv != 0) return rv;
     if ((rv = raft_uv_init(&s->io, s->loop, s->raft_dir, &s->transport)) != 0) {
         store__errf(errmsg, "raft io in %s: %s", s->raft_dir, s->io.errmsg);
         goto err_transport;
@@ -149,7 +152,7 @@ static int open_raft(store *s, char *errmsg)
 err_io:
     raft_uv_close(&s->io);
 err_transport:
-    raft_uv_tcp_close(&s->transport);
+    store__transport_free(&s->transport);
     return store__raft_err(rv);
 }
 
@@ -188,6 +191,10 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
         store__errf(errmsg, "store config needs data_dir, id > 0 and raft_address");
         return ORC_EINVAL;
     }
+    if (cfg->raft_tls == NULL && !cfg->raft_plaintext) {
+        store__errf(errmsg, "store config needs raft_tls: Raft runs over mutual TLS");
+        return ORC_EINVAL;
+    }
     if ((s = calloc(1, sizeof *s)) == NULL) goto nomem;
     s->loop = loop;
     s->id = cfg->id;
@@ -213,7 +220,9 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
         goto err;
     if (store__hist_init(&s->hist, s->cfg.watch_history) != 0) goto nomem_free;
     if ((rc = store__db_open(&s->db, s->data_dir, errmsg)) != 0) goto err;
-    if ((rc = open_raft(s, errmsg)) != 0) goto err;
+    rc = open_raft(s, errmsg);
+    s->cfg.raft_tls = NULL; /* read by open_raft only; the caller's memory */
+    if (rc != 0) goto err;
     uv_timer_init(loop, &s->tick);
     uv_timer_init(loop, &s->wait_timer);
     s->tick.data = s->wait_timer.data = s;
@@ -493,7 +502,7 @@ static void raft_closed(struct raft *r)
     store *s = r->data;
 
     raft_uv_close(&s->io);
-    raft_uv_tcp_close(&s->transport);
+    store__transport_free(&s->transport);
     /* Raft holds no request any more; free those it never called back. */
     while (!store__list_empty(&s->reqs)) {
         struct store_link *l = s->reqs.next;
