@@ -1,13 +1,16 @@
 /* test_raft_port.c — a member's Raft port under attack: raft 0.15's own
  * crash packet, a stream of leader-disrupting votes, a fake leader's
  * heartbeats, and clients that are not members (plain TCP, TLS without a
- * certificate, self-signed, or signed by the cluster CA for another use).
- * Every member stays up and serving, no foreign leader is ever reported,
- * and each refusal is logged naming the peer. */
+ * certificate, self-signed, signed by the cluster CA for another use, or a
+ * member's claiming another member). Every member stays up and serving, no
+ * foreign leader is ever reported, and each refusal is logged naming the
+ * peer. Also: TLS 1.2 CBC suites are refused, and a member's Raft
+ * certificate is kept across restarts and reissued when it stops fitting. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lib/json.h"
@@ -246,4 +249,120 @@ TEST_T(cbc_only_clients_are_refused_on_the_api_and_raft_ports, 60)
     CHECK(try_suite(&c, 6443, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256") != TC_TLS_REFUSED);
     CHECK(try_suite(&c, 6443, TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305") != TC_TLS_REFUSED);
     CHECK(write_ok(&c, 0, "after-suites"));
+}
+
+/* ---- member certificates ---- */
+
+/* orc's hello (store/transport.h) claiming member `id`. */
+static void hello_claiming(struct orc_buf *b, uint64_t id, const char *address)
+{
+    unsigned char len[4] = {(unsigned char)strlen(address), 0, 0, 0};
+
+    orc_buf_append(b, "orcraft1", 8);
+    rw_u64(b, id);
+    orc_buf_append(b, len, 4);
+    orc_buf_append(b, address, strlen(address));
+}
+
+TEST_T(a_member_certificate_cannot_claim_another_member, 60)
+{
+    static struct cluster c;
+    struct orc_buf hello = ORC_BUF_INIT;
+    char err[ORC_TLS_ERRLEN], *ca, *ca_key, *cert, *key;
+
+    cluster_init(&c, 1);
+    cluster_start(&c, NULL);
+    ca = rw_file(&c.m[0], "ca.crt");
+    ca_key = rw_file(&c.m[0], "ca.key");
+    CHECKF(orc_tls_make_cert_o(ca, ca_key, "system:orc-members", "orc-member:999", NULL, 0, 10, &cert,
+                               &key, err) == 0, "%s", err);
+    hello_claiming(&hello, 1, "127.0.0.1:1");
+    struct tc_tls_client cl = {.cert_pem = cert, .key_pem = key, .payload = hello.data,
+                               .payload_len = hello.len};
+    check_refused(&c, tc_tls_try(c.m[0].ip, RAFT_PORT, &cl), cl.name, "a hello claiming member 1");
+    CHECKF(rw_log_has(&c.m[0], "claims member 1 with the certificate of member 999"),
+           "the refusal does not say why (log %s)", c.m[0].log);
+    /* and a certificate for member 999 in O=system:masters is nobody's */
+    free(cert);
+    free(key);
+    CHECKF(orc_tls_make_cert_o(ca, ca_key, "system:masters", "orc-member:999", NULL, 0, 10, &cert, &key,
+                               err) == 0, "%s", err);
+    orc_buf_reset(&hello);
+    hello_claiming(&hello, 999, "127.0.0.1:1");
+    struct tc_tls_client cl2 = {.cert_pem = cert, .key_pem = key, .payload = hello.data,
+                                .payload_len = hello.len};
+    check_refused(&c, tc_tls_try(c.m[0].ip, RAFT_PORT, &cl2), cl2.name, "another group");
+    free(cert);
+    free(key);
+    free(ca);
+    free(ca_key);
+    orc_buf_free(&hello);
+}
+
+static mode_t mode_of(const struct member *m, const char *name)
+{
+    char path[700];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/%s", m->dir, name);
+    CHECKF(stat(path, &st) == 0, "no %s", path);
+    return st.st_mode & 0777;
+}
+
+static void put_file(const struct member *m, const char *name, const char *text)
+{
+    char path[700];
+
+    snprintf(path, sizeof path, "%s/%s", m->dir, name);
+    CHECK(orc_file_write(path, text, strlen(text), 0600) == 0);
+}
+
+TEST_T(the_raft_certificate_is_kept_and_reissued_when_it_stops_fitting, 60)
+{
+    static struct cluster c;
+    struct orc_tls_subject sub;
+    char err[ORC_TLS_ERRLEN], *cert, *again, *ca, *ca_key, *other, *other_key;
+    char cn[64];
+    int st;
+
+    cluster_init(&c, 1);
+    cluster_start(&c, NULL);
+    CHECK_INT(mode_of(&c.m[0], "raft.crt"), ==, 0600);
+    CHECK_INT(mode_of(&c.m[0], "raft.key"), ==, 0600);
+    json_t *s = t_json(&c, 0, "GET", "/internal/v1/status", NULL, &st);
+    snprintf(cn, sizeof cn, "orc-member:%s", orc_json_str(s, "id"));
+    json_decref(s);
+    cert = rw_file(&c.m[0], "raft.crt");
+    CHECK_INT(orc_tls_cert_subject(cert, &sub, err), ==, 0);
+    CHECK_STR(sub.cn, cn);
+    CHECK_STR(sub.org, "system:orc-members");
+    /* a restart keeps it */
+    member_stop(&c, 0);
+    member_start(&c, 0, false, NULL);
+    member_wait_ready(&c, 0, 10000);
+    again = rw_file(&c.m[0], "raft.crt");
+    CHECK_STR(again, cert);
+    free(again);
+    /* another member's certificate from the same CA stops fitting: reissued */
+    ca = rw_file(&c.m[0], "ca.crt");
+    ca_key = rw_file(&c.m[0], "ca.key");
+    CHECKF(orc_tls_make_cert_o(ca, ca_key, "system:orc-members", "orc-member:4242", NULL, 0, 10, &other,
+                               &other_key, err) == 0, "%s", err);
+    member_stop(&c, 0);
+    put_file(&c.m[0], "raft.crt", other);
+    put_file(&c.m[0], "raft.key", other_key);
+    member_start(&c, 0, false, NULL);
+    member_wait_ready(&c, 0, 10000);
+    again = rw_file(&c.m[0], "raft.crt");
+    CHECK(strcmp(again, other) != 0);
+    CHECK_INT(orc_tls_cert_subject(again, &sub, err), ==, 0);
+    CHECK_STR(sub.cn, cn);
+    CHECK(rw_log_has(&c.m[0], "issuing a new Raft certificate"));
+    CHECK(write_ok(&c, 0, "after-reissue"));
+    free(again);
+    free(cert);
+    free(ca);
+    free(ca_key);
+    free(other);
+    free(other_key);
 }
