@@ -195,6 +195,9 @@ int store__transport_init(struct raft_uv_transport *t, uv_loop_t *loop, uint64_t
         }
         return 0;
     }
+    /* raft writes to its socketpair end with write(2): a relay that closed
+     * must give it EPIPE, not end the process. */
+    orc_ignore_sigpipe();
     memset(t, 0, sizeof *t);
     if ((tr = calloc(1, sizeof *tr)) == NULL) {
         store__errf(errmsg, "out of memory");

@@ -4,6 +4,8 @@
  * intact; a member whose certificate comes from another CA is never
  * reached, and the cluster keeps serving; a plaintext store (benchmark
  * only) still works. */
+#include <sys/resource.h>
+
 #include "tests/store/util.h"
 
 static void expect_refused(struct member *m, const char *why)
@@ -82,6 +84,7 @@ static void three_up(struct member *ms, bool plaintext)
     for (int i = 0; i < 3; i++) {
         member_init(&ms[i], i + 1);
         ms[i].cfg.raft_plaintext = plaintext;
+        if (plaintext) strncat(ms[i].dir, "-plain", sizeof ms[i].dir - strlen(ms[i].dir) - 1);
         member_open(&ms[i]);
     }
     member_bootstrap(&ms[0]);
@@ -168,4 +171,77 @@ TEST_T(plaintext_mode_still_replicates, 60)
     free(got);
     for (int i = 0; i < 3; i++) member_close(&ms[i]);
     loop_teardown();
+}
+
+/* ---- what TLS costs the store alone (printed, not asserted) ---- */
+
+struct flight {
+    int pending, failed;
+};
+
+static void flight_cb(void *arg, int status, const struct store_txn_result *res)
+{
+    struct flight *f = arg;
+    (void)res;
+    f->pending--;
+    if (status != 0) f->failed++;
+}
+
+static bool flight_empty(void *arg) { return ((struct flight *)arg)->pending == 0; }
+
+static double cpu_us(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+struct rate {
+    double per_s;  /* wall clock: noisy on a shared machine */
+    double cpu_us; /* CPU of the whole process per txn: what the transport costs */
+};
+
+/* n 1 KiB puts on member 0, at most `window` in flight. */
+static struct rate put_rate(struct member *ms, int n, int window)
+{
+    struct flight f = {0};
+    char key[64], value[1024];
+    uint64_t t0 = test_now_ms(), took;
+    double c0 = cpu_us();
+
+    memset(value, 'v', sizeof value);
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "/rate/%05d", i % 1000);
+        struct store_op op = {STORE_PUT, key, value, sizeof value};
+        struct store_txn t = {NULL, 0, &op, 1};
+        CHECK_INT(store_txn(ms[0].s, &t, flight_cb, &f), ==, 0);
+        f.pending++;
+        while (f.pending >= window) uv_run(&test_loop, UV_RUN_ONCE);
+    }
+    CHECK(run_until(flight_empty, &f, 60000));
+    CHECK_INT(f.failed, ==, 0);
+    took = test_now_ms() - t0;
+    return (struct rate){n * 1000.0 / (double)(took ? took : 1), (cpu_us() - c0) / n};
+}
+
+TEST_T(tls_cost_in_process, 120)
+{
+    struct member ms[3];
+    struct rate r[2][2];
+
+    for (int plain = 0; plain < 2; plain++) {
+        loop_setup();
+        three_up(ms, plain);
+        put_rate(ms, 500, 64); /* warm up */
+        r[plain][0] = put_rate(ms, 5000, 64);
+        r[plain][1] = put_rate(ms, 1000, 1);
+        for (int i = 0; i < 3; i++) member_close(&ms[i]);
+        loop_teardown();
+    }
+    for (int w = 0; w < 2; w++)
+        printf("# three members on one loop, 1 KiB puts, %s: TLS %.0f txn/s, %.0f us CPU/txn; "
+               "plaintext %.0f txn/s, %.0f us CPU/txn (TLS costs %.0f %% more CPU)\n",
+               w ? "one at a time" : "64 in flight", r[0][w].per_s, r[0][w].cpu_us, r[1][w].per_s,
+               r[1][w].cpu_us, (r[0][w].cpu_us / r[1][w].cpu_us - 1) * 100);
 }
