@@ -91,8 +91,8 @@ static void written(uv_write_t *req, int status, bool to_pipe)
     if (c->state == TC_CLOSING) return;
     if (status != 0) {
         tconn__close(c, RAFT_NOCONNECTION);
-    } else if (c->state == TC_FLUSHING && c->tcp_queued == 0) {
-        tconn__close(c, c->status);
+    } else if (c->state == TC_FLUSHING) {
+        if (c->tcp_queued == 0) tconn__close(c, c->status);
     } else if (to_pipe && c->tcp_paused && c->pipe_queued <= TR_LOW_WATER) {
         c->tcp_paused = false;
         uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_tcp_read);
@@ -354,6 +354,8 @@ static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
     if (nread == 0 || c->state == TC_CLOSING || c->state == TC_FLUSHING) return;
     if (nread < 0) {
+        if (authenticating && c->hello_sent) /* its side says why */
+            tr__refused(c, "the member closed the connection instead of acknowledging our hello");
         tconn__close(c, RAFT_NOCONNECTION);
         return;
     }
