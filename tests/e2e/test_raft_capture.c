@@ -58,24 +58,27 @@ static struct flow *flow_of(struct capture *cap, const struct iphdr *ip, const s
     return f;
 }
 
-/* Each frame on lo: a zeroed Ethernet header, then IPv4. */
+/* Each frame on lo: a zeroed Ethernet header, then IPv4. Headers are
+ * copied out: after 14 bytes of Ethernet they are not aligned. */
 static void take_frame(struct capture *cap, const unsigned char *p, size_t n)
 {
-    const struct iphdr *ip = (const void *)(p + sizeof(struct ether_header));
-    const struct tcphdr *tcp;
-    size_t ihl, off;
+    const size_t eth = sizeof(struct ether_header);
+    struct iphdr ip;
+    struct tcphdr tcp;
+    size_t ihl, off, total;
     struct flow *f;
 
-    if (n < sizeof(struct ether_header) + sizeof *ip || ip->version != 4 || ip->protocol != IPPROTO_TCP)
-        return;
-    ihl = (size_t)ip->ihl * 4;
-    if (n < sizeof(struct ether_header) + ihl + sizeof *tcp) return;
-    tcp = (const void *)((const unsigned char *)ip + ihl);
-    if (ntohs(tcp->dest) != RAFT_PORT && ntohs(tcp->source) != RAFT_PORT) return;
-    off = sizeof(struct ether_header) + ihl + (size_t)tcp->doff * 4;
-    size_t total = sizeof(struct ether_header) + ntohs(ip->tot_len);
+    if (n < eth + sizeof ip) return;
+    memcpy(&ip, p + eth, sizeof ip);
+    if (ip.version != 4 || ip.protocol != IPPROTO_TCP) return;
+    ihl = (size_t)ip.ihl * 4;
+    if (n < eth + ihl + sizeof tcp) return;
+    memcpy(&tcp, p + eth + ihl, sizeof tcp);
+    if (ntohs(tcp.dest) != RAFT_PORT && ntohs(tcp.source) != RAFT_PORT) return;
+    off = eth + ihl + (size_t)tcp.doff * 4;
+    total = eth + ntohs(ip.tot_len);
     if (total < n) n = total;
-    if (off >= n || (f = flow_of(cap, ip, tcp)) == NULL) return;
+    if (off >= n || (f = flow_of(cap, &ip, &tcp)) == NULL) return;
     orc_buf_append(&f->bytes, p + off, n - off);
     cap->packets++;
 }
