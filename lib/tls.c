@@ -590,6 +590,22 @@ char *orc_tls_take(struct orc_tls *t, size_t *len)
     return orc_buf_steal(&t->out, len);
 }
 
+const char *orc_tls_peek(const struct orc_tls *t, size_t *len)
+{
+    *len = t->out.len;
+    return t->out.len ? t->out.data : NULL;
+}
+
+void orc_tls_drop(struct orc_tls *t, size_t n)
+{
+    if (n >= t->out.len) {
+        orc_buf_reset(&t->out);
+        return;
+    }
+    memmove(t->out.data, t->out.data + n, t->out.len - n);
+    t->out.len -= n;
+}
+
 bool orc_tls_handshake_done(const struct orc_tls *t) { return t->handshake_done; }
 bool orc_tls_peer_closed(const struct orc_tls *t) { return t->peer_closed; }
 const char *orc_tls_errmsg(const struct orc_tls *t) { return t->errmsg; }

@@ -104,6 +104,12 @@ int orc_tls_shutdown(struct orc_tls *t);
  * it (free() it; NULL when empty) in one block, so one write sends it. */
 size_t orc_tls_pending(const struct orc_tls *t);
 char *orc_tls_take(struct orc_tls *t, size_t *len);
+/* Or the outbox in place: *len bytes at the returned pointer (NULL when
+ * empty), valid until the next call on the session; orc_tls_drop removes
+ * the first n of them once sent. The buffer is kept for the next records,
+ * so a busy connection does not allocate one per write. */
+const char *orc_tls_peek(const struct orc_tls *t, size_t *len);
+void orc_tls_drop(struct orc_tls *t, size_t n);
 
 bool orc_tls_handshake_done(const struct orc_tls *t);
 

@@ -177,6 +177,7 @@ static int tls_contexts(struct tr *tr, uint64_t id, const struct store_raft_tls 
 static void tr_free(struct tr *tr)
 {
     if (tr == NULL) return;
+    orc_buf_free(&tr->plain);
     orc_tls_ctx_unref(tr->server_ctx);
     orc_tls_ctx_unref(tr->client_ctx);
     free(tr);

@@ -16,11 +16,12 @@
 #include "lib/orc.h"
 #include "store/transport_int.h"
 
+/* A write libuv could not finish at once: the rest of the bytes, copied. */
 struct twrite {
     uv_write_t req;
     struct tconn *c;
-    char *data; /* malloc'd, freed when written */
     size_t len;
+    char data[];
 };
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
@@ -86,7 +87,6 @@ static void written(uv_write_t *req, int status, bool to_pipe)
     struct tconn *c = w->c;
 
     *(to_pipe ? &c->pipe_queued : &c->tcp_queued) -= w->len;
-    free(w->data);
     free(w);
     if (c->state == TC_CLOSING) return;
     if (status != 0) {
@@ -105,23 +105,27 @@ static void written(uv_write_t *req, int status, bool to_pipe)
 static void on_tcp_written(uv_write_t *req, int status) { written(req, status, false); }
 static void on_pipe_written(uv_write_t *req, int status) { written(req, status, true); }
 
-/* Writes data (malloc'd; taken in all cases) to the TCP side or the pipe. */
-static int send_bytes(struct tconn *c, char *data, size_t len, bool to_pipe)
+/* Writes len bytes to the TCP side or the pipe: at once when the socket
+ * takes them (nothing queued before), the rest copied and queued. The
+ * caller keeps data. */
+static int send_bytes(struct tconn *c, const char *data, size_t len, bool to_pipe)
 {
-    struct twrite *w = malloc(sizeof *w);
-    uv_buf_t b = uv_buf_init(data, (unsigned)len);
     uv_stream_t *s = to_pipe ? (uv_stream_t *)&c->pipe : (uv_stream_t *)&c->tcp;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    int n = uv_try_write(s, &b, 1);
+    struct twrite *w;
 
-    if (w == NULL) {
-        free(data);
-        return ORC_ENOMEM;
-    }
+    if (n == (int)len) return 0;
+    if (n < 0 && n != UV_EAGAIN) return ORC_EIO;
+    if (n < 0) n = 0;
+    len -= (size_t)n;
+    if ((w = malloc(sizeof *w + len)) == NULL) return ORC_ENOMEM;
+    memcpy(w->data, data + n, len);
     w->c = c;
-    w->data = data;
     w->len = len;
     w->req.data = w;
+    b = uv_buf_init(w->data, (unsigned)len);
     if (uv_write(&w->req, s, &b, 1, to_pipe ? on_pipe_written : on_tcp_written) != 0) {
-        free(data);
         free(w);
         return ORC_EIO;
     }
@@ -133,11 +137,13 @@ static int send_bytes(struct tconn *c, char *data, size_t len, bool to_pipe)
 static int flush(struct tconn *c)
 {
     size_t len;
-    char *data = orc_tls_take(c->tls, &len);
+    const char *data = orc_tls_peek(c->tls, &len);
     int rv;
 
     if (data == NULL) return 0;
-    if ((rv = send_bytes(c, data, len, false)) != 0) return rv;
+    rv = send_bytes(c, data, len, false);
+    orc_tls_drop(c->tls, len);
+    if (rv != 0) return rv;
     if (c->state == TC_RELAY && !c->pipe_paused && c->tcp_queued > TR_HIGH_WATER) {
         c->pipe_paused = true;
         uv_read_stop((uv_stream_t *)&c->pipe);
@@ -187,14 +193,10 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 /* ---- relay ---- */
 
 /* Decrypted bytes from the peer go to raft. */
-static void to_raft(struct tconn *c, struct orc_buf *plain)
+static void to_raft(struct tconn *c, const struct orc_buf *plain)
 {
-    size_t len = plain->len;
-    char *data;
-
-    if (len == 0) return;
-    data = orc_buf_steal(plain, NULL);
-    if (send_bytes(c, data, len, true) != 0) {
+    if (plain->len == 0) return;
+    if (send_bytes(c, plain->data, plain->len, true) != 0) {
         tconn__close(c, RAFT_NOCONNECTION);
         return;
     }
@@ -349,7 +351,7 @@ static void advance_outbound(struct tconn *c)
 static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct tconn *c = s->data;
-    struct orc_buf plain = ORC_BUF_INIT;
+    struct orc_buf *plain = &c->tr->plain; /* emptied before this returns */
     bool authenticating = c->state == TC_HANDSHAKE;
 
     if (nread == 0 || c->state == TC_CLOSING || c->state == TC_FLUSHING) return;
@@ -359,25 +361,21 @@ static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         tconn__close(c, RAFT_NOCONNECTION);
         return;
     }
-    if (orc_tls_recv(c->tls, buf->base, (size_t)nread, &plain) != 0) {
-        orc_buf_free(&plain);
+    orc_buf_reset(plain);
+    if (orc_tls_recv(c->tls, buf->base, (size_t)nread, plain) != 0) {
         refuse(c, NULL, orc_tls_errmsg(c->tls));
-        return;
-    }
-    if (flush(c) != 0) {
-        orc_buf_free(&plain);
+    } else if (flush(c) != 0) {
         tconn__close(c, RAFT_NOCONNECTION);
-        return;
-    }
-    if (!authenticating) {
-        to_raft(c, &plain);
-    } else if (c->plain.len + plain.len > STORE_HELLO_MAX + 8) {
+    } else if (!authenticating) {
+        to_raft(c, plain);
+    } else if (c->plain.len + plain->len > STORE_HELLO_MAX + 8) {
         refuse(c, NULL, "too many bytes before authenticating");
     } else {
-        orc_buf_append(&c->plain, plain.data ? plain.data : "", plain.len);
+        orc_buf_append(&c->plain, plain->data ? plain->data : "", plain->len);
         if (orc_tls_handshake_done(c->tls)) c->inbound ? advance_inbound(c) : advance_outbound(c);
     }
-    orc_buf_free(&plain);
+    orc_buf_reset(plain);
+    if (plain->cap > 4 * TR_READ_BUF) orc_buf_free(plain); /* after an odd burst */
     if (orc_tls_peer_closed(c->tls) && c->state != TC_CLOSING) finish(c, RAFT_NOCONNECTION);
 }
 

@@ -38,6 +38,7 @@ struct tr {
     uint64_t log_window;
     unsigned log_n, log_dropped;
     char rbuf[TR_READ_BUF]; /* every read lands here and is consumed at once */
+    struct orc_buf plain;   /* what one read decrypts to, likewise */
 };
 
 enum tconn_state { TC_CONNECTING, TC_HANDSHAKE, TC_RELAY, TC_FLUSHING, TC_CLOSING };

@@ -654,3 +654,37 @@ TEST(certificate_subjects)
     pki_free(&k);
     leak_check();
 }
+
+TEST(outbox_peek_and_drop)
+{
+    struct pki k = {0};
+    struct orc_tls_trust tr;
+    struct pair p;
+    struct orc_buf wire = ORC_BUF_INIT;
+    const char *data;
+    size_t len;
+
+    pki_make(&k, default_sans, 4);
+    pair_open(&p, &k, trust_ca(&k, &tr), "127.0.0.1");
+    CHECK_INT(orc_tls_send(p.c, "hello", 5), ==, 0);
+    pump(&p);
+    CHECK_INT(p.s_plain.len, ==, 5);
+    CHECK(orc_tls_peek(p.s, &len) == NULL && len == 0);
+    CHECK_INT(orc_tls_send(p.s, "a reply in two pieces", 21), ==, 0);
+    data = orc_tls_peek(p.s, &len);
+    CHECK(data != NULL && len == orc_tls_pending(p.s) && len > 21);
+    /* the peer gets the records whatever the pieces the wire carried */
+    orc_buf_append(&wire, data, 7);
+    orc_tls_drop(p.s, 7);
+    data = orc_tls_peek(p.s, &len);
+    orc_buf_append(&wire, data, len);
+    orc_tls_drop(p.s, len);
+    CHECK_INT(orc_tls_pending(p.s), ==, 0);
+    CHECK_INT(orc_tls_recv(p.c, wire.data, wire.len, &p.c_plain), ==, 0);
+    CHECK_INT(p.c_plain.len, ==, 21);
+    CHECK(memcmp(p.c_plain.data, "a reply in two pieces", 21) == 0);
+    orc_buf_free(&wire);
+    pair_close(&p);
+    pki_free(&k);
+    leak_check();
+}
