@@ -1,7 +1,7 @@
 /* internal.c — orc's member-to-member endpoints under /internal/v1 (same
  * bearer token as the API): forwarded txns and read index (leader only),
- * this member's status, cluster membership (list, join, remove), and
- * backups (backup.c). */
+ * this member's status, cluster membership (list, join, remove), the
+ * cluster CA for joining members and agents, and backups (backup.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -523,6 +523,27 @@ static void handle_agent_cert(struct api_server *s, struct api_req *r)
     json_decref(body);
 }
 
+/* ---- the cluster CA, for a joining member ---- */
+
+/* A new member needs the CA before Raft can reach it (its Raft port speaks
+ * mutual TLS with a certificate it issues itself), so before it asks to be
+ * added. Any member answers. The request carried the cluster token, over
+ * TLS that the joiner pinned to the CA its token names. */
+static void handle_ca(struct api_server *s, struct api_req *r)
+{
+    json_t *out;
+
+    if (s->ca_pem == NULL || s->ca_key_pem == NULL) {
+        api_respond_status(r, 501, "NotImplemented", NULL, NULL, NULL,
+                           "this member has no cluster CA to hand to a joining member");
+        return;
+    }
+    out = json_pack("{s:s, s:s}", "cert", s->ca_pem, "key", s->ca_key_pem);
+    if (out) api_respond_json(r, 200, out);
+    else api_respond_error(r, ORC_ENOMEM, "the cluster CA");
+    json_decref(out);
+}
+
 /* ---- dispatch ---- */
 
 void api_handle_internal(struct api_server *s, struct api_req *r, struct api_route *rt)
@@ -537,6 +558,8 @@ void api_handle_internal(struct api_server *s, struct api_req *r, struct api_rou
         json_t *st = member_status(s);
         api_respond_json(r, 200, st);
         json_decref(st);
+    } else if (strcmp(p, "ca") == 0 && r->method == HTTP_GET) {
+        handle_ca(s, r);
     } else if (strcmp(p, "members") == 0 && r->method == HTTP_GET) {
         handle_members_list(s, r);
     } else if (strcmp(p, "members") == 0 && r->method == HTTP_POST) {

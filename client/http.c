@@ -1,6 +1,5 @@
 /* http.c — the HTTP client's public API: clients, the keep-alive pool with
  * its queue of waiting calls, call completion, cancel and close. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,18 +73,6 @@ static void on_sweep(uv_timer_t *t)
         http__conn_close(conn);
     }
     if (http_link_empty(&c->idle)) uv_timer_stop(t);
-}
-
-/* Ignores SIGPIPE unless the program chose a handler: a server that closes
- * a socket we are writing to must give EPIPE, not kill an agent. */
-static void ignore_sigpipe(void)
-{
-    struct sigaction sa;
-
-    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
-        sa.sa_handler = SIG_IGN;
-        (void)sigaction(SIGPIPE, &sa, NULL); /* best effort */
-    }
 }
 
 static int valid_hostname(const char *s, size_t n)
@@ -215,7 +202,7 @@ int http_client_new_tls(uv_loop_t *loop, const char *base_url, const char *beare
     http_link_init(&c->queue);
     http_link_init(&c->conns);
     http_link_init(&c->idle);
-    ignore_sigpipe();
+    orc_ignore_sigpipe();
     *out = c;
     return 0;
 err:

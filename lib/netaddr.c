@@ -53,3 +53,23 @@ int orc_netaddr_parse(const char *hostport, struct sockaddr_storage *out)
     }
     return ORC_EINVAL;
 }
+
+void orc_netaddr_format(const struct sockaddr *sa, char *out, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        port = ntohs(in->sin_port);
+        snprintf(out, n, "%s:%u", ip, port);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        port = ntohs(in6->sin6_port);
+        snprintf(out, n, "[%s]:%u", ip, port);
+    } else {
+        snprintf(out, n, "(unknown address)");
+    }
+}

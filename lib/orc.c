@@ -1,6 +1,7 @@
 /* orc.c — text for the shared error codes. */
 #include "lib/orc.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,4 +45,14 @@ int orc_errf(char *msg, size_t n, int code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
+}
+
+void orc_ignore_sigpipe(void)
+{
+    struct sigaction sa;
+
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        (void)sigaction(SIGPIPE, &sa, NULL);
+    }
 }

@@ -33,6 +33,11 @@ int orc_errf(char *msg, size_t n, int code, const char *fmt, ...) __attribute__(
 /* Static description of an ORC_E* code (or of a negative errno). Never NULL. */
 const char *orc_strerror(int code);
 
+/* Ignores SIGPIPE unless the program chose a handler: a peer that closes a
+ * socket we are writing to must give EPIPE, not kill the process. Best
+ * effort; safe to call often. */
+void orc_ignore_sigpipe(void);
+
 #define ORC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

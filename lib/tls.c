@@ -1,30 +1,35 @@
 /* tls.c — TLS sessions over memory on OpenSSL 3: a BIO of our own reads the
  * ciphertext the caller hands in (no copy unless a record is split) and
  * appends output to an outbox the caller takes whole; contexts for servers,
- * CA-trusting, pinned and insecure clients; and the cluster PKI. */
+ * CA-trusting, pinned and insecure clients, and mutual TLS. The cluster PKI
+ * is in tls_cert.c. */
 #include "lib/tls.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/orc.h"
+#include "lib/tls_int.h"
 
 #define RECORD_OVERHEAD 64 /* generous per-record framing + AEAD tag, for reserving */
 #define READ_CHUNK 16384
+/* TLS 1.2 offers only ECDHE with an AEAD cipher, as the Kubernetes API
+ * server's defaults do (TLS 1.3's suites are all AEAD already): no CBC, no
+ * SHA-1 MACs, no static RSA key exchange. */
+#define AEAD_SUITES_TLS12                                                               \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                      \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                      \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 struct orc_tls_ctx {
     SSL_CTX *ssl;
@@ -46,80 +51,6 @@ struct orc_tls {
     char errmsg[ORC_TLS_ERRLEN];
 };
 
-/* ---- errors ---- */
-
-static int failf(char *errmsg, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int failf(char *errmsg, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errmsg) {
-        va_start(ap, fmt);
-        vsnprintf(errmsg, ORC_TLS_ERRLEN, fmt, ap);
-        va_end(ap);
-    }
-    ERR_clear_error();
-    return code;
-}
-
-/* `what` plus OpenSSL's reason for the newest error on this thread's queue. */
-static int ossl_fail(char *errmsg, int code, const char *what)
-{
-    unsigned long e = ERR_peek_last_error();
-    const char *reason = e ? ERR_reason_error_string(e) : NULL;
-
-    return failf(errmsg, code, "%s%s%s", what, reason ? ": " : "", reason ? reason : "");
-}
-
-/* PEM readers never prompt for a passphrase: orc's keys are unencrypted. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return 0;
-}
-
-static X509 *read_cert(const char *pem)
-{
-    BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
-
-    BIO_free(b);
-    return x;
-}
-
-static EVP_PKEY *read_key(const char *pem)
-{
-    BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
-    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
-
-    BIO_free(b);
-    return k;
-}
-
-static void hex(const unsigned char *md, unsigned n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int cert_fingerprint(X509 *x, char out[ORC_TLS_FP_HEX + 1])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-
-    if (X509_digest(x, EVP_sha256(), md, &n) != 1 || n * 2 != ORC_TLS_FP_HEX) return ORC_ENOMEM;
-    hex(md, n, out);
-    return 0;
-}
 
 /* ---- the memory BIO: reads t->in, appends to t->out ---- */
 
@@ -190,17 +121,21 @@ static int ctx_new(const SSL_METHOD *method, bool server, struct orc_tls_ctx **o
 {
     struct orc_tls_ctx *c = calloc(1, sizeof *c);
 
-    if (c == NULL) return failf(errmsg, ORC_ENOMEM, "out of memory");
+    if (c == NULL) return orc_tls__failf(errmsg, ORC_ENOMEM, "out of memory");
     c->ssl = SSL_CTX_new(method);
     if (c->ssl == NULL || SSL_CTX_set_min_proto_version(c->ssl, TLS1_2_VERSION) != 1) {
         SSL_CTX_free(c->ssl);
         free(c);
-        return ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
     }
     atomic_init(&c->refs, 1);
     c->server = server;
     /* Renegotiation only adds attack surface to a connection we fully drive. */
     SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    if (SSL_CTX_set_cipher_list(c->ssl, AEAD_SUITES_TLS12) != 1) {
+        orc_tls_ctx_unref(c);
+        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS 1.2 cipher suites");
+    }
     *out = c;
     return 0;
 }
@@ -222,17 +157,17 @@ void orc_tls_ctx_unref(struct orc_tls_ctx *ctx)
 static int use_chain(SSL_CTX *ssl, const char *cert_pem, char *errmsg)
 {
     BIO *b = BIO_new_mem_buf(cert_pem, -1);
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, orc_tls__no_passphrase, NULL) : NULL;
     int rv = 0;
 
     if (x == NULL || SSL_CTX_use_certificate(ssl, x) != 1) {
-        rv = ossl_fail(errmsg, ORC_EINVAL, "server certificate");
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "certificate");
         goto out;
     }
     X509_free(x);
-    while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
+    while ((x = PEM_read_bio_X509(b, NULL, orc_tls__no_passphrase, NULL)) != NULL) {
         if (SSL_CTX_add0_chain_cert(ssl, x) != 1) {
-            rv = ossl_fail(errmsg, ORC_ENOMEM, "certificate chain");
+            rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate chain");
             goto out;
         }
     }
@@ -244,39 +179,43 @@ out:
     return rv;
 }
 
+/* What this side presents: its certificate chain and the key of the leaf. */
+static int present(SSL_CTX *ssl, const char *cert_pem, const char *key_pem, char *errmsg)
+{
+    EVP_PKEY *key;
+    int rv;
+
+    if ((rv = use_chain(ssl, cert_pem, errmsg)) != 0) return rv;
+    key = orc_tls__read_key(key_pem);
+    if (key == NULL || SSL_CTX_use_PrivateKey(ssl, key) != 1)
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "private key");
+    else if (SSL_CTX_check_private_key(ssl) != 1)
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "the key does not match its certificate");
+    EVP_PKEY_free(key);
+    return rv;
+}
+
 int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls_ctx **out,
                        char *errmsg)
 {
     struct orc_tls_ctx *c = NULL;
-    EVP_PKEY *key = NULL;
     int rv;
 
     if (cert_pem == NULL || key_pem == NULL || out == NULL)
-        return failf(errmsg, ORC_EINVAL, "a TLS server needs a certificate and a key");
+        return orc_tls__failf(errmsg, ORC_EINVAL, "a TLS server needs a certificate and a key");
     ERR_clear_error();
     if ((rv = ctx_new(TLS_server_method(), true, &c, errmsg)) != 0) return rv;
-    if ((rv = use_chain(c->ssl, cert_pem, errmsg)) != 0) goto err;
-    key = read_key(key_pem);
-    if (key == NULL || SSL_CTX_use_PrivateKey(c->ssl, key) != 1) {
-        rv = ossl_fail(errmsg, ORC_EINVAL, "server key");
-        goto err;
-    }
-    if (SSL_CTX_check_private_key(c->ssl) != 1) {
-        rv = ossl_fail(errmsg, ORC_EINVAL, "server key does not match its certificate");
-        goto err;
-    }
+    if ((rv = present(c->ssl, cert_pem, key_pem, errmsg)) != 0) goto err;
     /* Clients keep their connections alive; tickets would only cost work. */
     SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
     if (SSL_CTX_set_num_tickets(c->ssl, 0) != 1) {
-        rv = ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
         goto err;
     }
-    EVP_PKEY_free(key);
     *out = c;
     return 0;
 err:
-    EVP_PKEY_free(key);
     orc_tls_ctx_unref(c);
     return rv;
 }
@@ -288,18 +227,18 @@ static int add_cas(SSL_CTX *ssl, const char *ca_pem, char *errmsg)
     X509 *x;
     int n = 0, rv = 0;
 
-    if (b == NULL) return failf(errmsg, ORC_ENOMEM, "out of memory");
-    while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
+    if (b == NULL) return orc_tls__failf(errmsg, ORC_ENOMEM, "out of memory");
+    while ((x = PEM_read_bio_X509(b, NULL, orc_tls__no_passphrase, NULL)) != NULL) {
         int ok = X509_STORE_add_cert(store, x); /* takes its own reference */
         X509_free(x);
         if (ok != 1) {
-            rv = ossl_fail(errmsg, ORC_EINVAL, "CA certificate");
+            rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "CA certificate");
             break;
         }
         n++;
     }
     BIO_free(b);
-    if (rv == 0 && n == 0) rv = failf(errmsg, ORC_EINVAL, "no certificate in the CA PEM text");
+    if (rv == 0 && n == 0) rv = orc_tls__failf(errmsg, ORC_EINVAL, "no certificate in the CA PEM text");
     ERR_clear_error();
     return rv;
 }
@@ -318,7 +257,7 @@ static int pin_verify(X509_STORE_CTX *x, void *arg)
 
     for (int i = 0; sent && i < sk_X509_num(sent) && anchor == NULL; i++) {
         X509 *cert = sk_X509_value(sent, i);
-        if (cert_fingerprint(cert, fp) == 0 && strcmp(fp, c->pin) == 0) anchor = cert;
+        if (orc_tls__fingerprint(cert, fp) == 0 && strcmp(fp, c->pin) == 0) anchor = cert;
     }
     if (anchor == NULL) {
         X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_UNTRUSTED);
@@ -361,7 +300,7 @@ int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **o
 
     if (trust == NULL) trust = &system;
     if ((trust->ca_pem != NULL) + (trust->ca_fingerprint != NULL) + trust->insecure > 1 || out == NULL)
-        return failf(errmsg, ORC_EINVAL, "give one of a CA, a CA fingerprint, or insecure");
+        return orc_tls__failf(errmsg, ORC_EINVAL, "give one of a CA, a CA fingerprint, or insecure");
     ERR_clear_error();
     if ((rv = ctx_new(TLS_client_method(), false, &c, errmsg)) != 0) return rv;
     if (trust->insecure) {
@@ -373,7 +312,7 @@ int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **o
     c->check_name = true;
     if (trust->ca_fingerprint) {
         if (parse_pin(trust->ca_fingerprint, c->pin) != 0) {
-            rv = failf(errmsg, ORC_EINVAL, "a CA fingerprint is %d hex digits (SHA-256)",
+            rv = orc_tls__failf(errmsg, ORC_EINVAL, "a CA fingerprint is %d hex digits (SHA-256)",
                        ORC_TLS_FP_HEX);
             goto err;
         }
@@ -381,7 +320,7 @@ int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **o
     } else if (trust->ca_pem) {
         if ((rv = add_cas(c->ssl, trust->ca_pem, errmsg)) != 0) goto err;
     } else if (SSL_CTX_set_default_verify_paths(c->ssl) != 1) {
-        rv = ossl_fail(errmsg, ORC_EIO, "system CA store");
+        rv = orc_tls__ossl_fail(errmsg, ORC_EIO, "system CA store");
         goto err;
     }
     *out = c;
@@ -391,18 +330,52 @@ err:
     return rv;
 }
 
-/* ---- sessions ---- */
+/* ---- mutual TLS ---- */
 
-static bool is_ip_literal(const char *s)
+int orc_tls_mutual_ctx(const struct orc_tls_mutual *m, bool server, struct orc_tls_ctx **out,
+                       char *errmsg)
 {
-    unsigned char buf[16];
+    struct orc_tls_ctx *c = NULL;
+    int rv;
 
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+    if (m == NULL || m->cert_pem == NULL || m->key_pem == NULL || m->ca_pem == NULL || out == NULL)
+        return orc_tls__failf(errmsg, ORC_EINVAL, "mutual TLS needs a certificate, its key and a CA");
+    ERR_clear_error();
+    rv = ctx_new(server ? TLS_server_method() : TLS_client_method(), server, &c, errmsg);
+    if (rv != 0) return rv;
+    if ((rv = present(c->ssl, m->cert_pem, m->key_pem, errmsg)) != 0 ||
+        (rv = add_cas(c->ssl, m->ca_pem, errmsg)) != 0)
+        goto err;
+    /* OpenSSL checks the peer's extended key usage for its role: a client
+     * certificate must allow clientAuth, a server's serverAuth. */
+    SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+    SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
+    if (server && SSL_CTX_set_num_tickets(c->ssl, 0) != 1) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+        goto err;
+    }
+    *out = c;
+    return 0;
+err:
+    orc_tls_ctx_unref(c);
+    return rv;
 }
+
+int orc_tls_peer_subject(const struct orc_tls *t, struct orc_tls_subject *out)
+{
+    X509 *peer = t->handshake_done && !t->failed ? SSL_get0_peer_certificate(t->ssl) : NULL;
+
+    memset(out, 0, sizeof *out);
+    if (peer == NULL || SSL_get_verify_result(t->ssl) != X509_V_OK) return ORC_ENOENT;
+    return orc_tls__subject(peer, out);
+}
+
+/* ---- sessions ---- */
 
 static int set_peer(struct orc_tls *t, const char *name)
 {
-    if (is_ip_literal(name)) {
+    if (orc_tls__is_ip(name)) {
         if (t->ctx->check_name && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) != 1)
             return ORC_EINVAL;
         return 0;
@@ -576,6 +549,14 @@ int orc_tls_recv(struct orc_tls *t, const void *cipher, size_t len, struct orc_b
     return rv ? rv : rv2;
 }
 
+int orc_tls_handshake(struct orc_tls *t)
+{
+    if (t->failed) return ORC_EPROTO;
+    if (t->handshake_done) return 0;
+    ERR_clear_error();
+    return drive_handshake(t);
+}
+
 int orc_tls_send(struct orc_tls *t, const void *plain, size_t len)
 {
     if (t->failed) return ORC_EPROTO;
@@ -609,281 +590,22 @@ char *orc_tls_take(struct orc_tls *t, size_t *len)
     return orc_buf_steal(&t->out, len);
 }
 
+const char *orc_tls_peek(const struct orc_tls *t, size_t *len)
+{
+    *len = t->out.len;
+    return t->out.len ? t->out.data : NULL;
+}
+
+void orc_tls_drop(struct orc_tls *t, size_t n)
+{
+    if (n >= t->out.len) {
+        orc_buf_reset(&t->out);
+        return;
+    }
+    memmove(t->out.data, t->out.data + n, t->out.len - n);
+    t->out.len -= n;
+}
+
 bool orc_tls_handshake_done(const struct orc_tls *t) { return t->handshake_done; }
 bool orc_tls_peer_closed(const struct orc_tls *t) { return t->peer_closed; }
 const char *orc_tls_errmsg(const struct orc_tls *t) { return t->errmsg; }
-
-/* ---- certificates ---- */
-
-static char *bio_text(BIO *b)
-{
-    char *p = NULL;
-    long n = BIO_get_mem_data(b, &p);
-
-    return n > 0 ? strndup(p, (size_t)n) : NULL;
-}
-
-static int set_serial(X509 *x)
-{
-    unsigned char b[16];
-    BIGNUM *bn;
-    ASN1_INTEGER *ai = NULL;
-    int ok;
-
-    if (RAND_bytes(b, sizeof b) != 1) return 0;
-    b[0] = (unsigned char)((b[0] & 0x7f) | 0x40); /* positive, and 16 bytes long */
-    bn = BN_bin2bn(b, sizeof b, NULL);
-    if (bn) ai = BN_to_ASN1_INTEGER(bn, NULL);
-    ok = ai && X509_set_serialNumber(x, ai) == 1;
-    ASN1_INTEGER_free(ai);
-    BN_free(bn);
-    return ok;
-}
-
-static int add_ext(X509 *x, X509V3_CTX *v, int nid, const char *value)
-{
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, v, nid, value);
-    int ok = e && X509_add_ext(x, e, -1) == 1;
-
-    X509_EXTENSION_free(e);
-    return ok;
-}
-
-static bool valid_dns_name(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-') return false;
-    if (s[0] == '*' && s[1] != '.') return false;
-    for (size_t i = s[0] == '*' ? 1 : 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
-              || ch == '-' || ch == '.'))
-            return false;
-    }
-    return true;
-}
-
-static GENERAL_NAME *san_entry(const char *s)
-{
-    GENERAL_NAME *gn = GENERAL_NAME_new();
-    ASN1_OCTET_STRING *ip = is_ip_literal(s) ? a2i_IPADDRESS(s) : NULL;
-    ASN1_IA5STRING *dns = NULL;
-
-    if (gn == NULL) return NULL;
-    if (ip) {
-        GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
-        return gn;
-    }
-    dns = ASN1_IA5STRING_new();
-    if (dns && ASN1_STRING_set(dns, s, -1) == 1) {
-        GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
-        return gn;
-    }
-    ASN1_IA5STRING_free(dns);
-    GENERAL_NAME_free(gn);
-    return NULL;
-}
-
-static int add_sans(X509 *x, const char *const *sans, size_t n, char *errmsg)
-{
-    GENERAL_NAMES *gens;
-    int rv = 0;
-
-    if (n == 0) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (sans[i] == NULL || (!is_ip_literal(sans[i]) && !valid_dns_name(sans[i])))
-            return failf(errmsg, ORC_EINVAL, "\"%s\" is neither an IP address nor a DNS name",
-                         sans[i] ? sans[i] : "(null)");
-    if ((gens = sk_GENERAL_NAME_new_null()) == NULL) return failf(errmsg, ORC_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n && rv == 0; i++) {
-        GENERAL_NAME *gn = san_entry(sans[i]);
-        if (gn == NULL || sk_GENERAL_NAME_push(gens, gn) <= 0) {
-            GENERAL_NAME_free(gn);
-            rv = failf(errmsg, ORC_ENOMEM, "out of memory");
-        }
-    }
-    if (rv == 0 && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1)
-        rv = ossl_fail(errmsg, ORC_EINVAL, "subjectAltName");
-    GENERAL_NAMES_free(gens);
-    return rv;
-}
-
-/* The parts every certificate shares; issuer NULL means self-signed. */
-static X509 *cert_base(const char *cn, EVP_PKEY *pub, X509 *issuer, unsigned days)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
-
-    if (x == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
-        || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
-        || X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL
-        || X509_set_pubkey(x, pub) != 1
-        || X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1
-        || X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
-static int pem_out(X509 *x, EVP_PKEY *key, char **cert_pem, char **key_pem, char *errmsg)
-{
-    BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
-    int rv = 0;
-
-    *cert_pem = *key_pem = NULL;
-    if (cb == NULL || kb == NULL || PEM_write_bio_X509(cb, x) != 1
-        || PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) != 1
-        || (*cert_pem = bio_text(cb)) == NULL || (*key_pem = bio_text(kb)) == NULL) {
-        free(*cert_pem);
-        if (*key_pem) explicit_bzero(*key_pem, strlen(*key_pem));
-        free(*key_pem);
-        *cert_pem = *key_pem = NULL;
-        rv = ossl_fail(errmsg, ORC_ENOMEM, "writing PEM");
-    }
-    BIO_free(cb);
-    BIO_free(kb); /* a memory BIO wipes its buffer when freed */
-    return rv;
-}
-
-int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_pem, char *errmsg)
-{
-    EVP_PKEY *key;
-    X509 *x = NULL;
-    X509V3_CTX v;
-    int rv;
-
-    ERR_clear_error();
-    if ((key = EVP_EC_gen("P-256")) == NULL) return ossl_fail(errmsg, ORC_ENOMEM, "CA key");
-    x = cert_base(cn, key, NULL, days);
-    if (x == NULL) {
-        rv = ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
-        goto out;
-    }
-    X509V3_set_ctx(&v, x, x, NULL, NULL, 0);
-    if (!add_ext(x, &v, NID_basic_constraints, "critical,CA:TRUE")
-        || !add_ext(x, &v, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")
-        || !add_ext(x, &v, NID_subject_key_identifier, "hash")
-        || X509_sign(x, key, EVP_sha256()) <= 0) {
-        rv = ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
-        goto out;
-    }
-    rv = pem_out(x, key, cert_pem, key_pem, errmsg);
-out:
-    X509_free(x);
-    EVP_PKEY_free(key);
-    return rv;
-}
-
-int orc_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
-                      const char *const *sans, size_t n_sans, unsigned days, char **cert_pem,
-                      char **key_pem, char *errmsg)
-{
-    X509 *ca = read_cert(ca_cert_pem), *x = NULL;
-    EVP_PKEY *ca_key = read_key(ca_key_pem), *key = NULL;
-    X509V3_CTX v;
-    int rv;
-
-    if (ca == NULL || ca_key == NULL) {
-        rv = ossl_fail(errmsg, ORC_EINVAL, ca ? "CA key" : "CA certificate");
-        goto out;
-    }
-    if ((key = EVP_EC_gen("P-256")) == NULL || (x = cert_base(cn, key, ca, days)) == NULL) {
-        rv = ossl_fail(errmsg, ORC_ENOMEM, "certificate");
-        goto out;
-    }
-    X509V3_set_ctx(&v, ca, x, NULL, NULL, 0);
-    if (!add_ext(x, &v, NID_basic_constraints, "critical,CA:FALSE")
-        || !add_ext(x, &v, NID_key_usage, "critical,digitalSignature")
-        || !add_ext(x, &v, NID_ext_key_usage, "serverAuth,clientAuth")
-        || !add_ext(x, &v, NID_subject_key_identifier, "hash")
-        || !add_ext(x, &v, NID_authority_key_identifier, "keyid")) {
-        rv = ossl_fail(errmsg, ORC_ENOMEM, "certificate extensions");
-        goto out;
-    }
-    if ((rv = add_sans(x, sans, n_sans, errmsg)) != 0) goto out;
-    if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
-        rv = ossl_fail(errmsg, ORC_EINVAL, "signing with the CA key");
-        goto out;
-    }
-    rv = pem_out(x, key, cert_pem, key_pem, errmsg);
-out:
-    X509_free(ca);
-    X509_free(x);
-    EVP_PKEY_free(ca_key);
-    EVP_PKEY_free(key);
-    return rv;
-}
-
-int orc_tls_fingerprint(const char *cert_pem, char out[ORC_TLS_FP_HEX + 1], char *errmsg)
-{
-    X509 *x;
-    int rv;
-
-    ERR_clear_error();
-    if ((x = read_cert(cert_pem)) == NULL)
-        return ossl_fail(errmsg, ORC_ECORRUPT, "not a PEM certificate");
-    rv = cert_fingerprint(x, out);
-    X509_free(x);
-    return rv ? failf(errmsg, rv, "fingerprint: out of memory") : 0;
-}
-
-int orc_tls_cert_check(const char *cert_pem, char *errmsg)
-{
-    X509 *x;
-
-    ERR_clear_error();
-    if ((x = read_cert(cert_pem)) == NULL)
-        return ossl_fail(errmsg, ORC_ECORRUPT, "not a PEM certificate");
-    X509_free(x);
-    return 0;
-}
-
-int orc_tls_key_check(const char *cert_pem, const char *key_pem, char *errmsg)
-{
-    X509 *x;
-    EVP_PKEY *k;
-    int rv = 0;
-
-    ERR_clear_error();
-    x = read_cert(cert_pem);
-    k = read_key(key_pem);
-    if (k == NULL) rv = ossl_fail(errmsg, ORC_ECORRUPT, "not a PEM private key");
-    else if (x == NULL) rv = ossl_fail(errmsg, ORC_ECORRUPT, "its certificate is unreadable");
-    else if (X509_check_private_key(x, k) != 1)
-        rv = failf(errmsg, ORC_ECORRUPT, "the key does not belong to its certificate");
-    X509_free(x);
-    EVP_PKEY_free(k);
-    ERR_clear_error();
-    return rv;
-}
-
-static bool cert_names(X509 *x, const char *name)
-{
-    if (is_ip_literal(name)) return X509_check_ip_asc(x, name, 0) == 1;
-    return X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
-}
-
-int orc_tls_cert_fits(const char *cert_pem, const char *ca_pem, const char *const *names,
-                      size_t n_names, unsigned min_days, char *errmsg)
-{
-    X509 *x = read_cert(cert_pem), *ca = read_cert(ca_pem);
-    time_t horizon = time(NULL) + (time_t)min_days * 86400;
-    int rv = 0;
-
-    if (x == NULL || ca == NULL)
-        rv = failf(errmsg, ORC_EINVAL, "%s is unreadable", x ? "the CA certificate" : "the certificate");
-    else if (X509_verify(x, X509_get0_pubkey(ca)) != 1)
-        rv = failf(errmsg, ORC_EINVAL, "it was not signed by the cluster CA");
-    else if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
-        rv = failf(errmsg, ORC_EINVAL, "it is not valid yet");
-    else if (X509_cmp_time(X509_get0_notAfter(x), &horizon) <= 0)
-        rv = failf(errmsg, ORC_EINVAL, "it expires within %u days", min_days);
-    for (size_t i = 0; rv == 0 && i < n_names; i++)
-        if (!cert_names(x, names[i])) rv = failf(errmsg, ORC_EINVAL, "it does not name %s", names[i]);
-    X509_free(x);
-    X509_free(ca);
-    ERR_clear_error();
-    return rv;
-}

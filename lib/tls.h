@@ -24,9 +24,13 @@
  * threads may share one). */
 struct orc_tls_ctx;
 
-/* A server: presents cert_pem (the leaf first, then any chain certificates
- * to send along) with key_pem. TLS 1.2 and 1.3 only; no client
- * certificates; no session resumption (orc's clients keep connections). */
+/* Every context, server or client, speaks TLS 1.2 or 1.3 only, and TLS 1.2
+ * only with ECDHE and AEAD ciphers (AES-GCM, ChaCha20-Poly1305): no CBC
+ * suite is offered or accepted.
+ *
+ * A server: presents cert_pem (the leaf first, then any chain certificates
+ * to send along) with key_pem. No client certificates; no session
+ * resumption (orc's clients keep connections). */
 int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls_ctx **out,
                        char *errmsg);
 
@@ -44,6 +48,20 @@ struct orc_tls_trust {
 };
 
 int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **out, char *errmsg);
+
+/* Mutual TLS (member to member): each side presents a certificate and
+ * requires one from the peer, signed by ca_pem and allowing the peer's role
+ * (clientAuth for a client, serverAuth for a server). No host name check:
+ * once the handshake is done the caller reads the peer's subject
+ * (orc_tls_peer_subject) and decides who it is. */
+struct orc_tls_mutual {
+    const char *cert_pem; /* this side's certificate (leaf first) */
+    const char *key_pem;  /* its key */
+    const char *ca_pem;   /* the only CA the peer's certificate may come from */
+};
+
+int orc_tls_mutual_ctx(const struct orc_tls_mutual *m, bool server, struct orc_tls_ctx **out,
+                       char *errmsg);
 
 /* Takes another reference; orc_tls_ctx_unref drops one (NULL is a no-op). */
 struct orc_tls_ctx *orc_tls_ctx_ref(struct orc_tls_ctx *ctx);
@@ -70,6 +88,10 @@ void orc_tls_free(struct orc_tls *t);
  * bytes are ignored (orc_tls_peer_closed). */
 int orc_tls_recv(struct orc_tls *t, const void *cipher, size_t len, struct orc_buf *plain);
 
+/* Starts a client's handshake (or continues one) without plaintext to
+ * send: the hello waits in the outbox. 0 or ORC_EPROTO as orc_tls_recv. */
+int orc_tls_handshake(struct orc_tls *t);
+
 /* Encrypts plaintext into the outbox; before the handshake completes it is
  * queued and encrypted as soon as it does (a client may send its request
  * right after connecting: that starts the handshake). */
@@ -82,8 +104,28 @@ int orc_tls_shutdown(struct orc_tls *t);
  * it (free() it; NULL when empty) in one block, so one write sends it. */
 size_t orc_tls_pending(const struct orc_tls *t);
 char *orc_tls_take(struct orc_tls *t, size_t *len);
+/* Or the outbox in place: *len bytes at the returned pointer (NULL when
+ * empty), valid until the next call on the session; orc_tls_drop removes
+ * the first n of them once sent. The buffer is kept for the next records,
+ * so a busy connection does not allocate one per write. */
+const char *orc_tls_peek(const struct orc_tls *t, size_t *len);
+void orc_tls_drop(struct orc_tls *t, size_t n);
 
 bool orc_tls_handshake_done(const struct orc_tls *t);
+
+/* A certificate's subject: its CN, and its O entries (a Kubernetes client
+ * certificate's groups). */
+#define ORC_TLS_NAME_MAX 128
+struct orc_tls_subject {
+    char cn[ORC_TLS_NAME_MAX];  /* "" when absent */
+    char org[ORC_TLS_NAME_MAX]; /* the first O, "" when absent */
+    int n_org;                  /* how many O entries there are */
+};
+
+/* After the handshake: the subject of the certificate the peer presented
+ * and the handshake verified. ORC_ENOENT when there is none (yet);
+ * ORC_EINVAL when it has several CNs or a name that is not plain text. */
+int orc_tls_peer_subject(const struct orc_tls *t, struct orc_tls_subject *out);
 bool orc_tls_peer_closed(const struct orc_tls *t);
 /* Why the session failed ("" while it has not). Valid until it is freed. */
 const char *orc_tls_errmsg(const struct orc_tls *t);
@@ -101,6 +143,16 @@ int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_p
 int orc_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
                       const char *const *sans, size_t n_sans, unsigned days, char **cert_pem,
                       char **key_pem, char *errmsg);
+
+/* As orc_tls_make_cert, with an organization (O) in the subject before the
+ * CN (org NULL: none). */
+int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const char *org,
+                        const char *cn, const char *const *sans, size_t n_sans, unsigned days,
+                        char **cert_pem, char **key_pem, char *errmsg);
+
+/* The subject of the first certificate in cert_pem (ORC_ECORRUPT when
+ * unreadable, ORC_EINVAL as orc_tls_peer_subject). */
+int orc_tls_cert_subject(const char *cert_pem, struct orc_tls_subject *out, char *errmsg);
 
 /* SHA-256 of the first certificate's DER (what `openssl x509 -fingerprint
  * -sha256` prints, without colons), lower-case hex plus NUL. */

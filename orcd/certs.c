@@ -1,9 +1,10 @@
 /* certs.c — the member's TLS files: the cluster CA made on a first start or
- * received on join, this member's serving certificate issued with it, all
- * checked at every start so a damaged file is reported by name, and the
- * cluster token that carries the CA's fingerprint. */
+ * received on join, this member's serving and Raft certificates issued
+ * with it, all checked at every start so a damaged file is reported by
+ * name, and the cluster token that carries the CA's fingerprint. */
 #include "orcd/certs.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "store/store.h"
 
 #define MAX_PEM (64 * 1024)
 #define RENEW_DAYS 30 /* a serving certificate closer than this to expiry is reissued */
@@ -29,6 +31,8 @@ void orcd_certs_clear(struct orcd_certs *c)
     free(c->cert);
     wipe_free(c->key);
     free(c->chain);
+    free(c->raft_cert);
+    wipe_free(c->raft_key);
     memset(c, 0, sizeof *c);
 }
 
@@ -79,6 +83,8 @@ static int corrupt(const char *dir, const char *name, const char *why)
     if (strncmp(name, "ca.", 3) == 0)
         log_error("orcd", "%s: %s; restore it from a backup, or copy ca.crt and ca.key from "
                           "another member", path, why);
+    else if (strncmp(name, "raft.", 5) == 0)
+        log_error("orcd", "%s: %s; remove raft.crt and raft.key to have them issued again", path, why);
     else
         log_error("orcd", "%s: %s; remove server.crt and server.key to have them issued again",
                   path, why);
@@ -195,6 +201,66 @@ int orcd_certs_serving(const char *dir, const char *const *names, size_t n, stru
     free(c->chain);
     c->chain = orc_buf_steal(&chain, NULL);
     return 0;
+}
+
+/* ---- the Raft peer certificate ---- */
+
+/* 0 when raft.crt is member id's, from this CA, and not about to expire. */
+static int raft_cert_fits(const struct orcd_certs *c, uint64_t id, char *err)
+{
+    struct orc_tls_subject sub;
+    char cn[64];
+
+    if (orc_tls_cert_fits(c->raft_cert, c->ca, NULL, 0, RENEW_DAYS, err) != 0) return ORC_EINVAL;
+    snprintf(cn, sizeof cn, STORE_MEMBER_CN "%" PRIu64, id);
+    if (orc_tls_cert_subject(c->raft_cert, &sub, err) != 0 || sub.n_org != 1
+        || strcmp(sub.org, STORE_MEMBER_ORG) != 0 || strcmp(sub.cn, cn) != 0) {
+        snprintf(err, ORC_TLS_ERRLEN, "it is not the member certificate of member %" PRIu64, id);
+        return ORC_EINVAL;
+    }
+    return 0;
+}
+
+/* 0 to reuse raft.crt/raft.key, ORC_ENOENT to issue new ones. */
+static int load_raft(const char *dir, uint64_t id, struct orcd_certs *c)
+{
+    char err[ORC_TLS_ERRLEN];
+    int rc = read_pem(dir, "raft.crt", &c->raft_cert);
+    int rk = read_pem(dir, "raft.key", &c->raft_key);
+
+    if (rc == ORC_ENOENT && rk == ORC_ENOENT) return ORC_ENOENT;
+    if (rc == ORC_ENOENT) return corrupt(dir, "raft.crt", "missing while raft.key is there");
+    if (rk == ORC_ENOENT) return corrupt(dir, "raft.key", "missing while raft.crt is there");
+    if (rc != 0 || rk != 0) return ORC_ECORRUPT; /* already logged */
+    if (orc_tls_cert_check(c->raft_cert, err) != 0) return corrupt(dir, "raft.crt", err);
+    if (orc_tls_key_check(c->raft_cert, c->raft_key, err) != 0) return corrupt(dir, "raft.key", err);
+    if (raft_cert_fits(c, id, err) != 0) {
+        log_info("orcd", "issuing a new Raft certificate: the one in %s/raft.crt does not fit (%s)",
+                 dir, err);
+        return ORC_ENOENT;
+    }
+    return 0;
+}
+
+int orcd_certs_raft(const char *dir, uint64_t id, struct orcd_certs *c)
+{
+    char err[ORC_TLS_ERRLEN], cn[64];
+    int rv = load_raft(dir, id, c);
+
+    if (rv != ORC_ENOENT) return rv;
+    free(c->raft_cert);
+    wipe_free(c->raft_key);
+    c->raft_cert = c->raft_key = NULL;
+    snprintf(cn, sizeof cn, STORE_MEMBER_CN "%" PRIu64, id);
+    rv = orc_tls_make_cert_o(c->ca, c->ca_key, STORE_MEMBER_ORG, cn, NULL, 0, ORC_TLS_CERT_DAYS,
+                             &c->raft_cert, &c->raft_key, err);
+    if (rv != 0) {
+        log_error("orcd", "cannot issue this member's Raft certificate: %s", err);
+        return rv;
+    }
+    /* Only this member reads its Raft identity: the certificate too. */
+    if ((rv = write_pem(dir, "raft.key", c->raft_key, 0600)) != 0) return rv;
+    return write_pem(dir, "raft.crt", c->raft_cert, 0600);
 }
 
 int orcd_token_make(const char *ca_fingerprint, const char *secret, char *out, size_t n)

@@ -1,10 +1,12 @@
 /* certs.h — a member's TLS files in its data dir and the cluster token that
  * names the CA: ca.crt/ca.key (the cluster CA, the same on every member),
- * server.crt/server.key (this member's serving certificate, its own). */
+ * server.crt/server.key (this member's serving certificate, its own),
+ * raft.crt/raft.key (its Raft peer certificate, its own). */
 #ifndef ORC_ORCD_CERTS_H
 #define ORC_ORCD_CERTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/tls.h"
 
@@ -16,6 +18,8 @@ struct orcd_certs {
     char *key;    /* server.key */
     char *chain;  /* server.crt then ca.crt: what the API serves, so a joining
                      member can match the CA against its token */
+    char *raft_cert; /* raft.crt */
+    char *raft_key;  /* raft.key */
     char fingerprint[ORC_TLS_FP_HEX + 1]; /* of ca.crt */
 };
 
@@ -37,6 +41,13 @@ int orcd_certs_save_ca(const char *dir, const char *ca_pem, const char *ca_key_p
  * every one of `names` (IPs and DNS names). Fills cert, key and chain.
  * Corrupt files are an error naming the file, never silently replaced. */
 int orcd_certs_serving(const char *dir, const char *const *names, size_t n, struct orcd_certs *c);
+
+/* Loads raft.crt and raft.key, or (re)issues them with the CA when missing,
+ * not signed by this CA, expiring within 30 days, or not the certificate of
+ * member `id` (O=STORE_MEMBER_ORG, CN=STORE_MEMBER_CN<id>, store.h; both
+ * serverAuth and clientAuth). Both files 0600. Fills raft_cert, raft_key.
+ * Corrupt files are an error naming the file. */
+int orcd_certs_raft(const char *dir, uint64_t id, struct orcd_certs *c);
 
 void orcd_certs_clear(struct orcd_certs *c);
 

@@ -49,6 +49,7 @@ struct server_opts {
     bool no_agent;
     bool reset_cluster;
     bool discard_corrupt_log;
+    bool raft_plaintext; /* benchmark only */
     const char *registries;
     const char *cluster_cidr;
     unsigned snapshot_threshold;
@@ -121,7 +122,13 @@ static void usage(FILE *f)
             "                         \"@every 1h30m\", or off (default \"" ORCD_SNAPSHOT_SCHEDULE "\")\n"
             "  --snapshot-retention N this member's snapshot files kept (default %d)\n"
             "  --snapshot-dir DIR     where snapshot files go (default DATA/snapshots)\n"
-            "  --watch-history N      events kept for watch resumption (default 10000)\n",
+            "  --watch-history N      events kept for watch resumption (default 10000)\n"
+            "  --raft-plaintext-benchmark-only\n"
+            "                         BENCHMARK ONLY, never in a real cluster: Raft over plain,\n"
+            "                         unauthenticated TCP (raft's own transport) instead of\n"
+            "                         mutual TLS, to measure what TLS costs; anyone who reaches\n"
+            "                         the Raft port can then crash or take over the cluster.\n"
+            "                         Every member of the cluster needs it.\n",
             ORCD_SNAPSHOT_RETENTION);
 }
 
@@ -183,7 +190,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -198,7 +205,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-schedule", required_argument, 0, O_SCHED},
         {"snapshot-retention", required_argument, 0, O_RETAIN},
         {"snapshot-dir", required_argument, 0, O_SNAPDIR},
-        {"discard-corrupt-log", no_argument, 0, O_DISCARD}, {0, 0, 0, 0}};
+        {"discard-corrupt-log", no_argument, 0, O_DISCARD}, 
+        {"raft-plaintext-benchmark-only", no_argument, 0, O_RAFT_PLAIN}, {0, 0, 0, 0}};
     int c;
 
     optind = 1;
@@ -233,6 +241,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             break;
         case O_RESET: o->reset_cluster = true; break;
         case O_DISCARD: o->discard_corrupt_log = true; break;
+        case O_RAFT_PLAIN: o->raft_plaintext = true; break;
         case O_SNAP:
         case O_TRAIL:
         case O_WATCH: {
@@ -505,66 +514,31 @@ static int serve(struct orcd_server *s)
 
 /* ---- joining ---- */
 
-static void join_try(struct orcd_server *s);
+/* A joining member first asks any member for the cluster CA (GET
+ * /internal/v1/ca) and issues its own Raft certificate with it: the leader
+ * can only replicate to a member whose Raft port speaks mutual TLS. Then it
+ * starts its store and API and asks to be added (POST /internal/v1/members),
+ * which answers once it has caught up. Both calls go to the member given by
+ * --join, over TLS pinned to the CA the token names; the token leaves only
+ * then. */
 
-static void on_join_timer(uv_timer_t *t) { join_try(t->data); }
+static void join_step(struct orcd_server *s);
+static int continue_start(struct orcd_server *s);
+static void shutdown_server(struct orcd_server *s);
+
+static void on_join_timer(uv_timer_t *t) { join_step(t->data); }
 
 static void join_client_closed(void *arg) { (void)arg; }
 
-static void shutdown_server(struct orcd_server *s);
-
-/* The join's answer carries the cluster CA (and its key, to issue this
- * member's certificate): keep it, then serve. */
-static int joined_take_ca(struct orcd_server *s, const struct http_response *resp)
+static void join_done(struct orcd_server *s)
 {
-    json_t *body = json_loadb(resp->body, resp->body_len, 0, NULL);
-    json_t *ca = json_object_get(body, "ca");
-    const char *cert = orc_json_str(ca, "cert"), *key = orc_json_str(ca, "key");
-    char fp[ORC_TLS_FP_HEX + 1];
-    int rv;
-
-    if (cert == NULL || key == NULL) {
-        log_error("orcd", "%s did not send the cluster CA with the join (is it an orc without "
-                          "TLS?)", s->join_url);
-        rv = ORC_EPROTO;
-    } else {
-        orcd_token_fingerprint(s->token, fp);
-        rv = orcd_certs_save_ca(s->dir, cert, key, fp, &s->certs);
-    }
-    if (key) explicit_bzero((char *)key, strlen(key));
-    json_decref(body);
-    return rv;
-}
-
-static void on_join_accepted(struct orcd_server *s, const struct http_response *resp)
-{
-    int rv = 0;
-
-    log_info("orcd", "joined the cluster through %s", s->join_url);
-    if (s->api == NULL) {
-        rv = joined_take_ca(s, resp);
-        if (rv == 0) rv = serve(s);
-    }
     http_client_close(s->join_client, join_client_closed, NULL);
     s->join_client = NULL;
-    if (rv != 0) {
-        s->exit_code = 1;
-        shutdown_server(s);
-        return;
-    }
-    s->joined = true;
-    s->join_url[0] = '\0';
-    save_identity(s);
 }
 
-static void on_joined(void *arg, int err, const struct http_response *resp)
+/* Logs why a step failed and tries again later. */
+static void join_retry(struct orcd_server *s, int err, const struct http_response *resp)
 {
-    struct orcd_server *s = arg;
-
-    if (err == 0 && resp->status == 200) {
-        on_join_accepted(s, resp);
-        return;
-    }
     if (err == 0 && resp->status == 401) {
         log_error("orcd", "%s rejected the token given with --token", s->join_url);
     } else if (err == ORC_ETLS) {
@@ -579,39 +553,119 @@ static void on_joined(void *arg, int err, const struct http_response *resp)
     if (!s->stopping) uv_timer_start(&s->timer, on_join_timer, JOIN_RETRY_MS, 0);
 }
 
-/* The member joined through is trusted by the CA fingerprint in the token:
- * this member has no CA of its own yet. */
-static void join_try(struct orcd_server *s)
+static void join_fatal(struct orcd_server *s)
 {
-    char body[600], fp[ORC_TLS_FP_HEX + 1];
-    struct http_tls tls = {.ca_fingerprint = fp};
-    struct http_request req = {0};
+    s->exit_code = 1;
+    shutdown_server(s);
+}
 
-    if (s->stopping || s->joined) return;
+/* The pinned client to the member given with --join, made once. */
+static http_client *join_client(struct orcd_server *s)
+{
+    char fp[ORC_TLS_FP_HEX + 1];
+    struct http_tls tls = {.ca_fingerprint = fp};
+
+    if (s->join_client) return s->join_client;
     if (orcd_token_fingerprint(s->token, fp) != 0) {
         log_error("orcd", "the cluster token in %s/token does not name a CA (want "
                           ORCD_TOKEN_PREFIX "<CA hash>.<secret>)", s->dir);
-        s->exit_code = 1;
-        shutdown_server(s);
-        return;
+        return NULL;
     }
-    if (s->join_client == NULL
-        && http_client_new_tls(s->loop, s->join_url, s->token, &tls, &s->join_client) != 0) {
+    if (http_client_new_tls(s->loop, s->join_url, s->token, &tls, &s->join_client) != 0) {
         log_error("orcd", "invalid --join URL \"%s\": want https://HOST:PORT", s->join_url);
-        s->exit_code = 1;
-        shutdown_server(s);
+        return NULL;
+    }
+    return s->join_client;
+}
+
+static void ask(struct orcd_server *s, const char *method, const char *path, const char *body,
+                http_response_cb cb)
+{
+    http_client *c = join_client(s);
+    struct http_request req = {0};
+
+    if (c == NULL) {
+        join_fatal(s);
         return;
     }
+    req.method = method;
+    req.path = path;
+    req.content_type = body ? "application/json" : NULL;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.timeout_ms = 120000; /* a join waits for this member to catch up */
+    if (http_request(c, &req, cb, s, NULL) != 0) uv_timer_start(&s->timer, on_join_timer, JOIN_RETRY_MS, 0);
+}
+
+/* The CA answer: {"cert": PEM, "key": PEM}, checked against the token. */
+static int take_ca(struct orcd_server *s, const struct http_response *resp)
+{
+    json_t *body = json_loadb(resp->body, resp->body_len, 0, NULL);
+    const char *cert = orc_json_str(body, "cert"), *key = orc_json_str(body, "key");
+    char fp[ORC_TLS_FP_HEX + 1];
+    int rv;
+
+    if (cert == NULL || key == NULL) {
+        log_error("orcd", "%s did not send the cluster CA (is it an orc without mutual TLS for "
+                          "Raft? every member must run the same version)", s->join_url);
+        rv = ORC_EPROTO;
+    } else {
+        orcd_token_fingerprint(s->token, fp);
+        rv = orcd_certs_save_ca(s->dir, cert, key, fp, &s->certs);
+    }
+    if (key) explicit_bzero((char *)key, strlen(key));
+    json_decref(body);
+    return rv;
+}
+
+static void on_ca(void *arg, int err, const struct http_response *resp)
+{
+    struct orcd_server *s = arg;
+
+    if (s->stopping) return;
+    if (err != 0 || resp->status != 200) {
+        join_retry(s, err, resp);
+        return;
+    }
+    log_info("orcd", "received the cluster CA from %s", s->join_url);
+    if (take_ca(s, resp) != 0 || continue_start(s) != 0) {
+        join_done(s);
+        join_fatal(s);
+    }
+}
+
+static void on_joined(void *arg, int err, const struct http_response *resp)
+{
+    struct orcd_server *s = arg;
+
+    if (s->stopping) return;
+    if (err != 0 || resp->status != 200) {
+        join_retry(s, err, resp);
+        return;
+    }
+    log_info("orcd", "joined the cluster through %s", s->join_url);
+    join_done(s);
+    s->joined = true;
+    s->join_url[0] = '\0';
+    save_identity(s);
+    if (s->api == NULL && serve(s) != 0) join_fatal(s);
+}
+
+static void join_try(struct orcd_server *s)
+{
+    char body[600];
+
+    if (s->stopping || s->joined) return;
     snprintf(body, sizeof body, "{\"id\":\"%" PRIu64 "\",\"raftAddress\":\"%s\",\"apiURL\":\"%s\"}",
              s->id, s->raft_address, s->api_url);
-    req.method = "POST";
-    req.path = "/internal/v1/members";
-    req.content_type = "application/json";
-    req.body = body;
-    req.body_len = strlen(body);
-    req.timeout_ms = 120000;
-    if (http_request(s->join_client, &req, on_joined, s, NULL) != 0)
-        uv_timer_start(&s->timer, on_join_timer, JOIN_RETRY_MS, 0);
+    ask(s, "POST", "/internal/v1/members", body, on_joined);
+}
+
+static void join_step(struct orcd_server *s)
+{
+    if (s->stopping || s->joined) return;
+    if (s->certs.ca == NULL) ask(s, "GET", "/internal/v1/ca", NULL, on_ca);
+    else join_try(s);
 }
 
 /* ---- the embedded agent ---- */
@@ -709,7 +763,8 @@ static void shutdown_server(struct orcd_server *s)
     }
     if (s->api) api_server_stop(s->api, close_step, s);
     else s->pending_close--;
-    store_close(s->st, close_step, s);
+    if (s->st) store_close(s->st, close_step, s); /* none yet while a joiner asks for the CA */
+    else close_step(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -733,6 +788,8 @@ static int open_store(struct orcd_server *s, bool *fresh)
     cfg.snapshot_trailing = s->o.snapshot_trailing;
     cfg.watch_history = s->o.watch_history;
     cfg.discard_corrupt_log = s->o.discard_corrupt_log;
+    cfg.raft_tls = &(struct store_raft_tls){s->certs.ca, s->certs.raft_cert, s->certs.raft_key};
+    cfg.raft_plaintext = s->o.raft_plaintext;
     rv = store_open(s->loop, &cfg, &s->st, err);
     if (rv != 0) {
         log_error("orcd", "cannot open the store in %s: %s", s->dir, err[0] ? err : orc_strerror(rv));
@@ -807,9 +864,32 @@ static int load_ca(struct orcd_server *s, bool *have)
     return rv;
 }
 
+/* With the CA at hand: this member's Raft certificate, the store, then the
+ * API (a new member asks to join first). */
+static int continue_start(struct orcd_server *s)
+{
+    bool fresh = false;
+    int rv;
+
+    if ((rv = orcd_certs_raft(s->dir, s->id, &s->certs)) != 0) return rv;
+    if ((rv = open_store(s, &fresh)) != 0) return rv;
+    if (s->restore) { /* serves once the backup is loaded */
+        store_on_role_change(s->st, restore_load, s);
+        restore_load(s, store_is_leader(s->st));
+        return 0;
+    }
+    /* A new member serves once it is a member, so that ready means joined. */
+    if (fresh && s->join_url[0]) {
+        join_try(s);
+        return 0;
+    }
+    s->join_url[0] = '\0';
+    return serve(s);
+}
+
 static int start_server(struct orcd_server *s)
 {
-    bool fresh = false, have_ca = false;
+    bool have_ca = false;
     int rv;
 
     if (s->restore == NULL && (rv = orcd_restore_check_unmarked(s->dir)) != 0) return rv;
@@ -831,22 +911,13 @@ static int start_server(struct orcd_server *s)
     if ((rv = load_ca(s, &have_ca)) != 0) return rv;
     if ((rv = load_token(s, s->join_url[0] != '\0')) != 0) return rv;
     if (s->restore && (rv = orcd_restore_mark(s->restore, s->dir)) != 0) return rv;
-    if ((rv = open_store(s, &fresh)) != 0) return rv;
-    if (s->restore) {
-        store_on_role_change(s->st, restore_load, s);
-        restore_load(s, store_is_leader(s->st));
-        return 0;
-    }
-    /* Without the CA the join is not finished (even if Raft caught up before
-     * a restart): asking again is harmless, a member joins once. */
+    /* A joining member without the CA asks for it first (even if it had
+     * started joining before a restart: asking again is harmless). */
     if (!have_ca) {
-        join_try(s);
+        join_step(s);
         return 0;
     }
-    if ((rv = serve(s)) != 0) return rv;
-    if (fresh && s->join_url[0]) join_try(s);
-    else s->join_url[0] = '\0';
-    return 0;
+    return continue_start(s);
 }
 
 int orcd_server_main(int argc, char **argv)

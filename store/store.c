@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "store/store_int.h"
+#include "store/transport.h"
 
 #define ROLE_POLL_MS 50
 #define CONNECT_RETRY_MS 500
@@ -129,10 +130,12 @@ static int open_raft(store *s, char *errmsg)
 {
     int rv;
 
-    if ((rv = raft_uv_tcp_init(&s->transport, s->loop)) != 0) {
-        store__errf(errmsg, "raft transport: %s", raft_strerror(rv));
-        return store__raft_err(rv);
-    }
+    if (s->cfg.raft_plaintext)
+        log_warn("store", "BENCHMARK ONLY: Raft runs over plain TCP, unauthenticated and unencrypted: "
+                          "anyone who reaches %s can crash or take over this cluster", s->address);
+    rv = store__transport_init(&s->transport, s->loop, s->id,
+                               s->cfg.raft_plaintext ? NULL : s->cfg.raft_tls, errmsg);
+    if (rv != 0) return rv;
     if ((rv = raft_uv_init(&s->io, s->loop, s->raft_dir, &s->transport)) != 0) {
         store__errf(errmsg, "raft io in %s: %s", s->raft_dir, s->io.errmsg);
         goto err_transport;
@@ -164,8 +167,35 @@ static int open_raft(store *s, char *errmsg)
 err_io:
     raft_uv_close(&s->io);
 err_transport:
-    raft_uv_tcp_close(&s->transport);
+    store__transport_free(&s->transport);
     return store__raft_err(rv);
+}
+
+static void free_raft_tls(store *s)
+{
+    char *key = (char *)s->raft_tls.key_pem;
+
+    if (key != NULL) explicit_bzero(key, strlen(key));
+    free(key);
+    free((char *)s->raft_tls.cert_pem);
+    free((char *)s->raft_tls.ca_pem);
+    memset(&s->raft_tls, 0, sizeof s->raft_tls);
+}
+
+/* The caller's PEM texts are copied: open_raft reads them again when the
+ * store rebuilds itself, long after store_open returned. */
+static int copy_raft_tls(store *s, const struct store_raft_tls *t)
+{
+    s->cfg.raft_tls = &s->raft_tls;
+    s->raft_tls.ca_pem = t->ca_pem ? strdup(t->ca_pem) : NULL;
+    s->raft_tls.cert_pem = t->cert_pem ? strdup(t->cert_pem) : NULL;
+    s->raft_tls.key_pem = t->key_pem ? strdup(t->key_pem) : NULL;
+    if ((t->ca_pem && !s->raft_tls.ca_pem) || (t->cert_pem && !s->raft_tls.cert_pem)
+        || (t->key_pem && !s->raft_tls.key_pem)) {
+        free_raft_tls(s);
+        return ORC_ENOMEM;
+    }
+    return 0;
 }
 
 static void store_free(store *s)
@@ -185,6 +215,7 @@ static void store_free(store *s)
     }
     free(s->scratch);
     if (s->lock_fd >= 0) close(s->lock_fd);
+    free_raft_tls(s);
     free(s->data_dir);
     free(s->address);
     free(s);
@@ -203,6 +234,10 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
         store__errf(errmsg, "store config needs data_dir, id > 0 and raft_address");
         return ORC_EINVAL;
     }
+    if (cfg->raft_tls == NULL && !cfg->raft_plaintext) {
+        store__errf(errmsg, "store config needs raft_tls: Raft runs over mutual TLS");
+        return ORC_EINVAL;
+    }
     if ((s = calloc(1, sizeof *s)) == NULL) goto nomem;
     s->loop = loop;
     s->id = cfg->id;
@@ -217,6 +252,7 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
     if (s->data_dir == NULL || s->address == NULL) goto nomem_free;
     s->cfg.data_dir = s->data_dir;
     s->cfg.raft_address = s->address;
+    if (cfg->raft_tls != NULL && copy_raft_tls(s, cfg->raft_tls) != 0) goto nomem_free;
     if ((size_t)snprintf(s->raft_dir, sizeof s->raft_dir, "%s/raft", s->data_dir) >=
         sizeof s->raft_dir) {
         store__errf(errmsg, "data dir path too long");
@@ -534,7 +570,8 @@ void store__checkpoint_maybe(store *s)
 static void raft_released(store *s)
 {
     raft_uv_close(&s->io);
-    raft_uv_tcp_close(&s->transport);
+    store__transport_free(&s->transport);
+    /* Raft holds no request any more; free those it never called back. */
     while (!store__list_empty(&s->reqs)) {
         struct store_link *l = s->reqs.next;
         store__list_remove(l);

@@ -29,6 +29,20 @@
 
 typedef struct store store;
 
+/* Raft between members runs over mutual TLS (store/transport.h): each
+ * member presents a certificate of the cluster CA whose subject is
+ * O=STORE_MEMBER_ORG, CN=STORE_MEMBER_CN<member id>, and accepts only
+ * peers presenting one (the CA's other certificates, for servers, nodes or
+ * users, never reach Raft). */
+#define STORE_MEMBER_ORG "system:orc-members"
+#define STORE_MEMBER_CN "orc-member:"
+
+struct store_raft_tls {
+    const char *ca_pem;   /* the cluster CA */
+    const char *cert_pem; /* this member's Raft certificate */
+    const char *key_pem;  /* its key */
+};
+
 struct store_config {
     const char *data_dir;        /* copied */
     uint64_t id;                 /* this member's Raft id, > 0 */
@@ -47,10 +61,15 @@ struct store_config {
      * (store_health). 0 = 3 segments + 8 MiB (raft_uv allocates segments
      * ahead). */
     uint64_t min_free_bytes;
+    const struct store_raft_tls *raft_tls; /* copied; required unless raft_plaintext */
+    bool raft_plaintext; /* BENCHMARK ONLY: raft's own TCP transport, unauthenticated and
+                          * unencrypted (raft_tls is then ignored) */
 };
 
 /* Opens (creating if needed) the data dir and the Raft instance, without
- * starting it. On error returns a negative ORC_E* code and writes a message
+ * starting it. ORC_EINVAL without raft_tls (unless raft_plaintext), or when
+ * its certificate is not this member's (another id, not a member
+ * certificate, not from the CA, or the key does not match). On error returns a negative ORC_E* code and writes a message
  * naming the file or problem into errmsg (256 bytes). *out is owned by the
  * caller until store_close(). */
 int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, char *errmsg);

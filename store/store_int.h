@@ -289,6 +289,9 @@ struct store {
     uint64_t id;
     char *data_dir;
     char *address;
+    /* Copies of the caller's Raft TLS material: a rebuild (store__restart)
+     * sets the transport up again. The key is wiped when freed. */
+    struct store_raft_tls raft_tls;
     char raft_dir[4096];
     int lock_fd; /* flock on DIR/lock */
     struct store_config cfg;

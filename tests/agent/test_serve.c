@@ -2,13 +2,16 @@
  * certificate for 127.0.0.1), with real containers: healthz, the bearer
  * token, unknown pods and paths, logs (all, tail, timestamps, limit,
  * previous, follow until the container exits), exec output and exit codes,
- * not-running containers and timeouts. */
+ * not-running containers and timeouts; TLS 1.2 only with AEAD suites. */
 #include "agent/serve.h"
 #include "client/http.h"
 #include "lib/base64.h"
 #include "lib/json.h"
 #include "lib/tls.h"
 #include "tests/agent/rtfx.h"
+#include "tests/harness/tlsclient.h"
+
+#include <pthread.h>
 
 #define TOKEN "serve-t0ken"
 
@@ -377,4 +380,47 @@ TEST_T(stop_with_requests_in_flight, 90)
     CHECK(fx_run_until(resp_done, &x, 5000));
     CHECK(x.err != 0); /* the connection went away unanswered */
     /* the exec still ends in the runtime, its answer dropped */
+}
+
+/* ---- TLS 1.2 suites: a blocking OpenSSL client on a thread of its own
+ * while the loop serves ---- */
+
+struct suite_try {
+    const char *cipher;
+    int max_version;
+    int port;
+    enum tc_tls_result result;
+    bool done;
+};
+
+static void *suite_thread(void *arg)
+{
+    struct suite_try *t = arg;
+    struct tc_tls_client cl = {.cipher12 = t->cipher, .max_version = t->max_version};
+
+    t->result = tc_tls_try("127.0.0.1", t->port, &cl);
+    __atomic_store_n(&t->done, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static bool suite_done(void *arg) { return __atomic_load_n(&((struct suite_try *)arg)->done, __ATOMIC_ACQUIRE); }
+
+static enum tc_tls_result suite(int max_version, const char *cipher)
+{
+    struct suite_try t = {cipher, max_version, agent_serve_port(X.srv), TC_TLS_REFUSED, false};
+    pthread_t th;
+
+    CHECK(pthread_create(&th, NULL, suite_thread, &t) == 0);
+    bool ok = fx_run_until(suite_done, &t, 10000);
+    pthread_join(th, NULL);
+    CHECK(ok);
+    return t.result;
+}
+
+TEST_T(cbc_only_clients_are_refused, 60)
+{
+    start_server();
+    CHECK_INT(suite(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA"), ==, TC_TLS_REFUSED);
+    CHECK(suite(0, NULL) != TC_TLS_REFUSED);
+    CHECK(suite(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256") != TC_TLS_REFUSED);
 }

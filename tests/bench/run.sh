@@ -12,8 +12,11 @@
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
+#   - Raft over mutual TLS against Raft in plaintext (orcd's benchmark-only
+#     --raft-plaintext-benchmark-only), three orc members, 64 connections,
+#     and the ratio: what the authenticated Raft port costs.
 # Prints a markdown table (figures, not pass/fail). BENCH_SECONDS sets each
-# load's length (default 10).
+# load's length (default 10). BENCH_ONLY=raft_tls runs only the Raft TLS part.
 set -euo pipefail
 O=${O:-build}
 SECS=${BENCH_SECONDS:-10}
@@ -38,10 +41,11 @@ done
 track() { pids+=("$(cat "$tmp/$1.pid")"); }
 ready_of() { cat "$tmp/$1.ready"; }
 
-# start_orc NAME IP [JOIN_URL TOKEN]
+# start_orc NAME IP [JOIN_URL TOKEN]; ORC_EXTRA holds more orcd flags
+ORC_EXTRA=()
 start_orc() {
     local name=$1 ip=$2 join=${3:-} token=${4:-}
-    local args=(server --data-dir "$tmp/$name" --listen "$ip:6443" --no-agent)
+    local args=(server --data-dir "$tmp/$name" --listen "$ip:6443" --no-agent "${ORC_EXTRA[@]}")
     [ -n "$join" ] && args+=(--join "$join" --token "$token")
     HOME=$tmp ORC_LOG=warn "$READY" "https://$ip" 6443 /readyz 2000 "$tmp/$name.pid" -- "$O/orcd" "${args[@]}" \
         >"$tmp/$name.ready" 2>>"$tmp/$name.log"
@@ -57,10 +61,10 @@ start_etcd() {
         --initial-cluster-state new --log-level error >"$tmp/$name.ready" 2>>"$tmp/$name.log"
 }
 
-orc_leader_url() { # among "$@" URLs (of the three-member cluster)
-    local t; t=$(cat "$tmp/o1/token")
+orc_leader_url() { # among "$@" URLs (of the three-member cluster whose first member is $LEAD_OF, default o1)
+    local first=${LEAD_OF:-o1} t; t=$(cat "$tmp/$first/token")
     for u in "$@"; do
-        if curl -sf --cacert "$tmp/o1/ca.crt" -H "Authorization: Bearer $t" "$u/internal/v1/status" \
+        if curl -sf --cacert "$tmp/$first/ca.crt" -H "Authorization: Bearer $t" "$u/internal/v1/status" \
             | grep -q '"role":"leader"'; then
             echo "$u"; return
         fi
@@ -133,6 +137,55 @@ make_ns() { # URL TOKEN CA_FILE
         -X POST "$1/api/v1/namespaces" -d '{"metadata":{"name":"bench"}}'
 }
 
+# ---- Raft over mutual TLS vs plaintext: three orc members each, 64
+# connections, the two clusters measured one after the other, twice, so a
+# slow moment of a shared machine does not land on one side only ----
+bench_raft_tls() {
+    local b=127.0.78 tok ptok tl pl t1 p1 t2 p2
+    start_orc t1 $b.11; track t1
+    tok=$(cat "$tmp/t1/token")
+    start_orc t2 $b.12 "https://$b.11:6443" "$tok"; track t2
+    start_orc t3 $b.13 "https://$b.11:6443" "$tok"; track t3
+    ORC_EXTRA=(--raft-plaintext-benchmark-only)
+    start_orc p1 $b.21; track p1
+    ptok=$(cat "$tmp/p1/token")
+    start_orc p2 $b.22 "https://$b.21:6443" "$ptok"; track p2
+    start_orc p3 $b.23 "https://$b.21:6443" "$ptok"; track p3
+    ORC_EXTRA=()
+    sleep 1
+    tl=$(LEAD_OF=t1 orc_leader_url "https://$b.11:6443" "https://$b.12:6443" "https://$b.13:6443")
+    pl=$(LEAD_OF=p1 orc_leader_url "https://$b.21:6443" "https://$b.22:6443" "https://$b.23:6443")
+    make_ns "$tl" "$tok" "$tmp/t1/ca.crt"
+    make_ns "$pl" "$ptok" "$tmp/p1/ca.crt"
+    t1=$(wrk_run "$tl" tests/bench/orc_create.lua 64 "t$RANDOM" "$tok" bench)
+    p1=$(wrk_run "$pl" tests/bench/orc_create.lua 64 "p$RANDOM" "$ptok" bench)
+    p2=$(wrk_run "$pl" tests/bench/orc_create.lua 64 "p$RANDOM" "$ptok" bench)
+    t2=$(wrk_run "$tl" tests/bench/orc_create.lua 64 "t$RANDOM" "$tok" bench)
+    echo
+    echo "| Raft transport (3 members, 64 conns, 1 KiB creates) | run 1 req/s | run 2 req/s | p50 ms | p99 ms | errors |"
+    echo "|---|---|---|---|---|---|"
+    local r
+    for r in "mutual TLS|$t1|$t2" "plaintext (benchmark only)|$p1|$p2"; do
+        IFS='|' read -r label a c <<<"$r"
+        read -r ar a50 a99 aerr <<<"$a"
+        read -r cr c50 c99 cerr <<<"$c"
+        echo "| $label | $ar | $cr | $a50 / $c50 | $a99 / $c99 | $((aerr + cerr)) |"
+    done
+    read -r t1r _ <<<"$t1"; read -r t2r _ <<<"$t2"
+    read -r p1r _ <<<"$p1"; read -r p2r _ <<<"$p2"
+    awk -v a="$t1r" -v b="$t2r" -v c="$p1r" -v d="$p2r" 'BEGIN {
+        t = (a + b) / 2; p = (c + d) / 2
+        if (p > 0) printf "\nRaft over mutual TLS: %.2fx the plaintext throughput (%.1f %% cost; target <= 10 %%)\n", t / p, (1 - t / p) * 100
+    }'
+    for n in t1 t2 t3 p1 p2 p3; do kill "$(cat "$tmp/$n.pid")" 2>/dev/null || true; done
+}
+
+if [ "${BENCH_ONLY:-}" = raft_tls ]; then
+    echo "# Raft over mutual TLS vs plaintext, ${SECS}s per load, $(nproc) cores" >&2
+    bench_raft_tls
+    exit 0
+fi
+
 echo "# orc vs etcd $(etcd --version | head -1 | awk '{print $3}'), ${SECS}s per load, $(nproc) cores" >&2
 
 # ---- one member each ----
@@ -185,6 +238,8 @@ else
     cat "$tmp/fault.out" "$tmp/fault.err" >&2
     echo "bench: the fault benchmark failed" >&2; exit 1
 fi
+
+bench_raft_tls
 
 # ---- the node agent: its own server, registry and agent; cleans up itself ----
 PODS="$O/tests/bench/pods"

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "lib/orc.h"
+#include "lib/tls.h"
 #include "store/store.h"
 #include "tests/harness/test.h"
 
@@ -66,7 +67,36 @@ struct member {
     char dir[512];
     char addr[64];
     struct store_config cfg;
+    struct store_raft_tls tls; /* points into test_pki */
 };
+
+/* One cluster CA per test process and a member certificate per id, made
+ * once (the harness forks each case after they exist or not: either way
+ * they are plain memory). */
+#define TEST_PKI_MAX 8
+static struct {
+    char *ca, *ca_key;
+    char *cert[TEST_PKI_MAX + 1], *key[TEST_PKI_MAX + 1];
+} test_pki;
+
+static inline void test_member_tls(struct member *m)
+{
+    char err[ORC_TLS_ERRLEN] = "", cn[64];
+    int i = (int)m->id;
+
+    CHECK(i >= 1 && i <= TEST_PKI_MAX);
+    if (test_pki.ca == NULL)
+        CHECKF(orc_tls_make_ca("test-ca", 10, &test_pki.ca, &test_pki.ca_key, err) == 0, "%s", err);
+    if (test_pki.cert[i] == NULL) {
+        snprintf(cn, sizeof cn, STORE_MEMBER_CN "%d", i);
+        CHECKF(orc_tls_make_cert_o(test_pki.ca, test_pki.ca_key, STORE_MEMBER_ORG, cn, NULL, 0, 10,
+                                   &test_pki.cert[i], &test_pki.key[i], err) == 0, "%s", err);
+    }
+    m->tls.ca_pem = test_pki.ca;
+    m->tls.cert_pem = test_pki.cert[i];
+    m->tls.key_pem = test_pki.key[i];
+    m->cfg.raft_tls = &m->tls;
+}
 
 static inline unsigned test_port(void)
 {
@@ -85,6 +115,7 @@ static inline void member_init(struct member *m, int i)
     m->cfg.raft_address = m->addr;
     m->cfg.election_timeout_ms = 300;
     m->cfg.heartbeat_timeout_ms = 30;
+    test_member_tls(m);
 }
 
 static inline void member_open(struct member *m)
