@@ -131,6 +131,7 @@ static int open_raft(store *s, char *errmsg)
     raft_uv_set_connect_retry_delay(&s->io, CONNECT_RETRY_MS);
     raft_uv_set_snapshot_compression(&s->io, false);
     store__election_init(s);
+    store__io_close_init(s);
     /* Debian's raft 0.15 implements async_work (all that io version 2 adds)
      * but still reports version 1; without it snapshots run on the loop. */
     if (s->io.async_work != NULL && s->io.version < 2) s->io.version = 2;
@@ -146,6 +147,7 @@ static int open_raft(store *s, char *errmsg)
     raft_set_snapshot_trailing(&s->raft, s->cfg.snapshot_trailing);
     raft_set_pre_vote(&s->raft, true);
     raft_set_install_snapshot_timeout(&s->raft, INSTALL_SNAPSHOT_TIMEOUT_MS);
+    s->io_open = true;
     return 0;
 err_io:
     raft_uv_close(&s->io);
@@ -170,6 +172,10 @@ static void store_free(store *s)
         store__blob_unref(s->scratch[i].prev);
     }
     free(s->scratch);
+    if (s->io_open) {
+        raft_uv_close(&s->io);
+        raft_uv_tcp_close(&s->transport);
+    }
     if (s->lock_fd >= 0) close(s->lock_fd);
     free(s->data_dir);
     free(s->address);
@@ -492,12 +498,13 @@ void store__checkpoint_maybe(store *s)
     s->handles_open++;
 }
 
+/* raft_uv's memory stays until store_free, a loop iteration later: raft
+ * 0.15's segment writer may still call into it from this iteration's
+ * remaining close callbacks (io_close.c). */
 static void raft_closed(struct raft *r)
 {
     store *s = r->data;
 
-    raft_uv_close(&s->io);
-    raft_uv_tcp_close(&s->transport);
     /* Raft holds no request any more; free those it never called back. */
     while (!store__list_empty(&s->reqs)) {
         struct store_link *l = s->reqs.next;
