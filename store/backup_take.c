@@ -48,6 +48,10 @@ static int pin(store *s, struct backup_job *j)
     store__batch_commit(s); /* the pinned view must hold everything applied */
     if (s->fsm_failed) return ORC_EIO;
     rc = sqlite3_open_v2(s->db.path, &j->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* A new connection's first read can meet a lock held for an instant
+     * (another connection closing, a checkpoint finishing): wait for it
+     * briefly rather than fail the backup with "database is locked". */
+    if (rc == SQLITE_OK) rc = sqlite3_busy_timeout(j->conn, 200);
     if (rc == SQLITE_OK) rc = sqlite3_exec(j->conn, "PRAGMA cache_size=-500; BEGIN", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(j->conn, "SELECT value FROM meta WHERE name='revision'", -1, &st, NULL);

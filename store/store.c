@@ -148,6 +148,7 @@ static int open_raft(store *s, char *errmsg)
     /* Damage is store__verify's to judge: raft's own recovery renames a
      * damaged segment aside and starts without it, silently. */
     raft_uv_set_auto_recovery(&s->io, false);
+    store__io_close_init(s);
     /* Debian's raft 0.15 implements async_work (all that io version 2 adds)
      * but still reports version 1; without it snapshots run on the loop. */
     if (s->io.async_work != NULL && s->io.version < 2) s->io.version = 2;
@@ -163,12 +164,22 @@ static int open_raft(store *s, char *errmsg)
     raft_set_snapshot_trailing(&s->raft, s->cfg.snapshot_trailing);
     raft_set_pre_vote(&s->raft, true);
     raft_set_install_snapshot_timeout(&s->raft, INSTALL_SNAPSHOT_TIMEOUT_MS);
+    s->io_open = true;
     return 0;
 err_io:
     raft_uv_close(&s->io);
 err_transport:
     store__transport_free(&s->transport);
     return store__raft_err(rv);
+}
+
+/* raft_uv and the transport of a raft that has closed (or never started). */
+static void free_io(store *s)
+{
+    if (!s->io_open) return;
+    raft_uv_close(&s->io);
+    store__transport_free(&s->transport);
+    s->io_open = false;
 }
 
 static void free_raft_tls(store *s)
@@ -214,6 +225,7 @@ static void store_free(store *s)
         store__blob_unref(s->scratch[i].prev);
     }
     free(s->scratch);
+    free_io(s);
     if (s->lock_fd >= 0) close(s->lock_fd);
     free_raft_tls(s);
     free(s->data_dir);
@@ -566,11 +578,13 @@ void store__checkpoint_maybe(store *s)
     s->handles_open++;
 }
 
-/* raft closed: its I/O and transport go, and whatever it never called back. */
+/* raft closed: whatever it never called back goes. raft_uv's memory and
+ * the transport stay until the next loop iteration at least (free_io, from
+ * store_free or a rebuild's reopen): raft 0.15's segment writer may still
+ * call into them from this iteration's remaining close callbacks
+ * (io_close.c). */
 static void raft_released(store *s)
 {
-    raft_uv_close(&s->io);
-    store__transport_free(&s->transport);
     /* Raft holds no request any more; free those it never called back. */
     while (!store__list_empty(&s->reqs)) {
         struct store_link *l = s->reqs.next;
@@ -657,6 +671,7 @@ static void reopen(store *s)
     s->fsm_failed = s->io_failed = false;
     s->started = s->verified = s->leader = s->catchup_inflight = false;
     store__pipeline_reset(s);
+    free_io(s); /* the closed raft's, an iteration after its close callbacks */
     if ((rc = store__db_open(&s->db, s->data_dir, err)) != 0 || (rc = open_raft(s, err)) != 0) {
         s->raft_phase = RAFT_PHASE_DOWN;
         goto failed;

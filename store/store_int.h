@@ -299,6 +299,10 @@ struct store {
     struct raft raft;
     struct raft_io io;
     struct raft_uv_transport transport;
+    bool io_open;      /* raft_uv and its transport made: freed with the store */
+    void (*io_close)(struct raft_io *io, raft_io_close_cb cb); /* raft_uv's (io_close.c) */
+    raft_io_close_cb io_close_cb; /* raft's, called once */
+    bool io_closed;
     struct raft_fsm fsm;
     bool started, closing;
 
@@ -389,6 +393,8 @@ struct store {
 void store__fsm_init(store *s);
 /* election.c: orc's election timer randomness (raft_io's random); after raft_uv_init. */
 void store__election_init(store *s);
+/* io_close.c: raft_io's close reports once (raft 0.15 may report twice); after raft_uv_init. */
+void store__io_close_init(store *s);
 
 /* health.c */
 /* Wraps raft_uv's append and snapshot_put to see their failures; after
