@@ -32,8 +32,10 @@ static bool token_equal(const char *a, const char *b)
     return diff == 0;
 }
 
-static bool authorized(const struct api_server *s, const struct api_req *r)
+/* At the end of a request's headers (before its body): the bearer token. */
+static bool authorized(void *arg, const struct api_req *r)
 {
+    const struct api_server *s = arg;
     const char *h = api_req_header(r, "authorization");
 
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
@@ -115,7 +117,7 @@ static void handle_request(void *arg, struct api_req *r)
     case ROUTE_VERSION: respond_version(r); return;
     default: break;
     }
-    if (!authorized(s, r)) {
+    if (!r->authorized) {
         api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
                            "Unauthorized: a valid \"Authorization: Bearer <token>\" header is required");
         return;
@@ -237,27 +239,40 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
 {
     struct api_server *s = calloc(1, sizeof *s);
     struct api_http_tls tls = {cfg->tls_cert_pem, cfg->tls_key_pem};
+    struct api_http_config hc = {
+        .listen = cfg->listen,
+        .tls = cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
+        .handler = handle_request,
+        .authorize = authorized,
+        .arg = s,
+        .limits = {.max_conns = cfg->max_connections,
+                   .max_conns_per_client = cfg->max_connections_per_client,
+                   .header_timeout_ms = cfg->header_timeout_ms,
+                   .idle_timeout_ms = cfg->idle_timeout_ms,
+                   .stream_queue = cfg->watch_queue_bytes,
+                   .streams_memory = cfg->watch_memory_bytes},
+        .log_module = "apiserver",
+    };
     int rv;
 
     if (s == NULL) return ORC_ENOMEM;
     s->loop = loop;
     s->st = st;
-    s->watch_queue = cfg->watch_queue_bytes ? cfg->watch_queue_bytes : 16u * 1024 * 1024;
     snprintf(s->cluster_cidr, sizeof s->cluster_cidr, "%s",
              cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
     s->node_cidr_mask = cfg->node_cidr_mask ? cfg->node_cidr_mask : 24;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
-    if (rv == 0)
-        rv = api_http_start(loop, cfg->listen, cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
-                            handle_request, s, &s->http, errmsg);
+    if (rv == 0) rv = api_watch_hub_start(s);
+    if (rv == 0) rv = api_http_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
     store_on_role_change(st, on_role_change, s);
     if (store_is_leader(st)) on_role_change(s, true);
     *out = s;
     return 0;
 err:
+    api_watch_hub_stop(s);
     api_housekeep_stop(s);
     api_nscache_stop(s);
     free_secrets(s);
@@ -304,7 +319,8 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
     api_housekeep_stop(s);
-    api_http_stop(s->http, stop_step_done, s);
+    api_http_stop(s->http, stop_step_done, s); /* ends every watch */
+    api_watch_hub_stop(s);
     api_leader_client_drop(s, stop_step_done, s);
     stop_step_done(s);
 }

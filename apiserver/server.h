@@ -15,6 +15,7 @@
 #include "client/http.h"
 #include "lib/buf.h"
 #include "lib/kinds.h"
+#include "lib/list.h"
 #include "store/store.h"
 
 #define API_MEMBER_PREFIX "/orc/members/"
@@ -32,7 +33,7 @@ struct api_server {
     char *ca_pem;     /* NULL: plain HTTP between members */
     char *ca_key_pem; /* handed to joining members; NULL: not */
     struct orc_tls_ctx *peer_tls; /* trust for calls to other members */
-    size_t watch_queue;
+    struct api_watch_hub *watch_hub;
     /* Client to the current leader's API, for forwarded writes and
      * read-index requests. Replaced when the leader changes. */
     http_client *leader_client;
@@ -192,6 +193,41 @@ int api_read_barrier(struct api_server *s, void (*cb)(void *arg, int status), vo
 
 /* Calls fn(arg) after `ms` on the loop (retries, back-off). */
 int api_later(struct api_server *s, unsigned ms, void (*fn)(void *arg), void *arg);
+
+/* ---- watch fan-out (watch_hub.c) ---- */
+
+enum api_watch_type { API_WATCH_ADDED, API_WATCH_MODIFIED, API_WATCH_DELETED };
+
+/* One store event being handed to the watchers of a group: its encodings
+ * are made once, on demand, and shared. Valid during on_event. */
+struct api_watch_event;
+const struct store_event *api_watch_event_store(const struct api_watch_event *e);
+/* The event as a framed chunk of `type` (borrowed: take a reference by
+ * queueing it); NULL when out of memory. */
+struct api_chunk *api_watch_event_chunk(struct api_watch_event *e, enum api_watch_type type);
+/* The new (prev false) or previous object, parsed once; NULL when absent. */
+const json_t *api_watch_event_object(struct api_watch_event *e, bool prev);
+/* One event line, {"type":T,"object":...}\n, with resourceVersion rev. */
+int api_watch_encode(const char *type, const struct store_kv *kv, int64_t rev, struct orc_buf *out);
+
+struct api_watch_group;
+struct api_watcher {
+    struct orc_link link;
+    struct api_watch_group *group; /* NULL when in none */
+    int64_t after_rev;             /* events at or below it were already sent */
+    void (*on_event)(struct api_watcher *w, struct api_watch_event *e); /* may leave */
+    /* The group's store watch ended (ORC_ECOMPACTED, ORC_ESHUTDOWN); w has
+     * already left. */
+    void (*on_end)(struct api_watcher *w, int err);
+};
+
+int api_watch_hub_start(struct api_server *s);
+void api_watch_hub_stop(struct api_server *s);
+/* Joins the group of prefix (starting its store watch if it has none): w
+ * gets every event applied from now on. Call outside store callbacks, once
+ * w has seen every event applied so far that it needs. */
+int api_watch_join(struct api_server *s, const char *prefix, struct api_watcher *w);
+void api_watch_leave(struct api_watcher *w);
 
 /* ---- request handlers ---- */
 

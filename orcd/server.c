@@ -22,6 +22,7 @@
 #include "lib/netaddr.h"
 #include "lib/orc.h"
 #include "lib/rand.h"
+#include "orcd/api_flags.h"
 #include "orcd/certs.h"
 #include "orcd/embedded.h"
 #include "orcd/orcd.h"
@@ -48,6 +49,7 @@ struct server_opts {
     unsigned snapshot_threshold;
     unsigned snapshot_trailing;
     unsigned watch_history;
+    struct orcd_api_limits api_limits;
 };
 
 struct orcd_server {
@@ -98,7 +100,8 @@ static void usage(FILE *f)
             "  --cluster-cidr CIDR    pod addresses, a /24 per node (default 10.42.0.0/16)\n"
             "  --snapshot-threshold N fewest Raft entries between snapshots (default 8192;\n"
             "                         more as the data grows)\n"
-            "  --watch-history N      events kept for watch resumption (default 10000)\n");
+            "  --watch-history N      events kept for watch resumption (default 10000)\n"
+            ORCD_API_LIMIT_USAGE);
 }
 
 static int parse_uint(const char *s, unsigned *out)
@@ -149,7 +152,7 @@ static int check_opts(const struct server_opts *o)
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
-           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR };
+           O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_LIMIT };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -160,11 +163,12 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
-        {"cluster-cidr", required_argument, 0, O_CIDR}, {0, 0, 0, 0}};
-    int c;
+        {"cluster-cidr", required_argument, 0, O_CIDR}, ORCD_API_LIMIT_OPTIONS(O_LIMIT),
+        {0, 0, 0, 0}};
+    int c, li = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
         switch (c) {
         case O_DATA: o->data_dir = optarg; break;
         case O_LISTEN: o->listen = optarg; break;
@@ -176,6 +180,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
         case O_CIDR: o->cluster_cidr = optarg; break;
+        case O_LIMIT:
+            if (orcd_api_limit_flag(longopts[li].name, optarg, &o->api_limits) != 0) return -1;
+            break;
         case O_SAN:
             if (o->n_tls_sans == MAX_TLS_SANS) {
                 fprintf(stderr, "orcd server: at most %d --tls-san\n", MAX_TLS_SANS);
@@ -434,6 +441,7 @@ static int serve(struct orcd_server *s)
     acfg.ca_pem = s->certs.ca;
     acfg.ca_key_pem = s->certs.ca_key;
     acfg.cluster_cidr = s->o.cluster_cidr;
+    orcd_api_limits_apply(&s->o.api_limits, &acfg);
     rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
     if (rv != 0) {
         log_error("orcd", "cannot serve the API: %s", err);
