@@ -33,7 +33,7 @@ CLI_LIB_OBJS := $(filter-out $(O)/obj/cli/main.o,$(ORCTL_OBJS))
 
 # Each tests/<dir>/*.c is one test program, linked with the harness and liborc.
 HARNESS_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard tests/harness/*.c))
-TEST_SRCS := $(filter-out tests/harness/% tests/bench/%,$(wildcard tests/*/*.c))
+TEST_SRCS := $(filter-out tests/harness/% tests/bench/% tests/fuzz/%,$(wildcard tests/*/*.c))
 BENCH_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(wildcard tests/bench/*.c))
 TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRCS))
 

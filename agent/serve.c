@@ -121,15 +121,7 @@ static int path_split(const char *path, size_t plen, char **seg, int max, int *n
 static bool authorized(void *arg, const struct api_req *r)
 {
     const agent_server *s = arg;
-    const char *h = api_req_header(r, "authorization");
-    size_t tl = strlen(s->token), hl;
-    unsigned char diff = 0;
-
-    if (h == NULL || strncmp(h, "Bearer ", 7) != 0) return false;
-    h += 7;
-    hl = strlen(h);
-    for (size_t i = 0; i < tl; i++) diff |= (unsigned char)(s->token[i] ^ (i < hl ? h[i] : 0));
-    return diff == 0 && hl == tl;
+    return api_req_bearer_is(r, s->token);
 }
 
 static void route(agent_server *s, struct api_req *r, char **seg, int n, const struct serve_query *q)

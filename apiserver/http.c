@@ -25,13 +25,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 /* ---- requests ---- */
 
-const char *api_req_header(const struct api_req *r, const char *lower_name)
-{
-    for (int i = 0; i < r->n_headers; i++)
-        if (strcmp(r->headers[i].name, lower_name) == 0) return r->headers[i].value;
-    return NULL;
-}
-
 bool api_req_gone(const struct api_req *r) { return r->conn == NULL; }
 
 const char *api_req_peer(const struct api_req *r) { return r->conn ? r->conn->peer : ""; }

@@ -116,6 +116,9 @@ int api_http_start(uv_loop_t *loop, const struct api_http_config *cfg, struct ap
 void api_http_stop(struct api_http *h, void (*cb)(void *arg), void *arg);
 
 const char *api_req_header(const struct api_req *r, const char *lower_name);
+/* Whether the request carries "Authorization: Bearer <token>" (the scheme
+ * in any case), compared in constant time. */
+bool api_req_bearer_is(const struct api_req *r, const char *token);
 bool api_req_gone(const struct api_req *r);
 /* The client's address ("127.0.0.1" or "::1"), "" once gone. */
 const char *api_req_peer(const struct api_req *r);

@@ -483,27 +483,49 @@ void api_http_stream_end(struct api_req *r)
 
 /* ---- once per loop iteration ---- */
 
-/* The streams holding the most output are ended until all of them together
- * are back under the server's bound. */
+struct victim {
+    struct api_conn *c;
+    size_t pending;
+};
+
+static int by_pending_desc(const void *a, const void *b)
+{
+    size_t pa = ((const struct victim *)a)->pending, pb = ((const struct victim *)b)->pending;
+    return pa < pb ? 1 : pa > pb ? -1 : 0;
+}
+
+/* When stream output of all connections together passes the bound, the
+ * streams holding the most are ended until what they hold would bring the
+ * rest under it. Connections already closing are leaving (their bytes go
+ * within API_LINGER_MS) and are not counted; a stream holding less than
+ * API_STREAM_LOW_WATER keeps up and is never ended for the others. Shared
+ * chunks stay until their last stream drops them, so several rounds may
+ * be needed; each ends only streams that are behind. */
 static void enforce_memory(struct api_http *h)
 {
-    size_t cap = h->limits.streams_memory;
+    size_t total = h->chunk_bytes + h->wq_bytes, leaving = 0, planned = 0, n = 0, cap = 0;
+    struct victim *v;
 
-    while (h->chunk_bytes + h->wq_bytes > cap) {
-        struct api_conn *worst = NULL;
-        size_t most = 0;
-        for (struct orc_link *l = h->conns.next; l != &h->conns; l = l->next) {
-            struct api_conn *c = ORC_CONTAINER(l, struct api_conn, link);
-            size_t p = c->active && c->active->streaming ? api_http_stream_pending(c->active) : 0;
-            if (p > most) {
-                most = p;
-                worst = c;
-            }
+    if (total <= h->limits.streams_memory) return;
+    for (struct orc_link *l = h->conns.next; l != &h->conns; l = l->next) cap++;
+    if ((v = calloc(cap ? cap : 1, sizeof *v)) == NULL) return;
+    for (struct orc_link *l = h->conns.next; l != &h->conns; l = l->next) {
+        struct api_conn *c = ORC_CONTAINER(l, struct api_conn, link);
+        size_t p;
+        if (c->active == NULL || !c->active->streaming || c->lingering) {
+            leaving += uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+            continue;
         }
-        if (worst == NULL) return;
-        log_cut(worst, 0);
-        api_http__cut(worst, false);
+        if ((p = api_http_stream_pending(c->active)) > API_STREAM_LOW_WATER) v[n++] = (struct victim){c, p};
     }
+    total = total > leaving ? total - leaving : 0;
+    qsort(v, n, sizeof *v, by_pending_desc);
+    for (size_t i = 0; i < n && total > h->limits.streams_memory + planned; i++) {
+        planned += v[i].pending;
+        log_cut(v[i].c, 0);
+        api_http__cut(v[i].c, false);
+    }
+    free(v);
 }
 
 /* Writes are coalesced in time as well as per iteration: after a flush

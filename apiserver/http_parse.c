@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/orc.h"
 
@@ -26,6 +27,33 @@ void api_req_free(struct api_req *r)
     orc_buf_free(&r->body);
     orc_buf_free(&r->warnings);
     free(r);
+}
+
+/* Compares in time independent of where the first difference is. */
+static bool token_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+
+    for (size_t i = 0; i < la && i < lb; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+const char *api_req_header(const struct api_req *r, const char *lower_name)
+{
+    for (int i = 0; i < r->n_headers; i++)
+        if (strcmp(r->headers[i].name, lower_name) == 0) return r->headers[i].value;
+    return NULL;
+}
+
+bool api_req_bearer_is(const struct api_req *r, const char *token)
+{
+    const char *h = api_req_header(r, "authorization");
+
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    h += 7;
+    while (*h == ' ') h++;
+    return token_equal(h, token);
 }
 
 /* ---- llhttp callbacks ---- */

