@@ -69,6 +69,7 @@ static void on_conn_closed(uv_handle_t *handle)
     free(c->q);
     orc_tls_free(c->tls);
     free(c);
+    http->closed_since_trim++;
     http_handle_closed(http);
 }
 

@@ -58,13 +58,11 @@ struct api_http {
     void *stop_arg;
     uint64_t requests;
     struct orc_tls_ctx *tls; /* NULL: plain HTTP */
-    /* Output: connections with queued stream output, flushed once per loop
-     * iteration (check phase; the idle handle keeps the loop from blocking
-     * meanwhile). */
+    /* Output: connections with queued stream output, flushed in the check
+     * phase, a time slice per loop iteration (the idle handle keeps the loop
+     * from blocking meanwhile). */
     uv_check_t flush_check;
     uv_idle_t flush_idle;
-    uv_timer_t flush_timer; /* the pause after a flush is over */
-    uint64_t flush_next;    /* uv_hrtime() before which no flush starts */
     struct orc_link dirty;
     size_t chunk_bytes; /* bytes of the chunks queued on streams, each counted once */
     size_t wq_bytes;    /* bytes waiting in the sockets' write queues */
@@ -101,6 +99,7 @@ struct api_conn {
     size_t q_bytes; /* bytes queued and not yet written */
     size_t cut_bound; /* the bound a pending cut passed */
     struct orc_link dirty_link; /* in http->dirty, or alone */
+    uint64_t dirty_since;       /* uv_hrtime() it went into http->dirty */
     enum api_deadline dl;
     uint64_t deadline;   /* loop time */
     uint64_t body_since; /* loop time the current request's body began */

@@ -171,7 +171,6 @@ void api_http__release(struct api_conn *c)
     struct api_http *h = c->http;
 
     h->n_conns--;
-    h->closed_since_trim++;
     if (c->client) client_put(h, c->client);
     c->client = NULL;
 }
@@ -252,6 +251,8 @@ static void on_sweep(uv_timer_t *t)
         l = l->next; /* expire() unlinks c */
         if (c->deadline && now >= c->deadline) expire(c);
     }
+    /* Counted when their memory is freed (close callbacks), so the trim
+     * comes after. */
     if (h->closed_since_trim >= TRIM_AFTER_CLOSES) {
         h->closed_since_trim = 0;
         orc_mem_trim();

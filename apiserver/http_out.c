@@ -17,10 +17,14 @@
 #include "lib/tls.h"
 
 #define KEEP_WBUF (1u << 20)    /* larger response buffers are not kept for reuse */
-#define FLUSH_BATCH (64u << 10) /* stream bytes per write */
+/* Stream bytes per write: one TLS record (a little under 16 KiB, so that
+ * a batch and its encryption fit buffers of that size). A client that stops
+ * reading holds at most one batch in the socket's write queue. */
+#define FLUSH_BATCH ((16u << 10) - 512)
 #define FLUSH_BUDGET (1u << 20) /* stream bytes per connection per loop iteration */
 #define LAST_CHUNK "0\r\n\r\n"
-#define FLUSH_PAUSE_MAX (50u * 1000000) /* ns: bounds the latency the pause adds */
+#define FLUSH_SLICE_NS (2u * 1000000)      /* flushing per loop iteration ... */
+#define FLUSH_MAX_WAIT_NS (20u * 1000000)  /* ... unless output waited longer than this */
 
 struct api_chunk {
     int refs;
@@ -82,28 +86,14 @@ static void start_linger(struct api_conn *c);
 /* Keeps the loop from blocking while output waits for the check phase. */
 static void on_idle(uv_idle_t *idle) { (void)idle; }
 
-static void on_flush_due(uv_timer_t *t) { uv_idle_start(&((struct api_http *)t->data)->flush_idle, on_idle); }
-
-/* Flushes in this loop iteration's check phase, or when the pause after
- * the last flush is over. */
-static void schedule_flush(struct api_http *h)
-{
-    uint64_t now = uv_hrtime();
-
-    if (h->flush_next <= now) {
-        uv_idle_start(&h->flush_idle, on_idle);
-    } else if (!uv_is_active((uv_handle_t *)&h->flush_timer)) {
-        uv_timer_start(&h->flush_timer, on_flush_due, (h->flush_next - now + 999999) / 1000000, 0);
-    }
-}
-
 static void mark_dirty(struct api_conn *c)
 {
     struct api_http *h = c->http;
 
     if (!orc_list_empty(&c->dirty_link) || c->closing) return;
     orc_list_push(&h->dirty, &c->dirty_link);
-    schedule_flush(h);
+    c->dirty_since = uv_hrtime();
+    uv_idle_start(&h->flush_idle, on_idle);
 }
 
 static void on_write_done(uv_write_t *w, int status)
@@ -319,6 +309,7 @@ static int queue_push(struct api_conn *c, struct api_chunk *ch)
 /* Moves up to `max` queued bytes into c->wbuf (a chunk may be split). */
 static int queue_take(struct api_conn *c, size_t max)
 {
+    if (orc_buf_reserve(&c->wbuf, c->q_bytes < max ? c->q_bytes : max) != 0) return ORC_ENOMEM;
     while (c->q_len > 0 && max > 0) {
         struct api_chunk *ch = c->q[c->q_head];
         size_t n = ch->len - c->q_off < max ? ch->len - c->q_off : max;
@@ -393,8 +384,7 @@ int api_http_stream_write(struct api_req *r, const char *data, size_t len, size_
 }
 
 /* Moves queued output into writes of a batch each, while the socket keeps
- * up (all: everything, now). A client that does not keep up holds one batch
- * in its write queue, and no buffer of its own besides. */
+ * up (all: everything, now). */
 static void flush_queue(struct api_conn *c, bool all)
 {
     size_t budget = FLUSH_BUDGET;
@@ -409,7 +399,8 @@ static void flush_queue(struct api_conn *c, bool all)
         budget = c->wbuf.len >= budget ? 0 : budget - c->wbuf.len;
         if (api_http__flush_wbuf(c, false) != 0) return;
     }
-    if (!c->closing && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 0) orc_buf_free(&c->wbuf);
+    /* A thousand streams must not each keep a buffer. */
+    if (!c->closing) orc_buf_free(&c->wbuf);
 }
 
 /* bound: the stream's own, or 0 when all streams together were over theirs */
@@ -528,26 +519,26 @@ static void enforce_memory(struct api_http *h)
     free(v);
 }
 
-/* Writes are coalesced in time as well as per iteration: after a flush
- * that took d, the next waits 4d (at most FLUSH_PAUSE_MAX), so flushing
- * many streams takes at most a fifth of the loop, and each write then
- * carries every event of the pause (one TLS record batch, one syscall). */
+/* Flushes dirty streams in arrival order, for FLUSH_SLICE_NS per loop
+ * iteration; the rest wait, first in line, for the next. So requests on the
+ * same loop do not wait long behind a thousand streams, and the busier the
+ * streams, the more output each write carries: a stream's output keeps
+ * coalescing until its turn comes (one TLS record batch, one syscall). But
+ * output that waited FLUSH_MAX_WAIT_NS goes first, whatever the slice:
+ * when writes produce events faster than they can be sent, the writes slow
+ * down, rather than the watchers falling behind. */
 static void on_flush(uv_check_t *check)
 {
     struct api_http *h = check->data;
-    uint64_t t0 = uv_hrtime(), took;
+    uint64_t t0 = uv_hrtime();
     struct orc_link batch;
 
-    if (orc_list_empty(&h->dirty) || t0 < h->flush_next) {
-        uv_idle_stop(&h->flush_idle);
-        if (!orc_list_empty(&h->dirty)) schedule_flush(h);
-        enforce_memory(h);
-        return;
-    }
     orc_list_init(&batch);
     orc_list_splice(&batch, &h->dirty);
     while (!orc_list_empty(&batch)) {
         struct api_conn *c = ORC_CONTAINER(batch.next, struct api_conn, dirty_link);
+        uint64_t now = uv_hrtime();
+        if (now - t0 >= FLUSH_SLICE_NS && now - c->dirty_since < FLUSH_MAX_WAIT_NS) break;
         orc_list_remove(&c->dirty_link);
         if (c->closing) continue;
         if (c->cut_pending) {
@@ -561,20 +552,19 @@ static void on_flush(uv_check_t *check)
         if (c->closing || c->active == NULL || c->active->on_drain == NULL) continue;
         if (api_http_stream_pending(c->active) <= API_STREAM_LOW_WATER) c->active->on_drain(c->active);
     }
+    /* Those not reached go before those marked meanwhile. */
+    orc_list_splice(&batch, &h->dirty);
+    orc_list_splice(&h->dirty, &batch);
     enforce_memory(h);
-    took = uv_hrtime() - t0;
-    h->flush_next = t0 + took + (4 * took < FLUSH_PAUSE_MAX ? 4 * took : FLUSH_PAUSE_MAX);
-    uv_idle_stop(&h->flush_idle);
-    if (!orc_list_empty(&h->dirty)) schedule_flush(h);
+    if (orc_list_empty(&h->dirty)) uv_idle_stop(&h->flush_idle);
 }
 
 int api_http__out_init(struct api_http *h)
 {
     uv_check_init(h->loop, &h->flush_check);
     uv_idle_init(h->loop, &h->flush_idle);
-    uv_timer_init(h->loop, &h->flush_timer);
-    h->flush_check.data = h->flush_idle.data = h->flush_timer.data = h;
-    h->open_handles += 3;
+    h->flush_check.data = h->flush_idle.data = h;
+    h->open_handles += 2;
     uv_check_start(&h->flush_check, on_flush);
     uv_unref((uv_handle_t *)&h->flush_check);
     return 0;
@@ -584,5 +574,4 @@ void api_http__out_close(struct api_http *h, uv_close_cb cb)
 {
     uv_close((uv_handle_t *)&h->flush_check, cb);
     uv_close((uv_handle_t *)&h->flush_idle, cb);
-    uv_close((uv_handle_t *)&h->flush_timer, cb);
 }

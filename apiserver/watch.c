@@ -44,6 +44,7 @@ struct watch_op {
     bool paused;
     int64_t seen_rev; /* the client has every change up to this revision */
     struct api_watcher live;
+    char *filter_key; /* the selectors as given, for live.filter_key */
     struct orc_buf line; /* reused per event */
 };
 
@@ -61,6 +62,7 @@ static void watch_op_free(void *p)
     struct watch_op *op = p;
 
     api_filter_clear(&op->f);
+    free(op->filter_key);
     orc_buf_free(&op->line);
     orc_buf_free(&op->prefix);
     store_list_clear(&op->init);
@@ -107,46 +109,12 @@ static void send_event(struct watch_op *op, const char *type, const struct store
     else watch_end(op);
 }
 
-/* What a change is for this watcher: ADDED, MODIFIED, DELETED, or nothing
- * (-1) when the selectors keep it out before and after. `match(now/prev)`
- * is asked only when there are selectors. */
-static int event_type(const struct api_filter *f, const struct store_event *ev,
-                      bool (*match)(void *ctx, bool prev), void *ctx)
-{
-    bool any = api_filter_empty(f), now, before;
-
-    if (ev->type == STORE_EVENT_DELETE) return any || match(ctx, false) ? API_WATCH_DELETED : -1;
-    now = any || match(ctx, false);
-    before = ev->prev != NULL && (any || match(ctx, true));
-    if (now && before) return API_WATCH_MODIFIED;
-    if (now) return API_WATCH_ADDED;
-    return before ? API_WATCH_DELETED : -1;
-}
-
 /* ---- live: the shared fan-out ---- */
 
-struct live_ctx {
-    const struct api_filter *f;
-    struct api_watch_event *e;
-};
-
-static bool live_match(void *ctx, bool prev)
-{
-    struct live_ctx *c = ctx;
-    const json_t *obj = api_watch_event_object(c->e, prev);
-    return obj != NULL && api_filter_match(c->f, obj);
-}
-
-static void on_live_event(struct api_watcher *w, struct api_watch_event *e)
+static void on_live_event(struct api_watcher *w, struct api_chunk *ch)
 {
     struct watch_op *op = ORC_CONTAINER(w, struct watch_op, live);
-    struct live_ctx ctx = {&op->f, e};
-    int type = event_type(&op->f, api_watch_event_store(e), live_match, &ctx);
-    struct api_chunk *ch;
 
-    op->seen_rev = api_watch_event_store(e)->revision;
-    if (type < 0) return;
-    ch = api_watch_event_chunk(e, (enum api_watch_type)type);
     if (ch == NULL || api_http_stream_chunk(op->r, ch, 0) != 0) watch_end(op);
 }
 
@@ -167,6 +135,8 @@ static void go_live(struct watch_op *op)
     op->priv = NULL;
     op->r->on_drain = NULL;
     op->live.after_rev = op->seen_rev;
+    op->live.filter = &op->f;
+    op->live.filter_key = op->filter_key;
     op->live.on_event = on_live_event;
     op->live.on_end = on_live_end;
     rv = api_watch_join(op->s, op->prefix.data, &op->live);
@@ -191,8 +161,6 @@ static bool kv_match(void *ctx, bool prev)
     return api_filter_match_kv(c->f, prev ? c->ev->prev : c->ev->kv);
 }
 
-static const char *const type_names[] = {"ADDED", "MODIFIED", "DELETED"};
-
 static void on_priv_event(void *arg, const struct store_event *ev, int err)
 {
     struct watch_op *op = arg;
@@ -208,8 +176,8 @@ static void on_priv_event(void *arg, const struct store_event *ev, int err)
         return;
     }
     op->seen_rev = ev->revision;
-    type = event_type(&op->f, ev, kv_match, &ctx);
-    if (type >= 0) send_event(op, type_names[type], ev->kv, ev->revision);
+    type = api_watch_type(&op->f, ev, kv_match, &ctx);
+    if (type >= 0) send_event(op, api_watch_type_name(type), ev->kv, ev->revision);
     if (!op->ended && api_http_stream_pending(op->r) >= HIGH_WATER) {
         store_watch_pause(op->priv);
         op->paused = true;
@@ -364,6 +332,17 @@ static void start_after_barrier(void *arg, int status)
     watch_start(op, true, 0);
 }
 
+/* The selectors as given: watchers with equal keys share their evaluation. */
+static char *filter_key(const struct api_route *rt)
+{
+    const char *ls = api_query_get(rt, "labelSelector"), *fs = api_query_get(rt, "fieldSelector");
+    struct orc_buf b = ORC_BUF_INIT;
+
+    if (rt->type == ROUTE_OBJECT) orc_buf_printf(&b, "%s\nmetadata.name=%s", ls ? ls : "", rt->name);
+    else orc_buf_printf(&b, "%s\n%s", ls ? ls : "", fs ? fs : "");
+    return orc_buf_steal(&b, NULL);
+}
+
 void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route *rt)
 {
     const char *rvq = api_query_get(rt, "resourceVersion");
@@ -402,6 +381,10 @@ void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route 
             api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "%s", msg);
             return;
         }
+    }
+    if ((op->filter_key = filter_key(rt)) == NULL) {
+        api_respond_error(r, ORC_ENOMEM, "watch");
+        return;
     }
     op->bookmarks = api_query_bool(rt, "allowWatchBookmarks");
     if (tmo && *tmo) {
