@@ -1,10 +1,10 @@
 /* http_out.c — what the transport writes: whole responses (one write each),
  * chunked streams whose output is queued as references to chunks (shared
- * between streams when encoded once for many) and flushed once per loop
- * iteration, coalesced into one TLS record batch and one socket write, and
- * only while the socket keeps up; the bounds on that output; and closing a
- * connection after its last byte (a lingering close, so a client still
- * sending does not get a reset that destroys the answer). */
+ * between streams when encoded once for many) and flushed in the loop's
+ * check phase, coalesced into one TLS record and one socket write per
+ * batch, and only while the socket keeps up; the bounds on that output;
+ * and closing a connection after its last byte (a lingering close, so a
+ * client still sending does not get a reset that destroys the answer). */
 #include "apiserver/http_int.h"
 
 #include <stdint.h>
@@ -265,6 +265,8 @@ void api_http_respond(struct api_req *r, int status, const char *content_type, c
                           extra_headers ? extra_headers : "") != 0
         || orc_buf_append(out, body, len) != 0) {
         orc_buf_free(out);
+        c->active = NULL; /* the handler is ending it: no gone hook */
+        r->conn = NULL;
         api_http__conn_close(c);
         api_req_free(r);
         return;
@@ -358,11 +360,15 @@ int api_http_stream_begin(struct api_req *r, int status, const char *content_typ
 int api_http_stream_chunk(struct api_req *r, struct api_chunk *ch, size_t max_queue)
 {
     struct api_conn *c = r->conn;
+    size_t pending;
 
     if (c == NULL || c->closing) return ORC_ECANCELED;
     if (c->cut_pending) return ORC_ETOOBIG;
     if (max_queue == 0) max_queue = c->http->limits.stream_queue;
-    if (api_http_stream_pending(r) + ch->len > max_queue) {
+    pending = api_http_stream_pending(r);
+    /* An empty stream takes one chunk whatever its size: a big object does
+     * not end a watcher that keeps up. */
+    if (pending > 0 && pending + ch->len > max_queue) {
         c->cut_pending = true; /* ended at the next flush, or by the handler */
         c->cut_bound = max_queue;
         mark_dirty(c);

@@ -4,6 +4,8 @@
 #   - orc creating 1 KiB ConfigMaps through its API vs etcd raw 1 KiB puts
 #     through its JSON gateway, at 1 and 64 connections, 1 and 3 members;
 #   - time from start to ready, and idle RSS of a member;
+#   - the API port (tests/bench/limits.c): creates/s and delivery latency
+#     with 1,000 watchers, and a member's RSS under abuse and after it;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise).
@@ -170,6 +172,18 @@ echo "|---|---|---|"
 echo "| time from start to ready (1 member, ms) | $(echo "$s_orc" | sed 's/ready_ms=\([0-9.]*\).*/\1/') | $(echo "$s_etcd" | sed 's/ready_ms=\([0-9.]*\).*/\1/') |"
 echo "| idle RSS of a member (MiB) | $(awk -v k="$idle_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$idle_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
 echo "| RSS after the 1-member loads (MiB) | $(awk -v k="$loaded_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$loaded_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
+
+# ---- the API port: watch fan-out, and memory under abuse (tests/bench/limits.c) ----
+LIMITS="$O/tests/bench/limits"
+[ -x "$LIMITS" ] || { echo "bench: missing $LIMITS (run make bench)" >&2; exit 1; }
+echo "# API port: watch fan-out and memory under abuse, ${SECS}s per load" >&2
+echo
+if O=$O BENCH_SECONDS=$SECS "$LIMITS" >"$tmp/limits.out"; then
+    grep -v '^ok - ' "$tmp/limits.out"
+else
+    cat "$tmp/limits.out" >&2
+    echo "bench: the API port benchmark failed" >&2; exit 1
+fi
 
 # ---- the node agent: its own server, registry and agent; cleans up itself ----
 PODS="$O/tests/bench/pods"
