@@ -15,6 +15,7 @@
 
 #define ERRLEN 256
 #define MOD "serve"
+#define SERVE_MAX_CONNS 1024
 
 /* ---- answers ---- */
 
@@ -116,17 +117,11 @@ static int path_split(const char *path, size_t plen, char **seg, int max, int *n
 
 /* ---- routing ---- */
 
-static bool authorized(const agent_server *s, const struct api_req *r)
+/* At the end of a request's headers, before its body. */
+static bool authorized(void *arg, const struct api_req *r)
 {
-    const char *h = api_req_header(r, "authorization");
-    size_t tl = strlen(s->token), hl;
-    unsigned char diff = 0;
-
-    if (h == NULL || strncmp(h, "Bearer ", 7) != 0) return false;
-    h += 7;
-    hl = strlen(h);
-    for (size_t i = 0; i < tl; i++) diff |= (unsigned char)(s->token[i] ^ (i < hl ? h[i] : 0));
-    return diff == 0 && hl == tl;
+    const agent_server *s = arg;
+    return api_req_bearer_is(r, s->token);
 }
 
 static void route(agent_server *s, struct api_req *r, char **seg, int n, const struct serve_query *q)
@@ -161,7 +156,7 @@ static void handler(void *arg, struct api_req *r)
         api_http_respond(r, 200, "text/plain", "ok", 2, NULL);
         return;
     }
-    if (!authorized(s, r)) {
+    if (!r->authorized) {
         log_debug(MOD, "refused %s: no valid bearer token", r->target);
         serve_status(r, 401, "Unauthorized", "Unauthorized");
         return;
@@ -184,6 +179,15 @@ int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const cha
                       void *arg, agent_server **out, char *errmsg)
 {
     struct api_http_tls tls = {cert_pem, key_pem};
+    struct api_http_config hc = {
+        .listen = listen_addr,
+        .tls = cert_pem ? &tls : NULL,
+        .handler = handler,
+        .authorize = authorized,
+        /* Its clients are the API servers' relays: a few connections each. */
+        .limits = {.max_conns = SERVE_MAX_CONNS, .max_conns_per_client = SERVE_MAX_CONNS},
+        .log_module = MOD,
+    };
     agent_server *s;
     int rv;
 
@@ -197,7 +201,8 @@ int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const cha
     s->r = r;
     s->cbs = *cbs;
     s->arg = arg;
-    rv = api_http_start(loop, listen_addr, cert_pem ? &tls : NULL, handler, s, &s->http, errmsg);
+    hc.arg = s;
+    rv = api_http_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) {
         explicit_bzero(s->token, strlen(s->token));
         free(s->token);

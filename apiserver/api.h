@@ -28,7 +28,14 @@ struct api_config {
      * key is never logged and is wiped when the server is freed. */
     const char *ca_pem;
     const char *ca_key_pem;
-    unsigned watch_queue_bytes; /* cut a watcher off beyond this backlog; 0 = 16 MiB */
+    /* Limits of the API port (apiserver/http.h); 0 takes the default. */
+    unsigned max_connections;            /* open connections; from RLIMIT_NOFILE */
+    unsigned max_connections_per_client; /* from one address; max_connections / 8 */
+    unsigned header_timeout_ms;          /* TLS handshake, a request's head; 10 s */
+    unsigned idle_timeout_ms;            /* keep-alive without a request; 90 s */
+    size_t watch_queue_bytes;  /* a watcher with more output waiting is ended; 4 MiB */
+    size_t watch_memory_bytes; /* all watchers' waiting output; past it the largest
+                                  are ended; 256 MiB */
     const char *cluster_cidr;   /* pods' addresses, a block per Node; NULL = 10.42.0.0/16 */
     unsigned node_cidr_mask;    /* prefix length of each Node's block; 0 = 24 */
 };

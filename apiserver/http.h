@@ -1,7 +1,11 @@
 /* http.h — the API server's HTTP/1.1 transport (libuv + llhttp, over TLS
- * from lib/tls or plain): one request at a time per keep-alive connection,
- * bodies capped, whole or chunked (streamed) responses. Internal to
- * apiserver/. */
+ * from lib/tls or plain), shared by the API server and the agent's
+ * logs/exec port: one request at a time per keep-alive connection, requests
+ * authorized on their headers before any body is read, bodies capped, whole
+ * or chunked (streamed) responses, and the limits that keep one client from
+ * exhausting the server: connections in total and per client address,
+ * header, handshake and idle timeouts, bounded stream output (per stream and
+ * for all streams together). Internal to apiserver/ (and agent/serve.c). */
 #ifndef ORC_API_HTTP_H
 #define ORC_API_HTTP_H
 
@@ -14,6 +18,9 @@
 
 #define API_MAX_BODY (3u * 1024 * 1024)
 #define API_MAX_HEADERS 48
+/* A streaming handler with more to send waits until its queued output is
+ * below this (see on_drain). */
+#define API_STREAM_LOW_WATER (64u * 1024)
 
 struct api_conn;
 struct api_req;
@@ -21,6 +28,13 @@ struct api_req;
 /* Called for every complete request. The handler owns `req` until it calls
  * one of the api_http_respond* functions (or ends a stream). */
 typedef void (*api_http_handler)(void *arg, struct api_req *req);
+
+/* Called when a request's headers are complete, before its body: whether
+ * the request may go on (a valid token, or a path that needs none). A
+ * refused request with a body reaches the handler at once, with
+ * authorized = false and no body, and its connection closes after the
+ * answer, so no byte of the body is ever buffered. */
+typedef bool (*api_http_authorize)(void *arg, const struct api_req *req);
 
 struct api_header {
     char *name; /* lower-cased */
@@ -36,6 +50,7 @@ struct api_req {
     int n_headers;
     struct orc_buf body;
     struct orc_buf warnings; /* "Warning: ..." header lines to send */
+    bool authorized;         /* what the authorize hook said (true without one) */
     bool streaming;          /* a chunked response has started */
     bool keep_alive;
     uint64_t start_ms;
@@ -49,6 +64,14 @@ struct api_req {
     void *op;    /* the handler's */
     void (*op_free)(void *op);
     void (*on_gone)(struct api_req *req);
+    /* Streams: set by a handler that has more to send than it queued; called
+     * from the loop (never inside a write call) once the stream's queued
+     * output is below API_STREAM_LOW_WATER. Clear it when done. */
+    void (*on_drain)(struct api_req *req);
+    /* Streams: the last chunk sent when the server ends a stream whose
+     * client does not keep up (a watch's ERROR event); static, not owned. */
+    const char *farewell;
+    size_t farewell_len;
 };
 
 struct api_http;
@@ -59,16 +82,46 @@ struct api_http_tls {
     const char *key_pem;
 };
 
-/* Listens on "HOST:PORT": HTTPS with `tls`, plain HTTP when tls is NULL.
- * Over TLS, bytes that are not a TLS handshake close the connection (a
- * plain HTTP request first gets a plain 400 saying so). errmsg: 256 bytes. */
-int api_http_start(uv_loop_t *loop, const char *listen_addr, const struct api_http_tls *tls,
-                   api_http_handler handler, void *arg, struct api_http **out, char *errmsg);
+/* Limits; 0 takes the default. */
+struct api_http_limits {
+    unsigned max_conns;            /* open connections; default from RLIMIT_NOFILE */
+    unsigned max_conns_per_client; /* from one address; default max_conns / 8 (at least 64) */
+    unsigned header_timeout_ms; /* TLS handshake, a request's head from its first byte, and a
+                                   stall of its body; 10 s */
+    unsigned idle_timeout_ms;   /* keep-alive connection with no request; 90 s */
+    unsigned body_timeout_ms;   /* a request's body in all, after its head; 60 s */
+    size_t stream_queue;           /* output waiting on one stream; 4 MiB */
+    size_t streams_memory;         /* output waiting on all streams together; 256 MiB */
+};
+
+/* The defaults, for a server whose process may open `nofile` descriptors. */
+void api_http_limits_default(struct api_http_limits *l, unsigned long nofile);
+
+struct api_http_config {
+    const char *listen;            /* "HOST:PORT" */
+    const struct api_http_tls *tls; /* NULL: plain HTTP */
+    api_http_handler handler;
+    api_http_authorize authorize; /* NULL: every request is authorized */
+    void *arg;                    /* for handler and authorize */
+    struct api_http_limits limits;
+    const char *log_module;       /* names the server in log lines */
+};
+
+/* Listens: HTTPS with cfg->tls, plain HTTP without. Over TLS, bytes that
+ * are not a TLS handshake close the connection (a plain HTTP request first
+ * gets a plain 400 saying so). errmsg: 256 bytes. */
+int api_http_start(uv_loop_t *loop, const struct api_http_config *cfg, struct api_http **out,
+                   char *errmsg);
 /* Stops accepting, closes every connection (gone hooks fire), then cb. */
 void api_http_stop(struct api_http *h, void (*cb)(void *arg), void *arg);
 
 const char *api_req_header(const struct api_req *r, const char *lower_name);
+/* Whether the request carries "Authorization: Bearer <token>" (the scheme
+ * in any case), compared in constant time. */
+bool api_req_bearer_is(const struct api_req *r, const char *token);
 bool api_req_gone(const struct api_req *r);
+/* The client's address ("127.0.0.1" or "::1"), "" once gone. */
+const char *api_req_peer(const struct api_req *r);
 
 /* Adds a "Warning: 299 - \"text\"" header to the reply. */
 void api_req_warn(struct api_req *r, const char *text);
@@ -78,14 +131,35 @@ void api_req_warn(struct api_req *r, const char *text);
 void api_http_respond(struct api_req *r, int status, const char *content_type, const char *body,
                       size_t len, const char *extra_headers);
 
-/* Chunked streaming response. write returns ORC_ETOOBIG when the client is
- * so far behind that more than `max_queue` bytes wait to be sent; the caller
- * then ends the stream. end sends the last chunk and ends the request. */
+/* ---- chunked streaming responses ----
+ * Writes queue output; it goes out once per loop iteration, coalesced into
+ * one TLS record batch and one socket write per stream, and only as fast as
+ * the client reads. A stream whose queued output passes its bound (the
+ * max_queue of a write, or the server's stream_queue) is ended by the
+ * server: the write returns ORC_ETOOBIG, the farewell chunk and the last
+ * chunk are sent, the connection closes, and the handler must end the
+ * request (its on_gone fires, or it calls api_http_stream_end itself). When
+ * all streams together hold more than streams_memory, the largest are ended
+ * the same way. */
 int api_http_stream_begin(struct api_req *r, int status, const char *content_type);
+/* Queues a copy of data as one chunk. max_queue 0: the server's bound.
+ * ORC_ETOOBIG (ended, as above) or ORC_ECANCELED (gone). */
 int api_http_stream_write(struct api_req *r, const char *data, size_t len, size_t max_queue);
+/* Output waiting on the stream (queued and unwritten bytes). */
+size_t api_http_stream_pending(const struct api_req *r);
+/* Sends the last chunk and ends the request. */
 void api_http_stream_end(struct api_req *r);
 
-/* Requests served and connections open, for /metrics-like introspection. */
+/* A chunk with its framing, encoded once and queued on many streams (a watch
+ * event for every watcher): reference counted, loop thread only. */
+struct api_chunk;
+struct api_chunk *api_chunk_new(const char *data, size_t len); /* one reference; NULL: no memory */
+void api_chunk_unref(struct api_chunk *ch);
+size_t api_chunk_len(const struct api_chunk *ch); /* with framing */
+/* As api_http_stream_write, queueing a reference to ch. */
+int api_http_stream_chunk(struct api_req *r, struct api_chunk *ch, size_t max_queue);
+
+/* Requests served, for /metrics-like introspection. */
 uint64_t api_http_requests(const struct api_http *h);
 /* The port listened on (what port 0 became); -1 if unknown. */
 int api_http_port(const struct api_http *h);

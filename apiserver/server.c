@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "apiserver/server.h"
 #include "lib/json.h"
@@ -22,24 +21,11 @@ static void route_free(void *p)
     free(p);
 }
 
-/* Compares in time independent of where the first difference is. */
-static bool token_equal(const char *a, const char *b)
+/* At the end of a request's headers (before its body): the bearer token. */
+static bool authorized(void *arg, const struct api_req *r)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = (unsigned char)(la != lb);
-
-    for (size_t i = 0; i < la && i < lb; i++) diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-static bool authorized(const struct api_server *s, const struct api_req *r)
-{
-    const char *h = api_req_header(r, "authorization");
-
-    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
-    h += 7;
-    while (*h == ' ') h++;
-    return token_equal(h, s->token);
+    const struct api_server *s = arg;
+    return api_req_bearer_is(r, s->token);
 }
 
 static void respond_text(struct api_req *r, int code, const char *text)
@@ -144,7 +130,7 @@ static void handle_request(void *arg, struct api_req *r)
     case ROUTE_VERSION: respond_version(r); return;
     default: break;
     }
-    if (!authorized(s, r)) {
+    if (!r->authorized) {
         api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
                            "Unauthorized: a valid \"Authorization: Bearer <token>\" header is required");
         return;
@@ -270,27 +256,40 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
 {
     struct api_server *s = calloc(1, sizeof *s);
     struct api_http_tls tls = {cfg->tls_cert_pem, cfg->tls_key_pem};
+    struct api_http_config hc = {
+        .listen = cfg->listen,
+        .tls = cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
+        .handler = handle_request,
+        .authorize = authorized,
+        .arg = s,
+        .limits = {.max_conns = cfg->max_connections,
+                   .max_conns_per_client = cfg->max_connections_per_client,
+                   .header_timeout_ms = cfg->header_timeout_ms,
+                   .idle_timeout_ms = cfg->idle_timeout_ms,
+                   .stream_queue = cfg->watch_queue_bytes,
+                   .streams_memory = cfg->watch_memory_bytes},
+        .log_module = "apiserver",
+    };
     int rv;
 
     if (s == NULL) return ORC_ENOMEM;
     s->loop = loop;
     s->st = st;
-    s->watch_queue = cfg->watch_queue_bytes ? cfg->watch_queue_bytes : 16u * 1024 * 1024;
     snprintf(s->cluster_cidr, sizeof s->cluster_cidr, "%s",
              cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
     s->node_cidr_mask = cfg->node_cidr_mask ? cfg->node_cidr_mask : 24;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
-    if (rv == 0)
-        rv = api_http_start(loop, cfg->listen, cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
-                            handle_request, s, &s->http, errmsg);
+    if (rv == 0) rv = api_watch_hub_start(s);
+    if (rv == 0) rv = api_http_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
     store_on_role_change(st, on_role_change, s);
     if (store_is_leader(st)) on_role_change(s, true);
     *out = s;
     return 0;
 err:
+    api_watch_hub_stop(s);
     api_housekeep_stop(s);
     api_nscache_stop(s);
     free_secrets(s);
@@ -337,7 +336,8 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
     api_housekeep_stop(s);
-    api_http_stop(s->http, stop_step_done, s);
+    api_http_stop(s->http, stop_step_done, s); /* ends every watch */
+    api_watch_hub_stop(s);
     api_leader_client_drop(s, stop_step_done, s);
     stop_step_done(s);
 }

@@ -15,6 +15,7 @@
 #include "client/http.h"
 #include "lib/buf.h"
 #include "lib/kinds.h"
+#include "lib/list.h"
 #include "store/store.h"
 
 #define API_RESERVED_PREFIX "/orc/podcidrs/" /* a Node's pod CIDR, held by its name */
@@ -31,7 +32,7 @@ struct api_server {
     char *ca_pem;     /* NULL: plain HTTP between members */
     char *ca_key_pem; /* handed to joining members; NULL: not */
     struct orc_tls_ctx *peer_tls; /* trust for calls to other members */
-    size_t watch_queue;
+    struct api_watch_hub *watch_hub;
     /* Client to the current leader's API, for forwarded writes and
      * read-index requests. Replaced when the leader changes. */
     http_client *leader_client;
@@ -197,6 +198,46 @@ int api_read_barrier(struct api_server *s, void (*cb)(void *arg, int status), vo
 
 /* Calls fn(arg) after `ms` on the loop (retries, back-off). */
 int api_later(struct api_server *s, unsigned ms, void (*fn)(void *arg), void *arg);
+
+/* ---- watch fan-out (watch_hub.c) ---- */
+
+enum api_watch_type { API_WATCH_ADDED, API_WATCH_MODIFIED, API_WATCH_DELETED };
+
+/* What a change is for a watcher with filter f: an api_watch_type, or -1
+ * when the selectors keep it out before and after; match(ctx, prev) says
+ * whether the new (prev false) or previous object matches, and is asked
+ * only when f has selectors. */
+int api_watch_type(const struct api_filter *f, const struct store_event *ev,
+                   bool (*match)(void *ctx, bool prev), void *ctx);
+const char *api_watch_type_name(int type);
+/* One event line, {"type":T,"object":...}\n, with resourceVersion rev. */
+int api_watch_encode(const char *type, const struct store_kv *kv, int64_t rev, struct orc_buf *out);
+
+struct api_watch_group;
+struct api_watch_bucket;
+struct api_watcher {
+    struct orc_link link;
+    struct api_watch_group *group;   /* NULL when in none */
+    struct api_watch_bucket *bucket; /* the watchers with the same selectors */
+    const struct api_filter *filter; /* owned by the watcher */
+    const char *filter_key;          /* the selectors as text: equal keys, equal filters */
+    int64_t after_rev;               /* events at or below it were already sent */
+    /* An event for this watcher, framed and encoded (shared: queue it to
+     * take a reference), or NULL when out of memory. May leave. */
+    void (*on_event)(struct api_watcher *w, struct api_chunk *ch);
+    /* The group's store watch ended (ORC_ECOMPACTED, ORC_ESHUTDOWN); w has
+     * already left. */
+    void (*on_end)(struct api_watcher *w, int err);
+};
+
+int api_watch_hub_start(struct api_server *s);
+void api_watch_hub_stop(struct api_server *s);
+/* Joins the group of prefix (starting its store watch if it has none): w
+ * gets every event applied from now on that its filter lets through. Call
+ * outside store callbacks, once w has seen every event applied so far
+ * that it needs. */
+int api_watch_join(struct api_server *s, const char *prefix, struct api_watcher *w);
+void api_watch_leave(struct api_watcher *w);
 
 /* ---- request handlers ---- */
 

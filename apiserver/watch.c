@@ -2,32 +2,58 @@
  * Without resourceVersion (or "0") the current objects come first as ADDED;
  * with resourceVersion R, every change after R, or a 410 ERROR event when R
  * is older than the retained history. Selectors see objects move in and
- * out (ADDED/DELETED), as Kubernetes' watch cache does. A client too slow to
- * drain its backlog is cut off with an ERROR event. */
+ * out (ADDED/DELETED), as Kubernetes' watch cache does.
+ *
+ * A watch moves through three phases, each producing only as fast as the
+ * client reads: the initial objects (from one list, sent as the stream
+ * drains), the catch-up (its own store watch from the list's or the
+ * client's revision, paused while the stream is full), and, once caught up,
+ * live events from the shared fan-out (watch_hub.c), where each event is
+ * encoded once for all watchers. A client that falls too far behind is
+ * ended (an ERROR event, then the stream closes) and re-lists, as with
+ * Kubernetes and etcd. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
-#include "lib/json.h"
 #include "lib/fields.h"
+#include "lib/json.h"
 #include "lib/labels.h"
 #include "lib/orc.h"
 
 #define BOOKMARK_MS 10000
+#define HIGH_WATER (256u * 1024) /* a phase that produces stops here until the stream drains */
+
+enum watch_phase { PH_WAIT, PH_INITIAL, PH_CATCHUP, PH_LIVE };
 
 struct watch_op {
     struct api_server *s;
     struct api_req *r;
     struct api_route *rt;
-    store_watch *w;
     struct api_filter f;
+    struct orc_buf prefix;
+    enum watch_phase phase;
     uv_timer_t timer; /* bookmarks and timeoutSeconds */
     bool bookmarks;
     uint64_t end_at; /* loop time to end at, or 0 */
     bool ended;
+    struct store_list init; /* PH_INITIAL: the objects, sent from init_next on */
+    size_t init_next;
+    store_watch *priv; /* PH_CATCHUP */
+    bool paused;
+    int64_t seen_rev; /* the client has every change up to this revision */
+    struct api_watcher live;
+    char *filter_key; /* the selectors as given, for live.filter_key */
     struct orc_buf line; /* reused per event */
 };
+
+static const char slow_farewell[] =
+    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+    "\"metadata\":{},\"status\":\"Failure\",\"message\":\"watch closed: the client is "
+    "not reading events fast enough\",\"reason\":\"Expired\",\"code\":410}}\n";
+
+static void on_drain(struct api_req *r);
 
 static void timer_closed(uv_handle_t *h) { free(h->data); }
 
@@ -36,7 +62,10 @@ static void watch_op_free(void *p)
     struct watch_op *op = p;
 
     api_filter_clear(&op->f);
+    free(op->filter_key);
     orc_buf_free(&op->line);
+    orc_buf_free(&op->prefix);
+    store_list_clear(&op->init);
     api_release(op->s);
     uv_close((uv_handle_t *)&op->timer, timer_closed);
 }
@@ -45,28 +74,22 @@ static void watch_end(struct watch_op *op)
 {
     if (op->ended) return;
     op->ended = true;
-    if (op->w) store_watch_stop(op->w);
-    op->w = NULL;
+    if (op->priv) store_watch_stop(op->priv);
+    op->priv = NULL;
+    api_watch_leave(&op->live);
+    store_list_clear(&op->init);
     uv_timer_stop(&op->timer);
+    op->r->on_drain = NULL;
     if (op->r->streaming || api_req_gone(op->r)) api_http_stream_end(op->r);
     else api_respond_error(op->r, ORC_ESHUTDOWN, "watch");
 }
 
 static void on_gone(struct api_req *r) { watch_end(r->op); }
 
-/* Sends op->line; a client that cannot keep up is told so and cut off. */
+/* Sends op->line; a stream that cannot take it ends the watch. */
 static void send_line(struct watch_op *op)
 {
-    int rv = api_http_stream_write(op->r, op->line.data, op->line.len, op->s->watch_queue);
-
-    if (rv == ORC_ETOOBIG) {
-        static const char msg[] =
-            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-            "\"metadata\":{},\"status\":\"Failure\",\"message\":\"watch closed: the client is "
-            "not reading events fast enough\",\"reason\":\"Expired\",\"code\":410}}\n";
-        api_http_stream_write(op->r, msg, sizeof msg - 1, SIZE_MAX);
-    }
-    if (rv != 0) watch_end(op);
+    if (api_http_stream_write(op->r, op->line.data, op->line.len, 0) != 0) watch_end(op);
 }
 
 static void send_error(struct watch_op *op, int code, const char *reason, const char *message)
@@ -80,39 +103,151 @@ static void send_error(struct watch_op *op, int code, const char *reason, const 
     json_decref(ev);
 }
 
-static void send_event(struct watch_op *op, const char *type, const struct store_kv *kv,
-                       int64_t rev)
+static void send_event(struct watch_op *op, const char *type, const struct store_kv *kv, int64_t rev)
 {
-    orc_buf_reset(&op->line);
-    orc_buf_printf(&op->line, "{\"type\":\"%s\",\"object\":", type);
-    if (api_obj_append(&op->line, kv->value, kv->value_len, rev) != 0) return;
-    orc_buf_puts(&op->line, "}\n");
-    send_line(op);
+    if (api_watch_encode(type, kv, rev, &op->line) == 0) send_line(op);
+    else watch_end(op);
 }
 
-static void on_event(void *arg, const struct store_event *ev, int err)
-{
-    struct watch_op *op = arg;
-    bool now, before;
+/* ---- live: the shared fan-out ---- */
 
-    if (ev == NULL) {
-        op->w = NULL; /* the store frees it */
-        if (err == ORC_ECOMPACTED)
-            send_error(op, 410, "Expired",
-                       "watch history was reset on this member; list again and re-watch");
+static void on_live_event(struct api_watcher *w, struct api_chunk *ch)
+{
+    struct watch_op *op = ORC_CONTAINER(w, struct watch_op, live);
+
+    if (ch == NULL || api_http_stream_chunk(op->r, ch, 0) != 0) watch_end(op);
+}
+
+static void on_live_end(struct api_watcher *w, int err)
+{
+    struct watch_op *op = ORC_CONTAINER(w, struct watch_op, live);
+
+    if (err == ORC_ECOMPACTED)
+        send_error(op, 410, "Expired", "watch history was reset on this member; list again and re-watch");
+    watch_end(op);
+}
+
+static void go_live(struct watch_op *op)
+{
+    int rv;
+
+    if (op->priv) store_watch_stop(op->priv);
+    op->priv = NULL;
+    op->r->on_drain = NULL;
+    op->live.after_rev = op->seen_rev;
+    op->live.filter = &op->f;
+    op->live.filter_key = op->filter_key;
+    op->live.on_event = on_live_event;
+    op->live.on_end = on_live_end;
+    rv = api_watch_join(op->s, op->prefix.data, &op->live);
+    if (rv != 0) {
+        send_error(op, 500, "InternalError", orc_strerror(rv));
         watch_end(op);
         return;
     }
-    if (ev->type == STORE_EVENT_DELETE) {
-        if (api_filter_match_kv(&op->f, ev->kv)) send_event(op, "DELETED", ev->kv, ev->revision);
+    op->phase = PH_LIVE;
+}
+
+/* ---- catch-up: a store watch of its own, paused while the stream is full ---- */
+
+struct priv_ctx {
+    const struct api_filter *f;
+    const struct store_event *ev;
+};
+
+static bool kv_match(void *ctx, bool prev)
+{
+    const struct priv_ctx *c = ctx;
+    return api_filter_match_kv(c->f, prev ? c->ev->prev : c->ev->kv);
+}
+
+static void on_priv_event(void *arg, const struct store_event *ev, int err)
+{
+    struct watch_op *op = arg;
+    struct priv_ctx ctx = {&op->f, ev};
+    int type;
+
+    if (ev == NULL) {
+        op->priv = NULL; /* the store frees it */
+        if (err == ORC_ECOMPACTED)
+            send_error(op, 410, "Expired",
+                       "the watch fell behind the retained history on this member; list again and re-watch");
+        watch_end(op);
         return;
     }
-    now = api_filter_match_kv(&op->f, ev->kv);
-    before = ev->prev != NULL && api_filter_match_kv(&op->f, ev->prev);
-    if (now && before) send_event(op, "MODIFIED", ev->kv, ev->revision);
-    else if (now) send_event(op, "ADDED", ev->kv, ev->revision);
-    else if (before) send_event(op, "DELETED", ev->kv, ev->revision);
+    op->seen_rev = ev->revision;
+    type = api_watch_type(&op->f, ev, kv_match, &ctx);
+    if (type >= 0) send_event(op, api_watch_type_name(type), ev->kv, ev->revision);
+    if (!op->ended && api_http_stream_pending(op->r) >= HIGH_WATER) {
+        store_watch_pause(op->priv);
+        op->paused = true;
+    }
 }
+
+static void start_catchup(struct watch_op *op)
+{
+    char msg[160];
+    int64_t after = op->seen_rev;
+    int rv;
+
+    op->phase = PH_CATCHUP;
+    op->paused = false;
+    rv = store_watch_start(op->s->st, op->prefix.data, after, on_priv_event, op, &op->priv);
+    if (op->ended) return;
+    if (rv == ORC_ECOMPACTED) {
+        op->priv = NULL;
+        snprintf(msg, sizeof msg, "too old resource version: %" PRId64 " (%" PRId64 ")", after,
+                 store_compact_revision(op->s->st));
+        send_error(op, 410, "Expired", msg);
+        watch_end(op);
+    } else if (rv != 0) {
+        op->priv = NULL;
+        send_error(op, 500, "InternalError", orc_strerror(rv));
+        watch_end(op);
+    } else if (op->paused) {
+        op->r->on_drain = on_drain;
+    } else {
+        go_live(op);
+    }
+}
+
+/* ---- the initial objects ---- */
+
+static void send_initial(struct watch_op *op)
+{
+    struct store_list *l = &op->init;
+
+    while (op->init_next < l->n && !op->ended && api_http_stream_pending(op->r) < HIGH_WATER) {
+        const struct store_kv *kv = &l->kvs[op->init_next++];
+        if (api_filter_match_kv(&op->f, kv)) send_event(op, "ADDED", kv, kv->mod_rev);
+    }
+    if (op->ended) return;
+    if (op->init_next < l->n) {
+        op->r->on_drain = on_drain;
+        return;
+    }
+    store_list_clear(l);
+    start_catchup(op);
+}
+
+static void on_drain(struct api_req *r)
+{
+    struct watch_op *op = r->op;
+
+    r->on_drain = NULL;
+    if (op->ended) return;
+    if (op->phase == PH_INITIAL) {
+        send_initial(op);
+    } else if (op->phase == PH_CATCHUP && op->paused && op->priv) {
+        op->paused = false;
+        bool caught_up = store_watch_resume(op->priv);
+        if (op->ended) return;
+        if (caught_up) go_live(op);
+        else if (op->paused) r->on_drain = on_drain;
+    }
+}
+
+/* ---- timers ---- */
 
 static void on_timer(uv_timer_t *t)
 {
@@ -122,7 +257,8 @@ static void on_timer(uv_timer_t *t)
         watch_end(op);
         return;
     }
-    if (!op->bookmarks) return;
+    /* A bookmark promises every change up to its revision was sent. */
+    if (!op->bookmarks || op->phase != PH_LIVE) return;
     orc_buf_reset(&op->line);
     orc_buf_printf(&op->line,
                    "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
@@ -145,24 +281,10 @@ static void arm_timer(struct watch_op *op)
     if (first) uv_timer_start(&op->timer, on_timer, first, every);
 }
 
-/* The current objects as ADDED events, returning the revision they show. */
-static int send_initial(struct watch_op *op, const char *prefix, int64_t *rev)
-{
-    struct store_list l = {0};
-    int rv = store_range(op->s->st, prefix, NULL, 0, 0, &l);
-
-    if (rv != 0) return rv;
-    *rev = l.revision;
-    for (size_t i = 0; i < l.n && !op->ended; i++)
-        if (api_filter_match_kv(&op->f, &l.kvs[i])) send_event(op, "ADDED", &l.kvs[i], l.kvs[i].mod_rev);
-    store_list_clear(&l);
-    return 0;
-}
+/* ---- start ---- */
 
 static void watch_start(struct watch_op *op, bool initial, int64_t after)
 {
-    struct orc_buf prefix = ORC_BUF_INIT;
-    char msg[160];
     int rv;
 
     if (api_req_gone(op->r) || api_http_stream_begin(op->r, 200, "application/json") != 0) {
@@ -170,24 +292,32 @@ static void watch_start(struct watch_op *op, bool initial, int64_t after)
         return;
     }
     op->r->on_gone = on_gone;
-    api_prefix(op->rt->kind, op->rt->ns[0] ? op->rt->ns : NULL, &prefix);
-    rv = initial ? send_initial(op, prefix.data, &after) : 0;
-    if (rv == 0 && !op->ended)
-        rv = store_watch_start(op->s->st, prefix.data, after, on_event, op, &op->w);
-    orc_buf_free(&prefix);
-    if (op->ended) return;
-    if (rv == ORC_ECOMPACTED) {
-        snprintf(msg, sizeof msg, "too old resource version: %" PRId64 " (%" PRId64 ")", after,
-                 store_compact_revision(op->s->st));
-        send_error(op, 410, "Expired", msg);
+    op->r->farewell = slow_farewell;
+    op->r->farewell_len = sizeof slow_farewell - 1;
+    /* A watch of one object follows only its key (its name selects it). */
+    if (op->rt->type == ROUTE_OBJECT)
+        rv = api_key(op->rt->kind, op->rt->ns[0] ? op->rt->ns : NULL, op->rt->name, &op->prefix);
+    else
+        rv = api_prefix(op->rt->kind, op->rt->ns[0] ? op->rt->ns : NULL, &op->prefix);
+    if (rv != 0) {
         watch_end(op);
-    } else if (rv != 0) {
-        op->w = NULL;
+        return;
+    }
+    arm_timer(op);
+    if (!initial) {
+        op->seen_rev = after;
+        start_catchup(op);
+        return;
+    }
+    rv = store_range(op->s->st, op->prefix.data, NULL, 0, 0, &op->init);
+    if (rv != 0) {
         send_error(op, 500, "InternalError", orc_strerror(rv));
         watch_end(op);
-    } else {
-        arm_timer(op);
+        return;
     }
+    op->seen_rev = op->init.revision;
+    op->phase = PH_INITIAL;
+    send_initial(op);
 }
 
 static void start_after_barrier(void *arg, int status)
@@ -200,6 +330,17 @@ static void start_after_barrier(void *arg, int status)
         return;
     }
     watch_start(op, true, 0);
+}
+
+/* The selectors as given: watchers with equal keys share their evaluation. */
+static char *filter_key(const struct api_route *rt)
+{
+    const char *ls = api_query_get(rt, "labelSelector"), *fs = api_query_get(rt, "fieldSelector");
+    struct orc_buf b = ORC_BUF_INIT;
+
+    if (rt->type == ROUTE_OBJECT) orc_buf_printf(&b, "%s\nmetadata.name=%s", ls ? ls : "", rt->name);
+    else orc_buf_printf(&b, "%s\n%s", ls ? ls : "", fs ? fs : "");
+    return orc_buf_steal(&b, NULL);
 }
 
 void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route *rt)
@@ -222,6 +363,7 @@ void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route 
     op->s = s;
     op->r = r;
     op->rt = rt;
+    orc_list_init(&op->live.link);
     uv_timer_init(s->loop, &op->timer);
     op->timer.data = op;
     api_hold(s);
@@ -239,6 +381,10 @@ void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route 
             api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "%s", msg);
             return;
         }
+    }
+    if ((op->filter_key = filter_key(rt)) == NULL) {
+        api_respond_error(r, ORC_ENOMEM, "watch");
+        return;
     }
     op->bookmarks = api_query_bool(rt, "allowWatchBookmarks");
     if (tmo && *tmo) {

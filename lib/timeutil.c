@@ -2,7 +2,9 @@
  * time, and kubectl's human-readable ages. */
 #include "lib/timeutil.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -159,4 +161,38 @@ void orc_time_age(int64_t seconds, char *out, size_t n)
     else if (hours < 24 * 365 * 2) snprintf(out, n, "%lldd", (long long)days);
     else if (hours < 24 * 365 * 8) age_two(out, n, days / 365, "y", days % 365, "d");
     else snprintf(out, n, "%lldy", (long long)(days / 365));
+}
+
+/* Go's time.ParseDuration units, without fractions: "10s", "500ms", "1m30s",
+ * "2h"; a bare number is seconds. */
+int orc_duration_parse(const char *s, uint64_t *ms)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+    uint64_t total = 0;
+
+    if (s == NULL || *s == '\0') return ORC_EINVAL;
+    while (*s) {
+        char *end;
+        size_t i;
+        unsigned long long v;
+
+        if (*s < '0' || *s > '9') return ORC_EINVAL;
+        v = strtoull(s, &end, 10);
+        if (*end == '\0' && total == 0 && end != s) {
+            *ms = v * 1000;
+            return v > UINT64_MAX / 1000 ? ORC_EINVAL : 0;
+        }
+        for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t ul = strlen(units[i].unit);
+            if (strncmp(end, units[i].unit, ul) == 0) break; /* "ms" is tried before "m" */
+        }
+        if (i == sizeof units / sizeof units[0] || v > UINT64_MAX / units[i].ms) return ORC_EINVAL;
+        total += v * units[i].ms;
+        s = end + strlen(units[i].unit);
+    }
+    *ms = total;
+    return 0;
 }

@@ -17,6 +17,9 @@ void orc_time_format(int64_t unix_seconds, char out[ORC_TIME_LEN]);
 int orc_time_parse(const char *s, int64_t *unix_seconds);
 int64_t orc_time_unix(void);     /* wall clock, seconds */
 uint64_t orc_time_mono_ms(void); /* CLOCK_MONOTONIC, milliseconds */
+/* A duration as Go writes one ("10s", "500ms", "1m30s", "2h"; a bare
+ * number is seconds) into milliseconds. ORC_EINVAL for anything else. */
+int orc_duration_parse(const char *s, uint64_t *ms);
 /* kubectl's AGE column: "45s", "5m10s", "3h", "2d5h", "400d". */
 void orc_time_age(int64_t seconds, char *out, size_t n);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/shim.h"
+#include "orcd/api_flags.h"
 #include "orcd/orcd.h"
 
 static int usage(FILE *f)
@@ -19,6 +20,7 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) return usage(stderr);
+    if (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "agent") == 0) orcd_process_setup();
     if (strcmp(argv[1], "server") == 0) return orcd_server_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "agent") == 0) return orcd_agent_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "shim") == 0) return agent_shim_main(argc - 1, argv + 1);

@@ -24,6 +24,7 @@
 #include "lib/netaddr.h"
 #include "lib/orc.h"
 #include "lib/rand.h"
+#include "orcd/api_flags.h"
 #include "orcd/certs.h"
 #include "orcd/embedded.h"
 #include "orcd/orcd.h"
@@ -59,6 +60,7 @@ struct server_opts {
     const char *snapshot_schedule; /* NULL: ORCD_SNAPSHOT_SCHEDULE */
     unsigned snapshot_retention;   /* 0: ORCD_SNAPSHOT_RETENTION */
     const char *snapshot_dir;      /* NULL: DATA/snapshots */
+    struct orcd_api_limits api_limits;
 };
 
 struct orcd_server {
@@ -128,7 +130,8 @@ static void usage(FILE *f)
             "                         unauthenticated TCP (raft's own transport) instead of\n"
             "                         mutual TLS, to measure what TLS costs; anyone who reaches\n"
             "                         the Raft port can then crash or take over the cluster.\n"
-            "                         Every member of the cluster needs it.\n",
+            "                         Every member of the cluster needs it.\n"
+            ORCD_API_LIMIT_USAGE,
             ORCD_SNAPSHOT_RETENTION);
 }
 
@@ -190,7 +193,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_LIMIT };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -205,12 +208,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-schedule", required_argument, 0, O_SCHED},
         {"snapshot-retention", required_argument, 0, O_RETAIN},
         {"snapshot-dir", required_argument, 0, O_SNAPDIR},
-        {"discard-corrupt-log", no_argument, 0, O_DISCARD}, 
-        {"raft-plaintext-benchmark-only", no_argument, 0, O_RAFT_PLAIN}, {0, 0, 0, 0}};
-    int c;
+        {"discard-corrupt-log", no_argument, 0, O_DISCARD},
+        {"raft-plaintext-benchmark-only", no_argument, 0, O_RAFT_PLAIN},
+        ORCD_API_LIMIT_OPTIONS(O_LIMIT), {0, 0, 0, 0}};
+    int c, li = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
         switch (c) {
         case O_DATA: o->data_dir = optarg; break;
         case O_LISTEN: o->listen = optarg; break;
@@ -231,6 +235,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
                                 "snapshots off: --snapshot-schedule off)\n");
                 return -1;
             }
+            break;
+        case O_LIMIT:
+            if (orcd_api_limit_flag(longopts[li].name, optarg, &o->api_limits) != 0) return -1;
             break;
         case O_SAN:
             if (o->n_tls_sans == MAX_TLS_SANS) {
@@ -502,6 +509,7 @@ static int serve(struct orcd_server *s)
     acfg.ca_pem = s->certs.ca;
     acfg.ca_key_pem = s->certs.ca_key;
     acfg.cluster_cidr = s->o.cluster_cidr;
+    orcd_api_limits_apply(&s->o.api_limits, &acfg);
     rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
     if (rv != 0) {
         log_error("orcd", "cannot serve the API: %s", err);

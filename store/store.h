@@ -266,6 +266,15 @@ int store_watch_start(store *s, const char *prefix, int64_t after_revision, stor
                       void *arg, store_watch **out);
 /* Stops delivery; no callback fires after it returns. Safe inside the cb. */
 void store_watch_stop(store_watch *w);
+/* Flow control for a subscriber that cannot keep up: after pause (safe
+ * inside the cb) no event is delivered until resume, which delivers the
+ * retained events missed meanwhile, synchronously, until paused again or
+ * caught up. Returns true when caught up and still running: the watch has
+ * seen every event applied so far. A paused watch that falls out of the
+ * retained history ends with ORC_ECOMPACTED at the next apply. resume must
+ * not be called from inside a watch callback. */
+void store_watch_pause(store_watch *w);
+bool store_watch_resume(store_watch *w);
 
 /* ---- membership ---- */
 

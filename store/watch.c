@@ -17,6 +17,7 @@ struct store_watch {
      * resume on a member that has not yet applied what it already saw. */
     int64_t after_rev;
     bool stopped;
+    bool paused; /* the subscriber cannot take more now (store_watch_pause) */
     size_t prefix_len;
     char prefix[];
 };
@@ -67,10 +68,11 @@ static void catch_up(store *s, struct store_watch *w)
     struct store_kv kv, prev;
 
     if (w->next_seq < store__hist_first_seq(&s->hist)) {
-        end_watch(w, ORC_ECOMPACTED); /* one txn overflowed the ring */
+        /* one txn overflowed the ring, or a paused watch fell behind it */
+        end_watch(w, ORC_ECOMPACTED);
         return;
     }
-    while (!w->stopped && (ev = store__hist_at(&s->hist, w->next_seq)) != NULL) {
+    while (!w->stopped && !w->paused && (ev = store__hist_at(&s->hist, w->next_seq)) != NULL) {
         w->next_seq++;
         const char *key = ev->kv ? ev->kv->key : ev->prev->key;
         if (ev->rev <= w->after_rev || strncmp(key, w->prefix, w->prefix_len) != 0) continue;
@@ -145,4 +147,19 @@ void store_watch_stop(store_watch *w)
 {
     if (w == NULL || w->stopped) return;
     release(w);
+}
+
+void store_watch_pause(store_watch *w) { w->paused = true; }
+
+bool store_watch_resume(store_watch *w)
+{
+    store *s = w->s;
+
+    if (w->stopped) return false;
+    w->paused = false;
+    s->delivering++;
+    catch_up(s, w);
+    s->delivering--;
+    if (s->delivering == 0 && s->watch_garbage) sweep(s);
+    return !w->stopped && !w->paused;
 }

@@ -57,10 +57,11 @@ static void srv_stop(void *arg)
 static void srv_start(const struct api_http_tls *tls)
 {
     char err[256] = "";
+    struct api_http_config hc = {.listen = "127.0.0.1:0", .tls = tls, .handler = srv_handler};
 
     memset(&S, 0, sizeof S);
     S.status = 200;
-    CHECKF(api_http_start(&F.loop, "127.0.0.1:0", tls, srv_handler, NULL, &S.http, err) == 0, "%s", err);
+    CHECKF(api_http_start(&F.loop, &hc, &S.http, err) == 0, "%s", err);
     S.port = api_http_port(S.http);
     test_defer(srv_stop, NULL);
 }

@@ -6,6 +6,8 @@
 #   - time from start to ready, and idle RSS of a member;
 #   - kill -9 of the leader under 8 writers (tests/bench/fault.c): acknowledged
 #     writes lost and duplicated, seconds until writes succeed again;
+#   - the API port (tests/bench/limits.c): creates/s and delivery latency
+#     with 1,000 watchers, and a member's RSS under abuse and after it;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise).
@@ -240,6 +242,18 @@ else
 fi
 
 bench_raft_tls
+
+# ---- the API port: watch fan-out, and memory under abuse (tests/bench/limits.c) ----
+LIMITS="$O/tests/bench/limits"
+[ -x "$LIMITS" ] || { echo "bench: missing $LIMITS (run make bench)" >&2; exit 1; }
+echo "# API port: watch fan-out and memory under abuse, ${SECS}s per load" >&2
+echo
+if O=$O BENCH_SECONDS=$SECS "$LIMITS" >"$tmp/limits.out"; then
+    grep -v '^ok - ' "$tmp/limits.out"
+else
+    cat "$tmp/limits.out" >&2
+    echo "bench: the API port benchmark failed" >&2; exit 1
+fi
 
 # ---- the node agent: its own server, registry and agent; cleans up itself ----
 PODS="$O/tests/bench/pods"

@@ -111,8 +111,9 @@ static void fx_start(bool tls, const char *const *sans, size_t n)
     make_pki(sans ? sans : dflt, sans ? n : 1);
     t.cert_pem = F.chain;
     t.key_pem = F.key;
-    CHECKF(api_http_start(&F.loop, "127.0.0.1:0", tls ? &t : NULL, handler, NULL, &F.http, err) == 0,
-           "%s", err);
+    struct api_http_config hc = {.listen = "127.0.0.1:0", .tls = tls ? &t : NULL, .handler = handler};
+
+    CHECKF(api_http_start(&F.loop, &hc, &F.http, err) == 0, "%s", err);
     F.port = api_http_port(F.http);
     CHECK(F.port > 0);
     snprintf(F.url, sizeof F.url, "%s://127.0.0.1:%d", tls ? "https" : "http", F.port);

@@ -1,0 +1,16 @@
+/* mem.h — the process's heap policy: large buffers mapped on their own (so
+ * freeing one returns it to the system at once), and free memory handed
+ * back after a burst (glibc's malloc_trim); no-ops on other C libraries. */
+#ifndef ORC_MEM_H
+#define ORC_MEM_H
+
+/* Call once at program start, before threads: blocks of 256 KiB and more
+ * (request bodies, big responses, lists) get their own mappings instead of
+ * growing the heap, whatever sizes came and went before. */
+void orc_mem_setup(void);
+
+/* Returns free heap memory to the system (cost: a walk of the free lists,
+ * about a millisecond per 100 MiB of heap). */
+void orc_mem_trim(void);
+
+#endif

@@ -1,0 +1,84 @@
+/* api_flags.c — the API port's limit flags of `orcd server`, and the
+ * process setup those limits rely on. */
+#include "orcd/api_flags.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "lib/quantity.h"
+#include "lib/timeutil.h"
+
+static int bad(const char *name, const char *value, const char *want)
+{
+    fprintf(stderr, "orcd server: invalid value \"%s\" for --%s: want %s\n", value, name, want);
+    return -1;
+}
+
+static int count(const char *name, const char *value, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(value, &end, 10);
+
+    if (*value == '\0' || *end != '\0' || v == 0 || v > 10000000) return bad(name, value, "a number from 1");
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int duration(const char *name, const char *value, unsigned *out)
+{
+    uint64_t ms;
+
+    if (orc_duration_parse(value, &ms) != 0 || ms < 100 || ms > 86400000)
+        return bad(name, value, "a duration from 100ms to 24h, like 10s");
+    *out = (unsigned)ms;
+    return 0;
+}
+
+static int size(const char *name, const char *value, size_t *out)
+{
+    int64_t milli;
+
+    if (orc_quantity_parse(value, &milli) != 0 || milli < 4096 * 1000LL || milli / 1000 > (int64_t)(64ULL << 30))
+        return bad(name, value, "a size from 4Ki to 64Gi, like 4Mi");
+    *out = (size_t)(milli / 1000);
+    return 0;
+}
+
+int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_limits *out)
+{
+    if (strcmp(name, "max-connections") == 0) return count(name, value, &out->max_connections);
+    if (strcmp(name, "max-connections-per-client") == 0)
+        return count(name, value, &out->max_connections_per_client);
+    if (strcmp(name, "header-timeout") == 0) return duration(name, value, &out->header_timeout_ms);
+    if (strcmp(name, "idle-timeout") == 0) return duration(name, value, &out->idle_timeout_ms);
+    if (strcmp(name, "watch-queue") == 0) return size(name, value, &out->watch_queue);
+    if (strcmp(name, "watch-memory") == 0) return size(name, value, &out->watch_memory);
+    return bad(name, value, "a known flag");
+}
+
+void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *cfg)
+{
+    cfg->max_connections = l->max_connections;
+    cfg->max_connections_per_client = l->max_connections_per_client;
+    cfg->header_timeout_ms = l->header_timeout_ms;
+    cfg->idle_timeout_ms = l->idle_timeout_ms;
+    cfg->watch_queue_bytes = l->watch_queue;
+    cfg->watch_memory_bytes = l->watch_memory;
+}
+
+void orcd_process_setup(void)
+{
+    struct rlimit rl;
+
+    orc_mem_setup();
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("orcd", "cannot raise the open-file limit from %llu", (unsigned long long)was);
+    }
+}

@@ -1,0 +1,44 @@
+/* api_flags.h — `orcd server` flags for the limits of its API port
+ * (connections, timeouts, watch output), parsed apart from the other flags. */
+#ifndef ORC_ORCD_API_FLAGS_H
+#define ORC_ORCD_API_FLAGS_H
+
+#include <getopt.h>
+
+#include "apiserver/api.h"
+
+struct orcd_api_limits {
+    unsigned max_connections, max_connections_per_client;
+    unsigned header_timeout_ms, idle_timeout_ms;
+    size_t watch_queue, watch_memory;
+};
+
+/* getopt_long entries, every one returning `val`: tell them apart by name. */
+#define ORCD_API_LIMIT_OPTIONS(val)                                                             \
+    {"max-connections", required_argument, 0, (val)},                                           \
+    {"max-connections-per-client", required_argument, 0, (val)},                                \
+    {"header-timeout", required_argument, 0, (val)},                                            \
+    {"idle-timeout", required_argument, 0, (val)},                                              \
+    {"watch-queue", required_argument, 0, (val)},                                               \
+    {"watch-memory", required_argument, 0, (val)}
+
+#define ORCD_API_LIMIT_USAGE                                                                    \
+    "  --max-connections N    API connections open at once (default: from the\n"                \
+    "                         open-file limit, at most 16384); more are reset at once\n"        \
+    "  --max-connections-per-client N  from one address (default: an eighth of that)\n"      \
+    "  --header-timeout D     for a TLS handshake, a request's headers, and any stall\n"        \
+    "                         of its body (default 10s)\n"                                      \
+    "  --idle-timeout D       keep-alive connection without a request (default 90s)\n"          \
+    "  --watch-queue SIZE     a watcher with more output waiting is ended (default 4Mi)\n"      \
+    "  --watch-memory SIZE    all watchers' waiting output; past it the largest are\n"          \
+    "                         ended (default 256Mi)\n"
+
+/* One flag: 0, or -1 after printing why the value is refused. */
+int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_limits *out);
+void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *cfg);
+
+/* Raises the open-file limit to its hard limit (a server's connections
+ * need descriptors) and sets the heap policy (lib/mem.h). */
+void orcd_process_setup(void);
+
+#endif
