@@ -30,6 +30,11 @@
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                      \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                      \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+/* TLS 1.3: AES-128-GCM first, as Go's (and so the Kubernetes API server's)
+ * order on hardware with AES instructions; OpenSSL's default puts
+ * AES-256-GCM first, ~30 % more CPU per byte on every watch stream and
+ * relay. A server picks by its own order. */
+#define SUITES_TLS13 "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
 
 struct orc_tls_ctx {
     SSL_CTX *ssl;
@@ -132,10 +137,12 @@ static int ctx_new(const SSL_METHOD *method, bool server, struct orc_tls_ctx **o
     c->server = server;
     /* Renegotiation only adds attack surface to a connection we fully drive. */
     SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-    if (SSL_CTX_set_cipher_list(c->ssl, AEAD_SUITES_TLS12) != 1) {
+    if (SSL_CTX_set_cipher_list(c->ssl, AEAD_SUITES_TLS12) != 1
+        || SSL_CTX_set_ciphersuites(c->ssl, SUITES_TLS13) != 1) {
         orc_tls_ctx_unref(c);
-        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS 1.2 cipher suites");
+        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS cipher suites");
     }
+    if (server) SSL_CTX_set_options(c->ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
     *out = c;
     return 0;
 }
