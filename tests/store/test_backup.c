@@ -114,26 +114,11 @@ static bool has_snapshot(const char *dir)
     return system(cmd) == 0;
 }
 
-struct done {
-    bool done;
-    int status;
-};
-
-static void done_cb(void *arg, int status)
-{
-    struct done *d = arg;
-    d->done = true;
-    d->status = status;
-}
-
-static bool done_cond(void *arg) { return ((struct done *)arg)->done; }
-
 TEST_T(backup_loads_into_a_new_cluster_that_others_join, 120)
 {
     struct member a, b, c;
     struct store_backup_info info;
     struct loaded l = {0};
-    struct done d = {0};
     const void *payload;
     size_t len, objects;
     char err[STORE_BACKUP_ERRLEN];
@@ -185,9 +170,7 @@ TEST_T(backup_loads_into_a_new_cluster_that_others_join, 120)
     member_init(&c, 3);
     member_open(&c);
     member_start(&c);
-    CHECK_INT(store_add_member(b.s, c.id, c.addr, done_cb, &d), ==, 0);
-    CHECK(run_until(done_cond, &d, 30000));
-    CHECKF(d.status == 0, "add: %s", orc_strerror(d.status));
+    add_member(&b, &c, 30000);
     CHECK_INT(wait_rev(c.s, rev + 1, 10000), ==, 0);
     char *x = dump(b.s, NULL), *y = dump(c.s, NULL);
     CHECKF(strcmp(x, y) == 0, "joined member differs:\n%s\nvs\n%s", x, y);
@@ -209,7 +192,6 @@ TEST_T(joined_member_replays_load_entries, 60)
     struct member a, b, c;
     struct store_backup_info info;
     struct loaded l = {0};
-    struct done d = {0};
     const void *payload;
     size_t len, objects;
     char err[STORE_BACKUP_ERRLEN];
@@ -231,8 +213,7 @@ TEST_T(joined_member_replays_load_entries, 60)
     single_up(&b);
     member_open(&c);
     member_start(&c);
-    CHECK_INT(store_add_member(b.s, c.id, c.addr, done_cb, &d), ==, 0);
-    CHECK(run_until(done_cond, &d, 30000));
+    add_member(&b, &c, 30000);
     CHECK_INT(store_backup_load(b.s, payload, info.payload_size, NULL, loaded_cb, &l), ==, 0);
     CHECK(run_until(loaded_cond, &l, 30000));
     CHECK_INT(l.status, ==, 0);

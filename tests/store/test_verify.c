@@ -328,19 +328,6 @@ TEST_T(flipped_byte_in_snapshot_image_refused, 60)
 
 /* ---- a follower ---- */
 
-struct done {
-    bool done;
-    int status;
-};
-
-static void done_cb(void *arg, int status)
-{
-    ((struct done *)arg)->done = true;
-    ((struct done *)arg)->status = status;
-}
-
-static bool done_cond(void *arg) { return ((struct done *)arg)->done; }
-
 static bool healthy(void *arg)
 {
     return store_health(((struct member *)arg)->s, NULL) == STORE_HEALTHY;
@@ -357,15 +344,7 @@ TEST_T(follower_with_damaged_log_catches_up_from_the_leader, 90)
         member_init(&ms[i], i + 1);
         member_open(&ms[i]);
     }
-    member_bootstrap(&ms[0]);
-    for (int i = 0; i < 3; i++) member_start(&ms[i]);
-    CHECK(run_until(is_leader_cond, &ms[0], 5000));
-    for (int i = 1; i < 3; i++) {
-        struct done d = {0};
-        CHECK_INT(store_add_member(ms[0].s, ms[i].id, ms[i].addr, done_cb, &d), ==, 0);
-        CHECK(run_until(done_cond, &d, 20000));
-        CHECK_INT(d.status, ==, 0);
-    }
+    members_up(ms, 3, 5000);
     put_many(ms[0].s, N_PUTS);
     int64_t rev = store_revision(ms[0].s);
     CHECK_INT(wait_rev(ms[2].s, rev, 10000), ==, 0);

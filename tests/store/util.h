@@ -59,6 +59,22 @@ static inline void loop_teardown(void)
     CHECK_INT(uv_loop_close(&test_loop), ==, 0);
 }
 
+/* The outcome of a call whose callback takes (arg, status): adding or
+ * removing a member, waiting for a revision. */
+struct done {
+    bool done;
+    int status;
+};
+
+static inline void done_cb(void *arg, int status)
+{
+    struct done *d = arg;
+    d->done = true;
+    d->status = status;
+}
+
+static inline bool done_cond(void *arg) { return ((struct done *)arg)->done; }
+
 /* ---- members ---- */
 
 struct member {
@@ -169,6 +185,26 @@ static inline int wait_leader(struct member *ms, int n, unsigned timeout_ms)
     return -1;
 }
 
+/* Adds m (open and started) as a voter through leader, within timeout_ms. */
+static inline void add_member(struct member *leader, struct member *m, unsigned timeout_ms)
+{
+    struct done d = {0};
+
+    CHECK_INT(store_add_member(leader->s, m->id, m->addr, done_cb, &d), ==, 0);
+    CHECK(run_until(done_cond, &d, timeout_ms));
+    CHECKF(d.status == 0, "add member %llu: %s", (unsigned long long)m->id, orc_strerror(d.status));
+}
+
+/* Members ms[0..n) already open: the first bootstrapped and leading within
+ * leader_ms, every one started, the others added as voters. */
+static inline void members_up(struct member *ms, int n, unsigned leader_ms)
+{
+    member_bootstrap(&ms[0]);
+    for (int i = 0; i < n; i++) member_start(&ms[i]);
+    CHECK(run_until(is_leader_cond, &ms[0], leader_ms));
+    for (int i = 1; i < n; i++) add_member(&ms[0], &ms[i], 20000);
+}
+
 /* A one-member cluster, bootstrapped, started, leading. */
 static inline void single_up(struct member *m)
 {
@@ -244,27 +280,13 @@ static inline char *get_value(store *s, const char *key)
     return v;
 }
 
-struct rev_wait {
-    bool done;
-    int status;
-};
-
-static inline void rev_wait_cb(void *arg, int status)
-{
-    struct rev_wait *w = arg;
-    w->done = true;
-    w->status = status;
-}
-
-static inline bool rev_done_cond(void *arg) { return ((struct rev_wait *)arg)->done; }
-
 static inline int wait_rev(store *s, int64_t rev, unsigned timeout_ms)
 {
-    struct rev_wait w = {0};
-    int rc = store_wait_revision(s, rev, timeout_ms, rev_wait_cb, &w);
+    struct done w = {0};
+    int rc = store_wait_revision(s, rev, timeout_ms, done_cb, &w);
 
     if (rc != 0) return rc;
-    CHECK(run_until(rev_done_cond, &w, timeout_ms + 5000));
+    CHECK(run_until(done_cond, &w, timeout_ms + 5000));
     return w.status;
 }
 
