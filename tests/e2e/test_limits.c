@@ -153,6 +153,59 @@ static void watch_request(struct rawtls *t)
     CHECK(rawtls_send(t, req, (size_t)n) == 0);
 }
 
+/* n watchers that never read (4 KiB socket buffers). */
+static void watchers_open(struct rawtls *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        CHECKF(tls_open(&w[i], NULL, 4096) == 0, "watcher %d refused", i);
+        watch_request(&w[i]);
+    }
+}
+
+/* A watcher that keeps up, read on a thread of its own. */
+static void reader_start(struct reader *r)
+{
+    memset(r, 0, sizeof *r);
+    CHECK(tls_open(&r->t, NULL, 0) == 0);
+    watch_request(&r->t);
+    CHECK(rawtls_read_until(&r->t, "HTTP/1.1 200", 5000));
+    pthread_create(&r->thread, NULL, reader_main, r);
+}
+
+/* Gives the reader 10 s to see every big create, then stops its thread. */
+static void reader_stop(struct reader *r)
+{
+    uint64_t until = test_now_ms() + 10000;
+
+    while (r->added < N_BIG && test_now_ms() < until) sleep_ms(20);
+    r->stop = 1;
+    pthread_join(r->thread, NULL);
+}
+
+/* ConfigMap big-<i> with BIG_VALUE bytes of data; body holds BIG_VALUE + 200. */
+static void big_body(char *body, int i)
+{
+    int n = snprintf(body, 200, "{\"metadata\":{\"name\":\"big-%d\"},\"data\":{\"k\":\"", i);
+
+    memset(body + n, 'a' + i % 26, BIG_VALUE);
+    strcpy(body + n + BIG_VALUE, "\"}}");
+}
+
+/* How many of the n watchers the member ends within 30 s, all closed here
+ * (whatever they still had to read before the close). */
+static int ended_within_30s(struct rawtls *w, int n)
+{
+    uint64_t until = test_now_ms() + 30000;
+    int ended = 0;
+
+    for (int i = 0; i < n; i++) {
+        uint64_t now = test_now_ms();
+        if (rawtls_wait_closed(&w[i], now < until ? (unsigned)(until - now) : 1)) ended++;
+        rawtls_close(&w[i]);
+    }
+    return ended;
+}
+
 /* The writes alone grow the member by about 25 MiB (Raft's in-memory log,
  * the watch history, SQLite's cache); the 200 watchers must add little. */
 TEST_T(watchers_that_never_read_are_ended_and_memory_stays_bounded, 120)
@@ -165,21 +218,12 @@ TEST_T(watchers_that_never_read_are_ended_and_memory_stays_bounded, 120)
     start_one(extra);
     long base = rss_mib(), peak = base;
     uint64_t t_open = test_now_ms();
-    for (int i = 0; i < N_SLOW; i++) {
-        CHECKF(tls_open(&slow[i], NULL, 4096) == 0, "watcher %d refused", i);
-        watch_request(&slow[i]);
-    }
+    watchers_open(slow, N_SLOW);
     fprintf(stderr, "# %d watchers opened in %llu ms\n", N_SLOW, (unsigned long long)(test_now_ms() - t_open));
-    memset(&normal, 0, sizeof normal);
-    CHECK(tls_open(&normal.t, NULL, 0) == 0);
-    watch_request(&normal.t);
-    CHECK(rawtls_read_until(&normal.t, "HTTP/1.1 200", 5000));
-    pthread_create(&normal.thread, NULL, reader_main, &normal);
+    reader_start(&normal);
     uint64_t t_writes = test_now_ms();
     for (int i = 0; i < N_BIG; i++) {
-        int n = snprintf(body, 200, "{\"metadata\":{\"name\":\"big-%d\"},\"data\":{\"k\":\"", i);
-        memset(body + n, 'a' + i % 26, BIG_VALUE);
-        strcpy(body + n + BIG_VALUE, "\"}}");
+        big_body(body, i);
         uint64_t t0 = test_now_ms();
         CHECK_INT(t_http(&c, 0, "POST", "/api/v1/namespaces/default/configmaps", NULL, body, NULL, NULL), ==, 201);
         CHECKF(test_now_ms() - t0 < 5000, "create %d took %llu ms", i, (unsigned long long)(test_now_ms() - t0));
@@ -188,21 +232,11 @@ TEST_T(watchers_that_never_read_are_ended_and_memory_stays_bounded, 120)
     }
     free(body);
     fprintf(stderr, "# %d creates of 512 KiB in %llu ms\n", N_BIG, (unsigned long long)(test_now_ms() - t_writes));
-    uint64_t until = test_now_ms() + 10000;
-    while (normal.added < N_BIG && test_now_ms() < until) sleep_ms(20);
-    normal.stop = 1;
-    pthread_join(normal.thread, NULL);
+    reader_stop(&normal);
     fprintf(stderr, "# the normal watcher had every event %llu ms after the writes\n", (unsigned long long)(test_now_ms() - t_writes));
     CHECK_INT(normal.added, ==, N_BIG);
-    /* The slow ones were ended: the member closes them (whatever they still
-     * had to read before the close). */
-    int ended = 0;
-    until = test_now_ms() + 30000;
-    for (int i = 0; i < N_SLOW; i++) {
-        uint64_t now = test_now_ms();
-        if (rawtls_wait_closed(&slow[i], now < until ? (unsigned)(until - now) : 1)) ended++;
-        rawtls_close(&slow[i]);
-    }
+    /* The slow ones were ended. */
+    int ended = ended_within_30s(slow, N_SLOW);
     rawtls_close(&normal.t);
     fprintf(stderr, "# member RSS %ld MiB before, peak %ld MiB; %d of %d slow watchers ended, the last %llu ms after the writes\n", base,
             peak, ended, N_SLOW, (unsigned long long)(test_now_ms() - t_writes));
@@ -224,35 +258,17 @@ TEST_T(watchers_over_the_total_bound_are_ended_and_readers_kept, 120)
     char *body = malloc(BIG_VALUE + 200);
 
     start_one(extra);
-    for (int i = 0; i < N_STUCK; i++) {
-        CHECKF(tls_open(&stuck[i], NULL, 4096) == 0, "watcher %d refused", i);
-        watch_request(&stuck[i]);
-    }
-    memset(&normal, 0, sizeof normal);
-    CHECK(tls_open(&normal.t, NULL, 0) == 0);
-    watch_request(&normal.t);
-    CHECK(rawtls_read_until(&normal.t, "HTTP/1.1 200", 5000));
-    pthread_create(&normal.thread, NULL, reader_main, &normal);
+    watchers_open(stuck, N_STUCK);
+    reader_start(&normal);
     for (int i = 0; i < N_BIG; i++) {
-        int n = snprintf(body, 200, "{\"metadata\":{\"name\":\"big-%d\"},\"data\":{\"k\":\"", i);
-        memset(body + n, 'a' + i % 26, BIG_VALUE);
-        strcpy(body + n + BIG_VALUE, "\"}}");
+        big_body(body, i);
         CHECK_INT(t_http(&c, 0, "POST", "/api/v1/namespaces/default/configmaps", NULL, body, NULL, NULL), ==, 201);
     }
     free(body);
-    uint64_t until = test_now_ms() + 10000;
-    while (normal.added < N_BIG && test_now_ms() < until) sleep_ms(20);
-    normal.stop = 1;
-    pthread_join(normal.thread, NULL);
+    reader_stop(&normal);
     CHECK_INT(normal.added, ==, N_BIG);
     CHECKF(!normal.t.closed, "the watcher that keeps up was ended");
-    int ended = 0;
-    until = test_now_ms() + 30000;
-    for (int i = 0; i < N_STUCK; i++) {
-        uint64_t now = test_now_ms();
-        if (rawtls_wait_closed(&stuck[i], now < until ? (unsigned)(until - now) : 1)) ended++;
-        rawtls_close(&stuck[i]);
-    }
+    int ended = ended_within_30s(stuck, N_STUCK);
     rawtls_close(&normal.t);
     CHECK_INT(ended, ==, N_STUCK);
     CHECK(file_has(c.m[0].log, 0, "the one with the most waiting"));
