@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <uv.h>
 
 #include "client/http.h"
@@ -27,12 +26,6 @@ static struct cluster c;
 #else
 #define CHECK_RSS_GROWTH(mib, max) CHECK_INT(mib, <, max)
 #endif
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void start_one(const char *const *extra)
 {
@@ -177,7 +170,7 @@ static void reader_stop(struct reader *r)
 {
     uint64_t until = test_now_ms() + 10000;
 
-    while (r->added < N_BIG && test_now_ms() < until) sleep_ms(20);
+    while (r->added < N_BIG && test_now_ms() < until) test_sleep_ms(20);
     r->stop = 1;
     pthread_join(r->thread, NULL);
 }
@@ -305,7 +298,7 @@ TEST_T(connection_caps_leave_other_clients_served_and_are_logged, 60)
     /* The total cap: 20 + 20 + 10 open, the next is refused whoever asks. */
     for (int i = 0; i < PER_CLIENT; i++) CHECKF(tls_open(&b[i], ip_b, 0) == 0, "connection %d from %s", i, ip_b);
     for (int i = 0; i < TOTAL - 2 * PER_CLIENT; i++) CHECKF(tls_open(&cc[i], ip_c, 0) == 0, "connection %d from %s", i, ip_c);
-    sleep_ms(100);
+    test_sleep_ms(100);
     CHECK(tls_open(&t, ip_d, 0) != 0 || rawtls_wait_closed(&t, 3000));
     rawtls_close(&t);
     CHECK(file_has(c.m[0].log, 0, "--max-connections "));
@@ -313,7 +306,7 @@ TEST_T(connection_caps_leave_other_clients_served_and_are_logged, 60)
     for (int i = 0; i < 5; i++) rawtls_close(&a[i]);
     bool served = false;
     for (int tries = 0; tries < 50 && !served; tries++) {
-        sleep_ms(50);
+        test_sleep_ms(50);
         if (tls_open(&t, ip_d, 0) == 0) served = authorized_get_ok(&t, "/api/v1/namespaces");
         rawtls_close(&t);
     }
@@ -463,7 +456,7 @@ static void crowd_start(struct crowd *cr, const char *extra_query)
         CHECK(http_stream(cr->clients[i / PER_CLIENT_STREAMS], &req, &cbs, cr, &cr->calls[i]) == 0);
     pthread_create(&cr->thread, NULL, crowd_main, cr);
     uint64_t until = test_now_ms() + 30000;
-    while (cr->heads < N_WATCHERS && test_now_ms() < until) sleep_ms(50);
+    while (cr->heads < N_WATCHERS && test_now_ms() < until) test_sleep_ms(50);
     CHECK_INT(cr->heads, ==, N_WATCHERS);
 }
 
@@ -478,7 +471,7 @@ static double write_rate(unsigned ms)
 {
     struct load l = {0};
     load_start(&l, &c, 16);
-    sleep_ms(ms);
+    test_sleep_ms(ms);
     load_stop(&l);
     double rate = (double)l.n_acks * 1000.0 / ms;
     load_free(&l);
@@ -508,7 +501,7 @@ TEST_T(a_thousand_reading_watchers_keep_writes_flowing, 150)
     /* every watcher gets every create */
     long long want = lines0 + (long long)(watched * PHASE_MS / 1000.0) * N_WATCHERS;
     uint64_t until = test_now_ms() + 20000;
-    while (cr.lines < want && test_now_ms() < until) sleep_ms(50);
+    while (cr.lines < want && test_now_ms() < until) test_sleep_ms(50);
     long long got = cr.lines;
     crowd_stop_all(&cr);
     fprintf(stderr, "# creates/s: %.0f alone, %.0f with %d idle watchers (%.0f %%), %.0f with %d watchers "

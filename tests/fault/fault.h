@@ -5,23 +5,15 @@
 #ifndef ORC_TEST_FAULT_H
 #define ORC_TEST_FAULT_H
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 #include "tests/harness/writers.h"
-
-static inline void fault_sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
 
 /* Writers over every member of c (started or not). */
 static inline void fault_writers(struct writers *w, struct cluster *c)
@@ -64,7 +56,7 @@ static inline int fault_leader(struct cluster *c, int skip, unsigned timeout_ms)
             fault_role(c, i, role, sizeof role);
             if (strcmp(role, "leader") == 0) return i;
         }
-        fault_sleep_ms(20);
+        test_sleep_ms(20);
     } while (test_now_ms() - start < timeout_ms);
     return -1;
 }
@@ -77,7 +69,7 @@ static inline unsigned fault_wait_writable(struct writers *w, uint64_t t, unsign
 
     while (writers_acks_after(w, t, &first) == 0) {
         CHECKF(test_now_ms() - t < timeout_ms, "no write acknowledged %u ms after the fault", timeout_ms);
-        fault_sleep_ms(5);
+        test_sleep_ms(5);
     }
     return (unsigned)(first - t);
 }

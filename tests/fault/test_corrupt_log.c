@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/file.h"
@@ -20,19 +19,13 @@
 
 #define OBJECTS 2000
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Writers until n objects are acknowledged. */
 static void write_objects(struct load *l, struct cluster *c, size_t n)
 {
     uint64_t end = test_now_ms() + 40000;
 
     load_start(l, c, 16);
-    while (load_acked(l) < n && test_now_ms() < end) sleep_ms(20);
+    while (load_acked(l) < n && test_now_ms() < end) test_sleep_ms(20);
     load_stop(l);
     CHECKF(l->n_acks >= n, "only %zu writes acknowledged", l->n_acks);
 }
@@ -55,7 +48,7 @@ static int wait_exit(struct member *m, unsigned timeout_ms)
     while (waitpid(m->pid, &status, WNOHANG) == 0) {
         CHECKF(test_now_ms() < end, "the member still runs %u ms after start (log %s)",
                timeout_ms, m->log);
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     m->pid = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

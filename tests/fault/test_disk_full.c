@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/file.h"
@@ -20,12 +19,6 @@
 #include "tests/harness/test.h"
 
 #define LIST "/api/v1/namespaces/default/configmaps?resourceVersion=0"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* What the full member answered. */
 struct seen {
@@ -117,7 +110,7 @@ static void fill_and_free(struct cluster *c, struct load *l, int i, struct seen 
     uint64_t until;
 
     load_start(l, c, 8);
-    sleep_ms(1000);
+    test_sleep_ms(1000);
     disk_fill(c->m[i].dir);
     until = test_now_ms() + 6000;
     while (test_now_ms() < until) poll_member(c, i, s);

@@ -1,7 +1,6 @@
 /* cluster.c — starting, stopping and talking to real orcd processes. */
 #include "tests/harness/cluster.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/http.h"
@@ -17,12 +15,6 @@
 #include "lib/file.h"
 #include "lib/tls.h"
 #include "tests/harness/test.h"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
 
 const char *t_bin(const char *name)
 {
@@ -74,7 +66,7 @@ static void stop_member_at_end(void *arg)
             test_fail_later("member %d ignored SIGTERM for 10 s (log %s)", m->idx, m->log);
             return;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     m->pid = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -167,7 +159,7 @@ unsigned member_wait_ready(struct cluster *c, int i, unsigned timeout_ms)
                c->m[i].log);
         CHECKF(test_now_ms() - start < timeout_ms, "member %d not ready after %u ms (log %s)", i,
                timeout_ms, c->m[i].log);
-        sleep_ms(5);
+        test_sleep_ms(5);
     }
     if (c->token[0] == '\0') read_token(c, i);
     return (unsigned)(test_now_ms() - start);
@@ -193,7 +185,7 @@ void member_stop(struct cluster *c, int i)
             kill_member(m);
             test_fail(__FILE__, __LINE__, "member %d did not exit 10 s after SIGTERM (log %s)", i, m->log);
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     m->pid = 0;
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "member %d exit status %d (log %s)", i,
@@ -227,7 +219,7 @@ int cluster_leader(struct cluster *c, unsigned timeout_ms)
             json_decref(s);
             if (leader) return i;
         }
-        sleep_ms(20);
+        test_sleep_ms(20);
     } while (test_now_ms() - start < timeout_ms);
     return -1;
 }
@@ -249,7 +241,7 @@ void member_wait_revision(struct cluster *c, int i, long long revision, unsigned
     while ((have = member_revision(c, i)) < revision) {
         CHECKF(test_now_ms() - start < timeout_ms, "member %d at revision %lld, want %lld", i, have,
                revision);
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
 }
 
