@@ -166,8 +166,8 @@ static void check_refused(struct cluster *c, enum tc_tls_result r, const char *c
 
     CHECKF(r != TC_TLS_KEPT, "%s: the Raft port kept the connection", what);
     snprintf(text, sizeof text, "from %s", client);
-    while (!rw_log_has(&c->m[0], text) && test_now_ms() < end) test_sleep_ms(20);
-    CHECKF(rw_log_has(&c->m[0], text), "%s: no refusal naming %s in %s", what, client, c->m[0].log);
+    while (!file_has(c->m[0].log, 0, text) && test_now_ms() < end) test_sleep_ms(20);
+    CHECKF(file_has(c->m[0].log, 0, text), "%s: no refusal naming %s in %s", what, client, c->m[0].log);
     CHECKF(rw_alive(c, 0), "%s: the member died (log %s)", what, c->m[0].log);
 }
 
@@ -273,7 +273,7 @@ TEST_T(a_member_certificate_cannot_claim_another_member, 60)
     struct tc_tls_client cl = {.cert_pem = cert, .key_pem = key, .payload = hello.data,
                                .payload_len = hello.len};
     check_refused(&c, tc_tls_try(c.m[0].ip, RAFT_PORT, &cl), cl.name, "a hello claiming member 1");
-    CHECKF(rw_log_has(&c.m[0], "claims member 1 with the certificate of member 999"),
+    CHECKF(file_has(c.m[0].log, 0, "claims member 1 with the certificate of member 999"),
            "the refusal does not say why (log %s)", c.m[0].log);
     /* and a certificate for member 999 in O=system:masters is nobody's */
     free(cert);
@@ -350,7 +350,7 @@ TEST_T(the_raft_certificate_is_kept_and_reissued_when_it_stops_fitting, 60)
     CHECK(strcmp(again, other) != 0);
     CHECK_INT(orc_tls_cert_subject(again, &sub, err), ==, 0);
     CHECK_STR(sub.cn, cn);
-    CHECK(rw_log_has(&c.m[0], "issuing a new Raft certificate"));
+    CHECK(file_has(c.m[0].log, 0, "issuing a new Raft certificate"));
     CHECK(write_ok(&c, 0, "after-reissue"));
     free(again);
     free(cert);

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/buf.h"
-#include "lib/file.h"
 #include "lib/json.h"
+#include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/disk.h"
 #include "tests/harness/load.h"
@@ -94,15 +93,6 @@ static bool others_see_it(struct cluster *c, int i)
     return seen;
 }
 
-static bool log_has(const struct member *m, const char *text)
-{
-    struct orc_buf b = ORC_BUF_INIT;
-    bool found = orc_file_read(m->log, 64u << 20, &b) == 0 && b.data && strstr(b.data, text);
-
-    orc_buf_free(&b);
-    return found;
-}
-
 /* Fills member i's disk under load, checks what it answers, frees the
  * space, and waits for it to serve again. */
 static void fill_and_free(struct cluster *c, struct load *l, int i, struct seen *s)
@@ -124,7 +114,7 @@ static void fill_and_free(struct cluster *c, struct load *l, int i, struct seen 
     load_stop(l);
     CHECKF(s->ready_again, "member %d not ready 40 s after the space came back (log %s)", i,
            c->m[i].log);
-    CHECKF(log_has(&c->m[i], "stops serving"), "nothing logged (log %s)", c->m[i].log);
+    CHECKF(file_has(c->m[i].log, 0, "stops serving"), "nothing logged (log %s)", c->m[i].log);
 }
 
 TEST_T(follower_on_a_full_disk_stops_serving_and_recovers, 120)
