@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "tests/fault/fault.h"
 
 #define MAX_ROUNDS 50
@@ -70,25 +71,15 @@ static void bench_orc(struct result *r, int n_rounds)
 {
     static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
     static struct writers w;
-    int lead = -1;
 
     cluster_init(&c, 3);
     cluster_start(&c, NULL);
     fault_writers(&w, &c);
     writers_start(&w, WRITERS);
     test_sleep_ms(1000);
-    for (int i = 0; i < n_rounds; i++) {
-        CHECKF((lead = fault_leader(&c, -1, 10000)) >= 0, "orc: no leader");
-        uint64_t t = test_now_ms();
-        member_kill(&c, lead);
-        r->recovery[i] = fault_wait_writable(&w, t, 30000);
-        test_sleep_ms(500);
-        member_start(&c, lead, false, NULL);
-        member_wait_ready(&c, lead, 20000);
-        test_sleep_ms(1000);
-    }
+    for (int i = 0; i < n_rounds; i++) r->recovery[i] = fault_kill_leader(&c, &w, 30000);
     writers_stop(&w);
-    finish(r, &w, fault_leader(&c, -1, 10000), n_rounds);
+    finish(r, &w, cluster_leader(&c, 10000), n_rounds);
     writers_free(&w);
     for (int i = 0; i < c.n; i++) member_stop(&c, i);
 }

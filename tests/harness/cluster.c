@@ -204,24 +204,42 @@ void cluster_start(struct cluster *c, const char *const *extra)
     for (int i = 1; i < c->n; i++) member_wait_revision(c, i, member_revision(c, 0), 10000);
 }
 
-int cluster_leader(struct cluster *c, unsigned timeout_ms)
+void member_role(struct cluster *c, int i, char *out, size_t n)
+{
+    struct http_request req = {.method = "GET", .path = "/internal/v1/status", .timeout_ms = 1000};
+    struct http_response r = {0};
+
+    out[0] = '\0';
+    if (c->m[i].pid == 0 || cluster_tls(c) == NULL ||
+        http_sync_request_tls(c->m[i].url, c->token[0] ? c->token : NULL, cluster_tls(c), &req, &r,
+                              NULL) != 0)
+        return;
+    json_t *s = r.status == 200 ? json_loadb(r.body, r.body_len, 0, NULL) : NULL;
+    const char *role = json_string_value(json_object_get(s, "role"));
+    snprintf(out, n, "%s", role ? role : "");
+    json_decref(s);
+    http_response_free(&r);
+}
+
+int cluster_leader_except(struct cluster *c, int skip, unsigned timeout_ms)
 {
     uint64_t start = test_now_ms();
+    char role[32];
 
     do {
         for (int i = 0; i < c->n; i++) {
-            int st;
-            json_t *s;
-            if (c->m[i].pid == 0) continue;
-            s = t_json(c, i, "GET", "/internal/v1/status", NULL, &st);
-            bool leader = s && json_string_value(json_object_get(s, "role"))
-                          && strcmp(json_string_value(json_object_get(s, "role")), "leader") == 0;
-            json_decref(s);
-            if (leader) return i;
+            if (i == skip) continue;
+            member_role(c, i, role, sizeof role);
+            if (strcmp(role, "leader") == 0) return i;
         }
         test_sleep_ms(20);
     } while (test_now_ms() - start < timeout_ms);
     return -1;
+}
+
+int cluster_leader(struct cluster *c, unsigned timeout_ms)
+{
+    return cluster_leader_except(c, -1, timeout_ms);
 }
 
 long long member_revision(struct cluster *c, int i)
