@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "lib/buf.h"
+#include "lib/hash.h"
 #include "lib/orc.h"
 #include "lib/tls.h"
 #include "store/store.h"
@@ -288,6 +290,46 @@ static inline int wait_rev(store *s, int64_t rev, unsigned timeout_ms)
     if (rc != 0) return rc;
     CHECK(run_until(done_cond, &w, timeout_ms + 5000));
     return w.status;
+}
+
+/* Everything observable about s's data at rev (0: now), as text to compare:
+ * the revision, then a line per key (those under skip left out, when not
+ * NULL) with its value, revisions and version; a value longer than 64
+ * bytes shows as its start, length and hash. Caller frees. */
+static inline char *dump_at(store *s, const char *skip, int64_t rev)
+{
+    struct store_list l;
+    struct orc_buf b = ORC_BUF_INIT;
+
+    CHECK_INT(store_range(s, "", NULL, rev, 0, &l), ==, 0);
+    orc_buf_printf(&b, "rev=%lld\n", (long long)l.revision);
+    for (size_t i = 0; i < l.n; i++) {
+        const struct store_kv *kv = &l.kvs[i];
+        if (skip && strncmp(kv->key, skip, strlen(skip)) == 0) continue;
+        if (kv->value_len <= 64)
+            orc_buf_printf(&b, "%s=%.*s", kv->key, (int)kv->value_len, kv->value);
+        else
+            orc_buf_printf(&b, "%s=%.40s...(%zu bytes, fnv %016llx)", kv->key, kv->value,
+                           kv->value_len,
+                           (unsigned long long)orc_fnv1a(ORC_FNV_OFFSET, kv->value, kv->value_len));
+        orc_buf_printf(&b, " %lld/%lld/%lld\n", (long long)kv->create_rev, (long long)kv->mod_rev,
+                       (long long)kv->version);
+    }
+    store_list_clear(&l);
+    CHECK(b.data != NULL);
+    return b.data;
+}
+
+static inline char *dump(store *s) { return dump_at(s, NULL, 0); }
+
+/* Fails the case unless a and b hold the same data. */
+static inline void check_same(store *a, store *b, const char *what)
+{
+    char *x = dump(a), *y = dump(b);
+
+    CHECKF(strcmp(x, y) == 0, "%s differ:\n%s\nvs\n%s", what, x, y);
+    free(x);
+    free(y);
 }
 
 /* Bytes used under path (like du). */
