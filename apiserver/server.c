@@ -275,6 +275,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     if (s == NULL) return ORC_ENOMEM;
     s->loop = loop;
     s->st = st;
+    orc_list_init(&s->later);
     snprintf(s->cluster_cidr, sizeof s->cluster_cidr, "%s",
              cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
     s->node_cidr_mask = cfg->node_cidr_mask ? cfg->node_cidr_mask : 24;

@@ -41,7 +41,7 @@ struct api_server {
     bool is_leader;
     bool bootstrapped; /* default namespaces ensured in this term */
     uv_timer_t retry_timer; /* drives delayed retries (api_later) */
-    struct api_later *later;
+    struct orc_link later; /* pending api_later calls (txn.c) */
     bool stopping;
     void (*stop_cb)(void *arg);
     void *stop_arg;

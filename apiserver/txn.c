@@ -20,19 +20,12 @@
 /* ---- delayed calls ---- */
 
 struct api_later {
+    struct orc_link link; /* in api_server.later, newest first */
     uv_timer_t timer;
     struct api_server *s;
     void (*fn)(void *arg);
     void *arg;
-    struct api_later *prev, *next;
 };
-
-static void later_unlink(struct api_later *l)
-{
-    if (l->prev) l->prev->next = l->next;
-    else l->s->later = l->next;
-    if (l->next) l->next->prev = l->prev;
-}
 
 static void later_closed(uv_handle_t *h) { free(h->data); }
 
@@ -40,7 +33,7 @@ static void later_fire(struct api_later *l)
 {
     struct api_server *s = l->s;
 
-    later_unlink(l);
+    orc_list_remove(&l->link);
     uv_timer_stop(&l->timer);
     uv_close((uv_handle_t *)&l->timer, later_closed);
     l->fn(l->arg);
@@ -59,9 +52,7 @@ int api_later(struct api_server *s, unsigned ms, void (*fn)(void *arg), void *ar
     l->arg = arg;
     uv_timer_init(s->loop, &l->timer);
     l->timer.data = l;
-    l->next = s->later;
-    if (s->later) s->later->prev = l;
-    s->later = l;
+    orc_list_push_head(&s->later, &l->link);
     api_hold(s);
     uv_timer_start(&l->timer, on_later, ms, 0);
     return 0;
@@ -69,7 +60,8 @@ int api_later(struct api_server *s, unsigned ms, void (*fn)(void *arg), void *ar
 
 void api_later_stop_all(struct api_server *s)
 {
-    while (s->later) later_fire(s->later);
+    while (!orc_list_empty(&s->later))
+        later_fire(ORC_CONTAINER(s->later.next, struct api_later, link));
 }
 
 /* ---- the leader's API client ---- */

@@ -67,12 +67,12 @@ static void on_sweep(uv_timer_t *t)
     http_client *c = t->data;
     uint64_t now = uv_now(c->loop);
 
-    while (!http_link_empty(&c->idle)) {
-        struct http_conn *conn = HTTP_OF(c->idle.prev, struct http_conn, idle_link);
+    while (!orc_list_empty(&c->idle)) {
+        struct http_conn *conn = ORC_CONTAINER(c->idle.prev, struct http_conn, idle_link);
         if (now - conn->idle_since < HTTP_IDLE_TIMEOUT_MS) break;
         http__conn_close(conn);
     }
-    if (http_link_empty(&c->idle)) uv_timer_stop(t);
+    if (orc_list_empty(&c->idle)) uv_timer_stop(t);
 }
 
 static int valid_hostname(const char *s, size_t n)
@@ -199,9 +199,9 @@ int http_client_new_tls(uv_loop_t *loop, const char *base_url, const char *beare
     c->sweep.data = c;
     uv_unref((uv_handle_t *)&c->sweep);
     c->n_live = 1;
-    http_link_init(&c->queue);
-    http_link_init(&c->conns);
-    http_link_init(&c->idle);
+    orc_list_init(&c->queue);
+    orc_list_init(&c->conns);
+    orc_list_init(&c->idle);
     orc_ignore_sigpipe();
     *out = c;
     return 0;
@@ -259,7 +259,7 @@ static void call_defer(http_call *call, int err)
 static void call_detach(http_call *call)
 {
     if (call->state == CALL_QUEUED) {
-        http_link_remove(&call->link);
+        orc_list_remove(&call->link);
     } else if (call->state == CALL_ACTIVE && call->conn) {
         struct http_conn *conn = call->conn;
         conn->call = NULL;
@@ -293,7 +293,7 @@ void http__call_failed(http_call *call, int err, int retryable)
         call->retried = 1;
         call->fresh = 1;
         call->state = CALL_QUEUED;
-        http_link_push_head(&c->queue, &call->link);
+        orc_list_push_head(&c->queue, &call->link);
         http__dispatch(c);
         return;
     }
@@ -310,7 +310,7 @@ void http__conn_idle(struct http_conn *conn)
     conn->idle_since = uv_now(c->loop);
     /* Most recently used first: the warmest socket serves next, and the
      * rest age out at the tail. Idle sockets do not keep the loop alive. */
-    http_link_push_head(&c->idle, &conn->idle_link);
+    orc_list_push_head(&c->idle, &conn->idle_link);
     uv_unref((uv_handle_t *)&conn->tcp);
     if (!uv_is_active((uv_handle_t *)&c->sweep))
         (void)uv_timer_start(&c->sweep, on_sweep, HTTP_SWEEP_MS, HTTP_SWEEP_MS);
@@ -321,25 +321,25 @@ void http__conn_idle(struct http_conn *conn)
  * cap. A retried call wants a new connection, trading an idle one if at cap. */
 static int dispatch_one(http_client *c)
 {
-    http_call *call = HTTP_OF(c->queue.next, http_call, link);
+    http_call *call = ORC_CONTAINER(c->queue.next, http_call, link);
     int rv;
 
-    if (!call->fresh && !http_link_empty(&c->idle)) {
-        http_link_remove(&call->link);
-        if (http__conn_start(HTTP_OF(c->idle.next, struct http_conn, idle_link), call) != 0) {
+    if (!call->fresh && !orc_list_empty(&c->idle)) {
+        orc_list_remove(&call->link);
+        if (http__conn_start(ORC_CONTAINER(c->idle.next, struct http_conn, idle_link), call) != 0) {
             call->state = CALL_QUEUED; /* that socket was dead; try the next */
-            http_link_push_head(&c->queue, &call->link);
+            orc_list_push_head(&c->queue, &call->link);
         }
         return 1;
     }
     if (c->n_conns < HTTP_MAX_CONNS) {
-        http_link_remove(&call->link);
+        orc_list_remove(&call->link);
         rv = http__conn_open(c, call);
         if (rv != 0) call_defer(call, rv);
         return 1;
     }
-    if (!http_link_empty(&c->idle)) {
-        http__conn_close(HTTP_OF(c->idle.prev, struct http_conn, idle_link));
+    if (!orc_list_empty(&c->idle)) {
+        http__conn_close(ORC_CONTAINER(c->idle.prev, struct http_conn, idle_link));
         return 1;
     }
     return 0;
@@ -349,7 +349,7 @@ void http__dispatch(http_client *c)
 {
     if (c->dispatching) return;
     c->dispatching = 1;
-    while (!c->closing && !http_link_empty(&c->queue) && dispatch_one(c)) {}
+    while (!c->closing && !orc_list_empty(&c->queue) && dispatch_one(c)) {}
     c->dispatching = 0;
 }
 
@@ -467,7 +467,7 @@ static int call_submit(http_client *c, const struct http_request *req, http_call
     c->n_live++;
     if (req->timeout_ms > 0) (void)uv_timer_start(&call->timer, on_timeout, req->timeout_ms, 0);
     call->state = CALL_QUEUED;
-    http_link_push_tail(&c->queue, &call->link);
+    orc_list_push(&c->queue, &call->link);
     http__dispatch(c);
     return 0;
 }
@@ -522,13 +522,13 @@ void http_client_close(http_client *c, void (*cb)(void *arg), void *arg)
     c->closing = 1;
     c->close_cb = cb;
     c->close_arg = arg;
-    while (!http_link_empty(&c->queue)) {
-        http_call *call = HTTP_OF(c->queue.next, http_call, link);
+    while (!orc_list_empty(&c->queue)) {
+        http_call *call = ORC_CONTAINER(c->queue.next, http_call, link);
         call_detach(call);
         call_defer(call, ORC_ECANCELED);
     }
-    while (!http_link_empty(&c->conns)) {
-        struct http_conn *conn = HTTP_OF(c->conns.next, struct http_conn, all_link);
+    while (!orc_list_empty(&c->conns)) {
+        struct http_conn *conn = ORC_CONTAINER(c->conns.next, struct http_conn, all_link);
         http_call *call = conn->call;
         if (call) {
             call_detach(call);

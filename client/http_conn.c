@@ -59,8 +59,8 @@ void http__conn_close(struct http_conn *conn)
     http_client *c = conn->c;
 
     if (conn->state == CONN_CLOSING) return;
-    if (conn->state == CONN_IDLE) http_link_remove(&conn->idle_link);
-    http_link_remove(&conn->all_link);
+    if (conn->state == CONN_IDLE) orc_list_remove(&conn->idle_link);
+    orc_list_remove(&conn->all_link);
     conn->state = CONN_CLOSING;
     c->n_conns--;
     /* A lookup already running cannot be canceled; on_resolved then sees CLOSING. */
@@ -161,7 +161,7 @@ static int conn_send(struct http_conn *conn)
  * connection is closed and the call left unbound. */
 int http__conn_start(struct http_conn *conn, http_call *call)
 {
-    http_link_remove(&conn->idle_link);
+    orc_list_remove(&conn->idle_link);
     uv_ref((uv_handle_t *)&conn->tcp);
     conn->state = CONN_BUSY;
     conn->call = call;
@@ -357,7 +357,7 @@ static const struct sockaddr *pick_addr(const struct addrinfo *res)
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-    struct http_conn *conn = HTTP_OF(req, struct http_conn, gai);
+    struct http_conn *conn = ORC_CONTAINER(req, struct http_conn, gai);
     const struct sockaddr *addr = NULL;
     int rv = -1;
 
@@ -392,8 +392,8 @@ int http__conn_open(http_client *c, http_call *call)
     conn->c = c;
     conn->tcp.data = conn;
     conn->refs = 1;
-    http_link_init(&conn->idle_link);
-    http_link_push_tail(&c->conns, &conn->all_link);
+    orc_list_init(&conn->idle_link);
+    orc_list_push(&c->conns, &conn->all_link);
     c->n_conns++;
     c->n_live++;
     conn->call = call;

@@ -12,6 +12,7 @@
 
 #include "client/http.h"
 #include "lib/buf.h"
+#include "lib/list.h"
 #include "lib/tls.h"
 
 #define HTTP_MAX_CONNS 64                /* per client; calls beyond wait in a queue */
@@ -23,33 +24,6 @@
 #define HTTP_SWEEP_MS 15000
 #define HTTP_KEEP_BUF (1u << 20)         /* larger parse buffers are not kept for reuse */
 
-/* Intrusive circular list; a head is a sentinel link. */
-struct http_link {
-    struct http_link *prev, *next;
-};
-
-static inline void http_link_init(struct http_link *l) { l->prev = l->next = l; }
-static inline int http_link_empty(const struct http_link *h) { return h->next == h; }
-
-static inline void http_link_add(struct http_link *at, struct http_link *l)
-{
-    l->prev = at;
-    l->next = at->next;
-    at->next->prev = l;
-    at->next = l;
-}
-
-static inline void http_link_remove(struct http_link *l)
-{
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    http_link_init(l);
-}
-
-#define http_link_push_head(h, l) http_link_add((h), (l))
-#define http_link_push_tail(h, l) http_link_add((h)->prev, (l))
-#define HTTP_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-
 enum http_call_state {
     CALL_QUEUED,   /* in c->queue, waiting for a connection */
     CALL_ACTIVE,   /* bound to call->conn (connecting, writing or reading) */
@@ -59,7 +33,7 @@ enum http_call_state {
 
 struct http_call {
     http_client *c;
-    struct http_link link; /* c->queue while QUEUED */
+    struct orc_link link; /* c->queue while QUEUED */
     struct http_conn *conn;
     uv_timer_t timer; /* the timeout, then the deferred completion */
     enum http_call_state state;
@@ -76,8 +50,8 @@ enum http_conn_state { CONN_RESOLVING, CONN_CONNECTING, CONN_BUSY, CONN_IDLE, CO
 
 struct http_conn {
     http_client *c;
-    struct http_link all_link;  /* c->conns until closing */
-    struct http_link idle_link; /* c->idle while IDLE */
+    struct orc_link all_link;  /* c->conns until closing */
+    struct orc_link idle_link; /* c->idle while IDLE */
     enum http_conn_state state;
     uv_tcp_t tcp;
     uv_getaddrinfo_t gai;
@@ -116,7 +90,7 @@ struct http_client {
     struct orc_tls_ctx *tls; /* https: whom to trust; NULL for http */
     char tls_err[ORC_TLS_ERRLEN];
     struct orc_buf plain; /* decrypted bytes of the read being parsed */
-    struct http_link queue, conns, idle;
+    struct orc_link queue, conns, idle;
     int n_conns; /* open or opening connections: counts toward the cap */
     int n_live;  /* calls and connections not yet freed, plus the sweep timer */
     int dispatching;

@@ -1,6 +1,6 @@
-/* list.h — intrusive circular doubly-linked list; a head is a sentinel
- * link. Removal needs no head, so an element can leave whichever list it is
- * on (store/ and client/ keep older twins of this). */
+/* list.h — intrusive circular doubly-linked list, the one every module
+ * uses; a head is a sentinel link. Removal needs no head, so an element can
+ * leave whichever list it is on. */
 #ifndef ORC_LIST_H
 #define ORC_LIST_H
 
@@ -20,6 +20,12 @@ static inline void orc_list_push(struct orc_link *h, struct orc_link *e) /* at t
     e->prev = h->prev;
     h->prev->next = e;
     h->prev = e;
+}
+
+/* At the head; with an element as h, inserts e right after it. */
+static inline void orc_list_push_head(struct orc_link *h, struct orc_link *e)
+{
+    orc_list_push(h->next, e);
 }
 
 static inline void orc_list_remove(struct orc_link *e)

@@ -202,6 +202,17 @@ static int present(SSL_CTX *ssl, const char *cert_pem, const char *key_pem, char
     return rv;
 }
 
+/* Every orc connection is kept alive: resuming a session would only cost
+ * work (and a server's memory for its cache). */
+static int no_resumption(SSL_CTX *ssl, bool server, char *errmsg)
+{
+    SSL_CTX_set_session_cache_mode(ssl, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(ssl, SSL_OP_NO_TICKET);
+    if (server && SSL_CTX_set_num_tickets(ssl, 0) != 1)
+        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+    return 0;
+}
+
 int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls_ctx **out,
                        char *errmsg)
 {
@@ -216,13 +227,7 @@ int orc_tls_server_ctx(const char *cert_pem, const char *key_pem, struct orc_tls
     /* An idle connection holds no record buffers (about 34 KiB each): a
      * server may hold thousands of idle ones. */
     SSL_CTX_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
-    /* Clients keep their connections alive; tickets would only cost work. */
-    SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
-    if (SSL_CTX_set_num_tickets(c->ssl, 0) != 1) {
-        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
-        goto err;
-    }
+    if ((rv = no_resumption(c->ssl, true, errmsg)) != 0) goto err;
     *out = c;
     return 0;
 err:
@@ -359,12 +364,7 @@ int orc_tls_mutual_ctx(const struct orc_tls_mutual *m, bool server, struct orc_t
     /* OpenSSL checks the peer's extended key usage for its role: a client
      * certificate must allow clientAuth, a server's serverAuth. */
     SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
-    SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
-    if (server && SSL_CTX_set_num_tickets(c->ssl, 0) != 1) {
-        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
-        goto err;
-    }
+    if ((rv = no_resumption(c->ssl, server, errmsg)) != 0) goto err;
     *out = c;
     return 0;
 err:

@@ -127,13 +127,40 @@ static int set_serial(X509 *x)
     return ok;
 }
 
-static int add_ext(X509 *x, X509V3_CTX *v, int nid, const char *value)
-{
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, v, nid, value);
-    int ok = e && X509_add_ext(x, e, -1) == 1;
+struct cert_ext {
+    int nid;
+    const char *value;
+};
 
-    X509_EXTENSION_free(e);
-    return ok;
+static const struct cert_ext ca_exts[] = {
+    {NID_basic_constraints, "critical,CA:TRUE"},
+    {NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"},
+    {NID_subject_key_identifier, "hash"},
+};
+
+/* A member's certificate serves and dials alike. */
+static const struct cert_ext leaf_exts[] = {
+    {NID_basic_constraints, "critical,CA:FALSE"},
+    {NID_key_usage, "critical,digitalSignature"},
+    {NID_ext_key_usage, "serverAuth,clientAuth"},
+    {NID_subject_key_identifier, "hash"},
+    {NID_authority_key_identifier, "keyid"},
+};
+
+/* Adds exts to x, issued by issuer (x itself when self-signed). */
+static bool add_exts(X509 *x, X509 *issuer, const struct cert_ext *exts, size_t n)
+{
+    X509V3_CTX v;
+
+    X509V3_set_ctx(&v, issuer, x, NULL, NULL, 0);
+    for (size_t i = 0; i < n; i++) {
+        X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v, exts[i].nid, exts[i].value);
+        bool ok = e && X509_add_ext(x, e, -1) == 1;
+
+        X509_EXTENSION_free(e);
+        if (!ok) return false;
+    }
+    return true;
 }
 
 static bool valid_dns_name(const char *s)
@@ -241,7 +268,6 @@ int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_p
 {
     EVP_PKEY *key;
     X509 *x = NULL;
-    X509V3_CTX v;
     int rv;
 
     ERR_clear_error();
@@ -251,10 +277,7 @@ int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_p
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
         goto out;
     }
-    X509V3_set_ctx(&v, x, x, NULL, NULL, 0);
-    if (!add_ext(x, &v, NID_basic_constraints, "critical,CA:TRUE")
-        || !add_ext(x, &v, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")
-        || !add_ext(x, &v, NID_subject_key_identifier, "hash")
+    if (!add_exts(x, x, ca_exts, ORC_ARRAY_LEN(ca_exts))
         || X509_sign(x, key, EVP_sha256()) <= 0) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
         goto out;
@@ -280,7 +303,6 @@ int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const c
 {
     X509 *ca = orc_tls__read_cert(ca_cert_pem), *x = NULL;
     EVP_PKEY *ca_key = orc_tls__read_key(ca_key_pem), *key = NULL;
-    X509V3_CTX v;
     int rv;
 
     if (ca == NULL || ca_key == NULL) {
@@ -291,12 +313,7 @@ int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const c
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate");
         goto out;
     }
-    X509V3_set_ctx(&v, ca, x, NULL, NULL, 0);
-    if (!add_ext(x, &v, NID_basic_constraints, "critical,CA:FALSE")
-        || !add_ext(x, &v, NID_key_usage, "critical,digitalSignature")
-        || !add_ext(x, &v, NID_ext_key_usage, "serverAuth,clientAuth")
-        || !add_ext(x, &v, NID_subject_key_identifier, "hash")
-        || !add_ext(x, &v, NID_authority_key_identifier, "keyid")) {
+    if (!add_exts(x, ca, leaf_exts, ORC_ARRAY_LEN(leaf_exts))) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate extensions");
         goto out;
     }

@@ -18,8 +18,6 @@
  *     other follower still knew the dead leader is asked again soon after
  *     that follower gave up. A pre-vote changes no term, so retrying it
  *     disturbs nothing. */
-#include <stddef.h>
-
 #include "lib/rand.h"
 #include "store/store_int.h"
 
@@ -31,7 +29,7 @@ static int uniform(int min, int max)
 
 static int election_random(struct raft_io *io, int min, int max)
 {
-    store *s = (store *)((char *)io - offsetof(store, io));
+    store *s = ORC_CONTAINER(io, store, io);
     int t = (int)s->raft.election_timeout;
 
     if (min != t || max != 2 * t) return uniform(min, max); /* not an election timer */

@@ -54,7 +54,7 @@ struct append_wrap {
 
 static void append_done(struct raft_io_append *inner, int status)
 {
-    struct append_wrap *w = STORE_CONTAINER(inner, struct append_wrap, inner);
+    struct append_wrap *w = ORC_CONTAINER(inner, struct append_wrap, inner);
     struct raft_io_append *outer = w->outer;
     raft_io_append_cb cb = w->cb;
 
@@ -66,7 +66,7 @@ static void append_done(struct raft_io_append *inner, int status)
 static int wrapped_append(struct raft_io *io, struct raft_io_append *req,
                           const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
 {
-    store *s = STORE_CONTAINER(io, store, io);
+    store *s = ORC_CONTAINER(io, store, io);
     struct append_wrap *w = malloc(sizeof *w);
     int rv;
 
@@ -89,7 +89,7 @@ struct snapshot_wrap {
 
 static void snapshot_done(struct raft_io_snapshot_put *inner, int status)
 {
-    struct snapshot_wrap *w = STORE_CONTAINER(inner, struct snapshot_wrap, inner);
+    struct snapshot_wrap *w = ORC_CONTAINER(inner, struct snapshot_wrap, inner);
     struct raft_io_snapshot_put *outer = w->outer;
     raft_io_snapshot_put_cb cb = w->cb;
 
@@ -102,7 +102,7 @@ static int wrapped_snapshot_put(struct raft_io *io, unsigned trailing,
                                 struct raft_io_snapshot_put *req,
                                 const struct raft_snapshot *snapshot, raft_io_snapshot_put_cb cb)
 {
-    store *s = STORE_CONTAINER(io, store, io);
+    store *s = ORC_CONTAINER(io, store, io);
     struct snapshot_wrap *w = malloc(sizeof *w);
     int rv;
 
@@ -120,7 +120,7 @@ static int wrapped_snapshot_put(struct raft_io *io, unsigned trailing,
  * committed: a member catching up is not ready before it has that much. */
 static void watched_recv(struct raft_io *io, struct raft_message *msg)
 {
-    store *s = STORE_CONTAINER(io, store, io);
+    store *s = ORC_CONTAINER(io, store, io);
 
     if (msg->type == RAFT_IO_APPEND_ENTRIES && s->catchup_index > 0 && !s->catchup_heard) {
         s->catchup_heard = true;
@@ -133,7 +133,7 @@ static void watched_recv(struct raft_io *io, struct raft_message *msg)
 static int watched_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
                          raft_io_recv_cb recv)
 {
-    store *s = STORE_CONTAINER(io, store, io);
+    store *s = ORC_CONTAINER(io, store, io);
 
     s->io_recv = recv;
     s->catchup_heard = false;

@@ -16,7 +16,7 @@
 
 static void io_closed(struct raft_io *io)
 {
-    store *s = STORE_CONTAINER(io, store, io);
+    store *s = ORC_CONTAINER(io, store, io);
     raft_io_close_cb cb = s->io_close_cb;
 
     if (s->io_closed) {
@@ -30,7 +30,7 @@ static void io_closed(struct raft_io *io)
 
 static void io_close(struct raft_io *io, raft_io_close_cb cb)
 {
-    store *s = STORE_CONTAINER(io, store, io);
+    store *s = ORC_CONTAINER(io, store, io);
 
     s->io_close_cb = cb;
     s->io_close(io, io_closed);

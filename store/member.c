@@ -102,14 +102,14 @@ static const struct raft_server *find_server(const store *s, uint64_t id)
 
 static void change_finish(struct change_req *ch, int status)
 {
-    store__list_remove(&ch->req.link);
+    orc_list_remove(&ch->req.link);
     if (!ch->req.done && ch->cb) ch->cb(ch->arg, store__raft_err(status));
     free(ch);
 }
 
 void store__change_fail(struct store_req *req, int status)
 {
-    struct change_req *ch = STORE_CONTAINER(req, struct change_req, req);
+    struct change_req *ch = ORC_CONTAINER(req, struct change_req, req);
 
     if (ch->cb) ch->cb(ch->arg, status);
 }
@@ -174,13 +174,13 @@ int store_add_member(store *s, uint64_t id, const char *raft_address,
     if (srv != NULL && (srv->role == RAFT_VOTER || strcmp(srv->address, raft_address) != 0))
         return ORC_EEXIST;
     if ((ch = change_new(s, id, cb, arg)) == NULL) return ORC_ENOMEM;
-    store__list_push(&s->reqs, &ch->req.link);
+    orc_list_push(&s->reqs, &ch->req.link);
     if (srv != NULL) /* added earlier, never promoted: promote now */
         rv = raft_assign(&s->raft, &ch->change, id, RAFT_VOTER, change_done);
     else
         rv = raft_add(&s->raft, &ch->change, id, raft_address, change_added);
     if (rv != 0) {
-        store__list_remove(&ch->req.link);
+        orc_list_remove(&ch->req.link);
         free(ch);
         return store__raft_err(rv);
     }
@@ -196,9 +196,9 @@ int store_remove_member(store *s, uint64_t id, void (*cb)(void *arg, int status)
     if ((rc = leader_only(s)) != 0) return rc;
     if (find_server(s, id) == NULL) return ORC_ENOENT;
     if ((ch = change_new(s, id, cb, arg)) == NULL) return ORC_ENOMEM;
-    store__list_push(&s->reqs, &ch->req.link);
+    orc_list_push(&s->reqs, &ch->req.link);
     if ((rv = raft_remove(&s->raft, &ch->change, id, change_done)) != 0) {
-        store__list_remove(&ch->req.link);
+        orc_list_remove(&ch->req.link);
         free(ch);
         return store__raft_err(rv);
     }

@@ -211,11 +211,11 @@ static int copy_raft_tls(store *s, const struct store_raft_tls *t)
 
 static void store_free(store *s)
 {
-    struct store_link *l;
+    struct orc_link *l;
 
-    while (!store__list_empty(&s->watches)) { /* stopped, awaiting a sweep */
+    while (!orc_list_empty(&s->watches)) { /* stopped, awaiting a sweep */
         l = s->watches.next;
-        store__list_remove(l);
+        orc_list_remove(l);
         free(l);
     }
     store__db_close(&s->db);
@@ -256,9 +256,9 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
     s->lock_fd = -1;
     s->cfg = *cfg;
     config_defaults(&s->cfg);
-    store__list_init(&s->watches);
-    store__list_init(&s->reqs);
-    store__list_init(&s->rev_waiters);
+    orc_list_init(&s->watches);
+    orc_list_init(&s->reqs);
+    orc_list_init(&s->rev_waiters);
     s->data_dir = strdup(cfg->data_dir);
     s->address = strdup(cfg->raft_address);
     if (s->data_dir == NULL || s->address == NULL) goto nomem_free;
@@ -410,10 +410,10 @@ static void on_wait_timer(uv_timer_t *t);
 static void arm_wait_timer(store *s)
 {
     uint64_t min = 0;
-    struct store_link *l;
+    struct orc_link *l;
 
     for (l = s->rev_waiters.next; l != &s->rev_waiters; l = l->next) {
-        struct store_rev_waiter *w = STORE_CONTAINER(l, struct store_rev_waiter, link);
+        struct store_rev_waiter *w = ORC_CONTAINER(l, struct store_rev_waiter, link);
         if (min == 0 || w->deadline < min) min = w->deadline;
     }
     s->wait_deadline = min;
@@ -429,19 +429,19 @@ static void on_wait_timer(uv_timer_t *t)
 {
     store *s = t->data;
     uint64_t now = uv_now(s->loop);
-    struct store_link expired, *l, *next;
+    struct orc_link expired, *l, *next;
 
-    store__list_init(&expired);
+    orc_list_init(&expired);
     for (l = s->rev_waiters.next; l != &s->rev_waiters; l = next) {
         next = l->next;
-        if (STORE_CONTAINER(l, struct store_rev_waiter, link)->deadline <= now) {
-            store__list_remove(l);
-            store__list_push(&expired, l);
+        if (ORC_CONTAINER(l, struct store_rev_waiter, link)->deadline <= now) {
+            orc_list_remove(l);
+            orc_list_push(&expired, l);
         }
     }
-    while (!store__list_empty(&expired)) {
-        struct store_rev_waiter *w = STORE_CONTAINER(expired.next, struct store_rev_waiter, link);
-        store__list_remove(&w->link);
+    while (!orc_list_empty(&expired)) {
+        struct store_rev_waiter *w = ORC_CONTAINER(expired.next, struct store_rev_waiter, link);
+        orc_list_remove(&w->link);
         w->cb(w->arg, ORC_ETIMEDOUT);
         free(w);
     }
@@ -452,11 +452,11 @@ void store__rev_reached(store *s)
 {
     bool fired = false;
 
-    while (!store__list_empty(&s->rev_waiters)) {
+    while (!orc_list_empty(&s->rev_waiters)) {
         struct store_rev_waiter *w =
-            STORE_CONTAINER(s->rev_waiters.next, struct store_rev_waiter, link);
+            ORC_CONTAINER(s->rev_waiters.next, struct store_rev_waiter, link);
         if (w->rev > s->revision) break;
-        store__list_remove(&w->link);
+        orc_list_remove(&w->link);
         w->cb(w->arg, 0);
         free(w);
         fired = true;
@@ -468,7 +468,7 @@ int store_wait_revision(store *s, int64_t rev, unsigned timeout_ms,
                         void (*cb)(void *arg, int status), void *arg)
 {
     struct store_rev_waiter *w;
-    struct store_link *l;
+    struct orc_link *l;
 
     if (cb == NULL) return ORC_EINVAL;
     if (s->closing) return ORC_ESHUTDOWN;
@@ -482,8 +482,8 @@ int store_wait_revision(store *s, int64_t rev, unsigned timeout_ms,
     w->cb = cb;
     w->arg = arg;
     for (l = s->rev_waiters.prev; l != &s->rev_waiters; l = l->prev)
-        if (STORE_CONTAINER(l, struct store_rev_waiter, link)->rev <= rev) break;
-    store__list_push(l->next, &w->link); /* inserts before l->next: stays sorted */
+        if (ORC_CONTAINER(l, struct store_rev_waiter, link)->rev <= rev) break;
+    orc_list_push(l->next, &w->link); /* inserts before l->next: stays sorted */
     if (s->wait_deadline == 0 || w->deadline < s->wait_deadline) arm_wait_timer(s);
     return 0;
 }
@@ -492,10 +492,10 @@ int store_wait_revision(store *s, int64_t rev, unsigned timeout_ms,
 
 static void fail_waiters(store *s)
 {
-    while (!store__list_empty(&s->rev_waiters)) {
+    while (!orc_list_empty(&s->rev_waiters)) {
         struct store_rev_waiter *w =
-            STORE_CONTAINER(s->rev_waiters.next, struct store_rev_waiter, link);
-        store__list_remove(&w->link);
+            ORC_CONTAINER(s->rev_waiters.next, struct store_rev_waiter, link);
+        orc_list_remove(&w->link);
         w->cb(w->arg, ORC_ESHUTDOWN);
         free(w);
     }
@@ -503,10 +503,10 @@ static void fail_waiters(store *s)
 
 static void fail_changes(store *s, int status)
 {
-    struct store_link *l;
+    struct orc_link *l;
 
     for (l = s->reqs.next; l != &s->reqs; l = l->next) {
-        struct store_req *req = STORE_CONTAINER(l, struct store_req, link);
+        struct store_req *req = ORC_CONTAINER(l, struct store_req, link);
         if (req->kind != REQ_CHANGE || req->done) continue;
         req->done = true;
         store__change_fail(req, status);
@@ -586,10 +586,10 @@ void store__checkpoint_maybe(store *s)
 static void raft_released(store *s)
 {
     /* Raft holds no request any more; free those it never called back. */
-    while (!store__list_empty(&s->reqs)) {
-        struct store_link *l = s->reqs.next;
-        store__list_remove(l);
-        store__req_free(STORE_CONTAINER(l, struct store_req, link));
+    while (!orc_list_empty(&s->reqs)) {
+        struct orc_link *l = s->reqs.next;
+        orc_list_remove(l);
+        store__req_free(ORC_CONTAINER(l, struct store_req, link));
     }
 }
 

@@ -7,33 +7,10 @@
 #include <raft.h>
 #include <raft/uv.h>
 
+#include "lib/list.h"
 #include "store/store.h"
 
 #define STORE_TXN_MAX (4u << 20) /* encoded txn limit: ORC_ETOOBIG beyond */
-
-/* ---- intrusive doubly-linked list ---- */
-
-struct store_link {
-    struct store_link *prev, *next;
-};
-
-static inline void store__list_init(struct store_link *h) { h->prev = h->next = h; }
-static inline int store__list_empty(const struct store_link *h) { return h->next == h; }
-static inline void store__list_push(struct store_link *h, struct store_link *e)
-{
-    e->next = h;
-    e->prev = h->prev;
-    h->prev->next = e;
-    h->prev = e;
-}
-static inline void store__list_remove(struct store_link *e)
-{
-    e->prev->next = e->next;
-    e->next->prev = e->prev;
-    e->prev = e->next = e;
-}
-
-#define STORE_CONTAINER(ptr, type, field) ((type *)(void *)((char *)(ptr) - offsetof(type, field)))
 
 /* ---- codec.c ---- */
 
@@ -268,14 +245,14 @@ enum store_req_kind { REQ_BATCH, REQ_BARRIER, REQ_CHANGE };
 /* Every request raft holds, so close can fail its callers at once and free
  * what raft never called back. */
 struct store_req {
-    struct store_link link; /* in store.reqs */
+    struct orc_link link; /* in store.reqs */
     store *s;
     enum store_req_kind kind;
     bool done; /* user callbacks already fired (store closing) */
 };
 
 struct store_rev_waiter {
-    struct store_link link; /* in store.rev_waiters, sorted by rev */
+    struct orc_link link; /* in store.rev_waiters, sorted by rev */
     int64_t rev;
     uint64_t deadline;
     void (*cb)(void *arg, int status);
@@ -315,7 +292,7 @@ struct store {
     struct store_hist_ev *scratch;        /* events of the txn being applied */
     size_t scratch_n, scratch_cap;
 
-    struct store_link watches;
+    struct orc_link watches;
     unsigned delivering; /* nesting depth of watch callbacks */
     bool watch_garbage;  /* stopped watches wait for the sweep */
 
@@ -323,17 +300,17 @@ struct store {
     uint64_t nonce;           /* random per open: marks this member's entries */
     uint64_t next_seq;        /* of the next txn */
     uint64_t next_req_id;
-    struct store_link txq;    /* txns not yet handed to raft */
-    struct store_link txn_pending; /* handed to raft, by seq */
-    struct store_link barrier_queue;
+    struct orc_link txq;    /* txns not yet handed to raft */
+    struct orc_link txn_pending; /* handed to raft, by seq */
+    struct orc_link barrier_queue;
     bool barrier_inflight;
     uint64_t gate_id;         /* request whose local append is pending, 0 = none */
     raft_index gate_index;    /* its last log index */
     bool pumping;
     uv_prepare_t pump_prepare; /* submits queued work, once per loop iteration */
 
-    struct store_link reqs;
-    struct store_link rev_waiters;
+    struct orc_link reqs;
+    struct orc_link rev_waiters;
     uint64_t wait_deadline; /* armed deadline of wait_timer, 0 = none */
 
     void (*role_cb)(void *arg, bool leader);

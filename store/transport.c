@@ -99,7 +99,7 @@ void tr__maybe_closed(struct tr *tr)
 {
     raft_uv_transport_close_cb cb = tr->close_cb;
 
-    if (!tr->closing || tr->listening || !store__list_empty(&tr->conns) || cb == NULL) return;
+    if (!tr->closing || tr->listening || !orc_list_empty(&tr->conns) || cb == NULL) return;
     tr->close_cb = NULL;
     cb(tr->t);
 }
@@ -118,14 +118,14 @@ static void listener_closed(uv_handle_t *h)
 static void tr_close(struct raft_uv_transport *t, raft_uv_transport_close_cb cb)
 {
     struct tr *tr = t->impl;
-    struct store_link *l, *next;
+    struct orc_link *l, *next;
 
     tr->closing = true;
     tr->close_cb = cb;
     if (tr->listening) uv_close((uv_handle_t *)&tr->listener, listener_closed);
     for (l = tr->conns.next; l != &tr->conns; l = next) {
         next = l->next;
-        tconn__close(STORE_CONTAINER(l, struct tconn, link), RAFT_CANCELED);
+        tconn__close(ORC_CONTAINER(l, struct tconn, link), RAFT_CANCELED);
     }
     tr__maybe_closed(tr);
 }
@@ -210,7 +210,7 @@ int store__transport_init(struct raft_uv_transport *t, uv_loop_t *loop, uint64_t
     }
     tr->t = t;
     tr->loop = loop;
-    store__list_init(&tr->conns);
+    orc_list_init(&tr->conns);
     t->impl = tr;
     t->init = tr_init;
     t->listen = tr_listen;

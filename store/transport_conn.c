@@ -35,7 +35,7 @@ static void conn_free(struct tconn *c)
     struct tr *tr = c->tr;
     struct raft_uv_connect *req = c->req;
 
-    store__list_remove(&c->link);
+    orc_list_remove(&c->link);
     orc_tls_free(c->tls);
     orc_buf_free(&c->plain);
     if (req) /* raft's client is closing once the transport is: it expects CANCELED then */
@@ -75,7 +75,7 @@ static struct tconn *conn_new(struct tr *tr, bool inbound)
     uv_timer_init(tr->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->handles = 2;
-    store__list_push(&tr->conns, &c->link);
+    orc_list_push(&tr->conns, &c->link);
     return c;
 }
 
@@ -388,8 +388,8 @@ static unsigned unauth_from(struct tr *tr, const char *name)
     size_t hl = colon ? (size_t)(colon - name) : strlen(name);
     unsigned n = 0;
 
-    for (struct store_link *l = tr->conns.next; l != &tr->conns; l = l->next) {
-        struct tconn *o = STORE_CONTAINER(l, struct tconn, link);
+    for (struct orc_link *l = tr->conns.next; l != &tr->conns; l = l->next) {
+        struct tconn *o = ORC_CONTAINER(l, struct tconn, link);
         if (o->unauth_counted && strncmp(o->peer_name, name, hl) == 0 && o->peer_name[hl] == ':') n++;
     }
     return n;

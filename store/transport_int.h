@@ -30,7 +30,7 @@ struct tr {
     uv_tcp_t listener;
     bool listening;
     raft_uv_accept_cb accept_cb;
-    struct store_link conns; /* every struct tconn not yet freed */
+    struct orc_link conns; /* every struct tconn not yet freed */
     unsigned n_unauth;
     bool closing;
     raft_uv_transport_close_cb close_cb;
@@ -44,7 +44,7 @@ struct tr {
 enum tconn_state { TC_CONNECTING, TC_HANDSHAKE, TC_RELAY, TC_FLUSHING, TC_CLOSING };
 
 struct tconn {
-    struct store_link link; /* in tr.conns */
+    struct orc_link link; /* in tr.conns */
     struct tr *tr;
     bool inbound;
     bool unauth_counted;

@@ -17,7 +17,7 @@
 #define BATCH_MAX_BYTES (8u << 20)
 
 struct txn_item {
-    struct store_link link; /* in txq, then txn_pending */
+    struct orc_link link; /* in txq, then txn_pending */
     uint64_t seq;
     uint64_t req_id; /* raft request carrying it; 0 while queued */
     raft_term term;  /* leader term it was handed to raft in */
@@ -27,7 +27,7 @@ struct txn_item {
 };
 
 struct barrier_waiter {
-    struct store_link link;
+    struct orc_link link;
     void (*cb)(void *arg, int status, int64_t revision);
     void *arg;
 };
@@ -38,7 +38,7 @@ struct pipe_req {
     uint64_t id;
     struct raft_apply apply;
     struct raft_barrier barrier;
-    struct store_link waiters; /* barrier only */
+    struct orc_link waiters; /* barrier only */
 };
 
 static void pump(store *s);
@@ -60,9 +60,9 @@ static void new_nonce(store *s)
 
 void store__pipeline_init(store *s)
 {
-    store__list_init(&s->txq);
-    store__list_init(&s->txn_pending);
-    store__list_init(&s->barrier_queue);
+    orc_list_init(&s->txq);
+    orc_list_init(&s->txn_pending);
+    orc_list_init(&s->barrier_queue);
     new_nonce(s);
     s->next_seq = 1;
     s->next_req_id = 1;
@@ -83,17 +83,17 @@ static void item_finish(store *s, struct txn_item *it, int status,
 {
     struct store_txn_result fallback = {false, s->revision, -1, 0};
 
-    store__list_remove(&it->link);
+    orc_list_remove(&it->link);
     raft_free(it->buf.base);
     if (it->cb) it->cb(it->arg, status, res ? res : &fallback);
     free(it);
 }
 
-static void fire_waiters(struct store_link *waiters, int status, int64_t rev)
+static void fire_waiters(struct orc_link *waiters, int status, int64_t rev)
 {
-    while (!store__list_empty(waiters)) {
-        struct barrier_waiter *w = STORE_CONTAINER(waiters->next, struct barrier_waiter, link);
-        store__list_remove(&w->link);
+    while (!orc_list_empty(waiters)) {
+        struct barrier_waiter *w = ORC_CONTAINER(waiters->next, struct barrier_waiter, link);
+        orc_list_remove(&w->link);
         w->cb(w->arg, status, rev);
         free(w);
     }
@@ -108,8 +108,8 @@ static struct pipe_req *req_new(store *s, enum store_req_kind kind)
     r->req.kind = kind;
     r->id = s->next_req_id++;
     r->apply.data = r->barrier.data = r;
-    store__list_init(&r->waiters);
-    store__list_push(&s->reqs, &r->req.link);
+    orc_list_init(&r->waiters);
+    orc_list_push(&s->reqs, &r->req.link);
     return r;
 }
 
@@ -137,10 +137,10 @@ static bool gate_busy(store *s)
 
 static struct txn_item *pending_of(store *s, uint64_t req_id)
 {
-    struct store_link *l;
+    struct orc_link *l;
 
     for (l = s->txn_pending.next; l != &s->txn_pending; l = l->next) {
-        struct txn_item *it = STORE_CONTAINER(l, struct txn_item, link);
+        struct txn_item *it = ORC_CONTAINER(l, struct txn_item, link);
         if (it->req_id == req_id) return it;
     }
     return NULL;
@@ -153,7 +153,7 @@ static void batch_done(struct raft_apply *a, int status, void *result)
     struct txn_item *it;
 
     (void)result; /* results come through store__txn_resolve */
-    store__list_remove(&r->req.link);
+    orc_list_remove(&r->req.link);
     gate_release(s, r->id);
     if (status != 0 && !r->req.done) {
         log_warn("store", "txn batch failed: %s", raft_strerror(status));
@@ -166,32 +166,32 @@ static void batch_done(struct raft_apply *a, int status, void *result)
 static void submit_batch(store *s)
 {
     struct raft_buffer bufs[BATCH_MAX_ENTRIES];
-    struct store_link batch;
+    struct orc_link batch;
     struct pipe_req *r;
     size_t bytes = 0;
     unsigned n = 0;
     int rv;
 
     /* Detached first: callbacks fired below may queue more txns. */
-    store__list_init(&batch);
-    while (!store__list_empty(&s->txq) && n < BATCH_MAX_ENTRIES) {
-        struct txn_item *it = STORE_CONTAINER(s->txq.next, struct txn_item, link);
+    orc_list_init(&batch);
+    while (!orc_list_empty(&s->txq) && n < BATCH_MAX_ENTRIES) {
+        struct txn_item *it = ORC_CONTAINER(s->txq.next, struct txn_item, link);
         if (n > 0 && bytes + it->buf.len > BATCH_MAX_BYTES) break;
         bufs[n++] = it->buf;
         bytes += it->buf.len;
-        store__list_remove(&it->link);
-        store__list_push(&batch, &it->link);
+        orc_list_remove(&it->link);
+        orc_list_push(&batch, &it->link);
     }
     if ((r = req_new(s, REQ_BATCH)) == NULL) {
         rv = RAFT_NOMEM;
     } else if ((rv = raft_apply(&s->raft, &r->apply, bufs, n, batch_done)) != 0) {
-        store__list_remove(&r->req.link);
+        orc_list_remove(&r->req.link);
         free(r);
     } else {
         gate_hold(s, r->id);
     }
-    while (!store__list_empty(&batch)) {
-        struct txn_item *it = STORE_CONTAINER(batch.next, struct txn_item, link);
+    while (!orc_list_empty(&batch)) {
+        struct txn_item *it = ORC_CONTAINER(batch.next, struct txn_item, link);
         if (rv != 0) {
             item_finish(s, it, store__raft_err(rv), NULL);
             continue;
@@ -199,8 +199,8 @@ static void submit_batch(store *s)
         it->buf.base = NULL; /* raft owns it now */
         it->req_id = r->id;
         it->term = s->raft.current_term;
-        store__list_remove(&it->link);
-        store__list_push(&s->txn_pending, &it->link);
+        orc_list_remove(&it->link);
+        orc_list_push(&s->txn_pending, &it->link);
     }
 }
 
@@ -220,7 +220,7 @@ int store__entry_queue(store *s, void *entry, size_t body_len, unsigned kind, st
     it->buf.len = store__entry_size(body_len);
     it->cb = cb;
     it->arg = arg;
-    store__list_push(&s->txq, &it->link);
+    orc_list_push(&s->txq, &it->link);
     kick(s);
     return 0;
 }
@@ -264,8 +264,8 @@ int store_txn_encoded(store *s, const void *buf, size_t len, store_txn_cb cb, vo
 void store__txn_resolve(store *s, uint64_t nonce, uint64_t seq, const struct store_txn_result *res)
 {
     if (nonce != s->nonce) return;
-    while (!store__list_empty(&s->txn_pending)) {
-        struct txn_item *it = STORE_CONTAINER(s->txn_pending.next, struct txn_item, link);
+    while (!orc_list_empty(&s->txn_pending)) {
+        struct txn_item *it = ORC_CONTAINER(s->txn_pending.next, struct txn_item, link);
         if (it->seq > seq) break;
         if (it->seq == seq) {
             item_finish(s, it, 0, res);
@@ -280,10 +280,10 @@ void store__txn_leader_lost(store *s)
 {
     bool leader = raft_state(&s->raft) == RAFT_LEADER;
     raft_term term = s->raft.current_term;
-    struct store_link *l;
+    struct orc_link *l;
 
     for (l = s->txn_pending.next; l != &s->txn_pending;) {
-        struct txn_item *it = STORE_CONTAINER(l, struct txn_item, link);
+        struct txn_item *it = ORC_CONTAINER(l, struct txn_item, link);
         if (leader && it->term == term) {
             l = l->next;
             continue;
@@ -300,7 +300,7 @@ static void barrier_done(struct raft_barrier *b, int status)
     struct pipe_req *r = b->data;
     store *s = r->req.s;
 
-    store__list_remove(&r->req.link);
+    orc_list_remove(&r->req.link);
     gate_release(s, r->id);
     s->barrier_inflight = false;
     if (!r->req.done) fire_waiters(&r->waiters, store__raft_err(status), s->revision);
@@ -314,17 +314,17 @@ static void submit_barrier(store *s)
     int rv = RAFT_NOMEM;
 
     if (r != NULL && (rv = raft_barrier(&s->raft, &r->barrier, barrier_done)) != 0) {
-        store__list_remove(&r->req.link);
+        orc_list_remove(&r->req.link);
         free(r);
     }
     if (rv != 0) {
         fire_waiters(&s->barrier_queue, store__raft_err(rv), s->revision);
         return;
     }
-    while (!store__list_empty(&s->barrier_queue)) {
-        struct store_link *l = s->barrier_queue.next;
-        store__list_remove(l);
-        store__list_push(&r->waiters, l);
+    while (!orc_list_empty(&s->barrier_queue)) {
+        struct orc_link *l = s->barrier_queue.next;
+        orc_list_remove(l);
+        orc_list_push(&r->waiters, l);
     }
     s->barrier_inflight = true;
     gate_hold(s, r->id);
@@ -340,7 +340,7 @@ int store_barrier(store *s, void (*cb)(void *arg, int status, int64_t revision),
     if ((w = malloc(sizeof *w)) == NULL) return ORC_ENOMEM;
     w->cb = cb;
     w->arg = arg;
-    store__list_push(&s->barrier_queue, &w->link);
+    orc_list_push(&s->barrier_queue, &w->link);
     kick(s);
     return 0;
 }
@@ -349,8 +349,8 @@ int store_barrier(store *s, void (*cb)(void *arg, int status, int64_t revision),
 
 static bool has_work(const store *s)
 {
-    return !store__list_empty(&s->txq) ||
-           (!store__list_empty(&s->barrier_queue) && !s->barrier_inflight);
+    return !orc_list_empty(&s->txq) ||
+           (!orc_list_empty(&s->barrier_queue) && !s->barrier_inflight);
 }
 
 /* Runs before each poll while work is queued; the gate opens when the
@@ -360,7 +360,7 @@ static void pump(store *s)
     if (s->pumping || s->closing) return;
     s->pumping = true;
     while (has_work(s) && !gate_busy(s)) {
-        if (!store__list_empty(&s->txq))
+        if (!orc_list_empty(&s->txq))
             submit_batch(s);
         else
             submit_barrier(s);
@@ -371,18 +371,18 @@ static void pump(store *s)
 
 void store__pipeline_fail_all(store *s, int status)
 {
-    struct store_link *l;
+    struct orc_link *l;
 
     uv_prepare_stop(&s->pump_prepare);
     for (l = s->reqs.next; l != &s->reqs; l = l->next) {
-        struct store_req *req = STORE_CONTAINER(l, struct store_req, link);
+        struct store_req *req = ORC_CONTAINER(l, struct store_req, link);
         if (req->done || req->kind == REQ_CHANGE) continue;
         req->done = true;
-        fire_waiters(&STORE_CONTAINER(req, struct pipe_req, req)->waiters, status, s->revision);
+        fire_waiters(&ORC_CONTAINER(req, struct pipe_req, req)->waiters, status, s->revision);
     }
     fire_waiters(&s->barrier_queue, status, s->revision);
-    while (!store__list_empty(&s->txq))
-        item_finish(s, STORE_CONTAINER(s->txq.next, struct txn_item, link), status, NULL);
-    while (!store__list_empty(&s->txn_pending))
-        item_finish(s, STORE_CONTAINER(s->txn_pending.next, struct txn_item, link), status, NULL);
+    while (!orc_list_empty(&s->txq))
+        item_finish(s, ORC_CONTAINER(s->txq.next, struct txn_item, link), status, NULL);
+    while (!orc_list_empty(&s->txn_pending))
+        item_finish(s, ORC_CONTAINER(s->txn_pending.next, struct txn_item, link), status, NULL);
 }

@@ -8,7 +8,7 @@
 #include "store/store_int.h"
 
 struct store_watch {
-    struct store_link link; /* in store.watches */
+    struct orc_link link; /* in store.watches */
     store *s;
     store_watch_cb cb;
     void *arg;
@@ -24,14 +24,14 @@ struct store_watch {
 
 static void sweep(store *s)
 {
-    struct store_link *l = s->watches.next;
+    struct orc_link *l = s->watches.next;
 
     s->watch_garbage = false;
     while (l != &s->watches) {
-        struct store_watch *w = STORE_CONTAINER(l, struct store_watch, link);
+        struct store_watch *w = ORC_CONTAINER(l, struct store_watch, link);
         l = l->next;
         if (w->stopped) {
-            store__list_remove(&w->link);
+            orc_list_remove(&w->link);
             free(w);
         }
     }
@@ -47,7 +47,7 @@ static void release(struct store_watch *w)
         s->watch_garbage = true;
         return;
     }
-    store__list_remove(&w->link);
+    orc_list_remove(&w->link);
     free(w);
 }
 
@@ -83,13 +83,13 @@ static void catch_up(store *s, struct store_watch *w)
 
 void store__watch_deliver(store *s)
 {
-    struct store_link *l;
+    struct orc_link *l;
 
     s->delivering++;
     /* Watches appended during the loop are visited too; their cursor makes
      * that a no-op. */
     for (l = s->watches.next; l != &s->watches; l = l->next) {
-        struct store_watch *w = STORE_CONTAINER(l, struct store_watch, link);
+        struct store_watch *w = ORC_CONTAINER(l, struct store_watch, link);
         if (!w->stopped) catch_up(s, w);
     }
     s->delivering--;
@@ -98,14 +98,14 @@ void store__watch_deliver(store *s)
 
 void store__watch_end_all(store *s, int err)
 {
-    struct store_link *l, *last = s->watches.prev;
+    struct orc_link *l, *last = s->watches.prev;
 
-    if (store__list_empty(&s->watches)) return;
+    if (orc_list_empty(&s->watches)) return;
     s->delivering++;
     /* Watches started by these callbacks (a re-watch after a snapshot
      * install) come after `last` and are kept. */
     for (l = s->watches.next;; l = l->next) {
-        struct store_watch *w = STORE_CONTAINER(l, struct store_watch, link);
+        struct store_watch *w = ORC_CONTAINER(l, struct store_watch, link);
         if (!w->stopped) end_watch(w, err);
         if (l == last) break;
     }
@@ -134,7 +134,7 @@ int store_watch_start(store *s, const char *prefix, int64_t after_revision, stor
     w->arg = arg;
     w->next_seq = store__hist_seek(&s->hist, after_revision);
     w->after_rev = after_revision;
-    store__list_push(&s->watches, &w->link);
+    orc_list_push(&s->watches, &w->link);
     *out = w;
     s->delivering++;
     catch_up(s, w);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "tests/fault/fault.h"
 
 #define MAX_ROUNDS 50
@@ -70,25 +71,15 @@ static void bench_orc(struct result *r, int n_rounds)
 {
     static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
     static struct writers w;
-    int lead = -1;
 
     cluster_init(&c, 3);
     cluster_start(&c, NULL);
     fault_writers(&w, &c);
     writers_start(&w, WRITERS);
-    fault_sleep_ms(1000);
-    for (int i = 0; i < n_rounds; i++) {
-        CHECKF((lead = fault_leader(&c, -1, 10000)) >= 0, "orc: no leader");
-        uint64_t t = test_now_ms();
-        member_kill(&c, lead);
-        r->recovery[i] = fault_wait_writable(&w, t, 30000);
-        fault_sleep_ms(500);
-        member_start(&c, lead, false, NULL);
-        member_wait_ready(&c, lead, 20000);
-        fault_sleep_ms(1000);
-    }
+    test_sleep_ms(1000);
+    for (int i = 0; i < n_rounds; i++) r->recovery[i] = fault_kill_leader(&c, &w, 30000);
     writers_stop(&w);
-    finish(r, &w, fault_leader(&c, -1, 10000), n_rounds);
+    finish(r, &w, cluster_leader(&c, 10000), n_rounds);
     writers_free(&w);
     for (int i = 0; i < c.n; i++) member_stop(&c, i);
 }
@@ -164,7 +155,7 @@ static int etcd_leader(struct etcd *e, unsigned timeout_ms)
             json_decref(s);
             if (is) return i;
         }
-        fault_sleep_ms(20);
+        test_sleep_ms(20);
     } while (test_now_ms() - start < timeout_ms);
     return -1;
 }
@@ -177,7 +168,7 @@ static void etcd_wait_ready(struct etcd *e, int i)
     while ((s = etcd_call(e, i, "/v3/kv/range", "{\"key\":\"aGVhbHRo\"}")) == NULL) {
         CHECKF(test_now_ms() - start < 20000, "etcd member %d not serving after 20 s (log %s)", i,
                e->log[i]);
-        fault_sleep_ms(10);
+        test_sleep_ms(10);
     }
     json_decref(s);
 }
@@ -207,7 +198,7 @@ static void bench_etcd(struct result *r, int n_rounds)
     w.n_ep = 3;
     for (int i = 0; i < 3; i++) snprintf(w.url[i], sizeof w.url[i], "http://%s:2379", e.ip[i]);
     writers_start(&w, WRITERS);
-    fault_sleep_ms(1000);
+    test_sleep_ms(1000);
     for (int i = 0; i < n_rounds; i++) {
         int lead = etcd_leader(&e, 10000);
         CHECKF(lead >= 0, "etcd: no leader");
@@ -216,10 +207,10 @@ static void bench_etcd(struct result *r, int n_rounds)
         waitpid(e.pid[lead], NULL, 0);
         e.pid[lead] = 0;
         r->recovery[i] = fault_wait_writable(&w, t, 30000);
-        fault_sleep_ms(500);
+        test_sleep_ms(500);
         etcd_start(&e, lead);
         etcd_wait_ready(&e, lead);
-        fault_sleep_ms(1000);
+        test_sleep_ms(1000);
     }
     writers_stop(&w);
     finish(r, &w, etcd_leader(&e, 10000), n_rounds);

@@ -34,12 +34,6 @@
 
 static struct cluster c;
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static unsigned env_uint(const char *name, unsigned dflt)
 {
     const char *v = getenv(name);
@@ -325,7 +319,7 @@ static void fan_measure(struct fan_row *row, unsigned ms, long first_seq, _Atomi
     if (n > 0) {
         crowd_start(&cr, n, row->idle, orc_json_str(l, "metadata.resourceVersion"), replied);
         uint64_t until = test_now_ms() + 60000;
-        while (cr.heads < n && test_now_ms() < until) sleep_ms(50);
+        while (cr.heads < n && test_now_ms() < until) test_sleep_ms(50);
         CHECK_INT(cr.heads, ==, n);
     }
     json_decref(l);
@@ -342,7 +336,7 @@ static void fan_measure(struct fan_row *row, unsigned ms, long first_seq, _Atomi
     if (n > 0) {
         row->want = (unsigned long long)ws.done * (unsigned long long)row->receiving;
         uint64_t until = test_now_ms() + 30000;
-        while (cr.got < row->want && test_now_ms() < until) sleep_ms(20);
+        while (cr.got < row->want && test_now_ms() < until) test_sleep_ms(20);
         row->got = cr.got;
         row->d50 = hist_q(&cr.delivery, 0.50);
         row->d99 = hist_q(&cr.delivery, 0.99);
@@ -412,7 +406,7 @@ static void sample(struct mem_row *row)
 /* After an abuse ends, the member gives memory back within a sweep. */
 static void settle(struct mem_row *row)
 {
-    sleep_ms(2500);
+    test_sleep_ms(2500);
     row->after = rss_mib();
 }
 
@@ -460,7 +454,7 @@ static void abuse_watchers(struct mem_row *row)
         t_http(&c, 0, "POST", "/api/v1/namespaces/bench/configmaps", NULL, body, NULL, NULL);
         sample(row);
     }
-    sleep_ms(3000); /* the member ends them */
+    test_sleep_ms(3000); /* the member ends them */
     sample(row);
     for (int i = 0; i < N_STUCK; i++) rawtls_close(&t[i]);
     free(body);

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -168,8 +167,7 @@ static inline char *wait_for_output(const char *path, const char *needle, unsign
                       timeout_ms, b.data ? b.data : "");
         }
         orc_buf_free(&b);
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        test_sleep_ms(20);
     }
 }
 
@@ -186,8 +184,7 @@ static inline int stop_orctl(pid_t pid, int sig)
             waitpid(pid, &status, 0);
             test_fail(__FILE__, __LINE__, "orctl did not exit 10 s after signal %d", sig);
         }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        test_sleep_ms(10);
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "lib/buf.h"
+#include "lib/list.h"
 #include "tests/harness/test.h"
 
 #define SRV_FN static __attribute__((unused))
@@ -38,7 +39,7 @@ struct srv_conn {
     struct srv *s;
     uv_tcp_t tcp;
     llhttp_t parser;
-    struct srv_conn *next, *prev;
+    struct orc_link link; /* in srv.conns, newest first */
     int id;
     int n_req;
     int closing;
@@ -55,7 +56,7 @@ struct srv {
     int port;
     srv_handler handler;
     void *user;
-    struct srv_conn conns; /* list sentinel */
+    struct orc_link conns;
     int n_accepted, n_open, max_open, n_requests;
     int stopped;
     struct srv_req last;
@@ -127,8 +128,7 @@ SRV_FN void srv_close_conn(struct srv_conn *sc)
     if (sc->closing) return;
     sc->closing = 1;
     sc->s->n_open--;
-    sc->prev->next = sc->next;
-    sc->next->prev = sc->prev;
+    orc_list_remove(&sc->link);
     uv_close((uv_handle_t *)&sc->tcp, srv_conn_closed);
 }
 
@@ -254,10 +254,7 @@ SRV_FN void srv_on_conn(uv_stream_t *l, int status)
     sc->parser.data = sc;
     sc->id = ++s->n_accepted;
     if (++s->n_open > s->max_open) s->max_open = s->n_open;
-    sc->next = s->conns.next;
-    sc->prev = &s->conns;
-    s->conns.next->prev = sc;
-    s->conns.next = sc;
+    orc_list_push_head(&s->conns, &sc->link);
     uv_read_start((uv_stream_t *)&sc->tcp, srv_alloc, srv_on_read);
 }
 
@@ -270,7 +267,7 @@ SRV_FN void srv_start(struct srv *s, uv_loop_t *loop, srv_handler h)
 
     s->loop = loop;
     s->handler = h;
-    s->conns.next = s->conns.prev = &s->conns;
+    orc_list_init(&s->conns);
     for (int i = 0; i < 50 && rv != 0; i++) {
         s->port = 20000 + (int)(((unsigned)getpid() * 7 + (unsigned)i * 131) % 30000);
         CHECK(uv_tcp_init(loop, &s->listener) == 0);
@@ -284,11 +281,18 @@ SRV_FN void srv_start(struct srv *s, uv_loop_t *loop, srv_handler h)
     CHECKF(rv == 0, "no free port: %s", uv_strerror(rv));
 }
 
+/* Closes every open connection; the server keeps listening. */
+SRV_FN void srv_drop_all(struct srv *s)
+{
+    while (!orc_list_empty(&s->conns))
+        srv_close_conn(ORC_CONTAINER(s->conns.next, struct srv_conn, link));
+}
+
 SRV_FN void srv_stop(struct srv *s)
 {
     if (s->stopped) return;
     s->stopped = 1;
-    while (s->conns.next != &s->conns) srv_close_conn(s->conns.next);
+    srv_drop_all(s);
     uv_close((uv_handle_t *)&s->listener, NULL);
 }
 

@@ -548,11 +548,6 @@ TEST(connection_refused)
 
 /* ---- connections the server closes ---- */
 
-static void srv_drop_all(struct srv *s)
-{
-    while (s->conns.next != &s->conns) srv_close_conn(s->conns.next);
-}
-
 TEST(server_closing_idle_connection)
 {
     struct fx f;

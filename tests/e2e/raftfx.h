@@ -17,6 +17,7 @@
 #include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/tls.h"
+#include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/tlsclient.h"
 #include "tests/harness/test.h"
@@ -116,15 +117,6 @@ static inline char *rw_file(const struct member *m, const char *name)
     snprintf(path, sizeof path, "%s/%s", m->dir, name);
     CHECKF(orc_file_read(path, 1 << 20, &b) == 0, "cannot read %s", path);
     return orc_buf_steal(&b, NULL);
-}
-
-static inline bool rw_log_has(const struct member *m, const char *text)
-{
-    struct orc_buf b = ORC_BUF_INIT;
-    bool has = orc_file_read(m->log, 64u << 20, &b) == 0 && b.data && strstr(b.data, text);
-
-    orc_buf_free(&b);
-    return has;
 }
 
 /* Whether member i still runs (one that died is reaped and marked so). */

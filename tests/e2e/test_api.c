@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
@@ -378,8 +377,7 @@ static bool gone_within(const char *path, unsigned ms)
     uint64_t end = test_now_ms() + ms;
     while (test_now_ms() < end) {
         if (t_http(&c, 0, "GET", path, NULL, NULL, NULL, NULL) == 404) return true;
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
+        test_sleep_ms(50);
     }
     return false;
 }

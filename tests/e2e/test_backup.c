@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "lib/file.h"
 #include "lib/json.h"
@@ -18,12 +17,6 @@
 #include "tests/cli/run.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void post(struct cluster *c, const char *path, const char *body)
 {
@@ -350,7 +343,7 @@ TEST_T(scheduled_snapshots_rotate_and_each_restores, 90)
             if (!seen_has(seen, n_seen, now[j]) && strstr(now[j], ".tmp") == NULL && n_seen < 64)
                 memcpy(seen[n_seen++], now[j], sizeof now[j]);
         CHECKF(test_now_ms() - start < 20000, "only %zu snapshots after 20 s", n_seen);
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
     member_stop(&c, 0); /* no slot fires meanwhile: the files stay */
     n_now = list_snapshots(dir, now, 8);
@@ -407,7 +400,7 @@ TEST_T(snapshot_failures_are_logged_and_retried, 60)
         free(log);
         if (twice) break;
         CHECKF(test_now_ms() - start < 15000, "no failures logged (log %s)", c.m[0].log);
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
     CHECK_INT(t_http(&c, 0, "GET", "/readyz", NULL, NULL, NULL, NULL), ==, 200);
     /* Once the directory can be made, the next slot writes a snapshot. */
@@ -416,7 +409,7 @@ TEST_T(snapshot_failures_are_logged_and_retried, 60)
     char names[4][128];
     while (list_snapshots(dir, names, 4) == 0) {
         CHECKF(test_now_ms() - start < 15000, "no snapshot after the directory was freed");
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
     CHECK_INT(stat(dir, &st), ==, 0);
     CHECK_INT(st.st_mode & 0777, ==, 0700);

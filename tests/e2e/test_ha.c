@@ -5,18 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/load.h"
 #include "tests/harness/test.h"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static int leader_or_fail(struct cluster *c)
 {
@@ -46,10 +39,10 @@ TEST_T(leader_killed_under_load_loses_nothing, 180)
     cluster_start(&c, NULL);
     int lead = leader_or_fail(&c);
     load_start(&l, &c, 16);
-    sleep_ms(1500);
+    test_sleep_ms(1500);
     uint64_t killed_at = test_now_ms();
     member_kill(&c, lead);
-    sleep_ms(4000);
+    test_sleep_ms(4000);
     load_stop(&l);
     const struct load_ack *first = load_first_ack_after(&l, killed_at);
     CHECKF(first != NULL, "no write succeeded after the leader was killed");
@@ -93,7 +86,7 @@ TEST_T(removed_member_replaced_by_one_that_catches_up_by_snapshot, 180)
     c.n = 3;
     cluster_start(&c, small_snapshots);
     load_start(&l, &c, 8);
-    sleep_ms(1500);
+    test_sleep_ms(1500);
     load_stop(&l);
     CHECKF(l.n_acks > 200, "only %zu writes", l.n_acks);
     /* Remove member 2 (a follower or the leader: either must work). */
@@ -129,7 +122,7 @@ TEST_T(reset_cluster_recovers_from_quorum_loss, 180)
     c.n = 3;
     cluster_start(&c, NULL);
     load_start(&l, &c, 8);
-    sleep_ms(1000);
+    test_sleep_ms(1000);
     load_stop(&l);
     verify_everywhere(&c, &l); /* all caught up */
     int lead = leader_or_fail(&c);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <uv.h>
 
 #include "client/http.h"
@@ -27,12 +26,6 @@ static struct cluster c;
 #else
 #define CHECK_RSS_GROWTH(mib, max) CHECK_INT(mib, <, max)
 #endif
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void start_one(const char *const *extra)
 {
@@ -153,6 +146,59 @@ static void watch_request(struct rawtls *t)
     CHECK(rawtls_send(t, req, (size_t)n) == 0);
 }
 
+/* n watchers that never read (4 KiB socket buffers). */
+static void watchers_open(struct rawtls *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        CHECKF(tls_open(&w[i], NULL, 4096) == 0, "watcher %d refused", i);
+        watch_request(&w[i]);
+    }
+}
+
+/* A watcher that keeps up, read on a thread of its own. */
+static void reader_start(struct reader *r)
+{
+    memset(r, 0, sizeof *r);
+    CHECK(tls_open(&r->t, NULL, 0) == 0);
+    watch_request(&r->t);
+    CHECK(rawtls_read_until(&r->t, "HTTP/1.1 200", 5000));
+    pthread_create(&r->thread, NULL, reader_main, r);
+}
+
+/* Gives the reader 10 s to see every big create, then stops its thread. */
+static void reader_stop(struct reader *r)
+{
+    uint64_t until = test_now_ms() + 10000;
+
+    while (r->added < N_BIG && test_now_ms() < until) test_sleep_ms(20);
+    r->stop = 1;
+    pthread_join(r->thread, NULL);
+}
+
+/* ConfigMap big-<i> with BIG_VALUE bytes of data; body holds BIG_VALUE + 200. */
+static void big_body(char *body, int i)
+{
+    int n = snprintf(body, 200, "{\"metadata\":{\"name\":\"big-%d\"},\"data\":{\"k\":\"", i);
+
+    memset(body + n, 'a' + i % 26, BIG_VALUE);
+    strcpy(body + n + BIG_VALUE, "\"}}");
+}
+
+/* How many of the n watchers the member ends within 30 s, all closed here
+ * (whatever they still had to read before the close). */
+static int ended_within_30s(struct rawtls *w, int n)
+{
+    uint64_t until = test_now_ms() + 30000;
+    int ended = 0;
+
+    for (int i = 0; i < n; i++) {
+        uint64_t now = test_now_ms();
+        if (rawtls_wait_closed(&w[i], now < until ? (unsigned)(until - now) : 1)) ended++;
+        rawtls_close(&w[i]);
+    }
+    return ended;
+}
+
 /* The writes alone grow the member by about 25 MiB (Raft's in-memory log,
  * the watch history, SQLite's cache); the 200 watchers must add little. */
 TEST_T(watchers_that_never_read_are_ended_and_memory_stays_bounded, 120)
@@ -165,21 +211,12 @@ TEST_T(watchers_that_never_read_are_ended_and_memory_stays_bounded, 120)
     start_one(extra);
     long base = rss_mib(), peak = base;
     uint64_t t_open = test_now_ms();
-    for (int i = 0; i < N_SLOW; i++) {
-        CHECKF(tls_open(&slow[i], NULL, 4096) == 0, "watcher %d refused", i);
-        watch_request(&slow[i]);
-    }
+    watchers_open(slow, N_SLOW);
     fprintf(stderr, "# %d watchers opened in %llu ms\n", N_SLOW, (unsigned long long)(test_now_ms() - t_open));
-    memset(&normal, 0, sizeof normal);
-    CHECK(tls_open(&normal.t, NULL, 0) == 0);
-    watch_request(&normal.t);
-    CHECK(rawtls_read_until(&normal.t, "HTTP/1.1 200", 5000));
-    pthread_create(&normal.thread, NULL, reader_main, &normal);
+    reader_start(&normal);
     uint64_t t_writes = test_now_ms();
     for (int i = 0; i < N_BIG; i++) {
-        int n = snprintf(body, 200, "{\"metadata\":{\"name\":\"big-%d\"},\"data\":{\"k\":\"", i);
-        memset(body + n, 'a' + i % 26, BIG_VALUE);
-        strcpy(body + n + BIG_VALUE, "\"}}");
+        big_body(body, i);
         uint64_t t0 = test_now_ms();
         CHECK_INT(t_http(&c, 0, "POST", "/api/v1/namespaces/default/configmaps", NULL, body, NULL, NULL), ==, 201);
         CHECKF(test_now_ms() - t0 < 5000, "create %d took %llu ms", i, (unsigned long long)(test_now_ms() - t0));
@@ -188,21 +225,11 @@ TEST_T(watchers_that_never_read_are_ended_and_memory_stays_bounded, 120)
     }
     free(body);
     fprintf(stderr, "# %d creates of 512 KiB in %llu ms\n", N_BIG, (unsigned long long)(test_now_ms() - t_writes));
-    uint64_t until = test_now_ms() + 10000;
-    while (normal.added < N_BIG && test_now_ms() < until) sleep_ms(20);
-    normal.stop = 1;
-    pthread_join(normal.thread, NULL);
+    reader_stop(&normal);
     fprintf(stderr, "# the normal watcher had every event %llu ms after the writes\n", (unsigned long long)(test_now_ms() - t_writes));
     CHECK_INT(normal.added, ==, N_BIG);
-    /* The slow ones were ended: the member closes them (whatever they still
-     * had to read before the close). */
-    int ended = 0;
-    until = test_now_ms() + 30000;
-    for (int i = 0; i < N_SLOW; i++) {
-        uint64_t now = test_now_ms();
-        if (rawtls_wait_closed(&slow[i], now < until ? (unsigned)(until - now) : 1)) ended++;
-        rawtls_close(&slow[i]);
-    }
+    /* The slow ones were ended. */
+    int ended = ended_within_30s(slow, N_SLOW);
     rawtls_close(&normal.t);
     fprintf(stderr, "# member RSS %ld MiB before, peak %ld MiB; %d of %d slow watchers ended, the last %llu ms after the writes\n", base,
             peak, ended, N_SLOW, (unsigned long long)(test_now_ms() - t_writes));
@@ -224,35 +251,17 @@ TEST_T(watchers_over_the_total_bound_are_ended_and_readers_kept, 120)
     char *body = malloc(BIG_VALUE + 200);
 
     start_one(extra);
-    for (int i = 0; i < N_STUCK; i++) {
-        CHECKF(tls_open(&stuck[i], NULL, 4096) == 0, "watcher %d refused", i);
-        watch_request(&stuck[i]);
-    }
-    memset(&normal, 0, sizeof normal);
-    CHECK(tls_open(&normal.t, NULL, 0) == 0);
-    watch_request(&normal.t);
-    CHECK(rawtls_read_until(&normal.t, "HTTP/1.1 200", 5000));
-    pthread_create(&normal.thread, NULL, reader_main, &normal);
+    watchers_open(stuck, N_STUCK);
+    reader_start(&normal);
     for (int i = 0; i < N_BIG; i++) {
-        int n = snprintf(body, 200, "{\"metadata\":{\"name\":\"big-%d\"},\"data\":{\"k\":\"", i);
-        memset(body + n, 'a' + i % 26, BIG_VALUE);
-        strcpy(body + n + BIG_VALUE, "\"}}");
+        big_body(body, i);
         CHECK_INT(t_http(&c, 0, "POST", "/api/v1/namespaces/default/configmaps", NULL, body, NULL, NULL), ==, 201);
     }
     free(body);
-    uint64_t until = test_now_ms() + 10000;
-    while (normal.added < N_BIG && test_now_ms() < until) sleep_ms(20);
-    normal.stop = 1;
-    pthread_join(normal.thread, NULL);
+    reader_stop(&normal);
     CHECK_INT(normal.added, ==, N_BIG);
     CHECKF(!normal.t.closed, "the watcher that keeps up was ended");
-    int ended = 0;
-    until = test_now_ms() + 30000;
-    for (int i = 0; i < N_STUCK; i++) {
-        uint64_t now = test_now_ms();
-        if (rawtls_wait_closed(&stuck[i], now < until ? (unsigned)(until - now) : 1)) ended++;
-        rawtls_close(&stuck[i]);
-    }
+    int ended = ended_within_30s(stuck, N_STUCK);
     rawtls_close(&normal.t);
     CHECK_INT(ended, ==, N_STUCK);
     CHECK(file_has(c.m[0].log, 0, "the one with the most waiting"));
@@ -289,7 +298,7 @@ TEST_T(connection_caps_leave_other_clients_served_and_are_logged, 60)
     /* The total cap: 20 + 20 + 10 open, the next is refused whoever asks. */
     for (int i = 0; i < PER_CLIENT; i++) CHECKF(tls_open(&b[i], ip_b, 0) == 0, "connection %d from %s", i, ip_b);
     for (int i = 0; i < TOTAL - 2 * PER_CLIENT; i++) CHECKF(tls_open(&cc[i], ip_c, 0) == 0, "connection %d from %s", i, ip_c);
-    sleep_ms(100);
+    test_sleep_ms(100);
     CHECK(tls_open(&t, ip_d, 0) != 0 || rawtls_wait_closed(&t, 3000));
     rawtls_close(&t);
     CHECK(file_has(c.m[0].log, 0, "--max-connections "));
@@ -297,7 +306,7 @@ TEST_T(connection_caps_leave_other_clients_served_and_are_logged, 60)
     for (int i = 0; i < 5; i++) rawtls_close(&a[i]);
     bool served = false;
     for (int tries = 0; tries < 50 && !served; tries++) {
-        sleep_ms(50);
+        test_sleep_ms(50);
         if (tls_open(&t, ip_d, 0) == 0) served = authorized_get_ok(&t, "/api/v1/namespaces");
         rawtls_close(&t);
     }
@@ -447,7 +456,7 @@ static void crowd_start(struct crowd *cr, const char *extra_query)
         CHECK(http_stream(cr->clients[i / PER_CLIENT_STREAMS], &req, &cbs, cr, &cr->calls[i]) == 0);
     pthread_create(&cr->thread, NULL, crowd_main, cr);
     uint64_t until = test_now_ms() + 30000;
-    while (cr->heads < N_WATCHERS && test_now_ms() < until) sleep_ms(50);
+    while (cr->heads < N_WATCHERS && test_now_ms() < until) test_sleep_ms(50);
     CHECK_INT(cr->heads, ==, N_WATCHERS);
 }
 
@@ -462,7 +471,7 @@ static double write_rate(unsigned ms)
 {
     struct load l = {0};
     load_start(&l, &c, 16);
-    sleep_ms(ms);
+    test_sleep_ms(ms);
     load_stop(&l);
     double rate = (double)l.n_acks * 1000.0 / ms;
     load_free(&l);
@@ -492,7 +501,7 @@ TEST_T(a_thousand_reading_watchers_keep_writes_flowing, 150)
     /* every watcher gets every create */
     long long want = lines0 + (long long)(watched * PHASE_MS / 1000.0) * N_WATCHERS;
     uint64_t until = test_now_ms() + 20000;
-    while (cr.lines < want && test_now_ms() < until) sleep_ms(50);
+    while (cr.lines < want && test_now_ms() < until) test_sleep_ms(50);
     long long got = cr.lines;
     crowd_stop_all(&cr);
     fprintf(stderr, "# creates/s: %.0f alone, %.0f with %d idle watchers (%.0f %%), %.0f with %d watchers "

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/base64.h"
@@ -125,12 +124,6 @@ static bool seen(struct capture *cap, const char *needle)
     return false;
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 TEST_T(a_secret_never_crosses_the_raft_port_in_clear, 90)
 {
     static struct cluster c;
@@ -152,13 +145,13 @@ TEST_T(a_secret_never_crosses_the_raft_port_in_clear, 90)
              (unsigned long long)test_now_ms());
     CHECK(orc_base64_encode(value, strlen(value), false, &b64) == 0);
     CHECK(pthread_create(&th, NULL, capture_run, &cap) == 0);
-    sleep_ms(200);
+    test_sleep_ms(200);
     orc_buf_printf(&body, "{\"metadata\":{\"name\":\"wire\"},\"data\":{\"password\":\"%s\"}}", b64.data);
     json_t *r = t_json(&c, 1, "POST", "/api/v1/namespaces/default/secrets", body.data, &st);
     json_decref(r);
     CHECKF(st == 201, "creating the Secret: HTTP %d", st);
     for (int i = 0; i < 3; i++) member_wait_revision(&c, i, member_revision(&c, 1), 10000);
-    sleep_ms(300);
+    test_sleep_ms(300);
     cap.stop = 1;
     pthread_join(th, NULL);
     close(cap.fd);

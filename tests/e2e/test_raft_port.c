@@ -11,16 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "lib/json.h"
 #include "tests/e2e/raftfx.h"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* A ConfigMap created through member i: true on 201. */
 static bool write_ok(struct cluster *c, int i, const char *name)
@@ -53,7 +46,7 @@ TEST_T(crash_packets_leave_every_member_serving, 90)
     CHECK_INT(pkt.len, ==, 120);
     for (int round = 0; round < 3; round++)
         for (int i = 0; i < 3; i++) rw_send_plain(c.m[i].ip, pkt.data, pkt.len, 300, NULL, 0);
-    sleep_ms(500);
+    test_sleep_ms(500);
     check_all_alive(&c);
     for (int i = 0; i < 3; i++) {
         snprintf(name, sizeof name, "after-crash-%d", i);
@@ -90,7 +83,7 @@ static void *attack(void *arg)
             a->sent++;
         }
         term++;
-        sleep_ms(a->heartbeat ? 100 : 200);
+        test_sleep_ms(a->heartbeat ? 100 : 200);
     }
     return NULL;
 }
@@ -116,7 +109,7 @@ TEST_T(disrupting_votes_every_200ms_do_not_stop_writes, 90)
             last = now;
             ok++;
         }
-        sleep_ms(50);
+        test_sleep_ms(50);
     }
     if (test_now_ms() - last > gap) gap = test_now_ms() - last;
     a.stop = 1;
@@ -152,7 +145,7 @@ TEST_T(a_fake_leader_is_never_reported, 90)
                 CHECKF(false, "member %d reports the attacker (4242) as its leader", i);
             }
         }
-        sleep_ms(50);
+        test_sleep_ms(50);
     }
     a.stop = 1;
     pthread_join(th, NULL);
@@ -173,8 +166,8 @@ static void check_refused(struct cluster *c, enum tc_tls_result r, const char *c
 
     CHECKF(r != TC_TLS_KEPT, "%s: the Raft port kept the connection", what);
     snprintf(text, sizeof text, "from %s", client);
-    while (!rw_log_has(&c->m[0], text) && test_now_ms() < end) sleep_ms(20);
-    CHECKF(rw_log_has(&c->m[0], text), "%s: no refusal naming %s in %s", what, client, c->m[0].log);
+    while (!file_has(c->m[0].log, 0, text) && test_now_ms() < end) test_sleep_ms(20);
+    CHECKF(file_has(c->m[0].log, 0, text), "%s: no refusal naming %s in %s", what, client, c->m[0].log);
     CHECKF(rw_alive(c, 0), "%s: the member died (log %s)", what, c->m[0].log);
 }
 
@@ -280,7 +273,7 @@ TEST_T(a_member_certificate_cannot_claim_another_member, 60)
     struct tc_tls_client cl = {.cert_pem = cert, .key_pem = key, .payload = hello.data,
                                .payload_len = hello.len};
     check_refused(&c, tc_tls_try(c.m[0].ip, RAFT_PORT, &cl), cl.name, "a hello claiming member 1");
-    CHECKF(rw_log_has(&c.m[0], "claims member 1 with the certificate of member 999"),
+    CHECKF(file_has(c.m[0].log, 0, "claims member 1 with the certificate of member 999"),
            "the refusal does not say why (log %s)", c.m[0].log);
     /* and a certificate for member 999 in O=system:masters is nobody's */
     free(cert);
@@ -357,7 +350,7 @@ TEST_T(the_raft_certificate_is_kept_and_reissued_when_it_stops_fitting, 60)
     CHECK(strcmp(again, other) != 0);
     CHECK_INT(orc_tls_cert_subject(again, &sub, err), ==, 0);
     CHECK_STR(sub.cn, cn);
-    CHECK(rw_log_has(&c.m[0], "issuing a new Raft certificate"));
+    CHECK(file_has(c.m[0].log, 0, "issuing a new Raft certificate"));
     CHECK(write_ok(&c, 0, "after-reissue"));
     free(again);
     free(cert);

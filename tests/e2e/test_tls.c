@@ -16,6 +16,7 @@
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/tls.h"
+#include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
@@ -49,23 +50,6 @@ static unsigned file_mode(const struct member *m, const char *name)
     snprintf(path, sizeof path, "%s/%s", m->dir, name);
     CHECKF(stat(path, &st) == 0, "no %s", path);
     return st.st_mode & 0777;
-}
-
-static size_t log_size(const struct member *m)
-{
-    struct stat st;
-    return stat(m->log, &st) == 0 ? (size_t)st.st_size : 0;
-}
-
-/* Whether the member's log, from byte `from`, has `text`. */
-static bool log_has(const struct member *m, size_t from, const char *text)
-{
-    struct orc_buf b = ORC_BUF_INIT;
-    bool has = orc_file_read(m->log, 64u << 20, &b) == 0 && b.len > from
-               && strstr(b.data + from, text) != NULL;
-
-    orc_buf_free(&b);
-    return has;
 }
 
 /* Waits for member i to exit on its own; returns its exit status. */
@@ -161,11 +145,11 @@ TEST_T(damaged_tls_files_stop_the_start_naming_the_file, 90)
         snprintf(cut, sizeof cut, "%.60s", good); /* a copy cut short */
         snprintf(want, sizeof want, "%s/%s: ", m->dir, pki_files[i]);
         for (int how = 0; how < 2; how++) {
-            size_t from = log_size(m);
+            size_t from = file_size(m->log);
             file_put(m, pki_files[i], bad[how]);
             member_start(&c, 0, false, NULL);
             CHECK_INT(wait_exit(0, 10000), ==, 1);
-            CHECKF(log_has(m, from, want), "no error naming %s in %s", want, m->log);
+            CHECKF(file_has(m->log, from, want), "no error naming %s in %s", want, m->log);
         }
         file_put(m, pki_files[i], good);
         free(good);
@@ -175,11 +159,11 @@ TEST_T(damaged_tls_files_stop_the_start_naming_the_file, 90)
     snprintf(path, sizeof path, "%s/server.crt", m->dir);
     char *cert = file_text(m, "server.crt");
     CHECK(unlink(path) == 0);
-    size_t from = log_size(m);
+    size_t from = file_size(m->log);
     member_start(&c, 0, false, NULL);
     CHECK_INT(wait_exit(0, 10000), ==, 1);
-    CHECK(log_has(m, from, "server.crt: missing while server.key is there"));
-    CHECK(!log_has(m, 0, "Sanitizer") && !log_has(m, 0, "runtime error"));
+    CHECK(file_has(m->log, from, "server.crt: missing while server.key is there"));
+    CHECK(!file_has(m->log, 0, "Sanitizer") && !file_has(m->log, 0, "runtime error"));
     /* Everything back: it starts, with the files it had. */
     file_put(m, "server.crt", cert);
     member_start(&c, 0, false, NULL);
@@ -215,7 +199,7 @@ TEST_T(a_join_trusts_only_the_ca_its_token_names, 120)
     snprintf(c.token, sizeof c.token, "%s", bad);
     member_start(&c, 1, true, NULL);
     uint64_t end = test_now_ms() + 10000;
-    while (!log_has(&c.m[1], 0, "no certificate matches the CA fingerprint in the token")) {
+    while (!file_has(c.m[1].log, 0, "no certificate matches the CA fingerprint in the token")) {
         CHECKF(test_now_ms() < end, "no refusal in %s", c.m[1].log);
         usleep(20000);
     }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
@@ -39,12 +38,6 @@ struct writer_arg {
     int id;
 };
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void *writer_main(void *p)
 {
     struct writer_arg *a = p;
@@ -62,7 +55,7 @@ static void *writer_main(void *p)
         pthread_mutex_lock(&ws->mu);
         if (ws->n < MAX_WRITES) ws->w[ws->n++] = w;
         pthread_mutex_unlock(&ws->mu);
-        if (w.status == 0) sleep_ms(20);
+        if (w.status == 0) test_sleep_ms(20);
     }
     return NULL;
 }
@@ -104,22 +97,22 @@ TEST_T(writes_of_unknown_outcome_are_504_never_500, 90)
         args[i] = (struct writer_arg){&ws, i};
         CHECK(pthread_create(&th[i], NULL, writer_main, &args[i]) == 0);
     }
-    sleep_ms(1000);
+    test_sleep_ms(1000);
     /* A stalled leader: its followers elect another; when it resumes, the
      * txns it had in flight fail with its lost leadership, though some were
      * replicated and are committed by the new leader. */
     stopped = c.m[lead].pid;
     test_defer(resume, &stopped);
     kill(stopped, SIGSTOP);
-    sleep_ms(3000);
+    test_sleep_ms(3000);
     kill(stopped, SIGCONT);
     stopped = 0;
-    sleep_ms(1500);
+    test_sleep_ms(1500);
     /* Then the (new) leader dies mid-commit. */
     int lead2 = cluster_leader(&c, 10000);
     CHECK(lead2 >= 0);
     member_kill(&c, lead2);
-    sleep_ms(3500);
+    test_sleep_ms(3500);
     ws.stop = 1;
     for (int i = 0; i < WRITERS; i++) pthread_join(th[i], NULL);
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
@@ -261,8 +260,7 @@ TEST(nul_in_values_is_kept_and_never_corrupts)
     /* The namespace empties and goes away. */
     for (int i = 0; i < 100; i++) {
         if (t_http(&c, 0, "GET", NS "/t", NULL, NULL, NULL, NULL) == 404) return;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
+        test_sleep_ms(100);
     }
     CHECKF(false, "namespace t still there after 10 s");
 }

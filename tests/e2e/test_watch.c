@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <uv.h>
 
 #include "client/http.h"
@@ -16,12 +15,6 @@
 #include "tests/harness/cluster.h"
 #include "tests/harness/load.h"
 #include "tests/harness/test.h"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* ---- a resuming watcher ---- */
 
@@ -181,9 +174,9 @@ TEST_T(watch_survives_leader_change_without_gaps_or_duplicates, 180)
     CHECK(lead >= 0);
     load_start(&l, &c, 8);
     watcher_start(&w, &c, lead); /* on the member about to die */
-    sleep_ms(1000);
+    test_sleep_ms(1000);
     member_kill(&c, lead);
-    sleep_ms(3000);
+    test_sleep_ms(3000);
     load_stop(&l);
     int now = cluster_leader(&c, 10000);
     CHECK(now >= 0);
@@ -225,12 +218,12 @@ static char *watch_for(struct cluster *c, const char *path, unsigned ms, void (*
     uv_loop_init(&loop);
     CHECK(http_client_new_tls(&loop, c->m[0].url, c->token, cluster_tls(c), &cl) == 0);
     CHECK(http_stream(cl, &req, &cbs, &col, &call) == 0);
-    for (int i = 0; i < 20; i++) uv_run(&loop, UV_RUN_NOWAIT), sleep_ms(5);
+    for (int i = 0; i < 20; i++) uv_run(&loop, UV_RUN_NOWAIT), test_sleep_ms(5);
     if (during) during();
     uint64_t end = test_now_ms() + ms;
     while (test_now_ms() < end && !col.ended) {
         uv_run(&loop, UV_RUN_NOWAIT);
-        sleep_ms(2);
+        test_sleep_ms(2);
     }
     if (!col.ended) http_call_cancel(call);
     http_client_close(cl, NULL, NULL);

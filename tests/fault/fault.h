@@ -1,27 +1,18 @@
 /* fault.h — helpers shared by the fault tests (header-only: each .c in
  * tests/fault/ is its own program; tests/bench/fault.c uses it too):
- * writers aimed at a test cluster, a leader lookup that tolerates stopped
- * members, and the end-of-run check. */
+ * writers aimed at a test cluster, a kill of the leader, and the end-of-run
+ * check. */
 #ifndef ORC_TEST_FAULT_H
 #define ORC_TEST_FAULT_H
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "lib/json.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 #include "tests/harness/writers.h"
-
-static inline void fault_sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
 
 /* Writers over every member of c (started or not). */
 static inline void fault_writers(struct writers *w, struct cluster *c)
@@ -34,41 +25,6 @@ static inline void fault_writers(struct writers *w, struct cluster *c)
     w->tls = cluster_tls(c);
 }
 
-/* The role member i reports ("leader", "follower", ...) into out; "" when
- * it does not answer within a second (stopped, down). */
-static inline void fault_role(struct cluster *c, int i, char *out, size_t n)
-{
-    struct http_request req = {.method = "GET", .path = "/internal/v1/status", .timeout_ms = 1000};
-    struct http_response r = {0};
-
-    out[0] = '\0';
-    if (c->m[i].pid == 0 || http_sync_request_tls(c->m[i].url, c->token, cluster_tls(c), &req, &r, NULL) != 0)
-        return;
-    json_t *s = r.status == 200 ? json_loadb(r.body, r.body_len, 0, NULL) : NULL;
-    const char *role = orc_json_str(s, "role");
-    snprintf(out, n, "%s", role ? role : "");
-    json_decref(s);
-    http_response_free(&r);
-}
-
-/* A member other than `skip` (-1: none) that reports itself leader, polled
- * up to timeout_ms; -1 when none. */
-static inline int fault_leader(struct cluster *c, int skip, unsigned timeout_ms)
-{
-    uint64_t start = test_now_ms();
-    char role[32];
-
-    do {
-        for (int i = 0; i < c->n; i++) {
-            if (i == skip) continue;
-            fault_role(c, i, role, sizeof role);
-            if (strcmp(role, "leader") == 0) return i;
-        }
-        fault_sleep_ms(20);
-    } while (test_now_ms() - start < timeout_ms);
-    return -1;
-}
-
 /* Waits until a write sent at or after t is acknowledged; returns ms from
  * t to that acknowledgement, failing the case after timeout_ms. */
 static inline unsigned fault_wait_writable(struct writers *w, uint64_t t, unsigned timeout_ms)
@@ -77,9 +33,28 @@ static inline unsigned fault_wait_writable(struct writers *w, uint64_t t, unsign
 
     while (writers_acks_after(w, t, &first) == 0) {
         CHECKF(test_now_ms() - t < timeout_ms, "no write acknowledged %u ms after the fault", timeout_ms);
-        fault_sleep_ms(5);
+        test_sleep_ms(5);
     }
     return (unsigned)(first - t);
+}
+
+/* One round of kill -9 of the leader under w: returns ms from the kill to
+ * the next acknowledged write (failing the case after timeout_ms), then
+ * starts the killed member again and lets the cluster settle. */
+static inline unsigned fault_kill_leader(struct cluster *c, struct writers *w, unsigned timeout_ms)
+{
+    int lead = cluster_leader(c, 10000);
+    unsigned ms;
+
+    CHECKF(lead >= 0, "no leader to kill");
+    uint64_t t = test_now_ms();
+    member_kill(c, lead);
+    ms = fault_wait_writable(w, t, timeout_ms);
+    test_sleep_ms(500);
+    member_start(c, lead, false, NULL);
+    member_wait_ready(c, lead, 20000);
+    test_sleep_ms(1000);
+    return ms;
 }
 
 /* After writers_stop: through every running member (linearizable lists),

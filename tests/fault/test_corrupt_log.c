@@ -9,10 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
-#include "lib/buf.h"
-#include "lib/file.h"
+#include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/disk.h"
 #include "tests/harness/load.h"
@@ -20,30 +18,15 @@
 
 #define OBJECTS 2000
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Writers until n objects are acknowledged. */
 static void write_objects(struct load *l, struct cluster *c, size_t n)
 {
     uint64_t end = test_now_ms() + 40000;
 
     load_start(l, c, 16);
-    while (load_acked(l) < n && test_now_ms() < end) sleep_ms(20);
+    while (load_acked(l) < n && test_now_ms() < end) test_sleep_ms(20);
     load_stop(l);
     CHECKF(l->n_acks >= n, "only %zu writes acknowledged", l->n_acks);
-}
-
-static bool log_has(const struct member *m, const char *text)
-{
-    struct orc_buf b = ORC_BUF_INIT;
-    bool found = orc_file_read(m->log, 64u << 20, &b) == 0 && b.data && strstr(b.data, text);
-
-    orc_buf_free(&b);
-    return found;
 }
 
 /* The member must exit by itself, non-zero, within timeout_ms. */
@@ -55,7 +38,7 @@ static int wait_exit(struct member *m, unsigned timeout_ms)
     while (waitpid(m->pid, &status, WNOHANG) == 0) {
         CHECKF(test_now_ms() < end, "the member still runs %u ms after start (log %s)",
                timeout_ms, m->log);
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     m->pid = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -102,16 +85,16 @@ TEST_T(single_member_with_flipped_byte_refuses_to_start, 90)
     member_start(&c, 0, false, NULL);
     int code = wait_exit(&c.m[0], 20000);
     CHECKF(code != 0, "exit status %d", code);
-    CHECKF(log_has(&c.m[0], name), "the log does not name %s (log %s)", name, c.m[0].log);
-    CHECKF(log_has(&c.m[0], "would be lost"), "the log does not say what is lost (log %s)",
+    CHECKF(file_has(c.m[0].log, 0, name), "the log does not name %s (log %s)", name, c.m[0].log);
+    CHECKF(file_has(c.m[0].log, 0, "would be lost"), "the log does not say what is lost (log %s)",
            c.m[0].log);
-    CHECKF(log_has(&c.m[0], "--discard-corrupt-log"), "no way out is named (log %s)", c.m[0].log);
+    CHECKF(file_has(c.m[0].log, 0, "--discard-corrupt-log"), "no way out is named (log %s)", c.m[0].log);
     CHECK_INT(disk_count_dirs(c.m[0].dir, "raft-corrupt-"), ==, 0);
 
     /* The operator accepts the loss: it starts with what is intact. */
     member_start(&c, 0, false, discard);
     member_wait_ready(&c, 0, 20000);
-    CHECKF(log_has(&c.m[0], "discarded entries"), "the log does not say what was dropped");
+    CHECKF(file_has(c.m[0].log, 0, "discarded entries"), "the log does not say what was dropped");
     size_t n = count_objects(&c, 0);
     printf("# %zu of %zu acknowledged objects kept\n", n, l.n_acks);
     CHECK(n > 0 && n < l.n_acks);
@@ -145,7 +128,7 @@ TEST_T(follower_with_flipped_byte_catches_up_from_the_leader, 120)
 
     member_start(&c, f, false, NULL);
     member_wait_ready(&c, f, 30000);
-    CHECKF(log_has(&c.m[f], "catch up from the leader"), "the log does not say it catches up "
+    CHECKF(file_has(c.m[f].log, 0, "catch up from the leader"), "the log does not say it catches up "
            "(log %s)", c.m[f].log);
     CHECK_INT(disk_count_dirs(c.m[f].dir, "raft-corrupt-"), ==, 1);
     load_verify(&l, f); /* every acknowledged object, once */

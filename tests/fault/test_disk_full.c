@@ -9,23 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "lib/buf.h"
-#include "lib/file.h"
 #include "lib/json.h"
+#include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/disk.h"
 #include "tests/harness/load.h"
 #include "tests/harness/test.h"
 
 #define LIST "/api/v1/namespaces/default/configmaps?resourceVersion=0"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* What the full member answered. */
 struct seen {
@@ -101,15 +93,6 @@ static bool others_see_it(struct cluster *c, int i)
     return seen;
 }
 
-static bool log_has(const struct member *m, const char *text)
-{
-    struct orc_buf b = ORC_BUF_INIT;
-    bool found = orc_file_read(m->log, 64u << 20, &b) == 0 && b.data && strstr(b.data, text);
-
-    orc_buf_free(&b);
-    return found;
-}
-
 /* Fills member i's disk under load, checks what it answers, frees the
  * space, and waits for it to serve again. */
 static void fill_and_free(struct cluster *c, struct load *l, int i, struct seen *s)
@@ -117,7 +100,7 @@ static void fill_and_free(struct cluster *c, struct load *l, int i, struct seen 
     uint64_t until;
 
     load_start(l, c, 8);
-    sleep_ms(1000);
+    test_sleep_ms(1000);
     disk_fill(c->m[i].dir);
     until = test_now_ms() + 6000;
     while (test_now_ms() < until) poll_member(c, i, s);
@@ -131,7 +114,26 @@ static void fill_and_free(struct cluster *c, struct load *l, int i, struct seen 
     load_stop(l);
     CHECKF(s->ready_again, "member %d not ready 40 s after the space came back (log %s)", i,
            c->m[i].log);
-    CHECKF(log_has(&c->m[i], "stops serving"), "nothing logged (log %s)", c->m[i].log);
+    CHECKF(file_has(c->m[i].log, 0, "stops serving"), "nothing logged (log %s)", c->m[i].log);
+}
+
+/* Three members, member i's data dir on a small tmpfs, member 0 leading.
+ * False when mounting is not allowed here. */
+static bool start_with_small_disk(struct cluster *c, int i)
+{
+    cluster_init(c, 3);
+    if (!disk_tmpfs(c->m[i].dir, 128)) return false;
+    cluster_start(c, NULL);
+    int lead = cluster_leader(c, 10000);
+    CHECKF(lead == 0, "member %d leads", lead);
+    return true;
+}
+
+static void stop_all(struct cluster *c, struct load *l)
+{
+    printf("# %zu writes acknowledged\n", l->n_acks);
+    for (int i = 0; i < 3; i++) member_stop(c, i);
+    load_free(l);
 }
 
 TEST_T(follower_on_a_full_disk_stops_serving_and_recovers, 120)
@@ -140,18 +142,12 @@ TEST_T(follower_on_a_full_disk_stops_serving_and_recovers, 120)
     static struct seen s;
     struct load l = {0};
 
-    cluster_init(&c, 3);
-    if (!disk_tmpfs(c.m[1].dir, 128)) return;
-    cluster_start(&c, NULL);
-    int lead = cluster_leader(&c, 10000);
-    CHECKF(lead == 0, "member %d leads", lead);
+    if (!start_with_small_disk(&c, 1)) return;
     fill_and_free(&c, &l, 1, &s);
     member_wait_revision(&c, 1, member_revision(&c, 0), 20000);
     load_verify(&l, 1);
     check_lists(&c, 0, &s);
-    printf("# %zu writes acknowledged\n", l.n_acks);
-    for (int i = 0; i < 3; i++) member_stop(&c, i);
-    load_free(&l);
+    stop_all(&c, &l);
 }
 
 TEST_T(leader_on_a_full_disk_hands_over_and_recovers, 120)
@@ -160,11 +156,7 @@ TEST_T(leader_on_a_full_disk_hands_over_and_recovers, 120)
     static struct seen s;
     struct load l = {0};
 
-    cluster_init(&c, 3);
-    if (!disk_tmpfs(c.m[0].dir, 128)) return;
-    cluster_start(&c, NULL);
-    int lead = cluster_leader(&c, 10000);
-    CHECKF(lead == 0, "member %d leads", lead);
+    if (!start_with_small_disk(&c, 0)) return;
     uint64_t filled_at = test_now_ms() + 1000;
     fill_and_free(&c, &l, 0, &s);
     /* the cluster kept taking writes while the old leader was full */
@@ -172,12 +164,10 @@ TEST_T(leader_on_a_full_disk_hands_over_and_recovers, 120)
     CHECKF(a != NULL, "no write succeeded after the leader's disk filled");
     printf("# first write after the fill: %llu ms after it\n",
            (unsigned long long)(a->done_ms - filled_at));
-    lead = cluster_leader(&c, 10000);
+    int lead = cluster_leader(&c, 10000);
     CHECK(lead >= 0);
     member_wait_revision(&c, 0, member_revision(&c, lead), 20000);
     load_verify(&l, 0);
     check_lists(&c, lead, &s);
-    printf("# %zu writes acknowledged\n", l.n_acks);
-    for (int i = 0; i < 3; i++) member_stop(&c, i);
-    load_free(&l);
+    stop_all(&c, &l);
 }

@@ -16,15 +16,15 @@ TEST_T(all_members_killed_at_once_and_restarted, 120)
     cluster_start(&c, NULL);
     fault_writers(&w, &c);
     writers_start(&w, 8);
-    fault_sleep_ms(1500);
+    test_sleep_ms(1500);
     for (int r = 0; r < ROUNDS; r++) {
         for (int i = 0; i < c.n; i++) member_kill(&c, i);
-        fault_sleep_ms(300);
+        test_sleep_ms(300);
         uint64_t t = test_now_ms();
         for (int i = 0; i < c.n; i++) member_start(&c, i, false, NULL);
         writable[r] = fault_wait_writable(&w, t, 20000);
         for (int i = 0; i < c.n; i++) member_wait_ready(&c, i, 20000);
-        fault_sleep_ms(1000);
+        test_sleep_ms(1000);
     }
     writers_stop(&w);
     fault_print_ms("writable again after all three started", writable, ROUNDS);

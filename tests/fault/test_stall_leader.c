@@ -26,31 +26,31 @@ TEST_T(stalled_leader_steps_down_and_catches_up, 120)
     fault_writers(&w, &c);
     w.attempt_timeout_ms = 20000; /* longer than any wait the members impose */
     writers_start(&w, 8);
-    fault_sleep_ms(1000);
-    int lead = fault_leader(&c, -1, 10000);
+    test_sleep_ms(1000);
+    int lead = cluster_leader(&c, 10000);
     CHECK(lead >= 0);
     uint64_t t = test_now_ms();
     stopped = c.m[lead].pid;
     test_defer(resume, &stopped); /* never leave a stopped process behind */
     CHECK(kill(stopped, SIGSTOP) == 0);
     unsigned resumed = fault_wait_writable(&w, t, 20000);
-    int next = fault_leader(&c, lead, 5000);
+    int next = cluster_leader_except(&c, lead, 5000);
     CHECKF(next >= 0 && next != lead, "no new leader while member %d is stopped", lead);
-    while (test_now_ms() - t < STALL_MS) fault_sleep_ms(20);
+    while (test_now_ms() - t < STALL_MS) test_sleep_ms(20);
     size_t during = writers_acks_after(&w, t, NULL);
     CHECK(kill(stopped, SIGCONT) == 0);
     stopped = 0;
     uint64_t cont = test_now_ms();
     for (;;) {
-        fault_role(&c, lead, role, sizeof role);
+        member_role(&c, lead, role, sizeof role);
         if (strcmp(role, "follower") == 0) break;
         CHECKF(test_now_ms() - cont < 10000, "member %d still says \"%s\" 10 s after SIGCONT", lead, role);
-        fault_sleep_ms(20);
+        test_sleep_ms(20);
     }
     fprintf(stderr, "# stopped %d ms; writes resumed %.2f s after the stop (%zu acknowledged "
             "meanwhile); it was a follower again %llu ms after SIGCONT\n",
             STALL_MS, resumed / 1000.0, during, (unsigned long long)(test_now_ms() - cont));
-    fault_sleep_ms(1500);
+    test_sleep_ms(1500);
     writers_stop(&w);
     /* A request through another member waits for the election, not for the
      * stopped leader (its forwarded txns are given up once another leads). */

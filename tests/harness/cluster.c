@@ -1,7 +1,6 @@
 /* cluster.c — starting, stopping and talking to real orcd processes. */
 #include "tests/harness/cluster.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/http.h"
@@ -17,12 +15,6 @@
 #include "lib/file.h"
 #include "lib/tls.h"
 #include "tests/harness/test.h"
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
 
 const char *t_bin(const char *name)
 {
@@ -74,7 +66,7 @@ static void stop_member_at_end(void *arg)
             test_fail_later("member %d ignored SIGTERM for 10 s (log %s)", m->idx, m->log);
             return;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     m->pid = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -167,7 +159,7 @@ unsigned member_wait_ready(struct cluster *c, int i, unsigned timeout_ms)
                c->m[i].log);
         CHECKF(test_now_ms() - start < timeout_ms, "member %d not ready after %u ms (log %s)", i,
                timeout_ms, c->m[i].log);
-        sleep_ms(5);
+        test_sleep_ms(5);
     }
     if (c->token[0] == '\0') read_token(c, i);
     return (unsigned)(test_now_ms() - start);
@@ -193,7 +185,7 @@ void member_stop(struct cluster *c, int i)
             kill_member(m);
             test_fail(__FILE__, __LINE__, "member %d did not exit 10 s after SIGTERM (log %s)", i, m->log);
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     m->pid = 0;
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "member %d exit status %d (log %s)", i,
@@ -212,24 +204,42 @@ void cluster_start(struct cluster *c, const char *const *extra)
     for (int i = 1; i < c->n; i++) member_wait_revision(c, i, member_revision(c, 0), 10000);
 }
 
-int cluster_leader(struct cluster *c, unsigned timeout_ms)
+void member_role(struct cluster *c, int i, char *out, size_t n)
+{
+    struct http_request req = {.method = "GET", .path = "/internal/v1/status", .timeout_ms = 1000};
+    struct http_response r = {0};
+
+    out[0] = '\0';
+    if (c->m[i].pid == 0 || cluster_tls(c) == NULL ||
+        http_sync_request_tls(c->m[i].url, c->token[0] ? c->token : NULL, cluster_tls(c), &req, &r,
+                              NULL) != 0)
+        return;
+    json_t *s = r.status == 200 ? json_loadb(r.body, r.body_len, 0, NULL) : NULL;
+    const char *role = json_string_value(json_object_get(s, "role"));
+    snprintf(out, n, "%s", role ? role : "");
+    json_decref(s);
+    http_response_free(&r);
+}
+
+int cluster_leader_except(struct cluster *c, int skip, unsigned timeout_ms)
 {
     uint64_t start = test_now_ms();
+    char role[32];
 
     do {
         for (int i = 0; i < c->n; i++) {
-            int st;
-            json_t *s;
-            if (c->m[i].pid == 0) continue;
-            s = t_json(c, i, "GET", "/internal/v1/status", NULL, &st);
-            bool leader = s && json_string_value(json_object_get(s, "role"))
-                          && strcmp(json_string_value(json_object_get(s, "role")), "leader") == 0;
-            json_decref(s);
-            if (leader) return i;
+            if (i == skip) continue;
+            member_role(c, i, role, sizeof role);
+            if (strcmp(role, "leader") == 0) return i;
         }
-        sleep_ms(20);
+        test_sleep_ms(20);
     } while (test_now_ms() - start < timeout_ms);
     return -1;
+}
+
+int cluster_leader(struct cluster *c, unsigned timeout_ms)
+{
+    return cluster_leader_except(c, -1, timeout_ms);
 }
 
 long long member_revision(struct cluster *c, int i)
@@ -249,7 +259,7 @@ void member_wait_revision(struct cluster *c, int i, long long revision, unsigned
     while ((have = member_revision(c, i)) < revision) {
         CHECKF(test_now_ms() - start < timeout_ms, "member %d at revision %lld, want %lld", i, have,
                revision);
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
 }
 

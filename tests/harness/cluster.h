@@ -51,8 +51,14 @@ void member_stop(struct cluster *c, int i);
 /* Bootstraps member 0 and joins the others; waits until all are ready. */
 void cluster_start(struct cluster *c, const char *const *extra);
 /* Index of the member that reports itself leader, or -1 (polls up to
- * timeout_ms). Skips members not running. */
+ * timeout_ms). Skips members not running, and those that do not answer
+ * within a second (stopped, hung) until the next round. */
 int cluster_leader(struct cluster *c, unsigned timeout_ms);
+/* The same among the members other than `skip` (-1: none). */
+int cluster_leader_except(struct cluster *c, int skip, unsigned timeout_ms);
+/* The role member i reports ("leader", "follower", ...) into out; "" when
+ * it is not running or does not answer within a second. */
+void member_role(struct cluster *c, int i, char *out, size_t n);
 /* Waits until member i has applied at least `revision`. */
 void member_wait_revision(struct cluster *c, int i, long long revision, unsigned timeout_ms);
 long long member_revision(struct cluster *c, int i);

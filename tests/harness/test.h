@@ -5,8 +5,10 @@
 #ifndef ORC_TEST_H
 #define ORC_TEST_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 typedef void (*test_fn)(void);
 void test_register(const char *name, test_fn fn, unsigned timeout_s);
@@ -48,5 +50,12 @@ const char *test_tmpdir(void);
 
 /* Monotonic milliseconds. */
 uint64_t test_now_ms(void);
+
+/* Sleeps ms milliseconds, a signal notwithstanding. */
+static inline void test_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
 
 #endif

@@ -48,25 +48,6 @@ static unsigned char *file_bytes(const struct store_backup *b, size_t *len)
     return f;
 }
 
-static char *dump_at(store *s, const char *skip, int64_t rev)
-{
-    struct store_list l;
-    struct orc_buf b = ORC_BUF_INIT;
-
-    CHECK_INT(store_range(s, "", NULL, rev, 0, &l), ==, 0);
-    orc_buf_printf(&b, "rev=%lld\n", (long long)l.revision);
-    for (size_t i = 0; i < l.n; i++) {
-        if (skip && strncmp(l.kvs[i].key, skip, strlen(skip)) == 0) continue;
-        orc_buf_printf(&b, "%s=%.40s(%zu) %lld/%lld/%lld\n", l.kvs[i].key, l.kvs[i].value,
-                       l.kvs[i].value_len, (long long)l.kvs[i].create_rev,
-                       (long long)l.kvs[i].mod_rev, (long long)l.kvs[i].version);
-    }
-    store_list_clear(&l);
-    return b.data;
-}
-
-static char *dump(store *s, const char *skip) { return dump_at(s, skip, 0); }
-
 /* Keys of several sizes, rewritten and deleted, so revisions, versions and
  * create revisions all differ; one value large enough to fill an entry. */
 static void fill(store *s)
@@ -114,26 +95,11 @@ static bool has_snapshot(const char *dir)
     return system(cmd) == 0;
 }
 
-struct done {
-    bool done;
-    int status;
-};
-
-static void done_cb(void *arg, int status)
-{
-    struct done *d = arg;
-    d->done = true;
-    d->status = status;
-}
-
-static bool done_cond(void *arg) { return ((struct done *)arg)->done; }
-
 TEST_T(backup_loads_into_a_new_cluster_that_others_join, 120)
 {
     struct member a, b, c;
     struct store_backup_info info;
     struct loaded l = {0};
-    struct done d = {0};
     const void *payload;
     size_t len, objects;
     char err[STORE_BACKUP_ERRLEN];
@@ -143,7 +109,7 @@ TEST_T(backup_loads_into_a_new_cluster_that_others_join, 120)
     single_up(&a);
     fill(a.s);
     int64_t rev = store_revision(a.s);
-    char *before = dump(a.s, "/orc/members/");
+    char *before = dump_at(a.s, "/orc/members/", 0);
     struct store_backup *bk = take(a.s);
     put_ok(a.s, "/after/backup", "x"); /* not in it */
     unsigned char *file = file_bytes(bk, &len);
@@ -163,7 +129,7 @@ TEST_T(backup_loads_into_a_new_cluster_that_others_join, 120)
     CHECK_INT(l.res.objects, ==, objects - 1);
     CHECK_INT(l.res.revision, ==, rev);
     CHECK_INT(store_revision(b.s), ==, rev);
-    char *after = dump(b.s, NULL);
+    char *after = dump(b.s);
     CHECKF(strcmp(before, after) == 0, "restored state differs:\n%s\nvs\n%s", before, after);
     CHECK(get_value(b.s, "/after/backup") == NULL);
     CHECK_INT(put_ok(b.s, "/new", "1"), ==, rev + 1);
@@ -171,12 +137,12 @@ TEST_T(backup_loads_into_a_new_cluster_that_others_join, 120)
     for (int i = 0; i < 200 && !has_snapshot(b.dir); i++) run_for(10);
     CHECKF(has_snapshot(b.dir), "no snapshot after the load in %s/raft", b.dir);
     /* A restart rebuilds the same state from raft's snapshot and log. */
-    char *live = dump(b.s, NULL);
+    char *live = dump(b.s);
     member_close(&b);
     member_open(&b);
     member_start(&b);
     CHECK(run_until(is_leader_cond, &b, 5000));
-    char *again = dump(b.s, NULL);
+    char *again = dump(b.s);
     CHECKF(strcmp(live, again) == 0, "differs after a restart:\n%s\nvs\n%s", live, again);
     free(live);
     free(again);
@@ -185,14 +151,9 @@ TEST_T(backup_loads_into_a_new_cluster_that_others_join, 120)
     member_init(&c, 3);
     member_open(&c);
     member_start(&c);
-    CHECK_INT(store_add_member(b.s, c.id, c.addr, done_cb, &d), ==, 0);
-    CHECK(run_until(done_cond, &d, 30000));
-    CHECKF(d.status == 0, "add: %s", orc_strerror(d.status));
+    add_member(&b, &c, 30000);
     CHECK_INT(wait_rev(c.s, rev + 1, 10000), ==, 0);
-    char *x = dump(b.s, NULL), *y = dump(c.s, NULL);
-    CHECKF(strcmp(x, y) == 0, "joined member differs:\n%s\nvs\n%s", x, y);
-    free(x);
-    free(y);
+    check_same(b.s, c.s, "the joined member and the leader");
     free(before);
     free(after);
     free(file);
@@ -209,7 +170,6 @@ TEST_T(joined_member_replays_load_entries, 60)
     struct member a, b, c;
     struct store_backup_info info;
     struct loaded l = {0};
-    struct done d = {0};
     const void *payload;
     size_t len, objects;
     char err[STORE_BACKUP_ERRLEN];
@@ -231,17 +191,13 @@ TEST_T(joined_member_replays_load_entries, 60)
     single_up(&b);
     member_open(&c);
     member_start(&c);
-    CHECK_INT(store_add_member(b.s, c.id, c.addr, done_cb, &d), ==, 0);
-    CHECK(run_until(done_cond, &d, 30000));
+    add_member(&b, &c, 30000);
     CHECK_INT(store_backup_load(b.s, payload, info.payload_size, NULL, loaded_cb, &l), ==, 0);
     CHECK(run_until(loaded_cond, &l, 30000));
     CHECK_INT(l.status, ==, 0);
     CHECK_INT(wait_rev(c.s, info.revision, 10000), ==, 0);
     CHECK_INT(store_revision(c.s), ==, info.revision);
-    char *x = dump(b.s, NULL), *y = dump(c.s, NULL);
-    CHECKF(strcmp(x, y) == 0, "follower differs:\n%s\nvs\n%s", x, y);
-    free(x);
-    free(y);
+    check_same(b.s, c.s, "the follower and the leader");
     free(file);
     store_backup_free(bk);
     member_close(&c);
@@ -317,7 +273,7 @@ TEST_T(backup_under_writes_shows_one_revision, 60)
     CHECK_INT(store_backup_load(b.s, payload, info.payload_size, NULL, loaded_cb, &l), ==, 0);
     CHECK(run_until(loaded_cond, &l, 30000));
     CHECK_INT(l.status, ==, 0);
-    char *restored = dump(b.s, NULL);
+    char *restored = dump(b.s);
     CHECKF(strcmp(then, restored) == 0, "backup differs from revision %lld:\n%s\nvs\n%s",
            (long long)info.revision, then, restored);
     free(then);

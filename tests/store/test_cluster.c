@@ -4,33 +4,9 @@
  * caught up by snapshot install, member removal, throughput. */
 #include "tests/store/util.h"
 
-struct done {
-    bool done;
-    int status;
-};
-
-static void done_cb(void *arg, int status)
-{
-    struct done *d = arg;
-    d->done = true;
-    d->status = status;
-}
-
-static bool done_cond(void *arg) { return ((struct done *)arg)->done; }
-
 static void barrier_cb(void *arg, int status, int64_t rev)
 {
     (void)arg, (void)status, (void)rev;
-}
-
-static void add_member(struct member *leader, struct member *m)
-{
-    struct done d = {0};
-
-    CHECK_INT(store_add_member(leader->s, m->id, m->addr, done_cb, &d), ==, 0);
-    CHECK(run_until(done_cond, &d, 20000));
-    CHECKF(d.status == 0, "add member %llu: %s", (unsigned long long)m->id,
-           orc_strerror(d.status));
 }
 
 /* Raft election timeout for cluster_up, when not 0 (the default is short,
@@ -47,38 +23,12 @@ static void cluster_up(struct member *ms, int n, unsigned threshold, unsigned tr
         if (election_ms) ms[i].cfg.election_timeout_ms = election_ms;
         member_open(&ms[i]);
     }
-    member_bootstrap(&ms[0]);
-    for (int i = 0; i < n; i++) member_start(&ms[i]);
-    CHECK(run_until(is_leader_cond, &ms[0], 5000));
-    for (int i = 1; i < n; i++) add_member(&ms[0], &ms[i]);
+    members_up(ms, n, 5000);
 }
 
 static void cluster_down(struct member *ms, int n)
 {
     for (int i = 0; i < n; i++) member_close(&ms[i]);
-}
-
-static char *dump(store *s)
-{
-    struct store_list l;
-    struct orc_buf b = ORC_BUF_INIT;
-
-    CHECK_INT(store_range(s, "", NULL, 0, 0, &l), ==, 0);
-    orc_buf_printf(&b, "rev=%lld\n", (long long)l.revision);
-    for (size_t i = 0; i < l.n; i++)
-        orc_buf_printf(&b, "%s=%s %lld/%lld/%lld\n", l.kvs[i].key, l.kvs[i].value,
-                       (long long)l.kvs[i].create_rev, (long long)l.kvs[i].mod_rev,
-                       (long long)l.kvs[i].version);
-    store_list_clear(&l);
-    return b.data;
-}
-
-static void check_same(store *a, store *b)
-{
-    char *x = dump(a), *y = dump(b);
-    CHECKF(strcmp(x, y) == 0, "members differ:\n%s\nvs\n%s", x, y);
-    free(x);
-    free(y);
 }
 
 static void fill(store *s, int n, const char *tag)
@@ -154,7 +104,7 @@ TEST_T(replicate_and_follower_reads, 120)
     rev = store_revision(ms[0].s);
     for (int i = 1; i < 3; i++) {
         CHECK_INT(wait_rev(ms[i].s, rev, 5000), ==, 0);
-        check_same(ms[0].s, ms[i].s);
+        check_same(ms[0].s, ms[i].s, "members");
     }
     CHECK_INT(c.n, ==, 200);
     CHECK(c.in_order);
@@ -235,7 +185,7 @@ TEST_T(failover_and_rejoin, 120)
     CHECK(v != NULL);
     CHECK_STR(v, "failover");
     free(v);
-    check_same(ms[l].s, ms[0].s);
+    check_same(ms[l].s, ms[0].s, "members");
     CHECK(!store_is_leader(ms[0].s));
 
     /* and it keeps following new writes */
@@ -269,9 +219,9 @@ TEST_T(fresh_member_by_snapshot_then_remove, 120)
     CHECK(store_is_fresh(ms[3].s));
     member_start(&ms[3]);
     CHECK_INT(store_watch_start(ms[3].s, "", 0, end_cb, &ended, &w), ==, 0);
-    add_member(&ms[0], &ms[3]);
+    add_member(&ms[0], &ms[3], 20000);
     CHECK_INT(wait_rev(ms[3].s, rev, 20000), ==, 0);
-    check_same(ms[0].s, ms[3].s);
+    check_same(ms[0].s, ms[3].s, "members");
     /* the install reset its history: the early watch was told to re-list */
     CHECK_INT(ended, ==, ORC_ECOMPACTED);
     CHECK(store_compact_revision(ms[3].s) > 0);

@@ -2,9 +2,6 @@
  * cluster is reset into a one-member cluster that keeps all the data. */
 #include "tests/store/util.h"
 
-static void done_cb(void *arg, int status) { *(int *)arg = status == 0 ? 1 : status; }
-static bool done_cond(void *arg) { return *(int *)arg != 0; }
-
 TEST_T(reset_cluster_keeps_data, 120)
 {
     struct member ms[3];
@@ -19,15 +16,7 @@ TEST_T(reset_cluster_keeps_data, 120)
         ms[i].cfg.snapshot_trailing = 16;
         member_open(&ms[i]);
     }
-    member_bootstrap(&ms[0]);
-    for (int i = 0; i < 3; i++) member_start(&ms[i]);
-    CHECK(run_until(is_leader_cond, &ms[0], 5000));
-    for (int i = 1; i < 3; i++) {
-        int d = 0;
-        CHECK_INT(store_add_member(ms[0].s, ms[i].id, ms[i].addr, done_cb, &d), ==, 0);
-        CHECK(run_until(done_cond, &d, 20000));
-        CHECK_INT(d, ==, 1);
-    }
+    members_up(ms, 3, 5000);
     for (int i = 0; i < 150; i++) {
         snprintf(key, sizeof key, "/r/%02d", i % 40);
         snprintf(val, sizeof val, "v%d", i);

@@ -17,22 +17,6 @@ static void fill(store *s, int n, int keys)
     }
 }
 
-/* Everything observable about the data: keys, values, revisions. */
-static char *dump(store *s)
-{
-    struct store_list l;
-    struct orc_buf b = ORC_BUF_INIT;
-
-    CHECK_INT(store_range(s, "", NULL, 0, 0, &l), ==, 0);
-    orc_buf_printf(&b, "rev=%lld\n", (long long)l.revision);
-    for (size_t i = 0; i < l.n; i++)
-        orc_buf_printf(&b, "%s=%s c%lld m%lld v%lld\n", l.kvs[i].key, l.kvs[i].value,
-                       (long long)l.kvs[i].create_rev, (long long)l.kvs[i].mod_rev,
-                       (long long)l.kvs[i].version);
-    store_list_clear(&l);
-    return b.data;
-}
-
 static void restart_keeps_everything(unsigned threshold, unsigned trailing, int n)
 {
     struct member m;

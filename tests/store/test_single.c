@@ -238,7 +238,7 @@ TEST(barrier_and_wait_revision)
 {
     struct member m;
     struct barrier_rec br = {0};
-    struct rev_wait w1 = {0}, w2 = {0}, w3 = {0};
+    struct done w1 = {0}, w2 = {0}, w3 = {0};
 
     loop_setup();
     member_init(&m, 1);
@@ -251,19 +251,19 @@ TEST(barrier_and_wait_revision)
         CHECK_INT(br.rev[i], ==, 1);
     }
     /* already reached: fires inside the call */
-    CHECK_INT(store_wait_revision(m.s, 1, 1000, rev_wait_cb, &w1), ==, 0);
+    CHECK_INT(store_wait_revision(m.s, 1, 1000, done_cb, &w1), ==, 0);
     CHECK(w1.done);
     CHECK_INT(w1.status, ==, 0);
     /* reached later */
-    CHECK_INT(store_wait_revision(m.s, 3, 5000, rev_wait_cb, &w2), ==, 0);
-    CHECK_INT(store_wait_revision(m.s, 100, 100, rev_wait_cb, &w3), ==, 0);
+    CHECK_INT(store_wait_revision(m.s, 3, 5000, done_cb, &w2), ==, 0);
+    CHECK_INT(store_wait_revision(m.s, 100, 100, done_cb, &w3), ==, 0);
     put_ok(m.s, "/x", "2");
     CHECK(!w2.done);
     put_ok(m.s, "/x", "3");
     CHECK(w2.done);
     CHECK_INT(w2.status, ==, 0);
     uint64_t t0 = test_now_ms();
-    CHECK(run_until(rev_done_cond, &w3, 2000));
+    CHECK(run_until(done_cond, &w3, 2000));
     CHECK_INT(w3.status, ==, ORC_ETIMEDOUT);
     CHECK(test_now_ms() - t0 < 1000);
     member_close(&m);

@@ -49,29 +49,6 @@ TEST(open_needs_this_members_certificate)
     loop_teardown();
 }
 
-struct done {
-    bool done;
-    int status;
-};
-
-static void done_cb(void *arg, int status)
-{
-    struct done *d = arg;
-    d->done = true;
-    d->status = status;
-}
-
-static bool done_cond(void *arg) { return ((struct done *)arg)->done; }
-
-static void add_member(struct member *leader, struct member *m)
-{
-    struct done d = {0};
-
-    CHECK_INT(store_add_member(leader->s, m->id, m->addr, done_cb, &d), ==, 0);
-    CHECK(run_until(done_cond, &d, 20000));
-    CHECKF(d.status == 0, "add member %llu: %s", (unsigned long long)m->id, orc_strerror(d.status));
-}
-
 static bool caught_up(void *arg)
 {
     struct member *ms = arg;
@@ -91,10 +68,7 @@ static void three_up(struct member *ms, bool plaintext)
         if (plaintext) strncat(ms[i].dir, "-plain", sizeof ms[i].dir - strlen(ms[i].dir) - 1);
         member_open(&ms[i]);
     }
-    member_bootstrap(&ms[0]);
-    for (int i = 0; i < 3; i++) member_start(&ms[i]);
-    CHECK(run_until(is_leader_cond, &ms[0], 10000));
-    for (int i = 1; i < 3; i++) add_member(&ms[0], &ms[i]);
+    members_up(ms, 3, 10000);
 }
 
 TEST_T(large_entries_cross_the_relay_intact, 120)

@@ -257,89 +257,73 @@ TEST_T(torn_tail_cut_short_keeps_the_rest, 60) { torn(false); }
 
 TEST_T(torn_tail_zeroed_sector_keeps_the_rest, 60) { torn(true); }
 
-TEST_T(damaged_snapshot_metadata_refused, 60)
+struct snap_file {
+    char name[256], path[1024];
+};
+
+/* A single member that took snapshots, closed; *f is its newest snapshot's
+ * metadata file (meta) or image. */
+static void with_snapshot(struct member *m, bool meta, struct snap_file *f)
 {
-    struct member m;
-    char dir[600], meta[900] = "", err[256] = "";
+    char dir[600];
     struct dirent *e;
     DIR *d;
 
     loop_setup();
-    member_init(&m, 1);
-    m.cfg.snapshot_threshold = 64;
-    m.cfg.snapshot_trailing = 8;
-    single_up(&m);
-    put_many(m.s, 300);
-    member_close(&m);
-    raft_dir_of(&m, dir, sizeof dir);
+    member_init(m, 1);
+    m->cfg.snapshot_threshold = 64;
+    m->cfg.snapshot_trailing = 8;
+    single_up(m);
+    put_many(m->s, 300);
+    member_close(m);
+    raft_dir_of(m, dir, sizeof dir);
+    f->name[0] = '\0';
     CHECK((d = opendir(dir)) != NULL);
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".meta") == 0 && strcmp(e->d_name, meta) > 0)
-            snprintf(meta, sizeof meta, "%s", e->d_name);
+        bool is_meta = n > 5 && strcmp(e->d_name + n - 5, ".meta") == 0;
+        if (strncmp(e->d_name, "snapshot-", 9) == 0 && is_meta == meta &&
+            strcmp(e->d_name, f->name) > 0)
+            snprintf(f->name, sizeof f->name, "%s", e->d_name);
     }
     closedir(d);
-    CHECK(meta[0] != '\0');
-    char path[1600];
-    snprintf(path, sizeof path, "%s/%s", dir, meta);
+    CHECK(f->name[0] != '\0');
+    snprintf(f->path, sizeof f->path, "%s/%s", dir, f->name);
+}
+
+TEST_T(damaged_snapshot_metadata_refused, 60)
+{
+    struct member m;
+    struct snap_file meta;
+    char err[256] = "";
     size_t len;
-    unsigned char *b = slurp(path, &len);
+
+    with_snapshot(&m, true, &meta);
+    unsigned char *b = slurp(meta.path, &len);
     b[len - 3] ^= 0x01; /* inside the configuration */
-    spill(path, b, len);
+    spill(meta.path, b, len);
     free(b);
     CHECK_INT(try_start(&m, err), ==, ORC_ECORRUPT);
     printf("# %s\n", err);
-    CHECK(strstr(err, meta) != NULL);
+    CHECK(strstr(err, meta.name) != NULL);
     loop_teardown();
 }
 
 TEST_T(flipped_byte_in_snapshot_image_refused, 60)
 {
     struct member m;
-    char dir[600], data[900] = "", err[256] = "";
-    struct dirent *e;
-    DIR *d;
+    struct snap_file data;
+    char err[256] = "";
 
-    loop_setup();
-    member_init(&m, 1);
-    m.cfg.snapshot_threshold = 64;
-    m.cfg.snapshot_trailing = 8;
-    single_up(&m);
-    put_many(m.s, 300);
-    member_close(&m);
-    raft_dir_of(&m, dir, sizeof dir);
-    CHECK((d = opendir(dir)) != NULL);
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, "snapshot-", 9) == 0 && strcmp(e->d_name + n - 5, ".meta") != 0 &&
-            strcmp(e->d_name, data) > 0)
-            snprintf(data, sizeof data, "%s", e->d_name);
-    }
-    closedir(d);
-    CHECK(data[0] != '\0');
-    char path[1600];
-    snprintf(path, sizeof path, "%s/%s", dir, data);
-    disk_flip_middle(path); /* inside a stored value: SQLite alone would not notice */
+    with_snapshot(&m, false, &data);
+    disk_flip_middle(data.path); /* inside a stored value: SQLite alone would not notice */
     CHECK_INT(try_start(&m, err), ==, ORC_ECORRUPT);
     printf("# %s\n", err);
-    CHECK(strstr(err, data) != NULL);
+    CHECK(strstr(err, data.name) != NULL);
     loop_teardown();
 }
 
 /* ---- a follower ---- */
-
-struct done {
-    bool done;
-    int status;
-};
-
-static void done_cb(void *arg, int status)
-{
-    ((struct done *)arg)->done = true;
-    ((struct done *)arg)->status = status;
-}
-
-static bool done_cond(void *arg) { return ((struct done *)arg)->done; }
 
 static bool healthy(void *arg)
 {
@@ -357,15 +341,7 @@ TEST_T(follower_with_damaged_log_catches_up_from_the_leader, 90)
         member_init(&ms[i], i + 1);
         member_open(&ms[i]);
     }
-    member_bootstrap(&ms[0]);
-    for (int i = 0; i < 3; i++) member_start(&ms[i]);
-    CHECK(run_until(is_leader_cond, &ms[0], 5000));
-    for (int i = 1; i < 3; i++) {
-        struct done d = {0};
-        CHECK_INT(store_add_member(ms[0].s, ms[i].id, ms[i].addr, done_cb, &d), ==, 0);
-        CHECK(run_until(done_cond, &d, 20000));
-        CHECK_INT(d.status, ==, 0);
-    }
+    members_up(ms, 3, 5000);
     put_many(ms[0].s, N_PUTS);
     int64_t rev = store_revision(ms[0].s);
     CHECK_INT(wait_rev(ms[2].s, rev, 10000), ==, 0);

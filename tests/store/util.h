@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "lib/buf.h"
+#include "lib/hash.h"
 #include "lib/orc.h"
 #include "lib/tls.h"
 #include "store/store.h"
@@ -58,6 +60,22 @@ static inline void loop_teardown(void)
     uv_run(&test_loop, UV_RUN_NOWAIT);
     CHECK_INT(uv_loop_close(&test_loop), ==, 0);
 }
+
+/* The outcome of a call whose callback takes (arg, status): adding or
+ * removing a member, waiting for a revision. */
+struct done {
+    bool done;
+    int status;
+};
+
+static inline void done_cb(void *arg, int status)
+{
+    struct done *d = arg;
+    d->done = true;
+    d->status = status;
+}
+
+static inline bool done_cond(void *arg) { return ((struct done *)arg)->done; }
 
 /* ---- members ---- */
 
@@ -169,6 +187,26 @@ static inline int wait_leader(struct member *ms, int n, unsigned timeout_ms)
     return -1;
 }
 
+/* Adds m (open and started) as a voter through leader, within timeout_ms. */
+static inline void add_member(struct member *leader, struct member *m, unsigned timeout_ms)
+{
+    struct done d = {0};
+
+    CHECK_INT(store_add_member(leader->s, m->id, m->addr, done_cb, &d), ==, 0);
+    CHECK(run_until(done_cond, &d, timeout_ms));
+    CHECKF(d.status == 0, "add member %llu: %s", (unsigned long long)m->id, orc_strerror(d.status));
+}
+
+/* Members ms[0..n) already open: the first bootstrapped and leading within
+ * leader_ms, every one started, the others added as voters. */
+static inline void members_up(struct member *ms, int n, unsigned leader_ms)
+{
+    member_bootstrap(&ms[0]);
+    for (int i = 0; i < n; i++) member_start(&ms[i]);
+    CHECK(run_until(is_leader_cond, &ms[0], leader_ms));
+    for (int i = 1; i < n; i++) add_member(&ms[0], &ms[i], 20000);
+}
+
 /* A one-member cluster, bootstrapped, started, leading. */
 static inline void single_up(struct member *m)
 {
@@ -244,28 +282,54 @@ static inline char *get_value(store *s, const char *key)
     return v;
 }
 
-struct rev_wait {
-    bool done;
-    int status;
-};
-
-static inline void rev_wait_cb(void *arg, int status)
-{
-    struct rev_wait *w = arg;
-    w->done = true;
-    w->status = status;
-}
-
-static inline bool rev_done_cond(void *arg) { return ((struct rev_wait *)arg)->done; }
-
 static inline int wait_rev(store *s, int64_t rev, unsigned timeout_ms)
 {
-    struct rev_wait w = {0};
-    int rc = store_wait_revision(s, rev, timeout_ms, rev_wait_cb, &w);
+    struct done w = {0};
+    int rc = store_wait_revision(s, rev, timeout_ms, done_cb, &w);
 
     if (rc != 0) return rc;
-    CHECK(run_until(rev_done_cond, &w, timeout_ms + 5000));
+    CHECK(run_until(done_cond, &w, timeout_ms + 5000));
     return w.status;
+}
+
+/* Everything observable about s's data at rev (0: now), as text to compare:
+ * the revision, then a line per key (those under skip left out, when not
+ * NULL) with its value, revisions and version; a value longer than 64
+ * bytes shows as its start, length and hash. Caller frees. */
+static inline char *dump_at(store *s, const char *skip, int64_t rev)
+{
+    struct store_list l;
+    struct orc_buf b = ORC_BUF_INIT;
+
+    CHECK_INT(store_range(s, "", NULL, rev, 0, &l), ==, 0);
+    orc_buf_printf(&b, "rev=%lld\n", (long long)l.revision);
+    for (size_t i = 0; i < l.n; i++) {
+        const struct store_kv *kv = &l.kvs[i];
+        if (skip && strncmp(kv->key, skip, strlen(skip)) == 0) continue;
+        if (kv->value_len <= 64)
+            orc_buf_printf(&b, "%s=%.*s", kv->key, (int)kv->value_len, kv->value);
+        else
+            orc_buf_printf(&b, "%s=%.40s...(%zu bytes, fnv %016llx)", kv->key, kv->value,
+                           kv->value_len,
+                           (unsigned long long)orc_fnv1a(ORC_FNV_OFFSET, kv->value, kv->value_len));
+        orc_buf_printf(&b, " %lld/%lld/%lld\n", (long long)kv->create_rev, (long long)kv->mod_rev,
+                       (long long)kv->version);
+    }
+    store_list_clear(&l);
+    CHECK(b.data != NULL);
+    return b.data;
+}
+
+static inline char *dump(store *s) { return dump_at(s, NULL, 0); }
+
+/* Fails the case unless a and b hold the same data. */
+static inline void check_same(store *a, store *b, const char *what)
+{
+    char *x = dump(a), *y = dump(b);
+
+    CHECKF(strcmp(x, y) == 0, "%s differ:\n%s\nvs\n%s", what, x, y);
+    free(x);
+    free(y);
 }
 
 /* Bytes used under path (like du). */
