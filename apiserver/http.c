@@ -106,6 +106,8 @@ void api_http__conn_close(struct api_conn *c)
     r = c->active;
     c->active = NULL;
     if (r != NULL) {
+        /* A download cut short must not look whole to any client. */
+        if (r->streaming && r->whole_or_nothing) c->reset = true;
         r->conn = NULL;
         if (r->on_gone) r->on_gone(r);
     }

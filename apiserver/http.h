@@ -72,6 +72,11 @@ struct api_req {
      * client does not keep up (a watch's ERROR event); static, not owned. */
     const char *farewell;
     size_t farewell_len;
+    /* Streams whose end means they are whole (a download): when the server
+     * ends one early (its bounds, stopping), the connection is reset, with
+     * no farewell and no last chunk, so that no client takes it for
+     * complete. Set before the stream begins. */
+    bool whole_or_nothing;
 };
 
 struct api_http;
@@ -137,10 +142,10 @@ void api_http_respond(struct api_req *r, int status, const char *content_type, c
  * the client reads. A stream whose queued output passes its bound (the
  * max_queue of a write, or the server's stream_queue) is ended by the
  * server: the write returns ORC_ETOOBIG, the farewell chunk and the last
- * chunk are sent, the connection closes, and the handler must end the
- * request (its on_gone fires, or it calls api_http_stream_end itself). When
- * all streams together hold more than streams_memory, the largest are ended
- * the same way. */
+ * chunk are sent (a whole_or_nothing stream is reset instead), the
+ * connection closes, and the handler must end the request (its on_gone
+ * fires, or it calls api_http_stream_end itself). When all streams together
+ * hold more than streams_memory, the largest are ended the same way. */
 int api_http_stream_begin(struct api_req *r, int status, const char *content_type);
 /* Queues a copy of data as one chunk. max_queue 0: the server's bound.
  * ORC_ETOOBIG (ended, as above) or ORC_ECANCELED (gone). */
@@ -149,6 +154,10 @@ int api_http_stream_write(struct api_req *r, const char *data, size_t len, size_
 size_t api_http_stream_pending(const struct api_req *r);
 /* Sends the last chunk and ends the request. */
 void api_http_stream_end(struct api_req *r);
+/* Ends the request without the last chunk: output still queued is dropped
+ * and the connection reset, so that every client sees the response
+ * incomplete (a download cut short). Frees a request already gone. */
+void api_http_stream_abort(struct api_req *r);
 
 /* A chunk with its framing, encoded once and queued on many streams (a watch
  * event for every watcher): reference counted, loop thread only. */

@@ -128,8 +128,9 @@ int api_http__flush_wbuf(struct api_conn *c, bool close_after);
 void api_http__queue_drop(struct api_conn *c);
 int api_http__out_init(struct api_http *h);
 void api_http__out_close(struct api_http *h, uv_close_cb cb);
-/* Ends a stream now: farewell and last chunk, close after, on_gone fires
- * unless the handler is ending the request itself (`ending`). */
+/* Ends a stream now: farewell and last chunk, close after (a reset for a
+ * whole_or_nothing stream), on_gone fires unless the handler is ending the
+ * request itself (`ending`). */
 void api_http__cut(struct api_conn *c, bool ending);
 
 /* http_limits.c */

@@ -438,18 +438,20 @@ void api_http__cut(struct api_conn *c, bool ending)
     log_debug(c->http->mod, "ending the stream to %s: %zu bytes waiting", c->peer,
               api_http_stream_pending(r));
     c->cut_pending = false;
-    api_http__queue_drop(c);
-    if (r->farewell && (fw = api_chunk_new(r->farewell, r->farewell_len)) != NULL) {
-        orc_buf_reset(&c->wbuf);
-        orc_buf_append(&c->wbuf, fw->data, fw->len);
-        api_chunk_unref(fw);
-    } else {
-        orc_buf_reset(&c->wbuf);
-    }
-    orc_buf_append(&c->wbuf, LAST_CHUNK, sizeof LAST_CHUNK - 1);
     c->active = NULL;
     r->conn = NULL;
-    api_http__flush_wbuf(c, true);
+    if (r->whole_or_nothing) {
+        api_http__conn_abort(c);
+    } else {
+        api_http__queue_drop(c);
+        orc_buf_reset(&c->wbuf);
+        if (r->farewell && (fw = api_chunk_new(r->farewell, r->farewell_len)) != NULL) {
+            orc_buf_append(&c->wbuf, fw->data, fw->len);
+            api_chunk_unref(fw);
+        }
+        orc_buf_append(&c->wbuf, LAST_CHUNK, sizeof LAST_CHUNK - 1);
+        api_http__flush_wbuf(c, true);
+    }
     if (!ending && r->on_gone) r->on_gone(r);
 }
 
@@ -476,6 +478,20 @@ void api_http_stream_end(struct api_req *r)
         api_chunk_unref(last);
     }
     finish_request(r, keep);
+}
+
+void api_http_stream_abort(struct api_req *r)
+{
+    struct api_conn *c = r->conn;
+
+    if (c != NULL && !c->closing) {
+        log_debug(c->http->mod, "resetting the stream to %s: %zu bytes waiting", c->peer,
+                  api_http_stream_pending(r));
+        c->active = NULL; /* the handler is ending it: no gone hook */
+        r->conn = NULL;
+        api_http__conn_abort(c);
+    }
+    finish_request(r, false);
 }
 
 /* ---- once per loop iteration ---- */

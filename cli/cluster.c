@@ -1,6 +1,6 @@
 /* cluster.c — `orctl cluster`: the control-plane members as the store sees
- * them (GET /internal/v1/members), explicit removal of one, and backups
- * (backup.c). */
+ * them (GET /internal/v1/members), whether each serves, explicit removal of
+ * one, and backups (backup.c). */
 #include <string.h>
 
 #include "cli/cli.h"
@@ -11,18 +11,37 @@
 
 static const char *yes_no(const json_t *v) { return json_is_true(v) ? "true" : "false"; }
 
+/* STATUS, as kubectl shows a node's condition: whether the member serves,
+ * and if not why (its notServing), on one line of the table. */
+static int member_status(const json_t *m, struct orc_buf *t)
+{
+    const char *why = orc_json_str(m, "notServing");
+    int rv;
+
+    if (!json_is_true(json_object_get(m, "reachable"))) return orc_buf_puts(t, "unknown");
+    if (why == NULL) return orc_buf_puts(t, "serving");
+    rv = orc_buf_puts(t, "not serving: ");
+    for (const char *p = why; rv == 0 && *p; p++)
+        rv = orc_buf_append(t, (unsigned char)*p < ' ' ? " " : p, 1);
+    return rv;
+}
+
 static int member_row(const json_t *m, struct orc_buf *t)
 {
     json_t *applied = json_object_get(m, "appliedIndex");
     const char *role = orc_json_str(m, "role") ?: "<unknown>";
     bool voter = !json_is_false(json_object_get(m, "voter"));
     char idx[32] = "<unknown>";
+    int rv;
 
     if (json_is_integer(applied)) snprintf(idx, sizeof idx, "%lld", (long long)json_integer_value(applied));
-    return orc_buf_printf(t, "%s\t%s\t%s\t%s%s\t%s\t%s\n", orc_json_str(m, "id") ?: "",
-                          orc_json_str(m, "raftAddress") ?: "", orc_json_str(m, "apiURL") ?: "",
-                          role, voter ? "" : " (non-voter)", idx,
-                          yes_no(json_object_get(m, "reachable")));
+    rv = orc_buf_printf(t, "%s\t%s\t%s\t%s%s\t%s\t%s\t", orc_json_str(m, "id") ?: "",
+                        orc_json_str(m, "raftAddress") ?: "", orc_json_str(m, "apiURL") ?: "",
+                        role, voter ? "" : " (non-voter)", idx,
+                        yes_no(json_object_get(m, "reachable")));
+    if (rv == 0) rv = member_status(m, t);
+    if (rv == 0) rv = orc_buf_puts(t, "\n");
+    return rv;
 }
 
 static int members_table(const json_t *list, struct orc_buf *out)
@@ -30,7 +49,7 @@ static int members_table(const json_t *list, struct orc_buf *out)
     struct orc_buf t = ORC_BUF_INIT;
     json_t *m;
     size_t i;
-    int rv = orc_buf_puts(&t, "ID\tADDRESS\tAPI\tROLE\tAPPLIED-INDEX\tREACHABLE\n");
+    int rv = orc_buf_puts(&t, "ID\tADDRESS\tAPI\tROLE\tAPPLIED-INDEX\tREACHABLE\tSTATUS\n");
 
     json_array_foreach(json_object_get(list, "members"), i, m)
     {

@@ -11,6 +11,7 @@
 #include "lib/json.h"
 #include "tests/cli/run.h"
 #include "tests/harness/cluster.h"
+#include "tests/harness/disk.h"
 #include "tests/harness/test.h"
 
 /* The Deployment from the Kubernetes documentation. */
@@ -552,7 +553,7 @@ TEST_T(cluster_members_and_removal, 180)
     cluster_init(&c, 3);
     cluster_start(&c, NULL);
     char *out = ok("cluster", "members", NULL);
-    check_header_words(out, "ID ADDRESS API ROLE APPLIED-INDEX REACHABLE");
+    check_header_words(out, "ID ADDRESS API ROLE APPLIED-INDEX REACHABLE STATUS");
     CHECK_HAS(out, c.m[0].url);
     CHECK_HAS(out, c.m[2].url);
     CHECK_HAS(out, " leader ");
@@ -584,6 +585,67 @@ TEST_T(cluster_members_and_removal, 180)
     char *err = expect(1, "", "cluster", "remove-member", "12345", NULL);
     CHECK_STR(err, "Error from server (NotFound): member 12345 not found\n");
     free(err);
+}
+
+/* Waits until member 0's /readyz answers `want`. */
+static void wait_readyz(int want, unsigned timeout_ms)
+{
+    uint64_t start = test_now_ms();
+    int st;
+
+    while ((st = t_http(&c, 0, "GET", "/readyz", NULL, NULL, NULL, NULL)) != want) {
+        CHECKF(test_now_ms() - start < timeout_ms, "/readyz still %d after %u ms, want %d (log %s)",
+               st, timeout_ms, want, c.m[0].log);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The line of the members table naming member 0 (free it). */
+static char *member_line(const char *table)
+{
+    const char *p = strstr(table, c.m[0].url), *b = p, *e;
+
+    CHECKF(p != NULL, "member %s not in:\n%s", c.m[0].url, table);
+    while (b > table && b[-1] != '\n') b--;
+    e = strchr(p, '\n');
+    return strndup(b, e ? (size_t)(e - b) : strlen(b));
+}
+
+/* A member out of disk space stops serving: the table says so and why, as
+ * kubectl shows a node's condition, and says it serves again once there is
+ * room. */
+TEST_T(cluster_members_shows_a_member_that_does_not_serve, 120)
+{
+    cluster_init(&c, 1);
+    if (!disk_tmpfs(c.m[0].dir, 128)) return;
+    member_start(&c, 0, false, NULL);
+    member_wait_ready(&c, 0, 10000);
+    char *out = ok("cluster", "members", NULL), *line = member_line(out);
+    check_header_words(out, "ID ADDRESS API ROLE APPLIED-INDEX REACHABLE STATUS");
+    CHECKF(strstr(line, " true ") && strstr(line, " serving"), "healthy member: %s", line);
+    CHECK_LACKS(line, "not serving");
+    free(line);
+    free(out);
+
+    disk_fill(c.m[0].dir);
+    wait_readyz(503, 20000);
+    out = ok("cluster", "members", NULL);
+    line = member_line(out);
+    printf("# %s\n", line);
+    CHECK_HAS(line, " not serving: ");
+    CHECKF(strstr(line, "disk") || strstr(line, "space"), "no reason in: %s", line);
+    free(line);
+    free(out);
+
+    disk_unfill(c.m[0].dir);
+    wait_readyz(200, 40000);
+    out = ok("cluster", "members", NULL);
+    line = member_line(out);
+    CHECK_LACKS(line, "not serving");
+    CHECK_HAS(line, " serving");
+    free(line);
+    free(out);
 }
 
 TEST_T(server_and_token_flags_override_the_config, 120)

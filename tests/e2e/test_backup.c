@@ -3,12 +3,20 @@
  * object with its uid and resourceVersion, writes and watches go on, and
  * members joining the restored cluster hold them all; damaged backups and used
  * data dirs are refused without creating anything; scheduled snapshots
- * appear, rotate and restore; a backup needs the token. */
+ * appear, rotate and restore; a backup needs the token; a large backup
+ * downloads whole with curl and orctl, and one cut short by the member
+ * stopping is an error for curl, never a complete-looking file. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/file.h"
 #include "lib/json.h"
@@ -454,4 +462,147 @@ TEST_T(backup_needs_the_token, 60)
     CHECK_HAS(err, "invalid --snapshot-schedule");
     free(out);
     free(err);
+}
+
+/* ---- large backups over the API ---- */
+
+#define BIG_VALUE (512u << 10)
+
+/* n ConfigMaps of 512 KiB each: a database of n/2 MiB. */
+static void fill_big(struct cluster *c, int n)
+{
+    size_t cap = BIG_VALUE + 256;
+    char *body = malloc(cap);
+
+    CHECK(body != NULL);
+    for (int i = 0; i < n; i++) {
+        int h = snprintf(body, cap, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+                                    "{\"name\":\"big%d\"},\"data\":{\"v\":\"", i);
+        memset(body + h, 'a' + i % 26, BIG_VALUE);
+        snprintf(body + h + BIG_VALUE, cap - h - BIG_VALUE, "\"}}");
+        post(c, "/api/v1/namespaces/default/configmaps", body);
+    }
+    free(body);
+}
+
+static pid_t spawn_curl(struct cluster *c, const char *file, const char *err, const char *rate)
+{
+    char url[200], auth[300], ca[600];
+    pid_t pid;
+
+    snprintf(url, sizeof url, "%s/internal/v1/backup", c->m[0].url);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
+    snprintf(ca, sizeof ca, "%s/ca.crt", c->m[0].dir);
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 2) < 0) _exit(126);
+        if (rate)
+            execlp("curl", "curl", "-sS", "--cacert", ca, "-H", auth, "--limit-rate", rate, "-o",
+                   file, url, (char *)NULL);
+        else
+            execlp("curl", "curl", "-sS", "--cacert", ca, "-H", auth, "-o", file, url, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static pid_t curl_pid;
+
+static void stop_curl(void *arg)
+{
+    (void)arg;
+    if (curl_pid > 0) {
+        kill(curl_pid, SIGKILL);
+        waitpid(curl_pid, NULL, 0);
+        curl_pid = 0;
+    }
+}
+
+static int wait_curl(unsigned timeout_ms)
+{
+    uint64_t start = test_now_ms();
+    int status = 0;
+
+    while (waitpid(curl_pid, &status, WNOHANG) == 0) {
+        CHECKF(test_now_ms() - start < timeout_ms, "curl still running after %u ms", timeout_ms);
+        test_sleep_ms(20);
+    }
+    curl_pid = 0;
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) != 127, "curl did not run (status %d)", status);
+    return WEXITSTATUS(status);
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static void check_whole(const char *file)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+    struct store_backup_info info;
+    char err[STORE_BACKUP_ERRLEN] = "";
+    const void *payload;
+    size_t objects = 0;
+
+    CHECK(orc_file_read(file, 256u << 20, &b) == 0);
+    CHECKF(store_backup_verify(b.data, b.len, &info, &payload, &objects, err) == 0,
+           "%s (%zu bytes) is not a whole backup: %s", file, b.len, err);
+    CHECK(objects >= 32);
+    orc_buf_free(&b);
+}
+
+/* A backup larger than what the member queues for its client (2 MiB)
+ * arrives whole, through curl and through orctl; a download cut short by
+ * the member stopping is an error for curl, not a complete-looking end. */
+TEST_T(large_backups_arrive_whole_and_a_cut_download_is_an_error, 90)
+{
+    static struct cluster c;
+    char file[600], err_path[600];
+
+    cluster_init(&c, 1);
+    const char *off[] = {"--snapshot-schedule", "off", NULL};
+    member_start(&c, 0, false, off);
+    member_wait_ready(&c, 0, 10000);
+    fill_big(&c, 32);
+    test_defer(stop_curl, NULL);
+
+    snprintf(file, sizeof file, "%s/curl.backup", test_tmpdir());
+    snprintf(err_path, sizeof err_path, "%s/curl.err", test_tmpdir());
+    curl_pid = spawn_curl(&c, file, err_path, NULL);
+    int rc = wait_curl(30000);
+    char *err = run_read_file(err_path);
+    CHECKF(rc == 0, "curl: exit %d: %s", rc, err);
+    free(err);
+    printf("# curl downloaded %lld bytes\n", (long long)file_size(file));
+    check_whole(file);
+    snprintf(file, sizeof file, "%s/orctl.backup", test_tmpdir());
+    backup_with_orctl(&c, file);
+    check_whole(file);
+
+    /* A slow client; the member stops once it has a part. */
+    snprintf(file, sizeof file, "%s/cut.backup", test_tmpdir());
+    curl_pid = spawn_curl(&c, file, err_path, "256K");
+    uint64_t start = test_now_ms();
+    while (file_size(file) < (512 << 10)) {
+        CHECKF(test_now_ms() - start < 20000, "curl got %lld bytes in 20 s",
+               (long long)file_size(file));
+        test_sleep_ms(20);
+    }
+    printf("# stopping the member with %lld bytes downloaded\n", (long long)file_size(file));
+    member_stop(&c, 0);
+    rc = wait_curl(20000);
+    err = run_read_file(err_path);
+    printf("# curl after the member stopped, with %lld bytes: exit %d: %s",
+           (long long)file_size(file), rc, err);
+    CHECKF(rc != 0, "curl took a download cut after %lld bytes for a whole one",
+           (long long)file_size(file));
+    free(err);
+    char *log = read_log(&c.m[0]);
+    CHECK_HAS(log, "backup: stopped after ");
+    free(log);
 }

@@ -41,7 +41,9 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 void test_fail_later(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Run `fn(arg)` when the case ends, pass or fail (last registered runs first).
- * For killing processes and removing directories the case created. */
+ * For killing processes and removing directories the case created. After a
+ * timeout they run on a thread of their own while the case's threads may
+ * still be running; each runs once. */
 void test_defer(void (*fn)(void *), void *arg);
 
 /* A fresh directory under $TMPDIR (or /tmp), removed when the case ends.
