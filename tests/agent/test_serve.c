@@ -361,9 +361,10 @@ TEST_T(stop_with_requests_in_flight, 90)
     struct http_request ex = {.method = "POST", .path = "/exec/default/web/app?command=sleep&command=3",
                               .timeout_ms = 10000};
     static struct stream s;
-    struct resp x = {0};
+    static struct resp x; /* outlives the case body: its cleanup runs after */
     bool done = false;
 
+    memset(&x, 0, sizeof x);
     start_server();
     test_defer(buf_free, &s.data);
     test_defer(resp_free, &x);
