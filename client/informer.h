@@ -75,4 +75,51 @@ void informer_each(const informer *inf, void (*fn)(void *arg, const json_t *obj)
  * caller's; it may be closed right after. NULL is ignored. */
 void informer_stop(informer *inf);
 
+/* ---- several handlers, indexes (shared informers) ---- */
+
+/* Adds another set of callbacks; every set hears every change, in the order
+ * added (the one given to informer_start first). When the informer has
+ * already synced, the new set first gets on_add for each cached object and
+ * then on_synced, from the loop (never inside this call). 0, ORC_ENOMEM. */
+int informer_add_handler(informer *inf, const struct informer_cbs *cbs, void *arg);
+
+/* An index maps an object to up to `max` values (borrowed from the object),
+ * returning how many it wrote. */
+typedef size_t (*informer_index_fn)(const json_t *obj, const char **values, size_t max);
+
+/* Ready-made index functions: metadata.namespace; the uid of each
+ * ownerReference; spec.nodeName (pods; none when unbound). */
+size_t informer_index_namespace(const json_t *obj, const char **values, size_t max);
+size_t informer_index_owner_uid(const json_t *obj, const char **values, size_t max);
+size_t informer_index_node_name(const json_t *obj, const char **values, size_t max);
+
+/* Adds index `name` (copied); the cache is indexed at once and kept indexed
+ * through every change, before handlers are called. Adding a name twice is a
+ * no-op. 0, ORC_ENOMEM. */
+int informer_add_index(informer *inf, const char *name, informer_index_fn fn);
+
+/* Calls fn(arg, obj) for each cached object whose index `name` holds `value`
+ * (no set order); nothing for an unknown index. Same rules as informer_each. */
+void informer_by_index(const informer *inf, const char *name, const char *value,
+                       void (*fn)(void *arg, const json_t *obj), void *arg);
+/* How many cached objects index `name` maps to `value`. */
+size_t informer_index_count(const informer *inf, const char *name, const char *value);
+
+/* ---- one informer per kind, shared by every component on a loop ---- */
+
+typedef struct informer_set informer_set;
+struct orc_kind;
+
+/* A set over client `c` (borrowed; it must outlive the set). 0, ORC_ENOMEM. */
+int informer_set_new(uv_loop_t *loop, http_client *c, informer_set **out);
+/* The informer of kind k's collection across all namespaces, started on the
+ * first call and the same informer after; it carries the three indexes
+ * above as "namespace", "owner" and "node". NULL on ENOMEM (logged). The
+ * informer belongs to the set (never informer_stop it). */
+informer *informer_set_get(informer_set *set, const struct orc_kind *k);
+/* True once every informer got so far has synced. */
+bool informer_set_synced(const informer_set *set);
+/* Stops every informer (same rules as informer_stop). NULL ignored. */
+void informer_set_free(informer_set *set);
+
 #endif
