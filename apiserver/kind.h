@@ -23,6 +23,7 @@ enum api_sub {
     API_SUB_LOG = 1u << 1,      /* GET pods/log (proxied to the agent) */
     API_SUB_EXEC = 1u << 2,     /* POST pods/exec (proxied to the agent) */
     API_SUB_FINALIZE = 1u << 3, /* PUT namespaces/finalize */
+    API_SUB_EVICTION = 1u << 4, /* POST pods/eviction (policy/v1 Eviction) */
 };
 
 /* Where the scale subresource reads and writes. */
@@ -94,10 +95,15 @@ void api_defaults_job(json_t *obj);
 void api_defaults_cronjob(json_t *obj);
 void api_defaults_service(json_t *obj);
 void api_defaults_secret(json_t *obj);
+void api_defaults_priorityclass(json_t *obj);
+void api_defaults_persistentvolume(json_t *obj);
+void api_defaults_persistentvolumeclaim(json_t *obj);
+void api_defaults_storageclass(json_t *obj);
 
 void api_prepare_create_pod(json_t *obj);
 void api_prepare_create_namespace(json_t *obj);
 void api_prepare_create_node(json_t *obj);
+void api_prepare_create_pending(json_t *obj);
 void api_prepare_update_service(const json_t *cur, json_t *next);
 
 #endif

@@ -32,7 +32,7 @@ TEST(kind_table_subresources)
           && api_kind_serves(pod, "exec"));
     CHECK(!api_kind_serves(pod, "finalize") && api_kind_serves(ns, "finalize"));
     CHECK_INT(api_kind_subresources(cm, subs, 8), ==, 0);
-    CHECK_INT(api_kind_subresources(pod, subs, 8), ==, 4);
+    CHECK_INT(api_kind_subresources(pod, subs, 8), ==, 5);
     CHECK_STR(subs[0].name, "status");
     CHECK_STR(subs[1].name, "binding");
     CHECK_STR(subs[1].kind, "Binding");
