@@ -92,6 +92,16 @@ static void node_conditions(sched_node *n)
     }
 }
 
+bool sched_node_ready(const json_t *node)
+{
+    const json_t *cond;
+    size_t i;
+    json_array_foreach(orc_json_get(node, "status.conditions"), i, cond)
+        if (orc_json_str(cond, "type") && strcmp(orc_json_str(cond, "type"), "Ready") == 0)
+            return orc_json_str(cond, "status") && strcmp(orc_json_str(cond, "status"), "True") == 0;
+    return false;
+}
+
 static void node_fill(sched_node *n, const json_t *obj)
 {
     const json_t *t;

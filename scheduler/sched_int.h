@@ -42,6 +42,9 @@ void sched_affinity_ctx_fini(struct sched_affinity_ctx *ax);
 void sched_affinity_check(const struct sched_affinity_ctx *ax, const sched_node *n,
                           bool reasons[SR_COUNT]);
 
+/* The node object's Ready condition is True. */
+bool sched_node_ready(const json_t *node);
+
 /* spec.nodeSelector and required node affinity hold on n. */
 bool sched_node_rules_ok(const sched_node *n, const sched_pod *p);
 /* Sum of the weights of the pod's preferred node affinity terms n matches. */
