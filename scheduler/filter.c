@@ -15,7 +15,7 @@ static bool check_unschedulable(const sched_node *n, const sched_pod *p)
     bool ok;
     if (!n->unschedulable) return true;
     taint = json_pack("{s:s, s:s}", "key", "node.kubernetes.io/unschedulable", "effect", "NoSchedule");
-    ok = taint && sched_tolerates(orc_json_get(p->obj, "spec.tolerations"), taint);
+    ok = taint && sched_tolerates(p->tolerations, taint);
     json_decref(taint);
     return ok;
 }
@@ -29,10 +29,11 @@ static void taint_text(const json_t *taint, char *out)
 /* NoSchedule and NoExecute taints must be tolerated. */
 static bool check_taints(const sched_node *n, const sched_pod *p, char *taint_out)
 {
-    const json_t *tols = orc_json_get(p->obj, "spec.tolerations");
+    const json_t *tols = p->tolerations;
     const json_t *t;
     size_t i;
 
+    if (n->ready && n->taints == NULL) return true;
     json_array_foreach(n->taints, i, t) {
         const char *eff = orc_json_str(t, "effect");
         if (eff == NULL || strcmp(eff, "PreferNoSchedule") == 0) continue;

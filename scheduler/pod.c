@@ -168,6 +168,7 @@ int sched_pod_parse(const json_t *obj, sched_prio_fn prio, void *prio_arg, sched
     p->owner_uid = controller_uid(obj);
     p->labels = orc_json_get(obj, "metadata.labels");
     p->affinity = json_object_get(spec, "affinity");
+    p->tolerations = json_object_get(spec, "tolerations");
     p->anti_affinity = has_required(p->affinity, "podAntiAffinity");
     p->node_rules = json_object_size(json_object_get(spec, "nodeSelector")) > 0
                     || orc_json_get(p->affinity, "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");

@@ -49,6 +49,7 @@ typedef struct sched_pod {
     const char *owner_uid;  /* controller ownerReference's uid, or NULL */
     const json_t *labels;   /* borrowed from obj */
     const json_t *affinity; /* spec.affinity, borrowed from obj */
+    const json_t *tolerations; /* spec.tolerations, borrowed from obj */
 
     /* cache state */
     struct sched_node *node; /* node it counts on, or NULL */

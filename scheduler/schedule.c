@@ -26,7 +26,7 @@ static int64_t frac(int64_t used, int64_t alloc)
 
 static unsigned prefer_taints_untolerated(const sched_node *n, const sched_pod *p)
 {
-    const json_t *tols = orc_json_get(p->obj, "spec.tolerations"), *t;
+    const json_t *tols = p->tolerations, *t;
     unsigned count = 0;
     size_t i;
     json_array_foreach(n->taints, i, t) {
