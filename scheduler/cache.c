@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/list.h"
 #include "lib/orc.h"
 #include "lib/quantity.h"
 #include "scheduler/sched_int.h"
@@ -16,21 +17,12 @@
 int sched_cache_init(sched_cache *c)
 {
     memset(c, 0, sizeof *c);
-    c->nodes_by_name = sched_map_new();
-    c->pods_by_key = sched_map_new();
     c->assume_ttl_ms = DEFAULT_ASSUME_TTL_MS;
-    if (c->nodes_by_name == NULL || c->pods_by_key == NULL) {
-        sched_cache_fini(c);
-        return ORC_ENOMEM;
-    }
     return 0;
 }
 
-static void free_pod(void *arg, void *val)
-{
-    (void)arg;
-    sched_pod_free(val);
-}
+#define POD_OF(h) ORC_CONTAINER(h, sched_pod, hnode)
+#define NODE_OF(h) ORC_CONTAINER(h, sched_node, hnode)
 
 static void node_free(sched_node *n)
 {
@@ -43,10 +35,14 @@ static void node_free(sched_node *n)
 
 void sched_cache_fini(sched_cache *c)
 {
-    if (c->pods_by_key) sched_map_each(c->pods_by_key, free_pod, NULL);
+    struct orc_hnode *h = orc_hmap_first(&c->pods_by_key), *next;
+    for (; h; h = next) {
+        next = orc_hmap_next(&c->pods_by_key, h);
+        sched_pod_free(POD_OF(h));
+    }
     for (size_t i = 0; i < c->nnodes; i++) node_free(c->nodes[i]);
-    sched_map_free(c->pods_by_key);
-    sched_map_free(c->nodes_by_name);
+    orc_hmap_free(&c->pods_by_key);
+    orc_hmap_free(&c->nodes_by_name);
     free(c->nodes);
     free(c->anti);
     memset(c, 0, sizeof *c);
@@ -54,12 +50,14 @@ void sched_cache_fini(sched_cache *c)
 
 sched_node *sched_cache_node(const sched_cache *c, const char *name)
 {
-    return sched_map_get(c->nodes_by_name, name);
+    struct orc_hnode *h = orc_hmap_get(&c->nodes_by_name, name);
+    return h ? NODE_OF(h) : NULL;
 }
 
 sched_pod *sched_cache_pod(const sched_cache *c, const char *key)
 {
-    return sched_map_get(c->pods_by_key, key);
+    struct orc_hnode *h = orc_hmap_get(&c->pods_by_key, key);
+    return h ? POD_OF(h) : NULL;
 }
 
 /* ---- nodes ---- */
@@ -126,7 +124,7 @@ static void node_fill(sched_node *n, const json_t *obj)
  * it yet, or it was deleted with pods left): counts the pods, never chosen. */
 static sched_node *node_get_or_add(sched_cache *c, const char *name)
 {
-    sched_node *n = sched_map_get(c->nodes_by_name, name);
+    sched_node *n = sched_cache_node(c, name);
     if (n) return n;
     if (c->nnodes == c->ncap) {
         size_t cap = c->ncap ? c->ncap * 2 : 64;
@@ -141,7 +139,8 @@ static sched_node *node_get_or_add(sched_cache *c, const char *name)
         return NULL;
     }
     n->name = n->name_buf;
-    if (sched_map_put(c->nodes_by_name, n->name, n) != 0) {
+    n->hnode.key = n->name;
+    if (orc_hmap_put(&c->nodes_by_name, &n->hnode) != 0) {
         node_free(n);
         return NULL;
     }
@@ -163,7 +162,7 @@ int sched_cache_set_node(sched_cache *c, const json_t *node)
 
 static void node_drop(sched_cache *c, sched_node *n)
 {
-    sched_map_del(c->nodes_by_name, n->name);
+    orc_hmap_del(&c->nodes_by_name, &n->hnode);
     c->nodes[n->idx] = c->nodes[--c->nnodes];
     c->nodes[n->idx]->idx = n->idx;
     node_free(n);
@@ -171,7 +170,7 @@ static void node_drop(sched_cache *c, sched_node *n)
 
 void sched_cache_remove_node(sched_cache *c, const char *name)
 {
-    sched_node *n = sched_map_get(c->nodes_by_name, name);
+    sched_node *n = sched_cache_node(c, name);
     if (n == NULL) return;
     if (n->npods > 0) {
         /* Its pods still count until they are gone: keep a placeholder. */
@@ -210,7 +209,8 @@ static int count_on(sched_cache *c, sched_pod *p, sched_node *n)
         n->cap = cap;
     }
     if (p->anti_affinity && anti_add(c, p) != 0) return ORC_ENOMEM;
-    if (sched_map_put(c->pods_by_key, p->key, p) != 0) {
+    p->hnode.key = p->key;
+    if (orc_hmap_put(&c->pods_by_key, &p->hnode) != 0) {
         if (p->anti_affinity) c->nanti--;
         return ORC_ENOMEM;
     }
@@ -228,7 +228,7 @@ static int count_on(sched_cache *c, sched_pod *p, sched_node *n)
 static void uncount(sched_cache *c, sched_pod *p)
 {
     sched_node *n = p->node;
-    sched_map_del(c->pods_by_key, p->key);
+    orc_hmap_del(&c->pods_by_key, &p->hnode);
     if (p->anti_affinity) {
         c->anti[p->anti_idx] = c->anti[--c->nanti];
         c->anti[p->anti_idx]->anti_idx = p->anti_idx;
@@ -246,7 +246,7 @@ static void uncount(sched_cache *c, sched_pod *p)
 int sched_cache_assume(sched_cache *c, sched_pod *p, sched_node *node, bool nominated,
                        uint64_t now_ms)
 {
-    sched_pod *old = sched_map_get(c->pods_by_key, p->key);
+    sched_pod *old = sched_cache_pod(c, p->key);
     int rc;
     if (old) uncount(c, old);
     p->assumed = !nominated;
@@ -259,7 +259,7 @@ int sched_cache_assume(sched_cache *c, sched_pod *p, sched_node *node, bool nomi
 
 void sched_cache_forget(sched_cache *c, const char *key)
 {
-    sched_pod *p = sched_map_get(c->pods_by_key, key);
+    sched_pod *p = sched_cache_pod(c, key);
     if (p && (p->assumed || p->nominated)) uncount(c, p);
 }
 
@@ -278,7 +278,7 @@ int sched_cache_observe_pod(sched_cache *c, const json_t *pod, sched_prio_fn pri
 
     rc = sched_pod_parse(pod, prio, arg, &p);
     if (rc != 0) return rc;
-    old = sched_map_get(c->pods_by_key, p->key);
+    old = sched_cache_pod(c, p->key);
     if (node == NULL || *node == '\0' || finished(pod)) {
         /* An unbound pod keeps our assumption or nomination: the informer
          * simply has not seen the bind yet. */
@@ -302,42 +302,21 @@ void sched_cache_pod_gone(sched_cache *c, const char *ns, const char *name)
     char key[512];
     sched_pod *p;
     snprintf(key, sizeof key, "%s/%s", ns ? ns : "default", name);
-    p = sched_map_get(c->pods_by_key, key);
+    p = sched_cache_pod(c, key);
     if (p) uncount(c, p);
-}
-
-struct expiry {
-    sched_pod **due;
-    size_t n, cap;
-    uint64_t now;
-    bool nomem;
-};
-
-static void collect_due(void *arg, void *val)
-{
-    struct expiry *e = arg;
-    sched_pod *p = val;
-    if (!(p->assumed || p->nominated) || p->assumed_until > e->now) return;
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 16;
-        sched_pod **a = realloc(e->due, cap * sizeof *a);
-        if (a == NULL) {
-            e->nomem = true;
-            return;
-        }
-        e->due = a;
-        e->cap = cap;
-    }
-    e->due[e->n++] = p;
 }
 
 size_t sched_cache_expire(sched_cache *c, uint64_t now_ms)
 {
-    struct expiry e = {.now = now_ms};
-    size_t n;
-    sched_map_each(c->pods_by_key, collect_due, &e);
-    for (size_t i = 0; i < e.n; i++) uncount(c, e.due[i]);
-    n = e.n;
-    free(e.due);
+    struct orc_hnode *h = orc_hmap_first(&c->pods_by_key), *next;
+    size_t n = 0;
+    for (; h; h = next) {
+        sched_pod *p = POD_OF(h);
+        next = orc_hmap_next(&c->pods_by_key, h);
+        if ((p->assumed || p->nominated) && p->assumed_until <= now_ms) {
+            uncount(c, p);
+            n++;
+        }
+    }
     return n;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "controllers/ctl.h"
+#include "lib/hmap.h"
 
 extern const struct ctl_controller ctl_scheduler;
 
@@ -33,6 +34,7 @@ struct sched_port {
 struct sched_node;
 
 typedef struct sched_pod {
+    struct orc_hnode hnode; /* in the cache's pods_by_key (key: key) */
     json_t *obj;            /* own reference */
     char *key;              /* "ns/name", owned */
     const char *ns, *name, *uid;  /* borrowed from obj */
@@ -78,6 +80,7 @@ bool sched_pod_wanted(const json_t *pod);
 /* ---- nodes and the cache ---- */
 
 typedef struct sched_node {
+    struct orc_hnode hnode;  /* in the cache's nodes_by_name (key: name) */
     json_t *obj;             /* own reference */
     const char *name;        /* == name_buf */
     char *name_buf;          /* owned */
@@ -98,8 +101,8 @@ typedef struct sched_node {
 } sched_node;
 
 typedef struct sched_cache {
-    struct sched_map *nodes_by_name;
-    struct sched_map *pods_by_key;  /* pods counted on a node, owned */
+    struct orc_hmap nodes_by_name;
+    struct orc_hmap pods_by_key;    /* pods counted on a node, owned */
     sched_node **nodes;             /* all nodes, owned */
     size_t nnodes, ncap;
     sched_pod **anti;               /* counted pods with required anti-affinity */

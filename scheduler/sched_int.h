@@ -1,23 +1,9 @@
-/* sched_int.h — internal to scheduler/: a string-keyed map, and the per-pod
- * precomputation of inter-pod (anti-)affinity shared by filter.c,
+/* sched_int.h — internal to scheduler/: the per-pod precomputation of inter-pod (anti-)affinity shared by filter.c,
  * schedule.c and preempt.c. */
 #ifndef ORC_SCHEDULER_SCHED_INT_H
 #define ORC_SCHEDULER_SCHED_INT_H
 
 #include "scheduler/sched.h"
-
-/* Open-addressing map from a string key (borrowed: it must live as long as
- * its entry, e.g. inside the value) to a pointer. */
-struct sched_map;
-struct sched_map *sched_map_new(void);
-void sched_map_free(struct sched_map *m);
-void *sched_map_get(const struct sched_map *m, const char *key);
-/* 0 or ORC_ENOMEM; replaces an entry with the same key. */
-int sched_map_put(struct sched_map *m, const char *key, void *val);
-void *sched_map_del(struct sched_map *m, const char *key);
-size_t sched_map_size(const struct sched_map *m);
-/* Calls fn for each entry; fn must not change the map. */
-void sched_map_each(const struct sched_map *m, void (*fn)(void *arg, void *val), void *arg);
 
 /* For one pod: the topology domains (node label values, per topology key)
  * that satisfy or forbid its required pod (anti-)affinity terms, and those
