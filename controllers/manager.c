@@ -11,8 +11,10 @@
 #include "client/informer.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "scheduler/sched.h"
 
 const struct ctl_controller *const ctl_all[] = {
+    &ctl_scheduler,
     NULL,
 };
 
