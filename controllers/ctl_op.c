@@ -42,6 +42,7 @@ void ctl_op_answer(void *arg, int status, const json_t *body)
     bool ok = op->check ? op->check(op, c->tag, status, body) : status >= 200 && status < 300;
 
     if (!ok) ctl_op_fail(op, rest_message(status, body));
+    if (!ok && status == 409) op->conflict = true;
     free(c);
     op->pending--;
     maybe_done(op);

@@ -16,6 +16,7 @@ typedef bool (*ctl_op_check)(struct ctl_op *op, void *tag, int status, const jso
 struct ctl_op {
     unsigned pending;
     bool failed, armed;
+    bool conflict; /* a failure was a 409 (a stale cache: retried, not logged) */
     char err[256];
     ctl_op_check check;
     void (*done)(struct ctl_op *op);

@@ -186,7 +186,7 @@ static void status_done(struct ctl_op *op)
 {
     struct rs_sync *s = (struct rs_sync *)((char *)op - offsetof(struct rs_sync, op));
     int64_t after = rs_available_after_ms(s->rs, (const json_t **)s->pods, s->n_pods, now_s(s->c));
-    if (op->failed) log_warn("replicaset %s: status: %s", s->key, op->err);
+    if (op->failed && !op->conflict) log_warn("replicaset", "%s: status: %s", s->key, op->err);
     sync_end(s, op->failed || s->manage_err[0] ? WQ_RETRY : after);
 }
 
@@ -426,7 +426,7 @@ static int sync_start(struct rs_sync *s, char *ns)
     int rv = rs_selector(s->rs, &cl.sel, msg, sizeof msg);
 
     if (rv != 0 || !cl.uid || orc_selector_is_empty(cl.sel)) {
-        log_warn("replicaset %s: invalid selector: %s", s->key, rv ? msg : "empty");
+        log_warn("replicaset", "%s: invalid selector: %s", s->key, rv ? msg : "empty");
         orc_selector_free(cl.sel);
         return ORC_EINVAL;
     }

@@ -19,6 +19,7 @@
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "lib/timeutil.h"
+#include "tests/cli/run.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
@@ -283,5 +284,180 @@ TEST_T(replicaset_adopts_orphans_and_scales_down, 60)
     CHECK_INT(n.total, ==, 2);
     json_decref(p);
     json_decref(l);
+    finish();
+}
+
+/* ---- orctl and kubectl, run while the controllers and the kubelet go on ---- */
+
+static bool have_kubectl(void)
+{
+    if (access("/usr/bin/kubectl", X_OK) == 0) return true;
+    fprintf(stderr, "# SKIP: /usr/bin/kubectl is not installed on this machine\n");
+    return false;
+}
+
+/* Runs argv (argv[0] "orctl" or "kubectl") to its end while this loop
+ * serves the controllers; checks the exit status; returns stdout+stderr. */
+static char *cmd(int want_rc, const char *const *words)
+{
+    const char *argv[RUN_MAX_ARGS];
+    char outp[512], conf[700];
+    int n = 0, status = 0;
+    pid_t pid;
+
+    if (strcmp(words[0], "kubectl") == 0) {
+        snprintf(conf, sizeof conf, "%s/admin.conf", c.m[0].dir);
+        argv[n++] = "/usr/bin/kubectl";
+        argv[n++] = "--kubeconfig";
+        argv[n++] = conf;
+    } else {
+        argv[n++] = t_bin("orctl");
+    }
+    for (words++; *words && n < RUN_MAX_ARGS - 1;) argv[n++] = *words++;
+    argv[n] = NULL;
+    run_temp_path("cmd", outp, sizeof outp);
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        run_child_setup(c.home, NULL, outp, NULL);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    uint64_t end = test_now_ms() + 40000;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (test_now_ms() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            test_fail(__FILE__, __LINE__, "%s %s did not end", argv[0], argv[1]);
+        }
+        run_for(60);
+        kubelet();
+    }
+    char *out = run_read_file(outp);
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    run_check_clean(argv[0], out);
+    CHECKF(rc == want_rc, "%s %s %s: exit %d, want %d:\n%s", argv[0], argv[1], argv[2], rc, want_rc, out);
+    return out;
+}
+
+#define CMD(rc, ...) cmd(rc, (const char *const[]){__VA_ARGS__, NULL})
+
+static void cmd_says(int rc, const char *want, const char *const *words)
+{
+    char *out = cmd(rc, words);
+    CHECKF(strstr(out, want) != NULL, "%s %s: no \"%s\" in:\n%s", words[0], words[1], want, out);
+    free(out);
+}
+
+#define SAYS(rc, want, ...) cmd_says(rc, want, (const char *const[]){__VA_ARGS__, NULL})
+
+static const char *image_of(const json_t *d)
+{
+    return orc_json_str(json_array_get(orc_json_get(d, "spec.template.spec.containers"), 0), "image");
+}
+
+TEST_T(orctl_rollout_status_history_undo_pause_resume, 120)
+{
+    char body[1024];
+    start();
+    snprintf(body, sizeof body, web, 600);
+    post(DEP, body);
+    SAYS(0, "deployment \"web\" successfully rolled out\n", "orctl", "rollout", "status",
+         "deploy/web", "--timeout=30s");
+    patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
+                      "\"image\":\"img:2\"}]}}}}");
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deployment", "web");
+    SAYS(0, "deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n",
+         "orctl", "rollout", "history", "deploy/web");
+    SAYS(0, "Image:\timg:1", "orctl", "rollout", "history", "deploy/web", "--revision=1");
+    SAYS(0, "deployment.apps/web rolled back\n", "orctl", "rollout", "undo", "deploy/web");
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deploy/web");
+    json_t *d = get(DEP "/web");
+    CHECK_STR(image_of(d), "img:1");
+    CHECK_INT(dep_revision_of(d), ==, 3);
+    json_decref(d);
+    SAYS(0, "skipped rollback (current template already matches revision 3)", "orctl", "rollout",
+         "undo", "deploy/web", "--to-revision=3");
+    SAYS(1, "unable to find specified revision 9 in history", "orctl", "rollout", "undo",
+         "deploy/web", "--to-revision=9");
+    SAYS(0, "deployment.apps/web rolled back\n", "orctl", "rollout", "undo", "deploy/web",
+         "--to-revision=2");
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deploy/web");
+    d = get(DEP "/web");
+    CHECK_STR(image_of(d), "img:2");
+    CHECK_INT(dep_revision_of(d), ==, 4);
+    json_decref(d);
+
+    SAYS(0, "deployment.apps/web paused\n", "orctl", "rollout", "pause", "deploy/web");
+    SAYS(0, "deployment.apps/web already paused\n", "orctl", "rollout", "pause", "deploy/web");
+    SAYS(1, "can't restart paused deployment", "orctl", "rollout", "restart", "deploy/web");
+    patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
+                      "\"image\":\"img:3\"}]}}}}");
+    run_for(1500);
+    kubelet();
+    CHECK_INT(count_rs(), ==, 2); /* paused: no new ReplicaSet */
+    d = get(DEP "/web");
+    CHECK_STR(orc_json_str(ctl_cond_get(json_object_get(d, "status"), "Progressing"), "reason"),
+              "DeploymentPaused");
+    json_decref(d);
+    SAYS(0, "deployment.apps/web resumed\n", "orctl", "rollout", "resume", "deploy/web");
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deploy/web");
+    CHECK_INT(count_rs(), ==, 3);
+    SAYS(0, "deployment.apps/web restarted\n", "orctl", "rollout", "restart", "deploy/web");
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deploy/web");
+    d = get(DEP "/web");
+    CHECK(orc_json_get(d, "spec.template.metadata.annotations") != NULL);
+    CHECK_INT(dep_revision_of(d), ==, 6);
+    json_decref(d);
+    finish();
+}
+
+TEST_T(orctl_rollout_status_fails_past_the_deadline, 60)
+{
+    char body[1024];
+    start();
+    snprintf(body, sizeof body, web, 600);
+    post(DEP, body);
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deploy/web");
+    hold_image = "img:never";
+    patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
+                      "\"image\":\"img:never\"}]}}}}");
+    SAYS(1, "error: timed out waiting for the condition", "orctl", "rollout", "status", "deploy/web",
+         "--timeout=1s");
+    patch(DEP "/web", "{\"spec\":{\"progressDeadlineSeconds\":2}}");
+    SAYS(1, "error: deployment \"web\" exceeded its progress deadline", "orctl", "rollout",
+         "status", "deploy/web");
+    finish();
+}
+
+TEST_T(kubectl_rollout_status_undo_restart, 120)
+{
+    char body[1024];
+    if (!have_kubectl()) return;
+    start();
+    snprintf(body, sizeof body, web, 600);
+    post(DEP, body);
+    SAYS(0, "deployment \"web\" successfully rolled out", "kubectl", "rollout", "status",
+         "deploy/web", "--timeout=30s");
+    patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
+                      "\"image\":\"img:2\"}]}}}}");
+    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web", "--timeout=30s");
+    SAYS(0, "REVISION", "kubectl", "rollout", "history", "deploy/web");
+    SAYS(0, "deployment.apps/web rolled back", "kubectl", "rollout", "undo", "deploy/web");
+    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web", "--timeout=30s");
+    json_t *d = get(DEP "/web");
+    CHECK_STR(image_of(d), "img:1");
+    CHECK_INT(dep_revision_of(d), ==, 3);
+    json_decref(d);
+    SAYS(0, "deployment.apps/web restarted", "kubectl", "rollout", "restart", "deploy/web");
+    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web", "--timeout=30s");
+    d = get(DEP "/web");
+    CHECK(orc_json_str(orc_json_get(d, "spec.template.metadata.annotations"),
+                       "kubectl\\.kubernetes\\.io/restartedAt") != NULL ||
+          json_object_get(orc_json_get(d, "spec.template.metadata.annotations"),
+                          "kubectl.kubernetes.io/restartedAt") != NULL);
+    CHECK_INT(dep_revision_of(d), ==, 4);
+    json_decref(d);
     finish();
 }
