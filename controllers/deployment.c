@@ -455,7 +455,6 @@ static int dep_start(struct ctl_ctx *ctx, void **state)
     struct informer_cbs dcb = {.on_add = dep_added, .on_update = dep_updated};
     struct informer_cbs rcb = {.on_add = rs_added, .on_update = rs_updated, .on_delete = rs_deleted};
     struct informer_cbs pcb = {.on_delete = pod_deleted};
-    bool hooked = false;
     int rv = ORC_ENOMEM;
 
     if (!c) return ORC_ENOMEM;
@@ -474,7 +473,6 @@ static int dep_start(struct ctl_ctx *ctx, void **state)
         !(c->pod_inf = informer_set_get(ctx->informers, c->k_pod)))
         goto fail;
     if ((rv = informer_add_handler(c->dep_inf, &dcb, c)) != 0) goto fail;
-    hooked = true;
     if ((rv = informer_add_handler(c->rs_inf, &rcb, c)) != 0 ||
         (rv = informer_add_handler(c->pod_inf, &pcb, c)) != 0)
         goto fail;
@@ -482,11 +480,14 @@ static int dep_start(struct ctl_ctx *ctx, void **state)
     return 0;
 fail:
     c->stopped = true;
+    informer_remove_handlers(c->dep_inf, c);
+    informer_remove_handlers(c->rs_inf, c);
+    informer_remove_handlers(c->pod_inf, c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->q = NULL;
     c->rec = NULL;
-    if (!hooked) ctl_unref(c);
+    ctl_unref(c);
     return rv;
 }
 
@@ -495,6 +496,9 @@ static void dep_stop(void *state)
     struct dep_ctl *c = state;
     if (!c) return;
     c->stopped = true;
+    informer_remove_handlers(c->dep_inf, c);
+    informer_remove_handlers(c->rs_inf, c);
+    informer_remove_handlers(c->pod_inf, c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->rec = NULL;

@@ -485,7 +485,6 @@ static int rs_start(struct ctl_ctx *ctx, void **state)
                                    .on_delete = pod_deleted};
     int rv = ORC_ENOMEM;
 
-    bool hooked = false;
 
     if (!c) return ORC_ENOMEM;
     c->ctx = ctx;
@@ -502,18 +501,18 @@ static int rs_start(struct ctl_ctx *ctx, void **state)
         !(c->pod_inf = informer_set_get(ctx->informers, c->k_pod)))
         goto fail;
     if ((rv = informer_add_handler(c->rs_inf, &rs_cbs, c)) != 0) goto fail;
-    hooked = true;
     if ((rv = informer_add_handler(c->pod_inf, &pod_cbs, c)) != 0) goto fail;
     *state = c;
     return 0;
 fail:
     c->stopped = true;
+    informer_remove_handlers(c->rs_inf, c);
+    informer_remove_handlers(c->pod_inf, c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->q = NULL;
     c->rec = NULL;
-    /* A handler already added keeps c (it sees a stopped controller). */
-    if (!hooked) ctl_unref(c);
+    ctl_unref(c);
     return rv;
 }
 
@@ -522,6 +521,8 @@ static void rs_stop(void *state)
     struct rs_ctl *c = state;
     if (!c) return;
     c->stopped = true;
+    informer_remove_handlers(c->rs_inf, c);
+    informer_remove_handlers(c->pod_inf, c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->rec = NULL;
