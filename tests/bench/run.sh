@@ -287,3 +287,21 @@ else
         echo "bench: the node agent benchmark failed" >&2; exit 1
     fi
 fi
+
+# ---- Deployments: N replicas beside N bare pods on the embedded agent ----
+DEPLOY="$O/tests/bench/deploy"
+if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v umoci >/dev/null; then
+    echo
+    echo "(Deployment benchmark skipped: it needs root, runc and umoci)"
+elif [ ! -x "$DEPLOY" ]; then
+    echo "bench: missing $DEPLOY (run make bench)" >&2; exit 1
+else
+    echo "# Deployment: ${BENCH_REPLICAS:-20} replicas beside as many bare pods, one node" >&2
+    echo
+    if O=$O "$DEPLOY" >"$tmp/deploy.out"; then
+        grep -v '^ok - ' "$tmp/deploy.out"
+    else
+        cat "$tmp/deploy.out" >&2
+        echo "bench: the Deployment benchmark failed" >&2; exit 1
+    fi
+fi
