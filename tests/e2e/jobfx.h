@@ -1,8 +1,8 @@
 /* jobfx.h — the fixture of the Job and CronJob e2e tests: one `orcd
- * server` with its embedded agent (real containers from the local
- * registry), the controllers hosted in the test process (ctlhost.h), API
- * helpers, and a cleanup that stops the controllers, releases and deletes
- * every pod and removes what the agent left on the host. */
+ * server` (its controller manager runs the Job and CronJob controllers)
+ * with its embedded agent (real containers from the local registry), API
+ * helpers, and a cleanup that releases and deletes every pod and removes
+ * what the agent left on the host. */
 #ifndef ORC_TESTS_E2E_JOBFX_H
 #define ORC_TESTS_E2E_JOBFX_H
 
@@ -11,10 +11,8 @@
 #include "lib/timeutil.h"
 #include "tests/agent/rtfx.h"
 #include "tests/cli/run.h"
-#include "tests/e2e/ctlhost.h"
 
 static struct cluster C;
-static struct ctlhost H;
 static char node[64];
 static char agent_dir[600];
 
@@ -82,7 +80,7 @@ static inline json_t *wait_job(const char *name, const char *type, unsigned time
                       timeout_ms, s ? s : "(no job)");
         }
         json_decref(j);
-        host_run_for(&H, 200);
+        test_sleep_ms(200);
     }
 }
 
@@ -139,13 +137,26 @@ static inline bool wait_node(unsigned timeout_ms)
     }
 }
 
-/* Before the server stops: the controllers, then every pod (finalizers
- * dropped first, so a failed case leaves nothing held). */
+/* Before the server stops: every CronJob and Job, then every pod
+ * (finalizers dropped first, so a failed case leaves nothing held). */
 static inline void stop_all(void *arg)
 {
     (void)arg;
-    host_stop(&H);
     if (C.m[0].pid <= 0) return;
+    /* CronJobs and Jobs first, so that nothing makes pods again. */
+    static const char *const owners[] = {"cronjobs", "jobs"};
+    for (size_t k = 0; k < 2; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "/apis/batch/v1/namespaces/default/%s", owners[k]);
+        json_t *list = get(path), *o;
+        size_t i;
+        json_array_foreach (orc_json_get(list, "items"), i, o) {
+            snprintf(path, sizeof path, "/apis/batch/v1/namespaces/default/%s/%s", owners[k],
+                     orc_json_str(o, "metadata.name"));
+            t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
+        }
+        json_decref(list);
+    }
     uint64_t end = test_now_ms() + 20000;
     for (;;) {
         json_t *list = get("/api/v1/namespaces/default/pods"), *p;
@@ -181,8 +192,8 @@ static inline void nuke_node(void *arg)
           t_bin("orcd"), node, agent_dir, agent_dir, agent_dir);
 }
 
-/* Starts the cluster, waits for its node, then hosts `ctls`. */
-static inline void start_cluster(const struct ctl_controller *const *ctls)
+/* Starts the cluster and waits for its node. */
+static inline void start_cluster(void)
 {
     static const char *extra[] = {"--node-name", node, NULL};
 
@@ -198,7 +209,6 @@ static inline void start_cluster(const struct ctl_controller *const *ctls)
     cluster_start(&C, extra);
     test_defer(stop_all, NULL);
     CHECKF(wait_node(20000), "node %s did not register (log %s)", node, C.m[0].log);
-    host_start(&H, &C, ctls);
 }
 
 #endif

@@ -2,12 +2,9 @@
  * case takes up to a minute): a CronJob due every minute creates its Job on
  * time, named <cronjob>-<minutes since the epoch>, whose pod runs a real
  * container; one with concurrencyPolicy Forbid whose earlier Job still runs
- * creates none and says JobAlreadyActive. The Job and CronJob controllers
- * are hosted in the test process (ctlhost.h). */
+ * creates none and says JobAlreadyActive. The controllers are orcd's. */
 #include "controllers/cronjob.h"
 #include "tests/e2e/jobfx.h"
-
-extern const struct ctl_controller ctl_job, ctl_cronjob;
 
 static void create_cronjob(const char *name, const char *spec_extra, const char *cmd)
 {
@@ -76,12 +73,11 @@ static bool has_name(const json_t *names, const char *name)
 
 TEST_T(cronjob_runs_on_time_and_forbid_holds, 150)
 {
-    static const struct ctl_controller *const ctls[] = {&ctl_job, &ctl_cronjob, NULL};
     char want[128], ts[ORC_TIME_LEN], *out = NULL, *err = NULL;
 
-    start_cluster(ctls);
+    start_cluster();
     /* Too close to a boundary to set up "forbid" before it: wait it out. */
-    if (time(NULL) % 60 > 50) host_run_for(&H, (unsigned)(61 - time(NULL) % 60) * 1000);
+    if (time(NULL) % 60 > 50) test_sleep_ms((unsigned)(61 - time(NULL) % 60) * 1000);
     create_cronjob("forbid", "\"concurrencyPolicy\":\"Forbid\",", "echo never");
     create_owned_job("forbid", "forbid-earlier");
     create_cronjob("every", "", "echo tick");
@@ -91,7 +87,7 @@ TEST_T(cronjob_runs_on_time_and_forbid_holds, 150)
     /* Runs the controllers until the Job shows (at most the minute + 15 s). */
     json_t *job = NULL;
     while (!job && time(NULL) < boundary + 15) {
-        host_run_for(&H, 200);
+        test_sleep_ms(200);
         job = job_get(want);
     }
     CHECKF(job != NULL, "no job %s 15 s after %lld", want, (long long)boundary);
@@ -107,7 +103,7 @@ TEST_T(cronjob_runs_on_time_and_forbid_holds, 150)
 
     /* Its pod ran; the CronJob shows the run. */
     json_decref(wait_job(want, "Complete", 30000));
-    host_run_for(&H, 1000);
+    test_sleep_ms(1000);
     json_t *cj = cronjob_get("every");
     CHECK_STR(orc_json_str(cj, "status.lastScheduleTime"), ts);
     CHECK(orc_json_str(cj, "status.lastSuccessfulTime") != NULL);

@@ -1,14 +1,12 @@
 /* test_jobs.c — Jobs end to end: one `orcd server` with its embedded agent
- * running real containers from the local registry, the Job controller
- * hosted beside it (tests/e2e/ctlhost.h). Three Jobs at once: one that
+ * running real containers from the local registry and, in its controller
+ * manager, the Job controller. Three Jobs at once: one that
  * succeeds completes 3/3; one that fails honours backoffLimit (Failed,
  * BackoffLimitExceeded, exactly limit+1 pods, the second after the 10 s
  * back-off); an Indexed one runs each index once with
  * JOB_COMPLETION_INDEX and hostname <job>-<index>. Pods carry no
  * tracking finalizer once counted. */
 #include "tests/e2e/jobfx.h"
-
-extern const struct ctl_controller ctl_job;
 
 /* ---- the case ---- */
 
@@ -84,8 +82,7 @@ static void check_indexed(void)
 
 TEST_T(jobs_complete_fail_and_index, 150)
 {
-    static const struct ctl_controller *const ctls[] = {&ctl_job, NULL};
-    start_cluster(ctls);
+    start_cluster();
     uint64_t t0 = test_now_ms();
     create_job("ok", "\"completions\":3,\"parallelism\":2,", "echo done");
     create_job("fail", "\"backoffLimit\":1,", "exit 1");
