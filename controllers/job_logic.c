@@ -436,7 +436,9 @@ static int check_finish(const struct job_in *in, struct job_plan *p, struct job_
     bool done = in->indexed ? (int64_t)count_set(w) >= in->completions
                 : in->completions >= 0 ? succeeded >= in->completions
                                        : succeeded > 0 && w->nactive == 0;
-    if (!done) return 0;
+    /* Complete only once every finished pod is counted, so that the counts
+     * are final when the condition shows (Kubernetes waits the same way). */
+    if (!done || json_array_size(w->us) + json_array_size(w->uf) > 0) return 0;
     event(p, "Normal", "Completed", "Job completed");
     now_str(in, ts);
     if (json_object_set_new(w->st, "completionTime", json_string(ts)) != 0) return ORC_ENOMEM;

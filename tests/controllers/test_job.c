@@ -173,22 +173,25 @@ TEST(success_is_counted_once_through_the_finalizer)
     plan(j, &p, T0 + 23000, &pl);
     CHECK(pl.status == NULL);
     job_plan_free(&pl);
-    /* u2 succeeds: completions reached -> Complete with completionTime. */
+    /* u2 succeeds: recorded, but Complete waits until it is counted. */
     json_object_set_new(json_object_get(p.v[0], "status"), "phase", json_string("Succeeded"));
     plan(j, &p, T0 + 30000, &pl);
-    CHECK_STR(cond_reason(pl.status, "Complete"), "CompletionsReached");
-    CHECK_STR(json_string_value(json_object_get(pl.status, "completionTime")), "2026-01-01T00:00:30Z");
-    CHECK_STR(pl.event_reason, "Completed");
+    CHECK(cond_reason(pl.status, "Complete") == NULL);
+    CHECK_INT(pl.ncreate, ==, 0);
     CHECK_INT(st_int(&pl, "succeeded"), ==, 1); /* + u2, uncounted */
     json_object_set(j, "status", pl.status);
     job_plan_free(&pl);
-    /* Finished: u2's finalizer still goes and u2 is then counted. */
     plan(j, &p, T0 + 31000, &pl);
     CHECK_INT(pl.nunfinal, ==, 1);
+    CHECK(cond_reason(pl.status, "Complete") == NULL);
     job_plan_free(&pl);
+    /* Counted: now Complete, with completionTime and the final count. */
     json_object_set_new(json_object_get(p.v[0], "metadata"), "finalizers", json_array());
     plan(j, &p, T0 + 32000, &pl);
     CHECK_INT(st_int(&pl, "succeeded"), ==, 2);
+    CHECK_STR(cond_reason(pl.status, "Complete"), "CompletionsReached");
+    CHECK_STR(json_string_value(json_object_get(pl.status, "completionTime")), "2026-01-01T00:00:32Z");
+    CHECK_STR(pl.event_reason, "Completed");
     job_plan_free(&pl);
     pods_free(&p);
     json_decref(j);
@@ -387,6 +390,13 @@ TEST(indexed_runs_each_index_once)
     pod_add(&p, "i4", "Succeeded", true, 4, NULL);
     plan(j, &p, T0 + 5000, &pl);
     CHECK_STR(json_string_value(json_object_get(pl.status, "completedIndexes")), "0-4");
+    CHECK(cond_reason(pl.status, "Complete") == NULL); /* i3, i4 not counted yet */
+    CHECK_INT(pl.ncreate, ==, 0);
+    json_object_set(j, "status", pl.status);
+    job_plan_free(&pl);
+    for (size_t k = 0; k < p.n; k++)
+        json_object_set_new(json_object_get(p.v[k], "metadata"), "finalizers", json_array());
+    plan(j, &p, T0 + 6000, &pl);
     CHECK_STR(cond_reason(pl.status, "Complete"), "CompletionsReached");
     job_plan_free(&pl);
     pods_free(&p);
