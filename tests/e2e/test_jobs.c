@@ -5,7 +5,8 @@
  * BackoffLimitExceeded, exactly limit+1 pods, the second after the 10 s
  * back-off); an Indexed one runs each index once with
  * JOB_COMPLETION_INDEX and hostname <job>-<index>. Pods carry no
- * tracking finalizer once counted. */
+ * tracking finalizer once counted. Then suspend/resume, activeDeadlineSeconds
+ * and ttlSecondsAfterFinished. */
 #include "tests/e2e/jobfx.h"
 
 /* ---- the case ---- */
@@ -94,4 +95,66 @@ TEST_T(jobs_complete_fail_and_index, 150)
     check_failed();
     fprintf(stderr, "# job fail (backoffLimit 1) Failed %llu ms after its create\n",
             (unsigned long long)(test_now_ms() - t0));
+}
+
+static bool job_gone(const char *name, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+    json_t *j;
+    while ((j = job_get(name)) != NULL && test_now_ms() < end) {
+        json_decref(j);
+        test_sleep_ms(200);
+    }
+    json_decref(j);
+    return j == NULL;
+}
+
+/* suspend holds pods back and resuming runs them; activeDeadlineSeconds
+ * fails a Job that runs too long and stops its pod; ttlSecondsAfterFinished
+ * deletes a finished Job (its pods are left to the garbage collector, with
+ * their finalizer released). */
+TEST_T(jobs_suspend_deadline_and_ttl, 90)
+{
+    start_cluster();
+    create_job("susp", "\"suspend\":true,", "echo resumed");
+    create_job("late", "\"activeDeadlineSeconds\":3,", "sleep 600");
+    create_job("ttl", "\"ttlSecondsAfterFinished\":2,", "echo bye");
+
+    json_t *j = wait_job("susp", "Suspended", 10000), *pods;
+    pods = pods_of("susp");
+    CHECK_INT(json_array_size(pods), ==, 0);
+    json_decref(pods);
+    CHECK(orc_json_get(j, "status.startTime") == NULL);
+    json_decref(j);
+    CHECK_INT(t_http(&C, 0, "PATCH", "/apis/batch/v1/namespaces/default/jobs/susp",
+                     "application/merge-patch+json", "{\"spec\":{\"suspend\":false}}", NULL, NULL),
+              ==, 200);
+    json_decref(wait_job("susp", "Complete", 30000));
+    CHECK(has_event("susp", "Suspended"));
+    CHECK(has_event("susp", "Resumed"));
+
+    j = wait_job("late", "Failed", 20000);
+    CHECK_STR(condition_reason(j, "Failed"), "DeadlineExceeded");
+    json_decref(j);
+    /* Its pod was deleted, released and is gone. */
+    uint64_t end = test_now_ms() + 15000;
+    while ((pods = pods_of("late")) && json_array_size(pods) > 0 && test_now_ms() < end) {
+        json_decref(pods);
+        test_sleep_ms(200);
+    }
+    CHECKF(json_array_size(pods) == 0, "job late's pod still there");
+    json_decref(pods);
+    CHECK(has_event("late", "DeadlineExceeded"));
+
+    CHECKF(job_gone("ttl", 20000), "job ttl still there 20 s on");
+    pods = pods_of("ttl");
+    for (size_t i = 0; i < json_array_size(pods); i++) {
+        test_sleep_ms(500); /* the release follows the Job's deletion */
+        json_decref(pods);
+        pods = pods_of("ttl");
+        if (!has_tracking_finalizer(json_array_get(pods, 0))) break;
+    }
+    CHECK(json_array_size(pods) <= 1);
+    CHECK(json_array_size(pods) == 0 || !has_tracking_finalizer(json_array_get(pods, 0)));
+    json_decref(pods);
 }
