@@ -16,10 +16,14 @@
 #include "lib/orc.h"
 #include "scheduler/sched.h"
 
+extern const struct ctl_controller ctl_job, ctl_cronjob;
+
 const struct ctl_controller *const ctl_all[] = {
     &ctl_scheduler,
     &ctl_replicaset,
     &ctl_deployment,
+    &ctl_job,
+    &ctl_cronjob,
     NULL,
 };
 
