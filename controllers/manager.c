@@ -12,7 +12,11 @@
 #include "lib/log.h"
 #include "lib/orc.h"
 
+extern const struct ctl_controller ctl_statefulset, ctl_pvc;
+
 const struct ctl_controller *const ctl_all[] = {
+    &ctl_statefulset,
+    &ctl_pvc,
     NULL,
 };
 

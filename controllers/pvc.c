@@ -427,6 +427,14 @@ static int informer_for(struct pvcc *c, const struct orc_kind *k, const struct i
     return cbs ? informer_add_handler(*out, cbs, c) : 0;
 }
 
+/* No handler of ours runs after this: the shared informers outlive us. */
+static void silence(struct pvcc *c)
+{
+    informer_remove_handlers(c->claims, c);
+    informer_remove_handlers(c->pvs, c);
+    informer_remove_handlers(c->pods, c);
+}
+
 static int pvc_start(struct ctl_ctx *ctx, void **state)
 {
     struct workqueue_config qc = {.name = MOD};
@@ -455,6 +463,7 @@ static int pvc_start(struct ctl_ctx *ctx, void **state)
         || (rv = informer_for(c, c->k_class, NULL, &c->classes)) != 0
         || (rv = informer_for(c, c->k_pod, &pod_cbs, &c->pods)) != 0
         || (rv = informer_for(c, c->k_node, NULL, &c->nodes)) != 0) {
+        silence(c);
         workqueue_free(c->q);
         events_free(c->rec);
         free(c);
@@ -470,6 +479,7 @@ static void pvc_stop(void *state)
 
     if (c == NULL) return;
     c->stopped = true;
+    silence(c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->rec = NULL;

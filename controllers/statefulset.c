@@ -619,6 +619,14 @@ static int informer_for(struct stsc *c, const struct orc_kind *k, const struct i
     return cbs ? informer_add_handler(*out, cbs, c) : 0;
 }
 
+/* No handler of ours runs after this: the shared informers outlive us. */
+static void silence(struct stsc *c)
+{
+    informer_remove_handlers(c->sets, c);
+    informer_remove_handlers(c->pods, c);
+    informer_remove_handlers(c->revs, c);
+}
+
 static int sts_start(struct ctl_ctx *ctx, void **state)
 {
     struct workqueue_config qc = {.name = MOD};
@@ -645,6 +653,7 @@ static int sts_start(struct ctl_ctx *ctx, void **state)
         || (rv = informer_for(c, c->k_pod, &owned_cbs, &c->pods)) != 0
         || (rv = informer_for(c, c->k_rev, &owned_cbs, &c->revs)) != 0
         || (rv = informer_for(c, c->k_claim, NULL, &c->claims)) != 0) {
+        silence(c);
         workqueue_free(c->q);
         events_free(c->rec);
         free(c);
@@ -660,6 +669,7 @@ static void sts_stop(void *state)
 
     if (c == NULL) return;
     c->stopped = true;
+    silence(c);
     workqueue_free(c->q); /* runs in flight still end their keys on it */
     events_free(c->rec);
     c->rec = NULL;
