@@ -282,6 +282,22 @@ static void provision(struct pvcc *c, const char *key, const json_t *claim, cons
     json_decref(pv);
 }
 
+/* The annotations Kubernetes' binder leaves on a claim it bound (keys with
+ * dots: set directly, not through a dotted path). */
+static int set_bind_annotations(json_t *claim)
+{
+    json_t *ann = orc_json_get(claim, "metadata.annotations");
+
+    if (!json_is_object(ann)) {
+        if (orc_json_set(claim, "metadata.annotations", json_object()) != 0) return ORC_ENOMEM;
+        ann = orc_json_get(claim, "metadata.annotations");
+    }
+    if (json_object_set_new(ann, PVC_ANN_BIND_COMPLETED, json_string("yes")) != 0
+        || json_object_set_new(ann, PVC_ANN_BOUND_BY_CONTROLLER, json_string("yes")) != 0)
+        return ORC_ENOMEM;
+    return 0;
+}
+
 /* Binds the claim to pv: the PV's claimRef first, then the claim's
  * volumeName (each step's event brings the key back for the next). */
 static void bind_claim(struct pvcc *c, const char *key, const json_t *claim, const json_t *pv)
@@ -304,17 +320,15 @@ static void bind_claim(struct pvcc *c, const char *key, const json_t *claim, con
         return;
     }
     copy = json_deep_copy(claim);
-    if (copy
-        && (orc_json_set(copy, "spec.volumeName", json_string(orc_json_str(pv, "metadata.name")))
-                != 0
-            || orc_json_set(copy, "metadata.annotations." PVC_ANN_BIND_COMPLETED, json_string("yes"))
-                   != 0)) {
+    if (copy && set_bind_annotations(copy) != 0) {
         json_decref(copy);
         copy = NULL;
     }
-    if (copy && json_is_object(orc_json_get(copy, "metadata.annotations")))
-        json_object_set_new(orc_json_get(copy, "metadata.annotations"),
-                            PVC_ANN_BOUND_BY_CONTROLLER, json_string("yes"));
+    if (copy
+        && orc_json_set(copy, "spec.volumeName", json_string(orc_json_str(pv, "metadata.name"))) != 0) {
+        json_decref(copy);
+        copy = NULL;
+    }
     put(c, key, c->k_claim, copy, "binding a claim");
 }
 

@@ -1,0 +1,302 @@
+/* test_statefulset.c — a StatefulSet on a real cluster with a real node
+ * agent and containers: ordinals come up in order, each with its own claim
+ * provisioned by local-path; a pod deleted comes back with the same name and
+ * finds its volume's data; scale down removes the highest ordinal and keeps
+ * its claim; a rolling update with a partition updates only the ordinals at
+ * or above it. Claims released after their set is gone lose their data
+ * (reclaimPolicy Delete). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/timeutil.h"
+#include "tests/agent/agentfx.h"
+
+#define NS_PATH "/apis/apps/v1/namespaces/default/statefulsets"
+#define PVC_PATH "/api/v1/namespaces/default/persistentvolumeclaims"
+
+/* Pods the scheduler has not placed yet are bound to the node by the test
+ * after a while, so the test also runs where no scheduler runs (it never
+ * races one that does: a pod it binds twice is refused with 409). */
+static void bind_pending(void)
+{
+    json_t *list = afx_get("/api/v1/namespaces/default/pods"), *p;
+    size_t i;
+
+    json_array_foreach (orc_json_get(list, "items"), i, p) {
+        const char *name = orc_json_str(p, "metadata.name");
+        const char *created = orc_json_str(p, "metadata.creationTimestamp");
+        int64_t t = 0;
+        char path[256], body[512];
+
+        if (name == NULL || orc_json_str(p, "spec.nodeName") || orc_json_get(p, "metadata.deletionTimestamp"))
+            continue;
+        if (created && orc_time_parse(created, &t) == 0 && orc_time_unix() - t < 2) continue;
+        snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s/binding", name);
+        snprintf(body, sizeof body,
+                 "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"%s\"},"
+                 "\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"%s\"}}",
+                 name, A.node);
+        t_http(&AC, 0, "POST", path, "application/json", body, NULL, NULL);
+    }
+    json_decref(list);
+}
+
+/* The end of the server's log (its controllers') on stderr. */
+static void dump_server_log(void)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+
+    if (orc_file_read(AC.m[0].log, 8u << 20, &b) != 0 || b.data == NULL) return;
+    fprintf(stderr, "--- server log (end)\n%s\n---\n", b.len > 6000 ? b.data + b.len - 6000 : b.data);
+    orc_buf_free(&b);
+}
+
+static json_t *sts_get(void)
+{
+    return afx_get(NS_PATH "/web");
+}
+
+static void sts_patch(const char *patch)
+{
+    char *resp = NULL;
+    int status = t_http(&AC, 0, "PATCH", NS_PATH "/web", "application/merge-patch+json", patch,
+                        &resp, NULL);
+    CHECKF(status == 200, "patch: %d %s", status, resp ? resp : "");
+    free(resp);
+}
+
+static bool ready(const json_t *pod) { return pod && afx_running_ready(pod, NULL); }
+
+static bool gone(const char *name)
+{
+    json_t *p = afx_pod_get(name);
+    json_decref(p);
+    return p == NULL;
+}
+
+/* The OrderedReady invariant seen from outside: web-i exists only once
+ * web-(i-1) is Running and Ready. */
+static void check_order(int replicas)
+{
+    json_t *prev = NULL;
+
+    for (int i = 0; i < replicas; i++) {
+        char name[16];
+        json_t *p;
+
+        snprintf(name, sizeof name, "web-%d", i);
+        p = afx_pod_get(name);
+        if (i > 0 && p)
+            CHECKF(prev && ready(prev), "web-%d exists while web-%d is not ready", i, i - 1);
+        json_decref(prev);
+        prev = p;
+    }
+    json_decref(prev);
+}
+
+/* Waits until web-0..n-1 are Running and Ready (and web-n does not exist),
+ * checking the order on the way. */
+static void wait_ready_set(int n, unsigned timeout_ms, bool ordered)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+
+    for (;;) {
+        int ok = 0;
+        char name[16];
+
+        bind_pending();
+        if (ordered) check_order(n);
+        for (int i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "web-%d", i);
+            json_t *p = afx_pod_get(name);
+            ok += ready(p) && !orc_json_get(p, "metadata.deletionTimestamp");
+            json_decref(p);
+        }
+        snprintf(name, sizeof name, "web-%d", n);
+        if (ok == n && gone(name)) return;
+        if (test_now_ms() >= end) {
+            json_t *s = sts_get();
+            char *st = s ? orc_json_dumps(orc_json_get(s, "status")) : NULL;
+            afx_dump_log();
+            dump_server_log();
+            test_fail(__FILE__, __LINE__, "%d of %d pods ready after %u ms; status %s", ok, n,
+                      timeout_ms, st ? st : "(no set)");
+        }
+        usleep(100 * 1000);
+    }
+}
+
+/* Waits until the pod's log is `want` (a container Ready may not have
+ * written it yet). */
+static void check_log(const char *name, const char *want)
+{
+    uint64_t end = test_now_ms() + 10000;
+    char *log;
+
+    while ((log = afx_logs(name, NULL)) == NULL || strcmp(log, want) != 0) {
+        if (test_now_ms() >= end) break;
+        free(log);
+        usleep(100 * 1000);
+    }
+    CHECK_STR(log, want);
+    free(log);
+}
+
+/* The set's pods, claims and volumes go before the agent is stopped. */
+static void cleanup(void *arg)
+{
+    (void)arg;
+    if (AC.m[0].pid <= 0) return;
+    t_http(&AC, 0, "DELETE", NS_PATH "/web", NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 4; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/web-%d", i);
+        t_http(&AC, 0, "DELETE", path, NULL, NULL, NULL, NULL);
+        snprintf(path, sizeof path, PVC_PATH "/data-web-%d", i);
+        t_http(&AC, 0, "DELETE", path, NULL, NULL, NULL, NULL);
+    }
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "web-%d", i);
+        afx_pod_gone(name, 10000);
+    }
+}
+
+static const char *set_json(char *buf, size_t n, int replicas, const char *policy)
+{
+    snprintf(buf, n,
+             "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"web\"},"
+             "\"spec\":{\"replicas\":%d,\"serviceName\":\"web\",\"podManagementPolicy\":\"%s\","
+             "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{"
+             "\"terminationGracePeriodSeconds\":2,\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+             "\"command\":[\"sh\",\"-c\",\"n=$(cat /data/boots 2>/dev/null || echo 0); n=$((n+1)); "
+             "echo $n > /data/boots; echo boots=$n host=$(hostname); trap 'exit 0' TERM; "
+             "while true; do sleep 0.1; done\"],"
+             "\"volumeMounts\":[{\"name\":\"data\",\"mountPath\":\"/data\"}]}]}},"
+             "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"},\"spec\":{"
+             "\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{\"storage\":\"16Mi\"}}}}]}}",
+             replicas, policy, F.image);
+    return buf;
+}
+
+static json_t *wait_claim_bound(const char *name, unsigned timeout_ms)
+{
+    char path[256];
+    uint64_t end = test_now_ms() + timeout_ms;
+
+    snprintf(path, sizeof path, PVC_PATH "/%s", name);
+    for (;;) {
+        json_t *c = afx_get(path);
+        const char *ph = orc_json_str(c, "status.phase");
+        if (ph && strcmp(ph, "Bound") == 0) return c;
+        CHECKF(test_now_ms() < end, "claim %s not bound (phase %s)", name, ph ? ph : "none");
+        json_decref(c);
+        usleep(100 * 1000);
+    }
+}
+
+static const char *label(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(orc_json_get(obj, "metadata.labels"), key));
+}
+
+TEST_T(ordered_identity_storage_scale_and_partitioned_update, 150)
+{
+    char body[4096], path[512], want[64];
+    json_t *p, *s, *c, *pv;
+    char uid[64];
+
+    afx_setup();
+    test_defer(cleanup, NULL);
+    afx_create(NS_PATH, set_json(body, sizeof body, 3, "OrderedReady"));
+
+    /* ordinals in order, each with its identity and its claim */
+    wait_ready_set(3, 60000, true);
+    for (int i = 0; i < 3; i++) {
+        char name[16], claim[32], idx[8];
+        snprintf(name, sizeof name, "web-%d", i);
+        snprintf(claim, sizeof claim, "data-web-%d", i);
+        snprintf(idx, sizeof idx, "%d", i);
+        p = afx_pod_get(name);
+        CHECK_STR(orc_json_str(p, "spec.hostname"), name);
+        CHECK_STR(orc_json_str(p, "spec.subdomain"), "web");
+        CHECK_STR(label(p, "statefulset.kubernetes.io/pod-name"), name);
+        CHECK_STR(label(p, "apps.kubernetes.io/pod-index"), idx);
+        CHECK(label(p, "controller-revision-hash") != NULL);
+        json_decref(p);
+        c = wait_claim_bound(claim, 10000);
+        snprintf(path, sizeof path, "/api/v1/persistentvolumes/%s", orc_json_str(c, "spec.volumeName"));
+        pv = afx_get(path);
+        CHECK(pv != NULL);
+        CHECK_STR(orc_json_str(pv, "status.phase"), "Bound");
+        CHECK(strncmp(orc_json_str(pv, "spec.hostPath.path"), A.dir, strlen(A.dir)) == 0);
+        json_decref(pv);
+        json_decref(c);
+        snprintf(want, sizeof want, "boots=1 host=%s\n", name);
+        check_log(name, want);
+    }
+    s = sts_get();
+    int64_t v = -1;
+    CHECK(orc_json_int(s, "status.readyReplicas", &v) == 0 && v == 3);
+    CHECK_STR(orc_json_str(s, "status.currentRevision"), orc_json_str(s, "status.updateRevision"));
+    json_decref(s);
+
+    /* a pod deleted comes back with its name and finds its data */
+    p = afx_pod_get("web-1");
+    snprintf(uid, sizeof uid, "%s", orc_json_str(p, "metadata.uid"));
+    json_decref(p);
+    CHECK_INT(t_http(&AC, 0, "DELETE", "/api/v1/namespaces/default/pods/web-1", NULL, NULL, NULL, NULL), ==, 200);
+    uint64_t end = test_now_ms() + 40000;
+    for (;;) {
+        bind_pending();
+        p = afx_pod_get("web-1");
+        if (p && strcmp(orc_json_str(p, "metadata.uid"), uid) != 0 && ready(p)) break;
+        json_decref(p);
+        CHECKF(test_now_ms() < end, "web-1 not back");
+        usleep(100 * 1000);
+    }
+    json_decref(p);
+    check_log("web-1", "boots=2 host=web-1\n");
+
+    /* scale down: the highest ordinal goes, its claim stays */
+    sts_patch("{\"spec\":{\"replicas\":2}}");
+    wait_ready_set(2, 30000, false);
+    c = wait_claim_bound("data-web-2", 1000);
+    json_decref(c);
+
+    /* a rolling update with partition 1: web-1 updated, web-0 kept */
+    sts_patch("{\"spec\":{\"updateStrategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":"
+              "{\"partition\":1}},\"template\":{\"metadata\":{\"annotations\":{\"v\":\"2\"}}}}}");
+    end = test_now_ms() + 40000;
+    for (;;) {
+        const char *upd, *cur;
+        json_t *p0, *p1;
+        bool done;
+
+        bind_pending();
+        s = sts_get();
+        upd = orc_json_str(s, "status.updateRevision");
+        cur = orc_json_str(s, "status.currentRevision");
+        p0 = afx_pod_get("web-0");
+        p1 = afx_pod_get("web-1");
+        done = upd && cur && strcmp(upd, cur) != 0 && ready(p1) && ready(p0)
+               && label(p1, "controller-revision-hash")
+               && strcmp(label(p1, "controller-revision-hash"), upd) == 0;
+        if (done) {
+            CHECK_STR(label(p0, "controller-revision-hash"), cur);
+            CHECK_STR(json_string_value(json_object_get(orc_json_get(p1, "metadata.annotations"), "v")), "2");
+            CHECK(json_object_get(orc_json_get(p0, "metadata.annotations"), "v") == NULL);
+        }
+        json_decref(p0);
+        json_decref(p1);
+        json_decref(s);
+        if (done) break;
+        CHECKF(test_now_ms() < end, "web-1 not updated");
+        usleep(100 * 1000);
+    }
+    check_log("web-1", "boots=3 host=web-1\n");
+}
