@@ -300,3 +300,127 @@ TEST_T(ordered_identity_storage_scale_and_partitioned_update, 150)
     }
     check_log("web-1", "boots=3 host=web-1\n");
 }
+
+static json_t *wait_get(const char *path, const char *field, const char *value, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+
+    for (;;) {
+        json_t *o = afx_get(path);
+        const char *v = orc_json_str(o, field);
+        if (o && (value == NULL || (v && strcmp(v, value) == 0))) return o;
+        if (test_now_ms() >= end) {
+            dump_server_log();
+            test_fail(__FILE__, __LINE__, "%s: %s is %s, not %s", path, field, v ? v : "(none)",
+                      value ? value : "(any)");
+        }
+        json_decref(o);
+        usleep(100 * 1000);
+    }
+}
+
+static bool wait_gone(const char *path, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+    json_t *o;
+
+    while ((o = afx_get(path)) != NULL && test_now_ms() < end) {
+        json_decref(o);
+        usleep(100 * 1000);
+    }
+    json_decref(o);
+    return o == NULL;
+}
+
+static void storage_cleanup(void *arg)
+{
+    (void)arg;
+    if (AC.m[0].pid <= 0) return;
+    t_http(&AC, 0, "DELETE", "/api/v1/namespaces/default/pods/user", NULL, NULL, NULL, NULL);
+    afx_pod_gone("user", 10000);
+    t_http(&AC, 0, "DELETE", PVC_PATH "/dyn", NULL, NULL, NULL, NULL);
+    t_http(&AC, 0, "DELETE", PVC_PATH "/fixed", NULL, NULL, NULL, NULL);
+    t_http(&AC, 0, "DELETE", "/api/v1/persistentvolumes/static-pv", NULL, NULL, NULL, NULL);
+}
+
+TEST_T(local_path_provisioning_static_binding_and_reclaim, 90)
+{
+    char body[2048], path[512], dir[700], hostdir[700];
+    json_t *o;
+    struct stat st;
+
+    afx_setup();
+    test_defer(storage_cleanup, NULL);
+    o = afx_get("/apis/storage.k8s.io/v1/storageclasses/local-path");
+    CHECK(o != NULL);
+    CHECK_STR(orc_json_str(o, "provisioner"), "rancher.io/local-path");
+    json_decref(o);
+
+    /* a claim of the default class waits for its first consumer */
+    afx_create(PVC_PATH, "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\","
+                         "\"metadata\":{\"name\":\"dyn\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],"
+                         "\"resources\":{\"requests\":{\"storage\":\"8Mi\"}}}}");
+    test_sleep_ms(500);
+    o = wait_get(PVC_PATH "/dyn", "status.phase", "Pending", 5000);
+    json_decref(o);
+    /* a static PV (Retain) and a claim of no class that binds it */
+    snprintf(hostdir, sizeof hostdir, "%s/static", test_tmpdir());
+    CHECK(orc_mkdirs(hostdir, 0777) == 0);
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"static-pv\"},"
+             "\"spec\":{\"capacity\":{\"storage\":\"1Gi\"},\"accessModes\":[\"ReadWriteOnce\"],"
+             "\"persistentVolumeReclaimPolicy\":\"Retain\",\"storageClassName\":\"\","
+             "\"hostPath\":{\"path\":\"%s\",\"type\":\"Directory\"}}}", hostdir);
+    afx_create("/api/v1/persistentvolumes", body);
+    afx_create(PVC_PATH, "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\","
+                         "\"metadata\":{\"name\":\"fixed\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],"
+                         "\"storageClassName\":\"\",\"resources\":{\"requests\":{\"storage\":\"100Mi\"}}}}");
+    o = wait_get(PVC_PATH "/fixed", "status.phase", "Bound", 10000);
+    CHECK_STR(orc_json_str(o, "spec.volumeName"), "static-pv");
+    json_decref(o);
+    o = wait_get("/api/v1/persistentvolumes/static-pv", "status.phase", "Bound", 5000);
+    json_decref(o);
+
+    /* a pod using both: the dynamic claim is provisioned on its node */
+    snprintf(body, sizeof body,
+             "{\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+             "\"command\":[\"sh\",\"-c\",\"echo a > /dyn/f; echo b > /fixed/f; trap 'exit 0' TERM; "
+             "while true; do sleep 0.1; done\"],\"volumeMounts\":[{\"name\":\"d\",\"mountPath\":\"/dyn\"},"
+             "{\"name\":\"f\",\"mountPath\":\"/fixed\"}]}],\"volumes\":["
+             "{\"name\":\"d\",\"persistentVolumeClaim\":{\"claimName\":\"dyn\"}},"
+             "{\"name\":\"f\",\"persistentVolumeClaim\":{\"claimName\":\"fixed\"}}]}", F.image);
+    afx_pod("user", body);
+    json_decref(afx_wait_ready("user", 30000));
+    o = wait_get(PVC_PATH "/dyn", "status.phase", "Bound", 5000);
+    snprintf(path, sizeof path, "/api/v1/persistentvolumes/%s", orc_json_str(o, "spec.volumeName"));
+    json_decref(o);
+    o = wait_get(path, "status.phase", "Bound", 5000);
+    CHECK_STR(orc_json_str(o, "spec.persistentVolumeReclaimPolicy"), "Delete");
+    const json_t *terms = orc_json_get(o, "spec.nodeAffinity.required.nodeSelectorTerms");
+    const json_t *expr = json_array_get(json_object_get(json_array_get(terms, 0), "matchExpressions"), 0);
+    CHECK_STR(orc_json_str(expr, "key"), "kubernetes.io/hostname");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(expr, "values"), 0)), A.node);
+    snprintf(dir, sizeof dir, "%s", orc_json_str(o, "spec.hostPath.path"));
+    json_decref(o);
+    char want[800];
+    snprintf(want, sizeof want, "%s/volumes/", A.dir);
+    CHECKF(strncmp(dir, want, strlen(want)) == 0, "volume at %s", dir);
+    snprintf(want, sizeof want, "%s/f", dir);
+    for (int i = 0; i < 50 && stat(want, &st) != 0; i++) usleep(100 * 1000);
+    CHECKF(stat(want, &st) == 0, "%s not written", want);
+    snprintf(want, sizeof want, "%s/f", hostdir);
+    CHECKF(stat(want, &st) == 0, "%s not written", want);
+
+    /* the pod and both claims go: Delete reclaims the local-path volume
+     * (directory and PV), Retain keeps the static one Released */
+    CHECK_INT(t_http(&AC, 0, "DELETE", "/api/v1/namespaces/default/pods/user", NULL, NULL, NULL, NULL), ==, 200);
+    CHECK(afx_pod_gone("user", 15000));
+    CHECK_INT(t_http(&AC, 0, "DELETE", PVC_PATH "/dyn", NULL, NULL, NULL, NULL), ==, 200);
+    CHECK_INT(t_http(&AC, 0, "DELETE", PVC_PATH "/fixed", NULL, NULL, NULL, NULL), ==, 200);
+    if (!wait_gone(path, 15000)) dump_server_log();
+    CHECKF(wait_gone(path, 0), "%s not reclaimed", path);
+    CHECKF(stat(dir, &st) != 0, "%s still there", dir);
+    o = wait_get("/api/v1/persistentvolumes/static-pv", "status.phase", "Released", 5000);
+    json_decref(o);
+    CHECK(stat(want, &st) == 0);
+}
