@@ -33,7 +33,7 @@ static void bind_pending(void)
 
         if (name == NULL || orc_json_str(p, "spec.nodeName") || orc_json_get(p, "metadata.deletionTimestamp"))
             continue;
-        if (created && orc_time_parse(created, &t) == 0 && orc_time_unix() - t < 2) continue;
+        if (created && orc_time_parse(created, &t) == 0 && orc_time_unix() - t < 1) continue;
         snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s/binding", name);
         snprintf(body, sizeof body,
                  "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"%s\"},"
@@ -212,10 +212,13 @@ TEST_T(ordered_identity_storage_scale_and_partitioned_update, 150)
 
     afx_setup();
     test_defer(cleanup, NULL);
+    uint64_t t0 = test_now_ms();
     afx_create(NS_PATH, set_json(body, sizeof body, 3, "OrderedReady"));
 
     /* ordinals in order, each with its identity and its claim */
     wait_ready_set(3, 60000, true);
+    fprintf(stderr, "# 3 ordered replicas with provisioned claims ready in %llu ms\n",
+           (unsigned long long)(test_now_ms() - t0));
     for (int i = 0; i < 3; i++) {
         char name[16], claim[32], idx[8];
         snprintf(name, sizeof name, "web-%d", i);
@@ -249,6 +252,7 @@ TEST_T(ordered_identity_storage_scale_and_partitioned_update, 150)
     p = afx_pod_get("web-1");
     snprintf(uid, sizeof uid, "%s", orc_json_str(p, "metadata.uid"));
     json_decref(p);
+    t0 = test_now_ms();
     CHECK_INT(t_http(&AC, 0, "DELETE", "/api/v1/namespaces/default/pods/web-1", NULL, NULL, NULL, NULL), ==, 200);
     uint64_t end = test_now_ms() + 40000;
     for (;;) {
@@ -260,6 +264,7 @@ TEST_T(ordered_identity_storage_scale_and_partitioned_update, 150)
         usleep(100 * 1000);
     }
     json_decref(p);
+    fprintf(stderr, "# web-1 deleted and back ready in %llu ms\n", (unsigned long long)(test_now_ms() - t0));
     check_log("web-1", "boots=2 host=web-1\n");
 
     /* scale down: the highest ordinal goes, its claim stays */
@@ -269,6 +274,7 @@ TEST_T(ordered_identity_storage_scale_and_partitioned_update, 150)
     json_decref(c);
 
     /* a rolling update with partition 1: web-1 updated, web-0 kept */
+    t0 = test_now_ms();
     sts_patch("{\"spec\":{\"updateStrategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":"
               "{\"partition\":1}},\"template\":{\"metadata\":{\"annotations\":{\"v\":\"2\"}}}}}");
     end = test_now_ms() + 40000;
@@ -298,6 +304,7 @@ TEST_T(ordered_identity_storage_scale_and_partitioned_update, 150)
         CHECKF(test_now_ms() < end, "web-1 not updated");
         usleep(100 * 1000);
     }
+    fprintf(stderr, "# partitioned update of web-1 done in %llu ms\n", (unsigned long long)(test_now_ms() - t0));
     check_log("web-1", "boots=3 host=web-1\n");
 }
 
