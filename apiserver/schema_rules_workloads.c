@@ -204,6 +204,9 @@ void api_rules_statefulset(struct api_diag *d, const json_t *obj, const json_t *
     const json_t *spec = api_obj(obj, "spec"), *o;
     char p[API_PATH_MAX];
     check_counts(d, spec, counts);
+    /* Optional since Kubernetes 1.32; when given, a Service's name. */
+    if (api_str(spec, "serviceName") && api_str(spec, "serviceName")[0])
+        api_check_name(d, spec, "serviceName", "spec", orc_dns1035_label);
     api_check_enum(d, spec, "podManagementPolicy", "spec", policies);
     check_selector_template(d, spec, "spec", "statefulset", always);
     if ((o = api_obj(spec, "updateStrategy"))) {
@@ -286,6 +289,25 @@ static void check_job_spec(struct api_diag *d, const json_t *spec, const char *b
     else api_rules_pod_template(d, tmpl, p, job_restart, NULL);
 }
 
+/* A Job selects its pods by its own uid unless the user manages the
+ * selector (manualSelector): then the selector is required; otherwise it
+ * must be the generated one (checked once the uid is known). */
+static void check_job_selector(struct api_diag *d, const json_t *obj, const json_t *spec)
+{
+    const json_t *sel = api_obj(spec, "selector");
+    const char *uid = api_str(api_obj(obj, "metadata"), "uid");
+    if (api_is_true(spec, "manualSelector")) {
+        if (!sel) api_required(d, "spec.selector", NULL);
+        return;
+    }
+    if (!sel || !uid || !uid[0]) return;
+    const json_t *ml = api_obj(sel, "matchLabels");
+    const char *got = api_str(ml, "batch.kubernetes.io/controller-uid");
+    if (json_object_size(ml) != 1 || json_array_size(api_arr(sel, "matchExpressions")) > 0
+        || !got || strcmp(got, uid) != 0)
+        api_invalid(d, "spec.selector", sel, "`selector` not auto-generated");
+}
+
 void api_rules_job(struct api_diag *d, const json_t *obj, const json_t *old)
 {
     static const char *const fixed[] = {"selector", "template", "completions", "completionMode",
@@ -293,6 +315,7 @@ void api_rules_job(struct api_diag *d, const json_t *obj, const json_t *old)
     const json_t *spec = api_obj(obj, "spec"), *ospec = api_obj(old, "spec");
     char p[API_PATH_MAX];
     check_job_spec(d, spec, "spec");
+    check_job_selector(d, obj, spec);
     if (!old || !ospec) return;
     for (size_t i = 0; fixed[i]; i++) {
         api_pathf(p, "spec.%s", fixed[i]);

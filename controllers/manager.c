@@ -4,6 +4,11 @@
  * leadership and stops it when it loses it. */
 #include "controllers/manager.h"
 
+#include "controllers/deployment.h"
+#include "controllers/pvc.h"
+#include "controllers/replicaset.h"
+#include "controllers/statefulset.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +16,12 @@
 #include "client/informer.h"
 #include "lib/log.h"
 #include "lib/orc.h"
-
-extern const struct ctl_controller ctl_statefulset, ctl_pvc;
+#include "scheduler/sched.h"
 
 const struct ctl_controller *const ctl_all[] = {
+    &ctl_scheduler,
+    &ctl_replicaset,
+    &ctl_deployment,
     &ctl_statefulset,
     &ctl_pvc,
     NULL,

@@ -25,6 +25,10 @@
 #define PVC_DEFAULT_CLASS "local-path"
 #define PVC_DEFAULT_VOLUMES_DIR "/var/lib/orc-agent/volumes"
 
+/* The controller, for the manager's table (controllers/pvc.c). */
+struct ctl_controller;
+extern const struct ctl_controller ctl_pvc;
+
 /* The StorageClass `local-path` every cluster starts with (k3s' default:
  * rancher.io/local-path, WaitForFirstConsumer, reclaimPolicy Delete). */
 json_t *pvc_default_class_new(void);

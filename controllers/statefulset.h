@@ -20,6 +20,10 @@
 #define STS_LABEL_HASH "controller.kubernetes.io/hash"
 #define STS_NAME_MAX 254
 
+/* The controller, for the manager's table (controllers/statefulset.c). */
+struct ctl_controller;
+extern const struct ctl_controller ctl_statefulset;
+
 /* ---- pods (statefulset_pod.c) ---- */
 
 /* The ordinal of a pod named "<set>-<n>", or -1 when the name is not one. */

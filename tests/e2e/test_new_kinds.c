@@ -214,3 +214,32 @@ TEST(eviction_honours_the_disruption_budget)
     req_drop("GET", PODS "/lone", NULL, 404);
     req_drop("POST", "/api/v1/namespaces/default/configmaps/x/eviction", "{}", 404);
 }
+
+TEST(workload_validation_answers_422_naming_the_field)
+{
+    start_one();
+    json_t *bad = req("POST", "/apis/batch/v1/namespaces/default/cronjobs",
+                      "{\"metadata\":{\"name\":\"c\"},\"spec\":{\"schedule\":\"@hourly\","
+                      "\"timeZone\":\"Mars/Olympus\",\"jobTemplate\":{\"spec\":{\"template\":{"
+                      "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\","
+                      "\"image\":\"busybox\"}]}}}}}}", 422);
+    CHECK_STR(orc_json_str(bad, "message"),
+              "CronJob.batch \"c\" is invalid: spec.timeZone: Invalid value: \"Mars/Olympus\": "
+              "unknown time zone Mars/Olympus");
+    json_decref(bad);
+    bad = req("POST", "/apis/batch/v1/namespaces/default/jobs",
+              "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"b\"}},"
+              "\"template\":{\"metadata\":{\"labels\":{\"a\":\"b\"}},\"spec\":{\"restartPolicy\":"
+              "\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}}}", 422);
+    CHECK(strstr(orc_json_str(bad, "message"), "spec.selector: Invalid value: "));
+    CHECK(strstr(orc_json_str(bad, "message"), "`selector` not auto-generated"));
+    json_decref(bad);
+    json_t *job = req("POST", "/apis/batch/v1/namespaces/default/jobs",
+                      "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"template\":{\"spec\":{"
+                      "\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":"
+                      "\"busybox\"}]}}}}", 201);
+    CHECK_STR(orc_json_str(job, "spec.template.metadata.labels.job-name"), "j");
+    json_decref(job);
+    json_decref(req_ct("PATCH", "/apis/batch/v1/namespaces/default/jobs/j", MERGE,
+                       "{\"spec\":{\"parallelism\":2}}", 200));
+}
