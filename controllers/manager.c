@@ -5,7 +5,9 @@
 #include "controllers/manager.h"
 
 #include "controllers/deployment.h"
+#include "controllers/pvc.h"
 #include "controllers/replicaset.h"
+#include "controllers/statefulset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_deployment,
     &ctl_job,
     &ctl_cronjob,
+    &ctl_statefulset,
+    &ctl_pvc,
     NULL,
 };
 
