@@ -83,6 +83,7 @@ static json_t *resource_list(const char *group, const char *version)
         if (k[i].has_scale) add_subresource(list, &k[i], "scale", "Scale", sub);
         if (strcmp(k[i].resource, "pods") == 0) {
             add_subresource(list, &k[i], "binding", "Binding", create);
+            add_subresource(list, &k[i], "eviction", "Eviction", create);
             add_subresource(list, &k[i], "log", "Pod", get);
             add_subresource(list, &k[i], "exec", "PodExecOptions", create);
         }
