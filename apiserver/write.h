@@ -42,6 +42,7 @@ struct write_op {
     struct api_req *r;
     struct api_route *rt;
     const struct orc_kind *k;
+    const struct api_kind *ak; /* k's row */
     enum write_verb verb;
     enum patch_type ptype;
     json_t *input;     /* request body (object, patch, Scale, Binding, DeleteOptions) */
