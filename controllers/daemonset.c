@@ -194,10 +194,13 @@ static void pod_changed(struct ds_ctl *c, const json_t *pod, bool observed)
 
 static void on_pod_add(void *arg, const json_t *obj) { pod_changed(arg, obj, true); }
 static void on_pod_delete(void *arg, const json_t *obj) { pod_changed(arg, obj, true); }
+/* A graceful deletion starting counts as the delete seen, as in
+ * Kubernetes: the pod may stay Terminating for its grace period. */
 static void on_pod_update(void *arg, const json_t *old, const json_t *obj)
 {
-    (void)old;
-    pod_changed(arg, obj, false);
+    bool deleting = orc_json_get(obj, "metadata.deletionTimestamp") != NULL
+                    && orc_json_get(old, "metadata.deletionTimestamp") == NULL;
+    pod_changed(arg, obj, deleting);
 }
 
 static void enqueue_all(void *arg, const json_t *ds) { on_ds(arg, ds); }
