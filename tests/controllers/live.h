@@ -23,8 +23,11 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#define LIVE_MAX_CTL 4
+
 struct live {
-    struct cluster c;
+    struct cluster own; /* the cluster live_start starts */
+    struct cluster *c;  /* the one the controllers talk to */
     uv_loop_t loop;
     uv_timer_t tick; /* bounds each UV_RUN_ONCE wait */
     http_client *cl;
@@ -32,29 +35,42 @@ struct live {
     orc_clock *clock;
     struct ctl_options opts;
     struct ctl_ctx ctx;
-    const struct ctl_controller *ctl;
-    void *state;
+    const struct ctl_controller *ctl[LIVE_MAX_CTL];
+    void *state[LIVE_MAX_CTL];
+    int n;
 };
 
 static inline void live_on_tick(uv_timer_t *t) { (void)t; }
+
+/* Controllers ctls (NULL-terminated) on their own loop, talking to member
+ * 0 of cluster c (running). */
+static inline void live_attach(struct live *l, struct cluster *c, const struct ctl_controller *const *ctls)
+{
+    l->c = c;
+    CHECK(uv_loop_init(&l->loop) == 0);
+    uv_timer_init(&l->loop, &l->tick);
+    uv_timer_start(&l->tick, live_on_tick, 10, 10);
+    CHECK_INT(http_client_new_tls(&l->loop, c->m[0].url, c->token, cluster_tls(c), &l->cl), ==, 0);
+    CHECK_INT(informer_set_new(&l->loop, l->cl, &l->set), ==, 0);
+    CHECK((l->clock = orc_clock_real(&l->loop)) != NULL);
+    l->opts.host = "test";
+    l->ctx = (struct ctl_ctx){&l->loop, l->clock, l->cl, l->set, &l->opts};
+    for (l->n = 0; ctls[l->n] && l->n < LIVE_MAX_CTL; l->n++) {
+        l->ctl[l->n] = ctls[l->n];
+        CHECK_INT(ctls[l->n]->start(&l->ctx, &l->state[l->n]), ==, 0);
+    }
+}
 
 /* orcd (with `extra` flags, may be NULL) and the controller started. */
 static inline void live_start(struct live *l, const struct ctl_controller *ctl,
                               const char *const *extra)
 {
-    cluster_init(&l->c, 1);
-    member_start(&l->c, 0, false, extra);
-    member_wait_ready(&l->c, 0, 10000);
-    CHECK(uv_loop_init(&l->loop) == 0);
-    uv_timer_init(&l->loop, &l->tick);
-    uv_timer_start(&l->tick, live_on_tick, 10, 10);
-    CHECK_INT(http_client_new_tls(&l->loop, l->c.m[0].url, l->c.token, cluster_tls(&l->c), &l->cl), ==, 0);
-    CHECK_INT(informer_set_new(&l->loop, l->cl, &l->set), ==, 0);
-    CHECK((l->clock = orc_clock_real(&l->loop)) != NULL);
-    l->opts.host = "test";
-    l->ctx = (struct ctl_ctx){&l->loop, l->clock, l->cl, l->set, &l->opts};
-    l->ctl = ctl;
-    CHECK_INT(ctl->start(&l->ctx, &l->state), ==, 0);
+    const struct ctl_controller *ctls[] = {ctl, NULL};
+
+    cluster_init(&l->own, 1);
+    member_start(&l->own, 0, false, extra);
+    member_wait_ready(&l->own, 0, 10000);
+    live_attach(l, &l->own, ctls);
 }
 
 static inline void live_run(struct live *l, unsigned ms)
@@ -66,7 +82,7 @@ static inline void live_run(struct live *l, unsigned ms)
 /* Stops the controller, then everything under it, leak-checked. */
 static inline void live_stop(struct live *l)
 {
-    l->ctl->stop(l->state);
+    for (int i = l->n; i > 0; i--) l->ctl[i - 1]->stop(l->state[i - 1]);
     informer_set_free(l->set);
     live_run(l, 100);
     http_client_close(l->cl, NULL, NULL);
@@ -85,7 +101,7 @@ static inline json_t *live_call(struct live *l, const char *method, const char *
                                 const char *ctype, const char *body, int want)
 {
     char *resp = NULL;
-    int st = t_http(&l->c, 0, method, path, ctype, body, &resp, NULL);
+    int st = t_http(l->c, 0, method, path, ctype, body, &resp, NULL);
     json_t *j = resp ? json_loads(resp, 0, NULL) : NULL;
 
     CHECKF(want == 0 || st == want, "%s %s: HTTP %d, want %d: %s", method, path, st, want,

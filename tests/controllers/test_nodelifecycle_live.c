@@ -112,7 +112,7 @@ static bool pod_gone(struct live *lv, const void *name)
 {
     char path[256], *resp = NULL;
     snprintf(path, sizeof path, PODS "/%s", (const char *)name);
-    int st = t_http(&lv->c, 0, "GET", path, NULL, NULL, &resp, NULL);
+    int st = t_http(lv->c, 0, "GET", path, NULL, NULL, &resp, NULL);
     free(resp);
     return st == 404;
 }
