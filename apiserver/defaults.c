@@ -392,3 +392,28 @@ void api_defaults(const struct orc_kind *k, json_t *obj)
     const struct api_kind *ak = api_kind_of(k);
     if (json_is_object(obj) && ak->defaults) ak->defaults(obj);
 }
+
+/* ---- scheduling, storage ---- */
+
+void api_defaults_priorityclass(json_t *obj)
+{
+    default_str(obj, "preemptionPolicy", "PreemptLowerPriority");
+}
+
+void api_defaults_persistentvolume(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec");
+    default_str(spec, "persistentVolumeReclaimPolicy", "Retain");
+    default_str(spec, "volumeMode", "Filesystem");
+}
+
+void api_defaults_persistentvolumeclaim(json_t *obj)
+{
+    default_str(get_obj(obj, "spec"), "volumeMode", "Filesystem");
+}
+
+void api_defaults_storageclass(json_t *obj)
+{
+    default_str(obj, "reclaimPolicy", "Delete");
+    default_str(obj, "volumeBindingMode", "Immediate");
+}

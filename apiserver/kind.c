@@ -40,7 +40,8 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                     .validate = api_rules_node, .prepare_create = api_prepare_create_node,
                     .pod_cidr = true},
     [ORC_K_POD] = {KIND(ORC_K_POD), .schema = &api_s_pod,
-                   .subresources = API_SUB_BINDING | API_SUB_EVICTION | API_SUB_LOG | API_SUB_EXEC,
+                   .subresources = API_SUB_BINDING | API_SUB_LOG | API_SUB_EXEC
+                                   | API_SUB_EVICTION,
                    .tracks_generation = true, .field_labels = pod_fields,
                    .defaults = api_defaults_pod, .validate = api_rules_pod,
                    .prepare_create = api_prepare_create_pod, .graceful_delete = true},
@@ -76,6 +77,28 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                    .validate = api_rules_job},
     [ORC_K_CRONJOB] = {KIND(ORC_K_CRONJOB), .schema = &api_s_cronjob, .tracks_generation = true,
                        .defaults = api_defaults_cronjob, .validate = api_rules_cronjob},
+    [ORC_K_PRIORITYCLASS] = {KIND(ORC_K_PRIORITYCLASS), .schema = &api_s_priorityclass,
+                             .defaults = api_defaults_priorityclass,
+                             .validate = api_rules_priorityclass},
+    [ORC_K_CONTROLLERREVISION] = {KIND(ORC_K_CONTROLLERREVISION),
+                                  .schema = &api_s_controllerrevision,
+                                  .validate = api_rules_controllerrevision},
+    [ORC_K_PERSISTENTVOLUME] = {KIND(ORC_K_PERSISTENTVOLUME), .schema = &api_s_persistentvolume,
+                                .defaults = api_defaults_persistentvolume,
+                                .validate = api_rules_persistentvolume,
+                                .prepare_create = api_prepare_create_pending},
+    [ORC_K_PERSISTENTVOLUMECLAIM] = {KIND(ORC_K_PERSISTENTVOLUMECLAIM),
+                                     .schema = &api_s_persistentvolumeclaim,
+                                     .defaults = api_defaults_persistentvolumeclaim,
+                                     .validate = api_rules_persistentvolumeclaim,
+                                     .prepare_create = api_prepare_create_pending},
+    [ORC_K_STORAGECLASS] = {KIND(ORC_K_STORAGECLASS), .schema = &api_s_storageclass,
+                            .defaults = api_defaults_storageclass,
+                            .validate = api_rules_storageclass},
+    [ORC_K_PODDISRUPTIONBUDGET] = {KIND(ORC_K_PODDISRUPTIONBUDGET),
+                                   .schema = &api_s_poddisruptionbudget,
+                                   .tracks_generation = true,
+                                   .validate = api_rules_poddisruptionbudget},
 };
 
 const struct api_kind *api_kind_of(const struct orc_kind *k)
@@ -97,10 +120,10 @@ static const struct {
     struct api_subresource sub;
 } extra_subs[] = {
     {API_SUB_BINDING, {"binding", "Binding", create_verbs}},
-    {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs}},
     {API_SUB_LOG, {"log", "Pod", get_verbs}},
     {API_SUB_EXEC, {"exec", "PodExecOptions", create_verbs}},
     {API_SUB_FINALIZE, {"finalize", "Namespace", update_verbs}},
+    {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs}},
 };
 
 size_t api_kind_subresources(const struct api_kind *ak, struct api_subresource *out, size_t max)

@@ -95,10 +95,15 @@ void api_defaults_job(json_t *obj);
 void api_defaults_cronjob(json_t *obj);
 void api_defaults_service(json_t *obj);
 void api_defaults_secret(json_t *obj);
+void api_defaults_priorityclass(json_t *obj);
+void api_defaults_persistentvolume(json_t *obj);
+void api_defaults_persistentvolumeclaim(json_t *obj);
+void api_defaults_storageclass(json_t *obj);
 
 void api_prepare_create_pod(json_t *obj);
 void api_prepare_create_namespace(json_t *obj);
 void api_prepare_create_node(json_t *obj);
+void api_prepare_create_pending(json_t *obj);
 void api_prepare_update_service(const json_t *cur, json_t *next);
 
 #endif

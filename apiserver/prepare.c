@@ -66,3 +66,9 @@ void api_prepare_update_service(const json_t *cur, json_t *next)
         if (v && json_object_get(spec, ip_fields[i]) == NULL) json_object_set(spec, ip_fields[i], v);
     }
 }
+
+/* Volumes and claims start Pending, as Kubernetes' defaults make them. */
+void api_prepare_create_pending(json_t *obj)
+{
+    json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
+}

@@ -231,9 +231,9 @@ static json_t *mutate(struct write_op *op, const json_t *cur)
     case W_SCALE_UPDATE:
     case W_SCALE_PATCH: return mut_scale(op, cur);
     case W_BINDING: return mut_binding(op, cur);
-    case W_EVICTION: return mut_eviction(op, cur);
     case W_DELETE: return mut_delete(op, cur);
     case W_FINALIZE: return mut_finalize(op, cur);
+    case W_EVICT: return mut_evict(op, cur);
     default: return NULL;
     }
 }
@@ -377,7 +377,7 @@ static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *o
     if (sub[0] != '\0' && !api_kind_serves(rt->api, sub)) goto not_found;
     if (r->method == HTTP_POST && !obj) op->verb = W_CREATE;
     else if (r->method == HTTP_POST && obj && strcmp(sub, "binding") == 0) op->verb = W_BINDING;
-    else if (r->method == HTTP_POST && obj && strcmp(sub, "eviction") == 0) op->verb = W_EVICTION;
+    else if (r->method == HTTP_POST && obj && strcmp(sub, "eviction") == 0) op->verb = W_EVICT;
     else if (!obj) goto not_allowed;
     else if (r->method == HTTP_DELETE && sub[0] == '\0') op->verb = W_DELETE;
     else if (r->method == HTTP_PUT && sub[0] == '\0') op->verb = W_UPDATE;
@@ -432,8 +432,8 @@ void api_handle_write(struct api_server *s, struct api_req *r, struct api_route 
         json_t *in = api_parse_body(r); /* on failure it answered: op is gone */
         if (in == NULL) return;
         op->input = in;
-        if (op->verb == W_EVICTION && write_eviction_input(op) != 0) return;
     }
+    if (op->verb == W_EVICT && write_evict_input(op) != 0) return;
     if (write_read_options(op) != 0) return;
     if (op->verb == W_CREATE) {
         json_t *obj = json_incref(op->input);

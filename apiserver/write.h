@@ -17,8 +17,8 @@ enum write_verb {
     W_SCALE_UPDATE,
     W_SCALE_PATCH,
     W_BINDING,
-    W_EVICTION,
     W_FINALIZE,
+    W_EVICT,
 };
 
 enum patch_type { PATCH_NONE, PATCH_MERGE, PATCH_JSON, PATCH_STRATEGIC };
@@ -70,11 +70,11 @@ json_t *mut_scale(struct write_op *op, const json_t *cur);
 json_t *mut_binding(struct write_op *op, const json_t *cur);
 json_t *mut_delete(struct write_op *op, const json_t *cur);
 json_t *mut_finalize(struct write_op *op, const json_t *cur);
-/* pods/{name}/eviction (eviction.c): the Eviction body checked and replaced
- * by its deleteOptions (0, or answered and ORC_EINVAL); then a delete
- * answered with a 201 Status. */
-int write_eviction_input(struct write_op *op);
-json_t *mut_eviction(struct write_op *op, const json_t *cur);
+/* pods/eviction (evict.c): a delete that PodDisruptionBudgets may refuse (429). */
+json_t *mut_evict(struct write_op *op, const json_t *cur);
+/* Checks the Eviction body and replaces op->input with its deleteOptions.
+ * Returns 0, or answers 400 and fails. */
+int write_evict_input(struct write_op *op);
 
 /* New objects: kind/apiVersion/namespace checks, generateName, server
  * fields, schema/defaults/validation. Returns 0 or answers and fails. */

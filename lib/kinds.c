@@ -21,6 +21,18 @@ const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
     [ORC_K_DAEMONSET] = {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", {"ds"}, true, true, false},
     [ORC_K_JOB] = {"batch", "v1", "Job", "jobs", "job", {NULL}, true, true, false},
     [ORC_K_CRONJOB] = {"batch", "v1", "CronJob", "cronjobs", "cronjob", {"cj"}, true, true, false},
+    [ORC_K_PRIORITYCLASS] = {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses",
+                             "priorityclass", {"pc"}, false, false, false},
+    [ORC_K_CONTROLLERREVISION] = {"apps", "v1", "ControllerRevision", "controllerrevisions",
+                                  "controllerrevision", {NULL}, true, false, false},
+    [ORC_K_PERSISTENTVOLUME] = {"", "v1", "PersistentVolume", "persistentvolumes",
+                                "persistentvolume", {"pv"}, false, true, false},
+    [ORC_K_PERSISTENTVOLUMECLAIM] = {"", "v1", "PersistentVolumeClaim", "persistentvolumeclaims",
+                                     "persistentvolumeclaim", {"pvc"}, true, true, false},
+    [ORC_K_STORAGECLASS] = {"storage.k8s.io", "v1", "StorageClass", "storageclasses",
+                            "storageclass", {"sc"}, false, false, false},
+    [ORC_K_PODDISRUPTIONBUDGET] = {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets",
+                                   "poddisruptionbudget", {"pdb"}, true, true, false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
@@ -36,11 +48,18 @@ enum orc_kind_id orc_kind_id(const struct orc_kind *k)
 
 const char *orc_kind_api_version(const struct orc_kind *k)
 {
-    static const char *const versions[] = {"v1", "coordination.k8s.io/v1", "apps/v1", "batch/v1"};
-    if (k->group[0] == '\0') return versions[0];
-    if (strcmp(k->group, "coordination.k8s.io") == 0) return versions[1];
-    if (strcmp(k->group, "apps") == 0) return versions[2];
-    return versions[3];
+    static const char *const versions[][2] = {
+        {"", "v1"},
+        {"apps", "apps/v1"},
+        {"batch", "batch/v1"},
+        {"coordination.k8s.io", "coordination.k8s.io/v1"},
+        {"policy", "policy/v1"},
+        {"scheduling.k8s.io", "scheduling.k8s.io/v1"},
+        {"storage.k8s.io", "storage.k8s.io/v1"},
+    };
+    for (size_t i = 0; i < ORC_ARRAY_LEN(versions); i++)
+        if (strcmp(k->group, versions[i][0]) == 0) return versions[i][1];
+    return "v1"; /* every kind's group is listed above */
 }
 
 static bool name_matches(const struct orc_kind *k, const char *name, size_t len)
