@@ -32,7 +32,7 @@ struct ds_expect {
 
 struct ds_ctl {
     struct ctl_ctx *ctx;
-    informer *dsi, *podi, *nodei;
+    informer *dsi, *podi, *nodei, *revi;
     workqueue *q;
     event_recorder *rec;
     struct orc_hmap expect;
@@ -318,6 +318,40 @@ static void delete_pods(struct ds_batch *b, const json_t *pods)
     }
 }
 
+/* A write of the history: already done (404, 409 from a cache behind) is
+ * fine. */
+static void on_history(void *arg, int status, const json_t *body)
+{
+    struct ds_batch *b = arg;
+
+    if (status != 200 && status != 201 && status != 404 && status != 409) {
+        b->failed = true;
+        log_debug(DS_LOG, "history of %s: %s", b->key, rest_message(status, body));
+    }
+    batch_end(b);
+}
+
+static void write_history(struct ds_batch *b, const json_t *revs, const json_t *pods)
+{
+    const struct orc_kind *k = kind_of("controllerrevisions");
+    const char *ns = orc_json_str(b->ds, "metadata.namespace");
+    struct ds_history h;
+    size_t i;
+    json_t *r;
+
+    if (ds_history_plan(b->ds, revs, pods, &h) != 0) {
+        b->failed = true;
+        return;
+    }
+    if (h.create) issue(b, rest_create(b->c->ctx->api, k, ns, h.create, on_history, b));
+    if (h.update) issue(b, rest_update(b->c->ctx->api, k, h.update, on_history, b));
+    json_array_foreach(h.remove, i, r) {
+        struct rest_delete_opts o = {.uid = orc_json_str(r, "metadata.uid"), .grace_seconds = -1};
+        issue(b, rest_delete(b->c->ctx->api, k, ns, orc_json_str(r, "metadata.name"), &o, on_history, b));
+    }
+    ds_history_clear(&h);
+}
+
 /* Writes the status when a counted field differs from the stored one. */
 static void write_status(struct ds_batch *b, const json_t *status)
 {
@@ -379,15 +413,17 @@ static void act(struct ds_ctl *c, struct ds_batch *b, const struct ds_plan *p)
 
 static int step(struct ds_ctl *c, const char *key, const json_t *ds)
 {
-    json_t *nodes = json_array(), *pods = json_array();
+    json_t *nodes = json_array(), *pods = json_array(), *revs = json_array();
     struct owned own = {pods, orc_json_str(ds, "metadata.uid") ?: ""};
+    struct owned own_revs = {revs, own.uid};
     struct ds_batch *b = calloc(1, sizeof *b);
     struct ds_plan p;
     int rv = ORC_ENOMEM;
 
-    if (!nodes || !pods || !b || !(b->key = strdup(key))) goto out;
+    if (!nodes || !pods || !revs || !b || !(b->key = strdup(key))) goto out;
     informer_each(c->nodei, append, nodes);
     informer_by_index(c->podi, "owner", own.uid, append_controlled, &own);
+    informer_by_index(c->revi, "owner", own.uid, append_controlled, &own_revs);
     if ((rv = ds_plan(ds, nodes, pods, orc_clock_wall(c->ctx->clock), &p)) != 0) goto out;
     b->c = c;
     b->ds = json_incref((json_t *)ds);
@@ -396,6 +432,7 @@ static int step(struct ds_ctl *c, const char *key, const json_t *ds)
     c->refs++;
     if (expect_met(c, key)) act(c, b, &p);
     else b->requeue_ms = 1000; /* its last step's pods are not all seen yet */
+    write_history(b, revs, pods);
     write_status(b, p.status);
     ds_plan_clear(&p);
     batch_end(b);
@@ -405,6 +442,7 @@ out:
     free(b);
     json_decref(nodes);
     json_decref(pods);
+    json_decref(revs);
     return rv;
 }
 
@@ -461,8 +499,9 @@ static int ds_start(struct ctl_ctx *ctx, void **state)
     c->dsi = informer_set_get(ctx->informers, kind_of("daemonsets"));
     c->podi = informer_set_get(ctx->informers, kind_of("pods"));
     c->nodei = informer_set_get(ctx->informers, kind_of("nodes"));
+    c->revi = informer_set_get(ctx->informers, kind_of("controllerrevisions"));
     rv = ORC_ENOMEM;
-    if (!c->dsi || !c->podi || !c->nodei) goto err;
+    if (!c->dsi || !c->podi || !c->nodei || !c->revi) goto err;
     /* Handlers cannot be taken back: past the first, a failure leaves the
      * controller stopped but allocated. */
     if (informer_add_handler(c->dsi, &ds_cbs, c) != 0) goto err;

@@ -38,6 +38,25 @@ int ds_add_tolerations(json_t *spec);
  * DaemonSet (controller, blockOwnerDeletion). New reference; NULL on ENOMEM. */
 json_t *ds_new_pod(const json_t *ds, const char *node, const char *hash, bool bind);
 
+/* An ownerReference to the DaemonSet (controller, blockOwnerDeletion). New
+ * reference; NULL on ENOMEM. */
+json_t *ds_owner_ref(const json_t *ds);
+
+/* The DaemonSet's history as ControllerRevisions named <ds>-<hash>, holding
+ * the template (data.spec.template, "$patch": "replace") and a revision
+ * number: the current template's is created, or renumbered past the others
+ * when an older template comes back (a rollback); revisions no pod uses
+ * beyond spec.revisionHistoryLimit (10) are removed, oldest first.
+ * `revisions`: the DaemonSet's own; `pods` its pods. */
+struct ds_history {
+    json_t *create; /* a ControllerRevision to create, or NULL */
+    json_t *update; /* one to write with a new revision number, or NULL */
+    json_t *remove; /* array of revisions to delete */
+};
+int ds_history_plan(const json_t *ds, const json_t *revisions, const json_t *pods,
+                    struct ds_history *out);
+void ds_history_clear(struct ds_history *h);
+
 /* The node a DaemonSet pod is for: spec.nodeName, else its affinity's
  * metadata.name field. Borrowed; NULL when none. */
 const char *ds_pod_node(const json_t *pod);

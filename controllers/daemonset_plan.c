@@ -80,7 +80,7 @@ static int pin_to_node(json_t *spec, const char *node)
                         json_pack("{s:[o]}", "nodeSelectorTerms", term));
 }
 
-static json_t *owner_ref(const json_t *ds)
+json_t *ds_owner_ref(const json_t *ds)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "apps/v1", "kind", "DaemonSet",
                      "name", orc_json_str(ds, "metadata.name") ?: "", "uid",
@@ -104,7 +104,7 @@ static int pod_metadata(json_t *pod, const json_t *ds, const char *hash)
     if (orc_json_set(pod, "metadata.generateName", json_string(gen)) != 0
         || orc_json_set(pod, "metadata.namespace",
                         json_string(orc_json_str(ds, "metadata.namespace") ?: "default")) != 0
-        || orc_json_set(pod, "metadata.ownerReferences", json_pack("[o]", owner_ref(ds))) != 0)
+        || orc_json_set(pod, "metadata.ownerReferences", json_pack("[o]", ds_owner_ref(ds))) != 0)
         return ORC_ENOMEM;
     return 0;
 }

@@ -232,5 +232,24 @@ TEST(rolling_update_one_node_at_a_time)
     wait_status("updatedNumberScheduled", 3);
     wait_status("numberAvailable", 3);
     wait_status("observedGeneration", 2);
+
+    /* Two ControllerRevisions, the pods' hash the newer one's. */
+    json_t *revs = live_items(&l, "/apis/apps/v1/namespaces/default/controllerrevisions");
+    json_t *pods = live_items(&l, PODS);
+    const char *hash = orc_json_str(json_array_get(pods, 0), "metadata.labels." DS_HASH_LABEL);
+    size_t i;
+    json_t *r;
+    int64_t newest = 0, n_of_hash = 0;
+    CHECK_INT(json_array_size(revs), ==, 2);
+    json_array_foreach(revs, i, r) {
+        int64_t n = 0;
+        orc_json_int(r, "revision", &n);
+        if (strcmp(orc_json_str(r, "metadata.labels." DS_HASH_LABEL) ?: "", hash ?: "") == 0) n_of_hash = n;
+        if (n > newest) newest = n;
+    }
+    CHECK_INT(n_of_hash, ==, 2);
+    CHECK_INT(newest, ==, 2);
+    json_decref(revs);
+    json_decref(pods);
     live_stop(&l);
 }

@@ -315,3 +315,60 @@ TEST(on_delete_and_min_ready)
     json_decref(nodes);
     json_decref(pods);
 }
+
+static json_t *revision(const json_t *ds, const char *hash, int number)
+{
+    json_t *r = json_pack("{s:{s:s, s:s, s:{s:s}}, s:i}", "metadata", "name", hash, "uid", hash, "labels",
+                          DS_HASH_LABEL, hash, "revision", number);
+    (void)ds;
+    return r;
+}
+
+TEST(history)
+{
+    json_t *ds = ds_default(), *revs = json_array(), *pods = json_array();
+    struct ds_history h;
+    char hash[DS_HASH_LEN], name[64];
+
+    /* None yet: the current template's, revision 1. */
+    ds_template_hash(ds, hash);
+    CHECK_INT(ds_history_plan(ds, revs, pods, &h), ==, 0);
+    CHECK(h.create != NULL && h.update == NULL);
+    snprintf(name, sizeof name, "agent-%s", hash);
+    CHECK_STR(orc_json_str(h.create, "metadata.name"), name);
+    CHECK_STR(orc_json_str(h.create, "metadata.labels." DS_HASH_LABEL), hash);
+    CHECK_STR(orc_json_str(h.create, "data.spec.template.$patch"), "replace");
+    CHECK_STR(orc_json_str(json_array_get(orc_json_get(h.create, "metadata.ownerReferences"), 0), "kind"),
+              "DaemonSet");
+    CHECK_INT(json_integer_value(json_object_get(h.create, "revision")), ==, 1);
+    ds_history_clear(&h);
+
+    /* Back to an older template: renumbered past the others. */
+    json_array_append_new(revs, revision(ds, hash, 1));
+    json_array_append_new(revs, revision(ds, "other", 2));
+    CHECK_INT(ds_history_plan(ds, revs, pods, &h), ==, 0);
+    CHECK(h.create == NULL && h.update != NULL);
+    CHECK_INT(json_integer_value(json_object_get(h.update, "revision")), ==, 3);
+    CHECK_INT(json_array_size(h.remove), ==, 0);
+    ds_history_clear(&h);
+
+    /* Unused ones beyond revisionHistoryLimit go, oldest first; one a pod
+     * still uses stays. */
+    json_array_clear(revs);
+    json_array_append_new(revs, revision(ds, "r1", 1));
+    json_array_append_new(revs, revision(ds, "r2", 2));
+    json_array_append_new(revs, revision(ds, "r3", 3));
+    json_array_append_new(revs, revision(ds, "r4", 4));
+    json_array_append_new(revs, revision(ds, hash, 5));
+    json_array_append_new(pods, pod(ds, "p", "n1", "r1", true, NULL));
+    orc_json_set(ds, "spec.revisionHistoryLimit", json_integer(1));
+    CHECK_INT(ds_history_plan(ds, revs, pods, &h), ==, 0);
+    CHECK(h.create == NULL && h.update == NULL);
+    CHECK_INT(json_array_size(h.remove), ==, 2);
+    CHECK_STR(orc_json_str(json_array_get(h.remove, 0), "metadata.name"), "r2");
+    CHECK_STR(orc_json_str(json_array_get(h.remove, 1), "metadata.name"), "r3");
+    ds_history_clear(&h);
+    json_decref(ds);
+    json_decref(revs);
+    json_decref(pods);
+}
