@@ -13,7 +13,7 @@
 
 /* ---- keys ---- */
 
-static int make_key(const char *ns, const char *name, char *key, size_t n)
+int inf__make_key(const char *ns, const char *name, char *key, size_t n)
 {
     int len = snprintf(key, n, "%s/%s", ns ? ns : "", name);
 
@@ -25,7 +25,7 @@ int inf__key(const json_t *obj, char *key, size_t n)
     const char *name = orc_json_str(obj, "metadata.name");
 
     if (name == NULL || *name == '\0') return ORC_EINVAL;
-    return make_key(orc_json_str(obj, "metadata.namespace"), name, key, n);
+    return inf__make_key(orc_json_str(obj, "metadata.namespace"), name, key, n);
 }
 
 struct inf_item *inf__find(const informer *inf, const char *key)
@@ -203,6 +203,17 @@ int informer_add_handler(informer *inf, const struct informer_cbs *cbs, void *ar
     orc_list_push(&inf->handlers, &h->link);
     uv_timer_start(&inf->replay, on_replay, 0, 0);
     return 0;
+}
+
+/* Zeroed callbacks are never called; the record stays until the informer is
+ * freed, so a dispatch walking the list is not disturbed. */
+void informer_remove_handlers(informer *inf, void *arg)
+{
+    if (inf == NULL) return;
+    for (struct orc_link *l = inf->handlers.next; l != &inf->handlers; l = l->next) {
+        struct inf_handler *h = handler_of(l);
+        if (h->arg == arg) memset(&h->cbs, 0, sizeof h->cbs);
+    }
 }
 
 /* ---- cache changes ---- */

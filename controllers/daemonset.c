@@ -472,12 +472,20 @@ static const struct informer_cbs ds_cbs = {on_ds, on_ds_update, on_ds_delete, NU
 static const struct informer_cbs pod_cbs = {on_pod_add, on_pod_update, on_pod_delete, NULL};
 static const struct informer_cbs node_cbs = {on_node, on_node_update, on_node, NULL};
 
+static void remove_handlers(struct ds_ctl *c)
+{
+    informer_remove_handlers(c->dsi, c);
+    informer_remove_handlers(c->podi, c);
+    informer_remove_handlers(c->nodei, c);
+}
+
 static void ds_stop(void *state)
 {
     struct ds_ctl *c = state;
 
     if (!c) return;
     c->stopped = true;
+    remove_handlers(c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->rec = NULL;
@@ -502,16 +510,13 @@ static int ds_start(struct ctl_ctx *ctx, void **state)
     c->revi = informer_set_get(ctx->informers, kind_of("controllerrevisions"));
     rv = ORC_ENOMEM;
     if (!c->dsi || !c->podi || !c->nodei || !c->revi) goto err;
-    /* Handlers cannot be taken back: past the first, a failure leaves the
-     * controller stopped but allocated. */
-    if (informer_add_handler(c->dsi, &ds_cbs, c) != 0) goto err;
-    if (informer_add_handler(c->podi, &pod_cbs, c) != 0 || informer_add_handler(c->nodei, &node_cbs, c) != 0) {
-        c->stopped = true;
-        return ORC_ENOMEM;
-    }
+    if (informer_add_handler(c->dsi, &ds_cbs, c) != 0 || informer_add_handler(c->podi, &pod_cbs, c) != 0
+        || informer_add_handler(c->nodei, &node_cbs, c) != 0)
+        goto err;
     *state = c;
     return 0;
 err:
+    remove_handlers(c);
     workqueue_free(c->q);
     events_free(c->rec);
     ctl_free(c);

@@ -11,6 +11,7 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/nodelifecycle.h"
+#include "controllers/nodematch.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
@@ -24,6 +25,10 @@
 /* A step's deletes are seen by the pod informer; look again after this in
  * case one was lost. */
 #define NL_RECHECK_MS 5000
+/* Pods bound to a node this controller never saw are left this long (a
+ * node about to register; Kubernetes' pod GC quarantine), those of a node
+ * it saw deleted go at once. */
+#define NL_ORPHAN_QUARANTINE_MS 40000
 
 struct nl_node {
     struct orc_hnode hn;
@@ -219,6 +224,7 @@ static void delete_pod(struct nl_step *s, const json_t *pod, bool force)
 struct evict {
     struct nl_step *s;
     const json_t *node; /* NULL: the node is gone */
+    bool quarantine;    /* gone, or never seen: spare young pods */
     bool force;
     int64_t now, next; /* next: ms until the next toleration runs out, -1 none */
     bool issued;
@@ -239,7 +245,14 @@ static void evict_pod(void *arg, const json_t *pod)
         }
         return;
     }
-    d = e->node ? nl_pod_eviction_ms(e->node, pod, e->now) : 0;
+    if (e->node) {
+        d = nl_pod_eviction_ms(e->node, pod, e->now);
+    } else {
+        int64_t created = e->now;
+        ctl_time_ms(orc_json_str(pod, "metadata.creationTimestamp"), &created);
+        d = e->quarantine ? created + NL_ORPHAN_QUARANTINE_MS - e->now : 0;
+        if (d < 0) d = 0;
+    }
     if (d > 0 && (e->next < 0 || d < e->next)) e->next = d;
     if (d != 0) return;
     events_record(c->rec, pod, "Normal", "TaintManagerEviction", "Marking for deletion Pod %s/%s",
@@ -248,9 +261,9 @@ static void evict_pod(void *arg, const json_t *pod)
     e->issued = true;
 }
 
-static int64_t evict_all(struct nl_step *s, const json_t *node, bool force)
+static int64_t evict_all(struct nl_step *s, const json_t *node, bool quarantine, bool force)
 {
-    struct evict e = {s, node, force, orc_clock_wall(s->c->ctx->clock), -1, false};
+    struct evict e = {s, node, quarantine, force, orc_clock_wall(s->c->ctx->clock), -1, false};
 
     informer_by_index(s->c->podi, "node", s->key, evict_pod, &e);
     if (e.issued && (e.next < 0 || e.next > NL_RECHECK_MS)) e.next = NL_RECHECK_MS;
@@ -301,7 +314,7 @@ static void step_node(struct nl_step *s, const json_t *node)
         patch_node(s, node, NULL, "taints", taints);
     } else {
         const char *ready = nl_ready_status(orc_json_get(node, "status.conditions"));
-        s->requeue_ms = evict_all(s, node, ready && strcmp(ready, "Unknown") == 0);
+        s->requeue_ms = evict_all(s, node, false, ready && strcmp(ready, "Unknown") == 0);
     }
     if (left > 0) s->requeue_ms = earliest(s->requeue_ms, (int64_t)left);
 }
@@ -327,8 +340,10 @@ static void reconcile(void *arg, const char *key)
     if ((node = informer_get(c->nodei, "", key))) {
         step_node(s, node);
     } else {
-        node_forget(c, key); /* left the cluster: its pods are orphans */
-        s->requeue_ms = evict_all(s, NULL, true);
+        /* Left the cluster (seen before): its pods are orphans. */
+        bool seen = node_get(c, key) != NULL;
+        node_forget(c, key);
+        s->requeue_ms = evict_all(s, NULL, !seen, true);
     }
     step_end(s);
 }
@@ -339,12 +354,20 @@ static const struct informer_cbs node_cbs = {on_node, on_node_update, on_node, N
 static const struct informer_cbs lease_cbs = {on_lease, on_lease_update, NULL, NULL};
 static const struct informer_cbs pod_cbs = {on_pod, on_pod_update, NULL, NULL};
 
+static void remove_handlers(struct nl_ctl *c)
+{
+    informer_remove_handlers(c->nodei, c);
+    informer_remove_handlers(c->leasei, c);
+    informer_remove_handlers(c->podi, c);
+}
+
 static void nl_stop(void *state)
 {
     struct nl_ctl *c = state;
 
     if (!c) return;
     c->stopped = true;
+    remove_handlers(c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->rec = NULL;
@@ -370,18 +393,14 @@ static int nl_start(struct ctl_ctx *ctx, void **state)
     c->leasei = informer_set_get(ctx->informers, orc_kind_lookup("leases"));
     c->podi = informer_set_get(ctx->informers, orc_kind_lookup("pods"));
     rv = ORC_ENOMEM;
-    if (!c->nodei || !c->leasei || !c->podi || informer_add_handler(c->nodei, &node_cbs, c) != 0)
+    if (!c->nodei || !c->leasei || !c->podi || informer_add_handler(c->nodei, &node_cbs, c) != 0
+        || informer_add_handler(c->leasei, &lease_cbs, c) != 0
+        || informer_add_handler(c->podi, &pod_cbs, c) != 0)
         goto err;
-    /* Handlers cannot be taken back: past the first, a failure leaves the
-     * controller stopped but allocated. */
-    if (informer_add_handler(c->leasei, &lease_cbs, c) != 0
-        || informer_add_handler(c->podi, &pod_cbs, c) != 0) {
-        c->stopped = true;
-        return ORC_ENOMEM;
-    }
     *state = c;
     return 0;
 err:
+    remove_handlers(c);
     workqueue_free(c->q);
     events_free(c->rec);
     ctl_free(c);

@@ -11,7 +11,6 @@ struct orcd_api_limits {
     unsigned max_connections, max_connections_per_client;
     unsigned header_timeout_ms, idle_timeout_ms;
     size_t watch_queue, watch_memory;
-    unsigned pod_eviction_timeout_ms;
 };
 
 /* getopt_long entries, every one returning `val`: tell them apart by name. */
@@ -21,8 +20,7 @@ struct orcd_api_limits {
     {"header-timeout", required_argument, 0, (val)},                                            \
     {"idle-timeout", required_argument, 0, (val)},                                              \
     {"watch-queue", required_argument, 0, (val)},                                               \
-    {"watch-memory", required_argument, 0, (val)},                                              \
-    {"pod-eviction-timeout", required_argument, 0, (val)}
+    {"watch-memory", required_argument, 0, (val)}
 
 #define ORCD_API_LIMIT_USAGE                                                                    \
     "  --max-connections N    API connections open at once (default: from the\n"                \
@@ -33,9 +31,7 @@ struct orcd_api_limits {
     "  --idle-timeout D       keep-alive connection without a request (default 90s)\n"          \
     "  --watch-queue SIZE     a watcher with more output waiting is ended (default 4Mi)\n"      \
     "  --watch-memory SIZE    all watchers' waiting output; past it the largest are\n"          \
-    "                         ended (default 256Mi)\n"                                        \
-    "  --pod-eviction-timeout D  new pods tolerate an unreachable or not-ready node\n"      \
-    "                         this long before they are evicted (default 30s)\n"
+    "                         ended (default 256Mi)\n"
 
 /* One flag: 0, or -1 after printing why the value is refused. */
 int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_limits *out);

@@ -104,6 +104,9 @@ TEST_T(agent_killed_then_back, 150)
     static const struct ctl_controller *const ctls[] = {&ctl_daemonset, &ctl_nodelifecycle, NULL};
     static const bool yes = true, no = false;
 
+    static const char *const server[] = {"--controllers", "-*", NULL};
+
+    AFX_SERVER_EXTRA = server; /* the controllers run here, not in orcd */
     afx_setup();
     l.opts.node_monitor_grace_ms = GRACE_MS;
     live_attach(&l, &AC, ctls);

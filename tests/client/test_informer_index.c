@@ -220,10 +220,13 @@ TEST(handlers_all_hear_every_change_late_ones_replayed)
     CHECK_STR(logged(&f.h[2]), "");
     WAIT_FOR(&f, f.h[2].synced == 1, 5000);
     CHECK_STR(logged(&f.h[2]), "A:b S ");
+    /* a removed set hears nothing more; the others go on */
+    informer_remove_handlers(inf, &f.h[1]);
     pod_delete(&f, "b");
     drain(&f, 0);
     WAIT_FOR(&f, strstr(logged(&f.h[2]), "D:b") != NULL, 10000);
     CHECK(strstr(logged(&f.h[0]), "D:b") != NULL);
+    CHECK(strstr(logged(&f.h[1]), "D:b") == NULL);
     CHECK_INT(f.h[0].synced, ==, 1);
     fx_done(&f);
 }

@@ -43,7 +43,8 @@ struct live {
 static inline void live_on_tick(uv_timer_t *t) { (void)t; }
 
 /* Controllers ctls (NULL-terminated) on their own loop, talking to member
- * 0 of cluster c (running). */
+ * 0 of cluster c (running; start it with --controllers=-* so that its own
+ * manager does not run them too). */
 static inline void live_attach(struct live *l, struct cluster *c, const struct ctl_controller *const *ctls)
 {
     l->c = c;
@@ -61,14 +62,19 @@ static inline void live_attach(struct live *l, struct cluster *c, const struct c
     }
 }
 
-/* orcd (with `extra` flags, may be NULL) and the controller started. */
+/* orcd (with `extra` flags, up to 8, may be NULL; its own controller
+ * manager runs none) and the controller started. */
 static inline void live_start(struct live *l, const struct ctl_controller *ctl,
                               const char *const *extra)
 {
     const struct ctl_controller *ctls[] = {ctl, NULL};
+    const char *flags[12] = {"--controllers", "-*"};
+    int n = 2;
 
+    for (int i = 0; extra && extra[i] && n < 10; i++) flags[n++] = extra[i];
+    flags[n] = NULL;
     cluster_init(&l->own, 1);
-    member_start(&l->own, 0, false, extra);
+    member_start(&l->own, 0, false, flags);
     member_wait_ready(&l->own, 0, 10000);
     live_attach(l, &l->own, ctls);
 }
