@@ -4,8 +4,10 @@
  * leadership and stops it when it loses it. */
 #include "controllers/manager.h"
 
+#include "controllers/daemonset.h"
 #include "controllers/deployment.h"
 #include "controllers/pvc.h"
+#include "controllers/nodelifecycle.h"
 #include "controllers/replicaset.h"
 #include "controllers/statefulset.h"
 
@@ -28,6 +30,8 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_cronjob,
     &ctl_statefulset,
     &ctl_pvc,
+    &ctl_daemonset,
+    &ctl_nodelifecycle,
     NULL,
 };
 
