@@ -297,6 +297,26 @@ TEST(delete_policies_and_finalizers)
     json_decref(req("DELETE", DEPLOY_PATH "/x?propagationPolicy=Sometimes", NULL, 422)); /* options first, as Kubernetes */
     json_decref(req("POST", DEPLOY_PATH, nginx, 201));
     json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Sometimes", NULL, 422));
+    /* A second delete replaces the collector's finalizer as Kubernetes
+     * does (Foreground swaps orphan for foregroundDeletion; none given
+     * keeps it; Background drops it, which ends the deletion). */
+    json_decref(g);
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Orphan", NULL, 200));
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Foreground", NULL, 200));
+    g = req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 200);
+    CHECK_INT(json_array_size(orc_json_get(g, "metadata.finalizers")), ==, 1);
+    CHECK_STR(json_string_value(json_array_get(orc_json_get(g, "metadata.finalizers"), 0)),
+              "foregroundDeletion");
+    json_decref(g);
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment", NULL, 200));
+    g = req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 200);
+    CHECK_STR(json_string_value(json_array_get(orc_json_get(g, "metadata.finalizers"), 0)),
+              "foregroundDeletion");
+    json_decref(g);
+    g = NULL;
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Background", NULL, 200));
+    json_decref(req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 404));
+    json_decref(req("POST", DEPLOY_PATH, nginx, 201));
     json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Background", NULL, 200));
     json_decref(req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 404));
     json_decref(g);
