@@ -15,6 +15,10 @@
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 static struct cluster c; /* static: the harness's end-of-case cleanups use it */
 
 struct fx {
@@ -63,6 +67,9 @@ static void fx_done(struct fx *f)
     uv_run(&f->loop, UV_RUN_DEFAULT);
     CHECK_INT(uv_loop_close(&f->loop), ==, 0);
     json_decref(f->body);
+#if defined(__SANITIZE_ADDRESS__)
+    CHECKF(__lsan_do_recoverable_leak_check() == 0, "leaks (see the report above)");
+#endif
 }
 
 TEST(rest_object_verbs)
