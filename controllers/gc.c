@@ -154,7 +154,7 @@ static void on_update(void *arg, const json_t *old, const json_t *obj)
     struct gc_kind *gk = arg;
     const json_t *refs = orc_json_get(obj, "metadata.ownerReferences");
 
-    if (gc_step(obj) != GC_STEP_NONE && gc_step(old) != gc_step(obj)) gc_enqueue_obj(gk, obj);
+    if (gc_step(obj) != GC_STEP_NONE) gc_enqueue_obj(gk, obj);
     else if (json_array_size(refs) && !json_equal((json_t *)refs, orc_json_get(old, "metadata.ownerReferences")))
         gc_enqueue_obj(gk, obj);
     enqueue_owners(gk, old, obj); /* references dropped */

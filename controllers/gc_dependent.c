@@ -36,7 +36,9 @@ static int delete_dependent(struct gc_key_op *op, const char *propagation)
 {
     struct rest_delete_opts o = {orc_json_str(op->obj, "metadata.uid"), NULL, propagation, -1};
 
-    log_info(GC_LOG, "deleting %s (%s): its owners are gone", op->key, propagation);
+    log_info(GC_LOG, "deleting %s (%s): %s", op->key, propagation,
+             strcmp(propagation, "Foreground") == 0 ? "no owner left but ones deleting in the foreground"
+                                                     : "its owners are gone");
     return rest_delete(op->g->ctx->api, op->gk->k, ns_of(op->obj), name_of(op->obj), &o, on_written, op);
 }
 
