@@ -15,6 +15,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "controllers/ctl.h"
+
+/* The controller (controllers/gc.c), for the manager's table. */
+extern const struct ctl_controller ctl_gc;
+
 #define GC_FINALIZER_ORPHAN "orphan"
 #define GC_FINALIZER_FOREGROUND "foregroundDeletion"
 
