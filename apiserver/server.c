@@ -285,7 +285,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = api_http_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
-    store_on_role_change(st, on_role_change, s);
+    store_role_watch(st, on_role_change, s);
     if (store_is_leader(st)) on_role_change(s, true);
     *out = s;
     return 0;
@@ -333,7 +333,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     s->stop_cb = cb;
     s->stop_arg = arg;
     s->stop_pending = 3;
-    store_on_role_change(s->st, NULL, NULL);
+    store_role_unwatch(s->st, on_role_change, s);
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
     api_housekeep_stop(s);

@@ -205,6 +205,17 @@ int informer_add_handler(informer *inf, const struct informer_cbs *cbs, void *ar
     return 0;
 }
 
+/* Zeroed callbacks are never called; the record stays until the informer is
+ * freed, so a dispatch walking the list is not disturbed. */
+void informer_remove_handlers(informer *inf, void *arg)
+{
+    if (inf == NULL) return;
+    for (struct orc_link *l = inf->handlers.next; l != &inf->handlers; l = l->next) {
+        struct inf_handler *h = handler_of(l);
+        if (h->arg == arg) memset(&h->cbs, 0, sizeof h->cbs);
+    }
+}
+
 /* ---- cache changes ---- */
 
 static bool same_version(const json_t *a, const json_t *b)

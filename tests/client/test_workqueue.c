@@ -259,3 +259,39 @@ TEST(workqueue_rejects_missing_args)
     CHECK_INT(workqueue_new(c, NULL, NULL, NULL, &q), ==, ORC_EINVAL);
     orc_clock_free(c);
 }
+
+struct real {
+    uv_loop_t loop;
+    orc_clock *c;
+    workqueue *q;
+    int n;
+    uint64_t first, last;
+};
+
+static void real_handler(void *arg, const char *key)
+{
+    struct real *r = arg;
+
+    if (r->n++ == 0) r->first = orc_clock_now(r->c);
+    r->last = orc_clock_now(r->c);
+    workqueue_done(r->q, key, strcmp(key, "again") == 0 && r->n < 4 ? 30 : WQ_DONE);
+    if (r->n == 4) workqueue_free(r->q); /* from the handler, on a real loop */
+}
+
+TEST(workqueue_on_a_real_loop)
+{
+    static struct real r;
+    uint64_t t0;
+
+    CHECK(uv_loop_init(&r.loop) == 0);
+    r.c = orc_clock_real(&r.loop);
+    CHECK_INT(workqueue_new(r.c, NULL, real_handler, &r, &r.q), ==, 0);
+    t0 = orc_clock_now(r.c);
+    workqueue_add(r.q, "again");        /* at once, then 30 ms later, then 30 ms later */
+    workqueue_add_after(r.q, "late", 20);
+    uv_run(&r.loop, UV_RUN_DEFAULT);    /* ends when the queue freed its timers */
+    CHECK_INT(r.n, ==, 4);
+    CHECK(r.last - t0 >= 60);
+    orc_clock_free(r.c);
+    CHECK_INT(uv_loop_close(&r.loop), ==, 0);
+}
