@@ -261,6 +261,7 @@ static void gc_stop(void *state)
 
     if (g == NULL) return;
     g->stopped = true;
+    for (size_t i = 0; i < g->n_kinds; i++) informer_remove_handlers(g->kinds[i].inf, &g->kinds[i]);
     workqueue_free(g->q); /* keys in flight still end on it (workqueue.h) */
     events_free(g->rec);
     g->rec = NULL;
@@ -289,13 +290,13 @@ static int gc_start(struct ctl_ctx *ctx, void **state)
 fail:
     log_error("gc", "starting the garbage collector: %s", orc_strerror(rv));
     if (g) {
-        /* handlers already added stay on the shared informers: keep g
-         * alive (stopped) rather than leave them a dangling argument */
         g->stopped = true;
+        for (size_t i = 0; i < g->n_kinds; i++) informer_remove_handlers(g->kinds[i].inf, &g->kinds[i]);
+        if (g->kinds && g->n_kinds < n && g->kinds[g->n_kinds].inf) /* added, then failed */
+            informer_remove_handlers(g->kinds[g->n_kinds].inf, &g->kinds[g->n_kinds]);
         workqueue_free(g->q);
         events_free(g->rec);
-        g->rec = NULL;
-        if (g->n_kinds == 0) gc_release(g);
+        gc_release(g);
     }
     return rv;
 }

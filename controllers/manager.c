@@ -12,7 +12,10 @@
 #include "lib/log.h"
 #include "lib/orc.h"
 
+extern const struct ctl_controller ctl_gc;
+
 const struct ctl_controller *const ctl_all[] = {
+    &ctl_gc,
     NULL,
 };
 

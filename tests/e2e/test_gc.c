@@ -10,10 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controllers/gc.h"
 #include "lib/json.h"
 #include "tests/cli/run.h"
-#include "tests/controllers/ctlfx.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
@@ -22,15 +20,12 @@
 
 static struct cluster c;
 
-/* Until orcd's controller manager runs ctl_gc, the case runs it (the same
- * way: its own loop and client, shared informers). Two collectors would
- * still pass (every write has a precondition), but drop this line then. */
+/* orcd's controller manager runs ctl_gc on the leader. */
 static void start_one(void)
 {
     cluster_init(&c, 1);
     member_start(&c, 0, false, NULL);
     member_wait_ready(&c, 0, 10000);
-    ctlfx_start(&c, 0, &ctl_gc);
 }
 
 static json_t *get(const char *collection, const char *name)
