@@ -281,9 +281,15 @@ TEST(pod_binding_and_graceful_delete)
     json_decref(p);
 }
 
+/* What the API does with finalizers, without the garbage collector that
+ * processes them (test_gc covers that). */
 TEST(delete_policies_and_finalizers)
 {
-    start_one();
+    static const char *const no_gc[] = {"--controllers", "*,-garbagecollector", NULL};
+
+    cluster_init(&c, 1);
+    member_start(&c, 0, false, no_gc);
+    member_wait_ready(&c, 0, 5000);
     json_decref(req("POST", DEPLOY_PATH, nginx, 201));
     json_t *d = req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Orphan", NULL, 200);
     json_t *g = req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 200);
