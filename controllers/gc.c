@@ -135,6 +135,23 @@ static void enqueue_dep(void *arg, struct gc_kind *gk, const json_t *dep)
     gc_enqueue_obj(gk, dep);
 }
 
+/* ---- owners known gone ---- */
+
+bool gc_known_absent(const struct gc *g, const char *uid)
+{
+    if (uid == NULL || *uid == '\0') return false;
+    for (size_t i = 0; i < GC_ABSENT_MAX; i++)
+        if (strcmp(g->absent[i], uid) == 0) return true;
+    return false;
+}
+
+void gc_note_absent(struct gc *g, const char *uid)
+{
+    if (uid == NULL || *uid == '\0' || strlen(uid) >= GC_UID_LEN || gc_known_absent(g, uid)) return;
+    snprintf(g->absent[g->absent_next], GC_UID_LEN, "%s", uid);
+    g->absent_next = (g->absent_next + 1) % GC_ABSENT_MAX;
+}
+
 /* ---- informer handlers ---- */
 
 static bool has_refs(const json_t *obj)
@@ -164,6 +181,7 @@ static void on_delete(void *arg, const json_t *obj)
 {
     struct gc_kind *gk = arg;
 
+    gc_note_absent(gk->gc, orc_json_str(obj, "metadata.uid")); /* a uid never comes back */
     gc_each_dependent(gk->gc, orc_json_str(obj, "metadata.uid"), enqueue_dep, NULL);
     enqueue_owners(gk, obj, NULL);
 }

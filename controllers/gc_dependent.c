@@ -36,7 +36,7 @@ static int delete_dependent(struct gc_key_op *op, const char *propagation)
 {
     struct rest_delete_opts o = {orc_json_str(op->obj, "metadata.uid"), NULL, propagation, -1};
 
-    log_info(GC_LOG, "deleting %s (%s): %s", op->key, propagation,
+    log_debug(GC_LOG, "deleting %s (%s): %s", op->key, propagation,
              strcmp(propagation, "Foreground") == 0 ? "no owner left but ones deleting in the foreground"
                                                      : "its owners are gone");
     return rest_delete(op->g->ctx->api, op->gk->k, ns_of(op->obj), name_of(op->obj), &o, on_written, op);
@@ -48,7 +48,7 @@ static int drop_refs(struct gc_key_op *op)
     json_t *patch = refs ? gc_patch_refs(op->obj, refs) : NULL;
     int rv = ORC_ENOMEM;
 
-    log_info(GC_LOG, "%s: removing the references to owners that are gone", op->key);
+    log_debug(GC_LOG, "%s: removing the references to owners that are gone", op->key);
     if (patch)
         rv = rest_patch(op->g->ctx->api, op->gk->k, ns_of(op->obj), name_of(op->obj), NULL,
                         "application/merge-patch+json", patch, on_written, op);
@@ -89,6 +89,7 @@ static void on_owner_read(void *arg, int status, const json_t *body)
 
     if (status == 200) op->states[rd->i] = gc_owner_state(ref, body);
     else if (status == 404) op->states[rd->i] = GC_OWNER_DANGLING;
+    if (op->states[rd->i] == GC_OWNER_DANGLING) gc_note_absent(op->g, orc_json_str(ref, "uid"));
     else {
         log_warn(GC_LOG, "%s: reading its owner %s: %s", op->key, orc_json_str(ref, "name") ?: "",
                  rest_message(status, body));
@@ -143,7 +144,8 @@ static enum gc_owner cached_state(struct gc_key_op *op, const json_t *ref, struc
     }
     st = gc_owner_state(ref, informer_get(ok->inf, ok->k->namespaced ? ns_of(op->obj) : "",
                                           orc_json_str(ref, "name") ?: ""));
-    return st == GC_OWNER_DANGLING ? GC_OWNER_UNKNOWN : st;
+    if (st != GC_OWNER_DANGLING) return st;
+    return gc_known_absent(op->g, orc_json_str(ref, "uid")) ? GC_OWNER_DANGLING : GC_OWNER_UNKNOWN;
 }
 
 void gc_attempt_delete(struct gc_key_op *op)

@@ -18,6 +18,8 @@
 #include "lib/kinds.h"
 
 #define GC_KEY_LEN 600
+#define GC_ABSENT_MAX 512 /* owner uids known gone (Kubernetes' absentOwnerCache) */
+#define GC_UID_LEN 64
 
 struct gc;
 
@@ -35,6 +37,10 @@ struct gc {
     event_recorder *rec;
     struct gc_kind *kinds; /* one per watched kind */
     size_t n_kinds;
+    /* uids read from the API as gone: uids are never reused, so the other
+     * dependents of a deleted owner skip that read (a ring, oldest out) */
+    char absent[GC_ABSENT_MAX][GC_UID_LEN];
+    size_t absent_next;
     int refs;             /* the controller's, plus one per key in flight */
     bool stopped;         /* no API call, event or queue add after stop */
 };
@@ -65,6 +71,10 @@ void gc_enqueue_obj(struct gc_kind *gk, const json_t *obj);
  * ownerReference to uid. */
 void gc_each_dependent(struct gc *g, const char *uid,
                        void (*fn)(void *arg, struct gc_kind *gk, const json_t *dep), void *arg);
+
+/* The absent-owner cache. */
+bool gc_known_absent(const struct gc *g, const char *uid);
+void gc_note_absent(struct gc *g, const char *uid);
 
 /* gc_dependent.c: a live object with ownerReferences. */
 void gc_attempt_delete(struct gc_key_op *op);

@@ -43,7 +43,7 @@ static void drop_finalizer(struct gc_key_op *op, const char *f)
         gc_op_done(op, WQ_DONE);
         return;
     }
-    log_info(GC_LOG, "%s: %s, removing the %s finalizer", op->key,
+    log_debug(GC_LOG, "%s: %s, removing the %s finalizer", op->key,
              strcmp(f, GC_FINALIZER_ORPHAN) == 0 ? "dependents orphaned" : "no dependent blocks", f);
     if (patch)
         rv = rest_patch(op->g->ctx->api, op->gk->k, ns_of(op->obj), name_of(op->obj), NULL,

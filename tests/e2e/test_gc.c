@@ -333,3 +333,38 @@ TEST_T(kubectl_delete_cascade_orphan, 60)
     CHECK_INT(n_refs(d), ==, 0);
     json_decref(d);
 }
+
+static size_t count_cms(void)
+{
+    int status = 0;
+    json_t *list = t_json(&c, 0, "GET", CM, NULL, &status);
+    size_t n = json_array_size(orc_json_get(list, "items"));
+
+    json_decref(list);
+    return n;
+}
+
+/* A figure for docs/BENCHMARKS.md: how fast a background delete's
+ * dependents go (one owner read at most, then a delete each). */
+TEST_T(many_dependents_are_collected_quickly, 120)
+{
+    enum { N = 300 };
+    char uid[64], name[32];
+    uint64_t t0, ms;
+    size_t left = N;
+
+    start_one();
+    cm_create("big-owner", "", "", uid, sizeof uid);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "big-%03d", i);
+        owned_cm(name, "big-owner", uid, false);
+    }
+    CHECK_INT(count_cms(), ==, N + 1);
+    t0 = test_now_ms();
+    free(orctl_ok("delete", "cm", "big-owner", NULL));
+    while ((left = count_cms()) > 0 && test_now_ms() - t0 < 60000) usleep(20 * 1000);
+    ms = test_now_ms() - t0;
+    CHECKF(left == 0, "%zu dependents left after 60 s", left);
+    fprintf(stderr, "# gc: %d dependents of a deleted owner collected in %llu ms (%.0f/s)\n", N,
+            (unsigned long long)ms, N * 1000.0 / (double)(ms ? ms : 1));
+}
