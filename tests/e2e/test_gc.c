@@ -368,3 +368,73 @@ TEST_T(many_dependents_are_collected_quickly, 120)
     fprintf(stderr, "# gc: %d dependents of a deleted owner collected in %llu ms (%.0f/s)\n", N,
             (unsigned long long)ms, N * 1000.0 / (double)(ms ? ms : 1));
 }
+
+static size_t count(const char *collection, const char *selector)
+{
+    char path[512];
+    int status = 0;
+    json_t *list;
+    size_t n;
+
+    snprintf(path, sizeof path, "%s?labelSelector=%s", collection, selector);
+    list = t_json(&c, 0, "GET", path, NULL, &status);
+    CHECKF(status == 200, "GET %s: %d", path, status);
+    n = json_array_size(orc_json_get(list, "items"));
+    json_decref(list);
+    return n;
+}
+
+#define DEPLOYS "/apis/apps/v1/namespaces/default/deployments"
+#define RSS "/apis/apps/v1/namespaces/default/replicasets"
+#define PODS "/api/v1/namespaces/default/pods"
+
+static void deployment(const char *name)
+{
+    char body[1024], *resp = NULL;
+    int status;
+
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"%s\"},"
+             "\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":\"%s\"}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"app\":\"%s\"}},"
+             "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}}}",
+             name, name, name);
+    status = t_http(&c, 0, "POST", DEPLOYS, "application/json", body, &resp, NULL);
+    CHECKF(status == 201, "deployment: %d %s", status, resp ? resp : "");
+    free(resp);
+}
+
+static void wait_count(const char *collection, const char *selector, size_t want, unsigned ms)
+{
+    uint64_t end = test_now_ms() + ms;
+    size_t n;
+
+    while ((n = count(collection, selector)) != want && test_now_ms() < end) usleep(50 * 1000);
+    CHECKF(n == want, "%s?labelSelector=%s: %zu objects, want %zu", collection, selector, n, want);
+}
+
+/* With the real Deployment and ReplicaSet controllers: a Deployment's
+ * ReplicaSet and pods go with it; in the foreground, before it. */
+TEST_T(deployment_delete_cascades_to_replicasets_and_pods, 90)
+{
+    json_t *d;
+
+    start_one();
+    deployment("web");
+    deployment("fgw");
+    wait_count(PODS, "app%3Dweb", 2, 30000);
+    wait_count(PODS, "app%3Dfgw", 2, 30000);
+
+    free(orctl_ok("delete", "deploy", "web", NULL));
+    wait_count(RSS, "app%3Dweb", 0, GC_WAIT_MS);
+    wait_count(PODS, "app%3Dweb", 0, GC_WAIT_MS);
+
+    /* orctl waits until the Deployment is gone, which the foreground
+     * deletion allows only once its ReplicaSet (and so its pods) went */
+    free(orctl_ok("delete", "deploy", "fgw", "--cascade=foreground", NULL));
+    d = get(DEPLOYS, "fgw");
+    CHECK(d == NULL);
+    json_decref(d);
+    CHECK_INT(count(RSS, "app%3Dfgw"), ==, 0);
+    CHECK_INT(count(PODS, "app%3Dfgw"), ==, 0);
+}
