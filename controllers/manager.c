@@ -22,6 +22,8 @@
 
 extern const struct ctl_controller ctl_job, ctl_cronjob;
 
+extern const struct ctl_controller ctl_gc;
+
 const struct ctl_controller *const ctl_all[] = {
     &ctl_scheduler,
     &ctl_replicaset,
@@ -32,6 +34,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_pvc,
     &ctl_daemonset,
     &ctl_nodelifecycle,
+    &ctl_gc,
     NULL,
 };
 
