@@ -63,6 +63,8 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
     }
     if (!api_diag_failed(&d)) {
         api_defaults(op->k, obj);
+        if (!old && orc_kind_id(op->k) == ORC_K_POD)
+            api_default_tolerations(obj, op->s->pod_toleration_seconds);
         api_validate(op->k, obj, old, &d);
     }
     json_array_foreach(d.warnings, i, w) api_req_warn(op->r, json_string_value(w));
