@@ -37,7 +37,7 @@ struct ds_ctl {
     workqueue *q;
     event_recorder *rec;
     struct orc_hmap expect;
-    unsigned refs; /* the controller's own, plus one per API call in flight */
+    unsigned refs; /* the controller's own, plus one per step (batch) in flight */
     bool stopped;
 };
 
@@ -284,8 +284,7 @@ static void on_status(void *arg, int status, const json_t *body)
 static void issue(struct ds_batch *b, int rv)
 {
     if (rv == 0) {
-        b->left++;
-        b->c->refs++;
+        b->left++; /* the batch holds the controller until its last call ends */
     } else {
         b->failed = true;
     }
