@@ -1,5 +1,6 @@
 /* defaults.c — Kubernetes' defaults for each kind, filled in before
  * validation so stored objects read like a real cluster's. */
+#include "apiserver/kind.h"
 #include "apiserver/schema.h"
 
 #include <stdlib.h>
@@ -300,25 +301,85 @@ static void merge_string_data(json_t *obj)
     json_object_del(obj, "stringData");
 }
 
+/* ---- the rows' entry points (apiserver/kind.c) ---- */
+
+void api_defaults_pod(json_t *obj)
+{
+    default_podspec(get_obj(obj, "spec"), true);
+}
+
+void api_defaults_deployment(json_t *obj)
+{
+    default_deployment(get_obj(obj, "spec"));
+}
+
+void api_defaults_replicaset(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec");
+    default_int(spec, "replicas", 1);
+    default_template(spec);
+}
+
+void api_defaults_statefulset(json_t *obj)
+{
+    default_statefulset(get_obj(obj, "spec"));
+}
+
+void api_defaults_daemonset(json_t *obj)
+{
+    default_daemonset(get_obj(obj, "spec"));
+}
+
+void api_defaults_job(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec");
+    default_job_spec(spec);
+    if (spec) generate_job_selector(obj, spec);
+}
+
+void api_defaults_cronjob(json_t *obj)
+{
+    default_cronjob(get_obj(obj, "spec"));
+}
+
+void api_defaults_service(json_t *obj)
+{
+    default_service(get_obj(obj, "spec"));
+}
+
+void api_defaults_secret(json_t *obj)
+{
+    default_str(obj, "type", "Opaque");
+    merge_string_data(obj);
+}
+
 void api_defaults(const struct orc_kind *k, json_t *obj)
 {
-    const char *kind = k->kind;
+    const struct api_kind *ak = api_kind_of(k);
+    if (json_is_object(obj) && ak->defaults) ak->defaults(obj);
+}
+
+/* ---- scheduling, storage ---- */
+
+void api_defaults_priorityclass(json_t *obj)
+{
+    default_str(obj, "preemptionPolicy", "PreemptLowerPriority");
+}
+
+void api_defaults_persistentvolume(json_t *obj)
+{
     json_t *spec = get_obj(obj, "spec");
-    if (!json_is_object(obj)) return;
-    if (!strcmp(kind, "Pod")) default_podspec(spec, true);
-    else if (!strcmp(kind, "Deployment")) default_deployment(spec);
-    else if (!strcmp(kind, "ReplicaSet")) {
-        default_int(spec, "replicas", 1);
-        default_template(spec);
-    } else if (!strcmp(kind, "StatefulSet")) default_statefulset(spec);
-    else if (!strcmp(kind, "DaemonSet")) default_daemonset(spec);
-    else if (!strcmp(kind, "Job")) {
-        default_job_spec(spec);
-        if (spec) generate_job_selector(obj, spec);
-    } else if (!strcmp(kind, "CronJob")) default_cronjob(spec);
-    else if (!strcmp(kind, "Service")) default_service(spec);
-    else if (!strcmp(kind, "Secret")) {
-        default_str(obj, "type", "Opaque");
-        merge_string_data(obj);
-    }
+    default_str(spec, "persistentVolumeReclaimPolicy", "Retain");
+    default_str(spec, "volumeMode", "Filesystem");
+}
+
+void api_defaults_persistentvolumeclaim(json_t *obj)
+{
+    default_str(get_obj(obj, "spec"), "volumeMode", "Filesystem");
+}
+
+void api_defaults_storageclass(json_t *obj)
+{
+    default_str(obj, "reclaimPolicy", "Delete");
+    default_str(obj, "volumeBindingMode", "Immediate");
 }

@@ -8,13 +8,8 @@
 #include <string.h>
 
 static const struct api_notimpl notimpl[] = {
-    /* scheduling beyond nodeSelector, node affinity and taints */
-    {"Affinity", "podAffinity", NULL, NULL},
-    {"Affinity", "podAntiAffinity", NULL, NULL},
+    /* scheduling beyond nodeSelector, affinity, taints and priority */
     {"PodSpec", "topologySpreadConstraints", NULL, NULL},
-    {"PodSpec", "priorityClassName", NULL, NULL},
-    {"PodSpec", "priority", "0", NULL},
-    {"PodSpec", "preemptionPolicy", "PreemptLowerPriority", NULL},
     {"PodSpec", "schedulingGates", NULL, NULL},
     {"PodSpec", "runtimeClassName", NULL, NULL},
     {"PodSpec", "overhead", NULL, NULL},

@@ -253,6 +253,7 @@ int cli_cmd_describe(cli_ctx *x, int argc, char **argv);
 int cli_cmd_delete(cli_ctx *x, int argc, char **argv);
 int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
+int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */

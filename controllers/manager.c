@@ -4,6 +4,9 @@
  * leadership and stops it when it loses it. */
 #include "controllers/manager.h"
 
+#include "controllers/deployment.h"
+#include "controllers/replicaset.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +14,12 @@
 #include "client/informer.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "scheduler/sched.h"
 
 const struct ctl_controller *const ctl_all[] = {
+    &ctl_scheduler,
+    &ctl_replicaset,
+    &ctl_deployment,
     NULL,
 };
 

@@ -160,13 +160,11 @@ TEST(pod_not_implemented_fields_warn_and_stay)
     vt_setj(o, "spec.priorityClassName", "'high'");
     vt_run(&v, "Pod", o, NULL);
     CHECK_INT(json_array_size(v.d.causes), ==, 0);
-    VT_WARNING(&v, "spec.affinity.podAntiAffinity: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.containers[0].livenessProbe.grpc: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.topologySpreadConstraints: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.volumes[4].persistentVolumeClaim: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.serviceAccountName: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.hostPID: not implemented by orc yet; stored but has no effect");
-    VT_WARNING(&v, "spec.priorityClassName: not implemented by orc yet; stored but has no effect");
     CHECK(vt_get(v.obj, "spec.affinity.podAntiAffinity") != NULL);
     CHECK(vt_get(v.obj, "spec.containers[0].livenessProbe.grpc") != NULL);
     vt_free(&v);
