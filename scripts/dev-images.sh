@@ -13,7 +13,7 @@
 # pulled from its real registry when the machine has internet access.
 #
 # The images are stand-ins, not the real software:
-#   nginx:1.14.2, nginx:1.16.1,       busybox httpd serving
+#   nginx:1.14.2, 1.16.1, 1.25,       busybox httpd serving
 #   registry.k8s.io/nginx-slim:0.21     /usr/share/nginx/html on port 80
 #   quay.io/fluentd_elasticsearch/fluentd:v2.5.2
 #                                     a loop following the logs in /var/log
@@ -31,7 +31,7 @@ REG=${ORC_DEV_REGISTRY:-127.0.0.1:5000}
 if [ "$(id -u)" -eq 0 ]; then DEFAULT_DIR=/var/lib/orc-dev-images; else DEFAULT_DIR=$HOME/.local/share/orc-dev-images; fi
 DIR=${ORC_DEV_IMAGES_DIR:-$DEFAULT_DIR}
 # Bump when an image changes: the built layout is reused while it matches.
-STAMP=4
+STAMP=5
 BUSYBOX=/bin/busybox
 
 say() { echo "dev-images: $*" >&2; }
@@ -209,6 +209,7 @@ LAYOUT=$DIR/oci
 # tag in the layout | repository path at the mirror | how its rootfs is made | config
 IMAGES='nginx-1.14.2|library/nginx:1.14.2|nginx_rootfs 1.14.2|nginx
 nginx-1.16.1|library/nginx:1.16.1|nginx_rootfs 1.16.1|nginx
+nginx-1.25|library/nginx:1.25|nginx_rootfs 1.25|nginx
 nginx-slim-0.21|nginx-slim:0.21|nginx_rootfs 0.21|nginx
 fluentd-v2.5.2|fluentd_elasticsearch/fluentd:v2.5.2|fluentd_rootfs|fluentd
 perl-5.34.0|library/perl:5.34.0|perl_rootfs|perl
@@ -258,7 +259,7 @@ echo "$IMAGES" | while IFS='|' read -r tag path _make _cfg; do
     skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
         "oci:$LAYOUT:$tag" "docker://$REG/$path" >/dev/null
 done
-say "pushed nginx:1.14.2, nginx:1.16.1, registry.k8s.io/nginx-slim:0.21, quay.io/fluentd_elasticsearch/fluentd:v2.5.2, perl:5.34.0 and busybox:1.28 to $REG"
+say "pushed nginx:1.14.2, nginx:1.16.1, nginx:1.25, registry.k8s.io/nginx-slim:0.21, quay.io/fluentd_elasticsearch/fluentd:v2.5.2, perl:5.34.0 and busybox:1.28 to $REG"
 
 cat >"$DIR/registries.yaml.new" <<EOF
 # Written by orc's scripts/dev-images.sh: pulls of these registries try the

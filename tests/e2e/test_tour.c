@@ -203,8 +203,12 @@ static void push_stand_ins(void)
  * embedded agent pulling through it. */
 static void tour_start(void)
 {
-    const char *extra[] = {"--node-name", node, "--registries", regfile, NULL};
+    static char cidr[32];
+    const char *extra[] = {"--node-name", node, "--registries", regfile, "--cluster-cidr", cidr, NULL};
     uint64_t end;
+
+    /* a pod CIDR of its own (as agentfx.h): parallel runs never share routes */
+    snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
 
     fx_setup(false, false);
     registry_start(&F.reg, false);
@@ -528,8 +532,15 @@ TEST_T(stand_in_images_run_the_docs_commands, 150)
     free(out);
     SAYS("fluentd stand-in: following /var/log", "logs", "fluentd");
 
+    /* the README's hand-bound pod (its readiness probe asks the stand-in) */
+    char *pod = manifest_with("manifests/examples/pod.yaml", "CHANGE-ME", node);
+    free(orctl_in(pod, "apply", "-f", "-", NULL));
+    free(pod);
+    wait_ready("default", "web", 30000);
+
     /* each came through the mirror under the docs' name */
     CHECK(registry_count(&F.reg, "GET /v2/library/nginx/manifests/1.14.2") > 0);
+    CHECK(registry_count(&F.reg, "GET /v2/library/nginx/manifests/1.25") > 0);
     CHECK(registry_count(&F.reg, "GET /v2/nginx-slim/manifests/0.21") > 0);
     CHECK(registry_count(&F.reg, "GET /v2/library/perl/manifests/5.34.0") > 0);
     CHECK(registry_count(&F.reg, "GET /v2/library/busybox/manifests/1.28") > 0);
@@ -564,6 +575,7 @@ TEST_T(deployment_tour, 240)
     SAYS("successfully rolled out", "rollout", "status", "deploy/nginx-deployment", "--timeout=90s");
     wait_pods("default", "app%3Dnginx", 3, 30000);
     check_images("default", "app%3Dnginx", "nginx:1.16.1");
+    SAYS("nginx:1.16.1", "get", "deploy,rs", "-o", "wide");
     pod = a_pod("default", "app%3Dnginx");
     out = exec_in("default", pod, "nginx -v 2>&1");
     CHECKF(strstr(out, "nginx/1.16.1"), "%s: %s", pod, out);
@@ -589,10 +601,14 @@ TEST_T(deployment_tour, 240)
 
     SAYS("deployment.apps/nginx-deployment scaled", "scale", "deploy/nginx-deployment", "--replicas=5");
     wait_pods("default", "app%3Dnginx", 5, 60000);
+    SAYS("Scaled up replica set", "describe", "deploy", "nginx-deployment");
 
     SAYS("deployment.apps \"nginx-deployment\" deleted", "delete", "-f", DEP_YAML);
     if (!needs("Deployment cascade", "garbagecollector", NULL)) return;
     wait_pods("default", "app%3Dnginx", 0, 45000);
+    out = orctl("get", "all", "-A", NULL);
+    CHECKF(!strstr(out, "nginx-deployment"), "left after delete -f:\n%s", out);
+    free(out);
     json_t *rs = get("/apis/apps/v1/namespaces/default/replicasets");
     CHECKF(json_array_size(orc_json_get(rs, "items")) == 0, "ReplicaSets left after delete -f");
     json_decref(rs);
@@ -650,15 +666,19 @@ TEST_T(statefulset_tour, 180)
                "claim www-web-%d not Bound", i);
         json_decref(c);
     }
-    SAYS("www-web-0", "get", "pvc");
+    SAYS("www-web-1", "get", "pvc");
+    SAYS(node, "get", "pods", "web-0", "web-1", "-o", "wide");
 
     /* the tutorial's check: a pod replaced keeps its claim and its data */
-    free(exec_in("default", "web-0", "echo web-0 > /usr/share/nginx/html/index.html"));
+    free(exec_in("default", "web-0", "hostname > /usr/share/nginx/html/index.html"));
     uid = uid_of("default", "web-0");
     CHECK(uid);
     free(orctl("delete", "pod", "web-0", NULL));
     wait_replaced("default", "web-0", uid, 60000);
     free(uid);
+    out = orctl("exec", "web-0", "--", "cat", "/usr/share/nginx/html/index.html", NULL);
+    CHECK_STR(out, "web-0\n");
+    free(out);
     out = exec_in("default", "web-0", "wget -qO- http://127.0.0.1/");
     CHECK_STR(out, "web-0\n");
     free(out);
@@ -672,6 +692,9 @@ TEST_T(statefulset_tour, 180)
     json_t *c = get("/api/v1/namespaces/default/persistentvolumeclaims/www-web-1");
     CHECKF(c, "claim www-web-1 went with its StatefulSet");
     json_decref(c);
+    out = orctl("delete", "pvc", "-l", "app=nginx", NULL);
+    CHECKF(strstr(out, "\"www-web-0\" deleted") && strstr(out, "\"www-web-1\" deleted"), "delete pvc:\n%s", out);
+    free(out);
 }
 
 /* DaemonSet: one pod on the node, replaced when deleted. */
@@ -685,6 +708,7 @@ TEST_T(daemonset_tour, 120)
     wait_pods("kube-system", "name%3Dfluentd-elasticsearch", 1, 60000);
     pod = a_pod("kube-system", "name%3Dfluentd-elasticsearch");
     SAYS("following /var/log", "logs", "-n", "kube-system", pod);
+    SAYS(pod, "get", "ds,pods", "-n", "kube-system", "-o", "wide");
     uid = uid_of("kube-system", pod);
     CHECK(uid);
     free(orctl("delete", "pod", "-n", "kube-system", pod, NULL));
@@ -726,7 +750,7 @@ static json_t *wait_job_complete(const char *name, unsigned timeout_ms)
 /* The pod of a Job (by Kubernetes' job-name label), and its log. */
 static char *job_log(const char *job)
 {
-    char sel[128], *name = NULL, *out;
+    char sel[320], *name = NULL, *out;
     json_t *items, *p;
     size_t i;
 
@@ -737,7 +761,8 @@ static char *job_log(const char *job)
             name = strdup(orc_json_str(p, "metadata.name"));
     json_decref(items);
     CHECKF(name, "no Succeeded pod of job %s", job);
-    out = orctl("logs", name, NULL);
+    snprintf(sel, sizeof sel, "pod/%s", name); /* as `orctl get pods -o name` prints it */
+    out = orctl("logs", sel, NULL);
     free(name);
     return out;
 }
@@ -752,6 +777,7 @@ TEST_T(job_tour, 120)
     SAYS("job.batch/pi created", "apply", "-f", JOB_YAML);
     json_decref(wait_job_complete("pi", 90000));
     SAYS("1/1", "get", "jobs", "pi");
+    SAYS("Complete", "get", "jobs");
     out = job_log("pi");
     check_pi(out);
     free(out);
