@@ -78,6 +78,24 @@ static void dump_member_log(void)
     orc_buf_free(&b);
 }
 
+/* After the member stopped: the end of its log (where a sanitizer reports
+ * at exit) when it holds a report, before the harness removes the tmpdir. */
+static void show_sanitizer_report(void *arg)
+{
+    static char tail[16384];
+    FILE *f = C.m[0].log[0] ? fopen(C.m[0].log, "r") : NULL;
+    size_t n;
+
+    (void)arg;
+    if (f == NULL) return;
+    if (fseek(f, -(long)(sizeof tail - 1), SEEK_END) != 0) rewind(f);
+    n = fread(tail, 1, sizeof tail - 1, f);
+    fclose(f);
+    tail[n] = '\0';
+    if (memmem(tail, n, "Sanitizer", 9) || memmem(tail, n, "runtime error:", 14))
+        fprintf(stderr, "--- server log (end, with its sanitizer report)\n%s\n---\n", tail);
+}
+
 static json_t *get(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static json_t *get(const char *fmt, ...)
 {
@@ -215,6 +233,7 @@ static void tour_start(void)
     push_stand_ins();
     snprintf(node, sizeof node, "tour-%d", (int)getpid());
     test_defer(nuke_node, NULL); /* runs after the server has stopped */
+    test_defer(show_sanitizer_report, NULL);
     cluster_init(&C, 1);
     C.with_agent = true;
     snprintf(agent_dir, sizeof agent_dir, "%.500s/agent", C.m[0].dir);
@@ -462,6 +481,8 @@ TEST_T(examples_apply_unchanged, 60)
     };
     char *out, *err;
 
+    (void)test_tmpdir(); /* its removal, a cleanup too, comes after the report */
+    test_defer(show_sanitizer_report, NULL);
     cluster_init(&C, 1);
     cluster_start(&C, NULL);
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
