@@ -134,9 +134,10 @@ bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	O=$(O) ./tests/bench/run.sh
 
+# make dev ARGS='--registries FILE ...': ARGS go to `orcd server`.
 dev: deps
 	$(MAKE) all
-	./scripts/dev.sh
+	./scripts/dev.sh $(ARGS)
 
 clean:
 	rm -rf build build-*

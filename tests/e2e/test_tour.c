@@ -1,0 +1,855 @@
+/* test_tour.c — README's "A 5-minute tour", end to end: one `orcd server`
+ * with its embedded node agent, the stand-in images of
+ * scripts/dev-images.sh in a registry of the test's own (mirroring
+ * docker.io, registry.k8s.io and quay.io), and the Kubernetes docs' example
+ * manifests in manifests/examples/ applied unchanged with orctl: they run,
+ * update, roll back, heal and clean up as the tour says.
+ *
+ * A part whose controllers orcd does not run yet (not in ctl_all[],
+ * controllers/manager.c) prints "# WAITING: ..." and passes without
+ * checking; it switches itself on once they are registered. Every part but
+ * the apply one runs containers: root only (skipped, and said, otherwise). */
+#include <stdarg.h>
+#include <sys/wait.h>
+
+#include "controllers/ctl.h"
+#include "lib/json.h"
+#include "tests/agent/rtfx.h"
+#include "tests/cli/run.h"
+
+#define DEP_YAML "manifests/examples/nginx-deployment.yaml"
+#define WEB_YAML "manifests/examples/web.yaml"
+#define DS_YAML "manifests/examples/daemonset.yaml"
+#define JOB_YAML "manifests/examples/job.yaml"
+#define CRON_YAML "manifests/examples/cronjob.yaml"
+
+/* What the docs print for bpi(2000): 2,000 significant digits. */
+#define PI_HEAD "3.14159265358979323846264338327950288419716939937510"
+#define PI_TAIL "33904780275901\n"
+
+static struct cluster C;
+static char node[64];
+static char agent_dir[600];
+static char regfile[700]; /* the registries.yaml dev-images.sh wrote, copied */
+
+/* ---- which parts can run ---- */
+
+static bool registered(const char *name)
+{
+    for (size_t i = 0; ctl_all[i]; i++)
+        if (strcmp(ctl_all[i]->name, name) == 0) return true;
+    return false;
+}
+
+/* True when every controller named (NULL-terminated) runs in orcd; else
+ * says what the part waits for. */
+static bool needs(const char *part, ...)
+{
+    char missing[256] = "";
+    const char *name;
+    va_list ap;
+
+    va_start(ap, part);
+    while ((name = va_arg(ap, const char *)) != NULL)
+        if (!registered(name))
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), " %s", name);
+    va_end(ap);
+    if (!missing[0]) return true;
+    printf("# WAITING: the tour's %s part needs controller(s)%s in ctl_all[]; not checked yet\n", part,
+           missing);
+    return false;
+}
+
+static bool root_or_skip(void)
+{
+    if (geteuid() == 0) return true;
+    printf("# SKIPPED: the tour runs containers: needs root\n");
+    return false;
+}
+
+/* ---- the cluster ---- */
+
+static void dump_member_log(void)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+
+    if (orc_file_read(C.m[0].log, 8u << 20, &b) != 0 || b.data == NULL) return;
+    fprintf(stderr, "--- server log (end)\n%s\n---\n", b.len > 6000 ? b.data + b.len - 6000 : b.data);
+    orc_buf_free(&b);
+}
+
+/* After the member stopped: the end of its log (where a sanitizer reports
+ * at exit) when it holds a report, before the harness removes the tmpdir. */
+static void show_sanitizer_report(void *arg)
+{
+    static char tail[16384];
+    FILE *f = C.m[0].log[0] ? fopen(C.m[0].log, "r") : NULL;
+    size_t n;
+
+    (void)arg;
+    if (f == NULL) return;
+    if (fseek(f, -(long)(sizeof tail - 1), SEEK_END) != 0) rewind(f);
+    n = fread(tail, 1, sizeof tail - 1, f);
+    fclose(f);
+    tail[n] = '\0';
+    if (memmem(tail, n, "Sanitizer", 9) || memmem(tail, n, "runtime error:", 14))
+        fprintf(stderr, "--- server log (end, with its sanitizer report)\n%s\n---\n", tail);
+}
+
+static json_t *get(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *get(const char *fmt, ...)
+{
+    char path[1024];
+    int status = 0;
+    va_list ap;
+    json_t *j;
+
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    j = t_json(&C, 0, "GET", path, NULL, &status);
+    if (status == 200) return j;
+    json_decref(j);
+    return NULL;
+}
+
+static void del(const char *path)
+{
+    t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
+}
+
+static const char *const workload_paths[] = {
+    "/apis/batch/v1/namespaces/%s/cronjobs",     "/apis/batch/v1/namespaces/%s/jobs",
+    "/apis/apps/v1/namespaces/%s/deployments",   "/apis/apps/v1/namespaces/%s/replicasets",
+    "/apis/apps/v1/namespaces/%s/statefulsets",  "/apis/apps/v1/namespaces/%s/daemonsets",
+    "/api/v1/namespaces/%s/pods",                "/api/v1/namespaces/%s/persistentvolumeclaims",
+};
+
+/* Deletes every object of the list path's kind in ns; returns how many
+ * pods were still listed (0 for other kinds). */
+static size_t delete_all(const char *fmt, const char *ns)
+{
+    char path[512], one[700];
+    json_t *list, *item;
+    size_t i, n = 0;
+    bool pods = strstr(fmt, "/pods") != NULL;
+
+    snprintf(path, sizeof path, fmt, ns);
+    if ((list = get("%s", path)) == NULL) return 0;
+    json_array_foreach (orc_json_get(list, "items"), i, item) {
+        if (pods) n++;
+        if (orc_json_get(item, "metadata.deletionTimestamp")) continue;
+        snprintf(one, sizeof one, "%s/%s", path, orc_json_str(item, "metadata.name"));
+        del(one);
+    }
+    json_decref(list);
+    return n;
+}
+
+/* Before the server stops: controllers first (they would recreate pods),
+ * then pods and claims, until the agent has stopped every container. */
+static void cleanup_workloads(void *arg)
+{
+    static const char *const nss[] = {"default", "kube-system"};
+    uint64_t end = test_now_ms() + 45000;
+
+    (void)arg;
+    if (C.m[0].pid <= 0) return;
+    for (;;) {
+        size_t pods = 0;
+        for (size_t n = 0; n < 2; n++)
+            for (size_t k = 0; k < sizeof workload_paths / sizeof workload_paths[0]; k++)
+                pods += delete_all(workload_paths[k], nss[n]);
+        if (pods == 0) return;
+        if (test_now_ms() > end) {
+            dump_member_log();
+            test_fail_later("%zu pods left 45 s after the tour's cleanup began", pods);
+            return;
+        }
+        usleep(300 * 1000);
+    }
+}
+
+/* After the server stopped: whatever its agent left on the host. */
+static void nuke_node(void *arg)
+{
+    (void)arg;
+    if (!node[0]) return;
+    fx_nuke();
+    fx_sh("'%s' agent --cleanup --node-name '%s' --data-dir '%s' >/dev/null 2>&1; "
+          "grep -q ' %s/' /proc/mounts && awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | "
+          "xargs -r umount -l; true",
+          t_bin("orcd"), node, agent_dir, agent_dir, agent_dir);
+}
+
+static bool node_ready(void)
+{
+    json_t *n = get("/api/v1/nodes/%s", node);
+    const char *ready = orc_json_str(json_array_get(orc_json_get(n, "status.conditions"), 0), "status");
+    bool ok = ready && strcmp(ready, "True") == 0;
+
+    json_decref(n);
+    return ok;
+}
+
+/* Runs scripts/dev-images.sh as `make dev` does, against the test's own
+ * registry (it reuses a registry that answers); the built layout is kept
+ * in $O/testdata between runs. */
+static void push_stand_ins(void)
+{
+    char cmd[4096], log[700], out[700];
+    struct orc_buf b = ORC_BUF_INIT;
+
+    snprintf(log, sizeof log, "%s/dev-images.log", test_tmpdir());
+    snprintf(out, sizeof out, "%s/dev-images.out", test_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "ORC_DEV_REGISTRY='%s' ORC_DEV_IMAGES_DIR='%s/dev-images' sh scripts/dev-images.sh >'%s' "
+             "2>'%s' && cp \"$(tail -n 1 '%s')\" '%s/registries.yaml'",
+             F.reg.host, t_bin("testdata"), out, log, out, test_tmpdir());
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    if (t_run(argv, NULL) != 0) {
+        orc_file_read(log, 1u << 20, &b);
+        test_fail(__FILE__, __LINE__, "scripts/dev-images.sh failed:\n%s", b.data ? b.data : "");
+    }
+    snprintf(regfile, sizeof regfile, "%s/registries.yaml", test_tmpdir());
+    CHECK(orc_file_read(regfile, 1u << 20, &b) == 0 && b.data);
+    CHECKF(strstr(b.data, "registry.k8s.io:") && strstr(b.data, F.reg.url), "registries.yaml:\n%s", b.data);
+    orc_buf_free(&b);
+}
+
+/* A registry with the stand-ins, and a one-member cluster with its
+ * embedded agent pulling through it. */
+static void tour_start(void)
+{
+    static char cidr[32];
+    const char *extra[] = {"--node-name", node, "--registries", regfile, "--cluster-cidr", cidr, NULL};
+    uint64_t end;
+
+    /* a pod CIDR of its own (as agentfx.h): parallel runs never share routes */
+    snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
+
+    fx_setup(false, false);
+    registry_start(&F.reg, false);
+    push_stand_ins();
+    snprintf(node, sizeof node, "tour-%d", (int)getpid());
+    test_defer(nuke_node, NULL); /* runs after the server has stopped */
+    test_defer(show_sanitizer_report, NULL);
+    cluster_init(&C, 1);
+    C.with_agent = true;
+    snprintf(agent_dir, sizeof agent_dir, "%.500s/agent", C.m[0].dir);
+    snprintf(F.state, sizeof F.state, "%.500s/rt", agent_dir);
+    snprintf(F.node, sizeof F.node, "%s", node);
+    rt_node_tag(F.node, F.tag);
+    test_defer(cleanup_workloads, NULL); /* runs before the server stops */
+    cluster_start(&C, extra);
+    end = test_now_ms() + 20000;
+    while (!node_ready() && test_now_ms() < end) usleep(100 * 1000);
+    if (!node_ready()) dump_member_log();
+    CHECKF(node_ready(), "node %s not Ready", node);
+}
+
+/* ---- orctl ---- */
+
+/* orctl with the words after it (NULL-terminated), `input` on stdin (may
+ * be NULL); fails the case unless it exits 0. Returns its stdout. */
+static char *orctl_v(const char *input, const char *first, va_list ap)
+{
+    char *out, *err;
+    int rc = run_orctl_v(C.home, input, &out, &err, first, ap);
+
+    if (rc != 0) {
+        dump_member_log();
+        test_fail(__FILE__, __LINE__, "orctl %s ...: exit %d\n%s%s", first, rc, out, err);
+    }
+    free(err);
+    return out;
+}
+
+static char *orctl(const char *first, ...)
+{
+    va_list ap;
+    char *out;
+
+    va_start(ap, first);
+    out = orctl_v(NULL, first, ap);
+    va_end(ap);
+    return out;
+}
+
+static char *orctl_in(const char *input, const char *first, ...)
+{
+    va_list ap;
+    char *out;
+
+    va_start(ap, first);
+    out = orctl_v(input, first, ap);
+    va_end(ap);
+    return out;
+}
+
+/* orctl's stdout must hold `want`. */
+#define SAYS(want, ...)                                                                \
+    do {                                                                               \
+        char *o_ = orctl(__VA_ARGS__, NULL);                                           \
+        CHECKF(strstr(o_, want), "orctl output lacks \"%s\":\n%s", want, o_);          \
+        free(o_);                                                                      \
+    } while (0)
+
+/* The manifest's text with one string replaced (an edited copy, as a user
+ * edits the file before `orctl apply -f -`). */
+static char *manifest_with(const char *path, const char *from, const char *to)
+{
+    char *text = run_read_file(path), *at = strstr(text, from), *out;
+    size_t n;
+
+    CHECKF(at, "%s lacks \"%s\"", path, from);
+    n = strlen(text) - strlen(from) + strlen(to) + 1;
+    out = malloc(n);
+    CHECK(out);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    free(text);
+    return out;
+}
+
+/* ---- pods ---- */
+
+static bool pod_ready(const json_t *p)
+{
+    const char *phase = orc_json_str(p, "status.phase");
+    json_t *cs;
+    size_t i;
+
+    if (!phase || strcmp(phase, "Running") != 0 || orc_json_get(p, "metadata.deletionTimestamp")) return false;
+    json_array_foreach (orc_json_get(p, "status.containerStatuses"), i, cs)
+        if (!json_is_true(json_object_get(cs, "ready"))) return false;
+    return json_array_size(orc_json_get(p, "status.containerStatuses")) > 0;
+}
+
+/* The pods of ns matching the label selector (URL-encoded). */
+static json_t *pods(const char *ns, const char *selector)
+{
+    json_t *l = get("/api/v1/namespaces/%s/pods?labelSelector=%s", ns, selector);
+    json_t *items = json_incref(orc_json_get(l, "items"));
+
+    json_decref(l);
+    return items ? items : json_array();
+}
+
+/* Counts: all listed, not terminating, Running and ready (on our node). */
+struct census {
+    size_t all, live, ready, elsewhere;
+};
+
+static struct census count(const char *ns, const char *selector)
+{
+    struct census c = {0};
+    json_t *items = pods(ns, selector), *p;
+    size_t i;
+
+    json_array_foreach (items, i, p) {
+        const char *on = orc_json_str(p, "spec.nodeName");
+        c.all++;
+        c.live += orc_json_get(p, "metadata.deletionTimestamp") == NULL;
+        c.ready += pod_ready(p);
+        c.elsewhere += pod_ready(p) && (!on || strcmp(on, node) != 0);
+    }
+    json_decref(items);
+    return c;
+}
+
+/* Waits until exactly `n` pods match, not terminating and all ready on our
+ * node (n = 0: until none is listed at all). */
+static void wait_pods(const char *ns, const char *selector, size_t n, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+    struct census c;
+
+    for (;;) {
+        c = count(ns, selector);
+        if (n == 0 ? c.all == 0 : (c.live == n && c.ready == n && c.elsewhere == 0)) return;
+        if (test_now_ms() > end) break;
+        usleep(200 * 1000);
+    }
+    dump_member_log();
+    json_t *items = pods(ns, selector);
+    char *s = orc_json_dumps(items);
+    test_fail(__FILE__, __LINE__, "%s pods %s: %zu listed, %zu live, %zu ready (%zu elsewhere), want %zu after %u ms:\n%.6000s",
+              ns, selector, c.all, c.live, c.ready, c.elsewhere, n, timeout_ms, s ? s : "");
+}
+
+/* The name of a live, ready pod matching (malloc'd); fails when none. */
+static char *a_pod(const char *ns, const char *selector)
+{
+    json_t *items = pods(ns, selector), *p;
+    char *name = NULL;
+    size_t i;
+
+    json_array_foreach (items, i, p)
+        if (!name && pod_ready(p)) name = strdup(orc_json_str(p, "metadata.name"));
+    json_decref(items);
+    CHECKF(name, "no ready pod in %s matches %s", ns, selector);
+    return name;
+}
+
+/* Every live pod matching runs `image` in its first container. */
+static void check_images(const char *ns, const char *selector, const char *image)
+{
+    json_t *items = pods(ns, selector), *p;
+    size_t i;
+
+    json_array_foreach (items, i, p) {
+        if (orc_json_get(p, "metadata.deletionTimestamp")) continue;
+        const char *img = orc_json_str(json_array_get(orc_json_get(p, "spec.containers"), 0), "image");
+        CHECKF(img && strcmp(img, image) == 0, "pod %s runs %s, not %s", orc_json_str(p, "metadata.name"),
+               img ? img : "(none)", image);
+    }
+    json_decref(items);
+}
+
+static const char *phase_of(const char *ns, const char *name, char *buf, size_t n)
+{
+    json_t *p = get("/api/v1/namespaces/%s/pods/%s", ns, name);
+
+    snprintf(buf, n, "%s", orc_json_str(p, "status.phase") ? orc_json_str(p, "status.phase") : "");
+    json_decref(p);
+    return buf;
+}
+
+static void wait_phase(const char *ns, const char *name, const char *want, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+    char ph[32];
+
+    while (strcmp(phase_of(ns, name, ph, sizeof ph), want) != 0) {
+        if (test_now_ms() > end) {
+            json_t *p = get("/api/v1/namespaces/%s/pods/%s", ns, name);
+            char *s = p ? orc_json_dumps(orc_json_get(p, "status")) : NULL;
+            dump_member_log();
+            test_fail(__FILE__, __LINE__, "pod %s is %s, not %s, after %u ms: %s", name, ph, want, timeout_ms,
+                      s ? s : "(no pod)");
+        }
+        usleep(200 * 1000);
+    }
+}
+
+static void wait_ready(const char *ns, const char *name, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+
+    for (;;) {
+        json_t *p = get("/api/v1/namespaces/%s/pods/%s", ns, name);
+        bool ok = p && pod_ready(p);
+        char *s = ok || test_now_ms() <= end ? NULL : orc_json_dumps(orc_json_get(p, "status"));
+        json_decref(p);
+        if (ok) return;
+        if (s) {
+            dump_member_log();
+            test_fail(__FILE__, __LINE__, "pod %s/%s not ready after %u ms: %s", ns, name, timeout_ms, s);
+        }
+        usleep(200 * 1000);
+    }
+}
+
+/* What `orctl exec POD -- sh -c CMD` prints. */
+static char *exec_in(const char *ns, const char *pod, const char *cmd)
+{
+    return orctl("exec", "-n", ns, pod, "--", "sh", "-c", cmd, NULL);
+}
+
+static void check_pi(const char *log)
+{
+    CHECKF(strlen(log) == 2002 && strncmp(log, PI_HEAD, strlen(PI_HEAD)) == 0
+               && strcmp(log + strlen(log) - strlen(PI_TAIL), PI_TAIL) == 0,
+           "not pi to 2,000 digits (%zu bytes): %.80s...", strlen(log), log);
+}
+
+/* ---- the parts ---- */
+
+/* Apply needs no controller: each example is accepted unchanged, as
+ * written, and a second apply changes nothing. */
+TEST_T(examples_apply_unchanged, 60)
+{
+    static const struct {
+        const char *file, *created, *path;
+    } ex[] = {
+        {DEP_YAML, "deployment.apps/nginx-deployment created", "/apis/apps/v1/namespaces/default/deployments/nginx-deployment"},
+        {WEB_YAML, "statefulset.apps/web created", "/apis/apps/v1/namespaces/default/statefulsets/web"},
+        {DS_YAML, "daemonset.apps/fluentd-elasticsearch created",
+         "/apis/apps/v1/namespaces/kube-system/daemonsets/fluentd-elasticsearch"},
+        {JOB_YAML, "job.batch/pi created", "/apis/batch/v1/namespaces/default/jobs/pi"},
+        {CRON_YAML, "cronjob.batch/hello created", "/apis/batch/v1/namespaces/default/cronjobs/hello"},
+    };
+    char *out, *err;
+
+    (void)test_tmpdir(); /* its removal, a cleanup too, comes after the report */
+    test_defer(show_sanitizer_report, NULL);
+    cluster_init(&C, 1);
+    cluster_start(&C, NULL);
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        CHECKF(run_orctl(&C, &out, &err, "apply", "-f", ex[i].file, NULL) == 0, "apply -f %s: %s%s",
+               ex[i].file, out, err);
+        CHECKF(strstr(out, ex[i].created) && !strstr(err, "Warning"), "apply -f %s:\n%s%s", ex[i].file, out,
+               err);
+        free(out);
+        free(err);
+        json_t *o = get("%s", ex[i].path);
+        CHECKF(o, "%s not stored", ex[i].path);
+        json_decref(o);
+    }
+    SAYS("service/nginx unchanged", "apply", "-f", WEB_YAML);
+    SAYS("job.batch/pi unchanged", "apply", "-f", JOB_YAML);
+    json_t *j = get("/apis/batch/v1/namespaces/default/jobs/pi");
+    CHECK_STR(orc_json_str(json_array_get(orc_json_get(j, "spec.template.spec.containers"), 0), "image"),
+              "perl:5.34.0");
+    json_decref(j);
+    j = get("/apis/apps/v1/namespaces/default/statefulsets/web");
+    CHECK_STR(orc_json_str(json_array_get(orc_json_get(j, "spec.volumeClaimTemplates"), 0), "metadata.name"),
+              "www");
+    json_decref(j);
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) SAYS("deleted", "delete", "-f", ex[i].file);
+}
+
+/* The stand-ins through the mirror, each doing what the docs' example asks
+ * of the real image (pods bound by hand: no scheduler needed). */
+TEST_T(stand_in_images_run_the_docs_commands, 150)
+{
+    char yaml[4096], *out;
+
+    if (!root_or_skip()) return;
+    tour_start();
+    snprintf(yaml, sizeof yaml,
+             "apiVersion: v1\nkind: Pod\nmetadata: {name: nginx}\nspec:\n  nodeName: %s\n"
+             "  containers:\n  - {name: nginx, image: nginx:1.14.2, ports: [{containerPort: 80}]}\n"
+             "---\napiVersion: v1\nkind: Pod\nmetadata: {name: slim}\nspec:\n  nodeName: %s\n"
+             "  containers:\n  - {name: nginx, image: registry.k8s.io/nginx-slim:0.21}\n"
+             "---\napiVersion: v1\nkind: Pod\nmetadata: {name: pi}\nspec:\n  nodeName: %s\n"
+             "  restartPolicy: Never\n  containers:\n  - name: pi\n    image: perl:5.34.0\n"
+             "    command: [\"perl\",  \"-Mbignum=bpi\", \"-wle\", \"print bpi(2000)\"]\n"
+             "---\napiVersion: v1\nkind: Pod\nmetadata: {name: hello}\nspec:\n  nodeName: %s\n"
+             "  restartPolicy: OnFailure\n  containers:\n  - name: hello\n    image: busybox:1.28\n"
+             "    command: [/bin/sh, -c, date; echo Hello from the Kubernetes cluster]\n"
+             "---\napiVersion: v1\nkind: Pod\nmetadata: {name: fluentd}\nspec:\n  nodeName: %s\n"
+             "  containers:\n  - name: fluentd-elasticsearch\n"
+             "    image: quay.io/fluentd_elasticsearch/fluentd:v2.5.2\n"
+             "    volumeMounts: [{name: varlog, mountPath: /var/log}]\n"
+             "  volumes: [{name: varlog, hostPath: {path: /var/log}}]\n",
+             node, node, node, node, node);
+    free(orctl_in(yaml, "apply", "-f", "-", NULL));
+
+    wait_phase("default", "pi", "Succeeded", 60000);
+    out = orctl("logs", "pi", NULL);
+    check_pi(out);
+    free(out);
+    wait_phase("default", "hello", "Succeeded", 30000);
+    SAYS("Hello from the Kubernetes cluster\n", "logs", "hello");
+    wait_ready("default", "nginx", 30000);
+    wait_ready("default", "slim", 30000);
+    wait_ready("default", "fluentd", 30000);
+    out = exec_in("default", "nginx", "wget -qO- http://127.0.0.1/ && nginx -v 2>&1");
+    CHECKF(strstr(out, "Welcome to nginx!") && strstr(out, "nginx/1.14.2"), "nginx stand-in:\n%s", out);
+    free(out);
+    out = exec_in("default", "slim", "wget -qO- http://127.0.0.1/");
+    CHECKF(strstr(out, "Welcome to nginx!"), "nginx-slim stand-in:\n%s", out);
+    free(out);
+    SAYS("fluentd stand-in: following /var/log", "logs", "fluentd");
+
+    /* the README's hand-bound pod (its readiness probe asks the stand-in) */
+    char *pod = manifest_with("manifests/examples/pod.yaml", "CHANGE-ME", node);
+    free(orctl_in(pod, "apply", "-f", "-", NULL));
+    free(pod);
+    wait_ready("default", "web", 30000);
+
+    /* each came through the mirror under the docs' name */
+    CHECK(registry_count(&F.reg, "GET /v2/library/nginx/manifests/1.14.2") > 0);
+    CHECK(registry_count(&F.reg, "GET /v2/library/nginx/manifests/1.25") > 0);
+    CHECK(registry_count(&F.reg, "GET /v2/nginx-slim/manifests/0.21") > 0);
+    CHECK(registry_count(&F.reg, "GET /v2/library/perl/manifests/5.34.0") > 0);
+    CHECK(registry_count(&F.reg, "GET /v2/library/busybox/manifests/1.28") > 0);
+    CHECK(registry_count(&F.reg, "GET /v2/fluentd_elasticsearch/fluentd/manifests/v2.5.2") > 0);
+}
+
+/* Deployment: run, update, history, roll back, heal, scale, clean up. */
+TEST_T(deployment_tour, 240)
+{
+    char *yaml, *pod, *out;
+
+    if (!root_or_skip() || !needs("Deployment", "scheduler", "replicaset", "deployment", NULL)) return;
+    tour_start();
+    SAYS("deployment.apps/nginx-deployment created", "apply", "-f", DEP_YAML);
+    SAYS("successfully rolled out", "rollout", "status", "deploy/nginx-deployment", "--timeout=90s");
+    wait_pods("default", "app%3Dnginx", 3, 30000);
+    out = orctl("get", "pods", "-o", "wide", NULL);
+    CHECKF(strstr(out, "Running") && strstr(out, node), "get pods -o wide:\n%s", out);
+    free(out);
+    pod = a_pod("default", "app%3Dnginx");
+    out = exec_in("default", pod, "wget -qO- http://127.0.0.1/");
+    CHECKF(strstr(out, "Welcome to nginx!"), "%s serves:\n%s", pod, out);
+    free(out);
+    free(pod);
+
+    /* an updated image, applied as the user edits the manifest */
+    yaml = manifest_with(DEP_YAML, "nginx:1.14.2", "nginx:1.16.1");
+    out = orctl_in(yaml, "apply", "-f", "-", NULL);
+    CHECKF(strstr(out, "deployment.apps/nginx-deployment configured"), "apply:\n%s", out);
+    free(out);
+    free(yaml);
+    SAYS("successfully rolled out", "rollout", "status", "deploy/nginx-deployment", "--timeout=90s");
+    wait_pods("default", "app%3Dnginx", 3, 30000);
+    check_images("default", "app%3Dnginx", "nginx:1.16.1");
+    SAYS("nginx:1.16.1", "get", "deploy,rs", "-o", "wide");
+    pod = a_pod("default", "app%3Dnginx");
+    out = exec_in("default", pod, "nginx -v 2>&1");
+    CHECKF(strstr(out, "nginx/1.16.1"), "%s: %s", pod, out);
+    free(out);
+    free(pod);
+    out = orctl("rollout", "history", "deploy/nginx-deployment", NULL);
+    CHECKF(strstr(out, "REVISION") && strstr(out, "\n1 ") && strstr(out, "\n2 "), "history:\n%s", out);
+    free(out);
+
+    /* back to the previous revision */
+    SAYS("rolled back", "rollout", "undo", "deploy/nginx-deployment");
+    SAYS("successfully rolled out", "rollout", "status", "deploy/nginx-deployment", "--timeout=90s");
+    wait_pods("default", "app%3Dnginx", 3, 30000);
+    check_images("default", "app%3Dnginx", "nginx:1.14.2");
+
+    /* a deleted pod is replaced */
+    pod = a_pod("default", "app%3Dnginx");
+    free(orctl("delete", "pod", pod, NULL));
+    wait_pods("default", "app%3Dnginx", 3, 30000);
+    json_t *gone = get("/api/v1/namespaces/default/pods/%s", pod);
+    CHECKF(gone == NULL, "pod %s still there", pod);
+    free(pod);
+
+    SAYS("deployment.apps/nginx-deployment scaled", "scale", "deploy/nginx-deployment", "--replicas=5");
+    wait_pods("default", "app%3Dnginx", 5, 60000);
+    SAYS("Scaled up replica set", "describe", "deploy", "nginx-deployment");
+
+    SAYS("deployment.apps \"nginx-deployment\" deleted", "delete", "-f", DEP_YAML);
+    if (!needs("Deployment cascade", "garbagecollector", NULL)) return;
+    wait_pods("default", "app%3Dnginx", 0, 45000);
+    out = orctl("get", "all", "-A", NULL);
+    CHECKF(!strstr(out, "nginx-deployment"), "left after delete -f:\n%s", out);
+    free(out);
+    json_t *rs = get("/apis/apps/v1/namespaces/default/replicasets");
+    CHECKF(json_array_size(orc_json_get(rs, "items")) == 0, "ReplicaSets left after delete -f");
+    json_decref(rs);
+}
+
+static char *uid_of(const char *ns, const char *pod)
+{
+    json_t *p = get("/api/v1/namespaces/%s/pods/%s", ns, pod);
+    char *uid = orc_json_str(p, "metadata.uid") ? strdup(orc_json_str(p, "metadata.uid")) : NULL;
+
+    json_decref(p);
+    return uid;
+}
+
+/* Waits until ns/name is a ready pod whose uid is not `old`. */
+static void wait_replaced(const char *ns, const char *name, const char *old, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+
+    for (;;) {
+        json_t *p = get("/api/v1/namespaces/%s/pods/%s", ns, name);
+        const char *uid = orc_json_str(p, "metadata.uid");
+        bool ok = p && pod_ready(p) && uid && strcmp(uid, old) != 0;
+        json_decref(p);
+        if (ok) return;
+        if (test_now_ms() > end) {
+            dump_member_log();
+            test_fail(__FILE__, __LINE__, "%s/%s not back after %u ms", ns, name, timeout_ms);
+        }
+        usleep(200 * 1000);
+    }
+}
+
+/* StatefulSet: ordinals, one claim per pod, a pod back with its data. */
+TEST_T(statefulset_tour, 180)
+{
+    char *out, *uid;
+
+    if (!root_or_skip() || !needs("StatefulSet", "scheduler", "statefulset", "persistentvolume", NULL)) return;
+    tour_start();
+    out = orctl("apply", "-f", WEB_YAML, NULL);
+    CHECKF(strstr(out, "service/nginx created") && strstr(out, "statefulset.apps/web created"), "apply:\n%s",
+           out);
+    free(out);
+    wait_pods("default", "app%3Dnginx", 2, 90000);
+    out = exec_in("default", "web-0", "hostname");
+    CHECK_STR(out, "web-0\n");
+    free(out);
+    out = exec_in("default", "web-1", "hostname");
+    CHECK_STR(out, "web-1\n");
+    free(out);
+    for (int i = 0; i < 2; i++) {
+        json_t *c = get("/api/v1/namespaces/default/persistentvolumeclaims/www-web-%d", i);
+        CHECKF(c && strcmp(orc_json_str(c, "status.phase") ? orc_json_str(c, "status.phase") : "", "Bound") == 0,
+               "claim www-web-%d not Bound", i);
+        json_decref(c);
+    }
+    SAYS("www-web-1", "get", "pvc");
+    SAYS(node, "get", "pods", "web-0", "web-1", "-o", "wide");
+
+    /* the tutorial's check: a pod replaced keeps its claim and its data */
+    free(exec_in("default", "web-0", "hostname > /usr/share/nginx/html/index.html"));
+    uid = uid_of("default", "web-0");
+    CHECK(uid);
+    free(orctl("delete", "pod", "web-0", NULL));
+    wait_replaced("default", "web-0", uid, 60000);
+    free(uid);
+    out = orctl("exec", "web-0", "--", "cat", "/usr/share/nginx/html/index.html", NULL);
+    CHECK_STR(out, "web-0\n");
+    free(out);
+    out = exec_in("default", "web-0", "wget -qO- http://127.0.0.1/");
+    CHECK_STR(out, "web-0\n");
+    free(out);
+
+    out = orctl("delete", "-f", WEB_YAML, NULL);
+    CHECKF(strstr(out, "statefulset.apps \"web\" deleted"), "delete:\n%s", out);
+    free(out);
+    if (!needs("StatefulSet cascade", "garbagecollector", NULL)) return;
+    wait_pods("default", "app%3Dnginx", 0, 45000);
+    /* as in Kubernetes, the claims (and the data) stay until deleted */
+    json_t *c = get("/api/v1/namespaces/default/persistentvolumeclaims/www-web-1");
+    CHECKF(c, "claim www-web-1 went with its StatefulSet");
+    json_decref(c);
+    out = orctl("delete", "pvc", "-l", "app=nginx", NULL);
+    CHECKF(strstr(out, "\"www-web-0\" deleted") && strstr(out, "\"www-web-1\" deleted"), "delete pvc:\n%s", out);
+    free(out);
+}
+
+/* DaemonSet: one pod on the node, replaced when deleted. */
+TEST_T(daemonset_tour, 120)
+{
+    char *pod, *uid;
+
+    if (!root_or_skip() || !needs("DaemonSet", "scheduler", "daemonset", NULL)) return;
+    tour_start();
+    SAYS("daemonset.apps/fluentd-elasticsearch created", "apply", "-f", DS_YAML);
+    wait_pods("kube-system", "name%3Dfluentd-elasticsearch", 1, 60000);
+    pod = a_pod("kube-system", "name%3Dfluentd-elasticsearch");
+    SAYS("following /var/log", "logs", "-n", "kube-system", pod);
+    SAYS(pod, "get", "ds,pods", "-n", "kube-system", "-o", "wide");
+    uid = uid_of("kube-system", pod);
+    CHECK(uid);
+    free(orctl("delete", "pod", "-n", "kube-system", pod, NULL));
+    free(pod);
+    wait_pods("kube-system", "name%3Dfluentd-elasticsearch", 1, 60000);
+    pod = a_pod("kube-system", "name%3Dfluentd-elasticsearch");
+    char *now = uid_of("kube-system", pod);
+    CHECKF(now && strcmp(now, uid) != 0, "the DaemonSet's pod was not replaced");
+    free(now);
+    free(uid);
+    free(pod);
+    SAYS("daemonset.apps \"fluentd-elasticsearch\" deleted", "delete", "-f", DS_YAML);
+    if (!needs("DaemonSet cascade", "garbagecollector", NULL)) return;
+    wait_pods("kube-system", "name%3Dfluentd-elasticsearch", 0, 60000);
+}
+
+static json_t *wait_job_complete(const char *name, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+
+    for (;;) {
+        json_t *j = get("/apis/batch/v1/namespaces/default/jobs/%s", name), *c;
+        size_t i;
+        json_array_foreach (orc_json_get(j, "status.conditions"), i, c)
+            if (strcmp(orc_json_str(c, "type") ? orc_json_str(c, "type") : "", "Complete") == 0
+                && strcmp(orc_json_str(c, "status") ? orc_json_str(c, "status") : "", "True") == 0)
+                return j;
+        if (test_now_ms() > end) {
+            char *s = j ? orc_json_dumps(orc_json_get(j, "status")) : NULL;
+            dump_member_log();
+            test_fail(__FILE__, __LINE__, "job %s not Complete after %u ms: %s", name, timeout_ms,
+                      s ? s : "(no job)");
+        }
+        json_decref(j);
+        usleep(300 * 1000);
+    }
+}
+
+/* The pod of a Job (by Kubernetes' job-name label), and its log. */
+static char *job_log(const char *job)
+{
+    char sel[320], *name = NULL, *out;
+    json_t *items, *p;
+    size_t i;
+
+    snprintf(sel, sizeof sel, "job-name%%3D%s", job);
+    items = pods("default", sel);
+    json_array_foreach (items, i, p)
+        if (!name && strcmp(orc_json_str(p, "status.phase") ? orc_json_str(p, "status.phase") : "", "Succeeded") == 0)
+            name = strdup(orc_json_str(p, "metadata.name"));
+    json_decref(items);
+    CHECKF(name, "no Succeeded pod of job %s", job);
+    snprintf(sel, sizeof sel, "pod/%s", name); /* as `orctl get pods -o name` prints it */
+    out = orctl("logs", sel, NULL);
+    free(name);
+    return out;
+}
+
+/* Job: pi to 2,000 digits, COMPLETIONS 1/1. */
+TEST_T(job_tour, 120)
+{
+    char *out;
+
+    if (!root_or_skip() || !needs("Job", "scheduler", "job", NULL)) return;
+    tour_start();
+    SAYS("job.batch/pi created", "apply", "-f", JOB_YAML);
+    json_decref(wait_job_complete("pi", 90000));
+    SAYS("1/1", "get", "jobs", "pi");
+    SAYS("Complete", "get", "jobs");
+    out = job_log("pi");
+    check_pi(out);
+    free(out);
+    SAYS("job.batch \"pi\" deleted", "delete", "-f", JOB_YAML);
+    if (!needs("Job cascade", "garbagecollector", NULL)) return;
+    wait_pods("default", "job-name%3Dpi", 0, 30000);
+}
+
+/* CronJob: a Job every minute, named for its minute, that says hello. */
+TEST_T(cronjob_tour, 180)
+{
+    uint64_t end;
+    char job[64] = "", *out;
+
+    if (!root_or_skip() || !needs("CronJob", "scheduler", "cronjob", "job", NULL)) return;
+    tour_start();
+    SAYS("cronjob.batch/hello created", "apply", "-f", CRON_YAML);
+    end = test_now_ms() + 100000; /* the next minute, and its pod's run */
+    while (!job[0]) {
+        json_t *l = get("/apis/batch/v1/namespaces/default/jobs"), *j;
+        size_t i;
+        json_array_foreach (orc_json_get(l, "items"), i, j) {
+            const char *name = orc_json_str(j, "metadata.name");
+            const char *owner = orc_json_str(json_array_get(orc_json_get(j, "metadata.ownerReferences"), 0), "name");
+            if (name && owner && strcmp(owner, "hello") == 0 && strncmp(name, "hello-", 6) == 0)
+                snprintf(job, sizeof job, "%s", name);
+        }
+        json_decref(l);
+        if (!job[0] && test_now_ms() > end) {
+            dump_member_log();
+            test_fail(__FILE__, __LINE__, "no Job of CronJob hello within 100 s");
+        }
+        if (!job[0]) usleep(500 * 1000);
+    }
+    json_decref(wait_job_complete(job, 60000));
+    out = job_log(job);
+    CHECKF(strstr(out, "Hello from the Kubernetes cluster\n"), "%s says:\n%s", job, out);
+    free(out);
+    out = orctl("get", "cronjob", "hello", NULL);
+    CHECKF(strstr(out, "* * * * *"), "get cronjob:\n%s", out);
+    free(out);
+    SAYS(job, "get", "jobs");
+    SAYS("cronjob.batch \"hello\" deleted", "delete", "-f", CRON_YAML);
+    if (!needs("CronJob cascade", "garbagecollector", NULL)) return;
+    end = test_now_ms() + 30000;
+    for (;;) {
+        json_t *l = get("/apis/batch/v1/namespaces/default/jobs");
+        size_t left = json_array_size(orc_json_get(l, "items"));
+        json_decref(l);
+        if (left == 0) break;
+        CHECKF(test_now_ms() < end, "%zu Jobs left 30 s after the CronJob's deletion", left);
+        usleep(300 * 1000);
+    }
+}
