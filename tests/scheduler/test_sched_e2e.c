@@ -1,4 +1,5 @@
-/* test_sched_e2e.c — the scheduler against a real `orcd server --no-agent`:
+/* test_sched_e2e.c — the scheduler inside a real `orcd server --no-agent`
+ * (its controller manager runs it on the Raft leader):
  * Node objects made Ready by the test, pods bound through the binding
  * subresource with a Scheduled event; a pod that fits nowhere gets
  * PodScheduled=False/Unschedulable, Kubernetes' message and a
@@ -11,7 +12,6 @@
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
-#include "tests/scheduler/schedrun.h"
 
 static struct cluster c; /* static: the harness's end-of-case cleanups use it */
 
@@ -141,7 +141,6 @@ TEST_T(binds_pods_and_records_events, 60)
     start();
     add_node("n1", "2", "4Gi", NULL);
     add_node("n2", "2", "4Gi", NULL);
-    schedrun_start(&c, 0);
     add_pod("a", "1", NULL);
     add_pod("b", "1", NULL);
     add_pod("d", "1", NULL);
@@ -164,7 +163,6 @@ TEST_T(unschedulable_then_bound_when_a_node_fits, 60)
     add_node("small1", "1", "4Gi", NULL);
     add_node("small2", "1", "4Gi", NULL);
     add_node("tainted", "8", "4Gi", "{\"taints\":[{\"key\":\"dedicated\",\"value\":\"gpu\",\"effect\":\"NoSchedule\"}]}");
-    schedrun_start(&c, 0);
     add_pod("big", "4", NULL);
     char *msg = wait_unschedulable("big");
     CHECK_STR(msg, "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.");
@@ -181,7 +179,6 @@ TEST_T(other_schedulers_pods_left_alone, 60)
 {
     start();
     add_node("n1", "2", "4Gi", NULL);
-    schedrun_start(&c, 0);
     add_pod("mine", "100m", NULL);
     add_pod("theirs", "100m", ",\"schedulerName\":\"other\"");
     char *n = wait_bound("mine", 10000);
@@ -196,7 +193,6 @@ TEST_T(higher_priority_preempts, 60)
 {
     start();
     add_node("n1", "2", "4Gi", NULL);
-    schedrun_start(&c, 0);
     add_pod("low1", "1", ",\"priority\":1");
     add_pod("low2", "1", ",\"priority\":1");
     char *n = wait_bound("low1", 10000);
