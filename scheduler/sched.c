@@ -177,6 +177,21 @@ static void node_added(void *arg, const json_t *node)
     retry_unschedulable(s);
 }
 
+/* A new or changed PriorityClass (or a PV binding) may let a waiting pod
+ * preempt or fit. */
+static void class_or_volume_added(void *arg, const json_t *obj)
+{
+    (void)obj;
+    retry_unschedulable(arg);
+}
+
+static void class_or_volume_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    (void)obj;
+    retry_unschedulable(arg);
+}
+
 static bool same_at(const json_t *a, const json_t *b, const char *path)
 {
     const json_t *x = orc_json_get(a, path), *y = orc_json_get(b, path);
@@ -482,6 +497,7 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
 {
     static const struct informer_cbs pod_cbs = {pod_added, pod_updated, pod_deleted, NULL};
     static const struct informer_cbs node_cbs = {node_added, node_updated, node_deleted, NULL};
+    static const struct informer_cbs retry_cbs = {class_or_volume_added, class_or_volume_updated, NULL, NULL};
     struct workqueue_config qc = {.name = MOD, .workers = WORKERS};
     struct sched *s = calloc(1, sizeof *s);
     int rc = ORC_ENOMEM;
@@ -500,9 +516,9 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
     if (rc == 0) rc = orc_timer_new(ctx->clock, tick, s, &s->tick);
     if (rc != 0) goto fail;
     rc = ORC_ENOMEM;
-    s->classes = watch(s, "priorityclasses", NULL);
-    s->pvcs = watch(s, "persistentvolumeclaims", NULL);
-    s->pvs = watch(s, "persistentvolumes", NULL);
+    s->classes = watch(s, "priorityclasses", &retry_cbs);
+    s->pvcs = watch(s, "persistentvolumeclaims", &retry_cbs);
+    s->pvs = watch(s, "persistentvolumes", &retry_cbs);
     s->nodes = watch(s, "nodes", &node_cbs);
     s->pods = watch(s, "pods", &pod_cbs);
     if (s->nodes == NULL || s->pods == NULL) goto fail;

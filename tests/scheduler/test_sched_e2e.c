@@ -212,3 +212,30 @@ TEST_T(higher_priority_preempts, 60)
     json_decref(l2);
     CHECK(has_event(l1 ? "low2" : "low1", "Preempted", "Preempted by default/high on node n1"));
 }
+
+TEST_T(priority_class_name_preempts, 60)
+{
+    start();
+    post("/apis/scheduling.k8s.io/v1/priorityclasses",
+         "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\",\"metadata\":{\"name\":\"high\"},"
+         "\"value\":1000}");
+    add_node("n1", "1", "4Gi", NULL);
+    add_pod("low", "1", NULL);
+    char *n = wait_bound("low", 10000);
+    CHECK_STR(n, "n1");
+    free(n);
+    add_pod("urgent", "1", ",\"priorityClassName\":\"high\"");
+    n = wait_bound("urgent", 20000);
+    CHECK_STR(n, "n1");
+    free(n);
+    json_t *low = get_pod("low");
+    CHECK(low == NULL);
+    /* An unknown class counts as no class (priority 0): nothing to preempt. */
+    add_pod("nobody", "1", ",\"priorityClassName\":\"missing\"");
+    char *msg = wait_unschedulable("nobody");
+    CHECK_STR(msg, "0/1 nodes are available: 1 Insufficient cpu.");
+    free(msg);
+    json_t *urgent = get_pod("urgent");
+    CHECK(urgent != NULL);
+    json_decref(urgent);
+}
