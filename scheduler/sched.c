@@ -21,6 +21,7 @@
 #define TICK_MS 1000
 #define UNSCHEDULABLE_RETRY_MS 30000
 #define NOT_SYNCED_RETRY_MS 100
+#define EVENT_REPEAT_MS 60000
 /* Binds in flight at once: the API keeps many writes in one Raft entry. */
 #define WORKERS 256
 
@@ -33,7 +34,8 @@ struct sched {
     orc_timer *tick;
     sched_cache cache;
     struct sched_weights w;
-    json_t *unsched; /* keys of pods that fit nowhere: retried on changes */
+    json_t *unsched; /* pods that fit nowhere, retried on changes: key ->
+                        [last FailedScheduling message, clock ms of it] */
     bool stopped;
     unsigned refs;   /* 1 while running + calls in flight */
 };
@@ -390,6 +392,22 @@ static sched_node *waiting_on(struct sched *s, const sched_pod *p)
     return NULL;
 }
 
+/* Every retry of thousands of waiting pods would write an event each (the
+ * recorder folds repeats into a count, but each fold is a write): the same
+ * message for a pod is recorded at most once a minute, as client-go's spam
+ * filter would thin it. Remembers the pod as waiting. */
+static bool recently_told(struct sched *s, const char *key, const char *msg)
+{
+    const json_t *last = json_object_get(s->unsched, key);
+    const char *was = json_string_value(json_array_get(last, 0));
+    uint64_t at = (uint64_t)json_integer_value(json_array_get(last, 1));
+    uint64_t now = orc_clock_now(s->ctx->clock);
+
+    if (was && strcmp(was, msg) == 0 && now - at < EVENT_REPEAT_MS) return true;
+    json_object_set_new(s->unsched, key, json_pack("[s, I]", msg, (json_int_t)now));
+    return false;
+}
+
 static int64_t unschedulable(struct sched *s, sched_pod *p, const struct sched_result *res)
 {
     struct sched_preemption pr = {0};
@@ -403,14 +421,14 @@ static int64_t unschedulable(struct sched *s, sched_pod *p, const struct sched_r
         sched_pod_free(p);
         return WQ_RETRY;
     }
-    events_record(s->rec, p->obj, "Warning", "FailedScheduling", "%s", msg);
+    if (!recently_told(s, key, msg))
+        events_record(s->rec, p->obj, "Warning", "FailedScheduling", "%s", msg);
     if (wait == NULL && sched_preempt(&s->cache, p, res, &pr) == 0 && pr.node) {
         preempt(s, p, &pr);
         wait = pr.node;
     }
     if (wait) nominated = wait->name;
     write_unschedulable(s, p->obj, key, msg, nominated);
-    json_object_set_new(s->unsched, key, json_true());
     /* The reservation keeps lower pods off the room being freed; the cache
      * owns p from here (also on failure). */
     if (wait)

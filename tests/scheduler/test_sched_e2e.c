@@ -239,3 +239,43 @@ TEST_T(priority_class_name_preempts, 60)
     CHECK(urgent != NULL);
     json_decref(urgent);
 }
+
+/* Pods bound to each of nodes a and b, and those still unbound. */
+static void count_burst(int n, int *on_a, int *on_b, int *pending)
+{
+    char name[32];
+    *on_a = *on_b = *pending = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "burst-%d", i);
+        char *node = wait_bound(name, 0);
+        if (!strcmp(node, "a")) (*on_a)++;
+        else if (!strcmp(node, "b")) (*on_b)++;
+        else (*pending)++;
+        free(node);
+    }
+}
+
+TEST_T(burst_never_overcommits, 60)
+{
+    char name[32];
+    int on_a, on_b, pending;
+    uint64_t end;
+    start();
+    add_node("a", "4", "8Gi", NULL);
+    add_node("b", "4", "8Gi", NULL);
+    /* 12 pods of 1 cpu at once for 8 cpus: 8 bound, 4 wait, none over. */
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "burst-%d", i);
+        add_pod(name, "1", NULL);
+    }
+    end = test_now_ms() + 15000;
+    do {
+        test_sleep_ms(200);
+        count_burst(12, &on_a, &on_b, &pending);
+    } while (on_a + on_b < 8 && test_now_ms() < end);
+    test_sleep_ms(500); /* a ninth bind, if any, would show by now */
+    count_burst(12, &on_a, &on_b, &pending);
+    CHECK_INT(on_a, ==, 4);
+    CHECK_INT(on_b, ==, 4);
+    CHECK_INT(pending, ==, 4);
+}
