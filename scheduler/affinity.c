@@ -254,6 +254,50 @@ static void mark_existing(const sched_cache *c, const sched_pod *p, json_t *bad,
     }
 }
 
+static bool in_domain_set(const json_t *set, const sched_node *n, const char *key);
+
+static int add_preferred(struct sched_affinity_ctx *ax, const sched_cache *c, const sched_pod *p,
+                         const char *kind, int sign)
+{
+    const json_t *pref = orc_json_get(json_object_get(p->affinity, kind),
+                                      "preferredDuringSchedulingIgnoredDuringExecution");
+    const json_t *wt;
+    size_t i;
+
+    json_array_foreach(pref, i, wt) {
+        const json_t *term = json_object_get(wt, "podAffinityTerm");
+        const char *key = orc_json_str(term, "topologyKey");
+        json_int_t weight = json_integer_value(json_object_get(wt, "weight"));
+        json_t *set = json_object(), *entry;
+        if (set == NULL) return ORC_ENOMEM;
+        if (key == NULL || weight == 0 || mark_domains(c, term, p->ns, set) == 0) {
+            json_decref(set);
+            continue;
+        }
+        if (ax->preferred == NULL && (ax->preferred = json_array()) == NULL) {
+            json_decref(set);
+            return ORC_ENOMEM;
+        }
+        entry = json_pack("[s, I, o]", key, (json_int_t)sign * weight, set);
+        if (entry == NULL || json_array_append_new(ax->preferred, entry) != 0) return ORC_ENOMEM;
+    }
+    return 0;
+}
+
+int64_t sched_affinity_score(const struct sched_affinity_ctx *ax, const sched_node *n)
+{
+    const json_t *e;
+    int64_t sum = 0;
+    size_t i;
+
+    if (ax == NULL || ax->preferred == NULL) return 0;
+    json_array_foreach(ax->preferred, i, e)
+        if (in_domain_set(json_array_get(e, 2), n, json_string_value(json_array_get(e, 0))))
+            sum += json_integer_value(json_array_get(e, 1));
+    sum *= 100;
+    return sum > 10000 ? 10000 : sum < -10000 ? -10000 : sum;
+}
+
 int sched_affinity_ctx_init(struct sched_affinity_ctx *ax, const sched_cache *c, const sched_pod *p)
 {
     const json_t *aff = required_terms(p->affinity, "podAffinity");
@@ -291,6 +335,10 @@ int sched_affinity_ctx_init(struct sched_affinity_ctx *ax, const sched_cache *c,
         json_array_append_new(ax->aff_ok, set);
     }
     json_array_foreach(anti, i, term) mark_domains(c, term, p->ns, ax->anti_bad);
+    if (add_preferred(ax, c, p, "podAffinity", 1) != 0 || add_preferred(ax, c, p, "podAntiAffinity", -1) != 0) {
+        sched_affinity_ctx_fini(ax);
+        return ORC_ENOMEM;
+    }
     if (c->nanti > 0) mark_existing(c, p, ax->existing_bad, ax->existing_keys);
     ax->active = ax->naff > 0 || json_array_size(anti) > 0 || json_object_size(ax->existing_bad) > 0;
     return 0;
@@ -304,6 +352,7 @@ void sched_affinity_ctx_fini(struct sched_affinity_ctx *ax)
     json_decref(ax->anti_bad);
     json_decref(ax->existing_bad);
     json_decref(ax->existing_keys);
+    json_decref(ax->preferred);
     free(ax->aff_self);
     memset(ax, 0, sizeof *ax);
 }

@@ -313,3 +313,21 @@ TEST(priority_from_class)
     sched_pod_free(p);
     json_decref(o);
 }
+
+#define PREF(kind, w, sel) ",\"affinity\":{\"" kind "\":{\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"weight\":" #w ",\"podAffinityTerm\":{\"labelSelector\":{\"matchLabels\":" sel "},\"topologyKey\":\"kubernetes.io/hostname\"}}]}}"
+
+TEST(preferred_pod_affinity_scores)
+{
+    sched_cache *c = new_cache();
+    fx_add_node(c, "a", "4", "4Gi", NULL, NULL);
+    fx_add_node(c, "b", "4", "4Gi", NULL, NULL);
+    /* b is fuller (bin-packing prefers it), and holds the web pod. */
+    fx_bind(c, fx_pod("web", "1", "1Gi", "", LABELS("{\"app\":\"web\"}")), "b");
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", "", ""), NULL), "b");
+    /* Preferring to avoid web pods outweighs the packing... */
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", PREF("podAntiAffinity", 100, "{\"app\":\"web\"}"), ""), NULL), "a");
+    /* ...and preferring them keeps it on b; unknown selectors change nothing. */
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", PREF("podAffinity", 100, "{\"app\":\"web\"}"), ""), NULL), "b");
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", PREF("podAntiAffinity", 100, "{\"app\":\"db\"}"), ""), NULL), "b");
+    sched_cache_fini(c);
+}
