@@ -56,8 +56,8 @@ static const struct api_notimpl notimpl[] = {
     {"PodSecurityContext", "fsGroupChangePolicy", NULL, NULL},
     {"PodSecurityContext", "supplementalGroupsPolicy", NULL, NULL},
     {"PodSecurityContext", "seLinuxChangePolicy", NULL, NULL},
-    /* volumes: orc mounts emptyDir, hostPath, configMap and secret */
-    {"Volume", "persistentVolumeClaim", NULL, NULL},
+    /* volumes: orc mounts emptyDir, hostPath, configMap, secret and
+     * persistentVolumeClaim (bound to hostPath/local PersistentVolumes) */
     {"Volume", "projected", NULL, NULL},
     {"Volume", "downwardAPI", NULL, NULL},
     {"Volume", "nfs", NULL, NULL},
@@ -94,6 +94,7 @@ static const struct api_notimpl notimpl[] = {
     {"JobSpec", "managedBy", NULL, NULL},
     {"JobSpec", "completionMode", NULL, "Indexed"},
     {"StatefulSetSpec", "ordinals", NULL, NULL},
+    {"StatefulSetPersistentVolumeClaimRetentionPolicy", "whenScaled", NULL, "Delete"},
     /* services: no load balancers or external IPs */
     {"ServiceSpec", "type", NULL, "LoadBalancer"},
     {"ServiceSpec", "externalIPs", NULL, NULL},
