@@ -546,6 +546,11 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
 fail:
     log_error(MOD, "not started: %s", orc_strerror(rc));
     s->stopped = true;
+    informer_remove_handlers(s->pods, s);
+    informer_remove_handlers(s->nodes, s);
+    informer_remove_handlers(s->classes, s);
+    informer_remove_handlers(s->pvcs, s);
+    informer_remove_handlers(s->pvs, s);
     orc_timer_close(s->tick);
     events_free(s->rec);
     workqueue_free(s->q);
@@ -559,6 +564,12 @@ static void sched_stop(void *state)
     struct sched *s = state;
     if (s == NULL) return;
     s->stopped = true;
+    /* The shared informers go on for other controllers: no more calls. */
+    informer_remove_handlers(s->pods, s);
+    informer_remove_handlers(s->nodes, s);
+    informer_remove_handlers(s->classes, s);
+    informer_remove_handlers(s->pvcs, s);
+    informer_remove_handlers(s->pvs, s);
     orc_timer_close(s->tick);
     events_free(s->rec);
     s->rec = NULL;
