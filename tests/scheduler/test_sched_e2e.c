@@ -14,6 +14,7 @@
 #include "tests/harness/test.h"
 
 static struct cluster c; /* static: the harness's end-of-case cleanups use it */
+static int at; /* the member the test talks to */
 
 static void start(void)
 {
@@ -28,7 +29,7 @@ static void start(void)
 static void post(const char *path, const char *body)
 {
     int st;
-    json_t *r = t_json(&c, 0, "POST", path, body, &st);
+    json_t *r = t_json(&c, at, "POST", path, body, &st);
     CHECKF(st == 201 || st == 200, "POST %s: %d %s", path, st, r ? orc_json_str(r, "message") : "");
     json_decref(r);
 }
@@ -49,7 +50,7 @@ static void add_node(const char *name, const char *cpu, const char *mem, const c
              "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\"}]}}",
              cpu, mem, cpu, mem);
     snprintf(path, sizeof path, "/api/v1/nodes/%s/status", name);
-    CHECK_INT(t_http(&c, 0, "PATCH", path, "application/merge-patch+json", body, NULL, NULL), ==, 200);
+    CHECK_INT(t_http(&c, at, "PATCH", path, "application/merge-patch+json", body, NULL, NULL), ==, 200);
     (void)st;
     (void)r;
 }
@@ -70,7 +71,7 @@ static json_t *get_pod(const char *name)
     char path[256];
     int st;
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", name);
-    json_t *p = t_json(&c, 0, "GET", path, NULL, &st);
+    json_t *p = t_json(&c, at, "GET", path, NULL, &st);
     if (st != 200) {
         json_decref(p);
         return NULL;
@@ -124,7 +125,7 @@ static bool has_event(const char *pod, const char *reason, const char *text)
     uint64_t end = test_now_ms() + 10000;
     while (test_now_ms() < end) {
         int st;
-        json_t *list = t_json(&c, 0, "GET", "/api/v1/namespaces/default/events", NULL, &st), *e;
+        json_t *list = t_json(&c, at, "GET", "/api/v1/namespaces/default/events", NULL, &st), *e;
         size_t i;
         bool found = false;
         json_array_foreach(json_object_get(list, "items"), i, e) {
@@ -280,6 +281,43 @@ TEST_T(burst_never_overcommits, 60)
         count_burst(12, &on_a, &on_b, &pending);
     } while (on_a + on_b < 8 && test_now_ms() < end);
     test_sleep_ms(500); /* a ninth bind, if any, would show by now */
+    count_burst(12, &on_a, &on_b, &pending);
+    CHECK_INT(on_a, ==, 4);
+    CHECK_INT(on_b, ==, 4);
+    CHECK_INT(pending, ==, 4);
+}
+
+TEST_T(leader_killed_mid_burst, 90)
+{
+    static const char *const only[] = {"--controllers", "scheduler", NULL};
+    char name[32];
+    int on_a, on_b, pending, old;
+    uint64_t end;
+
+    cluster_init(&c, 3);
+    cluster_start(&c, only);
+    at = cluster_leader(&c, 10000);
+    CHECK(at >= 0);
+    add_node("a", "4", "8Gi", NULL);
+    add_node("b", "4", "8Gi", NULL);
+    for (int i = 0; i < 12; i++) {
+        if (i == 6) {
+            /* The member running the scheduler dies; another takes over. */
+            old = at;
+            member_kill(&c, old);
+            at = cluster_leader_except(&c, old, 15000);
+            CHECK(at >= 0);
+        }
+        snprintf(name, sizeof name, "burst-%d", i);
+        add_pod(name, "1", NULL);
+    }
+    /* 8 cpus for 12 pods of 1: exactly 8 bound, 4 per node, whoever bound them. */
+    end = test_now_ms() + 30000;
+    do {
+        test_sleep_ms(200);
+        count_burst(12, &on_a, &on_b, &pending);
+    } while (on_a + on_b < 8 && test_now_ms() < end);
+    test_sleep_ms(500);
     count_burst(12, &on_a, &on_b, &pending);
     CHECK_INT(on_a, ==, 4);
     CHECK_INT(on_b, ==, 4);
