@@ -120,6 +120,8 @@ static void tick(void *arg)
 
 /* ---- informer handlers ---- */
 
+static bool same_at(const json_t *a, const json_t *b, const char *path);
+
 static void pod_key(const json_t *pod, char *key, size_t n)
 {
     const char *ns = orc_json_str(pod, "metadata.namespace");
@@ -141,7 +143,10 @@ static void pod_seen(struct sched *s, const json_t *old, const json_t *pod)
     if (sched_cache_observe_pod(&s->cache, pod, class_priority, s) != 0)
         log_warn(MOD, "pod %s not cached: out of memory", key);
     if (sched_pod_wanted(pod)) {
-        workqueue_add(s->q, key);
+        /* Our own status write on a waiting pod is no reason to try again. */
+        if (!(old && json_object_get(s->unsched, key) && same_at(old, pod, "spec")
+              && same_at(old, pod, "metadata.labels")))
+            workqueue_add(s->q, key);
         return;
     }
     json_object_del(s->unsched, key);
