@@ -201,12 +201,8 @@ unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sche
 /* Score of a node that passed the filters (higher is better). */
 int64_t sched_score_node(const sched_node *n, const sched_pod *p, const struct sched_weights *w);
 
-/* Node selector pieces (exposed for tests and the DaemonSet controller's
- * eligibility): spec.nodeSelector and required node affinity both match. */
-bool sched_node_matches_pod(const json_t *node, const json_t *pod);
-/* One NodeSelectorTerm (matchExpressions and matchFields, ANDed). */
-bool sched_term_matches(const json_t *term, const json_t *node_labels, const char *node_name);
-/* Whether tolerations (array, may be NULL) tolerate the taint. */
+/* Whether tolerations (array, may be NULL) tolerate the taint (one of them
+ * does, by controllers/nodematch's ctl_tolerates). */
 bool sched_tolerates(const json_t *tolerations, const json_t *taint);
 
 /* ---- preemption ---- */
