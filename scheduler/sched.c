@@ -10,6 +10,7 @@
 
 #include "client/rest.h"
 #include "client/workqueue.h"
+#include "controllers/ctl_util.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
 #include "lib/log.h"
@@ -451,7 +452,6 @@ static void reconcile(void *arg, const char *key)
 {
     struct sched *s = arg;
     char ns[256], name[256];
-    const char *slash = strchr(key, '/');
     const json_t *pod, *vol_req[16];
     struct sched_volumes vols;
     struct sched_result res;
@@ -462,12 +462,10 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(s->q, key, NOT_SYNCED_RETRY_MS);
         return;
     }
-    if (slash == NULL || (size_t)(slash - key) >= sizeof ns || strlen(slash + 1) >= sizeof name) {
+    if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0) {
         workqueue_done(s->q, key, WQ_DONE);
         return;
     }
-    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
-    snprintf(name, sizeof name, "%s", slash + 1);
     pod = informer_get(s->pods, ns, name);
     cached = sched_cache_pod(&s->cache, key);
     if (pod == NULL || !sched_pod_wanted(pod) || (cached && cached->assumed)) {
