@@ -216,8 +216,11 @@ struct sched_preemption {
 /* When `p` fits nowhere: the node where deleting pods of lower priority than
  * p makes room, with the fewest of them by Kubernetes' order (lowest highest
  * victim priority, then the smallest sum of priorities, then fewest victims).
- * Victims are reprieved highest priority first while the pod still fits. 0 or
- * ORC_ENOMEM; release with sched_preemption_fini. */
+ * Victims are reprieved highest priority first while the pod still fits.
+ * Lower-priority pods already terminating (and lower preemptors'
+ * reservations) count as gone and are never victims: a node where they
+ * free enough comes back with no victims. 0 or ORC_ENOMEM; release with
+ * sched_preemption_fini. */
 int sched_preempt(const sched_cache *c, const sched_pod *p, const struct sched_result *failed,
                   struct sched_preemption *out);
 void sched_preemption_fini(struct sched_preemption *pr);
