@@ -94,7 +94,7 @@ static bool requirement_matches(const json_t *req, const char *value)
     return false;
 }
 
-static bool term_matches(const json_t *term, const json_t *node)
+bool ctl_node_term_matches(const json_t *term, const json_t *node)
 {
     const json_t *labels = orc_json_get(node, "metadata.labels");
     const json_t *exprs = json_object_get(term, "matchExpressions");
@@ -138,7 +138,7 @@ bool ctl_node_affinity_matches(const json_t *pod_spec, const json_t *node)
 
     if (json_is_object(sel) && !selector_matches(sel, node)) return false;
     if (!json_is_object(req)) return true;
-    json_array_foreach(terms, i, t) if (term_matches(t, node)) return true;
+    json_array_foreach(terms, i, t) if (ctl_node_term_matches(t, node)) return true;
     return false;
 }
 

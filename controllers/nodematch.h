@@ -36,6 +36,11 @@ const json_t *ctl_untolerated_taint(const json_t *taints, const json_t *tolerati
  * nothing)? */
 bool ctl_node_affinity_matches(const json_t *pod_spec, const json_t *node);
 
+/* One NodeSelectorTerm (matchExpressions on labels and matchFields on
+ * metadata.name, ANDed; an empty term matches nothing) against `node`: also
+ * for preferred node affinity and PersistentVolume nodeAffinity. */
+bool ctl_node_term_matches(const json_t *term, const json_t *node);
+
 /* A NoExecute eviction plan for a pod on a node with `taints`: the
  * milliseconds from `now_wall_ms` until the pod must go (0: at once, an
  * untolerated NoExecute taint or a toleration already run out), or -1 when

@@ -1,20 +1,20 @@
-/* affinity.c — node selection rules (nodeSelector, node affinity terms),
- * taints against tolerations, and inter-pod (anti-)affinity by topology
- * domain, as Kubernetes' NodeAffinity, TaintToleration and InterPodAffinity
- * plugins decide them. */
-#include <errno.h>
+/* affinity.c — node rules and taints for the scheduler (over the shared
+ * controllers/nodematch), and inter-pod (anti-)affinity by topology domain,
+ * as Kubernetes' InterPodAffinity plugin decides it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/json.h"
 #include "lib/labels.h"
+#include "controllers/nodematch.h"
 #include "lib/orc.h"
 #include "scheduler/sched_int.h"
 
 #define HOSTNAME_KEY "kubernetes.io/hostname"
 
-/* ---- node selector terms ---- */
+/* ---- node rules and taints: controllers/nodematch (shared with the
+ * DaemonSet and node lifecycle controllers) ---- */
 
 static bool in_values(const json_t *values, const char *v)
 {
@@ -25,97 +25,9 @@ static bool in_values(const json_t *values, const char *v)
     return false;
 }
 
-static bool parse_long(const char *s, long long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtoll(s, &end, 10);
-    return s[0] != '\0' && *end == '\0' && errno == 0;
-}
-
-/* One NodeSelectorRequirement against a value (NULL: the label is absent). */
-static bool requirement_holds(const json_t *req, const char *v)
-{
-    const char *op = orc_json_str(req, "operator");
-    const json_t *values = json_object_get(req, "values");
-    long long a, b;
-
-    if (op == NULL) return false;
-    if (strcmp(op, "In") == 0) return v && in_values(values, v);
-    if (strcmp(op, "NotIn") == 0) return v == NULL || !in_values(values, v);
-    if (strcmp(op, "Exists") == 0) return v != NULL;
-    if (strcmp(op, "DoesNotExist") == 0) return v == NULL;
-    if (strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) {
-        const json_t *x = json_array_get(values, 0);
-        if (v == NULL || !json_is_string(x) || !parse_long(v, &a)
-            || !parse_long(json_string_value(x), &b))
-            return false;
-        return op[0] == 'G' ? a > b : a < b;
-    }
-    return false;
-}
-
-bool sched_term_matches(const json_t *term, const json_t *node_labels, const char *node_name)
-{
-    const json_t *exprs = json_object_get(term, "matchExpressions");
-    const json_t *fields = json_object_get(term, "matchFields");
-    const json_t *req;
-    size_t i;
-
-    /* An empty term matches no node (Kubernetes' NodeSelectorTerm). */
-    if (json_array_size(exprs) == 0 && json_array_size(fields) == 0) return false;
-    json_array_foreach(exprs, i, req) {
-        const char *key = orc_json_str(req, "key");
-        const char *v = key ? json_string_value(json_object_get(node_labels, key)) : NULL;
-        if (key == NULL || !requirement_holds(req, v)) return false;
-    }
-    json_array_foreach(fields, i, req) {
-        const char *key = orc_json_str(req, "key");
-        if (key == NULL || strcmp(key, "metadata.name") != 0) return false;
-        if (!requirement_holds(req, node_name)) return false;
-    }
-    return true;
-}
-
-static bool selector_terms_match(const json_t *sel, const json_t *labels, const char *name)
-{
-    const json_t *term;
-    size_t i;
-    json_array_foreach(json_object_get(sel, "nodeSelectorTerms"), i, term)
-        if (sched_term_matches(term, labels, name)) return true;
-    return false;
-}
-
-static bool node_selector_matches(const json_t *ns, const json_t *labels)
-{
-    const char *k;
-    const json_t *v;
-    json_object_foreach((json_t *)ns, k, v) {
-        const json_t *have = json_object_get(labels, k);
-        if (!json_is_string(v) || !json_is_string(have)
-            || strcmp(json_string_value(v), json_string_value(have)) != 0)
-            return false;
-    }
-    return true;
-}
-
-static bool pod_node_rules_match(const json_t *spec, const json_t *labels, const char *name)
-{
-    const json_t *req = orc_json_get(json_object_get(spec, "affinity"),
-                                     "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
-    if (!node_selector_matches(json_object_get(spec, "nodeSelector"), labels)) return false;
-    return req == NULL || json_is_null(req) || selector_terms_match(req, labels, name);
-}
-
-bool sched_node_matches_pod(const json_t *node, const json_t *pod)
-{
-    return pod_node_rules_match(json_object_get(pod, "spec"), orc_json_get(node, "metadata.labels"),
-                                orc_json_str(node, "metadata.name"));
-}
-
 bool sched_node_rules_ok(const sched_node *n, const sched_pod *p)
 {
-    return pod_node_rules_match(json_object_get(p->obj, "spec"), n->labels, n->name);
+    return ctl_node_affinity_matches(json_object_get(p->obj, "spec"), n->obj);
 }
 
 /* Sum of the weights of the preferred node affinity terms the node matches. */
@@ -127,24 +39,9 @@ int64_t sched_preferred_weight(const sched_node *n, const sched_pod *p)
     int64_t sum = 0;
     size_t i;
     json_array_foreach(pref, i, t)
-        if (sched_term_matches(json_object_get(t, "preference"), n->labels, n->name))
+        if (ctl_node_term_matches(json_object_get(t, "preference"), n->obj))
             sum += json_integer_value(json_object_get(t, "weight"));
     return sum;
-}
-
-/* ---- taints ---- */
-
-static bool toleration_matches(const json_t *tol, const json_t *taint)
-{
-    const char *tkey = orc_json_str(tol, "key"), *op = orc_json_str(tol, "operator");
-    const char *teff = orc_json_str(tol, "effect"), *tval = orc_json_str(tol, "value");
-    const char *key = orc_json_str(taint, "key"), *eff = orc_json_str(taint, "effect");
-    const char *val = orc_json_str(taint, "value");
-
-    if (teff && *teff && (eff == NULL || strcmp(teff, eff) != 0)) return false;
-    if (op && strcmp(op, "Exists") == 0) return tkey == NULL || *tkey == '\0' || (key && strcmp(tkey, key) == 0);
-    if (tkey == NULL || key == NULL || strcmp(tkey, key) != 0) return false;
-    return strcmp(tval ? tval : "", val ? val : "") == 0;
 }
 
 bool sched_tolerates(const json_t *tolerations, const json_t *taint)
@@ -152,7 +49,7 @@ bool sched_tolerates(const json_t *tolerations, const json_t *taint)
     const json_t *tol;
     size_t i;
     json_array_foreach(tolerations, i, tol)
-        if (toleration_matches(tol, taint)) return true;
+        if (ctl_tolerates(tol, taint)) return true;
     return false;
 }
 
@@ -254,6 +151,50 @@ static void mark_existing(const sched_cache *c, const sched_pod *p, json_t *bad,
     }
 }
 
+static bool in_domain_set(const json_t *set, const sched_node *n, const char *key);
+
+static int add_preferred(struct sched_affinity_ctx *ax, const sched_cache *c, const sched_pod *p,
+                         const char *kind, int sign)
+{
+    const json_t *pref = orc_json_get(json_object_get(p->affinity, kind),
+                                      "preferredDuringSchedulingIgnoredDuringExecution");
+    const json_t *wt;
+    size_t i;
+
+    json_array_foreach(pref, i, wt) {
+        const json_t *term = json_object_get(wt, "podAffinityTerm");
+        const char *key = orc_json_str(term, "topologyKey");
+        json_int_t weight = json_integer_value(json_object_get(wt, "weight"));
+        json_t *set = json_object(), *entry;
+        if (set == NULL) return ORC_ENOMEM;
+        if (key == NULL || weight == 0 || mark_domains(c, term, p->ns, set) == 0) {
+            json_decref(set);
+            continue;
+        }
+        if (ax->preferred == NULL && (ax->preferred = json_array()) == NULL) {
+            json_decref(set);
+            return ORC_ENOMEM;
+        }
+        entry = json_pack("[s, I, o]", key, (json_int_t)sign * weight, set);
+        if (entry == NULL || json_array_append_new(ax->preferred, entry) != 0) return ORC_ENOMEM;
+    }
+    return 0;
+}
+
+int64_t sched_affinity_score(const struct sched_affinity_ctx *ax, const sched_node *n)
+{
+    const json_t *e;
+    int64_t sum = 0;
+    size_t i;
+
+    if (ax == NULL || ax->preferred == NULL) return 0;
+    json_array_foreach(ax->preferred, i, e)
+        if (in_domain_set(json_array_get(e, 2), n, json_string_value(json_array_get(e, 0))))
+            sum += json_integer_value(json_array_get(e, 1));
+    sum *= 100;
+    return sum > 10000 ? 10000 : sum < -10000 ? -10000 : sum;
+}
+
 int sched_affinity_ctx_init(struct sched_affinity_ctx *ax, const sched_cache *c, const sched_pod *p)
 {
     const json_t *aff = required_terms(p->affinity, "podAffinity");
@@ -291,6 +232,10 @@ int sched_affinity_ctx_init(struct sched_affinity_ctx *ax, const sched_cache *c,
         json_array_append_new(ax->aff_ok, set);
     }
     json_array_foreach(anti, i, term) mark_domains(c, term, p->ns, ax->anti_bad);
+    if (add_preferred(ax, c, p, "podAffinity", 1) != 0 || add_preferred(ax, c, p, "podAntiAffinity", -1) != 0) {
+        sched_affinity_ctx_fini(ax);
+        return ORC_ENOMEM;
+    }
     if (c->nanti > 0) mark_existing(c, p, ax->existing_bad, ax->existing_keys);
     ax->active = ax->naff > 0 || json_array_size(anti) > 0 || json_object_size(ax->existing_bad) > 0;
     return 0;
@@ -304,6 +249,7 @@ void sched_affinity_ctx_fini(struct sched_affinity_ctx *ax)
     json_decref(ax->anti_bad);
     json_decref(ax->existing_bad);
     json_decref(ax->existing_keys);
+    json_decref(ax->preferred);
     free(ax->aff_self);
     memset(ax, 0, sizeof *ax);
 }

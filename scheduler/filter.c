@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "controllers/nodematch.h"
 #include "lib/json.h"
 #include "scheduler/sched_int.h"
 
@@ -105,7 +106,7 @@ static bool volumes_ok(const sched_node *n, const struct sched_volumes *vols)
         bool any = false;
         if (req == NULL) continue;
         json_array_foreach(json_object_get(req, "nodeSelectorTerms"), t, term)
-            if (sched_term_matches(term, n->labels, n->name)) any = true;
+            if (ctl_node_term_matches(term, n->obj)) any = true;
         if (!any) return false;
     }
     return true;

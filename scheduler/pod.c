@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controllers/ctl_util.h"
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "lib/quantity.h"
@@ -121,15 +122,6 @@ static int32_t priority(const json_t *spec, sched_prio_fn prio, void *arg)
     return 0;
 }
 
-static const char *controller_uid(const json_t *obj)
-{
-    const json_t *ref;
-    size_t i;
-    json_array_foreach(orc_json_get(obj, "metadata.ownerReferences"), i, ref)
-        if (json_is_true(json_object_get(ref, "controller"))) return orc_json_str(ref, "uid");
-    return NULL;
-}
-
 static bool has_required(const json_t *aff, const char *kind)
 {
     const json_t *k = json_object_get(aff, kind);
@@ -165,7 +157,7 @@ int sched_pod_parse(const json_t *obj, sched_prio_fn prio, void *prio_arg, sched
     p->preempt_never = orc_json_str(spec, "preemptionPolicy")
                        && strcmp(orc_json_str(spec, "preemptionPolicy"), "Never") == 0;
     p->terminating = orc_json_get(obj, "metadata.deletionTimestamp") != NULL;
-    p->owner_uid = controller_uid(obj);
+    p->owner_uid = ctl_controller_uid(obj);
     p->labels = orc_json_get(obj, "metadata.labels");
     p->affinity = json_object_get(spec, "affinity");
     p->tolerations = json_object_get(spec, "tolerations");

@@ -10,6 +10,7 @@
 #include "scheduler/sched_int.h"
 
 struct plan {
+    bool ok;      /* the pod fits on the node with the victims (maybe none) gone */
     sched_pod **victims;
     size_t n;
     int32_t top;  /* highest victim priority */
@@ -29,8 +30,8 @@ static int by_priority_desc(const void *a, const void *b)
     return (x->priority < y->priority) - (x->priority > y->priority);
 }
 
-/* Victims on n for p in plan (allocated), or plan->n == 0 when preempting
- * there does not help. */
+/* Victims on n for p in plan (allocated; none when the room is already
+ * being freed), plan->ok false when preempting there does not help. */
 static int plan_node(const sched_node *n, const sched_pod *p, struct plan *plan)
 {
     sched_pod **cand = calloc(n->npods + 1, sizeof *cand);
@@ -42,16 +43,23 @@ static int plan_node(const sched_node *n, const sched_pod *p, struct plan *plan)
     if (cand == NULL || skip == NULL) goto out;
     rc = 0;
     /* A lower-priority preemptor's reservation yields its room but is no
-     * victim (it is not running there): skip[0..nfree) always. */
+     * victim (it is not running there), and a lower-priority pod already
+     * terminating needs no second deletion: skip[0..nfree) always. */
     for (size_t i = 0; i < n->npods; i++) {
         if (n->pods[i]->priority >= p->priority) continue;
-        if (n->pods[i]->nominated)
+        if (n->pods[i]->nominated || n->pods[i]->terminating)
             skip[nfree++] = n->pods[i];
         else
             cand[nc++] = n->pods[i];
     }
+    if (nfree > 0 && fits_without(n, p, skip, nfree)) {
+        plan->ok = true;
+        plan->top = INT32_MIN;
+        goto out;
+    }
     for (size_t i = 0; i < nc; i++) skip[nfree + i] = cand[i];
     if (nc == 0 || !fits_without(n, p, skip, nfree + nc)) goto out;
+    plan->ok = true;
     qsort(cand, nc, sizeof *cand, by_priority_desc);
     /* Give back the most important first: each stays a victim only when the
      * pod no longer fits with it (and the victims kept so far) back. */
@@ -75,7 +83,7 @@ static int plan_node(const sched_node *n, const sched_pod *p, struct plan *plan)
 out:
     free(cand);
     free(skip);
-    if (rc != 0 || plan->n == 0) {
+    if (rc != 0) {
         free(plan->victims);
         memset(plan, 0, sizeof *plan);
     }
@@ -120,7 +128,7 @@ int sched_preempt(const sched_cache *c, const sched_pod *p, const struct sched_r
             free(best.victims);
             return ORC_ENOMEM;
         }
-        if (cur.n == 0) continue;
+        if (!cur.ok) continue;
         if (where == NULL || better(&cur, &best)) {
             free(best.victims);
             best = cur;

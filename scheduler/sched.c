@@ -10,6 +10,7 @@
 
 #include "client/rest.h"
 #include "client/workqueue.h"
+#include "controllers/ctl_util.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
 #include "lib/log.h"
@@ -21,6 +22,7 @@
 #define TICK_MS 1000
 #define UNSCHEDULABLE_RETRY_MS 30000
 #define NOT_SYNCED_RETRY_MS 100
+#define EVENT_REPEAT_MS 60000
 /* Binds in flight at once: the API keeps many writes in one Raft entry. */
 #define WORKERS 256
 
@@ -33,7 +35,8 @@ struct sched {
     orc_timer *tick;
     sched_cache cache;
     struct sched_weights w;
-    json_t *unsched; /* keys of pods that fit nowhere: retried on changes */
+    json_t *unsched; /* pods that fit nowhere, retried on changes: key ->
+                        [last FailedScheduling message, clock ms of it] */
     bool stopped;
     unsigned refs;   /* 1 while running + calls in flight */
 };
@@ -118,6 +121,8 @@ static void tick(void *arg)
 
 /* ---- informer handlers ---- */
 
+static bool same_at(const json_t *a, const json_t *b, const char *path);
+
 static void pod_key(const json_t *pod, char *key, size_t n)
 {
     const char *ns = orc_json_str(pod, "metadata.namespace");
@@ -139,7 +144,10 @@ static void pod_seen(struct sched *s, const json_t *old, const json_t *pod)
     if (sched_cache_observe_pod(&s->cache, pod, class_priority, s) != 0)
         log_warn(MOD, "pod %s not cached: out of memory", key);
     if (sched_pod_wanted(pod)) {
-        workqueue_add(s->q, key);
+        /* Our own status write on a waiting pod is no reason to try again. */
+        if (!(old && json_object_get(s->unsched, key) && same_at(old, pod, "spec")
+              && same_at(old, pod, "metadata.labels")))
+            workqueue_add(s->q, key);
         return;
     }
     json_object_del(s->unsched, key);
@@ -175,6 +183,21 @@ static void node_added(void *arg, const json_t *node)
     if (s->stopped) return;
     if (sched_cache_set_node(&s->cache, node) != 0) log_warn(MOD, "node not cached");
     retry_unschedulable(s);
+}
+
+/* A new or changed PriorityClass (or a PV binding) may let a waiting pod
+ * preempt or fit. */
+static void class_or_volume_added(void *arg, const json_t *obj)
+{
+    (void)obj;
+    retry_unschedulable(arg);
+}
+
+static void class_or_volume_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    (void)obj;
+    retry_unschedulable(arg);
 }
 
 static bool same_at(const json_t *a, const json_t *b, const char *path)
@@ -375,6 +398,22 @@ static sched_node *waiting_on(struct sched *s, const sched_pod *p)
     return NULL;
 }
 
+/* Every retry of thousands of waiting pods would write an event each (the
+ * recorder folds repeats into a count, but each fold is a write): the same
+ * message for a pod is recorded at most once a minute, as client-go's spam
+ * filter would thin it. Remembers the pod as waiting. */
+static bool recently_told(struct sched *s, const char *key, const char *msg)
+{
+    const json_t *last = json_object_get(s->unsched, key);
+    const char *was = json_string_value(json_array_get(last, 0));
+    uint64_t at = (uint64_t)json_integer_value(json_array_get(last, 1));
+    uint64_t now = orc_clock_now(s->ctx->clock);
+
+    if (was && strcmp(was, msg) == 0 && now - at < EVENT_REPEAT_MS) return true;
+    json_object_set_new(s->unsched, key, json_pack("[s, I]", msg, (json_int_t)now));
+    return false;
+}
+
 static int64_t unschedulable(struct sched *s, sched_pod *p, const struct sched_result *res)
 {
     struct sched_preemption pr = {0};
@@ -388,14 +427,14 @@ static int64_t unschedulable(struct sched *s, sched_pod *p, const struct sched_r
         sched_pod_free(p);
         return WQ_RETRY;
     }
-    events_record(s->rec, p->obj, "Warning", "FailedScheduling", "%s", msg);
+    if (!recently_told(s, key, msg))
+        events_record(s->rec, p->obj, "Warning", "FailedScheduling", "%s", msg);
     if (wait == NULL && sched_preempt(&s->cache, p, res, &pr) == 0 && pr.node) {
         preempt(s, p, &pr);
         wait = pr.node;
     }
     if (wait) nominated = wait->name;
     write_unschedulable(s, p->obj, key, msg, nominated);
-    json_object_set_new(s->unsched, key, json_true());
     /* The reservation keeps lower pods off the room being freed; the cache
      * owns p from here (also on failure). */
     if (wait)
@@ -413,7 +452,6 @@ static void reconcile(void *arg, const char *key)
 {
     struct sched *s = arg;
     char ns[256], name[256];
-    const char *slash = strchr(key, '/');
     const json_t *pod, *vol_req[16];
     struct sched_volumes vols;
     struct sched_result res;
@@ -424,12 +462,10 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(s->q, key, NOT_SYNCED_RETRY_MS);
         return;
     }
-    if (slash == NULL || (size_t)(slash - key) >= sizeof ns || strlen(slash + 1) >= sizeof name) {
+    if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0) {
         workqueue_done(s->q, key, WQ_DONE);
         return;
     }
-    snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
-    snprintf(name, sizeof name, "%s", slash + 1);
     pod = informer_get(s->pods, ns, name);
     cached = sched_cache_pod(&s->cache, key);
     if (pod == NULL || !sched_pod_wanted(pod) || (cached && cached->assumed)) {
@@ -482,6 +518,7 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
 {
     static const struct informer_cbs pod_cbs = {pod_added, pod_updated, pod_deleted, NULL};
     static const struct informer_cbs node_cbs = {node_added, node_updated, node_deleted, NULL};
+    static const struct informer_cbs retry_cbs = {class_or_volume_added, class_or_volume_updated, NULL, NULL};
     struct workqueue_config qc = {.name = MOD, .workers = WORKERS};
     struct sched *s = calloc(1, sizeof *s);
     int rc = ORC_ENOMEM;
@@ -500,9 +537,9 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
     if (rc == 0) rc = orc_timer_new(ctx->clock, tick, s, &s->tick);
     if (rc != 0) goto fail;
     rc = ORC_ENOMEM;
-    s->classes = watch(s, "priorityclasses", NULL);
-    s->pvcs = watch(s, "persistentvolumeclaims", NULL);
-    s->pvs = watch(s, "persistentvolumes", NULL);
+    s->classes = watch(s, "priorityclasses", &retry_cbs);
+    s->pvcs = watch(s, "persistentvolumeclaims", &retry_cbs);
+    s->pvs = watch(s, "persistentvolumes", &retry_cbs);
     s->nodes = watch(s, "nodes", &node_cbs);
     s->pods = watch(s, "pods", &pod_cbs);
     if (s->nodes == NULL || s->pods == NULL) goto fail;
@@ -512,6 +549,11 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
 fail:
     log_error(MOD, "not started: %s", orc_strerror(rc));
     s->stopped = true;
+    informer_remove_handlers(s->pods, s);
+    informer_remove_handlers(s->nodes, s);
+    informer_remove_handlers(s->classes, s);
+    informer_remove_handlers(s->pvcs, s);
+    informer_remove_handlers(s->pvs, s);
     orc_timer_close(s->tick);
     events_free(s->rec);
     workqueue_free(s->q);
@@ -525,6 +567,12 @@ static void sched_stop(void *state)
     struct sched *s = state;
     if (s == NULL) return;
     s->stopped = true;
+    /* The shared informers go on for other controllers: no more calls. */
+    informer_remove_handlers(s->pods, s);
+    informer_remove_handlers(s->nodes, s);
+    informer_remove_handlers(s->classes, s);
+    informer_remove_handlers(s->pvcs, s);
+    informer_remove_handlers(s->pvs, s);
     orc_timer_close(s->tick);
     events_free(s->rec);
     s->rec = NULL;

@@ -201,12 +201,8 @@ unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sche
 /* Score of a node that passed the filters (higher is better). */
 int64_t sched_score_node(const sched_node *n, const sched_pod *p, const struct sched_weights *w);
 
-/* Node selector pieces (exposed for tests and the DaemonSet controller's
- * eligibility): spec.nodeSelector and required node affinity both match. */
-bool sched_node_matches_pod(const json_t *node, const json_t *pod);
-/* One NodeSelectorTerm (matchExpressions and matchFields, ANDed). */
-bool sched_term_matches(const json_t *term, const json_t *node_labels, const char *node_name);
-/* Whether tolerations (array, may be NULL) tolerate the taint. */
+/* Whether tolerations (array, may be NULL) tolerate the taint (one of them
+ * does, by controllers/nodematch's ctl_tolerates). */
 bool sched_tolerates(const json_t *tolerations, const json_t *taint);
 
 /* ---- preemption ---- */
@@ -220,8 +216,11 @@ struct sched_preemption {
 /* When `p` fits nowhere: the node where deleting pods of lower priority than
  * p makes room, with the fewest of them by Kubernetes' order (lowest highest
  * victim priority, then the smallest sum of priorities, then fewest victims).
- * Victims are reprieved highest priority first while the pod still fits. 0 or
- * ORC_ENOMEM; release with sched_preemption_fini. */
+ * Victims are reprieved highest priority first while the pod still fits.
+ * Lower-priority pods already terminating (and lower preemptors'
+ * reservations) count as gone and are never victims: a node where they
+ * free enough comes back with no victims. 0 or ORC_ENOMEM; release with
+ * sched_preemption_fini. */
 int sched_preempt(const sched_cache *c, const sched_pod *p, const struct sched_result *failed,
                   struct sched_preemption *out);
 void sched_preemption_fini(struct sched_preemption *pr);

@@ -19,10 +19,16 @@ struct sched_affinity_ctx {
     json_t *existing_bad; /* "key=value" domains forbidden by existing pods */
     json_t *existing_keys; /* topology keys of existing_bad */
     bool active;          /* anything to check at all */
+    json_t *preferred;    /* [[topologyKey, +-weight, domain set], ...] of the
+                             preferred (anti-)affinity terms: scores only */
 };
 int sched_affinity_ctx_init(struct sched_affinity_ctx *ax, const sched_cache *c,
                             const sched_pod *p);
 void sched_affinity_ctx_fini(struct sched_affinity_ctx *ax);
+/* Preferred pod (anti-)affinity on n: 100 x (weights of affinity terms
+ * whose domain on n holds a selected pod, minus those of anti-affinity
+ * terms), within -10000..10000. */
+int64_t sched_affinity_score(const struct sched_affinity_ctx *ax, const sched_node *n);
 /* Sets the node's failures among SR_POD_AFFINITY, SR_POD_ANTI_AFFINITY and
  * SR_EXISTING_ANTI. */
 void sched_affinity_check(const struct sched_affinity_ctx *ax, const sched_node *n,

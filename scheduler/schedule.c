@@ -99,7 +99,7 @@ int sched_schedule(const sched_cache *c, const sched_pod *p, const struct sched_
             count_failure(res, reasons, taint);
             continue;
         }
-        int64_t s = sched_score_node(n, p, w);
+        int64_t s = sched_score_node(n, p, w) + sched_affinity_score(&ax, n);
         if (res->node == NULL || s > res->score) {
             res->node = n;
             res->score = s;

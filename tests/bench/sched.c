@@ -5,9 +5,10 @@
  * persisted), and the nodes the placement used beside an offline
  * first-fit-decreasing packing of the same pods.
  *
- * The scheduler runs in this process (ctl_scheduler on its own loop with
- * its own API client, as the controller manager runs it); with
- * ORC_BENCH_SCHED=server the members' own scheduler binds instead.
+ * The scheduler is the leader's own (orcd's controller manager runs it);
+ * with ORC_BENCH_SCHED=inproc the members run every controller but it, and
+ * ctl_scheduler runs in this process on its own API client instead (to
+ * profile it apart from the members).
  * SCHED_NODES and SCHED_PODS shorten a run (defaults 1000 and 10000). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ static const int mem_choices[] = {128, 256, 512, 1024, 2048};      /* MiB */
 
 struct bench {
     uv_loop_t loop;
-    http_client *api;
+    http_client *api;       /* the load: creates, leases */
+    http_client *sched_api; /* the scheduler's and its informers', as the manager has its own */
     orc_clock *clock;
     informer_set *set;
     informer *pods;
@@ -270,17 +272,21 @@ static void wait_synced(void *arg)
     start_phase(b, "pods", b->npods);
 }
 
+static bool inproc(void)
+{
+    const char *where = getenv("ORC_BENCH_SCHED");
+    return where && strcmp(where, "inproc") == 0;
+}
+
 static void sched_started(struct bench *b)
 {
     static const struct informer_cbs cbs = {on_pod_add, on_pod_update, NULL, NULL};
-    const char *where = getenv("ORC_BENCH_SCHED");
 
     renew_leases(b);
     b->pods = informer_set_get(b->set, orc_kind_lookup("pods"));
     CHECK(b->pods != NULL);
     CHECK_INT(informer_add_handler(b->pods, &cbs, b), ==, 0);
-    if (where == NULL || strcmp(where, "server") != 0)
-        CHECK_INT(ctl_scheduler.start(&b->ctx, &b->sched), ==, 0);
+    if (inproc()) CHECK_INT(ctl_scheduler.start(&b->ctx, &b->sched), ==, 0);
     wait_synced(b);
 }
 
@@ -342,6 +348,7 @@ static void stop_all(struct bench *b)
     orc_timer_close(b->watchdog);
     informer_set_free(b->set);
     http_client_close(b->api, closed, NULL);
+    http_client_close(b->sched_api, closed, NULL);
     uv_run(&b->loop, UV_RUN_DEFAULT);
     orc_clock_free(b->clock);
     uv_loop_close(&b->loop);
@@ -368,8 +375,10 @@ TEST_T(scheduler_throughput, 600)
 
     /* Room for a /24 per simulated node (the default /16 holds 256). */
     static const char *const extra[] = {"--cluster-cidr", "10.0.0.0/8", NULL};
+    static const char *const extra_inproc[] = {"--cluster-cidr", "10.0.0.0/8", "--controllers",
+                                               "*,-scheduler", NULL};
     cluster_init(&c, 3);
-    cluster_start(&c, extra);
+    cluster_start(&c, inproc() ? extra_inproc : extra);
     leader = cluster_leader(&c, 10000);
     CHECK(leader >= 0);
 
@@ -377,13 +386,14 @@ TEST_T(scheduler_throughput, 600)
     CHECK_INT(http_client_new_tls(&b->loop, c.m[leader].url, c.token, cluster_tls(&c), &b->api), ==, 0);
     b->clock = orc_clock_real(&b->loop);
     CHECK(b->clock != NULL);
-    CHECK_INT(informer_set_new(&b->loop, b->api, &b->set), ==, 0);
+    CHECK_INT(http_client_new_tls(&b->loop, c.m[leader].url, c.token, cluster_tls(&c), &b->sched_api), ==, 0);
+    CHECK_INT(informer_set_new(&b->loop, b->sched_api, &b->set), ==, 0);
     CHECK_INT(orc_timer_new(b->clock, renew_leases, b, &b->lease_timer), ==, 0);
     CHECK_INT(orc_timer_new(b->clock, wait_synced, b, &b->poll), ==, 0);
     CHECK_INT(orc_timer_new(b->clock, watchdog, b, &b->watchdog), ==, 0);
     b->progress_ms = test_now_ms();
     orc_timer_start(b->watchdog, 1000);
-    b->ctx = (struct ctl_ctx){&b->loop, b->clock, b->api, b->set, &b->opts};
+    b->ctx = (struct ctl_ctx){&b->loop, b->clock, b->sched_api, b->set, &b->opts};
     b->opts.host = "bench";
 
     start_phase(b, "nodes", b->nnodes);

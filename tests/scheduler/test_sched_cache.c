@@ -243,3 +243,20 @@ TEST_T(decision_speed, 120)
     CHECK_INT(placed, ==, 10000);
     sched_cache_fini(c);
 }
+
+TEST(terminating_victims_are_not_preempted_twice)
+{
+    sched_cache *c = new_cache();
+    const char *node;
+    struct sched_preemption pr;
+    fx_add_node(c, "a", "2", "8Gi", NULL, NULL);
+    fx_add_node(c, "b", "2", "8Gi", NULL, NULL);
+    fx_bind(c, fx_pod("going", "2", "", PRIO(1), ",\"deletionTimestamp\":\"2026-01-01T00:00:00Z\""), "a");
+    fx_bind(c, fx_pod("staying", "2", "", PRIO(1), ""), "b");
+    /* a's pod is already on its way out: wait for it, delete nothing. */
+    pr = preempt_for(c, fx_pod("hi", "2", "", PRIO(100), ""), &node);
+    CHECK_STR(node, "a");
+    CHECK_INT(pr.nvictims, ==, 0);
+    sched_preemption_fini(&pr);
+    sched_cache_fini(c);
+}

@@ -1,4 +1,5 @@
-/* test_sched_e2e.c — the scheduler against a real `orcd server --no-agent`:
+/* test_sched_e2e.c — the scheduler inside a real `orcd server --no-agent`
+ * (its controller manager runs it on the Raft leader):
  * Node objects made Ready by the test, pods bound through the binding
  * subresource with a Scheduled event; a pod that fits nowhere gets
  * PodScheduled=False/Unschedulable, Kubernetes' message and a
@@ -11,23 +12,24 @@
 #include "lib/json.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
-#include "tests/scheduler/schedrun.h"
 
 static struct cluster c; /* static: the harness's end-of-case cleanups use it */
+static int at; /* the member the test talks to */
 
 static void start(void)
 {
-    /* The test runs the controllers in process: the member runs none. */
-    static const char *const none[] = {"--controllers", "-*", NULL};
+    /* The member's own scheduler, alone (no node lifecycle: these nodes
+     * keep no Lease). */
+    static const char *const only[] = {"--controllers", "scheduler", NULL};
     cluster_init(&c, 1);
-    member_start(&c, 0, false, none);
+    member_start(&c, 0, false, only);
     member_wait_ready(&c, 0, 10000);
 }
 
 static void post(const char *path, const char *body)
 {
     int st;
-    json_t *r = t_json(&c, 0, "POST", path, body, &st);
+    json_t *r = t_json(&c, at, "POST", path, body, &st);
     CHECKF(st == 201 || st == 200, "POST %s: %d %s", path, st, r ? orc_json_str(r, "message") : "");
     json_decref(r);
 }
@@ -48,7 +50,7 @@ static void add_node(const char *name, const char *cpu, const char *mem, const c
              "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\"}]}}",
              cpu, mem, cpu, mem);
     snprintf(path, sizeof path, "/api/v1/nodes/%s/status", name);
-    CHECK_INT(t_http(&c, 0, "PATCH", path, "application/merge-patch+json", body, NULL, NULL), ==, 200);
+    CHECK_INT(t_http(&c, at, "PATCH", path, "application/merge-patch+json", body, NULL, NULL), ==, 200);
     (void)st;
     (void)r;
 }
@@ -69,7 +71,7 @@ static json_t *get_pod(const char *name)
     char path[256];
     int st;
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", name);
-    json_t *p = t_json(&c, 0, "GET", path, NULL, &st);
+    json_t *p = t_json(&c, at, "GET", path, NULL, &st);
     if (st != 200) {
         json_decref(p);
         return NULL;
@@ -123,7 +125,7 @@ static bool has_event(const char *pod, const char *reason, const char *text)
     uint64_t end = test_now_ms() + 10000;
     while (test_now_ms() < end) {
         int st;
-        json_t *list = t_json(&c, 0, "GET", "/api/v1/namespaces/default/events", NULL, &st), *e;
+        json_t *list = t_json(&c, at, "GET", "/api/v1/namespaces/default/events", NULL, &st), *e;
         size_t i;
         bool found = false;
         json_array_foreach(json_object_get(list, "items"), i, e) {
@@ -143,7 +145,6 @@ TEST_T(binds_pods_and_records_events, 60)
     start();
     add_node("n1", "2", "4Gi", NULL);
     add_node("n2", "2", "4Gi", NULL);
-    schedrun_start(&c, 0);
     add_pod("a", "1", NULL);
     add_pod("b", "1", NULL);
     add_pod("d", "1", NULL);
@@ -158,6 +159,9 @@ TEST_T(binds_pods_and_records_events, 60)
     free(na);
     free(nb);
     free(nd);
+    /* The member stops cleanly with the scheduler running in it (under
+     * SAN=1: no leak or error report in its log). */
+    member_stop(&c, 0);
 }
 
 TEST_T(unschedulable_then_bound_when_a_node_fits, 60)
@@ -166,7 +170,6 @@ TEST_T(unschedulable_then_bound_when_a_node_fits, 60)
     add_node("small1", "1", "4Gi", NULL);
     add_node("small2", "1", "4Gi", NULL);
     add_node("tainted", "8", "4Gi", "{\"taints\":[{\"key\":\"dedicated\",\"value\":\"gpu\",\"effect\":\"NoSchedule\"}]}");
-    schedrun_start(&c, 0);
     add_pod("big", "4", NULL);
     char *msg = wait_unschedulable("big");
     CHECK_STR(msg, "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.");
@@ -183,7 +186,6 @@ TEST_T(other_schedulers_pods_left_alone, 60)
 {
     start();
     add_node("n1", "2", "4Gi", NULL);
-    schedrun_start(&c, 0);
     add_pod("mine", "100m", NULL);
     add_pod("theirs", "100m", ",\"schedulerName\":\"other\"");
     char *n = wait_bound("mine", 10000);
@@ -198,7 +200,6 @@ TEST_T(higher_priority_preempts, 60)
 {
     start();
     add_node("n1", "2", "4Gi", NULL);
-    schedrun_start(&c, 0);
     add_pod("low1", "1", ",\"priority\":1");
     add_pod("low2", "1", ",\"priority\":1");
     char *n = wait_bound("low1", 10000);
@@ -217,4 +218,108 @@ TEST_T(higher_priority_preempts, 60)
     json_decref(l1);
     json_decref(l2);
     CHECK(has_event(l1 ? "low2" : "low1", "Preempted", "Preempted by default/high on node n1"));
+}
+
+TEST_T(priority_class_name_preempts, 60)
+{
+    start();
+    post("/apis/scheduling.k8s.io/v1/priorityclasses",
+         "{\"apiVersion\":\"scheduling.k8s.io/v1\",\"kind\":\"PriorityClass\",\"metadata\":{\"name\":\"high\"},"
+         "\"value\":1000}");
+    add_node("n1", "1", "4Gi", NULL);
+    add_pod("low", "1", NULL);
+    char *n = wait_bound("low", 10000);
+    CHECK_STR(n, "n1");
+    free(n);
+    add_pod("urgent", "1", ",\"priorityClassName\":\"high\"");
+    n = wait_bound("urgent", 20000);
+    CHECK_STR(n, "n1");
+    free(n);
+    json_t *low = get_pod("low");
+    CHECK(low == NULL);
+    /* An unknown class counts as no class (priority 0): nothing to preempt. */
+    add_pod("nobody", "1", ",\"priorityClassName\":\"missing\"");
+    char *msg = wait_unschedulable("nobody");
+    CHECK_STR(msg, "0/1 nodes are available: 1 Insufficient cpu.");
+    free(msg);
+    json_t *urgent = get_pod("urgent");
+    CHECK(urgent != NULL);
+    json_decref(urgent);
+}
+
+/* Pods bound to each of nodes a and b, and those still unbound. */
+static void count_burst(int n, int *on_a, int *on_b, int *pending)
+{
+    char name[32];
+    *on_a = *on_b = *pending = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "burst-%d", i);
+        char *node = wait_bound(name, 0);
+        if (!strcmp(node, "a")) (*on_a)++;
+        else if (!strcmp(node, "b")) (*on_b)++;
+        else (*pending)++;
+        free(node);
+    }
+}
+
+TEST_T(burst_never_overcommits, 60)
+{
+    char name[32];
+    int on_a, on_b, pending;
+    uint64_t end;
+    start();
+    add_node("a", "4", "8Gi", NULL);
+    add_node("b", "4", "8Gi", NULL);
+    /* 12 pods of 1 cpu at once for 8 cpus: 8 bound, 4 wait, none over. */
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "burst-%d", i);
+        add_pod(name, "1", NULL);
+    }
+    end = test_now_ms() + 15000;
+    do {
+        test_sleep_ms(200);
+        count_burst(12, &on_a, &on_b, &pending);
+    } while (on_a + on_b < 8 && test_now_ms() < end);
+    test_sleep_ms(500); /* a ninth bind, if any, would show by now */
+    count_burst(12, &on_a, &on_b, &pending);
+    CHECK_INT(on_a, ==, 4);
+    CHECK_INT(on_b, ==, 4);
+    CHECK_INT(pending, ==, 4);
+}
+
+TEST_T(leader_killed_mid_burst, 90)
+{
+    static const char *const only[] = {"--controllers", "scheduler", NULL};
+    char name[32];
+    int on_a, on_b, pending, old;
+    uint64_t end;
+
+    cluster_init(&c, 3);
+    cluster_start(&c, only);
+    at = cluster_leader(&c, 10000);
+    CHECK(at >= 0);
+    add_node("a", "4", "8Gi", NULL);
+    add_node("b", "4", "8Gi", NULL);
+    for (int i = 0; i < 12; i++) {
+        if (i == 6) {
+            /* The member running the scheduler dies; another takes over. */
+            old = at;
+            member_kill(&c, old);
+            at = cluster_leader_except(&c, old, 15000);
+            CHECK(at >= 0);
+        }
+        snprintf(name, sizeof name, "burst-%d", i);
+        add_pod(name, "1", NULL);
+    }
+    /* 8 cpus for 12 pods of 1: exactly 8 bound, 4 per node, whoever bound them. */
+    end = test_now_ms() + 30000;
+    do {
+        test_sleep_ms(200);
+        count_burst(12, &on_a, &on_b, &pending);
+    } while (on_a + on_b < 8 && test_now_ms() < end);
+    test_sleep_ms(500);
+    count_burst(12, &on_a, &on_b, &pending);
+    CHECK_INT(on_a, ==, 4);
+    CHECK_INT(on_b, ==, 4);
+    CHECK_INT(pending, ==, 4);
 }

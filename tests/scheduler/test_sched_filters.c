@@ -246,3 +246,88 @@ TEST(tolerations_match_rules)
     CHECK(!TOL("{\"key\":\"j\",\"operator\":\"Exists\"}"));
     json_decref(taint);
 }
+
+TEST(volume_node_affinity)
+{
+    sched_cache *c = new_cache();
+    fx_add_node(c, "a", "4", "4Gi", "{\"kubernetes.io/hostname\":\"a\"}", NULL);
+    fx_add_node(c, "b", "4", "4Gi", "{\"kubernetes.io/hostname\":\"b\"}", NULL);
+    json_t *req = fx_json("{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"kubernetes.io/hostname\","
+                          "\"operator\":\"In\",\"values\":[\"b\"]}]}]}");
+    const json_t *reqs[1] = {req};
+    struct sched_volumes vols = {reqs, 1};
+    struct sched_result r;
+    sched_pod *p = fx_parse(fx_pod("p", "", "", "", ""));
+    CHECK_INT(sched_schedule(c, p, &vols, NULL, &r), ==, 0);
+    CHECK(r.node != NULL);
+    CHECK_STR(r.node->name, "b");
+    sched_result_fini(&r);
+    sched_cache_remove_node(c, "b");
+    CHECK_INT(sched_schedule(c, p, &vols, NULL, &r), ==, 0);
+    CHECK(r.node == NULL);
+    char *msg = sched_result_message(&r);
+    CHECK_STR(msg, "0/1 nodes are available: 1 node(s) had volume node affinity conflict.");
+    free(msg);
+    sched_result_fini(&r);
+    sched_pod_free(p);
+    json_decref(req);
+    sched_cache_fini(c);
+}
+
+static int classes(void *arg, const char *name, int32_t *value)
+{
+    (void)arg;
+    if (name == NULL) {
+        *value = 7; /* the globalDefault class */
+        return 0;
+    }
+    if (strcmp(name, "high") == 0) {
+        *value = 1000;
+        return 0;
+    }
+    return -1;
+}
+
+TEST(priority_from_class)
+{
+    sched_pod *p;
+    json_t *o = fx_pod("p", "", "", ",\"priorityClassName\":\"high\"", "");
+    CHECK_INT(sched_pod_parse(o, classes, NULL, &p), ==, 0);
+    CHECK_INT(p->priority, ==, 1000);
+    sched_pod_free(p);
+    json_decref(o);
+    /* spec.priority, when set (by an admission), wins. */
+    o = fx_pod("p", "", "", ",\"priorityClassName\":\"high\",\"priority\":5", "");
+    CHECK_INT(sched_pod_parse(o, classes, NULL, &p), ==, 0);
+    CHECK_INT(p->priority, ==, 5);
+    sched_pod_free(p);
+    json_decref(o);
+    o = fx_pod("p", "", "", "", "");
+    CHECK_INT(sched_pod_parse(o, classes, NULL, &p), ==, 0);
+    CHECK_INT(p->priority, ==, 7);
+    sched_pod_free(p);
+    json_decref(o);
+    o = fx_pod("p", "", "", ",\"priorityClassName\":\"nope\"", "");
+    CHECK_INT(sched_pod_parse(o, classes, NULL, &p), ==, 0);
+    CHECK_INT(p->priority, ==, 0);
+    sched_pod_free(p);
+    json_decref(o);
+}
+
+#define PREF(kind, w, sel) ",\"affinity\":{\"" kind "\":{\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"weight\":" #w ",\"podAffinityTerm\":{\"labelSelector\":{\"matchLabels\":" sel "},\"topologyKey\":\"kubernetes.io/hostname\"}}]}}"
+
+TEST(preferred_pod_affinity_scores)
+{
+    sched_cache *c = new_cache();
+    fx_add_node(c, "a", "4", "4Gi", NULL, NULL);
+    fx_add_node(c, "b", "4", "4Gi", NULL, NULL);
+    /* b is fuller (bin-packing prefers it), and holds the web pod. */
+    fx_bind(c, fx_pod("web", "1", "1Gi", "", LABELS("{\"app\":\"web\"}")), "b");
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", "", ""), NULL), "b");
+    /* Preferring to avoid web pods outweighs the packing... */
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", PREF("podAntiAffinity", 100, "{\"app\":\"web\"}"), ""), NULL), "a");
+    /* ...and preferring them keeps it on b; unknown selectors change nothing. */
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", PREF("podAffinity", 100, "{\"app\":\"web\"}"), ""), NULL), "b");
+    CHECK_STR(fx_place(c, fx_pod("p", "100m", "", PREF("podAntiAffinity", 100, "{\"app\":\"db\"}"), ""), NULL), "b");
+    sched_cache_fini(c);
+}
