@@ -108,8 +108,10 @@ static const char *parse_hms(const char *p, int32_t *out)
     if (*p == '+' || *p == '-') sign = *p++ == '-' ? -1 : 1;
     for (int i = 0; i < 3; i++) {
         if (*p < '0' || *p > '9') return i == 0 ? NULL : p;
-        while (*p >= '0' && *p <= '9') part[i] = part[i] * 10 + (*p++ - '0');
-        if (part[i] > 999) return NULL;
+        while (*p >= '0' && *p <= '9') {
+            part[i] = part[i] * 10 + (*p++ - '0');
+            if (part[i] > 999) return NULL;
+        }
         if (i < 2 && *p == ':') p++;
         else break;
     }
