@@ -330,31 +330,30 @@ static int cronjob_start(struct ctl_ctx *ctx, void **state)
                            ctx->opts ? ctx->opts->host : NULL, &c->rec) == 0
              && (c->cjs = informer_set_get(ctx->informers, c->kcj))
              && (c->jobs = informer_set_get(ctx->informers, c->kjob))) {
-        if (informer_add_handler(c->cjs, &cj_cbs, c) != 0) goto fail;
-        if (informer_add_handler(c->jobs, &job_cbs, c) != 0) {
-            c = NULL; /* the CronJob informer's handler keeps it */
-            goto fail;
+        if (informer_add_handler(c->cjs, &cj_cbs, c) == 0
+            && informer_add_handler(c->jobs, &job_cbs, c) == 0) {
+            *state = c;
+            return 0;
         }
-        *state = c;
-        return 0;
     }
-fail:
     log_error(MOD, "cannot start: %s", orc_strerror(rv));
-    if (c) {
-        workqueue_free(c->q);
-        events_free(c->rec);
-        free(c);
-    }
+    informer_remove_handlers(c->cjs, c);
+    informer_remove_handlers(c->jobs, c);
+    workqueue_free(c->q);
+    events_free(c->rec);
+    free(c);
     return rv;
 }
 
-/* As ctl_job: freed with the last call in flight; the manager frees the
- * informers in the same turn of the loop as it stops us. */
+/* The handlers go at once; the state is freed with the last call in
+ * flight. */
 static void cronjob_stop(void *state)
 {
     struct cjc *c = state;
     if (!c) return;
     c->stopped = true;
+    informer_remove_handlers(c->cjs, c);
+    informer_remove_handlers(c->jobs, c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->rec = NULL;

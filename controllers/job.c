@@ -6,8 +6,9 @@
  * Pods are found through the informer's owner index (the Job's uid in
  * their controller ownerReference), so a Job works without the selector
  * and labels the API server may default. Creates are guarded by
- * expectations, as in Kubernetes: after asking for N pods the Job is not
- * looked at again until the informer saw them (or 30 s passed). */
+ * expectations, as in Kubernetes (controllers/expectations.h): after
+ * asking for N pods the Job is not acted on again until the informer saw
+ * them, or 5 minutes passed. */
 #include "controllers/job.h"
 
 #include <stdio.h>
@@ -18,21 +19,17 @@
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
 #include "controllers/ctl_step.h"
+#include "controllers/expectations.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 
 #define MOD "job"
-#define EXPECT_TIMEOUT_MS 30000
+/* While creates are outstanding the key waits for the informer's adds;
+ * this is when it looks again in case one was lost. */
+#define EXPECT_RECHECK_MS 30000
 #define NOT_SYNCED_RETRY_MS 200
-
-struct expect {
-    struct expect *next;
-    char *key;
-    int adds;            /* creates asked for and not yet seen */
-    uint64_t deadline;   /* monotonic ms after which they are given up */
-};
 
 struct jobc {
     struct ctl_ctx *ctx;
@@ -40,7 +37,7 @@ struct jobc {
     informer *jobs, *pods;
     workqueue *q;
     event_recorder *rec;
-    struct expect *exp;
+    ctl_expectations *exp;
     unsigned refs;
     bool stopped;
 };
@@ -57,12 +54,7 @@ static void jobc_put(void *arg)
 {
     struct jobc *c = arg;
     if (--c->refs > 0) return;
-    while (c->exp) {
-        struct expect *e = c->exp;
-        c->exp = e->next;
-        free(e->key);
-        free(e);
-    }
+    ctl_exp_free(c->exp);
     free(c);
 }
 
@@ -89,46 +81,16 @@ static int owner_key(const json_t *pod, char *out, size_t n)
     return -1;
 }
 
-static struct expect *expect_find(struct jobc *c, const char *key)
-{
-    for (struct expect *e = c->exp; e; e = e->next)
-        if (strcmp(e->key, key) == 0) return e;
-    return NULL;
-}
-
 static void expect_adds(struct jobc *c, const char *key, int n)
 {
-    struct expect *e = expect_find(c, key);
-    if (!e) {
-        if (!(e = calloc(1, sizeof *e)) || !(e->key = strdup(key))) {
-            free(e);
-            return; /* without expectations a duplicate is possible, not a leak */
-        }
-        e->next = c->exp;
-        c->exp = e;
-    }
-    e->adds += n;
-    e->deadline = orc_clock_now(c->ctx->clock) + EXPECT_TIMEOUT_MS;
+    /* Without a record a duplicate is possible, never a leak or a stall. */
+    if (ctl_exp_expect(c->exp, key, n, 0, orc_clock_now(c->ctx->clock)) != 0)
+        log_warn(MOD, "%s: no memory for expectations", key);
 }
 
 static void expect_seen(struct jobc *c, const char *key)
 {
-    struct expect *e = expect_find(c, key);
-    if (e && e->adds > 0) e->adds--;
-}
-
-/* 0 when the key may act; else the ms to wait for what was asked. */
-static uint64_t expect_wait(struct jobc *c, const char *key)
-{
-    struct expect *e = expect_find(c, key);
-    uint64_t now = orc_clock_now(c->ctx->clock);
-    if (!e || e->adds <= 0) return 0;
-    if (now >= e->deadline) {
-        log_warn(MOD, "%s: %d pod creations never showed up; acting again", key, e->adds);
-        e->adds = 0;
-        return 0;
-    }
-    return e->deadline - now;
+    ctl_exp_observe_add(c->exp, key);
 }
 
 /* ---- informer handlers ---- */
@@ -154,6 +116,14 @@ static void on_job_update(void *arg, const json_t *old, const json_t *obj)
 {
     (void)old;
     queue_obj(arg, obj);
+}
+
+static void on_job_delete(void *arg, const json_t *obj)
+{
+    struct jobc *c = arg;
+    char key[512];
+    if (!c->stopped && obj_key(obj, key, sizeof key) == 0) ctl_exp_forget(c->exp, key);
+    queue_obj(c, obj);
 }
 
 static void on_pod_add(void *arg, const json_t *pod)
@@ -454,7 +424,6 @@ static void reconcile(void *arg, const char *key)
     char ns[256], name[256];
     const char *slash = strchr(key, '/');
     struct pod_list l = {0};
-    uint64_t wait;
 
     if (!slash || (size_t)(slash - key) >= sizeof ns || strlen(slash + 1) >= sizeof name) {
         workqueue_done(c->q, key, WQ_DONE);
@@ -464,8 +433,8 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(c->q, key, NOT_SYNCED_RETRY_MS);
         return;
     }
-    if ((wait = expect_wait(c, key)) > 0) {
-        workqueue_done(c->q, key, (int64_t)wait);
+    if (!ctl_exp_satisfied(c->exp, key, orc_clock_now(c->ctx->clock))) {
+        workqueue_done(c->q, key, EXPECT_RECHECK_MS);
         return;
     }
     memcpy(ns, key, (size_t)(slash - key));
@@ -493,7 +462,7 @@ static void reconcile(void *arg, const char *key)
 
 static int job_start(struct ctl_ctx *ctx, void **state)
 {
-    static const struct informer_cbs job_cbs = {on_job, on_job_update, on_job, NULL};
+    static const struct informer_cbs job_cbs = {on_job, on_job_update, on_job_delete, NULL};
     static const struct informer_cbs pod_cbs = {on_pod_add, on_pod_update, on_pod_delete, NULL};
     const struct workqueue_config qc = {"job", 4, 0, 0};
     struct jobc *c = calloc(1, sizeof *c);
@@ -505,37 +474,36 @@ static int job_start(struct ctl_ctx *ctx, void **state)
     c->kjob = orc_kind_lookup("jobs.batch");
     c->kpod = orc_kind_lookup("pods");
     if (!c->kjob || !c->kpod) rv = ORC_EINVAL;
-    else if (workqueue_new(ctx->clock, &qc, reconcile, c, &c->q) == 0
+    else if ((c->exp = ctl_exp_new()) && workqueue_new(ctx->clock, &qc, reconcile, c, &c->q) == 0
              && events_new(ctx->api, ctx->clock, "job-controller", ctx->opts ? ctx->opts->host : NULL,
                            &c->rec) == 0
              && (c->jobs = informer_set_get(ctx->informers, c->kjob))
              && (c->pods = informer_set_get(ctx->informers, c->kpod))) {
-        if (informer_add_handler(c->jobs, &job_cbs, c) != 0) goto fail;
-        if (informer_add_handler(c->pods, &pod_cbs, c) != 0) {
-            c = NULL; /* the Job informer's handler keeps it: left to the process */
-            goto fail;
+        if (informer_add_handler(c->jobs, &job_cbs, c) == 0
+            && informer_add_handler(c->pods, &pod_cbs, c) == 0) {
+            *state = c;
+            return 0;
         }
-        *state = c;
-        return 0;
     }
-fail:
     log_error(MOD, "cannot start: %s", orc_strerror(rv));
-    if (c) {
-        workqueue_free(c->q);
-        events_free(c->rec);
-        free(c);
-    }
+    informer_remove_handlers(c->jobs, c);
+    informer_remove_handlers(c->pods, c);
+    workqueue_free(c->q);
+    events_free(c->rec);
+    ctl_exp_free(c->exp);
+    free(c);
     return rv;
 }
 
-/* The state is freed with the last call in flight. The informers are the
- * manager's, which frees them right after stopping every controller, in
- * the same turn of the loop, so no handler runs in between. */
+/* The handlers go at once; the state is freed with the last call in
+ * flight. */
 static void job_stop(void *state)
 {
     struct jobc *c = state;
     if (!c) return;
     c->stopped = true;
+    informer_remove_handlers(c->jobs, c);
+    informer_remove_handlers(c->pods, c);
     workqueue_free(c->q);
     events_free(c->rec);
     c->rec = NULL;

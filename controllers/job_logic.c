@@ -24,6 +24,12 @@ struct job_in {
     int64_t now_ms;
 };
 
+/* A sorted set of uids (borrowed strings), for lookups in big Jobs. */
+struct uidset {
+    const char **v;
+    size_t n;
+};
+
 /* Everything one step builds. */
 struct job_work {
     json_t *st;                 /* the new status */
@@ -33,6 +39,8 @@ struct job_work {
     const json_t **active;      /* active pods, borrowed */
     size_t nactive, nready;
     int64_t last_failure_ms;    /* latest finish of a failed pod, 0 if none */
+    struct uidset unc;          /* uids in the stored uncountedTerminatedPods */
+    struct uidset held;         /* uids of pods holding the tracking finalizer */
 };
 
 uint64_t job_backoff_ms(int64_t failures)
@@ -175,13 +183,45 @@ static int64_t pod_finish_ms(const json_t *pod)
     return best;
 }
 
-static bool uid_in(const json_t *list, const char *uid)
+static int str_cmp(const void *a, const void *b)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach (list, i, v)
-        if (strcmp(json_string_value(v) ?: "", uid) == 0) return true;
-    return false;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool uid_in(const struct uidset *s, const char *uid)
+{
+    return s->n && bsearch(&uid, s->v, s->n, sizeof *s->v, str_cmp) != NULL;
+}
+
+static int uidset_add(struct uidset *s, const char *uid, size_t cap)
+{
+    if (s->n == cap) return ORC_EINVAL;
+    s->v[s->n++] = uid;
+    return 0;
+}
+
+/* The uids of the stored uncounted lists, and of the pods still holding
+ * the finalizer. */
+static int build_sets(const json_t *old, const json_t *const *pods, size_t n,
+                      struct uidset *unc, struct uidset *held)
+{
+    const json_t *u = orc_json_get(old, "uncountedTerminatedPods");
+    const json_t *us = json_object_get(u, "succeeded"), *uf = json_object_get(u, "failed"), *v;
+    size_t cap = json_array_size(us) + json_array_size(uf), i;
+
+    unc->v = calloc(cap ? cap : 1, sizeof *unc->v);
+    held->v = calloc(n ? n : 1, sizeof *held->v);
+    if (!unc->v || !held->v) return ORC_ENOMEM;
+    json_array_foreach (us, i, v)
+        if (json_is_string(v)) uidset_add(unc, json_string_value(v), cap);
+    json_array_foreach (uf, i, v)
+        if (json_is_string(v)) uidset_add(unc, json_string_value(v), cap);
+    for (i = 0; i < n; i++)
+        if (has_finalizer(pods[i]) && orc_json_str(pods[i], "metadata.uid"))
+            uidset_add(held, orc_json_str(pods[i], "metadata.uid"), n);
+    qsort(unc->v, unc->n, sizeof *unc->v, str_cmp);
+    qsort(held->v, held->n, sizeof *held->v, str_cmp);
+    return 0;
 }
 
 static void read_job(const json_t *job, int64_t now_ms, struct job_in *in)
@@ -242,8 +282,8 @@ static int set_int(json_t *st, const char *key, int64_t v)
 
 /* Copies the uncounted uids still waiting (their pod still carries the
  * finalizer) and moves the others into the counters. */
-static int carry_uncounted(const struct job_in *in, const json_t *const *pods, size_t n,
-                           struct job_work *w, int64_t *succeeded, int64_t *failed)
+static int carry_uncounted(const struct job_in *in, struct job_work *w, int64_t *succeeded,
+                           int64_t *failed)
 {
     static const char *const which[] = {"succeeded", "failed"};
     const json_t *unc = orc_json_get(in->old, "uncountedTerminatedPods");
@@ -253,11 +293,7 @@ static int carry_uncounted(const struct job_in *in, const json_t *const *pods, s
         size_t i;
         json_array_foreach (json_object_get(unc, which[k]), i, v) {
             const char *uid = json_string_value(v) ?: "";
-            bool waiting = false;
-            for (size_t p = 0; p < n && !waiting; p++)
-                waiting = strcmp(orc_json_str(pods[p], "metadata.uid") ?: "", uid) == 0
-                          && has_finalizer(pods[p]);
-            if (waiting) {
+            if (uid_in(&w->held, uid)) {
                 if (json_array_append(dst, v) != 0) return ORC_ENOMEM;
             } else if (k == 0) {
                 (*succeeded)++;
@@ -274,11 +310,9 @@ static int carry_uncounted(const struct job_in *in, const json_t *const *pods, s
 static int track_pod(const struct job_in *in, struct job_plan *p, struct job_work *w,
                      const json_t *pod, enum pod_state s)
 {
-    const json_t *unc = orc_json_get(in->old, "uncountedTerminatedPods");
     const char *uid = orc_json_str(pod, "metadata.uid") ?: "";
 
-    if (uid_in(json_object_get(unc, "succeeded"), uid) || uid_in(json_object_get(unc, "failed"), uid)
-        || in->finished || (s == POD_TERMINATING && in->suspend)) {
+    if (uid_in(&w->unc, uid) || in->finished || (s == POD_TERMINATING && in->suspend)) {
         /* Already recorded, or not to be counted (the Job is over, or its
          * suspension deleted the pod). */
         p->unfinal[p->nunfinal++] = pod;
@@ -532,6 +566,8 @@ static void free_work(struct job_work *w)
     json_decref(w->uf);
     free(w->set);
     free(w->active);
+    free(w->unc.v);
+    free(w->held.v);
 }
 
 /* The steps of a Job not finished before this reconcile. */
@@ -570,7 +606,8 @@ int job_plan(const json_t *job, const json_t *const *pods, size_t n, int64_t now
     succeeded = int_or(in.old, "succeeded", 0);
     failed = int_or(in.old, "failed", 0);
     rv = alloc_work(&in, n, out, &w, msg, msglen);
-    if (rv == 0) rv = carry_uncounted(&in, pods, n, &w, &succeeded, &failed);
+    if (rv == 0) rv = build_sets(in.old, pods, n, &w.unc, &w.held);
+    if (rv == 0) rv = carry_uncounted(&in, &w, &succeeded, &failed);
     if (rv == 0) rv = classify(&in, pods, n, out, &w);
     if (rv == 0 && in.finished) {
         delete_all_active(out, &w);

@@ -17,6 +17,10 @@ typedef struct orc_tz orc_tz;
  * (unknown zone), ORC_EINVAL (bad name or unreadable file), ORC_ENOMEM;
  * msg (n bytes) says why. *out is the caller's (orc_tz_free). */
 int orc_tz_load(const char *name, orc_tz **out, char *msg, size_t n);
+/* The zone held in TZif bytes (len of them, borrowed), read as orc_tz_load
+ * reads a file; for tests and fuzzing. 0, ORC_EINVAL (not TZif version 2+
+ * or inconsistent), ORC_ENOMEM. */
+int orc_tz_parse(const void *data, size_t len, orc_tz **out);
 /* Offset from UTC in seconds at Unix time t (3600 for Paris in winter). */
 int32_t orc_tz_offset(const orc_tz *z, int64_t t);
 void orc_tz_free(orc_tz *z);

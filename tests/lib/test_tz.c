@@ -2,6 +2,7 @@
  * zone database (before, between and past the listed transitions, where the
  * POSIX footer rules), and cron times on a zone's wall clock across daylight
  * saving changes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,74 @@ TEST(unknown_and_bad_names_are_refused)
     CHECK_INT(orc_tz_load("../../etc/passwd", &z, msg, sizeof msg), ==, ORC_EINVAL);
     CHECK_INT(orc_tz_load("/etc/passwd", &z, msg, sizeof msg), ==, ORC_EINVAL);
     CHECK_INT(orc_tz_load("", &z, msg, sizeof msg), ==, ORC_EINVAL);
+    CHECK(z == NULL);
+}
+
+/* TZif version 2 bytes with no transitions, one type and `footer`: the
+ * footer alone decides, as in zones built "slim". */
+static size_t tzif_footer_only(unsigned char *buf, const char *footer)
+{
+    static const uint32_t counts[6] = {0, 0, 0, 0, 1, 4}; /* one type, 4 chars */
+    size_t n = 0;
+    for (int block = 0; block < 2; block++) {
+        memcpy(buf + n, "TZif2", 5);
+        memset(buf + n + 5, 0, 15);
+        n += 20;
+        for (int i = 0; i < 6; i++, n += 4) {
+            buf[n] = (unsigned char)(counts[i] >> 24);
+            buf[n + 1] = (unsigned char)(counts[i] >> 16);
+            buf[n + 2] = (unsigned char)(counts[i] >> 8);
+            buf[n + 3] = (unsigned char)counts[i];
+        }
+        memset(buf + n, 0, 6); /* utoff 0, not DST, name at 0 */
+        n += 6;
+        memcpy(buf + n, "UTC", 4);
+        n += 4;
+    }
+    n += (size_t)sprintf((char *)buf + n, "\n%s\n", footer);
+    return n;
+}
+
+TEST(posix_footer_rules_match_the_c_library)
+{
+    static const char *const rules[] = {
+        "EST5EDT,M3.2.0,M11.1.0",            /* New York */
+        "AEST-10AEDT,M10.1.0,M4.1.0/3",      /* Sydney: DST across the new year */
+        "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", /* Lord Howe: half an hour */
+        "IST-1GMT0,M10.5.0,M3.5.0/1",        /* Dublin: "DST" in winter */
+        "<-03>3",                            /* fixed offset, no DST */
+        "CET-1CEST,J60/2,J300/3",            /* Julian days, no Feb 29 */
+        "XXX3YYY,100/2,280/3",               /* zero-based days */
+        "EST5EDT4,M3.2.0/-1,M11.1.0/26",     /* times outside 0-24 h */
+    };
+    unsigned char buf[512];
+    for (size_t i = 0; i < ORC_ARRAY_LEN(rules); i++) {
+        orc_tz *z = NULL;
+        size_t n = tzif_footer_only(buf, rules[i]);
+        CHECK_INT(orc_tz_parse(buf, n, &z), ==, 0);
+        for (int64_t t = 0; t < 4102444800LL; t += 86400 * 3 + 3607) {
+            long want = libc_offset(rules[i], t);
+            if (orc_tz_offset(z, t) != want)
+                test_fail(__FILE__, __LINE__, "%s at %lld: %d, libc %ld", rules[i], (long long)t,
+                          orc_tz_offset(z, t), want);
+        }
+        orc_tz_free(z);
+    }
+    unsetenv("TZ");
+}
+
+TEST(damaged_tzif_is_refused)
+{
+    unsigned char buf[512];
+    orc_tz *z = NULL;
+    size_t n = tzif_footer_only(buf, "EST5EDT,M3.2.0,M11.1.0");
+    CHECK_INT(orc_tz_parse(buf, 43, &z), ==, ORC_EINVAL);
+    CHECK_INT(orc_tz_parse(buf, 60, &z), ==, ORC_EINVAL);   /* cut in the second header */
+    buf[4] = '1';                                            /* version 1 only */
+    CHECK_INT(orc_tz_parse(buf, n, &z), ==, ORC_EINVAL);
+    buf[4] = '2';
+    buf[0] = 'X';
+    CHECK_INT(orc_tz_parse(buf, n, &z), ==, ORC_EINVAL);
     CHECK(z == NULL);
 }
 
