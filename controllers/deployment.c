@@ -227,6 +227,12 @@ static bool answer_check(struct ctl_op *op, void *tag, int status, const json_t 
         const char *name = orc_json_str(s->plan.create, "metadata.name");
         const json_t *have = informer_get(s->c->rs_inf, orc_json_str(s->d, "metadata.namespace"), name);
         const char *uid = have ? ctl_controller_uid(have) : NULL;
+        if (!have) {
+            /* Not in the cache yet (our own create of a moment ago): look again. */
+            ctl_op_fail(op, rest_message(status, body));
+            op->conflict = true;
+            return false;
+        }
         if (uid && strcmp(uid, orc_json_str(s->d, "metadata.uid")) == 0 &&
             dep_templates_equal(orc_json_get(have, "spec.template"), orc_json_get(s->d, "spec.template")))
             return true;

@@ -38,8 +38,10 @@ static void on_tick(uv_timer_t *t) { (void)t; }
 
 static void start(void)
 {
+    /* The server's own controller manager stays idle: these are the ones. */
+    static const char *const no_controllers[] = {"--controllers=-*", NULL};
     cluster_init(&c, 1);
-    member_start(&c, 0, false, NULL);
+    member_start(&c, 0, false, no_controllers);
     member_wait_ready(&c, 0, 10000);
     CHECK(uv_loop_init(&loop) == 0);
     uv_timer_init(&loop, &tick);
@@ -128,6 +130,27 @@ static json_t *get(const char *path)
 
 #define DEP "/apis/apps/v1/namespaces/default/deployments"
 
+/* What a failed bound looked like: every set and pod. */
+static void dump_state(void)
+{
+    json_t *l = get("/apis/apps/v1/namespaces/default/replicasets"), *o;
+    size_t i;
+    json_array_foreach (json_object_get(l, "items"), i, o)
+        fprintf(stderr, "# rs %s replicas %lld status %lld/%lld rv %s\n", orc_json_str(o, "metadata.name"),
+                (long long)ctl_int(o, "spec.replicas", -1), (long long)ctl_int(o, "status.replicas", -1),
+                (long long)ctl_int(o, "status.availableReplicas", -1),
+                orc_json_str(o, "metadata.resourceVersion"));
+    json_decref(l);
+    l = get("/api/v1/namespaces/default/pods");
+    json_array_foreach (json_object_get(l, "items"), i, o) {
+        const json_t *ref = ctl_controller_ref(o);
+        fprintf(stderr, "# pod %s owner %s ready %d deleting %d\n", orc_json_str(o, "metadata.name"),
+                ref ? orc_json_str(ref, "name") : "-", ctl_pod_ready(o),
+                orc_json_get(o, "metadata.deletionTimestamp") != NULL);
+    }
+    json_decref(l);
+}
+
 /* Runs the controllers and the kubelet until the Deployment reports
  * rollout status `want` (1 done, ORC_ETIMEDOUT deadline), checking the
  * bounds on every pass. */
@@ -140,6 +163,7 @@ static void wait_rollout(const char *name, int want, int max_total, int min_read
     for (;;) {
         run_for(60);
         struct counts n = kubelet();
+        if (n.total > max_total || n.ready < min_ready) dump_state();
         CHECKF(n.total <= max_total, "%d pods, more than %d", n.total, max_total);
         CHECKF(n.ready >= min_ready, "%d ready, fewer than %d", n.ready, min_ready);
         json_t *d = get(path);
@@ -235,6 +259,7 @@ TEST_T(replicaset_adopts_orphans_and_scales_down, 60)
     post("/api/v1/namespaces/default/pods",
          "{\"metadata\":{\"name\":\"orphan\",\"labels\":{\"app\":\"db\"}},\"spec\":{\"containers\":"
          "[{\"name\":\"c\",\"image\":\"img:1\"}]}}");
+    run_for(300); /* the pod informer sees the orphan before the set appears */
     post("/apis/apps/v1/namespaces/default/replicasets",
          "{\"metadata\":{\"name\":\"db\"},\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":"
          "{\"app\":\"db\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"db\"}},\"spec\":"
