@@ -226,6 +226,9 @@ static int sync_revision(struct plan *c, bool create)
             if (rv == 0) rv = set_ann(r, DEP_REVISION, rev);
             r->revision = rev;
         }
+        int64_t mrs = ctl_int(c->d, "spec.minReadySeconds", 0);
+        if (rv == 0 && ctl_int(r->obj, "spec.minReadySeconds", 0) != mrs)
+            rv = patch_set(r, "spec.minReadySeconds", json_integer(mrs));
         if (rv == 0) rv = set_dep_revision(c, r->revision);
         if (rv == 0 && has_deadline(c->d) && !ctl_cond_get(c->conds, "Progressing"))
             rv = cond(c, "Progressing", "True", "FoundNewReplicaSet", "Found new replica set \"%s\"",

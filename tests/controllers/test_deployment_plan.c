@@ -405,3 +405,15 @@ TEST(scaling_mid_rollout_is_proportional)
     CHECK_INT(o2 + n2, ==, 20 + 3); /* 20 + maxSurge */
     CHECK(o2 > o && n2 > n);        /* both grew */
 }
+
+TEST(min_ready_seconds_follows_the_deployment)
+{
+    struct world *w = world_new(deployment(2, "a", NULL, NULL));
+    json_object_set_new(json_object_get(w->d, "spec"), "minReadySeconds", json_integer(5));
+    step(w, true);
+    CHECK_INT(ctl_int(w->rs[0], "spec.minReadySeconds", -1), ==, 5);
+    json_object_set_new(json_object_get(w->d, "spec"), "minReadySeconds", json_integer(9));
+    step(w, true);
+    CHECK_INT(ctl_int(w->rs[0], "spec.minReadySeconds", -1), ==, 9);
+    CHECK_INT(w->n, ==, 1);
+}
