@@ -175,7 +175,7 @@ static void call(struct dep_sync *s, int rv, struct ctl_call *cl)
 static void status_done(struct ctl_op *op)
 {
     struct dep_sync *s = sync_of(op);
-    if (op->failed && !op->conflict) log_warn("deployment", "%s: status: %s", s->key, op->err);
+    if (op->failed && !op->conflict && !s->c->stopped) log_warn("deployment", "%s: status: %s", s->key, op->err);
     sync_end(s, op->failed ? WQ_RETRY : (s->collided ? 1 : s->plan.requeue_ms));
 }
 
@@ -249,7 +249,7 @@ static void actions_done(struct ctl_op *op)
     json_t *status = s->plan.status ? json_incref(s->plan.status) : NULL;
 
     if (op->failed) {
-        if (!op->conflict) log_warn("deployment", "%s: %s", s->key, op->err);
+        if (!op->conflict && !s->c->stopped) log_warn("deployment", "%s: %s", s->key, op->err);
         json_decref(status);
         sync_end(s, WQ_RETRY);
         return;
@@ -383,7 +383,7 @@ static void claims_done(struct ctl_op *op)
     struct dep_ctl *c = s->c;
     int rv;
 
-    if (op->failed && !op->conflict) log_warn("deployment", "%s: adopting/releasing: %s", s->key, op->err);
+    if (op->failed && !op->conflict && !s->c->stopped) log_warn("deployment", "%s: adopting/releasing: %s", s->key, op->err);
     if (c->stopped) {
         sync_end(s, WQ_DONE);
         return;

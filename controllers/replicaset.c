@@ -186,7 +186,7 @@ static void status_done(struct ctl_op *op)
 {
     struct rs_sync *s = (struct rs_sync *)((char *)op - offsetof(struct rs_sync, op));
     int64_t after = rs_available_after_ms(s->rs, (const json_t **)s->pods, s->n_pods, now_s(s->c));
-    if (op->failed && !op->conflict) log_warn("replicaset", "%s: status: %s", s->key, op->err);
+    if (op->failed && !op->conflict && !s->c->stopped) log_warn("replicaset", "%s: status: %s", s->key, op->err);
     sync_end(s, op->failed || s->manage_err[0] ? WQ_RETRY : after);
 }
 

@@ -196,6 +196,25 @@ static const char *web =
     "\"progressDeadlineSeconds\":%d,\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
     "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"img:1\"}]}}}}";
 
+/* An Event with this reason whose message starts with `prefix` exists
+ * (the recorder writes in the background: give it a moment). */
+static bool has_event(const char *reason, const char *prefix)
+{
+    for (int tries = 0; tries < 50; tries++) {
+        json_t *l = get("/api/v1/namespaces/default/events"), *e;
+        size_t i;
+        bool found = false;
+        json_array_foreach (json_object_get(l, "items"), i, e) {
+            const char *r = orc_json_str(e, "reason"), *m = orc_json_str(e, "message");
+            if (r && m && !strcmp(r, reason) && !strncmp(m, prefix, strlen(prefix))) found = true;
+        }
+        json_decref(l);
+        if (found) return true;
+        run_for(100);
+    }
+    return false;
+}
+
 static int count_rs(void)
 {
     json_t *l = get("/apis/apps/v1/namespaces/default/replicasets");
@@ -217,6 +236,8 @@ TEST_T(deployment_rolls_out_updates_and_rolls_back, 90)
               "MinimumReplicasAvailable");
     json_decref(d);
     CHECK_INT(count_rs(), ==, 1);
+    CHECK(has_event("ScalingReplicaSet", "Scaled up replica set web-"));
+    CHECK(has_event("SuccessfulCreate", "Created pod: web-"));
 
     /* A new image: never more than 5 pods, never fewer than 3 ready. */
     patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
@@ -435,6 +456,10 @@ TEST_T(orctl_rollout_status_history_undo_pause_resume, 120)
     CHECK(orc_json_get(d, "spec.template.metadata.annotations") != NULL);
     CHECK_INT(dep_revision_of(d), ==, 6);
     json_decref(d);
+    SAYS(0, "deployment.apps/web scaled\n", "orctl", "scale", "deploy", "web", "--replicas", "2");
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deploy/web");
+    struct counts n = kubelet();
+    CHECK_INT(n.total, ==, 2);
     finish();
 }
 
