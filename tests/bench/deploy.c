@@ -48,7 +48,8 @@ static int ready_pods(int *total)
 
 static void delete_everything(void)
 {
-    t_http(&C, 0, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL, NULL);
+    t_http(&C, 0, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL,
+           NULL);
     for (int round = 0; round < 600; round++) {
         json_t *rl = get("/apis/apps/v1/namespaces/default/replicasets"), *r;
         json_t *l = get("/api/v1/namespaces/default/pods"), *p;
@@ -61,7 +62,8 @@ static void delete_everything(void)
         }
         json_array_foreach (orc_json_get(l, "items"), i, p) {
             if (orc_json_get(p, "metadata.deletionTimestamp")) continue;
-            snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", orc_json_str(p, "metadata.name"));
+            snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s",
+                     orc_json_str(p, "metadata.name"));
             t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
         }
         json_decref(rl);
@@ -107,8 +109,10 @@ static double bare_pods(int n)
     double t0 = now_ms();
     for (int i = 0; i < n; i++) {
         snprintf(body, sizeof body,
-                 "{\"metadata\":{\"name\":\"bare-%03d\",\"labels\":{\"app\":\"bare\"}},\"spec\":{\"nodeName\":"
-                 "\"%s\",\"terminationGracePeriodSeconds\":2,\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+                 "{\"metadata\":{\"name\":\"bare-%03d\",\"labels\":{\"app\":\"bare\"}},\"spec\":{"
+                 "\"nodeName\":"
+                 "\"%s\",\"terminationGracePeriodSeconds\":2,\"containers\":[{\"name\":\"c\","
+                 "\"image\":\"%s\","
                  "\"command\":[\"sh\",\"-c\",\"%s\"]}]}}",
                  i, node, F.image, cmd);
         CHECK_INT(t_http(&C, 0, "POST", path, NULL, body, NULL, NULL), ==, 201);
@@ -120,14 +124,16 @@ static double deployment(int n, double *avail_ms)
 {
     char body[2048];
     double t0 = now_ms();
-    snprintf(body, sizeof body,
-             "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":%d,\"selector\":{\"matchLabels\":"
-             "{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":"
-             "{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":2,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}}}}",
-             n, node, F.image, cmd);
-    CHECK_INT(t_http(&C, 0, "POST", "/apis/apps/v1/namespaces/default/deployments", NULL, body, NULL,
-                     NULL), ==, 201);
+    snprintf(
+        body, sizeof body,
+        "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":%d,\"selector\":{\"matchLabels\":"
+        "{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":"
+        "{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":2,\"containers\":[{\"name\":\"c\","
+        "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}}}}",
+        n, node, F.image, cmd);
+    CHECK_INT(t_http(&C, 0, "POST", "/apis/apps/v1/namespaces/default/deployments", NULL, body,
+                     NULL, NULL),
+              ==, 201);
     double ready = wait_all_ready(n, t0, 300000);
     for (;;) {
         json_t *d = get("/apis/apps/v1/namespaces/default/deployments/web");
