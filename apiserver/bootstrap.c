@@ -1,30 +1,86 @@
 /* bootstrap.c — objects every cluster has from the start, as in Kubernetes:
- * the namespaces default, kube-system, kube-public and kube-node-lease.
- * The leader creates whichever are missing when it is elected. */
+ * the namespaces default, kube-system, kube-public and kube-node-lease, and
+ * the PriorityClasses system-cluster-critical and system-node-critical, and
+ * (as k3s) the default StorageClass local-path. The leader creates whichever are missing when it is elected. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
+#include "controllers/pvc.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "lib/rand.h"
 #include "lib/timeutil.h"
 
-static const char *const system_namespaces[] = {"default", "kube-system", "kube-public",
-                                                "kube-node-lease"};
+static json_t *namespace_object(const char *name, const char *uid, const char *now)
+{
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion",
+                     "v1", "kind", "Namespace", "metadata", "name", name, "uid", uid,
+                     "creationTimestamp", now, "labels", "kubernetes.io/metadata.name", name,
+                     "spec", "finalizers", "kubernetes", "status", "phase", "Active");
+}
 
-#define N_NS ORC_ARRAY_LEN(system_namespaces)
+static json_t *priority_class(const char *name, const char *uid, const char *now, long long value,
+                              const char *what)
+{
+    char desc[128];
+    snprintf(desc, sizeof desc, "Used for system critical pods that must %s.", what);
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:I, s:b, s:s, s:s}", "apiVersion",
+                     "scheduling.k8s.io/v1", "kind", "PriorityClass", "metadata", "name", name,
+                     "uid", uid, "creationTimestamp", now, "value", (json_int_t)value,
+                     "globalDefault", 0, "description", desc, "preemptionPolicy",
+                     "PreemptLowerPriority");
+}
+
+static json_t *cluster_critical(const char *name, const char *uid, const char *now)
+{
+    return priority_class(name, uid, now, 2000000000LL, "run in a cluster, not on a node");
+}
+
+static json_t *node_critical(const char *name, const char *uid, const char *now)
+{
+    return priority_class(name, uid, now, 2000001000LL, "not be moved from their current node");
+}
+
+static json_t *storage_class(const char *name, const char *uid, const char *now)
+{
+    json_t *sc = pvc_default_class_new();
+
+    (void)name; /* PVC_DEFAULT_CLASS */
+    if (sc == NULL || orc_json_set(sc, "metadata.uid", json_string(uid)) != 0
+        || orc_json_set(sc, "metadata.creationTimestamp", json_string(now)) != 0) {
+        json_decref(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+static const struct {
+    const char *group, *resource, *name;
+    json_t *(*make)(const char *name, const char *uid, const char *now);
+} system_objects[] = {
+    {"", "namespaces", "default", namespace_object},
+    {"", "namespaces", "kube-system", namespace_object},
+    {"", "namespaces", "kube-public", namespace_object},
+    {"", "namespaces", "kube-node-lease", namespace_object},
+    {"scheduling.k8s.io", "priorityclasses", "system-cluster-critical", cluster_critical},
+    {"scheduling.k8s.io", "priorityclasses", "system-node-critical", node_critical},
+    {"storage.k8s.io", "storageclasses", PVC_DEFAULT_CLASS, storage_class},
+};
+
+#define N_OBJS ORC_ARRAY_LEN(system_objects)
 
 struct boot {
     struct api_server *s;
-    struct orc_buf keys[N_NS];
-    struct orc_buf vals[N_NS];
+    struct orc_buf keys[N_OBJS];
+    struct orc_buf vals[N_OBJS];
 };
 
 static void boot_free(struct boot *b)
 {
-    for (size_t i = 0; i < N_NS; i++) {
+    for (size_t i = 0; i < N_OBJS; i++) {
         orc_buf_free(&b->keys[i]);
         orc_buf_free(&b->vals[i]);
     }
@@ -32,21 +88,18 @@ static void boot_free(struct boot *b)
     free(b);
 }
 
-static int namespace_object(const char *name, struct orc_buf *out)
+static int system_object(size_t i, struct orc_buf *out)
 {
     char uid[37], now[ORC_TIME_LEN];
-    json_t *ns;
+    json_t *obj;
     int rv;
 
     orc_uuid(uid);
     orc_time_now(now);
-    ns = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion",
-                   "v1", "kind", "Namespace", "metadata", "name", name, "uid", uid,
-                   "creationTimestamp", now, "labels", "kubernetes.io/metadata.name", name, "spec",
-                   "finalizers", "kubernetes", "status", "phase", "Active");
-    if (ns == NULL) return ORC_ENOMEM;
-    rv = api_obj_encode(ns, out);
-    json_decref(ns);
+    obj = system_objects[i].make(system_objects[i].name, uid, now);
+    if (obj == NULL) return ORC_ENOMEM;
+    rv = api_obj_encode(obj, out);
+    json_decref(obj);
     return rv;
 }
 
@@ -56,21 +109,20 @@ static void on_booted(void *arg, int status, const struct store_txn_result *res)
     struct api_server *s = b->s;
 
     if (status == 0 && res->succeeded) {
-        log_info("apiserver", "created the default namespaces");
+        log_info("apiserver", "created the default namespaces, priority classes and storage class");
         s->bootstrapped = true;
     } else if (status == 0) {
         api_bootstrap(s); /* raced with another writer: look again */
     } else if (!s->stopping && s->is_leader) {
-        log_warn("apiserver", "creating the default namespaces: %s", orc_strerror(status));
+        log_warn("apiserver", "creating the system objects: %s", orc_strerror(status));
     }
     boot_free(b);
 }
 
 void api_bootstrap(struct api_server *s)
 {
-    const struct orc_kind *nsk = orc_kind_by_resource("", "namespaces");
-    struct store_guard guards[N_NS];
-    struct store_op ops[N_NS];
+    struct store_guard guards[N_OBJS];
+    struct store_op ops[N_OBJS];
     struct store_txn txn = {guards, 0, ops, 0};
     struct boot *b = calloc(1, sizeof *b);
     int rv;
@@ -78,14 +130,16 @@ void api_bootstrap(struct api_server *s)
     if (b == NULL) return;
     b->s = s;
     api_hold(s);
-    for (size_t i = 0; i < N_NS; i++) {
+    for (size_t i = 0; i < N_OBJS; i++) {
         struct store_kv kv = {0};
-        api_key(nsk, NULL, system_namespaces[i], &b->keys[i]);
+        const struct orc_kind *k =
+            orc_kind_by_resource(system_objects[i].group, system_objects[i].resource);
+        api_key(k, NULL, system_objects[i].name, &b->keys[i]);
         if (store_get(s->st, b->keys[i].data, &kv) == 0) {
             store_kv_clear(&kv);
             continue;
         }
-        if (namespace_object(system_namespaces[i], &b->vals[i]) != 0) break;
+        if (system_object(i, &b->vals[i]) != 0) break;
         guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, b->keys[i].data, 0};
         ops[txn.n_ops++] = (struct store_op){STORE_PUT, b->keys[i].data, b->vals[i].data,
                                              b->vals[i].len};
@@ -97,7 +151,7 @@ void api_bootstrap(struct api_server *s)
     }
     rv = store_txn(s->st, &txn, on_booted, b);
     if (rv != 0) {
-        log_warn("apiserver", "creating the default namespaces: %s", orc_strerror(rv));
+        log_warn("apiserver", "creating the system objects: %s", orc_strerror(rv));
         boot_free(b);
     }
 }

@@ -1,5 +1,6 @@
 /* defaults.c — Kubernetes' defaults for each kind, filled in before
  * validation so stored objects read like a real cluster's. */
+#include "apiserver/kind.h"
 #include "apiserver/schema.h"
 
 #include <stdlib.h>
@@ -300,25 +301,119 @@ static void merge_string_data(json_t *obj)
     json_object_del(obj, "stringData");
 }
 
+/* A toleration with this key (or none, Exists) and effect NoExecute (or
+ * none) already covers the taint. */
+static bool tolerates_key(const json_t *tols, const char *key)
+{
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(tols, i, t) {
+        const char *k = json_string_value(json_object_get(t, "key"));
+        const char *e = json_string_value(json_object_get(t, "effect"));
+        if ((!k || !*k || strcmp(k, key) == 0) && (!e || !*e || strcmp(e, "NoExecute") == 0))
+            return true;
+    }
+    return false;
+}
+
+void api_default_tolerations(json_t *pod, unsigned seconds)
+{
+    static const char *const keys[] = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"};
+    json_t *spec = get_obj(pod, "spec"), *tols = json_object_get(spec, "tolerations");
+
+    if (!json_is_object(spec)) return;
+    if (!json_is_array(tols)) {
+        tols = json_array();
+        if (!tols || json_object_set_new(spec, "tolerations", tols) != 0) return;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        if (tolerates_key(tols, keys[i])) continue;
+        json_array_append_new(tols, json_pack("{s:s, s:s, s:s, s:I}", "key", keys[i], "operator",
+                                              "Exists", "effect", "NoExecute", "tolerationSeconds",
+                                              (json_int_t)seconds));
+    }
+}
+
+/* ---- the rows' entry points (apiserver/kind.c) ---- */
+
+void api_defaults_pod(json_t *obj)
+{
+    default_podspec(get_obj(obj, "spec"), true);
+}
+
+void api_defaults_deployment(json_t *obj)
+{
+    default_deployment(get_obj(obj, "spec"));
+}
+
+void api_defaults_replicaset(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec");
+    default_int(spec, "replicas", 1);
+    default_template(spec);
+}
+
+void api_defaults_statefulset(json_t *obj)
+{
+    default_statefulset(get_obj(obj, "spec"));
+}
+
+void api_defaults_daemonset(json_t *obj)
+{
+    default_daemonset(get_obj(obj, "spec"));
+}
+
+void api_defaults_job(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec");
+    default_job_spec(spec);
+    if (spec) generate_job_selector(obj, spec);
+}
+
+void api_defaults_cronjob(json_t *obj)
+{
+    default_cronjob(get_obj(obj, "spec"));
+}
+
+void api_defaults_service(json_t *obj)
+{
+    default_service(get_obj(obj, "spec"));
+}
+
+void api_defaults_secret(json_t *obj)
+{
+    default_str(obj, "type", "Opaque");
+    merge_string_data(obj);
+}
+
 void api_defaults(const struct orc_kind *k, json_t *obj)
 {
-    const char *kind = k->kind;
+    const struct api_kind *ak = api_kind_of(k);
+    if (json_is_object(obj) && ak->defaults) ak->defaults(obj);
+}
+
+/* ---- scheduling, storage ---- */
+
+void api_defaults_priorityclass(json_t *obj)
+{
+    default_str(obj, "preemptionPolicy", "PreemptLowerPriority");
+}
+
+void api_defaults_persistentvolume(json_t *obj)
+{
     json_t *spec = get_obj(obj, "spec");
-    if (!json_is_object(obj)) return;
-    if (!strcmp(kind, "Pod")) default_podspec(spec, true);
-    else if (!strcmp(kind, "Deployment")) default_deployment(spec);
-    else if (!strcmp(kind, "ReplicaSet")) {
-        default_int(spec, "replicas", 1);
-        default_template(spec);
-    } else if (!strcmp(kind, "StatefulSet")) default_statefulset(spec);
-    else if (!strcmp(kind, "DaemonSet")) default_daemonset(spec);
-    else if (!strcmp(kind, "Job")) {
-        default_job_spec(spec);
-        if (spec) generate_job_selector(obj, spec);
-    } else if (!strcmp(kind, "CronJob")) default_cronjob(spec);
-    else if (!strcmp(kind, "Service")) default_service(spec);
-    else if (!strcmp(kind, "Secret")) {
-        default_str(obj, "type", "Opaque");
-        merge_string_data(obj);
-    }
+    default_str(spec, "persistentVolumeReclaimPolicy", "Retain");
+    default_str(spec, "volumeMode", "Filesystem");
+}
+
+void api_defaults_persistentvolumeclaim(json_t *obj)
+{
+    default_str(get_obj(obj, "spec"), "volumeMode", "Filesystem");
+}
+
+void api_defaults_storageclass(json_t *obj)
+{
+    default_str(obj, "reclaimPolicy", "Delete");
+    default_str(obj, "volumeBindingMode", "Immediate");
 }

@@ -60,10 +60,6 @@ static json_t *resource_list(const char *group, const char *version)
 {
     static const char *const all[] = {"create", "delete", "deletecollection", "get", "list",
                                       "patch", "update", "watch", NULL};
-    static const char *const sub[] = {"get", "patch", "update", NULL};
-    static const char *const create[] = {"create", NULL};
-    static const char *const get[] = {"get", NULL};
-    static const char *const update[] = {"update", NULL};
     size_t nk;
     const struct orc_kind *k = orc_kinds(&nk);
     json_t *list = json_array();
@@ -79,15 +75,11 @@ static json_t *resource_list(const char *group, const char *version)
             json_object_set_new(r, "shortNames", sn);
         }
         json_array_append_new(list, r);
-        if (k[i].has_status) add_subresource(list, &k[i], "status", k[i].kind, sub);
-        if (k[i].has_scale) add_subresource(list, &k[i], "scale", "Scale", sub);
-        if (strcmp(k[i].resource, "pods") == 0) {
-            add_subresource(list, &k[i], "binding", "Binding", create);
-            add_subresource(list, &k[i], "log", "Pod", get);
-            add_subresource(list, &k[i], "exec", "PodExecOptions", create);
-        }
-        if (strcmp(k[i].resource, "namespaces") == 0)
-            add_subresource(list, &k[i], "finalize", "Namespace", update);
+        struct api_subresource subs[8];
+        size_t ns = api_kind_subresources(api_kind_of(&k[i]), subs, ORC_ARRAY_LEN(subs));
+        for (size_t j = 0; j < ns; j++)
+            add_subresource(list, &k[i], subs[j].name, subs[j].kind ? subs[j].kind : k[i].kind,
+                            subs[j].verbs);
     }
     if (group[0]) snprintf(gv, sizeof gv, "%s/%s", group, version);
     else snprintf(gv, sizeof gv, "%s", version);

@@ -9,31 +9,11 @@
 #include "lib/labels.h"
 #include "lib/orc.h"
 
-static bool field_supported(const struct orc_kind *k, const char *path)
+static bool field_supported(const struct api_kind *ak, const char *path)
 {
-    static const char *const pods[] = {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-                                       "spec.serviceAccountName", "status.phase", "status.podIP",
-                                       "status.nominatedNodeName", NULL};
-    static const char *const events[] = {
-        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type", NULL};
-    static const char *const secrets[] = {"type", NULL};
-    static const char *const nodes[] = {"spec.unschedulable", NULL};
-    static const char *const namespaces[] = {"status.phase", NULL};
-    static const char *const jobs[] = {"status.successful", NULL};
-    static const char *const replicasets[] = {"status.replicas", NULL};
-    static const struct { const char *resource; const char *const *paths; } table[] = {
-        {"pods", pods}, {"events", events}, {"secrets", secrets}, {"nodes", nodes},
-        {"namespaces", namespaces}, {"jobs", jobs}, {"replicasets", replicasets},
-    };
-
     if (strcmp(path, "metadata.name") == 0 || strcmp(path, "metadata.namespace") == 0) return true;
-    for (size_t i = 0; i < ORC_ARRAY_LEN(table); i++) {
-        if (strcmp(table[i].resource, k->resource) != 0) continue;
-        for (const char *const *p = table[i].paths; *p; p++)
-            if (strcmp(*p, path) == 0) return true;
-    }
+    for (const char *const *p = ak->field_labels; p && *p; p++)
+        if (strcmp(*p, path) == 0) return true;
     return false;
 }
 
@@ -54,7 +34,7 @@ int api_filter_parse(struct api_req *r, const struct api_route *rt, struct api_f
         snprintf(why, sizeof why, "unable to parse fieldSelector \"%s\": %s", fs, msg);
     for (size_t i = 0; !why[0] && f->fields && i < orc_fieldsel_count(f->fields); i++) {
         const char *p = orc_fieldsel_path(f->fields, i);
-        if (!field_supported(rt->kind, p))
+        if (!field_supported(rt->api, p))
             snprintf(why, sizeof why, "field label not supported: %s", p);
     }
     if (!why[0]) return 0;

@@ -84,7 +84,7 @@ static void empty_one(struct api_housekeep *h, const struct orc_kind *k, const s
 
     if (obj == NULL) return;
     marked = orc_json_get(obj, "metadata.deletionTimestamp") != NULL;
-    bool graceful = strcmp(k->resource, "pods") == 0 && pod_needs_its_node(h->s, obj);
+    bool graceful = api_kind_of(k)->graceful_delete && pod_needs_its_node(h->s, obj);
     if (!has_finalizers(obj) && !graceful) {
         write_guarded(h, kv->key, kv->mod_rev, NULL);
     } else if (!marked) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/kind.h"
 #include "apiserver/schema.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
@@ -17,16 +18,6 @@
 #include "lib/rand.h"
 #include "lib/smp.h"
 #include "lib/timeutil.h"
-
-static const char *const protected_namespaces[] = {"default", "kube-system", "kube-public",
-                                                   "kube-node-lease", NULL};
-
-/* Kinds whose metadata.generation counts spec changes, as in Kubernetes. */
-static bool tracks_generation(const struct orc_kind *k)
-{
-    return strcmp(k->group, "apps") == 0 || strcmp(k->group, "batch") == 0
-           || strcmp(k->resource, "pods") == 0;
-}
 
 static void bad_request(struct write_op *op, const char *msg)
 {
@@ -72,6 +63,8 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
     }
     if (!api_diag_failed(&d)) {
         api_defaults(op->k, obj);
+        if (!old && orc_kind_id(op->k) == ORC_K_POD)
+            api_default_tolerations(obj, op->s->pod_toleration_seconds);
         api_validate(op->k, obj, old, &d);
     }
     json_array_foreach(d.warnings, i, w) api_req_warn(op->r, json_string_value(w));
@@ -230,42 +223,12 @@ json_t *write_apply_patch(struct write_op *op, const json_t *target)
 
 /* ---- create ---- */
 
-static const char *qos_class(const json_t *spec)
+/* Status a new object starts with: Kubernetes resets it, unless the kind
+ * prepares its own. */
+static void initial_status(const struct api_kind *ak, json_t *obj)
 {
-    json_t *cs = json_object_get(spec, "containers"), *c;
-    bool any = false, guaranteed = true;
-    size_t i;
-
-    json_array_foreach(cs, i, c) {
-        json_t *lim = orc_json_get(c, "resources.limits");
-        json_t *req = orc_json_get(c, "resources.requests");
-        const char *res[] = {"cpu", "memory"};
-        if (json_object_size(lim) || json_object_size(req)) any = true;
-        for (int j = 0; j < 2; j++) {
-            json_t *l = json_object_get(lim, res[j]);
-            json_t *q = json_object_get(req, res[j]);
-            if (l == NULL || (q && !json_equal(l, q))) guaranteed = false;
-        }
-    }
-    if (!any) return "BestEffort";
-    return guaranteed ? "Guaranteed" : "Burstable";
-}
-
-/* Status a new object starts with: Kubernetes resets it, except for nodes
- * (agents register with their status). */
-static void initial_status(const struct orc_kind *k, json_t *obj)
-{
-    if (strcmp(k->resource, "pods") == 0) {
-        json_object_set_new(obj, "status",
-                            json_pack("{s:s, s:s}", "phase", "Pending", "qosClass",
-                                      qos_class(json_object_get(obj, "spec"))));
-    } else if (strcmp(k->resource, "namespaces") == 0) {
-        json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
-        if (orc_json_get(obj, "spec.finalizers") == NULL)
-            orc_json_set(obj, "spec.finalizers", json_pack("[s]", "kubernetes"));
-    } else if (k->has_status && strcmp(k->resource, "nodes") != 0) {
-        json_object_set_new(obj, "status", json_object());
-    }
+    if (ak->prepare_create) ak->prepare_create(obj);
+    else if (ak->k->has_status) json_object_set_new(obj, "status", json_object());
 }
 
 static int generate_name(struct write_op *op, json_t *meta)
@@ -282,7 +245,7 @@ static int generate_name(struct write_op *op, json_t *meta)
     return 0;
 }
 
-static void set_server_fields(const struct orc_kind *k, json_t *meta)
+static void set_server_fields(const struct api_kind *ak, json_t *meta)
 {
     char uid[37], now[ORC_TIME_LEN];
 
@@ -290,7 +253,7 @@ static void set_server_fields(const struct orc_kind *k, json_t *meta)
     orc_time_now(now);
     json_object_set_new(meta, "uid", json_string(uid));
     json_object_set_new(meta, "creationTimestamp", json_string(now));
-    if (tracks_generation(k)) json_object_set_new(meta, "generation", json_integer(1));
+    if (ak->tracks_generation) json_object_set_new(meta, "generation", json_integer(1));
     else json_object_del(meta, "generation");
     json_object_del(meta, "resourceVersion");
     json_object_del(meta, "deletionTimestamp");
@@ -349,21 +312,14 @@ int mut_create(struct write_op *op, json_t *obj)
     if (check_type(op, obj, op->k->kind, orc_kind_api_version(op->k)) != 0) return ORC_EINVAL;
     if ((meta = check_meta(op, obj)) == NULL) return ORC_EINVAL;
     generate_name(op, meta);
-    set_server_fields(op->k, meta); /* before defaults: a Job's selector is built from its uid */
-    initial_status(op->k, obj);
-    if (strcmp(op->k->resource, "namespaces") == 0 && orc_json_str(meta, "name")) {
-        /* Kubernetes labels every namespace with its own name. */
-        json_t *labels = json_object_get(meta, "labels");
-        if (!json_is_object(labels)) json_object_set_new(meta, "labels", labels = json_object());
-        json_object_set_new(labels, "kubernetes.io/metadata.name",
-                            json_string(orc_json_str(meta, "name")));
-    }
+    set_server_fields(op->ak, meta); /* before defaults: a Job's selector is built from its uid */
+    initial_status(op->ak, obj);
     if (write_admit(op, obj, NULL) != 0) return ORC_EINVAL;
     meta = json_object_get(obj, "metadata");
     name = orc_json_str(meta, "name");
     snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
     if (check_namespace_active(op) != 0) return ORC_EPERM;
-    if (strcmp(op->k->resource, "nodes") == 0) return reserve_pod_cidr(op, obj);
+    if (op->ak->pod_cidr) return reserve_pod_cidr(op, obj);
     return 0;
 }
 
@@ -375,7 +331,7 @@ static const char *const server_meta[] = {"uid", "creationTimestamp", "deletionT
 
 /* The object as the client sent it, with every server-owned field taken
  * from the stored one. */
-static json_t *carry_over(const struct orc_kind *k, const json_t *cur, json_t *input)
+static json_t *carry_over(const struct api_kind *ak, const json_t *cur, json_t *input)
 {
     json_t *next = json_deep_copy(input);
     json_t *meta, *cmeta = json_object_get(cur, "metadata");
@@ -388,16 +344,8 @@ static json_t *carry_over(const struct orc_kind *k, const json_t *cur, json_t *i
         if (v) json_object_set(meta, server_meta[i], v);
         else json_object_del(meta, server_meta[i]);
     }
-    if (strcmp(k->resource, "services") == 0) {
-        /* Allocated addresses stay when an update leaves them out. */
-        const char *ip_fields[] = {"clusterIP", "clusterIPs"};
-        json_t *spec = json_object_get(next, "spec");
-        for (int i = 0; i < 2 && json_is_object(spec); i++) {
-            json_t *v = orc_json_get(cur, i ? "spec.clusterIPs" : "spec.clusterIP");
-            if (v && json_object_get(spec, ip_fields[i]) == NULL) json_object_set(spec, ip_fields[i], v);
-        }
-    }
-    if (k->has_status) {
+    if (ak->prepare_update) ak->prepare_update(cur, next);
+    if (ak->k->has_status) {
         json_t *st = json_object_get(cur, "status");
         if (st) json_object_set(next, "status", st);
         else json_object_del(next, "status");
@@ -405,11 +353,11 @@ static json_t *carry_over(const struct orc_kind *k, const json_t *cur, json_t *i
     return next;
 }
 
-static void bump_generation(const struct orc_kind *k, const json_t *cur, json_t *next)
+static void bump_generation(const struct api_kind *ak, const json_t *cur, json_t *next)
 {
     int64_t gen = 0;
 
-    if (!tracks_generation(k)) return;
+    if (!ak->tracks_generation) return;
     if (json_equal(json_object_get(cur, "spec"), json_object_get(next, "spec"))) return;
     orc_json_int(cur, "metadata.generation", &gen);
     orc_json_set(next, "metadata.generation", json_integer(gen + 1));
@@ -449,14 +397,14 @@ json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input)
                            uid, cuid);
         return NULL;
     }
-    next = carry_over(op->k, cur, input);
+    next = carry_over(op->ak, cur, input);
     if (next == NULL || write_admit(op, next, cur) != 0) {
         json_decref(next);
         return NULL;
     }
-    bump_generation(op->k, cur, next);
+    bump_generation(op->ak, cur, next);
     if (orc_json_get(next, "metadata.deletionTimestamp") && !has_finalizers(next)
-        && !(strcmp(op->k->resource, "namespaces") == 0
+        && !(op->ak->spec_finalizers
              && json_array_size(orc_json_get(next, "spec.finalizers")) > 0))
         op->deleting = true; /* the last finalizer is gone: finish the deletion */
     return next;
@@ -508,7 +456,7 @@ json_t *mut_status(struct write_op *op, const json_t *cur)
     return next;
 }
 
-json_t *api_scale_from(const json_t *obj)
+json_t *api_scale_from(const struct api_kind *ak, const json_t *obj)
 {
     const json_t *meta = json_object_get(obj, "metadata");
     json_t *scale, *smeta = json_object();
@@ -522,9 +470,9 @@ json_t *api_scale_from(const json_t *obj)
         json_t *v = json_object_get(meta, fields[i]);
         if (v) json_object_set(smeta, fields[i], v);
     }
-    orc_json_int(obj, "spec.replicas", &spec);
-    orc_json_int(obj, "status.replicas", &status);
-    if (orc_selector_from_json(orc_json_get(obj, "spec.selector"), &s, msg, sizeof msg) == 0) {
+    orc_json_int(obj, ak->scale->spec_replicas, &spec);
+    orc_json_int(obj, ak->scale->status_replicas, &status);
+    if (orc_selector_from_json(orc_json_get(obj, ak->scale->selector), &s, msg, sizeof msg) == 0) {
         orc_selector_string(s, &sel);
         orc_selector_free(s);
     }
@@ -542,7 +490,7 @@ json_t *mut_scale(struct write_op *op, const json_t *cur)
     bool patched = op->verb == W_SCALE_PATCH;
 
     if (patched) {
-        json_t *view = api_scale_from(cur);
+        json_t *view = api_scale_from(op->ak, cur);
         scale = view ? write_apply_patch(op, view) : NULL;
         json_decref(view);
         if (scale == NULL) return NULL;
@@ -562,9 +510,9 @@ json_t *mut_scale(struct write_op *op, const json_t *cur)
         return NULL;
     }
     next = json_deep_copy(cur);
-    orc_json_set(next, "spec.replicas", json_integer(json_integer_value(rep)));
+    orc_json_set(next, op->ak->scale->spec_replicas, json_integer(json_integer_value(rep)));
     if (patched) json_decref(scale);
-    bump_generation(op->k, cur, next);
+    bump_generation(op->ak, cur, next);
     op->scale_response = true;
     return next;
 }
@@ -676,6 +624,30 @@ static void add_finalizer(json_t *obj, const char *f)
     json_array_append_new(fins, json_string(f));
 }
 
+static void drop_finalizer(json_t *obj, const char *f)
+{
+    json_t *fins = orc_json_get(obj, "metadata.finalizers");
+
+    for (size_t i = json_array_size(fins); i-- > 0;) {
+        const char *v = json_string_value(json_array_get(fins, i));
+        if (v && strcmp(v, f) == 0) json_array_remove(fins, i);
+    }
+    if (fins && json_array_size(fins) == 0) json_object_del(json_object_get(obj, "metadata"), "finalizers");
+}
+
+/* As Kubernetes' deletionFinalizersForGarbageCollection: the propagation
+ * asked for replaces the garbage collector's finalizers (Orphan -> orphan,
+ * Foreground -> foregroundDeletion, Background -> neither); a delete asking
+ * for none keeps what a first delete set. The collector (controllers/gc*.c)
+ * then orphans the dependents or deletes them, and drops the finalizer. */
+static void set_gc_finalizers(json_t *obj, const char *policy)
+{
+    drop_finalizer(obj, "orphan");
+    drop_finalizer(obj, "foregroundDeletion");
+    if (strcmp(policy, "Orphan") == 0) add_finalizer(obj, "orphan");
+    else if (strcmp(policy, "Foreground") == 0) add_finalizer(obj, "foregroundDeletion");
+}
+
 /* Pods on a node end gracefully: the agent stops them, then deletes. */
 static long long pod_grace(const json_t *pod, const struct write_opts *o)
 {
@@ -688,11 +660,11 @@ static long long pod_grace(const json_t *pod, const struct write_opts *o)
     return g;
 }
 
-static bool is_protected_namespace(const struct write_op *op)
+static bool is_undeletable(const struct write_op *op)
 {
-    if (strcmp(op->k->resource, "namespaces") != 0) return false;
-    for (int i = 0; protected_namespaces[i]; i++)
-        if (strcmp(op->rt->name, protected_namespaces[i]) == 0) return true;
+    const char *const *names = op->ak->undeletable;
+    for (size_t i = 0; names && names[i]; i++)
+        if (strcmp(op->rt->name, names[i]) == 0) return true;
     return false;
 }
 
@@ -702,19 +674,24 @@ json_t *mut_delete(struct write_op *op, const json_t *cur)
     json_t *next;
     char ts[ORC_TIME_LEN];
     long long grace = 0;
-    bool pod = strcmp(op->k->resource, "pods") == 0;
-    bool ns = strcmp(op->k->resource, "namespaces") == 0;
+    bool pod = op->ak->graceful_delete;
+    bool ns = op->ak->spec_finalizers;
 
     if (check_preconditions(op, cur) != 0) return NULL;
-    if (is_protected_namespace(op)) {
+    if (is_undeletable(op)) {
+        char res[128];
+        api_resource_name(op->k, res, sizeof res);
         api_respond_status(op->r, 403, "Forbidden", op->k, op->rt->name, NULL,
-                           "namespaces \"%s\" is forbidden: this namespace may not be deleted",
-                           op->rt->name);
+                           "%s \"%s\" is forbidden: this %s may not be deleted", res,
+                           op->rt->name, op->k->singular);
         return NULL;
     }
     next = json_deep_copy(cur);
-    if (o->policy && strcmp(o->policy, "Orphan") == 0) add_finalizer(next, "orphan");
-    if (o->policy && strcmp(o->policy, "Foreground") == 0) add_finalizer(next, "foregroundDeletion");
+    if (next == NULL) {
+        api_respond_error(op->r, ORC_ENOMEM, "deleting");
+        return NULL;
+    }
+    if (o->policy) set_gc_finalizers(next, o->policy);
     if (pod) grace = pod_grace(cur, o);
     if (!has_finalizers(next) && grace <= 0 && !ns) {
         op->deleting = true;

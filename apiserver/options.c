@@ -60,7 +60,8 @@ static const char *options_kind(enum write_verb v)
     case W_PATCH:
     case W_STATUS_PATCH:
     case W_SCALE_PATCH: return "PatchOptions";
-    case W_DELETE: return "DeleteOptions";
+    case W_DELETE:
+    case W_EVICT: return "DeleteOptions";
     default: return "UpdateOptions";
     }
 }
@@ -322,8 +323,8 @@ static void delete_verdict(struct opt_check *c, const struct delete_in *in)
               "Unsupported value: %s: supported values: \"Foreground\", \"Background\", "
               "\"Orphan\", \"nil\"",
               q);
-    else if (in->orphan == 1)
-        c->op->opts.policy = "Orphan";
+    else if (in->orphan >= 0) /* the deprecated boolean, as Kubernetes reads it */
+        c->op->opts.policy = in->orphan ? "Orphan" : "Background";
 }
 
 static int delete_options(struct opt_check *c)
@@ -350,7 +351,7 @@ int write_read_options(struct write_op *op)
         api_respond_error(op->r, ORC_ENOMEM, "checking the options");
         return ORC_ENOMEM;
     }
-    if (op->verb == W_DELETE) {
+    if (op->verb == W_DELETE || op->verb == W_EVICT) {
         rv = delete_options(&c);
     } else {
         dry_run_query(&c);

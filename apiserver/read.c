@@ -28,10 +28,10 @@ static void read_op_free(void *p)
 
 /* ---- one object ---- */
 
-static void respond_scale(struct api_req *r, const struct store_kv *kv)
+static void respond_scale(struct api_req *r, const struct api_kind *ak, const struct store_kv *kv)
 {
     json_t *obj = api_obj_decode(kv->value, kv->value_len, kv->mod_rev);
-    json_t *scale = obj ? api_scale_from(obj) : NULL;
+    json_t *scale = obj ? api_scale_from(ak, obj) : NULL;
 
     if (scale == NULL) api_respond_error(r, ORC_ECORRUPT, "reading the object");
     else api_respond_json(r, 200, scale);
@@ -58,7 +58,7 @@ static void get_object(struct read_op *op)
         return;
     }
     if (strcmp(rt->sub, "scale") == 0) {
-        respond_scale(op->r, &kv);
+        respond_scale(op->r, rt->api, &kv);
     } else if (api_obj_append(&body, kv.value, kv.value_len, kv.mod_rev) != 0) {
         orc_buf_free(&body);
         api_respond_error(op->r, ORC_ECORRUPT, "reading the object");
@@ -234,8 +234,9 @@ static bool valid_read_target(struct api_req *r, struct api_route *rt)
         return false;
     }
     if (rt->sub[0] == '\0') return true;
-    if (strcmp(rt->sub, "status") == 0 && rt->kind->has_status) return true;
-    if (strcmp(rt->sub, "scale") == 0 && rt->kind->has_scale) return true;
+    if ((strcmp(rt->sub, "status") == 0 || strcmp(rt->sub, "scale") == 0)
+        && api_kind_serves(rt->api, rt->sub))
+        return true;
     api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
                        "the server could not find the requested resource");
     return false;

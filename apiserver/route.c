@@ -77,6 +77,7 @@ static int route_resource(struct api_route *rt, char **segs, int n)
     rt->kind = orc_kind_by_resource(rt->group, segs[i]);
     if (rt->kind == NULL || strcmp(rt->kind->version, rt->version) != 0) return ORC_ENOENT;
     if (rt->ns[0] && !rt->kind->namespaced) return ORC_ENOENT;
+    rt->api = api_kind_of(rt->kind);
     i++;
     if (i == n) {
         rt->type = ROUTE_COLLECTION;

@@ -1,6 +1,7 @@
 /* schema.c — the schema pass: walks an object along its kind's field tables,
  * turning wrong JSON types into causes, pruning unknown fields and warning
  * about known-but-unimplemented ones; plus the table-driven required pass. */
+#include "apiserver/kind.h"
 #include "apiserver/schema.h"
 
 #include <math.h>
@@ -10,24 +11,9 @@
 
 #include "lib/orc.h"
 
-static const struct {
-    const char *kind;
-    const struct api_struct *root;
-} roots[] = {
-    {"Namespace", &api_s_namespace},     {"Node", &api_s_node},
-    {"Pod", &api_s_pod},                 {"ConfigMap", &api_s_configmap},
-    {"Secret", &api_s_secret},           {"Service", &api_s_service},
-    {"Event", &api_s_event},             {"Lease", &api_s_lease},
-    {"Deployment", &api_s_deployment},   {"ReplicaSet", &api_s_replicaset},
-    {"StatefulSet", &api_s_statefulset}, {"DaemonSet", &api_s_daemonset},
-    {"Job", &api_s_job},                 {"CronJob", &api_s_cronjob},
-};
-
 const struct api_struct *api_schema_root(const struct orc_kind *k)
 {
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
-        if (strcmp(roots[i].kind, k->kind) == 0) return roots[i].root;
-    return NULL;
+    return api_kind_of(k)->schema;
 }
 
 static const struct api_field *find_field(const struct api_struct *st, const char *name)

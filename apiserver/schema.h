@@ -114,11 +114,13 @@ struct api_struct {
 
 /* Shared object types (schema_core.c, schema_pod.c). */
 extern const struct api_struct api_s_objectmeta, api_s_labelselector, api_s_podtemplatespec,
-    api_s_podspec;
+    api_s_podspec, api_s_nodeselector, api_s_pvcspec, api_s_objectref;
 /* Kind roots. */
 extern const struct api_struct api_s_namespace, api_s_node, api_s_pod, api_s_configmap,
     api_s_secret, api_s_service, api_s_event, api_s_lease, api_s_deployment, api_s_replicaset,
-    api_s_statefulset, api_s_daemonset, api_s_job, api_s_cronjob;
+    api_s_statefulset, api_s_daemonset, api_s_job, api_s_cronjob, api_s_priorityclass,
+    api_s_controllerrevision, api_s_persistentvolume, api_s_persistentvolumeclaim,
+    api_s_storageclass, api_s_poddisruptionbudget, api_s_eviction;
 
 /* The root object type of a kind, or NULL. */
 const struct api_struct *api_schema_root(const struct orc_kind *k);
@@ -210,6 +212,15 @@ void api_check_immutable(struct api_diag *d, const json_t *now, const json_t *wa
 bool api_is_ip(const char *s);
 bool api_is_cidr(const char *s);
 
+/* An IntOrString count or percentage ("must be greater than or equal to 0",
+ * "must not be greater than 100%" with cap100); *zero: it is 0 or "0%". */
+void api_check_int_or_percent(struct api_diag *d, const json_t *v, const char *field,
+                              bool cap100, bool *zero);
+/* accessModes (required, known values), resources.requests[storage]
+ * (required, positive), storageClassName, volumeMode, selector of a
+ * PersistentVolumeClaimSpec at base (a claim or a claim template). */
+void api_rules_pvc_spec(struct api_diag *d, const json_t *spec, const char *base);
+
 /* ---- pod-spec helpers shared by containers and volumes ---- */
 
 /* How many of `keys` (NULL-terminated) o has; *second: the second found. */
@@ -251,5 +262,11 @@ void api_rules_namespace(struct api_diag *d, const json_t *obj, const json_t *ol
 void api_rules_node(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_event(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_lease(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_priorityclass(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_controllerrevision(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_persistentvolume(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_persistentvolumeclaim(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_storageclass(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_poddisruptionbudget(struct api_diag *d, const json_t *obj, const json_t *old);
 
 #endif

@@ -1,5 +1,5 @@
 /* schema_apps.c — field tables for apps/v1: Deployment, ReplicaSet,
- * StatefulSet, DaemonSet. */
+ * StatefulSet, DaemonSet, ControllerRevision. */
 #include "apiserver/schema.h"
 
 /* Statuses are not checked; their conditions merge by type, as in Kubernetes. */
@@ -32,19 +32,9 @@ API_STRUCT_SHARED(api_s_replicaset, "ReplicaSet", F_TYPEMETA, F_OBJ("spec", rssp
 
 /* ---- StatefulSet ---- */
 
-API_STRUCT(volresources, "VolumeResourceRequirements", F_MQTY("limits"), F_MQTY("requests"));
-API_STRUCT(typedlocalref, "TypedLocalObjectReference",
-    F_STR("apiGroup"), F_STR_R("kind"), F_STR_R("name"));
-API_STRUCT(typedref, "TypedObjectReference",
-    F_STR("apiGroup"), F_STR_R("kind"), F_STR_R("name"), F_STR("namespace"));
-API_STRUCT(pvcspec, "PersistentVolumeClaimSpec",
-    F_ASTR("accessModes"), F_OBJ("selector", api_s_labelselector),
-    F_OBJ("resources", volresources), F_STR("volumeName"), F_STR("storageClassName"),
-    F_STR("volumeMode"), F_OBJ("dataSource", typedlocalref), F_OBJ("dataSourceRef", typedref),
-    F_STR("volumeAttributesClassName"));
 API_STRUCT(pvc, "PersistentVolumeClaim",
     F_STR("apiVersion"), F_STR("kind"), F_OBJ("metadata", api_s_objectmeta),
-    F_OBJ("spec", pvcspec), F_STATUS);
+    F_OBJ("spec", api_s_pvcspec), F_STATUS);
 
 API_STRUCT(rollingsts, "RollingUpdateStatefulSetStrategy",
     F_INT32("partition"), F_INTSTR("maxUnavailable"));
@@ -77,3 +67,8 @@ API_STRUCT(dsspec, "DaemonSetSpec",
     F_INT32("revisionHistoryLimit"));
 
 API_STRUCT_SHARED(api_s_daemonset, "DaemonSet", F_TYPEMETA, F_OBJ("spec", dsspec), F_STATUS);
+
+/* ---- ControllerRevision ---- */
+
+API_STRUCT_SHARED(api_s_controllerrevision, "ControllerRevision",
+    F_TYPEMETA, F_FREE("data"), F_INT("revision"));

@@ -79,7 +79,7 @@ API_STRUCT_SHARED(api_s_service, "Service",
 
 /* ---- Event ---- */
 
-API_STRUCT(objref, "ObjectReference",
+API_STRUCT_SHARED(api_s_objectref, "ObjectReference",
     F_STR("kind"), F_STR("namespace"), F_STR("name"), F_STR("uid"), F_STR("apiVersion"),
     F_STR("resourceVersion"), F_STR("fieldPath"));
 
@@ -87,10 +87,10 @@ API_STRUCT(evsource, "EventSource", F_STR("component"), F_STR("host"));
 API_STRUCT(evseries, "EventSeries", F_INT32("count"), F_TIME("lastObservedTime"));
 
 API_STRUCT_SHARED(api_s_event, "Event",
-    F_TYPEMETA, F_OBJ("involvedObject", objref), F_STR("reason"), F_STR("message"),
+    F_TYPEMETA, F_OBJ("involvedObject", api_s_objectref), F_STR("reason"), F_STR("message"),
     F_OBJ("source", evsource), F_TIME("firstTimestamp"), F_TIME("lastTimestamp"),
     F_INT32("count"), F_STR("type"), F_TIME("eventTime"), F_OBJ("series", evseries),
-    F_STR("action"), F_OBJ("related", objref), F_STR("reportingComponent"),
+    F_STR("action"), F_OBJ("related", api_s_objectref), F_STR("reportingComponent"),
     F_STR("reportingInstance"));
 
 /* ---- Lease ---- */

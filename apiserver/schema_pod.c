@@ -155,10 +155,10 @@ API_STRUCT(nsreq, "NodeSelectorRequirement",
     F_STR_R("key"), F_STR_R("operator"), F_ASTR("values"));
 API_STRUCT(nsterm, "NodeSelectorTerm",
     F_AOBJ("matchExpressions", nsreq), F_AOBJ("matchFields", nsreq));
-API_STRUCT(nodeselector, "NodeSelector", F_AOBJ("nodeSelectorTerms", nsterm));
+API_STRUCT_SHARED(api_s_nodeselector, "NodeSelector", F_AOBJ("nodeSelectorTerms", nsterm));
 API_STRUCT(prefterm, "PreferredSchedulingTerm", F_INT32("weight"), F_OBJ_R("preference", nsterm));
 API_STRUCT(nodeaff, "NodeAffinity",
-    F_OBJ("requiredDuringSchedulingIgnoredDuringExecution", nodeselector),
+    F_OBJ("requiredDuringSchedulingIgnoredDuringExecution", api_s_nodeselector),
     F_AOBJ("preferredDuringSchedulingIgnoredDuringExecution", prefterm));
 
 API_STRUCT(podaffterm, "PodAffinityTerm",

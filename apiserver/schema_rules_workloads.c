@@ -63,9 +63,8 @@ static void check_selector_template(struct api_diag *d, const json_t *spec, cons
 
 /* ---- rolling updates ---- */
 
-/* An IntOrString count or percentage; *zero tells whether it is 0 / "0%". */
-static void check_int_or_percent(struct api_diag *d, const json_t *v, const char *field,
-                                 bool cap100, bool *zero)
+void api_check_int_or_percent(struct api_diag *d, const json_t *v, const char *field,
+                              bool cap100, bool *zero)
 {
     *zero = false;
     if (json_is_integer(v)) {
@@ -96,8 +95,8 @@ static void check_rolling(struct api_diag *d, const json_t *ru, const char *base
     bool uzero = false, szero = false;
     api_pathf(up, "%s.maxUnavailable", base);
     api_pathf(sp, "%s.maxSurge", base);
-    if (mu) check_int_or_percent(d, mu, up, true, &uzero);
-    if (ms) check_int_or_percent(d, ms, sp, false, &szero);
+    if (mu) api_check_int_or_percent(d, mu, up, true, &uzero);
+    if (ms) api_check_int_or_percent(d, ms, sp, false, &szero);
     if (mu && ms && uzero && szero) api_invalid(d, up, mu, "may not be 0 when `maxSurge` is 0");
 }
 
@@ -163,30 +162,14 @@ void api_rules_replicaset(struct api_diag *d, const json_t *obj, const json_t *o
 
 static void check_claim_template(struct api_diag *d, const json_t *pvc, const char *base)
 {
-    static const char *const modes[] = {"ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany",
-                                        "ReadWriteOncePod", NULL};
-    const json_t *meta = api_obj(pvc, "metadata"), *spec = api_obj(pvc, "spec");
-    const json_t *modes_arr = api_arr(spec, "accessModes");
-    const json_t *storage = api_obj(api_obj(spec, "resources"), "requests");
+    const json_t *meta = api_obj(pvc, "metadata");
     char p[API_PATH_MAX];
-    int64_t milli;
     api_pathf(p, "%s.metadata.name", base);
     if (!api_str(meta, "name") || !api_str(meta, "name")[0]) api_required(d, p, NULL);
     api_pathf(p, "%s.metadata", base);
     api_check_name(d, meta, "name", p, orc_dns1123_subdomain);
-    api_pathf(p, "%s.spec.accessModes", base);
-    if (json_array_size(modes_arr) == 0) api_required(d, p, "at least 1 access mode is required");
-    for (size_t i = 0; modes_arr && i < json_array_size(modes_arr); i++) {
-        const json_t *m = json_array_get(modes_arr, i);
-        bool ok = false;
-        for (size_t j = 0; modes[j] && json_is_string(m); j++)
-            ok = ok || strcmp(modes[j], json_string_value(m)) == 0;
-        api_pathf(p, "%s.spec.accessModes[%zu]", base, i);
-        if (!ok) api_unsupported(d, p, m, modes);
-    }
-    api_pathf(p, "%s.spec.resources.requests[storage]", base);
-    if (!json_object_get(storage, "storage")) api_required(d, p, NULL);
-    else api_check_quantity(d, json_object_get(storage, "storage"), p, &milli);
+    api_pathf(p, "%s.spec", base);
+    api_rules_pvc_spec(d, api_obj(pvc, "spec"), p);
 }
 
 /* Everything but these must stay as created. */
@@ -221,6 +204,9 @@ void api_rules_statefulset(struct api_diag *d, const json_t *obj, const json_t *
     const json_t *spec = api_obj(obj, "spec"), *o;
     char p[API_PATH_MAX];
     check_counts(d, spec, counts);
+    /* Optional since Kubernetes 1.32; when given, a Service's name. */
+    if (api_str(spec, "serviceName") && api_str(spec, "serviceName")[0])
+        api_check_name(d, spec, "serviceName", "spec", orc_dns1035_label);
     api_check_enum(d, spec, "podManagementPolicy", "spec", policies);
     check_selector_template(d, spec, "spec", "statefulset", always);
     if ((o = api_obj(spec, "updateStrategy"))) {
@@ -303,6 +289,25 @@ static void check_job_spec(struct api_diag *d, const json_t *spec, const char *b
     else api_rules_pod_template(d, tmpl, p, job_restart, NULL);
 }
 
+/* A Job selects its pods by its own uid unless the user manages the
+ * selector (manualSelector): then the selector is required; otherwise it
+ * must be the generated one (checked once the uid is known). */
+static void check_job_selector(struct api_diag *d, const json_t *obj, const json_t *spec)
+{
+    const json_t *sel = api_obj(spec, "selector");
+    const char *uid = api_str(api_obj(obj, "metadata"), "uid");
+    if (api_is_true(spec, "manualSelector")) {
+        if (!sel) api_required(d, "spec.selector", NULL);
+        return;
+    }
+    if (!sel || !uid || !uid[0]) return;
+    const json_t *ml = api_obj(sel, "matchLabels");
+    const char *got = api_str(ml, "batch.kubernetes.io/controller-uid");
+    if (json_object_size(ml) != 1 || json_array_size(api_arr(sel, "matchExpressions")) > 0
+        || !got || strcmp(got, uid) != 0)
+        api_invalid(d, "spec.selector", sel, "`selector` not auto-generated");
+}
+
 void api_rules_job(struct api_diag *d, const json_t *obj, const json_t *old)
 {
     static const char *const fixed[] = {"selector", "template", "completions", "completionMode",
@@ -310,6 +315,7 @@ void api_rules_job(struct api_diag *d, const json_t *obj, const json_t *old)
     const json_t *spec = api_obj(obj, "spec"), *ospec = api_obj(old, "spec");
     char p[API_PATH_MAX];
     check_job_spec(d, spec, "spec");
+    check_job_selector(d, obj, spec);
     if (!old || !ospec) return;
     for (size_t i = 0; fixed[i]; i++) {
         api_pathf(p, "spec.%s", fixed[i]);

@@ -62,8 +62,8 @@ static void dispatch_api(struct api_server *s, struct api_req *r, struct api_rou
         api_respond_status(r, 404, "NotFound", NULL, NULL, NULL, "the server could not find the requested resource");
         return;
     }
-    if (rt->type == ROUTE_OBJECT && strcmp(rt->kind->resource, "pods") == 0
-        && (strcmp(rt->sub, "log") == 0 || strcmp(rt->sub, "exec") == 0))
+    if (rt->type == ROUTE_OBJECT && (strcmp(rt->sub, "log") == 0 || strcmp(rt->sub, "exec") == 0)
+        && api_kind_serves(rt->api, rt->sub))
         api_handle_pod_proxy(s, r, rt);
     else if (r->method == HTTP_GET && api_query_bool(rt, "watch")) api_handle_watch(s, r, rt);
     else if (r->method == HTTP_GET) api_handle_read(s, r, rt);
@@ -279,6 +279,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     snprintf(s->cluster_cidr, sizeof s->cluster_cidr, "%s",
              cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
     s->node_cidr_mask = cfg->node_cidr_mask ? cfg->node_cidr_mask : 24;
+    s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);

@@ -11,6 +11,7 @@
 
 #include "apiserver/api.h"
 #include "apiserver/http.h"
+#include "apiserver/kind.h"
 #include "apiserver/validate.h"
 #include "client/http.h"
 #include "lib/buf.h"
@@ -26,6 +27,7 @@ struct api_server {
     store *st;
     char cluster_cidr[64];
     unsigned node_cidr_mask;
+    unsigned pod_toleration_seconds;
     struct api_http *http;
     char *token;
     char *url;
@@ -103,6 +105,7 @@ struct api_query {
 struct api_route {
     enum api_route_type type;
     const struct orc_kind *kind;
+    const struct api_kind *api; /* kind's row, set with kind */
     char group[64];
     char version[16];
     char ns[256];  /* empty: none given */
@@ -172,8 +175,9 @@ bool api_filter_match_kv(const struct api_filter *f, const struct store_kv *kv);
 bool api_filter_empty(const struct api_filter *f);
 void api_filter_clear(struct api_filter *f);
 
-/* autoscaling/v1 Scale view of a workload (new reference, NULL on error). */
-json_t *api_scale_from(const json_t *obj);
+/* autoscaling/v1 Scale view of a workload of a kind with a scale
+ * subresource (new reference, NULL on error). */
+json_t *api_scale_from(const struct api_kind *ak, const json_t *obj);
 
 /* ---- the write path (leader or forwarded) ---- */
 

@@ -1,6 +1,7 @@
 /* validate.c — the api_diag findings list, Kubernetes-worded field errors,
  * checks shared by every kind (names, labels, selectors, ports, quantities),
  * ObjectMeta rules, and api_validate's dispatch to the per-kind rules. */
+#include "apiserver/kind.h"
 #include "apiserver/schema.h"
 
 #include <arpa/inet.h>
@@ -486,9 +487,8 @@ bool api_is_cidr(const char *s)
 
 static orc_name_rule name_rule_for(const struct orc_kind *k)
 {
-    if (strcmp(k->kind, "Namespace") == 0) return orc_dns1123_label;
-    if (strcmp(k->kind, "Service") == 0) return orc_dns1035_label;
-    return orc_dns1123_subdomain;
+    orc_name_rule rule = api_kind_of(k)->name_rule;
+    return rule ? rule : orc_dns1123_subdomain;
 }
 
 static void check_name(const struct orc_kind *k, const json_t *meta, struct api_diag *d)
@@ -576,21 +576,6 @@ static void check_type_meta(const struct orc_kind *k, const json_t *obj, struct 
 
 /* ---- dispatch ---- */
 
-typedef void (*rules_fn)(struct api_diag *, const json_t *, const json_t *);
-
-static const struct {
-    const char *kind;
-    rules_fn rules;
-} kind_rules[] = {
-    {"Namespace", api_rules_namespace},     {"Node", api_rules_node},
-    {"Pod", api_rules_pod},                 {"ConfigMap", api_rules_configmap},
-    {"Secret", api_rules_secret},           {"Service", api_rules_service},
-    {"Event", api_rules_event},             {"Lease", api_rules_lease},
-    {"Deployment", api_rules_deployment},   {"ReplicaSet", api_rules_replicaset},
-    {"StatefulSet", api_rules_statefulset}, {"DaemonSet", api_rules_daemonset},
-    {"Job", api_rules_job},                 {"CronJob", api_rules_cronjob},
-};
-
 void api_validate(const struct orc_kind *k, const json_t *obj, const json_t *old,
                   struct api_diag *d)
 {
@@ -602,8 +587,8 @@ void api_validate(const struct orc_kind *k, const json_t *obj, const json_t *old
     check_type_meta(k, obj, d);
     api_schema_required(k, obj, d);
     check_meta(k, obj, d);
-    for (size_t i = 0; i < ORC_ARRAY_LEN(kind_rules); i++)
-        if (strcmp(kind_rules[i].kind, k->kind) == 0) kind_rules[i].rules(d, obj, old);
+    const struct api_kind *ak = api_kind_of(k);
+    if (ak->validate) ak->validate(d, obj, old);
 }
 
 char *api_diag_message(const struct api_diag *d, const struct orc_kind *k, const char *name)

@@ -47,7 +47,7 @@ static void respond_object(struct write_op *op, json_t *obj, int64_t rev)
     if (rev > 0) orc_json_set(obj, "metadata.resourceVersion", json_string(rvs));
     else orc_json_del(obj, "metadata.resourceVersion"); /* a dry-run create: none yet */
     if (op->scale_response) {
-        json_t *scale = api_scale_from(obj);
+        json_t *scale = api_scale_from(op->ak, obj);
         if (scale) api_respond_json(op->r, op->ok_code, scale);
         else api_respond_error(op->r, ORC_ENOMEM, "building the Scale");
         json_decref(scale);
@@ -233,6 +233,7 @@ static json_t *mutate(struct write_op *op, const json_t *cur)
     case W_BINDING: return mut_binding(op, cur);
     case W_DELETE: return mut_delete(op, cur);
     case W_FINALIZE: return mut_finalize(op, cur);
+    case W_EVICT: return mut_evict(op, cur);
     default: return NULL;
     }
 }
@@ -263,7 +264,7 @@ static void attempt(struct write_op *op)
     json_decref(op->response);
     op->response = NULL;
     next = mutate(op, cur);
-    if (next && op->deleting && strcmp(op->k->resource, "nodes") == 0
+    if (next && op->deleting && op->ak->pod_cidr
         && orc_json_str(cur, "spec.podCIDR")) /* the Node's block is free again */
         snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s",
                  orc_json_str(cur, "spec.podCIDR"));
@@ -373,21 +374,19 @@ static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *o
     bool obj = rt->type == ROUTE_OBJECT;
 
     if (rt->kind->namespaced && rt->ns[0] == '\0') goto not_found;
+    if (sub[0] != '\0' && !api_kind_serves(rt->api, sub)) goto not_found;
     if (r->method == HTTP_POST && !obj) op->verb = W_CREATE;
-    else if (r->method == HTTP_POST && obj && strcmp(sub, "binding") == 0
-             && strcmp(rt->kind->resource, "pods") == 0) op->verb = W_BINDING;
+    else if (r->method == HTTP_POST && obj && strcmp(sub, "binding") == 0) op->verb = W_BINDING;
+    else if (r->method == HTTP_POST && obj && strcmp(sub, "eviction") == 0) op->verb = W_EVICT;
     else if (!obj) goto not_allowed;
     else if (r->method == HTTP_DELETE && sub[0] == '\0') op->verb = W_DELETE;
     else if (r->method == HTTP_PUT && sub[0] == '\0') op->verb = W_UPDATE;
     else if (r->method == HTTP_PATCH && sub[0] == '\0') op->verb = W_PATCH;
-    else if (strcmp(sub, "status") == 0 && rt->kind->has_status && r->method == HTTP_PUT) op->verb = W_STATUS_UPDATE;
-    else if (strcmp(sub, "status") == 0 && rt->kind->has_status && r->method == HTTP_PATCH) op->verb = W_STATUS_PATCH;
-    else if (strcmp(sub, "scale") == 0 && rt->kind->has_scale && r->method == HTTP_PUT) op->verb = W_SCALE_UPDATE;
-    else if (strcmp(sub, "scale") == 0 && rt->kind->has_scale && r->method == HTTP_PATCH) op->verb = W_SCALE_PATCH;
-    else if (strcmp(sub, "finalize") == 0 && strcmp(rt->kind->resource, "namespaces") == 0
-             && r->method == HTTP_PUT) op->verb = W_FINALIZE;
-    else if (sub[0] != '\0' && strcmp(sub, "status") && strcmp(sub, "scale") && strcmp(sub, "binding")
-             && strcmp(sub, "finalize")) goto not_found;
+    else if (strcmp(sub, "status") == 0 && r->method == HTTP_PUT) op->verb = W_STATUS_UPDATE;
+    else if (strcmp(sub, "status") == 0 && r->method == HTTP_PATCH) op->verb = W_STATUS_PATCH;
+    else if (strcmp(sub, "scale") == 0 && r->method == HTTP_PUT) op->verb = W_SCALE_UPDATE;
+    else if (strcmp(sub, "scale") == 0 && r->method == HTTP_PATCH) op->verb = W_SCALE_PATCH;
+    else if (strcmp(sub, "finalize") == 0 && r->method == HTTP_PUT) op->verb = W_FINALIZE;
     else goto not_allowed;
     if (r->method == HTTP_PATCH) {
         const char *ct = api_req_header(r, "content-type");
@@ -423,6 +422,7 @@ void api_handle_write(struct api_server *s, struct api_req *r, struct api_route 
     op->r = r;
     op->rt = rt;
     op->k = rt->kind;
+    op->ak = rt->api;
     op->ok_code = 200;
     api_hold(s);
     r->op = op;
@@ -433,6 +433,7 @@ void api_handle_write(struct api_server *s, struct api_req *r, struct api_route 
         if (in == NULL) return;
         op->input = in;
     }
+    if (op->verb == W_EVICT && write_evict_input(op) != 0) return;
     if (write_read_options(op) != 0) return;
     if (op->verb == W_CREATE) {
         json_t *obj = json_incref(op->input);

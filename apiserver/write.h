@@ -18,6 +18,7 @@ enum write_verb {
     W_SCALE_PATCH,
     W_BINDING,
     W_FINALIZE,
+    W_EVICT,
 };
 
 enum patch_type { PATCH_NONE, PATCH_MERGE, PATCH_JSON, PATCH_STRATEGIC };
@@ -41,6 +42,7 @@ struct write_op {
     struct api_req *r;
     struct api_route *rt;
     const struct orc_kind *k;
+    const struct api_kind *ak; /* k's row */
     enum write_verb verb;
     enum patch_type ptype;
     json_t *input;     /* request body (object, patch, Scale, Binding, DeleteOptions) */
@@ -68,6 +70,11 @@ json_t *mut_scale(struct write_op *op, const json_t *cur);
 json_t *mut_binding(struct write_op *op, const json_t *cur);
 json_t *mut_delete(struct write_op *op, const json_t *cur);
 json_t *mut_finalize(struct write_op *op, const json_t *cur);
+/* pods/eviction (evict.c): a delete that PodDisruptionBudgets may refuse (429). */
+json_t *mut_evict(struct write_op *op, const json_t *cur);
+/* Checks the Eviction body and replaces op->input with its deleteOptions.
+ * Returns 0, or answers 400 and fails. */
+int write_evict_input(struct write_op *op);
 
 /* New objects: kind/apiVersion/namespace checks, generateName, server
  * fields, schema/defaults/validation. Returns 0 or answers and fails. */

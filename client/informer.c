@@ -1,5 +1,6 @@
 /* informer.c — list + watch + cache of one collection (see informer.h): one
- * call in flight at a time, one timer for back-off and watch liveness. */
+ * call in flight at a time, one timer for back-off and watch liveness,
+ * another for replaying the cache to handlers added late. */
 #include "client/informer.h"
 
 #include <inttypes.h>
@@ -227,11 +228,9 @@ const json_t *informer_get(const informer *inf, const char *ns, const char *name
 {
     char key[INF_KEY_MAX];
     const struct inf_item *it;
-    int len;
 
     if (inf == NULL || inf->stopped || name == NULL) return NULL;
-    len = snprintf(key, sizeof key, "%s/%s", ns ? ns : "", name);
-    if (len < 0 || (size_t)len >= sizeof key) return NULL;
+    if (inf__make_key(ns, name, key, sizeof key) != 0) return NULL;
     it = inf__find(inf, key);
     return it ? it->obj : NULL;
 }

@@ -13,7 +13,7 @@
 
 /* ---- keys ---- */
 
-static int make_key(const char *ns, const char *name, char *key, size_t n)
+int inf__make_key(const char *ns, const char *name, char *key, size_t n)
 {
     int len = snprintf(key, n, "%s/%s", ns ? ns : "", name);
 
@@ -25,7 +25,7 @@ int inf__key(const json_t *obj, char *key, size_t n)
     const char *name = orc_json_str(obj, "metadata.name");
 
     if (name == NULL || *name == '\0') return ORC_EINVAL;
-    return make_key(orc_json_str(obj, "metadata.namespace"), name, key, n);
+    return inf__make_key(orc_json_str(obj, "metadata.namespace"), name, key, n);
 }
 
 struct inf_item *inf__find(const informer *inf, const char *key)

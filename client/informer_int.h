@@ -106,6 +106,7 @@ unsigned inf__backoff_step(informer *inf); /* the next delay */
 
 /* informer_cache.c: cache updates keeping the indexes and firing the
  * handlers (skipped once stopped). */
+int inf__make_key(const char *ns, const char *name, char *key, size_t n); /* "ns/name" */
 int inf__key(const json_t *obj, char *key, size_t n);
 struct inf_item *inf__find(const informer *inf, const char *key);
 int inf__upsert(informer *inf, const char *key, json_t *obj);

@@ -5,6 +5,7 @@
  * recorded failures. Dispatch runs from a zero-delay timer. */
 #include "client/workqueue.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,7 @@ int workqueue_add(workqueue *q, const char *key)
     struct wq_item *it;
     bool was;
 
+    assert(q != NULL && key != NULL);
     if (q->shutdown) return ORC_ESHUTDOWN;
     it = item_get(q, key);
     if (it == NULL) return ORC_ENOMEM;
@@ -293,6 +295,7 @@ int workqueue_add_after(workqueue *q, const char *key, uint64_t delay_ms)
     bool was;
     int rv;
 
+    assert(q != NULL && key != NULL);
     if (delay_ms == 0) return workqueue_add(q, key);
     if (q->shutdown) return ORC_ESHUTDOWN;
     it = item_get(q, key);
@@ -328,6 +331,7 @@ int workqueue_add_rate_limited(workqueue *q, const char *key)
     bool was;
     int rv;
 
+    assert(q != NULL && key != NULL);
     if (q->shutdown) return ORC_ESHUTDOWN;
     it = item_get(q, key);
     if (it == NULL) return ORC_ENOMEM;

@@ -4,8 +4,12 @@
  * leadership and stops it when it loses it. */
 #include "controllers/manager.h"
 
+#include "controllers/daemonset.h"
 #include "controllers/deployment.h"
+#include "controllers/pvc.h"
+#include "controllers/nodelifecycle.h"
 #include "controllers/replicaset.h"
+#include "controllers/statefulset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +18,23 @@
 #include "client/informer.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "scheduler/sched.h"
+
+extern const struct ctl_controller ctl_job, ctl_cronjob;
+
+extern const struct ctl_controller ctl_gc;
 
 const struct ctl_controller *const ctl_all[] = {
+    &ctl_scheduler,
     &ctl_replicaset,
     &ctl_deployment,
+    &ctl_job,
+    &ctl_cronjob,
+    &ctl_statefulset,
+    &ctl_pvc,
+    &ctl_daemonset,
+    &ctl_nodelifecycle,
+    &ctl_gc,
     NULL,
 };
 

@@ -6,36 +6,60 @@
 
 #include "lib/orc.h"
 
-static const struct orc_kind kinds[] = {
-    {"", "v1", "Namespace", "namespaces", "namespace", {"ns"}, false, true, false},
-    {"", "v1", "Node", "nodes", "node", {"no"}, false, true, false},
-    {"", "v1", "Pod", "pods", "pod", {"po"}, true, true, false},
-    {"", "v1", "ConfigMap", "configmaps", "configmap", {"cm"}, true, false, false},
-    {"", "v1", "Secret", "secrets", "secret", {NULL}, true, false, false},
-    {"", "v1", "Service", "services", "service", {"svc"}, true, true, false},
-    {"", "v1", "Event", "events", "event", {"ev"}, true, false, false},
-    {"coordination.k8s.io", "v1", "Lease", "leases", "lease", {NULL}, true, false, false},
-    {"apps", "v1", "Deployment", "deployments", "deployment", {"deploy"}, true, true, true},
-    {"apps", "v1", "ReplicaSet", "replicasets", "replicaset", {"rs"}, true, true, true},
-    {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", {"sts"}, true, true, true},
-    {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", {"ds"}, true, true, false},
-    {"batch", "v1", "Job", "jobs", "job", {NULL}, true, true, false},
-    {"batch", "v1", "CronJob", "cronjobs", "cronjob", {"cj"}, true, true, false},
+const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
+    [ORC_K_NAMESPACE] = {"", "v1", "Namespace", "namespaces", "namespace", {"ns"}, false, true, false},
+    [ORC_K_NODE] = {"", "v1", "Node", "nodes", "node", {"no"}, false, true, false},
+    [ORC_K_POD] = {"", "v1", "Pod", "pods", "pod", {"po"}, true, true, false},
+    [ORC_K_CONFIGMAP] = {"", "v1", "ConfigMap", "configmaps", "configmap", {"cm"}, true, false, false},
+    [ORC_K_SECRET] = {"", "v1", "Secret", "secrets", "secret", {NULL}, true, false, false},
+    [ORC_K_SERVICE] = {"", "v1", "Service", "services", "service", {"svc"}, true, true, false},
+    [ORC_K_EVENT] = {"", "v1", "Event", "events", "event", {"ev"}, true, false, false},
+    [ORC_K_LEASE] = {"coordination.k8s.io", "v1", "Lease", "leases", "lease", {NULL}, true, false, false},
+    [ORC_K_DEPLOYMENT] = {"apps", "v1", "Deployment", "deployments", "deployment", {"deploy"}, true, true, true},
+    [ORC_K_REPLICASET] = {"apps", "v1", "ReplicaSet", "replicasets", "replicaset", {"rs"}, true, true, true},
+    [ORC_K_STATEFULSET] = {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", {"sts"}, true, true, true},
+    [ORC_K_DAEMONSET] = {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", {"ds"}, true, true, false},
+    [ORC_K_JOB] = {"batch", "v1", "Job", "jobs", "job", {NULL}, true, true, false},
+    [ORC_K_CRONJOB] = {"batch", "v1", "CronJob", "cronjobs", "cronjob", {"cj"}, true, true, false},
+    [ORC_K_PRIORITYCLASS] = {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses",
+                             "priorityclass", {"pc"}, false, false, false},
+    [ORC_K_CONTROLLERREVISION] = {"apps", "v1", "ControllerRevision", "controllerrevisions",
+                                  "controllerrevision", {NULL}, true, false, false},
+    [ORC_K_PERSISTENTVOLUME] = {"", "v1", "PersistentVolume", "persistentvolumes",
+                                "persistentvolume", {"pv"}, false, true, false},
+    [ORC_K_PERSISTENTVOLUMECLAIM] = {"", "v1", "PersistentVolumeClaim", "persistentvolumeclaims",
+                                     "persistentvolumeclaim", {"pvc"}, true, true, false},
+    [ORC_K_STORAGECLASS] = {"storage.k8s.io", "v1", "StorageClass", "storageclasses",
+                            "storageclass", {"sc"}, false, false, false},
+    [ORC_K_PODDISRUPTIONBUDGET] = {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets",
+                                   "poddisruptionbudget", {"pdb"}, true, true, false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
 {
-    *n = ORC_ARRAY_LEN(kinds);
-    return kinds;
+    *n = ORC_ARRAY_LEN(orc_kind_table);
+    return orc_kind_table;
+}
+
+enum orc_kind_id orc_kind_id(const struct orc_kind *k)
+{
+    return (enum orc_kind_id)(k - orc_kind_table);
 }
 
 const char *orc_kind_api_version(const struct orc_kind *k)
 {
-    static const char *const versions[] = {"v1", "coordination.k8s.io/v1", "apps/v1", "batch/v1"};
-    if (k->group[0] == '\0') return versions[0];
-    if (strcmp(k->group, "coordination.k8s.io") == 0) return versions[1];
-    if (strcmp(k->group, "apps") == 0) return versions[2];
-    return versions[3];
+    static const char *const versions[][2] = {
+        {"", "v1"},
+        {"apps", "apps/v1"},
+        {"batch", "batch/v1"},
+        {"coordination.k8s.io", "coordination.k8s.io/v1"},
+        {"policy", "policy/v1"},
+        {"scheduling.k8s.io", "scheduling.k8s.io/v1"},
+        {"storage.k8s.io", "storage.k8s.io/v1"},
+    };
+    for (size_t i = 0; i < ORC_ARRAY_LEN(versions); i++)
+        if (strcmp(k->group, versions[i][0]) == 0) return versions[i][1];
+    return "v1"; /* every kind's group is listed above */
 }
 
 static bool name_matches(const struct orc_kind *k, const char *name, size_t len)
@@ -55,28 +79,28 @@ const struct orc_kind *orc_kind_lookup(const char *name)
     size_t len = dot ? (size_t)(dot - name) : strlen(name);
     const char *group = dot ? dot + 1 : NULL;
 
-    for (size_t i = 0; i < ORC_ARRAY_LEN(kinds); i++) {
-        if (!name_matches(&kinds[i], name, len)) continue;
-        if (group && strcasecmp(group, kinds[i].group) != 0) continue;
-        return &kinds[i];
+    for (size_t i = 0; i < ORC_ARRAY_LEN(orc_kind_table); i++) {
+        if (!name_matches(&orc_kind_table[i], name, len)) continue;
+        if (group && strcasecmp(group, orc_kind_table[i].group) != 0) continue;
+        return &orc_kind_table[i];
     }
     return NULL;
 }
 
 const struct orc_kind *orc_kind_by_gvk(const char *api_version, const char *kind)
 {
-    for (size_t i = 0; i < ORC_ARRAY_LEN(kinds); i++)
-        if (strcmp(kinds[i].kind, kind) == 0
-            && strcmp(orc_kind_api_version(&kinds[i]), api_version) == 0)
-            return &kinds[i];
+    for (size_t i = 0; i < ORC_ARRAY_LEN(orc_kind_table); i++)
+        if (strcmp(orc_kind_table[i].kind, kind) == 0
+            && strcmp(orc_kind_api_version(&orc_kind_table[i]), api_version) == 0)
+            return &orc_kind_table[i];
     return NULL;
 }
 
 const struct orc_kind *orc_kind_by_resource(const char *group, const char *resource)
 {
-    for (size_t i = 0; i < ORC_ARRAY_LEN(kinds); i++)
-        if (strcmp(kinds[i].resource, resource) == 0 && strcmp(kinds[i].group, group) == 0)
-            return &kinds[i];
+    for (size_t i = 0; i < ORC_ARRAY_LEN(orc_kind_table); i++)
+        if (strcmp(orc_kind_table[i].resource, resource) == 0 && strcmp(orc_kind_table[i].group, group) == 0)
+            return &orc_kind_table[i];
     return NULL;
 }
 

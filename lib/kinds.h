@@ -21,8 +21,40 @@ struct orc_kind {
     bool has_scale;  /* scale subresource */
 };
 
+/* Each kind's index in the table: the API server's per-kind rows
+ * (apiserver/kind.c) are indexed the same way. */
+enum orc_kind_id {
+    ORC_K_NAMESPACE,
+    ORC_K_NODE,
+    ORC_K_POD,
+    ORC_K_CONFIGMAP,
+    ORC_K_SECRET,
+    ORC_K_SERVICE,
+    ORC_K_EVENT,
+    ORC_K_LEASE,
+    ORC_K_DEPLOYMENT,
+    ORC_K_REPLICASET,
+    ORC_K_STATEFULSET,
+    ORC_K_DAEMONSET,
+    ORC_K_JOB,
+    ORC_K_CRONJOB,
+    ORC_K_PRIORITYCLASS,
+    ORC_K_CONTROLLERREVISION,
+    ORC_K_PERSISTENTVOLUME,
+    ORC_K_PERSISTENTVOLUMECLAIM,
+    ORC_K_STORAGECLASS,
+    ORC_K_PODDISRUPTIONBUDGET,
+    ORC_K_COUNT
+};
+
+/* The whole table, indexed by enum orc_kind_id (static storage). */
+extern const struct orc_kind orc_kind_table[ORC_K_COUNT];
+
 /* The whole table (static storage; never freed). */
 const struct orc_kind *orc_kinds(size_t *n);
+
+/* The kind's index in orc_kind_table. */
+enum orc_kind_id orc_kind_id(const struct orc_kind *k);
 
 /* "apps/v1" or "v1" for the core group. Static storage. */
 const char *orc_kind_api_version(const struct orc_kind *k);

@@ -254,7 +254,7 @@ TEST(statefulset_rules)
     VT_EXPECT("StatefulSet", b, "spec.volumeClaimTemplates[0].spec.accessModes", "['ReadSometimes']",
               "spec.volumeClaimTemplates[0].spec.accessModes[0]", "Unsupported value: \"ReadSometimes\"");
     VT_EXPECT("StatefulSet", b, "spec.volumeClaimTemplates[0].spec.resources", NULL,
-              "spec.volumeClaimTemplates[0].spec.resources.requests[storage]", "Required value");
+              "spec.volumeClaimTemplates[0].spec.resources[storage]", "Required value");
     VT_EXPECT("StatefulSet", b, "spec.volumeClaimTemplates[0].metadata.name", "'data'",
               "spec.template.spec.containers[0].volumeMounts[0].name", "Not found: \"www\"");
     json_decref(b);

@@ -1,4 +1,4 @@
-/* test_validate_kinds.c — the same three promises checked for all 14 kinds:
+/* test_validate_kinds.c — the same three promises checked for every kind:
  * a minimal valid manifest is accepted without warnings, a misspelled field
  * is pruned with an "unknown field" warning, and a field orc does not
  * implement yet is kept with a warning. */
@@ -38,8 +38,8 @@ static const struct {
      "spec.holder", "spec.strategy", "'OldestEmulationVersion'"},
     {"Deployment", "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'d'},"
                    "'spec':{" SEL "," TMPL "}}",
-     "spec.strategy.rollingupdate", "spec.template.spec.affinity.podAffinity",
-     "{'requiredDuringSchedulingIgnoredDuringExecution':[{'topologyKey':'zone'}]}"},
+     "spec.strategy.rollingupdate", "spec.template.spec.topologySpreadConstraints",
+     "[{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule'}]"},
     {"ReplicaSet", "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':'r'},"
                    "'spec':{" SEL "," TMPL "}}",
      "spec.minReadySecond", "spec.template.spec.containers[0].resizePolicy",
@@ -58,6 +58,26 @@ static const struct {
                 "'restartPolicy':'OnFailure','containers':[{'name':'c','image':'i'}]}}}}}}",
      "spec.jobTemplate.spec.template.spec.containers[0].imagePullPolicyy",
      "spec.jobTemplate.spec.successPolicy", "{'rules':[{'succeededCount':1}]}"},
+    {"PriorityClass", "{'apiVersion':'scheduling.k8s.io/v1','kind':'PriorityClass',"
+                      "'metadata':{'name':'high'},'value':1000,'description':'d'}",
+     "globaldefault", NULL, NULL},
+    {"ControllerRevision", "{'apiVersion':'apps/v1','kind':'ControllerRevision',"
+                           "'metadata':{'name':'web-5d4f'},'data':{'spec':{}},'revision':1}",
+     "revison", NULL, NULL},
+    {"PersistentVolume", "{'apiVersion':'v1','kind':'PersistentVolume','metadata':{'name':'pv1'},"
+                         "'spec':{'capacity':{'storage':'1Gi'},'accessModes':['ReadWriteOnce'],"
+                         "'hostPath':{'path':'/data/pv1'}}}",
+     "spec.capacty", NULL, NULL},
+    {"PersistentVolumeClaim", "{'apiVersion':'v1','kind':'PersistentVolumeClaim',"
+                              "'metadata':{'name':'data'},'spec':{'accessModes':['ReadWriteOnce'],"
+                              "'resources':{'requests':{'storage':'1Gi'}}}}",
+     "spec.accesModes", NULL, NULL},
+    {"StorageClass", "{'apiVersion':'storage.k8s.io/v1','kind':'StorageClass',"
+                     "'metadata':{'name':'local'},'provisioner':'orc.io/hostpath'}",
+     "provisoner", NULL, NULL},
+    {"PodDisruptionBudget", "{'apiVersion':'policy/v1','kind':'PodDisruptionBudget',"
+                            "'metadata':{'name':'web'},'spec':{'minAvailable':1," SEL "}}",
+     "spec.minavailable", NULL, NULL},
 };
 
 static json_t *manifest(size_t i)

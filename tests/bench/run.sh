@@ -8,6 +8,9 @@
 #     writes lost and duplicated, seconds until writes succeed again;
 #   - the API port (tests/bench/limits.c): creates/s and delivery latency
 #     with 1,000 watchers, and a member's RSS under abuse and after it;
+#   - the scheduler (tests/bench/sched.c): pods/s binding 10,000 pods on
+#     1,000 simulated nodes of a 3-member store, and nodes used beside an
+#     offline first-fit-decreasing packing;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise).
@@ -253,6 +256,18 @@ if O=$O BENCH_SECONDS=$SECS "$LIMITS" >"$tmp/limits.out"; then
 else
     cat "$tmp/limits.out" >&2
     echo "bench: the API port benchmark failed" >&2; exit 1
+fi
+
+# ---- the scheduler: 1,000 simulated nodes, 10,000 pods, 3 members (tests/bench/sched.c) ----
+SCHED="$O/tests/bench/sched"
+[ -x "$SCHED" ] || { echo "bench: missing $SCHED (run make bench)" >&2; exit 1; }
+echo "# scheduler: ${SCHED_NODES:-1000} simulated nodes, ${SCHED_PODS:-10000} pods, 3 members" >&2
+echo
+if O=$O "$SCHED" >"$tmp/sched.out"; then
+    grep -v '^ok - ' "$tmp/sched.out"
+else
+    cat "$tmp/sched.out" >&2
+    echo "bench: the scheduler benchmark failed" >&2; exit 1
 fi
 
 # ---- the node agent: its own server, registry and agent; cleans up itself ----

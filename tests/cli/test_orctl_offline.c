@@ -182,8 +182,10 @@ TEST(api_resources_lists_the_kinds)
     char *out, *err;
 
     CHECK_INT(orctl(&out, &err, "api-resources", NULL), ==, 0);
-    CHECK_HAS(out, "NAME           SHORTNAMES   APIVERSION               NAMESPACED   KIND\n");
-    CHECK_HAS(out, "deployments    deploy       apps/v1                  true         Deployment\n");
+    CHECK_HAS(out, "NAME                     SHORTNAMES   APIVERSION               NAMESPACED   KIND\n");
+    CHECK_HAS(out, "deployments              deploy       apps/v1                  true         Deployment\n");
+    CHECK_HAS(out, "persistentvolumeclaims   pvc          v1                       true         PersistentVolumeClaim\n");
+    CHECK_HAS(out, "priorityclasses          pc           scheduling.k8s.io/v1     false        PriorityClass\n");
     free(out);
     free(err);
 }

@@ -155,6 +155,27 @@ TEST(events_written_counted_and_windowed)
     events_record(r, obj, "Normal", "Burst", "x");
     l = wait_events("web", 4, 8);
     json_decref(l);
+
+    /* the stored Event deleted (expired): the repeat's PATCH gets 404, and
+     * the next repeat writes a new Event */
+    const char *evname = NULL;
+    json_t *ev2;
+    size_t i;
+    char path[512];
+    l = events_about("web");
+    json_array_foreach(l, i, ev2)
+        if (strcmp(orc_json_str(ev2, "reason"), "Burst") == 0) evname = orc_json_str(ev2, "metadata.name");
+    CHECK(evname != NULL);
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/events/%s", evname);
+    json_decref(t_json(&c, 0, "DELETE", path, NULL, &st));
+    CHECK_INT(st, ==, 200);
+    json_decref(l);
+    json_decref(wait_events("web", 3, 5));
+    events_record(r, obj, "Normal", "Burst", "x");
+    run_for(300);
+    events_record(r, obj, "Normal", "Burst", "x");
+    l = wait_events("web", 4, 6);
+    json_decref(l);
     events_free(r);
     json_decref(obj);
     finish(cl);

@@ -1,0 +1,211 @@
+/* evict.c — pods/eviction (policy/v1 Eviction): deletes the pod with the
+ * Eviction's deleteOptions unless a PodDisruptionBudget selecting it has no
+ * disruption to spare (429). The budget is computed at the eviction from
+ * the pods the budget selects (healthy = Ready and not being deleted;
+ * expected = those not finished), not from a disruption controller's
+ * status, and two concurrent evictions are not serialized against each
+ * other (Kubernetes serializes them by writing the budget's status). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/write.h"
+#include "lib/json.h"
+#include "lib/labels.h"
+#include "lib/orc.h"
+
+#define EVICT_MAX_LIST 10000
+
+struct budget_count {
+    long long healthy;
+    long long expected;
+};
+
+static bool pod_ready(const json_t *pod)
+{
+    const json_t *conds = orc_json_get(pod, "status.conditions"), *c;
+    size_t i;
+    json_array_foreach(conds, i, c) {
+        const char *type = orc_json_str(c, "type"), *st = orc_json_str(c, "status");
+        if (type && st && strcmp(type, "Ready") == 0) return strcmp(st, "True") == 0;
+    }
+    return false;
+}
+
+static bool pod_finished(const json_t *pod)
+{
+    const char *phase = orc_json_str(pod, "status.phase");
+    return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
+}
+
+static bool pod_healthy(const json_t *pod)
+{
+    return pod_ready(pod) && !orc_json_get(pod, "metadata.deletionTimestamp")
+           && !pod_finished(pod);
+}
+
+/* Kubernetes evicts without looking at budgets a pod that is finished,
+ * still pending, or already being deleted. */
+static bool ignores_budgets(const json_t *pod)
+{
+    const char *phase = orc_json_str(pod, "status.phase");
+    return pod_finished(pod) || (phase && strcmp(phase, "Pending") == 0)
+           || orc_json_get(pod, "metadata.deletionTimestamp");
+}
+
+/* policy/v1: a null selector selects nothing, an empty one every pod. */
+static bool selects(const json_t *pdb, const json_t *pod)
+{
+    const json_t *sel = orc_json_get(pdb, "spec.selector");
+    orc_selector *s;
+    char msg[128];
+    bool yes;
+    if (!json_is_object(sel) || orc_selector_from_json(sel, &s, msg, sizeof msg) != 0) return false;
+    yes = orc_selector_matches(s, orc_json_get(pod, "metadata.labels"));
+    orc_selector_free(s);
+    return yes;
+}
+
+static int list_kind(struct write_op *op, const struct orc_kind *k, struct store_list *l)
+{
+    struct orc_buf prefix = ORC_BUF_INIT;
+    int rv = api_prefix(k, op->rt->ns, &prefix);
+    if (rv == 0) rv = store_range(op->s->st, prefix.data, NULL, 0, EVICT_MAX_LIST, l);
+    orc_buf_free(&prefix);
+    return rv;
+}
+
+static int count_budget(struct write_op *op, const json_t *pdb, struct budget_count *out)
+{
+    struct store_list l = {0};
+    int rv = list_kind(op, op->k, &l);
+    out->healthy = out->expected = 0;
+    for (size_t i = 0; rv == 0 && i < l.n; i++) {
+        json_t *pod = api_obj_decode(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev);
+        if (pod && selects(pdb, pod) && !pod_finished(pod)) {
+            out->expected++;
+            if (pod_healthy(pod)) out->healthy++;
+        }
+        json_decref(pod);
+    }
+    store_list_clear(&l);
+    return rv;
+}
+
+/* An IntOrString of the budget scaled to `expected`, rounding up. */
+static long long scaled(const json_t *v, long long expected)
+{
+    if (json_is_integer(v)) return (long long)json_integer_value(v);
+    const char *s = json_string_value(v);
+    if (!s) return 0;
+    long long pct = strtoll(s, NULL, 10);
+    return (pct * expected + 99) / 100;
+}
+
+static long long desired_healthy(const json_t *pdb, long long expected)
+{
+    const json_t *min = orc_json_get(pdb, "spec.minAvailable");
+    const json_t *max = orc_json_get(pdb, "spec.maxUnavailable");
+    if (max && !json_is_null(max)) {
+        long long d = expected - scaled(max, expected);
+        return d > 0 ? d : 0;
+    }
+    return min && !json_is_null(min) ? scaled(min, expected) : 0; /* neither: no limit */
+}
+
+static void refuse(struct write_op *op, const char *pdb_name, long long desired, long long healthy)
+{
+    char why[512];
+    snprintf(why, sizeof why, "The disruption budget %s needs %lld healthy pods and has %lld "
+                              "currently", pdb_name, desired, healthy);
+    json_t *causes = json_pack("[{s:s, s:s}]", "reason", "DisruptionBudget", "message", why);
+    api_respond_status(op->r, 429, "TooManyRequests", op->k, op->rt->name, causes,
+                       "Cannot evict pod as it would violate the pod's disruption budget.");
+}
+
+/* 0 when the budget (if any) allows the eviction; otherwise answered. */
+static int check_budgets(struct write_op *op, const json_t *pod)
+{
+    struct store_list l = {0};
+    json_t *match = NULL;
+    size_t n = 0;
+    int rv = list_kind(op, orc_kind_by_resource("policy", "poddisruptionbudgets"), &l);
+
+    for (size_t i = 0; rv == 0 && i < l.n; i++) {
+        json_t *pdb = api_obj_decode(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev);
+        if (pdb && selects(pdb, pod) && n++ == 0) match = json_incref(pdb);
+        json_decref(pdb);
+    }
+    store_list_clear(&l);
+    if (rv != 0) {
+        api_respond_error(op->r, rv, "reading the disruption budgets");
+    } else if (n > 1) {
+        api_respond_status(op->r, 500, "InternalError", op->k, op->rt->name, NULL,
+                           "This pod has more than one PodDisruptionBudget, which the eviction "
+                           "subresource does not support.");
+        rv = ORC_EINVAL;
+    } else if (match) {
+        struct budget_count c;
+        const char *policy = orc_json_str(match, "spec.unhealthyPodEvictionPolicy");
+        rv = count_budget(op, match, &c);
+        long long desired = desired_healthy(match, c.expected);
+        bool allowed = pod_healthy(pod) ? c.healthy - desired > 0
+                                        : (policy && strcmp(policy, "AlwaysAllow") == 0)
+                                              || c.healthy >= desired;
+        if (rv != 0) {
+            api_respond_error(op->r, rv, "reading the pods");
+        } else if (!allowed) {
+            const char *name = orc_json_str(match, "metadata.name");
+            refuse(op, name ? name : "", desired, c.healthy);
+            rv = ORC_ECONFLICT;
+        }
+    }
+    json_decref(match);
+    return rv;
+}
+
+json_t *mut_evict(struct write_op *op, const json_t *cur)
+{
+    json_t *next;
+    if (!ignores_budgets(cur) && check_budgets(op, cur) != 0) return NULL;
+    next = mut_delete(op, cur);
+    if (next == NULL) return NULL;
+    op->ok_code = 201;
+    op->response = json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+                             "metadata", "status", "Success", "code", 201);
+    if (op->response == NULL) {
+        json_decref(next);
+        api_respond_error(op->r, ORC_ENOMEM, "evicting");
+        return NULL;
+    }
+    return next;
+}
+
+/* The Eviction in op->input becomes its deleteOptions, which the delete
+ * then reads as a delete's body. */
+int write_evict_input(struct write_op *op)
+{
+    json_t *ev = op->input;
+    const char *kind = orc_json_str(ev, "kind"), *av = orc_json_str(ev, "apiVersion");
+    const char *name = orc_json_str(ev, "metadata.name");
+
+    if (!json_is_object(ev) || (kind && *kind && strcmp(kind, "Eviction") != 0)) {
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL,
+                           "the body of an eviction must be a policy/v1 Eviction");
+        return ORC_EINVAL;
+    }
+    if (av && *av && strcmp(av, "policy/v1") != 0 && strcmp(av, "policy/v1beta1") != 0) {
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL,
+                           "Eviction of apiVersion %s is not served (policy/v1)", av);
+        return ORC_EINVAL;
+    }
+    if (name && strcmp(name, op->rt->name) != 0) {
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL,
+                           "name in URL does not match name in Eviction object");
+        return ORC_EINVAL;
+    }
+    json_t *opts = json_object_get(ev, "deleteOptions");
+    op->input = json_is_null(opts) ? NULL : json_incref(opts);
+    json_decref(ev);
+    return 0;
+}
