@@ -4,8 +4,8 @@
  * reaches Running and Ready; a rolling update stays within maxSurge and
  * maxUnavailable (sampled while it runs); undo restores the old template;
  * pause holds a change back; a progress deadline makes `orctl rollout
- * status` fail; stock kubectl's rollout restart/status/undo work.
- * (The template names the node: the scheduler is another part of issue 8.) */
+ * status` fail; stock kubectl's rollout restart/status/undo work. The
+ * scheduler binds the pods to the one node. */
 #include "lib/json.h"
 #include "tests/agent/rtfx.h"
 #include "tests/cli/run.h"
@@ -125,11 +125,11 @@ static void apply_web(int replicas, const char *version, int deadline)
              "  selector: {matchLabels: {app: web}}\n"
              "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}\n"
              "  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
-             "      nodeName: %s\n      terminationGracePeriodSeconds: 2\n"
+             "      terminationGracePeriodSeconds: 2\n"
              "      containers:\n      - name: c\n        image: %s\n"
              "        env: [{name: VERSION, value: \"%s\"}]\n"
              "        command: [sh, -c, \"trap 'exit 0' TERM; while true; do sleep 0.1; done\"]\n",
-             replicas, deadline, node, F.image, version);
+             replicas, deadline, F.image, version);
     int rc = run_orctl_in(&C, yaml, &out, &err, "apply", "-f", "-", NULL);
     CHECKF(rc == 0, "apply: %d %s %s", rc, out, err);
     free(out);
