@@ -192,19 +192,6 @@ out:
 
 /* ---- undo ---- */
 
-static bool skipped(const char *k)
-{
-    static const char *const skip[] = {"kubectl.kubernetes.io/last-applied-configuration",
-                                       DEP_REVISION,
-                                       DEP_REVISION_HISTORY,
-                                       DEP_DESIRED,
-                                       DEP_MAX,
-                                       "deprecated.deployment.rollback.to"};
-    for (size_t i = 0; i < ORC_ARRAY_LEN(skip); i++)
-        if (strcmp(k, skip[i]) == 0) return true;
-    return false;
-}
-
 /* The Deployment's annotations after a rollback to rs: its own skipped ones
  * kept, the others taken from rs (kubectl's rollback). */
 static json_t *undo_annotations(const json_t *d, const json_t *rs)
@@ -212,9 +199,9 @@ static json_t *undo_annotations(const json_t *d, const json_t *rs)
     json_t *out = json_object(), *v;
     const char *key;
     json_object_foreach (orc_json_get(d, "metadata.annotations"), key, v)
-        if (skipped(key)) json_object_set(out, key, v);
+        if (dep_annotation_skipped(key)) json_object_set(out, key, v);
     json_object_foreach (orc_json_get(rs, "metadata.annotations"), key, v)
-        if (!skipped(key)) json_object_set(out, key, v);
+        if (!dep_annotation_skipped(key)) json_object_set(out, key, v);
     return out;
 }
 

@@ -41,6 +41,10 @@ void dep_fenceposts(const json_t *d, int64_t *surge, int64_t *unavailable);
 /* maxUnavailable capped at replicas (0 for Recreate or 0 replicas). */
 int64_t dep_max_unavailable(const json_t *d);
 bool dep_is_recreate(const json_t *d);
+/* Annotations a Deployment keeps to itself (last-applied, revision,
+ * desired/max replicas ...): not copied to its ReplicaSets, nor back by a
+ * rollback. */
+bool dep_annotation_skipped(const char *key);
 /* The revision annotation of an object, 0 when absent or malformed. */
 int64_t dep_revision_of(const json_t *obj);
 /* A ReplicaSet for d's current template: name "<d>-<hash>", the hash label

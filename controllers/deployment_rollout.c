@@ -131,19 +131,40 @@ static bool ann_is(const json_t *obj, const char *key, int64_t v)
     return s && strcmp(s, buf) == 0;
 }
 
-static int set_ann(struct dep_rs *r, const char *key, int64_t v)
+static int set_ann_str(struct dep_rs *r, const char *key, const char *value)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
     /* Keys hold dots, which orc_json_set would split on. */
     if (!r->patch || !orc_json_get(r->patch, "metadata.annotations")) {
         int rv = patch_set(r, "metadata.annotations", json_object());
         if (rv != 0) return rv;
     }
     return json_object_set_new(orc_json_get(r->patch, "metadata.annotations"), key,
-                               json_string(buf)) == 0
+                               json_string(value)) == 0
                ? 0
                : ORC_ENOMEM;
+}
+
+static int set_ann(struct dep_rs *r, const char *key, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return set_ann_str(r, key, buf);
+}
+
+/* The Deployment's own annotations (kubernetes.io/change-cause ...) follow
+ * onto its new ReplicaSet, as Kubernetes copies them every sync. */
+static int copy_annotations(struct plan *c, struct dep_rs *r)
+{
+    const char *k;
+    json_t *v;
+    int rv = 0;
+    json_object_foreach (orc_json_get(c->d, "metadata.annotations"), k, v) {
+        const char *have = annotation(r->obj, k);
+        if (rv != 0 || dep_annotation_skipped(k) || !json_is_string(v)) continue;
+        if (!have || strcmp(have, json_string_value(v)) != 0)
+            rv = set_ann_str(r, k, json_string_value(v));
+    }
+    return rv;
 }
 
 /* Kubernetes' scaleReplicaSet: the count and the desired/max annotations. */
@@ -232,6 +253,7 @@ static int sync_revision(struct plan *c, bool create)
             r->revision = rev;
         }
         int64_t mrs = ctl_int(c->d, "spec.minReadySeconds", 0);
+        if (rv == 0) rv = copy_annotations(c, r);
         if (rv == 0 && ctl_int(r->obj, "spec.minReadySeconds", 0) != mrs)
             rv = patch_set(r, "spec.minReadySeconds", json_integer(mrs));
         if (rv == 0) rv = set_dep_revision(c, r->revision);

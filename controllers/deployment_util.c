@@ -96,8 +96,7 @@ int64_t dep_revision_of(const json_t *obj)
     return s && *s && *end == '\0' && v > 0 ? v : 0;
 }
 
-/* Annotations a Deployment does not pass on to its ReplicaSets. */
-static bool skipped_annotation(const char *k)
+bool dep_annotation_skipped(const char *k)
 {
     static const char *const skip[] = {"kubectl.kubernetes.io/last-applied-configuration",
                                        DEP_REVISION,
@@ -118,7 +117,7 @@ static json_t *rs_annotations(const json_t *d, int64_t revision, int64_t replica
 
     if (!out) return NULL;
     json_object_foreach (orc_json_get(d, "metadata.annotations"), k, v)
-        if (!skipped_annotation(k)) json_object_set(out, k, v);
+        if (!dep_annotation_skipped(k)) json_object_set(out, k, v);
     snprintf(buf, sizeof buf, "%" PRId64, revision);
     json_object_set_new(out, DEP_REVISION, json_string(buf));
     snprintf(buf, sizeof buf, "%" PRId64, dep_replicas(d));

@@ -428,3 +428,18 @@ TEST(min_ready_seconds_follows_the_deployment)
     CHECK_INT(ctl_int(w->rs[0], "spec.minReadySeconds", -1), ==, 9);
     CHECK_INT(w->n, ==, 1);
 }
+
+TEST(change_cause_follows_onto_the_new_set)
+{
+    struct world *w = world_new(deployment(2, "a", NULL, NULL));
+    settle(w, 20);
+    json_object_set_new(orc_json_get(w->d, "metadata.annotations"), "kubernetes.io/change-cause",
+                        json_string("image a"));
+    json_object_set_new(orc_json_get(w->d, "metadata.annotations"),
+                        "kubectl.kubernetes.io/last-applied-configuration", json_string("{}"));
+    step(w, true);
+    const json_t *ann = orc_json_get(w->rs[0], "metadata.annotations");
+    CHECK_STR(json_string_value(json_object_get(ann, "kubernetes.io/change-cause")), "image a");
+    CHECK(json_object_get(ann, "kubectl.kubernetes.io/last-applied-configuration") == NULL);
+    CHECK_INT(dep_revision_of(w->rs[0]), ==, 1);
+}
