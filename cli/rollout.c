@@ -25,7 +25,8 @@ struct rollout_opts {
 
 struct rollout_sub {
     const char *name;
-    int (*run)(cli_ctx *x, const struct rollout_opts *o, const struct orc_kind *k, const char *name);
+    int (*run)(cli_ctx *x, const struct rollout_opts *o, const struct orc_kind *k,
+               const char *name);
 };
 
 static int fail(cli_ctx *x, const char *fmt, const char *a, const char *b)
@@ -144,7 +145,8 @@ static void print_template(cli_ctx *x, const json_t *tmpl)
     cli_format_labels(labels, &b);
     fprintf(x->out, "Pod Template:\n  Labels:\t%s\n  Containers:\n", b.data ? b.data : "<none>");
     json_array_foreach (orc_json_get(tmpl, "spec.containers"), i, c)
-        fprintf(x->out, "   %s:\n    Image:\t%s\n", orc_json_str(c, "name") ? orc_json_str(c, "name") : "",
+        fprintf(x->out, "   %s:\n    Image:\t%s\n",
+                orc_json_str(c, "name") ? orc_json_str(c, "name") : "",
                 orc_json_str(c, "image") ? orc_json_str(c, "image") : "");
     fputc('\n', x->out);
     orc_buf_free(&b);
@@ -190,16 +192,6 @@ out:
 
 /* ---- undo ---- */
 
-static bool skipped(const char *k)
-{
-    static const char *const skip[] = {"kubectl.kubernetes.io/last-applied-configuration",
-                                       DEP_REVISION, DEP_REVISION_HISTORY, DEP_DESIRED, DEP_MAX,
-                                       "deprecated.deployment.rollback.to"};
-    for (size_t i = 0; i < ORC_ARRAY_LEN(skip); i++)
-        if (strcmp(k, skip[i]) == 0) return true;
-    return false;
-}
-
 /* The Deployment's annotations after a rollback to rs: its own skipped ones
  * kept, the others taken from rs (kubectl's rollback). */
 static json_t *undo_annotations(const json_t *d, const json_t *rs)
@@ -207,9 +199,9 @@ static json_t *undo_annotations(const json_t *d, const json_t *rs)
     json_t *out = json_object(), *v;
     const char *key;
     json_object_foreach (orc_json_get(d, "metadata.annotations"), key, v)
-        if (skipped(key)) json_object_set(out, key, v);
+        if (dep_annotation_skipped(key)) json_object_set(out, key, v);
     json_object_foreach (orc_json_get(rs, "metadata.annotations"), key, v)
-        if (!skipped(key)) json_object_set(out, key, v);
+        if (!dep_annotation_skipped(key)) json_object_set(out, key, v);
     return out;
 }
 
@@ -237,8 +229,10 @@ static int rollout_undo(cli_ctx *x, const struct rollout_opts *o, const struct o
 
     if (cli_get_object(x, k, x->ns, name, &d) != 0) goto out;
     if (json_is_true(orc_json_get(d, "spec.paused"))) {
-        fprintf(x->err, "error: you cannot rollback a paused deployment; resume it first with "
-                        "'orctl rollout resume deployment/%s' and try again\n", name);
+        fprintf(x->err,
+                "error: you cannot rollback a paused deployment; resume it first with "
+                "'orctl rollout resume deployment/%s' and try again\n",
+                name);
         goto out;
     }
     if (owned_sets(x, d, &sets) != 0) goto out;
@@ -255,15 +249,16 @@ static int rollout_undo(cli_ctx *x, const struct rollout_opts *o, const struct o
     snprintf(rev, sizeof rev, "%" PRId64, dep_revision_of(rs));
     if (dep_templates_equal(orc_json_get(rs, "spec.template"), orc_json_get(d, "spec.template"))) {
         char what[128];
-        snprintf(what, sizeof what, "skipped rollback (current template already matches revision %s)", rev);
+        snprintf(what, sizeof what,
+                 "skipped rollback (current template already matches revision %s)", rev);
         rv = print_ref(x, k, name, what);
         goto out;
     }
     json_t *tmpl = json_deep_copy(orc_json_get(rs, "spec.template"));
     orc_json_del(orc_json_get(tmpl, "metadata.labels"), DEP_HASH_LABEL);
-    json_t *ops = json_pack("[{s:s,s:s,s:o},{s:s,s:s,s:o}]", "op", "replace", "path", "/spec/template",
-                            "value", tmpl, "op", "replace", "path", "/metadata/annotations", "value",
-                            undo_annotations(d, rs));
+    json_t *ops = json_pack("[{s:s,s:s,s:o},{s:s,s:s,s:o}]", "op", "replace", "path",
+                            "/spec/template", "value", tmpl, "op", "replace", "path",
+                            "/metadata/annotations", "value", undo_annotations(d, rs));
     rv = patch(x, k, name, "application/json-patch+json", ops);
     if (rv == CLI_EXIT_OK) rv = print_ref(x, k, name, "rolled back");
 out:
@@ -284,7 +279,8 @@ static int rollout_restart(cli_ctx *x, const struct rollout_opts *o, const struc
     bool paused = json_is_true(orc_json_get(d, "spec.paused"));
     json_decref(d);
     if (paused) {
-        fprintf(x->err, "error: %s \"%s\" can't restart paused deployment (run rollout resume first)\n",
+        fprintf(x->err,
+                "error: %s \"%s\" can't restart paused deployment (run rollout resume first)\n",
                 "deployments.apps", name);
         return CLI_EXIT_FAIL;
     }
@@ -346,7 +342,8 @@ static int run_targets(cli_ctx *x, const struct rollout_sub *s, const struct rol
     }
     if (cli_connect(x) != 0) goto out;
     rv = CLI_EXIT_OK;
-    for (size_t i = 0; i < t.n && rv == CLI_EXIT_OK; i++) rv = s->run(x, o, t.v[i].kind, t.v[i].name);
+    for (size_t i = 0; i < t.n && rv == CLI_EXIT_OK; i++)
+        rv = s->run(x, o, t.v[i].kind, t.v[i].name);
 out:
     cli_targets_free(&t);
     return rv;
@@ -357,10 +354,13 @@ int cli_cmd_rollout(cli_ctx *x, int argc, char **argv)
     struct rollout_opts o = {.watch = true};
     struct cli_strv pos = {0};
     const struct cli_flag flags[] = {
-        {"to-revision", 0, CLI_FLAG_INT, &o.to_revision, "N", "undo: the revision to go back to (0: the previous)"},
+        {"to-revision", 0, CLI_FLAG_INT, &o.to_revision, "N",
+         "undo: the revision to go back to (0: the previous)"},
         {"revision", 0, CLI_FLAG_INT, &o.revision, "N", "history: show this revision's template"},
-        {"timeout", 0, CLI_FLAG_STRING, &o.timeout, "DURATION", "status: give up after this long (0: never)"},
-        {"watch", 'w', CLI_FLAG_BOOL, &o.watch, NULL, "status: wait until rolled out (default true)"},
+        {"timeout", 0, CLI_FLAG_STRING, &o.timeout, "DURATION",
+         "status: give up after this long (0: never)"},
+        {"watch", 'w', CLI_FLAG_BOOL, &o.watch, NULL,
+         "status: wait until rolled out (default true)"},
     };
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
     const struct rollout_sub *s = NULL;
@@ -371,10 +371,13 @@ int cli_cmd_rollout(cli_ctx *x, int argc, char **argv)
     }
     for (size_t i = 0; pos.n > 0 && i < ORC_ARRAY_LEN(subs); i++)
         if (strcmp(pos.v[0], subs[i].name) == 0) s = &subs[i];
-    if (!s) rv = cli_usage_error(x, "you must name a rollout command: status, history, undo, restart, "
-                                    "pause or resume");
-    else if (pos.n < 2) rv = cli_usage_error(x, "you must name the deployment (deploy/NAME)");
-    else rv = run_targets(x, s, &o, &pos);
+    if (!s)
+        rv = cli_usage_error(x, "you must name a rollout command: status, history, undo, restart, "
+                                "pause or resume");
+    else if (pos.n < 2)
+        rv = cli_usage_error(x, "you must name the deployment (deploy/NAME)");
+    else
+        rv = run_targets(x, s, &o, &pos);
     cli_strv_free(&pos);
     return rv;
 }

@@ -150,8 +150,8 @@ int ctl_cond_set(json_t *status, const char *type, const char *cstatus, const ch
     snprintf(transition, sizeof transition, "%s", now);
     if (old && str_is(old, "status", cstatus) && orc_json_str(old, "lastTransitionTime"))
         snprintf(transition, sizeof transition, "%s", orc_json_str(old, "lastTransitionTime"));
-    c = json_pack("{s:s,s:s,s:s,s:s}", "type", type, "status", cstatus, "reason", reason,
-                  "message", message);
+    c = json_pack("{s:s,s:s,s:s,s:s}", "type", type, "status", cstatus, "reason", reason, "message",
+                  message);
     if (!c) return ORC_ENOMEM;
     if (with_update) json_object_set_new(c, "lastUpdateTime", json_string(now));
     json_object_set_new(c, "lastTransitionTime", json_string(transition));

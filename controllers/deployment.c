@@ -37,8 +37,8 @@ struct dep_ctl {
 struct dep_sync {
     struct dep_ctl *c;
     char *key;
-    json_t *d;        /* held */
-    json_t **objs;    /* held ReplicaSets */
+    json_t *d;     /* held */
+    json_t **objs; /* held ReplicaSets */
     struct dep_rs *rs;
     size_t n, cap;
     struct dep_plan plan;
@@ -63,7 +63,8 @@ static void enqueue_obj(struct dep_ctl *c, const json_t *obj)
 static bool owner_key(const json_t *obj, const char *kind, char *out, size_t n)
 {
     const json_t *ref = ctl_controller_ref(obj);
-    const char *k = ref ? orc_json_str(ref, "kind") : NULL, *name = ref ? orc_json_str(ref, "name") : NULL;
+    const char *k = ref ? orc_json_str(ref, "kind") : NULL,
+               *name = ref ? orc_json_str(ref, "name") : NULL;
     const char *ns = orc_json_str(obj, "metadata.namespace");
     if (!k || strcmp(k, kind) != 0 || !name) return false;
     return snprintf(out, n, "%s/%s", ns ? ns : "", name) < (int)n;
@@ -90,7 +91,8 @@ static void enqueue_if_selects(void *arg, const json_t *d)
 {
     struct match_ctx *m = arg;
     orc_selector *sel = NULL;
-    if (selector_of(d, &sel) == 0 && orc_selector_matches(sel, orc_json_get(m->rs, "metadata.labels")))
+    if (selector_of(d, &sel) == 0 &&
+        orc_selector_matches(sel, orc_json_get(m->rs, "metadata.labels")))
         enqueue_obj(m->c, d);
     orc_selector_free(sel);
 }
@@ -108,8 +110,14 @@ static void enqueue_rs_owner(struct dep_ctl *c, const json_t *rs)
     }
 }
 
-static void rs_added(void *arg, const json_t *rs) { enqueue_rs_owner(arg, rs); }
-static void rs_deleted(void *arg, const json_t *rs) { enqueue_rs_owner(arg, rs); }
+static void rs_added(void *arg, const json_t *rs)
+{
+    enqueue_rs_owner(arg, rs);
+}
+static void rs_deleted(void *arg, const json_t *rs)
+{
+    enqueue_rs_owner(arg, rs);
+}
 
 static void rs_updated(void *arg, const json_t *old, const json_t *rs)
 {
@@ -133,7 +141,10 @@ static void pod_deleted(void *arg, const json_t *pod)
     if ((rs = informer_get(c->rs_inf, ns, name))) enqueue_rs_owner(c, rs);
 }
 
-static void dep_added(void *arg, const json_t *d) { enqueue_obj(arg, d); }
+static void dep_added(void *arg, const json_t *d)
+{
+    enqueue_obj(arg, d);
+}
 static void dep_updated(void *arg, const json_t *old, const json_t *d)
 {
     (void)old;
@@ -175,7 +186,8 @@ static void call(struct dep_sync *s, int rv, struct ctl_call *cl)
 static void status_done(struct ctl_op *op)
 {
     struct dep_sync *s = sync_of(op);
-    if (op->failed && !op->conflict) log_warn("deployment", "%s: status: %s", s->key, op->err);
+    if (op->failed && !op->conflict && !s->c->stopped)
+        log_warn("deployment", "%s: status: %s", s->key, op->err);
     sync_end(s, op->failed ? WQ_RETRY : (s->collided ? 1 : s->plan.requeue_ms));
 }
 
@@ -188,9 +200,10 @@ static void write_status(struct dep_sync *s, json_t *status)
     memset(&s->op, 0, sizeof s->op);
     s->op.done = status_done;
     if (patch && !c->stopped && (cl = ctl_op_call(&s->op, NULL)))
-        call(s, rest_patch(c->ctx->api, c->k_dep, orc_json_str(s->d, "metadata.namespace"),
-                           orc_json_str(s->d, "metadata.name"), "status", MERGE, patch,
-                           ctl_op_answer, cl),
+        call(s,
+             rest_patch(c->ctx->api, c->k_dep, orc_json_str(s->d, "metadata.namespace"),
+                        orc_json_str(s->d, "metadata.name"), "status", MERGE, patch, ctl_op_answer,
+                        cl),
              cl);
     json_decref(patch);
     ctl_op_arm(&s->op);
@@ -225,10 +238,18 @@ static bool answer_check(struct ctl_op *op, void *tag, int status, const json_t 
     }
     if (status == 409) {
         const char *name = orc_json_str(s->plan.create, "metadata.name");
-        const json_t *have = informer_get(s->c->rs_inf, orc_json_str(s->d, "metadata.namespace"), name);
+        const json_t *have =
+            informer_get(s->c->rs_inf, orc_json_str(s->d, "metadata.namespace"), name);
         const char *uid = have ? ctl_controller_uid(have) : NULL;
+        if (!have) {
+            /* Not in the cache yet (our own create of a moment ago): look again. */
+            ctl_op_fail(op, rest_message(status, body));
+            op->conflict = true;
+            return false;
+        }
         if (uid && strcmp(uid, orc_json_str(s->d, "metadata.uid")) == 0 &&
-            dep_templates_equal(orc_json_get(have, "spec.template"), orc_json_get(s->d, "spec.template")))
+            dep_templates_equal(orc_json_get(have, "spec.template"),
+                                orc_json_get(s->d, "spec.template")))
             return true;
         s->collided = true;
         return true;
@@ -243,7 +264,7 @@ static void actions_done(struct ctl_op *op)
     json_t *status = s->plan.status ? json_incref(s->plan.status) : NULL;
 
     if (op->failed) {
-        if (!op->conflict) log_warn("deployment", "%s: %s", s->key, op->err);
+        if (!op->conflict && !s->c->stopped) log_warn("deployment", "%s: %s", s->key, op->err);
         json_decref(status);
         sync_end(s, WQ_RETRY);
         return;
@@ -278,21 +299,24 @@ static void carry_out(struct dep_sync *s)
         const char *name = orc_json_str(r->obj, "metadata.name");
         if (r->remove) {
             struct rest_delete_opts o = {.uid = orc_json_str(r->obj, "metadata.uid"),
-                                         .resource_version = orc_json_str(r->obj, "metadata.resourceVersion"),
+                                         .resource_version =
+                                             orc_json_str(r->obj, "metadata.resourceVersion"),
                                          .grace_seconds = -1};
             if ((cl = ctl_op_call(&s->op, &tag_delete)))
                 call(s, rest_delete(c->ctx->api, c->k_rs, ns, name, &o, ctl_op_answer, cl), cl);
         } else if (r->patch) {
             if ((cl = ctl_op_call(&s->op, NULL)))
-                call(s, rest_patch(c->ctx->api, c->k_rs, ns, name, NULL, MERGE, r->patch,
-                                   ctl_op_answer, cl),
+                call(s,
+                     rest_patch(c->ctx->api, c->k_rs, ns, name, NULL, MERGE, r->patch,
+                                ctl_op_answer, cl),
                      cl);
             if (r->scaled) record_scale(s, name, r->old_replicas, r->replicas);
         }
     }
     if (s->plan.dep_patch && (cl = ctl_op_call(&s->op, NULL)))
-        call(s, rest_patch(c->ctx->api, c->k_dep, ns, orc_json_str(s->d, "metadata.name"), NULL,
-                           MERGE, s->plan.dep_patch, ctl_op_answer, cl),
+        call(s,
+             rest_patch(c->ctx->api, c->k_dep, ns, orc_json_str(s->d, "metadata.name"), NULL, MERGE,
+                        s->plan.dep_patch, ctl_op_answer, cl),
              cl);
     ctl_op_arm(&s->op);
 }
@@ -343,8 +367,9 @@ static void patch_owner(struct dep_sync *s, const json_t *rs, bool adopt)
                       orc_json_str(rs, "metadata.uid"), "resourceVersion",
                       orc_json_str(rs, "metadata.resourceVersion"));
     if (patch && (cl = ctl_op_call(&s->op, NULL)))
-        call(s, rest_patch(c->ctx->api, c->k_rs, orc_json_str(rs, "metadata.namespace"),
-                           orc_json_str(rs, "metadata.name"), NULL, MERGE, patch, ctl_op_answer, cl),
+        call(s,
+             rest_patch(c->ctx->api, c->k_rs, orc_json_str(rs, "metadata.namespace"),
+                        orc_json_str(rs, "metadata.name"), NULL, MERGE, patch, ctl_op_answer, cl),
              cl);
     json_decref(patch);
 }
@@ -357,9 +382,12 @@ static void claim_rs(void *arg, const json_t *rs)
 
     if (cl->rv != 0) return;
     if (owner && strcmp(owner, cl->uid) == 0) {
-        if (match) cl->rv = keep_rs(cl->s, rs);
-        else if (!orc_json_get(rs, "metadata.deletionTimestamp")) patch_owner(cl->s, rs, false);
-    } else if (!owner && match && !cl->deleting && !orc_json_get(rs, "metadata.deletionTimestamp")) {
+        if (match)
+            cl->rv = keep_rs(cl->s, rs);
+        else if (!orc_json_get(rs, "metadata.deletionTimestamp"))
+            patch_owner(cl->s, rs, false);
+    } else if (!owner && match && !cl->deleting &&
+               !orc_json_get(rs, "metadata.deletionTimestamp")) {
         patch_owner(cl->s, rs, true);
     }
 }
@@ -377,7 +405,8 @@ static void claims_done(struct ctl_op *op)
     struct dep_ctl *c = s->c;
     int rv;
 
-    if (op->failed && !op->conflict) log_warn("deployment", "%s: adopting/releasing: %s", s->key, op->err);
+    if (op->failed && !op->conflict && !s->c->stopped)
+        log_warn("deployment", "%s: adopting/releasing: %s", s->key, op->err);
     if (c->stopped) {
         sync_end(s, WQ_DONE);
         return;
@@ -453,7 +482,8 @@ static int dep_start(struct ctl_ctx *ctx, void **state)
     struct dep_ctl *c = calloc(1, sizeof *c);
     struct workqueue_config qc = {.name = "deployment"};
     struct informer_cbs dcb = {.on_add = dep_added, .on_update = dep_updated};
-    struct informer_cbs rcb = {.on_add = rs_added, .on_update = rs_updated, .on_delete = rs_deleted};
+    struct informer_cbs rcb = {
+        .on_add = rs_added, .on_update = rs_updated, .on_delete = rs_deleted};
     struct informer_cbs pcb = {.on_delete = pod_deleted};
     int rv = ORC_ENOMEM;
 

@@ -41,6 +41,10 @@ void dep_fenceposts(const json_t *d, int64_t *surge, int64_t *unavailable);
 /* maxUnavailable capped at replicas (0 for Recreate or 0 replicas). */
 int64_t dep_max_unavailable(const json_t *d);
 bool dep_is_recreate(const json_t *d);
+/* Annotations a Deployment keeps to itself (last-applied, revision,
+ * desired/max replicas ...): not copied to its ReplicaSets, nor back by a
+ * rollback. */
+bool dep_annotation_skipped(const char *key);
 /* The revision annotation of an object, 0 when absent or malformed. */
 int64_t dep_revision_of(const json_t *obj);
 /* A ReplicaSet for d's current template: name "<d>-<hash>", the hash label
@@ -52,15 +56,15 @@ json_t *dep_new_rs(const json_t *d, int64_t collision_count, int64_t revision, i
 /* ---- planning (deployment_rollout.c) ---- */
 
 struct dep_rs {
-    const json_t *obj;      /* borrowed cached ReplicaSet */
-    int64_t replicas;       /* spec.replicas: what the plan wants */
+    const json_t *obj; /* borrowed cached ReplicaSet */
+    int64_t replicas;  /* spec.replicas: what the plan wants */
     int64_t status_replicas, ready, available;
     int64_t revision, created;
     bool deleting;
     /* Outputs of dep_plan: */
-    json_t *patch;  /* merge patch (replicas, annotations) or NULL */
-    bool remove;    /* delete it (history cleanup) */
-    bool scaled;    /* replicas changed: event ScalingReplicaSet */
+    json_t *patch; /* merge patch (replicas, annotations) or NULL */
+    bool remove;   /* delete it (history cleanup) */
+    bool scaled;   /* replicas changed: event ScalingReplicaSet */
     /* Input: pods of the set not yet gone (terminating ones too), or -1 to
      * go by status.replicas (Recreate waits for them). */
     int64_t pods;
@@ -68,11 +72,11 @@ struct dep_rs {
 };
 
 struct dep_plan {
-    json_t *create;          /* a new ReplicaSet to create, or NULL */
+    json_t *create; /* a new ReplicaSet to create, or NULL */
     int64_t create_replicas;
-    json_t *dep_patch;       /* merge patch of the Deployment (revision), or NULL */
-    json_t *status;          /* the new status when it changed, or NULL */
-    int64_t requeue_ms;      /* look again then (progress deadline, minReadySeconds) */
+    json_t *dep_patch;  /* merge patch of the Deployment (revision), or NULL */
+    json_t *status;     /* the new status when it changed, or NULL */
+    int64_t requeue_ms; /* look again then (progress deadline, minReadySeconds) */
 };
 
 /* Fills rs[i] from the cached ReplicaSet objects. */

@@ -91,7 +91,8 @@ static int by_revision(const void *a, const void *b)
 }
 
 /* The old sets (all but the new one), sorted by `cmp`, into a new array. */
-static struct dep_rs **old_sets(const struct plan *c, size_t *n, int (*cmp)(const void *, const void *))
+static struct dep_rs **old_sets(const struct plan *c, size_t *n,
+                                int (*cmp)(const void *, const void *))
 {
     struct dep_rs **v = malloc((c->n_all + 1) * sizeof *v);
     *n = 0;
@@ -130,17 +131,40 @@ static bool ann_is(const json_t *obj, const char *key, int64_t v)
     return s && strcmp(s, buf) == 0;
 }
 
-static int set_ann(struct dep_rs *r, const char *key, int64_t v)
+static int set_ann_str(struct dep_rs *r, const char *key, const char *value)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
     /* Keys hold dots, which orc_json_set would split on. */
     if (!r->patch || !orc_json_get(r->patch, "metadata.annotations")) {
         int rv = patch_set(r, "metadata.annotations", json_object());
         if (rv != 0) return rv;
     }
     return json_object_set_new(orc_json_get(r->patch, "metadata.annotations"), key,
-                               json_string(buf)) == 0 ? 0 : ORC_ENOMEM;
+                               json_string(value)) == 0
+               ? 0
+               : ORC_ENOMEM;
+}
+
+static int set_ann(struct dep_rs *r, const char *key, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return set_ann_str(r, key, buf);
+}
+
+/* The Deployment's own annotations (kubernetes.io/change-cause ...) follow
+ * onto its new ReplicaSet, as Kubernetes copies them every sync. */
+static int copy_annotations(struct plan *c, struct dep_rs *r)
+{
+    const char *k;
+    json_t *v;
+    int rv = 0;
+    json_object_foreach (orc_json_get(c->d, "metadata.annotations"), k, v) {
+        const char *have = annotation(r->obj, k);
+        if (rv != 0 || dep_annotation_skipped(k) || !json_is_string(v)) continue;
+        if (!have || strcmp(have, json_string_value(v)) != 0)
+            rv = set_ann_str(r, k, json_string_value(v));
+    }
+    return rv;
 }
 
 /* Kubernetes' scaleReplicaSet: the count and the desired/max annotations. */
@@ -152,7 +176,8 @@ static int scale_to(struct plan *c, struct dep_rs *r, int64_t n)
         r->replicas = c->p->create_replicas = n;
         return orc_json_set(c->p->create, "spec.replicas", json_integer(n));
     }
-    bool ann_ok = ann_is(r->obj, DEP_DESIRED, c->want) && ann_is(r->obj, DEP_MAX, c->want + c->surge);
+    bool ann_ok =
+        ann_is(r->obj, DEP_DESIRED, c->want) && ann_is(r->obj, DEP_MAX, c->want + c->surge);
     if (r->replicas == n && ann_ok) return 0;
     if (r->replicas != n) r->scaled = true;
     r->replicas = n;
@@ -180,11 +205,12 @@ static int set_dep_revision(struct plan *c, int64_t rev)
     char buf[32];
     if (dep_revision_of(c->d) == rev) return 0;
     snprintf(buf, sizeof buf, "%" PRId64, rev);
-    if (!c->p->dep_patch &&
-        !(c->p->dep_patch = json_pack("{s:{s:{}}}", "metadata", "annotations")))
+    if (!c->p->dep_patch && !(c->p->dep_patch = json_pack("{s:{s:{}}}", "metadata", "annotations")))
         return ORC_ENOMEM;
     return json_object_set_new(orc_json_get(c->p->dep_patch, "metadata.annotations"), DEP_REVISION,
-                               json_string(buf)) == 0 ? 0 : ORC_ENOMEM;
+                               json_string(buf)) == 0
+               ? 0
+               : ORC_ENOMEM;
 }
 
 static int cond(struct plan *c, const char *type, const char *st, const char *reason,
@@ -226,10 +252,14 @@ static int sync_revision(struct plan *c, bool create)
             if (rv == 0) rv = set_ann(r, DEP_REVISION, rev);
             r->revision = rev;
         }
+        int64_t mrs = ctl_int(c->d, "spec.minReadySeconds", 0);
+        if (rv == 0) rv = copy_annotations(c, r);
+        if (rv == 0 && ctl_int(r->obj, "spec.minReadySeconds", 0) != mrs)
+            rv = patch_set(r, "spec.minReadySeconds", json_integer(mrs));
         if (rv == 0) rv = set_dep_revision(c, r->revision);
         if (rv == 0 && has_deadline(c->d) && !ctl_cond_get(c->conds, "Progressing"))
-            rv = cond(c, "Progressing", "True", "FoundNewReplicaSet", "Found new replica set \"%s\"",
-                      rs_name(r));
+            rv = cond(c, "Progressing", "True", "FoundNewReplicaSet",
+                      "Found new replica set \"%s\"", rs_name(r));
         return rv;
     }
     if (!create) return 0;
@@ -244,8 +274,8 @@ static int sync_revision(struct plan *c, bool create)
     c->all[c->n_all++] = &c->created;
     rv = set_dep_revision(c, rev);
     if (rv == 0 && has_deadline(c->d))
-        rv = cond(c, "Progressing", "True", "NewReplicaSetCreated", "Created new replica set \"%s\"",
-                  orc_json_str(c->p->create, "metadata.name"));
+        rv = cond(c, "Progressing", "True", "NewReplicaSetCreated",
+                  "Created new replica set \"%s\"", orc_json_str(c->p->create, "metadata.name"));
     return rv;
 }
 
@@ -262,7 +292,8 @@ static int reconcile_new(struct plan *c, bool *scaled)
 }
 
 /* Old sets with unavailable pods shrink first (cleanupUnhealthyReplicas). */
-static int cleanup_unhealthy(struct plan *c, struct dep_rs **old, size_t n, int64_t max, int64_t *done)
+static int cleanup_unhealthy(struct plan *c, struct dep_rs **old, size_t n, int64_t max,
+                             int64_t *done)
 {
     int rv = 0;
     *done = 0;
@@ -449,7 +480,8 @@ static bool progressing(const struct plan *c, const json_t *st)
     const json_t *old = json_object_get(c->d, "status");
     int64_t old_old = ctl_int(old, "replicas", 0) - ctl_int(old, "updatedReplicas", 0);
     int64_t new_old = ctl_int(st, "replicas", 0) - ctl_int(st, "updatedReplicas", 0);
-    return new_old < old_old || ctl_int(st, "updatedReplicas", 0) > ctl_int(old, "updatedReplicas", 0) ||
+    return new_old < old_old ||
+           ctl_int(st, "updatedReplicas", 0) > ctl_int(old, "updatedReplicas", 0) ||
            ctl_int(st, "readyReplicas", 0) > ctl_int(old, "readyReplicas", 0) ||
            ctl_int(st, "availableReplicas", 0) > ctl_int(old, "availableReplicas", 0);
 }
@@ -469,14 +501,16 @@ static int progress_cond(struct plan *c, const char *st, const char *reason, con
     char msg[512];
     int rv;
 
-    if (old && strcmp(orc_json_str(old, "status") ? orc_json_str(old, "status") : "", "True") == 0 &&
+    if (old &&
+        strcmp(orc_json_str(old, "status") ? orc_json_str(old, "status") : "", "True") == 0 &&
         orc_json_str(old, "lastTransitionTime"))
         snprintf(keep, sizeof keep, "%s", orc_json_str(old, "lastTransitionTime"));
     snprintf(msg, sizeof msg, fmt, c->newrs ? "ReplicaSet" : "Deployment", name ? name : "");
     ctl_cond_del(c->conds, "Progressing");
     rv = ctl_cond_set(c->conds, "Progressing", st, reason, msg, c->now, true);
     if (rv == 0 && *keep && strcmp(st, "True") == 0)
-        orc_json_set(ctl_cond_get(c->conds, "Progressing"), "lastTransitionTime", json_string(keep));
+        orc_json_set(ctl_cond_get(c->conds, "Progressing"), "lastTransitionTime",
+                     json_string(keep));
     return rv;
 }
 
@@ -529,10 +563,9 @@ static int replica_failure(struct plan *c)
         /* The new set (last) first, as Kubernetes looks. */
         const json_t *f = ctl_cond_get(json_object_get(c->all[i]->obj, "status"), "ReplicaFailure");
         if (f && orc_json_str(f, "status") && orc_json_str(f, "reason"))
-            return ctl_cond_set(c->conds, "ReplicaFailure", orc_json_str(f, "status"),
-                                orc_json_str(f, "reason"),
-                                orc_json_str(f, "message") ? orc_json_str(f, "message") : "",
-                                c->now, true);
+            return ctl_cond_set(
+                c->conds, "ReplicaFailure", orc_json_str(f, "status"), orc_json_str(f, "reason"),
+                orc_json_str(f, "message") ? orc_json_str(f, "message") : "", c->now, true);
     }
     ctl_cond_del(c->conds, "ReplicaFailure");
     return 0;
@@ -623,8 +656,10 @@ static int recreate(struct plan *c)
         scaled = true;
     }
     if (rv != 0 || scaled || old_pods_running(c)) return rv == 0 ? rollout_status(c) : rv;
-    if (!c->newrs) rv = sync_revision(c, true);
-    else if (c->newrs->replicas != c->want) rv = scale_to(c, c->newrs, c->want);
+    if (!c->newrs)
+        rv = sync_revision(c, true);
+    else if (c->newrs->replicas != c->want)
+        rv = scale_to(c, c->newrs, c->want);
     if (rv == 0 && complete(c, json_object_get(c->d, "status"))) rv = cleanup_history(c);
     return rv == 0 ? rollout_status(c) : rv;
 }
@@ -670,10 +705,14 @@ int dep_plan(const json_t *d, struct dep_rs *rs, size_t n, int64_t now_s, struct
     c.newrs = find_new(rs, n, d);
     rv = paused_cond(&c);
     if (rv != 0) goto out;
-    if (orc_json_get(d, "metadata.deletionTimestamp")) rv = calc_status(&c);
-    else if (json_is_true(orc_json_get(d, "spec.paused")) || scaling_event(&c)) rv = sync_scale(&c);
-    else if (dep_is_recreate(d)) rv = recreate(&c);
-    else rv = rolling(&c);
+    if (orc_json_get(d, "metadata.deletionTimestamp"))
+        rv = calc_status(&c);
+    else if (json_is_true(orc_json_get(d, "spec.paused")) || scaling_event(&c))
+        rv = sync_scale(&c);
+    else if (dep_is_recreate(d))
+        rv = recreate(&c);
+    else
+        rv = rolling(&c);
     if (rv != 0) goto out;
     if (json_array_size(json_object_get(c.conds, "conditions")) == 0)
         json_object_del(c.conds, "conditions");

@@ -96,11 +96,13 @@ int64_t dep_revision_of(const json_t *obj)
     return s && *s && *end == '\0' && v > 0 ? v : 0;
 }
 
-/* Annotations a Deployment does not pass on to its ReplicaSets. */
-static bool skipped_annotation(const char *k)
+bool dep_annotation_skipped(const char *k)
 {
     static const char *const skip[] = {"kubectl.kubernetes.io/last-applied-configuration",
-                                       DEP_REVISION, DEP_REVISION_HISTORY, DEP_DESIRED, DEP_MAX,
+                                       DEP_REVISION,
+                                       DEP_REVISION_HISTORY,
+                                       DEP_DESIRED,
+                                       DEP_MAX,
                                        "deprecated.deployment.rollback.to"};
     for (size_t i = 0; i < ORC_ARRAY_LEN(skip); i++)
         if (strcmp(k, skip[i]) == 0) return true;
@@ -115,7 +117,7 @@ static json_t *rs_annotations(const json_t *d, int64_t revision, int64_t replica
 
     if (!out) return NULL;
     json_object_foreach (orc_json_get(d, "metadata.annotations"), k, v)
-        if (!skipped_annotation(k)) json_object_set(out, k, v);
+        if (!dep_annotation_skipped(k)) json_object_set(out, k, v);
     snprintf(buf, sizeof buf, "%" PRId64, revision);
     json_object_set_new(out, DEP_REVISION, json_string(buf));
     snprintf(buf, sizeof buf, "%" PRId64, dep_replicas(d));
@@ -142,14 +144,13 @@ json_t *dep_new_rs(const json_t *d, int64_t collision_count, int64_t revision, i
     if (orc_json_set(tmpl, "metadata.labels." DEP_HASH_LABEL, json_string(hash)) != 0 ||
         orc_json_set(sel, "matchLabels." DEP_HASH_LABEL, json_string(hash)) != 0)
         goto out;
-    rs = json_pack("{s:s,s:s,s:{s:s,s:s,s:O,s:[O],s:o},s:{s:I,s:I,s:O,s:O}}", "apiVersion",
-                   "apps/v1", "kind", "ReplicaSet", "metadata", "name", rsname, "namespace",
-                   ns ? ns : "default", "labels", orc_json_get(tmpl, "metadata.labels"),
-                   "ownerReferences", ref, "annotations",
-                   rs_annotations(d, revision, dep_replicas(d) + surge), "spec", "replicas",
-                   (json_int_t)replicas, "minReadySeconds",
-                   (json_int_t)ctl_int(d, "spec.minReadySeconds", 0), "selector", sel, "template",
-                   tmpl);
+    rs = json_pack(
+        "{s:s,s:s,s:{s:s,s:s,s:O,s:[O],s:o},s:{s:I,s:I,s:O,s:O}}", "apiVersion", "apps/v1", "kind",
+        "ReplicaSet", "metadata", "name", rsname, "namespace", ns ? ns : "default", "labels",
+        orc_json_get(tmpl, "metadata.labels"), "ownerReferences", ref, "annotations",
+        rs_annotations(d, revision, dep_replicas(d) + surge), "spec", "replicas",
+        (json_int_t)replicas, "minReadySeconds", (json_int_t)ctl_int(d, "spec.minReadySeconds", 0),
+        "selector", sel, "template", tmpl);
 out:
     json_decref(tmpl);
     json_decref(sel);

@@ -37,10 +37,10 @@ struct rs_ctl {
 struct rs_sync {
     struct rs_ctl *c;
     char *key;
-    json_t *rs;             /* held */
-    json_t **pods;          /* held: its active pods */
+    json_t *rs;    /* held */
+    json_t **pods; /* held: its active pods */
     size_t n_pods, cap;
-    json_t **todo;          /* held: pods to delete */
+    json_t **todo; /* held: pods to delete */
     size_t n_todo;
     struct ctl_op op;
     size_t to_create, batch, created, failed_creates;
@@ -124,8 +124,10 @@ static void pod_updated(void *arg, const json_t *old, const json_t *pod)
         !orc_json_get(old, "metadata.deletionTimestamp"))
         ctl_exp_observe_del(c->exp, key);
     if (had && (!has || strcmp(key, old_key) != 0)) workqueue_add(c->q, old_key);
-    if (has) workqueue_add(c->q, key);
-    else if (!ctl_controller_ref(pod)) enqueue_adopters(c, pod);
+    if (has)
+        workqueue_add(c->q, key);
+    else if (!ctl_controller_ref(pod))
+        enqueue_adopters(c, pod);
 }
 
 static void pod_deleted(void *arg, const json_t *pod)
@@ -186,7 +188,8 @@ static void status_done(struct ctl_op *op)
 {
     struct rs_sync *s = (struct rs_sync *)((char *)op - offsetof(struct rs_sync, op));
     int64_t after = rs_available_after_ms(s->rs, (const json_t **)s->pods, s->n_pods, now_s(s->c));
-    if (op->failed && !op->conflict) log_warn("replicaset", "%s: status: %s", s->key, op->err);
+    if (op->failed && !op->conflict && !s->c->stopped)
+        log_warn("replicaset", "%s: status: %s", s->key, op->err);
     sync_end(s, op->failed || s->manage_err[0] ? WQ_RETRY : after);
 }
 
@@ -231,7 +234,7 @@ static bool create_check(struct ctl_op *op, void *tag, int status, const json_t 
     ctl_exp_observe_add(s->c->exp, s->key); /* it will never be seen */
     if (s->c->rec)
         events_record(s->c->rec, s->rs, "Warning", "FailedCreate", "Error creating: %s",
-                  rest_message(status, body));
+                      rest_message(status, body));
     return false;
 }
 
@@ -245,8 +248,10 @@ static void batch_done(struct ctl_op *op)
         s->manage_err_create = true;
         s->to_create = 0;
     }
-    if (s->to_create > 0 && !s->c->stopped) create_batch(s);
-    else write_status(s);
+    if (s->to_create > 0 && !s->c->stopped)
+        create_batch(s);
+    else
+        write_status(s);
 }
 
 static void create_batch(struct rs_sync *s)
@@ -261,9 +266,10 @@ static void create_batch(struct rs_sync *s)
     s->batch = n;
     for (size_t i = 0; i < n && pod; i++) {
         struct ctl_call *call = ctl_op_call(&s->op, s);
-        int rv = call ? rest_create(c->ctx->api, c->k_pod, orc_json_str(s->rs, "metadata.namespace"),
-                                    pod, ctl_op_answer, call)
-                      : ORC_ENOMEM;
+        int rv = call
+                     ? rest_create(c->ctx->api, c->k_pod, orc_json_str(s->rs, "metadata.namespace"),
+                                   pod, ctl_op_answer, call)
+                     : ORC_ENOMEM;
         if (rv != 0 && call) ctl_op_unstarted(call, rv);
         if (rv != 0) ctl_exp_observe_add(c->exp, s->key);
     }
@@ -292,8 +298,10 @@ static void deletes_done(struct ctl_op *op)
         snprintf(s->manage_err, sizeof s->manage_err, "%s", op->err);
         s->manage_err_create = false;
     }
-    if (s->to_create > 0 && !s->c->stopped) create_batch(s);
-    else write_status(s);
+    if (s->to_create > 0 && !s->c->stopped)
+        create_batch(s);
+    else
+        write_status(s);
 }
 
 static void delete_pods(struct rs_sync *s)
@@ -307,10 +315,11 @@ static void delete_pods(struct rs_sync *s)
                                     orc_json_str(p, "metadata.name"), &o, ctl_op_answer, call)
                       : ORC_ENOMEM;
         if (rv != 0 && call) ctl_op_unstarted(call, rv);
-        if (rv != 0) ctl_exp_observe_del(c->exp, s->key);
+        if (rv != 0)
+            ctl_exp_observe_del(c->exp, s->key);
         else if (c->rec)
             events_record(c->rec, s->rs, "Normal", "SuccessfulDelete", "Deleted pod: %s",
-                           orc_json_str(p, "metadata.name"));
+                          orc_json_str(p, "metadata.name"));
     }
 }
 
@@ -374,8 +383,10 @@ static void claim_pod(void *arg, const json_t *pod)
 
     if (cl->rv != 0) return;
     if (owner && strcmp(owner, cl->uid) == 0) {
-        if (match) cl->rv = keep_pod(cl->s, pod);
-        else if (!pod_deleting) patch_owner(cl->s, pod, false);
+        if (match)
+            cl->rv = keep_pod(cl->s, pod);
+        else if (!pod_deleting)
+            patch_owner(cl->s, pod, false);
     } else if (!owner && match && !cl->deleting && !pod_deleting) {
         patch_owner(cl->s, pod, true);
         cl->rv = keep_pod(cl->s, pod);
@@ -480,11 +491,11 @@ static int rs_start(struct ctl_ctx *ctx, void **state)
 {
     struct rs_ctl *c = calloc(1, sizeof *c);
     struct workqueue_config qc = {.name = "replicaset"};
-    struct informer_cbs rs_cbs = {.on_add = rs_added, .on_update = rs_updated, .on_delete = rs_deleted};
-    struct informer_cbs pod_cbs = {.on_add = pod_added, .on_update = pod_updated,
-                                   .on_delete = pod_deleted};
+    struct informer_cbs rs_cbs = {
+        .on_add = rs_added, .on_update = rs_updated, .on_delete = rs_deleted};
+    struct informer_cbs pod_cbs = {
+        .on_add = pod_added, .on_update = pod_updated, .on_delete = pod_deleted};
     int rv = ORC_ENOMEM;
-
 
     if (!c) return ORC_ENOMEM;
     c->ctx = ctx;
@@ -493,8 +504,8 @@ static int rs_start(struct ctl_ctx *ctx, void **state)
     c->k_pod = orc_kind_lookup("pods");
     if (!(c->exp = ctl_exp_new())) goto fail;
     if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0) goto fail;
-    if ((rv = events_new(ctx->api, ctx->clock, "replicaset-controller", ctx->opts ? ctx->opts->host : NULL,
-                         &c->rec)) != 0)
+    if ((rv = events_new(ctx->api, ctx->clock, "replicaset-controller",
+                         ctx->opts ? ctx->opts->host : NULL, &c->rec)) != 0)
         goto fail;
     rv = ORC_ENOMEM;
     if (!(c->rs_inf = informer_set_get(ctx->informers, c->k_rs)) ||

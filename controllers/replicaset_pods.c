@@ -109,7 +109,8 @@ json_t *rs_status(const json_t *rs, const json_t **pods, size_t n, int64_t now_s
     json_object_set_new(st, "fullyLabeledReplicas", json_integer(full));
     json_object_set_new(st, "readyReplicas", json_integer(ready));
     json_object_set_new(st, "availableReplicas", json_integer(avail));
-    json_object_set_new(st, "observedGeneration", json_integer(ctl_int(rs, "metadata.generation", 0)));
+    json_object_set_new(st, "observedGeneration",
+                        json_integer(ctl_int(rs, "metadata.generation", 0)));
     if (json_is_array(json_object_get(old, "conditions")))
         json_object_set_new(st, "conditions", json_deep_copy(json_object_get(old, "conditions")));
     if (manage_err && !ctl_cond_get(st, "ReplicaFailure")) {

@@ -27,20 +27,22 @@ struct world {
 static json_t *deployment(int64_t replicas, const char *image, const char *surge,
                           const char *unavail)
 {
-    json_t *d = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:i,s:{}},s:{s:I,s:{s:{s:s}},"
-                          "s:{s:{s:{s:s}},s:{s:[{s:s,s:s}]}},s:i,s:i,s:{s:s,s:{}}}}",
-                          "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name", "web",
-                          "namespace", "default", "uid", "d-uid", "generation", 1, "annotations",
-                          "spec", "replicas", (json_int_t)replicas, "selector", "matchLabels",
-                          "app", "web", "template", "metadata", "labels", "app", "web", "spec",
-                          "containers", "name", "c", "image", image, "revisionHistoryLimit", 10,
-                          "progressDeadlineSeconds", 600, "strategy", "type", "RollingUpdate",
-                          "rollingUpdate");
+    json_t *d =
+        json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:i,s:{}},s:{s:I,s:{s:{s:s}},"
+                  "s:{s:{s:{s:s}},s:{s:[{s:s,s:s}]}},s:i,s:i,s:{s:s,s:{}}}}",
+                  "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name", "web",
+                  "namespace", "default", "uid", "d-uid", "generation", 1, "annotations", "spec",
+                  "replicas", (json_int_t)replicas, "selector", "matchLabels", "app", "web",
+                  "template", "metadata", "labels", "app", "web", "spec", "containers", "name", "c",
+                  "image", image, "revisionHistoryLimit", 10, "progressDeadlineSeconds", 600,
+                  "strategy", "type", "RollingUpdate", "rollingUpdate");
     CHECK(d != NULL);
     json_t *ru = orc_json_get(d, "spec.strategy.rollingUpdate");
-    if (surge) json_object_set_new(ru, "maxSurge", surge[0] >= '0' && surge[strlen(surge) - 1] != '%'
-                                                       ? json_integer(atoi(surge))
-                                                       : json_string(surge));
+    if (surge)
+        json_object_set_new(ru, "maxSurge",
+                            surge[0] >= '0' && surge[strlen(surge) - 1] != '%'
+                                ? json_integer(atoi(surge))
+                                : json_string(surge));
     if (unavail)
         json_object_set_new(ru, "maxUnavailable",
                             unavail[strlen(unavail) - 1] != '%' ? json_integer(atoi(unavail))
@@ -104,12 +106,15 @@ static struct dep_plan step(struct world *w, bool pods_ready)
         json_t *r = w->rs[i];
         int64_t spec = ctl_int(r, "spec.replicas", 1), had = ctl_int(r, "status.replicas", 0);
         int64_t a = ctl_int(r, "status.availableReplicas", 0);
-        if (pods_ready) a = had < spec ? had : spec;
-        else if (a > spec) a = spec;
+        if (pods_ready)
+            a = had < spec ? had : spec;
+        else if (a > spec)
+            a = spec;
         orc_json_set(r, "status.replicas", json_integer(spec));
         orc_json_set(r, "status.readyReplicas", json_integer(a));
         orc_json_set(r, "status.availableReplicas", json_integer(a));
-        orc_json_set(r, "status.observedGeneration", json_integer(ctl_int(r, "metadata.generation", 1)));
+        orc_json_set(r, "status.observedGeneration",
+                     json_integer(ctl_int(r, "metadata.generation", 1)));
         total += spec;
         avail += a;
     }
@@ -179,7 +184,8 @@ TEST(fenceposts_round_surge_up_and_unavailable_down)
     dep_fenceposts(d, &s, &u);
     CHECK_INT(s, ==, 3); /* 25% of 10 = 2.5 up */
     CHECK_INT(u, ==, 2); /* down */
-    json_object_set_new(orc_json_get(d, "spec.strategy.rollingUpdate"), "maxSurge", json_integer(0));
+    json_object_set_new(orc_json_get(d, "spec.strategy.rollingUpdate"), "maxSurge",
+                        json_integer(0));
     json_object_set_new(orc_json_get(d, "spec.strategy.rollingUpdate"), "maxUnavailable",
                         json_string("0%"));
     dep_fenceposts(d, &s, &u);
@@ -189,7 +195,8 @@ TEST(fenceposts_round_surge_up_and_unavailable_down)
     json_object_set_new(orc_json_get(d, "spec.strategy.rollingUpdate"), "maxUnavailable",
                         json_string("50%"));
     CHECK_INT(dep_max_unavailable(d), ==, 1); /* 50% of 1 rounds to 0, and surge is 0 */
-    json_object_set_new(json_object_get(d, "spec"), "strategy", json_pack("{s:s}", "type", "Recreate"));
+    json_object_set_new(json_object_get(d, "spec"), "strategy",
+                        json_pack("{s:s}", "type", "Recreate"));
     dep_fenceposts(d, &s, &u);
     CHECK_INT(s + u, ==, 0);
     json_decref(d);
@@ -214,8 +221,8 @@ TEST(template_hash_is_stable_and_counts_collisions)
     CHECK_STR(orc_json_str(rs, "spec.template.metadata.labels.pod-template-hash"), h1);
     CHECK(dep_templates_equal(orc_json_get(rs, "spec.template"), orc_json_get(d, "spec.template")));
     CHECK_INT(dep_revision_of(rs), ==, 1);
-    CHECK(json_is_true(json_object_get(json_array_get(orc_json_get(rs, "metadata.ownerReferences"), 0),
-                                       "blockOwnerDeletion")));
+    CHECK(json_is_true(json_object_get(
+        json_array_get(orc_json_get(rs, "metadata.ownerReferences"), 0), "blockOwnerDeletion")));
     json_decref(rs);
     json_decref(d);
     json_decref(d2);
@@ -237,8 +244,8 @@ TEST(first_rollout_creates_the_set_and_completes)
     CHECK_INT(ctl_int(w->d, "status.unavailableReplicas", -1), ==, 0);
 }
 
-static void rolling_bounds(int64_t replicas, const char *surge, const char *unavail, int64_t want_max,
-                           int64_t want_min)
+static void rolling_bounds(int64_t replicas, const char *surge, const char *unavail,
+                           int64_t want_max, int64_t want_min)
 {
     struct world *w = world_new(deployment(replicas, "a", surge, unavail));
     settle(w, 20);
@@ -246,7 +253,8 @@ static void rolling_bounds(int64_t replicas, const char *surge, const char *unav
     w->max_total = 0;
     w->min_avail = 1 << 30;
     settle(w, 60);
-    CHECKF(w->max_total <= want_max, "total %lld > %lld", (long long)w->max_total, (long long)want_max);
+    CHECKF(w->max_total <= want_max, "total %lld > %lld", (long long)w->max_total,
+           (long long)want_max);
     CHECKF(w->min_avail >= want_min, "available %lld < %lld", (long long)w->min_avail,
            (long long)want_min);
     CHECK_INT(w->n, ==, 2);
@@ -257,7 +265,7 @@ static void rolling_bounds(int64_t replicas, const char *surge, const char *unav
 
 TEST(rolling_update_stays_within_surge_and_unavailable)
 {
-    rolling_bounds(10, NULL, NULL, 13, 8);  /* 25%: surge 3 up, unavailable 2 down */
+    rolling_bounds(10, NULL, NULL, 13, 8); /* 25%: surge 3 up, unavailable 2 down */
     rolling_bounds(4, "1", "0", 5, 4);
     rolling_bounds(4, "0", "1", 4, 3);
     rolling_bounds(5, "100%", "0", 10, 5);
@@ -312,15 +320,17 @@ TEST(rollback_reuses_the_old_set_with_a_new_revision)
     json_object_set_new(json_object_get(w->d, "spec"), "template", tmpl);
     json_object_set_new(json_object_get(w->d, "metadata"), "generation", json_integer(3));
     settle(w, 40);
-    CHECK_INT(w->n, ==, 2);                    /* no third set */
-    CHECK_INT(dep_revision_of(first), ==, 3);  /* revision bumped */
+    CHECK_INT(w->n, ==, 2);                   /* no third set */
+    CHECK_INT(dep_revision_of(first), ==, 3); /* revision bumped */
     CHECK_STR(json_string_value(json_object_get(orc_json_get(first, "metadata.annotations"),
                                                 DEP_REVISION_HISTORY)),
               "1");
     CHECK_INT(dep_revision_of(w->d), ==, 3);
     CHECK_INT(ctl_int(first, "spec.replicas", -1), ==, 3);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(orc_json_get(first,
-                  "spec.template.spec.containers"), 0), "image")), "a");
+    CHECK_STR(
+        json_string_value(json_object_get(
+            json_array_get(orc_json_get(first, "spec.template.spec.containers"), 0), "image")),
+        "a");
 }
 
 TEST(paused_deployment_scales_but_does_not_roll)
@@ -346,7 +356,8 @@ TEST(paused_deployment_scales_but_does_not_roll)
 TEST(recreate_scales_old_to_zero_before_creating)
 {
     json_t *d = deployment(3, "a", NULL, NULL);
-    json_object_set_new(json_object_get(d, "spec"), "strategy", json_pack("{s:s}", "type", "Recreate"));
+    json_object_set_new(json_object_get(d, "spec"), "strategy",
+                        json_pack("{s:s}", "type", "Recreate"));
     struct world *w = world_new(d);
     settle(w, 20);
     set_image(w, "b");
@@ -404,4 +415,31 @@ TEST(scaling_mid_rollout_is_proportional)
     int64_t o2 = ctl_int(old, "spec.replicas", 0), n2 = ctl_int(nw, "spec.replicas", 0);
     CHECK_INT(o2 + n2, ==, 20 + 3); /* 20 + maxSurge */
     CHECK(o2 > o && n2 > n);        /* both grew */
+}
+
+TEST(min_ready_seconds_follows_the_deployment)
+{
+    struct world *w = world_new(deployment(2, "a", NULL, NULL));
+    json_object_set_new(json_object_get(w->d, "spec"), "minReadySeconds", json_integer(5));
+    step(w, true);
+    CHECK_INT(ctl_int(w->rs[0], "spec.minReadySeconds", -1), ==, 5);
+    json_object_set_new(json_object_get(w->d, "spec"), "minReadySeconds", json_integer(9));
+    step(w, true);
+    CHECK_INT(ctl_int(w->rs[0], "spec.minReadySeconds", -1), ==, 9);
+    CHECK_INT(w->n, ==, 1);
+}
+
+TEST(change_cause_follows_onto_the_new_set)
+{
+    struct world *w = world_new(deployment(2, "a", NULL, NULL));
+    settle(w, 20);
+    json_object_set_new(orc_json_get(w->d, "metadata.annotations"), "kubernetes.io/change-cause",
+                        json_string("image a"));
+    json_object_set_new(orc_json_get(w->d, "metadata.annotations"),
+                        "kubectl.kubernetes.io/last-applied-configuration", json_string("{}"));
+    step(w, true);
+    const json_t *ann = orc_json_get(w->rs[0], "metadata.annotations");
+    CHECK_STR(json_string_value(json_object_get(ann, "kubernetes.io/change-cause")), "image a");
+    CHECK(json_object_get(ann, "kubectl.kubernetes.io/last-applied-configuration") == NULL);
+    CHECK_INT(dep_revision_of(w->rs[0]), ==, 1);
 }

@@ -49,7 +49,8 @@ TEST(scale_down_order_follows_active_pods)
     const json_t *order[16];
     for (size_t i = 0; i < n; i++) order[i] = v[i];
     rs_sort_for_deletion(order, n);
-    const char *want[] = {"unscheduled", "pending", "unknown", "notready", "ready-new", "ready-old"};
+    const char *want[] = {"unscheduled", "pending",   "unknown",
+                          "notready",    "ready-new", "ready-old"};
     for (size_t i = 0; i < n; i++) CHECK_STR(orc_json_str(order[i], "metadata.name"), want[i]);
 }
 
@@ -88,11 +89,11 @@ TEST(status_counts_ready_available_and_failure)
 {
     static json_t *v[8];
     test_defer(decref_all, v);
-    json_t *rs = json_pack("{s:{s:s,s:s,s:s,s:i},s:{s:i,s:i,s:{s:{s:s}},s:{s:{s:{s:s,s:s}},s:{}}}}",
-                           "metadata", "name", "web-x", "namespace", "ns1", "uid", "u1",
-                           "generation", 4, "spec", "replicas", 3, "minReadySeconds", 30,
-                           "selector", "matchLabels", "app", "web", "template", "metadata",
-                           "labels", "app", "web", "tier", "fe", "spec");
+    json_t *rs =
+        json_pack("{s:{s:s,s:s,s:s,s:i},s:{s:i,s:i,s:{s:{s:s}},s:{s:{s:{s:s,s:s}},s:{}}}}",
+                  "metadata", "name", "web-x", "namespace", "ns1", "uid", "u1", "generation", 4,
+                  "spec", "replicas", 3, "minReadySeconds", 30, "selector", "matchLabels", "app",
+                  "web", "template", "metadata", "labels", "app", "web", "tier", "fe", "spec");
     v[0] = rs;
     v[1] = pod("a", "n1", "Running", 100, 200, 0); /* available */
     v[2] = pod("b", "n1", "Running", 10, 200, 0);  /* ready, not yet available */

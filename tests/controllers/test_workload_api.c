@@ -34,14 +34,17 @@ static struct ctl_ctx ctx;
 static void *st_rs, *st_dep;
 static const char *hold_image; /* pods with this image never become ready */
 
-static void on_tick(uv_timer_t *t) { (void)t; }
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
 
 static void start(void)
 {
-    /* The test runs the controllers in process: the member runs none. */
-    static const char *const none[] = {"--controllers", "-*", NULL};
+    /* The server's own controller manager stays idle: these are the ones. */
+    static const char *const no_controllers[] = {"--controllers=-*", NULL};
     cluster_init(&c, 1);
-    member_start(&c, 0, false, none);
+    member_start(&c, 0, false, no_controllers);
     member_wait_ready(&c, 0, 10000);
     CHECK(uv_loop_init(&loop) == 0);
     uv_timer_init(&loop, &tick);
@@ -80,9 +83,9 @@ static void mark_ready(json_t *pod)
     char now[ORC_TIME_LEN], path[512];
     int st = 0;
     orc_time_now(now);
-    json_t *status = json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "phase", "Running", "podIP",
-                               "10.0.0.1", "conditions", "type", "Ready", "status", "True",
-                               "lastTransitionTime", now);
+    json_t *status =
+        json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "phase", "Running", "podIP", "10.0.0.1",
+                  "conditions", "type", "Ready", "status", "True", "lastTransitionTime", now);
     json_object_set_new(pod, "status", status);
     char *body = json_dumps(pod, JSON_COMPACT);
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s/status",
@@ -107,8 +110,10 @@ static struct counts kubelet(void)
     json_array_foreach (json_object_get(l, "items"), i, p) {
         if (orc_json_get(p, "metadata.deletionTimestamp")) continue;
         n.total++;
-        if (ctl_pod_ready(p)) n.ready++;
-        else if (!held(p)) mark_ready(p);
+        if (ctl_pod_ready(p))
+            n.ready++;
+        else if (!held(p))
+            mark_ready(p);
     }
     json_decref(l);
     return n;
@@ -130,6 +135,28 @@ static json_t *get(const char *path)
 
 #define DEP "/apis/apps/v1/namespaces/default/deployments"
 
+/* What a failed bound looked like: every set and pod. */
+static void dump_state(void)
+{
+    json_t *l = get("/apis/apps/v1/namespaces/default/replicasets"), *o;
+    size_t i;
+    json_array_foreach (json_object_get(l, "items"), i, o)
+        fprintf(stderr, "# rs %s replicas %lld status %lld/%lld rv %s\n",
+                orc_json_str(o, "metadata.name"), (long long)ctl_int(o, "spec.replicas", -1),
+                (long long)ctl_int(o, "status.replicas", -1),
+                (long long)ctl_int(o, "status.availableReplicas", -1),
+                orc_json_str(o, "metadata.resourceVersion"));
+    json_decref(l);
+    l = get("/api/v1/namespaces/default/pods");
+    json_array_foreach (json_object_get(l, "items"), i, o) {
+        const json_t *ref = ctl_controller_ref(o);
+        fprintf(stderr, "# pod %s owner %s ready %d deleting %d\n",
+                orc_json_str(o, "metadata.name"), ref ? orc_json_str(ref, "name") : "-",
+                ctl_pod_ready(o), orc_json_get(o, "metadata.deletionTimestamp") != NULL);
+    }
+    json_decref(l);
+}
+
 /* Runs the controllers and the kubelet until the Deployment reports
  * rollout status `want` (1 done, ORC_ETIMEDOUT deadline), checking the
  * bounds on every pass. */
@@ -142,6 +169,7 @@ static void wait_rollout(const char *name, int want, int max_total, int min_read
     for (;;) {
         run_for(60);
         struct counts n = kubelet();
+        if (n.total > max_total || n.ready < min_ready) dump_state();
         CHECKF(n.total <= max_total, "%d pods, more than %d", n.total, max_total);
         CHECKF(n.ready >= min_ready, "%d ready, fewer than %d", n.ready, min_ready);
         json_t *d = get(path);
@@ -174,6 +202,25 @@ static const char *web =
     "\"progressDeadlineSeconds\":%d,\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
     "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"img:1\"}]}}}}";
 
+/* An Event with this reason whose message starts with `prefix` exists
+ * (the recorder writes in the background: give it a moment). */
+static bool has_event(const char *reason, const char *prefix)
+{
+    for (int tries = 0; tries < 50; tries++) {
+        json_t *l = get("/api/v1/namespaces/default/events"), *e;
+        size_t i;
+        bool found = false;
+        json_array_foreach (json_object_get(l, "items"), i, e) {
+            const char *r = orc_json_str(e, "reason"), *m = orc_json_str(e, "message");
+            if (r && m && !strcmp(r, reason) && !strncmp(m, prefix, strlen(prefix))) found = true;
+        }
+        json_decref(l);
+        if (found) return true;
+        run_for(100);
+    }
+    return false;
+}
+
 static int count_rs(void)
 {
     json_t *l = get("/apis/apps/v1/namespaces/default/replicasets");
@@ -195,6 +242,8 @@ TEST_T(deployment_rolls_out_updates_and_rolls_back, 90)
               "MinimumReplicasAvailable");
     json_decref(d);
     CHECK_INT(count_rs(), ==, 1);
+    CHECK(has_event("ScalingReplicaSet", "Scaled up replica set web-"));
+    CHECK(has_event("SuccessfulCreate", "Created pod: web-"));
 
     /* A new image: never more than 5 pods, never fewer than 3 ready. */
     patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
@@ -237,6 +286,7 @@ TEST_T(replicaset_adopts_orphans_and_scales_down, 60)
     post("/api/v1/namespaces/default/pods",
          "{\"metadata\":{\"name\":\"orphan\",\"labels\":{\"app\":\"db\"}},\"spec\":{\"containers\":"
          "[{\"name\":\"c\",\"image\":\"img:1\"}]}}");
+    run_for(300); /* the pod informer sees the orphan before the set appears */
     post("/apis/apps/v1/namespaces/default/replicasets",
          "{\"metadata\":{\"name\":\"db\"},\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":"
          "{\"app\":\"db\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"db\"}},\"spec\":"
@@ -269,7 +319,8 @@ TEST_T(replicaset_adopts_orphans_and_scales_down, 60)
     CHECK_INT(n.total, ==, 1);
     /* A pod relabelled out of the selector is released, and replaced. */
     json_t *l = get("/api/v1/namespaces/default/pods");
-    const char *left = orc_json_str(json_array_get(json_object_get(l, "items"), 0), "metadata.name");
+    const char *left =
+        orc_json_str(json_array_get(json_object_get(l, "items"), 0), "metadata.name");
     char path[256];
     snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", left);
     patch(path, "{\"metadata\":{\"labels\":{\"app\":\"other\"}}}");
@@ -339,7 +390,8 @@ static char *cmd(int want_rc, const char *const *words)
     char *out = run_read_file(outp);
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     run_check_clean(argv[0], out);
-    CHECKF(rc == want_rc, "%s %s %s: exit %d, want %d:\n%s", argv[0], argv[1], argv[2], rc, want_rc, out);
+    CHECKF(rc == want_rc, "%s %s %s: exit %d, want %d:\n%s", argv[0], argv[1], argv[2], rc, want_rc,
+           out);
     return out;
 }
 
@@ -356,7 +408,8 @@ static void cmd_says(int rc, const char *want, const char *const *words)
 
 static const char *image_of(const json_t *d)
 {
-    return orc_json_str(json_array_get(orc_json_get(d, "spec.template.spec.containers"), 0), "image");
+    return orc_json_str(json_array_get(orc_json_get(d, "spec.template.spec.containers"), 0),
+                        "image");
 }
 
 TEST_T(orctl_rollout_status_history_undo_pause_resume, 120)
@@ -412,6 +465,10 @@ TEST_T(orctl_rollout_status_history_undo_pause_resume, 120)
     CHECK(orc_json_get(d, "spec.template.metadata.annotations") != NULL);
     CHECK_INT(dep_revision_of(d), ==, 6);
     json_decref(d);
+    SAYS(0, "deployment.apps/web scaled\n", "orctl", "scale", "deploy", "web", "--replicas", "2");
+    SAYS(0, "successfully rolled out", "orctl", "rollout", "status", "deploy/web");
+    struct counts n = kubelet();
+    CHECK_INT(n.total, ==, 2);
     finish();
 }
 
@@ -425,8 +482,8 @@ TEST_T(orctl_rollout_status_fails_past_the_deadline, 60)
     hold_image = "img:never";
     patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
                       "\"image\":\"img:never\"}]}}}}");
-    SAYS(1, "error: timed out waiting for the condition", "orctl", "rollout", "status", "deploy/web",
-         "--timeout=1s");
+    SAYS(1, "error: timed out waiting for the condition", "orctl", "rollout", "status",
+         "deploy/web", "--timeout=1s");
     patch(DEP "/web", "{\"spec\":{\"progressDeadlineSeconds\":2}}");
     SAYS(1, "error: deployment \"web\" exceeded its progress deadline", "orctl", "rollout",
          "status", "deploy/web");
@@ -444,16 +501,19 @@ TEST_T(kubectl_rollout_status_undo_restart, 120)
          "deploy/web", "--timeout=30s");
     patch(DEP "/web", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
                       "\"image\":\"img:2\"}]}}}}");
-    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web", "--timeout=30s");
+    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web",
+         "--timeout=30s");
     SAYS(0, "REVISION", "kubectl", "rollout", "history", "deploy/web");
     SAYS(0, "deployment.apps/web rolled back", "kubectl", "rollout", "undo", "deploy/web");
-    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web", "--timeout=30s");
+    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web",
+         "--timeout=30s");
     json_t *d = get(DEP "/web");
     CHECK_STR(image_of(d), "img:1");
     CHECK_INT(dep_revision_of(d), ==, 3);
     json_decref(d);
     SAYS(0, "deployment.apps/web restarted", "kubectl", "rollout", "restart", "deploy/web");
-    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web", "--timeout=30s");
+    SAYS(0, "successfully rolled out", "kubectl", "rollout", "status", "deploy/web",
+         "--timeout=30s");
     d = get(DEP "/web");
     CHECK(orc_json_str(orc_json_get(d, "spec.template.metadata.annotations"),
                        "kubectl\\.kubernetes\\.io/restartedAt") != NULL ||

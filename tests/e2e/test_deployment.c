@@ -4,8 +4,8 @@
  * reaches Running and Ready; a rolling update stays within maxSurge and
  * maxUnavailable (sampled while it runs); undo restores the old template;
  * pause holds a change back; a progress deadline makes `orctl rollout
- * status` fail; stock kubectl's rollout restart/status/undo work.
- * (The template names the node: the scheduler is another part of issue 8.) */
+ * status` fail; stock kubectl's rollout restart/status/undo work. The
+ * scheduler binds the pods to the one node. */
 #include "lib/json.h"
 #include "tests/agent/rtfx.h"
 #include "tests/cli/run.h"
@@ -27,7 +27,8 @@ static void dump_member_log(void)
 {
     struct orc_buf b = ORC_BUF_INIT;
     if (orc_file_read(C.m[0].log, 8u << 20, &b) != 0 || b.data == NULL) return;
-    fprintf(stderr, "--- server log (end)\n%s\n---\n", b.len > 6000 ? b.data + b.len - 6000 : b.data);
+    fprintf(stderr, "--- server log (end)\n%s\n---\n",
+            b.len > 6000 ? b.data + b.len - 6000 : b.data);
     orc_buf_free(&b);
 }
 
@@ -36,7 +37,8 @@ static void cleanup_workloads(void *arg)
 {
     (void)arg;
     if (C.m[0].pid <= 0) return;
-    t_http(&C, 0, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL, NULL);
+    t_http(&C, 0, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL,
+           NULL);
     uint64_t end = test_now_ms() + 30000;
     for (;;) {
         json_t *l = get("/api/v1/namespaces/default/pods"), *p;
@@ -86,7 +88,8 @@ static bool wait_node(unsigned timeout_ms)
     snprintf(path, sizeof path, "/api/v1/nodes/%s", node);
     for (;;) {
         json_t *n = get(path);
-        const char *ready = orc_json_str(json_array_get(orc_json_get(n, "status.conditions"), 0), "status");
+        const char *ready =
+            orc_json_str(json_array_get(orc_json_get(n, "status.conditions"), 0), "status");
         bool ok = ready && strcmp(ready, "True") == 0;
         json_decref(n);
         if (ok) return true;
@@ -122,11 +125,11 @@ static void apply_web(int replicas, const char *version, int deadline)
              "  selector: {matchLabels: {app: web}}\n"
              "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}\n"
              "  template:\n    metadata: {labels: {app: web}}\n    spec:\n"
-             "      nodeName: %s\n      terminationGracePeriodSeconds: 2\n"
+             "      terminationGracePeriodSeconds: 2\n"
              "      containers:\n      - name: c\n        image: %s\n"
              "        env: [{name: VERSION, value: \"%s\"}]\n"
              "        command: [sh, -c, \"trap 'exit 0' TERM; while true; do sleep 0.1; done\"]\n",
-             replicas, deadline, node, F.image, version);
+             replicas, deadline, F.image, version);
     int rc = run_orctl_in(&C, yaml, &out, &err, "apply", "-f", "-", NULL);
     CHECKF(rc == 0, "apply: %d %s %s", rc, out, err);
     free(out);
@@ -162,8 +165,9 @@ static int rollout_status(int max_total, int min_ready, char **output)
     char outp[512];
     int status = 0;
     run_temp_path("rollout", outp, sizeof outp);
-    pid_t pid = spawn_orctl(C.home, outp,
-                            (const char *const[]){"rollout", "status", "deploy/web", "--timeout=90s", NULL});
+    pid_t pid = spawn_orctl(
+        C.home, outp,
+        (const char *const[]){"rollout", "status", "deploy/web", "--timeout=90s", NULL});
     while (waitpid(pid, &status, WNOHANG) == 0) {
         struct sample s = pods_now();
         if (s.total > max_total || s.ready < min_ready) {
@@ -243,12 +247,15 @@ TEST_T(deployment_rolls_updates_back_pauses_and_times_out, 240)
     char yaml_img[600];
     snprintf(yaml_img, sizeof yaml_img,
              "{\"spec\":{\"progressDeadlineSeconds\":4,\"template\":{\"spec\":{\"containers\":"
-             "[{\"name\":\"c\",\"image\":\"%s/orc/nope:1\"}]}}}}", F.reg.host);
+             "[{\"name\":\"c\",\"image\":\"%s/orc/nope:1\"}]}}}}",
+             F.reg.host);
     CHECK_INT(t_http(&C, 0, "PATCH", "/apis/apps/v1/namespaces/default/deployments/web",
-                     "application/strategic-merge-patch+json", yaml_img, NULL, NULL), ==, 200);
+                     "application/strategic-merge-patch+json", yaml_img, NULL, NULL),
+              ==, 200);
     char *o2 = NULL;
     int rc = rollout_status(4, 2, &o2);
-    CHECKF(rc == 1 && strstr(o2, "exceeded its progress deadline"), "rollout status %d: %s", rc, o2);
+    CHECKF(rc == 1 && strstr(o2, "exceeded its progress deadline"), "rollout status %d: %s", rc,
+           o2);
     free(o2);
 }
 
@@ -263,10 +270,12 @@ TEST_T(kubectl_rollout_restart_status_undo, 180)
     snprintf(conf, sizeof conf, "%s/admin.conf", C.m[0].dir);
     apply_web(2, "v1", 600);
     expect_rolled_out(3, 0);
-    const char *restart[] = {"/usr/bin/kubectl", "--kubeconfig", conf, "rollout", "restart", "deploy/web", NULL};
-    const char *status[] = {"/usr/bin/kubectl", "--kubeconfig", conf, "rollout", "status", "deploy/web",
-                            "--timeout=90s", NULL};
-    const char *undo[] = {"/usr/bin/kubectl", "--kubeconfig", conf, "rollout", "undo", "deploy/web", NULL};
+    const char *restart[] = {"/usr/bin/kubectl", "--kubeconfig", conf, "rollout",
+                             "restart",          "deploy/web",   NULL};
+    const char *status[] = {"/usr/bin/kubectl", "--kubeconfig",  conf, "rollout", "status",
+                            "deploy/web",       "--timeout=90s", NULL};
+    const char *undo[] = {
+        "/usr/bin/kubectl", "--kubeconfig", conf, "rollout", "undo", "deploy/web", NULL};
     char *err;
     CHECK_INT(run_prog(C.home, NULL, &out, &err, restart), ==, 0);
     CHECK(strstr(out, "deployment.apps/web restarted") != NULL);
