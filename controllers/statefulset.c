@@ -13,6 +13,7 @@
 #include "controllers/statefulset.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
+#include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 
@@ -119,13 +120,33 @@ static void set_updated(void *arg, const json_t *old, const json_t *obj)
     (void)old;
     enqueue_obj(arg, obj);
 }
-static void owned_added(void *arg, const json_t *obj) { enqueue_owner(arg, obj); }
+/* A pod without a controller named like one of a set's ordinals may be
+ * adopted by that set. */
+static void enqueue_orphan_set(struct stsc *c, const json_t *obj)
+{
+    const char *ns = orc_json_str(obj, "metadata.namespace");
+    const char *name = orc_json_str(obj, "metadata.name");
+    char set[STS_NAME_MAX], key[2 * STS_NAME_MAX];
+
+    if (c->stopped || ns == NULL || name == NULL || !sts_set_of(name, set)
+        || informer_get(c->sets, ns, set) == NULL)
+        return;
+    snprintf(key, sizeof key, "%s/%s", ns, set);
+    workqueue_add(c->q, key);
+}
+
+static void owned_added(void *arg, const json_t *obj)
+{
+    if (controller_ref(obj)) enqueue_owner(arg, obj);
+    else enqueue_orphan_set(arg, obj);
+}
 static void owned_updated(void *arg, const json_t *old, const json_t *obj)
 {
     const json_t *a = controller_ref(old), *b = controller_ref(obj);
 
-    if (a && b && !json_equal((json_t *)a, (json_t *)b)) enqueue_owner(arg, old);
-    enqueue_owner(arg, obj);
+    if (a && (b == NULL || !json_equal((json_t *)a, (json_t *)b))) enqueue_owner(arg, old);
+    if (b) enqueue_owner(arg, obj);
+    else enqueue_orphan_set(arg, obj);
 }
 
 static const struct informer_cbs set_cbs = {set_added, set_updated, set_added, NULL};
@@ -506,6 +527,61 @@ static void write_status(struct run *r, const struct sts_plan *p, const char *cu
     json_decref(obj);
 }
 
+/* ---- adoption: pods of the set's names and selector without a controller ---- */
+
+struct orphans {
+    struct run *r;
+    orc_selector *sel;
+    unsigned n;
+};
+
+static void adopt_one(void *arg, const json_t *pod)
+{
+    struct orphans *o = arg;
+    struct run *r = o->r;
+    const char *name = orc_json_str(pod, "metadata.name");
+    const char *rv = orc_json_str(pod, "metadata.resourceVersion");
+    const json_t *have = orc_json_get(pod, "metadata.ownerReferences");
+    json_t *refs, *patch;
+
+    if (controller_ref(pod) || sts_pod_terminating(pod) || name == NULL
+        || sts_ordinal(set_name(r), name) < 0
+        || !orc_selector_matches(o->sel, orc_json_get(pod, "metadata.labels")))
+        return;
+    refs = json_is_array(have) ? json_deep_copy(have) : json_array();
+    if (refs == NULL || json_array_append_new(refs, sts_owner_ref(r->set, true)) != 0) {
+        json_decref(refs);
+        r->failed = true;
+        return;
+    }
+    /* the resourceVersion makes it an optimistic write: a pod changed
+     * meanwhile is looked at again */
+    patch = json_pack("{s:{s:o, s:s}}", "metadata", "ownerReferences", refs, "resourceVersion",
+                      rv ? rv : "");
+    if (patch == NULL) {
+        r->failed = true;
+        return;
+    }
+    issue(r, rest_patch(r->c->ctx->api, r->c->k_pod, orc_json_str(pod, "metadata.namespace"), name,
+                        NULL, "application/merge-patch+json", patch, call_done, r));
+    json_decref(patch);
+    o->n++;
+}
+
+/* Adopts the orphans (Kubernetes' ControllerRefManager); how many. */
+static unsigned adopt_orphans(struct run *r, const char *ns)
+{
+    struct orphans o = {r, NULL, 0};
+
+    if (orc_selector_from_json(orc_json_get(r->set, "spec.selector"), &o.sel, NULL, 0) != 0)
+        return 0;
+    /* an empty selector would take every pod: Kubernetes adopts none then */
+    if (!orc_selector_is_empty(o.sel))
+        informer_by_index(r->c->pods, "namespace", ns, adopt_one, &o);
+    orc_selector_free(o.sel);
+    return o.n;
+}
+
 /* ---- reconcile ---- */
 
 static void take_step(struct run *r, struct gather *pods, struct gather *revs, const char *cur,
@@ -559,6 +635,7 @@ static void reconcile_set(struct run *r, const char *ns)
         goto out;
     }
     snprintf(cur, sizeof cur, "%s", status_cur && find_rev(&revs, status_cur) ? status_cur : upd);
+    if (adopt_orphans(r, ns) > 0) goto out; /* their events bring the key back */
     if (!expectations_met(c, r->key, ns)) {
         r->requeue_ms = 1000;
         goto out;

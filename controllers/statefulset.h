@@ -40,6 +40,11 @@ bool sts_pod_available(const json_t *pod, int64_t min_ready_s, int64_t now_ms, i
 /* The pod's controller-revision-hash label, or "". */
 const char *sts_pod_revision(const json_t *pod);
 
+/* An ownerReference to the set (apps/v1, uid, blockOwnerDeletion). */
+json_t *sts_owner_ref(const json_t *set, bool controller);
+/* The set name a pod name "<set>-<n>" implies, into out (STS_NAME_MAX
+ * bytes); false when the name has no ordinal suffix. */
+bool sts_set_of(const char *pod_name, char *out);
 /* "<template>-<set>-<ordinal>" into out (STS_NAME_MAX bytes). */
 void sts_claim_name(const char *tmpl, const char *set, int ordinal, char *out);
 /* The PVC of volumeClaimTemplate `vct` for `ordinal`: labels of the template

@@ -25,6 +25,18 @@ int sts_ordinal(const char *set, const char *pod_name)
     return (int)v;
 }
 
+bool sts_set_of(const char *pod_name, char *out)
+{
+    const char *dash = strrchr(pod_name, '-');
+    size_t len;
+
+    if (dash == NULL || dash == pod_name || (len = (size_t)(dash - pod_name)) >= STS_NAME_MAX)
+        return false;
+    memcpy(out, pod_name, len);
+    out[len] = '\0';
+    return sts_ordinal(out, pod_name) >= 0;
+}
+
 bool sts_pod_terminating(const json_t *pod)
 {
     return orc_json_get(pod, "metadata.deletionTimestamp") != NULL;
@@ -85,8 +97,7 @@ void sts_claim_name(const char *tmpl, const char *set, int ordinal, char *out)
     snprintf(out, STS_NAME_MAX, "%s-%s-%d", tmpl, set, ordinal);
 }
 
-/* The ownerReference pointing at the set. */
-static json_t *owner_ref(const json_t *set, bool controller)
+json_t *sts_owner_ref(const json_t *set, bool controller)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "apps/v1", "kind",
                      "StatefulSet", "name", orc_json_str(set, "metadata.name"), "uid",
@@ -133,7 +144,7 @@ json_t *sts_claim_new(const json_t *set, const json_t *vct, int ordinal)
                != 0)
         goto err;
     if (deleted_with_set(set)
-        && orc_json_set(claim, "metadata.ownerReferences", json_pack("[o]", owner_ref(set, false)))
+        && orc_json_set(claim, "metadata.ownerReferences", json_pack("[o]", sts_owner_ref(set, false)))
                != 0)
         goto err;
     return claim;
@@ -220,7 +231,7 @@ json_t *sts_pod_new(const json_t *set, const json_t *tmpl, const char *revision,
                != 0)
         goto err;
     if (pod_labels(pod, name, ordinal, revision) != 0
-        || orc_json_set(pod, "metadata.ownerReferences", json_pack("[o]", owner_ref(set, true))) != 0
+        || orc_json_set(pod, "metadata.ownerReferences", json_pack("[o]", sts_owner_ref(set, true))) != 0
         || orc_json_set(pod, "spec.hostname", json_string(name)) != 0
         || (svc && *svc && orc_json_set(pod, "spec.subdomain", json_string(svc)) != 0)
         || pod_claims(pod, set, ordinal) != 0)
