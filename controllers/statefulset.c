@@ -335,15 +335,12 @@ static void create_pod(struct run *r, const json_t *tmpl, const char *rev, int o
         char name[STS_NAME_MAX];
         sts_claim_name(orc_json_str(vct, "metadata.name") ? orc_json_str(vct, "metadata.name") : "",
                        set_name(r), ordinal, name);
-        if (informer_get(c->claims, ns, name) == NULL)
-            json_array_append_new(missing, sts_claim_new(r->set, vct, ordinal));
+        if (informer_get(c->claims, ns, name) == NULL
+            && json_array_append_new(missing, sts_claim_new(r->set, vct, ordinal)) != 0)
+            pc->claim_failed = r->failed = true; /* never a pod without its claim */
     }
     pc->claims_left = 1;
     json_array_foreach (missing, i, vct) {
-        if (!json_is_object(vct)) {
-            pc->claim_failed = r->failed = true;
-            continue;
-        }
         pc->claims_left++;
         if (rest_create(c->ctx->api, c->k_claim, ns, vct, claim_created, pc) != 0) {
             pc->claims_left--;
