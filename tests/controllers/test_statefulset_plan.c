@@ -108,6 +108,15 @@ TEST(ordinals_from_names)
     CHECK_INT(sts_ordinal("web", "webb-1"), ==, -1);
     CHECK_INT(sts_ordinal("web", "web-1-2"), ==, -1);
     CHECK_INT(sts_ordinal("web-1", "web-1-2"), ==, 2);
+
+    char set[STS_NAME_MAX];
+    CHECK(sts_set_of("web-3", set));
+    CHECK_STR(set, "web");
+    CHECK(sts_set_of("db-main-10", set));
+    CHECK_STR(set, "db-main");
+    CHECK(!sts_set_of("web", set));
+    CHECK(!sts_set_of("web-x", set));
+    CHECK(!sts_set_of("-1", set));
 }
 
 TEST(ordered_ready_creates_one_at_a_time_in_order)
