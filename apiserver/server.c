@@ -279,6 +279,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     snprintf(s->cluster_cidr, sizeof s->cluster_cidr, "%s",
              cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
     s->node_cidr_mask = cfg->node_cidr_mask ? cfg->node_cidr_mask : 24;
+    s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);

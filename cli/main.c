@@ -61,6 +61,19 @@ static const struct cli_command commands[] = {
      "exec POD [-c CONTAINER] -- COMMAND [ARGS...]",
      "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n",
      cli_cmd_exec},
+    {"cordon", "Mark nodes unschedulable", "cordon NODE...",
+     "New pods are not scheduled onto a cordoned node; its pods keep running.\n\n"
+     "Examples:\n  orctl cordon node1\n", cli_cmd_cordon},
+    {"uncordon", "Mark nodes schedulable again", "uncordon NODE...",
+     "Examples:\n  orctl uncordon node1\n", cli_cmd_uncordon},
+    {"drain", "Cordon nodes and evict their pods", "drain NODE... [flags]",
+     "Cordons each node, then evicts its pods through the eviction API and waits\n"
+     "until they are gone; their controllers replace them elsewhere. Pods of\n"
+     "DaemonSets need --ignore-daemonsets (they are left), pods no controller\n"
+     "manages need --force, pods with emptyDir volumes --delete-emptydir-data.\n\n"
+     "Examples:\n  orctl drain node1 --ignore-daemonsets\n"
+     "  orctl drain node1 --ignore-daemonsets --force --grace-period=0 --timeout=2m\n",
+     cli_cmd_drain},
     {"version", "Print the client and server versions", "version [flags]", NULL, cli_cmd_version},
     {"cluster", "List or remove control-plane members, back up the cluster",
      "cluster (members | remove-member ID | backup FILE) [flags]",

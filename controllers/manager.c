@@ -4,8 +4,10 @@
  * leadership and stops it when it loses it. */
 #include "controllers/manager.h"
 
+#include "controllers/daemonset.h"
 #include "controllers/deployment.h"
 #include "controllers/pvc.h"
+#include "controllers/nodelifecycle.h"
 #include "controllers/replicaset.h"
 #include "controllers/statefulset.h"
 
@@ -18,12 +20,21 @@
 #include "lib/orc.h"
 #include "scheduler/sched.h"
 
+extern const struct ctl_controller ctl_job, ctl_cronjob;
+
+extern const struct ctl_controller ctl_gc;
+
 const struct ctl_controller *const ctl_all[] = {
     &ctl_scheduler,
     &ctl_replicaset,
     &ctl_deployment,
+    &ctl_job,
+    &ctl_cronjob,
     &ctl_statefulset,
     &ctl_pvc,
+    &ctl_daemonset,
+    &ctl_nodelifecycle,
+    &ctl_gc,
     NULL,
 };
 

@@ -534,6 +534,9 @@ static int serve(struct orcd_server *s)
     acfg.ca_key_pem = s->certs.ca_key;
     acfg.cluster_cidr = s->o.cluster_cidr;
     orcd_api_limits_apply(&s->o.api_limits, &acfg);
+    /* One flag for both ends: the default tolerations new pods get, and
+     * the controllers' evictions. */
+    acfg.pod_eviction_timeout_ms = s->o.ctl.opts.pod_eviction_timeout_ms;
     rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
     if (rv != 0) {
         log_error("orcd", "cannot serve the API: %s", err);
