@@ -581,6 +581,29 @@ static unsigned adopt_orphans(struct run *r, const char *ns)
 
 /* ---- reconcile ---- */
 
+/* whenScaled: Delete — the claims of a pod scaled away get it as an owner
+ * (Kubernetes' way), so the garbage collector deletes them after it. */
+static void release_claims(struct run *r, const json_t *pod, int ordinal)
+{
+    const char *ns = orc_json_str(r->set, "metadata.namespace");
+    json_t *vct, *patch;
+    size_t i;
+
+    json_array_foreach (orc_json_get(r->set, "spec.volumeClaimTemplates"), i, vct) {
+        char name[STS_NAME_MAX];
+        const json_t *claim;
+
+        sts_claim_name(orc_json_str(vct, "metadata.name") ? orc_json_str(vct, "metadata.name") : "",
+                       set_name(r), ordinal, name);
+        if ((claim = informer_get(r->c->claims, ns, name)) == NULL
+            || (patch = sts_claim_owner_patch(claim, pod)) == NULL)
+            continue;
+        issue(r, rest_patch(r->c->ctx->api, r->c->k_claim, ns, name, NULL,
+                            "application/merge-patch+json", patch, call_done, r));
+        json_decref(patch);
+    }
+}
+
 static void take_step(struct run *r, struct gather *pods, struct gather *revs, const char *cur,
                       const char *upd)
 {
@@ -589,7 +612,9 @@ static void take_step(struct run *r, struct gather *pods, struct gather *revs, c
     struct sts_input in = {r->set, pods->objs, pods->n, cur, upd,
                            orc_clock_wall(r->c->ctx->clock)};
     struct sts_plan p;
+    int64_t replicas = 1;
 
+    orc_json_int(r->set, "spec.replicas", &replicas);
     if (sts_plan_make(&in, &p) != 0) {
         r->failed = true;
         return;
@@ -597,6 +622,8 @@ static void take_step(struct run *r, struct gather *pods, struct gather *revs, c
     for (size_t i = 0; i < p.n_ops; i++) {
         const struct sts_op *op = &p.ops[i];
         bool at_update = op->update || cur_tmpl == NULL;
+        if (op->kind == STS_DELETE && op->ordinal >= replicas && sts_claims_deleted_on_scale(r->set))
+            release_claims(r, op->pod, op->ordinal);
         if (op->kind == STS_DELETE) delete_pod(r, op->pod);
         else
             create_pod(r, at_update ? orc_json_get(r->set, "spec.template") : cur_tmpl,

@@ -51,6 +51,12 @@ void sts_claim_name(const char *tmpl, const char *set, int ordinal, char *out);
  * and of the set's selector; owned by the set only when the retention policy
  * says whenDeleted: Delete (Retain, the default, leaves it unowned). */
 json_t *sts_claim_new(const json_t *set, const json_t *vct, int ordinal);
+/* persistentVolumeClaimRetentionPolicy.whenScaled is Delete. */
+bool sts_claims_deleted_on_scale(const json_t *set);
+/* The merge patch making `pod` an owner (not the controller) of `claim`, so
+ * the garbage collector deletes the claim once the pod is gone (whenScaled:
+ * Delete); NULL when it already is (or on allocation failure). */
+json_t *sts_claim_owner_patch(const json_t *claim, const json_t *pod);
 /* Pod `ordinal` from `tmpl` (a pod template) at revision `revision`: name,
  * hostname, subdomain = serviceName, the identity labels, the controller
  * ownerReference, and a persistentVolumeClaim volume per claim template. */

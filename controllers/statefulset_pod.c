@@ -117,6 +117,37 @@ static bool deleted_with_set(const json_t *set)
     return w && strcmp(w, "Delete") == 0;
 }
 
+bool sts_claims_deleted_on_scale(const json_t *set)
+{
+    const char *w = orc_json_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenScaled");
+    return w && strcmp(w, "Delete") == 0;
+}
+
+json_t *sts_claim_owner_patch(const json_t *claim, const json_t *pod)
+{
+    const json_t *have = orc_json_get(claim, "metadata.ownerReferences");
+    const char *uid = orc_json_str(pod, "metadata.uid");
+    json_t *refs, *ref;
+    size_t i;
+
+    if (uid == NULL) return NULL;
+    json_array_foreach (have, i, ref) {
+        const char *u = json_string_value(json_object_get(ref, "uid"));
+        if (u && strcmp(u, uid) == 0) return NULL;
+    }
+    refs = json_is_array(have) ? json_deep_copy(have) : json_array();
+    if (refs == NULL
+        || json_array_append_new(refs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "v1",
+                                                 "kind", "Pod", "name",
+                                                 orc_json_str(pod, "metadata.name"), "uid", uid,
+                                                 "controller", 0, "blockOwnerDeletion", 1))
+               != 0) {
+        json_decref(refs);
+        return NULL;
+    }
+    return json_pack("{s:{s:o}}", "metadata", "ownerReferences", refs);
+}
+
 json_t *sts_claim_new(const json_t *set, const json_t *vct, int ordinal)
 {
     const char *set_name = orc_json_str(set, "metadata.name");

@@ -479,3 +479,32 @@ TEST_T(orphan_pod_is_adopted_not_replaced, 60)
     test_sleep_ms(500);
     CHECK(gone("web-1"));
 }
+
+TEST_T(when_scaled_delete_removes_the_claims_of_scaled_away_pods, 60)
+{
+    char body[4096];
+    uint64_t end;
+
+    afx_setup();
+    test_defer(cleanup, NULL);
+    set_json(body, sizeof body, 2, "Parallel");
+    /* the retention policy goes in before the claim templates */
+    char *at = strstr(body, "\"volumeClaimTemplates\"");
+    CHECK(at != NULL);
+    char tail[2048];
+    snprintf(tail, sizeof tail, "%s", at);
+    snprintf(at, sizeof body - (size_t)(at - body),
+             "\"persistentVolumeClaimRetentionPolicy\":{\"whenScaled\":\"Delete\","
+             "\"whenDeleted\":\"Retain\"},%s", tail);
+    afx_create(NS_PATH, body);
+    wait_ready_set(2, 30000, false);
+    json_decref(wait_claim_bound("data-web-1", 10000));
+    sts_patch("{\"spec\":{\"replicas\":1}}");
+    wait_ready_set(1, 30000, false);
+    end = test_now_ms() + 20000;
+    while (!wait_gone(PVC_PATH "/data-web-1", 100)) {
+        if (test_now_ms() >= end) dump_server_log();
+        CHECKF(test_now_ms() < end, "data-web-1 not deleted after its pod");
+    }
+    json_decref(wait_claim_bound("data-web-0", 1000));
+}
