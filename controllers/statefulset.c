@@ -10,6 +10,7 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
+#include "controllers/ctl_util.h"
 #include "controllers/statefulset.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
@@ -62,18 +63,6 @@ static void stsc_release(struct stsc *c);
 
 /* ---- keys ---- */
 
-static int split_key(const char *key, char *ns, char *name)
-{
-    const char *slash = strchr(key, '/');
-
-    if (slash == NULL || (size_t)(slash - key) >= STS_NAME_MAX || strlen(slash + 1) >= STS_NAME_MAX)
-        return ORC_EINVAL;
-    memcpy(ns, key, (size_t)(slash - key));
-    ns[slash - key] = '\0';
-    strcpy(name, slash + 1);
-    return 0;
-}
-
 static void enqueue_obj(struct stsc *c, const json_t *obj)
 {
     const char *ns = orc_json_str(obj, "metadata.namespace");
@@ -88,16 +77,10 @@ static void enqueue_obj(struct stsc *c, const json_t *obj)
 /* The StatefulSet controlling obj (its controller ownerReference), or NULL. */
 static const json_t *controller_ref(const json_t *obj)
 {
-    size_t i;
-    json_t *ref;
+    const json_t *ref = ctl_controller_ref(obj);
+    const char *kind = json_string_value(json_object_get(ref, "kind"));
 
-    json_array_foreach (orc_json_get(obj, "metadata.ownerReferences"), i, ref) {
-        const char *kind = json_string_value(json_object_get(ref, "kind"));
-        if (json_is_true(json_object_get(ref, "controller")) && kind
-            && strcmp(kind, "StatefulSet") == 0)
-            return ref;
-    }
-    return NULL;
+    return kind && strcmp(kind, "StatefulSet") == 0 ? ref : NULL;
 }
 
 static void enqueue_owner(struct stsc *c, const json_t *obj)
@@ -137,7 +120,7 @@ static void enqueue_orphan_set(struct stsc *c, const json_t *obj)
 
 static void owned_added(void *arg, const json_t *obj)
 {
-    if (controller_ref(obj)) enqueue_owner(arg, obj);
+    if (ctl_controller_ref(obj)) enqueue_owner(arg, obj);
     else enqueue_orphan_set(arg, obj);
 }
 static void owned_updated(void *arg, const json_t *old, const json_t *obj)
@@ -146,7 +129,7 @@ static void owned_updated(void *arg, const json_t *old, const json_t *obj)
 
     if (a && (b == NULL || !json_equal((json_t *)a, (json_t *)b))) enqueue_owner(arg, old);
     if (b) enqueue_owner(arg, obj);
-    else enqueue_orphan_set(arg, obj);
+    else if (ctl_controller_ref(obj) == NULL) enqueue_orphan_set(arg, obj);
 }
 
 static const struct informer_cbs set_cbs = {set_added, set_updated, set_added, NULL};
@@ -541,7 +524,7 @@ static void adopt_one(void *arg, const json_t *pod)
     const json_t *have = orc_json_get(pod, "metadata.ownerReferences");
     json_t *refs, *patch;
 
-    if (controller_ref(pod) || sts_pod_terminating(pod) || name == NULL
+    if (ctl_controller_ref(pod) || sts_pod_terminating(pod) || name == NULL
         || sts_ordinal(set_name(r), name) < 0
         || !orc_selector_matches(o->sel, orc_json_get(pod, "metadata.labels")))
         return;
@@ -685,7 +668,7 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(c->q, key, NOT_SYNCED_MS);
         return;
     }
-    if (split_key(key, ns, name) != 0 || (set = informer_get(c->sets, ns, name)) == NULL) {
+    if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0 || (set = informer_get(c->sets, ns, name)) == NULL) {
         expect_forget(c, key, NULL); /* its pods go with it (garbage collector) */
         workqueue_done(c->q, key, WQ_DONE);
         return;

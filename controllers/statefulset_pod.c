@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controllers/ctl_util.h"
 #include "controllers/statefulset.h"
 #include "lib/json.h"
-#include "lib/timeutil.h"
 
 int sts_ordinal(const char *set, const char *pod_name)
 {
@@ -48,40 +48,21 @@ bool sts_pod_finished(const json_t *pod)
     return phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Succeeded") == 0);
 }
 
-static const json_t *ready_condition(const json_t *pod)
-{
-    size_t i;
-    json_t *c;
-
-    json_array_foreach (orc_json_get(pod, "status.conditions"), i, c) {
-        const char *type = json_string_value(json_object_get(c, "type"));
-        if (type && strcmp(type, "Ready") == 0) return c;
-    }
-    return NULL;
-}
-
 bool sts_pod_ready(const json_t *pod)
 {
     const char *phase = orc_json_str(pod, "status.phase");
-    const json_t *c = ready_condition(pod);
-    const char *st = c ? json_string_value(json_object_get(c, "status")) : NULL;
-
-    return phase && strcmp(phase, "Running") == 0 && st && strcmp(st, "True") == 0;
+    return phase && strcmp(phase, "Running") == 0 && ctl_pod_ready(pod);
 }
 
 bool sts_pod_available(const json_t *pod, int64_t min_ready_s, int64_t now_ms, int64_t *wait_ms)
 {
-    const char *since;
-    int64_t t;
+    int64_t since;
 
     if (wait_ms) *wait_ms = 0;
     if (!sts_pod_ready(pod)) return false;
-    if (min_ready_s <= 0) return true;
-    since = json_string_value(json_object_get(ready_condition(pod), "lastTransitionTime"));
-    if (since == NULL || orc_time_parse(since, &t) != 0) return true;
-    t = (t + min_ready_s) * 1000;
-    if (t <= now_ms) return true;
-    if (wait_ms) *wait_ms = t - now_ms;
+    if (min_ready_s <= 0 || ctl_pod_available(pod, min_ready_s, now_ms / 1000)) return true;
+    if (wait_ms && (since = ctl_pod_ready_since(pod)) >= 0)
+        *wait_ms = (since + min_ready_s) * 1000 - now_ms;
     return false;
 }
 
