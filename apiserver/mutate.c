@@ -368,6 +368,18 @@ static bool has_finalizers(const json_t *obj)
     return json_array_size(orc_json_get(obj, "metadata.finalizers")) > 0;
 }
 
+/* A pod in its grace period stays when its last finalizer goes (the
+ * garbage collector drops foregroundDeletion from a pod whose node is
+ * still stopping it): its node's final delete, with grace 0, ends it.
+ * Kubernetes' shouldDeleteDuringUpdate asks the same. */
+static bool grace_pending(const json_t *cur)
+{
+    int64_t g = 0;
+
+    orc_json_int(cur, "metadata.deletionGracePeriodSeconds", &g);
+    return g > 0;
+}
+
 json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input)
 {
     const char *name, *uid, *cuid;
@@ -405,7 +417,8 @@ json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input)
     bump_generation(op->ak, cur, next);
     if (orc_json_get(next, "metadata.deletionTimestamp") && !has_finalizers(next)
         && !(op->ak->spec_finalizers
-             && json_array_size(orc_json_get(next, "spec.finalizers")) > 0))
+             && json_array_size(orc_json_get(next, "spec.finalizers")) > 0)
+        && !grace_pending(cur))
         op->deleting = true; /* the last finalizer is gone: finish the deletion */
     return next;
 }

@@ -19,9 +19,10 @@
 #define DS_LOG "daemonset"
 /* Expectations not met by then are given up (a missed watch event). */
 #define DS_EXPECT_TIMEOUT_MS 30000
-/* Until the scheduler binds DaemonSet pods through their node affinity,
- * the controller binds them itself (Kubernetes before 1.12). */
-#define DS_BIND_DIRECT true
+/* DaemonSet pods are bound by the scheduler through their node affinity
+ * (Kubernetes since 1.12); true binds them here instead, setting
+ * spec.nodeName (Kubernetes before 1.12). */
+#define DS_BIND_DIRECT false
 
 struct ds_expect {
     struct orc_hnode hn;

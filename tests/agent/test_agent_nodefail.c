@@ -101,7 +101,8 @@ static void make_workloads(void)
 
 TEST_T(agent_killed_then_back, 150)
 {
-    static const struct ctl_controller *const ctls[] = {&ctl_daemonset, &ctl_nodelifecycle, NULL};
+    static const struct ctl_controller *const ctls[] = {&ctl_scheduler, &ctl_daemonset,
+                                                         &ctl_nodelifecycle, NULL};
     static const bool yes = true, no = false;
 
     static const char *const server[] = {"--controllers", "-*", NULL};

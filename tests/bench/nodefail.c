@@ -10,68 +10,15 @@
  * --pod-eviction-timeout=5s"). Needs root, runc and the registry, like
  * tests/bench/pods.c. Run: `O=build ./build/tests/bench/nodefail`. */
 #include "tests/agent/agentfx.h"
+#include "tests/agent/secondfx.h"
 
 #define WAIT_MS 120000
-
-static struct survivor {
-    char node[64], dir[600], ip[32], listen[64], log[700];
-    pid_t pid;
-} S;
 
 static int npods(void)
 {
     const char *e = getenv("NODEFAIL_PODS");
     int n = e ? atoi(e) : 4;
     return n < 1 ? 1 : n > 50 ? 50 : n;
-}
-
-/* ---- the survivor: a second `orcd agent` on the next loopback address ---- */
-
-static void survivor_start(void)
-{
-    const char *argv[] = {t_bin("orcd"), "agent", "--server", AC.m[0].url, "--token", AC.token,
-                          "--node-name", S.node, "--data-dir", S.dir, "--listen", S.listen,
-                          "--node-ip", S.ip, "--lease-seconds", "6", NULL};
-    pid_t pid = fork();
-
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        int fd = open(S.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    S.pid = pid;
-}
-
-/* Kills it by pid and removes its containers, cgroups and network state
- * (fx_nuke works on F: pointed at the survivor for the call). */
-static void survivor_teardown(void *arg)
-{
-    char state[512], node[64], tag[9];
-    int st;
-
-    (void)arg;
-    if (S.pid > 0) {
-        kill(S.pid, SIGKILL);
-        waitpid(S.pid, &st, 0);
-        S.pid = 0;
-    }
-    memcpy(state, F.state, sizeof state);
-    memcpy(node, F.node, sizeof node);
-    memcpy(tag, F.tag, sizeof tag);
-    snprintf(F.state, sizeof F.state, "%.500s/rt", S.dir);
-    snprintf(F.node, sizeof F.node, "%s", S.node);
-    rt_node_tag(F.node, F.tag);
-    fx_nuke();
-    fx_sh("'%s' agent --cleanup --node-name '%s' --data-dir '%s' >/dev/null 2>&1; true", t_bin("orcd"),
-          S.node, S.dir);
-    memcpy(F.state, state, sizeof state);
-    memcpy(F.node, node, sizeof node);
-    memcpy(F.tag, tag, sizeof tag);
 }
 
 /* ---- the API ---- */
@@ -90,16 +37,6 @@ static void cordon(const char *node, bool on)
     snprintf(path, sizeof path, "/api/v1/nodes/%s", node);
     CHECK_INT(call("PATCH", path, "application/merge-patch+json",
                    on ? "{\"spec\":{\"unschedulable\":true}}" : "{\"spec\":{\"unschedulable\":false}}"), ==, 200);
-}
-
-static bool node_registered(const char *node)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/api/v1/nodes/%s", node);
-    json_t *n = afx_get(path);
-    bool ok = n && orc_json_str(n, "spec.podCIDR");
-    json_decref(n);
-    return ok;
 }
 
 static bool node_ready_is(const char *node, const char *want)
@@ -164,15 +101,7 @@ TEST_T(node_failure, 400)
     flags[nf] = NULL;
     AFX_SERVER_EXTRA = flags;
     afx_setup();
-    snprintf(S.node, sizeof S.node, "survivor-%d", (int)getpid());
-    snprintf(S.dir, sizeof S.dir, "%s/survivor", test_tmpdir());
-    snprintf(S.log, sizeof S.log, "%s/survivor.log", test_tmpdir());
-    snprintf(S.ip, sizeof S.ip, "%.*s.201", (int)(strrchr(AC.m[0].ip, '.') - AC.m[0].ip), AC.m[0].ip);
-    snprintf(S.listen, sizeof S.listen, "%s:10250", S.ip);
-    test_defer(survivor_teardown, NULL);
-    survivor_start();
-    for (end = test_now_ms() + 20000; !node_registered(S.node); usleep(100 * 1000))
-        CHECKF(test_now_ms() < end, "the survivor node did not register (log %s)", S.log);
+    second_start("survivor");
 
     cordon(S.node, true);
     replicaset(n);

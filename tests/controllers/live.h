@@ -16,6 +16,7 @@
 #include "controllers/ctl.h"
 #include "lib/json.h"
 #include "lib/timeutil.h"
+#include "scheduler/sched.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
@@ -63,11 +64,11 @@ static inline void live_attach(struct live *l, struct cluster *c, const struct c
 }
 
 /* orcd (with `extra` flags, up to 8, may be NULL; its own controller
- * manager runs none) and the controller started. */
+ * manager runs none) and the controller started, after the scheduler. */
 static inline void live_start(struct live *l, const struct ctl_controller *ctl,
                               const char *const *extra)
 {
-    const struct ctl_controller *ctls[] = {ctl, NULL};
+    const struct ctl_controller *ctls[] = {&ctl_scheduler, ctl, NULL};
     const char *flags[12] = {"--controllers", "-*"};
     int n = 2;
 

@@ -1,6 +1,7 @@
-/* test_daemonset_live.c — ctl_daemonset in the test process against a real
- * `orcd server` (tests/controllers/live.h): Nodes written through the API
- * stand for agents. One pod per node, bound to it; a node joining gets one,
+/* test_daemonset_live.c — ctl_daemonset (and the scheduler, which binds its
+ * pods) in the test process against a real `orcd server`
+ * (tests/controllers/live.h): Nodes written through the API stand for
+ * agents. One pod per node, bound to it; a node joining gets one,
  * a node leaving or stopping to match loses it; the status counts; a
  * template change rolls one node at a time (maxUnavailable 1), the test
  * playing the agents (pods Ready, graceful deletions confirmed). */
@@ -17,7 +18,9 @@ static void node(const char *name, const char *role)
     char body[512];
     snprintf(body, sizeof body,
              "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\","
-             "\"labels\":{\"role\":\"%s\"}}}", name, role);
+             "\"labels\":{\"role\":\"%s\"}},\"status\":{\"allocatable\":{\"cpu\":\"4\","
+             "\"memory\":\"8Gi\",\"pods\":\"110\"},\"conditions\":[{\"type\":\"Ready\","
+             "\"status\":\"True\"}]}}", name, role);
     live_do(&l, "POST", "/api/v1/nodes", NULL, body, 201);
 }
 

@@ -70,3 +70,78 @@ TEST(unknown_controller_is_refused_by_name)
     free(out);
     free(err);
 }
+
+/* Pods in namespace default not being deleted, as member i lists them
+ * (-1 when it does not answer). */
+static int count_pods(struct cluster *c, int i)
+{
+    int st = 0, n = 0;
+    json_t *list = t_json(c, i, "GET", "/api/v1/namespaces/default/pods", NULL, &st);
+    json_t *items = json_object_get(list, "items"), *p;
+    size_t k;
+
+    if (st != 200) {
+        json_decref(list);
+        return -1;
+    }
+    json_array_foreach(items, k, p) if (json_object_get(p, "metadata")
+                                        && !json_object_get(json_object_get(p, "metadata"),
+                                                            "deletionTimestamp")) n++;
+    json_decref(list);
+    return n;
+}
+
+static int wait_count(struct cluster *c, int i, int want, unsigned ms)
+{
+    uint64_t end = test_now_ms() + ms;
+    int n;
+
+    while ((n = count_pods(c, i)) != want && test_now_ms() < end) test_sleep_ms(200);
+    return n;
+}
+
+/* The leader dies in the middle of a scale-up: the next leader finishes it,
+ * and no pod is created twice (the ReplicaSet controller's informers list
+ * before it acts, and it counts what the dead one created). */
+TEST_T(leader_killed_under_scale_up_creates_exactly_the_replicas, 150)
+{
+    static struct cluster c;
+    static const char *const no_agent[] = {"--no-agent", NULL};
+    static const char deploy[] =
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},"
+        "\"spec\":{\"replicas\":0,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":"
+        "[{\"name\":\"c\",\"image\":\"127.0.0.1:1/none:1\"}]}}}}";
+    int st = 0;
+
+    cluster_init(&c, 3);
+    cluster_start(&c, no_agent);
+    int lead = cluster_leader(&c, 10000);
+    CHECKF(lead >= 0, "no leader");
+    int other = (lead + 1) % 3;
+    json_decref(t_json(&c, other, "POST", "/apis/apps/v1/namespaces/default/deployments", deploy, &st));
+    CHECKF(st == 201, "create deployment: %d", st);
+    test_sleep_ms(1000); /* its ReplicaSet exists, with 0 replicas */
+    st = t_http(&c, other, "PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                "application/merge-patch+json", "{\"spec\":{\"replicas\":300}}", NULL, NULL);
+    CHECKF(st == 200, "scale: %d", st);
+    /* Kill the leader while it creates pods. */
+    uint64_t end = test_now_ms() + 10000;
+    int n;
+    while ((n = count_pods(&c, other)) < 20 && test_now_ms() < end) test_sleep_ms(20);
+    fprintf(stderr, "# killing the leader with %d of 300 pods created\n", n);
+    member_kill(&c, lead);
+    int next = cluster_leader_except(&c, lead, 10000);
+    CHECKF(next >= 0, "no new leader");
+    n = wait_count(&c, next, 300, 60000);
+    CHECKF(n == 300, "%d pods after the takeover, want 300", n);
+    test_sleep_ms(3000); /* nothing more comes */
+    n = count_pods(&c, next);
+    CHECKF(n == 300, "%d pods 3 s later, want 300", n);
+    /* The dead member comes back: still 300. */
+    member_start(&c, lead, false, no_agent);
+    member_wait_ready(&c, lead, 20000);
+    test_sleep_ms(2000);
+    n = count_pods(&c, cluster_leader(&c, 10000));
+    CHECKF(n == 300, "%d pods after the old leader returned, want 300", n);
+}

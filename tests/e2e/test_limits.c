@@ -30,6 +30,7 @@ static struct cluster c;
 static void start_one(const char *const *extra)
 {
     cluster_init(&c, 1);
+    c.no_controllers = true; /* only the test's clients connect */
     member_start(&c, 0, false, extra);
     member_wait_ready(&c, 0, 5000);
 }

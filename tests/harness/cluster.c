@@ -124,6 +124,10 @@ void member_start(struct cluster *c, int i, bool join, const char *const *extra)
     argv[n++] = "--listen";
     argv[n++] = m->listen;
     if (!c->with_agent) argv[n++] = "--no-agent";
+    if (c->no_controllers) {
+        argv[n++] = "--controllers";
+        argv[n++] = "-*";
+    }
     if (join) {
         argv[n++] = "--join";
         argv[n++] = c->m[joiner].url;

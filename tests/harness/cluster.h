@@ -32,6 +32,9 @@ struct cluster {
     struct http_tls tls; /* trusts the cluster CA once a member has made it */
     bool with_agent; /* members run their embedded node agent (default: --no-agent);
                       * set after cluster_init, before starting */
+    bool no_controllers; /* members run no scheduler nor controllers
+                          * (--controllers -*): for tests of the store and
+                          * the API that must see objects only they change */
 };
 
 /* Sets up n members (not started). */
