@@ -94,7 +94,6 @@ static const struct api_notimpl notimpl[] = {
     {"JobSpec", "managedBy", NULL, NULL},
     {"JobSpec", "completionMode", NULL, "Indexed"},
     {"StatefulSetSpec", "ordinals", NULL, NULL},
-    {"StatefulSetPersistentVolumeClaimRetentionPolicy", "whenScaled", NULL, "Delete"},
     /* services: no load balancers or external IPs */
     {"ServiceSpec", "type", NULL, "LoadBalancer"},
     {"ServiceSpec", "externalIPs", NULL, NULL},

@@ -24,6 +24,9 @@
 #define MOD "pvc"
 #define KEY_MAX 512
 #define NOT_SYNCED_MS 200
+/* a Pending claim is looked at again this often, as Kubernetes' binder
+ * resyncs (a PV or class may have come meanwhile) */
+#define PENDING_RESYNC_MS 5000
 
 struct pvcc {
     struct ctl_ctx *ctx;
@@ -40,6 +43,7 @@ struct call {
     char key[KEY_MAX];
     json_t *obj; /* for events */
     const char *what;
+    int64_t then; /* > 0: look again this many ms after a success */
 };
 
 static void pvcc_release(struct pvcc *c)
@@ -67,6 +71,12 @@ static void claim_changed(void *arg, const json_t *obj)
     enqueue(c, NULL, orc_json_str(obj, "spec.volumeName"));
 }
 
+static void enqueue_unbound(void *arg, const json_t *claim)
+{
+    const char *vol = orc_json_str(claim, "spec.volumeName");
+    if (vol == NULL || *vol == '\0') claim_changed(arg, claim);
+}
+
 static void pv_changed(void *arg, const json_t *obj)
 {
     struct pvcc *c = arg;
@@ -75,6 +85,8 @@ static void pv_changed(void *arg, const json_t *obj)
     enqueue(c, NULL, orc_json_str(obj, "metadata.name"));
     if (ref && orc_json_str(ref, "namespace"))
         enqueue(c, orc_json_str(ref, "namespace"), orc_json_str(ref, "name"));
+    else if (ref == NULL && !c->stopped) /* a free volume: claims waiting may take it */
+        informer_each(c->claims, enqueue_unbound, c);
 }
 
 /* A pod bound to a node may be the first consumer its claims wait for. */
@@ -128,7 +140,7 @@ static void call_done(void *arg, int status, const json_t *body)
                       "Successfully provisioned volume %s",
                       orc_json_str(body, "metadata.name") ? orc_json_str(body, "metadata.name") : "");
     }
-    workqueue_done(c->q, k->key, ok ? WQ_DONE : WQ_RETRY);
+    workqueue_done(c->q, k->key, !ok ? WQ_RETRY : k->then > 0 ? k->then : WQ_DONE);
     json_decref(k->obj);
     free(k);
     pvcc_release(c);
@@ -165,21 +177,26 @@ static bool status_differs(const json_t *obj, const json_t *st)
     return false;
 }
 
-/* PUTs obj with `status` (stolen) when it differs; ends the key. */
+/* PUTs obj with `status` (stolen) when it differs; ends the key (to be
+ * looked at again after `then` ms when > 0). */
 static void put_status(struct pvcc *c, const char *key, const struct orc_kind *k,
-                       const json_t *obj, json_t *status)
+                       const json_t *obj, json_t *status, int64_t then)
 {
     json_t *copy;
     struct call *cl;
 
     if (status == NULL || !status_differs(obj, status) || (copy = json_deep_copy(obj)) == NULL) {
         json_decref(status);
-        workqueue_done(c->q, key, status ? WQ_DONE : WQ_RETRY);
+        workqueue_done(c->q, key, status == NULL ? WQ_RETRY : then > 0 ? then : WQ_DONE);
         return;
     }
     json_object_set_new(copy, "status", status);
-    if ((cl = call_new(c, key, NULL, "writing status")) == NULL) workqueue_done(c->q, key, WQ_RETRY);
-    else issue_fail(cl, rest_update_status(c->ctx->api, k, copy, call_done, cl));
+    if ((cl = call_new(c, key, NULL, "writing status")) == NULL) {
+        workqueue_done(c->q, key, WQ_RETRY);
+    } else {
+        cl->then = then;
+        issue_fail(cl, rest_update_status(c->ctx->api, k, copy, call_done, cl));
+    }
     json_decref(copy);
 }
 
@@ -269,7 +286,7 @@ static void provision(struct pvcc *c, const char *key, const json_t *claim, cons
         else
             events_record(c->rec, claim, "Normal", "WaitForFirstConsumer",
                           "waiting for first consumer to be created before binding");
-        put_status(c, key, c->k_claim, claim, pvc_claim_status(NULL));
+        put_status(c, key, c->k_claim, claim, pvc_claim_status(NULL), PENDING_RESYNC_MS);
         return;
     }
     pv = pvc_provision(claim, cls, node, dir ? dir : PVC_DEFAULT_VOLUMES_DIR);
@@ -346,7 +363,7 @@ static void sync_claim(struct pvcc *c, const char *key, const json_t *claim)
             return;
         }
         put_status(c, key, c->k_claim, claim,
-                   pvc_claim_status(pv && pvc_claimref_is(pv, claim) ? pv : NULL));
+                   pvc_claim_status(pv && pvc_claimref_is(pv, claim) ? pv : NULL), 0);
         return;
     }
     informer_each(c->classes, collect_one, &classes);
@@ -378,7 +395,7 @@ static void sync_claim(struct pvcc *c, const char *key, const json_t *claim)
     else
         events_record(c->rec, claim, "Normal", "FailedBinding",
                       "no persistent volumes available for this claim and no storage class is set");
-    put_status(c, key, c->k_claim, claim, pvc_claim_status(NULL));
+    put_status(c, key, c->k_claim, claim, pvc_claim_status(NULL), PENDING_RESYNC_MS);
 out:
     free(classes.objs);
     free(pvs.objs);
@@ -399,7 +416,7 @@ static void sync_pv(struct pvcc *c, const char *key, const json_t *pv)
     if (strcmp(phase, "Available") == 0 && orc_json_str(pv, "status.phase")
         && strcmp(orc_json_str(pv, "status.phase"), "Released") == 0)
         phase = "Released";
-    put_status(c, key, c->k_pv, pv, json_pack("{s:s}", "phase", phase));
+    put_status(c, key, c->k_pv, pv, json_pack("{s:s}", "phase", phase), 0);
 }
 
 static void reconcile(void *arg, const char *key)

@@ -10,9 +10,11 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
+#include "controllers/ctl_util.h"
 #include "controllers/statefulset.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
+#include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 
@@ -61,18 +63,6 @@ static void stsc_release(struct stsc *c);
 
 /* ---- keys ---- */
 
-static int split_key(const char *key, char *ns, char *name)
-{
-    const char *slash = strchr(key, '/');
-
-    if (slash == NULL || (size_t)(slash - key) >= STS_NAME_MAX || strlen(slash + 1) >= STS_NAME_MAX)
-        return ORC_EINVAL;
-    memcpy(ns, key, (size_t)(slash - key));
-    ns[slash - key] = '\0';
-    strcpy(name, slash + 1);
-    return 0;
-}
-
 static void enqueue_obj(struct stsc *c, const json_t *obj)
 {
     const char *ns = orc_json_str(obj, "metadata.namespace");
@@ -87,16 +77,10 @@ static void enqueue_obj(struct stsc *c, const json_t *obj)
 /* The StatefulSet controlling obj (its controller ownerReference), or NULL. */
 static const json_t *controller_ref(const json_t *obj)
 {
-    size_t i;
-    json_t *ref;
+    const json_t *ref = ctl_controller_ref(obj);
+    const char *kind = json_string_value(json_object_get(ref, "kind"));
 
-    json_array_foreach (orc_json_get(obj, "metadata.ownerReferences"), i, ref) {
-        const char *kind = json_string_value(json_object_get(ref, "kind"));
-        if (json_is_true(json_object_get(ref, "controller")) && kind
-            && strcmp(kind, "StatefulSet") == 0)
-            return ref;
-    }
-    return NULL;
+    return kind && strcmp(kind, "StatefulSet") == 0 ? ref : NULL;
 }
 
 static void enqueue_owner(struct stsc *c, const json_t *obj)
@@ -119,13 +103,33 @@ static void set_updated(void *arg, const json_t *old, const json_t *obj)
     (void)old;
     enqueue_obj(arg, obj);
 }
-static void owned_added(void *arg, const json_t *obj) { enqueue_owner(arg, obj); }
+/* A pod without a controller named like one of a set's ordinals may be
+ * adopted by that set. */
+static void enqueue_orphan_set(struct stsc *c, const json_t *obj)
+{
+    const char *ns = orc_json_str(obj, "metadata.namespace");
+    const char *name = orc_json_str(obj, "metadata.name");
+    char set[STS_NAME_MAX], key[2 * STS_NAME_MAX];
+
+    if (c->stopped || ns == NULL || name == NULL || !sts_set_of(name, set)
+        || informer_get(c->sets, ns, set) == NULL)
+        return;
+    snprintf(key, sizeof key, "%s/%s", ns, set);
+    workqueue_add(c->q, key);
+}
+
+static void owned_added(void *arg, const json_t *obj)
+{
+    if (ctl_controller_ref(obj)) enqueue_owner(arg, obj);
+    else enqueue_orphan_set(arg, obj);
+}
 static void owned_updated(void *arg, const json_t *old, const json_t *obj)
 {
     const json_t *a = controller_ref(old), *b = controller_ref(obj);
 
-    if (a && b && !json_equal((json_t *)a, (json_t *)b)) enqueue_owner(arg, old);
-    enqueue_owner(arg, obj);
+    if (a && (b == NULL || !json_equal((json_t *)a, (json_t *)b))) enqueue_owner(arg, old);
+    if (b) enqueue_owner(arg, obj);
+    else if (ctl_controller_ref(obj) == NULL) enqueue_orphan_set(arg, obj);
 }
 
 static const struct informer_cbs set_cbs = {set_added, set_updated, set_added, NULL};
@@ -314,15 +318,12 @@ static void create_pod(struct run *r, const json_t *tmpl, const char *rev, int o
         char name[STS_NAME_MAX];
         sts_claim_name(orc_json_str(vct, "metadata.name") ? orc_json_str(vct, "metadata.name") : "",
                        set_name(r), ordinal, name);
-        if (informer_get(c->claims, ns, name) == NULL)
-            json_array_append_new(missing, sts_claim_new(r->set, vct, ordinal));
+        if (informer_get(c->claims, ns, name) == NULL
+            && json_array_append_new(missing, sts_claim_new(r->set, vct, ordinal)) != 0)
+            pc->claim_failed = r->failed = true; /* never a pod without its claim */
     }
     pc->claims_left = 1;
     json_array_foreach (missing, i, vct) {
-        if (!json_is_object(vct)) {
-            pc->claim_failed = r->failed = true;
-            continue;
-        }
         pc->claims_left++;
         if (rest_create(c->ctx->api, c->k_claim, ns, vct, claim_created, pc) != 0) {
             pc->claims_left--;
@@ -506,7 +507,85 @@ static void write_status(struct run *r, const struct sts_plan *p, const char *cu
     json_decref(obj);
 }
 
+/* ---- adoption: pods of the set's names and selector without a controller ---- */
+
+struct orphans {
+    struct run *r;
+    orc_selector *sel;
+    unsigned n;
+};
+
+static void adopt_one(void *arg, const json_t *pod)
+{
+    struct orphans *o = arg;
+    struct run *r = o->r;
+    const char *name = orc_json_str(pod, "metadata.name");
+    const char *rv = orc_json_str(pod, "metadata.resourceVersion");
+    const json_t *have = orc_json_get(pod, "metadata.ownerReferences");
+    json_t *refs, *patch;
+
+    if (ctl_controller_ref(pod) || sts_pod_terminating(pod) || name == NULL
+        || sts_ordinal(set_name(r), name) < 0
+        || !orc_selector_matches(o->sel, orc_json_get(pod, "metadata.labels")))
+        return;
+    refs = json_is_array(have) ? json_deep_copy(have) : json_array();
+    if (refs == NULL || json_array_append_new(refs, sts_owner_ref(r->set, true)) != 0) {
+        json_decref(refs);
+        r->failed = true;
+        return;
+    }
+    /* the resourceVersion makes it an optimistic write: a pod changed
+     * meanwhile is looked at again */
+    patch = json_pack("{s:{s:o, s:s}}", "metadata", "ownerReferences", refs, "resourceVersion",
+                      rv ? rv : "");
+    if (patch == NULL) {
+        r->failed = true;
+        return;
+    }
+    issue(r, rest_patch(r->c->ctx->api, r->c->k_pod, orc_json_str(pod, "metadata.namespace"), name,
+                        NULL, "application/merge-patch+json", patch, call_done, r));
+    json_decref(patch);
+    o->n++;
+}
+
+/* Adopts the orphans (Kubernetes' ControllerRefManager); how many. */
+static unsigned adopt_orphans(struct run *r, const char *ns)
+{
+    struct orphans o = {r, NULL, 0};
+
+    if (orc_selector_from_json(orc_json_get(r->set, "spec.selector"), &o.sel, NULL, 0) != 0)
+        return 0;
+    /* an empty selector would take every pod: Kubernetes adopts none then */
+    if (!orc_selector_is_empty(o.sel))
+        informer_by_index(r->c->pods, "namespace", ns, adopt_one, &o);
+    orc_selector_free(o.sel);
+    return o.n;
+}
+
 /* ---- reconcile ---- */
+
+/* whenScaled: Delete — the claims of a pod scaled away get it as an owner
+ * (Kubernetes' way), so the garbage collector deletes them after it. */
+static void release_claims(struct run *r, const json_t *pod, int ordinal)
+{
+    const char *ns = orc_json_str(r->set, "metadata.namespace");
+    json_t *vct, *patch;
+    size_t i;
+
+    json_array_foreach (orc_json_get(r->set, "spec.volumeClaimTemplates"), i, vct) {
+        char name[STS_NAME_MAX];
+        const json_t *claim;
+
+        sts_claim_name(orc_json_str(vct, "metadata.name") ? orc_json_str(vct, "metadata.name") : "",
+                       set_name(r), ordinal, name);
+        if ((claim = informer_get(r->c->claims, ns, name)) == NULL
+            || (patch = sts_claim_owner_patch(claim, pod)) == NULL)
+            continue;
+        issue(r, rest_patch(r->c->ctx->api, r->c->k_claim, ns, name, NULL,
+                            "application/merge-patch+json", patch, call_done, r));
+        json_decref(patch);
+    }
+}
 
 static void take_step(struct run *r, struct gather *pods, struct gather *revs, const char *cur,
                       const char *upd)
@@ -516,7 +595,9 @@ static void take_step(struct run *r, struct gather *pods, struct gather *revs, c
     struct sts_input in = {r->set, pods->objs, pods->n, cur, upd,
                            orc_clock_wall(r->c->ctx->clock)};
     struct sts_plan p;
+    int64_t replicas = 1;
 
+    orc_json_int(r->set, "spec.replicas", &replicas);
     if (sts_plan_make(&in, &p) != 0) {
         r->failed = true;
         return;
@@ -524,6 +605,8 @@ static void take_step(struct run *r, struct gather *pods, struct gather *revs, c
     for (size_t i = 0; i < p.n_ops; i++) {
         const struct sts_op *op = &p.ops[i];
         bool at_update = op->update || cur_tmpl == NULL;
+        if (op->kind == STS_DELETE && op->ordinal >= replicas && sts_claims_deleted_on_scale(r->set))
+            release_claims(r, op->pod, op->ordinal);
         if (op->kind == STS_DELETE) delete_pod(r, op->pod);
         else
             create_pod(r, at_update ? orc_json_get(r->set, "spec.template") : cur_tmpl,
@@ -559,6 +642,7 @@ static void reconcile_set(struct run *r, const char *ns)
         goto out;
     }
     snprintf(cur, sizeof cur, "%s", status_cur && find_rev(&revs, status_cur) ? status_cur : upd);
+    if (adopt_orphans(r, ns) > 0) goto out; /* their events bring the key back */
     if (!expectations_met(c, r->key, ns)) {
         r->requeue_ms = 1000;
         goto out;
@@ -584,7 +668,7 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(c->q, key, NOT_SYNCED_MS);
         return;
     }
-    if (split_key(key, ns, name) != 0 || (set = informer_get(c->sets, ns, name)) == NULL) {
+    if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0 || (set = informer_get(c->sets, ns, name)) == NULL) {
         expect_forget(c, key, NULL); /* its pods go with it (garbage collector) */
         workqueue_done(c->q, key, WQ_DONE);
         return;

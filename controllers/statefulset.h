@@ -40,12 +40,23 @@ bool sts_pod_available(const json_t *pod, int64_t min_ready_s, int64_t now_ms, i
 /* The pod's controller-revision-hash label, or "". */
 const char *sts_pod_revision(const json_t *pod);
 
+/* An ownerReference to the set (apps/v1, uid, blockOwnerDeletion). */
+json_t *sts_owner_ref(const json_t *set, bool controller);
+/* The set name a pod name "<set>-<n>" implies, into out (STS_NAME_MAX
+ * bytes); false when the name has no ordinal suffix. */
+bool sts_set_of(const char *pod_name, char *out);
 /* "<template>-<set>-<ordinal>" into out (STS_NAME_MAX bytes). */
 void sts_claim_name(const char *tmpl, const char *set, int ordinal, char *out);
 /* The PVC of volumeClaimTemplate `vct` for `ordinal`: labels of the template
  * and of the set's selector; owned by the set only when the retention policy
  * says whenDeleted: Delete (Retain, the default, leaves it unowned). */
 json_t *sts_claim_new(const json_t *set, const json_t *vct, int ordinal);
+/* persistentVolumeClaimRetentionPolicy.whenScaled is Delete. */
+bool sts_claims_deleted_on_scale(const json_t *set);
+/* The merge patch making `pod` an owner (not the controller) of `claim`, so
+ * the garbage collector deletes the claim once the pod is gone (whenScaled:
+ * Delete); NULL when it already is (or on allocation failure). */
+json_t *sts_claim_owner_patch(const json_t *claim, const json_t *pod);
 /* Pod `ordinal` from `tmpl` (a pod template) at revision `revision`: name,
  * hostname, subdomain = serviceName, the identity labels, the controller
  * ownerReference, and a persistentVolumeClaim volume per claim template. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controllers/ctl_util.h"
 #include "controllers/statefulset.h"
 #include "lib/json.h"
 #include "lib/orc.h"
@@ -19,12 +20,6 @@ struct planner {
     bool monotonic, rolling;
     const json_t *first_unhealthy;
 };
-
-static int64_t spec_int(const json_t *set, const char *path, int64_t dflt)
-{
-    int64_t v;
-    return orc_json_int(set, path, &v) == 0 ? v : dflt;
-}
 
 static int add_op(struct planner *p, enum sts_op_kind kind, int ordinal, const json_t *pod,
                   bool update)
@@ -185,10 +180,10 @@ int sts_plan_make(const struct sts_input *in, struct sts_plan *out)
     int rv = 0;
 
     memset(out, 0, sizeof *out);
-    p.replicas = spec_int(in->set, "spec.replicas", 1);
+    p.replicas = ctl_int(in->set, "spec.replicas", 1);
     if (p.replicas < 0) p.replicas = 0;
-    p.min_ready = spec_int(in->set, "spec.minReadySeconds", 0);
-    p.partition = spec_int(in->set, "spec.updateStrategy.rollingUpdate.partition", 0);
+    p.min_ready = ctl_int(in->set, "spec.minReadySeconds", 0);
+    p.partition = ctl_int(in->set, "spec.updateStrategy.rollingUpdate.partition", 0);
     p.monotonic = policy == NULL || strcmp(policy, "Parallel") != 0;
     p.rolling = strategy == NULL || strcmp(strategy, "OnDelete") != 0;
     if ((rv = sort_pods(&p)) == 0) {
@@ -213,8 +208,8 @@ json_t *sts_status_new(const json_t *set, const struct sts_plan *p, const char *
                        const char *update_rev)
 {
     const struct sts_counts *c = &p->counts;
-    int64_t gen = spec_int(set, "metadata.generation", 0);
-    int64_t collisions = spec_int(set, "status.collisionCount", 0);
+    int64_t gen = ctl_int(set, "metadata.generation", 0);
+    int64_t collisions = ctl_int(set, "status.collisionCount", 0);
     bool done = p->rollout_done;
 
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I}", "observedGeneration",

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controllers/ctl_util.h"
 #include "controllers/statefulset.h"
 #include "lib/json.h"
-#include "lib/timeutil.h"
 
 int sts_ordinal(const char *set, const char *pod_name)
 {
@@ -25,6 +25,18 @@ int sts_ordinal(const char *set, const char *pod_name)
     return (int)v;
 }
 
+bool sts_set_of(const char *pod_name, char *out)
+{
+    const char *dash = strrchr(pod_name, '-');
+    size_t len;
+
+    if (dash == NULL || dash == pod_name || (len = (size_t)(dash - pod_name)) >= STS_NAME_MAX)
+        return false;
+    memcpy(out, pod_name, len);
+    out[len] = '\0';
+    return sts_ordinal(out, pod_name) >= 0;
+}
+
 bool sts_pod_terminating(const json_t *pod)
 {
     return orc_json_get(pod, "metadata.deletionTimestamp") != NULL;
@@ -36,40 +48,21 @@ bool sts_pod_finished(const json_t *pod)
     return phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Succeeded") == 0);
 }
 
-static const json_t *ready_condition(const json_t *pod)
-{
-    size_t i;
-    json_t *c;
-
-    json_array_foreach (orc_json_get(pod, "status.conditions"), i, c) {
-        const char *type = json_string_value(json_object_get(c, "type"));
-        if (type && strcmp(type, "Ready") == 0) return c;
-    }
-    return NULL;
-}
-
 bool sts_pod_ready(const json_t *pod)
 {
     const char *phase = orc_json_str(pod, "status.phase");
-    const json_t *c = ready_condition(pod);
-    const char *st = c ? json_string_value(json_object_get(c, "status")) : NULL;
-
-    return phase && strcmp(phase, "Running") == 0 && st && strcmp(st, "True") == 0;
+    return phase && strcmp(phase, "Running") == 0 && ctl_pod_ready(pod);
 }
 
 bool sts_pod_available(const json_t *pod, int64_t min_ready_s, int64_t now_ms, int64_t *wait_ms)
 {
-    const char *since;
-    int64_t t;
+    int64_t since;
 
     if (wait_ms) *wait_ms = 0;
     if (!sts_pod_ready(pod)) return false;
-    if (min_ready_s <= 0) return true;
-    since = json_string_value(json_object_get(ready_condition(pod), "lastTransitionTime"));
-    if (since == NULL || orc_time_parse(since, &t) != 0) return true;
-    t = (t + min_ready_s) * 1000;
-    if (t <= now_ms) return true;
-    if (wait_ms) *wait_ms = t - now_ms;
+    if (min_ready_s <= 0 || ctl_pod_available(pod, min_ready_s, now_ms / 1000)) return true;
+    if (wait_ms && (since = ctl_pod_ready_since(pod)) >= 0)
+        *wait_ms = (since + min_ready_s) * 1000 - now_ms;
     return false;
 }
 
@@ -85,8 +78,7 @@ void sts_claim_name(const char *tmpl, const char *set, int ordinal, char *out)
     snprintf(out, STS_NAME_MAX, "%s-%s-%d", tmpl, set, ordinal);
 }
 
-/* The ownerReference pointing at the set. */
-static json_t *owner_ref(const json_t *set, bool controller)
+json_t *sts_owner_ref(const json_t *set, bool controller)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "apps/v1", "kind",
                      "StatefulSet", "name", orc_json_str(set, "metadata.name"), "uid",
@@ -104,6 +96,37 @@ static bool deleted_with_set(const json_t *set)
 {
     const char *w = orc_json_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted");
     return w && strcmp(w, "Delete") == 0;
+}
+
+bool sts_claims_deleted_on_scale(const json_t *set)
+{
+    const char *w = orc_json_str(set, "spec.persistentVolumeClaimRetentionPolicy.whenScaled");
+    return w && strcmp(w, "Delete") == 0;
+}
+
+json_t *sts_claim_owner_patch(const json_t *claim, const json_t *pod)
+{
+    const json_t *have = orc_json_get(claim, "metadata.ownerReferences");
+    const char *uid = orc_json_str(pod, "metadata.uid");
+    json_t *refs, *ref;
+    size_t i;
+
+    if (uid == NULL) return NULL;
+    json_array_foreach (have, i, ref) {
+        const char *u = json_string_value(json_object_get(ref, "uid"));
+        if (u && strcmp(u, uid) == 0) return NULL;
+    }
+    refs = json_is_array(have) ? json_deep_copy(have) : json_array();
+    if (refs == NULL
+        || json_array_append_new(refs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "v1",
+                                                 "kind", "Pod", "name",
+                                                 orc_json_str(pod, "metadata.name"), "uid", uid,
+                                                 "controller", 0, "blockOwnerDeletion", 1))
+               != 0) {
+        json_decref(refs);
+        return NULL;
+    }
+    return json_pack("{s:{s:o}}", "metadata", "ownerReferences", refs);
 }
 
 json_t *sts_claim_new(const json_t *set, const json_t *vct, int ordinal)
@@ -133,7 +156,7 @@ json_t *sts_claim_new(const json_t *set, const json_t *vct, int ordinal)
                != 0)
         goto err;
     if (deleted_with_set(set)
-        && orc_json_set(claim, "metadata.ownerReferences", json_pack("[o]", owner_ref(set, false)))
+        && orc_json_set(claim, "metadata.ownerReferences", json_pack("[o]", sts_owner_ref(set, false)))
                != 0)
         goto err;
     return claim;
@@ -220,7 +243,7 @@ json_t *sts_pod_new(const json_t *set, const json_t *tmpl, const char *revision,
                != 0)
         goto err;
     if (pod_labels(pod, name, ordinal, revision) != 0
-        || orc_json_set(pod, "metadata.ownerReferences", json_pack("[o]", owner_ref(set, true))) != 0
+        || orc_json_set(pod, "metadata.ownerReferences", json_pack("[o]", sts_owner_ref(set, true))) != 0
         || orc_json_set(pod, "spec.hostname", json_string(name)) != 0
         || (svc && *svc && orc_json_set(pod, "spec.subdomain", json_string(svc)) != 0)
         || pod_claims(pod, set, ordinal) != 0)

@@ -108,6 +108,15 @@ TEST(ordinals_from_names)
     CHECK_INT(sts_ordinal("web", "webb-1"), ==, -1);
     CHECK_INT(sts_ordinal("web", "web-1-2"), ==, -1);
     CHECK_INT(sts_ordinal("web-1", "web-1-2"), ==, 2);
+
+    char set[STS_NAME_MAX];
+    CHECK(sts_set_of("web-3", set));
+    CHECK_STR(set, "web");
+    CHECK(sts_set_of("db-main-10", set));
+    CHECK_STR(set, "db-main");
+    CHECK(!sts_set_of("web", set));
+    CHECK(!sts_set_of("web-x", set));
+    CHECK(!sts_set_of("-1", set));
 }
 
 TEST(ordered_ready_creates_one_at_a_time_in_order)
@@ -392,4 +401,31 @@ TEST(status_reports_counts_and_revisions)
     CHECK(orc_json_int(st, "observedGeneration", &v) == 0 && v == 3);
     CHECK(orc_json_int(st, "availableReplicas", &v) == 0 && v == 2);
     json_decref(st);
+}
+
+TEST(claims_of_scaled_away_pods_get_the_pod_as_owner)
+{
+    struct world *w = world(1, "OrderedReady", "RollingUpdate", 0);
+    json_t *claim = json_pack("{s:{s:s, s:[{s:s, s:s}]}}", "metadata", "name", "data-web-1",
+                              "ownerReferences", "kind", "Other", "uid", "o-1");
+    json_t *pod = pod_new(1, "web-a", "ready"), *patch, *again;
+
+    CHECK(!sts_claims_deleted_on_scale(w->set));
+    CHECK(orc_json_set(w->set, "spec.persistentVolumeClaimRetentionPolicy.whenScaled",
+                       json_string("Delete")) == 0);
+    CHECK(sts_claims_deleted_on_scale(w->set));
+    CHECK(orc_json_set(pod, "metadata.uid", json_string("p-1")) == 0);
+    patch = sts_claim_owner_patch(claim, pod);
+    CHECK(patch != NULL);
+    json_t *refs = orc_json_get(patch, "metadata.ownerReferences");
+    CHECK_INT(json_array_size(refs), ==, 2); /* the other owner kept */
+    CHECK_STR(orc_json_str(json_array_get(refs, 1), "kind"), "Pod");
+    CHECK_STR(orc_json_str(json_array_get(refs, 1), "uid"), "p-1");
+    CHECK(json_is_false(json_object_get(json_array_get(refs, 1), "controller")));
+    CHECK(orc_json_set(claim, "metadata.ownerReferences", json_deep_copy(refs)) == 0);
+    again = sts_claim_owner_patch(claim, pod);
+    CHECK(again == NULL); /* already owned by the pod */
+    json_decref(patch);
+    json_decref(claim);
+    json_decref(pod);
 }

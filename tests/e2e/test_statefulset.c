@@ -431,3 +431,80 @@ TEST_T(local_path_provisioning_static_binding_and_reclaim, 90)
     json_decref(o);
     CHECK(stat(want, &st) == 0);
 }
+
+TEST_T(orphan_pod_is_adopted_not_replaced, 60)
+{
+    char body[4096], spec[2048], uid[64];
+    json_t *p, *s;
+    uint64_t end;
+
+    afx_setup();
+    test_defer(cleanup, NULL);
+    /* web-0 made by hand, with the set's labels and no owner */
+    snprintf(spec, sizeof spec,
+             "{\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+             "\"command\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; while true; do sleep 0.1; done\"]}]}",
+             F.image);
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-0\","
+             "\"labels\":{\"app\":\"web\"}},\"spec\":%s}", spec);
+    afx_create("/api/v1/namespaces/default/pods", body);
+    p = afx_pod_get("web-0");
+    snprintf(uid, sizeof uid, "%s", orc_json_str(p, "metadata.uid"));
+    json_decref(p);
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"web\"},"
+             "\"spec\":{\"replicas\":1,\"serviceName\":\"web\","
+             "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":%s}}}", spec);
+    afx_create(NS_PATH, body);
+    s = sts_get();
+    end = test_now_ms() + 20000;
+    for (;;) {
+        const json_t *ref;
+        bind_pending();
+        p = afx_pod_get("web-0");
+        ref = json_array_get(orc_json_get(p, "metadata.ownerReferences"), 0);
+        if (ref && json_is_true(json_object_get(ref, "controller"))) {
+            CHECK_STR(orc_json_str(ref, "uid"), orc_json_str(s, "metadata.uid"));
+            CHECK_STR(orc_json_str(p, "metadata.uid"), uid); /* the same pod */
+            json_decref(p);
+            break;
+        }
+        json_decref(p);
+        CHECKF(test_now_ms() < end, "web-0 not adopted");
+        usleep(100 * 1000);
+    }
+    json_decref(s);
+    test_sleep_ms(500);
+    CHECK(gone("web-1"));
+}
+
+TEST_T(when_scaled_delete_removes_the_claims_of_scaled_away_pods, 60)
+{
+    char body[4096];
+    uint64_t end;
+
+    afx_setup();
+    test_defer(cleanup, NULL);
+    set_json(body, sizeof body, 2, "Parallel");
+    /* the retention policy goes in before the claim templates */
+    char *at = strstr(body, "\"volumeClaimTemplates\"");
+    CHECK(at != NULL);
+    char tail[2048];
+    snprintf(tail, sizeof tail, "%s", at);
+    snprintf(at, sizeof body - (size_t)(at - body),
+             "\"persistentVolumeClaimRetentionPolicy\":{\"whenScaled\":\"Delete\","
+             "\"whenDeleted\":\"Retain\"},%s", tail);
+    afx_create(NS_PATH, body);
+    wait_ready_set(2, 30000, false);
+    json_decref(wait_claim_bound("data-web-1", 10000));
+    sts_patch("{\"spec\":{\"replicas\":1}}");
+    wait_ready_set(1, 30000, false);
+    end = test_now_ms() + 20000;
+    while (!wait_gone(PVC_PATH "/data-web-1", 100)) {
+        if (test_now_ms() >= end) dump_server_log();
+        CHECKF(test_now_ms() < end, "data-web-1 not deleted after its pod");
+    }
+    json_decref(wait_claim_bound("data-web-0", 1000));
+}
