@@ -52,10 +52,19 @@ struct api_server {
     struct api_housekeep *housekeep;
 };
 
-/* Pod CIDRs for Nodes (podcidr.c): the lowest block of the cluster CIDR
- * not reserved yet, as "10.42.3.0/24". ORC_ENOSPC-like ORC_ETOOBIG when
- * the cluster CIDR is exhausted, ORC_EINVAL when it is malformed. */
+/* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest
+ * block of the cluster CIDR not reserved now, as "10.42.3.0/24";
+ * ORC_ETOOBIG when the cluster CIDR is exhausted, ORC_EINVAL when it is
+ * malformed. */
 int api_podcidr_pick(struct api_server *s, char *out, size_t n);
+/* The value of the STORE_PUT_ALLOC op that stores a new Node (appended to
+ * out): `value` is the Node with `marker` where its block goes,
+ * `value_none` the Node without podCIDR, stored if no block is left. */
+int api_podcidr_alloc(struct api_server *s, const struct orc_buf *value,
+                      const struct orc_buf *value_none, const char *marker, struct orc_buf *out);
+/* Records the Warning Event CIDRNotAvailable for a Node registered
+ * without a block (fire and forget; failures are logged). */
+void api_podcidr_warn_exhausted(struct api_server *s, const char *node, const char *uid);
 
 /* Namespaces being deleted (nscache.c), from a watch of the store. */
 int api_nscache_start(struct api_server *s);

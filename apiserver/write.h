@@ -58,6 +58,9 @@ struct write_op {
     /* A reservation written in the same txn (a Node's pod CIDR): on create
      * put, guarded absent; on delete removed. Empty when none. */
     char side_key[160];
+    /* A Node whose block the store picks (STORE_PUT_ALLOC): the text in
+     * the object standing for it. Empty when none. */
+    char alloc_marker[48];
 };
 
 /* Each returns the object to store (new reference), or NULL after having
