@@ -87,7 +87,7 @@ static json_t *resource_list(const char *group, const char *version)
                      "groupVersion", gv, "resources", list);
 }
 
-void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     const char *gs[16];
     json_t *out = NULL;
@@ -103,7 +103,7 @@ void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_ro
     case ROUTE_API_VERSIONS:
         out = json_pack("{s:s, s:[s], s:[{s:s, s:s}]}", "kind", "APIVersions", "versions", "v1",
                         "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0", "serverAddress",
-                        api_req_header(r, "host") ? api_req_header(r, "host") : "");
+                        orc_httpd_req_header(r, "host") ? orc_httpd_req_header(r, "host") : "");
         break;
     case ROUTE_API_GROUPS: {
         json_t *list = json_array();

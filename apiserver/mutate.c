@@ -65,7 +65,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
         api_defaults(op->k, obj);
         api_validate(op->k, obj, old, &d);
     }
-    json_array_foreach(d.warnings, i, w) api_req_warn(op->r, json_string_value(w));
+    json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
     if (api_diag_failed(&d)) {
         const char *name = orc_json_str(obj, "metadata.name");
         char *msg = api_diag_message(&d, op->k, name ? name : "");

@@ -339,9 +339,9 @@ static void attempt(struct write_op *op)
 
 /* ---- entry ---- */
 
-json_t *api_parse_body(struct api_req *r)
+json_t *api_parse_body(struct orc_httpd_req *r)
 {
-    const char *ct = api_req_header(r, "content-type");
+    const char *ct = orc_httpd_req_header(r, "content-type");
     char err[256];
     json_t *v;
 
@@ -403,7 +403,7 @@ static enum patch_type patch_type_of(const char *ct)
     "application/strategic-merge-patch+json"
 
 /* 415 naming the patch type orc does not apply: nothing is written. */
-static void refuse_patch_type(struct api_req *r, const struct orc_kind *k, const char *ct,
+static void refuse_patch_type(struct orc_httpd_req *r, const struct orc_kind *k, const char *ct,
                               enum patch_type t)
 {
     int n = ct ? (int)media_type_len(ct) : 0;
@@ -427,7 +427,7 @@ static void refuse_patch_type(struct api_req *r, const struct orc_kind *k, const
 
 /* Picks the verb from method, target and subresource; answers 405/404/415
  * and returns -1 when the combination is not served. */
-static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *op)
+static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write_op *op)
 {
     const char *sub = rt->sub;
     bool obj = rt->type == ROUTE_OBJECT;
@@ -448,7 +448,7 @@ static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *o
     else if (strcmp(sub, "finalize") == 0 && r->method == HTTP_PUT) op->verb = W_FINALIZE;
     else goto not_allowed;
     if (r->method == HTTP_PATCH) {
-        const char *ct = api_req_header(r, "content-type");
+        const char *ct = orc_httpd_req_header(r, "content-type");
         struct orc_smp_schema sch;
         op->ptype = patch_type_of(ct);
         if (op->ptype == PATCH_NONE
@@ -469,7 +469,7 @@ not_allowed:
     return -1;
 }
 
-void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     struct write_op *op = calloc(1, sizeof *op);
 

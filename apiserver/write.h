@@ -39,7 +39,7 @@ struct write_opts {
 
 struct write_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     struct api_route *rt;
     const struct orc_kind *k;
     const struct api_kind *ak; /* k's row */
