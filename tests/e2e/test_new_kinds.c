@@ -70,6 +70,8 @@ TEST(discovery_lists_the_new_kinds)
     CHECK_STR(json_string_value(json_array_get(json_object_get(pv, "shortNames"), 0)), "pv");
     CHECK(resource(core, "persistentvolumes/status") && resource(core, "persistentvolumeclaims/status"));
     CHECK_STR(orc_json_str(resource(core, "pods/eviction"), "kind"), "Eviction");
+    CHECK_STR(orc_json_str(resource(core, "pods/eviction"), "group"), "policy"); /* kubectl drain */
+    CHECK_STR(orc_json_str(resource(core, "pods/eviction"), "version"), "v1");
     json_decref(core);
 
     json_t *sys = req("GET", "/apis/scheduling.k8s.io/v1/priorityclasses/system-node-critical",
