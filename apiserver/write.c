@@ -29,6 +29,8 @@ static void write_op_free(void *p)
     json_decref(op->input);
     json_decref(op->response);
     orc_buf_free(&op->key);
+    orc_buf_free(&op->also_key);
+    orc_buf_free(&op->also_val);
     api_release(op->s);
     free(op);
 }
@@ -208,8 +210,8 @@ static bool dry_create_refused(struct write_op *op)
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
     struct orc_buf nskey = ORC_BUF_INIT;
-    struct store_guard guards[3];
-    struct store_op ops[2] = {{0}};
+    struct store_guard guards[4];
+    struct store_op ops[3] = {{0}};
     struct store_op side = {0};
     struct store_txn txn = {guards, 0, ops, 1};
     struct commit *c;
@@ -266,6 +268,12 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
         }
         ops[txn.n_ops++] = side;
     }
+    if (op->also_key.len) {
+        guards[txn.n_guards++] =
+            (struct store_guard){STORE_GUARD_MODREV, op->also_key.data, op->also_rev};
+        ops[txn.n_ops++] =
+            (struct store_op){STORE_PUT, op->also_key.data, op->also_val.data, op->also_val.len};
+    }
     rv = api_txn(op->s, &txn, on_committed, c);
     orc_buf_free(&nskey);
     if (rv != 0) {
@@ -319,6 +327,8 @@ static void attempt(struct write_op *op)
     }
     op->deleting = false;
     op->side_key[0] = '\0';
+    orc_buf_reset(&op->also_key);
+    orc_buf_reset(&op->also_val);
     op->alloc_marker[0] = '\0';
     json_decref(op->response);
     op->response = NULL;

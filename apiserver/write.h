@@ -61,6 +61,11 @@ struct write_op {
     /* A Node whose block the store picks (STORE_PUT_ALLOC): the text in
      * the object standing for it. Empty when none. */
     char alloc_marker[48];
+    /* A second object put in the same txn, guarded on the revision it was
+     * read at (an eviction's PodDisruptionBudget): a concurrent write to it
+     * makes this write retry. Empty also_key: none. */
+    struct orc_buf also_key, also_val;
+    int64_t also_rev;
 };
 
 /* Each returns the object to store (new reference), or NULL after having

@@ -204,6 +204,13 @@ TEST(eviction_honours_the_disruption_budget)
     json_t *ok = evict("web-1", 201);
     CHECK_STR(orc_json_str(ok, "status"), "Success");
     json_decref(ok);
+    /* The budget's status is written with the eviction, as Kubernetes does. */
+    json_t *st = req("GET", PDBS "/web", NULL, 200);
+    int64_t v = -1;
+    CHECK(orc_json_int(st, "status.disruptionsAllowed", &v) == 0 && v == 0);
+    CHECK(orc_json_int(st, "status.currentHealthy", &v) == 0 && v == 1);
+    CHECK(orc_json_int(st, "status.desiredHealthy", &v) == 0 && v == 1);
+    json_decref(st);
     req_drop("GET", PODS "/web-1", NULL, 404);
     json_decref(evict("web-2", 429)); /* the last healthy one */
 
