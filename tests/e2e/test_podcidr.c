@@ -76,6 +76,7 @@ TEST_T(concurrent_registrations_get_distinct_blocks, 90)
     }
     json_decref(seen);
     json_decref(list);
+    for (int m = 0; m < 3; m++) member_stop(&c, m);
 }
 
 static json_t *post_node(const char *name, int want)
@@ -130,6 +131,7 @@ TEST(exhausted_cluster_cidr_registers_without_a_block)
     json_t *d = post_node("d", 201);
     CHECK_STR(orc_json_str(d, "spec.podCIDR"), "10.99.0.0/30");
     json_decref(d);
+    member_stop(&c, 0); /* exits cleanly: no sanitizer report */
     json_decref(a);
     json_decref(b);
     json_decref(x);
