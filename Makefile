@@ -79,7 +79,8 @@ $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(O)/liborc.a
 # Benchmarks written as test cases (pods: the node agent's; limits: the API
 # port's) use the harness:
 # its runner, cleanups, cluster and registry.
-$(O)/tests/bench/pods $(O)/tests/bench/limits: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
+$(O)/tests/bench/pods $(O)/tests/bench/limits $(O)/tests/bench/sched $(O)/tests/bench/deploy \
+$(O)/tests/bench/nodefail: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -23,6 +23,7 @@ static void agent_free(struct agent *a)
                     a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path};
 
     if (a->net) net_close(a->net);
+    json_decref(a->reclaiming);
     for (size_t i = 0; i < ORC_ARRAY_LEN(strs); i++) {
         if (strs[i] && (strs[i] == a->token || strs[i] == a->key_pem))
             explicit_bzero(strs[i], strlen(strs[i]));
@@ -61,7 +62,10 @@ static struct worker *worker_by_name(struct agent *a, const char *ns, const char
 static const json_t *lookup_get(void *arg, const char *kind, const char *ns, const char *name)
 {
     struct agent *a = arg;
-    informer *inf = strcmp(kind, "secrets") == 0 ? a->secrets : a->configmaps;
+    informer *inf = strcmp(kind, "secrets") == 0                  ? a->secrets
+                    : strcmp(kind, "persistentvolumeclaims") == 0 ? a->claims
+                    : strcmp(kind, "persistentvolumes") == 0      ? a->volumes
+                                                                  : a->configmaps;
     return inf ? informer_get(inf, ns, name) : NULL;
 }
 
@@ -219,6 +223,21 @@ static void source_changed(struct agent *a, const json_t *obj)
 
 static void start_pods(struct agent *a);
 
+/* A PV bound or released: pods waiting for it may go on; a Released one of
+ * ours may be reclaimed. */
+static void volume_changed(void *arg, const json_t *obj)
+{
+    struct agent *a = arg;
+
+    for (struct worker *w = a->workers; w; w = worker_next(w)) worker_kick(w);
+    agent_reclaim_check(a, obj);
+}
+static void volume_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    volume_changed(arg, obj);
+}
+
 static void source_added(void *arg, const json_t *obj) { source_changed(arg, obj); }
 static void source_updated(void *arg, const json_t *old, const json_t *obj)
 {
@@ -242,6 +261,25 @@ static void start_pods(struct agent *a)
     ic.field_selector = sel;
     if (informer_start(a->loop, a->api, &ic, &cbs, a, &a->pods) != 0)
         log_error(AGENT_LOG, "cannot watch this node's pods");
+}
+
+/* Claims and volumes, for persistentVolumeClaim volumes; pods do not wait
+ * for them to sync (a pod using a claim not seen yet retries). */
+static int start_storage(struct agent *a)
+{
+    static const struct informer_cbs claim_cbs = {source_added, source_updated, source_added, NULL};
+    static const struct informer_cbs pv_cbs = {volume_changed, volume_updated, NULL, NULL};
+    struct informer_config pvc = {.path = "/api/v1/persistentvolumeclaims"};
+    struct informer_config pv = {.path = "/api/v1/persistentvolumes"};
+    int rv;
+
+    if (a->claims == NULL
+        && ((rv = informer_start(a->loop, a->api, &pvc, &claim_cbs, a, &a->claims)) != 0
+            || (rv = informer_start(a->loop, a->api, &pv, &pv_cbs, a, &a->volumes)) != 0)) {
+        log_error(AGENT_LOG, "cannot watch PersistentVolumes and their claims: %s", orc_strerror(rv));
+        return rv;
+    }
+    return 0;
 }
 
 int agent_on_registered(struct agent *a)
@@ -271,7 +309,7 @@ int agent_on_registered(struct agent *a)
         log_error(AGENT_LOG, "cannot watch ConfigMaps and Secrets: %s", orc_strerror(rv));
         return rv;
     }
-    return 0;
+    return start_storage(a);
 }
 
 /* ---- start, stop ---- */
@@ -306,7 +344,9 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->log_max_files = c->log_max_files;
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
-    return ok ? 0 : ORC_ENOMEM;
+    snprintf(a->volumes_dir, sizeof a->volumes_dir, "%s/volumes", c->data_dir);
+    a->reclaiming = json_object();
+    return ok && a->reclaiming ? 0 : ORC_ENOMEM;
 }
 
 int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, char *errmsg)
@@ -327,7 +367,8 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     a->lookup.get = lookup_get;
     a->lookup.arg = a;
     snprintf(rtdir, sizeof rtdir, "%s/rt", a->data_dir);
-    if (orc_mkdirs(a->pods_dir, 0700) != 0 || orc_mkdirs(a->claims_dir, 0700) != 0) {
+    if (orc_mkdirs(a->pods_dir, 0700) != 0 || orc_mkdirs(a->claims_dir, 0700) != 0
+        || orc_mkdirs(a->volumes_dir, 0700) != 0) {
         agent_free(a);
         return orc_errf(errmsg, 256, ORC_EIO, "cannot create %s", a->pods_dir);
     }
@@ -379,7 +420,9 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     if (a->pods) informer_stop(a->pods);
     if (a->configmaps) informer_stop(a->configmaps);
     if (a->secrets) informer_stop(a->secrets);
-    a->pods = a->configmaps = a->secrets = NULL;
+    if (a->claims) informer_stop(a->claims);
+    if (a->volumes) informer_stop(a->volumes);
+    a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
     node_stop(a);
     for (w = a->workers; w; w = next) {
         next = worker_next(w);

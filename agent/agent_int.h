@@ -36,12 +36,15 @@ struct agent {
     unsigned log_max_files;
     char pods_dir[1024];   /* DATA/pods/<uid>: volumes, logs */
     char claims_dir[1024]; /* DATA/claims/<ns>/<claim>: outlive pods */
+    char volumes_dir[1024]; /* DATA/volumes/pvc-...: local-path volumes */
 
     http_client *api;
     rt *rt;
     net *net;
     agent_server *srv;
     informer *pods, *configmaps, *secrets;
+    informer *claims, *volumes; /* PersistentVolumeClaims and PersistentVolumes */
+    json_t *reclaiming;         /* names of the PVs being reclaimed (reclaim.c) */
     struct podspec_lookup lookup;
 
     /* node registration and heartbeats (node.c) */
@@ -68,6 +71,11 @@ int agent_on_registered(struct agent *a);
 /* One more (or one fewer) thing agent_stop waits for. */
 void agent_hold(struct agent *a);
 void agent_release(struct agent *a);
+
+/* ---- reclaim.c ---- */
+/* A PV changed: when it is a local-path volume of this node, Released with
+ * reclaimPolicy Delete, its directory is removed, then the PV. */
+void agent_reclaim_check(struct agent *a, const json_t *pv);
 
 /* ---- node.c ---- */
 int node_start(struct agent *a);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "controllers/pvc.h"
 #include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/json.h"
@@ -85,10 +86,13 @@ static json_t *node_object(struct agent *a)
     struct utsname u;
 
     uname(&u);
-    return json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}}, s:{}}", "apiVersion", "v1", "kind",
-                     "Node", "metadata", "name", a->node_name, "labels", "kubernetes.io/hostname",
-                     a->node_name, "kubernetes.io/os", "linux", "kubernetes.io/arch",
-                     go_arch(u.machine), "spec");
+    /* the volumes dir tells the local-path provisioner where this node
+     * keeps the volumes it makes (controllers/pvc.c) */
+    return json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}, s:{s:s}}, s:{}}", "apiVersion", "v1",
+                     "kind", "Node", "metadata", "name", a->node_name, "labels",
+                     "kubernetes.io/hostname", a->node_name, "kubernetes.io/os", "linux",
+                     "kubernetes.io/arch", go_arch(u.machine), "annotations",
+                     PVC_ANN_VOLUMES_DIR, a->volumes_dir, "spec");
 }
 
 static void on_node_timer(uv_timer_t *t);

@@ -98,6 +98,14 @@ static json_t *last_state(const struct ctr *c)
     return json_object();
 }
 
+/* The image of the run the status describes, as the kubelet reports the
+ * runtime's: the spec's until the changed container started again. */
+static const char *running_image(const struct ctr *c)
+{
+    if (c->st == CS_RUNNING && c->run_image) return c->run_image;
+    return orc_json_str(c->spec, "image") ?: "";
+}
+
 static json_t *container_status(const struct ctr *c, bool inits_done)
 {
     char image_id[1200] = "", cid[CTR_ID_LEN + 8] = "";
@@ -106,7 +114,7 @@ static json_t *container_status(const struct ctr *c, bool inits_done)
     if (c->have_image) snprintf(image_id, sizeof image_id, "%s@%s", c->image_ref, c->image_digest);
     if (c->ever_ran) snprintf(cid, sizeof cid, "orc://%s", c->id);
     s = json_pack("{s:s, s:s, s:s, s:b, s:i, s:o, s:o}", "name", c->name, "image",
-                  orc_json_str(c->spec, "image") ?: "", "imageID", image_id, "ready",
+                  running_image(c), "imageID", image_id, "ready",
                   c->st == CS_RUNNING && c->is_ready, "restartCount", c->run, "state",
                   state_of(c, inits_done), "lastState", last_state(c));
     if (s && cid[0]) json_object_set_new(s, "containerID", json_string(cid));

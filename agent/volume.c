@@ -1,5 +1,6 @@
 /* volume.c — a pod's volumes on disk (emptyDir, hostPath, configMap, secret,
- * persistentVolumeClaim), its containers' bind mounts, and removal. */
+ * persistentVolumeClaim through its bound PersistentVolume), its containers'
+ * bind mounts, and removal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,14 +40,38 @@ static int vol_dir(struct vctx *c, const char *name, char out[PATH_MAX])
     return pathf(c, out, c->pod_dir, "volumes", name);
 }
 
-static int claim_dir(struct vctx *c, const json_t *src, char out[PATH_MAX])
+/* Where a claim's data lives: the local path of the PersistentVolume it is
+ * bound to (PVC -> spec.volumeName -> PV hostPath/local path); without a
+ * lookup (no API), claims_dir/<ns>/<claimName>. *pv_out (may be NULL) is
+ * the PV, NULL in the latter case. */
+static int claim_path(struct vctx *c, const json_t *src, char out[PATH_MAX], const json_t **pv_out)
 {
     const char *claim = json_string_value(json_object_get(src, "claimName"));
+    const json_t *pvc, *pv;
+    const char *vol, *path;
 
+    if (pv_out) *pv_out = NULL;
     if (!name_ok(claim) || !name_ok(c->ns))
         return orc_errf(c->errmsg, VOL_ERRLEN, ORC_EINVAL, "bad claimName %s",
                         claim ? claim : "(none)");
-    return pathf(c, out, c->claims_dir, c->ns, claim);
+    if (c->lk == NULL || c->lk->get == NULL) return pathf(c, out, c->claims_dir, c->ns, claim);
+    if ((pvc = c->lk->get(c->lk->arg, "persistentvolumeclaims", c->ns, claim)) == NULL)
+        return orc_errf(c->errmsg, VOL_ERRLEN, ORC_ENOENT,
+                        "persistentvolumeclaim \"%s\" not found", claim);
+    vol = orc_json_str(pvc, "spec.volumeName");
+    pv = vol && *vol ? c->lk->get(c->lk->arg, "persistentvolumes", "", vol) : NULL;
+    if (vol == NULL || *vol == '\0')
+        return orc_errf(c->errmsg, VOL_ERRLEN, ORC_ENOENT,
+                        "persistentvolumeclaim \"%s\" is not bound", claim);
+    if (pv == NULL)
+        return orc_errf(c->errmsg, VOL_ERRLEN, ORC_ENOENT, "persistentvolume \"%s\" not found", vol);
+    path = orc_json_str(pv, "spec.hostPath.path");
+    if (path == NULL) path = orc_json_str(pv, "spec.local.path");
+    if (path == NULL || path[0] != '/' || snprintf(out, PATH_MAX, "%s", path) >= PATH_MAX)
+        return orc_errf(c->errmsg, VOL_ERRLEN, ORC_EINVAL,
+                        "persistentvolume \"%s\": only hostPath and local volumes are supported", vol);
+    if (pv_out) *pv_out = pv;
+    return 0;
 }
 
 static int sys_err(struct vctx *c, const char *what, const char *path)
@@ -137,9 +162,19 @@ static int setup_source(struct vctx *c, const char *dir, const json_t *src, bool
 static int setup_claim(struct vctx *c, const json_t *src)
 {
     char path[PATH_MAX];
-    int rv = claim_dir(c, src, path);
+    const json_t *pv, *hp;
+    int rv = claim_path(c, src, path, &pv);
 
     if (rv != 0) return rv;
+    /* a hostPath PV is checked (or made) as its type says */
+    if (pv && (hp = orc_json_get(pv, "spec.hostPath"))) {
+        const char *type = orc_json_str(hp, "type");
+        if (type == NULL || strcmp(type, "DirectoryOrCreate") != 0) return setup_hostpath(c, hp);
+    } else if (pv) {
+        return access(path, F_OK) == 0
+                   ? 0
+                   : orc_errf(c->errmsg, VOL_ERRLEN, ORC_ENOENT, "local volume %s does not exist", path);
+    }
     if (access(path, F_OK) == 0) return 0;
     /* world-writable like local-path provisioners: any container user may write */
     if (orc_mkdirs(path, 0755) != 0 || chmod(path, 0777) != 0) return sys_err(c, "mkdir", path);
@@ -227,7 +262,7 @@ static int volume_source(struct vctx *c, const json_t *vol, char out[PATH_MAX], 
     }
     if ((src = json_object_get(vol, "persistentVolumeClaim"))) {
         *ro = json_is_true(json_object_get(src, "readOnly"));
-        return claim_dir(c, src, out);
+        return claim_path(c, src, out, NULL);
     }
     *ro = *gen = json_object_get(vol, "configMap") || json_object_get(vol, "secret");
     if (!*gen && !json_object_get(vol, "emptyDir"))
@@ -303,7 +338,8 @@ static int mount_one(struct vctx *c, const json_t *ct, const json_t *vm, struct 
 }
 
 int volume_mounts(const char *pod_dir, const char *claims_dir, const json_t *pod,
-                  const json_t *container, struct rt_mount **out, size_t *n, char *errmsg)
+                  const json_t *container, const struct podspec_lookup *lk,
+                  struct rt_mount **out, size_t *n, char *errmsg)
 {
     const json_t *vms = json_object_get(container, "volumeMounts");
     size_t count = json_array_size(vms), i = 0;
@@ -311,7 +347,7 @@ int volume_mounts(const char *pod_dir, const char *claims_dir, const json_t *pod
     struct vctx c;
     int rv = 0;
 
-    ctx_init(&c, pod_dir, claims_dir, pod, NULL, errmsg);
+    ctx_init(&c, pod_dir, claims_dir, pod, lk, errmsg);
     *out = NULL;
     *n = 0;
     if (count == 0) return 0;

@@ -3,8 +3,10 @@
  * system work: the agent calls these off its loop (uv_queue_work).
  *
  * Layout: pod_dir (the agent passes DATA/pods/<uid>) holds volumes/<name>;
- * persistentVolumeClaim volumes live in claims_dir/<namespace>/<claimName>
- * and outlive the pod. errmsg: 256 bytes. Objects are borrowed during the
+ * a persistentVolumeClaim volume is the local path of the PersistentVolume
+ * the claim is bound to (found through the lookup: kinds
+ * "persistentvolumeclaims" and "persistentvolumes"), which outlives the
+ * pod; without a lookup (lk NULL) it is claims_dir/<namespace>/<claimName>. errmsg: 256 bytes. Objects are borrowed during the
  * call only. Calls for one pod must not overlap (the agent serializes a
  * pod's work); different pods are independent. */
 #ifndef ORC_AGENT_VOLUME_H
@@ -35,7 +37,13 @@
  *    so a container bind-mounting the volume dir sees updates at once. A
  *    missing object that is not optional: ORC_ENOENT, `configmap "x" not
  *    found` / `secret "x" not found`; optional: an empty directory.
- *  - persistentVolumeClaim: claims_dir/<ns>/<claimName> (mkdir -p, 0777).
+ *  - persistentVolumeClaim: the claim must exist and be bound
+ *    (`persistentvolumeclaim "x" not found` / `... is not bound`,
+ *    ORC_ENOENT: the agent retries); its PV's hostPath is checked as a
+ *    hostPath volume, except that DirectoryOrCreate (the local-path
+ *    provisioner's) makes the directory 0777 so any container user may
+ *    write; a local PV's path must exist. Without a lookup:
+ *    claims_dir/<ns>/<claimName> (mkdir -p, 0777).
  * Other volume types: ORC_EINVAL naming the volume. Idempotent: content
  * is rewritten only when it differs; *changed (may be NULL) is set true
  * when any configMap/secret content was written (the first time too). */
@@ -47,11 +55,13 @@ int volume_setup(const char *pod_dir, const char *claims_dir, const json_t *pod,
  * created in writable volumes, as the kubelet does; a subPath that leaves
  * the volume through a symlink is ORC_EINVAL); destination is mountPath;
  * readonly from readOnly, always for configMap and secret volumes and for
- * claims mounted read-only. ORC_EINVAL naming an unknown volume. *out is
+ * claims mounted read-only. ORC_EINVAL naming an unknown volume. lk as
+ * for volume_setup (the same claims resolve to the same paths). *out is
  * malloc'd with its strings (NULL when *n is 0): free with
  * volume_mounts_free. Call after volume_setup. */
 int volume_mounts(const char *pod_dir, const char *claims_dir, const json_t *pod,
-                  const json_t *container, struct rt_mount **out, size_t *n, char *errmsg);
+                  const json_t *container, const struct podspec_lookup *lk,
+                  struct rt_mount **out, size_t *n, char *errmsg);
 void volume_mounts_free(struct rt_mount *m, size_t n);
 
 /* Removes pod_dir recursively: never follows a symlink (so neither hostPath

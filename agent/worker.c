@@ -158,6 +158,21 @@ struct worker *worker_new(struct agent *a, const json_t *pod)
     return w;
 }
 
+/* Containers keep their place and name (the API allows only images to
+ * change), so the i-th container object of the new pod is c's. */
+static void respec_containers(struct worker *w)
+{
+    const json_t *init = orc_json_get(w->pod, "spec.initContainers");
+    const json_t *main = orc_json_get(w->pod, "spec.containers");
+
+    for (size_t i = 0; i < w->n_ctrs; i++) {
+        struct ctr *c = &w->ctrs[i];
+        json_t *spec = c->init ? json_array_get(init, i) : json_array_get(main, i - w->n_init);
+        const char *name = orc_json_str(spec, "name");
+        if (name && strcmp(name, c->name) == 0) ctr_respec(c, spec);
+    }
+}
+
 void worker_update(struct worker *w, const json_t *obj)
 {
     json_t *copy;
@@ -166,6 +181,7 @@ void worker_update(struct worker *w, const json_t *obj)
     else if ((copy = json_deep_copy(obj)) != NULL) {
         json_decref(w->pod);
         w->pod = copy;
+        respec_containers(w);
     }
     worker_sync_soon(w);
 }
@@ -273,6 +289,14 @@ static bool sandbox_ready(struct worker *w)
 
 /* ---- running ---- */
 
+static unsigned grace_seconds_of(const struct worker *w)
+{
+    int64_t g = 30;
+
+    orc_json_int(w->pod, "spec.terminationGracePeriodSeconds", &g);
+    return g < 0 ? 0 : (unsigned)g;
+}
+
 static bool is_terminal(const char *phase)
 {
     return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
@@ -336,12 +360,24 @@ static bool run_init(struct worker *w)
     return true;
 }
 
+/* As the kubelet: a running container whose image changed is killed and
+ * started again with the new one, whatever the restart policy. */
+static void restart_outdated(struct worker *w, struct ctr *c)
+{
+    c->respawn = true;
+    worker_event(w, c, false, "Killing", "Container %s definition changed, will be restarted", c->name);
+    ctr_kill(c, grace_seconds_of(w), true);
+}
+
 static void run_containers(struct worker *w)
 {
     for (size_t i = w->n_init; i < w->n_ctrs; i++) {
         struct ctr *c = &w->ctrs[i];
-        if (c->st == CS_RUNNING) ctr_start_probes(c);
-        else if (c->st == CS_IDLE || (c->st == CS_EXITED && ctr_should_restart(c))) launch_when_due(w, c);
+        if (c->st == CS_RUNNING && ctr_outdated(c)) {
+            if (!c->killing) restart_outdated(w, c);
+        } else if (c->st == CS_RUNNING) ctr_start_probes(c);
+        else if (c->st == CS_IDLE || (c->st == CS_EXITED && (c->respawn || ctr_should_restart(c))))
+            launch_when_due(w, c);
     }
 }
 

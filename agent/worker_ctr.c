@@ -39,6 +39,12 @@ static void set_reason(struct ctr *c, const char *reason, const char *msg)
 
 static uint64_t now_ms(void) { return orc_time_mono_ms(); }
 
+static void set_run_image(struct ctr *c, const char *image)
+{
+    free(c->run_image);
+    c->run_image = image ? strdup(image) : NULL;
+}
+
 /* ---- back-off ---- */
 
 static uint64_t next_backoff(uint64_t cur)
@@ -180,6 +186,7 @@ void ctr_exited(struct ctr *c, const char *id)
     c->is_ready = c->started = false;
     ctr_stop_probes(c);
     arm_backoff(c);
+    if (c->respawn) c->backoff_ms = c->backoff_until = 0;
     log_info(AGENT_LOG, "pod %s/%s container %s exited with %d%s", c->w->ns, c->w->name, c->name,
              c->exited.exit_code, c->exited.oom ? " (OOM-killed)" : "");
     worker_sync_soon(c->w);
@@ -216,6 +223,7 @@ void ctr_adopt(struct ctr *c, char **ids, size_t n)
     }
     c->run = max;
     c->ever_ran = true;
+    set_run_image(c, orc_json_str(c->spec, "image"));
     ctr_id(c, max, c->id, sizeof c->id);
     if (max > 0) {
         char prev[CTR_ID_LEN];
@@ -356,6 +364,8 @@ static void on_started(void *arg, int err, const char *msg)
         c->reason[0] = c->message[0] = '\0';
         c->start_failed = false;
         c->started = c->is_ready = false;
+        c->respawn = false;
+        set_run_image(c, c->image_name);
         c->announce = true; /* its Started event goes after the status write */
         memset(&c->exited, 0, sizeof c->exited);
     }
@@ -420,7 +430,7 @@ static int gather(struct ctr *c, struct run_parts *p)
 
     memset(p, 0, sizeof *p);
     if (podspec_env(w->pod, c->spec, w->pod_ip, w->a->node_ip, &w->a->lookup, &p->env, err) != 0
-        || volume_mounts(w->dir, w->a->claims_dir, w->pod, c->spec, &p->mounts, &p->n_mounts, err) != 0) {
+        || volume_mounts(w->dir, w->a->claims_dir, w->pod, c->spec, &w->a->lookup, &p->mounts, &p->n_mounts, err) != 0) {
         set_reason(c, "CreateContainerConfigError", err);
         return ORC_EINVAL;
     }
@@ -496,34 +506,50 @@ static void start_run(struct ctr *c)
 
 /* ---- the image ---- */
 
+/* Whether the image pulled last is the one the spec names now. */
+static bool have_spec_image(const struct ctr *c)
+{
+    const char *img = orc_json_str(c->spec, "image");
+    return c->have_image && c->image_name && img && strcmp(c->image_name, img) == 0;
+}
+
 static enum rt_pull_policy pull_policy(const struct ctr *c)
 {
     const char *p = orc_json_str(c->spec, "imagePullPolicy"), *img = orc_json_str(c->spec, "image");
     const char *last = img ? strrchr(img, '/') : NULL;
+    bool have = have_spec_image(c);
 
-    if (p && strcmp(p, "Always") == 0) return c->have_image ? RT_PULL_IF_NOT_PRESENT : RT_PULL_ALWAYS;
+    if (p && strcmp(p, "Always") == 0) return have ? RT_PULL_IF_NOT_PRESENT : RT_PULL_ALWAYS;
     if (p && strcmp(p, "Never") == 0) return RT_PULL_NEVER;
     if (p && strcmp(p, "IfNotPresent") == 0) return RT_PULL_IF_NOT_PRESENT;
     last = last ? last : img;
     if (img && !strchr(img, '@') && (!last || !strchr(last, ':') || strstr(last, ":latest")))
-        return c->have_image ? RT_PULL_IF_NOT_PRESENT : RT_PULL_ALWAYS;
+        return have ? RT_PULL_IF_NOT_PRESENT : RT_PULL_ALWAYS;
     return RT_PULL_IF_NOT_PRESENT;
 }
 
-static void keep_image(struct ctr *c, const struct rt_image *img)
+static void keep_image(struct ctr *c, const char *name, const struct rt_image *img)
 {
     free(c->image_ref);
     free(c->image_digest);
+    free(c->image_name);
     json_decref(c->image_config);
     c->image_ref = strdup(img->ref);
     c->image_digest = strdup(img->digest);
+    c->image_name = strdup(name);
     c->image_config = img->config ? json_deep_copy(img->config) : NULL;
-    c->have_image = c->image_ref && c->image_digest;
+    c->have_image = c->image_ref && c->image_digest && c->image_name;
 }
+
+struct pull_op {
+    struct ctr *c;
+    char image[]; /* what was asked for: the spec may change meanwhile */
+};
 
 static void on_pulled(void *arg, int err, const struct rt_image *img, const char *msg)
 {
-    struct ctr *c = arg;
+    struct pull_op *op = arg;
+    struct ctr *c = op->c;
     struct worker *w = c->w;
 
     if (err == ORC_ECANCELED || w->shut) goto out;
@@ -541,25 +567,33 @@ static void on_pulled(void *arg, int err, const struct rt_image *img, const char
         goto out;
     }
     log_debug(AGENT_LOG, "pod %s/%s container %s: image ready", w->ns, w->name, c->name);
-    keep_image(c, img);
+    keep_image(c, op->image, img);
     c->pull_backoff_ms = c->pull_until = 0;
     if (w->terminating || w->gone) c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
     else start_run(c);
     worker_sync_soon(w);
 out:
     worker_put(w);
+    free(op);
 }
 
 void ctr_launch(struct ctr *c)
 {
     struct worker *w = c->w;
-    const char *image = orc_json_str(c->spec, "image");
+    const char *image = orc_json_str(c->spec, "image") ?: "";
     char *user = NULL, *pass = NULL;
     struct rt_auth auth = {0};
+    struct pull_op *op;
     int rv;
 
     if (w->terminating || c->st == CS_PULLING || c->st == CS_STARTING || c->st == CS_RUNNING) return;
-    if (pull_auth_find(w->pod, image ? image : "", &w->a->lookup, &user, &pass) == 0) {
+    if ((op = malloc(sizeof *op + strlen(image) + 1)) == NULL) {
+        worker_sync_at(w, now_ms() + CONFIG_RETRY_MS);
+        return;
+    }
+    op->c = c;
+    strcpy(op->image, image);
+    if (pull_auth_find(w->pod, image, &w->a->lookup, &user, &pass) == 0) {
         auth.username = user;
         auth.password = pass;
     }
@@ -568,11 +602,40 @@ void ctr_launch(struct ctr *c)
     c->st = CS_PULLING;
     c->launched_ms = now_ms();
     worker_hold(w);
-    rv = rt_pull(w->a->rt, image ? image : "", pull_policy(c), user ? &auth : NULL, on_pulled, c);
+    rv = rt_pull(w->a->rt, image, pull_policy(c), user ? &auth : NULL, on_pulled, op);
     pull_auth_free(user, pass);
     if (rv != 0) {
-        on_pulled(c, rv, NULL, "the image could not be pulled");
+        on_pulled(op, rv, NULL, "the image could not be pulled");
     }
+}
+
+/* ---- a changed spec ---- */
+
+bool ctr_outdated(const struct ctr *c)
+{
+    const char *img = orc_json_str(c->spec, "image");
+    return c->st == CS_RUNNING && c->run_image && img && strcmp(c->run_image, img) != 0;
+}
+
+/* The kubelet keys its restart and pull back-offs by the container's spec,
+ * so a new image starts without the old one's back-off. */
+void ctr_respec(struct ctr *c, json_t *spec)
+{
+    const char *was = orc_json_str(c->spec, "image"), *now = orc_json_str(spec, "image");
+    bool changed = !was || !now || strcmp(was, now) != 0;
+
+    json_incref(spec);
+    json_decref(c->spec);
+    c->spec = spec;
+    if (!changed) return;
+    log_info(AGENT_LOG, "pod %s/%s container %s: image changed to %s", c->w->ns, c->w->name, c->name,
+             now ? now : "");
+    c->backoff_ms = c->backoff_until = 0;
+    c->pull_backoff_ms = c->pull_until = 0;
+    c->retry_at = 0;
+    if (strcmp(c->reason, "ErrImagePull") == 0 || strcmp(c->reason, "ImagePullBackOff") == 0
+        || strcmp(c->reason, "InvalidImageName") == 0 || strcmp(c->reason, "CrashLoopBackOff") == 0)
+        c->reason[0] = c->message[0] = '\0';
 }
 
 void ctr_free(struct ctr *c)
@@ -581,5 +644,7 @@ void ctr_free(struct ctr *c)
     json_decref(c->spec);
     free(c->image_ref);
     free(c->image_digest);
+    free(c->image_name);
+    free(c->run_image);
     json_decref(c->image_config);
 }

@@ -52,6 +52,9 @@ struct ctr {
     /* image */
     bool have_image;
     char *image_ref, *image_digest;
+    char *image_name;     /* the spec's image that image_ref was pulled for */
+    char *run_image;      /* the image the current run started with */
+    bool respawn;         /* its image changed: run again whatever the restart policy */
     json_t *image_config;
     /* back-off: restarts, image pulls */
     uint64_t backoff_ms, backoff_until;
@@ -134,6 +137,11 @@ bool ctr_should_restart(const struct ctr *c);
 void ctr_stop_probes(struct ctr *c);
 /* Starts the container's probes once it runs and the pod has an IP. */
 void ctr_start_probes(struct ctr *c);
+/* The spec's image is not the one the running container started with. */
+bool ctr_outdated(const struct ctr *c);
+/* The pod's spec for this container changed (`spec`: the new container
+ * object); a new image restarts the container, as the kubelet does. */
+void ctr_respec(struct ctr *c, json_t *spec);
 /* Removes every run of the container from the runtime. */
 void ctr_remove_runs(struct ctr *c);
 void ctr_free(struct ctr *c);

@@ -38,6 +38,9 @@ struct api_config {
                                   are ended; 256 MiB */
     const char *cluster_cidr;   /* pods' addresses, a block per Node; NULL = 10.42.0.0/16 */
     unsigned node_cidr_mask;    /* prefix length of each Node's block; 0 = 24 */
+    /* tolerationSeconds of the not-ready and unreachable NoExecute
+     * tolerations every new pod gets (DefaultTolerationSeconds); 0 = 30 s */
+    unsigned pod_eviction_timeout_ms;
 };
 
 /* Starts serving. `st` must outlive the server. errmsg: 256 bytes. */

@@ -1,12 +1,13 @@
 /* bootstrap.c — objects every cluster has from the start, as in Kubernetes:
  * the namespaces default, kube-system, kube-public and kube-node-lease, and
- * the PriorityClasses system-cluster-critical and system-node-critical.
- * The leader creates whichever are missing when it is elected. */
+ * the PriorityClasses system-cluster-critical and system-node-critical, and
+ * (as k3s) the default StorageClass local-path. The leader creates whichever are missing when it is elected. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
+#include "controllers/pvc.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -43,6 +44,19 @@ static json_t *node_critical(const char *name, const char *uid, const char *now)
     return priority_class(name, uid, now, 2000001000LL, "not be moved from their current node");
 }
 
+static json_t *storage_class(const char *name, const char *uid, const char *now)
+{
+    json_t *sc = pvc_default_class_new();
+
+    (void)name; /* PVC_DEFAULT_CLASS */
+    if (sc == NULL || orc_json_set(sc, "metadata.uid", json_string(uid)) != 0
+        || orc_json_set(sc, "metadata.creationTimestamp", json_string(now)) != 0) {
+        json_decref(sc);
+        return NULL;
+    }
+    return sc;
+}
+
 static const struct {
     const char *group, *resource, *name;
     json_t *(*make)(const char *name, const char *uid, const char *now);
@@ -53,6 +67,7 @@ static const struct {
     {"", "namespaces", "kube-node-lease", namespace_object},
     {"scheduling.k8s.io", "priorityclasses", "system-cluster-critical", cluster_critical},
     {"scheduling.k8s.io", "priorityclasses", "system-node-critical", node_critical},
+    {"storage.k8s.io", "storageclasses", PVC_DEFAULT_CLASS, storage_class},
 };
 
 #define N_OBJS ORC_ARRAY_LEN(system_objects)
@@ -94,7 +109,7 @@ static void on_booted(void *arg, int status, const struct store_txn_result *res)
     struct api_server *s = b->s;
 
     if (status == 0 && res->succeeded) {
-        log_info("apiserver", "created the default namespaces and priority classes");
+        log_info("apiserver", "created the default namespaces, priority classes and storage class");
         s->bootstrapped = true;
     } else if (status == 0) {
         api_bootstrap(s); /* raced with another writer: look again */

@@ -301,6 +301,40 @@ static void merge_string_data(json_t *obj)
     json_object_del(obj, "stringData");
 }
 
+/* A toleration with this key (or none, Exists) and effect NoExecute (or
+ * none) already covers the taint. */
+static bool tolerates_key(const json_t *tols, const char *key)
+{
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(tols, i, t) {
+        const char *k = json_string_value(json_object_get(t, "key"));
+        const char *e = json_string_value(json_object_get(t, "effect"));
+        if ((!k || !*k || strcmp(k, key) == 0) && (!e || !*e || strcmp(e, "NoExecute") == 0))
+            return true;
+    }
+    return false;
+}
+
+void api_default_tolerations(json_t *pod, unsigned seconds)
+{
+    static const char *const keys[] = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"};
+    json_t *spec = get_obj(pod, "spec"), *tols = json_object_get(spec, "tolerations");
+
+    if (!json_is_object(spec)) return;
+    if (!json_is_array(tols)) {
+        tols = json_array();
+        if (!tols || json_object_set_new(spec, "tolerations", tols) != 0) return;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        if (tolerates_key(tols, keys[i])) continue;
+        json_array_append_new(tols, json_pack("{s:s, s:s, s:s, s:I}", "key", keys[i], "operator",
+                                              "Exists", "effect", "NoExecute", "tolerationSeconds",
+                                              (json_int_t)seconds));
+    }
+}
+
 /* ---- the rows' entry points (apiserver/kind.c) ---- */
 
 void api_defaults_pod(json_t *obj)

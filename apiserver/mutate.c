@@ -63,6 +63,8 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
     }
     if (!api_diag_failed(&d)) {
         api_defaults(op->k, obj);
+        if (!old && orc_kind_id(op->k) == ORC_K_POD)
+            api_default_tolerations(obj, op->s->pod_toleration_seconds);
         api_validate(op->k, obj, old, &d);
     }
     json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
@@ -618,6 +620,30 @@ static void add_finalizer(json_t *obj, const char *f)
     json_array_append_new(fins, json_string(f));
 }
 
+static void drop_finalizer(json_t *obj, const char *f)
+{
+    json_t *fins = orc_json_get(obj, "metadata.finalizers");
+
+    for (size_t i = json_array_size(fins); i-- > 0;) {
+        const char *v = json_string_value(json_array_get(fins, i));
+        if (v && strcmp(v, f) == 0) json_array_remove(fins, i);
+    }
+    if (fins && json_array_size(fins) == 0) json_object_del(json_object_get(obj, "metadata"), "finalizers");
+}
+
+/* As Kubernetes' deletionFinalizersForGarbageCollection: the propagation
+ * asked for replaces the garbage collector's finalizers (Orphan -> orphan,
+ * Foreground -> foregroundDeletion, Background -> neither); a delete asking
+ * for none keeps what a first delete set. The collector (controllers/gc*.c)
+ * then orphans the dependents or deletes them, and drops the finalizer. */
+static void set_gc_finalizers(json_t *obj, const char *policy)
+{
+    drop_finalizer(obj, "orphan");
+    drop_finalizer(obj, "foregroundDeletion");
+    if (strcmp(policy, "Orphan") == 0) add_finalizer(obj, "orphan");
+    else if (strcmp(policy, "Foreground") == 0) add_finalizer(obj, "foregroundDeletion");
+}
+
 /* Pods on a node end gracefully: the agent stops them, then deletes. */
 static long long pod_grace(const json_t *pod, const struct write_opts *o)
 {
@@ -657,8 +683,11 @@ json_t *mut_delete(struct write_op *op, const json_t *cur)
         return NULL;
     }
     next = json_deep_copy(cur);
-    if (o->policy && strcmp(o->policy, "Orphan") == 0) add_finalizer(next, "orphan");
-    if (o->policy && strcmp(o->policy, "Foreground") == 0) add_finalizer(next, "foregroundDeletion");
+    if (next == NULL) {
+        api_respond_error(op->r, ORC_ENOMEM, "deleting");
+        return NULL;
+    }
+    if (o->policy) set_gc_finalizers(next, o->policy);
     if (pod) grace = pod_grace(cur, o);
     if (!has_finalizers(next) && grace <= 0 && !ns) {
         op->deleting = true;

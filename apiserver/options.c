@@ -323,8 +323,8 @@ static void delete_verdict(struct opt_check *c, const struct delete_in *in)
               "Unsupported value: %s: supported values: \"Foreground\", \"Background\", "
               "\"Orphan\", \"nil\"",
               q);
-    else if (in->orphan == 1)
-        c->op->opts.policy = "Orphan";
+    else if (in->orphan >= 0) /* the deprecated boolean, as Kubernetes reads it */
+        c->op->opts.policy = in->orphan ? "Orphan" : "Background";
 }
 
 static int delete_options(struct opt_check *c)

@@ -8,13 +8,8 @@
 #include <string.h>
 
 static const struct api_notimpl notimpl[] = {
-    /* scheduling beyond nodeSelector, node affinity and taints */
-    {"Affinity", "podAffinity", NULL, NULL},
-    {"Affinity", "podAntiAffinity", NULL, NULL},
+    /* scheduling beyond nodeSelector, affinity, taints and priority */
     {"PodSpec", "topologySpreadConstraints", NULL, NULL},
-    {"PodSpec", "priorityClassName", NULL, NULL},
-    {"PodSpec", "priority", "0", NULL},
-    {"PodSpec", "preemptionPolicy", "PreemptLowerPriority", NULL},
     {"PodSpec", "schedulingGates", NULL, NULL},
     {"PodSpec", "runtimeClassName", NULL, NULL},
     {"PodSpec", "overhead", NULL, NULL},
@@ -61,8 +56,8 @@ static const struct api_notimpl notimpl[] = {
     {"PodSecurityContext", "fsGroupChangePolicy", NULL, NULL},
     {"PodSecurityContext", "supplementalGroupsPolicy", NULL, NULL},
     {"PodSecurityContext", "seLinuxChangePolicy", NULL, NULL},
-    /* volumes: orc mounts emptyDir, hostPath, configMap and secret */
-    {"Volume", "persistentVolumeClaim", NULL, NULL},
+    /* volumes: orc mounts emptyDir, hostPath, configMap, secret and
+     * persistentVolumeClaim (bound to hostPath/local PersistentVolumes) */
     {"Volume", "projected", NULL, NULL},
     {"Volume", "downwardAPI", NULL, NULL},
     {"Volume", "nfs", NULL, NULL},
@@ -99,6 +94,7 @@ static const struct api_notimpl notimpl[] = {
     {"JobSpec", "managedBy", NULL, NULL},
     {"JobSpec", "completionMode", NULL, "Indexed"},
     {"StatefulSetSpec", "ordinals", NULL, NULL},
+    {"StatefulSetPersistentVolumeClaimRetentionPolicy", "whenScaled", NULL, "Delete"},
     /* services: no load balancers or external IPs */
     {"ServiceSpec", "type", NULL, "LoadBalancer"},
     {"ServiceSpec", "externalIPs", NULL, NULL},

@@ -279,13 +279,14 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     snprintf(s->cluster_cidr, sizeof s->cluster_cidr, "%s",
              cfg->cluster_cidr ? cfg->cluster_cidr : "10.42.0.0/16");
     s->node_cidr_mask = cfg->node_cidr_mask ? cfg->node_cidr_mask : 24;
+    s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
-    store_on_role_change(st, on_role_change, s);
+    store_role_watch(st, on_role_change, s);
     if (store_is_leader(st)) on_role_change(s, true);
     *out = s;
     return 0;
@@ -333,7 +334,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     s->stop_cb = cb;
     s->stop_arg = arg;
     s->stop_pending = 3;
-    store_on_role_change(s->st, NULL, NULL);
+    store_role_unwatch(s->st, on_role_change, s);
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
     api_housekeep_stop(s);

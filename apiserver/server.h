@@ -27,6 +27,7 @@ struct api_server {
     store *st;
     char cluster_cidr[64];
     unsigned node_cidr_mask;
+    unsigned pod_toleration_seconds;
     struct orc_httpd *http;
     char *token;
     char *url;

@@ -55,6 +55,10 @@ void api_schema_check(const struct orc_kind *k, json_t *obj, struct api_diag *d)
  * normalizes: Secret stringData is merged into data (base64) and removed.
  * Does not touch metadata (the server sets uid, timestamps, namespace). */
 void api_defaults(const struct orc_kind *k, json_t *obj);
+/* Kubernetes' DefaultTolerationSeconds admission, for a pod being created:
+ * unless it tolerates them already, it tolerates the not-ready and
+ * unreachable NoExecute taints for `seconds`. */
+void api_default_tolerations(json_t *pod, unsigned seconds);
 
 /* Semantic validation of a defaulted object: metadata (name rules for the
  * kind, labels, annotations, ownerReferences, finalizers) and the kind's

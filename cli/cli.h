@@ -253,6 +253,7 @@ int cli_cmd_describe(cli_ctx *x, int argc, char **argv);
 int cli_cmd_delete(cli_ctx *x, int argc, char **argv);
 int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
+int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
@@ -261,6 +262,10 @@ int cli_cmd_logs(cli_ctx *x, int argc, char **argv);
 /* The pod a `logs`/`exec` argument names: POD or pod/POD (po/, pods/). */
 const char *cli_pod_name(const char *arg);
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv);
+/* drain.c */
+int cli_cmd_cordon(cli_ctx *x, int argc, char **argv);
+int cli_cmd_uncordon(cli_ctx *x, int argc, char **argv);
+int cli_cmd_drain(cli_ctx *x, int argc, char **argv);
 
 /* GETs one object. 0 with *obj (new reference); otherwise the failure is
  * printed ("Error from server (NotFound): ...") and the result is ORC_ENOENT

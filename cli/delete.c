@@ -38,20 +38,18 @@ static json_t *delete_options(const struct delete_opts *o)
     return opts;
 }
 
-/* As kubectl does: a pod deleted gracefully is waited for until its node
- * agent has stopped it and it is gone, up to its grace period plus a
- * minute, or --timeout seconds. Objects held by finalizers are not waited
- * for: the controllers that remove those (garbage collection) do not run
- * yet. */
+/* As kubectl does: an object the API kept (a pod deleted gracefully, until
+ * its node agent has stopped it; an object held by finalizers, such as
+ * the garbage collector's foregroundDeletion and orphan, until they are
+ * done) is waited for until it is gone, up to its grace period plus a
+ * minute, or --timeout seconds. */
 static int wait_gone(cli_ctx *x, const struct delete_opts *o, const char *path, const json_t *obj)
 {
     const char *uid = orc_json_str(obj, "metadata.uid");
     int64_t grace = 0;
     uint64_t end;
 
-    if (!o->wait || orc_json_get(obj, "metadata.deletionTimestamp") == NULL
-        || json_array_size(orc_json_get(obj, "metadata.finalizers")) > 0)
-        return 0;
+    if (!o->wait || orc_json_get(obj, "metadata.deletionTimestamp") == NULL) return 0;
     orc_json_int(obj, "metadata.deletionGracePeriodSeconds", &grace);
     end = orc_time_mono_ms() + (uint64_t)(o->timeout > 0 ? o->timeout : grace + 60) * 1000;
     while (orc_time_mono_ms() < end) {

@@ -372,7 +372,7 @@ static void mounts(struct dw *w, const json_t *list)
                  json_is_true(json_object_get(sorted[i], "readOnly")) ? "ro" : "rw",
                  *sub ? ",path=\"" : "", sub, *sub ? "\"" : "");
     }
-    free(sorted);
+    free((void *)sorted);
 }
 
 static const json_t *status_named(const json_t *statuses, const char *name)
@@ -511,22 +511,6 @@ static void key_effect_lines(struct dw *w, const char *title, const json_t *list
 
 /* ---- events ------------------------------------------------------------- */
 
-static const char *event_last(const json_t *e)
-{
-    const char *t = orc_json_str(e, "series.lastObservedTime");
-    if (t == NULL) t = orc_json_str(e, "lastTimestamp");
-    if (t == NULL) t = orc_json_str(e, "eventTime");
-    return t ? t : orc_json_str(e, "firstTimestamp");
-}
-
-static int cmp_event(const void *a, const void *b)
-{
-    int64_t ta = 0, tb = 0;
-    orc_time_parse(event_last(*(json_t *const *)a), &ta);
-    orc_time_parse(event_last(*(json_t *const *)b), &tb);
-    return ta < tb ? -1 : ta > tb;
-}
-
 static void event_line(struct dw *w, const json_t *e, int64_t now)
 {
     const char *first_ts = orc_json_str(e, "eventTime");
@@ -536,7 +520,7 @@ static void event_line(struct dw *w, const json_t *e, int64_t now)
     if (first_ts == NULL) first_ts = orc_json_str(e, "firstTimestamp");
     cli_age(first_ts, now, first, sizeof first);
     if (count > 1) {
-        cli_age(event_last(e), now, last, sizeof last);
+        cli_age(cli_event_last(e), now, last, sizeof last);
         snprintf(interval, sizeof interval, "%s (x%lld over %s)", last, count, first);
     } else {
         snprintf(interval, sizeof interval, "%s", first);
@@ -548,7 +532,7 @@ static void event_line(struct dw *w, const json_t *e, int64_t now)
 static void events_section(struct dw *w, const json_t *events, int64_t now)
 {
     size_t n = json_array_size(events);
-    json_t **sorted;
+    const json_t **sorted;
 
     if (events == NULL) return;
     if (n == 0 || (sorted = malloc(n * sizeof *sorted)) == NULL) {
@@ -557,7 +541,7 @@ static void events_section(struct dw *w, const json_t *events, int64_t now)
     }
     dw_flush(w); /* the events table aligns on its own */
     for (size_t i = 0; i < n; i++) sorted[i] = json_array_get(events, i);
-    qsort(sorted, n, sizeof *sorted, cmp_event);
+    cli_sort_events(sorted, n);
     dw_write(w, 0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
     dw_write(w, 1, "----\t------\t----\t----\t-------\n");
     for (size_t i = 0; i < n; i++) event_line(w, sorted[i], now);

@@ -45,6 +45,15 @@ static const struct cli_command commands[] = {
     {"scale", "Set the replica count of a Deployment, ReplicaSet or StatefulSet",
      "scale (KIND/NAME | KIND NAME... | -f FILE) --replicas=N [flags]",
      "Examples:\n  orctl scale deploy/web --replicas=5\n", cli_cmd_scale},
+    {"rollout", "Follow, undo, restart, pause or resume a Deployment's rollout",
+     "rollout (status|history|undo|restart|pause|resume) deploy/NAME [flags]",
+     "status waits until the rollout finished (prints kubectl's progress lines; exits 1\n"
+     "when the progress deadline was exceeded or --timeout passed); history lists the\n"
+     "revisions; undo goes back to the previous revision or --to-revision=N; restart\n"
+     "replaces every pod (stamps the template with kubectl.kubernetes.io/restartedAt).\n\n"
+     "Examples:\n  orctl rollout status deploy/web --timeout=2m\n  orctl rollout history deploy/web\n"
+     "  orctl rollout undo deploy/web --to-revision=1\n  orctl rollout restart deploy/web\n",
+     cli_cmd_rollout},
     {"logs", "Print the output of a container in a pod",
      "logs POD [-c CONTAINER] [-f] [--tail N] [--previous] [--timestamps] [--since 5m]",
      "Examples:\n  orctl logs web-0\n  orctl logs -f deploy-pod -c sidecar --tail 20\n", cli_cmd_logs},
@@ -52,6 +61,19 @@ static const struct cli_command commands[] = {
      "exec POD [-c CONTAINER] -- COMMAND [ARGS...]",
      "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n",
      cli_cmd_exec},
+    {"cordon", "Mark nodes unschedulable", "cordon NODE...",
+     "New pods are not scheduled onto a cordoned node; its pods keep running.\n\n"
+     "Examples:\n  orctl cordon node1\n", cli_cmd_cordon},
+    {"uncordon", "Mark nodes schedulable again", "uncordon NODE...",
+     "Examples:\n  orctl uncordon node1\n", cli_cmd_uncordon},
+    {"drain", "Cordon nodes and evict their pods", "drain NODE... [flags]",
+     "Cordons each node, then evicts its pods through the eviction API and waits\n"
+     "until they are gone; their controllers replace them elsewhere. Pods of\n"
+     "DaemonSets need --ignore-daemonsets (they are left), pods no controller\n"
+     "manages need --force, pods with emptyDir volumes --delete-emptydir-data.\n\n"
+     "Examples:\n  orctl drain node1 --ignore-daemonsets\n"
+     "  orctl drain node1 --ignore-daemonsets --force --grace-period=0 --timeout=2m\n",
+     cli_cmd_drain},
     {"version", "Print the client and server versions", "version [flags]", NULL, cli_cmd_version},
     {"cluster", "List or remove control-plane members, back up the cluster",
      "cluster (members | remove-member ID | backup FILE) [flags]",

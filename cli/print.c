@@ -709,6 +709,27 @@ static void node_row(struct row *r, const json_t *n, unsigned flags, int64_t now
     cell_str(r, orc_json_str(n, "status.nodeInfo.containerRuntimeVersion"), "<unknown>");
 }
 
+const char *cli_event_last(const json_t *e)
+{
+    const char *t = orc_json_str(e, "series.lastObservedTime");
+    if (t == NULL) t = orc_json_str(e, "lastTimestamp");
+    if (t == NULL) t = orc_json_str(e, "eventTime");
+    return t ? t : orc_json_str(e, "firstTimestamp");
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    int64_t ta = 0, tb = 0;
+    orc_time_parse(cli_event_last(*(const json_t *const *)a), &ta);
+    orc_time_parse(cli_event_last(*(const json_t *const *)b), &tb);
+    return ta < tb ? -1 : ta > tb;
+}
+
+void cli_sort_events(const json_t **evs, size_t n)
+{
+    if (n > 1) qsort((void *)evs, n, sizeof *evs, cmp_event);
+}
+
 /* An event's first and last sighting, as kubectl derives them. */
 static void event_times(const json_t *e, int64_t now, char *first, char *last, size_t n)
 {
@@ -843,8 +864,8 @@ int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flag
     bool ns = (flags & CLI_ALL_NAMESPACES) && k->namespaced;
     struct orc_buf text = ORC_BUF_INIT;
     struct row r = {&text, 0};
-    size_t i;
-    json_t *obj;
+    size_t i, n;
+    const json_t *obj, **rows = NULL;
 
     if (json_array_size(items) == 0) return 0;
     if (!(flags & CLI_NO_HEADERS)) {
@@ -853,7 +874,12 @@ int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flag
             r.rv = orc_buf_printf(&text, "%s%s\n", ns ? "NAMESPACE\t" : "", events_wide_header);
         else r.rv = header_line(p, ns, flags, &text);
     }
-    json_array_foreach (items, i, obj) {
+    n = json_array_size(items);
+    if ((rows = malloc(n * sizeof *rows)) == NULL) r.rv = ORC_ENOMEM;
+    for (i = 0; rows && i < n; i++) rows[i] = json_array_get(items, i);
+    if (rows && strcmp(k->resource, "events") == 0) cli_sort_events(rows, n);
+    for (i = 0; rows && r.rv == 0 && i < n; i++) {
+        obj = rows[i];
         if (ns) cell_str(&r, orc_json_str(obj, "metadata.namespace"), "");
         if (p->name_column) name_cell(&r, k, obj, flags);
         p->row(&r, obj, flags, now);
@@ -861,6 +887,7 @@ int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flag
         text.data[text.len - 1] = '\n'; /* the last cell's tab ends the line */
     }
     if (r.rv == 0) r.rv = cli_tabwrite(text.data, text.len, 6, 3, out);
+    free((void *)rows);
     orc_buf_free(&text);
     return r.rv;
 }

@@ -50,6 +50,13 @@ int cli_tabwrite(const char *text, size_t len, int minwidth, int padding, struct
  * when ts is NULL or unreadable. */
 void cli_age(const char *ts, int64_t now, char *out, size_t n);
 
+/* An Event's last sighting: series.lastObservedTime, lastTimestamp,
+ * eventTime or firstTimestamp, the first present (borrowed; may be NULL). */
+const char *cli_event_last(const json_t *e);
+/* Sorts n Events (borrowed) oldest first by their last sighting, as
+ * `kubectl events` and describe order them. */
+void cli_sort_events(const json_t **evs, size_t n);
+
 /* "a=1,b=2" from a string map, keys sorted; "<none>" when empty or NULL. */
 int cli_format_labels(const json_t *map, struct orc_buf *out);
 

@@ -1,5 +1,6 @@
 /* informer.c — list + watch + cache of one collection (see informer.h): one
- * call in flight at a time, one timer for back-off and watch liveness. */
+ * call in flight at a time, one timer for back-off and watch liveness,
+ * another for replaying the cache to handlers added late. */
 #include "client/informer.h"
 
 #include <inttypes.h>
@@ -20,7 +21,7 @@
 
 static void inf_free(informer *inf)
 {
-    json_decref(inf->cache);
+    inf__cache_free(inf);
     orc_buf_free(&inf->pending);
     free(inf->path);
     free(inf->query);
@@ -45,6 +46,7 @@ void informer_stop(informer *inf)
         http_call_cancel(inf->call); /* its callback drops the call's reference */
     }
     uv_close((uv_handle_t *)&inf->timer, timer_closed);
+    uv_close((uv_handle_t *)&inf->replay, timer_closed);
     inf__release(inf); /* the caller's */
 }
 
@@ -129,58 +131,6 @@ void inf__arm_watchdog(informer *inf, unsigned every_ms)
 
 void inf__disarm(informer *inf) { uv_timer_stop(&inf->timer); }
 
-/* ---- the cache ---- */
-
-static int make_key(const char *ns, const char *name, char *key, size_t n)
-{
-    int len = snprintf(key, n, "%s/%s", ns ? ns : "", name);
-
-    return len < 0 || (size_t)len >= n ? ORC_EINVAL : 0;
-}
-
-int inf__key(const json_t *obj, char *key, size_t n)
-{
-    const char *name = orc_json_str(obj, "metadata.name");
-
-    if (name == NULL || *name == '\0') return ORC_EINVAL;
-    return make_key(orc_json_str(obj, "metadata.namespace"), name, key, n);
-}
-
-static bool same_version(const json_t *a, const json_t *b)
-{
-    const char *ra = orc_json_str(a, "metadata.resourceVersion");
-    const char *rb = orc_json_str(b, "metadata.resourceVersion");
-
-    return ra && rb && strcmp(ra, rb) == 0;
-}
-
-int inf__upsert(informer *inf, const char *key, json_t *obj)
-{
-    json_t *old = json_object_get(inf->cache, key);
-
-    if (old && same_version(old, obj)) return 0;
-    json_incref(old);
-    if (json_object_set(inf->cache, key, obj) != 0) {
-        json_decref(old);
-        return ORC_ENOMEM;
-    }
-    if (old && inf->cbs.on_update && !inf->stopped) inf->cbs.on_update(inf->arg, old, obj);
-    else if (!old && inf->cbs.on_add && !inf->stopped) inf->cbs.on_add(inf->arg, obj);
-    json_decref(old);
-    return 0;
-}
-
-void inf__remove(informer *inf, const char *key, json_t *last)
-{
-    json_t *old = json_object_get(inf->cache, key);
-
-    if (old == NULL) return;
-    json_incref(old);
-    json_object_del(inf->cache, key);
-    if (inf->cbs.on_delete && !inf->stopped) inf->cbs.on_delete(inf->arg, last ? last : old);
-    json_decref(old);
-}
-
 void inf__saw_version(informer *inf, const char *rv)
 {
     char *end;
@@ -227,6 +177,18 @@ static int build_query(informer *inf, const struct informer_config *cfg)
     return 0;
 }
 
+/* The callbacks given to informer_start hear everything from the start. */
+static int first_handler(informer *inf, const struct informer_cbs *cbs, void *arg)
+{
+    struct inf_handler *h = calloc(1, sizeof *h);
+
+    if (h == NULL) return ORC_ENOMEM;
+    h->cbs = *cbs;
+    h->arg = arg;
+    orc_list_push(&inf->handlers, &h->link);
+    return 0;
+}
+
 int informer_start(uv_loop_t *loop, http_client *c, const struct informer_config *cfg,
                    const struct informer_cbs *cbs, void *arg, informer **out)
 {
@@ -240,14 +202,14 @@ int informer_start(uv_loop_t *loop, http_client *c, const struct informer_config
     if (inf == NULL) return ORC_ENOMEM;
     inf->loop = loop;
     inf->c = c;
-    inf->arg = arg;
-    if (cbs) inf->cbs = *cbs;
+    orc_list_init(&inf->handlers);
+    orc_list_init(&inf->indexes);
     inf->backoff_max = cfg->resync_backoff_max_ms ? cfg->resync_backoff_max_ms : BACKOFF_MAX_MS;
     if (inf->backoff_max < BACKOFF_MIN_MS) inf->backoff_max = BACKOFF_MIN_MS;
     inf->refs = 1;
     inf->path = strdup(cfg->path);
-    inf->cache = json_object();
-    rv = inf->path && inf->cache ? build_query(inf, cfg) : ORC_ENOMEM;
+    rv = inf->path ? build_query(inf, cfg) : ORC_ENOMEM;
+    if (rv == 0 && cbs) rv = first_handler(inf, cbs, arg);
     if (rv == 0) rv = inf__list_begin(inf);
     if (rv != 0) {
         inf_free(inf);
@@ -255,7 +217,9 @@ int informer_start(uv_loop_t *loop, http_client *c, const struct informer_config
     }
     uv_timer_init(loop, &inf->timer);
     inf->timer.data = inf;
-    inf->refs++; /* the timer's, until it is closed */
+    uv_timer_init(loop, &inf->replay);
+    inf->replay.data = inf;
+    inf->refs += 2; /* the timers', until they are closed */
     *out = inf;
     return 0;
 }
@@ -263,27 +227,23 @@ int informer_start(uv_loop_t *loop, http_client *c, const struct informer_config
 const json_t *informer_get(const informer *inf, const char *ns, const char *name)
 {
     char key[INF_KEY_MAX];
+    const struct inf_item *it;
 
     if (inf == NULL || inf->stopped || name == NULL) return NULL;
-    if (make_key(ns, name, key, sizeof key) != 0) return NULL;
-    return json_object_get(inf->cache, key);
+    if (inf__make_key(ns, name, key, sizeof key) != 0) return NULL;
+    it = inf__find(inf, key);
+    return it ? it->obj : NULL;
 }
 
 bool informer_synced(const informer *inf) { return inf && !inf->stopped && inf->synced; }
 
-size_t informer_size(const informer *inf)
-{
-    return inf && !inf->stopped ? json_object_size(inf->cache) : 0;
-}
+size_t informer_size(const informer *inf) { return inf && !inf->stopped ? inf->cache.size : 0; }
 
 void informer_each(const informer *inf, void (*fn)(void *arg, const json_t *obj), void *arg)
 {
-    const char *key;
-    json_t *obj;
+    const struct orc_hnode *n;
 
     if (inf == NULL || fn == NULL) return;
-    json_object_foreach(inf->cache, key, obj) {
-        if (inf->stopped) return;
-        fn(arg, obj);
-    }
+    for (n = orc_hmap_first(&inf->cache); n && !inf->stopped; n = orc_hmap_next(&inf->cache, n))
+        fn(arg, ORC_CONTAINER(n, const struct inf_item, node)->obj);
 }

@@ -82,6 +82,11 @@ void informer_stop(informer *inf);
  * already synced, the new set first gets on_add for each cached object and
  * then on_synced, from the loop (never inside this call). 0, ORC_ENOMEM. */
 int informer_add_handler(informer *inf, const struct informer_cbs *cbs, void *arg);
+/* Silences every set of callbacks added with `arg` (by informer_start or
+ * informer_add_handler): none of them is called after it returns, also when
+ * called from inside a callback. For a component stopping while the shared
+ * informer goes on. NULL inf ignored. */
+void informer_remove_handlers(informer *inf, void *arg);
 
 /* An index maps an object to up to `max` values (borrowed from the object),
  * returning how many it wrote. */

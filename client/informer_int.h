@@ -1,5 +1,6 @@
 /* informer_int.h — the informer's internals, shared by informer.c (lifetime,
- * cache, back-off) and informer_sync.c (list and watch calls). */
+ * back-off, public calls), informer_cache.c (cache, handlers, indexes) and
+ * informer_sync.c (list and watch calls). */
 #ifndef ORC_CLIENT_INFORMER_INT_H
 #define ORC_CLIENT_INFORMER_INT_H
 
@@ -7,19 +8,69 @@
 
 #include "client/informer.h"
 #include "lib/buf.h"
+#include "lib/hmap.h"
+#include "lib/list.h"
 
 #define INF_KEY_MAX 512 /* "namespace/name" */
 
+#define INF_MAX_VALUES 16 /* index values per object and index */
+
 enum inf_next { INF_LIST, INF_WATCH };
+
+struct inf_index;
+
+/* One cached object. Index entries point at it; nothing copies the object. */
+struct inf_item {
+    struct orc_hnode node;  /* in informer.cache, keyed by `key` */
+    json_t *obj;            /* owned reference */
+    struct inf_entry *ents; /* its index entries (all indexes), or NULL */
+    size_t nents;
+    uint64_t gen;           /* the list that last showed it */
+    char key[];             /* "ns/name" */
+};
+
+/* An object's membership of one index value. */
+struct inf_entry {
+    struct orc_link link;      /* in bucket->members */
+    struct inf_bucket *bucket;
+    struct inf_item *item;
+};
+
+/* The objects one index maps to one value. */
+struct inf_bucket {
+    struct orc_hnode node;   /* in index->values, keyed by `value` */
+    struct orc_link members; /* struct inf_entry */
+    struct inf_index *index; /* the index it belongs to */
+    size_t count;
+    char value[];
+};
+
+struct inf_index {
+    struct orc_link link;     /* in informer.indexes */
+    informer_index_fn fn;
+    struct orc_hmap values;   /* value -> struct inf_bucket */
+    char name[];
+};
+
+/* A set of callbacks; `replaying` ones hear nothing until their replay of
+ * the cache ran from the loop. */
+struct inf_handler {
+    struct orc_link link; /* in informer.handlers */
+    struct informer_cbs cbs;
+    void *arg;
+    bool replaying;
+};
 
 struct informer {
     uv_loop_t *loop;
     http_client *c;       /* borrowed */
     char *path;           /* collection path (owned) */
     char *query;          /* URL-encoded selectors, "" when none (owned) */
-    struct informer_cbs cbs;
-    void *arg;
-    json_t *cache;        /* "ns/name" -> object (owned) */
+    struct orc_link handlers; /* struct inf_handler, in order added */
+    struct orc_link indexes;  /* struct inf_index */
+    struct orc_hmap cache;    /* "ns/name" -> struct inf_item */
+    uint64_t list_gen;        /* bumped by each list delivered */
+    uv_timer_t replay;        /* zero-delay: replays the cache to new handlers */
     int64_t rv;           /* last resourceVersion seen */
     int refs;             /* caller (until stop), call in flight, timer, delivery */
     uv_timer_t timer;     /* back-off, or the watch's liveness check */
@@ -53,10 +104,17 @@ void inf__succeeded(informer *inf, enum inf_next what);
 void inf__failed(informer *inf, enum inf_next what, int err, int status);
 unsigned inf__backoff_step(informer *inf); /* the next delay */
 
-/* Cache updates firing the callbacks (skipped once stopped). */
+/* informer_cache.c: cache updates keeping the indexes and firing the
+ * handlers (skipped once stopped). */
+int inf__make_key(const char *ns, const char *name, char *key, size_t n); /* "ns/name" */
 int inf__key(const json_t *obj, char *key, size_t n);
+struct inf_item *inf__find(const informer *inf, const char *key);
 int inf__upsert(informer *inf, const char *key, json_t *obj);
 void inf__remove(informer *inf, const char *key, json_t *last); /* last: NULL = cached */
+void inf__drop_unlisted(informer *inf); /* items the last list did not show */
+void inf__emit_synced(informer *inf);
+void inf__replay(informer *inf);      /* to handlers still replaying */
+void inf__cache_free(informer *inf);  /* items, indexes, handlers */
 void inf__saw_version(informer *inf, const char *rv);
 
 /* informer_sync.c */

@@ -42,45 +42,22 @@ static char *make_path(const informer *inf, const char *extra)
 
 /* ---- list ---- */
 
-/* Cached keys that the list did not show go away. */
-static int drop_missing(informer *inf, const json_t *seen)
-{
-    json_t *gone = json_array();
-    const char *key;
-    json_t *obj;
-    size_t i;
-
-    if (gone == NULL) return ORC_ENOMEM;
-    json_object_foreach(inf->cache, key, obj) {
-        if (json_object_get(seen, key) == NULL &&
-            json_array_append_new(gone, json_string(key)) != 0) {
-            json_decref(gone);
-            return ORC_ENOMEM;
-        }
-    }
-    json_array_foreach(gone, i, obj) {
-        if (inf->stopped) break;
-        inf__remove(inf, json_string_value(obj), NULL);
-    }
-    json_decref(gone);
-    return 0;
-}
-
+/* The list is the new truth: what it shows is upserted, cached keys it did
+ * not show go away. */
 static int apply_list(informer *inf, json_t *items)
 {
-    json_t *seen = json_object();
     char key[INF_KEY_MAX];
     json_t *obj;
     size_t i;
-    int rv = seen ? 0 : ORC_ENOMEM;
+    int rv = 0;
 
+    inf->list_gen++;
     json_array_foreach(items, i, obj) {
         if (rv != 0 || inf->stopped) break;
         if (!json_is_object(obj) || inf__key(obj, key, sizeof key) != 0) continue;
-        rv = json_object_set(seen, key, json_true()) == 0 ? inf__upsert(inf, key, obj) : ORC_ENOMEM;
+        rv = inf__upsert(inf, key, obj);
     }
-    if (rv == 0 && !inf->stopped) rv = drop_missing(inf, seen);
-    json_decref(seen);
+    if (rv == 0 && !inf->stopped) inf__drop_unlisted(inf);
     return rv;
 }
 
@@ -114,7 +91,7 @@ static void list_done(informer *inf, int err, const struct http_response *resp)
     inf__succeeded(inf, INF_LIST);
     if (!inf->synced) {
         inf->synced = true;
-        if (inf->cbs.on_synced) inf->cbs.on_synced(inf->arg);
+        inf__emit_synced(inf);
         if (inf->stopped) return;
     }
     inf__watch(inf);

@@ -14,7 +14,15 @@ struct ctl_manager_config {
     const char *token;      /* admin bearer token (copied; never logged) */
     const char *ca_pem;     /* cluster CA (copied) */
     struct ctl_options opts; /* strings in it copied */
+    const char *controllers; /* which run, as kube-controller-manager's
+                                --controllers: "*" (NULL) = all, "-name"
+                                leaves one out, "name" adds one ("-*"
+                                first for none but those named) (copied) */
 };
+
+/* 0 when `list` (the --controllers value) names only known controllers;
+ * else ORC_EINVAL with the unknown name in errmsg (256 bytes). */
+int ctl_manager_check_list(const char *list, char *errmsg);
 
 /* Starts the thread; controllers start once their informers are set up.
  * 0, or ORC_E* with a message logged. */

@@ -28,6 +28,7 @@
 #include "orcd/api_flags.h"
 #include "orcd/certs.h"
 #include "orcd/embedded.h"
+#include "orcd/ctl_flags.h"
 #include "orcd/orcd.h"
 #include "orcd/restore.h"
 #include "orcd/snapshots.h"
@@ -63,6 +64,7 @@ struct server_opts {
     unsigned snapshot_retention;   /* 0: ORCD_SNAPSHOT_RETENTION */
     const char *snapshot_dir;      /* NULL: DATA/snapshots */
     struct orcd_api_limits api_limits;
+    struct ctl_manager_config ctl; /* scheduler and controllers */
 };
 
 struct orcd_server {
@@ -83,6 +85,7 @@ struct orcd_server {
     uv_timer_t ready_timer; /* logs once when ready */
     http_client *join_client;
     struct orcd_embedded *agent;
+    struct orcd_ctl *ctl; /* runs the controllers while this member leads */
     struct orcd_restore *restore; /* until the backup is loaded */
     bool restore_started;
     struct orcd_snapshots *snapshots;
@@ -134,7 +137,7 @@ static void usage(FILE *f)
             "                         mutual TLS, to measure what TLS costs; anyone who reaches\n"
             "                         the Raft port can then crash or take over the cluster.\n"
             "                         Every member of the cluster needs it.\n"
-            ORCD_API_LIMIT_USAGE,
+            ORCD_API_LIMIT_USAGE ORCD_CTL_USAGE,
             ORCD_SNAPSHOT_RETENTION);
 }
 
@@ -217,7 +220,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -235,7 +238,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-dir", required_argument, 0, O_SNAPDIR},
         {"discard-corrupt-log", no_argument, 0, O_DISCARD},
         {"raft-plaintext-benchmark-only", no_argument, 0, O_RAFT_PLAIN},
-        ORCD_API_LIMIT_OPTIONS(O_LIMIT), {0, 0, 0, 0}};
+        ORCD_API_LIMIT_OPTIONS(O_LIMIT), ORCD_CTL_OPTIONS(O_CTL), {0, 0, 0, 0}};
     int c, li = 0;
 
     optind = 1;
@@ -271,6 +274,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             break;
         case O_LIMIT:
             if (orcd_api_limit_flag(longopts[li].name, optarg, &o->api_limits) != 0) return -1;
+            break;
+        case O_CTL:
+            if (orcd_ctl_flag(longopts[li].name, optarg, &o->ctl) != 0) return -1;
             break;
         case O_SAN:
             if (o->n_tls_sans == MAX_TLS_SANS) {
@@ -515,6 +521,24 @@ static void make_private(struct orcd_server *s)
 }
 
 /* Issues or reuses this member's certificate, then serves the API. */
+/* The scheduler and controllers talk to this member's API like any client;
+ * they run only while it leads. */
+static int start_controllers(struct orcd_server *s)
+{
+    struct ctl_manager_config c = s->o.ctl;
+    char host[256];
+    int rv;
+
+    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "orcd");
+    c.server_url = s->api_url;
+    c.token = s->token;
+    c.ca_pem = s->certs.ca;
+    c.opts.host = s->o.node_name ? s->o.node_name : host;
+    if ((rv = orcd_ctl_start(s->st, &c, &s->ctl)) != 0)
+        log_error("orcd", "cannot run the controllers: %s", orc_strerror(rv));
+    return rv;
+}
+
 static int serve(struct orcd_server *s)
 {
     static char listen_host[128], adv_host[256], hostname[256];
@@ -544,6 +568,9 @@ static int serve(struct orcd_server *s)
     acfg.cluster_cidr = s->o.cluster_cidr;
     acfg.node_cidr_mask = s->o.node_cidr_mask;
     orcd_api_limits_apply(&s->o.api_limits, &acfg);
+    /* One flag for both ends: the default tolerations new pods get, and
+     * the controllers' evictions. */
+    acfg.pod_eviction_timeout_ms = s->o.ctl.opts.pod_eviction_timeout_ms;
     rv = api_server_start(s->loop, s->st, &acfg, &s->api, err);
     if (rv != 0) {
         log_error("orcd", "cannot serve the API: %s", err);
@@ -551,7 +578,7 @@ static int serve(struct orcd_server *s)
     }
     write_client_configs(s);
     make_private(s);
-    return 0;
+    return start_controllers(s);
 }
 
 /* ---- joining ---- */
@@ -791,6 +818,8 @@ static void shutdown_server(struct orcd_server *s)
     if (s->stopping) return;
     s->stopping = true;
     log_info("orcd", "shutting down");
+    orcd_ctl_stop(s->ctl);
+    s->ctl = NULL;
     orcd_embedded_stop(s->agent); /* its containers keep running */
     s->agent = NULL;
     uv_timer_stop(&s->timer);
@@ -852,11 +881,13 @@ static int open_store(struct orcd_server *s, bool *fresh)
 
 /* ---- restoring a backup (--restore) ---- */
 
+static void restore_load(void *arg, bool leader);
+
 static void on_restored(void *arg, int status, const struct store_load_result *res)
 {
     struct orcd_server *s = arg;
 
-    store_on_role_change(s->st, NULL, NULL);
+    store_role_unwatch(s->st, restore_load, s);
     if (status != 0) {
         log_error("orcd", "restoring from %s failed: %s. %s holds a partial state: remove it and "
                           "run --restore again", s->restore->file, orc_strerror(status), s->dir);
@@ -916,7 +947,7 @@ static int continue_start(struct orcd_server *s)
     if ((rv = orcd_certs_raft(s->dir, s->id, &s->certs)) != 0) return rv;
     if ((rv = open_store(s, &fresh)) != 0) return rv;
     if (s->restore) { /* serves once the backup is loaded */
-        store_on_role_change(s->st, restore_load, s);
+        store_role_watch(s->st, restore_load, s);
         restore_load(s, store_is_leader(s->st));
         return 0;
     }

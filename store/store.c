@@ -303,7 +303,10 @@ static void report_role(store *s, bool leader)
     s->leader = leader;
     log_info("store", "member %llu %s leadership (term %llu)", (unsigned long long)s->id,
              leader ? "gained" : "lost", (unsigned long long)s->raft.current_term);
-    if (s->role_cb) s->role_cb(s->role_arg, leader);
+    for (size_t i = 0; i < STORE_ROLE_WATCHERS; i++) {
+        void (*cb)(void *, bool) = s->role_watch[i].cb;
+        if (cb) cb(s->role_watch[i].arg, leader);
+    }
 }
 
 /* A new leader reports itself only once a barrier of its own term has been
@@ -340,10 +343,24 @@ static void on_tick(uv_timer_t *t)
     store__health_tick(t->data);
 }
 
-void store_on_role_change(store *s, void (*cb)(void *arg, bool leader), void *arg)
+int store_role_watch(store *s, void (*cb)(void *arg, bool leader), void *arg)
 {
-    s->role_cb = cb;
-    s->role_arg = arg;
+    for (size_t i = 0; i < STORE_ROLE_WATCHERS; i++) {
+        if (s->role_watch[i].cb) continue;
+        s->role_watch[i].cb = cb;
+        s->role_watch[i].arg = arg;
+        return 0;
+    }
+    return ORC_ENOSPC;
+}
+
+void store_role_unwatch(store *s, void (*cb)(void *arg, bool leader), void *arg)
+{
+    for (size_t i = 0; i < STORE_ROLE_WATCHERS; i++) {
+        if (s->role_watch[i].cb != cb || s->role_watch[i].arg != arg) continue;
+        s->role_watch[i].cb = NULL;
+        s->role_watch[i].arg = NULL;
+    }
 }
 
 /* Checks the Raft dir (once), then starts raft on it. */
@@ -633,7 +650,7 @@ void store_close(store *s, void (*cb)(void *arg), void *arg)
     s->closing = true;
     s->close_cb = cb;
     s->close_arg = arg;
-    s->role_cb = NULL;
+    memset(s->role_watch, 0, sizeof s->role_watch);
     store__pipeline_fail_all(s, ORC_ESHUTDOWN);
     fail_changes(s, ORC_ESHUTDOWN);
     fail_waiters(s);

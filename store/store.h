@@ -127,8 +127,14 @@ enum store_health { STORE_HEALTHY = 0, STORE_DEGRADED = 1 };
  * HEALTHY again when caught up. */
 enum store_health store_health(store *s, const char **reason);
 
-/* Called on the loop whenever this member gains or loses leadership. */
-void store_on_role_change(store *s, void (*cb)(void *arg, bool leader), void *arg);
+/* cb(arg, leader) is called on the loop whenever this member gains or loses
+ * leadership (gaining is reported once a barrier of the new term applied).
+ * Up to STORE_ROLE_WATCHERS pairs, called in the order added; 0, or
+ * ORC_ENOSPC when all are taken. Removing a pair not added is a no-op; a
+ * callback may remove itself or others. */
+#define STORE_ROLE_WATCHERS 4
+int store_role_watch(store *s, void (*cb)(void *arg, bool leader), void *arg);
+void store_role_unwatch(store *s, void (*cb)(void *arg, bool leader), void *arg);
 
 /* ---- transactions ---- */
 

@@ -316,8 +316,10 @@ struct store {
     struct orc_link rev_waiters;
     uint64_t wait_deadline; /* armed deadline of wait_timer, 0 = none */
 
-    void (*role_cb)(void *arg, bool leader);
-    void *role_arg;
+    struct {
+        void (*cb)(void *arg, bool leader);
+        void *arg;
+    } role_watch[STORE_ROLE_WATCHERS];
     bool leader;          /* as reported to role_cb */
     raft_term leader_term;
     bool catchup_inflight;

@@ -15,6 +15,8 @@
 #include "tests/agent/rtfx.h"
 
 static struct cluster AC;
+/* More `orcd server` flags for afx_setup (NULL-terminated), or NULL. */
+static const char *const *AFX_SERVER_EXTRA;
 
 static struct afx {
     char node[64];
@@ -173,8 +175,12 @@ static inline void afx_setup_full(const char *const *extra, void (*before_agent)
     test_defer(afx_teardown, NULL);
     /* a pod CIDR of its own, so agents of parallel runs never share routes */
     static char cidr[32];
-    static const char *server_flags[] = {"--cluster-cidr", cidr, NULL};
+    static const char *server_flags[24] = {"--cluster-cidr", cidr, NULL};
+    int nf = 2;
     snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
+    for (int i = 0; AFX_SERVER_EXTRA && AFX_SERVER_EXTRA[i] && nf < 23; i++)
+        server_flags[nf++] = AFX_SERVER_EXTRA[i];
+    server_flags[nf] = NULL;
     cluster_init(&AC, 1);
     cluster_start(&AC, server_flags);
     snprintf(A.ip, sizeof A.ip, "%.*s.200", (int)(strrchr(AC.m[0].ip, '.') - AC.m[0].ip), AC.m[0].ip);

@@ -32,6 +32,27 @@ struct fx {
     char err[256];
 };
 
+/* A claim in the store bound to a local-path style PV whose directory is
+ * claims/default/<claim>. */
+static void bind_claim(struct fx *f, const char *claim)
+{
+    char key[300], pvkey[300], dir[PATH_MAX];
+    json_t *pvcs, *pvs;
+
+    if ((pvcs = json_object_get(f->store, "persistentvolumeclaims")) == NULL) {
+        json_object_set_new(f->store, "persistentvolumeclaims", json_object());
+        json_object_set_new(f->store, "persistentvolumes", json_object());
+        pvcs = json_object_get(f->store, "persistentvolumeclaims");
+    }
+    pvs = json_object_get(f->store, "persistentvolumes");
+    SPRINTF(key, "default/%s", claim);
+    SPRINTF(pvkey, "/pv-%s", claim);
+    SPRINTF(dir, "%s/default/%s", f->claims, claim);
+    json_object_set_new(pvcs, key, json_pack("{s:{s:s}}", "spec", "volumeName", pvkey + 1));
+    json_object_set_new(pvs, pvkey, json_pack("{s:{s:{s:s, s:s}}}", "spec", "hostPath", "path",
+                                              dir, "type", "DirectoryOrCreate"));
+}
+
 static void fx_init(struct fx *f, const char *volumes)
 {
     const char *tmp = test_tmpdir();
@@ -44,6 +65,8 @@ static void fx_init(struct fx *f, const char *volumes)
                                 " \"spec\": {\"volumes\": %s}}", volumes);
     f->store = J(STORE);
     f->pod = J(text);
+    bind_claim(f, "data-web-0");
+    bind_claim(f, "d");
     f->lk.get = store_get;
     f->lk.arg = f->store;
     f->err[0] = '\0';
@@ -278,7 +301,7 @@ TEST(mounts_map_volumes_subpaths_and_readonly)
                    "{\"name\": \"cfg\", \"mountPath\": \"/etc/a.conf\", \"subPath\": \"a\"},"
                    "{\"name\": \"h\", \"mountPath\": \"/host\", \"readOnly\": true},"
                    "{\"name\": \"data\", \"mountPath\": \"/data\"}]}");
-    CHECKF(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &m, &n, f.err) == 0, "%s", f.err);
+    CHECKF(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &f.lk, &m, &n, f.err) == 0, "%s", f.err);
     CHECK_INT(n, ==, 6);
     x = find_mount(m, n, "/cache");
     CHECK_STR(x->source, path(&f, "cache"));
@@ -317,7 +340,7 @@ TEST(mounts_refuse_unknown_volumes_and_escapes)
     CHECKF(setup(&f, NULL) == 0, "%s", f.err);
     json_t *ct = J("{\"name\": \"app\", \"volumeMounts\": [{\"name\": \"cache\", \"mountPath\": \"/c\"},"
                    " {\"name\": \"nope\", \"mountPath\": \"/n\"}]}");
-    CHECK_INT(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &m, &n, f.err), ==, ORC_EINVAL);
+    CHECK_INT(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &f.lk, &m, &n, f.err), ==, ORC_EINVAL);
     CHECK_STR(f.err, "cannot find volume \"nope\" to mount into container \"app\"");
     CHECK(m == NULL && n == 0);
     json_decref(ct);
@@ -325,11 +348,11 @@ TEST(mounts_refuse_unknown_volumes_and_escapes)
     CHECK(symlink("/etc", path(&f, "cache/evil")) == 0);
     ct = J("{\"name\": \"app\", \"volumeMounts\": [{\"name\": \"cache\", \"mountPath\": \"/c\","
            " \"subPath\": \"evil\"}]}");
-    CHECK_INT(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &m, &n, f.err), ==, ORC_EINVAL);
+    CHECK_INT(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &f.lk, &m, &n, f.err), ==, ORC_EINVAL);
     json_decref(ct);
     ct = J("{\"name\": \"app\", \"volumeMounts\": [{\"name\": \"cache\", \"mountPath\": \"/c\","
            " \"subPath\": \"../../x\"}]}");
-    CHECK_INT(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &m, &n, f.err), ==, ORC_EINVAL);
+    CHECK_INT(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &f.lk, &m, &n, f.err), ==, ORC_EINVAL);
     json_decref(ct);
     fx_done(&f);
 }
@@ -367,5 +390,42 @@ TEST(teardown_does_not_follow_symlinks)
     CHECK_INT(volume_teardown(f.pod_dir), ==, 0);
     CHECK(!exists(f.pod_dir));
     CHECK(stat(keep, &st) == 0);
+    fx_done(&f);
+}
+
+TEST(claims_resolve_through_their_volume)
+{
+    struct fx f;
+    char vols[512], dir[PATH_MAX];
+    struct stat st;
+
+    fx_init(&f, "[]");
+    /* an unknown claim, then one not bound yet: the agent waits */
+    json_object_set_new(json_object_get(f.pod, "spec"), "volumes",
+                        J("[{\"name\": \"data\", \"persistentVolumeClaim\": {\"claimName\": \"x\"}}]"));
+    CHECK_INT(setup(&f, NULL), ==, ORC_ENOENT);
+    CHECK_STR(f.err, "persistentvolumeclaim \"x\" not found");
+    json_object_set_new(json_object_get(f.store, "persistentvolumeclaims"), "default/x",
+                        J("{\"spec\": {}}"));
+    CHECK_INT(setup(&f, NULL), ==, ORC_ENOENT);
+    CHECK_STR(f.err, "persistentvolumeclaim \"x\" is not bound");
+    json_object_set_new(json_object_get(f.store, "persistentvolumeclaims"), "default/x",
+                        J("{\"spec\": {\"volumeName\": \"gone\"}}"));
+    CHECK_INT(setup(&f, NULL), ==, ORC_ENOENT);
+    CHECK_STR(f.err, "persistentvolume \"gone\" not found");
+    /* a static hostPath PV of type Directory must exist */
+    SPRINTF(dir, "%s/static", f.host);
+    SPRINTF(vols, "{\"spec\": {\"hostPath\": {\"path\": \"%s\", \"type\": \"Directory\"}}}", dir);
+    json_object_set_new(json_object_get(f.store, "persistentvolumes"), "/gone", J(vols));
+    CHECK_INT(setup(&f, NULL), ==, ORC_ENOENT);
+    CHECK(orc_mkdirs(dir, 0755) == 0);
+    CHECKF(setup(&f, NULL) == 0, "%s", f.err);
+    /* provisioned (DirectoryOrCreate): made world-writable */
+    json_object_set_new(json_object_get(f.pod, "spec"), "volumes",
+                        J("[{\"name\": \"data\", \"persistentVolumeClaim\": {\"claimName\": \"d\"}}]"));
+    CHECKF(setup(&f, NULL) == 0, "%s", f.err);
+    SPRINTF(dir, "%s/default/d", f.claims);
+    CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK_INT(st.st_mode & 0777, ==, 0777);
     fx_done(&f);
 }

@@ -154,19 +154,17 @@ TEST(pod_not_implemented_fields_warn_and_stay)
     vt_setj(o, "spec.containers[0].livenessProbe", "{'grpc':{'port':9000}}");
     vt_setj(o, "spec.topologySpreadConstraints",
             "[{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule'}]");
-    vt_setj(o, "spec.volumes[4]", "{'name':'claim','persistentVolumeClaim':{'claimName':'c'}}");
+    vt_setj(o, "spec.volumes[4]", "{'name':'share','nfs':{'server':'nfs.local','path':'/x'}}");
     vt_setj(o, "spec.serviceAccountName", "'builder'");
     vt_setj(o, "spec.hostPID", "true");
     vt_setj(o, "spec.priorityClassName", "'high'");
     vt_run(&v, "Pod", o, NULL);
     CHECK_INT(json_array_size(v.d.causes), ==, 0);
-    VT_WARNING(&v, "spec.affinity.podAntiAffinity: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.containers[0].livenessProbe.grpc: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.topologySpreadConstraints: not implemented by orc yet; stored but has no effect");
-    VT_WARNING(&v, "spec.volumes[4].persistentVolumeClaim: not implemented by orc yet; stored but has no effect");
+    VT_WARNING(&v, "spec.volumes[4].nfs: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.serviceAccountName: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.hostPID: not implemented by orc yet; stored but has no effect");
-    VT_WARNING(&v, "spec.priorityClassName: not implemented by orc yet; stored but has no effect");
     CHECK(vt_get(v.obj, "spec.affinity.podAntiAffinity") != NULL);
     CHECK(vt_get(v.obj, "spec.containers[0].livenessProbe.grpc") != NULL);
     vt_free(&v);

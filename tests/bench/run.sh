@@ -8,6 +8,9 @@
 #     writes lost and duplicated, seconds until writes succeed again;
 #   - the API port (tests/bench/limits.c): creates/s and delivery latency
 #     with 1,000 watchers, and a member's RSS under abuse and after it;
+#   - the scheduler (tests/bench/sched.c): pods/s binding 10,000 pods on
+#     1,000 simulated nodes of a 3-member store, and nodes used beside an
+#     offline first-fit-decreasing packing;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise).
@@ -255,6 +258,18 @@ else
     echo "bench: the API port benchmark failed" >&2; exit 1
 fi
 
+# ---- the scheduler: 1,000 simulated nodes, 10,000 pods, 3 members (tests/bench/sched.c) ----
+SCHED="$O/tests/bench/sched"
+[ -x "$SCHED" ] || { echo "bench: missing $SCHED (run make bench)" >&2; exit 1; }
+echo "# scheduler: ${SCHED_NODES:-1000} simulated nodes, ${SCHED_PODS:-10000} pods, 3 members" >&2
+echo
+if O=$O "$SCHED" >"$tmp/sched.out"; then
+    grep -v '^ok - ' "$tmp/sched.out"
+else
+    cat "$tmp/sched.out" >&2
+    echo "bench: the scheduler benchmark failed" >&2; exit 1
+fi
+
 # ---- the node agent: its own server, registry and agent; cleans up itself ----
 PODS="$O/tests/bench/pods"
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v umoci >/dev/null; then
@@ -270,5 +285,23 @@ else
     else
         cat "$tmp/pods.out" >&2
         echo "bench: the node agent benchmark failed" >&2; exit 1
+    fi
+fi
+
+# ---- Deployments: N replicas beside N bare pods on the embedded agent ----
+DEPLOY="$O/tests/bench/deploy"
+if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v umoci >/dev/null; then
+    echo
+    echo "(Deployment benchmark skipped: it needs root, runc and umoci)"
+elif [ ! -x "$DEPLOY" ]; then
+    echo "bench: missing $DEPLOY (run make bench)" >&2; exit 1
+else
+    echo "# Deployment: ${BENCH_REPLICAS:-20} replicas beside as many bare pods, one node" >&2
+    echo
+    if O=$O "$DEPLOY" >"$tmp/deploy.out"; then
+        grep -v '^ok - ' "$tmp/deploy.out"
+    else
+        cat "$tmp/deploy.out" >&2
+        echo "bench: the Deployment benchmark failed" >&2; exit 1
     fi
 fi

@@ -165,6 +165,32 @@ TEST(table_events_config_secrets_misc)
                 "NAMESPACE     NAME            HOLDER        AGE\nkube-system   orc-scheduler   node-1_6f2a   45s\n");
 }
 
+/* kubectl's rows come in the server's (name) order; orc's by last sighting,
+ * oldest first, as `kubectl events` prints them. */
+TEST(table_events_sorted_by_last_seen)
+{
+    check_table("events",
+                "metadata: {name: a.1, namespace: default}\n"
+                "involvedObject: {kind: ConfigMap, name: a}\n"
+                "type: Normal\nreason: Late\nmessage: last\n"
+                "firstTimestamp: '2024-06-01T11:50:00Z'\nlastTimestamp: '2024-06-01T11:59:50Z'\n"
+                "---\n"
+                "metadata: {name: b.1, namespace: default}\n"
+                "involvedObject: {kind: Deployment, name: b}\n"
+                "type: Warning\nreason: Early\nmessage: first\n"
+                "firstTimestamp: '2024-06-01T11:40:00Z'\nlastTimestamp: '2024-06-01T11:40:00Z'\n"
+                "---\n"
+                "metadata: {name: c.1, namespace: default}\n"
+                "involvedObject: {kind: Pod, name: c}\n"
+                "type: Normal\nreason: Middle\nmessage: second\n"
+                "eventTime: '2024-06-01T11:58:00.000000Z'\n",
+                0,
+                "LAST SEEN   TYPE      REASON   OBJECT         MESSAGE\n"
+                "20m         Warning   Early    deployment/b   first\n"
+                "2m          Normal    Middle   pod/c          second\n"
+                "10s         Normal    Late     configmap/a    last\n");
+}
+
 TEST(table_empty_and_odd_values)
 {
     json_t *empty = json_array();

@@ -220,3 +220,40 @@ TEST(stop_with_the_list_in_flight)
     CHECK_INT(r.n, ==, 0);
     finish(&f, &r);
 }
+
+#define BOUND(name, rv, node) "{\"metadata\":{\"name\":\"" name "\",\"namespace\":\"d\",\"resourceVersion\":\"" rv "\"},\"spec\":{\"nodeName\":\"" node "\"}}"
+
+/* A relist after a 410 keeps the indexes right: values that moved, objects
+ * gone, objects new; and a late handler is replayed the relisted cache. */
+TEST(relist_keeps_indexes)
+{
+    static struct fx f;
+    static struct rec r, late;
+    struct informer_config cfg = {.path = "/api/v1/namespaces/d/pods"};
+
+    begin(&f, &r, &cfg);
+    CHECK_INT(informer_add_index(r.inf, "node", informer_index_node_name), ==, 0);
+    S.list_body = "{\"metadata\":{\"resourceVersion\":\"10\"},\"items\":[" BOUND("p1", "3", "n1")
+                  "," BOUND("p2", "4", "n1") "," POD("p3", "5") "]}";
+    S.list_body2 = "{\"metadata\":{\"resourceVersion\":\"20\"},\"items\":[" BOUND("p1", "11", "n2")
+                   "," BOUND("p3", "12", "n1") "," BOUND("p4", "13", "n1") "]}";
+    S.switch_at = 1;
+    WAIT_UNTIL(&f.loop, S.watch != NULL, 5000);
+    CHECK_INT(informer_index_count(r.inf, "node", "n1"), ==, 2);
+    CHECK_INT(informer_index_count(r.inf, "node", "n2"), ==, 0);
+    chunk(EV("MODIFIED", BOUND("p2", "6", "n2")));
+    WAIT_UNTIL(&f.loop, informer_index_count(r.inf, "node", "n2") == 1, 5000);
+    CHECK_INT(informer_index_count(r.inf, "node", "n1"), ==, 1);
+    chunk(EV("ERROR", "{\"kind\":\"Status\",\"code\":410,\"message\":\"too old\"}"));
+    S.watch = NULL;
+    WAIT_UNTIL(&f.loop, S.lists == 2 && S.watch != NULL, 5000);
+    CHECK_STR(text(&r), "A:p1 A:p2 A:p3 S U:p2 U:p1 U:p3 A:p4 D:p2 ");
+    CHECK_INT(informer_size(r.inf), ==, 3);
+    CHECK_INT(informer_index_count(r.inf, "node", "n1"), ==, 2); /* p3, p4 */
+    CHECK_INT(informer_index_count(r.inf, "node", "n2"), ==, 1); /* p1 */
+    CHECK_INT(informer_add_handler(r.inf, &rcbs, &late), ==, 0);
+    WAIT_UNTIL(&f.loop, late.synced == 1, 5000);
+    CHECK_INT(late.n, ==, 4); /* three adds, then synced */
+    orc_buf_free(&late.log);
+    finish(&f, &r);
+}

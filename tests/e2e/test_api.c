@@ -281,9 +281,15 @@ TEST(pod_binding_and_graceful_delete)
     json_decref(p);
 }
 
+/* What the API does with finalizers, without the garbage collector that
+ * processes them (test_gc covers that). */
 TEST(delete_policies_and_finalizers)
 {
-    start_one();
+    static const char *const no_gc[] = {"--controllers", "*,-garbagecollector", NULL};
+
+    cluster_init(&c, 1);
+    member_start(&c, 0, false, no_gc);
+    member_wait_ready(&c, 0, 5000);
     json_decref(req("POST", DEPLOY_PATH, nginx, 201));
     json_t *d = req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Orphan", NULL, 200);
     json_t *g = req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 200);
@@ -297,6 +303,26 @@ TEST(delete_policies_and_finalizers)
     json_decref(req("DELETE", DEPLOY_PATH "/x?propagationPolicy=Sometimes", NULL, 422)); /* options first, as Kubernetes */
     json_decref(req("POST", DEPLOY_PATH, nginx, 201));
     json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Sometimes", NULL, 422));
+    /* A second delete replaces the collector's finalizer as Kubernetes
+     * does (Foreground swaps orphan for foregroundDeletion; none given
+     * keeps it; Background drops it, which ends the deletion). */
+    json_decref(g);
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Orphan", NULL, 200));
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Foreground", NULL, 200));
+    g = req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 200);
+    CHECK_INT(json_array_size(orc_json_get(g, "metadata.finalizers")), ==, 1);
+    CHECK_STR(json_string_value(json_array_get(orc_json_get(g, "metadata.finalizers"), 0)),
+              "foregroundDeletion");
+    json_decref(g);
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment", NULL, 200));
+    g = req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 200);
+    CHECK_STR(json_string_value(json_array_get(orc_json_get(g, "metadata.finalizers"), 0)),
+              "foregroundDeletion");
+    json_decref(g);
+    g = NULL;
+    json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Background", NULL, 200));
+    json_decref(req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 404));
+    json_decref(req("POST", DEPLOY_PATH, nginx, 201));
     json_decref(req("DELETE", DEPLOY_PATH "/nginx-deployment?propagationPolicy=Background", NULL, 200));
     json_decref(req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 404));
     json_decref(g);

@@ -415,7 +415,7 @@ TEST(role_callback_fires)
     loop_setup();
     member_init(&m, 1);
     member_open(&m);
-    store_on_role_change(m.s, role_cb, NULL);
+    store_role_watch(m.s, role_cb, NULL);
     member_bootstrap(&m);
     member_start(&m);
     CHECK(run_until(is_leader_cond, &m, 2000));

@@ -1,0 +1,420 @@
+/* workqueue.c — the keyed work queue (see workqueue.h). Every key known to the
+ * queue has one record in a hash map; a record sits on the ready list, in the
+ * min-heap of delayed keys (ordered by due time, served by one timer), or is
+ * processing (with `dirty` when added meanwhile), and lingers while it has
+ * recorded failures. Dispatch runs from a zero-delay timer. */
+#include "client/workqueue.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/hmap.h"
+#include "lib/list.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+
+#define DEF_WORKERS 4
+#define DEF_BASE_MS 5
+#define DEF_MAX_MS 60000
+
+struct wq_item {
+    struct orc_hnode node;
+    struct orc_link link; /* in q->ready while queued */
+    uint64_t due;         /* while delayed */
+    size_t heap_at;       /* index in q->heap while delayed */
+    unsigned failures;
+    bool queued, delayed, processing, dirty;
+    char key[];
+};
+
+struct workqueue {
+    orc_clock *clock;
+    workqueue_fn fn;
+    void *arg;
+    char *name;
+    unsigned workers, base_ms, max_ms;
+    struct orc_hmap items;
+    struct orc_link ready;
+    size_t nready, npending, nprocessing;
+    struct wq_item **heap; /* delayed keys, earliest first */
+    size_t nheap, heap_cap;
+    orc_timer *dispatch;   /* zero-delay: runs handlers */
+    orc_timer *delay;      /* at the earliest delayed key's due time */
+    int busy;              /* dispatching: freeing waits */
+    bool shutdown;
+};
+
+/* ---- records ---- */
+
+static bool is_pending(const struct wq_item *it)
+{
+    return it->queued || it->delayed || it->processing;
+}
+
+static struct wq_item *item_find(const workqueue *q, const char *key)
+{
+    struct orc_hnode *n = orc_hmap_get(&q->items, key);
+
+    return n ? ORC_CONTAINER(n, struct wq_item, node) : NULL;
+}
+
+static struct wq_item *item_get(workqueue *q, const char *key)
+{
+    struct wq_item *it = item_find(q, key);
+    size_t len;
+
+    if (it) return it;
+    len = strlen(key);
+    it = calloc(1, sizeof *it + len + 1);
+    if (it == NULL) return NULL;
+    memcpy(it->key, key, len + 1);
+    it->node.key = it->key;
+    orc_list_init(&it->link);
+    if (orc_hmap_put(&q->items, &it->node) != 0) {
+        free(it);
+        return NULL;
+    }
+    return it;
+}
+
+/* After a change of `it`'s state (`was`: pending before): keeps the pending
+ * count and drops a record nothing refers to any more. */
+static void item_settle(workqueue *q, struct wq_item *it, bool was)
+{
+    bool now = is_pending(it);
+
+    if (was && !now) q->npending--;
+    if (!was && now) q->npending++;
+    if (!now && (it->failures == 0 || q->shutdown)) {
+        orc_hmap_del(&q->items, &it->node);
+        free(it);
+    }
+}
+
+/* ---- the heap of delayed keys ---- */
+
+static void heap_set(workqueue *q, size_t i, struct wq_item *it)
+{
+    q->heap[i] = it;
+    it->heap_at = i;
+}
+
+static void heap_up(workqueue *q, size_t i)
+{
+    struct wq_item *it = q->heap[i];
+
+    while (i > 0 && q->heap[(i - 1) / 2]->due > it->due) {
+        heap_set(q, i, q->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(q, i, it);
+}
+
+static void heap_down(workqueue *q, size_t i)
+{
+    struct wq_item *it = q->heap[i];
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->nheap) break;
+        if (c + 1 < q->nheap && q->heap[c + 1]->due < q->heap[c]->due) c++;
+        if (q->heap[c]->due >= it->due) break;
+        heap_set(q, i, q->heap[c]);
+        i = c;
+    }
+    heap_set(q, i, it);
+}
+
+static int heap_push(workqueue *q, struct wq_item *it)
+{
+    if (q->nheap == q->heap_cap) {
+        size_t cap = q->heap_cap ? q->heap_cap * 2 : 16;
+        struct wq_item **h = realloc(q->heap, cap * sizeof *h);
+        if (h == NULL) return ORC_ENOMEM;
+        q->heap = h;
+        q->heap_cap = cap;
+    }
+    heap_set(q, q->nheap++, it);
+    heap_up(q, q->nheap - 1);
+    return 0;
+}
+
+static void heap_remove(workqueue *q, struct wq_item *it)
+{
+    size_t i = it->heap_at;
+    struct wq_item *last = q->heap[--q->nheap];
+
+    if (i == q->nheap) return;
+    heap_set(q, i, last);
+    heap_up(q, i);
+    heap_down(q, last->heap_at);
+}
+
+/* The delay timer follows the earliest due time. */
+static void arm_delay(workqueue *q)
+{
+    uint64_t now;
+
+    if (q->nheap == 0) {
+        orc_timer_stop(q->delay);
+        return;
+    }
+    now = orc_clock_now(q->clock);
+    orc_timer_start(q->delay, q->heap[0]->due > now ? q->heap[0]->due - now : 0);
+}
+
+/* ---- state changes ---- */
+
+static void kick(workqueue *q)
+{
+    if (!q->shutdown && !orc_timer_armed(q->dispatch)) orc_timer_start(q->dispatch, 0);
+}
+
+/* Queues `it` now: behind its processing when processing (dirty), else on
+ * the ready list; a delayed add of it is dropped. */
+static void enqueue(workqueue *q, struct wq_item *it)
+{
+    if (it->delayed) {
+        heap_remove(q, it);
+        it->delayed = false;
+        arm_delay(q);
+    }
+    if (it->processing) {
+        it->dirty = true;
+    } else if (!it->queued) {
+        it->queued = true;
+        orc_list_push(&q->ready, &it->link);
+        q->nready++;
+        kick(q);
+    }
+}
+
+static int delay_item(workqueue *q, struct wq_item *it, uint64_t delay_ms)
+{
+    uint64_t due = orc_clock_now(q->clock) + delay_ms;
+
+    if (it->queued || (it->processing && it->dirty)) return 0; /* sooner already */
+    if (it->delayed) {
+        if (due >= it->due) return 0;
+        it->due = due;
+        heap_up(q, it->heap_at);
+    } else {
+        it->due = due;
+        if (heap_push(q, it) != 0) return ORC_ENOMEM;
+        it->delayed = true;
+    }
+    arm_delay(q);
+    return 0;
+}
+
+static void on_delay(void *arg)
+{
+    workqueue *q = arg;
+    uint64_t now = orc_clock_now(q->clock);
+
+    while (q->nheap > 0 && q->heap[0]->due <= now) {
+        struct wq_item *it = q->heap[0];
+        heap_remove(q, it);
+        it->delayed = false;
+        enqueue(q, it);
+    }
+    arm_delay(q);
+}
+
+static void maybe_release(workqueue *q);
+
+static void on_dispatch(void *arg)
+{
+    workqueue *q = arg;
+    size_t budget = q->nready; /* keys a handler re-adds at once wait a tick */
+
+    q->busy++;
+    while (!q->shutdown && budget-- > 0 && q->nready > 0 && q->nprocessing < q->workers) {
+        struct wq_item *it = ORC_CONTAINER(q->ready.next, struct wq_item, link);
+        orc_list_remove(&it->link);
+        q->nready--;
+        it->queued = false;
+        it->processing = true;
+        q->nprocessing++;
+        q->fn(q->arg, it->key);
+    }
+    q->busy--;
+    if (q->shutdown) maybe_release(q);
+    else if (q->nready > 0 && q->nprocessing < q->workers) kick(q);
+}
+
+/* ---- public ---- */
+
+int workqueue_new(orc_clock *c, const struct workqueue_config *cfg, workqueue_fn fn, void *arg,
+                  workqueue **out)
+{
+    workqueue *q;
+
+    if (c == NULL || fn == NULL || out == NULL) return ORC_EINVAL;
+    q = calloc(1, sizeof *q);
+    if (q == NULL) return ORC_ENOMEM;
+    q->clock = c;
+    q->fn = fn;
+    q->arg = arg;
+    q->workers = cfg && cfg->workers ? cfg->workers : DEF_WORKERS;
+    q->base_ms = cfg && cfg->base_delay_ms ? cfg->base_delay_ms : DEF_BASE_MS;
+    q->max_ms = cfg && cfg->max_delay_ms ? cfg->max_delay_ms : DEF_MAX_MS;
+    q->name = strdup(cfg && cfg->name ? cfg->name : "workqueue");
+    orc_list_init(&q->ready);
+    if (q->name == NULL || orc_timer_new(c, on_dispatch, q, &q->dispatch) != 0 ||
+        orc_timer_new(c, on_delay, q, &q->delay) != 0) {
+        orc_timer_close(q->dispatch);
+        free(q->name);
+        free(q);
+        return ORC_ENOMEM;
+    }
+    *out = q;
+    return 0;
+}
+
+int workqueue_add(workqueue *q, const char *key)
+{
+    struct wq_item *it;
+    bool was;
+
+    assert(q != NULL && key != NULL);
+    if (q->shutdown) return ORC_ESHUTDOWN;
+    it = item_get(q, key);
+    if (it == NULL) return ORC_ENOMEM;
+    was = is_pending(it);
+    enqueue(q, it);
+    item_settle(q, it, was);
+    return 0;
+}
+
+int workqueue_add_after(workqueue *q, const char *key, uint64_t delay_ms)
+{
+    struct wq_item *it;
+    bool was;
+    int rv;
+
+    assert(q != NULL && key != NULL);
+    if (delay_ms == 0) return workqueue_add(q, key);
+    if (q->shutdown) return ORC_ESHUTDOWN;
+    it = item_get(q, key);
+    if (it == NULL) return ORC_ENOMEM;
+    was = is_pending(it);
+    rv = delay_item(q, it, delay_ms);
+    item_settle(q, it, was);
+    return rv;
+}
+
+static uint64_t backoff_ms(const workqueue *q, unsigned failures)
+{
+    uint64_t d = q->base_ms;
+
+    for (unsigned i = 0; i < failures && d < q->max_ms; i++) d *= 2;
+    return d < q->max_ms ? d : q->max_ms;
+}
+
+/* Records one more failure and delays the key by its back-off. */
+static int retry_item(workqueue *q, struct wq_item *it)
+{
+    uint64_t delay = backoff_ms(q, it->failures);
+
+    it->failures++;
+    log_debug("workqueue", "%s: %s failed %u times; again in %llu ms", q->name, it->key,
+              it->failures, (unsigned long long)delay);
+    return delay_item(q, it, delay);
+}
+
+int workqueue_add_rate_limited(workqueue *q, const char *key)
+{
+    struct wq_item *it;
+    bool was;
+    int rv;
+
+    assert(q != NULL && key != NULL);
+    if (q->shutdown) return ORC_ESHUTDOWN;
+    it = item_get(q, key);
+    if (it == NULL) return ORC_ENOMEM;
+    was = is_pending(it);
+    rv = retry_item(q, it);
+    item_settle(q, it, was);
+    return rv;
+}
+
+void workqueue_forget(workqueue *q, const char *key)
+{
+    struct wq_item *it = item_find(q, key);
+
+    if (it == NULL) return;
+    it->failures = 0;
+    item_settle(q, it, is_pending(it));
+}
+
+unsigned workqueue_failures(const workqueue *q, const char *key)
+{
+    const struct wq_item *it = item_find(q, key);
+
+    return it ? it->failures : 0;
+}
+
+static void maybe_release(workqueue *q)
+{
+    if (q->nprocessing > 0 || q->busy > 0) return;
+    orc_hmap_free(&q->items);
+    free(q->heap);
+    free(q->name);
+    free(q);
+}
+
+void workqueue_done(workqueue *q, const char *key, int64_t outcome)
+{
+    struct wq_item *it = item_find(q, key);
+
+    if (it == NULL || !it->processing) {
+        log_error("workqueue", "%s: done for %s, which is not processing", q->name, key);
+        return;
+    }
+    it->processing = false;
+    q->nprocessing--;
+    if (q->shutdown) {
+        item_settle(q, it, true);
+        maybe_release(q);
+        return;
+    }
+    if (it->dirty) {
+        it->dirty = false;
+        enqueue(q, it);
+    }
+    if (outcome < 0) { /* WQ_RETRY */
+        retry_item(q, it);
+    } else {
+        it->failures = 0;
+        if (outcome > 0) delay_item(q, it, (uint64_t)outcome);
+    }
+    item_settle(q, it, true);
+    if (q->nready > 0) kick(q); /* a worker is free */
+}
+
+size_t workqueue_len(const workqueue *q) { return q->nready; }
+
+size_t workqueue_pending(const workqueue *q) { return q->npending; }
+
+void workqueue_free(workqueue *q)
+{
+    struct orc_hnode *n, *next;
+
+    if (q == NULL || q->shutdown) return;
+    q->shutdown = true;
+    orc_timer_close(q->dispatch);
+    orc_timer_close(q->delay);
+    for (n = orc_hmap_first(&q->items); n; n = next) {
+        struct wq_item *it = ORC_CONTAINER(n, struct wq_item, node);
+        next = orc_hmap_next(&q->items, n);
+        if (it->processing) continue;
+        orc_hmap_del(&q->items, n);
+        free(it);
+    }
+    orc_list_init(&q->ready);
+    q->nready = q->nheap = 0;
+    maybe_release(q);
+}

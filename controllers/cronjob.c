@@ -1,0 +1,364 @@
+/* cronjob.c — ctl_cronjob, the CronJob controller: CronJobs and Jobs from
+ * the shared informers -> keys "ns/name" of CronJobs -> reconcile:
+ * cronjob_plan (cronjob_logic.c) decides, this file issues the calls (the
+ * scheduled Job created, replaced and old Jobs deleted, status written)
+ * and asks the workqueue to look again at the next scheduled time.
+ *
+ * A Job's name is fixed by its scheduled time, so a create answered 409
+ * AlreadyExists means the Job is there (made by us before a restart, or by
+ * the previous leader): it counts as created. */
+#include "controllers/cronjob.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/rest.h"
+#include "client/workqueue.h"
+#include "controllers/ctl.h"
+#include "controllers/ctl_step.h"
+#include "lib/json.h"
+#include "lib/kinds.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+
+#define MOD "cronjob"
+#define NOT_SYNCED_RETRY_MS 200
+
+struct cjc {
+    struct ctl_ctx *ctx;
+    const struct orc_kind *kcj, *kjob;
+    informer *cjs, *jobs;
+    workqueue *q;
+    event_recorder *rec;
+    unsigned refs;
+    bool stopped;
+};
+
+struct cj_call {
+    struct ctl_step *s;
+    struct cjc *c;
+    json_t *obj;      /* the Job, or the CronJob with its new status */
+};
+
+static void cjc_put(void *arg)
+{
+    struct cjc *c = arg;
+    if (--c->refs == 0) free(c);
+}
+
+/* ---- informer handlers ---- */
+
+static void queue_obj(struct cjc *c, const json_t *obj)
+{
+    char key[512];
+    const char *ns = orc_json_str(obj, "metadata.namespace"), *name = orc_json_str(obj, "metadata.name");
+    if (c->stopped || !ns || !name) return;
+    if (snprintf(key, sizeof key, "%s/%s", ns, name) < (int)sizeof key) workqueue_add(c->q, key);
+}
+
+/* A Job's change concerns the CronJob controlling it. */
+static void queue_owner(struct cjc *c, const json_t *job)
+{
+    char key[512];
+    size_t i;
+    json_t *r;
+    if (c->stopped) return;
+    json_array_foreach (orc_json_get(job, "metadata.ownerReferences"), i, r) {
+        if (!json_is_true(json_object_get(r, "controller"))) continue;
+        if (strcmp(orc_json_str(r, "kind") ?: "", "CronJob") == 0
+            && snprintf(key, sizeof key, "%s/%s", orc_json_str(job, "metadata.namespace") ?: "",
+                        orc_json_str(r, "name") ?: "") < (int)sizeof key)
+            workqueue_add(c->q, key);
+        return;
+    }
+}
+
+static void on_cj(void *arg, const json_t *obj)
+{
+    queue_obj(arg, obj);
+}
+
+static void on_cj_update(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    queue_obj(arg, obj);
+}
+
+static void on_job(void *arg, const json_t *job)
+{
+    queue_owner(arg, job);
+}
+
+static void on_job_update(void *arg, const json_t *old, const json_t *job)
+{
+    (void)old;
+    queue_owner(arg, job);
+}
+
+/* ---- calls ---- */
+
+static struct cj_call *call_new(struct cjc *c, struct ctl_step *s, json_t *obj)
+{
+    struct cj_call *k = calloc(1, sizeof *k);
+    if (!k) return NULL;
+    k->s = s;
+    k->c = c;
+    k->obj = json_incref(obj);
+    ctl_step_hold(s);
+    return k;
+}
+
+static void call_end(struct cj_call *k, bool ok)
+{
+    if (!ok) k->s->failed = true;
+    ctl_step_put(k->s);
+    json_decref(k->obj);
+    free(k);
+}
+
+static void status_written(void *arg, int status, const json_t *body)
+{
+    struct cj_call *k = arg;
+    bool ok = ctl_status_ok(status, 0, 0);
+    if (!ok && status != 409)
+        log_warn(MOD, "%s: writing status: %s", k->s->key, rest_message(status, body));
+    call_end(k, ok);
+}
+
+static void write_status(struct cjc *c, struct ctl_step *s, json_t *status)
+{
+    json_t *obj = json_copy(s->obj);
+    struct cj_call *k = obj && json_object_set(obj, "status", status) == 0 ? call_new(c, s, obj)
+                                                                           : NULL;
+    int rv = k ? rest_update_status(c->ctx->api, c->kcj, obj, status_written, k) : ORC_ENOMEM;
+    json_decref(obj);
+    if (rv != 0) {
+        log_warn(MOD, "%s: writing status: %s", s->key, orc_strerror(rv));
+        if (k) call_end(k, false);
+        else s->failed = true;
+    }
+}
+
+/* The status (new lastScheduleTime) is written once the Job exists. */
+struct create_ctx {
+    struct cj_call call;
+    json_t *status;
+};
+
+static void job_created(void *arg, int status, const json_t *body)
+{
+    struct create_ctx *x = arg;
+    struct cj_call *k = &x->call;
+    const char *name = orc_json_str(k->obj, "metadata.name") ?: "";
+    bool ok = ctl_status_ok(status, 409, 0);
+
+    if (ctl_status_ok(status, 0, 0) && !k->c->stopped)
+        events_record(k->c->rec, k->s->obj, "Normal", "SuccessfulCreate", "Created job %s", name);
+    if (status == 409) log_info(MOD, "%s: job %s already exists", k->s->key, name);
+    if (!ok) {
+        log_warn(MOD, "%s: creating job %s: %s", k->s->key, name, rest_message(status, body));
+        if (!k->c->stopped && status > 0)
+            events_record(k->c->rec, k->s->obj, "Warning", "FailedCreate",
+                          "Error creating job: %s", rest_message(status, body));
+    }
+    if (ok && x->status && !k->c->stopped) write_status(k->c, k->s, x->status);
+    json_decref(x->status);
+    k->s->failed |= !ok;
+    ctl_step_put(k->s);
+    json_decref(k->obj);
+    free(x);
+}
+
+static void create_job(struct cjc *c, struct ctl_step *s, json_t *job, json_t *status)
+{
+    struct create_ctx *x = calloc(1, sizeof *x);
+    int rv = ORC_ENOMEM;
+    if (x) {
+        x->call.s = s;
+        x->call.c = c;
+        x->call.obj = json_incref(job);
+        x->status = status ? json_incref(status) : NULL;
+        ctl_step_hold(s);
+        rv = rest_create(c->ctx->api, c->kjob, orc_json_str(job, "metadata.namespace"), job,
+                         job_created, x);
+    }
+    if (rv != 0) {
+        log_warn(MOD, "%s: creating a job: %s", s->key, orc_strerror(rv));
+        s->failed = true;
+        if (x) {
+            json_decref(x->status);
+            json_decref(x->call.obj);
+            free(x);
+            ctl_step_put(s);
+        }
+    }
+}
+
+static void job_deleted(void *arg, int status, const json_t *body)
+{
+    struct cj_call *k = arg;
+    bool ok = ctl_status_ok(status, 404, 0);
+    if (!ok) log_warn(MOD, "%s: deleting job %s: %s", k->s->key,
+                      orc_json_str(k->obj, "metadata.name") ?: "", rest_message(status, body));
+    call_end(k, ok);
+}
+
+static void delete_jobs(struct cjc *c, struct ctl_step *s, const struct cronjob_plan *p)
+{
+    for (size_t i = 0; i < p->ndel; i++) {
+        const json_t *j = p->del[i];
+        struct rest_delete_opts o = {orc_json_str(j, "metadata.uid"), NULL, "Background", -1};
+        struct cj_call *k = call_new(c, s, (json_t *)j);
+        int rv = k ? rest_delete(c->ctx->api, c->kjob, orc_json_str(j, "metadata.namespace"),
+                                 orc_json_str(j, "metadata.name"), &o, job_deleted, k)
+                   : ORC_ENOMEM;
+        if (rv != 0) {
+            log_warn(MOD, "%s: deleting a job: %s", s->key, orc_strerror(rv));
+            if (k) call_end(k, false);
+            else s->failed = true;
+        }
+    }
+}
+
+/* ---- reconcile ---- */
+
+struct job_list {
+    const json_t **v;
+    size_t n, cap;
+    const char *uid;
+    bool fail;
+};
+
+static void collect(void *arg, const json_t *job)
+{
+    struct job_list *l = arg;
+    size_t i;
+    json_t *r;
+    bool mine = false;
+    json_array_foreach (orc_json_get(job, "metadata.ownerReferences"), i, r)
+        if (json_is_true(json_object_get(r, "controller")))
+            mine = strcmp(orc_json_str(r, "uid") ?: "", l->uid) == 0;
+    if (!mine) return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        const json_t **v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->fail = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = job;
+}
+
+static void run_plan(struct cjc *c, struct ctl_step *s, const struct job_list *l)
+{
+    struct cronjob_plan p;
+    if (cronjob_plan(s->obj, l->v, l->n, orc_clock_wall(c->ctx->clock), &p) != 0) {
+        s->failed = true;
+        return;
+    }
+    for (size_t i = 0; i < p.nevents; i++) {
+        if (!strcmp(p.events[i].type, "Warning"))
+            log_warn(MOD, "%s: %s: %s", s->key, p.events[i].reason, p.events[i].msg);
+        events_record(c->rec, s->obj, p.events[i].type, p.events[i].reason, "%s", p.events[i].msg);
+    }
+    s->requeue_ms = p.requeue_ms;
+    delete_jobs(c, s, &p);
+    if (p.create) create_job(c, s, p.create, p.status);
+    else if (p.status) write_status(c, s, p.status);
+    cronjob_plan_free(&p);
+}
+
+static void reconcile(void *arg, const char *key)
+{
+    struct cjc *c = arg;
+    char ns[256], name[256];
+    const char *slash = strchr(key, '/');
+    struct job_list l = {0};
+
+    if (!slash || (size_t)(slash - key) >= sizeof ns || strlen(slash + 1) >= sizeof name) {
+        workqueue_done(c->q, key, WQ_DONE);
+        return;
+    }
+    if (!informer_synced(c->cjs) || !informer_synced(c->jobs)) {
+        workqueue_done(c->q, key, NOT_SYNCED_RETRY_MS);
+        return;
+    }
+    memcpy(ns, key, (size_t)(slash - key));
+    ns[slash - key] = '\0';
+    strcpy(name, slash + 1);
+    const json_t *cj = informer_get(c->cjs, ns, name);
+    if (!cj) { /* gone: the garbage collector takes its Jobs */
+        workqueue_done(c->q, key, WQ_DONE);
+        return;
+    }
+    struct ctl_step *s = ctl_step_new(c->q, key, cj, cjc_put, c);
+    if (!s) {
+        workqueue_done(c->q, key, WQ_RETRY);
+        return;
+    }
+    c->refs++;
+    l.uid = orc_json_str(cj, "metadata.uid") ?: "";
+    informer_by_index(c->jobs, "owner", l.uid, collect, &l);
+    if (l.fail) s->failed = true;
+    else run_plan(c, s, &l);
+    free(l.v);
+    ctl_step_put(s);
+}
+
+/* ---- start / stop ---- */
+
+static int cronjob_start(struct ctl_ctx *ctx, void **state)
+{
+    static const struct informer_cbs cj_cbs = {on_cj, on_cj_update, NULL, NULL};
+    static const struct informer_cbs job_cbs = {on_job, on_job_update, on_job, NULL};
+    const struct workqueue_config qc = {"cronjob", 2, 0, 0};
+    struct cjc *c = calloc(1, sizeof *c);
+    int rv = ORC_ENOMEM;
+
+    if (!c) return ORC_ENOMEM;
+    c->ctx = ctx;
+    c->refs = 1;
+    c->kcj = orc_kind_lookup("cronjobs.batch");
+    c->kjob = orc_kind_lookup("jobs.batch");
+    if (!c->kcj || !c->kjob) rv = ORC_EINVAL;
+    else if (workqueue_new(ctx->clock, &qc, reconcile, c, &c->q) == 0
+             && events_new(ctx->api, ctx->clock, "cronjob-controller",
+                           ctx->opts ? ctx->opts->host : NULL, &c->rec) == 0
+             && (c->cjs = informer_set_get(ctx->informers, c->kcj))
+             && (c->jobs = informer_set_get(ctx->informers, c->kjob))) {
+        if (informer_add_handler(c->cjs, &cj_cbs, c) != 0) goto fail;
+        if (informer_add_handler(c->jobs, &job_cbs, c) != 0) {
+            c = NULL; /* the CronJob informer's handler keeps it */
+            goto fail;
+        }
+        *state = c;
+        return 0;
+    }
+fail:
+    log_error(MOD, "cannot start: %s", orc_strerror(rv));
+    if (c) {
+        workqueue_free(c->q);
+        events_free(c->rec);
+        free(c);
+    }
+    return rv;
+}
+
+/* As ctl_job: freed with the last call in flight; the manager frees the
+ * informers in the same turn of the loop as it stops us. */
+static void cronjob_stop(void *state)
+{
+    struct cjc *c = state;
+    if (!c) return;
+    c->stopped = true;
+    workqueue_free(c->q);
+    events_free(c->rec);
+    c->rec = NULL;
+    cjc_put(c);
+}
+
+const struct ctl_controller ctl_cronjob = {"cronjob", cronjob_start, cronjob_stop};

@@ -1,0 +1,67 @@
+/* ctl_util.h — small decisions every workload controller shares: pod
+ * readiness and availability, controller ownerReferences, conditions in a
+ * status, int-or-percent fields, object keys. Pure functions of the objects
+ * (and a wall time in Unix seconds where time matters). */
+#ifndef ORC_CONTROLLERS_CTL_UTIL_H
+#define ORC_CONTROLLERS_CTL_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+
+/* ---- pods ---- */
+
+/* Not Succeeded, not Failed, not being deleted (Kubernetes' IsPodActive). */
+bool ctl_pod_active(const json_t *pod);
+/* The Ready condition is True. */
+bool ctl_pod_ready(const json_t *pod);
+/* Unix seconds the Ready condition last changed, or -1 when unknown. */
+int64_t ctl_pod_ready_since(const json_t *pod);
+/* Ready for at least min_ready_s seconds at now_s (IsPodAvailable). */
+bool ctl_pod_available(const json_t *pod, int64_t min_ready_s, int64_t now_s);
+/* Sum of the containers' restartCount. */
+int64_t ctl_pod_restarts(const json_t *pod);
+
+/* ---- metadata ---- */
+
+/* Unix seconds of metadata.creationTimestamp, or 0 when absent. */
+int64_t ctl_created(const json_t *obj);
+/* The ownerReference with controller: true, or NULL. Borrowed. */
+const json_t *ctl_controller_ref(const json_t *obj);
+/* The controller ownerReference's uid, or NULL. Borrowed. */
+const char *ctl_controller_uid(const json_t *obj);
+/* A new ownerReference naming `owner` (apiVersion and kind given, as the
+ * cache's objects may lack them), controller and blockOwnerDeletion true.
+ * New reference, NULL on ENOMEM. */
+json_t *ctl_owner_ref(const json_t *owner, const char *api_version, const char *kind);
+/* "ns/name" (or "name" when ns is empty) into out. 0, ORC_ENOMEM. */
+int ctl_key_of(const json_t *obj, struct orc_buf *out);
+/* Splits "ns/name" into ns (may be "") and name, copying into the buffers.
+ * 0, ORC_EINVAL when a part does not fit. */
+int ctl_key_split(const char *key, char *ns, size_t ns_n, char *name, size_t name_n);
+
+/* ---- status conditions ---- */
+
+/* The condition of `type` in status.conditions, or NULL. Borrowed. */
+json_t *ctl_cond_get(const json_t *status, const char *type);
+/* Sets condition `type` in status.conditions the way Kubernetes'
+ * Set*Condition does: nothing changes when status and reason are the same;
+ * lastTransitionTime is kept when only the reason or message changed.
+ * `with_update` adds lastUpdateTime (Deployments). 0, ORC_ENOMEM. */
+int ctl_cond_set(json_t *status, const char *type, const char *cstatus, const char *reason,
+                 const char *message, int64_t now_s, bool with_update);
+/* Removes condition `type`. */
+void ctl_cond_del(json_t *status, const char *type);
+
+/* ---- numbers ---- */
+
+/* An IntOrString (42 or "25%") scaled against total, percentages rounded up
+ * or down. 0, ORC_EINVAL for a malformed value. NULL gives 0. */
+int ctl_intstr_scaled(const json_t *v, int64_t total, bool round_up, int64_t *out);
+/* Integer at path, or dflt. */
+int64_t ctl_int(const json_t *obj, const char *path, int64_t dflt);
+
+#endif

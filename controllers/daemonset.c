@@ -1,0 +1,526 @@
+/* daemonset.c — the DaemonSet controller's wiring: informers on DaemonSets,
+ * pods and nodes feed a work queue of DaemonSet keys; reconcile runs one
+ * ds_plan step and issues its creates, deletes and status write, guarded by
+ * expectations so a step is not repeated before the informer saw the last
+ * one's pods. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/rest.h"
+#include "client/workqueue.h"
+#include "controllers/daemonset.h"
+#include "lib/hmap.h"
+#include "lib/json.h"
+#include "lib/kinds.h"
+#include "lib/list.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+
+#define DS_LOG "daemonset"
+/* Expectations not met by then are given up (a missed watch event). */
+#define DS_EXPECT_TIMEOUT_MS 30000
+/* Until the scheduler binds DaemonSet pods through their node affinity,
+ * the controller binds them itself (Kubernetes before 1.12). */
+#define DS_BIND_DIRECT true
+
+struct ds_expect {
+    struct orc_hnode hn;
+    char *key;
+    int pending; /* creates and deletes issued, not yet seen */
+    uint64_t deadline;
+};
+
+struct ds_ctl {
+    struct ctl_ctx *ctx;
+    informer *dsi, *podi, *nodei, *revi;
+    workqueue *q;
+    event_recorder *rec;
+    struct orc_hmap expect;
+    unsigned refs; /* the controller's own, plus one per API call in flight */
+    bool stopped;
+};
+
+/* One reconcile's API calls: the key is done when the last answers. */
+struct ds_batch {
+    struct ds_ctl *c;
+    char *key;
+    json_t *ds;
+    unsigned left;
+    bool failed;
+    int64_t requeue_ms;
+};
+
+static const struct orc_kind *kind_of(const char *name)
+{
+    return orc_kind_lookup(name);
+}
+
+/* ---- lifetime ---- */
+
+static void ctl_free(struct ds_ctl *c)
+{
+    struct orc_hnode *n, *next;
+
+    for (n = orc_hmap_first(&c->expect); n; n = next) {
+        struct ds_expect *e = ORC_CONTAINER(n, struct ds_expect, hn);
+        next = orc_hmap_next(&c->expect, n);
+        orc_hmap_del(&c->expect, n);
+        free(e->key);
+        free(e);
+    }
+    orc_hmap_free(&c->expect);
+    free(c);
+}
+
+static void ctl_release(struct ds_ctl *c)
+{
+    if (--c->refs == 0) ctl_free(c);
+}
+
+/* ---- expectations ---- */
+
+static struct ds_expect *expect_get(struct ds_ctl *c, const char *key, bool make)
+{
+    struct orc_hnode *n = orc_hmap_get(&c->expect, key);
+    struct ds_expect *e;
+
+    if (n || !make) return n ? ORC_CONTAINER(n, struct ds_expect, hn) : NULL;
+    e = calloc(1, sizeof *e);
+    if (!e || !(e->key = strdup(key))) {
+        free(e);
+        return NULL;
+    }
+    e->hn.key = e->key;
+    if (orc_hmap_put(&c->expect, &e->hn) != 0) {
+        free(e->key);
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+static void expect_drop(struct ds_ctl *c, const char *key)
+{
+    struct ds_expect *e = expect_get(c, key, false);
+
+    if (!e) return;
+    orc_hmap_del(&c->expect, &e->hn);
+    free(e->key);
+    free(e);
+}
+
+static void expect_observed(struct ds_ctl *c, const char *key)
+{
+    struct ds_expect *e = expect_get(c, key, false);
+    if (e && e->pending > 0) e->pending--;
+}
+
+static bool expect_met(struct ds_ctl *c, const char *key)
+{
+    struct ds_expect *e = expect_get(c, key, false);
+    return !e || e->pending <= 0 || orc_clock_now(c->ctx->clock) >= e->deadline;
+}
+
+static void expect_set(struct ds_ctl *c, const char *key, int n)
+{
+    struct ds_expect *e = expect_get(c, key, true);
+
+    if (!e) return; /* ENOMEM: acting again early only risks a duplicate */
+    e->pending = n;
+    e->deadline = orc_clock_now(c->ctx->clock) + DS_EXPECT_TIMEOUT_MS;
+}
+
+/* ---- keys from objects ---- */
+
+static void key_of(const json_t *obj, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", orc_json_str(obj, "metadata.namespace") ?: "",
+             orc_json_str(obj, "metadata.name") ?: "");
+}
+
+/* The key of the DaemonSet controlling `pod`, or false. */
+static bool owner_key(const json_t *pod, char *out, size_t n)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(orc_json_get(pod, "metadata.ownerReferences"), i, r) {
+        const char *kind = orc_json_str(r, "kind");
+        if (!json_is_true(json_object_get(r, "controller")) || !kind || strcmp(kind, "DaemonSet") != 0)
+            continue;
+        snprintf(out, n, "%s/%s", orc_json_str(pod, "metadata.namespace") ?: "",
+                 orc_json_str(r, "name") ?: "");
+        return true;
+    }
+    return false;
+}
+
+/* ---- handlers ---- */
+
+static void on_ds(void *arg, const json_t *obj)
+{
+    struct ds_ctl *c = arg;
+    char key[512];
+
+    if (c->stopped) return;
+    key_of(obj, key, sizeof key);
+    workqueue_add(c->q, key);
+}
+
+static void on_ds_update(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    on_ds(arg, obj);
+}
+
+static void on_ds_delete(void *arg, const json_t *obj)
+{
+    struct ds_ctl *c = arg;
+    char key[512];
+
+    if (c->stopped) return;
+    key_of(obj, key, sizeof key);
+    expect_drop(c, key);
+}
+
+static void pod_changed(struct ds_ctl *c, const json_t *pod, bool observed)
+{
+    char key[512];
+
+    if (c->stopped || !owner_key(pod, key, sizeof key)) return;
+    if (observed) expect_observed(c, key);
+    workqueue_add(c->q, key);
+}
+
+static void on_pod_add(void *arg, const json_t *obj) { pod_changed(arg, obj, true); }
+static void on_pod_delete(void *arg, const json_t *obj) { pod_changed(arg, obj, true); }
+/* A graceful deletion starting counts as the delete seen, as in
+ * Kubernetes: the pod may stay Terminating for its grace period. */
+static void on_pod_update(void *arg, const json_t *old, const json_t *obj)
+{
+    bool deleting = orc_json_get(obj, "metadata.deletionTimestamp") != NULL
+                    && orc_json_get(old, "metadata.deletionTimestamp") == NULL;
+    pod_changed(arg, obj, deleting);
+}
+
+static void enqueue_all(void *arg, const json_t *ds) { on_ds(arg, ds); }
+
+static void on_node(void *arg, const json_t *obj)
+{
+    struct ds_ctl *c = arg;
+    (void)obj;
+    if (!c->stopped) informer_each(c->dsi, enqueue_all, c);
+}
+
+/* Only what decides fit matters: labels, taints, the name (status
+ * heartbeats do not). */
+static void on_node_update(void *arg, const json_t *old, const json_t *obj)
+{
+    if (!json_equal(orc_json_get(old, "metadata.labels"), orc_json_get(obj, "metadata.labels"))
+        || !json_equal(orc_json_get(old, "spec"), orc_json_get(obj, "spec")))
+        on_node(arg, obj);
+}
+
+/* ---- the calls of one step ---- */
+
+static void batch_end(struct ds_batch *b)
+{
+    struct ds_ctl *c = b->c;
+
+    if (--b->left > 0) return;
+    workqueue_done(c->q, b->key, b->failed ? WQ_RETRY : b->requeue_ms);
+    json_decref(b->ds);
+    free(b->key);
+    free(b);
+    ctl_release(c);
+}
+
+static void on_created(void *arg, int status, const json_t *body)
+{
+    struct ds_batch *b = arg;
+    struct ds_ctl *c = b->c;
+
+    if (status != 201) {
+        /* Kubernetes' CreationObserved on failure: the pod will not come. */
+        expect_observed(c, b->key);
+        b->failed = true;
+        if (!c->stopped)
+            events_record(c->rec, b->ds, "Warning", "FailedCreate", "Error creating: %s",
+                          rest_message(status, body));
+    } else if (!c->stopped) {
+        events_record(c->rec, b->ds, "Normal", "SuccessfulCreate", "Created pod: %s",
+                      orc_json_str(body, "metadata.name") ?: "");
+    }
+    batch_end(b);
+}
+
+static void on_deleted(void *arg, int status, const json_t *body)
+{
+    struct ds_batch *b = arg;
+    struct ds_ctl *c = b->c;
+
+    if (status != 200 && status != 202) {
+        expect_observed(c, b->key);
+        if (status != 404 && status != 409) b->failed = true;
+    } else if (!c->stopped) {
+        events_record(c->rec, b->ds, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+                      orc_json_str(body, "metadata.name") ?: "");
+    }
+    batch_end(b);
+}
+
+static void on_status(void *arg, int status, const json_t *body)
+{
+    struct ds_batch *b = arg;
+
+    if (status != 200) {
+        if (status != 404) b->failed = true;
+        log_debug(DS_LOG, "status of %s: %s", b->key, rest_message(status, body));
+    }
+    batch_end(b);
+}
+
+static void issue(struct ds_batch *b, int rv)
+{
+    if (rv == 0) {
+        b->left++;
+        b->c->refs++;
+    } else {
+        b->failed = true;
+    }
+}
+
+static void create_pods(struct ds_batch *b, const json_t *nodes)
+{
+    char hash[DS_HASH_LEN];
+    size_t i;
+    json_t *n;
+
+    ds_template_hash(b->ds, hash);
+    json_array_foreach(nodes, i, n) {
+        json_t *pod = ds_new_pod(b->ds, json_string_value(n), hash, DS_BIND_DIRECT);
+        issue(b, pod ? rest_create(b->c->ctx->api, kind_of("pods"), orc_json_str(b->ds, "metadata.namespace"),
+                                   pod, on_created, b)
+                     : ORC_ENOMEM);
+        json_decref(pod);
+    }
+}
+
+static void delete_pods(struct ds_batch *b, const json_t *pods)
+{
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(pods, i, p) {
+        struct rest_delete_opts o = {.uid = orc_json_str(p, "metadata.uid"), .grace_seconds = -1};
+        issue(b, rest_delete(b->c->ctx->api, kind_of("pods"), orc_json_str(p, "metadata.namespace"),
+                             orc_json_str(p, "metadata.name"), &o, on_deleted, b));
+    }
+}
+
+/* A write of the history: already done (404, 409 from a cache behind) is
+ * fine. */
+static void on_history(void *arg, int status, const json_t *body)
+{
+    struct ds_batch *b = arg;
+
+    if (status != 200 && status != 201 && status != 404 && status != 409) {
+        b->failed = true;
+        log_debug(DS_LOG, "history of %s: %s", b->key, rest_message(status, body));
+    }
+    batch_end(b);
+}
+
+static void write_history(struct ds_batch *b, const json_t *revs, const json_t *pods)
+{
+    const struct orc_kind *k = kind_of("controllerrevisions");
+    const char *ns = orc_json_str(b->ds, "metadata.namespace");
+    struct ds_history h;
+    size_t i;
+    json_t *r;
+
+    if (ds_history_plan(b->ds, revs, pods, &h) != 0) {
+        b->failed = true;
+        return;
+    }
+    if (h.create) issue(b, rest_create(b->c->ctx->api, k, ns, h.create, on_history, b));
+    if (h.update) issue(b, rest_update(b->c->ctx->api, k, h.update, on_history, b));
+    json_array_foreach(h.remove, i, r) {
+        struct rest_delete_opts o = {.uid = orc_json_str(r, "metadata.uid"), .grace_seconds = -1};
+        issue(b, rest_delete(b->c->ctx->api, k, ns, orc_json_str(r, "metadata.name"), &o, on_history, b));
+    }
+    ds_history_clear(&h);
+}
+
+/* Writes the status when a counted field differs from the stored one. */
+static void write_status(struct ds_batch *b, const json_t *status)
+{
+    const json_t *cur = json_object_get(b->ds, "status");
+    const char *k;
+    json_t *v, *obj;
+    bool same = true;
+
+    json_object_foreach((json_t *)status, k, v) same &= json_equal(v, json_object_get(cur, k));
+    if (same) return;
+    obj = json_deep_copy(b->ds);
+    json_t *st = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+    if (!obj || !st || json_object_update(st, (json_t *)status) != 0
+        || json_object_set(obj, "status", st) != 0) {
+        b->failed = true;
+    } else {
+        issue(b, rest_update_status(b->c->ctx->api, kind_of("daemonsets"), obj, on_status, b));
+    }
+    json_decref(st);
+    json_decref(obj);
+}
+
+/* ---- reconcile ---- */
+
+static void append(void *arg, const json_t *obj)
+{
+    json_array_append((json_t *)arg, (json_t *)obj);
+}
+
+struct owned {
+    json_t *out;
+    const char *uid;
+};
+
+static void append_controlled(void *arg, const json_t *pod)
+{
+    struct owned *o = arg;
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(orc_json_get(pod, "metadata.ownerReferences"), i, r) {
+        const char *uid = orc_json_str(r, "uid");
+        if (json_is_true(json_object_get(r, "controller")) && uid && strcmp(uid, o->uid) == 0)
+            json_array_append(o->out, (json_t *)pod);
+    }
+}
+
+static void act(struct ds_ctl *c, struct ds_batch *b, const struct ds_plan *p)
+{
+    size_t before = b->left;
+
+    expect_set(c, b->key, (int)(json_array_size(p->create) + json_array_size(p->remove)));
+    create_pods(b, p->create);
+    delete_pods(b, p->remove);
+    /* Calls that never left will not be seen either. */
+    for (size_t n = json_array_size(p->create) + json_array_size(p->remove) - (b->left - before); n > 0; n--)
+        expect_observed(c, b->key);
+}
+
+static int step(struct ds_ctl *c, const char *key, const json_t *ds)
+{
+    json_t *nodes = json_array(), *pods = json_array(), *revs = json_array();
+    struct owned own = {pods, orc_json_str(ds, "metadata.uid") ?: ""};
+    struct owned own_revs = {revs, own.uid};
+    struct ds_batch *b = calloc(1, sizeof *b);
+    struct ds_plan p;
+    int rv = ORC_ENOMEM;
+
+    if (!nodes || !pods || !revs || !b || !(b->key = strdup(key))) goto out;
+    informer_each(c->nodei, append, nodes);
+    informer_by_index(c->podi, "owner", own.uid, append_controlled, &own);
+    informer_by_index(c->revi, "owner", own.uid, append_controlled, &own_revs);
+    if ((rv = ds_plan(ds, nodes, pods, orc_clock_wall(c->ctx->clock), &p)) != 0) goto out;
+    b->c = c;
+    b->ds = json_incref((json_t *)ds);
+    b->left = 1; /* this step's own, ended below */
+    b->requeue_ms = p.requeue_ms;
+    c->refs++;
+    if (expect_met(c, key)) act(c, b, &p);
+    else b->requeue_ms = 1000; /* its last step's pods are not all seen yet */
+    write_history(b, revs, pods);
+    write_status(b, p.status);
+    ds_plan_clear(&p);
+    batch_end(b);
+    b = NULL;
+out:
+    if (b) free(b->key);
+    free(b);
+    json_decref(nodes);
+    json_decref(pods);
+    json_decref(revs);
+    return rv;
+}
+
+static void reconcile(void *arg, const char *key)
+{
+    struct ds_ctl *c = arg;
+    char ns[256] = "";
+    const char *slash = strchr(key, '/');
+    const json_t *ds;
+
+    if (c->stopped || !informer_set_synced(c->ctx->informers)) {
+        workqueue_done(c->q, key, c->stopped ? WQ_DONE : 200);
+        return;
+    }
+    if (slash) snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
+    ds = informer_get(c->dsi, ns, slash ? slash + 1 : key);
+    if (!ds || orc_json_get(ds, "metadata.deletionTimestamp")) {
+        workqueue_done(c->q, key, WQ_DONE);
+        return;
+    }
+    if (step(c, key, ds) != 0) workqueue_done(c->q, key, WQ_RETRY);
+}
+
+/* ---- start, stop ---- */
+
+static const struct informer_cbs ds_cbs = {on_ds, on_ds_update, on_ds_delete, NULL};
+static const struct informer_cbs pod_cbs = {on_pod_add, on_pod_update, on_pod_delete, NULL};
+static const struct informer_cbs node_cbs = {on_node, on_node_update, on_node, NULL};
+
+static void remove_handlers(struct ds_ctl *c)
+{
+    informer_remove_handlers(c->dsi, c);
+    informer_remove_handlers(c->podi, c);
+    informer_remove_handlers(c->nodei, c);
+}
+
+static void ds_stop(void *state)
+{
+    struct ds_ctl *c = state;
+
+    if (!c) return;
+    c->stopped = true;
+    remove_handlers(c);
+    workqueue_free(c->q);
+    events_free(c->rec);
+    c->rec = NULL;
+    ctl_release(c);
+}
+
+static int ds_start(struct ctl_ctx *ctx, void **state)
+{
+    struct workqueue_config qc = {.name = "daemonset"};
+    struct ds_ctl *c = calloc(1, sizeof *c);
+    int rv;
+
+    if (!c) return ORC_ENOMEM;
+    c->ctx = ctx;
+    c->refs = 1;
+    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0
+        || (rv = events_new(ctx->api, ctx->clock, "daemonset-controller", ctx->opts->host, &c->rec)) != 0)
+        goto err;
+    c->dsi = informer_set_get(ctx->informers, kind_of("daemonsets"));
+    c->podi = informer_set_get(ctx->informers, kind_of("pods"));
+    c->nodei = informer_set_get(ctx->informers, kind_of("nodes"));
+    c->revi = informer_set_get(ctx->informers, kind_of("controllerrevisions"));
+    rv = ORC_ENOMEM;
+    if (!c->dsi || !c->podi || !c->nodei || !c->revi) goto err;
+    if (informer_add_handler(c->dsi, &ds_cbs, c) != 0 || informer_add_handler(c->podi, &pod_cbs, c) != 0
+        || informer_add_handler(c->nodei, &node_cbs, c) != 0)
+        goto err;
+    *state = c;
+    return 0;
+err:
+    remove_handlers(c);
+    workqueue_free(c->q);
+    events_free(c->rec);
+    ctl_free(c);
+    return rv;
+}
+
+const struct ctl_controller ctl_daemonset = {"daemonset", ds_start, ds_stop};

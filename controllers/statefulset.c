@@ -1,0 +1,679 @@
+/* statefulset.c — the StatefulSet controller's wiring: informers on
+ * StatefulSets, their pods, ControllerRevisions and claims feed one work
+ * queue; reconcile(key) makes sure the set's update revision exists, takes
+ * one step of statefulset_plan.c (claims before their pod), prunes old
+ * revisions and writes the status when it changed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/rest.h"
+#include "client/workqueue.h"
+#include "controllers/ctl.h"
+#include "controllers/statefulset.h"
+#include "lib/json.h"
+#include "lib/kinds.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+
+#define MOD "statefulset"
+/* how long an issued create/delete may stay unseen by the informer before
+ * the controller stops waiting for it */
+#define EXPECT_TIMEOUT_MS 30000
+#define NOT_SYNCED_MS 200
+
+struct expect {
+    char *key, *pod, *uid; /* uid: deletes only */
+    uint64_t deadline;
+};
+
+struct stsc {
+    struct ctl_ctx *ctx;
+    const struct orc_kind *k_set, *k_pod, *k_rev, *k_claim;
+    informer *sets, *pods, *revs, *claims;
+    workqueue *q;
+    event_recorder *rec;
+    struct expect *ex;
+    size_t n_ex;
+    unsigned refs;
+    bool stopped;
+};
+
+/* One reconcile in flight: the API calls it issued, ended together. */
+struct run {
+    struct stsc *c;
+    char *key;
+    json_t *set;
+    unsigned pending;
+    bool failed;
+    int64_t requeue_ms;
+};
+
+/* A pod create waiting for its claims. */
+struct pod_create {
+    struct run *r;
+    json_t *pod;
+    unsigned claims_left;
+    bool claim_failed;
+};
+
+static void stsc_release(struct stsc *c);
+
+/* ---- keys ---- */
+
+static int split_key(const char *key, char *ns, char *name)
+{
+    const char *slash = strchr(key, '/');
+
+    if (slash == NULL || (size_t)(slash - key) >= STS_NAME_MAX || strlen(slash + 1) >= STS_NAME_MAX)
+        return ORC_EINVAL;
+    memcpy(ns, key, (size_t)(slash - key));
+    ns[slash - key] = '\0';
+    strcpy(name, slash + 1);
+    return 0;
+}
+
+static void enqueue_obj(struct stsc *c, const json_t *obj)
+{
+    const char *ns = orc_json_str(obj, "metadata.namespace");
+    const char *name = orc_json_str(obj, "metadata.name");
+    char key[2 * STS_NAME_MAX];
+
+    if (c->stopped || ns == NULL || name == NULL) return;
+    snprintf(key, sizeof key, "%s/%s", ns, name);
+    workqueue_add(c->q, key);
+}
+
+/* The StatefulSet controlling obj (its controller ownerReference), or NULL. */
+static const json_t *controller_ref(const json_t *obj)
+{
+    size_t i;
+    json_t *ref;
+
+    json_array_foreach (orc_json_get(obj, "metadata.ownerReferences"), i, ref) {
+        const char *kind = json_string_value(json_object_get(ref, "kind"));
+        if (json_is_true(json_object_get(ref, "controller")) && kind
+            && strcmp(kind, "StatefulSet") == 0)
+            return ref;
+    }
+    return NULL;
+}
+
+static void enqueue_owner(struct stsc *c, const json_t *obj)
+{
+    const json_t *ref = controller_ref(obj);
+    const char *ns = orc_json_str(obj, "metadata.namespace");
+    const char *name = ref ? json_string_value(json_object_get(ref, "name")) : NULL;
+    char key[2 * STS_NAME_MAX];
+
+    if (c->stopped || ns == NULL || name == NULL) return;
+    snprintf(key, sizeof key, "%s/%s", ns, name);
+    workqueue_add(c->q, key);
+}
+
+/* ---- informer handlers ---- */
+
+static void set_added(void *arg, const json_t *obj) { enqueue_obj(arg, obj); }
+static void set_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    enqueue_obj(arg, obj);
+}
+static void owned_added(void *arg, const json_t *obj) { enqueue_owner(arg, obj); }
+static void owned_updated(void *arg, const json_t *old, const json_t *obj)
+{
+    const json_t *a = controller_ref(old), *b = controller_ref(obj);
+
+    if (a && b && !json_equal((json_t *)a, (json_t *)b)) enqueue_owner(arg, old);
+    enqueue_owner(arg, obj);
+}
+
+static const struct informer_cbs set_cbs = {set_added, set_updated, set_added, NULL};
+static const struct informer_cbs owned_cbs = {owned_added, owned_updated, owned_added, NULL};
+
+/* ---- expectations: creates and deletes issued, not yet seen ---- */
+
+static void expect_drop(struct stsc *c, size_t i)
+{
+    free(c->ex[i].key);
+    free(c->ex[i].pod);
+    free(c->ex[i].uid);
+    c->ex[i] = c->ex[--c->n_ex];
+}
+
+static void expect_add(struct stsc *c, const char *key, const char *pod, const char *uid)
+{
+    struct expect *ex = realloc(c->ex, (c->n_ex + 1) * sizeof *ex);
+    struct expect e = {strdup(key), strdup(pod), uid ? strdup(uid) : NULL,
+                       orc_clock_now(c->ctx->clock) + EXPECT_TIMEOUT_MS};
+
+    if (ex) c->ex = ex;
+    if (ex == NULL || e.key == NULL || e.pod == NULL || (uid && e.uid == NULL)) {
+        free(e.key); /* without memory the controller just does not wait */
+        free(e.pod);
+        free(e.uid);
+        return;
+    }
+    c->ex[c->n_ex++] = e;
+}
+
+static void expect_forget(struct stsc *c, const char *key, const char *pod)
+{
+    for (size_t i = c->n_ex; i-- > 0;)
+        if (strcmp(c->ex[i].key, key) == 0 && (pod == NULL || strcmp(c->ex[i].pod, pod) == 0))
+            expect_drop(c, i);
+}
+
+static bool expect_met(struct stsc *c, const struct expect *e, const char *ns)
+{
+    const json_t *pod = informer_get(c->pods, ns, e->pod);
+    const char *uid = orc_json_str(pod, "metadata.uid");
+
+    if (orc_clock_now(c->ctx->clock) >= e->deadline) return true;
+    if (e->uid == NULL) return pod != NULL;
+    return pod == NULL || sts_pod_terminating(pod) || (uid && strcmp(uid, e->uid) != 0);
+}
+
+/* True when every create and delete issued for key was seen (or timed out). */
+static bool expectations_met(struct stsc *c, const char *key, const char *ns)
+{
+    bool all = true;
+
+    for (size_t i = c->n_ex; i-- > 0;) {
+        if (strcmp(c->ex[i].key, key) != 0) continue;
+        if (expect_met(c, &c->ex[i], ns)) expect_drop(c, i);
+        else all = false;
+    }
+    return all;
+}
+
+/* ---- a reconcile's calls ---- */
+
+static struct run *run_new(struct stsc *c, const char *key, const json_t *set)
+{
+    struct run *r = calloc(1, sizeof *r);
+
+    if (r == NULL || (r->key = strdup(key)) == NULL) {
+        free(r);
+        return NULL;
+    }
+    r->c = c;
+    r->set = json_incref((json_t *)set);
+    r->pending = 1; /* the reconcile itself, ended by run_end */
+    c->refs++;
+    return r;
+}
+
+static void run_end(struct run *r)
+{
+    struct stsc *c = r->c;
+
+    if (--r->pending > 0) return;
+    workqueue_done(c->q, r->key, r->failed ? WQ_RETRY : r->requeue_ms > 0 ? r->requeue_ms : WQ_DONE);
+    json_decref(r->set);
+    free(r->key);
+    free(r);
+    stsc_release(c);
+}
+
+static bool call_ok(struct run *r, int status, const json_t *body, const char *what)
+{
+    if (status >= 200 && status < 300) return true;
+    if (!r->c->stopped)
+        log_warn(MOD, "%s for %s: %s", what, r->key, rest_message(status, body));
+    r->failed = true;
+    return false;
+}
+
+/* ---- pods and claims ---- */
+
+static const char *set_name(const struct run *r) { return orc_json_str(r->set, "metadata.name"); }
+
+static void pod_created(void *arg, int status, const json_t *body)
+{
+    struct pod_create *pc = arg;
+    struct run *r = pc->r;
+    const char *name = orc_json_str(pc->pod, "metadata.name");
+
+    if (status == 409) {
+        /* already there: the cache was behind */
+    } else if (call_ok(r, status, body, "creating a pod")) {
+        if (!r->c->stopped)
+            events_record(r->c->rec, r->set, "Normal", "SuccessfulCreate",
+                          "create Pod %s in StatefulSet %s successful", name, set_name(r));
+    } else {
+        expect_forget(r->c, r->key, name);
+        if (!r->c->stopped)
+            events_record(r->c->rec, r->set, "Warning", "FailedCreate",
+                          "create Pod %s in StatefulSet %s failed error: %s", name, set_name(r),
+                          rest_message(status, body));
+    }
+    json_decref(pc->pod);
+    free(pc);
+    run_end(r);
+}
+
+static void pod_create_go(struct pod_create *pc)
+{
+    struct run *r = pc->r;
+    const char *name = orc_json_str(pc->pod, "metadata.name");
+
+    if (pc->claim_failed || r->c->stopped) {
+        json_decref(pc->pod);
+        free(pc);
+        run_end(r);
+        return;
+    }
+    expect_add(r->c, r->key, name, NULL);
+    if (rest_create(r->c->ctx->api, r->c->k_pod, orc_json_str(pc->pod, "metadata.namespace"),
+                    pc->pod, pod_created, pc)
+        != 0) {
+        expect_forget(r->c, r->key, name);
+        r->failed = true;
+        json_decref(pc->pod);
+        free(pc);
+        run_end(r);
+    }
+}
+
+static void claim_created(void *arg, int status, const json_t *body)
+{
+    struct pod_create *pc = arg;
+    struct run *r = pc->r;
+
+    if (status != 409 && !call_ok(r, status, body, "creating a claim")) {
+        pc->claim_failed = true;
+        if (!r->c->stopped)
+            events_record(r->c->rec, r->set, "Warning", "FailedCreate",
+                          "create Claim for Pod %s in StatefulSet %s failed error: %s",
+                          orc_json_str(pc->pod, "metadata.name"), set_name(r),
+                          rest_message(status, body));
+    } else if (status != 409 && !r->c->stopped) {
+        events_record(r->c->rec, r->set, "Normal", "SuccessfulCreate",
+                      "create Claim %s Pod %s in StatefulSet %s success",
+                      orc_json_str(body, "metadata.name") ? orc_json_str(body, "metadata.name") : "",
+                      orc_json_str(pc->pod, "metadata.name"), set_name(r));
+    }
+    if (--pc->claims_left == 0) pod_create_go(pc);
+}
+
+/* Creates the claims of `ordinal` the cache does not show, then the pod. */
+static void create_pod(struct run *r, const json_t *tmpl, const char *rev, int ordinal)
+{
+    struct stsc *c = r->c;
+    const char *ns = orc_json_str(r->set, "metadata.namespace");
+    struct pod_create *pc = calloc(1, sizeof *pc);
+    json_t *vct, *missing = json_array();
+    size_t i;
+
+    if (pc == NULL || missing == NULL || (pc->pod = sts_pod_new(r->set, tmpl, rev, ordinal)) == NULL)
+        goto oom;
+    pc->r = r;
+    r->pending++;
+    json_array_foreach (orc_json_get(r->set, "spec.volumeClaimTemplates"), i, vct) {
+        char name[STS_NAME_MAX];
+        sts_claim_name(orc_json_str(vct, "metadata.name") ? orc_json_str(vct, "metadata.name") : "",
+                       set_name(r), ordinal, name);
+        if (informer_get(c->claims, ns, name) == NULL)
+            json_array_append_new(missing, sts_claim_new(r->set, vct, ordinal));
+    }
+    pc->claims_left = 1;
+    json_array_foreach (missing, i, vct) {
+        if (!json_is_object(vct)) {
+            pc->claim_failed = r->failed = true;
+            continue;
+        }
+        pc->claims_left++;
+        if (rest_create(c->ctx->api, c->k_claim, ns, vct, claim_created, pc) != 0) {
+            pc->claims_left--;
+            pc->claim_failed = r->failed = true;
+        }
+    }
+    json_decref(missing);
+    if (--pc->claims_left == 0) pod_create_go(pc);
+    return;
+oom:
+    if (pc) json_decref(pc->pod);
+    free(pc);
+    json_decref(missing);
+    r->failed = true;
+}
+
+struct pod_delete {
+    struct run *r;
+    char name[STS_NAME_MAX];
+};
+
+static void pod_deleted(void *arg, int status, const json_t *body)
+{
+    struct pod_delete *pd = arg;
+    struct run *r = pd->r;
+
+    if (status == 404 || status == 409) {
+        /* gone already, or another pod of that name now: nothing to do */
+    } else if (call_ok(r, status, body, "deleting a pod")) {
+        if (!r->c->stopped)
+            events_record(r->c->rec, r->set, "Normal", "SuccessfulDelete",
+                          "delete Pod %s in StatefulSet %s successful", pd->name, set_name(r));
+    } else {
+        expect_forget(r->c, r->key, pd->name);
+    }
+    free(pd);
+    run_end(r);
+}
+
+static void delete_pod(struct run *r, const json_t *pod)
+{
+    struct stsc *c = r->c;
+    const char *name = orc_json_str(pod, "metadata.name");
+    const char *uid = orc_json_str(pod, "metadata.uid");
+    struct rest_delete_opts o = {.uid = uid, .grace_seconds = -1};
+    struct pod_delete *pd = calloc(1, sizeof *pd);
+
+    if (pd == NULL || name == NULL) {
+        free(pd);
+        r->failed = true;
+        return;
+    }
+    pd->r = r;
+    snprintf(pd->name, sizeof pd->name, "%s", name);
+    expect_add(c, r->key, name, uid ? uid : "");
+    r->pending++;
+    if (rest_delete(c->ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"), name, &o,
+                    pod_deleted, pd)
+        != 0) {
+        expect_forget(c, r->key, name);
+        r->failed = true;
+        r->pending--;
+        free(pd);
+    }
+}
+
+/* ---- revisions and status ---- */
+
+static void call_done(void *arg, int status, const json_t *body)
+{
+    struct run *r = arg;
+
+    if (status != 404 && status != 409) call_ok(r, status, body, "updating");
+    run_end(r);
+}
+
+static void issue(struct run *r, int rv)
+{
+    if (rv == 0) r->pending++;
+    else r->failed = true;
+}
+
+struct gather {
+    const char *uid;
+    const json_t **objs;
+    size_t n, cap;
+    bool oom;
+};
+
+static void gather_one(void *arg, const json_t *obj)
+{
+    struct gather *g = arg;
+    const json_t *ref = controller_ref(obj);
+    const char *uid = ref ? json_string_value(json_object_get(ref, "uid")) : NULL;
+
+    if (uid == NULL || strcmp(uid, g->uid) != 0) return;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 16;
+        const json_t **o = realloc(g->objs, cap * sizeof *o);
+        if (o == NULL) {
+            g->oom = true;
+            return;
+        }
+        g->objs = o;
+        g->cap = cap;
+    }
+    g->objs[g->n++] = obj;
+}
+
+static const json_t *find_rev(const struct gather *revs, const char *name)
+{
+    for (size_t i = 0; i < revs->n; i++) {
+        const char *n = orc_json_str(revs->objs[i], "metadata.name");
+        if (n && strcmp(n, name) == 0) return revs->objs[i];
+    }
+    return NULL;
+}
+
+static void create_revision(struct run *r, const struct gather *revs, const char *hash)
+{
+    int64_t max = 0, v;
+    json_t *rev;
+
+    for (size_t i = 0; i < revs->n; i++)
+        if (orc_json_int(revs->objs[i], "revision", &v) == 0 && v > max) max = v;
+    if ((rev = sts_revision_new(r->set, hash, max + 1)) == NULL) {
+        r->failed = true;
+        return;
+    }
+    issue(r, rest_create(r->c->ctx->api, r->c->k_rev, orc_json_str(r->set, "metadata.namespace"),
+                         rev, call_done, r));
+    json_decref(rev);
+}
+
+static void prune_revisions(struct run *r, const struct gather *revs, const struct gather *pods,
+                            const char *cur, const char *upd)
+{
+    int64_t limit = 10;
+    size_t *idx = revs->n ? calloc(revs->n, sizeof *idx) : NULL;
+    size_t n;
+
+    if (idx == NULL) return;
+    orc_json_int(r->set, "spec.revisionHistoryLimit", &limit);
+    n = sts_revision_prune(revs->objs, revs->n, pods->objs, pods->n, cur, upd, limit, idx);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *rev = revs->objs[idx[i]];
+        struct rest_delete_opts o = {.uid = orc_json_str(rev, "metadata.uid"), .grace_seconds = -1};
+        issue(r, rest_delete(r->c->ctx->api, r->c->k_rev, orc_json_str(rev, "metadata.namespace"),
+                             orc_json_str(rev, "metadata.name"), &o, call_done, r));
+    }
+    free(idx);
+}
+
+static bool status_differs(const json_t *set, const json_t *st)
+{
+    const json_t *old = json_object_get(set, "status");
+    const char *k;
+    json_t *v;
+
+    json_object_foreach ((json_t *)st, k, v) {
+        const json_t *o = json_object_get(old, k);
+        if (o == NULL || !json_equal((json_t *)o, v)) return true;
+    }
+    return false;
+}
+
+static void write_status(struct run *r, const struct sts_plan *p, const char *cur, const char *upd)
+{
+    json_t *st = sts_status_new(r->set, p, cur, upd), *obj;
+
+    if (st == NULL) {
+        r->failed = true;
+        return;
+    }
+    if (!status_differs(r->set, st) || (obj = json_deep_copy(r->set)) == NULL) {
+        json_decref(st);
+        return;
+    }
+    json_object_set_new(obj, "status", st);
+    issue(r, rest_update_status(r->c->ctx->api, r->c->k_set, obj, call_done, r));
+    json_decref(obj);
+}
+
+/* ---- reconcile ---- */
+
+static void take_step(struct run *r, struct gather *pods, struct gather *revs, const char *cur,
+                      const char *upd)
+{
+    const json_t *cur_rev = find_rev(revs, cur);
+    const json_t *cur_tmpl = cur_rev ? sts_revision_template(cur_rev) : NULL;
+    struct sts_input in = {r->set, pods->objs, pods->n, cur, upd,
+                           orc_clock_wall(r->c->ctx->clock)};
+    struct sts_plan p;
+
+    if (sts_plan_make(&in, &p) != 0) {
+        r->failed = true;
+        return;
+    }
+    for (size_t i = 0; i < p.n_ops; i++) {
+        const struct sts_op *op = &p.ops[i];
+        bool at_update = op->update || cur_tmpl == NULL;
+        if (op->kind == STS_DELETE) delete_pod(r, op->pod);
+        else
+            create_pod(r, at_update ? orc_json_get(r->set, "spec.template") : cur_tmpl,
+                       at_update ? upd : cur, op->ordinal);
+    }
+    r->requeue_ms = p.requeue_ms;
+    write_status(r, &p, cur, upd);
+    prune_revisions(r, revs, pods, p.rollout_done ? upd : cur, upd);
+    sts_plan_free(&p);
+}
+
+static void reconcile_set(struct run *r, const char *ns)
+{
+    struct stsc *c = r->c;
+    const char *uid = orc_json_str(r->set, "metadata.uid");
+    struct gather pods = {.uid = uid}, revs = {.uid = uid};
+    int64_t collisions = 0;
+    char hash[16], upd[2 * STS_NAME_MAX], cur[2 * STS_NAME_MAX];
+    const char *status_cur = orc_json_str(r->set, "status.currentRevision");
+
+    if (uid == NULL) return;
+    informer_by_index(c->pods, "owner", uid, gather_one, &pods);
+    informer_by_index(c->revs, "owner", uid, gather_one, &revs);
+    orc_json_int(r->set, "status.collisionCount", &collisions);
+    if (pods.oom || revs.oom
+        || sts_revision_hash(orc_json_get(r->set, "spec.template"), (uint32_t)collisions, hash) != 0) {
+        r->failed = true;
+        goto out;
+    }
+    snprintf(upd, sizeof upd, "%s-%s", set_name(r), hash);
+    if (find_rev(&revs, upd) == NULL) {
+        create_revision(r, &revs, hash); /* its informer event brings the key back */
+        goto out;
+    }
+    snprintf(cur, sizeof cur, "%s", status_cur && find_rev(&revs, status_cur) ? status_cur : upd);
+    if (!expectations_met(c, r->key, ns)) {
+        r->requeue_ms = 1000;
+        goto out;
+    }
+    take_step(r, &pods, &revs, cur, upd);
+out:
+    free(pods.objs);
+    free(revs.objs);
+}
+
+static void reconcile(void *arg, const char *key)
+{
+    struct stsc *c = arg;
+    char ns[STS_NAME_MAX], name[STS_NAME_MAX];
+    const json_t *set;
+    struct run *r;
+
+    if (c->stopped) {
+        workqueue_done(c->q, key, WQ_DONE);
+        return;
+    }
+    if (!informer_set_synced(c->ctx->informers)) {
+        workqueue_done(c->q, key, NOT_SYNCED_MS);
+        return;
+    }
+    if (split_key(key, ns, name) != 0 || (set = informer_get(c->sets, ns, name)) == NULL) {
+        expect_forget(c, key, NULL); /* its pods go with it (garbage collector) */
+        workqueue_done(c->q, key, WQ_DONE);
+        return;
+    }
+    if (sts_pod_terminating(set)) { /* deletionTimestamp: being deleted */
+        workqueue_done(c->q, key, WQ_DONE);
+        return;
+    }
+    if ((r = run_new(c, key, set)) == NULL) {
+        workqueue_done(c->q, key, WQ_RETRY);
+        return;
+    }
+    reconcile_set(r, ns);
+    run_end(r);
+}
+
+/* ---- start and stop ---- */
+
+static void stsc_release(struct stsc *c)
+{
+    if (--c->refs > 0) return;
+    while (c->n_ex > 0) expect_drop(c, 0);
+    free(c->ex);
+    free(c);
+}
+
+static int informer_for(struct stsc *c, const struct orc_kind *k, const struct informer_cbs *cbs,
+                        informer **out)
+{
+    *out = informer_set_get(c->ctx->informers, k);
+    if (*out == NULL) return ORC_ENOMEM;
+    return cbs ? informer_add_handler(*out, cbs, c) : 0;
+}
+
+/* No handler of ours runs after this: the shared informers outlive us. */
+static void silence(struct stsc *c)
+{
+    informer_remove_handlers(c->sets, c);
+    informer_remove_handlers(c->pods, c);
+    informer_remove_handlers(c->revs, c);
+}
+
+static int sts_start(struct ctl_ctx *ctx, void **state)
+{
+    struct workqueue_config qc = {.name = MOD};
+    struct stsc *c = calloc(1, sizeof *c);
+    int rv;
+
+    if (c == NULL) return ORC_ENOMEM;
+    c->ctx = ctx;
+    c->refs = 1;
+    c->k_set = orc_kind_by_resource("apps", "statefulsets");
+    c->k_pod = orc_kind_by_resource("", "pods");
+    c->k_rev = orc_kind_by_resource("apps", "controllerrevisions");
+    c->k_claim = orc_kind_by_resource("", "persistentvolumeclaims");
+    if (!c->k_set || !c->k_pod || !c->k_rev || !c->k_claim) {
+        log_error(MOD, "the API lacks ControllerRevisions or PersistentVolumeClaims");
+        free(c);
+        return ORC_EINVAL;
+    }
+    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0
+        || (rv = events_new(ctx->api, ctx->clock, "statefulset-controller", ctx->opts->host,
+                            &c->rec))
+               != 0
+        || (rv = informer_for(c, c->k_set, &set_cbs, &c->sets)) != 0
+        || (rv = informer_for(c, c->k_pod, &owned_cbs, &c->pods)) != 0
+        || (rv = informer_for(c, c->k_rev, &owned_cbs, &c->revs)) != 0
+        || (rv = informer_for(c, c->k_claim, NULL, &c->claims)) != 0) {
+        silence(c);
+        workqueue_free(c->q);
+        events_free(c->rec);
+        free(c);
+        return rv;
+    }
+    *state = c;
+    return 0;
+}
+
+static void sts_stop(void *state)
+{
+    struct stsc *c = state;
+
+    if (c == NULL) return;
+    c->stopped = true;
+    silence(c);
+    workqueue_free(c->q); /* runs in flight still end their keys on it */
+    events_free(c->rec);
+    c->rec = NULL;
+    stsc_release(c);
+}
+
+const struct ctl_controller ctl_statefulset = {"statefulset", sts_start, sts_stop};
