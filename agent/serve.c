@@ -1,5 +1,5 @@
 /* serve.c — the agent's logs/exec port: the HTTP(S) transport of the API
- * server (apiserver/http.c) with a small router, bearer-token checks and
+ * server (lib/httpd.c) with a small router, bearer-token checks and
  * Kubernetes Status errors. Logs are in serve_logs.c, exec in serve_exec.c. */
 #include <llhttp.h>
 #include <stdarg.h>
@@ -19,7 +19,7 @@
 
 /* ---- answers ---- */
 
-void serve_status(struct api_req *r, int code, const char *reason, const char *fmt, ...)
+void serve_status(struct orc_httpd_req *r, int code, const char *reason, const char *fmt, ...)
 {
     struct orc_buf msg = ORC_BUF_INIT;
     json_t *st;
@@ -33,14 +33,14 @@ void serve_status(struct api_req *r, int code, const char *reason, const char *f
                    "metadata", "status", "Failure", "message", msg.data ? msg.data : "", "reason",
                    reason, "code", code);
     body = st ? json_dumps(st, JSON_COMPACT) : NULL;
-    if (body) api_http_respond(r, code, "application/json", body, strlen(body), NULL);
-    else api_http_respond(r, 500, "text/plain", "out of memory", 13, NULL);
+    if (body) orc_httpd_respond(r, code, "application/json", body, strlen(body), NULL);
+    else orc_httpd_respond(r, 500, "text/plain", "out of memory", 13, NULL);
     free(body);
     json_decref(st);
     orc_buf_free(&msg);
 }
 
-int serve_find(agent_server *s, struct api_req *r, const struct serve_ref *ref, bool previous,
+int serve_find(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, bool previous,
                char *id, char *log_path)
 {
     int rv = s->cbs.find(s->arg, ref->ns, ref->pod, ref->container, previous, id, SERVE_ID_LEN,
@@ -118,13 +118,13 @@ static int path_split(const char *path, size_t plen, char **seg, int max, int *n
 /* ---- routing ---- */
 
 /* At the end of a request's headers, before its body. */
-static bool authorized(void *arg, const struct api_req *r)
+static bool authorized(void *arg, const struct orc_httpd_req *r)
 {
     const agent_server *s = arg;
-    return api_req_bearer_is(r, s->token);
+    return orc_httpd_req_bearer_is(r, s->token);
 }
 
-static void route(agent_server *s, struct api_req *r, char **seg, int n, const struct serve_query *q)
+static void route(agent_server *s, struct orc_httpd_req *r, char **seg, int n, const struct serve_query *q)
 {
     struct serve_ref ref = {n == 4 ? seg[1] : NULL, n == 4 ? seg[2] : NULL, n == 4 ? seg[3] : NULL};
     bool logs = n == 4 && strcmp(seg[0], "containerLogs") == 0;
@@ -143,7 +143,7 @@ static void route(agent_server *s, struct api_req *r, char **seg, int n, const s
     }
 }
 
-static void handler(void *arg, struct api_req *r)
+static void handler(void *arg, struct orc_httpd_req *r)
 {
     agent_server *s = arg;
     const char *qm = strchr(r->target, '?');
@@ -153,7 +153,7 @@ static void handler(void *arg, struct api_req *r)
     int n = 0;
 
     if (plen == 8 && strncmp(r->target, "/healthz", 8) == 0) {
-        api_http_respond(r, 200, "text/plain", "ok", 2, NULL);
+        orc_httpd_respond(r, 200, "text/plain", "ok", 2, NULL);
         return;
     }
     if (!r->authorized) {
@@ -178,8 +178,8 @@ int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const cha
                       const char *key_pem, const char *token, const struct agent_serve_cbs *cbs,
                       void *arg, agent_server **out, char *errmsg)
 {
-    struct api_http_tls tls = {cert_pem, key_pem};
-    struct api_http_config hc = {
+    struct orc_httpd_tls tls = {cert_pem, key_pem};
+    struct orc_httpd_config hc = {
         .listen = listen_addr,
         .tls = cert_pem ? &tls : NULL,
         .handler = handler,
@@ -202,7 +202,7 @@ int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const cha
     s->cbs = *cbs;
     s->arg = arg;
     hc.arg = s;
-    rv = api_http_start(loop, &hc, &s->http, errmsg);
+    rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) {
         explicit_bzero(s->token, strlen(s->token));
         free(s->token);
@@ -213,7 +213,7 @@ int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const cha
     return 0;
 }
 
-int agent_serve_port(const agent_server *s) { return api_http_port(s->http); }
+int agent_serve_port(const agent_server *s) { return orc_httpd_port(s->http); }
 
 static void on_stopped(void *arg)
 {
@@ -231,5 +231,5 @@ void agent_serve_stop(agent_server *s, void (*cb)(void *arg), void *arg)
 {
     s->stop_cb = cb;
     s->stop_arg = arg;
-    api_http_stop(s->http, on_stopped, s);
+    orc_httpd_stop(s->http, on_stopped, s);
 }

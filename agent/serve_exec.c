@@ -15,18 +15,18 @@
 #define MAX_TIMEOUT_S 86400
 
 struct exec_op {
-    struct api_req *r;
+    struct orc_httpd_req *r;
     unsigned timeout_s;
     char container[256];
     char pod[256];
 };
 
-static void not_running(struct api_req *r, const char *container, const char *pod)
+static void not_running(struct orc_httpd_req *r, const char *container, const char *pod)
 {
     serve_status(r, 409, "Conflict", "container \"%s\" in pod \"%s\" is not running", container, pod);
 }
 
-static void reply(struct api_req *r, int code, const char *out, size_t out_len, const char *err,
+static void reply(struct orc_httpd_req *r, int code, const char *out, size_t out_len, const char *err,
                   size_t err_len)
 {
     struct orc_buf o = ORC_BUF_INIT, e = ORC_BUF_INIT;
@@ -38,7 +38,7 @@ static void reply(struct api_req *r, int code, const char *out, size_t out_len, 
         j = json_pack("{s:i,s:s,s:s}", "exitCode", code, "stdout", o.data ? o.data : "", "stderr",
                       e.data ? e.data : "");
     if (j && (body = json_dumps(j, JSON_COMPACT)) != NULL)
-        api_http_respond(r, 200, "application/json", body, strlen(body), NULL);
+        orc_httpd_respond(r, 200, "application/json", body, strlen(body), NULL);
     else serve_status(r, 500, "InternalError", "out of memory");
     free(body);
     json_decref(j);
@@ -50,7 +50,7 @@ static void on_exec(void *arg, int err, int code, const char *out, size_t out_le
                     const char *errout, size_t err_len)
 {
     struct exec_op *op = arg;
-    struct api_req *r = op->r;
+    struct orc_httpd_req *r = op->r;
 
     if (err == 0) reply(r, code, out, out_len, errout, err_len);
     else if (err == ORC_ETIMEDOUT)
@@ -73,7 +73,7 @@ static unsigned parse_timeout(const char *v)
     return (unsigned)n;
 }
 
-static void start(agent_server *s, struct api_req *r, const struct serve_ref *ref, char **argv,
+static void start(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, char **argv,
                   unsigned timeout_s)
 {
     char id[SERVE_ID_LEN], path[SERVE_PATH_LEN];
@@ -97,7 +97,7 @@ static void start(agent_server *s, struct api_req *r, const struct serve_ref *re
     else if (rv != 0) serve_status(r, 500, "InternalError", "exec: %s", orc_strerror(rv));
 }
 
-void serve_exec(agent_server *s, struct api_req *r, const struct serve_ref *ref,
+void serve_exec(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
                 const struct serve_query *q)
 {
     char *argv[SERVE_MAX_QUERY + 1];

@@ -4,7 +4,7 @@
 #define ORC_AGENT_SERVE_INT_H
 
 #include "agent/serve.h"
-#include "apiserver/http.h"
+#include "lib/httpd.h"
 
 #define SERVE_MAX_QUERY 64
 #define SERVE_ID_LEN 256
@@ -13,7 +13,7 @@
 struct agent_server {
     uv_loop_t *loop;
     rt *r;
-    struct api_http *http;
+    struct orc_httpd *http;
     char *token;
     struct agent_serve_cbs cbs;
     void *arg;
@@ -37,16 +37,16 @@ struct serve_ref {
 const char *serve_query_get(const struct serve_query *q, const char *key);
 
 /* Answers with a Kubernetes Status (ends the request). */
-void serve_status(struct api_req *r, int code, const char *reason, const char *fmt, ...)
+void serve_status(struct orc_httpd_req *r, int code, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* find, with its errors answered: 0 or the error already sent. */
-int serve_find(agent_server *s, struct api_req *r, const struct serve_ref *ref, bool previous,
+int serve_find(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, bool previous,
                char *id, char *log_path);
 
-void serve_logs(agent_server *s, struct api_req *r, const struct serve_ref *ref,
+void serve_logs(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
                 const struct serve_query *q);
-void serve_exec(agent_server *s, struct api_req *r, const struct serve_ref *ref,
+void serve_exec(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
                 const struct serve_query *q);
 
 #endif

@@ -15,7 +15,7 @@
 #define LOG_QUEUE_BYTES (4u << 20)
 
 struct log_op {
-    struct api_req *r;
+    struct orc_httpd_req *r;
     rt_log_reader *reader; /* NULL once on_end fired */
     bool in_write;         /* the transport may report the client gone meanwhile */
     bool gone;
@@ -95,7 +95,7 @@ static void cancel(struct log_op *op)
     rt_log_cancel(op->reader);
 }
 
-static void on_gone(struct api_req *r)
+static void on_gone(struct orc_httpd_req *r)
 {
     struct log_op *op = r->op;
 
@@ -110,7 +110,7 @@ static bool begin(struct log_op *op)
 
     if (op->r->streaming) return true;
     op->in_write = true;
-    rv = api_http_stream_begin(op->r, 200, "text/plain; charset=utf-8");
+    rv = orc_httpd_stream_begin(op->r, 200, "text/plain; charset=utf-8");
     op->in_write = false;
     return rv == 0 && !op->gone;
 }
@@ -126,7 +126,7 @@ static void on_data(void *arg, const char *data, size_t len)
         return;
     }
     op->in_write = true;
-    rv = api_http_stream_write(op->r, data, len, LOG_QUEUE_BYTES);
+    rv = orc_httpd_stream_write(op->r, data, len, LOG_QUEUE_BYTES);
     op->in_write = false;
     if (rv != 0 || op->gone) cancel(op); /* ORC_ETOOBIG: the client reads too slowly */
 }
@@ -134,7 +134,7 @@ static void on_data(void *arg, const char *data, size_t len)
 static void on_end(void *arg, int err)
 {
     struct log_op *op = arg;
-    struct api_req *r = op->r;
+    struct orc_httpd_req *r = op->r;
 
     op->reader = NULL;
     if (op->opening) {
@@ -142,15 +142,15 @@ static void on_end(void *arg, int err)
         op->early_err = err;
         return;
     }
-    if (r->streaming) api_http_stream_end(r);
-    else if (err == 0) api_http_respond(r, 200, "text/plain; charset=utf-8", "", 0, NULL);
+    if (r->streaming) orc_httpd_stream_end(r);
+    else if (err == 0) orc_httpd_respond(r, 200, "text/plain; charset=utf-8", "", 0, NULL);
     else if (err == ORC_ENOENT)
         serve_status(r, 404, "NotFound", "no log for container \"%s\"", op->container);
     else serve_status(r, err == ORC_ECANCELED ? 503 : 500, "InternalError", "reading the log: %s",
                       orc_strerror(err));
 }
 
-void serve_logs(agent_server *s, struct api_req *r, const struct serve_ref *ref,
+void serve_logs(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
                 const struct serve_query *q)
 {
     char id[SERVE_ID_LEN], path[SERVE_PATH_LEN];

@@ -28,7 +28,7 @@ struct api_config {
      * key is never logged and is wiped when the server is freed. */
     const char *ca_pem;
     const char *ca_key_pem;
-    /* Limits of the API port (apiserver/http.h); 0 takes the default. */
+    /* Limits of the API port (lib/httpd.h); 0 takes the default. */
     unsigned max_connections;            /* open connections; from RLIMIT_NOFILE */
     unsigned max_connections_per_client; /* from one address; max_connections / 8 */
     unsigned header_timeout_ms;          /* TLS handshake, a request's head; 10 s */

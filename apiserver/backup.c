@@ -22,7 +22,7 @@
 
 struct backup_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     struct store_backup *b;
     uv_timer_t stall;    /* while streaming: whether the client still reads */
     size_t sent;         /* bytes of header + payload queued on the connection */
@@ -55,9 +55,9 @@ static void end(struct backup_op *op, bool whole)
     op->ended = true;
     uv_timer_stop(&op->stall);
     op->r->on_drain = NULL;
-    if (!op->r->streaming && !api_req_gone(op->r)) api_respond_error(op->r, ORC_ESHUTDOWN, "backup");
-    else if (whole) api_http_stream_end(op->r);
-    else api_http_stream_abort(op->r);
+    if (!op->r->streaming && !orc_httpd_req_gone(op->r)) api_respond_error(op->r, ORC_ESHUTDOWN, "backup");
+    else if (whole) orc_httpd_stream_end(op->r);
+    else orc_httpd_stream_abort(op->r);
 }
 
 static void cut(struct backup_op *op, const char *why)
@@ -68,7 +68,7 @@ static void cut(struct backup_op *op, const char *why)
 
 /* The client went away (or the member is stopping): stop, unless the store
  * still owes the backup (its answer ends the request). */
-static void on_gone(struct api_req *r)
+static void on_gone(struct orc_httpd_req *r)
 {
     struct backup_op *op = r->op;
 
@@ -77,28 +77,28 @@ static void on_gone(struct api_req *r)
     else cut(op, "the connection closed");
 }
 
-static void on_drain(struct api_req *r);
+static void on_drain(struct orc_httpd_req *r);
 
 /* Queues pieces while the output is under QUEUE_MAX; then waits for the
  * client to drain it. */
 static void pump(struct backup_op *op)
 {
-    struct api_req *r = op->r;
+    struct orc_httpd_req *r = op->r;
 
-    while (op->sent < total(op) && api_http_stream_pending(r) + PIECE + 64 <= QUEUE_MAX) {
+    while (op->sent < total(op) && orc_httpd_stream_pending(r) + PIECE + 64 <= QUEUE_MAX) {
         bool head = op->sent < STORE_BACKUP_HEADER;
         const unsigned char *p = head ? op->b->header + op->sent
                                       : op->b->payload + (op->sent - STORE_BACKUP_HEADER);
         size_t left = head ? STORE_BACKUP_HEADER - op->sent : total(op) - op->sent;
         size_t n = left < PIECE ? left : PIECE;
-        int rv = api_http_stream_write(r, (const char *)p, n, QUEUE_MAX);
+        int rv = orc_httpd_stream_write(r, (const char *)p, n, QUEUE_MAX);
         if (rv != 0) {
             cut(op, orc_strerror(rv));
             return;
         }
         op->sent += n;
     }
-    op->pending_seen = api_http_stream_pending(r);
+    op->pending_seen = orc_httpd_stream_pending(r);
     if (op->sent < total(op)) {
         r->on_drain = on_drain;
         return;
@@ -108,7 +108,7 @@ static void pump(struct backup_op *op)
     end(op, true);
 }
 
-static void on_drain(struct api_req *r)
+static void on_drain(struct orc_httpd_req *r)
 {
     struct backup_op *op = r->op;
 
@@ -123,7 +123,7 @@ static void on_stall_check(uv_timer_t *t)
 {
     struct backup_op *op = t->data;
     uint64_t now = uv_now(op->s->loop);
-    size_t pending = api_http_stream_pending(op->r);
+    size_t pending = orc_httpd_stream_pending(op->r);
 
     if (pending < op->pending_seen) op->progress_ms = now;
     op->pending_seen = pending;
@@ -136,12 +136,12 @@ static void on_taken(void *arg, int status, struct store_backup *b)
 
     op->taking = false;
     op->b = b;
-    if (api_req_gone(op->r) || op->s->stopping) {
+    if (orc_httpd_req_gone(op->r) || op->s->stopping) {
         end(op, false);
     } else if (status != 0) {
         op->ended = true;
         api_respond_error(op->r, status, "taking the backup");
-    } else if (api_http_stream_begin(op->r, 200, "application/octet-stream") != 0) {
+    } else if (orc_httpd_stream_begin(op->r, 200, "application/octet-stream") != 0) {
         end(op, false);
     } else {
         op->progress_ms = uv_now(op->s->loop);
@@ -150,7 +150,7 @@ static void on_taken(void *arg, int status, struct store_backup *b)
     }
 }
 
-void api_handle_backup(struct api_server *s, struct api_req *r)
+void api_handle_backup(struct api_server *s, struct orc_httpd_req *r)
 {
     struct backup_op *op = calloc(1, sizeof *op);
     int rv;

@@ -48,12 +48,17 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
                      "namespaced", namespaced, "kind", kind, "verbs", verbs(vs));
 }
 
-static void add_subresource(json_t *list, const struct orc_kind *k, const char *sub,
-                            const char *kind, const char *const *vs)
+static void add_subresource(json_t *list, const struct orc_kind *k,
+                            const struct api_subresource *sub)
 {
     char name[96];
-    snprintf(name, sizeof name, "%s/%s", k->resource, sub);
-    json_array_append_new(list, resource(name, "", k->namespaced, kind, vs));
+    snprintf(name, sizeof name, "%s/%s", k->resource, sub->name);
+    json_t *r = resource(name, "", k->namespaced, sub->kind ? sub->kind : k->kind, sub->verbs);
+    if (r && sub->group) {
+        json_object_set_new(r, "group", json_string(sub->group));
+        json_object_set_new(r, "version", json_string(sub->version));
+    }
+    json_array_append_new(list, r);
 }
 
 static json_t *resource_list(const char *group, const char *version)
@@ -78,8 +83,7 @@ static json_t *resource_list(const char *group, const char *version)
         struct api_subresource subs[8];
         size_t ns = api_kind_subresources(api_kind_of(&k[i]), subs, ORC_ARRAY_LEN(subs));
         for (size_t j = 0; j < ns; j++)
-            add_subresource(list, &k[i], subs[j].name, subs[j].kind ? subs[j].kind : k[i].kind,
-                            subs[j].verbs);
+            add_subresource(list, &k[i], &subs[j]);
     }
     if (group[0]) snprintf(gv, sizeof gv, "%s/%s", group, version);
     else snprintf(gv, sizeof gv, "%s", version);
@@ -87,7 +91,7 @@ static json_t *resource_list(const char *group, const char *version)
                      "groupVersion", gv, "resources", list);
 }
 
-void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     const char *gs[16];
     json_t *out = NULL;
@@ -103,7 +107,7 @@ void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_ro
     case ROUTE_API_VERSIONS:
         out = json_pack("{s:s, s:[s], s:[{s:s, s:s}]}", "kind", "APIVersions", "versions", "v1",
                         "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0", "serverAddress",
-                        api_req_header(r, "host") ? api_req_header(r, "host") : "");
+                        orc_httpd_req_header(r, "host") ? orc_httpd_req_header(r, "host") : "");
         break;
     case ROUTE_API_GROUPS: {
         json_t *list = json_array();

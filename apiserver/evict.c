@@ -1,10 +1,12 @@
 /* evict.c — pods/eviction (policy/v1 Eviction): deletes the pod with the
  * Eviction's deleteOptions unless a PodDisruptionBudget selecting it has no
- * disruption to spare (429). The budget is computed at the eviction from
- * the pods the budget selects (healthy = Ready and not being deleted;
- * expected = those not finished), not from a disruption controller's
- * status, and two concurrent evictions are not serialized against each
- * other (Kubernetes serializes them by writing the budget's status). */
+ * disruption to spare (429). The budget is counted at the eviction from the
+ * pods it selects (healthy = Ready and not being deleted; expected = those
+ * not finished), there being no disruption controller. As in Kubernetes,
+ * the budget's status is written in the same txn as the pod's deletion,
+ * guarded on the budget's revision, so concurrent evictions (kubectl drain
+ * sends them in parallel) are serialized: the loser retries and counts
+ * again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,30 @@ static long long desired_healthy(const json_t *pdb, long long expected)
     return min && !json_is_null(min) ? scaled(min, expected) : 0; /* neither: no limit */
 }
 
+/* The budget's status after this eviction, written with it (op->also_*). */
+static int record_budget(struct write_op *op, const struct store_kv *kv, json_t *pdb,
+                         const struct budget_count *c, long long desired, bool healthy)
+{
+    long long now_healthy = c->healthy - (healthy ? 1 : 0);
+    long long allowed = now_healthy - desired;
+    int64_t gen = 0;
+    orc_json_int(pdb, "metadata.generation", &gen);
+    json_t *st = json_object_get(pdb, "status");
+    if (!json_is_object(st)) json_object_set_new(pdb, "status", st = json_object());
+    if (st == NULL) return ORC_ENOMEM;
+    json_object_set_new(st, "currentHealthy", json_integer(now_healthy));
+    json_object_set_new(st, "desiredHealthy", json_integer(desired));
+    json_object_set_new(st, "expectedPods", json_integer(c->expected));
+    json_object_set_new(st, "disruptionsAllowed", json_integer(allowed > 0 ? allowed : 0));
+    json_object_set_new(st, "observedGeneration", json_integer(gen));
+    orc_buf_reset(&op->also_key);
+    orc_buf_reset(&op->also_val);
+    op->also_rev = kv->mod_rev;
+    int rv = orc_buf_puts(&op->also_key, kv->key);
+    if (rv == 0) rv = api_obj_encode(pdb, &op->also_val);
+    return rv;
+}
+
 static void refuse(struct write_op *op, const char *pdb_name, long long desired, long long healthy)
 {
     char why[512];
@@ -128,15 +154,18 @@ static int check_budgets(struct write_op *op, const json_t *pod)
 {
     struct store_list l = {0};
     json_t *match = NULL;
+    const struct store_kv *match_kv = NULL;
     size_t n = 0;
     int rv = list_kind(op, orc_kind_by_resource("policy", "poddisruptionbudgets"), &l);
 
     for (size_t i = 0; rv == 0 && i < l.n; i++) {
         json_t *pdb = api_obj_decode(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev);
-        if (pdb && selects(pdb, pod) && n++ == 0) match = json_incref(pdb);
+        if (pdb && selects(pdb, pod) && n++ == 0) {
+            match = json_incref(pdb);
+            match_kv = &l.kvs[i];
+        }
         json_decref(pdb);
     }
-    store_list_clear(&l);
     if (rv != 0) {
         api_respond_error(op->r, rv, "reading the disruption budgets");
     } else if (n > 1) {
@@ -158,9 +187,12 @@ static int check_budgets(struct write_op *op, const json_t *pod)
             const char *name = orc_json_str(match, "metadata.name");
             refuse(op, name ? name : "", desired, c.healthy);
             rv = ORC_ECONFLICT;
+        } else if ((rv = record_budget(op, match_kv, match, &c, desired, pod_healthy(pod))) != 0) {
+            api_respond_error(op->r, rv, "recording the disruption");
         }
     }
     json_decref(match);
+    store_list_clear(&l);
     return rv;
 }
 

@@ -20,7 +20,7 @@ static bool field_supported(const struct api_kind *ak, const char *path)
 /* Parses the selectors; on a bad one answers 400 and returns an error. */
 /* On a bad selector: the filter is cleared, then the request answered (the
  * answer may free the request and whatever holds `f`). */
-int api_filter_parse(struct api_req *r, const struct api_route *rt, struct api_filter *f)
+int api_filter_parse(struct orc_httpd_req *r, const struct api_route *rt, struct api_filter *f)
 {
     const char *ls = api_query_get(rt, "labelSelector");
     const char *fs = api_query_get(rt, "fieldSelector");

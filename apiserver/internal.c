@@ -17,7 +17,7 @@
 #define STATUS_TIMEOUT_MS 1000
 #define PROXY_WAIT_MS 5000
 
-static void not_leader(struct api_req *r)
+static void not_leader(struct orc_httpd_req *r)
 {
     api_respond_status(r, 503, "ServiceUnavailable", NULL, NULL, NULL,
                        "this member is not the Raft leader");
@@ -27,7 +27,7 @@ static void not_leader(struct api_req *r)
 
 static void on_txn_done(void *arg, int status, const struct store_txn_result *res)
 {
-    struct api_req *r = arg;
+    struct orc_httpd_req *r = arg;
     struct orc_buf out = ORC_BUF_INIT;
 
     if (status == ORC_ENOTLEADER || status == ORC_ESHUTDOWN || status == ORC_ECANCELED) {
@@ -41,11 +41,11 @@ static void on_txn_done(void *arg, int status, const struct store_txn_result *re
         api_respond_error(r, status ? status : ORC_ENOMEM, "forwarded txn");
         return;
     }
-    api_http_respond(r, 200, "application/octet-stream", out.data, out.len, NULL);
+    orc_httpd_respond(r, 200, "application/octet-stream", out.data, out.len, NULL);
     orc_buf_free(&out);
 }
 
-static void handle_txn(struct api_server *s, struct api_req *r)
+static void handle_txn(struct api_server *s, struct orc_httpd_req *r)
 {
     int rv;
 
@@ -61,7 +61,7 @@ static void handle_txn(struct api_server *s, struct api_req *r)
 
 static void on_barrier(void *arg, int status, int64_t revision)
 {
-    struct api_req *r = arg;
+    struct orc_httpd_req *r = arg;
     char body[64];
 
     if (status == ORC_ENOTLEADER) {
@@ -73,10 +73,10 @@ static void on_barrier(void *arg, int status, int64_t revision)
         return;
     }
     snprintf(body, sizeof body, "{\"revision\":%" PRId64 "}", revision);
-    api_http_respond(r, 200, "application/json", body, strlen(body), NULL);
+    orc_httpd_respond(r, 200, "application/json", body, strlen(body), NULL);
 }
 
-static void handle_readindex(struct api_server *s, struct api_req *r)
+static void handle_readindex(struct api_server *s, struct orc_httpd_req *r)
 {
     int rv = store_is_leader(s->st) ? store_barrier(s->st, on_barrier, r) : ORC_ENOTLEADER;
     if (rv == ORC_ENOTLEADER) not_leader(r);
@@ -117,7 +117,7 @@ static json_t *member_status(struct api_server *s)
 
 struct members_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     json_t *list;
     int pending;
 };
@@ -202,7 +202,7 @@ static json_t *member_meta(struct api_server *s, uint64_t id)
     return m;
 }
 
-static void handle_members_list(struct api_server *s, struct api_req *r)
+static void handle_members_list(struct api_server *s, struct orc_httpd_req *r)
 {
     struct store_member *ms = NULL;
     size_t n = 0;
@@ -248,7 +248,7 @@ static void handle_members_list(struct api_server *s, struct api_req *r)
 
 struct proxy {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     uint64_t deadline;
 };
 
@@ -278,7 +278,7 @@ static void on_proxied(void *arg, int err, const struct http_response *resp)
         return;
     }
     if (err != 0) api_respond_error(p->r, err, "forwarding to the leader");
-    else api_http_respond(p->r, resp->status, http_header_get(resp, "content-type"), resp->body,
+    else orc_httpd_respond(p->r, resp->status, http_header_get(resp, "content-type"), resp->body,
                           resp->body_len, NULL);
     proxy_finish(p);
 }
@@ -286,7 +286,7 @@ static void on_proxied(void *arg, int err, const struct http_response *resp)
 static void proxy_try(void *arg)
 {
     struct proxy *p = arg;
-    struct api_req *r = p->r;
+    struct orc_httpd_req *r = p->r;
     http_client *c = p->s->stopping ? NULL : api_leader_client(p->s);
     struct http_request req = {0};
 
@@ -296,14 +296,14 @@ static void proxy_try(void *arg)
     }
     req.method = llhttp_method_name(r->method);
     req.path = r->target;
-    req.content_type = api_req_header(r, "content-type");
+    req.content_type = orc_httpd_req_header(r, "content-type");
     req.body = r->body.data;
     req.body_len = r->body.len;
     req.timeout_ms = 120000; /* a join waits for the new member to catch up */
     if (http_request(c, &req, on_proxied, p, NULL) != 0) proxy_later_or_fail(p);
 }
 
-static void proxy_to_leader(struct api_server *s, struct api_req *r)
+static void proxy_to_leader(struct api_server *s, struct orc_httpd_req *r)
 {
     struct proxy *p = calloc(1, sizeof *p);
 
@@ -322,7 +322,7 @@ static void proxy_to_leader(struct api_server *s, struct api_req *r)
 
 struct member_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     uint64_t id;
     char raft_address[64];
 };
@@ -369,7 +369,7 @@ static void on_join_recorded(void *arg, int status, const struct store_txn_resul
     if (rv != 0) on_added(m, rv);
 }
 
-static void handle_join(struct api_server *s, struct api_req *r)
+static void handle_join(struct api_server *s, struct orc_httpd_req *r)
 {
     json_t *body = api_parse_body(r);
     const char *ids = body ? orc_json_str(body, "id") : NULL;
@@ -422,7 +422,7 @@ static void on_forgotten(void *arg, int status, const struct store_txn_result *r
     struct member_op *m = arg;
     (void)res;
     if (status != 0) api_respond_error(m->r, status, "forgetting the member");
-    else api_http_respond(m->r, 200, "application/json", "{}", 2, NULL);
+    else orc_httpd_respond(m->r, 200, "application/json", "{}", 2, NULL);
     member_op_end(m);
 }
 
@@ -448,7 +448,7 @@ static void on_removed(void *arg, int status)
     if (rv != 0) on_forgotten(m, rv, NULL);
 }
 
-static void handle_remove(struct api_server *s, struct api_req *r, const char *ids)
+static void handle_remove(struct api_server *s, struct orc_httpd_req *r, const char *ids)
 {
     struct store_member *ms = NULL;
     size_t n = 0;
@@ -482,7 +482,7 @@ static void handle_remove(struct api_server *s, struct api_req *r, const char *i
 /* An agent asks for the certificate of its logs/exec port: the members hold
  * the cluster CA key, the agents do not. Body {"nodeName", "addresses":
  * [IP or DNS name...]}; answer {"ca", "cert", "key"} (PEM). */
-static void handle_agent_cert(struct api_server *s, struct api_req *r)
+static void handle_agent_cert(struct api_server *s, struct orc_httpd_req *r)
 {
     json_t *body = api_parse_body(r), *addrs, *a, *out;
     const char *node = body ? orc_json_str(body, "nodeName") : NULL;
@@ -529,7 +529,7 @@ static void handle_agent_cert(struct api_server *s, struct api_req *r)
  * mutual TLS with a certificate it issues itself), so before it asks to be
  * added. Any member answers. The request carried the cluster token, over
  * TLS that the joiner pinned to the CA its token names. */
-static void handle_ca(struct api_server *s, struct api_req *r)
+static void handle_ca(struct api_server *s, struct orc_httpd_req *r)
 {
     json_t *out;
 
@@ -546,7 +546,7 @@ static void handle_ca(struct api_server *s, struct api_req *r)
 
 /* ---- dispatch ---- */
 
-void api_handle_internal(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     const char *p = rt->internal;
 

@@ -119,20 +119,20 @@ static const struct {
     unsigned bit;
     struct api_subresource sub;
 } extra_subs[] = {
-    {API_SUB_BINDING, {"binding", "Binding", create_verbs}},
-    {API_SUB_LOG, {"log", "Pod", get_verbs}},
-    {API_SUB_EXEC, {"exec", "PodExecOptions", create_verbs}},
-    {API_SUB_FINALIZE, {"finalize", "Namespace", update_verbs}},
-    {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs}},
+    {API_SUB_BINDING, {"binding", "Binding", create_verbs, NULL, NULL}},
+    {API_SUB_LOG, {"log", "Pod", get_verbs, NULL, NULL}},
+    {API_SUB_EXEC, {"exec", "PodExecOptions", create_verbs, NULL, NULL}},
+    {API_SUB_FINALIZE, {"finalize", "Namespace", update_verbs, NULL, NULL}},
+    {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs, "policy", "v1"}},
 };
 
 size_t api_kind_subresources(const struct api_kind *ak, struct api_subresource *out, size_t max)
 {
     size_t n = 0;
     if (ak->k->has_status && n < max)
-        out[n++] = (struct api_subresource){"status", NULL, sub_verbs};
+        out[n++] = (struct api_subresource){"status", NULL, sub_verbs, NULL, NULL};
     if (ak->k->has_scale && n < max)
-        out[n++] = (struct api_subresource){"scale", "Scale", sub_verbs};
+        out[n++] = (struct api_subresource){"scale", "Scale", sub_verbs, "autoscaling", "v1"};
     for (size_t i = 0; i < ORC_ARRAY_LEN(extra_subs) && n < max; i++)
         if (ak->subresources & extra_subs[i].bit) out[n++] = extra_subs[i].sub;
     return n;

@@ -78,6 +78,9 @@ struct api_subresource {
     const char *name;        /* "status" */
     const char *kind;        /* its kind in discovery; NULL: the resource's own */
     const char *const *verbs;
+    /* The group and version of that kind when not the resource's
+     * ("policy", "v1" for an Eviction: kubectl drain looks for them). */
+    const char *group, *version;
 };
 
 /* The subresources the kind serves, in discovery order: fills up to max

@@ -67,7 +67,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
             api_default_tolerations(obj, op->s->pod_toleration_seconds);
         api_validate(op->k, obj, old, &d);
     }
-    json_array_foreach(d.warnings, i, w) api_req_warn(op->r, json_string_value(w));
+    json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
     if (api_diag_failed(&d)) {
         const char *name = orc_json_str(obj, "metadata.name");
         char *msg = api_diag_message(&d, op->k, name ? name : "");
@@ -276,27 +276,23 @@ static int check_namespace_active(struct write_op *op)
     return ORC_EPERM;
 }
 
-/* A Node gets the next free block of the cluster CIDR unless it names one;
- * either way the block is reserved in the create txn (write.c). */
+/* A Node naming its block reserves it in the create txn (guarded absent:
+ * 409 when another holds it); otherwise the store picks the lowest free
+ * block when it applies the txn (write.c), standing in the object as a
+ * random marker until then. */
 static int reserve_pod_cidr(struct write_op *op, json_t *node)
 {
     const char *given = orc_json_str(node, "spec.podCIDR");
-    char block[64];
-    int rv;
+    char hex[17];
 
     if (given && *given) {
-        snprintf(block, sizeof block, "%s", given);
-    } else if ((rv = api_podcidr_pick(op->s, block, sizeof block)) != 0) {
-        api_respond_status(op->r, rv == ORC_ETOOBIG ? 409 : 500, "Conflict", op->k, op->rt->name,
-                           NULL, "no pod CIDR left for node \"%s\": the cluster CIDR %s is %s",
-                           op->rt->name, op->s->cluster_cidr,
-                           rv == ORC_ETOOBIG ? "exhausted" : "not a valid IPv4 CIDR");
-        return rv;
-    } else {
-        orc_json_set(node, "spec.podCIDR", json_string(block));
-        orc_json_set(node, "spec.podCIDRs", json_pack("[s]", block));
+        snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s", given);
+        return 0;
     }
-    snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s", block);
+    orc_rand_hex(hex, sizeof hex - 1);
+    snprintf(op->alloc_marker, sizeof op->alloc_marker, "orc-pod-cidr-%s", hex);
+    orc_json_set(node, "spec.podCIDR", json_string(op->alloc_marker));
+    orc_json_set(node, "spec.podCIDRs", json_pack("[s]", op->alloc_marker));
     return 0;
 }
 

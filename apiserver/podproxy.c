@@ -17,7 +17,7 @@
 
 struct proxy_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     http_client *client;
     http_call *call;
     bool exec;
@@ -41,19 +41,19 @@ static void op_free(void *p)
     free(op);
 }
 
-static void on_gone(struct api_req *r)
+static void on_gone(struct orc_httpd_req *r)
 {
     struct proxy_op *op = r->op;
     if (op->call) http_call_cancel(op->call); /* on_end then ends the request */
 }
 
-static void bad_request(struct api_req *r, const char *fmt, const char *a, const char *b)
+static void bad_request(struct orc_httpd_req *r, const char *fmt, const char *a, const char *b)
 {
     api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, fmt, a, b);
 }
 
 /* The container a request names: ?container=, or the pod's only one. */
-static const char *pick_container(struct api_req *r, const json_t *pod, const char *want,
+static const char *pick_container(struct orc_httpd_req *r, const json_t *pod, const char *want,
                                   const char *name)
 {
     json_t *cs = orc_json_get(pod, "spec.containers"), *ics = orc_json_get(pod, "spec.initContainers"), *c;
@@ -115,19 +115,19 @@ static int agent_url(struct api_server *s, const char *node, char *out, size_t n
 
 static void finish(struct proxy_op *op, int err)
 {
-    struct api_req *r = op->r;
+    struct orc_httpd_req *r = op->r;
 
     if (op->ended) return;
     op->ended = true;
     op->call = NULL;
     if (r->streaming) {
-        api_http_stream_end(r);
+        orc_httpd_stream_end(r);
     } else if (err != 0) {
         api_respond_status(r, 502, "InternalError", NULL, NULL, NULL,
                            "the node agent did not answer: %s", orc_strerror(err));
     } else {
         const char *ct = op->exec || op->status != 200 ? "application/json" : "text/plain";
-        api_http_respond(r, op->status, ct, op->body.data ? op->body.data : "", op->body.len, NULL);
+        orc_httpd_respond(r, op->status, ct, op->body.data ? op->body.data : "", op->body.len, NULL);
     }
 }
 
@@ -137,7 +137,7 @@ static void on_head(void *arg, const struct http_response *resp)
 
     op->status = resp->status;
     if (!op->exec && resp->status == 200
-        && api_http_stream_begin(op->r, 200, "text/plain; charset=utf-8") != 0)
+        && orc_httpd_stream_begin(op->r, 200, "text/plain; charset=utf-8") != 0)
         http_call_cancel(op->call);
 }
 
@@ -149,7 +149,7 @@ static void on_data(void *arg, const char *data, size_t len)
         if (op->body.len + len <= (8u << 20)) orc_buf_append(&op->body, data, len);
         return;
     }
-    if (api_http_stream_write(op->r, data, len, LOG_QUEUE_BYTES) != 0 && op->call)
+    if (orc_httpd_stream_write(op->r, data, len, LOG_QUEUE_BYTES) != 0 && op->call)
         http_call_cancel(op->call); /* the client reads too slowly or left */
 }
 
@@ -196,7 +196,7 @@ static int start_call(struct proxy_op *op, const char *url)
     return http_stream(op->client, &req, &cbs, op, &op->call);
 }
 
-void api_handle_pod_proxy(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     bool exec = strcmp(rt->sub, "exec") == 0;
     struct orc_buf key = ORC_BUF_INIT;
@@ -211,7 +211,7 @@ void api_handle_pod_proxy(struct api_server *s, struct api_req *r, struct api_ro
                            "the server does not allow this method on the requested resource");
         return;
     }
-    if (exec && api_req_header(r, "upgrade")) {
+    if (exec && orc_httpd_req_header(r, "upgrade")) {
         api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
                            "interactive exec (a streaming upgrade) is not supported by orc; "
                            "orctl exec runs commands non-interactively");

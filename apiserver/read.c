@@ -15,7 +15,7 @@
 
 struct read_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     struct api_route *rt;
 };
 
@@ -28,7 +28,7 @@ static void read_op_free(void *p)
 
 /* ---- one object ---- */
 
-static void respond_scale(struct api_req *r, const struct api_kind *ak, const struct store_kv *kv)
+static void respond_scale(struct orc_httpd_req *r, const struct api_kind *ak, const struct store_kv *kv)
 {
     json_t *obj = api_obj_decode(kv->value, kv->value_len, kv->mod_rev);
     json_t *scale = obj ? api_scale_from(ak, obj) : NULL;
@@ -226,7 +226,7 @@ static void read_now(void *arg, int status)
     }
 }
 
-static bool valid_read_target(struct api_req *r, struct api_route *rt)
+static bool valid_read_target(struct orc_httpd_req *r, struct api_route *rt)
 {
     if (rt->type == ROUTE_OBJECT && rt->kind->namespaced && rt->ns[0] == '\0') {
         api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
@@ -242,7 +242,7 @@ static bool valid_read_target(struct api_req *r, struct api_route *rt)
     return false;
 }
 
-void api_handle_read(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     const char *rvq = api_query_get(rt, "resourceVersion");
     const char *cont = api_query_get(rt, "continue");

@@ -22,18 +22,18 @@ static void route_free(void *p)
 }
 
 /* At the end of a request's headers (before its body): the bearer token. */
-static bool authorized(void *arg, const struct api_req *r)
+static bool authorized(void *arg, const struct orc_httpd_req *r)
 {
     const struct api_server *s = arg;
-    return api_req_bearer_is(r, s->token);
+    return orc_httpd_req_bearer_is(r, s->token);
 }
 
-static void respond_text(struct api_req *r, int code, const char *text)
+static void respond_text(struct orc_httpd_req *r, int code, const char *text)
 {
-    api_http_respond(r, code, "text/plain; charset=utf-8", text, strlen(text), NULL);
+    orc_httpd_respond(r, code, "text/plain; charset=utf-8", text, strlen(text), NULL);
 }
 
-static void respond_version(struct api_req *r)
+static void respond_version(struct orc_httpd_req *r)
 {
     json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", "1", "minor",
                           K8S_MINOR, "gitVersion", "v1." K8S_MINOR ".0-orc", "orcVersion",
@@ -43,7 +43,7 @@ static void respond_version(struct api_req *r)
     json_decref(v);
 }
 
-static void dispatch_api(struct api_server *s, struct api_req *r, struct api_route *rt)
+static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     switch (rt->type) {
     case ROUTE_API_VERSIONS:
@@ -73,7 +73,7 @@ static void dispatch_api(struct api_server *s, struct api_req *r, struct api_rou
 /* A member whose store may differ from the log, or lag it, answers
  * nothing from it (store_health): 503 with the reason, the client retries
  * or goes to another member. */
-static bool serving(struct api_server *s, struct api_req *r)
+static bool serving(struct api_server *s, struct orc_httpd_req *r)
 {
     const char *why;
 
@@ -83,7 +83,7 @@ static bool serving(struct api_server *s, struct api_req *r)
     return false;
 }
 
-static void respond_readyz(struct api_server *s, struct api_req *r)
+static void respond_readyz(struct api_server *s, struct orc_httpd_req *r)
 {
     char msg[1024];
     const char *why;
@@ -99,7 +99,7 @@ static void respond_readyz(struct api_server *s, struct api_req *r)
     respond_text(r, 503, msg);
 }
 
-static void handle_request(void *arg, struct api_req *r)
+static void handle_request(void *arg, struct orc_httpd_req *r)
 {
     struct api_server *s = arg;
     struct api_route *rt = calloc(1, sizeof *rt);
@@ -255,8 +255,8 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
                      char *errmsg)
 {
     struct api_server *s = calloc(1, sizeof *s);
-    struct api_http_tls tls = {cfg->tls_cert_pem, cfg->tls_key_pem};
-    struct api_http_config hc = {
+    struct orc_httpd_tls tls = {cfg->tls_cert_pem, cfg->tls_key_pem};
+    struct orc_httpd_config hc = {
         .listen = cfg->listen,
         .tls = cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
         .handler = handle_request,
@@ -284,7 +284,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_watch_hub_start(s);
-    if (rv == 0) rv = api_http_start(loop, &hc, &s->http, errmsg);
+    if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
     store_role_watch(st, on_role_change, s);
     if (store_is_leader(st)) on_role_change(s, true);
@@ -338,7 +338,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
     api_housekeep_stop(s);
-    api_http_stop(s->http, stop_step_done, s); /* ends every watch */
+    orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */
     api_watch_hub_stop(s);
     api_leader_client_drop(s, stop_step_done, s);
     stop_step_done(s);

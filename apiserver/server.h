@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "apiserver/api.h"
-#include "apiserver/http.h"
+#include "lib/httpd.h"
 #include "apiserver/kind.h"
 #include "apiserver/validate.h"
 #include "client/http.h"
@@ -28,7 +28,7 @@ struct api_server {
     char cluster_cidr[64];
     unsigned node_cidr_mask;
     unsigned pod_toleration_seconds;
-    struct api_http *http;
+    struct orc_httpd *http;
     char *token;
     char *url;
     char *ca_pem;     /* NULL: plain HTTP between members */
@@ -53,10 +53,19 @@ struct api_server {
     struct api_housekeep *housekeep;
 };
 
-/* Pod CIDRs for Nodes (podcidr.c): the lowest block of the cluster CIDR
- * not reserved yet, as "10.42.3.0/24". ORC_ENOSPC-like ORC_ETOOBIG when
- * the cluster CIDR is exhausted, ORC_EINVAL when it is malformed. */
+/* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest
+ * block of the cluster CIDR not reserved now, as "10.42.3.0/24";
+ * ORC_ETOOBIG when the cluster CIDR is exhausted, ORC_EINVAL when it is
+ * malformed. */
 int api_podcidr_pick(struct api_server *s, char *out, size_t n);
+/* The value of the STORE_PUT_ALLOC op that stores a new Node (appended to
+ * out): `value` is the Node with `marker` where its block goes,
+ * `value_none` the Node without podCIDR, stored if no block is left. */
+int api_podcidr_alloc(struct api_server *s, const struct orc_buf *value,
+                      const struct orc_buf *value_none, const char *marker, struct orc_buf *out);
+/* Records the Warning Event CIDRNotAvailable for a Node registered
+ * without a block (fire and forget; failures are logged). */
+void api_podcidr_warn_exhausted(struct api_server *s, const char *node, const char *uid);
 
 /* Namespaces being deleted (nscache.c), from a watch of the store. */
 int api_nscache_start(struct api_server *s);
@@ -128,19 +137,19 @@ bool api_query_bool(const struct api_route *r, const char *key);
 
 /* ---- responses (each ends the request) ---- */
 
-void api_respond_json(struct api_req *r, int code, const json_t *obj);
+void api_respond_json(struct orc_httpd_req *r, int code, const json_t *obj);
 /* `body` is a JSON text; the buffer is freed. */
-void api_respond_buf(struct api_req *r, int code, struct orc_buf *body);
+void api_respond_buf(struct orc_httpd_req *r, int code, struct orc_buf *body);
 /* A Status failure. `k` and `name` fill details (may be NULL); `causes`
  * (stolen, may be NULL) is a StatusCause array. */
-void api_respond_status(struct api_req *r, int code, const char *reason, const struct orc_kind *k,
+void api_respond_status(struct orc_httpd_req *r, int code, const char *reason, const struct orc_kind *k,
                         const char *name, json_t *causes, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
-void api_respond_not_found(struct api_req *r, const struct orc_kind *k, const char *name);
-void api_respond_exists(struct api_req *r, const struct orc_kind *k, const char *name);
-void api_respond_conflict(struct api_req *r, const struct orc_kind *k, const char *name);
+void api_respond_not_found(struct orc_httpd_req *r, const struct orc_kind *k, const char *name);
+void api_respond_exists(struct orc_httpd_req *r, const struct orc_kind *k, const char *name);
+void api_respond_conflict(struct orc_httpd_req *r, const struct orc_kind *k, const char *name);
 /* Maps an internal error code to 500/503/504 with a message. */
-void api_respond_error(struct api_req *r, int err, const char *what);
+void api_respond_error(struct orc_httpd_req *r, int err, const char *what);
 /* "deployments.apps" or "pods", as Kubernetes names resources in messages. */
 void api_resource_name(const struct orc_kind *k, char *out, size_t n);
 
@@ -169,7 +178,7 @@ struct api_filter {
 
 /* Parses ?labelSelector= and ?fieldSelector=; on a bad one answers 400
  * (ending the request) and returns ORC_EINVAL. */
-int api_filter_parse(struct api_req *r, const struct api_route *rt, struct api_filter *f);
+int api_filter_parse(struct orc_httpd_req *r, const struct api_route *rt, struct api_filter *f);
 bool api_filter_match(const struct api_filter *f, const json_t *obj);
 bool api_filter_match_kv(const struct api_filter *f, const struct store_kv *kv);
 bool api_filter_empty(const struct api_filter *f);
@@ -228,7 +237,7 @@ struct api_watcher {
     int64_t after_rev;               /* events at or below it were already sent */
     /* An event for this watcher, framed and encoded (shared: queue it to
      * take a reference), or NULL when out of memory. May leave. */
-    void (*on_event)(struct api_watcher *w, struct api_chunk *ch);
+    void (*on_event)(struct api_watcher *w, struct orc_httpd_chunk *ch);
     /* The group's store watch ended (ORC_ECOMPACTED, ORC_ESHUTDOWN); w has
      * already left. */
     void (*on_end)(struct api_watcher *w, int err);
@@ -245,19 +254,19 @@ void api_watch_leave(struct api_watcher *w);
 
 /* ---- request handlers ---- */
 
-void api_handle_discovery(struct api_server *s, struct api_req *r, struct api_route *rt);
-void api_handle_read(struct api_server *s, struct api_req *r, struct api_route *rt);
-void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route *rt);
+void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* GET /internal/v1/backup (backup.c). */
-void api_handle_backup(struct api_server *s, struct api_req *r);
-void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt);
-void api_handle_internal(struct api_server *s, struct api_req *r, struct api_route *rt);
+void api_handle_backup(struct api_server *s, struct orc_httpd_req *r);
+void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* pods/{name}/log and pods/{name}/exec, relayed to the node's agent. */
-void api_handle_pod_proxy(struct api_server *s, struct api_req *r, struct api_route *rt);
+void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 
 /* Parses a request body as JSON (or YAML when the content type says so).
  * On failure answers 400 and returns NULL. */
-json_t *api_parse_body(struct api_req *r);
+json_t *api_parse_body(struct orc_httpd_req *r);
 
 /* Ensures the default namespaces exist (leader, once per term). */
 void api_bootstrap(struct api_server *s);

@@ -12,13 +12,13 @@
 
 #define JSON_TYPE "application/json"
 
-void api_respond_buf(struct api_req *r, int code, struct orc_buf *body)
+void api_respond_buf(struct orc_httpd_req *r, int code, struct orc_buf *body)
 {
-    api_http_respond(r, code, JSON_TYPE, body->data ? body->data : "", body->len, NULL);
+    orc_httpd_respond(r, code, JSON_TYPE, body->data ? body->data : "", body->len, NULL);
     orc_buf_free(body);
 }
 
-void api_respond_json(struct api_req *r, int code, const json_t *obj)
+void api_respond_json(struct orc_httpd_req *r, int code, const json_t *obj)
 {
     struct orc_buf b = ORC_BUF_INIT;
 
@@ -36,7 +36,7 @@ void api_resource_name(const struct orc_kind *k, char *out, size_t n)
     else snprintf(out, n, "%s", k->resource);
 }
 
-void api_respond_status(struct api_req *r, int code, const char *reason, const struct orc_kind *k,
+void api_respond_status(struct orc_httpd_req *r, int code, const char *reason, const struct orc_kind *k,
                         const char *name, json_t *causes, const char *fmt, ...)
 {
     char msg[2048];
@@ -59,21 +59,21 @@ void api_respond_status(struct api_req *r, int code, const char *reason, const s
     if (st && details) json_object_set_new(st, "details", details);
     else json_decref(details);
     if (st == NULL) {
-        api_http_respond(r, 500, "text/plain", "out of memory", 13, NULL);
+        orc_httpd_respond(r, 500, "text/plain", "out of memory", 13, NULL);
         return;
     }
     api_respond_json(r, code, st);
     json_decref(st);
 }
 
-void api_respond_not_found(struct api_req *r, const struct orc_kind *k, const char *name)
+void api_respond_not_found(struct orc_httpd_req *r, const struct orc_kind *k, const char *name)
 {
     char res[128];
     api_resource_name(k, res, sizeof res);
     api_respond_status(r, 404, "NotFound", k, name, NULL, "%s \"%s\" not found", res, name);
 }
 
-void api_respond_exists(struct api_req *r, const struct orc_kind *k, const char *name)
+void api_respond_exists(struct orc_httpd_req *r, const struct orc_kind *k, const char *name)
 {
     char res[128];
     api_resource_name(k, res, sizeof res);
@@ -81,7 +81,7 @@ void api_respond_exists(struct api_req *r, const struct orc_kind *k, const char 
                        name);
 }
 
-void api_respond_conflict(struct api_req *r, const struct orc_kind *k, const char *name)
+void api_respond_conflict(struct orc_httpd_req *r, const struct orc_kind *k, const char *name)
 {
     char res[128];
     api_resource_name(k, res, sizeof res);
@@ -91,7 +91,7 @@ void api_respond_conflict(struct api_req *r, const struct orc_kind *k, const cha
                        res, name);
 }
 
-void api_respond_error(struct api_req *r, int err, const char *what)
+void api_respond_error(struct orc_httpd_req *r, int err, const char *what)
 {
     switch (err) {
     case ORC_EUNAVAIL:

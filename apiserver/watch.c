@@ -29,7 +29,7 @@ enum watch_phase { PH_WAIT, PH_INITIAL, PH_CATCHUP, PH_LIVE };
 
 struct watch_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     struct api_route *rt;
     struct api_filter f;
     struct orc_buf prefix;
@@ -53,7 +53,7 @@ static const char slow_farewell[] =
     "\"metadata\":{},\"status\":\"Failure\",\"message\":\"watch closed: the client is "
     "not reading events fast enough\",\"reason\":\"Expired\",\"code\":410}}\n";
 
-static void on_drain(struct api_req *r);
+static void on_drain(struct orc_httpd_req *r);
 
 static void timer_closed(uv_handle_t *h) { free(h->data); }
 
@@ -80,16 +80,16 @@ static void watch_end(struct watch_op *op)
     store_list_clear(&op->init);
     uv_timer_stop(&op->timer);
     op->r->on_drain = NULL;
-    if (op->r->streaming || api_req_gone(op->r)) api_http_stream_end(op->r);
+    if (op->r->streaming || orc_httpd_req_gone(op->r)) orc_httpd_stream_end(op->r);
     else api_respond_error(op->r, ORC_ESHUTDOWN, "watch");
 }
 
-static void on_gone(struct api_req *r) { watch_end(r->op); }
+static void on_gone(struct orc_httpd_req *r) { watch_end(r->op); }
 
 /* Sends op->line; a stream that cannot take it ends the watch. */
 static void send_line(struct watch_op *op)
 {
-    if (api_http_stream_write(op->r, op->line.data, op->line.len, 0) != 0) watch_end(op);
+    if (orc_httpd_stream_write(op->r, op->line.data, op->line.len, 0) != 0) watch_end(op);
 }
 
 static void send_error(struct watch_op *op, int code, const char *reason, const char *message)
@@ -111,11 +111,11 @@ static void send_event(struct watch_op *op, const char *type, const struct store
 
 /* ---- live: the shared fan-out ---- */
 
-static void on_live_event(struct api_watcher *w, struct api_chunk *ch)
+static void on_live_event(struct api_watcher *w, struct orc_httpd_chunk *ch)
 {
     struct watch_op *op = ORC_CONTAINER(w, struct watch_op, live);
 
-    if (ch == NULL || api_http_stream_chunk(op->r, ch, 0) != 0) watch_end(op);
+    if (ch == NULL || orc_httpd_stream_chunk(op->r, ch, 0) != 0) watch_end(op);
 }
 
 static void on_live_end(struct api_watcher *w, int err)
@@ -178,7 +178,7 @@ static void on_priv_event(void *arg, const struct store_event *ev, int err)
     op->seen_rev = ev->revision;
     type = api_watch_type(&op->f, ev, kv_match, &ctx);
     if (type >= 0) send_event(op, api_watch_type_name(type), ev->kv, ev->revision);
-    if (!op->ended && api_http_stream_pending(op->r) >= HIGH_WATER) {
+    if (!op->ended && orc_httpd_stream_pending(op->r) >= HIGH_WATER) {
         store_watch_pause(op->priv);
         op->paused = true;
     }
@@ -217,7 +217,7 @@ static void send_initial(struct watch_op *op)
 {
     struct store_list *l = &op->init;
 
-    while (op->init_next < l->n && !op->ended && api_http_stream_pending(op->r) < HIGH_WATER) {
+    while (op->init_next < l->n && !op->ended && orc_httpd_stream_pending(op->r) < HIGH_WATER) {
         const struct store_kv *kv = &l->kvs[op->init_next++];
         if (api_filter_match_kv(&op->f, kv)) send_event(op, "ADDED", kv, kv->mod_rev);
     }
@@ -230,7 +230,7 @@ static void send_initial(struct watch_op *op)
     start_catchup(op);
 }
 
-static void on_drain(struct api_req *r)
+static void on_drain(struct orc_httpd_req *r)
 {
     struct watch_op *op = r->op;
 
@@ -287,7 +287,7 @@ static void watch_start(struct watch_op *op, bool initial, int64_t after)
 {
     int rv;
 
-    if (api_req_gone(op->r) || api_http_stream_begin(op->r, 200, "application/json") != 0) {
+    if (orc_httpd_req_gone(op->r) || orc_httpd_stream_begin(op->r, 200, "application/json") != 0) {
         watch_end(op);
         return;
     }
@@ -343,7 +343,7 @@ static char *filter_key(const struct api_route *rt)
     return orc_buf_steal(&b, NULL);
 }
 
-void api_handle_watch(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     const char *rvq = api_query_get(rt, "resourceVersion");
     const char *tmo = api_query_get(rt, "timeoutSeconds");

@@ -36,7 +36,7 @@ struct api_watch_hub {
 
 struct api_watch_event {
     const struct store_event *ev;
-    struct api_chunk *chunk[3]; /* per type, made on demand */
+    struct orc_httpd_chunk *chunk[3]; /* per type, made on demand */
     json_t *obj[2];             /* the new and the previous object, parsed on demand */
     bool parsed[2];
 };
@@ -93,12 +93,12 @@ int api_watch_encode(const char *type, const struct store_kv *kv, int64_t rev, s
     return 0;
 }
 
-static struct api_chunk *event_chunk(struct api_watch_event *e, int type)
+static struct orc_httpd_chunk *event_chunk(struct api_watch_event *e, int type)
 {
     struct orc_buf line = ORC_BUF_INIT;
 
     if (e->chunk[type] == NULL && api_watch_encode(type_names[type], e->ev->kv, e->ev->revision, &line) == 0)
-        e->chunk[type] = api_chunk_new(line.data, line.len);
+        e->chunk[type] = orc_httpd_chunk_new(line.data, line.len);
     orc_buf_free(&line);
     return e->chunk[type];
 }
@@ -134,7 +134,7 @@ static void bucket_deliver(struct api_watch_bucket *b, struct api_watch_event *e
     struct api_watcher *first = ORC_CONTAINER(b->watchers.next, struct api_watcher, link);
     struct match_ctx m = {first->filter, e};
     int type = api_watch_type(first->filter, e->ev, parsed_match, &m);
-    struct api_chunk *ch;
+    struct orc_httpd_chunk *ch;
     struct orc_link *l = b->watchers.next;
 
     if (type < 0) return;
@@ -156,7 +156,7 @@ static void fan_out(struct api_watch_group *g, const struct store_event *ev)
         if (!orc_list_empty(&b->watchers)) bucket_deliver(b, &e);
     }
     g->delivering--;
-    for (int i = 0; i < 3; i++) api_chunk_unref(e.chunk[i]);
+    for (int i = 0; i < 3; i++) orc_httpd_chunk_unref(e.chunk[i]);
     for (int i = 0; i < 2; i++) json_decref(e.obj[i]);
 }
 

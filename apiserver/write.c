@@ -29,6 +29,8 @@ static void write_op_free(void *p)
     json_decref(op->input);
     json_decref(op->response);
     orc_buf_free(&op->key);
+    orc_buf_free(&op->also_key);
+    orc_buf_free(&op->also_val);
     api_release(op->s);
     free(op);
 }
@@ -68,13 +70,62 @@ struct commit {
     struct write_op *op;
     json_t *obj;        /* what was written */
     struct orc_buf val; /* its stored encoding (puts only) */
+    struct orc_buf alloc; /* a new Node's STORE_PUT_ALLOC value, or empty */
 };
 
 static void commit_free(struct commit *c)
 {
     json_decref(c->obj);
     orc_buf_free(&c->val);
+    orc_buf_free(&c->alloc);
     free(c);
+}
+
+/* ---- a new Node's pod CIDR (podcidr.c) ---- */
+
+/* obj as stored: its marker replaced by the block, or without a block. */
+static void settle_pod_cidr(json_t *obj, const char *block)
+{
+    if (block && block[0]) {
+        orc_json_set(obj, "spec.podCIDR", json_string(block));
+        orc_json_set(obj, "spec.podCIDRs", json_pack("[s]", block));
+    } else {
+        orc_json_del(obj, "spec.podCIDR");
+        orc_json_del(obj, "spec.podCIDRs");
+    }
+}
+
+/* The allocation for the txn: the Node with its marker, and without. */
+static int prepare_alloc(struct write_op *op, struct commit *c)
+{
+    json_t *none = json_deep_copy(c->obj);
+    struct orc_buf none_val = ORC_BUF_INIT;
+    int rv = none ? 0 : ORC_ENOMEM;
+
+    if (rv == 0) settle_pod_cidr(none, NULL);
+    if (rv == 0) rv = api_obj_encode(none, &none_val);
+    if (rv == 0) rv = api_podcidr_alloc(op->s, &c->val, &none_val, op->alloc_marker, &c->alloc);
+    json_decref(none);
+    orc_buf_free(&none_val);
+    return rv;
+}
+
+/* What the store chose becomes the answer; no block left is a Warning. */
+static int alloc_outcome(struct write_op *op, struct commit *c, const char *block)
+{
+    settle_pod_cidr(c->obj, block);
+    orc_buf_reset(&c->val);
+    if (!block[0])
+        api_podcidr_warn_exhausted(op->s, op->rt->name, orc_json_str(c->obj, "metadata.uid"));
+    return api_obj_encode(c->obj, &c->val);
+}
+
+/* A dry run shows the block a create would get now. */
+static void preview_alloc(struct write_op *op, json_t *obj)
+{
+    char block[64];
+    if (api_podcidr_pick(op->s, block, sizeof block) != 0) block[0] = '\0';
+    settle_pod_cidr(obj, block);
 }
 
 /* The stored text with the new resourceVersion spliced in is the answer:
@@ -99,6 +150,8 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
 
     if (status != 0) {
         api_respond_error(op->r, status, "writing to the store");
+    } else if (res->succeeded && c->alloc.len && alloc_outcome(op, c, res->block) != 0) {
+        api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
     } else if (res->succeeded) {
         respond_written(op, c, res->revision);
     } else if (op->verb == W_CREATE) {
@@ -157,8 +210,8 @@ static bool dry_create_refused(struct write_op *op)
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
     struct orc_buf nskey = ORC_BUF_INIT;
-    struct store_guard guards[3];
-    struct store_op ops[2] = {{0}};
+    struct store_guard guards[4];
+    struct store_op ops[3] = {{0}};
     struct store_op side = {0};
     struct store_txn txn = {guards, 0, ops, 1};
     struct commit *c;
@@ -166,6 +219,7 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 
     if (op->opts.dry_run) {
         /* Every check has run; what would be stored is the answer. */
+        if (op->alloc_marker[0]) preview_alloc(op, obj);
         if (op->verb != W_CREATE || !dry_create_refused(op)) respond_object(op, obj, cur_rev);
         json_decref(obj);
         return;
@@ -178,7 +232,8 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     }
     c->op = op;
     c->obj = obj;
-    if (!op->deleting && api_obj_encode(obj, &c->val) != 0) {
+    if ((!op->deleting && api_obj_encode(obj, &c->val) != 0)
+        || (op->alloc_marker[0] && prepare_alloc(op, c) != 0)) {
         commit_free(c);
         api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
         return;
@@ -196,6 +251,11 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     ops[0].key = op->key.data;
     ops[0].value = c->val.data;
     ops[0].value_len = c->val.len;
+    if (c->alloc.len) {
+        ops[0].type = STORE_PUT_ALLOC;
+        ops[0].value = c->alloc.data;
+        ops[0].value_len = c->alloc.len;
+    }
     if (op->side_key[0] && (op->verb == W_CREATE || op->deleting)) {
         side.key = op->side_key;
         if (op->deleting) {
@@ -207,6 +267,12 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
             guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, op->side_key, 0};
         }
         ops[txn.n_ops++] = side;
+    }
+    if (op->also_key.len) {
+        guards[txn.n_guards++] =
+            (struct store_guard){STORE_GUARD_MODREV, op->also_key.data, op->also_rev};
+        ops[txn.n_ops++] =
+            (struct store_op){STORE_PUT, op->also_key.data, op->also_val.data, op->also_val.len};
     }
     rv = api_txn(op->s, &txn, on_committed, c);
     orc_buf_free(&nskey);
@@ -261,6 +327,9 @@ static void attempt(struct write_op *op)
     }
     op->deleting = false;
     op->side_key[0] = '\0';
+    orc_buf_reset(&op->also_key);
+    orc_buf_reset(&op->also_val);
+    op->alloc_marker[0] = '\0';
     json_decref(op->response);
     op->response = NULL;
     next = mutate(op, cur);
@@ -280,9 +349,9 @@ static void attempt(struct write_op *op)
 
 /* ---- entry ---- */
 
-json_t *api_parse_body(struct api_req *r)
+json_t *api_parse_body(struct orc_httpd_req *r)
 {
-    const char *ct = api_req_header(r, "content-type");
+    const char *ct = orc_httpd_req_header(r, "content-type");
     char err[256];
     json_t *v;
 
@@ -344,7 +413,7 @@ static enum patch_type patch_type_of(const char *ct)
     "application/strategic-merge-patch+json"
 
 /* 415 naming the patch type orc does not apply: nothing is written. */
-static void refuse_patch_type(struct api_req *r, const struct orc_kind *k, const char *ct,
+static void refuse_patch_type(struct orc_httpd_req *r, const struct orc_kind *k, const char *ct,
                               enum patch_type t)
 {
     int n = ct ? (int)media_type_len(ct) : 0;
@@ -368,7 +437,7 @@ static void refuse_patch_type(struct api_req *r, const struct orc_kind *k, const
 
 /* Picks the verb from method, target and subresource; answers 405/404/415
  * and returns -1 when the combination is not served. */
-static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *op)
+static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write_op *op)
 {
     const char *sub = rt->sub;
     bool obj = rt->type == ROUTE_OBJECT;
@@ -389,7 +458,7 @@ static int pick_verb(struct api_req *r, struct api_route *rt, struct write_op *o
     else if (strcmp(sub, "finalize") == 0 && r->method == HTTP_PUT) op->verb = W_FINALIZE;
     else goto not_allowed;
     if (r->method == HTTP_PATCH) {
-        const char *ct = api_req_header(r, "content-type");
+        const char *ct = orc_httpd_req_header(r, "content-type");
         struct orc_smp_schema sch;
         op->ptype = patch_type_of(ct);
         if (op->ptype == PATCH_NONE
@@ -410,7 +479,7 @@ not_allowed:
     return -1;
 }
 
-void api_handle_write(struct api_server *s, struct api_req *r, struct api_route *rt)
+void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     struct write_op *op = calloc(1, sizeof *op);
 

@@ -39,7 +39,7 @@ struct write_opts {
 
 struct write_op {
     struct api_server *s;
-    struct api_req *r;
+    struct orc_httpd_req *r;
     struct api_route *rt;
     const struct orc_kind *k;
     const struct api_kind *ak; /* k's row */
@@ -58,6 +58,14 @@ struct write_op {
     /* A reservation written in the same txn (a Node's pod CIDR): on create
      * put, guarded absent; on delete removed. Empty when none. */
     char side_key[160];
+    /* A Node whose block the store picks (STORE_PUT_ALLOC): the text in
+     * the object standing for it. Empty when none. */
+    char alloc_marker[48];
+    /* A second object put in the same txn, guarded on the revision it was
+     * read at (an eviction's PodDisruptionBudget): a concurrent write to it
+     * makes this write retry. Empty also_key: none. */
+    struct orc_buf also_key, also_val;
+    int64_t also_rev;
 };
 
 /* Each returns the object to store (new reference), or NULL after having

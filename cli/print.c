@@ -1,6 +1,7 @@
 /* print.c — `orctl get` output: kubectl's columns per kind, `-o name`, and
  * the tabwriter-style alignment shared with describe.c. */
 #include "cli/print.h"
+#include "cli/print_int.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -234,16 +235,10 @@ int cli_format_selector(const json_t *sel, struct orc_buf *out)
 
 /* ---- table rows --------------------------------------------------------- */
 
-struct row {
-    struct orc_buf *text;
-    int rv;
-};
 
 /* Appends one cell; tabs and newlines inside values would break the
  * alignment, so they become spaces. */
-static void cell(struct row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void cell(struct row *r, const char *fmt, ...)
+void cli__cell(struct row *r, const char *fmt, ...)
 {
     va_list ap;
     size_t start = r->text->len;
@@ -259,31 +254,31 @@ static void cell(struct row *r, const char *fmt, ...)
     }
 }
 
-static void cell_str(struct row *r, const char *s, const char *dflt)
+void cli__cell_str(struct row *r, const char *s, const char *dflt)
 {
-    cell(r, "%s", s && *s ? s : dflt);
+    cli__cell(r, "%s", s && *s ? s : dflt);
 }
 
-static void cell_buf(struct row *r, int (*fn)(const json_t *, struct orc_buf *), const json_t *v)
+void cli__cell_buf(struct row *r, int (*fn)(const json_t *, struct orc_buf *), const json_t *v)
 {
     struct orc_buf b = ORC_BUF_INIT;
 
     if (r->rv == 0) r->rv = fn(v, &b);
-    cell(r, "%s", b.data ? b.data : "");
+    cli__cell(r, "%s", b.data ? b.data : "");
     orc_buf_free(&b);
 }
 
-static int64_t num(const json_t *o, const char *path, int64_t dflt)
+int64_t cli__num(const json_t *o, const char *path, int64_t dflt)
 {
     int64_t v;
     return orc_json_int(o, path, &v) == 0 ? v : dflt;
 }
 
-static void cell_age(struct row *r, const json_t *obj, int64_t now)
+void cli__cell_age(struct row *r, const json_t *obj, int64_t now)
 {
     char age[32];
     cli_age(orc_json_str(obj, "metadata.creationTimestamp"), now, age, sizeof age);
-    cell(r, "%s", age);
+    cli__cell(r, "%s", age);
 }
 
 /* "a,b" from a field of each element of an array; "<none>" if empty. */
@@ -315,9 +310,9 @@ static void template_cells(struct row *r, const json_t *spec, bool selector)
 {
     json_t *containers = orc_json_get(spec, "template.spec.containers");
 
-    cell_buf(r, container_names, containers);
-    cell_buf(r, container_images, containers);
-    if (selector) cell_buf(r, cli_format_selector, json_object_get(spec, "selector"));
+    cli__cell_buf(r, container_names, containers);
+    cli__cell_buf(r, container_images, containers);
+    if (selector) cli__cell_buf(r, cli_format_selector, json_object_get(spec, "selector"));
 }
 
 static bool has_condition(const json_t *obj, const char *type)
@@ -345,7 +340,7 @@ static void note_restart(struct pod_summary *ps, const json_t *cs)
     const char *t = orc_json_str(cs, "lastState.terminated.finishedAt");
     int64_t a, b;
 
-    ps->restarts += num(cs, "restartCount", 0);
+    ps->restarts += cli__num(cs, "restartCount", 0);
     if (t == NULL || orc_time_parse(t, &a) != 0) return;
     if (ps->last_restart == NULL || orc_time_parse(ps->last_restart, &b) != 0 || a > b)
         ps->last_restart = t;
@@ -355,11 +350,11 @@ static void note_restart(struct pod_summary *ps, const json_t *cs)
 static void terminated_reason(const json_t *term, const char *prefix, char *out, size_t n)
 {
     const char *reason = orc_json_str(term, "reason");
-    int64_t sig = num(term, "signal", 0);
+    int64_t sig = cli__num(term, "signal", 0);
 
     if (reason && *reason) snprintf(out, n, "%s%s", prefix, reason);
     else if (sig != 0) snprintf(out, n, "%sSignal:%lld", prefix, (long long)sig);
-    else snprintf(out, n, "%sExitCode:%lld", prefix, (long long)num(term, "exitCode", 0));
+    else snprintf(out, n, "%sExitCode:%lld", prefix, (long long)cli__num(term, "exitCode", 0));
 }
 
 /* kubectl's init-container pass; true while the pod is still initializing. */
@@ -372,7 +367,7 @@ static bool pod_init_status(const json_t *pod, struct pod_summary *ps)
         json_t *term = orc_json_get(cs, "state.terminated");
         const char *wait = orc_json_str(cs, "state.waiting.reason");
         note_restart(ps, cs);
-        if (term && num(term, "exitCode", 0) == 0) continue;
+        if (term && cli__num(term, "exitCode", 0) == 0) continue;
         if (term) terminated_reason(term, "Init:", ps->reason, sizeof ps->reason);
         else if (wait && *wait && strcmp(wait, "PodInitializing") != 0)
             snprintf(ps->reason, sizeof ps->reason, "Init:%s", wait);
@@ -451,48 +446,48 @@ static void pod_row(struct row *r, const json_t *pod, unsigned flags, int64_t no
     char age[32];
 
     pod_summarize(pod, &ps);
-    cell(r, "%lld/%lld", (long long)ps.ready, (long long)ps.total);
-    cell(r, "%s", ps.reason);
+    cli__cell(r, "%lld/%lld", (long long)ps.ready, (long long)ps.total);
+    cli__cell(r, "%s", ps.reason);
     if (ps.restarts > 0 && ps.last_restart) {
         cli_age(ps.last_restart, now, age, sizeof age);
-        cell(r, "%lld (%s ago)", (long long)ps.restarts, age);
+        cli__cell(r, "%lld (%s ago)", (long long)ps.restarts, age);
     } else {
-        cell(r, "%lld", (long long)ps.restarts);
+        cli__cell(r, "%lld", (long long)ps.restarts);
     }
-    cell_age(r, pod, now);
+    cli__cell_age(r, pod, now);
     if (!(flags & CLI_WIDE)) return;
-    cell_str(r, orc_json_str(pod, "status.podIP"), "<none>");
-    cell_str(r, orc_json_str(pod, "spec.nodeName"), "<none>");
-    cell_str(r, orc_json_str(pod, "status.nominatedNodeName"), "<none>");
-    cell_buf(r, readiness_gates, pod);
+    cli__cell_str(r, orc_json_str(pod, "status.podIP"), "<none>");
+    cli__cell_str(r, orc_json_str(pod, "spec.nodeName"), "<none>");
+    cli__cell_str(r, orc_json_str(pod, "status.nominatedNodeName"), "<none>");
+    cli__cell_buf(r, readiness_gates, pod);
 }
 
 /* ---- workloads ---------------------------------------------------------- */
 
 static void deployment_row(struct row *r, const json_t *d, unsigned flags, int64_t now)
 {
-    cell(r, "%lld/%lld", (long long)num(d, "status.readyReplicas", 0),
-         (long long)num(d, "spec.replicas", 1));
-    cell(r, "%lld", (long long)num(d, "status.updatedReplicas", 0));
-    cell(r, "%lld", (long long)num(d, "status.availableReplicas", 0));
-    cell_age(r, d, now);
+    cli__cell(r, "%lld/%lld", (long long)cli__num(d, "status.readyReplicas", 0),
+         (long long)cli__num(d, "spec.replicas", 1));
+    cli__cell(r, "%lld", (long long)cli__num(d, "status.updatedReplicas", 0));
+    cli__cell(r, "%lld", (long long)cli__num(d, "status.availableReplicas", 0));
+    cli__cell_age(r, d, now);
     if (flags & CLI_WIDE) template_cells(r, json_object_get(d, "spec"), true);
 }
 
 static void replicaset_row(struct row *r, const json_t *rs, unsigned flags, int64_t now)
 {
-    cell(r, "%lld", (long long)num(rs, "spec.replicas", 1));
-    cell(r, "%lld", (long long)num(rs, "status.replicas", 0));
-    cell(r, "%lld", (long long)num(rs, "status.readyReplicas", 0));
-    cell_age(r, rs, now);
+    cli__cell(r, "%lld", (long long)cli__num(rs, "spec.replicas", 1));
+    cli__cell(r, "%lld", (long long)cli__num(rs, "status.replicas", 0));
+    cli__cell(r, "%lld", (long long)cli__num(rs, "status.readyReplicas", 0));
+    cli__cell_age(r, rs, now);
     if (flags & CLI_WIDE) template_cells(r, json_object_get(rs, "spec"), true);
 }
 
 static void statefulset_row(struct row *r, const json_t *s, unsigned flags, int64_t now)
 {
-    cell(r, "%lld/%lld", (long long)num(s, "status.readyReplicas", 0),
-         (long long)num(s, "spec.replicas", 1));
-    cell_age(r, s, now);
+    cli__cell(r, "%lld/%lld", (long long)cli__num(s, "status.readyReplicas", 0),
+         (long long)cli__num(s, "spec.replicas", 1));
+    cli__cell_age(r, s, now);
     if (flags & CLI_WIDE) template_cells(r, json_object_get(s, "spec"), false);
 }
 
@@ -505,10 +500,10 @@ static void daemonset_row(struct row *r, const json_t *d, unsigned flags, int64_
 
     for (size_t i = 0; i < ORC_ARRAY_LEN(fields); i++) {
         snprintf(path, sizeof path, "status.%s", fields[i]);
-        cell(r, "%lld", (long long)num(d, path, 0));
+        cli__cell(r, "%lld", (long long)cli__num(d, path, 0));
     }
-    cell_buf(r, cli_format_labels, orc_json_get(d, "spec.template.spec.nodeSelector"));
-    cell_age(r, d, now);
+    cli__cell_buf(r, cli_format_labels, orc_json_get(d, "spec.template.spec.nodeSelector"));
+    cli__cell_age(r, d, now);
     if (flags & CLI_WIDE) template_cells(r, json_object_get(d, "spec"), true);
 }
 
@@ -525,21 +520,21 @@ static const char *job_status(const json_t *j)
 
 static void job_row(struct row *r, const json_t *j, unsigned flags, int64_t now)
 {
-    int64_t ok = num(j, "status.succeeded", 0), par = num(j, "spec.parallelism", 0);
+    int64_t ok = cli__num(j, "status.succeeded", 0), par = cli__num(j, "spec.parallelism", 0);
     int64_t start, end;
     char dur[32] = "";
 
-    cell(r, "%s", job_status(j));
+    cli__cell(r, "%s", job_status(j));
     if (orc_json_get(j, "spec.completions"))
-        cell(r, "%lld/%lld", (long long)ok, (long long)num(j, "spec.completions", 0));
-    else if (par > 1) cell(r, "%lld/1 of %lld", (long long)ok, (long long)par);
-    else cell(r, "%lld/1", (long long)ok);
+        cli__cell(r, "%lld/%lld", (long long)ok, (long long)cli__num(j, "spec.completions", 0));
+    else if (par > 1) cli__cell(r, "%lld/1 of %lld", (long long)ok, (long long)par);
+    else cli__cell(r, "%lld/1", (long long)ok);
     if (orc_time_parse(orc_json_str(j, "status.startTime"), &start) == 0) {
         if (orc_time_parse(orc_json_str(j, "status.completionTime"), &end) != 0) end = now;
         orc_time_age(end - start, dur, sizeof dur);
     }
-    cell(r, "%s", dur);
-    cell_age(r, j, now);
+    cli__cell(r, "%s", dur);
+    cli__cell_age(r, j, now);
     if (flags & CLI_WIDE) template_cells(r, json_object_get(j, "spec"), true);
 }
 
@@ -548,14 +543,14 @@ static void cronjob_row(struct row *r, const json_t *c, unsigned flags, int64_t 
     const char *last = orc_json_str(c, "status.lastScheduleTime");
     char age[32];
 
-    cell_str(r, orc_json_str(c, "spec.schedule"), "");
-    cell_str(r, orc_json_str(c, "spec.timeZone"), "<none>");
+    cli__cell_str(r, orc_json_str(c, "spec.schedule"), "");
+    cli__cell_str(r, orc_json_str(c, "spec.timeZone"), "<none>");
     /* The API server defaults suspend to false; an absent one means that. */
-    cell(r, "%s", json_is_true(orc_json_get(c, "spec.suspend")) ? "True" : "False");
-    cell(r, "%zu", json_array_size(orc_json_get(c, "status.active")));
+    cli__cell(r, "%s", json_is_true(orc_json_get(c, "spec.suspend")) ? "True" : "False");
+    cli__cell(r, "%zu", json_array_size(orc_json_get(c, "status.active")));
     if (last) cli_age(last, now, age, sizeof age);
-    cell(r, "%s", last ? age : "<none>");
-    cell_age(r, c, now);
+    cli__cell(r, "%s", last ? age : "<none>");
+    cli__cell_age(r, c, now);
     if (flags & CLI_WIDE) template_cells(r, orc_json_get(c, "spec.jobTemplate.spec"), true);
 }
 
@@ -603,7 +598,7 @@ static int service_ports(const json_t *svc, struct orc_buf *out)
     if (json_array_size(ports) == 0) return orc_buf_puts(out, "<none>");
     json_array_foreach (ports, i, p) {
         const char *proto = or_str(orc_json_str(p, "protocol"), "TCP");
-        int64_t port = num(p, "port", 0), node = num(p, "nodePort", 0);
+        int64_t port = cli__num(p, "port", 0), node = cli__num(p, "nodePort", 0);
         if (rv != 0) break;
         if (node > 0)
             rv = orc_buf_printf(out, "%s%lld:%lld/%s", i ? "," : "", (long long)port,
@@ -615,36 +610,36 @@ static int service_ports(const json_t *svc, struct orc_buf *out)
 
 static void service_row(struct row *r, const json_t *s, unsigned flags, int64_t now)
 {
-    cell_str(r, orc_json_str(s, "spec.type"), "ClusterIP");
-    cell_str(r, orc_json_str(s, "spec.clusterIP"), "<none>");
-    cell_buf(r, service_external_ip, s);
-    cell_buf(r, service_ports, s);
-    cell_age(r, s, now);
-    if (flags & CLI_WIDE) cell_buf(r, cli_format_labels, orc_json_get(s, "spec.selector"));
+    cli__cell_str(r, orc_json_str(s, "spec.type"), "ClusterIP");
+    cli__cell_str(r, orc_json_str(s, "spec.clusterIP"), "<none>");
+    cli__cell_buf(r, service_external_ip, s);
+    cli__cell_buf(r, service_ports, s);
+    cli__cell_age(r, s, now);
+    if (flags & CLI_WIDE) cli__cell_buf(r, cli_format_labels, orc_json_get(s, "spec.selector"));
 }
 
 static void configmap_row(struct row *r, const json_t *c, unsigned flags, int64_t now)
 {
     (void)flags;
-    cell(r, "%zu",
+    cli__cell(r, "%zu",
          json_object_size(json_object_get(c, "data"))
              + json_object_size(json_object_get(c, "binaryData")));
-    cell_age(r, c, now);
+    cli__cell_age(r, c, now);
 }
 
 static void secret_row(struct row *r, const json_t *s, unsigned flags, int64_t now)
 {
     (void)flags;
-    cell_str(r, orc_json_str(s, "type"), "Opaque");
-    cell(r, "%zu", json_object_size(json_object_get(s, "data")));
-    cell_age(r, s, now);
+    cli__cell_str(r, orc_json_str(s, "type"), "Opaque");
+    cli__cell(r, "%zu", json_object_size(json_object_get(s, "data")));
+    cli__cell_age(r, s, now);
 }
 
 static void namespace_row(struct row *r, const json_t *ns, unsigned flags, int64_t now)
 {
     (void)flags;
-    cell_str(r, orc_json_str(ns, "status.phase"), "Active");
-    cell_age(r, ns, now);
+    cli__cell_str(r, orc_json_str(ns, "status.phase"), "Active");
+    cli__cell_age(r, ns, now);
 }
 
 int cli_node_roles(const json_t *node, struct orc_buf *out)
@@ -697,16 +692,16 @@ static const char *node_address(const json_t *node, const char *type)
 
 static void node_row(struct row *r, const json_t *n, unsigned flags, int64_t now)
 {
-    cell_buf(r, node_status, n);
-    cell_buf(r, cli_node_roles, n);
-    cell_age(r, n, now);
-    cell_str(r, orc_json_str(n, "status.nodeInfo.kubeletVersion"), "");
+    cli__cell_buf(r, node_status, n);
+    cli__cell_buf(r, cli_node_roles, n);
+    cli__cell_age(r, n, now);
+    cli__cell_str(r, orc_json_str(n, "status.nodeInfo.kubeletVersion"), "");
     if (!(flags & CLI_WIDE)) return;
-    cell_str(r, node_address(n, "InternalIP"), "<none>");
-    cell_str(r, node_address(n, "ExternalIP"), "<none>");
-    cell_str(r, orc_json_str(n, "status.nodeInfo.osImage"), "<unknown>");
-    cell_str(r, orc_json_str(n, "status.nodeInfo.kernelVersion"), "<unknown>");
-    cell_str(r, orc_json_str(n, "status.nodeInfo.containerRuntimeVersion"), "<unknown>");
+    cli__cell_str(r, node_address(n, "InternalIP"), "<none>");
+    cli__cell_str(r, node_address(n, "ExternalIP"), "<none>");
+    cli__cell_str(r, orc_json_str(n, "status.nodeInfo.osImage"), "<unknown>");
+    cli__cell_str(r, orc_json_str(n, "status.nodeInfo.kernelVersion"), "<unknown>");
+    cli__cell_str(r, orc_json_str(n, "status.nodeInfo.containerRuntimeVersion"), "<unknown>");
 }
 
 const char *cli_event_last(const json_t *e)
@@ -753,37 +748,37 @@ static void event_row(struct row *r, const json_t *e, unsigned flags, int64_t no
     for (i = 0; kind[i] && i + 1 < sizeof lower; i++)
         lower[i] = (char)(kind[i] >= 'A' && kind[i] <= 'Z' ? kind[i] + 32 : kind[i]);
     lower[i] = '\0';
-    cell(r, "%s", last);
-    cell_str(r, orc_json_str(e, "type"), "");
-    cell_str(r, orc_json_str(e, "reason"), "");
-    if (name && *name) cell(r, "%s/%s", lower, name);
-    else cell(r, "%s", lower);
+    cli__cell(r, "%s", last);
+    cli__cell_str(r, orc_json_str(e, "type"), "");
+    cli__cell_str(r, orc_json_str(e, "reason"), "");
+    if (name && *name) cli__cell(r, "%s/%s", lower, name);
+    else cli__cell(r, "%s", lower);
     if (flags & CLI_WIDE) {
-        cell_str(r, orc_json_str(e, "involvedObject.fieldPath"), "");
-        cell_str(r,
+        cli__cell_str(r, orc_json_str(e, "involvedObject.fieldPath"), "");
+        cli__cell_str(r,
                  or_str(orc_json_str(e, "source.component"), orc_json_str(e, "reportingComponent")),
                  "");
     }
-    cell_str(r, orc_json_str(e, "message"), "");
+    cli__cell_str(r, orc_json_str(e, "message"), "");
     if (flags & CLI_WIDE) {
-        int64_t count = num(e, "series.count", num(e, "count", 1));
-        cell(r, "%s", first);
-        cell(r, "%lld", (long long)(count ? count : 1));
-        cell_str(r, orc_json_str(e, "metadata.name"), "");
+        int64_t count = cli__num(e, "series.count", cli__num(e, "count", 1));
+        cli__cell(r, "%s", first);
+        cli__cell(r, "%lld", (long long)(count ? count : 1));
+        cli__cell_str(r, orc_json_str(e, "metadata.name"), "");
     }
 }
 
 static void lease_row(struct row *r, const json_t *l, unsigned flags, int64_t now)
 {
     (void)flags;
-    cell_str(r, orc_json_str(l, "spec.holderIdentity"), "");
-    cell_age(r, l, now);
+    cli__cell_str(r, orc_json_str(l, "spec.holderIdentity"), "");
+    cli__cell_age(r, l, now);
 }
 
 static void generic_row(struct row *r, const json_t *o, unsigned flags, int64_t now)
 {
     (void)flags;
-    cell_age(r, o, now);
+    cli__cell_age(r, o, now);
 }
 
 /* ---- tables ------------------------------------------------------------- */
@@ -819,6 +814,19 @@ static const struct printer printers[] = {
      "INTERNAL-IP\tEXTERNAL-IP\tOS-IMAGE\tKERNEL-VERSION\tCONTAINER-RUNTIME", node_row, true},
     {"events", "LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE", NULL, event_row, false},
     {"leases", "HOLDER\tAGE", NULL, lease_row, true},
+    {"persistentvolumes",
+     "CAPACITY\tACCESS MODES\tRECLAIM POLICY\tSTATUS\tCLAIM\tSTORAGECLASS\tVOLUMEATTRIBUTESCLASS\t"
+     "REASON\tAGE", "VOLUMEMODE", cli__pv_row, true},
+    {"persistentvolumeclaims",
+     "STATUS\tVOLUME\tCAPACITY\tACCESS MODES\tSTORAGECLASS\tVOLUMEATTRIBUTESCLASS\tAGE",
+     "VOLUMEMODE", cli__pvc_row, true},
+    {"storageclasses", "PROVISIONER\tRECLAIMPOLICY\tVOLUMEBINDINGMODE\tALLOWVOLUMEEXPANSION\tAGE",
+     NULL, cli__storageclass_row, true},
+    {"priorityclasses", "VALUE\tGLOBAL-DEFAULT\tAGE\tPREEMPTIONPOLICY", NULL, cli__priorityclass_row,
+     true},
+    {"poddisruptionbudgets", "MIN AVAILABLE\tMAX UNAVAILABLE\tALLOWED DISRUPTIONS\tAGE", NULL,
+     cli__pdb_row, true},
+    {"controllerrevisions", "CONTROLLER\tREVISION\tAGE", NULL, cli__controllerrevision_row, true},
 };
 
 static const struct printer generic = {"", "AGE", NULL, generic_row, true};
@@ -849,11 +857,11 @@ static void name_cell(struct row *r, const struct orc_kind *k, const json_t *obj
     struct orc_buf kind = ORC_BUF_INIT;
 
     if (!(flags & CLI_SHOW_KIND)) {
-        cell_str(r, orc_json_str(obj, "metadata.name"), "");
+        cli__cell_str(r, orc_json_str(obj, "metadata.name"), "");
         return;
     }
     if (r->rv == 0) r->rv = orc_kind_qualified(k, &kind);
-    cell(r, "%s/%s", kind.data ? kind.data : "", orc_json_str(obj, "metadata.name") ?: "");
+    cli__cell(r, "%s/%s", kind.data ? kind.data : "", orc_json_str(obj, "metadata.name") ?: "");
     orc_buf_free(&kind);
 }
 
@@ -880,7 +888,7 @@ int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flag
     if (rows && strcmp(k->resource, "events") == 0) cli_sort_events(rows, n);
     for (i = 0; rows && r.rv == 0 && i < n; i++) {
         obj = rows[i];
-        if (ns) cell_str(&r, orc_json_str(obj, "metadata.namespace"), "");
+        if (ns) cli__cell_str(&r, orc_json_str(obj, "metadata.namespace"), "");
         if (p->name_column) name_cell(&r, k, obj, flags);
         p->row(&r, obj, flags, now);
         if (r.rv != 0) break;

@@ -18,6 +18,7 @@
 #include "apiserver/api.h"
 #include "client/config.h"
 #include "client/http.h"
+#include "lib/cidr.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -54,6 +55,7 @@ struct server_opts {
     bool raft_plaintext; /* benchmark only */
     const char *registries;
     const char *cluster_cidr;
+    unsigned node_cidr_mask; /* 0: 24 */
     unsigned snapshot_threshold;
     unsigned snapshot_trailing;
     unsigned watch_history;
@@ -117,7 +119,8 @@ static void usage(FILE *f)
             "  --no-agent             do not run the embedded node agent\n"
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
             "                         agent (k3s registries.yaml)\n"
-            "  --cluster-cidr CIDR    pod addresses, a /24 per node (default 10.42.0.0/16)\n"
+            "  --cluster-cidr CIDR    pod addresses, a block per node (default 10.42.0.0/16)\n"
+            "  --node-cidr-mask-size N  prefix length of each node's block (default 24)\n"
             "  --snapshot-threshold N fewest Raft entries between Raft's snapshots (default 8192;\n"
             "                         more as the data grows)\n"
             "  --restore FILE         start a new one-member cluster from a backup\n"
@@ -158,9 +161,30 @@ static bool printable_token(const char *t)
     return true;
 }
 
+/* Kubernetes' node IPAM refuses a block larger than the cluster CIDR. */
+static int check_cidrs(const struct server_opts *o)
+{
+    const char *cidr = o->cluster_cidr ? o->cluster_cidr : "10.42.0.0/16";
+    unsigned mask = o->node_cidr_mask ? o->node_cidr_mask : 24;
+    struct orc_cidr4 range;
+
+    if (orc_cidr4_parse(cidr, &range) != 0) {
+        fprintf(stderr, "orcd server: --cluster-cidr \"%s\" is not an IPv4 CIDR\n", cidr);
+        return -1;
+    }
+    if (mask < range.prefix) {
+        fprintf(stderr, "orcd server: --node-cidr-mask-size %u is larger than the cluster CIDR "
+                        "%s\n", mask, cidr);
+        return -1;
+    }
+    return 0;
+}
+
 static int check_opts(const struct server_opts *o)
 {
     char fp[ORC_TLS_FP_HEX + 1], msg[256];
+
+    if (check_cidrs(o) != 0) return -1;
 
     if (o->token && !printable_token(o->token)) {
         fprintf(stderr, "orcd server: --token must be 1 to 160 printable characters without "
@@ -196,7 +220,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_LIMIT, O_CTL };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -208,6 +232,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
+        {"node-cidr-mask-size", required_argument, 0, O_MASK},
         {"snapshot-schedule", required_argument, 0, O_SCHED},
         {"snapshot-retention", required_argument, 0, O_RETAIN},
         {"snapshot-dir", required_argument, 0, O_SNAPDIR},
@@ -229,6 +254,14 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
         case O_CIDR: o->cluster_cidr = optarg; break;
+        case O_MASK:
+            if (parse_uint(optarg, &o->node_cidr_mask) != 0 || o->node_cidr_mask == 0
+                || o->node_cidr_mask > 32) {
+                fprintf(stderr, "orcd server: --node-cidr-mask-size wants a prefix length from 1 "
+                                "to 32\n");
+                return -1;
+            }
+            break;
         case O_RESTORE: o->restore = optarg; break;
         case O_SCHED: o->snapshot_schedule = optarg; break;
         case O_SNAPDIR: o->snapshot_dir = optarg; break;
@@ -533,6 +566,7 @@ static int serve(struct orcd_server *s)
     acfg.ca_pem = s->certs.ca;
     acfg.ca_key_pem = s->certs.ca_key;
     acfg.cluster_cidr = s->o.cluster_cidr;
+    acfg.node_cidr_mask = s->o.node_cidr_mask;
     orcd_api_limits_apply(&s->o.api_limits, &acfg);
     /* One flag for both ends: the default tolerations new pods get, and
      * the controllers' evictions. */

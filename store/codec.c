@@ -4,9 +4,13 @@
  *
  * txn:    u8 version=1, u32 n_guards, u32 n_ops, guards, ops
  * guard:  u8 type, u32 key_len, key, NUL, [i64 mod_rev if MODREV]
- * op:     u8 type, u32 key_len, key, NUL, [u32 value_len, value if PUT]
- * result: u8 version=1, u8 succeeded, i64 revision, i32 failed_guard,
- *         i64 failed_mod_rev
+ * op:     u8 type, u32 key_len, key, NUL, [u32 value_len, value if PUT or
+ *         PUT_ALLOC]
+ * alloc:  the value of a PUT_ALLOC: u32 len, value, u32 len, value_none,
+ *         range, prefix and marker each as a key (u32 len, text, NUL), u8 bits
+ * result: u8 version=2, u8 succeeded, i64 revision, i32 failed_guard,
+ *         i64 failed_mod_rev, u8 block_len, block (version 1: without the
+ *         block, still read)
  * entry:  u8 kind, u8 pad, u64 nonce, u64 seq, body, pad zero bytes —
  *         the Raft entry: the submitting member's (nonce, seq) lets its FSM
  *         find the request; raft_uv needs entries in multiples of 8 bytes
@@ -20,8 +24,8 @@
 #include "store/store_int.h"
 
 #define TXN_VERSION 1
-#define RESULT_VERSION 1
-#define RESULT_SIZE 22
+#define RESULT_VERSION 2
+#define RESULT_SIZE_V1 22
 
 static int check_key(const char *key)
 {
@@ -30,9 +34,14 @@ static int check_key(const char *key)
     return 0;
 }
 
+static bool has_value(enum store_op_type t)
+{
+    return t == STORE_PUT || t == STORE_PUT_ALLOC;
+}
+
 int store__txn_measure(const struct store_txn *txn, size_t *size)
 {
-    size_t n = 9;
+    size_t n = 9, allocs = 0;
     int rc;
 
     if (txn == NULL || (txn->n_guards && !txn->guards) || (txn->n_ops && !txn->ops))
@@ -47,11 +56,16 @@ int store__txn_measure(const struct store_txn *txn, size_t *size)
     }
     for (size_t i = 0; i < txn->n_ops; i++) {
         const struct store_op *op = &txn->ops[i];
-        if (op->type != STORE_PUT && op->type != STORE_DELETE) return ORC_EINVAL;
+        if (op->type < STORE_PUT || op->type > STORE_PUT_ALLOC) return ORC_EINVAL;
         if ((rc = check_key(op->key)) != 0) return rc;
-        if (op->type == STORE_PUT && op->value == NULL && op->value_len > 0) return ORC_EINVAL;
-        if (op->type == STORE_PUT && op->value_len > STORE_TXN_MAX) return ORC_ETOOBIG;
-        n += 6 + strlen(op->key) + (op->type == STORE_PUT ? 4 + op->value_len : 0);
+        if (has_value(op->type) && op->value == NULL && op->value_len > 0) return ORC_EINVAL;
+        if (has_value(op->type) && op->value_len > STORE_TXN_MAX) return ORC_ETOOBIG;
+        n += 6 + strlen(op->key) + (has_value(op->type) ? 4 + op->value_len : 0);
+        if (op->type == STORE_PUT_ALLOC) {
+            struct store_alloc a;
+            if (++allocs > 1 || store__alloc_parse(op->value, op->value_len, &a) != 0)
+                return ORC_EINVAL;
+        }
         if (n > STORE_TXN_MAX) return ORC_ETOOBIG;
     }
     *size = n;
@@ -83,7 +97,7 @@ void store__txn_write(const struct store_txn *txn, void *out)
         const struct store_op *op = &txn->ops[i];
         *p++ = (unsigned char)op->type;
         p = put_key(p, op->key);
-        if (op->type == STORE_PUT) {
+        if (has_value(op->type)) {
             p = store__put_u32(p, (uint32_t)op->value_len);
             if (op->value_len) memcpy(p, op->value, op->value_len);
             p += op->value_len;
@@ -134,21 +148,31 @@ static const unsigned char *check_guard(const unsigned char *p, const unsigned c
     return p;
 }
 
-static const unsigned char *check_op(const unsigned char *p, const unsigned char *end)
+static const unsigned char *skip_value(const unsigned char *p, const unsigned char *end)
+{
+    uint32_t vlen;
+
+    if (end - p < 4) return NULL;
+    vlen = store__get_u32(p);
+    p += 4;
+    if ((size_t)(end - p) < vlen) return NULL;
+    return p + vlen;
+}
+
+static const unsigned char *check_op(const unsigned char *p, const unsigned char *end,
+                                     unsigned *allocs)
 {
     unsigned type;
-    uint32_t vlen;
 
     if (p >= end) return NULL;
     type = *p++;
-    if (type != STORE_PUT && type != STORE_DELETE) return NULL;
+    if (type < STORE_PUT || type > STORE_PUT_ALLOC) return NULL;
     if ((p = skip_key(p, end)) == NULL) return NULL;
-    if (type == STORE_PUT) {
-        if (end - p < 4) return NULL;
-        vlen = store__get_u32(p);
-        p += 4;
-        if ((size_t)(end - p) < vlen) return NULL;
-        p += vlen;
+    const unsigned char *v = p + 4;
+    if (has_value(type) && (p = skip_value(p, end)) == NULL) return NULL;
+    if (type == STORE_PUT_ALLOC) {
+        struct store_alloc a;
+        if (++*allocs > 1 || store__alloc_parse(v, (size_t)(p - v), &a) != 0) return NULL;
     }
     return p;
 }
@@ -157,6 +181,7 @@ int store__txn_check(const void *buf, size_t len)
 {
     const unsigned char *p = buf, *end = p + len;
     uint32_t ng, no;
+    unsigned allocs = 0;
 
     if (buf == NULL || len < 9 || len > STORE_TXN_MAX || p[0] != TXN_VERSION) return ORC_EPROTO;
     ng = store__get_u32(p + 1);
@@ -167,7 +192,7 @@ int store__txn_check(const void *buf, size_t len)
     for (uint32_t i = 0; i < ng; i++)
         if ((p = check_guard(p, end)) == NULL) return ORC_EPROTO;
     for (uint32_t i = 0; i < no; i++)
-        if ((p = check_op(p, end)) == NULL) return ORC_EPROTO;
+        if ((p = check_op(p, end, &allocs)) == NULL) return ORC_EPROTO;
     return p == end ? 0 : ORC_EPROTO;
 }
 
@@ -208,7 +233,7 @@ void store__txn_next_op(struct store_txn_reader *r, struct store_op *op)
     op->key = read_key(r);
     op->value = NULL;
     op->value_len = 0;
-    if (op->type == STORE_PUT) {
+    if (has_value(op->type)) {
         op->value_len = store__get_u32(r->p);
         op->value = r->p + 4;
         r->p += 4 + op->value_len;
@@ -267,27 +292,96 @@ int store__entry_parse(const void *buf, size_t len, uint64_t *nonce, uint64_t *s
     return store__txn_check(*txn, *txn_len);
 }
 
+/* ---- allocations (the value of a STORE_PUT_ALLOC) ---- */
+
+static int alloc_key_ok(const char *k)
+{
+    return k && k[0] && strlen(k) <= 4096;
+}
+
+int store_alloc_value(const struct store_alloc *a, struct orc_buf *out)
+{
+    const char *keys[3];
+    unsigned char len[4];
+    int rv;
+
+    if (a == NULL || a->bits > 32 || (!a->value && a->value_len) || (!a->value_none && a->value_none_len)
+        || !alloc_key_ok(a->range) || !alloc_key_ok(a->prefix) || !alloc_key_ok(a->marker)
+        || a->value_len > STORE_TXN_MAX || a->value_none_len > STORE_TXN_MAX)
+        return ORC_EINVAL;
+    keys[0] = a->range, keys[1] = a->prefix, keys[2] = a->marker;
+    store__put_u32(len, (uint32_t)a->value_len);
+    rv = orc_buf_append(out, len, 4);
+    if (rv == 0 && a->value_len) rv = orc_buf_append(out, a->value, a->value_len);
+    store__put_u32(len, (uint32_t)a->value_none_len);
+    if (rv == 0) rv = orc_buf_append(out, len, 4);
+    if (rv == 0 && a->value_none_len) rv = orc_buf_append(out, a->value_none, a->value_none_len);
+    for (int i = 0; i < 3 && rv == 0; i++) {
+        store__put_u32(len, (uint32_t)strlen(keys[i]));
+        rv = orc_buf_append(out, len, 4);
+        if (rv == 0) rv = orc_buf_append(out, keys[i], strlen(keys[i]) + 1);
+    }
+    unsigned char bits = (unsigned char)a->bits;
+    if (rv == 0) rv = orc_buf_append(out, &bits, 1);
+    return rv;
+}
+
+int store__alloc_parse(const void *buf, size_t len, struct store_alloc *a)
+{
+    const unsigned char *p = buf, *end = p + len, *q;
+    const char **keys[3] = {&a->range, &a->prefix, &a->marker};
+
+    if (buf == NULL || (q = skip_value(p, end)) == NULL) return ORC_EPROTO;
+    a->value = p + 4;
+    a->value_len = (size_t)(q - p - 4);
+    p = q;
+    if ((q = skip_value(p, end)) == NULL) return ORC_EPROTO;
+    a->value_none = p + 4;
+    a->value_none_len = (size_t)(q - p - 4);
+    p = q;
+    for (int i = 0; i < 3; i++) {
+        if ((q = skip_key(p, end)) == NULL) return ORC_EPROTO;
+        *keys[i] = (const char *)p + 4;
+        p = q;
+    }
+    if (end - p != 1 || *p > 32) return ORC_EPROTO;
+    a->bits = *p;
+    return 0;
+}
+
 /* ---- results ---- */
 
 int store_txn_result_encode(const struct store_txn_result *res, struct orc_buf *out)
 {
-    unsigned char b[RESULT_SIZE], *p = b;
+    unsigned char b[RESULT_SIZE_V1 + 1 + sizeof res->block], *p = b;
+    size_t blen;
 
     if (res == NULL) return ORC_EINVAL;
+    blen = strnlen(res->block, sizeof res->block - 1);
     *p++ = RESULT_VERSION;
     *p++ = res->succeeded ? 1 : 0;
     p = store__put_u64(p, (uint64_t)res->revision);
     p = store__put_u32(p, (uint32_t)(int32_t)res->failed_guard);
-    store__put_u64(p, (uint64_t)res->failed_mod_rev);
-    return orc_buf_append(out, b, sizeof b);
+    p = store__put_u64(p, (uint64_t)res->failed_mod_rev);
+    *p++ = (unsigned char)blen;
+    memcpy(p, res->block, blen);
+    return orc_buf_append(out, b, RESULT_SIZE_V1 + 1 + blen);
 }
 
 int store_txn_result_decode(const void *buf, size_t len, struct store_txn_result *res)
 {
     const unsigned char *p = buf;
 
-    if (buf == NULL || res == NULL || len != RESULT_SIZE || p[0] != RESULT_VERSION || p[1] > 1)
+    if (buf == NULL || res == NULL || len < RESULT_SIZE_V1 || p[1] > 1) return ORC_EPROTO;
+    memset(res->block, 0, sizeof res->block);
+    if (p[0] == 1 && len != RESULT_SIZE_V1) return ORC_EPROTO;
+    if (p[0] == RESULT_VERSION) {
+        size_t blen = len > RESULT_SIZE_V1 ? p[RESULT_SIZE_V1] : sizeof res->block;
+        if (blen >= sizeof res->block || len != RESULT_SIZE_V1 + 1 + blen) return ORC_EPROTO;
+        memcpy(res->block, p + RESULT_SIZE_V1 + 1, blen);
+    } else if (p[0] != 1) {
         return ORC_EPROTO;
+    }
     res->succeeded = p[1] == 1;
     res->revision = (int64_t)store__get_u64(p + 2);
     res->failed_guard = (int)(int32_t)store__get_u32(p + 10);

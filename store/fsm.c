@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cidr.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "store/backup_int.h"
@@ -92,6 +93,81 @@ static int apply_op(store *s, const struct store_op *op, int64_t rev)
     return rc;
 }
 
+/* ---- block allocation (STORE_PUT_ALLOC) ---- */
+
+/* value with every marker replaced by block; malloc'd into *out. */
+static int fill_marker(const struct store_alloc *a, const char *block, char **out, size_t *len)
+{
+    const char *v = a->value, *end = v + a->value_len, *m = a->marker;
+    size_t mlen = strlen(m), blen = strlen(block), n = 0;
+    char *buf = malloc(a->value_len * (blen > mlen ? blen / mlen + 2 : 1) + 1);
+
+    if (buf == NULL) return ORC_ENOMEM;
+    while (v < end) {
+        const char *hit = memmem(v, (size_t)(end - v), m, mlen);
+        size_t plain = hit ? (size_t)(hit - v) : (size_t)(end - v);
+        memcpy(buf + n, v, plain);
+        n += plain;
+        v += plain;
+        if (!hit) break;
+        memcpy(buf + n, block, blen);
+        n += blen;
+        v += mlen;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* The first block whose reservation key is absent into block ("" if none). */
+static int find_free_block(store *s, const struct store_alloc *a, char *block, size_t n)
+{
+    struct orc_cidr4 range;
+    char key[512];
+    struct store_row row;
+    int rc;
+
+    block[0] = '\0';
+    if (orc_cidr4_parse(a->range, &range) != 0) return 0; /* nothing to hand out */
+    uint64_t count = orc_cidr4_blocks(&range, a->bits);
+    for (uint64_t i = 0; i < count; i++) {
+        orc_cidr4_block(&range, a->bits, i, block, n);
+        snprintf(key, sizeof key, "%s%s", a->prefix, block);
+        if ((rc = store__db_lookup(&s->db, key, &row)) != 0) return rc;
+        if (!row.exists) return 0;
+    }
+    block[0] = '\0';
+    return 0;
+}
+
+static int apply_op(store *s, const struct store_op *op, int64_t rev);
+
+static int apply_alloc(store *s, const struct store_op *op, int64_t rev,
+                       struct store_txn_result *res)
+{
+    struct store_alloc alloc, *a = &alloc;
+    char block[sizeof res->block], key[512];
+    char *value = NULL;
+    size_t len;
+    int rc;
+
+    if (store__alloc_parse(op->value, op->value_len, a) != 0) return ORC_EPROTO;
+    if ((rc = find_free_block(s, a, block, sizeof block)) != 0) return rc;
+    if (block[0] == '\0') {
+        struct store_op none = {STORE_PUT, op->key, a->value_none, a->value_none_len};
+        return apply_op(s, &none, rev);
+    }
+    snprintf(key, sizeof key, "%s%s", a->prefix, block);
+    struct store_op reserve = {STORE_PUT, key, op->key, strlen(op->key)};
+    if ((rc = apply_op(s, &reserve, rev)) != 0) return rc;
+    if ((rc = fill_marker(a, block, &value, &len)) != 0) return rc;
+    struct store_op put = {STORE_PUT, op->key, value, len};
+    rc = apply_op(s, &put, rev);
+    free(value);
+    if (rc == 0) snprintf(res->block, sizeof res->block, "%s", block);
+    return rc;
+}
+
 /* Fills res and returns 0 when a guard fails, or a db error. */
 static int eval_guards(store *s, struct store_txn_reader *r, struct store_txn_result *res)
 {
@@ -159,7 +235,8 @@ int store__batch_begin(store *s)
 }
 
 /* One txn inside the batch, all or nothing through a savepoint. */
-static int apply_ops(store *s, struct store_txn_reader *r, int64_t rev)
+static int apply_ops(store *s, struct store_txn_reader *r, int64_t rev,
+                     struct store_txn_result *res)
 {
     struct store_op op;
     int rc;
@@ -168,7 +245,8 @@ static int apply_ops(store *s, struct store_txn_reader *r, int64_t rev)
     if ((rc = store__db_exec(&s->db, STMT_SAVEPOINT)) != 0) return rc;
     while (r->ops_left > 0) {
         store__txn_next_op(r, &op);
-        if ((rc = apply_op(s, &op, rev)) != 0) goto err;
+        rc = op.type == STORE_PUT_ALLOC ? apply_alloc(s, &op, rev, res) : apply_op(s, &op, rev);
+        if (rc != 0) goto err;
     }
     if ((rc = store__db_set_revision(&s->db, rev)) != 0) goto err;
     if ((rc = store__db_exec(&s->db, STMT_RELEASE)) != 0) goto err;
@@ -198,7 +276,10 @@ static int apply_txn(store *s, const void *txn, size_t len, struct store_txn_res
 
     store__txn_reader_init(&r, txn, len);
     if ((rc = eval_guards(s, &r, res)) != 0 || res->failed_guard >= 0) return rc;
-    if ((rc = apply_ops(s, &r, s->revision + 1)) != 0) return rc;
+    if ((rc = apply_ops(s, &r, s->revision + 1, res)) != 0) {
+        res->block[0] = '\0';
+        return rc;
+    }
     s->revision++;
     res->succeeded = true;
     res->revision = s->revision;
@@ -222,6 +303,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     res->succeeded = false;
     res->revision = s->revision;
     res->failed_guard = -1;
+    res->block[0] = '\0';
     res->failed_mod_rev = 0;
     if (s->closing) return 0;
     /* Nothing more goes into a database that lost entries: raft keeps the

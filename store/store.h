@@ -138,7 +138,14 @@ void store_role_unwatch(store *s, void (*cb)(void *arg, bool leader), void *arg)
 
 /* ---- transactions ---- */
 
-enum store_op_type { STORE_PUT = 1, STORE_DELETE = 2 };
+enum store_op_type {
+    STORE_PUT = 1,
+    STORE_DELETE = 2,
+    /* A PUT that first allocates a block (see struct store_alloc); at most
+     * one per txn. Evaluated when the txn is applied, so concurrent txns
+     * never get the same block. */
+    STORE_PUT_ALLOC = 3,
+};
 enum store_guard_type {
     STORE_GUARD_ABSENT = 1, /* key does not exist */
     STORE_GUARD_EXISTS = 2, /* key exists */
@@ -148,9 +155,31 @@ enum store_guard_type {
 struct store_op {
     enum store_op_type type;
     const char *key;   /* NUL-terminated */
-    const void *value; /* PUT only */
+    const void *value; /* PUT; for PUT_ALLOC, made by store_alloc_value() */
     size_t value_len;
 };
+
+/* STORE_PUT_ALLOC: the first /bits block of `range` (an IPv4 CIDR, in
+ * address order) whose reservation key prefix+BLOCK ("/orc/podcidrs/" +
+ * "10.42.3.0/24") does not exist is taken: the reservation key is put (its
+ * value: the op's key) and `value` is put at the op's key with every
+ * occurrence of `marker` replaced by the block's text. When no block is
+ * free, value_none is put instead and nothing is reserved. The result's
+ * `block` says which happened. */
+struct store_alloc {
+    const void *value;
+    size_t value_len;
+    const void *value_none;
+    size_t value_none_len;
+    const char *range;  /* "10.42.0.0/16" */
+    unsigned bits;      /* 24 */
+    const char *prefix; /* reservation keys' prefix */
+    const char *marker; /* non-empty text in value that stands for the block */
+};
+
+/* Packs an allocation into the value of a STORE_PUT_ALLOC op (appended to
+ * out; the strings are copied). ORC_EINVAL on a bad field. */
+int store_alloc_value(const struct store_alloc *a, struct orc_buf *out);
 
 struct store_guard {
     enum store_guard_type type;
@@ -170,6 +199,9 @@ struct store_txn_result {
     int64_t revision;     /* new revision if succeeded, else the current one */
     int failed_guard;     /* index of the first failing guard, or -1 */
     int64_t failed_mod_rev; /* that key's mod_rev now (0 when absent) */
+    /* A STORE_PUT_ALLOC's block ("10.42.3.0/24"), "" when none was free or
+     * the txn had no such op. */
+    char block[20];
 };
 
 /* status: 0 when the txn was committed and applied (look at res->succeeded),

@@ -49,6 +49,9 @@ int store__entry_parse(const void *buf, size_t len, uint64_t *nonce, uint64_t *s
 void store__txn_reader_init(struct store_txn_reader *r, const void *buf, size_t len);
 void store__txn_next_guard(struct store_txn_reader *r, struct store_guard *g);
 void store__txn_next_op(struct store_txn_reader *r, struct store_op *op);
+/* Reads the value of a STORE_PUT_ALLOC (pointers into buf). ORC_EPROTO
+ * when malformed. */
+int store__alloc_parse(const void *buf, size_t len, struct store_alloc *a);
 
 /* ---- db.c: SQLite FSM ---- */
 

@@ -81,7 +81,7 @@ void store__pipeline_reset(store *s)
 static void item_finish(store *s, struct txn_item *it, int status,
                         const struct store_txn_result *res)
 {
-    struct store_txn_result fallback = {false, s->revision, -1, 0};
+    struct store_txn_result fallback = {false, s->revision, -1, 0, ""};
 
     orc_list_remove(&it->link);
     raft_free(it->buf.base);

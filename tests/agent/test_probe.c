@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 
 #include "agent/probe.h"
-#include "apiserver/http.h"
+#include "lib/httpd.h"
 #include "lib/tls.h"
 #include "tests/agent/rtfx.h"
 
@@ -16,7 +16,7 @@
 /* ---- a test HTTP server: answers S.status, or never (status 0) ---- */
 
 static struct srv {
-    struct api_http *http;
+    struct orc_httpd *http;
     int port;
     int status;
     int hits;
@@ -24,9 +24,9 @@ static struct srv {
     bool stopped;
 } S;
 
-static void srv_gone(struct api_req *r) { api_http_respond(r, 500, NULL, "", 0, NULL); }
+static void srv_gone(struct orc_httpd_req *r) { orc_httpd_respond(r, 500, NULL, "", 0, NULL); }
 
-static void srv_handler(void *arg, struct api_req *r)
+static void srv_handler(void *arg, struct orc_httpd_req *r)
 {
     int n;
 
@@ -40,7 +40,7 @@ static void srv_handler(void *arg, struct api_req *r)
         r->on_gone = srv_gone; /* hangs until the probe hangs up */
         return;
     }
-    api_http_respond(r, S.status, "text/plain", "x", 1, NULL);
+    orc_httpd_respond(r, S.status, "text/plain", "x", 1, NULL);
 }
 
 static void srv_stopped(void *arg) { *(bool *)arg = true; }
@@ -49,20 +49,20 @@ static void srv_stop(void *arg)
 {
     (void)arg;
     if (S.http == NULL) return;
-    api_http_stop(S.http, srv_stopped, &S.stopped);
+    orc_httpd_stop(S.http, srv_stopped, &S.stopped);
     S.http = NULL;
     if (!fx_run_until(fx_flag, &S.stopped, 5000)) test_fail_later("test server did not stop");
 }
 
-static void srv_start(const struct api_http_tls *tls)
+static void srv_start(const struct orc_httpd_tls *tls)
 {
     char err[256] = "";
-    struct api_http_config hc = {.listen = "127.0.0.1:0", .tls = tls, .handler = srv_handler};
+    struct orc_httpd_config hc = {.listen = "127.0.0.1:0", .tls = tls, .handler = srv_handler};
 
     memset(&S, 0, sizeof S);
     S.status = 200;
-    CHECKF(api_http_start(&F.loop, &hc, &S.http, err) == 0, "%s", err);
-    S.port = api_http_port(S.http);
+    CHECKF(orc_httpd_start(&F.loop, &hc, &S.http, err) == 0, "%s", err);
+    S.port = orc_httpd_port(S.http);
     test_defer(srv_stop, NULL);
 }
 
@@ -172,12 +172,12 @@ TEST_T(https_is_not_verified, 30)
 {
     const char *sans[] = {"127.0.0.1"};
     char *ca = NULL, *ca_key = NULL, *cert = NULL, *key = NULL, err[256] = "", spec[256];
-    struct api_http_tls tls;
+    struct orc_httpd_tls tls;
 
     setup();
     CHECKF(orc_tls_make_ca("probe-ca", 2, &ca, &ca_key, err) == 0, "%s", err);
     CHECKF(orc_tls_make_cert(ca, ca_key, "srv", sans, 1, 2, &cert, &key, err) == 0, "%s", err);
-    tls = (struct api_http_tls){cert, key};
+    tls = (struct orc_httpd_tls){cert, key};
     srv_start(&tls);
     free(ca), free(ca_key), free(cert), free(key);
     snprintf(spec, sizeof spec, "{\"httpGet\":{\"port\":%d,\"scheme\":\"HTTPS\"},\"failureThreshold\":1}", S.port);

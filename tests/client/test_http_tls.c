@@ -1,5 +1,5 @@
 /* test_http_tls.c — the HTTP client against the API server's own transport
- * (apiserver/http.c) over TLS, both on one loop: requests, keep-alive reuse
+ * (lib/httpd.c) over TLS, both on one loop: requests, keep-alive reuse
  * of a session, large bodies, streams, Connection: close, and every way
  * trust can fail (wrong CA, wrong name, wrong pin, plain HTTP on either side). */
 #include <llhttp.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/http.h"
+#include "lib/httpd.h"
 #include "client/http.h"
 #include "lib/orc.h"
 #include "lib/tls.h"
@@ -22,7 +22,7 @@
 
 struct tfx {
     uv_loop_t loop;
-    struct api_http *http;
+    struct orc_httpd *http;
     int port;
     char url[64];
     char *ca, *ca_key, *cert, *key, *chain;
@@ -30,57 +30,57 @@ struct tfx {
     int stopped, closed;
     const void *conns[MAX_SEEN]; /* distinct server connections seen */
     int n_conns, gone;
-    struct api_req *held; /* a stream kept open */
+    struct orc_httpd_req *held; /* a stream kept open */
 };
 
 static struct tfx F;
 
-static void note_conn(const struct api_req *r)
+static void note_conn(const struct orc_httpd_req *r)
 {
     for (int i = 0; i < F.n_conns; i++)
         if (F.conns[i] == r->conn) return;
     if (F.n_conns < MAX_SEEN) F.conns[F.n_conns++] = r->conn;
 }
 
-static void on_gone(struct api_req *r)
+static void on_gone(struct orc_httpd_req *r)
 {
     F.gone++;
     if (F.held == r) F.held = NULL;
-    api_http_stream_end(r);
+    orc_httpd_stream_end(r);
 }
 
-static void handler(void *arg, struct api_req *r)
+static void handler(void *arg, struct orc_httpd_req *r)
 {
-    const char *auth = api_req_header(r, "authorization");
+    const char *auth = orc_httpd_req_header(r, "authorization");
     (void)arg;
 
     note_conn(r);
     if (strcmp(r->target, "/hello") == 0) {
         char body[128];
         snprintf(body, sizeof body, "hello %s", auth ? auth : "-");
-        api_http_respond(r, 200, "text/plain", body, strlen(body), NULL);
+        orc_httpd_respond(r, 200, "text/plain", body, strlen(body), NULL);
     } else if (strcmp(r->target, "/echo") == 0) {
-        api_http_respond(r, 200, "application/octet-stream", r->body.data ? r->body.data : "",
+        orc_httpd_respond(r, 200, "application/octet-stream", r->body.data ? r->body.data : "",
                          r->body.len, NULL);
     } else if (strcmp(r->target, "/close") == 0) {
         r->keep_alive = false;
-        api_http_respond(r, 200, "text/plain", "bye", 3, NULL);
+        orc_httpd_respond(r, 200, "text/plain", "bye", 3, NULL);
     } else if (strncmp(r->target, "/stream/", 8) == 0) {
         int n = atoi(r->target + 8);
-        CHECK_INT(api_http_stream_begin(r, 200, "application/json"), ==, 0);
+        CHECK_INT(orc_httpd_stream_begin(r, 200, "application/json"), ==, 0);
         for (int i = 0; i < n; i++) {
             char line[64];
             int len = snprintf(line, sizeof line, "{\"i\":%d}\n", i);
-            CHECK_INT(api_http_stream_write(r, line, (size_t)len, 1u << 24), ==, 0);
+            CHECK_INT(orc_httpd_stream_write(r, line, (size_t)len, 1u << 24), ==, 0);
         }
         if (n > 0) {
-            api_http_stream_end(r);
+            orc_httpd_stream_end(r);
         } else {
             r->on_gone = on_gone;
             F.held = r;
         }
     } else {
-        api_http_respond(r, 404, "text/plain", "no", 2, NULL);
+        orc_httpd_respond(r, 404, "text/plain", "no", 2, NULL);
     }
 }
 
@@ -103,7 +103,7 @@ static void make_pki(const char *const *sans, size_t n)
 static void fx_start(bool tls, const char *const *sans, size_t n)
 {
     static const char *const dflt[] = {"127.0.0.1"};
-    struct api_http_tls t;
+    struct orc_httpd_tls t;
     char err[256] = "";
 
     memset(&F, 0, sizeof F);
@@ -111,10 +111,10 @@ static void fx_start(bool tls, const char *const *sans, size_t n)
     make_pki(sans ? sans : dflt, sans ? n : 1);
     t.cert_pem = F.chain;
     t.key_pem = F.key;
-    struct api_http_config hc = {.listen = "127.0.0.1:0", .tls = tls ? &t : NULL, .handler = handler};
+    struct orc_httpd_config hc = {.listen = "127.0.0.1:0", .tls = tls ? &t : NULL, .handler = handler};
 
-    CHECKF(api_http_start(&F.loop, &hc, &F.http, err) == 0, "%s", err);
-    F.port = api_http_port(F.http);
+    CHECKF(orc_httpd_start(&F.loop, &hc, &F.http, err) == 0, "%s", err);
+    F.port = orc_httpd_port(F.http);
     CHECK(F.port > 0);
     snprintf(F.url, sizeof F.url, "%s://127.0.0.1:%d", tls ? "https" : "http", F.port);
 }
@@ -124,7 +124,7 @@ static void set_flag(void *arg) { ++*(int *)arg; }
 static void fx_stop(void)
 {
     if (F.c) http_client_close(F.c, set_flag, &F.closed);
-    api_http_stop(F.http, set_flag, &F.stopped);
+    orc_httpd_stop(F.http, set_flag, &F.stopped);
     run_until(&F.loop, &F.stopped, 5000);
     CHECK(F.stopped == 1);
     if (F.c) run_until(&F.loop, &F.closed, 5000);

@@ -70,6 +70,8 @@ TEST(discovery_lists_the_new_kinds)
     CHECK_STR(json_string_value(json_array_get(json_object_get(pv, "shortNames"), 0)), "pv");
     CHECK(resource(core, "persistentvolumes/status") && resource(core, "persistentvolumeclaims/status"));
     CHECK_STR(orc_json_str(resource(core, "pods/eviction"), "kind"), "Eviction");
+    CHECK_STR(orc_json_str(resource(core, "pods/eviction"), "group"), "policy"); /* kubectl drain */
+    CHECK_STR(orc_json_str(resource(core, "pods/eviction"), "version"), "v1");
     json_decref(core);
 
     json_t *sys = req("GET", "/apis/scheduling.k8s.io/v1/priorityclasses/system-node-critical",
@@ -152,6 +154,7 @@ TEST(priorityclass_and_controllerrevision)
     CHECK(json_is_object(orc_json_get(cr, "data.spec")));
     json_decref(cr);
     req_drop("GET", "/apis/apps/v1/namespaces/default/controllerrevisions/web-1/status", NULL, 404);
+    member_stop(&c, 0);
 }
 
 static void make_ready_pod(const char *name)
@@ -202,6 +205,13 @@ TEST(eviction_honours_the_disruption_budget)
     json_t *ok = evict("web-1", 201);
     CHECK_STR(orc_json_str(ok, "status"), "Success");
     json_decref(ok);
+    /* The budget's status is written with the eviction, as Kubernetes does. */
+    json_t *st = req("GET", PDBS "/web", NULL, 200);
+    int64_t v = -1;
+    CHECK(orc_json_int(st, "status.disruptionsAllowed", &v) == 0 && v == 0);
+    CHECK(orc_json_int(st, "status.currentHealthy", &v) == 0 && v == 1);
+    CHECK(orc_json_int(st, "status.desiredHealthy", &v) == 0 && v == 1);
+    json_decref(st);
     req_drop("GET", PODS "/web-1", NULL, 404);
     json_decref(evict("web-2", 429)); /* the last healthy one */
 
@@ -213,6 +223,7 @@ TEST(eviction_honours_the_disruption_budget)
     json_decref(evict("lone", 201));
     req_drop("GET", PODS "/lone", NULL, 404);
     req_drop("POST", "/api/v1/namespaces/default/configmaps/x/eviction", "{}", 404);
+    member_stop(&c, 0); /* exits cleanly: no sanitizer report */
 }
 
 TEST(workload_validation_answers_422_naming_the_field)
@@ -242,4 +253,5 @@ TEST(workload_validation_answers_422_naming_the_field)
     json_decref(job);
     json_decref(req_ct("PATCH", "/apis/batch/v1/namespaces/default/jobs/j", MERGE,
                        "{\"spec\":{\"parallelism\":2}}", 200));
+    member_stop(&c, 0);
 }

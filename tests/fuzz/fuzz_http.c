@@ -8,24 +8,24 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "apiserver/http_parse.h"
+#include "lib/httpd_parse.h"
 #include "apiserver/server.h"
 
 #define TOKEN "orc1.fuzz.secret"
 
-static bool authorize(void *arg, const struct api_req *r)
+static bool authorize(void *arg, const struct orc_httpd_req *r)
 {
     (void)arg;
-    return api_req_bearer_is(r, TOKEN);
+    return orc_httpd_req_bearer_is(r, TOKEN);
 }
 
 /* What the server does with a request before a handler's own work. */
-static void route(struct api_req *r)
+static void route(struct orc_httpd_req *r)
 {
     struct api_route rt;
 
-    (void)api_req_header(r, "content-type");
-    (void)api_req_header(r, "accept");
+    (void)orc_httpd_req_header(r, "content-type");
+    (void)orc_httpd_req_header(r, "accept");
     if (api_route_parse(r->target, &rt) == 0) {
         (void)api_query_get(&rt, "labelSelector");
         (void)api_query_get(&rt, "resourceVersion");
@@ -36,24 +36,24 @@ static void route(struct api_req *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct api_http_parser p;
+    struct orc_httpd_parser p;
     size_t step, off = 1;
 
     if (size == 0) return 0;
     step = (size_t)data[0] % 64 + 1;
-    api_http_parser_init(&p, authorize, NULL);
+    orc_httpd_parser_init(&p, authorize, NULL);
     while (off < size) {
         size_t len = size - off < step ? size - off : step, used = 0;
-        enum api_parse_result res = api_http_parse(&p, (const char *)data + off, len, &used);
+        enum api_parse_result res = orc_httpd_parse(&p, (const char *)data + off, len, &used);
 
         off += used;
         if (res == API_PARSE_ERROR) break;
         if (res == API_PARSE_MORE) continue;
-        struct api_req *r = api_http_parser_take(&p);
+        struct orc_httpd_req *r = orc_httpd_parser_take(&p);
         route(r);
-        api_req_free(r);
+        orc_httpd_req_free(r);
         if (res == API_PARSE_EARLY) break; /* the connection closes there */
     }
-    api_http_parser_clear(&p);
+    orc_httpd_parser_clear(&p);
     return 0;
 }

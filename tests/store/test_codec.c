@@ -120,7 +120,7 @@ TEST(txn_over_4mib_too_big)
 
 TEST(result_round_trip_and_malformed)
 {
-    struct store_txn_result in = {false, 1234567890123LL, 2, 77}, out;
+    struct store_txn_result in = {false, 1234567890123LL, 2, 77, ""}, out;
     struct orc_buf b = ORC_BUF_INIT;
 
     CHECK_INT(store_txn_result_encode(&in, &b), ==, 0);
@@ -133,12 +133,58 @@ TEST(result_round_trip_and_malformed)
     b.data[0] = 9;
     CHECK_INT(store_txn_result_decode(b.data, b.len, &out), ==, ORC_EPROTO);
     orc_buf_reset(&b);
-    in = (struct store_txn_result){true, 5, -1, 0};
+    in = (struct store_txn_result){true, 5, -1, 0, "10.42.3.0/24"};
     CHECK_INT(store_txn_result_encode(&in, &b), ==, 0);
     CHECK_INT(store_txn_result_decode(b.data, b.len, &out), ==, 0);
     CHECK(out.succeeded);
     CHECK_INT(out.failed_guard, ==, -1);
+    CHECK_STR(out.block, "10.42.3.0/24");
+    CHECK_INT(store_txn_result_decode(b.data, b.len - 1, &out), ==, ORC_EPROTO);
+    /* A version-1 result (22 bytes, no block) from an older member still reads. */
+    b.data[0] = 1;
+    CHECK_INT(store_txn_result_decode(b.data, 22, &out), ==, 0);
+    CHECK_STR(out.block, "");
     orc_buf_free(&b);
+}
+
+TEST(alloc_op_round_trip_and_malformed)
+{
+    struct store_alloc a = {"{\"cidr\":\"@M@\"}", 15, "{}", 2, "10.42.0.0/16", 24,
+                            "/orc/podcidrs/", "@M@"};
+    struct orc_buf v = ORC_BUF_INIT, b = ORC_BUF_INIT;
+    CHECK_INT(store_alloc_value(&a, &v), ==, 0);
+    struct store_op ops[2] = {{STORE_PUT_ALLOC, "/registry/core/nodes/n1", v.data, v.len},
+                              {STORE_PUT_ALLOC, "/x", v.data, v.len}};
+    struct store_txn t = {NULL, 0, ops, 1};
+    CHECK_INT(store_txn_encode(&t, &b), ==, 0);
+    CHECK_INT(store__txn_check(b.data, b.len), ==, 0);
+    struct store_txn_reader r;
+    struct store_op op;
+    struct store_alloc got;
+    store__txn_reader_init(&r, b.data, b.len);
+    store__txn_next_op(&r, &op);
+    CHECK_INT(op.type, ==, STORE_PUT_ALLOC);
+    CHECK_INT(store__alloc_parse(op.value, op.value_len, &got), ==, 0);
+    CHECK_INT(got.value_len, ==, 15);
+    CHECK(memcmp(got.value, a.value, 15) == 0);
+    CHECK_INT(got.value_none_len, ==, 2);
+    CHECK_STR(got.range, "10.42.0.0/16");
+    CHECK_STR(got.prefix, "/orc/podcidrs/");
+    CHECK_STR(got.marker, "@M@");
+    CHECK_INT(got.bits, ==, 24);
+    /* Two allocations in one txn, a truncated allocation: refused. */
+    t.n_ops = 2;
+    orc_buf_reset(&b);
+    CHECK_INT(store_txn_encode(&t, &b), ==, ORC_EINVAL);
+    ops[0].value_len = v.len - 1;
+    t.n_ops = 1;
+    CHECK_INT(store_txn_encode(&t, &b), ==, ORC_EINVAL);
+    CHECK_INT(store__alloc_parse(v.data, v.len - 1, &got), ==, ORC_EPROTO);
+    a.marker = "";
+    orc_buf_reset(&v);
+    CHECK_INT(store_alloc_value(&a, &v), ==, ORC_EINVAL);
+    orc_buf_free(&b);
+    orc_buf_free(&v);
 }
 
 TEST(entry_padding_and_header)

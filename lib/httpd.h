@@ -1,13 +1,13 @@
-/* http.h — the API server's HTTP/1.1 transport (libuv + llhttp, over TLS
- * from lib/tls or plain), shared by the API server and the agent's
- * logs/exec port: one request at a time per keep-alive connection, requests
+/* httpd.h — the HTTP/1.1 server transport (libuv + llhttp, over TLS from
+ * lib/tls or plain) below both the API server and the agent's logs/exec
+ * port: one request at a time per keep-alive connection, requests
  * authorized on their headers before any body is read, bodies capped, whole
  * or chunked (streamed) responses, and the limits that keep one client from
  * exhausting the server: connections in total and per client address,
  * header, handshake and idle timeouts, bounded stream output (per stream and
- * for all streams together). Internal to apiserver/ (and agent/serve.c). */
-#ifndef ORC_API_HTTP_H
-#define ORC_API_HTTP_H
+ * for all streams together). Prefix orc_httpd_. */
+#ifndef ORC_HTTPD_H
+#define ORC_HTTPD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,37 +16,37 @@
 
 #include "lib/buf.h"
 
-#define API_MAX_BODY (3u * 1024 * 1024)
-#define API_MAX_HEADERS 48
+#define ORC_HTTPD_MAX_BODY (3u * 1024 * 1024)
+#define ORC_HTTPD_MAX_HEADERS 48
 /* A streaming handler with more to send waits until its queued output is
  * below this (see on_drain). */
-#define API_STREAM_LOW_WATER (64u * 1024)
+#define ORC_HTTPD_STREAM_LOW_WATER (64u * 1024)
 
-struct api_conn;
-struct api_req;
+struct orc_httpd_conn;
+struct orc_httpd_req;
 
 /* Called for every complete request. The handler owns `req` until it calls
- * one of the api_http_respond* functions (or ends a stream). */
-typedef void (*api_http_handler)(void *arg, struct api_req *req);
+ * one of the orc_httpd_respond* functions (or ends a stream). */
+typedef void (*orc_httpd_handler)(void *arg, struct orc_httpd_req *req);
 
 /* Called when a request's headers are complete, before its body: whether
  * the request may go on (a valid token, or a path that needs none). A
  * refused request with a body reaches the handler at once, with
  * authorized = false and no body, and its connection closes after the
  * answer, so no byte of the body is ever buffered. */
-typedef bool (*api_http_authorize)(void *arg, const struct api_req *req);
+typedef bool (*orc_httpd_authorize)(void *arg, const struct orc_httpd_req *req);
 
-struct api_header {
+struct orc_httpd_header {
     char *name; /* lower-cased */
     char *value;
 };
 
-struct api_req {
-    struct api_conn *conn; /* NULL once the client is gone */
+struct orc_httpd_req {
+    struct orc_httpd_conn *conn; /* NULL once the client is gone */
     void *server;          /* the handler's arg */
     int method;            /* llhttp_method_t */
     char *target;          /* raw request target: path + "?" + query */
-    struct api_header headers[API_MAX_HEADERS];
+    struct orc_httpd_header headers[ORC_HTTPD_MAX_HEADERS];
     int n_headers;
     struct orc_buf body;
     struct orc_buf warnings; /* "Warning: ..." header lines to send */
@@ -63,11 +63,11 @@ struct api_req {
     void (*state_free)(void *state);
     void *op;    /* the handler's */
     void (*op_free)(void *op);
-    void (*on_gone)(struct api_req *req);
+    void (*on_gone)(struct orc_httpd_req *req);
     /* Streams: set by a handler that has more to send than it queued; called
      * from the loop (never inside a write call) once the stream's queued
-     * output is below API_STREAM_LOW_WATER. Clear it when done. */
-    void (*on_drain)(struct api_req *req);
+     * output is below ORC_HTTPD_STREAM_LOW_WATER. Clear it when done. */
+    void (*on_drain)(struct orc_httpd_req *req);
     /* Streams: the last chunk sent when the server ends a stream whose
      * client does not keep up (a watch's ERROR event); static, not owned. */
     const char *farewell;
@@ -79,16 +79,16 @@ struct api_req {
     bool whole_or_nothing;
 };
 
-struct api_http;
+struct orc_httpd;
 
 /* What the server presents over TLS (PEM text, read during the call). */
-struct api_http_tls {
+struct orc_httpd_tls {
     const char *cert_pem; /* leaf first, then chain certificates to send along */
     const char *key_pem;
 };
 
 /* Limits; 0 takes the default. */
-struct api_http_limits {
+struct orc_httpd_limits {
     unsigned max_conns;            /* open connections; default from RLIMIT_NOFILE */
     unsigned max_conns_per_client; /* from one address; default max_conns / 8 (at least 64) */
     unsigned header_timeout_ms; /* TLS handshake, a request's head from its first byte, and a
@@ -100,40 +100,40 @@ struct api_http_limits {
 };
 
 /* The defaults, for a server whose process may open `nofile` descriptors. */
-void api_http_limits_default(struct api_http_limits *l, unsigned long nofile);
+void orc_httpd_limits_default(struct orc_httpd_limits *l, unsigned long nofile);
 
-struct api_http_config {
+struct orc_httpd_config {
     const char *listen;            /* "HOST:PORT" */
-    const struct api_http_tls *tls; /* NULL: plain HTTP */
-    api_http_handler handler;
-    api_http_authorize authorize; /* NULL: every request is authorized */
+    const struct orc_httpd_tls *tls; /* NULL: plain HTTP */
+    orc_httpd_handler handler;
+    orc_httpd_authorize authorize; /* NULL: every request is authorized */
     void *arg;                    /* for handler and authorize */
-    struct api_http_limits limits;
+    struct orc_httpd_limits limits;
     const char *log_module;       /* names the server in log lines */
 };
 
 /* Listens: HTTPS with cfg->tls, plain HTTP without. Over TLS, bytes that
  * are not a TLS handshake close the connection (a plain HTTP request first
  * gets a plain 400 saying so). errmsg: 256 bytes. */
-int api_http_start(uv_loop_t *loop, const struct api_http_config *cfg, struct api_http **out,
+int orc_httpd_start(uv_loop_t *loop, const struct orc_httpd_config *cfg, struct orc_httpd **out,
                    char *errmsg);
 /* Stops accepting, closes every connection (gone hooks fire), then cb. */
-void api_http_stop(struct api_http *h, void (*cb)(void *arg), void *arg);
+void orc_httpd_stop(struct orc_httpd *h, void (*cb)(void *arg), void *arg);
 
-const char *api_req_header(const struct api_req *r, const char *lower_name);
+const char *orc_httpd_req_header(const struct orc_httpd_req *r, const char *lower_name);
 /* Whether the request carries "Authorization: Bearer <token>" (the scheme
  * in any case), compared in constant time. */
-bool api_req_bearer_is(const struct api_req *r, const char *token);
-bool api_req_gone(const struct api_req *r);
+bool orc_httpd_req_bearer_is(const struct orc_httpd_req *r, const char *token);
+bool orc_httpd_req_gone(const struct orc_httpd_req *r);
 /* The client's address ("127.0.0.1" or "::1"), "" once gone. */
-const char *api_req_peer(const struct api_req *r);
+const char *orc_httpd_req_peer(const struct orc_httpd_req *r);
 
 /* Adds a "Warning: 299 - \"text\"" header to the reply. */
-void api_req_warn(struct api_req *r, const char *text);
+void orc_httpd_req_warn(struct orc_httpd_req *r, const char *text);
 
 /* Whole response; ends the request (frees it). `extra_headers` are complete
  * "Name: value\r\n" lines or NULL. */
-void api_http_respond(struct api_req *r, int status, const char *content_type, const char *body,
+void orc_httpd_respond(struct orc_httpd_req *r, int status, const char *content_type, const char *body,
                       size_t len, const char *extra_headers);
 
 /* ---- chunked streaming responses ----
@@ -144,33 +144,33 @@ void api_http_respond(struct api_req *r, int status, const char *content_type, c
  * server: the write returns ORC_ETOOBIG, the farewell chunk and the last
  * chunk are sent (a whole_or_nothing stream is reset instead), the
  * connection closes, and the handler must end the request (its on_gone
- * fires, or it calls api_http_stream_end itself). When all streams together
+ * fires, or it calls orc_httpd_stream_end itself). When all streams together
  * hold more than streams_memory, the largest are ended the same way. */
-int api_http_stream_begin(struct api_req *r, int status, const char *content_type);
+int orc_httpd_stream_begin(struct orc_httpd_req *r, int status, const char *content_type);
 /* Queues a copy of data as one chunk. max_queue 0: the server's bound.
  * ORC_ETOOBIG (ended, as above) or ORC_ECANCELED (gone). */
-int api_http_stream_write(struct api_req *r, const char *data, size_t len, size_t max_queue);
+int orc_httpd_stream_write(struct orc_httpd_req *r, const char *data, size_t len, size_t max_queue);
 /* Output waiting on the stream (queued and unwritten bytes). */
-size_t api_http_stream_pending(const struct api_req *r);
+size_t orc_httpd_stream_pending(const struct orc_httpd_req *r);
 /* Sends the last chunk and ends the request. */
-void api_http_stream_end(struct api_req *r);
+void orc_httpd_stream_end(struct orc_httpd_req *r);
 /* Ends the request without the last chunk: output still queued is dropped
  * and the connection reset, so that every client sees the response
  * incomplete (a download cut short). Frees a request already gone. */
-void api_http_stream_abort(struct api_req *r);
+void orc_httpd_stream_abort(struct orc_httpd_req *r);
 
 /* A chunk with its framing, encoded once and queued on many streams (a watch
  * event for every watcher): reference counted, loop thread only. */
-struct api_chunk;
-struct api_chunk *api_chunk_new(const char *data, size_t len); /* one reference; NULL: no memory */
-void api_chunk_unref(struct api_chunk *ch);
-size_t api_chunk_len(const struct api_chunk *ch); /* with framing */
-/* As api_http_stream_write, queueing a reference to ch. */
-int api_http_stream_chunk(struct api_req *r, struct api_chunk *ch, size_t max_queue);
+struct orc_httpd_chunk;
+struct orc_httpd_chunk *orc_httpd_chunk_new(const char *data, size_t len); /* one reference; NULL: no memory */
+void orc_httpd_chunk_unref(struct orc_httpd_chunk *ch);
+size_t orc_httpd_chunk_len(const struct orc_httpd_chunk *ch); /* with framing */
+/* As orc_httpd_stream_write, queueing a reference to ch. */
+int orc_httpd_stream_chunk(struct orc_httpd_req *r, struct orc_httpd_chunk *ch, size_t max_queue);
 
 /* Requests served, for /metrics-like introspection. */
-uint64_t api_http_requests(const struct api_http *h);
+uint64_t orc_httpd_requests(const struct orc_httpd *h);
 /* The port listened on (what port 0 became); -1 if unknown. */
-int api_http_port(const struct api_http *h);
+int orc_httpd_port(const struct orc_httpd *h);
 
 #endif

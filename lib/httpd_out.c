@@ -1,11 +1,11 @@
-/* http_out.c — what the transport writes: whole responses (one write each),
+/* httpd_out.c — what the transport writes: whole responses (one write each),
  * chunked streams whose output is queued as references to chunks (shared
  * between streams when encoded once for many) and flushed in the loop's
  * check phase, coalesced into one TLS record and one socket write per
  * batch, and only while the socket keeps up; the bounds on that output;
  * and closing a connection after its last byte (a lingering close, so a
  * client still sending does not get a reset that destroys the answer). */
-#include "apiserver/http_int.h"
+#include "lib/httpd_int.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -26,27 +26,27 @@
 #define FLUSH_SLICE_NS (2u * 1000000)      /* flushing per loop iteration ... */
 #define FLUSH_MAX_WAIT_NS (20u * 1000000)  /* ... unless output waited longer than this */
 
-struct api_chunk {
+struct orc_httpd_chunk {
     int refs;
-    struct api_http *counted; /* whose chunk_bytes holds len, once queued */
+    struct orc_httpd *counted; /* whose chunk_bytes holds len, once queued */
     size_t len;
     char data[];
 };
 
 struct write_req {
     uv_write_t req;
-    struct api_conn *conn;
+    struct orc_httpd_conn *conn;
     size_t queued; /* bytes counted in http->wq_bytes */
     char *data;
 };
 
 /* ---- chunks ---- */
 
-struct api_chunk *api_chunk_new(const char *data, size_t len)
+struct orc_httpd_chunk *orc_httpd_chunk_new(const char *data, size_t len)
 {
     char head[24];
     int hl = snprintf(head, sizeof head, "%zx\r\n", len);
-    struct api_chunk *ch = malloc(sizeof *ch + (size_t)hl + len + 2);
+    struct orc_httpd_chunk *ch = malloc(sizeof *ch + (size_t)hl + len + 2);
 
     if (ch == NULL) return NULL;
     ch->refs = 1;
@@ -58,9 +58,9 @@ struct api_chunk *api_chunk_new(const char *data, size_t len)
     return ch;
 }
 
-static struct api_chunk *chunk_raw(const char *data, size_t len)
+static struct orc_httpd_chunk *chunk_raw(const char *data, size_t len)
 {
-    struct api_chunk *ch = malloc(sizeof *ch + len);
+    struct orc_httpd_chunk *ch = malloc(sizeof *ch + len);
 
     if (ch == NULL) return NULL;
     ch->refs = 1;
@@ -70,25 +70,25 @@ static struct api_chunk *chunk_raw(const char *data, size_t len)
     return ch;
 }
 
-void api_chunk_unref(struct api_chunk *ch)
+void orc_httpd_chunk_unref(struct orc_httpd_chunk *ch)
 {
     if (ch == NULL || --ch->refs > 0) return;
     if (ch->counted) ch->counted->chunk_bytes -= ch->len;
     free(ch);
 }
 
-size_t api_chunk_len(const struct api_chunk *ch) { return ch->len; }
+size_t orc_httpd_chunk_len(const struct orc_httpd_chunk *ch) { return ch->len; }
 
 /* ---- raw writes ---- */
 
-static void start_linger(struct api_conn *c);
+static void start_linger(struct orc_httpd_conn *c);
 
 /* Keeps the loop from blocking while output waits for the check phase. */
 static void on_idle(uv_idle_t *idle) { (void)idle; }
 
-static void mark_dirty(struct api_conn *c)
+static void mark_dirty(struct orc_httpd_conn *c)
 {
-    struct api_http *h = c->http;
+    struct orc_httpd *h = c->http;
 
     if (!orc_list_empty(&c->dirty_link) || c->closing) return;
     orc_list_push(&h->dirty, &c->dirty_link);
@@ -99,25 +99,25 @@ static void mark_dirty(struct api_conn *c)
 static void on_write_done(uv_write_t *w, int status)
 {
     struct write_req *wr = (struct write_req *)w;
-    struct api_conn *c = wr->conn;
+    struct orc_httpd_conn *c = wr->conn;
 
     c->http->wq_bytes -= wr->queued;
     free(wr->data);
     free(wr);
     if (status < 0) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return;
     }
     if (c->closing) return;
     if (!c->lingering && c->dl == DL_DRAIN && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
-        api_http__deadline(c, DL_IDLE);
+        orc_httpd__deadline(c, DL_IDLE);
     /* More stream output, or a handler waiting to produce it. */
     if (c->q_len > 0 || (c->active && c->active->on_drain)) mark_dirty(c);
 }
 
 /* Sends `data` (taking ownership), trying a synchronous write first; with
  * close_after, the connection then closes (lingering). */
-int api_http__send_raw(struct api_conn *c, char *data, size_t len, bool close_after)
+int orc_httpd__send_raw(struct orc_httpd_conn *c, char *data, size_t len, bool close_after)
 {
     struct write_req *wr;
     uv_buf_t buf;
@@ -132,7 +132,7 @@ int api_http__send_raw(struct api_conn *c, char *data, size_t len, bool close_af
         n = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
         if (n < 0 && n != UV_EAGAIN) {
             free(data);
-            api_http__conn_close(c);
+            orc_httpd__conn_close(c);
             return ORC_EIO;
         }
         if (n < 0) n = 0;
@@ -143,7 +143,7 @@ int api_http__send_raw(struct api_conn *c, char *data, size_t len, bool close_af
         wr = calloc(1, sizeof *wr);
         if (wr == NULL) {
             free(data);
-            api_http__conn_close(c);
+            orc_httpd__conn_close(c);
             return ORC_ENOMEM;
         }
         wr->conn = c;
@@ -153,7 +153,7 @@ int api_http__send_raw(struct api_conn *c, char *data, size_t len, bool close_af
         if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write_done) != 0) {
             free(data);
             free(wr);
-            api_http__conn_close(c);
+            orc_httpd__conn_close(c);
             return ORC_EIO;
         }
         c->http->wq_bytes += wr->queued;
@@ -163,7 +163,7 @@ int api_http__send_raw(struct api_conn *c, char *data, size_t len, bool close_af
 }
 
 /* Ciphertext the TLS session has for the peer (handshake replies). */
-int api_http__send_tls_out(struct api_conn *c, bool close_after)
+int orc_httpd__send_tls_out(struct orc_httpd_conn *c, bool close_after)
 {
     size_t n;
     char *data = orc_tls_take(c->tls, &n);
@@ -172,12 +172,12 @@ int api_http__send_tls_out(struct api_conn *c, bool close_after)
         if (close_after) start_linger(c);
         return 0;
     }
-    return api_http__send_raw(c, data, n, close_after);
+    return orc_httpd__send_raw(c, data, n, close_after);
 }
 
 /* Sends what was built in c->wbuf as one write: the buffer itself for plain
  * HTTP, its encryption (plus close_notify when closing) with TLS. */
-int api_http__flush_wbuf(struct api_conn *c, bool close_after)
+int orc_httpd__flush_wbuf(struct orc_httpd_conn *c, bool close_after)
 {
     size_t n;
     int rv;
@@ -185,65 +185,65 @@ int api_http__flush_wbuf(struct api_conn *c, bool close_after)
     if (c->closing) return ORC_EIO;
     if (c->tls == NULL) {
         char *data = orc_buf_steal(&c->wbuf, &n);
-        return api_http__send_raw(c, data, n, close_after);
+        return orc_httpd__send_raw(c, data, n, close_after);
     }
     rv = orc_tls_send(c->tls, c->wbuf.data, c->wbuf.len);
     if (c->wbuf.cap > KEEP_WBUF) orc_buf_free(&c->wbuf);
     else orc_buf_reset(&c->wbuf);
     if (rv == 0 && close_after) rv = orc_tls_shutdown(c->tls);
     if (rv != 0) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return rv;
     }
-    return api_http__send_tls_out(c, close_after);
+    return orc_httpd__send_tls_out(c, close_after);
 }
 
 /* ---- closing after the last byte ---- */
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
-    struct api_conn *c = req->data;
+    struct orc_httpd_conn *c = req->data;
 
     c->shutting = false;
     if (c->closing) return;
-    if (status < 0) api_http__conn_close(c);
-    else api_http__deadline(c, DL_LINGER);
+    if (status < 0) orc_httpd__conn_close(c);
+    else orc_httpd__deadline(c, DL_LINGER);
 }
 
 /* Sends FIN once the queued bytes are out, reads and drops whatever the
- * client still sends, and closes at its EOF or API_LINGER_MS after. */
-static void start_linger(struct api_conn *c)
+ * client still sends, and closes at its EOF or ORC_HTTPD_LINGER_MS after. */
+static void start_linger(struct orc_httpd_conn *c)
 {
     if (c->closing || c->shutting) return;
     c->lingering = true;
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return;
     }
     c->shutting = true;
-    api_http__deadline(c, DL_DRAIN);
-    api_http__read_on(c, true);
+    orc_httpd__deadline(c, DL_DRAIN);
+    orc_httpd__read_on(c, true);
 }
 
 /* ---- whole responses ---- */
 
-static void finish_request(struct api_req *r, bool keep_alive)
+static void finish_request(struct orc_httpd_req *r, bool keep_alive)
 {
-    struct api_conn *c = r->conn;
+    struct orc_httpd_conn *c = r->conn;
 
-    api_req_free(r);
+    orc_httpd_req_free(r);
     if (c == NULL) return;
     c->active = NULL;
     if (!keep_alive || c->closing || c->lingering) return; /* closes after the write */
-    api_http__deadline(c, uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) ? DL_DRAIN : DL_IDLE);
-    api_http__conn_process(c);
+    orc_httpd__deadline(c, uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) ? DL_DRAIN : DL_IDLE);
+    orc_httpd__conn_process(c);
 }
 
-void api_http_respond(struct api_req *r, int status, const char *content_type, const char *body,
+void orc_httpd_respond(struct orc_httpd_req *r, int status, const char *content_type, const char *body,
                       size_t len, const char *extra_headers)
 {
-    struct api_conn *c = r->conn;
+    struct orc_httpd_conn *c = r->conn;
     struct orc_buf *out;
     bool keep = r->keep_alive && !(c && (c->http->stopping || c->lingering));
 
@@ -258,7 +258,7 @@ void api_http_respond(struct api_req *r, int status, const char *content_type, c
         || orc_buf_printf(out,
                           "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                           "Cache-Control: no-cache, private\r\n%s%s%s\r\n",
-                          status, api_http_status_reason(status),
+                          status, orc_httpd_status_reason(status),
                           content_type ? content_type : "text/plain", len,
                           keep ? "" : "Connection: close\r\n",
                           r->warnings.data ? r->warnings.data : "",
@@ -267,29 +267,29 @@ void api_http_respond(struct api_req *r, int status, const char *content_type, c
         orc_buf_free(out);
         c->active = NULL; /* the handler is ending it: no gone hook */
         r->conn = NULL;
-        api_http__conn_close(c);
-        api_req_free(r);
+        orc_httpd__conn_close(c);
+        orc_httpd_req_free(r);
         return;
     }
-    api_http__flush_wbuf(c, !keep);
+    orc_httpd__flush_wbuf(c, !keep);
     finish_request(r, keep);
 }
 
 /* ---- streams ---- */
 
-void api_http__queue_drop(struct api_conn *c)
+void orc_httpd__queue_drop(struct orc_httpd_conn *c)
 {
-    for (size_t i = 0; i < c->q_len; i++) api_chunk_unref(c->q[(c->q_head + i) % c->q_cap]);
+    for (size_t i = 0; i < c->q_len; i++) orc_httpd_chunk_unref(c->q[(c->q_head + i) % c->q_cap]);
     c->q_head = c->q_len = 0;
     c->q_off = 0;
     c->q_bytes = 0;
 }
 
-static int queue_push(struct api_conn *c, struct api_chunk *ch)
+static int queue_push(struct orc_httpd_conn *c, struct orc_httpd_chunk *ch)
 {
     if (c->q_len == c->q_cap) {
         size_t cap = c->q_cap ? c->q_cap * 2 : 16;
-        struct api_chunk **q = malloc(cap * sizeof *q);
+        struct orc_httpd_chunk **q = malloc(cap * sizeof *q);
         if (q == NULL) return ORC_ENOMEM;
         for (size_t i = 0; i < c->q_len; i++) q[i] = c->q[(c->q_head + i) % c->q_cap];
         free(c->q);
@@ -309,11 +309,11 @@ static int queue_push(struct api_conn *c, struct api_chunk *ch)
 }
 
 /* Moves up to `max` queued bytes into c->wbuf (a chunk may be split). */
-static int queue_take(struct api_conn *c, size_t max)
+static int queue_take(struct orc_httpd_conn *c, size_t max)
 {
     if (orc_buf_reserve(&c->wbuf, c->q_bytes < max ? c->q_bytes : max) != 0) return ORC_ENOMEM;
     while (c->q_len > 0 && max > 0) {
-        struct api_chunk *ch = c->q[c->q_head];
+        struct orc_httpd_chunk *ch = c->q[c->q_head];
         size_t n = ch->len - c->q_off < max ? ch->len - c->q_off : max;
 
         if (orc_buf_append(&c->wbuf, ch->data + c->q_off, n) != 0) return ORC_ENOMEM;
@@ -324,48 +324,48 @@ static int queue_take(struct api_conn *c, size_t max)
             c->q_head = (c->q_head + 1) % c->q_cap;
             c->q_len--;
             c->q_off = 0;
-            api_chunk_unref(ch);
+            orc_httpd_chunk_unref(ch);
         }
     }
     return 0;
 }
 
-size_t api_http_stream_pending(const struct api_req *r)
+size_t orc_httpd_stream_pending(const struct orc_httpd_req *r)
 {
-    const struct api_conn *c = r->conn;
+    const struct orc_httpd_conn *c = r->conn;
     return c ? c->q_bytes + uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp) : 0;
 }
 
-int api_http_stream_begin(struct api_req *r, int status, const char *content_type)
+int orc_httpd_stream_begin(struct orc_httpd_req *r, int status, const char *content_type)
 {
-    struct api_conn *c = r->conn;
+    struct orc_httpd_conn *c = r->conn;
 
     if (c == NULL || c->closing) return ORC_ECANCELED;
     orc_buf_reset(&c->wbuf);
     if (orc_buf_printf(&c->wbuf,
                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
                        "Cache-Control: no-cache, private\r\n%s\r\n",
-                       status, api_http_status_reason(status), content_type,
+                       status, orc_httpd_status_reason(status), content_type,
                        r->warnings.data ? r->warnings.data : "") != 0) {
         orc_buf_free(&c->wbuf);
         return ORC_ENOMEM;
     }
     r->streaming = true;
     c->http->requests++;
-    if (api_http__flush_wbuf(c, false) != 0) return ORC_EIO;
-    api_http__conn_process(c); /* resumes reading, so a client hanging up is noticed */
+    if (orc_httpd__flush_wbuf(c, false) != 0) return ORC_EIO;
+    orc_httpd__conn_process(c); /* resumes reading, so a client hanging up is noticed */
     return 0;
 }
 
-int api_http_stream_chunk(struct api_req *r, struct api_chunk *ch, size_t max_queue)
+int orc_httpd_stream_chunk(struct orc_httpd_req *r, struct orc_httpd_chunk *ch, size_t max_queue)
 {
-    struct api_conn *c = r->conn;
+    struct orc_httpd_conn *c = r->conn;
     size_t pending;
 
     if (c == NULL || c->closing) return ORC_ECANCELED;
     if (c->cut_pending) return ORC_ETOOBIG;
     if (max_queue == 0) max_queue = c->http->limits.stream_queue;
-    pending = api_http_stream_pending(r);
+    pending = orc_httpd_stream_pending(r);
     /* An empty stream takes one chunk whatever its size: a big object does
      * not end a watcher that keeps up. */
     if (pending > 0 && pending + ch->len > max_queue) {
@@ -377,21 +377,21 @@ int api_http_stream_chunk(struct api_req *r, struct api_chunk *ch, size_t max_qu
     return queue_push(c, ch);
 }
 
-int api_http_stream_write(struct api_req *r, const char *data, size_t len, size_t max_queue)
+int orc_httpd_stream_write(struct orc_httpd_req *r, const char *data, size_t len, size_t max_queue)
 {
-    struct api_chunk *ch;
+    struct orc_httpd_chunk *ch;
     int rv;
 
     if (r->conn == NULL || r->conn->closing) return ORC_ECANCELED;
-    if ((ch = api_chunk_new(data, len)) == NULL) return ORC_ENOMEM;
-    rv = api_http_stream_chunk(r, ch, max_queue);
-    api_chunk_unref(ch);
+    if ((ch = orc_httpd_chunk_new(data, len)) == NULL) return ORC_ENOMEM;
+    rv = orc_httpd_stream_chunk(r, ch, max_queue);
+    orc_httpd_chunk_unref(ch);
     return rv;
 }
 
 /* Moves queued output into writes of a batch each, while the socket keeps
  * up (all: everything, now). */
-static void flush_queue(struct api_conn *c, bool all)
+static void flush_queue(struct orc_httpd_conn *c, bool all)
 {
     size_t budget = FLUSH_BUDGET;
 
@@ -399,97 +399,97 @@ static void flush_queue(struct api_conn *c, bool all)
         if (!all && (budget == 0 || uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 0)) break;
         orc_buf_reset(&c->wbuf);
         if (queue_take(c, all ? SIZE_MAX : FLUSH_BATCH) != 0) {
-            api_http__conn_close(c);
+            orc_httpd__conn_close(c);
             return;
         }
         budget = c->wbuf.len >= budget ? 0 : budget - c->wbuf.len;
-        if (api_http__flush_wbuf(c, false) != 0) return;
+        if (orc_httpd__flush_wbuf(c, false) != 0) return;
     }
     /* A thousand streams must not each keep a buffer. */
     if (!c->closing) orc_buf_free(&c->wbuf);
 }
 
 /* bound: the stream's own, or 0 when all streams together were over theirs */
-static void log_cut(struct api_conn *c, size_t bound)
+static void log_cut(struct orc_httpd_conn *c, size_t bound)
 {
-    struct api_http *h = c->http;
+    struct orc_httpd *h = c->http;
     const char *target = c->active && c->active->target ? c->active->target : "";
-    size_t waiting = c->active ? api_http_stream_pending(c->active) : 0;
+    size_t waiting = c->active ? orc_httpd_stream_pending(c->active) : 0;
 
     if (bound)
-        api_http__log_limited(h, &h->log_cut,
+        orc_httpd__log_limited(h, &h->log_cut,
                               "ended a stream to %s (%.200s): the client is not reading fast enough "
                               "(%zu KiB waiting, bound %zu KiB)",
                               c->peer, target, waiting / 1024, bound / 1024);
     else
-        api_http__log_limited(h, &h->log_cut,
+        orc_httpd__log_limited(h, &h->log_cut,
                               "ended a stream to %s (%.200s), the one with the most waiting (%zu KiB): "
                               "clients not reading fast enough hold %zu MiB, bound %zu MiB",
                               c->peer, target, waiting / 1024, (h->chunk_bytes + h->wq_bytes) >> 20,
                               h->limits.streams_memory >> 20);
 }
 
-void api_http__cut(struct api_conn *c, bool ending)
+void orc_httpd__cut(struct orc_httpd_conn *c, bool ending)
 {
-    struct api_req *r = c->active;
-    struct api_chunk *fw = NULL;
+    struct orc_httpd_req *r = c->active;
+    struct orc_httpd_chunk *fw = NULL;
 
     if (c->closing || r == NULL) return;
     log_debug(c->http->mod, "ending the stream to %s: %zu bytes waiting", c->peer,
-              api_http_stream_pending(r));
+              orc_httpd_stream_pending(r));
     c->cut_pending = false;
     c->active = NULL;
     r->conn = NULL;
     if (r->whole_or_nothing) {
-        api_http__conn_abort(c);
+        orc_httpd__conn_abort(c);
     } else {
-        api_http__queue_drop(c);
+        orc_httpd__queue_drop(c);
         orc_buf_reset(&c->wbuf);
-        if (r->farewell && (fw = api_chunk_new(r->farewell, r->farewell_len)) != NULL) {
+        if (r->farewell && (fw = orc_httpd_chunk_new(r->farewell, r->farewell_len)) != NULL) {
             orc_buf_append(&c->wbuf, fw->data, fw->len);
-            api_chunk_unref(fw);
+            orc_httpd_chunk_unref(fw);
         }
         orc_buf_append(&c->wbuf, LAST_CHUNK, sizeof LAST_CHUNK - 1);
-        api_http__flush_wbuf(c, true);
+        orc_httpd__flush_wbuf(c, true);
     }
     if (!ending && r->on_gone) r->on_gone(r);
 }
 
-void api_http_stream_end(struct api_req *r)
+void orc_httpd_stream_end(struct orc_httpd_req *r)
 {
-    struct api_conn *c = r->conn;
+    struct orc_httpd_conn *c = r->conn;
     bool keep = r->keep_alive && c && !c->http->stopping && !c->lingering;
 
     if (c != NULL && !c->closing && c->cut_pending) {
         log_cut(c, c->cut_bound);
-        api_http__cut(c, true);
+        orc_httpd__cut(c, true);
         finish_request(r, false);
         return;
     }
     if (c != NULL && !c->closing) {
-        struct api_chunk *last = chunk_raw(LAST_CHUNK, sizeof LAST_CHUNK - 1);
+        struct orc_httpd_chunk *last = chunk_raw(LAST_CHUNK, sizeof LAST_CHUNK - 1);
         if (last && queue_push(c, last) == 0) {
             flush_queue(c, true);
             if (!keep && !c->closing) start_linger(c);
         } else {
             keep = false;
-            api_http__conn_close(c);
+            orc_httpd__conn_close(c);
         }
-        api_chunk_unref(last);
+        orc_httpd_chunk_unref(last);
     }
     finish_request(r, keep);
 }
 
-void api_http_stream_abort(struct api_req *r)
+void orc_httpd_stream_abort(struct orc_httpd_req *r)
 {
-    struct api_conn *c = r->conn;
+    struct orc_httpd_conn *c = r->conn;
 
     if (c != NULL && !c->closing) {
         log_debug(c->http->mod, "resetting the stream to %s: %zu bytes waiting", c->peer,
-                  api_http_stream_pending(r));
+                  orc_httpd_stream_pending(r));
         c->active = NULL; /* the handler is ending it: no gone hook */
         r->conn = NULL;
-        api_http__conn_abort(c);
+        orc_httpd__conn_abort(c);
     }
     finish_request(r, false);
 }
@@ -497,7 +497,7 @@ void api_http_stream_abort(struct api_req *r)
 /* ---- once per loop iteration ---- */
 
 struct victim {
-    struct api_conn *c;
+    struct orc_httpd_conn *c;
     size_t pending;
 };
 
@@ -510,11 +510,11 @@ static int by_pending_desc(const void *a, const void *b)
 /* When stream output of all connections together passes the bound, the
  * streams holding the most are ended until what they hold would bring the
  * rest under it. Connections already closing are leaving (their bytes go
- * within API_LINGER_MS) and are not counted; a stream holding less than
- * API_STREAM_LOW_WATER keeps up and is never ended for the others. Shared
+ * within ORC_HTTPD_LINGER_MS) and are not counted; a stream holding less than
+ * ORC_HTTPD_STREAM_LOW_WATER keeps up and is never ended for the others. Shared
  * chunks stay until their last stream drops them, so several rounds may
  * be needed; each ends only streams that are behind. */
-static void enforce_memory(struct api_http *h)
+static void enforce_memory(struct orc_httpd *h)
 {
     size_t total = h->chunk_bytes + h->wq_bytes, leaving = 0, planned = 0, n = 0, cap = 0;
     struct victim *v;
@@ -523,20 +523,20 @@ static void enforce_memory(struct api_http *h)
     for (struct orc_link *l = h->conns.next; l != &h->conns; l = l->next) cap++;
     if ((v = calloc(cap ? cap : 1, sizeof *v)) == NULL) return;
     for (struct orc_link *l = h->conns.next; l != &h->conns; l = l->next) {
-        struct api_conn *c = ORC_CONTAINER(l, struct api_conn, link);
+        struct orc_httpd_conn *c = ORC_CONTAINER(l, struct orc_httpd_conn, link);
         size_t p;
         if (c->active == NULL || !c->active->streaming || c->lingering) {
             leaving += uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
             continue;
         }
-        if ((p = api_http_stream_pending(c->active)) > API_STREAM_LOW_WATER) v[n++] = (struct victim){c, p};
+        if ((p = orc_httpd_stream_pending(c->active)) > ORC_HTTPD_STREAM_LOW_WATER) v[n++] = (struct victim){c, p};
     }
     total = total > leaving ? total - leaving : 0;
     qsort(v, n, sizeof *v, by_pending_desc);
     for (size_t i = 0; i < n && total > h->limits.streams_memory + planned; i++) {
         planned += v[i].pending;
         log_cut(v[i].c, 0);
-        api_http__cut(v[i].c, false);
+        orc_httpd__cut(v[i].c, false);
     }
     free(v);
 }
@@ -551,28 +551,28 @@ static void enforce_memory(struct api_http *h)
  * down, rather than the watchers falling behind. */
 static void on_flush(uv_check_t *check)
 {
-    struct api_http *h = check->data;
+    struct orc_httpd *h = check->data;
     uint64_t t0 = uv_hrtime();
     struct orc_link batch;
 
     orc_list_init(&batch);
     orc_list_splice(&batch, &h->dirty);
     while (!orc_list_empty(&batch)) {
-        struct api_conn *c = ORC_CONTAINER(batch.next, struct api_conn, dirty_link);
+        struct orc_httpd_conn *c = ORC_CONTAINER(batch.next, struct orc_httpd_conn, dirty_link);
         uint64_t now = uv_hrtime();
         if (now - t0 >= FLUSH_SLICE_NS && now - c->dirty_since < FLUSH_MAX_WAIT_NS) break;
         orc_list_remove(&c->dirty_link);
         if (c->closing) continue;
         if (c->cut_pending) {
             log_cut(c, c->cut_bound);
-            api_http__cut(c, false);
+            orc_httpd__cut(c, false);
             continue;
         }
         flush_queue(c, false);
         if (c->q_len > 0 && !c->closing && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
             mark_dirty(c); /* over this iteration's budget */
         if (c->closing || c->active == NULL || c->active->on_drain == NULL) continue;
-        if (api_http_stream_pending(c->active) <= API_STREAM_LOW_WATER) c->active->on_drain(c->active);
+        if (orc_httpd_stream_pending(c->active) <= ORC_HTTPD_STREAM_LOW_WATER) c->active->on_drain(c->active);
     }
     /* Those not reached go before those marked meanwhile. */
     orc_list_splice(&batch, &h->dirty);
@@ -581,7 +581,7 @@ static void on_flush(uv_check_t *check)
     if (orc_list_empty(&h->dirty)) uv_idle_stop(&h->flush_idle);
 }
 
-int api_http__out_init(struct api_http *h)
+int orc_httpd__out_init(struct orc_httpd *h)
 {
     uv_check_init(h->loop, &h->flush_check);
     uv_idle_init(h->loop, &h->flush_idle);
@@ -592,7 +592,7 @@ int api_http__out_init(struct api_http *h)
     return 0;
 }
 
-void api_http__out_close(struct api_http *h, uv_close_cb cb)
+void orc_httpd__out_close(struct orc_httpd *h, uv_close_cb cb)
 {
     uv_close((uv_handle_t *)&h->flush_check, cb);
     uv_close((uv_handle_t *)&h->flush_idle, cb);

@@ -1,7 +1,7 @@
-/* http_parse.c — requests from bytes (llhttp), with orc's limits and the
+/* httpd_parse.c — requests from bytes (llhttp), with orc's limits and the
  * authorization check at headers-complete; no sockets here (see
- * http_parse.h). */
-#include "apiserver/http_parse.h"
+ * httpd_parse.h). */
+#include "lib/httpd_parse.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 /* ---- requests ---- */
 
-void api_req_free(struct api_req *r)
+void orc_httpd_req_free(struct orc_httpd_req *r)
 {
     if (r == NULL) return;
     if (r->op_free) r->op_free(r->op);
@@ -39,16 +39,16 @@ static bool token_equal(const char *a, const char *b)
     return diff == 0;
 }
 
-const char *api_req_header(const struct api_req *r, const char *lower_name)
+const char *orc_httpd_req_header(const struct orc_httpd_req *r, const char *lower_name)
 {
     for (int i = 0; i < r->n_headers; i++)
         if (strcmp(r->headers[i].name, lower_name) == 0) return r->headers[i].value;
     return NULL;
 }
 
-bool api_req_bearer_is(const struct api_req *r, const char *token)
+bool orc_httpd_req_bearer_is(const struct orc_httpd_req *r, const char *token)
 {
-    const char *h = api_req_header(r, "authorization");
+    const char *h = orc_httpd_req_header(r, "authorization");
 
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) return false;
     h += 7;
@@ -58,9 +58,9 @@ bool api_req_bearer_is(const struct api_req *r, const char *token)
 
 /* ---- llhttp callbacks ---- */
 
-static struct api_req *cur_req(llhttp_t *l)
+static struct orc_httpd_req *cur_req(llhttp_t *l)
 {
-    struct api_http_parser *p = l->data;
+    struct orc_httpd_parser *p = l->data;
 
     if (p->cur == NULL) {
         p->cur = calloc(1, sizeof *p->cur);
@@ -70,31 +70,31 @@ static struct api_req *cur_req(llhttp_t *l)
     return p->cur;
 }
 
-static int fail(struct api_http_parser *p, int status)
+static int fail(struct orc_httpd_parser *p, int status)
 {
     p->error = status;
     return -1;
 }
 
 /* Counts bytes of the head; too many make the request 431. */
-static int head_add(struct api_http_parser *p, size_t len)
+static int head_add(struct orc_httpd_parser *p, size_t len)
 {
     p->head_bytes += len;
-    return p->head_bytes > API_MAX_HEAD ? fail(p, 431) : 0;
+    return p->head_bytes > ORC_HTTPD_MAX_HEAD ? fail(p, 431) : 0;
 }
 
 static int on_message_begin(llhttp_t *l) { return cur_req(l) ? 0 : -1; }
 
 static int on_url(llhttp_t *l, const char *at, size_t len)
 {
-    struct api_http_parser *p = l->data;
-    struct api_req *r = cur_req(l);
+    struct orc_httpd_parser *p = l->data;
+    struct orc_httpd_req *r = cur_req(l);
     size_t old;
     char *t;
 
     if (r == NULL) return -1;
     old = r->target ? strlen(r->target) : 0;
-    if (old + len > API_MAX_URL) return fail(p, 414);
+    if (old + len > ORC_HTTPD_MAX_URL) return fail(p, 414);
     if (head_add(p, len) != 0) return -1;
     if (memchr(at, '\0', len) != NULL) return fail(p, 400);
     t = realloc(r->target, old + len + 1);
@@ -107,7 +107,7 @@ static int on_url(llhttp_t *l, const char *at, size_t len)
 
 static int on_header_field(llhttp_t *l, const char *at, size_t len)
 {
-    struct api_http_parser *p = l->data;
+    struct orc_httpd_parser *p = l->data;
 
     if (head_add(p, len) != 0) return -1;
     return orc_buf_append(&p->hfield, at, len);
@@ -115,7 +115,7 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len)
 
 static int on_header_value(llhttp_t *l, const char *at, size_t len)
 {
-    struct api_http_parser *p = l->data;
+    struct orc_httpd_parser *p = l->data;
 
     if (head_add(p, len) != 0) return -1;
     return orc_buf_append(&p->hvalue, at, len);
@@ -134,13 +134,13 @@ static bool token(const char *s, size_t n)
 
 static int on_header_value_complete(llhttp_t *l)
 {
-    struct api_http_parser *p = l->data;
-    struct api_req *r = cur_req(l);
-    struct api_header *h;
+    struct orc_httpd_parser *p = l->data;
+    struct orc_httpd_req *r = cur_req(l);
+    struct orc_httpd_header *h;
     size_t vlen = p->hvalue.len;
 
     if (r == NULL) return -1;
-    if (r->n_headers == API_MAX_HEADERS) return fail(p, 431);
+    if (r->n_headers == ORC_HTTPD_MAX_HEADERS) return fail(p, 431);
     if (head_add(p, 4) != 0) return -1; /* ": " and CRLF */
     /* A NUL would cut the value short of what was sent. */
     if (vlen && memchr(p->hvalue.data, '\0', vlen)) return fail(p, 400);
@@ -168,8 +168,8 @@ static bool has_body(const llhttp_t *l)
 
 static int on_headers_complete(llhttp_t *l)
 {
-    struct api_http_parser *p = l->data;
-    struct api_req *r = cur_req(l);
+    struct orc_httpd_parser *p = l->data;
+    struct orc_httpd_req *r = cur_req(l);
 
     if (r == NULL) return -1;
     if (l->http_major != 1) return fail(p, 400);
@@ -182,34 +182,34 @@ static int on_headers_complete(llhttp_t *l)
         r->keep_alive = false;
         return HPE_PAUSED;
     }
-    if ((l->flags & F_CONTENT_LENGTH) && l->content_length > API_MAX_BODY) return fail(p, 413);
+    if ((l->flags & F_CONTENT_LENGTH) && l->content_length > ORC_HTTPD_MAX_BODY) return fail(p, 413);
     r->keep_alive = llhttp_should_keep_alive(l);
     return 0;
 }
 
 static int on_chunk_header(llhttp_t *l)
 {
-    struct api_http_parser *p = l->data;
-    struct api_req *r = cur_req(l);
+    struct orc_httpd_parser *p = l->data;
+    struct orc_httpd_req *r = cur_req(l);
 
     if (r == NULL) return -1;
-    if (l->content_length > API_MAX_BODY - r->body.len) return fail(p, 413);
+    if (l->content_length > ORC_HTTPD_MAX_BODY - r->body.len) return fail(p, 413);
     return 0;
 }
 
 static int on_body(llhttp_t *l, const char *at, size_t len)
 {
-    struct api_http_parser *p = l->data;
-    struct api_req *r = cur_req(l);
+    struct orc_httpd_parser *p = l->data;
+    struct orc_httpd_req *r = cur_req(l);
 
     if (r == NULL) return -1;
-    if (r->body.len + len > API_MAX_BODY) return fail(p, 413);
+    if (r->body.len + len > ORC_HTTPD_MAX_BODY) return fail(p, 413);
     return orc_buf_append(&r->body, at, len) == 0 ? 0 : -1;
 }
 
 static int on_message_complete(llhttp_t *l)
 {
-    struct api_req *r = cur_req(l);
+    struct orc_httpd_req *r = cur_req(l);
 
     if (r == NULL) return -1;
     r->keep_alive = llhttp_should_keep_alive(l);
@@ -239,7 +239,7 @@ static const llhttp_settings_t *parser_settings(void)
 
 /* ---- the parser ---- */
 
-void api_http_parser_init(struct api_http_parser *p, api_http_authorize authorize, void *arg)
+void orc_httpd_parser_init(struct orc_httpd_parser *p, orc_httpd_authorize authorize, void *arg)
 {
     memset(p, 0, sizeof *p);
     llhttp_init(&p->llhttp, HTTP_REQUEST, parser_settings());
@@ -248,16 +248,16 @@ void api_http_parser_init(struct api_http_parser *p, api_http_authorize authoriz
     p->arg = arg;
 }
 
-void api_http_parser_clear(struct api_http_parser *p)
+void orc_httpd_parser_clear(struct orc_httpd_parser *p)
 {
     if (p->hvalue.data) explicit_bzero(p->hvalue.data, p->hvalue.cap);
     orc_buf_free(&p->hfield);
     orc_buf_free(&p->hvalue);
-    api_req_free(p->cur);
+    orc_httpd_req_free(p->cur);
     p->cur = NULL;
 }
 
-enum api_parse_result api_http_parse(struct api_http_parser *p, const char *data, size_t len,
+enum api_parse_result orc_httpd_parse(struct orc_httpd_parser *p, const char *data, size_t len,
                                      size_t *used)
 {
     llhttp_errno_t err = llhttp_execute(&p->llhttp, data, len);
@@ -272,9 +272,9 @@ enum api_parse_result api_http_parse(struct api_http_parser *p, const char *data
     return API_PARSE_ERROR;
 }
 
-struct api_req *api_http_parser_take(struct api_http_parser *p)
+struct orc_httpd_req *orc_httpd_parser_take(struct orc_httpd_parser *p)
 {
-    struct api_req *r = p->cur;
+    struct orc_httpd_req *r = p->cur;
 
     p->cur = NULL;
     p->head_bytes = 0;
@@ -287,13 +287,13 @@ struct api_req *api_http_parser_take(struct api_http_parser *p)
     return r;
 }
 
-bool api_http_parser_in_request(const struct api_http_parser *p) { return p->cur != NULL; }
+bool orc_httpd_parser_in_request(const struct orc_httpd_parser *p) { return p->cur != NULL; }
 
-bool api_http_parser_head_done(const struct api_http_parser *p) { return p->cur && p->head_done; }
+bool orc_httpd_parser_head_done(const struct orc_httpd_parser *p) { return p->cur && p->head_done; }
 
-int api_http_parse_status(const struct api_http_parser *p) { return p->error ? p->error : 400; }
+int orc_httpd_parse_status(const struct orc_httpd_parser *p) { return p->error ? p->error : 400; }
 
-const char *api_http_status_reason(int status)
+const char *orc_httpd_status_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
@@ -323,7 +323,7 @@ const char *api_http_status_reason(int status)
     }
 }
 
-const char *api_http_parse_error_text(int status)
+const char *orc_httpd_parse_error_text(int status)
 {
     switch (status) {
     case 413: return "request body too large (limit 3 MiB)";

@@ -1,9 +1,9 @@
-/* http.c — HTTP/1.1 server transport: accepts connections (within the
- * limits of http_limits.c), runs their bytes through TLS (lib/tls) when
- * configured and through the request parser (http_parse.c), pausing after
+/* httpd.c — HTTP/1.1 server transport: accepts connections (within the
+ * limits of httpd_limits.c), runs their bytes through TLS (lib/tls) when
+ * configured and through the request parser (httpd_parse.c), pausing after
  * each request so a connection has at most one request in a handler.
- * Writing is in http_out.c. */
-#include "apiserver/http_int.h"
+ * Writing is in httpd_out.c. */
+#include "lib/httpd_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +25,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 /* ---- requests ---- */
 
-bool api_req_gone(const struct api_req *r) { return r->conn == NULL; }
+bool orc_httpd_req_gone(const struct orc_httpd_req *r) { return r->conn == NULL; }
 
-const char *api_req_peer(const struct api_req *r) { return r->conn ? r->conn->peer : ""; }
+const char *orc_httpd_req_peer(const struct orc_httpd_req *r) { return r->conn ? r->conn->peer : ""; }
 
-void api_req_warn(struct api_req *r, const char *text)
+void orc_httpd_req_warn(struct orc_httpd_req *r, const char *text)
 {
     orc_buf_puts(&r->warnings, "Warning: 299 - \"");
     for (const char *p = text; *p; p++) {
@@ -43,7 +43,7 @@ void api_req_warn(struct api_req *r, const char *text)
 /* ---- connections ---- */
 
 /* The server struct lives until its handles and every connection closed. */
-static void http_handle_closed(struct api_http *h)
+static void http_handle_closed(struct orc_httpd *h)
 {
     h->open_handles--;
     if (h->stopping && h->open_handles == 0) {
@@ -58,14 +58,14 @@ static void http_handle_closed(struct api_http *h)
 
 static void on_conn_closed(uv_handle_t *handle)
 {
-    struct api_conn *c = handle->data;
-    struct api_http *http = c->http;
+    struct orc_httpd_conn *c = handle->data;
+    struct orc_httpd *http = c->http;
 
     if (c->in.data) explicit_bzero(c->in.data, c->in.cap); /* requests carry the token */
     orc_buf_free(&c->in);
     orc_buf_free(&c->wbuf);
-    api_http_parser_clear(&c->parser);
-    api_http__queue_drop(c);
+    orc_httpd_parser_clear(&c->parser);
+    orc_httpd__queue_drop(c);
     free(c->q);
     orc_tls_free(c->tls);
     free(c);
@@ -86,23 +86,23 @@ static void set_reset_on_close(uv_tcp_t *tcp)
 /* The client is not reading: a reset frees the kernel's buffers of the
  * connection at once, instead of leaving them to a FIN that waits behind
  * data nobody reads. */
-void api_http__conn_abort(struct api_conn *c)
+void orc_httpd__conn_abort(struct orc_httpd_conn *c)
 {
     if (c->closing) return;
     c->reset = true;
-    api_http__conn_close(c);
+    orc_httpd__conn_close(c);
 }
 
-void api_http__conn_close(struct api_conn *c)
+void orc_httpd__conn_close(struct orc_httpd_conn *c)
 {
-    struct api_req *r;
+    struct orc_httpd_req *r;
 
     if (c->closing) return;
     c->closing = true;
     orc_list_remove(&c->link);
     orc_list_remove(&c->dirty_link);
-    api_http__release(c);
-    api_http__queue_drop(c);
+    orc_httpd__release(c);
+    orc_httpd__queue_drop(c);
     r = c->active;
     c->active = NULL;
     if (r != NULL) {
@@ -115,11 +115,11 @@ void api_http__conn_close(struct api_conn *c)
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
 }
 
-void api_http__read_on(struct api_conn *c, bool on)
+void orc_httpd__read_on(struct orc_httpd_conn *c, bool on)
 {
     if (c->closing || on == c->reading) return;
     if (on && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return;
     }
     if (!on) uv_read_stop((uv_stream_t *)&c->tcp);
@@ -127,72 +127,72 @@ void api_http__read_on(struct api_conn *c, bool on)
 }
 
 /* A refused or broken request: the Status, then a lingering close. */
-static void reply_error(struct api_conn *c, int status)
+static void reply_error(struct orc_httpd_conn *c, int status)
 {
     char body[256];
     int bl = snprintf(body, sizeof body,
                       "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
                       "\"status\":\"Failure\",\"message\":\"%s\",\"code\":%d}",
-                      api_http_parse_error_text(status), status);
+                      orc_httpd_parse_error_text(status), status);
 
     orc_buf_reset(&c->wbuf);
     if (orc_buf_printf(&c->wbuf,
                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                        "Connection: close\r\nContent-Length: %d\r\n\r\n%s",
-                       status, api_http_status_reason(status), bl, body) != 0) {
+                       status, orc_httpd_status_reason(status), bl, body) != 0) {
         orc_buf_free(&c->wbuf);
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return;
     }
-    api_http__flush_wbuf(c, true);
+    orc_httpd__flush_wbuf(c, true);
 }
 
-static void dispatch(struct api_conn *c, struct api_req *r)
+static void dispatch(struct orc_httpd_conn *c, struct orc_httpd_req *r)
 {
     r->conn = c;
     r->server = c->http->arg;
     c->active = r;
-    api_http__deadline(c, DL_NONE);
+    orc_httpd__deadline(c, DL_NONE);
     c->http->handler(c->http->arg, r);
 }
 
 /* Timers follow the request: its head from its first byte, then its body,
  * which may not stall (the deadline moves with every read) nor take too
  * long in all. */
-static void follow_parser(struct api_conn *c)
+static void follow_parser(struct orc_httpd_conn *c)
 {
-    if (api_http_parser_head_done(&c->parser)) {
+    if (orc_httpd_parser_head_done(&c->parser)) {
         if (c->dl == DL_HEADER || c->dl == DL_IDLE) c->body_since = uv_now(c->http->loop);
-        if (c->dl == DL_HEADER || c->dl == DL_IDLE || c->dl == DL_BODY) api_http__deadline(c, DL_BODY);
-    } else if (api_http_parser_in_request(&c->parser) && c->dl == DL_IDLE) {
-        api_http__deadline(c, DL_HEADER);
+        if (c->dl == DL_HEADER || c->dl == DL_IDLE || c->dl == DL_BODY) orc_httpd__deadline(c, DL_BODY);
+    } else if (orc_httpd_parser_in_request(&c->parser) && c->dl == DL_IDLE) {
+        orc_httpd__deadline(c, DL_HEADER);
     }
 }
 
-static void parse_some(struct api_conn *c)
+static void parse_some(struct orc_httpd_conn *c)
 {
     const char *start = c->in.data + c->in_off;
     size_t used = 0;
-    enum api_parse_result res = api_http_parse(&c->parser, start, c->in.len - c->in_off, &used);
+    enum api_parse_result res = orc_httpd_parse(&c->parser, start, c->in.len - c->in_off, &used);
 
     c->in_off += used;
     follow_parser(c);
     switch (res) {
     case API_PARSE_MORE: break;
-    case API_PARSE_REQUEST: dispatch(c, api_http_parser_take(&c->parser)); break;
+    case API_PARSE_REQUEST: dispatch(c, orc_httpd_parser_take(&c->parser)); break;
     case API_PARSE_EARLY:
         c->in_off = c->in.len; /* the body is never read */
         c->lingering = true;
-        dispatch(c, api_http_parser_take(&c->parser));
+        dispatch(c, orc_httpd_parser_take(&c->parser));
         break;
     case API_PARSE_ERROR:
         c->in_off = c->in.len;
-        reply_error(c, api_http_parse_status(&c->parser));
+        reply_error(c, orc_httpd_parse_status(&c->parser));
         break;
     }
 }
 
-void api_http__conn_process(struct api_conn *c)
+void orc_httpd__conn_process(struct orc_httpd_conn *c)
 {
     if (c->processing) return;
     c->processing = true;
@@ -206,27 +206,27 @@ void api_http__conn_process(struct api_conn *c)
     /* A request in a handler stops reading (back-pressure), except a stream,
      * where reading tells us when the client hangs up, and a closing
      * connection, which drains what the client still sends. */
-    api_http__read_on(c, c->lingering || c->active == NULL || c->active->streaming);
+    orc_httpd__read_on(c, c->lingering || c->active == NULL || c->active->streaming);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    struct api_conn *c = h->data;
+    struct orc_httpd_conn *c = h->data;
     (void)suggested;
     if (c->tls || c->lingering) {
         *buf = uv_buf_init(c->http->rbuf, sizeof c->http->rbuf);
         return;
     }
-    if (orc_buf_reserve(&c->in, API_READ_BUF) != 0) {
+    if (orc_buf_reserve(&c->in, ORC_HTTPD_READ_BUF) != 0) {
         *buf = uv_buf_init(NULL, 0);
         return;
     }
-    *buf = uv_buf_init(c->in.data + c->in.len, API_READ_BUF);
+    *buf = uv_buf_init(c->in.data + c->in.len, ORC_HTTPD_READ_BUF);
 }
 
 /* Plain HTTP sent to the TLS port gets a plain answer saying so (as Go's
  * servers do), then the connection closes; anything else just closes. */
-static bool tls_first_bytes_ok(struct api_conn *c, const char *data, size_t len)
+static bool tls_first_bytes_ok(struct orc_httpd_conn *c, const char *data, size_t len)
 {
     static const char reply[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                 "Connection: close\r\nContent-Length: 48\r\n\r\n"
@@ -237,15 +237,15 @@ static bool tls_first_bytes_ok(struct api_conn *c, const char *data, size_t len)
     c->got_bytes = true;
     if ((unsigned char)data[0] == TLS_RECORD_HANDSHAKE) return true;
     if (data[0] >= 'A' && data[0] <= 'Z' && (copy = strdup(reply)) != NULL)
-        api_http__send_raw(c, copy, sizeof reply - 1, true);
+        orc_httpd__send_raw(c, copy, sizeof reply - 1, true);
     else
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
     return false;
 }
 
 /* Decrypts into c->in (dropping the plaintext while a stream owns the
  * connection: a client says nothing there but close_notify). */
-static int tls_read(struct api_conn *c, const char *data, size_t len)
+static int tls_read(struct orc_httpd_conn *c, const char *data, size_t len)
 {
     size_t before = c->in.len;
     bool ignore = c->active != NULL && c->active->streaming;
@@ -255,27 +255,27 @@ static int tls_read(struct api_conn *c, const char *data, size_t len)
     if (!tls_first_bytes_ok(c, data, len)) return ORC_EPROTO;
     rv = orc_tls_recv(c->tls, data, len, &c->in);
     if (ignore) c->in.len = before;
-    if (api_http__send_tls_out(c, false) != 0) return ORC_EIO;
+    if (orc_httpd__send_tls_out(c, false) != 0) return ORC_EIO;
     if (rv != 0) {
         log_debug(c->http->mod, "TLS connection from %s dropped: %s", c->peer, orc_tls_errmsg(c->tls));
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return rv;
     }
     if (orc_tls_peer_closed(c->tls)) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return ORC_ECANCELED;
     }
     if (!was_done && orc_tls_handshake_done(c->tls) && c->dl == DL_HANDSHAKE)
-        api_http__deadline(c, DL_HEADER);
+        orc_httpd__deadline(c, DL_HEADER);
     return ignore ? ORC_ECANCELED : 0;
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-    struct api_conn *c = s->data;
+    struct orc_httpd_conn *c = s->data;
 
     if (nread < 0) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return;
     }
     if (nread == 0 || c->lingering) return; /* a closing connection drops what comes */
@@ -286,46 +286,46 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         c->in.len += (size_t)nread;
     }
     if (c->in.len - c->in_off > MAX_UNPARSED) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return;
     }
-    api_http__conn_process(c);
+    orc_httpd__conn_process(c);
 }
 
 static void on_refused_closed(uv_handle_t *handle)
 {
-    struct api_conn *c = handle->data;
-    struct api_http *http = c->http;
+    struct orc_httpd_conn *c = handle->data;
+    struct orc_httpd *http = c->http;
 
     free(c);
     http_handle_closed(http);
 }
 
-static void conn_setup(struct api_conn *c)
+static void conn_setup(struct orc_httpd_conn *c)
 {
-    struct api_http *http = c->http;
+    struct orc_httpd *http = c->http;
 
     orc_list_push(&http->conns, &c->link);
     http->n_conns++;
     uv_tcp_nodelay(&c->tcp, 1);
-    api_http_parser_init(&c->parser, http->authorize, http->arg);
+    orc_httpd_parser_init(&c->parser, http->authorize, http->arg);
     if (http->tls && orc_tls_new(http->tls, NULL, &c->tls) != 0) {
-        api_http__conn_close(c);
+        orc_httpd__conn_close(c);
         return;
     }
-    api_http__deadline(c, http->tls ? DL_HANDSHAKE : DL_HEADER);
-    api_http__read_on(c, true);
+    orc_httpd__deadline(c, http->tls ? DL_HANDSHAKE : DL_HEADER);
+    orc_httpd__read_on(c, true);
 }
 
 static void on_connection(uv_stream_t *server, int status)
 {
-    struct api_http *http = server->data;
+    struct orc_httpd *http = server->data;
     struct sockaddr_storage peer;
     int len = sizeof peer;
-    struct api_conn *c;
+    struct orc_httpd_conn *c;
 
     if (status < 0) {
-        api_http__log_limited(http, &http->log_accept, "cannot accept connections: %s",
+        orc_httpd__log_limited(http, &http->log_accept, "cannot accept connections: %s",
                               uv_strerror(status));
         return;
     }
@@ -342,7 +342,7 @@ static void on_connection(uv_stream_t *server, int status)
     memset(&peer, 0, sizeof peer);
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0
         || uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &len) != 0
-        || !api_http__admit(c, &peer)) {
+        || !orc_httpd__admit(c, &peer)) {
         /* Refused at once, with a reset: the backlog does not fill and no
          * TIME_WAIT stays behind. */
         set_reset_on_close(&c->tcp);
@@ -354,7 +354,7 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- server ---- */
 
-static int tls_setup(struct api_http *h, const struct api_http_tls *tls, char *errmsg)
+static int tls_setup(struct orc_httpd *h, const struct orc_httpd_tls *tls, char *errmsg)
 {
     char err[ORC_TLS_ERRLEN] = "";
     int rv;
@@ -371,11 +371,11 @@ static int tls_setup(struct api_http *h, const struct api_http_tls *tls, char *e
 
 static void on_helper_closed(uv_handle_t *handle) { http_handle_closed(handle->data); }
 
-int api_http_start(uv_loop_t *loop, const struct api_http_config *cfg, struct api_http **out,
+int orc_httpd_start(uv_loop_t *loop, const struct orc_httpd_config *cfg, struct orc_httpd **out,
                    char *errmsg)
 {
     struct sockaddr_storage sa;
-    struct api_http *h;
+    struct orc_httpd *h;
     int rv;
 
     if (orc_netaddr_parse(cfg->listen, &sa) != 0) {
@@ -399,14 +399,14 @@ int api_http_start(uv_loop_t *loop, const struct api_http_config *cfg, struct ap
     uv_tcp_init(loop, &h->listener);
     h->listener.data = h;
     h->open_handles = 1;
-    rv = api_http__out_init(h);
-    if (rv == 0) rv = api_http__limits_init(h);
+    rv = orc_httpd__out_init(h);
+    if (rv == 0) rv = orc_httpd__limits_init(h);
     if (rv == 0) rv = uv_tcp_bind(&h->listener, (struct sockaddr *)&sa, 0);
     if (rv == 0) rv = uv_listen((uv_stream_t *)&h->listener, 1024, on_connection);
     if (rv != 0) {
         snprintf(errmsg, 256, "listen on %s: %s", cfg->listen,
                  rv == ORC_ENOMEM ? "out of memory" : uv_strerror(rv));
-        api_http_stop(h, NULL, NULL); /* freed once the handles have closed */
+        orc_httpd_stop(h, NULL, NULL); /* freed once the handles have closed */
         return rv == ORC_ENOMEM ? rv : ORC_EIO;
     }
     *out = h;
@@ -415,21 +415,21 @@ int api_http_start(uv_loop_t *loop, const struct api_http_config *cfg, struct ap
 
 static void on_listener_closed(uv_handle_t *handle) { http_handle_closed(handle->data); }
 
-void api_http_stop(struct api_http *h, void (*cb)(void *arg), void *arg)
+void orc_httpd_stop(struct orc_httpd *h, void (*cb)(void *arg), void *arg)
 {
     h->stopping = true;
     h->stop_cb = cb;
     h->stop_arg = arg;
     while (!orc_list_empty(&h->conns))
-        api_http__conn_close(ORC_CONTAINER(h->conns.next, struct api_conn, link));
-    api_http__out_close(h, on_helper_closed);
-    api_http__limits_close(h, on_helper_closed);
+        orc_httpd__conn_close(ORC_CONTAINER(h->conns.next, struct orc_httpd_conn, link));
+    orc_httpd__out_close(h, on_helper_closed);
+    orc_httpd__limits_close(h, on_helper_closed);
     uv_close((uv_handle_t *)&h->listener, on_listener_closed);
 }
 
-uint64_t api_http_requests(const struct api_http *h) { return h->requests; }
+uint64_t orc_httpd_requests(const struct orc_httpd *h) { return h->requests; }
 
-int api_http_port(const struct api_http *h)
+int orc_httpd_port(const struct orc_httpd *h)
 {
     struct sockaddr_storage sa;
     int len = sizeof sa;

@@ -1,4 +1,4 @@
-/* http_limits.c — what keeps one client from exhausting the HTTP server:
+/* httpd_limits.c — what keeps one client from exhausting the HTTP server:
  * connection caps (in total and per client address; past a cap a new
  * connection is accepted and reset at once, so the listen backlog never
  * fills and nothing is spent on its TLS handshake), deadlines (TLS
@@ -6,7 +6,7 @@
  * client stopped reading, the lingering close), log lines when a limit
  * bites (at most one per kind every 10 s, naming the client), and giving
  * memory back to the system after a burst of connections. */
-#include "apiserver/http_int.h"
+#include "lib/httpd_int.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -25,7 +25,7 @@
 
 /* ---- defaults ---- */
 
-void api_http_limits_default(struct api_http_limits *l, unsigned long nofile)
+void orc_httpd_limits_default(struct orc_httpd_limits *l, unsigned long nofile)
 {
     /* Descriptors for everything else: Raft, SQLite, the agent's files. */
     unsigned long reserve = nofile / 8 < 64 ? 64 : nofile / 8 > 1024 ? 1024 : nofile / 8;
@@ -44,7 +44,7 @@ void api_http_limits_default(struct api_http_limits *l, unsigned long nofile)
 
 /* ---- log lines that may repeat ---- */
 
-void api_http__log_limited(struct api_http *h, struct api_log_limit *lim, const char *fmt, ...)
+void orc_httpd__log_limited(struct orc_httpd *h, struct orc_httpd_log_limit *lim, const char *fmt, ...)
 {
     uint64_t now = uv_now(h->loop);
     char msg[512];
@@ -85,20 +85,20 @@ static void peer_key(const struct sockaddr_storage *sa, unsigned char key[16], c
     }
 }
 
-static size_t bucket_of(const struct api_http *h, const unsigned char key[16])
+static size_t bucket_of(const struct orc_httpd *h, const unsigned char key[16])
 {
     return (size_t)orc_fnv1a(ORC_FNV_OFFSET, key, 16) & (h->n_buckets - 1);
 }
 
-static int grow_buckets(struct api_http *h)
+static int grow_buckets(struct orc_httpd *h)
 {
     size_t n = h->n_buckets * 2;
-    struct api_client **b = calloc(n, sizeof *b);
+    struct orc_httpd_client **b = calloc(n, sizeof *b);
 
     if (b == NULL) return ORC_ENOMEM;
     for (size_t i = 0; i < h->n_buckets; i++) {
         while (h->clients[i]) {
-            struct api_client *cl = h->clients[i];
+            struct orc_httpd_client *cl = h->clients[i];
             size_t j = (size_t)orc_fnv1a(ORC_FNV_OFFSET, cl->addr, 16) & (n - 1);
             h->clients[i] = cl->next;
             cl->next = b[j];
@@ -111,9 +111,9 @@ static int grow_buckets(struct api_http *h)
     return 0;
 }
 
-static struct api_client *client_get(struct api_http *h, const unsigned char key[16])
+static struct orc_httpd_client *client_get(struct orc_httpd *h, const unsigned char key[16])
 {
-    struct api_client *cl;
+    struct orc_httpd_client *cl;
     size_t i = bucket_of(h, key);
 
     for (cl = h->clients[i]; cl; cl = cl->next)
@@ -127,9 +127,9 @@ static struct api_client *client_get(struct api_http *h, const unsigned char key
     return cl;
 }
 
-static void client_put(struct api_http *h, struct api_client *cl)
+static void client_put(struct orc_httpd *h, struct orc_httpd_client *cl)
 {
-    struct api_client **p = &h->clients[bucket_of(h, cl->addr)];
+    struct orc_httpd_client **p = &h->clients[bucket_of(h, cl->addr)];
 
     if (--cl->conns > 0) return;
     while (*p != cl) p = &(*p)->next;
@@ -138,24 +138,24 @@ static void client_put(struct api_http *h, struct api_client *cl)
     free(cl);
 }
 
-bool api_http__admit(struct api_conn *c, const struct sockaddr_storage *peer)
+bool orc_httpd__admit(struct orc_httpd_conn *c, const struct sockaddr_storage *peer)
 {
-    struct api_http *h = c->http;
-    const struct api_http_limits *l = &h->limits;
+    struct orc_httpd *h = c->http;
+    const struct orc_httpd_limits *l = &h->limits;
     unsigned char key[16];
-    struct api_client *cl;
+    struct orc_httpd_client *cl;
 
     peer_key(peer, key, c->peer, sizeof c->peer);
     if (h->stopping) return false;
     if (h->n_conns >= l->max_conns) {
-        api_http__log_limited(h, &h->log_total,
+        orc_httpd__log_limited(h, &h->log_total,
                               "refused a connection from %s: %u connections are open "
                               "(--max-connections %u)", c->peer, h->n_conns, l->max_conns);
         return false;
     }
     if ((cl = client_get(h, key)) == NULL) return false;
     if (cl->conns >= l->max_conns_per_client) {
-        api_http__log_limited(h, &h->log_client,
+        orc_httpd__log_limited(h, &h->log_client,
                               "refused a connection from %s: %u connections from that address are "
                               "open (--max-connections-per-client %u)", c->peer, cl->conns,
                               l->max_conns_per_client);
@@ -166,9 +166,9 @@ bool api_http__admit(struct api_conn *c, const struct sockaddr_storage *peer)
     return true;
 }
 
-void api_http__release(struct api_conn *c)
+void orc_httpd__release(struct orc_httpd_conn *c)
 {
-    struct api_http *h = c->http;
+    struct orc_httpd *h = c->http;
 
     h->n_conns--;
     if (c->client) client_put(h, c->client);
@@ -177,23 +177,23 @@ void api_http__release(struct api_conn *c)
 
 /* ---- deadlines ---- */
 
-static unsigned timeout_of(const struct api_conn *c, enum api_deadline dl)
+static unsigned timeout_of(const struct orc_httpd_conn *c, enum orc_httpd_deadline dl)
 {
-    const struct api_http *h = c->http;
+    const struct orc_httpd *h = c->http;
 
     switch (dl) {
     case DL_HANDSHAKE:
     case DL_HEADER: return h->limits.header_timeout_ms;
-    case DL_BODY: return h->limits.header_timeout_ms; /* a stall; see api_http__deadline */
+    case DL_BODY: return h->limits.header_timeout_ms; /* a stall; see orc_httpd__deadline */
     case DL_IDLE: return h->limits.idle_timeout_ms;
     /* A closing connection whose client reads nothing goes soon. */
-    case DL_DRAIN: return c->lingering ? API_LINGER_MS : h->limits.idle_timeout_ms;
-    case DL_LINGER: return API_LINGER_MS;
+    case DL_DRAIN: return c->lingering ? ORC_HTTPD_LINGER_MS : h->limits.idle_timeout_ms;
+    case DL_LINGER: return ORC_HTTPD_LINGER_MS;
     default: return 0;
     }
 }
 
-void api_http__deadline(struct api_conn *c, enum api_deadline dl)
+void orc_httpd__deadline(struct orc_httpd_conn *c, enum orc_httpd_deadline dl)
 {
     uint64_t now = uv_now(c->http->loop);
 
@@ -204,50 +204,50 @@ void api_http__deadline(struct api_conn *c, enum api_deadline dl)
     c->wq_seen = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
 }
 
-static void expire(struct api_conn *c)
+static void expire(struct orc_httpd_conn *c)
 {
-    struct api_http *h = c->http;
+    struct orc_httpd *h = c->http;
     size_t wq = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
     double secs = timeout_of(c, c->dl) / 1000.0;
 
     switch (c->dl) {
     case DL_DRAIN:
         if (wq < c->wq_seen) { /* the client reads, slowly */
-            api_http__deadline(c, DL_DRAIN);
+            orc_httpd__deadline(c, DL_DRAIN);
             return;
         }
         log_debug(h->mod, "closed a connection from %s: the client stopped reading", c->peer);
-        api_http__conn_abort(c);
+        orc_httpd__conn_abort(c);
         return;
     case DL_HANDSHAKE:
-        api_http__log_limited(h, &h->log_timeout,
+        orc_httpd__log_limited(h, &h->log_timeout,
                               "closed a connection from %s: no TLS handshake within %.1f s "
                               "(--header-timeout)", c->peer, secs);
         break;
     case DL_HEADER:
-        api_http__log_limited(h, &h->log_timeout,
+        orc_httpd__log_limited(h, &h->log_timeout,
                               "closed a connection from %s: no complete request headers within "
                               "%.1f s (--header-timeout)", c->peer, secs);
         break;
     case DL_BODY:
-        api_http__log_limited(h, &h->log_timeout,
+        orc_httpd__log_limited(h, &h->log_timeout,
                               "closed a connection from %s: its request body stalled for %.1f s "
                               "(--header-timeout) or took over %.0f s in all", c->peer, secs,
                               h->limits.body_timeout_ms / 1000.0);
         break;
     default: break; /* idle keep-alive and lingering closes are routine */
     }
-    api_http__conn_close(c);
+    orc_httpd__conn_close(c);
 }
 
 static void on_sweep(uv_timer_t *t)
 {
-    struct api_http *h = t->data;
+    struct orc_httpd *h = t->data;
     uint64_t now = uv_now(h->loop);
     struct orc_link *l = h->conns.next;
 
     while (l != &h->conns) {
-        struct api_conn *c = ORC_CONTAINER(l, struct api_conn, link);
+        struct orc_httpd_conn *c = ORC_CONTAINER(l, struct orc_httpd_conn, link);
         l = l->next; /* expire() unlinks c */
         if (c->deadline && now >= c->deadline) expire(c);
     }
@@ -259,18 +259,18 @@ static void on_sweep(uv_timer_t *t)
     }
 }
 
-static unsigned sweep_every(const struct api_http_limits *l)
+static unsigned sweep_every(const struct orc_httpd_limits *l)
 {
     unsigned m = l->header_timeout_ms;
 
     if (l->idle_timeout_ms < m) m = l->idle_timeout_ms;
     if (l->body_timeout_ms < m) m = l->body_timeout_ms;
-    if (API_LINGER_MS < m) m = API_LINGER_MS;
+    if (ORC_HTTPD_LINGER_MS < m) m = ORC_HTTPD_LINGER_MS;
     m /= 4;
     return m < 50 ? 50 : m > 1000 ? 1000 : m;
 }
 
-int api_http__limits_init(struct api_http *h)
+int orc_httpd__limits_init(struct orc_httpd *h)
 {
     struct rlimit rl;
 
@@ -278,7 +278,7 @@ int api_http__limits_init(struct api_http *h)
     h->sweep.data = h;
     h->open_handles++;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = 1024;
-    api_http_limits_default(&h->limits, rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (unsigned long)rl.rlim_cur);
+    orc_httpd_limits_default(&h->limits, rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (unsigned long)rl.rlim_cur);
     h->n_buckets = 64;
     if ((h->clients = calloc(h->n_buckets, sizeof *h->clients)) == NULL) return ORC_ENOMEM;
     uv_timer_start(&h->sweep, on_sweep, sweep_every(&h->limits), sweep_every(&h->limits));
@@ -286,7 +286,7 @@ int api_http__limits_init(struct api_http *h)
     return 0;
 }
 
-void api_http__limits_close(struct api_http *h, uv_close_cb cb)
+void orc_httpd__limits_close(struct orc_httpd *h, uv_close_cb cb)
 {
     uv_close((uv_handle_t *)&h->sweep, cb);
 }
