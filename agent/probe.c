@@ -60,7 +60,7 @@ static void on_exec(void *arg, int err, int code, const char *out, size_t out_le
 static void exec_attempt(probe *p)
 {
     unsigned timeout = p->cfg.timeout_ms > UINT32_MAX ? UINT32_MAX : (unsigned)p->cfg.timeout_ms;
-    int rv = rt_exec(p->r, p->cid, p->cfg.argv, timeout, on_exec, p);
+    int rv = rth_exec(&p->r, p->cid, p->cfg.argv, timeout, on_exec, p);
 
     if (rv == 0) {
         p->exec_busy = true;
@@ -91,7 +91,7 @@ static int setup(probe *p, const json_t *spec, const struct probe_target *t, cha
     if (p->cfg.kind == PROBE_EXEC) {
         if (t->r == NULL || t->container_id == NULL || *t->container_id == '\0')
             return orc_errf(errmsg, ERRLEN, ORC_EINVAL, "exec probe: no container to run it in");
-        p->r = t->r;
+        p->r = *t->r;
         if ((p->cid = strdup(t->container_id)) == NULL) return orc_errf(errmsg, ERRLEN, ORC_ENOMEM, "out of memory");
         return 0;
     }

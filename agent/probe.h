@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "agent/runtime.h"
+#include "agent/rt_ops.h"
 
 typedef struct probe probe;
 
@@ -20,7 +20,7 @@ enum probe_result { PROBE_UNKNOWN, PROBE_SUCCESS, PROBE_FAILURE };
 /* What a probe checks. Read during probe_start only (strings are copied;
  * `r` must outlive the probe for exec probes). */
 struct probe_target {
-    rt *r;                   /* for exec probes */
+    const struct rt_handle *r; /* for exec probes (the handle is copied) */
     const char *container_id;
     const char *ip;          /* pod IP (or host IP for hostNetwork): the host of
                                 httpGet/tcpSocket probes that set none */

@@ -37,7 +37,7 @@ struct orc_tls_ctx;
 struct probe {
     uv_loop_t *loop;
     struct probe_cfg cfg;
-    rt *r;
+    struct rt_handle r;
     char *cid;
     struct sockaddr_storage addr; /* httpGet/tcpSocket destination */
     char host[48];                /* the IP probed */

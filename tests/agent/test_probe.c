@@ -356,7 +356,7 @@ TEST(check_errors)
 
 static void exec_probe(const char *cmd_json, const char *extra, enum probe_result want, const char *msg)
 {
-    struct probe_target t = {.r = F.r, .container_id = "prb"};
+    struct probe_target t = {.r = &(struct rt_handle){&rt_real_ops, F.r}, .container_id = "prb"};
     char spec[256];
 
     memset(&E, 0, sizeof E);
@@ -392,7 +392,7 @@ TEST_T(exec_in_container, 90)
 
     /* stopped with an exec in flight: its result is ignored */
     memset(&E, 0, sizeof E);
-    start("{\"exec\":{\"command\":[\"sleep\",\"1\"]},\"timeoutSeconds\":3}", &(struct probe_target){.r = F.r, .container_id = "prb"});
+    start("{\"exec\":{\"command\":[\"sleep\",\"1\"]},\"timeoutSeconds\":3}", &(struct probe_target){.r = &(struct rt_handle){&rt_real_ops, F.r}, .container_id = "prb"});
     fx_run_for(200);
     stop_probe(NULL);
     fx_run_for(1500);
