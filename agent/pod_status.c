@@ -18,9 +18,11 @@ struct tally {
     int running, waiting, succeeded, failed;
 };
 
+/* A container restarting for a new image counts as running: it is never
+ * done, whatever the restart policy (else a Never pod would turn Failed). */
 static void count(const struct ctr *c, struct tally *t)
 {
-    if (c->st == CS_RUNNING) t->running++;
+    if (c->st == CS_RUNNING || c->respawn) t->running++;
     else if (c->st == CS_EXITED || c->ever_ran) {
         if (c->exited.set && c->exited.exit_code == 0) t->succeeded++;
         else t->failed++;
