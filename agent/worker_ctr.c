@@ -113,7 +113,7 @@ static int start_probe(struct ctr *c, const char *field, probe **out,
     char err[256] = "";
 
     if (!json_is_object(spec)) return 0;
-    if (probe_start(c->w->a->loop, spec, &t, cb, c, out, err) != 0) {
+    if (probe_start(c->w->a->loop, c->w->a->clock, spec, &t, cb, c, out, err) != 0) {
         log_warn(AGENT_LOG, "pod %s/%s container %s: %s: %s", c->w->ns, c->w->name, c->name, field, err);
         return ORC_EINVAL;
     }

@@ -114,7 +114,7 @@ static void start(const char *spec_json, const struct probe_target *t)
     int rc;
 
     CHECKF(spec != NULL, "bad test JSON: %s", jerr.text);
-    rc = probe_start(&F.loop, spec, t, on_change, NULL, &E.p, err);
+    rc = probe_start(&F.loop, NULL, spec, t, on_change, NULL, &E.p, err);
     json_decref(spec);
     CHECKF(rc == 0, "probe_start: %s (%s)", orc_strerror(rc), err);
     CHECK(probe_result(E.p) == PROBE_UNKNOWN);
@@ -343,9 +343,9 @@ TEST(check_errors)
     {
         json_t *s = json_loads("{\"tcpSocket\":{\"port\":80}}", 0, NULL);
         json_t *x = json_loads("{\"exec\":{\"command\":[\"true\"]}}", 0, NULL);
-        CHECK_INT(probe_start(&F.loop, s, &(struct probe_target){0}, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
+        CHECK_INT(probe_start(&F.loop, NULL, s, &(struct probe_target){0}, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
         CHECKF(strstr(err, "no host"), "%s", err);
-        CHECK_INT(probe_start(&F.loop, x, &local, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
+        CHECK_INT(probe_start(&F.loop, NULL, x, &local, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
         json_decref(s);
         json_decref(x);
         CHECK(E.p == NULL);

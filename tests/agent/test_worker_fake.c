@@ -271,3 +271,35 @@ TEST(adopts_a_running_container)
     app_exits(1);
     CHECK_STR(wfx_running("app"), WFX_UID "-app-4");
 }
+
+/* Probes run on the agent's clock too: a liveness probe failing three
+ * periods in a row restarts the container; readiness gates Ready. */
+TEST(liveness_probe_failure_restarts_on_the_clock)
+{
+    wfx_init();
+    fakert_add_image(X.rt, IMG);
+    json_t *pod = wfx_pod(IMG, "Always", NULL);
+    json_t *app = json_array_get(orc_json_get(pod, "spec.containers"), 0);
+    json_object_set_new(app, "livenessProbe", json_pack("{s:{s:[s]}, s:i, s:i}", "exec", "command", "/bin/check",
+                                                        "periodSeconds", 10, "failureThreshold", 3));
+    json_object_set_new(app, "readinessProbe", json_pack("{s:{s:[s]}, s:i, s:i}", "exec", "command", "/bin/check",
+                                                         "periodSeconds", 10, "failureThreshold", 1));
+    wfx_start(pod);
+    json_decref(pod);
+    check_running(0);
+    CHECK(json_is_true(json_object_get(wfx_ctr_status("app"), "ready")));
+    wfx_advance(25000);
+    X.rt->exec_code = 1; /* fails from the attempts at 30 s on */
+    wfx_advance(30000 - 25000 - 1);
+    CHECK(json_is_true(json_object_get(wfx_ctr_status("app"), "ready")));
+    wfx_advance(1);
+    CHECK(!json_is_true(json_object_get(wfx_ctr_status("app"), "ready")));
+    CHECK_INT(X.rt->starts, ==, 1);
+    wfx_advance(20000 - 1);
+    CHECK_INT(X.rt->starts, ==, 1);
+    wfx_advance(1); /* the third failure in a row, at 50 s */
+    CHECK_INT(X.rt->stops, ==, 1);
+    CHECK_INT(X.rt->starts, ==, 2);
+    CHECK_INT(wfx_events("Unhealthy"), >=, 1);
+    check_running(1);
+}
