@@ -24,6 +24,7 @@ static void agent_free(struct agent *a)
 
     if (a->net) net_close(a->net);
     json_decref(a->reclaiming);
+    orc_clock_free(a->clock);
     for (size_t i = 0; i < ORC_ARRAY_LEN(strs); i++) {
         if (strs[i] && (strs[i] == a->token || strs[i] == a->key_pem))
             explicit_bzero(strs[i], strlen(strs[i]));
@@ -101,9 +102,9 @@ static void gc_stopped(void *arg, int err)
     struct gc_op *g = arg;
 
     if (err == 0) {
-        rt_remove(g->a->rt, g->id);
+        rth_remove(&g->a->rt, g->id);
         g->id[AGENT_UID_LEN] = '\0';
-        rt_remove_pod(g->a->rt, g->id);
+        rth_remove_pod(&g->a->rt, g->id);
     }
     agent_release(g->a);
     free(g);
@@ -116,16 +117,16 @@ static void gc_container(struct agent *a, const char *id)
     struct gc_op *g;
 
     log_info(AGENT_LOG, "removing container %s: its pod no longer exists", id);
-    if (rt_status(a->rt, id, &st) == 0 && (st.state == RT_RUNNING || st.state == RT_CREATED)
+    if (rth_status(&a->rt, id, &st) == 0 && (st.state == RT_RUNNING || st.state == RT_CREATED)
         && (g = malloc(sizeof *g + len + 1)) != NULL) {
         g->a = a;
         memcpy(g->id, id, len + 1);
         agent_hold(a);
-        if (rt_stop(a->rt, id, 2, gc_stopped, g) == 0) return;
+        if (rth_stop(&a->rt, id, 2, gc_stopped, g) == 0) return;
         agent_release(a);
         free(g);
     }
-    rt_remove(a->rt, id);
+    rth_remove(&a->rt, id);
 }
 
 static void gc_runtime(struct agent *a)
@@ -133,14 +134,14 @@ static void gc_runtime(struct agent *a)
     char **ids = NULL, uid[AGENT_UID_LEN + 1];
     size_t n = 0;
 
-    if (rt_list(a->rt, &ids, &n) != 0) return;
+    if (rth_list(&a->rt, &ids, &n) != 0) return;
     for (size_t i = 0; i < n; i++) {
         if (strlen(ids[i]) <= AGENT_UID_LEN) continue;
         memcpy(uid, ids[i], AGENT_UID_LEN);
         uid[AGENT_UID_LEN] = '\0';
         if (agent_worker(a, uid) == NULL) {
             gc_container(a, ids[i]);
-            rt_remove_pod(a->rt, uid);
+            rth_remove_pod(&a->rt, uid);
         }
     }
     rt_free_list(ids, n);
@@ -298,7 +299,7 @@ int agent_on_registered(struct agent *a)
     }
     snprintf(listen, sizeof listen, "%s:%d", a->node_ip, a->port);
     if (a->srv == NULL
-        && (rv = agent_serve_start(a->loop, a->rt, listen, a->cert_pem, a->key_pem, a->token, &scbs,
+        && (rv = agent_serve_start(a->loop, &a->rt, listen, a->cert_pem, a->key_pem, a->token, &scbs,
                                    a, &a->srv, errmsg)) != 0) {
         log_error(AGENT_LOG, "serving logs/exec on %s: %s", listen, errmsg);
         return rv;
@@ -354,6 +355,7 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     struct agent *a;
     struct http_tls tls = {.ca_pem = cfg->ca_pem};
     struct rt_config rc = {0};
+    rt *real;
     char rtdir[1100];
     int rv;
 
@@ -378,16 +380,21 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     rc.orcd_path = a->orcd_path;
     rc.log_max_bytes = a->log_max_bytes > 0 ? (size_t)a->log_max_bytes : 0;
     rc.log_max_files = a->log_max_files;
-    if ((rv = rt_open(loop, &rc, &a->rt, errmsg)) != 0) {
+    if ((a->clock = orc_clock_real(loop)) == NULL) {
+        agent_free(a);
+        return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
+    }
+    if ((rv = rt_open(loop, &rc, &real, errmsg)) != 0) {
         agent_free(a);
         return rv;
     }
-    rt_on_exit(a->rt, on_container_exit, a);
+    a->rt = rt_handle_real(real);
+    rth_on_exit(&a->rt, on_container_exit, a);
     rv = a->ca_pem ? http_client_new_tls(loop, a->server_url, a->token, &tls, &a->api)
                    : http_client_new(loop, a->server_url, a->token, &a->api);
     if (rv != 0 || (rv = node_start(a)) != 0) {
         if (a->api) http_client_close(a->api, NULL, NULL);
-        rt_close(a->rt, NULL, NULL);
+        rth_close(&a->rt, NULL, NULL);
         agent_free(a);
         return orc_errf(errmsg, 256, rv, "cannot use the API URL %s", cfg->server_url);
     }
@@ -406,7 +413,7 @@ static void rt_closed(void *arg)
 static void srv_stopped(void *arg)
 {
     struct agent *a = arg;
-    rt_close(a->rt, rt_closed, a);
+    rth_close(&a->rt, rt_closed, a);
 }
 
 void agent_stop(agent *a, void (*cb)(void *arg), void *arg)

@@ -14,10 +14,12 @@
 #include "agent/net.h"
 #include "agent/podspec.h"
 #include "agent/probe.h"
+#include "agent/rt_ops.h"
 #include "agent/runtime.h"
 #include "agent/serve.h"
 #include "client/http.h"
 #include "client/informer.h"
+#include "lib/clock.h"
 
 #define AGENT_LOG "agent"
 #define AGENT_UID_LEN 36 /* pod uids are UUIDs; container ids start with one */
@@ -39,7 +41,13 @@ struct agent {
     char volumes_dir[1024]; /* DATA/volumes/pvc-...: local-path volumes */
 
     http_client *api;
-    rt *rt;
+    /* The API calls of agent_api_call; NULL: the http client `api`. A test
+     * answers the worker's calls itself through it (tests/agent/workerfx.h). */
+    int (*api_hook)(void *hook_arg, const char *method, const char *path, const char *content_type,
+                    const json_t *body, void (*cb)(void *arg, int status, const json_t *body), void *arg);
+    void *hook_arg;
+    struct rt_handle rt;   /* the runtime (rt_real_ops on rt_open's, unless a test chose another) */
+    orc_clock *clock;      /* the workers' time: timers, back-offs, timestamps (owned) */
     net *net;
     agent_server *srv;
     informer *pods, *configmaps, *secrets;

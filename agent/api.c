@@ -32,7 +32,8 @@ int agent_api_call(struct agent *a, const char *method, const char *path, const 
     c->cb = cb;
     c->arg = arg;
     agent_hold(a);
-    rv = rest_call(a->api, method, path, content_type, body, 0, on_answer, c);
+    rv = a->api_hook ? a->api_hook(a->hook_arg, method, path, content_type, body, on_answer, c)
+                     : rest_call(a->api, method, path, content_type, body, 0, on_answer, c);
     if (rv != 0) {
         agent_release(a);
         free(c);

@@ -97,7 +97,7 @@ static struct pod_event *slot_for(struct worker *w, uint64_t key)
 void worker_event(struct worker *w, const struct ctr *c, bool warning, const char *reason, const char *fmt, ...)
 {
     char msg[600], field[96] = "", now[ORC_TIME_LEN], path[512];
-    uint64_t key, t = orc_time_mono_ms();
+    uint64_t key, t = worker_now(w);
     struct pod_event *e;
     json_t *body;
     va_list ap;
@@ -110,7 +110,7 @@ void worker_event(struct worker *w, const struct ctr *c, bool warning, const cha
     key = orc_fnv1a(orc_fnv1a(orc_fnv1a(ORC_FNV_OFFSET, reason, strlen(reason) + 1), field, strlen(field) + 1),
                     msg, strlen(msg));
     e = slot_for(w, key);
-    orc_time_now(now);
+    orc_time_format(worker_wall_s(w), now);
     if (e->key == key && e->busy) return; /* its first write is in flight */
     if (e->key == key && e->name[0] && t - e->first_ms < EVENT_MERGE_MS) {
         e->count++;

@@ -76,7 +76,7 @@ static json_t *node_status(struct agent *a)
         "InternalIP", "address", a->node_ip, "type", "Hostname", "address", a->node_name,
         "daemonEndpoints", "kubeletEndpoint", "Port", a->port, "nodeInfo", "architecture",
         go_arch(u.machine), "operatingSystem", "linux", "kernelVersion", u.release, "osImage",
-        "Debian GNU/Linux", "containerRuntimeVersion", a->rt ? rt_version(a->rt) : "",
+        "Debian GNU/Linux", "containerRuntimeVersion", a->rt.ops ? rth_version(&a->rt) : "",
         "kubeletVersion", "v1.30.0-orc", "kubeProxyVersion", "");
     return st;
 }

@@ -18,9 +18,11 @@ struct tally {
     int running, waiting, succeeded, failed;
 };
 
+/* A container restarting for a new image counts as running: it is never
+ * done, whatever the restart policy (else a Never pod would turn Failed). */
 static void count(const struct ctr *c, struct tally *t)
 {
-    if (c->st == CS_RUNNING) t->running++;
+    if (c->st == CS_RUNNING || c->respawn) t->running++;
     else if (c->st == CS_EXITED || c->ever_ran) {
         if (c->exited.set && c->exited.exit_code == 0) t->succeeded++;
         else t->failed++;
@@ -124,11 +126,10 @@ static json_t *container_status(const struct ctr *c, bool inits_done)
 
 /* ---- conditions ---- */
 
-static void add_condition(json_t *conds, const json_t *old, const char *type, bool ok,
+static void add_condition(json_t *conds, const json_t *old, const char *now, const char *type, bool ok,
                           const char *reason, const char *message)
 {
     const char *status = ok ? "True" : "False", *since = NULL;
-    char now[ORC_TIME_LEN];
     size_t i;
     json_t *c, *o;
 
@@ -137,7 +138,6 @@ static void add_condition(json_t *conds, const json_t *old, const char *type, bo
         if (t && s && strcmp(t, type) == 0 && strcmp(s, status) == 0)
             since = orc_json_str(o, "lastTransitionTime");
     }
-    orc_time_now(now);
     c = json_pack("{s:s, s:s, s:n, s:s}", "type", type, "status", status, "lastProbeTime",
                   "lastTransitionTime", since ? since : now);
     if (!ok && reason) json_object_set_new(c, "reason", json_string(reason));
@@ -163,17 +163,20 @@ static json_t *conditions(const struct worker *w, bool inits_done, bool terminal
     struct orc_buf ib = ORC_BUF_INIT, rb = ORC_BUF_INIT;
     json_t *conds = json_array();
     bool ready = !terminal;
+    char now[ORC_TIME_LEN];
+
+    orc_time_format(worker_wall_s(w), now);
 
     for (size_t i = w->n_init; i < w->n_ctrs; i++)
         ready &= w->ctrs[i].st == CS_RUNNING && w->ctrs[i].is_ready;
     unready_list(w, true, &ib);
     unready_list(w, false, &rb);
-    add_condition(conds, old, "Initialized", inits_done, "ContainersNotInitialized", ib.data);
-    add_condition(conds, old, "Ready", ready, terminal ? "PodCompleted" : "ContainersNotReady",
+    add_condition(conds, old, now, "Initialized", inits_done, "ContainersNotInitialized", ib.data);
+    add_condition(conds, old, now, "Ready", ready, terminal ? "PodCompleted" : "ContainersNotReady",
                   terminal ? NULL : rb.data);
-    add_condition(conds, old, "ContainersReady", ready, terminal ? "PodCompleted" : "ContainersNotReady",
+    add_condition(conds, old, now, "ContainersReady", ready, terminal ? "PodCompleted" : "ContainersNotReady",
                   terminal ? NULL : rb.data);
-    add_condition(conds, old, "PodScheduled", true, NULL, NULL);
+    add_condition(conds, old, now, "PodScheduled", true, NULL, NULL);
     orc_buf_free(&ib);
     orc_buf_free(&rb);
     return conds;

@@ -16,6 +16,7 @@ static void probe_free(probe *p)
 {
     probe_net_free(p);
     probe_cfg_free(&p->cfg);
+    orc_clock_free(p->own_clock);
     free(p->cid);
     free(p);
 }
@@ -60,7 +61,7 @@ static void on_exec(void *arg, int err, int code, const char *out, size_t out_le
 static void exec_attempt(probe *p)
 {
     unsigned timeout = p->cfg.timeout_ms > UINT32_MAX ? UINT32_MAX : (unsigned)p->cfg.timeout_ms;
-    int rv = rt_exec(p->r, p->cid, p->cfg.argv, timeout, on_exec, p);
+    int rv = rth_exec(&p->r, p->cid, p->cfg.argv, timeout, on_exec, p);
 
     if (rv == 0) {
         p->exec_busy = true;
@@ -72,16 +73,18 @@ static void exec_attempt(probe *p)
 
 /* ---- scheduling ---- */
 
-static void on_tick(uv_timer_t *t)
+/* on_change may stop the probe during an attempt: p stays until the tick ends. */
+static void on_tick(void *arg)
 {
-    probe *p = t->data;
+    probe *p = arg;
 
+    orc_timer_start(p->timer, p->cfg.period_ms);
     if (p->exec_busy || p->cur) return; /* the last attempt still runs */
+    p->pending++;
     if (p->cfg.kind == PROBE_EXEC) exec_attempt(p);
     else probe_net_attempt(p);
+    probe_release(p);
 }
-
-static void on_timer_closed(uv_handle_t *h) { probe_release(h->data); }
 
 static int setup(probe *p, const json_t *spec, const struct probe_target *t, char *errmsg)
 {
@@ -91,14 +94,14 @@ static int setup(probe *p, const json_t *spec, const struct probe_target *t, cha
     if (p->cfg.kind == PROBE_EXEC) {
         if (t->r == NULL || t->container_id == NULL || *t->container_id == '\0')
             return orc_errf(errmsg, ERRLEN, ORC_EINVAL, "exec probe: no container to run it in");
-        p->r = t->r;
+        p->r = *t->r;
         if ((p->cid = strdup(t->container_id)) == NULL) return orc_errf(errmsg, ERRLEN, ORC_ENOMEM, "out of memory");
         return 0;
     }
     return probe_net_prepare(p, t->ip, errmsg);
 }
 
-int probe_start(uv_loop_t *loop, const json_t *spec, const struct probe_target *t,
+int probe_start(uv_loop_t *loop, orc_clock *clock, const json_t *spec, const struct probe_target *t,
                 void (*on_change)(void *arg, enum probe_result res, const char *msg), void *arg,
                 probe **out, char *errmsg)
 {
@@ -107,19 +110,21 @@ int probe_start(uv_loop_t *loop, const json_t *spec, const struct probe_target *
 
     if (p == NULL) return orc_errf(errmsg, ERRLEN, ORC_ENOMEM, "out of memory");
     p->loop = loop;
+    p->clock = clock;
     p->on_change = on_change;
     p->arg = arg;
     if (t == NULL || on_change == NULL) rv = orc_errf(errmsg, ERRLEN, ORC_EINVAL, "no target or callback");
     else rv = setup(p, spec, t, errmsg);
-    if (rv == 0 && (rv = uv_timer_init(loop, &p->timer)) != 0)
-        rv = orc_errf(errmsg, ERRLEN, ORC_EIO, "timer: %s", uv_strerror(rv));
+    if (rv == 0 && clock == NULL && (p->clock = p->own_clock = orc_clock_real(loop)) == NULL)
+        rv = orc_errf(errmsg, ERRLEN, ORC_ENOMEM, "out of memory");
+    if (rv == 0 && orc_timer_new(p->clock, on_tick, p, &p->timer) != 0)
+        rv = orc_errf(errmsg, ERRLEN, ORC_ENOMEM, "out of memory");
     if (rv != 0) {
         probe_free(p);
         return rv;
     }
-    p->timer.data = p;
     p->pending = 1; /* the timer */
-    uv_timer_start(&p->timer, on_tick, p->cfg.initial_delay_ms, p->cfg.period_ms);
+    orc_timer_start(p->timer, p->cfg.initial_delay_ms);
     *out = p;
     return 0;
 }
@@ -131,5 +136,7 @@ void probe_stop(probe *p)
     if (p == NULL || p->stopped) return;
     p->stopped = true;
     probe_net_abort(p);
-    uv_close((uv_handle_t *)&p->timer, on_timer_closed);
+    orc_timer_close(p->timer);
+    p->timer = NULL;
+    probe_release(p); /* the timer's */
 }

@@ -11,7 +11,8 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "agent/runtime.h"
+#include "agent/rt_ops.h"
+#include "lib/clock.h"
 
 typedef struct probe probe;
 
@@ -20,7 +21,7 @@ enum probe_result { PROBE_UNKNOWN, PROBE_SUCCESS, PROBE_FAILURE };
 /* What a probe checks. Read during probe_start only (strings are copied;
  * `r` must outlive the probe for exec probes). */
 struct probe_target {
-    rt *r;                   /* for exec probes */
+    const struct rt_handle *r; /* for exec probes (the handle is copied) */
     const char *container_id;
     const char *ip;          /* pod IP (or host IP for hostNetwork): the host of
                                 httpGet/tcpSocket probes that set none */
@@ -44,11 +45,13 @@ int probe_check(const json_t *spec, const json_t *container, char *errmsg);
  * short message about the last failure ("" for SUCCESS): "HTTP probe failed
  * with statuscode: 500", "dial tcp 10.42.0.5:80: connect: connection
  * refused", "command exited with 1", "timeout". The message is valid during
- * the call. on_change may call probe_stop.
+ * the call. on_change may call probe_stop. The periods run on `clock`
+ * (borrowed, must outlive the probe; NULL: libuv's time on `loop`), so a
+ * fake clock drives them; HTTP/TCP attempts and their timeouts use `loop`.
  * spec and t are copied; *out is the caller's until probe_stop. ORC_EINVAL
  * (errmsg, 256 bytes) as probe_check, or when an httpGet/tcpSocket probe has
  * no host and t->ip is unset, or an exec probe has no runtime/container. */
-int probe_start(uv_loop_t *loop, const json_t *spec, const struct probe_target *t,
+int probe_start(uv_loop_t *loop, orc_clock *clock, const json_t *spec, const struct probe_target *t,
                 void (*on_change)(void *arg, enum probe_result res, const char *msg), void *arg,
                 probe **out, char *errmsg);
 

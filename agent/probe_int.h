@@ -37,7 +37,7 @@ struct orc_tls_ctx;
 struct probe {
     uv_loop_t *loop;
     struct probe_cfg cfg;
-    rt *r;
+    struct rt_handle r;
     char *cid;
     struct sockaddr_storage addr; /* httpGet/tcpSocket destination */
     char host[48];                /* the IP probed */
@@ -45,7 +45,9 @@ struct probe {
     char *url;                    /* httpGet: for messages */
     struct orc_buf request;       /* httpGet: the request bytes */
     struct orc_tls_ctx *tls;      /* HTTPS: trusts anything */
-    uv_timer_t timer;
+    orc_clock *clock;
+    orc_clock *own_clock;         /* when probe_start was given none */
+    orc_timer *timer;             /* the period */
     struct probe_attempt *cur;    /* HTTP/TCP attempt in flight */
     bool exec_busy;
     bool stopped;

@@ -174,7 +174,7 @@ static void handler(void *arg, struct orc_httpd_req *r)
 
 /* ---- the server ---- */
 
-int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const char *cert_pem,
+int agent_serve_start(uv_loop_t *loop, const struct rt_handle *r, const char *listen_addr, const char *cert_pem,
                       const char *key_pem, const char *token, const struct agent_serve_cbs *cbs,
                       void *arg, agent_server **out, char *errmsg)
 {
@@ -198,7 +198,7 @@ int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const cha
         return orc_errf(errmsg, ERRLEN, ORC_ENOMEM, "out of memory");
     }
     s->loop = loop;
-    s->r = r;
+    s->r = *r;
     s->cbs = *cbs;
     s->arg = arg;
     hc.arg = s;

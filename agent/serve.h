@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "agent/runtime.h"
+#include "agent/rt_ops.h"
 
 typedef struct agent_server agent_server;
 
@@ -36,9 +36,10 @@ struct agent_serve_cbs {
 /* Listens on listen_addr ("IP:PORT"; port 0 picks one): HTTPS with cert_pem
  * and key_pem (PEM text, read during the call), plain HTTP when cert_pem is
  * NULL (tests). token (copied; compared in constant time, never logged) must
- * be non-empty. cbs is copied; `r` and `arg` must outlive the server. *out
+ * be non-empty. cbs and the handle `r` are copied; the runtime and `arg`
+ * must outlive the server. *out
  * is the caller's until agent_serve_stop. errmsg: 256 bytes. */
-int agent_serve_start(uv_loop_t *loop, rt *r, const char *listen_addr, const char *cert_pem,
+int agent_serve_start(uv_loop_t *loop, const struct rt_handle *r, const char *listen_addr, const char *cert_pem,
                       const char *key_pem, const char *token, const struct agent_serve_cbs *cbs,
                       void *arg, agent_server **out, char *errmsg);
 

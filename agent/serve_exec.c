@@ -91,7 +91,7 @@ static void start(agent_server *s, struct orc_httpd_req *r, const struct serve_r
     snprintf(op->pod, sizeof op->pod, "%s", ref->pod);
     r->op = op;
     r->op_free = free; /* once answered; a client that left is answered too */
-    rv = rt_exec(s->r, id, argv, timeout_s * 1000u, on_exec, op);
+    rv = rth_exec(&s->r, id, argv, timeout_s * 1000u, on_exec, op);
     if (rv == ORC_ENOENT) not_running(r, ref->container, ref->pod);
     else if (rv == ORC_ESHUTDOWN) serve_status(r, 503, "ServiceUnavailable", "the node agent is stopping");
     else if (rv != 0) serve_status(r, 500, "InternalError", "exec: %s", orc_strerror(rv));

@@ -12,7 +12,7 @@
 
 struct agent_server {
     uv_loop_t *loop;
-    rt *r;
+    struct rt_handle r;
     struct orc_httpd *http;
     char *token;
     struct agent_serve_cbs cbs;

@@ -16,6 +16,7 @@
 
 struct log_op {
     struct orc_httpd_req *r;
+    struct rt_handle rt;   /* the server's runtime, for the cancel */
     rt_log_reader *reader; /* NULL once on_end fired */
     bool in_write;         /* the transport may report the client gone meanwhile */
     bool gone;
@@ -92,7 +93,7 @@ static void cancel(struct log_op *op)
 {
     if (op->canceling || op->reader == NULL) return;
     op->canceling = true;
-    rt_log_cancel(op->reader);
+    rth_log_cancel(&op->rt, op->reader);
 }
 
 static void on_gone(struct orc_httpd_req *r)
@@ -171,12 +172,13 @@ void serve_logs(agent_server *s, struct orc_httpd_req *r, const struct serve_ref
         return;
     }
     op->r = r;
+    op->rt = s->r;
     snprintf(op->container, sizeof op->container, "%s", ref->container);
     r->op = op;
     r->op_free = free;
     r->on_gone = on_gone;
     op->opening = true;
-    rv = rt_log_open(s->r, path, &o, on_data, on_end, op, &lr);
+    rv = rth_log_open(&s->r, path, &o, on_data, on_end, op, &lr);
     op->opening = false;
     if (rv == 0 && op->ended_early) {
         on_end(op, op->early_err);

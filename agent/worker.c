@@ -48,8 +48,6 @@ static void unlink_worker(struct worker *w)
     if (*pp) *pp = w->next;
 }
 
-static void timer_closed(uv_handle_t *h) { worker_put(h->data); }
-
 /* Drops the worker from the agent; memory goes with the last reference. */
 void worker_shutdown(struct worker *w)
 {
@@ -57,8 +55,9 @@ void worker_shutdown(struct worker *w)
     w->shut = true;
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_stop_probes(&w->ctrs[i]);
     unlink_worker(w);
-    uv_timer_stop(&w->timer);
-    uv_close((uv_handle_t *)&w->timer, timer_closed); /* holds the list's reference */
+    orc_timer_close(w->timer);
+    w->timer = NULL;
+    worker_put(w); /* the list's reference */
 }
 
 struct worker *worker_next(const struct worker *w) { return w->next; }
@@ -67,21 +66,18 @@ const char *worker_namespace(const struct worker *w) { return w->ns; }
 
 /* ---- scheduling syncs ---- */
 
-static void on_timer(uv_timer_t *t) { worker_sync(t->data); }
+static void on_timer(void *arg) { worker_sync(arg); }
 
-void worker_sync_soon(struct worker *w)
-{
-    if (!w->shut) uv_timer_start(&w->timer, on_timer, 0, 0);
-}
+void worker_sync_soon(struct worker *w) { worker_sync_at(w, 0); }
 
 void worker_sync_at(struct worker *w, uint64_t at_ms)
 {
-    uint64_t now = orc_time_mono_ms(), due = uv_timer_get_due_in(&w->timer);
-    uint64_t in = at_ms > now ? at_ms - now : 0;
+    uint64_t now = worker_now(w), in = at_ms > now ? at_ms - now : 0;
 
     if (w->shut) return;
-    if (uv_is_active((uv_handle_t *)&w->timer) && due <= in) return;
-    uv_timer_start(&w->timer, on_timer, in, 0);
+    if (orc_timer_armed(w->timer) && w->timer_due <= now + in) return;
+    w->timer_due = now + in;
+    orc_timer_start(w->timer, in);
 }
 
 void worker_kick(struct worker *w)
@@ -119,7 +115,7 @@ static void adopt_runs(struct worker *w)
     char **ids = NULL;
     size_t n = 0;
 
-    if (rt_list(w->a->rt, &ids, &n) != 0) return;
+    if (rth_list(&w->a->rt, &ids, &n) != 0) return;
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_adopt(&w->ctrs[i], ids, n);
     rt_free_list(ids, n);
 }
@@ -131,8 +127,11 @@ struct worker *worker_new(struct agent *a, const json_t *pod)
     struct worker *w = calloc(1, sizeof *w);
 
     if (w == NULL || (w->ctrs = calloc(n ? n : 1, sizeof *w->ctrs)) == NULL
-        || (w->pod = json_deep_copy(pod)) == NULL) {
-        if (w) free(w->ctrs);
+        || (w->pod = json_deep_copy(pod)) == NULL || orc_timer_new(a->clock, on_timer, w, &w->timer) != 0) {
+        if (w) {
+            json_decref(w->pod);
+            free(w->ctrs);
+        }
         free(w);
         return NULL;
     }
@@ -148,8 +147,6 @@ struct worker *worker_new(struct agent *a, const json_t *pod)
     add_containers(w, main, false);
     if (json_is_object(orc_json_get(pod, "status")))
         w->reported = json_deep_copy(orc_json_get(pod, "status"));
-    uv_timer_init(a->loop, &w->timer);
-    w->timer.data = w;
     w->next = a->workers;
     a->workers = w;
     if (!a->pods_listed) adopt_runs(w); /* only pods of the first list can have runs already */
@@ -263,7 +260,7 @@ static bool sandbox_ready(struct worker *w)
         if (rv != 0) {
             log_warn(AGENT_LOG, "pod %s/%s network: %s", w->ns, w->name, err);
             set_waiting_all(w, "ContainerCreating", err);
-            worker_sync_at(w, orc_time_mono_ms() + CONFIG_RETRY_MS);
+            worker_sync_at(w, worker_now(w) + CONFIG_RETRY_MS);
             return false;
         }
         memcpy(w->netns, np.netns_path, sizeof w->netns);
@@ -278,7 +275,7 @@ static bool sandbox_ready(struct worker *w)
         snprintf(w->volume_msg, sizeof w->volume_msg, "%s", err);
         if (!w->volumes_ready) {
             set_waiting_all(w, "ContainerCreating", err);
-            worker_sync_at(w, orc_time_mono_ms() + CONFIG_RETRY_MS);
+            worker_sync_at(w, worker_now(w) + CONFIG_RETRY_MS);
             return false;
         }
     }
@@ -305,7 +302,7 @@ static bool is_terminal(const char *phase)
 /* Starts a container now or once its back-off ends. */
 static void launch_when_due(struct worker *w, struct ctr *c)
 {
-    uint64_t now = orc_time_mono_ms();
+    uint64_t now = worker_now(w);
 
     if (c->retry_at > now) {
         worker_sync_at(w, c->retry_at);
@@ -390,7 +387,7 @@ static void run_pod(struct worker *w)
         const char *st = orc_json_str(w->pod, "status.startTime");
         if (st) snprintf(w->start_time, sizeof w->start_time, "%s", st);
         else {
-            orc_time_now(now);
+            orc_time_format(worker_wall_s(w), now);
             memcpy(w->start_time, now, sizeof now);
         }
     }
@@ -424,7 +421,7 @@ static void on_finalized(void *arg, int status, const json_t *body)
     else {
         log_warn(AGENT_LOG, "finishing the deletion of pod %s/%s: %s", w->ns, w->name,
                  status < 0 ? orc_strerror(status) : orc_json_str(body, "message"));
-        worker_sync_at(w, orc_time_mono_ms() + RETRY_MS);
+        worker_sync_at(w, worker_now(w) + RETRY_MS);
     }
     worker_put(w);
 }
@@ -441,7 +438,7 @@ static void finalize(struct worker *w)
     if (agent_api_call(w->a, "DELETE", path, NULL, opts, on_finalized, w) != 0) {
         w->finalizing = false;
         worker_put(w);
-        worker_sync_at(w, orc_time_mono_ms() + RETRY_MS);
+        worker_sync_at(w, worker_now(w) + RETRY_MS);
     }
     json_decref(opts);
 }
@@ -449,7 +446,7 @@ static void finalize(struct worker *w)
 static void clean_up(struct worker *w)
 {
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_remove_runs(&w->ctrs[i]);
-    rt_remove_pod(w->a->rt, w->uid);
+    rth_remove_pod(&w->a->rt, w->uid);
     if (!w->host_network && w->a->net) net_pod_teardown(w->a->net, w->uid);
     volume_teardown(w->dir);
     w->cleaned = true;
@@ -501,7 +498,7 @@ static void on_status_written(void *arg, int status, const json_t *body)
                  status < 0 ? orc_strerror(status) : orc_json_str(body, "message"));
         w->status_retry_ms = w->status_retry_ms ? w->status_retry_ms * 2 : RETRY_MS;
         if (w->status_retry_ms > 10000) w->status_retry_ms = 10000;
-        worker_sync_at(w, orc_time_mono_ms() + w->status_retry_ms);
+        worker_sync_at(w, worker_now(w) + w->status_retry_ms);
     }
     worker_put(w);
 }
@@ -511,7 +508,7 @@ static void on_status_written(void *arg, int status, const json_t *body)
  * ContainerCreating: half the writes, and none on a start's critical path. */
 static bool hold_status(struct worker *w)
 {
-    uint64_t now = orc_time_mono_ms();
+    uint64_t now = worker_now(w);
 
     for (size_t i = 0; i < w->n_ctrs; i++) {
         const struct ctr *c = &w->ctrs[i];
@@ -554,7 +551,7 @@ static void write_status(struct worker *w)
     if (agent_api_call(w->a, "PATCH", path, "application/json-patch+json", patch, on_status_written, w) != 0) {
         w->status_busy = false;
         worker_put(w);
-        worker_sync_at(w, orc_time_mono_ms() + RETRY_MS);
+        worker_sync_at(w, worker_now(w) + RETRY_MS);
     }
     json_decref(patch);
     announce_started(w);

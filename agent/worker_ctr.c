@@ -37,7 +37,7 @@ static void set_reason(struct ctr *c, const char *reason, const char *msg)
     snprintf(c->message, sizeof c->message, "%s", msg ? msg : "");
 }
 
-static uint64_t now_ms(void) { return orc_time_mono_ms(); }
+static uint64_t now_ms(const struct ctr *c) { return worker_now(c->w); }
 
 static void set_run_image(struct ctr *c, const char *image)
 {
@@ -57,7 +57,7 @@ static uint64_t next_backoff(uint64_t cur)
  * after 10 min of running (the kubelet's rules). */
 static void arm_backoff(struct ctr *c)
 {
-    uint64_t now = now_ms();
+    uint64_t now = now_ms(c);
 
     if (c->run_since_ms && now - c->run_since_ms >= BACKOFF_RESET_MS) c->backoff_ms = 0;
     c->backoff_until = now + c->backoff_ms;
@@ -109,11 +109,11 @@ static int start_probe(struct ctr *c, const char *field, probe **out,
                        void (*cb)(void *, enum probe_result, const char *))
 {
     const json_t *spec = json_object_get(c->spec, field);
-    struct probe_target t = {c->w->a->rt, c->id, c->w->pod_ip, c->spec};
+    struct probe_target t = {&c->w->a->rt, c->id, c->w->pod_ip, c->spec};
     char err[256] = "";
 
     if (!json_is_object(spec)) return 0;
-    if (probe_start(c->w->a->loop, spec, &t, cb, c, out, err) != 0) {
+    if (probe_start(c->w->a->loop, c->w->a->clock, spec, &t, cb, c, out, err) != 0) {
         log_warn(AGENT_LOG, "pod %s/%s container %s: %s: %s", c->w->ns, c->w->name, c->name, field, err);
         return ORC_EINVAL;
     }
@@ -171,7 +171,7 @@ static void read_exit(struct ctr *c, const char *id, struct ctr_exit *e)
     e->set = true;
     e->exit_code = 255;
     snprintf(e->id, sizeof e->id, "%s", id);
-    if (rt_status(c->w->a->rt, id, &st) != 0) return;
+    if (rth_status(&c->w->a->rt, id, &st) != 0) return;
     e->exit_code = st.state == RT_EXITED ? st.exit_code : 255;
     e->oom = st.oom_killed;
     e->started_ns = st.started_ns;
@@ -219,7 +219,7 @@ void ctr_adopt(struct ctr *c, char **ids, size_t n)
     if (max < 0) return;
     for (size_t i = 0; i < n; i++) { /* only the last two runs are kept */
         int r = run_of(c, ids[i]);
-        if (r >= 0 && r < max - 1) rt_remove(c->w->a->rt, ids[i]);
+        if (r >= 0 && r < max - 1) rth_remove(&c->w->a->rt, ids[i]);
     }
     c->run = max;
     c->ever_ran = true;
@@ -230,10 +230,10 @@ void ctr_adopt(struct ctr *c, char **ids, size_t n)
         ctr_id(c, max - 1, prev, sizeof prev);
         read_exit(c, prev, &c->previous);
     }
-    if (rt_status(c->w->a->rt, c->id, &st) == 0 && st.state == RT_RUNNING) {
+    if (rth_status(&c->w->a->rt, c->id, &st) == 0 && st.state == RT_RUNNING) {
         c->st = CS_RUNNING;
         c->started_ns = st.started_ns;
-        c->run_since_ms = now_ms();
+        c->run_since_ms = now_ms(c);
         log_info(AGENT_LOG, "pod %s/%s container %s: adopted the running %s", c->w->ns, c->w->name,
                  c->name, c->id);
     } else {
@@ -247,10 +247,10 @@ void ctr_remove_runs(struct ctr *c)
     char id[CTR_ID_LEN];
 
     if (!c->ever_ran) return;
-    rt_remove(c->w->a->rt, c->id);
+    rth_remove(&c->w->a->rt, c->id);
     if (c->run > 0) {
         ctr_id(c, c->run - 1, id, sizeof id);
-        rt_remove(c->w->a->rt, id);
+        rth_remove(&c->w->a->rt, id);
     }
 }
 
@@ -269,7 +269,7 @@ static void on_stopped(void *arg, int err)
 static void stop_now(struct ctr *c, unsigned grace_s)
 {
     worker_hold(c->w);
-    if (rt_stop(c->w->a->rt, c->id, grace_s, on_stopped, c) != 0) on_stopped(c, ORC_ENOENT);
+    if (rth_stop(&c->w->a->rt, c->id, grace_s, on_stopped, c) != 0) on_stopped(c, ORC_ENOENT);
 }
 
 struct hook_op {
@@ -283,7 +283,7 @@ static void on_prestop(void *arg, int err, int code, const char *out, size_t out
 {
     struct hook_op *h = arg;
     struct ctr *c = h->c;
-    uint64_t spent = (now_ms() - h->began) / 1000;
+    uint64_t spent = (now_ms(c) - h->began) / 1000;
 
     (void)out, (void)out_len, (void)errout, (void)err_len;
     if (err != 0 || code != 0)
@@ -310,9 +310,9 @@ static int run_prestop(struct ctr *c, unsigned grace_s)
         return ORC_ENOMEM;
     }
     for (i = 0; i < n; i++) argv[i] = (char *)json_string_value(json_array_get(cmd, i));
-    *h = (struct hook_op){c, grace_s, now_ms()};
+    *h = (struct hook_op){c, grace_s, now_ms(c)};
     worker_hold(c->w);
-    rv = rt_exec(c->w->a->rt, c->id, argv, (grace_s ? grace_s : 1) * 1000, on_prestop, h);
+    rv = rth_exec(&c->w->a->rt, c->id, argv, (grace_s ? grace_s : 1) * 1000, on_prestop, h);
     free(argv);
     if (rv != 0) {
         worker_put(c->w);
@@ -359,8 +359,8 @@ static void on_started(void *arg, int err, const char *msg)
         c->ever_ran = true;
         c->run = s->run;
         memcpy(c->id, s->id, sizeof c->id);
-        c->started_ns = (int64_t)orc_time_unix() * 1000000000LL;
-        c->run_since_ms = now_ms();
+        c->started_ns = orc_clock_wall(w->a->clock) * 1000000LL;
+        c->run_since_ms = now_ms(c);
         c->reason[0] = c->message[0] = '\0';
         c->start_failed = false;
         c->started = c->is_ready = false;
@@ -384,7 +384,7 @@ static void retire_runs(struct ctr *c, int new_run)
     if (c->exited.set) c->previous = c->exited;
     if (new_run >= 2) {
         ctr_id(c, new_run - 2, id, sizeof id);
-        rt_remove(c->w->a->rt, id);
+        rth_remove(&c->w->a->rt, id);
         ctr_log_path(c, new_run - 2, log, sizeof log);
         unlink(log);
     }
@@ -461,7 +461,7 @@ static void start_run(struct ctr *c)
         if (c->reason[0]) worker_event(w, c, true, "Failed", "Error: %s", c->message);
         parts_free(&p);
         c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
-        c->retry_at = now_ms() + CONFIG_RETRY_MS;
+        c->retry_at = now_ms(c) + CONFIG_RETRY_MS;
         return;
     }
     retire_runs(c, new_run);
@@ -471,7 +471,7 @@ static void start_run(struct ctr *c)
     ctr_log_path(c, new_run, log, sizeof log);
     snprintf(dir, sizeof dir, "%s/logs/%s", w->dir, c->name);
     orc_mkdirs(dir, 0700);
-    rt_remove(w->a->rt, s->id); /* a leftover of a run that never reported */
+    rth_remove(&w->a->rt, s->id); /* a leftover of a run that never reported */
     spec.id = s->id;
     spec.pod_uid = w->uid;
     spec.image = &img;
@@ -495,7 +495,7 @@ static void start_run(struct ctr *c)
     c->st = CS_STARTING;
     log_debug(AGENT_LOG, "pod %s/%s container %s: starting %s", w->ns, w->name, c->name, s->id);
     worker_hold(w);
-    rv = rt_start(w->a->rt, &spec, on_started, s);
+    rv = rth_start(&w->a->rt, &spec, on_started, s);
     parts_free(&p);
     if (rv != 0) {
         char msg[128];
@@ -556,7 +556,7 @@ static void on_pulled(void *arg, int err, const struct rt_image *img, const char
     if (err != 0) {
         c->st = c->ever_ran ? CS_EXITED : CS_IDLE;
         set_reason(c, err == ORC_EINVAL ? "InvalidImageName" : "ErrImagePull", msg);
-        c->pull_failed_ms = now_ms();
+        c->pull_failed_ms = now_ms(c);
         c->pull_backoff_ms = next_backoff(c->pull_backoff_ms);
         c->pull_until = c->pull_failed_ms + c->pull_backoff_ms;
         log_warn(AGENT_LOG, "pod %s/%s container %s: pulling %s: %s", w->ns, w->name, c->name,
@@ -588,7 +588,7 @@ void ctr_launch(struct ctr *c)
 
     if (w->terminating || c->st == CS_PULLING || c->st == CS_STARTING || c->st == CS_RUNNING) return;
     if ((op = malloc(sizeof *op + strlen(image) + 1)) == NULL) {
-        worker_sync_at(w, now_ms() + CONFIG_RETRY_MS);
+        worker_sync_at(w, now_ms(c) + CONFIG_RETRY_MS);
         return;
     }
     op->c = c;
@@ -600,9 +600,9 @@ void ctr_launch(struct ctr *c)
     if (c->reason[0] == '\0' || strcmp(c->reason, "CrashLoopBackOff") == 0)
         set_reason(c, "ContainerCreating", "");
     c->st = CS_PULLING;
-    c->launched_ms = now_ms();
+    c->launched_ms = now_ms(c);
     worker_hold(w);
-    rv = rt_pull(w->a->rt, image, pull_policy(c), user ? &auth : NULL, on_pulled, op);
+    rv = rth_pull(&w->a->rt, image, pull_policy(c), user ? &auth : NULL, on_pulled, op);
     pull_auth_free(user, pass);
     if (rv != 0) {
         on_pulled(op, rv, NULL, "the image could not be pulled");

@@ -91,7 +91,8 @@ struct worker {
     char ns[64], name[256];
     json_t *pod;           /* latest from the API (owned); kept when gone */
     bool gone;             /* deleted from the API */
-    uv_timer_t timer;      /* sync soon / at the next back-off deadline */
+    orc_timer *timer;      /* sync soon / at the next back-off deadline (the agent's clock) */
+    uint64_t timer_due;    /* when it fires, while armed */
     bool syncing;
     char dir[1100];        /* DATA/pods/<uid> */
     /* sandbox */
@@ -112,6 +113,10 @@ struct worker {
     bool terminating, cleaned, finalizing, finalized;
     struct pod_event events[WORKER_EVENTS];
 };
+
+/* The agent's clock: monotonic ms, and wall time (Unix s / RFC 3339). */
+static inline uint64_t worker_now(const struct worker *w) { return orc_clock_now(w->a->clock); }
+static inline int64_t worker_wall_s(const struct worker *w) { return orc_clock_wall(w->a->clock) / 1000; }
 
 /* ---- worker.c ---- */
 void worker_hold(struct worker *w);

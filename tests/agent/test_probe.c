@@ -114,7 +114,7 @@ static void start(const char *spec_json, const struct probe_target *t)
     int rc;
 
     CHECKF(spec != NULL, "bad test JSON: %s", jerr.text);
-    rc = probe_start(&F.loop, spec, t, on_change, NULL, &E.p, err);
+    rc = probe_start(&F.loop, NULL, spec, t, on_change, NULL, &E.p, err);
     json_decref(spec);
     CHECKF(rc == 0, "probe_start: %s (%s)", orc_strerror(rc), err);
     CHECK(probe_result(E.p) == PROBE_UNKNOWN);
@@ -343,9 +343,9 @@ TEST(check_errors)
     {
         json_t *s = json_loads("{\"tcpSocket\":{\"port\":80}}", 0, NULL);
         json_t *x = json_loads("{\"exec\":{\"command\":[\"true\"]}}", 0, NULL);
-        CHECK_INT(probe_start(&F.loop, s, &(struct probe_target){0}, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
+        CHECK_INT(probe_start(&F.loop, NULL, s, &(struct probe_target){0}, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
         CHECKF(strstr(err, "no host"), "%s", err);
-        CHECK_INT(probe_start(&F.loop, x, &local, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
+        CHECK_INT(probe_start(&F.loop, NULL, x, &local, on_change, NULL, &E.p, err), ==, ORC_EINVAL);
         json_decref(s);
         json_decref(x);
         CHECK(E.p == NULL);
@@ -356,7 +356,7 @@ TEST(check_errors)
 
 static void exec_probe(const char *cmd_json, const char *extra, enum probe_result want, const char *msg)
 {
-    struct probe_target t = {.r = F.r, .container_id = "prb"};
+    struct probe_target t = {.r = &(struct rt_handle){&rt_real_ops, F.r}, .container_id = "prb"};
     char spec[256];
 
     memset(&E, 0, sizeof E);
@@ -392,7 +392,7 @@ TEST_T(exec_in_container, 90)
 
     /* stopped with an exec in flight: its result is ignored */
     memset(&E, 0, sizeof E);
-    start("{\"exec\":{\"command\":[\"sleep\",\"1\"]},\"timeoutSeconds\":3}", &(struct probe_target){.r = F.r, .container_id = "prb"});
+    start("{\"exec\":{\"command\":[\"sleep\",\"1\"]},\"timeoutSeconds\":3}", &(struct probe_target){.r = &(struct rt_handle){&rt_real_ops, F.r}, .container_id = "prb"});
     fx_run_for(200);
     stop_probe(NULL);
     fx_run_for(1500);

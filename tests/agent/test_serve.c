@@ -72,7 +72,7 @@ static void start_server(void)
         snprintf(X.logs[i], sizeof X.logs[i], "%s/%s.log", F.logs, (const char *[]){"app", "job", "old"}[i]);
     CHECKF(orc_tls_make_ca("serve-ca", 2, &X.ca, &X.ca_key, err) == 0, "%s", err);
     CHECKF(orc_tls_make_cert(X.ca, X.ca_key, "node", sans, 1, 2, &X.cert, &X.key, err) == 0, "%s", err);
-    CHECKF(agent_serve_start(&F.loop, F.r, "127.0.0.1:0", X.cert, X.key, TOKEN, &cbs, NULL, &X.srv, err) == 0,
+    CHECKF(agent_serve_start(&F.loop, &(struct rt_handle){&rt_real_ops, F.r}, "127.0.0.1:0", X.cert, X.key, TOKEN, &cbs, NULL, &X.srv, err) == 0,
            "%s", err);
     snprintf(url, sizeof url, "https://127.0.0.1:%d", agent_serve_port(X.srv));
     tls.ca_pem = X.ca;
