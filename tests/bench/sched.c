@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "client/http.h"
@@ -24,6 +25,7 @@
 #include "lib/orc.h"
 #include "lib/timeutil.h"
 #include "scheduler/sched.h"
+#include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
@@ -59,6 +61,9 @@ struct bench {
     uint64_t progress_ms; /* last answer or bind seen: the watchdog's mark */
     orc_timer *watchdog;
     json_t *used_nodes; /* set of node names pods landed on */
+    const struct cluster *c;
+    int leader;
+    double cpu0[3]; /* members' CPU seconds at the first create */
 };
 
 static void step(struct bench *b);
@@ -261,6 +266,26 @@ static void watchdog(void *arg)
     orc_timer_start(b->watchdog, 1000);
 }
 
+/* User + system CPU seconds of a process so far (-1 when unreadable): on a
+ * shared machine the members' CPU per pod is steadier than wall time. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut, st;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if ((f = fopen(path, "r")) == NULL) return -1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command may hold spaces */
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void wait_synced(void *arg)
 {
     struct bench *b = arg;
@@ -269,6 +294,7 @@ static void wait_synced(void *arg)
         return;
     }
     b->t0 = test_now_ms();
+    for (int i = 0; i < 3; i++) b->cpu0[i] = proc_cpu_s(b->c->m[i].pid);
     start_phase(b, "pods", b->npods);
 }
 
@@ -329,6 +355,22 @@ static size_t first_fit_decreasing(const int *cpu, const int *mem, size_t n)
 
 /* ---- the run ---- */
 
+static double load1(void)
+{
+    double l[1] = {-1};
+    return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
+/* Memory of the members with every pod stored and the controllers running
+ * (each member's shared informers cache every pod). */
+static void print_rss(const struct cluster *c, int leader, size_t npods)
+{
+    int follower = (leader + 1) % 3;
+    printf("# memory with %zu pods stored: leader RSS %.1f MiB, follower RSS %.1f MiB\n", npods,
+           (double)proc_rss_kib(c->m[leader].pid) / 1024.0,
+           (double)proc_rss_kib(c->m[follower].pid) / 1024.0);
+}
+
 static size_t env_size(const char *name, size_t dflt)
 {
     const char *v = getenv(name);
@@ -381,6 +423,8 @@ TEST_T(scheduler_throughput, 600)
     cluster_start(&c, inproc() ? extra_inproc : extra);
     leader = cluster_leader(&c, 10000);
     CHECK(leader >= 0);
+    b->c = &c;
+    b->leader = leader;
 
     CHECK_INT(uv_loop_init(&b->loop), ==, 0);
     CHECK_INT(http_client_new_tls(&b->loop, c.m[leader].url, c.token, cluster_tls(&c), &b->api), ==, 0);
@@ -412,6 +456,14 @@ TEST_T(scheduler_throughput, 600)
            b->t_created ? (double)(b->t_created - b->t0) / 1000.0 : 0.0, b->failed);
     printf("# placement: %zu nodes used; offline first-fit decreasing: %zu nodes (%.3fx)\n", used, ffd,
            (double)used / (double)ffd);
+    {
+        int f = (leader + 1) % 3;
+        double lc = proc_cpu_s(c.m[leader].pid) - b->cpu0[leader];
+        double fc = proc_cpu_s(c.m[f].pid) - b->cpu0[f];
+        printf("# CPU from first create to all bound: leader %.2f s (%.0f us/pod), a follower %.2f s; "
+               "load average %.1f\n", lc, lc * 1e6 / (double)b->npods, fc, load1());
+    }
+    print_rss(&c, leader, b->npods);
     stop_all(b);
     json_decref(b->used_nodes);
     free(b->cpu);
