@@ -69,7 +69,7 @@ struct ev_write {
     struct orc_link link;
     const char *method, *ctype; /* static strings */
     char *path;
-    json_t *body;
+    char *body; /* compact JSON text: a fraction of the tree's memory */
 };
 
 /* ---- lifetime ---- */
@@ -123,7 +123,7 @@ static void write_free(struct ev_write *w)
     e->writing--;
     if (e->evicted && e->writing == 0) entry_free(e);
     free(w->path);
-    json_decref(w->body);
+    free(w->body);
     free(w);
     recorder_release(r);
 }
@@ -239,8 +239,6 @@ static bool send_write(event_recorder *r, struct ev_write *w, const char *path, 
         return true;
     }
     log_failure(r, w->post ? "create" : "update", rv, NULL);
-    w->path = NULL;
-    w->body = NULL;
     write_free(w);
     return false;
 }
@@ -250,19 +248,27 @@ static void pump(event_recorder *r)
 {
     while (r->inflight < IN_FLIGHT_MAX && !orc_list_empty(&r->queue)) {
         struct ev_write *w = ORC_CONTAINER(r->queue.next, struct ev_write, link);
-        char *path = w->path;
-        json_t *body = w->body;
+        char *path = w->path, *text = w->body;
+        json_t *body = json_loads(text, 0, NULL);
 
         orc_list_remove(&w->link);
         r->nqueued--;
-        send_write(r, w, path, body);
+        w->path = NULL;
+        w->body = NULL;
+        if (body) {
+            send_write(r, w, path, body);
+        } else {
+            log_failure(r, w->post ? "create" : "update", ORC_ENOMEM, NULL);
+            write_free(w);
+        }
         free(path);
+        free(text);
         json_decref(body);
     }
 }
 
 static void start_write(event_recorder *r, struct ev_entry *e, const char *method,
-                        const char *path, const char *ctype, json_t *body, bool post)
+                        const char *path, const char *ctype, const json_t *body, bool post)
 {
     struct ev_write *w = calloc(1, sizeof *w);
 
@@ -278,13 +284,13 @@ static void start_write(event_recorder *r, struct ev_entry *e, const char *metho
         send_write(r, w, path, body);
         return;
     }
-    if (r->nqueued >= QUEUED_MAX || (w->path = strdup(path)) == NULL) {
+    if (r->nqueued >= QUEUED_MAX || (w->path = strdup(path)) == NULL
+        || (w->body = json_dumps(body, JSON_COMPACT)) == NULL) {
         log_failure(r, post ? "create" : "update", r->nqueued >= QUEUED_MAX ? 429 : ORC_ENOMEM,
                     NULL);
         write_free(w);
         return;
     }
-    w->body = json_incref(body);
     orc_list_push(&r->queue, &w->link);
     r->nqueued++;
 }

@@ -355,6 +355,23 @@ static size_t first_fit_decreasing(const int *cpu, const int *mem, size_t n)
 
 /* ---- the run ---- */
 
+/* Waits (up to 60 s) until the leader uses under a tenth of a core over a
+ * second: the scheduler's Events, queued behind its bindings, are written.
+ * Returns the seconds waited. */
+static double settle(pid_t leader)
+{
+    uint64_t start = test_now_ms();
+    double prev = proc_cpu_s(leader);
+
+    while (test_now_ms() - start < 60000) {
+        usleep(1000 * 1000);
+        double now = proc_cpu_s(leader);
+        if (now - prev < 0.1) break;
+        prev = now;
+    }
+    return (double)(test_now_ms() - start) / 1000.0;
+}
+
 static double load1(void)
 {
     double l[1] = {-1};
@@ -363,10 +380,10 @@ static double load1(void)
 
 /* Memory of the members with every pod stored and the controllers running
  * (each member's shared informers cache every pod). */
-static void print_rss(const struct cluster *c, int leader, size_t npods)
+static void print_rss(const struct cluster *c, int leader, size_t npods, const char *when)
 {
     int follower = (leader + 1) % 3;
-    printf("# memory with %zu pods stored: leader RSS %.1f MiB, follower RSS %.1f MiB\n", npods,
+    printf("# memory with %zu pods stored, %s: leader RSS %.1f MiB, follower RSS %.1f MiB\n", npods, when,
            (double)proc_rss_kib(c->m[leader].pid) / 1024.0,
            (double)proc_rss_kib(c->m[follower].pid) / 1024.0);
 }
@@ -463,7 +480,10 @@ TEST_T(scheduler_throughput, 600)
         printf("# CPU from first create to all bound: leader %.2f s (%.0f us/pod), a follower %.2f s; "
                "load average %.1f\n", lc, lc * 1e6 / (double)b->npods, fc, load1());
     }
-    print_rss(&c, leader, b->npods);
+    print_rss(&c, leader, b->npods, "right after the last bind");
+    printf("# the leader settled (its queued Events written) %.1f s after the last bind\n",
+           settle(c.m[leader].pid));
+    print_rss(&c, leader, b->npods, "settled");
     stop_all(b);
     json_decref(b->used_nodes);
     free(b->cpu);
