@@ -1,7 +1,10 @@
 /* events.c — the event recorder (see events.h). Recent events sit in a
  * bounded LRU keyed by (object, type, reason, message); a repeat within ten
  * minutes of the last one becomes a merge PATCH of count and lastTimestamp
- * on the stored Event, anything else a POST of a new one. */
+ * on the stored Event, anything else a POST of a new one. Few writes are in
+ * flight at once, the rest wait in a bounded FIFO: events yield the client's
+ * connections to the component's own writes (a burst of bindings goes first,
+ * its Scheduled events follow), as Kubernetes' broadcaster queues them. */
 #include "client/events.h"
 
 #include <stdarg.h>
@@ -23,6 +26,8 @@
 #define MSG_MAX 1024
 #define FAIL_LOG_EVERY_MS 10000
 #define NAME_MAX_LEN 254
+#define IN_FLIGHT_MAX 8     /* writes on the wire at once */
+#define QUEUED_MAX 16384    /* past this, events are dropped (and counted in the log) */
 
 struct ev_entry {
     struct orc_hnode node; /* in r->recent, keyed by `key` */
@@ -50,6 +55,9 @@ struct event_recorder {
     bool logged_fail;
     uint64_t seq;           /* makes names unique within a millisecond */
     unsigned fails_unlogged;
+    unsigned inflight;      /* writes on the wire */
+    size_t nqueued;
+    struct orc_link queue;  /* struct ev_write waiting for a place, oldest first */
 };
 
 struct ev_write {
@@ -57,6 +65,11 @@ struct ev_write {
     struct ev_entry *e;
     int count; /* the count this write carries */
     bool post;
+    /* while queued */
+    struct orc_link link;
+    const char *method, *ctype; /* static strings */
+    char *path;
+    char *body; /* compact JSON text: a fraction of the tree's memory */
 };
 
 /* ---- lifetime ---- */
@@ -91,6 +104,7 @@ int events_new(http_client *c, orc_clock *clk, const char *component, const char
     r->clk = clk;
     r->refs = 1;
     orc_list_init(&r->lru);
+    orc_list_init(&r->queue);
     r->component = strdup(component);
     r->host = host ? strdup(host) : NULL;
     if (r->component == NULL || (host && r->host == NULL)) {
@@ -101,10 +115,31 @@ int events_new(http_client *c, orc_clock *clk, const char *component, const char
     return 0;
 }
 
+static void write_free(struct ev_write *w)
+{
+    struct ev_entry *e = w->e;
+    event_recorder *r = w->r;
+
+    e->writing--;
+    if (e->evicted && e->writing == 0) entry_free(e);
+    free(w->path);
+    free(w->body);
+    free(w);
+    recorder_release(r);
+}
+
 void events_free(event_recorder *r)
 {
     if (r == NULL || r->closed) return;
     r->closed = true;
+    r->refs++; /* dropping the queue must not free r under us */
+    while (!orc_list_empty(&r->queue)) { /* best effort: never sent */
+        struct ev_write *w = ORC_CONTAINER(r->queue.next, struct ev_write, link);
+        orc_list_remove(&w->link);
+        r->nqueued--;
+        write_free(w);
+    }
+    recorder_release(r);
     recorder_release(r);
 }
 
@@ -166,6 +201,7 @@ static void log_failure(event_recorder *r, const char *what, int status, const j
 }
 
 static void send_patch(event_recorder *r, struct ev_entry *e);
+static void pump(event_recorder *r);
 
 static void on_written(void *arg, int status, const json_t *body)
 {
@@ -176,6 +212,7 @@ static void on_written(void *arg, int status, const json_t *body)
     const char *name = orc_json_str(body, "metadata.name");
 
     e->writing--;
+    r->inflight--;
     if (!ok && !r->closed) log_failure(r, w->post ? "create" : "update", status, body);
     if (ok) {
         if (w->post && name) snprintf(e->name, sizeof e->name, "%s", name);
@@ -188,29 +225,74 @@ static void on_written(void *arg, int status, const json_t *body)
         send_patch(r, e); /* repeats that came while the POST was in flight */
     if (e->evicted && e->writing == 0) entry_free(e);
     free(w);
+    if (!r->closed) pump(r);
     recorder_release(r);
+}
+
+/* Puts w on the wire; false (w freed, failure logged) when it cannot go. */
+static bool send_write(event_recorder *r, struct ev_write *w, const char *path, const json_t *body)
+{
+    int rv = rest_call(r->c, w->method, path, w->ctype, body, 0, on_written, w);
+
+    if (rv == 0) {
+        r->inflight++;
+        return true;
+    }
+    log_failure(r, w->post ? "create" : "update", rv, NULL);
+    write_free(w);
+    return false;
+}
+
+/* Sends queued writes while there is room, oldest first. */
+static void pump(event_recorder *r)
+{
+    while (r->inflight < IN_FLIGHT_MAX && !orc_list_empty(&r->queue)) {
+        struct ev_write *w = ORC_CONTAINER(r->queue.next, struct ev_write, link);
+        char *path = w->path, *text = w->body;
+        json_t *body = json_loads(text, 0, NULL);
+
+        orc_list_remove(&w->link);
+        r->nqueued--;
+        w->path = NULL;
+        w->body = NULL;
+        if (body) {
+            send_write(r, w, path, body);
+        } else {
+            log_failure(r, w->post ? "create" : "update", ORC_ENOMEM, NULL);
+            write_free(w);
+        }
+        free(path);
+        free(text);
+        json_decref(body);
+    }
 }
 
 static void start_write(event_recorder *r, struct ev_entry *e, const char *method,
                         const char *path, const char *ctype, const json_t *body, bool post)
 {
     struct ev_write *w = calloc(1, sizeof *w);
-    int rv;
 
     if (w == NULL) {
         log_failure(r, post ? "create" : "update", ORC_ENOMEM, NULL);
         return;
     }
-    *w = (struct ev_write){r, e, e->count, post};
+    *w = (struct ev_write){.r = r, .e = e, .count = e->count, .post = post, .method = method,
+                           .ctype = ctype};
     e->writing++;
     r->refs++;
-    rv = rest_call(r->c, method, path, ctype, body, 0, on_written, w);
-    if (rv != 0) {
-        e->writing--;
-        r->refs--;
-        free(w);
-        log_failure(r, post ? "create" : "update", rv, NULL);
+    if (r->inflight < IN_FLIGHT_MAX) {
+        send_write(r, w, path, body);
+        return;
     }
+    if (r->nqueued >= QUEUED_MAX || (w->path = strdup(path)) == NULL
+        || (w->body = json_dumps(body, JSON_COMPACT)) == NULL) {
+        log_failure(r, post ? "create" : "update", r->nqueued >= QUEUED_MAX ? 429 : ORC_ENOMEM,
+                    NULL);
+        write_free(w);
+        return;
+    }
+    orc_list_push(&r->queue, &w->link);
+    r->nqueued++;
 }
 
 static void stamp(int64_t wall_ms, char out[ORC_TIME_LEN])

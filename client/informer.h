@@ -110,6 +110,22 @@ void informer_by_index(const informer *inf, const char *name, const char *value,
 /* How many cached objects index `name` maps to `value`. */
 size_t informer_index_count(const informer *inf, const char *name, const char *value);
 
+/* ---- transforms (client-go's SetTransform) ---- */
+
+/* Edits an object in place before it is cached or any handler or index sees
+ * it (listed, watched, or the last state of a deleted one), to keep the
+ * cache smaller. It must keep metadata.name, namespace and resourceVersion. */
+typedef void (*informer_transform_fn)(json_t *obj);
+
+/* Sets inf's transform (NULL: none). Call it right after informer_start,
+ * before the loop runs: objects cached earlier are not transformed. */
+void informer_set_transform(informer *inf, informer_transform_fn fn);
+
+/* The shared set's transform: drops metadata.managedFields and the
+ * kubectl.kubernetes.io/last-applied-configuration annotation (an empty
+ * annotations object goes too), which no controller reads. */
+void informer_strip_unused(json_t *obj);
+
 /* ---- one informer per kind, shared by every component on a loop ---- */
 
 typedef struct informer_set informer_set;
@@ -119,7 +135,8 @@ struct orc_kind;
 int informer_set_new(uv_loop_t *loop, http_client *c, informer_set **out);
 /* The informer of kind k's collection across all namespaces, started on the
  * first call and the same informer after; it carries the three indexes
- * above as "namespace", "owner" and "node". NULL on ENOMEM (logged). The
+ * above as "namespace", "owner" and "node", and informer_strip_unused as its
+ * transform. NULL on ENOMEM (logged). The
  * informer belongs to the set (never informer_stop it). */
 informer *informer_set_get(informer_set *set, const struct orc_kind *k);
 /* True once every informer got so far has synced. */

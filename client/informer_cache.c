@@ -244,12 +244,28 @@ static int insert(informer *inf, const char *key, json_t *obj)
     return 0;
 }
 
+void informer_set_transform(informer *inf, informer_transform_fn fn)
+{
+    if (inf) inf->transform = fn;
+}
+
+void informer_strip_unused(json_t *obj)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *ann = json_object_get(meta, "annotations");
+
+    json_object_del(meta, "managedFields");
+    json_object_del(ann, "kubectl.kubernetes.io/last-applied-configuration");
+    if (json_is_object(ann) && json_object_size(ann) == 0) json_object_del(meta, "annotations");
+}
+
 int inf__upsert(informer *inf, const char *key, json_t *obj)
 {
     struct inf_item *it = inf__find(inf, key);
     json_t *old;
     int rv;
 
+    if (inf->transform) inf->transform(obj);
     if (it == NULL) return insert(inf, key, obj);
     it->gen = inf->list_gen;
     if (same_version(it->obj, obj)) return 0;
@@ -266,6 +282,7 @@ void inf__remove(informer *inf, const char *key, json_t *last)
     struct inf_item *it = inf__find(inf, key);
 
     if (it == NULL) return;
+    if (last && inf->transform) inf->transform(last);
     orc_hmap_del(&inf->cache, &it->node);
     unindex(it);
     emit_delete(inf, last ? last : it->obj);

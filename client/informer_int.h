@@ -69,6 +69,7 @@ struct informer {
     struct orc_link handlers; /* struct inf_handler, in order added */
     struct orc_link indexes;  /* struct inf_index */
     struct orc_hmap cache;    /* "ns/name" -> struct inf_item */
+    informer_transform_fn transform; /* or NULL */
     uint64_t list_gen;        /* bumped by each list delivered */
     uv_timer_t replay;        /* zero-delay: replays the cache to new handlers */
     int64_t rv;           /* last resourceVersion seen */

@@ -43,6 +43,7 @@ static informer *start_kind(informer_set *s, const struct orc_kind *k)
 
     cfg.path = path.data;
     if (rv == 0) rv = informer_start(s->loop, s->c, &cfg, NULL, NULL, &inf);
+    if (rv == 0) informer_set_transform(inf, informer_strip_unused);
     if (rv == 0 && (informer_add_index(inf, "namespace", informer_index_namespace) != 0 ||
                     informer_add_index(inf, "owner", informer_index_owner_uid) != 0 ||
                     informer_add_index(inf, "node", informer_index_node_name) != 0))

@@ -9,10 +9,14 @@
  * with ORC_BENCH_SCHED=inproc the members run every controller but it, and
  * ctl_scheduler runs in this process on its own API client instead (to
  * profile it apart from the members).
- * SCHED_NODES and SCHED_PODS shorten a run (defaults 1000 and 10000). */
+ * SCHED_NODES and SCHED_PODS shorten a run (defaults 1000 and 10000);
+ * SCHED_APPLIED=1 gives each pod a last-applied-configuration annotation.
+ * At the end: the members' CPU over the run and their RSS with every pod
+ * stored. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "client/http.h"
@@ -24,6 +28,7 @@
 #include "lib/orc.h"
 #include "lib/timeutil.h"
 #include "scheduler/sched.h"
+#include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
@@ -59,6 +64,9 @@ struct bench {
     uint64_t progress_ms; /* last answer or bind seen: the watchdog's mark */
     orc_timer *watchdog;
     json_t *used_nodes; /* set of node names pods landed on */
+    const struct cluster *c;
+    int leader;
+    double cpu0[3]; /* members' CPU seconds at the first create */
 };
 
 static void step(struct bench *b);
@@ -97,13 +105,24 @@ static json_t *lease_obj(size_t i)
 static json_t *pod_obj(struct bench *b, size_t i)
 {
     char name[32], cpu[16], mem[16];
+    json_t *pod;
     snprintf(name, sizeof name, "p-%05zu", i);
     snprintf(cpu, sizeof cpu, "%dm", b->cpu[i]);
     snprintf(mem, sizeof mem, "%dMi", b->mem[i]);
-    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:[{s:s, s:s, s:{s:{s:s, s:s}}}]}}", "apiVersion",
+    pod = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:[{s:s, s:s, s:{s:{s:s, s:s}}}]}}", "apiVersion",
                      "v1", "kind", "Pod", "metadata", "name", name, "namespace", "default", "spec",
                      "containers", "name", "c", "image", "registry.invalid/pause", "resources",
                      "requests", "cpu", cpu, "memory", mem);
+    /* SCHED_APPLIED=1: each pod carries the annotation `orctl apply` writes
+     * (its manifest), to weigh the informers' transform. */
+    if (pod && getenv("SCHED_APPLIED") && atoi(getenv("SCHED_APPLIED")) > 0) {
+        char *text = json_dumps(pod, JSON_COMPACT | JSON_SORT_KEYS);
+        if (text)
+            orc_json_set(pod, "metadata.annotations", json_pack("{s:s}",
+                         "kubectl.kubernetes.io/last-applied-configuration", text));
+        free(text);
+    }
+    return pod;
 }
 
 /* ---- pipelined writes ---- */
@@ -261,6 +280,26 @@ static void watchdog(void *arg)
     orc_timer_start(b->watchdog, 1000);
 }
 
+/* User + system CPU seconds of a process so far (-1 when unreadable): on a
+ * shared machine the members' CPU per pod is steadier than wall time. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut, st;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if ((f = fopen(path, "r")) == NULL) return -1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command may hold spaces */
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void wait_synced(void *arg)
 {
     struct bench *b = arg;
@@ -269,6 +308,7 @@ static void wait_synced(void *arg)
         return;
     }
     b->t0 = test_now_ms();
+    for (int i = 0; i < 3; i++) b->cpu0[i] = proc_cpu_s(b->c->m[i].pid);
     start_phase(b, "pods", b->npods);
 }
 
@@ -329,6 +369,39 @@ static size_t first_fit_decreasing(const int *cpu, const int *mem, size_t n)
 
 /* ---- the run ---- */
 
+/* Waits (up to 60 s) until the leader uses under a tenth of a core over a
+ * second: the scheduler's Events, queued behind its bindings, are written.
+ * Returns the seconds waited. */
+static double settle(pid_t leader)
+{
+    uint64_t start = test_now_ms();
+    double prev = proc_cpu_s(leader);
+
+    while (test_now_ms() - start < 60000) {
+        usleep(1000 * 1000);
+        double now = proc_cpu_s(leader);
+        if (now - prev < 0.1) break;
+        prev = now;
+    }
+    return (double)(test_now_ms() - start) / 1000.0;
+}
+
+static double load1(void)
+{
+    double l[1] = {-1};
+    return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
+/* Memory of the members with every pod stored and the controllers running
+ * (each member's shared informers cache every pod). */
+static void print_rss(const struct cluster *c, int leader, size_t npods, const char *when)
+{
+    int follower = (leader + 1) % 3;
+    printf("# memory with %zu pods stored, %s: leader RSS %.1f MiB, follower RSS %.1f MiB\n", npods, when,
+           (double)proc_rss_kib(c->m[leader].pid) / 1024.0,
+           (double)proc_rss_kib(c->m[follower].pid) / 1024.0);
+}
+
 static size_t env_size(const char *name, size_t dflt)
 {
     const char *v = getenv(name);
@@ -381,6 +454,8 @@ TEST_T(scheduler_throughput, 600)
     cluster_start(&c, inproc() ? extra_inproc : extra);
     leader = cluster_leader(&c, 10000);
     CHECK(leader >= 0);
+    b->c = &c;
+    b->leader = leader;
 
     CHECK_INT(uv_loop_init(&b->loop), ==, 0);
     CHECK_INT(http_client_new_tls(&b->loop, c.m[leader].url, c.token, cluster_tls(&c), &b->api), ==, 0);
@@ -412,6 +487,20 @@ TEST_T(scheduler_throughput, 600)
            b->t_created ? (double)(b->t_created - b->t0) / 1000.0 : 0.0, b->failed);
     printf("# placement: %zu nodes used; offline first-fit decreasing: %zu nodes (%.3fx)\n", used, ffd,
            (double)used / (double)ffd);
+    {
+        int f = (leader + 1) % 3;
+        double lc = proc_cpu_s(c.m[leader].pid) - b->cpu0[leader];
+        double fc = proc_cpu_s(c.m[f].pid) - b->cpu0[f];
+        printf("# CPU from first create to all bound: leader %.2f s (%.0f us/pod), a follower %.2f s; "
+               "load average %.1f\n", lc, lc * 1e6 / (double)b->npods, fc, load1());
+    }
+    print_rss(&c, leader, b->npods, "right after the last bind");
+    printf("# the leader settled (its queued Events written) %.1f s after the last bind\n",
+           settle(c.m[leader].pid));
+    printf("# CPU from first create to settled: leader %.2f s (%.0f us/pod)\n",
+           proc_cpu_s(c.m[leader].pid) - b->cpu0[leader],
+           (proc_cpu_s(c.m[leader].pid) - b->cpu0[leader]) * 1e6 / (double)b->npods);
+    print_rss(&c, leader, b->npods, "settled");
     stop_all(b);
     json_decref(b->used_nodes);
     free(b->cpu);

@@ -182,6 +182,32 @@ TEST(events_written_counted_and_windowed)
     orc_clock_free(clk);
 }
 
+/* A burst past the writes kept in flight waits in the queue, and every
+ * event of it arrives; repeats of a queued event ride on its count. */
+TEST(events_burst_queued_all_written)
+{
+    http_client *cl;
+    event_recorder *r;
+    orc_clock *clk = orc_clock_fake(1800000000000);
+    int st = 0;
+    json_t *obj, *l;
+
+    start(&cl);
+    obj = t_json(&c, 0, "POST", "/api/v1/namespaces/default/configmaps",
+                 "{\"metadata\":{\"name\":\"burst\"}}", &st);
+    CHECK_INT(st, ==, 201);
+    CHECK_INT(events_new(cl, clk, "default-scheduler", NULL, &r), ==, 0);
+    for (int i = 0; i < 100; i++) events_record(r, obj, "Normal", "Scheduled", "pod %d", i);
+    events_record(r, obj, "Normal", "Scheduled", "pod %d", 99);
+    events_record(r, obj, "Normal", "Scheduled", "pod %d", 99);
+    l = wait_events("burst", 100, 102);
+    json_decref(l);
+    events_free(r);
+    json_decref(obj);
+    finish(cl);
+    orc_clock_free(clk);
+}
+
 TEST(events_failing_writes_stay_bounded)
 {
     http_client *cl;

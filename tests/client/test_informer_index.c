@@ -383,3 +383,40 @@ TEST_T(ten_thousand_objects_index_in_linear_time, 120)
     CHECK_INT(count(inf, "digit", "all"), ==, N / 2);
     fx_done(&f);
 }
+
+/* The shared set's transform: what no controller reads stays out of the
+ * cache (from the list and from the watch); every other annotation stays. */
+TEST(shared_set_drops_last_applied_from_cached_objects)
+{
+    static struct fx f;
+    informer *inf;
+    const json_t *o;
+    const char *la = "kubectl.kubernetes.io/last-applied-configuration";
+    json_t *cm = json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s}}}", "apiVersion", "v1", "kind",
+                           "ConfigMap", "metadata", "name", "both", "annotations", la, "{}",
+                           "keep", "yes");
+    json_t *only = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}}", "apiVersion", "v1", "kind",
+                             "ConfigMap", "metadata", "name", "only", "annotations", la, "{}");
+
+    fx_start(&f);
+    /* one before the informer starts (listed), one after (watched) */
+    write_call(&f, rest_create(f.cl, orc_kind_lookup("configmaps"), "default", cm, on_written, &f));
+    drain(&f, 0);
+    inf = informer_set_get(f.set, orc_kind_lookup("configmaps"));
+    CHECK(inf != NULL);
+    WAIT_FOR(&f, informer_synced(inf), 10000);
+    write_call(&f, rest_create(f.cl, orc_kind_lookup("configmaps"), "default", only, on_written, &f));
+    drain(&f, 0);
+    CHECK_INT(f.failed, ==, 0);
+    WAIT_FOR(&f, informer_get(inf, "default", "only") != NULL, 10000);
+    o = informer_get(inf, "default", "both");
+    CHECK(o != NULL);
+    CHECK(json_object_get(json_object_get(json_object_get(o, "metadata"), "annotations"), la) == NULL);
+    CHECK_STR(orc_json_str(o, "metadata.annotations.keep"), "yes");
+    o = informer_get(inf, "default", "only");
+    CHECK(json_object_get(json_object_get(o, "metadata"), "annotations") == NULL);
+    CHECK(orc_json_str(o, "metadata.resourceVersion") != NULL);
+    json_decref(cm);
+    json_decref(only);
+    fx_done(&f);
+}
