@@ -10,6 +10,7 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
+#include "controllers/ctl_base.h"
 #include "controllers/ctl_util.h"
 #include "controllers/statefulset.h"
 #include "lib/json.h"
@@ -30,15 +31,11 @@ struct expect {
 };
 
 struct stsc {
-    struct ctl_ctx *ctx;
+    struct ctl_base b;
     const struct orc_kind *k_set, *k_pod, *k_rev, *k_claim;
     informer *sets, *pods, *revs, *claims;
-    workqueue *q;
-    event_recorder *rec;
     struct expect *ex;
     size_t n_ex;
-    unsigned refs;
-    bool stopped;
 };
 
 /* One reconcile in flight: the API calls it issued, ended together. */
@@ -69,9 +66,9 @@ static void enqueue_obj(struct stsc *c, const json_t *obj)
     const char *name = orc_json_str(obj, "metadata.name");
     char key[2 * STS_NAME_MAX];
 
-    if (c->stopped || ns == NULL || name == NULL) return;
+    if (c->b.stopped || ns == NULL || name == NULL) return;
     snprintf(key, sizeof key, "%s/%s", ns, name);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 /* The StatefulSet controlling obj (its controller ownerReference), or NULL. */
@@ -90,9 +87,9 @@ static void enqueue_owner(struct stsc *c, const json_t *obj)
     const char *name = ref ? json_string_value(json_object_get(ref, "name")) : NULL;
     char key[2 * STS_NAME_MAX];
 
-    if (c->stopped || ns == NULL || name == NULL) return;
+    if (c->b.stopped || ns == NULL || name == NULL) return;
     snprintf(key, sizeof key, "%s/%s", ns, name);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 /* ---- informer handlers ---- */
@@ -111,11 +108,11 @@ static void enqueue_orphan_set(struct stsc *c, const json_t *obj)
     const char *name = orc_json_str(obj, "metadata.name");
     char set[STS_NAME_MAX], key[2 * STS_NAME_MAX];
 
-    if (c->stopped || ns == NULL || name == NULL || !sts_set_of(name, set)
+    if (c->b.stopped || ns == NULL || name == NULL || !sts_set_of(name, set)
         || informer_get(c->sets, ns, set) == NULL)
         return;
     snprintf(key, sizeof key, "%s/%s", ns, set);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 static void owned_added(void *arg, const json_t *obj)
@@ -149,7 +146,7 @@ static void expect_add(struct stsc *c, const char *key, const char *pod, const c
 {
     struct expect *ex = realloc(c->ex, (c->n_ex + 1) * sizeof *ex);
     struct expect e = {strdup(key), strdup(pod), uid ? strdup(uid) : NULL,
-                       orc_clock_now(c->ctx->clock) + EXPECT_TIMEOUT_MS};
+                       orc_clock_now(c->b.ctx->clock) + EXPECT_TIMEOUT_MS};
 
     if (ex) c->ex = ex;
     if (ex == NULL || e.key == NULL || e.pod == NULL || (uid && e.uid == NULL)) {
@@ -173,7 +170,7 @@ static bool expect_met(struct stsc *c, const struct expect *e, const char *ns)
     const json_t *pod = informer_get(c->pods, ns, e->pod);
     const char *uid = orc_json_str(pod, "metadata.uid");
 
-    if (orc_clock_now(c->ctx->clock) >= e->deadline) return true;
+    if (orc_clock_now(c->b.ctx->clock) >= e->deadline) return true;
     if (e->uid == NULL) return pod != NULL;
     return pod == NULL || sts_pod_terminating(pod) || (uid && strcmp(uid, e->uid) != 0);
 }
@@ -204,7 +201,7 @@ static struct run *run_new(struct stsc *c, const char *key, const json_t *set)
     r->c = c;
     r->set = json_incref((json_t *)set);
     r->pending = 1; /* the reconcile itself, ended by run_end */
-    c->refs++;
+    ctl_base_hold(&c->b);
     return r;
 }
 
@@ -213,7 +210,7 @@ static void run_end(struct run *r)
     struct stsc *c = r->c;
 
     if (--r->pending > 0) return;
-    workqueue_done(c->q, r->key, r->failed ? WQ_RETRY : r->requeue_ms > 0 ? r->requeue_ms : WQ_DONE);
+    workqueue_done(c->b.q, r->key, r->failed ? WQ_RETRY : r->requeue_ms > 0 ? r->requeue_ms : WQ_DONE);
     json_decref(r->set);
     free(r->key);
     free(r);
@@ -223,7 +220,7 @@ static void run_end(struct run *r)
 static bool call_ok(struct run *r, int status, const json_t *body, const char *what)
 {
     if (status >= 200 && status < 300) return true;
-    if (!r->c->stopped)
+    if (!r->c->b.stopped)
         log_warn(MOD, "%s for %s: %s", what, r->key, rest_message(status, body));
     r->failed = true;
     return false;
@@ -242,13 +239,13 @@ static void pod_created(void *arg, int status, const json_t *body)
     if (status == 409) {
         /* already there: the cache was behind */
     } else if (call_ok(r, status, body, "creating a pod")) {
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Normal", "SuccessfulCreate",
+        if (!r->c->b.stopped)
+            events_record(r->c->b.rec, r->set, "Normal", "SuccessfulCreate",
                           "create Pod %s in StatefulSet %s successful", name, set_name(r));
     } else {
         expect_forget(r->c, r->key, name);
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Warning", "FailedCreate",
+        if (!r->c->b.stopped)
+            events_record(r->c->b.rec, r->set, "Warning", "FailedCreate",
                           "create Pod %s in StatefulSet %s failed error: %s", name, set_name(r),
                           rest_message(status, body));
     }
@@ -262,14 +259,14 @@ static void pod_create_go(struct pod_create *pc)
     struct run *r = pc->r;
     const char *name = orc_json_str(pc->pod, "metadata.name");
 
-    if (pc->claim_failed || r->c->stopped) {
+    if (pc->claim_failed || r->c->b.stopped) {
         json_decref(pc->pod);
         free(pc);
         run_end(r);
         return;
     }
     expect_add(r->c, r->key, name, NULL);
-    if (rest_create(r->c->ctx->api, r->c->k_pod, orc_json_str(pc->pod, "metadata.namespace"),
+    if (rest_create(r->c->b.ctx->api, r->c->k_pod, orc_json_str(pc->pod, "metadata.namespace"),
                     pc->pod, pod_created, pc)
         != 0) {
         expect_forget(r->c, r->key, name);
@@ -287,13 +284,13 @@ static void claim_created(void *arg, int status, const json_t *body)
 
     if (status != 409 && !call_ok(r, status, body, "creating a claim")) {
         pc->claim_failed = true;
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Warning", "FailedCreate",
+        if (!r->c->b.stopped)
+            events_record(r->c->b.rec, r->set, "Warning", "FailedCreate",
                           "create Claim for Pod %s in StatefulSet %s failed error: %s",
                           orc_json_str(pc->pod, "metadata.name"), set_name(r),
                           rest_message(status, body));
-    } else if (status != 409 && !r->c->stopped) {
-        events_record(r->c->rec, r->set, "Normal", "SuccessfulCreate",
+    } else if (status != 409 && !r->c->b.stopped) {
+        events_record(r->c->b.rec, r->set, "Normal", "SuccessfulCreate",
                       "create Claim %s Pod %s in StatefulSet %s success",
                       orc_json_str(body, "metadata.name") ? orc_json_str(body, "metadata.name") : "",
                       orc_json_str(pc->pod, "metadata.name"), set_name(r));
@@ -325,7 +322,7 @@ static void create_pod(struct run *r, const json_t *tmpl, const char *rev, int o
     pc->claims_left = 1;
     json_array_foreach (missing, i, vct) {
         pc->claims_left++;
-        if (rest_create(c->ctx->api, c->k_claim, ns, vct, claim_created, pc) != 0) {
+        if (rest_create(c->b.ctx->api, c->k_claim, ns, vct, claim_created, pc) != 0) {
             pc->claims_left--;
             pc->claim_failed = r->failed = true;
         }
@@ -353,8 +350,8 @@ static void pod_deleted(void *arg, int status, const json_t *body)
     if (status == 404 || status == 409) {
         /* gone already, or another pod of that name now: nothing to do */
     } else if (call_ok(r, status, body, "deleting a pod")) {
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Normal", "SuccessfulDelete",
+        if (!r->c->b.stopped)
+            events_record(r->c->b.rec, r->set, "Normal", "SuccessfulDelete",
                           "delete Pod %s in StatefulSet %s successful", pd->name, set_name(r));
     } else {
         expect_forget(r->c, r->key, pd->name);
@@ -380,7 +377,7 @@ static void delete_pod(struct run *r, const json_t *pod)
     snprintf(pd->name, sizeof pd->name, "%s", name);
     expect_add(c, r->key, name, uid ? uid : "");
     r->pending++;
-    if (rest_delete(c->ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"), name, &o,
+    if (rest_delete(c->b.ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"), name, &o,
                     pod_deleted, pd)
         != 0) {
         expect_forget(c, r->key, name);
@@ -453,7 +450,7 @@ static void create_revision(struct run *r, const struct gather *revs, const char
         r->failed = true;
         return;
     }
-    issue(r, rest_create(r->c->ctx->api, r->c->k_rev, orc_json_str(r->set, "metadata.namespace"),
+    issue(r, rest_create(r->c->b.ctx->api, r->c->k_rev, orc_json_str(r->set, "metadata.namespace"),
                          rev, call_done, r));
     json_decref(rev);
 }
@@ -471,7 +468,7 @@ static void prune_revisions(struct run *r, const struct gather *revs, const stru
     for (size_t i = 0; i < n; i++) {
         const json_t *rev = revs->objs[idx[i]];
         struct rest_delete_opts o = {.uid = orc_json_str(rev, "metadata.uid"), .grace_seconds = -1};
-        issue(r, rest_delete(r->c->ctx->api, r->c->k_rev, orc_json_str(rev, "metadata.namespace"),
+        issue(r, rest_delete(r->c->b.ctx->api, r->c->k_rev, orc_json_str(rev, "metadata.namespace"),
                              orc_json_str(rev, "metadata.name"), &o, call_done, r));
     }
     free(idx);
@@ -503,7 +500,7 @@ static void write_status(struct run *r, const struct sts_plan *p, const char *cu
         return;
     }
     json_object_set_new(obj, "status", st);
-    issue(r, rest_update_status(r->c->ctx->api, r->c->k_set, obj, call_done, r));
+    issue(r, rest_update_status(r->c->b.ctx->api, r->c->k_set, obj, call_done, r));
     json_decref(obj);
 }
 
@@ -542,7 +539,7 @@ static void adopt_one(void *arg, const json_t *pod)
         r->failed = true;
         return;
     }
-    issue(r, rest_patch(r->c->ctx->api, r->c->k_pod, orc_json_str(pod, "metadata.namespace"), name,
+    issue(r, rest_patch(r->c->b.ctx->api, r->c->k_pod, orc_json_str(pod, "metadata.namespace"), name,
                         NULL, "application/merge-patch+json", patch, call_done, r));
     json_decref(patch);
     o->n++;
@@ -581,7 +578,7 @@ static void release_claims(struct run *r, const json_t *pod, int ordinal)
         if ((claim = informer_get(r->c->claims, ns, name)) == NULL
             || (patch = sts_claim_owner_patch(claim, pod)) == NULL)
             continue;
-        issue(r, rest_patch(r->c->ctx->api, r->c->k_claim, ns, name, NULL,
+        issue(r, rest_patch(r->c->b.ctx->api, r->c->k_claim, ns, name, NULL,
                             "application/merge-patch+json", patch, call_done, r));
         json_decref(patch);
     }
@@ -593,7 +590,7 @@ static void take_step(struct run *r, struct gather *pods, struct gather *revs, c
     const json_t *cur_rev = find_rev(revs, cur);
     const json_t *cur_tmpl = cur_rev ? sts_revision_template(cur_rev) : NULL;
     struct sts_input in = {r->set, pods->objs, pods->n, cur, upd,
-                           orc_clock_wall(r->c->ctx->clock)};
+                           orc_clock_wall(r->c->b.ctx->clock)};
     struct sts_plan p;
     int64_t replicas = 1;
 
@@ -660,25 +657,18 @@ static void reconcile(void *arg, const char *key)
     const json_t *set;
     struct run *r;
 
-    if (c->stopped) {
-        workqueue_done(c->q, key, WQ_DONE);
-        return;
-    }
-    if (!informer_set_synced(c->ctx->informers)) {
-        workqueue_done(c->q, key, NOT_SYNCED_MS);
-        return;
-    }
+    if (!ctl_base_ready(&c->b, key, NOT_SYNCED_MS)) return;
     if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0 || (set = informer_get(c->sets, ns, name)) == NULL) {
         expect_forget(c, key, NULL); /* its pods go with it (garbage collector) */
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     if (sts_pod_terminating(set)) { /* deletionTimestamp: being deleted */
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     if ((r = run_new(c, key, set)) == NULL) {
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
     reconcile_set(r, ns);
@@ -687,39 +677,27 @@ static void reconcile(void *arg, const char *key)
 
 /* ---- start and stop ---- */
 
-static void stsc_release(struct stsc *c)
+static void stsc_free(void *arg)
 {
-    if (--c->refs > 0) return;
+    struct stsc *c = arg;
     while (c->n_ex > 0) expect_drop(c, 0);
     free(c->ex);
     free(c);
 }
 
-static int informer_for(struct stsc *c, const struct orc_kind *k, const struct informer_cbs *cbs,
-                        informer **out)
+static void stsc_release(struct stsc *c)
 {
-    *out = informer_set_get(c->ctx->informers, k);
-    if (*out == NULL) return ORC_ENOMEM;
-    return cbs ? informer_add_handler(*out, cbs, c) : 0;
-}
-
-/* No handler of ours runs after this: the shared informers outlive us. */
-static void silence(struct stsc *c)
-{
-    informer_remove_handlers(c->sets, c);
-    informer_remove_handlers(c->pods, c);
-    informer_remove_handlers(c->revs, c);
+    ctl_base_put(&c->b);
 }
 
 static int sts_start(struct ctl_ctx *ctx, void **state)
 {
-    struct workqueue_config qc = {.name = MOD};
+    static const struct ctl_base_config bc = {
+        .name = MOD, .component = "statefulset-controller", .reconcile = reconcile, .free_self = stsc_free};
     struct stsc *c = calloc(1, sizeof *c);
     int rv;
 
     if (c == NULL) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->k_set = orc_kind_by_resource("apps", "statefulsets");
     c->k_pod = orc_kind_by_resource("", "pods");
     c->k_rev = orc_kind_by_resource("apps", "controllerrevisions");
@@ -729,35 +707,23 @@ static int sts_start(struct ctl_ctx *ctx, void **state)
         free(c);
         return ORC_EINVAL;
     }
-    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0
-        || (rv = events_new(ctx->api, ctx->clock, "statefulset-controller", ctx->opts->host,
-                            &c->rec))
-               != 0
-        || (rv = informer_for(c, c->k_set, &set_cbs, &c->sets)) != 0
-        || (rv = informer_for(c, c->k_pod, &owned_cbs, &c->pods)) != 0
-        || (rv = informer_for(c, c->k_rev, &owned_cbs, &c->revs)) != 0
-        || (rv = informer_for(c, c->k_claim, NULL, &c->claims)) != 0) {
-        silence(c);
-        workqueue_free(c->q);
-        events_free(c->rec);
-        free(c);
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
+    if ((rv = ctl_base_watch(&c->b, c->k_set, &set_cbs, &c->sets)) != 0
+        || (rv = ctl_base_watch(&c->b, c->k_pod, &owned_cbs, &c->pods)) != 0
+        || (rv = ctl_base_watch(&c->b, c->k_rev, &owned_cbs, &c->revs)) != 0
+        || (rv = ctl_base_watch(&c->b, c->k_claim, NULL, &c->claims)) != 0) {
+        ctl_base_stop(&c->b);
         return rv;
     }
     *state = c;
     return 0;
 }
 
+/* Runs in flight still end their keys on the queue and hold the state. */
 static void sts_stop(void *state)
 {
     struct stsc *c = state;
-
-    if (c == NULL) return;
-    c->stopped = true;
-    silence(c);
-    workqueue_free(c->q); /* runs in flight still end their keys on it */
-    events_free(c->rec);
-    c->rec = NULL;
-    stsc_release(c);
+    if (c != NULL) ctl_base_stop(&c->b);
 }
 
 const struct ctl_controller ctl_statefulset = {"statefulset", sts_start, sts_stop};
