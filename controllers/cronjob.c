@@ -317,13 +317,11 @@ static int cronjob_start(struct ctl_ctx *ctx, void **state)
     if (!c) return ORC_ENOMEM;
     c->kcj = orc_kind_lookup("cronjobs.batch");
     c->kjob = orc_kind_lookup("jobs.batch");
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, c->kcj, &cj_cbs, &c->cjs)) != 0
-        || (rv = ctl_base_watch(&c->b, c->kjob, &job_cbs, &c->jobs)) != 0) {
-        log_error(MOD, "cannot start: %s", orc_strerror(rv));
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {c->kcj, &cj_cbs, &c->cjs},
+        {c->kjob, &job_cbs, &c->jobs},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }

@@ -6,8 +6,22 @@
 #include "lib/buf.h"
 #include "lib/orc.h"
 
+static int watch(struct ctl_base *b, const struct ctl_watch *w)
+{
+    informer *inf;
+    int rv;
+
+    if (!w->kind) return ORC_EINVAL;
+    if (b->n_watched == CTL_BASE_MAX_WATCH || !(inf = informer_set_get(b->ctx->informers, w->kind)))
+        return ORC_ENOMEM;
+    if (w->cbs && (rv = informer_add_handler(inf, w->cbs, b->self)) != 0) return rv;
+    b->watched[b->n_watched++] = inf;
+    if (w->out) *w->out = inf;
+    return 0;
+}
+
 int ctl_base_start(struct ctl_base *b, struct ctl_ctx *ctx, void *self,
-                   const struct ctl_base_config *cfg)
+                   const struct ctl_base_config *cfg, const struct ctl_watch *w, size_t n)
 {
     struct workqueue_config qc = {.name = cfg->name, .workers = cfg->workers};
     int rv;
@@ -18,26 +32,14 @@ int ctl_base_start(struct ctl_base *b, struct ctl_ctx *ctx, void *self,
     b->refs = 1;
     if ((rv = workqueue_new(ctx->clock, &qc, cfg->reconcile, self, &b->q)) != 0
         || (rv = events_new(ctx->api, ctx->clock, cfg->component, ctx->opts ? ctx->opts->host : NULL,
-                            &b->rec)) != 0) {
-        ctl_base_stop(b);
-        return rv;
-    }
+                            &b->rec)) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if ((rv = watch(b, &w[i])) != 0) goto fail;
     return 0;
-}
-
-int ctl_base_watch(struct ctl_base *b, const struct orc_kind *kind,
-                   const struct informer_cbs *cbs, informer **out)
-{
-    informer *inf;
-    int rv;
-
-    if (!kind) return ORC_EINVAL;
-    if (b->n_watched == CTL_BASE_MAX_WATCH || !(inf = informer_set_get(b->ctx->informers, kind)))
-        return ORC_ENOMEM;
-    if (cbs && (rv = informer_add_handler(inf, cbs, b->self)) != 0) return rv;
-    b->watched[b->n_watched++] = inf;
-    if (out) *out = inf;
-    return 0;
+fail:
+    ctl_base_stop(b);
+    return rv;
 }
 
 void ctl_base_stop(struct ctl_base *b)

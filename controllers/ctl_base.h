@@ -19,7 +19,7 @@
 #include "controllers/ctl.h"
 #include "lib/kinds.h"
 
-#define CTL_BASE_MAX_WATCH 8
+#define CTL_BASE_MAX_WATCH 8 /* informers one controller reads */
 
 struct ctl_base {
     struct ctl_ctx *ctx;        /* borrowed from the manager */
@@ -46,16 +46,20 @@ struct ctl_base_config {
     void (*free_self)(void *self);
 };
 
+/* An informer the controller reads: the shared one of `kind`, with `cbs`
+ * (NULL: none, read only) added for self; *out (may be NULL) gets it. */
+struct ctl_watch {
+    const struct orc_kind *kind;
+    const struct informer_cbs *cbs;
+    informer **out;
+};
+
 /* Fills b (zeroed by the caller, e.g. with calloc) for controller `self`
- * with one reference. On failure b is stopped and released, which calls
- * free_self: the caller must not free self again. 0 or ORC_E*. */
+ * with one reference, and watches the n informers of w. On failure b is
+ * stopped and released, which calls free_self: the caller must not free
+ * self again. 0, ORC_EINVAL (an unknown kind), ORC_ENOMEM. */
 int ctl_base_start(struct ctl_base *b, struct ctl_ctx *ctx, void *self,
-                   const struct ctl_base_config *cfg);
-/* The shared informer of `kind`, with `cbs` (NULL: none, read only) added
- * for self; *out (may be NULL) gets it. ORC_EINVAL for an unknown kind,
- * ORC_ENOMEM. On failure the caller stops the base (ctl_base_stop). */
-int ctl_base_watch(struct ctl_base *b, const struct orc_kind *kind,
-                   const struct informer_cbs *cbs, informer **out);
+                   const struct ctl_base_config *cfg, const struct ctl_watch *w, size_t n);
 /* Stopped: no handler runs and no key is taken any more, the recorder is
  * freed, and the controller's own reference is dropped. NULL ignored. */
 void ctl_base_stop(struct ctl_base *b);

@@ -482,14 +482,13 @@ static int ds_start(struct ctl_ctx *ctx, void **state)
     int rv;
 
     if (!c) return ORC_ENOMEM;
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, kind_of("daemonsets"), &ds_cbs, &c->dsi)) != 0
-        || (rv = ctl_base_watch(&c->b, kind_of("pods"), &pod_cbs, &c->podi)) != 0
-        || (rv = ctl_base_watch(&c->b, kind_of("nodes"), &node_cbs, &c->nodei)) != 0
-        || (rv = ctl_base_watch(&c->b, kind_of("controllerrevisions"), NULL, &c->revi)) != 0) {
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {kind_of("daemonsets"), &ds_cbs, &c->dsi},
+        {kind_of("pods"), &pod_cbs, &c->podi},
+        {kind_of("nodes"), &node_cbs, &c->nodei},
+        {kind_of("controllerrevisions"), NULL, &c->revi},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }

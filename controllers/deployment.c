@@ -476,13 +476,12 @@ static int dep_start(struct ctl_ctx *ctx, void **state)
     c->k_dep = orc_kind_lookup("deployments.apps");
     c->k_rs = orc_kind_lookup("replicasets.apps");
     c->k_pod = orc_kind_lookup("pods");
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, c->k_dep, &dcb, &c->dep_inf)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_rs, &rcb, &c->rs_inf)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_pod, &pcb, &c->pod_inf)) != 0) {
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {c->k_dep, &dcb, &c->dep_inf},
+        {c->k_rs, &rcb, &c->rs_inf},
+        {c->k_pod, &pcb, &c->pod_inf},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }

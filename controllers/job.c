@@ -475,13 +475,11 @@ static int job_start(struct ctl_ctx *ctx, void **state)
         free(c);
         return ORC_ENOMEM;
     }
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, c->kjob, &job_cbs, &c->jobs)) != 0
-        || (rv = ctl_base_watch(&c->b, c->kpod, &pod_cbs, &c->pods)) != 0) {
-        log_error(MOD, "cannot start: %s", orc_strerror(rv));
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {c->kjob, &job_cbs, &c->jobs},
+        {c->kpod, &pod_cbs, &c->pods},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }

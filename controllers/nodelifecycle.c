@@ -366,13 +366,12 @@ static int nl_start(struct ctl_ctx *ctx, void **state)
     if (!c) return ORC_ENOMEM;
     c->grace_ms = ctx->opts && ctx->opts->node_monitor_grace_ms ? ctx->opts->node_monitor_grace_ms
                                                                  : NL_GRACE_DEFAULT_MS;
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, orc_kind_lookup("nodes"), &node_cbs, &c->nodei)) != 0
-        || (rv = ctl_base_watch(&c->b, orc_kind_lookup("leases"), &lease_cbs, &c->leasei)) != 0
-        || (rv = ctl_base_watch(&c->b, orc_kind_lookup("pods"), &pod_cbs, &c->podi)) != 0) {
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {orc_kind_lookup("nodes"), &node_cbs, &c->nodei},
+        {orc_kind_lookup("leases"), &lease_cbs, &c->leasei},
+        {orc_kind_lookup("pods"), &pod_cbs, &c->podi},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }

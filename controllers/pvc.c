@@ -458,15 +458,14 @@ static int pvc_start(struct ctl_ctx *ctx, void **state)
         free(c);
         return ORC_EINVAL;
     }
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, c->k_claim, &claim_cbs, &c->claims)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_pv, &pv_cbs, &c->pvs)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_class, NULL, &c->classes)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_pod, &pod_cbs, &c->pods)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_node, NULL, &c->nodes)) != 0) {
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {c->k_claim, &claim_cbs, &c->claims},
+        {c->k_pv, &pv_cbs, &c->pvs},
+        {c->k_class, NULL, &c->classes},
+        {c->k_pod, &pod_cbs, &c->pods},
+        {c->k_node, NULL, &c->nodes},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }

@@ -497,12 +497,11 @@ static int rs_start(struct ctl_ctx *ctx, void **state)
         free(c);
         return ORC_ENOMEM;
     }
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, c->k_rs, &rs_cbs, &c->rs_inf)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_pod, &pod_cbs, &c->pod_inf)) != 0) {
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {c->k_rs, &rs_cbs, &c->rs_inf},
+        {c->k_pod, &pod_cbs, &c->pod_inf},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }

@@ -707,14 +707,13 @@ static int sts_start(struct ctl_ctx *ctx, void **state)
         free(c);
         return ORC_EINVAL;
     }
-    if ((rv = ctl_base_start(&c->b, ctx, c, &bc)) != 0) return rv;
-    if ((rv = ctl_base_watch(&c->b, c->k_set, &set_cbs, &c->sets)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_pod, &owned_cbs, &c->pods)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_rev, &owned_cbs, &c->revs)) != 0
-        || (rv = ctl_base_watch(&c->b, c->k_claim, NULL, &c->claims)) != 0) {
-        ctl_base_stop(&c->b);
-        return rv;
-    }
+    const struct ctl_watch w[] = {
+        {c->k_set, &set_cbs, &c->sets},
+        {c->k_pod, &owned_cbs, &c->pods},
+        {c->k_rev, &owned_cbs, &c->revs},
+        {c->k_claim, NULL, &c->claims},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
     *state = c;
     return 0;
 }
