@@ -13,6 +13,7 @@
 #include "controllers/nodelifecycle.h"
 
 #include "controllers/ctl_base.h"
+#include "controllers/ctl_op.h"
 #include "controllers/nodematch.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
@@ -43,14 +44,6 @@ struct nl_ctl {
     informer *nodei, *leasei, *podi;
     struct orc_hmap nodes; /* struct nl_node by name */
     uint64_t grace_ms;
-};
-
-struct nl_step {
-    struct nl_ctl *c;
-    char *key;
-    unsigned left;
-    bool failed;
-    int64_t requeue_ms;
 };
 
 /* ---- lifetime and node records ---- */
@@ -167,61 +160,61 @@ static void on_pod_update(void *arg, const json_t *old, const json_t *obj)
 
 /* ---- calls ---- */
 
-static void step_end(struct nl_step *s)
+/* A step (ctl_op.h) holds the controller until its last call ended. */
+static void step_release(void *arg)
 {
-    struct nl_ctl *c = s->c;
+    ctl_release(arg);
+}
 
-    if (--s->left > 0) return;
-    workqueue_done(c->b.q, s->key, s->failed ? WQ_RETRY : s->requeue_ms > 0 ? s->requeue_ms : WQ_DONE);
-    free(s->key);
-    free(s);
-    ctl_release(c);
+static struct nl_ctl *ctl_of(const struct ctl_step *s)
+{
+    return s->owner;
 }
 
 static void on_answer(void *arg, int status, const json_t *body)
 {
-    struct nl_step *s = arg;
+    struct ctl_step *s = arg;
 
     if (status != 200 && status != 202 && status != 404) {
-        s->failed = true;
+        s->op.failed = true;
         log_debug(NL_LOG, "node %s: %s", s->key, rest_message(status, body));
     }
-    step_end(s);
+    ctl_step_put(s);
 }
 
-static void issue(struct nl_step *s, int rv)
+static void issue(struct ctl_step *s, int rv)
 {
-    if (rv == 0) s->left++;
-    else s->failed = true;
+    if (rv == 0) ctl_step_hold(s);
+    else s->op.failed = true;
 }
 
 /* A merge patch guarded by the node's resourceVersion (an agent posting its
  * status meanwhile wins; the step runs again on its update). */
-static void patch_node(struct nl_step *s, const json_t *node, const char *sub, const char *field,
+static void patch_node(struct ctl_step *s, const json_t *node, const char *sub, const char *field,
                        json_t *value)
 {
     json_t *p = json_pack("{s:{s:s}, s:{s:o}}", "metadata", "resourceVersion",
                           orc_json_str(node, "metadata.resourceVersion") ?: "", sub ? "status" : "spec",
                           field, value);
 
-    issue(s, p ? rest_patch(s->c->b.ctx->api, orc_kind_lookup("nodes"), NULL, s->key, sub,
+    issue(s, p ? rest_patch(ctl_of(s)->b.ctx->api, orc_kind_lookup("nodes"), NULL, s->key, sub,
                             "application/merge-patch+json", p, on_answer, s)
                : ORC_ENOMEM);
     json_decref(p);
 }
 
-static void delete_pod(struct nl_step *s, const json_t *pod, bool force)
+static void delete_pod(struct ctl_step *s, const json_t *pod, bool force)
 {
     struct rest_delete_opts o = {.uid = orc_json_str(pod, "metadata.uid"), .grace_seconds = force ? 0 : -1};
 
-    issue(s, rest_delete(s->c->b.ctx->api, orc_kind_lookup("pods"), orc_json_str(pod, "metadata.namespace"),
+    issue(s, rest_delete(ctl_of(s)->b.ctx->api, orc_kind_lookup("pods"), orc_json_str(pod, "metadata.namespace"),
                          orc_json_str(pod, "metadata.name"), &o, on_answer, s));
 }
 
 /* ---- evictions ---- */
 
 struct evict {
-    struct nl_step *s;
+    struct ctl_step *s;
     const json_t *node; /* NULL: the node is gone */
     bool quarantine;    /* gone, or never seen: spare young pods */
     bool force;
@@ -232,7 +225,7 @@ struct evict {
 static void evict_pod(void *arg, const json_t *pod)
 {
     struct evict *e = arg;
-    struct nl_ctl *c = e->s->c;
+    struct nl_ctl *c = ctl_of(e->s);
     int64_t grace = -1, d;
 
     if (orc_json_get(pod, "metadata.deletionTimestamp")) {
@@ -260,11 +253,11 @@ static void evict_pod(void *arg, const json_t *pod)
     e->issued = true;
 }
 
-static int64_t evict_all(struct nl_step *s, const json_t *node, bool quarantine, bool force)
+static int64_t evict_all(struct ctl_step *s, const json_t *node, bool quarantine, bool force)
 {
-    struct evict e = {s, node, quarantine, force, orc_clock_wall(s->c->b.ctx->clock), -1, false};
+    struct evict e = {s, node, quarantine, force, orc_clock_wall(ctl_of(s)->b.ctx->clock), -1, false};
 
-    informer_by_index(s->c->podi, "node", s->key, evict_pod, &e);
+    informer_by_index(ctl_of(s)->podi, "node", s->key, evict_pod, &e);
     if (e.issued && (e.next < 0 || e.next > NL_RECHECK_MS)) e.next = NL_RECHECK_MS;
     return e.next;
 }
@@ -292,9 +285,9 @@ static void node_events(struct nl_ctl *c, const json_t *node, const json_t *cond
                       orc_json_str(node, "metadata.name"));
 }
 
-static void step_node(struct nl_step *s, const json_t *node)
+static void step_node(struct ctl_step *s, const json_t *node)
 {
-    struct nl_ctl *c = s->c;
+    struct nl_ctl *c = ctl_of(s);
     const json_t *lease = informer_get(c->leasei, NL_LEASE_NS, s->key);
     struct nl_node *n = node_track(c, s->key, lease);
     uint64_t now = orc_clock_now(c->b.ctx->clock), left = c->grace_ms;
@@ -321,17 +314,14 @@ static void step_node(struct nl_step *s, const json_t *node)
 static void reconcile(void *arg, const char *key)
 {
     struct nl_ctl *c = arg;
-    struct nl_step *s;
+    struct ctl_step *s;
     const json_t *node;
 
     if (!ctl_base_ready(&c->b, key, 200)) return;
-    if (!(s = calloc(1, sizeof *s)) || !(s->key = strdup(key))) {
-        free(s);
+    if (!(s = ctl_step_new(c->b.q, key, NULL, step_release, c))) {
         workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
-    s->c = c;
-    s->left = 1; /* the step's own, ended below */
     ctl_base_hold(&c->b);
     if ((node = informer_get(c->nodei, "", key))) {
         step_node(s, node);
@@ -341,7 +331,7 @@ static void reconcile(void *arg, const char *key)
         node_forget(c, key);
         s->requeue_ms = evict_all(s, NULL, !seen, true);
     }
-    step_end(s);
+    ctl_step_put(s);
 }
 
 /* ---- start, stop ---- */
