@@ -3,8 +3,8 @@
  * at once when none was started). The op holds the first failure's message.
  * A ctl_step is an op whose `done` ends the reconcile's key on the workqueue
  * (WQ_RETRY when any call failed, else the requeue delay asked for) and
- * releases the controller (the Job, CronJob, DaemonSet and node lifecycle
- * controllers use it).
+ * releases the controller (the Job, CronJob, DaemonSet, node lifecycle and
+ * StatefulSet controllers use it).
  * Single-threaded, on the controller's loop. */
 #ifndef ORC_CONTROLLERS_CTL_OP_H
 #define ORC_CONTROLLERS_CTL_OP_H
