@@ -322,16 +322,8 @@ static int cronjob_start(struct ctl_ctx *ctx, void **state)
         {c->kjob, &job_cbs, &c->jobs},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-/* The handlers go at once; the state is freed with the last call in
- * flight. */
-static void cronjob_stop(void *state)
-{
-    struct cjc *c = state;
-    if (c) ctl_base_stop(&c->b);
-}
-
-const struct ctl_controller ctl_cronjob = {"cronjob", cronjob_start, cronjob_stop};
+const struct ctl_controller ctl_cronjob = {"cronjob", cronjob_start, ctl_base_stop_state};

@@ -53,6 +53,11 @@ void ctl_base_stop(struct ctl_base *b)
     ctl_base_put(b);
 }
 
+void ctl_base_stop_state(void *state)
+{
+    ctl_base_stop(state);
+}
+
 void ctl_base_hold(struct ctl_base *b)
 {
     b->refs++;

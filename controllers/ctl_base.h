@@ -63,6 +63,9 @@ int ctl_base_start(struct ctl_base *b, struct ctl_ctx *ctx, void *self,
 /* Stopped: no handler runs and no key is taken any more, the recorder is
  * freed, and the controller's own reference is dropped. NULL ignored. */
 void ctl_base_stop(struct ctl_base *b);
+/* A controller's stop() (struct ctl_controller) when its start() gave the
+ * manager its base as the state: ctl_base_stop(state). */
+void ctl_base_stop_state(void *state);
 /* One more reference (a reconcile whose calls are in flight) / one less:
  * the last calls free_self. */
 void ctl_base_hold(struct ctl_base *b);

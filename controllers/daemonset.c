@@ -456,12 +456,6 @@ static const struct informer_cbs ds_cbs = {on_ds, on_ds_update, on_ds_delete, NU
 static const struct informer_cbs pod_cbs = {on_pod_add, on_pod_update, on_pod_delete, NULL};
 static const struct informer_cbs node_cbs = {on_node, on_node_update, on_node, NULL};
 
-static void ds_stop(void *state)
-{
-    struct ds_ctl *c = state;
-    if (c) ctl_base_stop(&c->b);
-}
-
 static int ds_start(struct ctl_ctx *ctx, void **state)
 {
     static const struct ctl_base_config bc = {
@@ -477,8 +471,8 @@ static int ds_start(struct ctl_ctx *ctx, void **state)
         {kind_of("controllerrevisions"), NULL, &c->revi},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-const struct ctl_controller ctl_daemonset = {"daemonset", ds_start, ds_stop};
+const struct ctl_controller ctl_daemonset = {"daemonset", ds_start, ctl_base_stop_state};

@@ -482,14 +482,8 @@ static int dep_start(struct ctl_ctx *ctx, void **state)
         {c->k_pod, &pcb, &c->pod_inf},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-static void dep_stop(void *state)
-{
-    struct dep_ctl *c = state;
-    if (c) ctl_base_stop(&c->b);
-}
-
-const struct ctl_controller ctl_deployment = {"deployment", dep_start, dep_stop};
+const struct ctl_controller ctl_deployment = {"deployment", dep_start, ctl_base_stop_state};

@@ -480,16 +480,8 @@ static int job_start(struct ctl_ctx *ctx, void **state)
         {c->kpod, &pod_cbs, &c->pods},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-/* The handlers go at once; the state is freed with the last call in
- * flight. */
-static void job_stop(void *state)
-{
-    struct jobc *c = state;
-    if (c) ctl_base_stop(&c->b);
-}
-
-const struct ctl_controller ctl_job = {"job", job_start, job_stop};
+const struct ctl_controller ctl_job = {"job", job_start, ctl_base_stop_state};

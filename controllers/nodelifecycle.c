@@ -340,12 +340,6 @@ static const struct informer_cbs node_cbs = {on_node, on_node_update, on_node, N
 static const struct informer_cbs lease_cbs = {on_lease, on_lease_update, NULL, NULL};
 static const struct informer_cbs pod_cbs = {on_pod, on_pod_update, NULL, NULL};
 
-static void nl_stop(void *state)
-{
-    struct nl_ctl *c = state;
-    if (c) ctl_base_stop(&c->b);
-}
-
 static int nl_start(struct ctl_ctx *ctx, void **state)
 {
     static const struct ctl_base_config bc = {
@@ -362,8 +356,8 @@ static int nl_start(struct ctl_ctx *ctx, void **state)
         {orc_kind_lookup("pods"), &pod_cbs, &c->podi},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-const struct ctl_controller ctl_nodelifecycle = {"nodelifecycle", nl_start, nl_stop};
+const struct ctl_controller ctl_nodelifecycle = {"nodelifecycle", nl_start, ctl_base_stop_state};

@@ -466,14 +466,8 @@ static int pvc_start(struct ctl_ctx *ctx, void **state)
         {c->k_node, NULL, &c->nodes},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-static void pvc_stop(void *state)
-{
-    struct pvcc *c = state;
-    if (c != NULL) ctl_base_stop(&c->b);
-}
-
-const struct ctl_controller ctl_pvc = {"persistentvolume", pvc_start, pvc_stop};
+const struct ctl_controller ctl_pvc = {"persistentvolume", pvc_start, ctl_base_stop_state};

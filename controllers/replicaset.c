@@ -502,14 +502,8 @@ static int rs_start(struct ctl_ctx *ctx, void **state)
         {c->k_pod, &pod_cbs, &c->pod_inf},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-static void rs_stop(void *state)
-{
-    struct rs_ctl *c = state;
-    if (c) ctl_base_stop(&c->b);
-}
-
-const struct ctl_controller ctl_replicaset = {"replicaset", rs_start, rs_stop};
+const struct ctl_controller ctl_replicaset = {"replicaset", rs_start, ctl_base_stop_state};

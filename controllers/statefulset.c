@@ -698,15 +698,8 @@ static int sts_start(struct ctl_ctx *ctx, void **state)
         {c->k_claim, NULL, &c->claims},
     };
     if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
-    *state = c;
+    *state = &c->b;
     return 0;
 }
 
-/* Runs in flight still end their keys on the queue and hold the state. */
-static void sts_stop(void *state)
-{
-    struct stsc *c = state;
-    if (c != NULL) ctl_base_stop(&c->b);
-}
-
-const struct ctl_controller ctl_statefulset = {"statefulset", sts_start, sts_stop};
+const struct ctl_controller ctl_statefulset = {"statefulset", sts_start, ctl_base_stop_state};
