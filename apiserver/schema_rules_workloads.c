@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "lib/cron.h"
 #include "lib/labels.h"
 #include "lib/names.h"
+#include "lib/orc.h"
+#include "lib/tz.h"
 
 #define MSG_MAX 1024
 
@@ -324,30 +325,26 @@ void api_rules_job(struct api_diag *d, const json_t *obj, const json_t *old)
     }
 }
 
-/* Kubernetes loads zones with Go's time.LoadLocation; orc looks in the
- * system zoneinfo database. */
+/* Kubernetes loads zones with Go's time.LoadLocation; orc loads them as the
+ * CronJob controller will (lib/tz), so a zone accepted here also works
+ * there. */
 static void check_time_zone(struct api_diag *d, const char *tz)
 {
-    char path[512];
-    struct stat st;
-    bool ok = true;
+    orc_tz *z = NULL;
+    int rv;
+
     if (tz[0] == '\0') {
         api_invalid_str(d, "spec.timeZone", tz, "timeZone must be nil or non-empty string");
         return;
     }
-    if (strcmp(tz, "UTC") == 0) return;
     if (strcasecmp(tz, "Local") == 0) {
         api_invalid_str(d, "spec.timeZone", tz, "timeZone must be an explicit time zone as defined "
                                                 "in https://www.iana.org/time-zones");
         return;
     }
-    for (const char *c = tz; *c && ok; c++)
-        ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-             || strchr("/_+-", *c);
-    ok = ok && tz[0] != '/' && !strstr(tz, "..");
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-    if (!ok || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        api_invalid_str(d, "spec.timeZone", tz, "unknown time zone %s", tz);
+    rv = orc_tz_load(tz, &z, NULL, 0);
+    orc_tz_free(z);
+    if (rv != 0 && rv != ORC_ENOMEM) api_invalid_str(d, "spec.timeZone", tz, "unknown time zone %s", tz);
 }
 
 static void check_schedule(struct api_diag *d, const json_t *spec)

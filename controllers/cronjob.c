@@ -16,7 +16,8 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
-#include "controllers/ctl_step.h"
+#include "controllers/ctl_base.h"
+#include "controllers/ctl_op.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
 #include "lib/log.h"
@@ -26,13 +27,9 @@
 #define NOT_SYNCED_RETRY_MS 200
 
 struct cjc {
-    struct ctl_ctx *ctx;
+    struct ctl_base b;
     const struct orc_kind *kcj, *kjob;
     informer *cjs, *jobs;
-    workqueue *q;
-    event_recorder *rec;
-    unsigned refs;
-    bool stopped;
 };
 
 struct cj_call {
@@ -44,7 +41,7 @@ struct cj_call {
 static void cjc_put(void *arg)
 {
     struct cjc *c = arg;
-    if (--c->refs == 0) free(c);
+    ctl_base_put(&c->b);
 }
 
 /* ---- informer handlers ---- */
@@ -53,8 +50,8 @@ static void queue_obj(struct cjc *c, const json_t *obj)
 {
     char key[512];
     const char *ns = orc_json_str(obj, "metadata.namespace"), *name = orc_json_str(obj, "metadata.name");
-    if (c->stopped || !ns || !name) return;
-    if (snprintf(key, sizeof key, "%s/%s", ns, name) < (int)sizeof key) workqueue_add(c->q, key);
+    if (c->b.stopped || !ns || !name) return;
+    if (snprintf(key, sizeof key, "%s/%s", ns, name) < (int)sizeof key) workqueue_add(c->b.q, key);
 }
 
 /* A Job's change concerns the CronJob controlling it. */
@@ -63,13 +60,13 @@ static void queue_owner(struct cjc *c, const json_t *job)
     char key[512];
     size_t i;
     json_t *r;
-    if (c->stopped) return;
+    if (c->b.stopped) return;
     json_array_foreach (orc_json_get(job, "metadata.ownerReferences"), i, r) {
         if (!json_is_true(json_object_get(r, "controller"))) continue;
         if (strcmp(orc_json_str(r, "kind") ?: "", "CronJob") == 0
             && snprintf(key, sizeof key, "%s/%s", orc_json_str(job, "metadata.namespace") ?: "",
                         orc_json_str(r, "name") ?: "") < (int)sizeof key)
-            workqueue_add(c->q, key);
+            workqueue_add(c->b.q, key);
         return;
     }
 }
@@ -111,7 +108,7 @@ static struct cj_call *call_new(struct cjc *c, struct ctl_step *s, json_t *obj)
 
 static void call_end(struct cj_call *k, bool ok)
 {
-    if (!ok) k->s->failed = true;
+    if (!ok) k->s->op.failed = true;
     ctl_step_put(k->s);
     json_decref(k->obj);
     free(k);
@@ -131,12 +128,12 @@ static void write_status(struct cjc *c, struct ctl_step *s, json_t *status)
     json_t *obj = json_copy(s->obj);
     struct cj_call *k = obj && json_object_set(obj, "status", status) == 0 ? call_new(c, s, obj)
                                                                            : NULL;
-    int rv = k ? rest_update_status(c->ctx->api, c->kcj, obj, status_written, k) : ORC_ENOMEM;
+    int rv = k ? rest_update_status(c->b.ctx->api, c->kcj, obj, status_written, k) : ORC_ENOMEM;
     json_decref(obj);
     if (rv != 0) {
         log_warn(MOD, "%s: writing status: %s", s->key, orc_strerror(rv));
         if (k) call_end(k, false);
-        else s->failed = true;
+        else s->op.failed = true;
     }
 }
 
@@ -153,18 +150,18 @@ static void job_created(void *arg, int status, const json_t *body)
     const char *name = orc_json_str(k->obj, "metadata.name") ?: "";
     bool ok = ctl_status_ok(status, 409, 0);
 
-    if (ctl_status_ok(status, 0, 0) && !k->c->stopped)
-        events_record(k->c->rec, k->s->obj, "Normal", "SuccessfulCreate", "Created job %s", name);
+    if (ctl_status_ok(status, 0, 0) && !k->c->b.stopped)
+        events_record(k->c->b.rec, k->s->obj, "Normal", "SuccessfulCreate", "Created job %s", name);
     if (status == 409) log_info(MOD, "%s: job %s already exists", k->s->key, name);
     if (!ok) {
         log_warn(MOD, "%s: creating job %s: %s", k->s->key, name, rest_message(status, body));
-        if (!k->c->stopped && status > 0)
-            events_record(k->c->rec, k->s->obj, "Warning", "FailedCreate",
+        if (!k->c->b.stopped && status > 0)
+            events_record(k->c->b.rec, k->s->obj, "Warning", "FailedCreate",
                           "Error creating job: %s", rest_message(status, body));
     }
-    if (ok && x->status && !k->c->stopped) write_status(k->c, k->s, x->status);
+    if (ok && x->status && !k->c->b.stopped) write_status(k->c, k->s, x->status);
     json_decref(x->status);
-    k->s->failed |= !ok;
+    k->s->op.failed |= !ok;
     ctl_step_put(k->s);
     json_decref(k->obj);
     free(x);
@@ -180,12 +177,12 @@ static void create_job(struct cjc *c, struct ctl_step *s, json_t *job, json_t *s
         x->call.obj = json_incref(job);
         x->status = status ? json_incref(status) : NULL;
         ctl_step_hold(s);
-        rv = rest_create(c->ctx->api, c->kjob, orc_json_str(job, "metadata.namespace"), job,
+        rv = rest_create(c->b.ctx->api, c->kjob, orc_json_str(job, "metadata.namespace"), job,
                          job_created, x);
     }
     if (rv != 0) {
         log_warn(MOD, "%s: creating a job: %s", s->key, orc_strerror(rv));
-        s->failed = true;
+        s->op.failed = true;
         if (x) {
             json_decref(x->status);
             json_decref(x->call.obj);
@@ -210,13 +207,13 @@ static void delete_jobs(struct cjc *c, struct ctl_step *s, const struct cronjob_
         const json_t *j = p->del[i];
         struct rest_delete_opts o = {orc_json_str(j, "metadata.uid"), NULL, "Background", -1};
         struct cj_call *k = call_new(c, s, (json_t *)j);
-        int rv = k ? rest_delete(c->ctx->api, c->kjob, orc_json_str(j, "metadata.namespace"),
+        int rv = k ? rest_delete(c->b.ctx->api, c->kjob, orc_json_str(j, "metadata.namespace"),
                                  orc_json_str(j, "metadata.name"), &o, job_deleted, k)
                    : ORC_ENOMEM;
         if (rv != 0) {
             log_warn(MOD, "%s: deleting a job: %s", s->key, orc_strerror(rv));
             if (k) call_end(k, false);
-            else s->failed = true;
+            else s->op.failed = true;
         }
     }
 }
@@ -256,14 +253,14 @@ static void collect(void *arg, const json_t *job)
 static void run_plan(struct cjc *c, struct ctl_step *s, const struct job_list *l)
 {
     struct cronjob_plan p;
-    if (cronjob_plan(s->obj, l->v, l->n, orc_clock_wall(c->ctx->clock), &p) != 0) {
-        s->failed = true;
+    if (cronjob_plan(s->obj, l->v, l->n, orc_clock_wall(c->b.ctx->clock), &p) != 0) {
+        s->op.failed = true;
         return;
     }
     for (size_t i = 0; i < p.nevents; i++) {
         if (!strcmp(p.events[i].type, "Warning"))
             log_warn(MOD, "%s: %s: %s", s->key, p.events[i].reason, p.events[i].msg);
-        events_record(c->rec, s->obj, p.events[i].type, p.events[i].reason, "%s", p.events[i].msg);
+        events_record(c->b.rec, s->obj, p.events[i].type, p.events[i].reason, "%s", p.events[i].msg);
     }
     s->requeue_ms = p.requeue_ms;
     delete_jobs(c, s, &p);
@@ -279,12 +276,9 @@ static void reconcile(void *arg, const char *key)
     const char *slash = strchr(key, '/');
     struct job_list l = {0};
 
+    if (!ctl_base_ready(&c->b, key, NOT_SYNCED_RETRY_MS)) return;
     if (!slash || (size_t)(slash - key) >= sizeof ns || strlen(slash + 1) >= sizeof name) {
-        workqueue_done(c->q, key, WQ_DONE);
-        return;
-    }
-    if (!informer_synced(c->cjs) || !informer_synced(c->jobs)) {
-        workqueue_done(c->q, key, NOT_SYNCED_RETRY_MS);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     memcpy(ns, key, (size_t)(slash - key));
@@ -292,18 +286,18 @@ static void reconcile(void *arg, const char *key)
     strcpy(name, slash + 1);
     const json_t *cj = informer_get(c->cjs, ns, name);
     if (!cj) { /* gone: the garbage collector takes its Jobs */
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
-    struct ctl_step *s = ctl_step_new(c->q, key, cj, cjc_put, c);
+    struct ctl_step *s = ctl_step_new(c->b.q, key, cj, cjc_put, c);
     if (!s) {
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
-    c->refs++;
+    ctl_base_hold(&c->b);
     l.uid = orc_json_str(cj, "metadata.uid") ?: "";
     informer_by_index(c->jobs, "owner", l.uid, collect, &l);
-    if (l.fail) s->failed = true;
+    if (l.fail) s->op.failed = true;
     else run_plan(c, s, &l);
     free(l.v);
     ctl_step_put(s);
@@ -313,51 +307,23 @@ static void reconcile(void *arg, const char *key)
 
 static int cronjob_start(struct ctl_ctx *ctx, void **state)
 {
+    static const struct ctl_base_config bc = {
+        .name = "cronjob", .workers = 2, .component = "cronjob-controller", .reconcile = reconcile, .free_self = free};
     static const struct informer_cbs cj_cbs = {on_cj, on_cj_update, NULL, NULL};
     static const struct informer_cbs job_cbs = {on_job, on_job_update, on_job, NULL};
-    const struct workqueue_config qc = {"cronjob", 2, 0, 0};
     struct cjc *c = calloc(1, sizeof *c);
-    int rv = ORC_ENOMEM;
+    int rv;
 
     if (!c) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->kcj = orc_kind_lookup("cronjobs.batch");
     c->kjob = orc_kind_lookup("jobs.batch");
-    if (!c->kcj || !c->kjob) rv = ORC_EINVAL;
-    else if (workqueue_new(ctx->clock, &qc, reconcile, c, &c->q) == 0
-             && events_new(ctx->api, ctx->clock, "cronjob-controller",
-                           ctx->opts ? ctx->opts->host : NULL, &c->rec) == 0
-             && (c->cjs = informer_set_get(ctx->informers, c->kcj))
-             && (c->jobs = informer_set_get(ctx->informers, c->kjob))) {
-        if (informer_add_handler(c->cjs, &cj_cbs, c) == 0
-            && informer_add_handler(c->jobs, &job_cbs, c) == 0) {
-            *state = c;
-            return 0;
-        }
-    }
-    log_error(MOD, "cannot start: %s", orc_strerror(rv));
-    informer_remove_handlers(c->cjs, c);
-    informer_remove_handlers(c->jobs, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    free(c);
-    return rv;
+    const struct ctl_watch w[] = {
+        {c->kcj, &cj_cbs, &c->cjs},
+        {c->kjob, &job_cbs, &c->jobs},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
+    return 0;
 }
 
-/* The handlers go at once; the state is freed with the last call in
- * flight. */
-static void cronjob_stop(void *state)
-{
-    struct cjc *c = state;
-    if (!c) return;
-    c->stopped = true;
-    informer_remove_handlers(c->cjs, c);
-    informer_remove_handlers(c->jobs, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->rec = NULL;
-    cjc_put(c);
-}
-
-const struct ctl_controller ctl_cronjob = {"cronjob", cronjob_start, cronjob_stop};
+const struct ctl_controller ctl_cronjob = {"cronjob", cronjob_start, ctl_base_stop_state};

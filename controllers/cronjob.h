@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controllers/ctl.h"
+
+extern const struct ctl_controller ctl_cronjob;
+
 #define CRONJOB_SCHEDULED_KEY "batch.kubernetes.io/cronjob-scheduled-timestamp"
 /* Kubernetes' limit before it warns TooManyMissedTimes. */
 #define CRONJOB_MAX_MISSED 100

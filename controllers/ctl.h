@@ -55,7 +55,8 @@ struct ctl_controller {
 
 /* The controllers the manager runs, in start order; NULL-terminated.
  * (controllers/manager.c holds the table; each controller file exports one
- * `const struct ctl_controller ctl_<name>`.) */
+ * `const struct ctl_controller ctl_<name>`, declared in its header, and
+ * builds it on controllers/ctl_base.h.) */
 extern const struct ctl_controller *const ctl_all[];
 
 #endif

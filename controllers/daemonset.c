@@ -9,6 +9,9 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/daemonset.h"
+
+#include "controllers/ctl_base.h"
+#include "controllers/ctl_op.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
@@ -32,24 +35,11 @@ struct ds_expect {
 };
 
 struct ds_ctl {
-    struct ctl_ctx *ctx;
+    struct ctl_base b; /* refs: the controller's own, plus one per step (batch) in flight */
     informer *dsi, *podi, *nodei, *revi;
-    workqueue *q;
-    event_recorder *rec;
     struct orc_hmap expect;
-    unsigned refs; /* the controller's own, plus one per step (batch) in flight */
-    bool stopped;
 };
 
-/* One reconcile's API calls: the key is done when the last answers. */
-struct ds_batch {
-    struct ds_ctl *c;
-    char *key;
-    json_t *ds;
-    unsigned left;
-    bool failed;
-    int64_t requeue_ms;
-};
 
 static const struct orc_kind *kind_of(const char *name)
 {
@@ -58,8 +48,9 @@ static const struct orc_kind *kind_of(const char *name)
 
 /* ---- lifetime ---- */
 
-static void ctl_free(struct ds_ctl *c)
+static void ds_free(void *arg)
 {
+    struct ds_ctl *c = arg;
     struct orc_hnode *n, *next;
 
     for (n = orc_hmap_first(&c->expect); n; n = next) {
@@ -75,7 +66,7 @@ static void ctl_free(struct ds_ctl *c)
 
 static void ctl_release(struct ds_ctl *c)
 {
-    if (--c->refs == 0) ctl_free(c);
+    ctl_base_put(&c->b);
 }
 
 /* ---- expectations ---- */
@@ -119,7 +110,7 @@ static void expect_observed(struct ds_ctl *c, const char *key)
 static bool expect_met(struct ds_ctl *c, const char *key)
 {
     struct ds_expect *e = expect_get(c, key, false);
-    return !e || e->pending <= 0 || orc_clock_now(c->ctx->clock) >= e->deadline;
+    return !e || e->pending <= 0 || orc_clock_now(c->b.ctx->clock) >= e->deadline;
 }
 
 static void expect_set(struct ds_ctl *c, const char *key, int n)
@@ -128,7 +119,7 @@ static void expect_set(struct ds_ctl *c, const char *key, int n)
 
     if (!e) return; /* ENOMEM: acting again early only risks a duplicate */
     e->pending = n;
-    e->deadline = orc_clock_now(c->ctx->clock) + DS_EXPECT_TIMEOUT_MS;
+    e->deadline = orc_clock_now(c->b.ctx->clock) + DS_EXPECT_TIMEOUT_MS;
 }
 
 /* ---- keys from objects ---- */
@@ -163,9 +154,9 @@ static void on_ds(void *arg, const json_t *obj)
     struct ds_ctl *c = arg;
     char key[512];
 
-    if (c->stopped) return;
+    if (c->b.stopped) return;
     key_of(obj, key, sizeof key);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 static void on_ds_update(void *arg, const json_t *old, const json_t *obj)
@@ -179,7 +170,7 @@ static void on_ds_delete(void *arg, const json_t *obj)
     struct ds_ctl *c = arg;
     char key[512];
 
-    if (c->stopped) return;
+    if (c->b.stopped) return;
     key_of(obj, key, sizeof key);
     expect_drop(c, key);
 }
@@ -188,9 +179,9 @@ static void pod_changed(struct ds_ctl *c, const json_t *pod, bool observed)
 {
     char key[512];
 
-    if (c->stopped || !owner_key(pod, key, sizeof key)) return;
+    if (c->b.stopped || !owner_key(pod, key, sizeof key)) return;
     if (observed) expect_observed(c, key);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 static void on_pod_add(void *arg, const json_t *obj) { pod_changed(arg, obj, true); }
@@ -210,7 +201,7 @@ static void on_node(void *arg, const json_t *obj)
 {
     struct ds_ctl *c = arg;
     (void)obj;
-    if (!c->stopped) informer_each(c->dsi, enqueue_all, c);
+    if (!c->b.stopped) informer_each(c->dsi, enqueue_all, c);
 }
 
 /* Only what decides fit matters: labels, taints, the name (status
@@ -224,96 +215,93 @@ static void on_node_update(void *arg, const json_t *old, const json_t *obj)
 
 /* ---- the calls of one step ---- */
 
-static void batch_end(struct ds_batch *b)
+/* One reconcile's API calls are a step (ctl_op.h, its obj the DaemonSet):
+ * the key is done when the last answers; it holds the controller. */
+static void step_release(void *arg)
 {
-    struct ds_ctl *c = b->c;
+    ctl_release(arg);
+}
 
-    if (--b->left > 0) return;
-    workqueue_done(c->q, b->key, b->failed ? WQ_RETRY : b->requeue_ms);
-    json_decref(b->ds);
-    free(b->key);
-    free(b);
-    ctl_release(c);
+static struct ds_ctl *ctl_of(const struct ctl_step *b)
+{
+    return b->owner;
 }
 
 static void on_created(void *arg, int status, const json_t *body)
 {
-    struct ds_batch *b = arg;
-    struct ds_ctl *c = b->c;
+    struct ctl_step *b = arg;
+    struct ds_ctl *c = ctl_of(b);
 
     if (status != 201) {
         /* Kubernetes' CreationObserved on failure: the pod will not come. */
         expect_observed(c, b->key);
-        b->failed = true;
-        if (!c->stopped)
-            events_record(c->rec, b->ds, "Warning", "FailedCreate", "Error creating: %s",
+        b->op.failed = true;
+        if (!c->b.stopped)
+            events_record(c->b.rec, b->obj, "Warning", "FailedCreate", "Error creating: %s",
                           rest_message(status, body));
-    } else if (!c->stopped) {
-        events_record(c->rec, b->ds, "Normal", "SuccessfulCreate", "Created pod: %s",
+    } else if (!c->b.stopped) {
+        events_record(c->b.rec, b->obj, "Normal", "SuccessfulCreate", "Created pod: %s",
                       orc_json_str(body, "metadata.name") ?: "");
     }
-    batch_end(b);
+    ctl_step_put(b);
 }
 
 static void on_deleted(void *arg, int status, const json_t *body)
 {
-    struct ds_batch *b = arg;
-    struct ds_ctl *c = b->c;
+    struct ctl_step *b = arg;
+    struct ds_ctl *c = ctl_of(b);
 
     if (status != 200 && status != 202) {
         expect_observed(c, b->key);
-        if (status != 404 && status != 409) b->failed = true;
-    } else if (!c->stopped) {
-        events_record(c->rec, b->ds, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+        if (status != 404 && status != 409) b->op.failed = true;
+    } else if (!c->b.stopped) {
+        events_record(c->b.rec, b->obj, "Normal", "SuccessfulDelete", "Deleted pod: %s",
                       orc_json_str(body, "metadata.name") ?: "");
     }
-    batch_end(b);
+    ctl_step_put(b);
 }
 
 static void on_status(void *arg, int status, const json_t *body)
 {
-    struct ds_batch *b = arg;
+    struct ctl_step *b = arg;
 
     if (status != 200) {
-        if (status != 404) b->failed = true;
+        if (status != 404) b->op.failed = true;
         log_debug(DS_LOG, "status of %s: %s", b->key, rest_message(status, body));
     }
-    batch_end(b);
+    ctl_step_put(b);
 }
 
-static void issue(struct ds_batch *b, int rv)
+static void issue(struct ctl_step *b, int rv)
 {
-    if (rv == 0) {
-        b->left++; /* the batch holds the controller until its last call ends */
-    } else {
-        b->failed = true;
-    }
+    if (rv == 0) ctl_step_hold(b);
+    else b->op.failed = true;
 }
 
-static void create_pods(struct ds_batch *b, const json_t *nodes)
+static void create_pods(struct ctl_step *b, const json_t *nodes)
 {
     char hash[DS_HASH_LEN];
     size_t i;
     json_t *n;
 
-    ds_template_hash(b->ds, hash);
+    ds_template_hash(b->obj, hash);
     json_array_foreach(nodes, i, n) {
-        json_t *pod = ds_new_pod(b->ds, json_string_value(n), hash, DS_BIND_DIRECT);
-        issue(b, pod ? rest_create(b->c->ctx->api, kind_of("pods"), orc_json_str(b->ds, "metadata.namespace"),
+        json_t *pod = ds_new_pod(b->obj, json_string_value(n), hash, DS_BIND_DIRECT);
+        issue(b, pod ? rest_create(ctl_of(b)->b.ctx->api, kind_of("pods"), orc_json_str(b->obj, "metadata.namespace"),
                                    pod, on_created, b)
                      : ORC_ENOMEM);
         json_decref(pod);
     }
 }
 
-static void delete_pods(struct ds_batch *b, const json_t *pods)
+static void delete_pods(struct ctl_step *b, const json_t *pods)
 {
     size_t i;
     json_t *p;
 
     json_array_foreach(pods, i, p) {
         struct rest_delete_opts o = {.uid = orc_json_str(p, "metadata.uid"), .grace_seconds = -1};
-        issue(b, rest_delete(b->c->ctx->api, kind_of("pods"), orc_json_str(p, "metadata.namespace"),
+        issue(b, rest_delete(ctl_of(b)->b.ctx->api, kind_of("pods"), orc_json_str(p, "metadata.namespace"),
                              orc_json_str(p, "metadata.name"), &o, on_deleted, b));
     }
 }
@@ -322,53 +310,53 @@ static void delete_pods(struct ds_batch *b, const json_t *pods)
  * fine. */
 static void on_history(void *arg, int status, const json_t *body)
 {
-    struct ds_batch *b = arg;
+    struct ctl_step *b = arg;
 
     if (status != 200 && status != 201 && status != 404 && status != 409) {
-        b->failed = true;
+        b->op.failed = true;
         log_debug(DS_LOG, "history of %s: %s", b->key, rest_message(status, body));
     }
-    batch_end(b);
+    ctl_step_put(b);
 }
 
-static void write_history(struct ds_batch *b, const json_t *revs, const json_t *pods)
+static void write_history(struct ctl_step *b, const json_t *revs, const json_t *pods)
 {
     const struct orc_kind *k = kind_of("controllerrevisions");
-    const char *ns = orc_json_str(b->ds, "metadata.namespace");
+    const char *ns = orc_json_str(b->obj, "metadata.namespace");
     struct ds_history h;
     size_t i;
     json_t *r;
 
-    if (ds_history_plan(b->ds, revs, pods, &h) != 0) {
-        b->failed = true;
+    if (ds_history_plan(b->obj, revs, pods, &h) != 0) {
+        b->op.failed = true;
         return;
     }
-    if (h.create) issue(b, rest_create(b->c->ctx->api, k, ns, h.create, on_history, b));
-    if (h.update) issue(b, rest_update(b->c->ctx->api, k, h.update, on_history, b));
+    if (h.create) issue(b, rest_create(ctl_of(b)->b.ctx->api, k, ns, h.create, on_history, b));
+    if (h.update) issue(b, rest_update(ctl_of(b)->b.ctx->api, k, h.update, on_history, b));
     json_array_foreach(h.remove, i, r) {
         struct rest_delete_opts o = {.uid = orc_json_str(r, "metadata.uid"), .grace_seconds = -1};
-        issue(b, rest_delete(b->c->ctx->api, k, ns, orc_json_str(r, "metadata.name"), &o, on_history, b));
+        issue(b, rest_delete(ctl_of(b)->b.ctx->api, k, ns, orc_json_str(r, "metadata.name"), &o, on_history, b));
     }
     ds_history_clear(&h);
 }
 
 /* Writes the status when a counted field differs from the stored one. */
-static void write_status(struct ds_batch *b, const json_t *status)
+static void write_status(struct ctl_step *b, const json_t *status)
 {
-    const json_t *cur = json_object_get(b->ds, "status");
+    const json_t *cur = json_object_get(b->obj, "status");
     const char *k;
     json_t *v, *obj;
     bool same = true;
 
     json_object_foreach((json_t *)status, k, v) same &= json_equal(v, json_object_get(cur, k));
     if (same) return;
-    obj = json_deep_copy(b->ds);
+    obj = json_deep_copy(b->obj);
     json_t *st = json_is_object(cur) ? json_deep_copy(cur) : json_object();
     if (!obj || !st || json_object_update(st, (json_t *)status) != 0
         || json_object_set(obj, "status", st) != 0) {
-        b->failed = true;
+        b->op.failed = true;
     } else {
-        issue(b, rest_update_status(b->c->ctx->api, kind_of("daemonsets"), obj, on_status, b));
+        issue(b, rest_update_status(ctl_of(b)->b.ctx->api, kind_of("daemonsets"), obj, on_status, b));
     }
     json_decref(st);
     json_decref(obj);
@@ -399,15 +387,15 @@ static void append_controlled(void *arg, const json_t *pod)
     }
 }
 
-static void act(struct ds_ctl *c, struct ds_batch *b, const struct ds_plan *p)
+static void act(struct ds_ctl *c, struct ctl_step *b, const struct ds_plan *p)
 {
-    size_t before = b->left;
+    size_t before = b->op.pending;
 
     expect_set(c, b->key, (int)(json_array_size(p->create) + json_array_size(p->remove)));
     create_pods(b, p->create);
     delete_pods(b, p->remove);
     /* Calls that never left will not be seen either. */
-    for (size_t n = json_array_size(p->create) + json_array_size(p->remove) - (b->left - before); n > 0; n--)
+    for (size_t n = json_array_size(p->create) + json_array_size(p->remove) - (b->op.pending - before); n > 0; n--)
         expect_observed(c, b->key);
 }
 
@@ -416,30 +404,29 @@ static int step(struct ds_ctl *c, const char *key, const json_t *ds)
     json_t *nodes = json_array(), *pods = json_array(), *revs = json_array();
     struct owned own = {pods, orc_json_str(ds, "metadata.uid") ?: ""};
     struct owned own_revs = {revs, own.uid};
-    struct ds_batch *b = calloc(1, sizeof *b);
+    struct ctl_step *b;
     struct ds_plan p;
     int rv = ORC_ENOMEM;
 
-    if (!nodes || !pods || !revs || !b || !(b->key = strdup(key))) goto out;
+    if (!nodes || !pods || !revs) goto out;
     informer_each(c->nodei, append, nodes);
     informer_by_index(c->podi, "owner", own.uid, append_controlled, &own);
     informer_by_index(c->revi, "owner", own.uid, append_controlled, &own_revs);
-    if ((rv = ds_plan(ds, nodes, pods, orc_clock_wall(c->ctx->clock), &p)) != 0) goto out;
-    b->c = c;
-    b->ds = json_incref((json_t *)ds);
-    b->left = 1; /* this step's own, ended below */
+    if ((rv = ds_plan(ds, nodes, pods, orc_clock_wall(c->b.ctx->clock), &p)) != 0) goto out;
+    if (!(b = ctl_step_new(c->b.q, key, ds, step_release, c))) {
+        ds_plan_clear(&p);
+        rv = ORC_ENOMEM;
+        goto out;
+    }
     b->requeue_ms = p.requeue_ms;
-    c->refs++;
+    ctl_base_hold(&c->b);
     if (expect_met(c, key)) act(c, b, &p);
     else b->requeue_ms = 1000; /* its last step's pods are not all seen yet */
     write_history(b, revs, pods);
     write_status(b, p.status);
     ds_plan_clear(&p);
-    batch_end(b);
-    b = NULL;
+    ctl_step_put(b);
 out:
-    if (b) free(b->key);
-    free(b);
     json_decref(nodes);
     json_decref(pods);
     json_decref(revs);
@@ -453,17 +440,14 @@ static void reconcile(void *arg, const char *key)
     const char *slash = strchr(key, '/');
     const json_t *ds;
 
-    if (c->stopped || !informer_set_synced(c->ctx->informers)) {
-        workqueue_done(c->q, key, c->stopped ? WQ_DONE : 200);
-        return;
-    }
+    if (!ctl_base_ready(&c->b, key, 200)) return;
     if (slash) snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
     ds = informer_get(c->dsi, ns, slash ? slash + 1 : key);
     if (!ds || orc_json_get(ds, "metadata.deletionTimestamp")) {
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
-    if (step(c, key, ds) != 0) workqueue_done(c->q, key, WQ_RETRY);
+    if (step(c, key, ds) != 0) workqueue_done(c->b.q, key, WQ_RETRY);
 }
 
 /* ---- start, stop ---- */
@@ -472,55 +456,23 @@ static const struct informer_cbs ds_cbs = {on_ds, on_ds_update, on_ds_delete, NU
 static const struct informer_cbs pod_cbs = {on_pod_add, on_pod_update, on_pod_delete, NULL};
 static const struct informer_cbs node_cbs = {on_node, on_node_update, on_node, NULL};
 
-static void remove_handlers(struct ds_ctl *c)
-{
-    informer_remove_handlers(c->dsi, c);
-    informer_remove_handlers(c->podi, c);
-    informer_remove_handlers(c->nodei, c);
-}
-
-static void ds_stop(void *state)
-{
-    struct ds_ctl *c = state;
-
-    if (!c) return;
-    c->stopped = true;
-    remove_handlers(c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->rec = NULL;
-    ctl_release(c);
-}
-
 static int ds_start(struct ctl_ctx *ctx, void **state)
 {
-    struct workqueue_config qc = {.name = "daemonset"};
+    static const struct ctl_base_config bc = {
+        .name = "daemonset", .component = "daemonset-controller", .reconcile = reconcile, .free_self = ds_free};
     struct ds_ctl *c = calloc(1, sizeof *c);
     int rv;
 
     if (!c) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
-    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0
-        || (rv = events_new(ctx->api, ctx->clock, "daemonset-controller", ctx->opts->host, &c->rec)) != 0)
-        goto err;
-    c->dsi = informer_set_get(ctx->informers, kind_of("daemonsets"));
-    c->podi = informer_set_get(ctx->informers, kind_of("pods"));
-    c->nodei = informer_set_get(ctx->informers, kind_of("nodes"));
-    c->revi = informer_set_get(ctx->informers, kind_of("controllerrevisions"));
-    rv = ORC_ENOMEM;
-    if (!c->dsi || !c->podi || !c->nodei || !c->revi) goto err;
-    if (informer_add_handler(c->dsi, &ds_cbs, c) != 0 || informer_add_handler(c->podi, &pod_cbs, c) != 0
-        || informer_add_handler(c->nodei, &node_cbs, c) != 0)
-        goto err;
-    *state = c;
+    const struct ctl_watch w[] = {
+        {kind_of("daemonsets"), &ds_cbs, &c->dsi},
+        {kind_of("pods"), &pod_cbs, &c->podi},
+        {kind_of("nodes"), &node_cbs, &c->nodei},
+        {kind_of("controllerrevisions"), NULL, &c->revi},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
     return 0;
-err:
-    remove_handlers(c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    ctl_free(c);
-    return rv;
 }
 
-const struct ctl_controller ctl_daemonset = {"daemonset", ds_start, ds_stop};
+const struct ctl_controller ctl_daemonset = {"daemonset", ds_start, ctl_base_stop_state};

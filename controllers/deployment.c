@@ -14,6 +14,7 @@
 #include "client/events.h"
 #include "client/rest.h"
 #include "client/workqueue.h"
+#include "controllers/ctl_base.h"
 #include "controllers/ctl_op.h"
 #include "controllers/ctl_util.h"
 #include "lib/json.h"
@@ -25,13 +26,9 @@
 #define MERGE "application/merge-patch+json"
 
 struct dep_ctl {
-    struct ctl_ctx *ctx;
+    struct ctl_base b;
     const struct orc_kind *k_dep, *k_rs, *k_pod;
     informer *dep_inf, *rs_inf, *pod_inf;
-    workqueue *q;
-    event_recorder *rec;
-    unsigned refs;
-    bool stopped;
 };
 
 struct dep_sync {
@@ -46,18 +43,11 @@ struct dep_sync {
     bool collided;
 };
 
-static void ctl_unref(struct dep_ctl *c)
-{
-    if (--c->refs == 0) free(c);
-}
-
 /* ---- handlers ---- */
 
 static void enqueue_obj(struct dep_ctl *c, const json_t *obj)
 {
-    struct orc_buf key = ORC_BUF_INIT;
-    if (!c->stopped && ctl_key_of(obj, &key) == 0) workqueue_add(c->q, key.data);
-    orc_buf_free(&key);
+    ctl_base_enqueue(&c->b, obj);
 }
 
 static bool owner_key(const json_t *obj, const char *kind, char *out, size_t n)
@@ -100,9 +90,9 @@ static void enqueue_if_selects(void *arg, const json_t *d)
 static void enqueue_rs_owner(struct dep_ctl *c, const json_t *rs)
 {
     char key[512];
-    if (c->stopped) return;
+    if (c->b.stopped) return;
     if (owner_key(rs, "Deployment", key, sizeof key)) {
-        workqueue_add(c->q, key);
+        workqueue_add(c->b.q, key);
     } else if (!ctl_controller_ref(rs) && orc_json_str(rs, "metadata.namespace")) {
         struct match_ctx m = {c, rs};
         informer_by_index(c->dep_inf, "namespace", orc_json_str(rs, "metadata.namespace"),
@@ -124,8 +114,8 @@ static void rs_updated(void *arg, const json_t *old, const json_t *rs)
     struct dep_ctl *c = arg;
     char a[512], b[512];
     if (owner_key(old, "Deployment", a, sizeof a) &&
-        (!owner_key(rs, "Deployment", b, sizeof b) || strcmp(a, b) != 0) && !c->stopped)
-        workqueue_add(c->q, a);
+        (!owner_key(rs, "Deployment", b, sizeof b) || strcmp(a, b) != 0) && !c->b.stopped)
+        workqueue_add(c->b.q, a);
     enqueue_rs_owner(c, rs);
 }
 
@@ -135,7 +125,7 @@ static void pod_deleted(void *arg, const json_t *pod)
     struct dep_ctl *c = arg;
     char key[512], ns[256], name[256];
     const json_t *rs;
-    if (c->stopped || !owner_key(pod, "ReplicaSet", key, sizeof key) ||
+    if (c->b.stopped || !owner_key(pod, "ReplicaSet", key, sizeof key) ||
         ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0)
         return;
     if ((rs = informer_get(c->rs_inf, ns, name))) enqueue_rs_owner(c, rs);
@@ -167,9 +157,9 @@ static void sync_free(struct dep_sync *s)
 static void sync_end(struct dep_sync *s, int64_t outcome)
 {
     struct dep_ctl *c = s->c;
-    workqueue_done(c->q, s->key, outcome);
+    workqueue_done(c->b.q, s->key, outcome);
     sync_free(s);
-    ctl_unref(c);
+    ctl_base_put(&c->b);
 }
 
 static struct dep_sync *sync_of(struct ctl_op *op)
@@ -186,7 +176,7 @@ static void call(struct dep_sync *s, int rv, struct ctl_call *cl)
 static void status_done(struct ctl_op *op)
 {
     struct dep_sync *s = sync_of(op);
-    if (op->failed && !op->conflict && !s->c->stopped)
+    if (op->failed && !op->conflict && !s->c->b.stopped)
         log_warn("deployment", "%s: status: %s", s->key, op->err);
     sync_end(s, op->failed ? WQ_RETRY : (s->collided ? 1 : s->plan.requeue_ms));
 }
@@ -199,9 +189,9 @@ static void write_status(struct dep_sync *s, json_t *status)
 
     memset(&s->op, 0, sizeof s->op);
     s->op.done = status_done;
-    if (patch && !c->stopped && (cl = ctl_op_call(&s->op, NULL)))
+    if (patch && !c->b.stopped && (cl = ctl_op_call(&s->op, NULL)))
         call(s,
-             rest_patch(c->ctx->api, c->k_dep, orc_json_str(s->d, "metadata.namespace"),
+             rest_patch(c->b.ctx->api, c->k_dep, orc_json_str(s->d, "metadata.namespace"),
                         orc_json_str(s->d, "metadata.name"), "status", MERGE, patch, ctl_op_answer,
                         cl),
              cl);
@@ -211,8 +201,8 @@ static void write_status(struct dep_sync *s, json_t *status)
 
 static void record_scale(struct dep_sync *s, const char *name, int64_t from, int64_t to)
 {
-    if (s->c->rec)
-        events_record(s->c->rec, s->d, "Normal", "ScalingReplicaSet",
+    if (s->c->b.rec)
+        events_record(s->c->b.rec, s->d, "Normal", "ScalingReplicaSet",
                       "Scaled %s replica set %s to %lld", to > from ? "up" : "down", name,
                       (long long)to);
 }
@@ -264,7 +254,7 @@ static void actions_done(struct ctl_op *op)
     json_t *status = s->plan.status ? json_incref(s->plan.status) : NULL;
 
     if (op->failed) {
-        if (!op->conflict && !s->c->stopped) log_warn("deployment", "%s: %s", s->key, op->err);
+        if (!op->conflict && !s->c->b.stopped) log_warn("deployment", "%s: %s", s->key, op->err);
         json_decref(status);
         sync_end(s, WQ_RETRY);
         return;
@@ -292,7 +282,7 @@ static void carry_out(struct dep_sync *s)
     s->op.check = answer_check;
     if (s->plan.create) {
         if ((cl = ctl_op_call(&s->op, &tag_create)))
-            call(s, rest_create(c->ctx->api, c->k_rs, ns, s->plan.create, ctl_op_answer, cl), cl);
+            call(s, rest_create(c->b.ctx->api, c->k_rs, ns, s->plan.create, ctl_op_answer, cl), cl);
     }
     for (size_t i = 0; i < s->n; i++) {
         struct dep_rs *r = &s->rs[i];
@@ -303,11 +293,11 @@ static void carry_out(struct dep_sync *s)
                                              orc_json_str(r->obj, "metadata.resourceVersion"),
                                          .grace_seconds = -1};
             if ((cl = ctl_op_call(&s->op, &tag_delete)))
-                call(s, rest_delete(c->ctx->api, c->k_rs, ns, name, &o, ctl_op_answer, cl), cl);
+                call(s, rest_delete(c->b.ctx->api, c->k_rs, ns, name, &o, ctl_op_answer, cl), cl);
         } else if (r->patch) {
             if ((cl = ctl_op_call(&s->op, NULL)))
                 call(s,
-                     rest_patch(c->ctx->api, c->k_rs, ns, name, NULL, MERGE, r->patch,
+                     rest_patch(c->b.ctx->api, c->k_rs, ns, name, NULL, MERGE, r->patch,
                                 ctl_op_answer, cl),
                      cl);
             if (r->scaled) record_scale(s, name, r->old_replicas, r->replicas);
@@ -315,7 +305,7 @@ static void carry_out(struct dep_sync *s)
     }
     if (s->plan.dep_patch && (cl = ctl_op_call(&s->op, NULL)))
         call(s,
-             rest_patch(c->ctx->api, c->k_dep, ns, orc_json_str(s->d, "metadata.name"), NULL, MERGE,
+             rest_patch(c->b.ctx->api, c->k_dep, ns, orc_json_str(s->d, "metadata.name"), NULL, MERGE,
                         s->plan.dep_patch, ctl_op_answer, cl),
              cl);
     ctl_op_arm(&s->op);
@@ -368,7 +358,7 @@ static void patch_owner(struct dep_sync *s, const json_t *rs, bool adopt)
                       orc_json_str(rs, "metadata.resourceVersion"));
     if (patch && (cl = ctl_op_call(&s->op, NULL)))
         call(s,
-             rest_patch(c->ctx->api, c->k_rs, orc_json_str(rs, "metadata.namespace"),
+             rest_patch(c->b.ctx->api, c->k_rs, orc_json_str(rs, "metadata.namespace"),
                         orc_json_str(rs, "metadata.name"), NULL, MERGE, patch, ctl_op_answer, cl),
              cl);
     json_decref(patch);
@@ -405,9 +395,9 @@ static void claims_done(struct ctl_op *op)
     struct dep_ctl *c = s->c;
     int rv;
 
-    if (op->failed && !op->conflict && !s->c->stopped)
+    if (op->failed && !op->conflict && !s->c->b.stopped)
         log_warn("deployment", "%s: adopting/releasing: %s", s->key, op->err);
-    if (c->stopped) {
+    if (c->b.stopped) {
         sync_end(s, WQ_DONE);
         return;
     }
@@ -417,7 +407,7 @@ static void claims_done(struct ctl_op *op)
         const char *uid = orc_json_str(s->objs[i], "metadata.uid");
         if (uid) informer_by_index(c->pod_inf, "owner", uid, count_pod, &s->rs[i].pods);
     }
-    rv = dep_plan(s->d, s->rs, s->n, orc_clock_wall(c->ctx->clock) / 1000, &s->plan);
+    rv = dep_plan(s->d, s->rs, s->n, orc_clock_wall(c->b.ctx->clock) / 1000, &s->plan);
     if (rv != 0) {
         sync_end(s, WQ_RETRY);
         return;
@@ -452,26 +442,20 @@ static void reconcile(void *arg, const char *key)
     const json_t *d;
     struct dep_sync *s;
 
-    if (c->stopped || ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0) {
-        workqueue_done(c->q, key, WQ_DONE);
-        return;
-    }
-    if (!informer_set_synced(c->ctx->informers)) {
-        workqueue_done(c->q, key, 200);
-        return;
-    }
-    if (!(d = informer_get(c->dep_inf, ns, name))) {
-        workqueue_done(c->q, key, WQ_DONE);
+    if (!ctl_base_ready(&c->b, key, 200)) return;
+    if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0
+        || !(d = informer_get(c->dep_inf, ns, name))) {
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     if (!(s = calloc(1, sizeof *s)) || !(s->key = strdup(key))) {
         free(s);
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
     s->c = c;
     s->d = json_incref((json_t *)d);
-    c->refs++;
+    ctl_base_hold(&c->b);
     if (sync_start(s, ns) != 0) sync_end(s, WQ_RETRY);
 }
 
@@ -479,60 +463,27 @@ static void reconcile(void *arg, const char *key)
 
 static int dep_start(struct ctl_ctx *ctx, void **state)
 {
-    struct dep_ctl *c = calloc(1, sizeof *c);
-    struct workqueue_config qc = {.name = "deployment"};
-    struct informer_cbs dcb = {.on_add = dep_added, .on_update = dep_updated};
-    struct informer_cbs rcb = {
+    static const struct ctl_base_config bc = {
+        .name = "deployment", .component = "deployment-controller", .reconcile = reconcile, .free_self = free};
+    static const struct informer_cbs dcb = {.on_add = dep_added, .on_update = dep_updated};
+    static const struct informer_cbs rcb = {
         .on_add = rs_added, .on_update = rs_updated, .on_delete = rs_deleted};
-    struct informer_cbs pcb = {.on_delete = pod_deleted};
-    int rv = ORC_ENOMEM;
+    static const struct informer_cbs pcb = {.on_delete = pod_deleted};
+    struct dep_ctl *c = calloc(1, sizeof *c);
+    int rv;
 
     if (!c) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->k_dep = orc_kind_lookup("deployments.apps");
     c->k_rs = orc_kind_lookup("replicasets.apps");
     c->k_pod = orc_kind_lookup("pods");
-    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0) goto fail;
-    if ((rv = events_new(ctx->api, ctx->clock, "deployment-controller",
-                         ctx->opts ? ctx->opts->host : NULL, &c->rec)) != 0)
-        goto fail;
-    rv = ORC_ENOMEM;
-    if (!(c->dep_inf = informer_set_get(ctx->informers, c->k_dep)) ||
-        !(c->rs_inf = informer_set_get(ctx->informers, c->k_rs)) ||
-        !(c->pod_inf = informer_set_get(ctx->informers, c->k_pod)))
-        goto fail;
-    if ((rv = informer_add_handler(c->dep_inf, &dcb, c)) != 0) goto fail;
-    if ((rv = informer_add_handler(c->rs_inf, &rcb, c)) != 0 ||
-        (rv = informer_add_handler(c->pod_inf, &pcb, c)) != 0)
-        goto fail;
-    *state = c;
+    const struct ctl_watch w[] = {
+        {c->k_dep, &dcb, &c->dep_inf},
+        {c->k_rs, &rcb, &c->rs_inf},
+        {c->k_pod, &pcb, &c->pod_inf},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
     return 0;
-fail:
-    c->stopped = true;
-    informer_remove_handlers(c->dep_inf, c);
-    informer_remove_handlers(c->rs_inf, c);
-    informer_remove_handlers(c->pod_inf, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->q = NULL;
-    c->rec = NULL;
-    ctl_unref(c);
-    return rv;
 }
 
-static void dep_stop(void *state)
-{
-    struct dep_ctl *c = state;
-    if (!c) return;
-    c->stopped = true;
-    informer_remove_handlers(c->dep_inf, c);
-    informer_remove_handlers(c->rs_inf, c);
-    informer_remove_handlers(c->pod_inf, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->rec = NULL;
-    ctl_unref(c);
-}
-
-const struct ctl_controller ctl_deployment = {"deployment", dep_start, dep_stop};
+const struct ctl_controller ctl_deployment = {"deployment", dep_start, ctl_base_stop_state};

@@ -18,7 +18,8 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
-#include "controllers/ctl_step.h"
+#include "controllers/ctl_base.h"
+#include "controllers/ctl_op.h"
 #include "controllers/expectations.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
@@ -32,14 +33,10 @@
 #define NOT_SYNCED_RETRY_MS 200
 
 struct jobc {
-    struct ctl_ctx *ctx;
+    struct ctl_base b;
     const struct orc_kind *kjob, *kpod;
     informer *jobs, *pods;
-    workqueue *q;
-    event_recorder *rec;
     ctl_expectations *exp;
-    unsigned refs;
-    bool stopped;
 };
 
 /* A call of a step: which object it was about. */
@@ -50,12 +47,17 @@ struct job_call {
     const char *event_type, *event_reason, *event_msg; /* for a status write */
 };
 
+static void jobc_free(void *arg)
+{
+    struct jobc *c = arg;
+    ctl_exp_free(c->exp);
+    free(c);
+}
+
 static void jobc_put(void *arg)
 {
     struct jobc *c = arg;
-    if (--c->refs > 0) return;
-    ctl_exp_free(c->exp);
-    free(c);
+    ctl_base_put(&c->b);
 }
 
 /* ---- keys and expectations ---- */
@@ -84,7 +86,7 @@ static int owner_key(const json_t *pod, char *out, size_t n)
 static void expect_adds(struct jobc *c, const char *key, int n)
 {
     /* Without a record a duplicate is possible, never a leak or a stall. */
-    if (ctl_exp_expect(c->exp, key, n, 0, orc_clock_now(c->ctx->clock)) != 0)
+    if (ctl_exp_expect(c->exp, key, n, 0, orc_clock_now(c->b.ctx->clock)) != 0)
         log_warn(MOD, "%s: no memory for expectations", key);
 }
 
@@ -98,13 +100,13 @@ static void expect_seen(struct jobc *c, const char *key)
 static void queue_obj(struct jobc *c, const json_t *obj)
 {
     char key[512];
-    if (!c->stopped && obj_key(obj, key, sizeof key) == 0) workqueue_add(c->q, key);
+    if (!c->b.stopped && obj_key(obj, key, sizeof key) == 0) workqueue_add(c->b.q, key);
 }
 
 static void queue_owner(struct jobc *c, const json_t *pod)
 {
     char key[512];
-    if (!c->stopped && owner_key(pod, key, sizeof key) == 0) workqueue_add(c->q, key);
+    if (!c->b.stopped && owner_key(pod, key, sizeof key) == 0) workqueue_add(c->b.q, key);
 }
 
 static void on_job(void *arg, const json_t *obj)
@@ -122,7 +124,7 @@ static void on_job_delete(void *arg, const json_t *obj)
 {
     struct jobc *c = arg;
     char key[512];
-    if (!c->stopped && obj_key(obj, key, sizeof key) == 0) ctl_exp_forget(c->exp, key);
+    if (!c->b.stopped && obj_key(obj, key, sizeof key) == 0) ctl_exp_forget(c->exp, key);
     queue_obj(c, obj);
 }
 
@@ -130,9 +132,9 @@ static void on_pod_add(void *arg, const json_t *pod)
 {
     struct jobc *c = arg;
     char key[512];
-    if (c->stopped || owner_key(pod, key, sizeof key) != 0) return;
+    if (c->b.stopped || owner_key(pod, key, sizeof key) != 0) return;
     expect_seen(c, key);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 static void on_pod_update(void *arg, const json_t *old, const json_t *pod)
@@ -161,7 +163,7 @@ static struct job_call *call_new(struct jobc *c, struct ctl_step *s, const json_
 
 static void call_end(struct job_call *k, bool ok)
 {
-    if (!ok) k->s->failed = true;
+    if (!ok) k->s->op.failed = true;
     ctl_step_put(k->s);
     json_decref(k->obj);
     free(k);
@@ -178,14 +180,14 @@ static void created(void *arg, int status, const json_t *body)
 {
     struct job_call *k = arg;
     bool ok = ctl_status_ok(status, 0, 0);
-    if (ok && !k->c->stopped)
-        events_record(k->c->rec, k->s->obj, "Normal", "SuccessfulCreate", "Created pod: %s",
+    if (ok && !k->c->b.stopped)
+        events_record(k->c->b.rec, k->s->obj, "Normal", "SuccessfulCreate", "Created pod: %s",
                       orc_json_str(body, "metadata.name") ?: "");
     if (!ok) {
         expect_seen(k->c, k->s->key);
         log_warn(MOD, "%s: creating a pod: %s", k->s->key, rest_message(status, body));
-        if (!k->c->stopped && status > 0)
-            events_record(k->c->rec, k->s->obj, "Warning", "FailedCreate", "Error creating: %s",
+        if (!k->c->b.stopped && status > 0)
+            events_record(k->c->b.rec, k->s->obj, "Warning", "FailedCreate", "Error creating: %s",
                           rest_message(status, body));
     }
     call_end(k, ok);
@@ -198,12 +200,12 @@ static void create_pods(struct jobc *c, struct ctl_step *s, const struct job_pla
     for (size_t i = 0; i < p->ncreate; i++) {
         json_t *pod = job_pod_new(s->obj, p->create[i]);
         struct job_call *k = pod ? call_new(c, s, pod) : NULL;
-        int rv = k ? rest_create(c->ctx->api, c->kpod, ns, pod, created, k) : ORC_ENOMEM;
+        int rv = k ? rest_create(c->b.ctx->api, c->kpod, ns, pod, created, k) : ORC_ENOMEM;
         json_decref(pod);
         if (rv != 0) {
             expect_seen(c, s->key);
             if (k) call_failed(k, rv, "creating a pod");
-            else s->failed = true;
+            else s->op.failed = true;
         }
     }
 }
@@ -212,8 +214,8 @@ static void deleted_pod(void *arg, int status, const json_t *body)
 {
     struct job_call *k = arg;
     bool ok = ctl_status_ok(status, 404, 0);
-    if (ctl_status_ok(status, 0, 0) && !k->c->stopped)
-        events_record(k->c->rec, k->s->obj, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+    if (ctl_status_ok(status, 0, 0) && !k->c->b.stopped)
+        events_record(k->c->b.rec, k->s->obj, "Normal", "SuccessfulDelete", "Deleted pod: %s",
                       orc_json_str(k->obj, "metadata.name") ?: "");
     if (!ok) log_warn(MOD, "%s: deleting a pod: %s", k->s->key, rest_message(status, body));
     call_end(k, ok);
@@ -224,12 +226,12 @@ static void delete_pods(struct jobc *c, struct ctl_step *s, const json_t *const 
     for (size_t i = 0; i < n; i++) {
         struct rest_delete_opts o = {orc_json_str(pods[i], "metadata.uid"), NULL, NULL, -1};
         struct job_call *k = call_new(c, s, pods[i]);
-        int rv = k ? rest_delete(c->ctx->api, c->kpod, orc_json_str(pods[i], "metadata.namespace"),
+        int rv = k ? rest_delete(c->b.ctx->api, c->kpod, orc_json_str(pods[i], "metadata.namespace"),
                                  orc_json_str(pods[i], "metadata.name"), &o, deleted_pod, k)
                    : ORC_ENOMEM;
         if (rv != 0) {
             if (k) call_failed(k, rv, "deleting a pod");
-            else s->failed = true;
+            else s->op.failed = true;
         }
     }
 }
@@ -268,14 +270,14 @@ static void unfinalize_pods(struct jobc *c, struct ctl_step *s, const json_t *co
     for (size_t i = 0; i < n; i++) {
         json_t *patch = unfinalize_patch(pods[i]);
         struct job_call *k = patch ? call_new(c, s, pods[i]) : NULL;
-        int rv = k ? rest_patch(c->ctx->api, c->kpod, orc_json_str(pods[i], "metadata.namespace"),
+        int rv = k ? rest_patch(c->b.ctx->api, c->kpod, orc_json_str(pods[i], "metadata.namespace"),
                                 orc_json_str(pods[i], "metadata.name"), NULL,
                                 "application/json-patch+json", patch, unfinalized, k)
                    : patch ? ORC_ENOMEM : 0;
         json_decref(patch);
         if (rv != 0) {
             if (k) call_failed(k, rv, "releasing a pod");
-            else s->failed = true;
+            else s->op.failed = true;
         }
     }
 }
@@ -284,8 +286,8 @@ static void status_written(void *arg, int status, const json_t *body)
 {
     struct job_call *k = arg;
     bool ok = ctl_status_ok(status, 0, 0);
-    if (ok && k->event_reason && !k->c->stopped)
-        events_record(k->c->rec, k->s->obj, k->event_type, k->event_reason, "%s", k->event_msg);
+    if (ok && k->event_reason && !k->c->b.stopped)
+        events_record(k->c->b.rec, k->s->obj, k->event_type, k->event_reason, "%s", k->event_msg);
     if (!ok && status != 409)
         log_warn(MOD, "%s: writing status: %s", k->s->key, rest_message(status, body));
     call_end(k, ok);
@@ -301,12 +303,12 @@ static void write_status(struct jobc *c, struct ctl_step *s, const struct job_pl
         k->event_type = p->event_type;
         k->event_reason = p->event_reason;
         k->event_msg = p->event_msg;
-        rv = rest_update_status(c->ctx->api, c->kjob, obj, status_written, k);
+        rv = rest_update_status(c->b.ctx->api, c->kjob, obj, status_written, k);
     }
     json_decref(obj);
     if (rv != 0) {
         if (k) call_failed(k, rv, "writing status");
-        else s->failed = true;
+        else s->op.failed = true;
     }
 }
 
@@ -322,12 +324,12 @@ static void delete_job(struct jobc *c, struct ctl_step *s)
 {
     struct rest_delete_opts o = {orc_json_str(s->obj, "metadata.uid"), NULL, "Background", -1};
     struct job_call *k = call_new(c, s, s->obj);
-    int rv = k ? rest_delete(c->ctx->api, c->kjob, orc_json_str(s->obj, "metadata.namespace"),
+    int rv = k ? rest_delete(c->b.ctx->api, c->kjob, orc_json_str(s->obj, "metadata.namespace"),
                              orc_json_str(s->obj, "metadata.name"), &o, job_deleted, k)
                : ORC_ENOMEM;
     if (rv != 0) {
         if (k) call_failed(k, rv, "deleting after its TTL");
-        else s->failed = true;
+        else s->op.failed = true;
     }
 }
 
@@ -397,20 +399,20 @@ static void run_plan(struct jobc *c, struct ctl_step *s, struct pod_list *l)
 {
     struct job_plan p;
     char msg[256];
-    int rv = job_plan(s->obj, l->v, l->n, orc_clock_wall(c->ctx->clock), &p, msg, sizeof msg);
+    int rv = job_plan(s->obj, l->v, l->n, orc_clock_wall(c->b.ctx->clock), &p, msg, sizeof msg);
     if (rv == ORC_EINVAL) {
         log_warn(MOD, "%s: %s", s->key, msg);
-        events_record(c->rec, s->obj, "Warning", "InvalidJob", "%s", msg);
+        events_record(c->b.rec, s->obj, "Warning", "InvalidJob", "%s", msg);
         return;
     }
     if (rv != 0) {
-        s->failed = true;
+        s->op.failed = true;
         return;
     }
     s->requeue_ms = p.requeue_ms;
     if (p.status) write_status(c, s, &p);
     else if (p.event_reason)
-        events_record(c->rec, s->obj, p.event_type, p.event_reason, "%s", p.event_msg);
+        events_record(c->b.rec, s->obj, p.event_type, p.event_reason, "%s", p.event_msg);
     unfinalize_pods(c, s, p.unfinal, p.nunfinal);
     delete_pods(c, s, p.del, p.ndel);
     create_pods(c, s, &p);
@@ -425,33 +427,30 @@ static void reconcile(void *arg, const char *key)
     const char *slash = strchr(key, '/');
     struct pod_list l = {0};
 
+    if (!ctl_base_ready(&c->b, key, NOT_SYNCED_RETRY_MS)) return;
     if (!slash || (size_t)(slash - key) >= sizeof ns || strlen(slash + 1) >= sizeof name) {
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
-    if (!informer_synced(c->jobs) || !informer_synced(c->pods)) {
-        workqueue_done(c->q, key, NOT_SYNCED_RETRY_MS);
-        return;
-    }
-    if (!ctl_exp_satisfied(c->exp, key, orc_clock_now(c->ctx->clock))) {
-        workqueue_done(c->q, key, EXPECT_RECHECK_MS);
+    if (!ctl_exp_satisfied(c->exp, key, orc_clock_now(c->b.ctx->clock))) {
+        workqueue_done(c->b.q, key, EXPECT_RECHECK_MS);
         return;
     }
     memcpy(ns, key, (size_t)(slash - key));
     ns[slash - key] = '\0';
     strcpy(name, slash + 1);
     const json_t *job = informer_get(c->jobs, ns, name);
-    struct ctl_step *s = ctl_step_new(c->q, key, job, jobc_put, c);
+    struct ctl_step *s = ctl_step_new(c->b.q, key, job, jobc_put, c);
     if (!s) {
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
-    c->refs++;
+    ctl_base_hold(&c->b);
     l.uid = job ? orc_json_str(job, "metadata.uid") : NULL;
     l.job_name = name;
     if (l.uid) informer_by_index(c->pods, "owner", l.uid, collect, &l);
     else informer_by_index(c->pods, "namespace", ns, collect, &l);
-    if (l.fail) s->failed = true;
+    if (l.fail) s->op.failed = true;
     else if (!job || orc_json_get(job, "metadata.deletionTimestamp")) release_pods(c, s, &l);
     else run_plan(c, s, &l);
     free(l.v);
@@ -462,52 +461,27 @@ static void reconcile(void *arg, const char *key)
 
 static int job_start(struct ctl_ctx *ctx, void **state)
 {
+    static const struct ctl_base_config bc = {
+        .name = "job", .workers = 4, .component = "job-controller", .reconcile = reconcile, .free_self = jobc_free};
     static const struct informer_cbs job_cbs = {on_job, on_job_update, on_job_delete, NULL};
     static const struct informer_cbs pod_cbs = {on_pod_add, on_pod_update, on_pod_delete, NULL};
-    const struct workqueue_config qc = {"job", 4, 0, 0};
     struct jobc *c = calloc(1, sizeof *c);
-    int rv = ORC_ENOMEM;
+    int rv;
 
     if (!c) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->kjob = orc_kind_lookup("jobs.batch");
     c->kpod = orc_kind_lookup("pods");
-    if (!c->kjob || !c->kpod) rv = ORC_EINVAL;
-    else if ((c->exp = ctl_exp_new()) && workqueue_new(ctx->clock, &qc, reconcile, c, &c->q) == 0
-             && events_new(ctx->api, ctx->clock, "job-controller", ctx->opts ? ctx->opts->host : NULL,
-                           &c->rec) == 0
-             && (c->jobs = informer_set_get(ctx->informers, c->kjob))
-             && (c->pods = informer_set_get(ctx->informers, c->kpod))) {
-        if (informer_add_handler(c->jobs, &job_cbs, c) == 0
-            && informer_add_handler(c->pods, &pod_cbs, c) == 0) {
-            *state = c;
-            return 0;
-        }
+    if (!(c->exp = ctl_exp_new())) {
+        free(c);
+        return ORC_ENOMEM;
     }
-    log_error(MOD, "cannot start: %s", orc_strerror(rv));
-    informer_remove_handlers(c->jobs, c);
-    informer_remove_handlers(c->pods, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    ctl_exp_free(c->exp);
-    free(c);
-    return rv;
+    const struct ctl_watch w[] = {
+        {c->kjob, &job_cbs, &c->jobs},
+        {c->kpod, &pod_cbs, &c->pods},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
+    return 0;
 }
 
-/* The handlers go at once; the state is freed with the last call in
- * flight. */
-static void job_stop(void *state)
-{
-    struct jobc *c = state;
-    if (!c) return;
-    c->stopped = true;
-    informer_remove_handlers(c->jobs, c);
-    informer_remove_handlers(c->pods, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->rec = NULL;
-    jobc_put(c);
-}
-
-const struct ctl_controller ctl_job = {"job", job_start, job_stop};
+const struct ctl_controller ctl_job = {"job", job_start, ctl_base_stop_state};

@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controllers/ctl.h"
+
+extern const struct ctl_controller ctl_job;
+
 #define JOB_TRACKING_FINALIZER "batch.kubernetes.io/job-tracking"
 #define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
 /* Kubernetes' pod failure back-off: 10 s doubling per failure, capped. */

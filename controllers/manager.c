@@ -4,25 +4,23 @@
  * leadership and stops it when it loses it. */
 #include "controllers/manager.h"
 
-#include "controllers/daemonset.h"
-#include "controllers/deployment.h"
-#include "controllers/pvc.h"
-#include "controllers/nodelifecycle.h"
-#include "controllers/replicaset.h"
-#include "controllers/statefulset.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/http.h"
 #include "client/informer.h"
+#include "controllers/cronjob.h"
+#include "controllers/daemonset.h"
+#include "controllers/deployment.h"
+#include "controllers/gc.h"
+#include "controllers/job.h"
+#include "controllers/nodelifecycle.h"
+#include "controllers/pvc.h"
+#include "controllers/replicaset.h"
+#include "controllers/statefulset.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "scheduler/sched.h"
-
-extern const struct ctl_controller ctl_job, ctl_cronjob;
-
-extern const struct ctl_controller ctl_gc;
 
 const struct ctl_controller *const ctl_all[] = {
     &ctl_scheduler,

@@ -11,6 +11,9 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/nodelifecycle.h"
+
+#include "controllers/ctl_base.h"
+#include "controllers/ctl_op.h"
 #include "controllers/nodematch.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
@@ -37,22 +40,10 @@ struct nl_node {
 };
 
 struct nl_ctl {
-    struct ctl_ctx *ctx;
+    struct ctl_base b; /* refs: the controller's own, plus one per step with calls in flight */
     informer *nodei, *leasei, *podi;
-    workqueue *q;
-    event_recorder *rec;
     struct orc_hmap nodes; /* struct nl_node by name */
     uint64_t grace_ms;
-    unsigned refs; /* the controller's own, plus one per step with calls in flight */
-    bool stopped;
-};
-
-struct nl_step {
-    struct nl_ctl *c;
-    char *key;
-    unsigned left;
-    bool failed;
-    int64_t requeue_ms;
 };
 
 /* ---- lifetime and node records ---- */
@@ -63,8 +54,9 @@ static void node_free(struct nl_node *n)
     free(n);
 }
 
-static void ctl_free(struct nl_ctl *c)
+static void nl_free(void *arg)
 {
+    struct nl_ctl *c = arg;
     struct orc_hnode *h, *next;
 
     for (h = orc_hmap_first(&c->nodes); h; h = next) {
@@ -78,7 +70,7 @@ static void ctl_free(struct nl_ctl *c)
 
 static void ctl_release(struct nl_ctl *c)
 {
-    if (--c->refs == 0) ctl_free(c);
+    ctl_base_put(&c->b);
 }
 
 static struct nl_node *node_get(struct nl_ctl *c, const char *name)
@@ -98,7 +90,7 @@ static struct nl_node *node_track(struct nl_ctl *c, const char *name, const json
         return NULL;
     }
     n->hn.key = n->name;
-    nl_health_init(&n->h, lease, orc_clock_now(c->ctx->clock));
+    nl_health_init(&n->h, lease, orc_clock_now(c->b.ctx->clock));
     if (orc_hmap_put(&c->nodes, &n->hn) != 0) {
         node_free(n);
         return NULL;
@@ -120,7 +112,7 @@ static void node_forget(struct nl_ctl *c, const char *name)
 static void on_node(void *arg, const json_t *obj)
 {
     struct nl_ctl *c = arg;
-    if (!c->stopped) workqueue_add(c->q, orc_json_str(obj, "metadata.name") ?: "");
+    if (!c->b.stopped) workqueue_add(c->b.q, orc_json_str(obj, "metadata.name") ?: "");
 }
 
 static void on_node_update(void *arg, const json_t *old, const json_t *obj)
@@ -136,10 +128,10 @@ static void on_lease(void *arg, const json_t *lease)
     const char *name = orc_json_str(lease, "metadata.name");
     struct nl_node *n;
 
-    if (c->stopped || !ns || !name || strcmp(ns, NL_LEASE_NS) != 0) return;
+    if (c->b.stopped || !ns || !name || strcmp(ns, NL_LEASE_NS) != 0) return;
     /* Seen now: the grace counts from when this controller saw it. */
-    if ((n = node_get(c, name))) nl_health_observe(&n->h, lease, orc_clock_now(c->ctx->clock));
-    workqueue_add(c->q, name);
+    if ((n = node_get(c, name))) nl_health_observe(&n->h, lease, orc_clock_now(c->b.ctx->clock));
+    workqueue_add(c->b.q, name);
 }
 
 static void on_lease_update(void *arg, const json_t *old, const json_t *obj)
@@ -155,9 +147,9 @@ static void on_pod(void *arg, const json_t *pod)
     const char *node = orc_json_str(pod, "spec.nodeName");
     const json_t *n;
 
-    if (c->stopped || !node || !*node) return;
+    if (c->b.stopped || !node || !*node) return;
     n = informer_get(c->nodei, "", node);
-    if (!n || json_array_size(orc_json_get(n, "spec.taints")) > 0) workqueue_add(c->q, node);
+    if (!n || json_array_size(orc_json_get(n, "spec.taints")) > 0) workqueue_add(c->b.q, node);
 }
 
 static void on_pod_update(void *arg, const json_t *old, const json_t *obj)
@@ -168,61 +160,61 @@ static void on_pod_update(void *arg, const json_t *old, const json_t *obj)
 
 /* ---- calls ---- */
 
-static void step_end(struct nl_step *s)
+/* A step (ctl_op.h) holds the controller until its last call ended. */
+static void step_release(void *arg)
 {
-    struct nl_ctl *c = s->c;
+    ctl_release(arg);
+}
 
-    if (--s->left > 0) return;
-    workqueue_done(c->q, s->key, s->failed ? WQ_RETRY : s->requeue_ms > 0 ? s->requeue_ms : WQ_DONE);
-    free(s->key);
-    free(s);
-    ctl_release(c);
+static struct nl_ctl *ctl_of(const struct ctl_step *s)
+{
+    return s->owner;
 }
 
 static void on_answer(void *arg, int status, const json_t *body)
 {
-    struct nl_step *s = arg;
+    struct ctl_step *s = arg;
 
     if (status != 200 && status != 202 && status != 404) {
-        s->failed = true;
+        s->op.failed = true;
         log_debug(NL_LOG, "node %s: %s", s->key, rest_message(status, body));
     }
-    step_end(s);
+    ctl_step_put(s);
 }
 
-static void issue(struct nl_step *s, int rv)
+static void issue(struct ctl_step *s, int rv)
 {
-    if (rv == 0) s->left++;
-    else s->failed = true;
+    if (rv == 0) ctl_step_hold(s);
+    else s->op.failed = true;
 }
 
 /* A merge patch guarded by the node's resourceVersion (an agent posting its
  * status meanwhile wins; the step runs again on its update). */
-static void patch_node(struct nl_step *s, const json_t *node, const char *sub, const char *field,
+static void patch_node(struct ctl_step *s, const json_t *node, const char *sub, const char *field,
                        json_t *value)
 {
     json_t *p = json_pack("{s:{s:s}, s:{s:o}}", "metadata", "resourceVersion",
                           orc_json_str(node, "metadata.resourceVersion") ?: "", sub ? "status" : "spec",
                           field, value);
 
-    issue(s, p ? rest_patch(s->c->ctx->api, orc_kind_lookup("nodes"), NULL, s->key, sub,
+    issue(s, p ? rest_patch(ctl_of(s)->b.ctx->api, orc_kind_lookup("nodes"), NULL, s->key, sub,
                             "application/merge-patch+json", p, on_answer, s)
                : ORC_ENOMEM);
     json_decref(p);
 }
 
-static void delete_pod(struct nl_step *s, const json_t *pod, bool force)
+static void delete_pod(struct ctl_step *s, const json_t *pod, bool force)
 {
     struct rest_delete_opts o = {.uid = orc_json_str(pod, "metadata.uid"), .grace_seconds = force ? 0 : -1};
 
-    issue(s, rest_delete(s->c->ctx->api, orc_kind_lookup("pods"), orc_json_str(pod, "metadata.namespace"),
+    issue(s, rest_delete(ctl_of(s)->b.ctx->api, orc_kind_lookup("pods"), orc_json_str(pod, "metadata.namespace"),
                          orc_json_str(pod, "metadata.name"), &o, on_answer, s));
 }
 
 /* ---- evictions ---- */
 
 struct evict {
-    struct nl_step *s;
+    struct ctl_step *s;
     const json_t *node; /* NULL: the node is gone */
     bool quarantine;    /* gone, or never seen: spare young pods */
     bool force;
@@ -233,7 +225,7 @@ struct evict {
 static void evict_pod(void *arg, const json_t *pod)
 {
     struct evict *e = arg;
-    struct nl_ctl *c = e->s->c;
+    struct nl_ctl *c = ctl_of(e->s);
     int64_t grace = -1, d;
 
     if (orc_json_get(pod, "metadata.deletionTimestamp")) {
@@ -255,17 +247,17 @@ static void evict_pod(void *arg, const json_t *pod)
     }
     if (d > 0 && (e->next < 0 || d < e->next)) e->next = d;
     if (d != 0) return;
-    events_record(c->rec, pod, "Normal", "TaintManagerEviction", "Marking for deletion Pod %s/%s",
+    events_record(c->b.rec, pod, "Normal", "TaintManagerEviction", "Marking for deletion Pod %s/%s",
                   orc_json_str(pod, "metadata.namespace") ?: "", orc_json_str(pod, "metadata.name") ?: "");
     delete_pod(e->s, pod, e->force);
     e->issued = true;
 }
 
-static int64_t evict_all(struct nl_step *s, const json_t *node, bool quarantine, bool force)
+static int64_t evict_all(struct ctl_step *s, const json_t *node, bool quarantine, bool force)
 {
-    struct evict e = {s, node, quarantine, force, orc_clock_wall(s->c->ctx->clock), -1, false};
+    struct evict e = {s, node, quarantine, force, orc_clock_wall(ctl_of(s)->b.ctx->clock), -1, false};
 
-    informer_by_index(s->c->podi, "node", s->key, evict_pod, &e);
+    informer_by_index(ctl_of(s)->podi, "node", s->key, evict_pod, &e);
     if (e.issued && (e.next < 0 || e.next > NL_RECHECK_MS)) e.next = NL_RECHECK_MS;
     return e.next;
 }
@@ -286,19 +278,19 @@ static void node_events(struct nl_ctl *c, const json_t *node, const json_t *cond
 
     if (!now || (was && strcmp(was, now) == 0)) return;
     if (strcmp(now, "True") == 0)
-        events_record(c->rec, node, "Normal", "NodeReady", "Node %s status is now: NodeReady",
+        events_record(c->b.rec, node, "Normal", "NodeReady", "Node %s status is now: NodeReady",
                       orc_json_str(node, "metadata.name"));
     else
-        events_record(c->rec, node, "Normal", "NodeNotReady", "Node %s status is now: NodeNotReady",
+        events_record(c->b.rec, node, "Normal", "NodeNotReady", "Node %s status is now: NodeNotReady",
                       orc_json_str(node, "metadata.name"));
 }
 
-static void step_node(struct nl_step *s, const json_t *node)
+static void step_node(struct ctl_step *s, const json_t *node)
 {
-    struct nl_ctl *c = s->c;
+    struct nl_ctl *c = ctl_of(s);
     const json_t *lease = informer_get(c->leasei, NL_LEASE_NS, s->key);
     struct nl_node *n = node_track(c, s->key, lease);
-    uint64_t now = orc_clock_now(c->ctx->clock), left = c->grace_ms;
+    uint64_t now = orc_clock_now(c->b.ctx->clock), left = c->grace_ms;
     char now_s[ORC_TIME_LEN];
     json_t *conds, *taints;
 
@@ -306,7 +298,7 @@ static void step_node(struct nl_step *s, const json_t *node)
         nl_health_observe(&n->h, lease, now);
         left = nl_health_left_ms(&n->h, now, c->grace_ms);
     }
-    orc_time_format(orc_clock_wall(c->ctx->clock) / 1000, now_s);
+    orc_time_format(orc_clock_wall(c->b.ctx->clock) / 1000, now_s);
     if ((conds = nl_conditions(node, left == 0, now_s))) {
         node_events(c, node, conds);
         patch_node(s, node, "status", "conditions", conds);
@@ -322,21 +314,15 @@ static void step_node(struct nl_step *s, const json_t *node)
 static void reconcile(void *arg, const char *key)
 {
     struct nl_ctl *c = arg;
-    struct nl_step *s;
+    struct ctl_step *s;
     const json_t *node;
 
-    if (c->stopped || !informer_set_synced(c->ctx->informers)) {
-        workqueue_done(c->q, key, c->stopped ? WQ_DONE : 200);
+    if (!ctl_base_ready(&c->b, key, 200)) return;
+    if (!(s = ctl_step_new(c->b.q, key, NULL, step_release, c))) {
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
-    if (!(s = calloc(1, sizeof *s)) || !(s->key = strdup(key))) {
-        free(s);
-        workqueue_done(c->q, key, WQ_RETRY);
-        return;
-    }
-    s->c = c;
-    s->left = 1; /* the step's own, ended below */
-    c->refs++;
+    ctl_base_hold(&c->b);
     if ((node = informer_get(c->nodei, "", key))) {
         step_node(s, node);
     } else {
@@ -345,7 +331,7 @@ static void reconcile(void *arg, const char *key)
         node_forget(c, key);
         s->requeue_ms = evict_all(s, NULL, !seen, true);
     }
-    step_end(s);
+    ctl_step_put(s);
 }
 
 /* ---- start, stop ---- */
@@ -354,57 +340,24 @@ static const struct informer_cbs node_cbs = {on_node, on_node_update, on_node, N
 static const struct informer_cbs lease_cbs = {on_lease, on_lease_update, NULL, NULL};
 static const struct informer_cbs pod_cbs = {on_pod, on_pod_update, NULL, NULL};
 
-static void remove_handlers(struct nl_ctl *c)
-{
-    informer_remove_handlers(c->nodei, c);
-    informer_remove_handlers(c->leasei, c);
-    informer_remove_handlers(c->podi, c);
-}
-
-static void nl_stop(void *state)
-{
-    struct nl_ctl *c = state;
-
-    if (!c) return;
-    c->stopped = true;
-    remove_handlers(c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->rec = NULL;
-    ctl_release(c);
-}
-
 static int nl_start(struct ctl_ctx *ctx, void **state)
 {
-    struct workqueue_config qc = {.name = "nodelifecycle"};
+    static const struct ctl_base_config bc = {
+        .name = "nodelifecycle", .component = "node-controller", .reconcile = reconcile, .free_self = nl_free};
     struct nl_ctl *c = calloc(1, sizeof *c);
     int rv;
 
     if (!c) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->grace_ms = ctx->opts && ctx->opts->node_monitor_grace_ms ? ctx->opts->node_monitor_grace_ms
                                                                  : NL_GRACE_DEFAULT_MS;
-    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0
-        || (rv = events_new(ctx->api, ctx->clock, "node-controller", ctx->opts ? ctx->opts->host : NULL,
-                            &c->rec)) != 0)
-        goto err;
-    c->nodei = informer_set_get(ctx->informers, orc_kind_lookup("nodes"));
-    c->leasei = informer_set_get(ctx->informers, orc_kind_lookup("leases"));
-    c->podi = informer_set_get(ctx->informers, orc_kind_lookup("pods"));
-    rv = ORC_ENOMEM;
-    if (!c->nodei || !c->leasei || !c->podi || informer_add_handler(c->nodei, &node_cbs, c) != 0
-        || informer_add_handler(c->leasei, &lease_cbs, c) != 0
-        || informer_add_handler(c->podi, &pod_cbs, c) != 0)
-        goto err;
-    *state = c;
+    const struct ctl_watch w[] = {
+        {orc_kind_lookup("nodes"), &node_cbs, &c->nodei},
+        {orc_kind_lookup("leases"), &lease_cbs, &c->leasei},
+        {orc_kind_lookup("pods"), &pod_cbs, &c->podi},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
     return 0;
-err:
-    remove_handlers(c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    ctl_free(c);
-    return rv;
 }
 
-const struct ctl_controller ctl_nodelifecycle = {"nodelifecycle", nl_start, nl_stop};
+const struct ctl_controller ctl_nodelifecycle = {"nodelifecycle", nl_start, ctl_base_stop_state};

@@ -15,6 +15,7 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
+#include "controllers/ctl_base.h"
 #include "controllers/pvc.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
@@ -29,13 +30,9 @@
 #define PENDING_RESYNC_MS 5000
 
 struct pvcc {
-    struct ctl_ctx *ctx;
+    struct ctl_base b;
     const struct orc_kind *k_claim, *k_pv, *k_class, *k_pod, *k_node;
     informer *claims, *pvs, *classes, *pods, *nodes;
-    workqueue *q;
-    event_recorder *rec;
-    unsigned refs;
-    bool stopped;
 };
 
 struct call {
@@ -48,7 +45,7 @@ struct call {
 
 static void pvcc_release(struct pvcc *c)
 {
-    if (--c->refs == 0) free(c);
+    ctl_base_put(&c->b);
 }
 
 /* ---- handlers ---- */
@@ -57,10 +54,10 @@ static void enqueue(struct pvcc *c, const char *ns, const char *name)
 {
     char key[KEY_MAX];
 
-    if (c->stopped || name == NULL) return;
+    if (c->b.stopped || name == NULL) return;
     if (ns) snprintf(key, sizeof key, "%s/%s", ns, name);
     else snprintf(key, sizeof key, "%s", name);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 static void claim_changed(void *arg, const json_t *obj)
@@ -85,7 +82,7 @@ static void pv_changed(void *arg, const json_t *obj)
     enqueue(c, NULL, orc_json_str(obj, "metadata.name"));
     if (ref && orc_json_str(ref, "namespace"))
         enqueue(c, orc_json_str(ref, "namespace"), orc_json_str(ref, "name"));
-    else if (ref == NULL && !c->stopped) /* a free volume: claims waiting may take it */
+    else if (ref == NULL && !c->b.stopped) /* a free volume: claims waiting may take it */
         informer_each(c->claims, enqueue_unbound, c);
 }
 
@@ -130,17 +127,17 @@ static void call_done(void *arg, int status, const json_t *body)
     struct pvcc *c = k->c;
     bool ok = (status >= 200 && status < 300) || status == 409;
 
-    if (!ok && !c->stopped) {
+    if (!ok && !c->b.stopped) {
         log_warn(MOD, "%s for %s: %s", k->what, k->key, rest_message(status, body));
         if (k->obj)
-            events_record(c->rec, k->obj, "Warning", "ProvisioningFailed", "%s: %s", k->what,
+            events_record(c->b.rec, k->obj, "Warning", "ProvisioningFailed", "%s: %s", k->what,
                           rest_message(status, body));
-    } else if (k->obj && status != 409 && !c->stopped) {
-        events_record(c->rec, k->obj, "Normal", "ProvisioningSucceeded",
+    } else if (k->obj && status != 409 && !c->b.stopped) {
+        events_record(c->b.rec, k->obj, "Normal", "ProvisioningSucceeded",
                       "Successfully provisioned volume %s",
                       orc_json_str(body, "metadata.name") ? orc_json_str(body, "metadata.name") : "");
     }
-    workqueue_done(c->q, k->key, !ok ? WQ_RETRY : k->then > 0 ? k->then : WQ_DONE);
+    workqueue_done(c->b.q, k->key, !ok ? WQ_RETRY : k->then > 0 ? k->then : WQ_DONE);
     json_decref(k->obj);
     free(k);
     pvcc_release(c);
@@ -155,7 +152,7 @@ static struct call *call_new(struct pvcc *c, const char *key, const json_t *obj,
     snprintf(k->key, sizeof k->key, "%s", key);
     k->obj = obj ? json_incref((json_t *)obj) : NULL;
     k->what = what;
-    c->refs++;
+    ctl_base_hold(&c->b);
     return k;
 }
 
@@ -187,15 +184,15 @@ static void put_status(struct pvcc *c, const char *key, const struct orc_kind *k
 
     if (status == NULL || !status_differs(obj, status) || (copy = json_deep_copy(obj)) == NULL) {
         json_decref(status);
-        workqueue_done(c->q, key, status == NULL ? WQ_RETRY : then > 0 ? then : WQ_DONE);
+        workqueue_done(c->b.q, key, status == NULL ? WQ_RETRY : then > 0 ? then : WQ_DONE);
         return;
     }
     json_object_set_new(copy, "status", status);
     if ((cl = call_new(c, key, NULL, "writing status")) == NULL) {
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
     } else {
         cl->then = then;
-        issue_fail(cl, rest_update_status(c->ctx->api, k, copy, call_done, cl));
+        issue_fail(cl, rest_update_status(c->b.ctx->api, k, copy, call_done, cl));
     }
     json_decref(copy);
 }
@@ -206,8 +203,8 @@ static void put(struct pvcc *c, const char *key, const struct orc_kind *k, json_
 {
     struct call *cl = obj ? call_new(c, key, NULL, what) : NULL;
 
-    if (cl == NULL) workqueue_done(c->q, key, WQ_RETRY);
-    else issue_fail(cl, rest_update(c->ctx->api, k, obj, call_done, cl));
+    if (cl == NULL) workqueue_done(c->b.q, key, WQ_RETRY);
+    else issue_fail(cl, rest_update(c->b.ctx->api, k, obj, call_done, cl));
     json_decref(obj);
 }
 
@@ -281,10 +278,10 @@ static void provision(struct pvcc *c, const char *key, const json_t *claim, cons
 
     if (node == NULL) {
         if (mode && strcmp(mode, "Immediate") == 0)
-            events_record(c->rec, claim, "Warning", "ProvisioningFailed",
+            events_record(c->b.rec, claim, "Warning", "ProvisioningFailed",
                           "configuration error, no node was specified");
         else
-            events_record(c->rec, claim, "Normal", "WaitForFirstConsumer",
+            events_record(c->b.rec, claim, "Normal", "WaitForFirstConsumer",
                           "waiting for first consumer to be created before binding");
         put_status(c, key, c->k_claim, claim, pvc_claim_status(NULL), PENDING_RESYNC_MS);
         return;
@@ -292,10 +289,10 @@ static void provision(struct pvcc *c, const char *key, const json_t *claim, cons
     pv = pvc_provision(claim, cls, node, dir ? dir : PVC_DEFAULT_VOLUMES_DIR);
     if (pv == NULL || (cl = call_new(c, key, claim, "provisioning a volume")) == NULL) {
         json_decref(pv);
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
-    issue_fail(cl, rest_create(c->ctx->api, c->k_pv, NULL, pv, call_done, cl));
+    issue_fail(cl, rest_create(c->b.ctx->api, c->k_pv, NULL, pv, call_done, cl));
     json_decref(pv);
 }
 
@@ -369,7 +366,7 @@ static void sync_claim(struct pvcc *c, const char *key, const json_t *claim)
     informer_each(c->classes, collect_one, &classes);
     informer_each(c->pvs, collect_one, &pvs);
     if (classes.oom || pvs.oom) {
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         goto out;
     }
     cls_name = pvc_class_of(claim, pvc_default_class(classes.objs, classes.n));
@@ -385,15 +382,15 @@ static void sync_claim(struct pvcc *c, const char *key, const json_t *claim)
         goto out;
     }
     if (cls)
-        events_record(c->rec, claim, "Normal", "ExternalProvisioning",
+        events_record(c->b.rec, claim, "Normal", "ExternalProvisioning",
                       "Waiting for a volume to be created either by the external provisioner "
                       "'%s' or manually by the system administrator",
                       orc_json_str(cls, "provisioner") ? orc_json_str(cls, "provisioner") : "");
     else if (*cls_name)
-        events_record(c->rec, claim, "Warning", "ProvisioningFailed",
+        events_record(c->b.rec, claim, "Warning", "ProvisioningFailed",
                       "storageclass.storage.k8s.io \"%s\" not found", cls_name);
     else
-        events_record(c->rec, claim, "Normal", "FailedBinding",
+        events_record(c->b.rec, claim, "Normal", "FailedBinding",
                       "no persistent volumes available for this claim and no storage class is set");
     put_status(c, key, c->k_claim, claim, pvc_claim_status(NULL), PENDING_RESYNC_MS);
 out:
@@ -426,55 +423,31 @@ static void reconcile(void *arg, const char *key)
     char ns[KEY_MAX];
     const json_t *obj;
 
-    if (c->stopped) {
-        workqueue_done(c->q, key, WQ_DONE);
-        return;
-    }
-    if (!informer_set_synced(c->ctx->informers)) {
-        workqueue_done(c->q, key, NOT_SYNCED_MS);
-        return;
-    }
+    if (!ctl_base_ready(&c->b, key, NOT_SYNCED_MS)) return;
     if (slash == NULL) {
         obj = informer_get(c->pvs, "", key);
         if (obj == NULL || orc_json_get(obj, "metadata.deletionTimestamp"))
-            workqueue_done(c->q, key, WQ_DONE);
+            workqueue_done(c->b.q, key, WQ_DONE);
         else sync_pv(c, key, obj);
         return;
     }
     snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
     obj = informer_get(c->claims, ns, slash + 1);
     if (obj == NULL || orc_json_get(obj, "metadata.deletionTimestamp"))
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
     else sync_claim(c, key, obj);
 }
 
 /* ---- start and stop ---- */
 
-static int informer_for(struct pvcc *c, const struct orc_kind *k, const struct informer_cbs *cbs,
-                        informer **out)
-{
-    *out = informer_set_get(c->ctx->informers, k);
-    if (*out == NULL) return ORC_ENOMEM;
-    return cbs ? informer_add_handler(*out, cbs, c) : 0;
-}
-
-/* No handler of ours runs after this: the shared informers outlive us. */
-static void silence(struct pvcc *c)
-{
-    informer_remove_handlers(c->claims, c);
-    informer_remove_handlers(c->pvs, c);
-    informer_remove_handlers(c->pods, c);
-}
-
 static int pvc_start(struct ctl_ctx *ctx, void **state)
 {
-    struct workqueue_config qc = {.name = MOD};
+    static const struct ctl_base_config bc = {
+        .name = MOD, .component = "persistentvolume-controller", .reconcile = reconcile, .free_self = free};
     struct pvcc *c = calloc(1, sizeof *c);
     int rv;
 
     if (c == NULL) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->k_claim = orc_kind_by_resource("", "persistentvolumeclaims");
     c->k_pv = orc_kind_by_resource("", "persistentvolumes");
     c->k_class = orc_kind_by_resource("storage.k8s.io", "storageclasses");
@@ -485,36 +458,16 @@ static int pvc_start(struct ctl_ctx *ctx, void **state)
         free(c);
         return ORC_EINVAL;
     }
-    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0
-        || (rv = events_new(ctx->api, ctx->clock, "persistentvolume-controller", ctx->opts->host,
-                            &c->rec))
-               != 0
-        || (rv = informer_for(c, c->k_claim, &claim_cbs, &c->claims)) != 0
-        || (rv = informer_for(c, c->k_pv, &pv_cbs, &c->pvs)) != 0
-        || (rv = informer_for(c, c->k_class, NULL, &c->classes)) != 0
-        || (rv = informer_for(c, c->k_pod, &pod_cbs, &c->pods)) != 0
-        || (rv = informer_for(c, c->k_node, NULL, &c->nodes)) != 0) {
-        silence(c);
-        workqueue_free(c->q);
-        events_free(c->rec);
-        free(c);
-        return rv;
-    }
-    *state = c;
+    const struct ctl_watch w[] = {
+        {c->k_claim, &claim_cbs, &c->claims},
+        {c->k_pv, &pv_cbs, &c->pvs},
+        {c->k_class, NULL, &c->classes},
+        {c->k_pod, &pod_cbs, &c->pods},
+        {c->k_node, NULL, &c->nodes},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
     return 0;
 }
 
-static void pvc_stop(void *state)
-{
-    struct pvcc *c = state;
-
-    if (c == NULL) return;
-    c->stopped = true;
-    silence(c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->rec = NULL;
-    pvcc_release(c);
-}
-
-const struct ctl_controller ctl_pvc = {"persistentvolume", pvc_start, pvc_stop};
+const struct ctl_controller ctl_pvc = {"persistentvolume", pvc_start, ctl_base_stop_state};

@@ -14,6 +14,7 @@
 #include "client/events.h"
 #include "client/rest.h"
 #include "client/workqueue.h"
+#include "controllers/ctl_base.h"
 #include "controllers/ctl_op.h"
 #include "controllers/ctl_util.h"
 #include "controllers/expectations.h"
@@ -23,14 +24,10 @@
 #include "lib/orc.h"
 
 struct rs_ctl {
-    struct ctl_ctx *ctx;
+    struct ctl_base b; /* refs: the controller, plus one per sync in flight */
     const struct orc_kind *k_rs, *k_pod;
     informer *rs_inf, *pod_inf;
-    workqueue *q;
-    event_recorder *rec;
     ctl_expectations *exp;
-    unsigned refs; /* the controller, plus one per sync in flight */
-    bool stopped;
 };
 
 /* One sync of one ReplicaSet, across its API calls. */
@@ -48,9 +45,9 @@ struct rs_sync {
     char manage_err[256];
 };
 
-static void ctl_unref(struct rs_ctl *c)
+static void rs_free(void *arg)
 {
-    if (--c->refs > 0) return;
+    struct rs_ctl *c = arg;
     ctl_exp_free(c->exp);
     free(c);
 }
@@ -59,9 +56,7 @@ static void ctl_unref(struct rs_ctl *c)
 
 static void enqueue_obj(struct rs_ctl *c, const json_t *obj)
 {
-    struct orc_buf key = ORC_BUF_INIT;
-    if (!c->stopped && ctl_key_of(obj, &key) == 0) workqueue_add(c->q, key.data);
-    orc_buf_free(&key);
+    ctl_base_enqueue(&c->b, obj);
 }
 
 /* The key of the ReplicaSet controlling pod, or false. */
@@ -104,10 +99,10 @@ static void pod_added(void *arg, const json_t *pod)
 {
     struct rs_ctl *c = arg;
     char key[512];
-    if (c->stopped) return;
+    if (c->b.stopped) return;
     if (owner_key(pod, key, sizeof key)) {
         ctl_exp_observe_add(c->exp, key);
-        workqueue_add(c->q, key);
+        workqueue_add(c->b.q, key);
     } else if (!ctl_controller_ref(pod)) {
         enqueue_adopters(c, pod);
     }
@@ -118,14 +113,14 @@ static void pod_updated(void *arg, const json_t *old, const json_t *pod)
     struct rs_ctl *c = arg;
     char key[512], old_key[512];
     bool has = owner_key(pod, key, sizeof key), had = owner_key(old, old_key, sizeof old_key);
-    if (c->stopped) return;
+    if (c->b.stopped) return;
     /* A graceful delete shows first as a deletionTimestamp: count it then. */
     if (has && orc_json_get(pod, "metadata.deletionTimestamp") &&
         !orc_json_get(old, "metadata.deletionTimestamp"))
         ctl_exp_observe_del(c->exp, key);
-    if (had && (!has || strcmp(key, old_key) != 0)) workqueue_add(c->q, old_key);
+    if (had && (!has || strcmp(key, old_key) != 0)) workqueue_add(c->b.q, old_key);
     if (has)
-        workqueue_add(c->q, key);
+        workqueue_add(c->b.q, key);
     else if (!ctl_controller_ref(pod))
         enqueue_adopters(c, pod);
 }
@@ -134,9 +129,9 @@ static void pod_deleted(void *arg, const json_t *pod)
 {
     struct rs_ctl *c = arg;
     char key[512];
-    if (c->stopped || !owner_key(pod, key, sizeof key)) return;
+    if (c->b.stopped || !owner_key(pod, key, sizeof key)) return;
     if (!orc_json_get(pod, "metadata.deletionTimestamp")) ctl_exp_observe_del(c->exp, key);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 static void rs_added(void *arg, const json_t *rs)
@@ -154,7 +149,7 @@ static void rs_deleted(void *arg, const json_t *rs)
 {
     struct rs_ctl *c = arg;
     struct orc_buf key = ORC_BUF_INIT;
-    if (!c->stopped && ctl_key_of(rs, &key) == 0) ctl_exp_forget(c->exp, key.data);
+    if (!c->b.stopped && ctl_key_of(rs, &key) == 0) ctl_exp_forget(c->exp, key.data);
     orc_buf_free(&key);
 }
 
@@ -174,21 +169,21 @@ static void sync_free(struct rs_sync *s)
 static void sync_end(struct rs_sync *s, int64_t outcome)
 {
     struct rs_ctl *c = s->c;
-    workqueue_done(c->q, s->key, outcome);
+    workqueue_done(c->b.q, s->key, outcome);
     sync_free(s);
-    ctl_unref(c);
+    ctl_base_put(&c->b);
 }
 
 static int64_t now_s(const struct rs_ctl *c)
 {
-    return orc_clock_wall(c->ctx->clock) / 1000;
+    return orc_clock_wall(c->b.ctx->clock) / 1000;
 }
 
 static void status_done(struct ctl_op *op)
 {
     struct rs_sync *s = (struct rs_sync *)((char *)op - offsetof(struct rs_sync, op));
     int64_t after = rs_available_after_ms(s->rs, (const json_t **)s->pods, s->n_pods, now_s(s->c));
-    if (op->failed && !op->conflict && !s->c->stopped)
+    if (op->failed && !op->conflict && !s->c->b.stopped)
         log_warn("replicaset", "%s: status: %s", s->key, op->err);
     sync_end(s, op->failed || s->manage_err[0] ? WQ_RETRY : after);
 }
@@ -203,10 +198,10 @@ static void write_status(struct rs_sync *s)
 
     memset(&s->op, 0, sizeof s->op);
     s->op.done = status_done;
-    if (st && !c->stopped && !json_equal(st, json_object_get(s->rs, "status"))) {
+    if (st && !c->b.stopped && !json_equal(st, json_object_get(s->rs, "status"))) {
         obj = json_deep_copy(s->rs);
         if (obj && json_object_set(obj, "status", st) == 0 && (call = ctl_op_call(&s->op, NULL))) {
-            int rv = rest_update_status(c->ctx->api, c->k_rs, obj, ctl_op_answer, call);
+            int rv = rest_update_status(c->b.ctx->api, c->k_rs, obj, ctl_op_answer, call);
             if (rv != 0) ctl_op_unstarted(call, rv);
         }
     }
@@ -225,15 +220,15 @@ static bool create_check(struct ctl_op *op, void *tag, int status, const json_t 
     (void)op;
     if (status >= 200 && status < 300) {
         s->created++;
-        if (s->c->rec)
-            events_record(s->c->rec, s->rs, "Normal", "SuccessfulCreate", "Created pod: %s",
+        if (s->c->b.rec)
+            events_record(s->c->b.rec, s->rs, "Normal", "SuccessfulCreate", "Created pod: %s",
                           orc_json_str(body, "metadata.name") ? orc_json_str(body, "metadata.name")
                                                               : "");
         return true;
     }
     ctl_exp_observe_add(s->c->exp, s->key); /* it will never be seen */
-    if (s->c->rec)
-        events_record(s->c->rec, s->rs, "Warning", "FailedCreate", "Error creating: %s",
+    if (s->c->b.rec)
+        events_record(s->c->b.rec, s->rs, "Warning", "FailedCreate", "Error creating: %s",
                       rest_message(status, body));
     return false;
 }
@@ -248,7 +243,7 @@ static void batch_done(struct ctl_op *op)
         s->manage_err_create = true;
         s->to_create = 0;
     }
-    if (s->to_create > 0 && !s->c->stopped)
+    if (s->to_create > 0 && !s->c->b.stopped)
         create_batch(s);
     else
         write_status(s);
@@ -267,7 +262,7 @@ static void create_batch(struct rs_sync *s)
     for (size_t i = 0; i < n && pod; i++) {
         struct ctl_call *call = ctl_op_call(&s->op, s);
         int rv = call
-                     ? rest_create(c->ctx->api, c->k_pod, orc_json_str(s->rs, "metadata.namespace"),
+                     ? rest_create(c->b.ctx->api, c->k_pod, orc_json_str(s->rs, "metadata.namespace"),
                                    pod, ctl_op_answer, call)
                      : ORC_ENOMEM;
         if (rv != 0 && call) ctl_op_unstarted(call, rv);
@@ -298,7 +293,7 @@ static void deletes_done(struct ctl_op *op)
         snprintf(s->manage_err, sizeof s->manage_err, "%s", op->err);
         s->manage_err_create = false;
     }
-    if (s->to_create > 0 && !s->c->stopped)
+    if (s->to_create > 0 && !s->c->b.stopped)
         create_batch(s);
     else
         write_status(s);
@@ -311,14 +306,14 @@ static void delete_pods(struct rs_sync *s)
         const json_t *p = s->todo[i];
         struct rest_delete_opts o = {.uid = orc_json_str(p, "metadata.uid"), .grace_seconds = -1};
         struct ctl_call *call = ctl_op_call(&s->op, s);
-        int rv = call ? rest_delete(c->ctx->api, c->k_pod, orc_json_str(p, "metadata.namespace"),
+        int rv = call ? rest_delete(c->b.ctx->api, c->k_pod, orc_json_str(p, "metadata.namespace"),
                                     orc_json_str(p, "metadata.name"), &o, ctl_op_answer, call)
                       : ORC_ENOMEM;
         if (rv != 0 && call) ctl_op_unstarted(call, rv);
         if (rv != 0)
             ctl_exp_observe_del(c->exp, s->key);
-        else if (c->rec)
-            events_record(c->rec, s->rs, "Normal", "SuccessfulDelete", "Deleted pod: %s",
+        else if (c->b.rec)
+            events_record(c->b.rec, s->rs, "Normal", "SuccessfulDelete", "Deleted pod: %s",
                           orc_json_str(p, "metadata.name"));
     }
 }
@@ -342,7 +337,7 @@ static void patch_owner(struct rs_sync *s, const json_t *pod, bool adopt)
                       orc_json_str(pod, "metadata.uid"), "resourceVersion",
                       orc_json_str(pod, "metadata.resourceVersion"));
     struct ctl_call *call = patch ? ctl_op_call(&s->op, s) : NULL;
-    int rv = call ? rest_patch(c->ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"),
+    int rv = call ? rest_patch(c->b.ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"),
                                orc_json_str(pod, "metadata.name"), NULL,
                                "application/merge-patch+json", patch, ctl_op_answer, call)
                   : ORC_ENOMEM;
@@ -414,7 +409,7 @@ static int manage(struct rs_sync *s)
     struct rs_ctl *c = s->c;
     int64_t want = ctl_int(s->rs, "spec.replicas", 1);
     int64_t diff = (int64_t)s->n_pods - want;
-    uint64_t now = orc_clock_now(c->ctx->clock);
+    uint64_t now = orc_clock_now(c->b.ctx->clock);
 
     if (diff < 0) {
         s->to_create = (size_t)(-diff > RS_BURST ? RS_BURST : -diff);
@@ -432,7 +427,7 @@ static int sync_start(struct rs_sync *s, char *ns)
 {
     struct rs_ctl *c = s->c;
     struct claim cl = {.s = s, .uid = orc_json_str(s->rs, "metadata.uid")};
-    bool need = ctl_exp_satisfied(c->exp, s->key, orc_clock_now(c->ctx->clock));
+    bool need = ctl_exp_satisfied(c->exp, s->key, orc_clock_now(c->b.ctx->clock));
     char msg[256];
     int rv = rs_selector(s->rs, &cl.sel, msg, sizeof msg);
 
@@ -461,27 +456,24 @@ static void reconcile(void *arg, const char *key)
     const json_t *rs;
     struct rs_sync *s;
 
-    if (c->stopped || ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0) {
-        workqueue_done(c->q, key, WQ_DONE);
-        return;
-    }
-    if (!informer_set_synced(c->ctx->informers)) {
-        workqueue_done(c->q, key, 200);
+    if (!ctl_base_ready(&c->b, key, 200)) return;
+    if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0) {
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     if (!(rs = informer_get(c->rs_inf, ns, name))) {
         ctl_exp_forget(c->exp, key);
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     if (!(s = calloc(1, sizeof *s)) || !(s->key = strdup(key))) {
         free(s);
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
     s->c = c;
     s->rs = json_incref((json_t *)rs);
-    c->refs++;
+    ctl_base_hold(&c->b);
     if (sync_start(s, ns) != 0) sync_end(s, WQ_RETRY);
 }
 
@@ -489,55 +481,29 @@ static void reconcile(void *arg, const char *key)
 
 static int rs_start(struct ctl_ctx *ctx, void **state)
 {
-    struct rs_ctl *c = calloc(1, sizeof *c);
-    struct workqueue_config qc = {.name = "replicaset"};
-    struct informer_cbs rs_cbs = {
+    static const struct ctl_base_config bc = {
+        .name = "replicaset", .component = "replicaset-controller", .reconcile = reconcile, .free_self = rs_free};
+    static const struct informer_cbs rs_cbs = {
         .on_add = rs_added, .on_update = rs_updated, .on_delete = rs_deleted};
-    struct informer_cbs pod_cbs = {
+    static const struct informer_cbs pod_cbs = {
         .on_add = pod_added, .on_update = pod_updated, .on_delete = pod_deleted};
-    int rv = ORC_ENOMEM;
+    struct rs_ctl *c = calloc(1, sizeof *c);
+    int rv;
 
     if (!c) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->k_rs = orc_kind_lookup("replicasets.apps");
     c->k_pod = orc_kind_lookup("pods");
-    if (!(c->exp = ctl_exp_new())) goto fail;
-    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0) goto fail;
-    if ((rv = events_new(ctx->api, ctx->clock, "replicaset-controller",
-                         ctx->opts ? ctx->opts->host : NULL, &c->rec)) != 0)
-        goto fail;
-    rv = ORC_ENOMEM;
-    if (!(c->rs_inf = informer_set_get(ctx->informers, c->k_rs)) ||
-        !(c->pod_inf = informer_set_get(ctx->informers, c->k_pod)))
-        goto fail;
-    if ((rv = informer_add_handler(c->rs_inf, &rs_cbs, c)) != 0) goto fail;
-    if ((rv = informer_add_handler(c->pod_inf, &pod_cbs, c)) != 0) goto fail;
-    *state = c;
+    if (!(c->exp = ctl_exp_new())) {
+        free(c);
+        return ORC_ENOMEM;
+    }
+    const struct ctl_watch w[] = {
+        {c->k_rs, &rs_cbs, &c->rs_inf},
+        {c->k_pod, &pod_cbs, &c->pod_inf},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
     return 0;
-fail:
-    c->stopped = true;
-    informer_remove_handlers(c->rs_inf, c);
-    informer_remove_handlers(c->pod_inf, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->q = NULL;
-    c->rec = NULL;
-    ctl_unref(c);
-    return rv;
 }
 
-static void rs_stop(void *state)
-{
-    struct rs_ctl *c = state;
-    if (!c) return;
-    c->stopped = true;
-    informer_remove_handlers(c->rs_inf, c);
-    informer_remove_handlers(c->pod_inf, c);
-    workqueue_free(c->q);
-    events_free(c->rec);
-    c->rec = NULL;
-    ctl_unref(c);
-}
-
-const struct ctl_controller ctl_replicaset = {"replicaset", rs_start, rs_stop};
+const struct ctl_controller ctl_replicaset = {"replicaset", rs_start, ctl_base_stop_state};

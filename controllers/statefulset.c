@@ -10,6 +10,8 @@
 #include "client/rest.h"
 #include "client/workqueue.h"
 #include "controllers/ctl.h"
+#include "controllers/ctl_base.h"
+#include "controllers/ctl_op.h"
 #include "controllers/ctl_util.h"
 #include "controllers/statefulset.h"
 #include "lib/json.h"
@@ -30,30 +32,16 @@ struct expect {
 };
 
 struct stsc {
-    struct ctl_ctx *ctx;
+    struct ctl_base b;
     const struct orc_kind *k_set, *k_pod, *k_rev, *k_claim;
     informer *sets, *pods, *revs, *claims;
-    workqueue *q;
-    event_recorder *rec;
     struct expect *ex;
     size_t n_ex;
-    unsigned refs;
-    bool stopped;
-};
-
-/* One reconcile in flight: the API calls it issued, ended together. */
-struct run {
-    struct stsc *c;
-    char *key;
-    json_t *set;
-    unsigned pending;
-    bool failed;
-    int64_t requeue_ms;
 };
 
 /* A pod create waiting for its claims. */
 struct pod_create {
-    struct run *r;
+    struct ctl_step *r;
     json_t *pod;
     unsigned claims_left;
     bool claim_failed;
@@ -69,9 +57,9 @@ static void enqueue_obj(struct stsc *c, const json_t *obj)
     const char *name = orc_json_str(obj, "metadata.name");
     char key[2 * STS_NAME_MAX];
 
-    if (c->stopped || ns == NULL || name == NULL) return;
+    if (c->b.stopped || ns == NULL || name == NULL) return;
     snprintf(key, sizeof key, "%s/%s", ns, name);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 /* The StatefulSet controlling obj (its controller ownerReference), or NULL. */
@@ -90,9 +78,9 @@ static void enqueue_owner(struct stsc *c, const json_t *obj)
     const char *name = ref ? json_string_value(json_object_get(ref, "name")) : NULL;
     char key[2 * STS_NAME_MAX];
 
-    if (c->stopped || ns == NULL || name == NULL) return;
+    if (c->b.stopped || ns == NULL || name == NULL) return;
     snprintf(key, sizeof key, "%s/%s", ns, name);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 /* ---- informer handlers ---- */
@@ -111,11 +99,11 @@ static void enqueue_orphan_set(struct stsc *c, const json_t *obj)
     const char *name = orc_json_str(obj, "metadata.name");
     char set[STS_NAME_MAX], key[2 * STS_NAME_MAX];
 
-    if (c->stopped || ns == NULL || name == NULL || !sts_set_of(name, set)
+    if (c->b.stopped || ns == NULL || name == NULL || !sts_set_of(name, set)
         || informer_get(c->sets, ns, set) == NULL)
         return;
     snprintf(key, sizeof key, "%s/%s", ns, set);
-    workqueue_add(c->q, key);
+    workqueue_add(c->b.q, key);
 }
 
 static void owned_added(void *arg, const json_t *obj)
@@ -149,7 +137,7 @@ static void expect_add(struct stsc *c, const char *key, const char *pod, const c
 {
     struct expect *ex = realloc(c->ex, (c->n_ex + 1) * sizeof *ex);
     struct expect e = {strdup(key), strdup(pod), uid ? strdup(uid) : NULL,
-                       orc_clock_now(c->ctx->clock) + EXPECT_TIMEOUT_MS};
+                       orc_clock_now(c->b.ctx->clock) + EXPECT_TIMEOUT_MS};
 
     if (ex) c->ex = ex;
     if (ex == NULL || e.key == NULL || e.pod == NULL || (uid && e.uid == NULL)) {
@@ -173,7 +161,7 @@ static bool expect_met(struct stsc *c, const struct expect *e, const char *ns)
     const json_t *pod = informer_get(c->pods, ns, e->pod);
     const char *uid = orc_json_str(pod, "metadata.uid");
 
-    if (orc_clock_now(c->ctx->clock) >= e->deadline) return true;
+    if (orc_clock_now(c->b.ctx->clock) >= e->deadline) return true;
     if (e->uid == NULL) return pod != NULL;
     return pod == NULL || sts_pod_terminating(pod) || (uid && strcmp(uid, e->uid) != 0);
 }
@@ -193,107 +181,100 @@ static bool expectations_met(struct stsc *c, const char *key, const char *ns)
 
 /* ---- a reconcile's calls ---- */
 
-static struct run *run_new(struct stsc *c, const char *key, const json_t *set)
+/* One reconcile in flight is a step (ctl_op.h, its obj the StatefulSet):
+ * the API calls it issued, ended together; it holds the controller. */
+static void run_release(void *arg)
 {
-    struct run *r = calloc(1, sizeof *r);
+    stsc_release(arg);
+}
 
-    if (r == NULL || (r->key = strdup(key)) == NULL) {
-        free(r);
-        return NULL;
-    }
-    r->c = c;
-    r->set = json_incref((json_t *)set);
-    r->pending = 1; /* the reconcile itself, ended by run_end */
-    c->refs++;
+static struct ctl_step *run_new(struct stsc *c, const char *key, const json_t *set)
+{
+    struct ctl_step *r = ctl_step_new(c->b.q, key, set, run_release, c);
+
+    if (r != NULL) ctl_base_hold(&c->b);
     return r;
 }
 
-static void run_end(struct run *r)
+static struct stsc *ctl_of(const struct ctl_step *r)
 {
-    struct stsc *c = r->c;
-
-    if (--r->pending > 0) return;
-    workqueue_done(c->q, r->key, r->failed ? WQ_RETRY : r->requeue_ms > 0 ? r->requeue_ms : WQ_DONE);
-    json_decref(r->set);
-    free(r->key);
-    free(r);
-    stsc_release(c);
+    return r->owner;
 }
 
-static bool call_ok(struct run *r, int status, const json_t *body, const char *what)
+static bool call_ok(struct ctl_step *r, int status, const json_t *body, const char *what)
 {
     if (status >= 200 && status < 300) return true;
-    if (!r->c->stopped)
+    if (!ctl_of(r)->b.stopped)
         log_warn(MOD, "%s for %s: %s", what, r->key, rest_message(status, body));
-    r->failed = true;
+    r->op.failed = true;
     return false;
 }
 
 /* ---- pods and claims ---- */
 
-static const char *set_name(const struct run *r) { return orc_json_str(r->set, "metadata.name"); }
+static const char *set_name(const struct ctl_step *r) { return orc_json_str(r->obj, "metadata.name"); }
 
 static void pod_created(void *arg, int status, const json_t *body)
 {
     struct pod_create *pc = arg;
-    struct run *r = pc->r;
+    struct ctl_step *r = pc->r;
     const char *name = orc_json_str(pc->pod, "metadata.name");
 
     if (status == 409) {
         /* already there: the cache was behind */
     } else if (call_ok(r, status, body, "creating a pod")) {
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Normal", "SuccessfulCreate",
+        if (!ctl_of(r)->b.stopped)
+            events_record(ctl_of(r)->b.rec, r->obj, "Normal", "SuccessfulCreate",
                           "create Pod %s in StatefulSet %s successful", name, set_name(r));
     } else {
-        expect_forget(r->c, r->key, name);
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Warning", "FailedCreate",
+        expect_forget(ctl_of(r), r->key, name);
+        if (!ctl_of(r)->b.stopped)
+            events_record(ctl_of(r)->b.rec, r->obj, "Warning", "FailedCreate",
                           "create Pod %s in StatefulSet %s failed error: %s", name, set_name(r),
                           rest_message(status, body));
     }
     json_decref(pc->pod);
     free(pc);
-    run_end(r);
+    ctl_step_put(r);
 }
 
 static void pod_create_go(struct pod_create *pc)
 {
-    struct run *r = pc->r;
+    struct ctl_step *r = pc->r;
     const char *name = orc_json_str(pc->pod, "metadata.name");
 
-    if (pc->claim_failed || r->c->stopped) {
+    if (pc->claim_failed || ctl_of(r)->b.stopped) {
         json_decref(pc->pod);
         free(pc);
-        run_end(r);
+        ctl_step_put(r);
         return;
     }
-    expect_add(r->c, r->key, name, NULL);
-    if (rest_create(r->c->ctx->api, r->c->k_pod, orc_json_str(pc->pod, "metadata.namespace"),
+    expect_add(ctl_of(r), r->key, name, NULL);
+    if (rest_create(ctl_of(r)->b.ctx->api, ctl_of(r)->k_pod, orc_json_str(pc->pod, "metadata.namespace"),
                     pc->pod, pod_created, pc)
         != 0) {
-        expect_forget(r->c, r->key, name);
-        r->failed = true;
+        expect_forget(ctl_of(r), r->key, name);
+        r->op.failed = true;
         json_decref(pc->pod);
         free(pc);
-        run_end(r);
+        ctl_step_put(r);
     }
 }
 
 static void claim_created(void *arg, int status, const json_t *body)
 {
     struct pod_create *pc = arg;
-    struct run *r = pc->r;
+    struct ctl_step *r = pc->r;
 
     if (status != 409 && !call_ok(r, status, body, "creating a claim")) {
         pc->claim_failed = true;
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Warning", "FailedCreate",
+        if (!ctl_of(r)->b.stopped)
+            events_record(ctl_of(r)->b.rec, r->obj, "Warning", "FailedCreate",
                           "create Claim for Pod %s in StatefulSet %s failed error: %s",
                           orc_json_str(pc->pod, "metadata.name"), set_name(r),
                           rest_message(status, body));
-    } else if (status != 409 && !r->c->stopped) {
-        events_record(r->c->rec, r->set, "Normal", "SuccessfulCreate",
+    } else if (status != 409 && !ctl_of(r)->b.stopped) {
+        events_record(ctl_of(r)->b.rec, r->obj, "Normal", "SuccessfulCreate",
                       "create Claim %s Pod %s in StatefulSet %s success",
                       orc_json_str(body, "metadata.name") ? orc_json_str(body, "metadata.name") : "",
                       orc_json_str(pc->pod, "metadata.name"), set_name(r));
@@ -302,32 +283,32 @@ static void claim_created(void *arg, int status, const json_t *body)
 }
 
 /* Creates the claims of `ordinal` the cache does not show, then the pod. */
-static void create_pod(struct run *r, const json_t *tmpl, const char *rev, int ordinal)
+static void create_pod(struct ctl_step *r, const json_t *tmpl, const char *rev, int ordinal)
 {
-    struct stsc *c = r->c;
-    const char *ns = orc_json_str(r->set, "metadata.namespace");
+    struct stsc *c = ctl_of(r);
+    const char *ns = orc_json_str(r->obj, "metadata.namespace");
     struct pod_create *pc = calloc(1, sizeof *pc);
     json_t *vct, *missing = json_array();
     size_t i;
 
-    if (pc == NULL || missing == NULL || (pc->pod = sts_pod_new(r->set, tmpl, rev, ordinal)) == NULL)
+    if (pc == NULL || missing == NULL || (pc->pod = sts_pod_new(r->obj, tmpl, rev, ordinal)) == NULL)
         goto oom;
     pc->r = r;
-    r->pending++;
-    json_array_foreach (orc_json_get(r->set, "spec.volumeClaimTemplates"), i, vct) {
+    ctl_step_hold(r);
+    json_array_foreach (orc_json_get(r->obj, "spec.volumeClaimTemplates"), i, vct) {
         char name[STS_NAME_MAX];
         sts_claim_name(orc_json_str(vct, "metadata.name") ? orc_json_str(vct, "metadata.name") : "",
                        set_name(r), ordinal, name);
         if (informer_get(c->claims, ns, name) == NULL
-            && json_array_append_new(missing, sts_claim_new(r->set, vct, ordinal)) != 0)
-            pc->claim_failed = r->failed = true; /* never a pod without its claim */
+            && json_array_append_new(missing, sts_claim_new(r->obj, vct, ordinal)) != 0)
+            pc->claim_failed = r->op.failed = true; /* never a pod without its claim */
     }
     pc->claims_left = 1;
     json_array_foreach (missing, i, vct) {
         pc->claims_left++;
-        if (rest_create(c->ctx->api, c->k_claim, ns, vct, claim_created, pc) != 0) {
+        if (rest_create(c->b.ctx->api, c->k_claim, ns, vct, claim_created, pc) != 0) {
             pc->claims_left--;
-            pc->claim_failed = r->failed = true;
+            pc->claim_failed = r->op.failed = true;
         }
     }
     json_decref(missing);
@@ -337,35 +318,35 @@ oom:
     if (pc) json_decref(pc->pod);
     free(pc);
     json_decref(missing);
-    r->failed = true;
+    r->op.failed = true;
 }
 
 struct pod_delete {
-    struct run *r;
+    struct ctl_step *r;
     char name[STS_NAME_MAX];
 };
 
 static void pod_deleted(void *arg, int status, const json_t *body)
 {
     struct pod_delete *pd = arg;
-    struct run *r = pd->r;
+    struct ctl_step *r = pd->r;
 
     if (status == 404 || status == 409) {
         /* gone already, or another pod of that name now: nothing to do */
     } else if (call_ok(r, status, body, "deleting a pod")) {
-        if (!r->c->stopped)
-            events_record(r->c->rec, r->set, "Normal", "SuccessfulDelete",
+        if (!ctl_of(r)->b.stopped)
+            events_record(ctl_of(r)->b.rec, r->obj, "Normal", "SuccessfulDelete",
                           "delete Pod %s in StatefulSet %s successful", pd->name, set_name(r));
     } else {
-        expect_forget(r->c, r->key, pd->name);
+        expect_forget(ctl_of(r), r->key, pd->name);
     }
     free(pd);
-    run_end(r);
+    ctl_step_put(r);
 }
 
-static void delete_pod(struct run *r, const json_t *pod)
+static void delete_pod(struct ctl_step *r, const json_t *pod)
 {
-    struct stsc *c = r->c;
+    struct stsc *c = ctl_of(r);
     const char *name = orc_json_str(pod, "metadata.name");
     const char *uid = orc_json_str(pod, "metadata.uid");
     struct rest_delete_opts o = {.uid = uid, .grace_seconds = -1};
@@ -373,19 +354,19 @@ static void delete_pod(struct run *r, const json_t *pod)
 
     if (pd == NULL || name == NULL) {
         free(pd);
-        r->failed = true;
+        r->op.failed = true;
         return;
     }
     pd->r = r;
     snprintf(pd->name, sizeof pd->name, "%s", name);
     expect_add(c, r->key, name, uid ? uid : "");
-    r->pending++;
-    if (rest_delete(c->ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"), name, &o,
+    ctl_step_hold(r);
+    if (rest_delete(c->b.ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"), name, &o,
                     pod_deleted, pd)
         != 0) {
         expect_forget(c, r->key, name);
-        r->failed = true;
-        r->pending--;
+        r->op.failed = true;
+        r->op.pending--; /* never started: not the last */
         free(pd);
     }
 }
@@ -394,16 +375,16 @@ static void delete_pod(struct run *r, const json_t *pod)
 
 static void call_done(void *arg, int status, const json_t *body)
 {
-    struct run *r = arg;
+    struct ctl_step *r = arg;
 
     if (status != 404 && status != 409) call_ok(r, status, body, "updating");
-    run_end(r);
+    ctl_step_put(r);
 }
 
-static void issue(struct run *r, int rv)
+static void issue(struct ctl_step *r, int rv)
 {
-    if (rv == 0) r->pending++;
-    else r->failed = true;
+    if (rv == 0) ctl_step_hold(r);
+    else r->op.failed = true;
 }
 
 struct gather {
@@ -442,23 +423,23 @@ static const json_t *find_rev(const struct gather *revs, const char *name)
     return NULL;
 }
 
-static void create_revision(struct run *r, const struct gather *revs, const char *hash)
+static void create_revision(struct ctl_step *r, const struct gather *revs, const char *hash)
 {
     int64_t max = 0, v;
     json_t *rev;
 
     for (size_t i = 0; i < revs->n; i++)
         if (orc_json_int(revs->objs[i], "revision", &v) == 0 && v > max) max = v;
-    if ((rev = sts_revision_new(r->set, hash, max + 1)) == NULL) {
-        r->failed = true;
+    if ((rev = sts_revision_new(r->obj, hash, max + 1)) == NULL) {
+        r->op.failed = true;
         return;
     }
-    issue(r, rest_create(r->c->ctx->api, r->c->k_rev, orc_json_str(r->set, "metadata.namespace"),
+    issue(r, rest_create(ctl_of(r)->b.ctx->api, ctl_of(r)->k_rev, orc_json_str(r->obj, "metadata.namespace"),
                          rev, call_done, r));
     json_decref(rev);
 }
 
-static void prune_revisions(struct run *r, const struct gather *revs, const struct gather *pods,
+static void prune_revisions(struct ctl_step *r, const struct gather *revs, const struct gather *pods,
                             const char *cur, const char *upd)
 {
     int64_t limit = 10;
@@ -466,12 +447,12 @@ static void prune_revisions(struct run *r, const struct gather *revs, const stru
     size_t n;
 
     if (idx == NULL) return;
-    orc_json_int(r->set, "spec.revisionHistoryLimit", &limit);
+    orc_json_int(r->obj, "spec.revisionHistoryLimit", &limit);
     n = sts_revision_prune(revs->objs, revs->n, pods->objs, pods->n, cur, upd, limit, idx);
     for (size_t i = 0; i < n; i++) {
         const json_t *rev = revs->objs[idx[i]];
         struct rest_delete_opts o = {.uid = orc_json_str(rev, "metadata.uid"), .grace_seconds = -1};
-        issue(r, rest_delete(r->c->ctx->api, r->c->k_rev, orc_json_str(rev, "metadata.namespace"),
+        issue(r, rest_delete(ctl_of(r)->b.ctx->api, ctl_of(r)->k_rev, orc_json_str(rev, "metadata.namespace"),
                              orc_json_str(rev, "metadata.name"), &o, call_done, r));
     }
     free(idx);
@@ -490,27 +471,27 @@ static bool status_differs(const json_t *set, const json_t *st)
     return false;
 }
 
-static void write_status(struct run *r, const struct sts_plan *p, const char *cur, const char *upd)
+static void write_status(struct ctl_step *r, const struct sts_plan *p, const char *cur, const char *upd)
 {
-    json_t *st = sts_status_new(r->set, p, cur, upd), *obj;
+    json_t *st = sts_status_new(r->obj, p, cur, upd), *obj;
 
     if (st == NULL) {
-        r->failed = true;
+        r->op.failed = true;
         return;
     }
-    if (!status_differs(r->set, st) || (obj = json_deep_copy(r->set)) == NULL) {
+    if (!status_differs(r->obj, st) || (obj = json_deep_copy(r->obj)) == NULL) {
         json_decref(st);
         return;
     }
     json_object_set_new(obj, "status", st);
-    issue(r, rest_update_status(r->c->ctx->api, r->c->k_set, obj, call_done, r));
+    issue(r, rest_update_status(ctl_of(r)->b.ctx->api, ctl_of(r)->k_set, obj, call_done, r));
     json_decref(obj);
 }
 
 /* ---- adoption: pods of the set's names and selector without a controller ---- */
 
 struct orphans {
-    struct run *r;
+    struct ctl_step *r;
     orc_selector *sel;
     unsigned n;
 };
@@ -518,7 +499,7 @@ struct orphans {
 static void adopt_one(void *arg, const json_t *pod)
 {
     struct orphans *o = arg;
-    struct run *r = o->r;
+    struct ctl_step *r = o->r;
     const char *name = orc_json_str(pod, "metadata.name");
     const char *rv = orc_json_str(pod, "metadata.resourceVersion");
     const json_t *have = orc_json_get(pod, "metadata.ownerReferences");
@@ -529,9 +510,9 @@ static void adopt_one(void *arg, const json_t *pod)
         || !orc_selector_matches(o->sel, orc_json_get(pod, "metadata.labels")))
         return;
     refs = json_is_array(have) ? json_deep_copy(have) : json_array();
-    if (refs == NULL || json_array_append_new(refs, sts_owner_ref(r->set, true)) != 0) {
+    if (refs == NULL || json_array_append_new(refs, sts_owner_ref(r->obj, true)) != 0) {
         json_decref(refs);
-        r->failed = true;
+        r->op.failed = true;
         return;
     }
     /* the resourceVersion makes it an optimistic write: a pod changed
@@ -539,25 +520,25 @@ static void adopt_one(void *arg, const json_t *pod)
     patch = json_pack("{s:{s:o, s:s}}", "metadata", "ownerReferences", refs, "resourceVersion",
                       rv ? rv : "");
     if (patch == NULL) {
-        r->failed = true;
+        r->op.failed = true;
         return;
     }
-    issue(r, rest_patch(r->c->ctx->api, r->c->k_pod, orc_json_str(pod, "metadata.namespace"), name,
+    issue(r, rest_patch(ctl_of(r)->b.ctx->api, ctl_of(r)->k_pod, orc_json_str(pod, "metadata.namespace"), name,
                         NULL, "application/merge-patch+json", patch, call_done, r));
     json_decref(patch);
     o->n++;
 }
 
 /* Adopts the orphans (Kubernetes' ControllerRefManager); how many. */
-static unsigned adopt_orphans(struct run *r, const char *ns)
+static unsigned adopt_orphans(struct ctl_step *r, const char *ns)
 {
     struct orphans o = {r, NULL, 0};
 
-    if (orc_selector_from_json(orc_json_get(r->set, "spec.selector"), &o.sel, NULL, 0) != 0)
+    if (orc_selector_from_json(orc_json_get(r->obj, "spec.selector"), &o.sel, NULL, 0) != 0)
         return 0;
     /* an empty selector would take every pod: Kubernetes adopts none then */
     if (!orc_selector_is_empty(o.sel))
-        informer_by_index(r->c->pods, "namespace", ns, adopt_one, &o);
+        informer_by_index(ctl_of(r)->pods, "namespace", ns, adopt_one, &o);
     orc_selector_free(o.sel);
     return o.n;
 }
@@ -566,50 +547,50 @@ static unsigned adopt_orphans(struct run *r, const char *ns)
 
 /* whenScaled: Delete — the claims of a pod scaled away get it as an owner
  * (Kubernetes' way), so the garbage collector deletes them after it. */
-static void release_claims(struct run *r, const json_t *pod, int ordinal)
+static void release_claims(struct ctl_step *r, const json_t *pod, int ordinal)
 {
-    const char *ns = orc_json_str(r->set, "metadata.namespace");
+    const char *ns = orc_json_str(r->obj, "metadata.namespace");
     json_t *vct, *patch;
     size_t i;
 
-    json_array_foreach (orc_json_get(r->set, "spec.volumeClaimTemplates"), i, vct) {
+    json_array_foreach (orc_json_get(r->obj, "spec.volumeClaimTemplates"), i, vct) {
         char name[STS_NAME_MAX];
         const json_t *claim;
 
         sts_claim_name(orc_json_str(vct, "metadata.name") ? orc_json_str(vct, "metadata.name") : "",
                        set_name(r), ordinal, name);
-        if ((claim = informer_get(r->c->claims, ns, name)) == NULL
+        if ((claim = informer_get(ctl_of(r)->claims, ns, name)) == NULL
             || (patch = sts_claim_owner_patch(claim, pod)) == NULL)
             continue;
-        issue(r, rest_patch(r->c->ctx->api, r->c->k_claim, ns, name, NULL,
+        issue(r, rest_patch(ctl_of(r)->b.ctx->api, ctl_of(r)->k_claim, ns, name, NULL,
                             "application/merge-patch+json", patch, call_done, r));
         json_decref(patch);
     }
 }
 
-static void take_step(struct run *r, struct gather *pods, struct gather *revs, const char *cur,
+static void take_step(struct ctl_step *r, struct gather *pods, struct gather *revs, const char *cur,
                       const char *upd)
 {
     const json_t *cur_rev = find_rev(revs, cur);
     const json_t *cur_tmpl = cur_rev ? sts_revision_template(cur_rev) : NULL;
-    struct sts_input in = {r->set, pods->objs, pods->n, cur, upd,
-                           orc_clock_wall(r->c->ctx->clock)};
+    struct sts_input in = {r->obj, pods->objs, pods->n, cur, upd,
+                           orc_clock_wall(ctl_of(r)->b.ctx->clock)};
     struct sts_plan p;
     int64_t replicas = 1;
 
-    orc_json_int(r->set, "spec.replicas", &replicas);
+    orc_json_int(r->obj, "spec.replicas", &replicas);
     if (sts_plan_make(&in, &p) != 0) {
-        r->failed = true;
+        r->op.failed = true;
         return;
     }
     for (size_t i = 0; i < p.n_ops; i++) {
         const struct sts_op *op = &p.ops[i];
         bool at_update = op->update || cur_tmpl == NULL;
-        if (op->kind == STS_DELETE && op->ordinal >= replicas && sts_claims_deleted_on_scale(r->set))
+        if (op->kind == STS_DELETE && op->ordinal >= replicas && sts_claims_deleted_on_scale(r->obj))
             release_claims(r, op->pod, op->ordinal);
         if (op->kind == STS_DELETE) delete_pod(r, op->pod);
         else
-            create_pod(r, at_update ? orc_json_get(r->set, "spec.template") : cur_tmpl,
+            create_pod(r, at_update ? orc_json_get(r->obj, "spec.template") : cur_tmpl,
                        at_update ? upd : cur, op->ordinal);
     }
     r->requeue_ms = p.requeue_ms;
@@ -618,22 +599,22 @@ static void take_step(struct run *r, struct gather *pods, struct gather *revs, c
     sts_plan_free(&p);
 }
 
-static void reconcile_set(struct run *r, const char *ns)
+static void reconcile_set(struct ctl_step *r, const char *ns)
 {
-    struct stsc *c = r->c;
-    const char *uid = orc_json_str(r->set, "metadata.uid");
+    struct stsc *c = ctl_of(r);
+    const char *uid = orc_json_str(r->obj, "metadata.uid");
     struct gather pods = {.uid = uid}, revs = {.uid = uid};
     int64_t collisions = 0;
     char hash[16], upd[2 * STS_NAME_MAX], cur[2 * STS_NAME_MAX];
-    const char *status_cur = orc_json_str(r->set, "status.currentRevision");
+    const char *status_cur = orc_json_str(r->obj, "status.currentRevision");
 
     if (uid == NULL) return;
     informer_by_index(c->pods, "owner", uid, gather_one, &pods);
     informer_by_index(c->revs, "owner", uid, gather_one, &revs);
-    orc_json_int(r->set, "status.collisionCount", &collisions);
+    orc_json_int(r->obj, "status.collisionCount", &collisions);
     if (pods.oom || revs.oom
-        || sts_revision_hash(orc_json_get(r->set, "spec.template"), (uint32_t)collisions, hash) != 0) {
-        r->failed = true;
+        || sts_revision_hash(orc_json_get(r->obj, "spec.template"), (uint32_t)collisions, hash) != 0) {
+        r->op.failed = true;
         goto out;
     }
     snprintf(upd, sizeof upd, "%s-%s", set_name(r), hash);
@@ -658,68 +639,49 @@ static void reconcile(void *arg, const char *key)
     struct stsc *c = arg;
     char ns[STS_NAME_MAX], name[STS_NAME_MAX];
     const json_t *set;
-    struct run *r;
+    struct ctl_step *r;
 
-    if (c->stopped) {
-        workqueue_done(c->q, key, WQ_DONE);
-        return;
-    }
-    if (!informer_set_synced(c->ctx->informers)) {
-        workqueue_done(c->q, key, NOT_SYNCED_MS);
-        return;
-    }
+    if (!ctl_base_ready(&c->b, key, NOT_SYNCED_MS)) return;
     if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0 || (set = informer_get(c->sets, ns, name)) == NULL) {
         expect_forget(c, key, NULL); /* its pods go with it (garbage collector) */
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     if (sts_pod_terminating(set)) { /* deletionTimestamp: being deleted */
-        workqueue_done(c->q, key, WQ_DONE);
+        workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
     if ((r = run_new(c, key, set)) == NULL) {
-        workqueue_done(c->q, key, WQ_RETRY);
+        workqueue_done(c->b.q, key, WQ_RETRY);
         return;
     }
     reconcile_set(r, ns);
-    run_end(r);
+    ctl_step_put(r);
 }
 
 /* ---- start and stop ---- */
 
-static void stsc_release(struct stsc *c)
+static void stsc_free(void *arg)
 {
-    if (--c->refs > 0) return;
+    struct stsc *c = arg;
     while (c->n_ex > 0) expect_drop(c, 0);
     free(c->ex);
     free(c);
 }
 
-static int informer_for(struct stsc *c, const struct orc_kind *k, const struct informer_cbs *cbs,
-                        informer **out)
+static void stsc_release(struct stsc *c)
 {
-    *out = informer_set_get(c->ctx->informers, k);
-    if (*out == NULL) return ORC_ENOMEM;
-    return cbs ? informer_add_handler(*out, cbs, c) : 0;
-}
-
-/* No handler of ours runs after this: the shared informers outlive us. */
-static void silence(struct stsc *c)
-{
-    informer_remove_handlers(c->sets, c);
-    informer_remove_handlers(c->pods, c);
-    informer_remove_handlers(c->revs, c);
+    ctl_base_put(&c->b);
 }
 
 static int sts_start(struct ctl_ctx *ctx, void **state)
 {
-    struct workqueue_config qc = {.name = MOD};
+    static const struct ctl_base_config bc = {
+        .name = MOD, .component = "statefulset-controller", .reconcile = reconcile, .free_self = stsc_free};
     struct stsc *c = calloc(1, sizeof *c);
     int rv;
 
     if (c == NULL) return ORC_ENOMEM;
-    c->ctx = ctx;
-    c->refs = 1;
     c->k_set = orc_kind_by_resource("apps", "statefulsets");
     c->k_pod = orc_kind_by_resource("", "pods");
     c->k_rev = orc_kind_by_resource("apps", "controllerrevisions");
@@ -729,35 +691,15 @@ static int sts_start(struct ctl_ctx *ctx, void **state)
         free(c);
         return ORC_EINVAL;
     }
-    if ((rv = workqueue_new(ctx->clock, &qc, reconcile, c, &c->q)) != 0
-        || (rv = events_new(ctx->api, ctx->clock, "statefulset-controller", ctx->opts->host,
-                            &c->rec))
-               != 0
-        || (rv = informer_for(c, c->k_set, &set_cbs, &c->sets)) != 0
-        || (rv = informer_for(c, c->k_pod, &owned_cbs, &c->pods)) != 0
-        || (rv = informer_for(c, c->k_rev, &owned_cbs, &c->revs)) != 0
-        || (rv = informer_for(c, c->k_claim, NULL, &c->claims)) != 0) {
-        silence(c);
-        workqueue_free(c->q);
-        events_free(c->rec);
-        free(c);
-        return rv;
-    }
-    *state = c;
+    const struct ctl_watch w[] = {
+        {c->k_set, &set_cbs, &c->sets},
+        {c->k_pod, &owned_cbs, &c->pods},
+        {c->k_rev, &owned_cbs, &c->revs},
+        {c->k_claim, NULL, &c->claims},
+    };
+    if ((rv = ctl_base_start(&c->b, ctx, c, &bc, w, ORC_ARRAY_LEN(w))) != 0) return rv;
+    *state = &c->b;
     return 0;
 }
 
-static void sts_stop(void *state)
-{
-    struct stsc *c = state;
-
-    if (c == NULL) return;
-    c->stopped = true;
-    silence(c);
-    workqueue_free(c->q); /* runs in flight still end their keys on it */
-    events_free(c->rec);
-    c->rec = NULL;
-    stsc_release(c);
-}
-
-const struct ctl_controller ctl_statefulset = {"statefulset", sts_start, sts_stop};
+const struct ctl_controller ctl_statefulset = {"statefulset", sts_start, ctl_base_stop_state};

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lib/orc.h"
+#include "lib/timeutil.h"
 
 struct orc_cron {
     uint64_t minute; /* bit i set: minute i fires */
@@ -178,25 +179,11 @@ void orc_cron_free(orc_cron *c)
     free(c);
 }
 
-/* Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static bool day_matches(const orc_cron *c, int64_t day)
 {
     int64_t y;
     int m, d;
-    civil_from_days(day, &y, &m, &d);
+    orc_civil_from_days(day, &y, &m, &d);
     if (!(c->month & (1u << m))) return false;
     int wd = (int)(((day % 7) + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
     bool dom = c->dom & (1u << d), dow = c->dow & (1u << wd);

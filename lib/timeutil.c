@@ -61,16 +61,19 @@ static int expect(const char **s, const char *set)
     return 0;
 }
 
-static int days_in_month(int y, int m)
+bool orc_leap_year(int64_t y)
 {
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : d[m - 1];
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * algorithm: no timegm, no TZ environment involved). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int orc_days_in_month(int64_t y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && orc_leap_year(y) ? 29 : d[m - 1];
+}
+
+/* No timegm: no TZ environment involved. */
+int64_t orc_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -78,6 +81,19 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
+}
+
+void orc_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
 }
 
 static int parse_offset(const char **s, int64_t *offset)
@@ -108,7 +124,7 @@ int orc_time_parse(const char *s, int64_t *unix_seconds)
         || digits(&s, 2, &d) || expect(&s, "Tt ") || digits(&s, 2, &h) || expect(&s, ":")
         || digits(&s, 2, &mi) || expect(&s, ":") || digits(&s, 2, &se))
         return ORC_EINVAL;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > orc_days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
         return ORC_EINVAL;
     if (*s == '.') {
         s++;
@@ -116,7 +132,7 @@ int orc_time_parse(const char *s, int64_t *unix_seconds)
         while (*s >= '0' && *s <= '9') s++; /* sub-second precision is dropped */
     }
     if (parse_offset(&s, &offset) != 0 || *s != '\0') return ORC_EINVAL;
-    *unix_seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+    *unix_seconds = orc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
     return 0;
 }
 

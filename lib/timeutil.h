@@ -3,6 +3,7 @@
 #ifndef ORC_TIMEUTIL_H
 #define ORC_TIMEUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,13 @@ uint64_t orc_time_mono_ms(void); /* CLOCK_MONOTONIC, milliseconds */
 int orc_duration_parse(const char *s, uint64_t *ms);
 /* kubectl's AGE column: "45s", "5m10s", "3h", "2d5h", "400d". */
 void orc_time_age(int64_t seconds, char *out, size_t n);
+
+/* The proleptic Gregorian calendar without libc's TZ state (Howard
+ * Hinnant's algorithms), shared by RFC 3339 parsing, cron and zones. */
+bool orc_leap_year(int64_t y);
+int orc_days_in_month(int64_t y, int m); /* m: 1-12 */
+/* Days since 1970-01-01 of y-m-d, and back. */
+int64_t orc_days_from_civil(int64_t y, int m, int d);
+void orc_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 #endif

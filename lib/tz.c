@@ -11,6 +11,7 @@
 #include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/orc.h"
+#include "lib/timeutil.h"
 
 #define ZONEINFO "/usr/share/zoneinfo"
 #define TZ_MAX_FILE (1 << 20)
@@ -39,25 +40,12 @@ struct orc_tz {
 
 /* ---- calendar (proleptic Gregorian, days since 1970-01-01) ---- */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
+static int64_t year_of_days(int64_t days)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int64_t year_of_days(int64_t z)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    return yoe + era * 400 + (mp >= 10);
+    int64_t y;
+    int m, d;
+    orc_civil_from_days(days, &y, &m, &d);
+    return y;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -65,26 +53,15 @@ static int64_t floor_div(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-static bool leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int month_days(int64_t y, int m)
-{
-    static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return md[m - 1] + (m == 2 && leap(y));
-}
-
 /* Days since the epoch of the rule date in year y. */
 static int64_t rule_day(const struct tz_date *r, int64_t y)
 {
-    if (r->kind == 'J') return days_from_civil(y, 1, 1) + r->d - 1 + (leap(y) && r->d >= 60);
-    if (r->kind == 'D') return days_from_civil(y, 1, 1) + r->d;
-    int64_t first = days_from_civil(y, r->m, 1);
+    if (r->kind == 'J') return orc_days_from_civil(y, 1, 1) + r->d - 1 + (orc_leap_year(y) && r->d >= 60);
+    if (r->kind == 'D') return orc_days_from_civil(y, 1, 1) + r->d;
+    int64_t first = orc_days_from_civil(y, r->m, 1);
     int wday = (int)((first % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
     int day = 1 + (r->d - wday + 7) % 7 + (r->w - 1) * 7;
-    while (day > month_days(y, r->m)) day -= 7;
+    while (day > orc_days_in_month(y, r->m)) day -= 7;
     return first + day - 1;
 }
 

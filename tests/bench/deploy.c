@@ -5,13 +5,7 @@
  * first API call to all pods Running and Ready (and the Deployment
  * reporting them available). BENCH_REPLICAS sets N (default 20 for a short
  * run; the issue's figure is 100). Prints a markdown table on stdout. */
-#include "lib/json.h"
-#include "tests/agent/rtfx.h"
-#include "tests/cli/run.h"
-
-static struct cluster C;
-static char node[64];
-static char agent_dir[600];
+#include "tests/e2e/wlfx.h"
 
 /* The second node: an `orcd agent` of its own. */
 static struct {
@@ -26,18 +20,9 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static json_t *get(const char *path)
-{
-    int status = 0;
-    json_t *j = t_json(&C, 0, "GET", path, NULL, &status);
-    if (status == 200) return j;
-    json_decref(j);
-    return NULL;
-}
-
 static int ready_pods(int *total)
 {
-    json_t *l = get("/api/v1/namespaces/default/pods"), *p, *c;
+    json_t *l = wl_get("/api/v1/namespaces/default/pods"), *p, *c;
     size_t i, j;
     int ready = 0;
     *total = 0;
@@ -55,47 +40,17 @@ static int ready_pods(int *total)
 
 static void delete_everything(void)
 {
-    t_http(&C, 0, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL,
-           NULL);
-    for (int round = 0; round < 600; round++) {
-        json_t *rl = get("/apis/apps/v1/namespaces/default/replicasets"), *r;
-        json_t *l = get("/api/v1/namespaces/default/pods"), *p;
-        size_t i, left = json_array_size(orc_json_get(l, "items"));
-        char path[512];
-        json_array_foreach (orc_json_get(rl, "items"), i, r) {
-            snprintf(path, sizeof path, "/apis/apps/v1/namespaces/default/replicasets/%s",
-                     orc_json_str(r, "metadata.name"));
-            t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
-        }
-        json_array_foreach (orc_json_get(l, "items"), i, p) {
-            if (orc_json_get(p, "metadata.deletionTimestamp")) continue;
-            snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s",
-                     orc_json_str(p, "metadata.name"));
-            t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
-        }
-        json_decref(rl);
-        json_decref(l);
-        if (left == 0) return;
-        usleep(200 * 1000);
-    }
-    test_fail_later("pods left 120 s after delete");
+    static const char *const nss[] = {"default", NULL};
+    static const char *const paths[] = {"/apis/apps/v1/namespaces/%s/deployments",
+                                        "/apis/apps/v1/namespaces/%s/replicasets",
+                                        "/api/v1/namespaces/%s/pods", NULL};
+    if (!wl_delete_all(nss, paths, 120000)) test_fail_later("pods left 120 s after delete");
 }
 
 static void cleanup(void *arg)
 {
     (void)arg;
     if (C.m[0].pid > 0) delete_everything();
-}
-
-static void nuke_node(void *arg)
-{
-    (void)arg;
-    if (!node[0]) return;
-    fx_nuke();
-    fx_sh("'%s' agent --cleanup --node-name '%s' --data-dir '%s' >/dev/null 2>&1; "
-          "grep -q ' %s/' /proc/mounts && awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | "
-          "xargs -r umount -l; true",
-          t_bin("orcd"), node, agent_dir, agent_dir, agent_dir);
 }
 
 static void node2_start(void)
@@ -150,21 +105,6 @@ static void node2_nuke(void *arg)
           t_bin("orcd"), N2.node, N2.dir, N2.dir, N2.dir);
 }
 
-static void wait_node(const char *name)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/api/v1/nodes/%s", name);
-    for (double t0 = now_ms();;) {
-        json_t *nd = get(path);
-        const char *ready = orc_json_str(json_array_get(orc_json_get(nd, "status.conditions"), 0), "status");
-        bool ok = ready && !strcmp(ready, "True") && orc_json_str(nd, "spec.podCIDR");
-        json_decref(nd);
-        if (ok) return;
-        CHECKF(now_ms() - t0 < 30000, "node %s did not register", name);
-        usleep(100 * 1000);
-    }
-}
-
 static double wait_all_ready(int n, double t0, unsigned timeout_ms)
 {
     for (;;) {
@@ -210,7 +150,7 @@ static double deployment(int n, double *avail_ms)
               ==, 201);
     double ready = wait_all_ready(n, t0, 300000);
     for (;;) {
-        json_t *d = get("/apis/apps/v1/namespaces/default/deployments/web");
+        json_t *d = wl_get("/apis/apps/v1/namespaces/default/deployments/web");
         json_int_t a = json_integer_value(orc_json_get(d, "status.availableReplicas"));
         json_decref(d);
         if (a >= n) break;
@@ -224,7 +164,7 @@ static double deployment(int n, double *avail_ms)
 /* How many of the pods run on the first node. */
 static int on_first_node(void)
 {
-    json_t *l = get("/api/v1/namespaces/default/pods"), *p;
+    json_t *l = wl_get("/api/v1/namespaces/default/pods"), *p;
     size_t i;
     int k = 0;
     json_array_foreach (orc_json_get(l, "items"), i, p) {
@@ -243,18 +183,11 @@ TEST_T(deployment_beside_bare_pods, 900)
     const char *extra[] = {"--node-name", node, "--cluster-cidr", cidr, NULL};
 
     fx_setup(true, false);
-    snprintf(node, sizeof node, "bench-%d", (int)getpid());
     snprintf(N2.node, sizeof N2.node, "bench2-%d", (int)getpid());
     /* a pod CIDR of its own, so parallel runs never share routes */
     snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
-    test_defer(nuke_node, NULL);
     test_defer(node2_nuke, NULL);
-    cluster_init(&C, 1);
-    C.with_agent = true;
-    snprintf(agent_dir, sizeof agent_dir, "%.500s/agent", C.m[0].dir);
-    snprintf(F.state, sizeof F.state, "%.500s/rt", agent_dir);
-    snprintf(F.node, sizeof F.node, "%s", node);
-    rt_node_tag(F.node, F.tag);
+    wl_init("bench", NULL);
     snprintf(N2.dir, sizeof N2.dir, "%.500s/agent2", test_tmpdir());
     snprintf(N2.log, sizeof N2.log, "%.500s/agent2.log", test_tmpdir());
     snprintf(N2.state, sizeof N2.state, "%.500s/rt", N2.dir);
@@ -265,8 +198,8 @@ TEST_T(deployment_beside_bare_pods, 900)
     snprintf(N2.ip, sizeof N2.ip, "%.*s.201", (int)(strrchr(C.m[0].ip, '.') - C.m[0].ip), C.m[0].ip);
     snprintf(N2.listen, sizeof N2.listen, "%s:10250", N2.ip);
     node2_start();
-    wait_node(node);
-    wait_node(N2.node);
+    wl_wait_node(node, 30000);
+    wl_wait_node(N2.node, 30000);
 
     double bare = bare_pods(n);
     delete_everything();

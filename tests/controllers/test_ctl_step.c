@@ -1,12 +1,12 @@
 /* test_ctl_step.c — a reconcile's calls counted to the last (controllers/
- * ctl_step.h) on a fake clock: the key ends once, after the last call; a
+ * ctl_op.h) on a fake clock: the key ends once, after the last call; a
  * requeue delay brings it back exactly then (a CronJob's next schedule, a
  * Job's back-off); a failed call retries it with the queue's back-off; the
  * owner is released once. */
 #include <string.h>
 
 #include "client/workqueue.h"
-#include "controllers/ctl_step.h"
+#include "controllers/ctl_op.h"
 #include "tests/harness/test.h"
 
 struct fx {
@@ -81,7 +81,7 @@ TEST(a_failed_call_retries_with_back_off)
     struct ctl_step *s = f.held;
     ctl_step_hold(s);
     s->requeue_ms = 50000; /* a failure wins over a requeue */
-    s->failed = true;
+    s->op.failed = true;
     ctl_step_put(s);
     ctl_step_put(s);
     CHECK_INT(workqueue_failures(f.q, "ns/job"), ==, 1);

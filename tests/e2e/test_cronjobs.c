@@ -26,7 +26,7 @@ static json_t *cronjob_get(const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, "/apis/batch/v1/namespaces/default/cronjobs/%s", name);
-    return get(path);
+    return wl_get(path);
 }
 
 /* A Job owned by CronJob `cj` as if an earlier run made it, still running. */
@@ -51,7 +51,7 @@ static void create_owned_job(const char *cj, const char *name)
 /* The Jobs owned by CronJob `cj` (names, a new reference). */
 static json_t *jobs_of(const char *cj)
 {
-    json_t *list = get("/apis/batch/v1/namespaces/default/jobs"), *out = json_array(), *j;
+    json_t *list = wl_get("/apis/batch/v1/namespaces/default/jobs"), *out = json_array(), *j;
     size_t i;
     json_array_foreach (orc_json_get(list, "items"), i, j) {
         json_t *ref = json_array_get(orc_json_get(j, "metadata.ownerReferences"), 0);

@@ -6,114 +6,27 @@
  * pause holds a change back; a progress deadline makes `orctl rollout
  * status` fail; stock kubectl's rollout restart/status/undo work. The
  * scheduler binds the pods to the one node. */
-#include "lib/json.h"
-#include "tests/agent/rtfx.h"
-#include "tests/cli/run.h"
+#include "tests/e2e/wlfx.h"
 
-static struct cluster C;
-static char node[64];
-static char agent_dir[600];
-
-static json_t *get(const char *path)
-{
-    int status = 0;
-    json_t *j = t_json(&C, 0, "GET", path, NULL, &status);
-    if (status == 200) return j;
-    json_decref(j);
-    return NULL;
-}
-
-static void dump_member_log(void)
-{
-    struct orc_buf b = ORC_BUF_INIT;
-    if (orc_file_read(C.m[0].log, 8u << 20, &b) != 0 || b.data == NULL) return;
-    fprintf(stderr, "--- server log (end)\n%s\n---\n",
-            b.len > 6000 ? b.data + b.len - 6000 : b.data);
-    orc_buf_free(&b);
-}
-
-/* Deletes the Deployment and every pod, and waits until the pods are gone. */
+/* Deletes the Deployment, its ReplicaSets and every pod, and waits until
+ * the pods are gone. */
 static void cleanup_workloads(void *arg)
 {
+    static const char *const nss[] = {"default", NULL};
+    static const char *const paths[] = {"/apis/apps/v1/namespaces/%s/deployments",
+                                        "/apis/apps/v1/namespaces/%s/replicasets",
+                                        "/api/v1/namespaces/%s/pods", NULL};
     (void)arg;
-    if (C.m[0].pid <= 0) return;
-    t_http(&C, 0, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL,
-           NULL);
-    uint64_t end = test_now_ms() + 30000;
-    for (;;) {
-        json_t *l = get("/api/v1/namespaces/default/pods"), *p;
-        size_t i, left = json_array_size(orc_json_get(l, "items"));
-        json_array_foreach (orc_json_get(l, "items"), i, p) {
-            char path[512];
-            snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s",
-                     orc_json_str(p, "metadata.name"));
-            if (!orc_json_get(p, "metadata.deletionTimestamp"))
-                t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
-        }
-        /* ReplicaSets left (no garbage collector here) would recreate pods. */
-        json_t *rl = get("/apis/apps/v1/namespaces/default/replicasets"), *r;
-        json_array_foreach (orc_json_get(rl, "items"), i, r) {
-            char path[512];
-            snprintf(path, sizeof path, "/apis/apps/v1/namespaces/default/replicasets/%s",
-                     orc_json_str(r, "metadata.name"));
-            t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
-        }
-        json_decref(rl);
-        json_decref(l);
-        if (left == 0) return;
-        if (test_now_ms() > end) {
-            dump_member_log();
-            test_fail_later("pods left 30 s after delete");
-            return;
-        }
-        usleep(200 * 1000);
-    }
-}
-
-static void nuke_node(void *arg)
-{
-    (void)arg;
-    if (!node[0]) return;
-    fx_nuke();
-    fx_sh("'%s' agent --cleanup --node-name '%s' --data-dir '%s' >/dev/null 2>&1; "
-          "grep -q ' %s/' /proc/mounts && awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | "
-          "xargs -r umount -l; true",
-          t_bin("orcd"), node, agent_dir, agent_dir, agent_dir);
-}
-
-static bool wait_node(unsigned timeout_ms)
-{
-    char path[256];
-    uint64_t end = test_now_ms() + timeout_ms;
-    snprintf(path, sizeof path, "/api/v1/nodes/%s", node);
-    for (;;) {
-        json_t *n = get(path);
-        const char *ready =
-            orc_json_str(json_array_get(orc_json_get(n, "status.conditions"), 0), "status");
-        bool ok = ready && strcmp(ready, "True") == 0;
-        json_decref(n);
-        if (ok) return true;
-        if (test_now_ms() >= end) return false;
-        usleep(100 * 1000);
-    }
+    wl_delete_all_at_end(nss, paths, 30000);
 }
 
 static void start(void)
 {
     const char *extra[] = {"--node-name", node, NULL};
     fx_setup(true, false);
-    snprintf(node, sizeof node, "dep-%d", (int)getpid());
-    test_defer(nuke_node, NULL);
-    cluster_init(&C, 1);
-    C.with_agent = true;
-    snprintf(agent_dir, sizeof agent_dir, "%.500s/agent", C.m[0].dir);
-    snprintf(F.state, sizeof F.state, "%.500s/rt", agent_dir);
-    snprintf(F.node, sizeof F.node, "%s", node);
-    rt_node_tag(F.node, F.tag);
-    test_defer(cleanup_workloads, NULL);
+    wl_init("dep", cleanup_workloads);
     cluster_start(&C, extra);
-    if (!wait_node(20000)) dump_member_log();
-    CHECKF(wait_node(0), "node %s did not register", node);
+    wl_wait_node(node, 20000);
 }
 
 static void apply_web(int replicas, const char *version, int deadline)
@@ -142,7 +55,7 @@ struct sample {
 
 static struct sample pods_now(void)
 {
-    json_t *l = get("/api/v1/namespaces/default/pods"), *p;
+    json_t *l = wl_get("/api/v1/namespaces/default/pods"), *p;
     struct sample s = {0, 0};
     size_t i;
     json_array_foreach (orc_json_get(l, "items"), i, p) {
@@ -193,7 +106,7 @@ static void expect_rolled_out(int max_total, int min_ready)
 {
     char *out = NULL;
     int rc = rollout_status(max_total, min_ready, &out);
-    if (rc != 0) dump_member_log();
+    if (rc != 0) wl_dump_log();
     CHECKF(rc == 0 && strstr(out, "deployment \"web\" successfully rolled out\n"),
            "rollout status: %d\n%s", rc, out);
     free(out);
@@ -222,7 +135,7 @@ TEST_T(deployment_rolls_updates_back_pauses_and_times_out, 240)
     free(out);
     free(err);
     expect_rolled_out(4, 2);
-    json_t *d = get("/apis/apps/v1/namespaces/default/deployments/web");
+    json_t *d = wl_get("/apis/apps/v1/namespaces/default/deployments/web");
     CHECK_STR(env_version(d), "v1");
     CHECK_STR(json_string_value(json_object_get(orc_json_get(d, "metadata.annotations"),
                                                 "deployment.kubernetes.io/revision")),
@@ -235,7 +148,7 @@ TEST_T(deployment_rolls_updates_back_pauses_and_times_out, 240)
     free(err);
     apply_web(3, "v3", 600);
     usleep(1500 * 1000);
-    json_t *rl = get("/apis/apps/v1/namespaces/default/replicasets");
+    json_t *rl = wl_get("/apis/apps/v1/namespaces/default/replicasets");
     CHECK_INT(json_array_size(orc_json_get(rl, "items")), ==, 2);
     json_decref(rl);
     CHECK_INT(run_orctl(&C, &out, &err, "rollout", "resume", "deploy/web", NULL), ==, 0);
@@ -293,7 +206,7 @@ TEST_T(kubectl_rollout_restart_status_undo, 180)
     CHECKF(rc == 0 && strstr(out, "successfully rolled out"), "%d %s %s", rc, out, err);
     free(out);
     free(err);
-    json_t *d = get("/apis/apps/v1/namespaces/default/deployments/web");
+    json_t *d = wl_get("/apis/apps/v1/namespaces/default/deployments/web");
     CHECK(json_object_get(orc_json_get(d, "spec.template.metadata.annotations"),
                           "kubectl.kubernetes.io/restartedAt") == NULL);
     json_decref(d);

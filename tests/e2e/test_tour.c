@@ -13,9 +13,7 @@
 #include <sys/wait.h>
 
 #include "controllers/ctl.h"
-#include "lib/json.h"
-#include "tests/agent/rtfx.h"
-#include "tests/cli/run.h"
+#include "tests/e2e/wlfx.h"
 
 #define DEP_YAML "manifests/examples/nginx-deployment.yaml"
 #define WEB_YAML "manifests/examples/web.yaml"
@@ -27,9 +25,6 @@
 #define PI_HEAD "3.14159265358979323846264338327950288419716939937510"
 #define PI_TAIL "33904780275901\n"
 
-static struct cluster C;
-static char node[64];
-static char agent_dir[600];
 static char regfile[700]; /* the registries.yaml dev-images.sh wrote, copied */
 
 /* ---- which parts can run ---- */
@@ -69,127 +64,32 @@ static bool root_or_skip(void)
 
 /* ---- the cluster ---- */
 
-static void dump_member_log(void)
-{
-    struct orc_buf b = ORC_BUF_INIT;
-
-    if (orc_file_read(C.m[0].log, 8u << 20, &b) != 0 || b.data == NULL) return;
-    fprintf(stderr, "--- server log (end)\n%s\n---\n", b.len > 6000 ? b.data + b.len - 6000 : b.data);
-    orc_buf_free(&b);
-}
-
-/* After the member stopped: the end of its log (where a sanitizer reports
- * at exit) when it holds a report, before the harness removes the tmpdir. */
-static void show_sanitizer_report(void *arg)
-{
-    static char tail[16384];
-    FILE *f = C.m[0].log[0] ? fopen(C.m[0].log, "r") : NULL;
-    size_t n;
-
-    (void)arg;
-    if (f == NULL) return;
-    if (fseek(f, -(long)(sizeof tail - 1), SEEK_END) != 0) rewind(f);
-    n = fread(tail, 1, sizeof tail - 1, f);
-    fclose(f);
-    tail[n] = '\0';
-    if (memmem(tail, n, "Sanitizer", 9) || memmem(tail, n, "runtime error:", 14))
-        fprintf(stderr, "--- server log (end, with its sanitizer report)\n%s\n---\n", tail);
-}
-
 static json_t *get(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static json_t *get(const char *fmt, ...)
 {
     char path[1024];
-    int status = 0;
     va_list ap;
-    json_t *j;
 
     va_start(ap, fmt);
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
-    j = t_json(&C, 0, "GET", path, NULL, &status);
-    if (status == 200) return j;
-    json_decref(j);
-    return NULL;
-}
-
-static void del(const char *path)
-{
-    t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
-}
-
-static const char *const workload_paths[] = {
-    "/apis/batch/v1/namespaces/%s/cronjobs",     "/apis/batch/v1/namespaces/%s/jobs",
-    "/apis/apps/v1/namespaces/%s/deployments",   "/apis/apps/v1/namespaces/%s/replicasets",
-    "/apis/apps/v1/namespaces/%s/statefulsets",  "/apis/apps/v1/namespaces/%s/daemonsets",
-    "/api/v1/namespaces/%s/pods",                "/api/v1/namespaces/%s/persistentvolumeclaims",
-};
-
-/* Deletes every object of the list path's kind in ns; returns how many
- * pods were still listed (0 for other kinds). */
-static size_t delete_all(const char *fmt, const char *ns)
-{
-    char path[512], one[700];
-    json_t *list, *item;
-    size_t i, n = 0;
-    bool pods = strstr(fmt, "/pods") != NULL;
-
-    snprintf(path, sizeof path, fmt, ns);
-    if ((list = get("%s", path)) == NULL) return 0;
-    json_array_foreach (orc_json_get(list, "items"), i, item) {
-        if (pods) n++;
-        if (orc_json_get(item, "metadata.deletionTimestamp")) continue;
-        snprintf(one, sizeof one, "%s/%s", path, orc_json_str(item, "metadata.name"));
-        del(one);
-    }
-    json_decref(list);
-    return n;
+    return wl_get(path);
 }
 
 /* Before the server stops: controllers first (they would recreate pods),
  * then pods and claims, until the agent has stopped every container. */
 static void cleanup_workloads(void *arg)
 {
-    static const char *const nss[] = {"default", "kube-system"};
-    uint64_t end = test_now_ms() + 45000;
-
+    static const char *const nss[] = {"default", "kube-system", NULL};
+    static const char *const paths[] = {
+        "/apis/batch/v1/namespaces/%s/cronjobs",     "/apis/batch/v1/namespaces/%s/jobs",
+        "/apis/apps/v1/namespaces/%s/deployments",   "/apis/apps/v1/namespaces/%s/replicasets",
+        "/apis/apps/v1/namespaces/%s/statefulsets",  "/apis/apps/v1/namespaces/%s/daemonsets",
+        "/api/v1/namespaces/%s/pods",                "/api/v1/namespaces/%s/persistentvolumeclaims",
+        NULL,
+    };
     (void)arg;
-    if (C.m[0].pid <= 0) return;
-    for (;;) {
-        size_t pods = 0;
-        for (size_t n = 0; n < 2; n++)
-            for (size_t k = 0; k < sizeof workload_paths / sizeof workload_paths[0]; k++)
-                pods += delete_all(workload_paths[k], nss[n]);
-        if (pods == 0) return;
-        if (test_now_ms() > end) {
-            dump_member_log();
-            test_fail_later("%zu pods left 45 s after the tour's cleanup began", pods);
-            return;
-        }
-        usleep(300 * 1000);
-    }
-}
-
-/* After the server stopped: whatever its agent left on the host. */
-static void nuke_node(void *arg)
-{
-    (void)arg;
-    if (!node[0]) return;
-    fx_nuke();
-    fx_sh("'%s' agent --cleanup --node-name '%s' --data-dir '%s' >/dev/null 2>&1; "
-          "grep -q ' %s/' /proc/mounts && awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | "
-          "xargs -r umount -l; true",
-          t_bin("orcd"), node, agent_dir, agent_dir, agent_dir);
-}
-
-static bool node_ready(void)
-{
-    json_t *n = get("/api/v1/nodes/%s", node);
-    const char *ready = orc_json_str(json_array_get(orc_json_get(n, "status.conditions"), 0), "status");
-    bool ok = ready && strcmp(ready, "True") == 0;
-
-    json_decref(n);
-    return ok;
+    wl_delete_all_at_end(nss, paths, 45000);
 }
 
 /* Runs scripts/dev-images.sh as `make dev` does, against the test's own
@@ -223,7 +123,6 @@ static void tour_start(void)
 {
     static char cidr[32];
     const char *extra[] = {"--node-name", node, "--registries", regfile, "--cluster-cidr", cidr, NULL};
-    uint64_t end;
 
     /* a pod CIDR of its own (as agentfx.h): parallel runs never share routes */
     snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
@@ -231,21 +130,9 @@ static void tour_start(void)
     fx_setup(false, false);
     registry_start(&F.reg, false);
     push_stand_ins();
-    snprintf(node, sizeof node, "tour-%d", (int)getpid());
-    test_defer(nuke_node, NULL); /* runs after the server has stopped */
-    test_defer(show_sanitizer_report, NULL);
-    cluster_init(&C, 1);
-    C.with_agent = true;
-    snprintf(agent_dir, sizeof agent_dir, "%.500s/agent", C.m[0].dir);
-    snprintf(F.state, sizeof F.state, "%.500s/rt", agent_dir);
-    snprintf(F.node, sizeof F.node, "%s", node);
-    rt_node_tag(F.node, F.tag);
-    test_defer(cleanup_workloads, NULL); /* runs before the server stops */
+    wl_init("tour", cleanup_workloads);
     cluster_start(&C, extra);
-    end = test_now_ms() + 20000;
-    while (!node_ready() && test_now_ms() < end) usleep(100 * 1000);
-    if (!node_ready()) dump_member_log();
-    CHECKF(node_ready(), "node %s not Ready", node);
+    wl_wait_node(node, 20000);
 }
 
 /* ---- orctl ---- */
@@ -258,7 +145,7 @@ static char *orctl_v(const char *input, const char *first, va_list ap)
     int rc = run_orctl_v(C.home, input, &out, &err, first, ap);
 
     if (rc != 0) {
-        dump_member_log();
+        wl_dump_log();
         test_fail(__FILE__, __LINE__, "orctl %s ...: exit %d\n%s%s", first, rc, out, err);
     }
     free(err);
@@ -370,7 +257,7 @@ static void wait_pods(const char *ns, const char *selector, size_t n, unsigned t
         if (test_now_ms() > end) break;
         usleep(200 * 1000);
     }
-    dump_member_log();
+    wl_dump_log();
     json_t *items = pods(ns, selector);
     char *s = orc_json_dumps(items);
     test_fail(__FILE__, __LINE__, "%s pods %s: %zu listed, %zu live, %zu ready (%zu elsewhere), want %zu after %u ms:\n%.6000s",
@@ -424,7 +311,7 @@ static void wait_phase(const char *ns, const char *name, const char *want, unsig
         if (test_now_ms() > end) {
             json_t *p = get("/api/v1/namespaces/%s/pods/%s", ns, name);
             char *s = p ? orc_json_dumps(orc_json_get(p, "status")) : NULL;
-            dump_member_log();
+            wl_dump_log();
             test_fail(__FILE__, __LINE__, "pod %s is %s, not %s, after %u ms: %s", name, ph, want, timeout_ms,
                       s ? s : "(no pod)");
         }
@@ -443,7 +330,7 @@ static void wait_ready(const char *ns, const char *name, unsigned timeout_ms)
         json_decref(p);
         if (ok) return;
         if (s) {
-            dump_member_log();
+            wl_dump_log();
             test_fail(__FILE__, __LINE__, "pod %s/%s not ready after %u ms: %s", ns, name, timeout_ms, s);
         }
         usleep(200 * 1000);
@@ -482,7 +369,7 @@ TEST_T(examples_apply_unchanged, 60)
     char *out, *err;
 
     (void)test_tmpdir(); /* its removal, a cleanup too, comes after the report */
-    test_defer(show_sanitizer_report, NULL);
+    test_defer(wl_show_sanitizer_report, NULL);
     cluster_init(&C, 1);
     cluster_start(&C, NULL);
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
@@ -656,7 +543,7 @@ static void wait_replaced(const char *ns, const char *name, const char *old, uns
         json_decref(p);
         if (ok) return;
         if (test_now_ms() > end) {
-            dump_member_log();
+            wl_dump_log();
             test_fail(__FILE__, __LINE__, "%s/%s not back after %u ms", ns, name, timeout_ms);
         }
         usleep(200 * 1000);
@@ -759,7 +646,7 @@ static json_t *wait_job_complete(const char *name, unsigned timeout_ms)
                 return j;
         if (test_now_ms() > end) {
             char *s = j ? orc_json_dumps(orc_json_get(j, "status")) : NULL;
-            dump_member_log();
+            wl_dump_log();
             test_fail(__FILE__, __LINE__, "job %s not Complete after %u ms: %s", name, timeout_ms,
                       s ? s : "(no job)");
         }
@@ -828,7 +715,7 @@ TEST_T(cronjob_tour, 180)
         }
         json_decref(l);
         if (!job[0] && test_now_ms() > end) {
-            dump_member_log();
+            wl_dump_log();
             test_fail(__FILE__, __LINE__, "no Job of CronJob hello within 100 s");
         }
         if (!job[0]) usleep(500 * 1000);

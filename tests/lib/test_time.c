@@ -75,3 +75,21 @@ TEST(time_age_like_kubectl)
                cases[i].want);
     }
 }
+
+TEST(civil_days_round_trip_and_calendar)
+{
+    int64_t y;
+    int m, d;
+
+    CHECK(orc_days_from_civil(1970, 1, 1) == 0);
+    CHECK(orc_days_from_civil(2000, 3, 1) == 11017);
+    CHECK(orc_days_from_civil(1969, 12, 31) == -1);
+    for (int64_t z = -800000; z <= 800000; z += 97) {
+        orc_civil_from_days(z, &y, &m, &d);
+        CHECKF(orc_days_from_civil(y, m, d) == z, "day %lld", (long long)z);
+        CHECK(m >= 1 && m <= 12 && d >= 1 && d <= orc_days_in_month(y, m));
+    }
+    CHECK(orc_leap_year(2000) && orc_leap_year(2024) && !orc_leap_year(1900) && !orc_leap_year(2023));
+    CHECK(orc_days_in_month(2024, 2) == 29 && orc_days_in_month(2023, 2) == 28);
+    CHECK(orc_days_in_month(2023, 12) == 31 && orc_days_in_month(2023, 4) == 30);
+}
