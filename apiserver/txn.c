@@ -246,9 +246,12 @@ static void fwd_on_response(void *arg, int err, const struct http_response *resp
         return;
     }
 
-    /* Retry only what the leader cannot have applied: nothing reached it,
-     * or it answered that it is not the leader. */
-    if (err == ORC_EUNAVAIL || (err == 0 && (resp->status == 503 || resp->status == 421))) {
+    /* Retry only what the leader cannot have applied: nothing reached it
+     * (no connection, or a TLS handshake cut short by a leader that died or
+     * stalled: the request is sent only after it), or it answered that it
+     * is not the leader. */
+    if (err == ORC_EUNAVAIL || err == ORC_ETLS
+        || (err == 0 && (resp->status == 503 || resp->status == 421))) {
         api_leader_client_drop(f->s, NULL, NULL);
         fwd_retry_or_fail(f, ORC_EUNAVAIL);
         return;
@@ -385,7 +388,7 @@ static void rbar_on_response(void *arg, int err, const struct http_response *res
     int64_t rev = 0;
     json_t *body;
 
-    if (err == ORC_EUNAVAIL || err == ORC_EIO
+    if (err == ORC_EUNAVAIL || err == ORC_EIO || err == ORC_ETLS
         || (err == 0 && (resp->status == 503 || resp->status == 421))) {
         api_leader_client_drop(b->s, NULL, NULL);
         rbar_retry_or_fail(b, ORC_EUNAVAIL);

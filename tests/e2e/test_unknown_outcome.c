@@ -31,6 +31,7 @@ struct writers {
     pthread_mutex_t mu;
     struct write w[MAX_WRITES];
     size_t n;
+    char first_500[512]; /* the body of the first 500 answer, to say why */
 };
 
 struct writer_arg {
@@ -51,9 +52,13 @@ static void *writer_main(void *p)
             ws->members[a->id] = (w.member + 1) % ws->c->n;
             continue;
         }
-        w.status = t_http(ws->c, w.member, "POST", CM, NULL, body, NULL, NULL);
+        char *resp = NULL;
+        w.status = t_http(ws->c, w.member, "POST", CM, NULL, body, &resp, NULL);
         pthread_mutex_lock(&ws->mu);
         if (ws->n < MAX_WRITES) ws->w[ws->n++] = w;
+        if (w.status == 500 && ws->first_500[0] == '\0')
+            snprintf(ws->first_500, sizeof ws->first_500, "member %d: %s", w.member, resp ? resp : "");
+        free(resp);
         pthread_mutex_unlock(&ws->mu);
         if (w.status == 0) test_sleep_ms(20);
     }
@@ -143,7 +148,7 @@ TEST_T(writes_of_unknown_outcome_are_504_never_500, 90)
     CHECKF(lost == 0, "%zu acknowledged writes not stored", lost);
     CHECKF(failed_stored == 0, "%zu writes answered as failed but stored (%s: %d)", failed_stored,
            example, example_status);
-    CHECKF(by_status[500] == 0, "%zu writes answered 500", by_status[500]);
+    CHECKF(by_status[500] == 0, "%zu writes answered 500, the first: %s", by_status[500], ws.first_500);
     CHECKF(by_status[409] == 0, "%zu writes applied twice (409 on a unique name)", by_status[409]);
     CHECK(by_status[201] > 0);
 }
