@@ -59,39 +59,46 @@ static bool known(const char *name, size_t len)
     return len == 1 && name[0] == '*';
 }
 
+/* The next word of a --controllers list: *w (not NUL-terminated) and its
+ * length, *neg for a leading '-'. False at the end. */
+static bool next_word(const char **p, const char **w, size_t *wlen, bool *neg)
+{
+    const char *e;
+    size_t len;
+
+    if (**p == '\0') return false;
+    e = strchr(*p, ',');
+    len = e ? (size_t)(e - *p) : strlen(*p);
+    *neg = (*p)[0] == '-';
+    *w = *neg ? *p + 1 : *p;
+    *wlen = *neg ? len - 1 : len;
+    *p = e ? e + 1 : *p + len;
+    return true;
+}
+
 int ctl_manager_check_list(const char *list, char *errmsg)
 {
-    const char *p = list ? list : "*";
+    const char *p = list ? list : "*", *w;
+    size_t wlen;
+    bool neg;
 
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        const char *name = p[0] == '-' ? p + 1 : p;
-        size_t nlen = p[0] == '-' ? len - 1 : len;
-        if (!known(name, nlen))
+    while (next_word(&p, &w, &wlen, &neg))
+        if (!known(w, wlen))
             return orc_errf(errmsg, 256, ORC_EINVAL, "--controllers: unknown controller \"%.*s\"",
-                            (int)nlen, name);
-        p = e ? e + 1 : p + len;
-    }
+                            (int)wlen, w);
     return 0;
 }
 
 /* The last word on a name wins, as kube-controller-manager reads the list. */
 static bool enabled(const char *list, const char *name)
 {
-    const char *p = list ? list : "*";
-    bool on = false;
+    const char *p = list ? list : "*", *w;
+    size_t wlen;
+    bool neg, on = false;
 
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        bool neg = p[0] == '-';
-        const char *w = neg ? p + 1 : p;
-        size_t wlen = neg ? len - 1 : len;
+    while (next_word(&p, &w, &wlen, &neg))
         if ((wlen == 1 && w[0] == '*') || (wlen == strlen(name) && strncmp(w, name, wlen) == 0))
             on = !neg;
-        p = e ? e + 1 : p + len;
-    }
     return on;
 }
 

@@ -12,7 +12,7 @@
 #include "lib/quantity.h"
 #include "lib/timeutil.h"
 
-static int bad(const char *name, const char *value, const char *want)
+int orcd_flag_bad(const char *name, const char *value, const char *want)
 {
     fprintf(stderr, "orcd server: invalid value \"%s\" for --%s: want %s\n", value, name, want);
     return -1;
@@ -23,19 +23,25 @@ static int count(const char *name, const char *value, unsigned *out)
     char *end;
     unsigned long v = strtoul(value, &end, 10);
 
-    if (*value == '\0' || *end != '\0' || v == 0 || v > 10000000) return bad(name, value, "a number from 1");
+    if (*value == '\0' || *end != '\0' || v == 0 || v > 10000000) return orcd_flag_bad(name, value, "a number from 1");
     *out = (unsigned)v;
+    return 0;
+}
+
+int orcd_flag_duration(const char *name, const char *value, unsigned min_ms, const char *want,
+                       unsigned *out)
+{
+    uint64_t ms;
+
+    if (orc_duration_parse(value, &ms) != 0 || ms < min_ms || ms > 86400000)
+        return orcd_flag_bad(name, value, want);
+    *out = (unsigned)ms;
     return 0;
 }
 
 static int duration(const char *name, const char *value, unsigned *out)
 {
-    uint64_t ms;
-
-    if (orc_duration_parse(value, &ms) != 0 || ms < 100 || ms > 86400000)
-        return bad(name, value, "a duration from 100ms to 24h, like 10s");
-    *out = (unsigned)ms;
-    return 0;
+    return orcd_flag_duration(name, value, 100, "a duration from 100ms to 24h, like 10s", out);
 }
 
 static int size(const char *name, const char *value, size_t *out)
@@ -43,7 +49,7 @@ static int size(const char *name, const char *value, size_t *out)
     int64_t milli;
 
     if (orc_quantity_parse(value, &milli) != 0 || milli < 4096 * 1000LL || milli / 1000 > (int64_t)(64ULL << 30))
-        return bad(name, value, "a size from 4Ki to 64Gi, like 4Mi");
+        return orcd_flag_bad(name, value, "a size from 4Ki to 64Gi, like 4Mi");
     *out = (size_t)(milli / 1000);
     return 0;
 }
@@ -57,7 +63,7 @@ int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_lim
     if (strcmp(name, "idle-timeout") == 0) return duration(name, value, &out->idle_timeout_ms);
     if (strcmp(name, "watch-queue") == 0) return size(name, value, &out->watch_queue);
     if (strcmp(name, "watch-memory") == 0) return size(name, value, &out->watch_memory);
-    return bad(name, value, "a known flag");
+    return orcd_flag_bad(name, value, "a known flag");
 }
 
 void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *cfg)

@@ -33,6 +33,13 @@ struct orcd_api_limits {
     "  --watch-memory SIZE    all watchers' waiting output; past it the largest are\n"          \
     "                         ended (default 256Mi)\n"
 
+/* For every flag of orcd server: prints why `value` is refused ("want ...")
+ * and returns -1. */
+int orcd_flag_bad(const char *name, const char *value, const char *want);
+/* A duration from min_ms to 24h into *out (ms): 0, or orcd_flag_bad(want). */
+int orcd_flag_duration(const char *name, const char *value, unsigned min_ms, const char *want,
+                       unsigned *out);
+
 /* One flag: 0, or -1 after printing why the value is refused. */
 int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_limits *out);
 void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *cfg);

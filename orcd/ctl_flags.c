@@ -2,28 +2,18 @@
  * running the controller manager on the Raft leader only. */
 #include "orcd/ctl_flags.h"
 
+#include "orcd/api_flags.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
 #include "lib/orc.h"
-#include "lib/timeutil.h"
-
-static int bad(const char *name, const char *value, const char *want)
-{
-    fprintf(stderr, "orcd server: invalid value \"%s\" for --%s: want %s\n", value, name, want);
-    return -1;
-}
 
 static int duration(const char *name, const char *value, unsigned *out)
 {
-    uint64_t ms;
-
-    if (orc_duration_parse(value, &ms) != 0 || ms < 1000 || ms > 86400000)
-        return bad(name, value, "a duration from 1s to 24h, like 20s");
-    *out = (unsigned)ms;
-    return 0;
+    return orcd_flag_duration(name, value, 1000, "a duration from 1s to 24h, like 20s", out);
 }
 
 static int weight(const char *name, const char *value, unsigned *out)
@@ -31,7 +21,7 @@ static int weight(const char *name, const char *value, unsigned *out)
     char *end;
     unsigned long v = strtoul(value, &end, 10);
 
-    if (*value == '\0' || *end != '\0' || v > 100) return bad(name, value, "a number from 0 to 100");
+    if (*value == '\0' || *end != '\0' || v > 100) return orcd_flag_bad(name, value, "a number from 0 to 100");
     *out = (unsigned)v;
     return 0;
 }
@@ -55,7 +45,7 @@ int orcd_ctl_flag(const char *name, const char *value, struct ctl_manager_config
     if (strcmp(name, "scheduler-weight-cpu") == 0) return weight(name, value, &o->sched_weight_cpu);
     if (strcmp(name, "scheduler-weight-memory") == 0) return weight(name, value, &o->sched_weight_memory);
     if (strcmp(name, "scheduler-weight-spread") == 0) return weight(name, value, &o->sched_weight_spread);
-    return bad(name, value, "a known flag");
+    return orcd_flag_bad(name, value, "a known flag");
 }
 
 /* ---- the manager on the leader ---- */
