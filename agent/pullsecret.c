@@ -83,7 +83,7 @@ static int from_secret(const json_t *secret, const char *host, char **user, char
         orc_buf_free(&raw);
         return ORC_ENOENT;
     }
-    cfg = json_loadb(raw.data, raw.len, 0, NULL);
+    cfg = orc_json_loadb(raw.data, raw.len, 0, NULL);
     explicit_bzero(raw.data, raw.len);
     orc_buf_free(&raw);
     auths = json_object_get(cfg, "auths");

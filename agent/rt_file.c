@@ -61,7 +61,7 @@ json_t *rt_read_json(const char *path)
     json_t *v = NULL;
 
     if (orc_file_read(path, 1 << 20, &b) == 0) {
-        v = json_loadb(b.data, b.len, 0, NULL);
+        v = orc_json_loadb(b.data, b.len, 0, NULL);
         if (v && !json_is_object(v)) {
             json_decref(v);
             v = NULL;

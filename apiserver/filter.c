@@ -56,7 +56,7 @@ bool api_filter_match_kv(const struct api_filter *f, const struct store_kv *kv)
     bool ok;
 
     if (f->labels == NULL && f->fields == NULL) return true;
-    obj = json_loadb(kv->value, kv->value_len, JSON_ALLOW_NUL, NULL);
+    obj = orc_json_loadb(kv->value, kv->value_len, JSON_ALLOW_NUL, NULL);
     ok = obj != NULL && api_filter_match(f, obj);
     json_decref(obj);
     return ok;

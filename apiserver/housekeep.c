@@ -78,7 +78,7 @@ static bool pod_needs_its_node(struct api_server *s, const json_t *pod)
  * when finalizers or its node have to finish it. */
 static void empty_one(struct api_housekeep *h, const struct orc_kind *k, const struct store_kv *kv)
 {
-    json_t *obj = json_loadb(kv->value, kv->value_len, JSON_ALLOW_NUL, NULL);
+    json_t *obj = orc_json_loadb(kv->value, kv->value_len, JSON_ALLOW_NUL, NULL);
     char ts[ORC_TIME_LEN];
     bool marked;
 
@@ -141,7 +141,7 @@ static void sweep_namespaces(struct api_housekeep *h)
     api_prefix(nsk, NULL, &prefix);
     if (store_range(h->s->st, prefix.data, NULL, 0, 0, &l) == 0) {
         for (size_t i = 0; i < l.n && h->budget > 0; i++) {
-            json_t *ns = json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_ALLOW_NUL, NULL);
+            json_t *ns = orc_json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_ALLOW_NUL, NULL);
             const char *name = orc_json_str(ns, "metadata.name");
             if (name && orc_json_get(ns, "metadata.deletionTimestamp")
                 && empty_namespace(h, name) == 0)
@@ -177,7 +177,7 @@ static void expire_events(struct api_housekeep *h)
         struct store_list l = {0};
         if (store_range(h->s->st, prefix.data, cursor, 0, BATCH, &l) != 0) break;
         for (size_t i = 0; i < l.n && h->budget > 0; i++) {
-            json_t *ev = json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_ALLOW_NUL, NULL);
+            json_t *ev = orc_json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_ALLOW_NUL, NULL);
             int64_t t = ev ? event_time(ev) : 0;
             if (t > 0 && t < cutoff) write_guarded(h, l.kvs[i].key, l.kvs[i].mod_rev, NULL);
             json_decref(ev);

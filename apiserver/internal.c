@@ -151,7 +151,7 @@ static void probe_closed(void *arg)
 static void on_probe(void *arg, int err, const struct http_response *resp)
 {
     struct member_probe *p = arg;
-    json_t *st = err == 0 && resp->status == 200 ? json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL)
+    json_t *st = err == 0 && resp->status == 200 ? orc_json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL)
                                                  : NULL;
 
     json_object_set_new(p->entry, "reachable", json_boolean(st != NULL));
@@ -196,7 +196,7 @@ static json_t *member_meta(struct api_server *s, uint64_t id)
 
     orc_buf_printf(&key, API_MEMBER_PREFIX "%" PRIu64, id);
     if (key.data && store_get(s->st, key.data, &kv) == 0)
-        m = json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
+        m = orc_json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
     store_kv_clear(&kv);
     orc_buf_free(&key);
     return m;

@@ -42,7 +42,7 @@ static void set_terminating(struct api_nscache *c, const char *name, bool on)
 static void note(struct api_nscache *c, const struct store_kv *kv, bool deleted)
 {
     const char *name = kv->key + strlen(NS_PREFIX);
-    json_t *ns = deleted ? NULL : json_loadb(kv->value, kv->value_len, JSON_ALLOW_NUL, NULL);
+    json_t *ns = deleted ? NULL : orc_json_loadb(kv->value, kv->value_len, JSON_ALLOW_NUL, NULL);
 
     set_terminating(c, name, orc_json_get(ns, "metadata.deletionTimestamp") != NULL);
     json_decref(ns);

@@ -88,7 +88,7 @@ int api_obj_append(struct orc_buf *out, const char *value, size_t len, int64_t r
 json_t *api_obj_decode(const char *value, size_t len, int64_t rev)
 {
     char rvs[24];
-    json_t *obj = json_loadb(value, len, JSON_ALLOW_NUL, NULL);
+    json_t *obj = orc_json_loadb(value, len, JSON_ALLOW_NUL, NULL);
     json_t *meta;
 
     if (obj == NULL) return NULL;

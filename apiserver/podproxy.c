@@ -95,7 +95,7 @@ static int agent_url(struct api_server *s, const char *node, char *out, size_t n
     int rv = ORC_ENOENT;
 
     api_key(orc_kind_by_resource("", "nodes"), NULL, node, &key);
-    if (store_get(s->st, key.data, &kv) == 0) obj = json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
+    if (store_get(s->st, key.data, &kv) == 0) obj = orc_json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
     json_array_foreach(orc_json_get(obj, "status.addresses"), i, addr) {
         const char *t = orc_json_str(addr, "type");
         if (t && strcmp(t, "InternalIP") == 0) ip = orc_json_str(addr, "address");
@@ -218,7 +218,7 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
         return;
     }
     api_key(rt->kind, rt->ns, rt->name, &key);
-    if (store_get(s->st, key.data, &kv) == 0) pod = json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
+    if (store_get(s->st, key.data, &kv) == 0) pod = orc_json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
     store_kv_clear(&kv);
     orc_buf_free(&key);
     if (pod == NULL) {

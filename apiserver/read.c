@@ -89,7 +89,7 @@ static int continue_decode(const char *tok, int64_t *rev, char **start)
     int rv = ORC_EINVAL;
 
     if (orc_base64_decode(tok, strlen(tok), true, &raw) == 0 && raw.data)
-        t = json_loadb(raw.data, raw.len, 0, NULL);
+        t = orc_json_loadb(raw.data, raw.len, 0, NULL);
     if (t && orc_json_int(t, "rv", rev) == 0 && orc_json_str(t, "start") && *rev > 0) {
         *start = strdup(orc_json_str(t, "start"));
         rv = *start ? 0 : ORC_ENOMEM;

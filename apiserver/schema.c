@@ -25,8 +25,7 @@ static const struct api_field *find_field(const struct api_struct *st, const cha
 
 static void join(char out[API_PATH_MAX], const char *base, const char *key)
 {
-    if (base[0]) api_pathf(out, "%s.%s", base, key);
-    else api_pathf(out, "%s", key);
+    api_path_join(out, base, key);
 }
 
 /* ---- scalar types ---- */
@@ -150,7 +149,7 @@ static json_t *check_value(const struct api_field *f, unsigned type, json_t *v, 
         }
         for (size_t i = 0; i < json_array_size(v); i++) {
             char ip[API_PATH_MAX];
-            api_pathf(ip, "%s[%zu]", path, i);
+            api_path_index(ip, path, i);
             json_t *r = check_value(f, f->item, json_array_get(v, i), ip, d);
             if (r) json_array_set_new(v, i, r);
         }
@@ -272,7 +271,7 @@ static void required_value(const struct api_field *f, const json_t *v, const cha
         for (size_t i = 0; i < json_array_size(v); i++) {
             char ip[API_PATH_MAX];
             const json_t *e = json_array_get(v, i);
-            api_pathf(ip, "%s[%zu]", path, i);
+            api_path_index(ip, path, i);
             if (json_is_object(e)) required_fields(f->obj, e, ip, d);
         }
     }
@@ -284,9 +283,11 @@ static void required_fields(const struct api_struct *st, const json_t *obj, cons
     for (const struct api_field *f = st->fields; f->name; f++) {
         char path[API_PATH_MAX];
         const json_t *v = json_object_get(obj, f->name);
+        bool missing = (f->flags & API_F_REQUIRED) && is_missing(v);
+        if (!missing && !(v && f->obj)) continue; /* most fields: no path needed */
         join(path, base, f->name);
-        if ((f->flags & API_F_REQUIRED) && is_missing(v)) api_required(d, path, NULL);
-        else if (v && f->obj) required_value(f, v, path, d);
+        if (missing) api_required(d, path, NULL);
+        else required_value(f, v, path, d);
     }
 }
 

@@ -150,6 +150,10 @@ const struct api_notimpl *api_notimpl_find(const char *type, const char *field);
 
 /* snprintf into a path buffer (truncating quietly). */
 void api_pathf(char out[API_PATH_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* out = base.key (key alone when base is empty); out = base[i]. Truncated
+ * at API_PATH_MAX as api_pathf is. */
+void api_path_join(char out[API_PATH_MAX], const char *base, const char *key);
+void api_path_index(char out[API_PATH_MAX], const char *base, size_t i);
 void api_warn(struct api_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The causes Kubernetes' field.Error constructors make; `detail` may be NULL. */

@@ -156,7 +156,7 @@ static void check_env(struct api_diag *d, const json_t *env, const char *base)
     char p[API_PATH_MAX];
     for (size_t i = 0; env && i < json_array_size(env); i++) {
         const json_t *e = json_array_get(env, i);
-        api_pathf(p, "%s[%zu]", base, i);
+        api_path_index(p, base, i);
         api_check_name(d, e, "name", p, orc_env_var_name);
         const json_t *from = api_obj(e, "valueFrom");
         const char *value = api_str(e, "value");
@@ -175,7 +175,7 @@ static void check_env_from(struct api_diag *d, const json_t *list, const char *b
     for (size_t i = 0; list && i < json_array_size(list); i++) {
         const json_t *e = json_array_get(list, i), *o;
         int n = api_count_present(e, kinds, NULL);
-        api_pathf(p, "%s[%zu]", base, i);
+        api_path_index(p, base, i);
         if (n == 0)
             api_invalid_str(d, p, "", "must specify one of: `configMapRef` or `secretRef`");
         else if (n > 1)
@@ -274,7 +274,7 @@ static void check_ports(struct podctx *c, const json_t *ports, const char *base)
     for (size_t i = 0; ports && i < json_array_size(ports); i++) {
         const json_t *port = json_array_get(ports, i);
         long long cp, hp;
-        api_pathf(p, "%s[%zu]", base, i);
+        api_path_index(p, base, i);
         api_check_port(c->d, port, "containerPort", p, true);
         if (api_int(port, "hostPort", &hp) && hp != 0)
             api_check_port(c->d, port, "hostPort", p, false);
@@ -316,7 +316,7 @@ static void check_mounts(struct podctx *c, const json_t *mounts, const char *bas
             json_object_set_new(paths, mp, json_true());
         api_pathf(p, "%s[%zu].subPath", base, i);
         if (sub && sub[0]) api_check_local_path(c->d, sub, p);
-        api_pathf(p, "%s[%zu]", base, i);
+        api_path_index(p, base, i);
         api_check_enum(c->d, m, "mountPropagation", p, propagations);
     }
     json_decref(paths);

@@ -182,7 +182,7 @@ static void check_tolerations(struct api_diag *d, const json_t *tols, const char
                                                 "which means \"match all values and all keys\"");
         if (exists && value && value[0])
             api_invalid_str(d, p, value, "value must be empty when `operator` is 'Exists'");
-        api_pathf(p, "%s[%zu]", base, i);
+        api_path_index(p, base, i);
         if (op && op[0]) api_check_enum(d, t, "operator", p, toleration_ops);
         if (effect && effect[0]) api_check_enum(d, t, "effect", p, taint_effects);
         api_pathf(p, "%s[%zu].value", base, i);
@@ -240,7 +240,7 @@ static void check_node_affinity(struct api_diag *d, const json_t *na, const char
             api_required(d, p, "must have at least one node selector term");
         for (size_t i = 0; terms && i < json_array_size(terms); i++) {
             char tp[API_PATH_MAX];
-            api_pathf(tp, "%s[%zu]", p, i);
+            api_path_index(tp, p, i);
             check_node_term(d, json_array_get(terms, i), tp);
         }
     }

@@ -86,7 +86,7 @@ static int leader_url(struct api_server *s, uint64_t id, const char *raft_addr, 
 
     orc_buf_printf(&key, API_MEMBER_PREFIX "%" PRIu64, id);
     if (key.data && store_get(s->st, key.data, &kv) == 0) {
-        json_t *m = json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
+        json_t *m = orc_json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
         const char *u = m ? orc_json_str(m, "apiURL") : NULL;
         if (u && *u && strlen(u) < n) {
             strcpy(out, u);
@@ -398,7 +398,7 @@ static void rbar_on_response(void *arg, int err, const struct http_response *res
         rbar_finish(b, err ? err : ORC_EPROTO);
         return;
     }
-    body = json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL);
+    body = orc_json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL);
     if (body == NULL || orc_json_int(body, "revision", &rev) != 0) {
         json_decref(body);
         rbar_finish(b, ORC_EPROTO);

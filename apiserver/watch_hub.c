@@ -12,6 +12,7 @@
 
 #include "apiserver/server.h"
 #include "lib/log.h"
+#include "lib/json.h"
 #include "lib/orc.h"
 
 struct api_watch_bucket {
@@ -67,7 +68,7 @@ static const json_t *event_object(struct api_watch_event *e, bool prev)
     const struct store_kv *kv = prev ? e->ev->prev : e->ev->kv;
     int i = prev ? 1 : 0;
 
-    if (!e->parsed[i] && kv != NULL) e->obj[i] = json_loadb(kv->value, kv->value_len, 0, NULL);
+    if (!e->parsed[i] && kv != NULL) e->obj[i] = orc_json_loadb(kv->value, kv->value_len, 0, NULL);
     e->parsed[i] = true;
     return e->obj[i];
 }

@@ -326,6 +326,7 @@ static void attempt(struct write_op *op)
         return;
     }
     op->deleting = false;
+    op->changed = false;
     op->side_key[0] = '\0';
     orc_buf_reset(&op->also_key);
     orc_buf_reset(&op->also_val);
@@ -337,7 +338,7 @@ static void attempt(struct write_op *op)
         && orc_json_str(cur, "spec.podCIDR")) /* the Node's block is free again */
         snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s",
                  orc_json_str(cur, "spec.podCIDR"));
-    if (next != NULL && !op->deleting && json_equal(next, cur)) {
+    if (next != NULL && !op->deleting && !op->changed && json_equal(next, cur)) {
         respond_object(op, next, kv.mod_rev); /* nothing changed: nothing written */
         json_decref(next);
     } else if (next != NULL) {

@@ -52,6 +52,7 @@ struct write_op {
     /* Set by the mutation: */
     bool rv_given;     /* the client named a resourceVersion: conflicts are theirs */
     bool deleting;     /* the txn removes the key */
+    bool changed;      /* the mutation changed cur in place (returned it, not a copy) */
     int ok_code;       /* 200 or 201 */
     json_t *response;  /* body to send instead of the object (Status), or NULL */
     bool scale_response; /* answer with the object's Scale view */
@@ -75,6 +76,8 @@ json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input);
 json_t *mut_patch(struct write_op *op, const json_t *cur);
 json_t *mut_status(struct write_op *op, const json_t *cur);
 json_t *mut_scale(struct write_op *op, const json_t *cur);
+/* cur is the decoded object attempt() owns; a mutation returns a new tree, or
+ * cur itself edited in place with op->changed set (mut_binding). */
 json_t *mut_binding(struct write_op *op, const json_t *cur);
 json_t *mut_delete(struct write_op *op, const json_t *cur);
 json_t *mut_finalize(struct write_op *op, const json_t *cur);

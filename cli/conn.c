@@ -264,7 +264,7 @@ int cli_request_json(cli_ctx *x, const char *method, const char *path, const cha
     free(text);
     if (rv != 0) return rv;
     *status = r.status;
-    *reply = r.body_len ? json_loadb(r.body, r.body_len, JSON_ALLOW_NUL, NULL) : NULL;
+    *reply = r.body_len ? orc_json_loadb(r.body, r.body_len, JSON_ALLOW_NUL, NULL) : NULL;
     if (*reply == NULL && r.status >= 400) *reply = status_from_text(r.status, r.body);
     http_response_free(&r);
     return 0;

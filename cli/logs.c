@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/json.h"
 #include "lib/orc.h"
 
 struct logs_opts {
@@ -68,7 +69,7 @@ static int show(cli_ctx *x, const char *path)
     if (resp.status == 200) {
         print_bytes(x, resp.body ? resp.body : "", resp.body_len);
     } else {
-        json_t *st = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+        json_t *st = resp.body ? orc_json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
         cli_print_failure(x, resp.status, st);
         json_decref(st);
         rv = ORC_EINVAL;

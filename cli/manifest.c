@@ -219,7 +219,7 @@ static int split_json(struct cli_docs *d, const char *source, const char *text, 
 
     while (i < len && rv == 0) {
         json_error_t je;
-        json_t *v = json_loadb(text + i, len - i, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
+        json_t *v = orc_json_loadb(text + i, len - i, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
         if (v == NULL && index == 0) return 1;
         if (v == NULL)
             return push_error(d, source, index + 1, "line %d, column %d: %s",

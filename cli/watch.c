@@ -35,7 +35,7 @@ static void stop(struct watch *w, int result)
 
 static void handle_event(struct watch *w, const char *text, size_t len)
 {
-    json_t *ev = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+    json_t *ev = orc_json_loadb(text, len, JSON_ALLOW_NUL, NULL);
     const char *type = orc_json_str(ev, "type");
     json_t *obj = json_object_get(ev, "object");
 
@@ -97,7 +97,7 @@ static void on_data(void *arg, const char *data, size_t len)
 
 static void refused(struct watch *w)
 {
-    json_t *st = w->errbody.len ? json_loadb(w->errbody.data, w->errbody.len, JSON_ALLOW_NUL, NULL) : NULL;
+    json_t *st = w->errbody.len ? orc_json_loadb(w->errbody.data, w->errbody.len, JSON_ALLOW_NUL, NULL) : NULL;
 
     cli_print_failure(w->x, w->status, st);
     json_decref(st);

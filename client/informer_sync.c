@@ -75,7 +75,7 @@ static void list_done(informer *inf, int err, const struct http_response *resp)
         inf__failed(inf, INF_LIST, err, err ? 0 : resp->status);
         return;
     }
-    l = json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL);
+    l = orc_json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL);
     items = json_object_get(l, "items");
     rvs = orc_json_str(l, "metadata.resourceVersion");
     if (json_is_array(items) && rvs) {
@@ -174,7 +174,7 @@ static void apply_event(informer *inf, const char *type, json_t *obj)
 
 static void on_line(informer *inf, const char *line, size_t len)
 {
-    json_t *ev = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+    json_t *ev = orc_json_loadb(line, len, JSON_ALLOW_NUL, NULL);
     const char *type = orc_json_str(ev, "type");
     json_t *obj = json_object_get(ev, "object");
 

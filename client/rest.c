@@ -24,7 +24,7 @@ static void on_answer(void *arg, int err, const struct http_response *resp)
     json_t *body = NULL;
 
     if (err == 0 && resp->body && resp->body_len)
-        body = json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL);
+        body = orc_json_loadb(resp->body, resp->body_len, JSON_ALLOW_NUL, NULL);
     if (r->cb) r->cb(r->arg, err ? err : resp->status, body);
     json_decref(body);
     free(r);

@@ -104,7 +104,7 @@ json_t *orc_json_parse(const char *text, size_t len, char *errmsg, size_t errlen
 {
     json_error_t err;
     json_t *v =
-        json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+        orc_json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 
     if (v == NULL && errmsg && errlen)
         snprintf(errmsg, errlen, "line %d column %d: %s", err.line, err.column, err.text);

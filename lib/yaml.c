@@ -10,6 +10,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "lib/json.h"
 #include "lib/orc.h"
 #include "lib/yaml_scalar.h"
 
@@ -476,7 +477,7 @@ static json_t *try_json(const char *text, size_t len)
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
         i++;
     if (i == len || (text[i] != '{' && text[i] != '[')) return NULL;
-    v = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    v = orc_json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
     if (v == NULL) return NULL;
     arr = json_array();
     if (arr == NULL || json_array_append_new(arr, v) != 0) {

@@ -224,7 +224,7 @@ static int fetch_pki(const struct agent_opts *o, const char *dir, const char *ip
         http_response_free(&resp);
         return rv ? rv : ORC_EPERM;
     }
-    ans = json_loadb(resp.body, resp.body_len, 0, NULL);
+    ans = orc_json_loadb(resp.body, resp.body_len, 0, NULL);
     http_response_free(&resp);
     p->ca = orc_json_str(ans, "ca") ? strdup(orc_json_str(ans, "ca")) : NULL;
     p->cert = orc_json_str(ans, "cert") ? strdup(orc_json_str(ans, "cert")) : NULL;

@@ -344,7 +344,7 @@ static int load_identity(struct orcd_server *s)
         orc_buf_free(&b);
         return rv;
     }
-    m = json_loadb(b.data, b.len, 0, NULL);
+    m = orc_json_loadb(b.data, b.len, 0, NULL);
     orc_buf_free(&b);
     const char *id = m ? orc_json_str(m, "id") : NULL;
     const char *raft = m ? orc_json_str(m, "raftAddress") : NULL;
@@ -669,7 +669,7 @@ static void ask(struct orcd_server *s, const char *method, const char *path, con
 /* The CA answer: {"cert": PEM, "key": PEM}, checked against the token. */
 static int take_ca(struct orcd_server *s, const struct http_response *resp)
 {
-    json_t *body = json_loadb(resp->body, resp->body_len, 0, NULL);
+    json_t *body = orc_json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *cert = orc_json_str(body, "cert"), *key = orc_json_str(body, "key");
     char fp[ORC_TLS_FP_HEX + 1];
     int rv;
