@@ -128,6 +128,7 @@ static int dump_flags(const json_t *v, size_t flags, struct orc_buf *out)
 
 int orc_json_dump(const json_t *v, struct orc_buf *out)
 {
+    if (orc_json_dump_fast(v, out) == 0) return orc_buf_append(out, "", 0);
     return dump_flags(v, JSON_COMPACT, out);
 }
 

@@ -46,6 +46,10 @@ json_t *orc_json_loadb_fast(const char *buf, size_t len, size_t flags);
 json_t *orc_json_parse(const char *text, size_t len, char *errmsg, size_t errlen);
 /* Compact serialization (key order preserved) appended to out. */
 int orc_json_dump(const json_t *v, struct orc_buf *out);
+/* Its fast path alone (json_dump.c): the same bytes as jansson's compact
+ * dump, or an error with out as it was (invalid UTF-8, nesting past 512:
+ * left to jansson). For tests. */
+int orc_json_dump_fast(const json_t *v, struct orc_buf *out);
 /* Same, as a malloc'd string (free()), or NULL on error. */
 char *orc_json_dumps(const json_t *v);
 /* Indented (4 spaces) serialization, as `kubectl -o json` prints, with a

@@ -1,11 +1,13 @@
-/* fuzz_json_load.c — libFuzzer target for lib/json_load.c, differential:
- * whatever the fast parser takes, jansson takes too and builds the same tree
- * (same dump, key order included); orc_json_loadb answers as json_loadb.
- * The first byte picks the flags. */
+/* fuzz_json_load.c — libFuzzer target for lib/json_load.c and
+ * lib/json_dump.c, differential: whatever the fast parser takes, jansson
+ * takes too and builds the same tree (same dump, key order included);
+ * orc_json_loadb answers as json_loadb; orc_json_dump writes jansson's
+ * compact text. The first byte picks the flags. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/json.h"
 
 static const size_t flag_sets[] = {
@@ -37,6 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((ref == NULL) != (both == NULL)) abort();
     if (ref && !same(ref, both)) abort();
     if (!ref && strcmp(e1.text, e2.text) != 0) abort();
+    if (ref) {
+        char *text = json_dumps(ref, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        struct orc_buf out = {NULL, 0, 0};
+        if (text && (orc_json_dump(ref, &out) != 0 || strcmp(out.data, text) != 0)) abort();
+        free(text);
+        orc_buf_free(&out);
+    }
     json_decref(ref);
     json_decref(fast);
     json_decref(both);

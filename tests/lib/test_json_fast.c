@@ -1,8 +1,10 @@
-/* test_json_load.c — lib/json_load.c against jansson: for every input (a
- * table of edge cases, then random documents and random mutations of them)
- * the fast parser either declines or builds exactly jansson's tree, and
- * orc_json_loadb answers what json_loadb answers. */
+/* test_json_fast.c — lib/json_load.c and lib/json_dump.c against jansson:
+ * for every input (a table of edge cases, then random documents and random
+ * mutations of them) the fast parser either declines or builds exactly
+ * jansson's tree, orc_json_loadb answers what json_loadb answers, and the
+ * fast dump writes jansson's compact text byte for byte. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,23 @@ static bool same(const json_t *a, const json_t *b)
     return eq;
 }
 
+/* The fast dump of v is jansson's compact dump, or declines (and refuses
+ * whatever jansson refuses); orc_json_dump always writes jansson's text. */
+static void check_dump(const json_t *v)
+{
+    char *ref = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    struct orc_buf out = ORC_BUF_INIT;
+    int rv = orc_json_dump_fast(v, &out);
+
+    if (ref == NULL) CHECKF(rv != 0, "the fast dump took what jansson refuses: %s", out.data);
+    if (ref && rv == 0) CHECK_STR(out.data, ref);
+    orc_buf_free(&out);
+    if (ref && orc_json_dump(v, &out) == 0) CHECK_STR(out.data, ref);
+    else CHECK(ref == NULL);
+    free(ref);
+    orc_buf_free(&out);
+}
+
 /* Returns 1 when the fast path took the text, 0 when it declined; *ok
  * (if given) counts what jansson took. */
 static int compare_n(const char *text, size_t len, size_t flags, size_t *ok)
@@ -42,6 +61,7 @@ static int compare_n(const char *text, size_t len, size_t flags, size_t *ok)
     if (ref && both) CHECKF(same(ref, both), "tree differs on %.*s", (int)len, text);
     if (!ref && !both) CHECK_STR(e2.text, e1.text);
     if (ok && ref) ++*ok;
+    if (ref) check_dump(ref);
     json_decref(ref);
     json_decref(fast);
     json_decref(both);
@@ -89,6 +109,20 @@ TEST(edge_cases_match_jansson)
     compare_all_flags("[1,\0 2]", 7);
     compare_all_flags("[\"a\0b\"]", 7);
     CHECK_INT(took, >, 100); /* the fast path does take the ordinary inputs */
+}
+
+TEST(dump_escapes_numbers_and_odd_strings_as_jansson)
+{
+    json_t *v = json_pack("{s:s#, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:[b,n,{}], s:{}}", "nul",
+                          "a\0b\x01\x1f\x7f", (size_t)6, "esc", "\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80",
+                          "min", (json_int_t)INT64_MIN, "max", (json_int_t)INT64_MAX, "r1", 1.0,
+                          "r2", 0.1, "r3", 1e300, "r4", -2.5e-7, "arr", 0, "empty");
+    CHECK(v != NULL);
+    check_dump(v);
+    /* A key with a NUL, and invalid UTF-8 (json_stringn_nocheck takes it). */
+    json_object_setn_new_nocheck(v, "k\0ey", 4, json_stringn_nocheck("bad\xff", 4));
+    check_dump(v);
+    json_decref(v);
 }
 
 TEST(nesting_is_left_to_jansson_past_its_limit)
