@@ -68,7 +68,7 @@ static void retry_caught_up(void *arg, int status)
 
 struct commit {
     struct write_op *op;
-    json_t *obj;        /* what was written */
+    json_t *obj;        /* what was written (NULL once release_tree freed it) */
     struct orc_buf val; /* its stored encoding (puts only) */
     struct orc_buf alloc; /* a new Node's STORE_PUT_ALLOC value, or empty */
 };
@@ -137,7 +137,8 @@ static void respond_written(struct write_op *op, struct commit *c, int64_t rev)
     if (op->deleting || op->response || op->scale_response || c->val.len == 0
         || api_obj_append(&body, c->val.data, c->val.len, rev) != 0) {
         orc_buf_free(&body);
-        respond_object(op, c->obj, rev);
+        if (c->obj || op->response) respond_object(op, c->obj, rev);
+        else api_respond_error(op->r, ORC_ENOMEM, "encoding the answer");
         return;
     }
     api_respond_buf(op->r, op->ok_code, &body);
@@ -206,6 +207,20 @@ static bool dry_create_refused(struct write_op *op)
     return rv != 0;
 }
 
+/* The answer to most writes is built from the encoded bytes (or is
+ * op->response): the tree is freed now, while it is still in the CPU's
+ * cache, rather than after the commit. A create's tree is its body. */
+static void release_tree(struct write_op *op, struct commit *c)
+{
+    if (op->deleting || op->scale_response || c->alloc.len || c->val.len == 0) return;
+    if (op->verb == W_CREATE && op->input == c->obj) {
+        json_decref(op->input);
+        op->input = NULL;
+    }
+    json_decref(c->obj);
+    c->obj = NULL;
+}
+
 /* Writes obj at op->key (or deletes the key) guarded as the verb needs. */
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
@@ -238,6 +253,7 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
         api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
         return;
     }
+    release_tree(op, c);
     if (op->verb == W_CREATE) {
         guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, op->key.data, 0};
         if (op->k->namespaced) {
