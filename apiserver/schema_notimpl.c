@@ -5,6 +5,8 @@
  * covers every place the type appears (all pod templates, all probes...). */
 #include "apiserver/schema.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 static const struct api_notimpl notimpl[] = {
@@ -112,8 +114,31 @@ static const struct api_notimpl notimpl[] = {
     {"LeaseSpec", "preferredHolder", NULL, NULL},
 };
 
+/* Every field of every object written is looked up here: a bitmap of the
+ * listed names' hashes turns most of them away without a string compare. */
+#define SEEN_BITS 1024
+static uint64_t seen[SEEN_BITS / 64];
+static pthread_once_t seen_once = PTHREAD_ONCE_INIT;
+
+static unsigned name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h % SEEN_BITS;
+}
+
+static void fill_seen(void)
+{
+    for (size_t i = 0; i < sizeof notimpl / sizeof notimpl[0]; i++) {
+        unsigned h = name_hash(notimpl[i].field);
+        seen[h / 64] |= 1ULL << (h % 64);
+    }
+}
+
 const struct api_notimpl *api_notimpl_find(const char *type, const char *field)
 {
+    unsigned h = name_hash(field);
+    if (pthread_once(&seen_once, fill_seen) == 0 && !(seen[h / 64] >> (h % 64) & 1)) return NULL;
     for (size_t i = 0; i < sizeof notimpl / sizeof notimpl[0]; i++)
         if (strcmp(notimpl[i].field, field) == 0 && strcmp(notimpl[i].type, type) == 0)
             return &notimpl[i];
