@@ -203,8 +203,14 @@ static void on_pod_delete(void *arg, const json_t *obj) { pod_changed(arg, obj, 
  * Kubernetes: the pod may stay Terminating for its grace period. */
 static void on_pod_update(void *arg, const json_t *old, const json_t *obj)
 {
+    struct ds_ctl *c = arg;
+    char was[512], is[512];
     bool deleting = orc_json_get(obj, "metadata.deletionTimestamp") != NULL
                     && orc_json_get(old, "metadata.deletionTimestamp") == NULL;
+    /* Released (or moved to another owner): the old owner looks again. */
+    if (!c->b.stopped && owner_key(old, was, sizeof was)
+        && (!owner_key(obj, is, sizeof is) || strcmp(was, is) != 0))
+        workqueue_add(c->b.q, was);
     pod_changed(arg, obj, deleting);
 }
 
@@ -446,6 +452,27 @@ static unsigned claim_pods(struct ds_ctl *c, struct ctl_step *b, const json_t *p
     return cl.patched;
 }
 
+/* ---- hash collisions ---- */
+
+/* The current template's revision name is taken by another template (or
+ * owner): bump status.collisionCount, as Kubernetes' snapshot does; the
+ * status write brings the key back with a new hash. */
+static bool collided(struct ds_ctl *c, struct ctl_step *b)
+{
+    char hash[DS_HASH_LEN], name[320];
+    json_t *st;
+
+    ds_template_hash(b->obj, hash);
+    snprintf(name, sizeof name, "%s-%s", orc_json_str(b->obj, "metadata.name") ?: "ds", hash);
+    st = ds_collision_status(b->obj, informer_get(c->revi, orc_json_str(b->obj, "metadata.namespace") ?: "", name));
+    if (!st) return false;
+    log_info(DS_LOG, "%s: ControllerRevision %s holds another template: collisionCount %lld", b->key,
+             name, (long long)json_integer_value(json_object_get(st, "collisionCount")));
+    write_status(b, st);
+    json_decref(st);
+    return true;
+}
+
 /* ---- reconcile ---- */
 
 static void append(void *arg, const json_t *obj)
@@ -504,6 +531,11 @@ static int step(struct ds_ctl *c, const char *key, const json_t *ds)
     }
     b->requeue_ms = p.requeue_ms;
     ctl_base_hold(&c->b);
+    if (collided(c, b)) {
+        ds_plan_clear(&p); /* the next step hashes with the new count */
+        ctl_step_put(b);
+        goto out;
+    }
     if (claim_pods(c, b, pods) > 0) {
         ds_plan_clear(&p); /* planned with pods about to change hands */
         ctl_step_put(b);

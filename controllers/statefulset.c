@@ -439,6 +439,24 @@ static void create_revision(struct ctl_step *r, const struct gather *revs, const
     json_decref(rev);
 }
 
+/* The revision named after the template's hash holds another template (or
+ * is another owner's): one more in status.collisionCount gives the next
+ * sync a new hash (Kubernetes' CreateControllerRevision does the same). */
+static void bump_collisions(struct ctl_step *r, const char *name, int64_t collisions)
+{
+    json_t *obj = json_deep_copy(r->obj);
+
+    log_info(MOD, "%s: ControllerRevision %s holds another template: collisionCount %lld", r->key,
+             name, (long long)collisions + 1);
+    if (obj == NULL || orc_json_set(obj, "status.collisionCount", json_integer(collisions + 1)) != 0) {
+        json_decref(obj);
+        r->op.failed = true;
+        return;
+    }
+    issue(r, rest_update_status(ctl_of(r)->b.ctx->api, ctl_of(r)->k_set, obj, call_done, r));
+    json_decref(obj);
+}
+
 static void prune_revisions(struct ctl_step *r, const struct gather *revs, const struct gather *pods,
                             const char *cur, const char *upd)
 {
@@ -618,6 +636,10 @@ static void reconcile_set(struct ctl_step *r, const char *ns)
         goto out;
     }
     snprintf(upd, sizeof upd, "%s-%s", set_name(r), hash);
+    if (ctl_revision_collides(informer_get(c->revs, ns, upd), uid, orc_json_get(r->obj, "spec.template"))) {
+        bump_collisions(r, upd, collisions); /* the status event brings the key back */
+        goto out;
+    }
     if (find_rev(&revs, upd) == NULL) {
         create_revision(r, &revs, hash); /* its informer event brings the key back */
         goto out;
