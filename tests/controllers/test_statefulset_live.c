@@ -77,3 +77,30 @@ TEST(revision_name_collision_bumps_collision_count)
     json_decref(rev);
     live_stop(&l);
 }
+
+static bool pod_has_controller(struct live *lv, const void *want)
+{
+    json_t *p = live_call(lv, "GET", "/api/v1/namespaces/default/pods/db-0", NULL, NULL, 0), *r;
+    size_t i;
+    bool has = false;
+    json_array_foreach (orc_json_get(p, "metadata.ownerReferences"), i, r)
+        has = has || json_is_true(json_object_get(r, "controller"));
+    json_decref(p);
+    return has == (want != NULL);
+}
+
+/* An owned pod relabelled out of the selector is released (ClaimPods). */
+TEST(pod_relabelled_out_of_the_selector_is_released)
+{
+    live_start(&l, &ctl_statefulset, NULL);
+    live_do(&l, "POST", STS_PATH, NULL,
+            "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"db\"},"
+            "\"spec\":{\"replicas\":1,\"serviceName\":\"db\",\"selector\":{\"matchLabels\":{\"app\":"
+            "\"db\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"db\"}},\"spec\":{"
+            "\"containers\":[{\"name\":\"c\",\"image\":\"busybox:1\"}]}}}}", 201);
+    live_until(&l, pod_has_controller, "yes", 10000, "db-0 created by the set");
+    live_do(&l, "PATCH", "/api/v1/namespaces/default/pods/db-0", "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"app\":\"gone\"}}}", 200);
+    live_until(&l, pod_has_controller, NULL, 10000, "db-0 released");
+    live_stop(&l);
+}
