@@ -159,7 +159,7 @@ static int image_one(cli_ctx *x, const struct image_opts *o, const struct orc_ki
     if ((rv = cli_get_object(x, k, ns, name, &obj)) != 0) return rv;
     if (!orc_json_str(obj, "kind")) json_object_set_new(obj, "kind", json_string(k->kind));
     rv = cli_set_image_patch(obj, o->pairs.v, o->pairs.n, &patch, err, sizeof err);
-    if (rv == ORC_EINVAL) fprintf(x->err, "error: %s/%s: %s\n", k->resource, name, err);
+    if (rv == ORC_EINVAL) fprintf(x->err, "error: %s\n", err); /* kubectl's words */
     else if (rv == 0 && patch) rv = patch_object(x, k, ns, name, patch);
     json_decref(patch);
     json_decref(obj);

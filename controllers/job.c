@@ -24,9 +24,9 @@
 #include "controllers/ctl_op.h"
 #include "controllers/ctl_util.h"
 #include "controllers/expectations.h"
-#include "lib/labels.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
+#include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 
@@ -469,6 +469,8 @@ static unsigned claim_pods(struct jobc *c, struct ctl_step *s, struct pod_list *
     struct claim cl = {c, s, NULL, 0};
     size_t keep = 0;
 
+    /* A finished Job claims nothing (Kubernetes returns before it looks). */
+    if (job_has_condition(s->obj, "Complete") || job_has_condition(s->obj, "Failed")) return 0;
     if (orc_selector_from_json(orc_json_get(s->obj, "spec.selector"), &cl.sel, NULL, 0) != 0
         || orc_selector_is_empty(cl.sel)) {
         orc_selector_free(cl.sel);
