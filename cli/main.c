@@ -47,7 +47,8 @@ static const struct cli_command commands[] = {
      "scale (KIND/NAME | KIND NAME... | -f FILE) --replicas=N [flags]",
      "Examples:\n  orctl scale deploy/web --replicas=5\n", cli_cmd_scale},
     {"set", "Set the container images of a workload or pod",
-     "set image (KIND/NAME | KIND NAME... | -f FILE) CONTAINER=IMAGE... [flags]",
+     "set image (KIND/NAME | KIND NAME... | KIND -l SEL | KIND --all | -f FILE) CONTAINER=IMAGE... "
+     "[flags]",
      "Changes the image of the named containers (init containers too; * for every\n"
      "container) in the pod template of a Deployment, DaemonSet, StatefulSet,\n"
      "ReplicaSet, Job or CronJob, or in a Pod, with a strategic merge patch; a\n"
@@ -55,7 +56,8 @@ static const struct cli_command commands[] = {
      "and that object is left unchanged.\n\n"
      "Examples:\n  orctl set image deployment/web nginx=nginx:1.25\n"
      "  orctl set image deploy web app=app:v2 sidecar=proxy:3\n"
-     "  orctl set image daemonset/agent '*=agent:2'\n",
+     "  orctl set image daemonset/agent '*=agent:2'\n"
+     "  orctl set image deploy -l tier=web app=app:v3\n",
      cli_cmd_set},
     {"rollout", "Follow, undo, restart, pause or resume a Deployment's rollout",
      "rollout (status|history|undo|restart|pause|resume) deploy/NAME [flags]",

@@ -117,6 +117,8 @@ int cli_set_image_patch(const json_t *obj, char *const *pairs, size_t n, json_t 
 struct image_opts {
     struct cli_strv files;
     struct cli_strv pairs; /* CONTAINER=IMAGE */
+    const char *labels;    /* -l: every object of the kind it selects */
+    bool all;              /* --all: every object of the kind */
 };
 
 static int patch_object(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *name,
@@ -172,23 +174,48 @@ static int image_doc(cli_ctx *x, const struct cli_doc *d, const char *ns, const 
     return name ? image_one(x, arg, d->kind, ns, name) : ORC_EINVAL;
 }
 
+/* Every object of kind k that -l (or --all) picks, in the namespace. */
+static int image_selected(cli_ctx *x, const struct image_opts *o, const struct orc_kind *k,
+                          bool *failed)
+{
+    const char *ns = k->namespaced ? x->ns : NULL;
+    json_t *items = NULL, *it;
+    char *rvs = NULL;
+    size_t i;
+    int rv = cli_list(x, k, ns, o->labels, NULL, &items, &rvs);
+
+    if (rv == 0 && json_array_size(items) == 0) fprintf(x->err, "No resources found\n");
+    json_array_foreach (items, i, it) {
+        rv = image_one(x, o, k, ns, orc_json_str(it, "metadata.name") ?: "");
+        if (cli_unreachable(rv)) break;
+        *failed |= rv != 0;
+        rv = 0;
+    }
+    *failed |= rv != 0;
+    json_decref(items);
+    free(rvs);
+    return rv;
+}
+
 static int image_targets(cli_ctx *x, const struct image_opts *o, const struct cli_strv *targets)
 {
     struct cli_targets t = {0};
-    bool failed = false;
+    bool failed = false, selecting = (o->labels && *o->labels) || o->all;
     int rv = CLI_EXIT_FAIL;
 
     if (cli_targets_parse(x, targets->v, targets->n, &t) != 0) goto out;
     for (size_t i = 0; i < t.n; i++) {
-        if (t.v[i].name == NULL) {
-            rv = cli_usage_error(x, "you must name the objects (KIND NAME or KIND/NAME)");
-            goto out;
-        }
+        if ((t.v[i].name == NULL) == selecting) continue;
+        rv = cli_usage_error(x, selecting ? "name cannot be provided when a selector or --all is specified"
+                                          : "you must name the objects (KIND NAME or KIND/NAME), or "
+                                            "use -l SELECTOR or --all");
+        goto out;
     }
     if (cli_connect(x) != 0) goto out;
     for (size_t i = 0; i < t.n; i++) {
         const struct orc_kind *k = t.v[i].kind;
-        int one = image_one(x, o, k, k->namespaced ? x->ns : NULL, t.v[i].name);
+        int one = selecting ? image_selected(x, o, k, &failed)
+                            : image_one(x, o, k, k->namespaced ? x->ns : NULL, t.v[i].name);
         if (cli_unreachable(one)) goto out;
         failed |= one != 0;
     }
@@ -216,6 +243,8 @@ int cli_cmd_set(cli_ctx *x, int argc, char **argv)
     struct cli_strv pos = {0}, targets = {0};
     const struct cli_flag flags[] = {
         {"filename", 'f', CLI_FLAG_LIST, &o.files, "FILE", "Set images in the objects of these manifests"},
+        {"selector", 'l', CLI_FLAG_STRING, &o.labels, "SEL", "Set images in every object of the kind it selects"},
+        {"all", 0, CLI_FLAG_BOOL, &o.all, NULL, "Set images in every object of the kind in the namespace"},
     };
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 

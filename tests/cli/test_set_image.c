@@ -3,7 +3,8 @@
  * container refused), then end to end against a real `orcd server` running
  * the Deployment controller: a Deployment rolls out to a new ReplicaSet
  * whose template has the new image, an unknown container changes nothing,
- * and a bare `--cascade` on delete means background. */
+ * -l and --all pick every object they select, and a bare `--cascade` on
+ * delete means background. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,17 @@ TEST_T(set_image_rolls_a_deployment_out_and_refuses_unknown_containers, 90)
     CHECKF(strstr(err, "NotFound") != NULL, "stderr: %s", err);
     free(out);
     free(err);
+
+    /* -l and --all: every Deployment they pick; unchanged ones silently. */
+    free(orctl(0, NULL, "create", "deployment", "web2", "--image=busybox:1", "--replicas=0", NULL));
+    out = orctl(0, NULL, "set", "image", "deploy", "-l", "app=web2", "busybox=busybox:2", NULL);
+    CHECK_STR(out, "deployment.apps/web2 image updated\n");
+    free(out);
+    out = orctl(0, NULL, "set", "image", "deployments", "--all", "*=nginx:1.26", NULL);
+    CHECK_STR(out, "deployment.apps/web2 image updated\n");
+    free(out);
+    free(orctl(2, NULL, "set", "image", "deploy", "web", "-l", "app=web", "nginx=nginx:1", NULL));
+    free(orctl(2, NULL, "set", "image", "deploy", "nginx=nginx:1", NULL));
 
     /* A bare --cascade is background; the next word stays a name. */
     out = orctl(0, NULL, "delete", "deploy", "--cascade", "web", NULL);
