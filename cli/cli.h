@@ -235,6 +235,21 @@ json_t *cli_apply_modified(const json_t *manifest);
  * live object's last-applied annotation to find removed fields. */
 json_t *cli_apply_patch(const json_t *modified, const json_t *live);
 
+/* ---- set image (set.c) --------------------------------------------------- */
+
+/* The dotted path of the pod spec in an object of `kind` ("spec" for a
+ * Pod, "spec.template.spec" for the workloads, the job template's for a
+ * CronJob), or NULL for a kind without one. */
+const char *cli_pod_spec_path(const char *kind);
+/* kubectl set image's change to `obj` (its "kind" set) for the pairs
+ * "CONTAINER=IMAGE" ("*=IMAGE": every container; init containers
+ * included): a strategic merge patch naming only the containers whose image
+ * changes, in *patch (new reference), or NULL when none does. ORC_EINVAL
+ * with err ("unable to find container named \"x\"", a malformed pair, no
+ * pod template); ORC_ENOMEM. */
+int cli_set_image_patch(const json_t *obj, char *const *pairs, size_t n, json_t **patch,
+                        char *err, size_t errlen);
+
 /* ---- output ------------------------------------------------------------ */
 
 /* Writes buffer text to x->out and flushes. */
@@ -253,6 +268,8 @@ int cli_cmd_describe(cli_ctx *x, int argc, char **argv);
 int cli_cmd_delete(cli_ctx *x, int argc, char **argv);
 int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
+/* `orctl set image` (set.c). */
+int cli_cmd_set(cli_ctx *x, int argc, char **argv);
 int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);

@@ -162,6 +162,15 @@ static int check_usage(cli_ctx *x, const struct delete_opts *o, const struct cli
     return 0;
 }
 
+/* A bare --cascade means background, as in kubectl (pflag's NoOptDefVal):
+ * a mode then needs "=", and the next word stays a name. */
+static void bare_cascade(int argc, char **argv)
+{
+    static char background[] = "--cascade=background";
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--cascade") == 0) argv[i] = background;
+}
+
 int cli_cmd_delete(cli_ctx *x, int argc, char **argv)
 {
     struct delete_opts o = {.grace = -1, .wait = true};
@@ -175,7 +184,8 @@ int cli_cmd_delete(cli_ctx *x, int argc, char **argv)
          "Seconds pods get to stop (-1: the object's own)"},
         {"now", 0, CLI_FLAG_BOOL, &o.now, NULL, "Same as --grace-period=1"},
         {"cascade", 0, CLI_FLAG_STRING, &o.cascade, "MODE",
-         "background (default), foreground or orphan: what happens to dependents"},
+         "background (default; also a bare --cascade), foreground or orphan: what happens to "
+         "dependents (--cascade=MODE)"},
         {"ignore-not-found", 0, CLI_FLAG_BOOL, &o.ignore_missing, NULL,
          "Treat a missing object as deleted"},
         {"wait", 0, CLI_FLAG_BOOL, &o.wait, NULL,
@@ -183,8 +193,10 @@ int cli_cmd_delete(cli_ctx *x, int argc, char **argv)
         {"timeout", 0, CLI_FLAG_INT, &o.timeout, "SECONDS",
          "How long --wait waits (0: the object's grace period plus a minute)"},
     };
-    int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
+    int rv;
 
+    bare_cascade(argc, argv);
+    rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
     if (rv != 0 || (rv = check_usage(x, &o, &pos)) != 0) {
         rv = cli_stop_status(rv);
         goto out;

@@ -33,7 +33,8 @@ static const struct cli_command commands[] = {
     {"delete", "Delete objects by name, label selector or manifest",
      "delete (-f FILE | KIND NAME... | KIND -l SEL | KIND --all) [flags]",
      "Examples:\n  orctl delete deploy web\n  orctl delete -f app.yaml\n"
-     "  orctl delete po -l app=web --grace-period=0\n",
+     "  orctl delete po -l app=web --grace-period=0\n"
+     "  orctl delete deploy web --cascade=orphan\n",
      cli_cmd_delete},
     {"create", "Create objects from manifests, or a namespace, ConfigMap or Deployment",
      "create (-f FILE | namespace NAME | configmap NAME --from-literal=K=V | deployment NAME "
@@ -45,6 +46,19 @@ static const struct cli_command commands[] = {
     {"scale", "Set the replica count of a Deployment, ReplicaSet or StatefulSet",
      "scale (KIND/NAME | KIND NAME... | -f FILE) --replicas=N [flags]",
      "Examples:\n  orctl scale deploy/web --replicas=5\n", cli_cmd_scale},
+    {"set", "Set the container images of a workload or pod",
+     "set image (KIND/NAME | KIND NAME... | KIND -l SEL | KIND --all | -f FILE) CONTAINER=IMAGE... "
+     "[flags]",
+     "Changes the image of the named containers (init containers too; * for every\n"
+     "container) in the pod template of a Deployment, DaemonSet, StatefulSet,\n"
+     "ReplicaSet, Job or CronJob, or in a Pod, with a strategic merge patch; a\n"
+     "Deployment then rolls out. A container the object does not have is an error\n"
+     "and that object is left unchanged.\n\n"
+     "Examples:\n  orctl set image deployment/web nginx=nginx:1.25\n"
+     "  orctl set image deploy web app=app:v2 sidecar=proxy:3\n"
+     "  orctl set image daemonset/agent '*=agent:2'\n"
+     "  orctl set image deploy -l tier=web app=app:v3\n",
+     cli_cmd_set},
     {"rollout", "Follow, undo, restart, pause or resume a Deployment's rollout",
      "rollout (status|history|undo|restart|pause|resume) deploy/NAME [flags]",
      "status waits until the rollout finished (prints kubectl's progress lines; exits 1\n"

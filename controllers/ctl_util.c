@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/labels.h"
 #include "lib/orc.h"
 #include "lib/timeutil.h"
 
@@ -86,6 +87,115 @@ json_t *ctl_owner_ref(const json_t *owner, const char *api_version, const char *
     if (!name || !uid) return NULL;
     return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "apiVersion", api_version, "kind", kind, "name",
                      name, "uid", uid, "controller", 1, "blockOwnerDeletion", 1);
+}
+
+enum ctl_claim ctl_claim_decide(const json_t *owner, const json_t *obj, bool matches)
+{
+    const char *ref = ctl_controller_uid(obj), *uid = orc_json_str(owner, "metadata.uid");
+    bool owner_going = orc_json_get(owner, "metadata.deletionTimestamp") != NULL;
+    bool obj_going = orc_json_get(obj, "metadata.deletionTimestamp") != NULL;
+
+    if (!uid) return CTL_CLAIM_IGNORE;
+    if (ref) {
+        if (strcmp(ref, uid) != 0) return CTL_CLAIM_IGNORE;
+        if (matches) return CTL_CLAIM_KEEP;
+        return owner_going || obj_going ? CTL_CLAIM_IGNORE : CTL_CLAIM_RELEASE;
+    }
+    return matches && !owner_going && !obj_going ? CTL_CLAIM_ADOPT : CTL_CLAIM_IGNORE;
+}
+
+/* obj's finalizers with `fin` added or removed (new reference). */
+static json_t *finalizers_with(const json_t *obj, const char *fin, bool add)
+{
+    json_t *out = json_array(), *f;
+    bool have = false;
+    size_t i;
+
+    if (!out) return NULL;
+    json_array_foreach (orc_json_get(obj, "metadata.finalizers"), i, f) {
+        bool same = json_is_string(f) && strcmp(json_string_value(f), fin) == 0;
+        have = have || same;
+        if ((!same || add) && json_array_append(out, f) != 0) goto fail;
+    }
+    if (add && !have && json_array_append_new(out, json_string(fin)) != 0) goto fail;
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
+json_t *ctl_owner_patch(const json_t *obj, const json_t *owner, const char *api_version,
+                        const char *kind, bool adopt, const char *finalizer)
+{
+    const char *owner_uid = orc_json_str(owner, "metadata.uid");
+    json_t *refs = json_array(), *r, *patch;
+    size_t i;
+
+    if (!refs || !owner_uid) goto fail;
+    json_array_foreach (orc_json_get(obj, "metadata.ownerReferences"), i, r) {
+        const char *uid = orc_json_str(r, "uid");
+        if (uid && strcmp(uid, owner_uid) == 0) continue; /* ours: dropped, or replaced */
+        if (json_array_append(refs, r) != 0) goto fail;
+    }
+    if (adopt && json_array_append_new(refs, ctl_owner_ref(owner, api_version, kind)) != 0)
+        goto fail;
+    patch = json_pack("{s:{s:o,s:s?,s:s?}}", "metadata", "ownerReferences", refs, "uid",
+                      orc_json_str(obj, "metadata.uid"), "resourceVersion",
+                      orc_json_str(obj, "metadata.resourceVersion"));
+    if (patch && finalizer) {
+        json_t *fins = finalizers_with(obj, finalizer, adopt);
+        if (!fins || json_object_set_new(json_object_get(patch, "metadata"), "finalizers", fins)) {
+            json_decref(patch);
+            return NULL;
+        }
+    }
+    return patch;
+fail:
+    json_decref(refs);
+    return NULL;
+}
+
+struct adopters {
+    const json_t *obj;
+    void (*fn)(void *, const json_t *);
+    void *arg;
+};
+
+static void adopter_if_selects(void *arg, const json_t *owner)
+{
+    struct adopters *a = arg;
+    orc_selector *sel = NULL;
+
+    if (orc_selector_from_json(orc_json_get(owner, "spec.selector"), &sel, NULL, 0) == 0
+        && !orc_selector_is_empty(sel)
+        && orc_selector_matches(sel, orc_json_get(a->obj, "metadata.labels")))
+        a->fn(a->arg, owner);
+    orc_selector_free(sel);
+}
+
+void ctl_each_adopter(informer *owners, const json_t *obj,
+                      void (*fn)(void *arg, const json_t *owner), void *arg)
+{
+    struct adopters a = {obj, fn, arg};
+    const char *ns = orc_json_str(obj, "metadata.namespace");
+
+    if (ns && !ctl_controller_ref(obj) && !orc_json_get(obj, "metadata.deletionTimestamp"))
+        informer_by_index(owners, "namespace", ns, adopter_if_selects, &a);
+}
+
+bool ctl_revision_collides(const json_t *existing, const char *owner_uid, const json_t *tmpl)
+{
+    const char *uid = existing ? ctl_controller_uid(existing) : NULL;
+    json_t *have;
+    bool same;
+
+    if (!existing) return false;
+    if (!uid || !owner_uid || strcmp(uid, owner_uid) != 0) return true;
+    if (!(have = json_deep_copy(orc_json_get(existing, "data.spec.template")))) return true;
+    json_object_del(have, "$patch");
+    same = tmpl && json_equal(have, (json_t *)tmpl);
+    json_decref(have);
+    return !same;
 }
 
 int ctl_key_of(const json_t *obj, struct orc_buf *out)

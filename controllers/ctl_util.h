@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/informer.h"
 #include "lib/buf.h"
 
 /* ---- pods ---- */
@@ -42,6 +43,45 @@ int ctl_key_of(const json_t *obj, struct orc_buf *out);
 /* Splits "ns/name" into ns (may be "") and name, copying into the buffers.
  * 0, ORC_EINVAL when a part does not fit. */
 int ctl_key_split(const char *key, char *ns, size_t ns_n, char *name, size_t name_n);
+
+/* ---- adoption and release (Kubernetes' ControllerRefManager) ---- */
+
+enum ctl_claim {
+    CTL_CLAIM_IGNORE,  /* another controller's, or nothing to do */
+    CTL_CLAIM_KEEP,    /* ours and selected */
+    CTL_CLAIM_ADOPT,   /* an orphan the owner selects: patch a controller ref on */
+    CTL_CLAIM_RELEASE, /* ours but no longer selected: patch our ref off */
+};
+/* ClaimObject: what `owner` does with `obj` (a pod, a ReplicaSet) given
+ * whether its selector `matches` obj's labels. Nothing is adopted or
+ * released while either is being deleted (deletionTimestamp); an owner being
+ * deleted keeps what it has. */
+enum ctl_claim ctl_claim_decide(const json_t *owner, const json_t *obj, bool matches);
+/* The merge patch adopting (a controller ownerReference to `owner`,
+ * apiVersion and kind given, appended) or releasing (owner's references
+ * removed) obj, pinned to obj's uid and resourceVersion so a changed object
+ * is looked at again. `finalizer` (may be NULL) is added on adoption and
+ * removed on release (the Job's tracking finalizer). New reference; NULL on
+ * ENOMEM. */
+json_t *ctl_owner_patch(const json_t *obj, const json_t *owner, const char *api_version,
+                        const char *kind, bool adopt, const char *finalizer);
+
+/* For an orphan (no controller ownerReference, not being deleted): calls
+ * fn(arg, owner) for each object of `owners` (an informer with the
+ * "namespace" index) in obj's namespace whose non-empty spec.selector
+ * matches obj's labels — the owners that may adopt it (their keys go on a
+ * queue). */
+void ctl_each_adopter(informer *owners, const json_t *obj,
+                      void (*fn)(void *arg, const json_t *owner), void *arg);
+
+/* ---- ControllerRevisions ---- */
+
+/* Kubernetes' hash collision: a ControllerRevision named after the
+ * template hash exists (`existing`, NULL when none) but is not owner_uid's
+ * or holds another template than `tmpl` (a "$patch" key in the stored
+ * template ignored). The owner then bumps status.collisionCount, which
+ * changes the hash. */
+bool ctl_revision_collides(const json_t *existing, const char *owner_uid, const json_t *tmpl);
 
 /* ---- status conditions ---- */
 

@@ -2,7 +2,8 @@
  * pods and nodes feed a work queue of DaemonSet keys; reconcile runs one
  * ds_plan step and issues its creates, deletes and status write, guarded by
  * expectations so a step is not repeated before the informer saw the last
- * one's pods. */
+ * one's pods. Orphans on a node that the selector takes are adopted and
+ * owned pods it no longer takes released first (ClaimPods). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +13,11 @@
 
 #include "controllers/ctl_base.h"
 #include "controllers/ctl_op.h"
+#include "controllers/ctl_util.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
+#include "lib/labels.h"
 #include "lib/list.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -175,11 +178,21 @@ static void on_ds_delete(void *arg, const json_t *obj)
     expect_drop(c, key);
 }
 
+static void enqueue_adopter(void *arg, const json_t *ds)
+{
+    on_ds(arg, ds);
+}
+
 static void pod_changed(struct ds_ctl *c, const json_t *pod, bool observed)
 {
     char key[512];
 
-    if (c->b.stopped || !owner_key(pod, key, sizeof key)) return;
+    if (c->b.stopped) return;
+    if (!owner_key(pod, key, sizeof key)) {
+        /* An orphan on a node: the DaemonSets that may adopt it. */
+        if (ds_pod_node(pod)) ctl_each_adopter(c->dsi, pod, enqueue_adopter, c);
+        return;
+    }
     if (observed) expect_observed(c, key);
     workqueue_add(c->b.q, key);
 }
@@ -190,8 +203,14 @@ static void on_pod_delete(void *arg, const json_t *obj) { pod_changed(arg, obj, 
  * Kubernetes: the pod may stay Terminating for its grace period. */
 static void on_pod_update(void *arg, const json_t *old, const json_t *obj)
 {
+    struct ds_ctl *c = arg;
+    char was[512], is[512];
     bool deleting = orc_json_get(obj, "metadata.deletionTimestamp") != NULL
                     && orc_json_get(old, "metadata.deletionTimestamp") == NULL;
+    /* Released (or moved to another owner): the old owner looks again. */
+    if (!c->b.stopped && owner_key(old, was, sizeof was)
+        && (!owner_key(obj, is, sizeof is) || strcmp(was, is) != 0))
+        workqueue_add(c->b.q, was);
     pod_changed(arg, obj, deleting);
 }
 
@@ -362,6 +381,98 @@ static void write_status(struct ctl_step *b, const json_t *status)
     json_decref(obj);
 }
 
+/* ---- adoption and release (Kubernetes' ClaimPods) ---- */
+
+static void on_owner_patched(void *arg, int status, const json_t *body)
+{
+    struct ctl_step *b = arg;
+
+    /* 404: gone; 409: changed since the cache saw it (looked at again). */
+    if (status != 200 && status != 404) {
+        b->op.failed = true;
+        if (status != 409) log_debug(DS_LOG, "owner of a pod of %s: %s", b->key, rest_message(status, body));
+    }
+    ctl_step_put(b);
+}
+
+static void patch_owner(struct ctl_step *b, const json_t *pod, bool adopt)
+{
+    json_t *patch = ctl_owner_patch(pod, b->obj, "apps/v1", "DaemonSet", adopt, NULL);
+
+    issue(b, patch ? rest_patch(ctl_of(b)->b.ctx->api, kind_of("pods"), orc_json_str(pod, "metadata.namespace"),
+                                orc_json_str(pod, "metadata.name"), NULL, "application/merge-patch+json",
+                                patch, on_owner_patched, b)
+                   : ORC_ENOMEM);
+    json_decref(patch);
+}
+
+struct claim {
+    struct ctl_step *b;
+    orc_selector *sel;
+    unsigned patched;
+};
+
+/* An orphan on a node the selector takes is adopted (one without a node
+ * cannot be placed in the DaemonSet's per-node plan, as in Kubernetes). */
+static void adopt_orphan(void *arg, const json_t *pod)
+{
+    struct claim *cl = arg;
+    bool match = orc_selector_matches(cl->sel, orc_json_get(pod, "metadata.labels"));
+
+    if (!ctl_controller_ref(pod) && ds_pod_node(pod)
+        && ctl_claim_decide(cl->b->obj, pod, match) == CTL_CLAIM_ADOPT) {
+        patch_owner(cl->b, pod, true);
+        cl->patched++;
+    }
+}
+
+/* Adopts orphans, releases owned pods the selector no longer takes; the
+ * number of patches (their pods' events bring the key back). */
+static unsigned claim_pods(struct ds_ctl *c, struct ctl_step *b, const json_t *pods)
+{
+    struct claim cl = {b, NULL, 0};
+    size_t i;
+    json_t *p;
+
+    if (orc_selector_from_json(orc_json_get(b->obj, "spec.selector"), &cl.sel, NULL, 0) != 0
+        || orc_selector_is_empty(cl.sel)) {
+        orc_selector_free(cl.sel);
+        return 0;
+    }
+    json_array_foreach((json_t *)pods, i, p) {
+        bool match = orc_selector_matches(cl.sel, orc_json_get(p, "metadata.labels"));
+        if (ctl_claim_decide(b->obj, p, match) == CTL_CLAIM_RELEASE) {
+            patch_owner(b, p, false);
+            cl.patched++;
+        }
+    }
+    informer_by_index(c->podi, "namespace", orc_json_str(b->obj, "metadata.namespace") ?: "",
+                      adopt_orphan, &cl);
+    orc_selector_free(cl.sel);
+    return cl.patched;
+}
+
+/* ---- hash collisions ---- */
+
+/* The current template's revision name is taken by another template (or
+ * owner): bump status.collisionCount, as Kubernetes' snapshot does; the
+ * status write brings the key back with a new hash. */
+static bool collided(struct ds_ctl *c, struct ctl_step *b)
+{
+    char hash[DS_HASH_LEN], name[320];
+    json_t *st;
+
+    ds_template_hash(b->obj, hash);
+    snprintf(name, sizeof name, "%s-%s", orc_json_str(b->obj, "metadata.name") ?: "ds", hash);
+    st = ds_collision_status(b->obj, informer_get(c->revi, orc_json_str(b->obj, "metadata.namespace") ?: "", name));
+    if (!st) return false;
+    log_info(DS_LOG, "%s: ControllerRevision %s holds another template: collisionCount %lld", b->key,
+             name, (long long)json_integer_value(json_object_get(st, "collisionCount")));
+    write_status(b, st);
+    json_decref(st);
+    return true;
+}
+
 /* ---- reconcile ---- */
 
 static void append(void *arg, const json_t *obj)
@@ -420,6 +531,16 @@ static int step(struct ds_ctl *c, const char *key, const json_t *ds)
     }
     b->requeue_ms = p.requeue_ms;
     ctl_base_hold(&c->b);
+    if (collided(c, b)) {
+        ds_plan_clear(&p); /* the next step hashes with the new count */
+        ctl_step_put(b);
+        goto out;
+    }
+    if (claim_pods(c, b, pods) > 0) {
+        ds_plan_clear(&p); /* planned with pods about to change hands */
+        ctl_step_put(b);
+        goto out;
+    }
     if (expect_met(c, key)) act(c, b, &p);
     else b->requeue_ms = 1000; /* its last step's pods are not all seen yet */
     write_history(b, revs, pods);

@@ -17,8 +17,10 @@ extern const struct ctl_controller ctl_daemonset;
 #define DS_HASH_LABEL "controller-revision-hash"
 #define DS_HASH_LEN 11
 
-/* The template's hash (hex of FNV-1a over its canonical JSON), the value of
- * the controller-revision-hash label on the pods made from it. */
+/* The template's hash (hex of FNV-1a over its canonical JSON, then
+ * status.collisionCount when above 0), the value of the
+ * controller-revision-hash label on the pods made from it and the suffix of
+ * its ControllerRevision's name. */
 void ds_template_hash(const json_t *ds, char out[DS_HASH_LEN]);
 
 /* Kubernetes' nodeShouldRunDaemonPod: should a pod be created on the node
@@ -56,6 +58,13 @@ struct ds_history {
 int ds_history_plan(const json_t *ds, const json_t *revisions, const json_t *pods,
                     struct ds_history *out);
 void ds_history_clear(struct ds_history *h);
+
+/* Kubernetes' hash collision for the DaemonSet's current template: a
+ * ControllerRevision named "<ds>-<hash>" (`existing`, the cached one of that
+ * name, NULL when none) is another owner's or holds another template. The
+ * status to write then (a new reference: status.collisionCount one higher),
+ * else NULL. */
+json_t *ds_collision_status(const json_t *ds, const json_t *existing);
 
 /* The node a DaemonSet pod is for: spec.nodeName, else its affinity's
  * metadata.name field. Borrowed; NULL when none. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controllers/ctl_util.h"
 #include "controllers/daemonset.h"
 #include "lib/json.h"
 #include "lib/orc.h"
@@ -120,4 +121,15 @@ void ds_history_clear(struct ds_history *h)
     json_decref(h->update);
     json_decref(h->remove);
     memset(h, 0, sizeof *h);
+}
+
+json_t *ds_collision_status(const json_t *ds, const json_t *existing)
+{
+    int64_t n = 0;
+
+    if (!ctl_revision_collides(existing, orc_json_str(ds, "metadata.uid"),
+                               orc_json_get(ds, "spec.template")))
+        return NULL;
+    orc_json_int(ds, "status.collisionCount", &n);
+    return json_pack("{s:I}", "collisionCount", (json_int_t)(n + 1));
 }

@@ -18,8 +18,16 @@ void ds_template_hash(const json_t *ds, char out[DS_HASH_LEN])
 {
     char *text = json_dumps(orc_json_get(ds, "spec.template"), JSON_COMPACT | JSON_SORT_KEYS);
     uint64_t h = orc_fnv1a(ORC_FNV_OFFSET, text ? text : "", text ? strlen(text) : 0);
+    int64_t collisions = 0;
 
     free(text);
+    /* Kubernetes' ComputeHash: the collision count, when set, is hashed
+     * after the template (little-endian), so a bump gives a new name. */
+    if (orc_json_int(ds, "status.collisionCount", &collisions) == 0 && collisions > 0) {
+        unsigned char le[4];
+        for (int i = 0; i < 4; i++) le[i] = (unsigned char)((uint64_t)collisions >> (8 * i));
+        h = orc_fnv1a(h, le, sizeof le);
+    }
     snprintf(out, DS_HASH_LEN, "%08x", (unsigned)(h ^ (h >> 32)));
 }
 

@@ -8,7 +8,9 @@
  * and labels the API server may default. Creates are guarded by
  * expectations, as in Kubernetes (controllers/expectations.h): after
  * asking for N pods the Job is not acted on again until the informer saw
- * them, or 5 minutes passed. */
+ * them, or 5 minutes passed. Orphan pods its selector takes are adopted
+ * (with the tracking finalizer) and owned ones it no longer takes released,
+ * as Kubernetes' ClaimPods does. */
 #include "controllers/job.h"
 
 #include <stdio.h>
@@ -20,9 +22,11 @@
 #include "controllers/ctl.h"
 #include "controllers/ctl_base.h"
 #include "controllers/ctl_op.h"
+#include "controllers/ctl_util.h"
 #include "controllers/expectations.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
+#include "lib/labels.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 
@@ -128,11 +132,26 @@ static void on_job_delete(void *arg, const json_t *obj)
     queue_obj(c, obj);
 }
 
+static void queue_adopter(void *arg, const json_t *job)
+{
+    queue_obj(arg, job);
+}
+
+/* An orphan: the Jobs whose selector takes it (Kubernetes' adoption). */
+static void queue_adopters(struct jobc *c, const json_t *pod)
+{
+    if (!c->b.stopped) ctl_each_adopter(c->jobs, pod, queue_adopter, c);
+}
+
 static void on_pod_add(void *arg, const json_t *pod)
 {
     struct jobc *c = arg;
     char key[512];
-    if (c->b.stopped || owner_key(pod, key, sizeof key) != 0) return;
+    if (c->b.stopped) return;
+    if (owner_key(pod, key, sizeof key) != 0) {
+        queue_adopters(c, pod);
+        return;
+    }
     expect_seen(c, key);
     workqueue_add(c->b.q, key);
 }
@@ -141,6 +160,7 @@ static void on_pod_update(void *arg, const json_t *old, const json_t *pod)
 {
     queue_owner(arg, old);
     queue_owner(arg, pod);
+    queue_adopters(arg, pod);
 }
 
 static void on_pod_delete(void *arg, const json_t *pod)
@@ -333,6 +353,34 @@ static void delete_job(struct jobc *c, struct ctl_step *s)
     }
 }
 
+static void owner_patched(void *arg, int status, const json_t *body)
+{
+    struct job_call *k = arg;
+    bool ok = ctl_status_ok(status, 404, 0);
+    /* 409: the pod changed since the cache saw it; the retry looks again. */
+    if (!ok && status != 409)
+        log_warn(MOD, "%s: adopting or releasing pod %s: %s", k->s->key,
+                 orc_json_str(k->obj, "metadata.name") ?: "", rest_message(status, body));
+    call_end(k, ok);
+}
+
+/* Adopts (a controller ownerReference and the tracking finalizer, as
+ * Kubernetes' pod ControllerRefManager for Jobs) or releases a pod. */
+static void patch_owner(struct jobc *c, struct ctl_step *s, const json_t *pod, bool adopt)
+{
+    json_t *patch = ctl_owner_patch(pod, s->obj, "batch/v1", "Job", adopt, JOB_TRACKING_FINALIZER);
+    struct job_call *k = patch ? call_new(c, s, pod) : NULL;
+    int rv = k ? rest_patch(c->b.ctx->api, c->kpod, orc_json_str(pod, "metadata.namespace"),
+                            orc_json_str(pod, "metadata.name"), NULL,
+                            "application/merge-patch+json", patch, owner_patched, k)
+               : ORC_ENOMEM;
+    json_decref(patch);
+    if (rv != 0) {
+        if (k) call_failed(k, rv, adopt ? "adopting a pod" : "releasing a pod");
+        else s->op.failed = true;
+    }
+}
+
 /* ---- reconcile ---- */
 
 struct pod_list {
@@ -395,6 +443,54 @@ static void release_pods(struct jobc *c, struct ctl_step *s, struct pod_list *l)
     unfinalize_pods(c, s, l->v, keep);
 }
 
+struct claim {
+    struct jobc *c;
+    struct ctl_step *s;
+    orc_selector *sel;
+    unsigned patched;
+};
+
+static void adopt_orphan(void *arg, const json_t *pod)
+{
+    struct claim *cl = arg;
+    bool match = orc_selector_matches(cl->sel, orc_json_get(pod, "metadata.labels"));
+
+    if (!ctl_controller_ref(pod) && ctl_claim_decide(cl->s->obj, pod, match) == CTL_CLAIM_ADOPT) {
+        patch_owner(cl->c, cl->s, pod, true);
+        cl->patched++;
+    }
+}
+
+/* ClaimPods: orphans the selector takes are adopted, owned pods it no
+ * longer takes are released (and left out of l). The number of patches:
+ * their pods' events bring the key back, so the step plans nothing more. */
+static unsigned claim_pods(struct jobc *c, struct ctl_step *s, struct pod_list *l, const char *ns)
+{
+    struct claim cl = {c, s, NULL, 0};
+    size_t keep = 0;
+
+    /* A finished Job claims nothing (Kubernetes returns before it looks). */
+    if (job_has_condition(s->obj, "Complete") || job_has_condition(s->obj, "Failed")) return 0;
+    if (orc_selector_from_json(orc_json_get(s->obj, "spec.selector"), &cl.sel, NULL, 0) != 0
+        || orc_selector_is_empty(cl.sel)) {
+        orc_selector_free(cl.sel);
+        return 0; /* a Job without a usable selector keeps what it owns */
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        bool match = orc_selector_matches(cl.sel, orc_json_get(l->v[i], "metadata.labels"));
+        if (ctl_claim_decide(s->obj, l->v[i], match) == CTL_CLAIM_RELEASE) {
+            patch_owner(c, s, l->v[i], false);
+            cl.patched++;
+        } else {
+            l->v[keep++] = l->v[i];
+        }
+    }
+    l->n = keep;
+    informer_by_index(c->pods, "namespace", ns, adopt_orphan, &cl);
+    orc_selector_free(cl.sel);
+    return cl.patched;
+}
+
 static void run_plan(struct jobc *c, struct ctl_step *s, struct pod_list *l)
 {
     struct job_plan p;
@@ -452,7 +548,7 @@ static void reconcile(void *arg, const char *key)
     else informer_by_index(c->pods, "namespace", ns, collect, &l);
     if (l.fail) s->op.failed = true;
     else if (!job || orc_json_get(job, "metadata.deletionTimestamp")) release_pods(c, s, &l);
-    else run_plan(c, s, &l);
+    else if (claim_pods(c, s, &l, ns) == 0) run_plan(c, s, &l);
     free(l.v);
     ctl_step_put(s);
 }

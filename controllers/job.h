@@ -31,6 +31,19 @@ extern const struct ctl_controller ctl_job;
  * none): 10 s * 2^(failures-1), capped at 6 min. */
 uint64_t job_backoff_ms(int64_t failures);
 
+/* ---- restartPolicy OnFailure ---- */
+
+/* The restartCount of a Pending or Running pod's init and app containers
+ * summed (0 for a pod in another phase). */
+int64_t job_pod_restarts(const json_t *pod);
+/* Kubernetes' pastBackoffLimitOnFailure: for a Job whose template has
+ * restartPolicy OnFailure, the containers of its Pending and Running pods
+ * restarted `restarts` times in all, and that reached spec.backoffLimit
+ * (any restart when the limit is 0). The plan then fails the Job with
+ * reason BackoffLimitExceeded and deletes its active pods, as it does when
+ * more than backoffLimit pods failed. Always false for restartPolicy Never. */
+bool job_past_backoff_on_failure(const json_t *job, int64_t restarts);
+
 /* ---- completion index sets ("0-2,4") ---- */
 
 /* Parses status.completedIndexes into `set` (n bytes, one per index, 1 when

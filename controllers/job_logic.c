@@ -39,6 +39,7 @@ struct job_work {
     const json_t **active;      /* active pods, borrowed */
     size_t nactive, nready;
     int64_t last_failure_ms;    /* latest finish of a failed pod, 0 if none */
+    int64_t restarts;           /* container restarts of Pending/Running pods */
     struct uidset unc;          /* uids in the stored uncountedTerminatedPods */
     struct uidset held;         /* uids of pods holding the tracking finalizer */
 };
@@ -326,12 +327,36 @@ static int track_pod(const struct job_in *in, struct job_plan *p, struct job_wor
     return json_array_append_new(w->uf, json_string(uid)) == 0 ? 0 : ORC_ENOMEM;
 }
 
+int64_t job_pod_restarts(const json_t *pod)
+{
+    static const char *const lists[] = {"status.initContainerStatuses", "status.containerStatuses"};
+    const char *phase = orc_json_str(pod, "status.phase") ?: "";
+    int64_t sum = 0;
+
+    if (strcmp(phase, "Pending") != 0 && strcmp(phase, "Running") != 0) return 0;
+    for (size_t k = 0; k < 2; k++) {
+        size_t i;
+        json_t *cs;
+        json_array_foreach (orc_json_get(pod, lists[k]), i, cs) sum += int_or(cs, "restartCount", 0);
+    }
+    return sum;
+}
+
+bool job_past_backoff_on_failure(const json_t *job, int64_t restarts)
+{
+    int64_t limit = int_or(job, "spec.backoffLimit", 6);
+    if (strcmp(orc_json_str(job, "spec.template.spec.restartPolicy") ?: "", "OnFailure") != 0)
+        return false;
+    return limit == 0 ? restarts > 0 : restarts >= limit;
+}
+
 static int classify(const struct job_in *in, const json_t *const *pods, size_t n,
                     struct job_plan *p, struct job_work *w)
 {
     for (size_t i = 0; i < n; i++) {
         enum pod_state s = pod_state(pods[i]);
         int rv;
+        w->restarts += job_pod_restarts(pods[i]);
         if (s == POD_ACTIVE) {
             w->active[w->nactive++] = pods[i];
             if (pod_ready(pods[i])) w->nready++;
@@ -454,7 +479,7 @@ static int check_finish(const struct job_in *in, struct job_plan *p, struct job_
     char ts[ORC_TIME_LEN];
     int rv;
 
-    if (failed > in->backoff_limit) {
+    if (failed > in->backoff_limit || job_past_backoff_on_failure(in->job, w->restarts)) {
         event(p, "Warning", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
         rv = set_condition(in, w->st, "Failed", "True", p->event_reason, p->event_msg);
         return rv ? rv : 1;

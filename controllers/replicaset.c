@@ -70,29 +70,15 @@ static bool owner_key(const json_t *pod, char *out, size_t n)
     return snprintf(out, n, "%s/%s", ns ? ns : "", name) < (int)n;
 }
 
-struct match_ctx {
-    struct rs_ctl *c;
-    const json_t *pod;
-};
-
-static void enqueue_if_selects(void *arg, const json_t *rs)
+static void enqueue_adopter(void *arg, const json_t *rs)
 {
-    struct match_ctx *m = arg;
-    orc_selector *sel = NULL;
-    char msg[128];
-    if (rs_selector(rs, &sel, msg, sizeof msg) == 0 && !orc_selector_is_empty(sel) &&
-        orc_selector_matches(sel, orc_json_get(m->pod, "metadata.labels")))
-        enqueue_obj(m->c, rs);
-    orc_selector_free(sel);
+    enqueue_obj(arg, rs);
 }
 
 /* An orphan: every ReplicaSet of its namespace that might adopt it. */
 static void enqueue_adopters(struct rs_ctl *c, const json_t *pod)
 {
-    struct match_ctx m = {c, pod};
-    const char *ns = orc_json_str(pod, "metadata.namespace");
-    if (ns && !orc_json_get(pod, "metadata.deletionTimestamp"))
-        informer_by_index(c->rs_inf, "namespace", ns, enqueue_if_selects, &m);
+    ctl_each_adopter(c->rs_inf, pod, enqueue_adopter, c);
 }
 
 static void pod_added(void *arg, const json_t *pod)
@@ -318,30 +304,18 @@ static void delete_pods(struct rs_sync *s)
     }
 }
 
-/* Adopts (ref != NULL) or releases a pod by patching its ownerReferences;
- * the uid and resourceVersion pin the patch to what was decided on. */
+/* Adopts or releases a pod by patching its ownerReferences (ctl_util.h). */
 static void patch_owner(struct rs_sync *s, const json_t *pod, bool adopt)
 {
     struct rs_ctl *c = s->c;
-    json_t *refs = json_array(), *r, *patch;
-    const char *rs_uid = orc_json_str(s->rs, "metadata.uid");
-    size_t i;
-
-    json_array_foreach (orc_json_get(pod, "metadata.ownerReferences"), i, r) {
-        const char *uid = orc_json_str(r, "uid");
-        if (!adopt && uid && rs_uid && strcmp(uid, rs_uid) == 0) continue;
-        json_array_append(refs, r);
-    }
-    if (adopt) json_array_append_new(refs, ctl_owner_ref(s->rs, "apps/v1", "ReplicaSet"));
-    patch = json_pack("{s:{s:o,s:s?,s:s?}}", "metadata", "ownerReferences", refs, "uid",
-                      orc_json_str(pod, "metadata.uid"), "resourceVersion",
-                      orc_json_str(pod, "metadata.resourceVersion"));
+    json_t *patch = ctl_owner_patch(pod, s->rs, "apps/v1", "ReplicaSet", adopt, NULL);
     struct ctl_call *call = patch ? ctl_op_call(&s->op, s) : NULL;
     int rv = call ? rest_patch(c->b.ctx->api, c->k_pod, orc_json_str(pod, "metadata.namespace"),
                                orc_json_str(pod, "metadata.name"), NULL,
                                "application/merge-patch+json", patch, ctl_op_answer, call)
                   : ORC_ENOMEM;
     if (rv != 0 && call) ctl_op_unstarted(call, rv);
+    if (!patch) ctl_op_fail(&s->op, "out of memory");
     json_decref(patch);
 }
 
@@ -372,19 +346,22 @@ static int keep_pod(struct rs_sync *s, const json_t *pod)
 static void claim_pod(void *arg, const json_t *pod)
 {
     struct claim *cl = arg;
-    const char *owner = ctl_controller_uid(pod);
     bool match = orc_selector_matches(cl->sel, orc_json_get(pod, "metadata.labels"));
-    bool pod_deleting = orc_json_get(pod, "metadata.deletionTimestamp") != NULL;
 
     if (cl->rv != 0) return;
-    if (owner && strcmp(owner, cl->uid) == 0) {
-        if (match)
-            cl->rv = keep_pod(cl->s, pod);
-        else if (!pod_deleting)
-            patch_owner(cl->s, pod, false);
-    } else if (!owner && match && !cl->deleting && !pod_deleting) {
+    switch (ctl_claim_decide(cl->s->rs, pod, match)) {
+    case CTL_CLAIM_KEEP:
+        cl->rv = keep_pod(cl->s, pod);
+        break;
+    case CTL_CLAIM_ADOPT:
         patch_owner(cl->s, pod, true);
         cl->rv = keep_pod(cl->s, pod);
+        break;
+    case CTL_CLAIM_RELEASE:
+        patch_owner(cl->s, pod, false);
+        break;
+    case CTL_CLAIM_IGNORE:
+        break;
     }
 }
 

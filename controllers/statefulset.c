@@ -439,6 +439,24 @@ static void create_revision(struct ctl_step *r, const struct gather *revs, const
     json_decref(rev);
 }
 
+/* The revision named after the template's hash holds another template (or
+ * is another owner's): one more in status.collisionCount gives the next
+ * sync a new hash (Kubernetes' CreateControllerRevision does the same). */
+static void bump_collisions(struct ctl_step *r, const char *name, int64_t collisions)
+{
+    json_t *obj = json_deep_copy(r->obj);
+
+    log_info(MOD, "%s: ControllerRevision %s holds another template: collisionCount %lld", r->key,
+             name, (long long)collisions + 1);
+    if (obj == NULL || orc_json_set(obj, "status.collisionCount", json_integer(collisions + 1)) != 0) {
+        json_decref(obj);
+        r->op.failed = true;
+        return;
+    }
+    issue(r, rest_update_status(ctl_of(r)->b.ctx->api, ctl_of(r)->k_set, obj, call_done, r));
+    json_decref(obj);
+}
+
 static void prune_revisions(struct ctl_step *r, const struct gather *revs, const struct gather *pods,
                             const char *cur, const char *upd)
 {
@@ -488,7 +506,7 @@ static void write_status(struct ctl_step *r, const struct sts_plan *p, const cha
     json_decref(obj);
 }
 
-/* ---- adoption: pods of the set's names and selector without a controller ---- */
+/* ---- adoption and release (Kubernetes' ClaimPods, ctl_util.h) ---- */
 
 struct orphans {
     struct ctl_step *r;
@@ -496,49 +514,53 @@ struct orphans {
     unsigned n;
 };
 
-static void adopt_one(void *arg, const json_t *pod)
+static void patch_owner(struct ctl_step *r, const json_t *pod, bool adopt)
 {
-    struct orphans *o = arg;
-    struct ctl_step *r = o->r;
-    const char *name = orc_json_str(pod, "metadata.name");
-    const char *rv = orc_json_str(pod, "metadata.resourceVersion");
-    const json_t *have = orc_json_get(pod, "metadata.ownerReferences");
-    json_t *refs, *patch;
+    json_t *patch = ctl_owner_patch(pod, r->obj, "apps/v1", "StatefulSet", adopt, NULL);
 
-    if (ctl_controller_ref(pod) || sts_pod_terminating(pod) || name == NULL
-        || sts_ordinal(set_name(r), name) < 0
-        || !orc_selector_matches(o->sel, orc_json_get(pod, "metadata.labels")))
-        return;
-    refs = json_is_array(have) ? json_deep_copy(have) : json_array();
-    if (refs == NULL || json_array_append_new(refs, sts_owner_ref(r->obj, true)) != 0) {
-        json_decref(refs);
-        r->op.failed = true;
-        return;
-    }
-    /* the resourceVersion makes it an optimistic write: a pod changed
-     * meanwhile is looked at again */
-    patch = json_pack("{s:{s:o, s:s}}", "metadata", "ownerReferences", refs, "resourceVersion",
-                      rv ? rv : "");
     if (patch == NULL) {
         r->op.failed = true;
         return;
     }
-    issue(r, rest_patch(ctl_of(r)->b.ctx->api, ctl_of(r)->k_pod, orc_json_str(pod, "metadata.namespace"), name,
-                        NULL, "application/merge-patch+json", patch, call_done, r));
+    issue(r, rest_patch(ctl_of(r)->b.ctx->api, ctl_of(r)->k_pod, orc_json_str(pod, "metadata.namespace"),
+                        orc_json_str(pod, "metadata.name"), NULL, "application/merge-patch+json", patch,
+                        call_done, r));
     json_decref(patch);
+}
+
+/* An orphan named like one of the set's ordinals that the selector takes. */
+static void adopt_one(void *arg, const json_t *pod)
+{
+    struct orphans *o = arg;
+    const char *name = orc_json_str(pod, "metadata.name");
+    bool match = orc_selector_matches(o->sel, orc_json_get(pod, "metadata.labels"));
+
+    if (ctl_controller_ref(pod) || name == NULL || sts_ordinal(set_name(o->r), name) < 0
+        || ctl_claim_decide(o->r->obj, pod, match) != CTL_CLAIM_ADOPT)
+        return;
+    patch_owner(o->r, pod, true);
     o->n++;
 }
 
-/* Adopts the orphans (Kubernetes' ControllerRefManager); how many. */
-static unsigned adopt_orphans(struct ctl_step *r, const char *ns)
+/* Adopts the orphans and releases owned pods the selector no longer takes;
+ * how many patches (their events bring the key back). */
+static unsigned claim_pods(struct ctl_step *r, const char *ns, const json_t *const *owned, size_t n)
 {
     struct orphans o = {r, NULL, 0};
 
     if (orc_selector_from_json(orc_json_get(r->obj, "spec.selector"), &o.sel, NULL, 0) != 0)
         return 0;
     /* an empty selector would take every pod: Kubernetes adopts none then */
-    if (!orc_selector_is_empty(o.sel))
+    if (!orc_selector_is_empty(o.sel)) {
+        for (size_t i = 0; i < n; i++) {
+            bool match = orc_selector_matches(o.sel, orc_json_get(owned[i], "metadata.labels"));
+            if (ctl_claim_decide(r->obj, owned[i], match) == CTL_CLAIM_RELEASE) {
+                patch_owner(r, owned[i], false);
+                o.n++;
+            }
+        }
         informer_by_index(ctl_of(r)->pods, "namespace", ns, adopt_one, &o);
+    }
     orc_selector_free(o.sel);
     return o.n;
 }
@@ -618,12 +640,16 @@ static void reconcile_set(struct ctl_step *r, const char *ns)
         goto out;
     }
     snprintf(upd, sizeof upd, "%s-%s", set_name(r), hash);
+    if (ctl_revision_collides(informer_get(c->revs, ns, upd), uid, orc_json_get(r->obj, "spec.template"))) {
+        bump_collisions(r, upd, collisions); /* the status event brings the key back */
+        goto out;
+    }
     if (find_rev(&revs, upd) == NULL) {
         create_revision(r, &revs, hash); /* its informer event brings the key back */
         goto out;
     }
     snprintf(cur, sizeof cur, "%s", status_cur && find_rev(&revs, status_cur) ? status_cur : upd);
-    if (adopt_orphans(r, ns) > 0) goto out; /* their events bring the key back */
+    if (claim_pods(r, ns, pods.objs, pods.n) > 0) goto out; /* their events bring the key back */
     if (!expectations_met(c, r->key, ns)) {
         r->requeue_ms = 1000;
         goto out;

@@ -256,3 +256,117 @@ TEST(rolling_update_one_node_at_a_time)
     json_decref(pods);
     live_stop(&l);
 }
+
+/* The uid of the controller of pod `name`, or "" (a static buffer). */
+static const char *controller_of(const char *name)
+{
+    static char uid[128];
+    char path[256];
+    snprintf(path, sizeof path, PODS "/%s", name);
+    json_t *p = live_call(&l, "GET", path, NULL, NULL, 200), *r;
+    size_t i;
+    uid[0] = '\0';
+    json_array_foreach(orc_json_get(p, "metadata.ownerReferences"), i, r)
+        if (json_is_true(json_object_get(r, "controller")))
+            snprintf(uid, sizeof uid, "%s", orc_json_str(r, "uid") ?: "");
+    json_decref(p);
+    return uid;
+}
+
+struct owned_by {
+    const char *pod, *uid;
+};
+
+static bool pod_owned_by(struct live *lv, const void *arg)
+{
+    const struct owned_by *o = arg;
+    (void)lv;
+    return strcmp(controller_of(o->pod), o->uid) == 0;
+}
+
+/* An orphan pod on a node, matching the selector, is adopted (Kubernetes'
+ * ClaimPods); relabelled out of the selector it is released and the node
+ * gets a pod of the DaemonSet again. One without a node is left alone. */
+TEST(orphan_on_a_node_is_adopted_and_released_when_relabelled)
+{
+    live_start(&l, &ctl_daemonset, NULL);
+    node("n1", "w");
+    live_do(&l, "POST", PODS, NULL,
+            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"stray\",\"labels\":"
+            "{\"app\":\"agent\"}},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"name\":\"c\","
+            "\"image\":\"busybox:1\"}]}}", 201);
+    live_do(&l, "POST", PODS, NULL,
+            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"nowhere\",\"labels\":"
+            "{\"app\":\"agent\"}},\"spec\":{\"schedulerName\":\"none\",\"containers\":[{\"name\":\"c\","
+            "\"image\":\"busybox:1\"}]}}", 201);
+    /* OnDelete: the adopted pod (no revision hash) is not rolled away. */
+    live_do(&l, "POST", DS_PATH, NULL,
+            "{\"apiVersion\":\"apps/v1\",\"kind\":\"DaemonSet\",\"metadata\":{\"name\":\"agent\"},"
+            "\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"agent\"}},\"updateStrategy\":{"
+            "\"type\":\"OnDelete\"},\"template\":{\"metadata\":{\"labels\":{\"app\":\"agent\"}},"
+            "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox:1\"}]}}}}", 201);
+    json_t *ds = live_call(&l, "GET", DS_PATH "/agent", NULL, NULL, 200);
+    char uid[128];
+    snprintf(uid, sizeof uid, "%s", orc_json_str(ds, "metadata.uid") ?: "");
+    json_decref(ds);
+
+    struct owned_by adopted = {"stray", uid}, released = {"stray", ""};
+    live_until(&l, pod_owned_by, &adopted, 10000, "the orphan on n1 adopted");
+    live_run(&l, 300);
+    wait_pods("? n1 "); /* adopted in place of a new pod */
+    CHECK_STR(controller_of("nowhere"), "");
+    live_do(&l, "PATCH", PODS "/stray", "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"app\":\"other\"}}}", 200);
+    live_until(&l, pod_owned_by, &released, 10000, "the relabelled pod released");
+    /* n1 gets a pod of the DaemonSet again (beside the released one). */
+    wait_pods("? n1 n1 ");
+    live_stop(&l);
+}
+
+/* A ControllerRevision already named after the next template's hash but
+ * holding another template: status.collisionCount goes to 1 and the pods
+ * roll out under a new hash (Kubernetes' hash collision handling). */
+TEST(revision_name_collision_bumps_collision_count)
+{
+    char hash[DS_HASH_LEN], body[1024], have[256];
+
+    live_start(&l, &ctl_daemonset, NULL);
+    node("n1", "w");
+    daemonset("busybox:1", NULL);
+    wait_pods("n1 ");
+    /* The hash the next template will have, computed on the stored object. */
+    json_t *ds = live_call(&l, "GET", DS_PATH "/agent", NULL, NULL, 200);
+    orc_json_set(json_array_get(orc_json_get(ds, "spec.template.spec.containers"), 0), "image",
+                 json_string("busybox:2"));
+    ds_template_hash(ds, hash);
+    json_decref(ds);
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"apps/v1\",\"kind\":\"ControllerRevision\",\"metadata\":{\"name\":"
+             "\"agent-%s\"},\"data\":{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":"
+             "\"x\",\"image\":\"squatter\"}]}}}},\"revision\":1}", hash);
+    live_do(&l, "POST", "/apis/apps/v1/namespaces/default/controllerrevisions", NULL, body, 201);
+    live_do(&l, "PATCH", DS_PATH "/agent", "application/merge-patch+json",
+            "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox:2\"}]}}}}", 200);
+    wait_status("collisionCount", 1);
+    uint64_t end = test_now_ms() + 15000;
+    for (;;) {
+        pods_by_node(have, sizeof have, "busybox:2");
+        if (strcmp(have, "n1 ") == 0) break;
+        CHECKF(test_now_ms() < end, "no busybox:2 pod on n1 (\"%s\")", have);
+        live_run(&l, 100);
+        play_agents();
+    }
+    json_t *pods = live_items(&l, PODS), *p;
+    size_t i;
+    json_array_foreach(pods, i, p) {
+        const char *h = orc_json_str(p, "metadata.labels." DS_HASH_LABEL);
+        if (!orc_json_get(p, "metadata.deletionTimestamp")) CHECK(h && strcmp(h, hash) != 0);
+    }
+    json_decref(pods);
+    /* The squatter is untouched. */
+    snprintf(body, sizeof body, "/apis/apps/v1/namespaces/default/controllerrevisions/agent-%s", hash);
+    json_t *sq = live_call(&l, "GET", body, NULL, NULL, 200);
+    CHECK(orc_json_get(sq, "metadata.ownerReferences") == NULL);
+    json_decref(sq);
+    live_stop(&l);
+}

@@ -372,3 +372,38 @@ TEST(history)
     json_decref(revs);
     json_decref(pods);
 }
+
+TEST(hash_collision_bumps_collision_count)
+{
+    json_t *ds = ds_default(), *st, *none = json_array();
+    char h0[DS_HASH_LEN], h1[DS_HASH_LEN];
+    struct ds_history hist;
+
+    ds_template_hash(ds, h0);
+    /* Our own revision of this template: no collision. */
+    CHECK(ds_history_plan(ds, none, none, &hist) == 0);
+    json_decref(none);
+    CHECK(hist.create != NULL);
+    CHECK(ds_collision_status(ds, NULL) == NULL);
+    CHECK(ds_collision_status(ds, hist.create) == NULL);
+    /* The name holds another template: collisionCount 1, then a new hash. */
+    orc_json_set(hist.create, "data.spec.template.spec.containers",
+                 json_pack("[{s:s, s:s}]", "name", "c", "image", "other"));
+    st = ds_collision_status(ds, hist.create);
+    CHECK(st != NULL);
+    CHECK_INT(json_integer_value(json_object_get(st, "collisionCount")), ==, 1);
+    orc_json_set(ds, "status", st);
+    ds_template_hash(ds, h1);
+    CHECK(strcmp(h0, h1) != 0);
+    /* Another owner's revision of that name collides too. */
+    json_t *foreign = json_deep_copy(hist.create);
+    orc_json_set(foreign, "metadata.ownerReferences",
+                 json_pack("[{s:s, s:b}]", "uid", "someone-else", "controller", 1));
+    orc_json_set(foreign, "data.spec.template", json_deep_copy(orc_json_get(ds, "spec.template")));
+    st = ds_collision_status(ds, foreign);
+    CHECK_INT(json_integer_value(json_object_get(st, "collisionCount")), ==, 2);
+    json_decref(st);
+    json_decref(foreign);
+    ds_history_clear(&hist);
+    json_decref(ds);
+}

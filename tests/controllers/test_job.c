@@ -235,6 +235,78 @@ TEST(failures_back_off_then_hit_the_limit)
     json_decref(j);
 }
 
+/* A Running pod of an OnFailure Job whose containers restarted `n` times
+ * (init container `init_n`). */
+static void restarting_pod(struct pods *p, const char *uid, const char *phase, int n, int init_n)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{'metadata':{'name':'p-%s','namespace':'default','uid':'%s','creationTimestamp':"
+             "'2026-01-01T00:00:00Z','finalizers':['" JOB_TRACKING_FINALIZER "']},'status':{"
+             "'phase':'%s','initContainerStatuses':[{'name':'i','restartCount':%d}],"
+             "'containerStatuses':[{'name':'c','restartCount':%d}]}}",
+             uid, uid, phase, init_n, n);
+    p->v[p->n++] = js(buf);
+}
+
+static void set_policy(json_t *j, const char *policy)
+{
+    json_object_set_new(orc_json_get(j, "spec.template.spec"), "restartPolicy", json_string(policy));
+}
+
+TEST(on_failure_restarts_count_toward_backoff_limit)
+{
+    json_t *j = job("'completions':2,'parallelism':2,'backoffLimit':3,",
+                    "{'startTime':'2026-01-01T00:00:00Z'}");
+    struct pods p = {0};
+    struct job_plan pl;
+
+    set_policy(j, "OnFailure");
+    restarting_pod(&p, "a", "Running", 1, 0);
+    restarting_pod(&p, "b", "Pending", 0, 1);
+    CHECK_INT(job_pod_restarts(p.v[0]), ==, 1);
+    CHECK_INT(job_pod_restarts(p.v[1]), ==, 1);
+    /* 2 restarts < backoffLimit 3: still running. */
+    plan(j, &p, T0 + 1000, &pl);
+    CHECK(cond_reason(pl.status, "Failed") == NULL);
+    CHECK_INT(pl.ndel, ==, 0);
+    job_plan_free(&pl);
+    /* A third restart reaches it: Failed, BackoffLimitExceeded, both deleted. */
+    json_object_set_new(json_array_get(orc_json_get(p.v[0], "status.containerStatuses"), 0),
+                        "restartCount", json_integer(2));
+    plan(j, &p, T0 + 2000, &pl);
+    CHECK_STR(cond_reason(pl.status, "Failed"), "BackoffLimitExceeded");
+    CHECK_STR(pl.event_reason, "BackoffLimitExceeded");
+    CHECK_INT(pl.ndel, ==, 2);
+    CHECK_INT(pl.ncreate, ==, 0);
+    CHECK_INT(st_int(&pl, "active"), ==, 0);
+    job_plan_free(&pl);
+    /* The same restarts under restartPolicy Never count for nothing. */
+    set_policy(j, "Never");
+    plan(j, &p, T0 + 2000, &pl);
+    CHECK(cond_reason(pl.status, "Failed") == NULL);
+    job_plan_free(&pl);
+    pods_free(&p);
+    json_decref(j);
+}
+
+TEST(on_failure_restarts_of_finished_pods_do_not_count)
+{
+    json_t *j = job("'backoffLimit':1,", "{'startTime':'2026-01-01T00:00:00Z'}");
+    struct pods p = {0};
+    set_policy(j, "OnFailure");
+    restarting_pod(&p, "s", "Succeeded", 5, 0);
+    CHECK_INT(job_pod_restarts(p.v[0]), ==, 0);
+    CHECK(!job_past_backoff_on_failure(j, 0));
+    CHECK(job_past_backoff_on_failure(j, 1));
+    /* backoffLimit 0: any restart fails the Job. */
+    json_object_set_new(json_object_get(j, "spec"), "backoffLimit", json_integer(0));
+    CHECK(!job_past_backoff_on_failure(j, 0));
+    CHECK(job_past_backoff_on_failure(j, 1));
+    pods_free(&p);
+    json_decref(j);
+}
+
 TEST(finished_job_releases_finalizers_without_counting)
 {
     json_t *j = job("", "{'startTime':'2026-01-01T00:00:00Z','failed':7,'conditions':[{'type':"
