@@ -285,7 +285,7 @@ static void start_write(event_recorder *r, struct ev_entry *e, const char *metho
         return;
     }
     if (r->nqueued >= QUEUED_MAX || (w->path = strdup(path)) == NULL
-        || (w->body = json_dumps(body, JSON_COMPACT)) == NULL) {
+        || (w->body = orc_json_dumps(body)) == NULL) {
         log_failure(r, post ? "create" : "update", r->nqueued >= QUEUED_MAX ? 429 : ORC_ENOMEM,
                     NULL);
         write_free(w);

@@ -134,7 +134,12 @@ int orc_json_dump(const json_t *v, struct orc_buf *out)
 
 char *orc_json_dumps(const json_t *v)
 {
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    struct orc_buf b = ORC_BUF_INIT;
+    if (orc_json_dump(v, &b) != 0) {
+        orc_buf_free(&b);
+        return NULL;
+    }
+    return orc_buf_steal(&b, NULL);
 }
 
 int orc_json_dump_pretty(const json_t *v, struct orc_buf *out)
