@@ -1,9 +1,12 @@
 /* sched.c — the scheduler as a controller: pod and node informers feed the
- * node info cache and a work queue of unbound pods; reconcile(key) decides
- * for one pod, assumes it on the chosen node and binds it through
- * pods/{name}/binding (many binds in flight); a pod that fits nowhere gets
- * PodScheduled=False/Unschedulable, a FailedScheduling event, perhaps a
- * preemption, and is retried when nodes or pods change. */
+ * node info cache and a work queue of unbound pods, handed out by priority
+ * (higher spec.priority first, then first queued: Kubernetes'
+ * PrioritySort); reconcile(key) decides for one pod, assumes it on the
+ * chosen node and binds it through pods/{name}/binding (many binds in
+ * flight); a pod that fits nowhere gets PodScheduled=False/Unschedulable, a
+ * FailedScheduling event, perhaps a preemption, and is retried when nodes
+ * or pods change. A pod with schedulingGates waits with
+ * PodScheduled=False/SchedulingGated until an update removes them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +103,17 @@ static void pod_volumes(struct sched *s, const json_t *pod, const json_t **req, 
         const json_t *r = pv ? orc_json_get(pv, "spec.nodeAffinity.required") : NULL;
         if (r && out->n < max) req[out->n++] = r;
     }
+}
+
+/* The queue's order: the pod's priority (its class's when it gives none). */
+static int64_t queue_rank(void *arg, const char *key)
+{
+    struct sched *s = arg;
+    char ns[256], name[256];
+    const json_t *pod;
+    if (s->stopped || ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0) return 0;
+    pod = informer_get(s->pods, ns, name);
+    return pod ? sched_pod_priority(pod, class_priority, s) : 0;
 }
 
 /* ---- retrying pods that fit nowhere ---- */
@@ -330,10 +344,10 @@ static bool str_is(const json_t *obj, const char *path, const char *want)
     return v && want && strcmp(v, want) == 0;
 }
 
-/* PodScheduled=False/Unschedulable with the message, and the nominated
- * node; written only when one of them changed. */
-static void write_unschedulable(struct sched *s, const json_t *pod, const char *key,
-                                const char *msg, const char *nominated)
+/* PodScheduled=False with the reason (Unschedulable, SchedulingGated) and
+ * message, and the nominated node; written only when one of them changed. */
+static void write_not_scheduled(struct sched *s, const json_t *pod, const char *key,
+                                const char *reason, const char *msg, const char *nominated)
 {
     const json_t *cur = scheduled_condition(pod), *cond;
     json_t *conds, *patch;
@@ -342,7 +356,7 @@ static void write_unschedulable(struct sched *s, const json_t *pod, const char *
     size_t i;
     bool nominated_same = nominated == NULL || str_is(pod, "status.nominatedNodeName", nominated);
 
-    if (cur && str_is(cur, "status", "False") && str_is(cur, "reason", "Unschedulable")
+    if (cur && str_is(cur, "status", "False") && str_is(cur, "reason", reason)
         && str_is(cur, "message", msg) && nominated_same)
         return;
     conds = json_array();
@@ -354,7 +368,7 @@ static void write_unschedulable(struct sched *s, const json_t *pod, const char *
                                            cur && str_is(cur, "status", "False")
                                                ? orc_json_str(cur, "lastTransitionTime")
                                                : now,
-                                           "reason", "Unschedulable", "message", msg));
+                                           "reason", reason, "message", msg));
     patch = json_pack("{s:{s:o}}", "status", "conditions", conds);
     if (patch && nominated) json_object_set_new(json_object_get(patch, "status"), "nominatedNodeName", json_string(nominated));
     c = patch ? call_new(s, pod, key, NULL) : NULL;
@@ -434,7 +448,7 @@ static int64_t unschedulable(struct sched *s, sched_pod *p, const struct sched_r
         wait = pr.node;
     }
     if (wait) nominated = wait->name;
-    write_unschedulable(s, p->obj, key, msg, nominated);
+    write_not_scheduled(s, p->obj, key, "Unschedulable", msg, nominated);
     /* The reservation keeps lower pods off the room being freed; the cache
      * owns p from here (also on failure). */
     if (wait)
@@ -470,6 +484,14 @@ static void reconcile(void *arg, const char *key)
     cached = sched_cache_pod(&s->cache, key);
     if (pod == NULL || !sched_pod_wanted(pod) || (cached && cached->assumed)) {
         if (pod == NULL || !sched_pod_wanted(pod)) json_object_del(s->unsched, key);
+        workqueue_done(s->q, key, WQ_DONE);
+        return;
+    }
+    if (sched_pod_gated(pod)) {
+        /* Not even queued in Kubernetes (SchedulingGates PreEnqueue): the
+         * update removing the last gate adds it again. */
+        json_object_del(s->unsched, key);
+        write_not_scheduled(s, pod, key, "SchedulingGated", SCHED_GATED_MSG, NULL);
         workqueue_done(s->q, key, WQ_DONE);
         return;
     }
@@ -519,7 +541,7 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
     static const struct informer_cbs pod_cbs = {pod_added, pod_updated, pod_deleted, NULL};
     static const struct informer_cbs node_cbs = {node_added, node_updated, node_deleted, NULL};
     static const struct informer_cbs retry_cbs = {class_or_volume_added, class_or_volume_updated, NULL, NULL};
-    struct workqueue_config qc = {.name = MOD, .workers = WORKERS};
+    struct workqueue_config qc = {.name = MOD, .workers = WORKERS, .rank = queue_rank};
     struct sched *s = calloc(1, sizeof *s);
     int rc = ORC_ENOMEM;
 
