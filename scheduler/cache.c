@@ -159,6 +159,7 @@ int sched_cache_set_node(sched_cache *c, const json_t *node)
     n = node_get_or_add(c, name);
     if (n == NULL) return ORC_ENOMEM;
     node_fill(n, node);
+    if (c->spread->ntopo > 0) sched_spread_node_set(c->spread, n);
     return 0;
 }
 
@@ -167,7 +168,8 @@ static void node_drop(sched_cache *c, sched_node *n)
     orc_hmap_del(&c->nodes_by_name, &n->hnode);
     c->nodes[n->idx] = c->nodes[--c->nnodes];
     c->nodes[n->idx]->idx = n->idx;
-    if (c->spread->n > 0) sched_spread_node_moved(c->spread, c->nnodes, n->idx);
+    if (c->spread->n > 0 || c->spread->ntopo > 0)
+        sched_spread_node_moved(c->spread, c->nnodes, n->idx);
     node_free(n);
 }
 
@@ -181,6 +183,7 @@ void sched_cache_remove_node(sched_cache *c, const char *name)
         n->obj = NULL;
         n->labels = n->taints = NULL;
         n->ready = false;
+        if (c->spread->ntopo > 0) sched_spread_node_set(c->spread, n);
         return;
     }
     node_drop(c, n);

@@ -63,17 +63,35 @@ struct sched_spread_counter {
     bool used;               /* by a decision since the last sweep */
 };
 
+/* Per node (by sched_node.idx): its domain for a topology key, as an id
+ * 1..nnames (0: the node lacks the label). */
+struct sched_topo_key {
+    struct orc_hnode hnode;  /* in the index (key: key) */
+    char *key;               /* owned */
+    uint32_t *dom;           /* by node index; past ndom: 0 */
+    size_t ndom;
+    struct orc_hmap names;   /* domain -> id (records owned) */
+    size_t nnames;
+    bool used;
+};
+
 struct sched_spread_index {
     struct orc_hmap by_key;
     struct sched_spread_counter **all; /* owned */
     size_t n, cap;
+    struct orc_hmap topo_by_key;
+    struct sched_topo_key **topo;      /* owned */
+    size_t ntopo, topo_cap;
 };
 
 int sched_spread_index_new(struct sched_spread_index **out);
 void sched_spread_index_free(struct sched_spread_index *ix);
 /* p was counted on (+1) or taken off (-1) p->node. */
 void sched_spread_pod_moved(struct sched_spread_index *ix, const sched_pod *p, int delta);
-/* The node at index `from` moved to `to` (whose node had no pods left). */
+/* n was added or its labels changed (or it became a placeholder). */
+void sched_spread_node_set(struct sched_spread_index *ix, const sched_node *n);
+/* The node at index `from` (the last) moved to `to` (whose node had no pods
+ * left and is gone). */
 void sched_spread_node_moved(struct sched_spread_index *ix, size_t from, size_t to);
 /* Drops the counters no decision used since the previous sweep. */
 void sched_spread_sweep(struct sched_spread_index *ix);
@@ -84,6 +102,13 @@ int sched_spread_counter_get(const sched_cache *c, const char *ns, orc_selector 
                              struct sched_spread_counter **out);
 /* Count on n; k NULL (a selector picking nothing): 0. */
 int32_t sched_spread_count(const struct sched_spread_counter *k, const sched_node *n);
+/* The domains of topology key `key`, made from the cache's nodes when new
+ * (a memo, as counters are). 0 or ORC_ENOMEM. */
+int sched_topo_key_get(const sched_cache *c, const char *key, struct sched_topo_key **out);
+static inline uint32_t sched_topo_domain(const struct sched_topo_key *t, const sched_node *n)
+{
+    return n->idx < t->ndom ? t->dom[n->idx] : 0;
+}
 
 /* ---- topology spread: one decision (spread.c) ---- */
 

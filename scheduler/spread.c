@@ -6,60 +6,20 @@
  * the log of the number of domains, then normalized to 0..100). Eligible
  * domains come from nodes carrying every topology key and passing the
  * constraint's nodeAffinityPolicy (default Honor) and nodeTaintsPolicy
- * (default Ignore). Counts come from the cache's per-node counters
- * (spread_index.c): a decision costs one pass over the nodes, never one
- * over the pods. */
+ * (default Ignore). Counts and domains come from the cache's per-node
+ * arrays (spread_index.c): a decision costs one pass over the nodes, never
+ * one over the pods, and no label lookups. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "scheduler/sched_int.h"
 
 #define HOSTNAME_KEY "kubernetes.io/hostname"
 #define MAX_NODE_SCORE 100
-
-/* ---- a string -> count map of topology domains for one decision ---- */
-
-struct dom {
-    const char *value; /* borrowed from a node's labels; NULL: free slot */
-    uint64_t hash;
-    int64_t count;
-    bool eligible;     /* some eligible node is in it */
-};
-
-struct dommap {
-    struct dom *slots;
-    size_t cap;        /* a power of two, at least twice the nodes */
-};
-
-static int dommap_init(struct dommap *m, size_t nodes)
-{
-    m->cap = 16;
-    while (m->cap < 2 * nodes) m->cap *= 2;
-    m->slots = calloc(m->cap, sizeof *m->slots);
-    return m->slots ? 0 : ORC_ENOMEM;
-}
-
-/* The slot of value, added when `add`; -1 when absent. */
-static long dommap_find(struct dommap *m, const char *value, bool add)
-{
-    uint64_t h = orc_fnv1a(ORC_FNV_OFFSET, value, strlen(value));
-    size_t i = h & (m->cap - 1);
-    for (;; i = (i + 1) & (m->cap - 1)) {
-        struct dom *d = &m->slots[i];
-        if (d->value == NULL) {
-            if (!add) return -1;
-            d->value = value;
-            d->hash = h;
-            return (long)i;
-        }
-        if (d->hash == h && strcmp(d->value, value) == 0) return (long)i;
-    }
-}
 
 /* ---- constraints ---- */
 
@@ -70,18 +30,13 @@ struct sched_spread_constraint {
     bool honor_taints;    /* nodeTaintsPolicy: Honor */
     bool self;            /* the selector picks the pod itself */
     struct sched_spread_counter *ctr; /* NULL: picks no pod */
-    /* DoNotSchedule only: */
-    struct dommap dom;
-    long *node_dom;       /* by node index: its domain's slot, or -1 */
-    size_t nnodes;
+    struct sched_topo_key *topo;      /* the nodes' domains (the cache's) */
+    /* DoNotSchedule only, by domain id: */
+    int64_t *count;       /* matching pods, in eligible domains */
+    bool *eligible;       /* some node with every key that k includes */
     int64_t min;          /* fewest matching pods in an eligible domain */
     size_t ndomains;      /* eligible domains */
 };
-
-static const char *label(const sched_node *n, const char *key)
-{
-    return json_string_value(json_object_get(n->labels, key));
-}
 
 static bool policy_honor(const json_t *tsc, const char *field, bool dflt)
 {
@@ -142,7 +97,8 @@ static int constraint_parse(struct sched_spread_constraint *k, const json_t *tsc
     k->min_domains = mind > 0 && mind <= INT32_MAX ? (int32_t)mind : 1;
     k->honor_affinity = policy_honor(tsc, "nodeAffinityPolicy", true);
     k->honor_taints = policy_honor(tsc, "nodeTaintsPolicy", false);
-    rc = spread_selector(tsc, p, &sel);
+    rc = sched_topo_key_get(c, k->key, &k->topo);
+    if (rc == 0) rc = spread_selector(tsc, p, &sel);
     if (rc != 0 || sel == NULL) return rc;
     k->self = orc_selector_matches(sel, p->labels);
     return sched_spread_counter_get(c, p->ns, sel, &k->ctr);
@@ -160,43 +116,39 @@ static bool included(const struct sched_spread_constraint *k, const sched_node *
 static bool has_keys(const sched_node *n, const struct sched_spread_constraint *ks, size_t nk)
 {
     for (size_t i = 0; i < nk; i++)
-        if (label(n, ks[i].key) == NULL) return false;
+        if (sched_topo_domain(ks[i].topo, n) == 0) return false;
     return true;
 }
 
-/* Matching pods per domain of every node holding the key; eligible
- * domains (from nodes with all the DoNotSchedule keys that k includes) get
- * the counts; the emptiest of them is k->min. */
+/* Matching pods per domain: eligible domains (of nodes with all the
+ * DoNotSchedule keys that k includes) get the counts; the emptiest of them
+ * is k->min. */
 static int hard_state(struct sched_spread_ctx *sx, const sched_cache *c, const sched_pod *p)
 {
     for (size_t j = 0; j < sx->nhard; j++) {
         struct sched_spread_constraint *k = &sx->hard[j];
-        k->nnodes = c->nnodes;
-        k->node_dom = malloc((c->nnodes + 1) * sizeof *k->node_dom);
-        if (k->node_dom == NULL || dommap_init(&k->dom, c->nnodes) != 0) return ORC_ENOMEM;
-        for (size_t i = 0; i < c->nnodes; i++) k->node_dom[i] = -1;
+        k->count = calloc(k->topo->nnames + 1, sizeof *k->count);
+        k->eligible = calloc(k->topo->nnames + 1, sizeof *k->eligible);
+        if (k->count == NULL || k->eligible == NULL) return ORC_ENOMEM;
     }
     for (size_t i = 0; i < c->nnodes; i++) {
         const sched_node *n = c->nodes[i];
-        bool all = n->obj && has_keys(n, sx->hard, sx->nhard);
-        for (size_t j = 0; n->obj && j < sx->nhard; j++) {
+        if (n->obj == NULL || !has_keys(n, sx->hard, sx->nhard)) continue;
+        for (size_t j = 0; j < sx->nhard; j++) {
             struct sched_spread_constraint *k = &sx->hard[j];
-            const char *v = label(n, k->key);
-            long slot = v ? dommap_find(&k->dom, v, true) : -1;
-            k->node_dom[i] = slot;
-            if (slot < 0 || !all || !included(k, n, p)) continue;
-            k->dom.slots[slot].eligible = true;
-            k->dom.slots[slot].count += sched_spread_count(k->ctr, n);
+            uint32_t d = sched_topo_domain(k->topo, n);
+            if (!included(k, n, p)) continue;
+            k->eligible[d] = true;
+            k->count[d] += sched_spread_count(k->ctr, n);
         }
     }
     for (size_t j = 0; j < sx->nhard; j++) {
         struct sched_spread_constraint *k = &sx->hard[j];
         k->min = INT64_MAX;
-        for (size_t s = 0; s < k->dom.cap; s++) {
-            const struct dom *d = &k->dom.slots[s];
-            if (d->value == NULL || !d->eligible) continue;
+        for (size_t d = 1; d <= k->topo->nnames; d++) {
+            if (!k->eligible[d]) continue;
             k->ndomains++;
-            if (d->count < k->min) k->min = d->count;
+            if (k->count[d] < k->min) k->min = k->count[d];
         }
     }
     return 0;
@@ -232,8 +184,8 @@ int sched_spread_ctx_init(struct sched_spread_ctx *sx, const sched_cache *c, con
 void sched_spread_ctx_fini(struct sched_spread_ctx *sx)
 {
     for (size_t j = 0; sx->hard && j < sx->nhard; j++) {
-        free(sx->hard[j].dom.slots);
-        free(sx->hard[j].node_dom);
+        free(sx->hard[j].count);
+        free(sx->hard[j].eligible);
     }
     free(sx->hard);
     free(sx->soft);
@@ -244,15 +196,15 @@ void sched_spread_check(const struct sched_spread_ctx *sx, const sched_node *n, 
 {
     for (size_t j = 0; sx && j < sx->nhard; j++) {
         const struct sched_spread_constraint *k = &sx->hard[j];
-        long slot = n->idx < k->nnodes ? k->node_dom[n->idx] : -1;
+        uint32_t d = sched_topo_domain(k->topo, n);
         int64_t min, skew;
-        if (slot < 0) {
+        if (d == 0) {
             reasons[SR_SPREAD_LABEL] = true;
             return;
         }
         /* Fewer eligible domains than minDomains: the global minimum is 0. */
         min = k->ndomains < (size_t)k->min_domains ? 0 : k->min;
-        skew = k->dom.slots[slot].count + (k->self ? 1 : 0) - min;
+        skew = k->count[d] + (k->self ? 1 : 0) - min;
         if (skew > k->max_skew) {
             reasons[SR_SPREAD] = true;
             return;
@@ -271,26 +223,32 @@ static int soft_raw(const struct sched_spread_constraint *k, const struct sched_
                     const bool *ignored, size_t n, double *raw)
 {
     bool hostname = strcmp(k->key, HOSTNAME_KEY) == 0;
-    struct dommap m = {0};
+    int64_t *count = NULL;
+    bool *seen = NULL;
     size_t size = 0;
     double w;
 
     if (!hostname) {
-        if (dommap_init(&m, n) != 0) return ORC_ENOMEM;
+        count = calloc(k->topo->nnames + 1, sizeof *count);
+        seen = calloc(k->topo->nnames + 1, sizeof *seen);
+        if (count == NULL || seen == NULL) {
+            free(count);
+            free(seen);
+            return ORC_ENOMEM;
+        }
         for (size_t i = 0; i < n; i++) {
-            long slot;
-            if (ignored[i]) continue;
-            slot = dommap_find(&m, label(nodes[i], k->key), true);
-            if (!m.slots[slot].eligible) size++;
-            m.slots[slot].eligible = true;
+            uint32_t d = sched_topo_domain(k->topo, nodes[i]);
+            if (ignored[i] || seen[d]) continue;
+            seen[d] = true;
+            size++;
         }
         for (size_t i = 0; i < c->nnodes; i++) {
             const sched_node *node = c->nodes[i];
-            long slot;
-            if (node->obj == NULL || !has_keys(node, sx->soft, sx->nsoft) || !included(k, node, p))
+            uint32_t d = sched_topo_domain(k->topo, node);
+            if (node->obj == NULL || !seen[d] || !has_keys(node, sx->soft, sx->nsoft)
+                || !included(k, node, p))
                 continue;
-            slot = dommap_find(&m, label(node, k->key), false);
-            if (slot >= 0) m.slots[slot].count += sched_spread_count(k->ctr, node);
+            count[d] += sched_spread_count(k->ctr, node);
         }
     } else {
         for (size_t i = 0; i < n; i++) size += !ignored[i];
@@ -300,10 +258,11 @@ static int soft_raw(const struct sched_spread_constraint *k, const struct sched_
         int64_t cnt;
         if (ignored[i]) continue;
         if (hostname) cnt = sched_spread_count(k->ctr, nodes[i]);
-        else cnt = m.slots[dommap_find(&m, label(nodes[i], k->key), false)].count;
+        else cnt = count[sched_topo_domain(k->topo, nodes[i])];
         raw[i] += (double)cnt * w + (double)(k->max_skew - 1);
     }
-    free(m.slots);
+    free(count);
+    free(seen);
     return 0;
 }
 

@@ -262,6 +262,30 @@ TEST(counters_follow_pod_changes)
     sched_cache_fini(c);
 }
 
+TEST(node_label_changes_move_domains)
+{
+    sched_cache *c = new_cache();
+    char t[512];
+    add_host(c, "a", "za", NULL);
+    add_host(c, "b", "zb", NULL);
+    fx_bind(c, fx_pod("w1", "100m", "", "", WEB), "a");
+    fx_bind(c, fx_pod("w2", "100m", "", "", WEB), "a");
+    /* za 2, zb 0: b. */
+    CHECK_STR(place(c, fx_pod("w3", "100m", "", tsc(t, sizeof t, ZONE, 1, "DoNotSchedule", ""), WEB), NULL), "b");
+    CHECK_INT(c->spread->ntopo, ==, 1);
+    /* a joins zone zb: one domain of 3, so the fuller a is allowed (with
+     * the old domains a would be refused: 2 + 1 - 1 > 1). */
+    add_host(c, "a", "zb", NULL);
+    CHECK_STR(place(c, fx_pod("w4", "100m", "", tsc(t, sizeof t, ZONE, 1, "DoNotSchedule", ""), WEB), NULL), "a");
+    /* A node losing the label is no candidate. */
+    fx_add_node(c, "a", "8", "32Gi", "{}", NULL);
+    CHECK_STR(place(c, fx_pod("w5", "100m", "", tsc(t, sizeof t, ZONE, 3, "DoNotSchedule", ""), WEB), NULL), "b");
+    sched_cache_expire(c, 10 * 60 * 1000);
+    sched_cache_expire(c, 20 * 60 * 1000);
+    CHECK_INT(c->spread->ntopo, ==, 0);
+    sched_cache_fini(c);
+}
+
 /* One decision on 1,000 nodes holding 10,000 pods, with and without a
  * hostname constraint. */
 TEST_T(decision_speed_with_constraints, 120)
