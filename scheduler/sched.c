@@ -111,7 +111,8 @@ static int64_t queue_rank(void *arg, const char *key)
     struct sched *s = arg;
     char ns[256], name[256];
     const json_t *pod;
-    if (s->stopped || ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0) return 0;
+    if (s->stopped || s->pods == NULL || ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0)
+        return 0;
     pod = informer_get(s->pods, ns, name);
     return pod ? sched_pod_priority(pod, class_priority, s) : 0;
 }
