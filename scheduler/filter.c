@@ -1,9 +1,9 @@
 /* filter.c — the filters one node passes or fails for a pod, in Kubernetes'
  * plugin order (NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts,
  * NodeResourcesFit, VolumeBinding's node affinity, PodTopologySpread,
- * InterPodAffinity). A node
- * that is not Ready carries, as Kubernetes' node lifecycle controller would
- * add, the not-ready (or unreachable) NoSchedule taint. */
+ * InterPodAffinity). A node that is not Ready carries, as Kubernetes' node
+ * lifecycle controller would add, the not-ready (or unreachable) NoSchedule
+ * taint. */
 #include <stdio.h>
 #include <string.h>
 
@@ -136,7 +136,8 @@ unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sche
             reasons[SR_VOLUME] = true;
         else {
             sched_spread_check(sx, n, reasons);
-            if (!reasons[SR_SPREAD] && !reasons[SR_SPREAD_LABEL]) sched_affinity_check(ax, n, reasons);
+            if (!reasons[SR_SPREAD] && !reasons[SR_SPREAD_LABEL])
+                sched_affinity_check(ax, n, reasons);
         }
     }
     for (int r = 0; r < SR_COUNT; r++) fails += reasons[r];

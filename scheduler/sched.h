@@ -211,8 +211,10 @@ void sched_result_fini(struct sched_result *res);
 char *sched_result_message(const struct sched_result *res);
 
 /* Filters of one node (exposed for tests): sets reasons[] for each failure
- * and returns how many failed. taint_out gets "{k: v}" of the first
- * untolerated taint (at least 512 bytes), when given. */
+ * and returns how many failed. ax and sx are the pod's inter-pod affinity
+ * and topology spread precomputations (scheduler/sched_int.h; NULL: not
+ * checked). taint_out gets "{k: v}" of the first untolerated taint (at
+ * least 512 bytes), when given. */
 struct sched_affinity_ctx;
 struct sched_spread_ctx;
 unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sched_pod *p,

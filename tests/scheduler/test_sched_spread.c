@@ -53,6 +53,17 @@ static const char *place(sched_cache *c, json_t *obj, char **msg)
     return where;
 }
 
+#define HARD "DoNotSchedule"
+#define SOFT "ScheduleAnyway"
+
+/* place() of a pod of 100m with one constraint (see tsc) and metadata. */
+static const char *place_spread(sched_cache *c, const char *name, const char *key, int skew,
+                                const char *when, const char *more, const char *meta, char **msg)
+{
+    char t[512];
+    return place(c, fx_pod(name, "100m", "", tsc(t, sizeof t, key, skew, when, more), meta), msg);
+}
+
 static void add_host(sched_cache *c, const char *name, const char *zone, const char *spec)
 {
     char labels[256];
@@ -71,7 +82,7 @@ static int on(sched_cache *c, const char *node)
 TEST(hostname_do_not_schedule_spreads_evenly)
 {
     sched_cache *c = new_cache();
-    char t[512], name[32];
+    char name[32];
     add_host(c, "a", NULL, NULL);
     add_host(c, "b", NULL, NULL);
     add_host(c, "c", NULL, NULL);
@@ -79,8 +90,7 @@ TEST(hostname_do_not_schedule_spreads_evenly)
      * above 1 at every step. */
     for (int i = 0; i < 9; i++) {
         snprintf(name, sizeof name, "web-%d", i);
-        CHECK(place(c, fx_pod(name, "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), WEB),
-                    NULL) != NULL);
+        CHECK(place_spread(c, name, HOST, 1, HARD, "", WEB, NULL) != NULL);
         int lo = 99, hi = 0;
         for (int k = 0; k < 3; k++) {
             int here = on(c, (const char *[]){"a", "b", "c"}[k]);
@@ -100,22 +110,20 @@ TEST(hostname_do_not_schedule_spreads_evenly)
 TEST(unsatisfiable_messages_name_the_constraint)
 {
     sched_cache *c = new_cache();
-    char t[512], *msg;
+    char *msg;
     add_host(c, "a", NULL, NULL);
     add_host(c, "b", NULL, NULL);
     fx_add_node(c, "nolabel", "8", "32Gi", "{}", NULL);
     /* "b" is full for cpu: the pods pile on "a" until the skew forbids it. */
     fx_bind(c, fx_pod("w1", "100m", "", "", WEB), "a");
     fx_bind(c, fx_pod("filler", "8", "", "", ""), "b");
-    CHECK(place(c, fx_pod("w2", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), WEB),
-                &msg) == NULL);
+    CHECK(place_spread(c, "w2", HOST, 1, HARD, "", WEB, &msg) == NULL);
     CHECK_STR(msg, "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match pod "
                    "topology spread constraints, 1 node(s) didn't match pod topology spread "
                    "constraints (missing required label).");
     free(msg);
     /* maxSkew 2 allows it. */
-    CHECK_STR(place(c, fx_pod("w3", "100m", "", tsc(t, sizeof t, HOST, 2, "DoNotSchedule", ""), WEB),
-                    NULL),
+    CHECK_STR(place_spread(c, "w3", HOST, 2, HARD, "", WEB, NULL),
               "a");
     sched_cache_fini(c);
 }
@@ -123,24 +131,18 @@ TEST(unsatisfiable_messages_name_the_constraint)
 TEST(zones_and_min_domains)
 {
     sched_cache *c = new_cache();
-    char t[512];
     add_host(c, "a1", "za", NULL);
     add_host(c, "a2", "za", NULL);
     add_host(c, "b1", "zb", NULL);
     /* Two pods in zone za, none in zb: the next must go to zb. */
     fx_bind(c, fx_pod("w1", "100m", "", "", WEB), "a1");
     fx_bind(c, fx_pod("w2", "100m", "", "", WEB), "a2");
-    CHECK_STR(place(c, fx_pod("w3", "100m", "", tsc(t, sizeof t, ZONE, 1, "DoNotSchedule", ""), WEB),
-                    NULL),
+    CHECK_STR(place_spread(c, "w3", ZONE, 1, HARD, "", WEB, NULL),
               "b1");
     /* za 2, zb 1. With minDomains 3 and only two zones the global minimum
      * counts as 0: a zone may hold at most maxSkew - 1 before the pod. */
-    CHECK(place(c, fx_pod("w4", "100m", "", tsc(t, sizeof t, ZONE, 1, "DoNotSchedule", ",\"minDomains\":3"),
-                          WEB),
-                NULL) == NULL);
-    CHECK(place(c, fx_pod("w5", "100m", "", tsc(t, sizeof t, ZONE, 2, "DoNotSchedule", ",\"minDomains\":3"),
-                          WEB),
-                NULL) != NULL);
+    CHECK(place_spread(c, "w4", ZONE, 1, HARD, ",\"minDomains\":3", WEB, NULL) == NULL);
+    CHECK(place_spread(c, "w5", ZONE, 2, HARD, ",\"minDomains\":3", WEB, NULL) != NULL);
     sched_cache_fini(c);
 }
 
@@ -187,7 +189,6 @@ TEST(node_inclusion_policies)
 TEST(match_label_keys_count_one_revision)
 {
     sched_cache *c = new_cache();
-    char t[512];
     const char *mlk = ",\"matchLabelKeys\":[\"pod-template-hash\"]";
     add_host(c, "a", NULL, NULL);
     add_host(c, "b", NULL, NULL);
@@ -195,55 +196,53 @@ TEST(match_label_keys_count_one_revision)
     fx_bind(c, fx_pod("old1", "100m", "", "", ",\"labels\":{\"app\":\"web\",\"pod-template-hash\":\"v1\"}"), "a");
     fx_bind(c, fx_pod("old2", "100m", "", "", ",\"labels\":{\"app\":\"web\",\"pod-template-hash\":\"v1\"}"), "a");
     const char *v2 = ",\"labels\":{\"app\":\"web\",\"pod-template-hash\":\"v2\"}";
-    CHECK(place(c, fx_pod("new1", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", mlk), v2), NULL) != NULL);
-    CHECK(place(c, fx_pod("new2", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", mlk), v2), NULL) != NULL);
+    CHECK(place_spread(c, "new1", HOST, 1, HARD, mlk, v2, NULL) != NULL);
+    CHECK(place_spread(c, "new2", HOST, 1, HARD, mlk, v2, NULL) != NULL);
     CHECK_INT(on(c, "a"), ==, 3);
     CHECK_INT(on(c, "b"), ==, 1);
     /* Without matchLabelKeys all four count: b is the only choice. */
-    CHECK_STR(place(c, fx_pod("new3", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), v2), NULL), "b");
+    CHECK_STR(place_spread(c, "new3", HOST, 1, HARD, "", v2, NULL), "b");
     sched_cache_fini(c);
 }
 
 TEST(schedule_anyway_scores_the_emptier_domain)
 {
     sched_cache *c = new_cache();
-    char t[512];
     add_host(c, "a", NULL, NULL);
     add_host(c, "b", NULL, NULL);
     /* Bin-packing prefers the fuller node a ... */
     fx_bind(c, fx_pod("w1", "2", "", "", WEB), "a");
     CHECK_STR(place(c, fx_pod("x", "100m", "", "", WEB), NULL), "a");
     /* ... the soft constraint outweighs it. */
-    CHECK_STR(place(c, fx_pod("w2", "100m", "", tsc(t, sizeof t, HOST, 1, "ScheduleAnyway", ""), WEB), NULL),
+    CHECK_STR(place_spread(c, "w2", HOST, 1, SOFT, "", WEB, NULL),
               "b");
     /* Soft only: a node without the key still fits, at score 0. */
     fx_add_node(c, "nolabel", "1", "1Gi", "{}", NULL);
-    CHECK(place(c, fx_pod("w3", "100m", "", tsc(t, sizeof t, HOST, 1, "ScheduleAnyway", ""), WEB), NULL) != NULL);
+    CHECK(place_spread(c, "w3", HOST, 1, SOFT, "", WEB, NULL) != NULL);
     sched_cache_fini(c);
 }
 
 TEST(counters_follow_pod_changes)
 {
     sched_cache *c = new_cache();
-    char t[512];
     add_host(c, "a", NULL, NULL);
     add_host(c, "b", NULL, NULL);
     fx_bind(c, fx_pod("w1", "100m", "", "", WEB), "a");
     /* The first decision builds the counter: a holds 1, so b. */
-    CHECK_STR(place(c, fx_pod("w2", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), WEB), NULL), "b");
+    CHECK_STR(place_spread(c, "w2", HOST, 1, HARD, "", WEB, NULL), "b");
     CHECK_INT(c->spread->n, ==, 1);
     /* Later pods update it: two more on a (the counter must see them). */
     fx_bind(c, fx_pod("w3", "100m", "", "", WEB), "a");
     fx_bind(c, fx_pod("w4", "100m", "", "", WEB), "a");
-    CHECK_STR(place(c, fx_pod("w5", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), WEB), NULL), "b");
+    CHECK_STR(place_spread(c, "w5", HOST, 1, HARD, "", WEB, NULL), "b");
     /* a 3, b 2: deleting two on a makes a the emptier. */
     sched_cache_pod_gone(c, "default", "w3");
     sched_cache_pod_gone(c, "default", "w4");
-    CHECK_STR(place(c, fx_pod("w6", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), WEB), NULL), "a");
+    CHECK_STR(place_spread(c, "w6", HOST, 1, HARD, "", WEB, NULL), "a");
     /* Terminating pods do not count (a 2 with one terminating, b 2). */
     json_t *w1 = fx_pod("w1", "100m", "", "", WEB ",\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"");
     fx_bind(c, w1, "a");
-    CHECK_STR(place(c, fx_pod("w7", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), WEB), NULL), "a");
+    CHECK_STR(place_spread(c, "w7", HOST, 1, HARD, "", WEB, NULL), "a");
     /* Removing an empty node moves the last into its index: its counts
      * move along (a 2, b 2, y 3: y is no choice). */
     add_host(c, "z", NULL, NULL);
@@ -252,7 +251,7 @@ TEST(counters_follow_pod_changes)
     fx_bind(c, fx_pod("y2", "100m", "", "", WEB), "y");
     fx_bind(c, fx_pod("y3", "100m", "", "", WEB), "y");
     sched_cache_remove_node(c, "z");
-    const char *where = place(c, fx_pod("w8", "100m", "", tsc(t, sizeof t, HOST, 1, "DoNotSchedule", ""), WEB), NULL);
+    const char *where = place_spread(c, "w8", HOST, 1, HARD, "", WEB, NULL);
     CHECK(where != NULL && strcmp(where, "y") != 0);
     /* Unused counters go at a sweep, the used ones at the next. */
     sched_cache_expire(c, 10 * 60 * 1000);
@@ -265,21 +264,20 @@ TEST(counters_follow_pod_changes)
 TEST(node_label_changes_move_domains)
 {
     sched_cache *c = new_cache();
-    char t[512];
     add_host(c, "a", "za", NULL);
     add_host(c, "b", "zb", NULL);
     fx_bind(c, fx_pod("w1", "100m", "", "", WEB), "a");
     fx_bind(c, fx_pod("w2", "100m", "", "", WEB), "a");
     /* za 2, zb 0: b. */
-    CHECK_STR(place(c, fx_pod("w3", "100m", "", tsc(t, sizeof t, ZONE, 1, "DoNotSchedule", ""), WEB), NULL), "b");
+    CHECK_STR(place_spread(c, "w3", ZONE, 1, HARD, "", WEB, NULL), "b");
     CHECK_INT(c->spread->ntopo, ==, 1);
     /* a joins zone zb: one domain of 3, so the fuller a is allowed (with
      * the old domains a would be refused: 2 + 1 - 1 > 1). */
     add_host(c, "a", "zb", NULL);
-    CHECK_STR(place(c, fx_pod("w4", "100m", "", tsc(t, sizeof t, ZONE, 1, "DoNotSchedule", ""), WEB), NULL), "a");
+    CHECK_STR(place_spread(c, "w4", ZONE, 1, HARD, "", WEB, NULL), "a");
     /* A node losing the label is no candidate. */
     fx_add_node(c, "a", "8", "32Gi", "{}", NULL);
-    CHECK_STR(place(c, fx_pod("w5", "100m", "", tsc(t, sizeof t, ZONE, 3, "DoNotSchedule", ""), WEB), NULL), "b");
+    CHECK_STR(place_spread(c, "w5", ZONE, 3, HARD, "", WEB, NULL), "b");
     sched_cache_expire(c, 10 * 60 * 1000);
     sched_cache_expire(c, 20 * 60 * 1000);
     CHECK_INT(c->spread->ntopo, ==, 0);
