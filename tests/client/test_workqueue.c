@@ -249,6 +249,37 @@ TEST(workqueue_rank_orders_ready_keys)
     fx_done(&f);
 }
 
+TEST(workqueue_rank_reads_the_key_when_ready_again)
+{
+    struct workqueue_config cfg = {.workers = 1, .rank = rank_of};
+    struct fx f;
+
+    fx_init(&f, &cfg);
+    f.hold = true;
+    workqueue_add(f.q, "a-1");
+    orc_clock_fake_advance(f.c, 0);
+    /* Added while processing (dirty) and a failure's back-off: each is
+     * ranked when it becomes ready, behind better keys. */
+    workqueue_add(f.q, "a-1");
+    workqueue_add(f.q, "b-5");
+    workqueue_done(f.q, "a-1", WQ_DONE);
+    orc_clock_fake_advance(f.c, 0);
+    CHECK_STR(f.seen[1], "b-5");
+    workqueue_done(f.q, "b-5", WQ_RETRY);
+    orc_clock_fake_advance(f.c, 0);
+    CHECK_STR(f.seen[2], "a-1");
+    workqueue_add(f.q, "c-3");
+    workqueue_add(f.q, "d-0");
+    workqueue_done(f.q, "a-1", WQ_DONE);
+    orc_clock_fake_advance(f.c, 0);
+    CHECK_STR(f.seen[3], "c-3");
+    CHECK_INT(workqueue_len(f.q), ==, 1);
+    /* Freed with ranked keys ready and one delayed: nothing leaks. */
+    workqueue_done(f.q, "c-3", WQ_DONE);
+    CHECK_INT(workqueue_pending(f.q), ==, 2);
+    fx_done(&f);
+}
+
 TEST(workqueue_free_with_keys_processing)
 {
     struct fx f;
