@@ -39,7 +39,8 @@ struct sched {
     sched_cache cache;
     struct sched_weights w;
     json_t *unsched; /* pods that fit nowhere, retried on changes: key ->
-                        [last FailedScheduling message, clock ms of it] */
+                        [last FailedScheduling message, clock ms of it,
+                         refused by a topology spread constraint] */
     bool stopped;
     unsigned refs;   /* 1 while running + calls in flight */
 };
@@ -127,6 +128,18 @@ static void retry_unschedulable(struct sched *s)
     json_object_foreach(s->unsched, key, v) workqueue_add(s->q, key);
 }
 
+/* A pod placed in a namespace may lift the global minimum of a spread
+ * there (Kubernetes requeues on pod adds for PodTopologySpread). */
+static void retry_spread_waiting(struct sched *s, const char *ns)
+{
+    size_t len = strlen(ns);
+    const char *key;
+    json_t *v;
+    json_object_foreach(s->unsched, key, v)
+        if (json_is_true(json_array_get(v, 2)) && strncmp(key, ns, len) == 0 && key[len] == '/')
+            workqueue_add(s->q, key);
+}
+
 static void tick(void *arg)
 {
     struct sched *s = arg;
@@ -158,6 +171,10 @@ static void pod_seen(struct sched *s, const json_t *old, const json_t *pod)
     pod_key(pod, key, sizeof key);
     if (sched_cache_observe_pod(&s->cache, pod, class_priority, s) != 0)
         log_warn(MOD, "pod %s not cached: out of memory", key);
+    if (counted(pod) && !(old && counted(old))) {
+        const char *ns = orc_json_str(pod, "metadata.namespace");
+        retry_spread_waiting(s, ns ? ns : "default");
+    }
     if (sched_pod_wanted(pod)) {
         /* Our own status write on a waiting pod is no reason to try again. */
         if (!(old && json_object_get(s->unsched, key) && same_at(old, pod, "spec")
@@ -417,7 +434,7 @@ static sched_node *waiting_on(struct sched *s, const sched_pod *p)
  * recorder folds repeats into a count, but each fold is a write): the same
  * message for a pod is recorded at most once a minute, as client-go's spam
  * filter would thin it. Remembers the pod as waiting. */
-static bool recently_told(struct sched *s, const char *key, const char *msg)
+static bool recently_told(struct sched *s, const char *key, const char *msg, bool spread)
 {
     const json_t *last = json_object_get(s->unsched, key);
     const char *was = json_string_value(json_array_get(last, 0));
@@ -425,7 +442,7 @@ static bool recently_told(struct sched *s, const char *key, const char *msg)
     uint64_t now = orc_clock_now(s->ctx->clock);
 
     if (was && strcmp(was, msg) == 0 && now - at < EVENT_REPEAT_MS) return true;
-    json_object_set_new(s->unsched, key, json_pack("[s, I]", msg, (json_int_t)now));
+    json_object_set_new(s->unsched, key, json_pack("[s, I, b]", msg, (json_int_t)now, spread));
     return false;
 }
 
@@ -442,7 +459,7 @@ static int64_t unschedulable(struct sched *s, sched_pod *p, const struct sched_r
         sched_pod_free(p);
         return WQ_RETRY;
     }
-    if (!recently_told(s, key, msg))
+    if (!recently_told(s, key, msg, res->counts[SR_SPREAD] > 0))
         events_record(s->rec, p->obj, "Warning", "FailedScheduling", "%s", msg);
     if (wait == NULL && sched_preempt(&s->cache, p, res, &pr) == 0 && pr.node) {
         preempt(s, p, &pr);
