@@ -176,9 +176,10 @@ static void pod_seen(struct sched *s, const json_t *old, const json_t *pod)
         retry_spread_waiting(s, ns ? ns : "default");
     }
     if (sched_pod_wanted(pod)) {
-        /* Our own status write on a waiting pod is no reason to try again. */
-        if (!(old && json_object_get(s->unsched, key) && same_at(old, pod, "spec")
-              && same_at(old, pod, "metadata.labels")))
+        /* Our own status write on a waiting (or gated) pod is no reason to
+         * try again. */
+        bool waiting = json_object_get(s->unsched, key) || sched_pod_gated(pod);
+        if (!(old && waiting && same_at(old, pod, "spec") && same_at(old, pod, "metadata.labels")))
             workqueue_add(s->q, key);
         return;
     }
