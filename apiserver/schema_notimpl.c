@@ -11,8 +11,6 @@
 
 static const struct api_notimpl notimpl[] = {
     /* scheduling beyond nodeSelector, affinity, taints and priority */
-    {"PodSpec", "topologySpreadConstraints", NULL, NULL},
-    {"PodSpec", "schedulingGates", NULL, NULL},
     {"PodSpec", "runtimeClassName", NULL, NULL},
     {"PodSpec", "overhead", NULL, NULL},
     {"PodSpec", "resourceClaims", NULL, NULL},

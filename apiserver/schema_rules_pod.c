@@ -255,6 +255,23 @@ static void check_node_affinity(struct api_diag *d, const json_t *na, const char
     }
 }
 
+/* Gate names: qualified names, each once. */
+static void check_scheduling_gates(struct api_diag *d, const json_t *gates, const char *base)
+{
+    char p[API_PATH_MAX];
+    for (size_t i = 0; gates && i < json_array_size(gates); i++) {
+        const json_t *name = json_object_get(json_array_get(gates, i), "name");
+        api_pathf(p, "%s.schedulingGates[%zu].name", base, i);
+        api_check_name_value(d, name, p, orc_label_key);
+        for (size_t j = 0; json_is_string(name) && j < i; j++)
+            if (json_equal((json_t *)name, json_object_get(json_array_get(gates, j), "name"))) {
+                api_pathf(p, "%s.schedulingGates[%zu]", base, i);
+                api_duplicate(d, p, name);
+                break;
+            }
+    }
+}
+
 /* ---- the spec ---- */
 
 static void check_pod_fields(struct api_diag *d, const json_t *spec, const char *base)
@@ -280,6 +297,7 @@ static void check_pod_fields(struct api_diag *d, const json_t *spec, const char 
     api_check_name(d, spec, "priorityClassName", base, orc_dns1123_subdomain);
     api_pathf(p, "%s.tolerations", base);
     check_tolerations(d, api_arr(spec, "tolerations"), p);
+    check_scheduling_gates(d, api_arr(spec, "schedulingGates"), base);
     const json_t *na = api_obj(api_obj(spec, "affinity"), "nodeAffinity");
     api_pathf(p, "%s.affinity.nodeAffinity", base);
     if (na) check_node_affinity(d, na, p);
@@ -368,6 +386,33 @@ static void check_deadline_update(struct api_diag *d, json_t *mut, const json_t 
                             json_deep_copy(json_object_get(old, "activeDeadlineSeconds")));
 }
 
+static bool has_gate(const json_t *gates, const json_t *name)
+{
+    for (size_t i = 0; gates && i < json_array_size(gates); i++)
+        if (json_equal((json_t *)name, json_object_get(json_array_get(gates, i), "name"))) return true;
+    return false;
+}
+
+/* Gates may only be removed after creation (Kubernetes'
+ * validateOnlyDeletedSchedulingGates); what is left is compared as before. */
+static void check_gates_update(struct api_diag *d, json_t *mut, const json_t *old)
+{
+    const json_t *now = api_arr(mut, "schedulingGates"), *was = api_arr(old, "schedulingGates");
+    char p[API_PATH_MAX], msg[MSG_MAX];
+    for (size_t i = 0; now && i < json_array_size(now); i++) {
+        const json_t *name = json_object_get(json_array_get(now, i), "name");
+        if (!json_is_string(name) || has_gate(was, name)) continue;
+        api_pathf(p, "spec.schedulingGates[%zu].name", i);
+        snprintf(msg, sizeof msg, "only deletion is allowed, but found new scheduling gate '%s'",
+                 json_string_value(name));
+        api_forbidden(d, p, msg);
+    }
+    json_object_del(mut, "schedulingGates");
+    if (json_object_get(old, "schedulingGates"))
+        json_object_set_new(mut, "schedulingGates",
+                            json_deep_copy(json_object_get(old, "schedulingGates")));
+}
+
 static void check_pod_update(struct api_diag *d, const json_t *spec, const json_t *old)
 {
     json_t *mut = json_deep_copy(spec);
@@ -378,6 +423,7 @@ static void check_pod_update(struct api_diag *d, const json_t *spec, const json_
     copy_images(mut, old, "containers");
     copy_images(mut, old, "initContainers");
     check_deadline_update(d, mut, old);
+    check_gates_update(d, mut, old);
     if (contains_all(api_arr(mut, "tolerations"), api_arr(old, "tolerations"))) {
         json_object_del(mut, "tolerations");
         if (json_object_get(old, "tolerations"))
@@ -397,4 +443,8 @@ void api_rules_pod(struct api_diag *d, const json_t *obj, const json_t *old)
     const json_t *spec = api_obj(obj, "spec");
     api_rules_podspec(d, spec, "spec", NULL);
     if (old && spec && api_obj(old, "spec")) check_pod_update(d, spec, api_obj(old, "spec"));
+    /* A bound pod is past scheduling: gates would never be lifted. */
+    if (!old && json_array_size(api_arr(spec, "schedulingGates")) > 0 && api_str(spec, "nodeName")
+        && api_str(spec, "nodeName")[0])
+        api_forbidden(d, "spec.nodeName", "cannot be set until all schedulingGates have been cleared");
 }

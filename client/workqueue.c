@@ -1,6 +1,7 @@
 /* workqueue.c — the keyed work queue (see workqueue.h). Every key known to the
- * queue has one record in a hash map; a record sits on the ready list, in the
- * min-heap of delayed keys (ordered by due time, served by one timer), or is
+ * queue has one record in a hash map; a record sits on the ready list (a heap
+ * by rank when the queue has a rank function), in the min-heap of delayed
+ * keys (ordered by due time, served by one timer), or is
  * processing (with `dirty` when added meanwhile), and lingers while it has
  * recorded failures. Dispatch runs from a zero-delay timer. */
 #include "client/workqueue.h"
@@ -23,10 +24,18 @@ struct wq_item {
     struct orc_hnode node;
     struct orc_link link; /* in q->ready while queued */
     uint64_t due;         /* while delayed */
-    size_t heap_at;       /* index in q->heap while delayed */
+    size_t heap_at;       /* index in q->delayed or q->ranked */
+    int64_t rank;         /* while ready in q->ranked */
+    uint64_t seq;         /* when it became ready, for equal ranks */
     unsigned failures;
     bool queued, delayed, processing, dirty;
     char key[];
+};
+
+struct wq_heap {
+    struct wq_item **a;
+    size_t n, cap;
+    bool (*before)(const struct wq_item *a, const struct wq_item *b);
 };
 
 struct workqueue {
@@ -36,10 +45,12 @@ struct workqueue {
     char *name;
     unsigned workers, base_ms, max_ms;
     struct orc_hmap items;
-    struct orc_link ready;
+    struct orc_link ready; /* without rank: first in, first out */
+    struct wq_heap ranked; /* with rank: highest first */
+    int64_t (*rank)(void *arg, const char *key);
+    uint64_t seq;
     size_t nready, npending, nprocessing;
-    struct wq_item **heap; /* delayed keys, earliest first */
-    size_t nheap, heap_cap;
+    struct wq_heap delayed; /* earliest first */
     orc_timer *dispatch;   /* zero-delay: runs handlers */
     orc_timer *delay;      /* at the earliest delayed key's due time */
     int busy;              /* dispatching: freeing waits */
@@ -93,63 +104,75 @@ static void item_settle(workqueue *q, struct wq_item *it, bool was)
     }
 }
 
-/* ---- the heap of delayed keys ---- */
+/* ---- heaps: the delayed keys (earliest due first) and, with a rank
+ * function, the ready keys (highest rank first, then first come). A key is
+ * never delayed and ready at once, so one index serves both. ---- */
 
-static void heap_set(workqueue *q, size_t i, struct wq_item *it)
+static bool due_before(const struct wq_item *a, const struct wq_item *b)
 {
-    q->heap[i] = it;
+    return a->due < b->due;
+}
+
+static bool rank_before(const struct wq_item *a, const struct wq_item *b)
+{
+    return a->rank > b->rank || (a->rank == b->rank && a->seq < b->seq);
+}
+
+static void heap_set(struct wq_heap *h, size_t i, struct wq_item *it)
+{
+    h->a[i] = it;
     it->heap_at = i;
 }
 
-static void heap_up(workqueue *q, size_t i)
+static void heap_up(struct wq_heap *h, size_t i)
 {
-    struct wq_item *it = q->heap[i];
+    struct wq_item *it = h->a[i];
 
-    while (i > 0 && q->heap[(i - 1) / 2]->due > it->due) {
-        heap_set(q, i, q->heap[(i - 1) / 2]);
+    while (i > 0 && h->before(it, h->a[(i - 1) / 2])) {
+        heap_set(h, i, h->a[(i - 1) / 2]);
         i = (i - 1) / 2;
     }
-    heap_set(q, i, it);
+    heap_set(h, i, it);
 }
 
-static void heap_down(workqueue *q, size_t i)
+static void heap_down(struct wq_heap *h, size_t i)
 {
-    struct wq_item *it = q->heap[i];
+    struct wq_item *it = h->a[i];
 
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= q->nheap) break;
-        if (c + 1 < q->nheap && q->heap[c + 1]->due < q->heap[c]->due) c++;
-        if (q->heap[c]->due >= it->due) break;
-        heap_set(q, i, q->heap[c]);
+        if (c >= h->n) break;
+        if (c + 1 < h->n && h->before(h->a[c + 1], h->a[c])) c++;
+        if (!h->before(h->a[c], it)) break;
+        heap_set(h, i, h->a[c]);
         i = c;
     }
-    heap_set(q, i, it);
+    heap_set(h, i, it);
 }
 
-static int heap_push(workqueue *q, struct wq_item *it)
+static int heap_push(struct wq_heap *h, struct wq_item *it)
 {
-    if (q->nheap == q->heap_cap) {
-        size_t cap = q->heap_cap ? q->heap_cap * 2 : 16;
-        struct wq_item **h = realloc(q->heap, cap * sizeof *h);
-        if (h == NULL) return ORC_ENOMEM;
-        q->heap = h;
-        q->heap_cap = cap;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        struct wq_item **a = realloc(h->a, cap * sizeof *a);
+        if (a == NULL) return ORC_ENOMEM;
+        h->a = a;
+        h->cap = cap;
     }
-    heap_set(q, q->nheap++, it);
-    heap_up(q, q->nheap - 1);
+    heap_set(h, h->n++, it);
+    heap_up(h, h->n - 1);
     return 0;
 }
 
-static void heap_remove(workqueue *q, struct wq_item *it)
+static void heap_remove(struct wq_heap *h, struct wq_item *it)
 {
     size_t i = it->heap_at;
-    struct wq_item *last = q->heap[--q->nheap];
+    struct wq_item *last = h->a[--h->n];
 
-    if (i == q->nheap) return;
-    heap_set(q, i, last);
-    heap_up(q, i);
-    heap_down(q, last->heap_at);
+    if (i == h->n) return;
+    heap_set(h, i, last);
+    heap_up(h, i);
+    heap_down(h, last->heap_at);
 }
 
 /* The delay timer follows the earliest due time. */
@@ -157,12 +180,12 @@ static void arm_delay(workqueue *q)
 {
     uint64_t now;
 
-    if (q->nheap == 0) {
+    if (q->delayed.n == 0) {
         orc_timer_stop(q->delay);
         return;
     }
     now = orc_clock_now(q->clock);
-    orc_timer_start(q->delay, q->heap[0]->due > now ? q->heap[0]->due - now : 0);
+    orc_timer_start(q->delay, q->delayed.a[0]->due > now ? q->delayed.a[0]->due - now : 0);
 }
 
 /* ---- state changes ---- */
@@ -172,21 +195,50 @@ static void kick(workqueue *q)
     if (!q->shutdown && !orc_timer_armed(q->dispatch)) orc_timer_start(q->dispatch, 0);
 }
 
-/* Queues `it` now: behind its processing when processing (dirty), else on
- * the ready list; a delayed add of it is dropped. */
+/* Makes `it` ready: in the rank heap when the queue ranks keys (out of
+ * memory there, it waits on the list, served after every ranked key). */
+static void make_ready(workqueue *q, struct wq_item *it)
+{
+    it->queued = true;
+    q->nready++;
+    if (q->rank) {
+        it->rank = q->rank(q->arg, it->key);
+        it->seq = q->seq++;
+        if (heap_push(&q->ranked, it) == 0) return;
+    }
+    orc_list_push(&q->ready, &it->link);
+}
+
+/* The next ready key: the highest ranked, else the list's first. */
+static struct wq_item *take_ready(workqueue *q)
+{
+    struct wq_item *it;
+
+    q->nready--;
+    if (q->ranked.n > 0) {
+        it = q->ranked.a[0];
+        heap_remove(&q->ranked, it);
+    } else {
+        it = ORC_CONTAINER(q->ready.next, struct wq_item, link);
+        orc_list_remove(&it->link);
+    }
+    it->queued = false;
+    return it;
+}
+
+/* Queues `it` now: behind its processing when processing (dirty), else
+ * ready; a delayed add of it is dropped. */
 static void enqueue(workqueue *q, struct wq_item *it)
 {
     if (it->delayed) {
-        heap_remove(q, it);
+        heap_remove(&q->delayed, it);
         it->delayed = false;
         arm_delay(q);
     }
     if (it->processing) {
         it->dirty = true;
     } else if (!it->queued) {
-        it->queued = true;
-        orc_list_push(&q->ready, &it->link);
-        q->nready++;
+        make_ready(q, it);
         kick(q);
     }
 }
@@ -199,10 +251,10 @@ static int delay_item(workqueue *q, struct wq_item *it, uint64_t delay_ms)
     if (it->delayed) {
         if (due >= it->due) return 0;
         it->due = due;
-        heap_up(q, it->heap_at);
+        heap_up(&q->delayed, it->heap_at);
     } else {
         it->due = due;
-        if (heap_push(q, it) != 0) return ORC_ENOMEM;
+        if (heap_push(&q->delayed, it) != 0) return ORC_ENOMEM;
         it->delayed = true;
     }
     arm_delay(q);
@@ -214,9 +266,9 @@ static void on_delay(void *arg)
     workqueue *q = arg;
     uint64_t now = orc_clock_now(q->clock);
 
-    while (q->nheap > 0 && q->heap[0]->due <= now) {
-        struct wq_item *it = q->heap[0];
-        heap_remove(q, it);
+    while (q->delayed.n > 0 && q->delayed.a[0]->due <= now) {
+        struct wq_item *it = q->delayed.a[0];
+        heap_remove(&q->delayed, it);
         it->delayed = false;
         enqueue(q, it);
     }
@@ -232,10 +284,7 @@ static void on_dispatch(void *arg)
 
     q->busy++;
     while (!q->shutdown && budget-- > 0 && q->nready > 0 && q->nprocessing < q->workers) {
-        struct wq_item *it = ORC_CONTAINER(q->ready.next, struct wq_item, link);
-        orc_list_remove(&it->link);
-        q->nready--;
-        it->queued = false;
+        struct wq_item *it = take_ready(q);
         it->processing = true;
         q->nprocessing++;
         q->fn(q->arg, it->key);
@@ -263,6 +312,9 @@ int workqueue_new(orc_clock *c, const struct workqueue_config *cfg, workqueue_fn
     q->max_ms = cfg && cfg->max_delay_ms ? cfg->max_delay_ms : DEF_MAX_MS;
     q->name = strdup(cfg && cfg->name ? cfg->name : "workqueue");
     orc_list_init(&q->ready);
+    q->delayed.before = due_before;
+    q->ranked.before = rank_before;
+    q->rank = cfg ? cfg->rank : NULL;
     if (q->name == NULL || orc_timer_new(c, on_dispatch, q, &q->dispatch) != 0 ||
         orc_timer_new(c, on_delay, q, &q->delay) != 0) {
         orc_timer_close(q->dispatch);
@@ -361,7 +413,8 @@ static void maybe_release(workqueue *q)
 {
     if (q->nprocessing > 0 || q->busy > 0) return;
     orc_hmap_free(&q->items);
-    free(q->heap);
+    free(q->delayed.a);
+    free(q->ranked.a);
     free(q->name);
     free(q);
 }
@@ -415,6 +468,6 @@ void workqueue_free(workqueue *q)
         free(it);
     }
     orc_list_init(&q->ready);
-    q->nready = q->nheap = 0;
+    q->nready = q->delayed.n = q->ranked.n = 0;
     maybe_release(q);
 }

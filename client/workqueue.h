@@ -27,6 +27,12 @@ struct workqueue_config {
     unsigned workers;          /* keys processed at once; 0 = 4 */
     unsigned base_delay_ms;    /* first back-off after a failure; 0 = 5 */
     unsigned max_delay_ms;     /* back-off cap; 0 = 60000 */
+    /* Optional order of the ready keys (the scheduler's PrioritySort): asked
+     * once for a key each time it becomes ready (an add, a delay ending),
+     * with the queue's arg; higher ranks are handed out first, equal ranks
+     * in the order they became ready, at O(log n) a key. NULL: first in,
+     * first out. It must not call back into the queue. */
+    int64_t (*rank)(void *arg, const char *key);
 };
 
 /* 0, ORC_EINVAL (no clock or fn), ORC_ENOMEM. `c` is borrowed and must

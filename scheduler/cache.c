@@ -13,12 +13,13 @@
 #include "scheduler/sched_int.h"
 
 #define DEFAULT_ASSUME_TTL_MS 30000
+#define SPREAD_SWEEP_MS (5 * 60 * 1000)
 
 int sched_cache_init(sched_cache *c)
 {
     memset(c, 0, sizeof *c);
     c->assume_ttl_ms = DEFAULT_ASSUME_TTL_MS;
-    return 0;
+    return sched_spread_index_new(&c->spread);
 }
 
 #define POD_OF(h) ORC_CONTAINER(h, sched_pod, hnode)
@@ -41,6 +42,7 @@ void sched_cache_fini(sched_cache *c)
         sched_pod_free(POD_OF(h));
     }
     for (size_t i = 0; i < c->nnodes; i++) node_free(c->nodes[i]);
+    sched_spread_index_free(c->spread);
     orc_hmap_free(&c->pods_by_key);
     orc_hmap_free(&c->nodes_by_name);
     free(c->nodes);
@@ -157,6 +159,7 @@ int sched_cache_set_node(sched_cache *c, const json_t *node)
     n = node_get_or_add(c, name);
     if (n == NULL) return ORC_ENOMEM;
     node_fill(n, node);
+    if (c->spread->ntopo > 0) sched_spread_node_set(c->spread, n);
     return 0;
 }
 
@@ -165,6 +168,8 @@ static void node_drop(sched_cache *c, sched_node *n)
     orc_hmap_del(&c->nodes_by_name, &n->hnode);
     c->nodes[n->idx] = c->nodes[--c->nnodes];
     c->nodes[n->idx]->idx = n->idx;
+    if (c->spread->n > 0 || c->spread->ntopo > 0)
+        sched_spread_node_moved(c->spread, c->nnodes, n->idx);
     node_free(n);
 }
 
@@ -178,6 +183,7 @@ void sched_cache_remove_node(sched_cache *c, const char *name)
         n->obj = NULL;
         n->labels = n->taints = NULL;
         n->ready = false;
+        if (c->spread->ntopo > 0) sched_spread_node_set(c->spread, n);
         return;
     }
     node_drop(c, n);
@@ -221,6 +227,7 @@ static int count_on(sched_cache *c, sched_pod *p, sched_node *n)
     n->req_mem += p->mem;
     n->nz_cpu += p->cpu_nz;
     n->nz_mem += p->mem_nz;
+    if (c->spread->n > 0) sched_spread_pod_moved(c->spread, p, 1);
     return 0;
 }
 
@@ -228,6 +235,7 @@ static int count_on(sched_cache *c, sched_pod *p, sched_node *n)
 static void uncount(sched_cache *c, sched_pod *p)
 {
     sched_node *n = p->node;
+    if (c->spread->n > 0) sched_spread_pod_moved(c->spread, p, -1);
     orc_hmap_del(&c->pods_by_key, &p->hnode);
     if (p->anti_affinity) {
         c->anti[p->anti_idx] = c->anti[--c->nanti];
@@ -317,6 +325,10 @@ size_t sched_cache_expire(sched_cache *c, uint64_t now_ms)
             uncount(c, p);
             n++;
         }
+    }
+    if (now_ms >= c->spread_swept_ms + SPREAD_SWEEP_MS) {
+        sched_spread_sweep(c->spread);
+        c->spread_swept_ms = now_ms;
     }
     return n;
 }

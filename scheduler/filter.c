@@ -1,8 +1,9 @@
 /* filter.c — the filters one node passes or fails for a pod, in Kubernetes'
  * plugin order (NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts,
- * NodeResourcesFit, VolumeBinding's node affinity, InterPodAffinity). A node
- * that is not Ready carries, as Kubernetes' node lifecycle controller would
- * add, the not-ready (or unreachable) NoSchedule taint. */
+ * NodeResourcesFit, VolumeBinding's node affinity, PodTopologySpread,
+ * InterPodAffinity). A node that is not Ready carries, as Kubernetes' node
+ * lifecycle controller would add, the not-ready (or unreachable) NoSchedule
+ * taint. */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ static void taint_text(const json_t *taint, char *out)
 }
 
 /* NoSchedule and NoExecute taints must be tolerated. */
-static bool check_taints(const sched_node *n, const sched_pod *p, char *taint_out)
+bool sched_taints_ok(const sched_node *n, const sched_pod *p, char *taint_out)
 {
     const json_t *tols = p->tolerations;
     const json_t *t;
@@ -114,7 +115,8 @@ static bool volumes_ok(const sched_node *n, const struct sched_volumes *vols)
 
 unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sched_pod *p,
                            const struct sched_volumes *vols, const struct sched_affinity_ctx *ax,
-                           bool reasons[SR_COUNT], char *taint_out)
+                           const struct sched_spread_ctx *sx, bool reasons[SR_COUNT],
+                           char *taint_out)
 {
     unsigned fails = 0;
     (void)c;
@@ -122,7 +124,7 @@ unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sche
     /* Kubernetes stops at the first plugin that fails a node. */
     if (!check_unschedulable(n, p))
         reasons[SR_UNSCHEDULABLE] = true;
-    else if (!check_taints(n, p, taint_out))
+    else if (!sched_taints_ok(n, p, taint_out))
         reasons[SR_TAINT] = true;
     else if (p->node_rules && !sched_node_rules_ok(n, p))
         reasons[SR_NODE_AFFINITY] = true;
@@ -132,8 +134,11 @@ unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sche
         if (fails) return fails;
         if (!volumes_ok(n, vols))
             reasons[SR_VOLUME] = true;
-        else
-            sched_affinity_check(ax, n, reasons);
+        else {
+            sched_spread_check(sx, n, reasons);
+            if (!reasons[SR_SPREAD] && !reasons[SR_SPREAD_LABEL])
+                sched_affinity_check(ax, n, reasons);
+        }
     }
     for (int r = 0; r < SR_COUNT; r++) fails += reasons[r];
     return fails;

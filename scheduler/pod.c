@@ -122,6 +122,11 @@ static int32_t priority(const json_t *spec, sched_prio_fn prio, void *arg)
     return 0;
 }
 
+int32_t sched_pod_priority(const json_t *pod, sched_prio_fn prio, void *arg)
+{
+    return priority(json_object_get(pod, "spec"), prio, arg);
+}
+
 static bool has_required(const json_t *aff, const char *kind)
 {
     const json_t *k = json_object_get(aff, kind);
@@ -161,6 +166,7 @@ int sched_pod_parse(const json_t *obj, sched_prio_fn prio, void *prio_arg, sched
     p->labels = orc_json_get(obj, "metadata.labels");
     p->affinity = json_object_get(spec, "affinity");
     p->tolerations = json_object_get(spec, "tolerations");
+    p->spread = json_object_get(spec, "topologySpreadConstraints");
     p->anti_affinity = has_required(p->affinity, "podAntiAffinity");
     p->node_rules = json_object_size(json_object_get(spec, "nodeSelector")) > 0
                     || orc_json_get(p->affinity, "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution");
@@ -188,4 +194,9 @@ bool sched_pod_wanted(const json_t *pod)
     if (orc_json_get(pod, "metadata.deletionTimestamp")) return false;
     if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) return false;
     return true;
+}
+
+bool sched_pod_gated(const json_t *pod)
+{
+    return json_array_size(orc_json_get(pod, "spec.schedulingGates")) > 0;
 }

@@ -104,7 +104,7 @@ static bool refused_for_room_only(const sched_cache *c, const sched_node *n, con
     struct sched_affinity_ctx *none = NULL;
     bool reasons[SR_COUNT];
     bool room = false;
-    if (sched_filter_node(c, n, p, NULL, none, reasons, NULL) == 0) return false;
+    if (sched_filter_node(c, n, p, NULL, none, NULL, reasons, NULL) == 0) return false;
     for (int r = 0; r < SR_COUNT; r++) {
         if (!reasons[r]) continue;
         if (r != SR_PORTS && r != SR_CPU && r != SR_MEMORY && r != SR_PODS) return false;

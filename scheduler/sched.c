@@ -1,9 +1,12 @@
 /* sched.c — the scheduler as a controller: pod and node informers feed the
- * node info cache and a work queue of unbound pods; reconcile(key) decides
- * for one pod, assumes it on the chosen node and binds it through
- * pods/{name}/binding (many binds in flight); a pod that fits nowhere gets
- * PodScheduled=False/Unschedulable, a FailedScheduling event, perhaps a
- * preemption, and is retried when nodes or pods change. */
+ * node info cache and a work queue of unbound pods, handed out by priority
+ * (higher spec.priority first, then first queued: Kubernetes'
+ * PrioritySort); reconcile(key) decides for one pod, assumes it on the
+ * chosen node and binds it through pods/{name}/binding (many binds in
+ * flight); a pod that fits nowhere gets PodScheduled=False/Unschedulable, a
+ * FailedScheduling event, perhaps a preemption, and is retried when nodes
+ * or pods change. A pod with schedulingGates waits with
+ * PodScheduled=False/SchedulingGated until an update removes them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,8 @@ struct sched {
     sched_cache cache;
     struct sched_weights w;
     json_t *unsched; /* pods that fit nowhere, retried on changes: key ->
-                        [last FailedScheduling message, clock ms of it] */
+                        [last FailedScheduling message, clock ms of it,
+                         refused by a topology spread constraint] */
     bool stopped;
     unsigned refs;   /* 1 while running + calls in flight */
 };
@@ -102,6 +106,18 @@ static void pod_volumes(struct sched *s, const json_t *pod, const json_t **req, 
     }
 }
 
+/* The queue's order: the pod's priority (its class's when it gives none). */
+static int64_t queue_rank(void *arg, const char *key)
+{
+    struct sched *s = arg;
+    char ns[256], name[256];
+    const json_t *pod;
+    if (s->stopped || s->pods == NULL || ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0)
+        return 0;
+    pod = informer_get(s->pods, ns, name);
+    return pod ? sched_pod_priority(pod, class_priority, s) : 0;
+}
+
 /* ---- retrying pods that fit nowhere ---- */
 
 static void retry_unschedulable(struct sched *s)
@@ -110,6 +126,18 @@ static void retry_unschedulable(struct sched *s)
     json_t *v;
     if (s->stopped) return;
     json_object_foreach(s->unsched, key, v) workqueue_add(s->q, key);
+}
+
+/* A pod placed in a namespace may lift the global minimum of a spread
+ * there (Kubernetes requeues on pod adds for PodTopologySpread). */
+static void retry_spread_waiting(struct sched *s, const char *ns)
+{
+    size_t len = strlen(ns);
+    const char *key;
+    json_t *v;
+    json_object_foreach(s->unsched, key, v)
+        if (json_is_true(json_array_get(v, 2)) && strncmp(key, ns, len) == 0 && key[len] == '/')
+            workqueue_add(s->q, key);
 }
 
 static void tick(void *arg)
@@ -143,10 +171,15 @@ static void pod_seen(struct sched *s, const json_t *old, const json_t *pod)
     pod_key(pod, key, sizeof key);
     if (sched_cache_observe_pod(&s->cache, pod, class_priority, s) != 0)
         log_warn(MOD, "pod %s not cached: out of memory", key);
+    if (counted(pod) && !(old && counted(old))) {
+        const char *ns = orc_json_str(pod, "metadata.namespace");
+        retry_spread_waiting(s, ns ? ns : "default");
+    }
     if (sched_pod_wanted(pod)) {
-        /* Our own status write on a waiting pod is no reason to try again. */
-        if (!(old && json_object_get(s->unsched, key) && same_at(old, pod, "spec")
-              && same_at(old, pod, "metadata.labels")))
+        /* Our own status write on a waiting (or gated) pod is no reason to
+         * try again. */
+        bool waiting = json_object_get(s->unsched, key) || sched_pod_gated(pod);
+        if (!(old && waiting && same_at(old, pod, "spec") && same_at(old, pod, "metadata.labels")))
             workqueue_add(s->q, key);
         return;
     }
@@ -330,10 +363,10 @@ static bool str_is(const json_t *obj, const char *path, const char *want)
     return v && want && strcmp(v, want) == 0;
 }
 
-/* PodScheduled=False/Unschedulable with the message, and the nominated
- * node; written only when one of them changed. */
-static void write_unschedulable(struct sched *s, const json_t *pod, const char *key,
-                                const char *msg, const char *nominated)
+/* PodScheduled=False with the reason (Unschedulable, SchedulingGated) and
+ * message, and the nominated node; written only when one of them changed. */
+static void write_not_scheduled(struct sched *s, const json_t *pod, const char *key,
+                                const char *reason, const char *msg, const char *nominated)
 {
     const json_t *cur = scheduled_condition(pod), *cond;
     json_t *conds, *patch;
@@ -342,7 +375,7 @@ static void write_unschedulable(struct sched *s, const json_t *pod, const char *
     size_t i;
     bool nominated_same = nominated == NULL || str_is(pod, "status.nominatedNodeName", nominated);
 
-    if (cur && str_is(cur, "status", "False") && str_is(cur, "reason", "Unschedulable")
+    if (cur && str_is(cur, "status", "False") && str_is(cur, "reason", reason)
         && str_is(cur, "message", msg) && nominated_same)
         return;
     conds = json_array();
@@ -354,7 +387,7 @@ static void write_unschedulable(struct sched *s, const json_t *pod, const char *
                                            cur && str_is(cur, "status", "False")
                                                ? orc_json_str(cur, "lastTransitionTime")
                                                : now,
-                                           "reason", "Unschedulable", "message", msg));
+                                           "reason", reason, "message", msg));
     patch = json_pack("{s:{s:o}}", "status", "conditions", conds);
     if (patch && nominated) json_object_set_new(json_object_get(patch, "status"), "nominatedNodeName", json_string(nominated));
     c = patch ? call_new(s, pod, key, NULL) : NULL;
@@ -402,7 +435,7 @@ static sched_node *waiting_on(struct sched *s, const sched_pod *p)
  * recorder folds repeats into a count, but each fold is a write): the same
  * message for a pod is recorded at most once a minute, as client-go's spam
  * filter would thin it. Remembers the pod as waiting. */
-static bool recently_told(struct sched *s, const char *key, const char *msg)
+static bool recently_told(struct sched *s, const char *key, const char *msg, bool spread)
 {
     const json_t *last = json_object_get(s->unsched, key);
     const char *was = json_string_value(json_array_get(last, 0));
@@ -410,7 +443,7 @@ static bool recently_told(struct sched *s, const char *key, const char *msg)
     uint64_t now = orc_clock_now(s->ctx->clock);
 
     if (was && strcmp(was, msg) == 0 && now - at < EVENT_REPEAT_MS) return true;
-    json_object_set_new(s->unsched, key, json_pack("[s, I]", msg, (json_int_t)now));
+    json_object_set_new(s->unsched, key, json_pack("[s, I, b]", msg, (json_int_t)now, spread));
     return false;
 }
 
@@ -427,14 +460,14 @@ static int64_t unschedulable(struct sched *s, sched_pod *p, const struct sched_r
         sched_pod_free(p);
         return WQ_RETRY;
     }
-    if (!recently_told(s, key, msg))
+    if (!recently_told(s, key, msg, res->counts[SR_SPREAD] > 0))
         events_record(s->rec, p->obj, "Warning", "FailedScheduling", "%s", msg);
     if (wait == NULL && sched_preempt(&s->cache, p, res, &pr) == 0 && pr.node) {
         preempt(s, p, &pr);
         wait = pr.node;
     }
     if (wait) nominated = wait->name;
-    write_unschedulable(s, p->obj, key, msg, nominated);
+    write_not_scheduled(s, p->obj, key, "Unschedulable", msg, nominated);
     /* The reservation keeps lower pods off the room being freed; the cache
      * owns p from here (also on failure). */
     if (wait)
@@ -470,6 +503,14 @@ static void reconcile(void *arg, const char *key)
     cached = sched_cache_pod(&s->cache, key);
     if (pod == NULL || !sched_pod_wanted(pod) || (cached && cached->assumed)) {
         if (pod == NULL || !sched_pod_wanted(pod)) json_object_del(s->unsched, key);
+        workqueue_done(s->q, key, WQ_DONE);
+        return;
+    }
+    if (sched_pod_gated(pod)) {
+        /* Not even queued in Kubernetes (SchedulingGates PreEnqueue): the
+         * update removing the last gate adds it again. */
+        json_object_del(s->unsched, key);
+        write_not_scheduled(s, pod, key, "SchedulingGated", SCHED_GATED_MSG, NULL);
         workqueue_done(s->q, key, WQ_DONE);
         return;
     }
@@ -519,7 +560,7 @@ static int sched_start(struct ctl_ctx *ctx, void **state)
     static const struct informer_cbs pod_cbs = {pod_added, pod_updated, pod_deleted, NULL};
     static const struct informer_cbs node_cbs = {node_added, node_updated, node_deleted, NULL};
     static const struct informer_cbs retry_cbs = {class_or_volume_added, class_or_volume_updated, NULL, NULL};
-    struct workqueue_config qc = {.name = MOD, .workers = WORKERS};
+    struct workqueue_config qc = {.name = MOD, .workers = WORKERS, .rank = queue_rank};
     struct sched *s = calloc(1, sizeof *s);
     int rc = ORC_ENOMEM;
 

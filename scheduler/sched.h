@@ -52,6 +52,7 @@ typedef struct sched_pod {
     const json_t *labels;   /* borrowed from obj */
     const json_t *affinity; /* spec.affinity, borrowed from obj */
     const json_t *tolerations; /* spec.tolerations, borrowed from obj */
+    const json_t *spread;   /* spec.topologySpreadConstraints, borrowed (may be NULL) */
 
     /* cache state */
     struct sched_node *node; /* node it counts on, or NULL */
@@ -77,6 +78,15 @@ void sched_pod_free(sched_pod *p);
  * empty or "default-scheduler", not terminating, not finished. */
 bool sched_pod_wanted(const json_t *pod);
 
+/* The pod's priority as sched_pod_parse reads it (prio may be NULL): the
+ * scheduling queue hands out higher priorities first. */
+int32_t sched_pod_priority(const json_t *pod, sched_prio_fn prio, void *prio_arg);
+
+/* spec.schedulingGates is not empty: the pod waits, PodScheduled=False
+ * reason SchedulingGated, until an update removes the last gate. */
+bool sched_pod_gated(const json_t *pod);
+#define SCHED_GATED_MSG "Scheduling is blocked due to non-empty scheduling gates"
+
 /* ---- nodes and the cache ---- */
 
 typedef struct sched_node {
@@ -100,6 +110,8 @@ typedef struct sched_node {
     size_t idx;                     /* index in the cache's node array */
 } sched_node;
 
+struct sched_spread_index;
+
 typedef struct sched_cache {
     struct orc_hmap nodes_by_name;
     struct orc_hmap pods_by_key;    /* pods counted on a node, owned */
@@ -108,8 +120,13 @@ typedef struct sched_cache {
     sched_pod **anti;               /* counted pods with required anti-affinity */
     size_t nanti, acap;
     unsigned assume_ttl_ms;         /* how long an unconfirmed bind counts; 30000 */
+    /* per-node counts of the pods each topology spread selector in use
+     * picks (owned; a memo decisions extend) */
+    struct sched_spread_index *spread;
+    uint64_t spread_swept_ms;       /* clock ms of the last sweep of unused counters */
 } sched_cache;
 
+/* 0 or ORC_ENOMEM. */
 int sched_cache_init(sched_cache *c);
 void sched_cache_fini(sched_cache *c);
 
@@ -134,7 +151,8 @@ int sched_cache_assume(sched_cache *c, sched_pod *p, sched_node *node, bool nomi
 void sched_cache_forget(sched_cache *c, const char *key);
 /* The cached pod with this key, or NULL. */
 sched_pod *sched_cache_pod(const sched_cache *c, const char *key);
-/* Drops assumptions past their deadline; returns how many. */
+/* Drops assumptions past their deadline; returns how many. Every few
+ * minutes also drops the spread counters no decision used meanwhile. */
 size_t sched_cache_expire(sched_cache *c, uint64_t now_ms);
 
 /* ---- one decision ---- */
@@ -150,6 +168,8 @@ enum sched_reason {
     SR_MEMORY,            /* Insufficient memory */
     SR_PODS,              /* Too many pods */
     SR_VOLUME,            /* node(s) had volume node affinity conflict */
+    SR_SPREAD_LABEL,      /* node(s) didn't match pod topology spread constraints (missing required label) */
+    SR_SPREAD,            /* node(s) didn't match pod topology spread constraints */
     SR_POD_AFFINITY,      /* node(s) didn't match pod affinity rules */
     SR_POD_ANTI_AFFINITY, /* node(s) didn't match pod anti-affinity rules */
     SR_EXISTING_ANTI,     /* node(s) didn't satisfy existing pods anti-affinity rules */
@@ -157,7 +177,7 @@ enum sched_reason {
 };
 
 struct sched_weights {
-    unsigned cpu, memory, spread; /* 0 = 1 */
+    unsigned cpu, memory, spread; /* 0 = 1; spread: the owner tie-breaker */
 };
 
 /* Volume node affinity of the pod's bound PersistentVolumes: the
@@ -191,12 +211,16 @@ void sched_result_fini(struct sched_result *res);
 char *sched_result_message(const struct sched_result *res);
 
 /* Filters of one node (exposed for tests): sets reasons[] for each failure
- * and returns how many failed. taint_out gets "{k: v}" of the first
- * untolerated taint (at least 512 bytes), when given. */
+ * and returns how many failed. ax and sx are the pod's inter-pod affinity
+ * and topology spread precomputations (scheduler/sched_int.h; NULL: not
+ * checked). taint_out gets "{k: v}" of the first untolerated taint (at
+ * least 512 bytes), when given. */
 struct sched_affinity_ctx;
+struct sched_spread_ctx;
 unsigned sched_filter_node(const sched_cache *c, const sched_node *n, const sched_pod *p,
                            const struct sched_volumes *vols, const struct sched_affinity_ctx *ax,
-                           bool reasons[SR_COUNT], char *taint_out);
+                           const struct sched_spread_ctx *sx, bool reasons[SR_COUNT],
+                           char *taint_out);
 
 /* Score of a node that passed the filters (higher is better). */
 int64_t sched_score_node(const sched_node *n, const sched_pod *p, const struct sched_weights *w);

@@ -1,8 +1,8 @@
 /* schedule.c — one scheduling decision: every node filtered, the feasible
  * ones scored (most-allocated bin-packing weighted by cpu and memory,
- * PreferNoSchedule taints, preferred node affinity, then spread of the
- * owner's pods as a tie-breaker), and Kubernetes' FitError message when none
- * is left. */
+ * PreferNoSchedule taints, preferred node affinity, ScheduleAnyway topology
+ * spread, then spread of the owner's pods as a tie-breaker), and Kubernetes'
+ * FitError message when none is left. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,8 @@
  * the owner spread spans 0..100 times its weight, so with weight 1 it only
  * decides between nodes whose other parts are within 1% of each other. */
 #define SCALE 10000
+/* Kubernetes' default profile weighs PodTopologySpread twice. */
+#define SPREAD_WEIGHT 2
 
 static int64_t frac(int64_t used, int64_t alloc)
 {
@@ -68,7 +70,9 @@ static void count_failure(struct sched_result *res, const bool reasons[SR_COUNT]
     for (int r = 0; r < SR_COUNT; r++) {
         if (!reasons[r]) continue;
         res->counts[r]++;
-        if (r < SR_PORTS || r == SR_VOLUME) only_resolvable = false;
+        /* Preemption here makes room; it does not even out spreads. */
+        if (r < SR_PORTS || r == SR_VOLUME || r == SR_SPREAD_LABEL || r == SR_SPREAD)
+            only_resolvable = false;
     }
     if (only_resolvable) res->resolvable = true;
     if (reasons[SR_TAINT] && res->taints_seen) {
@@ -77,36 +81,81 @@ static void count_failure(struct sched_result *res, const bool reasons[SR_COUNT]
     }
 }
 
+static void consider(struct sched_result *res, sched_node *n, int64_t score)
+{
+    if (res->node == NULL || score > res->score) {
+        res->node = n;
+        res->score = score;
+    }
+}
+
+/* The feasible nodes with ScheduleAnyway constraints: their spread score
+ * (normalized over all of them) joins the rest. */
+static int choose_spread(const sched_cache *c, const sched_pod *p, const struct sched_spread_ctx *sx,
+                         sched_node **feas, const int64_t *base, size_t n, struct sched_result *res)
+{
+    int64_t *spread = calloc(n + 1, sizeof *spread);
+    int rc = spread ? sched_spread_scores(sx, c, p, feas, n, spread) : ORC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        consider(res, feas[i], base[i] + SPREAD_WEIGHT * spread[i] * (SCALE / 100));
+    free(spread);
+    return rc;
+}
+
 int sched_schedule(const sched_cache *c, const sched_pod *p, const struct sched_volumes *vols,
                    const struct sched_weights *w, struct sched_result *res)
 {
     struct sched_affinity_ctx ax;
+    struct sched_spread_ctx sx;
     bool reasons[SR_COUNT];
     char taint[512];
+    sched_node **feas = NULL;
+    int64_t *base = NULL;
+    size_t nfeas = 0;
     int rc;
 
     memset(res, 0, sizeof *res);
     res->taints_seen = json_object();
     if (res->taints_seen == NULL) return ORC_ENOMEM;
     rc = sched_affinity_ctx_init(&ax, c, p);
-    if (rc != 0) return rc;
+    if (rc != 0) goto out_res;
+    rc = sched_spread_ctx_init(&sx, c, p);
+    if (rc != 0) goto out_ax;
+    if (sx.nsoft > 0) {
+        feas = calloc(c->nnodes + 1, sizeof *feas);
+        base = calloc(c->nnodes + 1, sizeof *base);
+        if (feas == NULL || base == NULL) {
+            rc = ORC_ENOMEM;
+            goto out;
+        }
+    }
     for (size_t i = 0; i < c->nnodes; i++) {
         sched_node *n = c->nodes[i];
         if (n->obj == NULL) continue;
         res->nnodes++;
         taint[0] = '\0';
-        if (sched_filter_node(c, n, p, vols, &ax, reasons, taint) > 0) {
+        if (sched_filter_node(c, n, p, vols, &ax, &sx, reasons, taint) > 0) {
             count_failure(res, reasons, taint);
             continue;
         }
         int64_t s = sched_score_node(n, p, w) + sched_affinity_score(&ax, n);
-        if (res->node == NULL || s > res->score) {
-            res->node = n;
-            res->score = s;
+        if (feas) {
+            feas[nfeas] = n;
+            base[nfeas++] = s;
+        } else {
+            consider(res, n, s);
         }
     }
+    if (nfeas > 0) rc = choose_spread(c, p, &sx, feas, base, nfeas, res);
+out:
+    free(feas);
+    free(base);
+    sched_spread_ctx_fini(&sx);
+out_ax:
     sched_affinity_ctx_fini(&ax);
-    return 0;
+out_res:
+    if (rc != 0) sched_result_fini(res);
+    return rc;
 }
 
 void sched_result_fini(struct sched_result *res)
@@ -124,6 +173,8 @@ static const char *const reason_text[SR_COUNT] = {
     [SR_MEMORY] = "Insufficient memory",
     [SR_PODS] = "Too many pods",
     [SR_VOLUME] = "node(s) had volume node affinity conflict",
+    [SR_SPREAD_LABEL] = "node(s) didn't match pod topology spread constraints (missing required label)",
+    [SR_SPREAD] = "node(s) didn't match pod topology spread constraints",
     [SR_POD_AFFINITY] = "node(s) didn't match pod affinity rules",
     [SR_POD_ANTI_AFFINITY] = "node(s) didn't match pod anti-affinity rules",
     [SR_EXISTING_ANTI] = "node(s) didn't satisfy existing pods anti-affinity rules",

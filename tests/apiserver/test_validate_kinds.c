@@ -38,8 +38,8 @@ static const struct {
      "spec.holder", "spec.strategy", "'OldestEmulationVersion'"},
     {"Deployment", "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'d'},"
                    "'spec':{" SEL "," TMPL "}}",
-     "spec.strategy.rollingupdate", "spec.template.spec.topologySpreadConstraints",
-     "[{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule'}]"},
+     "spec.strategy.rollingupdate", "spec.template.spec.readinessGates",
+     "[{'conditionType':'example.com/ready'}]"},
     {"ReplicaSet", "{'apiVersion':'apps/v1','kind':'ReplicaSet','metadata':{'name':'r'},"
                    "'spec':{" SEL "," TMPL "}}",
      "spec.minReadySecond", "spec.template.spec.containers[0].resizePolicy",

@@ -152,8 +152,7 @@ TEST(pod_not_implemented_fields_warn_and_stay)
             "{'requiredDuringSchedulingIgnoredDuringExecution':[{'labelSelector':{'matchLabels':"
             "{'app':'web'}},'topologyKey':'kubernetes.io/hostname'}]}");
     vt_setj(o, "spec.containers[0].livenessProbe", "{'grpc':{'port':9000}}");
-    vt_setj(o, "spec.topologySpreadConstraints",
-            "[{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule'}]");
+    vt_setj(o, "spec.readinessGates", "[{'conditionType':'example.com/ready'}]");
     vt_setj(o, "spec.volumes[4]", "{'name':'share','nfs':{'server':'nfs.local','path':'/x'}}");
     vt_setj(o, "spec.serviceAccountName", "'builder'");
     vt_setj(o, "spec.hostPID", "true");
@@ -161,7 +160,7 @@ TEST(pod_not_implemented_fields_warn_and_stay)
     vt_run(&v, "Pod", o, NULL);
     CHECK_INT(json_array_size(v.d.causes), ==, 0);
     VT_WARNING(&v, "spec.containers[0].livenessProbe.grpc: not implemented by orc yet; stored but has no effect");
-    VT_WARNING(&v, "spec.topologySpreadConstraints: not implemented by orc yet; stored but has no effect");
+    VT_WARNING(&v, "spec.readinessGates: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.volumes[4].nfs: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.serviceAccountName: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.hostPID: not implemented by orc yet; stored but has no effect");
@@ -431,6 +430,45 @@ TEST(pod_rules_scheduling)
               "[{'weight':0,'preference':{'matchExpressions':[{'key':'a','operator':'Exists'}]}}]",
               "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
               "Invalid value: 0: must be in the range 1-100");
+    json_decref(b);
+}
+
+/* The scheduler honours both: no "not implemented" warning. */
+TEST(pod_spread_and_gates_are_implemented)
+{
+    struct vt v;
+    json_t *o = pod();
+    vt_setj(o, "spec.topologySpreadConstraints",
+            "[{'maxSkew':1,'topologyKey':'zone','whenUnsatisfiable':'DoNotSchedule',"
+            "'labelSelector':{'matchLabels':{'app':'web'}}}]");
+    vt_setj(o, "spec.schedulingGates", "[{'name':'example.com/quota'}]");
+    vt_run(&v, "Pod", o, NULL);
+    VT_CLEAN(&v);
+    vt_free(&v);
+}
+
+/* Kubernetes: gates are set at creation and may only be removed after. */
+TEST(pod_scheduling_gates_rules)
+{
+    json_t *b = pod();
+    vt_setj(b, "spec.schedulingGates", "[{'name':'example.com/a'},{'name':'example.com/b'}]");
+    VT_EXPECT("Pod", b, "spec.schedulingGates[2]", "{'name':'example.com/a'}",
+              "spec.schedulingGates[2]", "Duplicate value: \"example.com/a\"");
+    VT_EXPECT("Pod", b, "spec.schedulingGates[0].name", "'bad name'",
+              "spec.schedulingGates[0].name", "Invalid value: \"bad name\"");
+    VT_EXPECT("Pod", b, "spec.nodeName", "'n1'", "spec.nodeName",
+              "Forbidden: cannot be set until all schedulingGates have been cleared");
+    VT_UPDATE("Pod", b, "spec.schedulingGates", "[{'name':'example.com/b'}]", NULL, NULL);
+    VT_UPDATE("Pod", b, "spec.schedulingGates", "[]", NULL, NULL);
+    VT_UPDATE("Pod", b, "spec.schedulingGates", NULL, NULL, NULL);
+    VT_UPDATE("Pod", b, "spec.schedulingGates[2]", "{'name':'example.com/c'}",
+              "spec.schedulingGates[2].name",
+              "Forbidden: only deletion is allowed, but found new scheduling gate 'example.com/c'");
+    json_t *open = pod();
+    VT_UPDATE("Pod", open, "spec.schedulingGates", "[{'name':'example.com/late'}]",
+              "spec.schedulingGates[0].name",
+              "Forbidden: only deletion is allowed, but found new scheduling gate 'example.com/late'");
+    json_decref(open);
     json_decref(b);
 }
 

@@ -1,7 +1,7 @@
 /* test_workqueue.c — the work queue on a fake clock: dedup, a key added while
  * processing runs again after, back-off doubling to its cap, delayed adds in
  * due order, forget, a look-again delay, workers, and freeing with keys still
- * processing. */
+ * processing, and ranked keys highest first. */
 #include "client/workqueue.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
@@ -17,7 +17,7 @@ struct fx {
     int n;
     int64_t outcome; /* used when finishing at once */
     bool hold;       /* keep keys processing */
-    char held[8][32];
+    char held[64][32];
     int nheld;
 };
 
@@ -201,6 +201,82 @@ TEST(workqueue_workers_limit_concurrency)
     workqueue_done(f.q, "b", WQ_DONE);
     workqueue_done(f.q, "c", WQ_DONE);
     CHECK_INT(workqueue_pending(f.q), ==, 0);
+    fx_done(&f);
+}
+
+/* The key's rank is the number after its last '-' ("low-1", "high-9"). */
+static int64_t rank_of(void *arg, const char *key)
+{
+    const char *dash = strrchr(key, '-');
+    (void)arg;
+    return dash ? atoll(dash + 1) : 0;
+}
+
+TEST(workqueue_rank_orders_ready_keys)
+{
+    struct workqueue_config cfg = {.workers = 1, .rank = rank_of};
+    struct fx f;
+    char key[32];
+
+    fx_init(&f, &cfg);
+    f.hold = true;
+    /* The first low key starts at once; the rest wait behind the worker. */
+    for (int i = 0; i < 20; i++) {
+        snprintf(key, sizeof key, "low%02d-1", i);
+        workqueue_add(f.q, key);
+    }
+    orc_clock_fake_advance(f.c, 0);
+    CHECK_INT(f.n, ==, 1);
+    workqueue_add(f.q, "high-9");
+    workqueue_add(f.q, "mid-5");
+    workqueue_add_after(f.q, "later-9", 100);
+    /* Each done frees the worker for the best ready key. */
+    for (int i = 0; i < 23; i++) {
+        if (i == 3) orc_clock_fake_advance(f.c, 100); /* later-9 becomes ready */
+        workqueue_done(f.q, f.held[f.nheld - 1], WQ_DONE);
+        orc_clock_fake_advance(f.c, 0);
+    }
+    CHECK_INT(f.n, ==, 23);
+    CHECK_STR(f.seen[1], "high-9");
+    CHECK_STR(f.seen[2], "mid-5");
+    CHECK_STR(f.seen[3], "low01-1");
+    CHECK_STR(f.seen[4], "later-9");
+    /* Equal ranks in the order they became ready. */
+    for (int i = 5; i < 23; i++) {
+        snprintf(key, sizeof key, "low%02d-1", i - 3);
+        CHECK_STR(f.seen[i], key);
+    }
+    fx_done(&f);
+}
+
+TEST(workqueue_rank_reads_the_key_when_ready_again)
+{
+    struct workqueue_config cfg = {.workers = 1, .rank = rank_of};
+    struct fx f;
+
+    fx_init(&f, &cfg);
+    f.hold = true;
+    workqueue_add(f.q, "a-1");
+    orc_clock_fake_advance(f.c, 0);
+    /* Added while processing (dirty) and a failure's back-off: each is
+     * ranked when it becomes ready, behind better keys. */
+    workqueue_add(f.q, "a-1");
+    workqueue_add(f.q, "b-5");
+    workqueue_done(f.q, "a-1", WQ_DONE);
+    orc_clock_fake_advance(f.c, 0);
+    CHECK_STR(f.seen[1], "b-5");
+    workqueue_done(f.q, "b-5", WQ_RETRY);
+    orc_clock_fake_advance(f.c, 0);
+    CHECK_STR(f.seen[2], "a-1");
+    workqueue_add(f.q, "c-3");
+    workqueue_add(f.q, "d-0");
+    workqueue_done(f.q, "a-1", WQ_DONE);
+    orc_clock_fake_advance(f.c, 0);
+    CHECK_STR(f.seen[3], "c-3");
+    CHECK_INT(workqueue_len(f.q), ==, 1);
+    /* Freed with ranked keys ready and one delayed: nothing leaks. */
+    workqueue_done(f.q, "c-3", WQ_DONE);
+    CHECK_INT(workqueue_pending(f.q), ==, 2);
     fx_done(&f);
 }
 

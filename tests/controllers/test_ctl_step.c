@@ -34,7 +34,7 @@ static void handler(void *arg, const char *key)
 
 static void fx_init(struct fx *f)
 {
-    const struct workqueue_config cfg = {"test", 1, 100, 1000};
+    const struct workqueue_config cfg = {.name = "test", .workers = 1, .base_delay_ms = 100, .max_delay_ms = 1000};
     memset(f, 0, sizeof *f);
     f->c = orc_clock_fake(0);
     CHECK_INT(workqueue_new(f->c, &cfg, handler, f, &f->q), ==, 0);
