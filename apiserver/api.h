@@ -38,6 +38,8 @@ struct api_config {
                                   are ended; 256 MiB */
     const char *cluster_cidr;   /* pods' addresses, a block per Node; NULL = 10.42.0.0/16 */
     unsigned node_cidr_mask;    /* prefix length of each Node's block; 0 = 24 */
+    const char *service_cidr;   /* Services' clusterIPs; NULL = 10.43.0.0/16 */
+    const char *node_port_range; /* Services' nodePorts; NULL = 30000-32767 */
     /* tolerationSeconds of the not-ready and unreachable NoExecute
      * tolerations every new pod gets (DefaultTolerationSeconds); 0 = 30 s */
     unsigned pod_eviction_timeout_ms;

@@ -316,6 +316,7 @@ int mut_create(struct write_op *op, json_t *obj)
     snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
     if (check_namespace_active(op) != 0) return ORC_EPERM;
     if (op->ak->pod_cidr) return reserve_pod_cidr(op, obj);
+    if (orc_kind_id(op->k) == ORC_K_SERVICE) return svc_plan_create(op, obj);
     return 0;
 }
 

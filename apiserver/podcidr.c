@@ -53,7 +53,7 @@ int api_podcidr_alloc(struct api_server *s, const struct orc_buf *value,
                       const struct orc_buf *value_none, const char *marker, struct orc_buf *out)
 {
     struct store_alloc a = {value->data, value->len, value_none->data, value_none->len,
-                            s->cluster_cidr, s->node_cidr_mask, API_RESERVED_PREFIX, marker};
+                            s->cluster_cidr, s->node_cidr_mask, API_RESERVED_PREFIX, marker, {{0}}, 0};
     return store_alloc_value(&a, out);
 }
 

@@ -20,6 +20,8 @@
 #include "store/store.h"
 
 #define API_RESERVED_PREFIX "/orc/podcidrs/" /* a Node's pod CIDR, held by its name */
+#define API_SERVICEIP_PREFIX "/orc/serviceips/" /* a Service's clusterIP (svcalloc.c) */
+#define API_NODEPORT_PREFIX "/orc/nodeports/"   /* a Service's nodePort */
 #define API_MAX_QUERY 32
 
 struct api_server {
@@ -27,6 +29,8 @@ struct api_server {
     store *st;
     char cluster_cidr[64];
     unsigned node_cidr_mask;
+    char service_cidr[64];    /* "10.43.0.0/16" */
+    char node_port_range[32]; /* "30000-32767" */
     unsigned pod_toleration_seconds;
     struct orc_httpd *http;
     char *token;

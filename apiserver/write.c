@@ -113,8 +113,12 @@ static int prepare_alloc(struct write_op *op, struct commit *c)
 /* What the store chose becomes the answer; no block left is a Warning. */
 static int alloc_outcome(struct write_op *op, struct commit *c, const char *block)
 {
-    settle_pod_cidr(c->obj, block);
     orc_buf_reset(&c->val);
+    if (op->svc.n_slot) {
+        svc_settle(op, c->obj, block);
+        return api_obj_encode(c->obj, &c->val);
+    }
+    settle_pod_cidr(c->obj, block);
     if (!block[0])
         api_podcidr_warn_exhausted(op->s, op->rt->name, orc_json_str(c->obj, "metadata.uid"));
     return api_obj_encode(c->obj, &c->val);
@@ -153,6 +157,9 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
         api_respond_error(op->r, status, "writing to the store");
     } else if (res->succeeded && c->alloc.len && alloc_outcome(op, c, res->block) != 0) {
         api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
+    } else if (!res->succeeded && (op->svc.n_put || op->svc.n_slot)
+               && svc_refused(op, res, c->obj)) {
+        /* answered: a chosen clusterIP or nodePort is held, or a pool is full */
     } else if (res->succeeded) {
         respond_written(op, c, res->revision);
     } else if (op->verb == W_CREATE) {
@@ -221,12 +228,29 @@ static void release_tree(struct write_op *op, struct commit *c)
     c->obj = NULL;
 }
 
+/* A Service's reservations: chosen values put guarded absent, released
+ * ones deleted (svcalloc.c). */
+static void add_svc_ops(struct write_op *op, struct store_txn *txn, struct store_guard *guards,
+                        struct store_op *ops)
+{
+    struct svc_plan *p = &op->svc;
+
+    p->first_guard = (int)txn->n_guards;
+    for (size_t i = 0; i < p->n_put; i++) {
+        guards[txn->n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, p->put[i].key, 0};
+        ops[txn->n_ops++] =
+            (struct store_op){STORE_PUT, p->put[i].key, op->key.data, op->key.len};
+    }
+    for (size_t i = 0; i < p->n_del; i++)
+        ops[txn->n_ops++] = (struct store_op){STORE_DELETE, p->del[i], NULL, 0};
+}
+
 /* Writes obj at op->key (or deletes the key) guarded as the verb needs. */
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
     struct orc_buf nskey = ORC_BUF_INIT;
-    struct store_guard guards[4];
-    struct store_op ops[3] = {{0}};
+    struct store_guard guards[4 + STORE_ALLOC_SLOTS];
+    struct store_op ops[3 + STORE_ALLOC_SLOTS * 3] = {{0}};
     struct store_op side = {0};
     struct store_txn txn = {guards, 0, ops, 1};
     struct commit *c;
@@ -235,6 +259,7 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     if (op->opts.dry_run) {
         /* Every check has run; what would be stored is the answer. */
         if (op->alloc_marker[0]) preview_alloc(op, obj);
+        if (op->svc.n_slot) svc_settle(op, obj, NULL);
         if (op->verb != W_CREATE || !dry_create_refused(op)) respond_object(op, obj, cur_rev);
         json_decref(obj);
         return;
@@ -248,7 +273,8 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     c->op = op;
     c->obj = obj;
     if ((!op->deleting && api_obj_encode(obj, &c->val) != 0)
-        || (op->alloc_marker[0] && prepare_alloc(op, c) != 0)) {
+        || (op->alloc_marker[0] && prepare_alloc(op, c) != 0)
+        || (op->svc.n_slot && svc_alloc_value(op, &c->val, &c->alloc) != 0)) {
         commit_free(c);
         api_respond_error(op->r, ORC_ENOMEM, "encoding the object");
         return;
@@ -290,6 +316,7 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
         ops[txn.n_ops++] =
             (struct store_op){STORE_PUT, op->also_key.data, op->also_val.data, op->also_val.len};
     }
+    add_svc_ops(op, &txn, guards, ops);
     rv = api_txn(op->s, &txn, on_committed, c);
     orc_buf_free(&nskey);
     if (rv != 0) {
@@ -347,6 +374,7 @@ static void attempt(struct write_op *op)
     orc_buf_reset(&op->also_key);
     orc_buf_reset(&op->also_val);
     op->alloc_marker[0] = '\0';
+    memset(&op->svc, 0, sizeof op->svc);
     json_decref(op->response);
     op->response = NULL;
     next = mutate(op, cur);
@@ -354,6 +382,10 @@ static void attempt(struct write_op *op)
         && orc_json_str(cur, "spec.podCIDR")) /* the Node's block is free again */
         snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s",
                  orc_json_str(cur, "spec.podCIDR"));
+    if (next && orc_kind_id(op->k) == ORC_K_SERVICE && svc_plan_update(op, cur, next) != 0) {
+        json_decref(next); /* answered */
+        next = NULL;
+    }
     if (next != NULL && !op->deleting && !op->changed && json_equal(next, cur)) {
         respond_object(op, next, kv.mod_rev); /* nothing changed: nothing written */
         json_decref(next);

@@ -37,6 +37,31 @@ struct write_opts {
     const char *pre_rv;
 };
 
+/* A Service's clusterIP and nodePorts in one write (svcalloc.c): values
+ * the client chose are reserved with keys put in the txn guarded absent
+ * (422 when held); values no longer used are released in the txn; the
+ * missing ones are slots the store fills (STORE_PUT_ALLOC). */
+#define SVC_KEY_LEN 64
+struct svc_hold {
+    char key[SVC_KEY_LEN];
+    char field[48]; /* "spec.clusterIP", "spec.ports[1].nodePort" */
+    char value[24];
+    bool port;
+};
+struct svc_slot {
+    int port;        /* -1: the clusterIP; else the index in spec.ports */
+    char marker[40]; /* stands in the encoded object for the value */
+};
+struct svc_plan {
+    struct svc_hold put[STORE_ALLOC_SLOTS];
+    size_t n_put;
+    char del[STORE_ALLOC_SLOTS * 2][SVC_KEY_LEN];
+    size_t n_del;
+    struct svc_slot slot[STORE_ALLOC_SLOTS];
+    size_t n_slot;
+    int first_guard; /* txn index of put[0]'s guard */
+};
+
 struct write_op {
     struct api_server *s;
     struct orc_httpd_req *r;
@@ -67,6 +92,7 @@ struct write_op {
      * makes this write retry. Empty also_key: none. */
     struct orc_buf also_key, also_val;
     int64_t also_rev;
+    struct svc_plan svc; /* a Service's reservations (svcalloc.c) */
 };
 
 /* Each returns the object to store (new reference), or NULL after having
@@ -108,5 +134,21 @@ int write_read_options(struct write_op *op);
 /* The client's resourceVersion precondition in `obj`, if any, against cur:
  * answers 409 and returns ORC_ECONFLICT on mismatch. */
 int write_check_rv(struct write_op *op, const json_t *obj, const json_t *cur);
+
+/* ---- Services' clusterIPs and nodePorts (svcalloc.c) ---- */
+
+/* Plans a new Service's reservations into op->svc, setting markers where
+ * the store picks. Returns 0, or answers 422 and fails. */
+int svc_plan_create(struct write_op *op, json_t *svc);
+/* The same for an update (next: the new object; op->deleting: released). */
+int svc_plan_update(struct write_op *op, const json_t *cur, json_t *next);
+/* The STORE_PUT_ALLOC value for op->svc's slots, from the encoded object. */
+int svc_alloc_value(struct write_op *op, const struct orc_buf *val, struct orc_buf *out);
+/* Puts what the store picked (res->block) in place of the markers; with
+ * block NULL (a dry run) previews the lowest free values now. */
+void svc_settle(struct write_op *op, json_t *svc, const char *block);
+/* Answers a failed txn that was the plan's fault (a chosen value held, a
+ * pool full); false when it was not. */
+bool svc_refused(struct write_op *op, const struct store_txn_result *res, const json_t *svc);
 
 #endif

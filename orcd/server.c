@@ -56,6 +56,8 @@ struct server_opts {
     const char *registries;
     const char *cluster_cidr;
     unsigned node_cidr_mask; /* 0: 24 */
+    const char *service_cidr;    /* NULL: 10.43.0.0/16 */
+    const char *node_port_range; /* NULL: 30000-32767 */
     unsigned snapshot_threshold;
     unsigned snapshot_trailing;
     unsigned watch_history;
@@ -121,6 +123,8 @@ static void usage(FILE *f)
             "                         agent (k3s registries.yaml)\n"
             "  --cluster-cidr CIDR    pod addresses, a block per node (default 10.42.0.0/16)\n"
             "  --node-cidr-mask-size N  prefix length of each node's block (default 24)\n"
+            "  --service-cidr CIDR    Services' cluster IPs (default 10.43.0.0/16)\n"
+            "  --service-node-port-range LO-HI  Services' node ports (default 30000-32767)\n"
             "  --snapshot-threshold N fewest Raft entries between Raft's snapshots (default 8192;\n"
             "                         more as the data grows)\n"
             "  --restore FILE         start a new one-member cluster from a backup\n"
@@ -177,6 +181,20 @@ static int check_cidrs(const struct server_opts *o)
                         "%s\n", mask, cidr);
         return -1;
     }
+    struct orc_pool pool;
+    char spec[80];
+    snprintf(spec, sizeof spec, "ip:%s", o->service_cidr ? o->service_cidr : "10.43.0.0/16");
+    if (orc_pool_parse(spec, 32, &pool) != 0 || pool.size < 2 || pool.size > (1u << 20)) {
+        fprintf(stderr, "orcd server: --service-cidr \"%s\" is not an IPv4 CIDR of 4 to 2^20 "
+                        "addresses\n", spec + 3);
+        return -1;
+    }
+    snprintf(spec, sizeof spec, "port:%s", o->node_port_range ? o->node_port_range : "30000-32767");
+    if (orc_pool_parse(spec, 32, &pool) != 0) {
+        fprintf(stderr, "orcd server: --service-node-port-range \"%s\" is not a range LO-HI of "
+                        "ports\n", spec + 5);
+        return -1;
+    }
     return 0;
 }
 
@@ -220,7 +238,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_SVC_CIDR, O_NODE_PORTS };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -233,6 +251,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
+        {"service-cidr", required_argument, 0, O_SVC_CIDR},
+        {"service-node-port-range", required_argument, 0, O_NODE_PORTS},
         {"snapshot-schedule", required_argument, 0, O_SCHED},
         {"snapshot-retention", required_argument, 0, O_RETAIN},
         {"snapshot-dir", required_argument, 0, O_SNAPDIR},
@@ -254,6 +274,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
         case O_CIDR: o->cluster_cidr = optarg; break;
+        case O_SVC_CIDR: o->service_cidr = optarg; break;
+        case O_NODE_PORTS: o->node_port_range = optarg; break;
         case O_MASK:
             if (parse_uint(optarg, &o->node_cidr_mask) != 0 || o->node_cidr_mask == 0
                 || o->node_cidr_mask > 32) {
@@ -567,6 +589,8 @@ static int serve(struct orcd_server *s)
     acfg.ca_key_pem = s->certs.ca_key;
     acfg.cluster_cidr = s->o.cluster_cidr;
     acfg.node_cidr_mask = s->o.node_cidr_mask;
+    acfg.service_cidr = s->o.service_cidr;
+    acfg.node_port_range = s->o.node_port_range;
     orcd_api_limits_apply(&s->o.api_limits, &acfg);
     /* One flag for both ends: the default tolerations new pods get, and
      * the controllers' evictions. */

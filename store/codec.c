@@ -7,7 +7,9 @@
  * op:     u8 type, u32 key_len, key, NUL, [u32 value_len, value if PUT or
  *         PUT_ALLOC]
  * alloc:  the value of a PUT_ALLOC: u32 len, value, u32 len, value_none,
- *         range, prefix and marker each as a key (u32 len, text, NUL), u8 bits
+ *         slot, [u8 n_more, n_more slots] (the count and the slots after
+ *         it only when there are more than one)
+ * slot:   range, prefix and marker each as a key (u32 len, text, NUL), u8 bits
  * result: u8 version=2, u8 succeeded, i64 revision, i32 failed_guard,
  *         i64 failed_mod_rev, u8 block_len, block (version 1: without the
  *         block, still read)
@@ -299,37 +301,76 @@ static int alloc_key_ok(const char *k)
     return k && k[0] && strlen(k) <= 4096;
 }
 
+static int alloc_put_key(struct orc_buf *out, const char *k)
+{
+    unsigned char len[4];
+    store__put_u32(len, (uint32_t)strlen(k));
+    int rv = orc_buf_append(out, len, 4);
+    return rv ? rv : orc_buf_append(out, k, strlen(k) + 1);
+}
+
+static int put_slot(struct orc_buf *out, const struct store_alloc_slot *sl)
+{
+    unsigned char bits = (unsigned char)sl->bits;
+    int rv = alloc_put_key(out, sl->range);
+    if (rv == 0) rv = alloc_put_key(out, sl->prefix);
+    if (rv == 0) rv = alloc_put_key(out, sl->marker);
+    return rv ? rv : orc_buf_append(out, &bits, 1);
+}
+
+static bool slot_ok(const struct store_alloc_slot *sl)
+{
+    return sl->bits <= 32 && alloc_key_ok(sl->range) && alloc_key_ok(sl->prefix)
+           && alloc_key_ok(sl->marker);
+}
+
 int store_alloc_value(const struct store_alloc *a, struct orc_buf *out)
 {
-    const char *keys[3];
     unsigned char len[4];
     int rv;
 
-    if (a == NULL || a->bits > 32 || (!a->value && a->value_len) || (!a->value_none && a->value_none_len)
-        || !alloc_key_ok(a->range) || !alloc_key_ok(a->prefix) || !alloc_key_ok(a->marker)
-        || a->value_len > STORE_TXN_MAX || a->value_none_len > STORE_TXN_MAX)
+    if (a == NULL || (!a->value && a->value_len) || (!a->value_none && a->value_none_len)
+        || a->value_len > STORE_TXN_MAX || a->value_none_len > STORE_TXN_MAX
+        || a->n_more >= STORE_ALLOC_SLOTS)
         return ORC_EINVAL;
-    keys[0] = a->range, keys[1] = a->prefix, keys[2] = a->marker;
+    struct store_alloc_slot first = {a->range, a->bits, a->prefix, a->marker};
+    if (!slot_ok(&first)) return ORC_EINVAL;
+    for (size_t i = 0; i < a->n_more; i++)
+        if (!slot_ok(&a->more[i])) return ORC_EINVAL;
     store__put_u32(len, (uint32_t)a->value_len);
     rv = orc_buf_append(out, len, 4);
     if (rv == 0 && a->value_len) rv = orc_buf_append(out, a->value, a->value_len);
     store__put_u32(len, (uint32_t)a->value_none_len);
     if (rv == 0) rv = orc_buf_append(out, len, 4);
     if (rv == 0 && a->value_none_len) rv = orc_buf_append(out, a->value_none, a->value_none_len);
-    for (int i = 0; i < 3 && rv == 0; i++) {
-        store__put_u32(len, (uint32_t)strlen(keys[i]));
-        rv = orc_buf_append(out, len, 4);
-        if (rv == 0) rv = orc_buf_append(out, keys[i], strlen(keys[i]) + 1);
-    }
-    unsigned char bits = (unsigned char)a->bits;
-    if (rv == 0) rv = orc_buf_append(out, &bits, 1);
+    if (rv == 0) rv = put_slot(out, &first);
+    /* The first format ended here; more slots follow a count. */
+    unsigned char n = (unsigned char)a->n_more;
+    if (rv == 0 && n) rv = orc_buf_append(out, &n, 1);
+    for (size_t i = 0; rv == 0 && i < a->n_more; i++) rv = put_slot(out, &a->more[i]);
     return rv;
+}
+
+static const unsigned char *parse_slot(const unsigned char *p, const unsigned char *end,
+                                       struct store_alloc_slot *sl)
+{
+    const char **keys[3] = {&sl->range, &sl->prefix, &sl->marker};
+    const unsigned char *q;
+
+    for (int i = 0; i < 3; i++) {
+        if ((q = skip_key(p, end)) == NULL) return NULL;
+        *keys[i] = (const char *)p + 4;
+        p = q;
+    }
+    if (p >= end || *p > 32) return NULL;
+    sl->bits = *p;
+    return p + 1;
 }
 
 int store__alloc_parse(const void *buf, size_t len, struct store_alloc *a)
 {
     const unsigned char *p = buf, *end = p + len, *q;
-    const char **keys[3] = {&a->range, &a->prefix, &a->marker};
+    struct store_alloc_slot first;
 
     if (buf == NULL || (q = skip_value(p, end)) == NULL) return ORC_EPROTO;
     a->value = p + 4;
@@ -339,14 +380,16 @@ int store__alloc_parse(const void *buf, size_t len, struct store_alloc *a)
     a->value_none = p + 4;
     a->value_none_len = (size_t)(q - p - 4);
     p = q;
-    for (int i = 0; i < 3; i++) {
-        if ((q = skip_key(p, end)) == NULL) return ORC_EPROTO;
-        *keys[i] = (const char *)p + 4;
-        p = q;
-    }
-    if (end - p != 1 || *p > 32) return ORC_EPROTO;
-    a->bits = *p;
-    return 0;
+    if ((p = parse_slot(p, end, &first)) == NULL) return ORC_EPROTO;
+    a->range = first.range, a->bits = first.bits, a->prefix = first.prefix;
+    a->marker = first.marker;
+    a->n_more = 0;
+    if (p == end) return 0;
+    a->n_more = *p++;
+    if (a->n_more == 0 || a->n_more >= STORE_ALLOC_SLOTS) return ORC_EPROTO;
+    for (size_t i = 0; i < a->n_more; i++)
+        if ((p = parse_slot(p, end, &a->more[i])) == NULL) return ORC_EPROTO;
+    return p == end ? 0 : ORC_EPROTO;
 }
 
 /* ---- results ---- */

@@ -96,11 +96,12 @@ static int apply_op(store *s, const struct store_op *op, int64_t rev)
 /* ---- block allocation (STORE_PUT_ALLOC) ---- */
 
 /* value with every marker replaced by block; malloc'd into *out. */
-static int fill_marker(const struct store_alloc *a, const char *block, char **out, size_t *len)
+static int fill_marker(const void *value, size_t value_len, const char *m, const char *block,
+                       char **out, size_t *len)
 {
-    const char *v = a->value, *end = v + a->value_len, *m = a->marker;
+    const char *v = value, *end = v + value_len;
     size_t mlen = strlen(m), blen = strlen(block), n = 0;
-    char *buf = malloc(a->value_len * (blen > mlen ? blen / mlen + 2 : 1) + 1);
+    char *buf = malloc(value_len * (blen > mlen ? blen / mlen + 2 : 1) + 1);
 
     if (buf == NULL) return ORC_ENOMEM;
     while (v < end) {
@@ -119,53 +120,101 @@ static int fill_marker(const struct store_alloc *a, const char *block, char **ou
     return 0;
 }
 
-/* The first block whose reservation key is absent into block ("" if none). */
-static int find_free_block(store *s, const struct store_alloc *a, char *block, size_t n)
+#define ITEM_LEN 24
+
+struct pick {
+    const struct store_alloc_slot *slot;
+    char item[ITEM_LEN];
+};
+
+/* Taken by an earlier slot of this op (same pool, same reservations). */
+static bool picked(const struct pick *p, size_t n, const struct store_alloc_slot *sl,
+                   const char *item)
 {
-    struct orc_cidr4 range;
-    char key[512];
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(p[i].slot->prefix, sl->prefix) == 0 && strcmp(p[i].item, item) == 0)
+            return true;
+    return false;
+}
+
+/* The first value of the slot's pool whose reservation key is absent and
+ * that no earlier slot took, into picks[n].item ("" if none). */
+static int find_free(store *s, struct pick *picks, size_t n)
+{
+    const struct store_alloc_slot *sl = picks[n].slot;
+    char *item = picks[n].item, key[512];
+    struct orc_pool pool;
     struct store_row row;
     int rc;
 
-    block[0] = '\0';
-    if (orc_cidr4_parse(a->range, &range) != 0) return 0; /* nothing to hand out */
-    uint64_t count = orc_cidr4_blocks(&range, a->bits);
-    for (uint64_t i = 0; i < count; i++) {
-        orc_cidr4_block(&range, a->bits, i, block, n);
-        snprintf(key, sizeof key, "%s%s", a->prefix, block);
+    item[0] = '\0';
+    if (orc_pool_parse(sl->range, sl->bits, &pool) != 0) return 0; /* nothing to hand out */
+    for (uint64_t i = 0; i < pool.size; i++) {
+        orc_pool_item(&pool, i, item, ITEM_LEN);
+        if (picked(picks, n, sl, item)) continue;
+        snprintf(key, sizeof key, "%s%s", sl->prefix, item);
         if ((rc = store__db_lookup(&s->db, key, &row)) != 0) return rc;
         if (!row.exists) return 0;
     }
-    block[0] = '\0';
+    item[0] = '\0';
     return 0;
 }
 
 static int apply_op(store *s, const struct store_op *op, int64_t rev);
 
+/* Reserves each pick and puts the value with its markers filled. */
+static int put_filled(store *s, const struct store_op *op, const struct store_alloc *a,
+                      const struct pick *picks, size_t n, int64_t rev)
+{
+    char key[512], *value = NULL, *next;
+    const void *cur = a->value;
+    size_t len = a->value_len;
+    int rc = 0;
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        snprintf(key, sizeof key, "%s%s", picks[i].slot->prefix, picks[i].item);
+        struct store_op reserve = {STORE_PUT, key, op->key, strlen(op->key)};
+        if ((rc = apply_op(s, &reserve, rev)) != 0) break;
+        if ((rc = fill_marker(cur, len, picks[i].slot->marker, picks[i].item, &next, &len)) != 0)
+            break;
+        free(value);
+        cur = value = next;
+    }
+    struct store_op put = {STORE_PUT, op->key, cur, len};
+    if (rc == 0) rc = apply_op(s, &put, rev);
+    free(value);
+    return rc;
+}
+
+/* ORC_ENOSPC: a slot's pool is full and the op has no value_none, which
+ * fails the txn (apply_txn). */
 static int apply_alloc(store *s, const struct store_op *op, int64_t rev,
                        struct store_txn_result *res)
 {
     struct store_alloc alloc, *a = &alloc;
-    char block[sizeof res->block], key[512];
-    char *value = NULL;
-    size_t len;
+    struct pick picks[STORE_ALLOC_SLOTS];
+    struct store_alloc_slot first;
+    size_t n = 0;
     int rc;
 
     if (store__alloc_parse(op->value, op->value_len, a) != 0) return ORC_EPROTO;
-    if ((rc = find_free_block(s, a, block, sizeof block)) != 0) return rc;
-    if (block[0] == '\0') {
+    first = (struct store_alloc_slot){a->range, a->bits, a->prefix, a->marker};
+    for (n = 0; n <= a->n_more; n++) {
+        picks[n].slot = n == 0 ? &first : &a->more[n - 1];
+        if ((rc = find_free(s, picks, n)) != 0) return rc;
+        if (picks[n].item[0] == '\0') break;
+    }
+    if (n <= a->n_more) {
+        if (a->value_none_len == 0) return ORC_ENOSPC;
         struct store_op none = {STORE_PUT, op->key, a->value_none, a->value_none_len};
         return apply_op(s, &none, rev);
     }
-    snprintf(key, sizeof key, "%s%s", a->prefix, block);
-    struct store_op reserve = {STORE_PUT, key, op->key, strlen(op->key)};
-    if ((rc = apply_op(s, &reserve, rev)) != 0) return rc;
-    if ((rc = fill_marker(a, block, &value, &len)) != 0) return rc;
-    struct store_op put = {STORE_PUT, op->key, value, len};
-    rc = apply_op(s, &put, rev);
-    free(value);
-    if (rc == 0) snprintf(res->block, sizeof res->block, "%s", block);
-    return rc;
+    if ((rc = put_filled(s, op, a, picks, n, rev)) != 0) return rc;
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < sizeof res->block; i++)
+        used += (size_t)snprintf(res->block + used, sizeof res->block - used, "%s%s",
+                                 i ? "," : "", picks[i].item);
+    return 0;
 }
 
 /* Fills res and returns 0 when a guard fails, or a db error. */
@@ -278,7 +327,8 @@ static int apply_txn(store *s, const void *txn, size_t len, struct store_txn_res
     if ((rc = eval_guards(s, &r, res)) != 0 || res->failed_guard >= 0) return rc;
     if ((rc = apply_ops(s, &r, s->revision + 1, res)) != 0) {
         res->block[0] = '\0';
-        return rc;
+        /* A full pool fails the txn like a guard would, on every member. */
+        return rc == ORC_ENOSPC ? 0 : rc;
     }
     s->revision++;
     res->succeeded = true;

@@ -164,8 +164,24 @@ struct store_op {
  * "10.42.3.0/24") does not exist is taken: the reservation key is put (its
  * value: the op's key) and `value` is put at the op's key with every
  * occurrence of `marker` replaced by the block's text. When no block is
- * free, value_none is put instead and nothing is reserved. The result's
- * `block` says which happened. */
+ * free, value_none is put instead and nothing is reserved; an empty
+ * value_none instead fails the txn (result: not succeeded, failed_guard
+ * -1). The result's `block` says which happened.
+ *
+ * A range may also be "ip:10.43.0.0/16" (each address but the network and
+ * broadcast ones, text "10.43.0.1"; bits unused) or "port:30000-32767"
+ * (each number, text "30000"). Up to STORE_ALLOC_SLOTS slots are filled in
+ * one op (a Service's clusterIP and its nodePorts): the first is range,
+ * bits, prefix, marker; the others are `more`. Slots drawing on the same
+ * prefix get distinct values; the result's block lists the values in slot
+ * order, joined by ','. */
+#define STORE_ALLOC_SLOTS 17
+struct store_alloc_slot {
+    const char *range;
+    unsigned bits;
+    const char *prefix;
+    const char *marker;
+};
 struct store_alloc {
     const void *value;
     size_t value_len;
@@ -175,6 +191,8 @@ struct store_alloc {
     unsigned bits;      /* 24 */
     const char *prefix; /* reservation keys' prefix */
     const char *marker; /* non-empty text in value that stands for the block */
+    struct store_alloc_slot more[STORE_ALLOC_SLOTS - 1];
+    size_t n_more;
 };
 
 /* Packs an allocation into the value of a STORE_PUT_ALLOC op (appended to
@@ -199,9 +217,9 @@ struct store_txn_result {
     int64_t revision;     /* new revision if succeeded, else the current one */
     int failed_guard;     /* index of the first failing guard, or -1 */
     int64_t failed_mod_rev; /* that key's mod_rev now (0 when absent) */
-    /* A STORE_PUT_ALLOC's block ("10.42.3.0/24"), "" when none was free or
-     * the txn had no such op. */
-    char block[20];
+    /* A STORE_PUT_ALLOC's block ("10.42.3.0/24"; several slots'
+     * "10.43.0.9,30001"), "" when none was free or the txn had no such op. */
+    char block[256];
 };
 
 /* status: 0 when the txn was committed and applied (look at res->succeeded),

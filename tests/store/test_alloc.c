@@ -8,7 +8,7 @@ static void alloc_put(struct member *m, const char *key, struct store_txn_result
                       const struct store_guard *guard)
 {
     struct store_alloc a = {"{\"cidr\":\"@B@\",\"cidrs\":[\"@B@\"]}", 30, "{}", 2,
-                            "10.9.0.0/29", 30, "/orc/podcidrs/", "@B@"};
+                            "10.9.0.0/29", 30, "/orc/podcidrs/", "@B@", {{0}}, 0};
     struct orc_buf v = ORC_BUF_INIT;
     CHECK_INT(store_alloc_value(&a, &v), ==, 0);
     struct store_op op = {STORE_PUT_ALLOC, key, v.data, v.len};

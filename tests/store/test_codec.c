@@ -150,7 +150,7 @@ TEST(result_round_trip_and_malformed)
 TEST(alloc_op_round_trip_and_malformed)
 {
     struct store_alloc a = {"{\"cidr\":\"@M@\"}", 15, "{}", 2, "10.42.0.0/16", 24,
-                            "/orc/podcidrs/", "@M@"};
+                            "/orc/podcidrs/", "@M@", {{0}}, 0};
     struct orc_buf v = ORC_BUF_INIT, b = ORC_BUF_INIT;
     CHECK_INT(store_alloc_value(&a, &v), ==, 0);
     struct store_op ops[2] = {{STORE_PUT_ALLOC, "/registry/core/nodes/n1", v.data, v.len},
