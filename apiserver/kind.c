@@ -99,6 +99,10 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                                    .schema = &api_s_poddisruptionbudget,
                                    .tracks_generation = true,
                                    .validate = api_rules_poddisruptionbudget},
+    [ORC_K_ENDPOINTS] = {KIND(ORC_K_ENDPOINTS), .schema = &api_s_endpoints,
+                         .validate = api_rules_endpoints},
+    [ORC_K_ENDPOINTSLICE] = {KIND(ORC_K_ENDPOINTSLICE), .schema = &api_s_endpointslice,
+                             .validate = api_rules_endpointslice},
 };
 
 const struct api_kind *api_kind_of(const struct orc_kind *k)

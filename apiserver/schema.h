@@ -120,7 +120,8 @@ extern const struct api_struct api_s_namespace, api_s_node, api_s_pod, api_s_con
     api_s_secret, api_s_service, api_s_event, api_s_lease, api_s_deployment, api_s_replicaset,
     api_s_statefulset, api_s_daemonset, api_s_job, api_s_cronjob, api_s_priorityclass,
     api_s_controllerrevision, api_s_persistentvolume, api_s_persistentvolumeclaim,
-    api_s_storageclass, api_s_poddisruptionbudget, api_s_eviction;
+    api_s_storageclass, api_s_poddisruptionbudget, api_s_eviction, api_s_endpoints,
+    api_s_endpointslice;
 
 /* The root object type of a kind, or NULL. */
 const struct api_struct *api_schema_root(const struct orc_kind *k);
@@ -266,6 +267,8 @@ void api_rules_namespace(struct api_diag *d, const json_t *obj, const json_t *ol
 void api_rules_node(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_event(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_lease(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_endpoints(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_endpointslice(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_priorityclass(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_controllerrevision(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_persistentvolume(struct api_diag *d, const json_t *obj, const json_t *old);

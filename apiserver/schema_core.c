@@ -101,3 +101,25 @@ API_STRUCT(leasespec, "LeaseSpec",
     F_STR("preferredHolder"));
 
 API_STRUCT_SHARED(api_s_lease, "Lease", F_TYPEMETA, F_OBJ("spec", leasespec));
+
+/* ---- Endpoints (core/v1) and EndpointSlice (discovery.k8s.io/v1) ---- */
+
+API_STRUCT(epaddress, "EndpointAddress",
+    F_STR("ip"), F_STR("hostname"), F_STR("nodeName"), F_OBJ("targetRef", api_s_objectref));
+API_STRUCT(epport, "EndpointPort",
+    F_STR("name"), F_INT32("port"), F_STR("protocol"), F_STR("appProtocol"));
+API_STRUCT(epsubset, "EndpointSubset",
+    F_AOBJ("addresses", epaddress), F_AOBJ("notReadyAddresses", epaddress),
+    F_AOBJ("ports", epport));
+API_STRUCT_SHARED(api_s_endpoints, "Endpoints", F_TYPEMETA, F_AOBJ("subsets", epsubset));
+
+API_STRUCT(epconditions, "EndpointConditions",
+    F_BOOL("ready"), F_BOOL("serving"), F_BOOL("terminating"));
+API_STRUCT(forzone, "ForZone", F_STR("name"));
+API_STRUCT(ephints, "EndpointHints", F_AOBJ("forZones", forzone));
+API_STRUCT(endpoint, "Endpoint",
+    F_ASTR_R("addresses"), F_OBJ("conditions", epconditions), F_STR("hostname"),
+    F_OBJ("targetRef", api_s_objectref), F_MSTR("deprecatedTopology"), F_STR("nodeName"),
+    F_STR("zone"), F_OBJ("hints", ephints));
+API_STRUCT_SHARED(api_s_endpointslice, "EndpointSlice",
+    F_TYPEMETA, F_STR_R("addressType"), F_AOBJ("endpoints", endpoint), F_AOBJ("ports", epport));

@@ -12,6 +12,7 @@
 #include "controllers/cronjob.h"
 #include "controllers/daemonset.h"
 #include "controllers/deployment.h"
+#include "controllers/endpointslice.h"
 #include "controllers/gc.h"
 #include "controllers/job.h"
 #include "controllers/nodelifecycle.h"
@@ -30,6 +31,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_cronjob,
     &ctl_statefulset,
     &ctl_pvc,
+    &ctl_endpointslice,
     &ctl_daemonset,
     &ctl_nodelifecycle,
     &ctl_gc,

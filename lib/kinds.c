@@ -33,6 +33,9 @@ const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
                             "storageclass", {"sc"}, false, false, false},
     [ORC_K_PODDISRUPTIONBUDGET] = {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets",
                                    "poddisruptionbudget", {"pdb"}, true, true, false},
+    [ORC_K_ENDPOINTS] = {"", "v1", "Endpoints", "endpoints", "endpoints", {"ep"}, true, false, false},
+    [ORC_K_ENDPOINTSLICE] = {"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices",
+                             "endpointslice", {NULL}, true, false, false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
