@@ -56,6 +56,7 @@ const char *orc_kind_api_version(const struct orc_kind *k)
         {"apps", "apps/v1"},
         {"batch", "batch/v1"},
         {"coordination.k8s.io", "coordination.k8s.io/v1"},
+        {"discovery.k8s.io", "discovery.k8s.io/v1"},
         {"policy", "policy/v1"},
         {"scheduling.k8s.io", "scheduling.k8s.io/v1"},
         {"storage.k8s.io", "storage.k8s.io/v1"},

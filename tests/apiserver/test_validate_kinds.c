@@ -78,6 +78,13 @@ static const struct {
     {"PodDisruptionBudget", "{'apiVersion':'policy/v1','kind':'PodDisruptionBudget',"
                             "'metadata':{'name':'web'},'spec':{'minAvailable':1," SEL "}}",
      "spec.minavailable", NULL, NULL},
+    {"Endpoints", "{'apiVersion':'v1','kind':'Endpoints','metadata':{'name':'web'},'subsets':"
+                  "[{'addresses':[{'ip':'10.42.0.5'}],'ports':[{'port':8080}]}]}",
+     "subset", NULL, NULL},
+    {"EndpointSlice", "{'apiVersion':'discovery.k8s.io/v1','kind':'EndpointSlice','metadata':"
+                      "{'name':'web-x'},'addressType':'IPv4','endpoints':[{'addresses':"
+                      "['10.42.0.5']}],'ports':[{'name':'','port':8080,'protocol':'TCP'}]}",
+     "adressType", NULL, NULL},
 };
 
 static json_t *manifest(size_t i)
