@@ -1,13 +1,15 @@
 /* bootstrap.c — objects every cluster has from the start, as in Kubernetes:
  * the namespaces default, kube-system, kube-public and kube-node-lease, and
  * the PriorityClasses system-cluster-critical and system-node-critical, and
- * (as k3s) the default StorageClass local-path. The leader creates whichever are missing when it is elected. */
+ * (as k3s) the default StorageClass local-path, and the `kubernetes`
+ * Service in default. The leader creates whichever are missing when it is elected. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
 #include "controllers/pvc.h"
+#include "lib/cidr.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -103,6 +105,8 @@ static int system_object(size_t i, struct orc_buf *out)
     return rv;
 }
 
+static void ensure_kubernetes_service(struct api_server *s);
+
 static void on_booted(void *arg, int status, const struct store_txn_result *res)
 {
     struct boot *b = arg;
@@ -111,12 +115,93 @@ static void on_booted(void *arg, int status, const struct store_txn_result *res)
     if (status == 0 && res->succeeded) {
         log_info("apiserver", "created the default namespaces, priority classes and storage class");
         s->bootstrapped = true;
+        ensure_kubernetes_service(s);
     } else if (status == 0) {
         api_bootstrap(s); /* raced with another writer: look again */
     } else if (!s->stopping && s->is_leader) {
         log_warn("apiserver", "creating the system objects: %s", orc_strerror(status));
     }
     boot_free(b);
+}
+
+/* ---- the `kubernetes` Service ---- */
+
+/* As Kubernetes' apiserver makes it: default/kubernetes, the first address
+ * of the service range, port 443 (https) to the API servers' port, no
+ * selector (its endpoints are the API servers, not pods). */
+static json_t *kubernetes_service(struct api_server *s, const char *ip)
+{
+    char uid[37], now[ORC_TIME_LEN];
+    const char *colon = s->url ? strrchr(s->url, ':') : NULL;
+    long port = colon ? strtol(colon + 1, NULL, 10) : 6443;
+
+    orc_uuid(uid);
+    orc_time_now(now);
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[s], s:[s], "
+                     "s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:i, s:i}]}}",
+                     "apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes",
+                     "namespace", "default", "uid", uid, "creationTimestamp", now, "labels",
+                     "component", "apiserver", "provider", "kubernetes", "spec", "clusterIP", ip,
+                     "clusterIPs", ip, "ipFamilies", "IPv4", "ipFamilyPolicy", "SingleStack",
+                     "type", "ClusterIP", "sessionAffinity", "None", "internalTrafficPolicy",
+                     "Cluster", "ports", "name", "https", "protocol", "TCP", "port", 443,
+                     "targetPort", port > 0 && port < 65536 ? (int)port : 6443);
+}
+
+struct kube_svc {
+    struct api_server *s;
+    struct orc_buf key, val;
+    char ipkey[96];
+};
+
+static void kube_svc_done(void *arg, int status, const struct store_txn_result *res)
+{
+    struct kube_svc *k = arg;
+    if (status == 0 && res->succeeded) log_info("apiserver", "created the kubernetes Service");
+    else if (status == 0) log_info("apiserver", "the kubernetes Service or its address is taken");
+    orc_buf_free(&k->key);
+    orc_buf_free(&k->val);
+    api_release(k->s);
+    free(k);
+}
+
+/* Once, when neither the Service nor its address exists; a lost race is
+ * not retried (the next leader looks again). */
+static void ensure_kubernetes_service(struct api_server *s)
+{
+    char spec[80], ip[ORC_CIDR_TEXT];
+    struct orc_pool pool;
+    struct store_kv kv = {0};
+    struct kube_svc *k;
+
+    snprintf(spec, sizeof spec, "ip:%s", s->service_cidr);
+    if (orc_pool_parse(spec, 32, &pool) != 0 || pool.size == 0 || !(k = calloc(1, sizeof *k)))
+        return;
+    orc_pool_item(&pool, 0, ip, sizeof ip);
+    k->s = s;
+    api_hold(s);
+    snprintf(k->ipkey, sizeof k->ipkey, API_SERVICEIP_PREFIX "%s", ip);
+    json_t *svc = NULL;
+    int rv = api_key(orc_kind_table + ORC_K_SERVICE, "default", "kubernetes", &k->key);
+    if (rv == 0 && store_get(s->st, k->key.data, &kv) == 0) rv = ORC_EEXIST;
+    store_kv_clear(&kv);
+    if (rv == 0 && store_get(s->st, k->ipkey, &kv) == 0) rv = ORC_EEXIST;
+    store_kv_clear(&kv);
+    if (rv == 0) rv = (svc = kubernetes_service(s, ip)) ? api_obj_encode(svc, &k->val) : ORC_ENOMEM;
+    json_decref(svc);
+    struct store_guard g[2] = {{STORE_GUARD_ABSENT, k->key.data, 0},
+                               {STORE_GUARD_ABSENT, k->ipkey, 0}};
+    struct store_op ops[2] = {{STORE_PUT, k->key.data, k->val.data, k->val.len},
+                              {STORE_PUT, k->ipkey, k->key.data, k->key.len}};
+    struct store_txn txn = {g, 2, ops, 2};
+    if (rv == 0) rv = store_txn(s->st, &txn, kube_svc_done, k);
+    if (rv != 0) {
+        if (rv != ORC_EEXIST) log_warn("apiserver", "the kubernetes Service: %s", orc_strerror(rv));
+        orc_buf_free(&k->key);
+        orc_buf_free(&k->val);
+        api_release(s);
+        free(k);
+    }
 }
 
 void api_bootstrap(struct api_server *s)
@@ -145,6 +230,7 @@ void api_bootstrap(struct api_server *s)
                                              b->vals[i].len};
     }
     if (txn.n_ops == 0) {
+        ensure_kubernetes_service(s); /* after the default namespace */
         s->bootstrapped = true;
         boot_free(b);
         return;
