@@ -68,3 +68,50 @@ TEST(alloc_hands_out_lowest_free_block)
     member_close(&m);
     loop_teardown();
 }
+
+/* A Service's clusterIP and two nodePorts in one op: addresses and ports
+ * pools, distinct values from one pool, and a full pool without value_none
+ * failing the txn (nothing written, failed_guard -1). */
+static void svc_put(struct member *m, const char *key, struct store_txn_result *res)
+{
+    struct store_alloc a = {"{\"ip\":\"@I@\",\"p\":[@P1@,@P2@]}", 29, NULL, 0,
+                            "ip:10.96.0.0/30", 32, "/orc/serviceips/", "@I@",
+                            {{"port:30000-30002", 32, "/orc/nodeports/", "@P1@"},
+                             {"port:30000-30002", 32, "/orc/nodeports/", "@P2@"}},
+                            2};
+    struct orc_buf v = ORC_BUF_INIT;
+    CHECK_INT(store_alloc_value(&a, &v), ==, 0);
+    struct store_op op = {STORE_PUT_ALLOC, key, v.data, v.len};
+    struct store_txn t = {NULL, 0, &op, 1};
+    CHECK_INT(txn_sync(m->s, &t, res), ==, 0);
+    orc_buf_free(&v);
+}
+
+TEST(alloc_several_slots_and_a_full_pool_fails)
+{
+    struct member m;
+    struct store_txn_result res;
+    struct store_kv kv;
+    size_t n;
+
+    loop_setup();
+    member_init(&m, 1);
+    single_up(&m);
+    svc_put(&m, "/svc/a", &res);
+    CHECK(res.succeeded);
+    CHECK_STR(res.block, "10.96.0.1,30000,30001");
+    check_value(&m, "/svc/a", "{\"ip\":\"10.96.0.1\",\"p\":[30000,30001]}");
+    check_value(&m, "/orc/nodeports/30001", "/svc/a");
+    /* Only 30002 is left for two ports: the txn fails, nothing is kept. */
+    svc_put(&m, "/svc/b", &res);
+    CHECK(!res.succeeded);
+    CHECK_INT(res.failed_guard, ==, -1);
+    CHECK_STR(res.block, "");
+    CHECK_INT(store_get(m.s, "/svc/b", &kv), ==, ORC_ENOENT);
+    CHECK_INT(store_count(m.s, "/orc/serviceips/", &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    CHECK_INT(store_count(m.s, "/orc/nodeports/", &n), ==, 0);
+    CHECK_INT(n, ==, 2);
+    member_close(&m);
+    loop_teardown();
+}
