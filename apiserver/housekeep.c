@@ -34,18 +34,22 @@ static void on_written(void *arg, int status, const struct store_txn_result *res
         log_debug("apiserver", "housekeeping write: %s", orc_strerror(status));
 }
 
-/* Deletes the key, or stores `obj`, guarded on the revision read. */
+/* Deletes the key, or stores `obj`, guarded on the revision read. A
+ * deleted Service (`gone`) frees its clusterIP and nodePorts in the txn. */
 static void write_guarded(struct api_housekeep *h, const char *key, int64_t mod_rev,
-                          const json_t *obj)
+                          const json_t *obj, const json_t *gone)
 {
     struct orc_buf val = ORC_BUF_INIT;
     struct store_guard g = {STORE_GUARD_MODREV, key, mod_rev};
-    struct store_op op = {obj ? STORE_PUT : STORE_DELETE, key, NULL, 0};
-    struct store_txn txn = {&g, 1, &op, 1};
+    struct store_op ops[1 + API_SVC_HELD_MAX] = {{obj ? STORE_PUT : STORE_DELETE, key, NULL, 0}};
+    struct store_txn txn = {&g, 1, ops, 1};
+    char held[API_SVC_HELD_MAX][64];
+    size_t n = gone ? api_svc_held_keys(gone, held, API_SVC_HELD_MAX) : 0;
 
+    for (size_t i = 0; i < n; i++) ops[txn.n_ops++] = (struct store_op){STORE_DELETE, held[i], NULL, 0};
     if (obj && api_obj_encode((json_t *)obj, &val) != 0) goto out;
-    op.value = val.data;
-    op.value_len = val.len;
+    ops[0].value = val.data;
+    ops[0].value_len = val.len;
     if (api_txn(h->s, &txn, on_written, h) != 0) log_debug("apiserver", "housekeeping: txn refused");
     h->budget--;
 out:
@@ -86,14 +90,15 @@ static void empty_one(struct api_housekeep *h, const struct orc_kind *k, const s
     marked = orc_json_get(obj, "metadata.deletionTimestamp") != NULL;
     bool graceful = api_kind_of(k)->graceful_delete && pod_needs_its_node(h->s, obj);
     if (!has_finalizers(obj) && !graceful) {
-        write_guarded(h, kv->key, kv->mod_rev, NULL);
+        write_guarded(h, kv->key, kv->mod_rev, NULL,
+                      orc_kind_id(k) == ORC_K_SERVICE ? obj : NULL);
     } else if (!marked) {
         int64_t grace = 30;
         if (graceful) orc_json_int(obj, "spec.terminationGracePeriodSeconds", &grace);
         orc_time_format(orc_time_unix() + (graceful ? grace : 0), ts);
         orc_json_set(obj, "metadata.deletionTimestamp", json_string(ts));
         orc_json_set(obj, "metadata.deletionGracePeriodSeconds", json_integer(graceful ? grace : 0));
-        write_guarded(h, kv->key, kv->mod_rev, obj);
+        write_guarded(h, kv->key, kv->mod_rev, obj, NULL);
     }
     json_decref(obj);
 }
@@ -125,11 +130,11 @@ static void finish_namespace(struct api_housekeep *h, const struct store_kv *kv,
     if (has_finalizers(ns)) {
         if (json_array_size(orc_json_get(ns, "spec.finalizers")) == 0) return;
         orc_json_set(ns, "spec.finalizers", json_array());
-        write_guarded(h, kv->key, kv->mod_rev, ns);
+        write_guarded(h, kv->key, kv->mod_rev, ns, NULL);
         return;
     }
     log_info("apiserver", "namespace %s emptied and removed", orc_json_str(ns, "metadata.name"));
-    write_guarded(h, kv->key, kv->mod_rev, NULL);
+    write_guarded(h, kv->key, kv->mod_rev, NULL, NULL);
 }
 
 static void sweep_namespaces(struct api_housekeep *h)
@@ -179,7 +184,7 @@ static void expire_events(struct api_housekeep *h)
         for (size_t i = 0; i < l.n && h->budget > 0; i++) {
             json_t *ev = orc_json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_ALLOW_NUL, NULL);
             int64_t t = ev ? event_time(ev) : 0;
-            if (t > 0 && t < cutoff) write_guarded(h, l.kvs[i].key, l.kvs[i].mod_rev, NULL);
+            if (t > 0 && t < cutoff) write_guarded(h, l.kvs[i].key, l.kvs[i].mod_rev, NULL, NULL);
             json_decref(ev);
         }
         bool more = l.more && l.n > 0;

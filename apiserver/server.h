@@ -275,4 +275,10 @@ json_t *api_parse_body(struct orc_httpd_req *r);
 /* Ensures the default namespaces exist (leader, once per term). */
 void api_bootstrap(struct api_server *s);
 
+/* The reservation keys a stored Service holds (its clusterIP, its
+ * nodePorts; svcalloc.c), for a delete that bypasses the write path
+ * (housekeep.c). Returns how many were written to keys (at most max). */
+#define API_SVC_HELD_MAX 34
+size_t api_svc_held_keys(const json_t *svc, char keys[][64], size_t max);
+
 #endif

@@ -209,6 +209,19 @@ int svc_plan_update(struct write_op *op, const json_t *cur, json_t *next)
     return plan(op, cur, next);
 }
 
+size_t api_svc_held_keys(const json_t *svc, char keys[][64], size_t max)
+{
+    const json_t *ports = orc_json_get(svc, "spec.ports");
+    size_t n = 0;
+
+    if (held_ip(svc)[0] && n < max) snprintf(keys[n++], 64, API_SERVICEIP_PREFIX "%s", held_ip(svc));
+    for (size_t i = 0; i < json_array_size(ports) && n < max; i++) {
+        long long np = node_port(json_array_get(ports, i));
+        if (np > 0) snprintf(keys[n++], 64, API_NODEPORT_PREFIX "%lld", np);
+    }
+    return n;
+}
+
 /* ---- the store's part ---- */
 
 int svc_alloc_value(struct write_op *op, const struct orc_buf *val, struct orc_buf *out)

@@ -248,3 +248,46 @@ TEST_T(chosen_values_and_release, 60)
     json_t *all[] = {a, taken, out, headless, ext, full, again, np, ptaken, pout, cip, np4, moved};
     for (size_t i = 0; i < ORC_ARRAY_LEN(all); i++) json_decref(all[i]);
 }
+
+/* A namespace's deletion empties it without the write path: its Services'
+ * addresses are freed all the same. A dry run previews the address. */
+TEST_T(namespace_deletion_frees_and_dry_run_previews, 60)
+{
+    cluster_init(&c, 1);
+    member_start(&c, 0, false, NULL);
+    member_wait_ready(&c, 0, 5000);
+    int st;
+    json_decref(t_json(&c, 0, "POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"ns1\"}}",
+                       &st));
+    CHECK_INT(st, ==, 201);
+    json_decref(t_json(&c, 0, "POST", "/api/v1/namespaces/ns1/services",
+                       "{\"metadata\":{\"name\":\"s\"},\"spec\":{\"clusterIP\":\"10.43.0.77\","
+                       "\"type\":\"NodePort\",\"ports\":[{\"port\":80,\"nodePort\":30077}]}}",
+                       &st));
+    CHECK_INT(st, ==, 201);
+    json_decref(t_json(&c, 0, "DELETE", "/api/v1/namespaces/ns1", NULL, &st));
+    CHECK_INT(st, ==, 200);
+    for (int i = 0; i < 100; i++) {
+        json_decref(t_json(&c, 0, "GET", "/api/v1/namespaces/ns1", NULL, &st));
+        if (st == 404) break;
+        test_sleep_ms(100);
+    }
+    CHECK_INT(st, ==, 404);
+    json_t *s = post("{\"metadata\":{\"name\":\"s\"},\"spec\":{\"clusterIP\":\"10.43.0.77\","
+                     "\"type\":\"NodePort\",\"ports\":[{\"port\":80,\"nodePort\":30077}]}}", 201);
+
+    char *resp = NULL;
+    st = t_http(&c, 0, "POST", SVCS "?dryRun=All", NULL,
+                "{\"metadata\":{\"name\":\"dry\"},\"spec\":{\"type\":\"NodePort\",\"ports\":"
+                "[{\"port\":80}]}}", &resp, NULL);
+    CHECK_INT(st, ==, 201);
+    json_t *dry = resp ? json_loads(resp, 0, NULL) : NULL;
+    free(resp);
+    CHECK_STR(orc_json_str(dry, "spec.clusterIP"), "10.43.0.2");
+    CHECK_INT(port_np(dry, 0), ==, 30000);
+    json_decref(t_json(&c, 0, "GET", SVCS "/dry", NULL, &st));
+    CHECK_INT(st, ==, 404);
+    json_decref(dry);
+    json_decref(s);
+    member_stop(&c, 0);
+}
