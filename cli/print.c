@@ -827,6 +827,8 @@ static const struct printer printers[] = {
     {"poddisruptionbudgets", "MIN AVAILABLE\tMAX UNAVAILABLE\tALLOWED DISRUPTIONS\tAGE", NULL,
      cli__pdb_row, true},
     {"controllerrevisions", "CONTROLLER\tREVISION\tAGE", NULL, cli__controllerrevision_row, true},
+    {"endpoints", "ENDPOINTS\tAGE", NULL, cli__endpoints_row, true},
+    {"endpointslices", "ADDRESSTYPE\tPORTS\tENDPOINTS\tAGE", NULL, cli__endpointslice_row, true},
 };
 
 static const struct printer generic = {"", "AGE", NULL, generic_row, true};

@@ -33,5 +33,8 @@ void cli__storageclass_row(struct row *r, const json_t *sc, unsigned flags, int6
 void cli__priorityclass_row(struct row *r, const json_t *pc, unsigned flags, int64_t now);
 void cli__pdb_row(struct row *r, const json_t *pdb, unsigned flags, int64_t now);
 void cli__controllerrevision_row(struct row *r, const json_t *cr, unsigned flags, int64_t now);
+/* Rows of print_discovery.c. */
+void cli__endpoints_row(struct row *r, const json_t *ep, unsigned flags, int64_t now);
+void cli__endpointslice_row(struct row *r, const json_t *s, unsigned flags, int64_t now);
 
 #endif

@@ -1,6 +1,6 @@
 /* test_print_kinds.c — `orctl get` tables for PersistentVolumes, claims,
  * StorageClasses, PriorityClasses, PodDisruptionBudgets and
- * ControllerRevisions, in kubectl's columns. */
+ * ControllerRevisions, Endpoints and EndpointSlices, in kubectl's columns. */
 #include "cli/print.h"
 
 #include <stdio.h>
@@ -74,4 +74,26 @@ TEST(table_classes_budgets_revisions)
                 0,
                 "NAME        CONTROLLER             REVISION   AGE\n"
                 "web-5d4f8   statefulset.apps/web   2          5m\n");
+}
+
+TEST(table_endpoints_and_slices)
+{
+    check_table("ep",
+                "metadata: {name: web, " T0 "}\n"
+                "subsets: [{addresses: [{ip: 10.42.0.5}, {ip: 10.42.0.6}, {ip: 10.42.0.7},\n"
+                "  {ip: 10.42.0.8}], ports: [{port: 8080}]}]\n"
+                "---\nmetadata: {name: empty, " T0 "}\n",
+                0,
+                "NAME    ENDPOINTS                                                  AGE\n"
+                "web     10.42.0.5:8080,10.42.0.6:8080,10.42.0.7:8080 + 1 more...   5m\n"
+                "empty   <none>                                                     5m\n");
+    check_table("endpointslices",
+                "metadata: {name: web-abcde, " T0 "}\naddressType: IPv4\n"
+                "ports: [{name: http, port: 8080, protocol: TCP}]\n"
+                "endpoints: [{addresses: [10.42.0.5]}, {addresses: [10.42.0.6]}]\n"
+                "---\nmetadata: {name: none-xyz, " T0 "}\naddressType: IPv4\n",
+                0,
+                "NAME        ADDRESSTYPE   PORTS     ENDPOINTS             AGE\n"
+                "web-abcde   IPv4          8080      10.42.0.5,10.42.0.6   5m\n"
+                "none-xyz    IPv4          <unset>   <none>                5m\n");
 }
