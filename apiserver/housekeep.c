@@ -1,7 +1,8 @@
 /* housekeep.c — leader-only upkeep that Kubernetes runs in its controller
  * manager and API server: a namespace being deleted is emptied (objects
  * deleted, or marked for deletion when they have finalizers or run on a
- * node) and then removed; Events expire after an hour. Runs on a timer, a
+ * node) and then removed; Events expire after an hour; default/kubernetes
+ * lists the members' API addresses (kubesvc.c). Runs on a timer, a
  * bounded batch per tick, with guarded txns so it never overwrites a
  * concurrent change (a lost race is simply retried on the next tick). */
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #define EVENT_TTL_S 3600
 #define EVENT_SWEEP_EVERY 60 /* ticks */
 #define BATCH 200            /* objects touched per tick */
+#define KUBE_ENDPOINTS_EVERY 5 /* ticks between looks at the members' addresses */
 
 struct api_housekeep {
     struct api_server *s;
@@ -204,6 +206,7 @@ static void on_tick(uv_timer_t *t)
     if (!store_is_leader(h->s->st) || h->s->stopping) return;
     h->budget = BATCH;
     if (api_ns_any_terminating(h->s)) sweep_namespaces(h);
+    if (h->ticks % KUBE_ENDPOINTS_EVERY == 0) api_kubernetes_endpoints(h->s);
     if (h->ticks++ % EVENT_SWEEP_EVERY == 0) expire_events(h);
 }
 

@@ -278,6 +278,9 @@ void api_bootstrap(struct api_server *s);
 /* The reservation keys a stored Service holds (its clusterIP, its
  * nodePorts; svcalloc.c), for a delete that bypasses the write path
  * (housekeep.c). Returns how many were written to keys (at most max). */
+/* The Endpoints and EndpointSlice of default/kubernetes: the members' API
+ * addresses (kubesvc.c; the leader's housekeeping calls it). */
+void api_kubernetes_endpoints(struct api_server *s);
 #define API_SVC_HELD_MAX 34
 size_t api_svc_held_keys(const json_t *svc, char keys[][64], size_t max);
 

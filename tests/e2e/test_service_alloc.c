@@ -113,6 +113,24 @@ TEST_T(concurrent_creates_get_distinct_values, 90)
     json_decref(ips);
     json_decref(ports);
     json_decref(list);
+
+    /* default/kubernetes lists the members' API addresses. */
+    size_t addrs = 0;
+    for (int tries = 0; tries < 100 && addrs < 3; tries++) {
+        json_t *ep = t_json(&c, leader, "GET", "/api/v1/namespaces/default/endpoints/kubernetes",
+                            NULL, &st);
+        addrs = json_array_size(json_object_get(json_array_get(orc_json_get(ep, "subsets"), 0),
+                                                "addresses"));
+        json_decref(ep);
+        if (addrs < 3) test_sleep_ms(100);
+    }
+    CHECK_INT(addrs, ==, 3);
+    json_t *sl = t_json(&c, leader, "GET",
+                        "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes",
+                        NULL, &st);
+    CHECK_INT(st, ==, 200);
+    CHECK_INT(json_array_size(json_object_get(sl, "endpoints")), ==, 3);
+    json_decref(sl);
     for (int m = 0; m < 3; m++) member_stop(&c, m);
 }
 
