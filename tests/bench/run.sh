@@ -11,6 +11,9 @@
 #   - the scheduler (tests/bench/sched.c): pods/s binding 10,000 pods on
 #     1,000 simulated nodes of a 3-member store, and nodes used beside an
 #     offline first-fit-decreasing packing;
+#   - Services (tests/bench/services.c): ClusterIP creates/s under 16
+#     concurrent clients of 3 members, and the EndpointSlice controller's
+#     time to reflect N Services x M pods;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise).
@@ -268,6 +271,18 @@ if O=$O "$SCHED" >"$tmp/sched.out"; then
 else
     cat "$tmp/sched.out" >&2
     echo "bench: the scheduler benchmark failed" >&2; exit 1
+fi
+
+# ---- Services: ClusterIP allocation, the EndpointSlice controller (tests/bench/services.c) ----
+SVCB="$O/tests/bench/services"
+[ -x "$SVCB" ] || { echo "bench: missing $SVCB (run make bench)" >&2; exit 1; }
+echo "# Services: allocation under concurrent creates, ${BENCH_SVCS:-100} Services x ${BENCH_PODS:-10} pods" >&2
+echo
+if O=$O "$SVCB" >"$tmp/services.out"; then
+    grep -v '^ok - ' "$tmp/services.out"
+else
+    cat "$tmp/services.out" >&2
+    echo "bench: the Services benchmark failed" >&2; exit 1
 fi
 
 # ---- the node agent: its own server, registry and agent; cleans up itself ----

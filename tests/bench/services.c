@@ -74,6 +74,7 @@ TEST_T(clusterip_allocation_rate, 600)
     }
     double ms = now_ms() - t0;
     CHECK_INT(failures, ==, 0);
+    printf("| Services | size | time | rate |\n|---|---|---|---|\n");
     printf("| ClusterIP Services created, %d writers through %d members | %d | %.0f ms | %.0f "
            "creates/s |\n",
            writers, members, per * writers, ms, per * writers * 1000.0 / ms);
