@@ -126,6 +126,8 @@ TEST(service_rules)
               "Invalid value: \"not_a_name\": must contain only alpha-numeric characters");
     VT_EXPECT("Service", b, "spec.ports[0].targetPort", "'12345'", "spec.ports[0].targetPort",
               "Invalid value: \"12345\": must contain at least one letter (a-z)");
+    VT_EXPECT("Service", b, "spec.ports[0].targetPort", "'a-very-long-port-name'",
+              "spec.ports[0].targetPort", "Invalid value: \"a-very-long-port-name\": must be no more than 15 characters");
     VT_EXPECT("Service", b, "spec.ports[1]", "{'port':443}", "spec.ports[0].name", "Required value");
     VT_EXPECT("Service", b, "spec.ports[1]", "{'port':443}", "spec.ports[1].name", "Required value");
     json_t *two = json_deep_copy(b);
