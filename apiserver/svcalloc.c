@@ -174,6 +174,12 @@ static int plan(struct write_op *op, const json_t *cur, json_t *next)
     if (op->deleting) return 0;
 
     const char *ip = orc_json_str(next, "spec.clusterIP");
+    const char *first = json_string_value(json_array_get(orc_json_get(next, "spec.clusterIPs"), 0));
+    if (wants_ip(next) && (!ip || !ip[0]) && first && first[0]) {
+        /* clusterIPs alone names the address, as Kubernetes reads it */
+        orc_json_set(next, "spec.clusterIP", json_string(first));
+        ip = orc_json_str(next, "spec.clusterIP");
+    }
     if (wants_ip(next) && (!ip || !ip[0])) rv = add_slot(op, -1, next);
     else if (wants_ip(next) && held_ip(next)[0] && strcmp(held_ip(next), was) != 0)
         rv = hold(op, false, "spec.clusterIP", held_ip(next));
