@@ -309,3 +309,43 @@ TEST_T(namespace_deletion_frees_and_dry_run_previews, 60)
     json_decref(s);
     member_stop(&c, 0);
 }
+
+/* The leader's controller manager runs the endpointslice controller: a
+ * pod turning Ready shows in its Service's slice (the controller's own
+ * test is tests/controllers/test_endpointslice_live.c). */
+TEST_T(leader_runs_the_endpointslice_controller, 60)
+{
+    cluster_init(&c, 1);
+    member_start(&c, 0, false, NULL);
+    member_wait_ready(&c, 0, 5000);
+    json_decref(post("{\"metadata\":{\"name\":\"web\"},\"spec\":{\"selector\":{\"app\":\"web\"},"
+                     "\"ports\":[{\"port\":80,\"targetPort\":8080}]}}", 201));
+    int st;
+    json_decref(t_json(&c, 0, "POST", "/api/v1/namespaces/default/pods",
+                       "{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\"}},\"spec\":"
+                       "{\"nodeName\":\"n1\",\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
+                       &st));
+    CHECK_INT(st, ==, 201);
+    char *resp = NULL;
+    st = t_http(&c, 0, "PATCH", "/api/v1/namespaces/default/pods/p/status",
+                "application/merge-patch+json",
+                "{\"status\":{\"phase\":\"Running\",\"podIP\":\"10.42.0.9\",\"conditions\":"
+                "[{\"type\":\"Ready\",\"status\":\"True\"}]}}", &resp, NULL);
+    free(resp);
+    CHECK_INT(st, ==, 200);
+    const char *ip = NULL;
+    json_t *l = NULL;
+    for (int i = 0; i < 100 && !ip; i++) {
+        json_decref(l);
+        l = t_json(&c, 0, "GET",
+                   "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+                   "?labelSelector=kubernetes.io%2Fservice-name%3Dweb", NULL, &st);
+        json_t *ep = json_array_get(json_object_get(json_array_get(json_object_get(l, "items"), 0),
+                                                    "endpoints"), 0);
+        ip = json_string_value(json_array_get(json_object_get(ep, "addresses"), 0));
+        if (!ip) test_sleep_ms(100);
+    }
+    CHECK_STR(ip, "10.42.0.9");
+    json_decref(l);
+    member_stop(&c, 0);
+}
