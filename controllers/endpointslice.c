@@ -249,9 +249,16 @@ static void write_endpoints(struct eps_ctl *c, struct ctl_step *st, const json_t
     json_decref(next);
 }
 
-static void append(void *arg, const json_t *obj)
+struct selected {
+    json_t *out;
+    const json_t *svc;
+};
+
+/* Only the pods the Service selects: a namespace may hold many more. */
+static void append_selected(void *arg, const json_t *pod)
 {
-    json_array_append((json_t *)arg, (json_t *)obj);
+    struct selected *s = arg;
+    if (eps_selects(s->svc, pod)) json_array_append(s->out, (json_t *)pod);
 }
 
 static void append_managed(void *arg, const json_t *obj)
@@ -281,7 +288,8 @@ static int step(struct eps_ctl *c, const char *key, const char *ns, const char *
 
     if (!pods || !slices) goto out;
     informer_by_index(c->slices, SLICE_INDEX, name, append_in_ns, &ss);
-    if (svc) informer_by_index(c->pods, "namespace", ns, append, pods);
+    struct selected sel = {pods, svc};
+    if (svc) informer_by_index(c->pods, "namespace", ns, append_selected, &sel);
     if (svc) desired = eps_desired(svc, pods, EPS_MAX_PER_SLICE);
     else desired = json_array(); /* the Service is gone: so are its slices */
     if (!desired || !(plan = svc ? eps_plan(svc, desired, slices) : json_pack("{s:[],s:[],s:[]}",

@@ -125,7 +125,10 @@ static void *fill(void *arg)
 
 static size_t ready_endpoints(void)
 {
-    json_t *items = live_items(&L, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices");
+    /* the controller's slices only (not default/kubernetes's) */
+    json_t *items = live_items(&L, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+                                   "?labelSelector=endpointslice.kubernetes.io%2Fmanaged-by%3D"
+                                   "endpointslice-controller.k8s.io");
     json_t *s, *ep;
     size_t i, j, n = 0;
     json_array_foreach(items, i, s) {
