@@ -61,6 +61,23 @@ int net_pod_teardown(net *n, const char *pod_uid);
  * that no longer exist). malloc'd; free each and the array. */
 int net_pods(net *n, char ***uids, size_t *count);
 
+/* Another node of the cluster, as its Node object tells it. */
+struct net_peer {
+    const char *node;     /* its name, for the logs */
+    const char *pod_cidr; /* spec.podCIDR: "10.42.2.0/24" */
+    const char *ip;       /* its InternalIP */
+};
+
+/* host-gw, as flannel's backend of that name: keeps, in this network
+ * namespace, a route to each peer's pod CIDR via the peer's IP when that IP
+ * is on a link this node has an address on (a shared link); peers without
+ * one get no route (logged once; an overlay is a later step). Our routes
+ * to CIDRs no longer listed are removed. Traffic from our pods to every
+ * peer's pod CIDR keeps its source address (no NAT: Kubernetes' network
+ * model); the rest is masqueraded as before. Idempotent and cheap when
+ * nothing changed (a route and an address dump). errmsg: 256 bytes. */
+int net_peers_set(net *n, const struct net_peer *peers, size_t count, char *errmsg);
+
 /* Removes everything this node created on the host: pods' namespaces and
  * veths, the bridge, iptables rules and chains (for tests, and for
  * `orcd agent --cleanup`). */
