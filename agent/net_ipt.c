@@ -289,9 +289,11 @@ static int destroy_table(struct orc_buf *s, const char *table, const char *prefi
     for (pos = rules.data; rv == 0 && next_line(&pos, line, sizeof line);)
         if (strncmp(line, "-A ", 3) == 0 && strncmp(line, own, strlen(own)) != 0 && strstr(line, jump))
             rv = orc_buf_printf(s, "-D %s\n", line + 3);
-    for (pos = rules.data; rv == 0 && next_line(&pos, line, sizeof line);)
-        if (strncmp(line, "-N ", 3) == 0 && strncmp(line + 3, prefix, strlen(prefix)) == 0)
-            rv = orc_buf_printf(s, "-F %s\n-X %s\n", line + 3, line + 3);
+    /* every chain flushed before any is removed: one may jump to another */
+    for (int pass = 0; pass < 2; pass++)
+        for (pos = rules.data; rv == 0 && next_line(&pos, line, sizeof line);)
+            if (strncmp(line, "-N ", 3) == 0 && strncmp(line + 3, prefix, strlen(prefix)) == 0)
+                rv = orc_buf_printf(s, "-%c %s\n", pass ? 'X' : 'F', line + 3);
     if (rv == 0) rv = orc_buf_puts(s, "COMMIT\n");
     orc_buf_free(&rules);
     return rv;
