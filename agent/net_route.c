@@ -55,7 +55,7 @@ struct plan {
     size_t n_want;
     const char **cidrs; /* exempt from NAT (borrowed from the peers) */
     size_t n_cidrs;
-    uint64_t cidrs_key, unreach_key;
+    uint64_t cidrs_key, unreach_key; /* unreach: peers left out (logged once per set) */
 };
 
 static int plan_peer(struct net *n, const struct net_peer *p, const struct net_nl_addr *addrs,
@@ -69,8 +69,8 @@ static int plan_peer(struct net *n, const struct net_peer *p, const struct net_n
     if (p->pod_cidr == NULL || net_cidr_parse(p->pod_cidr, &c, msg) != 0 || !parse_ip(p->ip, &ip))
         return 0;
     if (overlaps(&n->cidr, c.net, c.prefix)) {
-        log_warn(ROUTE_LOG, "node %s: pod CIDR %s overlaps ours: ignored", p->node, p->pod_cidr);
-        return 0;
+        pl->unreach_key = orc_fnv1a(pl->unreach_key, p->node, strlen(p->node) + 1);
+        return 1;
     }
     pl->cidrs[pl->n_cidrs++] = p->pod_cidr;
     pl->cidrs_key = orc_fnv1a(pl->cidrs_key, p->pod_cidr, strlen(p->pod_cidr) + 1);
@@ -95,15 +95,24 @@ static const struct net_nl_route *find_route(const struct net_nl_route *r, size_
 static void log_unreachable(struct net *n, const struct net_peer *peers, size_t count,
                             const struct plan *pl, const struct net_nl_addr *addrs, size_t n_addrs)
 {
+    struct net_cidr c;
+    char msg[NET_ERRLEN];
     uint32_t ip;
 
     if (pl->unreach_key == n->unreach_key) return;
     n->unreach_key = pl->unreach_key;
-    for (size_t i = 0; i < count; i++)
-        if (parse_ip(peers[i].ip, &ip) && peers[i].pod_cidr && link_for(n, addrs, n_addrs, ip) == 0)
+    for (size_t i = 0; i < count; i++) {
+        if (!parse_ip(peers[i].ip, &ip) || peers[i].pod_cidr == NULL
+            || net_cidr_parse(peers[i].pod_cidr, &c, msg) != 0)
+            continue;
+        if (overlaps(&n->cidr, c.net, c.prefix))
+            log_warn(ROUTE_LOG, "node %s: pod CIDR %s overlaps ours: ignored", peers[i].node,
+                     peers[i].pod_cidr);
+        else if (link_for(n, addrs, n_addrs, ip) == 0)
             log_warn(ROUTE_LOG, "node %s (%s) shares no link with this node: no route to its pods "
                                 "%s (host-gw needs one; an overlay is not implemented yet)",
                      peers[i].node, peers[i].ip, peers[i].pod_cidr);
+    }
 }
 
 static int apply_routes(struct net *n, const struct plan *pl, char *errmsg)
