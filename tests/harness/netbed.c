@@ -334,8 +334,11 @@ void netbed_up(struct netbed *b)
     snprintf(b->lab, sizeof b->lab, PREFIX "%d-lab", b->pid);
     write_record(b->lab, "lab\n");
     test_defer(bed_teardown, b);
+    /* A fixed MAC: a bridge otherwise takes the lowest of its ports', and
+     * each node joining could change it under the others' ARP caches (their
+     * packets to the servers lost for half a minute). */
     must(b, "ip netns add %s && ip -n %s link set lo up && ip -n %s link add " LAB_BRIDGE
-            " type bridge && ip -n %s addr add 10.99.0.1/24 dev " LAB_BRIDGE,
+            " address 02:6f:62:00:00:01 type bridge && ip -n %s addr add 10.99.0.1/24 dev " LAB_BRIDGE,
          b->lab, b->lab, b->lab, b->lab);
     for (int i = 0; i < CLUSTER_MAX; i++)
         must(b, "ip -n %s addr add 10.99.0.%d/24 dev " LAB_BRIDGE, b->lab, 2 + i);
