@@ -155,7 +155,8 @@ int net_peers_set(net *n, const struct net_peer *peers, size_t count, char *errm
         goto out;
     }
     rv = net_nl_addrs(&n->nl, &addrs, &n_addrs, errmsg);
-    for (size_t i = 0; rv == 0 && i < count; i++) unreach += (size_t)plan_peer(n, &peers[i], addrs, n_addrs, &pl);
+    for (size_t i = 0; rv == 0 && i < count; i++)
+        unreach += (size_t)plan_peer(n, &peers[i], addrs, n_addrs, &pl);
     if (rv == 0 && unreach) log_unreachable(n, peers, count, &pl, addrs, n_addrs);
     if (rv == 0 && !unreach) n->unreach_key = 0;
     if (rv == 0) rv = apply_routes(n, &pl, errmsg);

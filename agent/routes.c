@@ -111,6 +111,8 @@ int agent_routes_start(struct agent *a)
         a->routes_timer.data = a;
         a->routes_started = true;
     }
+    log_info(AGENT_LOG, "pod network backend host-gw: routes to other nodes' pods via their "
+                        "addresses on a shared link");
     rv = informer_start(a->loop, a->api, &ic, &cbs, a, &a->nodes);
     if (rv != 0) log_error(AGENT_LOG, "cannot watch Nodes for the routes to their pods: %s",
                            orc_strerror(rv));

@@ -50,8 +50,8 @@ static void setup(void)
     char err[256] = "";
 
     CHECKF(unshare(CLONE_NEWNET) == 0, "unshare: needs root");
-    sh_ok("ip link set lo up && ip link add eth0 type veth peer name eth1 && ip link set eth1 up && ip addr add 10.99.0.11/24 dev eth0 "
-          "&& ip link set eth0 up");
+    sh_ok("ip link set lo up && ip link add eth0 type veth peer name eth1 && ip link set eth1 up "
+          "&& ip addr add 10.99.0.11/24 dev eth0 && ip link set eth0 up");
     snprintf(NODE, sizeof NODE, "routes-%d", (int)getpid());
     snprintf(STATE, sizeof STATE, "%s/net", test_tmpdir());
     cfg.node_name = NODE;

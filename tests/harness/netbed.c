@@ -310,7 +310,8 @@ static void bed_teardown(void *arg)
 
     if (b->host_fd < 0) return; /* netbed_down did it */
     /* this thread may be the runner's cleanup thread, or the case's, in the lab */
-    if (setns(b->host_fd, CLONE_NEWNET) != 0) test_fail_later("netbed: back to the host: %s", strerror(errno));
+    if (setns(b->host_fd, CLONE_NEWNET) != 0)
+        test_fail_later("netbed: back to the host: %s", strerror(errno));
     for (int i = 1; i <= b->n_nodes; i++)
         if (b->node[i].up) {
             node_cleanup(b->host_fd, b->node[i].netns, b->node[i].name, b->node[i].dir);
