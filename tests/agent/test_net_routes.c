@@ -4,7 +4,8 @@
  * a peer off-link, an overlapping one, or one in our own namespace; the
  * masquerade chain exempts every peer's pod CIDR; routes of peers gone are
  * removed and a route deleted by hand comes back. And which Node objects
- * are peers (agent_node_peer). Root only. */
+ * are peers (agent_node_peer); an agent restart keeps the exemptions; the
+ * flag takes host-gw or none. Root only. */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "lib/buf.h"
 #include "lib/json.h"
 #include "lib/run.h"
+#include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
 
 static char *sh(const char *cmd)
@@ -121,6 +123,19 @@ TEST(peers_become_routes_and_nat_exemptions)
     CHECK_STR(r, "10.42.1.0/24 via 10.99.0.12 dev eth0 \n");
     free(r);
 
+    /* an agent restart keeps the exemptions until the Nodes are listed again */
+    {
+        struct net_config cfg = {.node_name = NODE, .pod_cidr = "10.42.0.0/24", .state_dir = STATE,
+                                 .masquerade = true};
+        char err[256] = "";
+        net_close(N);
+        N = NULL;
+        CHECKF(net_open(&cfg, &N, err) == 0, "net_open again: %s", err);
+        m = masq_rules();
+        CHECKF(strstr(m, "-d 10.42.1.0/24") && strstr(m, "-j MASQUERADE"), "after a restart: %s", m);
+        free(m);
+    }
+
     /* the node's cleanup removes them */
     close_net(NULL);
     r = sh("ip route show proto 79");
@@ -147,4 +162,15 @@ TEST(which_nodes_are_peers)
     json_array_remove(orc_json_get(n, "status.addresses"), 1);
     CHECK(!agent_node_peer(n, "a", &p)); /* no InternalIP */
     json_decref(n);
+}
+
+TEST(network_backend_flag)
+{
+    char cmd[700], *out;
+
+    snprintf(cmd, sizeof cmd, "'%s' agent --server https://127.0.0.1:1 --token t --network-backend vxlan "
+             "2>&1; echo \"exit=$?\"", t_bin("orcd"));
+    out = sh(cmd);
+    CHECKF(strstr(out, "host-gw or none") && strstr(out, "exit=2"), "%s", out);
+    free(out);
 }
