@@ -3,7 +3,8 @@
  * containers), joined by a veth pair to a per-node bridge, with an IP from
  * the node's pod CIDR (the bridge holds the CIDR's first address as the
  * pods' gateway), outbound NAT, and hostPort mappings. hostNetwork pods
- * skip all of it.
+ * skip all of it. Across nodes: routes to the other nodes' pod CIDRs
+ * (net_peers_set, host-gw), with no NAT between pods.
  *
  * Everything created on the host is named from the node name (bridge
  * "orc" + 8 hex of its hash, veths "orcv" + ..., iptables chains
