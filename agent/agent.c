@@ -310,7 +310,8 @@ int agent_on_registered(struct agent *a)
         log_error(AGENT_LOG, "cannot watch ConfigMaps and Secrets: %s", orc_strerror(rv));
         return rv;
     }
-    return start_storage(a);
+    if ((rv = start_storage(a)) != 0) return rv;
+    return agent_routes_start(a);
 }
 
 /* ---- start, stop ---- */
@@ -343,6 +344,7 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->lease_seconds = c->lease_seconds ? c->lease_seconds : 15;
     a->log_max_bytes = c->log_max_bytes;
     a->log_max_files = c->log_max_files;
+    a->routes_off = c->no_node_routes;
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
     snprintf(a->volumes_dir, sizeof a->volumes_dir, "%s/volumes", c->data_dir);
@@ -430,6 +432,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     if (a->claims) informer_stop(a->claims);
     if (a->volumes) informer_stop(a->volumes);
     a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
+    agent_routes_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {
         next = worker_next(w);

@@ -53,6 +53,9 @@ struct agent {
     informer *pods, *configmaps, *secrets;
     informer *claims, *volumes; /* PersistentVolumeClaims and PersistentVolumes */
     json_t *reclaiming;         /* names of the PVs being reclaimed (reclaim.c) */
+    informer *nodes;            /* every Node: routes to their pods (routes.c) */
+    uv_timer_t routes_timer;
+    bool routes_off, routes_started;
     struct podspec_lookup lookup;
 
     /* node registration and heartbeats (node.c) */
@@ -79,6 +82,14 @@ int agent_on_registered(struct agent *a);
 /* One more (or one fewer) thing agent_stop waits for. */
 void agent_hold(struct agent *a);
 void agent_release(struct agent *a);
+
+/* ---- routes.c ---- */
+/* The Node as a peer of node `self` (NULL: any): another node with a pod
+ * CIDR and an InternalIP (borrowed from node). */
+bool agent_node_peer(const json_t *node, const char *self, struct net_peer *out);
+/* Watches the Nodes and keeps the routes to their pods; unless turned off. */
+int agent_routes_start(struct agent *a);
+void agent_routes_stop(struct agent *a);
 
 /* ---- reclaim.c ---- */
 /* A PV changed: when it is a local-path volume of this node, Released with

@@ -39,6 +39,7 @@ struct agent_opts {
     long lease_seconds;
     const char *log_max_size;
     long log_max_files;
+    const char *network_backend;
     bool cleanup;
 };
 
@@ -60,6 +61,8 @@ static void usage(FILE *f)
                "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
                "  --container-log-max-size Q   rotate a container's log past this (default 10Mi)\n"
                "  --container-log-max-files N  rotated log files kept per container (default 2)\n"
+               "  --network-backend B  host-gw (default): routes to other nodes' pod CIDRs via\n"
+               "                       their addresses on a shared link; none: no routes\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
                "                       iptables rules) and exit\n");
 }
@@ -67,7 +70,7 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
-           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES };
+           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -78,7 +81,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"max-pods", required_argument, 0, O_MAXPODS},
         {"lease-seconds", required_argument, 0, O_LEASE},
         {"container-log-max-size", required_argument, 0, O_LOGSIZE},
-        {"container-log-max-files", required_argument, 0, O_LOGFILES}, {0, 0, 0, 0}};
+        {"container-log-max-files", required_argument, 0, O_LOGFILES},
+        {"network-backend", required_argument, 0, O_BACKEND}, {0, 0, 0, 0}};
     char *end;
     int c;
 
@@ -96,6 +100,14 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_RCPU: o->reserved_cpu = optarg; break;
         case O_RMEM: o->reserved_memory = optarg; break;
         case O_LOGSIZE: o->log_max_size = optarg; break;
+        case O_BACKEND:
+            if (strcmp(optarg, "host-gw") != 0 && strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "orcd agent: --network-backend is host-gw or none (vxlan is not "
+                                "implemented yet)\n");
+                return -1;
+            }
+            o->network_backend = optarg;
+            break;
         case O_MAXPODS:
         case O_LEASE:
         case O_LOGFILES: {
@@ -324,6 +336,7 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
     cfg.log_max_files = (unsigned)o->log_max_files;
+    cfg.no_node_routes = o->network_backend && strcmp(o->network_backend, "none") == 0;
     if (o->log_max_size && orc_quantity_parse(o->log_max_size, &cfg.log_max_bytes) == 0)
         cfg.log_max_bytes /= 1000; /* quantities parse to thousandths */
     if (o->reserved_cpu) orc_quantity_parse(o->reserved_cpu, &cfg.reserved_cpu_milli);

@@ -13,7 +13,9 @@
 #     offline first-fit-decreasing packing;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
-#     umoci, skopeo, docker-registry; skipped with a note otherwise).
+#     umoci, skopeo, docker-registry; skipped with a note otherwise);
+#   - routes between nodes on the network test bed (tests/bench/netbed.c):
+#     a node joining and leaving, ms until every node's routes follow.
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -285,6 +287,23 @@ else
     else
         cat "$tmp/pods.out" >&2
         echo "bench: the node agent benchmark failed" >&2; exit 1
+    fi
+fi
+
+# ---- routes between nodes on the network test bed (tests/bench/netbed.c) ----
+NETBED="$O/tests/bench/netbed"
+if [ "$(id -u)" != 0 ]; then
+    echo
+    echo "(network test bed benchmark skipped: it needs root)"
+elif [ ! -x "$NETBED" ]; then
+    echo "bench: missing $NETBED (run make bench)" >&2; exit 1
+else
+    echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2
+    if O=$O "$NETBED" >"$tmp/netbed.out"; then
+        grep -v '^ok - ' "$tmp/netbed.out"
+    else
+        cat "$tmp/netbed.out" >&2
+        echo "bench: the network test bed benchmark failed" >&2; exit 1
     fi
 fi
 
