@@ -15,7 +15,8 @@
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
 #   - routes between nodes on the network test bed (tests/bench/netbed.c):
-#     a node joining and leaving, ms until every node's routes follow.
+#     a node joining and leaving, ms until every node's routes follow;
+#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -271,6 +272,12 @@ else
     cat "$tmp/sched.out" >&2
     echo "bench: the scheduler benchmark failed" >&2; exit 1
 fi
+
+# ---- JSON: orc's reader and writer beside jansson's (tests/bench/json.c) ----
+JSONB="$O/tests/bench/json"
+[ -x "$JSONB" ] || { echo "bench: missing $JSONB (run make bench)" >&2; exit 1; }
+echo
+"$JSONB"
 
 # ---- the node agent: its own server, registry and agent; cleans up itself ----
 PODS="$O/tests/bench/pods"
