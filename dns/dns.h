@@ -67,6 +67,7 @@ struct dns_server_config {
     const char *address;     /* listen address, IPv4 or IPv6 literal */
     int port;                /* 53 */
     const char *resolv_conf; /* upstreams' file; NULL: /etc/resolv.conf */
+    int upstream_port;       /* 0: 53 (tests point elsewhere) */
     unsigned timeout_ms;     /* per upstream attempt; 0: 2,000 */
     unsigned max_forwards;   /* outstanding forwards in all; 0: 1,024 */
     unsigned max_forwards_peer; /* per client address; 0: 64 */
