@@ -62,6 +62,14 @@ struct agent {
     uint64_t next_status_ms, next_lease_ms;
     char ready_since[32];  /* the Ready condition's lastTransitionTime */
 
+    /* cluster DNS (dns.c) */
+    bool no_cluster_dns;
+    char *cluster_domain, *resolv_conf;
+    int cluster_dns_port;
+    struct dns_zone *dns_zone;
+    struct dns_server *dns;
+    informer *services, *slices;
+
     struct worker *workers; /* every pod this agent knows, by list */
     bool pods_listed;      /* the first pods list arrived (garbage collected then) */
     bool stopping;
@@ -79,6 +87,14 @@ int agent_on_registered(struct agent *a);
 /* One more (or one fewer) thing agent_stop waits for. */
 void agent_hold(struct agent *a);
 void agent_release(struct agent *a);
+
+/* ---- dns.c ---- */
+/* Starts the node's resolver on the gateway address of the pod network
+ * (after net_open) and its informers; a failure is logged, not fatal: pods
+ * run, without cluster names. */
+void agent_dns_start(struct agent *a);
+/* Stops informers and the server; holds the agent until it is closed. */
+void agent_dns_stop(struct agent *a);
 
 /* ---- reclaim.c ---- */
 /* A PV changed: when it is a local-path volume of this node, Released with

@@ -85,9 +85,9 @@ struct dns_server;
  * is not an error (forwards then answer SERVFAIL). */
 int dns_server_start(uv_loop_t *loop, struct dns_zone *z, const struct dns_server_config *cfg,
                      struct dns_server **out, char *errmsg, size_t errlen);
-/* Closes every handle; the memory is freed once the loop ran their close
- * callbacks (run the loop after). Pending forwards are dropped. */
-void dns_server_stop(struct dns_server *s);
+/* Closes every handle; cb(arg) (may be NULL) once the loop ran their close
+ * callbacks and the memory is freed. Pending forwards are dropped. */
+void dns_server_stop(struct dns_server *s, void (*cb)(void *arg), void *arg);
 /* The bound port (useful with port 0). */
 int dns_server_port(const struct dns_server *s);
 

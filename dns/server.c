@@ -109,6 +109,17 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
     handle(h->data, ((struct dns_server *)h->data)->rbuf, (size_t)n, from, NULL);
 }
 
+/* One handle fewer open; the last one frees the server. */
+static void server_release(struct dns_server *s)
+{
+    if (--s->open_handles > 0) return;
+    void (*cb)(void *) = s->stop_cb;
+    void *arg = s->stop_arg;
+    free(s->byid);
+    free(s);
+    if (cb) cb(arg);
+}
+
 /* ---- TCP ------------------------------------------------------------------ */
 
 static void conn_closed(uv_handle_t *h)
@@ -117,10 +128,7 @@ static void conn_closed(uv_handle_t *h)
     struct dns_server *s = c->s;
     free(c->buf);
     free(c);
-    if (--s->open_handles == 0) {
-        free(s->byid);
-        free(s);
-    }
+    server_release(s);
 }
 
 static void conn_close(struct dns_conn *c)
@@ -243,14 +251,7 @@ static void load_upstreams(struct dns_server *s)
     }
 }
 
-static void server_handle_closed(uv_handle_t *h)
-{
-    struct dns_server *s = h->data;
-    if (--s->open_handles == 0) {
-        free(s->byid);
-        free(s);
-    }
-}
+static void server_handle_closed(uv_handle_t *h) { server_release(h->data); }
 
 static int bind_all(struct dns_server *s, const struct sockaddr_storage *addr, char *errmsg, size_t errlen)
 {
@@ -305,16 +306,21 @@ int dns_server_start(uv_loop_t *loop, struct dns_zone *z, const struct dns_serve
     load_upstreams(s);
     int rc = bind_all(s, &addr, errmsg, errlen);
     if (rc != 0) {
-        dns_server_stop(s);
+        dns_server_stop(s, NULL, NULL);
         return rc;
     }
     *out = s;
     return 0;
 }
 
-void dns_server_stop(struct dns_server *s)
+void dns_server_stop(struct dns_server *s, void (*cb)(void *arg), void *arg)
 {
-    if (!s) return;
+    if (!s) {
+        if (cb) cb(arg);
+        return;
+    }
+    s->stop_cb = cb;
+    s->stop_arg = arg;
     dns_forward_drop_all(s);
     while (!orc_list_empty(&s->conns)) conn_close(ORC_CONTAINER(s->conns.next, struct dns_conn, link));
     orc_hmap_free(&s->peers);

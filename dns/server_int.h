@@ -51,6 +51,8 @@ struct dns_server {
     uv_tcp_t tcp;
     uv_timer_t timer;
     int open_handles;
+    void (*stop_cb)(void *arg);
+    void *stop_arg;
     int port;
     struct sockaddr_storage ups[DNS_MAX_UPSTREAMS];
     int nups;

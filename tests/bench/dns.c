@@ -64,7 +64,7 @@ static struct dns_server *server;
 
 static void on_stop(uv_async_t *h)
 {
-    dns_server_stop(server);
+    dns_server_stop(server, NULL, NULL);
     uv_close((uv_handle_t *)h, NULL);
 }
 

@@ -33,7 +33,7 @@ static void on_stop(uv_async_t *a)
 {
     struct fixture *fx = a->data;
     dns_server_stats(fx->s, &fx->st);
-    dns_server_stop(fx->s);
+    dns_server_stop(fx->s, NULL, NULL);
     uv_close((uv_handle_t *)a, NULL);
 }
 
