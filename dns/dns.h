@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "lib/buf.h"
+
 #define DNS_TTL 5             /* CoreDNS kubernetes plugin's default */
 #define DNS_DEFAULT_DOMAIN "cluster.local"
 
@@ -96,6 +98,21 @@ struct dns_server_stats {
     uint64_t queries, answered, forwarded, servfail, dropped, refused_tcp;
 };
 void dns_server_stats(const struct dns_server *s, struct dns_server_stats *st);
+
+/* ---- pods' resolv.conf ------------------------------------------------- */
+
+/* Appends to out the /etc/resolv.conf the kubelet would write for pod:
+ * dnsPolicy ClusterFirst (the default; on hostNetwork it falls back to
+ * Default) and ClusterFirstWithHostNet give `nameserver cluster_dns`,
+ * `search <ns>.svc.<domain> svc.<domain> <domain>` then host_text's search
+ * domains, `options ndots:5`; Default gives host_text (the node's
+ * resolv.conf text) as it is; None gives nothing; spec.dnsConfig's
+ * nameservers, searches and options are then added (an option replaces
+ * one of its name). A ClusterFirst pod without cluster_dns (NULL or "")
+ * gets Default. At most 3 nameservers and 32 search domains. 0 or
+ * ORC_ENOMEM. */
+int dns_pod_resolv_conf(const json_t *pod, const char *cluster_dns, const char *domain, const char *host_text,
+                        struct orc_buf *out);
 
 /* Reads up to `max` nameserver addresses from a resolv.conf into addrs
  * (each malloc'd; free them). The count, or a negative ORC_E* code. */

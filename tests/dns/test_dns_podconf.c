@@ -1,0 +1,61 @@
+/* test_dns_podconf.c — pods' resolv.conf as the kubelet writes it, for
+ * every dnsPolicy, with dnsConfig merged in. */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "dns/dns.h"
+#include "tests/harness/test.h"
+
+#define HOST "# the node's\nnameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch lab.example corp.example\n" \
+             "options edns0 timeout:2\n"
+
+static void expect(const char *pod_json, const char *cluster_dns, const char *want)
+{
+    json_t *pod = json_loads(pod_json, 0, NULL);
+    CHECK(pod != NULL);
+    struct orc_buf b = ORC_BUF_INIT;
+    CHECK_INT(dns_pod_resolv_conf(pod, cluster_dns, "cluster.local", HOST, &b), ==, 0);
+    CHECK_STR(b.data ? b.data : "", want);
+    orc_buf_free(&b);
+    json_decref(pod);
+}
+
+TEST(cluster_first)
+{
+    expect("{\"metadata\":{\"namespace\":\"shop\"},\"spec\":{}}", "10.42.0.1",
+           "nameserver 10.42.0.1\n"
+           "search shop.svc.cluster.local svc.cluster.local cluster.local lab.example corp.example\n"
+           "options ndots:5\n");
+    /* on the host's network, ClusterFirst is Default; WithHostNet is not */
+    expect("{\"metadata\":{\"namespace\":\"shop\"},\"spec\":{\"hostNetwork\":true}}", "10.42.0.1",
+           "nameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch lab.example corp.example\n"
+           "options edns0 timeout:2\n");
+    expect("{\"metadata\":{\"namespace\":\"shop\"},\"spec\":{\"hostNetwork\":true,"
+           "\"dnsPolicy\":\"ClusterFirstWithHostNet\"}}", "10.42.0.1",
+           "nameserver 10.42.0.1\n"
+           "search shop.svc.cluster.local svc.cluster.local cluster.local lab.example corp.example\n"
+           "options ndots:5\n");
+    /* no cluster resolver on this node: Default */
+    expect("{\"metadata\":{\"namespace\":\"shop\"},\"spec\":{}}", NULL,
+           "nameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch lab.example corp.example\n"
+           "options edns0 timeout:2\n");
+}
+
+TEST(none_and_dns_config)
+{
+    expect("{\"metadata\":{\"namespace\":\"a\"},\"spec\":{\"dnsPolicy\":\"None\",\"dnsConfig\":{"
+           "\"nameservers\":[\"1.2.3.4\"],\"searches\":[\"ns1.svc.cluster-domain.example\",\"my.dns.search.suffix\"],"
+           "\"options\":[{\"name\":\"ndots\",\"value\":\"2\"},{\"name\":\"edns0\"}]}}}", "10.42.0.1",
+           "nameserver 1.2.3.4\nsearch ns1.svc.cluster-domain.example my.dns.search.suffix\noptions ndots:2 edns0\n");
+    /* dnsConfig on top of ClusterFirst: servers capped at 3, ndots replaced */
+    expect("{\"metadata\":{\"namespace\":\"a\"},\"spec\":{\"dnsConfig\":{"
+           "\"nameservers\":[\"1.1.1.1\",\"2.2.2.2\",\"3.3.3.3\"],\"searches\":[\"cluster.local\",\"x.example\"],"
+           "\"options\":[{\"name\":\"ndots\",\"value\":\"1\"}]}}}", "10.42.0.1",
+           "nameserver 10.42.0.1\nnameserver 1.1.1.1\nnameserver 2.2.2.2\n"
+           "search a.svc.cluster.local svc.cluster.local cluster.local lab.example corp.example x.example\n"
+           "options ndots:1\n");
+    expect("{\"metadata\":{\"namespace\":\"a\"},\"spec\":{\"dnsPolicy\":\"None\"}}", "10.42.0.1", "");
+    expect("{\"metadata\":{\"namespace\":\"a\"},\"spec\":{\"dnsPolicy\":\"Default\"}}", "10.42.0.1",
+           "nameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch lab.example corp.example\n"
+           "options edns0 timeout:2\n");
+}
