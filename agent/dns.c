@@ -5,10 +5,12 @@
  * --resolv-conf. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent_int.h"
 #include "dns/dns.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -98,6 +100,37 @@ void agent_dns_start(struct agent *a)
         log_error(DNS_LOG, "cannot watch Services and EndpointSlices: %s", orc_strerror(rc));
     else
         log_info(DNS_LOG, "cluster DNS for %s on %s:%d", dns_zone_domain(a->dns_zone), gw, dns_server_port(a->dns));
+    /* pods are told of it only on the standard port: resolv.conf has no other */
+    if (a->cluster_dns_port == 53) snprintf(a->cluster_dns_ip, sizeof a->cluster_dns_ip, "%s", gw);
+}
+
+int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, struct rt_mount **mounts,
+                        size_t *n, char *errmsg)
+{
+    struct orc_buf host = ORC_BUF_INIT, out = ORC_BUF_INIT;
+    const char *hp = a->resolv_conf ? a->resolv_conf : "/etc/resolv.conf";
+    char path[1200];
+    int rc = orc_file_read(hp, 1 << 16, &host);
+    if (rc != 0 && rc != ORC_ENOENT) log_warn(DNS_LOG, "%s: %s", hp, orc_strerror(rc));
+    rc = dns_pod_resolv_conf(pod, a->cluster_dns_ip, a->cluster_domain, host.data, &out);
+    orc_buf_free(&host);
+    snprintf(path, sizeof path, "%s/resolv.conf", pod_dir);
+    if (rc == 0) rc = orc_file_write(path, out.data ? out.data : "", out.len, 0644);
+    orc_buf_free(&out);
+    if (rc != 0) return orc_errf(errmsg, 256, rc, "writing the pod's resolv.conf: %s", orc_strerror(rc));
+    struct rt_mount *m = realloc(*mounts, (*n + 1) * sizeof *m);
+    if (!m) return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
+    *mounts = m;
+    m[*n].source = strdup(path);
+    m[*n].destination = strdup("/etc/resolv.conf");
+    m[*n].readonly = false;
+    if (!m[*n].source || !m[*n].destination) {
+        free((char *)m[*n].source);
+        free((char *)m[*n].destination);
+        return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
+    }
+    (*n)++;
+    return 0;
 }
 
 static void dns_stopped(void *arg)
@@ -113,6 +146,7 @@ void agent_dns_stop(struct agent *a)
     if (a->services) informer_stop(a->services);
     if (a->slices) informer_stop(a->slices);
     a->services = a->slices = NULL;
+    a->cluster_dns_ip[0] = '\0';
     if (a->dns) {
         agent_hold(a);
         dns_server_stop(a->dns, dns_stopped, a);

@@ -1,13 +1,41 @@
 /* test_cluster_dns.c — the embedded agent's cluster DNS: a Service created
  * through the API resolves on the pods' gateway address, port 53, within
  * seconds, and stops resolving once deleted; other names are forwarded to
- * --resolv-conf's upstreams (a dead one here: SERVFAIL). Needs root (the
- * pod network's bridge holds the gateway address). */
+ * --resolv-conf's upstreams (a dead one here: SERVFAIL); a pod gets the
+ * kubelet's resolv.conf and resolves the Service from inside. Needs root
+ * (the pod network's bridge holds the gateway address). */
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <sys/socket.h>
 
 #include "tests/e2e/wlfx.h"
+
+static void delete_pods_at_end(void *arg)
+{
+    static const char *const nss[] = {"default", NULL};
+    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", NULL};
+    (void)arg;
+    wl_delete_all_at_end(nss, paths, 20000);
+}
+
+/* The pod's log once it holds `want`, or the test fails. */
+static char *wait_log(const char *pod, const char *want, unsigned ms)
+{
+    char path[256], *log = NULL;
+    uint64_t end = test_now_ms() + ms;
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s/log", pod);
+    for (;;) {
+        free(log);
+        log = NULL;
+        int st = t_http(&C, 0, "GET", path, NULL, NULL, &log, NULL);
+        if (st == 200 && log && strstr(log, want)) return log;
+        if (test_now_ms() >= end) {
+            wl_dump_log();
+            test_fail(__FILE__, __LINE__, "pod %s: no \"%s\" in its log: %s", pod, want, log ? log : "");
+        }
+        usleep(200 * 1000);
+    }
+}
 
 /* One UDP query to ip:53; the answer's rcode and first A (or "") in *a;
  * -1 when nothing came back within 3 s. */
@@ -66,8 +94,8 @@ TEST_T(service_resolves_on_the_gateway, 90)
         printf("# needs root: skipped\n");
         return;
     }
-    fx_setup(false, false);
-    wl_init("dns", NULL);
+    fx_setup(true, false); /* the registry with the test image (busybox) */
+    wl_init("dns", delete_pods_at_end);
     snprintf(resolv, sizeof resolv, "%s/resolv.conf", test_tmpdir());
     FILE *f = fopen(resolv, "w");
     CHECK(f != NULL);
@@ -92,6 +120,27 @@ TEST_T(service_resolves_on_the_gateway, 90)
     /* the resolver starts once the node has its pod network */
     wait_answer(gw, "web.default.svc.cluster.local.", LDNS_RCODE_NOERROR, "10.43.7.7", 20000);
     CHECK_INT(ask(gw, "www.example.org.", body, sizeof body), ==, LDNS_RCODE_SERVFAIL);
+
+    /* a pod: the kubelet's resolv.conf, and the Service by its short name
+     * through the search path (busybox nslookup) */
+    char pod[1024];
+    snprintf(pod, sizeof pod,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"client\"},"
+             "\"spec\":{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
+             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"cat /etc/resolv.conf; "
+             "while true; do nslookup web.default.svc.cluster.local %s && echo RESOLVED; sleep 0.5; done\"]}]}}",
+             node, F.image, gw);
+    st = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, pod, &resp, NULL);
+    CHECKF(st == 201, "create pod: %d %s", st, resp ? resp : "");
+    free(resp);
+    char want[256];
+    snprintf(want, sizeof want, "nameserver %s\nsearch default.svc.cluster.local svc.cluster.local cluster.local", gw);
+    char *log = wait_log("client", want, 30000);
+    CHECKF(strstr(log, "options ndots:5") != NULL, "%s", log);
+    free(log);
+    log = wait_log("client", "RESOLVED", 15000);
+    CHECKF(strstr(log, "10.43.7.7") != NULL, "%s", log);
+    free(log);
     wl_del("/api/v1/namespaces/default/services/web");
     wait_answer(gw, "web.default.svc.cluster.local.", LDNS_RCODE_NXDOMAIN, "", 5000);
 }
