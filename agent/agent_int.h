@@ -96,12 +96,14 @@ void agent_release(struct agent *a);
 void agent_dns_start(struct agent *a);
 /* Stops informers and the server; holds the agent until it is closed. */
 void agent_dns_stop(struct agent *a);
-/* Writes pod_dir/resolv.conf for pod (dns_pod_resolv_conf: this node's
- * resolver, domain and upstreams) and appends its bind mount on
- * /etc/resolv.conf to *mounts (as volume_mounts' array). 0, or an ORC_E*
- * code with a message in errmsg (256 bytes). */
-int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, struct rt_mount **mounts,
-                        size_t *n, char *errmsg);
+/* Writes pod_dir/resolv.conf (dns_pod_resolv_conf: this node's resolver,
+ * domain and upstreams) and pod_dir/hosts (dns_pod_hosts; not for
+ * hostNetwork pods) and appends their bind mounts on /etc/resolv.conf and
+ * /etc/hosts to *mounts (volume_mounts' array), unless the container
+ * mounts something there. 0, or an ORC_E* code with a message in errmsg
+ * (256 bytes). */
+int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, const char *pod_ip,
+                        struct rt_mount **mounts, size_t *n, char *errmsg);
 
 /* ---- reclaim.c ---- */
 /* A PV changed: when it is a local-path volume of this node, Released with

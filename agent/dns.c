@@ -104,25 +104,22 @@ void agent_dns_start(struct agent *a)
     if (a->cluster_dns_port == 53) snprintf(a->cluster_dns_ip, sizeof a->cluster_dns_ip, "%s", gw);
 }
 
-int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, struct rt_mount **mounts,
-                        size_t *n, char *errmsg)
+/* Writes pod_dir/<name> and appends its bind mount on dst, unless the
+ * container mounts something there itself (the kubelet leaves it then). */
+static int mount_file(const char *pod_dir, const char *name, const char *dst, const struct orc_buf *body,
+                      struct rt_mount **mounts, size_t *n, char *errmsg)
 {
-    struct orc_buf host = ORC_BUF_INIT, out = ORC_BUF_INIT;
-    const char *hp = a->resolv_conf ? a->resolv_conf : "/etc/resolv.conf";
     char path[1200];
-    int rc = orc_file_read(hp, 1 << 16, &host);
-    if (rc != 0 && rc != ORC_ENOENT) log_warn(DNS_LOG, "%s: %s", hp, orc_strerror(rc));
-    rc = dns_pod_resolv_conf(pod, a->cluster_dns_ip, a->cluster_domain, host.data, &out);
-    orc_buf_free(&host);
-    snprintf(path, sizeof path, "%s/resolv.conf", pod_dir);
-    if (rc == 0) rc = orc_file_write(path, out.data ? out.data : "", out.len, 0644);
-    orc_buf_free(&out);
-    if (rc != 0) return orc_errf(errmsg, 256, rc, "writing the pod's resolv.conf: %s", orc_strerror(rc));
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*mounts)[i].destination, dst) == 0) return 0;
+    snprintf(path, sizeof path, "%s/%s", pod_dir, name);
+    int rc = orc_file_write(path, body->data ? body->data : "", body->len, 0644);
+    if (rc != 0) return orc_errf(errmsg, 256, rc, "writing the pod's %s: %s", dst, orc_strerror(rc));
     struct rt_mount *m = realloc(*mounts, (*n + 1) * sizeof *m);
     if (!m) return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
     *mounts = m;
     m[*n].source = strdup(path);
-    m[*n].destination = strdup("/etc/resolv.conf");
+    m[*n].destination = strdup(dst);
     m[*n].readonly = false;
     if (!m[*n].source || !m[*n].destination) {
         free((char *)m[*n].source);
@@ -131,6 +128,28 @@ int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod,
     }
     (*n)++;
     return 0;
+}
+
+int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, const char *pod_ip,
+                        struct rt_mount **mounts, size_t *n, char *errmsg)
+{
+    struct orc_buf host = ORC_BUF_INIT, conf = ORC_BUF_INIT, hosts = ORC_BUF_INIT;
+    const char *hp = a->resolv_conf ? a->resolv_conf : "/etc/resolv.conf";
+    int rc = orc_file_read(hp, 1 << 16, &host);
+    if (rc != 0 && rc != ORC_ENOENT) log_warn(DNS_LOG, "%s: %s", hp, orc_strerror(rc));
+    rc = dns_pod_resolv_conf(pod, a->cluster_dns_ip, a->cluster_domain, host.data, &conf);
+    orc_buf_free(&host);
+    if (rc == 0) rc = mount_file(pod_dir, "resolv.conf", "/etc/resolv.conf", &conf, mounts, n, errmsg);
+    else orc_errf(errmsg, 256, rc, "the pod's resolv.conf: %s", orc_strerror(rc));
+    /* hostNetwork pods keep the image's /etc/hosts */
+    if (rc == 0 && !json_is_true(orc_json_get(pod, "spec.hostNetwork"))) {
+        rc = dns_pod_hosts(pod, pod_ip, a->cluster_domain, &hosts);
+        if (rc == 0) rc = mount_file(pod_dir, "hosts", "/etc/hosts", &hosts, mounts, n, errmsg);
+        else orc_errf(errmsg, 256, rc, "the pod's hosts file: %s", orc_strerror(rc));
+    }
+    orc_buf_free(&conf);
+    orc_buf_free(&hosts);
+    return rc;
 }
 
 static void dns_stopped(void *arg)

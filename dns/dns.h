@@ -114,6 +114,12 @@ void dns_server_stats(const struct dns_server *s, struct dns_server_stats *st);
 int dns_pod_resolv_conf(const json_t *pod, const char *cluster_dns, const char *domain, const char *host_text,
                         struct orc_buf *out);
 
+/* Appends to out the pod's /etc/hosts as the kubelet writes it: localhost
+ * lines, the pod's own address with its hostname (and
+ * <hostname>.<subdomain>.<ns>.svc.<domain> when spec.subdomain is set),
+ * then spec.hostAliases. 0 or ORC_ENOMEM. */
+int dns_pod_hosts(const json_t *pod, const char *pod_ip, const char *domain, struct orc_buf *out);
+
 /* Reads up to `max` nameserver addresses from a resolv.conf into addrs
  * (each malloc'd; free them). The count, or a negative ORC_E* code. */
 int dns_resolv_conf_read(const char *path, char **addrs, int max);

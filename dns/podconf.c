@@ -171,3 +171,57 @@ int dns_pod_resolv_conf(const json_t *pod, const char *cluster_dns, const char *
     conf_free(&c);
     return rc;
 }
+
+static int add_line(struct orc_buf *out, const char *a, const char *b, const char *c)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "%s\t%s%s%s\n", a, b, c ? "\t" : "", c ? c : "");
+    if (n < 0 || (size_t)n >= sizeof line) return 0; /* a name that long is no host name: left out */
+    return orc_buf_append(out, line, (size_t)n);
+}
+
+int dns_pod_hosts(const json_t *pod, const char *pod_ip, const char *domain, struct orc_buf *out)
+{
+    static const char head[] = "# Kubernetes-managed hosts file.\n"
+                               "127.0.0.1\tlocalhost\n"
+                               "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                               "fe00::0\tip6-localnet\n"
+                               "fe00::0\tip6-mcastprefix\n"
+                               "fe00::1\tip6-allnodes\n"
+                               "fe00::2\tip6-allrouters\n";
+    int rc = orc_buf_append(out, head, sizeof head - 1);
+    const char *host = orc_json_str(pod, "spec.hostname");
+    const char *sub = orc_json_str(pod, "spec.subdomain");
+    const char *ns = orc_json_str(pod, "metadata.namespace");
+    char d[256], fq[700];
+    if (!host || !*host) host = orc_json_str(pod, "metadata.name");
+    snprintf(d, sizeof d, "%s", domain && *domain ? domain : DNS_DEFAULT_DOMAIN);
+    size_t dl = strlen(d);
+    if (dl && d[dl - 1] == '.') d[dl - 1] = '\0';
+    if (rc == 0 && pod_ip && *pod_ip && host && *host) {
+        if (sub && *sub) {
+            snprintf(fq, sizeof fq, "%s.%s.%s.svc.%s", host, sub, ns && *ns ? ns : "default", d);
+            rc = add_line(out, pod_ip, fq, host);
+        } else {
+            rc = add_line(out, pod_ip, host, NULL);
+        }
+    }
+    const json_t *aliases = orc_json_get(pod, "spec.hostAliases");
+    if (rc == 0 && json_array_size(aliases) > 0) rc = orc_buf_append(out, "\n# Entries added by HostAliases.\n", 33);
+    size_t i, j;
+    json_t *a, *h;
+    json_array_foreach(aliases, i, a) {
+        const char *ip = orc_json_str(a, "ip");
+        if (!ip || !*ip || rc != 0) continue;
+        struct orc_buf names = ORC_BUF_INIT;
+        json_array_foreach(json_object_get(a, "hostnames"), j, h) {
+            const char *name = json_string_value(h);
+            if (!name || !*name || rc != 0) continue;
+            if (names.len) rc = orc_buf_append(&names, "\t", 1);
+            if (rc == 0) rc = orc_buf_append(&names, name, strlen(name));
+        }
+        if (rc == 0 && names.len) rc = add_line(out, ip, names.data, NULL);
+        orc_buf_free(&names);
+    }
+    return rc;
+}

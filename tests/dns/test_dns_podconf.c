@@ -59,3 +59,31 @@ TEST(none_and_dns_config)
            "nameserver 192.168.1.1\nnameserver 192.168.1.2\nsearch lab.example corp.example\n"
            "options edns0 timeout:2\n");
 }
+
+static const char HOSTS_HEAD[] = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+                                 "::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+                                 "fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n";
+
+static void expect_hosts(const char *pod_json, const char *ip, const char *want_tail)
+{
+    json_t *pod = json_loads(pod_json, 0, NULL);
+    CHECK(pod != NULL);
+    struct orc_buf b = ORC_BUF_INIT;
+    CHECK_INT(dns_pod_hosts(pod, ip, "cluster.local", &b), ==, 0);
+    char want[2048];
+    snprintf(want, sizeof want, "%s%s", HOSTS_HEAD, want_tail);
+    CHECK_STR(b.data, want);
+    orc_buf_free(&b);
+    json_decref(pod);
+}
+
+TEST(hosts_file)
+{
+    expect_hosts("{\"metadata\":{\"namespace\":\"a\",\"name\":\"web-1\"},\"spec\":{}}", "10.42.0.7",
+                 "10.42.0.7\tweb-1\n");
+    expect_hosts("{\"metadata\":{\"namespace\":\"db\",\"name\":\"pg-0\"},\"spec\":{\"hostname\":\"pg-0\","
+                 "\"subdomain\":\"pg\",\"hostAliases\":[{\"ip\":\"127.0.0.1\",\"hostnames\":[\"foo.local\",\"bar.local\"]},"
+                 "{\"ip\":\"10.1.2.3\",\"hostnames\":[\"foo.remote\"]},{\"ip\":\"10.9.9.9\"}]}}", "10.42.0.8",
+                 "10.42.0.8\tpg-0.pg.db.svc.cluster.local\tpg-0\n\n# Entries added by HostAliases.\n"
+                 "127.0.0.1\tfoo.local\tbar.local\n10.1.2.3\tfoo.remote\n");
+}

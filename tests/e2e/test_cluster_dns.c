@@ -2,8 +2,9 @@
  * through the API resolves on the pods' gateway address, port 53, within
  * seconds, and stops resolving once deleted; other names are forwarded to
  * --resolv-conf's upstreams (a dead one here: SERVFAIL); a pod gets the
- * kubelet's resolv.conf and resolves the Service from inside. Needs root
- * (the pod network's bridge holds the gateway address). */
+ * kubelet's resolv.conf and /etc/hosts and resolves the Service from
+ * inside. Needs root (the pod network's bridge holds the gateway
+ * address). */
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <sys/socket.h>
@@ -127,7 +128,7 @@ TEST_T(service_resolves_on_the_gateway, 90)
     snprintf(pod, sizeof pod,
              "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"client\"},"
              "\"spec\":{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"cat /etc/resolv.conf; "
+             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"cat /etc/resolv.conf /etc/hosts; "
              "while true; do nslookup web.default.svc.cluster.local %s && echo RESOLVED; sleep 0.5; done\"]}]}}",
              node, F.image, gw);
     st = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, pod, &resp, NULL);
@@ -137,6 +138,12 @@ TEST_T(service_resolves_on_the_gateway, 90)
     snprintf(want, sizeof want, "nameserver %s\nsearch default.svc.cluster.local svc.cluster.local cluster.local", gw);
     char *log = wait_log("client", want, 30000);
     CHECKF(strstr(log, "options ndots:5") != NULL, "%s", log);
+    json_t *pj = wl_get("/api/v1/namespaces/default/pods/client");
+    const char *pip = orc_json_str(pj, "status.podIP");
+    char hosts_line[128];
+    snprintf(hosts_line, sizeof hosts_line, "%s\tclient\n", pip ? pip : "?");
+    CHECKF(strstr(log, "# Kubernetes-managed hosts file.") && strstr(log, hosts_line), "%s", log);
+    json_decref(pj);
     free(log);
     log = wait_log("client", "RESOLVED", 15000);
     CHECKF(strstr(log, "10.43.7.7") != NULL, "%s", log);
