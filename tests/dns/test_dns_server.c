@@ -73,6 +73,8 @@ static void write_resolv(const char *path, const char *body)
 
 /* Starts the server with the zone filled in, upstreams from resolv_body on
  * port up_port. */
+static unsigned next_max_forwards_peer, next_tcp_idle_ms;
+
 static struct fixture *start(const char *resolv_body, int up_port, unsigned timeout_ms, unsigned max_tcp_peer)
 {
     static struct fixture fx;
@@ -97,7 +99,8 @@ static struct fixture *start(const char *resolv_body, int up_port, unsigned time
     add(fx.z, slice, 1);
     struct dns_server_config cfg = {.address = SRV_IP, .port = 0, .resolv_conf = path,
                                     .upstream_port = up_port, .timeout_ms = timeout_ms,
-                                    .max_tcp_peer = max_tcp_peer};
+                                    .max_tcp_peer = max_tcp_peer, .max_forwards_peer = next_max_forwards_peer,
+                                    .tcp_idle_ms = next_tcp_idle_ms};
     char err[256] = "";
     CHECKF(dns_server_start(&fx.loop, fx.z, &cfg, &fx.s, err, sizeof err) == 0, "%s", err);
     fx.port = dns_server_port(fx.s);
@@ -434,4 +437,49 @@ TEST(tcp_connection_cap_per_peer)
     close(a);
     fixture_stop(fx);
     CHECK_INT(fx->st.refused_tcp, ==, 1);
+}
+
+TEST(forward_cap_per_peer)
+{
+    next_max_forwards_peer = 2;
+    struct fixture *fx = start("nameserver 127.0.53.3\n", 5353, 1000, 0);
+    int fd = udp_socket();
+    struct sockaddr_in a = addr_of(SRV_IP, fx->port);
+    uint64_t t0 = test_now_ms();
+    for (int i = 0; i < 5; i++) {
+        char name[64];
+        size_t len;
+        snprintf(name, sizeof name, "n%d.example.org.", i);
+        uint8_t *w = query_wire(name, LDNS_RR_TYPE_A, (uint16_t)(100 + i), &len);
+        CHECK(sendto(fd, w, len, 0, (struct sockaddr *)&a, sizeof a) == (ssize_t)len);
+        free(w);
+    }
+    /* three over the cap answer SERVFAIL at once, the two held ones at the
+     * upstream timeout */
+    int fast = 0, slow = 0;
+    for (int i = 0; i < 5; i++) {
+        uint8_t buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        CHECKF(n >= 12, "answer %d missing", i);
+        CHECK_INT(buf[3] & 15, ==, LDNS_RCODE_SERVFAIL);
+        if (test_now_ms() - t0 < 500) fast++;
+        else slow++;
+    }
+    close(fd);
+    CHECK_INT(fast, ==, 3);
+    CHECK_INT(slow, ==, 2);
+}
+
+TEST(idle_tcp_closed)
+{
+    next_tcp_idle_ms = 200;
+    struct fixture *fx = start("", 53, 200, 0);
+    int fd = tcp_connect(fx->port);
+    ldns_pkt *r = tcp_ask_fd(fd, "web.default.svc.cluster.local.", LDNS_RR_TYPE_A);
+    ldns_pkt_free(r);
+    uint64_t t0 = test_now_ms();
+    uint8_t x;
+    CHECK(read(fd, &x, 1) == 0); /* closed by the server */
+    CHECK_INT(test_now_ms() - t0, <, 2000);
+    close(fd);
 }
