@@ -9,8 +9,28 @@
 #include "dns/server_int.h"
 #include "lib/rand.h"
 
+static void uptcp_closed(uv_handle_t *h)
+{
+    struct dns_uptcp *u = h->data;
+    struct dns_server *s = u->s;
+    free(u->out);
+    free(u->in);
+    free(u);
+    dns_server_release(s);
+}
+
+static void uptcp_close(struct dns_uptcp *u)
+{
+    if (u->closing) return;
+    u->closing = 1;
+    if (u->f) u->f->uptcp = NULL;
+    u->f = NULL;
+    uv_close((uv_handle_t *)&u->h, uptcp_closed);
+}
+
 static void fwd_free(struct dns_server *s, struct dns_fwd *f)
 {
+    if (f->uptcp) uptcp_close(f->uptcp);
     orc_list_remove(&f->link);
     s->byid[f->id] = NULL;
     s->nfwd--;
@@ -121,6 +141,93 @@ static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
     return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
+static size_t question_len(const uint8_t *q, size_t len);
+
+/* Whether p (n bytes) answers f: its id and the same question. */
+static int answers(const struct dns_fwd *f, const uint8_t *p, size_t n)
+{
+    if (n < 12 || (uint16_t)(p[0] << 8 | p[1]) != f->id) return 0;
+    size_t ql = question_len(f->query, f->len);
+    /* an answer to another question (or a forged one) is not ours */
+    return !ql || (n >= 12 + ql && memcmp(p + 12, f->query + 12, ql) == 0 && memcmp(p + 4, f->query + 4, 2) == 0);
+}
+
+static void uptcp_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+    struct dns_uptcp *u = h->data;
+    (void)size;
+    size_t want = 2 + 65535 - u->in_len;
+    if (!u->in && !(u->in = malloc(2 + 65535))) want = 0;
+    *buf = uv_buf_init(want ? (char *)u->in + u->in_len : NULL, (unsigned)want);
+}
+
+static void uptcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    struct dns_uptcp *u = st->data;
+    struct dns_fwd *f = u->f;
+    (void)buf;
+    if (!f) return;
+    if (n < 0) {
+        finish(u->s, f, NULL, 0);
+        return;
+    }
+    u->in_len += (size_t)n;
+    if (u->in_len < 2) return;
+    size_t flen = (size_t)u->in[0] << 8 | u->in[1];
+    if (u->in_len < 2 + flen) return;
+    if (!answers(f, u->in + 2, flen)) {
+        finish(u->s, f, NULL, 0);
+        return;
+    }
+    u->in[2] = f->client_id >> 8;
+    u->in[3] = f->client_id & 0xff;
+    u->s->st.answered++;
+    finish(u->s, f, u->in + 2, flen);
+}
+
+static void uptcp_connected(uv_connect_t *req, int status)
+{
+    struct dns_uptcp *u = req->data;
+    if (!u->f) return;
+    uv_buf_t b = uv_buf_init((char *)u->out, (unsigned)(2 + u->f->len));
+    if (status < 0 || uv_write(&u->wr, (uv_stream_t *)&u->h, &b, 1, NULL) != 0 ||
+        uv_read_start((uv_stream_t *)&u->h, uptcp_alloc, uptcp_read) != 0)
+        finish(u->s, u->f, NULL, 0);
+}
+
+/* The same upstream again, over TCP (RFC 7766): a TCP client must not get
+ * a truncated answer. 0, or -1 when it cannot start. */
+static int retry_over_tcp(struct dns_server *s, struct dns_fwd *f)
+{
+    struct dns_uptcp *u = calloc(1, sizeof *u);
+    if (!u || !(u->out = malloc(2 + f->len))) {
+        free(u);
+        return -1;
+    }
+    u->out[0] = (uint8_t)(f->len >> 8);
+    u->out[1] = (uint8_t)f->len;
+    memcpy(u->out + 2, f->query, f->len);
+    u->s = s;
+    if (uv_tcp_init(s->loop, &u->h) != 0) {
+        free(u->out);
+        free(u);
+        return -1;
+    }
+    u->h.data = u;
+    u->conn.data = u;
+    s->open_handles++;
+    u->f = f;
+    f->uptcp = u;
+    if (uv_tcp_connect(&u->conn, &u->h, (const struct sockaddr *)&s->ups[f->upstream], uptcp_connected) != 0) {
+        uptcp_close(u);
+        return -1;
+    }
+    f->deadline_ms = uv_now(s->loop) + s->cfg.timeout_ms;
+    orc_list_remove(&f->link);
+    orc_list_push(&s->fwds, &f->link);
+    return 0;
+}
+
 /* Bytes of the question section of a query (header excluded): its name's
  * labels, uncompressed as every stub sends them, then type and class. 0
  * when it cannot tell. */
@@ -144,12 +251,8 @@ void dns_forward_on_upstream(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const 
     if (n < 12 || !from) return;
     uint8_t *p = s->rbuf;
     struct dns_fwd *f = s->byid[(uint16_t)(p[0] << 8 | p[1])];
-    if (!f || !same_addr(from, &s->ups[f->upstream])) return;
-    size_t ql = question_len(f->query, f->len);
-    /* an answer to another question (or a forged one) is not ours */
-    if (ql && ((size_t)n < 12 + ql || memcmp(p + 12, f->query + 12, ql) != 0 ||
-               memcmp(p + 4, f->query + 4, 2) != 0))
-        return;
+    if (!f || f->uptcp || !same_addr(from, &s->ups[f->upstream]) || !answers(f, p, (size_t)n)) return;
+    if ((p[2] & 0x02) && f->tcp && retry_over_tcp(s, f) == 0) return; /* TC */
     p[0] = f->client_id >> 8;
     p[1] = f->client_id & 0xff;
     s->st.answered++;
@@ -161,7 +264,7 @@ void dns_forward_expire(struct dns_server *s, uint64_t now)
     while (!orc_list_empty(&s->fwds)) {
         struct dns_fwd *f = ORC_CONTAINER(s->fwds.next, struct dns_fwd, link);
         if (f->deadline_ms > now) break;
-        if (f->upstream + 1 >= s->nups) {
+        if (f->upstream + 1 >= s->nups || f->uptcp) {
             finish(s, f, NULL, 0);
             continue;
         }

@@ -110,7 +110,7 @@ static void on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct soc
 }
 
 /* One handle fewer open; the last one frees the server. */
-static void server_release(struct dns_server *s)
+void dns_server_release(struct dns_server *s)
 {
     if (--s->open_handles > 0) return;
     void (*cb)(void *) = s->stop_cb;
@@ -128,7 +128,7 @@ static void conn_closed(uv_handle_t *h)
     struct dns_server *s = c->s;
     free(c->buf);
     free(c);
-    server_release(s);
+    dns_server_release(s);
 }
 
 static void conn_close(struct dns_conn *c)
@@ -251,7 +251,7 @@ static void load_upstreams(struct dns_server *s)
     }
 }
 
-static void server_handle_closed(uv_handle_t *h) { server_release(h->data); }
+static void server_handle_closed(uv_handle_t *h) { dns_server_release(h->data); }
 
 static int bind_all(struct dns_server *s, const struct sockaddr_storage *addr, char *errmsg, size_t errlen)
 {

@@ -30,6 +30,21 @@ struct dns_conn {
     int closing;
 };
 
+struct dns_fwd;
+
+/* A forward retried over TCP after a truncated UDP answer (for a TCP
+ * client, which must get the whole answer). */
+struct dns_uptcp {
+    uv_tcp_t h;
+    uv_connect_t conn;
+    uv_write_t wr;
+    struct dns_server *s;
+    struct dns_fwd *f; /* NULL once the forward ended */
+    uint8_t *out, *in;  /* the framed query; the answer read so far */
+    size_t in_len;
+    int closing;
+};
+
 struct dns_fwd {
     struct orc_link link; /* on s->fwds, oldest deadline first */
     uint16_t id, client_id;
@@ -41,6 +56,7 @@ struct dns_fwd {
     struct dns_conn *conn;          /* or a TCP one; NULL once it closed */
     int tcp;
     struct dns_peer *peer;
+    struct dns_uptcp *uptcp; /* while retried over TCP */
 };
 
 struct dns_server {
@@ -63,6 +79,9 @@ struct dns_server {
     struct dns_server_stats st;
     uint8_t rbuf[65536];
 };
+
+/* One handle of the server's fewer open; the last frees it. */
+void dns_server_release(struct dns_server *s);
 
 struct dns_peer *dns_peer_get(struct dns_server *s, const struct sockaddr *sa);
 void dns_peer_put(struct dns_server *s, struct dns_peer *p);

@@ -219,8 +219,8 @@ static char *first_rdata(const ldns_pkt *r, size_t field)
 /* ---- a fake upstream: answers A 192.0.2.1 for any name, after delay_ms ---- */
 
 struct upstream {
-    int fd, port;
-    pthread_t th;
+    int fd, port, lfd;
+    pthread_t th, tth;
     int stop;
     unsigned answered;
 };
@@ -244,10 +244,11 @@ static void *upstream_main(void *arg)
         ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, qr);
         char *name = ldns_rdf2str(ldns_rr_owner(qr)), line[512];
         snprintf(line, sizeof line, "%s 60 IN A 192.0.2.1", name);
-        free(name);
         ldns_rr *a = NULL;
-        if (ldns_rr_new_frm_str(&a, line, 60, NULL, NULL) == LDNS_STATUS_OK)
+        if (strncmp(name, "big", 3) == 0) ldns_pkt_set_tc(r, true); /* "over TCP, please" */
+        else if (ldns_rr_new_frm_str(&a, line, 60, NULL, NULL) == LDNS_STATUS_OK)
             ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, a);
+        free(name);
         uint8_t *w;
         size_t wl;
         if (ldns_pkt2wire(&w, r, &wl) == LDNS_STATUS_OK) {
@@ -261,12 +262,56 @@ static void *upstream_main(void *arg)
     return NULL;
 }
 
+/* The same upstream over TCP: 100 A records for any name. */
+static void *upstream_tcp_main(void *arg)
+{
+    struct upstream *u = arg;
+    while (!__atomic_load_n(&u->stop, __ATOMIC_ACQUIRE)) {
+        int c = accept(u->lfd, NULL, NULL);
+        if (c < 0) continue;
+        struct timeval tv = {1, 0};
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        uint8_t hdr[2], q[512];
+        ldns_pkt *pq = NULL;
+        size_t ql;
+        if (read_full(c, hdr, 2) == 0 && (ql = (size_t)hdr[0] << 8 | hdr[1]) <= sizeof q &&
+            read_full(c, q, ql) == 0 && ldns_wire2pkt(&pq, q, ql) == LDNS_STATUS_OK) {
+            ldns_pkt *r = ldns_pkt_new();
+            ldns_pkt_set_id(r, ldns_pkt_id(pq));
+            ldns_pkt_set_qr(r, true);
+            ldns_rr *qr = ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(pq), 0));
+            ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, qr);
+            char *name = ldns_rdf2str(ldns_rr_owner(qr)), line[512];
+            for (int i = 0; i < 100; i++) {
+                ldns_rr *a = NULL;
+                snprintf(line, sizeof line, "%s 60 IN A 198.51.100.%d", name, i + 1);
+                if (ldns_rr_new_frm_str(&a, line, 60, NULL, NULL) == LDNS_STATUS_OK)
+                    ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, a);
+            }
+            free(name);
+            uint8_t *w;
+            size_t wl;
+            if (ldns_pkt2wire(&w, r, &wl) == LDNS_STATUS_OK) {
+                uint8_t h2[2] = {(uint8_t)(wl >> 8), (uint8_t)wl};
+                if (write(c, h2, 2) == 2 && write(c, w, wl) == (ssize_t)wl) {}
+                free(w);
+            }
+            ldns_pkt_free(r);
+        }
+        ldns_pkt_free(pq);
+        close(c);
+    }
+    return NULL;
+}
+
 static void upstream_stop(void *arg)
 {
     struct upstream *u = arg;
     __atomic_store_n(&u->stop, 1, __ATOMIC_RELEASE);
     pthread_join(u->th, NULL);
+    pthread_join(u->tth, NULL);
     close(u->fd);
+    close(u->lfd);
 }
 
 static struct upstream *upstream_start(void)
@@ -282,7 +327,14 @@ static struct upstream *upstream_start(void)
     u.port = ntohs(a.sin_port);
     struct timeval tv = {0, 100000};
     setsockopt(u.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    /* TCP on the same port; accept() wakes every 100 ms to see stop */
+    u.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(u.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    CHECK(bind(u.lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(u.lfd, 8) == 0);
+    setsockopt(u.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     CHECK(pthread_create(&u.th, NULL, upstream_main, &u) == 0);
+    CHECK(pthread_create(&u.tth, NULL, upstream_tcp_main, &u) == 0);
     test_defer(upstream_stop, &u);
     return &u;
 }
@@ -372,6 +424,17 @@ TEST(forwarding_and_servfail)
     CHECK_INT(nanswers(r), ==, 1);
     ldns_pkt_free(r);
     CHECK_INT(__atomic_load_n(&u->answered, __ATOMIC_ACQUIRE), ==, 3);
+    /* truncated upstream: a UDP client gets TC (and asks over TCP), a TCP
+     * client the whole answer, fetched over TCP */
+    r = udp_ask(fx->port, "big.example.org.", LDNS_RR_TYPE_A);
+    CHECK(ldns_pkt_tc(r));
+    ldns_pkt_free(r);
+    fd = tcp_connect(fx->port);
+    r = tcp_ask_fd(fd, "big.example.org.", LDNS_RR_TYPE_A);
+    CHECK(!ldns_pkt_tc(r));
+    CHECK_INT(nanswers(r), ==, 100);
+    ldns_pkt_free(r);
+    close(fd);
 }
 
 TEST(upstream_down_servfail)
