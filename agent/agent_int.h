@@ -69,6 +69,8 @@ struct agent {
     struct dns_zone *dns_zone;
     struct dns_server *dns;
     char cluster_dns_ip[48]; /* the address pods are given; "" while none */
+    uv_timer_t dns_timer;    /* the zone is served after 5 s, synced or not */
+    bool dns_timer_open;
     informer *services, *slices;
 
     struct worker *workers; /* every pod this agent knows, by list */

@@ -57,6 +57,20 @@ static void slice_deleted(void *arg, const json_t *obj)
     if (ns && name) dns_zone_del_slice(a->dns_zone, ns, name);
 }
 
+static void maybe_ready(struct agent *a)
+{
+    if (a->dns_zone && a->services && a->slices && informer_synced(a->services) && informer_synced(a->slices))
+        dns_zone_set_ready(a->dns_zone, 1);
+}
+
+static void synced(void *arg) { maybe_ready(arg); }
+
+static void ready_anyway(uv_timer_t *t)
+{
+    struct agent *a = t->data;
+    if (a->dns_zone) dns_zone_set_ready(a->dns_zone, 1);
+}
+
 /* The gateway of "10.42.3.0/24": "10.42.3.1". */
 static int gateway_of(const char *cidr, char *out, size_t n)
 {
@@ -73,8 +87,8 @@ static int gateway_of(const char *cidr, char *out, size_t n)
 
 void agent_dns_start(struct agent *a)
 {
-    static const struct informer_cbs scbs = {svc_set, svc_updated, svc_deleted, NULL};
-    static const struct informer_cbs ecbs = {slice_set, slice_updated, slice_deleted, NULL};
+    static const struct informer_cbs scbs = {svc_set, svc_updated, svc_deleted, synced};
+    static const struct informer_cbs ecbs = {slice_set, slice_updated, slice_deleted, synced};
     struct informer_config sc = {.path = "/api/v1/services"};
     struct informer_config ec = {.path = "/apis/discovery.k8s.io/v1/endpointslices"};
     char gw[INET_ADDRSTRLEN], err[256] = "";
@@ -90,10 +104,16 @@ void agent_dns_start(struct agent *a)
                   a->cluster_domain ? a->cluster_domain : "");
         return;
     }
+    dns_zone_set_ready(a->dns_zone, 0);
     struct dns_server_config cfg = {.address = gw, .port = a->cluster_dns_port, .resolv_conf = a->resolv_conf};
     if ((rc = dns_server_start(a->loop, a->dns_zone, &cfg, &a->dns, err, sizeof err)) != 0) {
         log_error(DNS_LOG, "no cluster DNS: %s", err);
         return;
+    }
+    if (!a->dns_timer_open && uv_timer_init(a->loop, &a->dns_timer) == 0) {
+        a->dns_timer_open = true;
+        a->dns_timer.data = a;
+        uv_timer_start(&a->dns_timer, ready_anyway, 5000, 0);
     }
     if ((rc = informer_start(a->loop, a->api, &sc, &scbs, a, &a->services)) != 0 ||
         (rc = informer_start(a->loop, a->api, &ec, &ecbs, a, &a->slices)) != 0)
@@ -160,8 +180,15 @@ static void dns_stopped(void *arg)
     agent_release(a);
 }
 
+static void timer_closed(uv_handle_t *h) { agent_release(h->data); }
+
 void agent_dns_stop(struct agent *a)
 {
+    if (a->dns_timer_open) {
+        a->dns_timer_open = false;
+        agent_hold(a);
+        uv_close((uv_handle_t *)&a->dns_timer, timer_closed);
+    }
     if (a->services) informer_stop(a->services);
     if (a->slices) informer_stop(a->slices);
     a->services = a->slices = NULL;

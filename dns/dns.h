@@ -37,6 +37,13 @@ int dns_zone_del_service(struct dns_zone *z, const char *ns, const char *name);
 int dns_zone_set_slice(struct dns_zone *z, json_t *slice);
 int dns_zone_del_slice(struct dns_zone *z, const char *ns, const char *name);
 
+/* Until a zone is set ready, names under its domain answer SERVFAIL (the
+ * client asks again) rather than a false NXDOMAIN it would cache: its
+ * feed has not listed every Service yet. dns_zone_new's zone is ready;
+ * the agent clears it until its informers synced (at most 5 s, as
+ * CoreDNS waits). */
+void dns_zone_set_ready(struct dns_zone *z, int ready);
+
 /* The number of names that hold at least one record (for tests). */
 size_t dns_zone_names(const struct dns_zone *z);
 const char *dns_zone_domain(const struct dns_zone *z); /* "cluster.local." */

@@ -172,7 +172,11 @@ enum dns_verdict dns_query_handle(const struct dns_zone *z, const uint8_t *wire,
                (ends_with_label(key, z->domain) ||
                 (is_reverse(key) && lookup(z, key) && lookup(z, key)->rrs));
     if (!key) v = header_only(wire, len, LDNS_RCODE_SERVFAIL, out, outlen);
-    else if (ours) {
+    else if (ours && z->not_ready) {
+        free(key);
+        ldns_pkt_free(q);
+        return dns_query_servfail(wire, len, out, outlen);
+    } else if (ours) {
         ldns_pkt *r = reply_skeleton(q);
         if (!r) v = DNS_DROP;
         else {

@@ -52,6 +52,7 @@ struct dns_zone *dns_zone_new(const char *domain)
     return z;
 }
 
+void dns_zone_set_ready(struct dns_zone *z, int ready) { z->not_ready = !ready; }
 const char *dns_zone_domain(const struct dns_zone *z) { return z->domain; }
 size_t dns_zone_names(const struct dns_zone *z) { return z->nnames_with_rrs; }
 

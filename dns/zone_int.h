@@ -51,6 +51,7 @@ struct dns_zone {
     ldns_rr *soa; /* the zone's SOA, for negative answers */
     struct orc_hmap names, svcs, slices;
     size_t nnames_with_rrs;
+    int not_ready;
 };
 
 /* Computes the records of s into a new array (*rrs, *n; owned by the

@@ -299,3 +299,17 @@ TEST(a_thousand_services)
     CHECK_INT(dns_zone_names(z), ==, 0);
     dns_zone_free(z);
 }
+
+TEST(not_ready_answers_servfail)
+{
+    struct dns_zone *z = zone();
+    set_svc(z, WEB);
+    dns_zone_set_ready(z, 0);
+    ldns_pkt *r = ask(z, "nope.default.svc.cluster.local.", LDNS_RR_TYPE_A);
+    CHECK_INT(ldns_pkt_get_rcode(r), ==, LDNS_RCODE_SERVFAIL);
+    ldns_pkt_free(r);
+    CHECK(ask(z, "example.com.", LDNS_RR_TYPE_A) == NULL); /* still forwarded */
+    dns_zone_set_ready(z, 1);
+    expect(z, "web.default.svc.cluster.local.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, "10.43.0.10");
+    dns_zone_free(z);
+}
