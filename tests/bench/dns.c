@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -139,6 +141,42 @@ static void run(const char *label, int port, char **names, int n, int secs, int 
     close(fd);
 }
 
+/* dnsperf (Debian's, the load tool DNS servers are measured with) on
+ * server:port for secs seconds with `window` outstanding; one table row. */
+static void dnsperf_row(const char *label, const char *server, int port, const char *datafile, int secs, int window)
+{
+    char cmd[1024], line[512];
+    double qps = 0, avg = 0;
+    unsigned long lost = 0;
+    snprintf(cmd, sizeof cmd, "dnsperf -s %s -p %d -d %s -l %d -q %d -c 1 -t 2 2>&1", server, port, datafile, secs, window);
+    FILE *p = popen(cmd, "r");
+    if (!p) return;
+    while (fgets(line, sizeof line, p)) {
+        sscanf(line, "  Queries per second: %lf", &qps);
+        sscanf(line, "  Average Latency (s): %lf", &avg);
+        sscanf(line, "  Queries lost: %lu", &lost);
+    }
+    pclose(p);
+    printf("| %s (dnsperf) | %d | %.0f | avg %.0f | | %lu |\n", label, window, qps, avg * 1e6, lost);
+}
+
+/* dnsmasq answering the same 1,000 names from a hosts file: the anchor. */
+static pid_t dnsmasq_start(const char *hosts, int port)
+{
+    char addn[600], portarg[32];
+    snprintf(addn, sizeof addn, "--addn-hosts=%s", hosts);
+    snprintf(portarg, sizeof portarg, "--port=%d", port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/usr/sbin/dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", addn,
+              "--listen-address=127.0.53.4", "--bind-interfaces", portarg, "--pid-file=", "--user=root",
+              "--log-facility=/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    usleep(300 * 1000);
+    return pid;
+}
+
 int main(int argc, char **argv)
 {
     int secs = argc > 1 ? atoi(argv[1]) : 3, window = argc > 2 ? atoi(argv[2]) : 32;
@@ -194,6 +232,29 @@ int main(int argc, char **argv)
     printf("|---|---|---|---|---|---|\n");
     run("service names (from the zone)", port, svc_names, 256, secs, window);
     run("forwarded names (fake upstream)", port, fwd_names, 256, secs, window);
+    if (access("/usr/bin/dnsperf", X_OK) == 0) {
+        char data[] = "/tmp/orc-dns-bench-q.XXXXXX", hosts[] = "/tmp/orc-dns-bench-h.XXXXXX";
+        int dfd = mkstemp(data), hfd = mkstemp(hosts);
+        FILE *df = dfd >= 0 ? fdopen(dfd, "w") : NULL, *hf = hfd >= 0 ? fdopen(hfd, "w") : NULL;
+        for (int i = 0; df && hf && i < 1000; i++) {
+            fprintf(df, "s%d.ns%d.svc.cluster.local A\n", i, i % 10);
+            fprintf(hf, "10.43.%d.%d s%d.ns%d.svc.cluster.local\n", i / 250, i % 250 + 1, i, i % 10);
+        }
+        if (df) fclose(df);
+        if (hf) fclose(hf);
+        dnsperf_row("service names", SRV_IP, port, data, secs, window);
+        if (access("/usr/sbin/dnsmasq", X_OK) == 0) {
+            int mport = 20000 + (int)(getpid() % 10000);
+            pid_t m = dnsmasq_start(hosts, mport);
+            if (m > 0) {
+                dnsperf_row("dnsmasq, the same names from a hosts file", "127.0.53.4", mport, data, secs, window);
+                kill(m, SIGTERM);
+                waitpid(m, NULL, 0);
+            }
+        }
+        unlink(data);
+        unlink(hosts);
+    }
     uv_async_send(&stopper);
     pthread_join(lt, NULL);
     __atomic_store_n(&stop_upstream, 1, __ATOMIC_RELEASE);

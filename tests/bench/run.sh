@@ -12,7 +12,8 @@
 #     1,000 simulated nodes of a 3-member store, and nodes used beside an
 #     offline first-fit-decreasing packing;
 #   - the cluster DNS resolver (tests/bench/dns.c): queries/s, p50/p99 for
-#     service names and forwarded names, 1,000 Services, UDP on loopback;
+#     service names and forwarded names, 1,000 Services, UDP on loopback,
+#     and dnsperf against it and against dnsmasq serving the same names;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise).
