@@ -1,6 +1,8 @@
 /* test_dns_podconf.c — pods' resolv.conf as the kubelet writes it, for
- * every dnsPolicy, with dnsConfig merged in. */
+ * every dnsPolicy, with dnsConfig merged in; their /etc/hosts; the
+ * node's upstreams read from a resolv.conf. */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "dns/dns.h"
@@ -86,4 +88,27 @@ TEST(hosts_file)
                  "{\"ip\":\"10.1.2.3\",\"hostnames\":[\"foo.remote\"]},{\"ip\":\"10.9.9.9\"}]}}", "10.42.0.8",
                  "10.42.0.8\tpg-0.pg.db.svc.cluster.local\tpg-0\n\n# Entries added by HostAliases.\n"
                  "127.0.0.1\tfoo.local\tbar.local\n10.1.2.3\tfoo.remote\n");
+}
+
+TEST(upstreams_from_resolv_conf)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/resolv.conf", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("# comment\nsearch x\nnameserver 192.0.2.1\nnameserver   fe80::1%eth0\nnameserver bogus\n"
+          "nameserver 2001:db8::53\nnameserver 192.0.2.2\nnameserver 192.0.2.3\n", f);
+    fclose(f);
+    char *a[3];
+    CHECK_INT(dns_resolv_conf_read(path, a, 3), ==, 3);
+    CHECK_STR(a[0], "192.0.2.1");
+    CHECK_STR(a[1], "2001:db8::53");
+    CHECK_STR(a[2], "192.0.2.2");
+    for (int i = 0; i < 3; i++) free(a[i]);
+    snprintf(path, sizeof path, "%s/empty", test_tmpdir());
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    fclose(f);
+    CHECK_INT(dns_resolv_conf_read(path, a, 3), ==, 0);
+    CHECK(dns_resolv_conf_read("/nonexistent/resolv.conf", a, 3) < 0);
 }
