@@ -20,7 +20,8 @@
 static void agent_free(struct agent *a)
 {
     char *strs[] = {a->server_url, a->token, a->ca_pem, a->node_name, a->data_dir,
-                    a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path};
+                    a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path,
+                    a->cluster_domain, a->resolv_conf};
 
     if (a->net) net_close(a->net);
     json_decref(a->reclaiming);
@@ -304,6 +305,7 @@ int agent_on_registered(struct agent *a)
         log_error(AGENT_LOG, "serving logs/exec on %s: %s", listen, errmsg);
         return rv;
     }
+    agent_dns_start(a);
     if (a->configmaps == NULL
         && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
             || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
@@ -337,6 +339,10 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->key_pem = dup_or_null(c->tls_key_pem, &ok);
     a->registries = dup_or_null(c->registries, &ok);
     a->orcd_path = dup_or_null(c->orcd_path, &ok);
+    a->cluster_domain = dup_or_null(c->cluster_domain, &ok);
+    a->resolv_conf = dup_or_null(c->resolv_conf, &ok);
+    a->no_cluster_dns = c->no_cluster_dns;
+    a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;
     a->port = c->port > 0 ? c->port : 10250;
     a->reserved_cpu_milli = c->reserved_cpu_milli > 0 ? c->reserved_cpu_milli : 100;
     a->reserved_memory_bytes = c->reserved_memory_bytes > 0 ? c->reserved_memory_bytes : 256LL << 20;
@@ -433,6 +439,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     if (a->volumes) informer_stop(a->volumes);
     a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
     agent_routes_stop(a);
+    agent_dns_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {
         next = worker_next(w);

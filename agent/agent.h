@@ -39,6 +39,12 @@ struct agent_config {
     int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
     unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
     bool no_node_routes;           /* no routes to other nodes' pods (--network-backend none) */
+    /* Cluster DNS (agent/dns.c): a resolver on the pods' gateway address
+     * answering from Services and EndpointSlices. */
+    bool no_cluster_dns;           /* true: no resolver on this node */
+    const char *cluster_domain;    /* NULL = "cluster.local" (copied) */
+    const char *resolv_conf;       /* upstreams; NULL = /etc/resolv.conf (copied) */
+    int cluster_dns_port;          /* 0 = 53 */
 };
 
 /* Starts registering and syncing; failures to reach the API are retried

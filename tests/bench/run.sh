@@ -11,6 +11,9 @@
 #   - the scheduler (tests/bench/sched.c): pods/s binding 10,000 pods on
 #     1,000 simulated nodes of a 3-member store, and nodes used beside an
 #     offline first-fit-decreasing packing;
+#   - the cluster DNS resolver (tests/bench/dns.c): queries/s, p50/p99 for
+#     service names and forwarded names, 1,000 Services, UDP on loopback,
+#     and dnsperf against it and against dnsmasq serving the same names;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
@@ -331,3 +334,11 @@ else
         echo "bench: the Deployment benchmark failed" >&2; exit 1
     fi
 fi
+
+# ---- cluster DNS: the resolver alone, 1,000 Services, UDP on loopback (tests/bench/dns.c) ----
+DNSB="$O/tests/bench/dns"
+if [ ! -x "$DNSB" ]; then
+    echo "bench: missing $DNSB (run make bench)" >&2; exit 1
+fi
+echo
+"$DNSB" "${BENCH_DNS_SECONDS:-5}" 32
