@@ -20,7 +20,8 @@
 static void agent_free(struct agent *a)
 {
     char *strs[] = {a->server_url, a->token, a->ca_pem, a->node_name, a->data_dir,
-                    a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path};
+                    a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path,
+                    a->cluster_domain, a->resolv_conf};
 
     if (a->net) net_close(a->net);
     json_decref(a->reclaiming);
@@ -304,13 +305,15 @@ int agent_on_registered(struct agent *a)
         log_error(AGENT_LOG, "serving logs/exec on %s: %s", listen, errmsg);
         return rv;
     }
+    agent_dns_start(a);
     if (a->configmaps == NULL
         && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
             || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
         log_error(AGENT_LOG, "cannot watch ConfigMaps and Secrets: %s", orc_strerror(rv));
         return rv;
     }
-    return start_storage(a);
+    if ((rv = start_storage(a)) != 0) return rv;
+    return agent_routes_start(a);
 }
 
 /* ---- start, stop ---- */
@@ -336,6 +339,10 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->key_pem = dup_or_null(c->tls_key_pem, &ok);
     a->registries = dup_or_null(c->registries, &ok);
     a->orcd_path = dup_or_null(c->orcd_path, &ok);
+    a->cluster_domain = dup_or_null(c->cluster_domain, &ok);
+    a->resolv_conf = dup_or_null(c->resolv_conf, &ok);
+    a->no_cluster_dns = c->no_cluster_dns;
+    a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;
     a->port = c->port > 0 ? c->port : 10250;
     a->reserved_cpu_milli = c->reserved_cpu_milli > 0 ? c->reserved_cpu_milli : 100;
     a->reserved_memory_bytes = c->reserved_memory_bytes > 0 ? c->reserved_memory_bytes : 256LL << 20;
@@ -343,6 +350,7 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->lease_seconds = c->lease_seconds ? c->lease_seconds : 15;
     a->log_max_bytes = c->log_max_bytes;
     a->log_max_files = c->log_max_files;
+    a->routes_off = c->no_node_routes;
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
     snprintf(a->volumes_dir, sizeof a->volumes_dir, "%s/volumes", c->data_dir);
@@ -430,6 +438,8 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     if (a->claims) informer_stop(a->claims);
     if (a->volumes) informer_stop(a->volumes);
     a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
+    agent_routes_stop(a);
+    agent_dns_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {
         next = worker_next(w);

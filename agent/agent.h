@@ -12,6 +12,7 @@
 #ifndef ORC_AGENT_H
 #define ORC_AGENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -37,6 +38,13 @@ struct agent_config {
     unsigned lease_seconds;        /* Lease duration; renewed every third of it; 0 = 15 */
     int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
     unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
+    bool no_node_routes;           /* no routes to other nodes' pods (--network-backend none) */
+    /* Cluster DNS (agent/dns.c): a resolver on the pods' gateway address
+     * answering from Services and EndpointSlices. */
+    bool no_cluster_dns;           /* true: no resolver on this node */
+    const char *cluster_domain;    /* NULL = "cluster.local" (copied) */
+    const char *resolv_conf;       /* upstreams; NULL = /etc/resolv.conf (copied) */
+    int cluster_dns_port;          /* 0 = 53 */
 };
 
 /* Starts registering and syncing; failures to reach the API are retried

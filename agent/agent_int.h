@@ -53,6 +53,9 @@ struct agent {
     informer *pods, *configmaps, *secrets;
     informer *claims, *volumes; /* PersistentVolumeClaims and PersistentVolumes */
     json_t *reclaiming;         /* names of the PVs being reclaimed (reclaim.c) */
+    informer *nodes;            /* every Node: routes to their pods (routes.c) */
+    uv_timer_t routes_timer;
+    bool routes_off, routes_started;
     struct podspec_lookup lookup;
 
     /* node registration and heartbeats (node.c) */
@@ -61,6 +64,17 @@ struct agent {
     char pod_cidr[64];
     uint64_t next_status_ms, next_lease_ms;
     char ready_since[32];  /* the Ready condition's lastTransitionTime */
+
+    /* cluster DNS (dns.c) */
+    bool no_cluster_dns;
+    char *cluster_domain, *resolv_conf;
+    int cluster_dns_port;
+    struct dns_zone *dns_zone;
+    struct dns_server *dns;
+    char cluster_dns_ip[48]; /* the address pods are given; "" while none */
+    uv_timer_t dns_timer;    /* the zone is served after 5 s, synced or not */
+    bool dns_timer_open;
+    informer *services, *slices;
 
     struct worker *workers; /* every pod this agent knows, by list */
     bool pods_listed;      /* the first pods list arrived (garbage collected then) */
@@ -79,6 +93,30 @@ int agent_on_registered(struct agent *a);
 /* One more (or one fewer) thing agent_stop waits for. */
 void agent_hold(struct agent *a);
 void agent_release(struct agent *a);
+
+/* ---- routes.c ---- */
+/* The Node as a peer of node `self` (NULL: any): another node with a pod
+ * CIDR and an InternalIP (borrowed from node). */
+bool agent_node_peer(const json_t *node, const char *self, struct net_peer *out);
+/* Watches the Nodes and keeps the routes to their pods; unless turned off. */
+int agent_routes_start(struct agent *a);
+void agent_routes_stop(struct agent *a);
+
+/* ---- dns.c ---- */
+/* Starts the node's resolver on the gateway address of the pod network
+ * (after net_open) and its informers; a failure is logged, not fatal: pods
+ * run, without cluster names. */
+void agent_dns_start(struct agent *a);
+/* Stops informers and the server; holds the agent until it is closed. */
+void agent_dns_stop(struct agent *a);
+/* Writes pod_dir/resolv.conf (dns_pod_resolv_conf: this node's resolver,
+ * domain and upstreams) and pod_dir/hosts (dns_pod_hosts; not for
+ * hostNetwork pods) and appends their bind mounts on /etc/resolv.conf and
+ * /etc/hosts to *mounts (volume_mounts' array), unless the container
+ * mounts something there. 0, or an ORC_E* code with a message in errmsg
+ * (256 bytes). */
+int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, const char *pod_ip,
+                        struct rt_mount **mounts, size_t *n, char *errmsg);
 
 /* ---- reclaim.c ---- */
 /* A PV changed: when it is a local-path volume of this node, Released with

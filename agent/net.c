@@ -124,6 +124,7 @@ int net_open(const struct net_config *cfg, net **out, char *errmsg)
     if (n == NULL) return orc_errf(errmsg, NET_ERRLEN, ORC_ENOMEM, "out of memory");
     n->cidr = cidr;
     n->nl.fd = -1;
+    n->masquerade = cfg->masquerade;
     rv = setup(n, cfg, errmsg);
     if (rv != 0) {
         net_close(n);
@@ -183,6 +184,18 @@ static void remove_veths(struct net_nl *nl, const char *node, const char *state_
     free(names);
 }
 
+/* The routes to other nodes' pods (one routing agent per namespace). */
+static void remove_routes(struct net_nl *nl, int *rv)
+{
+    struct net_nl_route *r = NULL;
+    char msg[NET_ERRLEN];
+    size_t n = 0;
+
+    if (net_nl_routes(nl, &r, &n, msg) != 0) return;
+    for (size_t i = 0; i < n; i++) keep_first(rv, net_nl_route_del(nl, &r[i], msg), msg);
+    free(r);
+}
+
 /* Removes the files this module keeps, and the directories if that empties
  * them (the agent may keep other things in state_dir). */
 static void remove_state(const char *state_dir)
@@ -224,6 +237,7 @@ int net_destroy_node(const char *node_name, const char *state_dir)
         return rv;
     }
     remove_veths(&nl, node_name, state_dir, &nm, &rv);
+    remove_routes(&nl, &rv);
     keep_first(&rv, net_ns_remove_node(nm.tag, NULL, NULL, msg), msg);
     keep_first(&rv, net_ipt_destroy(&nm, msg), msg);
     keep_first(&rv, net_nl_link_del(&nl, nm.bridge, msg), msg);

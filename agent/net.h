@@ -3,7 +3,8 @@
  * containers), joined by a veth pair to a per-node bridge, with an IP from
  * the node's pod CIDR (the bridge holds the CIDR's first address as the
  * pods' gateway), outbound NAT, and hostPort mappings. hostNetwork pods
- * skip all of it.
+ * skip all of it. Across nodes: routes to the other nodes' pod CIDRs
+ * (net_peers_set, host-gw), with no NAT between pods.
  *
  * Everything created on the host is named from the node name (bridge
  * "orc" + 8 hex of its hash, veths "orcv" + ..., iptables chains
@@ -60,6 +61,23 @@ int net_pod_teardown(net *n, const char *pod_uid);
 /* The pod uids that have network state on this node (for cleanup of pods
  * that no longer exist). malloc'd; free each and the array. */
 int net_pods(net *n, char ***uids, size_t *count);
+
+/* Another node of the cluster, as its Node object tells it. */
+struct net_peer {
+    const char *node;     /* its name, for the logs */
+    const char *pod_cidr; /* spec.podCIDR: "10.42.2.0/24" */
+    const char *ip;       /* its InternalIP */
+};
+
+/* host-gw, as flannel's backend of that name: keeps, in this network
+ * namespace, a route to each peer's pod CIDR via the peer's IP when that IP
+ * is on a link this node has an address on (a shared link); peers without
+ * one get no route (logged once; an overlay is a later step). Our routes
+ * to CIDRs no longer listed are removed. Traffic from our pods to every
+ * peer's pod CIDR keeps its source address (no NAT: Kubernetes' network
+ * model); the rest is masqueraded as before. Idempotent and cheap when
+ * nothing changed (a route and an address dump). errmsg: 256 bytes. */
+int net_peers_set(net *n, const struct net_peer *peers, size_t count, char *errmsg);
 
 /* Removes everything this node created on the host: pods' namespaces and
  * veths, the bridge, iptables rules and chains (for tests, and for

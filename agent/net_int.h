@@ -22,6 +22,7 @@ struct net_names {
     char tag[9];     /* 8 hex of the node name's hash */
     char bridge[16]; /* "orc" + tag */
     char post[32];   /* nat chain: outbound masquerade, hairpin */
+    char masq[32];   /* nat chain: masquerade, but not to other nodes' pods */
     char hp[32];     /* nat chain: hostPort DNAT */
     char fwd[32];    /* filter chain: forwarding to and from the bridge */
     char in[32];     /* filter chain: input guard for 127.0.0.1 hostPorts */
@@ -76,6 +77,33 @@ int net_nl_route_default(struct net_nl *nl, int ifindex, uint32_t gw, char *errm
  * alias (non-NULL): malloc'd; free each and *names. */
 int net_nl_links(struct net_nl *nl, int master, const char *alias, char ***names, size_t *n,
                  char *errmsg);
+
+/* Routes this module makes carry this protocol number ("proto 79" in `ip
+ * route`): a dump tells ours from everyone else's. */
+#define NET_RTPROT 79
+
+struct net_nl_route { /* host byte order */
+    uint32_t dst;
+    int prefix;
+    uint32_t gw;
+    int oif;
+};
+
+/* Adds or replaces dst/prefix via gw on oif, in the main table. */
+int net_nl_route_set(struct net_nl *nl, const struct net_nl_route *r, char *errmsg);
+/* Deletes our route to dst/prefix (gw and oif are not needed). */
+int net_nl_route_del(struct net_nl *nl, const struct net_nl_route *r, char *errmsg);
+/* Our routes (NET_RTPROT, main table): malloc'd array. */
+int net_nl_routes(struct net_nl *nl, struct net_nl_route **out, size_t *n, char *errmsg);
+
+struct net_nl_addr { /* host byte order */
+    uint32_t addr;
+    int prefix;
+    int ifindex;
+};
+
+/* Every IPv4 address of the namespace: malloc'd array. */
+int net_nl_addrs(struct net_nl *nl, struct net_nl_addr **out, size_t *n, char *errmsg);
 
 /* ---- network namespaces (net_ns.c) ---- */
 
@@ -190,6 +218,9 @@ int net_ipt_open(const struct net_names *nm, const struct net_cidr *cidr, bool m
  * whether rules may exist already (a re-setup), which costs a listing. */
 int net_ipt_pod_ports(const struct net_names *nm, const char *uid, uint32_t pod_ip,
                       const struct net_port *ports, size_t n, bool has_old, char *errmsg);
+/* Rebuilds the masquerade chain: traffic to these pod CIDRs (other
+ * nodes', "a.b.c.d/n") keeps its pod source address, the rest is NATed. */
+int net_ipt_peers(const struct net_names *nm, const char *const *cidrs, size_t n, char *errmsg);
 /* Removes every rule of the node, then its chains. */
 int net_ipt_destroy(const struct net_names *nm, char *errmsg);
 
@@ -219,6 +250,9 @@ struct net {
     struct net_hp hp;
     struct net_reap *reap;
     size_t n_reap, cap_reap;
+    bool masquerade;
+    uint64_t peers_key;   /* hash of the pod CIDRs exempt from NAT now */
+    uint64_t unreach_key; /* hash of the peers without a shared link (logged once) */
 };
 
 /* ---- leftovers (net_reap.c) ---- */

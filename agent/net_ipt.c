@@ -132,9 +132,14 @@ static int nat_script(struct orc_buf *s, const struct net_names *nm, const char 
 
     emit(s, &rv, "*nat\n:%s - [0:0]\n", nm->post);
     if (!has_chain(rules, nm->hp)) emit(s, &rv, ":%s - [0:0]\n", nm->hp);
+    /* The masquerade chain survives a restart: other nodes' pod CIDRs stay
+     * exempt until the Nodes are listed again. */
+    if (masquerade && !has_chain(rules, nm->masq))
+        emit(s, &rv, ":%s - [0:0]\n-A %s -m comment --comment %s -j MASQUERADE\n", nm->masq,
+             nm->masq, c);
     if (masquerade)
-        emit(s, &rv, "-A %s -s %s ! -o %s -m comment --comment \"%s masquerade\" -j MASQUERADE\n",
-             nm->post, cidr, br, c);
+        emit(s, &rv, "-A %s -s %s ! -o %s -m comment --comment \"%s masquerade\" -j %s\n",
+             nm->post, cidr, br, c, nm->masq);
     /* A pod reaching a hostPort that leads back to a pod of this bridge: the
      * answer must come back through the host to be un-NATed. */
     emit(s, &rv, "-A %s -s %s -d %s -m conntrack --ctstate DNAT -m comment --comment "
@@ -194,6 +199,23 @@ int net_ipt_open(const struct net_names *nm, const struct net_cidr *cidr, bool m
     }
     orc_buf_free(&nat);
     orc_buf_free(&filter);
+    orc_buf_free(&s);
+    return rv;
+}
+
+int net_ipt_peers(const struct net_names *nm, const char *const *cidrs, size_t n, char *errmsg)
+{
+    struct orc_buf s = ORC_BUF_INIT;
+    int rv = 0;
+
+    /* Declaring the chain flushes it: the whole list is replaced at once. */
+    emit(&s, &rv, "*nat\n:%s - [0:0]\n", nm->masq);
+    for (size_t i = 0; i < n; i++)
+        emit(&s, &rv, "-A %s -d %s -m comment --comment \"%s pod network\" -j RETURN\n", nm->masq,
+             cidrs[i], nm->comment);
+    emit(&s, &rv, "-A %s -m comment --comment %s -j MASQUERADE\nCOMMIT\n", nm->masq, nm->comment);
+    if (rv != 0) rv = orc_errf(errmsg, NET_ERRLEN, rv, "out of memory");
+    else rv = net_ipt_restore(s.data, errmsg);
     orc_buf_free(&s);
     return rv;
 }
@@ -267,9 +289,11 @@ static int destroy_table(struct orc_buf *s, const char *table, const char *prefi
     for (pos = rules.data; rv == 0 && next_line(&pos, line, sizeof line);)
         if (strncmp(line, "-A ", 3) == 0 && strncmp(line, own, strlen(own)) != 0 && strstr(line, jump))
             rv = orc_buf_printf(s, "-D %s\n", line + 3);
-    for (pos = rules.data; rv == 0 && next_line(&pos, line, sizeof line);)
-        if (strncmp(line, "-N ", 3) == 0 && strncmp(line + 3, prefix, strlen(prefix)) == 0)
-            rv = orc_buf_printf(s, "-F %s\n-X %s\n", line + 3, line + 3);
+    /* every chain flushed before any is removed: one may jump to another */
+    for (int pass = 0; pass < 2; pass++)
+        for (pos = rules.data; rv == 0 && next_line(&pos, line, sizeof line);)
+            if (strncmp(line, "-N ", 3) == 0 && strncmp(line + 3, prefix, strlen(prefix)) == 0)
+                rv = orc_buf_printf(s, "-%c %s\n", pass ? 'X' : 'F', line + 3);
     if (rv == 0) rv = orc_buf_puts(s, "COMMIT\n");
     orc_buf_free(&rules);
     return rv;

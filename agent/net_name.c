@@ -11,6 +11,7 @@ void net_names_init(struct net_names *nm, const char *node_name)
     orc_name_tag(node_name, nm->tag);
     snprintf(nm->bridge, sizeof nm->bridge, "orc%s", nm->tag);
     snprintf(nm->post, sizeof nm->post, "ORC-%s-POST", nm->tag);
+    snprintf(nm->masq, sizeof nm->masq, "ORC-%s-MASQ", nm->tag);
     snprintf(nm->hp, sizeof nm->hp, "ORC-%s-HP", nm->tag);
     snprintf(nm->fwd, sizeof nm->fwd, "ORC-%s-FWD", nm->tag);
     snprintf(nm->in, sizeof nm->in, "ORC-%s-IN", nm->tag);

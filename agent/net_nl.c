@@ -395,3 +395,150 @@ int net_nl_links(struct net_nl *nl, int master, const char *alias, char ***names
     *n = c.n;
     return 0;
 }
+
+/* ---- routes to other nodes' pod CIDRs, and the addresses they go by ---- */
+
+static int route_msg(struct net_nl *nl, int type, int flags, const struct net_nl_route *r,
+                     char *errmsg)
+{
+    struct nlmsg m;
+    struct rtmsg *rt = nl_begin(&m, type, flags, sizeof *rt);
+    uint32_t dst = htonl(r->dst), gw = htonl(r->gw);
+    char what[64], d[16];
+
+    rt->rtm_family = AF_INET;
+    rt->rtm_dst_len = (unsigned char)r->prefix;
+    rt->rtm_table = RT_TABLE_MAIN;
+    rt->rtm_protocol = NET_RTPROT;
+    rt->rtm_scope = RT_SCOPE_UNIVERSE;
+    rt->rtm_type = RTN_UNICAST;
+    nl_attr(&m, RTA_DST, &dst, 4);
+    if (type == RTM_NEWROUTE) {
+        nl_attr(&m, RTA_GATEWAY, &gw, 4);
+        nl_u32(&m, RTA_OIF, (uint32_t)r->oif);
+    }
+    net_ip_str(r->dst, d);
+    snprintf(what, sizeof what, "%s route %s/%d", type == RTM_NEWROUTE ? "add" : "delete", d,
+             r->prefix);
+    return nl_talk(nl, &m, NULL, NULL, what, errmsg);
+}
+
+int net_nl_route_set(struct net_nl *nl, const struct net_nl_route *r, char *errmsg)
+{
+    return route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r, errmsg);
+}
+
+int net_nl_route_del(struct net_nl *nl, const struct net_nl_route *r, char *errmsg)
+{
+    return route_msg(nl, RTM_DELROUTE, 0, r, errmsg);
+}
+
+struct routes_ctx {
+    struct net_nl_route *r;
+    size_t n, cap;
+};
+
+static int routes_cb(const struct nlmsghdr *h, void *arg)
+{
+    struct routes_ctx *c = arg;
+    const struct rtmsg *rt = NLMSG_DATA(h);
+    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof *rt);
+    struct net_nl_route e = {0};
+    uint32_t v;
+
+    if (h->nlmsg_type != RTM_NEWROUTE || rt->rtm_family != AF_INET
+        || rt->rtm_protocol != NET_RTPROT || rt->rtm_table != RT_TABLE_MAIN)
+        return 0;
+    e.prefix = rt->rtm_dst_len;
+    for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (RTA_PAYLOAD(a) < 4) continue;
+        memcpy(&v, RTA_DATA(a), 4);
+        if (a->rta_type == RTA_DST) e.dst = ntohl(v);
+        if (a->rta_type == RTA_GATEWAY) e.gw = ntohl(v);
+        if (a->rta_type == RTA_OIF) e.oif = (int)v;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct net_nl_route *p = realloc(c->r, cap * sizeof *p);
+        if (p == NULL) return ORC_ENOMEM;
+        c->r = p;
+        c->cap = cap;
+    }
+    c->r[c->n++] = e;
+    return 0;
+}
+
+int net_nl_routes(struct net_nl *nl, struct net_nl_route **out, size_t *n, char *errmsg)
+{
+    struct nlmsg m;
+    struct rtmsg *rt = nl_begin(&m, RTM_GETROUTE, NLM_F_DUMP, sizeof *rt);
+    struct routes_ctx c = {0};
+    int rv;
+
+    rt->rtm_family = AF_INET;
+    m.u.h.nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+    rv = nl_talk(nl, &m, routes_cb, &c, "list routes", errmsg);
+    if (rv == ORC_ENOMEM) orc_errf(errmsg, NET_ERRLEN, rv, "list routes: out of memory");
+    if (rv != 0) {
+        free(c.r);
+        return rv;
+    }
+    *out = c.r;
+    *n = c.n;
+    return 0;
+}
+
+struct addrs_ctx {
+    struct net_nl_addr *a;
+    size_t n, cap;
+};
+
+static int addrs_cb(const struct nlmsghdr *h, void *arg)
+{
+    struct addrs_ctx *c = arg;
+    const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+    int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof *ifa);
+    struct net_nl_addr e = {.ifindex = (int)ifa->ifa_index, .prefix = ifa->ifa_prefixlen};
+    uint32_t v;
+    bool found = false;
+
+    if (h->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET) return 0;
+    for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if ((a->rta_type == IFA_LOCAL || (a->rta_type == IFA_ADDRESS && !found))
+            && RTA_PAYLOAD(a) >= 4) {
+            memcpy(&v, RTA_DATA(a), 4);
+            e.addr = ntohl(v);
+            found = true;
+        }
+    }
+    if (!found) return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct net_nl_addr *p = realloc(c->a, cap * sizeof *p);
+        if (p == NULL) return ORC_ENOMEM;
+        c->a = p;
+        c->cap = cap;
+    }
+    c->a[c->n++] = e;
+    return 0;
+}
+
+int net_nl_addrs(struct net_nl *nl, struct net_nl_addr **out, size_t *n, char *errmsg)
+{
+    struct nlmsg m;
+    struct ifaddrmsg *ifa = nl_begin(&m, RTM_GETADDR, NLM_F_DUMP, sizeof *ifa);
+    struct addrs_ctx c = {0};
+    int rv;
+
+    ifa->ifa_family = AF_INET;
+    m.u.h.nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+    rv = nl_talk(nl, &m, addrs_cb, &c, "list addresses", errmsg);
+    if (rv == ORC_ENOMEM) orc_errf(errmsg, NET_ERRLEN, rv, "list addresses: out of memory");
+    if (rv != 0) {
+        free(c.a);
+        return rv;
+    }
+    *out = c.a;
+    *n = c.n;
+    return 0;
+}

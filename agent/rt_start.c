@@ -143,15 +143,32 @@ static int mount_root(struct start_op *op)
     return 0;
 }
 
+/* rt_start refuses an id it knows, so a directory already there is what a
+ * failed run of the same id left (an unmount that lagged its removal):
+ * cleared, or every retry failed the same way and the pod stayed in
+ * CreateContainerError. */
+static int make_ctr_dir(struct start_op *op)
+{
+    char root[RT_PATH];
+
+    if (mkdir(op->c->dir, 0700) == 0) return 0;
+    if (errno == EEXIST) {
+        if (rt_path(root, "%s/rootfs", op->c->dir) == 0) umount2(root, MNT_DETACH);
+        rt_rm_rf(op->c->dir);
+        if (mkdir(op->c->dir, 0700) == 0) return 0;
+    }
+    return orc_errf(op->msg, RT_ERRLEN, errno == EEXIST ? ORC_EEXIST : ORC_EIO, "creating %s: %s",
+                    op->c->dir, strerror(errno));
+}
+
 static int make_dirs(struct start_op *op)
 {
     const char *sub[] = {"upper", "work", "rootfs"};
     char path[RT_PATH], logdir[RT_PATH];
     char *slash;
+    int rv;
 
-    if (mkdir(op->c->dir, 0700) != 0)
-        return orc_errf(op->msg, RT_ERRLEN, errno == EEXIST ? ORC_EEXIST : ORC_EIO, "creating %s: %s",
-                        op->c->dir, strerror(errno));
+    if ((rv = make_ctr_dir(op)) != 0) return rv;
     for (size_t i = 0; i < ORC_ARRAY_LEN(sub); i++) {
         if (rt_path(path, "%s/%s", op->c->dir, sub[i]) != 0 || mkdir(path, 0755) != 0)
             return orc_errf(op->msg, RT_ERRLEN, ORC_EIO, "creating %s: %s", path, strerror(errno));

@@ -430,7 +430,8 @@ static int gather(struct ctr *c, struct run_parts *p)
 
     memset(p, 0, sizeof *p);
     if (podspec_env(w->pod, c->spec, w->pod_ip, w->a->node_ip, &w->a->lookup, &p->env, err) != 0
-        || volume_mounts(w->dir, w->a->claims_dir, w->pod, c->spec, &w->a->lookup, &p->mounts, &p->n_mounts, err) != 0) {
+        || volume_mounts(w->dir, w->a->claims_dir, w->pod, c->spec, &w->a->lookup, &p->mounts, &p->n_mounts, err) != 0
+        || agent_dns_pod_mount(w->a, w->dir, w->pod, w->pod_ip, &p->mounts, &p->n_mounts, err) != 0) {
         set_reason(c, "CreateContainerConfigError", err);
         return ORC_EINVAL;
     }

@@ -1,8 +1,9 @@
 /* evict.c — pods/eviction (policy/v1 Eviction): deletes the pod with the
  * Eviction's deleteOptions unless a PodDisruptionBudget selecting it has no
  * disruption to spare (429). The budget is counted at the eviction from the
- * pods it selects (healthy = Ready and not being deleted; expected = those
- * not finished), there being no disruption controller. As in Kubernetes,
+ * stored pods it selects (healthy = Ready and not being deleted; expected =
+ * those not finished; lib/pdb.c, as the disruption controller counts), not
+ * from the status the controller last wrote, which may lag. As in Kubernetes,
  * the budget's status is written in the same txn as the pod's deletion,
  * guarded on the budget's revision, so concurrent evictions (kubectl drain
  * sends them in parallel) are serialized: the loser retries and counts
@@ -13,8 +14,8 @@
 
 #include "apiserver/write.h"
 #include "lib/json.h"
-#include "lib/labels.h"
 #include "lib/orc.h"
+#include "lib/pdb.h"
 
 #define EVICT_MAX_LIST 10000
 
@@ -23,49 +24,13 @@ struct budget_count {
     long long expected;
 };
 
-static bool pod_ready(const json_t *pod)
-{
-    const json_t *conds = orc_json_get(pod, "status.conditions"), *c;
-    size_t i;
-    json_array_foreach(conds, i, c) {
-        const char *type = orc_json_str(c, "type"), *st = orc_json_str(c, "status");
-        if (type && st && strcmp(type, "Ready") == 0) return strcmp(st, "True") == 0;
-    }
-    return false;
-}
-
-static bool pod_finished(const json_t *pod)
-{
-    const char *phase = orc_json_str(pod, "status.phase");
-    return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
-}
-
-static bool pod_healthy(const json_t *pod)
-{
-    return pod_ready(pod) && !orc_json_get(pod, "metadata.deletionTimestamp")
-           && !pod_finished(pod);
-}
-
 /* Kubernetes evicts without looking at budgets a pod that is finished,
  * still pending, or already being deleted. */
 static bool ignores_budgets(const json_t *pod)
 {
     const char *phase = orc_json_str(pod, "status.phase");
-    return pod_finished(pod) || (phase && strcmp(phase, "Pending") == 0)
+    return !orc_pdb_pod_expected(pod) || (phase && strcmp(phase, "Pending") == 0)
            || orc_json_get(pod, "metadata.deletionTimestamp");
-}
-
-/* policy/v1: a null selector selects nothing, an empty one every pod. */
-static bool selects(const json_t *pdb, const json_t *pod)
-{
-    const json_t *sel = orc_json_get(pdb, "spec.selector");
-    orc_selector *s;
-    char msg[128];
-    bool yes;
-    if (!json_is_object(sel) || orc_selector_from_json(sel, &s, msg, sizeof msg) != 0) return false;
-    yes = orc_selector_matches(s, orc_json_get(pod, "metadata.labels"));
-    orc_selector_free(s);
-    return yes;
 }
 
 static int list_kind(struct write_op *op, const struct orc_kind *k, struct store_list *l)
@@ -84,35 +49,14 @@ static int count_budget(struct write_op *op, const json_t *pdb, struct budget_co
     out->healthy = out->expected = 0;
     for (size_t i = 0; rv == 0 && i < l.n; i++) {
         json_t *pod = api_obj_decode(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev);
-        if (pod && selects(pdb, pod) && !pod_finished(pod)) {
+        if (pod && orc_pdb_selects(pdb, pod) && orc_pdb_pod_expected(pod)) {
             out->expected++;
-            if (pod_healthy(pod)) out->healthy++;
+            if (orc_pdb_pod_healthy(pod)) out->healthy++;
         }
         json_decref(pod);
     }
     store_list_clear(&l);
     return rv;
-}
-
-/* An IntOrString of the budget scaled to `expected`, rounding up. */
-static long long scaled(const json_t *v, long long expected)
-{
-    if (json_is_integer(v)) return (long long)json_integer_value(v);
-    const char *s = json_string_value(v);
-    if (!s) return 0;
-    long long pct = strtoll(s, NULL, 10);
-    return (pct * expected + 99) / 100;
-}
-
-static long long desired_healthy(const json_t *pdb, long long expected)
-{
-    const json_t *min = orc_json_get(pdb, "spec.minAvailable");
-    const json_t *max = orc_json_get(pdb, "spec.maxUnavailable");
-    if (max && !json_is_null(max)) {
-        long long d = expected - scaled(max, expected);
-        return d > 0 ? d : 0;
-    }
-    return min && !json_is_null(min) ? scaled(min, expected) : 0; /* neither: no limit */
 }
 
 /* The budget's status after this eviction, written with it (op->also_*). */
@@ -160,7 +104,7 @@ static int check_budgets(struct write_op *op, const json_t *pod)
 
     for (size_t i = 0; rv == 0 && i < l.n; i++) {
         json_t *pdb = api_obj_decode(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev);
-        if (pdb && selects(pdb, pod) && n++ == 0) {
+        if (pdb && orc_pdb_selects(pdb, pod) && n++ == 0) {
             match = json_incref(pdb);
             match_kv = &l.kvs[i];
         }
@@ -177,8 +121,8 @@ static int check_budgets(struct write_op *op, const json_t *pod)
         struct budget_count c;
         const char *policy = orc_json_str(match, "spec.unhealthyPodEvictionPolicy");
         rv = count_budget(op, match, &c);
-        long long desired = desired_healthy(match, c.expected);
-        bool allowed = pod_healthy(pod) ? c.healthy - desired > 0
+        long long desired = orc_pdb_desired_healthy(match, c.expected);
+        bool allowed = orc_pdb_pod_healthy(pod) ? c.healthy - desired > 0
                                         : (policy && strcmp(policy, "AlwaysAllow") == 0)
                                               || c.healthy >= desired;
         if (rv != 0) {
@@ -187,7 +131,7 @@ static int check_budgets(struct write_op *op, const json_t *pod)
             const char *name = orc_json_str(match, "metadata.name");
             refuse(op, name ? name : "", desired, c.healthy);
             rv = ORC_ECONFLICT;
-        } else if ((rv = record_budget(op, match_kv, match, &c, desired, pod_healthy(pod))) != 0) {
+        } else if ((rv = record_budget(op, match_kv, match, &c, desired, orc_pdb_pod_healthy(pod))) != 0) {
             api_respond_error(op->r, rv, "recording the disruption");
         }
     }

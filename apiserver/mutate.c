@@ -561,6 +561,14 @@ json_t *mut_binding(struct write_op *op, const json_t *cur)
                            op->rt->name, op->rt->name, have);
         return NULL;
     }
+    if (json_array_size(orc_json_get(cur, "spec.schedulingGates")) > 0) {
+        /* Kubernetes refuses to bind a gated pod whoever asks. */
+        api_respond_status(op->r, 409, "Conflict", op->k, op->rt->name, NULL,
+                           "Operation cannot be fulfilled on pods/binding \"%s\": pod %s has "
+                           "non-empty .spec.schedulingGates",
+                           op->rt->name, op->rt->name);
+        return NULL;
+    }
     /* Binding always changes the pod: edit the decoded copy attempt() owns
      * instead of copying it (binds are half the writes of a burst). */
     next = json_incref((json_t *)cur);

@@ -12,6 +12,7 @@
 #include "controllers/cronjob.h"
 #include "controllers/daemonset.h"
 #include "controllers/deployment.h"
+#include "controllers/disruption.h"
 #include "controllers/endpointslice.h"
 #include "controllers/gc.h"
 #include "controllers/job.h"
@@ -35,6 +36,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_daemonset,
     &ctl_nodelifecycle,
     &ctl_gc,
+    &ctl_disruption,
     NULL,
 };
 

@@ -37,6 +37,10 @@ json_t *orc_json_sorted_copy(const json_t *v);
  * JSON_DECODE_INT_AS_REAL, numbers that overflow, nesting past 1,024) it is
  * json_loadb itself, error and all. New reference. */
 json_t *orc_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *err);
+/* Length of the valid UTF-8 sequence starting at s (s < end), or 0: RFC
+ * 3629 as jansson checks it (no overlong forms, no surrogates, nothing past
+ * U+10FFFF). */
+size_t orc_utf8_len(const unsigned char *s, const unsigned char *end);
 /* Its fast path alone: NULL for whatever it leaves to json_loadb (for the
  * differential fuzz target and tests). */
 json_t *orc_json_loadb_fast(const char *buf, size_t len, size_t flags);

@@ -18,27 +18,6 @@
 
 static int put_value(struct orc_buf *b, const json_t *v, int depth);
 
-static size_t utf8_len(const unsigned char *s, const unsigned char *end)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t v;
-
-    if (c >= 0xC2 && c <= 0xDF) n = 2, v = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 3, v = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 4, v = c & 0x07;
-    else return 0;
-    if ((size_t)(end - s) < n) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF
-        || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* jansson escapes '"', '\\' and control characters, writes the rest as is
  * (no JSON_ENSURE_ASCII) and refuses invalid UTF-8: so do we. */
 static int put_string(struct orc_buf *b, const char *str, size_t len)
@@ -53,7 +32,7 @@ static int put_string(struct orc_buf *b, const char *str, size_t len)
         if (s > run && orc_buf_append(b, run, (size_t)(s - run)) != 0) return ORC_ENOMEM;
         if (s == end) break;
         if (*s >= 0x80) {
-            size_t n = utf8_len(s, end);
+            size_t n = orc_utf8_len(s, end);
             if (n == 0 || orc_buf_append(b, s, n) != 0) return ORC_EINVAL;
             s += n;
             continue;

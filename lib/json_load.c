@@ -33,9 +33,7 @@ static void skip_ws(struct parser *p)
         p->s++;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing past U+10FFFF, as jansson checks), or 0. */
-static size_t utf8_seq(const unsigned char *s, const unsigned char *end)
+size_t orc_utf8_len(const unsigned char *s, const unsigned char *end)
 {
     unsigned c = s[0];
     size_t n;
@@ -156,7 +154,7 @@ static int parse_string(struct parser *p, const char **out, size_t *len)
         } else if (c < 0x80) {
             p->s++;
         } else {
-            size_t n = utf8_seq(p->s, p->end);
+            size_t n = orc_utf8_len(p->s, p->end);
             if (n == 0) return -1;
             p->s += n;
         }

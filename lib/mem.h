@@ -4,10 +4,13 @@
 #ifndef ORC_MEM_H
 #define ORC_MEM_H
 
+#include <stddef.h>
+
 /* Call once at program start, before threads and before any jansson
  * value exists: blocks of 256 KiB and more (request bodies, big responses,
  * lists) get their own mappings instead of growing the heap, whatever sizes
- * came and went before; jansson's blocks of up to 256 bytes are recycled
+ * came and went before; every thread allocates from one heap, grown 4 MiB
+ * at a time; jansson's blocks of up to 256 bytes are recycled
  * through a per-thread cache of at most 1 MiB, emptied when the thread
  * exits. */
 void orc_mem_setup(void);

@@ -39,7 +39,11 @@ struct agent_opts {
     long lease_seconds;
     const char *log_max_size;
     long log_max_files;
+    const char *network_backend;
     bool cleanup;
+    bool no_cluster_dns;
+    const char *cluster_domain;
+    const char *resolv_conf;
 };
 
 static void usage(FILE *f)
@@ -60,6 +64,13 @@ static void usage(FILE *f)
                "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
                "  --container-log-max-size Q   rotate a container's log past this (default 10Mi)\n"
                "  --container-log-max-files N  rotated log files kept per container (default 2)\n"
+               "  --network-backend B  host-gw (default): routes to other nodes' pod CIDRs via\n"
+               "                       their addresses on a shared link; none: no routes\n"
+               "  --cluster-dns on|off cluster DNS resolver on the pods' gateway address,\n"
+               "                       port 53 (default on)\n"
+               "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
+               "  --resolv-conf FILE   upstream resolvers for other names (default\n"
+               "                       /etc/resolv.conf)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
                "                       iptables rules) and exit\n");
 }
@@ -67,7 +78,8 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
-           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES };
+           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
+           O_RESOLV };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -78,7 +90,10 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"max-pods", required_argument, 0, O_MAXPODS},
         {"lease-seconds", required_argument, 0, O_LEASE},
         {"container-log-max-size", required_argument, 0, O_LOGSIZE},
-        {"container-log-max-files", required_argument, 0, O_LOGFILES}, {0, 0, 0, 0}};
+        {"container-log-max-files", required_argument, 0, O_LOGFILES},
+        {"network-backend", required_argument, 0, O_BACKEND},
+        {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
+        {"resolv-conf", required_argument, 0, O_RESOLV}, {0, 0, 0, 0}};
     char *end;
     int c;
 
@@ -96,6 +111,23 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_RCPU: o->reserved_cpu = optarg; break;
         case O_RMEM: o->reserved_memory = optarg; break;
         case O_LOGSIZE: o->log_max_size = optarg; break;
+        case O_BACKEND:
+            if (strcmp(optarg, "host-gw") != 0 && strcmp(optarg, "none") != 0) {
+                fprintf(stderr, "orcd agent: --network-backend is host-gw or none (vxlan is not "
+                                "implemented yet)\n");
+                return -1;
+            }
+            o->network_backend = optarg;
+            break;
+        case O_DOMAIN: o->cluster_domain = optarg; break;
+        case O_RESOLV: o->resolv_conf = optarg; break;
+        case O_DNS:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "orcd agent: --cluster-dns takes on or off, not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            break;
         case O_MAXPODS:
         case O_LEASE:
         case O_LOGFILES: {
@@ -324,6 +356,10 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
     cfg.log_max_files = (unsigned)o->log_max_files;
+    cfg.no_node_routes = o->network_backend && strcmp(o->network_backend, "none") == 0;
+    cfg.no_cluster_dns = o->no_cluster_dns;
+    cfg.cluster_domain = o->cluster_domain;
+    cfg.resolv_conf = o->resolv_conf;
     if (o->log_max_size && orc_quantity_parse(o->log_max_size, &cfg.log_max_bytes) == 0)
         cfg.log_max_bytes /= 1000; /* quantities parse to thousandths */
     if (o->reserved_cpu) orc_quantity_parse(o->reserved_cpu, &cfg.reserved_cpu_milli);

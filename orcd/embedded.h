@@ -2,6 +2,8 @@
 #ifndef ORC_ORCD_EMBEDDED_H
 #define ORC_ORCD_EMBEDDED_H
 
+#include <stdbool.h>
+
 struct orcd_embedded;
 
 struct orcd_embedded_config {
@@ -13,6 +15,9 @@ struct orcd_embedded_config {
     const char *data_dir;   /* the agent's state (inside the member's data dir) */
     const char *node_ip;
     const char *registries;
+    bool no_cluster_dns;    /* agent_config's cluster DNS settings */
+    const char *cluster_domain;
+    const char *resolv_conf;
 };
 
 /* Starts the agent thread (all strings copied). 0, or ORC_E* with a message

@@ -54,6 +54,9 @@ struct server_opts {
     bool discard_corrupt_log;
     bool raft_plaintext; /* benchmark only */
     const char *registries;
+    bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
+    const char *cluster_domain;
+    const char *resolv_conf;
     const char *cluster_cidr;
     unsigned node_cidr_mask; /* 0: 24 */
     const char *service_cidr;    /* NULL: 10.43.0.0/16 */
@@ -121,6 +124,11 @@ static void usage(FILE *f)
             "  --no-agent             do not run the embedded node agent\n"
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
             "                         agent (k3s registries.yaml)\n"
+            "  --cluster-dns on|off   the embedded agent's cluster DNS resolver on the pods'\n"
+            "                         gateway address, port 53 (default on)\n"
+            "  --cluster-domain D     the cluster's DNS domain (default cluster.local)\n"
+            "  --resolv-conf FILE     upstream resolvers for other names (default\n"
+            "                         /etc/resolv.conf)\n"
             "  --cluster-cidr CIDR    pod addresses, a block per node (default 10.42.0.0/16)\n"
             "  --node-cidr-mask-size N  prefix length of each node's block (default 24)\n"
             "  --service-cidr CIDR    Services' cluster IPs (default 10.43.0.0/16)\n"
@@ -238,7 +246,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_SVC_CIDR, O_NODE_PORTS };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV,
+           O_SVC_CIDR, O_NODE_PORTS };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -249,6 +258,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
+        {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
+        {"resolv-conf", required_argument, 0, O_RESOLV},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
         {"service-cidr", required_argument, 0, O_SVC_CIDR},
@@ -273,6 +284,15 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_NODE: o->node_name = optarg; break;
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
+        case O_DOMAIN: o->cluster_domain = optarg; break;
+        case O_RESOLV: o->resolv_conf = optarg; break;
+        case O_DNS:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "orcd server: --cluster-dns takes on or off, not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            break;
         case O_CIDR: o->cluster_cidr = optarg; break;
         case O_SVC_CIDR: o->service_cidr = optarg; break;
         case O_NODE_PORTS: o->node_port_range = optarg; break;
@@ -788,6 +808,9 @@ static void start_agent(struct orcd_server *s)
     c.data_dir = dir;
     c.node_ip = ip;
     c.registries = s->o.registries;
+    c.no_cluster_dns = s->o.no_cluster_dns;
+    c.cluster_domain = s->o.cluster_domain;
+    c.resolv_conf = s->o.resolv_conf;
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
 }
 

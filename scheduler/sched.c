@@ -364,23 +364,23 @@ static bool str_is(const json_t *obj, const char *path, const char *want)
 }
 
 /* PodScheduled=False with the reason (Unschedulable, SchedulingGated) and
- * message, and the nominated node; written only when one of them changed. */
+ * message, and the nominated node; written only when one of them changed.
+ * A strategic merge patch (conditions merge by type, as Kubernetes' own
+ * scheduler patches them) touches only that condition: a whole array
+ * built from the cache would undo a Ready written meanwhile. */
 static void write_not_scheduled(struct sched *s, const json_t *pod, const char *key,
                                 const char *reason, const char *msg, const char *nominated)
 {
-    const json_t *cur = scheduled_condition(pod), *cond;
+    const json_t *cur = scheduled_condition(pod);
     json_t *conds, *patch;
     struct call *c;
     char now[ORC_TIME_LEN];
-    size_t i;
     bool nominated_same = nominated == NULL || str_is(pod, "status.nominatedNodeName", nominated);
 
     if (cur && str_is(cur, "status", "False") && str_is(cur, "reason", reason)
         && str_is(cur, "message", msg) && nominated_same)
         return;
     conds = json_array();
-    json_array_foreach(orc_json_get(pod, "status.conditions"), i, cond)
-        if (cond != cur) json_array_append(conds, (json_t *)cond);
     orc_time_format(orc_clock_wall(s->ctx->clock) / 1000, now);
     json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s, s:s, s:s}", "type", "PodScheduled",
                                            "status", "False", "lastProbeTime", "lastTransitionTime",
@@ -393,7 +393,7 @@ static void write_not_scheduled(struct sched *s, const json_t *pod, const char *
     c = patch ? call_new(s, pod, key, NULL) : NULL;
     if (c && rest_patch(s->ctx->api, s->pod_kind, orc_json_str(pod, "metadata.namespace"),
                         orc_json_str(pod, "metadata.name"), "status",
-                        "application/merge-patch+json", patch, status_written, c) != 0)
+                        "application/strategic-merge-patch+json", patch, status_written, c) != 0)
         call_free(c);
     json_decref(patch);
 }

@@ -132,6 +132,24 @@ TEST_T(bad_command_fails_to_start, 60)
     }
 }
 
+/* A directory a failed run of the same id left behind (an unmount that
+ * lagged its removal) is cleared by the next start; it used to fail every
+ * retry with "creating ...: File exists", leaving the pod in
+ * CreateContainerError for good. */
+TEST_T(leftover_directory_of_the_same_id_is_cleared, 60)
+{
+    char log[600];
+    char *argv[] = {"true", NULL};
+    struct rt_spec s;
+
+    setup_image();
+    fx_sh("mkdir -p %s/containers/again/rootfs %s/containers/again/upper && "
+          "echo stale > %s/containers/again/config.json", F.state, F.state, F.state);
+    s = fx_spec("again", argv, log, sizeof log);
+    fx_start_ok(&s);
+    CHECK_INT(fx_wait_exit("again", 10000).exit_code, ==, 0);
+}
+
 TEST_T(stop_with_term_then_kill, 60)
 {
     char log1[600], log2[600], *text;

@@ -14,9 +14,15 @@
 #   - Services (tests/bench/services.c): ClusterIP creates/s under 16
 #     concurrent clients of 3 members, and the EndpointSlice controller's
 #     time to reflect N Services x M pods;
+#   - the cluster DNS resolver (tests/bench/dns.c): queries/s, p50/p99 for
+#     service names and forwarded names, 1,000 Services, UDP on loopback,
+#     and dnsperf against it and against dnsmasq serving the same names;
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
-#     umoci, skopeo, docker-registry; skipped with a note otherwise).
+#     umoci, skopeo, docker-registry; skipped with a note otherwise);
+#   - routes between nodes on the network test bed (tests/bench/netbed.c):
+#     a node joining and leaving, ms until every node's routes follow;
+#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -285,6 +291,12 @@ else
     echo "bench: the Services benchmark failed" >&2; exit 1
 fi
 
+# ---- JSON: orc's reader and writer beside jansson's (tests/bench/json.c) ----
+JSONB="$O/tests/bench/json"
+[ -x "$JSONB" ] || { echo "bench: missing $JSONB (run make bench)" >&2; exit 1; }
+echo
+"$JSONB"
+
 # ---- the node agent: its own server, registry and agent; cleans up itself ----
 PODS="$O/tests/bench/pods"
 if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v umoci >/dev/null; then
@@ -300,6 +312,23 @@ else
     else
         cat "$tmp/pods.out" >&2
         echo "bench: the node agent benchmark failed" >&2; exit 1
+    fi
+fi
+
+# ---- routes between nodes on the network test bed (tests/bench/netbed.c) ----
+NETBED="$O/tests/bench/netbed"
+if [ "$(id -u)" != 0 ]; then
+    echo
+    echo "(network test bed benchmark skipped: it needs root)"
+elif [ ! -x "$NETBED" ]; then
+    echo "bench: missing $NETBED (run make bench)" >&2; exit 1
+else
+    echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2
+    if O=$O "$NETBED" >"$tmp/netbed.out"; then
+        grep -v '^ok - ' "$tmp/netbed.out"
+    else
+        cat "$tmp/netbed.out" >&2
+        echo "bench: the network test bed benchmark failed" >&2; exit 1
     fi
 fi
 
@@ -320,3 +349,11 @@ else
         echo "bench: the Deployment benchmark failed" >&2; exit 1
     fi
 fi
+
+# ---- cluster DNS: the resolver alone, 1,000 Services, UDP on loopback (tests/bench/dns.c) ----
+DNSB="$O/tests/bench/dns"
+if [ ! -x "$DNSB" ]; then
+    echo "bench: missing $DNSB (run make bench)" >&2; exit 1
+fi
+echo
+"$DNSB" "${BENCH_DNS_SECONDS:-5}" 32

@@ -218,6 +218,10 @@ void registry_stop(struct registry *r)
     r->pid = 0;
 }
 
+static bool listen_all;
+
+void registry_listen_all(bool on) { listen_all = on; }
+
 static void write_config(struct registry *r)
 {
     char path[600], text[2048], auth[700] = "";
@@ -236,8 +240,8 @@ static void write_config(struct registry *r)
     snprintf(text, sizeof text,
              "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: false\n"
              "storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
-             "http:\n  addr: 127.0.0.1:%d\n%s%s",
-             r->dir, r->port, tls, auth);
+             "http:\n  addr: %s:%d\n%s%s",
+             r->dir, listen_all ? "" : "127.0.0.1", r->port, tls, auth);
     pathf(path, sizeof path, "%s/config.yml", r->dir);
     write_text(path, text);
 }

@@ -40,6 +40,10 @@ void registry_start(struct registry *r, bool with_auth);
 /* The same over HTTPS: a fresh test CA (r->ca_file) and a certificate for
  * 127.0.0.1 made with the openssl command. */
 void registry_start_tls(struct registry *r, bool with_auth);
+/* Registries started from now on listen on every address of the test's
+ * network namespace, not only 127.0.0.1: the netbed (netbed.h) runs the
+ * test in a private lab namespace whose nodes reach it over the bridge. */
+void registry_listen_all(bool on);
 /* Kills it now (a registry that is down); idempotent. */
 void registry_stop(struct registry *r);
 /* Pushes the test image as HOST/repo_tag, e.g. "orc/busybox:1" or

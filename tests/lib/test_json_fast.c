@@ -161,7 +161,10 @@ static void gen(struct orc_buf *b, int depth)
         unsigned n = rnd(5);
         orc_buf_append(b, obj ? "{" : "[", 1);
         for (unsigned i = 0; i < n; i++) {
-            if (i) orc_buf_append(b, rnd(8) ? "," : " , ", rnd(8) ? 1 : 3);
+            if (i) {
+                const char *sep = rnd(8) ? "," : " , ";
+                orc_buf_append(b, sep, strlen(sep));
+            }
             if (obj) orc_buf_printf(b, "\"k%u%s\":", rnd(6), rnd(10) ? "" : "\\t");
             gen(b, depth + 1);
         }

@@ -49,6 +49,39 @@ TEST_T(unschedulable_then_bound_when_a_node_fits, 60)
     free(n);
 }
 
+/* The scheduler's PodScheduled=False touches that condition only: a Ready
+ * condition written just before (by an agent, here by the test) survives
+ * even when the scheduler's cache had not seen it yet. Main used to send
+ * the whole conditions array from its cache as a JSON merge patch. */
+TEST_T(unschedulable_keeps_other_conditions, 60)
+{
+    enum { N = 20 };
+    char name[32], path[128];
+    start();
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "racer-%d", i);
+        add_pod(name, "64", NULL); /* fits nowhere: there is no node */
+        snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s/status", name);
+        /* As the agent writes it: conditions merged by type. */
+        CHECK_INT(t_http(&c, at, "PATCH", path, "application/strategic-merge-patch+json",
+                         "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
+                         NULL, NULL), ==, 200);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "racer-%d", i);
+        free(wait_unschedulable(name));
+        json_t *pod = get_pod(name);
+        const json_t *cond;
+        size_t k;
+        bool ready = false;
+        json_array_foreach(orc_json_get(pod, "status.conditions"), k, cond)
+            if (!strcmp(orc_json_str(cond, "type") ?: "", "Ready"))
+                ready = !strcmp(orc_json_str(cond, "status") ?: "", "True");
+        CHECKF(ready, "%s lost its Ready condition", name);
+        json_decref(pod);
+    }
+}
+
 TEST_T(other_schedulers_pods_left_alone, 60)
 {
     start();

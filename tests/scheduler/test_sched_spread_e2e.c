@@ -94,6 +94,15 @@ TEST_T(gated_pod_waits_until_its_gates_are_removed, 60)
                                 "allowed, but found new scheduling gate 'example.com/more'"),
            "%s", resp ? resp : "");
     free(resp);
+    /* Nobody binds a gated pod, not even by hand. */
+    resp = NULL;
+    st = t_http(&c, at, "POST", "/api/v1/namespaces/default/pods/gated/binding", NULL,
+                "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"gated\"},"
+                "\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}",
+                &resp, NULL);
+    CHECK_INT(st, ==, 409);
+    CHECKF(resp && strstr(resp, "non-empty .spec.schedulingGates"), "%s", resp ? resp : "");
+    free(resp);
     patch("/api/v1/namespaces/default/pods/gated", "{\"spec\":{\"schedulingGates\":[]}}", 200);
     node = wait_bound("gated", 15000);
     CHECK_STR(node, "n1");

@@ -1,0 +1,97 @@
+/* netbed.h — a multi-node network test bed, the way kind runs nodes in
+ * containers: a "lab" network namespace holding a bridge (10.99.0.1/24),
+ * and one "node" namespace per simulated node, joined to the bridge by a
+ * veth (lab side "vn<i>", node side "eth0" with 10.99.0.(10+i)/24), each
+ * with an `orcd agent` inside (its own data dir, addresses, routes and
+ * iptables). The test process enters the lab namespace (setns) when the
+ * bed comes up, so the `orcd server` members it starts listen on the
+ * bridge (10.99.0.(2+i)), and the harness's clients (cluster.h t_http...)
+ * and the test registry (registry.h, listening on every lab address and
+ * given to the agents as a mirror of 127.0.0.1:PORT) work unchanged.
+ *
+ * Nothing changes in the host's own network namespace beyond creating and
+ * deleting the named namespaces ("orcbed-<pid>-lab", "orcbed-<pid>-n<i>",
+ * pid: the case's process). Everything the bed makes it removes when the
+ * case ends, pass or fail: agents stopped (SIGTERM, exit 0 and a clean log
+ * required), every process left in a node's namespaces killed, containers,
+ * mounts, cgroups and pod namespaces removed (`orcd agent --cleanup` inside
+ * the node), the namespaces deleted. A case killed before its cleanups ran
+ * leaves records in /run/orc-netbed; netbed_up first sweeps the namespaces
+ * and records of runs whose pid is dead. Root only. */
+#ifndef ORC_TEST_NETBED_H
+#define ORC_TEST_NETBED_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "tests/harness/cluster.h"
+#include "tests/harness/registry.h"
+
+#define NETBED_MAX_NODES 6
+#define NETBED_RUN_DIR "/run/orc-netbed"
+
+struct netbed;
+
+struct netbed_node {
+    struct netbed *bed;
+    int idx;            /* 1.. */
+    char netns[64];     /* "orcbed-<pid>-n<i>" */
+    char veth[24];      /* lab side: "vn<i>" */
+    char ip[20];        /* 10.99.0.(10+i) */
+    char name[64];      /* the Node's name: "bed<i>-<pid>" */
+    char dir[600];      /* the agent's data dir */
+    char log[700];
+    const char *extra[12]; /* more `orcd agent` flags (NULL-terminated) */
+    pid_t pid;          /* the agent; 0 when not running */
+    bool up;            /* the namespace exists */
+};
+
+struct netbed {
+    int pid;
+    char lab[64];         /* "orcbed-<pid>-lab" */
+    int host_fd;          /* the host's network namespace (to go back) */
+    int n_nodes;
+    struct netbed_node node[NETBED_MAX_NODES + 1]; /* 1-based */
+    struct cluster c;     /* the servers, in the lab */
+    struct registry reg;  /* the test image's registry, in the lab */
+    char image[128];      /* 127.0.0.1:PORT/orc/busybox:1 (mirrored for the nodes) */
+    char registries[600]; /* registries.yaml given to every agent */
+};
+
+/* Sweeps stale beds, creates the lab and enters it; the teardown is
+ * deferred. Fails the case when something cannot be made. b must outlive
+ * the case's cleanups (a static). */
+void netbed_up(struct netbed *b);
+/* n `orcd server` members on the lab bridge (cluster_start, extra flags
+ * NULL-terminated or NULL), all ready. */
+void netbed_servers(struct netbed *b, int n, const char *const *extra);
+/* The registry with the test image (b->image), reachable from the nodes. */
+void netbed_registry(struct netbed *b);
+/* A node: its namespace, link and addresses, and its agent started with
+ * the extra flags (NULL-terminated, may be NULL; kept by pointer). Returns
+ * its index. netbed_node_wait waits until its Node has a pod CIDR. */
+int netbed_node_add(struct netbed *b, const char *const *extra);
+void netbed_node_wait(struct netbed *b, int i, unsigned timeout_ms);
+/* SIGTERM to node i's agent; it must exit 0 within 10 s, log clean. */
+void netbed_agent_stop(struct netbed *b, int i);
+/* Cuts node i off the lab (its veth's lab side down), and heals it. */
+void netbed_cut(struct netbed *b, int i);
+void netbed_heal(struct netbed *b, int i);
+/* Runs argv (NULL-terminated) inside node i's namespace (0: the host's,
+ * -1: the lab's); stdout into *out (malloc'd, may be NULL). Exit status. */
+int netbed_run(struct netbed *b, int i, char *const argv[], char **out);
+/* Everything down now, as the deferred teardown does it (which then has
+ * nothing left to do): agents, servers, registry, nodes, the lab; the
+ * calling thread back in the host's namespace. */
+void netbed_down(struct netbed *b);
+/* `ip -o link; ip -o addr; ip route` of the host's namespace (b NULL: of
+ * the calling thread's), malloc'd. */
+char *netbed_host_snapshot(struct netbed *b);
+/* Removes the beds (and their agents' leftovers) of processes that no
+ * longer exist; returns how many namespaces it deleted. */
+int netbed_sweep(void);
+/* The names of the namespaces of live or dead beds ("orcbed-*"), one a line
+ * (malloc'd), for checks. */
+char *netbed_list(void);
+
+#endif
