@@ -186,10 +186,15 @@ static int plan(struct write_op *op, const json_t *cur, json_t *next)
     families(next);
     if (rv != 0 || !external(next)) return rv;
     json_t *ports = orc_json_get(next, "spec.ports");
+    /* A LoadBalancer may do without nodePorts (allocateLoadBalancerNodePorts
+     * false): only those the client names are held. */
+    const char *type = orc_json_str(next, "spec.type");
+    bool allocate = !(type && strcmp(type, "LoadBalancer") == 0
+                      && json_is_false(orc_json_get(next, "spec.allocateLoadBalancerNodePorts")));
     for (size_t i = 0; rv == 0 && i < json_array_size(ports); i++) {
         long long np = node_port(json_array_get(ports, i));
         if (np <= 0) {
-            rv = add_slot(op, (int)i, next);
+            if (allocate) rv = add_slot(op, (int)i, next);
             continue;
         }
         bool had = false;

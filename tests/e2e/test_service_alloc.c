@@ -253,6 +253,11 @@ TEST_T(chosen_values_and_release, 60)
     CHECK(json_object_get(json_array_get(orc_json_get(back, "spec.ports"), 0), "nodePort") == NULL);
     CHECK(orc_json_get(back, "spec.externalTrafficPolicy") == NULL);
     json_decref(back);
+    json_t *lb = post("{\"metadata\":{\"name\":\"lb\"},\"spec\":{\"type\":\"LoadBalancer\","
+                      "\"allocateLoadBalancerNodePorts\":false,\"ports\":[{\"port\":80}]}}", 201);
+    CHECK(json_object_get(json_array_get(orc_json_get(lb, "spec.ports"), 0), "nodePort") == NULL);
+    json_decref(lb);
+    del("lb");
     json_t *np4 = post("{\"metadata\":{\"name\":\"np4\"},\"spec\":{\"type\":\"NodePort\",\"ports\":"
                        "[{\"port\":80,\"nodePort\":30101}]}}", 201);
     del("np4");
