@@ -114,7 +114,6 @@ static void on_booted(void *arg, int status, const struct store_txn_result *res)
 
     if (status == 0 && res->succeeded) {
         log_info("apiserver", "created the default namespaces, priority classes and storage class");
-        s->bootstrapped = true;
         ensure_kubernetes_service(s);
     } else if (status == 0) {
         api_bootstrap(s); /* raced with another writer: look again */
@@ -154,11 +153,20 @@ struct kube_svc {
     char ipkey[96];
 };
 
+/* The leader is ready once its system objects, the kubernetes Service and
+ * that Service's endpoints are written: a client seeing it ready sees no
+ * write of its own making after. */
+static void booted(struct api_server *s)
+{
+    s->bootstrapped = true;
+}
+
 static void kube_svc_done(void *arg, int status, const struct store_txn_result *res)
 {
     struct kube_svc *k = arg;
     if (status == 0 && res->succeeded) log_info("apiserver", "created the kubernetes Service");
     else if (status == 0) log_info("apiserver", "the kubernetes Service or its address is taken");
+    if (!k->s->stopping) api_kubernetes_endpoints(k->s, booted);
     orc_buf_free(&k->key);
     orc_buf_free(&k->val);
     api_release(k->s);
@@ -175,8 +183,10 @@ static void ensure_kubernetes_service(struct api_server *s)
     struct kube_svc *k;
 
     snprintf(spec, sizeof spec, "ip:%s", s->service_cidr);
-    if (orc_pool_parse(spec, 32, &pool) != 0 || pool.size == 0 || !(k = calloc(1, sizeof *k)))
+    if (orc_pool_parse(spec, 32, &pool) != 0 || pool.size == 0 || !(k = calloc(1, sizeof *k))) {
+        api_kubernetes_endpoints(s, booted);
         return;
+    }
     orc_pool_item(&pool, 0, ip, sizeof ip);
     k->s = s;
     api_hold(s);
@@ -201,6 +211,7 @@ static void ensure_kubernetes_service(struct api_server *s)
         orc_buf_free(&k->val);
         api_release(s);
         free(k);
+        api_kubernetes_endpoints(s, booted);
     }
 }
 
@@ -231,7 +242,6 @@ void api_bootstrap(struct api_server *s)
     }
     if (txn.n_ops == 0) {
         ensure_kubernetes_service(s); /* after the default namespace */
-        s->bootstrapped = true;
         boot_free(b);
         return;
     }

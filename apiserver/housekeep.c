@@ -206,7 +206,7 @@ static void on_tick(uv_timer_t *t)
     if (!store_is_leader(h->s->st) || h->s->stopping) return;
     h->budget = BATCH;
     if (api_ns_any_terminating(h->s)) sweep_namespaces(h);
-    if (h->ticks % KUBE_ENDPOINTS_EVERY == 0) api_kubernetes_endpoints(h->s);
+    if (h->ticks % KUBE_ENDPOINTS_EVERY == 0) api_kubernetes_endpoints(h->s, NULL);
     if (h->ticks++ % EVENT_SWEEP_EVERY == 0) expire_events(h);
 }
 

@@ -78,19 +78,36 @@ static json_t *slice_of(const json_t *ips, long port)
                      "ports", "name", "https", "port", (int)port, "protocol", "TCP");
 }
 
+/* One look at the endpoints: its writes in flight, and what to call once
+ * they all ended. */
+struct kube_look {
+    struct api_server *s;
+    unsigned pending;
+    void (*done)(struct api_server *s);
+};
+
+static void look_put(struct kube_look *l)
+{
+    if (--l->pending > 0) return;
+    if (l->done && !l->s->stopping) l->done(l->s);
+    api_release(l->s);
+    free(l);
+}
+
 static void written(void *arg, int status, const struct store_txn_result *res)
 {
-    (void)arg;
     (void)res;
     if (status != 0 && status != ORC_ESHUTDOWN)
         log_debug("apiserver", "the kubernetes endpoints: %s", orc_strerror(status));
+    look_put(arg);
 }
 
 /* Puts `want`'s fields into the stored object (or a new one) when they
  * differ, guarded on what was read. */
-static void reconcile_one(struct api_server *s, enum orc_kind_id id, const json_t *want,
+static void reconcile_one(struct kube_look *l, enum orc_kind_id id, const json_t *want,
                           const json_t *labels)
 {
+    struct api_server *s = l->s;
     const struct orc_kind *k = &orc_kind_table[id];
     struct orc_buf key = ORC_BUF_INIT, val = ORC_BUF_INIT;
     struct store_kv kv = {0};
@@ -123,7 +140,11 @@ static void reconcile_one(struct api_server *s, enum orc_kind_id id, const json_
                                    : (struct store_guard){STORE_GUARD_ABSENT, key.data, 0};
     struct store_op op = {STORE_PUT, key.data, val.data, val.len};
     struct store_txn txn = {&g, 1, &op, 1};
-    if (api_txn(s, &txn, written, NULL) != 0) log_debug("apiserver", "kubernetes endpoints: refused");
+    l->pending++;
+    if (api_txn(s, &txn, written, l) != 0) {
+        l->pending--;
+        log_debug("apiserver", "kubernetes endpoints: refused");
+    }
 out:
     json_decref(obj);
     store_kv_clear(&kv);
@@ -131,13 +152,21 @@ out:
     orc_buf_free(&val);
 }
 
-void api_kubernetes_endpoints(struct api_server *s)
+void api_kubernetes_endpoints(struct api_server *s, void (*done)(struct api_server *s))
 {
     struct orc_buf key = ORC_BUF_INIT;
     struct store_kv kv = {0};
     json_t *ips = json_array();
     long port = 0;
+    struct kube_look *l = calloc(1, sizeof *l);
 
+    if (l == NULL) {
+        json_decref(ips);
+        if (done) done(s);
+        return;
+    }
+    *l = (struct kube_look){s, 1, done}; /* this call's own hold */
+    api_hold(s);
     if (!ips || api_key(&orc_kind_table[ORC_K_SERVICE], "default", "kubernetes", &key) != 0
         || store_get(s->st, key.data, &kv) != 0 || member_addresses(s, ips, &port) != 0
         || json_array_size(ips) == 0)
@@ -145,8 +174,8 @@ void api_kubernetes_endpoints(struct api_server *s)
     json_t *ep = endpoints_of(ips, port), *sl = slice_of(ips, port);
     json_t *labels = json_pack("{s:s}", "endpointslice.kubernetes.io/skip-mirror", "true");
     json_t *slabels = json_pack("{s:s}", "kubernetes.io/service-name", "kubernetes");
-    if (ep && labels) reconcile_one(s, ORC_K_ENDPOINTS, ep, labels);
-    if (sl && slabels) reconcile_one(s, ORC_K_ENDPOINTSLICE, sl, slabels);
+    if (ep && labels) reconcile_one(l, ORC_K_ENDPOINTS, ep, labels);
+    if (sl && slabels) reconcile_one(l, ORC_K_ENDPOINTSLICE, sl, slabels);
     json_decref(ep);
     json_decref(sl);
     json_decref(labels);
@@ -155,4 +184,5 @@ out:
     json_decref(ips);
     store_kv_clear(&kv);
     orc_buf_free(&key);
+    look_put(l);
 }

@@ -45,7 +45,8 @@ struct api_server {
     uint64_t leader_client_id;
     struct leader_closing *closing_clients;
     bool is_leader;
-    bool bootstrapped; /* default namespaces ensured in this term */
+    bool bootstrapped; /* default namespaces, the kubernetes Service and its
+                          endpoints ensured in this term (readiness) */
     uv_timer_t retry_timer; /* drives delayed retries (api_later) */
     struct orc_link later; /* pending api_later calls (txn.c) */
     bool stopping;
@@ -280,7 +281,9 @@ void api_bootstrap(struct api_server *s);
  * (housekeep.c). Returns how many were written to keys (at most max). */
 /* The Endpoints and EndpointSlice of default/kubernetes: the members' API
  * addresses (kubesvc.c; the leader's housekeeping calls it). */
-void api_kubernetes_endpoints(struct api_server *s);
+/* `done` (may be NULL) runs once the writes this look made have ended
+ * (at once when it made none), unless the server is stopping. */
+void api_kubernetes_endpoints(struct api_server *s, void (*done)(struct api_server *s));
 #define API_SVC_HELD_MAX 34
 size_t api_svc_held_keys(const json_t *svc, char keys[][64], size_t max);
 
