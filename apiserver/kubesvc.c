@@ -1,8 +1,8 @@
 /* kubesvc.c — the endpoints of default/kubernetes, as Kubernetes' API
  * server endpoint reconciler keeps them: the API servers' addresses (each
  * member's published apiURL, under /orc/members/) and port, in the Endpoints
- * and the EndpointSlice named "kubernetes". The leader's housekeeping
- * calls it; a write happens only when the members changed, guarded on the
+ * and the EndpointSlice named "kubernetes". The leader's bootstrap calls
+ * it before the member reports ready, then its housekeeping every 5 s; a write happens only when the members changed, guarded on the
  * revision read (a lost race is redone on a later tick). The Service has
  * no selector, so the endpointslice controller leaves these alone. */
 #include <arpa/inet.h>

@@ -280,7 +280,7 @@ void api_bootstrap(struct api_server *s);
  * nodePorts; svcalloc.c), for a delete that bypasses the write path
  * (housekeep.c). Returns how many were written to keys (at most max). */
 /* The Endpoints and EndpointSlice of default/kubernetes: the members' API
- * addresses (kubesvc.c; the leader's housekeeping calls it). */
+ * addresses (kubesvc.c; the leader's bootstrap and housekeeping call it). */
 /* `done` (may be NULL) runs once the writes this look made have ended
  * (at once when it made none), unless the server is stopping. */
 void api_kubernetes_endpoints(struct api_server *s, void (*done)(struct api_server *s));
