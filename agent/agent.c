@@ -440,6 +440,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
     agent_routes_stop(a);
     agent_dns_stop(a);
+    agent_service_informers_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {
         next = worker_next(w);

@@ -74,7 +74,7 @@ struct agent {
     char cluster_dns_ip[48]; /* the address pods are given; "" while none */
     uv_timer_t dns_timer;    /* the zone is served after 5 s, synced or not */
     bool dns_timer_open;
-    informer *services, *slices;
+    informer *services, *slices; /* shared (svcinf.c): each user adds handlers */
 
     struct worker *workers; /* every pod this agent knows, by list */
     bool pods_listed;      /* the first pods list arrived (garbage collected then) */
@@ -101,6 +101,15 @@ bool agent_node_peer(const json_t *node, const char *self, struct net_peer *out)
 /* Watches the Nodes and keeps the routes to their pods; unless turned off. */
 int agent_routes_start(struct agent *a);
 void agent_routes_stop(struct agent *a);
+
+/* ---- svcinf.c ---- */
+/* Starts, once, the informers a->services and a->slices (every Service and
+ * EndpointSlice, managedFields stripped), without handlers: each user adds
+ * its own with informer_add_handler(…, arg) and removes them with
+ * informer_remove_handlers(…, arg) when it stops. 0 or ORC_E* (logged). */
+int agent_service_informers(struct agent *a);
+/* Stops both (after every user removed its handlers). */
+void agent_service_informers_stop(struct agent *a);
 
 /* ---- dns.c ---- */
 /* Starts the node's resolver on the gateway address of the pod network

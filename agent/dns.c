@@ -89,8 +89,6 @@ void agent_dns_start(struct agent *a)
 {
     static const struct informer_cbs scbs = {svc_set, svc_updated, svc_deleted, synced};
     static const struct informer_cbs ecbs = {slice_set, slice_updated, slice_deleted, synced};
-    struct informer_config sc = {.path = "/api/v1/services"};
-    struct informer_config ec = {.path = "/apis/discovery.k8s.io/v1/endpointslices"};
     char gw[INET_ADDRSTRLEN], err[256] = "";
     int rc;
 
@@ -115,8 +113,9 @@ void agent_dns_start(struct agent *a)
         a->dns_timer.data = a;
         uv_timer_start(&a->dns_timer, ready_anyway, 5000, 0);
     }
-    if ((rc = informer_start(a->loop, a->api, &sc, &scbs, a, &a->services)) != 0 ||
-        (rc = informer_start(a->loop, a->api, &ec, &ecbs, a, &a->slices)) != 0)
+    if ((rc = agent_service_informers(a)) != 0) return;
+    if ((rc = informer_add_handler(a->services, &scbs, a)) != 0 ||
+        (rc = informer_add_handler(a->slices, &ecbs, a)) != 0)
         log_error(DNS_LOG, "cannot watch Services and EndpointSlices: %s", orc_strerror(rc));
     else
         log_info(DNS_LOG, "cluster DNS for %s on %s:%d", dns_zone_domain(a->dns_zone), gw, dns_server_port(a->dns));
@@ -189,9 +188,8 @@ void agent_dns_stop(struct agent *a)
         agent_hold(a);
         uv_close((uv_handle_t *)&a->dns_timer, timer_closed);
     }
-    if (a->services) informer_stop(a->services);
-    if (a->slices) informer_stop(a->slices);
-    a->services = a->slices = NULL;
+    informer_remove_handlers(a->services, a);
+    informer_remove_handlers(a->slices, a);
     a->cluster_dns_ip[0] = '\0';
     if (a->dns) {
         agent_hold(a);
