@@ -3,7 +3,7 @@
  * seconds, and stops resolving once deleted; other names are forwarded to
  * --resolv-conf's upstreams (a dead one here: SERVFAIL); a pod gets the
  * kubelet's resolv.conf and /etc/hosts and resolves the Service from
- * inside. Needs root (the pod network's bridge holds the gateway
+ * inside; kube-system/kube-dns exists. Needs root (the pod network's bridge holds the gateway
  * address). */
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
@@ -121,6 +121,15 @@ TEST_T(service_resolves_on_the_gateway, 90)
     /* the resolver starts once the node has its pod network */
     wait_answer(gw, "web.default.svc.cluster.local.", LDNS_RCODE_NOERROR, "10.43.7.7", 20000);
     CHECK_INT(ask(gw, "www.example.org.", body, sizeof body), ==, LDNS_RCODE_SERVFAIL);
+
+    /* kube-system/kube-dns exists for the manifests and tools that look for
+     * it, at the service range's tenth address, and resolves itself */
+    json_t *kd = wl_get("/api/v1/namespaces/kube-system/services/kube-dns");
+    CHECK_STR(orc_json_str(kd, "spec.clusterIP"), "10.43.0.10");
+    CHECK_STR(orc_json_str(kd, "metadata.labels.k8s-app"), "kube-dns");
+    CHECK_INT(json_array_size(orc_json_get(kd, "spec.ports")), ==, 2);
+    json_decref(kd);
+    wait_answer(gw, "kube-dns.kube-system.svc.cluster.local.", LDNS_RCODE_NOERROR, "10.43.0.10", 5000);
 
     /* a pod: the kubelet's resolv.conf, and the Service by its short name
      * through the search path (busybox nslookup) */
