@@ -39,3 +39,13 @@ int proxy_nft_apply(const char *script, char *errmsg)
     orc_buf_free(&err);
     return code;
 }
+
+int proxy_nft_remove(char *errmsg)
+{
+    struct orc_buf s = ORC_BUF_INIT;
+    int rc = proxy_render_remove(&s);
+    if (rc == 0) rc = proxy_nft_apply(s.data, errmsg);
+    else orc_errf(errmsg, 256, rc, "out of memory");
+    orc_buf_free(&s);
+    return rc;
+}

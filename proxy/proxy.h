@@ -69,5 +69,7 @@ int proxy_render_remove(struct orc_buf *out);
  * (blocking: call it off the event loop). 0, or ORC_ENOENT (no nft), ORC_EPERM,
  * ORC_EIO with nft's first error line in errmsg (256 bytes). */
 int proxy_nft_apply(const char *script, char *errmsg);
+/* Removes the table from the calling process's namespace (absent: 0). */
+int proxy_nft_remove(char *errmsg);
 
 #endif

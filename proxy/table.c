@@ -12,16 +12,16 @@
 #define T PROXY_FAMILY " " PROXY_TABLE
 #define MASQ_MARK "0x4000"
 
-/* Base chains hooked where kube-proxy hooks its own: DNAT at dstnat, the
- * checks for services without endpoints just before filter, masquerade of
- * marked packets at srcnat. */
+/* Base chains: DNAT at dstnat, as kube-proxy; the checks for services
+ * without endpoints right after it, in prerouting (before routing: a node
+ * without a route to the service range must still refuse, not answer
+ * "unreachable") and in output; masquerade of marked packets at srcnat. */
 static const char base[] =
     "add chain " T " nat-prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
     "add chain " T " nat-output { type nat hook output priority -100; policy accept; }\n"
     "add chain " T " nat-postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-    "add chain " T " filter-input { type filter hook input priority -10; policy accept; }\n"
-    "add chain " T " filter-forward { type filter hook forward priority -10; policy accept; }\n"
-    "add chain " T " filter-output { type filter hook output priority -10; policy accept; }\n"
+    "add chain " T " filter-prerouting { type filter hook prerouting priority -90; policy accept; }\n"
+    "add chain " T " filter-output { type filter hook output priority -90; policy accept; }\n"
     "add map " T " service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }\n"
     "add map " T " service-nodeports { type inet_proto . inet_service : verdict; }\n"
     "add map " T " no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict; }\n"
@@ -47,9 +47,9 @@ static const char base[] =
     "add rule " T " endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services\n"
     "add rule " T " nodeport-endpoints-check fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . "
     "th dport vmap @no-endpoint-nodeports\n"
-    "add rule " T " filter-input ct state new jump nodeport-endpoints-check\n"
-    "add rule " T " filter-input ct state new jump endpoints-check\n"
-    "add rule " T " filter-forward ct state new jump endpoints-check\n"
+    "add rule " T " filter-prerouting ct state new jump nodeport-endpoints-check\n"
+    "add rule " T " filter-prerouting ct state new jump endpoints-check\n"
+    "add rule " T " filter-output ct state new jump nodeport-endpoints-check\n"
     "add rule " T " filter-output ct state new jump endpoints-check\n";
 
 int proxy_render_remove(struct orc_buf *out)
