@@ -3,7 +3,8 @@
  * Service and EndpointSlice informers. The table is replaced whole once at
  * start (nothing stale survives a restart) and after a failure, then
  * changed per Service in incremental transactions, changes batched for
- * PROXY_BATCH_MS. `nft` runs on the loop's thread pool, never on the loop.
+ * PROXY_BATCH_MS. The rules are built and `nft` runs on the thread pool,
+ * never on the loop.
  * Rules stay when the agent stops (traffic keeps flowing through a
  * restart, as with kube-proxy); --service-proxy off removes them. */
 #include <stdio.h>
@@ -25,7 +26,10 @@ struct agent_proxy {
     struct agent *a;
     uv_timer_t timer;
     uv_work_t work;
-    bool busy, dirty, full, stopping, timer_open, closed;
+    bool busy, dirty, full, stopping, timer_open, closed, noop;
+    /* the work's input (taken on the loop) */
+    json_t *svcs, *slices;
+    char node_name[256], pod_cidr[64], dns_ip[48];
     uint64_t next_full_ms;
     struct proxy_state applied; /* what the kernel holds (when !full) */
     struct proxy_state pending; /* being applied */
@@ -76,68 +80,68 @@ static void on_synced(void *arg) { changed(arg); }
 
 static void collect(void *arg, const json_t *obj) { json_array_append((json_t *)arg, (json_t *)obj); }
 
-static void node_of(const struct agent *a, struct proxy_node *n)
-{
-    n->name = a->node_name;
-    n->pod_cidr = a->pod_cidr;
-    n->dns_ip = a->cluster_dns_ip;
-}
-
-static void apply_work(uv_work_t *w)
+/* Runs on the thread pool: the rules from the objects collected on the
+ * loop (the loop touches neither them nor `applied` meanwhile), then nft. */
+static void sync_work(uv_work_t *w)
 {
     struct agent_proxy *p = w->data;
+    struct proxy_node node = {p->node_name, p->pod_cidr, p->dns_ip};
+    size_t n_changed = 0;
+
     p->err[0] = '\0';
+    p->noop = false;
+    orc_buf_reset(&p->script);
+    p->rc = proxy_state_build(p->svcs, p->slices, &node, &p->pending);
+    if (p->rc == 0)
+        p->rc = p->full ? proxy_render_full(&p->pending, &node, &p->script)
+                        : proxy_render_diff(&p->applied, &p->pending, &p->script, &n_changed);
+    if (p->rc != 0) {
+        snprintf(p->err, sizeof p->err, "building the rules: %s", orc_strerror(p->rc));
+        return;
+    }
+    if (!p->full && n_changed == 0) {
+        p->noop = true;
+        return;
+    }
     p->rc = proxy_nft_apply(p->script.data, p->err);
 }
 
 static void sync_done(uv_work_t *w, int status);
 
-/* Builds the desired state and starts applying what differs. */
+/* Collects the objects and hands the rest to the thread pool. */
 static void sync_now(struct agent_proxy *p)
 {
     struct agent *a = p->a;
-    struct proxy_node node;
-    size_t n_changed = 0;
-    int rc;
 
     if (!informer_synced(a->services) || !informer_synced(a->slices)) {
         schedule(p, PROXY_SYNC_WAIT_MS);
         return;
     }
-    json_t *svcs = json_array(), *slices = json_array();
-    if (!svcs || !slices) rc = ORC_ENOMEM;
-    else {
-        informer_each(a->services, collect, svcs);
-        informer_each(a->slices, collect, slices);
-        node_of(a, &node);
-        rc = proxy_state_build(svcs, slices, &node, &p->pending);
-    }
-    json_decref(svcs);
-    json_decref(slices);
-    p->dirty = false;
-    orc_buf_reset(&p->script);
-    bool full = p->full || orc_clock_now(a->clock) >= p->next_full_ms;
-    if (rc == 0) rc = full ? proxy_render_full(&p->pending, &node, &p->script)
-                           : proxy_render_diff(&p->applied, &p->pending, &p->script, &n_changed);
-    if (rc == 0 && !full && n_changed == 0) {
-        proxy_state_free(&p->pending);
-        schedule(p, p->next_full_ms - orc_clock_now(a->clock));
-        return;
-    }
-    if (rc != 0) {
-        log_error(PROXY_LOG, "building the service rules: %s", orc_strerror(rc));
-        proxy_state_free(&p->pending);
+    p->svcs = json_array();
+    p->slices = json_array();
+    if (!p->svcs || !p->slices) {
+        json_decref(p->svcs);
+        json_decref(p->slices);
+        p->svcs = p->slices = NULL;
         schedule(p, PROXY_RETRY_MS);
         return;
     }
-    p->full = full; /* what this run does: a full replace or not */
+    informer_each(a->services, collect, p->svcs);
+    informer_each(a->slices, collect, p->slices);
+    snprintf(p->node_name, sizeof p->node_name, "%s", a->node_name);
+    snprintf(p->pod_cidr, sizeof p->pod_cidr, "%s", a->pod_cidr);
+    snprintf(p->dns_ip, sizeof p->dns_ip, "%s", a->cluster_dns_ip);
+    p->dirty = false;
+    p->full = p->full || orc_clock_now(a->clock) >= p->next_full_ms;
     p->busy = true;
     p->work.data = p;
     agent_hold(a);
-    if ((rc = uv_queue_work(a->loop, &p->work, apply_work, sync_done)) != 0) {
+    if (uv_queue_work(a->loop, &p->work, sync_work, sync_done) != 0) {
         agent_release(a);
         p->busy = false;
-        proxy_state_free(&p->pending);
+        json_decref(p->svcs);
+        json_decref(p->slices);
+        p->svcs = p->slices = NULL;
         schedule(p, PROXY_RETRY_MS);
     }
 }
@@ -148,8 +152,13 @@ static void sync_done(uv_work_t *w, int status)
     struct agent *a = p->a;
 
     p->busy = false;
+    json_decref(p->svcs);
+    json_decref(p->slices);
+    p->svcs = p->slices = NULL;
     if (status != 0 && p->rc == 0) p->rc = ORC_EIO;
-    if (p->rc == 0) {
+    if (p->rc == 0 && p->noop) {
+        proxy_state_free(&p->pending);
+    } else if (p->rc == 0) {
         if (p->full) {
             p->next_full_ms = orc_clock_now(a->clock) + PROXY_RESYNC_MS;
             log_info(PROXY_LOG, "service rules replaced: %zu service ports", p->pending.n);
@@ -158,7 +167,8 @@ static void sync_done(uv_work_t *w, int status)
         p->applied = p->pending;
         p->full = false;
     } else {
-        log_warn(PROXY_LOG, "service rules: %s; the whole table is written again", p->err);
+        log_warn(PROXY_LOG, "service rules: %s; the whole table is written again",
+                 p->err[0] ? p->err : orc_strerror(p->rc));
         proxy_state_free(&p->pending);
         p->full = true;
     }

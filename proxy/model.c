@@ -121,12 +121,45 @@ static bool is_kube_dns(const json_t *svc)
            !json_object_size(orc_json_get(svc, "spec.selector"));
 }
 
-static int port_eps(const json_t *svc, const json_t *slices, const char *pname, struct proxy_svcport *sp,
-                    const struct proxy_node *node)
+/* The slices by "ns/service-name", sorted: each Service finds its own
+ * without walking every slice. */
+struct slice_ref {
+    char key[300];
+    const json_t *slice;
+};
+
+struct slice_index {
+    struct slice_ref *refs;
+    size_t n;
+};
+
+static int ref_cmp(const void *a, const void *b)
 {
-    const char *ns = orc_json_str(svc, "metadata.namespace"), *name = orc_json_str(svc, "metadata.name");
+    return strcmp(((const struct slice_ref *)a)->key, ((const struct slice_ref *)b)->key);
+}
+
+static int index_slices(const json_t *slices, struct slice_index *ix)
+{
     const json_t *sl;
     size_t i;
+
+    ix->n = 0;
+    ix->refs = calloc(json_array_size(slices) + 1, sizeof *ix->refs);
+    if (!ix->refs) return ORC_ENOMEM;
+    json_array_foreach(slices, i, sl) {
+        const char *ns = orc_json_str(sl, "metadata.namespace"), *svc = label(sl, "kubernetes.io/service-name");
+        if (!ns || !svc) continue;
+        snprintf(ix->refs[ix->n].key, sizeof ix->refs[ix->n].key, "%s/%s", ns, svc);
+        ix->refs[ix->n++].slice = sl;
+    }
+    qsort(ix->refs, ix->n, sizeof *ix->refs, ref_cmp);
+    return 0;
+}
+
+static int port_eps(const json_t *svc, const struct slice_index *ix, const char *pname, struct proxy_svcport *sp,
+                    const struct proxy_node *node)
+{
+    struct slice_ref want;
     int rc;
 
     /* kube-dns answers on every node from the node's own resolver */
@@ -137,12 +170,13 @@ static int port_eps(const json_t *svc, const json_t *slices, const char *pname, 
         json_decref(ep);
         return rc;
     }
-    json_array_foreach(slices, i, sl) {
-        if (!str_eq(orc_json_str(sl, "metadata.namespace"), ns) ||
-            !str_eq(label(sl, "kubernetes.io/service-name"), name))
-            continue;
-        if ((rc = slice_eps(sl, pname, sp->proto, sp, node->name)) != 0) return rc;
-    }
+    snprintf(want.key, sizeof want.key, "%s/%s", orc_json_str(svc, "metadata.namespace"),
+             orc_json_str(svc, "metadata.name"));
+    const struct slice_ref *r = ix->n ? bsearch(&want, ix->refs, ix->n, sizeof want, ref_cmp) : NULL;
+    if (!r) return 0;
+    while (r > ix->refs && strcmp(r[-1].key, want.key) == 0) r--;
+    for (; r < ix->refs + ix->n && strcmp(r->key, want.key) == 0; r++)
+        if ((rc = slice_eps(r->slice, pname, sp->proto, sp, node->name)) != 0) return rc;
     return 0;
 }
 
@@ -168,7 +202,7 @@ static int push_unit(struct proxy_state *s, const struct proxy_svcport *sp, cons
     return rc;
 }
 
-static int service_units(const json_t *svc, const json_t *slices, const struct proxy_node *node,
+static int service_units(const json_t *svc, const struct slice_index *slices, const struct proxy_node *node,
                          struct proxy_state *s)
 {
     const char *ns = orc_json_str(svc, "metadata.namespace"), *name = orc_json_str(svc, "metadata.name");
@@ -215,13 +249,16 @@ int proxy_state_build(const json_t *services, const json_t *slices, const struct
                       struct proxy_state *out)
 {
     const json_t *svc;
+    struct slice_index ix;
     size_t i;
     int rc = 0;
 
     memset(out, 0, sizeof *out);
     if (!node || !node->pod_cidr || !*node->pod_cidr) return ORC_EINVAL;
+    if ((rc = index_slices(slices, &ix)) != 0) return rc;
     json_array_foreach(services, i, svc)
-        if ((rc = service_units(svc, slices, node, out)) != 0) break;
+        if ((rc = service_units(svc, &ix, node, out)) != 0) break;
+    free(ix.refs);
     if (rc != 0) {
         proxy_state_free(out);
         return rc;
