@@ -192,18 +192,23 @@ static int affinity_of(const json_t *svc, unsigned *out)
     return 0;
 }
 
-static int push_unit(struct proxy_state *s, const struct proxy_svcport *sp, const struct proxy_node *node)
+/* The service ports found, before they are rendered (each owns its eps). */
+struct sp_list {
+    struct proxy_svcport *v;
+    size_t n;
+};
+
+static int push_port(struct sp_list *l, const struct proxy_svcport *sp)
 {
-    struct proxy_unit *u = realloc(s->units, (s->n + 1) * sizeof *u);
-    if (!u) return ORC_ENOMEM;
-    s->units = u;
-    int rc = proxy_render_unit(sp, node, &s->units[s->n]);
-    if (rc == 0) s->n++;
-    return rc;
+    struct proxy_svcport *v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v) return ORC_ENOMEM;
+    l->v = v;
+    v[l->n++] = *sp;
+    return 0;
 }
 
 static int service_units(const json_t *svc, const struct slice_index *slices, const struct proxy_node *node,
-                         struct proxy_state *s)
+                         struct sp_list *s)
 {
     const char *ns = orc_json_str(svc, "metadata.namespace"), *name = orc_json_str(svc, "metadata.name");
     const char *type = orc_json_str(svc, "spec.type");
@@ -233,9 +238,11 @@ static int service_units(const json_t *svc, const struct slice_index *slices, co
         sp.eps = NULL;
         sp.n_eps = 0;
         rc = port_eps(svc, slices, pname, &sp, node);
-        if (rc == 0) rc = push_unit(s, &sp, node);
-        free(sp.eps);
-        if (rc != 0) return rc;
+        if (rc == 0) rc = push_port(s, &sp);
+        if (rc != 0) {
+            free(sp.eps);
+            return rc;
+        }
     }
     return 0;
 }
@@ -245,11 +252,91 @@ static int unit_cmp(const void *a, const void *b)
     return strcmp(((const struct proxy_unit *)a)->key, ((const struct proxy_unit *)b)->key);
 }
 
+static int sp_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct proxy_svcport *)a)->key, ((const struct proxy_svcport *)b)->key);
+}
+
+/* One destination ("ip . proto . port") a service port answers on. */
+struct claim {
+    char key[64];
+    size_t order; /* the service port's index: the first by key keeps it */
+    char *ip;     /* cleared when another took it first (NULL: a nodePort) */
+    int *node_port;
+};
+
+static int claim_cmp(const void *a, const void *b)
+{
+    const struct claim *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+static int add_claim(struct claim **v, size_t *n, size_t *cap, struct claim c)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct claim *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv) return ORC_ENOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = c;
+    return 0;
+}
+
+/* A map key can be had once: two Services naming the same external
+ * address and port (or any duplicate) would make the kernel refuse the
+ * whole transaction. The first by key keeps it. */
+static int dedupe(struct sp_list *l)
+{
+    struct claim *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < l->n; i++) {
+        struct proxy_svcport *sp = &l->v[i];
+        struct claim c = {.order = i};
+        for (size_t k = 0; rc == 0 && k < sp->n_vips + sp->n_ext; k++) {
+            c.ip = k < sp->n_vips ? sp->vips[k] : sp->ext[k - sp->n_vips];
+            c.node_port = NULL;
+            snprintf(c.key, sizeof c.key, "%s . %s . %d", c.ip, sp->proto, sp->port);
+            rc = add_claim(&v, &n, &cap, c);
+        }
+        if (rc == 0 && sp->node_port) {
+            c.ip = NULL;
+            c.node_port = &sp->node_port;
+            snprintf(c.key, sizeof c.key, "%s . %d", sp->proto, sp->node_port);
+            rc = add_claim(&v, &n, &cap, c);
+        }
+    }
+    if (rc == 0 && n > 1) qsort(v, n, sizeof *v, claim_cmp);
+    for (size_t i = 1; rc == 0 && i < n; i++) {
+        if (strcmp(v[i].key, v[i - 1].key) != 0) continue;
+        if (v[i].ip) v[i].ip[0] = '\0';
+        else *v[i].node_port = 0;
+    }
+    free(v);
+    return rc;
+}
+
+static int render_all(struct sp_list *l, const struct proxy_node *node, struct proxy_state *out)
+{
+    int rc = 0;
+    if (l->n > 1) qsort(l->v, l->n, sizeof *l->v, sp_cmp);
+    if ((rc = dedupe(l)) != 0) return rc;
+    if (l->n && !(out->units = calloc(l->n, sizeof *out->units))) return ORC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < l->n; i++)
+        if ((rc = proxy_render_unit(&l->v[i], node, &out->units[i])) == 0) out->n++;
+    return rc;
+}
+
 int proxy_state_build(const json_t *services, const json_t *slices, const struct proxy_node *node,
                       struct proxy_state *out)
 {
     const json_t *svc;
     struct slice_index ix;
+    struct sp_list l = {0};
     size_t i;
     int rc = 0;
 
@@ -257,14 +344,13 @@ int proxy_state_build(const json_t *services, const json_t *slices, const struct
     if (!node || !node->pod_cidr || !*node->pod_cidr) return ORC_EINVAL;
     if ((rc = index_slices(slices, &ix)) != 0) return rc;
     json_array_foreach(services, i, svc)
-        if ((rc = service_units(svc, &ix, node, out)) != 0) break;
+        if ((rc = service_units(svc, &ix, node, &l)) != 0) break;
     free(ix.refs);
-    if (rc != 0) {
-        proxy_state_free(out);
-        return rc;
-    }
-    if (out->n > 1) qsort(out->units, out->n, sizeof *out->units, unit_cmp);
-    return 0;
+    if (rc == 0) rc = render_all(&l, node, out);
+    for (i = 0; i < l.n; i++) free(l.v[i].eps);
+    free(l.v);
+    if (rc != 0) proxy_state_free(out);
+    return rc;
 }
 
 void proxy_state_free(struct proxy_state *s)

@@ -121,11 +121,14 @@ static void destinations(struct out *o, const struct proxy_svcport *sp, bool ext
     if (ok) snprintf(verdict, sizeof verdict, "goto %s", chain);
     else snprintf(verdict, sizeof verdict, "%s", n_all ? "drop" : "goto reject-chain");
     const char *ips_map = ok ? "service-ips" : "no-endpoint-services";
+    /* an address another Service took first is "" (model.c's dedupe) */
     if (!external) {
-        for (size_t i = 0; i < sp->n_vips; i++) element(o, ips_map, sp->vips[i], sp, sp->port, verdict);
+        for (size_t i = 0; i < sp->n_vips; i++)
+            if (sp->vips[i][0]) element(o, ips_map, sp->vips[i], sp, sp->port, verdict);
         return;
     }
-    for (size_t i = 0; i < sp->n_ext; i++) element(o, ips_map, sp->ext[i], sp, sp->port, verdict);
+    for (size_t i = 0; i < sp->n_ext; i++)
+        if (sp->ext[i][0]) element(o, ips_map, sp->ext[i], sp, sp->port, verdict);
     if (sp->node_port)
         element(o, ok ? "service-nodeports" : "no-endpoint-nodeports", NULL, sp, sp->node_port, verdict);
 }

@@ -22,7 +22,11 @@
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
 #   - routes between nodes on the network test bed (tests/bench/netbed.c):
 #     a node joining and leaving, ms until every node's routes follow;
-#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
+#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c);
+#   - the Service proxy's rule syncs (tests/bench/proxy.c): 1,000 Services x
+#     10 endpoints, orc's nftables table beside kube-proxy's iptables shape
+#     through iptables-restore, a full sync and one endpoint change, in a
+#     network namespace of its own (root; skipped with a note otherwise).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -357,3 +361,12 @@ if [ ! -x "$DNSB" ]; then
 fi
 echo
 "$DNSB" "${BENCH_DNS_SECONDS:-5}" 32
+
+# ---- Service proxy: rule syncs, nft beside iptables-restore (tests/bench/proxy.c) ----
+PROXYB="$O/tests/bench/proxy"
+if [ ! -x "$PROXYB" ]; then
+    echo "bench: missing $PROXYB (run make bench)" >&2; exit 1
+fi
+echo "# Service proxy: ${BENCH_PROXY_SERVICES:-1000} Services x 10 endpoints, nft and iptables-restore" >&2
+echo
+"$PROXYB" "${BENCH_PROXY_SERVICES:-1000}" 10

@@ -345,3 +345,22 @@ TEST(diff_touches_only_the_changed_service)
     CHECK(strncmp(out.data, "add table ip orc-proxy\ndelete table ip orc-proxy\n", 48) == 0);
     orc_buf_free(&out);
 }
+
+TEST(an_address_two_services_claim_goes_to_the_first_by_name)
+{
+    struct world *w = world_new();
+    char ep[300], eps[400];
+    fx_ep(ep, sizeof ep, "10.42.2.9", "n2", READY);
+    snprintf(eps, sizeof eps, "[%s]", ep);
+    /* b listed first: the order of the objects does not decide */
+    json_array_append_new(w->svcs, fx_svc("b", "10.43.0.31", "ClusterIP", ",\"externalIPs\":[\"192.0.2.1\"]",
+                                          HTTP_PORT));
+    json_array_append_new(w->svcs, fx_svc("a", "10.43.0.30", "ClusterIP", ",\"externalIPs\":[\"192.0.2.1\"]",
+                                          HTTP_PORT));
+    json_array_append_new(w->slices, fx_slice("a", "x", SLICE_HTTP, eps));
+    json_array_append_new(w->slices, fx_slice("b", "x", SLICE_HTTP, eps));
+    build(w, &node1);
+    CHECK(has(unit(w, "default/a/tcp/http")->add_elems, "192.0.2.1 . tcp . 80"));
+    CHECK(!has(unit(w, "default/b/tcp/http")->add_elems, "192.0.2.1"));
+    CHECK(has(unit(w, "default/b/tcp/http")->add_elems, "10.43.0.31 . tcp . 80"));
+}
