@@ -4,7 +4,9 @@
  * all of them; the NodePort answers from the lab on every node's address;
  * the lab reaches ClusterIPs through node 1 (a route the test adds): a
  * Service without endpoints is refused at once, session affinity keeps one
- * replica; node 1's agent stopped leaves traffic flowing, and restarted it
+ * replica; externalTrafficPolicy Local answers from each node's own
+ * replicas with the client's address kept (Cluster masquerades it); a pod
+ * reaches itself through its Service (hairpin); node 1's agent stopped leaves traffic flowing, and restarted it
  * resyncs (a Service deleted meanwhile is gone); a deleted Service's rules
  * go within about a second. Root only. */
 #include <arpa/inet.h>
@@ -26,11 +28,14 @@
 
 static struct netbed B;
 
-/* busybox httpd answering "host=<hostname>" on /cgi-bin/h, port 8080 */
-#define SERVE                                                                                      \
+/* busybox httpd answering "host=<hostname> from=<client>" on /cgi-bin/h,
+ * port 8080 (SERVE_BG: in the background, for a pod that also asks) */
+#define SERVE_SETUP                                                                                \
     "mkdir -p /tmp/www/cgi-bin && printf '#!/bin/sh\\\\necho Content-Type: text/plain\\\\necho\\\\n" \
-    "echo host=$(hostname)\\\\n' > /tmp/www/cgi-bin/h && busybox chmod 755 /tmp/www/cgi-bin/h && "  \
-    "exec httpd -f -p 8080 -h /tmp/www"
+    "echo host=$(hostname) from=$REMOTE_ADDR\\\\n' > /tmp/www/cgi-bin/h && "                       \
+    "busybox chmod 755 /tmp/www/cgi-bin/h && "
+#define SERVE SERVE_SETUP "exec httpd -f -p 8080 -h /tmp/www"
+#define SERVE_BG SERVE_SETUP "httpd -p 8080 -h /tmp/www; "
 /* one request with nc (busybox's static wget cannot resolve port names) */
 #define GET "get() { printf 'GET /cgi-bin/h HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $1 $2 | grep host=; }; "
 
@@ -56,12 +61,14 @@ static void pod_on(int node, const char *name, const char *app, const char *cmd)
 /* Creates a Service selecting app=`app`; returns its clusterIP in ip. */
 static void service(const char *name, const char *app, const char *extra, char *ip, size_t n)
 {
-    char body[1024], path[256];
+    char body[1024], path[256], np[32] = "";
+    static int next_port = NODE_PORT;
     int st;
+    if (strstr(extra, "NodePort")) snprintf(np, sizeof np, ",\"nodePort\":%d", next_port++);
     snprintf(body, sizeof body,
              "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"%s\"},\"spec\":{"
              "\"selector\":{\"app\":\"%s\"},\"ports\":[{\"name\":\"http\",\"port\":80,\"targetPort\":8080%s}]%s}}",
-             name, app, strstr(extra, "NodePort") ? ",\"nodePort\":30580" : "", extra);
+             name, app, np, extra);
     post(SVCS, body);
     snprintf(path, sizeof path, SVCS "/%s", name);
     json_t *s = t_json(&B.c, 0, "GET", path, NULL, &st);
@@ -128,7 +135,7 @@ static int lab_get(const char *ip, int port, char *host, size_t n)
     const char *h = strstr(buf, "host=");
     if (rc == 0 && !h) rc = -EPROTO;
     if (h) {
-        size_t k = strcspn(h + 5, "\r\n");
+        size_t k = strcspn(h + 5, " \r\n");
         snprintf(host, n, "%.*s", (int)k, h + 5);
     }
     return rc;
@@ -174,6 +181,43 @@ static char *wait_log(const char *name, const char *want, unsigned limit_ms)
         CHECKF(test_now_ms() < end, "pod %s: no %s in its log: %s", name, want, resp ? resp : "");
         test_sleep_ms(200);
     }
+}
+
+/* The client address the replica saw, from the same answer. */
+static int lab_get_from(const char *ip, int port, char *host, size_t n, char *from, size_t fn)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {3, 0};
+    char buf[2048];
+    size_t len = 0;
+    ssize_t got;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0;
+    static const char req[] = "GET /cgi-bin/h HTTP/1.0\r\n\r\n";
+
+    CHECK(fd >= 0);
+    host[0] = from[0] = '\0';
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) rc = -errno;
+    else if (write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1) rc = -EIO;
+    while (rc == 0 && len < sizeof buf - 1 && (got = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)got;
+    close(fd);
+    buf[len] = '\0';
+    const char *h = strstr(buf, "host="), *f = strstr(buf, "from=");
+    if (rc == 0 && (!h || !f)) return -EPROTO;
+    if (rc == 0) {
+        snprintf(host, n, "%.*s", (int)strcspn(h + 5, " \r\n"), h + 5);
+        snprintf(from, fn, "%.*s", (int)strcspn(f + 5, " \r\n"), f + 5);
+    }
+    return rc;
+}
+
+/* The lab bridge's address (the test process), as busybox httpd shows it. */
+static bool is_lab(const char *from)
+{
+    return strcmp(from, "10.99.0.1") == 0 || strcmp(from, "[::ffff:10.99.0.1]") == 0;
 }
 
 static size_t count(const char *text, const char *needle)
@@ -249,6 +293,32 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
         lab_get_ok(sticky, 80, host, sizeof host, 5000);
         CHECKF(strcmp(host, first) == 0, "affinity: %s then %s", first, host);
     }
+
+    /* externalTrafficPolicy Local: each node's own replicas, the lab's
+     * address kept (busybox httpd shows IPv4 peers as [::ffff:a.b.c.d]) */
+    char local[32], from[64];
+    service("local", "web", ",\"type\":\"NodePort\",\"externalTrafficPolicy\":\"Local\"", local, sizeof local);
+    lab_get_ok(B.node[1].ip, NODE_PORT + 1, host, sizeof host, 10000);
+    for (int i = 0; i < 6; i++) {
+        CHECK_INT(lab_get_from(B.node[1].ip, NODE_PORT + 1, host, sizeof host, from, sizeof from), ==, 0);
+        CHECKF(strcmp(host, "web-a") == 0, "node 1 sent Local traffic to %s", host);
+        CHECKF(is_lab(from), "the client address was not kept: %s", from);
+        CHECK_INT(lab_get_from(B.node[2].ip, NODE_PORT + 1, host, sizeof host, from, sizeof from), ==, 0);
+        CHECKF(strcmp(host, "web-b") == 0 || strcmp(host, "web-c") == 0, "node 2 sent Local traffic to %s", host);
+        CHECKF(is_lab(from), "the client address was not kept: %s", from);
+    }
+    /* Cluster (web): masqueraded to the node's address */
+    CHECK_INT(lab_get_from(B.node[1].ip, NODE_PORT, host, sizeof host, from, sizeof from), ==, 0);
+    CHECKF(!is_lab(from), "Cluster traffic kept the client address: %s", from);
+
+    /* hairpin: a pod reaching itself through its own Service */
+    char hp[32];
+    service("hairpin", "hairpin", "", hp, sizeof hp);
+    snprintf(cmd, sizeof cmd, SERVE_BG GET "until get %s 80; do sleep 0.2; done; echo HAIRPIN-OK; sleep 3600", hp);
+    pod_on(1, "hairpin", "hairpin", cmd);
+    log = wait_log("hairpin", "HAIRPIN-OK", 60000);
+    CHECKF(strstr(log, "host=hairpin") != NULL, "%s", log);
+    free(log);
 
     /* node 1's agent stopped: its rules stay, traffic flows; a Service
      * deleted meanwhile is gone once it is back */
