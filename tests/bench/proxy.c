@@ -8,13 +8,25 @@
  * Service's chains and map elements; iptables-restore --noflush what
  * kube-proxy's partial sync writes (KUBE-SERVICES whole, the changed
  * Service's chains). Prints a markdown table: the median of 5 runs, ms.
+ * Then the data path: a "pod" (a process in a namespace of its own, a
+ * veth away) answering TCP requests, reached through a ClusterIP of that
+ * table and straight at its address, alternated: requests/s and latency
+ * with a connection per request, and one connection's throughput
+ * (BENCH_PROXY_SECONDS per load, default 2).
  * Root only. Usage: proxy [SERVICES [ENDPOINTS]]. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -277,6 +289,171 @@ static void bench_ipt(struct figures *f)
     orc_buf_free(&s);
 }
 
+/* ---- the data path: requests through a ClusterIP beside the pod IP ---- */
+
+#define DP_SERVER "10.42.1.5"
+#define DP_VIP "10.43.255.1"
+#define DP_STREAM_BYTES (256u << 20)
+
+/* The "pod": a process in a namespace of its own, joined by a veth;
+ * port 8080 answers 64 bytes per 64 bytes, port 8081 swallows a stream. */
+static int listen_on(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    inet_pton(AF_INET, DP_SERVER, &a.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0) _exit(3);
+    return fd;
+}
+
+static void serve_conn(int c, bool echo)
+{
+    static char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(c, buf, echo ? 64 : sizeof buf)) > 0)
+        if (echo && write(c, buf, (size_t)n) != n) break;
+    close(c);
+}
+
+static void dp_server(int ready_fd, int go_fd)
+{
+    char b;
+    if (unshare(CLONE_NEWNET) != 0) _exit(2);
+    if (write(ready_fd, "r", 1) != 1 || read(go_fd, &b, 1) != 1) _exit(2);
+    char *up[] = {"/bin/sh", "-c", "ip link set lo up && ip addr add " DP_SERVER "/24 dev vs && ip link set vs up", NULL};
+    if (orc_run(up, NULL) != 0) _exit(2);
+    int l1 = listen_on(8080), l2 = listen_on(8081);
+    if (write(ready_fd, "r", 1) != 1) _exit(2);
+    for (;;) {
+        struct pollfd p[2] = {{l1, POLLIN, 0}, {l2, POLLIN, 0}};
+        if (poll(p, 2, -1) < 0) continue;
+        for (int i = 0; i < 2; i++)
+            if (p[i].revents & POLLIN) {
+                int c = accept(p[i].fd, NULL, NULL);
+                if (c >= 0) serve_conn(c, i == 0);
+            }
+    }
+}
+
+static int dial_tcp(const char *ip, int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) die("connect", strerror(errno));
+    return fd;
+}
+
+struct dp_figures {
+    double rps, p50_us, p99_us, mbps;
+};
+
+/* A new connection per request, as HTTP/1.0 clients: the NAT's cost is at
+ * connection setup (the first packet goes through the maps). */
+static void dp_requests(const char *ip, int port, double secs, struct dp_figures *f)
+{
+    size_t cap = 1 << 20, n = 0;
+    double *lat = malloc(cap * sizeof *lat), t_end = now_ms() + secs * 1000, t0 = now_ms();
+    char buf[64] = {0};
+    if (!lat) die("malloc", NULL);
+    while (now_ms() < t_end && n < cap) {
+        double t = now_ms();
+        int fd = dial_tcp(ip, port);
+        size_t got = 0;
+        ssize_t r;
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) die("write", strerror(errno));
+        while (got < sizeof buf && (r = read(fd, buf, sizeof buf - got)) > 0) got += (size_t)r;
+        close(fd);
+        lat[n++] = (now_ms() - t) * 1000;
+    }
+    f->rps = (double)n / ((now_ms() - t0) / 1000);
+    qsort(lat, n, sizeof *lat, cmp_d);
+    f->p50_us = lat[n / 2];
+    f->p99_us = lat[n * 99 / 100];
+    free(lat);
+}
+
+static void dp_stream(const char *ip, int port, struct dp_figures *f)
+{
+    static char buf[1 << 16];
+    int fd = dial_tcp(ip, port);
+    double t0 = now_ms();
+    for (size_t sent = 0; sent < DP_STREAM_BYTES;) {
+        ssize_t w = write(fd, buf, sizeof buf);
+        if (w <= 0) die("stream", strerror(errno));
+        sent += (size_t)w;
+    }
+    close(fd);
+    f->mbps = DP_STREAM_BYTES / 1048576.0 / ((now_ms() - t0) / 1000);
+}
+
+/* orc's table with n_svc Services and one more whose endpoint is the pod */
+static void dp_rules(void)
+{
+    json_t *slices, *svcs = objects(-1, &slices);
+    json_array_append_new(svcs, json_pack("{s:{s:s,s:s},s:{s:s,s:[{s:s,s:i},{s:s,s:i}]}}", "metadata", "namespace",
+                                          "bench", "name", "pod", "spec", "clusterIP", DP_VIP, "ports", "name", "rr",
+                                          "port", 80, "name", "stream", "port", 81));
+    json_array_append_new(slices, json_pack("{s:{s:s,s:s,s:{s:s}},s:s,s:[{s:s,s:i},{s:s,s:i}],s:[{s:[s]}]}",
+                                            "metadata", "namespace", "bench", "name", "pod", "labels",
+                                            "kubernetes.io/service-name", "pod", "addressType", "IPv4", "ports",
+                                            "name", "rr", "port", 8080, "name", "stream", "port", 8081,
+                                            "endpoints", "addresses", DP_SERVER));
+    struct proxy_state st;
+    struct orc_buf s = ORC_BUF_INIT;
+    if (proxy_state_build(svcs, slices, &node, &st) != 0 || proxy_render_full(&st, &node, &s) != 0)
+        die("rules", NULL);
+    nft(s.data);
+    orc_buf_free(&s);
+    proxy_state_free(&st);
+    json_decref(svcs);
+    json_decref(slices);
+}
+
+static void bench_datapath(double secs)
+{
+    int ready[2], go[2];
+    char b, cmd[256];
+    if (pipe(ready) != 0 || pipe(go) != 0) die("pipe", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) die("fork", strerror(errno));
+    if (pid == 0) dp_server(ready[1], go[0]);
+    if (read(ready[0], &b, 1) != 1) die("server", "did not start");
+    snprintf(cmd, sizeof cmd, "ip link add vc type veth peer name vs && ip link set vs netns %d && "
+                              "ip link set lo up && ip addr add 10.42.1.1/24 dev vc && ip link set vc up && "
+                              "ip route add 10.43.0.0/16 dev vc", (int)pid);
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    run_tool(argv, NULL);
+    if (write(go[1], "g", 1) != 1 || read(ready[0], &b, 1) != 1) die("server", "did not listen");
+    dp_rules();
+    struct dp_figures d[3], v[3];
+    for (int r = 0; r < 3; r++) { /* alternated: the machine's load hits both alike */
+        dp_requests(DP_SERVER, 8080, secs, &d[r]);
+        dp_requests(DP_VIP, 80, secs, &v[r]);
+        dp_stream(DP_SERVER, 8081, &d[r]);
+        dp_stream(DP_VIP, 81, &v[r]);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    double drps[3], vrps[3], dp50[3], vp50[3], dp99[3], vp99[3], dmb[3], vmb[3];
+    for (int r = 0; r < 3; r++) {
+        drps[r] = d[r].rps, vrps[r] = v[r].rps, dp50[r] = d[r].p50_us, vp50[r] = v[r].p50_us;
+        dp99[r] = d[r].p99_us, vp99[r] = v[r].p99_us, dmb[r] = d[r].mbps, vmb[r] = v[r].mbps;
+    }
+    double a = median(drps, 3), c = median(vrps, 3);
+    printf("\n| TCP through the proxy, %d Services in the table (median of 3) | pod IP | ClusterIP | overhead |\n"
+           "|---|---|---|---|\n", n_svc + 1);
+    printf("| connection per request: requests/s | %.0f | %.0f | %.1f %% |\n", a, c, (a - c) / a * 100);
+    double p = median(dp50, 3), q = median(vp50, 3);
+    printf("| connection per request: p50 us | %.0f | %.0f | %.1f %% |\n", p, q, (q - p) / p * 100);
+    p = median(dp99, 3), q = median(vp99, 3);
+    printf("| connection per request: p99 us | %.0f | %.0f | %.1f %% |\n", p, q, (q - p) / p * 100);
+    p = median(dmb, 3), q = median(vmb, 3);
+    printf("| one connection, 256 MiB: MiB/s | %.0f | %.0f | %.1f %% |\n", p, q, (p - q) / p * 100);
+}
+
 int main(int argc, char **argv)
 {
     struct figures nf = {0}, ipf = {0};
@@ -303,5 +480,6 @@ int main(int argc, char **argv)
     printf("| script, full / change, KiB | %zu / %.1f | %zu / %.1f |\n", nf.full_bytes / 1024,
            nf.change_bytes / 1024.0, ipf.full_bytes / 1024, ipf.change_bytes / 1024.0);
     printf("| orc's rules from the objects (build + render), ms | %.1f | - |\n", nf.build);
+    bench_datapath(getenv("BENCH_PROXY_SECONDS") ? atof(getenv("BENCH_PROXY_SECONDS")) : 2);
     return 0;
 }
