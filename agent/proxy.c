@@ -19,6 +19,7 @@
 #define PROXY_LOG "agent.proxy"
 #define PROXY_BATCH_MS 50
 #define PROXY_RETRY_MS 1000
+#define PROXY_NO_NFT_RETRY_MS 30000 /* nft not installed: rarely worth a look */
 #define PROXY_RESYNC_MS (15 * 60 * 1000) /* a full replace: also resets affinity */
 #define PROXY_SYNC_WAIT_MS 100
 
@@ -35,7 +36,7 @@ struct agent_proxy {
     struct proxy_state pending; /* being applied */
     struct orc_buf script;
     int rc;
-    char err[256];
+    char err[256], last_err[256];
 };
 
 static void tick(uv_timer_t *t);
@@ -166,9 +167,13 @@ static void sync_done(uv_work_t *w, int status)
         proxy_state_free(&p->applied);
         p->applied = p->pending;
         p->full = false;
+        p->last_err[0] = '\0';
     } else {
-        log_warn(PROXY_LOG, "service rules: %s; the whole table is written again",
-                 p->err[0] ? p->err : orc_strerror(p->rc));
+        const char *why = p->err[0] ? p->err : orc_strerror(p->rc);
+        /* the same failure again (nft missing, say) is not logged each time */
+        if (strcmp(why, p->last_err) != 0)
+            log_warn(PROXY_LOG, "service rules: %s; the whole table is written again", why);
+        snprintf(p->last_err, sizeof p->last_err, "%s", why);
         proxy_state_free(&p->pending);
         p->full = true;
     }
@@ -176,7 +181,7 @@ static void sync_done(uv_work_t *w, int status)
     if (p->stopping) {
         if (p->closed) proxy_free(p); /* else timer_closed frees it */
     } else if (p->rc != 0) {
-        schedule(p, PROXY_RETRY_MS);
+        schedule(p, p->rc == ORC_ENOENT ? PROXY_NO_NFT_RETRY_MS : PROXY_RETRY_MS);
     } else {
         schedule(p, p->dirty ? PROXY_BATCH_MS : PROXY_RESYNC_MS);
     }
