@@ -6,7 +6,8 @@
  * Service without endpoints is refused at once, session affinity keeps one
  * replica; externalTrafficPolicy Local answers from each node's own
  * replicas with the client's address kept (Cluster masquerades it); a pod
- * reaches itself through its Service (hairpin); node 1's agent stopped leaves traffic flowing, and restarted it
+ * reaches itself through its Service (hairpin); a replica being deleted
+ * leaves the rotation while it still runs; node 1's agent stopped leaves traffic flowing, and restarted it
  * resyncs (a Service deleted meanwhile is gone); a deleted Service's rules
  * go within about a second. Root only. */
 #include <arpa/inet.h>
@@ -243,7 +244,7 @@ static void bed_up(void)
 
 TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
 {
-    char web[32], sticky[32], empty[32], host[128], first[128], cmd[1024];
+    char web[32], sticky[32], empty[32], host[128], first[128], cmd[1024], *resp = NULL;
     if (geteuid() != 0) {
         printf("# needs root: skipped\n");
         return;
@@ -320,12 +321,32 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     CHECKF(strstr(log, "host=hairpin") != NULL, "%s", log);
     free(log);
 
+    /* a replica being deleted leaves the rotation while it still runs: its
+     * endpoint turns terminating (not ready) and the proxy drops it */
+    char dip[32], needle[64], path[256];
+    pod_on(2, "web-d", "web", SERVE_BG "trap 'sleep 60' TERM; while true; do sleep 1; done");
+    wait_running("web-d");
+    int st = 0;
+    json_t *pj = t_json(&B.c, 0, "GET", PODS "/web-d", NULL, &st);
+    snprintf(dip, sizeof dip, "%s", orc_json_str(pj, "status.podIP") ? orc_json_str(pj, "status.podIP") : "?");
+    json_decref(pj);
+    snprintf(needle, sizeof needle, "default/web/tcp/http__%s/8080", dip);
+    wait_rules(1, needle, true, 20000);
+    t0 = test_now_ms();
+    CHECK_INT(t_http(&B.c, 0, "DELETE", PODS "/web-d?gracePeriodSeconds=30", NULL, NULL, &resp, NULL), ==, 200);
+    free(resp);
+    wait_rules(1, needle, false, 5000);
+    fprintf(stderr, "# a deleted replica out of the rotation in %llu ms\n", (unsigned long long)(test_now_ms() - t0));
+    snprintf(path, sizeof path, PODS "/web-d");
+    pj = t_json(&B.c, 0, "GET", path, NULL, &st);
+    CHECKF(st == 200 && orc_json_get(pj, "metadata.deletionTimestamp"), "web-d should still be terminating (%d)", st);
+    json_decref(pj);
+
     /* node 1's agent stopped: its rules stay, traffic flows; a Service
      * deleted meanwhile is gone once it is back */
     netbed_agent_stop(&B, 1);
     lab_get_ok(web, 80, host, sizeof host, 3000);
     lab_get_ok(B.node[1].ip, NODE_PORT, host, sizeof host, 3000);
-    char *resp = NULL;
     CHECK_INT(t_http(&B.c, 0, "DELETE", SVCS "/empty", NULL, NULL, &resp, NULL), ==, 200);
     free(resp);
     char *r = rules_of(1);
