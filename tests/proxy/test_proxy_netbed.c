@@ -9,7 +9,8 @@
  * reaches itself through its Service (hairpin); a replica being deleted
  * leaves the rotation while it still runs; node 1's agent stopped leaves traffic flowing, and restarted it
  * resyncs (a Service deleted meanwhile is gone); a deleted Service's rules
- * go within about a second. Root only. */
+ * go within about a second; --service-proxy off removes the table. Root
+ * only. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -374,4 +375,11 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     fprintf(stderr, "# deleted Service's rules gone: node 1 %llu ms, node 2 %llu ms\n", (unsigned long long)gone1,
             (unsigned long long)gone2);
     CHECK_INT(gone2, <, 2000); /* a second, with slack for a loaded machine */
+
+    /* --service-proxy off removes the table */
+    netbed_agent_stop(&B, 2);
+    B.node[2].extra[0] = "--service-proxy";
+    B.node[2].extra[1] = "off";
+    netbed_agent_restart(&B, 2);
+    wait_rules(2, "table ip orc-proxy", false, 20000);
 }
