@@ -7,7 +7,8 @@
  * replica; externalTrafficPolicy Local answers from each node's own
  * replicas with the client's address kept (Cluster masquerades it); a pod
  * reaches itself through its Service (hairpin); a replica being deleted
- * leaves the rotation while it still runs; node 1's agent stopped leaves traffic flowing, and restarted it
+ * leaves the rotation while it still runs; kube-dns's ClusterIP answers
+ * from the node's resolver; node 1's agent stopped leaves traffic flowing, and restarted it
  * resyncs (a Service deleted meanwhile is gone); a deleted Service's rules
  * go within about a second; --service-proxy off removes the table. Root
  * only. */
@@ -229,6 +230,25 @@ static size_t count(const char *text, const char *needle)
     return n;
 }
 
+/* The kube-dns Service's clusterIP: made as the lead's bootstrap makes it
+ * (kube-system, k8s-app: kube-dns, no selector) when it is not there. */
+static void kube_dns(char *ip, size_t n)
+{
+    const char *body = "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"kube-dns\","
+                       "\"namespace\":\"kube-system\",\"labels\":{\"k8s-app\":\"kube-dns\"}},\"spec\":{\"ports\":["
+                       "{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},{\"name\":\"dns-tcp\",\"port\":53,"
+                       "\"protocol\":\"TCP\"}]}}";
+    char *resp = NULL;
+    int st = t_http(&B.c, 0, "POST", "/api/v1/namespaces/kube-system/services", NULL, body, &resp, NULL);
+    CHECKF(st == 201 || st == 409, "POST kube-dns: %d %s", st, resp ? resp : "");
+    free(resp);
+    json_t *s = t_json(&B.c, 0, "GET", "/api/v1/namespaces/kube-system/services/kube-dns", NULL, &st);
+    const char *cip = orc_json_str(s, "spec.clusterIP");
+    CHECKF(cip && *cip, "kube-dns has no clusterIP");
+    snprintf(ip, n, "%s", cip);
+    json_decref(s);
+}
+
 static void bed_up(void)
 {
     netbed_up(&B);
@@ -342,6 +362,16 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     pj = t_json(&B.c, 0, "GET", path, NULL, &st);
     CHECKF(st == 200 && orc_json_get(pj, "metadata.deletionTimestamp"), "web-d should still be terminating (%d)", st);
     json_decref(pj);
+
+    /* kube-dns's ClusterIP reaches the node's own resolver (created here
+     * unless the server made it at bootstrap) */
+    char dns_ip[32];
+    kube_dns(dns_ip, sizeof dns_ip);
+    snprintf(cmd, sizeof cmd, "until nslookup web.default.svc.cluster.local %s | grep -q '%s'; do sleep 0.3; done; "
+                              "echo DNS-OK; sleep 3600", dns_ip, web);
+    pod_on(2, "dnsq", "dnsq", cmd);
+    log = wait_log("dnsq", "DNS-OK", 60000);
+    free(log);
 
     /* node 1's agent stopped: its rules stay, traffic flows; a Service
      * deleted meanwhile is gone once it is back */
