@@ -1,7 +1,8 @@
 /* test_proxy_netbed.c — the Service proxy end to end on the network test
  * bed (two nodes, real servers, agents, containers): a client pod on node
  * 1 reaches three replicas on both nodes through a ClusterIP, spread over
- * all of them; the NodePort answers from the lab on every node's address;
+ * all of them; the NodePort and a LoadBalancer's port answer from the lab
+ * on every node's address;
  * the lab reaches ClusterIPs through node 1 (a route the test adds): a
  * Service without endpoints is refused at once, session affinity keeps one
  * replica; externalTrafficPolicy Local answers from each node's own
@@ -298,6 +299,14 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     /* the NodePort from the lab, on every node's address */
     lab_get_ok(B.node[1].ip, NODE_PORT, host, sizeof host, 10000);
     lab_get_ok(B.node[2].ip, NODE_PORT, host, sizeof host, 10000);
+    /* a LoadBalancer: its port on every node's address once the servicelb
+     * controller lists them in status.loadBalancer.ingress */
+    post(SVCS, "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"lb\"},\"spec\":{"
+               "\"type\":\"LoadBalancer\",\"selector\":{\"app\":\"web\"},\"ports\":[{\"name\":\"http\","
+               "\"port\":8088,\"targetPort\":8080}]}}");
+    lab_get_ok(B.node[1].ip, 8088, host, sizeof host, 20000);
+    lab_get_ok(B.node[2].ip, 8088, host, sizeof host, 10000);
+
     /* the ClusterIP from the lab through node 1 (masqueraded there) */
     lab_get_ok(web, 80, host, sizeof host, 10000);
 
