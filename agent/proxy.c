@@ -37,6 +37,8 @@ struct agent_proxy {
     struct orc_buf script;
     int rc;
     char err[256], last_err[256];
+    bool no_conntrack;  /* the tool is missing: said once */
+    char ct_err[256];   /* a conntrack flush that failed in the last run */
 };
 
 static void tick(uv_timer_t *t);
@@ -81,6 +83,24 @@ static void on_synced(void *arg) { changed(arg); }
 
 static void collect(void *arg, const json_t *obj) { json_array_append((json_t *)arg, (json_t *)obj); }
 
+/* UDP entries to endpoints the rules no longer lead to (thread pool). */
+static void flush_udp(struct agent_proxy *p)
+{
+    struct proxy_ct_flush *f = NULL;
+    size_t n = 0;
+    char err[256];
+
+    p->ct_err[0] = '\0';
+    if (p->no_conntrack || proxy_udp_stale(&p->applied, &p->pending, &f, &n) != 0) return;
+    for (size_t i = 0; i < n; i++) {
+        int rc = proxy_conntrack_flush(&f[i], err);
+        if (rc == ORC_ENOENT) p->no_conntrack = true;
+        if (rc != 0 && !p->ct_err[0]) snprintf(p->ct_err, sizeof p->ct_err, "%s", err);
+        if (rc == ORC_ENOENT) break;
+    }
+    free(f);
+}
+
 /* Runs on the thread pool: the rules from the objects collected on the
  * loop (the loop touches neither them nor `applied` meanwhile), then nft. */
 static void sync_work(uv_work_t *w)
@@ -105,6 +125,7 @@ static void sync_work(uv_work_t *w)
         return;
     }
     p->rc = proxy_nft_apply(p->script.data, p->err);
+    if (p->rc == 0) flush_udp(p);
 }
 
 static void sync_done(uv_work_t *w, int status);
@@ -157,6 +178,10 @@ static void sync_done(uv_work_t *w, int status)
     json_decref(p->slices);
     p->svcs = p->slices = NULL;
     if (status != 0 && p->rc == 0) p->rc = ORC_EIO;
+    if (p->ct_err[0])
+        log_warn(PROXY_LOG, "clearing UDP conntrack entries: %s%s", p->ct_err,
+                 p->no_conntrack ? " (stale UDP flows to removed endpoints expire on their own)" : "");
+    p->ct_err[0] = '\0';
     if (p->rc == 0 && p->noop) {
         proxy_state_free(&p->pending);
     } else if (p->rc == 0) {

@@ -35,6 +35,14 @@ struct proxy_unit {
     size_t n_chains;
     char **sets;     /* the affinity sets' names */
     size_t n_sets;
+    /* UDP only (NULL/0 otherwise): the addresses clients send to and the
+     * endpoints the rules lead to, so that conntrack entries left to an
+     * endpoint that went can be cleared (UDP has no close). */
+    char **udp_dests;
+    size_t n_udp_dests;
+    int udp_node_port;
+    char **udp_eps;
+    size_t n_udp_eps;
 };
 
 /* The node's desired state: units sorted by key. */
@@ -64,6 +72,24 @@ int proxy_render_diff(const struct proxy_state *old, const struct proxy_state *c
                       size_t *changed);
 /* The commands that remove the table (a no-op when it is absent). */
 int proxy_render_remove(struct orc_buf *out);
+
+/* A conntrack flush: UDP entries to dst (or to the node port when dst is
+ * ""), answered by ep (any when ""). */
+struct proxy_ct_flush {
+    char dst[16];
+    int node_port;
+    char ep[16];
+};
+
+/* The flushes moving from `old` to `cur` calls for, as kube-proxy clears
+ * UDP conntrack: for each UDP service port, every endpoint that went (all
+ * entries when none is left). *out is malloc'd (free() it), NULL when
+ * *n == 0. 0 or ORC_ENOMEM. */
+int proxy_udp_stale(const struct proxy_state *old, const struct proxy_state *cur, struct proxy_ct_flush **out,
+                    size_t *n);
+/* Runs `conntrack -D` for one flush (blocking). 0 (also when nothing
+ * matched), ORC_ENOENT (no conntrack tool) or ORC_EIO with errmsg. */
+int proxy_conntrack_flush(const struct proxy_ct_flush *f, char *errmsg);
 
 /* Runs `nft -f -` on script in the calling process's network namespace
  * (blocking: call it off the event loop). 0, or ORC_ENOENT (no nft), ORC_EPERM,

@@ -195,6 +195,20 @@ static void chains(struct out *o, struct proxy_unit *u, const struct proxy_svcpo
     if (external && (sp->etp_local ? n_loc : n_all)) external_chain(o, u, sp, nm, node);
 }
 
+/* For the conntrack flushes (proxy_udp_stale). */
+static int udp_info(const struct proxy_svcport *sp, const bool *used, struct proxy_unit *u)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sp->n_vips; i++)
+        if (sp->vips[i][0]) rc = remember(&u->udp_dests, &u->n_udp_dests, sp->vips[i]);
+    for (size_t i = 0; rc == 0 && i < sp->n_ext; i++)
+        if (sp->ext[i][0]) rc = remember(&u->udp_dests, &u->n_udp_dests, sp->ext[i]);
+    for (size_t i = 0; rc == 0 && i < sp->n_eps; i++)
+        if (used[i]) rc = remember(&u->udp_eps, &u->n_udp_eps, sp->eps[i].ip);
+    u->udp_node_port = sp->node_port;
+    return rc;
+}
+
 static int render(const struct proxy_svcport *sp, const struct proxy_node *node, struct proxy_unit *u,
                   struct out *o, size_t *all, size_t *loc, bool *used)
 {
@@ -205,6 +219,7 @@ static int render(const struct proxy_svcport *sp, const struct proxy_node *node,
     for (size_t i = 0; i < n_all; i++) used[all[i]] = true;
     for (size_t i = 0; need_local && i < n_loc; i++) used[loc[i]] = true;
     int rc = names_init(&nm, sp, used);
+    if (rc == 0 && strcmp(sp->proto, "udp") == 0) rc = udp_info(sp, used, u);
     if (rc == 0) {
         chains(o, u, sp, &nm, node, all, n_all, loc, n_loc, external, need_local);
         const char *internal = sp->itp_local ? (n_loc ? nm.local : NULL) : (n_all ? nm.svc : NULL);
@@ -249,6 +264,10 @@ int proxy_render_unit(const struct proxy_svcport *sp, const struct proxy_node *n
 
 void proxy_unit_free(struct proxy_unit *u)
 {
+    for (size_t i = 0; i < u->n_udp_dests; i++) free(u->udp_dests[i]);
+    for (size_t i = 0; i < u->n_udp_eps; i++) free(u->udp_eps[i]);
+    free(u->udp_dests);
+    free(u->udp_eps);
     free(u->key);
     free(u->decl);
     free(u->rules);

@@ -3,7 +3,8 @@
  * process), applies the full table with every rule shape, connects through
  * a ClusterIP to a listener standing for the endpoint, is refused promptly
  * where no endpoint is ready, and follows incremental changes (an
- * endpoint moved, a Service deleted) with no stale chain left. Root only
+ * endpoint moved, a Service deleted) with no stale chain left, and a UDP
+ * flow follows a moved endpoint once its conntrack entry is cleared. Root only
  * (skipped otherwise). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -297,4 +298,78 @@ TEST(incremental_changes_follow_endpoints_and_deletes)
     proxy_state_free(&st2);
     proxy_state_free(&st3);
     world_free(&w);
+}
+
+static int udp_listener(const char *ip, int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    CHECK(fd >= 0);
+    CHECKF(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind udp %s:%d: %s", ip, port, strerror(errno));
+    return fd;
+}
+
+static bool udp_got(int fd)
+{
+    struct timeval tv = {0, 300000};
+    fd_set r;
+    char b[16];
+    FD_ZERO(&r);
+    FD_SET(fd, &r);
+    if (select(fd + 1, &r, NULL, NULL, &tv) != 1) return false;
+    return recv(fd, b, sizeof b, 0) > 0;
+}
+
+TEST(udp_flow_follows_a_moved_endpoint_once_conntrack_is_flushed)
+{
+    if (!enter_own_netns()) return;
+    if (access("/usr/sbin/conntrack", X_OK) != 0) {
+        printf("# skipped: no conntrack tool\n");
+        return;
+    }
+    const char *uport = "[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"}]";
+    const char *sport = "[{\"name\":\"dns\",\"port\":5353,\"protocol\":\"UDP\"}]";
+    struct proxy_state a, b;
+    struct orc_buf s = ORC_BUF_INIT;
+    char eps[400];
+    size_t changed, n;
+    json_t *svcs = json_array(), *slices = json_array();
+    json_array_append_new(svcs, fx_svc("u", "10.43.0.60", "ClusterIP", "", uport));
+    eps1(eps, sizeof eps, "10.42.1.5");
+    json_array_append_new(slices, fx_slice("u", "a", sport, eps));
+    CHECK_INT(proxy_state_build(svcs, slices, &node1, &a), ==, 0);
+    CHECK_INT(proxy_render_full(&a, &node1, &s), ==, 0);
+    apply(s.data);
+    int l5 = udp_listener("10.42.1.5", 5353), l6 = udp_listener("10.42.1.6", 5353);
+    int c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(53)};
+    inet_pton(AF_INET, "10.43.0.60", &to.sin_addr);
+    CHECK(connect(c, (struct sockaddr *)&to, sizeof to) == 0);
+    CHECK(send(c, "q", 1, 0) == 1);
+    CHECK(udp_got(l5));
+    /* the endpoint moves; the same flow would stick to .5 without a flush */
+    eps1(eps, sizeof eps, "10.42.1.6");
+    json_array_set_new(slices, 0, fx_slice("u", "a", sport, eps));
+    CHECK_INT(proxy_state_build(svcs, slices, &node1, &b), ==, 0);
+    orc_buf_reset(&s);
+    CHECK_INT(proxy_render_diff(&a, &b, &s, &changed), ==, 0);
+    apply(s.data);
+    struct proxy_ct_flush *f = NULL;
+    CHECK_INT(proxy_udp_stale(&a, &b, &f, &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    char err[256] = "";
+    CHECKF(proxy_conntrack_flush(&f[0], err) == 0, "%s", err);
+    free(f);
+    CHECK(send(c, "q", 1, 0) == 1);
+    CHECK(udp_got(l6));
+    CHECK(!udp_got(l5));
+    close(c);
+    close(l5);
+    close(l6);
+    orc_buf_free(&s);
+    proxy_state_free(&a);
+    proxy_state_free(&b);
+    json_decref(svcs);
+    json_decref(slices);
 }

@@ -364,3 +364,51 @@ TEST(an_address_two_services_claim_goes_to_the_first_by_name)
     CHECK(!has(unit(w, "default/b/tcp/http")->add_elems, "192.0.2.1"));
     CHECK(has(unit(w, "default/b/tcp/http")->add_elems, "10.43.0.31 . tcp . 80"));
 }
+
+TEST(udp_endpoints_that_went_get_their_conntrack_flushed)
+{
+    struct world *w = world_new();
+    const char *ips[] = {"10.42.1.5", "10.42.2.6"};
+    const char *nodes[] = {"n1", "n2"};
+    const char *conds[] = {READY, READY};
+    const char *uport = "[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\",\"nodePort\":30053}]";
+    const char *sport = "[{\"name\":\"dns\",\"port\":5353,\"protocol\":\"UDP\"}]";
+    char eps[1024];
+    eps_text(eps, sizeof eps, ips, nodes, conds, 2);
+    json_array_append_new(w->svcs, fx_svc("u", "10.43.0.40", "NodePort", "", uport));
+    json_array_append_new(w->svcs, fx_svc("t", "10.43.0.41", "ClusterIP", "", HTTP_PORT));
+    json_array_append_new(w->slices, fx_slice("u", "x", sport, eps));
+    json_array_append_new(w->slices, fx_slice("t", "x", SLICE_HTTP, eps));
+    build(w, &node1);
+    struct proxy_state old = w->st;
+    w->st = (struct proxy_state){0};
+    /* 10.42.2.6 goes from both: only the UDP Service's entries to it are flushed */
+    eps_text(eps, sizeof eps, ips, nodes, conds, 1);
+    json_array_set_new(w->slices, 0, fx_slice("u", "x", sport, eps));
+    json_array_set_new(w->slices, 1, fx_slice("t", "x", SLICE_HTTP, eps));
+    build(w, &node1);
+    struct proxy_ct_flush *f = NULL;
+    size_t n = 0;
+    CHECK_INT(proxy_udp_stale(&old, &w->st, &f, &n), ==, 0);
+    CHECK_INT(n, ==, 2);
+    CHECK_STR(f[0].dst, "10.43.0.40");
+    CHECK_STR(f[0].ep, "10.42.2.6");
+    CHECK_STR(f[1].dst, "");
+    CHECK_INT(f[1].node_port, ==, 30053);
+    CHECK_STR(f[1].ep, "10.42.2.6");
+    free(f);
+    /* the Service goes: every entry to its addresses */
+    json_array_remove(w->svcs, 0);
+    proxy_state_free(&old);
+    old = w->st;
+    w->st = (struct proxy_state){0};
+    build(w, &node1);
+    CHECK_INT(proxy_udp_stale(&old, &w->st, &f, &n), ==, 0);
+    CHECK_INT(n, ==, 2);
+    CHECK_STR(f[0].ep, "");
+    free(f);
+    /* nothing changed: nothing to flush */
+    CHECK_INT(proxy_udp_stale(&w->st, &w->st, &f, &n), ==, 0);
+    CHECK_INT(n, ==, 0);
+    proxy_state_free(&old);
+}
