@@ -176,23 +176,29 @@ static void names_free(struct names *nm, size_t n)
     free(nm->aff);
 }
 
+/* Which endpoints each kind of traffic may use (proxy_pick). */
+struct picks {
+    const size_t *all, *loc; /* indexes into sp->eps */
+    size_t n_all, n_loc;
+    bool external, need_local;
+};
+
 static void chains(struct out *o, struct proxy_unit *u, const struct proxy_svcport *sp, const struct names *nm,
-                   const struct proxy_node *node, const size_t *all, size_t n_all, const size_t *loc,
-                   size_t n_loc, bool external, bool need_local)
+                   const struct proxy_node *node, const struct picks *pk)
 {
-    if (n_all) {
+    if (pk->n_all) {
         new_chain(o, u, nm->svc);
         put(&o->rules, &o->rv, "add rule " T " %s ip saddr != %s jump mark-for-masquerade\n", nm->svc,
             node->pod_cidr);
-        spread(o, nm->svc, nm, all, n_all);
+        spread(o, nm->svc, nm, pk->all, pk->n_all);
     }
-    if (need_local && n_loc) {
+    if (pk->need_local && pk->n_loc) {
         new_chain(o, u, nm->local);
-        spread(o, nm->local, nm, loc, n_loc);
+        spread(o, nm->local, nm, pk->loc, pk->n_loc);
     }
     for (size_t i = 0; i < sp->n_eps; i++)
         if (nm->ep[i]) endpoint_chain(o, u, sp, nm, i);
-    if (external && (sp->etp_local ? n_loc : n_all)) external_chain(o, u, sp, nm, node);
+    if (pk->external && (sp->etp_local ? pk->n_loc : pk->n_all)) external_chain(o, u, sp, nm, node);
 }
 
 /* For the conntrack flushes (proxy_udp_stale). */
@@ -213,19 +219,19 @@ static int render(const struct proxy_svcport *sp, const struct proxy_node *node,
                   struct out *o, size_t *all, size_t *loc, bool *used)
 {
     struct names nm = {0};
-    size_t n_all = proxy_pick(sp, false, all), n_loc = proxy_pick(sp, true, loc);
-    bool external = sp->node_port || sp->n_ext;
-    bool need_local = sp->itp_local || (external && sp->etp_local);
-    for (size_t i = 0; i < n_all; i++) used[all[i]] = true;
-    for (size_t i = 0; need_local && i < n_loc; i++) used[loc[i]] = true;
+    struct picks pk = {all, loc, proxy_pick(sp, false, all), proxy_pick(sp, true, loc), false, false};
+    pk.external = sp->node_port || sp->n_ext;
+    pk.need_local = sp->itp_local || (pk.external && sp->etp_local);
+    for (size_t i = 0; i < pk.n_all; i++) used[all[i]] = true;
+    for (size_t i = 0; pk.need_local && i < pk.n_loc; i++) used[loc[i]] = true;
     int rc = names_init(&nm, sp, used);
     if (rc == 0 && strcmp(sp->proto, "udp") == 0) rc = udp_info(sp, used, u);
     if (rc == 0) {
-        chains(o, u, sp, &nm, node, all, n_all, loc, n_loc, external, need_local);
-        const char *internal = sp->itp_local ? (n_loc ? nm.local : NULL) : (n_all ? nm.svc : NULL);
-        destinations(o, sp, false, internal, n_all);
-        if (external)
-            destinations(o, sp, true, (sp->etp_local ? n_loc : n_all) ? nm.ext : NULL, n_all);
+        chains(o, u, sp, &nm, node, &pk);
+        const char *internal = sp->itp_local ? (pk.n_loc ? nm.local : NULL) : (pk.n_all ? nm.svc : NULL);
+        destinations(o, sp, false, internal, pk.n_all);
+        if (pk.external)
+            destinations(o, sp, true, (sp->etp_local ? pk.n_loc : pk.n_all) ? nm.ext : NULL, pk.n_all);
         rc = o->rv;
     }
     names_free(&nm, sp->n_eps);
