@@ -113,6 +113,24 @@ static uint64_t wait_rules(int i, const char *needle, bool want, unsigned limit_
     }
 }
 
+/* Waits until node i's rules hold n chains whose line has both `kind` and
+ * `what` (e.g. the endpoint chains of one service port). */
+static void wait_count(int i, const char *kind, const char *what, size_t n, unsigned limit_ms)
+{
+    uint64_t end = test_now_ms() + limit_ms;
+    for (;;) {
+        char *r = rules_of(i), *save = NULL;
+        size_t got = 0;
+        for (char *l = strtok_r(r, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            if (strstr(l, kind) && strstr(l, what)) got++;
+        free(r);
+        if (got == n) return;
+        CHECKF(test_now_ms() < end, "node %d: %zu chains %s…%s, want %zu (log %s)", i, got, kind, what, n,
+               B.node[i].log);
+        test_sleep_ms(20);
+    }
+}
+
 /* One HTTP request from the test process (in the lab) to ip:port: 0 and
  * the answering host in host, or -errno. */
 static int lab_get(const char *ip, int port, char *host, size_t n)
@@ -282,7 +300,7 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     wait_running("web-b");
     wait_running("web-c");
     /* every replica is an endpoint on node 1 before the client starts */
-    wait_rules(1, "numgen random mod 3", true, 30000);
+    wait_count(1, "chain endpoint-", "default/web/tcp/http__", 3, 30000);
 
     /* a client pod on node 1: 30 requests through the ClusterIP */
     snprintf(cmd, sizeof cmd,
@@ -330,6 +348,7 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     char local[32], from[64];
     service("local", "web", ",\"type\":\"NodePort\",\"externalTrafficPolicy\":\"Local\"", local, sizeof local);
     lab_get_ok(B.node[1].ip, NODE_PORT + 1, host, sizeof host, 10000);
+    lab_get_ok(B.node[2].ip, NODE_PORT + 1, host, sizeof host, 10000);
     for (int i = 0; i < 6; i++) {
         CHECK_INT(lab_get_from(B.node[1].ip, NODE_PORT + 1, host, sizeof host, from, sizeof from), ==, 0);
         CHECKF(strcmp(host, "web-a") == 0, "node 1 sent Local traffic to %s", host);
