@@ -315,4 +315,14 @@ bool cli_unreachable(int rv);
 int cli_list(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *labels,
              const char *fields, json_t **items, char **rv);
 
+/* What a command does to one object named `name` of kind k in ns. */
+typedef int (*cli_name_fn)(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *name,
+                           const void *arg);
+/* Calls fn for every object of kind k in x->ns (cluster-scoped kinds:
+ * everywhere) that the label selector picks (NULL or "": all), saying "No
+ * resources found" when none unless quiet. *failed is set when a call (or
+ * the list) failed; an unreachable server stops it and is returned. */
+int cli_each_selected(cli_ctx *x, const struct orc_kind *k, const char *labels, bool quiet,
+                      cli_name_fn fn, const void *arg, bool *failed);
+
 #endif

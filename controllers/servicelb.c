@@ -131,49 +131,13 @@ static void on_node_update(void *arg, const json_t *old, const json_t *node)
 
 /* ---- reconcile ---- */
 
-struct node_list {
-    const json_t **v;
-    size_t n, cap;
-    bool fail;
-};
-
-static void collect(void *arg, const json_t *node)
-{
-    struct node_list *l = arg;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        const json_t **v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL) {
-            l->fail = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = node;
-}
-
-static void status_written(void *arg, int status, const json_t *body)
-{
-    struct ctl_step *s = arg;
-    /* 409: the Service changed meanwhile; its update queues it again. */
-    if (!ctl_status_ok(status, 409, 404)) ctl_op_fail(&s->op, rest_message(status, body));
-    ctl_step_put(s);
-}
-
-static void lb_put(void *arg)
-{
-    struct lb *c = arg;
-    ctl_base_put(&c->b);
-}
-
 /* The Service's new status.loadBalancer, or NULL with *retry set on ENOMEM. */
 static json_t *decide(struct lb *c, const json_t *svc, bool *retry)
 {
-    struct node_list l = {0};
+    struct ctl_list l = {0};
     json_t *ingress = NULL, *st = NULL;
 
-    informer_each(c->nodes, collect, &l);
+    informer_each(c->nodes, ctl_list_add, &l);
     if (!l.fail) ingress = servicelb_node_ingress(l.v, l.n);
     if (ingress) st = servicelb_status(svc, ingress);
     *retry = l.fail || !ingress;
@@ -187,8 +151,7 @@ static void reconcile(void *arg, const char *key)
     struct lb *c = arg;
     char ns[256], name[256];
     const json_t *svc;
-    struct ctl_step *s;
-    json_t *st, *obj;
+    json_t *st;
     bool retry = false;
 
     if (!ctl_base_ready(&c->b, key, NOT_SYNCED_RETRY_MS)) return;
@@ -197,21 +160,7 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(c->b.q, key, retry ? WQ_RETRY : WQ_DONE);
         return;
     }
-    if (!(obj = json_deep_copy(svc))) json_decref(st);
-    if (!obj || orc_json_set(obj, "status.loadBalancer", st) != 0
-        || !(s = ctl_step_new(c->b.q, key, svc, lb_put, c))) {
-        json_decref(obj);
-        workqueue_done(c->b.q, key, WQ_RETRY);
-        return;
-    }
-    ctl_base_hold(&c->b);
-    ctl_step_hold(s);
-    if (rest_update_status(c->b.ctx->api, c->ksvc, obj, status_written, s) != 0) {
-        ctl_op_fail(&s->op, "cannot send the status");
-        ctl_step_put(s);
-    }
-    json_decref(obj);
-    ctl_step_put(s);
+    ctl_base_write_status(&c->b, c->ksvc, key, svc, "status.loadBalancer", st);
 }
 
 /* ---- start ---- */
