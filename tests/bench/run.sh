@@ -25,7 +25,8 @@
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c);
 #   - the Service proxy's rule syncs (tests/bench/proxy.c): 1,000 Services x
 #     10 endpoints, orc's nftables table beside kube-proxy's iptables shape
-#     through iptables-restore, a full sync and one endpoint change, in a
+#     through iptables-restore, a full sync and one endpoint change, then
+#     TCP requests and a stream through a ClusterIP beside the pod IP, in a
 #     network namespace of its own (root; skipped with a note otherwise).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
