@@ -320,6 +320,7 @@ int agent_on_registered(struct agent *a)
         && (rv = informer_add_handler(a->services, &svc_src, a)) != 0)
         return rv;
     agent_dns_start(a);
+    agent_proxy_start(a);
     if (a->configmaps == NULL
         && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
             || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
@@ -356,6 +357,7 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->cluster_domain = dup_or_null(c->cluster_domain, &ok);
     a->resolv_conf = dup_or_null(c->resolv_conf, &ok);
     a->no_cluster_dns = c->no_cluster_dns;
+    a->no_service_proxy = c->no_service_proxy;
     a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;
     a->port = c->port > 0 ? c->port : 10250;
     a->reserved_cpu_milli = c->reserved_cpu_milli > 0 ? c->reserved_cpu_milli : 100;
@@ -455,6 +457,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
     agent_routes_stop(a);
     agent_dns_stop(a);
+    agent_proxy_stop(a);
     agent_service_informers_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {

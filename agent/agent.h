@@ -45,6 +45,9 @@ struct agent_config {
     const char *cluster_domain;    /* NULL = "cluster.local" (copied) */
     const char *resolv_conf;       /* upstreams; NULL = /etc/resolv.conf (copied) */
     int cluster_dns_port;          /* 0 = 53 */
+    /* The Service proxy (agent/proxy.c): nftables rules for ClusterIPs,
+     * NodePorts and load-balancer addresses in this node's namespace. */
+    bool no_service_proxy;         /* true: none, and its table is removed */
 };
 
 /* Starts registering and syncing; failures to reach the API are retried

@@ -76,6 +76,10 @@ struct agent {
     bool dns_timer_open;
     informer *services, *slices; /* shared (svcinf.c): each user adds handlers */
 
+    /* the Service proxy (proxy.c) */
+    bool no_service_proxy;
+    struct agent_proxy *proxy;
+
     struct worker *workers; /* every pod this agent knows, by list */
     bool pods_listed;      /* the first pods list arrived (garbage collected then) */
     bool stopping;
@@ -126,6 +130,15 @@ void agent_dns_stop(struct agent *a);
  * (256 bytes). */
 int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, const char *pod_ip,
                         struct rt_mount **mounts, size_t *n, char *errmsg);
+
+/* ---- proxy.c ---- */
+/* Starts the Service proxy (after agent_dns_start: kube-dns goes to the
+ * node's resolver), or, when turned off, removes its table. Failures are
+ * logged and retried, never fatal. */
+void agent_proxy_start(struct agent *a);
+/* Stops following changes; the rules stay in the kernel. Holds the agent
+ * until a sync in flight has ended. */
+void agent_proxy_stop(struct agent *a);
 
 /* ---- reclaim.c ---- */
 /* A PV changed: when it is a local-path volume of this node, Released with

@@ -24,6 +24,7 @@
 #include "lib/tls.h"
 #include "orcd/certs.h"
 #include "orcd/orcd.h"
+#include "proxy/proxy.h"
 
 struct agent_opts {
     const char *server;
@@ -42,6 +43,7 @@ struct agent_opts {
     const char *network_backend;
     bool cleanup;
     bool no_cluster_dns;
+    bool no_service_proxy;
     const char *cluster_domain;
     const char *resolv_conf;
 };
@@ -71,15 +73,30 @@ static void usage(FILE *f)
                "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
                "  --resolv-conf FILE   upstream resolvers for other names (default\n"
                "                       /etc/resolv.conf)\n"
+               "  --service-proxy on|off  Service rules (nftables table ip orc-proxy) for\n"
+               "                       ClusterIPs, NodePorts and load-balancer addresses\n"
+               "                       (default on; off removes the table)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
-               "                       iptables rules) and exit\n");
+               "                       iptables and service rules) and exit\n");
+}
+
+/* --cleanup: the pod network, and the Service rules (when nft is there). */
+static int cleanup(const char *node, const char *dir)
+{
+    char err[256] = "";
+    int rc = net_destroy_node(node, dir);
+    if (access("/usr/sbin/nft", X_OK) == 0 && proxy_nft_remove(err) != 0) {
+        log_error("agent", "removing the service rules: %s", err);
+        rc = rc ? rc : 1;
+    }
+    return rc == 0 ? 0 : 1;
 }
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
            O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
-           O_RESOLV };
+           O_RESOLV, O_PROXY };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -93,7 +110,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"container-log-max-files", required_argument, 0, O_LOGFILES},
         {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
-        {"resolv-conf", required_argument, 0, O_RESOLV}, {0, 0, 0, 0}};
+        {"resolv-conf", required_argument, 0, O_RESOLV},
+        {"service-proxy", required_argument, 0, O_PROXY}, {0, 0, 0, 0}};
     char *end;
     int c;
 
@@ -127,6 +145,13 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
                 return -1;
             }
             o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            break;
+        case O_PROXY:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "orcd agent: --service-proxy takes on or off, not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->no_service_proxy = strcmp(optarg, "off") == 0;
             break;
         case O_MAXPODS:
         case O_LEASE:
@@ -358,6 +383,7 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.log_max_files = (unsigned)o->log_max_files;
     cfg.no_node_routes = o->network_backend && strcmp(o->network_backend, "none") == 0;
     cfg.no_cluster_dns = o->no_cluster_dns;
+    cfg.no_service_proxy = o->no_service_proxy;
     cfg.cluster_domain = o->cluster_domain;
     cfg.resolv_conf = o->resolv_conf;
     if (o->log_max_size && orc_quantity_parse(o->log_max_size, &cfg.log_max_bytes) == 0)
@@ -401,7 +427,7 @@ int orcd_agent_main(int argc, char **argv)
                            "(bridge, namespaces, iptables rules)");
         return 1;
     }
-    if (o.cleanup) return net_destroy_node(o.node_name, dir) == 0 ? 0 : 1;
+    if (o.cleanup) return cleanup(o.node_name, dir);
     if (orc_mkdirs(dir, 0700) != 0) {
         log_error("agent", "cannot create the data dir %s", dir);
         return 1;

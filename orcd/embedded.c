@@ -106,6 +106,7 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .data_dir = e->strs[4], .node_ip = e->strs[5],
                                    .registries = e->strs[6], .cluster_domain = e->strs[7],
                                    .resolv_conf = e->strs[8], .no_cluster_dns = c->no_cluster_dns,
+                                   .no_service_proxy = c->no_service_proxy,
                                    .tls_cert_pem = e->cert,
                                    .tls_key_pem = e->key, .orcd_path = e->self};
     uv_loop_init(&e->loop);

@@ -16,6 +16,7 @@ struct orcd_embedded_config {
     const char *node_ip;
     const char *registries;
     bool no_cluster_dns;    /* agent_config's cluster DNS settings */
+    bool no_service_proxy;  /* agent_config's */
     const char *cluster_domain;
     const char *resolv_conf;
 };

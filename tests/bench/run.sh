@@ -22,7 +22,12 @@
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
 #   - routes between nodes on the network test bed (tests/bench/netbed.c):
 #     a node joining and leaving, ms until every node's routes follow;
-#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
+#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c);
+#   - the Service proxy's rule syncs (tests/bench/proxy.c): 1,000 Services x
+#     10 endpoints, orc's nftables table beside kube-proxy's iptables shape
+#     through iptables-restore, a full sync and one endpoint change, then
+#     TCP requests and a stream through a ClusterIP beside the pod IP, in a
+#     network namespace of its own (root; skipped with a note otherwise).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -286,3 +291,7 @@ part deploy "Deployment" runc "$O/tests/bench/deploy"
 
 # ---- cluster DNS: the resolver alone, 1,000 Services, UDP on loopback (tests/bench/dns.c) ----
 part dns "cluster DNS" "" "$O/tests/bench/dns" "${BENCH_DNS_SECONDS:-5}" 32
+
+# ---- Service proxy: rule syncs, nft beside iptables-restore, and TCP through a ClusterIP (tests/bench/proxy.c) ----
+echo "# Service proxy: ${BENCH_PROXY_SERVICES:-1000} Services x 10 endpoints, nft and iptables-restore" >&2
+part proxy "Service proxy" root "$O/tests/bench/proxy" "${BENCH_PROXY_SERVICES:-1000}" 10
