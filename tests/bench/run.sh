@@ -22,6 +22,8 @@
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
 #   - routes between nodes on the network test bed (tests/bench/netbed.c):
 #     a node joining and leaving, ms until every node's routes follow;
+#   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
+#     host-gw and VXLAN beside two namespaces joined by a bare veth;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
@@ -329,6 +331,23 @@ else
     else
         cat "$tmp/netbed.out" >&2
         echo "bench: the network test bed benchmark failed" >&2; exit 1
+    fi
+fi
+
+# ---- pod-to-pod throughput: host-gw, VXLAN, a bare veth (tests/bench/podnet.c) ----
+PODNET="$O/tests/bench/podnet"
+if [ "$(id -u)" != 0 ] || ! command -v iperf3 >/dev/null; then
+    echo
+    echo "(pod-to-pod throughput benchmark skipped: it needs root and iperf3)"
+elif [ ! -x "$PODNET" ]; then
+    echo "bench: missing $PODNET (run make bench)" >&2; exit 1
+else
+    echo "# pod-to-pod TCP throughput: iperf3 ${PODNET_SECONDS:-$SECS} s per backend" >&2
+    if O=$O PODNET_SECONDS=${PODNET_SECONDS:-$SECS} "$PODNET" >"$tmp/podnet.out"; then
+        grep -v '^ok - ' "$tmp/podnet.out"
+    else
+        cat "$tmp/podnet.out" >&2
+        echo "bench: the pod-to-pod throughput benchmark failed" >&2; exit 1
     fi
 fi
 
