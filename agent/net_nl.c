@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,17 @@
 void *net_nlm_put(struct nlmsg *m, size_t len)
 {
     size_t at = NLMSG_ALIGN(m->u.h.nlmsg_len);
+    /* the whole buffer, not the header member: GCC's object-size checks
+     * (with ASan) would otherwise see writes past nlmsghdr */
+    char *buf = (char *)m + offsetof(struct nlmsg, u);
 
     if (at + NLMSG_ALIGN(len) > sizeof m->u.buf) {
         m->overflow = 1;
         return NULL;
     }
-    memset(m->u.buf + at, 0, NLMSG_ALIGN(len));
+    memset(buf + at, 0, NLMSG_ALIGN(len));
     m->u.h.nlmsg_len = (uint32_t)(at + NLMSG_ALIGN(len));
-    return m->u.buf + at;
+    return buf + at;
 }
 
 struct rtattr *net_nlm_attr(struct nlmsg *m, int type, const void *data, size_t len)
@@ -294,7 +298,8 @@ int net_nl_addr_add(struct net_nl *nl, int ifindex, uint32_t addr, int prefix, c
 {
     struct nlmsg m;
     struct ifaddrmsg *ifa = net_nlm_begin(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof *ifa);
-    uint32_t host = ntohl(addr), bcast = htonl(host | (prefix ? ~0u >> prefix : ~0u));
+    uint32_t host = ntohl(addr);
+    uint32_t bcast = htonl(host | (prefix >= 32 ? 0 : prefix ? ~0u >> prefix : ~0u));
     char what[64];
 
     ifa->ifa_family = AF_INET;
