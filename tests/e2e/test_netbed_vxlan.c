@@ -3,10 +3,12 @@
  * in forced vxlan mode on one bridge, pods on two nodes reach each other
  * through orc.vxlan (route onlink via the peer's vtep, FDB entry to its
  * address, the MAC each node publishes on its Node), without NAT, with an
- * MTU that leaves room for the VXLAN header; in auto mode with nodes on two
- * subnets joined by a router, nodes on one subnet use host-gw and VXLAN
- * across, pods reach pods both ways; a node leaving has its route, FDB and
- * neighbour entries removed on the others within a second. Root only. */
+ * MTU that leaves room for the VXLAN header; an agent restart adopts its
+ * device and removes entries no peer accounts for. In auto mode with nodes
+ * on two subnets joined by a router, nodes on one subnet use host-gw (and
+ * make no device) and VXLAN across, set up within a second of a node
+ * joining; pods reach pods both ways; a node leaving has its route, FDB
+ * and neighbour entries removed on the others within a second. Root only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +234,28 @@ TEST_T(forced_vxlan_pods_reach_pods_through_the_overlay, 100)
     pod_ip("srv", srv, sizeof srv);
     client_on(1, "cli", srv);
     check_client("cli", "1450");
+
+    /* an agent restart adopts its device (same ifindex: no gap for the
+     * pods) and leaves no stale entry, even one it never made */
+    {
+        char *argv[] = {"sh", "-c", "ip -o link show orc.vxlan | cut -d: -f1", NULL}, *before = NULL,
+             *after = NULL;
+        netbed_run(&B, 1, argv, &before);
+        netbed_agent_stop(&B, 1);
+        CHECK(node_has(1, "bridge fdb add 02:76:00:00:00:99 dev orc.vxlan dst 10.99.0.99 self "
+                          "permanent && ip neigh add 10.42.250.0 lladdr 02:76:00:00:00:99 dev orc.vxlan "
+                          "nud permanent && echo done", "done"));
+        netbed_agent_start(&B, 1);
+        wait_has(1, "bridge fdb show dev orc.vxlan", "02:76:00:00:00:99", false, 10000);
+        wait_has(1, "ip neigh show dev orc.vxlan", "10.42.250.0", false, 1000);
+        want_fdb(1, &n2, 2, true, 1000);
+        want_vxlan_route(1, &n2, 1000);
+        netbed_run(&B, 1, argv, &after);
+        CHECKF(before && after && strcmp(before, after) == 0, "orc.vxlan made anew: %s -> %s", before,
+               after);
+        free(before);
+        free(after);
+    }
     /* the packets went through the tunnel: the device counted them */
     CHECK(node_has(1, "ip -s link show orc.vxlan | awk '/TX:/ {getline; print ($2 > 0 ? \"yes\" : \"no\")}'",
                    "yes"));
@@ -247,10 +271,28 @@ TEST_T(auto_mode_host_gw_within_a_subnet_vxlan_across, 120)
     netbed_router(&B);
     netbed_node_add_on(&B, 0, NULL); /* auto: the default */
     netbed_node_add_on(&B, 0, NULL);
+    for (int i = 1; i <= 2; i++) netbed_node_wait(&B, i, 20000);
+    /* two nodes on one subnet: host-gw, no device */
+    snprintf(want, sizeof want, "via %s dev eth0", B.node[2].ip);
+    wait_has(1, "ip route show proto 79", want, true, 5000);
+    CHECK(!node_has(1, "ip -o link show", "orc.vxlan"));
+    node_info(1, &n[1]);
+    CHECKF(!n[1].mac[0], "node 1 published a vtep MAC with no tunnel: %s", n[1].mac);
+
+    /* a node joins beyond the router: both sides make their device,
+     * publish its MAC, and tunnel to each other */
     netbed_node_add_on(&B, 1, NULL);
-    for (int i = 1; i <= 3; i++) netbed_node_wait(&B, i, 20000);
-    /* only the nodes with a peer beyond their subnet make a device: all do */
-    for (int i = 1; i <= 3; i++) wait_vtep(i, &n[i]);
+    netbed_node_wait(&B, 3, 20000);
+    {
+        uint64_t t0 = test_now_ms();
+        for (int i = 1; i <= 3; i++) wait_vtep(i, &n[i]);
+        want_vxlan_route(1, &n[3], 5000);
+        want_vxlan_route(3, &n[1], 5000);
+        fprintf(stderr, "# node 3 joined: tunnels both ways %u ms after its Node had a pod CIDR\n",
+                (unsigned)(test_now_ms() - t0));
+        CHECKF(test_now_ms() - t0 < 2000, "the tunnels to a joining node took %u ms",
+               (unsigned)(test_now_ms() - t0));
+    }
     snprintf(want, sizeof want, "%s via %s dev eth0", n[2].cidr, B.node[2].ip);
     wait_has(1, "ip route show proto 79", want, true, 5000);
     snprintf(want, sizeof want, "%s via %s dev eth0", n[1].cidr, B.node[1].ip);

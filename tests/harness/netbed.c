@@ -461,6 +461,12 @@ void netbed_agent_stop(struct netbed *b, int i)
     orc_buf_free(&log);
 }
 
+void netbed_agent_start(struct netbed *b, int i)
+{
+    CHECKF(b->node[i].up && b->node[i].pid <= 0, "netbed: node %d's agent runs already", i);
+    agent_start(b, &b->node[i]);
+}
+
 static void node_teardown(void *arg)
 {
     struct netbed_node *nd = arg;

@@ -89,6 +89,9 @@ void netbed_router(struct netbed *b);
 void netbed_node_wait(struct netbed *b, int i, unsigned timeout_ms);
 /* SIGTERM to node i's agent; it must exit 0 within 10 s, log clean. */
 void netbed_agent_stop(struct netbed *b, int i);
+/* Starts node i's agent again (after netbed_agent_stop), same flags and
+ * data dir: an agent restart. */
+void netbed_agent_start(struct netbed *b, int i);
 /* Cuts node i off the lab (its veth's lab side down), and heals it. */
 void netbed_cut(struct netbed *b, int i);
 void netbed_heal(struct netbed *b, int i);
