@@ -58,6 +58,7 @@ struct agent {
     bool routes_off, routes_started;
     enum net_backend backend;   /* how: host-gw, vxlan, auto */
     bool vtep_patching;         /* our vtep MAC's write to our Node in flight */
+    uint64_t routes_err_key;    /* hash of the last sync's error (logged once); 0: none */
     struct podspec_lookup lookup;
 
     /* node registration and heartbeats (node.c) */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -114,7 +115,12 @@ static void on_routes_timer(uv_timer_t *t)
     rv = c.oom ? orc_errf(errmsg, sizeof errmsg, ORC_ENOMEM, "out of memory")
                : net_peers_set(a->net, c.p, c.n, errmsg);
     free(c.p);
-    if (rv != 0) log_warn(AGENT_LOG, "routes to other nodes' pods: %s", errmsg);
+    /* retried every second: said once per different failure */
+    uint64_t key = rv ? orc_fnv1a(ORC_FNV_OFFSET, errmsg, strlen(errmsg)) : 0;
+    if (rv != 0 && key != a->routes_err_key)
+        log_warn(AGENT_LOG, "routes to other nodes' pods: %s (retrying every second)", errmsg);
+    if (rv == 0 && a->routes_err_key) log_info(AGENT_LOG, "routes to other nodes' pods: in place again");
+    a->routes_err_key = key;
     publish_vtep(a);
     uv_timer_start(&a->routes_timer, on_routes_timer, rv ? ROUTES_RETRY_MS : ROUTES_RESYNC_MS, 0);
 }

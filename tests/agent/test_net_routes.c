@@ -354,3 +354,37 @@ TEST(host_gw_mode_makes_no_device_and_keeps_the_mtu)
     CHECK_INT(lines(ROUTES), ==, 0);
     CHECK_INT(net_vtep(N, mac), ==, ORC_ENOENT);
 }
+
+/* One vxlan device per VNI and port in a namespace: a second node's agent
+ * there is told whose it is, and the first keeps its own. */
+TEST(a_second_node_in_the_namespace_leaves_the_device_alone)
+{
+    const struct net_peer far = {"far", "10.42.2.0/24", "192.168.77.5", "02:76:00:00:00:03"};
+    struct net_config cfg = {.pod_cidr = "10.42.9.0/24", .masquerade = true,
+                             .backend = NET_BACKEND_VXLAN, .node_ip = "10.99.0.11"};
+    char err[256] = "", other[64], state2[700], mac[18];
+    net *n2 = NULL;
+    int rv;
+
+    setup_backend(NET_BACKEND_VXLAN);
+    char *before = sh("ip -o link show orc.vxlan | cut -d: -f1"), *after;
+    snprintf(other, sizeof other, "other-%d", (int)getpid());
+    snprintf(state2, sizeof state2, "%s/net2", test_tmpdir());
+    cfg.node_name = other;
+    cfg.state_dir = state2;
+    CHECKF(net_open(&cfg, &n2, err) == 0, "net_open of a second node: %s", err);
+    CHECK_INT(net_vtep(n2, mac), ==, ORC_ENOENT);
+    rv = net_peers_set(n2, &far, 1, err);
+    CHECK_INT(rv, ==, ORC_EEXIST);
+    CHECKF(strstr(err, "belongs to another node"), "%s", err);
+    net_close(n2);
+    net_destroy_node(other, state2);
+    /* still the first node's, the very same device */
+    after = sh("ip -o link show orc.vxlan | cut -d: -f1");
+    CHECK_STR(after, before);
+    free(before);
+    free(after);
+    CHECK_INT(net_vtep(N, mac), ==, 0);
+    set_peers(&far, 1);
+    CHECK(has(FDB, "02:76:00:00:00:03 dst 192.168.77.5"));
+}
