@@ -250,6 +250,19 @@ const char *cli_pod_spec_path(const char *kind);
 int cli_set_image_patch(const json_t *obj, char *const *pairs, size_t n, json_t **patch,
                         char *err, size_t errlen);
 
+/* kubectl expose's flags (strings point into argv; 0/NULL: not given). */
+struct cli_expose {
+    long long port;
+    const char *target_port, *name, *type, *protocol;
+};
+/* The Service kubectl expose makes for `obj` (its "kind" set: Deployment,
+ * ReplicaSet, ReplicationController, Pod or Service): its selector (a
+ * pod's labels), its labels, --port/--target-port or else every container
+ * port (named port-N when several). New reference in *svc; ORC_EINVAL with
+ * err in kubectl's words (no selector, selector with expressions, no port);
+ * ORC_ENOMEM. */
+int cli_expose_service(const json_t *obj, const struct cli_expose *o, json_t **svc, char *err, size_t n);
+
 /* ---- output ------------------------------------------------------------ */
 
 /* Writes buffer text to x->out and flushes. */
@@ -268,6 +281,7 @@ int cli_cmd_describe(cli_ctx *x, int argc, char **argv);
 int cli_cmd_delete(cli_ctx *x, int argc, char **argv);
 int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
+int cli_cmd_expose(cli_ctx *x, int argc, char **argv);
 /* `orctl set image` (set.c). */
 int cli_cmd_set(cli_ctx *x, int argc, char **argv);
 int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);

@@ -2,8 +2,8 @@
  * bed (tests/harness/netbed.h), iperf3 (Debian's) run in the pods' network
  * namespaces: two nodes with the host-gw backend, two with vxlan (all on
  * one lab bridge), beside two bare namespaces joined by one veth (the
- * floor the kernel sets). One stream each, PODNET_SECONDS long (default
- * 5). Prints a markdown table. Root only. Run:
+ * floor the kernel sets). One stream each, PODNET_SECONDS long (else
+ * BENCH_SECONDS, else 5). Prints a markdown table. Root only. Run:
  * `O=build ./build/tests/bench/podnet`. */
 #include <signal.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ struct pod {
 static int seconds(void)
 {
     const char *e = getenv("PODNET_SECONDS");
-    int s = e ? atoi(e) : 5;
+    int s = e ? atoi(e) : getenv("BENCH_SECONDS") ? atoi(getenv("BENCH_SECONDS")) : 5;
     return s < 1 ? 1 : s > 60 ? 60 : s;
 }
 
