@@ -366,7 +366,9 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->log_max_bytes = c->log_max_bytes;
     a->log_max_files = c->log_max_files;
     a->routes_off = c->network_backend && strcmp(c->network_backend, "none") == 0;
-    if (c->network_backend == NULL || a->routes_off || !net_backend_parse(c->network_backend, &a->backend))
+    /* none: the user's own network, with the pods' default MTU */
+    if (a->routes_off) a->backend = NET_BACKEND_HOST_GW;
+    else if (c->network_backend == NULL || !net_backend_parse(c->network_backend, &a->backend))
         a->backend = NET_BACKEND_AUTO; /* agent_start checked the name */
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
