@@ -332,7 +332,8 @@ int net_vxlan_up(struct net *n, char *errmsg);
  * device has no others). No-op without a device. */
 int net_vxlan_sync(struct net *n, const struct net_nl_neigh *neigh, const struct net_nl_neigh *fdb,
                    size_t count, char *errmsg);
-/* net_destroy_node's part: the node's vxlan device, if it is its own. */
+/* net_destroy_node's part: the node's vxlan device, if it is its own
+ * (ORC_ENOENT when it has none). */
 int net_vxlan_destroy(struct net_nl *nl, const struct net_names *nm, char *errmsg);
 /* "02:76:..." into out (18 bytes); false when s is not a MAC. */
 bool net_mac_parse(const char *s, uint8_t mac[6]);

@@ -113,7 +113,14 @@ int net_vxlan_open(struct net *n, char *errmsg)
     int mtu = 0, rv;
 
     vtep_mac(&n->nm, n->vx_mac);
-    if (n->backend == NET_BACKEND_HOST_GW || n->node_ip == 0 || (n->node_ip >> 24) == 127) return 0;
+    if (n->backend == NET_BACKEND_HOST_GW) {
+        /* an earlier run's overlay, with its entries, is not wanted now */
+        rv = net_vxlan_destroy(&n->nl, &n->nm, errmsg);
+        if (rv == 0) log_info(VX_LOG, "removed %s: the backend is host-gw now", NET_VXLAN_DEV);
+        else if (rv != ORC_ENOENT) log_warn(VX_LOG, "%s", errmsg);
+        return 0;
+    }
+    if (n->node_ip == 0 || (n->node_ip >> 24) == 127) return 0;
     rv = find_uplink(n, &mtu, errmsg);
     if (rv < 0) return rv;
     n->uplink = rv;
@@ -219,6 +226,6 @@ int net_vxlan_destroy(struct net_nl *nl, const struct net_names *nm, char *errms
     int rv = net_nl_link_get(nl, NET_VXLAN_DEV, 0, &l, errmsg);
 
     if (rv != 0) return rv;
-    if (strcmp(l.alias, nm->vtep_alias) != 0) return 0; /* another node's */
+    if (strcmp(l.alias, nm->vtep_alias) != 0) return ORC_ENOENT; /* another node's */
     return net_nl_link_del(nl, NET_VXLAN_DEV, errmsg);
 }

@@ -343,7 +343,7 @@ TEST(auto_mode_is_host_gw_on_a_shared_link_and_vxlan_beyond)
     CHECK_INT(lines("bridge fdb show dev orc.vxlan | grep 02:76 || true"), ==, 0);
 }
 
-TEST(host_gw_mode_makes_no_device_and_keeps_the_mtu)
+TEST(host_gw_mode_makes_no_device_and_removes_an_earlier_one)
 {
     const struct net_peer far = {"far", "10.42.2.0/24", "192.168.77.5", "02:76:00:00:00:03"};
     char mac[18];
@@ -353,6 +353,19 @@ TEST(host_gw_mode_makes_no_device_and_keeps_the_mtu)
     set_peers(&far, 1);
     CHECK_INT(lines(ROUTES), ==, 0);
     CHECK_INT(net_vtep(N, mac), ==, ORC_ENOENT);
+
+    /* vxlan before, host-gw after a restart: the overlay and its routes go */
+    net_close(N);
+    N = NULL;
+    open_net(NET_BACKEND_VXLAN);
+    set_peers(&far, 1);
+    CHECK_INT(lines(ROUTES), ==, 1);
+    net_close(N);
+    N = NULL;
+    open_net(NET_BACKEND_HOST_GW);
+    set_peers(&far, 1);
+    CHECK_INT(lines(ROUTES), ==, 0);
+    CHECK_INT(lines("ip -o link show | grep orc.vxlan || true"), ==, 0);
 }
 
 /* One vxlan device per VNI and port in a namespace: a second node's agent
