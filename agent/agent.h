@@ -38,7 +38,10 @@ struct agent_config {
     unsigned lease_seconds;        /* Lease duration; renewed every third of it; 0 = 15 */
     int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
     unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
-    bool no_node_routes;           /* no routes to other nodes' pods (--network-backend none) */
+    /* How pods reach other nodes' pods: "auto" (NULL: host-gw to nodes on a
+     * shared link, VXLAN to the rest), "host-gw", "vxlan", or "none" (no
+     * routes: something else does it). agent_start refuses anything else. */
+    const char *network_backend;
     /* Cluster DNS (agent/dns.c): a resolver on the pods' gateway address
      * answering from Services and EndpointSlices. */
     bool no_cluster_dns;           /* true: no resolver on this node */

@@ -56,6 +56,9 @@ struct agent {
     informer *nodes;            /* every Node: routes to their pods (routes.c) */
     uv_timer_t routes_timer;
     bool routes_off, routes_started;
+    enum net_backend backend;   /* how: host-gw, vxlan, auto */
+    bool vtep_patching;         /* our vtep MAC's write to our Node in flight */
+    uint64_t routes_err_key;    /* hash of the last sync's error (logged once); 0: none */
     struct podspec_lookup lookup;
 
     /* node registration and heartbeats (node.c) */
@@ -99,6 +102,10 @@ void agent_hold(struct agent *a);
 void agent_release(struct agent *a);
 
 /* ---- routes.c ---- */
+/* Where a node publishes its vxlan device's MAC, for the others' FDB. */
+#define AGENT_ANN_VTEP_MAC "orc.dev/vtep-mac"
+/* That annotation of a Node (borrowed), or NULL. */
+const char *agent_node_vtep_mac(const json_t *node);
 /* The Node as a peer of node `self` (NULL: any): another node with a pod
  * CIDR and an InternalIP (borrowed from node). */
 bool agent_node_peer(const json_t *node, const char *self, struct net_peer *out);

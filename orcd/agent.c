@@ -48,6 +48,12 @@ struct agent_opts {
     const char *resolv_conf;
 };
 
+bool orcd_network_backend_ok(const char *s)
+{
+    enum net_backend b;
+    return strcmp(s, "none") == 0 || net_backend_parse(s, &b);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: orcd agent --server URL --token TOKEN [flags]\n"
@@ -66,8 +72,10 @@ static void usage(FILE *f)
                "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
                "  --container-log-max-size Q   rotate a container's log past this (default 10Mi)\n"
                "  --container-log-max-files N  rotated log files kept per container (default 2)\n"
-               "  --network-backend B  host-gw (default): routes to other nodes' pod CIDRs via\n"
-               "                       their addresses on a shared link; none: no routes\n"
+               "  --network-backend B  how pods reach other nodes' pods: auto (default):\n"
+               "                       host-gw to nodes on a shared link, VXLAN to the rest;\n"
+               "                       host-gw: routes via their addresses on a shared link;\n"
+               "                       vxlan: an overlay to every node; none: no routes\n"
                "  --cluster-dns on|off cluster DNS resolver on the pods' gateway address,\n"
                "                       port 53 (default on)\n"
                "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
@@ -130,9 +138,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_RMEM: o->reserved_memory = optarg; break;
         case O_LOGSIZE: o->log_max_size = optarg; break;
         case O_BACKEND:
-            if (strcmp(optarg, "host-gw") != 0 && strcmp(optarg, "none") != 0) {
-                fprintf(stderr, "orcd agent: --network-backend is host-gw or none (vxlan is not "
-                                "implemented yet)\n");
+            if (!orcd_network_backend_ok(optarg)) {
+                fprintf(stderr, "orcd agent: --network-backend is auto, host-gw, vxlan or none, "
+                                "not \"%s\"\n", optarg);
                 return -1;
             }
             o->network_backend = optarg;
@@ -381,7 +389,7 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
     cfg.log_max_files = (unsigned)o->log_max_files;
-    cfg.no_node_routes = o->network_backend && strcmp(o->network_backend, "none") == 0;
+    cfg.network_backend = o->network_backend;
     cfg.no_cluster_dns = o->no_cluster_dns;
     cfg.no_service_proxy = o->no_service_proxy;
     cfg.cluster_domain = o->cluster_domain;

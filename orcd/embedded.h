@@ -19,6 +19,7 @@ struct orcd_embedded_config {
     bool no_service_proxy;  /* agent_config's */
     const char *cluster_domain;
     const char *resolv_conf;
+    const char *network_backend; /* agent_config's; NULL: auto */
 };
 
 /* Starts the agent thread (all strings copied). 0, or ORC_E* with a message

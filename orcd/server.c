@@ -54,6 +54,7 @@ struct server_opts {
     bool discard_corrupt_log;
     bool raft_plaintext; /* benchmark only */
     const char *registries;
+    const char *network_backend; /* the embedded agent's (agent_config) */
     bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
     bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
     const char *cluster_domain;
@@ -127,6 +128,9 @@ static void usage(FILE *f)
             "                         agent (k3s registries.yaml)\n"
             "  --service-proxy on|off the embedded agent's Service proxy: nftables rules for\n"
             "                         ClusterIPs, NodePorts, load balancers (default on)\n"
+            "  --network-backend B    the embedded agent's way to other nodes' pods: auto\n"
+            "                         (default: host-gw to nodes on a shared link, VXLAN to\n"
+            "                         the rest), host-gw, vxlan, or none\n"
             "  --cluster-dns on|off   the embedded agent's cluster DNS resolver on the pods'\n"
             "                         gateway address, port 53 (default on)\n"
             "  --cluster-domain D     the cluster's DNS domain (default cluster.local)\n"
@@ -250,7 +254,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
            O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
-           O_SVC_CIDR, O_NODE_PORTS };
+           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -263,6 +267,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
         {"cluster-dns", required_argument, 0, O_DNS}, {"service-proxy", required_argument, 0, O_PROXY}, {"cluster-domain", required_argument, 0, O_DOMAIN},
         {"resolv-conf", required_argument, 0, O_RESOLV},
+        {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
         {"service-cidr", required_argument, 0, O_SVC_CIDR},
@@ -289,6 +294,14 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_REG: o->registries = optarg; break;
         case O_DOMAIN: o->cluster_domain = optarg; break;
         case O_RESOLV: o->resolv_conf = optarg; break;
+        case O_BACKEND:
+            if (!orcd_network_backend_ok(optarg)) {
+                fprintf(stderr, "orcd server: --network-backend is auto, host-gw, vxlan or none, "
+                                "not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->network_backend = optarg;
+            break;
         case O_DNS:
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
                 fprintf(stderr, "orcd server: --cluster-dns takes on or off, not \"%s\"\n", optarg);
@@ -818,6 +831,7 @@ static void start_agent(struct orcd_server *s)
     c.data_dir = dir;
     c.node_ip = ip;
     c.registries = s->o.registries;
+    c.network_backend = s->o.network_backend;
     c.no_cluster_dns = s->o.no_cluster_dns;
     c.no_service_proxy = s->o.no_service_proxy;
     c.cluster_domain = s->o.cluster_domain;

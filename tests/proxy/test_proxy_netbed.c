@@ -413,7 +413,7 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     snprintf(empty_elem, sizeof empty_elem, "%s . tcp . 80 : goto reject-chain", empty);
     CHECKF(strstr(r, empty_elem) != NULL, "rules after the agent stopped:\n%s", r);
     free(r);
-    netbed_agent_restart(&B, 1);
+    netbed_agent_start(&B, 1);
     fprintf(stderr, "# restarted agent resynced in %llu ms\n",
             (unsigned long long)wait_rules(1, empty_elem, false, 20000));
     r = rules_of(1);
@@ -438,6 +438,6 @@ TEST_T(cluster_ip_node_port_affinity_reject_restart, 150)
     netbed_agent_stop(&B, 2);
     B.node[2].extra[0] = "--service-proxy";
     B.node[2].extra[1] = "off";
-    netbed_agent_restart(&B, 2);
+    netbed_agent_start(&B, 2);
     wait_rules(2, "table ip orc-proxy", false, 20000);
 }
