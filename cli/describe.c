@@ -689,6 +689,38 @@ static void describe_pod(struct dw *w, const json_t *pod, int64_t now)
     key_effect_lines(w, "Tolerations", json_object_get(spec, "tolerations"), true);
 }
 
+/* kubectl's "Endpoints:" of one service port: the ready addresses of the
+ * slices with the port of that name, "ip:port", three at most then "+ N
+ * more...", <none> when there are none. */
+static void service_endpoints(struct dw *w, const json_t *p, const json_t *slices)
+{
+    const char *name = str_or(p, "name", "");
+    size_t i, k, j, shown = 0, more = 0;
+    json_t *sl, *sp, *ep, *addr;
+
+    dw_write(w, 0, "Endpoints:\t");
+    json_array_foreach ((json_t *)slices, i, sl) {
+        long long port = -1;
+        json_array_foreach (orc_json_get(sl, "ports"), k, sp)
+            if (strcmp(str_or(sp, "name", ""), name) == 0) port = jnum(sp, "port", 0);
+        if (port < 0) continue;
+        json_array_foreach (orc_json_get(sl, "endpoints"), k, ep) {
+            if (json_is_false(orc_json_get(ep, "conditions.ready"))) continue;
+            json_array_foreach (orc_json_get(ep, "addresses"), j, addr) {
+                if (shown == 3) {
+                    more++;
+                    continue;
+                }
+                dw_write(w, 0, "%s%s:%lld", shown ? "," : "", json_string_value(addr) ?: "", port);
+                shown++;
+            }
+        }
+    }
+    if (!shown) dw_write(w, 0, "<none>");
+    if (more) dw_write(w, 0, " + %zu more...", more);
+    dw_write(w, 0, "\n");
+}
+
 static void service_port(struct dw *w, const json_t *p)
 {
     const char *name = str_or(p, "name", "<unset>"), *proto = str_or(p, "protocol", "TCP");
@@ -704,7 +736,7 @@ static void service_port(struct dw *w, const json_t *p)
         dw_write(w, 0, "NodePort:\t%s\t%lld/%s\n", name, jnum(p, "nodePort", 0), proto);
 }
 
-static void describe_service(struct dw *w, const json_t *s)
+static void describe_service(struct dw *w, const json_t *s, const json_t *slices)
 {
     json_t *ports = orc_json_get(s, "spec.ports"), *p,
            *ing = orc_json_get(s, "status.loadBalancer.ingress");
@@ -729,7 +761,10 @@ static void describe_service(struct dw *w, const json_t *s)
             dw_write(w, 0, "%s%s", i ? ", " : "", str_or(p, "ip", str(p, "hostname")));
         dw_write(w, 0, "\n");
     }
-    json_array_foreach (ports, i, p) service_port(w, p);
+    json_array_foreach (ports, i, p) {
+        service_port(w, p);
+        if (slices) service_endpoints(w, p, slices);
+    }
     dw_write(w, 0, "Session Affinity:\t%s\n", str_or(s, "spec.sessionAffinity", "None"));
     if (*str(s, "spec.externalTrafficPolicy"))
         dw_write(w, 0, "External Traffic Policy:\t%s\n", str(s, "spec.externalTrafficPolicy"));
@@ -907,8 +942,8 @@ static void describe_generic(struct dw *w, const struct orc_kind *k, const json_
     yaml_section(w, "Status", json_object_get(obj, "status"));
 }
 
-int cli_describe(const struct orc_kind *k, const json_t *obj, const json_t *events, int64_t now,
-                 struct orc_buf *out)
+int cli_describe(const struct orc_kind *k, const json_t *obj, const json_t *events, const json_t *related,
+                 int64_t now, struct orc_buf *out)
 {
     struct dw w = {ORC_BUF_INIT, out, 0};
     const char *r = k->resource;
@@ -917,7 +952,7 @@ int cli_describe(const struct orc_kind *k, const json_t *obj, const json_t *even
     if (!strcmp(r, "deployments")) describe_deployment(&w, obj);
     else if (!strcmp(r, "replicasets")) describe_replicaset(&w, obj);
     else if (!strcmp(r, "pods")) describe_pod(&w, obj, now);
-    else if (!strcmp(r, "services")) describe_service(&w, obj);
+    else if (!strcmp(r, "services")) describe_service(&w, obj, related);
     else if (!strcmp(r, "configmaps")) describe_configmap(&w, obj);
     else if (!strcmp(r, "secrets")) describe_secret(&w, obj);
     else if (!strcmp(r, "nodes")) describe_node(&w, obj);

@@ -42,19 +42,40 @@ done:
     return out;
 }
 
+/* A Service's EndpointSlices (by their kubernetes.io/service-name label),
+ * for its "Endpoints:" lines; NULL for other kinds. */
+static json_t *related_for(cli_ctx *x, const struct orc_kind *k, const json_t *obj)
+{
+    struct orc_buf sel = ORC_BUF_INIT;
+    json_t *items = NULL;
+    char *rvs = NULL;
+
+    if (strcmp(k->resource, "services") != 0) return NULL;
+    if (orc_buf_printf(&sel, "kubernetes.io/service-name=%s", orc_json_str(obj, "metadata.name") ?: "") == 0
+        && cli_list(x, orc_kind_lookup("endpointslices.discovery.k8s.io"), orc_json_str(obj, "metadata.namespace"),
+                    sel.data, NULL, &items, &rvs) != 0) {
+        json_decref(items);
+        items = NULL;
+    }
+    orc_buf_free(&sel);
+    free(rvs);
+    return items ? items : json_array();
+}
+
 static int describe_object(cli_ctx *x, const struct orc_kind *k, const json_t *obj, bool *first)
 {
     struct orc_buf out = ORC_BUF_INIT;
-    json_t *events = events_for(x, k, obj);
+    json_t *events = events_for(x, k, obj), *related = related_for(x, k, obj);
     int rv = 0;
 
     if (!*first) rv = orc_buf_puts(&out, "\n\n");
     *first = false;
-    if (rv == 0) rv = cli_describe(k, obj, events, orc_time_unix(), &out);
+    if (rv == 0) rv = cli_describe(k, obj, events, related, orc_time_unix(), &out);
     if (rv == 0) cli_write(x, &out);
     else fprintf(x->err, "error: cannot describe: %s\n", orc_strerror(rv));
     orc_buf_free(&out);
     json_decref(events);
+    json_decref(related);
     return rv;
 }
 

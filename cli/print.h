@@ -34,9 +34,11 @@ int cli_print_names(const struct orc_kind *k, const json_t *items, struct orc_bu
  * (Deployment, ReplicaSet, Pod, Service, ConfigMap, Secret, Node,
  * Namespace), a generic spec/status dump otherwise. Secret values are
  * never printed, only their sizes. events: the object's Events (an array)
- * for the trailing "Events:" section, or NULL to leave it out. */
-int cli_describe(const struct orc_kind *k, const json_t *obj, const json_t *events, int64_t now,
-                 struct orc_buf *out);
+ * for the trailing "Events:" section, or NULL to leave it out. related:
+ * for a Service its EndpointSlices (an array; its "Endpoints:" lines), else
+ * NULL. */
+int cli_describe(const struct orc_kind *k, const json_t *obj, const json_t *events, const json_t *related,
+                 int64_t now, struct orc_buf *out);
 
 /* Helpers shared by the table and describe code. */
 

@@ -47,10 +47,19 @@ static const char base[] =
     "add rule " T " endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services\n"
     "add rule " T " nodeport-endpoints-check fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . "
     "th dport vmap @no-endpoint-nodeports\n"
+    "add rule " T " filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new drop\n"
     "add rule " T " filter-prerouting ct state new jump nodeport-endpoints-check\n"
     "add rule " T " filter-prerouting ct state new jump endpoints-check\n"
     "add rule " T " filter-output ct state new jump nodeport-endpoints-check\n"
-    "add rule " T " filter-output ct state new jump endpoints-check\n";
+    "add rule " T " filter-output ct state new jump endpoints-check\n"
+    /* NodePorts on loopback addresses, for this machine's own clients only
+     * (as kube-proxy's localhost nodeports; a dev node's address is
+     * 127.0.0.1): the reply comes back to a 127/8 address through the pod
+     * bridge (route_localnet on it, agent/net.c), and new connections to
+     * 127/8 from any other interface are dropped above (CVE-2020-8558) */
+    "add rule " T " nat-output ip daddr 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports\n"
+    "add rule " T " filter-output ct state new ip daddr 127.0.0.0/8 meta l4proto . th dport vmap "
+    "@no-endpoint-nodeports\n";
 
 int proxy_render_remove(struct orc_buf *out)
 {

@@ -20,7 +20,11 @@
 #   perl:5.34.0                       a `perl` that answers only the docs'
 #                                     `perl -Mbignum=bpi -wle "print bpi(2000)"`
 #                                     (pi precomputed, see below)
-#   busybox:1.28                      busybox itself
+#   busybox:1.28, 1.37                busybox itself
+#   nginx (latest)                    as nginx:1.25
+#   radial/busyboxplus:curl           busybox with a `curl` for plain http://
+#                                     URLs (nslookup for the name, nc for the
+#                                     request): the Services walkthrough's
 #
 # Environment: ORC_DEV_REGISTRY (host:port), ORC_DEV_IMAGES_DIR (where the
 # registry's storage, the built layout and registries.yaml live; default
@@ -31,7 +35,7 @@ REG=${ORC_DEV_REGISTRY:-127.0.0.1:5000}
 if [ "$(id -u)" -eq 0 ]; then DEFAULT_DIR=/var/lib/orc-dev-images; else DEFAULT_DIR=$HOME/.local/share/orc-dev-images; fi
 DIR=${ORC_DEV_IMAGES_DIR:-$DEFAULT_DIR}
 # Bump when an image changes: the built layout is reused while it matches.
-STAMP=5
+STAMP=6
 BUSYBOX=/bin/busybox
 
 say() { echo "dev-images: $*" >&2; }
@@ -94,6 +98,49 @@ base_rootfs() { # $1: dir
     done
     printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$1/etc/passwd"
     printf 'root:x:0:\nnogroup:x:65534:\n' >"$1/etc/group"
+    # Debian's busybox-static has no printenv applet; the docs use it
+    printf '%s\n' '#!/bin/sh' 'if [ $# -eq 0 ]; then exec env; fi' \
+        'for v in "$@"; do eval "[ -n \"\${$v+x}\" ] && printf \"%s\\n\" \"\${$v}\""; done' >"$1/bin/printenv"
+    chmod 755 "$1/bin/printenv"
+}
+
+curl_rootfs() { # $1: dir
+    base_rootfs "$1"
+    mkdir -p "$1/usr/bin"
+    cat >"$1/usr/bin/curl" <<'EOF'
+#!/bin/sh
+# A stand-in for curl (orc's scripts/dev-images.sh): GET of a plain http://
+# URL, printing the body. The name is looked up with nslookup (the static
+# busybox cannot resolve for nc), the request sent with nc. No TLS.
+url=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --cacert|-o|-H|-m|--max-time|-u|-X|-d) shift ;;
+    -*) ;;
+    *) url=$1 ;;
+    esac
+    shift
+done
+case "$url" in
+https://*) echo "curl stand-in: no TLS here (https needs the real curl image)" >&2; exit 1 ;;
+http://*) rest=${url#http://} ;;
+"") echo "curl stand-in: no URL" >&2; exit 2 ;;
+*) rest=$url ;;
+esac
+hostport=${rest%%/*}
+path=${rest#"$hostport"}
+[ -n "$path" ] || path=/
+host=${hostport%%:*}
+port=80
+[ "$hostport" != "$host" ] && port=${hostport#*:}
+case "$host" in
+*[!0-9.]*) ip=$(nslookup "$host" 2>/dev/null | sed -n 's/^Address: *//p; s/^Address 1: *//p' | tail -n 1) ;;
+*) ip=$host ;;
+esac
+[ -n "$ip" ] || { echo "curl: (6) Could not resolve host: $host" >&2; exit 6; }
+printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$host" | nc -w 5 "$ip" "$port" | sed '1,/^\r*$/d'
+EOF
+    chmod 755 "$1/usr/bin/curl"
 }
 
 nginx_rootfs() { # $1: dir, $2: the version it stands in for
@@ -210,10 +257,13 @@ LAYOUT=$DIR/oci
 IMAGES='nginx-1.14.2|library/nginx:1.14.2|nginx_rootfs 1.14.2|nginx
 nginx-1.16.1|library/nginx:1.16.1|nginx_rootfs 1.16.1|nginx
 nginx-1.25|library/nginx:1.25|nginx_rootfs 1.25|nginx
+nginx-latest|library/nginx:latest|nginx_rootfs 1.25|nginx
 nginx-slim-0.21|nginx-slim:0.21|nginx_rootfs 0.21|nginx
 fluentd-v2.5.2|fluentd_elasticsearch/fluentd:v2.5.2|fluentd_rootfs|fluentd
 perl-5.34.0|library/perl:5.34.0|perl_rootfs|perl
-busybox-1.28|library/busybox:1.28|base_rootfs|sh'
+busybox-1.28|library/busybox:1.28|base_rootfs|sh
+busybox-1.37|library/busybox:1.37|base_rootfs|sh
+busyboxplus-curl|radial/busyboxplus:curl|curl_rootfs|sh'
 
 configure() { # $1: image (layout:tag), $2: the config column
     set -- "$1" "$2" --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -259,7 +309,7 @@ echo "$IMAGES" | while IFS='|' read -r tag path _make _cfg; do
     skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
         "oci:$LAYOUT:$tag" "docker://$REG/$path" >/dev/null
 done
-say "pushed nginx:1.14.2, nginx:1.16.1, nginx:1.25, registry.k8s.io/nginx-slim:0.21, quay.io/fluentd_elasticsearch/fluentd:v2.5.2, perl:5.34.0 and busybox:1.28 to $REG"
+say "pushed nginx:1.14.2, nginx:1.16.1, nginx:1.25, registry.k8s.io/nginx-slim:0.21, quay.io/fluentd_elasticsearch/fluentd:v2.5.2, perl:5.34.0, busybox:1.28 and 1.37, nginx (latest) and radial/busyboxplus:curl to $REG"
 
 cat >"$DIR/registries.yaml.new" <<EOF
 # Written by orc's scripts/dev-images.sh: pulls of these registries try the

@@ -14,7 +14,7 @@ static char *describe(const char *kind, const char *yaml, size_t idx, const char
     json_t *items = fixture_items(yaml), *ev = events_yaml_text ? fixture_items(events_yaml_text) : NULL;
     struct orc_buf out = ORC_BUF_INIT;
 
-    CHECK_INT(cli_describe(orc_kind_lookup(kind), json_array_get(items, idx), ev, fixture_now(), &out), ==, 0);
+    CHECK_INT(cli_describe(orc_kind_lookup(kind), json_array_get(items, idx), ev, NULL, fixture_now(), &out), ==, 0);
     json_decref(items);
     json_decref(ev);
     return orc_buf_steal(&out, NULL);
@@ -386,7 +386,33 @@ TEST(describe_rejects_non_objects)
     struct orc_buf out = ORC_BUF_INIT;
     json_t *arr = json_array();
 
-    CHECK_INT(cli_describe(orc_kind_lookup("pods"), arr, NULL, 0, &out), ==, ORC_EINVAL);
+    CHECK_INT(cli_describe(orc_kind_lookup("pods"), arr, NULL, NULL, 0, &out), ==, ORC_EINVAL);
     json_decref(arr);
     orc_buf_free(&out);
+}
+
+/* A Service with its EndpointSlices: each port's ready endpoints, by the
+ * slice port of its name, three at most then "+ N more...". */
+TEST(describe_service_endpoints)
+{
+    json_t *items = fixture_items(services_yaml);
+    json_t *slices = json_loads(
+        "[{\"ports\":[{\"name\":\"http\",\"port\":8080},{\"name\":\"https\",\"port\":8443}],\"endpoints\":["
+        "{\"addresses\":[\"10.42.0.5\"],\"conditions\":{\"ready\":true}},"
+        "{\"addresses\":[\"10.42.0.6\"],\"conditions\":{\"ready\":false}},"
+        "{\"addresses\":[\"10.42.1.7\"]},{\"addresses\":[\"10.42.1.8\"]},{\"addresses\":[\"10.42.1.9\"]}]}]",
+        0, NULL);
+    struct orc_buf out = ORC_BUF_INIT;
+    CHECK_INT(cli_describe(orc_kind_lookup("svc"), json_array_get(items, 0), NULL, slices, fixture_now(), &out), ==, 0);
+    CHECKF(strstr(out.data, "TargetPort:        8080/TCP\nEndpoints:         10.42.0.5:8080,10.42.1.7:8080,"
+                            "10.42.1.8:8080 + 1 more...\n"), "%s", out.data);
+    CHECKF(strstr(out.data, "Endpoints:         10.42.0.5:8443,"), "%s", out.data);
+    orc_buf_free(&out);
+    json_t *none = json_array();
+    CHECK_INT(cli_describe(orc_kind_lookup("svc"), json_array_get(items, 1), NULL, none, fixture_now(), &out), ==, 0);
+    CHECKF(strstr(out.data, "Endpoints:         <none>\n"), "%s", out.data);
+    orc_buf_free(&out);
+    json_decref(none);
+    json_decref(slices);
+    json_decref(items);
 }

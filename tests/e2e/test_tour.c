@@ -20,6 +20,9 @@
 #define DS_YAML "manifests/examples/daemonset.yaml"
 #define JOB_YAML "manifests/examples/job.yaml"
 #define CRON_YAML "manifests/examples/cronjob.yaml"
+#define MY_NGINX_YAML "manifests/examples/run-my-nginx.yaml"
+#define NGINX_SVC_YAML "manifests/examples/nginx-svc.yaml"
+#define CURL_YAML "manifests/examples/curl.yaml"
 
 /* What the docs print for bpi(2000): 2,000 significant digits. */
 #define PI_HEAD "3.14159265358979323846264338327950288419716939937510"
@@ -739,4 +742,142 @@ TEST_T(cronjob_tour, 180)
         CHECKF(test_now_ms() < end, "%zu Jobs left 30 s after the CronJob's deletion", left);
         usleep(300 * 1000);
     }
+}
+
+/* The orctl output of `words` (NULL-terminated) once it holds want. */
+static char *orctl_until(const char *want, unsigned timeout_ms, const char *const *words)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+    for (;;) {
+        char *out = NULL, *err = NULL;
+        const char *argv[RUN_MAX_ARGS + 1] = {t_bin("orctl")};
+        size_t n = 1;
+        for (; words[n - 1] && n < RUN_MAX_ARGS; n++) argv[n] = words[n - 1];
+        argv[n] = NULL;
+        int rc = run_prog(C.home, NULL, &out, &err, argv);
+        if (rc == 0 && strstr(out, want)) {
+            free(err);
+            return out;
+        }
+        if (test_now_ms() > end) {
+            wl_dump_log();
+            test_fail(__FILE__, __LINE__, "orctl %s %s: no \"%s\" after %u ms:\n%s%s", words[0],
+                      words[1] ? words[1] : "", want, timeout_ms, out, err);
+        }
+        free(out);
+        free(err);
+        usleep(200 * 1000);
+    }
+}
+#define SAYS_SOON(want, ...) free(orctl_until(want, 20000, (const char *const[]){__VA_ARGS__, NULL}))
+
+/* One GET of http://ip:port/ from this machine (outside the pods): curl's
+ * output, "" when it fails. */
+static char *host_get(const char *ip, long port)
+{
+    char url[128], *out = NULL, *err = NULL;
+    snprintf(url, sizeof url, "http://%s:%ld/", ip, port);
+    const char *argv[] = {"/usr/bin/curl", "-s", "-m", "3", url, NULL};
+    if (run_prog(C.home, NULL, &out, &err, argv) != 0) {
+        free(out);
+        out = strdup("");
+    }
+    free(err);
+    return out;
+}
+
+static void host_get_until(const char *ip, long port, const char *want)
+{
+    uint64_t end = test_now_ms() + 20000;
+    for (;;) {
+        char *body = host_get(ip, port);
+        bool ok = strstr(body, want) != NULL;
+        free(body);
+        if (ok) return;
+        CHECKF(test_now_ms() < end, "http://%s:%ld/ never answered \"%s\"", ip, port, want);
+        usleep(200 * 1000);
+    }
+}
+
+/* The Kubernetes docs' "Connecting Applications with Services", as the
+ * README's "Connecting applications with Services" runs it on this
+ * machine's cluster: the docs' manifests, orctl for kubectl (busybox httpd
+ * plays nginx; the https steps need the real images). */
+TEST_T(services_tour, 240)
+{
+    char *out, *pod;
+
+    if (!root_or_skip() || !needs("Services", "scheduler", "replicaset", "deployment", "endpointslice",
+                                  "servicelb", NULL))
+        return;
+    tour_start();
+    /* Exposing pods to the cluster */
+    SAYS("deployment.apps/my-nginx created", "apply", "-f", MY_NGINX_YAML);
+    wait_pods("default", "run%3Dmy-nginx", 2, 60000);
+    SAYS("Running", "get", "pods", "-l", "run=my-nginx", "-o", "wide");
+    /* Creating a Service */
+    SAYS("service/my-nginx exposed", "expose", "deployment/my-nginx");
+    json_t *svc = get("/api/v1/namespaces/default/services/my-nginx");
+    char cip[32];
+    snprintf(cip, sizeof cip, "%s", orc_json_str(svc, "spec.clusterIP") ?: "?");
+    json_decref(svc);
+    SAYS(cip, "get", "svc", "my-nginx");
+    json_t *ps = pods("default", "run%3Dmy-nginx");
+    for (size_t i = 0; i < 2; i++) {
+        const char *ip = orc_json_str(json_array_get(ps, i), "status.podIP");
+        CHECKF(ip, "pod %zu has no IP", i);
+        SAYS_SOON(ip, "describe", "svc", "my-nginx");
+        SAYS_SOON(ip, "get", "endpointslices", "-l", "kubernetes.io/service-name=my-nginx");
+    }
+    json_decref(ps);
+    /* Environment variables: none for pods older than the Service ... */
+    pod = a_pod("default", "run%3Dmy-nginx");
+    out = exec_in("default", pod, "printenv | grep SERVICE");
+    CHECKF(strstr(out, "KUBERNETES_SERVICE_HOST=") && !strstr(out, "MY_NGINX"), "%s", out);
+    free(out);
+    free(pod);
+    /* ... and the right ones once recreated */
+    SAYS("scaled", "scale", "deployment", "my-nginx", "--replicas=0");
+    wait_pods("default", "run%3Dmy-nginx", 0, 60000);
+    SAYS("scaled", "scale", "deployment", "my-nginx", "--replicas=2");
+    wait_pods("default", "run%3Dmy-nginx", 2, 60000);
+    pod = a_pod("default", "run%3Dmy-nginx");
+    out = exec_in("default", pod, "printenv | grep SERVICE");
+    char want[64];
+    snprintf(want, sizeof want, "MY_NGINX_SERVICE_HOST=%s", cip);
+    CHECKF(strstr(out, want) && strstr(out, "MY_NGINX_SERVICE_PORT=80"), "%s", out);
+    free(out);
+    free(pod);
+    /* DNS */
+    SAYS("10.43.0.10", "get", "services", "kube-dns", "--namespace=kube-system");
+    SAYS("pod/curl created", "apply", "-f", CURL_YAML);
+    wait_ready("default", "curl", 60000);
+    SAYS_SOON(cip, "exec", "curl", "--", "sh", "-c", "nslookup my-nginx; true");
+    SAYS_SOON("Welcome to nginx!", "exec", "curl", "--", "curl", "-s", "http://my-nginx/");
+    /* Exposing the Service: a NodePort on the node's address, then a
+     * LoadBalancer whose EXTERNAL-IP is that address */
+    json_t *n = get("/api/v1/nodes/%s", node);
+    char node_ip[64] = "";
+    size_t i;
+    json_t *a;
+    json_array_foreach (orc_json_get(n, "status.addresses"), i, a)
+        if (strcmp(orc_json_str(a, "type") ?: "", "InternalIP") == 0)
+            snprintf(node_ip, sizeof node_ip, "%s", orc_json_str(a, "address"));
+    json_decref(n);
+    char *yaml = manifest_with(NGINX_SVC_YAML, "spec:\n", "spec:\n  type: NodePort\n");
+    free(orctl_in(yaml, "apply", "-f", "-", NULL));
+    free(yaml);
+    svc = get("/api/v1/namespaces/default/services/my-nginx");
+    int64_t np = 0;
+    orc_json_int(json_array_get(orc_json_get(svc, "spec.ports"), 0), "nodePort", &np);
+    json_decref(svc);
+    CHECKF(np >= 30000, "nodePort %lld", (long long)np);
+    host_get_until(node_ip, (long)np, "Welcome to nginx!");
+    yaml = manifest_with(NGINX_SVC_YAML, "spec:\n", "spec:\n  type: LoadBalancer\n");
+    free(orctl_in(yaml, "apply", "-f", "-", NULL));
+    free(yaml);
+    SAYS_SOON(node_ip, "get", "svc", "my-nginx");
+    host_get_until(node_ip, 80, "Welcome to nginx!");
+    SAYS("deleted", "delete", "svc", "my-nginx");
+    SAYS("deleted", "delete", "-f", MY_NGINX_YAML);
 }
