@@ -39,6 +39,10 @@ struct agent_config {
     int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
     unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
     bool no_node_routes;           /* no routes to other nodes' pods (--network-backend none) */
+    /* CNI mode (--cni-conf-dir): pods networked by the plugins of the
+     * first configuration in this directory instead of orc's bridge. */
+    const char *cni_conf_dir;      /* NULL: orc's own pod network (copied) */
+    const char *cni_bin_dir;       /* CNI_PATH; NULL = /usr/lib/cni (copied) */
     /* Cluster DNS (agent/dns.c): a resolver on the pods' gateway address
      * answering from Services and EndpointSlices. */
     bool no_cluster_dns;           /* true: no resolver on this node */

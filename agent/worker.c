@@ -243,6 +243,21 @@ static void set_waiting_all(struct worker *w, const char *reason, const char *ms
     }
 }
 
+/* As the kubelet tells it: a FailedCreatePodSandBox warning (once per
+ * distinct message; the event's count grows while it repeats) and the
+ * containers waiting in ContainerCreating with the reason. */
+static void network_failed(struct worker *w, const char *err)
+{
+    if (strcmp(err, w->net_msg) != 0) {
+        log_warn(AGENT_LOG, "pod %s/%s network: %s", w->ns, w->name, err);
+        snprintf(w->net_msg, sizeof w->net_msg, "%s", err);
+    }
+    worker_event(w, NULL, true, "FailedCreatePodSandBox",
+                 "Failed to create pod sandbox: failed to set up the pod's network: %s", err);
+    set_waiting_all(w, "ContainerCreating", err);
+    worker_sync_at(w, worker_now(w) + CONFIG_RETRY_MS);
+}
+
 static bool sandbox_ready(struct worker *w)
 {
     struct net_port ports[64];
@@ -255,16 +270,17 @@ static bool sandbox_ready(struct worker *w)
     if (!w->net_ready && !w->host_network) {
         collect_ports(w, ports, ORC_ARRAY_LEN(ports), &n);
         uint64_t t0 = uv_hrtime();
-        rv = net_pod_setup(w->a->net, w->uid, ports, n, &np, err);
+        rv = net_pod_setup_named(w->a->net, w->uid, w->ns, w->name, ports, n, &np, err);
         log_debug(AGENT_LOG, "pod %s/%s: network in %.2f ms", w->ns, w->name, (uv_hrtime() - t0) / 1e6);
         if (rv != 0) {
-            log_warn(AGENT_LOG, "pod %s/%s network: %s", w->ns, w->name, err);
-            set_waiting_all(w, "ContainerCreating", err);
-            worker_sync_at(w, worker_now(w) + CONFIG_RETRY_MS);
+            network_failed(w, err);
             return false;
         }
+        w->net_msg[0] = '\0';
         memcpy(w->netns, np.netns_path, sizeof w->netns);
         memcpy(w->pod_ip, np.ip, sizeof w->pod_ip);
+        /* in CNI mode the resolver waits for the first pod's gateway */
+        if (net_is_cni(w->a->net)) agent_dns_start(w->a);
     }
     w->net_ready = true;
     if (w->host_network) snprintf(w->pod_ip, sizeof w->pod_ip, "%s", w->a->node_ip);

@@ -101,6 +101,7 @@ struct worker {
     char netns[128], pod_ip[46];
     bool volumes_ready;
     char volume_msg[CTR_MSG_LEN];
+    char net_msg[CTR_MSG_LEN]; /* the last network setup failure (an event when it changes) */
     char start_time[32];
     /* containers: init first, in order */
     struct ctr *ctrs;
