@@ -275,10 +275,10 @@ int net_destroy_node(const char *node_name, const char *state_dir)
     return rv;
 }
 
-bool net_is_cni(const net *n) { return n->cni != NULL; }
+bool net_is_cni(const net *n) { return n != NULL && n->cni != NULL; }
 
 void net_gateway(net *n, char out[46])
 {
-    if (n->cni) snprintf(out, 46, "%s", n->cni->gateway);
+    if (n->cni) net_cni_gateway(n->cni, out);
     else net_ip_str(net_cidr_gateway(&n->cidr), out);
 }

@@ -69,7 +69,10 @@ int net_pod_setup_named(net *n, const char *pod_uid, const char *ns, const char 
 /* The pods' gateway address (46 bytes): the bridge's in orc's mode; in CNI
  * mode the one the plugins' latest result named ("" before any pod). */
 void net_gateway(net *n, char out[46]);
-/* Whether pods are networked by CNI. */
+/* Whether pods are networked by CNI (false for NULL). In CNI mode
+ * net_pod_setup_named may run on another thread than the rest of the
+ * calls (one call per pod at a time): it touches only the pod's own
+ * namespace and cache file and the CNI state, whose gateway is locked. */
 bool net_is_cni(const net *n);
 /* Removes the pod's namespace, veth, address and port mappings. Unknown
  * pods are fine (0). */

@@ -71,7 +71,17 @@ static void note_gateway(struct net_cni *c, const json_t *result)
 {
     char ip[46], gw[46];
 
-    if (net_cni_result_ip(result, ip, gw) == 0 && gw[0]) memcpy(c->gateway, gw, sizeof gw);
+    if (net_cni_result_ip(result, ip, gw) != 0 || gw[0] == '\0') return;
+    pthread_mutex_lock(&c->lock);
+    memcpy(c->gateway, gw, sizeof gw);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void net_cni_gateway(struct net_cni *c, char out[46])
+{
+    pthread_mutex_lock(&c->lock);
+    memcpy(out, c->gateway, sizeof c->gateway);
+    pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- open, close ---- */
@@ -84,7 +94,7 @@ static void learn_gateway(struct net_cni *c)
 
     if (net_cni_list(c, &uids, &n) != 0) return;
     for (size_t i = 0; i < n; i++) {
-        json_t *e = c->gateway[0] ? NULL : cache_read(c, uids[i]);
+        json_t *e = c->gateway[0] ? NULL : cache_read(c, uids[i]); /* no thread yet */
         note_gateway(c, json_object_get(e, "result"));
         json_decref(e);
         free(uids[i]);
@@ -98,6 +108,7 @@ int net_cni_open(struct net_cni **out, const char *conf_dir, const char *bin_dir
     struct net_cni *c = calloc(1, sizeof *c);
     int rv;
 
+    if (c != NULL) pthread_mutex_init(&c->lock, NULL);
     if (c == NULL || (c->conf_dir = strdup(conf_dir)) == NULL
         || (c->bin_dir = strdup(bin_dir && *bin_dir ? bin_dir : "/usr/lib/cni")) == NULL
         || (c->pod_cidr = strdup(pod_cidr)) == NULL
@@ -122,6 +133,7 @@ void net_cni_close(struct net_cni *c)
     free(c->bin_dir);
     free(c->cache_dir);
     free(c->pod_cidr);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -307,7 +319,7 @@ oom:
 
 void net_cni_destroy(const char *state_dir)
 {
-    struct net_cni c = {.bin_dir = "/usr/lib/cni"};
+    struct net_cni c = {.bin_dir = "/usr/lib/cni", .lock = PTHREAD_MUTEX_INITIALIZER};
     char **uids = NULL, msg[NET_ERRLEN];
     size_t n = 0;
 

@@ -12,6 +12,7 @@
 #define ORC_AGENT_NET_CNI_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -75,8 +76,12 @@ struct net_cni {
     char *conf_dir, *bin_dir;
     char *cache_dir;  /* state_dir/cni: one cached ADD per pod, as libcni's results/ */
     char *pod_cidr;
+    pthread_mutex_t lock; /* gateway: ADDs may run on the thread pool */
     char gateway[46]; /* the pods' gateway from the latest result ("" while none) */
 };
+
+/* The gateway into out (46 bytes), under the lock. */
+void net_cni_gateway(struct net_cni *c, char out[46]);
 
 int net_cni_open(struct net_cni **out, const char *conf_dir, const char *bin_dir,
                  const char *state_dir, const char *pod_cidr, char *errmsg);

@@ -30,6 +30,7 @@ static void worker_free(struct worker *w)
 {
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_free(&w->ctrs[i]);
     free(w->ctrs);
+    worker_net_free(w);
     json_decref(w->pod);
     json_decref(w->reported);
     free(w);
@@ -270,7 +271,9 @@ static bool sandbox_ready(struct worker *w)
     if (!w->net_ready && !w->host_network) {
         collect_ports(w, ports, ORC_ARRAY_LEN(ports), &n);
         uint64_t t0 = uv_hrtime();
-        rv = net_pod_setup_named(w->a->net, w->uid, w->ns, w->name, ports, n, &np, err);
+        if (net_is_cni(w->a->net)) rv = worker_net_async(w, ports, n, &np, err);
+        else rv = net_pod_setup_named(w->a->net, w->uid, w->ns, w->name, ports, n, &np, err);
+        if (rv == 1) return false; /* running off the loop: a sync follows */
         log_debug(AGENT_LOG, "pod %s/%s: network in %.2f ms", w->ns, w->name, (uv_hrtime() - t0) / 1e6);
         if (rv != 0) {
             network_failed(w, err);
@@ -461,6 +464,7 @@ static void finalize(struct worker *w)
 
 static void clean_up(struct worker *w)
 {
+    if (worker_net_busy(w)) return; /* its end syncs the worker again */
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_remove_runs(&w->ctrs[i]);
     rth_remove_pod(&w->a->rt, w->uid);
     if (!w->host_network && w->a->net) net_pod_teardown(w->a->net, w->uid);
@@ -489,6 +493,7 @@ static void terminate(struct worker *w)
     }
     if (waiting) return;
     if (!w->cleaned) clean_up(w);
+    if (!w->cleaned) return;
     if (w->gone) worker_shutdown(w);
     else if (!w->finalizing && !w->finalized) finalize(w);
 }

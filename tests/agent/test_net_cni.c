@@ -157,8 +157,13 @@ TEST(cni_pods_get_addresses_from_the_pod_cidr_and_reach_each_other)
     CHECK_STR(gw, ""); /* no pod yet: no CNI bridge */
     uid_of(1, ua);
     uid_of(2, ub);
+    uint64_t t0 = test_now_ms();
     cfx_setup(f, ua, NULL, 0, &a);
+    uint64_t t1 = test_now_ms();
     cfx_setup(f, ub, NULL, 0, &b);
+    fprintf(stderr, "# pod network by CNI (loopback, bridge, portmap): first pod %llu ms (makes "
+            "the bridge), second %llu ms\n", (unsigned long long)(t1 - t0),
+            (unsigned long long)(test_now_ms() - t1));
     CHECKF(in_cidr(a.ip) && in_cidr(b.ip) && strcmp(a.ip, b.ip) != 0, "%s %s", a.ip, b.ip);
     net_gateway(f->n, gw);
     CHECK_STR(gw, GW);
