@@ -412,7 +412,7 @@ static void run_pod(struct worker *w)
     }
     if (is_terminal(phase)) {
         for (size_t i = 0; i < w->n_ctrs; i++) ctr_stop_probes(&w->ctrs[i]);
-        if (w->net_ready && !w->host_network && net_pod_teardown(w->a->net, w->uid) == 0)
+        if (w->net_ready && !w->host_network && !worker_net_busy(w) && worker_net_down(w) == 0)
             w->net_ready = false;
         return;
     }
@@ -464,10 +464,11 @@ static void finalize(struct worker *w)
 
 static void clean_up(struct worker *w)
 {
-    if (worker_net_busy(w)) return; /* its end syncs the worker again */
+    /* a setup or teardown off the loop syncs the worker again when it ends */
+    if (worker_net_busy(w)) return;
+    if (!w->host_network && w->a->net && worker_net_down(w) == 1) return;
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_remove_runs(&w->ctrs[i]);
     rth_remove_pod(&w->a->rt, w->uid);
-    if (!w->host_network && w->a->net) net_pod_teardown(w->a->net, w->uid);
     volume_teardown(w->dir);
     w->cleaned = true;
     log_info(AGENT_LOG, "pod %s/%s: containers stopped and removed", w->ns, w->name);

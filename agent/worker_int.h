@@ -129,12 +129,16 @@ void worker_sync_soon(struct worker *w);
 void worker_sync_at(struct worker *w, uint64_t at_ms);
 const char *worker_restart_policy(const struct worker *w);
 
-/* ---- worker_net.c: the CNI mode's setup, off the loop ---- */
+/* ---- worker_net.c: the CNI mode's setup and teardown, off the loop ---- */
 /* Starts the pod's network setup on the thread pool (the worker syncs
  * again when it ends) or takes its outcome: 1 while it runs, 0 with *out
  * set, or the ORC_E* failure with the message in err (256 bytes). */
 int worker_net_async(struct worker *w, const struct net_port *ports, size_t n, struct net_pod *out,
                      char *err);
+/* Tears the pod's network down (net_pod_teardown): in CNI mode on the
+ * thread pool, 1 while it runs (the worker syncs again when it ends), then
+ * its outcome; otherwise at once. */
+int worker_net_down(struct worker *w);
 /* A setup is running: the pod's network must not be torn down yet. */
 bool worker_net_busy(const struct worker *w);
 /* Frees an outcome nobody took (the worker goes). */

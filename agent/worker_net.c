@@ -1,8 +1,9 @@
-/* worker_net.c — a pod's network set up off the agent's loop, for the CNI
- * mode: plugins take tens of milliseconds each, a hung one up to its
- * timeout, and the loop also renews the node's Lease. The job runs on
- * libuv's thread pool; the worker syncs again when it ends. (orc's own
- * network takes about a millisecond and stays on the loop.) */
+/* worker_net.c — a pod's network set up and torn down off the agent's
+ * loop, for the CNI mode: plugins take tens of milliseconds each (portmap
+ * hundreds), a hung one up to its timeout, and the loop also renews the
+ * node's Lease. One job per pod at a time runs on libuv's thread pool; the
+ * worker syncs again when it ends. (orc's own network takes about a
+ * millisecond and stays on the loop.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct net_job {
     struct net_pod out;
     char err[256];
     int rv;
+    bool teardown; /* DEL rather than ADD */
     bool done;
 };
 
@@ -31,7 +33,8 @@ static void job_run(uv_work_t *req)
 {
     struct net_job *j = req->data;
 
-    j->rv = net_pod_setup_named(j->n, j->uid, j->ns, j->name, j->ports, j->n_ports, &j->out, j->err);
+    if (j->teardown) j->rv = net_pod_teardown(j->n, j->uid);
+    else j->rv = net_pod_setup_named(j->n, j->uid, j->ns, j->name, j->ports, j->n_ports, &j->out, j->err);
 }
 
 static void job_done(uv_work_t *req, int status)
@@ -55,11 +58,12 @@ static void job_done(uv_work_t *req, int status)
     agent_release(a);
 }
 
-static int start_job(struct worker *w, const struct net_port *ports, size_t n)
+static int start_job(struct worker *w, bool teardown, const struct net_port *ports, size_t n)
 {
     struct net_job *j = calloc(1, sizeof *j);
 
     if (j == NULL) return ORC_ENOMEM;
+    j->teardown = teardown;
     j->w = w;
     j->n = w->a->net;
     snprintf(j->uid, sizeof j->uid, "%s", w->uid);
@@ -91,8 +95,12 @@ int worker_net_async(struct worker *w, const struct net_port *ports, size_t n, s
     struct net_job *j = w->net_job;
     int rv;
 
+    if (j && j->done && j->teardown) { /* an earlier teardown's outcome: moot now */
+        free(j);
+        w->net_job = j = NULL;
+    }
     if (j == NULL) {
-        rv = start_job(w, ports, n);
+        rv = start_job(w, false, ports, n);
         if (rv != 0) return orc_errf(err, 256, rv, "cannot start the network setup: %s", orc_strerror(rv));
         return 1;
     }
@@ -103,6 +111,25 @@ int worker_net_async(struct worker *w, const struct net_port *ports, size_t n, s
     else snprintf(err, 256, "%s", j->err);
     free(j);
     return rv;
+}
+
+int worker_net_down(struct worker *w)
+{
+    struct net_job *j = w->net_job;
+    int rv;
+
+    if (!net_is_cni(w->a->net)) return net_pod_teardown(w->a->net, w->uid);
+    if (j && !j->done) return 1;
+    if (j && j->teardown) {
+        w->net_job = NULL;
+        rv = j->rv;
+        free(j);
+        return rv;
+    }
+    free(j); /* a setup's outcome nobody took: moot now */
+    w->net_job = NULL;
+    if (start_job(w, true, NULL, 0) == 0) return 1;
+    return net_pod_teardown(w->a->net, w->uid); /* no memory for a job: here, then */
 }
 
 bool worker_net_busy(const struct worker *w) { return w->net_job != NULL && !w->net_job->done; }

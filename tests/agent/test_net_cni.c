@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <sched.h>
+#include <time.h>
 
 #include "agent/net_cni.h"
 #include "lib/file.h"
@@ -315,4 +316,56 @@ TEST(cni_bad_config_and_failing_plugins_are_clear_errors)
     CHECK_INT(bridge_ports(), ==, 1);
     CHECK(!nfx_has_pod(f->n, ub));
     CHECK_INT(ipam_files(f, NULL), ==, 1);
+}
+
+static int cmp_ms(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, uint64_t *us, int n)
+{
+    qsort(us, (size_t)n, sizeof *us, cmp_ms);
+    fprintf(stderr, "# CNI %-22s median %6.1f ms  p99 %6.1f ms\n", what, (double)us[n / 2] / 1000,
+            (double)us[(n * 99) / 100] / 1000);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Figures for docs/BENCHMARKS.md beside orc's own path (test_net_bench);
+ * a sanity bound only. */
+TEST_T(cni_setup_teardown_latency, 90)
+{
+    enum { PODS = 20 };
+    struct cfx *f = cfx_node();
+    uint64_t setup[PODS], teardown[PODS];
+    char uid[PODS][40], msg[NET_ERRLEN];
+    struct net_pod p;
+
+    cfx_standard_conf(f, NULL);
+    CHECKF(cfx_open(f, msg) == 0, "net_open: %s", msg);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < PODS; i++) {
+            struct net_port port = {80, 30000 + i, "TCP", NULL};
+            uint64_t t0 = now_us();
+            uid_of(100 + i, uid[i]);
+            cfx_setup(f, uid[i], &port, round, &p);
+            setup[i] = now_us() - t0;
+        }
+        for (int i = 0; i < PODS; i++) {
+            uint64_t t0 = now_us();
+            CHECK_INT(net_pod_teardown(f->n, uid[i]), ==, 0);
+            teardown[i] = now_us() - t0;
+        }
+        report(round ? "setup (1 hostPort)" : "setup", setup, PODS);
+        report(round ? "teardown (1 hostPort)" : "teardown", teardown, PODS);
+        CHECKF(setup[PODS / 2] < 2000000, "setup median %llu us", (unsigned long long)setup[PODS / 2]);
+    }
+    CHECK_INT(ipam_files(f, NULL), ==, 0);
 }
