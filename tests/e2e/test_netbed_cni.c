@@ -2,10 +2,11 @@
  * network bed (tests/harness/netbed.h) with Debian's plugins (bridge,
  * host-local without a subnet: each node's pod CIDR is filled in, portmap,
  * loopback): pods get their node's addresses and reach each other across
- * the nodes (orc's host-gw routes) without NAT, cluster DNS answers on the
- * CNI bridge's gateway, a deleted pod's address and veth are released, and
- * a configuration naming a missing plugin shows as the pod's event and
- * waiting reason. The CNI bridges live inside the node namespaces and
+ * the nodes (orc's host-gw routes) without NAT, a hostPort answers from
+ * outside the nodes, cluster DNS answers on the CNI bridge's gateway, a
+ * deleted pod's address and veth are released (also when it was deleted
+ * while its agent was down), and a configuration naming a missing plugin
+ * shows as the pod's event and waiting reason. The CNI bridges live inside the node namespaces and
  * host-local's files in the case's directory: nothing touches the host.
  * Real servers, agents, containers; root only. */
 #include <arpa/inet.h>
@@ -259,6 +260,33 @@ TEST_T(cni_pods_across_nodes_dns_release_and_errors, 120)
     for (uint64_t end = test_now_ms() + 20000; ipam_has(1, cli) || veths_on(1) != 0;) {
         CHECKF(test_now_ms() < end, "pod cli's address %s or veth not released (log %s)", cli,
                B.node[1].log);
+        test_sleep_ms(200);
+    }
+
+    /* an agent restart: a pod deleted meanwhile is released by the new
+     * agent (its cached ADD), the other keeps its address */
+    char keep[32], gone[32];
+    pod_on(1, "keep", "sleep 3600");
+    pod_on(1, "gone", "sleep 3600");
+    pod_ip("keep", keep, sizeof keep);
+    pod_ip("gone", gone, sizeof gone);
+    CHECK(ipam_has(1, keep) && ipam_has(1, gone));
+    netbed_agent_stop(&B, 1);
+    st = t_http(&B.c, 0, "DELETE", PODS "/gone?gracePeriodSeconds=0", NULL, NULL, NULL, NULL);
+    CHECK_INT(st, ==, 200);
+    netbed_agent_start(&B, 1);
+    for (uint64_t end = test_now_ms() + 30000; ipam_has(1, gone) || veths_on(1) != 1;) {
+        CHECKF(test_now_ms() < end, "pod gone's address %s not released after the restart (log %s)",
+               gone, B.node[1].log);
+        test_sleep_ms(200);
+    }
+    CHECK(ipam_has(1, keep));
+    pod_ip("keep", want, sizeof want);
+    CHECK_STR(want, keep);
+    snprintf(path, sizeof path, PODS "/keep");
+    CHECK_INT(t_http(&B.c, 0, "DELETE", path, NULL, NULL, NULL, NULL), ==, 200);
+    for (uint64_t end = test_now_ms() + 20000; ipam_has(1, keep) || veths_on(1) != 0;) {
+        CHECKF(test_now_ms() < end, "pod keep's address %s not released", keep);
         test_sleep_ms(200);
     }
 

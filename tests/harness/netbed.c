@@ -458,6 +458,11 @@ void netbed_agent_stop(struct netbed *b, int i)
     orc_buf_free(&log);
 }
 
+void netbed_agent_start(struct netbed *b, int i)
+{
+    if (b->node[i].pid <= 0) agent_start(b, &b->node[i]);
+}
+
 static void node_teardown(void *arg)
 {
     struct netbed_node *nd = arg;

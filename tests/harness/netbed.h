@@ -74,6 +74,8 @@ int netbed_node_add(struct netbed *b, const char *const *extra);
 void netbed_node_wait(struct netbed *b, int i, unsigned timeout_ms);
 /* SIGTERM to node i's agent; it must exit 0 within 10 s, log clean. */
 void netbed_agent_stop(struct netbed *b, int i);
+/* Starts node i's agent again, with the same flags (after netbed_agent_stop). */
+void netbed_agent_start(struct netbed *b, int i);
 /* Cuts node i off the lab (its veth's lab side down), and heals it. */
 void netbed_cut(struct netbed *b, int i);
 void netbed_heal(struct netbed *b, int i);
