@@ -61,6 +61,13 @@ static struct worker *worker_by_name(struct agent *a, const char *ns, const char
     return uid ? agent_worker(a, uid) : NULL;
 }
 
+static void lookup_services(void *arg, const char *ns, void (*fn)(void *fnarg, const json_t *svc),
+                            void *fnarg)
+{
+    struct agent *a = arg;
+    if (a->services) informer_by_index(a->services, "namespace", ns, fn, fnarg);
+}
+
 static const json_t *lookup_get(void *arg, const char *kind, const char *ns, const char *name)
 {
     struct agent *a = arg;
@@ -249,7 +256,10 @@ static void source_updated(void *arg, const json_t *old, const json_t *obj)
 static void source_synced(void *arg)
 {
     struct agent *a = arg;
-    if (informer_synced(a->configmaps) && informer_synced(a->secrets)) start_pods(a);
+    /* the Services too: containers get their environment variables */
+    if (informer_synced(a->configmaps) && informer_synced(a->secrets)
+        && (!a->services || informer_synced(a->services)))
+        start_pods(a);
 }
 
 static void start_pods(struct agent *a)
@@ -287,6 +297,7 @@ static int start_storage(struct agent *a)
 int agent_on_registered(struct agent *a)
 {
     static const struct informer_cbs src = {source_added, source_updated, source_added, source_synced};
+    static const struct informer_cbs svc_src = {NULL, NULL, NULL, source_synced};
     static const struct agent_serve_cbs scbs = {serve_find};
     struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
                             .state_dir = a->data_dir, .masquerade = true,
@@ -306,6 +317,9 @@ int agent_on_registered(struct agent *a)
         log_error(AGENT_LOG, "serving logs/exec on %s: %s", listen, errmsg);
         return rv;
     }
+    if (a->configmaps == NULL && agent_service_informers(a) == 0
+        && (rv = informer_add_handler(a->services, &svc_src, a)) != 0)
+        return rv;
     agent_dns_start(a);
     if (a->configmaps == NULL
         && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
@@ -379,6 +393,7 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     a->loop = loop;
     a->lookup.get = lookup_get;
     a->lookup.arg = a;
+    a->lookup.each_service = lookup_services;
     snprintf(rtdir, sizeof rtdir, "%s/rt", a->data_dir);
     if (orc_mkdirs(a->pods_dir, 0700) != 0 || orc_mkdirs(a->claims_dir, 0700) != 0
         || orc_mkdirs(a->volumes_dir, 0700) != 0) {

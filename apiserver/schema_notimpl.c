@@ -26,11 +26,8 @@ static const struct api_notimpl notimpl[] = {
     {"PodSpec", "shareProcessNamespace", "false", NULL},
     {"PodSpec", "hostUsers", "true", NULL},
     {"PodSpec", "ephemeralContainers", NULL, NULL},
-    /* DNS: orc runs no cluster DNS yet */
-    {"PodSpec", "dnsConfig", NULL, NULL},
-    {"PodSpec", "hostAliases", NULL, NULL},
+    /* DNS */
     {"PodSpec", "setHostnameAsFQDN", "false", NULL},
-    {"PodSpec", "enableServiceLinks", "false", NULL},
     /* containers */
     {"Container", "restartPolicy", NULL, NULL}, /* sidecar init containers */
     {"Container", "resizePolicy", NULL, NULL},
