@@ -274,7 +274,8 @@ static bool sandbox_ready(struct worker *w)
         if (net_is_cni(w->a->net)) rv = worker_net_async(w, ports, n, &np, err);
         else rv = net_pod_setup_named(w->a->net, w->uid, w->ns, w->name, ports, n, &np, err);
         if (rv == 1) return false; /* running off the loop: a sync follows */
-        log_debug(AGENT_LOG, "pod %s/%s: network in %.2f ms", w->ns, w->name, (uv_hrtime() - t0) / 1e6);
+        if (!net_is_cni(w->a->net))
+            log_debug(AGENT_LOG, "pod %s/%s: network in %.2f ms", w->ns, w->name, (uv_hrtime() - t0) / 1e6);
         if (rv != 0) {
             network_failed(w, err);
             return false;
@@ -412,7 +413,9 @@ static void run_pod(struct worker *w)
     }
     if (is_terminal(phase)) {
         for (size_t i = 0; i < w->n_ctrs; i++) ctr_stop_probes(&w->ctrs[i]);
-        if (w->net_ready && !w->host_network && !worker_net_busy(w) && worker_net_down(w) == 0)
+        /* a failed teardown is not retried here (the clean-up tries again,
+         * and the agent's collection): a tight loop of plugin runs else */
+        if (w->net_ready && !w->host_network && !worker_net_busy(w) && worker_net_down(w) != 1)
             w->net_ready = false;
         return;
     }
