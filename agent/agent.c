@@ -301,6 +301,7 @@ int agent_on_registered(struct agent *a)
     static const struct agent_serve_cbs scbs = {serve_find};
     struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
                             .state_dir = a->data_dir, .masquerade = true,
+                            .backend = a->backend, .node_ip = a->node_ip,
                             .cni_conf_dir = a->cni_conf_dir, .cni_bin_dir = a->cni_bin_dir};
     struct informer_config cm = {.path = "/api/v1/configmaps"}, se = {.path = "/api/v1/secrets"};
     char errmsg[256] = "", listen[128];
@@ -321,6 +322,7 @@ int agent_on_registered(struct agent *a)
         && (rv = informer_add_handler(a->services, &svc_src, a)) != 0)
         return rv;
     agent_dns_start(a);
+    agent_proxy_start(a);
     if (a->configmaps == NULL
         && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
             || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
@@ -359,6 +361,7 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->cni_conf_dir = dup_or_null(c->cni_conf_dir, &ok);
     a->cni_bin_dir = dup_or_null(c->cni_bin_dir, &ok);
     a->no_cluster_dns = c->no_cluster_dns;
+    a->no_service_proxy = c->no_service_proxy;
     a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;
     a->port = c->port > 0 ? c->port : 10250;
     a->reserved_cpu_milli = c->reserved_cpu_milli > 0 ? c->reserved_cpu_milli : 100;
@@ -367,7 +370,11 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->lease_seconds = c->lease_seconds ? c->lease_seconds : 15;
     a->log_max_bytes = c->log_max_bytes;
     a->log_max_files = c->log_max_files;
-    a->routes_off = c->no_node_routes;
+    a->routes_off = c->network_backend && strcmp(c->network_backend, "none") == 0;
+    /* none: the user's own network, with the pods' default MTU */
+    if (a->routes_off) a->backend = NET_BACKEND_HOST_GW;
+    else if (c->network_backend == NULL || !net_backend_parse(c->network_backend, &a->backend))
+        a->backend = NET_BACKEND_AUTO; /* agent_start checked the name */
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
     snprintf(a->volumes_dir, sizeof a->volumes_dir, "%s/volumes", c->data_dir);
@@ -386,6 +393,10 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
 
     if (!cfg->server_url || !cfg->token || !cfg->node_name || !cfg->data_dir)
         return orc_errf(errmsg, 256, ORC_EINVAL, "server, token, node name and data dir are required");
+    if (cfg->network_backend && strcmp(cfg->network_backend, "none") != 0
+        && !net_backend_parse(cfg->network_backend, &(enum net_backend){0}))
+        return orc_errf(errmsg, 256, ORC_EINVAL, "network backend \"%s\": auto, host-gw, vxlan or none",
+                        cfg->network_backend);
     if ((a = calloc(1, sizeof *a)) == NULL || copy_config(a, cfg) != 0) {
         if (a) agent_free(a);
         return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
@@ -458,6 +469,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
     agent_routes_stop(a);
     agent_dns_stop(a);
+    agent_proxy_stop(a);
     agent_service_informers_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {

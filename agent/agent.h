@@ -38,7 +38,10 @@ struct agent_config {
     unsigned lease_seconds;        /* Lease duration; renewed every third of it; 0 = 15 */
     int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
     unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
-    bool no_node_routes;           /* no routes to other nodes' pods (--network-backend none) */
+    /* How pods reach other nodes' pods: "auto" (NULL: host-gw to nodes on a
+     * shared link, VXLAN to the rest), "host-gw", "vxlan", or "none" (no
+     * routes: something else does it). agent_start refuses anything else. */
+    const char *network_backend;
     /* CNI mode (--cni-conf-dir): pods networked by the plugins of the
      * first configuration in this directory instead of orc's bridge. */
     const char *cni_conf_dir;      /* NULL: orc's own pod network (copied) */
@@ -49,6 +52,9 @@ struct agent_config {
     const char *cluster_domain;    /* NULL = "cluster.local" (copied) */
     const char *resolv_conf;       /* upstreams; NULL = /etc/resolv.conf (copied) */
     int cluster_dns_port;          /* 0 = 53 */
+    /* The Service proxy (agent/proxy.c): nftables rules for ClusterIPs,
+     * NodePorts and load-balancer addresses in this node's namespace. */
+    bool no_service_proxy;         /* true: none, and its table is removed */
 };
 
 /* Starts registering and syncing; failures to reach the API are retried

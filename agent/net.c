@@ -89,6 +89,8 @@ static int check_config(const struct net_config *cfg, struct net_cidr *cidr, cha
         return orc_errf(errmsg, NET_ERRLEN, ORC_EINVAL, "node name is empty");
     if (cfg->state_dir == NULL || cfg->state_dir[0] == '\0')
         return orc_errf(errmsg, NET_ERRLEN, ORC_EINVAL, "network state directory is empty");
+    if ((unsigned)cfg->backend > NET_BACKEND_AUTO)
+        return orc_errf(errmsg, NET_ERRLEN, ORC_EINVAL, "unknown network backend %d", (int)cfg->backend);
     return net_cidr_parse(cfg->pod_cidr, cidr, errmsg);
 }
 
@@ -110,6 +112,9 @@ static int setup_cni(struct net *n, const struct net_config *cfg, char *errmsg)
     json_decref(list);
     if (rv == 0) rv = net_nl_open(&n->nl, errmsg);
     if (rv == 0) rv = net_ns_prepare(errmsg);
+    /* the overlay to other nodes, and the pods' MTU under it, as in orc's mode */
+    if (rv == 0) rv = net_vxlan_open(n, errmsg);
+    if (rv == 0) n->cni->pod_mtu = n->pod_mtu;
     if (rv == 0) net_cni_reap_orphans(n);
     if (rv == 0) rv = net_ipt_open(&n->nm, &n->cidr, cfg->masquerade, errmsg);
     if (rv == 0 && cfg->masquerade) rv = enable_forwarding(errmsg);
@@ -134,6 +139,7 @@ static int setup(struct net *n, const struct net_config *cfg, char *errmsg)
     if (rv == 0) rv = net_nl_open(&n->nl, errmsg);
     if (rv == 0) rv = net_ns_prepare(errmsg);
     if (rv == 0) rv = bridge_up(n, errmsg);
+    if (rv == 0) rv = net_vxlan_open(n, errmsg);
     if (rv == 0) net_reap_orphans(n);
     if (rv == 0) rv = net_ipt_open(&n->nm, &n->cidr, cfg->masquerade, errmsg);
     if (rv == 0 && cfg->masquerade) rv = enable_forwarding(errmsg);
@@ -144,6 +150,7 @@ int net_open(const struct net_config *cfg, net **out, char *errmsg)
 {
     struct net *n;
     struct net_cidr cidr;
+    struct in_addr addr;
     int rv = check_config(cfg, &cidr, errmsg);
 
     if (rv != 0) return rv;
@@ -152,6 +159,8 @@ int net_open(const struct net_config *cfg, net **out, char *errmsg)
     n->cidr = cidr;
     n->nl.fd = -1;
     n->masquerade = cfg->masquerade;
+    n->backend = cfg->backend;
+    if (cfg->node_ip && inet_pton(AF_INET, cfg->node_ip, &addr) == 1) n->node_ip = ntohl(addr.s_addr);
     rv = setup(n, cfg, errmsg);
     if (rv != 0) {
         net_close(n);
@@ -267,6 +276,7 @@ int net_destroy_node(const char *node_name, const char *state_dir)
     net_cni_destroy(state_dir); /* DEL while the namespaces are there */
     remove_veths(&nl, node_name, state_dir, &nm, &rv);
     remove_routes(&nl, &rv);
+    keep_first(&rv, net_vxlan_destroy(&nl, &nm, msg), msg);
     keep_first(&rv, net_ns_remove_node(nm.tag, NULL, NULL, msg), msg);
     keep_first(&rv, net_ipt_destroy(&nm, msg), msg);
     keep_first(&rv, net_nl_link_del(&nl, nm.bridge, msg), msg);

@@ -218,6 +218,7 @@ static json_t *new_entry(struct net_cni *c, const char *uid, const char *ns, con
     int rv = net_cni_conf_load(c->conf_dir, c->pod_cidr, &list, errmsg);
 
     if (rv != 0) return NULL;
+    net_cni_conf_fill_mtu(list, c->pod_mtu);
     rt = net_cni_runtime(ports, n_ports);
     net_cni_args(uid, ns, name, args, sizeof args);
     entry = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o?, s:o, s:n}", "kind", "cniCacheV1",

@@ -34,6 +34,9 @@ int net_cni_conf_find(const char *dir, char *path, size_t n, char *errmsg);
  * as is), so one file serves every node. *list: new reference. */
 int net_cni_conf_parse(const char *name, const char *text, const char *pod_cidr, json_t **list,
                        char *errmsg);
+/* Sets "mtu" on the bridge and ptp plugins of list that set none (mtu > 0:
+ * the pods' MTU under orc's VXLAN overlay, as flannel hands it down). */
+void net_cni_conf_fill_mtu(json_t *list, int mtu);
 /* Both: the list of the first file of dir. */
 int net_cni_conf_load(const char *dir, const char *pod_cidr, json_t **list, char *errmsg);
 
@@ -76,6 +79,7 @@ struct net_cni {
     char *conf_dir, *bin_dir;
     char *cache_dir;  /* state_dir/cni: one cached ADD per pod, as libcni's results/ */
     char *pod_cidr;
+    int pod_mtu;          /* > 0: filled into bridge/ptp plugins without one */
     pthread_mutex_t lock; /* gateway: ADDs may run on the thread pool */
     char gateway[46]; /* the pods' gateway from the latest result ("" while none) */
 };

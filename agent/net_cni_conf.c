@@ -121,6 +121,20 @@ int net_cni_conf_parse(const char *name, const char *text, const char *pod_cidr,
     return 0;
 }
 
+void net_cni_conf_fill_mtu(json_t *list, int mtu)
+{
+    json_t *p;
+    size_t i;
+
+    if (mtu <= 0) return;
+    json_array_foreach(json_object_get(list, "plugins"), i, p) {
+        const char *type = orc_json_str(p, "type");
+        if (type && (strcmp(type, "bridge") == 0 || strcmp(type, "ptp") == 0)
+            && json_object_get(p, "mtu") == NULL)
+            json_object_set_new(p, "mtu", json_integer(mtu));
+    }
+}
+
 int net_cni_conf_load(const char *dir, const char *pod_cidr, json_t **list, char *errmsg)
 {
     struct orc_buf text = ORC_BUF_INIT;

@@ -24,6 +24,7 @@
 #include "lib/tls.h"
 #include "orcd/certs.h"
 #include "orcd/orcd.h"
+#include "proxy/proxy.h"
 
 struct agent_opts {
     const char *server;
@@ -42,11 +43,18 @@ struct agent_opts {
     const char *network_backend;
     bool cleanup;
     bool no_cluster_dns;
+    bool no_service_proxy;
     const char *cluster_domain;
     const char *resolv_conf;
     const char *cni_conf_dir;
     const char *cni_bin_dir;
 };
+
+bool orcd_network_backend_ok(const char *s)
+{
+    enum net_backend b;
+    return strcmp(s, "none") == 0 || net_backend_parse(s, &b);
+}
 
 static void usage(FILE *f)
 {
@@ -66,8 +74,10 @@ static void usage(FILE *f)
                "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
                "  --container-log-max-size Q   rotate a container's log past this (default 10Mi)\n"
                "  --container-log-max-files N  rotated log files kept per container (default 2)\n"
-               "  --network-backend B  host-gw (default): routes to other nodes' pod CIDRs via\n"
-               "                       their addresses on a shared link; none: no routes\n"
+               "  --network-backend B  how pods reach other nodes' pods: auto (default):\n"
+               "                       host-gw to nodes on a shared link, VXLAN to the rest;\n"
+               "                       host-gw: routes via their addresses on a shared link;\n"
+               "                       vxlan: an overlay to every node; none: no routes\n"
                "  --cluster-dns on|off cluster DNS resolver on the pods' gateway address,\n"
                "                       port 53 (default on)\n"
                "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
@@ -79,15 +89,30 @@ static void usage(FILE *f)
                "                       Node's pod CIDR\n"
                "  --cni-bin-dir DIRS   where the CNI plugins are, ':'-separated (default\n"
                "                       /usr/lib/cni)\n"
+               "  --service-proxy on|off  Service rules (nftables table ip orc-proxy) for\n"
+               "                       ClusterIPs, NodePorts and load-balancer addresses\n"
+               "                       (default on; off removes the table)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
-               "                       iptables rules) and exit\n");
+               "                       iptables and service rules) and exit\n");
+}
+
+/* --cleanup: the pod network, and the Service rules (when nft is there). */
+static int cleanup(const char *node, const char *dir)
+{
+    char err[256] = "";
+    int rc = net_destroy_node(node, dir);
+    if (access("/usr/sbin/nft", X_OK) == 0 && proxy_nft_remove(err) != 0) {
+        log_error("agent", "removing the service rules: %s", err);
+        rc = rc ? rc : 1;
+    }
+    return rc == 0 ? 0 : 1;
 }
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
            O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
-           O_RESOLV, O_CNI_CONF, O_CNI_BIN };
+           O_RESOLV, O_PROXY, O_CNI_CONF, O_CNI_BIN };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -103,7 +128,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
         {"resolv-conf", required_argument, 0, O_RESOLV},
         {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
-        {"cni-bin-dir", required_argument, 0, O_CNI_BIN}, {0, 0, 0, 0}};
+        {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
+        {"service-proxy", required_argument, 0, O_PROXY}, {0, 0, 0, 0}};
     char *end;
     int c;
 
@@ -122,9 +148,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_RMEM: o->reserved_memory = optarg; break;
         case O_LOGSIZE: o->log_max_size = optarg; break;
         case O_BACKEND:
-            if (strcmp(optarg, "host-gw") != 0 && strcmp(optarg, "none") != 0) {
-                fprintf(stderr, "orcd agent: --network-backend is host-gw or none (vxlan is not "
-                                "implemented yet)\n");
+            if (!orcd_network_backend_ok(optarg)) {
+                fprintf(stderr, "orcd agent: --network-backend is auto, host-gw, vxlan or none, "
+                                "not \"%s\"\n", optarg);
                 return -1;
             }
             o->network_backend = optarg;
@@ -139,6 +165,13 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
                 return -1;
             }
             o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            break;
+        case O_PROXY:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "orcd agent: --service-proxy takes on or off, not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->no_service_proxy = strcmp(optarg, "off") == 0;
             break;
         case O_MAXPODS:
         case O_LEASE:
@@ -368,8 +401,9 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
     cfg.log_max_files = (unsigned)o->log_max_files;
-    cfg.no_node_routes = o->network_backend && strcmp(o->network_backend, "none") == 0;
+    cfg.network_backend = o->network_backend;
     cfg.no_cluster_dns = o->no_cluster_dns;
+    cfg.no_service_proxy = o->no_service_proxy;
     cfg.cluster_domain = o->cluster_domain;
     cfg.resolv_conf = o->resolv_conf;
     cfg.cni_conf_dir = o->cni_conf_dir;
@@ -415,7 +449,7 @@ int orcd_agent_main(int argc, char **argv)
                            "(bridge, namespaces, iptables rules)");
         return 1;
     }
-    if (o.cleanup) return net_destroy_node(o.node_name, dir) == 0 ? 0 : 1;
+    if (o.cleanup) return cleanup(o.node_name, dir);
     if (orc_mkdirs(dir, 0700) != 0) {
         log_error("agent", "cannot create the data dir %s", dir);
         return 1;

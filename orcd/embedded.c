@@ -94,7 +94,7 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
     if ((e = calloc(1, sizeof *e)) == NULL) return ORC_ENOMEM;
     const char *in[] = {c->server_url, c->token, c->ca_pem, c->node_name, c->data_dir,
                         c->node_ip, c->registries, c->cluster_domain, c->resolv_conf,
-                        c->cni_conf_dir, c->cni_bin_dir};
+                        c->network_backend, c->cni_conf_dir, c->cni_bin_dir};
     for (size_t i = 0; i < ORC_ARRAY_LEN(in); i++) e->strs[i] = dup_or_null(in[i]);
     if (issue_cert(e, c) != 0) {
         free_all(e);
@@ -107,7 +107,9 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .data_dir = e->strs[4], .node_ip = e->strs[5],
                                    .registries = e->strs[6], .cluster_domain = e->strs[7],
                                    .resolv_conf = e->strs[8], .no_cluster_dns = c->no_cluster_dns,
-                                   .cni_conf_dir = e->strs[9], .cni_bin_dir = e->strs[10],
+                                   .no_service_proxy = c->no_service_proxy,
+                                   .network_backend = e->strs[9],
+                                   .cni_conf_dir = e->strs[10], .cni_bin_dir = e->strs[11],
                                    .tls_cert_pem = e->cert,
                                    .tls_key_pem = e->key, .orcd_path = e->self};
     uv_loop_init(&e->loop);

@@ -16,8 +16,10 @@ struct orcd_embedded_config {
     const char *node_ip;
     const char *registries;
     bool no_cluster_dns;    /* agent_config's cluster DNS settings */
+    bool no_service_proxy;  /* agent_config's */
     const char *cluster_domain;
     const char *resolv_conf;
+    const char *network_backend; /* agent_config's; NULL: auto */
     const char *cni_conf_dir; /* agent_config's CNI mode (NULL: orc's own network) */
     const char *cni_bin_dir;
 };

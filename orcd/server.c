@@ -54,7 +54,9 @@ struct server_opts {
     bool discard_corrupt_log;
     bool raft_plaintext; /* benchmark only */
     const char *registries;
+    const char *network_backend; /* the embedded agent's (agent_config) */
     bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
+    bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
     const char *cluster_domain;
     const char *resolv_conf;
     const char *cni_conf_dir;   /* the embedded agent's CNI mode */
@@ -126,6 +128,11 @@ static void usage(FILE *f)
             "  --no-agent             do not run the embedded node agent\n"
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
             "                         agent (k3s registries.yaml)\n"
+            "  --service-proxy on|off the embedded agent's Service proxy: nftables rules for\n"
+            "                         ClusterIPs, NodePorts, load balancers (default on)\n"
+            "  --network-backend B    the embedded agent's way to other nodes' pods: auto\n"
+            "                         (default: host-gw to nodes on a shared link, VXLAN to\n"
+            "                         the rest), host-gw, vxlan, or none\n"
             "  --cluster-dns on|off   the embedded agent's cluster DNS resolver on the pods'\n"
             "                         gateway address, port 53 (default on)\n"
             "  --cluster-domain D     the cluster's DNS domain (default cluster.local)\n"
@@ -253,8 +260,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV,
-           O_SVC_CIDR, O_NODE_PORTS, O_CNI_CONF, O_CNI_BIN };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
+           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -265,10 +272,11 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
-        {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
+        {"cluster-dns", required_argument, 0, O_DNS}, {"service-proxy", required_argument, 0, O_PROXY}, {"cluster-domain", required_argument, 0, O_DOMAIN},
         {"resolv-conf", required_argument, 0, O_RESOLV},
         {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
         {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
+        {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
         {"service-cidr", required_argument, 0, O_SVC_CIDR},
@@ -297,6 +305,14 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_RESOLV: o->resolv_conf = optarg; break;
         case O_CNI_CONF: o->cni_conf_dir = optarg; break;
         case O_CNI_BIN: o->cni_bin_dir = optarg; break;
+        case O_BACKEND:
+            if (!orcd_network_backend_ok(optarg)) {
+                fprintf(stderr, "orcd server: --network-backend is auto, host-gw, vxlan or none, "
+                                "not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->network_backend = optarg;
+            break;
         case O_DNS:
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
                 fprintf(stderr, "orcd server: --cluster-dns takes on or off, not \"%s\"\n", optarg);
@@ -305,6 +321,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             o->no_cluster_dns = strcmp(optarg, "off") == 0;
             break;
         case O_CIDR: o->cluster_cidr = optarg; break;
+        case O_PROXY:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "orcd server: --service-proxy takes on or off, not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->no_service_proxy = strcmp(optarg, "off") == 0;
+            break;
         case O_SVC_CIDR: o->service_cidr = optarg; break;
         case O_NODE_PORTS: o->node_port_range = optarg; break;
         case O_MASK:
@@ -819,7 +842,9 @@ static void start_agent(struct orcd_server *s)
     c.data_dir = dir;
     c.node_ip = ip;
     c.registries = s->o.registries;
+    c.network_backend = s->o.network_backend;
     c.no_cluster_dns = s->o.no_cluster_dns;
+    c.no_service_proxy = s->o.no_service_proxy;
     c.cluster_domain = s->o.cluster_domain;
     c.resolv_conf = s->o.resolv_conf;
     c.cni_conf_dir = s->o.cni_conf_dir;

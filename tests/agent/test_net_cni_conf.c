@@ -89,6 +89,24 @@ TEST(conf_host_local_gets_the_pod_cidr_only_when_it_has_no_subnet)
     json_decref(l);
 }
 
+TEST(conf_mtu_filled_into_bridge_and_ptp_without_one)
+{
+    json_t *l = parse("10.conflist",
+                      "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"plugins\":["
+                      "{\"type\":\"bridge\"},{\"type\":\"ptp\",\"mtu\":1400},{\"type\":\"portmap\"}]}",
+                      NULL);
+    json_t *p = json_object_get(l, "plugins");
+    int64_t v = 0;
+
+    net_cni_conf_fill_mtu(l, 0);
+    CHECK(json_object_get(json_array_get(p, 0), "mtu") == NULL);
+    net_cni_conf_fill_mtu(l, 1450);
+    CHECK(orc_json_int(json_array_get(p, 0), "mtu", &v) == 0 && v == 1450);
+    CHECK(orc_json_int(json_array_get(p, 1), "mtu", &v) == 0 && v == 1400);
+    CHECK(json_object_get(json_array_get(p, 2), "mtu") == NULL);
+    json_decref(l);
+}
+
 TEST(conf_bad_files_are_refused_with_the_reason)
 {
     static const struct {

@@ -22,6 +22,13 @@
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
 #   - routes between nodes on the network test bed (tests/bench/netbed.c):
 #     a node joining and leaving, ms until every node's routes follow;
+#   - the Service proxy's rule syncs (tests/bench/proxy.c): 1,000 Services x
+#     10 endpoints, orc's nftables table beside kube-proxy's iptables shape
+#     through iptables-restore, a full sync and one endpoint change, then
+#     TCP requests and a stream through a ClusterIP beside the pod IP, in a
+#     network namespace of its own (root; skipped with a note otherwise);
+#   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
+#     host-gw and VXLAN beside two namespaces joined by a bare veth;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
@@ -281,8 +288,18 @@ echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
 part pods "node agent" runc "$O/tests/bench/pods"
 echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2
 part netbed "network test bed" root "$O/tests/bench/netbed"
+echo "# pod-to-pod TCP throughput: iperf3 ${PODNET_SECONDS:-$SECS} s per backend" >&2
+if command -v iperf3 >/dev/null; then
+    part podnet "pod-to-pod throughput" root "$O/tests/bench/podnet"
+else
+    echo; echo "(pod-to-pod throughput benchmark skipped: it needs iperf3)"
+fi
 echo "# Deployment: ${BENCH_REPLICAS:-20} replicas beside as many bare pods, one node" >&2
 part deploy "Deployment" runc "$O/tests/bench/deploy"
 
 # ---- cluster DNS: the resolver alone, 1,000 Services, UDP on loopback (tests/bench/dns.c) ----
 part dns "cluster DNS" "" "$O/tests/bench/dns" "${BENCH_DNS_SECONDS:-5}" 32
+
+# ---- Service proxy: rule syncs, nft beside iptables-restore, and TCP through a ClusterIP (tests/bench/proxy.c) ----
+echo "# Service proxy: ${BENCH_PROXY_SERVICES:-1000} Services x 10 endpoints, nft and iptables-restore" >&2
+part proxy "Service proxy" root "$O/tests/bench/proxy" "${BENCH_PROXY_SERVICES:-1000}" 10
