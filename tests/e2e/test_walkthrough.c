@@ -119,6 +119,15 @@ static void wait_ready_pods(int want, char names[][64], char nodes[][64], char i
     }
 }
 
+/* In the client pod, `get HOST` sends one HTTP request to HOST:80 with nc,
+ * and `resolve NAME` prints NAME's address from the cluster DNS
+ * (nslookup): the test image's static busybox has neither a working wget
+ * nor a resolver for nc (its glibc cannot load NSS modules), so the
+ * name is looked up first, as curl would. */
+#define SH_FUNCS                                                                              \
+    "get() { printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $1 80; }; "                    \
+    "resolve() { nslookup $1 | sed -n 's/^Address: *//p' | tail -1; }; "
+
 /* `orctl exec curl -- sh -c CMD` until its output holds want. */
 static char *in_client(const char *cmd, const char *want, unsigned limit_ms)
 {
@@ -180,7 +189,7 @@ TEST_T(connecting_applications_with_services, 240)
              B.node[client_node].name, B.image);
     free(orctl(client, "apply", "-f", "-", NULL));
     for (int i = 0; i < 2; i++) {
-        snprintf(cmd, sizeof cmd, "wget -qO- -T 3 http://%s/", ips[i]);
+        snprintf(cmd, sizeof cmd, SH_FUNCS "get %s", ips[i]);
         free(in_client(cmd, names[i], 60000));
     }
 
@@ -209,18 +218,18 @@ TEST_T(connecting_applications_with_services, 240)
     wait_ready_pods(2, names, nodes, ips);
     char want[96];
     snprintf(want, sizeof want, "MY_NGINX_SERVICE_HOST=%s", cip);
-    out = orctl(NULL, "exec", names[0], "--", "printenv", NULL);
+    out = orctl(NULL, "exec", names[0], "--", "env", NULL);
     CHECKF(strstr(out, want) && strstr(out, "MY_NGINX_SERVICE_PORT=80") && strstr(out, "KUBERNETES_SERVICE_HOST="),
            "%s", out);
     free(out);
 
     /* DNS: the kube-dns Service exists, and the client resolves my-nginx */
     free(ORCTL_UNTIL("10.43.0.10", 5000, "get", "services", "kube-dns", "--namespace=kube-system", "-o", "wide"));
-    free(in_client("nslookup my-nginx", cip, 30000));
+    free(in_client("nslookup my-nginx; true", cip, 30000)); /* busybox exits 1 over AAAA */
     /* through the ClusterIP, by name: both replicas answer */
     for (int i = 0; i < 2; i++) {
-        char loop[256];
-        snprintf(loop, sizeof loop, "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do wget -qO- -T 3 http://my-nginx/; done");
+        char loop[512];
+        snprintf(loop, sizeof loop, SH_FUNCS "ip=$(resolve my-nginx); for i in 1 2 3 4 5 6 7 8 9 10 11 12; do get $ip; done");
         free(in_client(loop, names[i], 30000));
     }
 
