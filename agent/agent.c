@@ -21,7 +21,7 @@ static void agent_free(struct agent *a)
 {
     char *strs[] = {a->server_url, a->token, a->ca_pem, a->node_name, a->data_dir,
                     a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path,
-                    a->cluster_domain, a->resolv_conf};
+                    a->cluster_domain, a->resolv_conf, a->cni_conf_dir, a->cni_bin_dir};
 
     if (a->net) net_close(a->net);
     json_decref(a->reclaiming);
@@ -301,7 +301,8 @@ int agent_on_registered(struct agent *a)
     static const struct agent_serve_cbs scbs = {serve_find};
     struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
                             .state_dir = a->data_dir, .masquerade = true,
-                            .backend = a->backend, .node_ip = a->node_ip};
+                            .backend = a->backend, .node_ip = a->node_ip,
+                            .cni_conf_dir = a->cni_conf_dir, .cni_bin_dir = a->cni_bin_dir};
     struct informer_config cm = {.path = "/api/v1/configmaps"}, se = {.path = "/api/v1/secrets"};
     char errmsg[256] = "", listen[128];
     int rv;
@@ -357,6 +358,8 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->orcd_path = dup_or_null(c->orcd_path, &ok);
     a->cluster_domain = dup_or_null(c->cluster_domain, &ok);
     a->resolv_conf = dup_or_null(c->resolv_conf, &ok);
+    a->cni_conf_dir = dup_or_null(c->cni_conf_dir, &ok);
+    a->cni_bin_dir = dup_or_null(c->cni_bin_dir, &ok);
     a->no_cluster_dns = c->no_cluster_dns;
     a->no_service_proxy = c->no_service_proxy;
     a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;

@@ -42,6 +42,10 @@ struct agent_config {
      * shared link, VXLAN to the rest), "host-gw", "vxlan", or "none" (no
      * routes: something else does it). agent_start refuses anything else. */
     const char *network_backend;
+    /* CNI mode (--cni-conf-dir): pods networked by the plugins of the
+     * first configuration in this directory instead of orc's bridge. */
+    const char *cni_conf_dir;      /* NULL: orc's own pod network (copied) */
+    const char *cni_bin_dir;       /* CNI_PATH; NULL = /usr/lib/cni (copied) */
     /* Cluster DNS (agent/dns.c): a resolver on the pods' gateway address
      * answering from Services and EndpointSlices. */
     bool no_cluster_dns;           /* true: no resolver on this node */

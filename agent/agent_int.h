@@ -31,6 +31,7 @@ struct agent {
     /* configuration (owned copies) */
     char *server_url, *token, *ca_pem, *node_name, *data_dir, *node_ip;
     char *cert_pem, *key_pem, *registries, *orcd_path;
+    char *cni_conf_dir, *cni_bin_dir; /* NULL: orc's own pod network */
     int port;
     int64_t reserved_cpu_milli, reserved_memory_bytes;
     unsigned max_pods, lease_seconds;

@@ -1,5 +1,6 @@
 /* dns.c — the node's cluster DNS: the dns/ resolver listening on the pods'
- * gateway address (the bridge's, the first of the pod CIDR), its zone fed
+ * gateway address (the bridge's, the first of the pod CIDR; in CNI mode
+ * the gateway of the plugins' result, once a pod has one), its zone fed
  * by informers on Services and EndpointSlices, as NodeLocal DNSCache runs
  * one resolver per node. Names outside the cluster go to the upstreams of
  * --resolv-conf. */
@@ -89,11 +90,19 @@ void agent_dns_start(struct agent *a)
 {
     static const struct informer_cbs scbs = {svc_set, svc_updated, svc_deleted, synced};
     static const struct informer_cbs ecbs = {slice_set, slice_updated, slice_deleted, synced};
-    char gw[INET_ADDRSTRLEN], err[256] = "";
+    char gw[46], err[256] = "";
     int rc;
 
-    if (a->no_cluster_dns || a->dns) return;
-    if (gateway_of(a->pod_cidr, gw, sizeof gw) != 0) {
+    if (a->no_cluster_dns || a->dns || a->stopping) return;
+    if (a->net && net_is_cni(a->net)) {
+        /* The CNI bridge and its address come with the first pod: the
+         * resolver starts on the gateway that pod's result names. */
+        net_gateway(a->net, gw);
+        if (gw[0] == '\0') {
+            log_debug(DNS_LOG, "cluster DNS waits for a CNI result naming the pods' gateway");
+            return;
+        }
+    } else if (gateway_of(a->pod_cidr, gw, sizeof gw) != 0) {
         log_error(DNS_LOG, "no cluster DNS: pod CIDR \"%s\"", a->pod_cidr);
         return;
     }

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "agent/net.h"
+#include "agent/net_cni.h"
 #include "agent/net_int.h"
 #include "lib/file.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 
@@ -92,6 +94,33 @@ static int check_config(const struct net_config *cfg, struct net_cidr *cidr, cha
     return net_cidr_parse(cfg->pod_cidr, cidr, errmsg);
 }
 
+/* CNI mode: the plugins make the bridge, addresses and host ports; orc
+ * keeps the namespaces, the routes to other nodes and the outbound NAT. */
+static int setup_cni(struct net *n, const struct net_config *cfg, char *errmsg)
+{
+    int rv = net_cni_open(&n->cni, cfg->cni_conf_dir, cfg->cni_bin_dir, n->state_dir, cfg->pod_cidr,
+                          errmsg);
+    json_t *list = NULL;
+    char msg[NET_ERRLEN];
+
+    /* read now to tell of a bad file early; each pod reads it again */
+    if (rv == 0 && net_cni_conf_load(cfg->cni_conf_dir, cfg->pod_cidr, &list, msg) != 0)
+        log_warn("net", "CNI mode: %s (pods wait for a valid configuration)", msg);
+    else if (rv == 0)
+        log_info("net", "CNI mode: network \"%s\" from %s, plugins in %s",
+                 orc_json_str(list, "name"), cfg->cni_conf_dir, n->cni->bin_dir);
+    json_decref(list);
+    if (rv == 0) rv = net_nl_open(&n->nl, errmsg);
+    if (rv == 0) rv = net_ns_prepare(errmsg);
+    /* the overlay to other nodes, and the pods' MTU under it, as in orc's mode */
+    if (rv == 0) rv = net_vxlan_open(n, errmsg);
+    if (rv == 0) n->cni->pod_mtu = n->pod_mtu;
+    if (rv == 0) net_cni_reap_orphans(n);
+    if (rv == 0) rv = net_ipt_open(&n->nm, &n->cidr, cfg->masquerade, errmsg);
+    if (rv == 0 && cfg->masquerade) rv = enable_forwarding(errmsg);
+    return rv;
+}
+
 static int setup(struct net *n, const struct net_config *cfg, char *errmsg)
 {
     int rv;
@@ -104,6 +133,7 @@ static int setup(struct net *n, const struct net_config *cfg, char *errmsg)
     rv = orc_mkdirs(n->state_dir, 0700);
     if (rv != 0)
         return orc_errf(errmsg, NET_ERRLEN, rv, "create %s: %s", n->state_dir, orc_strerror(rv));
+    if (cfg->cni_conf_dir && *cfg->cni_conf_dir) return setup_cni(n, cfg, errmsg);
     rv = net_ipam_open(&n->ipam, n->state_dir, &n->cidr, errmsg);
     if (rv == 0) rv = net_hp_open(&n->hp, n->state_dir, errmsg);
     if (rv == 0) rv = net_nl_open(&n->nl, errmsg);
@@ -143,6 +173,7 @@ int net_open(const struct net_config *cfg, net **out, char *errmsg)
 void net_close(net *n)
 {
     if (n == NULL) return;
+    net_cni_close(n->cni);
     free(n->reap);
     net_nl_close(&n->nl);
     net_ipam_close(&n->ipam);
@@ -242,6 +273,7 @@ int net_destroy_node(const char *node_name, const char *state_dir)
         log_warn("net", "cleanup of node %s: %s", node_name, msg);
         return rv;
     }
+    net_cni_destroy(state_dir); /* DEL while the namespaces are there */
     remove_veths(&nl, node_name, state_dir, &nm, &rv);
     remove_routes(&nl, &rv);
     keep_first(&rv, net_vxlan_destroy(&nl, &nm, msg), msg);
@@ -251,4 +283,12 @@ int net_destroy_node(const char *node_name, const char *state_dir)
     net_nl_close(&nl);
     remove_state(state_dir);
     return rv;
+}
+
+bool net_is_cni(const net *n) { return n != NULL && n->cni != NULL; }
+
+void net_gateway(net *n, char out[46])
+{
+    if (n->cni) net_cni_gateway(n->cni, out);
+    else net_ip_str(net_cidr_gateway(&n->cidr), out);
 }

@@ -45,6 +45,11 @@ struct net_config {
      * MTU less the VXLAN header is the pods' MTU (vxlan and auto). NULL or
      * not an address of this namespace: no tunnels, the default MTU. */
     const char *node_ip;
+    /* CNI mode (agent/net_cni*.c): when set, pods are networked by the
+     * plugins of the first configuration in this directory instead of
+     * orc's bridge; routes to other nodes and outbound NAT stay orc's. */
+    const char *cni_conf_dir;
+    const char *cni_bin_dir; /* CNI_PATH; NULL: /usr/lib/cni (Debian's plugins) */
 };
 
 /* Creates (or adopts, after an agent restart) the bridge, the NAT rule and
@@ -73,6 +78,20 @@ struct net_pod {
  * gives ORC_EEXIST with a message naming the port and the other pod. */
 int net_pod_setup(net *n, const char *pod_uid, const struct net_port *ports, size_t n_ports,
                   struct net_pod *out, char *errmsg);
+/* The same, naming the pod (namespace, name: CNI's K8S_POD_* arguments;
+ * either may be NULL). In CNI mode a plugin's failure is in errmsg as
+ * `plugin type="T" name="N" failed (add): msg; details`. */
+int net_pod_setup_named(net *n, const char *pod_uid, const char *ns, const char *name,
+                        const struct net_port *ports, size_t n_ports, struct net_pod *out,
+                        char *errmsg);
+/* The pods' gateway address (46 bytes): the bridge's in orc's mode; in CNI
+ * mode the one the plugins' latest result named ("" before any pod). */
+void net_gateway(net *n, char out[46]);
+/* Whether pods are networked by CNI (false for NULL). In CNI mode
+ * net_pod_setup_named may run on another thread than the rest of the
+ * calls (one call per pod at a time): it touches only the pod's own
+ * namespace and cache file and the CNI state, whose gateway is locked. */
+bool net_is_cni(const net *n);
 /* Removes the pod's namespace, veth, address and port mappings. Unknown
  * pods are fine (0). */
 int net_pod_teardown(net *n, const char *pod_uid);

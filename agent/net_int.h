@@ -291,7 +291,10 @@ struct net_reap {
     uint64_t due_ms; /* monotonic */
 };
 
+struct net_cni;
+
 struct net {
+    struct net_cni *cni; /* CNI mode (net_cni*.c) when set: no bridge, ipam or host ports */
     char *node;
     char *state_dir;
     struct net_names nm;

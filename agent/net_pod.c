@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent/net.h"
+#include "agent/net_cni.h"
 #include "agent/net_int.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -90,6 +91,13 @@ static int pod_ports(net *n, const char *uid, uint32_t ip, const struct net_port
 int net_pod_setup(net *n, const char *pod_uid, const struct net_port *ports, size_t n_ports,
                   struct net_pod *out, char *errmsg)
 {
+    return net_pod_setup_named(n, pod_uid, NULL, NULL, ports, n_ports, out, errmsg);
+}
+
+int net_pod_setup_named(net *n, const char *pod_uid, const char *ns, const char *name,
+                        const struct net_port *ports, size_t n_ports, struct net_pod *out,
+                        char *errmsg)
+{
     uint32_t ip;
     bool fresh;
     int rv;
@@ -100,6 +108,7 @@ int net_pod_setup(net *n, const char *pod_uid, const struct net_port *ports, siz
     if (n_ports > 0 && ports == NULL)
         return orc_errf(errmsg, NET_ERRLEN, ORC_EINVAL, "ports missing");
     memset(out, 0, sizeof *out);
+    if (n->cni) return net_cni_pod_setup(n, pod_uid, ns, name, ports, n_ports, out, errmsg);
     net_reap(n);
     /* Conflicts first: a pod refused its host port leaves nothing behind. */
     rv = net_hp_check(&n->hp, pod_uid, ports, n_ports, errmsg);
@@ -130,6 +139,7 @@ int net_pod_teardown(net *n, const char *pod_uid)
     int rv = 0, err;
 
     if (pod_uid == NULL || !net_uid_valid(pod_uid)) return 0; /* never set up */
+    if (n->cni) return net_cni_pod_teardown(n, pod_uid);
     net_reap(n);
     if (net_hp_has(&n->hp, pod_uid)) {
         err = net_ipt_pod_ports(&n->nm, pod_uid, 0, NULL, 0, true, msg);
@@ -154,6 +164,7 @@ int net_pods(net *n, char ***uids, size_t *count)
 {
     char **out;
 
+    if (n->cni) return net_cni_list(n->cni, uids, count);
     net_reap(n);
     out = calloc(n->ipam.n ? n->ipam.n : 1, sizeof *out);
     if (out == NULL) return ORC_ENOMEM;

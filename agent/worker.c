@@ -30,6 +30,7 @@ static void worker_free(struct worker *w)
 {
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_free(&w->ctrs[i]);
     free(w->ctrs);
+    worker_net_free(w);
     json_decref(w->pod);
     json_decref(w->reported);
     free(w);
@@ -243,6 +244,21 @@ static void set_waiting_all(struct worker *w, const char *reason, const char *ms
     }
 }
 
+/* As the kubelet tells it: a FailedCreatePodSandBox warning (once per
+ * distinct message; the event's count grows while it repeats) and the
+ * containers waiting in ContainerCreating with the reason. */
+static void network_failed(struct worker *w, const char *err)
+{
+    if (strcmp(err, w->net_msg) != 0) {
+        log_warn(AGENT_LOG, "pod %s/%s network: %s", w->ns, w->name, err);
+        snprintf(w->net_msg, sizeof w->net_msg, "%s", err);
+    }
+    worker_event(w, NULL, true, "FailedCreatePodSandBox",
+                 "Failed to create pod sandbox: failed to set up the pod's network: %s", err);
+    set_waiting_all(w, "ContainerCreating", err);
+    worker_sync_at(w, worker_now(w) + CONFIG_RETRY_MS);
+}
+
 static bool sandbox_ready(struct worker *w)
 {
     struct net_port ports[64];
@@ -255,16 +271,20 @@ static bool sandbox_ready(struct worker *w)
     if (!w->net_ready && !w->host_network) {
         collect_ports(w, ports, ORC_ARRAY_LEN(ports), &n);
         uint64_t t0 = uv_hrtime();
-        rv = net_pod_setup(w->a->net, w->uid, ports, n, &np, err);
-        log_debug(AGENT_LOG, "pod %s/%s: network in %.2f ms", w->ns, w->name, (uv_hrtime() - t0) / 1e6);
+        if (net_is_cni(w->a->net)) rv = worker_net_async(w, ports, n, &np, err);
+        else rv = net_pod_setup_named(w->a->net, w->uid, w->ns, w->name, ports, n, &np, err);
+        if (rv == 1) return false; /* running off the loop: a sync follows */
+        if (!net_is_cni(w->a->net))
+            log_debug(AGENT_LOG, "pod %s/%s: network in %.2f ms", w->ns, w->name, (uv_hrtime() - t0) / 1e6);
         if (rv != 0) {
-            log_warn(AGENT_LOG, "pod %s/%s network: %s", w->ns, w->name, err);
-            set_waiting_all(w, "ContainerCreating", err);
-            worker_sync_at(w, worker_now(w) + CONFIG_RETRY_MS);
+            network_failed(w, err);
             return false;
         }
+        w->net_msg[0] = '\0';
         memcpy(w->netns, np.netns_path, sizeof w->netns);
         memcpy(w->pod_ip, np.ip, sizeof w->pod_ip);
+        /* in CNI mode the resolver waits for the first pod's gateway */
+        if (net_is_cni(w->a->net)) agent_dns_start(w->a);
     }
     w->net_ready = true;
     if (w->host_network) snprintf(w->pod_ip, sizeof w->pod_ip, "%s", w->a->node_ip);
@@ -393,7 +413,9 @@ static void run_pod(struct worker *w)
     }
     if (is_terminal(phase)) {
         for (size_t i = 0; i < w->n_ctrs; i++) ctr_stop_probes(&w->ctrs[i]);
-        if (w->net_ready && !w->host_network && net_pod_teardown(w->a->net, w->uid) == 0)
+        /* a failed teardown is not retried here (the clean-up tries again,
+         * and the agent's collection): a tight loop of plugin runs else */
+        if (w->net_ready && !w->host_network && !worker_net_busy(w) && worker_net_down(w) != 1)
             w->net_ready = false;
         return;
     }
@@ -445,9 +467,11 @@ static void finalize(struct worker *w)
 
 static void clean_up(struct worker *w)
 {
+    /* a setup or teardown off the loop syncs the worker again when it ends */
+    if (worker_net_busy(w)) return;
+    if (!w->host_network && w->a->net && worker_net_down(w) == 1) return;
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_remove_runs(&w->ctrs[i]);
     rth_remove_pod(&w->a->rt, w->uid);
-    if (!w->host_network && w->a->net) net_pod_teardown(w->a->net, w->uid);
     volume_teardown(w->dir);
     w->cleaned = true;
     log_info(AGENT_LOG, "pod %s/%s: containers stopped and removed", w->ns, w->name);
@@ -473,6 +497,7 @@ static void terminate(struct worker *w)
     }
     if (waiting) return;
     if (!w->cleaned) clean_up(w);
+    if (!w->cleaned) return;
     if (w->gone) worker_shutdown(w);
     else if (!w->finalizing && !w->finalized) finalize(w);
 }

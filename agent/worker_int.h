@@ -101,6 +101,8 @@ struct worker {
     char netns[128], pod_ip[46];
     bool volumes_ready;
     char volume_msg[CTR_MSG_LEN];
+    char net_msg[CTR_MSG_LEN]; /* the last network setup failure (an event when it changes) */
+    struct net_job *net_job;   /* CNI mode: the setup running off the loop, or its outcome */
     char start_time[32];
     /* containers: init first, in order */
     struct ctr *ctrs;
@@ -126,6 +128,21 @@ void worker_put(struct worker *w);
 void worker_sync_soon(struct worker *w);
 void worker_sync_at(struct worker *w, uint64_t at_ms);
 const char *worker_restart_policy(const struct worker *w);
+
+/* ---- worker_net.c: the CNI mode's setup and teardown, off the loop ---- */
+/* Starts the pod's network setup on the thread pool (the worker syncs
+ * again when it ends) or takes its outcome: 1 while it runs, 0 with *out
+ * set, or the ORC_E* failure with the message in err (256 bytes). */
+int worker_net_async(struct worker *w, const struct net_port *ports, size_t n, struct net_pod *out,
+                     char *err);
+/* Tears the pod's network down (net_pod_teardown): in CNI mode on the
+ * thread pool, 1 while it runs (the worker syncs again when it ends), then
+ * its outcome; otherwise at once. */
+int worker_net_down(struct worker *w);
+/* A setup is running: the pod's network must not be torn down yet. */
+bool worker_net_busy(const struct worker *w);
+/* Frees an outcome nobody took (the worker goes). */
+void worker_net_free(struct worker *w);
 
 /* ---- worker_ctr.c ---- */
 /* Makes the image present then starts a new run; returns at once. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/orc.h"
@@ -90,7 +91,7 @@ static int resolve(const char *name, char *out, size_t n)
     return ORC_ENOENT;
 }
 
-static int spawn(char *const argv[], struct pipes *p, pid_t *pid)
+static int spawn(char *const argv[], char *const *env, struct pipes *p, pid_t *pid)
 {
     char prog[4096];
     static const int dfl[] = {SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -117,7 +118,7 @@ static int spawn(char *const argv[], struct pipes *p, pid_t *pid)
     if (rv == 0) rv = redirect(&fa, p->in[1], 0, O_RDONLY);
     if (rv == 0) rv = redirect(&fa, p->out[1], 1, O_WRONLY);
     if (rv == 0) rv = redirect(&fa, p->err[1], 2, O_WRONLY);
-    if (rv == 0) rv = posix_spawn(pid, prog, &fa, &at, argv, environ);
+    if (rv == 0) rv = posix_spawn(pid, prog, &fa, &at, argv, env ? env : environ);
     posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
     if (rv == ENOENT || rv == EACCES || rv == ENOEXEC) return ORC_ENOENT;
@@ -152,10 +153,31 @@ static void feed(int *fd, const char *in, size_t len, size_t *off)
     if (*off == len) close_fd(fd);
 }
 
-/* Moves data until the child closed its output and took its input (or
- * refused it). */
-static int pump(const struct orc_run_io *io, struct pipes *p)
+static int64_t mono_ms(void)
 {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* poll's timeout until the deadline (-1: none); 0 once it passed. */
+static int wait_ms(int64_t deadline)
+{
+    int64_t left;
+
+    if (deadline == 0) return -1;
+    left = deadline - mono_ms();
+    return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
+/* Moves data until the child closed its output and took its input (or
+ * refused it), or the deadline passed (ORC_ETIMEDOUT). A child that holds
+ * its output open past its own exit (a daemon it forked) keeps us here: a
+ * deadline bounds that too. */
+static int pump(const struct orc_run_io *io, unsigned timeout_ms, struct pipes *p)
+{
+    int64_t deadline = timeout_ms ? mono_ms() + timeout_ms : 0;
     size_t off = 0;
     int rv = 0;
 
@@ -163,10 +185,12 @@ static int pump(const struct orc_run_io *io, struct pipes *p)
     while (p->in[0] >= 0 || p->out[0] >= 0 || p->err[0] >= 0) {
         struct pollfd fds[3] = {{p->in[0], POLLOUT, 0}, {p->out[0], POLLIN, 0},
                                 {p->err[0], POLLIN, 0}};
-        if (poll(fds, 3, -1) < 0) {
+        int ready = poll(fds, 3, wait_ms(deadline));
+        if (ready < 0) {
             if (errno == EINTR) continue;
             return ORC_EIO;
         }
+        if (ready == 0 && deadline != 0 && wait_ms(deadline) == 0) return ORC_ETIMEDOUT;
         if (fds[0].revents) feed(&p->in[0], io->in, io->in_len, &off);
         if (fds[1].revents && rv == 0) rv = drain(&p->out[0], io->out);
         if (fds[2].revents && rv == 0) rv = drain(&p->err[0], io->err);
@@ -186,18 +210,22 @@ static int reap(pid_t pid)
     return 128 + WTERMSIG(status);
 }
 
-int orc_run(char *const argv[], const struct orc_run_io *io)
+int orc_run(char *const argv[], const struct orc_run_io *io) { return orc_run_opts(argv, io, NULL); }
+
+int orc_run_opts(char *const argv[], const struct orc_run_io *io, const struct orc_run_opts *opts)
 {
     static const struct orc_run_io none = {NULL, 0, NULL, NULL};
+    static const struct orc_run_opts defaults = {NULL, 0};
     struct pipes p;
     pid_t pid;
     int rv, status;
 
     if (argv == NULL || argv[0] == NULL) return ORC_EINVAL;
     if (io == NULL) io = &none;
+    if (opts == NULL) opts = &defaults;
     rv = open_pipes(io, &p);
     if (rv != 0) return rv;
-    rv = spawn(argv, &p, &pid);
+    rv = spawn(argv, opts->env, &p, &pid);
     close_fd(&p.in[1]);
     close_fd(&p.out[1]);
     close_fd(&p.err[1]);
@@ -205,7 +233,8 @@ int orc_run(char *const argv[], const struct orc_run_io *io)
         close_pipes(&p);
         return rv;
     }
-    rv = pump(io, &p);
+    rv = pump(io, opts->timeout_ms, &p);
+    if (rv == ORC_ETIMEDOUT) kill(pid, SIGKILL);
     close_pipes(&p); /* on an error above, the child sees EOF/EPIPE and ends */
     status = reap(pid);
     return rv != 0 ? rv : status;

@@ -23,6 +23,16 @@ struct orc_run_io {
  * ORC_ENOMEM, ORC_EIO. Output past 64 MiB per stream is dropped. */
 int orc_run(char *const argv[], const struct orc_run_io *io);
 
+struct orc_run_opts {
+    char *const *env;    /* the child's environment; NULL: this process's */
+    unsigned timeout_ms; /* > 0: past it the child is killed (SIGKILL) and reaped */
+};
+
+/* orc_run with opts (may be NULL): ORC_ETIMEDOUT when the timeout passed
+ * before the child closed its output. For plugins (CNI) that get their
+ * input through the environment and must not hang the caller. */
+int orc_run_opts(char *const argv[], const struct orc_run_io *io, const struct orc_run_opts *opts);
+
 /* The first line of `text` without trailing blanks, at most n-1 bytes, into
  * dst: for quoting a tool's stderr in an error message. */
 void orc_run_first_line(const char *text, char *dst, size_t n);

@@ -46,6 +46,8 @@ struct agent_opts {
     bool no_service_proxy;
     const char *cluster_domain;
     const char *resolv_conf;
+    const char *cni_conf_dir;
+    const char *cni_bin_dir;
 };
 
 bool orcd_network_backend_ok(const char *s)
@@ -81,6 +83,12 @@ static void usage(FILE *f)
                "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
                "  --resolv-conf FILE   upstream resolvers for other names (default\n"
                "                       /etc/resolv.conf)\n"
+               "  --cni-conf-dir DIR   network pods with the CNI plugins of the first\n"
+               "                       *.conflist/*.conf/*.json in DIR (default: orc's own\n"
+               "                       bridge); a host-local ipam without a subnet gets the\n"
+               "                       Node's pod CIDR\n"
+               "  --cni-bin-dir DIRS   where the CNI plugins are, ':'-separated (default\n"
+               "                       /usr/lib/cni)\n"
                "  --service-proxy on|off  Service rules (nftables table ip orc-proxy) for\n"
                "                       ClusterIPs, NodePorts and load-balancer addresses\n"
                "                       (default on; off removes the table)\n"
@@ -104,7 +112,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
            O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
-           O_RESOLV, O_PROXY };
+           O_RESOLV, O_PROXY, O_CNI_CONF, O_CNI_BIN };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -119,6 +127,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
         {"resolv-conf", required_argument, 0, O_RESOLV},
+        {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
+        {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
         {"service-proxy", required_argument, 0, O_PROXY}, {0, 0, 0, 0}};
     char *end;
     int c;
@@ -147,6 +157,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
             break;
         case O_DOMAIN: o->cluster_domain = optarg; break;
         case O_RESOLV: o->resolv_conf = optarg; break;
+        case O_CNI_CONF: o->cni_conf_dir = optarg; break;
+        case O_CNI_BIN: o->cni_bin_dir = optarg; break;
         case O_DNS:
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
                 fprintf(stderr, "orcd agent: --cluster-dns takes on or off, not \"%s\"\n", optarg);
@@ -394,6 +406,8 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.no_service_proxy = o->no_service_proxy;
     cfg.cluster_domain = o->cluster_domain;
     cfg.resolv_conf = o->resolv_conf;
+    cfg.cni_conf_dir = o->cni_conf_dir;
+    cfg.cni_bin_dir = o->cni_bin_dir;
     if (o->log_max_size && orc_quantity_parse(o->log_max_size, &cfg.log_max_bytes) == 0)
         cfg.log_max_bytes /= 1000; /* quantities parse to thousandths */
     if (o->reserved_cpu) orc_quantity_parse(o->reserved_cpu, &cfg.reserved_cpu_milli);

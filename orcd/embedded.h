@@ -20,6 +20,8 @@ struct orcd_embedded_config {
     const char *cluster_domain;
     const char *resolv_conf;
     const char *network_backend; /* agent_config's; NULL: auto */
+    const char *cni_conf_dir; /* agent_config's CNI mode (NULL: orc's own network) */
+    const char *cni_bin_dir;
 };
 
 /* Starts the agent thread (all strings copied). 0, or ORC_E* with a message

@@ -59,6 +59,8 @@ struct server_opts {
     bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
     const char *cluster_domain;
     const char *resolv_conf;
+    const char *cni_conf_dir;   /* the embedded agent's CNI mode */
+    const char *cni_bin_dir;
     const char *cluster_cidr;
     unsigned node_cidr_mask; /* 0: 24 */
     const char *service_cidr;    /* NULL: 10.43.0.0/16 */
@@ -136,6 +138,11 @@ static void usage(FILE *f)
             "  --cluster-domain D     the cluster's DNS domain (default cluster.local)\n"
             "  --resolv-conf FILE     upstream resolvers for other names (default\n"
             "                         /etc/resolv.conf)\n"
+            "  --cni-conf-dir DIR     network the embedded agent's pods with the CNI plugins of\n"
+            "                         the first *.conflist/*.conf/*.json in DIR (default: orc's\n"
+            "                         own bridge)\n"
+            "  --cni-bin-dir DIRS     where the CNI plugins are, ':'-separated (default\n"
+            "                         /usr/lib/cni)\n"
             "  --cluster-cidr CIDR    pod addresses, a block per node (default 10.42.0.0/16)\n"
             "  --node-cidr-mask-size N  prefix length of each node's block (default 24)\n"
             "  --service-cidr CIDR    Services' cluster IPs (default 10.43.0.0/16)\n"
@@ -254,7 +261,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
            O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
-           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND };
+           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -267,6 +274,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
         {"cluster-dns", required_argument, 0, O_DNS}, {"service-proxy", required_argument, 0, O_PROXY}, {"cluster-domain", required_argument, 0, O_DOMAIN},
         {"resolv-conf", required_argument, 0, O_RESOLV},
+        {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
+        {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
         {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
@@ -294,6 +303,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_REG: o->registries = optarg; break;
         case O_DOMAIN: o->cluster_domain = optarg; break;
         case O_RESOLV: o->resolv_conf = optarg; break;
+        case O_CNI_CONF: o->cni_conf_dir = optarg; break;
+        case O_CNI_BIN: o->cni_bin_dir = optarg; break;
         case O_BACKEND:
             if (!orcd_network_backend_ok(optarg)) {
                 fprintf(stderr, "orcd server: --network-backend is auto, host-gw, vxlan or none, "
@@ -836,6 +847,8 @@ static void start_agent(struct orcd_server *s)
     c.no_service_proxy = s->o.no_service_proxy;
     c.cluster_domain = s->o.cluster_domain;
     c.resolv_conf = s->o.resolv_conf;
+    c.cni_conf_dir = s->o.cni_conf_dir;
+    c.cni_bin_dir = s->o.cni_bin_dir;
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
 }
 
