@@ -29,7 +29,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -I. -I$(LLHTTP
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 LDFLAGS := $(SANFLAGS)
 
-LIB_DIRS := lib store apiserver client dns agent scheduler controllers
+LIB_DIRS := lib store apiserver client dns ingress agent scheduler controllers
 # The fuzz targets parse what reaches the API, the store and orctl; the node
 # agent (netlink, containers) is left out of their build.
 ifeq ($(FUZZ),1)
