@@ -45,6 +45,9 @@ struct agent_config {
     const char *cluster_domain;    /* NULL = "cluster.local" (copied) */
     const char *resolv_conf;       /* upstreams; NULL = /etc/resolv.conf (copied) */
     int cluster_dns_port;          /* 0 = 53 */
+    /* The Ingress proxy (agent/ingress.c, ingress/proxy.h) on node_ip. */
+    int ingress_http_port;         /* 0 = 80, negative: no HTTP listener */
+    int ingress_https_port;        /* 0 = 443, negative: no HTTPS listener */
 };
 
 /* Starts registering and syncing; failures to reach the API are retried

@@ -497,3 +497,8 @@ void ingress_tls_each(const struct ingress_table *t,
 
 size_t ingress_table_hosts(const struct ingress_table *t) { return t->n_hosts; }
 size_t ingress_table_backends(const struct ingress_table *t) { return t->n_bes; }
+
+const struct ingress_backend *ingress_table_backend(const struct ingress_table *t, size_t i)
+{
+    return i < t->n_bes ? t->bes[i] : NULL;
+}

@@ -34,6 +34,9 @@
 #define INGRESS_CONTROLLER "orc.dev/ingress"
 #define INGRESS_ANN_DEFAULT_CLASS "ingressclass.kubernetes.io/is-default-class"
 #define INGRESS_ANN_CLASS "kubernetes.io/ingress.class"
+/* On a Node whose agent runs the ingress proxy: "http=80,https=443" (-1
+ * for a port that is off). The ingress controller lists such nodes. */
+#define INGRESS_ANN_NODE_PORTS "orc.dev/ingress-proxy"
 
 struct ingress_endpoint {
     char ip[46];
@@ -90,8 +93,9 @@ bool ingress_tls_secret(const struct ingress_table *t, const char *sni, const ch
 void ingress_tls_each(const struct ingress_table *t,
                       void (*fn)(void *arg, const char *ns, const char *name), void *arg);
 
-/* Counts (for tests and logs). */
+/* Counts (for tests and logs), and the i-th backend (i < backends). */
 size_t ingress_table_hosts(const struct ingress_table *t);
 size_t ingress_table_backends(const struct ingress_table *t);
+const struct ingress_backend *ingress_table_backend(const struct ingress_table *t, size_t i);
 
 #endif

@@ -375,6 +375,10 @@ static int tls_setup(struct orc_httpd *h, const struct orc_httpd_tls *tls, char 
     int rv;
 
     if (tls == NULL) return 0;
+    if (tls->ctx) {
+        h->tls = orc_tls_ctx_ref(tls->ctx);
+        return 0;
+    }
     if (tls->cert_pem == NULL || tls->key_pem == NULL) {
         snprintf(errmsg, 256, "TLS needs both a certificate and a key");
         return ORC_EINVAL;

@@ -16,6 +16,8 @@
 
 #include "lib/buf.h"
 
+struct orc_tls_ctx;
+
 #define ORC_HTTPD_MAX_BODY (3u * 1024 * 1024)
 #define ORC_HTTPD_MAX_HEADERS 48
 /* A streaming handler with more to send waits until its queued output is
@@ -89,6 +91,8 @@ struct orc_httpd;
 struct orc_httpd_tls {
     const char *cert_pem; /* leaf first, then chain certificates to send along */
     const char *key_pem;
+    struct orc_tls_ctx *ctx; /* or a server context made by the caller (one with an
+                                SNI choice, lib/tls.h); the server takes a reference */
 };
 
 /* Limits; 0 takes the default. */

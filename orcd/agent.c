@@ -23,6 +23,7 @@
 #include "lib/quantity.h"
 #include "lib/tls.h"
 #include "orcd/certs.h"
+#include "orcd/ingress_flags.h"
 #include "orcd/orcd.h"
 
 struct agent_opts {
@@ -42,6 +43,8 @@ struct agent_opts {
     const char *network_backend;
     bool cleanup;
     bool no_cluster_dns;
+    bool no_ingress;
+    long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
     const char *cluster_domain;
     const char *resolv_conf;
 };
@@ -71,6 +74,9 @@ static void usage(FILE *f)
                "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
                "  --resolv-conf FILE   upstream resolvers for other names (default\n"
                "                       /etc/resolv.conf)\n"
+               "  --ingress on|off     the Ingress proxy on the node address (default on)\n"
+               "  --ingress-http-port N   its HTTP port (default 80; 0 turns it off)\n"
+               "  --ingress-https-port N  its HTTPS port (default 443; 0 turns it off)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
                "                       iptables rules) and exit\n");
 }
@@ -79,7 +85,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
            O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
-           O_RESOLV };
+           O_RESOLV, O_ING, O_ING_HTTP, O_ING_HTTPS };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -93,7 +99,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"container-log-max-files", required_argument, 0, O_LOGFILES},
         {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
-        {"resolv-conf", required_argument, 0, O_RESOLV}, {0, 0, 0, 0}};
+        {"resolv-conf", required_argument, 0, O_RESOLV}, {"ingress", required_argument, 0, O_ING},
+        {"ingress-http-port", required_argument, 0, O_ING_HTTP},
+        {"ingress-https-port", required_argument, 0, O_ING_HTTPS}, {0, 0, 0, 0}};
     char *end;
     int c;
 
@@ -127,6 +135,15 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
                 return -1;
             }
             o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            break;
+        case O_ING:
+        case O_ING_HTTP:
+        case O_ING_HTTPS:
+            if (orcd_ingress_flag("orcd agent", c == O_ING ? "ingress" : c == O_ING_HTTP
+                                  ? "ingress-http-port" : "ingress-https-port", optarg,
+                                  &o->no_ingress, c == O_ING_HTTPS ? &o->ingress_https_port
+                                  : &o->ingress_http_port) != 0)
+                return -1;
             break;
         case O_MAXPODS:
         case O_LEASE:
@@ -358,6 +375,8 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.log_max_files = (unsigned)o->log_max_files;
     cfg.no_node_routes = o->network_backend && strcmp(o->network_backend, "none") == 0;
     cfg.no_cluster_dns = o->no_cluster_dns;
+    orcd_ingress_ports(o->no_ingress, o->ingress_http_port, o->ingress_https_port,
+                       &cfg.ingress_http_port, &cfg.ingress_https_port);
     cfg.cluster_domain = o->cluster_domain;
     cfg.resolv_conf = o->resolv_conf;
     if (o->log_max_size && orc_quantity_parse(o->log_max_size, &cfg.log_max_bytes) == 0)

@@ -106,6 +106,8 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .data_dir = e->strs[4], .node_ip = e->strs[5],
                                    .registries = e->strs[6], .cluster_domain = e->strs[7],
                                    .resolv_conf = e->strs[8], .no_cluster_dns = c->no_cluster_dns,
+                                   .ingress_http_port = c->ingress_http_port,
+                                   .ingress_https_port = c->ingress_https_port,
                                    .tls_cert_pem = e->cert,
                                    .tls_key_pem = e->key, .orcd_path = e->self};
     uv_loop_init(&e->loop);

@@ -16,6 +16,7 @@ struct orcd_embedded_config {
     const char *node_ip;
     const char *registries;
     bool no_cluster_dns;    /* agent_config's cluster DNS settings */
+    int ingress_http_port, ingress_https_port; /* agent_config's Ingress proxy ports */
     const char *cluster_domain;
     const char *resolv_conf;
 };
