@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential pkg-config libuv1-dev libraft-dev libsqlite3-dev libjansson-dev
 libyaml-dev libssl-dev node-llhttp curl procps iproute2 etcd-server etcd-client wrk
 runc skopeo umoci iptables docker-registry busybox-static apache2-utils
-clang libclang-rt-14-dev libldns-dev ldnsutils dnsperf dnsmasq-base"
+clang libclang-rt-14-dev libldns-dev ldnsutils dnsperf dnsmasq-base nginx-light"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

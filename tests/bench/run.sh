@@ -20,6 +20,9 @@
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
+#   - the Ingress proxy (tests/bench/ingress.c): wrk requests/s and p50/p99
+#     through the node proxy to 3 upstreams, beside straight to one upstream
+#     and beside Debian's nginx as the same reverse proxy (needs root, nginx);
 #   - routes between nodes on the network test bed (tests/bench/netbed.c):
 #     a node joining and leaving, ms until every node's routes follow;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
@@ -329,6 +332,23 @@ else
     else
         cat "$tmp/netbed.out" >&2
         echo "bench: the network test bed benchmark failed" >&2; exit 1
+    fi
+fi
+
+# ---- the Ingress proxy beside nginx (tests/bench/ingress.c) ----
+INGB="$O/tests/bench/ingress"
+if [ "$(id -u)" != 0 ] || ! command -v nginx >/dev/null; then
+    echo
+    echo "(Ingress benchmark skipped: it needs root and nginx-light)"
+elif [ ! -x "$INGB" ]; then
+    echo "bench: missing $INGB (run make bench)" >&2; exit 1
+else
+    echo "# Ingress: the node proxy, one upstream, nginx; wrk ${BENCH_SECONDS:-10} s each" >&2
+    if BENCH_SECONDS=$SECS O=$O "$INGB" >"$tmp/ingress.out"; then
+        grep -v '^ok - ' "$tmp/ingress.out"
+    else
+        cat "$tmp/ingress.out" >&2
+        echo "bench: the Ingress benchmark failed" >&2; exit 1
     fi
 fi
 
