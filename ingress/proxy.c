@@ -19,6 +19,9 @@
 #define MOD "ingress"
 #define MAX_FWD_HEADERS (ORC_HTTPD_MAX_HEADERS + 6)
 #define STREAM_QUEUE (1u << 20) /* response bytes waiting on one slow client */
+/* Answers up to this size (by their Content-Length) go out whole: one
+ * write instead of a chunked head, chunks and the last chunk. */
+#define WHOLE_MAX (64u << 10)
 
 struct pool {
     struct orc_hnode node;
@@ -63,8 +66,18 @@ struct op {
     char upstream[64];
     bool started;  /* the reply's head went to the client */
     bool bodiless; /* HEAD, 204, 304: answered whole at the end */
+    bool whole;    /* a small body of known length: gathered, sent in one write */
     int status;
+    char *ctype;   /* the upstream's Content-Type of a whole answer */
+    struct orc_buf body;
 };
+
+static void op_free(struct op *op)
+{
+    orc_buf_free(&op->body);
+    free(op->ctype);
+    free(op);
+}
 
 /* ---- answers of the proxy's own ---- */
 
@@ -140,6 +153,15 @@ static struct pool *pool_get(struct ingress_proxy *p, const struct ingress_endpo
 
 /* ---- the upstream's answer, streamed to the client ---- */
 
+static void begin_stream(struct op *op, const char *ctype)
+{
+    if (orc_httpd_stream_begin(op->req, op->status, ctype) != 0) {
+        http_call_cancel(op->call);
+        return;
+    }
+    op->started = true;
+}
+
 static void on_up_head(void *arg, const struct http_response *resp)
 {
     struct op *op = arg;
@@ -159,17 +181,30 @@ static void on_up_head(void *arg, const struct http_response *resp)
         if (ctype) (void)orc_httpd_req_add_header(req, "Content-Type", 12, ctype, strlen(ctype));
         return;
     }
-    if (orc_httpd_stream_begin(req, resp->status, ctype) != 0) {
-        http_call_cancel(op->call);
+    const char *cl = http_header_get(resp, "content-length");
+    if (cl && strtoull(cl, NULL, 10) <= WHOLE_MAX && (!ctype || (op->ctype = strdup(ctype)))) {
+        op->whole = true;
         return;
     }
-    op->started = true;
+    begin_stream(op, ctype);
 }
 
 static void on_up_data(void *arg, const char *data, size_t len)
 {
     struct op *op = arg;
-    if (!op->started || len == 0) return;
+    if (len == 0) return;
+    if (op->whole && op->body.len + len <= WHOLE_MAX) {
+        if (orc_buf_append(&op->body, data, len) != 0) http_call_cancel(op->call);
+        return;
+    }
+    if (op->whole) { /* more than it announced: stream what came and what comes */
+        op->whole = false;
+        begin_stream(op, op->ctype);
+        if (op->started && op->body.len
+            && orc_httpd_stream_write(op->req, op->body.data, op->body.len, STREAM_QUEUE) != 0)
+            http_call_cancel(op->call);
+    }
+    if (!op->started) return;
     if (orc_httpd_stream_write(op->req, data, len, STREAM_QUEUE) != 0) http_call_cancel(op->call);
 }
 
@@ -184,6 +219,9 @@ static void on_up_end(void *arg, int err)
         else orc_httpd_stream_abort(req);
     } else if (err == 0 && op->bodiless) {
         orc_httpd_respond(req, op->status, NULL, "", 0, NULL);
+    } else if (err == 0 && op->whole) {
+        orc_httpd_respond(req, op->status, op->ctype, op->body.data ? op->body.data : "",
+                          op->body.len, NULL);
     } else if (orc_httpd_req_gone(req)) {
         orc_httpd_respond(req, 502, NULL, "", 0, NULL); /* only frees it */
     } else if (err == ORC_ETIMEDOUT) {
@@ -198,7 +236,7 @@ static void on_up_end(void *arg, int err)
         reply_text(req, 502, "upstream %s failed: %s\n", op->upstream, orc_strerror(err));
     }
     op->req = NULL;
-    free(op);
+    op_free(op);
 }
 
 static void on_client_gone(struct orc_httpd_req *req)

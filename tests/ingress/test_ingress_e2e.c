@@ -123,8 +123,8 @@ static int tcp_connect(int port)
     return fd;
 }
 
-/* Reads one chunked response (ends with the last chunk) into buf. */
-static size_t read_chunked(int fd, char *buf, size_t cap)
+/* Reads one response (Content-Length or chunked) into buf. */
+static size_t read_response(int fd, char *buf, size_t cap)
 {
     size_t n = 0;
     while (n + 1 < cap) {
@@ -132,7 +132,9 @@ static size_t read_chunked(int fd, char *buf, size_t cap)
         if (r <= 0) break;
         n += (size_t)r;
         buf[n] = '\0';
-        if (strstr(buf, "\r\n0\r\n\r\n")) break;
+        const char *end = strstr(buf, "\r\n\r\n"), *cl = strcasestr(buf, "content-length:");
+        if (end && cl && cl < end && n >= (size_t)(end + 4 - buf) + strtoul(cl + 15, NULL, 10)) break;
+        if (end && strstr(end, "\r\n0\r\n\r\n")) break;
     }
     buf[n] = '\0';
     return n;
@@ -145,7 +147,7 @@ static void check_keep_alive(void)
     const char *req = "GET /ka HTTP/1.1\r\nHost: web.example.com\r\n\r\n";
     for (int i = 0; i < 3; i++) {
         CHECK(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
-        read_chunked(fd, buf, sizeof buf);
+        read_response(fd, buf, sizeof buf);
         CHECKF(strncmp(buf, "HTTP/1.1 200", 12) == 0 && strstr(buf, "path=/ka"),
                "request %d on one connection: %s", i, buf);
         CHECK(strcasestr(buf, "X-Upstream: yes") != NULL); /* the upstream's headers pass */
@@ -183,6 +185,9 @@ static void check_headers_and_errors(void)
     CHECK_INT(get("api.example.com", "/v1/x", &body), ==, 200);
     snprintf(want, sizeof want, "be=%s104:", prefix);
     CHECKF(strstr(body, want) != NULL, "path routing: %s", body);
+    free(body);
+    CHECK_INT(get("web.example.com", "/big", &body), ==, 200); /* streamed, chunked */
+    CHECK_INT(strlen(body), ==, 200u << 10);
     free(body);
     CHECK_INT(get("api.example.com", "/v10", &body), ==, 404); /* Prefix is by path element */
     CHECKF(strstr(body, "no Ingress rule matches host \"api.example.com\""), "404: %s", body);

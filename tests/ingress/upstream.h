@@ -38,6 +38,14 @@ static inline void ups_handle(void *arg, struct orc_httpd_req *req)
 {
     const char *self = arg;
     char body[1024];
+    if (strncmp(req->target, "/big", 4) == 0) { /* past the proxy's whole-answer size: streamed */
+        size_t len = 200u << 10;
+        char *big = malloc(len);
+        if (big) memset(big, 'x', len);
+        orc_httpd_respond(req, 200, "application/octet-stream", big ? big : "", big ? len : 0, NULL);
+        free(big);
+        return;
+    }
     int n = snprintf(body, sizeof body,
                      "be=%s host=%s xff=%s proto=%s xhost=%s path=%s len=%zu\n", self,
                      ups_hdr(req, "host"), ups_hdr(req, "x-forwarded-for"),
