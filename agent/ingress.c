@@ -184,7 +184,11 @@ void agent_ingress_start(struct agent *a)
     struct agent_ingress *g;
     int rc;
 
-    if (a->ingress || (pc.http_port <= 0 && pc.https_port <= 0)) return;
+    if (a->ingress) return;
+    if (pc.http_port <= 0 && pc.https_port <= 0) {
+        annotate_node(a, NULL); /* a run with the proxy may have left it */
+        return;
+    }
     if (!(g = calloc(1, sizeof *g))) return;
     g->a = a;
     g->timer.data = g;
@@ -194,6 +198,7 @@ void agent_ingress_start(struct agent *a)
     if ((rc = ingress_proxy_start(a->loop, &pc, &g->proxy, errmsg)) != 0) {
         log_warn(ING_LOG, "no ingress proxy on this node: %s", errmsg);
         g->proxy = NULL;
+        annotate_node(a, NULL);
         return;
     }
     if ((rc = start_informers(g)) != 0) {

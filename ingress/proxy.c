@@ -491,11 +491,18 @@ int ingress_proxy_start(uv_loop_t *loop, const struct ingress_proxy_config *cfg,
     if (!p) return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
     p->loop = loop;
     p->upstream_timeout_ms = cfg->upstream_timeout_ms ? cfg->upstream_timeout_ms : 60000;
-    if ((cfg->https_port > 0 && (rc = make_fallback(p, cfg, errmsg)) != 0)
-        || (rc = listen_one(p, &p->plain, cfg->address, cfg->http_port, false, cfg, errmsg)) != 0
-        || (rc = listen_one(p, &p->secure, cfg->address, cfg->https_port, true, cfg, errmsg)) != 0) {
+    if (cfg->https_port > 0 && (rc = make_fallback(p, cfg, errmsg)) != 0) {
         ingress_proxy_stop(p, NULL, NULL);
         return rc;
+    }
+    /* One listener that cannot open (its port taken) leaves the other. */
+    int rc_plain = listen_one(p, &p->plain, cfg->address, cfg->http_port, false, cfg, errmsg);
+    if (rc_plain != 0) log_warn(MOD, "HTTP on %s:%d: %s", cfg->address, cfg->http_port, errmsg);
+    rc = listen_one(p, &p->secure, cfg->address, cfg->https_port, true, cfg, errmsg);
+    if (rc != 0) log_warn(MOD, "HTTPS on %s:%d: %s", cfg->address, cfg->https_port, errmsg);
+    if (!p->plain.h && !p->secure.h) {
+        ingress_proxy_stop(p, NULL, NULL);
+        return rc ? rc : rc_plain ? rc_plain : orc_errf(errmsg, 256, ORC_EINVAL, "no port to listen on");
     }
     *out = p;
     return 0;

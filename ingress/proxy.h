@@ -43,8 +43,9 @@ struct ingress_proxy_config {
 
 struct ingress_proxy;
 
-/* Listens (each port that is not 0). Until a table is set every request
- * gets 404. errmsg: 256 bytes. */
+/* Listens (each port that is not 0; one that cannot be opened is logged
+ * and left off, an error only when none opens). Until a table is set
+ * every request gets 404. errmsg: 256 bytes. */
 int ingress_proxy_start(uv_loop_t *loop, const struct ingress_proxy_config *cfg,
                         struct ingress_proxy **out, char *errmsg);
 
