@@ -52,6 +52,7 @@ struct ingress_proxy {
     struct orc_hmap pools;
     unsigned upstream_timeout_ms;
     uint64_t requests;
+    uint64_t table_gen; /* counts set_table calls: an op's backend is valid while equal */
     int closing; /* closes under way */
     bool stopping;
     void (*stop_cb)(void *arg);
@@ -61,6 +62,10 @@ struct ingress_proxy {
 /* One request on its way through. */
 struct op {
     struct ingress_proxy *p;
+    struct listener *l;
+    struct ingress_backend *be; /* of table generation gen */
+    uint64_t gen;
+    unsigned tries;             /* endpoints tried before this one */
     struct orc_httpd_req *req;
     http_call *call;
     char upstream[64];
@@ -208,12 +213,36 @@ static void on_up_data(void *arg, const char *data, size_t len)
     if (orc_httpd_stream_write(op->req, data, len, STREAM_QUEUE) != 0) http_call_cancel(op->call);
 }
 
+static void forward(struct listener *l, struct orc_httpd_req *req, struct ingress_backend *be,
+                    unsigned tries);
+
+/* The request never reached the upstream (connect refused or timed out):
+ * the next endpoint may take it, as nginx's proxy_next_upstream does,
+ * once per endpoint of the backend, while the table has not changed. */
+static bool try_next(struct op *op, int err)
+{
+    struct orc_httpd_req *req = op->req;
+    if (err != ORC_EUNAVAIL || op->started || orc_httpd_req_gone(req) || op->gen != op->p->table_gen
+        || op->tries + 1 >= op->be->n_eps)
+        return false;
+    log_debug(MOD, "upstream %s unreachable: trying the next endpoint", op->upstream);
+    struct listener *l = op->l;
+    struct ingress_backend *be = op->be;
+    unsigned tries = op->tries + 1;
+    req->op = NULL;
+    req->on_gone = NULL;
+    op_free(op);
+    forward(l, req, be, tries);
+    return true;
+}
+
 static void on_up_end(void *arg, int err)
 {
     struct op *op = arg;
     struct orc_httpd_req *req = op->req;
 
     op->call = NULL;
+    if (try_next(op, err)) return;
     if (op->started) {
         if (err == 0) orc_httpd_stream_end(req);
         else orc_httpd_stream_abort(req);
@@ -272,13 +301,14 @@ static size_t forward_headers(const struct orc_httpd_req *req, bool tls, int por
     return n;
 }
 
-static void forward(struct listener *l, struct orc_httpd_req *req,
-                    const struct ingress_endpoint *ep)
+static void forward(struct listener *l, struct orc_httpd_req *req, struct ingress_backend *be,
+                    unsigned tries)
 {
     struct ingress_proxy *p = l->p;
     struct http_header hs[MAX_FWD_HEADERS];
     char xff[1024], xport[8];
-    struct pool *pl = pool_get(p, ep);
+    const struct ingress_endpoint *ep = ingress_backend_pick(be);
+    struct pool *pl = ep ? pool_get(p, ep) : NULL;
     struct op *op = pl ? calloc(1, sizeof *op) : NULL;
     static const struct http_stream_cbs cbs = {on_up_head, on_up_data, on_up_end};
 
@@ -287,6 +317,10 @@ static void forward(struct listener *l, struct orc_httpd_req *req,
         return;
     }
     op->p = p;
+    op->l = l;
+    op->be = be;
+    op->gen = p->table_gen;
+    op->tries = tries;
     op->req = req;
     snprintf(op->upstream, sizeof op->upstream, "%s", pl->key);
     struct http_request hr = {
@@ -316,7 +350,6 @@ static void handle(void *arg, struct orc_httpd_req *req)
     struct ingress_proxy *p = l->p;
     const char *host = orc_httpd_req_header(req, "host");
     struct ingress_backend *be = p->table ? ingress_route(p->table, host, req->target) : NULL;
-    const struct ingress_endpoint *ep;
 
     p->requests++;
     if (!be) {
@@ -330,10 +363,10 @@ static void handle(void *arg, struct orc_httpd_req *req)
         else snprintf(port, sizeof port, "%d", be->port_number);
         reply_text(req, 503, "service %s/%s does not exist or has no port %s\n", be->ns,
                    be->service, port);
-    } else if (!(ep = ingress_backend_pick(be))) {
+    } else if (be->n_eps == 0) {
         reply_text(req, 503, "no ready endpoint for service %s/%s\n", be->ns, be->service);
     } else {
-        forward(l, req, ep);
+        forward(l, req, be, 0);
     }
 }
 
@@ -421,6 +454,7 @@ void ingress_proxy_set_table(struct ingress_proxy *p, struct ingress_table *t,
     p->n_certs = ld.n;
     ingress_table_free(p->table);
     p->table = t;
+    p->table_gen++;
     /* Close the pools of endpoints no backend has any more. */
     mark_unused(p);
     for (size_t b = 0; b < ingress_table_backends(t); b++) {

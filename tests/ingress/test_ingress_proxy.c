@@ -2,7 +2,8 @@
  * root or a server: a proxy on its own loop thread on 127.0.0.1, tables
  * built from JSON here and swapped in, upstreams from upstream.h. Request
  * bodies forwarded, round robin, a table swap dropping an endpoint (its
- * pool closed, requests go to the rest), and the proxy's own answers. */
+ * pool closed, requests go to the rest), an endpoint refusing connections
+ * (the next one takes the request), and the proxy's own answers. */
 #include <pthread.h>
 
 #include "client/http.h"
@@ -199,6 +200,19 @@ TEST(proxy_forwards_and_swaps_tables)
         CHECKF(!strstr(body, a[2]), "a removed endpoint answered: %s", body);
         free(body);
     }
+    /* An endpoint that refuses connections: the request goes to the next. */
+    int some_dead[3] = {base + 4, ports[0], base + 5};
+    px_set(table(some_dead, 3));
+    for (int i = 0; i < 6; i++) {
+        CHECK_INT(req("GET", "web.test", "/z", NULL, &body), ==, 200);
+        CHECKF(strstr(body, a[0]) != NULL, "%s", body);
+        free(body);
+    }
+    int all_dead[2] = {base + 4, base + 5};
+    px_set(table(all_dead, 2));
+    CHECK_INT(req("GET", "web.test", "/z", NULL, &body), ==, 502);
+    CHECKF(strstr(body, "failed"), "%s", body);
+    free(body);
     /* No endpoint at all. */
     px_set(table(ports, 0));
     CHECK_INT(req("GET", "web.test", "/", NULL, &body), ==, 503);
