@@ -85,6 +85,12 @@ static const struct {
                       "{'name':'web-x'},'addressType':'IPv4','endpoints':[{'addresses':"
                       "['10.42.0.5']}],'ports':[{'name':'','port':8080,'protocol':'TCP'}]}",
      "adressType", NULL, NULL},
+    {"Ingress", "{'apiVersion':'networking.k8s.io/v1','kind':'Ingress','metadata':{'name':'web'},"
+                "'spec':{'defaultBackend':{'service':{'name':'web','port':{'number':80}}}}}",
+     "spec.rulez", NULL, NULL},
+    {"IngressClass", "{'apiVersion':'networking.k8s.io/v1','kind':'IngressClass','metadata':"
+                     "{'name':'orc'},'spec':{'controller':'orc.dev/ingress'}}",
+     "spec.controler", NULL, NULL},
 };
 
 static json_t *manifest(size_t i)
