@@ -17,3 +17,12 @@ SUDO=""
 echo "installing:$missing"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+# nginx is only the Ingress benchmark's anchor (it runs its own): a
+# machine with systemd starts Debian's service on port 80, where the node's
+# Ingress proxy listens. Stop it when this script installed it.
+case " $missing " in
+*" nginx-light "*)
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+        $SUDO systemctl disable --now nginx || true
+    fi ;;
+esac
