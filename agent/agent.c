@@ -62,6 +62,13 @@ static struct worker *worker_by_name(struct agent *a, const char *ns, const char
     return uid ? agent_worker(a, uid) : NULL;
 }
 
+static void lookup_services(void *arg, const char *ns, void (*fn)(void *fnarg, const json_t *svc),
+                            void *fnarg)
+{
+    struct agent *a = arg;
+    if (a->services) informer_by_index(a->services, "namespace", ns, fn, fnarg);
+}
+
 static const json_t *lookup_get(void *arg, const char *kind, const char *ns, const char *name)
 {
     struct agent *a = arg;
@@ -250,7 +257,10 @@ static void source_updated(void *arg, const json_t *old, const json_t *obj)
 static void source_synced(void *arg)
 {
     struct agent *a = arg;
-    if (informer_synced(a->configmaps) && informer_synced(a->secrets)) start_pods(a);
+    /* the Services too: containers get their environment variables */
+    if (informer_synced(a->configmaps) && informer_synced(a->secrets)
+        && (!a->services || informer_synced(a->services)))
+        start_pods(a);
 }
 
 static void start_pods(struct agent *a)
@@ -288,9 +298,11 @@ static int start_storage(struct agent *a)
 int agent_on_registered(struct agent *a)
 {
     static const struct informer_cbs src = {source_added, source_updated, source_added, source_synced};
+    static const struct informer_cbs svc_src = {NULL, NULL, NULL, source_synced};
     static const struct agent_serve_cbs scbs = {serve_find};
     struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
-                            .state_dir = a->data_dir, .masquerade = true};
+                            .state_dir = a->data_dir, .masquerade = true,
+                            .backend = a->backend, .node_ip = a->node_ip};
     struct informer_config cm = {.path = "/api/v1/configmaps"}, se = {.path = "/api/v1/secrets"};
     char errmsg[256] = "", listen[128];
     int rv;
@@ -306,7 +318,11 @@ int agent_on_registered(struct agent *a)
         log_error(AGENT_LOG, "serving logs/exec on %s: %s", listen, errmsg);
         return rv;
     }
+    if (a->configmaps == NULL && agent_service_informers(a) == 0
+        && (rv = informer_add_handler(a->services, &svc_src, a)) != 0)
+        return rv;
     agent_dns_start(a);
+    agent_proxy_start(a);
     if (a->configmaps == NULL
         && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
             || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
@@ -344,6 +360,7 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->cluster_domain = dup_or_null(c->cluster_domain, &ok);
     a->resolv_conf = dup_or_null(c->resolv_conf, &ok);
     a->no_cluster_dns = c->no_cluster_dns;
+    a->no_service_proxy = c->no_service_proxy;
     a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;
     a->ingress_http_port = c->ingress_http_port ? c->ingress_http_port : INGRESS_HTTP_PORT;
     a->ingress_https_port = c->ingress_https_port ? c->ingress_https_port : INGRESS_HTTPS_PORT;
@@ -354,7 +371,11 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->lease_seconds = c->lease_seconds ? c->lease_seconds : 15;
     a->log_max_bytes = c->log_max_bytes;
     a->log_max_files = c->log_max_files;
-    a->routes_off = c->no_node_routes;
+    a->routes_off = c->network_backend && strcmp(c->network_backend, "none") == 0;
+    /* none: the user's own network, with the pods' default MTU */
+    if (a->routes_off) a->backend = NET_BACKEND_HOST_GW;
+    else if (c->network_backend == NULL || !net_backend_parse(c->network_backend, &a->backend))
+        a->backend = NET_BACKEND_AUTO; /* agent_start checked the name */
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
     snprintf(a->volumes_dir, sizeof a->volumes_dir, "%s/volumes", c->data_dir);
@@ -373,6 +394,10 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
 
     if (!cfg->server_url || !cfg->token || !cfg->node_name || !cfg->data_dir)
         return orc_errf(errmsg, 256, ORC_EINVAL, "server, token, node name and data dir are required");
+    if (cfg->network_backend && strcmp(cfg->network_backend, "none") != 0
+        && !net_backend_parse(cfg->network_backend, &(enum net_backend){0}))
+        return orc_errf(errmsg, 256, ORC_EINVAL, "network backend \"%s\": auto, host-gw, vxlan or none",
+                        cfg->network_backend);
     if ((a = calloc(1, sizeof *a)) == NULL || copy_config(a, cfg) != 0) {
         if (a) agent_free(a);
         return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
@@ -380,6 +405,7 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     a->loop = loop;
     a->lookup.get = lookup_get;
     a->lookup.arg = a;
+    a->lookup.each_service = lookup_services;
     snprintf(rtdir, sizeof rtdir, "%s/rt", a->data_dir);
     if (orc_mkdirs(a->pods_dir, 0700) != 0 || orc_mkdirs(a->claims_dir, 0700) != 0
         || orc_mkdirs(a->volumes_dir, 0700) != 0) {
@@ -445,6 +471,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     agent_routes_stop(a);
     agent_ingress_stop(a);
     agent_dns_stop(a);
+    agent_proxy_stop(a);
     agent_service_informers_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {

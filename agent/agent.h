@@ -38,13 +38,19 @@ struct agent_config {
     unsigned lease_seconds;        /* Lease duration; renewed every third of it; 0 = 15 */
     int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
     unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
-    bool no_node_routes;           /* no routes to other nodes' pods (--network-backend none) */
+    /* How pods reach other nodes' pods: "auto" (NULL: host-gw to nodes on a
+     * shared link, VXLAN to the rest), "host-gw", "vxlan", or "none" (no
+     * routes: something else does it). agent_start refuses anything else. */
+    const char *network_backend;
     /* Cluster DNS (agent/dns.c): a resolver on the pods' gateway address
      * answering from Services and EndpointSlices. */
     bool no_cluster_dns;           /* true: no resolver on this node */
     const char *cluster_domain;    /* NULL = "cluster.local" (copied) */
     const char *resolv_conf;       /* upstreams; NULL = /etc/resolv.conf (copied) */
     int cluster_dns_port;          /* 0 = 53 */
+    /* The Service proxy (agent/proxy.c): nftables rules for ClusterIPs,
+     * NodePorts and load-balancer addresses in this node's namespace. */
+    bool no_service_proxy;         /* true: none, and its table is removed */
     /* The Ingress proxy (agent/ingress.c, ingress/proxy.h) on node_ip. */
     int ingress_http_port;         /* 0 = 80, negative: no HTTP listener */
     int ingress_https_port;        /* 0 = 443, negative: no HTTPS listener */

@@ -56,6 +56,9 @@ struct agent {
     informer *nodes;            /* every Node: routes to their pods (routes.c) */
     uv_timer_t routes_timer;
     bool routes_off, routes_started;
+    enum net_backend backend;   /* how: host-gw, vxlan, auto */
+    bool vtep_patching;         /* our vtep MAC's write to our Node in flight */
+    uint64_t routes_err_key;    /* hash of the last sync's error (logged once); 0: none */
     struct podspec_lookup lookup;
 
     /* node registration and heartbeats (node.c) */
@@ -75,6 +78,10 @@ struct agent {
     uv_timer_t dns_timer;    /* the zone is served after 5 s, synced or not */
     bool dns_timer_open;
     informer *services, *slices; /* shared (svcinf.c): each user adds handlers */
+
+    /* the Service proxy (proxy.c) */
+    bool no_service_proxy;
+    struct agent_proxy *proxy;
 
     /* the Ingress proxy (ingress.c) */
     int ingress_http_port, ingress_https_port; /* -1: off */
@@ -99,6 +106,10 @@ void agent_hold(struct agent *a);
 void agent_release(struct agent *a);
 
 /* ---- routes.c ---- */
+/* Where a node publishes its vxlan device's MAC, for the others' FDB. */
+#define AGENT_ANN_VTEP_MAC "orc.dev/vtep-mac"
+/* That annotation of a Node (borrowed), or NULL. */
+const char *agent_node_vtep_mac(const json_t *node);
 /* The Node as a peer of node `self` (NULL: any): another node with a pod
  * CIDR and an InternalIP (borrowed from node). */
 bool agent_node_peer(const json_t *node, const char *self, struct net_peer *out);
@@ -136,6 +147,15 @@ void agent_dns_stop(struct agent *a);
  * (256 bytes). */
 int agent_dns_pod_mount(struct agent *a, const char *pod_dir, const json_t *pod, const char *pod_ip,
                         struct rt_mount **mounts, size_t *n, char *errmsg);
+
+/* ---- proxy.c ---- */
+/* Starts the Service proxy (after agent_dns_start: kube-dns goes to the
+ * node's resolver), or, when turned off, removes its table. Failures are
+ * logged and retried, never fatal. */
+void agent_proxy_start(struct agent *a);
+/* Stops following changes; the rules stay in the kernel. Holds the agent
+ * until a sync in flight has ended. */
+void agent_proxy_stop(struct agent *a);
 
 /* ---- reclaim.c ---- */
 /* A PV changed: when it is a local-path volume of this node, Released with

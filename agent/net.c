@@ -87,6 +87,8 @@ static int check_config(const struct net_config *cfg, struct net_cidr *cidr, cha
         return orc_errf(errmsg, NET_ERRLEN, ORC_EINVAL, "node name is empty");
     if (cfg->state_dir == NULL || cfg->state_dir[0] == '\0')
         return orc_errf(errmsg, NET_ERRLEN, ORC_EINVAL, "network state directory is empty");
+    if ((unsigned)cfg->backend > NET_BACKEND_AUTO)
+        return orc_errf(errmsg, NET_ERRLEN, ORC_EINVAL, "unknown network backend %d", (int)cfg->backend);
     return net_cidr_parse(cfg->pod_cidr, cidr, errmsg);
 }
 
@@ -107,6 +109,7 @@ static int setup(struct net *n, const struct net_config *cfg, char *errmsg)
     if (rv == 0) rv = net_nl_open(&n->nl, errmsg);
     if (rv == 0) rv = net_ns_prepare(errmsg);
     if (rv == 0) rv = bridge_up(n, errmsg);
+    if (rv == 0) rv = net_vxlan_open(n, errmsg);
     if (rv == 0) net_reap_orphans(n);
     if (rv == 0) rv = net_ipt_open(&n->nm, &n->cidr, cfg->masquerade, errmsg);
     if (rv == 0 && cfg->masquerade) rv = enable_forwarding(errmsg);
@@ -117,6 +120,7 @@ int net_open(const struct net_config *cfg, net **out, char *errmsg)
 {
     struct net *n;
     struct net_cidr cidr;
+    struct in_addr addr;
     int rv = check_config(cfg, &cidr, errmsg);
 
     if (rv != 0) return rv;
@@ -125,6 +129,8 @@ int net_open(const struct net_config *cfg, net **out, char *errmsg)
     n->cidr = cidr;
     n->nl.fd = -1;
     n->masquerade = cfg->masquerade;
+    n->backend = cfg->backend;
+    if (cfg->node_ip && inet_pton(AF_INET, cfg->node_ip, &addr) == 1) n->node_ip = ntohl(addr.s_addr);
     rv = setup(n, cfg, errmsg);
     if (rv != 0) {
         net_close(n);
@@ -238,6 +244,7 @@ int net_destroy_node(const char *node_name, const char *state_dir)
     }
     remove_veths(&nl, node_name, state_dir, &nm, &rv);
     remove_routes(&nl, &rv);
+    keep_first(&rv, net_vxlan_destroy(&nl, &nm, msg), msg);
     keep_first(&rv, net_ns_remove_node(nm.tag, NULL, NULL, msg), msg);
     keep_first(&rv, net_ipt_destroy(&nm, msg), msg);
     keep_first(&rv, net_nl_link_del(&nl, nm.bridge, msg), msg);

@@ -4,7 +4,8 @@
  * the node's pod CIDR (the bridge holds the CIDR's first address as the
  * pods' gateway), outbound NAT, and hostPort mappings. hostNetwork pods
  * skip all of it. Across nodes: routes to the other nodes' pod CIDRs
- * (net_peers_set, host-gw), with no NAT between pods.
+ * (net_peers_set: host-gw, a VXLAN overlay, or each by peer), with no NAT
+ * between pods.
  *
  * Everything created on the host is named from the node name (bridge
  * "orc" + 8 hex of its hash, veths "orcv" + ..., iptables chains
@@ -22,11 +23,28 @@
 
 typedef struct net net;
 
+/* How pods reach the other nodes' pods (flannel's backends). */
+enum net_backend {
+    NET_BACKEND_HOST_GW = 0, /* a route via the peer's address on a shared link */
+    NET_BACKEND_VXLAN,       /* a VXLAN overlay to every peer */
+    NET_BACKEND_AUTO,        /* host-gw to peers on a shared link, VXLAN to the rest
+                                (flannel's vxlan with DirectRouting) */
+};
+
+/* "auto", "host-gw", "vxlan" -> *out; false for anything else. */
+bool net_backend_parse(const char *s, enum net_backend *out);
+const char *net_backend_name(enum net_backend b);
+
 struct net_config {
     const char *node_name;
     const char *pod_cidr;  /* "10.42.3.0/24" (Node spec.podCIDR) */
     const char *state_dir; /* IP allocations survive agent restarts here */
     bool masquerade;       /* outbound NAT for pod traffic leaving the node */
+    enum net_backend backend;
+    /* The node's InternalIP: the local end of VXLAN tunnels, and its link's
+     * MTU less the VXLAN header is the pods' MTU (vxlan and auto). NULL or
+     * not an address of this namespace: no tunnels, the default MTU. */
+    const char *node_ip;
 };
 
 /* Creates (or adopts, after an agent restart) the bridge, the NAT rule and
@@ -67,20 +85,34 @@ struct net_peer {
     const char *node;     /* its name, for the logs */
     const char *pod_cidr; /* spec.podCIDR: "10.42.2.0/24" */
     const char *ip;       /* its InternalIP */
+    const char *vtep_mac; /* its vxlan device's MAC ("02:76:..."); NULL: none yet */
 };
 
-/* host-gw, as flannel's backend of that name: keeps, in this network
- * namespace, a route to each peer's pod CIDR via the peer's IP when that IP
- * is on a link this node has an address on (a shared link); peers without
- * one get no route (logged once; an overlay is a later step). Our routes
- * to CIDRs no longer listed are removed. Traffic from our pods to every
- * peer's pod CIDR keeps its source address (no NAT: Kubernetes' network
- * model); the rest is masqueraded as before. Idempotent and cheap when
- * nothing changed (a route and an address dump). errmsg: 256 bytes. */
+/* Keeps, in this network namespace, a way to each peer's pod CIDR, by the
+ * backend chosen at open, as flannel's backends do:
+ * - host-gw: a route via the peer's IP when that IP is on a link this node
+ *   has an address on (a shared link); peers without one get no route;
+ * - vxlan: a route via the peer's vtep address (the network address of
+ *   its pod CIDR) onlink on our vxlan device, a permanent neighbour entry
+ *   for it (-> the peer's vtep MAC) and an FDB entry (that MAC -> the
+ *   peer's IP); a peer that has not published its MAC yet waits;
+ * - auto: host-gw to peers on a shared link, vxlan to the others (the
+ *   device is made when the first such peer appears).
+ * Peers sharing our namespace (their IP is ours, or loopback) need
+ * nothing. Each peer's mode is logged when it changes. Our routes,
+ * neighbours and FDB entries for peers no longer listed are removed.
+ * Traffic from our pods to every peer's pod CIDR keeps its source address
+ * (no NAT: Kubernetes' network model); the rest is masqueraded as before.
+ * Idempotent and cheap when nothing changed (a few netlink dumps).
+ * errmsg: 256 bytes. */
 int net_peers_set(net *n, const struct net_peer *peers, size_t count, char *errmsg);
 
+/* This node's vxlan device's MAC (what peers need) into mac (18 bytes:
+ * "02:76:xx:xx:xx:xx"): 0, or ORC_ENOENT while there is no device. */
+int net_vtep(net *n, char mac[18]);
+
 /* Removes everything this node created on the host: pods' namespaces and
- * veths, the bridge, iptables rules and chains (for tests, and for
+ * veths, the bridge, its vxlan device, iptables rules and chains (for tests, and for
  * `orcd agent --cleanup`). */
 int net_destroy_node(const char *node_name, const char *state_dir);
 

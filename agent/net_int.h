@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/net.h"
 #include "lib/buf.h"
 
 #define NET_ERRLEN 256
@@ -28,6 +29,7 @@ struct net_names {
     char in[32];     /* filter chain: input guard for 127.0.0.1 hostPorts */
     char comment[16]; /* "orc-" + tag: tags every rule */
     char alias[24];   /* "orc-<tag> pod=": starts every host veth's alias */
+    char vtep_alias[24]; /* "orc-<tag> vtep": the vxlan device's alias */
 };
 
 void net_names_init(struct net_names *nm, const char *node_name);
@@ -56,9 +58,9 @@ int net_nl_link_index(struct net_nl *nl, const char *name, char *errmsg);
  * bridge's address stable whatever ports join it. */
 int net_nl_bridge_add(struct net_nl *nl, const char *name, const uint8_t mac[6], char *errmsg);
 /* Creates host <-> peer; the peer is created straight in netns_fd, with
- * the address peer_mac (6 bytes). */
+ * the address peer_mac (6 bytes); both ends get mtu (0: the default). */
 int net_nl_veth_add(struct net_nl *nl, const char *host, const char *peer, int netns_fd,
-                    const uint8_t peer_mac[6], char *errmsg);
+                    const uint8_t peer_mac[6], int mtu, char *errmsg);
 /* Sets the master (0: leave) and the alias (NULL: leave) and brings the
  * link up. */
 int net_nl_link_up(struct net_nl *nl, int ifindex, int master, const char *alias, char *errmsg);
@@ -87,6 +89,7 @@ struct net_nl_route { /* host byte order */
     int prefix;
     uint32_t gw;
     int oif;
+    bool onlink; /* gw need not be on a subnet of oif (vxlan: the peer's vtep) */
 };
 
 /* Adds or replaces dst/prefix via gw on oif, in the main table. */
@@ -104,6 +107,55 @@ struct net_nl_addr { /* host byte order */
 
 /* Every IPv4 address of the namespace: malloc'd array. */
 int net_nl_addrs(struct net_nl *nl, struct net_nl_addr **out, size_t *n, char *errmsg);
+
+/* ---- the VXLAN backend's requests (net_vxlan_nl.c) ---- */
+
+struct net_nl_link {
+    int index;
+    int mtu;
+    bool up;
+    uint8_t mac[6];
+    char kind[16];  /* "vxlan", "bridge", "veth", "" */
+    char alias[64];
+    /* vxlan only (host byte order) */
+    uint32_t vni, local;
+    int link;
+    uint16_t port;
+    bool learning;
+};
+
+/* The link named name (or, name NULL, of that index); ORC_ENOENT. */
+int net_nl_link_get(struct net_nl *nl, const char *name, int index, struct net_nl_link *out,
+                    char *errmsg);
+
+struct net_nl_vxlan { /* host byte order */
+    const char *name;
+    uint32_t vni;
+    uint32_t local; /* source address of the tunnel's packets */
+    int link;       /* the link they leave by (0: any) */
+    uint16_t port;
+    uint8_t mac[6];
+    int mtu; /* 0: the kernel's choice */
+};
+
+/* Creates the device (learning off); ORC_EEXIST when the name is taken. */
+int net_nl_vxlan_add(struct net_nl *nl, const struct net_nl_vxlan *v, char *errmsg);
+
+/* A permanent neighbour (ip -> mac, AF_INET) or FDB entry (mac -> ip, the
+ * remote end of the tunnel, AF_BRIDGE "self") of one device. */
+struct net_nl_neigh {
+    uint32_t ip; /* host byte order */
+    uint8_t mac[6];
+};
+
+/* Adds or replaces (fdb: the entry for that MAC) ... */
+int net_nl_neigh_set(struct net_nl *nl, int ifindex, bool fdb, const struct net_nl_neigh *e,
+                     char *errmsg);
+int net_nl_neigh_del(struct net_nl *nl, int ifindex, bool fdb, const struct net_nl_neigh *e,
+                     char *errmsg);
+/* ... the device's entries (neighbours: permanent ones only): malloc'd. */
+int net_nl_neighs(struct net_nl *nl, int ifindex, bool fdb, struct net_nl_neigh **out, size_t *n,
+                  char *errmsg);
 
 /* ---- network namespaces (net_ns.c) ---- */
 
@@ -252,8 +304,40 @@ struct net {
     size_t n_reap, cap_reap;
     bool masquerade;
     uint64_t peers_key;   /* hash of the pod CIDRs exempt from NAT now */
-    uint64_t unreach_key; /* hash of the peers without a shared link (logged once) */
+    uint64_t modes_key;   /* hash of each peer's mode (logged when it changes) */
+    /* cross-node backend (net_route.c, net_vxlan.c) */
+    enum net_backend backend;
+    uint32_t node_ip;   /* the tunnel's local end; 0: none (loopback, unknown) */
+    int uplink;         /* the link holding node_ip; 0: none found */
+    int pod_mtu;        /* pods' veths; 0: the default (host-gw) */
+    int vx_index;       /* the vxlan device; 0 until needed (auto) or made */
+    uint8_t vx_mac[6];  /* its address: fixed from the node name */
+    bool vx_warned;     /* "cannot tunnel" logged */
 };
+
+/* ---- the VXLAN backend (net_vxlan.c) ---- */
+
+#define NET_VXLAN_DEV "orc.vxlan"
+#define NET_VXLAN_VNI 1
+#define NET_VXLAN_PORT 8472 /* Linux's and flannel's, not IANA's 4789 */
+#define NET_VXLAN_OVERHEAD 50 /* outer IPv4 20 + UDP 8 + VXLAN 8 + Ethernet 14 */
+
+/* At open: the uplink (the link holding node_ip), the pods' MTU, and the
+ * device left by an earlier run adopted; in vxlan mode it is made now. */
+int net_vxlan_open(struct net *n, char *errmsg);
+/* Makes (or adopts, or remakes when its parameters changed) the device,
+ * up, with the pod CIDR's network address as its own (/32). */
+int net_vxlan_up(struct net *n, char *errmsg);
+/* Makes the device's neighbour and FDB entries exactly these (ours: the
+ * device has no others). No-op without a device. */
+int net_vxlan_sync(struct net *n, const struct net_nl_neigh *neigh, const struct net_nl_neigh *fdb,
+                   size_t count, char *errmsg);
+/* net_destroy_node's part: the node's vxlan device, if it is its own
+ * (ORC_ENOENT when it has none). */
+int net_vxlan_destroy(struct net_nl *nl, const struct net_names *nm, char *errmsg);
+/* "02:76:..." into out (18 bytes); false when s is not a MAC. */
+bool net_mac_parse(const char *s, uint8_t mac[6]);
+void net_mac_str(const uint8_t mac[6], char out[18]);
 
 /* ---- leftovers (net_reap.c) ---- */
 

@@ -17,6 +17,7 @@ void net_names_init(struct net_names *nm, const char *node_name)
     snprintf(nm->in, sizeof nm->in, "ORC-%s-IN", nm->tag);
     snprintf(nm->comment, sizeof nm->comment, "orc-%s", nm->tag);
     snprintf(nm->alias, sizeof nm->alias, "orc-%s pod=", nm->tag);
+    snprintf(nm->vtep_alias, sizeof nm->vtep_alias, "orc-%s vtep", nm->tag);
 }
 
 void net_veth_name(const char *node_name, const char *pod_uid, char out[16])

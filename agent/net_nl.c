@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,38 +16,30 @@
 #include <unistd.h>
 
 #include "agent/net_int.h"
+#include "agent/net_nlmsg.h"
 #include "lib/orc.h"
 
-#define NL_MSG_MAX 1024
 #define NL_RECV_MAX 32768
 
-struct nlmsg {
-    union {
-        struct nlmsghdr h;
-        char buf[NL_MSG_MAX];
-    } u;
-    int overflow;
-};
-
-/* Called for every reply message that is not an ack, error or end of dump. */
-typedef int (*nl_cb)(const struct nlmsghdr *h, void *arg);
-
-static void *nl_put(struct nlmsg *m, size_t len)
+void *net_nlm_put(struct nlmsg *m, size_t len)
 {
     size_t at = NLMSG_ALIGN(m->u.h.nlmsg_len);
+    /* the whole buffer, not the header member: GCC's object-size checks
+     * (with ASan) would otherwise see writes past nlmsghdr */
+    char *buf = (char *)m + offsetof(struct nlmsg, u);
 
     if (at + NLMSG_ALIGN(len) > sizeof m->u.buf) {
         m->overflow = 1;
         return NULL;
     }
-    memset(m->u.buf + at, 0, NLMSG_ALIGN(len));
+    memset(buf + at, 0, NLMSG_ALIGN(len));
     m->u.h.nlmsg_len = (uint32_t)(at + NLMSG_ALIGN(len));
-    return m->u.buf + at;
+    return buf + at;
 }
 
-static struct rtattr *nl_attr(struct nlmsg *m, int type, const void *data, size_t len)
+struct rtattr *net_nlm_attr(struct nlmsg *m, int type, const void *data, size_t len)
 {
-    struct rtattr *a = nl_put(m, RTA_LENGTH(len));
+    struct rtattr *a = net_nlm_put(m, RTA_LENGTH(len));
 
     if (a == NULL) return NULL;
     a->rta_type = (unsigned short)type;
@@ -55,24 +48,24 @@ static struct rtattr *nl_attr(struct nlmsg *m, int type, const void *data, size_
     return a;
 }
 
-static void nl_str(struct nlmsg *m, int type, const char *s) { nl_attr(m, type, s, strlen(s) + 1); }
+void net_nlm_str(struct nlmsg *m, int type, const char *s) { net_nlm_attr(m, type, s, strlen(s) + 1); }
 
-static void nl_u32(struct nlmsg *m, int type, uint32_t v) { nl_attr(m, type, &v, sizeof v); }
+void net_nlm_u32(struct nlmsg *m, int type, uint32_t v) { net_nlm_attr(m, type, &v, sizeof v); }
 
-static void nl_nest_end(struct nlmsg *m, struct rtattr *nest)
+void net_nlm_nest_end(struct nlmsg *m, struct rtattr *nest)
 {
     if (nest) nest->rta_len = (unsigned short)(m->u.buf + m->u.h.nlmsg_len - (char *)nest);
 }
 
 /* Starts a request with its fixed header (ifinfomsg, ifaddrmsg, rtmsg). */
-static void *nl_begin(struct nlmsg *m, int type, int flags, size_t hdrlen)
+void *net_nlm_begin(struct nlmsg *m, int type, int flags, size_t hdrlen)
 {
     memset(&m->u.h, 0, sizeof m->u.h);
     m->overflow = 0;
     m->u.h.nlmsg_len = NLMSG_HDRLEN;
     m->u.h.nlmsg_type = (uint16_t)type;
     m->u.h.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
-    return nl_put(m, hdrlen);
+    return net_nlm_put(m, hdrlen);
 }
 
 static int nl_code(int err)
@@ -113,7 +106,7 @@ static int nl_fail(const struct nlmsghdr *h, int err, const char *what, char *er
 }
 
 /* One reply datagram: 0 to read on, 1 when the exchange ended. */
-static int nl_parse(const char *buf, int len, uint32_t seq, nl_cb cb, void *arg,
+static int nl_parse(const char *buf, int len, uint32_t seq, net_nlm_cb cb, void *arg,
                     const char *what, char *errmsg, int *rv)
 {
     for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
@@ -129,7 +122,7 @@ static int nl_parse(const char *buf, int len, uint32_t seq, nl_cb cb, void *arg,
     return 0;
 }
 
-static int nl_talk(struct net_nl *nl, struct nlmsg *m, nl_cb cb, void *arg, const char *what,
+int net_nlm_talk(struct net_nl *nl, struct nlmsg *m, net_nlm_cb cb, void *arg, const char *what,
                    char *errmsg)
 {
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
@@ -196,18 +189,18 @@ int net_nl_link_index(struct net_nl *nl, const char *name, char *errmsg)
     char what[64];
     int index = 0, rv;
 
-    nl_begin(&m, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
-    nl_str(&m, IFLA_IFNAME, name);
+    net_nlm_begin(&m, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
+    net_nlm_str(&m, IFLA_IFNAME, name);
     snprintf(what, sizeof what, "link %s", name);
-    rv = nl_talk(nl, &m, link_index_cb, &index, what, errmsg);
+    rv = net_nlm_talk(nl, &m, link_index_cb, &index, what, errmsg);
     if (rv != 0) return rv;
     return index > 0 ? index : orc_errf(errmsg, NET_ERRLEN, ORC_ENOENT, "link %s: not found", name);
 }
 
 static struct rtattr *link_kind(struct nlmsg *m, const char *kind)
 {
-    struct rtattr *info = nl_attr(m, IFLA_LINKINFO, NULL, 0);
-    nl_str(m, IFLA_INFO_KIND, kind);
+    struct rtattr *info = net_nlm_attr(m, IFLA_LINKINFO, NULL, 0);
+    net_nlm_str(m, IFLA_INFO_KIND, kind);
     return info;
 }
 
@@ -216,51 +209,53 @@ int net_nl_bridge_add(struct net_nl *nl, const char *name, const uint8_t mac[6],
     struct nlmsg m;
     char what[64];
 
-    nl_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-    nl_str(&m, IFLA_IFNAME, name);
-    nl_attr(&m, IFLA_ADDRESS, mac, 6);
-    nl_nest_end(&m, link_kind(&m, "bridge"));
+    net_nlm_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
+    net_nlm_str(&m, IFLA_IFNAME, name);
+    net_nlm_attr(&m, IFLA_ADDRESS, mac, 6);
+    net_nlm_nest_end(&m, link_kind(&m, "bridge"));
     snprintf(what, sizeof what, "create bridge %s", name);
-    return nl_talk(nl, &m, NULL, NULL, what, errmsg);
+    return net_nlm_talk(nl, &m, NULL, NULL, what, errmsg);
 }
 
 int net_nl_veth_add(struct net_nl *nl, const char *host, const char *peer, int netns_fd,
-                    const uint8_t peer_mac[6], char *errmsg)
+                    const uint8_t peer_mac[6], int mtu, char *errmsg)
 {
     struct nlmsg m;
     struct rtattr *info, *data, *p;
     char what[64];
 
-    nl_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-    nl_str(&m, IFLA_IFNAME, host);
+    net_nlm_begin(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
+    net_nlm_str(&m, IFLA_IFNAME, host);
+    if (mtu > 0) net_nlm_u32(&m, IFLA_MTU, (uint32_t)mtu);
     info = link_kind(&m, "veth");
-    data = nl_attr(&m, IFLA_INFO_DATA, NULL, 0);
-    p = nl_attr(&m, VETH_INFO_PEER, NULL, 0);
-    nl_put(&m, sizeof(struct ifinfomsg)); /* the peer's own header */
-    nl_str(&m, IFLA_IFNAME, peer);
-    nl_attr(&m, IFLA_ADDRESS, peer_mac, 6);
-    nl_u32(&m, IFLA_NET_NS_FD, (uint32_t)netns_fd);
-    nl_nest_end(&m, p);
-    nl_nest_end(&m, data);
-    nl_nest_end(&m, info);
+    data = net_nlm_attr(&m, IFLA_INFO_DATA, NULL, 0);
+    p = net_nlm_attr(&m, VETH_INFO_PEER, NULL, 0);
+    net_nlm_put(&m, sizeof(struct ifinfomsg)); /* the peer's own header */
+    net_nlm_str(&m, IFLA_IFNAME, peer);
+    net_nlm_attr(&m, IFLA_ADDRESS, peer_mac, 6);
+    if (mtu > 0) net_nlm_u32(&m, IFLA_MTU, (uint32_t)mtu);
+    net_nlm_u32(&m, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+    net_nlm_nest_end(&m, p);
+    net_nlm_nest_end(&m, data);
+    net_nlm_nest_end(&m, info);
     snprintf(what, sizeof what, "create veth %s", host);
-    return nl_talk(nl, &m, NULL, NULL, what, errmsg);
+    return net_nlm_talk(nl, &m, NULL, NULL, what, errmsg);
 }
 
 static int link_set(struct net_nl *nl, int ifindex, bool up, int master, const char *alias,
                     char *errmsg)
 {
     struct nlmsg m;
-    struct ifinfomsg *ifi = nl_begin(&m, RTM_NEWLINK, 0, sizeof *ifi);
+    struct ifinfomsg *ifi = net_nlm_begin(&m, RTM_NEWLINK, 0, sizeof *ifi);
     char what[64];
 
     ifi->ifi_index = ifindex;
     ifi->ifi_flags = up ? IFF_UP : 0;
     ifi->ifi_change = IFF_UP;
-    if (master >= 0) nl_u32(&m, IFLA_MASTER, (uint32_t)master);
-    if (alias) nl_str(&m, IFLA_IFALIAS, alias);
+    if (master >= 0) net_nlm_u32(&m, IFLA_MASTER, (uint32_t)master);
+    if (alias) net_nlm_str(&m, IFLA_IFALIAS, alias);
     snprintf(what, sizeof what, "set link %d %s", ifindex, up ? "up" : "down");
-    return nl_talk(nl, &m, NULL, NULL, what, errmsg);
+    return net_nlm_talk(nl, &m, NULL, NULL, what, errmsg);
 }
 
 int net_nl_link_up(struct net_nl *nl, int ifindex, int master, const char *alias, char *errmsg)
@@ -276,16 +271,16 @@ int net_nl_link_detach(struct net_nl *nl, int ifindex, char *errmsg)
 int net_nl_hairpin(struct net_nl *nl, int ifindex, char *errmsg)
 {
     struct nlmsg m;
-    struct ifinfomsg *ifi = nl_begin(&m, RTM_SETLINK, 0, sizeof *ifi);
+    struct ifinfomsg *ifi = net_nlm_begin(&m, RTM_SETLINK, 0, sizeof *ifi);
     struct rtattr *info;
     uint8_t on = 1;
 
     ifi->ifi_family = AF_BRIDGE;
     ifi->ifi_index = ifindex;
-    info = nl_attr(&m, IFLA_PROTINFO | NLA_F_NESTED, NULL, 0);
-    nl_attr(&m, IFLA_BRPORT_MODE, &on, 1);
-    nl_nest_end(&m, info);
-    return nl_talk(nl, &m, NULL, NULL, "set hairpin mode", errmsg);
+    info = net_nlm_attr(&m, IFLA_PROTINFO | NLA_F_NESTED, NULL, 0);
+    net_nlm_attr(&m, IFLA_BRPORT_MODE, &on, 1);
+    net_nlm_nest_end(&m, info);
+    return net_nlm_talk(nl, &m, NULL, NULL, "set hairpin mode", errmsg);
 }
 
 int net_nl_link_del(struct net_nl *nl, const char *name, char *errmsg)
@@ -293,43 +288,44 @@ int net_nl_link_del(struct net_nl *nl, const char *name, char *errmsg)
     struct nlmsg m;
     char what[64];
 
-    nl_begin(&m, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
-    nl_str(&m, IFLA_IFNAME, name);
+    net_nlm_begin(&m, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+    net_nlm_str(&m, IFLA_IFNAME, name);
     snprintf(what, sizeof what, "delete link %s", name);
-    return nl_talk(nl, &m, NULL, NULL, what, errmsg);
+    return net_nlm_talk(nl, &m, NULL, NULL, what, errmsg);
 }
 
 int net_nl_addr_add(struct net_nl *nl, int ifindex, uint32_t addr, int prefix, char *errmsg)
 {
     struct nlmsg m;
-    struct ifaddrmsg *ifa = nl_begin(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof *ifa);
-    uint32_t host = ntohl(addr), bcast = htonl(host | (prefix ? ~0u >> prefix : ~0u));
+    struct ifaddrmsg *ifa = net_nlm_begin(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof *ifa);
+    uint32_t host = ntohl(addr);
+    uint32_t bcast = htonl(host | (prefix >= 32 ? 0 : prefix ? ~0u >> prefix : ~0u));
     char what[64];
 
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = (unsigned char)prefix;
     ifa->ifa_scope = RT_SCOPE_UNIVERSE;
     ifa->ifa_index = (unsigned)ifindex;
-    nl_attr(&m, IFA_LOCAL, &addr, 4);
-    nl_attr(&m, IFA_ADDRESS, &addr, 4);
-    if (prefix < 31) nl_attr(&m, IFA_BROADCAST, &bcast, 4);
+    net_nlm_attr(&m, IFA_LOCAL, &addr, 4);
+    net_nlm_attr(&m, IFA_ADDRESS, &addr, 4);
+    if (prefix < 31) net_nlm_attr(&m, IFA_BROADCAST, &bcast, 4);
     snprintf(what, sizeof what, "add address to link %d", ifindex);
-    return nl_talk(nl, &m, NULL, NULL, what, errmsg);
+    return net_nlm_talk(nl, &m, NULL, NULL, what, errmsg);
 }
 
 int net_nl_route_default(struct net_nl *nl, int ifindex, uint32_t gw, char *errmsg)
 {
     struct nlmsg m;
-    struct rtmsg *rt = nl_begin(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof *rt);
+    struct rtmsg *rt = net_nlm_begin(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof *rt);
 
     rt->rtm_family = AF_INET;
     rt->rtm_table = RT_TABLE_MAIN;
     rt->rtm_protocol = RTPROT_BOOT;
     rt->rtm_scope = RT_SCOPE_UNIVERSE;
     rt->rtm_type = RTN_UNICAST;
-    nl_attr(&m, RTA_GATEWAY, &gw, 4);
-    nl_u32(&m, RTA_OIF, (uint32_t)ifindex);
-    return nl_talk(nl, &m, NULL, NULL, "add default route", errmsg);
+    net_nlm_attr(&m, RTA_GATEWAY, &gw, 4);
+    net_nlm_u32(&m, RTA_OIF, (uint32_t)ifindex);
+    return net_nlm_talk(nl, &m, NULL, NULL, "add default route", errmsg);
 }
 
 struct links_ctx {
@@ -382,9 +378,9 @@ int net_nl_links(struct net_nl *nl, int master, const char *alias, char ***names
     struct links_ctx c = {master, alias, NULL, 0, 0};
     int rv;
 
-    nl_begin(&m, RTM_GETLINK, NLM_F_DUMP, sizeof(struct ifinfomsg));
+    net_nlm_begin(&m, RTM_GETLINK, NLM_F_DUMP, sizeof(struct ifinfomsg));
     m.u.h.nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-    rv = nl_talk(nl, &m, links_cb, &c, "list links", errmsg);
+    rv = net_nlm_talk(nl, &m, links_cb, &c, "list links", errmsg);
     if (rv == ORC_ENOMEM) orc_errf(errmsg, NET_ERRLEN, rv, "list links: out of memory");
     if (rv != 0) {
         for (size_t i = 0; i < c.n; i++) free(c.names[i]);
@@ -402,7 +398,7 @@ static int route_msg(struct net_nl *nl, int type, int flags, const struct net_nl
                      char *errmsg)
 {
     struct nlmsg m;
-    struct rtmsg *rt = nl_begin(&m, type, flags, sizeof *rt);
+    struct rtmsg *rt = net_nlm_begin(&m, type, flags, sizeof *rt);
     uint32_t dst = htonl(r->dst), gw = htonl(r->gw);
     char what[64], d[16];
 
@@ -412,15 +408,16 @@ static int route_msg(struct net_nl *nl, int type, int flags, const struct net_nl
     rt->rtm_protocol = NET_RTPROT;
     rt->rtm_scope = RT_SCOPE_UNIVERSE;
     rt->rtm_type = RTN_UNICAST;
-    nl_attr(&m, RTA_DST, &dst, 4);
+    if (r->onlink) rt->rtm_flags |= RTNH_F_ONLINK;
+    net_nlm_attr(&m, RTA_DST, &dst, 4);
     if (type == RTM_NEWROUTE) {
-        nl_attr(&m, RTA_GATEWAY, &gw, 4);
-        nl_u32(&m, RTA_OIF, (uint32_t)r->oif);
+        net_nlm_attr(&m, RTA_GATEWAY, &gw, 4);
+        net_nlm_u32(&m, RTA_OIF, (uint32_t)r->oif);
     }
     net_ip_str(r->dst, d);
     snprintf(what, sizeof what, "%s route %s/%d", type == RTM_NEWROUTE ? "add" : "delete", d,
              r->prefix);
-    return nl_talk(nl, &m, NULL, NULL, what, errmsg);
+    return net_nlm_talk(nl, &m, NULL, NULL, what, errmsg);
 }
 
 int net_nl_route_set(struct net_nl *nl, const struct net_nl_route *r, char *errmsg)
@@ -450,6 +447,7 @@ static int routes_cb(const struct nlmsghdr *h, void *arg)
         || rt->rtm_protocol != NET_RTPROT || rt->rtm_table != RT_TABLE_MAIN)
         return 0;
     e.prefix = rt->rtm_dst_len;
+    e.onlink = (rt->rtm_flags & RTNH_F_ONLINK) != 0;
     for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
         if (RTA_PAYLOAD(a) < 4) continue;
         memcpy(&v, RTA_DATA(a), 4);
@@ -471,13 +469,13 @@ static int routes_cb(const struct nlmsghdr *h, void *arg)
 int net_nl_routes(struct net_nl *nl, struct net_nl_route **out, size_t *n, char *errmsg)
 {
     struct nlmsg m;
-    struct rtmsg *rt = nl_begin(&m, RTM_GETROUTE, NLM_F_DUMP, sizeof *rt);
+    struct rtmsg *rt = net_nlm_begin(&m, RTM_GETROUTE, NLM_F_DUMP, sizeof *rt);
     struct routes_ctx c = {0};
     int rv;
 
     rt->rtm_family = AF_INET;
     m.u.h.nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-    rv = nl_talk(nl, &m, routes_cb, &c, "list routes", errmsg);
+    rv = net_nlm_talk(nl, &m, routes_cb, &c, "list routes", errmsg);
     if (rv == ORC_ENOMEM) orc_errf(errmsg, NET_ERRLEN, rv, "list routes: out of memory");
     if (rv != 0) {
         free(c.r);
@@ -526,13 +524,13 @@ static int addrs_cb(const struct nlmsghdr *h, void *arg)
 int net_nl_addrs(struct net_nl *nl, struct net_nl_addr **out, size_t *n, char *errmsg)
 {
     struct nlmsg m;
-    struct ifaddrmsg *ifa = nl_begin(&m, RTM_GETADDR, NLM_F_DUMP, sizeof *ifa);
+    struct ifaddrmsg *ifa = net_nlm_begin(&m, RTM_GETADDR, NLM_F_DUMP, sizeof *ifa);
     struct addrs_ctx c = {0};
     int rv;
 
     ifa->ifa_family = AF_INET;
     m.u.h.nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-    rv = nl_talk(nl, &m, addrs_cb, &c, "list addresses", errmsg);
+    rv = net_nlm_talk(nl, &m, addrs_cb, &c, "list addresses", errmsg);
     if (rv == ORC_ENOMEM) orc_errf(errmsg, NET_ERRLEN, rv, "list addresses: out of memory");
     if (rv != 0) {
         free(c.a);

@@ -31,7 +31,7 @@ static int pod_veth(net *n, struct net_nl *pod, int netns_fd, const char *veth, 
     if (*host_idx > 0 && *eth_idx > 0 && !fresh) return 0;
     if (*host_idx > 0) net_nl_link_del(&n->nl, veth, ignore);
     if (*eth_idx > 0) net_nl_link_del(pod, POD_IF, ignore);
-    rv = net_nl_veth_add(&n->nl, veth, POD_IF, netns_fd, mac, errmsg);
+    rv = net_nl_veth_add(&n->nl, veth, POD_IF, netns_fd, mac, n->pod_mtu, errmsg);
     if (rv != 0) return rv;
     *host_idx = net_nl_link_index(&n->nl, veth, errmsg);
     if (*host_idx < 0) return *host_idx;

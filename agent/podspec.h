@@ -15,6 +15,10 @@
 struct podspec_lookup {
     const json_t *(*get)(void *arg, const char *kind, const char *ns, const char *name);
     void *arg;
+    /* Calls fn(fnarg, svc) for each Service of namespace ns (borrowed,
+     * during the call); NULL: no Service environment variables. */
+    void (*each_service)(void *arg, const char *ns, void (*fn)(void *fnarg, const json_t *svc),
+                         void *fnarg);
 };
 
 /* The container's environment as "NAME=value" strings, NULL-terminated, in
@@ -30,6 +34,10 @@ struct podspec_lookup {
  * requests.cpu|memory with divisor; an absent quantity reads 0 since the
  * node's allocatable is not known here). pod_ip / host_ip (may be NULL:
  * then the pod's status) win over the pod's status, which may lag.
+ * Then the Service variables ({NAME}_SERVICE_HOST, _SERVICE_PORT[_PORTNAME],
+ * {NAME}_PORT[_*]) of the pod's namespace (unless enableServiceLinks is
+ * false) and of default/kubernetes, each unless the container defines that
+ * name itself; $(VAR) in env values expands from them too, as the kubelet's.
  * *env_out is malloc'd, strings too: free with podspec_strv_free. errmsg:
  * 256 bytes. Errors: ORC_ENOENT in kubelet's words (`configmap "cfg" not
  * found`, `couldn't find key k in ConfigMap default/cfg`, `secret "s" not

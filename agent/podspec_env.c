@@ -19,8 +19,17 @@ struct envctx {
     const char *ns, *pod_ip, *host_ip;
     const struct podspec_lookup *lk;
     struct podspec_strv out;
+    struct podspec_strv svc; /* the Service variables, added last */
     char *errmsg;
 };
+
+/* $(VAR): the container's own variables first, then the Services'. */
+static const char *env_or_service(void *arg, const char *name, size_t len)
+{
+    struct envctx *c = arg;
+    const char *v = podspec_env_lookup(c->out.v, name, len);
+    return v ? v : podspec_env_lookup(c->svc.v, name, len);
+}
 
 /* Sets name to val[0..vlen): replaces the value of an earlier entry in
  * place, else appends. */
@@ -305,7 +314,7 @@ static int env_entry(struct envctx *c, const json_t *e)
 
     if (name == NULL) return orc_errf(c->errmsg, ERRLEN, ORC_EINVAL, "env: an entry has no name");
     if (value && *value) {
-        char *x = podspec_expand(value, podspec_env_lookup, c->out.v);
+        char *x = podspec_expand(value, env_or_service, c);
         rv = x ? orc_buf_puts(&v, x) : ORC_ENOMEM;
         free(x);
     } else if (vf) {
@@ -326,6 +335,12 @@ static int env_all(struct envctx *c)
         if ((rv = env_from(c, item)) != 0) return rv;
     json_array_foreach (json_object_get(c->container, "env"), i, item)
         if ((rv = env_entry(c, item)) != 0) return rv;
+    for (i = 0; i < c->svc.n; i++) {
+        const char *eq = strchr(c->svc.v[i], '=');
+        if (podspec_env_lookup(c->out.v, c->svc.v[i], (size_t)(eq - c->svc.v[i]))) continue;
+        char *copy = strdup(c->svc.v[i]);
+        if ((rv = podspec_strv_push(&c->out, copy)) != 0) return rv;
+    }
     if (c->out.v == NULL && (c->out.v = calloc(1, sizeof *c->out.v)) == NULL) return ORC_ENOMEM;
     return 0;
 }
@@ -333,17 +348,19 @@ static int env_all(struct envctx *c)
 int podspec_env(const json_t *pod, const json_t *container, const char *pod_ip, const char *host_ip,
                 const struct podspec_lookup *lk, char ***env_out, char *errmsg)
 {
-    struct envctx c = {pod, container, NULL, pod_ip, host_ip, lk, {NULL, 0, 0}, errmsg};
+    struct envctx c = {pod, container, NULL, pod_ip, host_ip, lk, {NULL, 0, 0}, {NULL, 0, 0}, errmsg};
     int rv;
 
     c.ns = orc_json_str(pod, "metadata.namespace");
     if (c.ns == NULL) c.ns = "default";
     *env_out = NULL;
-    if ((rv = env_all(&c)) != 0) {
+    if ((rv = podspec_service_env(pod, lk, &c.svc)) != 0 || (rv = env_all(&c)) != 0) {
         if (rv == ORC_ENOMEM) orc_errf(errmsg, ERRLEN, rv, "out of memory");
         podspec_strv_free(c.out.v);
+        podspec_strv_free(c.svc.v);
         return rv;
     }
+    podspec_strv_free(c.svc.v);
     *env_out = c.out.v;
     return 0;
 }

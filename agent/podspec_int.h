@@ -32,6 +32,11 @@ const char *podspec_env_lookup(void *arg, const char *name, size_t len);
  * as written. */
 char *podspec_expand(const char *in, podspec_map_fn map, void *arg);
 
+struct podspec_lookup;
+/* Appends the Service environment variables of the pod (podspec.h's
+ * podspec_env says which) to out, sorted by Service. 0 or ORC_ENOMEM. */
+int podspec_service_env(const json_t *pod, const struct podspec_lookup *lk, struct podspec_strv *out);
+
 /* A resource quantity (string, or JSON number of whole units) in
  * thousandths. *present false and 0 when v is NULL; ORC_EINVAL when it
  * does not parse. */

@@ -16,6 +16,8 @@ int agent_service_informers(struct agent *a)
     if (!a->slices && (rc = informer_start(a->loop, a->api, &ec, NULL, NULL, &a->slices)) != 0) goto fail;
     informer_set_transform(a->services, informer_strip_unused);
     informer_set_transform(a->slices, informer_strip_unused);
+    /* containers' Service variables are per namespace */
+    if ((rc = informer_add_index(a->services, "namespace", informer_index_namespace)) != 0) goto fail;
     return 0;
 fail:
     log_error(AGENT_LOG, "cannot watch Services and EndpointSlices: %s", orc_strerror(rc));

@@ -2,8 +2,9 @@
  * the namespaces default, kube-system, kube-public and kube-node-lease, and
  * the PriorityClasses system-cluster-critical and system-node-critical, and
  * (as k3s) the default StorageClass local-path and the default
- * IngressClass orc (served by every agent's ingress proxy), and the
- * `kubernetes` Service in default. The leader creates whichever are missing when it is elected. */
+ * IngressClass orc (served by every agent's ingress proxy), the
+ * `kubernetes` Service in default and the `kube-dns` Service in
+ * kube-system. The leader creates whichever are missing when it is elected. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,39 +135,95 @@ static void on_booted(void *arg, int status, const struct store_txn_result *res)
     boot_free(b);
 }
 
-/* ---- the `kubernetes` Service ---- */
+/* ---- the `kubernetes` and `kube-dns` Services ---- */
+
+static long api_port(struct api_server *s)
+{
+    const char *colon = s->url ? strrchr(s->url, ':') : NULL;
+    long port = colon ? strtol(colon + 1, NULL, 10) : 6443;
+    return port > 0 && port < 65536 ? port : 6443;
+}
 
 /* As Kubernetes' apiserver makes it: default/kubernetes, the first address
  * of the service range, port 443 (https) to the API servers' port, no
  * selector (its endpoints are the API servers, not pods). */
 static json_t *kubernetes_service(struct api_server *s, const char *ip)
 {
-    char uid[37], now[ORC_TIME_LEN];
-    const char *colon = s->url ? strrchr(s->url, ':') : NULL;
-    long port = colon ? strtol(colon + 1, NULL, 10) : 6443;
+    (void)ip;
+    return json_pack("{s:{s:{s:s, s:s}}, s:{s:[{s:s, s:s, s:i, s:i}]}}", "metadata", "labels",
+                     "component", "apiserver", "provider", "kubernetes", "spec", "ports", "name",
+                     "https", "protocol", "TCP", "port", 443, "targetPort", (int)api_port(s));
+}
 
+/* kube-system/kube-dns at the tenth address (10.43.0.10 by default), as k3s
+ * and kubeadm place it, so manifests and tools that look for it find it. It
+ * has no selector: each node's own resolver answers it (the service proxy
+ * sends its address to the node's resolver, as NodeLocal DNSCache does). */
+static json_t *kube_dns_service(struct api_server *s, const char *ip)
+{
+    (void)s;
+    (void)ip;
+    return json_pack("{s:{s:{s:s, s:s, s:s}}, s:{s:[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}]}}",
+                     "metadata", "labels", "k8s-app", "kube-dns", "kubernetes.io/cluster-service",
+                     "true", "kubernetes.io/name", "CoreDNS", "spec", "ports", "name", "dns",
+                     "protocol", "UDP", "port", 53, "targetPort", 53, "name", "dns-tcp", "protocol",
+                     "TCP", "port", 53, "targetPort", 53);
+}
+
+static const struct {
+    const char *ns, *name;
+    size_t ip_index; /* in the service range */
+    json_t *(*make)(struct api_server *s, const char *ip);
+} system_services[] = {
+    {"default", "kubernetes", 0, kubernetes_service},
+    {"kube-system", "kube-dns", 9, kube_dns_service},
+};
+
+#define N_SVCS ORC_ARRAY_LEN(system_services)
+
+/* The whole Service: the part `make` gives (labels, ports) plus what every
+ * system Service has. */
+static json_t *system_service(struct api_server *s, size_t i, const char *ip)
+{
+    char uid[37], now[ORC_TIME_LEN];
+    json_t *svc = system_services[i].make(s, ip);
     orc_uuid(uid);
     orc_time_now(now);
-    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[s], s:[s], "
-                     "s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:i, s:i}]}}",
-                     "apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes",
-                     "namespace", "default", "uid", uid, "creationTimestamp", now, "labels",
-                     "component", "apiserver", "provider", "kubernetes", "spec", "clusterIP", ip,
-                     "clusterIPs", ip, "ipFamilies", "IPv4", "ipFamilyPolicy", "SingleStack",
-                     "type", "ClusterIP", "sessionAffinity", "None", "internalTrafficPolicy",
-                     "Cluster", "ports", "name", "https", "protocol", "TCP", "port", 443,
-                     "targetPort", port > 0 && port < 65536 ? (int)port : 6443);
+    json_t *base = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:[s], s:[s], s:s, s:s, "
+                             "s:s, s:s}}",
+                             "apiVersion", "v1", "kind", "Service", "metadata", "name",
+                             system_services[i].name, "namespace", system_services[i].ns, "uid",
+                             uid, "creationTimestamp", now, "spec", "clusterIP", ip, "clusterIPs",
+                             ip, "ipFamilies", "IPv4", "ipFamilyPolicy", "SingleStack", "type",
+                             "ClusterIP", "sessionAffinity", "None", "internalTrafficPolicy",
+                             "Cluster");
+    if (!svc || !base || json_object_update_recursive(base, svc) != 0) {
+        json_decref(base);
+        base = NULL;
+    }
+    json_decref(svc);
+    return base;
 }
 
 struct kube_svc {
     struct api_server *s;
-    struct orc_buf key, val;
-    char ipkey[96];
+    struct orc_buf key[N_SVCS], val[N_SVCS];
+    char ipkey[N_SVCS][96];
 };
 
-/* The leader is ready once its system objects, the kubernetes Service and
- * that Service's endpoints are written: a client seeing it ready sees no
- * write of its own making after. */
+static void kube_svc_free(struct kube_svc *k)
+{
+    for (size_t i = 0; i < N_SVCS; i++) {
+        orc_buf_free(&k->key[i]);
+        orc_buf_free(&k->val[i]);
+    }
+    api_release(k->s);
+    free(k);
+}
+
+/* The leader is ready once its system objects, the system Services and the
+ * kubernetes Service's endpoints are written: a client seeing it ready sees
+ * no write of its own making after. */
 static void booted(struct api_server *s)
 {
     s->bootstrapped = true;
@@ -175,53 +232,71 @@ static void booted(struct api_server *s)
 static void kube_svc_done(void *arg, int status, const struct store_txn_result *res)
 {
     struct kube_svc *k = arg;
-    if (status == 0 && res->succeeded) log_info("apiserver", "created the kubernetes Service");
-    else if (status == 0) log_info("apiserver", "the kubernetes Service or its address is taken");
+    if (status == 0 && res->succeeded) log_info("apiserver", "created the system Services");
+    else if (status == 0) log_info("apiserver", "a system Service or its address is taken");
     if (!k->s->stopping) api_kubernetes_endpoints(k->s, booted);
-    orc_buf_free(&k->key);
-    orc_buf_free(&k->val);
-    api_release(k->s);
-    free(k);
+    kube_svc_free(k);
 }
 
-/* Once, when neither the Service nor its address exists; a lost race is
- * not retried (the next leader looks again). */
+/* Adds to txn the Service i with its address reservation, unless it or its
+ * address exists already. */
+static int add_system_service(struct kube_svc *k, size_t i, const struct orc_pool *pool,
+                              struct store_guard *g, struct store_op *ops, size_t *n)
+{
+    struct api_server *s = k->s;
+    char ip[ORC_CIDR_TEXT];
+    struct store_kv kv = {0};
+    json_t *svc;
+    int rv;
+
+    if (system_services[i].ip_index >= pool->size) return 0;
+    orc_pool_item(pool, system_services[i].ip_index, ip, sizeof ip);
+    snprintf(k->ipkey[i], sizeof k->ipkey[i], API_SERVICEIP_PREFIX "%s", ip);
+    rv = api_key(orc_kind_table + ORC_K_SERVICE, system_services[i].ns, system_services[i].name,
+                 &k->key[i]);
+    if (rv != 0) return rv;
+    if (store_get(s->st, k->key[i].data, &kv) == 0 || store_get(s->st, k->ipkey[i], &kv) == 0) {
+        store_kv_clear(&kv);
+        return 0;
+    }
+    if (!(svc = system_service(s, i, ip))) return ORC_ENOMEM;
+    rv = api_obj_encode(svc, &k->val[i]);
+    json_decref(svc);
+    if (rv != 0) return rv;
+    g[*n] = (struct store_guard){STORE_GUARD_ABSENT, k->key[i].data, 0};
+    g[*n + 1] = (struct store_guard){STORE_GUARD_ABSENT, k->ipkey[i], 0};
+    ops[*n] = (struct store_op){STORE_PUT, k->key[i].data, k->val[i].data, k->val[i].len};
+    ops[*n + 1] = (struct store_op){STORE_PUT, k->ipkey[i], k->key[i].data, k->key[i].len};
+    *n += 2;
+    return 0;
+}
+
+/* Once, each when neither the Service nor its address exists; a lost race
+ * is not retried (the next leader looks again). */
 static void ensure_kubernetes_service(struct api_server *s)
 {
-    char spec[80], ip[ORC_CIDR_TEXT];
+    char spec[80];
     struct orc_pool pool;
-    struct store_kv kv = {0};
+    struct store_guard g[2 * N_SVCS];
+    struct store_op ops[2 * N_SVCS];
     struct kube_svc *k;
+    size_t n = 0;
+    int rv = 0;
 
     snprintf(spec, sizeof spec, "ip:%s", s->service_cidr);
     if (orc_pool_parse(spec, 32, &pool) != 0 || pool.size == 0 || !(k = calloc(1, sizeof *k))) {
         api_kubernetes_endpoints(s, booted);
         return;
     }
-    orc_pool_item(&pool, 0, ip, sizeof ip);
     k->s = s;
     api_hold(s);
-    snprintf(k->ipkey, sizeof k->ipkey, API_SERVICEIP_PREFIX "%s", ip);
-    json_t *svc = NULL;
-    int rv = api_key(orc_kind_table + ORC_K_SERVICE, "default", "kubernetes", &k->key);
-    if (rv == 0 && store_get(s->st, k->key.data, &kv) == 0) rv = ORC_EEXIST;
-    store_kv_clear(&kv);
-    if (rv == 0 && store_get(s->st, k->ipkey, &kv) == 0) rv = ORC_EEXIST;
-    store_kv_clear(&kv);
-    if (rv == 0) rv = (svc = kubernetes_service(s, ip)) ? api_obj_encode(svc, &k->val) : ORC_ENOMEM;
-    json_decref(svc);
-    struct store_guard g[2] = {{STORE_GUARD_ABSENT, k->key.data, 0},
-                               {STORE_GUARD_ABSENT, k->ipkey, 0}};
-    struct store_op ops[2] = {{STORE_PUT, k->key.data, k->val.data, k->val.len},
-                              {STORE_PUT, k->ipkey, k->key.data, k->key.len}};
-    struct store_txn txn = {g, 2, ops, 2};
+    for (size_t i = 0; rv == 0 && i < N_SVCS; i++) rv = add_system_service(k, i, &pool, g, ops, &n);
+    struct store_txn txn = {g, n, ops, n};
+    if (rv == 0 && n == 0) rv = ORC_EEXIST;
     if (rv == 0) rv = store_txn(s->st, &txn, kube_svc_done, k);
     if (rv != 0) {
-        if (rv != ORC_EEXIST) log_warn("apiserver", "the kubernetes Service: %s", orc_strerror(rv));
-        orc_buf_free(&k->key);
-        orc_buf_free(&k->val);
-        api_release(s);
-        free(k);
+        if (rv != ORC_EEXIST) log_warn("apiserver", "the system Services: %s", orc_strerror(rv));
+        kube_svc_free(k);
         api_kubernetes_endpoints(s, booted);
     }
 }

@@ -26,11 +26,8 @@ static const struct api_notimpl notimpl[] = {
     {"PodSpec", "shareProcessNamespace", "false", NULL},
     {"PodSpec", "hostUsers", "true", NULL},
     {"PodSpec", "ephemeralContainers", NULL, NULL},
-    /* DNS: orc runs no cluster DNS yet */
-    {"PodSpec", "dnsConfig", NULL, NULL},
-    {"PodSpec", "hostAliases", NULL, NULL},
+    /* DNS */
     {"PodSpec", "setHostnameAsFQDN", "false", NULL},
-    {"PodSpec", "enableServiceLinks", "false", NULL},
     /* containers */
     {"Container", "restartPolicy", NULL, NULL}, /* sidecar init containers */
     {"Container", "resizePolicy", NULL, NULL},
@@ -94,16 +91,10 @@ static const struct api_notimpl notimpl[] = {
     {"JobSpec", "managedBy", NULL, NULL},
     {"JobSpec", "completionMode", NULL, "Indexed"},
     {"StatefulSetSpec", "ordinals", NULL, NULL},
-    /* services: no load balancers or external IPs */
-    {"ServiceSpec", "type", NULL, "LoadBalancer"},
-    {"ServiceSpec", "externalIPs", NULL, NULL},
+    /* services: what the node-address load balancer and the proxy do not */
     {"ServiceSpec", "loadBalancerIP", NULL, NULL},
     {"ServiceSpec", "loadBalancerSourceRanges", NULL, NULL},
-    {"ServiceSpec", "loadBalancerClass", NULL, NULL},
-    {"ServiceSpec", "allocateLoadBalancerNodePorts", NULL, NULL},
     {"ServiceSpec", "healthCheckNodePort", NULL, NULL},
-    {"ServiceSpec", "sessionAffinity", "None", NULL},
-    {"ServiceSpec", "sessionAffinityConfig", NULL, NULL},
     {"ServiceSpec", "trafficDistribution", NULL, NULL},
     /* nodes and leases */
     {"NodeSpec", "configSource", NULL, NULL},

@@ -250,6 +250,19 @@ const char *cli_pod_spec_path(const char *kind);
 int cli_set_image_patch(const json_t *obj, char *const *pairs, size_t n, json_t **patch,
                         char *err, size_t errlen);
 
+/* kubectl expose's flags (strings point into argv; 0/NULL: not given). */
+struct cli_expose {
+    long long port;
+    const char *target_port, *name, *type, *protocol;
+};
+/* The Service kubectl expose makes for `obj` (its "kind" set: Deployment,
+ * ReplicaSet, ReplicationController, Pod or Service): its selector (a
+ * pod's labels), its labels, --port/--target-port or else every container
+ * port (named port-N when several). New reference in *svc; ORC_EINVAL with
+ * err in kubectl's words (no selector, selector with expressions, no port);
+ * ORC_ENOMEM. */
+int cli_expose_service(const json_t *obj, const struct cli_expose *o, json_t **svc, char *err, size_t n);
+
 /* ---- output ------------------------------------------------------------ */
 
 /* Writes buffer text to x->out and flushes. */
@@ -268,6 +281,7 @@ int cli_cmd_describe(cli_ctx *x, int argc, char **argv);
 int cli_cmd_delete(cli_ctx *x, int argc, char **argv);
 int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
+int cli_cmd_expose(cli_ctx *x, int argc, char **argv);
 /* `orctl set image` (set.c). */
 int cli_cmd_set(cli_ctx *x, int argc, char **argv);
 int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);
@@ -300,5 +314,15 @@ bool cli_unreachable(int rv);
  * (malloc'd, may be NULL). Prints failures. */
 int cli_list(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *labels,
              const char *fields, json_t **items, char **rv);
+
+/* What a command does to one object named `name` of kind k in ns. */
+typedef int (*cli_name_fn)(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *name,
+                           const void *arg);
+/* Calls fn for every object of kind k in x->ns (cluster-scoped kinds:
+ * everywhere) that the label selector picks (NULL or "": all), saying "No
+ * resources found" when none unless quiet. *failed is set when a call (or
+ * the list) failed; an unreachable server stops it and is returned. */
+int cli_each_selected(cli_ctx *x, const struct orc_kind *k, const char *labels, bool quiet,
+                      cli_name_fn fn, const void *arg, bool *failed);
 
 #endif

@@ -92,29 +92,17 @@ static int delete_one(cli_ctx *x, const struct delete_opts *o, const struct orc_
     return rv;
 }
 
+static int delete_named(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *name,
+                        const void *o)
+{
+    return delete_one(x, o, k, ns, name);
+}
+
 /* Every object of the target's kind that the selector (or --all) picks. */
 static int delete_selected(cli_ctx *x, const struct delete_opts *o, const struct orc_kind *k,
                            bool *failed)
 {
-    const char *ns = k->namespaced ? x->ns : NULL;
-    json_t *items = NULL, *it;
-    char *rvs = NULL;
-    size_t i;
-    int rv = cli_list(x, k, ns, o->labels, NULL, &items, &rvs);
-
-    if (rv == 0 && json_array_size(items) == 0 && !o->ignore_missing)
-        fprintf(x->err, "No resources found\n");
-    json_array_foreach(items, i, it)
-    {
-        rv = delete_one(x, o, k, ns, orc_json_str(it, "metadata.name") ?: "");
-        if (cli_unreachable(rv)) break;
-        *failed |= rv != 0;
-        rv = 0;
-    }
-    *failed |= rv != 0;
-    json_decref(items);
-    free(rvs);
-    return rv;
+    return cli_each_selected(x, k, o->labels, o->ignore_missing, delete_named, o, failed);
 }
 
 static int delete_targets(cli_ctx *x, const struct delete_opts *o, const struct cli_targets *t)

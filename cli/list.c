@@ -106,3 +106,25 @@ int cli_get_object(cli_ctx *x, const struct orc_kind *k, const char *ns, const c
     *obj = NULL;
     return status == 404 ? ORC_ENOENT : ORC_EINVAL;
 }
+
+int cli_each_selected(cli_ctx *x, const struct orc_kind *k, const char *labels, bool quiet,
+                      cli_name_fn fn, const void *arg, bool *failed)
+{
+    const char *ns = k->namespaced ? x->ns : NULL;
+    json_t *items = NULL, *it;
+    char *rvs = NULL;
+    size_t i;
+    int rv = cli_list(x, k, ns, labels, NULL, &items, &rvs);
+
+    if (rv == 0 && json_array_size(items) == 0 && !quiet) fprintf(x->err, "No resources found\n");
+    json_array_foreach (items, i, it) {
+        rv = fn(x, k, ns, orc_json_str(it, "metadata.name") ?: "", arg);
+        if (cli_unreachable(rv)) break;
+        *failed |= rv != 0;
+        rv = 0;
+    }
+    *failed |= rv != 0;
+    json_decref(items);
+    free(rvs);
+    return rv;
+}

@@ -46,6 +46,13 @@ static const struct cli_command commands[] = {
     {"scale", "Set the replica count of a Deployment, ReplicaSet or StatefulSet",
      "scale (KIND/NAME | KIND NAME... | -f FILE) --replicas=N [flags]",
      "Examples:\n  orctl scale deploy/web --replicas=5\n", cli_cmd_scale},
+    {"expose", "Make a Service for a Deployment, ReplicaSet, pod or Service",
+     "expose KIND/NAME [--port=N] [--target-port=P] [--name=NAME] [--type=TYPE] [flags]",
+     "The Service selects what the object selects (a pod: its labels) and serves its\n"
+     "container ports unless --port is given.\n\n"
+     "Examples:\n  orctl expose deployment/my-nginx\n"
+     "  orctl expose deploy web --port=80 --target-port=8080 --type=NodePort\n",
+     cli_cmd_expose},
     {"set", "Set the container images of a workload or pod",
      "set image (KIND/NAME | KIND NAME... | KIND -l SEL | KIND --all | -f FILE) CONTAINER=IMAGE... "
      "[flags]",

@@ -174,27 +174,17 @@ static int image_doc(cli_ctx *x, const struct cli_doc *d, const char *ns, const 
     return name ? image_one(x, arg, d->kind, ns, name) : ORC_EINVAL;
 }
 
+static int image_named(cli_ctx *x, const struct orc_kind *k, const char *ns, const char *name,
+                       const void *o)
+{
+    return image_one(x, o, k, ns, name);
+}
+
 /* Every object of kind k that -l (or --all) picks, in the namespace. */
 static int image_selected(cli_ctx *x, const struct image_opts *o, const struct orc_kind *k,
                           bool *failed)
 {
-    const char *ns = k->namespaced ? x->ns : NULL;
-    json_t *items = NULL, *it;
-    char *rvs = NULL;
-    size_t i;
-    int rv = cli_list(x, k, ns, o->labels, NULL, &items, &rvs);
-
-    if (rv == 0 && json_array_size(items) == 0) fprintf(x->err, "No resources found\n");
-    json_array_foreach (items, i, it) {
-        rv = image_one(x, o, k, ns, orc_json_str(it, "metadata.name") ?: "");
-        if (cli_unreachable(rv)) break;
-        *failed |= rv != 0;
-        rv = 0;
-    }
-    *failed |= rv != 0;
-    json_decref(items);
-    free(rvs);
-    return rv;
+    return cli_each_selected(x, k, o->labels, false, image_named, o, failed);
 }
 
 static int image_targets(cli_ctx *x, const struct image_opts *o, const struct cli_strv *targets)

@@ -18,6 +18,7 @@
 #include "controllers/ctl.h"
 #include "controllers/ctl_base.h"
 #include "controllers/ctl_op.h"
+#include "controllers/ctl_util.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
 #include "lib/log.h"
@@ -221,10 +222,8 @@ static void delete_jobs(struct cjc *c, struct ctl_step *s, const struct cronjob_
 /* ---- reconcile ---- */
 
 struct job_list {
-    const json_t **v;
-    size_t n, cap;
+    struct ctl_list all; /* the Jobs the CronJob controls */
     const char *uid;
-    bool fail;
 };
 
 static void collect(void *arg, const json_t *job)
@@ -236,24 +235,13 @@ static void collect(void *arg, const json_t *job)
     json_array_foreach (orc_json_get(job, "metadata.ownerReferences"), i, r)
         if (json_is_true(json_object_get(r, "controller")))
             mine = strcmp(orc_json_str(r, "uid") ?: "", l->uid) == 0;
-    if (!mine) return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        const json_t **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->fail = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = job;
+    if (mine) ctl_list_push(&l->all, job);
 }
 
 static void run_plan(struct cjc *c, struct ctl_step *s, const struct job_list *l)
 {
     struct cronjob_plan p;
-    if (cronjob_plan(s->obj, l->v, l->n, orc_clock_wall(c->b.ctx->clock), &p) != 0) {
+    if (cronjob_plan(s->obj, l->all.v, l->all.n, orc_clock_wall(c->b.ctx->clock), &p) != 0) {
         s->op.failed = true;
         return;
     }
@@ -297,9 +285,9 @@ static void reconcile(void *arg, const char *key)
     ctl_base_hold(&c->b);
     l.uid = orc_json_str(cj, "metadata.uid") ?: "";
     informer_by_index(c->jobs, "owner", l.uid, collect, &l);
-    if (l.fail) s->op.failed = true;
+    if (l.all.fail) s->op.failed = true;
     else run_plan(c, s, &l);
-    free(l.v);
+    free(l.all.v);
     ctl_step_put(s);
 }
 

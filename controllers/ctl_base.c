@@ -2,7 +2,10 @@
  * (ctl_base.h). */
 #include "controllers/ctl_base.h"
 
+#include "client/rest.h"
+#include "controllers/ctl_op.h"
 #include "controllers/ctl_util.h"
+#include "lib/json.h"
 #include "lib/buf.h"
 #include "lib/orc.h"
 
@@ -88,4 +91,38 @@ void ctl_base_enqueue(struct ctl_base *b, const json_t *obj)
     struct orc_buf key = ORC_BUF_INIT;
     if (!b->stopped && ctl_key_of(obj, &key) == 0) workqueue_add(b->q, key.data);
     orc_buf_free(&key);
+}
+
+static void status_written(void *arg, int status, const json_t *body)
+{
+    struct ctl_step *s = arg;
+    if (!ctl_status_ok(status, 409, 404)) ctl_op_fail(&s->op, rest_message(status, body));
+    ctl_step_put(s);
+}
+
+static void base_put(void *arg)
+{
+    ctl_base_put(arg);
+}
+
+void ctl_base_write_status(struct ctl_base *b, const struct orc_kind *k, const char *key,
+                           const json_t *cached, const char *field, json_t *value)
+{
+    json_t *obj = json_deep_copy(cached);
+    struct ctl_step *s = NULL;
+
+    if (!obj) json_decref(value);
+    if (!obj || orc_json_set(obj, field, value) != 0 || !(s = ctl_step_new(b->q, key, cached, base_put, b))) {
+        json_decref(obj);
+        workqueue_done(b->q, key, WQ_RETRY);
+        return;
+    }
+    ctl_base_hold(b);
+    ctl_step_hold(s);
+    if (rest_update_status(b->ctx->api, k, obj, status_written, s) != 0) {
+        ctl_op_fail(&s->op, "cannot send the status");
+        ctl_step_put(s);
+    }
+    json_decref(obj);
+    ctl_step_put(s);
 }

@@ -74,6 +74,14 @@ void ctl_base_put(struct ctl_base *b);
  * the key was ended: at once when stopped, or again after not_synced_ms
  * while an informer read is not synced yet. */
 bool ctl_base_ready(struct ctl_base *b, const char *key, int64_t not_synced_ms);
+/* Writes `field` of `cached` (the informer's object for `key`) as `value`
+ * (stolen) through kind k's status subresource, as the reconcile's one
+ * step: the key ends when the write is answered (409 or 404 are not
+ * failures: the object's own update or deletion queues it again), WQ_RETRY
+ * on any other failure or ENOMEM. */
+void ctl_base_write_status(struct ctl_base *b, const struct orc_kind *k, const char *key,
+                           const json_t *cached, const char *field, json_t *value);
+
 /* Adds the key ("ns/name", or "name") of obj to the queue unless stopped. */
 void ctl_base_enqueue(struct ctl_base *b, const json_t *obj);
 

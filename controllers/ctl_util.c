@@ -308,3 +308,23 @@ int64_t ctl_int(const json_t *obj, const char *path, int64_t dflt)
     int64_t v;
     return orc_json_int(obj, path, &v) == 0 ? v : dflt;
 }
+
+void ctl_list_push(struct ctl_list *l, const json_t *obj)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        const json_t **v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL) {
+            l->fail = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = obj;
+}
+
+void ctl_list_add(void *list, const json_t *obj)
+{
+    ctl_list_push(list, obj);
+}

@@ -104,4 +104,16 @@ int ctl_intstr_scaled(const json_t *v, int64_t total, bool round_up, int64_t *ou
 /* Integer at path, or dflt. */
 int64_t ctl_int(const json_t *obj, const char *path, int64_t dflt);
 
+/* Objects gathered from an informer (borrowed from its cache: valid until
+ * the loop next runs informer code); free v with free(). */
+struct ctl_list {
+    const json_t **v;
+    size_t n, cap;
+    bool fail; /* an append ran out of memory */
+};
+/* Appends obj (sets l->fail on ENOMEM). */
+void ctl_list_push(struct ctl_list *l, const json_t *obj);
+/* The same as an informer_each / informer_by_index callback (arg: the list). */
+void ctl_list_add(void *list, const json_t *obj);
+
 #endif

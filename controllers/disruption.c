@@ -112,50 +112,13 @@ static void on_pod_delete(void *arg, const json_t *pod)
 
 /* ---- reconcile ---- */
 
-struct pod_list {
-    const json_t **v;
-    size_t n, cap;
-    bool fail;
-};
-
-static void collect(void *arg, const json_t *pod)
-{
-    struct pod_list *l = arg;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        const json_t **v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL) {
-            l->fail = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = pod;
-}
-
-static void status_written(void *arg, int status, const json_t *body)
-{
-    struct ctl_step *s = arg;
-    /* 409: the budget changed meanwhile; its update queues it again. */
-    if (!ctl_status_ok(status, 409, 404)) ctl_op_fail(&s->op, rest_message(status, body));
-    ctl_step_put(s);
-}
-
-static void dc_put(void *arg)
-{
-    struct dc *c = arg;
-    ctl_base_put(&c->b);
-}
-
 static void reconcile(void *arg, const char *key)
 {
     struct dc *c = arg;
     char ns[256], name[256];
-    struct pod_list l = {0};
+    struct ctl_list l = {0};
     const json_t *pdb;
-    struct ctl_step *s;
-    json_t *st, *obj;
+    json_t *st;
 
     if (!ctl_base_ready(&c->b, key, NOT_SYNCED_RETRY_MS)) return;
     if (ctl_key_split(key, ns, sizeof ns, name, sizeof name) != 0
@@ -163,30 +126,15 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
-    informer_by_index(c->pods, "namespace", ns, collect, &l);
+    informer_by_index(c->pods, "namespace", ns, ctl_list_add, &l);
     st = l.fail ? NULL : disruption_status(pdb, l.v, l.n, orc_clock_wall(c->b.ctx->clock) / 1000);
     free(l.v);
     if (st == NULL) {
         workqueue_done(c->b.q, key, l.fail ? WQ_RETRY : WQ_DONE);
         return;
     }
-    obj = json_deep_copy(pdb);
-    s = obj ? ctl_step_new(c->b.q, key, pdb, dc_put, c) : NULL;
-    if (s == NULL) {
-        json_decref(obj);
-        json_decref(st);
-        workqueue_done(c->b.q, key, WQ_RETRY);
-        return;
-    }
-    ctl_base_hold(&c->b);
-    json_object_set_new(obj, "status", st);
-    ctl_step_hold(s);
-    if (rest_update_status(c->b.ctx->api, c->kpdb, obj, status_written, s) != 0) {
-        ctl_op_fail(&s->op, "cannot send the status");
-        ctl_step_put(s);
-    }
-    json_decref(obj);
-    ctl_step_put(s);
+    /* a 409 (the budget changed meanwhile) is redone by its update */
+    ctl_base_write_status(&c->b, c->kpdb, key, pdb, "status", st);
 }
 
 /* ---- start ---- */

@@ -384,11 +384,9 @@ static void patch_owner(struct jobc *c, struct ctl_step *s, const json_t *pod, b
 /* ---- reconcile ---- */
 
 struct pod_list {
-    const json_t **v;
-    size_t n, cap;
+    struct ctl_list all;   /* the pods the Job controls */
     const char *uid;       /* controller uid to match, or NULL */
     const char *job_name;  /* for orphans: the controller's name */
-    bool fail;
 };
 
 static bool controlled_by(const json_t *pod, const char *uid, const char *name)
@@ -407,18 +405,7 @@ static bool controlled_by(const json_t *pod, const char *uid, const char *name)
 static void collect(void *arg, const json_t *pod)
 {
     struct pod_list *l = arg;
-    if (!controlled_by(pod, l->uid, l->job_name)) return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        const json_t **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->fail = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = pod;
+    if (controlled_by(pod, l->uid, l->job_name)) ctl_list_push(&l->all, pod);
 }
 
 static bool has_tracking(const json_t *pod)
@@ -434,13 +421,13 @@ static bool has_tracking(const json_t *pod)
 static void release_pods(struct jobc *c, struct ctl_step *s, struct pod_list *l)
 {
     size_t keep = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        const char *phase = orc_json_str(l->v[i], "status.phase") ?: "";
+    for (size_t i = 0; i < l->all.n; i++) {
+        const char *phase = orc_json_str(l->all.v[i], "status.phase") ?: "";
         bool over = !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")
-                    || orc_json_get(l->v[i], "metadata.deletionTimestamp") || !s->obj;
-        if (over && has_tracking(l->v[i])) l->v[keep++] = l->v[i];
+                    || orc_json_get(l->all.v[i], "metadata.deletionTimestamp") || !s->obj;
+        if (over && has_tracking(l->all.v[i])) l->all.v[keep++] = l->all.v[i];
     }
-    unfinalize_pods(c, s, l->v, keep);
+    unfinalize_pods(c, s, l->all.v, keep);
 }
 
 struct claim {
@@ -476,16 +463,16 @@ static unsigned claim_pods(struct jobc *c, struct ctl_step *s, struct pod_list *
         orc_selector_free(cl.sel);
         return 0; /* a Job without a usable selector keeps what it owns */
     }
-    for (size_t i = 0; i < l->n; i++) {
-        bool match = orc_selector_matches(cl.sel, orc_json_get(l->v[i], "metadata.labels"));
-        if (ctl_claim_decide(s->obj, l->v[i], match) == CTL_CLAIM_RELEASE) {
-            patch_owner(c, s, l->v[i], false);
+    for (size_t i = 0; i < l->all.n; i++) {
+        bool match = orc_selector_matches(cl.sel, orc_json_get(l->all.v[i], "metadata.labels"));
+        if (ctl_claim_decide(s->obj, l->all.v[i], match) == CTL_CLAIM_RELEASE) {
+            patch_owner(c, s, l->all.v[i], false);
             cl.patched++;
         } else {
-            l->v[keep++] = l->v[i];
+            l->all.v[keep++] = l->all.v[i];
         }
     }
-    l->n = keep;
+    l->all.n = keep;
     informer_by_index(c->pods, "namespace", ns, adopt_orphan, &cl);
     orc_selector_free(cl.sel);
     return cl.patched;
@@ -495,7 +482,7 @@ static void run_plan(struct jobc *c, struct ctl_step *s, struct pod_list *l)
 {
     struct job_plan p;
     char msg[256];
-    int rv = job_plan(s->obj, l->v, l->n, orc_clock_wall(c->b.ctx->clock), &p, msg, sizeof msg);
+    int rv = job_plan(s->obj, l->all.v, l->all.n, orc_clock_wall(c->b.ctx->clock), &p, msg, sizeof msg);
     if (rv == ORC_EINVAL) {
         log_warn(MOD, "%s: %s", s->key, msg);
         events_record(c->b.rec, s->obj, "Warning", "InvalidJob", "%s", msg);
@@ -546,10 +533,10 @@ static void reconcile(void *arg, const char *key)
     l.job_name = name;
     if (l.uid) informer_by_index(c->pods, "owner", l.uid, collect, &l);
     else informer_by_index(c->pods, "namespace", ns, collect, &l);
-    if (l.fail) s->op.failed = true;
+    if (l.all.fail) s->op.failed = true;
     else if (!job || orc_json_get(job, "metadata.deletionTimestamp")) release_pods(c, s, &l);
     else if (claim_pods(c, s, &l, ns) == 0) run_plan(c, s, &l);
-    free(l.v);
+    free(l.all.v);
     ctl_step_put(s);
 }
 

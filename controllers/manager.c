@@ -20,6 +20,7 @@
 #include "controllers/nodelifecycle.h"
 #include "controllers/pvc.h"
 #include "controllers/replicaset.h"
+#include "controllers/servicelb.h"
 #include "controllers/statefulset.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -38,6 +39,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_nodelifecycle,
     &ctl_gc,
     &ctl_disruption,
+    &ctl_servicelb,
     &ctl_ingress,
     NULL,
 };

@@ -14,6 +14,7 @@
 
 #include "controllers/ctl_base.h"
 #include "controllers/ctl_op.h"
+#include "controllers/ctl_util.h"
 #include "controllers/nodematch.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
@@ -262,6 +263,34 @@ static int64_t evict_all(struct ctl_step *s, const json_t *node, bool quarantine
     return e.next;
 }
 
+/* ---- pods of a node that is not ready ---- */
+
+struct unready {
+    struct ctl_step *s;
+    const char *now;
+};
+
+/* As Kubernetes' MarkPodsNotReady: the pod's Ready condition goes False
+ * (its agent cannot say otherwise), so the endpoint controllers take it out
+ * of Services at once, long before it is evicted. The agent, back, writes
+ * the truth again. */
+static void mark_not_ready(void *arg, const json_t *pod)
+{
+    struct unready *u = arg;
+    struct nl_ctl *c = ctl_of(u->s);
+
+    if (!ctl_pod_ready(pod) || orc_json_get(pod, "metadata.deletionTimestamp")) return;
+    json_t *p = json_pack("{s:{s:[{s:s, s:s, s:s, s:s, s:s}]}}", "status", "conditions", "type", "Ready",
+                          "status", "False", "reason", "NodeNotReady", "message", "Node is not ready",
+                          "lastTransitionTime", u->now);
+    issue(u->s, p ? rest_patch(c->b.ctx->api, orc_kind_lookup("pods"), orc_json_str(pod, "metadata.namespace"),
+                               orc_json_str(pod, "metadata.name"), "status",
+                               "application/strategic-merge-patch+json", p, on_answer, u->s)
+                  : ORC_ENOMEM);
+    json_decref(p);
+    events_record(c->b.rec, pod, "Warning", "NodeNotReady", "Node is not ready");
+}
+
 /* ---- reconcile ---- */
 
 static int64_t earliest(int64_t a, int64_t b)
@@ -306,6 +335,10 @@ static void step_node(struct ctl_step *s, const json_t *node)
         patch_node(s, node, NULL, "taints", taints);
     } else {
         const char *ready = nl_ready_status(orc_json_get(node, "status.conditions"));
+        if (ready && strcmp(ready, "True") != 0) {
+            struct unready u = {s, now_s};
+            informer_by_index(c->podi, "node", s->key, mark_not_ready, &u);
+        }
         s->requeue_ms = evict_all(s, node, false, ready && strcmp(ready, "Unknown") == 0);
     }
     if (left > 0) s->requeue_ms = earliest(s->requeue_ms, (int64_t)left);

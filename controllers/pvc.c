@@ -17,6 +17,7 @@
 #include "controllers/ctl.h"
 #include "controllers/ctl_base.h"
 #include "controllers/pvc.h"
+#include "controllers/ctl_util.h"
 #include "lib/json.h"
 #include "lib/kinds.h"
 #include "lib/log.h"
@@ -210,29 +211,6 @@ static void put(struct pvcc *c, const char *key, const struct orc_kind *k, json_
 
 /* ---- claims ---- */
 
-struct collect {
-    const json_t **objs;
-    size_t n, cap;
-    bool oom;
-};
-
-static void collect_one(void *arg, const json_t *obj)
-{
-    struct collect *g = arg;
-
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 16;
-        const json_t **o = realloc(g->objs, cap * sizeof *o);
-        if (o == NULL) {
-            g->oom = true;
-            return;
-        }
-        g->objs = o;
-        g->cap = cap;
-    }
-    g->objs[g->n++] = obj;
-}
-
 struct consumer {
     const char *claim;
     const char *node;
@@ -349,7 +327,7 @@ static void bind_claim(struct pvcc *c, const char *key, const json_t *claim, con
 static void sync_claim(struct pvcc *c, const char *key, const json_t *claim)
 {
     const char *vol = orc_json_str(claim, "spec.volumeName");
-    struct collect classes = {0}, pvs = {0};
+    struct ctl_list classes = {0}, pvs = {0};
     const json_t *pv, *cls;
     const char *cls_name;
 
@@ -363,14 +341,14 @@ static void sync_claim(struct pvcc *c, const char *key, const json_t *claim)
                    pvc_claim_status(pv && pvc_claimref_is(pv, claim) ? pv : NULL), 0);
         return;
     }
-    informer_each(c->classes, collect_one, &classes);
-    informer_each(c->pvs, collect_one, &pvs);
-    if (classes.oom || pvs.oom) {
+    informer_each(c->classes, ctl_list_add, &classes);
+    informer_each(c->pvs, ctl_list_add, &pvs);
+    if (classes.fail || pvs.fail) {
         workqueue_done(c->b.q, key, WQ_RETRY);
         goto out;
     }
-    cls_name = pvc_class_of(claim, pvc_default_class(classes.objs, classes.n));
-    if ((pv = pvc_pick(claim, pvs.objs, pvs.n, cls_name))) {
+    cls_name = pvc_class_of(claim, pvc_default_class(classes.v, classes.n));
+    if ((pv = pvc_pick(claim, pvs.v, pvs.n, cls_name))) {
         bind_claim(c, key, claim, pv);
         goto out;
     }
@@ -394,8 +372,8 @@ static void sync_claim(struct pvcc *c, const char *key, const json_t *claim)
                       "no persistent volumes available for this claim and no storage class is set");
     put_status(c, key, c->k_claim, claim, pvc_claim_status(NULL), PENDING_RESYNC_MS);
 out:
-    free(classes.objs);
-    free(pvs.objs);
+    free(classes.v);
+    free(pvs.v);
 }
 
 /* ---- volumes ---- */

@@ -389,9 +389,7 @@ static void issue(struct ctl_step *r, int rv)
 
 struct gather {
     const char *uid;
-    const json_t **objs;
-    size_t n, cap;
-    bool oom;
+    struct ctl_list all; /* the objects that uid controls */
 };
 
 static void gather_one(void *arg, const json_t *obj)
@@ -400,25 +398,14 @@ static void gather_one(void *arg, const json_t *obj)
     const json_t *ref = controller_ref(obj);
     const char *uid = ref ? json_string_value(json_object_get(ref, "uid")) : NULL;
 
-    if (uid == NULL || strcmp(uid, g->uid) != 0) return;
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 16;
-        const json_t **o = realloc(g->objs, cap * sizeof *o);
-        if (o == NULL) {
-            g->oom = true;
-            return;
-        }
-        g->objs = o;
-        g->cap = cap;
-    }
-    g->objs[g->n++] = obj;
+    if (uid && strcmp(uid, g->uid) == 0) ctl_list_push(&g->all, obj);
 }
 
 static const json_t *find_rev(const struct gather *revs, const char *name)
 {
-    for (size_t i = 0; i < revs->n; i++) {
-        const char *n = orc_json_str(revs->objs[i], "metadata.name");
-        if (n && strcmp(n, name) == 0) return revs->objs[i];
+    for (size_t i = 0; i < revs->all.n; i++) {
+        const char *n = orc_json_str(revs->all.v[i], "metadata.name");
+        if (n && strcmp(n, name) == 0) return revs->all.v[i];
     }
     return NULL;
 }
@@ -428,8 +415,8 @@ static void create_revision(struct ctl_step *r, const struct gather *revs, const
     int64_t max = 0, v;
     json_t *rev;
 
-    for (size_t i = 0; i < revs->n; i++)
-        if (orc_json_int(revs->objs[i], "revision", &v) == 0 && v > max) max = v;
+    for (size_t i = 0; i < revs->all.n; i++)
+        if (orc_json_int(revs->all.v[i], "revision", &v) == 0 && v > max) max = v;
     if ((rev = sts_revision_new(r->obj, hash, max + 1)) == NULL) {
         r->op.failed = true;
         return;
@@ -461,14 +448,14 @@ static void prune_revisions(struct ctl_step *r, const struct gather *revs, const
                             const char *cur, const char *upd)
 {
     int64_t limit = 10;
-    size_t *idx = revs->n ? calloc(revs->n, sizeof *idx) : NULL;
+    size_t *idx = revs->all.n ? calloc(revs->all.n, sizeof *idx) : NULL;
     size_t n;
 
     if (idx == NULL) return;
     orc_json_int(r->obj, "spec.revisionHistoryLimit", &limit);
-    n = sts_revision_prune(revs->objs, revs->n, pods->objs, pods->n, cur, upd, limit, idx);
+    n = sts_revision_prune(revs->all.v, revs->all.n, pods->all.v, pods->all.n, cur, upd, limit, idx);
     for (size_t i = 0; i < n; i++) {
-        const json_t *rev = revs->objs[idx[i]];
+        const json_t *rev = revs->all.v[idx[i]];
         struct rest_delete_opts o = {.uid = orc_json_str(rev, "metadata.uid"), .grace_seconds = -1};
         issue(r, rest_delete(ctl_of(r)->b.ctx->api, ctl_of(r)->k_rev, orc_json_str(rev, "metadata.namespace"),
                              orc_json_str(rev, "metadata.name"), &o, call_done, r));
@@ -595,7 +582,7 @@ static void take_step(struct ctl_step *r, struct gather *pods, struct gather *re
 {
     const json_t *cur_rev = find_rev(revs, cur);
     const json_t *cur_tmpl = cur_rev ? sts_revision_template(cur_rev) : NULL;
-    struct sts_input in = {r->obj, pods->objs, pods->n, cur, upd,
+    struct sts_input in = {r->obj, pods->all.v, pods->all.n, cur, upd,
                            orc_clock_wall(ctl_of(r)->b.ctx->clock)};
     struct sts_plan p;
     int64_t replicas = 1;
@@ -634,7 +621,7 @@ static void reconcile_set(struct ctl_step *r, const char *ns)
     informer_by_index(c->pods, "owner", uid, gather_one, &pods);
     informer_by_index(c->revs, "owner", uid, gather_one, &revs);
     orc_json_int(r->obj, "status.collisionCount", &collisions);
-    if (pods.oom || revs.oom
+    if (pods.all.fail || revs.all.fail
         || sts_revision_hash(orc_json_get(r->obj, "spec.template"), (uint32_t)collisions, hash) != 0) {
         r->op.failed = true;
         goto out;
@@ -649,15 +636,15 @@ static void reconcile_set(struct ctl_step *r, const char *ns)
         goto out;
     }
     snprintf(cur, sizeof cur, "%s", status_cur && find_rev(&revs, status_cur) ? status_cur : upd);
-    if (claim_pods(r, ns, pods.objs, pods.n) > 0) goto out; /* their events bring the key back */
+    if (claim_pods(r, ns, pods.all.v, pods.all.n) > 0) goto out; /* their events bring the key back */
     if (!expectations_met(c, r->key, ns)) {
         r->requeue_ms = 1000;
         goto out;
     }
     take_step(r, &pods, &revs, cur, upd);
 out:
-    free(pods.objs);
-    free(revs.objs);
+    free(pods.all.v);
+    free(revs.all.v);
 }
 
 static void reconcile(void *arg, const char *key)

@@ -83,6 +83,9 @@ struct dns_server_config {
     unsigned max_tcp;        /* TCP connections in all; 0: 256 */
     unsigned max_tcp_peer;   /* per client address; 0: 16 */
     unsigned tcp_idle_ms;    /* idle TCP connections closed; 0: 10,000 */
+    unsigned cache_entries;  /* forwarded answers kept; 0: 10,000 */
+    unsigned cache_ttl_s;    /* at most this long; 0: 30 (NodeLocal DNSCache's) */
+    int no_cache;            /* forward every time */
 };
 
 struct dns_server;
@@ -103,8 +106,29 @@ int dns_server_port(const struct dns_server *s);
 /* Counters, for tests and the benchmark. */
 struct dns_server_stats {
     uint64_t queries, answered, forwarded, servfail, dropped, refused_tcp;
+    uint64_t cache_hits; /* forwarded names answered from the cache */
 };
 void dns_server_stats(const struct dns_server *s, struct dns_server_stats *st);
+
+/* ---- the cache of forwarded answers (cache.c) ---- */
+
+struct dns_cache;
+/* Up to max_entries answers (0: 10,000), each kept at most max_ttl_s
+ * (0: 30). NULL on ENOMEM. */
+struct dns_cache *dns_cache_new(size_t max_entries, unsigned max_ttl_s);
+void dns_cache_free(struct dns_cache *c);
+/* Keeps upstream answer a (alen bytes) to query q when it may be cached:
+ * NOERROR with records for their smallest TTL, NXDOMAIN or NODATA for
+ * their SOA's; never a truncated or failed one, nor one over 4,096 bytes.
+ * The oldest entry goes when full. */
+void dns_cache_put(struct dns_cache *c, const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen,
+                   uint64_t now_ms);
+/* 1 with a malloc'd answer to q in *out and *n (q's id and question, TTLs
+ * less the time kept) when one is cached, unexpired and fits the client
+ * (UDP: its EDNS size, else 512); 0 otherwise. */
+int dns_cache_get(struct dns_cache *c, const uint8_t *q, size_t qlen, int tcp, uint64_t now_ms, uint8_t **out,
+                  size_t *n);
+size_t dns_cache_size(const struct dns_cache *c);
 
 /* ---- pods' resolv.conf ------------------------------------------------- */
 

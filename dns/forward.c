@@ -182,6 +182,7 @@ static void uptcp_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     u->in[2] = f->client_id >> 8;
     u->in[3] = f->client_id & 0xff;
     u->s->st.answered++;
+    dns_cache_put(u->s->cache, f->query, f->len, u->in + 2, flen, uv_now(u->s->loop));
     finish(u->s, f, u->in + 2, flen);
 }
 
@@ -256,6 +257,7 @@ void dns_forward_on_upstream(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const 
     p[0] = f->client_id >> 8;
     p[1] = f->client_id & 0xff;
     s->st.answered++;
+    dns_cache_put(s->cache, f->query, f->len, p, (size_t)n, uv_now(s->loop));
     finish(s, f, p, (size_t)n);
 }
 

@@ -87,6 +87,14 @@ static void handle(struct dns_server *s, const uint8_t *q, size_t len, const str
         free(out);
         break;
     case DNS_FORWARD:
+        if (dns_cache_get(s->cache, q, len, c != NULL, uv_now(s->loop), &out, &n)) {
+            s->st.answered++;
+            s->st.cache_hits++;
+            if (c) dns_send_tcp(c, out, n);
+            else dns_send_udp(s, from, out, n);
+            free(out);
+            break;
+        }
         dns_forward_start(s, q, len, from, c);
         break;
     case DNS_DROP:
@@ -115,6 +123,7 @@ void dns_server_release(struct dns_server *s)
     if (--s->open_handles > 0) return;
     void (*cb)(void *) = s->stop_cb;
     void *arg = s->stop_arg;
+    dns_cache_free(s->cache);
     free(s->byid);
     free(s);
     if (cb) cb(arg);
@@ -295,6 +304,8 @@ int dns_server_start(uv_loop_t *loop, struct dns_zone *z, const struct dns_serve
     s->z = z;
     s->cfg = *cfg;
     defaults(&s->cfg);
+    /* without a cache the server still answers: every name is forwarded */
+    if (!s->cfg.no_cache) s->cache = dns_cache_new(s->cfg.cache_entries, s->cfg.cache_ttl_s);
     orc_list_init(&s->fwds);
     orc_list_init(&s->conns);
     uv_udp_init(loop, &s->udp);

@@ -77,6 +77,7 @@ struct dns_server {
     unsigned nfwd, ntcp;
     struct orc_hmap peers;
     struct dns_server_stats st;
+    struct dns_cache *cache; /* NULL: cfg.no_cache */
     uint8_t rbuf[65536];
 };
 

@@ -25,6 +25,7 @@
 #include "orcd/certs.h"
 #include "orcd/ingress_flags.h"
 #include "orcd/orcd.h"
+#include "proxy/proxy.h"
 
 struct agent_opts {
     const char *server;
@@ -43,11 +44,18 @@ struct agent_opts {
     const char *network_backend;
     bool cleanup;
     bool no_cluster_dns;
+    bool no_service_proxy;
     bool no_ingress;
     long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
     const char *cluster_domain;
     const char *resolv_conf;
 };
+
+bool orcd_network_backend_ok(const char *s)
+{
+    enum net_backend b;
+    return strcmp(s, "none") == 0 || net_backend_parse(s, &b);
+}
 
 static void usage(FILE *f)
 {
@@ -67,25 +75,42 @@ static void usage(FILE *f)
                "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
                "  --container-log-max-size Q   rotate a container's log past this (default 10Mi)\n"
                "  --container-log-max-files N  rotated log files kept per container (default 2)\n"
-               "  --network-backend B  host-gw (default): routes to other nodes' pod CIDRs via\n"
-               "                       their addresses on a shared link; none: no routes\n"
+               "  --network-backend B  how pods reach other nodes' pods: auto (default):\n"
+               "                       host-gw to nodes on a shared link, VXLAN to the rest;\n"
+               "                       host-gw: routes via their addresses on a shared link;\n"
+               "                       vxlan: an overlay to every node; none: no routes\n"
                "  --cluster-dns on|off cluster DNS resolver on the pods' gateway address,\n"
                "                       port 53 (default on)\n"
                "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
                "  --resolv-conf FILE   upstream resolvers for other names (default\n"
                "                       /etc/resolv.conf)\n"
+               "  --service-proxy on|off  Service rules (nftables table ip orc-proxy) for\n"
+               "                       ClusterIPs, NodePorts and load-balancer addresses\n"
+               "                       (default on; off removes the table)\n"
                "  --ingress on|off     the Ingress proxy on the node address (default on)\n"
                "  --ingress-http-port N   its HTTP port (default 80; 0 turns it off)\n"
                "  --ingress-https-port N  its HTTPS port (default 443; 0 turns it off)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
-               "                       iptables rules) and exit\n");
+               "                       iptables and service rules) and exit\n");
+}
+
+/* --cleanup: the pod network, and the Service rules (when nft is there). */
+static int cleanup(const char *node, const char *dir)
+{
+    char err[256] = "";
+    int rc = net_destroy_node(node, dir);
+    if (access("/usr/sbin/nft", X_OK) == 0 && proxy_nft_remove(err) != 0) {
+        log_error("agent", "removing the service rules: %s", err);
+        rc = rc ? rc : 1;
+    }
+    return rc == 0 ? 0 : 1;
 }
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
            O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
-           O_RESOLV, O_ING, O_ING_HTTP, O_ING_HTTPS };
+           O_RESOLV, O_PROXY, O_ING, O_ING_HTTP, O_ING_HTTPS };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -99,7 +124,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"container-log-max-files", required_argument, 0, O_LOGFILES},
         {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
-        {"resolv-conf", required_argument, 0, O_RESOLV}, {"ingress", required_argument, 0, O_ING},
+        {"resolv-conf", required_argument, 0, O_RESOLV},
+        {"service-proxy", required_argument, 0, O_PROXY}, {"ingress", required_argument, 0, O_ING},
         {"ingress-http-port", required_argument, 0, O_ING_HTTP},
         {"ingress-https-port", required_argument, 0, O_ING_HTTPS}, {0, 0, 0, 0}};
     char *end;
@@ -120,9 +146,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_RMEM: o->reserved_memory = optarg; break;
         case O_LOGSIZE: o->log_max_size = optarg; break;
         case O_BACKEND:
-            if (strcmp(optarg, "host-gw") != 0 && strcmp(optarg, "none") != 0) {
-                fprintf(stderr, "orcd agent: --network-backend is host-gw or none (vxlan is not "
-                                "implemented yet)\n");
+            if (!orcd_network_backend_ok(optarg)) {
+                fprintf(stderr, "orcd agent: --network-backend is auto, host-gw, vxlan or none, "
+                                "not \"%s\"\n", optarg);
                 return -1;
             }
             o->network_backend = optarg;
@@ -135,6 +161,13 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
                 return -1;
             }
             o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            break;
+        case O_PROXY:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "orcd agent: --service-proxy takes on or off, not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->no_service_proxy = strcmp(optarg, "off") == 0;
             break;
         case O_ING:
         case O_ING_HTTP:
@@ -373,8 +406,9 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
     cfg.log_max_files = (unsigned)o->log_max_files;
-    cfg.no_node_routes = o->network_backend && strcmp(o->network_backend, "none") == 0;
+    cfg.network_backend = o->network_backend;
     cfg.no_cluster_dns = o->no_cluster_dns;
+    cfg.no_service_proxy = o->no_service_proxy;
     orcd_ingress_ports(o->no_ingress, o->ingress_http_port, o->ingress_https_port,
                        &cfg.ingress_http_port, &cfg.ingress_https_port);
     cfg.cluster_domain = o->cluster_domain;
@@ -420,7 +454,7 @@ int orcd_agent_main(int argc, char **argv)
                            "(bridge, namespaces, iptables rules)");
         return 1;
     }
-    if (o.cleanup) return net_destroy_node(o.node_name, dir) == 0 ? 0 : 1;
+    if (o.cleanup) return cleanup(o.node_name, dir);
     if (orc_mkdirs(dir, 0700) != 0) {
         log_error("agent", "cannot create the data dir %s", dir);
         return 1;

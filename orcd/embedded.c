@@ -93,7 +93,8 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
     }
     if ((e = calloc(1, sizeof *e)) == NULL) return ORC_ENOMEM;
     const char *in[] = {c->server_url, c->token, c->ca_pem, c->node_name, c->data_dir,
-                        c->node_ip, c->registries, c->cluster_domain, c->resolv_conf};
+                        c->node_ip, c->registries, c->cluster_domain, c->resolv_conf,
+                        c->network_backend};
     for (size_t i = 0; i < ORC_ARRAY_LEN(in); i++) e->strs[i] = dup_or_null(in[i]);
     if (issue_cert(e, c) != 0) {
         free_all(e);
@@ -106,6 +107,8 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .data_dir = e->strs[4], .node_ip = e->strs[5],
                                    .registries = e->strs[6], .cluster_domain = e->strs[7],
                                    .resolv_conf = e->strs[8], .no_cluster_dns = c->no_cluster_dns,
+                                   .no_service_proxy = c->no_service_proxy,
+                                   .network_backend = e->strs[9],
                                    .ingress_http_port = c->ingress_http_port,
                                    .ingress_https_port = c->ingress_https_port,
                                    .tls_cert_pem = e->cert,

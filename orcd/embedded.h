@@ -16,9 +16,11 @@ struct orcd_embedded_config {
     const char *node_ip;
     const char *registries;
     bool no_cluster_dns;    /* agent_config's cluster DNS settings */
+    bool no_service_proxy;  /* agent_config's */
     int ingress_http_port, ingress_https_port; /* agent_config's Ingress proxy ports */
     const char *cluster_domain;
     const char *resolv_conf;
+    const char *network_backend; /* agent_config's; NULL: auto */
 };
 
 /* Starts the agent thread (all strings copied). 0, or ORC_E* with a message

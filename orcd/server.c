@@ -55,7 +55,9 @@ struct server_opts {
     bool discard_corrupt_log;
     bool raft_plaintext; /* benchmark only */
     const char *registries;
+    const char *network_backend; /* the embedded agent's (agent_config) */
     bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
+    bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
     bool no_ingress;            /* the embedded agent's Ingress proxy (agent/ingress.c) */
     long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
     const char *cluster_domain;
@@ -127,6 +129,11 @@ static void usage(FILE *f)
             "  --no-agent             do not run the embedded node agent\n"
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
             "                         agent (k3s registries.yaml)\n"
+            "  --service-proxy on|off the embedded agent's Service proxy: nftables rules for\n"
+            "                         ClusterIPs, NodePorts, load balancers (default on)\n"
+            "  --network-backend B    the embedded agent's way to other nodes' pods: auto\n"
+            "                         (default: host-gw to nodes on a shared link, VXLAN to\n"
+            "                         the rest), host-gw, vxlan, or none\n"
             "  --cluster-dns on|off   the embedded agent's cluster DNS resolver on the pods'\n"
             "                         gateway address, port 53 (default on)\n"
             "  --cluster-domain D     the cluster's DNS domain (default cluster.local)\n"
@@ -252,8 +259,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV,
-           O_SVC_CIDR, O_NODE_PORTS, O_ING, O_ING_HTTP, O_ING_HTTPS };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
+           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_ING, O_ING_HTTP,
+           O_ING_HTTPS };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -264,8 +272,10 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
-        {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
-        {"resolv-conf", required_argument, 0, O_RESOLV}, {"ingress", required_argument, 0, O_ING},
+        {"cluster-dns", required_argument, 0, O_DNS}, {"service-proxy", required_argument, 0, O_PROXY}, {"cluster-domain", required_argument, 0, O_DOMAIN},
+        {"resolv-conf", required_argument, 0, O_RESOLV},
+        {"network-backend", required_argument, 0, O_BACKEND},
+        {"ingress", required_argument, 0, O_ING},
         {"ingress-http-port", required_argument, 0, O_ING_HTTP},
         {"ingress-https-port", required_argument, 0, O_ING_HTTPS},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
@@ -294,6 +304,14 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_REG: o->registries = optarg; break;
         case O_DOMAIN: o->cluster_domain = optarg; break;
         case O_RESOLV: o->resolv_conf = optarg; break;
+        case O_BACKEND:
+            if (!orcd_network_backend_ok(optarg)) {
+                fprintf(stderr, "orcd server: --network-backend is auto, host-gw, vxlan or none, "
+                                "not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->network_backend = optarg;
+            break;
         case O_DNS:
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
                 fprintf(stderr, "orcd server: --cluster-dns takes on or off, not \"%s\"\n", optarg);
@@ -311,6 +329,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
                 return -1;
             break;
         case O_CIDR: o->cluster_cidr = optarg; break;
+        case O_PROXY:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                fprintf(stderr, "orcd server: --service-proxy takes on or off, not \"%s\"\n", optarg);
+                return -1;
+            }
+            o->no_service_proxy = strcmp(optarg, "off") == 0;
+            break;
         case O_SVC_CIDR: o->service_cidr = optarg; break;
         case O_NODE_PORTS: o->node_port_range = optarg; break;
         case O_MASK:
@@ -825,7 +850,9 @@ static void start_agent(struct orcd_server *s)
     c.data_dir = dir;
     c.node_ip = ip;
     c.registries = s->o.registries;
+    c.network_backend = s->o.network_backend;
     c.no_cluster_dns = s->o.no_cluster_dns;
+    c.no_service_proxy = s->o.no_service_proxy;
     orcd_ingress_ports(s->o.no_ingress, s->o.ingress_http_port, s->o.ingress_https_port,
                        &c.ingress_http_port, &c.ingress_https_port);
     c.cluster_domain = s->o.cluster_domain;

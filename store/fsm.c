@@ -88,6 +88,7 @@ static int apply_op(store *s, const struct store_op *op, int64_t rev)
     } else {
         ev.type = STORE_EVENT_DELETE;
         rc = store__db_delete(&s->db, row.id);
+        store__hint_deleted(s, op->key);
     }
     s->scratch[s->scratch_n++] = ev; /* released by scratch_discard on failure */
     return rc;
@@ -145,17 +146,22 @@ static int find_free(store *s, struct pick *picks, size_t n)
     char *item = picks[n].item, key[512];
     struct orc_pool pool;
     struct store_row row;
+    uint64_t *hint = store__hint_for(s, sl);
     int rc;
 
     item[0] = '\0';
     if (orc_pool_parse(sl->range, sl->bits, &pool) != 0) return 0; /* nothing to hand out */
-    for (uint64_t i = 0; i < pool.size; i++) {
+    for (uint64_t i = hint ? *hint : 0; i < pool.size; i++) {
         orc_pool_item(&pool, i, item, ITEM_LEN);
         if (picked(picks, n, sl, item)) continue;
         snprintf(key, sizeof key, "%s%s", sl->prefix, item);
         if ((rc = store__db_lookup(&s->db, key, &row)) != 0) return rc;
-        if (!row.exists) return 0;
+        if (!row.exists) {
+            if (hint) *hint = i; /* taken next, unless the txn fails: then reset */
+            return 0;
+        }
     }
+    if (hint) *hint = pool.size;
     item[0] = '\0';
     return 0;
 }
@@ -305,6 +311,7 @@ err:
     store__db_exec(&s->db, STMT_ROLLBACK_TO);
     store__db_exec(&s->db, STMT_RELEASE);
     scratch_discard(s);
+    store__hint_reset(s); /* what the txn deleted or reserved is back as it was */
     return rc;
 }
 
@@ -361,6 +368,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     if (s->fsm_failed) return RAFT_IOERR;
     if (store__entry_split(buf->base, buf->len, &kind, &nonce, &seq, &txn, &len) == 0
         && kind == STORE_ENTRY_LOAD) {
+        store__hint_reset(s);
         rc = store__load_apply(s, txn, len, res);
     } else if (store__entry_parse(buf->base, buf->len, &nonce, &seq, &txn, &len) != 0) {
         log_error("store", "skipping malformed entry after index %llu (%zu bytes)",
@@ -476,6 +484,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     int rc;
 
     store__batch_commit(s);
+    store__hint_reset(s);
     if ((rc = store__db_restore(&s->db, buf->base, buf->len)) != 0 ||
         (rc = store__db_get_revision(&s->db, &rev)) != 0) {
         /* At start raft_start fails with it; installed from the leader, the

@@ -321,6 +321,7 @@ void store__fsm_fail(store *s, const char *why)
 {
     if (s->fsm_failed) return;
     s->fsm_failed = true;
+    store__hint_reset(s); /* the database may have lost what the hints counted on */
     snprintf(s->fsm_error, sizeof s->fsm_error, "%s", why);
     log_error("store", "%s: %s; this member stops serving and rebuilds itself from its Raft "
               "log once the disk has room", s->db.path, why);

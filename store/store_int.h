@@ -264,6 +264,16 @@ struct store_rev_waiter {
 
 /* ---- the store ---- */
 
+/* Where an allocation's search may start (alloc_hint.c): every value of
+ * the pool below `from` is reserved. */
+#define STORE_ALLOC_HINTS 8
+struct store_alloc_hint {
+    bool used;
+    unsigned bits;
+    char prefix[96], range[64];
+    uint64_t from;
+};
+
 struct store {
     uv_loop_t *loop;
     uint64_t id;
@@ -294,6 +304,7 @@ struct store {
     struct store_txn_result apply_result; /* *result of every fsm apply */
     struct store_hist_ev *scratch;        /* events of the txn being applied */
     size_t scratch_n, scratch_cap;
+    struct store_alloc_hint hints[STORE_ALLOC_HINTS]; /* alloc_hint.c */
 
     struct orc_link watches;
     unsigned delivering; /* nesting depth of watch callbacks */
@@ -387,6 +398,15 @@ void store__health_watch_io(store *s);
 void store__health_tick(store *s);
 /* The database no longer follows the log (apply or commit failed). */
 void store__fsm_fail(store *s, const char *why);
+
+/* ---- alloc_hint.c ---- */
+/* The hint of the slot's pool (made on first use), or NULL when none can be
+ * kept: search from 0. */
+uint64_t *store__hint_for(store *s, const struct store_alloc_slot *sl);
+/* `key` was deleted: a hint over its prefix comes down to its value. */
+void store__hint_deleted(store *s, const char *key);
+/* The database changed some other way: every search starts at 0 again. */
+void store__hint_reset(store *s);
 
 /* store.c: closes raft and starts it again from the data dir, on a new
  * state.db, failing what was pending (outcome unknown). */

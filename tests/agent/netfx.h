@@ -201,7 +201,8 @@ NFX_FN struct nfx *nfx_node(const char *suffix, int octet, int prefix)
 
 NFX_FN int nfx_open(struct nfx *f, bool masquerade, char *errmsg)
 {
-    struct net_config cfg = {f->node, f->cidr, f->state, masquerade};
+    struct net_config cfg = {.node_name = f->node, .pod_cidr = f->cidr, .state_dir = f->state,
+                             .masquerade = masquerade};
     return net_open(&cfg, &f->n, errmsg);
 }
 

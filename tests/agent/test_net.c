@@ -92,7 +92,7 @@ TEST(net_bad_cidr_and_exhaustion)
 {
     static const char *const bad[] = {"", "10.244.1.0", "10.244.1.0/33", "10.244.1.0/31",
                                       "10.244.1.5/24", "fd00::/64", "10.244.1.0/2x", "abc/24"};
-    struct net_config cfg = {"tnet-bad", NULL, "/nonexistent/never", true};
+    struct net_config cfg = {.node_name = "tnet-bad", .state_dir = "/nonexistent/never", .masquerade = true};
     struct nfx *f;
     struct net_pod p;
     char msg[256], ua[40], ub[40];

@@ -1,9 +1,12 @@
 /* test_podspec.c — pod spec to runtime translation: env (order, overrides,
- * expansion, ConfigMap/Secret refs, fieldRef, resourceFieldRef), argv,
+ * expansion, ConfigMap/Secret refs, fieldRef, resourceFieldRef, Service
+ * links), argv,
  * resources, security context and named ports. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/podspec.h"
+#include "lib/json.h"
 #include "lib/orc.h"
 #include "tests/agent/lookupfx.h"
 #include "tests/harness/test.h"
@@ -36,7 +39,7 @@ static int run_env(struct envt *t, const char *container, const char *pod_ip)
     t->store = J(STORE);
     t->pod = J(POD);
     t->ct = J(container);
-    t->lk.get = store_get;
+    t->lk = (struct podspec_lookup){.get = store_get};
     t->lk.arg = t->store;
     t->err[0] = '\0';
     return podspec_env(t->pod, t->ct, pod_ip, NULL, &t->lk, &t->env, t->err);
@@ -186,6 +189,66 @@ TEST(env_empty_is_an_empty_list)
     CHECK_INT(run_env(&t, "{\"name\": \"c\"}", NULL), ==, 0);
     CHECK(t.env != NULL && t.env[0] == NULL);
     env_done(&t);
+}
+
+/* Services by namespace, as the agent's informer gives them. */
+static const char *SERVICES =
+    "[{\"metadata\": {\"name\": \"kubernetes\", \"namespace\": \"default\"},"
+    "  \"spec\": {\"clusterIP\": \"10.43.0.1\", \"ports\": [{\"name\": \"https\", \"port\": 443, \"protocol\": \"TCP\"}]}},"
+    " {\"metadata\": {\"name\": \"my-nginx\", \"namespace\": \"shop\"},"
+    "  \"spec\": {\"clusterIP\": \"10.43.0.20\", \"ports\": [{\"port\": 80}, {\"name\": \"dns-udp\", \"port\": 53, \"protocol\": \"UDP\"}]}},"
+    " {\"metadata\": {\"name\": \"headless\", \"namespace\": \"shop\"}, \"spec\": {\"clusterIP\": \"None\"}},"
+    " {\"metadata\": {\"name\": \"other\", \"namespace\": \"elsewhere\"}, \"spec\": {\"clusterIP\": \"10.43.0.30\"}}]";
+
+static void each_service(void *arg, const char *ns, void (*fn)(void *, const json_t *), void *fnarg)
+{
+    size_t i;
+    json_t *svc;
+    json_array_foreach ((json_t *)arg, i, svc)
+        if (strcmp(orc_json_str(svc, "metadata.namespace"), ns) == 0) fn(fnarg, svc);
+}
+
+static char **service_env(const char *pod_text, const char *ct_text)
+{
+    json_t *svcs = J(SERVICES), *pod = J(pod_text), *ct = J(ct_text);
+    struct podspec_lookup lk = {NULL, svcs, each_service};
+    char **env = NULL, err[256] = "";
+    int rv = podspec_env(pod, ct, NULL, NULL, &lk, &env, err);
+    CHECKF(rv == 0, "rv %d: %s", rv, err);
+    json_decref(svcs);
+    json_decref(pod);
+    json_decref(ct);
+    return env;
+}
+
+TEST(env_service_links_as_the_kubelet)
+{
+    /* the pod's own variables win and keep their place; $(VAR) reads the
+     * Services'; headless Services and other namespaces give nothing */
+    char **env = service_env("{\"metadata\": {\"name\": \"p\", \"namespace\": \"shop\"}}",
+                             "{\"env\": [{\"name\": \"MY_NGINX_SERVICE_PORT\", \"value\": \"8080\"},"
+                             " {\"name\": \"URL\", \"value\": \"http://$(MY_NGINX_SERVICE_HOST)/\"}]}");
+    static const char *const want[] = {
+        "MY_NGINX_SERVICE_PORT=8080", "URL=http://10.43.0.20/",
+        "KUBERNETES_SERVICE_HOST=10.43.0.1", "KUBERNETES_SERVICE_PORT=443",
+        "KUBERNETES_SERVICE_PORT_HTTPS=443", "KUBERNETES_PORT=tcp://10.43.0.1:443",
+        "KUBERNETES_PORT_443_TCP=tcp://10.43.0.1:443", "KUBERNETES_PORT_443_TCP_PROTO=tcp",
+        "KUBERNETES_PORT_443_TCP_PORT=443", "KUBERNETES_PORT_443_TCP_ADDR=10.43.0.1",
+        "MY_NGINX_SERVICE_HOST=10.43.0.20", "MY_NGINX_SERVICE_PORT_DNS_UDP=53",
+        "MY_NGINX_PORT=tcp://10.43.0.20:80", "MY_NGINX_PORT_80_TCP=tcp://10.43.0.20:80",
+        "MY_NGINX_PORT_80_TCP_PROTO=tcp", "MY_NGINX_PORT_80_TCP_PORT=80", "MY_NGINX_PORT_80_TCP_ADDR=10.43.0.20",
+        "MY_NGINX_PORT_53_UDP=udp://10.43.0.20:53", "MY_NGINX_PORT_53_UDP_PROTO=udp",
+        "MY_NGINX_PORT_53_UDP_PORT=53", "MY_NGINX_PORT_53_UDP_ADDR=10.43.0.20"};
+    check_strv(env, want, ORC_ARRAY_LEN(want));
+    podspec_strv_free(env);
+
+    /* enableServiceLinks false: the kubernetes Service's only */
+    env = service_env("{\"metadata\": {\"name\": \"p\", \"namespace\": \"shop\"},"
+                      " \"spec\": {\"enableServiceLinks\": false}}", "{}");
+    size_t n = 0;
+    for (; env[n]; n++) CHECKF(strncmp(env[n], "KUBERNETES_", 11) == 0, "%s", env[n]);
+    CHECK_INT(n, ==, 8);
+    podspec_strv_free(env);
 }
 
 /* ---- argv ---- */

@@ -67,7 +67,7 @@ static void fx_init(struct fx *f, const char *volumes)
     f->pod = J(text);
     bind_claim(f, "data-web-0");
     bind_claim(f, "d");
-    f->lk.get = store_get;
+    f->lk = (struct podspec_lookup){.get = store_get};
     f->lk.arg = f->store;
     f->err[0] = '\0';
 }

@@ -2,7 +2,8 @@
  * p50/p99 over UDP on loopback, with 1,000 Services in the zone, for
  * service names (answered from the zone) and for forwarded names (a fake
  * upstream on 127.0.53.2 that answers at once, so the figure is the
- * resolver's own cost). A window of outstanding queries from one socket.
+ * resolver's own cost): from the cache, and with the cache off (a second
+ * server) so that every one goes upstream. A window of outstanding queries from one socket.
  *
  * Usage: dns [seconds per part (default 3)] [window (default 32)] */
 #include <arpa/inet.h>
@@ -62,11 +63,12 @@ static void *upstream_main(void *arg)
 
 static uv_loop_t loop;
 static uv_async_t stopper;
-static struct dns_server *server;
+static struct dns_server *server, *uncached;
 
 static void on_stop(uv_async_t *h)
 {
     dns_server_stop(server, NULL, NULL);
+    dns_server_stop(uncached, NULL, NULL);
     uv_close((uv_handle_t *)h, NULL);
 }
 
@@ -223,7 +225,14 @@ int main(int argc, char **argv)
         unlink(rpath);
         return 1;
     }
-    int port = dns_server_port(server);
+    /* the same with its cache off: every forwarded name goes upstream */
+    cfg.no_cache = 1;
+    if (dns_server_start(&loop, z, &cfg, &uncached, err, sizeof err) != 0) {
+        fprintf(stderr, "dns bench: %s\n", err);
+        unlink(rpath);
+        return 1;
+    }
+    int port = dns_server_port(server), uport = dns_server_port(uncached);
     uv_async_init(&loop, &stopper, on_stop);
     pthread_t lt, ut;
     pthread_create(&ut, NULL, upstream_main, &ufd);
@@ -231,7 +240,8 @@ int main(int argc, char **argv)
     printf("| queries (UDP, loopback, 1,000 Services) | in flight | queries/s | p50 us | p99 us | lost |\n");
     printf("|---|---|---|---|---|---|\n");
     run("service names (from the zone)", port, svc_names, 256, secs, window);
-    run("forwarded names (fake upstream)", port, fwd_names, 256, secs, window);
+    run("forwarded names, from the cache", port, fwd_names, 256, secs, window);
+    run("forwarded names, cache off (fake upstream)", uport, fwd_names, 256, secs, window);
     if (access("/usr/bin/dnsperf", X_OK) == 0) {
         char data[] = "/tmp/orc-dns-bench-q.XXXXXX", hosts[] = "/tmp/orc-dns-bench-h.XXXXXX";
         int dfd = mkstemp(data), hfd = mkstemp(hosts);

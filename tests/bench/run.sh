@@ -20,11 +20,18 @@
 #   - the node agent (tests/bench/pods.c): pod start latency on one node
 #     beside a bare `runc run -d`, and the agent's memory (needs root, runc,
 #     umoci, skopeo, docker-registry; skipped with a note otherwise);
+#   - routes between nodes on the network test bed (tests/bench/netbed.c):
+#     a node joining and leaving, ms until every node's routes follow;
+#   - the Service proxy's rule syncs (tests/bench/proxy.c): 1,000 Services x
+#     10 endpoints, orc's nftables table beside kube-proxy's iptables shape
+#     through iptables-restore, a full sync and one endpoint change, then
+#     TCP requests and a stream through a ClusterIP beside the pod IP, in a
+#     network namespace of its own (root; skipped with a note otherwise);
 #   - the Ingress proxy (tests/bench/ingress.c): wrk requests/s and p50/p99
 #     through the node proxy to 3 upstreams, beside straight to one upstream
 #     and beside Debian's nginx as the same reverse proxy (needs root, nginx);
-#   - routes between nodes on the network test bed (tests/bench/netbed.c):
-#     a node joining and leaving, ms until every node's routes follow;
+#   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
+#     host-gw and VXLAN beside two namespaces joined by a bare veth;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
@@ -243,137 +250,65 @@ echo "| time from start to ready (1 member, ms) | $(echo "$s_orc" | sed 's/ready
 echo "| idle RSS of a member (MiB) | $(awk -v k="$idle_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$idle_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
 echo "| RSS after the 1-member loads (MiB) | $(awk -v k="$loaded_orc" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$loaded_etcd" 'BEGIN{printf "%.1f", k/1024}') |"
 
-# ---- faults: kill -9 of the leader under 8 writers, orc beside etcd; its own
-# clusters (harness), cleans up itself. FAULT_ROUNDS sets the rounds (10). ----
-FAULT="$O/tests/bench/fault"
-[ -x "$FAULT" ] || { echo "bench: missing $FAULT (run make bench)" >&2; exit 1; }
+# part NAME WHAT NEEDS PROGRAM [ARGS...]: one benchmark program, its
+# tables on stdout (the harness's "ok - " lines dropped), its progress on
+# stderr. NEEDS: "" (nothing), root, or runc (root, runc and umoci): a part
+# that cannot run here says so and is skipped; one that fails stops the run.
+part() {
+    local name=$1 what=$2 needs=$3 prog=$4
+    shift 3
+    if [ -n "$needs" ] && [ "$(id -u)" != 0 ]; then
+        echo; echo "($what benchmark skipped: it needs root)"; return 0
+    fi
+    if [ "$needs" = runc ] && { ! command -v runc >/dev/null || ! command -v umoci >/dev/null; }; then
+        echo; echo "($what benchmark skipped: it needs runc and umoci)"; return 0
+    fi
+    [ -x "$prog" ] || { echo "bench: missing $prog (run make bench)" >&2; exit 1; }
+    echo
+    if O=$O BENCH_SECONDS=$SECS "$@" >"$tmp/$name.out"; then
+        grep -v '^ok - ' "$tmp/$name.out"
+    else
+        cat "$tmp/$name.out" >&2
+        echo "bench: the $what benchmark failed" >&2; exit 1
+    fi
+}
+
+# faults: kill -9 of the leader under 8 writers, orc beside etcd; its own
+# clusters (harness). FAULT_ROUNDS sets the rounds (10).
 echo "# faults: kill -9 of the leader, ${FAULT_ROUNDS:-10} rounds each" >&2
-if O=$O "$FAULT" >"$tmp/fault.out" 2>"$tmp/fault.err"; then
-    grep -v '^ok - ' "$tmp/fault.out"
-    grep '^# ' "$tmp/fault.err" >&2 || true
-else
-    cat "$tmp/fault.out" "$tmp/fault.err" >&2
-    echo "bench: the fault benchmark failed" >&2; exit 1
-fi
+part fault "fault" "" "$O/tests/bench/fault"
 
 bench_raft_tls
 
-# ---- the API port: watch fan-out, and memory under abuse (tests/bench/limits.c) ----
-LIMITS="$O/tests/bench/limits"
-[ -x "$LIMITS" ] || { echo "bench: missing $LIMITS (run make bench)" >&2; exit 1; }
 echo "# API port: watch fan-out and memory under abuse, ${SECS}s per load" >&2
-echo
-if O=$O BENCH_SECONDS=$SECS "$LIMITS" >"$tmp/limits.out"; then
-    grep -v '^ok - ' "$tmp/limits.out"
-else
-    cat "$tmp/limits.out" >&2
-    echo "bench: the API port benchmark failed" >&2; exit 1
-fi
-
-# ---- the scheduler: 1,000 simulated nodes, 10,000 pods, 3 members (tests/bench/sched.c) ----
-SCHED="$O/tests/bench/sched"
-[ -x "$SCHED" ] || { echo "bench: missing $SCHED (run make bench)" >&2; exit 1; }
+part limits "API port" "" "$O/tests/bench/limits"
 echo "# scheduler: ${SCHED_NODES:-1000} simulated nodes, ${SCHED_PODS:-10000} pods, 3 members" >&2
-echo
-if O=$O "$SCHED" >"$tmp/sched.out"; then
-    grep -v '^ok - ' "$tmp/sched.out"
-else
-    cat "$tmp/sched.out" >&2
-    echo "bench: the scheduler benchmark failed" >&2; exit 1
-fi
-
-# ---- Services: ClusterIP allocation, the EndpointSlice controller (tests/bench/services.c) ----
-SVCB="$O/tests/bench/services"
-[ -x "$SVCB" ] || { echo "bench: missing $SVCB (run make bench)" >&2; exit 1; }
+part sched "scheduler" "" "$O/tests/bench/sched"
 echo "# Services: allocation under concurrent creates, ${BENCH_SVCS:-100} Services x ${BENCH_PODS:-10} pods" >&2
-echo
-if O=$O "$SVCB" >"$tmp/services.out"; then
-    grep -v '^ok - ' "$tmp/services.out"
+part services "Services" "" "$O/tests/bench/services"
+part json "JSON" "" "$O/tests/bench/json"
+echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
+part pods "node agent" runc "$O/tests/bench/pods"
+echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2
+part netbed "network test bed" root "$O/tests/bench/netbed"
+echo "# pod-to-pod TCP throughput: iperf3 ${PODNET_SECONDS:-$SECS} s per backend" >&2
+if command -v iperf3 >/dev/null; then
+    part podnet "pod-to-pod throughput" root "$O/tests/bench/podnet"
 else
-    cat "$tmp/services.out" >&2
-    echo "bench: the Services benchmark failed" >&2; exit 1
+    echo; echo "(pod-to-pod throughput benchmark skipped: it needs iperf3)"
 fi
-
-# ---- JSON: orc's reader and writer beside jansson's (tests/bench/json.c) ----
-JSONB="$O/tests/bench/json"
-[ -x "$JSONB" ] || { echo "bench: missing $JSONB (run make bench)" >&2; exit 1; }
-echo
-"$JSONB"
-
-# ---- the node agent: its own server, registry and agent; cleans up itself ----
-PODS="$O/tests/bench/pods"
-if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v umoci >/dev/null; then
-    echo
-    echo "(node agent benchmark skipped: it needs root, runc and umoci)"
-elif [ ! -x "$PODS" ]; then
-    echo "bench: missing $PODS (run make bench)" >&2; exit 1
+echo "# Ingress: the node proxy, one upstream, nginx; wrk ${SECS} s each" >&2
+if command -v nginx >/dev/null; then
+    part ingress "Ingress" root "$O/tests/bench/ingress"
 else
-    echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
-    # the harness prints "ok - ..." after the tables; failures go to stderr
-    if O=$O "$PODS" >"$tmp/pods.out"; then
-        grep -v '^ok - ' "$tmp/pods.out"
-    else
-        cat "$tmp/pods.out" >&2
-        echo "bench: the node agent benchmark failed" >&2; exit 1
-    fi
+    echo; echo "(Ingress benchmark skipped: it needs nginx-light)"
 fi
-
-# ---- routes between nodes on the network test bed (tests/bench/netbed.c) ----
-NETBED="$O/tests/bench/netbed"
-if [ "$(id -u)" != 0 ]; then
-    echo
-    echo "(network test bed benchmark skipped: it needs root)"
-elif [ ! -x "$NETBED" ]; then
-    echo "bench: missing $NETBED (run make bench)" >&2; exit 1
-else
-    echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2
-    if O=$O "$NETBED" >"$tmp/netbed.out"; then
-        grep -v '^ok - ' "$tmp/netbed.out"
-    else
-        cat "$tmp/netbed.out" >&2
-        echo "bench: the network test bed benchmark failed" >&2; exit 1
-    fi
-fi
-
-# ---- the Ingress proxy beside nginx (tests/bench/ingress.c) ----
-INGB="$O/tests/bench/ingress"
-if [ "$(id -u)" != 0 ] || ! command -v nginx >/dev/null; then
-    echo
-    echo "(Ingress benchmark skipped: it needs root and nginx-light)"
-elif [ ! -x "$INGB" ]; then
-    echo "bench: missing $INGB (run make bench)" >&2; exit 1
-else
-    echo "# Ingress: the node proxy, one upstream, nginx; wrk ${BENCH_SECONDS:-10} s each" >&2
-    if BENCH_SECONDS=$SECS O=$O "$INGB" >"$tmp/ingress.out"; then
-        grep -v '^ok - ' "$tmp/ingress.out"
-    else
-        cat "$tmp/ingress.out" >&2
-        echo "bench: the Ingress benchmark failed" >&2; exit 1
-    fi
-fi
-
-# ---- Deployments: N replicas beside N bare pods on the embedded agent ----
-DEPLOY="$O/tests/bench/deploy"
-if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null || ! command -v umoci >/dev/null; then
-    echo
-    echo "(Deployment benchmark skipped: it needs root, runc and umoci)"
-elif [ ! -x "$DEPLOY" ]; then
-    echo "bench: missing $DEPLOY (run make bench)" >&2; exit 1
-else
-    echo "# Deployment: ${BENCH_REPLICAS:-20} replicas beside as many bare pods, one node" >&2
-    echo
-    if O=$O "$DEPLOY" >"$tmp/deploy.out"; then
-        grep -v '^ok - ' "$tmp/deploy.out"
-    else
-        cat "$tmp/deploy.out" >&2
-        echo "bench: the Deployment benchmark failed" >&2; exit 1
-    fi
-fi
+echo "# Deployment: ${BENCH_REPLICAS:-20} replicas beside as many bare pods, one node" >&2
+part deploy "Deployment" runc "$O/tests/bench/deploy"
 
 # ---- cluster DNS: the resolver alone, 1,000 Services, UDP on loopback (tests/bench/dns.c) ----
-DNSB="$O/tests/bench/dns"
-if [ ! -x "$DNSB" ]; then
-    echo "bench: missing $DNSB (run make bench)" >&2; exit 1
-fi
-echo
-"$DNSB" "${BENCH_DNS_SECONDS:-5}" 32
+part dns "cluster DNS" "" "$O/tests/bench/dns" "${BENCH_DNS_SECONDS:-5}" 32
+
+# ---- Service proxy: rule syncs, nft beside iptables-restore, and TCP through a ClusterIP (tests/bench/proxy.c) ----
+echo "# Service proxy: ${BENCH_PROXY_SERVICES:-1000} Services x 10 endpoints, nft and iptables-restore" >&2
+part proxy "Service proxy" root "$O/tests/bench/proxy" "${BENCH_PROXY_SERVICES:-1000}" 10

@@ -1,7 +1,7 @@
 /* test_kubectl_writes.c — stock kubectl against a real `orcd server`, for
  * the writes kubectl builds itself: apply's three-way strategic merge
  * patch, set image, patch --type=strategic, and --dry-run=server on
- * create, apply and delete. (orc serves no OpenAPI yet, so kubectl runs
+ * create, apply and delete, and expose. (orc serves no OpenAPI yet, so kubectl runs
  * with --validate=false.) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,4 +193,23 @@ TEST_T(kubectl_dry_run_server_changes_nothing, 120)
     free(KUBECTL(1, "get", "cm", "x"));
     free(x);
     free(y);
+}
+
+/* The walkthrough's `kubectl expose deployment/my-nginx`: kubectl reads the
+ * Deployment and posts the Service it builds. */
+TEST_T(kubectl_expose_makes_a_service, 90)
+{
+    if (!have_kubectl()) return;
+    start_one();
+    char *path = two_yaml("nginx:1.25", false);
+    KUBECTL_OK("apply", "--validate=false", "-f", path);
+    free(path);
+    char *out = KUBECTL(0, "expose", "deployment/two");
+    CHECK_STR(out, "service/two exposed\n");
+    free(out);
+    json_t *svc = get_json("service/two");
+    CHECK_STR(orc_json_str(svc, "spec.selector.app"), "two");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(orc_json_get(svc, "spec.ports"), 0), "port")), ==, 80);
+    CHECK(orc_json_str(svc, "spec.clusterIP") != NULL);
+    json_decref(svc);
 }

@@ -11,19 +11,8 @@
 #include "lib/cron.h"
 #include "lib/json.h"
 #include "lib/timeutil.h"
+#include "tests/harness/jsq.h"
 #include "tests/harness/test.h"
-
-static json_t *js(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t err;
-    for (char *p = s; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_t *v = json_loads(s, 0, &err);
-    if (!v) test_fail(__FILE__, __LINE__, "bad JSON %s: %s", text, err.text);
-    free(s);
-    return v;
-}
 
 static int64_t ms(const char *rfc3339)
 {

@@ -8,20 +8,8 @@
 
 #include "controllers/ctl_util.h"
 #include "lib/json.h"
+#include "tests/harness/jsq.h"
 #include "tests/harness/test.h"
-
-/* JSON written with single quotes. */
-static json_t *js(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t err;
-    for (char *p = s; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_t *v = json_loads(s, 0, &err);
-    if (!v) test_fail(__FILE__, __LINE__, "bad JSON %s: %s", text, err.text);
-    free(s);
-    return v;
-}
 
 static void decref(void *arg)
 {

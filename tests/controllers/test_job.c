@@ -9,22 +9,10 @@
 #include "controllers/job.h"
 #include "lib/json.h"
 #include "lib/timeutil.h"
+#include "tests/harness/jsq.h"
 #include "tests/harness/test.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
-
-/* JSON written with single quotes. */
-static json_t *js(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t err;
-    for (char *p = s; *p; p++)
-        if (*p == '\'') *p = '"';
-    json_t *v = json_loads(s, 0, &err);
-    if (!v) test_fail(__FILE__, __LINE__, "bad JSON %s: %s", text, err.text);
-    free(s);
-    return v;
-}
 
 static json_t *job(const char *spec_extra, const char *status)
 {

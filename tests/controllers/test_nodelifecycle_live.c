@@ -3,7 +3,8 @@
  * node's Lease as its agent would: stopped for the grace (1.5 s here), the
  * node turns Ready=Unknown and is tainted unreachable:NoExecute; pods with
  * the default tolerations (2 s, --pod-eviction-timeout) are deleted after
- * them, with grace 0; pods tolerating for ever stay; renewed again, the node
+ * them, with grace 0; pods tolerating for ever stay, marked not ready (so
+ * out of their Services); renewed again, the node
  * is Ready and untainted. Cordoned nodes get the unschedulable taint, and
  * a deleted node's pods are removed. */
 #include "controllers/nodelifecycle.h"
@@ -127,6 +128,30 @@ static void keep_alive(unsigned ms)
     }
 }
 
+static void set_ready(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, PODS "/%s/status", name);
+    live_do(&l, "PATCH", path, "application/strategic-merge-patch+json",
+            "{\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}", 200);
+}
+
+/* The pod's Ready condition is False with reason NodeNotReady. */
+static bool marked_not_ready(struct live *lv, const void *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, PODS "/%s", (const char *)name);
+    json_t *p = live_call(lv, "GET", path, NULL, NULL, 200), *c;
+    size_t i;
+    bool yes = false;
+    json_array_foreach (orc_json_get(p, "status.conditions"), i, c)
+        if (strcmp(orc_json_str(c, "type") ?: "", "Ready") == 0)
+            yes = strcmp(orc_json_str(c, "status") ?: "", "False") == 0
+                  && strcmp(orc_json_str(c, "reason") ?: "", "NodeNotReady") == 0;
+    json_decref(p);
+    return yes;
+}
+
 #define FOREVER "[{\"key\":\"" CTL_TAINT_UNREACHABLE "\",\"operator\":\"Exists\",\"effect\":\"NoExecute\"}]"
 #define LONG "[{\"key\":\"" CTL_TAINT_UNREACHABLE "\",\"operator\":\"Exists\",\"effect\":\"NoExecute\"," \
              "\"tolerationSeconds\":600}]"
@@ -141,6 +166,7 @@ TEST(lease_lost_then_renewed)
     pod("short", "n1", NULL);
     pod("forever", "n1", FOREVER);
     pod("long", "n1", LONG);
+    set_ready("forever");
 
     /* Renewed: nothing happens, well past the grace. */
     keep_alive(3 * GRACE_MS);
@@ -159,6 +185,8 @@ TEST(lease_lost_then_renewed)
     CHECK_STR(orc_json_str(c, "message"), "Kubelet stopped posting node status.");
     json_decref(n);
     live_until(&l, unreachable_taint, &yes, 5000, "the unreachable taint");
+    /* its pods are not ready any more (out of their Services at once) */
+    live_until(&l, marked_not_ready, "forever", 5000, "the pod marked not ready");
 
     /* The default toleration (2 s) runs out: deleted with grace 0. */
     live_until(&l, pod_gone, "short", 10000, "the pod with default tolerations deleted");

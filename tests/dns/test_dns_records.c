@@ -8,15 +8,8 @@
 
 #include "dns/dns.h"
 #include "lib/orc.h"
+#include "tests/harness/jsq.h"
 #include "tests/harness/test.h"
-
-static json_t *js(const char *text)
-{
-    json_error_t err;
-    json_t *v = json_loads(text, 0, &err);
-    CHECKF(v != NULL, "bad test JSON: %s", err.text);
-    return v;
-}
 
 static void set_svc(struct dns_zone *z, const char *text)
 {

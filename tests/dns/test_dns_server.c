@@ -1,6 +1,7 @@
 /* test_dns_server.c — the resolver's server on 127.0.53.1, queried over
  * UDP and TCP: cluster names, truncation then TCP, forwarding to a fake
- * upstream (id rewritten back), an upstream down (SERVFAIL), garbage
+ * upstream (id rewritten back) and its answers cached, an upstream down
+ * (SERVFAIL), garbage
  * packets, and the TCP connection cap. */
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
@@ -243,10 +244,16 @@ static void *upstream_main(void *arg)
         ldns_rr *qr = ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(q), 0));
         ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, qr);
         char *name = ldns_rdf2str(ldns_rr_owner(qr)), line[512];
-        snprintf(line, sizeof line, "%s 60 IN A 192.0.2.1", name);
+        /* "zero..." answers with TTL 0 (not to be cached) */
+        snprintf(line, sizeof line, "%s %d IN A 192.0.2.1", name, strncmp(name, "zero", 4) == 0 ? 0 : 60);
         ldns_rr *a = NULL;
         if (strncmp(name, "big", 3) == 0) ldns_pkt_set_tc(r, true); /* "over TCP, please" */
-        else if (ldns_rr_new_frm_str(&a, line, 60, NULL, NULL) == LDNS_STATUS_OK)
+        else if (strncmp(name, "nx", 2) == 0) { /* NXDOMAIN, negative TTL 5 from the SOA */
+            ldns_pkt_set_rcode(r, LDNS_RCODE_NXDOMAIN);
+            if (ldns_rr_new_frm_str(&a, "example. 60 IN SOA ns.example. host.example. 1 2 3 4 5", 60, NULL,
+                                    NULL) == LDNS_STATUS_OK)
+                ldns_pkt_push_rr(r, LDNS_SECTION_AUTHORITY, a);
+        } else if (ldns_rr_new_frm_str(&a, line, 60, NULL, NULL) == LDNS_STATUS_OK)
             ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, a);
         free(name);
         uint8_t *w;
@@ -545,4 +552,53 @@ TEST(idle_tcp_closed)
     CHECK(read(fd, &x, 1) == 0); /* closed by the server */
     CHECK_INT(test_now_ms() - t0, <, 2000);
     close(fd);
+}
+
+/* Forwarded answers are kept: a name asked again (in any letter case) is
+ * answered without the upstream, with its TTL; NXDOMAIN too (the SOA's
+ * negative TTL); an answer with TTL 0 is never kept. */
+TEST(forwarded_answers_are_cached)
+{
+    struct upstream *u = upstream_start();
+    char body[128];
+    snprintf(body, sizeof body, "nameserver %s\n", UP_IP);
+    struct fixture *fx = start(body, u->port, 1000, 0);
+    unsigned base = __atomic_load_n(&u->answered, __ATOMIC_ACQUIRE);
+
+    ldns_pkt *r = udp_ask(fx->port, "cached.example.", LDNS_RR_TYPE_A);
+    CHECK_STR(first_rdata(r, 0), "192.0.2.1");
+    ldns_pkt_free(r);
+    r = udp_ask(fx->port, "CACHED.Example.", LDNS_RR_TYPE_A);
+    CHECK_STR(first_rdata(r, 0), "192.0.2.1");
+    uint32_t ttl = ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(r), 0));
+    CHECKF(ttl <= 30 && ttl >= 28, "ttl %u (capped at 30, counted down)", ttl);
+    char *q = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r), 0)));
+    CHECK_STR(q, "CACHED.Example."); /* the asker's own spelling */
+    free(q);
+    ldns_pkt_free(r);
+    int fd = tcp_connect(fx->port);
+    r = tcp_ask_fd(fd, "cached.example.", LDNS_RR_TYPE_A);
+    CHECK_STR(first_rdata(r, 0), "192.0.2.1");
+    ldns_pkt_free(r);
+    close(fd);
+    CHECK_INT(__atomic_load_n(&u->answered, __ATOMIC_ACQUIRE) - base, ==, 1);
+
+    /* another type of the same name is another question */
+    r = udp_ask(fx->port, "cached.example.", LDNS_RR_TYPE_AAAA);
+    ldns_pkt_free(r);
+    CHECK_INT(__atomic_load_n(&u->answered, __ATOMIC_ACQUIRE) - base, ==, 2);
+
+    r = udp_ask(fx->port, "nx.example.", LDNS_RR_TYPE_A);
+    CHECK_INT(ldns_pkt_get_rcode(r), ==, LDNS_RCODE_NXDOMAIN);
+    ldns_pkt_free(r);
+    r = udp_ask(fx->port, "nx.example.", LDNS_RR_TYPE_A);
+    CHECK_INT(ldns_pkt_get_rcode(r), ==, LDNS_RCODE_NXDOMAIN);
+    ldns_pkt_free(r);
+    CHECK_INT(__atomic_load_n(&u->answered, __ATOMIC_ACQUIRE) - base, ==, 3);
+
+    for (int i = 0; i < 2; i++) {
+        r = udp_ask(fx->port, "zero.example.", LDNS_RR_TYPE_A);
+        ldns_pkt_free(r);
+    }
+    CHECK_INT(__atomic_load_n(&u->answered, __ATOMIC_ACQUIRE) - base, ==, 5);
 }

@@ -3,7 +3,8 @@
  * seconds, and stops resolving once deleted; other names are forwarded to
  * --resolv-conf's upstreams (a dead one here: SERVFAIL); a pod gets the
  * kubelet's resolv.conf and /etc/hosts and resolves the Service from
- * inside. Needs root (the pod network's bridge holds the gateway
+ * inside and gets the Services' environment variables; kube-system/kube-dns
+ * exists. Needs root (the pod network's bridge holds the gateway
  * address). */
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
@@ -122,13 +123,22 @@ TEST_T(service_resolves_on_the_gateway, 90)
     wait_answer(gw, "web.default.svc.cluster.local.", LDNS_RCODE_NOERROR, "10.43.7.7", 20000);
     CHECK_INT(ask(gw, "www.example.org.", body, sizeof body), ==, LDNS_RCODE_SERVFAIL);
 
+    /* kube-system/kube-dns exists for the manifests and tools that look for
+     * it, at the service range's tenth address, and resolves itself */
+    json_t *kd = wl_get("/api/v1/namespaces/kube-system/services/kube-dns");
+    CHECK_STR(orc_json_str(kd, "spec.clusterIP"), "10.43.0.10");
+    CHECK_STR(orc_json_str(kd, "metadata.labels.k8s-app"), "kube-dns");
+    CHECK_INT(json_array_size(orc_json_get(kd, "spec.ports")), ==, 2);
+    json_decref(kd);
+    wait_answer(gw, "kube-dns.kube-system.svc.cluster.local.", LDNS_RCODE_NOERROR, "10.43.0.10", 5000);
+
     /* a pod: the kubelet's resolv.conf, and the Service by its short name
      * through the search path (busybox nslookup) */
     char pod[1024];
     snprintf(pod, sizeof pod,
              "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"client\"},"
              "\"spec\":{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"cat /etc/resolv.conf /etc/hosts; "
+             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"cat /etc/resolv.conf /etc/hosts; env | grep SERVICE_HOST; "
              "while true; do nslookup web.default.svc.cluster.local %s && echo RESOLVED; sleep 0.5; done\"]}]}}",
              node, F.image, gw);
     st = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, pod, &resp, NULL);
@@ -138,6 +148,8 @@ TEST_T(service_resolves_on_the_gateway, 90)
     snprintf(want, sizeof want, "nameserver %s\nsearch default.svc.cluster.local svc.cluster.local cluster.local", gw);
     char *log = wait_log("client", want, 30000);
     CHECKF(strstr(log, "options ndots:5") != NULL, "%s", log);
+    /* the Services' environment variables, as the kubelet gives them */
+    CHECKF(strstr(log, "WEB_SERVICE_HOST=10.43.7.7") && strstr(log, "KUBERNETES_SERVICE_HOST=10.43.0.1"), "%s", log);
     json_t *pj = wl_get("/api/v1/namespaces/default/pods/client");
     const char *pip = orc_json_str(pj, "status.podIP");
     char hosts_line[128];

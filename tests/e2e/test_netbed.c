@@ -184,7 +184,7 @@ TEST_T(bed_routes_follow_nodes, 90)
 }
 
 /* A run killed before its cleanups: the next bed's sweep removes its
- * namespaces, processes and records. */
+ * namespaces (the router's too), processes and records. */
 TEST_T(bed_killed_run_swept, 60)
 {
     char *before = netbed_host_snapshot(NULL), *after, *left, mine[64], rec[128];
@@ -197,8 +197,9 @@ TEST_T(bed_killed_run_swept, 60)
     if (child == 0) {
         close(p[0]);
         netbed_up(&B);
+        netbed_router(&B);
         netbed_servers(&B, 1, NULL);
-        netbed_node_add(&B, NULL);
+        netbed_node_add_on(&B, 1, NULL);
         netbed_node_wait(&B, 1, 20000);
         if (write(p[1], &B.node[1].pid, sizeof(pid_t)) != sizeof(pid_t)) _exit(3);
         pause();
@@ -215,11 +216,13 @@ TEST_T(bed_killed_run_swept, 60)
     CHECKF(strstr(left, mine) != NULL, "the killed run's namespaces are not there: %s", left);
     free(left);
 
-    CHECK(netbed_sweep() >= 2);
+    CHECK(netbed_sweep() >= 3);
     left = netbed_list();
     CHECKF(strstr(left, mine) == NULL, "namespaces left after the sweep: %s", left);
     free(left);
     snprintf(rec, sizeof rec, NETBED_RUN_DIR "/orcbed-%d-n1", (int)child);
+    CHECK(access(rec, F_OK) != 0);
+    snprintf(rec, sizeof rec, NETBED_RUN_DIR "/orcbed-%d-rt", (int)child);
     CHECK(access(rec, F_OK) != 0);
     char stat_path[64];
     snprintf(stat_path, sizeof stat_path, "/proc/%d/ns/net", (int)agent);

@@ -25,6 +25,7 @@
 
 #define NETNS_DIR "/var/run/netns"
 #define LAB_BRIDGE "br0"
+#define LAB_BRIDGE2 "br1" /* the second subnet's (netbed_router) */
 #define PREFIX "orcbed-"
 
 /* ---- running things in a namespace ---- */
@@ -108,7 +109,7 @@ int netbed_run(struct netbed *b, int i, char *const argv[], char **out)
     int st;
 
     if (i == 0) st = run_in(b->host_fd, NULL, argv, &o);
-    else st = run_in(-1, i < 0 ? b->lab : b->node[i].netns, argv, &o);
+    else st = run_in(-1, i == -2 ? b->router : i < 0 ? b->lab : b->node[i].netns, argv, &o);
     if (out) *out = o.data ? orc_buf_steal(&o, NULL) : strdup("");
     orc_buf_free(&o);
     return st;
@@ -317,6 +318,8 @@ static void bed_teardown(void *arg)
             node_cleanup(b->host_fd, b->node[i].netns, b->node[i].name, b->node[i].dir);
             b->node[i].up = false;
         }
+    if (b->router[0]) lab_cleanup(b->host_fd, b->router); /* a namespace and its record */
+    b->router[0] = '\0';
     lab_cleanup(b->host_fd, b->lab);
     close(b->host_fd);
     b->host_fd = -1;
@@ -458,6 +461,12 @@ void netbed_agent_stop(struct netbed *b, int i)
     orc_buf_free(&log);
 }
 
+void netbed_agent_start(struct netbed *b, int i)
+{
+    CHECKF(b->node[i].up && b->node[i].pid <= 0, "netbed: node %d's agent runs already", i);
+    agent_start(b, &b->node[i]);
+}
+
 static void node_teardown(void *arg)
 {
     struct netbed_node *nd = arg;
@@ -470,19 +479,57 @@ static void node_teardown(void *arg)
 
 int netbed_node_add(struct netbed *b, const char *const *extra)
 {
+    return netbed_node_add_on(b, 0, extra);
+}
+
+/* Node i's routes to the other subnet, via the router. */
+static void node_routes(struct netbed *b, struct netbed_node *nd)
+{
+    if (!b->router[0]) return;
+    if (nd->subnet == 0) must(b, "ip -n %s route replace 10.99.1.0/24 via 10.99.0.254", nd->netns);
+    else must(b, "ip -n %s route replace 10.99.0.0/24 via 10.99.1.1", nd->netns);
+}
+
+void netbed_router(struct netbed *b)
+{
+    const char *r = b->router;
+
+    CHECKF(!b->router[0], "netbed: one router per bed");
+    snprintf(b->router, sizeof b->router, PREFIX "%d-rt", b->pid);
+    write_record(b->router, "router\n");
+    must(b, "ip netns add %s && ip -n %s link set lo up", r, r);
+    must(b, "ip -n %s link add " LAB_BRIDGE2 " address 02:6f:62:00:00:02 type bridge && "
+            "ip -n %s link set " LAB_BRIDGE2 " up", b->lab, b->lab);
+    for (int k = 0; k < 2; k++) {
+        must(b, "ip -n %s link add vr%d type veth peer name eth%d netns %s", b->lab, k, k, r);
+        must(b, "ip -n %s link set vr%d master %s up", b->lab, k, k ? LAB_BRIDGE2 : LAB_BRIDGE);
+        must(b, "ip -n %s addr add %s dev eth%d && ip -n %s link set eth%d up", r,
+             k ? "10.99.1.1/24" : "10.99.0.254/24", k, r, k);
+    }
+    must(b, "ip netns exec %s sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'", r);
+    /* the servers and registry answer the far subnet's nodes */
+    must(b, "ip -n %s route add 10.99.1.0/24 via 10.99.0.254", b->lab);
+    for (int i = 1; i <= b->n_nodes; i++)
+        if (b->node[i].up) node_routes(b, &b->node[i]);
+}
+
+int netbed_node_add_on(struct netbed *b, int subnet, const char *const *extra)
+{
     struct netbed_node *nd;
     char record[1200];
     int i;
 
     CHECKF(b->n_nodes < NETBED_MAX_NODES, "netbed: at most %d nodes", NETBED_MAX_NODES);
+    CHECKF(subnet == 0 || (subnet == 1 && b->router[0]), "netbed: subnet %d needs netbed_router", subnet);
     i = ++b->n_nodes;
     nd = &b->node[i];
     memset(nd, 0, sizeof *nd);
     nd->bed = b;
     nd->idx = i;
+    nd->subnet = subnet;
     snprintf(nd->netns, sizeof nd->netns, PREFIX "%d-n%d", b->pid, i);
     snprintf(nd->veth, sizeof nd->veth, "vn%d", i);
-    snprintf(nd->ip, sizeof nd->ip, "10.99.0.%d", 10 + (i & 63));
+    snprintf(nd->ip, sizeof nd->ip, "10.99.%d.%d", subnet, 10 + (i & 63));
     snprintf(nd->name, sizeof nd->name, "bed%d-%d", i, b->pid);
     snprintf(nd->dir, sizeof nd->dir, "%s/node%d", test_tmpdir(), i);
     snprintf(nd->log, sizeof nd->log, "%s/node%d.log", test_tmpdir(), i);
@@ -493,9 +540,10 @@ int netbed_node_add(struct netbed *b, const char *const *extra)
     test_defer(node_teardown, nd);
     must(b, "ip netns add %s && ip -n %s link set lo up", nd->netns, nd->netns);
     must(b, "ip -n %s link add %s type veth peer name eth0 netns %s", b->lab, nd->veth, nd->netns);
-    must(b, "ip -n %s link set %s master " LAB_BRIDGE " up", b->lab, nd->veth);
+    must(b, "ip -n %s link set %s master %s up", b->lab, nd->veth, subnet ? LAB_BRIDGE2 : LAB_BRIDGE);
     must(b, "ip -n %s addr add %s/24 dev eth0 && ip -n %s link set eth0 up", nd->netns, nd->ip,
          nd->netns);
+    node_routes(b, nd);
     agent_start(b, nd);
     return i;
 }

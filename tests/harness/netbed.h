@@ -15,7 +15,15 @@
  * case ends, pass or fail: agents stopped (SIGTERM, exit 0 and a clean log
  * required), every process left in a node's namespaces killed, containers,
  * mounts, cgroups and pod namespaces removed (`orcd agent --cleanup` inside
- * the node), the namespaces deleted. A case killed before its cleanups ran
+ * the node), the namespaces deleted.
+ *
+ * A bed may have a second subnet (netbed_router): 10.99.1.0/24 on a second
+ * lab bridge, joined to the first by a router namespace
+ * ("orcbed-<pid>-rt", 10.99.0.254 and 10.99.1.1), so nodes placed on
+ * different subnets share no link (the case for an overlay), while the
+ * servers and registry stay reachable from both.
+ *
+ * A case killed before its cleanups ran
  * leaves records in /run/orc-netbed; netbed_up first sweeps the namespaces
  * and records of runs whose pid is dead. Root only. */
 #ifndef ORC_TEST_NETBED_H
@@ -37,7 +45,8 @@ struct netbed_node {
     int idx;            /* 1.. */
     char netns[64];     /* "orcbed-<pid>-n<i>" */
     char veth[24];      /* lab side: "vn<i>" */
-    char ip[20];        /* 10.99.0.(10+i) */
+    char ip[20];        /* 10.99.<subnet>.(10+i) */
+    int subnet;         /* 0: 10.99.0.0/24 (the servers'), 1: 10.99.1.0/24 */
     char name[64];      /* the Node's name: "bed<i>-<pid>" */
     char dir[600];      /* the agent's data dir */
     char log[700];
@@ -49,6 +58,7 @@ struct netbed_node {
 struct netbed {
     int pid;
     char lab[64];         /* "orcbed-<pid>-lab" */
+    char router[64];      /* "orcbed-<pid>-rt" once netbed_router made it, else "" */
     int host_fd;          /* the host's network namespace (to go back) */
     int n_nodes;
     struct netbed_node node[NETBED_MAX_NODES + 1]; /* 1-based */
@@ -71,14 +81,22 @@ void netbed_registry(struct netbed *b);
  * the extra flags (NULL-terminated, may be NULL; kept by pointer). Returns
  * its index. netbed_node_wait waits until its Node has a pod CIDR. */
 int netbed_node_add(struct netbed *b, const char *const *extra);
+/* The same on subnet 0 or 1 (1 needs netbed_router first). */
+int netbed_node_add_on(struct netbed *b, int subnet, const char *const *extra);
+/* Makes the second subnet and its router (see above); once per bed, any
+ * time after netbed_up (nodes already on subnet 0 get their route). */
+void netbed_router(struct netbed *b);
 void netbed_node_wait(struct netbed *b, int i, unsigned timeout_ms);
 /* SIGTERM to node i's agent; it must exit 0 within 10 s, log clean. */
 void netbed_agent_stop(struct netbed *b, int i);
+/* Starts node i's agent again (after netbed_agent_stop), same flags and
+ * data dir: an agent restart. */
+void netbed_agent_start(struct netbed *b, int i);
 /* Cuts node i off the lab (its veth's lab side down), and heals it. */
 void netbed_cut(struct netbed *b, int i);
 void netbed_heal(struct netbed *b, int i);
 /* Runs argv (NULL-terminated) inside node i's namespace (0: the host's,
- * -1: the lab's); stdout into *out (malloc'd, may be NULL). Exit status. */
+ * -1: the lab's, -2: the router's); stdout into *out (malloc'd, may be NULL). Exit status. */
 int netbed_run(struct netbed *b, int i, char *const argv[], char **out);
 /* Everything down now, as the deferred teardown does it (which then has
  * nothing left to do): agents, servers, registry, nodes, the lab; the

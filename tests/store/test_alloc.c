@@ -115,3 +115,64 @@ TEST(alloc_several_slots_and_a_full_pool_fails)
     member_close(&m);
     loop_teardown();
 }
+
+/* The search starts where the last one ended (a hint kept in memory), yet
+ * always finds the lowest free value: after a delete, and after a txn that
+ * reserved a value by hand and then failed (rolled back, the hand-reserved
+ * value is free again), as a member without any hint (restarted) would. */
+TEST(alloc_hint_never_skips_a_free_value)
+{
+    struct member m;
+    struct store_txn_result res;
+    char key[32];
+
+    loop_setup();
+    member_init(&m, 1);
+    single_up(&m);
+    for (int i = 0; i < 20; i++) {
+        snprintf(key, sizeof key, "/nodes/n%d", i);
+        alloc_put(&m, key, &res, NULL);
+    }
+    CHECK_STR(res.block, ""); /* /29 in /30s: two blocks only */
+
+    /* one block freed: handed out again */
+    struct store_op del = {STORE_DELETE, "/orc/podcidrs/10.9.0.0/30", NULL, 0};
+    struct store_txn t = {NULL, 0, &del, 1};
+    CHECK_INT(txn_sync(m.s, &t, &res), ==, 0);
+    alloc_put(&m, "/nodes/x", &res, NULL);
+    CHECK_STR(res.block, "10.9.0.0/30");
+
+    /* a Service pool (10.96.0.1-2, ports 30000-30002): a gets .1 and
+     * 30000/30001; .1 freed. Then one txn reserves .1 by hand and
+     * allocates (.2; only one port left for two: rolled back). .1 is free
+     * again and must be the next one handed out, whatever the search
+     * remembered of .2. */
+    svc_put(&m, "/svc/a", &res);
+    CHECK_STR(res.block, "10.96.0.1,30000,30001");
+    struct store_op del_ip = {STORE_DELETE, "/orc/serviceips/10.96.0.1", NULL, 0};
+    struct store_txn t4 = {NULL, 0, &del_ip, 1};
+    CHECK_INT(txn_sync(m.s, &t4, &res), ==, 0);
+    struct store_op ops[2] = {{STORE_PUT, "/orc/serviceips/10.96.0.1", "/svc/z", 6}, {0}};
+    struct store_alloc a = {"{\"ip\":\"@I@\",\"p\":[@P1@,@P2@]}", 29, NULL, 0,
+                            "ip:10.96.0.0/30", 32, "/orc/serviceips/", "@I@",
+                            {{"port:30000-30002", 32, "/orc/nodeports/", "@P1@"},
+                             {"port:30000-30002", 32, "/orc/nodeports/", "@P2@"}},
+                            2};
+    struct orc_buf v = ORC_BUF_INIT;
+    CHECK_INT(store_alloc_value(&a, &v), ==, 0);
+    ops[1] = (struct store_op){STORE_PUT_ALLOC, "/svc/b", v.data, v.len};
+    struct store_txn t2 = {NULL, 0, ops, 2};
+    CHECK_INT(txn_sync(m.s, &t2, &res), ==, 0);
+    CHECK(!res.succeeded);
+    orc_buf_free(&v);
+    struct store_kv kv;
+    CHECK_INT(store_get(m.s, "/orc/serviceips/10.96.0.1", &kv), ==, ORC_ENOENT);
+    struct store_op free_ports[2] = {{STORE_DELETE, "/orc/nodeports/30000", NULL, 0},
+                                     {STORE_DELETE, "/orc/nodeports/30001", NULL, 0}};
+    struct store_txn t3 = {NULL, 0, free_ports, 2};
+    CHECK_INT(txn_sync(m.s, &t3, &res), ==, 0);
+    svc_put(&m, "/svc/c", &res);
+    CHECK_STR(res.block, "10.96.0.1,30000,30001");
+    member_close(&m);
+    loop_teardown();
+}
