@@ -22,14 +22,14 @@ static const struct {
      "spec.unschedulabel", "spec.externalID", "'n1'"},
     {"Pod", "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'spec':{'containers':"
             "[{'name':'c','image':'i'}]}}",
-     "spec.nodeSelecter", "spec.dnsConfig", "{'nameservers':['1.1.1.1']}"},
+     "spec.nodeSelecter", "spec.runtimeClassName", "'gvisor'"},
     {"ConfigMap", "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c'},'data':{'k':'v'}}",
      "datas", NULL, NULL},
     {"Secret", "{'apiVersion':'v1','kind':'Secret','metadata':{'name':'s'},'data':{'k':'dg=='}}",
      "strngData", NULL, NULL},
     {"Service", "{'apiVersion':'v1','kind':'Service','metadata':{'name':'s'},'spec':{'ports':"
                 "[{'port':80}]}}",
-     "spec.selectr", "spec.sessionAffinity", "'ClientIP'"},
+     "spec.selectr", "spec.loadBalancerIP", "'10.0.0.9'"},
     {"Event", "{'apiVersion':'v1','kind':'Event','metadata':{'name':'e','namespace':'d'},"
               "'involvedObject':{'kind':'Pod','name':'p','namespace':'d'},'reason':'Started'}",
      "reasn", NULL, NULL},
