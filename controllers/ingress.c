@@ -10,7 +10,6 @@
 
 #include "client/rest.h"
 #include "controllers/ctl_base.h"
-#include "controllers/ctl_op.h"
 #include "controllers/ctl_util.h"
 #include "ingress/route.h"
 #include "lib/json.h"
@@ -141,28 +140,6 @@ static void on_class_update(void *arg, const json_t *old, const json_t *obj)
 
 /* ---- reconcile ---- */
 
-struct obj_list {
-    const json_t **v;
-    size_t n, cap;
-    bool fail;
-};
-
-static void collect(void *arg, const json_t *obj)
-{
-    struct obj_list *l = arg;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        const json_t **v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL) {
-            l->fail = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = obj;
-}
-
 static void collect_json(void *arg, const json_t *obj)
 {
     json_array_append((json_t *)arg, (json_t *)obj);
@@ -179,46 +156,11 @@ static bool ours(struct ic *c, const json_t *ing)
     return yes;
 }
 
-static void status_written(void *arg, int status, const json_t *body)
-{
-    struct ctl_step *s = arg;
-    if (!ctl_status_ok(status, 409, 404)) ctl_op_fail(&s->op, rest_message(status, body));
-    ctl_step_put(s);
-}
-
-static void ic_put(void *arg)
-{
-    struct ic *c = arg;
-    ctl_base_put(&c->b);
-}
-
-static void write_status(struct ic *c, const char *key, const json_t *ing, json_t *st)
-{
-    json_t *obj = json_deep_copy(ing);
-    struct ctl_step *s = obj ? ctl_step_new(c->b.q, key, ing, ic_put, c) : NULL;
-
-    if (s == NULL) {
-        json_decref(obj);
-        json_decref(st);
-        workqueue_done(c->b.q, key, WQ_RETRY);
-        return;
-    }
-    ctl_base_hold(&c->b);
-    json_object_set_new(obj, "status", st);
-    ctl_step_hold(s);
-    if (rest_update_status(c->b.ctx->api, c->king, obj, status_written, s) != 0) {
-        ctl_op_fail(&s->op, "cannot send the status");
-        ctl_step_put(s);
-    }
-    json_decref(obj);
-    ctl_step_put(s);
-}
-
 static void reconcile(void *arg, const char *key)
 {
     struct ic *c = arg;
     char ns[256], name[256];
-    struct obj_list l = {0};
+    struct ctl_list l = {0};
     const json_t *ing;
     json_t *st;
 
@@ -228,14 +170,14 @@ static void reconcile(void *arg, const char *key)
         workqueue_done(c->b.q, key, WQ_DONE);
         return;
     }
-    informer_each(c->nodes, collect, &l);
+    informer_each(c->nodes, ctl_list_add, &l);
     st = l.fail ? NULL : ingress_lb_status(ing, l.v, l.n);
     free(l.v);
     if (st == NULL) {
         workqueue_done(c->b.q, key, l.fail ? WQ_RETRY : WQ_DONE);
         return;
     }
-    write_status(c, key, ing, st);
+    ctl_base_write_status(&c->b, c->king, key, ing, "status", st);
 }
 
 /* ---- start ---- */
