@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hmap.h"
 #include "lib/orc.h"
 
 enum { PATH_EXACT, PATH_PREFIX };
@@ -18,9 +19,21 @@ struct route_path {
 };
 
 struct route_host {
+    struct orc_hnode node; /* in the table's hosts, keyed by host */
     char *host; /* "example.com", "*.example.com", or "" for rules without one */
     struct route_path *paths;
     size_t n, cap;
+};
+
+/* Build-time indexes: a cached object by "ns/name" (a slice by "ns/service",
+ * several chained), a backend by its key. */
+struct idx {
+    struct orc_hnode node;
+    char *key;
+    const json_t *obj;
+    struct ingress_backend *be;
+    struct idx *same; /* more objects with this key */
+    struct idx *all;  /* every record, for freeing */
 };
 
 struct tls_entry {
@@ -29,14 +42,17 @@ struct tls_entry {
 };
 
 struct ingress_table {
-    struct route_host *hosts;
+    struct route_host **hosts;
     size_t n_hosts, cap_hosts;
+    struct orc_hmap host_map;
     struct ingress_backend **bes;
     size_t n_bes, cap_bes;
     struct ingress_backend *def;
     struct tls_entry *tls;
     size_t n_tls, cap_tls;
-    const struct ingress_inputs *in; /* during the build only */
+    /* during the build only */
+    struct orc_hmap services, slices, backends;
+    struct idx *idx_all;
 };
 
 /* ---- small helpers ---- */
@@ -60,6 +76,77 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t size)
 }
 
 static bool is_true(const char *s) { return s && strcmp(s, "true") == 0; }
+
+/* ---- build-time indexes ---- */
+
+static char *key_of(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *k = malloc(la + lb + 2);
+    if (!k) return NULL;
+    memcpy(k, a, la);
+    k[la] = '/';
+    memcpy(k + la + 1, b, lb + 1);
+    return k;
+}
+
+static struct idx *idx_get(const struct orc_hmap *m, const char *key)
+{
+    return (struct idx *)orc_hmap_get(m, key);
+}
+
+/* Adds obj under key (owned by the record); NULL only on ENOMEM. */
+static struct idx *idx_add(struct ingress_table *t, struct orc_hmap *m, char *key, const json_t *obj)
+{
+    struct idx *x = calloc(1, sizeof *x), *head;
+    if (!x || !key) {
+        free(x);
+        free(key);
+        return NULL;
+    }
+    x->key = key;
+    x->obj = obj;
+    x->all = t->idx_all;
+    t->idx_all = x;
+    if ((head = idx_get(m, key))) { /* chained behind the first of its key */
+        x->same = head->same;
+        head->same = x;
+        return x;
+    }
+    x->node.key = x->key;
+    return orc_hmap_put(m, &x->node) == 0 ? x : NULL;
+}
+
+static int index_inputs(struct ingress_table *t, const struct ingress_inputs *in)
+{
+    size_t i;
+    const json_t *o;
+    json_array_foreach(in->services, i, o) {
+        const char *ns = str_at(o, "metadata", "namespace"), *nm = str_at(o, "metadata", "name");
+        if (ns && nm && !idx_add(t, &t->services, key_of(ns, nm), o)) return ORC_ENOMEM;
+    }
+    json_array_foreach(in->slices, i, o) {
+        const json_t *md = json_object_get(o, "metadata");
+        const char *ns = json_string_value(json_object_get(md, "namespace"));
+        const char *svc = json_string_value(
+            json_object_get(json_object_get(md, "labels"), "kubernetes.io/service-name"));
+        if (ns && svc && !idx_add(t, &t->slices, key_of(ns, svc), o)) return ORC_ENOMEM;
+    }
+    return 0;
+}
+
+static void indexes_free(struct ingress_table *t)
+{
+    for (struct idx *x = t->idx_all, *next; x; x = next) {
+        next = x->all;
+        free(x->key);
+        free(x);
+    }
+    t->idx_all = NULL;
+    orc_hmap_free(&t->services);
+    orc_hmap_free(&t->slices);
+    orc_hmap_free(&t->backends);
+}
 
 /* ---- class ---- */
 
@@ -94,17 +181,6 @@ bool ingress_is_ours(const json_t *ing, const json_t *classes)
 }
 
 /* ---- backends ---- */
-
-static const json_t *find_service(const json_t *services, const char *ns, const char *name)
-{
-    size_t i;
-    const json_t *s;
-    json_array_foreach(services, i, s) {
-        const char *sn = str_at(s, "metadata", "namespace"), *nm = str_at(s, "metadata", "name");
-        if (sn && nm && strcmp(sn, ns) == 0 && strcmp(nm, name) == 0) return s;
-    }
-    return NULL;
-}
 
 /* The Service port the backend names; NULL when it has none such. */
 static const json_t *service_port(const json_t *svc, const struct ingress_backend *be)
@@ -165,23 +241,20 @@ static int add_slice_endpoints(struct ingress_backend *be, const json_t *slice, 
     return 0;
 }
 
-static int resolve_backend(struct ingress_backend *be, const struct ingress_inputs *in)
+static int resolve_backend(struct ingress_table *t, struct ingress_backend *be)
 {
-    const json_t *svc, *sp, *sl;
-    size_t i;
+    char *k = key_of(be->ns, be->service);
+    struct idx *svc = k && be->service[0] ? idx_get(&t->services, k) : NULL, *sl;
+    const json_t *sp;
 
-    if (!be->service[0] || !(svc = find_service(in->services, be->ns, be->service))) return 0;
-    if (!(sp = service_port(svc, be))) return 0;
+    if (!k) return ORC_ENOMEM;
+    sl = idx_get(&t->slices, k);
+    free(k);
+    if (!svc || !(sp = service_port(svc->obj, be))) return 0;
     be->service_found = true;
     const char *pname = json_string_value(json_object_get(sp, "name"));
-    json_array_foreach(in->slices, i, sl) {
-        const json_t *md = json_object_get(sl, "metadata");
-        const char *ns = json_string_value(json_object_get(md, "namespace"));
-        const char *owner = json_string_value(
-            json_object_get(json_object_get(md, "labels"), "kubernetes.io/service-name"));
-        if (!ns || !owner || strcmp(ns, be->ns) != 0 || strcmp(owner, be->service) != 0) continue;
-        if (add_slice_endpoints(be, sl, pname ? pname : "") != 0) return ORC_ENOMEM;
-    }
+    for (; sl; sl = sl->same)
+        if (add_slice_endpoints(be, sl->obj, pname ? pname : "") != 0) return ORC_ENOMEM;
     return 0;
 }
 
@@ -195,27 +268,22 @@ static void backend_free(struct ingress_backend *be)
     free(be);
 }
 
-static bool same_backend(const struct ingress_backend *be, const char *ns, const char *svc,
-                         const char *pname, int pnum)
-{
-    return strcmp(be->ns, ns) == 0 && strcmp(be->service, svc) == 0
-           && (be->port_name ? pname && strcmp(be->port_name, pname) == 0
-                             : !pname && be->port_number == pnum);
-}
-
 /* The table's backend for an IngressBackend of namespace ns (shared by every
- * rule naming the same Service port, so round robin spans them all). */
+ * rule naming the same Service port the same way, so round robin spans
+ * them all). */
 static struct ingress_backend *backend_of(struct ingress_table *t, const char *ns, const json_t *b)
 {
     const json_t *svc = json_object_get(b, "service"), *port = json_object_get(svc, "port");
     const char *name = json_string_value(json_object_get(svc, "name"));
     const char *pname = json_string_value(json_object_get(port, "name"));
     int pnum = (int)json_integer_value(json_object_get(port, "number"));
+    char key[600];
+    struct idx *x;
 
     if (pname && !pname[0]) pname = NULL;
     if (!name) name = ""; /* a resource backend: orc serves none */
-    for (size_t i = 0; i < t->n_bes; i++)
-        if (same_backend(t->bes[i], ns, name, pname, pnum)) return t->bes[i];
+    snprintf(key, sizeof key, "%s/%s/%s%d", ns, name, pname ? pname : "#", pname ? 0 : pnum);
+    if ((x = idx_get(&t->backends, key))) return x->be;
     if (!grow((void **)&t->bes, &t->cap_bes, t->n_bes, sizeof *t->bes)) return NULL;
     struct ingress_backend *be = calloc(1, sizeof *be);
     if (!be) return NULL;
@@ -223,11 +291,12 @@ static struct ingress_backend *backend_of(struct ingress_table *t, const char *n
     be->service = strdup(name);
     be->port_name = pname ? strdup(pname) : NULL;
     be->port_number = pnum;
-    if (!be->ns || !be->service || (pname && !be->port_name)
-        || resolve_backend(be, t->in) != 0) {
+    if (!be->ns || !be->service || (pname && !be->port_name) || resolve_backend(t, be) != 0
+        || !(x = idx_add(t, &t->backends, strdup(key), NULL))) {
         backend_free(be);
         return NULL;
     }
+    x->be = be;
     t->bes[t->n_bes++] = be;
     return be;
 }
@@ -236,15 +305,18 @@ static struct ingress_backend *backend_of(struct ingress_table *t, const char *n
 
 static struct route_host *host_entry(struct ingress_table *t, const char *host, bool create)
 {
-    for (size_t i = 0; i < t->n_hosts; i++)
-        if (strcmp(t->hosts[i].host, host) == 0) return &t->hosts[i];
-    if (!create || !grow((void **)&t->hosts, &t->cap_hosts, t->n_hosts, sizeof *t->hosts))
+    struct orc_hnode *n = orc_hmap_get(&t->host_map, host);
+    struct route_host *h;
+
+    if (n || !create) return (struct route_host *)n;
+    if (!grow((void **)&t->hosts, &t->cap_hosts, t->n_hosts, sizeof *t->hosts)) return NULL;
+    if (!(h = calloc(1, sizeof *h)) || !(h->host = strdup(host))) {
+        free(h);
         return NULL;
-    struct route_host *h = &t->hosts[t->n_hosts];
-    memset(h, 0, sizeof *h);
-    if (!(h->host = strdup(host))) return NULL;
-    t->n_hosts++;
-    return h;
+    }
+    h->node.key = h->host;
+    t->hosts[t->n_hosts++] = h;
+    return orc_hmap_put(&t->host_map, &h->node) == 0 ? h : NULL;
 }
 
 static int add_path(struct route_host *h, const char *path, const char *type,
@@ -344,8 +416,7 @@ struct ingress_table *ingress_table_build(const struct ingress_inputs *in)
     size_t n = json_array_size(in->ingresses), k = 0;
     const json_t **ours = calloc(n ? n : 1, sizeof *ours);
 
-    if (!t || !ours) goto fail;
-    t->in = in;
+    if (!t || !ours || index_inputs(t, in) != 0) goto fail;
     for (size_t i = 0; i < n; i++) {
         const json_t *ing = json_array_get(in->ingresses, i);
         if (ingress_is_ours(ing, in->classes)) ours[k++] = ing;
@@ -353,7 +424,7 @@ struct ingress_table *ingress_table_build(const struct ingress_inputs *in)
     qsort(ours, k, sizeof *ours, older);
     for (size_t i = 0; i < k; i++)
         if (add_ingress(t, ours[i]) != 0) goto fail;
-    t->in = NULL;
+    indexes_free(t);
     free(ours);
     return t;
 fail:
@@ -365,12 +436,15 @@ fail:
 void ingress_table_free(struct ingress_table *t)
 {
     if (!t) return;
+    indexes_free(t);
     for (size_t i = 0; i < t->n_hosts; i++) {
-        for (size_t j = 0; j < t->hosts[i].n; j++) free(t->hosts[i].paths[j].path);
-        free(t->hosts[i].paths);
-        free(t->hosts[i].host);
+        for (size_t j = 0; j < t->hosts[i]->n; j++) free(t->hosts[i]->paths[j].path);
+        free(t->hosts[i]->paths);
+        free(t->hosts[i]->host);
+        free(t->hosts[i]);
     }
     free(t->hosts);
+    orc_hmap_free(&t->host_map);
     for (size_t i = 0; i < t->n_bes; i++) backend_free(t->bes[i]);
     free(t->bes);
     for (size_t i = 0; i < t->n_tls; i++) {

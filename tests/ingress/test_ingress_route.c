@@ -207,3 +207,43 @@ TEST(route_tls_by_sni)
     CHECK_INT(n, ==, 2);
     fx_free(&f);
 }
+
+/* 3,000 Ingresses, Services and slices: indexed, not scanned per rule (the
+ * first version took 2.2 s here, quadratic; now ~30 ms). */
+TEST(route_build_scales)
+{
+    int n = 3000;
+    json_t *ing = json_array(), *svc = json_array(), *sl = json_array(), *cls = j(classes_json);
+    for (int i = 0; i < n; i++) {
+        char name[32], host[64], ip[32];
+        snprintf(name, sizeof name, "s%d", i);
+        snprintf(host, sizeof host, "h%d.example.com", i);
+        snprintf(ip, sizeof ip, "10.%d.%d.1", i / 256, i % 256);
+        json_array_append_new(svc, json_pack("{s:{s:s,s:s},s:{s:[{s:i}]}}", "metadata", "namespace",
+                                             "d", "name", name, "spec", "ports", "port", 80));
+        json_array_append_new(sl, json_pack("{s:{s:s,s:s,s:{s:s}},s:s,s:[{s:i}],s:[{s:[s]}]}",
+                                            "metadata", "namespace", "d", "name", name, "labels",
+                                            "kubernetes.io/service-name", name, "addressType",
+                                            "IPv4", "ports", "port", 8080, "endpoints",
+                                            "addresses", ip));
+        json_array_append_new(ing, json_pack("{s:{s:s,s:s},s:{s:[{s:s,s:{s:[{s:s,s:s,s:{s:{s:s,"
+                                             "s:{s:i}}}}]}}]}}", "metadata", "namespace", "d",
+                                             "name", name, "spec", "rules", "host", host, "http",
+                                             "paths", "path", "/", "pathType", "Prefix", "backend",
+                                             "service", "name", name, "port", "number", 80));
+    }
+    struct ingress_inputs in = {ing, cls, svc, sl};
+    uint64_t t0 = test_now_ms();
+    struct ingress_table *t = ingress_table_build(&in);
+    uint64_t ms = test_now_ms() - t0;
+    CHECK(t != NULL);
+    CHECK_INT(ingress_table_hosts(t), ==, (size_t)n);
+    struct ingress_backend *be = ingress_route(t, "h2999.example.com", "/");
+    CHECK(be && strcmp(be->service, "s2999") == 0 && be->n_eps == 1 && be->eps[0].port == 8080);
+    CHECKF(ms < 1000, "building %d Ingresses took %llu ms", n, (unsigned long long)ms);
+    ingress_table_free(t);
+    json_decref(ing);
+    json_decref(svc);
+    json_decref(sl);
+    json_decref(cls);
+}
