@@ -29,7 +29,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -I. -I$(LLHTTP
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 LDFLAGS := $(SANFLAGS)
 
-LIB_DIRS := lib store apiserver client dns proxy agent scheduler controllers
+LIB_DIRS := lib store apiserver client dns proxy ingress agent scheduler controllers
 # The fuzz targets parse what reaches the API, the store and orctl; the node
 # agent (netlink, containers) is left out of their build.
 ifeq ($(FUZZ),1)
@@ -81,7 +81,7 @@ $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(O)/liborc.a
 # its runner, cleanups, cluster and registry.
 $(O)/tests/bench/pods $(O)/tests/bench/limits $(O)/tests/bench/sched $(O)/tests/bench/deploy \
 $(O)/tests/bench/nodefail $(O)/tests/bench/netbed $(O)/tests/bench/services \
-$(O)/tests/bench/podnet: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
+$(O)/tests/bench/podnet $(O)/tests/bench/ingress: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

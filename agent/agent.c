@@ -10,6 +10,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/volume.h"
+#include "ingress/proxy.h"
 #include "lib/file.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -330,6 +331,7 @@ int agent_on_registered(struct agent *a)
         return rv;
     }
     if ((rv = start_storage(a)) != 0) return rv;
+    agent_ingress_start(a);
     return agent_routes_start(a);
 }
 
@@ -363,6 +365,8 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->no_cluster_dns = c->no_cluster_dns;
     a->no_service_proxy = c->no_service_proxy;
     a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;
+    a->ingress_http_port = c->ingress_http_port ? c->ingress_http_port : INGRESS_HTTP_PORT;
+    a->ingress_https_port = c->ingress_https_port ? c->ingress_https_port : INGRESS_HTTPS_PORT;
     a->port = c->port > 0 ? c->port : 10250;
     a->reserved_cpu_milli = c->reserved_cpu_milli > 0 ? c->reserved_cpu_milli : 100;
     a->reserved_memory_bytes = c->reserved_memory_bytes > 0 ? c->reserved_memory_bytes : 256LL << 20;
@@ -468,6 +472,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     if (a->volumes) informer_stop(a->volumes);
     a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
     agent_routes_stop(a);
+    agent_ingress_stop(a);
     agent_dns_stop(a);
     agent_proxy_stop(a);
     agent_service_informers_stop(a);

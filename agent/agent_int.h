@@ -84,6 +84,10 @@ struct agent {
     bool no_service_proxy;
     struct agent_proxy *proxy;
 
+    /* the Ingress proxy (ingress.c) */
+    int ingress_http_port, ingress_https_port; /* -1: off */
+    struct agent_ingress *ingress;
+
     struct worker *workers; /* every pod this agent knows, by list */
     bool pods_listed;      /* the first pods list arrived (garbage collected then) */
     bool stopping;
@@ -122,6 +126,12 @@ void agent_routes_stop(struct agent *a);
 int agent_service_informers(struct agent *a);
 /* Stops both (after every user removed its handlers). */
 void agent_service_informers_stop(struct agent *a);
+
+/* ---- ingress.c ---- */
+/* Starts the node's Ingress proxy on node_ip unless both its ports are off;
+ * a port that cannot be listened on is logged, never fatal. */
+void agent_ingress_start(struct agent *a);
+void agent_ingress_stop(struct agent *a);
 
 /* ---- dns.c ---- */
 /* Starts the node's resolver on the gateway address of the pod network

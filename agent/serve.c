@@ -178,7 +178,7 @@ int agent_serve_start(uv_loop_t *loop, const struct rt_handle *r, const char *li
                       const char *key_pem, const char *token, const struct agent_serve_cbs *cbs,
                       void *arg, agent_server **out, char *errmsg)
 {
-    struct orc_httpd_tls tls = {cert_pem, key_pem};
+    struct orc_httpd_tls tls = {.cert_pem = cert_pem, .key_pem = key_pem};
     struct orc_httpd_config hc = {
         .listen = listen_addr,
         .tls = cert_pem ? &tls : NULL,

@@ -1,14 +1,17 @@
 /* bootstrap.c — objects every cluster has from the start, as in Kubernetes:
  * the namespaces default, kube-system, kube-public and kube-node-lease, and
  * the PriorityClasses system-cluster-critical and system-node-critical, and
- * (as k3s) the default StorageClass local-path, the `kubernetes`
- * Service in default and the `kube-dns` Service in kube-system. The leader creates whichever are missing when it is elected. */
+ * (as k3s) the default StorageClass local-path and the default
+ * IngressClass orc (served by every agent's ingress proxy), the
+ * `kubernetes` Service in default and the `kube-dns` Service in
+ * kube-system. The leader creates whichever are missing when it is elected. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
 #include "controllers/pvc.h"
+#include "ingress/route.h"
 #include "lib/cidr.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -59,6 +62,14 @@ static json_t *storage_class(const char *name, const char *uid, const char *now)
     return sc;
 }
 
+static json_t *ingress_class(const char *name, const char *uid, const char *now)
+{
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}, s:{s:s}}", "apiVersion",
+                     "networking.k8s.io/v1", "kind", "IngressClass", "metadata", "name", name,
+                     "uid", uid, "creationTimestamp", now, "annotations",
+                     INGRESS_ANN_DEFAULT_CLASS, "true", "spec", "controller", INGRESS_CONTROLLER);
+}
+
 static const struct {
     const char *group, *resource, *name;
     json_t *(*make)(const char *name, const char *uid, const char *now);
@@ -70,6 +81,7 @@ static const struct {
     {"scheduling.k8s.io", "priorityclasses", "system-cluster-critical", cluster_critical},
     {"scheduling.k8s.io", "priorityclasses", "system-node-critical", node_critical},
     {"storage.k8s.io", "storageclasses", PVC_DEFAULT_CLASS, storage_class},
+    {"networking.k8s.io", "ingressclasses", INGRESS_CLASS_NAME, ingress_class},
 };
 
 #define N_OBJS ORC_ARRAY_LEN(system_objects)
@@ -113,7 +125,7 @@ static void on_booted(void *arg, int status, const struct store_txn_result *res)
     struct api_server *s = b->s;
 
     if (status == 0 && res->succeeded) {
-        log_info("apiserver", "created the default namespaces, priority classes and storage class");
+        log_info("apiserver", "created the default namespaces, priority classes, storage and ingress classes");
         ensure_kubernetes_service(s);
     } else if (status == 0) {
         api_bootstrap(s); /* raced with another writer: look again */

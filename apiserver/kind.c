@@ -103,6 +103,10 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                          .validate = api_rules_endpoints},
     [ORC_K_ENDPOINTSLICE] = {KIND(ORC_K_ENDPOINTSLICE), .schema = &api_s_endpointslice,
                              .validate = api_rules_endpointslice},
+    [ORC_K_INGRESS] = {KIND(ORC_K_INGRESS), .schema = &api_s_ingress,
+                       .tracks_generation = true, .validate = api_rules_ingress},
+    [ORC_K_INGRESSCLASS] = {KIND(ORC_K_INGRESSCLASS), .schema = &api_s_ingressclass,
+                            .validate = api_rules_ingressclass},
 };
 
 const struct api_kind *api_kind_of(const struct orc_kind *k)

@@ -121,7 +121,7 @@ extern const struct api_struct api_s_namespace, api_s_node, api_s_pod, api_s_con
     api_s_statefulset, api_s_daemonset, api_s_job, api_s_cronjob, api_s_priorityclass,
     api_s_controllerrevision, api_s_persistentvolume, api_s_persistentvolumeclaim,
     api_s_storageclass, api_s_poddisruptionbudget, api_s_eviction, api_s_endpoints,
-    api_s_endpointslice;
+    api_s_endpointslice, api_s_ingress, api_s_ingressclass;
 
 /* The root object type of a kind, or NULL. */
 const struct api_struct *api_schema_root(const struct orc_kind *k);
@@ -275,5 +275,7 @@ void api_rules_persistentvolume(struct api_diag *d, const json_t *obj, const jso
 void api_rules_persistentvolumeclaim(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_storageclass(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_poddisruptionbudget(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_ingress(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_ingressclass(struct api_diag *d, const json_t *obj, const json_t *old);
 
 #endif

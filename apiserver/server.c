@@ -255,7 +255,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
                      char *errmsg)
 {
     struct api_server *s = calloc(1, sizeof *s);
-    struct orc_httpd_tls tls = {cfg->tls_cert_pem, cfg->tls_key_pem};
+    struct orc_httpd_tls tls = {.cert_pem = cfg->tls_cert_pem, .key_pem = cfg->tls_key_pem};
     struct orc_httpd_config hc = {
         .listen = cfg->listen,
         .tls = cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,

@@ -829,6 +829,8 @@ static const struct printer printers[] = {
     {"controllerrevisions", "CONTROLLER\tREVISION\tAGE", NULL, cli__controllerrevision_row, true},
     {"endpoints", "ENDPOINTS\tAGE", NULL, cli__endpoints_row, true},
     {"endpointslices", "ADDRESSTYPE\tPORTS\tENDPOINTS\tAGE", NULL, cli__endpointslice_row, true},
+    {"ingresses", "CLASS\tHOSTS\tADDRESS\tPORTS\tAGE", NULL, cli__ingress_row, true},
+    {"ingressclasses", "CONTROLLER\tPARAMETERS\tAGE", NULL, cli__ingressclass_row, true},
 };
 
 static const struct printer generic = {"", "AGE", NULL, generic_row, true};

@@ -36,5 +36,8 @@ void cli__controllerrevision_row(struct row *r, const json_t *cr, unsigned flags
 /* Rows of print_discovery.c. */
 void cli__endpoints_row(struct row *r, const json_t *ep, unsigned flags, int64_t now);
 void cli__endpointslice_row(struct row *r, const json_t *s, unsigned flags, int64_t now);
+/* Rows of print_networking.c. */
+void cli__ingress_row(struct row *r, const json_t *ing, unsigned flags, int64_t now);
+void cli__ingressclass_row(struct row *r, const json_t *ic, unsigned flags, int64_t now);
 
 #endif

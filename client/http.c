@@ -391,6 +391,7 @@ static int validate(const struct http_request *req)
     if (req->path == NULL || !valid_path(req->path)) return ORC_EINVAL;
     if (req->body == NULL && req->body_len > 0) return ORC_EINVAL;
     if (req->content_type && has_ctl(req->content_type)) return ORC_EINVAL;
+    if (req->host && (!req->host[0] || has_ctl(req->host))) return ORC_EINVAL;
     if (req->n_headers > 0 && req->headers == NULL) return ORC_EINVAL;
     for (size_t i = 0; i < req->n_headers; i++) {
         const struct http_header *h = &req->headers[i];
@@ -418,12 +419,16 @@ static int call_new(http_client *c, const struct http_request *req, http_call **
     static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", NULL};
     char clen[48] = "";
     size_t n = strlen(req->method) + strlen(req->path) + 12 + c->prefix_len + 2;
+    /* The prefix opens with the URL's Host line; a given host replaces it. */
+    const char *eol = memchr(c->prefix, '\n', c->prefix_len);
+    size_t skip = req->host && eol ? (size_t)(eol + 1 - c->prefix) : 0;
     http_call *call;
     char *p;
 
     if (req->body_len > 0 || req->body || method_is(req->method, with_length))
         snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", req->body_len);
     n += strlen(clen) + req->body_len;
+    if (skip) n += strlen(req->host) + 8;
     if (req->content_type) n += 16 + strlen(req->content_type);
     for (size_t i = 0; i < req->n_headers; i++)
         n += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 4;
@@ -434,7 +439,12 @@ static int call_new(http_client *c, const struct http_request *req, http_call **
     p = put(p, " ", 1);
     p = put_str(p, req->path);
     p = put(p, " HTTP/1.1\r\n", 11);
-    p = put(p, c->prefix, c->prefix_len);
+    if (skip) {
+        p = put(p, "Host: ", 6);
+        p = put_str(p, req->host);
+        p = put(p, "\r\n", 2);
+    }
+    p = put(p, c->prefix + skip, c->prefix_len - skip);
     if (req->content_type) {
         p = put(p, "Content-Type: ", 14);
         p = put_str(p, req->content_type);

@@ -31,6 +31,8 @@ struct http_request {
     size_t n_headers;
     unsigned timeout_ms; /* whole request for http_request(); time to
                             response headers for http_stream(); 0 = none */
+    const char *host;    /* Host header to send instead of the URL's (a proxy
+                            keeping its client's); NULL: the URL's host:port */
 };
 
 struct http_response {

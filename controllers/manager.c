@@ -15,6 +15,7 @@
 #include "controllers/disruption.h"
 #include "controllers/endpointslice.h"
 #include "controllers/gc.h"
+#include "controllers/ingress.h"
 #include "controllers/job.h"
 #include "controllers/nodelifecycle.h"
 #include "controllers/pvc.h"
@@ -39,6 +40,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_gc,
     &ctl_disruption,
     &ctl_servicelb,
+    &ctl_ingress,
     NULL,
 };
 

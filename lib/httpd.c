@@ -40,6 +40,21 @@ void orc_httpd_req_warn(struct orc_httpd_req *r, const char *text)
     orc_buf_puts(&r->warnings, "\"\r\n");
 }
 
+int orc_httpd_req_add_header(struct orc_httpd_req *r, const char *name, size_t name_len,
+                             const char *value, size_t value_len)
+{
+    for (size_t i = 0; i < value_len; i++)
+        if (value[i] == '\r' || value[i] == '\n') return ORC_EINVAL;
+    for (size_t i = 0; i < name_len; i++)
+        if (name[i] == '\r' || name[i] == '\n' || name[i] == ':') return ORC_EINVAL;
+    if (orc_buf_append(&r->warnings, name, name_len) != 0
+        || orc_buf_append(&r->warnings, ": ", 2) != 0
+        || orc_buf_append(&r->warnings, value, value_len) != 0
+        || orc_buf_append(&r->warnings, "\r\n", 2) != 0)
+        return ORC_ENOMEM;
+    return 0;
+}
+
 /* ---- connections ---- */
 
 /* The server struct lives until its handles and every connection closed. */
@@ -360,6 +375,10 @@ static int tls_setup(struct orc_httpd *h, const struct orc_httpd_tls *tls, char 
     int rv;
 
     if (tls == NULL) return 0;
+    if (tls->ctx) {
+        h->tls = orc_tls_ctx_ref(tls->ctx);
+        return 0;
+    }
     if (tls->cert_pem == NULL || tls->key_pem == NULL) {
         snprintf(errmsg, 256, "TLS needs both a certificate and a key");
         return ORC_EINVAL;

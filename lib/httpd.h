@@ -16,6 +16,8 @@
 
 #include "lib/buf.h"
 
+struct orc_tls_ctx;
+
 #define ORC_HTTPD_MAX_BODY (3u * 1024 * 1024)
 #define ORC_HTTPD_MAX_HEADERS 48
 /* A streaming handler with more to send waits until its queued output is
@@ -77,6 +79,10 @@ struct orc_httpd_req {
      * no farewell and no last chunk, so that no client takes it for
      * complete. Set before the stream begins. */
     bool whole_or_nothing;
+    /* A proxying handler's reply: the server adds no Cache-Control and no
+     * Content-Type of its own (content_type NULL: none); the upstream's
+     * headers go in with orc_httpd_req_add_header. */
+    bool proxy;
 };
 
 struct orc_httpd;
@@ -85,6 +91,8 @@ struct orc_httpd;
 struct orc_httpd_tls {
     const char *cert_pem; /* leaf first, then chain certificates to send along */
     const char *key_pem;
+    struct orc_tls_ctx *ctx; /* or a server context made by the caller (one with an
+                                SNI choice, lib/tls.h); the server takes a reference */
 };
 
 /* Limits; 0 takes the default. */
@@ -130,6 +138,11 @@ const char *orc_httpd_req_peer(const struct orc_httpd_req *r);
 
 /* Adds a "Warning: 299 - \"text\"" header to the reply. */
 void orc_httpd_req_warn(struct orc_httpd_req *r, const char *text);
+
+/* Adds a "Name: value" line to the reply (any header but the framing ones,
+ * which the server writes). ORC_EINVAL for CR/LF in either. */
+int orc_httpd_req_add_header(struct orc_httpd_req *r, const char *name, size_t name_len,
+                             const char *value, size_t value_len);
 
 /* Whole response; ends the request (frees it). `extra_headers` are complete
  * "Name: value\r\n" lines or NULL. */

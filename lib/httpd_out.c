@@ -240,6 +240,16 @@ static void finish_request(struct orc_httpd_req *r, bool keep_alive)
     orc_httpd__conn_process(c);
 }
 
+/* The server's own Content-Type and Cache-Control; a proxied reply carries
+ * its upstream's headers instead (in r->warnings), and a Content-Type only
+ * when the upstream sent one. */
+static int own_headers(const struct orc_httpd_req *r, struct orc_buf *out, const char *ctype)
+{
+    if (r->proxy) return ctype ? orc_buf_printf(out, "Content-Type: %s\r\n", ctype) : 0;
+    return orc_buf_printf(out, "Content-Type: %s\r\nCache-Control: no-cache, private\r\n",
+                          ctype ? ctype : "text/plain");
+}
+
 void orc_httpd_respond(struct orc_httpd_req *r, int status, const char *content_type, const char *body,
                       size_t len, const char *extra_headers)
 {
@@ -255,11 +265,9 @@ void orc_httpd_respond(struct orc_httpd_req *r, int status, const char *content_
     out = &c->wbuf;
     orc_buf_reset(out);
     if (orc_buf_reserve(out, len + 256 + r->warnings.len) != 0
-        || orc_buf_printf(out,
-                          "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                          "Cache-Control: no-cache, private\r\n%s%s%s\r\n",
-                          status, orc_httpd_status_reason(status),
-                          content_type ? content_type : "text/plain", len,
+        || orc_buf_printf(out, "HTTP/1.1 %d %s\r\n", status, orc_httpd_status_reason(status))
+        || own_headers(r, out, content_type ? content_type : "text/plain")
+        || orc_buf_printf(out, "Content-Length: %zu\r\n%s%s%s\r\n", len,
                           keep ? "" : "Connection: close\r\n",
                           r->warnings.data ? r->warnings.data : "",
                           extra_headers ? extra_headers : "") != 0
@@ -342,11 +350,10 @@ int orc_httpd_stream_begin(struct orc_httpd_req *r, int status, const char *cont
 
     if (c == NULL || c->closing) return ORC_ECANCELED;
     orc_buf_reset(&c->wbuf);
-    if (orc_buf_printf(&c->wbuf,
-                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
-                       "Cache-Control: no-cache, private\r\n%s\r\n",
-                       status, orc_httpd_status_reason(status), content_type,
-                       r->warnings.data ? r->warnings.data : "") != 0) {
+    if (orc_buf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\n", status, orc_httpd_status_reason(status))
+        || own_headers(r, &c->wbuf, content_type)
+        || orc_buf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n%s\r\n",
+                          r->warnings.data ? r->warnings.data : "") != 0) {
         orc_buf_free(&c->wbuf);
         return ORC_ENOMEM;
     }

@@ -36,6 +36,10 @@ const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
     [ORC_K_ENDPOINTS] = {"", "v1", "Endpoints", "endpoints", "endpoints", {"ep"}, true, false, false},
     [ORC_K_ENDPOINTSLICE] = {"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices",
                              "endpointslice", {NULL}, true, false, false},
+    [ORC_K_INGRESS] = {"networking.k8s.io", "v1", "Ingress", "ingresses", "ingress", {"ing"},
+                       true, true, false},
+    [ORC_K_INGRESSCLASS] = {"networking.k8s.io", "v1", "IngressClass", "ingressclasses",
+                            "ingressclass", {NULL}, false, false, false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
@@ -57,6 +61,7 @@ const char *orc_kind_api_version(const struct orc_kind *k)
         {"batch", "batch/v1"},
         {"coordination.k8s.io", "coordination.k8s.io/v1"},
         {"discovery.k8s.io", "discovery.k8s.io/v1"},
+        {"networking.k8s.io", "networking.k8s.io/v1"},
         {"policy", "policy/v1"},
         {"scheduling.k8s.io", "scheduling.k8s.io/v1"},
         {"storage.k8s.io", "storage.k8s.io/v1"},

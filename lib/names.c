@@ -104,6 +104,21 @@ int orc_dns1123_subdomain(const char *s, size_t len, char *msg, size_t n)
     return 0;
 }
 
+#define WILDCARD_MSG                                                                        \
+    "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, " \
+    "which must consist of lower case alphanumeric characters, '-' or '.' and end with an "  \
+    "alphanumeric character (e.g. '*.example.com', regex used for validation is "            \
+    "'\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+
+int orc_wildcard_dns1123_subdomain(const char *s, size_t len, char *msg, size_t n)
+{
+    if (len > SUBDOMAIN_MAX)
+        return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", SUBDOMAIN_MAX);
+    if (len < 3 || s[0] != '*' || s[1] != '.' || !subdomain_syntax(s + 2, len - 2))
+        return orc_errf(msg, n, ORC_EINVAL, "%s", WILDCARD_MSG);
+    return 0;
+}
+
 int orc_dns1035_label(const char *s, size_t len, char *msg, size_t n)
 {
     if (len > LABEL_MAX) return orc_errf(msg, n, ORC_EINVAL, "must be no more than %d characters", LABEL_MAX);

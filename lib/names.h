@@ -14,6 +14,8 @@ typedef int (*orc_name_rule)(const char *s, size_t len, char *msg, size_t n);
 
 int orc_dns1123_label(const char *s, size_t len, char *msg, size_t n);     /* <= 63, [a-z0-9-] */
 int orc_dns1123_subdomain(const char *s, size_t len, char *msg, size_t n); /* <= 253, labels joined by '.' */
+/* "*." and a subdomain (Ingress hosts), as IsWildcardDNS1123Subdomain. */
+int orc_wildcard_dns1123_subdomain(const char *s, size_t len, char *msg, size_t n);
 int orc_dns1035_label(const char *s, size_t len, char *msg, size_t n);     /* label starting with a letter (Service names) */
 int orc_env_var_name(const char *s, size_t len, char *msg, size_t n);     /* [-._a-zA-Z][-._a-zA-Z0-9]* as Kubernetes allows */
 int orc_config_key(const char *s, size_t len, char *msg, size_t n);        /* ConfigMap/Secret keys: [-._a-zA-Z0-9]+, <= 253 */

@@ -42,6 +42,8 @@ struct orc_tls_ctx {
     bool server;
     bool check_name;
     char pin[ORC_TLS_FP_HEX + 1]; /* "" unless pinned to a CA fingerprint */
+    orc_tls_sni_fn sni;
+    void *sni_arg;
 };
 
 struct orc_tls {
@@ -145,6 +147,30 @@ static int ctx_new(const SSL_METHOD *method, bool server, struct orc_tls_ctx **o
     if (server) SSL_CTX_set_options(c->ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
     *out = c;
     return 0;
+}
+
+/* The session moves to the context chosen for its server name: OpenSSL
+ * takes its own reference to that SSL_CTX, so the choice may be dropped
+ * by its owner at any time after. */
+static int on_servername(SSL *ssl, int *alert, void *arg)
+{
+    struct orc_tls_ctx *c = arg, *other;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+    (void)alert;
+    if ((other = c->sni(c->sni_arg, name)) != NULL && other->ssl != c->ssl)
+        SSL_set_SSL_CTX(ssl, other->ssl);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void orc_tls_ctx_set_sni(struct orc_tls_ctx *ctx, orc_tls_sni_fn fn, void *arg)
+{
+    ctx->sni = fn;
+    ctx->sni_arg = arg;
+    SSL_CTX_set_tlsext_servername_arg(ctx->ssl, ctx);
+    /* The macro's cast is missing in OpenSSL 3's headers: the generic form. */
+    SSL_CTX_callback_ctrl(ctx->ssl, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
+                          fn ? (void (*)(void))on_servername : NULL);
 }
 
 struct orc_tls_ctx *orc_tls_ctx_ref(struct orc_tls_ctx *ctx)

@@ -63,6 +63,14 @@ struct orc_tls_mutual {
 int orc_tls_mutual_ctx(const struct orc_tls_mutual *m, bool server, struct orc_tls_ctx **out,
                        char *errmsg);
 
+/* A server context choosing, per handshake, the certificate for the name
+ * the client sent (SNI): fn(arg, name) returns another server context
+ * (borrowed: the session keeps what it needs) or NULL to present this
+ * one's; name is NULL when the client sent none. fn runs on the thread
+ * that feeds the session its bytes; fn NULL turns the choice off. */
+typedef struct orc_tls_ctx *(*orc_tls_sni_fn)(void *arg, const char *name);
+void orc_tls_ctx_set_sni(struct orc_tls_ctx *ctx, orc_tls_sni_fn fn, void *arg);
+
 /* Takes another reference; orc_tls_ctx_unref drops one (NULL is a no-op). */
 struct orc_tls_ctx *orc_tls_ctx_ref(struct orc_tls_ctx *ctx);
 void orc_tls_ctx_unref(struct orc_tls_ctx *ctx);

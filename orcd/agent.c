@@ -23,6 +23,7 @@
 #include "lib/quantity.h"
 #include "lib/tls.h"
 #include "orcd/certs.h"
+#include "orcd/ingress_flags.h"
 #include "orcd/orcd.h"
 #include "proxy/proxy.h"
 
@@ -44,6 +45,8 @@ struct agent_opts {
     bool cleanup;
     bool no_cluster_dns;
     bool no_service_proxy;
+    bool no_ingress;
+    long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
     const char *cluster_domain;
     const char *resolv_conf;
     const char *cni_conf_dir;
@@ -92,6 +95,9 @@ static void usage(FILE *f)
                "  --service-proxy on|off  Service rules (nftables table ip orc-proxy) for\n"
                "                       ClusterIPs, NodePorts and load-balancer addresses\n"
                "                       (default on; off removes the table)\n"
+               "  --ingress on|off     the Ingress proxy on the node address (default on)\n"
+               "  --ingress-http-port N   its HTTP port (default 80; 0 turns it off)\n"
+               "  --ingress-https-port N  its HTTPS port (default 443; 0 turns it off)\n"
                "  --cleanup            remove this node's network state (bridge, namespaces,\n"
                "                       iptables and service rules) and exit\n");
 }
@@ -112,7 +118,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
            O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
-           O_RESOLV, O_PROXY, O_CNI_CONF, O_CNI_BIN };
+           O_RESOLV, O_PROXY, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP, O_ING_HTTPS };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -129,7 +135,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"resolv-conf", required_argument, 0, O_RESOLV},
         {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
         {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
-        {"service-proxy", required_argument, 0, O_PROXY}, {0, 0, 0, 0}};
+        {"service-proxy", required_argument, 0, O_PROXY}, {"ingress", required_argument, 0, O_ING},
+        {"ingress-http-port", required_argument, 0, O_ING_HTTP},
+        {"ingress-https-port", required_argument, 0, O_ING_HTTPS}, {0, 0, 0, 0}};
     char *end;
     int c;
 
@@ -172,6 +180,15 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
                 return -1;
             }
             o->no_service_proxy = strcmp(optarg, "off") == 0;
+            break;
+        case O_ING:
+        case O_ING_HTTP:
+        case O_ING_HTTPS:
+            if (orcd_ingress_flag("orcd agent", c == O_ING ? "ingress" : c == O_ING_HTTP
+                                  ? "ingress-http-port" : "ingress-https-port", optarg,
+                                  &o->no_ingress, c == O_ING_HTTPS ? &o->ingress_https_port
+                                  : &o->ingress_http_port) != 0)
+                return -1;
             break;
         case O_MAXPODS:
         case O_LEASE:
@@ -404,6 +421,8 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.network_backend = o->network_backend;
     cfg.no_cluster_dns = o->no_cluster_dns;
     cfg.no_service_proxy = o->no_service_proxy;
+    orcd_ingress_ports(o->no_ingress, o->ingress_http_port, o->ingress_https_port,
+                       &cfg.ingress_http_port, &cfg.ingress_https_port);
     cfg.cluster_domain = o->cluster_domain;
     cfg.resolv_conf = o->resolv_conf;
     cfg.cni_conf_dir = o->cni_conf_dir;

@@ -110,6 +110,8 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .no_service_proxy = c->no_service_proxy,
                                    .network_backend = e->strs[9],
                                    .cni_conf_dir = e->strs[10], .cni_bin_dir = e->strs[11],
+                                   .ingress_http_port = c->ingress_http_port,
+                                   .ingress_https_port = c->ingress_https_port,
                                    .tls_cert_pem = e->cert,
                                    .tls_key_pem = e->key, .orcd_path = e->self};
     uv_loop_init(&e->loop);

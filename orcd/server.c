@@ -28,6 +28,7 @@
 #include "orcd/api_flags.h"
 #include "orcd/certs.h"
 #include "orcd/embedded.h"
+#include "orcd/ingress_flags.h"
 #include "orcd/ctl_flags.h"
 #include "orcd/orcd.h"
 #include "orcd/restore.h"
@@ -57,6 +58,8 @@ struct server_opts {
     const char *network_backend; /* the embedded agent's (agent_config) */
     bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
     bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
+    bool no_ingress;            /* the embedded agent's Ingress proxy (agent/ingress.c) */
+    long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
     const char *cluster_domain;
     const char *resolv_conf;
     const char *cni_conf_dir;   /* the embedded agent's CNI mode */
@@ -136,6 +139,9 @@ static void usage(FILE *f)
             "  --cluster-dns on|off   the embedded agent's cluster DNS resolver on the pods'\n"
             "                         gateway address, port 53 (default on)\n"
             "  --cluster-domain D     the cluster's DNS domain (default cluster.local)\n"
+            "  --ingress on|off       the embedded agent's Ingress proxy (default on)\n"
+            "  --ingress-http-port N  its HTTP port (default 80; 0 turns it off)\n"
+            "  --ingress-https-port N its HTTPS port (default 443; 0 turns it off)\n"
             "  --resolv-conf FILE     upstream resolvers for other names (default\n"
             "                         /etc/resolv.conf)\n"
             "  --cni-conf-dir DIR     network the embedded agent's pods with the CNI plugins of\n"
@@ -261,7 +267,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
            O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
-           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN };
+           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP,
+           O_ING_HTTPS };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -277,6 +284,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
         {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
         {"network-backend", required_argument, 0, O_BACKEND},
+        {"ingress", required_argument, 0, O_ING},
+        {"ingress-http-port", required_argument, 0, O_ING_HTTP},
+        {"ingress-https-port", required_argument, 0, O_ING_HTTPS},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
         {"service-cidr", required_argument, 0, O_SVC_CIDR},
@@ -319,6 +329,15 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
                 return -1;
             }
             o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            break;
+        case O_ING:
+        case O_ING_HTTP:
+        case O_ING_HTTPS:
+            if (orcd_ingress_flag("orcd server", c == O_ING ? "ingress" : c == O_ING_HTTP
+                                  ? "ingress-http-port" : "ingress-https-port", optarg,
+                                  &o->no_ingress, c == O_ING_HTTPS ? &o->ingress_https_port
+                                  : &o->ingress_http_port) != 0)
+                return -1;
             break;
         case O_CIDR: o->cluster_cidr = optarg; break;
         case O_PROXY:
@@ -845,6 +864,8 @@ static void start_agent(struct orcd_server *s)
     c.network_backend = s->o.network_backend;
     c.no_cluster_dns = s->o.no_cluster_dns;
     c.no_service_proxy = s->o.no_service_proxy;
+    orcd_ingress_ports(s->o.no_ingress, s->o.ingress_http_port, s->o.ingress_https_port,
+                       &c.ingress_http_port, &c.ingress_https_port);
     c.cluster_domain = s->o.cluster_domain;
     c.resolv_conf = s->o.resolv_conf;
     c.cni_conf_dir = s->o.cni_conf_dir;

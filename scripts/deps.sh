@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config libuv1-dev libraft-dev libsqlite3-dev libjansso
 libyaml-dev libssl-dev node-llhttp curl procps iproute2 etcd-server etcd-client wrk
 runc skopeo umoci iptables docker-registry busybox-static apache2-utils
 clang libclang-rt-14-dev libldns-dev ldnsutils dnsperf dnsmasq-base nftables conntrack iperf3
-containernetworking-plugins"
+containernetworking-plugins nginx-light"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -18,4 +18,21 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "installing:$missing"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# The packages' own services must not start: tests and benchmarks run their
+# own nginx (the Ingress benchmark's anchor), etcd and docker-registry, and
+# Debian's nginx would take port 80, where the node's Ingress proxy
+# listens. A policy-rc.d answering 101 tells invoke-rc.d (and systemd's
+# deb-systemd-invoke) so, for this install only.
+norc=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    norc=1
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+# ... nor start at the next boot.
+case " $missing " in
+*" nginx-light "*)
+    if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx 2>/dev/null || true; fi ;;
+esac

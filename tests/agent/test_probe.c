@@ -177,7 +177,7 @@ TEST_T(https_is_not_verified, 30)
     setup();
     CHECKF(orc_tls_make_ca("probe-ca", 2, &ca, &ca_key, err) == 0, "%s", err);
     CHECKF(orc_tls_make_cert(ca, ca_key, "srv", sans, 1, 2, &cert, &key, err) == 0, "%s", err);
-    tls = (struct orc_httpd_tls){cert, key};
+    tls = (struct orc_httpd_tls){.cert_pem = cert, .key_pem = key};
     srv_start(&tls);
     free(ca), free(ca_key), free(cert), free(key);
     snprintf(spec, sizeof spec, "{\"httpGet\":{\"port\":%d,\"scheme\":\"HTTPS\"},\"failureThreshold\":1}", S.port);

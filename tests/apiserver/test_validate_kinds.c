@@ -22,14 +22,14 @@ static const struct {
      "spec.unschedulabel", "spec.externalID", "'n1'"},
     {"Pod", "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'spec':{'containers':"
             "[{'name':'c','image':'i'}]}}",
-     "spec.nodeSelecter", "spec.dnsConfig", "{'nameservers':['1.1.1.1']}"},
+     "spec.nodeSelecter", "spec.runtimeClassName", "'gvisor'"},
     {"ConfigMap", "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c'},'data':{'k':'v'}}",
      "datas", NULL, NULL},
     {"Secret", "{'apiVersion':'v1','kind':'Secret','metadata':{'name':'s'},'data':{'k':'dg=='}}",
      "strngData", NULL, NULL},
     {"Service", "{'apiVersion':'v1','kind':'Service','metadata':{'name':'s'},'spec':{'ports':"
                 "[{'port':80}]}}",
-     "spec.selectr", "spec.sessionAffinity", "'ClientIP'"},
+     "spec.selectr", "spec.loadBalancerIP", "'10.0.0.9'"},
     {"Event", "{'apiVersion':'v1','kind':'Event','metadata':{'name':'e','namespace':'d'},"
               "'involvedObject':{'kind':'Pod','name':'p','namespace':'d'},'reason':'Started'}",
      "reasn", NULL, NULL},
@@ -85,6 +85,12 @@ static const struct {
                       "{'name':'web-x'},'addressType':'IPv4','endpoints':[{'addresses':"
                       "['10.42.0.5']}],'ports':[{'name':'','port':8080,'protocol':'TCP'}]}",
      "adressType", NULL, NULL},
+    {"Ingress", "{'apiVersion':'networking.k8s.io/v1','kind':'Ingress','metadata':{'name':'web'},"
+                "'spec':{'defaultBackend':{'service':{'name':'web','port':{'number':80}}}}}",
+     "spec.rulez", NULL, NULL},
+    {"IngressClass", "{'apiVersion':'networking.k8s.io/v1','kind':'IngressClass','metadata':"
+                     "{'name':'orc'},'spec':{'controller':'orc.dev/ingress'}}",
+     "spec.controler", NULL, NULL},
 };
 
 static json_t *manifest(size_t i)

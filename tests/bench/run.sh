@@ -27,6 +27,9 @@
 #     through iptables-restore, a full sync and one endpoint change, then
 #     TCP requests and a stream through a ClusterIP beside the pod IP, in a
 #     network namespace of its own (root; skipped with a note otherwise);
+#   - the Ingress proxy (tests/bench/ingress.c): wrk requests/s and p50/p99
+#     through the node proxy to 3 upstreams, beside straight to one upstream
+#     and beside Debian's nginx as the same reverse proxy (needs root, nginx);
 #   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
 #     host-gw and VXLAN beside two namespaces joined by a bare veth;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
@@ -293,6 +296,12 @@ if command -v iperf3 >/dev/null; then
     part podnet "pod-to-pod throughput" root "$O/tests/bench/podnet"
 else
     echo; echo "(pod-to-pod throughput benchmark skipped: it needs iperf3)"
+fi
+echo "# Ingress: the node proxy, one upstream, nginx; wrk ${SECS} s each" >&2
+if command -v nginx >/dev/null; then
+    part ingress "Ingress" root "$O/tests/bench/ingress"
+else
+    echo; echo "(Ingress benchmark skipped: it needs nginx-light)"
 fi
 echo "# Deployment: ${BENCH_REPLICAS:-20} replicas beside as many bare pods, one node" >&2
 part deploy "Deployment" runc "$O/tests/bench/deploy"

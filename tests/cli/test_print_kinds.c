@@ -97,3 +97,23 @@ TEST(table_endpoints_and_slices)
                 "web-abcde   IPv4          8080      10.42.0.5,10.42.0.6   5m\n"
                 "none-xyz    IPv4          <unset>   <none>                5m\n");
 }
+
+TEST(table_ingresses_and_classes)
+{
+    check_table("ing",
+                "metadata: {name: web, " T0 "}\n"
+                "spec: {ingressClassName: orc, tls: [{hosts: [a.example.com]}],\n"
+                "  rules: [{host: a.example.com}, {host: b.example.com}]}\n"
+                "status: {loadBalancer: {ingress: [{ip: 10.0.0.1}, {ip: 10.0.0.2}]}}\n"
+                "---\nmetadata: {name: any, " T0 "}\n"
+                "spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}\n",
+                0,
+                "NAME   CLASS    HOSTS                         ADDRESS             PORTS     AGE\n"
+                "web    orc      a.example.com,b.example.com   10.0.0.1,10.0.0.2   80, 443   5m\n"
+                "any    <none>   *                                                 80        5m\n");
+    check_table("ingressclasses",
+                "metadata: {name: orc, " T0 "}\nspec: {controller: orc.dev/ingress}\n",
+                0,
+                "NAME   CONTROLLER        PARAMETERS   AGE\n"
+                "orc    orc.dev/ingress   <none>       5m\n");
+}

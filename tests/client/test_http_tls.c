@@ -103,7 +103,7 @@ static void make_pki(const char *const *sans, size_t n)
 static void fx_start(bool tls, const char *const *sans, size_t n)
 {
     static const char *const dflt[] = {"127.0.0.1"};
-    struct orc_httpd_tls t;
+    struct orc_httpd_tls t = {0};
     char err[256] = "";
 
     memset(&F, 0, sizeof F);

@@ -1,0 +1,36 @@
+/* ingress_flags.c — parsing of the Ingress proxy's flags (ingress_flags.h). */
+#include "orcd/ingress_flags.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int orcd_ingress_flag(const char *prog, const char *flag, const char *value, bool *off,
+                      long *port)
+{
+    char *end;
+    long v;
+
+    if (strcmp(flag, "ingress") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            fprintf(stderr, "%s: --ingress takes on or off, not \"%s\"\n", prog, value);
+            return -1;
+        }
+        *off = strcmp(value, "off") == 0;
+        return 0;
+    }
+    v = strtol(value, &end, 10);
+    if (!value[0] || *end || v < 0 || v > 65535) {
+        fprintf(stderr, "%s: --%s takes a port 0-65535 (0 turns it off), not \"%s\"\n", prog,
+                flag, value);
+        return -1;
+    }
+    *port = v == 0 ? -1 : v;
+    return 0;
+}
+
+void orcd_ingress_ports(bool off, long http, long https, int *cfg_http, int *cfg_https)
+{
+    *cfg_http = off ? -1 : (int)http;
+    *cfg_https = off ? -1 : (int)https;
+}
