@@ -23,11 +23,9 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
 # Debian's nginx would take port 80, where the node's Ingress proxy
 # listens. A policy-rc.d answering 101 tells invoke-rc.d (and systemd's
 # deb-systemd-invoke) so, for this install only.
-norc=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod 755 /usr/sbin/policy-rc.d
-    norc=1
     trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
