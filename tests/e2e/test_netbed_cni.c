@@ -53,17 +53,9 @@ static void prepare_node(int node)
 
 static void pod_on_ports(int node, const char *name, const char *cmd, const char *ports)
 {
-    char body[4096], *resp = NULL;
-    int st;
-
-    snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\"},\"spec\":{"
-             "\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"],\"ports\":[%s]}]}}",
-             name, B.node[node].name, B.image, cmd, ports);
-    st = t_http(&B.c, 0, "POST", PODS, NULL, body, &resp, NULL);
-    CHECKF(st == 201, "POST pod %s: %d %s", name, st, resp ? resp : "");
-    free(resp);
+    char extra[1024];
+    snprintf(extra, sizeof extra, ",\"ports\":[%s]", ports);
+    netbed_pod(&B, node, name, NULL, cmd, extra);
 }
 
 static void pod_on(int node, const char *name, const char *cmd) { pod_on_ports(node, name, cmd, ""); }
@@ -91,47 +83,11 @@ out:
     return rv;
 }
 
-static void pod_ip(const char *name, char *out, size_t n)
-{
-    char path[256];
-    uint64_t end = test_now_ms() + 60000;
-    int st;
+static void pod_ip(const char *name, char *out, size_t n) { netbed_pod_ip(&B, name, out, n); }
 
-    snprintf(path, sizeof path, PODS "/%s", name);
-    for (;;) {
-        json_t *p = t_json(&B.c, 0, "GET", path, NULL, &st);
-        const char *phase = orc_json_str(p, "status.phase"), *ip = orc_json_str(p, "status.podIP");
-        if (phase && strcmp(phase, "Running") == 0 && ip && *ip) {
-            snprintf(out, n, "%s", ip);
-            json_decref(p);
-            return;
-        }
-        if (test_now_ms() >= end) {
-            char *s = orc_json_dumps(orc_json_get(p, "status"));
-            test_fail(__FILE__, __LINE__, "pod %s not running: %s (logs %s, %s)", name, s ? s : "-",
-                      B.node[1].log, B.node[2].log);
-        }
-        json_decref(p);
-        test_sleep_ms(100);
-    }
-}
-
-/* The pod's log once it holds `want` (fails after the limit). */
 static char *wait_log(const char *name, const char *want, unsigned limit_ms)
 {
-    char path[256], *resp = NULL;
-    uint64_t end = test_now_ms() + limit_ms;
-
-    snprintf(path, sizeof path, PODS "/%s/log", name);
-    for (;;) {
-        free(resp);
-        resp = NULL;
-        if (t_http(&B.c, 0, "GET", path, NULL, NULL, &resp, NULL) == 200 && resp && strstr(resp, want))
-            return resp;
-        CHECKF(test_now_ms() < end, "pod %s did not log \"%s\" in %u ms: %s", name, want, limit_ms,
-               resp ? resp : "");
-        test_sleep_ms(200);
-    }
+    return netbed_pod_log(&B, name, want, 0, limit_ms);
 }
 
 /* The node's pod CIDR's first three octets ("10.42.1."). */

@@ -56,65 +56,13 @@ static void lab_httpd(void)
     }
 }
 
-static void pod_on(int node, const char *name, const char *cmd)
-{
-    char body[4096], *resp = NULL;
-    int st;
+static void pod_on(int node, const char *name, const char *cmd) { netbed_pod(&B, node, name, NULL, cmd, NULL); }
 
-    snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\"},\"spec\":{"
-             "\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}}",
-             name, B.node[node].name, B.image, cmd);
-    st = t_http(&B.c, 0, "POST", PODS, NULL, body, &resp, NULL);
-    CHECKF(st == 201, "POST pod %s: %d %s", name, st, resp ? resp : "");
-    free(resp);
-}
+static void pod_ip(const char *name, char *out, size_t n) { netbed_pod_ip(&B, name, out, n); }
 
-/* Waits until the pod runs with an IP; returns it (static buffer per call site). */
-static void pod_ip(const char *name, char *out, size_t n)
-{
-    char path[256];
-    uint64_t end = test_now_ms() + 60000;
-    int st;
-
-    snprintf(path, sizeof path, PODS "/%s", name);
-    for (;;) {
-        json_t *p = t_json(&B.c, 0, "GET", path, NULL, &st);
-        const char *phase = orc_json_str(p, "status.phase"), *ip = orc_json_str(p, "status.podIP");
-        if (phase && strcmp(phase, "Running") == 0 && ip && *ip) {
-            snprintf(out, n, "%s", ip);
-            json_decref(p);
-            return;
-        }
-        if (test_now_ms() >= end) {
-            char *s = orc_json_dumps(orc_json_get(p, "status"));
-            test_fail(__FILE__, __LINE__, "pod %s not running: %s (logs %s, %s)", name, s ? s : "-",
-                      B.node[1].log, B.node[2].log);
-        }
-        json_decref(p);
-        test_sleep_ms(100);
-    }
-}
-
-/* The pod's log once it holds `lines` lines (fails after the limit). */
 static char *wait_log(const char *name, int lines, unsigned limit_ms)
 {
-    char path[256], *resp = NULL;
-    uint64_t end = test_now_ms() + limit_ms;
-
-    snprintf(path, sizeof path, PODS "/%s/log", name);
-    for (;;) {
-        int n = 0;
-        free(resp);
-        resp = NULL;
-        if (t_http(&B.c, 0, "GET", path, NULL, NULL, &resp, NULL) == 200 && resp)
-            for (const char *p = resp; (p = strchr(p, '\n')) != NULL; p++) n++;
-        if (n >= lines) return resp;
-        CHECKF(test_now_ms() < end, "pod %s logged %d of %d lines in %u ms: %s", name, n, lines,
-               limit_ms, resp ? resp : "");
-        test_sleep_ms(200);
-    }
+    return netbed_pod_log(&B, name, NULL, lines, limit_ms);
 }
 
 TEST_T(pods_reach_pods_on_other_nodes_without_nat, 90)

@@ -105,6 +105,19 @@ void netbed_down(struct netbed *b);
 /* `ip -o link; ip -o addr; ip route` of the host's namespace (b NULL: of
  * the calling thread's), malloc'd. */
 char *netbed_host_snapshot(struct netbed *b);
+/* ---- pods (netbed_pods.c) ---- */
+/* A pod `name` in namespace default bound to node i, running `sh -c cmd`
+ * (cmd JSON-escaped by the caller) in the test image; labels: a JSON
+ * object's text or NULL; ct_extra: more container members
+ * (",\"ports\":[...]") or NULL. Fails the case unless created. */
+void netbed_pod(struct netbed *b, int node, const char *name, const char *labels, const char *cmd,
+                const char *ct_extra);
+/* Waits (60 s) until the pod runs with an IP, into out. */
+void netbed_pod_ip(struct netbed *b, const char *name, char *out, size_t n);
+/* The pod's log (malloc'd) once it holds `want`, or (want NULL) `lines`
+ * lines; fails the case after limit_ms. */
+char *netbed_pod_log(struct netbed *b, const char *name, const char *want, int lines, unsigned limit_ms);
+
 /* Removes the beds (and their agents' leftovers) of processes that no
  * longer exist; returns how many namespaces it deleted. */
 int netbed_sweep(void);

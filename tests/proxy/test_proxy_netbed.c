@@ -53,13 +53,9 @@ static void post(const char *path, const char *body)
 
 static void pod_on(int node, const char *name, const char *app, const char *cmd)
 {
-    char body[4096];
-    snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"%s\"}},"
-             "\"spec\":{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}}",
-             name, app, B.node[node].name, B.image, cmd);
-    post(PODS, body);
+    char labels[128];
+    snprintf(labels, sizeof labels, "{\"app\":\"%s\"}", app);
+    netbed_pod(&B, node, name, labels, cmd, NULL);
 }
 
 /* Creates a Service selecting app=`app`; returns its clusterIP in ip. */
@@ -193,16 +189,7 @@ static void wait_running(const char *name)
 
 static char *wait_log(const char *name, const char *want, unsigned limit_ms)
 {
-    char path[256], *resp = NULL;
-    uint64_t end = test_now_ms() + limit_ms;
-    snprintf(path, sizeof path, PODS "/%s/log", name);
-    for (;;) {
-        free(resp);
-        resp = NULL;
-        if (t_http(&B.c, 0, "GET", path, NULL, NULL, &resp, NULL) == 200 && resp && strstr(resp, want)) return resp;
-        CHECKF(test_now_ms() < end, "pod %s: no %s in its log: %s", name, want, resp ? resp : "");
-        test_sleep_ms(200);
-    }
+    return netbed_pod_log(&B, name, want, 0, limit_ms);
 }
 
 /* The client address the replica saw, from the same answer. */
