@@ -29,6 +29,20 @@ static void pod(const char *name, const char *port_name)
     live_do(&l, "POST", PODS, NULL, body, 201);
 }
 
+/* A pod of app web with 20 more labels: more values than the controller's
+ * label index keeps per object (it must still be found). */
+static void pod_many_labels(const char *name)
+{
+    char body[2048], labels[1024] = "\"app\":\"web\"";
+    for (int i = 0; i < 20; i++)
+        snprintf(labels + strlen(labels), sizeof labels - strlen(labels), ",\"l%d\":\"v%d\"", i, i);
+    snprintf(body, sizeof body,
+             "{\"metadata\":{\"name\":\"%s\",\"labels\":{%s}},\"spec\":{\"nodeName\":\"n1\",\"containers\":"
+             "[{\"name\":\"c\",\"image\":\"busybox\",\"ports\":[{\"name\":\"http\",\"containerPort\":8080}]}]}}",
+             name, labels);
+    live_do(&l, "POST", PODS, NULL, body, 201);
+}
+
 static void pod_status(const char *name, const char *ip, bool ready)
 {
     char path[256], body[512];
@@ -144,6 +158,13 @@ TEST_T(slices_follow_pods, 60)
     live_do(&l, "DELETE", PODS "/b", "application/json", "{\"gracePeriodSeconds\":0}", 0);
     took = wait_slices("a:- ", 1000);
     fprintf(stderr, "# deletion reflected in %llu ms\n", (unsigned long long)took);
+
+    /* A pod with many labels is found, and leaves when its app changes. */
+    pod_many_labels("m");
+    pod_status("m", "10.42.0.9", true);
+    wait_slices("a:- m:R ", 2000);
+    live_do(&l, "PATCH", PODS "/m", MERGE, "{\"metadata\":{\"labels\":{\"app\":\"other\"}}}", 200);
+    wait_slices("a:- ", 2000);
 
     /* Someone else's edit is undone. */
     items = live_items(&l, WEB_SLICES);
