@@ -180,6 +180,15 @@ void worker_update(struct worker *w, const json_t *obj)
         json_decref(w->pod);
         w->pod = copy;
         respec_containers(w);
+        /* What the API holds is what counts: a status someone else wrote
+         * (the node lifecycle controller marking the pod not ready while
+         * this node was unreachable) is corrected by the next sync, as the
+         * kubelet's status manager reconciles. */
+        const json_t *st = orc_json_get(obj, "status");
+        if (json_is_object(st) && !(w->reported && json_equal(st, w->reported))) {
+            json_decref(w->reported);
+            w->reported = json_deep_copy(st);
+        }
     }
     worker_sync_soon(w);
 }
