@@ -229,22 +229,26 @@ static void evict_pod(void *arg, const json_t *pod)
     struct nl_ctl *c = ctl_of(e->s);
     int64_t grace = -1, d;
 
-    if (orc_json_get(pod, "metadata.deletionTimestamp")) {
-        /* Deleted gracefully, but no agent will confirm it. */
-        orc_json_int(pod, "metadata.deletionGracePeriodSeconds", &grace);
-        if (e->force && grace != 0) {
-            delete_pod(e->s, pod, true);
-            e->issued = true;
-        }
-        return;
-    }
-    if (e->node) {
-        d = nl_pod_eviction_ms(e->node, pod, e->now);
-    } else {
+    if (!e->node) {
+        /* bound to a node never seen: it may be about to register */
         int64_t created = e->now;
         ctl_time_ms(orc_json_str(pod, "metadata.creationTimestamp"), &created);
         d = e->quarantine ? created + NL_ORPHAN_QUARANTINE_MS - e->now : 0;
         if (d < 0) d = 0;
+    } else {
+        d = nl_pod_eviction_ms(e->node, pod, e->now);
+    }
+    if (orc_json_get(pod, "metadata.deletionTimestamp")) {
+        /* Deleted gracefully, but no agent will confirm it (once past the
+         * quarantine of a node never seen). */
+        orc_json_int(pod, "metadata.deletionGracePeriodSeconds", &grace);
+        if (!e->node && d > 0) {
+            if (e->next < 0 || d < e->next) e->next = d;
+        } else if (e->force && grace != 0) {
+            delete_pod(e->s, pod, true);
+            e->issued = true;
+        }
+        return;
     }
     if (d > 0 && (e->next < 0 || d < e->next)) e->next = d;
     if (d != 0) return;
