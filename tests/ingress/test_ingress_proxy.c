@@ -1,5 +1,5 @@
 /* test_ingress_proxy.c — the node proxy (ingress/proxy.h) alone, without
- * root or a server: a proxy on its own loop thread on 127.0.0.1, tables
+ * root or a server: a proxy on its own loop thread on a loopback address of its own, tables
  * built from JSON here and swapped in, upstreams from upstream.h. Request
  * bodies forwarded, round robin, a table swap dropping an endpoint (its
  * pool closed, requests go to the rest), an endpoint refusing connections
@@ -11,7 +11,14 @@
 #include "lib/orc.h"
 #include "tests/ingress/upstream.h"
 
-#define UP "127.0.0.1"
+/* An address of this process's own on loopback: ports derived from the
+ * pid could be held by other processes' connections on 127.0.0.1. */
+static const char *up(void)
+{
+    static char ip[32];
+    if (!ip[0]) snprintf(ip, sizeof ip, "127.%d.%d.9", 100 + (int)(getpid() % 100), (int)(getpid() / 100 % 250));
+    return ip;
+}
 
 struct px {
     uv_loop_t loop;
@@ -51,7 +58,7 @@ static void *px_main(void *arg)
 {
     struct px *x = arg;
     char err[256] = "";
-    struct ingress_proxy_config pc = {.address = "127.0.0.1", .http_port = x->port};
+    struct ingress_proxy_config pc = {.address = up(), .http_port = x->port};
     int rc = ingress_proxy_start(&x->loop, &pc, &x->proxy, err);
     if (rc != 0) fprintf(stderr, "# proxy: %s\n", err);
     pthread_mutex_lock(&x->mu);
@@ -112,8 +119,8 @@ static struct ingress_table *table(const int *ports, int n)
         off += (size_t)snprintf(eps + off, sizeof eps - off,
                                 "%s{\"addressType\":\"IPv4\",\"metadata\":{\"namespace\":\"d\","
                                 "\"name\":\"s%d\",\"labels\":{\"kubernetes.io/service-name\":\"web\"}},"
-                                "\"ports\":[{\"port\":%d}],\"endpoints\":[{\"addresses\":[\"" UP "\"]}]}",
-                                i ? "," : "", i, ports[i]);
+                                "\"ports\":[{\"port\":%d}],\"endpoints\":[{\"addresses\":[\"%s\"]}]}",
+                                i ? "," : "", i, ports[i], up());
     snprintf(text, sizeof text,
              "{\"ing\":[{\"metadata\":{\"namespace\":\"d\",\"name\":\"i\"},\"spec\":{\"rules\":[{\"host\":"
              "\"web.test\",\"http\":{\"paths\":[{\"path\":\"/\",\"pathType\":\"Prefix\",\"backend\":"
@@ -144,7 +151,7 @@ static int req(const char *method, const char *host, const char *path, const cha
                              .body = body, .body_len = body ? strlen(body) : 0,
                              .content_type = body ? "text/plain" : NULL};
     struct http_response resp;
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", X.port);
+    snprintf(url, sizeof url, "http://%s:%d", up(), X.port);
     int rc = http_sync_request(url, NULL, &r, &resp);
     if (rc != 0) {
         *out = strdup(orc_strerror(rc));
@@ -163,7 +170,7 @@ TEST(proxy_forwards_and_swaps_tables)
     char a[3][64], *body;
     const char *addrs[3];
     for (int i = 0; i < 3; i++) {
-        snprintf(a[i], sizeof a[i], UP ":%d", ports[i]);
+        snprintf(a[i], sizeof a[i], "%s:%d", up(), ports[i]);
         addrs[i] = a[i];
     }
     ups_start(addrs, 3);
