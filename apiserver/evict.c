@@ -7,7 +7,9 @@
  * the budget's status is written in the same txn as the pod's deletion,
  * guarded on the budget's revision, so concurrent evictions (kubectl drain
  * sends them in parallel) are serialized: the loser retries and counts
- * again. */
+ * again. The evicted pod is marked in status.disruptedPods, so that the
+ * disruption controller does not count it healthy if it sees the budget
+ * before the pod's deletion. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "lib/pdb.h"
+#include "lib/timeutil.h"
 
 #define EVICT_MAX_LIST 10000
 
@@ -75,10 +78,12 @@ static int record_budget(struct write_op *op, const struct store_kv *kv, json_t 
     json_object_set_new(st, "expectedPods", json_integer(c->expected));
     json_object_set_new(st, "disruptionsAllowed", json_integer(allowed > 0 ? allowed : 0));
     json_object_set_new(st, "observedGeneration", json_integer(gen));
+    int rv = orc_pdb_mark_disrupted(st, op->rt->name, orc_time_unix());
+    if (rv != 0) return rv;
     orc_buf_reset(&op->also_key);
     orc_buf_reset(&op->also_val);
     op->also_rev = kv->mod_rev;
-    int rv = orc_buf_puts(&op->also_key, kv->key);
+    rv = orc_buf_puts(&op->also_key, kv->key);
     if (rv == 0) rv = api_obj_encode(pdb, &op->also_val);
     return rv;
 }

@@ -32,6 +32,35 @@ static int set_int(json_t *st, const char *key, long long v)
     return json_object_set_new(st, key, json_integer(v));
 }
 
+/* The eviction's marks that still hold (lib/pdb.h): a pod marked but not
+ * yet seen deleted is not healthy, which keeps a budget's status from
+ * bouncing back up when the budget's write reaches this controller before
+ * the pod's deletion does. Marks of pods gone, being deleted or expired
+ * are dropped. */
+static int keep_marks(json_t *st, const json_t *pdb, const json_t *const *pods, size_t n,
+                      int64_t now_s)
+{
+    const json_t *old = orc_json_get(pdb, "status.disruptedPods");
+    json_t *marks;
+
+    if (!json_is_object(old)) return 0;
+    if ((marks = json_object()) == NULL) return ORC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = orc_json_str(pods[i], "metadata.name");
+        if (orc_pdb_pod_disrupted(pdb, pods[i], now_s)
+            && json_object_set(marks, name, json_object_get(old, name)) != 0) {
+            json_decref(marks);
+            return ORC_ENOMEM;
+        }
+    }
+    if (json_object_size(marks) == 0) {
+        json_decref(marks);
+        json_object_del(st, "disruptedPods");
+        return 0;
+    }
+    return json_object_set_new(st, "disruptedPods", marks) == 0 ? 0 : ORC_ENOMEM;
+}
+
 json_t *disruption_status(const json_t *pdb, const json_t *const *pods, size_t n, int64_t now_s)
 {
     const json_t *cur = orc_json_get(pdb, "status");
@@ -41,12 +70,13 @@ json_t *disruption_status(const json_t *pdb, const json_t *const *pods, size_t n
     for (size_t i = 0; i < n; i++) {
         if (!orc_pdb_selects(pdb, pods[i]) || !orc_pdb_pod_expected(pods[i])) continue;
         expected++;
-        healthy += orc_pdb_pod_healthy(pods[i]);
+        healthy += orc_pdb_pod_healthy(pods[i]) && !orc_pdb_pod_disrupted(pdb, pods[i], now_s);
     }
     desired = orc_pdb_desired_healthy(pdb, expected);
     allowed = healthy - desired > 0 ? healthy - desired : 0;
     st = json_is_object(cur) ? json_deep_copy(cur) : json_object();
-    if (st == NULL || set_int(st, "expectedPods", expected) != 0
+    if (st == NULL || keep_marks(st, pdb, pods, n, now_s) != 0
+        || set_int(st, "expectedPods", expected) != 0
         || set_int(st, "currentHealthy", healthy) != 0 || set_int(st, "desiredHealthy", desired) != 0
         || set_int(st, "disruptionsAllowed", allowed) != 0
         || set_int(st, "observedGeneration", ctl_int(pdb, "metadata.generation", 0)) != 0

@@ -6,6 +6,8 @@
 
 #include "lib/json.h"
 #include "lib/labels.h"
+#include "lib/orc.h"
+#include "lib/timeutil.h"
 
 bool orc_pdb_selects(const json_t *pdb, const json_t *pod)
 {
@@ -64,4 +66,27 @@ long long orc_pdb_desired_healthy(const json_t *pdb, long long expected)
         return d > 0 ? d : 0;
     }
     return min && !json_is_null(min) ? scaled(min, expected) : 0;
+}
+
+int orc_pdb_mark_disrupted(json_t *status, const char *pod_name, int64_t now_s)
+{
+    char at[ORC_TIME_LEN];
+    json_t *marks = json_object_get(status, "disruptedPods");
+
+    if (!json_is_object(marks) && json_object_set_new(status, "disruptedPods", marks = json_object()) != 0)
+        return ORC_ENOMEM;
+    orc_time_format(now_s, at);
+    return json_object_set_new(marks, pod_name, json_string(at)) == 0 ? 0 : ORC_ENOMEM;
+}
+
+bool orc_pdb_pod_disrupted(const json_t *pdb, const json_t *pod, int64_t now_s)
+{
+    const json_t *marks = orc_json_get(pdb, "status.disruptedPods");
+    const char *name = orc_json_str(pod, "metadata.name");
+    int64_t at;
+
+    if (!json_is_object(marks) || name == NULL || orc_json_get(pod, "metadata.deletionTimestamp"))
+        return false;
+    if (orc_time_parse(json_string_value(json_object_get(marks, name)), &at) != 0) return false;
+    return now_s < at + ORC_PDB_DISRUPTED_TTL_S;
 }

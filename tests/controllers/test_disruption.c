@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controllers/disruption.h"
+#include "lib/pdb.h"
 #include "tests/controllers/live.h"
 
 #define NOW 1767225600LL /* 2026-01-01T00:00:00Z */
@@ -79,6 +80,45 @@ TEST(status_counts_selected_expected_and_healthy_pods)
     b = json_loads("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"minAvailable\":0}}", 0, NULL);
     st = disruption_status(b, (const json_t *const *)pods, n, NOW);
     CHECK_INT(num(st, "expectedPods"), ==, 0);
+    json_decref(st);
+    json_decref(b);
+    for (size_t i = 0; i < n; i++) json_decref(pods[i]);
+}
+
+static json_t *named(const char *name, bool deleting)
+{
+    json_t *p = pod("web", "Running", true, deleting);
+    orc_json_set(p, "metadata.name", json_string(name));
+    return p;
+}
+
+/* An eviction marks the pod in status.disruptedPods; the controller may see
+ * that budget before the pod's deletion and must not count the pod back as
+ * healthy (it did: disruptionsAllowed bounced to 1 after an eviction left
+ * none). Marks of pods gone, being deleted or past the TTL are dropped. */
+TEST(evicted_pods_marked_in_the_budget_are_not_counted_healthy)
+{
+    json_t *pods[] = {named("evicted", false), named("kept", false), named("going", true)};
+    size_t n = sizeof pods / sizeof *pods;
+    json_t *b = pdb("\"minAvailable\":1");
+    json_t *st = json_object();
+    CHECK(orc_pdb_mark_disrupted(st, "evicted", NOW - 10) == 0);
+    CHECK(orc_pdb_mark_disrupted(st, "going", NOW - 10) == 0);
+    CHECK(orc_pdb_mark_disrupted(st, "gone", NOW - 10) == 0);
+    json_object_set_new(b, "status", st);
+
+    st = disruption_status(b, (const json_t *const *)pods, n, NOW);
+    CHECK_INT(num(st, "currentHealthy"), ==, 1);
+    CHECK_INT(num(st, "disruptionsAllowed"), ==, 0);
+    const json_t *marks = json_object_get(st, "disruptedPods");
+    CHECK_INT(json_object_size(marks), ==, 1);
+    CHECK(json_object_get(marks, "evicted") != NULL);
+    json_decref(st);
+
+    /* Past the TTL the pod counts again and its mark goes. */
+    st = disruption_status(b, (const json_t *const *)pods, n, NOW - 10 + ORC_PDB_DISRUPTED_TTL_S);
+    CHECK_INT(num(st, "currentHealthy"), ==, 2);
+    CHECK(json_object_get(st, "disruptedPods") == NULL);
     json_decref(st);
     json_decref(b);
     for (size_t i = 0; i < n; i++) json_decref(pods[i]);
