@@ -164,6 +164,11 @@ void agent_proxy_stop(struct agent *a);
 void agent_reclaim_check(struct agent *a, const json_t *pv);
 
 /* ---- node.c ---- */
+/* What a kubelet of this Kubernetes version would report. */
+#define AGENT_KUBELET_VERSION "v1.32.0-orc"
+/* The Node's status.nodeInfo (node_info.c); NULL on allocation failure. */
+json_t *agent_node_info(struct agent *a);
+
 int node_start(struct agent *a);
 void node_stop(struct agent *a);
 

@@ -52,13 +52,11 @@ static json_t *resources(int64_t cpu_milli, int64_t mem)
 
 static json_t *node_status(struct agent *a)
 {
-    struct utsname u;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int64_t cpu = (ncpu > 0 ? ncpu : 1) * 1000, mem = mem_total_bytes();
     char now[ORC_TIME_LEN], pods[16];
     json_t *st, *cap, *alloc;
 
-    uname(&u);
     orc_time_now(now);
     if (!a->ready_since[0]) snprintf(a->ready_since, sizeof a->ready_since, "%s", now);
     snprintf(pods, sizeof pods, "%u", a->max_pods);
@@ -68,16 +66,12 @@ static json_t *node_status(struct agent *a)
     json_object_set_new(alloc, "pods", json_string(pods));
     st = json_pack(
         "{s:o, s:o, s:[{s:s, s:s, s:s, s:s, s:s, s:s}],"
-        " s:[{s:s, s:s}, {s:s, s:s}], s:{s:{s:i}},"
-        " s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}}",
+        " s:[{s:s, s:s}, {s:s, s:s}], s:{s:{s:i}}, s:o}",
         "capacity", cap, "allocatable", alloc, "conditions", "type", "Ready", "status", "True",
         "reason", "KubeletReady", "message", "orc agent is posting ready status",
         "lastHeartbeatTime", now, "lastTransitionTime", a->ready_since, "addresses", "type",
         "InternalIP", "address", a->node_ip, "type", "Hostname", "address", a->node_name,
-        "daemonEndpoints", "kubeletEndpoint", "Port", a->port, "nodeInfo", "architecture",
-        go_arch(u.machine), "operatingSystem", "linux", "kernelVersion", u.release, "osImage",
-        "Debian GNU/Linux", "containerRuntimeVersion", a->rt.ops ? rth_version(&a->rt) : "",
-        "kubeletVersion", "v1.30.0-orc", "kubeProxyVersion", "");
+        "daemonEndpoints", "kubeletEndpoint", "Port", a->port, "nodeInfo", agent_node_info(a));
     return st;
 }
 

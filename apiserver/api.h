@@ -36,6 +36,7 @@ struct api_config {
     size_t watch_queue_bytes;  /* a watcher with more output waiting is ended; 4 MiB */
     size_t watch_memory_bytes; /* all watchers' waiting output; past it the largest
                                   are ended; 256 MiB */
+    unsigned watch_bookmark_ms; /* between BOOKMARK events (allowWatchBookmarks); 0 = 60 s */
     const char *cluster_cidr;   /* pods' addresses, a block per Node; NULL = 10.42.0.0/16 */
     unsigned node_cidr_mask;    /* prefix length of each Node's block; 0 = 24 */
     const char *service_cidr;   /* Services' clusterIPs; NULL = 10.43.0.0/16 */

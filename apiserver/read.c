@@ -1,7 +1,9 @@
 /* read.c — GET of one object and LIST of a collection, with label and field
  * selectors and limit/continue paging. A list is one snapshot: later pages
  * are read at the first page's revision. Reads without resourceVersion are
- * linearizable (they wait for a read point); "0" or a number read locally. */
+ * linearizable (they wait for a read point); "0" or a number read locally,
+ * a number once this member has reached it; resourceVersionMatch=Exact (or
+ * a number with a limit) reads the state as of that revision. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@ struct read_op {
     struct api_server *s;
     struct orc_httpd_req *r;
     struct api_route *rt;
+    struct api_list_opts lo;
+    int64_t exact_rev; /* a list at exactly this revision, or 0 */
 };
 
 static void read_op_free(void *p)
@@ -90,7 +94,8 @@ static int continue_decode(const char *tok, int64_t *rev, char **start)
 
     if (orc_base64_decode(tok, strlen(tok), true, &raw) == 0 && raw.data)
         t = orc_json_loadb(raw.data, raw.len, 0, NULL);
-    if (t && orc_json_int(t, "rv", rev) == 0 && orc_json_str(t, "start") && *rev > 0) {
+    /* rv -1: continue at the latest revision, the token a 410 hands out. */
+    if (t && orc_json_int(t, "rv", rev) == 0 && orc_json_str(t, "start") && (*rev > 0 || *rev == -1)) {
         *start = strdup(orc_json_str(t, "start"));
         rv = *start ? 0 : ORC_ENOMEM;
     }
@@ -169,6 +174,32 @@ static void respond_list(struct read_op *op, struct list_page *page, bool filter
     api_respond_buf(op->r, 200, &body);
 }
 
+/* 410 for a continue token past the retained history, with a fresh token
+ * that continues from the same key at the latest revision, as Kubernetes. */
+static void respond_continue_expired(struct read_op *op, const char *start)
+{
+    struct orc_buf tok = ORC_BUF_INIT;
+    json_t *st = NULL;
+
+    if (continue_encode(-1, start, &tok) == 0)
+        st = json_pack("{s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion",
+                       "v1", "metadata", "continue", tok.data, "status", "Failure", "message",
+                       "The provided continue parameter is too old to display a consistent list "
+                       "result. You can start a new list without the continue parameter, or use "
+                       "the continue token in this response to retrieve the remainder of the "
+                       "results. Continuing with the provided token results in an inconsistent "
+                       "list - objects that were created, modified, or deleted between the time "
+                       "the first chunk was returned and now may show up in the list.",
+                       "reason", "Expired", "code", 410);
+    if (st) api_respond_json(op->r, 410, st);
+    else
+        api_respond_status(op->r, 410, "Expired", NULL, NULL, NULL,
+                           "The provided continue parameter is too old to display a consistent "
+                           "list result. You can start a new list without the continue parameter.");
+    json_decref(st);
+    orc_buf_free(&tok);
+}
+
 static void list_objects(struct read_op *op)
 {
     struct api_route *rt = op->rt;
@@ -196,12 +227,15 @@ static void list_objects(struct read_op *op)
         free(start);
         return;
     }
+    if (at_rev == -1) at_rev = 0;
+    else if (start == NULL) at_rev = op->exact_rev;
     api_prefix(rt->kind, rt->ns[0] ? rt->ns : NULL, &prefix);
     rv = list_collect(op->s, prefix.data, &f, at_rev, start, (size_t)limit, &page);
-    if (rv == ORC_ECOMPACTED)
+    if (rv == ORC_ECOMPACTED && start)
+        respond_continue_expired(op, start);
+    else if (rv == ORC_ECOMPACTED)
         api_respond_status(op->r, 410, "Expired", NULL, NULL, NULL,
-                           "The provided continue parameter is too old to display a consistent "
-                           "list result. You can start a new list without the continue parameter.");
+                           "The resourceVersion for the provided list is too old.");
     else if (rv != 0) api_respond_error(op->r, rv, "listing");
     else respond_list(op, &page, f.labels || f.fields);
     orc_buf_free(&page.items);
@@ -217,7 +251,9 @@ static void read_now(void *arg, int status)
 {
     struct read_op *op = arg;
 
-    if (status != 0) {
+    if (status == ORC_ETIMEDOUT && op->lo.rv_given) {
+        api_respond_rv_too_large(op->r, op->lo.rv, store_revision(op->s->st));
+    } else if (status != 0) {
         api_respond_error(op->r, status, "waiting for a consistent read point");
     } else if (op->rt->type == ROUTE_OBJECT) {
         get_object(op);
@@ -242,14 +278,26 @@ static bool valid_read_target(struct orc_httpd_req *r, struct api_route *rt)
     return false;
 }
 
+/* A list at exactly the resourceVersion given: resourceVersionMatch=Exact,
+ * or (Kubernetes' older rule) a number with a limit and no match. */
+static bool wants_exact(const struct api_route *rt, const struct api_list_opts *lo)
+{
+    const char *lim = api_query_get(rt, "limit");
+
+    if (rt->type != ROUTE_COLLECTION || !lo->rv_given || lo->rv == 0) return false;
+    return lo->match == API_RV_MATCH_EXACT
+           || (lo->match == API_RV_MATCH_NONE && lim && *lim && strcmp(lim, "0") != 0);
+}
+
 void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
-    const char *rvq = api_query_get(rt, "resourceVersion");
     const char *cont = api_query_get(rt, "continue");
+    struct api_list_opts lo;
     struct read_op *op;
     int rv = 0;
 
     if (!valid_read_target(r, rt)) return;
+    if (api_list_opts_parse(r, rt, false, &lo) != 0) return;
     op = calloc(1, sizeof *op);
     if (op == NULL) {
         api_respond_error(r, ORC_ENOMEM, "reading");
@@ -258,22 +306,13 @@ void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_r
     op->s = s;
     op->r = r;
     op->rt = rt;
+    op->lo = lo;
     api_hold(s);
     r->op = op;
     r->op_free = read_op_free;
-    if (cont && *cont) {
-        read_now(op, 0); /* pinned to the token's revision */
-    } else if (rvq == NULL || *rvq == '\0') {
-        rv = api_read_barrier(s, read_now, op);
-    } else {
-        char *end;
-        long long want = strtoll(rvq, &end, 10);
-        if (*end || want < 0) {
-            api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
-                               "resourceVersion must be a number, not \"%s\"", rvq);
-            return;
-        }
-        rv = store_wait_revision(s->st, want, WAIT_FOR_RV_MS, read_now, op);
-    }
+    if (wants_exact(rt, &lo)) op->exact_rev = lo.rv;
+    if (cont && *cont) read_now(op, 0); /* pinned to the token's revision */
+    else if (!lo.rv_given) rv = api_read_barrier(s, read_now, op);
+    else rv = store_wait_revision(s->st, lo.rv, WAIT_FOR_RV_MS, read_now, op);
     if (rv != 0) api_respond_error(r, rv, "reading");
 }

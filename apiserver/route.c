@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apiserver/server.h"
 #include "lib/names.h"
@@ -174,8 +175,10 @@ const char *api_query_get(const struct api_route *r, const char *key)
     return NULL;
 }
 
+/* As Kubernetes converts a query value to a bool: only "false" (in any
+ * case) and "0" are false; any other value, "" included, is true. */
 bool api_query_bool(const struct api_route *r, const char *key)
 {
     const char *v = api_query_get(r, key);
-    return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || v[0] == '\0');
+    return v != NULL && strcasecmp(v, "false") != 0 && strcmp(v, "0") != 0;
 }

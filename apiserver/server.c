@@ -283,6 +283,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
              cfg->service_cidr ? cfg->service_cidr : "10.43.0.0/16");
     snprintf(s->node_port_range, sizeof s->node_port_range, "%s",
              cfg->node_port_range ? cfg->node_port_range : "30000-32767");
+    s->watch_bookmark_ms = cfg->watch_bookmark_ms ? cfg->watch_bookmark_ms : 60000;
     s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);

@@ -32,6 +32,7 @@ struct api_server {
     char service_cidr[64];    /* "10.43.0.0/16" */
     char node_port_range[32]; /* "30000-32767" */
     unsigned pod_toleration_seconds;
+    unsigned watch_bookmark_ms;
     struct orc_httpd *http;
     char *token;
     char *url;
@@ -260,6 +261,25 @@ void api_watch_leave(struct api_watcher *w);
 /* ---- request handlers ---- */
 
 void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+/* ListOptions of a list or watch (listopts.c). */
+enum api_rv_match { API_RV_MATCH_NONE, API_RV_MATCH_EXACT, API_RV_MATCH_NOT_OLDER, API_RV_MATCH_UNKNOWN };
+struct api_list_opts {
+    bool rv_given; /* resourceVersion given and not "" */
+    int64_t rv;
+    enum api_rv_match match;
+    int send_initial; /* sendInitialEvents: -1 not given, 0, 1 */
+    bool bookmarks;   /* allowWatchBookmarks */
+};
+/* Reads rt's ListOptions into o; on a value or combination Kubernetes
+ * refuses, answers 400 or 422 (as Kubernetes words it) and returns
+ * ORC_EINVAL. An object route (GetOptions) is not checked for the list-only
+ * options. */
+int api_list_opts_parse(struct orc_httpd_req *r, const struct api_route *rt, bool watch,
+                        struct api_list_opts *o);
+/* 504 Timeout "Too large resource version: want, current: current", with
+ * the ResourceVersionTooLarge cause client-go retries on. */
+void api_respond_rv_too_large(struct orc_httpd_req *r, int64_t want, int64_t current);
+
 void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* GET /internal/v1/backup (backup.c). */

@@ -22,7 +22,7 @@
 #include "lib/labels.h"
 #include "lib/orc.h"
 
-#define BOOKMARK_MS 10000
+#define WATCH_WAIT_RV_MS 3000
 #define HIGH_WATER (256u * 1024) /* a phase that produces stops here until the stream drains */
 
 enum watch_phase { PH_WAIT, PH_INITIAL, PH_CATCHUP, PH_LIVE };
@@ -36,6 +36,9 @@ struct watch_op {
     enum watch_phase phase;
     uv_timer_t timer; /* bookmarks and timeoutSeconds */
     bool bookmarks;
+    bool initial_end; /* a BOOKMARK marks the end of the initial objects */
+    bool want_initial;
+    int64_t after; /* without the initial objects: changes after this, or -1 for now */
     uint64_t end_at; /* loop time to end at, or 0 */
     bool ended;
     struct store_list init; /* PH_INITIAL: the objects, sent from init_next on */
@@ -107,6 +110,18 @@ static void send_event(struct watch_op *op, const char *type, const struct store
 {
     if (api_watch_encode(type, kv, rev, &op->line) == 0) send_line(op);
     else watch_end(op);
+}
+
+/* A bookmark promises every change up to its revision was sent. */
+static void send_bookmark(struct watch_op *op, int64_t rev, bool initial_end)
+{
+    orc_buf_reset(&op->line);
+    orc_buf_printf(&op->line,
+                   "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
+                   "\"metadata\":{\"resourceVersion\":\"%" PRId64 "\"%s}}}\n",
+                   op->rt->kind->kind, orc_kind_api_version(op->rt->kind), rev,
+                   initial_end ? ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}" : "");
+    send_line(op);
 }
 
 /* ---- live: the shared fan-out ---- */
@@ -227,7 +242,8 @@ static void send_initial(struct watch_op *op)
         return;
     }
     store_list_clear(l);
-    start_catchup(op);
+    if (op->initial_end) send_bookmark(op, op->seen_rev, true);
+    if (!op->ended) start_catchup(op);
 }
 
 static void on_drain(struct orc_httpd_req *r)
@@ -257,20 +273,12 @@ static void on_timer(uv_timer_t *t)
         watch_end(op);
         return;
     }
-    /* A bookmark promises every change up to its revision was sent. */
-    if (!op->bookmarks || op->phase != PH_LIVE) return;
-    orc_buf_reset(&op->line);
-    orc_buf_printf(&op->line,
-                   "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
-                   "\"metadata\":{\"resourceVersion\":\"%" PRId64 "\"}}}\n",
-                   op->rt->kind->kind, orc_kind_api_version(op->rt->kind),
-                   store_revision(op->s->st));
-    send_line(op);
+    if (op->bookmarks && op->phase == PH_LIVE) send_bookmark(op, store_revision(op->s->st), false);
 }
 
 static void arm_timer(struct watch_op *op)
 {
-    uint64_t every = op->bookmarks ? BOOKMARK_MS : 0;
+    uint64_t every = op->bookmarks ? op->s->watch_bookmark_ms : 0;
     uint64_t first = every;
 
     if (op->end_at) {
@@ -320,16 +328,41 @@ static void watch_start(struct watch_op *op, bool initial, int64_t after)
     send_initial(op);
 }
 
-static void start_after_barrier(void *arg, int status)
+/* Once this member has the state the client asked for (a read point, or
+ * the resourceVersion it gave). */
+static void start_when_ready(void *arg, int status)
 {
     struct watch_op *op = arg;
 
     if (status != 0) {
         op->ended = true;
-        api_respond_error(op->r, status, "starting the watch");
+        if (status == ORC_ETIMEDOUT && op->after > 0)
+            api_respond_rv_too_large(op->r, op->after, store_revision(op->s->st));
+        else api_respond_error(op->r, status, "starting the watch");
         return;
     }
-    watch_start(op, true, 0);
+    watch_start(op, op->want_initial, op->after < 0 ? store_revision(op->s->st) : op->after);
+}
+
+/* Where the watch starts, as Kubernetes: without resourceVersion at the
+ * latest state, with "0" at any, with N after N; the current objects come
+ * first as ADDED unless N was given, or sendInitialEvents says otherwise
+ * (with N it then means the state at least as new as N). */
+static int plan_start(struct watch_op *op, const struct api_list_opts *lo)
+{
+    struct api_server *s = op->s;
+
+    op->want_initial = lo->send_initial >= 0 ? lo->send_initial == 1 : !lo->rv_given || lo->rv == 0;
+    op->initial_end = lo->send_initial == 1 && lo->bookmarks;
+    op->after = lo->rv_given && lo->rv > 0 && !op->want_initial ? lo->rv : -1;
+    if (!lo->rv_given) return api_read_barrier(s, start_when_ready, op);
+    if (lo->rv > 0 && op->want_initial) {
+        op->after = lo->rv; /* for the too-large answer only */
+        int rv = store_wait_revision(s->st, lo->rv, WATCH_WAIT_RV_MS, start_when_ready, op);
+        return rv;
+    }
+    start_when_ready(op, 0);
+    return 0;
 }
 
 /* The selectors as given: watchers with equal keys share their evaluation. */
@@ -345,8 +378,8 @@ static char *filter_key(const struct api_route *rt)
 
 void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
-    const char *rvq = api_query_get(rt, "resourceVersion");
     const char *tmo = api_query_get(rt, "timeoutSeconds");
+    struct api_list_opts lo;
     struct watch_op *op;
     char *end;
 
@@ -355,6 +388,7 @@ void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_
                            "watch is not supported on this resource");
         return;
     }
+    if (api_list_opts_parse(r, rt, true, &lo) != 0) return;
     op = calloc(1, sizeof *op);
     if (op == NULL) {
         api_respond_error(r, ORC_ENOMEM, "watch");
@@ -386,21 +420,11 @@ void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_
         api_respond_error(r, ORC_ENOMEM, "watch");
         return;
     }
-    op->bookmarks = api_query_bool(rt, "allowWatchBookmarks");
+    op->bookmarks = lo.bookmarks;
     if (tmo && *tmo) {
         long long t = strtoll(tmo, &end, 10);
         if (*end == '\0' && t > 0) op->end_at = uv_now(s->loop) + (uint64_t)t * 1000;
     }
-    if (rvq == NULL || *rvq == '\0') {
-        int rv = api_read_barrier(s, start_after_barrier, op);
-        if (rv != 0) api_respond_error(r, rv, "starting the watch");
-        return;
-    }
-    long long after = strtoll(rvq, &end, 10);
-    if (*end || after < 0) {
-        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
-                           "resourceVersion must be a number, not \"%s\"", rvq);
-        return;
-    }
-    watch_start(op, after == 0, after);
+    int rv = plan_start(op, &lo);
+    if (rv != 0 && !op->ended) api_respond_error(r, rv, "starting the watch");
 }

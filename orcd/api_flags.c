@@ -63,6 +63,8 @@ int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_lim
     if (strcmp(name, "idle-timeout") == 0) return duration(name, value, &out->idle_timeout_ms);
     if (strcmp(name, "watch-queue") == 0) return size(name, value, &out->watch_queue);
     if (strcmp(name, "watch-memory") == 0) return size(name, value, &out->watch_memory);
+    if (strcmp(name, "watch-bookmark-interval") == 0)
+        return duration(name, value, &out->watch_bookmark_ms);
     return orcd_flag_bad(name, value, "a known flag");
 }
 
@@ -74,6 +76,7 @@ void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *c
     cfg->idle_timeout_ms = l->idle_timeout_ms;
     cfg->watch_queue_bytes = l->watch_queue;
     cfg->watch_memory_bytes = l->watch_memory;
+    cfg->watch_bookmark_ms = l->watch_bookmark_ms;
 }
 
 void orcd_process_setup(void)

@@ -11,6 +11,7 @@ struct orcd_api_limits {
     unsigned max_connections, max_connections_per_client;
     unsigned header_timeout_ms, idle_timeout_ms;
     size_t watch_queue, watch_memory;
+    unsigned watch_bookmark_ms;
 };
 
 /* getopt_long entries, every one returning `val`: tell them apart by name. */
@@ -20,7 +21,8 @@ struct orcd_api_limits {
     {"header-timeout", required_argument, 0, (val)},                                            \
     {"idle-timeout", required_argument, 0, (val)},                                              \
     {"watch-queue", required_argument, 0, (val)},                                               \
-    {"watch-memory", required_argument, 0, (val)}
+    {"watch-memory", required_argument, 0, (val)},                                              \
+    {"watch-bookmark-interval", required_argument, 0, (val)}
 
 #define ORCD_API_LIMIT_USAGE                                                                    \
     "  --max-connections N    API connections open at once (default: from the\n"                \
@@ -31,7 +33,9 @@ struct orcd_api_limits {
     "  --idle-timeout D       keep-alive connection without a request (default 90s)\n"          \
     "  --watch-queue SIZE     a watcher with more output waiting is ended (default 4Mi)\n"      \
     "  --watch-memory SIZE    all watchers' waiting output; past it the largest are\n"          \
-    "                         ended (default 256Mi)\n"
+    "                         ended (default 256Mi)\n"                                        \
+    "  --watch-bookmark-interval D  between BOOKMARK events to watchers that allow\n"      \
+    "                         them (default 1m, as Kubernetes)\n"
 
 /* For every flag of orcd server: prints why `value` is refused ("want ...")
  * and returns -1. */

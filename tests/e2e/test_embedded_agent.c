@@ -68,6 +68,14 @@ TEST_T(embedded_agent_runs_a_pod, 120)
     snprintf(path, sizeof path, "/api/v1/nodes/%s", node);
     n = wl_get(path);
     CHECK_STR(orc_json_str(json_array_get(orc_json_get(n, "status.addresses"), 0), "address"), C.m[0].ip);
+    /* every nodeInfo field a kubelet fills: client libraries refuse a Node without them */
+    static const char *const info[] = {"machineID", "systemUUID", "bootID", "kernelVersion",
+                                       "osImage", "containerRuntimeVersion", "kubeletVersion",
+                                       "kubeProxyVersion", "operatingSystem", "architecture"};
+    for (size_t i = 0; i < sizeof info / sizeof info[0]; i++) {
+        const char *v = orc_json_str(orc_json_get(n, "status.nodeInfo"), info[i]);
+        CHECKF(v && *v, "status.nodeInfo.%s is %s", info[i], v ? "empty" : "missing");
+    }
     json_decref(n);
 
     snprintf(body, sizeof body,
