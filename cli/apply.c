@@ -29,6 +29,24 @@ static void report(cli_ctx *x, const struct apply_opts *o, const struct orc_kind
     orc_buf_free(&ref);
 }
 
+/* A server failure naming the document it was for, as kubectl's "error
+ * when creating \"app.yaml\": ..." with the document's number added. */
+static void print_failure(cli_ctx *x, const struct cli_doc *d, const char *verb, int status,
+                          const json_t *reply)
+{
+    const char *msg = orc_json_str(reply, "message");
+    json_t *named = json_is_object(reply) ? json_deep_copy(reply) : json_object();
+    struct orc_buf m = ORC_BUF_INIT;
+
+    if (named && orc_buf_printf(&m, "error when %s \"%s\" (document %d): %s", verb, d->source,
+                                d->index, msg ? msg : "the server refused it") == 0
+        && json_object_set_new(named, "message", json_string(m.data)) == 0)
+        cli_print_failure(x, status, named);
+    else cli_print_failure(x, status, reply);
+    json_decref(named);
+    orc_buf_free(&m);
+}
+
 static int call(cli_ctx *x, const char *method, struct orc_buf *path, const char *ctype,
                 const json_t *body, const struct apply_opts *o, int *status, json_t **reply)
 {
@@ -50,7 +68,7 @@ static int create_object(cli_ctx *x, const struct apply_opts *o, const struct cl
     if (rv != 0) return rv == ORC_ENOMEM ? APPLY_FAILED : APPLY_ABORT;
     if (status == 201 || status == 200)
         report(x, o, d->kind, orc_json_str(modified, "metadata.name"), "created");
-    else cli_print_failure(x, status, reply);
+    else print_failure(x, d, "creating", status, reply);
     json_decref(reply);
     return status == 201 || status == 200 ? APPLY_OK : APPLY_FAILED;
 }
@@ -69,7 +87,7 @@ static int patch_object(cli_ctx *x, const struct apply_opts *o, const struct cli
     json_decref(patch);
     if (rv != 0) return APPLY_ABORT;
     if (status != 200) {
-        cli_print_failure(x, status, reply);
+        print_failure(x, d, "patching", status, reply);
         json_decref(reply);
         return APPLY_FAILED;
     }
@@ -121,7 +139,7 @@ static int apply_one(cli_ctx *x, const struct apply_opts *o, const struct cli_do
     } else if (status == 200 && json_is_object(live)) {
         rv = patch_object(x, o, d, &path, modified, live);
     } else {
-        cli_print_failure(x, status, live);
+        print_failure(x, d, "retrieving current configuration of", status, live);
     }
 out:
     json_decref(modified);

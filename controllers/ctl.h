@@ -39,6 +39,7 @@ struct ctl_ctx {
     http_client *api;          /* this member's API, as the cluster admin */
     informer_set *informers;   /* shared caches: get one per kind */
     const struct ctl_options *opts;
+    const char *ca_pem;        /* the cluster CA's PEM; NULL on plain HTTP */
 };
 
 struct ctl_controller {

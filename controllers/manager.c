@@ -20,6 +20,7 @@
 #include "controllers/nodelifecycle.h"
 #include "controllers/pvc.h"
 #include "controllers/replicaset.h"
+#include "controllers/rootca.h"
 #include "controllers/servicelb.h"
 #include "controllers/statefulset.h"
 #include "lib/log.h"
@@ -41,6 +42,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_disruption,
     &ctl_servicelb,
     &ctl_ingress,
+    &ctl_rootca,
     NULL,
 };
 
@@ -162,6 +164,7 @@ static int open_context(ctl_manager *m)
 
     m->ctx.loop = &m->loop;
     m->ctx.opts = &m->cfg.opts;
+    m->ctx.ca_pem = m->ca;
     if ((m->ctx.clock = orc_clock_real(&m->loop)) == NULL) return ORC_ENOMEM;
     rv = http_client_new_tls(&m->loop, m->url, m->token, &tls, &m->ctx.api);
     if (rv == 0) rv = informer_set_new(&m->loop, m->ctx.api, &m->ctx.informers);

@@ -127,6 +127,9 @@ void member_start(struct cluster *c, int i, bool join, const char *const *extra)
     if (c->no_controllers) {
         argv[n++] = "--controllers";
         argv[n++] = "-*";
+    } else if (!c->root_ca) {
+        argv[n++] = "--controllers";
+        argv[n++] = "*,-rootca";
     }
     if (join) {
         argv[n++] = "--join";

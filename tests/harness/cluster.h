@@ -35,6 +35,10 @@ struct cluster {
     bool no_controllers; /* members run no scheduler nor controllers
                           * (--controllers -*): for tests of the store and
                           * the API that must see objects only they change */
+    bool root_ca; /* members publish kube-root-ca.crt in every namespace (the
+                   * rootca controller); off by default, since many tests
+                   * count the ConfigMaps they made. A test's own
+                   * --controllers flag (extra) overrides either. */
 };
 
 /* Sets up n members (not started). */
