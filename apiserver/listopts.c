@@ -101,7 +101,7 @@ static void check_list(struct opt_errs *e, const struct api_list_opts *o, const 
             forbidden(e, "resourceVersionMatch",
                       "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
     }
-    if (o->send_initial == 1) forbidden(e, "sendInitialEvents", "sendInitialEvents is forbidden for list");
+    if (o->send_initial >= 0) forbidden(e, "sendInitialEvents", "sendInitialEvents is forbidden for list");
 }
 
 static void check_watch(struct opt_errs *e, const struct api_list_opts *o, const char *match,

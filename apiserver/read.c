@@ -298,6 +298,11 @@ void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_r
 
     if (!valid_read_target(r, rt)) return;
     if (api_list_opts_parse(r, rt, false, &lo) != 0) return;
+    if (cont && *cont && lo.rv_given && lo.rv != 0) {
+        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
+                           "specifying resource version is not allowed when using continue");
+        return;
+    }
     op = calloc(1, sizeof *op);
     if (op == NULL) {
         api_respond_error(r, ORC_ENOMEM, "reading");

@@ -206,6 +206,9 @@ TEST_T(expired_continue_gets_a_fresh_token_that_finishes_the_list, 60)
     }
     l = get_json(CMS "?limit=2", 200);
     seen += json_array_size(orc_json_get(l, "items"));
+    snprintf(path, sizeof path, CMS "?limit=2&resourceVersion=5&continue=%s",
+             orc_json_str(l, "metadata.continue"));
+    check_message(path, 400, "specifying resource version is not allowed when using continue");
     snprintf(path, sizeof path, CMS "?limit=2&continue=%s", orc_json_str(l, "metadata.continue"));
     json_decref(l);
     for (int i = 0; i < 60; i++) patch_cm("cm-0", i % 2 ? "x" : "y");
