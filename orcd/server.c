@@ -28,7 +28,7 @@
 #include "orcd/api_flags.h"
 #include "orcd/certs.h"
 #include "orcd/embedded.h"
-#include "orcd/ingress_flags.h"
+#include "orcd/agent_flags.h"
 #include "orcd/ctl_flags.h"
 #include "orcd/orcd.h"
 #include "orcd/restore.h"
@@ -324,11 +324,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             o->network_backend = optarg;
             break;
         case O_DNS:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
-                fprintf(stderr, "orcd server: --cluster-dns takes on or off, not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            if (orcd_onoff_flag("orcd server", "cluster-dns", optarg, &o->no_cluster_dns) != 0) return -1;
             break;
         case O_ING:
         case O_ING_HTTP:
@@ -341,11 +337,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             break;
         case O_CIDR: o->cluster_cidr = optarg; break;
         case O_PROXY:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
-                fprintf(stderr, "orcd server: --service-proxy takes on or off, not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->no_service_proxy = strcmp(optarg, "off") == 0;
+            if (orcd_onoff_flag("orcd server", "service-proxy", optarg, &o->no_service_proxy) != 0) return -1;
             break;
         case O_SVC_CIDR: o->service_cidr = optarg; break;
         case O_NODE_PORTS: o->node_port_range = optarg; break;
