@@ -1,0 +1,288 @@
+/* openapi.c — the OpenAPI documents, built once from the kind table and the
+ * schema tables, and /openapi/v2, /openapi/v3 and /openapi/v3/<group-
+ * version> served from those bytes, as Kubernetes serves them: an ETag,
+ * the hash in each group-version's serverRelativeURL, immutable caching
+ * when that hash is asked for, JSON only (406 to a client that takes only
+ * protobuf). */
+#include "apiserver/openapi.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "apiserver/server.h"
+#include "lib/orc.h"
+
+#define TITLE "Kubernetes"
+#define INFO_VERSION "v1.32.0-orc"
+#define ETAG_LEN 128 /* sha512, hex */
+
+struct oa_doc {
+    char gv[96]; /* "api/v1", "apis/apps/v1"; "" for v2 and the v3 root */
+    char *data;
+    size_t len;
+    char etag[ETAG_LEN + 1];
+};
+
+struct api_openapi {
+    struct oa_doc v2, v3root;
+    struct oa_doc gvs[ORC_K_COUNT];
+    size_t n_gvs;
+};
+
+static int finish_doc(struct oa_doc *d, json_t *doc)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    if (doc == NULL) return ORC_ENOMEM;
+    d->data = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    if (d->data == NULL) return ORC_ENOMEM;
+    d->len = strlen(d->data);
+    if (EVP_Digest(d->data, d->len, md, &mdlen, EVP_sha512(), NULL) != 1 || mdlen * 2 > ETAG_LEN)
+        return ORC_ENOMEM;
+    for (unsigned int i = 0; i < mdlen; i++) snprintf(d->etag + 2 * i, 3, "%02X", md[i]);
+    return 0;
+}
+
+static void gv_path(const struct orc_kind *k, char *out, size_t n)
+{
+    if (k->group[0]) snprintf(out, n, "apis/%s/%s", k->group, k->version);
+    else snprintf(out, n, "api/%s", k->version);
+}
+
+static json_t *info(void)
+{
+    return json_pack("{s:s, s:s}", "title", TITLE, "version", INFO_VERSION);
+}
+
+static int build_v3_gv(const struct api_oa_types *types, const char *gv, struct oa_doc *d)
+{
+    size_t nk;
+    const struct orc_kind *k = orc_kinds(&nk);
+    json_t *defs = json_object(), *paths = json_object();
+    struct api_oa_ctx ctx = {.types = types, .version = API_OA_V3, .defs = defs};
+    char kgv[96];
+
+    if (defs == NULL || paths == NULL) ctx.err = ORC_ENOMEM;
+    for (size_t i = 0; i < nk && ctx.err == 0; i++) {
+        gv_path(&k[i], kgv, sizeof kgv);
+        if (strcmp(kgv, gv) == 0) api_oa_add_paths(&ctx, &k[i], paths);
+    }
+    if (ctx.err) {
+        json_decref(defs);
+        json_decref(paths);
+        return ctx.err;
+    }
+    snprintf(d->gv, sizeof d->gv, "%s", gv);
+    return finish_doc(d, json_pack("{s:s, s:o, s:o, s:{s:o}}", "openapi", "3.0.0", "info", info(),
+                                   "paths", paths, "components", "schemas", defs));
+}
+
+static int build_v2(const struct api_oa_types *types, struct oa_doc *d)
+{
+    size_t nk;
+    const struct orc_kind *k = orc_kinds(&nk);
+    json_t *defs = json_object(), *paths = json_object();
+    struct api_oa_ctx ctx = {.types = types, .version = API_OA_V2, .defs = defs};
+
+    if (defs == NULL || paths == NULL) ctx.err = ORC_ENOMEM;
+    for (size_t i = 0; i < nk && ctx.err == 0; i++) api_oa_add_paths(&ctx, &k[i], paths);
+    if (ctx.err) {
+        json_decref(defs);
+        json_decref(paths);
+        return ctx.err;
+    }
+    return finish_doc(d, json_pack("{s:s, s:o, s:o, s:o, s:{s:{s:s, s:s, s:s, s:s}}, s:[{s:[]}]}",
+                                   "swagger", "2.0", "info", info(), "paths", paths,
+                                   "definitions", defs, "securityDefinitions", "BearerToken",
+                                   "type", "apiKey", "name", "authorization", "in", "header",
+                                   "description", "Bearer Token authentication", "security",
+                                   "BearerToken"));
+}
+
+/* {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=..."}}} */
+static int build_v3_root(struct api_openapi *o)
+{
+    json_t *paths = json_object();
+    char url[300];
+
+    for (size_t i = 0; paths && i < o->n_gvs; i++) {
+        snprintf(url, sizeof url, "/openapi/v3/%s?hash=%s", o->gvs[i].gv, o->gvs[i].etag);
+        if (json_object_set_new(paths, o->gvs[i].gv, json_pack("{s:s}", "serverRelativeURL", url)) != 0) {
+            json_decref(paths);
+            return ORC_ENOMEM;
+        }
+    }
+    return finish_doc(&o->v3root, json_pack("{s:o}", "paths", paths));
+}
+
+static bool have_gv(const struct api_openapi *o, const char *gv)
+{
+    for (size_t i = 0; i < o->n_gvs; i++)
+        if (strcmp(o->gvs[i].gv, gv) == 0) return true;
+    return false;
+}
+
+int api_openapi_build(struct api_openapi **out)
+{
+    struct api_openapi *o = calloc(1, sizeof *o);
+    struct api_oa_types *types = NULL;
+    size_t nk;
+    const struct orc_kind *k = orc_kinds(&nk);
+    char gv[96];
+    int rv;
+
+    if (o == NULL) return ORC_ENOMEM;
+    rv = api_oa_types_new(&types);
+    for (size_t i = 0; i < nk && rv == 0; i++) {
+        gv_path(&k[i], gv, sizeof gv);
+        if (have_gv(o, gv)) continue;
+        rv = build_v3_gv(types, gv, &o->gvs[o->n_gvs++]);
+    }
+    if (rv == 0) rv = build_v3_root(o);
+    if (rv == 0) rv = build_v2(types, &o->v2);
+    api_oa_types_free(types);
+    if (rv != 0) {
+        api_openapi_free(o);
+        return rv;
+    }
+    *out = o;
+    return 0;
+}
+
+void api_openapi_free(struct api_openapi *o)
+{
+    if (o == NULL) return;
+    free(o->v2.data);
+    free(o->v3root.data);
+    for (size_t i = 0; i < o->n_gvs; i++) free(o->gvs[i].data);
+    free(o);
+}
+
+static const struct oa_doc *find_doc(const struct api_openapi *o, enum api_oa_version v,
+                                     const char *gv)
+{
+    if (gv == NULL) return v == API_OA_V2 ? &o->v2 : &o->v3root;
+    if (v == API_OA_V2) return NULL;
+    for (size_t i = 0; i < o->n_gvs; i++)
+        if (strcmp(o->gvs[i].gv, gv) == 0) return &o->gvs[i];
+    return NULL;
+}
+
+int api_openapi_doc(const struct api_openapi *o, enum api_oa_version v, const char *gv,
+                    const char **data, size_t *len, const char **etag)
+{
+    const struct oa_doc *d = find_doc(o, v, gv);
+    if (d == NULL) return ORC_ENOENT;
+    *data = d->data;
+    *len = d->len;
+    *etag = d->etag;
+    return 0;
+}
+
+/* ---- serving ---- */
+
+/* Whether an Accept header takes JSON: application/json, application/any,
+ * * / *, or none given. */
+static bool accepts_json(const char *accept)
+{
+    const char *p = accept;
+
+    if (accept == NULL || *accept == '\0') return true;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        size_t tl = strcspn(p, ",;");
+        const char *t = p;
+        while (tl > 0 && (*t == ' ' || *t == '\t')) t++, tl--;
+        while (tl > 0 && (t[tl - 1] == ' ' || t[tl - 1] == '\t')) tl--;
+        if ((tl == 16 && strncasecmp(t, "application/json", 16) == 0)
+            || (tl == 13 && strncasecmp(t, "application/*", 13) == 0)
+            || (tl == 3 && strncmp(t, "*/*", 3) == 0))
+            return true;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return false;
+}
+
+static bool etag_matches(const char *if_none_match, const char *etag)
+{
+    char quoted[ETAG_LEN + 3];
+    snprintf(quoted, sizeof quoted, "\"%s\"", etag);
+    return if_none_match && (strstr(if_none_match, quoted) != NULL || strcmp(if_none_match, "*") == 0);
+}
+
+static void respond_doc(struct orc_httpd_req *r, const struct oa_doc *d, bool immutable)
+{
+    char headers[600], expires[64] = "";
+    time_t later = time(NULL) + 365 * 24 * 3600;
+    struct tm tm;
+
+    if (immutable && gmtime_r(&later, &tm))
+        strftime(expires, sizeof expires, "Expires: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    snprintf(headers, sizeof headers, "ETag: \"%s\"\r\nVary: Accept\r\nCache-Control: %s\r\n%s",
+             d->etag, immutable ? "public, immutable" : "no-cache, private", expires);
+    /* The reply carries its own Cache-Control: the server adds none. */
+    r->proxy = true;
+    if (etag_matches(orc_httpd_req_header(r, "if-none-match"), d->etag))
+        orc_httpd_respond(r, 304, NULL, "", 0, headers);
+    else
+        orc_httpd_respond(r, 200, "application/json", d->data, d->len, headers);
+}
+
+/* A stale hash is sent on to the document's current URL (301), as
+ * Kubernetes does, so that a client never caches old bytes under it. */
+static void redirect(struct orc_httpd_req *r, const struct oa_doc *d)
+{
+    char headers[400];
+    snprintf(headers, sizeof headers, "Location: /openapi/v3/%s?hash=%s\r\n", d->gv, d->etag);
+    orc_httpd_respond(r, 301, "text/plain; charset=utf-8", "", 0, headers);
+}
+
+void api_handle_openapi(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
+{
+    char gv[96];
+    const struct oa_doc *d;
+    const char *hash = api_query_get(rt, "hash");
+    bool v3 = rt->type == ROUTE_OPENAPI_V3, root = v3 && rt->version[0] == '\0';
+    int rv;
+
+    if (r->method != HTTP_GET) {
+        api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
+                           "the server does not allow this method on the requested resource");
+        return;
+    }
+    if (s->openapi == NULL && (rv = api_openapi_build(&s->openapi)) != 0) {
+        api_respond_error(r, rv, "building the OpenAPI documents");
+        return;
+    }
+    if (rt->group[0]) snprintf(gv, sizeof gv, "apis/%s/%s", rt->group, rt->version);
+    else snprintf(gv, sizeof gv, "api/%s", rt->version);
+    d = find_doc(s->openapi, v3 ? API_OA_V3 : API_OA_V2, v3 && !root ? gv : NULL);
+    if (d == NULL) {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                           "the server could not find the requested resource");
+        return;
+    }
+    if (!root && !accepts_json(orc_httpd_req_header(r, "accept"))) {
+        api_respond_status(r, 406, "NotAcceptable", NULL, NULL, NULL,
+                           "only application/json is served for this document");
+        return;
+    }
+    if (!root && v3 && hash && hash[0] && strcmp(hash, d->etag) != 0) {
+        redirect(r, d);
+        return;
+    }
+    respond_doc(r, d, !root && v3 && hash && hash[0]);
+}
+
+void api_openapi_release(struct api_server *s)
+{
+    api_openapi_free(s->openapi);
+    s->openapi = NULL;
+}
