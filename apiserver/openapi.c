@@ -2,8 +2,8 @@
  * schema tables, and /openapi/v2, /openapi/v3 and /openapi/v3/<group-
  * version> served from those bytes, as Kubernetes serves them: an ETag,
  * the hash in each group-version's serverRelativeURL, immutable caching
- * when that hash is asked for, JSON only (406 to a client that takes only
- * protobuf). */
+ * when that hash is asked for; v3 in JSON only (406 to a client that
+ * takes only protobuf), v2 in JSON or protobuf. */
 #include "apiserver/openapi.h"
 
 #include <openssl/evp.h>
@@ -28,25 +28,35 @@ struct oa_doc {
 };
 
 struct api_openapi {
-    struct oa_doc v2, v3root;
+    struct oa_doc v2, v2pb, v3root;
     struct oa_doc gvs[ORC_K_COUNT];
     size_t n_gvs;
 };
 
-static int finish_doc(struct oa_doc *d, json_t *doc)
+/* Takes `data` (malloc'd, len bytes) and its SHA-512 as ETag. */
+static int set_doc(struct oa_doc *d, char *data, size_t len)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
 
-    if (doc == NULL) return ORC_ENOMEM;
-    d->data = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(doc);
-    if (d->data == NULL) return ORC_ENOMEM;
-    d->len = strlen(d->data);
-    if (EVP_Digest(d->data, d->len, md, &mdlen, EVP_sha512(), NULL) != 1 || mdlen * 2 > ETAG_LEN)
+    d->data = data;
+    d->len = len;
+    if (data == NULL) return ORC_ENOMEM;
+    if (EVP_Digest(data, len, md, &mdlen, EVP_sha512(), NULL) != 1 || mdlen * 2 > ETAG_LEN)
         return ORC_ENOMEM;
     for (unsigned int i = 0; i < mdlen; i++) snprintf(d->etag + 2 * i, 3, "%02X", md[i]);
     return 0;
+}
+
+/* Compact JSON, keys sorted (stable bytes, stable hash). Takes doc. */
+static int finish_doc(struct oa_doc *d, json_t *doc)
+{
+    char *text;
+
+    if (doc == NULL) return ORC_ENOMEM;
+    text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    return set_doc(d, text, text ? strlen(text) : 0);
 }
 
 static void gv_path(const struct orc_kind *k, char *out, size_t n)
@@ -83,12 +93,14 @@ static int build_v3_gv(const struct api_oa_types *types, const char *gv, struct 
                                    "paths", paths, "components", "schemas", defs));
 }
 
-static int build_v2(const struct api_oa_types *types, struct oa_doc *d)
+static int build_v2(const struct api_oa_types *types, struct oa_doc *d, struct oa_doc *pb)
 {
     size_t nk;
     const struct orc_kind *k = orc_kinds(&nk);
-    json_t *defs = json_object(), *paths = json_object();
+    json_t *defs = json_object(), *paths = json_object(), *doc;
     struct api_oa_ctx ctx = {.types = types, .version = API_OA_V2, .defs = defs};
+    struct orc_buf b = ORC_BUF_INIT;
+    int rv;
 
     if (defs == NULL || paths == NULL) ctx.err = ORC_ENOMEM;
     for (size_t i = 0; i < nk && ctx.err == 0; i++) api_oa_add_paths(&ctx, &k[i], paths);
@@ -97,12 +109,20 @@ static int build_v2(const struct api_oa_types *types, struct oa_doc *d)
         json_decref(paths);
         return ctx.err;
     }
-    return finish_doc(d, json_pack("{s:s, s:o, s:o, s:o, s:{s:{s:s, s:s, s:s, s:s}}, s:[{s:[]}]}",
-                                   "swagger", "2.0", "info", info(), "paths", paths,
-                                   "definitions", defs, "securityDefinitions", "BearerToken",
-                                   "type", "apiKey", "name", "authorization", "in", "header",
-                                   "description", "Bearer Token authentication", "security",
-                                   "BearerToken"));
+    doc = json_pack("{s:s, s:o, s:o, s:o, s:{s:{s:s, s:s, s:s, s:s}}, s:[{s:[]}]}", "swagger",
+                    "2.0", "info", info(), "paths", paths, "definitions", defs,
+                    "securityDefinitions", "BearerToken", "type", "apiKey", "name",
+                    "authorization", "in", "header", "description",
+                    "Bearer Token authentication", "security", "BearerToken");
+    if (doc == NULL) return ORC_ENOMEM;
+    rv = api_oa_v2_protobuf(doc, &b);
+    if (rv == 0) {
+        size_t len = 0;
+        char *data = orc_buf_steal(&b, &len);
+        rv = set_doc(pb, data, len);
+    }
+    orc_buf_free(&b);
+    return rv == 0 ? finish_doc(d, doc) : (json_decref(doc), rv);
 }
 
 /* {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=..."}}} */
@@ -145,7 +165,7 @@ int api_openapi_build(struct api_openapi **out)
         rv = build_v3_gv(types, gv, &o->gvs[o->n_gvs++]);
     }
     if (rv == 0) rv = build_v3_root(o);
-    if (rv == 0) rv = build_v2(types, &o->v2);
+    if (rv == 0) rv = build_v2(types, &o->v2, &o->v2pb);
     api_oa_types_free(types);
     if (rv != 0) {
         api_openapi_free(o);
@@ -159,15 +179,18 @@ void api_openapi_free(struct api_openapi *o)
 {
     if (o == NULL) return;
     free(o->v2.data);
+    free(o->v2pb.data);
     free(o->v3root.data);
     for (size_t i = 0; i < o->n_gvs; i++) free(o->gvs[i].data);
     free(o);
 }
 
 static const struct oa_doc *find_doc(const struct api_openapi *o, enum api_oa_version v,
-                                     const char *gv)
+                                     const char *gv, bool protobuf)
 {
-    if (gv == NULL) return v == API_OA_V2 ? &o->v2 : &o->v3root;
+    if (gv == NULL && v == API_OA_V2) return protobuf ? &o->v2pb : &o->v2;
+    if (protobuf) return NULL;
+    if (gv == NULL) return &o->v3root;
     if (v == API_OA_V2) return NULL;
     for (size_t i = 0; i < o->n_gvs; i++)
         if (strcmp(o->gvs[i].gv, gv) == 0) return &o->gvs[i];
@@ -175,9 +198,9 @@ static const struct oa_doc *find_doc(const struct api_openapi *o, enum api_oa_ve
 }
 
 int api_openapi_doc(const struct api_openapi *o, enum api_oa_version v, const char *gv,
-                    const char **data, size_t *len, const char **etag)
+                    bool protobuf, const char **data, size_t *len, const char **etag)
 {
-    const struct oa_doc *d = find_doc(o, v, gv);
+    const struct oa_doc *d = find_doc(o, v, gv, protobuf);
     if (d == NULL) return ORC_ENOENT;
     *data = d->data;
     *len = d->len;
@@ -187,27 +210,37 @@ int api_openapi_doc(const struct api_openapi *o, enum api_oa_version v, const ch
 
 /* ---- serving ---- */
 
-/* Whether an Accept header takes JSON: application/json, application/any,
- * * / *, or none given. */
-static bool accepts_json(const char *accept)
+#define PB_V2 "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+#define PB_V2_OLD "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+
+enum oa_format { FMT_NONE, FMT_JSON, FMT_PROTOBUF };
+
+static bool media_is(const char *t, size_t len, const char *want)
+{
+    return strlen(want) == len && strncasecmp(t, want, len) == 0;
+}
+
+/* The first media range of an Accept header that names a form served
+ * (JSON, or with pb_ok the v2 protobuf); a wildcard takes JSON; no
+ * header is a wildcard. Parameters (q) are not weighed. */
+static enum oa_format negotiate(const char *accept, bool pb_ok)
 {
     const char *p = accept;
 
-    if (accept == NULL || *accept == '\0') return true;
+    if (accept == NULL || *accept == '\0') return FMT_JSON;
     while (*p) {
-        size_t len = strcspn(p, ",");
-        size_t tl = strcspn(p, ",;");
+        size_t len = strcspn(p, ","), tl = strcspn(p, ",;");
         const char *t = p;
         while (tl > 0 && (*t == ' ' || *t == '\t')) t++, tl--;
         while (tl > 0 && (t[tl - 1] == ' ' || t[tl - 1] == '\t')) tl--;
-        if ((tl == 16 && strncasecmp(t, "application/json", 16) == 0)
-            || (tl == 13 && strncasecmp(t, "application/*", 13) == 0)
-            || (tl == 3 && strncmp(t, "*/*", 3) == 0))
-            return true;
+        if (media_is(t, tl, "application/json") || media_is(t, tl, "application/*")
+            || media_is(t, tl, "*/*"))
+            return FMT_JSON;
+        if (pb_ok && (media_is(t, tl, PB_V2) || media_is(t, tl, PB_V2_OLD))) return FMT_PROTOBUF;
         p += len;
         if (*p == ',') p++;
     }
-    return false;
+    return FMT_NONE;
 }
 
 static bool etag_matches(const char *if_none_match, const char *etag)
@@ -217,7 +250,8 @@ static bool etag_matches(const char *if_none_match, const char *etag)
     return if_none_match && (strstr(if_none_match, quoted) != NULL || strcmp(if_none_match, "*") == 0);
 }
 
-static void respond_doc(struct orc_httpd_req *r, const struct oa_doc *d, bool immutable)
+static void respond_doc(struct orc_httpd_req *r, const struct oa_doc *d, const char *ctype,
+                        bool immutable)
 {
     char headers[600], expires[64] = "";
     time_t later = time(NULL) + 365 * 24 * 3600;
@@ -230,9 +264,9 @@ static void respond_doc(struct orc_httpd_req *r, const struct oa_doc *d, bool im
     /* The reply carries its own Cache-Control: the server adds none. */
     r->proxy = true;
     if (etag_matches(orc_httpd_req_header(r, "if-none-match"), d->etag))
-        orc_httpd_respond(r, 304, NULL, "", 0, headers);
+        orc_httpd_respond(r, 304, ctype, "", 0, headers);
     else
-        orc_httpd_respond(r, 200, "application/json", d->data, d->len, headers);
+        orc_httpd_respond(r, 200, ctype, d->data, d->len, headers);
 }
 
 /* A stale hash is sent on to the document's current URL (301), as
@@ -250,6 +284,7 @@ void api_handle_openapi(struct api_server *s, struct orc_httpd_req *r, struct ap
     const struct oa_doc *d;
     const char *hash = api_query_get(rt, "hash");
     bool v3 = rt->type == ROUTE_OPENAPI_V3, root = v3 && rt->version[0] == '\0';
+    enum oa_format fmt;
     int rv;
 
     if (r->method != HTTP_GET) {
@@ -263,22 +298,25 @@ void api_handle_openapi(struct api_server *s, struct orc_httpd_req *r, struct ap
     }
     if (rt->group[0]) snprintf(gv, sizeof gv, "apis/%s/%s", rt->group, rt->version);
     else snprintf(gv, sizeof gv, "api/%s", rt->version);
-    d = find_doc(s->openapi, v3 ? API_OA_V3 : API_OA_V2, v3 && !root ? gv : NULL);
+    fmt = root ? FMT_JSON : negotiate(orc_httpd_req_header(r, "accept"), !v3);
+    d = find_doc(s->openapi, v3 ? API_OA_V3 : API_OA_V2, v3 && !root ? gv : NULL,
+                 fmt == FMT_PROTOBUF);
     if (d == NULL) {
         api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
                            "the server could not find the requested resource");
         return;
     }
-    if (!root && !accepts_json(orc_httpd_req_header(r, "accept"))) {
-        api_respond_status(r, 406, "NotAcceptable", NULL, NULL, NULL,
-                           "only application/json is served for this document");
+    if (fmt == FMT_NONE) {
+        api_respond_status(r, 406, "NotAcceptable", NULL, NULL, NULL, "%s",
+                           v3 ? "only application/json is served for this document"
+                              : "only application/json and " PB_V2 " are served for this document");
         return;
     }
     if (!root && v3 && hash && hash[0] && strcmp(hash, d->etag) != 0) {
         redirect(r, d);
         return;
     }
-    respond_doc(r, d, !root && v3 && hash && hash[0]);
+    respond_doc(r, d, fmt == FMT_PROTOBUF ? PB_V2 : "application/json", !root && v3 && hash && hash[0]);
 }
 
 void api_openapi_release(struct api_server *s)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/buf.h"
 #include "lib/kinds.h"
 
 struct api_struct;
@@ -50,6 +51,12 @@ json_t *api_oa_fixed_ref(struct api_oa_ctx *ctx, const char *name);
  * scale subresources) and their operations to `paths`. */
 void api_oa_add_paths(struct api_oa_ctx *ctx, const struct orc_kind *k, json_t *paths);
 
+/* ---- the v2 document as protobuf (openapi_pb.c) ---- */
+
+/* Appends gnostic's openapi.v2 Document encoding of the v2 JSON document
+ * `doc` (what kube-openapi's proto models read). 0 or ORC_ENOMEM. */
+int api_oa_v2_protobuf(const json_t *doc, struct orc_buf *out);
+
 /* ---- documents (openapi.c) ---- */
 
 struct api_openapi;
@@ -59,9 +66,10 @@ int api_openapi_build(struct api_openapi **out);
 void api_openapi_free(struct api_openapi *o);
 
 /* A document's bytes and ETag (sha512, hex): `gv` NULL for the v2 document
- * (v2) or the v3 root listing (v3), else "api/v1" or "apis/apps/v1".
- * Pointers stay valid while o lives. ORC_ENOENT for an unknown group. */
+ * (v2) or the v3 root listing (v3), else "api/v1" or "apis/apps/v1";
+ * `protobuf` for the v2 document's protobuf form. Pointers stay valid
+ * while o lives. ORC_ENOENT for an unknown group. */
 int api_openapi_doc(const struct api_openapi *o, enum api_oa_version v, const char *gv,
-                    const char **data, size_t *len, const char **etag);
+                    bool protobuf, const char **data, size_t *len, const char **etag);
 
 #endif

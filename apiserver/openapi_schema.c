@@ -443,7 +443,9 @@ static json_t *free_schema(struct api_oa_ctx *ctx, const struct api_struct *patc
     if (s == NULL) return NULL;
     if (object || patched) json_object_set_new(s, "type", json_string("object"));
     json_object_set_new(s, "x-kubernetes-preserve-unknown-fields", json_true());
-    if (patched == NULL || patched->fields[0].name == NULL) return s;
+    /* v2 readers (kubectl's client-side validation) would take the
+     * properties for all there is and refuse the rest of a status. */
+    if (patched == NULL || patched->fields[0].name == NULL || ctx->version == API_OA_V2) return s;
     props = json_object();
     json_object_set_new(s, "properties", props);
     for (const struct api_field *f = patched->fields; f->name; f++) {

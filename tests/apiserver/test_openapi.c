@@ -29,7 +29,7 @@ static json_t *load(const struct api_openapi *o, enum api_oa_version v, const ch
     size_t len;
     json_error_t e;
 
-    CHECKF(api_openapi_doc(o, v, gv, &data, &len, &etag) == 0, "no document %s", gv ? gv : "(root)");
+    CHECKF(api_openapi_doc(o, v, gv, false, &data, &len, &etag) == 0, "no document %s", gv ? gv : "(root)");
     CHECK_INT(strlen(etag), ==, 128);
     json_t *j = json_loadb(data, len, 0, &e);
     CHECKF(j != NULL, "%s: %s", gv ? gv : "(root)", e.text);
@@ -115,7 +115,7 @@ TEST(v3_documents_parse_and_reference_only_defined_schemas)
         char want[300];
         const char *data, *etag;
         size_t len;
-        CHECK_INT(api_openapi_doc(o, API_OA_V3, gv, &data, &len, &etag), ==, 0);
+        CHECK_INT(api_openapi_doc(o, API_OA_V3, gv, false, &data, &len, &etag), ==, 0);
         snprintf(want, sizeof want, "/openapi/v3/%s?hash=%s", gv, etag);
         CHECK_STR(str(item, "serverRelativeURL"), want);
         json_t *doc = load(o, API_OA_V3, gv);
@@ -124,7 +124,7 @@ TEST(v3_documents_parse_and_reference_only_defined_schemas)
         n++;
     }
     CHECK_INT(n, ==, 9);
-    CHECK_INT(api_openapi_doc(o, API_OA_V3, "apis/nosuch/v1", &gv, &n, &gv), ==, ORC_ENOENT);
+    CHECK_INT(api_openapi_doc(o, API_OA_V3, "apis/nosuch/v1", false, &gv, &n, &gv), ==, ORC_ENOENT);
 }
 
 TEST(v2_document_parses_and_references_only_defined_definitions)
@@ -248,4 +248,22 @@ TEST(fields_carry_the_tables_types_and_patch_strategies)
     op = json_object_get(json_object_get(json_object_get(apps, "paths"), "/apis/apps/v1/deployments"), "get");
     CHECK_STR(str(op, "x-kubernetes-action"), "list");
     CHECK(json_object_get(schemas(apps), "io.k8s.api.apps.v1.DeploymentList") != NULL);
+}
+
+/* The v2 document in protobuf: gnostic's Document, field by field as the
+ * JSON says (swagger = 1, definitions = 9 holding Pod's schema). */
+TEST(v2_protobuf_carries_the_definitions)
+{
+    struct api_openapi *o = docs();
+    const char *data, *etag, *json, *jetag;
+    size_t len, jlen;
+
+    CHECK_INT(api_openapi_doc(o, API_OA_V2, NULL, true, &data, &len, &etag), ==, 0);
+    CHECK_INT(api_openapi_doc(o, API_OA_V2, NULL, false, &json, &jlen, &jetag), ==, 0);
+    CHECK(len > 10000 && len < jlen);
+    CHECK(memcmp(data, "\x0a\x03" "2.0", 5) == 0);
+    CHECK(strcmp(etag, jetag) != 0);
+    CHECK(memmem(data, len, "io.k8s.api.core.v1.Pod", 22) != NULL);
+    CHECK(memmem(data, len, "x-kubernetes-group-version-kind", 31) != NULL);
+    CHECK_INT(api_openapi_doc(o, API_OA_V3, "api/v1", true, &data, &len, &etag), ==, ORC_ENOENT);
 }

@@ -2,8 +2,9 @@
  * with no --validate flag: it reads /openapi/v3, finds fieldValidation on
  * each kind's PATCH and leaves validation to the server (unknown fields
  * refused, or warned of with --validate=warn); apply, create -f,
- * replace -f and edit work; explain reads the same documents. And the
- * documents' HTTP: hashes, ETags, immutable caching, JSON only. */
+ * replace -f and edit work; a `kind: List` is validated by kubectl from
+ * the v2 document; explain reads the same documents. And the documents'
+ * HTTP: hashes, ETags, immutable caching, content negotiation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,29 @@ TEST_T(kubectl_writes_validate_through_the_server, 90)
     free(out);
     free(p);
 
+    /* A List: kubectl validates it itself, from the v2 document (in
+     * protobuf), as Kubernetes' schema would. */
+    p = manifest("list.yaml",
+                 "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n"
+                 "  metadata: {name: listed}\n  data: {a: b}\n  bogus: 1\n");
+    out = KUBECTL(1, "apply", "-f", p);
+    CHECK_HAS(out, "unknown field \"bogus\"");
+    free(out);
+    free(p);
+    p = manifest("list.yaml",
+                 "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n"
+                 "  metadata: {name: listed}\n  data: {a: b}\n- apiVersion: apps/v1\n"
+                 "  kind: Deployment\n  metadata: {name: listed}\n  spec:\n"
+                 "    selector: {matchLabels: {a: b}}\n    template:\n"
+                 "      metadata: {labels: {a: b}}\n      spec:\n        containers:\n"
+                 "        - {name: c, image: nginx, resources: {limits: {cpu: 1, memory: 1Gi}}}\n"
+                 "  status: {replicas: 3, observedGeneration: 1}\n");
+    out = KUBECTL(0, "apply", "-f", p);
+    CHECK_HAS(out, "configmap/listed created");
+    CHECK_HAS(out, "deployment.apps/listed created");
+    free(out);
+    free(p);
+
     /* edit: the editor's change is patched in. */
     char *editor = manifest("editor.sh", "#!/bin/sh\nsed -i 's/mode: two/mode: edited/' \"$1\"\n");
     CHECK(chmod(editor, 0700) == 0);
@@ -236,7 +260,7 @@ static const char *header(const struct http_response *r, const char *name)
     return v ? v : "";
 }
 
-TEST_T(documents_are_cached_by_hash_and_served_as_json_only, 60)
+TEST_T(documents_are_cached_by_hash_and_negotiated, 60)
 {
     start_one();
     struct http_response *r = get("/openapi/v3", c.token, NULL, NULL);
@@ -271,12 +295,18 @@ TEST_T(documents_are_cached_by_hash_and_served_as_json_only, 60)
     r = get("/openapi/v3/apis/apps/v1?hash=0123", c.token, NULL, NULL);
     CHECK_INT(r->status, ==, 301);
     CHECK_STR(header(r, "location"), url);
-    /* JSON only: a protobuf-only client is told 406 (client-go then gives
-     * up on v2, as with any server without it). */
+    /* v3 is JSON only; v2 is JSON or protobuf, which is all client-go
+     * asks it for. */
+    r = get(url, c.token, "accept", "application/com.github.proto-openapi.spec.v3@v1.0+protobuf");
+    CHECK_INT(r->status, ==, 406);
     r = get("/openapi/v2", c.token, "accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf");
+    CHECK_INT(r->status, ==, 200);
+    CHECK_STR(header(r, "content-type"), "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+    CHECK(r->body_len > 1000 && memcmp(r->body, "\x0a\x03" "2.0", 5) == 0);
+    r = get("/openapi/v2", c.token, "accept", "text/html");
     CHECK_INT(r->status, ==, 406);
     r = get("/openapi/v2", c.token, "accept",
-            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json");
+            "application/json;q=0.9, application/com.github.proto-openapi.spec.v2@v1.0+protobuf");
     CHECK_INT(r->status, ==, 200);
     CHECK_STR(header(r, "content-type"), "application/json");
     doc = json_loads(r->body, 0, NULL);
@@ -289,4 +319,6 @@ TEST_T(documents_are_cached_by_hash_and_served_as_json_only, 60)
     CHECK_INT(r->status, ==, 401);
     r = get("/openapi/v2", NULL, NULL, NULL);
     CHECK_INT(r->status, ==, 401);
+    /* A clean stop frees the documents (sanitizer builds check it). */
+    member_stop(&c, 0);
 }
