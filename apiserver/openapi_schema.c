@@ -520,7 +520,13 @@ static json_t *struct_schema(struct api_oa_ctx *ctx, const struct api_struct *st
     json_t *s = json_pack("{s:s, s:{}}", "type", "object", "properties");
     json_t *props = json_object_get(s, "properties"), *req = json_array();
     const char *doc = k ? kind_doc(k->kind) : NULL;
+    char fallback[200];
 
+    if (k && doc == NULL) { /* a kind added without a line above */
+        snprintf(fallback, sizeof fallback, "%s is an object of %s.", k->kind,
+                 orc_kind_api_version(k));
+        doc = fallback;
+    }
     if (s == NULL || req == NULL) {
         json_decref(s);
         json_decref(req);
@@ -572,7 +578,7 @@ static json_t *bare_kind_schema(const struct orc_kind *k)
                           "x-kubernetes-preserve-unknown-fields", 1,
                           "x-kubernetes-group-version-kind", gvk(k, ""));
     const char *doc = kind_doc(k->kind);
-    if (s && doc) json_object_set_new(s, "description", json_string(doc));
+    if (s) json_object_set_new(s, "description", json_string(doc ? doc : k->kind));
     return s;
 }
 

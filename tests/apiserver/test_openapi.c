@@ -123,7 +123,15 @@ TEST(v3_documents_parse_and_reference_only_defined_schemas)
         CHECKF(check_refs(doc, schemas(doc), "#/components/schemas/") > 10, "%s: few refs", gv);
         n++;
     }
-    CHECK_INT(n, ==, 9);
+    /* One document per group-version of the kind table. */
+    size_t nk, gvs = 0;
+    const struct orc_kind *k = orc_kinds(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        size_t j = 0;
+        while (j < i && !(strcmp(k[j].group, k[i].group) == 0 && strcmp(k[j].version, k[i].version) == 0)) j++;
+        gvs += j == i;
+    }
+    CHECK_INT(n, ==, gvs);
     CHECK_INT(api_openapi_doc(o, API_OA_V3, "apis/nosuch/v1", false, &gv, &n, &gv), ==, ORC_ENOENT);
 }
 
