@@ -110,6 +110,13 @@ static int name_struct(struct api_oa_types *t, const struct api_struct *st, cons
     const struct oa_named *twin;
 
     if (find_named(t, st)) return 0;
+    /* A twin named already in another package (a StatefulSet's claim
+     * template is a core PersistentVolumeClaim). */
+    for (size_t i = 0; i < t->n; i++) {
+        const char *dot = strrchr(t->v[i].name, '.');
+        if (dot && strcmp(dot + 1, st->name) == 0 && same_struct(t->v[i].st, st, 0))
+            return add_named(t, st, t->v[i].name, NULL);
+    }
     if (is_meta(st->name)) snprintf(name, sizeof name, META "%s", st->name);
     else snprintf(name, sizeof name, "io.k8s.api.%s.v1.%s", pkg, st->name);
     for (int i = 2; (twin = find_name(t, name)) != NULL; i++) {
@@ -214,10 +221,42 @@ static const char *const kind_docs[][2] = {
     {"IngressClass", "IngressClass names the controller that implements an Ingress."},
 };
 
+/* The types people explain most. */
+static const char *const type_docs[][2] = {
+    {"ObjectMeta", "ObjectMeta is the metadata every object has: name, namespace, labels, annotations, owners, finalizers."},
+    {"LabelSelector", "LabelSelector selects objects by their labels: matchLabels and matchExpressions must all hold."},
+    {"OwnerReference", "OwnerReference names an object this one belongs to; deleting the owner deletes it."},
+    {"PodTemplateSpec", "PodTemplateSpec describes the pods a workload creates: their metadata and spec."},
+    {"PodSpec", "PodSpec is the desired state of a pod: its containers, volumes and where it may run."},
+    {"Container", "Container is one program of a pod: its image, command, environment, ports, resources and probes."},
+    {"ContainerPort", "ContainerPort is a network port a container listens on."},
+    {"EnvVar", "EnvVar is one environment variable of a container: a value, or a reference to where it comes from."},
+    {"EnvVarSource", "EnvVarSource is where an environment variable's value comes from."},
+    {"EnvFromSource", "EnvFromSource imports every key of a ConfigMap or Secret as environment variables."},
+    {"ResourceRequirements", "ResourceRequirements are the compute resources (cpu, memory) a container requests and is limited to."},
+    {"VolumeMount", "VolumeMount mounts a volume of the pod at a path in a container."},
+    {"Volume", "Volume is storage the pod's containers can mount: one of the volume sources."},
+    {"Probe", "Probe is a check of a container's health, run by the node agent: exec, httpGet, tcpSocket or grpc."},
+    {"Lifecycle", "Lifecycle holds actions run right after a container starts and right before it stops."},
+    {"SecurityContext", "SecurityContext holds a container's security settings (user, capabilities, privileges)."},
+    {"PodSecurityContext", "PodSecurityContext holds security settings for every container of the pod."},
+    {"Affinity", "Affinity holds the pod's scheduling constraints relative to nodes and other pods."},
+    {"Toleration", "Toleration lets a pod be scheduled on (or stay on) nodes with a matching taint."},
+    {"TopologySpreadConstraint", "TopologySpreadConstraint spreads matching pods evenly across a topology (zones, nodes)."},
+    {"ServiceSpec", "ServiceSpec is the desired state of a Service: its type, selector and ports."},
+    {"ServicePort", "ServicePort is a port a Service exposes and the pods' port it sends traffic to."},
+    {"DeploymentSpec", "DeploymentSpec is the desired state of a Deployment: replicas, selector, pod template, update strategy."},
+    {"DeploymentStrategy", "DeploymentStrategy says how a Deployment replaces old pods with new ones."},
+    {"PersistentVolumeClaimSpec", "PersistentVolumeClaimSpec is the storage a claim asks for: size, access modes, class."},
+    {"Taint", "Taint keeps pods that do not tolerate it off a node."},
+};
+
 static const char *kind_doc(const char *kind)
 {
     for (size_t i = 0; i < ORC_ARRAY_LEN(kind_docs); i++)
         if (strcmp(kind_docs[i][0], kind) == 0) return kind_docs[i][1];
+    for (size_t i = 0; i < ORC_ARRAY_LEN(type_docs); i++)
+        if (strcmp(type_docs[i][0], kind) == 0) return type_docs[i][1];
     return NULL;
 }
 
@@ -519,7 +558,7 @@ static json_t *struct_schema(struct api_oa_ctx *ctx, const struct api_struct *st
 {
     json_t *s = json_pack("{s:s, s:{}}", "type", "object", "properties");
     json_t *props = json_object_get(s, "properties"), *req = json_array();
-    const char *doc = k ? kind_doc(k->kind) : NULL;
+    const char *doc = kind_doc(k ? k->kind : st->name);
     char fallback[200];
 
     if (k && doc == NULL) { /* a kind added without a line above */
