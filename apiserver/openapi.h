@@ -45,6 +45,14 @@ json_t *api_oa_kind_ref(struct api_oa_ctx *ctx, const struct orc_kind *k, bool l
  * apis.meta.v1.Status", "io.k8s.api.autoscaling.v1.Scale"). */
 json_t *api_oa_fixed_ref(struct api_oa_ctx *ctx, const char *name);
 
+/* ---- descriptions (openapi_docs.c) ---- */
+
+/* A kind's or type's description ("Pod", "PodSpec"), or NULL. Static. */
+const char *api_oa_type_doc(const char *name);
+/* The description of a field every object shares (apiVersion, kind,
+ * metadata; spec and status of a kind's root), or NULL. Static. */
+const char *api_oa_field_doc(const char *name, bool root);
+
 /* ---- paths (openapi_paths.c) ---- */
 
 /* Adds the kind's paths (collection, object, all namespaces, status and
