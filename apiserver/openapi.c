@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "apiserver/server.h"
+#include "lib/list.h"
+#include "lib/log.h"
 #include "lib/orc.h"
 
 #define TITLE "Kubernetes"
@@ -278,24 +280,14 @@ static void redirect(struct orc_httpd_req *r, const struct oa_doc *d)
     orc_httpd_respond(r, 301, "text/plain; charset=utf-8", "", 0, headers);
 }
 
-void api_handle_openapi(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
+static void serve(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     char gv[96];
     const struct oa_doc *d;
     const char *hash = api_query_get(rt, "hash");
     bool v3 = rt->type == ROUTE_OPENAPI_V3, root = v3 && rt->version[0] == '\0';
     enum oa_format fmt;
-    int rv;
 
-    if (r->method != HTTP_GET) {
-        api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
-                           "the server does not allow this method on the requested resource");
-        return;
-    }
-    if (s->openapi == NULL && (rv = api_openapi_build(&s->openapi)) != 0) {
-        api_respond_error(r, rv, "building the OpenAPI documents");
-        return;
-    }
     if (rt->group[0]) snprintf(gv, sizeof gv, "apis/%s/%s", rt->group, rt->version);
     else snprintf(gv, sizeof gv, "api/%s", rt->version);
     fmt = root ? FMT_JSON : negotiate(orc_httpd_req_header(r, "accept"), !v3);
@@ -317,6 +309,89 @@ void api_handle_openapi(struct api_server *s, struct orc_httpd_req *r, struct ap
         return;
     }
     respond_doc(r, d, fmt == FMT_PROTOBUF ? PB_V2 : "application/json", !root && v3 && hash && hash[0]);
+}
+
+/* ---- the build, off the loop ---- */
+
+/* Building takes a sizable fraction of a second of CPU: a worker thread
+ * does it (the tables are static, the documents its own), and requests
+ * that come meanwhile wait for it. */
+struct api_oa_build {
+    uv_work_t work;
+    struct api_server *s;
+    struct api_openapi *docs;
+    int rv;
+    struct orc_link waiting; /* struct oa_waiter */
+};
+
+struct oa_waiter {
+    struct orc_link link;
+    struct orc_httpd_req *r; /* its route is r->state */
+};
+
+static void build_work(uv_work_t *w)
+{
+    struct api_oa_build *b = w->data;
+    b->rv = api_openapi_build(&b->docs);
+}
+
+/* Answers every waiting request (one whose client left is only freed). */
+static void build_done(uv_work_t *w, int status)
+{
+    struct api_oa_build *b = w->data;
+    struct api_server *s = b->s;
+    int rv = status != 0 ? ORC_ECANCELED : b->rv;
+
+    s->openapi_build = NULL;
+    if (rv == 0) s->openapi = b->docs;
+    else log_warn("apiserver", "building the OpenAPI documents: %s", orc_strerror(rv));
+    while (!orc_list_empty(&b->waiting)) {
+        struct oa_waiter *wt = ORC_CONTAINER(b->waiting.next, struct oa_waiter, link);
+        struct orc_httpd_req *r = wt->r;
+        orc_list_remove(&wt->link);
+        free(wt);
+        if (rv == 0) serve(s, r, r->state);
+        else api_respond_error(r, rv, "building the OpenAPI documents");
+    }
+    free(b);
+    api_release(s); /* last: it may free the server */
+}
+
+static void wait_for_build(struct api_server *s, struct orc_httpd_req *r)
+{
+    struct oa_waiter *wt = calloc(1, sizeof *wt);
+    struct api_oa_build *b = s->openapi_build;
+
+    if (wt && b == NULL && (b = calloc(1, sizeof *b)) != NULL) {
+        b->s = s;
+        b->work.data = b;
+        orc_list_init(&b->waiting);
+        if (uv_queue_work(s->loop, &b->work, build_work, build_done) != 0) {
+            free(b);
+            b = NULL;
+        } else {
+            api_hold(s);
+            s->openapi_build = b;
+        }
+    }
+    if (wt == NULL || b == NULL) {
+        free(wt);
+        api_respond_error(r, ORC_ENOMEM, "building the OpenAPI documents");
+        return;
+    }
+    wt->r = r;
+    orc_list_push(&b->waiting, &wt->link);
+}
+
+void api_handle_openapi(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
+{
+    if (r->method != HTTP_GET) {
+        api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
+                           "the server does not allow this method on the requested resource");
+        return;
+    }
+    if (s->openapi == NULL) wait_for_build(s, r);
+    else serve(s, r, rt);
 }
 
 void api_openapi_release(struct api_server *s)

@@ -57,6 +57,7 @@ struct api_server {
     struct api_nscache *nscache;
     struct api_housekeep *housekeep;
     struct api_openapi *openapi; /* the OpenAPI documents, built at the first request */
+    struct api_oa_build *openapi_build; /* that build, on a worker thread, while it runs */
 };
 
 /* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest
