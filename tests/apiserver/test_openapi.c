@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "apiserver/openapi.h"
+#include "apiserver/server.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
 
@@ -274,4 +275,33 @@ TEST(v2_protobuf_carries_the_definitions)
     CHECK(memmem(data, len, "io.k8s.api.core.v1.Pod", 22) != NULL);
     CHECK(memmem(data, len, "x-kubernetes-group-version-kind", 31) != NULL);
     CHECK_INT(api_openapi_doc(o, API_OA_V3, "api/v1", true, &data, &len, &etag), ==, ORC_ENOENT);
+}
+
+TEST(openapi_paths_route)
+{
+    struct api_route rt;
+
+    CHECK_INT(api_route_parse("/openapi/v2", &rt), ==, 0);
+    CHECK_INT(rt.type, ==, ROUTE_OPENAPI_V2);
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/openapi/v3", &rt), ==, 0);
+    CHECK_INT(rt.type, ==, ROUTE_OPENAPI_V3);
+    CHECK_STR(rt.version, "");
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/openapi/v3/api/v1", &rt), ==, 0);
+    CHECK_STR(rt.group, "");
+    CHECK_STR(rt.version, "v1");
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/openapi/v3/apis/apps/v1?hash=AB12", &rt), ==, 0);
+    CHECK_INT(rt.type, ==, ROUTE_OPENAPI_V3);
+    CHECK_STR(rt.group, "apps");
+    CHECK_STR(rt.version, "v1");
+    CHECK_STR(api_query_get(&rt, "hash"), "AB12");
+    api_route_clear(&rt);
+    const char *const unknown[] = {"/openapi/v4", "/openapi/v3/apis/apps", "/openapi/v3/api",
+                                   "/openapi/v2/x", "/openapi/v3/apis/apps/v1/x", NULL};
+    for (int i = 0; unknown[i]; i++) {
+        CHECKF(api_route_parse(unknown[i], &rt) == ORC_ENOENT, "%s", unknown[i]);
+        api_route_clear(&rt);
+    }
 }
