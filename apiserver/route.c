@@ -92,6 +92,24 @@ static int route_resource(struct api_route *rt, char **segs, int n)
     return 0;
 }
 
+/* /openapi/v2, /openapi/v3, /openapi/v3/api/V, /openapi/v3/apis/G/V */
+static int route_openapi(struct api_route *rt, char **segs, int n)
+{
+    if (n == 2 && strcmp(segs[1], "v2") == 0) {
+        rt->type = ROUTE_OPENAPI_V2;
+        return 0;
+    }
+    if (strcmp(segs[1], "v3") != 0) return ORC_ENOENT;
+    rt->type = ROUTE_OPENAPI_V3;
+    if (n == 2) return 0;
+    if (n == 4 && strcmp(segs[2], "api") == 0)
+        return copy_seg(rt->version, sizeof rt->version, segs[3]) == 0 ? 0 : ORC_ENOENT;
+    if (n == 5 && strcmp(segs[2], "apis") == 0 && copy_seg(rt->group, sizeof rt->group, segs[3]) == 0
+        && copy_seg(rt->version, sizeof rt->version, segs[4]) == 0)
+        return 0;
+    return ORC_ENOENT;
+}
+
 static int route_segments(struct api_route *rt, char **segs, int n)
 {
     if (n == 1 && strcmp(segs[0], "healthz") == 0) rt->type = ROUTE_HEALTHZ;
@@ -100,6 +118,7 @@ static int route_segments(struct api_route *rt, char **segs, int n)
     else if (n == 1 && strcmp(segs[0], "version") == 0) rt->type = ROUTE_VERSION;
     else if (n == 1 && strcmp(segs[0], "api") == 0) rt->type = ROUTE_API_VERSIONS;
     else if (n == 1 && strcmp(segs[0], "apis") == 0) rt->type = ROUTE_API_GROUPS;
+    else if (n >= 2 && strcmp(segs[0], "openapi") == 0) return route_openapi(rt, segs, n);
     else if (n >= 2 && strcmp(segs[0], "internal") == 0 && strcmp(segs[1], "v1") == 0) {
         rt->type = ROUTE_INTERNAL;
         for (int i = 2; i < n; i++) {

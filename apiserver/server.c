@@ -55,6 +55,10 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
     case ROUTE_INTERNAL:
         api_handle_internal(s, r, rt);
         return;
+    case ROUTE_OPENAPI_V2:
+    case ROUTE_OPENAPI_V3:
+        api_handle_openapi(s, r, rt);
+        return;
     case ROUTE_COLLECTION:
     case ROUTE_OBJECT:
         break;
@@ -312,6 +316,7 @@ static void maybe_free(struct api_server *s)
     if (!s->stopping || s->stop_pending > 0 || s->inflight > 0) return;
     void (*cb)(void *) = s->stop_cb;
     void *cb_arg = s->stop_arg;
+    api_openapi_release(s);
     free_secrets(s);
     free(s);
     if (cb) cb(cb_arg);

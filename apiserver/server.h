@@ -57,6 +57,8 @@ struct api_server {
     int inflight; /* operations that will call back into the server */
     struct api_nscache *nscache;
     struct api_housekeep *housekeep;
+    struct api_openapi *openapi; /* the OpenAPI documents, built at the first request */
+    struct api_oa_build *openapi_build; /* that build, on a worker thread, while it runs */
 };
 
 /* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest
@@ -110,6 +112,8 @@ enum api_route_type {
     ROUTE_COLLECTION,    /* .../{resource} */
     ROUTE_OBJECT,        /* .../{resource}/{name}[/{sub}] */
     ROUTE_INTERNAL,      /* /internal/v1/... */
+    ROUTE_OPENAPI_V2,    /* /openapi/v2 */
+    ROUTE_OPENAPI_V3,    /* /openapi/v3 (version empty), /openapi/v3/api/v1, /openapi/v3/apis/{group}/{version} */
 };
 
 struct api_query {
@@ -280,6 +284,10 @@ int api_list_opts_parse(struct orc_httpd_req *r, const struct api_route *rt, boo
  * the ResourceVersionTooLarge cause client-go retries on. */
 void api_respond_rv_too_large(struct orc_httpd_req *r, int64_t want, int64_t current);
 
+/* /openapi/v2 and /openapi/v3[/...] (openapi.c). */
+void api_handle_openapi(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+/* Frees the documents (server teardown). */
+void api_openapi_release(struct api_server *s);
 void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* GET /internal/v1/backup (backup.c). */
