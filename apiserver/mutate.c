@@ -534,9 +534,11 @@ json_t *mut_scale(struct write_op *op, const json_t *cur)
         scale = view ? write_apply_patch(op, view) : NULL;
         json_decref(view);
         if (scale == NULL) return NULL;
-    } else if (!json_is_object(scale) || write_check_rv(op, scale, cur) != 0) {
-        if (!json_is_object(scale)) bad_request(op, "the request body must be a Scale object");
+    } else if (!json_is_object(scale)) {
+        bad_request(op, "the request body must be a Scale object");
         return NULL;
+    } else if (write_check_rv(op, scale, cur) != 0) {
+        return NULL; /* answered 409: op and its input are gone */
     }
     rep = orc_json_get(scale, "spec.replicas");
     if (!json_is_integer(rep) || json_integer_value(rep) < 0 || json_integer_value(rep) > INT32_MAX) {
