@@ -173,7 +173,7 @@ static json_t *apply_smp(struct write_op *op, json_t *doc)
     char err[512];
     int rv;
 
-    if (op->verb != W_SCALE_PATCH) api_schema_smp(op->k, &sch);
+    if (op->verb != W_SCALE_PATCH) api_schema_smp(op->view ? op->view : op->k, &sch);
     rv = orc_smp_apply(&doc, op->input, &sch, err, sizeof err);
     if (rv == 0) return doc;
     json_decref(doc);

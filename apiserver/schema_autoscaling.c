@@ -39,3 +39,15 @@ API_STRUCT(conditions_status, "ConditionsStatus", F_AFREE_MERGE("conditions", "t
 
 API_STRUCT_SHARED(api_s_hpa, "HorizontalPodAutoscaler",
     F_TYPEMETA, F_OBJ("spec", hpaspec), F_FREE_PATCHED("status", conditions_status));
+
+/* ---- autoscaling/v1: what its clients see (served_only; stored as v2) ---- */
+
+API_STRUCT(hpaspec_v1, "HorizontalPodAutoscalerSpecV1",
+    F_OBJ_R("scaleTargetRef", scaleref), F_INT32("minReplicas"), F_INT32("maxReplicas"),
+    F_INT32("targetCPUUtilizationPercentage"));
+API_STRUCT(hpastatus_v1, "HorizontalPodAutoscalerStatusV1",
+    F_INT("observedGeneration"), F_TIME("lastScaleTime"), F_INT32("currentReplicas"),
+    F_INT32("desiredReplicas"), F_INT32("currentCPUUtilizationPercentage"));
+
+API_STRUCT_SHARED(api_s_hpa_v1, "HorizontalPodAutoscalerV1",
+    F_TYPEMETA, F_OBJ("spec", hpaspec_v1), F_OBJ("status", hpastatus_v1));

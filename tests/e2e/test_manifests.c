@@ -244,6 +244,18 @@ TEST_T(hpa_served_in_v1_and_v2, 60)
               "autoscaling/v1");
     json_decref(list);
 
+    /* A watch through v1 sees v1 objects; one through v2, v2 objects. */
+    char *w1 = NULL, *w2 = NULL;
+    CHECK_INT(t_http(&c, 0, "GET", HPA_V1 "?watch=1&timeoutSeconds=1", NULL, NULL, &w1, NULL), ==,
+              200);
+    CHECK_INT(t_http(&c, 0, "GET", HPA_V2 "?watch=1&timeoutSeconds=1", NULL, NULL, &w2, NULL), ==,
+              200);
+    CHECK_HAS(w1, "{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"autoscaling/v1\"");
+    CHECK_HAS(w1, "\"targetCPUUtilizationPercentage\":45");
+    CHECK_HAS(w2, "{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"autoscaling/v2\"");
+    free(w1);
+    free(w2);
+
     /* A v2 body on the v1 path is refused, as Kubernetes refuses it. */
     json_t *st = req("POST", HPA_V1, NULL,
                      "{\"apiVersion\":\"autoscaling/v2\",\"kind\":\"HorizontalPodAutoscaler\","
