@@ -345,3 +345,55 @@ TEST_T(kubectl_scale_with_preconditions, 60)
     CHECK_STR(orc_json_str(s, "status.selector"), "app=nginx");
     json_decref(s);
 }
+
+/* One bad field per kind, refused with 422 and Kubernetes' words. */
+TEST_T(bad_fields_are_422, 60)
+{
+    static const struct {
+        const char *path, *body, *message;
+    } cases[] = {
+        {"/api/v1/namespaces/default/serviceaccounts", "{\"metadata\":{\"name\":\"Robot\"}}",
+         "ServiceAccount \"Robot\" is invalid: metadata.name: Invalid value: \"Robot\": a lowercase "
+         "RFC 1123 subdomain"},
+        {"/api/v1/namespaces/default/replicationcontrollers",
+         "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"selector\":{\"app\":\"x\"},\"template\":{"
+         "\"metadata\":{\"labels\":{\"app\":\"y\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
+         "\"image\":\"i\"}]}}}}",
+         "spec.template.metadata.labels: Invalid value: {\"app\":\"y\"}: `selector` does not match "
+         "template `labels`"},
+        {"/api/v1/namespaces/default/limitranges",
+         "{\"metadata\":{\"name\":\"l\"},\"spec\":{\"limits\":[{\"type\":\"Pod\",\"default\":"
+         "{\"cpu\":\"1\"}}]}}",
+         "spec.limits[0].default: Forbidden: may not be specified when `type` is 'Pod'"},
+        {"/api/v1/namespaces/default/resourcequotas",
+         "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"hard\":{\"pods\":\"-1\"}}}",
+         "spec.hard[pods]: Invalid value: \"-1\": must be greater than or equal to 0"},
+        {"/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+         "{\"metadata\":{\"name\":\"r\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":"
+         "[\"pods\"]}]}",
+         "rules[0].verbs: Required value: verbs must contain at least one value"},
+        {"/apis/rbac.authorization.k8s.io/v1/clusterroles",
+         "{\"metadata\":{\"name\":\"c\"},\"aggregationRule\":{}}",
+         "aggregationRule.clusterRoleSelectors: Required value: at least one clusterRoleSelector "
+         "required if aggregationRule is non-nil"},
+        {"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+         "{\"metadata\":{\"name\":\"b\"},\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"}}",
+         "roleRef.kind: Unsupported value: \"Role\": supported values: \"ClusterRole\""},
+        {"/apis/networking.k8s.io/v1/namespaces/default/networkpolicies",
+         "{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podSelector\":{},\"policyTypes\":"
+         "[\"Sideways\"]}}",
+         "spec.policyTypes[0]: Unsupported value: \"Sideways\": supported values: \"Ingress\", "
+         "\"Egress\""},
+        {HPA_V2,
+         "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"scaleTargetRef\":{\"kind\":\"Deployment\","
+         "\"name\":\"w\"},\"minReplicas\":0,\"maxReplicas\":3}}",
+         "spec.minReplicas: Invalid value: 0: must be greater than or equal to 1"},
+    };
+    start_one();
+    for (size_t i = 0; i < ORC_ARRAY_LEN(cases); i++) {
+        json_t *st = req("POST", cases[i].path, NULL, cases[i].body, 422, NULL);
+        CHECK_STR(orc_json_str(st, "reason"), "Invalid");
+        CHECK_HAS(orc_json_str(st, "message"), cases[i].message);
+        json_decref(st);
+    }
+}
