@@ -25,7 +25,7 @@ static json_t *api_group(const char *group)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < nk; i++) {
             bool dup = false;
-            if (strcmp(k[i].group, group) != 0 || k[i].served_only != (pass == 1)) continue;
+            if (strcmp(k[i].group, group) != 0 || orc_kind_served_only(&k[i]) != (pass == 1)) continue;
             for (size_t j = 0; j < n; j++) dup |= strcmp(seen[j], k[i].version) == 0;
             if (dup || n == ORC_ARRAY_LEN(seen)) continue;
             if (n == 0) preferred = k[i].version;

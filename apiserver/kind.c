@@ -151,11 +151,10 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                              .validate = api_rules_networkpolicy, .warning = WARN_NETPOL},
     [ORC_K_HPA] = {KIND(ORC_K_HPA), .schema = &api_s_hpa, .tracks_generation = true,
                    .defaults = api_defaults_hpa, .validate = api_rules_hpa, .warning = WARN_HPA},
-    /* Served only: every write and read goes through ORC_K_HPA's row,
-     * converted by these two; the schema is what v1 clients see (patches,
-     * OpenAPI). */
+    /* Served only: every write and read goes through ORC_K_HPA's row
+     * (defaults, rules), converted by these two; the schema is what v1
+     * clients see (patches, OpenAPI). */
     [ORC_K_HPA_V1] = {KIND(ORC_K_HPA_V1), .schema = &api_s_hpa_v1, .tracks_generation = true,
-                      .defaults = api_defaults_hpa, .validate = api_rules_hpa,
                       .warning = WARN_HPA, .to_stored = api_hpa_v1_to_v2,
                       .from_stored = api_hpa_v2_to_v1},
 };

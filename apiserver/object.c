@@ -107,7 +107,7 @@ json_t *api_obj_decode(const char *value, size_t len, int64_t rev)
 int api_view_to_stored(const struct orc_kind *view, json_t *obj, char *err, size_t n)
 {
     const struct api_kind *ak = api_kind_of(view);
-    if (!view->served_only || ak->to_stored == NULL) return 0;
+    if (!orc_kind_served_only(view) || ak->to_stored == NULL) return 0;
     return ak->to_stored(obj, err, n);
 }
 
@@ -115,7 +115,7 @@ int api_view_from_stored(const struct orc_kind *view, json_t *obj)
 {
     const struct api_kind *ak = api_kind_of(view);
     char err[256];
-    if (!view->served_only || ak->from_stored == NULL) return 0;
+    if (!orc_kind_served_only(view) || ak->from_stored == NULL) return 0;
     return ak->from_stored(obj, err, sizeof err);
 }
 
@@ -125,7 +125,7 @@ int api_obj_append_as(const struct orc_kind *view, struct orc_buf *out, const ch
     json_t *obj;
     int rv;
 
-    if (!view->served_only) return api_obj_append(out, value, len, rev);
+    if (!orc_kind_served_only(view)) return api_obj_append(out, value, len, rev);
     if ((obj = api_obj_decode(value, len, rev)) == NULL) return ORC_ECORRUPT;
     rv = api_view_from_stored(view, obj);
     if (rv == 0) rv = orc_json_dump(obj, out);

@@ -248,7 +248,7 @@ static struct api_watch_bucket *bucket_get(struct api_watch_group *g, const char
 int api_watch_join(struct api_server *s, const char *prefix, struct api_watcher *w)
 {
     int rv = 0;
-    const struct orc_kind *view = w->view && w->view->served_only ? w->view : NULL;
+    const struct orc_kind *view = w->view && orc_kind_served_only(w->view) ? w->view : NULL;
     struct api_watch_group *g = group_get(s, prefix, view, &rv);
     struct api_watch_bucket *b;
 

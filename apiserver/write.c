@@ -568,7 +568,7 @@ void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_
     op->rt = rt;
     op->k = orc_kind_stored(rt->kind);
     op->ak = api_kind_of(op->k);
-    op->view = rt->kind->served_only ? rt->kind : NULL;
+    op->view = orc_kind_served_only(rt->kind) ? rt->kind : NULL;
     op->ok_code = 200;
     api_hold(s);
     r->op = op;

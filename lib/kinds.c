@@ -62,7 +62,7 @@ const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
     [ORC_K_HPA] = {"autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
                    "horizontalpodautoscaler", {"hpa"}, true, true, false},
     [ORC_K_HPA_V1] = {"autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
-                      "horizontalpodautoscaler", {"hpa"}, true, true, false, true},
+                      "horizontalpodautoscaler", {"hpa"}, true, true, false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
@@ -152,9 +152,14 @@ const struct orc_kind *orc_kind_by_gvr(const char *group, const char *version,
     return NULL;
 }
 
+bool orc_kind_served_only(const struct orc_kind *k)
+{
+    return orc_kind_id(k) == ORC_K_HPA_V1;
+}
+
 const struct orc_kind *orc_kind_stored(const struct orc_kind *k)
 {
-    if (!k->served_only) return k;
+    if (!orc_kind_served_only(k)) return k;
     return orc_kind_by_resource(k->group, k->resource);
 }
 

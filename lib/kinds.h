@@ -19,11 +19,6 @@ struct orc_kind {
     bool namespaced;
     bool has_status; /* status subresource */
     bool has_scale;  /* scale subresource */
-    /* Another version of the row before it with the same group and
-     * resource (autoscaling/v1 HorizontalPodAutoscaler): served and in
-     * discovery, but stored as that row's version and converted by the
-     * API server on the way in and out. */
-    bool served_only;
 };
 
 /* Each kind's index in the table: the API server's per-kind rows
@@ -94,6 +89,13 @@ const struct orc_kind *orc_kind_by_resource(const char *group, const char *resou
  * if that version is not served. */
 const struct orc_kind *orc_kind_by_gvr(const char *group, const char *version,
                                        const char *resource);
+
+/* Whether k is another version of an earlier row with the same group and
+ * resource (autoscaling/v1 HorizontalPodAutoscaler): served and in
+ * discovery, but stored as that row's version and converted by the API
+ * server on the way in and out. (A list in kinds.c rather than a field, so
+ * the table's positional rows stay complete for every compiler.) */
+bool orc_kind_served_only(const struct orc_kind *k);
 
 /* The row whose version the objects of k are stored in: k itself unless k
  * is served_only. Never NULL. */
