@@ -354,6 +354,21 @@ void api_defaults_replicaset(json_t *obj)
     default_template(spec);
 }
 
+/* The selector and the object's labels default to the template's labels. */
+void api_defaults_replicationcontroller(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec");
+    json_t *labels = get_obj(get_obj(get_obj(spec, "template"), "metadata"), "labels");
+    default_int(spec, "replicas", 1);
+    default_template(spec);
+    if (json_object_size(labels) == 0) return;
+    if (json_object_size(get_obj(spec, "selector")) == 0)
+        json_object_set_new(spec, "selector", json_deep_copy(labels));
+    json_t *meta = get_obj(obj, "metadata");
+    if (meta && json_object_size(get_obj(meta, "labels")) == 0)
+        json_object_set_new(meta, "labels", json_deep_copy(labels));
+}
+
 void api_defaults_statefulset(json_t *obj)
 {
     default_statefulset(get_obj(obj, "spec"));
@@ -416,4 +431,84 @@ void api_defaults_storageclass(json_t *obj)
 {
     default_str(obj, "reclaimPolicy", "Delete");
     default_str(obj, "volumeBindingMode", "Immediate");
+}
+
+/* ---- RBAC, NetworkPolicy, HorizontalPodAutoscaler ---- */
+
+#define RBAC_GROUP "rbac.authorization.k8s.io"
+
+/* A roleRef's apiGroup, and a User or Group subject's, is RBAC's own. */
+void api_defaults_binding(json_t *obj)
+{
+    json_t *subjects = json_object_get(obj, "subjects"), *s;
+    size_t i;
+
+    default_str(get_obj(obj, "roleRef"), "apiGroup", RBAC_GROUP);
+    json_array_foreach(subjects, i, s) {
+        const char *kind = json_string_value(json_object_get(s, "kind"));
+        if (kind && (strcmp(kind, "User") == 0 || strcmp(kind, "Group") == 0))
+            default_str(s, "apiGroup", RBAC_GROUP);
+    }
+}
+
+static void default_np_ports(json_t *rules)
+{
+    json_t *r, *p;
+    size_t i, j;
+    json_array_foreach(rules, i, r) {
+        json_array_foreach(json_object_get(r, "ports"), j, p)
+            if (json_is_object(p)) default_str(p, "protocol", "TCP");
+    }
+}
+
+void api_defaults_networkpolicy(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec");
+    json_t *types = json_object_get(spec, "policyTypes");
+    if (!spec) return;
+    default_np_ports(json_object_get(spec, "ingress"));
+    default_np_ports(json_object_get(spec, "egress"));
+    if (json_array_size(types) > 0) return;
+    types = json_array();
+    json_array_append_new(types, json_string("Ingress"));
+    if (json_array_size(json_object_get(spec, "egress")) > 0)
+        json_array_append_new(types, json_string("Egress"));
+    json_object_set_new(spec, "policyTypes", types);
+}
+
+static json_t *scaling_policy(const char *type, int value)
+{
+    return json_pack("{s:s, s:i, s:i}", "type", type, "value", value, "periodSeconds", 15);
+}
+
+/* Kubernetes' GenerateHPAScaleUpRules / GenerateHPAScaleDownRules. */
+static void default_scaling_rules(json_t *beh, const char *key, bool up)
+{
+    json_t *r = child(beh, key);
+    if (!r) return;
+    default_int(r, "stabilizationWindowSeconds", up ? 0 : 300);
+    default_str(r, "selectPolicy", "Max");
+    if (json_array_size(json_object_get(r, "policies")) > 0) return;
+    json_t *pols = json_array();
+    if (up) json_array_append_new(pols, scaling_policy("Pods", 4));
+    json_array_append_new(pols, scaling_policy("Percent", 100));
+    json_object_set_new(r, "policies", pols);
+}
+
+/* minReplicas 1, a CPU target of 80% when no metric is named, and a
+ * behavior given in part completed. */
+void api_defaults_hpa(json_t *obj)
+{
+    json_t *spec = get_obj(obj, "spec"), *beh;
+    if (!spec) return;
+    default_int(spec, "minReplicas", 1);
+    if (json_array_size(json_object_get(spec, "metrics")) == 0)
+        json_object_set_new(spec, "metrics",
+                            json_pack("[{s:s, s:{s:s, s:{s:s, s:i}}}]", "type", "Resource",
+                                      "resource", "name", "cpu", "target", "type", "Utilization",
+                                      "averageUtilization", 80));
+    if ((beh = get_obj(spec, "behavior")) != NULL) {
+        default_scaling_rules(beh, "scaleUp", true);
+        default_scaling_rules(beh, "scaleDown", false);
+    }
 }

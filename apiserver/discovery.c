@@ -12,12 +12,37 @@ static json_t *group_version(const char *group, const char *version)
     return json_pack("{s:s, s:s}", "groupVersion", gv, "version", version);
 }
 
+/* The group's versions, the stored (preferred) one first, then those
+ * served_only rows add (autoscaling: v2, v1). */
 static json_t *api_group(const char *group)
 {
+    size_t nk;
+    const struct orc_kind *k = orc_kinds(&nk);
+    const char *seen[4], *preferred = "v1";
+    size_t n = 0;
     json_t *versions = json_array();
-    json_array_append_new(versions, group_version(group, "v1"));
+
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < nk; i++) {
+            bool dup = false;
+            if (strcmp(k[i].group, group) != 0 || orc_kind_served_only(&k[i]) != (pass == 1)) continue;
+            for (size_t j = 0; j < n; j++) dup |= strcmp(seen[j], k[i].version) == 0;
+            if (dup || n == ORC_ARRAY_LEN(seen)) continue;
+            if (n == 0) preferred = k[i].version;
+            seen[n++] = k[i].version;
+            json_array_append_new(versions, group_version(group, k[i].version));
+        }
     return json_pack("{s:s, s:o, s:o}", "name", group, "versions", versions, "preferredVersion",
-                     group_version(group, "v1"));
+                     group_version(group, preferred));
+}
+
+static bool serves_version(const char *group, const char *version)
+{
+    size_t nk;
+    const struct orc_kind *k = orc_kinds(&nk);
+    for (size_t i = 0; i < nk; i++)
+        if (strcmp(k[i].group, group) == 0 && strcmp(k[i].version, version) == 0) return true;
+    return false;
 }
 
 /* Distinct non-core groups, in table order. */
@@ -124,13 +149,9 @@ void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct 
             json_object_set_new(out, "apiVersion", json_string("v1"));
         }
         break;
-    case ROUTE_RESOURCE_LIST: {
-        bool known = strcmp(rt->version, "v1") == 0 && (rt->group[0] == '\0');
-        for (size_t i = 0; i < ng && !known; i++)
-            known = strcmp(gs[i], rt->group) == 0 && strcmp(rt->version, "v1") == 0;
-        if (known) out = resource_list(rt->group, rt->version);
+    case ROUTE_RESOURCE_LIST:
+        if (serves_version(rt->group, rt->version)) out = resource_list(rt->group, rt->version);
         break;
-    }
     default: break;
     }
     if (out == NULL) {

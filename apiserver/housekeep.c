@@ -114,7 +114,7 @@ static size_t empty_namespace(struct api_housekeep *h, const char *ns)
     for (size_t i = 0; i < nk; i++) {
         struct orc_buf prefix = ORC_BUF_INIT;
         struct store_list l = {0};
-        if (!kinds[i].namespaced) continue;
+        if (!kinds[i].namespaced || orc_kind_served_only(&kinds[i])) continue;
         api_prefix(&kinds[i], ns, &prefix);
         if (store_range(h->s->st, prefix.data, NULL, 0, BATCH, &l) == 0) {
             for (size_t j = 0; j < l.n && h->budget > 0; j++) empty_one(h, &kinds[i], &l.kvs[j]);

@@ -8,8 +8,23 @@
 #include "apiserver/schema.h"
 #include "lib/orc.h"
 
-static const struct api_scale_paths replicas = {"spec.replicas", "status.replicas",
-                                                "spec.selector"};
+static const struct api_scale_paths replicas = {.spec_replicas = "spec.replicas", .status_replicas = "status.replicas",
+                                                .selector = "spec.selector"};
+
+/* A ReplicationController's selector is a plain label map. */
+static const struct api_scale_paths rc_replicas = {"spec.replicas", "status.replicas",
+                                                   "spec.selector", true};
+
+/* What orc does not do yet with kinds it stores (Warning headers). */
+#define WARN_RBAC "orc does not enforce RBAC yet: the object is stored but grants and denies nothing"
+#define WARN_RC "orc has no ReplicationController controller yet: the object is stored but " \
+                "creates no pods; use a Deployment"
+#define WARN_LIMITS "orc does not apply LimitRanges yet: the object is stored but has no effect"
+#define WARN_QUOTA "orc does not enforce ResourceQuotas yet: the object is stored but has no effect"
+#define WARN_NETPOL "orc does not enforce NetworkPolicies yet: the object is stored but all " \
+                    "traffic is still allowed"
+#define WARN_HPA "orc has no HorizontalPodAutoscaler controller yet: the object is stored but " \
+                 "scales nothing"
 
 static const char *const pod_fields[] = {"spec.nodeName", "spec.restartPolicy",
                                          "spec.schedulerName", "spec.serviceAccountName",
@@ -107,6 +122,41 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                        .tracks_generation = true, .validate = api_rules_ingress},
     [ORC_K_INGRESSCLASS] = {KIND(ORC_K_INGRESSCLASS), .schema = &api_s_ingressclass,
                             .validate = api_rules_ingressclass},
+    [ORC_K_SERVICEACCOUNT] = {KIND(ORC_K_SERVICEACCOUNT), .schema = &api_s_serviceaccount},
+    [ORC_K_REPLICATIONCONTROLLER] = {KIND(ORC_K_REPLICATIONCONTROLLER),
+                                     .schema = &api_s_replicationcontroller, .scale = &rc_replicas,
+                                     .tracks_generation = true,
+                                     .defaults = api_defaults_replicationcontroller,
+                                     .validate = api_rules_replicationcontroller,
+                                     .warning = WARN_RC},
+    [ORC_K_LIMITRANGE] = {KIND(ORC_K_LIMITRANGE), .schema = &api_s_limitrange,
+                          .validate = api_rules_limitrange, .warning = WARN_LIMITS},
+    [ORC_K_RESOURCEQUOTA] = {KIND(ORC_K_RESOURCEQUOTA), .schema = &api_s_resourcequota,
+                             .validate = api_rules_resourcequota, .warning = WARN_QUOTA},
+    [ORC_K_ROLE] = {KIND(ORC_K_ROLE), .schema = &api_s_role, .name_rule = orc_path_segment,
+                    .validate = api_rules_role, .warning = WARN_RBAC},
+    [ORC_K_CLUSTERROLE] = {KIND(ORC_K_CLUSTERROLE), .schema = &api_s_clusterrole,
+                           .name_rule = orc_path_segment, .validate = api_rules_clusterrole,
+                           .warning = WARN_RBAC},
+    [ORC_K_ROLEBINDING] = {KIND(ORC_K_ROLEBINDING), .schema = &api_s_rolebinding,
+                           .name_rule = orc_path_segment, .defaults = api_defaults_binding,
+                           .validate = api_rules_rolebinding, .warning = WARN_RBAC},
+    [ORC_K_CLUSTERROLEBINDING] = {KIND(ORC_K_CLUSTERROLEBINDING),
+                                  .schema = &api_s_clusterrolebinding,
+                                  .name_rule = orc_path_segment,
+                                  .defaults = api_defaults_binding,
+                                  .validate = api_rules_clusterrolebinding, .warning = WARN_RBAC},
+    [ORC_K_NETWORKPOLICY] = {KIND(ORC_K_NETWORKPOLICY), .schema = &api_s_networkpolicy,
+                             .tracks_generation = true, .defaults = api_defaults_networkpolicy,
+                             .validate = api_rules_networkpolicy, .warning = WARN_NETPOL},
+    [ORC_K_HPA] = {KIND(ORC_K_HPA), .schema = &api_s_hpa, .tracks_generation = true,
+                   .defaults = api_defaults_hpa, .validate = api_rules_hpa, .warning = WARN_HPA},
+    /* Served only: every write and read goes through ORC_K_HPA's row
+     * (defaults, rules), converted by these two; the schema is what v1
+     * clients see (patches, OpenAPI). */
+    [ORC_K_HPA_V1] = {KIND(ORC_K_HPA_V1), .schema = &api_s_hpa_v1, .tracks_generation = true,
+                      .warning = WARN_HPA, .to_stored = api_hpa_v1_to_v2,
+                      .from_stored = api_hpa_v2_to_v1},
 };
 
 const struct api_kind *api_kind_of(const struct orc_kind *k)

@@ -31,6 +31,7 @@ struct api_scale_paths {
     const char *spec_replicas;   /* "spec.replicas" */
     const char *status_replicas; /* "status.replicas" */
     const char *selector;        /* a LabelSelector, shown as text in status.selector */
+    bool selector_map;           /* selector is a plain label map (ReplicationController) */
 };
 
 struct api_kind {
@@ -64,6 +65,15 @@ struct api_kind {
     bool spec_finalizers;
     const char *const *undeletable; /* names a delete refuses (403), or NULL */
     bool pod_cidr;                  /* a Node: holds a block of the cluster CIDR */
+
+    /* A Warning header on every create and update: what orc does not do
+     * with the kind yet (RBAC is not enforced...). NULL: none. */
+    const char *warning;
+    /* A served_only version (lib/kinds.h): turns an object of this version
+     * into the stored version's, and back, in place; 0 or ORC_EINVAL with
+     * a message in err (a round-trip annotation that does not parse). */
+    int (*to_stored)(json_t *obj, char *err, size_t n);
+    int (*from_stored)(json_t *obj, char *err, size_t n);
 };
 
 /* The row of a kind (k from lib/kinds). Never NULL. */
@@ -102,6 +112,14 @@ void api_defaults_priorityclass(json_t *obj);
 void api_defaults_persistentvolume(json_t *obj);
 void api_defaults_persistentvolumeclaim(json_t *obj);
 void api_defaults_storageclass(json_t *obj);
+void api_defaults_replicationcontroller(json_t *obj);
+void api_defaults_binding(json_t *obj);
+void api_defaults_networkpolicy(json_t *obj);
+void api_defaults_hpa(json_t *obj);
+
+/* autoscaling/v1 <-> v2 HorizontalPodAutoscaler (convert_hpa.c). */
+int api_hpa_v1_to_v2(json_t *obj, char *err, size_t n);
+int api_hpa_v2_to_v1(json_t *obj, char *err, size_t n);
 
 void api_prepare_create_pod(json_t *obj);
 void api_prepare_create_namespace(json_t *obj);

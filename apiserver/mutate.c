@@ -68,6 +68,8 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
         api_validate(op->k, obj, old, &d);
     }
     json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
+    if (op->ak->warning && (op->verb == W_CREATE || op->verb == W_UPDATE || op->verb == W_PATCH))
+        orc_httpd_req_warn(op->r, op->ak->warning);
     if (api_diag_failed(&d)) {
         const char *name = orc_json_str(obj, "metadata.name");
         char *msg = api_diag_message(&d, op->k, name ? name : "");
@@ -171,7 +173,7 @@ static json_t *apply_smp(struct write_op *op, json_t *doc)
     char err[512];
     int rv;
 
-    if (op->verb != W_SCALE_PATCH) api_schema_smp(op->k, &sch);
+    if (op->verb != W_SCALE_PATCH) api_schema_smp(op->view ? op->view : op->k, &sch);
     rv = orc_smp_apply(&doc, op->input, &sch, err, sizeof err);
     if (rv == 0) return doc;
     json_decref(doc);
@@ -185,7 +187,31 @@ static json_t *apply_smp(struct write_op *op, json_t *doc)
     return NULL;
 }
 
+static json_t *apply_patch(struct write_op *op, const json_t *target);
+
+/* A served_only route patches the object as its version shows it. */
 json_t *write_apply_patch(struct write_op *op, const json_t *target)
+{
+    json_t *view, *doc;
+    char err[256];
+
+    if (!op->view || op->verb == W_SCALE_PATCH) return apply_patch(op, target);
+    if ((view = json_deep_copy(target)) == NULL || api_view_from_stored(op->view, view) != 0) {
+        json_decref(view);
+        api_respond_error(op->r, ORC_ENOMEM, "patching");
+        return NULL;
+    }
+    doc = apply_patch(op, view);
+    json_decref(view);
+    if (doc && api_view_to_stored(op->view, doc, err, sizeof err) != 0) {
+        json_decref(doc);
+        api_respond_status(op->r, 422, "Invalid", NULL, NULL, NULL, "%s", err);
+        return NULL;
+    }
+    return doc;
+}
+
+static json_t *apply_patch(struct write_op *op, const json_t *target)
 {
     json_t *doc = json_deep_copy(target);
     char err[256];
@@ -482,10 +508,14 @@ json_t *api_scale_from(const struct api_kind *ak, const json_t *obj)
     }
     orc_json_int(obj, ak->scale->spec_replicas, &spec);
     orc_json_int(obj, ak->scale->status_replicas, &status);
-    if (orc_selector_from_json(orc_json_get(obj, ak->scale->selector), &s, msg, sizeof msg) == 0) {
+    json_t *selector = orc_json_get(obj, ak->scale->selector);
+    if (ak->scale->selector_map) selector = json_pack("{s:O?}", "matchLabels", selector);
+    else json_incref(selector);
+    if (orc_selector_from_json(selector, &s, msg, sizeof msg) == 0) {
         orc_selector_string(s, &sel);
         orc_selector_free(s);
     }
+    json_decref(selector);
     scale = json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale", "apiVersion",
                       "autoscaling/v1", "metadata", smeta, "spec", "replicas", (json_int_t)spec,
                       "status", "replicas", (json_int_t)status, "selector",
@@ -504,9 +534,11 @@ json_t *mut_scale(struct write_op *op, const json_t *cur)
         scale = view ? write_apply_patch(op, view) : NULL;
         json_decref(view);
         if (scale == NULL) return NULL;
-    } else if (!json_is_object(scale) || write_check_rv(op, scale, cur) != 0) {
-        if (!json_is_object(scale)) bad_request(op, "the request body must be a Scale object");
+    } else if (!json_is_object(scale)) {
+        bad_request(op, "the request body must be a Scale object");
         return NULL;
+    } else if (write_check_rv(op, scale, cur) != 0) {
+        return NULL; /* answered 409: op and its input are gone */
     }
     rep = orc_json_get(scale, "spec.replicas");
     if (!json_is_integer(rep) || json_integer_value(rep) < 0 || json_integer_value(rep) > INT32_MAX) {

@@ -101,3 +101,34 @@ json_t *api_obj_decode(const char *value, size_t len, int64_t rev)
     json_object_set_new(meta, "resourceVersion", json_string(rvs));
     return obj;
 }
+
+/* ---- served_only versions: converted on the way in and out ---- */
+
+int api_view_to_stored(const struct orc_kind *view, json_t *obj, char *err, size_t n)
+{
+    const struct api_kind *ak = api_kind_of(view);
+    if (!orc_kind_served_only(view) || ak->to_stored == NULL) return 0;
+    return ak->to_stored(obj, err, n);
+}
+
+int api_view_from_stored(const struct orc_kind *view, json_t *obj)
+{
+    const struct api_kind *ak = api_kind_of(view);
+    char err[256];
+    if (!orc_kind_served_only(view) || ak->from_stored == NULL) return 0;
+    return ak->from_stored(obj, err, sizeof err);
+}
+
+int api_obj_append_as(const struct orc_kind *view, struct orc_buf *out, const char *value,
+                      size_t len, int64_t rev)
+{
+    json_t *obj;
+    int rv;
+
+    if (!orc_kind_served_only(view)) return api_obj_append(out, value, len, rev);
+    if ((obj = api_obj_decode(value, len, rev)) == NULL) return ORC_ECORRUPT;
+    rv = api_view_from_stored(view, obj);
+    if (rv == 0) rv = orc_json_dump(obj, out);
+    json_decref(obj);
+    return rv;
+}

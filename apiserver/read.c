@@ -63,7 +63,7 @@ static void get_object(struct read_op *op)
     }
     if (strcmp(rt->sub, "scale") == 0) {
         respond_scale(op->r, rt->api, &kv);
-    } else if (api_obj_append(&body, kv.value, kv.value_len, kv.mod_rev) != 0) {
+    } else if (api_obj_append_as(rt->kind, &body, kv.value, kv.value_len, kv.mod_rev) != 0) {
         orc_buf_free(&body);
         api_respond_error(op->r, ORC_ECORRUPT, "reading the object");
     } else {
@@ -111,6 +111,7 @@ struct list_page {
     bool more;
     size_t remaining;
     char *last_key; /* last key examined, for the continue token */
+    const struct orc_kind *view; /* the version the items are in */
 };
 
 /* Reads up to `limit` matching objects (0: all) after start_after at
@@ -132,7 +133,7 @@ static int list_collect(struct api_server *s, const char *prefix, const struct a
         for (size_t i = 0; i < l.n && rv == 0; i++) {
             if (!api_filter_match_kv(f, &l.kvs[i])) continue;
             if (page->count > 0) orc_buf_append(&page->items, ",", 1);
-            rv = api_obj_append(&page->items, l.kvs[i].value, l.kvs[i].value_len,
+            rv = api_obj_append_as(page->view, &page->items, l.kvs[i].value, l.kvs[i].value_len,
                                 l.kvs[i].mod_rev);
             page->count++;
         }
@@ -230,6 +231,7 @@ static void list_objects(struct read_op *op)
     if (at_rev == -1) at_rev = 0;
     else if (start == NULL) at_rev = op->exact_rev;
     api_prefix(rt->kind, rt->ns[0] ? rt->ns : NULL, &prefix);
+    page.view = rt->kind;
     rv = list_collect(op->s, prefix.data, &f, at_rev, start, (size_t)limit, &page);
     if (rv == ORC_ECOMPACTED && start)
         respond_continue_expired(op, start);

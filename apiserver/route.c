@@ -75,8 +75,8 @@ static int route_resource(struct api_route *rt, char **segs, int n)
         }
     }
     if (i >= n) return ORC_ENOENT;
-    rt->kind = orc_kind_by_resource(rt->group, segs[i]);
-    if (rt->kind == NULL || strcmp(rt->kind->version, rt->version) != 0) return ORC_ENOENT;
+    rt->kind = orc_kind_by_gvr(rt->group, rt->version, segs[i]);
+    if (rt->kind == NULL) return ORC_ENOENT;
     if (rt->ns[0] && !rt->kind->namespaced) return ORC_ENOENT;
     rt->api = api_kind_of(rt->kind);
     i++;

@@ -121,7 +121,10 @@ extern const struct api_struct api_s_namespace, api_s_node, api_s_pod, api_s_con
     api_s_statefulset, api_s_daemonset, api_s_job, api_s_cronjob, api_s_priorityclass,
     api_s_controllerrevision, api_s_persistentvolume, api_s_persistentvolumeclaim,
     api_s_storageclass, api_s_poddisruptionbudget, api_s_eviction, api_s_endpoints,
-    api_s_endpointslice, api_s_ingress, api_s_ingressclass;
+    api_s_endpointslice, api_s_ingress, api_s_ingressclass, api_s_serviceaccount,
+    api_s_limitrange, api_s_resourcequota, api_s_replicationcontroller, api_s_role,
+    api_s_clusterrole, api_s_rolebinding, api_s_clusterrolebinding, api_s_networkpolicy,
+    api_s_hpa, api_s_hpa_v1;
 
 /* The root object type of a kind, or NULL. */
 const struct api_struct *api_schema_root(const struct orc_kind *k);
@@ -277,5 +280,14 @@ void api_rules_storageclass(struct api_diag *d, const json_t *obj, const json_t 
 void api_rules_poddisruptionbudget(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_ingress(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_ingressclass(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_networkpolicy(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_replicationcontroller(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_limitrange(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_resourcequota(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_role(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_clusterrole(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_rolebinding(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_clusterrolebinding(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_hpa(struct api_diag *d, const json_t *obj, const json_t *old);
 
 #endif

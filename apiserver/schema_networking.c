@@ -37,3 +37,18 @@ API_STRUCT(classspec, "IngressClassSpec",
     F_STR("controller"), F_OBJ("parameters", classparams));
 
 API_STRUCT_SHARED(api_s_ingressclass, "IngressClass", F_TYPEMETA, F_OBJ("spec", classspec));
+
+/* ---- NetworkPolicy ---- */
+
+API_STRUCT(ipblock, "IPBlock", F_STR("cidr"), F_ASTR("except"));
+API_STRUCT(nppeer, "NetworkPolicyPeer",
+    F_OBJ("podSelector", api_s_labelselector), F_OBJ("namespaceSelector", api_s_labelselector),
+    F_OBJ("ipBlock", ipblock));
+API_STRUCT(npport, "NetworkPolicyPort", F_STR("protocol"), F_INTSTR("port"), F_INT32("endPort"));
+API_STRUCT(npingress, "NetworkPolicyIngressRule", F_AOBJ("ports", npport), F_AOBJ("from", nppeer));
+API_STRUCT(npegress, "NetworkPolicyEgressRule", F_AOBJ("ports", npport), F_AOBJ("to", nppeer));
+API_STRUCT(npspec, "NetworkPolicySpec",
+    F_OBJ("podSelector", api_s_labelselector), F_AOBJ("ingress", npingress),
+    F_AOBJ("egress", npegress), F_ASTR("policyTypes"));
+
+API_STRUCT_SHARED(api_s_networkpolicy, "NetworkPolicy", F_TYPEMETA, F_OBJ("spec", npspec));

@@ -210,3 +210,110 @@ void api_rules_ingressclass(struct api_diag *d, const json_t *obj, const json_t 
                                  "spec.controller");
     if (api_obj(spec, "parameters")) check_class_params(d, api_obj(spec, "parameters"));
 }
+
+/* ---- NetworkPolicy ---- */
+
+#define CIDR_MSG "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+
+static void check_np_port(struct api_diag *d, const json_t *p, const char *base)
+{
+    static const char *const protos[] = {"TCP", "UDP", "SCTP", NULL};
+    const json_t *port = json_object_get(p, "port"), *end = json_object_get(p, "endPort");
+    bool has_end = end && !json_is_null(end);
+    char f[API_PATH_MAX], msg[MSG_MAX];
+
+    api_check_enum(d, p, "protocol", base, protos);
+    api_pathf(f, "%s.endPort", base);
+    if (json_is_integer(port)) {
+        api_check_port(d, p, "port", base, false);
+        if (has_end && json_integer_value(end) < json_integer_value(port))
+            api_invalid(d, f, port, "must be greater than or equal to `port`");
+        if (has_end) api_check_port(d, p, "endPort", base, false);
+    } else if (json_is_string(port)) {
+        if (has_end) api_invalid(d, f, end, "may not be specified when `port` is non-numeric");
+        api_pathf(f, "%s.port", base);
+        if (api_port_name(json_string_value(port), msg, sizeof msg) != 0)
+            api_invalid(d, f, port, "%s", msg);
+    } else if (has_end) {
+        api_invalid(d, f, end, "may not be specified when `port` is not specified");
+    }
+}
+
+static void check_ipblock(struct api_diag *d, const json_t *b, const char *base)
+{
+    const char *cidr = api_str(b, "cidr");
+    const json_t *except = api_arr(b, "except");
+    char f[API_PATH_MAX];
+
+    api_pathf(f, "%s.cidr", base);
+    if (!cidr || !cidr[0]) {
+        api_required(d, f, NULL);
+        return;
+    }
+    if (!api_is_cidr(cidr)) api_invalid_str(d, f, cidr, CIDR_MSG);
+    for (size_t i = 0; i < json_array_size(except); i++) {
+        const char *e = json_string_value(json_array_get(except, i));
+        api_pathf(f, "%s.except[%zu]", base, i);
+        if (e && !api_is_cidr(e)) api_invalid_str(d, f, e, CIDR_MSG);
+    }
+}
+
+static void check_peer(struct api_diag *d, const json_t *peer, const char *base)
+{
+    const json_t *pod = api_obj(peer, "podSelector"), *ns = api_obj(peer, "namespaceSelector");
+    const json_t *ipb = api_obj(peer, "ipBlock");
+    char f[API_PATH_MAX];
+    int n = (pod != NULL) + (ns != NULL) + (ipb != NULL);
+
+    api_pathf(f, "%s.podSelector", base);
+    if (pod) api_check_selector(d, pod, f);
+    api_pathf(f, "%s.namespaceSelector", base);
+    if (ns) api_check_selector(d, ns, f);
+    api_pathf(f, "%s.ipBlock", base);
+    if (ipb) check_ipblock(d, ipb, f);
+    if (n == 0) api_required(d, base, "must specify a peer");
+    else if (n > 1 && ipb) api_forbidden(d, base, "may not specify both ipBlock and another peer");
+}
+
+static void check_np_rules(struct api_diag *d, const json_t *spec, const char *dir,
+                           const char *peers)
+{
+    const json_t *rules = api_arr(spec, dir);
+    char f[API_PATH_MAX];
+
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        const json_t *r = json_array_get(rules, i);
+        const json_t *ports = api_arr(r, "ports"), *ps = api_arr(r, peers);
+        for (size_t j = 0; j < json_array_size(ports); j++) {
+            api_pathf(f, "spec.%s[%zu].ports[%zu]", dir, i, j);
+            check_np_port(d, json_array_get(ports, j), f);
+        }
+        for (size_t j = 0; j < json_array_size(ps); j++) {
+            api_pathf(f, "spec.%s[%zu].%s[%zu]", dir, i, peers, j);
+            check_peer(d, json_array_get(ps, j), f);
+        }
+    }
+}
+
+void api_rules_networkpolicy(struct api_diag *d, const json_t *obj, const json_t *old)
+{
+    static const char *const types[] = {"Ingress", "Egress", NULL};
+    const json_t *spec = api_obj(obj, "spec"), *pt = api_arr(spec, "policyTypes");
+    char f[API_PATH_MAX];
+    (void)old;
+
+    api_check_selector(d, api_obj(spec, "podSelector"), "spec.podSelector");
+    check_np_rules(d, spec, "ingress", "from");
+    check_np_rules(d, spec, "egress", "to");
+    if (json_array_size(pt) > 2) {
+        api_invalid(d, "spec.policyTypes", pt, "may not specify more than two policyTypes");
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(pt); i++) {
+        const json_t *t = json_array_get(pt, i);
+        const char *s = json_string_value(t);
+        api_pathf(f, "spec.policyTypes[%zu]", i);
+        if (s && strcmp(s, "Ingress") != 0 && strcmp(s, "Egress") != 0)
+            api_unsupported(d, f, t, types);
+    }
+}

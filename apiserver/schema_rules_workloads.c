@@ -389,3 +389,35 @@ void api_rules_cronjob(struct api_diag *d, const json_t *obj, const json_t *old)
     if (!api_obj(jt, "spec")) api_required(d, "spec.jobTemplate.spec.template", NULL);
     else check_job_spec(d, api_obj(jt, "spec"), "spec.jobTemplate.spec");
 }
+
+/* ---- ReplicationController (core/v1) ---- */
+
+/* Its selector is a plain label map, defaulted from the template's labels. */
+void api_rules_replicationcontroller(struct api_diag *d, const json_t *obj, const json_t *old)
+{
+    static const char *const counts[] = {"replicas", "minReadySeconds", NULL};
+    const json_t *spec = api_obj(obj, "spec");
+    const json_t *sel = api_obj(spec, "selector"), *tmpl = api_obj(spec, "template");
+    const json_t *labels = api_obj(api_obj(tmpl, "metadata"), "labels");
+    (void)old;
+
+    check_counts(d, spec, counts);
+    if (json_object_size(sel) == 0) api_required(d, "spec.selector", NULL);
+    else api_check_labels(d, sel, "spec.selector");
+    if (!tmpl) {
+        api_required(d, "spec.template", NULL);
+        return;
+    }
+    const char *key;
+    const json_t *v;
+    bool match = true;
+    json_object_foreach((json_t *)sel, key, v) match &= json_equal(v, json_object_get(labels, key));
+    if (json_object_size(sel) > 0 && !match)
+        api_invalid(d, "spec.template.metadata.labels", labels,
+                    "`selector` does not match template `labels`");
+    api_rules_pod_template(d, tmpl, "spec.template", always, NULL);
+    const json_t *ads = json_object_get(api_obj(tmpl, "spec"), "activeDeadlineSeconds");
+    if (ads && !json_is_null(ads))
+        api_invalid(d, "spec.template.spec.activeDeadlineSeconds", ads,
+                    "activeDeadlineSeconds in ReplicationController is not Supported");
+}

@@ -177,6 +177,15 @@ int api_obj_append(struct orc_buf *out, const char *value, size_t len, int64_t r
 /* Parses a stored value and sets metadata.resourceVersion. New reference. */
 json_t *api_obj_decode(const char *value, size_t len, int64_t rev);
 
+/* A served_only version (lib/kinds.h), `view`: an object of it becomes the
+ * stored version's in place (0, or ORC_EINVAL with err saying why), and
+ * back; both do nothing for a stored kind. */
+int api_view_to_stored(const struct orc_kind *view, json_t *obj, char *err, size_t n);
+int api_view_from_stored(const struct orc_kind *view, json_t *obj);
+/* api_obj_append in view's version (a plain splice for a stored kind). */
+int api_obj_append_as(const struct orc_kind *view, struct orc_buf *out, const char *value,
+                      size_t len, int64_t rev);
+
 /* ---- selectors of list/watch requests ---- */
 
 struct orc_selector;
@@ -235,6 +244,9 @@ int api_watch_type(const struct api_filter *f, const struct store_event *ev,
 const char *api_watch_type_name(int type);
 /* One event line, {"type":T,"object":...}\n, with resourceVersion rev. */
 int api_watch_encode(const char *type, const struct store_kv *kv, int64_t rev, struct orc_buf *out);
+/* The same with the object in view's version (lib/kinds.h served_only). */
+int api_watch_encode_as(const struct orc_kind *view, const char *type, const struct store_kv *kv,
+                        int64_t rev, struct orc_buf *out);
 
 struct api_watch_group;
 struct api_watch_bucket;
@@ -245,6 +257,9 @@ struct api_watcher {
     const struct api_filter *filter; /* owned by the watcher */
     const char *filter_key;          /* the selectors as text: equal keys, equal filters */
     int64_t after_rev;               /* events at or below it were already sent */
+    /* The version the watcher reads: a served_only row gets its own group,
+     * whose events are converted; NULL or a stored row: as stored. */
+    const struct orc_kind *view;
     /* An event for this watcher, framed and encoded (shared: queue it to
      * take a reference), or NULL when out of memory. May leave. */
     void (*on_event)(struct api_watcher *w, struct orc_httpd_chunk *ch);

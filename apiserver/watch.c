@@ -108,7 +108,7 @@ static void send_error(struct watch_op *op, int code, const char *reason, const 
 
 static void send_event(struct watch_op *op, const char *type, const struct store_kv *kv, int64_t rev)
 {
-    if (api_watch_encode(type, kv, rev, &op->line) == 0) send_line(op);
+    if (api_watch_encode_as(op->rt->kind, type, kv, rev, &op->line) == 0) send_line(op);
     else watch_end(op);
 }
 
@@ -152,6 +152,7 @@ static void go_live(struct watch_op *op)
     op->live.after_rev = op->seen_rev;
     op->live.filter = &op->f;
     op->live.filter_key = op->filter_key;
+    op->live.view = op->rt->kind;
     op->live.on_event = on_live_event;
     op->live.on_end = on_live_end;
     rv = api_watch_join(op->s, op->prefix.data, &op->live);

@@ -27,6 +27,7 @@ struct api_watch_group {
     store_watch *w;
     struct orc_link buckets;
     int delivering; /* > 0 while an event is fanned out: nothing is freed */
+    const struct orc_kind *view; /* served_only version its events are in, or NULL */
     size_t prefix_len;
     char prefix[];
 };
@@ -85,20 +86,30 @@ static bool parsed_match(void *ctx, bool prev)
     return obj != NULL && api_filter_match(m->f, obj);
 }
 
-int api_watch_encode(const char *type, const struct store_kv *kv, int64_t rev, struct orc_buf *out)
+int api_watch_encode_as(const struct orc_kind *view, const char *type, const struct store_kv *kv,
+                        int64_t rev, struct orc_buf *out)
 {
+    int rv;
     orc_buf_reset(out);
-    if (orc_buf_printf(out, "{\"type\":\"%s\",\"object\":", type) != 0
-        || api_obj_append(out, kv->value, kv->value_len, rev) != 0 || orc_buf_puts(out, "}\n") != 0)
-        return ORC_ENOMEM;
+    if (orc_buf_printf(out, "{\"type\":\"%s\",\"object\":", type) != 0) return ORC_ENOMEM;
+    rv = view ? api_obj_append_as(view, out, kv->value, kv->value_len, rev)
+              : api_obj_append(out, kv->value, kv->value_len, rev);
+    if (rv != 0 || orc_buf_puts(out, "}\n") != 0) return rv ? rv : ORC_ENOMEM;
     return 0;
 }
 
-static struct orc_httpd_chunk *event_chunk(struct api_watch_event *e, int type)
+int api_watch_encode(const char *type, const struct store_kv *kv, int64_t rev, struct orc_buf *out)
+{
+    return api_watch_encode_as(NULL, type, kv, rev, out);
+}
+
+static struct orc_httpd_chunk *event_chunk(struct api_watch_group *g, struct api_watch_event *e,
+                                           int type)
 {
     struct orc_buf line = ORC_BUF_INIT;
 
-    if (e->chunk[type] == NULL && api_watch_encode(type_names[type], e->ev->kv, e->ev->revision, &line) == 0)
+    if (e->chunk[type] == NULL
+        && api_watch_encode_as(g->view, type_names[type], e->ev->kv, e->ev->revision, &line) == 0)
         e->chunk[type] = orc_httpd_chunk_new(line.data, line.len);
     orc_buf_free(&line);
     return e->chunk[type];
@@ -130,7 +141,8 @@ static void group_tidy(struct api_watch_group *g)
     if (orc_list_empty(&g->buckets)) group_free(g);
 }
 
-static void bucket_deliver(struct api_watch_bucket *b, struct api_watch_event *e)
+static void bucket_deliver(struct api_watch_group *g, struct api_watch_bucket *b,
+                           struct api_watch_event *e)
 {
     struct api_watcher *first = ORC_CONTAINER(b->watchers.next, struct api_watcher, link);
     struct match_ctx m = {first->filter, e};
@@ -139,7 +151,7 @@ static void bucket_deliver(struct api_watch_bucket *b, struct api_watch_event *e
     struct orc_link *l = b->watchers.next;
 
     if (type < 0) return;
-    ch = event_chunk(e, type); /* NULL: out of memory, and the watchers end */
+    ch = event_chunk(g, e, type); /* NULL: out of memory, and the watchers end */
     while (l != &b->watchers) {
         struct api_watcher *w = ORC_CONTAINER(l, struct api_watcher, link);
         l = l->next; /* w may leave */
@@ -154,7 +166,7 @@ static void fan_out(struct api_watch_group *g, const struct store_event *ev)
     g->delivering++;
     for (struct orc_link *l = g->buckets.next; l != &g->buckets; l = l->next) {
         struct api_watch_bucket *b = ORC_CONTAINER(l, struct api_watch_bucket, link);
-        if (!orc_list_empty(&b->watchers)) bucket_deliver(b, &e);
+        if (!orc_list_empty(&b->watchers)) bucket_deliver(g, b, &e);
     }
     g->delivering--;
     for (int i = 0; i < 3; i++) orc_httpd_chunk_unref(e.chunk[i]);
@@ -186,7 +198,8 @@ static void on_group_event(void *arg, const struct store_event *ev, int err)
     group_tidy(g);
 }
 
-static struct api_watch_group *group_get(struct api_server *s, const char *prefix, int *rv)
+static struct api_watch_group *group_get(struct api_server *s, const char *prefix,
+                                         const struct orc_kind *view, int *rv)
 {
     struct api_watch_hub *hub = s->watch_hub;
     size_t plen = strlen(prefix);
@@ -194,13 +207,15 @@ static struct api_watch_group *group_get(struct api_server *s, const char *prefi
 
     for (struct orc_link *l = hub->groups.next; l != &hub->groups; l = l->next) {
         g = ORC_CONTAINER(l, struct api_watch_group, link);
-        if (g->prefix_len == plen && memcmp(g->prefix, prefix, plen) == 0) return g;
+        if (g->prefix_len == plen && memcmp(g->prefix, prefix, plen) == 0 && g->view == view)
+            return g;
     }
     if ((g = calloc(1, sizeof *g + plen + 1)) == NULL) {
         *rv = ORC_ENOMEM;
         return NULL;
     }
     g->s = s;
+    g->view = view;
     g->prefix_len = plen;
     memcpy(g->prefix, prefix, plen + 1);
     orc_list_init(&g->buckets);
@@ -233,7 +248,8 @@ static struct api_watch_bucket *bucket_get(struct api_watch_group *g, const char
 int api_watch_join(struct api_server *s, const char *prefix, struct api_watcher *w)
 {
     int rv = 0;
-    struct api_watch_group *g = group_get(s, prefix, &rv);
+    const struct orc_kind *view = w->view && orc_kind_served_only(w->view) ? w->view : NULL;
+    struct api_watch_group *g = group_get(s, prefix, view, &rv);
     struct api_watch_bucket *b;
 
     if (g == NULL) return rv;

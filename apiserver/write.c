@@ -48,6 +48,10 @@ static void respond_object(struct write_op *op, json_t *obj, int64_t rev)
     snprintf(rvs, sizeof rvs, "%" PRId64, rev);
     if (rev > 0) orc_json_set(obj, "metadata.resourceVersion", json_string(rvs));
     else orc_json_del(obj, "metadata.resourceVersion"); /* a dry-run create: none yet */
+    if (op->view && !op->scale_response && api_view_from_stored(op->view, obj) != 0) {
+        api_respond_error(op->r, ORC_ENOMEM, "converting the answer");
+        return;
+    }
     if (op->scale_response) {
         json_t *scale = api_scale_from(op->ak, obj);
         if (scale) api_respond_json(op->r, op->ok_code, scale);
@@ -138,7 +142,7 @@ static void respond_written(struct write_op *op, struct commit *c, int64_t rev)
 {
     struct orc_buf body = ORC_BUF_INIT;
 
-    if (op->deleting || op->response || op->scale_response || c->val.len == 0
+    if (op->deleting || op->response || op->scale_response || op->view || c->val.len == 0
         || api_obj_append(&body, c->val.data, c->val.len, rev) != 0) {
         orc_buf_free(&body);
         if (c->obj || op->response) respond_object(op, c->obj, rev);
@@ -219,7 +223,7 @@ static bool dry_create_refused(struct write_op *op)
  * cache, rather than after the commit. A create's tree is its body. */
 static void release_tree(struct write_op *op, struct commit *c)
 {
-    if (op->deleting || op->scale_response || c->alloc.len || c->val.len == 0) return;
+    if (op->deleting || op->scale_response || op->view || c->alloc.len || c->val.len == 0) return;
     if (op->verb == W_CREATE && op->input == c->obj) {
         json_decref(op->input);
         op->input = NULL;
@@ -484,6 +488,29 @@ static void refuse_patch_type(struct orc_httpd_req *r, const struct orc_kind *k,
                            n, ct ? ct : "");
 }
 
+/* A body in the route's served_only version becomes the stored version's
+ * (a patch is converted with the object it patches: mutate.c). */
+static int view_input(struct write_op *op)
+{
+    const char *want = orc_kind_api_version(op->view), *av;
+    char err[256];
+
+    if (op->verb != W_CREATE && op->verb != W_UPDATE && op->verb != W_STATUS_UPDATE) return 0;
+    if (!json_is_object(op->input)) return 0; /* the verb refuses it */
+    av = orc_json_str(op->input, "apiVersion");
+    if (av && *av && strcmp(av, want) != 0) {
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL,
+                           "the API version in the data (%s) does not match the expected API "
+                           "version (%s)", av, want);
+        return ORC_EINVAL;
+    }
+    if (api_view_to_stored(op->view, op->input, err, sizeof err) != 0) {
+        api_respond_status(op->r, 400, "BadRequest", NULL, NULL, NULL, "%s", err);
+        return ORC_EINVAL;
+    }
+    return 0;
+}
+
 /* Picks the verb from method, target and subresource; answers 405/404/415
  * and returns -1 when the combination is not served. */
 static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write_op *op)
@@ -539,8 +566,9 @@ void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_
     op->s = s;
     op->r = r;
     op->rt = rt;
-    op->k = rt->kind;
-    op->ak = rt->api;
+    op->k = orc_kind_stored(rt->kind);
+    op->ak = api_kind_of(op->k);
+    op->view = orc_kind_served_only(rt->kind) ? rt->kind : NULL;
     op->ok_code = 200;
     api_hold(s);
     r->op = op;
@@ -552,6 +580,7 @@ void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_
         op->input = in;
     }
     if (op->verb == W_EVICT && write_evict_input(op) != 0) return;
+    if (op->view && view_input(op) != 0) return;
     if (write_read_options(op) != 0) return;
     if (op->verb == W_CREATE) {
         json_t *obj = json_incref(op->input);

@@ -66,8 +66,11 @@ struct write_op {
     struct api_server *s;
     struct orc_httpd_req *r;
     struct api_route *rt;
-    const struct orc_kind *k;
+    const struct orc_kind *k;  /* the stored version's row */
     const struct api_kind *ak; /* k's row */
+    /* The route's served_only version (lib/kinds.h): bodies come in and
+     * answers go out in it, converted; NULL when the route is k's own. */
+    const struct orc_kind *view;
     enum write_verb verb;
     enum patch_type ptype;
     json_t *input;     /* request body (object, patch, Scale, Binding, DeleteOptions) */

@@ -264,6 +264,7 @@ static int add_kind(struct gc *g, const struct orc_kind *k)
     struct gc_kind *gk = &g->kinds[g->n_kinds];
 
     if (strcmp(k->resource, "events") == 0) return 0; /* Kubernetes' GC ignores them too */
+    if (orc_kind_served_only(k)) return 0;                        /* the same objects as its stored row */
     gk->gc = g;
     gk->k = k;
     if (kind_qname(k, gk->qname, sizeof gk->qname) != 0) return ORC_EINVAL;

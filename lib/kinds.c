@@ -6,6 +6,8 @@
 
 #include "lib/orc.h"
 
+#define RBAC "rbac.authorization.k8s.io"
+
 const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
     [ORC_K_NAMESPACE] = {"", "v1", "Namespace", "namespaces", "namespace", {"ns"}, false, true, false},
     [ORC_K_NODE] = {"", "v1", "Node", "nodes", "node", {"no"}, false, true, false},
@@ -40,6 +42,27 @@ const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
                        true, true, false},
     [ORC_K_INGRESSCLASS] = {"networking.k8s.io", "v1", "IngressClass", "ingressclasses",
                             "ingressclass", {NULL}, false, false, false},
+    [ORC_K_SERVICEACCOUNT] = {"", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount",
+                              {"sa"}, true, false, false},
+    [ORC_K_REPLICATIONCONTROLLER] = {"", "v1", "ReplicationController", "replicationcontrollers",
+                                     "replicationcontroller", {"rc"}, true, true, true},
+    [ORC_K_LIMITRANGE] = {"", "v1", "LimitRange", "limitranges", "limitrange", {"limits"}, true,
+                          false, false},
+    [ORC_K_RESOURCEQUOTA] = {"", "v1", "ResourceQuota", "resourcequotas", "resourcequota",
+                             {"quota"}, true, true, false},
+    [ORC_K_ROLE] = {RBAC, "v1", "Role", "roles", "role", {NULL}, true, false, false},
+    [ORC_K_CLUSTERROLE] = {RBAC, "v1", "ClusterRole", "clusterroles", "clusterrole", {NULL},
+                           false, false, false},
+    [ORC_K_ROLEBINDING] = {RBAC, "v1", "RoleBinding", "rolebindings", "rolebinding", {NULL}, true,
+                           false, false},
+    [ORC_K_CLUSTERROLEBINDING] = {RBAC, "v1", "ClusterRoleBinding", "clusterrolebindings",
+                                  "clusterrolebinding", {NULL}, false, false, false},
+    [ORC_K_NETWORKPOLICY] = {"networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies",
+                             "networkpolicy", {"netpol"}, true, false, false},
+    [ORC_K_HPA] = {"autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                   "horizontalpodautoscaler", {"hpa"}, true, true, false},
+    [ORC_K_HPA_V1] = {"autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
+                      "horizontalpodautoscaler", {"hpa"}, true, true, false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
@@ -55,20 +78,24 @@ enum orc_kind_id orc_kind_id(const struct orc_kind *k)
 
 const char *orc_kind_api_version(const struct orc_kind *k)
 {
-    static const char *const versions[][2] = {
-        {"", "v1"},
-        {"apps", "apps/v1"},
-        {"batch", "batch/v1"},
-        {"coordination.k8s.io", "coordination.k8s.io/v1"},
-        {"discovery.k8s.io", "discovery.k8s.io/v1"},
-        {"networking.k8s.io", "networking.k8s.io/v1"},
-        {"policy", "policy/v1"},
-        {"scheduling.k8s.io", "scheduling.k8s.io/v1"},
-        {"storage.k8s.io", "storage.k8s.io/v1"},
+    static const char *const versions[][3] = {
+        {"", "v1", "v1"},
+        {"apps", "v1", "apps/v1"},
+        {"autoscaling", "v1", "autoscaling/v1"},
+        {"autoscaling", "v2", "autoscaling/v2"},
+        {"batch", "v1", "batch/v1"},
+        {"coordination.k8s.io", "v1", "coordination.k8s.io/v1"},
+        {"discovery.k8s.io", "v1", "discovery.k8s.io/v1"},
+        {"networking.k8s.io", "v1", "networking.k8s.io/v1"},
+        {"policy", "v1", "policy/v1"},
+        {RBAC, "v1", RBAC "/v1"},
+        {"scheduling.k8s.io", "v1", "scheduling.k8s.io/v1"},
+        {"storage.k8s.io", "v1", "storage.k8s.io/v1"},
     };
     for (size_t i = 0; i < ORC_ARRAY_LEN(versions); i++)
-        if (strcmp(k->group, versions[i][0]) == 0) return versions[i][1];
-    return "v1"; /* every kind's group is listed above */
+        if (strcmp(k->group, versions[i][0]) == 0 && strcmp(k->version, versions[i][1]) == 0)
+            return versions[i][2];
+    return "v1"; /* every kind's group and version is listed above */
 }
 
 static bool name_matches(const struct orc_kind *k, const char *name, size_t len)
@@ -111,6 +138,29 @@ const struct orc_kind *orc_kind_by_resource(const char *group, const char *resou
         if (strcmp(orc_kind_table[i].resource, resource) == 0 && strcmp(orc_kind_table[i].group, group) == 0)
             return &orc_kind_table[i];
     return NULL;
+}
+
+const struct orc_kind *orc_kind_by_gvr(const char *group, const char *version,
+                                       const char *resource)
+{
+    for (size_t i = 0; i < ORC_ARRAY_LEN(orc_kind_table); i++) {
+        const struct orc_kind *k = &orc_kind_table[i];
+        if (strcmp(k->resource, resource) == 0 && strcmp(k->group, group) == 0
+            && strcmp(k->version, version) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+bool orc_kind_served_only(const struct orc_kind *k)
+{
+    return orc_kind_id(k) == ORC_K_HPA_V1;
+}
+
+const struct orc_kind *orc_kind_stored(const struct orc_kind *k)
+{
+    if (!orc_kind_served_only(k)) return k;
+    return orc_kind_by_resource(k->group, k->resource);
 }
 
 int orc_kind_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,

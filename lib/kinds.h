@@ -48,6 +48,17 @@ enum orc_kind_id {
     ORC_K_ENDPOINTSLICE,
     ORC_K_INGRESS,
     ORC_K_INGRESSCLASS,
+    ORC_K_SERVICEACCOUNT,
+    ORC_K_REPLICATIONCONTROLLER,
+    ORC_K_LIMITRANGE,
+    ORC_K_RESOURCEQUOTA,
+    ORC_K_ROLE,
+    ORC_K_CLUSTERROLE,
+    ORC_K_ROLEBINDING,
+    ORC_K_CLUSTERROLEBINDING,
+    ORC_K_NETWORKPOLICY,
+    ORC_K_HPA,    /* autoscaling/v2, the stored and preferred version */
+    ORC_K_HPA_V1, /* autoscaling/v1, served_only */
     ORC_K_COUNT
 };
 
@@ -71,8 +82,24 @@ const struct orc_kind *orc_kind_lookup(const char *name);
 /* By apiVersion ("apps/v1", "v1") and Kind, as in a manifest. NULL if unknown. */
 const struct orc_kind *orc_kind_by_gvk(const char *api_version, const char *kind);
 
-/* By URL group and plural resource. NULL if unknown. */
+/* By URL group and plural resource: the stored version's row. NULL if unknown. */
 const struct orc_kind *orc_kind_by_resource(const char *group, const char *resource);
+
+/* By URL group, version and plural resource (a served_only row too). NULL
+ * if that version is not served. */
+const struct orc_kind *orc_kind_by_gvr(const char *group, const char *version,
+                                       const char *resource);
+
+/* Whether k is another version of an earlier row with the same group and
+ * resource (autoscaling/v1 HorizontalPodAutoscaler): served and in
+ * discovery, but stored as that row's version and converted by the API
+ * server on the way in and out. (A list in kinds.c rather than a field, so
+ * the table's positional rows stay complete for every compiler.) */
+bool orc_kind_served_only(const struct orc_kind *k);
+
+/* The row whose version the objects of k are stored in: k itself unless k
+ * is served_only. Never NULL. */
+const struct orc_kind *orc_kind_stored(const struct orc_kind *k);
 
 /* Appends the REST path: /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]] or
  * /apis/GROUP/VERSION/... ns is ignored for cluster-scoped kinds and may be

@@ -91,6 +91,42 @@ static const struct {
     {"IngressClass", "{'apiVersion':'networking.k8s.io/v1','kind':'IngressClass','metadata':"
                      "{'name':'orc'},'spec':{'controller':'orc.dev/ingress'}}",
      "spec.controler", NULL, NULL},
+    {"ServiceAccount", "{'apiVersion':'v1','kind':'ServiceAccount','metadata':{'name':'app'},"
+                       "'imagePullSecrets':[{'name':'reg'}],'automountServiceAccountToken':false}",
+     "imagePullSecret", NULL, NULL},
+    {"ReplicationController", "{'apiVersion':'v1','kind':'ReplicationController','metadata':"
+                              "{'name':'nginx'},'spec':{'replicas':3," TMPL "}}",
+     "spec.replica", "spec.template.spec.hostIPC", "true"},
+    {"LimitRange", "{'apiVersion':'v1','kind':'LimitRange','metadata':{'name':'l'},'spec':"
+                   "{'limits':[{'type':'Container','default':{'cpu':'500m'},'defaultRequest':"
+                   "{'cpu':'100m'},'max':{'cpu':'2'}}]}}",
+     "spec.limits[0].defaults", NULL, NULL},
+    {"ResourceQuota", "{'apiVersion':'v1','kind':'ResourceQuota','metadata':{'name':'q'},'spec':"
+                      "{'hard':{'pods':'10','requests.cpu':'4'},'scopes':['NotBestEffort']}}",
+     "spec.hrad", NULL, NULL},
+    {"Role", "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'Role','metadata':{'name':'r'},"
+             "'rules':[{'apiGroups':[''],'resources':['pods'],'verbs':['get']}]}",
+     "rules[0].verb", NULL, NULL},
+    {"ClusterRole", "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'ClusterRole','metadata':"
+                    "{'name':'system:r'},'rules':[{'nonResourceURLs':['/metrics'],'verbs':['get']}]}",
+     "aggregationrule", NULL, NULL},
+    {"RoleBinding", "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':'RoleBinding','metadata':"
+                    "{'name':'b'},'subjects':[{'kind':'ServiceAccount','name':'app'}],'roleRef':"
+                    "{'kind':'Role','name':'r'}}",
+     "roleref", NULL, NULL},
+    {"ClusterRoleBinding", "{'apiVersion':'rbac.authorization.k8s.io/v1','kind':"
+                           "'ClusterRoleBinding','metadata':{'name':'b'},'subjects':[{'kind':"
+                           "'User','name':'dave'}],'roleRef':{'apiGroup':"
+                           "'rbac.authorization.k8s.io','kind':'ClusterRole','name':'r'}}",
+     "subject", NULL, NULL},
+    {"NetworkPolicy", "{'apiVersion':'networking.k8s.io/v1','kind':'NetworkPolicy','metadata':"
+                      "{'name':'deny'},'spec':{'podSelector':{},'ingress':[{'from':[{'podSelector':"
+                      "{'matchLabels':{'app':'a'}}}],'ports':[{'port':80}]}]}}",
+     "spec.policyType", NULL, NULL},
+    {"HorizontalPodAutoscaler", "{'apiVersion':'autoscaling/v2','kind':'HorizontalPodAutoscaler',"
+                                "'metadata':{'name':'web'},'spec':{'scaleTargetRef':{'apiVersion':"
+                                "'apps/v1','kind':'Deployment','name':'web'},'maxReplicas':5}}",
+     "spec.maxReplica", NULL, NULL},
 };
 
 static json_t *manifest(size_t i)
@@ -102,7 +138,9 @@ TEST(kinds_every_kind_is_covered)
 {
     size_t n;
     const struct orc_kind *all = orc_kinds(&n);
-    CHECK_INT(n, ==, ORC_ARRAY_LEN(cases));
+    size_t stored = 0;
+    for (size_t i = 0; i < n; i++) stored += !orc_kind_served_only(&all[i]);
+    CHECK_INT(stored, ==, ORC_ARRAY_LEN(cases));
     for (size_t i = 0; i < n; i++) {
         bool found = false;
         for (size_t j = 0; j < ORC_ARRAY_LEN(cases); j++)
