@@ -468,8 +468,8 @@ static int add_conflict(const char *path, void *arg)
  * migration to server-side apply takes them (lastAppliedManager). */
 static json_t *last_applied_allowed(const struct fm_op *op, const json_t *live)
 {
-    const char *text = orc_json_str(json_object_get(orc_json_get(live, "metadata"), "annotations"),
-                                    LAST_APPLIED);
+    const char *text = json_string_value(
+        json_object_get(orc_json_get(live, "metadata.annotations"), LAST_APPLIED));
     json_t *la = text ? json_loads(text, 0, NULL) : NULL, *set = NULL, *a, *md, *r;
     const char *av = orc_json_str(la, "apiVersion");
 

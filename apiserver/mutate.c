@@ -44,6 +44,42 @@ static int refuse_unknown(struct write_op *op, const struct api_diag *d)
     return ORC_EINVAL;
 }
 
+/* Answers 422 with the diagnostics' causes. */
+static void refuse_invalid(struct write_op *op, const json_t *obj, struct api_diag *d)
+{
+    const char *name = orc_json_str(obj, "metadata.name");
+    char *msg = api_diag_message(d, op->k, name ? name : "");
+
+    api_respond_status(op->r, 422, "Invalid", op->k, name, json_incref(d->causes), "%s",
+                       msg ? msg : "invalid object");
+    free(msg);
+}
+
+int write_schema_pass(struct write_op *op, json_t *obj)
+{
+    struct api_diag d;
+    size_t i;
+    json_t *w;
+    int rv = 0;
+
+    if (api_diag_init(&d) != 0) {
+        api_respond_error(op->r, ORC_ENOMEM, "validating");
+        return ORC_ENOMEM;
+    }
+    d.unknown_fields = op->opts.unknown;
+    api_schema_check(op->k, obj, &d);
+    if (json_array_size(d.unknown) > 0) {
+        rv = refuse_unknown(op, &d);
+    } else if (api_diag_failed(&d)) {
+        refuse_invalid(op, obj, &d);
+        rv = ORC_EINVAL;
+    } else {
+        json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
+    }
+    api_diag_clear(&d);
+    return rv;
+}
+
 int write_admit(struct write_op *op, json_t *obj, const json_t *old)
 {
     struct api_diag d;
@@ -69,11 +105,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
     }
     json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
     if (api_diag_failed(&d)) {
-        const char *name = orc_json_str(obj, "metadata.name");
-        char *msg = api_diag_message(&d, op->k, name ? name : "");
-        api_respond_status(op->r, 422, "Invalid", op->k, name, json_incref(d.causes), "%s",
-                           msg ? msg : "invalid object");
-        free(msg);
+        refuse_invalid(op, obj, &d);
         api_diag_clear(&d);
         return ORC_EINVAL;
     }
@@ -258,7 +290,6 @@ static void set_server_fields(const struct api_kind *ak, json_t *meta)
     json_object_del(meta, "resourceVersion");
     json_object_del(meta, "deletionTimestamp");
     json_object_del(meta, "deletionGracePeriodSeconds");
-    json_object_del(meta, "managedFields");
     json_object_del(meta, "selfLink");
 }
 
@@ -315,6 +346,7 @@ int mut_create(struct write_op *op, json_t *obj)
     name = orc_json_str(meta, "name");
     snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
     if (check_namespace_active(op) != 0) return ORC_EPERM;
+    if (!op->fields_done && write_track(op, NULL, obj) != 0) return ORC_ENOMEM;
     if (op->ak->pod_cidr) return reserve_pod_cidr(op, obj);
     if (orc_kind_id(op->k) == ORC_K_SERVICE) return svc_plan_create(op, obj);
     return 0;
@@ -334,8 +366,9 @@ static json_t *carry_over(const struct api_kind *ak, const json_t *cur, json_t *
     json_t *meta, *cmeta = json_object_get(cur, "metadata");
 
     if (next == NULL) return NULL;
+    /* managedFields stay: the field manager reads what the client sent
+     * (apply.c) and sets them. */
     meta = json_object_get(next, "metadata");
-    json_object_del(meta, "managedFields");
     for (int i = 0; server_meta[i]; i++) {
         json_t *v = json_object_get(cmeta, server_meta[i]);
         if (v) json_object_set(meta, server_meta[i], v);
