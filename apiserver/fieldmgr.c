@@ -556,7 +556,9 @@ static int apply_steps(const struct fm_op *op, struct fm_managed *m, const json_
     if (applied) filter(op, applied);
     if (!self) self = add(m, op->manager, true, op->api_version, op->subresource);
     rv = applied && merged && self ? set_set(self, json_incref(applied)) : ORC_ENOMEM;
-    if (rv == 0 && last && !fm_set_empty(last)) {
+    /* Nothing to prune when the manager applies all it applied before. */
+    json_t *dropped = last ? fm_set_difference(last, applied) : NULL;
+    if (rv == 0 && last && !fm_set_empty(dropped)) {
         *result = prune(op, m, merged, last);
         rv = *result ? 0 : ORC_ENOMEM;
     } else if (rv == 0) {
@@ -567,6 +569,7 @@ static int apply_steps(const struct fm_op *op, struct fm_managed *m, const json_
     if (rv == 0 && json_array_size(c->list) > 0) rv = ORC_ECONFLICT;
     if (rv == 0) rv = take_fields(m, &d, self);
     diff_clear(&d);
+    json_decref(dropped);
     json_decref(last);
     json_decref(applied);
     json_decref(merged);

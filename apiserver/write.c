@@ -458,6 +458,13 @@ json_t *api_parse_body(struct orc_httpd_req *r)
         return NULL;
     }
     if (ct && (strstr(ct, "yaml") != NULL)) {
+        /* kubectl sends its apply-patch+yaml as JSON, which YAML includes:
+         * JSON's own parser reads it several times faster. */
+        size_t sp = 0;
+        while (sp < r->body.len && strchr(" \t\r\n", r->body.data[sp])) sp++;
+        if (sp < r->body.len && r->body.data[sp] == '{'
+            && (v = orc_json_parse(r->body.data, r->body.len, err, sizeof err)) != NULL)
+            return v;
         json_t *docs = orc_yaml_parse(r->body.data, r->body.len, err, sizeof err);
         if (docs == NULL || json_array_size(docs) != 1) {
             api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
