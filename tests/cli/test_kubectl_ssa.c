@@ -241,3 +241,45 @@ TEST_T(diff_server_side_shows_a_change_and_changes_nothing, 90)
     free(one);
     free(two);
 }
+
+/* orctl apply --server-side: the same server path, manager "orctl"; and
+ * plain orctl apply (client-side) keeps working beside it. */
+TEST_T(orctl_apply_server_side, 90)
+{
+    start_one();
+    char *one = cm_yaml("one.yaml", "one"), *two = cm_yaml("two.yaml", "two"), *out, *err;
+    CHECK_INT(run_orctl(&c, &out, &err, "apply", "--server-side", "-f", one, NULL), ==, 0);
+    CHECK_STR(out, "configmap/cfg serverside-applied\n");
+    free(out);
+    free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "apply", "--server-side", "--field-manager=ci", "-f", two,
+                        NULL), ==, 1);
+    CHECK_HAS(err, "Apply failed with 1 conflict: conflict with \"orctl\": .data.mode");
+    free(out);
+    free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "apply", "--server-side", "--field-manager=ci",
+                        "--force-conflicts", "-f", two, NULL), ==, 0);
+    free(out);
+    free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "get", "cm", "cfg", "-o", "yaml", NULL), ==, 0);
+    CHECK_HAS(out, "mode: two");
+    CHECK(strstr(out, "managedFields") == NULL);
+    free(out);
+    free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "get", "cm", "cfg", "-o", "yaml", "--show-managed-fields",
+                        NULL), ==, 0);
+    CHECK_HAS(out, "manager: ci");
+    free(out);
+    free(err);
+    /* Client-side apply over it: a merge patch, recorded as an Update. */
+    CHECK_INT(run_orctl(&c, &out, &err, "apply", "-f", one, NULL), ==, 0);
+    CHECK_STR(out, "configmap/cfg configured\n");
+    free(out);
+    free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "apply", "-f", one, NULL), ==, 0);
+    CHECK_STR(out, "configmap/cfg unchanged\n");
+    free(out);
+    free(err);
+    free(one);
+    free(two);
+}
