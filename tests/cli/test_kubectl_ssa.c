@@ -283,3 +283,25 @@ TEST_T(orctl_apply_server_side, 90)
     free(one);
     free(two);
 }
+
+/* A client may reset managedFields ([{}]); a patch records its manager. */
+TEST_T(managed_fields_reset_and_update_entries, 90)
+{
+    if (!have_kubectl()) return;
+    start_one();
+    char *one = cm_yaml("one.yaml", "one");
+    KUBECTL_OK("apply", "--server-side", "--validate=false", "-f", one);
+    KUBECTL_OK("patch", "cm", "cfg", "--type=merge", "-p", "{\"data\":{\"extra\":\"x\"}}");
+    json_t *cm = get_json("cm/cfg");
+    json_t *e = entry(cm, "kubectl-patch", "Update");
+    CHECKF(e != NULL, "no Update entry for kubectl-patch");
+    CHECK(json_object_get(orc_json_get(orc_json_get(e, "fieldsV1"), "f:data"), "f:extra") != NULL);
+    CHECK(entry(cm, "kubectl", "Apply") != NULL);
+    json_decref(cm);
+    KUBECTL_OK("patch", "cm", "cfg", "--type=merge", "-p", "{\"metadata\":{\"managedFields\":[{}]}}");
+    cm = get_json("cm/cfg");
+    CHECK(orc_json_get(cm, "metadata.managedFields") == NULL);
+    CHECK_STR(orc_json_str(cm, "data.mode"), "one");
+    json_decref(cm);
+    free(one);
+}
