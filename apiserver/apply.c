@@ -229,7 +229,8 @@ void write_apply_create(struct write_op *op)
                              "kind", op->k->kind, "metadata", "name", op->rt->name);
     json_t *obj;
 
-    if (bare && op->k->namespaced) orc_json_set(bare, "metadata.namespace", json_string(op->rt->ns));
+    if (bare && op->k->namespaced)
+        orc_json_set(bare, "metadata.namespace", json_string(op->rt->ns));
     if (bare == NULL) {
         api_respond_error(op->r, ORC_ENOMEM, "applying");
         return;

@@ -279,11 +279,10 @@ static int diff_of(const struct fm_op *op, const json_t *live, const json_t *nex
 
 /* ---- capping Update entries ---- */
 
-static const struct fm_managed *sort_m;
-
-static int age_cmp(const void *pa, const void *pb)
+static int age_cmp(const void *pa, const void *pb, void *arg)
 {
-    const struct fm_entry *a = &sort_m->v[*(const size_t *)pa], *b = &sort_m->v[*(const size_t *)pb];
+    const struct fm_managed *m = arg;
+    const struct fm_entry *a = &m->v[*(const size_t *)pa], *b = &m->v[*(const size_t *)pb];
     int c = strcmp(a->time, b->time);
     return c ? c : strcmp(a->manager, b->manager);
 }
@@ -321,8 +320,7 @@ static int cap_updaters(struct fm_managed *m)
         if (!m->v[i].apply) up[n++] = i;
     length = n;
     if (rv == 0 && n > MAX_UPDATERS) {
-        sort_m = m;
-        qsort(up, n, sizeof *up, age_cmp);
+        qsort_r(up, n, sizeof *up, age_cmp, m);
         for (size_t i = 0; i < n && length > MAX_UPDATERS && rv == 0; i++) {
             size_t f = SIZE_MAX;
             for (size_t j = 0; j < nfirst; j++)
@@ -632,7 +630,9 @@ char *fm_conflict_message(const struct fm_conflicts *c)
         json_t *g = json_object_get(groups, keys[i]), *f;
         size_t j;
         rv = orc_buf_printf(&b, "%sconflicts with %s:", i ? "\n" : "", keys[i]);
-        json_array_foreach(g, j, f) if (rv == 0) rv = orc_buf_printf(&b, "\n- %s", json_string_value(f));
+        json_array_foreach(g, j, f) {
+            if (rv == 0) rv = orc_buf_printf(&b, "\n- %s", json_string_value(f));
+        }
     }
     free(keys);
     json_decref(groups);

@@ -171,7 +171,8 @@ static void field_manager(struct opt_check *c)
     char q[300];
 
     if ((v == NULL || *v == '\0') && c->op->ptype == PATCH_APPLY)
-        cause(c, "FieldValueRequired", "fieldManager", "Required value: is required for apply patch");
+        cause(c, "FieldValueRequired", "fieldManager",
+              "Required value: is required for apply patch");
     c->op->opts.field_manager = v && *v ? v : NULL;
     if (v == NULL) return;
     if (strlen(v) > FIELD_MANAGER_MAX) {
@@ -199,7 +200,8 @@ static int force_option(struct opt_check *c)
 
     if (v == NULL) return 0;
     if (options_kind(c->op->verb)[0] == 'P' && c->op->ptype != PATCH_APPLY) {
-        cause(c, "FieldValueForbidden", "force", "Forbidden: may not be specified for non-apply patch");
+        cause(c, "FieldValueForbidden", "force",
+              "Forbidden: may not be specified for non-apply patch");
         return 0;
     }
     if (*v && parse_bool(v, &b) != 0) {
