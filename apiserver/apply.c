@@ -222,6 +222,17 @@ json_t *mut_apply(struct write_op *op, const json_t *cur)
     return next;
 }
 
+json_t *write_apply_status(struct write_op *op, const json_t *cur)
+{
+    struct fm_managed m;
+    json_t *merged;
+
+    decode_live(cur, &m);
+    merged = apply_onto(op, cur, &m);
+    fm_managed_free(&m);
+    return merged;
+}
+
 void write_apply_create(struct write_op *op)
 {
     struct fm_managed m = {0};

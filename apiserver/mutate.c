@@ -483,7 +483,9 @@ json_t *mut_status(struct write_op *op, const json_t *cur)
     json_t *src = op->input, *next, *st;
     bool patched = op->verb == W_STATUS_PATCH;
 
-    if (patched) {
+    if (patched && op->ptype == PATCH_APPLY) {
+        if ((src = write_apply_status(op, cur)) == NULL) return NULL;
+    } else if (patched) {
         if ((src = write_apply_patch(op, cur)) == NULL) return NULL;
     } else if (!json_is_object(src)) {
         bad_request(op, "the request body must be a JSON object");
@@ -495,6 +497,11 @@ json_t *mut_status(struct write_op *op, const json_t *cur)
     st = json_object_get(src, "status");
     if (st) json_object_set(next, "status", st);
     else json_object_del(next, "status");
+    if (op->fields_done) { /* an apply: its entries come with it */
+        json_t *mf = orc_json_get(src, "metadata.managedFields");
+        if (mf) orc_json_set(next, "metadata.managedFields", json_incref(mf));
+        else orc_json_del(next, "metadata.managedFields");
+    }
     if (patched) json_decref(src);
     return next;
 }

@@ -392,7 +392,7 @@ static void attempt(struct write_op *op)
     op->creating = false;
     op->fields_done = false;
     rv = store_get(op->s->st, op->key.data, &kv);
-    if (rv == ORC_ENOENT && op->ptype == PATCH_APPLY) {
+    if (rv == ORC_ENOENT && op->ptype == PATCH_APPLY && op->verb == W_PATCH) {
         write_apply_create(op); /* server-side apply creates what is missing */
         return;
     }
@@ -525,7 +525,7 @@ static void refuse_patch_type(struct orc_httpd_req *r, const struct orc_kind *k,
                            k->kind);
     else if (t == PATCH_APPLY)
         api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
-                           "server-side apply of a subresource is not supported by orc - "
+                           "server-side apply of the scale subresource is not supported by orc - "
                            "accepted media types include: application/json-patch+json, "
                            "application/merge-patch+json, application/strategic-merge-patch+json");
     else
@@ -561,7 +561,8 @@ static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write
         const char *ct = orc_httpd_req_header(r, "content-type");
         struct orc_smp_schema sch;
         op->ptype = patch_type_of(ct);
-        if (op->ptype == PATCH_NONE || (op->ptype == PATCH_APPLY && op->verb != W_PATCH)
+        if (op->ptype == PATCH_NONE
+            || (op->ptype == PATCH_APPLY && op->verb != W_PATCH && op->verb != W_STATUS_PATCH)
             || (op->ptype == PATCH_STRATEGIC && op->verb != W_SCALE_PATCH
                 && !api_schema_smp(rt->kind, &sch))) {
             refuse_patch_type(r, rt->kind, ct, op->ptype);

@@ -147,6 +147,10 @@ int write_track(struct write_op *op, const json_t *cur, json_t *next);
  * object to store, or NULL after answering (409 naming the conflicts,
  * 400 for a malformed configuration). */
 json_t *mut_apply(struct write_op *op, const json_t *cur);
+/* Server-side apply to the status subresource: cur merged with the
+ * configuration, its managedFields set (the caller keeps only status and
+ * managedFields), or NULL after answering. */
+json_t *write_apply_status(struct write_op *op, const json_t *cur);
 /* The apply of an object that does not exist: a create (op->creating set),
  * committed like a POST. Answers on error. */
 void write_apply_create(struct write_op *op);

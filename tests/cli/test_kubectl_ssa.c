@@ -305,3 +305,31 @@ TEST_T(managed_fields_reset_and_update_entries, 90)
     json_decref(cm);
     free(one);
 }
+
+/* Apply to the status subresource owns only status, as subresource status. */
+TEST_T(server_side_apply_of_status, 90)
+{
+    if (!have_kubectl()) return;
+    start_one();
+    char *ns = manifest("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n"
+                                   "  labels: {team: a}\n");
+    char *st = manifest("st.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n"
+                                   "status:\n  conditions:\n  - type: Audited\n"
+                                   "    status: \"True\"\n    reason: Checked\n");
+    KUBECTL_OK("apply", "--server-side", "--validate=false", "-f", ns);
+    KUBECTL_OK("apply", "--server-side", "--validate=false", "--subresource=status",
+               "--field-manager=auditor", "-f", st);
+    json_t *n = get_json("ns/team");
+    CHECK_STR(orc_json_str(json_array_get(orc_json_get(n, "status.conditions"), 0), "reason"),
+              "Checked");
+    CHECK_STR(orc_json_str(n, "status.phase"), "Active");
+    json_t *e = entry(n, "auditor", "Apply");
+    CHECKF(e != NULL, "no Apply entry for auditor");
+    CHECK_STR(orc_json_str(e, "subresource"), "status");
+    CHECK(json_object_get(orc_json_get(orc_json_get(e, "fieldsV1"), "f:status.f:conditions"),
+                          "k:{\"type\":\"Audited\"}") != NULL);
+    CHECK(json_object_get(orc_json_get(e, "fieldsV1"), "f:metadata") == NULL);
+    json_decref(n);
+    free(ns);
+    free(st);
+}
