@@ -589,8 +589,8 @@ int fm_apply(const struct fm_op *op, struct fm_managed *m, const json_t *live,
         c->list = NULL;
     }
     if (rv == 0) {
+        drop_empty(m); /* moves entries: look the applier up after it */
         struct fm_entry *self = find(m, op->manager, true, "", op->subresource);
-        drop_empty(m);
         rv = sync_last_applied(op, config, result);
         if (rv == 0 && !json_equal(result, live)) {
             if (self) snprintf(self->time, sizeof self->time, "%s", op->now);

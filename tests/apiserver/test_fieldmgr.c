@@ -283,3 +283,34 @@ TEST(managed_fields_round_trip_and_reset)
     CHECK(fm_managed_decode(obj, &m, err, sizeof err) == ORC_EINVAL);
     json_decref(obj);
 }
+
+TEST(a_forced_apply_that_empties_another_entry_times_its_own)
+{
+    struct fm_managed m = {0};
+    struct fm_conflicts c = {0};
+    json_t *live = J("{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':'web',"
+                     "'namespace':'default'},'spec':{'replicas':1}}");
+    struct fm_op op = op_for("kubectl");
+    json_t *out = NULL, *cfg = J("{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+                                 "{'name':'web'},'spec':{'replicas':4}}");
+
+    /* Nobody applied it: before-first-apply owns replicas, then loses it. */
+    op.now = "2026-12-06T12:00:00Z";
+    CHECK(fm_apply(&op, &m, live, cfg, false, &out, &c) == ORC_ECONFLICT);
+    char *msg = fm_conflict_message(&c);
+    CHECK_STR(msg, "Apply failed with 1 conflict: conflict with \"before-first-apply\" using "
+                   "apps/v1: .spec.replicas");
+    free(msg);
+    json_decref(c.list);
+    fm_managed_free(&m);
+    m = (struct fm_managed){0};
+    CHECK(fm_apply(&op, &m, live, cfg, true, &out, &c) == 0);
+    CHECK_INT(m.n, ==, 1);
+    CHECK_STR(m.v[0].manager, "kubectl");
+    CHECK_STR(m.v[0].time, "2026-12-06T12:00:00Z");
+    CHECK_INT(json_integer_value(orc_json_get(out, "spec.replicas")), ==, 4);
+    json_decref(out);
+    json_decref(cfg);
+    json_decref(live);
+    fm_managed_free(&m);
+}
