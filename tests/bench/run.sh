@@ -33,6 +33,8 @@
 #   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
 #     host-gw and VXLAN beside two namespaces joined by a bare veth;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c);
+#   - stock kubectl beside orctl (tests/bench/kubectl.c): apply -f DIR of
+#     100 manifests, created, then again unchanged;
 #   - server-side apply (tests/bench/ssa.c): kubectl's no-op apply of 100
 #     Deployments, --server-side beside client-side, objects/s.
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
@@ -289,6 +291,8 @@ part sched "scheduler" "" "$O/tests/bench/sched"
 echo "# Services: allocation under concurrent creates, ${BENCH_SVCS:-100} Services x ${BENCH_PODS:-10} pods" >&2
 part services "Services" "" "$O/tests/bench/services"
 part json "JSON" "" "$O/tests/bench/json"
+echo "# kubectl beside orctl: apply -f DIR of ${BENCH_MANIFESTS:-100} manifests" >&2
+part kubectl "kubectl beside orctl" "" "$O/tests/bench/kubectl"
 echo "# server-side apply: kubectl no-op applies, ${BENCH_SSA_OBJECTS:-100} Deployments" >&2
 part ssa "server-side apply" "" "$O/tests/bench/ssa"
 echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
