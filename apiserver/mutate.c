@@ -44,6 +44,42 @@ static int refuse_unknown(struct write_op *op, const struct api_diag *d)
     return ORC_EINVAL;
 }
 
+/* Answers 422 with the diagnostics' causes. */
+static void refuse_invalid(struct write_op *op, const json_t *obj, struct api_diag *d)
+{
+    const char *name = orc_json_str(obj, "metadata.name");
+    char *msg = api_diag_message(d, op->k, name ? name : "");
+
+    api_respond_status(op->r, 422, "Invalid", op->k, name, json_incref(d->causes), "%s",
+                       msg ? msg : "invalid object");
+    free(msg);
+}
+
+int write_schema_pass(struct write_op *op, json_t *obj)
+{
+    struct api_diag d;
+    size_t i;
+    json_t *w;
+    int rv = 0;
+
+    if (api_diag_init(&d) != 0) {
+        api_respond_error(op->r, ORC_ENOMEM, "validating");
+        return ORC_ENOMEM;
+    }
+    d.unknown_fields = op->opts.unknown;
+    api_schema_check(op->k, obj, &d);
+    if (json_array_size(d.unknown) > 0) {
+        rv = refuse_unknown(op, &d);
+    } else if (api_diag_failed(&d)) {
+        refuse_invalid(op, obj, &d);
+        rv = ORC_EINVAL;
+    } else {
+        json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
+    }
+    api_diag_clear(&d);
+    return rv;
+}
+
 int write_admit(struct write_op *op, json_t *obj, const json_t *old)
 {
     struct api_diag d;
@@ -71,11 +107,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
     if (op->ak->warning && (op->verb == W_CREATE || op->verb == W_UPDATE || op->verb == W_PATCH))
         orc_httpd_req_warn(op->r, op->ak->warning);
     if (api_diag_failed(&d)) {
-        const char *name = orc_json_str(obj, "metadata.name");
-        char *msg = api_diag_message(&d, op->k, name ? name : "");
-        api_respond_status(op->r, 422, "Invalid", op->k, name, json_incref(d.causes), "%s",
-                           msg ? msg : "invalid object");
-        free(msg);
+        refuse_invalid(op, obj, &d);
         api_diag_clear(&d);
         return ORC_EINVAL;
     }
@@ -284,7 +316,6 @@ static void set_server_fields(const struct api_kind *ak, json_t *meta)
     json_object_del(meta, "resourceVersion");
     json_object_del(meta, "deletionTimestamp");
     json_object_del(meta, "deletionGracePeriodSeconds");
-    json_object_del(meta, "managedFields");
     json_object_del(meta, "selfLink");
 }
 
@@ -341,6 +372,7 @@ int mut_create(struct write_op *op, json_t *obj)
     name = orc_json_str(meta, "name");
     snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
     if (check_namespace_active(op) != 0) return ORC_EPERM;
+    if (!op->fields_done && write_track(op, NULL, obj) != 0) return ORC_ENOMEM;
     if (op->ak->pod_cidr) return reserve_pod_cidr(op, obj);
     if (orc_kind_id(op->k) == ORC_K_SERVICE) return svc_plan_create(op, obj);
     return 0;
@@ -360,8 +392,9 @@ static json_t *carry_over(const struct api_kind *ak, const json_t *cur, json_t *
     json_t *meta, *cmeta = json_object_get(cur, "metadata");
 
     if (next == NULL) return NULL;
+    /* managedFields stay: the field manager reads what the client sent
+     * (apply.c) and sets them. */
     meta = json_object_get(next, "metadata");
-    json_object_del(meta, "managedFields");
     for (int i = 0; server_meta[i]; i++) {
         json_t *v = json_object_get(cmeta, server_meta[i]);
         if (v) json_object_set(meta, server_meta[i], v);
@@ -476,7 +509,9 @@ json_t *mut_status(struct write_op *op, const json_t *cur)
     json_t *src = op->input, *next, *st;
     bool patched = op->verb == W_STATUS_PATCH;
 
-    if (patched) {
+    if (patched && op->ptype == PATCH_APPLY) {
+        if ((src = write_apply_status(op, cur)) == NULL) return NULL;
+    } else if (patched) {
         if ((src = write_apply_patch(op, cur)) == NULL) return NULL;
     } else if (!json_is_object(src)) {
         bad_request(op, "the request body must be a JSON object");
@@ -488,6 +523,11 @@ json_t *mut_status(struct write_op *op, const json_t *cur)
     st = json_object_get(src, "status");
     if (st) json_object_set(next, "status", st);
     else json_object_del(next, "status");
+    if (op->fields_done) { /* an apply: its entries come with it */
+        json_t *mf = orc_json_get(src, "metadata.managedFields");
+        if (mf) orc_json_set(next, "metadata.managedFields", json_incref(mf));
+        else orc_json_del(next, "metadata.managedFields");
+    }
     if (patched) json_decref(src);
     return next;
 }

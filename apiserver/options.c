@@ -163,12 +163,17 @@ static void field_validation(struct opt_check *c)
     }
 }
 
-/* orc keeps no managedFields, but checks the name as Kubernetes does. */
+/* fieldManager names who owns what this write sets (apply.c); checked
+ * as Kubernetes checks it, and required for server-side apply. */
 static void field_manager(struct opt_check *c)
 {
     const char *v = api_query_get(c->op->rt, "fieldManager");
     char q[300];
 
+    if ((v == NULL || *v == '\0') && c->op->ptype == PATCH_APPLY)
+        cause(c, "FieldValueRequired", "fieldManager",
+              "Required value: is required for apply patch");
+    c->op->opts.field_manager = v && *v ? v : NULL;
     if (v == NULL) return;
     if (strlen(v) > FIELD_MANAGER_MAX) {
         cause(c, "FieldValueTooLong", "fieldManager", "Too long: may not be more than %d bytes",
@@ -183,6 +188,28 @@ static void field_manager(struct opt_check *c)
               "Invalid value: %s: invalid character U+%04X (at position %zu)", q, ch, i);
         return;
     }
+}
+
+static int parse_bool(const char *s, bool *out);
+
+/* force: only server-side apply takes it (PatchOptions.force). */
+static int force_option(struct opt_check *c)
+{
+    const char *v = api_query_get(c->op->rt, "force");
+    bool b = false;
+
+    if (v == NULL) return 0;
+    if (options_kind(c->op->verb)[0] == 'P' && c->op->ptype != PATCH_APPLY) {
+        cause(c, "FieldValueForbidden", "force",
+              "Forbidden: may not be specified for non-apply patch");
+        return 0;
+    }
+    if (*v && parse_bool(v, &b) != 0) {
+        bad_request(c->op, "force: \"%s\" is not a boolean", v);
+        return ORC_EINVAL;
+    }
+    c->op->opts.force = *v ? b : true;
+    return 0;
 }
 
 /* ---- DeleteOptions ---- */
@@ -357,9 +384,7 @@ int write_read_options(struct write_op *op)
         dry_run_query(&c);
         field_validation(&c);
         field_manager(&c);
-        if (options_kind(op->verb)[0] == 'P' && api_query_get(op->rt, "force"))
-            cause(&c, "FieldValueForbidden", "force",
-                  "Forbidden: may not be specified for non-apply patch");
+        rv = force_option(&c);
     }
     if (rv == 0 && json_array_size(c.causes) > 0) {
         respond_invalid(&c);

@@ -22,6 +22,12 @@
 
 static void attempt(struct write_op *op);
 
+/* A POST, or a server-side apply creating its object. */
+static bool is_create(const struct write_op *op)
+{
+    return op->verb == W_CREATE || op->creating;
+}
+
 static void write_op_free(void *p)
 {
     struct write_op *op = p;
@@ -166,7 +172,12 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
         /* answered: a chosen clusterIP or nodePort is held, or a pool is full */
     } else if (res->succeeded) {
         respond_written(op, c, res->revision);
-    } else if (op->verb == W_CREATE) {
+    } else if (op->creating && res->failed_guard == 0 && ++op->attempts < MAX_ATTEMPTS) {
+        commit_free(c); /* created meanwhile: apply onto it */
+        op->ok_code = 200;
+        attempt(op);
+        return;
+    } else if (is_create(op)) {
         if (res->failed_guard == 0) api_respond_exists(op->r, op->k, op->rt->name);
         else if (op->k->namespaced && res->failed_guard == 1)
             api_respond_status(op->r, 404, "NotFound", orc_kind_by_resource("", "namespaces"),
@@ -264,7 +275,7 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
         /* Every check has run; what would be stored is the answer. */
         if (op->alloc_marker[0]) preview_alloc(op, obj);
         if (op->svc.n_slot) svc_settle(op, obj, NULL);
-        if (op->verb != W_CREATE || !dry_create_refused(op)) respond_object(op, obj, cur_rev);
+        if (!is_create(op) || !dry_create_refused(op)) respond_object(op, obj, cur_rev);
         json_decref(obj);
         return;
     }
@@ -284,7 +295,7 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
         return;
     }
     release_tree(op, c);
-    if (op->verb == W_CREATE) {
+    if (is_create(op)) {
         guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_ABSENT, op->key.data, 0};
         if (op->k->namespaced) {
             api_key(orc_kind_by_resource("", "namespaces"), NULL, op->rt->ns, &nskey);
@@ -302,7 +313,7 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
         ops[0].value = c->alloc.data;
         ops[0].value_len = c->alloc.len;
     }
-    if (op->side_key[0] && (op->verb == W_CREATE || op->deleting)) {
+    if (op->side_key[0] && (is_create(op) || op->deleting)) {
         side.key = op->side_key;
         if (op->deleting) {
             side.type = STORE_DELETE;
@@ -332,13 +343,19 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     }
 }
 
+void write_commit_create(struct write_op *op, json_t *obj)
+{
+    op->ok_code = 201;
+    commit(op, obj, 0);
+}
+
 /* ---- update-like verbs ---- */
 
 static json_t *mutate(struct write_op *op, const json_t *cur)
 {
     switch (op->verb) {
     case W_UPDATE: return mut_update(op, cur, op->input);
-    case W_PATCH: return mut_patch(op, cur);
+    case W_PATCH: return op->ptype == PATCH_APPLY ? mut_apply(op, cur) : mut_patch(op, cur);
     case W_STATUS_UPDATE:
     case W_STATUS_PATCH: return mut_status(op, cur);
     case W_SCALE_UPDATE:
@@ -348,6 +365,21 @@ static json_t *mutate(struct write_op *op, const json_t *cur)
     case W_FINALIZE: return mut_finalize(op, cur);
     case W_EVICT: return mut_evict(op, cur);
     default: return NULL;
+    }
+}
+
+/* The writes Kubernetes' field manager records (not deletions, bindings
+ * or finalize, which its registry writes below the handlers). */
+static bool tracked(const struct write_op *op)
+{
+    switch (op->verb) {
+    case W_UPDATE:
+    case W_PATCH:
+    case W_STATUS_UPDATE:
+    case W_STATUS_PATCH:
+    case W_SCALE_UPDATE:
+    case W_SCALE_PATCH: return !op->deleting && !op->fields_done;
+    default: return false;
     }
 }
 
@@ -361,7 +393,13 @@ static void attempt(struct write_op *op)
         api_respond_error(op->r, ORC_ESHUTDOWN, "writing");
         return;
     }
+    op->creating = false;
+    op->fields_done = false;
     rv = store_get(op->s->st, op->key.data, &kv);
+    if (rv == ORC_ENOENT && op->ptype == PATCH_APPLY && op->verb == W_PATCH) {
+        write_apply_create(op); /* server-side apply creates what is missing */
+        return;
+    }
     if (rv == ORC_ENOENT) {
         api_respond_not_found(op->r, op->k, op->rt->name);
         return;
@@ -382,6 +420,10 @@ static void attempt(struct write_op *op)
     json_decref(op->response);
     op->response = NULL;
     next = mutate(op, cur);
+    if (next && tracked(op) && write_track(op, cur, next) != 0) {
+        json_decref(next); /* answered */
+        next = NULL;
+    }
     if (next && op->deleting && op->ak->pod_cidr
         && orc_json_str(cur, "spec.podCIDR")) /* the Node's block is free again */
         snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s",
@@ -420,6 +462,13 @@ json_t *api_parse_body(struct orc_httpd_req *r)
         return NULL;
     }
     if (ct && (strstr(ct, "yaml") != NULL)) {
+        /* kubectl sends its apply-patch+yaml as JSON, which YAML includes:
+         * JSON's own parser reads it several times faster. */
+        size_t sp = 0;
+        while (sp < r->body.len && strchr(" \t\r\n", r->body.data[sp])) sp++;
+        if (sp < r->body.len && r->body.data[sp] == '{'
+            && (v = orc_json_parse(r->body.data, r->body.len, err, sizeof err)) != NULL)
+            return v;
         json_t *docs = orc_yaml_parse(r->body.data, r->body.len, err, sizeof err);
         if (docs == NULL || json_array_size(docs) != 1) {
             api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
@@ -458,12 +507,13 @@ static enum patch_type patch_type_of(const char *ct)
     if (is_media_type(ct, "application/merge-patch+json")) return PATCH_MERGE;
     if (is_media_type(ct, "application/json-patch+json")) return PATCH_JSON;
     if (is_media_type(ct, "application/strategic-merge-patch+json")) return PATCH_STRATEGIC;
+    if (is_media_type(ct, "application/apply-patch+yaml")) return PATCH_APPLY;
     return PATCH_NONE;
 }
 
 #define PATCH_TYPES                                                                             \
     "application/json-patch+json, application/merge-patch+json, "                             \
-    "application/strategic-merge-patch+json"
+    "application/strategic-merge-patch+json, application/apply-patch+yaml"
 
 /* 415 naming the patch type orc does not apply: nothing is written. */
 static void refuse_patch_type(struct orc_httpd_req *r, const struct orc_kind *k, const char *ct,
@@ -477,10 +527,11 @@ static void refuse_patch_type(struct orc_httpd_req *r, const struct orc_kind *k,
                            "it - accepted media types include: application/json-patch+json, "
                            "application/merge-patch+json",
                            k->kind);
-    else if (is_media_type(ct, "application/apply-patch+yaml"))
+    else if (t == PATCH_APPLY)
         api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
-                           "application/apply-patch+yaml (server-side apply) is not supported by "
-                           "orc yet - accepted media types include: " PATCH_TYPES);
+                           "server-side apply of the scale subresource is not supported by orc - "
+                           "accepted media types include: application/json-patch+json, "
+                           "application/merge-patch+json, application/strategic-merge-patch+json");
     else
         api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL, NULL,
                            "the body of the request was in an unknown format (%.*s) - accepted "
@@ -538,6 +589,7 @@ static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write
         struct orc_smp_schema sch;
         op->ptype = patch_type_of(ct);
         if (op->ptype == PATCH_NONE
+            || (op->ptype == PATCH_APPLY && op->verb != W_PATCH && op->verb != W_STATUS_PATCH)
             || (op->ptype == PATCH_STRATEGIC && op->verb != W_SCALE_PATCH
                 && !api_schema_smp(rt->kind, &sch))) {
             refuse_patch_type(r, rt->kind, ct, op->ptype);
@@ -589,8 +641,7 @@ void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_
             return;
         }
         api_key(op->k, rt->ns, rt->name, &op->key);
-        op->ok_code = 201;
-        commit(op, obj, 0);
+        write_commit_create(op, obj);
         return;
     }
     api_key(op->k, rt->ns, rt->name, &op->key);

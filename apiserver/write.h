@@ -21,7 +21,7 @@ enum write_verb {
     W_EVICT,
 };
 
-enum patch_type { PATCH_NONE, PATCH_MERGE, PATCH_JSON, PATCH_STRATEGIC };
+enum patch_type { PATCH_NONE, PATCH_MERGE, PATCH_JSON, PATCH_STRATEGIC, PATCH_APPLY };
 
 /* The options of a write as Kubernetes reads them (options.c): dryRun,
  * fieldValidation and fieldManager from the query (CreateOptions,
@@ -35,7 +35,11 @@ struct write_opts {
     const char *policy;        /* propagationPolicy (orphanDependents: "Orphan"), or NULL */
     const char *pre_uid;       /* preconditions (body only), or NULL */
     const char *pre_rv;
+    const char *field_manager; /* fieldManager, or NULL */
+    bool force;                /* force (server-side apply only) */
 };
+
+#define WRITE_MANAGER_MAX 128
 
 /* A Service's clusterIP and nodePorts in one write (svcalloc.c): values
  * the client chose are reserved with keys put in the txn guarded absent
@@ -96,6 +100,13 @@ struct write_op {
     struct orc_buf also_key, also_val;
     int64_t also_rev;
     struct svc_plan svc; /* a Service's reservations (svcalloc.c) */
+    /* Field management (apply.c): the manager of this write (fieldManager,
+     * or the User-Agent's product as Kubernetes derives it); creating: a
+     * server-side apply creates the object; fields_done: managedFields
+     * are already set (an apply), no Update is recorded. */
+    char manager[WRITE_MANAGER_MAX + 1];
+    bool creating;
+    bool fields_done;
 };
 
 /* Each returns the object to store (new reference), or NULL after having
@@ -128,6 +139,29 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old);
  * stored object, or its Scale for W_SCALE_PATCH); on error answers
  * (400/409/422) and returns NULL. */
 json_t *write_apply_patch(struct write_op *op, const json_t *target);
+
+/* ---- field management (apply.c) ---- */
+
+/* Records this write in next's metadata.managedFields as an Update by
+ * op->manager (cur: the stored object, NULL for a create). Returns 0, or
+ * answers 500 and fails. */
+int write_track(struct write_op *op, const json_t *cur, json_t *next);
+/* Server-side apply (PATCH application/apply-patch+yaml) onto cur: the
+ * object to store, or NULL after answering (409 naming the conflicts,
+ * 400 for a malformed configuration). */
+json_t *mut_apply(struct write_op *op, const json_t *cur);
+/* Server-side apply to the status subresource: cur merged with the
+ * configuration, its managedFields set (the caller keeps only status and
+ * managedFields), or NULL after answering. */
+json_t *write_apply_status(struct write_op *op, const json_t *cur);
+/* The apply of an object that does not exist: a create (op->creating set),
+ * committed like a POST. Answers on error. */
+void write_apply_create(struct write_op *op);
+/* The schema pass alone (pruning unknown fields as fieldValidation says,
+ * normalizing values): 0, or answers 400/422 and fails. */
+int write_schema_pass(struct write_op *op, json_t *obj);
+/* Commits a new object (write.c): create guards, op->ok_code 201. */
+void write_commit_create(struct write_op *op, json_t *obj);
 
 /* Reads and checks op->opts from the request (after op->verb is known and
  * op->input parsed). Answers 400 (malformed) or 422 (as Kubernetes'

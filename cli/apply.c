@@ -1,5 +1,6 @@
 /* apply.c — `orctl apply -f`: create what is missing, patch what exists with
- * kubectl's three-way merge patch, and say which objects changed. */
+ * kubectl's three-way merge patch, and say which objects changed; with
+ * --server-side, send each object as a server-side apply instead. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@ struct apply_opts {
     struct cli_strv files;
     bool dry_run;
     const char *output; /* "" or "name" */
+    bool server_side, force_conflicts;
+    const char *field_manager; /* server-side apply's; "orctl" when not given */
 };
 
 /* Outcome of one object: ok, failed (go on), or the server is unreachable
@@ -113,6 +116,28 @@ static json_t *prepare(const struct cli_doc *d, const char *ns)
     return modified;
 }
 
+/* Server-side apply: the manifest itself, merged by the server, which
+ * records this manager's fields and answers 409 on conflicts. */
+static int server_apply(cli_ctx *x, const struct apply_opts *o, const struct cli_doc *d,
+                        const char *ns, struct orc_buf *path)
+{
+    json_t *obj = json_deep_copy(d->obj), *reply = NULL;
+    int status = 0, rv = ORC_ENOMEM;
+
+    if (obj && ns) orc_json_set(obj, "metadata.namespace", json_string(ns));
+    else if (obj) orc_json_del(obj, "metadata.namespace");
+    if (obj && cli_query_add(path, "fieldManager", o->field_manager ? o->field_manager : "orctl") == 0
+        && (!o->force_conflicts || cli_query_add(path, "force", "true") == 0))
+        rv = call(x, "PATCH", path, "application/apply-patch+yaml", obj, o, &status, &reply);
+    json_decref(obj);
+    if (rv != 0) return rv == ORC_ENOMEM ? APPLY_FAILED : APPLY_ABORT;
+    if (status == 200 || status == 201)
+        report(x, o, d->kind, orc_json_str(d->obj, "metadata.name"), "serverside-applied");
+    else cli_print_failure(x, status, reply);
+    json_decref(reply);
+    return status == 200 || status == 201 ? APPLY_OK : APPLY_FAILED;
+}
+
 static int apply_one(cli_ctx *x, const struct apply_opts *o, const struct cli_doc *d)
 {
     struct orc_buf path = ORC_BUF_INIT;
@@ -127,6 +152,11 @@ static int apply_one(cli_ctx *x, const struct apply_opts *o, const struct cli_do
         fprintf(x->err, "error: %s: document %d: metadata.name not set (generateName cannot be "
                         "used with apply)\n", d->source, d->index);
         return APPLY_FAILED;
+    }
+    if (o->server_side) {
+        rv = cli_object_path(d->kind, ns, name, NULL, &path) == 0 ? server_apply(x, o, d, ns, &path)
+                                                                  : APPLY_FAILED;
+        goto out;
     }
     if ((modified = prepare(d, ns)) == NULL || cli_object_path(d->kind, ns, name, NULL, &path) != 0) {
         fprintf(x->err, "error: out of memory\n");
@@ -180,6 +210,12 @@ int cli_cmd_apply(cli_ctx *x, int argc, char **argv)
         {"dry-run", 0, CLI_FLAG_STRING, &dry, "server", "Let the server check and default "
          "the objects without storing them (\"server\" or \"none\")"},
         {"output", 'o', CLI_FLAG_STRING, &o.output, "name", "Print only resource/name"},
+        {"server-side", 0, CLI_FLAG_BOOL, &o.server_side, NULL,
+         "Server-side apply: the server merges and records field ownership"},
+        {"force-conflicts", 0, CLI_FLAG_BOOL, &o.force_conflicts, NULL,
+         "With --server-side, take fields other managers own"},
+        {"field-manager", 0, CLI_FLAG_STRING, &o.field_manager, "NAME",
+         "With --server-side, the manager's name (default orctl)"},
     };
     bool bad = false;
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);

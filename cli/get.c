@@ -13,7 +13,7 @@
 enum get_format { FMT_TABLE, FMT_WIDE, FMT_YAML, FMT_JSON, FMT_NAME };
 
 struct get_opts {
-    bool all_ns, watch, watch_only, no_headers, show_kind;
+    bool all_ns, watch, watch_only, no_headers, show_kind, show_managed;
     const char *output, *labels, *fields;
     enum get_format fmt;
 };
@@ -99,19 +99,26 @@ static unsigned table_flags(const struct get_opts *o, bool several_kinds)
 
 /* Keys sorted at every depth, as kubectl prints objects it has no Go type
  * for (and as it prints orc's, then). */
-static int print_doc(const json_t *v, enum get_format fmt, struct orc_buf *out)
+static int print_doc(const json_t *v, enum get_format fmt, bool show_managed, struct orc_buf *out)
 {
-    json_t *sorted = orc_json_sorted_copy(v);
+    json_t *sorted = orc_json_sorted_copy(v), *item;
+    size_t i;
     int rv;
 
     if (sorted == NULL) return ORC_ENOMEM;
+    if (!show_managed) { /* as kubectl: managedFields only when asked for */
+        orc_json_del(sorted, "metadata.managedFields");
+        json_array_foreach(json_object_get(sorted, "items"), i, item)
+            orc_json_del(item, "metadata.managedFields");
+    }
     rv = fmt == FMT_YAML ? orc_yaml_emit(sorted, out) : orc_json_dump_pretty(sorted, out);
     json_decref(sorted);
     return rv;
 }
 
 /* kubectl's List wrapper for -o yaml/json of anything but one named object. */
-static int print_list(const struct result *r, enum get_format fmt, struct orc_buf *out)
+static int print_list(const struct result *r, enum get_format fmt, bool show_managed,
+                      struct orc_buf *out)
 {
     json_t *items = json_array(), *list;
     int rv = 0;
@@ -119,7 +126,7 @@ static int print_list(const struct result *r, enum get_format fmt, struct orc_bu
     for (size_t i = 0; i < r->n && items; i++) json_array_extend(items, r->g[i].items);
     list = json_pack("{s:s, s:o, s:s, s:{s:s}}", "apiVersion", "v1", "items", items, "kind", "List",
                      "metadata", "resourceVersion", "");
-    rv = list ? print_doc(list, fmt, out) : ORC_ENOMEM;
+    rv = list ? print_doc(list, fmt, show_managed, out) : ORC_ENOMEM;
     json_decref(list);
     return rv;
 }
@@ -159,8 +166,9 @@ static int print_result(cli_ctx *x, const struct get_opts *o, const struct cli_t
 
     if (o->fmt == FMT_YAML || o->fmt == FMT_JSON) {
         bool one = t->n == 1 && t->v[0].name != NULL;
-        if (one && r->found == 1) rv = print_doc(json_array_get(r->g[0].items, 0), o->fmt, &out);
-        else if (!one) rv = print_list(r, o->fmt, &out);
+        if (one && r->found == 1)
+            rv = print_doc(json_array_get(r->g[0].items, 0), o->fmt, o->show_managed, &out);
+        else if (!one) rv = print_list(r, o->fmt, o->show_managed, &out);
     } else if (o->fmt == FMT_NAME) {
         for (size_t i = 0; i < r->n && rv == 0; i++) rv = cli_print_names(r->g[i].k, r->g[i].items, &out);
     } else {
@@ -227,7 +235,8 @@ static int print_one(void *arg, const char *type, json_t *obj)
     (void)type;
     if (items == NULL) return ORC_ENOMEM;
     if (p->o->fmt == FMT_YAML && p->printed > 0) orc_buf_puts(&out, "---\n");
-    if (p->o->fmt == FMT_YAML || p->o->fmt == FMT_JSON) rv = print_doc(obj, p->o->fmt, &out);
+    if (p->o->fmt == FMT_YAML || p->o->fmt == FMT_JSON)
+        rv = print_doc(obj, p->o->fmt, p->o->show_managed, &out);
     else if (p->o->fmt == FMT_NAME) rv = cli_print_names(p->k, items, &out);
     else rv = table_row(p, obj, &out);
     p->header_done = true;
@@ -349,6 +358,8 @@ int cli_cmd_get(cli_ctx *x, int argc, char **argv)
         {"watch-only", 0, CLI_FLAG_BOOL, &o.watch_only, NULL, "Print only changes, not the list"},
         {"no-headers", 0, CLI_FLAG_BOOL, &o.no_headers, NULL, "Print tables without the header line"},
         {"show-kind", 0, CLI_FLAG_BOOL, &o.show_kind, NULL, "Print NAME as kind/name"},
+        {"show-managed-fields", 0, CLI_FLAG_BOOL, &o.show_managed, NULL,
+         "Keep metadata.managedFields in -o yaml/json"},
     };
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 

@@ -32,9 +32,11 @@
 #     and beside Debian's nginx as the same reverse proxy (needs root, nginx);
 #   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
 #     host-gw and VXLAN beside two namespaces joined by a bare veth;
-#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
+#   - orc's JSON reader and writer beside jansson's (tests/bench/json.c);
 #   - stock kubectl beside orctl (tests/bench/kubectl.c): apply -f DIR of
-#     100 manifests, created, then again unchanged.
+#     100 manifests, created, then again unchanged;
+#   - server-side apply (tests/bench/ssa.c): kubectl's no-op apply of 100
+#     Deployments, --server-side beside client-side, objects/s.
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -291,6 +293,8 @@ part services "Services" "" "$O/tests/bench/services"
 part json "JSON" "" "$O/tests/bench/json"
 echo "# kubectl beside orctl: apply -f DIR of ${BENCH_MANIFESTS:-100} manifests" >&2
 part kubectl "kubectl beside orctl" "" "$O/tests/bench/kubectl"
+echo "# server-side apply: kubectl no-op applies, ${BENCH_SSA_OBJECTS:-100} Deployments" >&2
+part ssa "server-side apply" "" "$O/tests/bench/ssa"
 echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
 part pods "node agent" runc "$O/tests/bench/pods"
 echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2

@@ -2,7 +2,7 @@
  * the writes kubectl builds itself: apply's three-way strategic merge
  * patch, set image, patch --type=strategic, and --dry-run=server on
  * create, apply and delete, and expose. (orc serves no OpenAPI yet, so kubectl runs
- * with --validate=false.) */
+ * with --validate=false.) Server-side apply: test_kubectl_ssa.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,15 +153,6 @@ TEST_T(kubectl_apply_set_image_and_patch_keep_list_items, 120)
     json_t *app = container(d, "app");
     CHECK_INT(json_array_size(orc_json_get(app, "env")), ==, 0);
     CHECK_INT(json_array_size(orc_json_get(app, "ports")), ==, 1);
-    json_decref(d);
-    /* Server-side apply is refused whole (415), not half-applied. */
-    path = two_yaml("nginx:9", true);
-    out = KUBECTL(1, "apply", "--server-side", "--validate=false", "-f", path);
-    free(out);
-    free(path);
-    d = get_json("deploy/two");
-    CHECK_STR(orc_json_str(container(d, "app"), "image"), "nginx:1.27");
-    CHECK(container(d, "sidecar") == NULL);
     json_decref(d);
 }
 

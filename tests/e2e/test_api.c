@@ -202,9 +202,9 @@ TEST(patches_and_noop_writes)
                        422));
     json_t *g = req("GET", DEPLOY_PATH "/nginx-deployment", NULL, 200);
     CHECK(num(g, "spec.replicas") == 7);
-    /* Server-side apply is named as unsupported. */
+    /* Server-side apply needs a field manager (422, as Kubernetes). */
     json_decref(req_ct("PATCH", DEPLOY_PATH "/nginx-deployment", "application/apply-patch+yaml",
-                       "{}", 415));
+                       "{}", 422));
     json_decref(g);
     json_decref(n);
     json_decref(j);

@@ -207,9 +207,14 @@ TEST_T(unapplicable_patches_change_nothing, 90)
                        "{'spec':{'template':{'spec':{'containers':[{'image':'x'}]}}}}", 422),
                   "merge key: name");
     check_message(call("PATCH", TWO, SMP, "[{'op':'add'}]", 400), "JSON object");
-    /* Patch types orc does not apply are named and refused (415). */
-    check_message(call("PATCH", TWO, "application/apply-patch+yaml", "{}", 415),
-                  "application/apply-patch+yaml (server-side apply)");
+    /* Server-side apply without a field manager is invalid (422); of the
+     * scale subresource, not served (415); patch types orc does not know are
+     * named and refused (415). */
+    check_message(call("PATCH", TWO, "application/apply-patch+yaml", "{}", 422),
+                  "fieldManager: Required value: is required for apply patch");
+    check_message(call("PATCH", TWO "/scale?fieldManager=x", "application/apply-patch+yaml", "{}",
+                       415),
+                  "server-side apply of the scale subresource");
     check_message(call("PATCH", TWO, "application/x-frobnicate", "{}", 415),
                   "application/x-frobnicate");
     check_message(call("POST", CMS, "application/vnd.kubernetes.protobuf", "{}", 415),
