@@ -1,0 +1,68 @@
+/* proto_core.c — field numbers of the core/v1 kinds other than Pod:
+ * ConfigMap, Secret, Namespace, Service, ServiceAccount, ResourceQuota
+ * (k8s.io/api core/v1 generated.proto). */
+#include "apiserver/proto_tab.h"
+
+#define P_META P_OBJ(1, "metadata", api_pb_objectmeta)
+
+PB_MESSAGE_SHARED(api_pb_configmap, "ConfigMap",
+    P_META, P_MSTR(2, "data"), P_MBYTES(3, "binaryData"), P_BOOLK(4, "immutable"));
+
+PB_MESSAGE_SHARED(api_pb_secret, "Secret",
+    P_META, P_MBYTES(2, "data"), P_STR(3, "type"), P_MSTR(4, "stringData"),
+    P_BOOLK(5, "immutable"));
+
+/* ---- Namespace ---- */
+
+PB_MESSAGE(nsspec, "NamespaceSpec", P_ASTR(1, "finalizers"));
+PB_MESSAGE(nscond, "NamespaceCondition",
+    P_STR(1, "type"), P_STR(2, "status"), P_TIME(4, "lastTransitionTime"), P_STR(5, "reason"),
+    P_STR(6, "message"));
+PB_MESSAGE(nsstatus, "NamespaceStatus", P_STR(1, "phase"), P_AOBJ(2, "conditions", nscond));
+
+PB_MESSAGE_SHARED(api_pb_namespace, "Namespace",
+    P_META, P_OBJ(2, "spec", nsspec), P_OBJ(3, "status", nsstatus));
+
+/* ---- Service ---- */
+
+PB_MESSAGE(svcport, "ServicePort",
+    P_STR(1, "name"), P_STR(2, "protocol"), P_INTK(3, "port"), P_INTSTR(4, "targetPort"),
+    P_INT(5, "nodePort"), P_STRK(6, "appProtocol"));
+PB_MESSAGE(clientipcfg, "ClientIPConfig", P_INTK(1, "timeoutSeconds"));
+PB_MESSAGE(affinitycfg, "SessionAffinityConfig", P_OBJ(1, "clientIP", clientipcfg));
+
+PB_MESSAGE(svcspec, "ServiceSpec",
+    P_AOBJ(1, "ports", svcport), P_MSTR(2, "selector"), P_STR(3, "clusterIP"), P_STR(4, "type"),
+    P_ASTR(5, "externalIPs"), P_STR(7, "sessionAffinity"), P_STR(8, "loadBalancerIP"),
+    P_ASTR(9, "loadBalancerSourceRanges"), P_STR(10, "externalName"),
+    P_STR(11, "externalTrafficPolicy"), P_INT(12, "healthCheckNodePort"),
+    P_BOOL(13, "publishNotReadyAddresses"), P_OBJ(14, "sessionAffinityConfig", affinitycfg),
+    P_STRK(17, "ipFamilyPolicy"), P_ASTR(18, "clusterIPs"), P_ASTR(19, "ipFamilies"),
+    P_BOOLK(20, "allocateLoadBalancerNodePorts"), P_STRK(21, "loadBalancerClass"),
+    P_STRK(22, "internalTrafficPolicy"), P_STRK(23, "trafficDistribution"));
+
+PB_MESSAGE(portstatus, "PortStatus", P_INTK(1, "port"), P_STR(2, "protocol"), P_STRK(3, "error"));
+PB_MESSAGE(lbingress, "LoadBalancerIngress",
+    P_STR(1, "ip"), P_STR(2, "hostname"), P_STRK(3, "ipMode"), P_AOBJ(4, "ports", portstatus));
+PB_MESSAGE(lbstatus, "LoadBalancerStatus", P_AOBJ(1, "ingress", lbingress));
+PB_MESSAGE(svcstatus, "ServiceStatus",
+    P_OBJ(1, "loadBalancer", lbstatus), P_AOBJ(2, "conditions", api_pb_condition));
+
+PB_MESSAGE_SHARED(api_pb_service, "Service",
+    P_META, P_OBJ(2, "spec", svcspec), P_OBJ(3, "status", svcstatus));
+
+/* ---- ServiceAccount, ResourceQuota ---- */
+
+PB_MESSAGE_SHARED(api_pb_serviceaccount, "ServiceAccount",
+    P_META, P_AOBJ(2, "secrets", api_pb_objectref),
+    P_AOBJ(3, "imagePullSecrets", api_pb_localref), P_BOOLK(4, "automountServiceAccountToken"));
+
+PB_MESSAGE(scopereq, "ScopedResourceSelectorRequirement",
+    P_STR(1, "scopeName"), P_STR(2, "operator"), P_ASTR(3, "values"));
+PB_MESSAGE(scopesel, "ScopeSelector", P_AOBJ(1, "matchExpressions", scopereq));
+PB_MESSAGE(rqspec, "ResourceQuotaSpec",
+    P_MQTY(1, "hard"), P_ASTR(2, "scopes"), P_OBJ(3, "scopeSelector", scopesel));
+PB_MESSAGE(rqstatus, "ResourceQuotaStatus", P_MQTY(1, "hard"), P_MQTY(2, "used"));
+
+PB_MESSAGE_SHARED(api_pb_resourcequota, "ResourceQuota",
+    P_META, P_OBJ(2, "spec", rqspec), P_OBJ(3, "status", rqstatus));
