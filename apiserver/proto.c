@@ -400,8 +400,12 @@ struct envelope {
 static int copy_str(struct dec *d, const struct orc_pb_field *pf, char *out, size_t n,
                     const char *what)
 {
-    if (pf->wire != ORC_PB_LEN || pf->len >= n || memchr(pf->data, '\0', pf->len))
+    json_t *utf8;
+
+    if (pf->wire != ORC_PB_LEN || pf->len >= n || memchr(pf->data, '\0', pf->len)
+        || (utf8 = json_stringn((const char *)pf->data, pf->len)) == NULL)
         return failf(d, 400, ORC_EINVAL, "the protobuf envelope's %s is malformed", what);
+    json_decref(utf8);
     memcpy(out, pf->data, pf->len);
     out[pf->len] = '\0';
     return 0;

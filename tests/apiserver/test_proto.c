@@ -320,6 +320,10 @@ TEST(proto_malformed_bodies_are_400)
         json_decref(v);
     }
 
+    pbw_envelope(&body, "v1\xff", "DeleteOptions", &raw); /* found by fuzz_proto */
+    CHECK(decode(&body, &status, msg) == NULL);
+    CHECKF(status == 400 && strstr(msg, "apiVersion"), "%d %s", status, msg);
+
     raw.n = 0;
     pbw_int(&raw, 1, 5); /* metadata as a varint */
     pbw_envelope(&body, "v1", "ConfigMap", &raw);
