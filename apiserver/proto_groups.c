@@ -151,7 +151,9 @@ PB_MESSAGE_SHARED(api_pb_clusterrolebinding, "ClusterRoleBinding",
 
 /* ---- autoscaling/v1 Scale (the scale subresource) ---- */
 
-PB_MESSAGE(scalespec, "ScaleSpec", P_INT(1, "replicas"));
+/* replicas is a value field (omitempty) that Kubernetes reads as 0 when
+ * absent; kept, so a scale to zero reads as one here too. */
+PB_MESSAGE(scalespec, "ScaleSpec", P_INTK(1, "replicas"));
 PB_MESSAGE(scalestatus, "ScaleStatus", P_INTK(1, "replicas"), P_STR(2, "selector"));
 PB_MESSAGE_SHARED(api_pb_scale, "Scale",
     P_META, P_OBJ(2, "spec", scalespec), P_OBJ(3, "status", scalestatus));

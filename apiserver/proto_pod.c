@@ -231,13 +231,14 @@ PB_MESSAGE_SHARED(api_pb_podtemplatespec, "PodTemplateSpec",
  * container statuses (the kubelet's) are not decoded. */
 PB_MESSAGE(podcond, "PodCondition",
     P_STR(1, "type"), P_STR(2, "status"), P_TIME(3, "lastProbeTime"),
-    P_TIME(4, "lastTransitionTime"), P_STR(5, "reason"), P_STR(6, "message"));
+    P_TIME(4, "lastTransitionTime"), P_STR(5, "reason"), P_STR(6, "message"),
+    P_INT(7, "observedGeneration"));
 PB_MESSAGE(podip, "PodIP", P_STR(1, "ip"));
 PB_MESSAGE(podstatus, "PodStatus",
     P_STR(1, "phase"), P_AOBJ(2, "conditions", podcond), P_STR(3, "message"),
     P_STR(4, "reason"), P_STR(5, "hostIP"), P_STR(6, "podIP"), P_TIME(7, "startTime"),
     P_STR(9, "qosClass"), P_STR(11, "nominatedNodeName"), P_AOBJ(12, "podIPs", podip),
-    P_AOBJ(16, "hostIPs", podip));
+    P_AOBJ(16, "hostIPs", podip), P_INT(17, "observedGeneration"));
 
 PB_MESSAGE_SHARED(api_pb_pod, "Pod",
     P_OBJ(1, "metadata", api_pb_objectmeta), P_OBJ(2, "spec", api_pb_podspec),

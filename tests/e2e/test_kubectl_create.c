@@ -267,13 +267,14 @@ TEST_T(kubectl_drain_a_node_without_agent, 60)
 }
 
 /* A protobuf body sent as client-go would, over HTTP. */
-static int post_proto(const char *path, const struct pbw *body, char **resp, char **ctype)
+static int send_proto(const char *method, const char *path, const struct pbw *body, char **resp,
+                      char **ctype)
 {
     struct http_request req = {0};
     struct http_response r = {0};
     int status;
 
-    req.method = "POST";
+    req.method = method;
     req.path = path;
     req.content_type = "application/vnd.kubernetes.protobuf";
     static const struct http_header accept = {"Accept",
@@ -303,7 +304,7 @@ TEST_T(protobuf_unknown_field_is_refused_415, 60)
     pbw_entry(&raw, 2, "a", "b");
     pbw_str(&raw, 42, "surprise");
     pbw_envelope(&body, "v1", "ConfigMap", &raw);
-    int st = post_proto("/api/v1/namespaces/default/configmaps", &body, &resp, &ctype);
+    int st = send_proto("POST", "/api/v1/namespaces/default/configmaps", &body, &resp, &ctype);
     CHECKF(st == 415, "HTTP %d: %s", st, resp);
     CHECKF(strstr(resp, "field number 42 of protobuf message ConfigMap") != NULL, "%s", resp);
     CHECKF(strstr(resp, "UnsupportedMediaType") != NULL, "%s", resp);
@@ -319,9 +320,51 @@ TEST_T(protobuf_unknown_field_is_refused_415, 60)
     pbw_msg(&raw, 1, &meta);
     pbw_entry(&raw, 2, "a", "b");
     pbw_envelope(&body, "v1", "ConfigMap", &raw);
-    st = post_proto("/api/v1/namespaces/default/configmaps", &body, &resp, &ctype);
+    st = send_proto("POST", "/api/v1/namespaces/default/configmaps", &body, &resp, &ctype);
     CHECKF(st == 201, "HTTP %d: %s", st, resp);
     CHECKF(strncmp(ctype, "application/json", 16) == 0, "Content-Type %s", ctype);
     free(resp);
     free(ctype);
+}
+
+TEST_T(protobuf_update_and_scale_subresource, 60)
+{
+    if (!have_kubectl()) return;
+    start_one();
+    struct pbw raw = {.n = 0}, meta = {.n = 0}, spec = {.n = 0}, body;
+    char *resp = NULL, *ctype = NULL;
+
+    KUBECTL_OK("create", "configmap", "cfg", "--from-literal=a=1");
+    KUBECTL_OK("create", "deployment", "web", "--image=nginx", "--replicas=2");
+
+    /* PUT: a typed client's Update */
+    pbw_str(&meta, 1, "cfg");
+    pbw_str(&meta, 3, "default");
+    pbw_msg(&raw, 1, &meta);
+    pbw_entry(&raw, 2, "a", "2");
+    pbw_envelope(&body, "v1", "ConfigMap", &raw);
+    int st = send_proto("PUT", "/api/v1/namespaces/default/configmaps/cfg", &body, &resp, &ctype);
+    CHECKF(st == 200, "HTTP %d: %s", st, resp);
+    free(resp);
+    free(ctype);
+    json_t *v = get_json("configmap", "cfg");
+    CHECK_STR(str(v, "data.a"), "2");
+    json_decref(v);
+
+    /* PUT .../scale with an autoscaling/v1 Scale: to zero */
+    raw.n = meta.n = 0;
+    pbw_str(&meta, 1, "web");
+    pbw_str(&meta, 3, "default");
+    pbw_msg(&raw, 1, &meta);
+    pbw_int(&spec, 1, 0);
+    pbw_msg(&raw, 2, &spec);
+    pbw_envelope(&body, "autoscaling/v1", "Scale", &raw);
+    st = send_proto("PUT", "/apis/apps/v1/namespaces/default/deployments/web/scale", &body, &resp,
+                    &ctype);
+    CHECKF(st == 200, "HTTP %d: %s", st, resp);
+    free(resp);
+    free(ctype);
+    v = get_json("deployment", "web");
+    CHECK_INT(num(v, "spec.replicas"), ==, 0);
+    json_decref(v);
 }
