@@ -365,3 +365,75 @@ TEST(proto_nesting_is_bounded)
     CHECKF(rc != 0 && status == 400 && strstr(msg, "deeper"), "rc %d %d %s", rc, status, msg);
     json_decref(o);
 }
+
+/* ---- real kubectl bodies for the kinds served elsewhere (RBAC, ...) ---- */
+
+#include "tests/apiserver/kubectl_bodies.h"
+
+static json_t *decode_bytes(const unsigned char *b, size_t n)
+{
+    json_t *v = NULL;
+    int status;
+    char msg[300];
+    int rc = api_pb_decode_body(b, n, &v, &status, msg, sizeof msg);
+    CHECKF(rc == 0, "%d %s", status, msg);
+    return v;
+}
+
+#define DECODE(arr) decode_bytes(arr, sizeof arr)
+
+static const char *item(const json_t *v, const char *path, size_t i)
+{
+    return json_string_value(json_array_get(orc_json_get(v, path), i));
+}
+
+TEST(proto_kubectl_bodies_of_accounts_quotas_rbac)
+{
+    json_t *v = DECODE(kb_serviceaccount);
+    CHECK_STR(orc_json_str(v, "kind"), "ServiceAccount");
+    CHECK_STR(orc_json_str(v, "metadata.name"), "sa1");
+    json_decref(v);
+
+    v = DECODE(kb_quota);
+    CHECK_STR(orc_json_str(v, "apiVersion"), "v1");
+    CHECK_STR(orc_json_str(v, "spec.hard.cpu"), "500m");
+    CHECK_STR(orc_json_str(v, "spec.hard.pods"), "10");
+    CHECK_STR(item(v, "spec.scopes", 0), "BestEffort");
+    json_decref(v);
+
+    v = DECODE(kb_role);
+    CHECK_STR(orc_json_str(v, "apiVersion"), "rbac.authorization.k8s.io/v1");
+    json_t *rule = json_array_get(json_object_get(v, "rules"), 0);
+    CHECK_STR(item(rule, "verbs", 1), "list");
+    CHECK_STR(item(rule, "resources", 0), "pods");
+    CHECK_STR(item(rule, "resourceNames", 0), "p1");
+    CHECK_STR(item(rule, "apiGroups", 0), "");
+    json_decref(v);
+
+    v = DECODE(kb_clusterrole);
+    CHECK_STR(orc_json_str(v, "kind"), "ClusterRole");
+    CHECK_STR(item(json_array_get(json_object_get(v, "rules"), 0), "resources", 0), "nodes");
+    json_decref(v);
+
+    v = DECODE(kb_clusterrole_aggregated);
+    json_t *sel = json_array_get(orc_json_get(v, "aggregationRule.clusterRoleSelectors"), 0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(sel, "matchLabels"),
+                                                "rbac.example.com/agg")), "true");
+    json_decref(v);
+
+    v = DECODE(kb_rolebinding);
+    CHECK_STR(orc_json_str(v, "roleRef.kind"), "ClusterRole");
+    CHECK_STR(orc_json_str(v, "roleRef.name"), "cr1");
+    CHECK_STR(orc_json_str(v, "roleRef.apiGroup"), "rbac.authorization.k8s.io");
+    json_t *subs = json_object_get(v, "subjects");
+    CHECK_INT(json_array_size(subs), ==, 2);
+    CHECK_STR(orc_json_str(json_array_get(subs, 0), "kind"), "User");
+    CHECK_STR(orc_json_str(json_array_get(subs, 0), "name"), "alice");
+    CHECK_STR(orc_json_str(json_array_get(subs, 1), "kind"), "ServiceAccount");
+    CHECK_STR(orc_json_str(json_array_get(subs, 1), "namespace"), "default");
+    json_decref(v);
+
+    v = DECODE(kb_clusterrolebinding);
+    CHECK_STR(orc_json_str(json_array_get(json_object_get(v, "subjects"), 0), "kind"), "Group");
+    json_decref(v);
+}
