@@ -368,3 +368,26 @@ TEST_T(protobuf_update_and_scale_subresource, 60)
     CHECK_INT(num(v, "spec.replicas"), ==, 0);
     json_decref(v);
 }
+
+/* client-go asks "application/vnd.kubernetes.protobuf,application/json";
+ * orc answers reads in JSON, which client-go decodes by Content-Type. */
+TEST_T(protobuf_accept_reads_answer_json, 60)
+{
+    start_one();
+    static const struct http_header accept = {"Accept",
+                                              "application/vnd.kubernetes.protobuf,application/json"};
+    static const char *const paths[] = {"/api/v1/namespaces/default/configmaps",
+                                        "/api/v1/namespaces/default", "/apis/apps/v1/deployments"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct http_request req = {.method = "GET", .path = paths[i], .headers = &accept,
+                                   .n_headers = 1, .timeout_ms = 15000};
+        struct http_response r = {0};
+        CHECK_INT(http_sync_request_tls(c.m[0].url, c.token, cluster_tls(&c), &req, &r, NULL), ==,
+                  0);
+        CHECKF(r.status == 200, "%s: HTTP %d", paths[i], r.status);
+        const char *ct = http_header_get(&r, "content-type");
+        CHECKF(ct && strncmp(ct, "application/json", 16) == 0, "%s: Content-Type %s", paths[i],
+               ct ? ct : "(none)");
+        http_response_free(&r);
+    }
+}
