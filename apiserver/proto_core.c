@@ -1,6 +1,8 @@
 /* proto_core.c — field numbers of the core/v1 kinds other than Pod:
- * ConfigMap, Secret, Namespace, Service, ServiceAccount, ResourceQuota
- * (k8s.io/api core/v1 generated.proto). */
+ * ConfigMap, Secret, Namespace, Service, ServiceAccount, ResourceQuota,
+ * Event, and coordination.k8s.io/v1 Lease (k8s.io/api generated.proto):
+ * the last two are what client-go's event recorders and leader election
+ * write. */
 #include "apiserver/proto_tab.h"
 
 #define P_META P_OBJ(1, "metadata", api_pb_objectmeta)
@@ -66,3 +68,22 @@ PB_MESSAGE(rqstatus, "ResourceQuotaStatus", P_MQTY(1, "hard"), P_MQTY(2, "used")
 
 PB_MESSAGE_SHARED(api_pb_resourcequota, "ResourceQuota",
     P_META, P_OBJ(2, "spec", rqspec), P_OBJ(3, "status", rqstatus));
+
+/* ---- Event, Lease ---- */
+
+PB_MESSAGE(evsource, "EventSource", P_STR(1, "component"), P_STR(2, "host"));
+PB_MESSAGE(evseries, "EventSeries", P_INT(1, "count"), P_MTIME(2, "lastObservedTime"));
+
+PB_MESSAGE_SHARED(api_pb_event, "Event",
+    P_META, P_OBJ(2, "involvedObject", api_pb_objectref), P_STR(3, "reason"),
+    P_STR(4, "message"), P_OBJ(5, "source", evsource), P_TIME(6, "firstTimestamp"),
+    P_TIME(7, "lastTimestamp"), P_INT(8, "count"), P_STR(9, "type"), P_MTIME(10, "eventTime"),
+    P_OBJ(11, "series", evseries), P_STR(12, "action"), P_OBJ(13, "related", api_pb_objectref),
+    P_STR(14, "reportingComponent"), P_STR(15, "reportingInstance"));
+
+PB_MESSAGE(leasespec, "LeaseSpec",
+    P_STRK(1, "holderIdentity"), P_INTK(2, "leaseDurationSeconds"), P_MTIME(3, "acquireTime"),
+    P_MTIME(4, "renewTime"), P_INTK(5, "leaseTransitions"), P_STRK(6, "strategy"),
+    P_STRK(7, "preferredHolder"));
+
+PB_MESSAGE_SHARED(api_pb_lease, "Lease", P_META, P_OBJ(2, "spec", leasespec));

@@ -170,6 +170,8 @@ const struct api_pb_root api_pb_roots[] = {
     {"v1", "ServiceAccount", &api_pb_serviceaccount},
     {"v1", "ResourceQuota", &api_pb_resourcequota},
     {"v1", "Pod", &api_pb_pod},
+    {"v1", "Event", &api_pb_event},
+    {"coordination.k8s.io/v1", "Lease", &api_pb_lease},
     {"apps/v1", "Deployment", &api_pb_deployment},
     {"batch/v1", "Job", &api_pb_job},
     {"batch/v1", "CronJob", &api_pb_cronjob},

@@ -46,7 +46,7 @@ extern const struct api_pb_msg api_pb_objectmeta, api_pb_labelselector, api_pb_c
 extern const struct api_pb_msg api_pb_podtemplatespec, api_pb_podspec, api_pb_pod;
 /* core/v1 kinds (proto_core.c) */
 extern const struct api_pb_msg api_pb_configmap, api_pb_secret, api_pb_namespace, api_pb_service,
-    api_pb_serviceaccount, api_pb_resourcequota;
+    api_pb_serviceaccount, api_pb_resourcequota, api_pb_event, api_pb_lease;
 /* the other groups (proto_groups.c) */
 extern const struct api_pb_msg api_pb_deployment, api_pb_job, api_pb_cronjob, api_pb_ingress,
     api_pb_pdb, api_pb_eviction, api_pb_priorityclass, api_pb_scale, api_pb_role,

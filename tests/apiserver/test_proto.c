@@ -437,3 +437,47 @@ TEST(proto_kubectl_bodies_of_accounts_quotas_rbac)
     CHECK_STR(orc_json_str(json_array_get(json_object_get(v, "subjects"), 0), "kind"), "Group");
     json_decref(v);
 }
+
+TEST(proto_lease_and_event_as_client_go_writes_them)
+{
+    struct pbw raw = {.n = 0}, meta = {.n = 0}, spec = {.n = 0}, t = {.n = 0}, body;
+    int status;
+    char msg[300];
+
+    pbw_str(&meta, 1, "leader");
+    pbw_msg(&raw, 1, &meta);
+    pbw_str(&spec, 1, "me");
+    pbw_int(&spec, 2, 15);
+    pbw_int(&t, 1, 1700000000);
+    pbw_int(&t, 2, 123456789);
+    pbw_msg(&spec, 4, &t);
+    pbw_int(&spec, 5, 0); /* leaseTransitions: a pointer, 0 kept */
+    pbw_msg(&raw, 2, &spec);
+    pbw_envelope(&body, "coordination.k8s.io/v1", "Lease", &raw);
+    json_t *v = decode(&body, &status, msg);
+    CHECKF(v != NULL, "%s", msg);
+    CHECK_STR(orc_json_str(v, "spec.holderIdentity"), "me");
+    CHECK_STR(orc_json_str(v, "spec.renewTime"), "2023-11-14T22:13:20.123456Z");
+    int64_t n = 9;
+    CHECK(orc_json_int(v, "spec.leaseTransitions", &n) == 0 && n == 0);
+    json_decref(v);
+
+    struct pbw ev = {.n = 0}, obj = {.n = 0}, empty = {.n = 0};
+    meta.n = 0;
+    pbw_str(&meta, 1, "p1.1");
+    pbw_msg(&ev, 1, &meta);
+    pbw_str(&obj, 1, "Pod");
+    pbw_str(&obj, 3, "p1");
+    pbw_msg(&ev, 2, &obj);
+    pbw_str(&ev, 3, "Started");
+    pbw_msg(&ev, 6, &t);
+    pbw_msg(&ev, 10, &empty); /* eventTime: the zero MicroTime */
+    pbw_int(&ev, 8, 1);
+    pbw_envelope(&body, "v1", "Event", &ev);
+    v = decode(&body, &status, msg);
+    CHECKF(v != NULL, "%s", msg);
+    CHECK_STR(orc_json_str(v, "involvedObject.name"), "p1");
+    CHECK_STR(orc_json_str(v, "firstTimestamp"), "2023-11-14T22:13:20Z");
+    CHECK(orc_json_get(v, "eventTime") == NULL);
+    json_decref(v);
+}
