@@ -47,6 +47,9 @@ extern const struct api_pb_msg api_pb_podtemplatespec, api_pb_podspec, api_pb_po
 /* core/v1 kinds (proto_core.c) */
 extern const struct api_pb_msg api_pb_configmap, api_pb_secret, api_pb_namespace, api_pb_service,
     api_pb_serviceaccount, api_pb_resourcequota, api_pb_event, api_pb_lease;
+/* apps/v1 sets and core/v1 claims (proto_apps.c) */
+extern const struct api_pb_msg api_pb_pvc, api_pb_replicaset, api_pb_statefulset,
+    api_pb_daemonset;
 /* the other groups (proto_groups.c) */
 extern const struct api_pb_msg api_pb_deployment, api_pb_job, api_pb_cronjob, api_pb_ingress,
     api_pb_pdb, api_pb_eviction, api_pb_priorityclass, api_pb_scale, api_pb_role,
