@@ -1,8 +1,8 @@
 /* proto_core.c — field numbers of the core/v1 kinds other than Pod:
  * ConfigMap, Secret, Namespace, Service, ServiceAccount, ResourceQuota,
- * Event, and coordination.k8s.io/v1 Lease (k8s.io/api generated.proto):
- * the last two are what client-go's event recorders and leader election
- * write. */
+ * Event, Binding, Endpoints, and coordination.k8s.io/v1 Lease (k8s.io/api
+ * generated.proto): Events and Leases are what client-go's event recorders
+ * and leader election write, a Binding what a scheduler posts. */
 #include "apiserver/proto_tab.h"
 
 #define P_META P_OBJ(1, "metadata", api_pb_objectmeta)
@@ -87,3 +87,19 @@ PB_MESSAGE(leasespec, "LeaseSpec",
     P_STRK(7, "preferredHolder"));
 
 PB_MESSAGE_SHARED(api_pb_lease, "Lease", P_META, P_OBJ(2, "spec", leasespec));
+
+/* ---- Binding (pods/binding: what a scheduler posts), Endpoints ---- */
+
+PB_MESSAGE_SHARED(api_pb_binding, "Binding",
+    P_META, P_OBJ(2, "target", api_pb_objectref));
+
+PB_MESSAGE(epaddress, "EndpointAddress",
+    P_STR(1, "ip"), P_OBJ(2, "targetRef", api_pb_objectref), P_STR(3, "hostname"),
+    P_STRK(4, "nodeName"));
+PB_MESSAGE(epport, "EndpointPort",
+    P_STR(1, "name"), P_INTK(2, "port"), P_STR(3, "protocol"), P_STRK(4, "appProtocol"));
+PB_MESSAGE(epsubset, "EndpointSubset",
+    P_AOBJ(1, "addresses", epaddress), P_AOBJ(2, "notReadyAddresses", epaddress),
+    P_AOBJ(3, "ports", epport));
+
+PB_MESSAGE_SHARED(api_pb_endpoints, "Endpoints", P_META, P_AOBJ(2, "subsets", epsubset));

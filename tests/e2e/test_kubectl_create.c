@@ -391,3 +391,35 @@ TEST_T(protobuf_accept_reads_answer_json, 60)
         http_response_free(&r);
     }
 }
+
+/* What a scheduler built on client-go posts: a Binding, in protobuf. */
+TEST_T(protobuf_pod_binding, 60)
+{
+    start_one();
+    char *resp = NULL, *ctype = NULL;
+    CHECK_INT(t_http(&c, 0, "POST", "/api/v1/nodes", NULL, "{\"metadata\":{\"name\":\"n1\"}}",
+                     &resp, NULL), ==, 201);
+    free(resp);
+    CHECK_INT(t_http(&c, 0, "POST", "/api/v1/namespaces/default/pods", NULL,
+                     "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"schedulerName\":\"other\","
+                     "\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
+                     &resp, NULL), ==, 201);
+    free(resp);
+
+    struct pbw raw = {.n = 0}, meta = {.n = 0}, target = {.n = 0}, body;
+    pbw_str(&meta, 1, "p");
+    pbw_str(&meta, 3, "default");
+    pbw_msg(&raw, 1, &meta);
+    pbw_str(&target, 1, "Node");
+    pbw_str(&target, 3, "n1");
+    pbw_msg(&raw, 2, &target);
+    pbw_envelope(&body, "v1", "Binding", &raw);
+    int st = send_proto("POST", "/api/v1/namespaces/default/pods/p/binding", &body, &resp, &ctype);
+    CHECKF(st == 201, "HTTP %d: %s", st, resp);
+    free(resp);
+    free(ctype);
+    int s2;
+    json_t *pod = t_json(&c, 0, "GET", "/api/v1/namespaces/default/pods/p", NULL, &s2);
+    CHECK_STR(orc_json_str(pod, "spec.nodeName"), "n1");
+    json_decref(pod);
+}
