@@ -392,7 +392,8 @@ TEST_T(protobuf_accept_reads_answer_json, 60)
     }
 }
 
-/* What a scheduler built on client-go posts: a Binding, in protobuf. */
+/* What a scheduler built on client-go posts, a Binding, and what its
+ * Evict sends, an Eviction: in protobuf. */
 TEST_T(protobuf_pod_binding, 60)
 {
     start_one();
@@ -421,5 +422,21 @@ TEST_T(protobuf_pod_binding, 60)
     int s2;
     json_t *pod = t_json(&c, 0, "GET", "/api/v1/namespaces/default/pods/p", NULL, &s2);
     CHECK_STR(orc_json_str(pod, "spec.nodeName"), "n1");
+    json_decref(pod);
+
+    /* and a policy/v1 Eviction, as client-go's Evict sends it */
+    struct pbw opts = {.n = 0};
+    raw.n = 0;
+    pbw_msg(&raw, 1, &meta);
+    pbw_int(&opts, 1, 0);
+    pbw_msg(&raw, 2, &opts);
+    pbw_envelope(&body, "policy/v1", "Eviction", &raw);
+    st = send_proto("POST", "/api/v1/namespaces/default/pods/p/eviction", &body, &resp, &ctype);
+    CHECKF(st == 201, "HTTP %d: %s", st, resp);
+    free(resp);
+    free(ctype);
+    pod = t_json(&c, 0, "GET", "/api/v1/namespaces/default/pods/p", NULL, &s2);
+    CHECKF(s2 == 404 || orc_json_get(pod, "metadata.deletionTimestamp") != NULL,
+           "the pod is neither gone nor terminating (HTTP %d)", s2);
     json_decref(pod);
 }
