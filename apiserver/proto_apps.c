@@ -1,7 +1,8 @@
 /* proto_apps.c — field numbers of apps/v1 ReplicaSet, StatefulSet and
  * DaemonSet (k8s.io/api apps/v1 generated.proto), which typed clients write
- * though kubectl create does not, and core/v1 PersistentVolumeClaim, the
- * StatefulSet's claim templates. Deployment is in proto_groups.c. */
+ * though kubectl create does not, core/v1 PersistentVolumeClaim, the
+ * StatefulSet's claim templates, and storage.k8s.io/v1 StorageClass.
+ * Deployment is in proto_groups.c. */
 #include "apiserver/proto_tab.h"
 
 #define P_META P_OBJ(1, "metadata", api_pb_objectmeta)
@@ -93,3 +94,14 @@ PB_MESSAGE(dsstatus, "DaemonSetStatus",
 
 PB_MESSAGE_SHARED(api_pb_daemonset, "DaemonSet",
     P_META, P_OBJ(2, "spec", dsspec), P_OBJ(3, "status", dsstatus));
+
+/* ---- storage.k8s.io/v1 StorageClass ---- */
+
+PB_MESSAGE(topoterm_req, "TopologySelectorLabelRequirement",
+    P_STR(1, "key"), P_ASTR(2, "values"));
+PB_MESSAGE(topoterm, "TopologySelectorTerm", P_AOBJ(1, "matchLabelExpressions", topoterm_req));
+
+PB_MESSAGE_SHARED(api_pb_storageclass, "StorageClass",
+    P_META, P_STR(2, "provisioner"), P_MSTR(3, "parameters"), P_STRK(4, "reclaimPolicy"),
+    P_ASTR(5, "mountOptions"), P_BOOLK(6, "allowVolumeExpansion"),
+    P_STRK(7, "volumeBindingMode"), P_AOBJ(8, "allowedTopologies", topoterm));

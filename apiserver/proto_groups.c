@@ -2,8 +2,9 @@
  * kubectl's typed clients create (apps/v1 Deployment, batch/v1 Job and
  * CronJob, networking.k8s.io/v1 Ingress, policy/v1 PodDisruptionBudget and
  * Eviction, scheduling.k8s.io/v1 PriorityClass, rbac.authorization.k8s.io/v1,
- * autoscaling/v1 Scale), from k8s.io/api's generated.proto files, and the
- * table of top-level types. */
+ * autoscaling/v1 Scale) and the other networking.k8s.io/v1 and
+ * discovery.k8s.io/v1 kinds orc serves (IngressClass, EndpointSlice), from
+ * k8s.io/api's generated.proto files, and the table of top-level types. */
 #include "apiserver/proto_tab.h"
 
 #define P_META P_OBJ(1, "metadata", api_pb_objectmeta)
@@ -108,6 +109,31 @@ PB_MESSAGE(ingstatus, "IngressStatus", P_OBJ(1, "loadBalancer", inglbstatus));
 PB_MESSAGE_SHARED(api_pb_ingress, "Ingress",
     P_META, P_OBJ(2, "spec", ingspec), P_OBJ(3, "status", ingstatus));
 
+PB_MESSAGE(classparams, "IngressClassParametersReference",
+    P_STRK(1, "apiGroup"), P_STR(2, "kind"), P_STR(3, "name"), P_STRK(4, "scope"),
+    P_STRK(5, "namespace"));
+PB_MESSAGE(classspec, "IngressClassSpec",
+    P_STR(1, "controller"), P_OBJ(2, "parameters", classparams));
+
+PB_MESSAGE_SHARED(api_pb_ingressclass, "IngressClass", P_META, P_OBJ(2, "spec", classspec));
+
+/* ---- discovery.k8s.io/v1 EndpointSlice ---- */
+
+PB_MESSAGE(epconditions, "EndpointConditions",
+    P_BOOLK(1, "ready"), P_BOOLK(2, "serving"), P_BOOLK(3, "terminating"));
+PB_MESSAGE(forzone, "ForZone", P_STR(1, "name"));
+PB_MESSAGE(ephints, "EndpointHints", P_AOBJ(1, "forZones", forzone));
+PB_MESSAGE(endpoint, "Endpoint",
+    P_ASTR(1, "addresses"), P_OBJ(2, "conditions", epconditions), P_STRK(3, "hostname"),
+    P_OBJ(4, "targetRef", api_pb_objectref), P_MSTR(5, "deprecatedTopology"),
+    P_STRK(6, "nodeName"), P_STRK(7, "zone"), P_OBJ(8, "hints", ephints));
+PB_MESSAGE(sliceport, "EndpointPort",
+    P_STRK(1, "name"), P_STRK(2, "protocol"), P_INTK(3, "port"), P_STRK(4, "appProtocol"));
+
+PB_MESSAGE_SHARED(api_pb_endpointslice, "EndpointSlice",
+    P_META, P_AOBJ(2, "endpoints", endpoint), P_AOBJ(3, "ports", sliceport),
+    P_STR(4, "addressType"));
+
 /* ---- policy/v1 ---- */
 
 PB_MESSAGE(pdbspec, "PodDisruptionBudgetSpec",
@@ -182,6 +208,9 @@ const struct api_pb_root api_pb_roots[] = {
     {"batch/v1", "Job", &api_pb_job},
     {"batch/v1", "CronJob", &api_pb_cronjob},
     {"networking.k8s.io/v1", "Ingress", &api_pb_ingress},
+    {"networking.k8s.io/v1", "IngressClass", &api_pb_ingressclass},
+    {"discovery.k8s.io/v1", "EndpointSlice", &api_pb_endpointslice},
+    {"storage.k8s.io/v1", "StorageClass", &api_pb_storageclass},
     {"policy/v1", "PodDisruptionBudget", &api_pb_pdb},
     {"policy/v1", "Eviction", &api_pb_eviction},
     {"scheduling.k8s.io/v1", "PriorityClass", &api_pb_priorityclass},

@@ -50,10 +50,11 @@ extern const struct api_pb_msg api_pb_configmap, api_pb_secret, api_pb_namespace
     api_pb_endpoints;
 /* apps/v1 sets and core/v1 claims (proto_apps.c) */
 extern const struct api_pb_msg api_pb_pvc, api_pb_replicaset, api_pb_statefulset,
-    api_pb_daemonset;
+    api_pb_daemonset, api_pb_storageclass;
 /* the other groups (proto_groups.c) */
 extern const struct api_pb_msg api_pb_deployment, api_pb_job, api_pb_cronjob, api_pb_ingress,
     api_pb_pdb, api_pb_eviction, api_pb_priorityclass, api_pb_scale, api_pb_role,
-    api_pb_clusterrole, api_pb_rolebinding, api_pb_clusterrolebinding;
+    api_pb_clusterrole, api_pb_rolebinding, api_pb_clusterrolebinding, api_pb_ingressclass,
+    api_pb_endpointslice;
 
 #endif
