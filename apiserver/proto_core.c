@@ -1,8 +1,9 @@
-/* proto_core.c — field numbers of the core/v1 kinds other than Pod:
- * ConfigMap, Secret, Namespace, Service, ServiceAccount, ResourceQuota,
- * Event, Binding, Endpoints, and coordination.k8s.io/v1 Lease (k8s.io/api
- * generated.proto): Events and Leases are what client-go's event recorders
- * and leader election write, a Binding what a scheduler posts. */
+/* proto_core.c — field numbers of the core/v1 kinds other than Pod and
+ * PersistentVolumeClaim: ConfigMap, Secret, Namespace, Service,
+ * ServiceAccount, ResourceQuota, Event, Binding, Endpoints, Node, and
+ * coordination.k8s.io/v1 Lease (k8s.io/api generated.proto). Events and
+ * Leases are what client-go's event recorders and leader election write, a
+ * Binding what a scheduler posts, a Node what a kubelet writes. */
 #include "apiserver/proto_tab.h"
 
 #define P_META P_OBJ(1, "metadata", api_pb_objectmeta)
@@ -103,3 +104,34 @@ PB_MESSAGE(epsubset, "EndpointSubset",
     P_AOBJ(3, "ports", epport));
 
 PB_MESSAGE_SHARED(api_pb_endpoints, "Endpoints", P_META, P_AOBJ(2, "subsets", epsubset));
+
+/* ---- Node (what a kubelet writes; its runtime handlers and features are
+ * not decoded) ---- */
+
+PB_MESSAGE(taint, "Taint",
+    P_STR(1, "key"), P_STR(2, "value"), P_STR(3, "effect"), P_TIME(4, "timeAdded"));
+PB_MESSAGE(nodespec, "NodeSpec",
+    P_STR(1, "podCIDR"), P_STR(2, "externalID"), P_STR(3, "providerID"),
+    P_BOOL(4, "unschedulable"), P_AOBJ(5, "taints", taint), P_ASTR(7, "podCIDRs"));
+PB_MESSAGE(nodecond, "NodeCondition",
+    P_STR(1, "type"), P_STR(2, "status"), P_TIME(3, "lastHeartbeatTime"),
+    P_TIME(4, "lastTransitionTime"), P_STR(5, "reason"), P_STR(6, "message"));
+PB_MESSAGE(nodeaddr, "NodeAddress", P_STR(1, "type"), P_STR(2, "address"));
+PB_MESSAGE(daemonep, "DaemonEndpoint", P_INTK(1, "Port"));
+PB_MESSAGE(daemoneps, "NodeDaemonEndpoints", P_OBJ(1, "kubeletEndpoint", daemonep));
+PB_MESSAGE(nodeinfo, "NodeSystemInfo",
+    P_STRK(1, "machineID"), P_STRK(2, "systemUUID"), P_STRK(3, "bootID"),
+    P_STRK(4, "kernelVersion"), P_STRK(5, "osImage"), P_STRK(6, "containerRuntimeVersion"),
+    P_STRK(7, "kubeletVersion"), P_STRK(8, "kubeProxyVersion"), P_STRK(9, "operatingSystem"),
+    P_STRK(10, "architecture"));
+PB_MESSAGE(nodeimage, "ContainerImage", P_ASTR(1, "names"), P_INT(2, "sizeBytes"));
+PB_MESSAGE(attachedvol, "AttachedVolume", P_STR(1, "name"), P_STR(2, "devicePath"));
+PB_MESSAGE(nodestatus, "NodeStatus",
+    P_MQTY(1, "capacity"), P_MQTY(2, "allocatable"), P_STR(3, "phase"),
+    P_AOBJ(4, "conditions", nodecond), P_AOBJ(5, "addresses", nodeaddr),
+    P_OBJ(6, "daemonEndpoints", daemoneps), P_OBJ(7, "nodeInfo", nodeinfo),
+    P_AOBJ(8, "images", nodeimage), P_ASTR(9, "volumesInUse"),
+    P_AOBJ(10, "volumesAttached", attachedvol));
+
+PB_MESSAGE_SHARED(api_pb_node, "Node",
+    P_META, P_OBJ(2, "spec", nodespec), P_OBJ(3, "status", nodestatus));

@@ -199,6 +199,7 @@ const struct api_pb_root api_pb_roots[] = {
     {"v1", "Event", &api_pb_event},
     {"v1", "Binding", &api_pb_binding},
     {"v1", "Endpoints", &api_pb_endpoints},
+    {"v1", "Node", &api_pb_node},
     {"coordination.k8s.io/v1", "Lease", &api_pb_lease},
     {"v1", "PersistentVolumeClaim", &api_pb_pvc},
     {"apps/v1", "Deployment", &api_pb_deployment},
