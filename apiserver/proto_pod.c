@@ -227,18 +227,44 @@ PB_MESSAGE_SHARED(api_pb_podspec, "PodSpec",
 PB_MESSAGE_SHARED(api_pb_podtemplatespec, "PodTemplateSpec",
     P_OBJ(1, "metadata", api_pb_objectmeta), P_OBJ(2, "spec", api_pb_podspec));
 
-/* The status a typed client sends back: conditions and addresses; the
- * container statuses (the kubelet's) are not decoded. */
+/* The status a typed client sends back after a Get; the allocated
+ * resources' health (ResourceStatus) is not decoded. */
 PB_MESSAGE(podcond, "PodCondition",
     P_STR(1, "type"), P_STR(2, "status"), P_TIME(3, "lastProbeTime"),
     P_TIME(4, "lastTransitionTime"), P_STR(5, "reason"), P_STR(6, "message"),
     P_INT(7, "observedGeneration"));
 PB_MESSAGE(podip, "PodIP", P_STR(1, "ip"));
+PB_MESSAGE(cwaiting, "ContainerStateWaiting", P_STR(1, "reason"), P_STR(2, "message"));
+PB_MESSAGE(crunning, "ContainerStateRunning", P_TIME(1, "startedAt"));
+PB_MESSAGE(cterminated, "ContainerStateTerminated",
+    P_INTK(1, "exitCode"), P_INT(2, "signal"), P_STR(3, "reason"), P_STR(4, "message"),
+    P_TIME(5, "startedAt"), P_TIME(6, "finishedAt"), P_STR(7, "containerID"));
+PB_MESSAGE(cstate, "ContainerState",
+    P_OBJ(1, "waiting", cwaiting), P_OBJ(2, "running", crunning),
+    P_OBJ(3, "terminated", cterminated));
+PB_MESSAGE(vmountstatus, "VolumeMountStatus",
+    P_STR(1, "name"), P_STR(2, "mountPath"), P_BOOL(3, "readOnly"),
+    P_STRK(4, "recursiveReadOnly"));
+PB_MESSAGE(linuxuser, "LinuxContainerUser",
+    P_INTK(1, "uid"), P_INTK(2, "gid"), P_AINT(3, "supplementalGroups"));
+PB_MESSAGE(cuser, "ContainerUser", P_OBJ(1, "linux", linuxuser));
+PB_MESSAGE(cstatus, "ContainerStatus",
+    P_STR(1, "name"), P_OBJ(2, "state", cstate), P_OBJ(3, "lastState", cstate),
+    P_BOOLK(4, "ready"), P_INTK(5, "restartCount"), P_STRK(6, "image"), P_STRK(7, "imageID"),
+    P_STR(8, "containerID"), P_BOOLK(9, "started"), P_MQTY(10, "allocatedResources"),
+    P_OBJ(11, "resources", resources), P_AOBJ(12, "volumeMounts", vmountstatus),
+    P_OBJ(13, "user", cuser), P_STRK(15, "stopSignal"));
+PB_MESSAGE(claimstatus, "PodResourceClaimStatus",
+    P_STR(1, "name"), P_STRK(2, "resourceClaimName"));
 PB_MESSAGE(podstatus, "PodStatus",
     P_STR(1, "phase"), P_AOBJ(2, "conditions", podcond), P_STR(3, "message"),
     P_STR(4, "reason"), P_STR(5, "hostIP"), P_STR(6, "podIP"), P_TIME(7, "startTime"),
-    P_STR(9, "qosClass"), P_STR(11, "nominatedNodeName"), P_AOBJ(12, "podIPs", podip),
-    P_AOBJ(16, "hostIPs", podip), P_INT(17, "observedGeneration"));
+    P_AOBJ(8, "containerStatuses", cstatus), P_STR(9, "qosClass"),
+    P_AOBJ(10, "initContainerStatuses", cstatus), P_STR(11, "nominatedNodeName"),
+    P_AOBJ(12, "podIPs", podip), P_AOBJ(13, "ephemeralContainerStatuses", cstatus),
+    P_STR(14, "resize"), P_AOBJ(15, "resourceClaimStatuses", claimstatus),
+    P_AOBJ(16, "hostIPs", podip), P_INT(17, "observedGeneration"),
+    P_MQTY(19, "allocatedResources"), P_OBJ(20, "resources", resources));
 
 PB_MESSAGE_SHARED(api_pb_pod, "Pod",
     P_OBJ(1, "metadata", api_pb_objectmeta), P_OBJ(2, "spec", api_pb_podspec),

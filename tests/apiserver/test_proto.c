@@ -481,3 +481,37 @@ TEST(proto_lease_and_event_as_client_go_writes_them)
     CHECK(orc_json_get(v, "eventTime") == NULL);
     json_decref(v);
 }
+
+/* A typed client's Get-then-Update of a pod sends the status back whole. */
+TEST(proto_pod_status_comes_back_whole)
+{
+    struct pbw pod = {.n = 0}, meta = {.n = 0}, status = {.n = 0}, cs = {.n = 0},
+               state = {.n = 0}, term = {.n = 0}, body;
+    int st;
+    char msg[300];
+
+    pbw_str(&meta, 1, "p");
+    pbw_msg(&pod, 1, &meta);
+    pbw_str(&status, 1, "Failed");
+    pbw_str(&cs, 1, "c");
+    pbw_int(&term, 1, 0); /* exitCode 0: JSON always carries it */
+    pbw_str(&term, 3, "Completed");
+    pbw_msg(&state, 3, &term);
+    pbw_msg(&cs, 2, &state);
+    pbw_int(&cs, 4, 0); /* ready: false, kept */
+    pbw_int(&cs, 5, 0); /* restartCount: 0, kept */
+    pbw_str(&cs, 6, "busybox");
+    pbw_str(&cs, 7, "");
+    pbw_msg(&status, 8, &cs);
+    pbw_msg(&pod, 3, &status);
+    pbw_envelope(&body, "v1", "Pod", &pod);
+    json_t *v = decode(&body, &st, msg);
+    CHECKF(v != NULL, "%s", msg);
+    json_t *c0 = json_array_get(orc_json_get(v, "status.containerStatuses"), 0);
+    CHECK_STR(orc_json_str(c0, "state.terminated.reason"), "Completed");
+    CHECK(json_is_integer(orc_json_get(c0, "state.terminated.exitCode")));
+    CHECK(json_is_false(json_object_get(c0, "ready")));
+    CHECK(json_is_integer(json_object_get(c0, "restartCount")));
+    CHECK_STR(orc_json_str(c0, "imageID"), "");
+    json_decref(v);
+}
