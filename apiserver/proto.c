@@ -153,7 +153,7 @@ static int intstr(struct dec *d, const uint8_t *p, size_t len, json_t **out)
 
 static int fields_v1(struct dec *d, const uint8_t *p, size_t len, json_t **out)
 {
-    static const struct api_pb_msg fv = {"FieldsV1", NULL};
+    static const struct api_pb_msg fv = {"FieldsV1/RawExtension", NULL};
     struct orc_pb_reader r;
     struct orc_pb_field pf;
     char err[128];
@@ -164,12 +164,12 @@ static int fields_v1(struct dec *d, const uint8_t *p, size_t len, json_t **out)
         if (next_field(d, &fv, &r, &pf) != 0) return ORC_EPROTO;
         if (pf.num != 1 || pf.wire != ORC_PB_LEN)
             return failf(d, 415, ORC_EINVAL,
-                         "orc cannot decode field %u of protobuf message FieldsV1", pf.num);
+                         "orc cannot decode field %u of protobuf message %s", pf.num, fv.name);
         json_decref(*out);
         *out = orc_json_parse((const char *)pf.data, pf.len, err, sizeof err);
         if (*out == NULL)
-            return failf(d, 400, ORC_EINVAL, "a FieldsV1 in the protobuf body is not JSON: %s",
-                         err);
+            return failf(d, 400, ORC_EINVAL,
+                         "a FieldsV1 or RawExtension in the protobuf body is not JSON: %s", err);
     }
     if (*out == NULL) *out = json_object();
     return *out ? 0 : failf(d, 500, ORC_ENOMEM, "out of memory");

@@ -23,7 +23,7 @@ enum api_pb_kind {
     PB_TIME,    /* metav1.Time {seconds(1), nanos(2)}: RFC 3339; empty: absent */
     PB_MTIME,   /* metav1.MicroTime: RFC 3339 with microseconds */
     PB_INTSTR,  /* intstr.IntOrString {type(1), intVal(2), strVal(3)}: 80 or "http" */
-    PB_FIELDS,  /* metav1.FieldsV1 {raw(1)}: the JSON document raw holds */
+    PB_FIELDS,  /* metav1.FieldsV1, runtime.RawExtension {raw(1)}: the JSON document raw holds */
 };
 
 /* Go writes every non-pointer field, zero or not; a zero scalar is left out

@@ -1,7 +1,8 @@
 /* proto_apps.c — field numbers of apps/v1 ReplicaSet, StatefulSet and
  * DaemonSet (k8s.io/api apps/v1 generated.proto), which typed clients write
  * though kubectl create does not, core/v1 PersistentVolumeClaim, the
- * StatefulSet's claim templates, and storage.k8s.io/v1 StorageClass.
+ * StatefulSet's claim templates, storage.k8s.io/v1 StorageClass, and
+ * ControllerRevision.
  * Deployment is in proto_groups.c. */
 #include "apiserver/proto_tab.h"
 
@@ -105,3 +106,8 @@ PB_MESSAGE_SHARED(api_pb_storageclass, "StorageClass",
     P_META, P_STR(2, "provisioner"), P_MSTR(3, "parameters"), P_STRK(4, "reclaimPolicy"),
     P_ASTR(5, "mountOptions"), P_BOOLK(6, "allowVolumeExpansion"),
     P_STRK(7, "volumeBindingMode"), P_AOBJ(8, "allowedTopologies", topoterm));
+
+/* ---- apps/v1 ControllerRevision: data is a RawExtension holding JSON ---- */
+
+PB_MESSAGE_SHARED(api_pb_controllerrevision, "ControllerRevision",
+    P_META, P_FIELDS(2, "data"), P_INTK(3, "revision"));

@@ -206,6 +206,7 @@ const struct api_pb_root api_pb_roots[] = {
     {"apps/v1", "ReplicaSet", &api_pb_replicaset},
     {"apps/v1", "StatefulSet", &api_pb_statefulset},
     {"apps/v1", "DaemonSet", &api_pb_daemonset},
+    {"apps/v1", "ControllerRevision", &api_pb_controllerrevision},
     {"batch/v1", "Job", &api_pb_job},
     {"batch/v1", "CronJob", &api_pb_cronjob},
     {"networking.k8s.io/v1", "Ingress", &api_pb_ingress},

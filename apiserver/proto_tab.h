@@ -50,7 +50,7 @@ extern const struct api_pb_msg api_pb_configmap, api_pb_secret, api_pb_namespace
     api_pb_endpoints, api_pb_node;
 /* apps/v1 sets and core/v1 claims (proto_apps.c) */
 extern const struct api_pb_msg api_pb_pvc, api_pb_replicaset, api_pb_statefulset,
-    api_pb_daemonset, api_pb_storageclass;
+    api_pb_daemonset, api_pb_storageclass, api_pb_controllerrevision;
 /* the other groups (proto_groups.c) */
 extern const struct api_pb_msg api_pb_deployment, api_pb_job, api_pb_cronjob, api_pb_ingress,
     api_pb_pdb, api_pb_eviction, api_pb_priorityclass, api_pb_scale, api_pb_role,

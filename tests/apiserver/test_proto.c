@@ -515,3 +515,29 @@ TEST(proto_pod_status_comes_back_whole)
     CHECK_STR(orc_json_str(c0, "imageID"), "");
     json_decref(v);
 }
+
+TEST(proto_controllerrevision_data_is_json)
+{
+    struct pbw raw = {.n = 0}, meta = {.n = 0}, data = {.n = 0}, body;
+    int st;
+    char msg[300];
+
+    pbw_str(&meta, 1, "web-1");
+    pbw_msg(&raw, 1, &meta);
+    pbw_str(&data, 1, "{\"spec\":{\"template\":{\"$patch\":\"replace\"}}}");
+    pbw_msg(&raw, 2, &data);
+    pbw_int(&raw, 3, 1);
+    pbw_envelope(&body, "apps/v1", "ControllerRevision", &raw);
+    json_t *v = decode(&body, &st, msg);
+    CHECKF(v != NULL, "%s", msg);
+    CHECK_STR(orc_json_str(v, "data.spec.template.$patch"), "replace");
+    json_decref(v);
+
+    data.n = 0;
+    pbw_str(&data, 1, "not json");
+    raw.n = 0;
+    pbw_msg(&raw, 2, &data);
+    pbw_envelope(&body, "apps/v1", "ControllerRevision", &raw);
+    CHECK(decode(&body, &st, msg) == NULL);
+    CHECKF(st == 400 && strstr(msg, "not JSON"), "%d %s", st, msg);
+}
