@@ -156,23 +156,32 @@ static int fields_v1(struct dec *d, const uint8_t *p, size_t len, json_t **out)
     static const struct api_pb_msg fv = {"FieldsV1/RawExtension", NULL};
     struct orc_pb_reader r;
     struct orc_pb_field pf;
+    json_t *doc = NULL;
     char err[128];
+    int rc = 0;
 
     *out = NULL;
     orc_pb_init(&r, p, len);
-    while (!orc_pb_done(&r)) {
-        if (next_field(d, &fv, &r, &pf) != 0) return ORC_EPROTO;
-        if (pf.num != 1 || pf.wire != ORC_PB_LEN)
-            return failf(d, 415, ORC_EINVAL,
-                         "orc cannot decode field %u of protobuf message %s", pf.num, fv.name);
-        json_decref(*out);
-        *out = orc_json_parse((const char *)pf.data, pf.len, err, sizeof err);
-        if (*out == NULL)
-            return failf(d, 400, ORC_EINVAL,
-                         "a FieldsV1 or RawExtension in the protobuf body is not JSON: %s", err);
+    while (rc == 0 && !orc_pb_done(&r)) {
+        if ((rc = next_field(d, &fv, &r, &pf)) != 0) break;
+        if (pf.num != 1 || pf.wire != ORC_PB_LEN) {
+            rc = failf(d, 415, ORC_EINVAL, "orc cannot decode field %u of protobuf message %s",
+                       pf.num, fv.name);
+            break;
+        }
+        json_decref(doc); /* the last occurrence wins */
+        if ((doc = orc_json_parse((const char *)pf.data, pf.len, err, sizeof err)) == NULL)
+            rc = failf(d, 400, ORC_EINVAL,
+                       "a FieldsV1 or RawExtension in the protobuf body is not JSON: %s", err);
     }
-    if (*out == NULL) *out = json_object();
-    return *out ? 0 : failf(d, 500, ORC_ENOMEM, "out of memory");
+    if (rc == 0 && doc == NULL && (doc = json_object()) == NULL)
+        rc = failf(d, 500, ORC_ENOMEM, "out of memory");
+    if (rc != 0) {
+        json_decref(doc);
+        return rc;
+    }
+    *out = doc;
+    return 0;
 }
 
 /* ---- one value ---- */
