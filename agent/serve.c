@@ -138,6 +138,8 @@ static void route(agent_server *s, struct orc_httpd_req *r, char **seg, int n, c
         serve_status(r, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
     } else if (logs) {
         serve_logs(s, r, &ref, q);
+    } else if (orc_httpd_req_header(r, "upgrade") != NULL) {
+        serve_exec_stream(s, r, &ref, q);
     } else {
         serve_exec(s, r, &ref, q);
     }

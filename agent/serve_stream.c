@@ -1,0 +1,345 @@
+/* serve_stream.c — GET /exec/{ns}/{pod}/{container}?command=..&stdin=..&tty=..
+ * with a WebSocket upgrade: Kubernetes' streaming exec, as the kubelet
+ * serves it to the API server's relay. Binary messages whose first byte
+ * is the channel (0 stdin, 1 stdout, 2 stderr, 3 the final Status, 4 a
+ * TTY resize, 255 "stdin is done" in v5.channel.k8s.io); framing by
+ * libwslay over the transport's tunnel (lib/httpd.h). */
+#include <llhttp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wslay/wslay.h>
+
+#include "agent/rt_ops.h"
+#include "agent/serve_int.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+#include "lib/ws.h"
+
+#define MOD "serve"
+#define CH_STDIN 0
+#define CH_ERROR 3
+#define CH_RESIZE 4
+#define CH_CLOSE 255
+#define MAX_MSG (1u << 20)         /* a client's message (kubectl sends 32 KiB of stdin at most) */
+#define OUT_HIGH (1u << 20)        /* output waiting for the client before the command is paused */
+#define MAX_ARGV SERVE_MAX_QUERY
+
+static const char *const protocols[] = {"v5.channel.k8s.io", "v4.channel.k8s.io", NULL};
+
+struct ws_op {
+    agent_server *s;
+    struct orc_httpd_req *r;
+    wslay_event_context_ptr ws;
+    rt_stream *st;       /* NULL once the command ended */
+    const char *in;      /* input being fed to wslay */
+    size_t in_len;
+    bool v5, want_stderr, stdin_paused, gone;
+    char argv_text[512]; /* for the Status message */
+};
+
+static void op_free(void *p)
+{
+    struct ws_op *op = p;
+
+    if (op->ws) wslay_event_context_free(op->ws);
+    free(op);
+}
+
+/* ---- wslay's I/O ---- */
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+    struct ws_op *op = user;
+    (void)flags;
+    if (op->in_len == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > op->in_len) len = op->in_len;
+    memcpy(buf, op->in, len);
+    op->in += len;
+    op->in_len -= len;
+    return (ssize_t)len;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
+{
+    struct ws_op *op = user;
+    (void)flags;
+    if (op->gone || orc_httpd_tunnel_write(op->r, (const char *)data, len) != 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static void pump(struct ws_op *op)
+{
+    if (!op->gone && wslay_event_want_write(op->ws) && wslay_event_send(op->ws) != 0 && op->st)
+        rt_stream_kill(op->st);
+}
+
+static void queue_msg(struct ws_op *op, uint8_t channel, const char *data, size_t len)
+{
+    uint8_t *m = malloc(len + 1);
+    struct wslay_event_msg msg = {WSLAY_BINARY_FRAME, m, len + 1};
+
+    if (m == NULL) return;
+    m[0] = channel;
+    memcpy(m + 1, data, len);
+    wslay_event_queue_msg(op->ws, &msg); /* copies */
+    free(m);
+}
+
+/* ---- client messages ---- */
+
+static void on_resize(struct ws_op *op, const uint8_t *data, size_t len)
+{
+    json_t *j = json_loadb((const char *)data, len, 0, NULL);
+    json_int_t w = json_integer_value(json_object_get(j, "Width"));
+    json_int_t h = json_integer_value(json_object_get(j, "Height"));
+
+    if (op->st && w > 0 && h > 0) rt_stream_resize(op->st, (unsigned)w, (unsigned)h);
+    json_decref(j);
+}
+
+static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a, void *user)
+{
+    struct ws_op *op = user;
+    (void)ctx;
+    if (a->opcode == WSLAY_CONNECTION_CLOSE) {
+        if (op->st) rt_stream_kill(op->st);
+        return;
+    }
+    if ((a->opcode != WSLAY_BINARY_FRAME && a->opcode != WSLAY_TEXT_FRAME) || a->msg_length == 0 || op->st == NULL)
+        return;
+    switch (a->msg[0]) {
+    case CH_STDIN:
+        if (rt_stream_write(op->st, (const char *)a->msg + 1, a->msg_length - 1) == 1 && !op->stdin_paused) {
+            op->stdin_paused = true;
+            orc_httpd_tunnel_pause(op->r, true);
+        }
+        break;
+    case CH_RESIZE: on_resize(op, a->msg + 1, a->msg_length - 1); break;
+    case CH_CLOSE:
+        if (op->v5 && a->msg_length >= 2 && a->msg[1] == CH_STDIN) rt_stream_close_stdin(op->st);
+        break;
+    default: break;
+    }
+}
+
+static void on_input(struct orc_httpd_req *r, const char *data, size_t len)
+{
+    struct ws_op *op = r->op;
+
+    op->in = data;
+    op->in_len = len;
+    if (wslay_event_recv(op->ws) != 0 && op->st) rt_stream_kill(op->st);
+    op->in_len = 0;
+    pump(op);
+}
+
+/* ---- the command's side ---- */
+
+static void on_drain(struct orc_httpd_req *r)
+{
+    struct ws_op *op = r->op;
+
+    r->on_drain = NULL;
+    if (op->st) rt_stream_pause(op->st, false);
+}
+
+static void on_output(void *arg, int fd, const char *data, size_t len)
+{
+    struct ws_op *op = arg;
+
+    if (op->gone || (fd == 2 && !op->want_stderr)) return;
+    queue_msg(op, (uint8_t)fd, data, len);
+    pump(op);
+    if (!op->gone && orc_httpd_stream_pending(op->r) > OUT_HIGH) {
+        rt_stream_pause(op->st, true);
+        op->r->on_drain = on_drain;
+    }
+}
+
+static void on_stdin_drained(void *arg)
+{
+    struct ws_op *op = arg;
+
+    if (op->stdin_paused && !op->gone) orc_httpd_tunnel_pause(op->r, false);
+    op->stdin_paused = false;
+}
+
+/* The final Status, as the kubelet writes it on the error channel. */
+static char *exit_status(const struct ws_op *op, int err, int code)
+{
+    char msg[768], num[16];
+    json_t *j;
+    char *text;
+
+    if (err == 0 && code == 0) return strdup("{\"metadata\":{},\"status\":\"Success\"}");
+    if (err == 0) {
+        snprintf(num, sizeof num, "%d", code);
+        snprintf(msg, sizeof msg, "command terminated with non-zero exit code: command '%s' exited with %d",
+                 op->argv_text, code);
+        j = json_pack("{s:{},s:s,s:s,s:s,s:{s:[{s:s,s:s}]}}", "metadata", "status", "Failure", "message", msg,
+                      "reason", "NonZeroExitCode", "details", "causes", "reason", "ExitCode", "message", num);
+    } else {
+        snprintf(msg, sizeof msg, "Internal error occurred: %s",
+                 err == ORC_ENOENT ? "container not running" : orc_strerror(err));
+        j = json_pack("{s:{},s:s,s:s,s:s,s:i}", "metadata", "status", "Failure", "message", msg, "reason",
+                      "InternalError", "code", 500);
+    }
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
+static void on_cmd_exit(void *arg, int err, int code)
+{
+    struct ws_op *op = arg;
+    char *st;
+
+    op->st = NULL;
+    if (!op->gone) {
+        if ((st = exit_status(op, err, code)) != NULL) queue_msg(op, CH_ERROR, st, strlen(st));
+        free(st);
+        pump(op); /* wslay sends a queued close before queued data */
+        wslay_event_queue_close(op->ws, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+        pump(op);
+    }
+    op->r->on_drain = NULL;
+    orc_httpd_tunnel_end(op->r); /* frees op */
+}
+
+static void on_gone(struct orc_httpd_req *r)
+{
+    struct ws_op *op = r->op;
+
+    op->gone = true;
+    if (op->st) rt_stream_kill(op->st); /* a killed kubectl ends its command */
+}
+
+/* ---- the upgrade ---- */
+
+static bool flag(const struct serve_query *q, const char *key)
+{
+    const char *v = serve_query_get(q, key);
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* The 101 answer, or an error answered (false). */
+static bool handshake(struct orc_httpd_req *r, struct orc_buf *head, bool *v5)
+{
+    const char *proto = orc_ws_pick_protocol(orc_httpd_req_header(r, "sec-websocket-protocol"), protocols);
+    const char *ver = orc_httpd_req_header(r, "sec-websocket-version");
+    char accept[ORC_WS_ACCEPT_LEN];
+
+    if (!orc_ws_has_token(orc_httpd_req_header(r, "upgrade"), "websocket")
+        || !orc_ws_has_token(orc_httpd_req_header(r, "connection"), "upgrade") || ver == NULL
+        || strcmp(ver, "13") != 0 || orc_ws_accept(orc_httpd_req_header(r, "sec-websocket-key"), accept) != 0) {
+        serve_status(r, 400, "BadRequest", "a WebSocket upgrade (version 13, with a key) is required");
+        return false;
+    }
+    if (proto == NULL) {
+        serve_status(r, 400, "BadRequest", "none of the offered subprotocols is supported (want one of %s, %s)",
+                     protocols[0], protocols[1]);
+        return false;
+    }
+    *v5 = strcmp(proto, protocols[0]) == 0;
+    if (orc_buf_printf(head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                             "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n", accept, proto) != 0) {
+        serve_status(r, 500, "InternalError", "out of memory");
+        return false;
+    }
+    return true;
+}
+
+static int ws_new(struct ws_op *op)
+{
+    static const struct wslay_event_callbacks cbs = {
+        .recv_callback = ws_recv,
+        .send_callback = ws_send,
+        .on_msg_recv_callback = on_msg,
+    };
+
+    if (wslay_event_context_server_init(&op->ws, &cbs, op) != 0) return ORC_ENOMEM;
+    wslay_event_config_set_max_recv_msg_length(op->ws, MAX_MSG);
+    return 0;
+}
+
+static void argv_text(struct ws_op *op, char **argv)
+{
+    size_t n = 0;
+
+    for (int i = 0; argv[i] && n < sizeof op->argv_text; i++)
+        n += (size_t)snprintf(op->argv_text + n, sizeof op->argv_text - n, "%s%s", i ? " " : "", argv[i]);
+}
+
+static void start_failed(struct orc_httpd_req *r, const struct serve_ref *ref, int rv)
+{
+    if (rv == ORC_ENOENT)
+        serve_status(r, 409, "Conflict", "container \"%s\" in pod \"%s\" is not running", ref->container, ref->pod);
+    else if (rv == ORC_ESHUTDOWN) serve_status(r, 503, "ServiceUnavailable", "the node agent is stopping");
+    else serve_status(r, 500, "InternalError", "exec: %s", orc_strerror(rv));
+}
+
+static void start(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
+                  const struct serve_query *q, char **argv)
+{
+    static const struct rt_stream_cbs cbs = {on_output, on_stdin_drained, on_cmd_exit};
+    struct rt_stream_opts o = {.argv = argv, .tty = flag(q, "tty"), .stdin = flag(q, "stdin")};
+    struct orc_buf head = ORC_BUF_INIT;
+    char id[SERVE_ID_LEN], path[SERVE_PATH_LEN];
+    struct ws_op *op;
+    bool v5 = false;
+    int rv;
+
+    if (serve_find(s, r, ref, false, id, path) != 0) return;
+    if (!handshake(r, &head, &v5)) goto out;
+    if ((op = calloc(1, sizeof *op)) == NULL || ws_new(op) != 0) {
+        free(op);
+        serve_status(r, 500, "InternalError", "out of memory");
+        goto out;
+    }
+    op->s = s;
+    op->r = r;
+    op->v5 = v5;
+    op->want_stderr = flag(q, "stderr") && !o.tty;
+    argv_text(op, argv);
+    r->op = op;
+    r->op_free = op_free;
+    if ((rv = s->r.ops->exec_stream(s->r.self, id, &o, &cbs, op, &op->st)) != 0) {
+        start_failed(r, ref, rv);
+        goto out;
+    }
+    r->on_gone = on_gone;
+    if (orc_httpd_tunnel_begin(r, head.data, head.len, on_input) != 0) {
+        op->gone = true;
+        if (op->st) rt_stream_kill(op->st);
+    }
+out:
+    orc_buf_free(&head);
+}
+
+void serve_exec_stream(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
+                       const struct serve_query *q)
+{
+    char *argv[MAX_ARGV + 1];
+    int n = 0;
+
+    for (int i = 0; i < q->n; i++)
+        if (strcmp(q->key[i], "command") == 0) argv[n++] = q->val[i];
+    argv[n] = NULL;
+    if (r->method != HTTP_GET)
+        serve_status(r, 405, "MethodNotAllowed", "a streaming exec is a GET with a WebSocket upgrade");
+    else if (n == 0 || argv[0][0] == '\0')
+        serve_status(r, 400, "BadRequest", "you must specify at least 1 command");
+    else if (!flag(q, "stdin") && !flag(q, "stdout") && !flag(q, "stderr"))
+        serve_status(r, 400, "BadRequest", "you must specify at least 1 of stdin, stdout, stderr");
+    else if (s->r.ops->exec_stream == NULL)
+        serve_status(r, 501, "NotImplemented", "this runtime has no interactive exec");
+    else start(s, r, ref, q, argv);
+}
