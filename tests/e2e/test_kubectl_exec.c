@@ -153,10 +153,12 @@ static void exec_tty(void)
     fflush(NULL);
     pid = forkpty(&master, NULL, NULL, &ws);
     CHECK(pid >= 0);
+    /* The command sleeps first: runc sizes the container's TTY just after
+     * starting it, as kubectl's first resize comes just after the upgrade. */
     if (pid == 0) {
         setenv("HOME", C.home, 1);
         execl(KUBECTL, KUBECTL, "--kubeconfig", conf, "exec", "-it", "box", "--", "sh", "-c",
-              "tty; echo size $(stty size); read x; echo size $(stty size); read y; exit 7", (char *)NULL);
+              "sleep 1; tty; echo size $(stty size); read x; echo size $(stty size); read y; exit 7", (char *)NULL);
         _exit(127);
     }
     CHECKF(pty_wait(master, &acc, "size 30 100", 20000), "no TTY size 30 100 from the command: %s",
@@ -220,6 +222,47 @@ static void cp_both_ways(void)
     orc_buf_free(&data);
 }
 
+static bool sleeper_running(void)
+{
+    char *out, *err;
+    bool found;
+    int rc = KUBECTL_RUN(NULL, &out, &err, "exec", "box", "--", "ps");
+
+    CHECKF(rc == 0, "ps: %d %s", rc, err);
+    found = strstr(out, "sleep 1234") != NULL;
+    free(out);
+    free(err);
+    return found;
+}
+
+/* A kubectl killed mid-command ends the command in the container. */
+static void exec_killed_client(void)
+{
+    char log[700];
+    uint64_t end;
+    pid_t pid;
+    int st;
+
+    snprintf(log, sizeof log, "%s/kx-killed.log", C.home);
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        run_child_setup(C.home, NULL, log, log);
+        execl(KUBECTL, KUBECTL, "--kubeconfig", conf, "exec", "box", "--", "sleep", "1234", (char *)NULL);
+        _exit(127);
+    }
+    end = test_now_ms() + 15000;
+    while (!sleeper_running() && test_now_ms() < end) usleep(200 * 1000);
+    CHECKF(sleeper_running(), "the command did not start");
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    end = test_now_ms() + 10000;
+    while (sleeper_running() && test_now_ms() < end) usleep(200 * 1000);
+    CHECKF(!sleeper_running(), "the command still runs after its kubectl was killed");
+    unlink(log);
+}
+
 static void exec_errors(void)
 {
     char *out, *err;
@@ -242,5 +285,6 @@ TEST_T(kubectl_exec_and_cp, 150)
     exec_stdin();
     exec_tty();
     cp_both_ways();
+    exec_killed_client();
     exec_errors();
 }
