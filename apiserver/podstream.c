@@ -178,7 +178,10 @@ void api_pod_stream(struct api_server *s, struct orc_httpd_req *r, const char *u
     r->op_free = op_free;
     r->on_gone = on_gone;
     rv = build_head(op, url, path, &head);
-    if (rv == 0) rv = http_tunnel_open(s->loop, url, s->ca_pem, head.data, head.len, &cbs, op, &op->t);
+    if (rv == 0) {
+        struct http_tunnel_opts o = {.url = url, .ca_pem = s->ca_pem};
+        rv = http_tunnel_open(s->loop, &o, head.data, head.len, &cbs, op, &op->t);
+    }
     if (head.data) explicit_bzero(head.data, head.cap); /* it holds the token */
     orc_buf_free(&head);
     if (rv != 0) fail(op, 503, orc_strerror(rv));

@@ -1,6 +1,9 @@
-/* exec.c — `orctl exec POD [-c C] -- CMD ARGS...`: runs a command in a
- * running container (not interactively) and prints its output; orctl then
- * exits with the command's exit code, as kubectl does. */
+/* exec.c — `orctl exec POD [-c C] [-i] [-t] -- CMD ARGS...`: runs a
+ * command in a running container and prints its output; orctl then exits
+ * with the command's exit code, as kubectl does. Without -i/-t the answer
+ * comes whole (orc's own form); with them the command streams over a
+ * WebSocket as kubectl's does (exec_stream.c). */
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +14,17 @@
 #include "lib/orc.h"
 
 static int build_path(cli_ctx *x, const char *pod, const char *container,
-                      const struct cli_strv *pos, struct orc_buf *p)
+                      const struct cli_strv *pos, struct orc_buf *p, bool in, bool tty)
 {
     int rv = cli_object_path(orc_kind_lookup("pods"), x->ns, pod, "exec", p);
 
     if (rv == 0 && container) rv = cli_query_add(p, "container", container);
+    if (rv == 0 && (in || tty)) {
+        rv = cli_query_add(p, "stdout", "true");
+        if (rv == 0) rv = cli_query_add(p, "stderr", tty ? "false" : "true");
+        if (rv == 0 && in) rv = cli_query_add(p, "stdin", "true");
+        if (rv == 0 && tty) rv = cli_query_add(p, "tty", "true");
+    }
     for (size_t i = 1; rv == 0 && i < pos->n; i++) rv = cli_query_add(p, "command", pos->v[i]);
     return rv;
 }
@@ -53,19 +62,28 @@ static int run(cli_ctx *x, const char *path)
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv)
 {
     const char *container = NULL;
+    bool in = false, tty = false;
     struct cli_strv pos = {0};
     struct orc_buf path = ORC_BUF_INIT;
     const struct cli_flag flags[] = {
         {"container", 'c', CLI_FLAG_STRING, &container, "NAME",
          "The container (needed when the pod has several)"},
+        {"stdin", 'i', CLI_FLAG_BOOL, &in, NULL, "Pass stdin to the command (streams over a WebSocket)"},
+        {"tty", 't', CLI_FLAG_BOOL, &tty, NULL, "Run the command on a terminal (stdin a terminal too)"},
     };
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 
     if (rv != 0) rv = cli_stop_status(rv);
     else if (pos.n < 2) rv = cli_usage_error(x, "expected a pod and a command: orctl exec POD -- CMD [ARGS...]");
-    else if (cli_connect(x) != 0 || build_path(x, cli_pod_name(pos.v[0]), container, &pos, &path) != 0)
+    else if (tty && !isatty(0) && (tty = false, fprintf(x->err, "Unable to use a TTY - input is not a terminal\n")) < 0)
         rv = CLI_EXIT_FAIL;
-    else rv = run(x, path.data);
+    else if (cli_connect(x) != 0 || build_path(x, cli_pod_name(pos.v[0]), container, &pos, &path, in, tty) != 0)
+        rv = CLI_EXIT_FAIL;
+    else if (in || tty) {
+        struct cli_stream_io io = {in ? 0 : -1, fileno(x->out), fileno(x->err), tty};
+        fflush(x->out);
+        rv = cli_exec_stream(x, path.data, &io);
+    } else rv = run(x, path.data);
     orc_buf_free(&path);
     cli_strv_free(&pos);
     return rv;

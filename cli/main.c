@@ -78,9 +78,10 @@ static const struct cli_command commands[] = {
     {"logs", "Print the output of a container in a pod",
      "logs POD [-c CONTAINER] [-f] [--tail N] [--previous] [--timestamps] [--since 5m]",
      "Examples:\n  orctl logs web-0\n  orctl logs -f deploy-pod -c sidecar --tail 20\n", cli_cmd_logs},
-    {"exec", "Run a command in a container (not interactively)",
-     "exec POD [-c CONTAINER] -- COMMAND [ARGS...]",
-     "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n",
+    {"exec", "Run a command in a container",
+     "exec POD [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS...]",
+     "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n"
+     "  echo hi | orctl exec -i web-0 -- cat\n  orctl exec -it web-0 -- sh\n",
      cli_cmd_exec},
     {"cordon", "Mark nodes unschedulable", "cordon NODE...",
      "New pods are not scheduled onto a cordoned node; its pods keep running.\n\n"

@@ -177,20 +177,20 @@ static int parse_url(const char *url, struct sockaddr_storage *sa, char *host, s
     return 0;
 }
 
-static int tls_setup(http_tunnel *t, const char *ca_pem, const char *host)
+static int tls_setup(http_tunnel *t, const struct http_tunnel_opts *o, const char *host)
 {
-    struct orc_tls_trust trust = {.ca_pem = ca_pem};
+    struct orc_tls_trust trust = {.ca_pem = o->insecure ? NULL : o->ca_pem, .insecure = o->insecure};
     char err[ORC_TLS_ERRLEN];
 
     if (orc_tls_client_ctx(&trust, &t->ctx, err) != 0) {
         log_warn("http", "tunnel: %s", err);
         return ORC_ETLS;
     }
-    if (orc_tls_new(t->ctx, host, &t->tls) != 0) return ORC_ENOMEM;
+    if (orc_tls_new(t->ctx, o->server_name ? o->server_name : host, &t->tls) != 0) return ORC_ENOMEM;
     return orc_tls_handshake(t->tls);
 }
 
-int http_tunnel_open(uv_loop_t *loop, const char *url, const char *ca_pem, const char *head, size_t head_len,
+int http_tunnel_open(uv_loop_t *loop, const struct http_tunnel_opts *o, const char *head, size_t head_len,
                      const struct http_tunnel_cbs *cbs, void *arg, http_tunnel **out)
 {
     struct sockaddr_storage sa;
@@ -198,12 +198,12 @@ int http_tunnel_open(uv_loop_t *loop, const char *url, const char *ca_pem, const
     http_tunnel *t;
     int rv;
 
-    if (parse_url(url, &sa, host, sizeof host) != 0 || cbs->on_data == NULL || cbs->on_end == NULL)
+    if (parse_url(o->url, &sa, host, sizeof host) != 0 || cbs->on_data == NULL || cbs->on_end == NULL)
         return ORC_EINVAL;
     if ((t = calloc(1, sizeof *t)) == NULL) return ORC_ENOMEM;
     t->cbs = *cbs;
     t->arg = arg;
-    if ((rv = tls_setup(t, ca_pem, host)) == 0) rv = orc_tls_send(t->tls, head, head_len);
+    if ((rv = tls_setup(t, o, host)) == 0) rv = orc_tls_send(t->tls, head, head_len);
     if (rv != 0) {
         orc_tls_free(t->tls);
         orc_tls_ctx_unref(t->ctx);

@@ -26,10 +26,15 @@ struct http_tunnel_cbs {
     void (*on_end)(void *arg, int err);
 };
 
-/* Connects to https://HOST:PORT (an IP literal: the agent's InternalIP),
- * trusting ca_pem (NULL: the system's store) and checking the certificate
- * names that IP, and sends `head` (copied) once connected. */
-int http_tunnel_open(uv_loop_t *loop, const char *url, const char *ca_pem, const char *head, size_t head_len,
+struct http_tunnel_opts {
+    const char *url;         /* https://IP:PORT (an IP literal: no lookup here) */
+    const char *server_name; /* the name the certificate must carry; NULL: the IP */
+    const char *ca_pem;      /* whom to trust; NULL: the system's store */
+    bool insecure;           /* trust any certificate (orctl's flag) */
+};
+
+/* Connects, starts TLS and sends `head` (copied) once connected. */
+int http_tunnel_open(uv_loop_t *loop, const struct http_tunnel_opts *o, const char *head, size_t head_len,
                      const struct http_tunnel_cbs *cbs, void *arg, http_tunnel **out);
 /* Queues a copy: 0, 1 when over HTTP_TUNNEL_HIGH now waits (on_drain follows),
  * or ORC_ECANCELED when the tunnel has ended. */

@@ -263,6 +263,44 @@ static void exec_killed_client(void)
     unlink(log);
 }
 
+/* orctl's streaming exec: stdin, exit codes, a terminal. */
+static void orctl_exec_stream(void)
+{
+    struct winsize ws = {.ws_row = 25, .ws_col = 90};
+    struct orc_buf acc = ORC_BUF_INIT;
+    char *out, *err;
+    int rc, master, st = 0;
+    pid_t pid;
+
+    rc = run_orctl_in(&C, "one\ntwo\n", &out, &err, "exec", "-i", "box", "--", "cat", NULL);
+    CHECKF(rc == 0, "orctl exec -i: %d %s", rc, err);
+    CHECK_STR(out, "one\ntwo\n");
+    free(out);
+    free(err);
+    rc = run_orctl_in(&C, "", &out, &err, "exec", "-i", "box", "--", "sh", "-c", "echo e >&2; exit 5", NULL);
+    CHECKF(rc == 5, "orctl exec -i exit 5: %d %s", rc, err);
+    CHECKF(strstr(err, "e\n") && strstr(err, "command terminated with exit code 5"), "stderr: %s", err);
+    free(out);
+    free(err);
+    fflush(NULL);
+    pid = forkpty(&master, NULL, NULL, &ws);
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        setenv("HOME", C.home, 1);
+        execl(t_bin("orctl"), "orctl", "exec", "-it", "box", "--", "sh", "-c",
+              "sleep 1; tty; echo size $(stty size); read x; echo got $x; exit 4", (char *)NULL);
+        _exit(127);
+    }
+    CHECKF(pty_wait(master, &acc, "size 25 90", 20000), "orctl exec -it: %s", acc.data ? acc.data : "");
+    CHECK(write(master, "abc\r", 4) == 4);
+    CHECKF(pty_wait(master, &acc, "got abc", 20000), "orctl exec -it input: %s", acc.data);
+    pty_wait(master, &acc, "\x01never", 5000);
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 4, "orctl exec -it exited %d: %s", st, acc.data);
+    close(master);
+    orc_buf_free(&acc);
+}
+
 static void exec_errors(void)
 {
     char *out, *err;
@@ -286,5 +324,6 @@ TEST_T(kubectl_exec_and_cp, 150)
     exec_tty();
     cp_both_ways();
     exec_killed_client();
+    orctl_exec_stream();
     exec_errors();
 }
