@@ -75,6 +75,12 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl rollout status deploy/web --timeout=2m\n  orctl rollout history deploy/web\n"
      "  orctl rollout undo deploy/web --to-revision=1\n  orctl rollout restart deploy/web\n",
      cli_cmd_rollout},
+    {"cp", "Copy a file into or out of a container",
+     "cp SRC DST [-c CONTAINER]  (one of them POD:PATH)",
+     "Streams the file through a command in the container (cat), as kubectl cp does\n"
+     "with tar; files only.\n\n"
+     "Examples:\n  orctl cp ./app.conf web-0:/etc/app.conf\n  orctl cp web-0:/var/log/app.log ./app.log\n",
+     cli_cmd_cp},
     {"logs", "Print the output of a container in a pod",
      "logs POD [-c CONTAINER] [-f] [--tail N] [--previous] [--timestamps] [--since 5m]",
      "Examples:\n  orctl logs web-0\n  orctl logs -f deploy-pod -c sidecar --tail 20\n", cli_cmd_logs},

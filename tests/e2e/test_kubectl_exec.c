@@ -217,6 +217,28 @@ static void cp_both_ways(void)
     }
     free(a);
     free(b);
+    /* orctl's own: the same bytes through `cat` in the container */
+    unlink(back);
+    rc = run_orctl(&C, &out, &err, "cp", src, "box:/tmp/o.bin", NULL);
+    CHECKF(rc == 0, "orctl cp in: %d %s", rc, err);
+    free(out);
+    free(err);
+    rc = run_orctl(&C, &out, &err, "cp", "box:/tmp/o.bin", back, NULL);
+    CHECKF(rc == 0, "orctl cp out: %d %s", rc, err);
+    free(out);
+    free(err);
+    {
+        struct orc_buf got = ORC_BUF_INIT;
+        CHECK(orc_file_read(back, 1u << 20, &got) == 0);
+        CHECKF(got.len == n && memcmp(got.data, data.data, n) == 0, "orctl copied back %zu bytes, want %zu the same",
+               got.len, n);
+        orc_buf_free(&got);
+    }
+    rc = run_orctl(&C, &out, &err, "cp", "box:/tmp/missing", back, NULL);
+    CHECKF(rc != 0 && strstr(err, "missing"), "orctl cp of a missing file: %d %s", rc, err);
+    CHECK(access(back, F_OK) != 0);
+    free(out);
+    free(err);
     unlink(src);
     unlink(back);
     orc_buf_free(&data);
