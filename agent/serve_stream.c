@@ -1,6 +1,7 @@
 /* serve_stream.c — GET /exec/{ns}/{pod}/{container}?command=..&stdin=..&tty=..
  * with a WebSocket upgrade: Kubernetes' streaming exec, as the kubelet
- * serves it to the API server's relay. Binary messages whose first byte
+ * serves it to the API server's relay; and GET /attach/...: the container's
+ * own output from now on (read from its log as it is written). Binary messages whose first byte
  * is the channel (0 stdin, 1 stdout, 2 stderr, 3 the final Status, 4 a
  * TTY resize, 255 "stdin is done" in v5.channel.k8s.io); framing by
  * libwslay over the transport's tunnel (lib/httpd.h). */
@@ -33,6 +34,7 @@ struct ws_op {
     struct orc_httpd_req *r;
     wslay_event_context_ptr ws;
     rt_stream *st;       /* NULL once the command ended */
+    rt_log_reader *lr;   /* attach: the main process's log, followed; NULL once ended */
     const char *in;      /* input being fed to wslay */
     size_t in_len;
     bool v5, want_stderr, stdin_paused, gone;
@@ -342,4 +344,85 @@ void serve_exec_stream(agent_server *s, struct orc_httpd_req *r, const struct se
     else if (s->r.ops->exec_stream == NULL)
         serve_status(r, 501, "NotImplemented", "this runtime has no interactive exec");
     else start(s, r, ref, q, argv);
+}
+
+/* ---- attach ---- */
+
+static void on_log_data(void *arg, const char *data, size_t len)
+{
+    struct ws_op *op = arg;
+
+    if (op->gone) return;
+    queue_msg(op, 1, data, len);
+    pump(op);
+}
+
+/* The container ended (or the client left): its Status, as for exec. */
+static void on_log_end(void *arg, int err)
+{
+    struct ws_op *op = arg;
+
+    op->lr = NULL;
+    if (!op->gone) {
+        static const char ok[] = "{\"metadata\":{},\"status\":\"Success\"}";
+        queue_msg(op, CH_ERROR, ok, sizeof ok - 1);
+        pump(op);
+        wslay_event_queue_close(op->ws, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+        pump(op);
+    }
+    (void)err;
+    op->r->on_drain = NULL;
+    orc_httpd_tunnel_end(op->r); /* frees op */
+}
+
+static void on_attach_gone(struct orc_httpd_req *r)
+{
+    struct ws_op *op = r->op;
+
+    op->gone = true;
+    if (op->lr) rth_log_cancel(&op->s->r, op->lr); /* on_log_end ends the request */
+}
+
+static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref)
+{
+    struct rt_log_opts lo = {.follow = true, .tail_lines = 0};
+    struct orc_buf head = ORC_BUF_INIT;
+    char id[SERVE_ID_LEN], path[SERVE_PATH_LEN];
+    struct ws_op *op;
+    bool v5 = false;
+    int rv;
+
+    if (serve_find(s, r, ref, false, id, path) != 0) return;
+    if (!handshake(r, &head, &v5)) goto out;
+    if ((op = calloc(1, sizeof *op)) == NULL || ws_new(op) != 0) {
+        free(op);
+        serve_status(r, 500, "InternalError", "out of memory");
+        goto out;
+    }
+    op->s = s;
+    op->r = r;
+    op->v5 = v5;
+    r->op = op;
+    r->op_free = op_free;
+    if ((rv = rth_log_open(&s->r, path, &lo, on_log_data, on_log_end, op, &op->lr)) != 0) {
+        serve_status(r, 500, "InternalError", "attach: %s", orc_strerror(rv));
+        goto out;
+    }
+    r->on_gone = on_attach_gone;
+    if (orc_httpd_tunnel_begin(r, head.data, head.len, on_input) != 0) {
+        op->gone = true;
+        if (op->lr) rth_log_cancel(&s->r, op->lr);
+    }
+out:
+    orc_buf_free(&head);
+}
+
+void serve_attach_stream(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
+                         const struct serve_query *q)
+{
+    if (orc_httpd_req_header(r, "upgrade") == NULL)
+        serve_status(r, 400, "BadRequest", "attach streams over a WebSocket (an Upgrade request)");
+    else if (!flag(q, "stdout") && !flag(q, "stderr"))
+        serve_status(r, 400, "BadRequest", "attach without stdout or stderr shows nothing: orc's attach passes no stdin yet");
+    else start_attach(s, r, ref);
 }

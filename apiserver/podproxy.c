@@ -21,7 +21,7 @@ struct proxy_op {
     struct orc_httpd_req *r;
     http_client *client;
     http_call *call;
-    bool exec;
+    bool exec, attach;
     int status;          /* agent's answer status */
     struct orc_buf body; /* a non-200 answer (or exec's), kept whole */
     struct orc_buf path;
@@ -162,7 +162,7 @@ static int build_path(struct proxy_op *op, const struct api_route *rt, const cha
 {
     static const char *const log_params[] = {"follow", "tailLines", "sinceSeconds", "sinceTime",
                                              "timestamps", "previous", "limitBytes", NULL};
-    int rv = orc_buf_printf(&op->path, "/%s/%s/%s/%s", op->exec ? "exec" : "containerLogs", ns,
+    int rv = orc_buf_printf(&op->path, "/%s/%s/%s/%s", op->attach ? "attach" : op->exec ? "exec" : "containerLogs", ns,
                             pod, container);
     char sep = '?';
 
@@ -201,7 +201,7 @@ static int start_call(struct proxy_op *op, const char *url)
 
 void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
-    bool exec = strcmp(rt->sub, "exec") == 0;
+    bool attach = strcmp(rt->sub, "attach") == 0, exec = attach || strcmp(rt->sub, "exec") == 0;
     struct orc_buf key = ORC_BUF_INIT;
     struct store_kv kv = {0};
     json_t *pod = NULL;
@@ -212,6 +212,10 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
     if ((exec && r->method != HTTP_POST && r->method != HTTP_GET) || (!exec && r->method != HTTP_GET)) {
         api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
                            "the server does not allow this method on the requested resource");
+        return;
+    }
+    if (attach && orc_httpd_req_header(r, "upgrade") == NULL) {
+        bad_request(r, "attach streams over a WebSocket (an Upgrade request)%s%s", "", "");
         return;
     }
     api_key(rt->kind, rt->ns, rt->name, &key);
@@ -240,6 +244,7 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
     op->s = s;
     op->r = r;
     op->exec = exec;
+    op->attach = attach;
     api_hold(s);
     r->op = op;
     r->op_free = op_free;

@@ -323,6 +323,28 @@ static void orctl_exec_stream(void)
     orc_buf_free(&acc);
 }
 
+/* attach: the container's own output from then on, until it ends. */
+static void attach_output(void)
+{
+    char body[1024], *resp = NULL, *out, *err;
+    int status, rc;
+
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"talker\"},"
+             "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+             "\"command\":[\"sh\",\"-c\",\"echo before; sleep 4; echo one; echo two >&2; sleep 0.5\"]}]}}",
+             F.image);
+    status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &resp, NULL);
+    CHECKF(status == 201, "create pod: %d %s", status, resp ? resp : "");
+    free(resp);
+    wait_running("talker", 30000);
+    rc = KUBECTL_RUN(NULL, &out, &err, "attach", "talker");
+    CHECKF(rc == 0, "kubectl attach: %d %s", rc, err);
+    CHECKF(strstr(out, "one\ntwo\n") != NULL && strstr(out, "before") == NULL, "attach printed: %s", out);
+    free(out);
+    free(err);
+}
+
 static void exec_errors(void)
 {
     char *out, *err;
@@ -347,5 +369,6 @@ TEST_T(kubectl_exec_and_cp, 150)
     cp_both_ways();
     exec_killed_client();
     orctl_exec_stream();
+    attach_output();
     exec_errors();
 }
