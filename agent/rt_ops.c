@@ -39,6 +39,11 @@ static int real_exec_stream(void *self, const char *id, const struct rt_stream_o
     return rt_stream_start(self, id, o, cbs, arg, out);
 }
 
+static int real_stdin_path(void *self, const char *id, char *out, size_t n)
+{
+    return rt_stdin_path(self, id, out, n);
+}
+
 static int real_log_open(void *self, const char *log_path, const struct rt_log_opts *o,
                          void (*on_data)(void *arg, const char *data, size_t len),
                          void (*on_end)(void *arg, int err), void *arg, rt_log_reader **out)
@@ -67,6 +72,7 @@ const struct rt_ops rt_real_ops = {
     .list = real_list,
     .exec = real_exec,
     .exec_stream = real_exec_stream,
+    .stdin_path = real_stdin_path,
     .log_open = real_log_open,
     .log_cancel = real_log_cancel,
     .log_eof = real_log_eof,

@@ -248,6 +248,14 @@ void rt_stream_kill(rt_stream *s)
     if (!s->exited) uv_process_kill(&s->proc, pid > 0 ? SIGTERM : SIGKILL);
 }
 
+int rt_stdin_path(rt *r, const char *id, char *out, size_t n)
+{
+    int k = snprintf(out, n, "%s/%s/stdin", r->dir_ctrs, id);
+
+    if (k < 0 || (size_t)k >= n) return ORC_EINVAL;
+    return access(out, F_OK) == 0 ? 0 : ORC_ENOENT;
+}
+
 /* ---- starting ---- */
 
 static int build_argv(rt_stream *s, const struct rt_stream_opts *o, char ***out, char *root, char *pidopt)

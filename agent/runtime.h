@@ -123,6 +123,8 @@ struct rt_spec {
     int64_t cpu_quota_us;       /* per cpu_period_us; 0 = none */
     int64_t cpu_period_us;      /* 0 = 100000 */
     int64_t cpu_shares;         /* from requests.cpu; 0 = default */
+    bool stdin;                 /* the process's stdin stays open for attach: a FIFO
+                                   (rt_stdin_path) the shim holds open */
     const char *log_path;       /* where the shim writes output (CRI format:
                                    "2026-11-23T16:44:05.123456789Z stdout F text") */
 };
@@ -233,6 +235,10 @@ int rt_stream_resize(rt_stream *s, unsigned cols, unsigned rows);
 void rt_stream_pause(rt_stream *s, bool paused);
 /* Kills the command (its caller left); on_exit still fires (ORC_ECANCELED). */
 void rt_stream_kill(rt_stream *s);
+
+/* The FIFO feeding the stdin of container `id`'s process (a container
+ * started with spec.stdin): 0, or ORC_ENOENT when it has none. */
+int rt_stdin_path(rt *r, const char *id, char *out, size_t n);
 
 /* ---- logs ---- */
 

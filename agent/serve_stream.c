@@ -5,10 +5,12 @@
  * is the channel (0 stdin, 1 stdout, 2 stderr, 3 the final Status, 4 a
  * TTY resize, 255 "stdin is done" in v5.channel.k8s.io); framing by
  * libwslay over the transport's tunnel (lib/httpd.h). */
+#include <fcntl.h>
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wslay/wslay.h>
 
 #include "agent/rt_ops.h"
@@ -29,22 +31,42 @@
 
 static const char *const protocols[] = {"v5.channel.k8s.io", "v4.channel.k8s.io", NULL};
 
+/* An attach's writer to the process's stdin FIFO: its own allocation, as
+ * the pipe closes after the request is gone. */
+struct attach_in {
+    uv_pipe_t pipe;
+    struct ws_op *op; /* NULL once the request is gone */
+    bool paused;
+};
+
 struct ws_op {
     agent_server *s;
     struct orc_httpd_req *r;
     wslay_event_context_ptr ws;
     rt_stream *st;       /* NULL once the command ended */
     rt_log_reader *lr;   /* attach: the main process's log, followed; NULL once ended */
+    struct attach_in *ain; /* attach: the process's stdin FIFO, or NULL */
     const char *in;      /* input being fed to wslay */
     size_t in_len;
     bool v5, want_stderr, stdin_paused, gone;
     char argv_text[512]; /* for the Status message */
 };
 
+static void on_ain_closed(uv_handle_t *h) { free(h->data); }
+
+static void ain_close(struct ws_op *op)
+{
+    if (op->ain == NULL) return;
+    op->ain->op = NULL;
+    uv_close((uv_handle_t *)&op->ain->pipe, on_ain_closed);
+    op->ain = NULL;
+}
+
 static void op_free(void *p)
 {
     struct ws_op *op = p;
 
+    ain_close(op);
     if (op->ws) wslay_event_context_free(op->ws);
     free(op);
 }
@@ -107,6 +129,8 @@ static void on_resize(struct ws_op *op, const uint8_t *data, size_t len)
     json_decref(j);
 }
 
+static void attach_msg(struct ws_op *op, const struct wslay_event_on_msg_recv_arg *a);
+
 static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a, void *user)
 {
     struct ws_op *op = user;
@@ -115,8 +139,12 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         if (op->st) rt_stream_kill(op->st);
         return;
     }
-    if ((a->opcode != WSLAY_BINARY_FRAME && a->opcode != WSLAY_TEXT_FRAME) || a->msg_length == 0 || op->st == NULL)
+    if ((a->opcode != WSLAY_BINARY_FRAME && a->opcode != WSLAY_TEXT_FRAME) || a->msg_length == 0) return;
+    if (op->ain) {
+        attach_msg(op, a);
         return;
+    }
+    if (op->st == NULL) return;
     switch (a->msg[0]) {
     case CH_STDIN:
         if (rt_stream_write(op->st, (const char *)a->msg + 1, a->msg_length - 1) == 1 && !op->stdin_paused) {
@@ -375,6 +403,76 @@ static void on_log_end(void *arg, int err)
     orc_httpd_tunnel_end(op->r); /* frees op */
 }
 
+#define AIN_HIGH (256u * 1024)
+
+struct ain_write {
+    uv_write_t req;
+    struct attach_in *ain;
+    char data[];
+};
+
+static void on_ain_written(uv_write_t *w, int status)
+{
+    struct ain_write *aw = (struct ain_write *)w;
+    struct attach_in *ain = aw->ain;
+
+    (void)status;
+    free(aw);
+    if (ain->op && ain->paused && uv_stream_get_write_queue_size((uv_stream_t *)&ain->pipe) < AIN_HIGH / 4) {
+        ain->paused = false;
+        if (!ain->op->gone) orc_httpd_tunnel_pause(ain->op->r, false);
+    }
+}
+
+/* stdin to the process's FIFO; "stdin is done" closes our end only (the
+ * process's stdin stays open for the next attach, as with stdinOnce false). */
+static void attach_msg(struct ws_op *op, const struct wslay_event_on_msg_recv_arg *a)
+{
+    struct ain_write *aw;
+    uv_buf_t b;
+
+    if (a->msg[0] == CH_CLOSE && op->v5 && a->msg_length >= 2 && a->msg[1] == CH_STDIN) {
+        ain_close(op);
+        return;
+    }
+    if (a->msg[0] != CH_STDIN || a->msg_length < 2 || (aw = malloc(sizeof *aw + a->msg_length - 1)) == NULL) return;
+    aw->ain = op->ain;
+    memcpy(aw->data, a->msg + 1, a->msg_length - 1);
+    b = uv_buf_init(aw->data, (unsigned)(a->msg_length - 1));
+    if (uv_write(&aw->req, (uv_stream_t *)&op->ain->pipe, &b, 1, on_ain_written) != 0) {
+        free(aw);
+        return;
+    }
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&op->ain->pipe) > AIN_HIGH && !op->ain->paused) {
+        op->ain->paused = true;
+        orc_httpd_tunnel_pause(op->r, true);
+    }
+}
+
+/* Opens the FIFO without blocking: the shim holds its read end. */
+static int ain_open(struct ws_op *op, const char *id)
+{
+    char path[SERVE_PATH_LEN];
+    int fd, rv;
+
+    if (op->s->r.ops->stdin_path == NULL) return ORC_ENOENT;
+    if ((rv = op->s->r.ops->stdin_path(op->s->r.self, id, path, sizeof path)) != 0) return rv;
+    if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) return ORC_EIO;
+    if ((op->ain = calloc(1, sizeof *op->ain)) == NULL) {
+        close(fd);
+        return ORC_ENOMEM;
+    }
+    uv_pipe_init(op->s->loop, &op->ain->pipe, 0);
+    op->ain->pipe.data = op->ain;
+    op->ain->op = op;
+    if (uv_pipe_open(&op->ain->pipe, fd) != 0) {
+        close(fd);
+        ain_close(op);
+        return ORC_EIO;
+    }
+    return 0;
+}
+
 static void on_attach_gone(struct orc_httpd_req *r)
 {
     struct ws_op *op = r->op;
@@ -383,7 +481,7 @@ static void on_attach_gone(struct orc_httpd_req *r)
     if (op->lr) rth_log_cancel(&op->s->r, op->lr); /* on_log_end ends the request */
 }
 
-static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref)
+static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, bool in)
 {
     struct rt_log_opts lo = {.follow = true, .tail_lines = 0};
     struct orc_buf head = ORC_BUF_INIT;
@@ -404,6 +502,13 @@ static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct 
     op->v5 = v5;
     r->op = op;
     r->op_free = op_free;
+    if (in && (rv = ain_open(op, id)) != 0) {
+        if (rv == ORC_ENOENT)
+            serve_status(r, 400, "BadRequest", "container %s in pod %s was not started with stdin: true",
+                         ref->container, ref->pod);
+        else serve_status(r, 500, "InternalError", "attach: the container's stdin: %s", orc_strerror(rv));
+        goto out;
+    }
     if ((rv = rth_log_open(&s->r, path, &lo, on_log_data, on_log_end, op, &op->lr)) != 0) {
         serve_status(r, 500, "InternalError", "attach: %s", orc_strerror(rv));
         goto out;
@@ -422,7 +527,9 @@ void serve_attach_stream(agent_server *s, struct orc_httpd_req *r, const struct 
 {
     if (orc_httpd_req_header(r, "upgrade") == NULL)
         serve_status(r, 400, "BadRequest", "attach streams over a WebSocket (an Upgrade request)");
-    else if (!flag(q, "stdout") && !flag(q, "stderr"))
-        serve_status(r, 400, "BadRequest", "attach without stdout or stderr shows nothing: orc's attach passes no stdin yet");
-    else start_attach(s, r, ref);
+    else if (flag(q, "tty"))
+        serve_status(r, 400, "BadRequest", "attach to a terminal (tty: true) is not supported by orc yet");
+    else if (!flag(q, "stdin") && !flag(q, "stdout") && !flag(q, "stderr"))
+        serve_status(r, 400, "BadRequest", "you must specify at least 1 of stdin, stdout, stderr");
+    else start_attach(s, r, ref, flag(q, "stdin"));
 }

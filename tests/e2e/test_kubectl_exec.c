@@ -323,6 +323,40 @@ static void orctl_exec_stream(void)
     orc_buf_free(&acc);
 }
 
+/* kubectl attach -i reader fed `input`, killed once the log shows `want`:
+ * the process's stdin stays open, so attach lasts as long as the process. */
+static void attach_and_leave(const char *input, const char *want)
+{
+    char in_path[700], log[700], *out, *err;
+    uint64_t end = test_now_ms() + 15000;
+    bool seen = false;
+    pid_t pid;
+    int st;
+
+    snprintf(in_path, sizeof in_path, "%s/attach-in", C.home);
+    snprintf(log, sizeof log, "%s/attach-out", C.home);
+    CHECK(orc_file_write(in_path, input, strlen(input), 0600) == 0);
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        run_child_setup(C.home, in_path, log, log);
+        execl(KUBECTL, KUBECTL, "--kubeconfig", conf, "attach", "-i", "reader", (char *)NULL);
+        _exit(127);
+    }
+    while (!seen && test_now_ms() < end) {
+        usleep(200 * 1000);
+        if (KUBECTL_RUN(NULL, &out, &err, "logs", "reader") == 0) seen = strstr(out, want) != NULL;
+        free(out);
+        free(err);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    CHECKF(seen, "attach -i: the process did not print %s", want);
+    unlink(in_path);
+    unlink(log);
+}
+
 /* attach: the container's own output from then on, until it ends. */
 static void attach_output(void)
 {
@@ -341,6 +375,26 @@ static void attach_output(void)
     rc = KUBECTL_RUN(NULL, &out, &err, "attach", "talker");
     CHECKF(rc == 0, "kubectl attach: %d %s", rc, err);
     CHECKF(strstr(out, "one\ntwo\n") != NULL && strstr(out, "before") == NULL, "attach printed: %s", out);
+    free(out);
+    free(err);
+
+    /* stdin: true keeps the process's stdin open; attach -i feeds it */
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"reader\"},"
+             "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+             "\"stdin\":true,\"command\":[\"sh\",\"-c\",\"read a; echo got $a; read b; echo then $b; sleep 0.5\"]}]}}",
+             F.image);
+    status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &resp, NULL);
+    CHECKF(status == 201, "create pod: %d %s", status, resp ? resp : "");
+    free(resp);
+    wait_running("reader", 30000);
+    attach_and_leave("hello\n", "got hello");
+    rc = KUBECTL_RUN("world\n", &out, &err, "attach", "-i", "reader");
+    CHECKF(rc == 0 && strstr(out, "then world"), "kubectl attach -i again: %d %s %s", rc, out, err);
+    free(out);
+    free(err);
+    rc = KUBECTL_RUN(NULL, &out, &err, "logs", "reader");
+    CHECKF(rc == 0 && strstr(out, "got hello\nthen world\n"), "logs: %s %s", out, err);
     free(out);
     free(err);
 }
