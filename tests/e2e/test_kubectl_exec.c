@@ -124,6 +124,19 @@ static void exec_stdin(void)
     free(out);
     free(err);
     free(big);
+    /* output far over every bound on the way (agent, API server, TLS):
+     * paused and resumed, none lost */
+    rc = KUBECTL_RUN(NULL, &out, &err, "exec", "box", "--", "seq", "1", "3000000");
+    CHECKF(rc == 0, "kubectl exec seq: %d, %s", rc, err);
+    {
+        size_t want = 0;
+        char num[16];
+        for (int i = 1; i <= 3000000; i++) want += (size_t)snprintf(num, sizeof num, "%d\n", i);
+        CHECKF(strlen(out) == want && strcmp(out + want - 8, "3000000\n") == 0, "seq printed %zu bytes, want %zu",
+               strlen(out), want);
+    }
+    free(out);
+    free(err);
 }
 
 /* Reads the pty until `needle` appeared (the text so far in *acc). */
