@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wslay/wslay.h>
 
@@ -483,13 +484,18 @@ static void on_attach_gone(struct orc_httpd_req *r)
 
 static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, bool in)
 {
-    struct rt_log_opts lo = {.follow = true, .tail_lines = 0};
+    /* From now by the lines' times, not from the end the reader finds: its
+     * scan may come after the process answered the first stdin. */
+    struct timespec now;
+    struct rt_log_opts lo = {.follow = true, .tail_lines = -1};
     struct orc_buf head = ORC_BUF_INIT;
     char id[SERVE_ID_LEN], path[SERVE_PATH_LEN];
     struct ws_op *op;
     bool v5 = false;
     int rv;
 
+    clock_gettime(CLOCK_REALTIME, &now);
+    lo.since_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     if (serve_find(s, r, ref, false, id, path) != 0) return;
     if (!handshake(r, &head, &v5)) goto out;
     if ((op = calloc(1, sizeof *op)) == NULL || ws_new(op) != 0) {

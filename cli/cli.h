@@ -308,6 +308,7 @@ int cli_cmd_logs(cli_ctx *x, int argc, char **argv);
 const char *cli_pod_name(const char *arg);
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cp(cli_ctx *x, int argc, char **argv);
+int cli_cmd_attach(cli_ctx *x, int argc, char **argv);
 /* drain.c */
 int cli_cmd_cordon(cli_ctx *x, int argc, char **argv);
 int cli_cmd_uncordon(cli_ctx *x, int argc, char **argv);

@@ -88,3 +88,36 @@ int cli_cmd_exec(cli_ctx *x, int argc, char **argv)
     cli_strv_free(&pos);
     return rv;
 }
+
+/* `orctl attach POD [-c C] [-i]`: the container's own output from now on
+ * (and its stdin with -i, for a container with stdin: true), until it ends. */
+int cli_cmd_attach(cli_ctx *x, int argc, char **argv)
+{
+    const char *container = NULL;
+    bool in = false;
+    struct cli_strv pos = {0};
+    struct orc_buf path = ORC_BUF_INIT;
+    const struct cli_flag flags[] = {
+        {"container", 'c', CLI_FLAG_STRING, &container, "NAME",
+         "The container (needed when the pod has several)"},
+        {"stdin", 'i', CLI_FLAG_BOOL, &in, NULL, "Pass stdin to the container's process"},
+    };
+    int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
+
+    if (rv != 0) rv = cli_stop_status(rv);
+    else if (pos.n != 1) rv = cli_usage_error(x, "expected a pod: orctl attach POD [-c CONTAINER] [-i]");
+    else if (cli_connect(x) != 0
+             || cli_object_path(orc_kind_lookup("pods"), x->ns, cli_pod_name(pos.v[0]), "attach", &path) != 0
+             || (container && cli_query_add(&path, "container", container) != 0)
+             || cli_query_add(&path, "stdout", "true") != 0 || cli_query_add(&path, "stderr", "true") != 0
+             || (in && cli_query_add(&path, "stdin", "true") != 0))
+        rv = CLI_EXIT_FAIL;
+    else {
+        struct cli_stream_io io = {in ? 0 : -1, fileno(x->out), fileno(x->err), false};
+        fflush(x->out);
+        rv = cli_exec_stream(x, path.data, &io);
+    }
+    orc_buf_free(&path);
+    cli_strv_free(&pos);
+    return rv;
+}

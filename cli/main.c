@@ -75,6 +75,12 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl rollout status deploy/web --timeout=2m\n  orctl rollout history deploy/web\n"
      "  orctl rollout undo deploy/web --to-revision=1\n  orctl rollout restart deploy/web\n",
      cli_cmd_rollout},
+    {"attach", "Show a container's output (and feed its stdin) from now on",
+     "attach POD [-c CONTAINER] [-i]",
+     "Streams what the container's process writes from now on until it ends; with -i\n"
+     "stdin goes to the process too (the container needs stdin: true).\n\n"
+     "Examples:\n  orctl attach web-0\n  echo quit | orctl attach -i console\n",
+     cli_cmd_attach},
     {"cp", "Copy a file into or out of a container",
      "cp SRC DST [-c CONTAINER]  (one of them POD:PATH)",
      "Streams the file through a command in the container (cat), as kubectl cp does\n"

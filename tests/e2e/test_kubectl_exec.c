@@ -412,6 +412,27 @@ static void attach_output(void)
     free(err);
 }
 
+/* orctl attach, with stdin, until the process ends. */
+static void orctl_attach(void)
+{
+    char body[1024], *resp = NULL, *out, *err;
+    int status, rc;
+
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"oreader\"},"
+             "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"%s\","
+             "\"stdin\":true,\"command\":[\"sh\",\"-c\",\"read a; echo orctl said $a; sleep 0.5\"]}]}}",
+             F.image);
+    status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &resp, NULL);
+    CHECKF(status == 201, "create pod: %d %s", status, resp ? resp : "");
+    free(resp);
+    wait_running("oreader", 30000);
+    rc = run_orctl_in(&C, "hi\n", &out, &err, "attach", "-i", "oreader", NULL);
+    CHECKF(rc == 0 && strstr(out, "orctl said hi\n"), "orctl attach -i: %d %s %s", rc, out, err);
+    free(out);
+    free(err);
+}
+
 static void exec_errors(void)
 {
     char *out, *err;
@@ -437,5 +458,6 @@ TEST_T(kubectl_exec_and_cp, 150)
     exec_killed_client();
     orctl_exec_stream();
     attach_output();
+    orctl_attach();
     exec_errors();
 }
