@@ -1,16 +1,13 @@
 /* exec.c — `orctl exec POD [-c C] [-i] [-t] -- CMD ARGS...`: runs a
- * command in a running container and prints its output; orctl then exits
- * with the command's exit code, as kubectl does. Without -i/-t the answer
- * comes whole (orc's own form); with them the command streams over a
- * WebSocket as kubectl's does (exec_stream.c). */
+ * command in a running container, its output streamed as it comes over a
+ * WebSocket as kubectl's is (exec_stream.c); orctl then exits with the
+ * command's exit code, as kubectl does. And `orctl attach`. */
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "lib/base64.h"
-#include "lib/json.h"
 #include "lib/orc.h"
 
 static int build_path(cli_ctx *x, const char *pod, const char *container,
@@ -19,7 +16,7 @@ static int build_path(cli_ctx *x, const char *pod, const char *container,
     int rv = cli_object_path(orc_kind_lookup("pods"), x->ns, pod, "exec", p);
 
     if (rv == 0 && container) rv = cli_query_add(p, "container", container);
-    if (rv == 0 && (in || tty)) {
+    if (rv == 0) {
         rv = cli_query_add(p, "stdout", "true");
         if (rv == 0) rv = cli_query_add(p, "stderr", tty ? "false" : "true");
         if (rv == 0 && in) rv = cli_query_add(p, "stdin", "true");
@@ -27,36 +24,6 @@ static int build_path(cli_ctx *x, const char *pod, const char *container,
     }
     for (size_t i = 1; rv == 0 && i < pos->n; i++) rv = cli_query_add(p, "command", pos->v[i]);
     return rv;
-}
-
-static void print_b64(FILE *f, const char *b64)
-{
-    struct orc_buf raw = ORC_BUF_INIT;
-
-    if (b64 && orc_base64_decode(b64, strlen(b64), false, &raw) == 0 && raw.len)
-        fwrite(raw.data, 1, raw.len, f);
-    fflush(f);
-    orc_buf_free(&raw);
-}
-
-static int run(cli_ctx *x, const char *path)
-{
-    json_t *reply = NULL;
-    int status = 0;
-    int64_t code = 1;
-
-    if (cli_request_json(x, "POST", path, NULL, NULL, &status, &reply) != 0) return CLI_EXIT_FAIL;
-    if (status != 200) {
-        cli_print_failure(x, status, reply);
-        json_decref(reply);
-        return CLI_EXIT_FAIL;
-    }
-    print_b64(x->out, orc_json_str(reply, "stdout"));
-    print_b64(x->err, orc_json_str(reply, "stderr"));
-    orc_json_int(reply, "exitCode", &code);
-    json_decref(reply);
-    if (code != 0) fprintf(x->err, "command terminated with exit code %lld\n", (long long)code);
-    return code >= 0 && code < 256 ? (int)code : CLI_EXIT_FAIL;
 }
 
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv)
@@ -79,11 +46,11 @@ int cli_cmd_exec(cli_ctx *x, int argc, char **argv)
         rv = CLI_EXIT_FAIL;
     else if (cli_connect(x) != 0 || build_path(x, cli_pod_name(pos.v[0]), container, &pos, &path, in, tty) != 0)
         rv = CLI_EXIT_FAIL;
-    else if (in || tty) {
+    else {
         struct cli_stream_io io = {in ? 0 : -1, fileno(x->out), fileno(x->err), tty};
         fflush(x->out);
         rv = cli_exec_stream(x, path.data, &io);
-    } else rv = run(x, path.data);
+    }
     orc_buf_free(&path);
     cli_strv_free(&pos);
     return rv;
