@@ -31,6 +31,7 @@
 #define CH_CLOSE 255
 #define IN_CHUNK (32u * 1024)
 #define MAX_HEAD (64u * 1024)
+#define MAX_MSG (8u << 20) /* a server's message (the agent sends at most 64 KiB) */
 
 struct xs {
     cli_ctx *x;
@@ -371,7 +372,9 @@ static int ws_setup(struct xs *s)
         .genmask_callback = genmask,
         .on_msg_recv_callback = on_msg,
     };
-    return wslay_event_context_client_init(&s->ws, &cbs, s) == 0 ? 0 : ORC_ENOMEM;
+    if (wslay_event_context_client_init(&s->ws, &cbs, s) != 0) return ORC_ENOMEM;
+    wslay_event_config_set_max_recv_msg_length(s->ws, MAX_MSG); /* wslay's default is 2 GiB */
+    return 0;
 }
 
 static void on_walk_close(uv_handle_t *h, void *arg)
