@@ -16,19 +16,31 @@
 
 #define MAX_HEAD (64u * 1024) /* the agent's answer head (and a refusal's body) */
 #define OUT_HIGH (1u << 20)   /* output waiting for the client before the agent is paused */
+#define ANSWER_MS 15000       /* to the agent's answer head, as for logs */
 
 struct stream_op {
     struct api_server *s;
     struct orc_httpd_req *r;
     http_tunnel *t;
     struct orc_buf head; /* the agent's answer until it is a 101 */
+    uv_timer_t *timer;   /* to the agent's answer; its own allocation (closed after op) */
     bool upgraded, ended;
 };
+
+static void on_timer_closed(uv_handle_t *h) { free(h); }
+
+static void timer_stop(struct stream_op *op)
+{
+    if (op->timer == NULL) return;
+    uv_close((uv_handle_t *)op->timer, on_timer_closed);
+    op->timer = NULL;
+}
 
 static void op_free(void *p)
 {
     struct stream_op *op = p;
 
+    timer_stop(op);
     if (op->t) http_tunnel_close(op->t);
     orc_buf_free(&op->head);
     api_release(op->s);
@@ -40,7 +52,8 @@ static void fail(struct stream_op *op, int code, const char *why)
     if (op->ended) return;
     op->ended = true;
     if (op->upgraded) orc_httpd_tunnel_end(op->r);
-    else api_respond_status(op->r, code, code == 502 ? "InternalError" : "ServiceUnavailable", NULL, NULL, NULL,
+    else api_respond_status(op->r, code, code == 502 ? "InternalError" : code == 504 ? "Timeout" : "ServiceUnavailable",
+                            NULL, NULL, NULL,
                             "the node agent did not answer: %s", why);
 }
 
@@ -120,6 +133,7 @@ static void on_agent_data(void *arg, const char *data, size_t len)
         return;
     }
     op->upgraded = true;
+    timer_stop(op);
     if (orc_httpd_tunnel_begin(op->r, op->head.data, op->head.len, on_input) != 0) op->ended = true;
     orc_buf_free(&op->head);
 }
@@ -139,6 +153,13 @@ static void on_gone(struct orc_httpd_req *r)
     op->t = NULL;
     op->ended = true;
     orc_httpd_tunnel_end(r); /* only frees the request: it is gone */
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    struct stream_op *op = t->data;
+
+    fail(op, 504, "no answer in 15 s"); /* ends the request: op_free closes the tunnel */
 }
 
 /* ---- the request to the agent ---- */
@@ -184,5 +205,10 @@ void api_pod_stream(struct api_server *s, struct orc_httpd_req *r, const char *u
     }
     if (head.data) explicit_bzero(head.data, head.cap); /* it holds the token */
     orc_buf_free(&head);
+    if (rv == 0 && (op->timer = malloc(sizeof *op->timer)) != NULL) {
+        uv_timer_init(s->loop, op->timer);
+        op->timer->data = op;
+        uv_timer_start(op->timer, on_timeout, ANSWER_MS, 0);
+    }
     if (rv != 0) fail(op, 503, orc_strerror(rv));
 }
