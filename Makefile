@@ -26,7 +26,10 @@ LLHTTP_INC := /usr/share/include/llhttp
 OPT     ?= -O2
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -I. -I$(LLHTTP_INC) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# libwslay: WebSocket framing for exec/attach (Debian's libwslay-dev ships no
+# .pc file, so plain -lwslay unless one is found).
+WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(WSLAY_LIBS) -lutil -lm -lpthread
 LDFLAGS := $(SANFLAGS)
 
 LIB_DIRS := lib store apiserver client dns proxy ingress agent scheduler controllers

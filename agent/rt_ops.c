@@ -33,6 +33,17 @@ static int real_exec(void *self, const char *id, char *const *argv, unsigned tim
     return rt_exec(self, id, argv, timeout_ms, cb, arg);
 }
 
+static int real_exec_stream(void *self, const char *id, const struct rt_stream_opts *o,
+                            const struct rt_stream_cbs *cbs, void *arg, rt_stream **out)
+{
+    return rt_stream_start(self, id, o, cbs, arg, out);
+}
+
+static int real_stdin_path(void *self, const char *id, char *out, size_t n)
+{
+    return rt_stdin_path(self, id, out, n);
+}
+
 static int real_log_open(void *self, const char *log_path, const struct rt_log_opts *o,
                          void (*on_data)(void *arg, const char *data, size_t len),
                          void (*on_end)(void *arg, int err), void *arg, rt_log_reader **out)
@@ -60,6 +71,8 @@ const struct rt_ops rt_real_ops = {
     .remove_pod = real_remove_pod,
     .list = real_list,
     .exec = real_exec,
+    .exec_stream = real_exec_stream,
+    .stdin_path = real_stdin_path,
     .log_open = real_log_open,
     .log_cancel = real_log_cancel,
     .log_eof = real_log_eof,

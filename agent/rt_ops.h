@@ -30,6 +30,11 @@ struct rt_ops {
     int (*list)(void *self, char ***ids, size_t *n);
     int (*exec)(void *self, const char *id, char *const *argv, unsigned timeout_ms, rt_exec_cb cb,
                 void *arg);
+    /* NULL in a runtime without interactive commands. */
+    int (*exec_stream)(void *self, const char *id, const struct rt_stream_opts *o,
+                       const struct rt_stream_cbs *cbs, void *arg, rt_stream **out);
+    /* NULL: no attach stdin. */
+    int (*stdin_path)(void *self, const char *id, char *out, size_t n);
     int (*log_open)(void *self, const char *log_path, const struct rt_log_opts *o,
                     void (*on_data)(void *arg, const char *data, size_t len),
                     void (*on_end)(void *arg, int err), void *arg, rt_log_reader **out);

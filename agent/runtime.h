@@ -123,6 +123,8 @@ struct rt_spec {
     int64_t cpu_quota_us;       /* per cpu_period_us; 0 = none */
     int64_t cpu_period_us;      /* 0 = 100000 */
     int64_t cpu_shares;         /* from requests.cpu; 0 = default */
+    bool stdin;                 /* the process's stdin stays open for attach: a FIFO
+                                   (rt_stdin_path) the shim holds open */
     const char *log_path;       /* where the shim writes output (CRI format:
                                    "2026-11-23T16:44:05.123456789Z stdout F text") */
 };
@@ -194,6 +196,49 @@ void rt_free_list(char **ids, size_t n);
 typedef void (*rt_exec_cb)(void *arg, int err, int exit_code, const char *out, size_t out_len,
                            const char *errout, size_t err_len);
 int rt_exec(rt *r, const char *id, char *const *argv, unsigned timeout_ms, rt_exec_cb cb, void *arg);
+
+/* An interactive command in the running container (rt_stream.c): the
+ * runtime's exec with its stdio piped to the caller, or under a pseudo-TTY
+ * (tty: stderr merged into stdout, resizable). Loop thread only. */
+struct rt_stream_opts {
+    char *const *argv;
+    bool tty;
+    bool stdin;                  /* false: the command reads /dev/null */
+    unsigned short cols, rows;   /* the TTY's first size; 0: the runtime's default */
+};
+struct rt_stream_cbs {
+    /* Output as it comes: fd 1 (stdout, or the TTY) or 2; valid during the call. */
+    void (*on_output)(void *arg, int fd, const char *data, size_t len);
+    /* stdin's queued bytes were written (after rt_stream_write said more than
+     * RT_STREAM_STDIN_HIGH waited). May be NULL. */
+    void (*on_stdin_drained)(void *arg);
+    /* Once, after the command exited and its output ended: err 0 and its
+     * exit code (128 + signal when killed), ORC_ENOENT (the container is not
+     * running), ORC_EIO (the runtime could not run it), ORC_ECANCELED. The
+     * stream is freed right after. */
+    void (*on_exit)(void *arg, int err, int exit_code);
+};
+#define RT_STREAM_STDIN_HIGH (256u * 1024)
+typedef struct rt_stream rt_stream;
+/* ORC_ENOENT when the container is not running, ORC_ESHUTDOWN, ORC_EINVAL. */
+int rt_stream_start(rt *r, const char *id, const struct rt_stream_opts *o, const struct rt_stream_cbs *cbs,
+                    void *arg, rt_stream **out);
+/* Queues a copy for the command's stdin: 0, or 1 when more than
+ * RT_STREAM_STDIN_HIGH now waits (stop feeding until on_stdin_drained);
+ * ORC_ECANCELED when stdin is closed or was not asked for. */
+int rt_stream_write(rt_stream *s, const char *data, size_t len);
+/* The command sees EOF on stdin once what is queued is written. */
+void rt_stream_close_stdin(rt_stream *s);
+/* The TTY's size (TIOCSWINSZ, passed on to the container's TTY). */
+int rt_stream_resize(rt_stream *s, unsigned cols, unsigned rows);
+/* Stops (or resumes) reading the command's output: back-pressure. */
+void rt_stream_pause(rt_stream *s, bool paused);
+/* Kills the command (its caller left); on_exit still fires (ORC_ECANCELED). */
+void rt_stream_kill(rt_stream *s);
+
+/* The FIFO feeding the stdin of container `id`'s process (a container
+ * started with spec.stdin): 0, or ORC_ENOENT when it has none. */
+int rt_stdin_path(rt *r, const char *id, char *out, size_t n);
 
 /* ---- logs ---- */
 

@@ -129,15 +129,21 @@ static void route(agent_server *s, struct orc_httpd_req *r, char **seg, int n, c
     struct serve_ref ref = {n == 4 ? seg[1] : NULL, n == 4 ? seg[2] : NULL, n == 4 ? seg[3] : NULL};
     bool logs = n == 4 && strcmp(seg[0], "containerLogs") == 0;
     bool exec = n == 4 && strcmp(seg[0], "exec") == 0;
+    bool attach = n == 4 && strcmp(seg[0], "attach") == 0;
 
-    if (!logs && !exec) {
+    if (!logs && !exec && !attach) {
         serve_status(r, 404, "NotFound", "the server could not find the requested resource");
     } else if (!*ref.ns || !*ref.pod || !*ref.container) {
         serve_status(r, 400, "BadRequest", "namespace, pod and container must not be empty");
-    } else if ((logs && r->method != HTTP_GET) || (exec && r->method != HTTP_GET && r->method != HTTP_POST)) {
+    } else if ((logs && r->method != HTTP_GET) || (exec && r->method != HTTP_GET && r->method != HTTP_POST)
+               || (attach && r->method != HTTP_GET)) {
         serve_status(r, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
     } else if (logs) {
         serve_logs(s, r, &ref, q);
+    } else if (attach) {
+        serve_attach_stream(s, r, &ref, q);
+    } else if (orc_httpd_req_header(r, "upgrade") != NULL) {
+        serve_exec_stream(s, r, &ref, q);
     } else {
         serve_exec(s, r, &ref, q);
     }

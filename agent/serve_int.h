@@ -48,5 +48,11 @@ void serve_logs(agent_server *s, struct orc_httpd_req *r, const struct serve_ref
                 const struct serve_query *q);
 void serve_exec(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
                 const struct serve_query *q);
+/* exec with a WebSocket upgrade (serve_stream.c): kubectl's streaming form. */
+void serve_exec_stream(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
+                       const struct serve_query *q);
+/* attach (serve_stream.c): the main process's output from now on. */
+void serve_attach_stream(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
+                         const struct serve_query *q);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct shim_cfg {
     const char *id, *dir, *runtime, *root, *log, *cgroup;
     size_t log_max_bytes;
     unsigned log_max_files;
+    bool stdin; /* the process reads a FIFO (DIR/stdin) held open here, for attach */
 };
 
 struct stream {
@@ -51,6 +53,7 @@ static int parse_args(int argc, char **argv, struct shim_cfg *c)
         else if (strcmp(k, "--cgroup") == 0) c->cgroup = v;
         else if (strcmp(k, "--log-max-bytes") == 0) c->log_max_bytes = strtoull(v, NULL, 10);
         else if (strcmp(k, "--log-max-files") == 0) c->log_max_files = (unsigned)strtoul(v, NULL, 10);
+        else if (strcmp(k, "--stdin") == 0) c->stdin = strcmp(v, "1") == 0;
         else return -1;
     }
     return c->id && c->dir && c->runtime && c->root && c->log && c->cgroup ? 0 : -1;
@@ -270,7 +273,7 @@ static int supervise(struct shim_log *log, struct stream *out, struct stream *er
 
 /* Runs `runtime run --detach`; returns the container's init pid, or -1
  * after reporting the runtime's error. */
-static pid_t start_container(const struct shim_cfg *c, int devnull, int out_w, int err_w)
+static pid_t start_container(const struct shim_cfg *c, int devnull, int in, int out_w, int err_w)
 {
     char root[RT_PATH], logopt[RT_PATH], bundle[RT_PATH], pidopt[RT_PATH], runc_log[RT_PATH],
         pidfile[RT_PATH], msg[RT_ERRLEN];
@@ -286,7 +289,7 @@ static pid_t start_container(const struct shim_cfg *c, int devnull, int out_w, i
         report("error paths too long");
         return -1;
     }
-    pid = spawn(argv, devnull, out_w, err_w);
+    pid = spawn(argv, in, out_w, err_w);
     if (pid < 0) {
         report("error fork: %s", strerror(errno));
         return -1;
@@ -354,11 +357,23 @@ static int detach(const struct shim_cfg *c)
     return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -1;
 }
 
+/* The FIFO the container's process reads: held open for reading and
+ * writing here, so the process sees no end when an attach leaves. */
+static int open_stdin(const struct shim_cfg *c)
+{
+    char path[RT_PATH];
+
+    if (rt_path(path, "%s/stdin", c->dir) != 0) return -1;
+    unlink(path);
+    if (mkfifo(path, 0600) != 0) return -1;
+    return open(path, O_RDWR | O_CLOEXEC);
+}
+
 static int run(const struct shim_cfg *c)
 {
     struct stream out = {.fd = -1}, err = {.fd = -1};
     struct shim_log log;
-    int w[2] = {-1, -1}, sfd = -1, devnull, code;
+    int w[2] = {-1, -1}, sfd = -1, devnull, code, in = -1;
     int64_t started;
     pid_t init;
     bool oom;
@@ -368,7 +383,11 @@ static int run(const struct shim_cfg *c)
         report("error shim setup: %s", strerror(errno));
         return 1;
     }
-    init = start_container(c, devnull, w[0], w[1]);
+    if (c->stdin && (in = open_stdin(c)) < 0) {
+        report("error stdin FIFO: %s", strerror(errno));
+        return 1;
+    }
+    init = start_container(c, devnull, in >= 0 ? in : devnull, w[0], w[1]);
     close(w[0]);
     close(w[1]);
     if (init < 0) return 1;
@@ -388,6 +407,7 @@ static int run(const struct shim_cfg *c)
     write_exit(c, code, oom, started);
     close(sfd);
     close(devnull);
+    if (in >= 0) close(in);
     return 0;
 }
 
@@ -398,7 +418,7 @@ int agent_shim_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (parse_args(argc, argv, &c) != 0) {
         fprintf(stderr, "usage: orcd shim --id ID --dir DIR --runtime PATH --root DIR --log FILE "
-                        "--cgroup PATH [--log-max-bytes N] [--log-max-files N]\n");
+                        "--cgroup PATH [--log-max-bytes N] [--log-max-files N] [--stdin 0|1]\n");
         return 2;
     }
     if (detach(&c) != 0) {

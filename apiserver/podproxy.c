@@ -3,7 +3,8 @@
  * daemonEndpoints.kubeletEndpoint.Port, as Kubernetes finds a kubelet) and
  * relays the request over HTTPS, trusting the cluster CA and sending the
  * cluster token. Logs stream through as they come (follow); exec is orc's
- * non-interactive form: output and exit code in one JSON answer. */
+ * non-interactive form (output and exit code in one JSON answer), or with
+ * a WebSocket upgrade kubectl's streaming one (podstream.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ struct proxy_op {
     struct orc_httpd_req *r;
     http_client *client;
     http_call *call;
-    bool exec;
+    bool exec, attach;
     int status;          /* agent's answer status */
     struct orc_buf body; /* a non-200 answer (or exec's), kept whole */
     struct orc_buf path;
@@ -161,13 +162,15 @@ static int build_path(struct proxy_op *op, const struct api_route *rt, const cha
 {
     static const char *const log_params[] = {"follow", "tailLines", "sinceSeconds", "sinceTime",
                                              "timestamps", "previous", "limitBytes", NULL};
-    int rv = orc_buf_printf(&op->path, "/%s/%s/%s/%s", op->exec ? "exec" : "containerLogs", ns,
+    int rv = orc_buf_printf(&op->path, "/%s/%s/%s/%s", op->attach ? "attach" : op->exec ? "exec" : "containerLogs", ns,
                             pod, container);
     char sep = '?';
 
     for (int i = 0; rv == 0 && i < rt->n_query; i++) {
         const char *k = rt->query[i].key;
-        bool pass = op->exec ? strcmp(k, "command") == 0 || strcmp(k, "timeout") == 0 : false;
+        bool pass = op->exec ? strcmp(k, "command") == 0 || strcmp(k, "timeout") == 0 || strcmp(k, "stdin") == 0
+                                   || strcmp(k, "stdout") == 0 || strcmp(k, "stderr") == 0 || strcmp(k, "tty") == 0
+                             : false;
         for (int j = 0; !op->exec && log_params[j]; j++) pass |= strcmp(k, log_params[j]) == 0;
         if (!pass) continue;
         rv = orc_buf_printf(&op->path, "%c%s=", sep, k);
@@ -198,7 +201,7 @@ static int start_call(struct proxy_op *op, const char *url)
 
 void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
-    bool exec = strcmp(rt->sub, "exec") == 0;
+    bool attach = strcmp(rt->sub, "attach") == 0, exec = attach || strcmp(rt->sub, "exec") == 0;
     struct orc_buf key = ORC_BUF_INIT;
     struct store_kv kv = {0};
     json_t *pod = NULL;
@@ -211,10 +214,8 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
                            "the server does not allow this method on the requested resource");
         return;
     }
-    if (exec && orc_httpd_req_header(r, "upgrade")) {
-        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
-                           "interactive exec (a streaming upgrade) is not supported by orc; "
-                           "orctl exec runs commands non-interactively");
+    if (attach && orc_httpd_req_header(r, "upgrade") == NULL) {
+        bad_request(r, "attach streams over a WebSocket (an Upgrade request)%s%s", "", "");
         return;
     }
     api_key(rt->kind, rt->ns, rt->name, &key);
@@ -243,12 +244,26 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
     op->s = s;
     op->r = r;
     op->exec = exec;
+    op->attach = attach;
     api_hold(s);
     r->op = op;
     r->op_free = op_free;
     r->on_gone = on_gone;
-    if (build_path(op, rt, rt->ns, rt->name, container) != 0 || start_call(op, url) != 0)
+    if (build_path(op, rt, rt->ns, rt->name, container) != 0) {
+        finish(op, ORC_ENOMEM);
+    } else if (exec && orc_httpd_req_header(r, "upgrade") != NULL) {
+        /* The streaming form: the request goes to podstream.c, the path with it. */
+        struct orc_buf path = op->path;
+        op->path = (struct orc_buf)ORC_BUF_INIT;
+        r->op = NULL;
+        r->op_free = NULL;
+        r->on_gone = NULL;
+        op_free(op);
+        api_pod_stream(s, r, url, path.data);
+        orc_buf_free(&path);
+    } else if (start_call(op, url) != 0) {
         finish(op, ORC_EUNAVAIL);
+    }
 out:
     json_decref(pod);
 }

@@ -311,6 +311,9 @@ void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_
 void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* pods/{name}/log and pods/{name}/exec, relayed to the node's agent. */
 void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+/* podstream.c: an exec with a WebSocket upgrade, relayed to the agent at
+ * url ("https://IP:PORT") as a GET of path (its query included). */
+void api_pod_stream(struct api_server *s, struct orc_httpd_req *r, const char *url, const char *path);
 
 /* Parses a request body as JSON (or YAML when the content type says so).
  * On failure answers 400 and returns NULL. */

@@ -130,6 +130,20 @@ int cli_request(cli_ctx *x, const char *method, const char *path, const char *ct
 int cli_request_json(cli_ctx *x, const char *method, const char *path, const char *ctype,
                      const json_t *body, int *status, json_t **reply);
 
+/* ---- streaming exec (exec_stream.c) ---- */
+
+struct cli_stream_io {
+    int in_fd;  /* the command's stdin, or -1 for none */
+    int out_fd; /* its stdout (and, with tty, the terminal whose size is sent) */
+    int err_fd;
+    bool tty;
+};
+
+/* Runs the exec at `path` (pods/NAME/exec with its query) over a WebSocket
+ * until the command ends; returns its exit code (messages printed), or
+ * CLI_EXIT_FAIL when it could not run. */
+int cli_exec_stream(cli_ctx *x, const char *path, const struct cli_stream_io *io);
+
 /* Prints a failed reply: "Error from server (Reason): message". */
 void cli_print_failure(cli_ctx *x, int status, const json_t *reply);
 
@@ -296,6 +310,8 @@ int cli_cmd_logs(cli_ctx *x, int argc, char **argv);
 /* The pod a `logs`/`exec` argument names: POD or pod/POD (po/, pods/). */
 const char *cli_pod_name(const char *arg);
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv);
+int cli_cmd_cp(cli_ctx *x, int argc, char **argv);
+int cli_cmd_attach(cli_ctx *x, int argc, char **argv);
 /* drain.c */
 int cli_cmd_cordon(cli_ctx *x, int argc, char **argv);
 int cli_cmd_uncordon(cli_ctx *x, int argc, char **argv);

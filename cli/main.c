@@ -75,12 +75,25 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl rollout status deploy/web --timeout=2m\n  orctl rollout history deploy/web\n"
      "  orctl rollout undo deploy/web --to-revision=1\n  orctl rollout restart deploy/web\n",
      cli_cmd_rollout},
+    {"attach", "Show a container's output (and feed its stdin) from now on",
+     "attach POD [-c CONTAINER] [-i]",
+     "Streams what the container's process writes from now on until it ends; with -i\n"
+     "stdin goes to the process too (the container needs stdin: true).\n\n"
+     "Examples:\n  orctl attach web-0\n  echo quit | orctl attach -i console\n",
+     cli_cmd_attach},
+    {"cp", "Copy a file into or out of a container",
+     "cp SRC DST [-c CONTAINER]  (one of them POD:PATH)",
+     "Streams the file through a command in the container (cat), as kubectl cp does\n"
+     "with tar; files only.\n\n"
+     "Examples:\n  orctl cp ./app.conf web-0:/etc/app.conf\n  orctl cp web-0:/var/log/app.log ./app.log\n",
+     cli_cmd_cp},
     {"logs", "Print the output of a container in a pod",
      "logs POD [-c CONTAINER] [-f] [--tail N] [--previous] [--timestamps] [--since 5m]",
      "Examples:\n  orctl logs web-0\n  orctl logs -f deploy-pod -c sidecar --tail 20\n", cli_cmd_logs},
-    {"exec", "Run a command in a container (not interactively)",
-     "exec POD [-c CONTAINER] -- COMMAND [ARGS...]",
-     "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n",
+    {"exec", "Run a command in a container",
+     "exec POD [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS...]",
+     "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n"
+     "  echo hi | orctl exec -i web-0 -- cat\n  orctl exec -it web-0 -- sh\n",
      cli_cmd_exec},
     {"cordon", "Mark nodes unschedulable", "cordon NODE...",
      "New pods are not scheduled onto a cordoned node; its pods keep running.\n\n"

@@ -221,7 +221,49 @@ void orc_httpd__conn_process(struct orc_httpd_conn *c)
     /* A request in a handler stops reading (back-pressure), except a stream,
      * where reading tells us when the client hangs up, and a closing
      * connection, which drains what the client still sends. */
-    orc_httpd__read_on(c, c->lingering || c->active == NULL || c->active->streaming);
+    orc_httpd__read_on(c, c->lingering || c->active == NULL || (c->active->streaming && !c->paused));
+}
+
+/* A tunnel's input goes to its handler as it comes. */
+static void tunnel_input(struct orc_httpd_conn *c, const char *data, size_t len)
+{
+    struct orc_httpd_req *r = c->active;
+
+    if (len == 0 || r == NULL || !r->tunnel || r->on_input == NULL) return;
+    orc_httpd__deadline(c, DL_TUNNEL);
+    r->on_input(r, data, len);
+}
+
+int orc_httpd_tunnel_begin(struct orc_httpd_req *r, const char *head, size_t head_len,
+                           void (*on_input)(struct orc_httpd_req *r, const char *data, size_t len))
+{
+    struct orc_httpd_conn *c = r->conn;
+    int rv;
+
+    if (c == NULL || c->closing) return ORC_ECANCELED;
+    r->tunnel = true;
+    r->streaming = true;
+    r->whole_or_nothing = true;
+    r->on_input = on_input;
+    c->http->requests++;
+    if (head_len > 0 && (rv = orc_httpd_tunnel_write(r, head, head_len)) != 0) return rv;
+    orc_httpd__deadline(c, DL_TUNNEL);
+    if (c->in_off < c->in.len) { /* sent right behind the request */
+        size_t off = c->in_off;
+        c->in_off = c->in.len;
+        tunnel_input(c, c->in.data + off, c->in.len - off);
+    }
+    if (r->conn != NULL) orc_httpd__conn_process(c);
+    return r->conn != NULL ? 0 : ORC_ECANCELED;
+}
+
+void orc_httpd_tunnel_pause(struct orc_httpd_req *r, bool paused)
+{
+    struct orc_httpd_conn *c = r->conn;
+
+    if (c == NULL || c->closing) return;
+    c->paused = paused;
+    orc_httpd__read_on(c, !paused);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -269,6 +311,7 @@ static int tls_read(struct orc_httpd_conn *c, const char *data, size_t len)
 
     if (!tls_first_bytes_ok(c, data, len)) return ORC_EPROTO;
     rv = orc_tls_recv(c->tls, data, len, &c->in);
+    if (ignore && c->active->tunnel) tunnel_input(c, c->in.data + before, c->in.len - before);
     if (ignore) c->in.len = before;
     if (orc_httpd__send_tls_out(c, false) != 0) return ORC_EIO;
     if (rv != 0) {
@@ -297,7 +340,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->tls) {
         if (tls_read(c, buf->base, (size_t)nread) != 0) return;
     } else {
-        if (c->active != NULL && c->active->streaming) return; /* ignore bytes on a stream */
+        if (c->active != NULL && c->active->streaming) { /* ignore bytes on a stream */
+            tunnel_input(c, c->in.data + c->in.len, (size_t)nread);
+            return;
+        }
         c->in.len += (size_t)nread;
     }
     if (c->in.len - c->in_off > MAX_UNPARSED) {

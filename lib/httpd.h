@@ -83,6 +83,10 @@ struct orc_httpd_req {
      * Content-Type of its own (content_type NULL: none); the upstream's
      * headers go in with orc_httpd_req_add_header. */
     bool proxy;
+    /* A tunnel (orc_httpd_tunnel_begin): the connection's bytes both ways
+     * belong to the handler. */
+    bool tunnel;
+    void (*on_input)(struct orc_httpd_req *req, const char *data, size_t len);
 };
 
 struct orc_httpd;
@@ -105,6 +109,8 @@ struct orc_httpd_limits {
     unsigned body_timeout_ms;   /* a request's body in all, after its head; 60 s */
     size_t stream_queue;           /* output waiting on one stream; 4 MiB */
     size_t streams_memory;         /* output waiting on all streams together; 256 MiB */
+    unsigned tunnel_idle_ms;       /* a tunnel with no byte either way; 4 h (the kubelet's
+                                      streaming connection idle timeout) */
 };
 
 /* The defaults, for a server whose process may open `nofile` descriptors. */
@@ -180,6 +186,29 @@ void orc_httpd_chunk_unref(struct orc_httpd_chunk *ch);
 size_t orc_httpd_chunk_len(const struct orc_httpd_chunk *ch); /* with framing */
 /* As orc_httpd_stream_write, queueing a reference to ch. */
 int orc_httpd_stream_chunk(struct orc_httpd_req *r, struct orc_httpd_chunk *ch, size_t max_queue);
+
+/* ---- upgraded connections (tunnels) ----
+ * After a request asking for an Upgrade (a WebSocket), the handler sends
+ * `head` (its 101 answer, or the answer an upstream gave: bytes sent as
+ * they are) and from then on owns the connection's bytes both ways: input
+ * reaches on_input as it arrives (plaintext, over TLS too), output goes with
+ * orc_httpd_tunnel_write under the stream bounds above (a tunnel is a
+ * whole_or_nothing stream: one over its bound is reset and its on_gone
+ * fires; on_drain says when output went below the low water). The
+ * connection closes when the handler ends the tunnel or the client goes
+ * (on_gone), or after limits.tunnel_idle_ms without a byte either way.
+ * on_input may be called before tunnel_begin returns (bytes the client sent
+ * right after its request). ORC_ECANCELED when the client is gone. */
+int orc_httpd_tunnel_begin(struct orc_httpd_req *r, const char *head, size_t head_len,
+                           void (*on_input)(struct orc_httpd_req *r, const char *data, size_t len));
+/* Queues a copy of data: 0, ORC_ETOOBIG (the tunnel is being reset) or
+ * ORC_ECANCELED (gone). */
+int orc_httpd_tunnel_write(struct orc_httpd_req *r, const char *data, size_t len);
+/* Stops (or resumes) reading the client: back-pressure when what its input
+ * feeds is slow. */
+void orc_httpd_tunnel_pause(struct orc_httpd_req *r, bool paused);
+/* Sends what is queued, closes the connection and ends the request. */
+void orc_httpd_tunnel_end(struct orc_httpd_req *r);
 
 /* Requests served, for /metrics-like introspection. */
 uint64_t orc_httpd_requests(const struct orc_httpd *h);

@@ -40,6 +40,7 @@ enum orc_httpd_deadline {
     DL_IDLE,      /* keep-alive, waiting for a request */
     DL_DRAIN,     /* a response still being written: no progress in idle_timeout */
     DL_LINGER,    /* closing, after the last byte */
+    DL_TUNNEL,    /* a tunnel: no byte either way for tunnel_idle_ms */
 };
 
 struct orc_httpd {
@@ -113,6 +114,7 @@ struct orc_httpd_conn {
     bool cut_pending; /* a stream over its bound, ended at the next flush */
     bool shutting;    /* shutdown_req in flight */
     bool reset;       /* close with a reset (orc_httpd__conn_abort) */
+    bool paused;      /* a tunnel's handler stopped reading (orc_httpd_tunnel_pause) */
 };
 
 /* http.c */

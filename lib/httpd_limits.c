@@ -37,6 +37,7 @@ void orc_httpd_limits_default(struct orc_httpd_limits *l, unsigned long nofile)
     if (l->max_conns_per_client > l->max_conns) l->max_conns_per_client = l->max_conns;
     if (l->header_timeout_ms == 0) l->header_timeout_ms = 10000;
     if (l->idle_timeout_ms == 0) l->idle_timeout_ms = 90000;
+    if (l->tunnel_idle_ms == 0) l->tunnel_idle_ms = 4u * 3600 * 1000;
     if (l->body_timeout_ms == 0) l->body_timeout_ms = 60000;
     if (l->stream_queue == 0) l->stream_queue = 4u << 20;
     if (l->streams_memory == 0) l->streams_memory = 256u << 20;
@@ -189,6 +190,7 @@ static unsigned timeout_of(const struct orc_httpd_conn *c, enum orc_httpd_deadli
     /* A closing connection whose client reads nothing goes soon. */
     case DL_DRAIN: return c->lingering ? ORC_HTTPD_LINGER_MS : h->limits.idle_timeout_ms;
     case DL_LINGER: return ORC_HTTPD_LINGER_MS;
+    case DL_TUNNEL: return h->limits.tunnel_idle_ms;
     default: return 0;
     }
 }

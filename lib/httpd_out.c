@@ -501,6 +501,35 @@ void orc_httpd_stream_abort(struct orc_httpd_req *r)
     finish_request(r, false);
 }
 
+/* ---- tunnels (their input side is in httpd.c) ---- */
+
+int orc_httpd_tunnel_write(struct orc_httpd_req *r, const char *data, size_t len)
+{
+    struct orc_httpd_chunk *ch;
+    int rv;
+
+    if (r->conn == NULL || r->conn->closing) return ORC_ECANCELED;
+    if ((ch = chunk_raw(data, len)) == NULL) return ORC_ENOMEM;
+    rv = orc_httpd_stream_chunk(r, ch, 0);
+    orc_httpd_chunk_unref(ch);
+    if (rv == 0) orc_httpd__deadline(r->conn, DL_TUNNEL);
+    return rv;
+}
+
+void orc_httpd_tunnel_end(struct orc_httpd_req *r)
+{
+    struct orc_httpd_conn *c = r->conn;
+
+    if (c != NULL && !c->closing && c->cut_pending) {
+        log_cut(c, c->cut_bound);
+        orc_httpd__cut(c, true);
+    } else if (c != NULL && !c->closing) {
+        flush_queue(c, true);
+        if (!c->closing) start_linger(c);
+    }
+    finish_request(r, false);
+}
+
 /* ---- once per loop iteration ---- */
 
 struct victim {

@@ -22,7 +22,7 @@
 static const char *const applets[] = {
     "sh", "echo", "sleep", "cat", "ls", "env", "id", "hostname", "wget", "nc", "httpd",
     "dd", "head", "tail", "true", "false", "kill", "printf", "mkdir", "rm", "touch", "pwd",
-    "ps", "grep", "seq", "wc", "sed", "stat", "test", "yes", "whoami",
+    "ps", "grep", "seq", "wc", "sed", "stat", "test", "yes", "whoami", "tar", "tty", "stty",
 };
 
 /* snprintf that fails the case rather than truncate a path. */
@@ -134,7 +134,7 @@ const char *registry_busybox_layout(void)
 
     snprintf(base, sizeof base, "%s", t_bin("testdata"));
     /* bump the number when the image changes: the cache is keyed by it */
-    pathf(layout, sizeof layout, "%s/busybox-oci-1", base);
+    pathf(layout, sizeof layout, "%s/busybox-oci-2", base);
     pathf(idx, sizeof idx, "%s/index.json", layout);
     if (access(idx, F_OK) == 0) return layout;
     mkdir(base, 0755);
