@@ -178,7 +178,7 @@ int node_start(struct agent *a);
 void node_stop(struct agent *a);
 
 /* ---- servers.c ---- */
-/* Reads the API servers from default/kubernetes when due (every 30 s) and
+/* Reads the API servers from default/kubernetes when due (every 10 s) and
  * gives them to the API client for failover. */
 void agent_servers_refresh(struct agent *a);
 

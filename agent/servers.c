@@ -1,7 +1,7 @@
 /* servers.c — every API server of the cluster, so the agent fails over
  * when the one it uses dies: read from the endpoints of default/kubernetes
  * (the members' addresses, apiserver/kubesvc.c; how k3s's agent load
- * balancer learns its servers) every 30 s, and handed to the API client
+ * balancer learns its servers) every 10 s, and handed to the API client
  * (http_client_set_servers), which moves to the next one when a
  * connection cannot be made. */
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include "lib/orc.h"
 #include "lib/timeutil.h"
 
-#define SERVERS_EVERY_MS 30000
+#define SERVERS_EVERY_MS 10000
 #define SERVERS_MAX 16
 
 /* The port of the subset's "https" port, else its first. */
@@ -71,7 +71,9 @@ static void on_endpoints(void *arg, int status, const json_t *ep)
         return;
     }
     snprintf(a->servers_seen, sizeof a->servers_seen, "%s", list);
-    log_info("agent", "API servers to fail over to: %s (using %s)", list, http_client_server(a->api));
+    if (n > 1)
+        log_info("agent", "API servers to fail over to: %s (using %s)", list,
+                 http_client_server(a->api));
 }
 
 void agent_servers_refresh(struct agent *a)
