@@ -17,6 +17,8 @@ struct read_op {
     struct api_server *s;
     struct orc_httpd_req *r;
     struct api_route *rt;
+    const struct api_table *table; /* NULL: objects, not a Table */
+    struct api_table table_req;
 };
 
 static void read_op_free(void *p)
@@ -59,7 +61,8 @@ static void get_object(struct read_op *op)
     }
     if (strcmp(rt->sub, "scale") == 0) {
         respond_scale(op->r, rt->api, &kv);
-    } else if (api_obj_append(&body, kv.value, kv.value_len, kv.mod_rev) != 0) {
+    } else if ((op->table ? api_table_single(op->table, &kv, kv.mod_rev, true, &body)
+                          : api_obj_append(&body, kv.value, kv.value_len, kv.mod_rev)) != 0) {
         orc_buf_free(&body);
         api_respond_error(op->r, ORC_ECORRUPT, "reading the object");
     } else {
@@ -109,10 +112,10 @@ struct list_page {
 };
 
 /* Reads up to `limit` matching objects (0: all) after start_after at
- * at_rev (0: now) into page. */
+ * at_rev (0: now) into page: the objects, or with t their Table rows. */
 static int list_collect(struct api_server *s, const char *prefix, const struct api_filter *f,
-                        int64_t at_rev, const char *start_after, size_t limit,
-                        struct list_page *page)
+                        const struct api_table *t, int64_t at_rev, const char *start_after,
+                        size_t limit, struct list_page *page)
 {
     char *cursor = start_after ? strdup(start_after) : NULL;
     int rv = 0;
@@ -127,8 +130,12 @@ static int list_collect(struct api_server *s, const char *prefix, const struct a
         for (size_t i = 0; i < l.n && rv == 0; i++) {
             if (!api_filter_match_kv(f, &l.kvs[i])) continue;
             if (page->count > 0) orc_buf_append(&page->items, ",", 1);
-            rv = api_obj_append(&page->items, l.kvs[i].value, l.kvs[i].value_len,
-                                l.kvs[i].mod_rev);
+            if (t)
+                rv = api_table_row(t, l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev,
+                                   &page->items);
+            else
+                rv = api_obj_append(&page->items, l.kvs[i].value, l.kvs[i].value_len,
+                                    l.kvs[i].mod_rev);
             page->count++;
         }
         if (l.n > 0) {
@@ -150,16 +157,18 @@ static void respond_list(struct read_op *op, struct list_page *page, bool filter
     struct orc_buf body = ORC_BUF_INIT;
 
     orc_buf_reserve(&body, page->items.len + 256);
-    orc_buf_printf(&body, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{"
-                          "\"resourceVersion\":\"%" PRId64 "\"",
-                   k->kind, orc_kind_api_version(k), page->revision);
+    if (op->table) api_table_head(op->table, &body);
+    else orc_buf_printf(&body, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{",
+                        k->kind, orc_kind_api_version(k));
+    orc_buf_printf(&body, "\"resourceVersion\":\"%" PRId64 "\"", page->revision);
     if (page->more && page->last_key) {
         orc_buf_puts(&body, ",\"continue\":\"");
         continue_encode(page->revision, page->last_key, &body);
         orc_buf_puts(&body, "\"");
         if (!filtered) orc_buf_printf(&body, ",\"remainingItemCount\":%zu", page->remaining);
     }
-    orc_buf_puts(&body, "},\"items\":[");
+    if (op->table) api_table_middle(op->table, true, &body);
+    else orc_buf_puts(&body, "},\"items\":[");
     if (page->items.len) orc_buf_append(&body, page->items.data, page->items.len);
     if (orc_buf_puts(&body, "]}") != 0) {
         orc_buf_free(&body);
@@ -197,7 +206,7 @@ static void list_objects(struct read_op *op)
         return;
     }
     api_prefix(rt->kind, rt->ns[0] ? rt->ns : NULL, &prefix);
-    rv = list_collect(op->s, prefix.data, &f, at_rev, start, (size_t)limit, &page);
+    rv = list_collect(op->s, prefix.data, &f, op->table, at_rev, start, (size_t)limit, &page);
     if (rv == ORC_ECOMPACTED)
         api_respond_status(op->r, 410, "Expired", NULL, NULL, NULL,
                            "The provided continue parameter is too old to display a consistent "
@@ -249,7 +258,11 @@ void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_r
     struct read_op *op;
     int rv = 0;
 
+    struct api_table table;
+    int as_table;
+
     if (!valid_read_target(r, rt)) return;
+    if ((as_table = api_table_negotiate(r, rt, &table)) < 0) return;
     op = calloc(1, sizeof *op);
     if (op == NULL) {
         api_respond_error(r, ORC_ENOMEM, "reading");
@@ -258,6 +271,10 @@ void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_r
     op->s = s;
     op->r = r;
     op->rt = rt;
+    if (as_table) {
+        op->table_req = table;
+        op->table = &op->table_req;
+    }
     api_hold(s);
     r->op = op;
     r->op_free = read_op_free;
