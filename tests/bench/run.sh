@@ -33,6 +33,9 @@
 #   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
 #     host-gw and VXLAN beside two namespaces joined by a bare veth;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
+#   - server-side printing (tests/bench/tables.c): 10,000 pods listed as a
+#     Table and as objects, through the API and through kubectl get pods -A
+#     (beside -o json): time, body size and orcd's RSS peak.
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -287,6 +290,8 @@ part sched "scheduler" "" "$O/tests/bench/sched"
 echo "# Services: allocation under concurrent creates, ${BENCH_SVCS:-100} Services x ${BENCH_PODS:-10} pods" >&2
 part services "Services" "" "$O/tests/bench/services"
 part json "JSON" "" "$O/tests/bench/json"
+echo "# Tables: ${BENCH_TABLE_PODS:-10000} pods listed as a Table and as objects" >&2
+part tables "Tables" "" "$O/tests/bench/tables"
 echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
 part pods "node agent" runc "$O/tests/bench/pods"
 echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2
