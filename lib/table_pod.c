@@ -11,15 +11,20 @@
 #include "lib/table_int.h"
 #include "lib/timeutil.h"
 
-static void note_restart(struct orc_pod_summary *ps, const json_t *cs)
+/* Restarts so far, and the last one's time, of some containers. */
+struct restarts {
+    int64_t count;
+    const char *last; /* latest lastState.terminated.finishedAt */
+};
+
+static void note_restart(struct restarts *rs, const json_t *cs)
 {
     const char *t = orc_json_str(cs, "lastState.terminated.finishedAt");
     int64_t a, b;
 
-    ps->restarts += orc__num(cs, "restartCount", 0);
+    rs->count += orc__num(cs, "restartCount", 0);
     if (t == NULL || orc_time_parse(t, &a) != 0) return;
-    if (ps->last_restart == NULL || orc_time_parse(ps->last_restart, &b) != 0 || a > b)
-        ps->last_restart = t;
+    if (rs->last == NULL || orc_time_parse(rs->last, &b) != 0 || a > b) rs->last = t;
 }
 
 /* "Reason", "Signal:N" or "ExitCode:N" of a terminated state. */
@@ -33,8 +38,23 @@ static void terminated_reason(const json_t *term, const char *prefix, char *out,
     else snprintf(out, n, "%sExitCode:%lld", prefix, (long long)orc__num(term, "exitCode", 0));
 }
 
-/* kubectl's init-container pass; true while the pod is still initializing. */
-static bool pod_init_status(const json_t *pod, struct orc_pod_summary *ps)
+/* A sidecar: an init container with restartPolicy Always. */
+static bool restartable(const json_t *pod, const char *name)
+{
+    const json_t *c;
+    size_t i;
+
+    json_array_foreach (orc_json_get(pod, "spec.initContainers"), i, c) {
+        const char *n = orc_json_str(c, "name"), *policy = orc_json_str(c, "restartPolicy");
+        if (n && name && strcmp(n, name) == 0) return policy && strcmp(policy, "Always") == 0;
+    }
+    return false;
+}
+
+/* kubectl's init-container pass; true while the pod is still initializing.
+ * side: the sidecars' restarts, which count once the pod has started. */
+static bool pod_init_status(const json_t *pod, struct orc_pod_summary *ps, struct restarts *all,
+                            struct restarts *side)
 {
     json_t *statuses = orc_json_get(pod, "status.initContainerStatuses"), *cs;
     size_t i, n_init = json_array_size(orc_json_get(pod, "spec.initContainers"));
@@ -42,8 +62,14 @@ static bool pod_init_status(const json_t *pod, struct orc_pod_summary *ps)
     json_array_foreach (statuses, i, cs) {
         json_t *term = orc_json_get(cs, "state.terminated");
         const char *wait = orc_json_str(cs, "state.waiting.reason");
-        note_restart(ps, cs);
+        bool sidecar = restartable(pod, orc_json_str(cs, "name"));
+        note_restart(all, cs);
+        if (sidecar) note_restart(side, cs);
         if (term && orc__num(term, "exitCode", 0) == 0) continue;
+        if (sidecar && json_is_true(json_object_get(cs, "started"))) {
+            if (json_is_true(json_object_get(cs, "ready"))) ps->ready++;
+            continue;
+        }
         if (term) terminated_reason(term, "Init:", ps->reason, sizeof ps->reason);
         else if (wait && *wait && strcmp(wait, "PodInitializing") != 0)
             snprintf(ps->reason, sizeof ps->reason, "Init:%s", wait);
@@ -53,17 +79,16 @@ static bool pod_init_status(const json_t *pod, struct orc_pod_summary *ps)
     return false;
 }
 
-static void pod_container_status(const json_t *pod, struct orc_pod_summary *ps)
+static void pod_container_status(const json_t *pod, struct orc_pod_summary *ps,
+                                 struct restarts *rs)
 {
     json_t *statuses = orc_json_get(pod, "status.containerStatuses");
     bool running = false;
 
-    ps->restarts = 0;
-    ps->last_restart = NULL;
     for (size_t i = json_array_size(statuses); i > 0; i--) {
         json_t *cs = json_array_get(statuses, i - 1), *term = orc_json_get(cs, "state.terminated");
         const char *wait = orc_json_str(cs, "state.waiting.reason");
-        note_restart(ps, cs);
+        note_restart(rs, cs);
         if (wait && *wait) snprintf(ps->reason, sizeof ps->reason, "%s", wait);
         else if (term) terminated_reason(term, "", ps->reason, sizeof ps->reason);
         else if (json_is_true(json_object_get(cs, "ready")) && orc_json_get(cs, "state.running")) {
@@ -78,19 +103,44 @@ static void pod_container_status(const json_t *pod, struct orc_pod_summary *ps)
                  orc__has_condition(pod, "Ready") ? "Running" : "NotReady");
 }
 
+/* A pod whose scheduling gates hold it says so. */
+static bool scheduling_gated(const json_t *pod)
+{
+    const json_t *c;
+    size_t i;
+
+    json_array_foreach (orc_json_get(pod, "status.conditions"), i, c) {
+        const char *t = orc_json_str(c, "type"), *r = orc_json_str(c, "reason");
+        if (t && r && strcmp(t, "PodScheduled") == 0 && strcmp(r, "SchedulingGated") == 0)
+            return true;
+    }
+    return false;
+}
+
 void orc_pod_summarize(const json_t *pod, struct orc_pod_summary *ps)
 {
     const char *phase = orc_json_str(pod, "status.phase"),
                *reason = orc_json_str(pod, "status.reason");
+    struct restarts all = {0}, side = {0};
+    const json_t *ic;
+    size_t i;
 
     memset(ps, 0, sizeof *ps);
     ps->total = (int64_t)json_array_size(orc_json_get(pod, "spec.containers"));
+    json_array_foreach (orc_json_get(pod, "spec.initContainers"), i, ic)
+        if (restartable(pod, orc_json_str(ic, "name"))) ps->total++;
     snprintf(ps->reason, sizeof ps->reason, "%s",
              reason && *reason ? reason
              : phase && *phase ? phase
                                : "Pending");
-    bool initializing = pod_init_status(pod, ps);
-    if (!initializing || orc__has_condition(pod, "Initialized")) pod_container_status(pod, ps);
+    if (scheduling_gated(pod)) snprintf(ps->reason, sizeof ps->reason, "SchedulingGated");
+    bool initializing = pod_init_status(pod, ps, &all, &side);
+    if (!initializing || orc__has_condition(pod, "Initialized")) {
+        all = side; /* once started, the sidecars' restarts and the containers' */
+        pod_container_status(pod, ps, &all);
+    }
+    ps->restarts = all.count;
+    ps->last_restart = all.last;
     if (orc_json_get(pod, "metadata.deletionTimestamp")) {
         if (reason && strcmp(reason, "NodeLost") == 0)
             snprintf(ps->reason, sizeof ps->reason, "Unknown");

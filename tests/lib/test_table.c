@@ -84,6 +84,35 @@ TEST(pod_status_of_init_containers)
     status_is(text, "Init:ExitCode:3", 0, 1);
 }
 
+TEST(pod_status_with_sidecars_and_gates)
+{
+    /* A sidecar counts in READY once started, and its restarts count. */
+    status_is("{\"spec\":{\"initContainers\":[{\"name\":\"side\",\"restartPolicy\":\"Always\"}],"
+              "\"containers\":[{\"name\":\"a\"}]},\"status\":{\"phase\":\"Running\","
+              "\"conditions\":[{\"type\":\"Initialized\",\"status\":\"True\"}],"
+              "\"initContainerStatuses\":[{\"name\":\"side\",\"started\":true,\"ready\":true,"
+              "\"restartCount\":2,\"state\":{\"running\":{}}}],"
+              "\"containerStatuses\":[{\"name\":\"a\",\"ready\":true,\"restartCount\":1,"
+              "\"state\":{\"running\":{}}}]}}", "Running", 2, 2);
+    json_t *pod = parse("{\"spec\":{\"initContainers\":[{\"name\":\"side\",\"restartPolicy\":"
+                        "\"Always\"}],\"containers\":[{\"name\":\"a\"}]},\"status\":{\"phase\":"
+                        "\"Running\",\"initContainerStatuses\":[{\"name\":\"side\",\"started\":true,"
+                        "\"restartCount\":2,\"state\":{\"running\":{}}}],\"containerStatuses\":"
+                        "[{\"name\":\"a\",\"restartCount\":1,\"state\":{\"running\":{}}}]}}");
+    struct orc_pod_summary ps;
+    orc_pod_summarize(pod, &ps);
+    CHECK_INT(ps.restarts, ==, 3);
+    json_decref(pod);
+    /* A sidecar not started yet holds the pod in Init. */
+    status_is("{\"spec\":{\"initContainers\":[{\"name\":\"side\",\"restartPolicy\":\"Always\"}],"
+              "\"containers\":[{\"name\":\"a\"}]},\"status\":{\"phase\":\"Pending\","
+              "\"initContainerStatuses\":[{\"name\":\"side\",\"started\":false,"
+              "\"state\":{\"waiting\":{\"reason\":\"PodInitializing\"}}}]}}", "Init:0/1", 0, 2);
+    status_is("{" ONE ",\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":"
+              "\"PodScheduled\",\"status\":\"False\",\"reason\":\"SchedulingGated\"}]}}",
+              "SchedulingGated", 0, 1);
+}
+
 static json_t *pod_cells(const char *pod_json)
 {
     json_t *pod = parse(pod_json);
