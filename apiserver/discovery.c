@@ -61,18 +61,6 @@ static void add_subresource(json_t *list, const struct orc_kind *k,
     json_array_append_new(list, r);
 }
 
-/* The resources of Kubernetes' "all" category, which `kubectl get all`
- * lists (those orc serves carry it). */
-static bool in_category_all(const char *resource)
-{
-    static const char *const all[] = {"pods", "services", "deployments", "replicasets",
-                                      "statefulsets", "daemonsets", "jobs", "cronjobs",
-                                      "replicationcontrollers", "horizontalpodautoscalers"};
-    for (size_t i = 0; i < ORC_ARRAY_LEN(all); i++)
-        if (strcmp(all[i], resource) == 0) return true;
-    return false;
-}
-
 static json_t *resource_list(const char *group, const char *version)
 {
     static const char *const all[] = {"create", "delete", "deletecollection", "get", "list",
@@ -91,7 +79,7 @@ static json_t *resource_list(const char *group, const char *version)
                 json_array_append_new(sn, json_string(k[i].short_names[j]));
             json_object_set_new(r, "shortNames", sn);
         }
-        if (in_category_all(k[i].resource))
+        if (orc_kind_in_category_all(&k[i]))
             json_object_set_new(r, "categories", json_pack("[s]", "all"));
         json_array_append_new(list, r);
         struct api_subresource subs[8];
