@@ -167,10 +167,10 @@ static void respond_list(struct read_op *op, struct list_page *page, bool filter
         orc_buf_puts(&body, "\"");
         if (!filtered) orc_buf_printf(&body, ",\"remainingItemCount\":%zu", page->remaining);
     }
-    if (op->table) api_table_middle(op->table, true, &body);
-    else orc_buf_puts(&body, "},\"items\":[");
-    if (page->items.len) orc_buf_append(&body, page->items.data, page->items.len);
-    if (orc_buf_puts(&body, "]}") != 0) {
+    int rv = op->table ? api_table_middle(op->table, true, &body)
+                       : orc_buf_puts(&body, "},\"items\":[");
+    if (rv == 0 && page->items.len) rv = orc_buf_append(&body, page->items.data, page->items.len);
+    if (rv != 0 || orc_buf_puts(&body, "]}") != 0) {
         orc_buf_free(&body);
         api_respond_error(op->r, ORC_ENOMEM, "listing");
         return;

@@ -127,18 +127,16 @@ int api_table_middle(const struct api_table *t, bool columns, struct orc_buf *ou
     return rv;
 }
 
-/* The row's object, as includeObject says. */
+/* The row's object, as includeObject says (obj has metadata: see
+ * api_obj_decode). NULL: no memory. */
 static json_t *row_object(const struct api_table *t, json_t *obj)
 {
-    json_t *meta;
-
     switch (t->include) {
     case API_TABLE_NONE: return json_null();
     case API_TABLE_OBJECT: return json_incref(obj);
     default:
-        meta = json_object_get(obj, "metadata");
         return json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion",
-                         t->api_version, "metadata", meta ? meta : json_object());
+                         t->api_version, "metadata", json_object_get(obj, "metadata"));
     }
 }
 
@@ -154,7 +152,10 @@ int api_table_row(const struct api_table *t, const char *value, size_t len, int6
     if (cells) row = json_pack("{s:o}", "cells", cells);
     if (row && conds) json_object_set_new(row, "conditions", conds);
     else json_decref(conds);
-    if (row) json_object_set_new(row, "object", row_object(t, obj));
+    if (row && json_object_set_new(row, "object", row_object(t, obj)) != 0) {
+        json_decref(row);
+        row = NULL;
+    }
     rv = row ? orc_json_dump(row, out) : ORC_ENOMEM;
     json_decref(row);
     json_decref(obj);
