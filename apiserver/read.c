@@ -151,31 +151,47 @@ static int list_collect(struct api_server *s, const char *prefix, const struct a
     return rv;
 }
 
+/* Puts head in front of the items already collected, in place, so that a
+ * list's body is held once rather than copied into a second buffer. */
+static int prepend(struct orc_buf *items, const struct orc_buf *head)
+{
+    if (orc_buf_reserve(items, head->len) != 0) return ORC_ENOMEM;
+    memmove(items->data + head->len, items->data, items->len);
+    memcpy(items->data, head->data, head->len);
+    items->len += head->len;
+    items->data[items->len] = '\0';
+    return 0;
+}
+
+/* Answers the page: its items (objects, or a Table's rows) become the body. */
 static void respond_list(struct read_op *op, struct list_page *page, bool filtered)
 {
     const struct orc_kind *k = op->rt->kind;
-    struct orc_buf body = ORC_BUF_INIT;
+    struct orc_buf head = ORC_BUF_INIT;
+    int rv;
 
-    orc_buf_reserve(&body, page->items.len + 256);
-    if (op->table) api_table_head(op->table, &body);
-    else orc_buf_printf(&body, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{",
-                        k->kind, orc_kind_api_version(k));
-    orc_buf_printf(&body, "\"resourceVersion\":\"%" PRId64 "\"", page->revision);
-    if (page->more && page->last_key) {
-        orc_buf_puts(&body, ",\"continue\":\"");
-        continue_encode(page->revision, page->last_key, &body);
-        orc_buf_puts(&body, "\"");
-        if (!filtered) orc_buf_printf(&body, ",\"remainingItemCount\":%zu", page->remaining);
+    if (op->table) rv = api_table_head(op->table, &head);
+    else rv = orc_buf_printf(&head, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{",
+                             k->kind, orc_kind_api_version(k));
+    if (rv == 0) rv = orc_buf_printf(&head, "\"resourceVersion\":\"%" PRId64 "\"", page->revision);
+    if (rv == 0 && page->more && page->last_key) {
+        rv = orc_buf_puts(&head, ",\"continue\":\"");
+        if (rv == 0) rv = continue_encode(page->revision, page->last_key, &head);
+        if (rv == 0) rv = orc_buf_puts(&head, "\"");
+        if (rv == 0 && !filtered)
+            rv = orc_buf_printf(&head, ",\"remainingItemCount\":%zu", page->remaining);
     }
-    int rv = op->table ? api_table_middle(op->table, true, &body)
-                       : orc_buf_puts(&body, "},\"items\":[");
-    if (rv == 0 && page->items.len) rv = orc_buf_append(&body, page->items.data, page->items.len);
-    if (rv != 0 || orc_buf_puts(&body, "]}") != 0) {
-        orc_buf_free(&body);
+    if (rv == 0)
+        rv = op->table ? api_table_middle(op->table, true, &head)
+                       : orc_buf_puts(&head, "},\"items\":[");
+    if (rv == 0) rv = prepend(&page->items, &head);
+    if (rv == 0) rv = orc_buf_puts(&page->items, "]}");
+    orc_buf_free(&head);
+    if (rv != 0) {
         api_respond_error(op->r, ORC_ENOMEM, "listing");
         return;
     }
-    api_respond_buf(op->r, 200, &body);
+    api_respond_buf(op->r, 200, &page->items); /* takes the buffer */
 }
 
 static void list_objects(struct read_op *op)
