@@ -69,6 +69,11 @@ struct agent {
     uint64_t next_status_ms, next_lease_ms;
     char ready_since[32];  /* the Ready condition's lastTransitionTime */
 
+    /* every API server, for failover (servers.c) */
+    bool servers_busy;
+    uint64_t next_servers_ms;
+    char servers_seen[1400]; /* the list last handed to the API client */
+
     /* cluster DNS (dns.c) */
     bool no_cluster_dns;
     char *cluster_domain, *resolv_conf;
@@ -166,6 +171,11 @@ void agent_reclaim_check(struct agent *a, const json_t *pv);
 /* ---- node.c ---- */
 int node_start(struct agent *a);
 void node_stop(struct agent *a);
+
+/* ---- servers.c ---- */
+/* Reads the API servers from default/kubernetes when due (every 30 s) and
+ * gives them to the API client for failover. */
+void agent_servers_refresh(struct agent *a);
 
 /* ---- api.c: JSON calls on the agent's API client ---- */
 /* status: the HTTP status, or a negative ORC_E* when no answer came;

@@ -245,7 +245,9 @@ static void on_node_timer(uv_timer_t *t)
     char path[512];
     int rv;
 
-    if (a->stopping || a->node_call_busy) return;
+    if (a->stopping) return;
+    if (a->registered) agent_servers_refresh(a);
+    if (a->node_call_busy) return;
     a->node_call_busy = true;
     if (!a->registered) {
         snprintf(path, sizeof path, "/api/v1/nodes/%s", a->node_name);

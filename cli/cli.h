@@ -75,6 +75,9 @@ struct cli_ctx {
     FILE *out, *err;
     /* Set by cli_connect; owned. The token is never printed. */
     char *server;
+    char **servers; /* every API server the config lists (failover), or NULL */
+    size_t n_servers;
+    char *config_path; /* the config file read, or NULL */
     char *token;
     char *ca_pem;  /* CA to trust for https (NULL: the system's store) */
     bool insecure; /* trust any certificate */

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/print.h"
+#include "client/config.h"
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "lib/yaml.h"
@@ -60,6 +61,26 @@ static int members_table(const json_t *list, struct orc_buf *out)
     return rv;
 }
 
+/* The members' API URLs go into the config read (extension
+ * orc.dev/servers), so that later commands fail over to another member
+ * when the one they use cannot be reached. */
+static void record_servers(cli_ctx *x, const json_t *list)
+{
+    const char *urls[ORC_CONFIG_MAX_SERVERS];
+    size_t n = 0, i;
+    const json_t *m;
+
+    if (x->config_path == NULL || x->g.server) return;
+    json_array_foreach(json_object_get(list, "members"), i, m) {
+        const char *u = orc_json_str(m, "apiURL");
+        if (u && strncmp(u, "https://", 8) == 0 && n < ORC_CONFIG_MAX_SERVERS) urls[n++] = u;
+    }
+    int rv = n ? orc_config_set_servers(x->config_path, urls, n) : 0;
+    if (rv != 0)
+        fprintf(x->err, "warning: could not record the members' API servers in %s: %s\n",
+                x->config_path, orc_strerror(rv));
+}
+
 static int members(cli_ctx *x, const char *output)
 {
     struct orc_buf out = ORC_BUF_INIT;
@@ -74,6 +95,7 @@ static int members(cli_ctx *x, const char *output)
         json_decref(list);
         return CLI_EXIT_FAIL;
     }
+    record_servers(x, list);
     if (output && strcmp(output, "json") == 0) rv = orc_json_dump_pretty(list, &out);
     else if (output && strcmp(output, "yaml") == 0) rv = orc_yaml_emit(list, &out);
     else rv = members_table(list, &out);

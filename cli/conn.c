@@ -107,6 +107,13 @@ int cli_connect(cli_ctx *x)
         return rv;
     }
     rv = take(&x->server, x->g.server, cfg.server);
+    if (rv == 0 && cfg.path && (x->config_path = strdup(cfg.path)) == NULL) rv = ORC_ENOMEM;
+    if (rv == 0 && !x->g.server) { /* --server names one server: that one */
+        x->servers = cfg.servers;
+        x->n_servers = cfg.n_servers;
+        cfg.servers = NULL;
+        cfg.n_servers = 0;
+    }
     if (rv == 0 && (x->g.token || cfg.token)) rv = take(&x->token, x->g.token, cfg.token);
     if (rv != 0) fprintf(x->err, "error: out of memory\n");
     else rv = take_trust(x, &cfg);
@@ -127,6 +134,12 @@ unsigned cli_timeout_ms(const cli_ctx *x)
 
 void cli_ctx_clear(cli_ctx *x)
 {
+    for (size_t i = 0; i < x->n_servers; i++) free(x->servers[i]);
+    free(x->servers);
+    free(x->config_path);
+    x->servers = NULL;
+    x->config_path = NULL;
+    x->n_servers = 0;
     free(x->server);
     if (x->token) explicit_bzero(x->token, strlen(x->token));
     free(x->token);
@@ -209,6 +222,20 @@ int cli_request(cli_ctx *x, const char *method, const char *path, const char *ct
     req.body_len = body ? len : 0;
     req.timeout_ms = cli_timeout_ms(x);
     rv = http_sync_request_tls(x->server, x->token, cli_tls(x, &tls), &req, resp, x->tls_err);
+    /* Nothing was sent to a server that could not be reached: the next
+     * member the config lists takes the request, and the rest of this
+     * command's requests. */
+    for (size_t i = 0; rv == ORC_EUNAVAIL && i < x->n_servers; i++) {
+        if (strcmp(x->servers[i], x->server) == 0) continue;
+        rv = http_sync_request_tls(x->servers[i], x->token, cli_tls(x, &tls), &req, resp, x->tls_err);
+        if (rv != ORC_EUNAVAIL) {
+            char *s = strdup(x->servers[i]);
+            if (s) {
+                free(x->server);
+                x->server = s;
+            }
+        }
+    }
     if (rv != 0) {
         cli_print_transport_error(x, rv);
         return rv;

@@ -148,6 +148,7 @@ static int start(struct watch *w, uv_loop_t *loop, const char *path, unsigned ti
     if ((rv = http_client_new_tls(loop, w->x->server, w->x->token, cli_tls(w->x, &tls), &w->client))
         != 0)
         return rv;
+    (void)http_client_set_servers(w->client, (const char *const *)w->x->servers, w->x->n_servers);
     if ((rv = http_stream(w->client, &req, &cbs, w, &w->call)) != 0) {
         http_client_close(w->client, NULL, NULL);
         return rv;

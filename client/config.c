@@ -42,6 +42,10 @@ void orc_config_clear(struct orc_client_config *c)
     free(c->token);
     free(c->path);
     free(c->ca_pem);
+    for (size_t i = 0; i < c->n_servers; i++) free(c->servers[i]);
+    free(c->servers);
+    c->servers = NULL;
+    c->n_servers = 0;
     c->server = c->token = c->path = c->ca_pem = NULL;
     c->insecure = false;
 }
@@ -170,6 +174,42 @@ static int extract_ca(const json_t *cluster, const char *path, struct orc_client
     return rv;
 }
 
+/* The servers array of the cluster's orc.dev/servers extension, or NULL. */
+static json_t *servers_ext(const json_t *cluster)
+{
+    const json_t *exts = json_object_get(cluster, "extensions"), *e;
+    size_t i;
+
+    json_array_foreach(exts, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (name && strcmp(name, ORC_CONFIG_SERVERS_EXT) == 0)
+            return json_object_get(json_object_get(e, "extension"), "servers");
+    }
+    return NULL;
+}
+
+static int extract_servers(const json_t *cluster, const char *path, struct orc_client_config *out,
+                           char *errmsg, size_t n)
+{
+    const json_t *list = servers_ext(cluster), *u;
+    size_t i;
+
+    if (list == NULL) return 0;
+    if (!json_is_array(list) || json_array_size(list) > ORC_CONFIG_MAX_SERVERS)
+        return orc_errf(errmsg, n, ORC_EINVAL, "%s: extension %s: servers must be a list of at "
+                        "most %d URLs", path, ORC_CONFIG_SERVERS_EXT, ORC_CONFIG_MAX_SERVERS);
+    if ((out->servers = calloc(json_array_size(list) + 1, sizeof *out->servers)) == NULL)
+        return ORC_ENOMEM;
+    json_array_foreach(list, i, u) {
+        const char *s = json_string_value(u);
+        if (s == NULL || strncmp(s, "https://", 8) != 0)
+            return orc_errf(errmsg, n, ORC_EINVAL, "%s: extension %s: servers[%zu] is not an "
+                            "https:// URL", path, ORC_CONFIG_SERVERS_EXT, i);
+        if ((out->servers[out->n_servers++] = strdup(s)) == NULL) return ORC_ENOMEM;
+    }
+    return 0;
+}
+
 static int extract(const json_t *cfg, const char *path, struct orc_client_config *out, char *errmsg,
                    size_t n)
 {
@@ -187,6 +227,7 @@ static int extract(const json_t *cfg, const char *path, struct orc_client_config
         return orc_errf(errmsg, n, ORC_EINVAL, "%s: cluster has no server", path);
     if ((out->server = strdup(server)) == NULL) return ORC_ENOMEM;
     if ((rv = extract_ca(cluster, path, out, errmsg, n)) != 0) return rv;
+    if ((rv = extract_servers(cluster, path, out, errmsg, n)) != 0) return rv;
     /* No user entry at all is allowed: a server without authentication. */
     user = find_named(cfg, "users", "user", uname);
     if (uname && !json_is_object(user))
@@ -331,6 +372,17 @@ out:
     return rv;
 }
 
+/* The config's directory, for write_atomic's fsync. */
+static int dir_of(const char *path, char **dir)
+{
+    if ((*dir = strdup(path)) == NULL) return ORC_ENOMEM;
+    char *slash = strrchr(*dir, '/');
+    if (slash == NULL) strcpy(*dir, ".");
+    else if (slash == *dir) (*dir)[1] = '\0';
+    else *slash = '\0';
+    return 0;
+}
+
 int orc_config_write(const char *path, const char *server, const char *ca_pem, const char *token)
 {
     struct orc_buf text = ORC_BUF_INIT;
@@ -339,11 +391,7 @@ int orc_config_write(const char *path, const char *server, const char *ca_pem, c
     int rv;
 
     if (path == NULL || server == NULL || token == NULL) return ORC_EINVAL;
-    if ((dir = strdup(path)) == NULL) return ORC_ENOMEM;
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
+    if (dir_of(path, &dir) != 0) return ORC_ENOMEM;
     if ((rv = make_dirs(dir)) != 0) {
         log_error("config", "%s: cannot create directory %s: %s", path, dir, orc_strerror(rv));
         goto out;
@@ -361,4 +409,70 @@ out:
     json_decref(cfg);
     free(dir);
     return rv;
+}
+
+/* Puts the list into the cluster entry; 1 when it changed, 0 when it was
+ * already there, or a negative error. */
+static int put_servers(json_t *cluster, const char *const *urls, size_t n)
+{
+    json_t *list = json_array(), *exts, *e;
+    size_t i;
+
+    if (list == NULL) return ORC_ENOMEM;
+    for (i = 0; i < n; i++)
+        if (json_array_append_new(list, json_string(urls[i])) != 0) {
+            json_decref(list);
+            return ORC_ENOMEM;
+        }
+    if (json_equal(list, servers_ext(cluster))) {
+        json_decref(list);
+        return 0;
+    }
+    exts = json_object_get(cluster, "extensions");
+    if (!json_is_array(exts) && json_object_set_new(cluster, "extensions", exts = json_array()) != 0) {
+        json_decref(list);
+        return ORC_ENOMEM;
+    }
+    json_array_foreach(exts, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (name && strcmp(name, ORC_CONFIG_SERVERS_EXT) == 0) {
+            json_array_remove(exts, i);
+            break;
+        }
+    }
+    e = json_pack("{s:s, s:{s:o}}", "name", ORC_CONFIG_SERVERS_EXT, "extension", "servers", list);
+    return e && json_array_append_new(exts, e) == 0 ? 1 : ORC_ENOMEM;
+}
+
+int orc_config_set_servers(const char *path, const char *const *urls, size_t n)
+{
+    struct orc_buf text = ORC_BUF_INIT;
+    char yerr[200], msg[256];
+    const char *cname, *uname;
+    json_t *docs = NULL, *cfg, *cluster;
+    char *dir = NULL;
+    int rv;
+
+    if (path == NULL || n > ORC_CONFIG_MAX_SERVERS) return ORC_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (urls[i] == NULL || strncmp(urls[i], "https://", 8) != 0) return ORC_EINVAL;
+    if ((rv = read_file(path, &text, msg, sizeof msg)) != 0) return rv;
+    docs = orc_yaml_parse(text.data, text.len, yerr, sizeof yerr);
+    cfg = json_array_get(docs, 0);
+    if (!json_is_object(cfg) || pick_context(cfg, path, &cname, &uname, msg, sizeof msg) != 0
+        || !json_is_object(cluster = find_named(cfg, "clusters", "cluster", cname)))
+        rv = ORC_EINVAL;
+    if (rv == 0 && (rv = put_servers(cluster, urls, n)) == 1) {
+        if (text.data) explicit_bzero(text.data, text.len); /* it held the token */
+        orc_buf_reset(&text);
+        rv = dir_of(path, &dir);
+        if (rv == 0) rv = orc_yaml_emit(cfg, &text);
+        if (rv == 0) rv = write_atomic(path, dir, &text);
+        if (rv < 0 && rv > -1000) rv = ORC_EIO;
+    }
+    if (text.data) explicit_bzero(text.data, text.cap);
+    orc_buf_free(&text);
+    json_decref(docs);
+    free(dir);
+    return rv > 0 ? 0 : rv;
 }

@@ -15,7 +15,15 @@ struct orc_client_config {
                      file; owned; NULL when the file names none */
     bool insecure; /* insecure-skip-tls-verify: true */
     char *path;   /* file it came from; owned; NULL when none was read */
+    /* Every API server of the cluster, for failover (the cluster entry's
+     * extension ORC_CONFIG_SERVERS_EXT: {servers: [URL, ...]}); owned; 0
+     * when the file lists none. kubectl ignores the extension. */
+    char **servers;
+    size_t n_servers;
 };
+
+#define ORC_CONFIG_SERVERS_EXT "orc.dev/servers"
+#define ORC_CONFIG_MAX_SERVERS 16
 
 /* Reads the server, CA and token of the current context (or the first
  * cluster/user when there is no current-context). A relative
@@ -30,6 +38,13 @@ int orc_config_load(const char *path, struct orc_client_config *out, char *errms
  * current-context "orc", mode 0600, atomically (temp file + rename).
  * Creates the parent directory (0700) when missing. */
 int orc_config_write(const char *path, const char *server, const char *ca_pem, const char *token);
+
+/* Records the cluster's API servers (https URLs, at most
+ * ORC_CONFIG_MAX_SERVERS) in the current context's cluster entry of the
+ * config at path, rewriting the file (atomically, 0600) only when the list
+ * differs. 0, ORC_EINVAL (no such cluster entry, a bad URL), or a read or
+ * write error. */
+int orc_config_set_servers(const char *path, const char *const *urls, size_t n);
 
 /* ~/.orc/config for the current user (from $HOME). Static buffer. */
 const char *orc_config_default_path(void);

@@ -37,6 +37,14 @@ const char *http_header_get(const struct http_response *r, const char *name)
 
 /* ---- client lifetime ---- */
 
+static void servers_free(http_client *c)
+{
+    for (size_t i = 0; i < c->n_servers; i++) free(c->servers[i]);
+    free(c->servers);
+    c->servers = NULL;
+    c->n_servers = c->server = 0;
+}
+
 static void client_free(http_client *c)
 {
     void (*cb)(void *) = c->close_cb;
@@ -46,6 +54,7 @@ static void client_free(http_client *c)
     free(c->prefix);
     free(c->host);
     free(c->lookup_host);
+    servers_free(c);
     orc_tls_ctx_unref(c->tls);
     if (c->plain.data) explicit_bzero(c->plain.data, c->plain.cap);
     orc_buf_free(&c->plain);
@@ -150,6 +159,117 @@ static int build_prefix(http_client *c, const char *token)
     return 0;
 }
 
+/* The server in use as a base URL, for http_client_server. */
+static void note_url(http_client *c)
+{
+    snprintf(c->url, sizeof c->url, "%s://%s:%s", c->tls ? "https" : "http", c->host, c->port);
+}
+
+/* Points the client at `url` (same scheme): new connections go there, the
+ * Host line of new requests names it. Nothing changes on failure. */
+static int switch_to(http_client *c, const char *url)
+{
+    char *host = c->host, *lookup = c->lookup_host, port[sizeof c->port];
+    struct sockaddr_storage addr = c->addr;
+    int literal = c->literal, secure = 0, rv;
+    const char *eol = memchr(c->prefix, '\n', c->prefix_len);
+    struct orc_buf b = ORC_BUF_INIT;
+
+    memcpy(port, c->port, sizeof port);
+    c->host = c->lookup_host = NULL;
+    c->literal = 0;
+    rv = parse_url(c, url, &secure);
+    if (rv == 0 && secure != (c->tls != NULL)) rv = ORC_EINVAL;
+    if (rv == 0) rv = orc_buf_printf(&b, "Host: %s:%s\r\n", c->host, c->port);
+    if (rv == 0 && eol) rv = orc_buf_append(&b, eol + 1, c->prefix_len - (size_t)(eol + 1 - c->prefix));
+    if (rv != 0) {
+        free(c->host);
+        free(c->lookup_host);
+        c->host = host;
+        c->lookup_host = lookup;
+        memcpy(c->port, port, sizeof port);
+        c->addr = addr;
+        c->literal = literal;
+        if (b.data) explicit_bzero(b.data, b.cap);
+        orc_buf_free(&b);
+        return rv;
+    }
+    free(host);
+    free(lookup);
+    explicit_bzero(c->prefix, c->prefix_len); /* it holds the token */
+    free(c->prefix);
+    c->prefix = orc_buf_steal(&b, &c->prefix_len);
+    c->server_gen++;
+    note_url(c);
+    return 0;
+}
+
+int http_client_set_servers(http_client *c, const char *const *urls, size_t n)
+{
+    char **v = n ? calloc(n + 1, sizeof *v) : NULL;
+    size_t k = 0;
+    int secure;
+
+    if (n && v == NULL) return ORC_ENOMEM;
+    /* the one in use first, so the order of the rest is kept around it */
+    if (n && (v[k++] = strdup(c->url)) == NULL) goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        http_client probe = {0};
+        char url[sizeof c->url];
+        int rv = parse_url(&probe, urls[i], &secure);
+        /* the form note_url writes, so the one in use is found again */
+        if (rv == 0 && (size_t)snprintf(url, sizeof url, "%s://%s:%s", secure ? "https" : "http",
+                                        probe.host, probe.port) >= sizeof url)
+            rv = ORC_EINVAL;
+        free(probe.host);
+        free(probe.lookup_host);
+        if (rv != 0 || secure != (c->tls != NULL)) {
+            for (size_t j = 0; j < k; j++) free(v[j]);
+            free(v);
+            return ORC_EINVAL;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < k && !dup; j++) dup = strcmp(v[j], url) == 0;
+        if (!dup && (v[k++] = strdup(url)) == NULL) goto nomem;
+    }
+    servers_free(c);
+    if (k > 1) {
+        c->servers = v;
+        c->n_servers = k;
+    } else {
+        for (size_t j = 0; j < k; j++) free(v[j]);
+        free(v);
+    }
+    return 0;
+nomem:
+    for (size_t j = 0; j < k; j++) free(v[j]);
+    free(v);
+    return ORC_ENOMEM;
+}
+
+const char *http_client_server(const http_client *c) { return c->url; }
+
+void http__call_unreachable(http_call *call, unsigned server_gen)
+{
+    http_client *c = call->c;
+
+    if (c->closing || call->hops + 1 >= c->n_servers) {
+        http__call_finish(call, ORC_EUNAVAIL, NULL);
+        return;
+    }
+    /* The first call to find the server gone moves the client on; the
+     * others follow it there. */
+    if (server_gen == c->server_gen) {
+        size_t next = (c->server + 1) % c->n_servers;
+        log_info("http", "%s cannot be reached; trying %s", c->url, c->servers[next]);
+        if (switch_to(c, c->servers[next]) == 0) c->server = next;
+    }
+    call->hops++;
+    call->state = CALL_QUEUED;
+    orc_list_push_head(&c->queue, &call->link);
+    http__dispatch(c);
+}
+
 /* The trust of an https client: a shared context, or one made for it. */
 static int tls_setup(http_client *c, const struct http_tls *tls)
 {
@@ -195,6 +315,7 @@ int http_client_new_tls(uv_loop_t *loop, const char *base_url, const char *beare
     if (rv == 0 && secure) rv = tls_setup(c, tls);
     if (rv == 0) rv = build_prefix(c, bearer_token);
     if (rv == 0 && uv_timer_init(loop, &c->sweep) != 0) rv = ORC_EIO;
+    if (rv == 0) note_url(c);
     if (rv != 0) goto err;
     c->sweep.data = c;
     uv_unref((uv_handle_t *)&c->sweep);

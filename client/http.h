@@ -83,6 +83,19 @@ struct http_tls {
 int http_client_new_tls(uv_loop_t *loop, const char *base_url, const char *bearer_token,
                         const struct http_tls *tls, http_client **out);
 
+/* The API servers of one cluster, for failover: base URLs as for
+ * http_client_new, all with the client's scheme (and so its trust and
+ * token). When a connection to the server in use cannot be made (nothing of
+ * the call was sent), the client moves to the next one and sends the call
+ * there, each server tried at most once per call; it then stays with the
+ * one that answered. The server in use is kept when listed; n = 0 (or only
+ * the server in use) turns failover off. 0, or ORC_EINVAL (a URL that
+ * cannot be used: nothing changed), ORC_ENOMEM. */
+int http_client_set_servers(http_client *c, const char *const *urls, size_t n);
+/* The base URL calls go to now ("https://HOST:PORT"). Owned by the client,
+ * valid until the next call into it. */
+const char *http_client_server(const http_client *c);
+
 /* Why the last call that failed with ORC_ETLS failed ("certificate verify
  * failed: IP address mismatch", ...); "" when none has. Owned by the client. */
 const char *http_client_tls_error(const http_client *c);

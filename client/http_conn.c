@@ -40,6 +40,7 @@ static void conn_free(struct http_conn *conn)
     orc_buf_free(&conn->body);
     free(conn->hdr_off);
     free(conn->hdrs);
+    free(conn->verify_host);
     orc_tls_free(conn->tls);
     free(conn);
     http__live_put(c);
@@ -82,6 +83,19 @@ static void conn_fail(struct http_conn *conn, int err, int retryable)
     }
     http__conn_close(conn);
     if (call) http__call_failed(call, err, retryable);
+}
+
+/* Nothing of the call went out: another server may take it. */
+static void conn_unreachable(struct http_conn *conn)
+{
+    http_call *call = conn->call;
+
+    if (call) {
+        conn->call = NULL;
+        call->conn = NULL;
+    }
+    http__conn_close(conn);
+    if (call) http__call_unreachable(call, conn->server_gen);
 }
 
 /* ---- sending ---- */
@@ -326,14 +340,14 @@ static void on_connected(uv_connect_t *req, int status)
 
     if (conn->state == CONN_CLOSING) return;
     if (status != 0) {
-        log_debug("http", "connect %s:%s: %s", conn->c->host, conn->c->port, uv_strerror(status));
-        conn_fail(conn, ORC_EUNAVAIL, 0);
+        log_debug("http", "connect %s: %s", conn->verify_host, uv_strerror(status));
+        conn_unreachable(conn);
         return;
     }
     conn->state = CONN_BUSY;
     (void)uv_tcp_nodelay(&conn->tcp, 1); /* best effort: requests are one write, no Nagle wait */
     rv = uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
-    if (rv == 0 && conn->c->tls) rv = orc_tls_new(conn->c->tls, conn->c->lookup_host, &conn->tls);
+    if (rv == 0 && conn->c->tls) rv = orc_tls_new(conn->c->tls, conn->verify_host, &conn->tls);
     if (rv == 0) rv = conn_send(conn);
     if (rv != 0) conn_fail(conn, ORC_EUNAVAIL, 0);
 }
@@ -366,9 +380,9 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         addr = status == 0 ? pick_addr(res) : NULL;
         if (addr) rv = conn_connect(conn, addr);
         if (rv != 0) {
-            log_debug("http", "resolve/connect %s: %s", conn->c->host,
+            log_debug("http", "resolve/connect %s: %s", conn->verify_host,
                       status ? uv_strerror(status) : addr ? uv_strerror(rv) : "no address");
-            conn_fail(conn, ORC_EUNAVAIL, 0);
+            conn_unreachable(conn);
         }
     }
     uv_freeaddrinfo(res);
@@ -384,14 +398,20 @@ int http__conn_open(http_client *c, http_call *call)
     int rv;
 
     if (conn == NULL) return ORC_ENOMEM;
+    if ((conn->verify_host = strdup(c->lookup_host)) == NULL) {
+        free(conn);
+        return ORC_ENOMEM;
+    }
     rv = uv_tcp_init(c->loop, &conn->tcp);
     if (rv != 0) {
+        free(conn->verify_host);
         free(conn);
         return ORC_EIO;
     }
     conn->c = c;
     conn->tcp.data = conn;
     conn->refs = 1;
+    conn->server_gen = c->server_gen;
     orc_list_init(&conn->idle_link);
     orc_list_push(&c->conns, &conn->all_link);
     c->n_conns++;

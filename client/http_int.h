@@ -39,6 +39,7 @@ struct http_call {
     enum http_call_state state;
     int deferred_err;
     unsigned idempotent : 1, retried : 1, fresh : 1, stream : 1, head : 1;
+    unsigned hops; /* servers tried after the first could not be reached */
     http_response_cb cb;
     struct http_stream_cbs cbs;
     void *arg;
@@ -60,6 +61,8 @@ struct http_conn {
     struct orc_tls *tls;  /* https: this connection's session, kept while pooled */
     llhttp_t parser;
     http_call *call;
+    char *verify_host; /* the host dialled, which its certificate must name */
+    unsigned server_gen; /* c->server_gen when dialled */
     uint64_t idle_since;
     int refs;   /* the tcp handle plus a pending lookup; freed at 0 */
     int cb_err; /* error decided inside a parser callback */
@@ -88,6 +91,11 @@ struct http_client {
     char *prefix; /* "Host: ...\r\nAuthorization: ...\r\n...": holds the token */
     size_t prefix_len;
     struct orc_tls_ctx *tls; /* https: whom to trust; NULL for http */
+    char **servers;     /* http_client_set_servers: base URLs, the one in use first */
+    size_t n_servers;
+    size_t server;      /* index of the one in use */
+    unsigned server_gen; /* bumped at each move to another server */
+    char url[300];      /* http_client_server */
     char tls_err[ORC_TLS_ERRLEN];
     struct orc_buf plain; /* decrypted bytes of the read being parsed */
     struct orc_link queue, conns, idle;
@@ -110,6 +118,10 @@ void http__conn_close(struct http_conn *conn);
 void http__dispatch(http_client *c);
 void http__call_finish(http_call *call, int err, const struct http_response *resp);
 void http__call_failed(http_call *call, int err, int retryable);
+/* The call's connection could not be made (nothing was sent): on to the
+ * next server when there is one it has not tried (moving the client there
+ * if no other call has since), else it fails ORC_EUNAVAIL. */
+void http__call_unreachable(http_call *call, unsigned server_gen);
 void http__conn_idle(struct http_conn *conn);
 void http__live_put(http_client *c);
 

@@ -7,18 +7,8 @@
 
 #include "dns/zone_int.h"
 #include "lib/json.h"
+#include "lib/names.h"
 #include "lib/orc.h"
-
-static char *key_of(const char *ns, const char *name)
-{
-    size_t a = strlen(ns), b = strlen(name);
-    char *k = malloc(a + b + 2);
-    if (!k) return NULL;
-    memcpy(k, ns, a);
-    k[a] = '/';
-    memcpy(k + a + 1, name, b + 1);
-    return k;
-}
 
 char *dns_name_key(const ldns_rdf *dname)
 {
@@ -191,7 +181,7 @@ static int meta_key(json_t *obj, char **key)
     const char *ns = orc_json_str(obj, "metadata.namespace");
     const char *name = orc_json_str(obj, "metadata.name");
     if (!ns || !name || !*ns || !*name) return ORC_EINVAL;
-    *key = key_of(ns, name);
+    *key = orc_ns_name_key(ns, name);
     return *key ? 0 : ORC_ENOMEM;
 }
 
@@ -211,7 +201,7 @@ int dns_zone_set_service(struct dns_zone *z, json_t *svc)
 
 int dns_zone_del_service(struct dns_zone *z, const char *ns, const char *name)
 {
-    char *key = key_of(ns, name);
+    char *key = orc_ns_name_key(ns, name);
     if (!key) return ORC_ENOMEM;
     struct dns_svc *s = svc_get(z, key, 0);
     free(key);
@@ -264,7 +254,7 @@ int dns_zone_set_slice(struct dns_zone *z, json_t *slice)
     const char *ns = orc_json_str(slice, "metadata.namespace");
     json_t *labels = orc_json_get(slice, "metadata.labels");
     const char *svcname = json_string_value(json_object_get(labels, "kubernetes.io/service-name"));
-    char *skey = svcname && *svcname ? key_of(ns, svcname) : NULL;
+    char *skey = svcname && *svcname ? orc_ns_name_key(ns, svcname) : NULL;
     if (sl->svc && (!skey || strcmp(sl->svc->key, skey) != 0)) slice_detach(z, sl);
     rc = 0;
     if (skey) {
@@ -284,7 +274,7 @@ int dns_zone_set_slice(struct dns_zone *z, json_t *slice)
 
 int dns_zone_del_slice(struct dns_zone *z, const char *ns, const char *name)
 {
-    char *key = key_of(ns, name);
+    char *key = orc_ns_name_key(ns, name);
     if (!key) return ORC_ENOMEM;
     struct dns_slice *sl = (struct dns_slice *)orc_hmap_get(&z->slices, key);
     free(key);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/hmap.h"
+#include "lib/names.h"
 #include "lib/orc.h"
 
 enum { PATH_EXACT, PATH_PREFIX };
@@ -79,17 +80,6 @@ static bool is_true(const char *s) { return s && strcmp(s, "true") == 0; }
 
 /* ---- build-time indexes ---- */
 
-static char *key_of(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *k = malloc(la + lb + 2);
-    if (!k) return NULL;
-    memcpy(k, a, la);
-    k[la] = '/';
-    memcpy(k + la + 1, b, lb + 1);
-    return k;
-}
-
 static struct idx *idx_get(const struct orc_hmap *m, const char *key)
 {
     return (struct idx *)orc_hmap_get(m, key);
@@ -123,14 +113,14 @@ static int index_inputs(struct ingress_table *t, const struct ingress_inputs *in
     const json_t *o;
     json_array_foreach(in->services, i, o) {
         const char *ns = str_at(o, "metadata", "namespace"), *nm = str_at(o, "metadata", "name");
-        if (ns && nm && !idx_add(t, &t->services, key_of(ns, nm), o)) return ORC_ENOMEM;
+        if (ns && nm && !idx_add(t, &t->services, orc_ns_name_key(ns, nm), o)) return ORC_ENOMEM;
     }
     json_array_foreach(in->slices, i, o) {
         const json_t *md = json_object_get(o, "metadata");
         const char *ns = json_string_value(json_object_get(md, "namespace"));
         const char *svc = json_string_value(
             json_object_get(json_object_get(md, "labels"), "kubernetes.io/service-name"));
-        if (ns && svc && !idx_add(t, &t->slices, key_of(ns, svc), o)) return ORC_ENOMEM;
+        if (ns && svc && !idx_add(t, &t->slices, orc_ns_name_key(ns, svc), o)) return ORC_ENOMEM;
     }
     return 0;
 }
@@ -243,7 +233,7 @@ static int add_slice_endpoints(struct ingress_backend *be, const json_t *slice, 
 
 static int resolve_backend(struct ingress_table *t, struct ingress_backend *be)
 {
-    char *k = key_of(be->ns, be->service);
+    char *k = orc_ns_name_key(be->ns, be->service);
     struct idx *svc = k && be->service[0] ? idx_get(&t->services, k) : NULL, *sl;
     const json_t *sp;
 

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/orc.h"
@@ -199,4 +200,16 @@ int orc_path_segment(const char *s, size_t len, char *msg, size_t n)
                         slash && (pct || nul) ? ", " : "", pct ? "may not contain '%'" : "",
                         pct && nul ? ", " : "", nul ? "may not contain a NUL byte" : "");
     return 0;
+}
+
+char *orc_ns_name_key(const char *ns, const char *name)
+{
+    size_t a = strlen(ns), b = strlen(name);
+    char *k = malloc(a + b + 2);
+
+    if (k == NULL) return NULL;
+    memcpy(k, ns, a);
+    k[a] = '/';
+    memcpy(k + a + 1, name, b + 1);
+    return k;
 }

@@ -25,4 +25,8 @@ int orc_label_value(const char *s, size_t len, char *msg, size_t n);       /* <=
  * obeys: not "." or "..", no '/' or '%'. */
 int orc_path_segment(const char *s, size_t len, char *msg, size_t n);
 
+/* "ns/name", the key objects are indexed by; malloc'd (the caller frees
+ * it), NULL when out of memory. */
+char *orc_ns_name_key(const char *ns, const char *name);
+
 #endif

@@ -23,7 +23,7 @@
 #include "lib/quantity.h"
 #include "lib/tls.h"
 #include "orcd/certs.h"
-#include "orcd/ingress_flags.h"
+#include "orcd/agent_flags.h"
 #include "orcd/orcd.h"
 #include "proxy/proxy.h"
 
@@ -168,18 +168,10 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_CNI_CONF: o->cni_conf_dir = optarg; break;
         case O_CNI_BIN: o->cni_bin_dir = optarg; break;
         case O_DNS:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
-                fprintf(stderr, "orcd agent: --cluster-dns takes on or off, not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            if (orcd_onoff_flag("orcd agent", "cluster-dns", optarg, &o->no_cluster_dns) != 0) return -1;
             break;
         case O_PROXY:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
-                fprintf(stderr, "orcd agent: --service-proxy takes on or off, not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->no_service_proxy = strcmp(optarg, "off") == 0;
+            if (orcd_onoff_flag("orcd agent", "service-proxy", optarg, &o->no_service_proxy) != 0) return -1;
             break;
         case O_ING:
         case O_ING_HTTP:

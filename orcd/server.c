@@ -28,7 +28,7 @@
 #include "orcd/api_flags.h"
 #include "orcd/certs.h"
 #include "orcd/embedded.h"
-#include "orcd/ingress_flags.h"
+#include "orcd/agent_flags.h"
 #include "orcd/ctl_flags.h"
 #include "orcd/orcd.h"
 #include "orcd/restore.h"
@@ -324,11 +324,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             o->network_backend = optarg;
             break;
         case O_DNS:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
-                fprintf(stderr, "orcd server: --cluster-dns takes on or off, not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->no_cluster_dns = strcmp(optarg, "off") == 0;
+            if (orcd_onoff_flag("orcd server", "cluster-dns", optarg, &o->no_cluster_dns) != 0) return -1;
             break;
         case O_ING:
         case O_ING_HTTP:
@@ -341,11 +337,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             break;
         case O_CIDR: o->cluster_cidr = optarg; break;
         case O_PROXY:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
-                fprintf(stderr, "orcd server: --service-proxy takes on or off, not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->no_service_proxy = strcmp(optarg, "off") == 0;
+            if (orcd_onoff_flag("orcd server", "service-proxy", optarg, &o->no_service_proxy) != 0) return -1;
             break;
         case O_SVC_CIDR: o->service_cidr = optarg; break;
         case O_NODE_PORTS: o->node_port_range = optarg; break;
@@ -554,6 +546,31 @@ static int load_token(struct orcd_server *s, bool joining)
     return rv;
 }
 
+/* A user's config left from another cluster (or an older data dir) would
+ * fail TLS or authentication with no hint why: say so, and where this
+ * cluster's config is. The user's file is never overwritten. */
+static void check_user_config(struct orcd_server *s, const char *user, const char *admin)
+{
+    struct orc_client_config c = {0};
+    char msg[256];
+
+    if (orc_config_load(user, &c, msg, sizeof msg) != 0) {
+        log_warn("orcd", "client config %s cannot be used (%s); this cluster's is %s", user, msg,
+                 admin);
+        return;
+    }
+    const char *why = strcmp(c.server ? c.server : "", s->api_url) != 0 ? "another server"
+                      : !c.ca_pem || strcmp(c.ca_pem, s->certs.ca) != 0 ? "another cluster CA"
+                      : !c.token || strcmp(c.token, s->token) != 0   ? "another token"
+                                                                      : NULL;
+    if (why)
+        log_warn("orcd", "client config %s is not this cluster's (it names %s: %s); it is left "
+                         "as it is. This cluster's client config is %s: use KUBECONFIG=%s (orctl "
+                         "and kubectl), or copy it to %s",
+                 user, why, c.server ? c.server : "no server", admin, admin, user);
+    orc_config_clear(&c);
+}
+
 static void write_client_configs(struct orcd_server *s)
 {
     char path[4200];
@@ -563,9 +580,13 @@ static void write_client_configs(struct orcd_server *s)
     path_in(s, "admin.conf", path, sizeof path);
     if (orc_config_write(path, s->api_url, s->certs.ca, s->token) != 0)
         log_warn("orcd", "cannot write %s", path);
+    else
+        log_info("orcd", "wrote client config %s", path);
     if (user && stat(user, &st) != 0) {
         if (orc_config_write(user, s->api_url, s->certs.ca, s->token) == 0)
             log_info("orcd", "wrote client config %s", user);
+    } else if (user) {
+        check_user_config(s, user, path);
     }
 }
 

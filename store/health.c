@@ -22,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "store/store_int.h"
+#include "store/transport.h"
 
 #define SPACE_POLL_MS 1000
 #define TRANSFER_RETRY_MS 3000
@@ -177,13 +178,58 @@ static void poll_space(store *s, uint64_t now, bool force)
 
 static bool needs_rebuild(const store *s) { return s->io_failed || s->fsm_failed; }
 
-enum why_degraded { WHY_NONE, WHY_REBUILDING, WHY_FSM, WHY_IO, WHY_SPACE, WHY_CATCHUP };
+enum why_degraded { WHY_NONE, WHY_REMOVED, WHY_REBUILDING, WHY_FSM, WHY_IO, WHY_SPACE, WHY_CATCHUP };
+
+static bool in_configuration(const struct raft_configuration *c, uint64_t id)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        if (c->servers[i].id == id) return true;
+    return false;
+}
+
+/* The leader said so, or its own configuration no longer names it (once
+ * it had: a joiner may first load a snapshot older than its addition):
+ * what it holds stops at its removal and ages from there. */
+static bool removed(store *s)
+{
+    if (s->removed_by != 0) return true;
+    if (!s->started || s->raft.configuration.n == 0) return false;
+    bool in = in_configuration(&s->raft.configuration, s->id);
+    if (in) s->was_member = true;
+    return !in && s->was_member;
+}
+
+static bool member_gone(void *arg, uint64_t id)
+{
+    store *s = arg;
+    /* Only a leader's committed configuration is the cluster's word. */
+    return raft_state(&s->raft) == RAFT_LEADER && s->raft.configuration_uncommitted_index == 0
+           && !in_configuration(&s->raft.configuration, id);
+}
+
+static void member_told(void *arg, uint64_t by)
+{
+    store *s = arg;
+    if (s->removed_by == 0) s->removed_by = by;
+}
+
+void store__health_watch_members(store *s)
+{
+    store__transport_set_members(&s->transport, member_gone, member_told, s);
+}
 
 /* Why this member may not serve (WHY_NONE: it may), in a sentence. */
 static enum why_degraded describe(store *s, char *out, size_t n)
 {
     uint64_t need = min_free(s);
 
+    if (removed(s)) {
+        snprintf(out, n, "this member was removed from the cluster%s; it serves nothing, as its "
+                 "data stopped at its removal. To make this machine a member again, stop it, "
+                 "empty its data dir %.300s and start it with --join",
+                 s->removed_by ? " (the leader said so)" : "", s->data_dir);
+        return WHY_REMOVED;
+    }
     if (s->restarting) {
         snprintf(out, n, "the store is rebuilding itself from its Raft log (%.300s)",
                  s->restart_why);
@@ -302,6 +348,7 @@ void store__health_tick(store *s)
                  "metadata or log%s%.200s)", e[0] ? ": " : "", e);
     }
     check_caught_up(s, now);
+    store__transport_drop_gone(&s->transport);
     enum why_degraded kind = describe(s, why, sizeof why);
     if ((int)kind != s->degraded && kind != WHY_NONE) {
         if (s->degraded == WHY_NONE && s->restart_at < now + RESTART_FIRST_MS)

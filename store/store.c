@@ -141,6 +141,7 @@ static int open_raft(store *s, char *errmsg)
         goto err_transport;
     }
     store__health_watch_io(s);
+    store__health_watch_members(s);
     raft_uv_set_segment_size(&s->io, s->cfg.segment_size);
     raft_uv_set_connect_retry_delay(&s->io, CONNECT_RETRY_MS);
     raft_uv_set_snapshot_compression(&s->io, false);

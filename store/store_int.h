@@ -370,6 +370,8 @@ struct store {
     bool low_space;
     uint64_t free_bytes, space_polled;
     int degraded;         /* why it was degraded at the last tick (health.c), 0 = it was not */
+    uint64_t removed_by;  /* the leader that told this member it was removed (health.c) */
+    bool was_member;      /* its configuration has named it (health.c) */
     char health_msg[768];
     uint64_t transfer_at; /* next leadership hand-off attempt (ms) */
     bool restarting;      /* raft closing and reopening (store__restart) */
@@ -393,6 +395,10 @@ void store__io_close_init(store *s);
 /* Wraps raft_uv's append and snapshot_put to see their failures; after
  * raft_uv_init. */
 void store__health_watch_io(store *s);
+/* Answers other members' hellos "removed" when this member leads and they
+ * are not in its committed configuration, and notes it when told so
+ * itself (transport.h): a removed member then stops serving. */
+void store__health_watch_members(store *s);
 /* Every role poll: free space, raft's state, catching up, and the moves a
  * degraded member makes (hand-off, rebuild). */
 void store__health_tick(store *s);

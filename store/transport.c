@@ -2,6 +2,7 @@
  * TLS contexts, the listening socket, dialling members, rate-limited logs
  * of refused connections, and closing. One connection's life is in
  * transport_conn.c. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +218,34 @@ int store__transport_init(struct raft_uv_transport *t, uv_loop_t *loop, uint64_t
     t->connect = tr_connect;
     t->close = tr_close;
     return 0;
+}
+
+void store__transport_set_members(struct raft_uv_transport *t,
+                                  bool (*gone)(void *arg, uint64_t id),
+                                  void (*told)(void *arg, uint64_t by), void *arg)
+{
+    struct tr *tr = t->impl;
+
+    if (t->connect != tr_connect) return; /* raft's plain TCP transport */
+    tr->gone = gone;
+    tr->told = told;
+    tr->members_arg = arg;
+}
+
+void store__transport_drop_gone(struct raft_uv_transport *t)
+{
+    struct tr *tr = t->impl;
+    struct orc_link *l, *next;
+
+    if (t->connect != tr_connect || tr->gone == NULL || tr->closing) return;
+    for (l = tr->conns.next; l != &tr->conns; l = next) {
+        struct tconn *c = ORC_CONTAINER(l, struct tconn, link);
+        next = l->next;
+        if (c->inbound && c->state == TC_RELAY && tr->gone(tr->members_arg, c->peer_id)) {
+            log_info("store", "closing the Raft connection of removed member %" PRIu64, c->peer_id);
+            tconn__close(c, RAFT_NOCONNECTION);
+        }
+    }
 }
 
 void store__transport_free(struct raft_uv_transport *t)

@@ -7,7 +7,10 @@
  *   connector -> acceptor  hello: "orcraft1", member id (u64 LE, > 0),
  *                          address length (u32 LE, 1..255), the member's
  *                          Raft address (printable ASCII, no NUL)
- *   acceptor -> connector  "orcrack1" when it accepts; it closes otherwise
+ *   acceptor -> connector  "orcrack1" when it accepts; "orcrgone" when it
+ *                          leads and the connector's id is not in its
+ *                          committed configuration (the member was
+ *                          removed); it closes otherwise
  * The acceptor checks that the id claimed is the id in the peer's
  * certificate; the connector checks, before sending its hello, that the
  * acceptor's certificate names the id it dialled. Certificates come from
@@ -18,6 +21,7 @@
 
 #include <raft.h>
 #include <raft/uv.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -26,6 +30,7 @@
 
 #define STORE_HELLO_MAGIC "orcraft1"
 #define STORE_HELLO_ACK "orcrack1"
+#define STORE_HELLO_GONE "orcrgone"
 #define STORE_HELLO_ADDR_MAX 255
 #define STORE_HELLO_MAX (8 + 8 + 4 + STORE_HELLO_ADDR_MAX)
 
@@ -55,5 +60,17 @@ uint64_t store__member_id(const char *org, int n_org, const char *cn);
 int store__transport_init(struct raft_uv_transport *t, uv_loop_t *loop, uint64_t id,
                           const struct store_raft_tls *tls, char *errmsg);
 void store__transport_free(struct raft_uv_transport *t);
+
+/* Membership hooks (TLS transport only; a no-op on the plain one):
+ * gone(arg, id) says whether an authenticated member id is no longer in
+ * the cluster, so its hello is answered "orcrgone" and refused; told(arg,
+ * by) runs when a member this one dialled (id `by`) answered so. */
+void store__transport_set_members(struct raft_uv_transport *t,
+                                  bool (*gone)(void *arg, uint64_t id),
+                                  void (*told)(void *arg, uint64_t by), void *arg);
+/* Closes the connections of members `gone` now says are gone: a removed
+ * member keeps the connection it had, and hears "orcrgone" only when it
+ * dials again. */
+void store__transport_drop_gone(struct raft_uv_transport *t);
 
 #endif

@@ -308,6 +308,12 @@ static void advance_inbound(struct tconn *c)
         refuse(c, NULL, why);
         return;
     }
+    if (c->tr->gone && c->tr->gone(c->tr->members_arg, h.id)) {
+        /* It may not know it was removed: tell it, so it stops serving. */
+        if (orc_tls_send(c->tls, STORE_HELLO_GONE, 8) == 0) flush(c);
+        refuse(c, NULL, "it is no longer a member of the cluster (told it so)");
+        return;
+    }
     if (orc_tls_send(c->tls, STORE_HELLO_ACK, 8) != 0 || flush(c) != 0) {
         tconn__close(c, RAFT_NOCONNECTION);
         return;
@@ -338,6 +344,11 @@ static void advance_outbound(struct tconn *c)
         c->hello_sent = true;
     }
     if (c->plain.len < 8) return;
+    if (memcmp(c->plain.data, STORE_HELLO_GONE, 8) == 0) {
+        if (c->tr->told) c->tr->told(c->tr->members_arg, c->peer_id);
+        refuse(c, NULL, "it says this member is no longer in the cluster");
+        return;
+    }
     if (memcmp(c->plain.data, STORE_HELLO_ACK, 8) != 0) {
         refuse(c, NULL, "it answered the hello with something else");
         return;

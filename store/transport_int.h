@@ -30,6 +30,9 @@ struct tr {
     uv_tcp_t listener;
     bool listening;
     raft_uv_accept_cb accept_cb;
+    bool (*gone)(void *arg, uint64_t id); /* store__transport_set_members */
+    void (*told)(void *arg, uint64_t by);
+    void *members_arg;
     struct orc_link conns; /* every struct tconn not yet freed */
     unsigned n_unauth;
     bool closing;

@@ -17,6 +17,8 @@
 static struct cluster AC;
 /* More `orcd server` flags for afx_setup (NULL-terminated), or NULL. */
 static const char *const *AFX_SERVER_EXTRA;
+/* How many members afx_setup starts (the agent is given member 0's URL). */
+static int AFX_MEMBERS = 1;
 
 static struct afx {
     char node[64];
@@ -181,7 +183,7 @@ static inline void afx_setup_full(const char *const *extra, void (*before_agent)
     for (int i = 0; AFX_SERVER_EXTRA && AFX_SERVER_EXTRA[i] && nf < 23; i++)
         server_flags[nf++] = AFX_SERVER_EXTRA[i];
     server_flags[nf] = NULL;
-    cluster_init(&AC, 1);
+    cluster_init(&AC, AFX_MEMBERS);
     cluster_start(&AC, server_flags);
     snprintf(A.ip, sizeof A.ip, "%.*s.200", (int)(strrchr(AC.m[0].ip, '.') - AC.m[0].ip), AC.m[0].ip);
     snprintf(A.listen, sizeof A.listen, "%s:10250", A.ip);

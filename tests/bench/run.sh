@@ -33,6 +33,8 @@
 #   - pod-to-pod TCP throughput across nodes (tests/bench/podnet.c, iperf3):
 #     host-gw and VXLAN beside two namespaces joined by a bare veth;
 #   - orc's JSON reader and writer beside jansson's (tests/bench/json.c).
+#   - stock kubectl beside orctl (tests/bench/kubectl.c): apply -f DIR of
+#     100 manifests, created, then again unchanged.
 #   - server-side printing (tests/bench/tables.c): 10,000 pods listed as a
 #     Table and as objects, through the API and through kubectl get pods -A
 #     (beside -o json): time, body size and orcd's RSS peak.
@@ -290,6 +292,8 @@ part sched "scheduler" "" "$O/tests/bench/sched"
 echo "# Services: allocation under concurrent creates, ${BENCH_SVCS:-100} Services x ${BENCH_PODS:-10} pods" >&2
 part services "Services" "" "$O/tests/bench/services"
 part json "JSON" "" "$O/tests/bench/json"
+echo "# kubectl beside orctl: apply -f DIR of ${BENCH_MANIFESTS:-100} manifests" >&2
+part kubectl "kubectl beside orctl" "" "$O/tests/bench/kubectl"
 echo "# Tables: ${BENCH_TABLE_PODS:-10000} pods listed as a Table and as objects" >&2
 part tables "Tables" "" "$O/tests/bench/tables"
 echo "# node agent: 50 pods on one node, $(nproc) cores" >&2

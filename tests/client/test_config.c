@@ -2,6 +2,7 @@
  * name the file, 0600 atomic writes, and kubectl reading what we write. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -236,4 +237,39 @@ TEST(config_kubectl_accepts_it)
     /* The CA comes back as written: base64 of "-----BEGIN CERTIFICATE-----\n..." */
     CHECKF(strncmp(out, "https://127.0.0.1:6443 tok-123: x orc LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t", 74) == 0,
            "%s", out);
+}
+
+/* The members' API URLs, for failover: written into the current context's
+ * cluster entry (only when they differ), read back, other entries kept; a
+ * list that is not https URLs is refused naming the file. */
+TEST(config_servers_extension)
+{
+    struct orc_client_config c;
+    char err[256];
+    struct stat st1, st2;
+    const char *urls[] = {"https://10.0.0.1:6443", "https://10.0.0.2:6443"};
+    char *p = strdup(write_text("kc-servers", multi));
+
+    CHECK(orc_config_set_servers(p, urls, 2) == 0);
+    CHECKF(orc_config_load(p, &c, err, sizeof err) == 0, "%s", err);
+    CHECK_STR(c.server, "http://10.0.0.2:6443"); /* the context's own server is kept */
+    CHECK_INT(c.n_servers, ==, 2);
+    CHECK_STR(c.servers[1], "https://10.0.0.2:6443");
+    CHECK_STR(c.token, "123");
+    orc_config_clear(&c);
+    CHECK(stat(p, &st1) == 0);
+    CHECK((st1.st_mode & 0777) == 0600);
+    usleep(20 * 1000);
+    CHECK(orc_config_set_servers(p, urls, 2) == 0); /* the same list: not rewritten */
+    CHECK(stat(p, &st2) == 0);
+    CHECK(st1.st_ino == st2.st_ino && st1.st_mtim.tv_nsec == st2.st_mtim.tv_nsec);
+    const char *bad[] = {"http://10.0.0.1:6443"};
+    CHECK_INT(orc_config_set_servers(p, bad, 1), ==, ORC_EINVAL);
+    free(p);
+
+    p = write_text("kc-bad-servers",
+                   "clusters:\n- cluster:\n    server: https://a:1\n    extensions:\n"
+                   "    - name: orc.dev/servers\n      extension: {servers: [ftp://x]}\n  name: a\n");
+    CHECK_INT(orc_config_load(p, &c, err, sizeof err), ==, ORC_EINVAL);
+    CHECK(strstr(err, p) != NULL && strstr(err, "servers[0] is not an https:// URL") != NULL);
 }

@@ -546,6 +546,55 @@ TEST(connection_refused)
     fx_done(&f);
 }
 
+/* The API servers of one cluster: a server that cannot be reached is left
+ * for the next, the call goes there (nothing of it had been sent), and the
+ * client stays with the one that answered. */
+TEST(failover_moves_to_a_server_that_answers)
+{
+    struct fx f;
+    struct srv b = {0}, gone = {0};
+    struct reply rp;
+    char url_b[64], url_gone[64];
+
+    fx_init(&f, h_echo);
+    srv_start(&b, &f.loop, h_echo);
+    srv_url(&b, url_b, sizeof url_b);
+    srv_start(&gone, &f.loop, h_echo);
+    srv_url(&gone, url_gone, sizeof url_gone);
+    srv_stop(&gone);
+    run_for(&f.loop, 10);
+    http_client_close(f.c, NULL, NULL);
+    CHECK_INT(http_client_new(&f.loop, url_gone, FX_TOKEN, &f.c), ==, 0);
+
+    /* nothing changes on a bad list */
+    const char *bad[] = {url_b, "ftp://x"}, *tls[] = {"https://127.0.0.1:1"};
+    CHECK_INT(http_client_set_servers(f.c, bad, 2), ==, ORC_EINVAL);
+    CHECK_INT(http_client_set_servers(f.c, tls, 1), ==, ORC_EINVAL);
+    CHECK_INT(fx_get(&f, "/", 0, &rp), ==, 0);
+    CHECK_INT(rp.err, ==, ORC_EUNAVAIL);
+
+    const char *both[] = {url_b, url_gone, url_b};
+    CHECK_INT(http_client_set_servers(f.c, both, 3), ==, 0);
+    memset(&rp, 0, sizeof rp);
+    CHECK_INT(fx_get(&f, "/a", 0, &rp), ==, 0);
+    CHECK_INT(rp.err, ==, 0);
+    CHECK_STR(rp.body, "GET /a ");
+    CHECK_STR(http_client_server(f.c), url_b);
+    CHECK_INT(b.n_requests, ==, 1);
+    memset(&rp, 0, sizeof rp);
+    CHECK_INT(fx_get(&f, "/b", 0, &rp), ==, 0); /* straight to b now */
+    CHECK_INT(b.n_requests, ==, 2);
+
+    /* every one gone: each tried once, then the call fails */
+    srv_stop(&b);
+    srv_stop(&f.srv);
+    run_for(&f.loop, 10);
+    memset(&rp, 0, sizeof rp);
+    CHECK_INT(fx_get(&f, "/c", 0, &rp), ==, 0);
+    CHECK_INT(rp.err, ==, ORC_EUNAVAIL);
+    fx_done(&f);
+}
+
 /* ---- connections the server closes ---- */
 
 TEST(server_closing_idle_connection)

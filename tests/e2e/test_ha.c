@@ -112,6 +112,48 @@ TEST_T(removed_member_replaced_by_one_that_catches_up_by_snapshot, 180)
     load_free(&l);
 }
 
+/* A member removed while it runs may never hear of its removal from the
+ * log (the leader stops sending it entries): the leader tells it when it
+ * next connects, and it stops serving what it holds, which ages from then
+ * on, saying why in /readyz and its log. */
+TEST_T(a_removed_member_says_so_and_serves_nothing, 90)
+{
+    static struct cluster c; /* outlives the case body: its end-of-case cleanups use it */
+    char path[128];
+    int st;
+
+    cluster_init(&c, 3);
+    cluster_start(&c, NULL);
+    int lead = leader_or_fail(&c), gone = (lead + 1) % 3;
+    json_t *sg = t_json(&c, gone, "GET", "/internal/v1/status", NULL, &st);
+    snprintf(path, sizeof path, "/internal/v1/members/%s", orc_json_str(sg, "id"));
+    json_decref(sg);
+    json_decref(t_json(&c, lead, "DELETE", path, NULL, &st));
+    CHECKF(st == 200, "remove: HTTP %d", st);
+    uint64_t end = test_now_ms() + 20000;
+    char *body = NULL;
+    for (;;) {
+        free(body);
+        body = NULL;
+        st = t_http(&c, gone, "GET", "/readyz", NULL, NULL, &body, NULL);
+        if (st == 503 && body && strstr(body, "removed from the cluster")) break;
+        CHECKF(test_now_ms() < end, "removed member's /readyz: %d %s (log %s)", st,
+               body ? body : "", c.m[gone].log);
+        test_sleep_ms(200);
+    }
+    CHECK(strstr(body, "--join") != NULL);
+    free(body);
+    json_decref(t_json(&c, gone, "GET", "/api/v1/namespaces/default/configmaps", NULL, &st));
+    CHECK_INT(st, ==, 503);
+    /* The others go on, and it never hears of their writes. */
+    int lead2 = leader_or_fail(&c);
+    CHECK(lead2 != gone);
+    json_decref(t_json(&c, lead2, "POST", "/api/v1/namespaces/default/configmaps",
+                       "{\"metadata\":{\"name\":\"after\"}}", &st));
+    CHECK_INT(st, ==, 201);
+    member_stop(&c, gone); /* exits cleanly */
+}
+
 TEST_T(reset_cluster_recovers_from_quorum_loss, 180)
 {
     static const char *const reset[] = {"--reset-cluster", NULL};

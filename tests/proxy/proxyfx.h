@@ -36,6 +36,14 @@ static inline void fx_ep(char *out, size_t n, const char *ip, const char *node, 
     snprintf(out, n, "{\"addresses\":[\"%s\"],\"nodeName\":\"%s\",\"conditions\":{%s}}", ip, node, conds);
 }
 
+/* The endpoints array text "[endpoint]" of one endpoint. */
+static inline void fx_eps1(char *out, size_t n, const char *ip, const char *node, const char *conds)
+{
+    char ep[300];
+    fx_ep(ep, sizeof ep, ip, node, conds);
+    snprintf(out, n, "[%s]", ep);
+}
+
 /* A slice of service `svc`: ports JSON array text and endpoints (JSON text
  * of the array). */
 static inline json_t *fx_slice(const char *svc, const char *suffix, const char *ports, const char *eps)

@@ -127,9 +127,10 @@ static void wait_count(int i, const char *kind, const char *what, size_t n, unsi
     }
 }
 
-/* One HTTP request from the test process (in the lab) to ip:port: 0 and
- * the answering host in host, or -errno. */
-static int lab_get(const char *ip, int port, char *host, size_t n)
+/* One HTTP request from the test process (in the lab) to ip:port: 0, the
+ * answering host in host and (unless from is NULL) the client address the
+ * replica saw in from; or -errno. */
+static int lab_get_from(const char *ip, int port, char *host, size_t n, char *from, size_t fn)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     struct timeval tv = {3, 0};
@@ -141,6 +142,7 @@ static int lab_get(const char *ip, int port, char *host, size_t n)
 
     CHECK(fd >= 0);
     host[0] = '\0';
+    if (from) from[0] = '\0';
     inet_pton(AF_INET, ip, &a.sin_addr);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -150,13 +152,18 @@ static int lab_get(const char *ip, int port, char *host, size_t n)
         len += (size_t)got;
     close(fd);
     buf[len] = '\0';
-    const char *h = strstr(buf, "host=");
-    if (rc == 0 && !h) rc = -EPROTO;
-    if (h) {
-        size_t k = strcspn(h + 5, " \r\n");
-        snprintf(host, n, "%.*s", (int)k, h + 5);
+    const char *h = strstr(buf, "host="), *f = strstr(buf, "from=");
+    if (rc == 0 && (!h || (from && !f))) return -EPROTO;
+    if (rc == 0) {
+        snprintf(host, n, "%.*s", (int)strcspn(h + 5, " \r\n"), h + 5);
+        if (from) snprintf(from, fn, "%.*s", (int)strcspn(f + 5, " \r\n"), f + 5);
     }
     return rc;
+}
+
+static int lab_get(const char *ip, int port, char *host, size_t n)
+{
+    return lab_get_from(ip, port, host, n, NULL, 0);
 }
 
 static void lab_get_ok(const char *ip, int port, char *host, size_t n, unsigned limit_ms)
@@ -190,37 +197,6 @@ static void wait_running(const char *name)
 static char *wait_log(const char *name, const char *want, unsigned limit_ms)
 {
     return netbed_pod_log(&B, name, want, 0, limit_ms);
-}
-
-/* The client address the replica saw, from the same answer. */
-static int lab_get_from(const char *ip, int port, char *host, size_t n, char *from, size_t fn)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {3, 0};
-    char buf[2048];
-    size_t len = 0;
-    ssize_t got;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0;
-    static const char req[] = "GET /cgi-bin/h HTTP/1.0\r\n\r\n";
-
-    CHECK(fd >= 0);
-    host[0] = from[0] = '\0';
-    inet_pton(AF_INET, ip, &a.sin_addr);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) rc = -errno;
-    else if (write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1) rc = -EIO;
-    while (rc == 0 && len < sizeof buf - 1 && (got = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)got;
-    close(fd);
-    buf[len] = '\0';
-    const char *h = strstr(buf, "host="), *f = strstr(buf, "from=");
-    if (rc == 0 && (!h || !f)) return -EPROTO;
-    if (rc == 0) {
-        snprintf(host, n, "%.*s", (int)strcspn(h + 5, " \r\n"), h + 5);
-        snprintf(from, fn, "%.*s", (int)strcspn(f + 5, " \r\n"), f + 5);
-    }
-    return rc;
 }
 
 /* The lab bridge's address (the test process), as busybox httpd shows it. */

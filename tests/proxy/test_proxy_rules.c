@@ -52,6 +52,19 @@ static void build(struct world *w, const struct proxy_node *n)
     CHECK_INT(proxy_state_build(w->svcs, w->slices, n, &w->st), ==, 0);
 }
 
+/* A world of one Service (its slice "NAME-a" with SLICE_HTTP ports and the
+ * endpoints `eps`), built for node1. */
+static struct world *world_with(json_t *svc, const char *eps)
+{
+    struct world *w = world_new();
+    json_array_append_new(w->svcs, svc);
+    json_array_append_new(w->slices, fx_slice(json_string_value(json_object_get(
+                                                  json_object_get(svc, "metadata"), "name")),
+                                              "a", SLICE_HTTP, eps));
+    build(w, &node1);
+    return w;
+}
+
 /* Four endpoints, each "ip@node:conds". */
 static void eps_text(char *out, size_t n, const char *const *ips, const char *const *nodes,
                      const char *const *conds, size_t count)
@@ -84,15 +97,12 @@ static size_t count(const char *text, const char *needle)
 
 TEST(clusterip_spreads_over_ready_endpoints_only)
 {
-    struct world *w = world_new();
     const char *ips[] = {"10.42.1.5", "10.42.2.6", "10.42.3.7", "10.42.3.8"};
     const char *nodes[] = {"n1", "n2", "n3", "n3"};
     const char *conds[] = {READY, READY, READY, NOT_READY};
     char eps[2048];
     eps_text(eps, sizeof eps, ips, nodes, conds, 4);
-    json_array_append_new(w->svcs, fx_svc("web", "10.43.0.10", "ClusterIP", "", HTTP_PORT));
-    json_array_append_new(w->slices, fx_slice("web", "a", SLICE_HTTP, eps));
-    build(w, &node1);
+    struct world *w = world_with(fx_svc("web", "10.43.0.10", "ClusterIP", "", HTTP_PORT), eps);
     CHECK_INT(w->st.n, ==, 1);
     const struct proxy_unit *u = unit(w, "default/web/tcp/http");
     CHECK(has(u->rules, "numgen random mod 3 vmap"));
@@ -116,9 +126,8 @@ TEST(service_port_maps_to_the_slice_port_of_its_name)
                         "{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"}]";
     const char *sports = "[{\"name\":\"metrics\",\"port\":9100,\"protocol\":\"TCP\"},{\"name\":\"http\","
                          "\"port\":8080,\"protocol\":\"TCP\"},{\"name\":\"dns\",\"port\":5353,\"protocol\":\"UDP\"}]";
-    char ep[300], eps[400];
-    fx_ep(ep, sizeof ep, "10.42.2.9", "n2", READY);
-    snprintf(eps, sizeof eps, "[%s]", ep);
+    char eps[400];
+    fx_eps1(eps, sizeof eps, "10.42.2.9", "n2", READY);
     json_array_append_new(w->svcs, fx_svc("multi", "10.43.0.11", "ClusterIP", "", ports));
     json_array_append_new(w->slices, fx_slice("multi", "a", sports, eps));
     build(w, &node1);
@@ -131,14 +140,10 @@ TEST(service_port_maps_to_the_slice_port_of_its_name)
 
 TEST(no_ready_endpoint_rejects_promptly)
 {
-    struct world *w = world_new();
-    char ep[300], eps[400];
-    fx_ep(ep, sizeof ep, "10.42.2.9", "n2", NOT_READY);
-    snprintf(eps, sizeof eps, "[%s]", ep);
-    json_array_append_new(w->svcs, fx_svc("empty", "10.43.0.12", "NodePort", "",
-                                          "[{\"name\":\"http\",\"port\":80,\"nodePort\":30080}]"));
-    json_array_append_new(w->slices, fx_slice("empty", "a", SLICE_HTTP, eps));
-    build(w, &node1);
+    char eps[400];
+    fx_eps1(eps, sizeof eps, "10.42.2.9", "n2", NOT_READY);
+    struct world *w = world_with(fx_svc("empty", "10.43.0.12", "NodePort", "",
+                                "[{\"name\":\"http\",\"port\":80,\"nodePort\":30080}]"), eps);
     const struct proxy_unit *u = unit(w, "default/empty/tcp/http");
     CHECK_INT(u->n_chains, ==, 0);
     CHECK(has(u->add_elems, "no-endpoint-services { 10.43.0.12 . tcp . 80 : goto reject-chain }"));
@@ -148,15 +153,12 @@ TEST(no_ready_endpoint_rejects_promptly)
 
 TEST(terminating_serving_endpoints_are_the_fallback)
 {
-    struct world *w = world_new();
     const char *ips[] = {"10.42.2.5", "10.42.2.6"};
     const char *nodes[] = {"n2", "n2"};
     const char *conds[] = {TERMINATING, "\"ready\":false,\"serving\":false,\"terminating\":true"};
     char eps[1024];
     eps_text(eps, sizeof eps, ips, nodes, conds, 2);
-    json_array_append_new(w->svcs, fx_svc("web", "10.43.0.10", "ClusterIP", "", HTTP_PORT));
-    json_array_append_new(w->slices, fx_slice("web", "a", SLICE_HTTP, eps));
-    build(w, &node1);
+    struct world *w = world_with(fx_svc("web", "10.43.0.10", "ClusterIP", "", HTTP_PORT), eps);
     const struct proxy_unit *u = unit(w, "default/web/tcp/http");
     CHECK(has(u->rules, "numgen random mod 1 vmap"));
     CHECK(has(u->rules, "dnat to 10.42.2.5:8080"));
@@ -165,17 +167,13 @@ TEST(terminating_serving_endpoints_are_the_fallback)
 
 TEST(nodeport_and_load_balancer_masquerade_external_traffic)
 {
-    struct world *w = world_new();
-    char ep[300], eps[400];
-    fx_ep(ep, sizeof ep, "10.42.2.9", "n2", READY);
-    snprintf(eps, sizeof eps, "[%s]", ep);
+    char eps[400];
+    fx_eps1(eps, sizeof eps, "10.42.2.9", "n2", READY);
     json_t *s = fx_svc("lb", "10.43.0.13", "LoadBalancer", ",\"externalIPs\":[\"192.0.2.7\"]",
                        "[{\"name\":\"http\",\"port\":80,\"nodePort\":30081}]");
     json_object_set_new(s, "status", fx_js("{\"loadBalancer\":{\"ingress\":[{\"ip\":\"10.99.0.11\"},"
                                            "{\"ip\":\"10.99.0.12\"}]}}"));
-    json_array_append_new(w->svcs, s);
-    json_array_append_new(w->slices, fx_slice("lb", "a", SLICE_HTTP, eps));
-    build(w, &node1);
+    struct world *w = world_with(s, eps);
     const struct proxy_unit *u = unit(w, "default/lb/tcp/http");
     CHECK(has(u->add_elems, "service-nodeports { tcp . 30081 : goto external-"));
     CHECK(has(u->add_elems, "service-ips { 10.99.0.11 . tcp . 80 : goto external-"));
@@ -188,16 +186,13 @@ TEST(nodeport_and_load_balancer_masquerade_external_traffic)
 
 TEST(external_traffic_policy_local_keeps_to_local_endpoints)
 {
-    struct world *w = world_new();
     const char *ips[] = {"10.42.1.5", "10.42.2.6"};
     const char *nodes[] = {"n1", "n2"};
     const char *conds[] = {READY, READY};
     char eps[1024];
     eps_text(eps, sizeof eps, ips, nodes, conds, 2);
-    json_array_append_new(w->svcs, fx_svc("loc", "10.43.0.14", "NodePort", ",\"externalTrafficPolicy\":\"Local\"",
-                                          "[{\"name\":\"http\",\"port\":80,\"nodePort\":30082}]"));
-    json_array_append_new(w->slices, fx_slice("loc", "a", SLICE_HTTP, eps));
-    build(w, &node1);
+    struct world *w = world_with(fx_svc("loc", "10.43.0.14", "NodePort", ",\"externalTrafficPolicy\":\"Local\"",
+                                "[{\"name\":\"http\",\"port\":80,\"nodePort\":30082}]"), eps);
     const struct proxy_unit *u = unit(w, "default/loc/tcp/http");
     CHECK(has(u->rules, "add rule ip orc-proxy local-"));
     CHECK(has(u->add_elems, "service-nodeports { tcp . 30082 : goto external-"));
@@ -217,14 +212,10 @@ TEST(external_traffic_policy_local_keeps_to_local_endpoints)
 
 TEST(internal_traffic_policy_local)
 {
-    struct world *w = world_new();
-    char ep[300], eps[400];
-    fx_ep(ep, sizeof ep, "10.42.2.6", "n2", READY);
-    snprintf(eps, sizeof eps, "[%s]", ep);
-    json_array_append_new(w->svcs, fx_svc("itp", "10.43.0.15", "ClusterIP", ",\"internalTrafficPolicy\":\"Local\"",
-                                          HTTP_PORT));
-    json_array_append_new(w->slices, fx_slice("itp", "a", SLICE_HTTP, eps));
-    build(w, &node1);
+    char eps[400];
+    fx_eps1(eps, sizeof eps, "10.42.2.6", "n2", READY);
+    struct world *w = world_with(fx_svc("itp", "10.43.0.15", "ClusterIP", ",\"internalTrafficPolicy\":\"Local\"",
+                                HTTP_PORT), eps);
     CHECK(has(unit(w, "default/itp/tcp/http")->add_elems, "no-endpoint-services { 10.43.0.15 . tcp . 80 : drop }"));
     struct proxy_node n2 = {.name = "n2", .pod_cidr = "10.42.2.0/24"};
     build(w, &n2);
@@ -349,9 +340,8 @@ TEST(diff_touches_only_the_changed_service)
 TEST(an_address_two_services_claim_goes_to_the_first_by_name)
 {
     struct world *w = world_new();
-    char ep[300], eps[400];
-    fx_ep(ep, sizeof ep, "10.42.2.9", "n2", READY);
-    snprintf(eps, sizeof eps, "[%s]", ep);
+    char eps[400];
+    fx_eps1(eps, sizeof eps, "10.42.2.9", "n2", READY);
     /* b listed first: the order of the objects does not decide */
     json_array_append_new(w->svcs, fx_svc("b", "10.43.0.31", "ClusterIP", ",\"externalIPs\":[\"192.0.2.1\"]",
                                           HTTP_PORT));

@@ -1,9 +1,19 @@
-/* ingress_flags.c — parsing of the Ingress proxy's flags (ingress_flags.h). */
-#include "orcd/ingress_flags.h"
+/* agent_flags.c — parsing of the node agent's flags (agent_flags.h). */
+#include "orcd/agent_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int orcd_onoff_flag(const char *prog, const char *flag, const char *value, bool *off)
+{
+    if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+        fprintf(stderr, "%s: --%s takes on or off, not \"%s\"\n", prog, flag, value);
+        return -1;
+    }
+    *off = strcmp(value, "off") == 0;
+    return 0;
+}
 
 int orcd_ingress_flag(const char *prog, const char *flag, const char *value, bool *off,
                       long *port)
@@ -11,14 +21,7 @@ int orcd_ingress_flag(const char *prog, const char *flag, const char *value, boo
     char *end;
     long v;
 
-    if (strcmp(flag, "ingress") == 0) {
-        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
-            fprintf(stderr, "%s: --ingress takes on or off, not \"%s\"\n", prog, value);
-            return -1;
-        }
-        *off = strcmp(value, "off") == 0;
-        return 0;
-    }
+    if (strcmp(flag, "ingress") == 0) return orcd_onoff_flag(prog, flag, value, off);
     v = strtol(value, &end, 10);
     if (!value[0] || *end || v < 0 || v > 65535) {
         fprintf(stderr, "%s: --%s takes a port 0-65535 (0 turns it off), not \"%s\"\n", prog,
