@@ -1,6 +1,8 @@
 /* table_workloads.c — printers of the workload kinds: Deployments,
- * ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs and
- * ControllerRevisions, with kubectl's wide CONTAINERS IMAGES SELECTOR. */
+ * ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,
+ * ControllerRevisions, ReplicationControllers and HorizontalPodAutoscalers
+ * (the last two wait for the API server to serve them), with kubectl's
+ * wide CONTAINERS IMAGES SELECTOR. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +50,102 @@ static void replicaset_row(struct orc_row *r, const json_t *rs, int64_t now)
     orc__cell_int(r, orc__num(rs, "status.readyReplicas", 0));
     orc__cell_age(r, rs, now);
     template_cells(r, json_object_get(rs, "spec"), true);
+}
+
+/* A ReplicationController's selector is a plain label map. */
+static void replicationcontroller_row(struct orc_row *r, const json_t *rc, int64_t now)
+{
+    json_t *containers = orc_json_get(rc, "spec.template.spec.containers");
+
+    orc__cell_int(r, orc__num(rc, "spec.replicas", 1));
+    orc__cell_int(r, orc__num(rc, "status.replicas", 0));
+    orc__cell_int(r, orc__num(rc, "status.readyReplicas", 0));
+    orc__cell_age(r, rc, now);
+    orc__cell_buf(r, container_names, containers);
+    orc__cell_buf(r, container_images, containers);
+    orc__cell_buf(r, orc_table_labels, orc_json_get(rc, "spec.selector"));
+}
+
+/* ---- HorizontalPodAutoscalers (autoscaling/v2) ---- */
+
+/* A quantity or percentage as the metric shows it: "50%", "500m". */
+static void metric_value(const json_t *v, bool percent, char *out, size_t n)
+{
+    const char *s = json_string_value(v);
+
+    if (percent && json_is_integer(v)) snprintf(out, n, "%lld%%", (long long)json_integer_value(v));
+    else if (s) snprintf(out, n, "%s", s);
+    else if (json_is_integer(v)) snprintf(out, n, "%lld", (long long)json_integer_value(v));
+    else snprintf(out, n, "%s", percent ? "<auto>" : "<unknown>");
+}
+
+/* One metric as kubectl's TARGETS shows it: "cpu: 50%/80%", "1k/2k". */
+static int hpa_metric(const json_t *spec, const json_t *status, struct orc_buf *out)
+{
+    const char *type = orc_json_str(spec, "type");
+    char cur[48] = "<unknown>", want[48];
+
+    if (type && (strcmp(type, "Resource") == 0 || strcmp(type, "ContainerResource") == 0)) {
+        const char *key = strcmp(type, "Resource") == 0 ? "resource" : "containerResource";
+        const json_t *sp = json_object_get(spec, key), *st = json_object_get(status, key);
+        const char *name = orc_json_str(sp, "name");
+        bool value = orc_json_get(sp, "target.averageValue") != NULL;
+        if (value) {
+            metric_value(orc_json_get(sp, "target.averageValue"), false, want, sizeof want);
+            if (orc_json_get(st, "current.averageValue"))
+                metric_value(orc_json_get(st, "current.averageValue"), false, cur, sizeof cur);
+        } else {
+            metric_value(orc_json_get(sp, "target.averageUtilization"), true, want, sizeof want);
+            if (orc_json_get(st, "current.averageUtilization"))
+                metric_value(orc_json_get(st, "current.averageUtilization"), true, cur, sizeof cur);
+        }
+        return orc_buf_printf(out, "%s: %s/%s", name ? name : "", cur, want);
+    }
+    if (type && (strcmp(type, "Pods") == 0 || strcmp(type, "Object") == 0
+                 || strcmp(type, "External") == 0)) {
+        char key[16];
+        snprintf(key, sizeof key, "%c%s", type[0] + 32, type + 1);
+        const json_t *t = orc_json_get(json_object_get(spec, key), "target");
+        const json_t *c = orc_json_get(json_object_get(status, key), "current");
+        const char *field = json_object_get(t, "averageValue") ? "averageValue" : "value";
+        metric_value(json_object_get(t, field), false, want, sizeof want);
+        if (json_object_get(c, field)) metric_value(json_object_get(c, field), false, cur, sizeof cur);
+        return orc_buf_printf(out, "%s/%s%s", cur, want,
+                              strcmp(field, "averageValue") == 0 && type[0] != 'P' ? " (avg)" : "");
+    }
+    return orc_buf_puts(out, "<unknown type>");
+}
+
+static int hpa_targets(const json_t *hpa, struct orc_buf *out)
+{
+    const json_t *specs = orc_json_get(hpa, "spec.metrics");
+    const json_t *statuses = orc_json_get(hpa, "status.currentMetrics");
+    size_t n = json_array_size(specs), shown = n > 2 ? 2 : n;
+    int rv = 0;
+
+    if (n == 0) return orc_buf_puts(out, "<none>");
+    for (size_t i = 0; i < shown && rv == 0; i++) {
+        if (i) rv = orc_buf_puts(out, ", ");
+        if (rv == 0)
+            rv = hpa_metric(json_array_get(specs, i), json_array_get(statuses, i), out);
+    }
+    if (rv == 0 && n > shown) rv = orc_buf_printf(out, " + %zu more...", n - shown);
+    return rv;
+}
+
+static void hpa_row(struct orc_row *r, const json_t *hpa, int64_t now)
+{
+    const char *kind = orc_json_str(hpa, "spec.scaleTargetRef.kind");
+    const char *name = orc_json_str(hpa, "spec.scaleTargetRef.name");
+    int64_t min;
+
+    orc__cell(r, "%s/%s", kind ? kind : "", name ? name : "");
+    orc__cell_buf(r, hpa_targets, hpa);
+    if (orc_json_int(hpa, "spec.minReplicas", &min) == 0) orc__cell(r, "%lld", (long long)min);
+    else orc__cell(r, "%s", "<unset>");
+    orc__cell_int(r, orc__num(hpa, "spec.maxReplicas", 0));
+    orc__cell_int(r, orc__num(hpa, "status.currentReplicas", 0));
+    orc__cell_age(r, hpa, now);
 }
 
 static void statefulset_row(struct orc_row *r, const json_t *s, int64_t now)
@@ -196,6 +294,29 @@ static const struct orc_table_column cronjob_cols[] = {
                                        "successfully scheduled."),
     ORC_COL_AGE, TEMPLATE_COLS, SELECTOR_COL,
 };
+static const struct orc_table_column replicationcontroller_cols[] = {
+    ORC_COL_NAME,
+    ORC_COL("Desired", "integer", "Replicas is the number of desired replicas."),
+    ORC_COL("Current", "integer", "Replicas is the most recently observed number of replicas."),
+    ORC_COL("Ready", "integer", "The number of ready replicas for this replication controller."),
+    ORC_COL_AGE, TEMPLATE_COLS,
+    ORC_WIDE("Selector", "string", "Selector is a label query over pods that should match the "
+                                   "Replicas count."),
+};
+static const struct orc_table_column hpa_cols[] = {
+    ORC_COL_NAME,
+    ORC_COL("Reference", "string", "reference to scaled resource; horizontal pod autoscaler "
+                                   "will learn the current resource consumption and will set "
+                                   "the desired number of pods by using its Scale subresource."),
+    ORC_COL("Targets", "string", "the target value of the metrics"),
+    ORC_COL("MinPods", "string", "minReplicas is the lower limit for the number of replicas to "
+                                 "which the autoscaler can scale down."),
+    ORC_COL("MaxPods", "integer", "maxReplicas is the upper limit for the number of replicas to "
+                                  "which the autoscaler can scale up."),
+    ORC_COL("Replicas", "integer", "currentReplicas is current number of replicas of pods "
+                                   "managed by this autoscaler."),
+    ORC_COL_AGE,
+};
 static const struct orc_table_column controllerrevision_cols[] = {
     ORC_COL_NAME,
     ORC_COL("Controller", "string", "Controller of the object"),
@@ -212,5 +333,8 @@ const struct orc_printer_row orc__table_workloads[] = {
     {{"batch", "cronjobs", ORC_COLS(cronjob_cols)}, cronjob_row, false, NULL},
     {{"apps", "controllerrevisions", ORC_COLS(controllerrevision_cols)}, controllerrevision_row,
      false, NULL},
+    {{"", "replicationcontrollers", ORC_COLS(replicationcontroller_cols)},
+     replicationcontroller_row, false, NULL},
+    {{"autoscaling", "horizontalpodautoscalers", ORC_COLS(hpa_cols)}, hpa_row, false, NULL},
     {{0}, NULL, false, NULL},
 };

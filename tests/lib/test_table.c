@@ -185,7 +185,8 @@ TEST(every_printer_has_a_cell_per_column)
     static const char *const waiting[][2] = {
         {"", "serviceaccounts"}, {"rbac.authorization.k8s.io", "roles"},
         {"rbac.authorization.k8s.io", "clusterrolebindings"}, {"", "resourcequotas"},
-        {"", "limitranges"}};
+        {"", "limitranges"}, {"", "replicationcontrollers"},
+        {"autoscaling", "horizontalpodautoscalers"}};
     for (size_t i = 0; i < ORC_ARRAY_LEN(waiting); i++) {
         const struct orc_table_printer *p = orc_table_printer_for(waiting[i][0], waiting[i][1]);
         CHECK_STR(p->resource, waiting[i][1]);
@@ -212,4 +213,27 @@ TEST(cell_text_as_kubectl_prints_cells)
     CHECK_STR(b.data, "a b|42|true|false||");
     orc_buf_free(&b);
     json_decref(cells);
+}
+
+TEST(hpa_targets_as_kubectl_prints_them)
+{
+    json_t *hpa = parse(
+        "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"scaleTargetRef\":{\"kind\":\"Deployment\","
+        "\"name\":\"web\"},\"minReplicas\":2,\"maxReplicas\":5,\"metrics\":[{\"type\":\"Resource\","
+        "\"resource\":{\"name\":\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}},"
+        "{\"type\":\"Resource\",\"resource\":{\"name\":\"memory\",\"target\":{\"type\":\"AverageValue\","
+        "\"averageValue\":\"100Mi\"}}},{\"type\":\"Pods\",\"pods\":{\"metric\":{\"name\":\"qps\"},"
+        "\"target\":{\"type\":\"AverageValue\",\"averageValue\":\"1k\"}}}]},\"status\":{"
+        "\"currentReplicas\":3,\"currentMetrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":"
+        "\"cpu\",\"current\":{\"averageUtilization\":50}}}]}}");
+    json_t *cells = orc_table_cells(orc_table_printer_for("autoscaling", "horizontalpodautoscalers"),
+                                    hpa, NOW);
+    CHECK_STR(json_string_value(json_array_get(cells, 1)), "Deployment/web");
+    CHECK_STR(json_string_value(json_array_get(cells, 2)),
+              "cpu: 50%/80%, memory: <unknown>/100Mi + 1 more...");
+    CHECK_STR(json_string_value(json_array_get(cells, 3)), "2");
+    CHECK_INT(json_integer_value(json_array_get(cells, 4)), ==, 5);
+    CHECK_INT(json_integer_value(json_array_get(cells, 5)), ==, 3);
+    json_decref(cells);
+    json_decref(hpa);
 }
