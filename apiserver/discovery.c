@@ -104,6 +104,8 @@ static json_t *resource_list(const char *group, const char *version)
                 json_array_append_new(sn, json_string(k[i].short_names[j]));
             json_object_set_new(r, "shortNames", sn);
         }
+        if (orc_kind_in_category_all(&k[i]))
+            json_object_set_new(r, "categories", json_pack("[s]", "all"));
         json_array_append_new(list, r);
         struct api_subresource subs[8];
         size_t ns = api_kind_subresources(api_kind_of(&k[i]), subs, ORC_ARRAY_LEN(subs));

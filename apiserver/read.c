@@ -21,6 +21,8 @@ struct read_op {
     struct api_route *rt;
     struct api_list_opts lo;
     int64_t exact_rev; /* a list at exactly this revision, or 0 */
+    const struct api_table *table; /* NULL: objects, not a Table */
+    struct api_table table_req;
 };
 
 static void read_op_free(void *p)
@@ -63,7 +65,9 @@ static void get_object(struct read_op *op)
     }
     if (strcmp(rt->sub, "scale") == 0) {
         respond_scale(op->r, rt->api, &kv);
-    } else if (api_obj_append_as(rt->kind, &body, kv.value, kv.value_len, kv.mod_rev) != 0) {
+    } else if ((op->table ? api_table_single(op->table, &kv, kv.mod_rev, true, &body)
+                          : api_obj_append_as(rt->kind, &body, kv.value, kv.value_len,
+                                              kv.mod_rev)) != 0) {
         orc_buf_free(&body);
         api_respond_error(op->r, ORC_ECORRUPT, "reading the object");
     } else {
@@ -115,10 +119,10 @@ struct list_page {
 };
 
 /* Reads up to `limit` matching objects (0: all) after start_after at
- * at_rev (0: now) into page. */
+ * at_rev (0: now) into page: the objects, or with t their Table rows. */
 static int list_collect(struct api_server *s, const char *prefix, const struct api_filter *f,
-                        int64_t at_rev, const char *start_after, size_t limit,
-                        struct list_page *page)
+                        const struct api_table *t, int64_t at_rev, const char *start_after,
+                        size_t limit, struct list_page *page)
 {
     char *cursor = start_after ? strdup(start_after) : NULL;
     int rv = 0;
@@ -133,8 +137,12 @@ static int list_collect(struct api_server *s, const char *prefix, const struct a
         for (size_t i = 0; i < l.n && rv == 0; i++) {
             if (!api_filter_match_kv(f, &l.kvs[i])) continue;
             if (page->count > 0) orc_buf_append(&page->items, ",", 1);
-            rv = api_obj_append_as(page->view, &page->items, l.kvs[i].value, l.kvs[i].value_len,
-                                l.kvs[i].mod_rev);
+            if (t)
+                rv = api_table_row(t, l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev,
+                                   &page->items);
+            else
+                rv = api_obj_append_as(page->view, &page->items, l.kvs[i].value,
+                                       l.kvs[i].value_len, l.kvs[i].mod_rev);
             page->count++;
         }
         if (l.n > 0) {
@@ -150,29 +158,47 @@ static int list_collect(struct api_server *s, const char *prefix, const struct a
     return rv;
 }
 
+/* Puts head in front of the items already collected, in place, so that a
+ * list's body is held once rather than copied into a second buffer. */
+static int prepend(struct orc_buf *items, const struct orc_buf *head)
+{
+    if (orc_buf_reserve(items, head->len) != 0) return ORC_ENOMEM;
+    memmove(items->data + head->len, items->data, items->len);
+    memcpy(items->data, head->data, head->len);
+    items->len += head->len;
+    items->data[items->len] = '\0';
+    return 0;
+}
+
+/* Answers the page: its items (objects, or a Table's rows) become the body. */
 static void respond_list(struct read_op *op, struct list_page *page, bool filtered)
 {
     const struct orc_kind *k = op->rt->kind;
-    struct orc_buf body = ORC_BUF_INIT;
+    struct orc_buf head = ORC_BUF_INIT;
+    int rv;
 
-    orc_buf_reserve(&body, page->items.len + 256);
-    orc_buf_printf(&body, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{"
-                          "\"resourceVersion\":\"%" PRId64 "\"",
-                   k->kind, orc_kind_api_version(k), page->revision);
-    if (page->more && page->last_key) {
-        orc_buf_puts(&body, ",\"continue\":\"");
-        continue_encode(page->revision, page->last_key, &body);
-        orc_buf_puts(&body, "\"");
-        if (!filtered) orc_buf_printf(&body, ",\"remainingItemCount\":%zu", page->remaining);
+    if (op->table) rv = api_table_head(op->table, &head);
+    else rv = orc_buf_printf(&head, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{",
+                             k->kind, orc_kind_api_version(k));
+    if (rv == 0) rv = orc_buf_printf(&head, "\"resourceVersion\":\"%" PRId64 "\"", page->revision);
+    if (rv == 0 && page->more && page->last_key) {
+        rv = orc_buf_puts(&head, ",\"continue\":\"");
+        if (rv == 0) rv = continue_encode(page->revision, page->last_key, &head);
+        if (rv == 0) rv = orc_buf_puts(&head, "\"");
+        if (rv == 0 && !filtered)
+            rv = orc_buf_printf(&head, ",\"remainingItemCount\":%zu", page->remaining);
     }
-    orc_buf_puts(&body, "},\"items\":[");
-    if (page->items.len) orc_buf_append(&body, page->items.data, page->items.len);
-    if (orc_buf_puts(&body, "]}") != 0) {
-        orc_buf_free(&body);
+    if (rv == 0)
+        rv = op->table ? api_table_middle(op->table, true, &head)
+                       : orc_buf_puts(&head, "},\"items\":[");
+    if (rv == 0) rv = prepend(&page->items, &head);
+    if (rv == 0) rv = orc_buf_puts(&page->items, "]}");
+    orc_buf_free(&head);
+    if (rv != 0) {
         api_respond_error(op->r, ORC_ENOMEM, "listing");
         return;
     }
-    api_respond_buf(op->r, 200, &body);
+    api_respond_buf(op->r, 200, &page->items); /* takes the buffer */
 }
 
 /* 410 for a continue token past the retained history, with a fresh token
@@ -232,7 +258,7 @@ static void list_objects(struct read_op *op)
     else if (start == NULL) at_rev = op->exact_rev;
     api_prefix(rt->kind, rt->ns[0] ? rt->ns : NULL, &prefix);
     page.view = rt->kind;
-    rv = list_collect(op->s, prefix.data, &f, at_rev, start, (size_t)limit, &page);
+    rv = list_collect(op->s, prefix.data, &f, op->table, at_rev, start, (size_t)limit, &page);
     if (rv == ORC_ECOMPACTED && start)
         respond_continue_expired(op, start);
     else if (rv == ORC_ECOMPACTED)
@@ -295,8 +321,9 @@ void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_r
 {
     const char *cont = api_query_get(rt, "continue");
     struct api_list_opts lo;
+    struct api_table table;
     struct read_op *op;
-    int rv = 0;
+    int rv = 0, as_table;
 
     if (!valid_read_target(r, rt)) return;
     if (api_list_opts_parse(r, rt, false, &lo) != 0) return;
@@ -305,6 +332,7 @@ void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_r
                            "specifying resource version is not allowed when using continue");
         return;
     }
+    if ((as_table = api_table_negotiate(r, rt, &table)) < 0) return;
     op = calloc(1, sizeof *op);
     if (op == NULL) {
         api_respond_error(r, ORC_ENOMEM, "reading");
@@ -314,6 +342,10 @@ void api_handle_read(struct api_server *s, struct orc_httpd_req *r, struct api_r
     op->r = r;
     op->rt = rt;
     op->lo = lo;
+    if (as_table) {
+        op->table_req = table;
+        op->table = &op->table_req;
+    }
     api_hold(s);
     r->op = op;
     r->op_free = read_op_free;

@@ -17,6 +17,7 @@
 #include "lib/buf.h"
 #include "lib/kinds.h"
 #include "lib/list.h"
+#include "lib/table.h"
 #include "store/store.h"
 
 #define API_RESERVED_PREFIX "/orc/podcidrs/" /* a Node's pod CIDR, held by its name */
@@ -263,6 +264,10 @@ struct api_watcher {
     /* An event for this watcher, framed and encoded (shared: queue it to
      * take a reference), or NULL when out of memory. May leave. */
     void (*on_event)(struct api_watcher *w, struct orc_httpd_chunk *ch);
+    /* Set instead by a watcher that encodes each event itself (a Table
+     * watch): the event's type (api_watch_type), stored value and
+     * revision, borrowed for the call. May leave. */
+    void (*on_kv)(struct api_watcher *w, int type, const struct store_kv *kv, int64_t rev);
     /* The group's store watch ended (ORC_ECOMPACTED, ORC_ESHUTDOWN); w has
      * already left. */
     void (*on_end)(struct api_watcher *w, int err);
@@ -276,6 +281,37 @@ void api_watch_hub_stop(struct api_server *s);
  * that it needs. */
 int api_watch_join(struct api_server *s, const char *prefix, struct api_watcher *w);
 void api_watch_leave(struct api_watcher *w);
+
+/* ---- server-side printing (table.c) ---- */
+
+enum api_table_include { API_TABLE_METADATA, API_TABLE_OBJECT, API_TABLE_NONE };
+
+/* A request answered with meta.k8s.io Tables. */
+struct api_table {
+    char api_version[24];                    /* "meta.k8s.io/v1" or ".../v1beta1" */
+    enum api_table_include include;          /* ?includeObject= */
+    const struct orc_table_printer *printer; /* the kind's columns (static) */
+    int64_t now;                             /* Unix seconds, for ages */
+};
+
+/* Whether the request's Accept asks for a Table (first acceptable
+ * alternative wins; GET and watch of a collection or an object without
+ * subresource): 1 and t filled, 0 for plain objects, -1 when the request
+ * was answered (400 for a bad includeObject). */
+int api_table_negotiate(struct orc_httpd_req *r, const struct api_route *rt,
+                        struct api_table *t);
+/* A Table is built as head, the metadata's fields, middle (columns, or
+ * null when `columns` is false, as every watch event after the first
+ * carries), rows separated by commas, then "]}". */
+int api_table_head(const struct api_table *t, struct orc_buf *out);
+int api_table_middle(const struct api_table *t, bool columns, struct orc_buf *out);
+/* Appends the row of a stored value (resourceVersion rev). ORC_ECORRUPT
+ * for a value that is not JSON. */
+int api_table_row(const struct api_table *t, const char *value, size_t len, int64_t rev,
+                  struct orc_buf *out);
+/* A whole Table of one object (a GET, a watch event's object). */
+int api_table_single(const struct api_table *t, const struct store_kv *kv, int64_t rev,
+                     bool columns, struct orc_buf *out);
 
 /* ---- request handlers ---- */
 

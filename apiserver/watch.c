@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apiserver/server.h"
 #include "lib/fields.h"
@@ -49,6 +50,9 @@ struct watch_op {
     struct api_watcher live;
     char *filter_key; /* the selectors as given, for live.filter_key */
     struct orc_buf line; /* reused per event */
+    bool as_table;       /* events carry Tables of one row (server-side printing) */
+    bool columns_sent;   /* the first Table carried the column definitions */
+    struct api_table table;
 };
 
 static const char slow_farewell[] =
@@ -106,9 +110,27 @@ static void send_error(struct watch_op *op, int code, const char *reason, const 
     json_decref(ev);
 }
 
+/* An event whose object is a Table of one row; only the first carries
+ * the column definitions, as Kubernetes' watch does. */
+static int encode_table_event(struct watch_op *op, const char *type, const struct store_kv *kv,
+                              int64_t rev)
+{
+    int rv;
+
+    orc_buf_reset(&op->line);
+    op->table.now = (int64_t)time(NULL);
+    rv = orc_buf_printf(&op->line, "{\"type\":\"%s\",\"object\":", type);
+    if (rv == 0) rv = api_table_single(&op->table, kv, rev, !op->columns_sent, &op->line);
+    if (rv == 0) rv = orc_buf_puts(&op->line, "}\n");
+    if (rv == 0) op->columns_sent = true;
+    return rv;
+}
+
 static void send_event(struct watch_op *op, const char *type, const struct store_kv *kv, int64_t rev)
 {
-    if (api_watch_encode_as(op->rt->kind, type, kv, rev, &op->line) == 0) send_line(op);
+    int rv = op->as_table ? encode_table_event(op, type, kv, rev)
+                          : api_watch_encode_as(op->rt->kind, type, kv, rev, &op->line);
+    if (rv == 0) send_line(op);
     else watch_end(op);
 }
 
@@ -133,6 +155,11 @@ static void on_live_event(struct api_watcher *w, struct orc_httpd_chunk *ch)
     if (ch == NULL || orc_httpd_stream_chunk(op->r, ch, 0) != 0) watch_end(op);
 }
 
+static void on_live_kv(struct api_watcher *w, int type, const struct store_kv *kv, int64_t rev)
+{
+    send_event(ORC_CONTAINER(w, struct watch_op, live), api_watch_type_name(type), kv, rev);
+}
+
 static void on_live_end(struct api_watcher *w, int err)
 {
     struct watch_op *op = ORC_CONTAINER(w, struct watch_op, live);
@@ -154,6 +181,7 @@ static void go_live(struct watch_op *op)
     op->live.filter_key = op->filter_key;
     op->live.view = op->rt->kind;
     op->live.on_event = on_live_event;
+    if (op->as_table) op->live.on_kv = on_live_kv;
     op->live.on_end = on_live_end;
     rv = api_watch_join(op->s, op->prefix.data, &op->live);
     if (rv != 0) {
@@ -366,12 +394,14 @@ static int plan_start(struct watch_op *op, const struct api_list_opts *lo)
     return 0;
 }
 
-/* The selectors as given: watchers with equal keys share their evaluation. */
-static char *filter_key(const struct api_route *rt)
+/* The selectors as given: watchers with equal keys share their evaluation
+ * (and Table watchers a bucket of their own, as they encode per watcher). */
+static char *filter_key(const struct api_route *rt, bool as_table)
 {
     const char *ls = api_query_get(rt, "labelSelector"), *fs = api_query_get(rt, "fieldSelector");
     struct orc_buf b = ORC_BUF_INIT;
 
+    if (as_table) orc_buf_puts(&b, "Table\n");
     if (rt->type == ROUTE_OBJECT) orc_buf_printf(&b, "%s\nmetadata.name=%s", ls ? ls : "", rt->name);
     else orc_buf_printf(&b, "%s\n%s", ls ? ls : "", fs ? fs : "");
     return orc_buf_steal(&b, NULL);
@@ -417,7 +447,10 @@ void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_
             return;
         }
     }
-    if ((op->filter_key = filter_key(rt)) == NULL) {
+    int as_table = api_table_negotiate(r, rt, &op->table);
+    if (as_table < 0) return;
+    op->as_table = as_table == 1;
+    if ((op->filter_key = filter_key(rt, op->as_table)) == NULL) {
         api_respond_error(r, ORC_ENOMEM, "watch");
         return;
     }

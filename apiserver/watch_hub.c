@@ -151,11 +151,15 @@ static void bucket_deliver(struct api_watch_group *g, struct api_watch_bucket *b
     struct orc_link *l = b->watchers.next;
 
     if (type < 0) return;
-    ch = event_chunk(g, e, type); /* NULL: out of memory, and the watchers end */
+    /* NULL: out of memory, and the watchers end; or a bucket of watchers
+     * that encode each event themselves. */
+    ch = first->on_kv ? NULL : event_chunk(g, e, type);
     while (l != &b->watchers) {
         struct api_watcher *w = ORC_CONTAINER(l, struct api_watcher, link);
         l = l->next; /* w may leave */
-        if (e->ev->revision > w->after_rev) w->on_event(w, ch);
+        if (e->ev->revision <= w->after_rev) continue;
+        if (w->on_kv) w->on_kv(w, type, e->ev->kv, e->ev->revision);
+        else w->on_event(w, ch);
     }
 }
 

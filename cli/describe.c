@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/print.h"
+#include "lib/table.h"
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "lib/timeutil.h"
@@ -518,9 +519,9 @@ static void event_line(struct dw *w, const json_t *e, int64_t now)
     long long count = jnum(e, "series.count", jnum(e, "count", 0));
 
     if (first_ts == NULL) first_ts = orc_json_str(e, "firstTimestamp");
-    cli_age(first_ts, now, first, sizeof first);
+    orc_table_age(first_ts, now, first, sizeof first);
     if (count > 1) {
-        cli_age(cli_event_last(e), now, last, sizeof last);
+        orc_table_age(cli_event_last(e), now, last, sizeof last);
         snprintf(interval, sizeof interval, "%s (x%lld over %s)", last, count, first);
     } else {
         snprintf(interval, sizeof interval, "%s", first);
@@ -596,8 +597,8 @@ static void selector_line(struct dw *w, const char *title, const json_t *sel, bo
 {
     struct orc_buf b = ORC_BUF_INIT;
 
-    if (label_map) cli_format_labels(sel, &b);
-    else cli_format_selector(sel, &b);
+    if (label_map) orc_table_labels(sel, &b);
+    else orc_table_selector(sel, &b);
     dw_write(w, 0, "%s:\t%s\n", title, b.data ? b.data : "<none>");
     orc_buf_free(&b);
 }
@@ -662,7 +663,7 @@ static void describe_pod(struct dw *w, const json_t *pod, int64_t now)
     labels_annotations(w, pod);
     if (orc_json_get(pod, "metadata.deletionTimestamp") && strcmp(phase, "Succeeded")
         && strcmp(phase, "Failed")) {
-        cli_age(orc_json_str(pod, "metadata.deletionTimestamp"), now, age, sizeof age);
+        orc_table_age(orc_json_str(pod, "metadata.deletionTimestamp"), now, age, sizeof age);
         dw_write(w, 0, "Status:\tTerminating (lasts %s)\n", age);
         dw_write(w, 0, "Termination Grace Period:\t%llds\n",
                  jnum(pod, "metadata.deletionGracePeriodSeconds", 30));
@@ -880,7 +881,7 @@ static void describe_node(struct dw *w, const json_t *node)
     size_t i;
 
     name_namespace(w, node, false);
-    if (w->rv == 0) w->rv = cli_node_roles(node, &roles);
+    if (w->rv == 0) w->rv = orc_table_node_roles(node, &roles);
     dw_write(w, 0, "Roles:\t%s\n", roles.data ? roles.data : "<none>");
     orc_buf_free(&roles);
     labels_annotations(w, node);

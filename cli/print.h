@@ -21,7 +21,8 @@ enum {
 };
 
 /* The table `kubectl get` prints for `items` (an array of objects of kind
- * k): upper-case headers, columns padded to line up with 3 spaces between,
+ * k), from lib/table.h's columns and cells (the same printers the API
+ * server's Tables use): upper-case headers, columns padded to line up with 3 spaces between,
  * "<none>" where kubectl prints it. now: Unix seconds, for AGE columns.
  * An empty array prints nothing (the caller says "No resources found"). */
 int cli_print_table(const struct orc_kind *k, const json_t *items, unsigned flags, int64_t now,
@@ -48,10 +49,6 @@ int cli_describe(const struct orc_kind *k, const json_t *obj, const json_t *even
  * cell of a line is never padded. */
 int cli_tabwrite(const char *text, size_t len, int minwidth, int padding, struct orc_buf *out);
 
-/* kubectl's age of an RFC 3339 timestamp at `now`: "5m10s", "<unknown>"
- * when ts is NULL or unreadable. */
-void cli_age(const char *ts, int64_t now, char *out, size_t n);
-
 /* An Event's last sighting: series.lastObservedTime, lastTimestamp,
  * eventTime or firstTimestamp, the first present (borrowed; may be NULL). */
 const char *cli_event_last(const json_t *e);
@@ -59,15 +56,8 @@ const char *cli_event_last(const json_t *e);
  * `kubectl events` and describe order them. */
 void cli_sort_events(const json_t **evs, size_t n);
 
-/* "a=1,b=2" from a string map, keys sorted; "<none>" when empty or NULL. */
-int cli_format_labels(const json_t *map, struct orc_buf *out);
-
-/* A LabelSelector ({matchLabels, matchExpressions}) as kubectl prints it:
- * "app=web,tier in (a,b),!legacy"; "<none>" when empty or NULL. */
-int cli_format_selector(const json_t *sel, struct orc_buf *out);
-
-/* A node's roles from its node-role.kubernetes.io/<role> labels (and the
- * older kubernetes.io/role), sorted and comma-separated; "<none>". */
-int cli_node_roles(const json_t *node, struct orc_buf *out);
+/* Ages, labels, selectors and node roles are formatted by lib/table.h
+ * (orc_table_age, orc_table_labels, orc_table_selector,
+ * orc_table_node_roles), which the API server's Tables share. */
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/print.h"
+#include "lib/table.h"
 #include "controllers/ctl_util.h"
 #include "controllers/deployment.h"
 #include "lib/json.h"
@@ -142,7 +143,7 @@ static void print_template(cli_ctx *x, const json_t *tmpl)
     struct orc_buf b = ORC_BUF_INIT;
     size_t i;
 
-    cli_format_labels(labels, &b);
+    orc_table_labels(labels, &b);
     fprintf(x->out, "Pod Template:\n  Labels:\t%s\n  Containers:\n", b.data ? b.data : "<none>");
     json_array_foreach (orc_json_get(tmpl, "spec.containers"), i, c)
         fprintf(x->out, "   %s:\n    Image:\t%s\n",

@@ -7,10 +7,6 @@
 #include "cli/cli.h"
 #include "lib/orc.h"
 
-/* kubectl's "all" category, in its order. */
-static const char *const all_kinds[] = {"pods", "services", "daemonsets", "deployments",
-                                        "replicasets", "statefulsets", "jobs", "cronjobs"};
-
 static int add_target(struct cli_targets *t, const struct orc_kind *k, const char *name, size_t len)
 {
     struct cli_target *v = realloc(t->v, (t->n + 1) * sizeof *v);
@@ -48,10 +44,12 @@ static int add_kinds(cli_ctx *x, const char *list, char **names, size_t n_names,
 {
     while (*list) {
         size_t len = strcspn(list, ",");
-        const struct orc_kind *ks[ORC_ARRAY_LEN(all_kinds)];
+        const struct orc_kind *ks[16];
         size_t nk = 0;
         if (len == 3 && strncmp(list, "all", 3) == 0) {
-            for (; nk < ORC_ARRAY_LEN(all_kinds); nk++) ks[nk] = orc_kind_lookup(all_kinds[nk]);
+            /* kubectl's "all" category, those of it orc serves */
+            for (size_t i = 0; orc_category_all[i] && nk < ORC_ARRAY_LEN(ks); i++)
+                if ((ks[nk] = orc_kind_lookup(orc_category_all[i])) != NULL) nk++;
         } else if (len > 0) {
             if ((ks[nk++] = lookup(x, list, len)) == NULL) return ORC_EINVAL;
         }

@@ -180,3 +180,15 @@ int orc_kind_qualified(const struct orc_kind *k, struct orc_buf *out)
     if (k->group[0] == '\0') return orc_buf_puts(out, k->singular);
     return orc_buf_printf(out, "%s.%s", k->singular, k->group);
 }
+
+const char *const orc_category_all[] = {"pods",         "replicationcontrollers", "services",
+                                        "daemonsets",   "deployments",            "replicasets",
+                                        "statefulsets", "horizontalpodautoscalers",
+                                        "jobs",         "cronjobs",               NULL};
+
+bool orc_kind_in_category_all(const struct orc_kind *k)
+{
+    for (size_t i = 0; orc_category_all[i]; i++)
+        if (strcmp(orc_category_all[i], k->resource) == 0) return true;
+    return false;
+}

@@ -107,6 +107,13 @@ const struct orc_kind *orc_kind_stored(const struct orc_kind *k);
 int orc_kind_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,
                   struct orc_buf *out);
 
+/* Kubernetes' "all" category, what `kubectl get all` lists: resource
+ * names in kubectl's order, NULL-terminated; some (replicationcontrollers,
+ * horizontalpodautoscalers) may not be served. Discovery marks the served
+ * ones with categories ["all"]. */
+extern const char *const orc_category_all[];
+bool orc_kind_in_category_all(const struct orc_kind *k);
+
 /* "deployment.apps" / "pod": the prefix kubectl prints ("deployment.apps/web"). */
 int orc_kind_qualified(const struct orc_kind *k, struct orc_buf *out);
 

@@ -36,7 +36,10 @@
 #   - stock kubectl beside orctl (tests/bench/kubectl.c): apply -f DIR of
 #     100 manifests, created, then again unchanged;
 #   - server-side apply (tests/bench/ssa.c): kubectl's no-op apply of 100
-#     Deployments, --server-side beside client-side, objects/s.
+#     Deployments, --server-side beside client-side, objects/s;
+#   - server-side printing (tests/bench/tables.c): 10,000 pods listed as a
+#     Table and as objects, through the API and through kubectl get pods -A
+#     (beside -o json): time, body size and orcd's RSS peak.
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -295,6 +298,8 @@ echo "# kubectl beside orctl: apply -f DIR of ${BENCH_MANIFESTS:-100} manifests"
 part kubectl "kubectl beside orctl" "" "$O/tests/bench/kubectl"
 echo "# server-side apply: kubectl no-op applies, ${BENCH_SSA_OBJECTS:-100} Deployments" >&2
 part ssa "server-side apply" "" "$O/tests/bench/ssa"
+echo "# Tables: ${BENCH_TABLE_PODS:-10000} pods listed as a Table and as objects" >&2
+part tables "Tables" "" "$O/tests/bench/tables"
 echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
 part pods "node agent" runc "$O/tests/bench/pods"
 echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2

@@ -1,6 +1,7 @@
 /* test_print.c — `orctl get` tables and `-o name` against kubectl's text
  * for realistic objects. */
 #include "cli/print.h"
+#include "lib/table.h"
 
 #include <stdio.h>
 
@@ -250,13 +251,13 @@ TEST(selectors_and_labels)
                                 "- {key: env, operator: NotIn, values: [prod, dev]}\n"
                                 "- {key: canary, operator: Exists}\n");
 
-    CHECK_INT(cli_format_selector(json_array_get(sel, 0), &out), ==, 0);
+    CHECK_INT(orc_table_selector(json_array_get(sel, 0), &out), ==, 0);
     CHECK_STR(out.data, "a=1,b=2,canary,env notin (dev,prod)");
     orc_buf_reset(&out);
-    CHECK_INT(cli_format_selector(NULL, &out), ==, 0);
+    CHECK_INT(orc_table_selector(NULL, &out), ==, 0);
     CHECK_STR(out.data, "<none>");
     orc_buf_reset(&out);
-    CHECK_INT(cli_format_labels(json_object_get(json_array_get(sel, 0), "matchLabels"), &out), ==, 0);
+    CHECK_INT(orc_table_labels(json_object_get(json_array_get(sel, 0), "matchLabels"), &out), ==, 0);
     CHECK_STR(out.data, "a=1,b=2");
     json_decref(sel);
     orc_buf_free(&out);
