@@ -189,6 +189,56 @@ static inline int stop_orctl(pid_t pid, int sig)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* ---- stock kubectl, as tests of issue 10 run it ---- */
+
+/* Whether /usr/bin/kubectl is here; false with a SKIP line otherwise. */
+static inline bool run_have_kubectl(void)
+{
+    if (access("/usr/bin/kubectl", X_OK) == 0) return true;
+    fprintf(stderr, "# SKIP: /usr/bin/kubectl is not installed on this machine\n");
+    return false;
+}
+
+/* One member of c, started (no agent) and ready. */
+static inline void run_start_one(struct cluster *c)
+{
+    cluster_init(c, 1);
+    member_start(c, 0, false, NULL);
+    member_wait_ready(c, 0, 10000);
+}
+
+/* kubectl --kubeconfig <member 0's admin.conf> WORDS (NULL-terminated):
+ * its exit status; stdout and stderr in *out and *err (free them). */
+static inline int run_kubectl(struct cluster *c, char **out, char **err, const char *const *words)
+{
+    const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig"};
+    char conf[700];
+    int n = 2;
+
+    snprintf(conf, sizeof conf, "%s/admin.conf", c->m[0].dir);
+    argv[n++] = conf;
+    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
+    argv[n] = NULL;
+    return run_prog(c->home, NULL, out, err, argv);
+}
+
+/* The same, failing the case unless it exits want_rc (naming the words and
+ * both outputs); returns stdout (free it); *err_out (may be NULL) gets
+ * stderr. */
+static inline char *run_kubectl_rc(struct cluster *c, int want_rc, char **err_out,
+                                   const char *const *words)
+{
+    char *out, *err;
+    int rc = run_kubectl(c, &out, &err, words);
+
+    CHECKF(rc == want_rc, "kubectl %s %s %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", words[0],
+           words[0] && words[1] ? words[1] : "", words[0] && words[1] && words[2] ? words[2] : "",
+           rc, want_rc, out, err);
+    if (err_out) *err_out = err;
+    else free(err);
+    return out;
+}
+
 #define CHECK_HAS(hay, needle)                                                              \
     do { const char *h_ = (hay), *n_ = (needle);                                            \
          CHECKF(h_ && strstr(h_, n_), "expected \"%s\" in:\n%s", n_, h_ ? h_ : "(null)"); } \

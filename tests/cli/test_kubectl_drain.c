@@ -19,15 +19,7 @@ static struct cluster c;
 
 static int kubectl(char **out, char **err, const char *const *words)
 {
-    const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig"};
-    char conf[700];
-    int n = 2;
-
-    snprintf(conf, sizeof conf, "%s/admin.conf", c.m[0].dir);
-    argv[n++] = conf;
-    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
-    argv[n] = NULL;
-    return run_prog(c.home, NULL, out, err, argv);
+    return run_kubectl(&c, out, err, words);
 }
 
 static void http_ok(const char *method, const char *path, const char *ctype, const char *body,

@@ -17,19 +17,9 @@
 
 static struct cluster c;
 
-static bool have_kubectl(void)
-{
-    if (access("/usr/bin/kubectl", X_OK) == 0) return true;
-    fprintf(stderr, "# SKIP: /usr/bin/kubectl is not installed on this machine\n");
-    return false;
-}
+static bool have_kubectl(void) { return run_have_kubectl(); }
 
-static void start_one(void)
-{
-    cluster_init(&c, 1);
-    member_start(&c, 0, false, NULL);
-    member_wait_ready(&c, 0, 10000);
-}
+static void start_one(void) { run_start_one(&c); }
 
 static int kubectl_argv(const char *const *words, const char **argv, char *conf, size_t n)
 {

@@ -22,38 +22,15 @@
 
 static struct cluster c;
 
-static bool have_kubectl(void)
-{
-    if (access("/usr/bin/kubectl", X_OK) == 0) return true;
-    fprintf(stderr, "# SKIP: /usr/bin/kubectl is not installed on this machine\n");
-    return false;
-}
+static bool have_kubectl(void) { return run_have_kubectl(); }
 
-static void start_one(void)
-{
-    cluster_init(&c, 1);
-    member_start(&c, 0, false, NULL);
-    member_wait_ready(&c, 0, 10000);
-}
+static void start_one(void) { run_start_one(&c); }
 
 /* kubectl with the member's admin.conf; checks the exit status; *err
  * (may be NULL) gets stderr. Returns stdout (free it). */
 static char *kubectl(int want_rc, char **err_out, const char *const *words)
 {
-    const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig"};
-    char conf[700], *out, *err;
-    int n = 2, rc;
-
-    snprintf(conf, sizeof conf, "%s/admin.conf", c.m[0].dir);
-    argv[n++] = conf;
-    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
-    argv[n] = NULL;
-    rc = run_prog(c.home, NULL, &out, &err, argv);
-    CHECKF(rc == want_rc, "kubectl %s %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", argv[3],
-           argv[4] ? argv[4] : "", rc, want_rc, out, err);
-    if (err_out) *err_out = err;
-    else free(err);
-    return out;
+    return run_kubectl_rc(&c, want_rc, err_out, words);
 }
 
 #define KUBECTL(rc, err, ...) kubectl(rc, err, (const char *const[]){__VA_ARGS__, NULL})

@@ -39,24 +39,11 @@ static void start_one(void)
     member_wait_ready(&c, 0, 10000);
 }
 
-static bool have_kubectl(void)
-{
-    if (access("/usr/bin/kubectl", X_OK) == 0) return true;
-    fprintf(stderr, "# SKIP: /usr/bin/kubectl is not installed on this machine\n");
-    return false;
-}
+static bool have_kubectl(void) { return run_have_kubectl(); }
 
 static int kubectl(char **out, char **err, const char *const *words)
 {
-    const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig"};
-    char conf[700];
-    int n = 2;
-
-    snprintf(conf, sizeof conf, "%s/admin.conf", c.m[0].dir);
-    argv[n++] = conf;
-    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
-    argv[n] = NULL;
-    return run_prog(c.home, NULL, out, err, argv);
+    return run_kubectl(&c, out, err, words);
 }
 
 static json_t *req(const char *method, const char *path, const char *ctype, const char *body,
