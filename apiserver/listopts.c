@@ -18,22 +18,7 @@ struct opt_errs {
     json_t *causes;
 };
 
-static void opt_err(struct opt_errs *e, const char *reason, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void opt_err(struct opt_errs *e, const char *reason, const char *field, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* A cause lost to an allocation failure still refuses the request. */
-    if (json_array_append_new(e->causes, json_pack("{s:s, s:s, s:s}", "reason", reason, "message",
-                                                   msg, "field", field)) != 0)
-        json_array_append_new(e->causes, json_null());
-}
+#define opt_err(e, reason, field, ...) api_cause_append((e)->causes, reason, field, __VA_ARGS__)
 
 static void forbidden(struct opt_errs *e, const char *field, const char *why)
 {

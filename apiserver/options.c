@@ -24,22 +24,7 @@ struct opt_check {
     json_t *causes;
 };
 
-static void cause(struct opt_check *c, const char *reason, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void cause(struct opt_check *c, const char *reason, const char *field, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* A cause lost to an allocation failure still refuses the request. */
-    if (json_array_append_new(c->causes, json_pack("{s:s, s:s, s:s}", "reason", reason, "message",
-                                                   msg, "field", field)) != 0)
-        json_array_append_new(c->causes, json_null());
-}
+#define cause(c, reason, field, ...) api_cause_append((c)->causes, reason, field, __VA_ARGS__)
 
 /* s as Go's %q writes it, for the ASCII that option values hold. */
 static void quoted(const char *s, char *out, size_t n)

@@ -151,6 +151,11 @@ bool api_query_bool(const struct api_route *r, const char *key);
 void api_respond_json(struct orc_httpd_req *r, int code, const json_t *obj);
 /* `body` is a JSON text; the buffer is freed. */
 void api_respond_buf(struct orc_httpd_req *r, int code, struct orc_buf *body);
+/* Appends a StatusCause {reason, message, field} to causes (a JSON array);
+ * one lost to an allocation failure is a null, so the request is still
+ * refused. */
+void api_cause_append(json_t *causes, const char *reason, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A Status failure. `k` and `name` fill details (may be NULL); `causes`
  * (stolen, may be NULL) is a StatusCause array. */
 void api_respond_status(struct orc_httpd_req *r, int code, const char *reason, const struct orc_kind *k,

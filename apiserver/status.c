@@ -12,6 +12,19 @@
 
 #define JSON_TYPE "application/json"
 
+void api_cause_append(json_t *causes, const char *reason, const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (json_array_append_new(causes, json_pack("{s:s, s:s, s:s}", "reason", reason, "message",
+                                                msg, "field", field)) != 0)
+        json_array_append_new(causes, json_null());
+}
+
 void api_respond_buf(struct orc_httpd_req *r, int code, struct orc_buf *body)
 {
     orc_httpd_respond(r, code, JSON_TYPE, body->data ? body->data : "", body->len, NULL);
