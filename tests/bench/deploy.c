@@ -6,19 +6,13 @@
  * reporting them available). BENCH_REPLICAS sets N (default 20 for a short
  * run; the issue's figure is 100). Prints a markdown table on stdout. */
 #include "tests/e2e/wlfx.h"
+#include "tests/bench/bench.h"
 
 /* The second node: an `orcd agent` of its own. */
 static struct {
     char node[64], dir[600], ip[32], listen[64], log[700], state[512], tag[9];
     pid_t pid;
 } N2;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int ready_pods(int *total)
 {
@@ -109,8 +103,8 @@ static double wait_all_ready(int n, double t0, unsigned timeout_ms)
 {
     for (;;) {
         int total = 0, ready = ready_pods(&total);
-        if (ready >= n) return now_ms() - t0;
-        CHECKF(now_ms() - t0 < timeout_ms, "%d of %d pods ready after %u ms", ready, n, timeout_ms);
+        if (ready >= n) return bench_now_ms() - t0;
+        CHECKF(bench_now_ms() - t0 < timeout_ms, "%d of %d pods ready after %u ms", ready, n, timeout_ms);
         usleep(100 * 1000);
     }
 }
@@ -120,7 +114,7 @@ static const char *cmd = "trap 'exit 0' TERM; while true; do sleep 1; done";
 static double bare_pods(int n)
 {
     char body[1024], path[] = "/api/v1/namespaces/default/pods";
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (int i = 0; i < n; i++) {
         snprintf(body, sizeof body,
                  "{\"metadata\":{\"name\":\"bare-%03d\",\"labels\":{\"app\":\"bare\"}},\"spec\":{"
@@ -137,7 +131,7 @@ static double bare_pods(int n)
 static double deployment(int n, double *avail_ms)
 {
     char body[2048];
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     snprintf(
         body, sizeof body,
         "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":%d,\"selector\":{\"matchLabels\":"
@@ -154,10 +148,10 @@ static double deployment(int n, double *avail_ms)
         json_int_t a = json_integer_value(orc_json_get(d, "status.availableReplicas"));
         json_decref(d);
         if (a >= n) break;
-        CHECKF(now_ms() - t0 < 300000, "deployment not available");
+        CHECKF(bench_now_ms() - t0 < 300000, "deployment not available");
         usleep(50 * 1000);
     }
-    *avail_ms = now_ms() - t0;
+    *avail_ms = bench_now_ms() - t0;
     return ready;
 }
 

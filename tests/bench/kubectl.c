@@ -15,15 +15,9 @@
 #include "tests/cli/run.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
+#include "tests/bench/bench.h"
 
 static struct cluster C;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void write_manifests(const char *dir, int n)
 {
@@ -53,9 +47,9 @@ static void write_manifests(const char *dir, int n)
 static double timed(const char *const *argv)
 {
     char *out, *err;
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     int rc = run_prog(C.home, NULL, &out, &err, argv);
-    double ms = now_ms() - t0;
+    double ms = bench_now_ms() - t0;
     CHECKF(rc == 0, "%s %s: exit %d\n%s", argv[0], argv[1], rc, err);
     free(out);
     free(err);

@@ -25,6 +25,7 @@
 #include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
+#include "tests/bench/bench.h"
 
 #define MAX_SEQ 400000
 #define HIST_MS 10000 /* latency histogram: 1 ms buckets up to 10 s */
@@ -38,13 +39,6 @@ static unsigned env_uint(const char *name, unsigned dflt)
 {
     const char *v = getenv(name);
     return v && atoi(v) > 0 ? (unsigned)atoi(v) : dflt;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* CPU time of a process (user + system), ms. */
@@ -113,7 +107,7 @@ static void on_event_seq(struct crowd *cr, long seq)
 {
     double t = seq >= 0 && seq < MAX_SEQ ? atomic_load_explicit(&cr->replied[seq], memory_order_relaxed) : 0;
     cr->got++;
-    hist_add(&cr->delivery, t > 0 ? now_ms() - t : 0);
+    hist_add(&cr->delivery, t > 0 ? bench_now_ms() - t : 0);
 }
 
 static void head_done(struct watcher *w)
@@ -243,7 +237,7 @@ static void on_reply(void *arg, int err, const struct http_response *r)
 {
     struct wreq *q = arg;
     struct writers *ws = q->ws;
-    double t = now_ms();
+    double t = bench_now_ms();
 
     if (err == 0 && r->status == 201) {
         ws->done++;
@@ -268,7 +262,7 @@ static void send_one(struct writers *ws)
     snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"bw-%ld\"},\"data\":{\"v\":\"%s\"}}", q->seq, ws->value);
     req.body = body;
     req.body_len = strlen(body);
-    q->sent = now_ms();
+    q->sent = bench_now_ms();
     if (http_request(ws->client, &req, on_reply, q, NULL) != 0) free(q);
 }
 
@@ -323,9 +317,9 @@ static void fan_measure(struct fan_row *row, unsigned ms, long first_seq, _Atomi
         CHECK_INT(cr.heads, ==, n);
     }
     json_decref(l);
-    double cpu0 = proc_cpu_ms(c.m[0].pid), self0 = proc_cpu_ms(getpid()), t0 = now_ms();
+    double cpu0 = proc_cpu_ms(c.m[0].pid), self0 = proc_cpu_ms(getpid()), t0 = bench_now_ms();
     write_for(&ws, ms, first_seq, replied);
-    double secs = (now_ms() - t0) / 1000.0, cpu = proc_cpu_ms(c.m[0].pid) - cpu0;
+    double secs = (bench_now_ms() - t0) / 1000.0, cpu = proc_cpu_ms(c.m[0].pid) - cpu0;
     row->member_cpu = cpu / secs / 10;
     row->client_cpu = (proc_cpu_ms(getpid()) - self0) / secs / 10;
     row->rate = (double)ws.done / secs;

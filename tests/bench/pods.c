@@ -5,6 +5,7 @@
 #include "tests/agent/agentfx.h"
 
 #include <math.h>
+#include "tests/bench/bench.h"
 
 enum { NPODS = 50, SPACING_MS = 200, SETTLE_MS = 3000, WAIT_MS = 60000 };
 
@@ -32,13 +33,6 @@ static struct bench {
     int bare_started;     /* bare containers to clean: ids 0..n-1 */
     pid_t bare_pid;       /* in their ids: the case's pid (not a child's) */
 } B;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---- the watch on the node's pods ---- */
 
@@ -88,7 +82,7 @@ static void watch_head(void *arg, const struct http_response *r)
 
 static void watch_data(void *arg, const char *data, size_t len)
 {
-    double t = now_ms();
+    double t = bench_now_ms();
     char *nl;
     size_t used = 0;
 
@@ -130,7 +124,7 @@ static void watch_start(void)
 
 static void post_done(void *arg, int err, const struct http_response *r)
 {
-    *(double *)arg = now_ms();
+    *(double *)arg = bench_now_ms();
     if (err != 0 || r->status != 201) {
         B.post_errors++;
         fprintf(stderr, "# create: %s %d %.300s\n", orc_strerror(err), err ? 0 : r->status,
@@ -208,7 +202,7 @@ static void round_run(struct round *r)
     B.cur = r;
     for (int i = 0; i < r->n; i++) {
         round_name(r, i, name, sizeof name);
-        r->sent[i] = now_ms();
+        r->sent[i] = bench_now_ms();
         pod_create(name, &r->acked[i]);
     }
     round_wait(r, round_running, "Running");
@@ -234,7 +228,7 @@ static void round_paced(struct round *r, double *bare, double *own)
     for (int i = 0; i < r->n; i++) {
         struct one o = {r, i};
         round_name(r, i, name, sizeof name);
-        r->sent[i] = now_ms();
+        r->sent[i] = bench_now_ms();
         pod_create(name, &r->acked[i]);
         if (!fx_run_until(pod_i_running, &o, WAIT_MS)) round_wait(r, round_running, "Running");
         if (i == 0) own_bundle(r);
@@ -250,7 +244,7 @@ static void round_paced(struct round *r, double *bare, double *own)
             own[i] = t;
         }
         CHECKF(bare[i] >= 0 && own[i] >= 0, "bare runc run -d failed");
-        double left = r->sent[i] + SPACING_MS - now_ms();
+        double left = r->sent[i] + SPACING_MS - bench_now_ms();
         if (left > 0) fx_run_for((unsigned)left);
     }
     B.bare_started = 0;
@@ -451,11 +445,11 @@ static double bare_run(int i, const char *bundle)
 {
     char rootopt[800], id[64];
     char *run[] = {"runc", rootopt, "run", "-d", "--bundle", (char *)bundle, id, NULL};
-    double t = now_ms();
+    double t = bench_now_ms();
 
     snprintf(rootopt, sizeof rootopt, "--root=%s", B.bare_root);
     bare_id(i, id, sizeof id);
-    return t_run(run, NULL) == 0 ? now_ms() - t : -1;
+    return t_run(run, NULL) == 0 ? bench_now_ms() - t : -1;
 }
 
 /* NPODS `runc run -d` at once, each timed by a child that writes its

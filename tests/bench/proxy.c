@@ -34,18 +34,12 @@
 #include "lib/orc.h"
 #include "lib/run.h"
 #include "proxy/proxy.h"
+#include "tests/bench/bench.h"
 
 #define RUNS 5
 
 static int n_svc = 1000, n_ep = 10;
 static const struct proxy_node node = {.name = "n1", .pod_cidr = "10.42.1.0/24"};
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -144,21 +138,21 @@ static void bench_nft(struct figures *f)
     base.svcs = objects(-1, &base.slices);
     for (int r = 0; r < RUNS; r++) {
         moved.svcs = objects(r * 97 % n_svc, &moved.slices);
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         state_of(&base, &a);
         orc_buf_reset(&s);
         proxy_render_full(&a, &node, &s);
-        build[r] = now_ms() - t0;
+        build[r] = bench_now_ms() - t0;
         f->full_bytes = s.len;
         if (getenv("BENCH_PROXY_DUMP")) {
             FILE *fp = fopen("/tmp/orc-proxy-full.nft", "w");
             if (fp) fputs(s.data, fp), fclose(fp);
         }
-        t0 = now_ms();
+        t0 = bench_now_ms();
         nft(s.data);
-        full[r] = now_ms() - t0;
+        full[r] = bench_now_ms() - t0;
         /* one endpoint of one Service replaced: build, diff, apply */
-        t0 = now_ms();
+        t0 = bench_now_ms();
         state_of(&moved, &b);
         orc_buf_reset(&s);
         proxy_render_diff(&a, &b, &s, &n);
@@ -168,10 +162,10 @@ static void bench_nft(struct figures *f)
             FILE *fp = fopen("/tmp/orc-proxy-change.nft", "w");
             if (fp) fputs(s.data, fp), fclose(fp);
         }
-        double t1 = now_ms();
+        double t1 = bench_now_ms();
         nft(s.data);
-        change[r] = now_ms() - t0;
-        apply[r] = now_ms() - t1;
+        change[r] = bench_now_ms() - t0;
+        apply[r] = bench_now_ms() - t1;
         proxy_state_free(&a);
         proxy_state_free(&b);
         json_decref(moved.svcs);
@@ -273,15 +267,15 @@ static void bench_ipt(struct figures *f)
         orc_buf_reset(&s);
         ipt_full(&s);
         f->full_bytes = s.len;
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         run_tool(restore, s.data);
-        full[r] = now_ms() - t0;
+        full[r] = bench_now_ms() - t0;
         orc_buf_reset(&s);
         ipt_change(&s, r * 97 % n_svc);
         f->change_bytes = s.len;
-        t0 = now_ms();
+        t0 = bench_now_ms();
         run_tool(restore, s.data);
-        change[r] = now_ms() - t0;
+        change[r] = bench_now_ms() - t0;
         run_tool(flush, NULL);
     }
     f->full = median(full, RUNS);
@@ -356,20 +350,20 @@ struct dp_figures {
 static void dp_requests(const char *ip, int port, double secs, struct dp_figures *f)
 {
     size_t cap = 1 << 20, n = 0;
-    double *lat = malloc(cap * sizeof *lat), t_end = now_ms() + secs * 1000, t0 = now_ms();
+    double *lat = malloc(cap * sizeof *lat), t_end = bench_now_ms() + secs * 1000, t0 = bench_now_ms();
     char buf[64] = {0};
     if (!lat) die("malloc", NULL);
-    while (now_ms() < t_end && n < cap) {
-        double t = now_ms();
+    while (bench_now_ms() < t_end && n < cap) {
+        double t = bench_now_ms();
         int fd = dial_tcp(ip, port);
         size_t got = 0;
         ssize_t r;
         if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) die("write", strerror(errno));
         while (got < sizeof buf && (r = read(fd, buf, sizeof buf - got)) > 0) got += (size_t)r;
         close(fd);
-        lat[n++] = (now_ms() - t) * 1000;
+        lat[n++] = (bench_now_ms() - t) * 1000;
     }
-    f->rps = (double)n / ((now_ms() - t0) / 1000);
+    f->rps = (double)n / ((bench_now_ms() - t0) / 1000);
     qsort(lat, n, sizeof *lat, cmp_d);
     f->p50_us = lat[n / 2];
     f->p99_us = lat[n * 99 / 100];
@@ -380,14 +374,14 @@ static void dp_stream(const char *ip, int port, struct dp_figures *f)
 {
     static char buf[1 << 16];
     int fd = dial_tcp(ip, port);
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (size_t sent = 0; sent < DP_STREAM_BYTES;) {
         ssize_t w = write(fd, buf, sizeof buf);
         if (w <= 0) die("stream", strerror(errno));
         sent += (size_t)w;
     }
     close(fd);
-    f->mbps = DP_STREAM_BYTES / 1048576.0 / ((now_ms() - t0) / 1000);
+    f->mbps = DP_STREAM_BYTES / 1048576.0 / ((bench_now_ms() - t0) / 1000);
 }
 
 /* orc's table with n_svc Services and one more whose endpoint is the pod */

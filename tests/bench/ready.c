@@ -15,13 +15,7 @@
 #include <unistd.h>
 
 #include "client/http.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "tests/bench/bench.h"
 
 /* One plain GET; 1 when the reply starts with "HTTP/1.1 200". */
 static int probe(const char *host, int port, const char *path)
@@ -84,7 +78,7 @@ int main(int argc, char **argv)
     int tls = strncmp(host, "https://", 8) == 0;
     if (tls) host += 8;
     int port = atoi(argv[2]), idle = atoi(argv[4]);
-    double start = now_ms();
+    double start = bench_now_ms();
     pid_t pid = fork();
     if (pid == 0) {
         /* stdout may be a pipe the caller reads to EOF: keep the server off it. */
@@ -98,13 +92,13 @@ int main(int argc, char **argv)
         fclose(pf);
     }
     while (!(tls ? probe_tls(host, port, path) : probe(host, port, path))) {
-        if (waitpid(pid, NULL, WNOHANG) == pid || now_ms() - start > 30000) {
+        if (waitpid(pid, NULL, WNOHANG) == pid || bench_now_ms() - start > 30000) {
             fprintf(stderr, "ready: %s did not become ready\n", argv[7]);
             return 1;
         }
         usleep(500);
     }
-    double ready = now_ms() - start;
+    double ready = bench_now_ms() - start;
     usleep((useconds_t)idle * 1000);
     printf("ready_ms=%.1f rss_kib=%ld\n", ready, rss_kib(pid));
     return 0;

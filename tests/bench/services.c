@@ -13,22 +13,10 @@
 
 #include "controllers/endpointslice.h"
 #include "tests/controllers/live.h"
+#include "tests/bench/bench.h"
 
 static struct cluster C;
 static struct live L;
-
-static int env_int(const char *name, int dflt)
-{
-    const char *v = getenv(name);
-    return v && atoi(v) > 0 ? atoi(v) : dflt;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---- ClusterIP allocation ---- */
 
@@ -54,15 +42,15 @@ static void *create_services(void *arg)
 
 TEST_T(clusterip_allocation_rate, 600)
 {
-    int members = env_int("BENCH_SVC_MEMBERS", 3), writers = env_int("BENCH_SVC_WRITERS", 16);
-    int creates = env_int("BENCH_SVC_CREATES", 300), per = (creates + writers - 1) / writers;
+    int members = bench_env_int("BENCH_SVC_MEMBERS", 3), writers = bench_env_int("BENCH_SVC_WRITERS", 16);
+    int creates = bench_env_int("BENCH_SVC_CREATES", 300), per = (creates + writers - 1) / writers;
     pthread_t th[64];
     struct writer w[64];
 
     if (writers > 64) writers = 64;
     cluster_init(&C, members);
     cluster_start(&C, NULL);
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (int i = 0; i < writers; i++) {
         w[i] = (struct writer){&C, i, i % members, per, 0};
         CHECK(pthread_create(&th[i], NULL, create_services, &w[i]) == 0);
@@ -72,7 +60,7 @@ TEST_T(clusterip_allocation_rate, 600)
         pthread_join(th[i], NULL);
         failures += w[i].failures;
     }
-    double ms = now_ms() - t0;
+    double ms = bench_now_ms() - t0;
     CHECK_INT(failures, ==, 0);
     printf("| Services | size | time | rate |\n|---|---|---|---|\n");
     printf("| ClusterIP Services created, %d writers through %d members | %d | %.0f ms | %.0f "
@@ -141,7 +129,7 @@ static size_t ready_endpoints(void)
 
 TEST_T(endpointslice_reflects_services, 1200)
 {
-    int svcs = env_int("BENCH_SVCS", 100), pods = env_int("BENCH_PODS", 10), fillers = 8;
+    int svcs = bench_env_int("BENCH_SVCS", 100), pods = bench_env_int("BENCH_PODS", 10), fillers = 8;
     static const char *const flags[] = {"--controllers", "-*", NULL};
     pthread_t th[8];
     struct filler f[8];
@@ -149,7 +137,7 @@ TEST_T(endpointslice_reflects_services, 1200)
     cluster_init(&L.own, 1);
     member_start(&L.own, 0, false, flags);
     member_wait_ready(&L.own, 0, 10000);
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (int i = 0; i < fillers; i++) {
         f[i] = (struct filler){&L.own, svcs * i / fillers, svcs * (i + 1) / fillers, pods, 0};
         CHECK(pthread_create(&th[i], NULL, fill, &f[i]) == 0);
@@ -161,14 +149,14 @@ TEST_T(endpointslice_reflects_services, 1200)
     }
     CHECK_INT(failures, ==, 0);
     fprintf(stderr, "# %d Services and %d pods written in %.0f ms\n", svcs, svcs * pods,
-            now_ms() - t0);
+            bench_now_ms() - t0);
 
     const struct ctl_controller *ctls[] = {&ctl_endpointslice, NULL};
-    t0 = now_ms();
+    t0 = bench_now_ms();
     live_attach(&L, &L.own, ctls);
     size_t want = (size_t)svcs * (size_t)pods, have = 0;
-    while ((have = ready_endpoints()) < want && now_ms() - t0 < 600000) live_run(&L, 100);
-    double ms = now_ms() - t0;
+    while ((have = ready_endpoints()) < want && bench_now_ms() - t0 < 600000) live_run(&L, 100);
+    double ms = bench_now_ms() - t0;
     CHECK_INT(have, ==, want);
     printf("| EndpointSlice controller from start to every slice complete | %d Services x %d "
            "pods | %.0f ms | %.0f endpoints/s |\n",

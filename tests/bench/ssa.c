@@ -17,14 +17,9 @@
 #include "tests/cli/run.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
+#include "tests/bench/bench.h"
 
 static struct cluster C;
-
-static int env_int(const char *name, int dflt)
-{
-    const char *v = getenv(name);
-    return v && atoi(v) > 0 ? atoi(v) : dflt;
-}
 
 static double now_s(void)
 {
@@ -89,7 +84,7 @@ static double noop_rate(const char *path, int n, int reps, bool server_side)
 
 TEST_T(noop_apply_server_side_beside_client_side, 600)
 {
-    int n = env_int("BENCH_SSA_OBJECTS", 100), reps = env_int("BENCH_SSA_REPS", 5);
+    int n = bench_env_int("BENCH_SSA_OBJECTS", 100), reps = bench_env_int("BENCH_SSA_REPS", 5);
 
     if (access("/usr/bin/kubectl", X_OK) != 0) {
         printf("(server-side apply benchmark skipped: it needs /usr/bin/kubectl)\n");

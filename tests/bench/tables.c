@@ -18,25 +18,13 @@
 #include "tests/harness/abuse.h"
 #include "tests/harness/cluster.h"
 #include "tests/harness/test.h"
+#include "tests/bench/bench.h"
 
 #define TABLE_ACCEPT                                                                       \
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;" \
     "g=meta.k8s.io,application/json"
 
 static struct cluster C;
-
-static int env_int(const char *name, int dflt)
-{
-    const char *v = getenv(name);
-    return v && atoi(v) > 0 ? atoi(v) : dflt;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 struct writer {
     int from, to, failures;
@@ -109,9 +97,9 @@ static void api_list(const char *what, const char *accept)
     long before = proc_rss_kib(C.m[0].pid);
 
     sampler_start(&s);
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     CHECK_INT(http_sync_request_tls(C.m[0].url, C.token, cluster_tls(&C), &req, &r, NULL), ==, 0);
-    double ms = now_ms() - t0;
+    double ms = bench_now_ms() - t0;
     long peak = sampler_stop(&s);
     CHECK_INT(r.status, ==, 200);
     row(what, ms, r.body_len, before, peak);
@@ -131,9 +119,9 @@ static void kubectl_get(const char *what, const char *const *words)
     while (*words) argv[n++] = *words++;
     argv[n] = NULL;
     sampler_start(&s);
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     int rc = run_prog(C.home, NULL, &out, &err, argv);
-    double ms = now_ms() - t0;
+    double ms = bench_now_ms() - t0;
     long peak = sampler_stop(&s);
     CHECKF(rc == 0, "kubectl: exit %d: %s", rc, err);
     row(what, ms, strlen(out), before, peak);
@@ -143,7 +131,7 @@ static void kubectl_get(const char *what, const char *const *words)
 
 TEST_T(table_vs_json_list, 1200)
 {
-    int pods = env_int("BENCH_TABLE_PODS", 10000), writers = 8;
+    int pods = bench_env_int("BENCH_TABLE_PODS", 10000), writers = 8;
     pthread_t th[8];
     struct writer w[8];
 
