@@ -243,8 +243,9 @@ TEST(targets_in_every_form)
                   "configmaps/* namespaces/* nodes/* services/* events/* replicasets/* "
                   "statefulsets/* daemonsets/* cronjobs/* (9 kinds)");
     check_targets((const char *const[]){"all", NULL},
-                  "pods/* services/* daemonsets/* deployments/* replicasets/* statefulsets/* "
-                  "jobs/* cronjobs/* (8 kinds)");
+                  "pods/* replicationcontrollers/* services/* daemonsets/* deployments/* "
+                  "replicasets/* statefulsets/* horizontalpodautoscalers/* jobs/* cronjobs/* "
+                  "(10 kinds)");
 }
 
 static void check_target_error(const char *const *words, const char *want)
