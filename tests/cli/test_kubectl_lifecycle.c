@@ -5,7 +5,7 @@
  * `kubectl rollout status` on a Deployment whose pods the test marks Ready
  * (no agent runs them), and a multi-document apply with one bad document:
  * the others are applied, the bad one named, the exit status non-zero.
- * (orc serves no OpenAPI here, so kubectl runs with --validate=false.) */
+ * (kubectl runs with --validate=false: these cases test deletion, not validation.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* test_kubectl_writes.c — stock kubectl against a real `orcd server`, for
  * the writes kubectl builds itself: apply's three-way strategic merge
  * patch, set image, patch --type=strategic, and --dry-run=server on
- * create, apply and delete, and expose. (orc serves no OpenAPI yet, so kubectl runs
+ * create, apply and delete, and expose. (Written before orc served OpenAPI, so kubectl runs
  * with --validate=false.) Server-side apply: test_kubectl_ssa.c. */
 #include <stdio.h>
 #include <stdlib.h>

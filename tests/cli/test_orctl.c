@@ -762,7 +762,7 @@ TEST_T(kubectl_reads_the_same_cluster, 120)
     CHECK_HAS(out, "name: nginx-deployment");
     free(out);
     /* kubectl apply reads orctl's last-applied annotation: nothing to do;
-     * and orctl reads kubectl's. (orc serves no OpenAPI for validation.) */
+     * and orctl reads kubectl's. (validation is not what this tests.) */
     char *path = nginx_manifest(3, "");
     out = kubectl(0, (const char *const[]){"apply", "--validate=false", "-f", path, NULL});
     CHECK_STR(out, "deployment.apps/nginx-deployment unchanged\n");
