@@ -20,7 +20,7 @@ SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 endif
 
 CC      ?= cc
-PKGS    := libuv raft sqlite3 jansson yaml-0.1 openssl ldns
+PKGS    := libuv raft sqlite3 jansson yaml-0.1 openssl ldns zlib
 LLHTTP_SRC := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
 OPT     ?= -O2
