@@ -87,6 +87,15 @@ static int serve_find(void *arg, const char *ns, const char *pod, const char *co
     return w ? worker_find(w, container, previous, id, id_len, log_path, log_len) : ORC_ENOENT;
 }
 
+/* A pod's network namespace for port-forward: "" when it shares the
+ * node's; ORC_EUNAVAIL before its sandbox is ready. */
+static int serve_netns(void *arg, const char *ns, const char *pod, char *path, size_t path_len)
+{
+    struct agent *a = arg;
+    struct worker *w = worker_by_name(a, ns, pod);
+    return w ? worker_netns(w, path, path_len) : ORC_ENOENT;
+}
+
 static void on_container_exit(void *arg, const char *id)
 {
     struct agent *a = arg;
@@ -299,7 +308,7 @@ int agent_on_registered(struct agent *a)
 {
     static const struct informer_cbs src = {source_added, source_updated, source_added, source_synced};
     static const struct informer_cbs svc_src = {NULL, NULL, NULL, source_synced};
-    static const struct agent_serve_cbs scbs = {serve_find};
+    static const struct agent_serve_cbs scbs = {serve_find, serve_netns};
     struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
                             .state_dir = a->data_dir, .masquerade = true,
                             .backend = a->backend, .node_ip = a->node_ip,

@@ -204,6 +204,8 @@ void worker_container_exited(struct worker *w, const char *id);
  * container that has not started yet. */
 int worker_find(struct worker *w, const char *container, bool previous, char *id, size_t id_len,
                 char *log_path, size_t log_len);
+/* For port-forward: see agent_serve_cbs.netns. */
+int worker_netns(const struct worker *w, char *path, size_t path_len);
 /* Drops the worker: timers and probes stop (containers keep running); its
  * memory goes with its last pending call. At agent_stop, and once a pod
  * that is gone from the API has been cleaned up. */

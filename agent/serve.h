@@ -7,6 +7,8 @@
  *        &sinceTime=&timestamps=&previous=&limitBytes=   text/plain, chunked
  *   POST /exec/{ns}/{pod}/{container}?command=A&command=B[&timeout=S]
  *        (GET too) -> {"exitCode":N,"stdout":"<base64>","stderr":"<base64>"}
+ *   GET|POST /portForward/{ns}/{pod}   an Upgrade to SPDY/3.1 speaking
+ *        portforward.k8s.io (serve_pf.c)
  *
  * Every other request needs "Authorization: Bearer <token>". Errors are
  * Kubernetes Status objects. Threading: every call and callback on `loop`. */
@@ -31,6 +33,11 @@ typedef struct agent_server agent_server;
 struct agent_serve_cbs {
     int (*find)(void *arg, const char *ns, const char *pod, const char *container, bool previous,
                 char *id, size_t id_len, char *log_path, size_t log_len);
+    /* Port-forward's "where does pod ns/pod listen?": its network namespace
+     * path into `path` ("" when it shares the node's), 0; ORC_ENOENT when
+     * unknown, ORC_EUNAVAIL before its network is set up. May be NULL (no
+     * port-forward). Called synchronously from the request handler. */
+    int (*netns)(void *arg, const char *ns, const char *pod, char *path, size_t path_len);
 };
 
 /* Listens on listen_addr ("IP:PORT"; port 0 picks one): HTTPS with cert_pem

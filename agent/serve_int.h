@@ -54,5 +54,11 @@ void serve_exec_stream(agent_server *s, struct orc_httpd_req *r, const struct se
 /* attach (serve_stream.c): the main process's output from now on. */
 void serve_attach_stream(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
                          const struct serve_query *q);
+/* portForward (serve_pf.c): an Upgrade to SPDY/3.1, portforward.k8s.io;
+ * ref->container is NULL. */
+void serve_portforward(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref);
+/* A nonblocking TCP socket inside netns (path; NULL or "": the agent's
+ * own), for port-forward (pf_dial.c): 0, or ORC_EIO with errmsg set. */
+int serve_pf_socket(const char *netns, int *fd, char *errmsg, size_t errlen);
 
 #endif

@@ -200,6 +200,14 @@ void worker_container_exited(struct worker *w, const char *id)
     worker_sync_soon(w);
 }
 
+int worker_netns(const struct worker *w, char *path, size_t path_len)
+{
+    if (w->gone) return ORC_ENOENT;
+    if (!w->net_ready) return ORC_EUNAVAIL;
+    snprintf(path, path_len, "%s", w->host_network ? "" : w->netns);
+    return 0;
+}
+
 int worker_find(struct worker *w, const char *container, bool previous, char *id, size_t id_len,
                 char *log_path, size_t log_len)
 {

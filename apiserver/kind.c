@@ -56,7 +56,7 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                     .pod_cidr = true},
     [ORC_K_POD] = {KIND(ORC_K_POD), .schema = &api_s_pod,
                    .subresources = API_SUB_BINDING | API_SUB_LOG | API_SUB_EXEC
-                                   | API_SUB_EVICTION | API_SUB_ATTACH,
+                                   | API_SUB_EVICTION | API_SUB_ATTACH | API_SUB_PORTFORWARD,
                    .tracks_generation = true, .field_labels = pod_fields,
                    .defaults = api_defaults_pod, .validate = api_rules_pod,
                    .prepare_create = api_prepare_create_pod, .graceful_delete = true},
@@ -181,6 +181,7 @@ static const struct {
     {API_SUB_LOG, {"log", "Pod", get_verbs, NULL, NULL}},
     {API_SUB_EXEC, {"exec", "PodExecOptions", create_verbs, NULL, NULL}},
     {API_SUB_ATTACH, {"attach", "PodAttachOptions", create_verbs, NULL, NULL}},
+    {API_SUB_PORTFORWARD, {"portforward", "PodPortForwardOptions", create_verbs, NULL, NULL}},
     {API_SUB_FINALIZE, {"finalize", "Namespace", update_verbs, NULL, NULL}},
     {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs, "policy", "v1"}},
 };

@@ -25,6 +25,7 @@ enum api_sub {
     API_SUB_FINALIZE = 1u << 3, /* PUT namespaces/finalize */
     API_SUB_EVICTION = 1u << 4, /* POST pods/eviction (policy/v1 Eviction) */
     API_SUB_ATTACH = 1u << 5,   /* GET pods/attach with a WebSocket (proxied to the agent) */
+    API_SUB_PORTFORWARD = 1u << 6, /* GET|POST pods/portforward upgraded to SPDY/3.1 (relayed to the agent) */
 };
 
 /* Where the scale subresource reads and writes. */

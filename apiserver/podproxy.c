@@ -1,10 +1,11 @@
-/* podproxy.c — pods/{name}/log and pods/{name}/exec: the API server finds
+/* podproxy.c — pods/{name}/log, exec, attach and portforward: the API server finds
  * the node agent that runs the pod (the Node's InternalIP and
  * daemonEndpoints.kubeletEndpoint.Port, as Kubernetes finds a kubelet) and
  * relays the request over HTTPS, trusting the cluster CA and sending the
  * cluster token. Logs stream through as they come (follow); exec is orc's
  * non-interactive form (output and exit code in one JSON answer), or with
- * a WebSocket upgrade kubectl's streaming one (podstream.c). */
+ * a WebSocket upgrade kubectl's streaming one (podstream.c), as is
+ * portforward's SPDY/3.1 upgrade. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/ws.h"
 
 #define LOG_QUEUE_BYTES (4u << 20)
 
@@ -199,17 +201,45 @@ static int start_call(struct proxy_op *op, const char *url)
     return http_stream(op->client, &req, &cbs, op, &op->call);
 }
 
+/* portforward speaks SPDY/3.1 only: kubectl's first try, a WebSocket
+ * tunnelling SPDY, is refused with a 400, on which kubectl (1.30+) falls
+ * back to the plain SPDY upgrade. */
+static bool portforward_upgrade_ok(struct orc_httpd_req *r)
+{
+    const char *up = orc_httpd_req_header(r, "upgrade");
+
+    if (up && orc_ws_has_token(up, "SPDY/3.1")) return true;
+    if (up && orc_ws_has_token(up, "websocket"))
+        bad_request(r, "port-forward over a WebSocket is not served here%s%s: upgrade to SPDY/3.1 instead "
+                       "(X-Stream-Protocol-Version: portforward.k8s.io)", "", "");
+    else bad_request(r, "port-forward needs an Upgrade to SPDY/3.1%s%s", "", "");
+    return false;
+}
+
+static void portforward(struct api_server *s, struct orc_httpd_req *r, const char *url, const char *ns,
+                        const char *name)
+{
+    struct orc_buf path = ORC_BUF_INIT;
+
+    /* both names passed validation as DNS labels: nothing to escape */
+    if (orc_buf_printf(&path, "/portForward/%s/%s", ns, name) != 0)
+        api_respond_error(r, ORC_ENOMEM, "port-forward");
+    else api_pod_stream(s, r, url, path.data);
+    orc_buf_free(&path);
+}
+
 void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     bool attach = strcmp(rt->sub, "attach") == 0, exec = attach || strcmp(rt->sub, "exec") == 0;
+    bool pf = strcmp(rt->sub, "portforward") == 0;
     struct orc_buf key = ORC_BUF_INIT;
     struct store_kv kv = {0};
     json_t *pod = NULL;
-    const char *node, *container;
+    const char *node, *container = NULL;
     char url[128];
     struct proxy_op *op;
 
-    if ((exec && r->method != HTTP_POST && r->method != HTTP_GET) || (!exec && r->method != HTTP_GET)) {
+    if (((exec || pf) && r->method != HTTP_POST && r->method != HTTP_GET) || (!exec && !pf && r->method != HTTP_GET)) {
         api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
                            "the server does not allow this method on the requested resource");
         return;
@@ -218,6 +248,7 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
         bad_request(r, "attach streams over a WebSocket (an Upgrade request)%s%s", "", "");
         return;
     }
+    if (pf && !portforward_upgrade_ok(r)) return;
     api_key(rt->kind, rt->ns, rt->name, &key);
     if (store_get(s->st, key.data, &kv) == 0) pod = orc_json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
     store_kv_clear(&kv);
@@ -231,10 +262,14 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
         bad_request(r, "pod %s does not have a host assigned%s", rt->name, "");
         goto out;
     }
-    if ((container = pick_container(r, pod, api_query_get(rt, "container"), rt->name)) == NULL) goto out;
+    if (!pf && (container = pick_container(r, pod, api_query_get(rt, "container"), rt->name)) == NULL) goto out;
     if (agent_url(s, node, url, sizeof url) != 0) {
         api_respond_status(r, 503, "ServiceUnavailable", NULL, NULL, NULL,
                            "node %s has no agent endpoint (is its agent running?)", node);
+        goto out;
+    }
+    if (pf) {
+        portforward(s, r, url, rt->ns, rt->name);
         goto out;
     }
     if ((op = calloc(1, sizeof *op)) == NULL) {

@@ -1,9 +1,9 @@
-/* podstream.c — pods/{name}/exec with a WebSocket upgrade (kubectl exec,
- * cp): the API server opens a tunnel to the node agent (client/tunnel.h),
- * sends it the client's upgrade request re-addressed (the agent's path,
+/* podstream.c — pods/{name}/exec and attach with a WebSocket upgrade
+ * (kubectl exec, cp), and portforward with a SPDY/3.1 one: the API server
+ * opens a tunnel to the node agent (client/tunnel.h), sends it the client's upgrade request re-addressed (the agent's path,
  * the cluster token), and once the agent answers 101 relays bytes both
- * ways without reading them: the WebSocket is between kubectl and the
- * agent. An agent's refusal is answered as the agent gave it. */
+ * ways without reading them: the WebSocket (or SPDY) is between kubectl
+ * and the agent. An agent's refusal is answered as the agent gave it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 #include "client/tunnel.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/ws.h"
 
 #define MAX_HEAD (64u * 1024) /* the agent's answer head (and a refusal's body) */
 #define OUT_HIGH (1u << 20)   /* output waiting for the client before the agent is paused */
@@ -164,9 +165,23 @@ static void on_timeout(uv_timer_t *t)
 
 /* ---- the request to the agent ---- */
 
+/* portforward's SPDY/3.1 upgrade: the protocol version asked for goes on. */
+static int build_spdy_head(struct stream_op *op, const char *url, const char *path, struct orc_buf *out)
+{
+    const char *ver = orc_httpd_req_header(op->r, "x-stream-protocol-version");
+
+    return orc_buf_printf(out,
+                          "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+                          "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n%s%s%s\r\n",
+                          path, url + strlen("https://"), op->s->token ? op->s->token : "",
+                          ver ? "X-Stream-Protocol-Version: " : "", ver ? ver : "", ver ? "\r\n" : "");
+}
+
 static int build_head(struct stream_op *op, const char *url, const char *path, struct orc_buf *out)
 {
     struct orc_httpd_req *r = op->r;
+
+    if (orc_ws_has_token(orc_httpd_req_header(r, "upgrade"), "SPDY/3.1")) return build_spdy_head(op, url, path, out);
     const char *proto = orc_httpd_req_header(r, "sec-websocket-protocol");
     const char *key = orc_httpd_req_header(r, "sec-websocket-key");
     const char *ver = orc_httpd_req_header(r, "sec-websocket-version");

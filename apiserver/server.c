@@ -67,7 +67,7 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
         return;
     }
     if (rt->type == ROUTE_OBJECT && (strcmp(rt->sub, "log") == 0 || strcmp(rt->sub, "exec") == 0
-                                     || strcmp(rt->sub, "attach") == 0)
+                                     || strcmp(rt->sub, "attach") == 0 || strcmp(rt->sub, "portforward") == 0)
         && api_kind_serves(rt->api, rt->sub))
         api_handle_pod_proxy(s, r, rt);
     else if (r->method == HTTP_GET && api_query_bool(rt, "watch")) api_handle_watch(s, r, rt);
