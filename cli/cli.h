@@ -143,6 +143,23 @@ struct cli_stream_io {
  * until the command ends; returns its exit code (messages printed), or
  * CLI_EXIT_FAIL when it could not run. */
 int cli_exec_stream(cli_ctx *x, const char *path, const struct cli_stream_io *io);
+/* x->server as an IP URL (https://IP:PORT, for client/tunnel.h) and the
+ * name its certificate carries; prints why and returns ORC_E* when it
+ * cannot. */
+int cli_stream_target(cli_ctx *x, char *url, size_t n, char *name, size_t nn);
+
+/* ---- port-forward (portforward.c, pf_stream.c) ---- */
+
+struct cli_pf_port {
+    int local;  /* 0: any free port */
+    int remote; /* the pod's port */
+};
+/* Listens on address:local for each port and forwards every connection
+ * over SPDY/3.1 to pods/NAME/portforward at `path` until SIGINT/SIGTERM or
+ * the server ends the stream: CLI_EXIT_OK, or CLI_EXIT_FAIL (printed). */
+int cli_port_forward(cli_ctx *x, const char *path, const char *address, const struct cli_pf_port *ports,
+                     size_t n);
+int cli_cmd_port_forward(cli_ctx *x, int argc, char **argv);
 
 /* Prints a failed reply: "Error from server (Reason): message". */
 void cli_print_failure(cli_ctx *x, int status, const json_t *reply);

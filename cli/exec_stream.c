@@ -317,8 +317,7 @@ static void on_end(void *arg, int err)
 
 /* ---- setting up ---- */
 
-/* x->server as an IP URL and the name its certificate carries. */
-static int target(cli_ctx *x, char *url, size_t n, char *name, size_t nn)
+int cli_stream_target(cli_ctx *x, char *url, size_t n, char *name, size_t nn)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     const char *hp = x->server + 8, *end, *port = "443";
@@ -416,7 +415,7 @@ static int start(struct xs *s, const char *path)
     static const struct http_tunnel_cbs cbs = {on_data, NULL, on_end};
     struct orc_buf head = ORC_BUF_INIT;
     char url[128], name[256];
-    int rv = target(s->x, url, sizeof url, name, sizeof name);
+    int rv = cli_stream_target(s->x, url, sizeof url, name, sizeof name);
     struct http_tunnel_opts o = {.url = url, .server_name = name, .ca_pem = s->x->ca_pem, .insecure = s->x->insecure};
 
     if (rv == 0) rv = ws_setup(s);

@@ -81,6 +81,17 @@ static const struct cli_command commands[] = {
      "stdin goes to the process too (the container needs stdin: true).\n\n"
      "Examples:\n  orctl attach web-0\n  echo quit | orctl attach -i console\n",
      cli_cmd_attach},
+    {"port-forward", "Forward local ports to a pod",
+     "port-forward TYPE/NAME [LOCAL:]REMOTE... [--address IP]",
+     "Listens on each LOCAL port (127.0.0.1 unless --address) and forwards every\n"
+     "connection to REMOTE inside the pod (its own loopback included), over SPDY as\n"
+     "kubectl does. TYPE/NAME is pod/NAME (or NAME), svc/NAME (a running pod of the\n"
+     "Service, REMOTE a Service port mapped to its targetPort) or a workload\n"
+     "(deploy/NAME, rs/, sts/, ds/: a running pod of its selector). LOCAL left out\n"
+     "is REMOTE; \":REMOTE\" picks a free port.\n\n"
+     "Examples:\n  orctl port-forward pod/web 8080:80\n  orctl port-forward svc/web 8080:80\n"
+     "  orctl port-forward deploy/web :80 --address 0.0.0.0\n",
+     cli_cmd_port_forward},
     {"cp", "Copy a file into or out of a container",
      "cp SRC DST [-c CONTAINER]  (one of them POD:PATH)",
      "Streams the file through a command in the container (cat), as kubectl cp does\n"
