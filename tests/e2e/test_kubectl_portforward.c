@@ -138,7 +138,7 @@ static void start_web(void)
              "\"spec\":{\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
              "\"image\":\"%s\",\"ports\":[{\"name\":\"http\",\"containerPort\":8080}],"
              "\"command\":[\"sh\",\"-c\",\"mkdir -p /tmp/www && echo hello > /tmp/www/index.html && "
-             "dd if=/dev/zero bs=1024 count=%d 2>/dev/null | tr '\\\\000' x > /tmp/www/big && "
+             "dd if=/dev/zero bs=1024 count=%d 2>/dev/null | busybox tr '\\\\000' x > /tmp/www/big && "
              "exec httpd -f -p 127.0.0.1:8080 -h /tmp/www\"]}]}}",
              F.image, BIG_KIB);
     create("/api/v1/namespaces/default/pods", body);
@@ -212,7 +212,7 @@ static void forward_closed_port(void)
 /* Connections to the pod's port 8080 (`netstat` inside the pod). */
 static int pod_connections(void)
 {
-    const char *argv[] = {KUBECTL, "--kubeconfig", conf, "exec", "web", "--", "netstat", "-tn", NULL};
+    const char *argv[] = {KUBECTL, "--kubeconfig", conf, "exec", "web", "--", "busybox", "netstat", "-tn", NULL};
     char *out = NULL, *err = NULL;
     int n = 0, rc = run_prog(C.home, NULL, &out, &err, argv);
 
