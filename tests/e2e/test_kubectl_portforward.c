@@ -80,7 +80,7 @@ static void stop(pid_t pid, int sig)
 /* curl URL: the body (or NULL on failure, with the rc in *rc). */
 static char *curl(const char *url, int *rc)
 {
-    const char *argv[] = {"curl", "-sS", "--max-time", "20", url, NULL};
+    const char *argv[] = {"/usr/bin/curl", "-sS", "--max-time", "20", url, NULL};
     char *out = NULL, *err = NULL;
 
     *rc = run_prog(C.home, NULL, &out, &err, argv);
