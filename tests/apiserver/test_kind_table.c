@@ -29,10 +29,10 @@ TEST(kind_table_subresources)
     struct api_subresource subs[8];
 
     CHECK(api_kind_serves(pod, "binding") && api_kind_serves(pod, "log")
-          && api_kind_serves(pod, "exec") && api_kind_serves(pod, "attach"));
+          && api_kind_serves(pod, "exec") && api_kind_serves(pod, "attach") && api_kind_serves(pod, "portforward"));
     CHECK(!api_kind_serves(pod, "finalize") && api_kind_serves(ns, "finalize"));
     CHECK_INT(api_kind_subresources(cm, subs, 8), ==, 0);
-    CHECK_INT(api_kind_subresources(pod, subs, 8), ==, 6);
+    CHECK_INT(api_kind_subresources(pod, subs, 8), ==, 7);
     CHECK_STR(subs[0].name, "status");
     CHECK_STR(subs[1].name, "binding");
     CHECK_STR(subs[1].kind, "Binding");
