@@ -2,9 +2,9 @@
  * `orcd server` with its embedded agent and a real container serving HTTP
  * on the pod's loopback only (so the agent must dial inside the pod's
  * network namespace): curl through the forwarded port (two requests, a
- * 2 MiB body), svc/NAME resolved by kubectl to the pod and port, a closed
- * port reported on the error stream, and a killed kubectl leaving no
- * connection to the pod behind; `orctl port-forward` the same. */
+ * 2 MiB body), svc/NAME and deploy/NAME resolved by kubectl to a pod and
+ * port, a closed port reported on the error stream, and a killed kubectl
+ * leaving no connection to the pod behind; `orctl port-forward` the same. */
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -14,13 +14,14 @@
 #define BIG_KIB 2048
 
 static char conf[700];
-static pid_t kids[8];
+static pid_t kids[12];
 static int n_kids;
 
 static void delete_all_at_end(void *arg)
 {
     static const char *const nss[] = {"default", NULL};
-    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", "/api/v1/namespaces/%s/services", NULL};
+    static const char *const paths[] = {"/apis/apps/v1/namespaces/%s/deployments", "/api/v1/namespaces/%s/pods",
+                                        "/api/v1/namespaces/%s/services", NULL};
     (void)arg;
     wl_delete_all_at_end(nss, paths, 20000);
 }
@@ -121,11 +122,34 @@ static void create(const char *path, const char *body)
     free(resp);
 }
 
-/* A pod whose httpd listens on 127.0.0.1:8080 only, and a Service for it. */
+#define WEB_COMMAND                                                                                       \
+    "\"command\":[\"sh\",\"-c\",\"mkdir -p /tmp/www && echo hello > /tmp/www/index.html && "             \
+    "dd if=/dev/zero bs=1024 count=%d 2>/dev/null | busybox tr '\\\\000' x > /tmp/www/big && "               \
+    "exec httpd -f -p 127.0.0.1:8080 -h /tmp/www\"]"
+
+/* Whether a pod labelled app=app (the Deployment's) runs. */
+static bool app_running(void)
+{
+    json_t *l = wl_get("/api/v1/namespaces/default/pods?labelSelector=app%3Dapp"), *p;
+    bool ok = false;
+    size_t i;
+
+    json_array_foreach(json_object_get(l, "items"), i, p)
+    {
+        const char *ph = orc_json_str(p, "status.phase");
+        ok |= ph && strcmp(ph, "Running") == 0;
+    }
+    json_decref(l);
+    return ok;
+}
+
+/* A pod whose httpd listens on 127.0.0.1:8080 only, a Service for it, and
+ * a Deployment of the same. */
 static void start_web(void)
 {
     const char *extra[] = {"--node-name", node, NULL};
     char body[2048];
+    uint64_t end;
 
     fx_setup(true, false);
     wl_init("pf", delete_all_at_end);
@@ -136,16 +160,49 @@ static void start_web(void)
     snprintf(body, sizeof body,
              "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web\",\"labels\":{\"app\":\"web\"}},"
              "\"spec\":{\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"%s\",\"ports\":[{\"name\":\"http\",\"containerPort\":8080}],"
-             "\"command\":[\"sh\",\"-c\",\"mkdir -p /tmp/www && echo hello > /tmp/www/index.html && "
-             "dd if=/dev/zero bs=1024 count=%d 2>/dev/null | busybox tr '\\\\000' x > /tmp/www/big && "
-             "exec httpd -f -p 127.0.0.1:8080 -h /tmp/www\"]}]}}",
+             "\"image\":\"%s\",\"ports\":[{\"name\":\"http\",\"containerPort\":8080}]," WEB_COMMAND "}]}}",
              F.image, BIG_KIB);
     create("/api/v1/namespaces/default/pods", body);
     create("/api/v1/namespaces/default/services",
            "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\"},"
            "\"spec\":{\"selector\":{\"app\":\"web\"},\"ports\":[{\"port\":80,\"targetPort\":\"http\"}]}}");
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"app\"},"
+             "\"spec\":{\"replicas\":1,\"selector\":{\"matchLabels\":{\"app\":\"app\"}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"app\":\"app\"}},\"spec\":{"
+             "\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"c\",\"image\":\"%s\"," WEB_COMMAND
+             "}]}}}}",
+             F.image, BIG_KIB);
+    create("/apis/apps/v1/namespaces/default/deployments", body);
     wait_running("web", 30000);
+    end = test_now_ms() + 30000;
+    while (!app_running() && test_now_ms() < end) usleep(100 * 1000);
+    CHECKF(app_running(), "the Deployment's pod is not running");
+}
+
+/* kubectl and orctl resolve deploy/NAME to a running pod of its selector. */
+static void forward_deployment(void)
+{
+    char log[700], *body;
+    int rc;
+    pid_t pid;
+
+    snprintf(log, sizeof log, "%s/pf-deploy.log", C.home);
+    pid = PORT_FORWARD(log, "deploy/app", "17687:8080");
+    body = curl("http://127.0.0.1:17687/index.html", &rc);
+    CHECKF(body && strcmp(body, "hello\n") == 0, "through deploy/app: rc %d", rc);
+    free(body);
+    stop(pid, SIGTERM);
+    unlink(log);
+    pid = spawn_orctl(C.home, log, (const char *const[]){"port-forward", "deploy/app", "17688:8080", NULL});
+    kids[n_kids++] = pid;
+    free(wait_for_output(log, "Forwarding from 127.0.0.1:17688 -> 8080", 20000));
+    body = curl("http://127.0.0.1:17688/index.html", &rc);
+    CHECKF(body && strcmp(body, "hello\n") == 0, "orctl through deploy/app: rc %d", rc);
+    free(body);
+    CHECK_INT(stop_orctl(pid, SIGTERM), ==, 0);
+    reaped(pid);
+    unlink(log);
 }
 
 /* Two requests through one forward, and a large body whole. */
@@ -301,6 +358,7 @@ TEST_T(kubectl_port_forward, 150)
     start_web();
     forward_pod();
     forward_service();
+    forward_deployment();
     forward_closed_port();
     killed_kubectl();
     orctl_forward();
