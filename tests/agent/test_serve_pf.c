@@ -383,3 +383,37 @@ TEST_T(portforward_closed_port_and_refusals, 30)
     CHECK_INT(c.status, ==, 400);
     client_close(&c);
 }
+
+/* 8 MiB up and back through one data stream: more than every bound the
+ * agent pauses at (1 MiB to the pod, 1 MiB to the client) and resumes. */
+TEST_T(portforward_large_transfer_both_ways, 60)
+{
+    enum { CHUNK = 32 * 1024, TOTAL = 8 << 20 };
+    struct client c;
+    struct want w;
+    char *chunk = malloc(CHUNK + 1);
+    struct orc_buf b = ORC_BUF_INIT;
+    bool same = true;
+
+    CHECK(chunk != NULL);
+    start();
+    client_open(&c, "/portForward/default/web", "SPDY/3.1");
+    syn(&c, 1, "error", X.echo_port, "0");
+    syn(&c, 3, "data", X.echo_port, "0");
+    for (int i = 0; i < TOTAL / CHUNK; i++) {
+        memset(chunk, 'a' + i % 26, CHUNK);
+        orc_buf_reset(&b);
+        CHECK_INT(orc_spdy_put_data(&b, 3, i == TOTAL / CHUNK - 1 ? ORC_SPDY_FLAG_FIN : 0, chunk, CHUNK), ==, 0);
+        CHECK(http_tunnel_write(c.t, b.data, b.len) >= 0);
+        uv_run(&X.loop, UV_RUN_NOWAIT);
+    }
+    w = (struct want){&c, 3, TOTAL, true};
+    CHECKF(run_until(got, &w, 45000), "%zu of %d bytes back", stream(&c, 3)->data.len, TOTAL);
+    CHECK_INT(stream(&c, 3)->data.len, ==, TOTAL);
+    for (size_t i = 0; i < TOTAL; i += CHUNK) same &= stream(&c, 3)->data.data[i] == 'a' + (char)(i / CHUNK % 26);
+    CHECK(same);
+    orc_buf_free(&b);
+    free(chunk);
+    client_close(&c);
+    CHECK(run_until(echo_idle, NULL, 5000));
+}
