@@ -1,5 +1,7 @@
 /* serve_pf.c — GET|POST /portForward/{ns}/{pod} with an Upgrade to
- * SPDY/3.1, speaking portforward.k8s.io as the kubelet does: for each
+ * SPDY/3.1, or to a WebSocket carrying SPDY/3.1 in binary messages
+ * (subprotocol SPDY/3.1+portforward.k8s.io: kubectl's first try), speaking
+ * portforward.k8s.io as the kubelet does: for each
  * forwarded connection the client opens two streams sharing a `requestid`,
  * `streamtype: error` and `streamtype: data`, both naming the `port`. The
  * data stream is relayed both ways to 127.0.0.1:PORT inside the pod's
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wslay/wslay.h>
 
 #include "agent/serve_int.h"
 #include "lib/log.h"
@@ -55,6 +58,12 @@ struct pf_op {
     int n_pairs;
     char netns[128], pod[320];
     bool gone, reads_paused, input_paused;
+    /* tunnelled: SPDY inside binary WebSocket messages (kubectl's first try) */
+    wslay_event_context_ptr ws;
+    const char *ws_in;
+    size_t ws_in_len;
+    int ws_err;      /* what feeding a message's bytes returned */
+    bool in_recv;    /* inside wslay_event_recv: sending waits until it returns */
 };
 
 struct pf_write {
@@ -79,11 +88,21 @@ static void resume_reads(struct orc_httpd_req *r)
         if (p->connected && !p->pod_eof && !p->closing) uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_pod_read);
 }
 
+/* SPDY bytes to the client: as they are, or in a binary WebSocket message. */
+static int out_bytes(struct pf_op *op, const struct orc_buf *b)
+{
+    struct wslay_event_msg msg = {WSLAY_BINARY_FRAME, (const uint8_t *)b->data, b->len};
+
+    if (op->ws == NULL) return orc_httpd_tunnel_write(op->r, b->data, b->len);
+    if (wslay_event_queue_msg(op->ws, &msg) != 0) return ORC_ENOMEM; /* copies */
+    return op->in_recv || wslay_event_send(op->ws) == 0 ? 0 : ORC_ECANCELED;
+}
+
 /* Queues frames for the client; past OUT_HIGH the pods' reads pause. */
 static void send_out(struct pf_op *op, struct orc_buf *b)
 {
     if (b->len == 0 || op->gone) return;
-    if (orc_httpd_tunnel_write(op->r, b->data, b->len) != 0) return; /* on_gone follows */
+    if (out_bytes(op, b) != 0) return; /* on_gone follows */
     if (!op->reads_paused && orc_httpd_stream_pending(op->r) > OUT_HIGH) {
         op->reads_paused = true;
         for (struct pf_pair *p = op->pairs; p; p = p->next)
@@ -421,14 +440,13 @@ static void conn_end(struct pf_op *op, int why)
     orc_httpd_tunnel_end(op->r); /* frees op */
 }
 
-static void on_input(struct orc_httpd_req *r, const char *data, size_t len)
+/* The client's SPDY bytes: whole frames are handled, the rest kept. */
+static int feed(struct pf_op *op, const char *data, size_t len)
 {
-    struct pf_op *op = r->op;
     struct orc_spdy_frame f;
     size_t off = 0, used;
     int rv = 0;
 
-    if (op->gone) return;
     if (orc_buf_append(&op->in, data, len) != 0) rv = ORC_ENOMEM;
     while (rv == 0 && (rv = orc_spdy_parse((const uint8_t *)op->in.data + off, op->in.len - off, MAX_FRAME, &f,
                                            &used)) == 0
@@ -436,12 +454,80 @@ static void on_input(struct orc_httpd_req *r, const char *data, size_t len)
         off += used;
         rv = on_frame(op, &f);
     }
-    if (rv != 0) {
-        conn_end(op, rv);
-        return;
+    if (rv == 0) {
+        memmove(op->in.data, op->in.data + off, op->in.len - off);
+        op->in.len -= off;
     }
-    memmove(op->in.data, op->in.data + off, op->in.len - off);
-    op->in.len -= off;
+    return rv;
+}
+
+/* ---- the tunnelled form: wslay over the connection ---- */
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+    struct pf_op *op = user;
+    (void)flags;
+    if (op->ws_in_len == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > op->ws_in_len) len = op->ws_in_len;
+    memcpy(buf, op->ws_in, len);
+    op->ws_in += len;
+    op->ws_in_len -= len;
+    return (ssize_t)len;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
+{
+    struct pf_op *op = user;
+    (void)flags;
+    if (op->gone || orc_httpd_tunnel_write(op->r, (const char *)data, len) != 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static void on_ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a, void *user)
+{
+    struct pf_op *op = user;
+    (void)ctx;
+    if (op->ws_err == 0 && a->opcode == WSLAY_BINARY_FRAME) op->ws_err = feed(op, (const char *)a->msg, a->msg_length);
+}
+
+static int ws_new(struct pf_op *op)
+{
+    static const struct wslay_event_callbacks cbs = {
+        .recv_callback = ws_recv,
+        .send_callback = ws_send,
+        .on_msg_recv_callback = on_ws_msg,
+    };
+
+    if (wslay_event_context_server_init(&op->ws, &cbs, op) != 0) return ORC_ENOMEM;
+    wslay_event_config_set_max_recv_msg_length(op->ws, MAX_FRAME + ORC_SPDY_HEAD);
+    return 0;
+}
+
+static void on_input(struct orc_httpd_req *r, const char *data, size_t len)
+{
+    struct pf_op *op = r->op;
+    int rv;
+
+    if (op->gone) return;
+    if (op->ws == NULL) {
+        rv = feed(op, data, len);
+    } else {
+        op->ws_in = data;
+        op->ws_in_len = len;
+        op->in_recv = true;
+        rv = wslay_event_recv(op->ws) != 0 ? ORC_EPROTO : op->ws_err;
+        op->in_recv = false;
+        op->ws_in_len = 0;
+        if (rv == 0 && wslay_event_get_close_received(op->ws)) rv = ORC_ECANCELED;
+        if (rv == 0 && wslay_event_want_write(op->ws) && wslay_event_send(op->ws) != 0) rv = ORC_ECANCELED;
+    }
+    if (rv != 0) conn_end(op, rv);
 }
 
 /* ---- the upgrade ---- */
@@ -453,6 +539,7 @@ static void op_free(void *arg)
     while (op->pairs) pair_close(op->pairs);
     orc_spdy_zlib_free(op->z);
     orc_buf_free(&op->in);
+    if (op->ws) wslay_event_context_free(op->ws);
     free(op);
 }
 
@@ -485,6 +572,30 @@ static bool upgrade_ok(struct orc_httpd_req *r)
     return true;
 }
 
+/* The tunnelled form's handshake: its 101 into head, or an error answered. */
+static bool ws_upgrade_ok(struct orc_httpd_req *r, struct orc_buf *head)
+{
+    static const char *const protocols[] = {"SPDY/3.1+" PROTOCOL, NULL};
+    const char *proto = orc_ws_pick_protocol(orc_httpd_req_header(r, "sec-websocket-protocol"), protocols);
+    const char *ver = orc_httpd_req_header(r, "sec-websocket-version");
+    char accept[ORC_WS_ACCEPT_LEN];
+
+    if (ver == NULL || strcmp(ver, "13") != 0 || orc_ws_accept(orc_httpd_req_header(r, "sec-websocket-key"), accept) != 0) {
+        serve_status(r, 400, "BadRequest", "a WebSocket upgrade (version 13, with a key) is required");
+        return false;
+    }
+    if (proto == NULL) {
+        serve_status(r, 400, "BadRequest", "port-forward over a WebSocket needs the subprotocol %s", protocols[0]);
+        return false;
+    }
+    if (orc_buf_printf(head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                             "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n", accept, proto) != 0) {
+        serve_status(r, 500, "InternalError", "out of memory");
+        return false;
+    }
+    return true;
+}
+
 static int lookup(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, char *netns, size_t n)
 {
     int rv = s->cbs.netns ? s->cbs.netns(s->arg, ref->ns, ref->pod, netns, n) : ORC_ENOENT;
@@ -496,8 +607,10 @@ static int lookup(agent_server *s, struct orc_httpd_req *r, const struct serve_r
 
 void serve_portforward(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref)
 {
-    static const char head[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
-                               "X-Stream-Protocol-Version: " PROTOCOL "\r\n\r\n";
+    static const char spdy_head[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+                                    "X-Stream-Protocol-Version: " PROTOCOL "\r\n\r\n";
+    bool ws = orc_ws_has_token(orc_httpd_req_header(r, "upgrade"), "websocket");
+    struct orc_buf head = ORC_BUF_INIT;
     struct pf_op *op;
 
     if (r->method != HTTP_GET && r->method != HTTP_POST) {
@@ -508,15 +621,17 @@ void serve_portforward(agent_server *s, struct orc_httpd_req *r, const struct se
         serve_status(r, 400, "BadRequest", "namespace and pod must not be empty");
         return;
     }
-    if (!upgrade_ok(r)) return;
-    if ((op = calloc(1, sizeof *op)) == NULL || orc_spdy_zlib_new(&op->z) != 0) {
+    if (ws ? !ws_upgrade_ok(r, &head) : !upgrade_ok(r)) return;
+    if ((op = calloc(1, sizeof *op)) == NULL || orc_spdy_zlib_new(&op->z) != 0 || (ws && ws_new(op) != 0)) {
+        if (op) orc_spdy_zlib_free(op->z);
         free(op);
+        orc_buf_free(&head);
         serve_status(r, 500, "InternalError", "out of memory");
         return;
     }
     if (lookup(s, r, ref, op->netns, sizeof op->netns) != 0) {
-        orc_spdy_zlib_free(op->z);
-        free(op);
+        op_free(op);
+        orc_buf_free(&head);
         return;
     }
     op->s = s;
@@ -525,5 +640,7 @@ void serve_portforward(agent_server *s, struct orc_httpd_req *r, const struct se
     r->op = op;
     r->op_free = op_free;
     r->on_gone = on_gone;
-    if (orc_httpd_tunnel_begin(r, head, sizeof head - 1, on_input) != 0) op->gone = true;
+    if (orc_httpd_tunnel_begin(r, ws ? head.data : spdy_head, ws ? head.len : sizeof spdy_head - 1, on_input) != 0)
+        op->gone = true;
+    orc_buf_free(&head);
 }

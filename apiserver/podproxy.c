@@ -201,18 +201,14 @@ static int start_call(struct proxy_op *op, const char *url)
     return http_stream(op->client, &req, &cbs, op, &op->call);
 }
 
-/* portforward speaks SPDY/3.1 only: kubectl's first try, a WebSocket
- * tunnelling SPDY, is refused with a 400, on which kubectl (1.30+) falls
- * back to the plain SPDY upgrade. */
+/* portforward: SPDY/3.1, plain or inside a WebSocket (kubectl's first
+ * try); the agent checks the rest of the handshake. */
 static bool portforward_upgrade_ok(struct orc_httpd_req *r)
 {
     const char *up = orc_httpd_req_header(r, "upgrade");
 
-    if (up && orc_ws_has_token(up, "SPDY/3.1")) return true;
-    if (up && orc_ws_has_token(up, "websocket"))
-        bad_request(r, "port-forward over a WebSocket is not served here%s%s: upgrade to SPDY/3.1 instead "
-                       "(X-Stream-Protocol-Version: portforward.k8s.io)", "", "");
-    else bad_request(r, "port-forward needs an Upgrade to SPDY/3.1%s%s", "", "");
+    if (up && (orc_ws_has_token(up, "SPDY/3.1") || orc_ws_has_token(up, "websocket"))) return true;
+    bad_request(r, "port-forward needs an Upgrade to SPDY/3.1 (or to a WebSocket carrying it)%s%s", "", "");
     return false;
 }
 
