@@ -1,11 +1,13 @@
 /* test_serve_pf.c — the agent's portForward endpoint (agent/serve_pf.c)
  * in-process over HTTPS, spoken to with lib/spdy as kubectl speaks it: a
  * local echo server stands for the pod (its namespace is the node's here),
- * data goes both ways through a data stream, a FIN half-closes, a closed
+ * data goes both ways through a data stream (plain SPDY, and SPDY inside
+ * a WebSocket as kubectl 1.30+ sends it), a FIN half-closes, a closed
  * port is reported on the error stream, two forwarded connections share a
  * tunnel, and the tunnel's end closes what it opened to the "pod". No
  * container, no orcd. */
 #include <arpa/inet.h>
+#include <wslay/wslay.h>
 
 #include "agent/serve.h"
 #include "client/tunnel.h"
@@ -173,6 +175,9 @@ struct client {
     bool upgraded, ended;
     struct stream_in s[8];
     int n;
+    wslay_event_context_ptr ws; /* the tunnelled form: SPDY in binary messages */
+    const char *ws_in;
+    size_t ws_in_len;
 };
 
 static struct stream_in *stream(struct client *c, uint32_t id)
@@ -204,11 +209,70 @@ static void on_frame(struct client *c, const struct orc_spdy_frame *f)
     }
 }
 
+static void frames_in(struct client *c, const char *data, size_t len)
+{
+    struct orc_spdy_frame f;
+    size_t off = 0, used;
+
+    orc_buf_append(&c->in, data, len);
+    while (orc_spdy_parse((const uint8_t *)c->in.data + off, c->in.len - off, 1u << 24, &f, &used) == 0 && used) {
+        on_frame(c, &f);
+        off += used;
+    }
+    memmove(c->in.data, c->in.data + off, c->in.len - off);
+    c->in.len -= off;
+}
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+    struct client *c = user;
+    (void)flags;
+    if (c->ws_in_len == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > c->ws_in_len) len = c->ws_in_len;
+    memcpy(buf, c->ws_in, len);
+    c->ws_in += len;
+    c->ws_in_len -= len;
+    return (ssize_t)len;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
+{
+    (void)ctx, (void)flags;
+    return http_tunnel_write(((struct client *)user)->t, (const char *)data, len) >= 0 ? (ssize_t)len : -1;
+}
+
+static int ws_mask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
+{
+    (void)ctx, (void)user;
+    memset(buf, 0x5a, len);
+    return 0;
+}
+
+static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a, void *user)
+{
+    (void)ctx;
+    if (a->opcode == WSLAY_BINARY_FRAME) frames_in(user, (const char *)a->msg, a->msg_length);
+}
+
+/* Frames to the agent, in one binary message when tunnelled. */
+static void put(struct client *c, const struct orc_buf *b)
+{
+    struct wslay_event_msg msg = {WSLAY_BINARY_FRAME, (const uint8_t *)b->data, b->len};
+
+    if (c->ws == NULL) {
+        CHECK(http_tunnel_write(c->t, b->data, b->len) >= 0);
+        return;
+    }
+    CHECK_INT(wslay_event_queue_msg(c->ws, &msg), ==, 0);
+    CHECK_INT(wslay_event_send(c->ws), ==, 0);
+}
+
 static void on_data(void *arg, const char *data, size_t len)
 {
     struct client *c = arg;
-    struct orc_spdy_frame f;
-    size_t off = 0, used;
     char *end;
 
     if (!c->upgraded) {
@@ -217,17 +281,20 @@ static void on_data(void *arg, const char *data, size_t len)
         sscanf(c->head.data, "HTTP/1.1 %d", &c->status);
         if (c->status != 101) return;
         c->upgraded = true;
-        CHECKF(strstr(c->head.data, "X-Stream-Protocol-Version: portforward.k8s.io"), "%s", c->head.data);
+        CHECKF(strstr(c->head.data, c->ws ? "Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io"
+                                          : "X-Stream-Protocol-Version: portforward.k8s.io"),
+               "%s", c->head.data);
         data = end + 4;
         len = c->head.len - (size_t)(end + 4 - c->head.data);
     }
-    orc_buf_append(&c->in, data, len);
-    while (orc_spdy_parse((const uint8_t *)c->in.data + off, c->in.len - off, 1u << 24, &f, &used) == 0 && used) {
-        on_frame(c, &f);
-        off += used;
+    if (c->ws == NULL) {
+        frames_in(c, data, len);
+        return;
     }
-    memmove(c->in.data, c->in.data + off, c->in.len - off);
-    c->in.len -= off;
+    c->ws_in = data;
+    c->ws_in_len = len;
+    wslay_event_recv(c->ws);
+    c->ws_in_len = 0;
 }
 
 static void on_end(void *arg, int err)
@@ -241,17 +308,27 @@ static bool answered(void *arg) { return ((struct client *)arg)->status != 0; }
 static void client_open(struct client *c, const char *path, const char *upgrade)
 {
     static const struct http_tunnel_cbs cbs = {on_data, NULL, on_end};
+    static const struct wslay_event_callbacks wcbs = {
+        .recv_callback = ws_recv, .send_callback = ws_send, .genmask_callback = ws_mask, .on_msg_recv_callback = ws_msg};
     char url[64], head[512];
     struct http_tunnel_opts o = {.url = url, .ca_pem = X.ca};
 
     memset(c, 0, sizeof *c);
     CHECK_INT(orc_spdy_zlib_new(&c->z), ==, 0);
     snprintf(url, sizeof url, "https://127.0.0.1:%d", agent_serve_port(X.srv));
-    /* as kubectl sends it: a POST without a body */
-    snprintf(head, sizeof head,
-             "POST %s HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer " TOKEN "\r\nContent-Length: 0\r\n"
-             "Connection: Upgrade\r\nUpgrade: %s\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n",
-             path, upgrade);
+    if (strcmp(upgrade, "tunnel") == 0) { /* kubectl's first try: SPDY inside a WebSocket */
+        CHECK_INT(wslay_event_context_client_init(&c->ws, &wcbs, c), ==, 0);
+        snprintf(head, sizeof head,
+                 "GET %s HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer " TOKEN "\r\nConnection: Upgrade\r\n"
+                 "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n\r\n",
+                 path);
+    } else { /* as kubectl sends it then: a POST without a body */
+        snprintf(head, sizeof head,
+                 "POST %s HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer " TOKEN "\r\nContent-Length: 0\r\n"
+                 "Connection: Upgrade\r\nUpgrade: %s\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n",
+                 path, upgrade);
+    }
     CHECK_INT(http_tunnel_open(&X.loop, &o, head, strlen(head), &cbs, c, &c->t), ==, 0);
     CHECKF(run_until(answered, c, 10000), "no answer to the upgrade");
 }
@@ -264,6 +341,7 @@ static void client_close(struct client *c)
     orc_buf_free(&c->head);
     orc_buf_free(&c->in);
     orc_spdy_zlib_free(c->z);
+    if (c->ws) wslay_event_context_free(c->ws);
 }
 
 static void syn(struct client *c, uint32_t id, const char *type, int port, const char *reqid)
@@ -275,7 +353,7 @@ static void syn(struct client *c, uint32_t id, const char *type, int port, const
 
     snprintf(p, sizeof p, "%d", port);
     CHECK_INT(orc_spdy_put_headers(c->z, &b, ORC_SPDY_SYN_STREAM, id, 0, names, values, 3), ==, 0);
-    CHECK(http_tunnel_write(c->t, b.data, b.len) >= 0);
+    put(c, &b);
     orc_buf_free(&b);
 }
 
@@ -284,7 +362,7 @@ static void data(struct client *c, uint32_t id, uint8_t flags, const char *text)
     struct orc_buf b = ORC_BUF_INIT;
 
     CHECK_INT(orc_spdy_put_data(&b, id, flags, text, strlen(text)), ==, 0);
-    CHECK(http_tunnel_write(c->t, b.data, b.len) >= 0);
+    put(c, &b);
     orc_buf_free(&b);
 }
 
@@ -308,13 +386,13 @@ static bool echo_idle(void *arg)
     return X.echo_open == 0;
 }
 
-TEST_T(portforward_relays_both_ways, 30)
+static void relay_both_ways(const char *upgrade)
 {
     struct client c;
     struct want w;
 
     start();
-    client_open(&c, "/portForward/default/web", "SPDY/3.1");
+    client_open(&c, "/portForward/default/web", upgrade);
     CHECK_INT(c.status, ==, 101);
     /* two forwarded connections on one tunnel, as two curls through kubectl */
     syn(&c, 1, "error", X.echo_port, "0");
@@ -338,6 +416,11 @@ TEST_T(portforward_relays_both_ways, 30)
     client_close(&c);
     CHECKF(run_until(echo_idle, NULL, 5000), "%d connections to the pod stay open", X.echo_open);
 }
+
+TEST_T(portforward_relays_both_ways, 30) { relay_both_ways("SPDY/3.1"); }
+
+/* The same inside a WebSocket, as kubectl 1.30+ asks first. */
+TEST_T(portforward_tunnelled_in_websocket, 30) { relay_both_ways("tunnel"); }
 
 TEST_T(portforward_closed_port_and_refusals, 30)
 {
@@ -397,14 +480,14 @@ TEST_T(portforward_large_transfer_both_ways, 60)
 
     CHECK(chunk != NULL);
     start();
-    client_open(&c, "/portForward/default/web", "SPDY/3.1");
+    client_open(&c, "/portForward/default/web", "tunnel"); /* the tunnelled form, which kubectl uses */
     syn(&c, 1, "error", X.echo_port, "0");
     syn(&c, 3, "data", X.echo_port, "0");
     for (int i = 0; i < TOTAL / CHUNK; i++) {
         memset(chunk, 'a' + i % 26, CHUNK);
         orc_buf_reset(&b);
         CHECK_INT(orc_spdy_put_data(&b, 3, i == TOTAL / CHUNK - 1 ? ORC_SPDY_FLAG_FIN : 0, chunk, CHUNK), ==, 0);
-        CHECK(http_tunnel_write(c.t, b.data, b.len) >= 0);
+        put(&c, &b);
         uv_run(&X.loop, UV_RUN_NOWAIT);
     }
     w = (struct want){&c, 3, TOTAL, true};
