@@ -356,7 +356,8 @@ static int on_syn(struct pf_op *op, const struct orc_spdy_frame *f)
     type = orc_spdy_header(&h, "streamtype");
     reqid = orc_spdy_header(&h, "requestid");
     port = parse_port(orc_spdy_header(&h, "port"));
-    if (type && port && (strcmp(type, "data") == 0 || strcmp(type, "error") == 0) && pair_by_stream(op, f->stream_id) == NULL)
+    if (type && port && (strcmp(type, "data") == 0 || strcmp(type, "error") == 0)
+        && pair_by_stream(op, f->stream_id) == NULL)
         p = pair_for(op, reqid ? reqid : "", port);
     if (p == NULL || (type[0] == 'd' ? p->data_id : p->error_id) != 0) {
         send_rst(op, f->stream_id, p ? ORC_SPDY_PROTOCOL_ERROR : ORC_SPDY_REFUSED_STREAM);
@@ -580,7 +581,8 @@ static bool ws_upgrade_ok(struct orc_httpd_req *r, struct orc_buf *head)
     const char *ver = orc_httpd_req_header(r, "sec-websocket-version");
     char accept[ORC_WS_ACCEPT_LEN];
 
-    if (ver == NULL || strcmp(ver, "13") != 0 || orc_ws_accept(orc_httpd_req_header(r, "sec-websocket-key"), accept) != 0) {
+    if (ver == NULL || strcmp(ver, "13") != 0
+        || orc_ws_accept(orc_httpd_req_header(r, "sec-websocket-key"), accept) != 0) {
         serve_status(r, 400, "BadRequest", "a WebSocket upgrade (version 13, with a key) is required");
         return false;
     }

@@ -1,9 +1,11 @@
 /* podstream.c — pods/{name}/exec and attach with a WebSocket upgrade
- * (kubectl exec, cp), and portforward with a SPDY/3.1 one: the API server
- * opens a tunnel to the node agent (client/tunnel.h), sends it the client's upgrade request re-addressed (the agent's path,
- * the cluster token), and once the agent answers 101 relays bytes both
- * ways without reading them: the WebSocket (or SPDY) is between kubectl
- * and the agent. An agent's refusal is answered as the agent gave it. */
+ * (kubectl exec, cp), and portforward with a SPDY/3.1 one (plain, or
+ * inside a WebSocket): the API server opens a tunnel to the node agent
+ * (client/tunnel.h), sends it the client's upgrade request re-addressed
+ * (the agent's path, the cluster token), and once the agent answers 101
+ * relays bytes both ways without reading them: the WebSocket (or SPDY) is
+ * between kubectl and the agent. An agent's refusal is answered as the
+ * agent gave it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

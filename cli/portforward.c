@@ -93,7 +93,8 @@ static json_t *get_object(cli_ctx *x, const struct orc_kind *k, const char *name
     json_t *obj = NULL;
     int status = 0;
 
-    if (cli_object_path(k, x->ns, name, NULL, &path) == 0 && cli_request_json(x, "GET", path.data, NULL, NULL, &status, &obj) == 0
+    if (cli_object_path(k, x->ns, name, NULL, &path) == 0
+        && cli_request_json(x, "GET", path.data, NULL, NULL, &status, &obj) == 0
         && status != 200) {
         cli_print_failure(x, status, obj);
         json_decref(obj);
@@ -168,7 +169,9 @@ int cli_cmd_port_forward(cli_ctx *x, int argc, char **argv)
     else if (cli_connect(x) != 0 || (pod = resolve(x, pos.v[0], &svc)) == NULL) rv = CLI_EXIT_FAIL;
     for (size_t i = 1; rv == 0 && i < pos.n; i++)
         if (parse_port(x, pos.v[i], pod, svc, &ports[i - 1]) != 0) rv = CLI_EXIT_FAIL;
-    if (rv == 0 && cli_object_path(orc_kind_lookup("pods"), x->ns, orc_json_str(pod, "metadata.name"), "portforward", &path) != 0)
+    if (rv == 0
+        && cli_object_path(orc_kind_lookup("pods"), x->ns, orc_json_str(pod, "metadata.name"), "portforward", &path)
+               != 0)
         rv = CLI_EXIT_FAIL;
     if (rv == 0) rv = cli_port_forward(x, path.data, address, ports, pos.n - 1);
     json_decref(pod);
