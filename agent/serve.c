@@ -118,7 +118,7 @@ static int path_split(const char *path, size_t plen, char **seg, int max, int *n
 /* ---- routing ---- */
 
 /* At the end of a request's headers, before its body. */
-static bool authorized(void *arg, const struct orc_httpd_req *r)
+static bool authorized(void *arg, struct orc_httpd_req *r)
 {
     const agent_server *s = arg;
     return orc_httpd_req_bearer_is(r, s->token);

@@ -1,5 +1,5 @@
-/* server.c — the API server's front door: routes each request, checks the
- * bearer token, answers health and version, and follows this member's Raft
+/* server.c — the API server's front door: routes each request, refuses
+ * unauthenticated ones (authn.c), answers health and version, and follows this member's Raft
  * role (the leader ensures bootstrap objects and publishes its URL). */
 #include <llhttp.h>
 #include <stdio.h>
@@ -19,13 +19,6 @@ static void route_free(void *p)
 {
     api_route_clear(p);
     free(p);
-}
-
-/* At the end of a request's headers (before its body): the bearer token. */
-static bool authorized(void *arg, const struct orc_httpd_req *r)
-{
-    const struct api_server *s = arg;
-    return orc_httpd_req_bearer_is(r, s->token);
 }
 
 static void respond_text(struct orc_httpd_req *r, int code, const char *text)
@@ -265,7 +258,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
         .listen = cfg->listen,
         .tls = cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,
         .handler = handle_request,
-        .authorize = authorized,
+        .authorize = api_authn_request,
         .arg = s,
         .limits = {.max_conns = cfg->max_connections,
                    .max_conns_per_client = cfg->max_connections_per_client,

@@ -141,6 +141,15 @@ struct api_route {
  * target (bad escapes, an encoded NUL, too long, a namespace or name that
  * breaks Kubernetes' path segment rule: rt->err says which), or ORC_ENOENT
  * for an unknown path. */
+/* ---- authn.c ---- */
+
+/* What one authenticator says of a request's credentials. */
+enum { API_AUTHN_OK, API_AUTHN_PASS, API_AUTHN_REFUSED };
+
+/* The httpd authorize hook (arg: the api_server): true when a credential
+ * names a user, who is then on the request (api_req_user, user.h). */
+bool api_authn_request(void *arg, struct orc_httpd_req *r);
+
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);
 const char *api_query_get(const struct api_route *r, const char *key);

@@ -36,7 +36,7 @@ typedef void (*orc_httpd_handler)(void *arg, struct orc_httpd_req *req);
  * refused request with a body reaches the handler at once, with
  * authorized = false and no body, and its connection closes after the
  * answer, so no byte of the body is ever buffered. */
-typedef bool (*orc_httpd_authorize)(void *arg, const struct orc_httpd_req *req);
+typedef bool (*orc_httpd_authorize)(void *arg, struct orc_httpd_req *req);
 
 struct orc_httpd_header {
     char *name; /* lower-cased */
@@ -53,6 +53,11 @@ struct orc_httpd_req {
     struct orc_buf body;
     struct orc_buf warnings; /* "Warning: ..." header lines to send */
     bool authorized;         /* what the authorize hook said (true without one) */
+    /* Who made the request, as the authorize hook found it (the server's
+     * type; NULL when nobody was found). Owned by the request: user_free
+     * releases it with the request. */
+    void *user;
+    void (*user_free)(void *user);
     bool streaming;          /* a chunked response has started */
     bool keep_alive;
     uint64_t start_ms;

@@ -17,6 +17,7 @@ void orc_httpd_req_free(struct orc_httpd_req *r)
     if (r == NULL) return;
     if (r->op_free) r->op_free(r->op);
     if (r->state_free) r->state_free(r->state);
+    if (r->user_free) r->user_free(r->user);
     free(r->target);
     for (int i = 0; i < r->n_headers; i++) {
         /* the Authorization header carries the token */
