@@ -187,16 +187,25 @@ static bool in_configuration(const struct raft_configuration *c, uint64_t id)
     return false;
 }
 
+static bool config_known(const store *s)
+{
+    return s->started && s->raft.configuration.n > 0;
+}
+
+/* Remembers that the configuration has named this member: a joiner may
+ * first load a snapshot older than its addition, which must not read as
+ * its removal. Called before each look at the health. */
+static void note_membership(store *s)
+{
+    if (config_known(s) && in_configuration(&s->raft.configuration, s->id)) s->was_member = true;
+}
+
 /* The leader said so, or its own configuration no longer names it (once
- * it had: a joiner may first load a snapshot older than its addition):
- * what it holds stops at its removal and ages from there. */
-static bool removed(store *s)
+ * it had): what it holds stops at its removal and ages from there. */
+static bool removed(const store *s)
 {
     if (s->removed_by != 0) return true;
-    if (!s->started || s->raft.configuration.n == 0) return false;
-    bool in = in_configuration(&s->raft.configuration, s->id);
-    if (in) s->was_member = true;
-    return !in && s->was_member;
+    return config_known(s) && s->was_member && !in_configuration(&s->raft.configuration, s->id);
 }
 
 static bool member_gone(void *arg, uint64_t id)
@@ -265,6 +274,7 @@ enum store_health store_health(store *s, const char **reason)
         if (reason) *reason = "the store has not started";
         return STORE_DEGRADED;
     }
+    note_membership(s);
     bool ok = describe(s, s->health_msg, sizeof s->health_msg) == WHY_NONE;
     if (reason) *reason = s->health_msg;
     return ok ? STORE_HEALTHY : STORE_DEGRADED;
@@ -349,6 +359,7 @@ void store__health_tick(store *s)
     }
     check_caught_up(s, now);
     store__transport_drop_gone(&s->transport);
+    note_membership(s);
     enum why_degraded kind = describe(s, why, sizeof why);
     if ((int)kind != s->degraded && kind != WHY_NONE) {
         if (s->degraded == WHY_NONE && s->restart_at < now + RESTART_FIRST_MS)
