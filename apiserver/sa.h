@@ -19,12 +19,14 @@
 #define API_SA_DEFAULT_EXPIRATION 3600
 #define API_SA_MIN_EXPIRATION 600
 #define API_SA_MAX_AUDIENCES 16
+#define API_SA_MOUNT_PATH "/var/run/secrets/kubernetes.io/serviceaccount"
 
 struct api_sa {
     EVP_PKEY *key; /* loaded from API_SA_KEY once it exists; owned */
     char *audiences[API_SA_MAX_AUDIENCES]; /* owned */
     size_t n_audiences;
     unsigned min_expiration; /* seconds */
+    bool mount_tokens;       /* admission adds the token volume to new pods */
 };
 
 /* From the config (audiences: comma-separated, NULL: the issuer). */
@@ -45,6 +47,9 @@ void api_handle_token_request(struct api_server *s, struct orc_httpd_req *r,
 /* The object `kind` ns/name from this member's store, or NULL (ORC_ENOENT). */
 json_t *api_sa_local_get(struct api_server *s, enum orc_kind_id kind, const char *ns,
                          const char *name);
+
+/* sa_admit.c: a new pod's ServiceAccount defaults and token volume. */
+void api_sa_admit_pod(struct api_server *s, const char *ns, json_t *pod);
 
 /* authn_sa.c: the chain's ServiceAccount token authenticator. */
 int api_authn_sa_token(struct api_server *s, struct orc_httpd_req *r, struct api_user **out);

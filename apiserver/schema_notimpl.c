@@ -18,8 +18,6 @@ static const struct api_notimpl notimpl[] = {
     {"PodSpec", "readinessGates", NULL, NULL},
     {"PodSpec", "os", NULL, NULL},
     /* identity and namespaces of the pod */
-    {"PodSpec", "serviceAccountName", "default", NULL},
-    {"PodSpec", "serviceAccount", "default", NULL},
     {"PodSpec", "automountServiceAccountToken", NULL, NULL},
     {"PodSpec", "hostPID", "false", NULL},
     {"PodSpec", "hostIPC", "false", NULL},
