@@ -26,7 +26,6 @@ struct api_sa {
     char *audiences[API_SA_MAX_AUDIENCES]; /* owned */
     size_t n_audiences;
     unsigned min_expiration; /* seconds */
-    bool mount_tokens;       /* admission adds the token volume to new pods */
 };
 
 /* From the config (audiences: comma-separated, NULL: the issuer). */

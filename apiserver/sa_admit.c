@@ -40,6 +40,17 @@ static bool wants_token(struct api_server *s, const char *ns, const json_t *spec
     return yes;
 }
 
+/* The volume's ca.crt comes from the root CA publisher's ConfigMap: a
+ * cluster that does not publish it (plain HTTP, or the controller turned
+ * off) gets no token volume rather than pods waiting for it. */
+static bool ca_published(struct api_server *s, const char *ns)
+{
+    json_t *cm = api_sa_local_get(s, ORC_K_CONFIGMAP, ns, "kube-root-ca.crt");
+    bool yes = cm != NULL;
+    json_decref(cm);
+    return yes;
+}
+
 static bool mounts_there(const json_t *containers)
 {
     size_t i, j;
@@ -89,7 +100,7 @@ void api_sa_admit_pod(struct api_server *s, const char *ns, json_t *pod)
 
     if (!json_is_object(spec)) return;
     default_name(spec);
-    if (!s->sa->mount_tokens || !wants_token(s, ns, spec)) return;
+    if (!wants_token(s, ns, spec) || !ca_published(s, ns)) return;
     cs = json_object_get(spec, "containers");
     ics = json_object_get(spec, "initContainers");
     if (mounts_there(cs) || mounts_there(ics)) return; /* the user's own */
