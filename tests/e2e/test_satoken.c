@@ -279,3 +279,31 @@ TEST_T(satoken_issuer_discovery_and_a_follower_verifies, 60)
     CHECK_INT(t_http_as(&c, 0, NULL, "GET", "/openid/v1/jwks", NULL, NULL, NULL, NULL), ==, 401);
     free(t);
 }
+
+TEST_T(satoken_orctl_create_token, 60)
+{
+    if (!run_have_kubectl()) return;
+    start(NULL);
+    KUBECTL_OK("create", "namespace", "team-a");
+    KUBECTL_OK("create", "serviceaccount", "robot", "-n", "team-a");
+    char *out = NULL, *err = NULL;
+    CHECK_INT(run_orctl(&c, &out, &err, "create", "token", "robot", "-n", "team-a", "--duration=2h",
+                        "--audience=https://kubernetes.default.svc.cluster.local", NULL), ==, 0);
+    out[strcspn(out, "\n")] = '\0';
+    json_t *cl = claims_of(out);
+    CHECK_STR(orc_json_str(cl, "sub"), "system:serviceaccount:team-a:robot");
+    int64_t iat = 0, exp = 0;
+    CHECK(orc_json_int(cl, "iat", &iat) == 0 && orc_json_int(cl, "exp", &exp) == 0);
+    CHECK_INT(exp - iat, ==, 7200);
+    json_decref(cl);
+    CHECK_INT(get_pods_as(out, "team-a"), ==, 0);
+    free(out);
+    free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "create", "token", "nosuch", NULL), ==, 1);
+    CHECK_HAS(err, "serviceaccounts \"nosuch\" not found");
+    free(out);
+    free(err);
+    CHECK_INT(run_orctl(&c, &out, &err, "create", "token", "robot", "--duration=1.5s", NULL), ==, 2);
+    free(out);
+    free(err);
+}
