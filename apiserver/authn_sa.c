@@ -15,8 +15,10 @@
 #include "lib/jwt.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/timeutil.h"
 
 #define SKEW_SECONDS 60 /* members' clocks may differ a little: iat and nbf only */
+#define DELETED_GRACE_SECONDS 60
 
 /* The bearer token of the request, or NULL. */
 static const char *bearer(struct orc_httpd_req *r, size_t *len)
@@ -52,14 +54,24 @@ static const char *times_wrong(const json_t *c)
     return NULL;
 }
 
-/* The object the claim {name, uid} names still exists with that uid and is
- * not being deleted. */
+/* As Kubernetes: an object being deleted still vouches for its tokens
+ * until a minute past its deletionTimestamp (a terminating pod's
+ * containers may still call the API). */
+static bool deleted_long_ago(const json_t *obj)
+{
+    const char *ts = orc_json_str(obj, "metadata.deletionTimestamp");
+    int64_t when;
+
+    return ts && (orc_time_parse(ts, &when) != 0 || when < (int64_t)time(NULL) - DELETED_GRACE_SECONDS);
+}
+
+/* The object the claim {name, uid} names still exists with that uid. */
 static bool still_there(struct api_server *s, enum orc_kind_id id, const char *ns, const json_t *ref)
 {
     const char *name = orc_json_str(ref, "name"), *uid = orc_json_str(ref, "uid");
     json_t *obj = name && uid ? api_sa_local_get(s, id, ns, name) : NULL;
     const char *have = obj ? orc_json_str(obj, "metadata.uid") : NULL;
-    bool ok = have && strcmp(have, uid) == 0 && !orc_json_get(obj, "metadata.deletionTimestamp");
+    bool ok = have && strcmp(have, uid) == 0 && !deleted_long_ago(obj);
 
     json_decref(obj);
     return ok;
