@@ -21,10 +21,13 @@ static void default_name(json_t *spec)
 {
     const char *name = orc_json_str(spec, "serviceAccountName");
     const char *alias = orc_json_str(spec, "serviceAccount");
+    json_t *v;
 
     if (!name || !*name) name = alias && *alias ? alias : "default";
-    json_object_set_new(spec, "serviceAccountName", json_string(name));
-    json_object_set_new(spec, "serviceAccount", json_string(name));
+    /* one string for both fields: setting the first may free `name` */
+    if ((v = json_string(name)) == NULL) return;
+    json_object_set(spec, "serviceAccountName", v);
+    json_object_set_new(spec, "serviceAccount", v);
 }
 
 static bool wants_token(struct api_server *s, const char *ns, const json_t *spec)

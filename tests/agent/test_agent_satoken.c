@@ -120,7 +120,7 @@ TEST_T(short_token_is_refreshed, 120)
              "\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sleep\",\"3600\"],"
              "\"volumeMounts\":[{\"name\":\"t\",\"mountPath\":\"/t\"}]}],"
              "\"volumes\":[{\"name\":\"t\",\"projected\":{\"sources\":[{\"serviceAccountToken\":"
-             "{\"path\":\"tok\",\"expirationSeconds\":4,\"audience\":\"https://kubernetes.default.svc.cluster.local\"}},"
+             "{\"path\":\"tok\",\"expirationSeconds\":6,\"audience\":\"https://kubernetes.default.svc.cluster.local\"}},"
              "{\"downwardAPI\":{\"items\":[{\"path\":\"name\",\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}]}}]}}]}",
              F.image);
     afx_pod("short", spec);
@@ -131,18 +131,24 @@ TEST_T(short_token_is_refreshed, 120)
     char *first = EXEC(0, "short", "cat", "/t/tok");
     char *later = NULL;
     bool changed = false;
-    for (int i = 0; i < 80 && !changed; i++) {
+    uint64_t end = test_now_ms() + 15000;
+    while (!changed && test_now_ms() < end) {
         usleep(100 * 1000);
         free(later);
         later = EXEC(0, "short", "cat", "/t/tok");
         changed = later && first && strcmp(later, first) != 0;
     }
-    CHECKF(changed, "the token was not replaced within 8 s");
-    sleep(2); /* the first one has expired; the one in the volume has not */
-    free(later);
-    later = EXEC(0, "short", "cat", "/t/tok");
+    CHECKF(changed, "the token (6 s) was not replaced within 15 s");
+    sleep(3); /* the first one has expired; the one in the volume has not */
     CHECK_INT(get_pods_as(first), !=, 0);
-    CHECK_INT(get_pods_as(later), ==, 0);
+    /* (one read just before its replacement may expire before it is used) */
+    bool in = false;
+    for (int i = 0; i < 3 && !in; i++) {
+        free(later);
+        later = EXEC(0, "short", "cat", "/t/tok");
+        in = get_pods_as(later) == 0;
+    }
+    CHECK(in);
     free(first);
     free(later);
 }
