@@ -24,11 +24,14 @@ static int take_files(struct vol_payload *to, struct vol_payload *from)
     return 0;
 }
 
-static int object_source(const json_t *sub, bool secret, mode_t def, const struct podspec_lookup *lk,
-                         const char *ns, struct vol_payload *p, char *errmsg)
+static int object_source(const json_t *sub, bool secret, mode_t def,
+                         const struct podspec_lookup *lk, const char *ns, struct vol_payload *p,
+                         char *errmsg)
 {
     const char *name = orc_json_str(sub, "name");
-    const json_t *obj = lk && lk->get && name ? lk->get(lk->arg, secret ? "secrets" : "configmaps", ns, name) : NULL;
+    const json_t *obj = lk && lk->get && name
+                            ? lk->get(lk->arg, secret ? "secrets" : "configmaps", ns, name)
+                            : NULL;
     json_t *copy;
     struct vol_payload part;
     int rv;
@@ -80,14 +83,16 @@ static int field_text(const json_t *pod, const char *field, struct orc_buf *out,
     static const char *const plain[] = {"metadata.name", "metadata.namespace", "metadata.uid",
                                         "spec.nodeName", "spec.serviceAccountName"};
 
-    if (field && (strcmp(field, "metadata.labels") == 0 || strcmp(field, "metadata.annotations") == 0))
+    if (field
+        && (strcmp(field, "metadata.labels") == 0 || strcmp(field, "metadata.annotations") == 0))
         return map_text(orc_json_get(pod, field), out);
     for (size_t i = 0; field && i < ORC_ARRAY_LEN(plain); i++)
         if (strcmp(field, plain[i]) == 0) {
             const char *v = orc_json_str(pod, field);
             return orc_buf_puts(out, v ? v : "");
         }
-    return orc_errf(errmsg, VOL_ERRLEN, ORC_EINVAL, "unsupported fieldRef %s", field ? field : "(none)");
+    return orc_errf(errmsg, VOL_ERRLEN, ORC_EINVAL, "unsupported fieldRef %s",
+                    field ? field : "(none)");
 }
 
 static int downward_source(const json_t *sub, mode_t def, const json_t *pod, struct vol_payload *p,
@@ -97,15 +102,15 @@ static int downward_source(const json_t *sub, mode_t def, const json_t *pod, str
     json_t *it;
     int rv = 0;
 
-    json_array_foreach(json_object_get(sub, "items"), i, it)
-    {
+    json_array_foreach (json_object_get(sub, "items"), i, it) {
         const char *path = orc_json_str(it, "path");
         const json_t *mode = json_object_get(it, "mode");
         struct orc_buf v = ORC_BUF_INIT;
         if (json_object_get(it, "resourceFieldRef"))
-            rv = orc_errf(errmsg, VOL_ERRLEN, ORC_EINVAL, "downwardAPI %s: resourceFieldRef is not supported",
-                          path ? path : "");
-        else rv = field_text(pod, orc_json_str(it, "fieldRef.fieldPath"), &v, errmsg);
+            rv = orc_errf(errmsg, VOL_ERRLEN, ORC_EINVAL,
+                          "downwardAPI %s: resourceFieldRef is not supported", path ? path : "");
+        else
+            rv = field_text(pod, orc_json_str(it, "fieldRef.fieldPath"), &v, errmsg);
         if (rv == 0)
             rv = add_text(p, path, json_is_integer(mode) ? (mode_t)json_integer_value(mode) : def,
                           v.data ? v.data : "", errmsg);
@@ -137,14 +142,17 @@ int vol_projected_build(const json_t *src, const json_t *pod, const struct podsp
     int rv = 0;
 
     memset(p, 0, sizeof *p);
-    json_array_foreach(json_object_get(src, "sources"), i, s)
-    {
-        if ((sub = json_object_get(s, "configMap"))) rv = object_source(sub, false, def, lk, ns, p, errmsg);
-        else if ((sub = json_object_get(s, "secret"))) rv = object_source(sub, true, def, lk, ns, p, errmsg);
-        else if ((sub = json_object_get(s, "downwardAPI"))) rv = downward_source(sub, def, pod, p, errmsg);
+    json_array_foreach (json_object_get(src, "sources"), i, s) {
+        if ((sub = json_object_get(s, "configMap")))
+            rv = object_source(sub, false, def, lk, ns, p, errmsg);
+        else if ((sub = json_object_get(s, "secret")))
+            rv = object_source(sub, true, def, lk, ns, p, errmsg);
+        else if ((sub = json_object_get(s, "downwardAPI")))
+            rv = downward_source(sub, def, pod, p, errmsg);
         else if ((sub = json_object_get(s, "serviceAccountToken")))
             rv = token_source(sub, def, pod, lk, p, errmsg);
-        else rv = orc_errf(errmsg, VOL_ERRLEN, ORC_EINVAL, "projected: unsupported source");
+        else
+            rv = orc_errf(errmsg, VOL_ERRLEN, ORC_EINVAL, "projected: unsupported source");
         if (rv != 0) break;
     }
     if (rv == ORC_ENOMEM) orc_errf(errmsg, VOL_ERRLEN, rv, "out of memory");

@@ -21,12 +21,11 @@ static const json_t *token_source(const json_t *pod)
     size_t i, j;
     json_t *v, *s;
 
-    json_array_foreach(orc_json_get(pod, "spec.volumes"), i, v)
-        json_array_foreach(orc_json_get(v, "projected.sources"), j, s)
-    {
-        const json_t *t = json_object_get(s, "serviceAccountToken");
-        if (t) return t;
-    }
+    json_array_foreach (orc_json_get(pod, "spec.volumes"), i, v)
+        json_array_foreach (orc_json_get(v, "projected.sources"), j, s) {
+            const json_t *t = json_object_get(s, "serviceAccountToken");
+            if (t) return t;
+        }
     return NULL;
 }
 
@@ -55,7 +54,8 @@ static void on_token(void *arg, int status, const json_t *body)
         if (!w->shut) worker_sync_soon(w); /* writes it, and plans the refresh */
     } else {
         log_warn(AGENT_LOG, "pod %s/%s: requesting its service account token: %s", w->ns, w->name,
-                 orc_json_str(body, "message") ? orc_json_str(body, "message") : orc_strerror(status));
+                 orc_json_str(body, "message") ? orc_json_str(body, "message")
+                                               : orc_strerror(status));
         w->sa_refresh_s = now + RETRY_S;
         if (!w->shut) schedule(w, w->sa_refresh_s);
     }
@@ -72,10 +72,11 @@ static void request(struct worker *w, const json_t *src)
 
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/serviceaccounts/%s/token", w->ns,
              sa && *sa ? sa : "default");
-    body = json_pack("{s:s, s:s, s:{s:I, s:{s:s, s:s, s:s, s:s}}}", "apiVersion",
-                     "authentication.k8s.io/v1", "kind", "TokenRequest", "spec", "expirationSeconds",
-                     (json_int_t)(json_is_integer(exp) ? json_integer_value(exp) : 3600),
-                     "boundObjectRef", "kind", "Pod", "apiVersion", "v1", "name", w->name, "uid", w->uid);
+    body = json_pack(
+        "{s:s, s:s, s:{s:I, s:{s:s, s:s, s:s, s:s}}}", "apiVersion", "authentication.k8s.io/v1",
+        "kind", "TokenRequest", "spec", "expirationSeconds",
+        (json_int_t)(json_is_integer(exp) ? json_integer_value(exp) : 3600), "boundObjectRef",
+        "kind", "Pod", "apiVersion", "v1", "name", w->name, "uid", w->uid);
     if (body && json_is_string(aud) && json_string_length(aud) > 0)
         orc_json_set(body, "spec.audiences", json_pack("[O]", aud));
     w->sa_busy = true;
@@ -98,7 +99,8 @@ const json_t *worker_sa_token(struct worker *w)
     if (src == NULL || w->shut || w->gone) return w->sa_token;
     if (!w->sa_busy && now >= w->sa_refresh_s) request(w, src);
     /* each sync plans the next ask (a sync planned sooner replaces it) */
-    else if (!w->sa_busy) schedule(w, w->sa_refresh_s);
+    else if (!w->sa_busy)
+        schedule(w, w->sa_refresh_s);
     /* an expired token is no use; one still valid serves until the next */
     return w->sa_token && now < w->sa_expiry_s ? w->sa_token : NULL;
 }

@@ -38,8 +38,8 @@ static bool aud_ok(struct api_server *s, const json_t *aud)
     json_t *v;
 
     if (json_is_string(aud)) return api_sa_audience_ok(s, json_string_value(aud));
-    json_array_foreach(aud, i, v) if (json_is_string(v) && api_sa_audience_ok(s, json_string_value(v)))
-        return true;
+    json_array_foreach (aud, i, v)
+        if (json_is_string(v) && api_sa_audience_ok(s, json_string_value(v))) return true;
     return false;
 }
 
@@ -50,7 +50,8 @@ static const char *times_wrong(const json_t *c)
 
     if (!json_is_integer(exp)) return "it has no expiry";
     if (json_integer_value(exp) <= now) return "it has expired";
-    if (json_is_integer(nbf) && json_integer_value(nbf) > now + SKEW_SECONDS) return "it is not valid yet";
+    if (json_is_integer(nbf) && json_integer_value(nbf) > now + SKEW_SECONDS)
+        return "it is not valid yet";
     return NULL;
 }
 
@@ -62,11 +63,14 @@ static bool deleted_long_ago(const json_t *obj)
     const char *ts = orc_json_str(obj, "metadata.deletionTimestamp");
     int64_t when;
 
-    return ts && (orc_time_parse(ts, &when) != 0 || when < (int64_t)time(NULL) - DELETED_GRACE_SECONDS);
+    return ts
+           && (orc_time_parse(ts, &when) != 0
+               || when < (int64_t)time(NULL) - DELETED_GRACE_SECONDS);
 }
 
 /* The object the claim {name, uid} names still exists with that uid. */
-static bool still_there(struct api_server *s, enum orc_kind_id id, const char *ns, const json_t *ref)
+static bool still_there(struct api_server *s, enum orc_kind_id id, const char *ns,
+                        const json_t *ref)
 {
     const char *name = orc_json_str(ref, "name"), *uid = orc_json_str(ref, "uid");
     json_t *obj = name && uid ? api_sa_local_get(s, id, ns, name) : NULL;
@@ -95,7 +99,8 @@ static const char *objects_wrong(struct api_server *s, const json_t *c, const ch
         return "its subject is not its service account";
     if (!still_there(s, ORC_K_SERVICEACCOUNT, *ns, acct))
         return "its service account no longer exists";
-    if (pod && !still_there(s, ORC_K_POD, *ns, pod)) return "the pod it is bound to no longer exists";
+    if (pod && !still_there(s, ORC_K_POD, *ns, pod))
+        return "the pod it is bound to no longer exists";
     if (secret && !still_there(s, ORC_K_SECRET, *ns, secret))
         return "the secret it is bound to no longer exists";
     return NULL;
@@ -136,9 +141,12 @@ int api_authn_sa_token(struct api_server *s, struct orc_httpd_req *r, struct api
     int rv = API_AUTHN_REFUSED;
 
     if (tok == NULL || !orc_jwt_shaped(tok, len)) return API_AUTHN_PASS;
-    if ((key = api_sa_key(s)) == NULL) why = "the cluster has no signing key yet";
-    else if (orc_jwt_verify(key, tok, len, &claims, err, sizeof err) != 0) why = err;
-    else if (!(why = claims_wrong(s, claims))) why = objects_wrong(s, claims, &ns, &sa, &uid);
+    if ((key = api_sa_key(s)) == NULL)
+        why = "the cluster has no signing key yet";
+    else if (orc_jwt_verify(key, tok, len, &claims, err, sizeof err) != 0)
+        why = err;
+    else if (!(why = claims_wrong(s, claims)))
+        why = objects_wrong(s, claims, &ns, &sa, &uid);
     if (why == NULL && (*out = user_of(ns, sa, uid)) != NULL) {
         log_debug("apiserver", "authenticated %s by a service account token", (*out)->name);
         rv = API_AUTHN_OK;

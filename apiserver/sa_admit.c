@@ -59,11 +59,11 @@ static bool mounts_there(const json_t *containers)
     size_t i, j;
     json_t *c, *m;
 
-    json_array_foreach(containers, i, c) json_array_foreach(json_object_get(c, "volumeMounts"), j, m)
-    {
-        const char *p = orc_json_str(m, "mountPath");
-        if (p && strcmp(p, API_SA_MOUNT_PATH) == 0) return true;
-    }
+    json_array_foreach (containers, i, c)
+        json_array_foreach (json_object_get(c, "volumeMounts"), j, m) {
+            const char *p = orc_json_str(m, "mountPath");
+            if (p && strcmp(p, API_SA_MOUNT_PATH) == 0) return true;
+        }
     return false;
 }
 
@@ -73,9 +73,9 @@ static json_t *projected_volume(const char *name)
         "{s:s, s:{s:i, s:[{s:{s:i, s:s}}, {s:{s:s, s:[{s:s, s:s}]}}, {s:{s:[{s:s, s:{s:s, "
         "s:s}}]}}]}}",
         "name", name, "projected", "defaultMode", 0644, "sources", "serviceAccountToken",
-        "expirationSeconds", TOKEN_SECONDS, "path", "token", "configMap", "name", "kube-root-ca.crt",
-        "items", "key", "ca.crt", "path", "ca.crt", "downwardAPI", "items", "path", "namespace",
-        "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.namespace");
+        "expirationSeconds", TOKEN_SECONDS, "path", "token", "configMap", "name",
+        "kube-root-ca.crt", "items", "key", "ca.crt", "path", "ca.crt", "downwardAPI", "items",
+        "path", "namespace", "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.namespace");
 }
 
 static void mount_in(json_t *containers, const char *name)
@@ -83,8 +83,7 @@ static void mount_in(json_t *containers, const char *name)
     size_t i;
     json_t *c;
 
-    json_array_foreach(containers, i, c)
-    {
+    json_array_foreach (containers, i, c) {
         json_t *mounts = json_object_get(c, "volumeMounts");
         if (!json_is_array(mounts)) {
             mounts = json_array();

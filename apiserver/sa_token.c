@@ -17,7 +17,7 @@
 #define MAX_EXPIRATION 4294967296LL /* 2^32 s, as Kubernetes caps it */
 
 struct token_ask {
-    json_t *audiences;  /* array of strings */
+    json_t *audiences; /* array of strings */
     long long seconds;
     const char *bound_kind, *bound_name, *bound_uid;
 };
@@ -29,7 +29,8 @@ static bool bad_audiences(const json_t *a)
 
     if (a == NULL || json_is_null(a)) return false;
     if (!json_is_array(a) || json_array_size(a) > API_SA_MAX_AUDIENCES) return true;
-    json_array_foreach(a, i, v) if (!json_is_string(v) || json_string_length(v) == 0) return true;
+    json_array_foreach (a, i, v)
+        if (!json_is_string(v) || json_string_length(v) == 0) return true;
     return false;
 }
 
@@ -56,7 +57,8 @@ static int read_spec(struct api_server *s, struct orc_httpd_req *r, const json_t
     else if (ask->seconds < (long long)s->sa->min_expiration)
         why = "may not specify a duration less than 10 minutes", field = "spec.expirationSeconds";
     else if (ask->seconds > MAX_EXPIRATION)
-        why = "may not specify a duration larger than 2^32 seconds", field = "spec.expirationSeconds";
+        why = "may not specify a duration larger than 2^32 seconds",
+        field = "spec.expirationSeconds";
     else if (bad_audiences(aud))
         why = "must be a list of non-empty audiences", field = "spec.audiences";
     else if (ref && !json_is_null(ref) && !json_is_object(ref))
@@ -69,7 +71,8 @@ static int read_spec(struct api_server *s, struct orc_httpd_req *r, const json_t
         api_cause_append(causes, "FieldValueInvalid", field, "Invalid value: %s%s", val, why);
         api_respond_status(r, 422, "Invalid", NULL, NULL, causes,
                            "TokenRequest.authentication.k8s.io is invalid: %s: Invalid value: "
-                           "%s%s", field, val, why);
+                           "%s%s",
+                           field, val, why);
         return ORC_EINVAL;
     }
     ask->audiences = json_array_size(aud) > 0 ? json_incref(aud) : json_array();
@@ -90,7 +93,8 @@ static json_t *bound_object(struct api_server *s, struct orc_httpd_req *r, const
     enum orc_kind_id id = ORC_K_POD;
     json_t *obj;
 
-    if (ask->bound_kind && strcmp(ask->bound_kind, "Secret") == 0) id = ORC_K_SECRET;
+    if (ask->bound_kind && strcmp(ask->bound_kind, "Secret") == 0)
+        id = ORC_K_SECRET;
     else if (!ask->bound_kind || strcmp(ask->bound_kind, "Pod") != 0) {
         api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
                            "cannot bind token to object of type %s",
@@ -116,7 +120,8 @@ static json_t *bound_object(struct api_server *s, struct orc_httpd_req *r, const
     } else if (id == ORC_K_POD && strcmp(podsa ? podsa : "default", sa) != 0) {
         api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL,
                            "cannot bind token for serviceaccount \"%s\" to pod running with "
-                           "different serviceaccount name.", sa);
+                           "different serviceaccount name.",
+                           sa);
     } else {
         return obj;
     }
@@ -155,9 +160,10 @@ static json_t *token_response(const char *ns, const char *name, const struct tok
     orc_time_format(exp, when);
     if (spec && bound)
         json_object_set_new(spec, "boundObjectRef",
-                            json_pack("{s:s, s:s, s:s, s:s}", "kind", ask->bound_kind ? ask->bound_kind : "Pod",
-                                      "apiVersion", "v1", "name", orc_json_str(bound, "metadata.name"),
-                                      "uid", orc_json_str(bound, "metadata.uid")));
+                            json_pack("{s:s, s:s, s:s, s:s}", "kind",
+                                      ask->bound_kind ? ask->bound_kind : "Pod", "apiVersion", "v1",
+                                      "name", orc_json_str(bound, "metadata.name"), "uid",
+                                      orc_json_str(bound, "metadata.uid")));
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:n}, s:o, s:{s:s, s:s}}", "kind", "TokenRequest",
                      "apiVersion", "authentication.k8s.io/v1", "metadata", "name", name,
                      "namespace", ns, "creationTimestamp", "spec", spec, "status", "token", token,
@@ -180,8 +186,10 @@ static void mint(struct api_server *s, struct orc_httpd_req *r, struct api_route
                        now, exp);
     if (claims && orc_jwt_sign(key, claims, &tok) == 0)
         resp = token_response(rt->ns, rt->name, ask, bound, tok.data, exp);
-    if (resp) api_respond_json(r, 201, resp);
-    else api_respond_error(r, ORC_ENOMEM, "signing the token");
+    if (resp)
+        api_respond_json(r, 201, resp);
+    else
+        api_respond_error(r, ORC_ENOMEM, "signing the token");
     if (tok.data) explicit_bzero(tok.data, tok.len);
     orc_buf_free(&tok);
     json_decref(claims);

@@ -37,7 +37,8 @@ static void on_ns_update(void *arg, const json_t *old, const json_t *ns)
 static void on_sa_gone(void *arg, const json_t *sa)
 {
     struct sactl *c = arg;
-    const char *name = orc_json_str(sa, "metadata.name"), *ns = orc_json_str(sa, "metadata.namespace");
+    const char *name = orc_json_str(sa, "metadata.name"),
+               *ns = orc_json_str(sa, "metadata.namespace");
 
     if (!c->b.stopped && name && ns && strcmp(name, SA_DEFAULT) == 0) workqueue_add(c->b.q, ns);
 }
@@ -46,7 +47,8 @@ static void written(void *arg, int status, const json_t *body)
 {
     struct ctl_step *s = arg;
     /* 409: made meanwhile; 404/403: the namespace went away or is ending */
-    if (!ctl_status_ok(status, 409, 404) && status != 403) ctl_op_fail(&s->op, rest_message(status, body));
+    if (!ctl_status_ok(status, 409, 404) && status != 403)
+        ctl_op_fail(&s->op, rest_message(status, body));
     ctl_step_put(s);
 }
 
@@ -81,7 +83,8 @@ static void create_sa(struct sactl *c, const char *ns)
 static bool terminating(const json_t *ns)
 {
     const char *phase = orc_json_str(ns, "status.phase");
-    return orc_json_get(ns, "metadata.deletionTimestamp") || (phase && strcmp(phase, "Terminating") == 0);
+    return orc_json_get(ns, "metadata.deletionTimestamp")
+           || (phase && strcmp(phase, "Terminating") == 0);
 }
 
 static void reconcile(void *arg, const char *key)
@@ -120,4 +123,5 @@ static int sactl_start(struct ctl_ctx *ctx, void **state)
     return 0;
 }
 
-const struct ctl_controller ctl_serviceaccount = {"serviceaccount", sactl_start, ctl_base_stop_state};
+const struct ctl_controller ctl_serviceaccount = {"serviceaccount", sactl_start,
+                                                  ctl_base_stop_state};

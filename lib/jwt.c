@@ -51,7 +51,8 @@ static int is_p256(EVP_PKEY *key)
     size_t n = 0;
 
     return EVP_PKEY_is_a(key, "EC")
-           && EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &n)
+           && EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
+                                             &n)
            && strcmp(curve, "prime256v1") == 0;
 }
 
@@ -80,8 +81,10 @@ int orc_jwt_key_id(EVP_PKEY *key, char out[ORC_JWT_KID_LEN + 1])
     SHA256(der, (size_t)n, sum);
     OPENSSL_free(der);
     rv = orc_base64_encode(sum, sizeof sum, true, &b);
-    if (rv == 0 && b.len == ORC_JWT_KID_LEN) memcpy(out, b.data, ORC_JWT_KID_LEN + 1);
-    else if (rv == 0) rv = ORC_EINVAL;
+    if (rv == 0 && b.len == ORC_JWT_KID_LEN)
+        memcpy(out, b.data, ORC_JWT_KID_LEN + 1);
+    else if (rv == 0)
+        rv = ORC_EINVAL;
     orc_buf_free(&b);
     return rv;
 }
@@ -137,7 +140,8 @@ static int der_to_raw(const unsigned char *der, size_t n, unsigned char raw[2 * 
 static int raw_to_der(const unsigned char raw[2 * ES256_HALF], unsigned char **der, int *n)
 {
     ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(raw, ES256_HALF, NULL), *s = BN_bin2bn(raw + ES256_HALF, ES256_HALF, NULL);
+    BIGNUM *r = BN_bin2bn(raw, ES256_HALF, NULL),
+           *s = BN_bin2bn(raw + ES256_HALF, ES256_HALF, NULL);
 
     *der = NULL;
     if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
@@ -248,7 +252,8 @@ static int check_header(EVP_PKEY *key, const char *t, size_t n, char *msg, size_
     const char *alg = h ? orc_json_str(h, "alg") : NULL, *hk = h ? orc_json_str(h, "kid") : NULL;
     int rv = 0;
 
-    if (!alg || strcmp(alg, "ES256") != 0) rv = reason(msg, msglen, "not signed with ES256");
+    if (!alg || strcmp(alg, "ES256") != 0)
+        rv = reason(msg, msglen, "not signed with ES256");
     else if (orc_jwt_key_id(key, kid) != 0 || (hk && strcmp(hk, kid) != 0))
         rv = reason(msg, msglen, "signed with another key");
     json_decref(h);
