@@ -72,6 +72,10 @@ static void lookup_services(void *arg, const char *ns, void (*fn)(void *fnarg, c
 static const json_t *lookup_get(void *arg, const char *kind, const char *ns, const char *name)
 {
     struct agent *a = arg;
+    if (strcmp(kind, PODSPEC_SA_TOKEN) == 0) {
+        struct worker *w = agent_worker(a, name);
+        return w ? worker_sa_token(w) : NULL;
+    }
     informer *inf = strcmp(kind, "secrets") == 0                  ? a->secrets
                     : strcmp(kind, "persistentvolumeclaims") == 0 ? a->claims
                     : strcmp(kind, "persistentvolumes") == 0      ? a->volumes

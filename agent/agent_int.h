@@ -190,6 +190,12 @@ typedef void (*agent_api_cb)(void *arg, int status, const json_t *body);
 int agent_api_call(struct agent *a, const char *method, const char *path, const char *content_type,
                    const json_t *body, agent_api_cb cb, void *arg);
 
+/* ---- worker_satoken.c ---- */
+/* The pod's current ServiceAccount token as {"token": T} (borrowed), or
+ * NULL while none valid is here; asks the API for one when the pod has a
+ * serviceAccountToken projection and none is held or it is due. */
+const json_t *worker_sa_token(struct worker *w);
+
 /* ---- worker.c: one per pod bound to this node ---- */
 struct worker *worker_new(struct agent *a, const json_t *pod);
 /* The pod changed (obj) or is gone from the API (obj NULL). */

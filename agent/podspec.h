@@ -12,6 +12,9 @@
 /* Finds a ConfigMap or Secret for env/volumes: kind is "configmaps" or
  * "secrets"; returns a borrowed object (valid during the podspec/volume call
  * that asked) or NULL when it does not exist. */
+/* The lookup's kind for a pod's ServiceAccount token ({"token": T}; the
+ * name is the pod's uid). */
+#define PODSPEC_SA_TOKEN "serviceaccounttokens"
 struct podspec_lookup {
     const json_t *(*get)(void *arg, const char *kind, const char *ns, const char *name);
     void *arg;

@@ -1,5 +1,5 @@
 /* volume.c — a pod's volumes on disk (emptyDir, hostPath, configMap, secret,
- * persistentVolumeClaim through its bound PersistentVolume), its containers'
+ * projected (volume_projected.c), persistentVolumeClaim through its bound PersistentVolume), its containers'
  * bind mounts, and removal. */
 #include <errno.h>
 #include <fcntl.h>
@@ -159,6 +159,20 @@ static int setup_source(struct vctx *c, const char *dir, const json_t *src, bool
     return rv;
 }
 
+static int setup_projected(struct vctx *c, const char *dir, const json_t *src, bool *changed)
+{
+    struct vol_payload p;
+    bool ch = false;
+    int rv;
+
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return sys_err(c, "mkdir", dir);
+    if ((rv = vol_projected_build(src, c->pod, c->lk, c->ns, &p, c->errmsg)) != 0) return rv;
+    rv = vol_write_atomic(dir, &p, &ch, c->errmsg);
+    vol_payload_free(&p);
+    if (rv == 0 && ch) *changed = true;
+    return rv;
+}
+
 static int setup_claim(struct vctx *c, const json_t *src)
 {
     char path[PATH_MAX];
@@ -196,6 +210,7 @@ static int setup_one(struct vctx *c, const json_t *vol, bool *changed)
     if ((src = json_object_get(vol, "configMap"))) return setup_source(c, dir, src, false, changed);
     if ((src = json_object_get(vol, "secret"))) return setup_source(c, dir, src, true, changed);
     if ((src = json_object_get(vol, "persistentVolumeClaim"))) return setup_claim(c, src);
+    if ((src = json_object_get(vol, "projected"))) return setup_projected(c, dir, src, changed);
     return orc_errf(c->errmsg, VOL_ERRLEN, ORC_EINVAL, "volume \"%s\": unsupported volume type", name);
 }
 
@@ -264,7 +279,8 @@ static int volume_source(struct vctx *c, const json_t *vol, char out[PATH_MAX], 
         *ro = json_is_true(json_object_get(src, "readOnly"));
         return claim_path(c, src, out, NULL);
     }
-    *ro = *gen = json_object_get(vol, "configMap") || json_object_get(vol, "secret");
+    *ro = *gen = json_object_get(vol, "configMap") || json_object_get(vol, "secret")
+                 || json_object_get(vol, "projected");
     if (!*gen && !json_object_get(vol, "emptyDir"))
         return orc_errf(c->errmsg, VOL_ERRLEN, ORC_EINVAL, "volume \"%s\": unsupported volume type", name);
     if (!name_ok(name)) return orc_errf(c->errmsg, VOL_ERRLEN, ORC_EINVAL, "bad volume name");

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "agent/podspec.h"
 #include "lib/buf.h"
 
 #define VOL_ERRLEN 256
@@ -32,6 +33,15 @@ bool vol_path_ok(const char *path);
 int vol_payload_build(const json_t *src, bool secret, const json_t *obj, struct vol_payload *p,
                       char *errmsg);
 void vol_payload_free(struct vol_payload *p);
+/* One more file (empty data) at path, or NULL when out of memory. */
+struct vol_file *vol_payload_add(struct vol_payload *p, const char *path, mode_t mode);
+
+/* The files of a projected volume source: its configMap, secret,
+ * downwardAPI (metadata.name, namespace, uid, labels, annotations,
+ * spec.nodeName, spec.serviceAccountName) and serviceAccountToken sources
+ * in one payload. ORC_ENOENT while an object or the token is missing. */
+int vol_projected_build(const json_t *src, const json_t *pod, const struct podspec_lookup *lk,
+                        const char *ns, struct vol_payload *p, char *errmsg);
 
 /* Makes dir (existing) hold exactly p, atomically as seen through its
  * per-name symlinks; *changed true when it wrote. */

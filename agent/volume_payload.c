@@ -54,6 +54,11 @@ static struct vol_file *payload_add(struct vol_payload *p, const char *path, mod
     return f;
 }
 
+struct vol_file *vol_payload_add(struct vol_payload *p, const char *path, mode_t mode)
+{
+    return payload_add(p, path, mode);
+}
+
 /* obj's value for key into out: ORC_ENOENT when absent, ORC_EINVAL for bad base64. */
 static int key_value(const json_t *obj, bool secret, const char *key, struct orc_buf *out)
 {

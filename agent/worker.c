@@ -33,6 +33,7 @@ static void worker_free(struct worker *w)
     worker_net_free(w);
     json_decref(w->pod);
     json_decref(w->reported);
+    json_decref(w->sa_token);
     free(w);
 }
 

@@ -114,6 +114,11 @@ struct worker {
     /* termination */
     bool terminating, cleaned, finalizing, finalized;
     struct pod_event events[WORKER_EVENTS];
+    /* the ServiceAccount token of its projected volume (worker_satoken.c) */
+    json_t *sa_token;      /* {"token": "..."} (owned), or NULL */
+    int64_t sa_refresh_s;  /* wall time to ask again (or to retry) */
+    int64_t sa_expiry_s;
+    bool sa_busy;          /* a TokenRequest is in flight */
 };
 
 /* The agent's clock: monotonic ms, and wall time (Unix s / RFC 3339). */

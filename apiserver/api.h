@@ -44,6 +44,11 @@ struct api_config {
     /* tolerationSeconds of the not-ready and unreachable NoExecute
      * tolerations every new pod gets (DefaultTolerationSeconds); 0 = 30 s */
     unsigned pod_eviction_timeout_ms;
+    /* ServiceAccount tokens: the audiences a token must name one of
+     * (comma-separated; NULL: the issuer), and the shortest expiry a
+     * TokenRequest may ask for in seconds (0: 600, as Kubernetes). */
+    const char *api_audiences;
+    unsigned sa_min_expiration;
 };
 
 /* Starts serving. `st` must outlive the server. errmsg: 256 bytes. */

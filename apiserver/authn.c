@@ -3,6 +3,7 @@
  * names a user, refuses the credential, or passes it on. */
 #include <string.h>
 
+#include "apiserver/sa.h"
 #include "apiserver/server.h"
 #include "apiserver/user.h"
 #include "lib/httpd.h"
@@ -20,6 +21,7 @@ static int authn_cluster_token(struct api_server *s, struct orc_httpd_req *r, st
 /* In order; the first that names a user or refuses decides. */
 static int (*const chain[])(struct api_server *, struct orc_httpd_req *, struct api_user **) = {
     authn_cluster_token,
+    api_authn_sa_token,
 };
 
 bool api_authn_request(void *arg, struct orc_httpd_req *r)

@@ -122,7 +122,8 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                        .tracks_generation = true, .validate = api_rules_ingress},
     [ORC_K_INGRESSCLASS] = {KIND(ORC_K_INGRESSCLASS), .schema = &api_s_ingressclass,
                             .validate = api_rules_ingressclass},
-    [ORC_K_SERVICEACCOUNT] = {KIND(ORC_K_SERVICEACCOUNT), .schema = &api_s_serviceaccount},
+    [ORC_K_SERVICEACCOUNT] = {KIND(ORC_K_SERVICEACCOUNT), .schema = &api_s_serviceaccount,
+                              .subresources = API_SUB_TOKEN},
     [ORC_K_REPLICATIONCONTROLLER] = {KIND(ORC_K_REPLICATIONCONTROLLER),
                                      .schema = &api_s_replicationcontroller, .scale = &rc_replicas,
                                      .tracks_generation = true,
@@ -184,6 +185,7 @@ static const struct {
     {API_SUB_PORTFORWARD, {"portforward", "PodPortForwardOptions", create_verbs, NULL, NULL}},
     {API_SUB_FINALIZE, {"finalize", "Namespace", update_verbs, NULL, NULL}},
     {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs, "policy", "v1"}},
+    {API_SUB_TOKEN, {"token", "TokenRequest", create_verbs, "authentication.k8s.io", "v1"}},
 };
 
 size_t api_kind_subresources(const struct api_kind *ak, struct api_subresource *out, size_t max)

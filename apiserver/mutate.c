@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apiserver/kind.h"
+#include "apiserver/sa.h"
 #include "apiserver/schema.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
@@ -101,6 +102,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
         api_defaults(op->k, obj);
         if (!old && orc_kind_id(op->k) == ORC_K_POD)
             api_default_tolerations(obj, op->s->pod_toleration_seconds);
+        if (!old && orc_kind_id(op->k) == ORC_K_POD) api_sa_admit_pod(op->s, op->rt->ns, obj);
         api_validate(op->k, obj, old, &d);
     }
     json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));

@@ -184,6 +184,16 @@ PB_MESSAGE(scalestatus, "ScaleStatus", P_INTK(1, "replicas"), P_STR(2, "selector
 PB_MESSAGE_SHARED(api_pb_scale, "Scale",
     P_META, P_OBJ(2, "spec", scalespec), P_OBJ(3, "status", scalestatus));
 
+/* ---- authentication.k8s.io/v1 TokenRequest (serviceaccounts/token) ---- */
+
+PB_MESSAGE(boundref, "BoundObjectReference",
+    P_STR(1, "kind"), P_STR(2, "apiVersion"), P_STR(3, "name"), P_STR(4, "uid"));
+PB_MESSAGE(tokenspec, "TokenRequestSpec",
+    P_ASTR(1, "audiences"), P_OBJ(3, "boundObjectRef", boundref), P_INT(4, "expirationSeconds"));
+PB_MESSAGE(tokenstatus, "TokenRequestStatus", P_STR(1, "token"), P_TIME(2, "expirationTimestamp"));
+PB_MESSAGE_SHARED(api_pb_tokenrequest, "TokenRequest",
+    P_META, P_OBJ(2, "spec", tokenspec), P_OBJ(3, "status", tokenstatus));
+
 /* ---- the top-level types ---- */
 
 #define RBAC "rbac.authorization.k8s.io/v1"
@@ -221,6 +231,7 @@ const struct api_pb_root api_pb_roots[] = {
     {RBAC, "RoleBinding", &api_pb_rolebinding},
     {RBAC, "ClusterRoleBinding", &api_pb_clusterrolebinding},
     {"autoscaling/v1", "Scale", &api_pb_scale},
+    {"authentication.k8s.io/v1", "TokenRequest", &api_pb_tokenrequest},
     /* every group version carries DeleteOptions (a delete's body) */
     {NULL, "DeleteOptions", &api_pb_deleteoptions},
     {NULL, NULL, NULL},

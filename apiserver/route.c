@@ -119,6 +119,13 @@ static int route_segments(struct api_route *rt, char **segs, int n)
     else if (n == 1 && strcmp(segs[0], "api") == 0) rt->type = ROUTE_API_VERSIONS;
     else if (n == 1 && strcmp(segs[0], "apis") == 0) rt->type = ROUTE_API_GROUPS;
     else if (n >= 2 && strcmp(segs[0], "openapi") == 0) return route_openapi(rt, segs, n);
+    else if (n == 2 && strcmp(segs[0], ".well-known") == 0 && strcmp(segs[1], "openid-configuration") == 0)
+        rt->type = ROUTE_OIDC;
+    else if (n == 3 && strcmp(segs[0], "openid") == 0 && strcmp(segs[1], "v1") == 0
+             && strcmp(segs[2], "jwks") == 0) {
+        rt->type = ROUTE_OIDC;
+        strcpy(rt->internal, "jwks");
+    }
     else if (n >= 2 && strcmp(segs[0], "internal") == 0 && strcmp(segs[1], "v1") == 0) {
         rt->type = ROUTE_INTERNAL;
         for (int i = 2; i < n; i++) {

@@ -18,9 +18,6 @@ static const struct api_notimpl notimpl[] = {
     {"PodSpec", "readinessGates", NULL, NULL},
     {"PodSpec", "os", NULL, NULL},
     /* identity and namespaces of the pod */
-    {"PodSpec", "serviceAccountName", "default", NULL},
-    {"PodSpec", "serviceAccount", "default", NULL},
-    {"PodSpec", "automountServiceAccountToken", NULL, NULL},
     {"PodSpec", "hostPID", "false", NULL},
     {"PodSpec", "hostIPC", "false", NULL},
     {"PodSpec", "shareProcessNamespace", "false", NULL},
@@ -55,7 +52,6 @@ static const struct api_notimpl notimpl[] = {
     {"PodSecurityContext", "seLinuxChangePolicy", NULL, NULL},
     /* volumes: orc mounts emptyDir, hostPath, configMap, secret and
      * persistentVolumeClaim (bound to hostPath/local PersistentVolumes) */
-    {"Volume", "projected", NULL, NULL},
     {"Volume", "downwardAPI", NULL, NULL},
     {"Volume", "nfs", NULL, NULL},
     {"Volume", "csi", NULL, NULL},

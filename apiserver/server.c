@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/sa.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -52,6 +53,9 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
     case ROUTE_OPENAPI_V3:
         api_handle_openapi(s, r, rt);
         return;
+    case ROUTE_OIDC:
+        api_handle_oidc(s, r, rt);
+        return;
     case ROUTE_COLLECTION:
     case ROUTE_OBJECT:
         break;
@@ -63,6 +67,8 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
                                      || strcmp(rt->sub, "attach") == 0 || strcmp(rt->sub, "portforward") == 0)
         && api_kind_serves(rt->api, rt->sub))
         api_handle_pod_proxy(s, r, rt);
+    else if (rt->type == ROUTE_OBJECT && strcmp(rt->sub, "token") == 0 && api_kind_serves(rt->api, rt->sub))
+        api_handle_token_request(s, r, rt);
     else if (r->method == HTTP_GET && api_query_bool(rt, "watch")) api_handle_watch(s, r, rt);
     else if (r->method == HTTP_GET) api_handle_read(s, r, rt);
     else api_handle_write(s, r, rt);
@@ -170,6 +176,7 @@ static void on_role_change(void *arg, bool leader)
     log_info("apiserver", "this member (%s) is now the Raft leader", s->url);
     api_server_publish_member(s);
     api_bootstrap(s);
+    api_sa_ensure_key(s);
 }
 
 static void on_publish_done(void *arg, int status, const struct store_txn_result *res)
@@ -284,6 +291,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     s->watch_bookmark_ms = cfg->watch_bookmark_ms ? cfg->watch_bookmark_ms : 60000;
     s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
+    if ((rv = api_sa_start(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_watch_hub_start(s);
@@ -297,6 +305,7 @@ err:
     api_watch_hub_stop(s);
     api_housekeep_stop(s);
     api_nscache_stop(s);
+    api_sa_stop(s);
     free_secrets(s);
     free(s);
     return rv;
@@ -311,6 +320,7 @@ static void maybe_free(struct api_server *s)
     void (*cb)(void *) = s->stop_cb;
     void *cb_arg = s->stop_arg;
     api_openapi_release(s);
+    api_sa_stop(s);
     free_secrets(s);
     free(s);
     if (cb) cb(cb_arg);

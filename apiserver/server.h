@@ -60,6 +60,7 @@ struct api_server {
     struct api_housekeep *housekeep;
     struct api_openapi *openapi; /* the OpenAPI documents, built at the first request */
     struct api_oa_build *openapi_build; /* that build, on a worker thread, while it runs */
+    struct api_sa *sa; /* ServiceAccount tokens: signing key, audiences (sa.h) */
 };
 
 /* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest
@@ -115,6 +116,7 @@ enum api_route_type {
     ROUTE_INTERNAL,      /* /internal/v1/... */
     ROUTE_OPENAPI_V2,    /* /openapi/v2 */
     ROUTE_OPENAPI_V3,    /* /openapi/v3 (version empty), /openapi/v3/api/v1, /openapi/v3/apis/{group}/{version} */
+    ROUTE_OIDC,          /* /.well-known/openid-configuration, /openid/v1/jwks (internal: "jwks") */
 };
 
 struct api_query {

@@ -1,17 +1,19 @@
 /* create.c — `orctl create`: POST manifests (an existing object is an
  * error, unlike apply), or build a namespace, ConfigMap or Deployment from
- * flags the way kubectl's generators do. */
+ * flags the way kubectl's generators do; `create token SA` asks for a
+ * ServiceAccount token (TokenRequest) and prints it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "lib/json.h"
 #include "lib/orc.h"
+#include "lib/timeutil.h"
 #include "lib/yaml.h"
 
 struct create_opts {
-    struct cli_strv files, literals;
-    const char *output, *image, *dry_run;
+    struct cli_strv files, literals, audiences;
+    const char *output, *image, *dry_run, *duration;
     long long replicas;
 };
 
@@ -139,17 +141,69 @@ static const struct generator generators[] = {
     {"deployment", "deployments", gen_deployment}, {"deploy", "deployments", gen_deployment},
 };
 
+/* The TokenRequest body, as kubectl create token builds it. */
+static json_t *token_request(cli_ctx *x, const struct create_opts *o)
+{
+    json_t *spec = json_object(), *aud = json_array();
+    uint64_t ms = 0;
+
+    if (o->duration && (orc_duration_parse(o->duration, &ms) != 0 || ms % 1000 != 0)) {
+        cli_usage_error(x, "invalid --duration \"%s\": want whole seconds, like 1h or 10m", o->duration);
+        json_decref(spec);
+        json_decref(aud);
+        return NULL;
+    }
+    for (size_t i = 0; i < o->audiences.n; i++) json_array_append_new(aud, json_string(o->audiences.v[i]));
+    json_object_set_new(spec, "audiences", aud);
+    if (ms) json_object_set_new(spec, "expirationSeconds", json_integer((json_int_t)(ms / 1000)));
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", "authentication.k8s.io/v1", "kind",
+                     "TokenRequest", "spec", spec);
+}
+
+/* `orctl create token SA`: prints the token of a TokenRequest. */
+static int create_token(cli_ctx *x, const struct create_opts *o, const char *sa)
+{
+    struct orc_buf path = ORC_BUF_INIT, out = ORC_BUF_INIT;
+    json_t *body, *reply = NULL;
+    int status = 0, rv;
+
+    if ((body = token_request(x, o)) == NULL) return CLI_EXIT_USAGE;
+    if (cli_connect(x) != 0) {
+        json_decref(body);
+        return CLI_EXIT_FAIL;
+    }
+    rv = cli_object_path(orc_kind_lookup("serviceaccounts"), x->ns, sa, "token", &path);
+    if (rv == 0) rv = cli_request_json(x, "POST", path.data, NULL, body, &status, &reply);
+    if (rv == 0 && status == 201 && orc_json_str(reply, "status.token")) {
+        orc_buf_printf(&out, "%s\n", orc_json_str(reply, "status.token"));
+        cli_write(x, &out);
+    } else if (rv == 0) {
+        cli_print_failure(x, status, reply);
+        rv = ORC_EINVAL;
+    }
+    if (out.data) explicit_bzero(out.data, out.len);
+    orc_buf_free(&out);
+    orc_buf_free(&path);
+    json_decref(reply);
+    json_decref(body);
+    return rv == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
 static int create_generated(cli_ctx *x, const struct create_opts *o, const struct cli_strv *pos)
 {
     const struct generator *g = NULL;
     json_t *obj;
     int rv;
 
+    if (strcmp(pos->v[0], "token") == 0) {
+        if (pos->n != 2) return cli_usage_error(x, "exactly one SERVICEACCOUNT is required");
+        return create_token(x, o, pos->v[1]);
+    }
     for (size_t i = 0; i < ORC_ARRAY_LEN(generators); i++)
         if (strcmp(pos->v[0], generators[i].what) == 0) g = &generators[i];
     if (g == NULL)
         return cli_usage_error(x, "cannot create \"%s\" from flags: use namespace, configmap, "
-                                  "deployment, or -f FILE", pos->v[0]);
+                                  "deployment, token, or -f FILE", pos->v[0]);
     if (pos->n != 2) return cli_usage_error(x, "exactly one NAME is required, got %zu", pos->n - 1);
     if (cli_connect(x) != 0) return CLI_EXIT_FAIL;
     if ((obj = g->build(x, o, pos->v[1])) == NULL) return CLI_EXIT_FAIL;
@@ -178,6 +232,8 @@ int cli_cmd_create(cli_ctx *x, int argc, char **argv)
         {"replicas", 'r', CLI_FLAG_INT, &o.replicas, "N", "deployment: replica count (default 1)"},
         {"output", 'o', CLI_FLAG_STRING, &o.output, "FMT", "yaml, json or name"},
         {"dry-run", 0, CLI_FLAG_STRING, &o.dry_run, "server", "Check and default without storing"},
+        {"duration", 0, CLI_FLAG_STRING, &o.duration, "D", "token: how long it lasts (default 1h)"},
+        {"audience", 0, CLI_FLAG_ARRAY, &o.audiences, "A", "token: an audience; repeatable"},
     };
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 
@@ -189,10 +245,11 @@ int cli_cmd_create(cli_ctx *x, int argc, char **argv)
         if (o.files.n && pos.n) rv = cli_usage_error(x, "use either -f FILE or KIND NAME, not both");
         else if (o.files.n) rv = create_files(x, &o);
         else if (pos.n) rv = create_generated(x, &o, &pos);
-        else rv = cli_usage_error(x, "you must specify -f FILE, or namespace|configmap|deployment NAME");
+        else rv = cli_usage_error(x, "you must specify -f FILE, namespace|configmap|deployment NAME, or token SERVICEACCOUNT");
     }
     cli_strv_free(&pos);
     cli_strv_free(&o.files);
     cli_strv_free(&o.literals);
+    cli_strv_free(&o.audiences);
     return rv;
 }

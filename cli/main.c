@@ -36,12 +36,14 @@ static const struct cli_command commands[] = {
      "  orctl delete po -l app=web --grace-period=0\n"
      "  orctl delete deploy web --cascade=orphan\n",
      cli_cmd_delete},
-    {"create", "Create objects from manifests, or a namespace, ConfigMap or Deployment",
+    {"create", "Create objects from manifests, a namespace, ConfigMap or Deployment, or a token",
      "create (-f FILE | namespace NAME | configmap NAME --from-literal=K=V | deployment NAME "
-     "--image=IMG) [flags]",
-     "Unlike apply, an object that already exists is an error.\n\n"
+     "--image=IMG | token SERVICEACCOUNT [--duration=D] [--audience=A]) [flags]",
+     "Unlike apply, an object that already exists is an error. `create token` prints a\n"
+     "ServiceAccount token (TokenRequest), as kubectl create token does.\n\n"
      "Examples:\n  orctl create namespace staging\n  orctl create -f app.yaml\n"
-     "  orctl create deployment web --image=nginx:1.25 --replicas=3\n",
+     "  orctl create deployment web --image=nginx:1.25 --replicas=3\n"
+     "  orctl create token default -n team-a --duration=2h\n",
      cli_cmd_create},
     {"scale", "Set the replica count of a Deployment, ReplicaSet or StatefulSet",
      "scale (KIND/NAME | KIND NAME... | -f FILE) --replicas=N [flags]",

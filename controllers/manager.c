@@ -21,6 +21,7 @@
 #include "controllers/pvc.h"
 #include "controllers/replicaset.h"
 #include "controllers/rootca.h"
+#include "controllers/serviceaccount.h"
 #include "controllers/servicelb.h"
 #include "controllers/statefulset.h"
 #include "lib/log.h"
@@ -43,6 +44,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_servicelb,
     &ctl_ingress,
     &ctl_rootca,
+    &ctl_serviceaccount,
     NULL,
 };
 

@@ -12,6 +12,8 @@ struct orcd_api_limits {
     unsigned header_timeout_ms, idle_timeout_ms;
     size_t watch_queue, watch_memory;
     unsigned watch_bookmark_ms;
+    const char *api_audiences;  /* --api-audiences, NULL: the issuer */
+    unsigned sa_min_expiration; /* --service-account-min-token-expiration, s */
 };
 
 /* getopt_long entries, every one returning `val`: tell them apart by name. */
@@ -22,7 +24,9 @@ struct orcd_api_limits {
     {"idle-timeout", required_argument, 0, (val)},                                              \
     {"watch-queue", required_argument, 0, (val)},                                               \
     {"watch-memory", required_argument, 0, (val)},                                              \
-    {"watch-bookmark-interval", required_argument, 0, (val)}
+    {"watch-bookmark-interval", required_argument, 0, (val)},                                   \
+    {"api-audiences", required_argument, 0, (val)},                                             \
+    {"service-account-min-token-expiration", required_argument, 0, (val)}
 
 #define ORCD_API_LIMIT_USAGE                                                                    \
     "  --max-connections N    API connections open at once (default: from the\n"                \
@@ -35,7 +39,11 @@ struct orcd_api_limits {
     "  --watch-memory SIZE    all watchers' waiting output; past it the largest are\n"          \
     "                         ended (default 256Mi)\n"                                        \
     "  --watch-bookmark-interval D  between BOOKMARK events to watchers that allow\n"      \
-    "                         them (default 1m, as Kubernetes)\n"
+    "                         them (default 1m, as Kubernetes)\n"                              \
+    "  --api-audiences A,B    audiences a service account token must name one of\n"          \
+    "                         (default: the issuer, https://kubernetes.default.svc.cluster.local)\n" \
+    "  --service-account-min-token-expiration D  shortest token a TokenRequest may ask\n"     \
+    "                         for (default 10m; lower only to test token refresh)\n"
 
 /* For every flag of orcd server: prints why `value` is refused ("want ...")
  * and returns -1. */

@@ -429,3 +429,58 @@ TEST(claims_resolve_through_their_volume)
     CHECK_INT(st.st_mode & 0777, ==, 0777);
     fx_done(&f);
 }
+
+/* A projected volume: a ConfigMap's items, a Secret, downwardAPI fields and
+ * the pod's ServiceAccount token (the lookup's "serviceaccounttokens" by
+ * the pod's uid) in one directory; no token yet is ORC_ENOENT. */
+TEST(projected_sources_in_one_volume)
+{
+    struct fx f;
+
+    fx_init(&f, "[{\"name\": \"kube-api-access-x\", \"projected\": {\"defaultMode\": 420, \"sources\": ["
+                " {\"serviceAccountToken\": {\"path\": \"token\", \"expirationSeconds\": 3607}},"
+                " {\"configMap\": {\"name\": \"cfg\", \"items\": [{\"key\": \"b\", \"path\": \"ca.crt\"}]}},"
+                " {\"secret\": {\"name\": \"s\"}},"
+                " {\"configMap\": {\"name\": \"nosuch\", \"optional\": true}},"
+                " {\"downwardAPI\": {\"items\": [{\"path\": \"namespace\", \"fieldRef\":"
+                "  {\"apiVersion\": \"v1\", \"fieldPath\": \"metadata.namespace\"}},"
+                "  {\"path\": \"labels\", \"mode\": 256, \"fieldRef\": {\"fieldPath\": \"metadata.labels\"}}]}}]}}]");
+    json_object_set_new(json_object_get(f.pod, "metadata"), "uid", json_string("uid-1"));
+    json_object_set_new(json_object_get(f.pod, "metadata"), "labels",
+                        json_pack("{s:s, s:s}", "b", "2", "a", "x\"y"));
+    CHECK_INT(setup(&f, NULL), ==, ORC_ENOENT);
+    CHECK_STR(f.err, "waiting for the service account token");
+
+    json_object_set_new(f.store, PODSPEC_SA_TOKEN, json_pack("{s:{s:s}}", "/uid-1", "token", "eyJ.x.y"));
+    bool changed = false;
+    CHECKF(setup(&f, &changed) == 0, "%s", f.err);
+    CHECK(changed);
+    check_file(path(&f, "kube-api-access-x/token"), "eyJ.x.y", 7, 0644);
+    check_file(path(&f, "kube-api-access-x/ca.crt"), "two", 3, 0644);
+    check_file(path(&f, "kube-api-access-x/password"), "secret", 6, 0644);
+    check_file(path(&f, "kube-api-access-x/namespace"), "default", 7, 0644);
+    check_file(path(&f, "kube-api-access-x/labels"), "a=\"x\\\"y\"\nb=\"2\"", 14, 0400);
+
+    /* a new token is written; the same one is not */
+    json_object_set_new(f.store, PODSPEC_SA_TOKEN, json_pack("{s:{s:s}}", "/uid-1", "token", "eyJ.x.z"));
+    CHECKF(setup(&f, &changed) == 0 && changed, "%s", f.err);
+    check_file(path(&f, "kube-api-access-x/token"), "eyJ.x.z", 7, 0644);
+    CHECKF(setup(&f, &changed) == 0 && !changed, "%s", f.err);
+
+    /* mounted read-only, like configMap volumes */
+    json_t *ct = J("{\"name\": \"c\", \"volumeMounts\": [{\"name\": \"kube-api-access-x\","
+                   " \"mountPath\": \"/var/run/secrets/kubernetes.io/serviceaccount\"}]}");
+    struct rt_mount *m = NULL;
+    size_t n = 0;
+    CHECKF(volume_mounts(f.pod_dir, f.claims, f.pod, ct, &f.lk, &m, &n, f.err) == 0, "%s", f.err);
+    CHECK_INT(n, ==, 1);
+    if (n == 1) CHECK(m[0].readonly);
+    volume_mounts_free(m, n);
+    json_decref(ct);
+
+    /* a source that is not optional and missing */
+    json_object_del(json_object_get(f.store, "secrets"), "default/s");
+    CHECK_INT(setup(&f, NULL), ==, ORC_ENOENT);
+    CHECK_STR(f.err, "secret \"s\" not found");
+    fx_done(&f);
+}

@@ -154,7 +154,6 @@ TEST(pod_not_implemented_fields_warn_and_stay)
     vt_setj(o, "spec.containers[0].livenessProbe", "{'grpc':{'port':9000}}");
     vt_setj(o, "spec.readinessGates", "[{'conditionType':'example.com/ready'}]");
     vt_setj(o, "spec.volumes[4]", "{'name':'share','nfs':{'server':'nfs.local','path':'/x'}}");
-    vt_setj(o, "spec.serviceAccountName", "'builder'");
     vt_setj(o, "spec.hostPID", "true");
     vt_setj(o, "spec.priorityClassName", "'high'");
     vt_run(&v, "Pod", o, NULL);
@@ -162,7 +161,6 @@ TEST(pod_not_implemented_fields_warn_and_stay)
     VT_WARNING(&v, "spec.containers[0].livenessProbe.grpc: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.readinessGates: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.volumes[4].nfs: not implemented by orc yet; stored but has no effect");
-    VT_WARNING(&v, "spec.serviceAccountName: not implemented by orc yet; stored but has no effect");
     VT_WARNING(&v, "spec.hostPID: not implemented by orc yet; stored but has no effect");
     CHECK(vt_get(v.obj, "spec.affinity.podAntiAffinity") != NULL);
     CHECK(vt_get(v.obj, "spec.containers[0].livenessProbe.grpc") != NULL);
