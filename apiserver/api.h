@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "apiserver/audit.h"
 #include "store/store.h"
 
 typedef struct api_server api_server;
@@ -44,6 +45,8 @@ struct api_config {
     /* tolerationSeconds of the not-ready and unreachable NoExecute
      * tolerations every new pod gets (DefaultTolerationSeconds); 0 = 30 s */
     unsigned pod_eviction_timeout_ms;
+    /* The audit log (audit.h): log_path NULL: none. Copied at start. */
+    struct api_audit_config audit;
 };
 
 /* Starts serving. `st` must outlive the server. errmsg: 256 bytes. */

@@ -12,6 +12,7 @@ struct orcd_api_limits {
     unsigned header_timeout_ms, idle_timeout_ms;
     size_t watch_queue, watch_memory;
     unsigned watch_bookmark_ms;
+    struct api_audit_config audit; /* strings borrowed from argv */
 };
 
 /* getopt_long entries, every one returning `val`: tell them apart by name. */
@@ -22,7 +23,12 @@ struct orcd_api_limits {
     {"idle-timeout", required_argument, 0, (val)},                                              \
     {"watch-queue", required_argument, 0, (val)},                                               \
     {"watch-memory", required_argument, 0, (val)},                                              \
-    {"watch-bookmark-interval", required_argument, 0, (val)}
+    {"watch-bookmark-interval", required_argument, 0, (val)},                                  \
+    {"audit-log-path", required_argument, 0, (val)},                                            \
+    {"audit-policy-file", required_argument, 0, (val)},                                         \
+    {"audit-log-maxsize", required_argument, 0, (val)},                                         \
+    {"audit-log-maxbackup", required_argument, 0, (val)},                                       \
+    {"audit-log-maxage", required_argument, 0, (val)}
 
 #define ORCD_API_LIMIT_USAGE                                                                    \
     "  --max-connections N    API connections open at once (default: from the\n"                \
@@ -35,7 +41,15 @@ struct orcd_api_limits {
     "  --watch-memory SIZE    all watchers' waiting output; past it the largest are\n"          \
     "                         ended (default 256Mi)\n"                                        \
     "  --watch-bookmark-interval D  between BOOKMARK events to watchers that allow\n"      \
-    "                         them (default 1m, as Kubernetes)\n"
+    "                         them (default 1m, as Kubernetes)\n"                              \
+    "  --audit-log-path FILE  an audit.k8s.io/v1 Event per request, a JSON line each,\n"        \
+    "                         to FILE (mode 0600) or - for stdout (default: none)\n"           \
+    "  --audit-policy-file FILE  an audit.k8s.io/v1 Policy: the level of each request\n"       \
+    "                         (default: Metadata for every request)\n"                        \
+    "  --audit-log-maxsize MB rotate the audit log before it grows past MB MiB\n"              \
+    "                         (default 0: never)\n"                                           \
+    "  --audit-log-maxbackup N  rotated audit logs kept (default 0: all)\n"                    \
+    "  --audit-log-maxage DAYS  rotated audit logs older are removed (default 0: kept)\n"
 
 /* For every flag of orcd server: prints why `value` is refused ("want ...")
  * and returns -1. */
