@@ -24,6 +24,10 @@
 #include "lib/timeutil.h"
 
 #define PATH_MAX_LEN 4096
+/* The writer wakes for this much, or after FLUSH_MS: one write per batch,
+ * not a wake-up and a write(2) per request. */
+#define BATCH_BYTES (64u * 1024)
+#define FLUSH_MS 100
 #define STAMP_LEN 23 /* 2006-01-02T15-04-05.000 */
 
 struct audit_log {
@@ -229,6 +233,17 @@ static void *writer_main(void *arg)
     for (;;) {
         while (l->pending.len == 0 && !l->stopping) pthread_cond_wait(&l->cond, &l->mu);
         if (l->pending.len == 0) break;
+        if (l->pending.len < BATCH_BYTES && !l->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += FLUSH_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (l->pending.len < BATCH_BYTES && !l->stopping
+                   && pthread_cond_timedwait(&l->cond, &l->mu, &until) == 0) {}
+        }
         struct orc_buf t = batch;
         batch = l->pending;
         l->pending = t;
@@ -247,9 +262,12 @@ int audit_log_put(struct audit_log *l, const char *line, size_t len)
     int rv = 0;
 
     pthread_mutex_lock(&l->mu);
-    if (l->pending.len + len > l->cfg.bound) rv = ORC_ETOOBIG;
+    size_t was = l->pending.len;
+
+    if (was + len > l->cfg.bound) rv = ORC_ETOOBIG;
     else if (orc_buf_append(&l->pending, line, len) != 0) rv = ORC_ENOMEM;
-    else pthread_cond_signal(&l->cond);
+    /* the writer waits for a first line, then for a batch */
+    else if (was == 0 || (was < BATCH_BYTES && l->pending.len >= BATCH_BYTES)) pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->mu);
     return rv;
 }
