@@ -11,6 +11,7 @@
 
 #include "apiserver/proto.h"
 #include "apiserver/schema.h"
+#include "apiserver/limitrange.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -386,7 +387,10 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 void write_commit_create(struct write_op *op, json_t *obj)
 {
     op->ok_code = 201;
-    if (quota_admit(op, obj, &op->quota) != 0) { /* answered */
+    /* as Kubernetes' admission order: LimitRanger before ResourceQuota,
+     * which counts the defaulted requests */
+    if (limitrange_admit(op, obj) != 0 /* idempotent: a retry applies it again */
+        || quota_admit(op, obj, &op->quota) != 0) { /* answered */
         json_decref(obj);
         return;
     }
