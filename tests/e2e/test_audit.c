@@ -1,7 +1,7 @@
 /* test_audit.c — the audit log of a real `orcd server` driven by stock
  * kubectl: one audit.k8s.io/v1 Event line per request with the user,
  * Kubernetes' verb, objectRef and response code; a 401 logged with no
- * user; a watch's ResponseStarted and ResponseComplete; a policy's None
+ * user, a 403 with its reason; a watch's ResponseStarted and ResponseComplete; a policy's None
  * and Metadata rules; no Secret value in the file; the file 0600. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +136,15 @@ TEST_T(audit_kubectl_requests_metadata, 60)
     json_decref(ev);
     ev = find_event("create", "ResponseComplete", "secrets", "/namespaces/team/secrets");
     CHECK(ev != NULL);
+    json_decref(ev);
+
+    /* 403 (a quota refuses): logged with its reason */
+    KUBECTL_OK("create", "quota", "none", "-n", "team", "--hard=count/services=0");
+    free(KUBECTL(1, "create", "service", "clusterip", "web", "--tcp=80", "-n", "team"));
+    ev = find_event("create", "ResponseComplete", "services", "/namespaces/team/services");
+    CHECKF(ev != NULL, "no event for the 403");
+    CHECK(ev && code_of(ev) == 403 && is(ev, "responseStatus.reason", "Forbidden"));
+    CHECK(ev && is(ev, "user.username", "system:admin"));
     json_decref(ev);
 
     /* 401: logged, with no user */
