@@ -328,31 +328,27 @@ void quota_plan_clear(struct quota_plan *plan)
 }
 
 /* One quota against the create: 0 (planned when it applies), ORC_EPERM
- * after answering 403, or an error. */
+ * with why in msg, or an error. Answers nothing: answering frees op. */
 static int admit_one(struct write_op *op, const json_t *obj, const struct store_kv *kv,
-                     const struct quota_usage *delta, struct quota_plan *plan)
+                     const struct quota_usage *delta, struct quota_plan *plan, char *msg, size_t n)
 {
     json_t *q = api_obj_decode(kv->value, kv->value_len, kv->mod_rev);
     const json_t *hard = orc_json_get(q, "spec.hard");
-    const char *qname = orc_json_str(q, "metadata.name"), *name = orc_json_str(obj, "metadata.name");
+    const char *qname = orc_json_str(q, "metadata.name");
     struct quota_usage used;
-    char msg[MSG_MAX];
     bool applies = false;
     int rv = 0;
 
     if (q == NULL) return ORC_ECORRUPT;
     if (!enforced(q) || !json_is_object(hard)) goto out;
-    name = name ? name : op->rt->name;
-    if (orc_kind_id(op->k) == ORC_K_POD && pod_constraints(obj, hard, qname, msg, sizeof msg)) {
-        forbid(op, name, msg);
+    if (orc_kind_id(op->k) == ORC_K_POD && pod_constraints(obj, hard, qname, msg, n)) {
         rv = ORC_EPERM;
         goto out;
     }
     for (size_t i = 0; i < delta->n; i++) applies |= json_object_get(hard, delta->r[i].name) != NULL;
     if (!applies) goto out;
     if ((rv = ns_usage(op->s, op->rt->ns, hard, &used)) != 0) goto out;
-    if (exceeds(hard, &used, delta, qname, msg, sizeof msg)) {
-        forbid(op, name, msg);
+    if (exceeds(hard, &used, delta, qname, msg, n)) {
         rv = ORC_EPERM;
         goto out;
     }
@@ -374,6 +370,8 @@ int quota_admit(struct write_op *op, const json_t *obj, struct quota_plan *plan)
     struct orc_buf prefix = ORC_BUF_INIT;
     struct store_list l = {0};
     struct quota_usage delta = {0};
+    const char *name = orc_json_str(obj, "metadata.name");
+    char msg[MSG_MAX] = "";
     int rv;
 
     quota_plan_clear(plan);
@@ -381,11 +379,14 @@ int quota_admit(struct write_op *op, const json_t *obj, struct quota_plan *plan)
     rv = api_prefix(rq, op->rt->ns, &prefix);
     if (rv == 0) rv = store_range(op->s->st, prefix.data, NULL, 0, 0, &l);
     if (rv == 0 && l.n > 0) quota_usage_of(op->k, obj, &delta);
-    for (size_t i = 0; rv == 0 && i < l.n; i++) rv = admit_one(op, obj, &l.kvs[i], &delta, plan);
+    for (size_t i = 0; rv == 0 && i < l.n; i++)
+        rv = admit_one(op, obj, &l.kvs[i], &delta, plan, msg, sizeof msg);
     store_list_clear(&l);
     orc_buf_free(&prefix);
-    if (rv != 0 && rv != ORC_EPERM) api_respond_error(op->r, rv, "checking resource quotas");
-    if (rv != 0) quota_plan_clear(plan);
+    if (rv == 0) return 0;
+    quota_plan_clear(plan); /* before answering, which frees op */
+    if (rv == ORC_EPERM) forbid(op, name ? name : op->rt->name, msg);
+    else api_respond_error(op->r, rv, "checking resource quotas");
     return rv;
 }
 
