@@ -243,28 +243,32 @@ static bool pod_constraints(const json_t *pod, const json_t *hard, const char *q
     snprintf(msg, n, "failed quota: %s: must specify ", quota);
     len = strlen(msg);
     for (size_t r = 0; checked[r]; r++) {
-        char names[512] = "";
-        if (json_object_get(hard, checked[r]) == NULL) continue;
+        json_t *missing; /* container names as a set: sorted, once each */
+        if (json_object_get(hard, checked[r]) == NULL || (missing = json_object()) == NULL) continue;
         for (size_t l = 0; l < 2; l++) {
             const json_t *cs = orc_json_get(pod, lists[l]);
             for (size_t i = 0; i < json_array_size(cs); i++) {
                 struct quota_usage cu = {0};
+                const char *cname = orc_json_str(json_array_get(cs, i), "name");
                 container_usage(json_array_get(cs, i), &cu);
-                if (quota_has(&cu, checked[r])) continue;
-                size_t nl = strlen(names);
-                snprintf(names + nl, sizeof names - nl, "%s%s", nl ? "," : "",
-                         orc_json_str(json_array_get(cs, i), "name"));
+                if (!quota_has(&cu, checked[r])) json_object_set_new(missing, cname ? cname : "", json_true());
             }
         }
-        if (names[0] == '\0') continue;
-        size_t ml = strlen(msg);
-        snprintf(msg + ml, n - ml, "%s%s for: %s", ml > len ? "; " : "", checked[r], names);
+        size_t nk;
+        const char **names = orc_json_sorted_keys(missing, &nk);
+        for (size_t i = 0; i < nk; i++) {
+            size_t ml = strlen(msg);
+            if (i == 0) snprintf(msg + ml, n - ml, "%s%s for: %s", ml > len ? "; " : "", checked[r], names[i]);
+            else snprintf(msg + ml, n - ml, ",%s", names[i]);
+        }
+        free(names);
+        json_decref(missing);
     }
     return strlen(msg) > len;
 }
 
-/* obj's quota q: NULL when it passes (status planned into `status`), else
- * why not, in `msg`. */
+/* Whether usage plus delta passes hard for a resource delta uses; msg
+ * then says which, in Kubernetes' words. */
 static bool exceeds(const json_t *hard, const struct quota_usage *used, const struct quota_usage *delta,
                     const char *quota, char *msg, size_t n)
 {

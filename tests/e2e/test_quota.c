@@ -68,6 +68,12 @@ TEST_T(quota_refuses_counts_and_frees, 60)
     err = run_pod(1, "p2", NULL);
     CHECK_HAS(err, "pods \"p2\" is forbidden: failed quota: q1: must specify requests.cpu for: p2");
     free(err);
+    char *err2 = NULL;
+    free(KUBECTL(1, &err2, "run", "two", "-n", "team", "--image=nginx",
+                 "--overrides={\"spec\":{\"containers\":[{\"name\":\"zeta\",\"image\":\"nginx\"},"
+                 "{\"name\":\"alpha\",\"image\":\"nginx\"}]}}"));
+    CHECK_HAS(err2, "failed quota: q1: must specify requests.cpu for: alpha,zeta");
+    free(err2);
     err = run_pod(1, "p3", "800m");
     CHECK_HAS(err, "pods \"p3\" is forbidden: exceeded quota: q1, requested: requests.cpu=800m, "
                    "used: requests.cpu=300m, limited: requests.cpu=1");
