@@ -368,23 +368,21 @@ out:
     return rv;
 }
 
-int quota_admit(struct write_op *op, const json_t *obj, struct quota_plan *plan)
+/* Every quota of the namespace against delta (what obj adds). */
+static int admit_delta(struct write_op *op, const json_t *obj, const struct quota_usage *delta,
+                       struct quota_plan *plan)
 {
     const struct orc_kind *rq = orc_kind_by_resource("", "resourcequotas");
     struct orc_buf prefix = ORC_BUF_INIT;
     struct store_list l = {0};
-    struct quota_usage delta = {0};
     const char *name = orc_json_str(obj, "metadata.name");
     char msg[MSG_MAX] = "";
     int rv;
 
-    quota_plan_clear(plan);
-    if (!op->k->namespaced || !op->rt->ns[0]) return 0;
     rv = api_prefix(rq, op->rt->ns, &prefix);
     if (rv == 0) rv = store_range(op->s->st, prefix.data, NULL, 0, 0, &l);
-    if (rv == 0 && l.n > 0) quota_usage_of(op->k, obj, &delta);
     for (size_t i = 0; rv == 0 && i < l.n; i++)
-        rv = admit_one(op, obj, &l.kvs[i], &delta, plan, msg, sizeof msg);
+        rv = admit_one(op, obj, &l.kvs[i], delta, plan, msg, sizeof msg);
     store_list_clear(&l);
     orc_buf_free(&prefix);
     if (rv == 0) return 0;
@@ -392,6 +390,32 @@ int quota_admit(struct write_op *op, const json_t *obj, struct quota_plan *plan)
     if (rv == ORC_EPERM) forbid(op, name ? name : op->rt->name, msg);
     else api_respond_error(op->r, rv, "checking resource quotas");
     return rv;
+}
+
+int quota_admit(struct write_op *op, const json_t *obj, struct quota_plan *plan)
+{
+    struct quota_usage delta = {0};
+
+    quota_plan_clear(plan);
+    if (!op->k->namespaced || !op->rt->ns[0]) return 0;
+    quota_usage_of(op->k, obj, &delta);
+    return admit_delta(op, obj, &delta, plan);
+}
+
+int quota_admit_update(struct write_op *op, const json_t *cur, const json_t *next, struct quota_plan *plan)
+{
+    struct quota_usage before = {0}, after = {0}, delta = {0};
+
+    quota_plan_clear(plan);
+    /* a pod's requests and limits cannot change (its spec is immutable there) */
+    if (!op->k->namespaced || !op->rt->ns[0] || orc_kind_id(op->k) == ORC_K_POD) return 0;
+    quota_usage_of(op->k, cur, &before);
+    quota_usage_of(op->k, next, &after);
+    for (size_t i = 0; i < after.n; i++) {
+        int64_t grow = after.r[i].milli - quota_get(&before, after.r[i].name);
+        if (grow > 0) quota_add(&delta, after.r[i].name, grow);
+    }
+    return delta.n ? admit_delta(op, next, &delta, plan) : 0;
 }
 
 /* ---- the leader's upkeep ---- */

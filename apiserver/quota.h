@@ -49,6 +49,9 @@ void quota_add(struct quota_usage *u, const char *name, int64_t milli);
  * quota: ...", "failed quota: ...: must specify ...") and returns
  * ORC_EPERM, or answers 500 and returns another error. */
 int quota_admit(struct write_op *op, const json_t *obj, struct quota_plan *plan);
+/* The same for an update from cur to next (a Service's type or ports, a
+ * claim's size): only what grows is checked. Pods: 0. */
+int quota_admit_update(struct write_op *op, const json_t *cur, const json_t *next, struct quota_plan *plan);
 void quota_plan_clear(struct quota_plan *plan);
 
 /* Leader upkeep: every quota's status.hard and status.used made true,

@@ -177,9 +177,14 @@ static void quota_caught_up(void *arg, int status)
  * the quota's resourceVersion. */
 static void quota_changed(struct write_op *op, struct commit *c, const struct store_txn_result *res)
 {
-    if (++op->attempts >= MAX_ATTEMPTS || c->obj == NULL) {
+    if (++op->attempts >= MAX_ATTEMPTS || (is_create(op) && c->obj == NULL)) {
         api_respond_conflict(op->r, op->k, op->rt->name);
         commit_free(c);
+        return;
+    }
+    if (!is_create(op)) { /* an update reads the object again */
+        commit_free(c);
+        if (store_wait_revision(op->s->st, res->revision, CATCH_UP_MS, retry_caught_up, op) != 0) attempt(op);
         return;
     }
     op->quota_retry = json_incref(c->obj);
@@ -369,9 +374,10 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
     add_svc_ops(op, &txn, guards, ops);
     op->quota.first_guard = (int)txn.n_guards;
     for (size_t i = 0; i < op->quota.n; i++) {
-        guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_MODREV, op->quota.q[i].key.data, op->quota.q[i].rev};
-        ops[txn.n_ops++] = (struct store_op){STORE_PUT, op->quota.q[i].key.data, op->quota.q[i].val.data,
-                                             op->quota.q[i].val.len};
+        const char *qkey = op->quota.q[i].key.data;
+        guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_MODREV, qkey, op->quota.q[i].rev};
+        ops[txn.n_ops++] =
+            (struct store_op){STORE_PUT, qkey, op->quota.q[i].val.data, op->quota.q[i].val.len};
     }
     rv = api_txn(op->s, &txn, on_committed, c);
     orc_buf_free(&nskey);
@@ -478,6 +484,11 @@ static void attempt(struct write_op *op)
         snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s",
                  orc_json_str(cur, "spec.podCIDR"));
     if (next && orc_kind_id(op->k) == ORC_K_SERVICE && svc_plan_update(op, cur, next) != 0) {
+        json_decref(next); /* answered */
+        next = NULL;
+    }
+    if (next && !op->deleting && (op->verb == W_UPDATE || op->verb == W_PATCH)
+        && quota_admit_update(op, cur, next, &op->quota) != 0) {
         json_decref(next); /* answered */
         next = NULL;
     }

@@ -1,7 +1,8 @@
 /* test_quota.c — ResourceQuota against a real `orcd server` with stock
  * kubectl: creates past a quota refused with 403 in Kubernetes' words,
  * requests missing where a quota needs them refused, `kubectl describe
- * quota` showing used/hard, a deletion freeing its share, and concurrent
+ * quota` showing used/hard, a deletion freeing its share, an update that
+ * grows usage checked too, and concurrent
  * creates racing past a quota never all passing. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,15 @@ TEST_T(quota_refuses_counts_and_frees, 60)
     free(err);
     /* other namespaces are not limited */
     KUBECTL_OK("create", "configmap", "c", "-n", "default");
+
+    /* an update that grows usage is checked too (a Service turned NodePort) */
+    KUBECTL_OK("create", "quota", "np", "-n", "team", "--hard=services.nodeports=1");
+    KUBECTL_OK("create", "service", "clusterip", "web", "--tcp=80,81", "-n", "team");
+    free(KUBECTL(1, &err, "patch", "service", "web", "-n", "team", "-p", "{\"spec\":{\"type\":\"NodePort\"}}"));
+    CHECK_HAS(err, "services \"web\" is forbidden: exceeded quota: np, requested: services.nodeports=2, used: "
+                   "services.nodeports=0, limited: services.nodeports=1");
+    free(err);
+    KUBECTL_OK("label", "service", "web", "-n", "team", "tier=front"); /* growing nothing passes */
 
     /* status.hard and status.used as Kubernetes' controller keeps them */
     char *out = KUBECTL(0, NULL, "get", "quota", "q1", "-n", "team", "-o", "json");
