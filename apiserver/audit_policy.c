@@ -75,7 +75,8 @@ static int check_rule(const json_t *r, size_t i, char *err, size_t n)
         && (json_array_size(res) || json_array_size(json_object_get(r, "namespaces"))))
         return orc_errf(err, n, ORC_EINVAL, "%s: rules cannot apply to both regular resources and "
                         "non-resource URLs", where);
-    if (res && !json_is_array(res)) return orc_errf(err, n, ORC_EINVAL, "%s.resources: must be a list", where);
+    if (res && !json_is_array(res))
+        return orc_errf(err, n, ORC_EINVAL, "%s.resources: must be a list", where);
     json_array_foreach(res, k, g) {
         if (!json_is_object(g) || !strings_ok(json_object_get(g, "resources"))
             || !strings_ok(json_object_get(g, "resourceNames"))
@@ -152,9 +153,11 @@ static bool resource_matches(const char *res, const struct api_audit_attrs *a)
 {
     size_t rl = strlen(a->resource), n = strlen(res);
 
+    bool same_res = strncmp(res, a->resource, rl) == 0;
+
     if (strcmp(res, "*") == 0) return true;
     if (*a->sub == '\0' ? strcmp(res, a->resource) == 0
-                        : (strncmp(res, a->resource, rl) == 0 && res[rl] == '/' && strcmp(res + rl + 1, a->sub) == 0))
+                        : (same_res && res[rl] == '/' && strcmp(res + rl + 1, a->sub) == 0))
         return true;
     if (*a->sub && strncmp(res, "*/", 2) == 0 && strcmp(res + 2, a->sub) == 0) return true;
     return n > 2 && strcmp(res + n - 2, "/*") == 0 && n - 2 == rl && strncmp(res, a->resource, rl) == 0;

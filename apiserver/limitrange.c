@@ -87,7 +87,8 @@ static void set_missing(json_t *container, const char *field, const json_t *defa
     if (json_object_size(map) == 0) json_object_del(res, field);
 }
 
-static void note(char *ann, size_t n, const char *names, const char *what, const char *prefix, const char *ctr)
+static void note(char *ann, size_t n, const char *names, const char *what, const char *prefix,
+                 const char *ctr)
 {
     size_t len = strlen(ann);
 
@@ -129,15 +130,19 @@ static void check_resource(const json_t *item, const char *type, const char *res
     fmt_q(res, lim, ls, sizeof ls);
     if (qty_of(json_object_get(item, "min"), res, &enf)) {
         fmt_q(res, enf, es, sizeof es);
-        if (!has_req) add_err(e, "minimum %s usage per %s is %s.  No request is specified", res, type, es, "");
-        else if (req < enf) add_err(e, "minimum %s usage per %s is %s, but request is %s", res, type, es, rs);
-        if (has_lim && lim < enf) add_err(e, "minimum %s usage per %s is %s, but limit is %s", res, type, es, ls);
+        if (!has_req)
+            add_err(e, "minimum %s usage per %s is %s.  No request is specified", res, type, es, "");
+        else if (req < enf)
+            add_err(e, "minimum %s usage per %s is %s, but request is %s", res, type, es, rs);
+        if (has_lim && lim < enf)
+            add_err(e, "minimum %s usage per %s is %s, but limit is %s", res, type, es, ls);
     }
     if (qty_of(json_object_get(item, "max"), res, &enf)) {
         fmt_q(res, enf, es, sizeof es);
         if (!has_lim) add_err(e, "maximum %s usage per %s is %s.  No limit is specified", res, type, es, "");
         else if (lim > enf) add_err(e, "maximum %s usage per %s is %s, but limit is %s", res, type, es, ls);
-        if (has_req && req > enf) add_err(e, "maximum %s usage per %s is %s, but request is %s", res, type, es, rs);
+        if (has_req && req > enf)
+            add_err(e, "maximum %s usage per %s is %s, but request is %s", res, type, es, rs);
     }
     if (qty_of(json_object_get(item, "maxLimitRequestRatio"), res, &enf)) {
         char ratio[48];
@@ -150,7 +155,8 @@ static void check_resource(const json_t *item, const char *type, const char *res
                     res, type, es, "");
         else if ((double)lim / (double)req > (double)enf / 1000.0) {
             snprintf(ratio, sizeof ratio, "%f", (double)lim / (double)req);
-            add_err(e, "%s max limit to request ratio per %s is %s, but provided ratio is %s", res, type, es, ratio);
+            add_err(e, "%s max limit to request ratio per %s is %s, but provided ratio is %s", res, type, es,
+                    ratio);
         }
     }
 }
@@ -211,7 +217,8 @@ static void check_pod(const json_t *item, const char *type, const json_t *pod, s
             const json_t *cs = orc_json_get(pod, lists[l]);
             for (size_t i = 0; i < json_array_size(cs); i++) {
                 const json_t *c = json_array_get(cs, i);
-                check_item(item, type, orc_json_get(c, "resources.requests"), orc_json_get(c, "resources.limits"), e);
+                check_item(item, type, orc_json_get(c, "resources.requests"),
+                           orc_json_get(c, "resources.limits"), e);
             }
         }
     } else if (strcmp(type, "Pod") == 0) {
@@ -257,7 +264,8 @@ static void apply_defaults(json_t *pod, const struct store_list *l)
     annotate(pod, ann);
 }
 
-static void check_all(const struct orc_kind *k, const json_t *obj, const struct store_list *l, struct lr_errs *e)
+static void check_all(const struct orc_kind *k, const json_t *obj, const struct store_list *l,
+                      struct lr_errs *e)
 {
     bool pod = orc_kind_id(k) == ORC_K_POD;
 

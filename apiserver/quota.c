@@ -228,7 +228,8 @@ static void forbid(struct write_op *op, const char *name, const char *msg)
     char res[128];
 
     api_resource_name(op->k, res, sizeof res);
-    api_respond_status(op->r, 403, "Forbidden", op->k, name, NULL, "%s \"%s\" is forbidden: %s", res, name, msg);
+    api_respond_status(op->r, 403, "Forbidden", op->k, name, NULL, "%s \"%s\" is forbidden: %s", res, name,
+                       msg);
 }
 
 /* Kubernetes' pod evaluator constraint: a quota on cpu or memory needs
@@ -251,15 +252,18 @@ static bool pod_constraints(const json_t *pod, const json_t *hard, const char *q
                 struct quota_usage cu = {0};
                 const char *cname = orc_json_str(json_array_get(cs, i), "name");
                 container_usage(json_array_get(cs, i), &cu);
-                if (!quota_has(&cu, checked[r])) json_object_set_new(missing, cname ? cname : "", json_true());
+                if (!quota_has(&cu, checked[r]))
+                    json_object_set_new(missing, cname ? cname : "", json_true());
             }
         }
         size_t nk;
         const char **names = orc_json_sorted_keys(missing, &nk);
         for (size_t i = 0; i < nk; i++) {
             size_t ml = strlen(msg);
-            if (i == 0) snprintf(msg + ml, n - ml, "%s%s for: %s", ml > len ? "; " : "", checked[r], names[i]);
-            else snprintf(msg + ml, n - ml, ",%s", names[i]);
+            if (i == 0)
+                snprintf(msg + ml, n - ml, "%s%s for: %s", ml > len ? "; " : "", checked[r], names[i]);
+            else
+                snprintf(msg + ml, n - ml, ",%s", names[i]);
         }
         free(names);
         json_decref(missing);
@@ -306,7 +310,8 @@ static int set_status(json_t *q, const json_t *hard, const struct quota_usage *u
         fmt_amount(name, m, amount, sizeof amount);
         if (json_object_set_new(u, name, json_string(amount)) != 0) goto fail;
     }
-    if (json_object_set_new(st, "hard", json_deep_copy(hard)) != 0 || json_object_set_new(st, "used", u) != 0) {
+    if (json_object_set_new(st, "hard", json_deep_copy(hard)) != 0
+        || json_object_set_new(st, "used", u) != 0) {
         u = NULL;
         goto fail;
     }
@@ -319,7 +324,8 @@ fail:
 
 static bool enforced(const json_t *q)
 {
-    return json_array_size(orc_json_get(q, "spec.scopes")) == 0 && orc_json_get(q, "spec.scopeSelector") == NULL;
+    return json_array_size(orc_json_get(q, "spec.scopes")) == 0
+        && orc_json_get(q, "spec.scopeSelector") == NULL;
 }
 
 void quota_plan_clear(struct quota_plan *plan)
