@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "apiserver/audit.h"
 #include "store/store.h"
 
 typedef struct api_server api_server;
@@ -49,6 +50,8 @@ struct api_config {
      * TokenRequest may ask for in seconds (0: 600, as Kubernetes). */
     const char *api_audiences;
     unsigned sa_min_expiration;
+    /* The audit log (audit.h): log_path NULL: none. Copied at start. */
+    struct api_audit_config audit;
 };
 
 /* Starts serving. `st` must outlive the server. errmsg: 256 bytes. */

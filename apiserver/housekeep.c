@@ -2,13 +2,15 @@
  * manager and API server: a namespace being deleted is emptied (objects
  * deleted, or marked for deletion when they have finalizers or run on a
  * node) and then removed; Events expire after an hour; default/kubernetes
- * lists the members' API addresses (kubesvc.c). Runs on a timer, a
+ * lists the members' API addresses (kubesvc.c); ResourceQuotas' status
+ * follows their namespace's usage (quota.c). Runs on a timer, a
  * bounded batch per tick, with guarded txns so it never overwrites a
  * concurrent change (a lost race is simply retried on the next tick). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/quota.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -19,6 +21,7 @@
 #define EVENT_TTL_S 3600
 #define EVENT_SWEEP_EVERY 60 /* ticks */
 #define BATCH 200            /* objects touched per tick */
+#define QUOTA_SYNC_EVERY 2 /* ticks between ResourceQuota status updates (quota.c) */
 #define KUBE_ENDPOINTS_EVERY 5 /* ticks between looks at the members' addresses */
 
 struct api_housekeep {
@@ -207,6 +210,7 @@ static void on_tick(uv_timer_t *t)
     h->budget = BATCH;
     if (api_ns_any_terminating(h->s)) sweep_namespaces(h);
     if (h->ticks % KUBE_ENDPOINTS_EVERY == 0) api_kubernetes_endpoints(h->s, NULL);
+    if (h->ticks % QUOTA_SYNC_EVERY == 0) api_quota_sync(h->s, &h->budget);
     if (h->ticks++ % EVENT_SWEEP_EVERY == 0) expire_events(h);
 }
 

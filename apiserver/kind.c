@@ -19,8 +19,6 @@ static const struct api_scale_paths rc_replicas = {"spec.replicas", "status.repl
 #define WARN_RBAC "orc does not enforce RBAC yet: the object is stored but grants and denies nothing"
 #define WARN_RC "orc has no ReplicationController controller yet: the object is stored but " \
                 "creates no pods; use a Deployment"
-#define WARN_LIMITS "orc does not apply LimitRanges yet: the object is stored but has no effect"
-#define WARN_QUOTA "orc does not enforce ResourceQuotas yet: the object is stored but has no effect"
 #define WARN_NETPOL "orc does not enforce NetworkPolicies yet: the object is stored but all " \
                     "traffic is still allowed"
 #define WARN_HPA "orc has no HorizontalPodAutoscaler controller yet: the object is stored but " \
@@ -131,9 +129,9 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                                      .validate = api_rules_replicationcontroller,
                                      .warning = WARN_RC},
     [ORC_K_LIMITRANGE] = {KIND(ORC_K_LIMITRANGE), .schema = &api_s_limitrange,
-                          .validate = api_rules_limitrange, .warning = WARN_LIMITS},
+                          .validate = api_rules_limitrange},
     [ORC_K_RESOURCEQUOTA] = {KIND(ORC_K_RESOURCEQUOTA), .schema = &api_s_resourcequota,
-                             .validate = api_rules_resourcequota, .warning = WARN_QUOTA},
+                             .validate = api_rules_resourcequota},
     [ORC_K_ROLE] = {KIND(ORC_K_ROLE), .schema = &api_s_role, .name_rule = orc_path_segment,
                     .validate = api_rules_role, .warning = WARN_RBAC},
     [ORC_K_CLUSTERROLE] = {KIND(ORC_K_CLUSTERROLE), .schema = &api_s_clusterrole,

@@ -116,6 +116,7 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     r->state = rt;
     r->state_free = route_free;
     rv = api_route_parse(r->target, rt);
+    api_audit_request(s->audit, r, rt);
     if (rv == ORC_EINVAL) {
         api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "%s",
                            rt->err[0] ? rt->err : "malformed request path or query");
@@ -292,6 +293,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     if ((rv = api_sa_start(s, cfg, errmsg)) != 0) goto err;
+    if (cfg->audit.log_path && (rv = api_audit_start(&cfg->audit, &s->audit, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_watch_hub_start(s);
@@ -306,6 +308,7 @@ err:
     api_housekeep_stop(s);
     api_nscache_stop(s);
     api_sa_stop(s);
+    api_audit_stop(s->audit);
     free_secrets(s);
     free(s);
     return rv;
@@ -321,6 +324,7 @@ static void maybe_free(struct api_server *s)
     void *cb_arg = s->stop_arg;
     api_openapi_release(s);
     api_sa_stop(s);
+    api_audit_stop(s->audit); /* after HTTP: every request has ended */
     free_secrets(s);
     free(s);
     if (cb) cb(cb_arg);

@@ -61,6 +61,7 @@ struct api_server {
     struct api_openapi *openapi; /* the OpenAPI documents, built at the first request */
     struct api_oa_build *openapi_build; /* that build, on a worker thread, while it runs */
     struct api_sa *sa; /* ServiceAccount tokens: signing key, audiences (sa.h) */
+    struct api_audit *audit; /* NULL: no audit log */
 };
 
 /* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest

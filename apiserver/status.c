@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/audit.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -59,6 +60,7 @@ void api_respond_status(struct orc_httpd_req *r, int code, const char *reason, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    api_audit_note_status(r, reason, msg);
     if (k != NULL || causes != NULL) {
         details = json_object();
         if (name && *name) json_object_set_new(details, "name", json_string(name));

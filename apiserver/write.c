@@ -11,6 +11,7 @@
 
 #include "apiserver/proto.h"
 #include "apiserver/schema.h"
+#include "apiserver/limitrange.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -38,6 +39,8 @@ static void write_op_free(void *p)
     orc_buf_free(&op->key);
     orc_buf_free(&op->also_key);
     orc_buf_free(&op->also_val);
+    quota_plan_clear(&op->quota);
+    json_decref(op->quota_retry);
     api_release(op->s);
     free(op);
 }
@@ -159,6 +162,37 @@ static void respond_written(struct write_op *op, struct commit *c, int64_t rev)
     api_respond_buf(op->r, op->ok_code, &body);
 }
 
+static void quota_caught_up(void *arg, int status)
+{
+    struct write_op *op = arg;
+    json_t *obj = op->quota_retry;
+
+    (void)status; /* count again even if still behind: the guards decide */
+    op->quota_retry = NULL;
+    write_commit_create(op, obj);
+}
+
+/* A quota this create updates was written since it was read (another
+ * create passed it): catch up and count again, as Kubernetes retries on
+ * the quota's resourceVersion. */
+static void quota_changed(struct write_op *op, struct commit *c, const struct store_txn_result *res)
+{
+    if (++op->attempts >= MAX_ATTEMPTS || (is_create(op) && c->obj == NULL)) {
+        api_respond_conflict(op->r, op->k, op->rt->name);
+        commit_free(c);
+        return;
+    }
+    if (!is_create(op)) { /* an update reads the object again */
+        commit_free(c);
+        if (store_wait_revision(op->s->st, res->revision, CATCH_UP_MS, retry_caught_up, op) != 0) attempt(op);
+        return;
+    }
+    op->quota_retry = json_incref(c->obj);
+    commit_free(c);
+    if (store_wait_revision(op->s->st, res->revision, CATCH_UP_MS, quota_caught_up, op) != 0)
+        quota_caught_up(op, 0);
+}
+
 static void on_committed(void *arg, int status, const struct store_txn_result *res)
 {
     struct commit *c = arg;
@@ -177,6 +211,9 @@ static void on_committed(void *arg, int status, const struct store_txn_result *r
         commit_free(c); /* created meanwhile: apply onto it */
         op->ok_code = 200;
         attempt(op);
+        return;
+    } else if (op->quota.n && res->failed_guard >= op->quota.first_guard) {
+        quota_changed(op, c, res);
         return;
     } else if (is_create(op)) {
         if (res->failed_guard == 0) api_respond_exists(op->r, op->k, op->rt->name);
@@ -235,7 +272,9 @@ static bool dry_create_refused(struct write_op *op)
  * cache, rather than after the commit. A create's tree is its body. */
 static void release_tree(struct write_op *op, struct commit *c)
 {
-    if (op->deleting || op->scale_response || op->view || c->alloc.len || c->val.len == 0) return;
+    if (op->deleting || op->scale_response || op->view || c->alloc.len || c->val.len == 0
+        || op->quota.n) /* kept: a quota may make it count again */
+        return;
     if (op->verb == W_CREATE && op->input == c->obj) {
         json_decref(op->input);
         op->input = NULL;
@@ -265,8 +304,8 @@ static void add_svc_ops(struct write_op *op, struct store_txn *txn, struct store
 static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 {
     struct orc_buf nskey = ORC_BUF_INIT;
-    struct store_guard guards[4 + STORE_ALLOC_SLOTS];
-    struct store_op ops[3 + STORE_ALLOC_SLOTS * 3] = {{0}};
+    struct store_guard guards[4 + STORE_ALLOC_SLOTS + QUOTA_MAX_QUOTAS];
+    struct store_op ops[3 + STORE_ALLOC_SLOTS * 3 + QUOTA_MAX_QUOTAS] = {{0}};
     struct store_op side = {0};
     struct store_txn txn = {guards, 0, ops, 1};
     struct commit *c;
@@ -333,6 +372,13 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
             (struct store_op){STORE_PUT, op->also_key.data, op->also_val.data, op->also_val.len};
     }
     add_svc_ops(op, &txn, guards, ops);
+    op->quota.first_guard = (int)txn.n_guards;
+    for (size_t i = 0; i < op->quota.n; i++) {
+        const char *qkey = op->quota.q[i].key.data;
+        guards[txn.n_guards++] = (struct store_guard){STORE_GUARD_MODREV, qkey, op->quota.q[i].rev};
+        ops[txn.n_ops++] =
+            (struct store_op){STORE_PUT, qkey, op->quota.q[i].val.data, op->quota.q[i].val.len};
+    }
     rv = api_txn(op->s, &txn, on_committed, c);
     orc_buf_free(&nskey);
     if (rv != 0) {
@@ -347,6 +393,13 @@ static void commit(struct write_op *op, json_t *obj, int64_t cur_rev)
 void write_commit_create(struct write_op *op, json_t *obj)
 {
     op->ok_code = 201;
+    /* as Kubernetes' admission order: LimitRanger before ResourceQuota,
+     * which counts the defaulted requests */
+    if (limitrange_admit(op, obj) != 0 /* idempotent: a retry applies it again */
+        || quota_admit(op, obj, &op->quota) != 0) { /* answered */
+        json_decref(obj);
+        return;
+    }
     commit(op, obj, 0);
 }
 
@@ -416,6 +469,7 @@ static void attempt(struct write_op *op)
     op->side_key[0] = '\0';
     orc_buf_reset(&op->also_key);
     orc_buf_reset(&op->also_val);
+    quota_plan_clear(&op->quota);
     op->alloc_marker[0] = '\0';
     memset(&op->svc, 0, sizeof op->svc);
     json_decref(op->response);
@@ -430,6 +484,11 @@ static void attempt(struct write_op *op)
         snprintf(op->side_key, sizeof op->side_key, API_RESERVED_PREFIX "%s",
                  orc_json_str(cur, "spec.podCIDR"));
     if (next && orc_kind_id(op->k) == ORC_K_SERVICE && svc_plan_update(op, cur, next) != 0) {
+        json_decref(next); /* answered */
+        next = NULL;
+    }
+    if (next && !op->deleting && (op->verb == W_UPDATE || op->verb == W_PATCH)
+        && quota_admit_update(op, cur, next, &op->quota) != 0) {
         json_decref(next); /* answered */
         next = NULL;
     }

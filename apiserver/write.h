@@ -5,6 +5,7 @@
 #ifndef ORC_API_WRITE_H
 #define ORC_API_WRITE_H
 
+#include "apiserver/quota.h"
 #include "apiserver/server.h"
 
 enum write_verb {
@@ -100,6 +101,11 @@ struct write_op {
     struct orc_buf also_key, also_val;
     int64_t also_rev;
     struct svc_plan svc; /* a Service's reservations (svcalloc.c) */
+    /* A create's ResourceQuotas, their status put in its txn (quota.c),
+     * and the object kept while it waits to count again after a quota
+     * changed under it. */
+    struct quota_plan quota;
+    json_t *quota_retry;
     /* Field management (apply.c): the manager of this write (fieldManager,
      * or the User-Agent's product as Kubernetes derives it); creating: a
      * server-side apply creates the object; fields_done: managedFields

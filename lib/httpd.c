@@ -234,6 +234,19 @@ static void tunnel_input(struct orc_httpd_conn *c, const char *data, size_t len)
     r->on_input(r, data, len);
 }
 
+/* "HTTP/1.1 101 ..." -> 101; a head that is not a status line: 101. */
+static int head_status(const char *head, size_t len)
+{
+    int code = 0;
+
+    if (len < 12 || memcmp(head, "HTTP/1.", 7) != 0) return 101;
+    for (size_t i = 9; i < 12; i++) {
+        if (head[i] < '0' || head[i] > '9') return 101;
+        code = code * 10 + (head[i] - '0');
+    }
+    return code;
+}
+
 int orc_httpd_tunnel_begin(struct orc_httpd_req *r, const char *head, size_t head_len,
                            void (*on_input)(struct orc_httpd_req *r, const char *data, size_t len))
 {
@@ -245,6 +258,8 @@ int orc_httpd_tunnel_begin(struct orc_httpd_req *r, const char *head, size_t hea
     r->streaming = true;
     r->whole_or_nothing = true;
     r->on_input = on_input;
+    r->status = head_status(head, head_len);
+    if (r->on_started) r->on_started(r);
     c->http->requests++;
     if (head_len > 0 && (rv = orc_httpd_tunnel_write(r, head, head_len)) != 0) return rv;
     orc_httpd__deadline(c, DL_TUNNEL);

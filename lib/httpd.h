@@ -61,6 +61,15 @@ struct orc_httpd_req {
     bool streaming;          /* a chunked response has started */
     bool keep_alive;
     uint64_t start_ms;
+    int64_t received_us;     /* wall clock (Unix microseconds) of its first byte */
+    int status;              /* the status answered (101 for a tunnel); 0 before */
+    /* An observer of the request's life (the audit log): on_started fires
+     * when a stream or tunnel begins, on_done first thing when the request
+     * is freed, however it ended (status 0: no answer was sent), with the
+     * request whole; on_done owns and releases `observer`. */
+    void *observer;
+    void (*on_started)(struct orc_httpd_req *req);
+    void (*on_done)(struct orc_httpd_req *req);
     /* Handler state, released with the request (also when the client goes
      * away first). on_gone fires when the connection closes while the
      * request is still owned by a handler; the handler must stop any work

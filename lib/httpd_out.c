@@ -257,6 +257,7 @@ void orc_httpd_respond(struct orc_httpd_req *r, int status, const char *content_
     struct orc_buf *out;
     bool keep = r->keep_alive && !(c && (c->http->stopping || c->lingering));
 
+    r->status = status;
     if (c == NULL || c->closing) {
         finish_request(r, false);
         return;
@@ -358,6 +359,8 @@ int orc_httpd_stream_begin(struct orc_httpd_req *r, int status, const char *cont
         return ORC_ENOMEM;
     }
     r->streaming = true;
+    r->status = status;
+    if (r->on_started) r->on_started(r);
     c->http->requests++;
     if (orc_httpd__flush_wbuf(c, false) != 0) return ORC_EIO;
     orc_httpd__conn_process(c); /* resumes reading, so a client hanging up is noticed */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lib/orc.h"
 
@@ -15,6 +16,7 @@
 void orc_httpd_req_free(struct orc_httpd_req *r)
 {
     if (r == NULL) return;
+    if (r->on_done) r->on_done(r);
     if (r->op_free) r->op_free(r->op);
     if (r->state_free) r->state_free(r->state);
     if (r->user_free) r->user_free(r->user);
@@ -59,6 +61,14 @@ bool orc_httpd_req_bearer_is(const struct orc_httpd_req *r, const char *token)
 
 /* ---- llhttp callbacks ---- */
 
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static struct orc_httpd_req *cur_req(llhttp_t *l)
 {
     struct orc_httpd_parser *p = l->data;
@@ -67,6 +77,7 @@ static struct orc_httpd_req *cur_req(llhttp_t *l)
         p->cur = calloc(1, sizeof *p->cur);
         if (p->cur == NULL) return NULL;
         p->cur->start_ms = uv_hrtime() / 1000000;
+        p->cur->received_us = wall_us();
     }
     return p->cur;
 }

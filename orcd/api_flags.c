@@ -54,6 +54,25 @@ static int size(const char *name, const char *value, size_t *out)
     return 0;
 }
 
+static int path(const char *name, const char *value, const char **out)
+{
+    if (*value == '\0') return orcd_flag_bad(name, value, "a file name");
+    *out = value;
+    return 0;
+}
+
+/* 0 to max (0 means "no limit" for these flags, as in Kubernetes). */
+static int number(const char *name, const char *value, unsigned max, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(value, &end, 10);
+
+    if (*value == '\0' || *value == '-' || *end != '\0' || v > max)
+        return orcd_flag_bad(name, value, "a whole number from 0");
+    *out = (unsigned)v;
+    return 0;
+}
+
 int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_limits *out)
 {
     if (strcmp(name, "max-connections") == 0) return count(name, value, &out->max_connections);
@@ -78,6 +97,11 @@ int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_lim
         out->sa_min_expiration = ms / 1000;
         return 0;
     }
+    if (strcmp(name, "audit-log-path") == 0) return path(name, value, &out->audit.log_path);
+    if (strcmp(name, "audit-policy-file") == 0) return path(name, value, &out->audit.policy_file);
+    if (strcmp(name, "audit-log-maxsize") == 0) return number(name, value, 1u << 20, &out->audit.max_size_mb);
+    if (strcmp(name, "audit-log-maxbackup") == 0) return number(name, value, 100000, &out->audit.max_backup);
+    if (strcmp(name, "audit-log-maxage") == 0) return number(name, value, 100000, &out->audit.max_age_days);
     return orcd_flag_bad(name, value, "a known flag");
 }
 
@@ -92,6 +116,7 @@ void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *c
     cfg->watch_bookmark_ms = l->watch_bookmark_ms;
     cfg->api_audiences = l->api_audiences;
     cfg->sa_min_expiration = l->sa_min_expiration;
+    cfg->audit = l->audit;
 }
 
 void orcd_process_setup(void)

@@ -14,6 +14,7 @@ struct orcd_api_limits {
     unsigned watch_bookmark_ms;
     const char *api_audiences;  /* --api-audiences, NULL: the issuer */
     unsigned sa_min_expiration; /* --service-account-min-token-expiration, s */
+    struct api_audit_config audit; /* strings borrowed from argv */
 };
 
 /* getopt_long entries, every one returning `val`: tell them apart by name. */
@@ -26,7 +27,12 @@ struct orcd_api_limits {
     {"watch-memory", required_argument, 0, (val)},                                              \
     {"watch-bookmark-interval", required_argument, 0, (val)},                                   \
     {"api-audiences", required_argument, 0, (val)},                                             \
-    {"service-account-min-token-expiration", required_argument, 0, (val)}
+    {"service-account-min-token-expiration", required_argument, 0, (val)},                      \
+    {"audit-log-path", required_argument, 0, (val)},                                            \
+    {"audit-policy-file", required_argument, 0, (val)},                                         \
+    {"audit-log-maxsize", required_argument, 0, (val)},                                         \
+    {"audit-log-maxbackup", required_argument, 0, (val)},                                       \
+    {"audit-log-maxage", required_argument, 0, (val)}
 
 #define ORCD_API_LIMIT_USAGE                                                                    \
     "  --max-connections N    API connections open at once (default: from the\n"                \
@@ -43,7 +49,15 @@ struct orcd_api_limits {
     "  --api-audiences A,B    audiences a service account token must name one of\n"          \
     "                         (default: the issuer, https://kubernetes.default.svc.cluster.local)\n" \
     "  --service-account-min-token-expiration D  shortest token a TokenRequest may ask\n"     \
-    "                         for (default 10m; lower only to test token refresh)\n"
+    "                         for (default 10m; lower only to test token refresh)\n"          \
+    "  --audit-log-path FILE  an audit.k8s.io/v1 Event per request, a JSON line each,\n"        \
+    "                         to FILE (mode 0600) or - for stdout (default: none)\n"           \
+    "  --audit-policy-file FILE  an audit.k8s.io/v1 Policy: the level of each request\n"       \
+    "                         (default: Metadata for every request)\n"                        \
+    "  --audit-log-maxsize MB rotate the audit log before it grows past MB MiB\n"              \
+    "                         (default 0: never)\n"                                           \
+    "  --audit-log-maxbackup N  rotated audit logs kept (default 0: all)\n"                    \
+    "  --audit-log-maxage DAYS  rotated audit logs older are removed (default 0: kept)\n"
 
 /* For every flag of orcd server: prints why `value` is refused ("want ...")
  * and returns -1. */

@@ -47,7 +47,8 @@
 #     --raft-plaintext-benchmark-only), three orc members, 64 connections,
 #     and the ratio: what the authenticated Raft port costs.
 # Prints a markdown table (figures, not pass/fail). BENCH_SECONDS sets each
-# load's length (default 10). BENCH_ONLY=raft_tls runs only the Raft TLS part.
+# load's length (default 10). BENCH_ONLY=raft_tls runs only the Raft TLS part,
+# BENCH_ONLY=audit only the audit log's (on vs off, tests/bench/run.sh bench_audit).
 set -euo pipefail
 O=${O:-build}
 SECS=${BENCH_SECONDS:-10}
@@ -211,6 +212,51 @@ bench_raft_tls() {
     for n in t1 t2 t3 p1 p2 p3; do kill "$(cat "$tmp/$n.pid")" 2>/dev/null || true; done
 }
 
+# ---- the audit log: API writes with --audit-log-path (Metadata for every
+# request, to a file) beside without, one member each, 64 connections,
+# measured one after the other twice (a shared machine's slow moment does
+# not land on one side only) ----
+bench_audit() {
+    local b=127.0.79 atok ntok al nl a1 n1 a2 n2 lines
+    ORC_EXTRA=(--audit-log-path "$tmp/audit.log")
+    start_orc a1 $b.11; track a1
+    ORC_EXTRA=()
+    start_orc n1 $b.12; track n1
+    atok=$(cat "$tmp/a1/token"); ntok=$(cat "$tmp/n1/token")
+    al="https://$b.11:6443"; nl="https://$b.12:6443"
+    make_ns "$al" "$atok" "$tmp/a1/ca.crt"
+    make_ns "$nl" "$ntok" "$tmp/n1/ca.crt"
+    a1=$(wrk_run "$al" tests/bench/orc_create.lua 64 "a$RANDOM" "$atok" bench)
+    n1=$(wrk_run "$nl" tests/bench/orc_create.lua 64 "n$RANDOM" "$ntok" bench)
+    n2=$(wrk_run "$nl" tests/bench/orc_create.lua 64 "n$RANDOM" "$ntok" bench)
+    a2=$(wrk_run "$al" tests/bench/orc_create.lua 64 "a$RANDOM" "$atok" bench)
+    lines=$(wc -l <"$tmp/audit.log")
+    echo
+    echo "| audit log (1 member, 64 conns, 1 KiB creates) | run 1 req/s | run 2 req/s | p50 ms | p99 ms | errors |"
+    echo "|---|---|---|---|---|---|"
+    local r
+    for r in "on (Metadata, file)|$a1|$a2" "off|$n1|$n2"; do
+        IFS='|' read -r label a c <<<"$r"
+        read -r ar a50 a99 aerr <<<"$a"
+        read -r cr c50 c99 cerr <<<"$c"
+        echo "| $label | $ar | $cr | $a50 / $c50 | $a99 / $c99 | $((aerr + cerr)) |"
+    done
+    read -r a1r _ <<<"$a1"; read -r a2r _ <<<"$a2"
+    read -r n1r _ <<<"$n1"; read -r n2r _ <<<"$n2"
+    awk -v a="$a1r" -v b="$a2r" -v c="$n1r" -v d="$n2r" -v l="$lines" 'BEGIN {
+        t = (a + b) / 2; p = (c + d) / 2
+        if (p > 0) printf "\nAudit log on: %.2fx the throughput without (%.1f %% cost); %d events written\n", t / p, (1 - t / p) * 100, l
+    }'
+    grep -h "dropped" "$tmp/a1.log" || true
+    for n in a1 n1; do kill "$(cat "$tmp/$n.pid")" 2>/dev/null || true; done
+}
+
+if [ "${BENCH_ONLY:-}" = audit ]; then
+    echo "# audit log on vs off, ${SECS}s per load, $(nproc) cores" >&2
+    bench_audit
+    exit 0
+fi
+
 if [ "${BENCH_ONLY:-}" = raft_tls ]; then
     echo "# Raft over mutual TLS vs plaintext, ${SECS}s per load, $(nproc) cores" >&2
     bench_raft_tls
@@ -286,6 +332,7 @@ echo "# faults: kill -9 of the leader, ${FAULT_ROUNDS:-10} rounds each" >&2
 part fault "fault" "" "$O/tests/bench/fault"
 
 bench_raft_tls
+bench_audit
 
 echo "# API port: watch fan-out and memory under abuse, ${SECS}s per load" >&2
 part limits "API port" "" "$O/tests/bench/limits"
