@@ -208,6 +208,43 @@ static void attach_it(void)
     free(err);
 }
 
+/* stdinOnce on a terminal: when the first attach leaves, the terminal
+ * gets its EOF character (cat on a fresh line ends). */
+static void tty_stdin_once(void)
+{
+    struct orc_buf acc = ORC_BUF_INIT;
+    char body[1024], *out = NULL, *err = NULL;
+    uint64_t end;
+    int master, rc = -1;
+
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"tonce\"},"
+             "\"spec\":{\"restartPolicy\":\"Never\",\"terminationGracePeriodSeconds\":1,"
+             "\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"tty\":true,\"stdin\":true,\"stdinOnce\":true,"
+             "\"command\":[\"sh\",\"-c\",\"cat; echo eof-seen; sleep 5\"]}]}}",
+             F.image);
+    create_pod(body);
+    wl_wait_running("tonce", 30000);
+    prog_pty(&master, false, (const char *const[]){"attach", "-it", "tonce", NULL});
+    CHECKF(type_until(master, &acc, "abc", "abc\r\nabc\r\n", 30000), "kubectl attach -it (stdinOnce): %s",
+           acc.data ? acc.data : "");
+    kill(kid, SIGTERM);
+    reap_kid();
+    close(master);
+    orc_buf_free(&acc);
+    end = test_now_ms() + 15000;
+    while (test_now_ms() < end) {
+        free(out);
+        free(err);
+        rc = KUBECTL_RUN(NULL, &out, &err, "logs", "tonce");
+        if (rc == 0 && strstr(out, "eof-seen")) break;
+        usleep(200 * 1000);
+    }
+    CHECKF(rc == 0 && strstr(out, "eof-seen"), "the terminal saw no EOF after the attach: %d %s %s", rc, out, err);
+    free(out);
+    free(err);
+}
+
 /* stdinOnce without a terminal: the first attach's end is the process's EOF. */
 static void stdin_once(void)
 {
@@ -288,5 +325,6 @@ TEST_T(kubectl_attach_tty, 120)
     run_it_rm();
     attach_it();
     stdin_once();
+    tty_stdin_once();
     orctl_run();
 }
