@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <llhttp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,6 +494,7 @@ static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct 
     struct timespec now;
     struct rt_log_opts lo = {.follow = true, .tail_lines = -1};
     struct orc_buf head = ORC_BUF_INIT;
+    struct rt_status st;
     char id[SERVE_ID_LEN], path[SERVE_PATH_LEN];
     struct ws_op *op;
     bool v5 = false;
@@ -501,6 +503,14 @@ static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct 
     clock_gettime(CLOCK_REALTIME, &now);
     lo.since_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     if (serve_find(s, r, ref, false, id, path) != 0) return;
+    /* Ended, or its process gone before the shim recorded it (a quick
+     * command): refused as containerd's CRI does, and kubectl run then
+     * falls back to the log, where the output is. */
+    if (rth_status(&s->r, id, &st) == 0
+        && (st.state == RT_EXITED || (st.pid > 0 && kill(st.pid, 0) != 0 && errno == ESRCH))) {
+        serve_status(r, 500, "InternalError", "container is in CONTAINER_EXITED state");
+        return;
+    }
     if (!handshake(r, &head, &v5)) goto out;
     if ((op = calloc(1, sizeof *op)) == NULL || ws_new(op) != 0) {
         free(op);

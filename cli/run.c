@@ -185,8 +185,13 @@ static int attached(cli_ctx *x, const struct run_opts *o, const char *policy, co
     json_t *pod = wait_pod(x, path, running_or_ended);
     int rv = CLI_EXIT_FAIL;
 
-    if (pod && ended(orc_json_str(pod, "status.phase"))) rv = print_log(x, path);
-    else if (pod) rv = cli_attach(x, name, name, o->in, o->tty);
+    if (pod && ended(orc_json_str(pod, "status.phase"))) {
+        rv = print_log(x, path);
+    } else if (pod && (rv = cli_attach(x, name, name, o->in, o->tty)) != CLI_EXIT_OK) {
+        /* as kubectl: the process may have ended before the attach */
+        fprintf(x->err, "warning: couldn't attach to pod/%s, falling back to streaming logs\n", name);
+        rv = print_log(x, path);
+    }
     json_decref(pod);
     pod = NULL;
     if (rv == CLI_EXIT_OK && !o->leave_open && strcmp(policy, "Always") != 0) {

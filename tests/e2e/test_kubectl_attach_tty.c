@@ -245,6 +245,25 @@ static void tty_stdin_once(void)
     free(err);
 }
 
+/* A command that ends before the attach: the attach is refused (as
+ * containerd's) and kubectl run prints the log instead; orctl run too. */
+static void run_quick(void)
+{
+    char *out, *err;
+    int rc = KUBECTL_RUN(NULL, &out, &err, "run", "quick", "--image", F.image, "--restart=Never", "--attach",
+                         "--command", "--", "echo", "quick-42");
+
+    CHECKF(rc == 0 && strstr(out, "quick-42\n"), "kubectl run --attach (quick): %d %s %s", rc, out, err);
+    free(out);
+    free(err);
+    rc = run_orctl(&C, &out, &err, "run", "oquick", "--image", F.image, "--restart=Never", "--attach", "--rm",
+                   "--command", "--", "echo", "oquick-42", NULL);
+    CHECKF(rc == 0 && strstr(out, "oquick-42\n") && strstr(out, "pod \"oquick\" deleted"),
+           "orctl run --attach (quick): %d %s %s", rc, out, err);
+    free(out);
+    free(err);
+}
+
 /* stdinOnce without a terminal: the first attach's end is the process's EOF. */
 static void stdin_once(void)
 {
@@ -326,5 +345,6 @@ TEST_T(kubectl_attach_tty, 120)
     attach_it();
     stdin_once();
     tty_stdin_once();
+    run_quick();
     orctl_run();
 }
