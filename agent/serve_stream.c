@@ -428,7 +428,8 @@ static void attach_msg(struct ws_op *op, const struct wslay_event_on_msg_recv_ar
         on_resize(op, a->msg + 1, a->msg_length - 1);
         return;
     }
-    if (a->msg[0] != CH_STDIN || op->ain == NULL || a->msg_length < 2 || (aw = malloc(sizeof *aw + a->msg_length - 1)) == NULL) return;
+    if (a->msg[0] != CH_STDIN || op->ain == NULL || a->msg_length < 2) return;
+    if ((aw = malloc(sizeof *aw + a->msg_length - 1)) == NULL) return;
     aw->ain = op->ain;
     memcpy(aw->data, a->msg + 1, a->msg_length - 1);
     b = uv_buf_init(aw->data, (unsigned)(a->msg_length - 1));

@@ -28,7 +28,8 @@ int shim_console_listen(struct shim_console *c)
     const char *tmp = getenv("TMPDIR");
 
     c->fd = -1;
-    if (snprintf(c->dir, sizeof c->dir, "%s/orc-console-XXXXXX", tmp && *tmp ? tmp : "/tmp")
+    if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 64) tmp = "/tmp"; /* room for the socket's name */
+    if (snprintf(c->dir, sizeof c->dir, "%s/orc-console-XXXXXX", tmp)
             >= (int)sizeof c->dir
         || mkdtemp(c->dir) == NULL)
         return -1;

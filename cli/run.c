@@ -185,7 +185,7 @@ static int attached(cli_ctx *x, const struct run_opts *o, const char *policy, co
     json_t *pod = wait_pod(x, path, running_or_ended);
     int rv = CLI_EXIT_FAIL;
 
-    if (pod && ended(orc_json_str(pod, "status.phase"))) {
+    if (pod && ended(orc_json_str(pod, "status.phase") ?: "")) {
         rv = print_log(x, path);
     } else if (pod && (rv = cli_attach(x, name, name, o->in, o->tty)) != CLI_EXIT_OK) {
         /* as kubectl: the process may have ended before the attach */
@@ -198,8 +198,9 @@ static int attached(cli_ctx *x, const struct run_opts *o, const char *policy, co
         pod = wait_pod(x, path, strcmp(policy, "Never") == 0 ? ended : succeeded);
         rv = pod ? exit_code(x, pod, &why) : CLI_EXIT_FAIL;
         json_decref(pod);
-    } else if (rv == CLI_EXIT_OK && o->in && o->tty && !o->rm) {
-        fprintf(x->err, "Session ended, resume using 'orctl attach %s -c %s -i -t' command when the pod is running\n",
+    } else if (rv == CLI_EXIT_OK && o->in && o->tty && !o->rm && strcmp(policy, "Always") == 0) {
+        fprintf(x->err,
+                "Session ended, resume using 'orctl attach %s -c %s -i -t' command when the pod is running\n",
                 name, name);
     }
     fflush(x->out);
@@ -212,7 +213,8 @@ static int attached(cli_ctx *x, const struct run_opts *o, const char *policy, co
 static const char *restart_policy(cli_ctx *x, const struct run_opts *o)
 {
     if (o->restart == NULL || *o->restart == '\0') return o->in ? "OnFailure" : "Always";
-    if (strcmp(o->restart, "Always") == 0 || strcmp(o->restart, "OnFailure") == 0 || strcmp(o->restart, "Never") == 0)
+    if (strcmp(o->restart, "Always") == 0 || strcmp(o->restart, "OnFailure") == 0
+        || strcmp(o->restart, "Never") == 0)
         return o->restart;
     fprintf(x->err, "error: invalid restart policy: %s\n", o->restart);
     return NULL;
