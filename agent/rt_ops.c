@@ -44,6 +44,11 @@ static int real_stdin_path(void *self, const char *id, char *out, size_t n)
     return rt_stdin_path(self, id, out, n);
 }
 
+static int real_resize_path(void *self, const char *id, char *out, size_t n)
+{
+    return rt_resize_path(self, id, out, n);
+}
+
 static int real_log_open(void *self, const char *log_path, const struct rt_log_opts *o,
                          void (*on_data)(void *arg, const char *data, size_t len),
                          void (*on_end)(void *arg, int err), void *arg, rt_log_reader **out)
@@ -73,6 +78,7 @@ const struct rt_ops rt_real_ops = {
     .exec = real_exec,
     .exec_stream = real_exec_stream,
     .stdin_path = real_stdin_path,
+    .resize_path = real_resize_path,
     .log_open = real_log_open,
     .log_cancel = real_log_cancel,
     .log_eof = real_log_eof,

@@ -35,6 +35,8 @@ struct rt_ops {
                        const struct rt_stream_cbs *cbs, void *arg, rt_stream **out);
     /* NULL: no attach stdin. */
     int (*stdin_path)(void *self, const char *id, char *out, size_t n);
+    /* NULL: no terminal to size. */
+    int (*resize_path)(void *self, const char *id, char *out, size_t n);
     int (*log_open)(void *self, const char *log_path, const struct rt_log_opts *o,
                     void (*on_data)(void *arg, const char *data, size_t len),
                     void (*on_end)(void *arg, int err), void *arg, rt_log_reader **out);

@@ -132,7 +132,7 @@ static json_t *build_process(const struct rt_spec_in *in, char *msg, size_t n)
     }
     /* a relative WorkingDir is taken from the root, as Docker does */
     snprintf(cwd, sizeof cwd, "%s%s", work_dir(in)[0] == '/' ? "" : "/", work_dir(in));
-    p = json_pack("{s:b, s:o, s:o, s:o, s:s, s:{s:O, s:O, s:O, s:[]}, s:b}", "terminal", 0, "user",
+    p = json_pack("{s:b, s:o, s:o, s:o, s:s, s:{s:O, s:O, s:O, s:[]}, s:b}", "terminal", in->spec->tty, "user",
                   user, "args", args, "env", build_env(in), "cwd", cwd, "capabilities", "bounding",
                   c, "effective", c, "permitted", c, "inheritable", "noNewPrivileges", 0);
     json_decref(c);

@@ -299,7 +299,8 @@ static void start_shim(struct start_op *op)
     char *argv[] = {op->r->orcd_path, "shim", "--id", (char *)op->spec.id, "--dir", op->c->dir,
                     "--runtime", op->r->runtime, "--root", op->r->dir_runc, "--log",
                     (char *)op->spec.log_path, "--cgroup", op->cgroup, "--log-max-bytes", maxb,
-                    "--log-max-files", maxf, "--stdin", op->spec.stdin ? "1" : "0", NULL};
+                    "--log-max-files", maxf, "--stdin", op->spec.stdin ? "1" : "0", "--stdin-once",
+                    op->spec.stdin_once ? "1" : "0", "--tty", op->spec.tty ? "1" : "0", NULL};
     /* orc-shim takes the same arguments without the "shim" word */
     struct rt_proc_opts o = {.argv = op->r->shim_path ? argv + 1 : argv, .max_capture = 4096,
                              .detached = true, .eof_wait_ms = SHIM_REPORT_WAIT_MS};

@@ -248,13 +248,16 @@ void rt_stream_kill(rt_stream *s)
     if (!s->exited) uv_process_kill(&s->proc, pid > 0 ? SIGTERM : SIGKILL);
 }
 
-int rt_stdin_path(rt *r, const char *id, char *out, size_t n)
+static int ctr_fifo(rt *r, const char *id, const char *name, char *out, size_t n)
 {
-    int k = snprintf(out, n, "%s/%s/stdin", r->dir_ctrs, id);
+    int k = snprintf(out, n, "%s/%s/%s", r->dir_ctrs, id, name);
 
     if (k < 0 || (size_t)k >= n) return ORC_EINVAL;
     return access(out, F_OK) == 0 ? 0 : ORC_ENOENT;
 }
+
+int rt_stdin_path(rt *r, const char *id, char *out, size_t n) { return ctr_fifo(r, id, "stdin", out, n); }
+int rt_resize_path(rt *r, const char *id, char *out, size_t n) { return ctr_fifo(r, id, "resize", out, n); }
 
 /* ---- starting ---- */
 

@@ -125,6 +125,9 @@ struct rt_spec {
     int64_t cpu_shares;         /* from requests.cpu; 0 = default */
     bool stdin;                 /* the process's stdin stays open for attach: a FIFO
                                    (rt_stdin_path) the shim holds open */
+    bool stdin_once;            /* ... closed when the first attach leaves */
+    bool tty;                   /* the process gets a terminal, held by the shim
+                                   (output: its log as stdout; rt_resize_path) */
     const char *log_path;       /* where the shim writes output (CRI format:
                                    "2026-11-23T16:44:05.123456789Z stdout F text") */
 };
@@ -239,6 +242,9 @@ void rt_stream_kill(rt_stream *s);
 /* The FIFO feeding the stdin of container `id`'s process (a container
  * started with spec.stdin): 0, or ORC_ENOENT when it has none. */
 int rt_stdin_path(rt *r, const char *id, char *out, size_t n);
+/* The FIFO that sizes container `id`'s terminal (a container started with
+ * spec.tty): write "COLS ROWS\n". 0, or ORC_ENOENT when it has none. */
+int rt_resize_path(rt *r, const char *id, char *out, size_t n);
 
 /* ---- logs ---- */
 

@@ -17,6 +17,7 @@
 #include <wslay/wslay.h>
 
 #include "agent/serve_int.h"
+#include "agent/serve_ws.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "lib/spdy.h"
@@ -50,18 +51,16 @@ struct pf_pair {
 };
 
 struct pf_op {
+    struct serve_wsio io; /* first: wslay's user data (serve_ws.h) */
     agent_server *s;
-    struct orc_httpd_req *r;
     orc_spdy_zlib *z;
     struct orc_buf in; /* bytes of a frame not yet whole */
     struct pf_pair *pairs;
     int n_pairs;
     char netns[128], pod[320];
-    bool gone, reads_paused, input_paused;
+    bool reads_paused, input_paused;
     /* tunnelled: SPDY inside binary WebSocket messages (kubectl's first try) */
     wslay_event_context_ptr ws;
-    const char *ws_in;
-    size_t ws_in_len;
     int ws_err;      /* what feeding a message's bytes returned */
     bool in_recv;    /* inside wslay_event_recv: sending waits until it returns */
 };
@@ -93,7 +92,7 @@ static int out_bytes(struct pf_op *op, const struct orc_buf *b)
 {
     struct wslay_event_msg msg = {WSLAY_BINARY_FRAME, (const uint8_t *)b->data, b->len};
 
-    if (op->ws == NULL) return orc_httpd_tunnel_write(op->r, b->data, b->len);
+    if (op->ws == NULL) return orc_httpd_tunnel_write(op->io.r, b->data, b->len);
     if (wslay_event_queue_msg(op->ws, &msg) != 0) return ORC_ENOMEM; /* copies */
     return op->in_recv || wslay_event_send(op->ws) == 0 ? 0 : ORC_ECANCELED;
 }
@@ -101,13 +100,13 @@ static int out_bytes(struct pf_op *op, const struct orc_buf *b)
 /* Queues frames for the client; past OUT_HIGH the pods' reads pause. */
 static void send_out(struct pf_op *op, struct orc_buf *b)
 {
-    if (b->len == 0 || op->gone) return;
+    if (b->len == 0 || op->io.gone) return;
     if (out_bytes(op, b) != 0) return; /* on_gone follows */
-    if (!op->reads_paused && orc_httpd_stream_pending(op->r) > OUT_HIGH) {
+    if (!op->reads_paused && orc_httpd_stream_pending(op->io.r) > OUT_HIGH) {
         op->reads_paused = true;
         for (struct pf_pair *p = op->pairs; p; p = p->next)
             if (p->connected) uv_read_stop((uv_stream_t *)&p->tcp);
-        op->r->on_drain = resume_reads;
+        op->io.r->on_drain = resume_reads;
     }
 }
 
@@ -241,7 +240,7 @@ static void on_written(uv_write_t *req, int status)
     if (status < 0 || op == NULL) return;
     if (op->input_paused && p->tcp.write_queue_size < POD_HIGH / 4) {
         op->input_paused = false;
-        orc_httpd_tunnel_pause(op->r, false);
+        orc_httpd_tunnel_pause(op->io.r, false);
     }
 }
 
@@ -260,7 +259,7 @@ static void to_pod(struct pf_pair *p, const uint8_t *data, size_t len)
     }
     if (p->tcp.write_queue_size > POD_HIGH && !p->op->input_paused) {
         p->op->input_paused = true;
-        orc_httpd_tunnel_pause(p->op->r, true);
+        orc_httpd_tunnel_pause(p->op->io.r, true);
     }
 }
 
@@ -437,8 +436,8 @@ static void conn_end(struct pf_op *op, int why)
         orc_buf_free(&b);
     }
     while (op->pairs) pair_close(op->pairs);
-    op->r->on_drain = NULL;
-    orc_httpd_tunnel_end(op->r); /* frees op */
+    op->io.r->on_drain = NULL;
+    orc_httpd_tunnel_end(op->io.r); /* frees op */
 }
 
 /* The client's SPDY bytes: whole frames are handled, the rest kept. */
@@ -464,32 +463,6 @@ static int feed(struct pf_op *op, const char *data, size_t len)
 
 /* ---- the tunnelled form: wslay over the connection ---- */
 
-static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
-{
-    struct pf_op *op = user;
-    (void)flags;
-    if (op->ws_in_len == 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    if (len > op->ws_in_len) len = op->ws_in_len;
-    memcpy(buf, op->ws_in, len);
-    op->ws_in += len;
-    op->ws_in_len -= len;
-    return (ssize_t)len;
-}
-
-static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
-{
-    struct pf_op *op = user;
-    (void)flags;
-    if (op->gone || orc_httpd_tunnel_write(op->r, (const char *)data, len) != 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
-    return (ssize_t)len;
-}
-
 static void on_ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a, void *user)
 {
     struct pf_op *op = user;
@@ -500,8 +473,8 @@ static void on_ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 static int ws_new(struct pf_op *op)
 {
     static const struct wslay_event_callbacks cbs = {
-        .recv_callback = ws_recv,
-        .send_callback = ws_send,
+        .recv_callback = serve_ws_recv,
+        .send_callback = serve_ws_send,
         .on_msg_recv_callback = on_ws_msg,
     };
 
@@ -515,16 +488,16 @@ static void on_input(struct orc_httpd_req *r, const char *data, size_t len)
     struct pf_op *op = r->op;
     int rv;
 
-    if (op->gone) return;
+    if (op->io.gone) return;
     if (op->ws == NULL) {
         rv = feed(op, data, len);
     } else {
-        op->ws_in = data;
-        op->ws_in_len = len;
+        op->io.in = data;
+        op->io.in_len = len;
         op->in_recv = true;
         rv = wslay_event_recv(op->ws) != 0 ? ORC_EPROTO : op->ws_err;
         op->in_recv = false;
-        op->ws_in_len = 0;
+        op->io.in_len = 0;
         if (rv == 0 && wslay_event_get_close_received(op->ws)) rv = ORC_ECANCELED;
         if (rv == 0 && wslay_event_want_write(op->ws) && wslay_event_send(op->ws) != 0) rv = ORC_ECANCELED;
     }
@@ -548,7 +521,7 @@ static void on_gone(struct orc_httpd_req *r)
 {
     struct pf_op *op = r->op;
 
-    op->gone = true;
+    op->io.gone = true;
     while (op->pairs) pair_close(op->pairs); /* a killed kubectl leaves no pod socket behind */
     r->on_drain = NULL;
     orc_httpd_tunnel_end(r);
@@ -637,12 +610,12 @@ void serve_portforward(agent_server *s, struct orc_httpd_req *r, const struct se
         return;
     }
     op->s = s;
-    op->r = r;
+    op->io.r = r;
     snprintf(op->pod, sizeof op->pod, "%s/%s", ref->ns, ref->pod);
     r->op = op;
     r->op_free = op_free;
     r->on_gone = on_gone;
     if (orc_httpd_tunnel_begin(r, ws ? head.data : spdy_head, ws ? head.len : sizeof spdy_head - 1, on_input) != 0)
-        op->gone = true;
+        op->io.gone = true;
     orc_buf_free(&head);
 }

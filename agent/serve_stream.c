@@ -5,8 +5,10 @@
  * is the channel (0 stdin, 1 stdout, 2 stderr, 3 the final Status, 4 a
  * TTY resize, 255 "stdin is done" in v5.channel.k8s.io); framing by
  * libwslay over the transport's tunnel (lib/httpd.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <llhttp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 
 #include "agent/rt_ops.h"
 #include "agent/serve_int.h"
+#include "agent/serve_ws.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -41,15 +44,15 @@ struct attach_in {
 };
 
 struct ws_op {
+    struct serve_wsio io; /* first: wslay's user data (serve_ws.h) */
     agent_server *s;
-    struct orc_httpd_req *r;
     wslay_event_context_ptr ws;
     rt_stream *st;       /* NULL once the command ended */
     rt_log_reader *lr;   /* attach: the main process's log, followed; NULL once ended */
     struct attach_in *ain; /* attach: the process's stdin FIFO, or NULL */
-    const char *in;      /* input being fed to wslay */
-    size_t in_len;
-    bool v5, want_stderr, stdin_paused, gone;
+    int resize_fd;       /* attach to a terminal: the shim's resize FIFO, or -1 */
+    bool attach;
+    bool v5, want_stderr, stdin_paused;
     char argv_text[512]; /* for the Status message */
 };
 
@@ -68,41 +71,16 @@ static void op_free(void *p)
     struct ws_op *op = p;
 
     ain_close(op);
+    if (op->resize_fd >= 0) close(op->resize_fd);
     if (op->ws) wslay_event_context_free(op->ws);
     free(op);
 }
 
 /* ---- wslay's I/O ---- */
 
-static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
-{
-    struct ws_op *op = user;
-    (void)flags;
-    if (op->in_len == 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    if (len > op->in_len) len = op->in_len;
-    memcpy(buf, op->in, len);
-    op->in += len;
-    op->in_len -= len;
-    return (ssize_t)len;
-}
-
-static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
-{
-    struct ws_op *op = user;
-    (void)flags;
-    if (op->gone || orc_httpd_tunnel_write(op->r, (const char *)data, len) != 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
-    return (ssize_t)len;
-}
-
 static void pump(struct ws_op *op)
 {
-    if (!op->gone && wslay_event_want_write(op->ws) && wslay_event_send(op->ws) != 0 && op->st)
+    if (!op->io.gone && wslay_event_want_write(op->ws) && wslay_event_send(op->ws) != 0 && op->st)
         rt_stream_kill(op->st);
 }
 
@@ -120,14 +98,23 @@ static void queue_msg(struct ws_op *op, uint8_t channel, const char *data, size_
 
 /* ---- client messages ---- */
 
+/* A terminal's new size: exec's own terminal, or an attached container's
+ * (one short record to the shim's FIFO; a full FIFO drops it, the next
+ * resize carries the size again). */
 static void on_resize(struct ws_op *op, const uint8_t *data, size_t len)
 {
     json_t *j = json_loadb((const char *)data, len, 0, NULL);
     json_int_t w = json_integer_value(json_object_get(j, "Width"));
     json_int_t h = json_integer_value(json_object_get(j, "Height"));
+    char rec[32];
+    int n;
 
-    if (op->st && w > 0 && h > 0) rt_stream_resize(op->st, (unsigned)w, (unsigned)h);
     json_decref(j);
+    if (w <= 0 || h <= 0 || w > 0xffff || h > 0xffff) return;
+    if (op->st) rt_stream_resize(op->st, (unsigned)w, (unsigned)h);
+    if (op->resize_fd >= 0 && (n = snprintf(rec, sizeof rec, "%u %u\n", (unsigned)w, (unsigned)h)) > 0
+        && write(op->resize_fd, rec, (size_t)n) < 0)
+        log_debug(MOD, "attach: resize dropped: %s", strerror(errno));
 }
 
 static void attach_msg(struct ws_op *op, const struct wslay_event_on_msg_recv_arg *a);
@@ -141,7 +128,7 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         return;
     }
     if ((a->opcode != WSLAY_BINARY_FRAME && a->opcode != WSLAY_TEXT_FRAME) || a->msg_length == 0) return;
-    if (op->ain) {
+    if (op->attach) {
         attach_msg(op, a);
         return;
     }
@@ -150,7 +137,7 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     case CH_STDIN:
         if (rt_stream_write(op->st, (const char *)a->msg + 1, a->msg_length - 1) == 1 && !op->stdin_paused) {
             op->stdin_paused = true;
-            orc_httpd_tunnel_pause(op->r, true);
+            orc_httpd_tunnel_pause(op->io.r, true);
         }
         break;
     case CH_RESIZE: on_resize(op, a->msg + 1, a->msg_length - 1); break;
@@ -165,10 +152,10 @@ static void on_input(struct orc_httpd_req *r, const char *data, size_t len)
 {
     struct ws_op *op = r->op;
 
-    op->in = data;
-    op->in_len = len;
+    op->io.in = data;
+    op->io.in_len = len;
     if (wslay_event_recv(op->ws) != 0 && op->st) rt_stream_kill(op->st);
-    op->in_len = 0;
+    op->io.in_len = 0;
     pump(op);
 }
 
@@ -186,12 +173,12 @@ static void on_output(void *arg, int fd, const char *data, size_t len)
 {
     struct ws_op *op = arg;
 
-    if (op->gone || (fd == 2 && !op->want_stderr)) return;
+    if (op->io.gone || (fd == 2 && !op->want_stderr)) return;
     queue_msg(op, (uint8_t)fd, data, len);
     pump(op);
-    if (!op->gone && orc_httpd_stream_pending(op->r) > OUT_HIGH) {
+    if (!op->io.gone && orc_httpd_stream_pending(op->io.r) > OUT_HIGH) {
         rt_stream_pause(op->st, true);
-        op->r->on_drain = on_drain;
+        op->io.r->on_drain = on_drain;
     }
 }
 
@@ -199,7 +186,7 @@ static void on_stdin_drained(void *arg)
 {
     struct ws_op *op = arg;
 
-    if (op->stdin_paused && !op->gone) orc_httpd_tunnel_pause(op->r, false);
+    if (op->stdin_paused && !op->io.gone) orc_httpd_tunnel_pause(op->io.r, false);
     op->stdin_paused = false;
 }
 
@@ -234,22 +221,22 @@ static void on_cmd_exit(void *arg, int err, int code)
     char *st;
 
     op->st = NULL;
-    if (!op->gone) {
+    if (!op->io.gone) {
         if ((st = exit_status(op, err, code)) != NULL) queue_msg(op, CH_ERROR, st, strlen(st));
         free(st);
         pump(op); /* wslay sends a queued close before queued data */
         wslay_event_queue_close(op->ws, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
         pump(op);
     }
-    op->r->on_drain = NULL;
-    orc_httpd_tunnel_end(op->r); /* frees op */
+    op->io.r->on_drain = NULL;
+    orc_httpd_tunnel_end(op->io.r); /* frees op */
 }
 
 static void on_gone(struct orc_httpd_req *r)
 {
     struct ws_op *op = r->op;
 
-    op->gone = true;
+    op->io.gone = true;
     if (op->st) rt_stream_kill(op->st); /* a killed kubectl ends its command */
 }
 
@@ -291,8 +278,8 @@ static bool handshake(struct orc_httpd_req *r, struct orc_buf *head, bool *v5)
 static int ws_new(struct ws_op *op)
 {
     static const struct wslay_event_callbacks cbs = {
-        .recv_callback = ws_recv,
-        .send_callback = ws_send,
+        .recv_callback = serve_ws_recv,
+        .send_callback = serve_ws_send,
         .on_msg_recv_callback = on_msg,
     };
 
@@ -336,8 +323,9 @@ static void start(agent_server *s, struct orc_httpd_req *r, const struct serve_r
         goto out;
     }
     op->s = s;
-    op->r = r;
+    op->io.r = r;
     op->v5 = v5;
+    op->resize_fd = -1;
     op->want_stderr = flag(q, "stderr") && !o.tty;
     argv_text(op, argv);
     r->op = op;
@@ -348,7 +336,7 @@ static void start(agent_server *s, struct orc_httpd_req *r, const struct serve_r
     }
     r->on_gone = on_gone;
     if (orc_httpd_tunnel_begin(r, head.data, head.len, on_input) != 0) {
-        op->gone = true;
+        op->io.gone = true;
         if (op->st) rt_stream_kill(op->st);
     }
 out:
@@ -381,7 +369,7 @@ static void on_log_data(void *arg, const char *data, size_t len)
 {
     struct ws_op *op = arg;
 
-    if (op->gone) return;
+    if (op->io.gone) return;
     queue_msg(op, 1, data, len);
     pump(op);
 }
@@ -392,7 +380,7 @@ static void on_log_end(void *arg, int err)
     struct ws_op *op = arg;
 
     op->lr = NULL;
-    if (!op->gone) {
+    if (!op->io.gone) {
         static const char ok[] = "{\"metadata\":{},\"status\":\"Success\"}";
         queue_msg(op, CH_ERROR, ok, sizeof ok - 1);
         pump(op);
@@ -400,8 +388,8 @@ static void on_log_end(void *arg, int err)
         pump(op);
     }
     (void)err;
-    op->r->on_drain = NULL;
-    orc_httpd_tunnel_end(op->r); /* frees op */
+    op->io.r->on_drain = NULL;
+    orc_httpd_tunnel_end(op->io.r); /* frees op */
 }
 
 #define AIN_HIGH (256u * 1024)
@@ -421,7 +409,7 @@ static void on_ain_written(uv_write_t *w, int status)
     free(aw);
     if (ain->op && ain->paused && uv_stream_get_write_queue_size((uv_stream_t *)&ain->pipe) < AIN_HIGH / 4) {
         ain->paused = false;
-        if (!ain->op->gone) orc_httpd_tunnel_pause(ain->op->r, false);
+        if (!ain->op->io.gone) orc_httpd_tunnel_pause(ain->op->io.r, false);
     }
 }
 
@@ -436,7 +424,12 @@ static void attach_msg(struct ws_op *op, const struct wslay_event_on_msg_recv_ar
         ain_close(op);
         return;
     }
-    if (a->msg[0] != CH_STDIN || a->msg_length < 2 || (aw = malloc(sizeof *aw + a->msg_length - 1)) == NULL) return;
+    if (a->msg[0] == CH_RESIZE) {
+        on_resize(op, a->msg + 1, a->msg_length - 1);
+        return;
+    }
+    if (a->msg[0] != CH_STDIN || op->ain == NULL || a->msg_length < 2) return;
+    if ((aw = malloc(sizeof *aw + a->msg_length - 1)) == NULL) return;
     aw->ain = op->ain;
     memcpy(aw->data, a->msg + 1, a->msg_length - 1);
     b = uv_buf_init(aw->data, (unsigned)(a->msg_length - 1));
@@ -446,7 +439,7 @@ static void attach_msg(struct ws_op *op, const struct wslay_event_on_msg_recv_ar
     }
     if (uv_stream_get_write_queue_size((uv_stream_t *)&op->ain->pipe) > AIN_HIGH && !op->ain->paused) {
         op->ain->paused = true;
-        orc_httpd_tunnel_pause(op->r, true);
+        orc_httpd_tunnel_pause(op->io.r, true);
     }
 }
 
@@ -474,21 +467,35 @@ static int ain_open(struct ws_op *op, const char *id)
     return 0;
 }
 
+/* The shim holds the FIFO read-write: this open does not wait. */
+static int resize_open(struct ws_op *op, const char *id)
+{
+    char path[SERVE_PATH_LEN];
+    int rv;
+
+    if (op->s->r.ops->resize_path == NULL) return ORC_ENOENT;
+    if ((rv = op->s->r.ops->resize_path(op->s->r.self, id, path, sizeof path)) != 0) return rv;
+    if ((op->resize_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) return ORC_EIO;
+    return 0;
+}
+
 static void on_attach_gone(struct orc_httpd_req *r)
 {
     struct ws_op *op = r->op;
 
-    op->gone = true;
+    op->io.gone = true;
     if (op->lr) rth_log_cancel(&op->s->r, op->lr); /* on_log_end ends the request */
 }
 
-static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, bool in)
+static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref, bool in,
+                         bool tty)
 {
     /* From now by the lines' times, not from the end the reader finds: its
      * scan may come after the process answered the first stdin. */
     struct timespec now;
     struct rt_log_opts lo = {.follow = true, .tail_lines = -1};
     struct orc_buf head = ORC_BUF_INIT;
+    struct rt_status st;
     char id[SERVE_ID_LEN], path[SERVE_PATH_LEN];
     struct ws_op *op;
     bool v5 = false;
@@ -497,6 +504,14 @@ static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct 
     clock_gettime(CLOCK_REALTIME, &now);
     lo.since_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     if (serve_find(s, r, ref, false, id, path) != 0) return;
+    /* Ended, or its process gone before the shim recorded it (a quick
+     * command): refused as containerd's CRI does, and kubectl run then
+     * falls back to the log, where the output is. */
+    if (rth_status(&s->r, id, &st) == 0
+        && (st.state == RT_EXITED || (st.pid > 0 && kill(st.pid, 0) != 0 && errno == ESRCH))) {
+        serve_status(r, 500, "InternalError", "container is in CONTAINER_EXITED state");
+        return;
+    }
     if (!handshake(r, &head, &v5)) goto out;
     if ((op = calloc(1, sizeof *op)) == NULL || ws_new(op) != 0) {
         free(op);
@@ -504,10 +519,19 @@ static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct 
         goto out;
     }
     op->s = s;
-    op->r = r;
+    op->io.r = r;
     op->v5 = v5;
+    op->attach = true;
+    op->resize_fd = -1;
     r->op = op;
     r->op_free = op_free;
+    if (tty && (rv = resize_open(op, id)) != 0) {
+        if (rv == ORC_ENOENT)
+            serve_status(r, 400, "BadRequest", "container %s in pod %s was not started with tty: true",
+                         ref->container, ref->pod);
+        else serve_status(r, 500, "InternalError", "attach: the container's terminal: %s", orc_strerror(rv));
+        goto out;
+    }
     if (in && (rv = ain_open(op, id)) != 0) {
         if (rv == ORC_ENOENT)
             serve_status(r, 400, "BadRequest", "container %s in pod %s was not started with stdin: true",
@@ -521,7 +545,7 @@ static void start_attach(agent_server *s, struct orc_httpd_req *r, const struct 
     }
     r->on_gone = on_attach_gone;
     if (orc_httpd_tunnel_begin(r, head.data, head.len, on_input) != 0) {
-        op->gone = true;
+        op->io.gone = true;
         if (op->lr) rth_log_cancel(&s->r, op->lr);
     }
 out:
@@ -533,9 +557,7 @@ void serve_attach_stream(agent_server *s, struct orc_httpd_req *r, const struct 
 {
     if (orc_httpd_req_header(r, "upgrade") == NULL)
         serve_status(r, 400, "BadRequest", "attach streams over a WebSocket (an Upgrade request)");
-    else if (flag(q, "tty"))
-        serve_status(r, 400, "BadRequest", "attach to a terminal (tty: true) is not supported by orc yet");
     else if (!flag(q, "stdin") && !flag(q, "stdout") && !flag(q, "stderr"))
         serve_status(r, 400, "BadRequest", "you must specify at least 1 of stdin, stdout, stderr");
-    else start_attach(s, r, ref, flag(q, "stdin"));
+    else start_attach(s, r, ref, flag(q, "stdin"), flag(q, "tty"));
 }

@@ -20,6 +20,7 @@
 
 #include "agent/rt_int.h"
 #include "agent/shim.h"
+#include "agent/shim_int.h"
 #include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/orc.h"
@@ -31,6 +32,8 @@ struct shim_cfg {
     size_t log_max_bytes;
     unsigned log_max_files;
     bool stdin; /* the process reads a FIFO (DIR/stdin) held open here, for attach */
+    bool stdin_once; /* ... until the first attach ends (relayed through a pipe) */
+    bool tty;   /* the process has a terminal: its master is held here */
 };
 
 struct stream {
@@ -38,6 +41,7 @@ struct stream {
     int fd;
     char line[RT_LOG_LINE_MAX];
     size_t len;
+    bool eager; /* a terminal: what was read goes out at once, a line or not */
 };
 
 static int parse_args(int argc, char **argv, struct shim_cfg *c)
@@ -54,6 +58,8 @@ static int parse_args(int argc, char **argv, struct shim_cfg *c)
         else if (strcmp(k, "--log-max-bytes") == 0) c->log_max_bytes = strtoull(v, NULL, 10);
         else if (strcmp(k, "--log-max-files") == 0) c->log_max_files = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(k, "--stdin") == 0) c->stdin = strcmp(v, "1") == 0;
+        else if (strcmp(k, "--stdin-once") == 0) c->stdin_once = strcmp(v, "1") == 0;
+        else if (strcmp(k, "--tty") == 0) c->tty = strcmp(v, "1") == 0;
         else return -1;
     }
     return c->id && c->dir && c->runtime && c->root && c->log && c->cgroup ? 0 : -1;
@@ -223,6 +229,10 @@ static bool pump(struct shim_log *log, struct stream *s)
         return false;
     }
     feed(log, s, buf, (size_t)n);
+    if (s->eager && s->len > 0) { /* a prompt, an echo: attachers see it now */
+        shim_log_write(log, s->name, true, s->line, s->len);
+        s->len = 0;
+    }
     return true;
 }
 
@@ -243,8 +253,8 @@ static void reap(int sfd, pid_t init, bool *done, int *status)
 
 /* Copies output until init has exited and its output ended (or a grace
  * passed: a host-pid container may leave processes holding it). */
-static int supervise(struct shim_log *log, struct stream *out, struct stream *err, int sfd,
-                     pid_t init)
+static int supervise(struct shim_log *log, struct stream *out, struct stream *err,
+                     struct shim_in *in, int sfd, pid_t init)
 {
     bool done = false;
     int status = 0;
@@ -252,7 +262,7 @@ static int supervise(struct shim_log *log, struct stream *out, struct stream *er
 
     reap(sfd, init, &done, &status);
     for (;;) {
-        struct pollfd fds[3] = {{sfd, POLLIN, 0}, {out->fd, POLLIN, 0}, {err->fd, POLLIN, 0}};
+        struct pollfd fds[6] = {{sfd, POLLIN, 0}, {out->fd, POLLIN, 0}, {err->fd, POLLIN, 0}};
         int timeout = -1;
         if (done) {
             uint64_t now = (uint64_t)(rt_now_ns() / 1000000);
@@ -260,9 +270,11 @@ static int supervise(struct shim_log *log, struct stream *out, struct stream *er
             if ((out->fd < 0 && err->fd < 0) || now >= deadline) break;
             timeout = (int)(deadline - now);
         }
-        if (poll(fds, 3, timeout) < 0 && errno != EINTR) break;
+        shim_in_pollfds(in, fds + 3);
+        if (poll(fds, 6, timeout) < 0 && errno != EINTR) break;
         if (fds[1].revents && !pump(log, out)) fds[1].fd = -1;
         if (fds[2].revents && !pump(log, err)) fds[2].fd = -1;
+        shim_in_handle(in, fds + 3);
         if (fds[0].revents) reap(sfd, init, &done, &status);
     }
     /* output left over in the pipes (grace passed) is lost with them */
@@ -273,21 +285,27 @@ static int supervise(struct shim_log *log, struct stream *out, struct stream *er
 
 /* Runs `runtime run --detach`; returns the container's init pid, or -1
  * after reporting the runtime's error. */
-static pid_t start_container(const struct shim_cfg *c, int devnull, int in, int out_w, int err_w)
+static pid_t start_container(const struct shim_cfg *c, int devnull, int in, int out_w, int err_w,
+                             const char *console)
 {
     char root[RT_PATH], logopt[RT_PATH], bundle[RT_PATH], pidopt[RT_PATH], runc_log[RT_PATH],
-        pidfile[RT_PATH], msg[RT_ERRLEN];
+        pidfile[RT_PATH], msg[RT_ERRLEN], cons[RT_PATH];
     char *argv[] = {(char *)c->runtime, root, logopt, "--log-format=json", "run", "--detach",
-                    bundle, pidopt, (char *)c->id, NULL};
+                    bundle, pidopt, (char *)c->id, NULL, NULL};
     struct orc_buf b = ORC_BUF_INIT;
     pid_t pid, init = -1;
     int st;
 
     if (rt_path(root, "--root=%s", c->root) || rt_path(runc_log, "%s/runc.log", c->dir)
         || rt_path(logopt, "--log=%s", runc_log) || rt_path(bundle, "--bundle=%s", c->dir)
-        || rt_path(pidfile, "%s/init.pid", c->dir) || rt_path(pidopt, "--pid-file=%s", pidfile)) {
+        || rt_path(pidfile, "%s/init.pid", c->dir) || rt_path(pidopt, "--pid-file=%s", pidfile)
+        || rt_path(cons, "--console-socket=%s", console ? console : "")) {
         report("error paths too long");
         return -1;
+    }
+    if (console) { /* before the id: runc takes options first */
+        argv[9] = argv[8];
+        argv[8] = cons;
     }
     pid = spawn(argv, in, out_w, err_w);
     if (pid < 0) {
@@ -369,11 +387,66 @@ static int open_stdin(const struct shim_cfg *c)
     return open(path, O_RDWR | O_CLOEXEC);
 }
 
+/* Starts the container with its terminal: the runtime sends the master
+ * over the console socket; the master becomes the output stream. */
+static pid_t start_tty(const struct shim_cfg *c, int devnull, struct stream *out,
+                       struct shim_in *in)
+{
+    struct shim_console con;
+    pid_t init;
+    int master;
+
+    if (shim_console_listen(&con) != 0) {
+        report("error console socket: %s", strerror(errno));
+        return -1;
+    }
+    init = start_container(c, devnull, devnull, devnull, devnull, con.path);
+    master = init > 0 ? shim_console_recv(&con) : -1;
+    shim_console_close(&con);
+    if (init > 0 && master < 0) {
+        report("error the OCI runtime sent no terminal");
+        runtime_delete(c, devnull);
+        return -1;
+    }
+    if (init > 0 && shim_in_open(in, c->dir, c->stdin, c->stdin_once, master) != 0) {
+        report("error the terminal's input: %s", strerror(errno));
+        close(master);
+        runtime_delete(c, devnull);
+        return -1;
+    }
+    out->fd = master;
+    out->eager = true;
+    return init;
+}
+
+/* Without a terminal: stdin (when asked) is the FIFO held open here, or a
+ * pipe fed from it under stdinOnce; output goes through the pipes w. */
+static pid_t start_plain(const struct shim_cfg *c, int devnull, int w[2], struct shim_in *in,
+                         int *held)
+{
+    int proc_in = devnull;
+    pid_t init;
+
+    if (c->stdin && c->stdin_once) {
+        if (shim_in_open(in, c->dir, true, true, -1) != 0 || shim_in_pipe(in, &proc_in) != 0) {
+            report("error stdin: %s", strerror(errno));
+            return -1;
+        }
+    } else if (c->stdin && (*held = proc_in = open_stdin(c)) < 0) {
+        report("error stdin FIFO: %s", strerror(errno));
+        return -1;
+    }
+    init = start_container(c, devnull, proc_in, w[0], w[1], NULL);
+    if (proc_in != devnull && proc_in != *held) close(proc_in);
+    return init;
+}
+
 static int run(const struct shim_cfg *c)
 {
     struct stream out = {.fd = -1}, err = {.fd = -1};
+    struct shim_in in = {.fifo = -1, .target = -1, .resize = -1};
     struct shim_log log;
-    int w[2] = {-1, -1}, sfd = -1, devnull, code, in = -1;
+    int w[2] = {-1, -1}, sfd = -1, devnull, code, held = -1;
     int64_t started;
     pid_t init;
     bool oom;
@@ -383,11 +456,14 @@ static int run(const struct shim_cfg *c)
         report("error shim setup: %s", strerror(errno));
         return 1;
     }
-    if (c->stdin && (in = open_stdin(c)) < 0) {
-        report("error stdin FIFO: %s", strerror(errno));
-        return 1;
+    if (c->tty) { /* the terminal carries both streams */
+        close(out.fd);
+        close(err.fd);
+        out.fd = err.fd = -1;
+        init = start_tty(c, devnull, &out, &in);
+    } else {
+        init = start_plain(c, devnull, w, &in, &held);
     }
-    init = start_container(c, devnull, in >= 0 ? in : devnull, w[0], w[1]);
     close(w[0]);
     close(w[1]);
     if (init < 0) return 1;
@@ -396,8 +472,9 @@ static int run(const struct shim_cfg *c)
     report("ok %d %lld", (int)init, (long long)started);
     dup2(devnull, STDOUT_FILENO); /* the agent reads until EOF */
     shim_log_open(&log, c->log, c->log_max_bytes, c->log_max_files);
-    code = supervise(&log, &out, &err, sfd, init);
+    code = supervise(&log, &out, &err, &in, sfd, init);
     shim_log_close(&log);
+    shim_in_close(&in);
     {
         struct rt_cg cg;
         oom = rt_cg_load(&cg) == 0 && rt_cg_oom_kills(&cg, c->cgroup) > 0;
@@ -407,7 +484,7 @@ static int run(const struct shim_cfg *c)
     write_exit(c, code, oom, started);
     close(sfd);
     close(devnull);
-    if (in >= 0) close(in);
+    if (held >= 0) close(held);
     return 0;
 }
 
@@ -418,7 +495,8 @@ int agent_shim_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (parse_args(argc, argv, &c) != 0) {
         fprintf(stderr, "usage: orcd shim --id ID --dir DIR --runtime PATH --root DIR --log FILE "
-                        "--cgroup PATH [--log-max-bytes N] [--log-max-files N] [--stdin 0|1]\n");
+                        "--cgroup PATH [--log-max-bytes N] [--log-max-files N] [--stdin 0|1]\n"
+                        "       [--stdin-once 0|1] [--tty 0|1]\n");
         return 2;
     }
     if (detach(&c) != 0) {

@@ -9,6 +9,7 @@
  *   orcd shim --id ID --dir DATA/containers/ID --runtime PATH --root DIR
  *             --log FILE --cgroup /orc-TAG/pod-UID/ID
  *             [--log-max-bytes N] [--log-max-files N]
+ *             [--stdin 0|1] [--stdin-once 0|1] [--tty 0|1]
  *
  * It forks once and its first process exits, so the agent reaps it at once
  * and the shim lives on in its own session as a child subreaper. Its stdout
@@ -20,7 +21,15 @@
  * cannot write, reaps the container's init, reads the cgroup's OOM-kill
  * count, runs `runtime delete --force`, and writes exit.json last
  * (atomically): {exitCode (128 + signal), oomKilled, finishedAt, ...}.
- * Its own trouble goes to DIR/shim.log. */
+ * Its own trouble goes to DIR/shim.log.
+ *
+ * --stdin 1 makes the FIFO DIR/stdin that attaches write to: the process
+ * reads it directly (held open here, so it never ends), or with
+ * --stdin-once 1 through a pipe closed when the first writer leaves.
+ * --tty 1 runs the process on a terminal (runc's --console-socket): the
+ * shim holds the master, logs its output as stdout, writes DIR/stdin into
+ * it and sizes it from "COLS ROWS" records in the FIFO DIR/resize
+ * (agent/shim_io.c). */
 #ifndef ORC_AGENT_SHIM_H
 #define ORC_AGENT_SHIM_H
 

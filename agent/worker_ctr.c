@@ -494,6 +494,8 @@ static void start_run(struct ctr *c)
     spec.cpu_shares = p.res.cpu_shares;
     spec.log_path = log;
     spec.stdin = json_is_true(json_object_get(c->spec, "stdin"));
+    spec.stdin_once = json_is_true(json_object_get(c->spec, "stdinOnce"));
+    spec.tty = json_is_true(json_object_get(c->spec, "tty"));
     c->st = CS_STARTING;
     log_debug(AGENT_LOG, "pod %s/%s container %s: starting %s", w->ns, w->name, c->name, s->id);
     worker_hold(w);

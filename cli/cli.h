@@ -143,6 +143,10 @@ struct cli_stream_io {
  * until the command ends; returns its exit code (messages printed), or
  * CLI_EXIT_FAIL when it could not run. */
 int cli_exec_stream(cli_ctx *x, const char *path, const struct cli_stream_io *io);
+/* Attaches to pod `pod`'s container (NULL: its only one) in x->ns: its
+ * output, stdin (in) from fd 0, a terminal (tty, when fd 0 is one); the
+ * exit status as cli_exec_stream's. */
+int cli_attach(cli_ctx *x, const char *pod, const char *container, bool in, bool tty);
 /* x->server as an IP URL (https://IP:PORT, for client/tunnel.h) and the
  * name its certificate carries; prints why and returns ORC_E* when it
  * cannot. */
@@ -329,6 +333,7 @@ const char *cli_pod_name(const char *arg);
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cp(cli_ctx *x, int argc, char **argv);
 int cli_cmd_attach(cli_ctx *x, int argc, char **argv);
+int cli_cmd_run(cli_ctx *x, int argc, char **argv);
 /* drain.c */
 int cli_cmd_cordon(cli_ctx *x, int argc, char **argv);
 int cli_cmd_uncordon(cli_ctx *x, int argc, char **argv);

@@ -56,35 +56,52 @@ int cli_cmd_exec(cli_ctx *x, int argc, char **argv)
     return rv;
 }
 
-/* `orctl attach POD [-c C] [-i]`: the container's own output from now on
- * (and its stdin with -i, for a container with stdin: true), until it ends. */
-int cli_cmd_attach(cli_ctx *x, int argc, char **argv)
+int cli_attach(cli_ctx *x, const char *pod, const char *container, bool in, bool tty)
 {
-    const char *container = NULL;
-    bool in = false;
-    struct cli_strv pos = {0};
     struct orc_buf path = ORC_BUF_INIT;
-    const struct cli_flag flags[] = {
-        {"container", 'c', CLI_FLAG_STRING, &container, "NAME",
-         "The container (needed when the pod has several)"},
-        {"stdin", 'i', CLI_FLAG_BOOL, &in, NULL, "Pass stdin to the container's process"},
-    };
-    int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
+    int rv;
 
-    if (rv != 0) rv = cli_stop_status(rv);
-    else if (pos.n != 1) rv = cli_usage_error(x, "expected a pod: orctl attach POD [-c CONTAINER] [-i]");
-    else if (cli_connect(x) != 0
-             || cli_object_path(orc_kind_lookup("pods"), x->ns, cli_pod_name(pos.v[0]), "attach", &path) != 0
-             || (container && cli_query_add(&path, "container", container) != 0)
-             || cli_query_add(&path, "stdout", "true") != 0 || cli_query_add(&path, "stderr", "true") != 0
-             || (in && cli_query_add(&path, "stdin", "true") != 0))
+    if (tty && !isatty(0)) {
+        fprintf(x->err, "Unable to use a TTY - input is not a terminal or the right kind of file\n");
+        tty = false;
+    }
+    if (cli_object_path(orc_kind_lookup("pods"), x->ns, pod, "attach", &path) != 0
+        || (container && cli_query_add(&path, "container", container) != 0)
+        || cli_query_add(&path, "stdout", "true") != 0
+        || cli_query_add(&path, "stderr", tty ? "false" : "true") != 0
+        || (in && cli_query_add(&path, "stdin", "true") != 0)
+        || (tty && cli_query_add(&path, "tty", "true") != 0)) {
         rv = CLI_EXIT_FAIL;
-    else {
-        struct cli_stream_io io = {in ? 0 : -1, fileno(x->out), fileno(x->err), false};
+    } else {
+        struct cli_stream_io io = {in ? 0 : -1, fileno(x->out), fileno(x->err), tty};
+        if (tty) fprintf(x->err, "If you don't see a command prompt, try pressing enter.\n");
         fflush(x->out);
         rv = cli_exec_stream(x, path.data, &io);
     }
     orc_buf_free(&path);
+    return rv;
+}
+
+/* `orctl attach POD [-c C] [-i] [-t]`: the container's own output from now
+ * on (and its stdin with -i, for a container with stdin: true; its
+ * terminal with -t, for one with tty: true), until it ends. */
+int cli_cmd_attach(cli_ctx *x, int argc, char **argv)
+{
+    const char *container = NULL;
+    bool in = false, tty = false;
+    struct cli_strv pos = {0};
+    const struct cli_flag flags[] = {
+        {"container", 'c', CLI_FLAG_STRING, &container, "NAME",
+         "The container (needed when the pod has several)"},
+        {"stdin", 'i', CLI_FLAG_BOOL, &in, NULL, "Pass stdin to the container's process"},
+        {"tty", 't', CLI_FLAG_BOOL, &tty, NULL, "Stdin is a terminal (the container has tty: true)"},
+    };
+    int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
+
+    if (rv != 0) rv = cli_stop_status(rv);
+    else if (pos.n != 1) rv = cli_usage_error(x, "expected a pod: orctl attach POD [-c CONTAINER] [-i] [-t]");
+    else if (cli_connect(x) != 0) rv = CLI_EXIT_FAIL;
+    else rv = cli_attach(x, cli_pod_name(pos.v[0]), container, in, tty);
     cli_strv_free(&pos);
     return rv;
 }

@@ -78,11 +78,25 @@ static const struct cli_command commands[] = {
      "  orctl rollout undo deploy/web --to-revision=1\n  orctl rollout restart deploy/web\n",
      cli_cmd_rollout},
     {"attach", "Show a container's output (and feed its stdin) from now on",
-     "attach POD [-c CONTAINER] [-i]",
+     "attach POD [-c CONTAINER] [-i] [-t]",
      "Streams what the container's process writes from now on until it ends; with -i\n"
-     "stdin goes to the process too (the container needs stdin: true).\n\n"
+     "stdin goes to the process too (the container needs stdin: true); with -t stdin\n"
+     "is the container's terminal, resized with yours (it needs tty: true).\n\n"
      "Examples:\n  orctl attach web-0\n  echo quit | orctl attach -i console\n",
      cli_cmd_attach},
+    {"run", "Run a particular image in a pod",
+     "run NAME --image=IMAGE [-i] [-t] [--rm] [--restart=Always|OnFailure|Never] [--env K=V] [-l k=v,..] "
+     "[-- ARGS...]",
+     "Creates a pod of one container NAME (labels run=NAME unless -l). With -i (or\n"
+     "--attach) waits for it to run and attaches (stdin too; -t: a terminal; stdin is\n"
+     "closed when that first attach ends unless --leave-stdin-open); then with\n"
+     "--restart=Never or OnFailure (the default with -i) waits for it to end and exits\n"
+     "with its exit code. --rm deletes the pod at the end. Words after -- are the\n"
+     "container's args (its command with --command).\n\n"
+     "Examples:\n  orctl run web --image=nginx\n"
+     "  orctl run -it --rm --restart=Never shell --image=busybox -- sh\n"
+     "  orctl run calc --image=busybox --restart=Never --attach --command -- sh -c 'echo $((6*7))'\n",
+     cli_cmd_run},
     {"port-forward", "Forward local ports to a pod",
      "port-forward TYPE/NAME [LOCAL:]REMOTE... [--address IP]",
      "Listens on each LOCAL port (127.0.0.1 unless --address) and forwards every\n"

@@ -27,9 +27,10 @@ for t in "$O"/tests/*/*; do
     case "$t" in */bench/*) continue ;; esac
     # The node agent's tests run containers and make namespaces, bridges and
     # iptables rules: root only (CI runs as root). Said, never silently.
-    # (Unit tests on the fake runtime, */agent/test_worker_fake, need none.)
-    case "$t" in */agent/test_worker_fake) ;;
-    */agent/*|*/test_embedded_agent|*/test_kubectl_exec)
+    # (Unit tests on the fake runtime, */agent/test_worker_fake, and of the
+    # shim's input relay, */agent/test_shim_io, need none.)
+    case "$t" in */agent/test_worker_fake|*/agent/test_shim_io) ;;
+    */agent/*|*/test_embedded_agent|*/test_kubectl_exec|*/test_kubectl_attach_tty)
         if [ $is_root -eq 0 ]; then echo "# SKIPPED $t: needs root"; skipped=$((skipped + 1)); continue; fi ;;
     esac
     run_one "$t"

@@ -33,26 +33,6 @@ static int kubectl_in(const char *input, char **out, char **err, const char *con
 
 #define KUBECTL_RUN(input, out, err, ...) kubectl_in(input, out, err, (const char *const[]){__VA_ARGS__, NULL})
 
-static void wait_running(const char *name, unsigned timeout_ms)
-{
-    uint64_t end = test_now_ms() + timeout_ms;
-    char path[256];
-
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", name);
-    for (;;) {
-        json_t *p = wl_get(path);
-        const char *ph = orc_json_str(p, "status.phase");
-        bool ok = ph && strcmp(ph, "Running") == 0;
-        json_decref(p);
-        if (ok) return;
-        if (test_now_ms() >= end) {
-            wl_dump_log();
-            test_fail(__FILE__, __LINE__, "pod %s not running after %u ms", name, timeout_ms);
-        }
-        usleep(100 * 1000);
-    }
-}
-
 static void start_box(void)
 {
     const char *extra[] = {"--node-name", node, NULL};
@@ -73,7 +53,7 @@ static void start_box(void)
     status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &resp, NULL);
     CHECKF(status == 201, "create pod: %d %s", status, resp ? resp : "");
     free(resp);
-    wait_running("box", 30000);
+    wl_wait_running("box", 30000);
 }
 
 static void exec_plain(void)
@@ -384,7 +364,7 @@ static void attach_output(void)
     status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &resp, NULL);
     CHECKF(status == 201, "create pod: %d %s", status, resp ? resp : "");
     free(resp);
-    wait_running("talker", 30000);
+    wl_wait_running("talker", 30000);
     rc = KUBECTL_RUN(NULL, &out, &err, "attach", "talker");
     CHECKF(rc == 0, "kubectl attach: %d %s", rc, err);
     CHECKF(strstr(out, "one\ntwo\n") != NULL && strstr(out, "before") == NULL, "attach printed: %s", out);
@@ -400,7 +380,7 @@ static void attach_output(void)
     status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &resp, NULL);
     CHECKF(status == 201, "create pod: %d %s", status, resp ? resp : "");
     free(resp);
-    wait_running("reader", 30000);
+    wl_wait_running("reader", 30000);
     attach_and_leave("hello\n", "got hello");
     rc = KUBECTL_RUN("world\n", &out, &err, "attach", "-i", "reader");
     CHECKF(rc == 0 && strstr(out, "then world"), "kubectl attach -i again: %d %s %s", rc, out, err);
@@ -426,7 +406,7 @@ static void orctl_attach(void)
     status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &resp, NULL);
     CHECKF(status == 201, "create pod: %d %s", status, resp ? resp : "");
     free(resp);
-    wait_running("oreader", 30000);
+    wl_wait_running("oreader", 30000);
     rc = run_orctl_in(&C, "hi\n", &out, &err, "attach", "-i", "oreader", NULL);
     CHECKF(rc == 0 && strstr(out, "orctl said hi\n"), "orctl attach -i: %d %s %s", rc, out, err);
     free(out);

@@ -93,26 +93,6 @@ static char *curl(const char *url, int *rc)
     return out;
 }
 
-static void wait_running(const char *name, unsigned timeout_ms)
-{
-    uint64_t end = test_now_ms() + timeout_ms;
-    char path[256];
-
-    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", name);
-    for (;;) {
-        json_t *p = wl_get(path);
-        const char *ph = orc_json_str(p, "status.phase");
-        bool ok = ph && strcmp(ph, "Running") == 0;
-        json_decref(p);
-        if (ok) return;
-        if (test_now_ms() >= end) {
-            wl_dump_log();
-            test_fail(__FILE__, __LINE__, "pod %s not running after %u ms", name, timeout_ms);
-        }
-        usleep(100 * 1000);
-    }
-}
-
 static void create(const char *path, const char *body)
 {
     char *resp = NULL;
@@ -174,7 +154,7 @@ static void start_web(void)
              "}]}}}}",
              F.image, BIG_KIB);
     create("/apis/apps/v1/namespaces/default/deployments", body);
-    wait_running("web", 30000);
+    wl_wait_running("web", 30000);
     end = test_now_ms() + 30000;
     while (!app_running() && test_now_ms() < end) usleep(100 * 1000);
     CHECKF(app_running(), "the Deployment's pod is not running");

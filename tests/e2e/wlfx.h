@@ -81,6 +81,27 @@ static inline void wl_wait_node(const char *name, unsigned timeout_ms)
  * collection paths with "%s" for the namespace; owners before what they
  * make) in ns; pods lose their finalizers first so that nothing is held.
  * Returns how many pods were still listed. */
+/* Waits until pod default/NAME is Running; fails the test (with the log) after timeout_ms. */
+static inline void wl_wait_running(const char *name, unsigned timeout_ms)
+{
+    uint64_t end = test_now_ms() + timeout_ms;
+    char path[256];
+
+    snprintf(path, sizeof path, "/api/v1/namespaces/default/pods/%s", name);
+    for (;;) {
+        json_t *p = wl_get(path);
+        const char *ph = orc_json_str(p, "status.phase");
+        bool ok = ph && strcmp(ph, "Running") == 0;
+        json_decref(p);
+        if (ok) return;
+        if (test_now_ms() >= end) {
+            wl_dump_log();
+            test_fail(__FILE__, __LINE__, "pod %s not running after %u ms", name, timeout_ms);
+        }
+        usleep(100 * 1000);
+    }
+}
+
 static inline size_t wl_delete_round(const char *ns, const char *const *paths)
 {
     size_t n = 0;
