@@ -306,7 +306,27 @@ TEST_T(keys_rotate_by_rewriting_every_secret, 90)
     char *p = password_via(&c, 0, "team", "api"), *want = b64(V2);
     CHECK_STR(p, want);
     free(p);
+
+    /* and back to key1, with orctl */
+    char *k12 = config_file("k12.yaml", "  - aesgcm:\n      keys:\n      - name: key1\n"
+                                        "        secret: " KEY1 "\n      - name: key2\n"
+                                        "        secret: " KEY2 "\n");
+    char *k1only = config_file("k1only.yaml", "  - aesgcm:\n      keys:\n      - name: key1\n"
+                                              "        secret: " KEY1 "\n");
+    char *out, *oerr;
+    restart_with(&c, k12);
+    CHECK_INT(run_orctl(&c, &out, &oerr, "secrets", "reencrypt", NULL), ==, 0);
+    CHECK_HAS(out, "2 secrets rewritten with the current key");
+    free(out);
+    free(oerr);
+    restart_with(&c, k1only);
+    check_password(&c, 0, "db", V1);
+    p = password_via(&c, 0, "team", "api");
+    CHECK_STR(p, want);
+    free(p);
     free(want);
+    free(k12);
+    free(k1only);
     free(k1);
     free(k21);
     free(k2);
