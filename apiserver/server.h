@@ -182,6 +182,10 @@ void api_respond_error(struct orc_httpd_req *r, int err, const char *what);
 bool api_respond_if_sealed(struct api_server *s, struct orc_httpd_req *r, const struct store_kv *kv);
 /* The message for such a value (n bytes). */
 void api_sealed_msg(struct api_server *s, const struct store_kv *kv, char *msg, size_t n);
+/* For a request about Secrets: the values its body carried in data or
+ * stringData (or a patch's values) become "[redacted]" in msg (cap bytes)
+ * and in the causes' messages (redact.c). */
+void api_redact_secret_values(const struct orc_httpd_req *r, char *msg, size_t cap, json_t *causes);
 /* "deployments.apps" or "pods", as Kubernetes names resources in messages. */
 void api_resource_name(const struct orc_kind *k, char *out, size_t n);
 

@@ -60,6 +60,7 @@ void api_respond_status(struct orc_httpd_req *r, int code, const char *reason, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    api_redact_secret_values(r, msg, sizeof msg, causes);
     if (k != NULL || causes != NULL) {
         details = json_object();
         if (name && *name) json_object_set_new(details, "name", json_string(name));
