@@ -30,51 +30,66 @@ static const struct api_enc_group *group_for(const api_encryption *e, const char
     return NULL;
 }
 
-static const EVP_CIPHER *cipher(enum api_enc_type t, size_t key_len)
+static size_t size_index(size_t key_len) { return key_len == 16 ? 0 : key_len == 24 ? 1 : 2; }
+
+static const EVP_CIPHER *cipher(const api_encryption *e, enum api_enc_type t, size_t key_len)
 {
-    if (t == API_ENC_AESGCM)
-        return key_len == 16 ? EVP_aes_128_gcm() : key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
-    return key_len == 16 ? EVP_aes_128_cbc() : key_len == 24 ? EVP_aes_192_cbc() : EVP_aes_256_cbc();
+    return e->cipher[t == API_ENC_AESGCM ? 0 : 1][size_index(key_len)];
+}
+
+int api_enc_prepare(api_encryption *e)
+{
+    static const char *const names[2][3] = {{"AES-128-GCM", "AES-192-GCM", "AES-256-GCM"},
+                                            {"AES-128-CBC", "AES-192-CBC", "AES-256-CBC"}};
+
+    for (int t = 0; t < 2; t++)
+        for (int k = 0; k < 3; k++)
+            if ((e->cipher[t][k] = EVP_CIPHER_fetch(NULL, names[t][k], NULL)) == NULL)
+                return ORC_EIO;
+    return (e->ctx = EVP_CIPHER_CTX_new()) ? 0 : ORC_ENOMEM;
+}
+
+void api_enc_release(api_encryption *e)
+{
+    for (int t = 0; t < 2; t++)
+        for (int k = 0; k < 3; k++) {
+            EVP_CIPHER_free(e->cipher[t][k]);
+            e->cipher[t][k] = NULL;
+        }
+    EVP_CIPHER_CTX_free(e->ctx);
+    e->ctx = NULL;
 }
 
 /* ---- writing ---- */
 
-static int gcm_seal(const struct api_enc_key *k, const char *aad, const unsigned char *in,
-                    size_t len, unsigned char *out, size_t *out_len)
+static int gcm_seal(const api_encryption *e, const struct api_enc_key *k, const char *aad,
+                    const unsigned char *in, size_t len, unsigned char *out, size_t *out_len)
 {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = e->ctx;
     int n = 0, m = 0, ok;
 
     /* a random 96-bit nonce per write, as Kubernetes: see README on the
      * number of writes a key may take */
-    if (c == NULL || orc_rand_bytes(out, GCM_NONCE) != 0) {
-        EVP_CIPHER_CTX_free(c);
-        return ORC_EIO;
-    }
-    ok = EVP_EncryptInit_ex(c, cipher(API_ENC_AESGCM, k->len), NULL, k->secret, out)
+    if (orc_rand_bytes(out, GCM_NONCE) != 0) return ORC_EIO;
+    ok = EVP_EncryptInit_ex2(c, cipher(e, API_ENC_AESGCM, k->len), k->secret, out, NULL)
          && EVP_EncryptUpdate(c, NULL, &n, (const unsigned char *)aad, (int)strlen(aad))
          && EVP_EncryptUpdate(c, out + GCM_NONCE, &n, in, (int)len)
          && EVP_EncryptFinal_ex(c, out + GCM_NONCE + n, &m)
          && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, GCM_TAG, out + GCM_NONCE + n + m);
-    EVP_CIPHER_CTX_free(c);
     *out_len = GCM_NONCE + (size_t)n + (size_t)m + GCM_TAG;
     return ok ? 0 : ORC_EIO;
 }
 
-static int cbc_seal(const struct api_enc_key *k, const unsigned char *in, size_t len,
-                    unsigned char *out, size_t *out_len)
+static int cbc_seal(const api_encryption *e, const struct api_enc_key *k,
+                    const unsigned char *in, size_t len, unsigned char *out, size_t *out_len)
 {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = e->ctx;
     int n = 0, m = 0, ok;
 
-    if (c == NULL || orc_rand_bytes(out, CBC_IV) != 0) {
-        EVP_CIPHER_CTX_free(c);
-        return ORC_EIO;
-    }
-    ok = EVP_EncryptInit_ex(c, cipher(API_ENC_AESCBC, k->len), NULL, k->secret, out)
+    if (orc_rand_bytes(out, CBC_IV) != 0) return ORC_EIO;
+    ok = EVP_EncryptInit_ex2(c, cipher(e, API_ENC_AESCBC, k->len), k->secret, out, NULL)
          && EVP_EncryptUpdate(c, out + CBC_IV, &n, in, (int)len)
          && EVP_EncryptFinal_ex(c, out + CBC_IV + n, &m);
-    EVP_CIPHER_CTX_free(c);
     *out_len = CBC_IV + (size_t)n + (size_t)m;
     return ok ? 0 : ORC_EIO;
 }
@@ -96,8 +111,8 @@ int api_enc_seal(const api_encryption *e, const char *key, const void *value, si
         return ORC_ENOMEM;
     head = out->len;
     rv = p->type == API_ENC_AESGCM
-             ? gcm_seal(&p->keys[0], key, value, len, (unsigned char *)out->data + head, &body)
-             : cbc_seal(&p->keys[0], value, len, (unsigned char *)out->data + head, &body);
+             ? gcm_seal(e, &p->keys[0], key, value, len, (unsigned char *)out->data + head, &body)
+             : cbc_seal(e, &p->keys[0], value, len, (unsigned char *)out->data + head, &body);
     if (rv != 0) {
         orc_buf_reset(out);
         return rv;
@@ -109,36 +124,33 @@ int api_enc_seal(const api_encryption *e, const char *key, const void *value, si
 
 /* ---- reading ---- */
 
-static int gcm_open(const struct api_enc_key *k, const char *aad, const unsigned char *in,
-                    size_t len, unsigned char *out, size_t *out_len)
+static int gcm_open(const api_encryption *e, const struct api_enc_key *k, const char *aad,
+                    const unsigned char *in, size_t len, unsigned char *out, size_t *out_len)
 {
-    EVP_CIPHER_CTX *c;
+    EVP_CIPHER_CTX *c = e->ctx;
     int n = 0, m = 0, ok;
 
-    if (len < GCM_NONCE + GCM_TAG || (c = EVP_CIPHER_CTX_new()) == NULL) return ORC_ECORRUPT;
-    ok = EVP_DecryptInit_ex(c, cipher(API_ENC_AESGCM, k->len), NULL, k->secret, in)
+    if (len < GCM_NONCE + GCM_TAG) return ORC_ECORRUPT;
+    ok = EVP_DecryptInit_ex2(c, cipher(e, API_ENC_AESGCM, k->len), k->secret, in, NULL)
          && EVP_DecryptUpdate(c, NULL, &n, (const unsigned char *)aad, (int)strlen(aad))
          && EVP_DecryptUpdate(c, out, &n, in + GCM_NONCE, (int)(len - GCM_NONCE - GCM_TAG))
          && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, GCM_TAG,
                                 (void *)(in + len - GCM_TAG))
          && EVP_DecryptFinal_ex(c, out + n, &m) > 0;
-    EVP_CIPHER_CTX_free(c);
     *out_len = (size_t)n + (size_t)m;
     return ok ? 0 : ORC_ECORRUPT;
 }
 
-static int cbc_open(const struct api_enc_key *k, const unsigned char *in, size_t len,
-                    unsigned char *out, size_t *out_len)
+static int cbc_open(const api_encryption *e, const struct api_enc_key *k, const unsigned char *in,
+                    size_t len, unsigned char *out, size_t *out_len)
 {
-    EVP_CIPHER_CTX *c;
+    EVP_CIPHER_CTX *c = e->ctx;
     int n = 0, m = 0, ok;
 
-    if (len < 2 * CBC_IV || len % CBC_IV || (c = EVP_CIPHER_CTX_new()) == NULL)
-        return ORC_ECORRUPT;
-    ok = EVP_DecryptInit_ex(c, cipher(API_ENC_AESCBC, k->len), NULL, k->secret, in)
+    if (len < 2 * CBC_IV || len % CBC_IV) return ORC_ECORRUPT;
+    ok = EVP_DecryptInit_ex2(c, cipher(e, API_ENC_AESCBC, k->len), k->secret, in, NULL)
          && EVP_DecryptUpdate(c, out, &n, in + CBC_IV, (int)(len - CBC_IV))
          && EVP_DecryptFinal_ex(c, out + n, &m) > 0;
-    EVP_CIPHER_CTX_free(c);
     *out_len = (size_t)n + (size_t)m;
     return ok ? 0 : ORC_ECORRUPT;
 }
@@ -194,8 +206,9 @@ static int open_encrypted(const api_encryption *e, const struct api_enc_group *g
     p = &g->prov[pi];
     if ((plain = malloc(len - at + 1)) == NULL) return ORC_ENOMEM;
     rv = p->type == API_ENC_AESGCM
-             ? gcm_open(&p->keys[ki], key, (const unsigned char *)v + at, len - at, plain, out_len)
-             : cbc_open(&p->keys[ki], (const unsigned char *)v + at, len - at, plain, out_len);
+             ? gcm_open(e, &p->keys[ki], key, (const unsigned char *)v + at, len - at, plain,
+                        out_len)
+             : cbc_open(e, &p->keys[ki], (const unsigned char *)v + at, len - at, plain, out_len);
     if (rv != 0) {
         free(plain);
         return orc_errf(msg, mn, ORC_EPERM,

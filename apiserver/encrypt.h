@@ -46,7 +46,16 @@ struct api_encryption {
     struct api_enc_resource res[API_ENC_MAX_RESOURCES];
     size_t n_res;
     struct api_enc_group groups[API_ENC_MAX_RESOURCES];
+    /* OpenSSL state made once (api_enc_prepare): a cipher fetch and a new
+     * context per value cost ten times the AES itself. The context is
+     * reused by every call, so calls come from one thread (the loop). */
+    void *cipher[2][3]; /* EVP_CIPHER *: [GCM, CBC][16, 24, 32-byte keys] */
+    void *ctx;          /* EVP_CIPHER_CTX * */
 };
+
+/* Fetches the ciphers and makes the context; api_enc_release frees them. */
+int api_enc_prepare(api_encryption *e);
+void api_enc_release(api_encryption *e);
 
 /* The stored form of `value` at store key `key` (appended to out, which is
  * left empty when the value is stored as it is: no group covers the key,

@@ -21,6 +21,7 @@
 void api_encryption_free(api_encryption *e)
 {
     if (e == NULL) return;
+    api_enc_release(e);
     OPENSSL_cleanse(e, sizeof *e); /* the keys */
     free(e);
 }
@@ -228,7 +229,8 @@ int api_encryption_load(const char *path, api_encryption **out, char *errmsg)
     if (json_array_size(doc) != 1)
         rv = orc_errf(err, sizeof err, ORC_EINVAL, "%.160s: want one YAML document", path);
     else if ((e = calloc(1, sizeof *e)) == NULL) rv = ORC_ENOMEM;
-    else rv = parse_config(e, json_array_get(doc, 0), err);
+    else if ((rv = parse_config(e, json_array_get(doc, 0), err)) == 0 && api_enc_prepare(e) != 0)
+        rv = orc_errf(err, sizeof err, ORC_EIO, "OpenSSL has no AES-GCM or AES-CBC here");
 done:
     if (text.data) OPENSSL_cleanse(text.data, text.len);
     orc_buf_free(&text);
