@@ -5,7 +5,8 @@
  * the Secret reads back through every member, after a restart and on a
  * member that joined from a snapshot, and through a watch; a member without
  * the key refuses it clearly; keys rotate as Kubernetes documents
- * (`kubectl get secrets -A -o json | kubectl replace -f -`). */
+ * (`kubectl get secrets -A -o json | kubectl replace -f -`, and `orctl
+ * secrets reencrypt`); a backup holds ciphertext and restores with the key. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,5 +346,50 @@ TEST(a_config_file_others_can_read_is_refused)
     CHECK_HAS(err, "holds keys: its mode is 0640, make it 0600");
     free(out);
     free(err);
+    free(conf);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+    struct orc_buf b = ORC_BUF_INIT;
+    bool found;
+
+    CHECKF(orc_file_read(path, 1u << 30, &b) == 0, "cannot read %s", path);
+    found = b.len && memmem(b.data, b.len, needle, strlen(needle)) != NULL;
+    orc_buf_free(&b);
+    return found;
+}
+
+TEST_T(backups_hold_ciphertext_and_restore_with_the_key, 60)
+{
+    static struct cluster c, r;
+    char *conf = config_file("enc.yaml", "  - aesgcm:\n      keys:\n      - name: key1\n"
+                                         "        secret: " KEY1 "\n");
+    const char *const extra[] = {"--encryption-config", conf, NULL};
+    char file[600], *out = NULL, *err = NULL, *enc = b64(V1);
+
+    if (!run_have_kubectl()) return;
+    cluster_init(&c, 1);
+    member_start(&c, 0, false, extra);
+    member_wait_ready(&c, 0, 10000);
+    free(run_kubectl_rc(&c, 0, NULL,
+                        (const char *const[]){"create", "secret", "generic", "db",
+                                              "--from-literal=password=" V1, NULL}));
+    snprintf(file, sizeof file, "%s/cluster.backup", test_tmpdir());
+    CHECK_INT(run_orctl(&c, &out, &err, "cluster", "backup", file, NULL), ==, 0);
+    free(out);
+    free(err);
+    member_stop(&c, 0);
+    CHECKF(!file_has(file, V1) && !file_has(file, enc), "the backup holds the Secret in clear");
+    CHECK(file_has(file, "k8s:enc:aesgcm:v1:key1:"));
+
+    cluster_init(&r, 1);
+    snprintf(r.m[0].dir, sizeof r.m[0].dir, "%s/restored", test_tmpdir());
+    snprintf(r.m[0].log, sizeof r.m[0].log, "%s/restored.log", test_tmpdir());
+    const char *const restore[] = {"--restore", file, "--encryption-config", conf, NULL};
+    member_start(&r, 0, false, restore);
+    member_wait_ready(&r, 0, 20000);
+    check_password(&r, 0, "db", V1);
+    free(enc);
     free(conf);
 }
