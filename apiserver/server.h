@@ -179,7 +179,8 @@ void api_respond_error(struct orc_httpd_req *r, int err, const char *what);
 /* A value read from the store that stayed encrypted (encrypt.c: no key
  * here opens it) is never served: true after answering 500 with a message
  * naming the object and the key it needs. */
-bool api_respond_if_sealed(struct api_server *s, struct orc_httpd_req *r, const struct store_kv *kv);
+bool api_respond_if_sealed(struct api_server *s, struct orc_httpd_req *r,
+                           const struct store_kv *kv);
 /* The message for such a value (n bytes). */
 void api_sealed_msg(struct api_server *s, const struct store_kv *kv, char *msg, size_t n);
 /* For a request about Secrets: the values its body carried in data or

@@ -146,7 +146,8 @@ void api_sealed_msg(struct api_server *s, const struct store_kv *kv, char *msg, 
     snprintf(msg, n, "cannot read %s: %s", what, why);
 }
 
-bool api_respond_if_sealed(struct api_server *s, struct orc_httpd_req *r, const struct store_kv *kv)
+bool api_respond_if_sealed(struct api_server *s, struct orc_httpd_req *r,
+                           const struct store_kv *kv)
 {
     char msg[512];
 

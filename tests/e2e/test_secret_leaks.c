@@ -70,12 +70,13 @@ static void drive_bad_secret_writes(struct cluster *c)
     char body[1024], *enc = b64(VAL), *enc2 = b64(VAL2);
     int st;
 
-    snprintf(body, sizeof body, "{" HEAD ",\"metadata\":{\"name\":\"app\"},\"data\":{\"password\":\"%s\"}}",
-             enc2);
+    snprintf(body, sizeof body,
+             "{" HEAD ",\"metadata\":{\"name\":\"app\"},\"data\":{\"password\":\"%s\"}}", enc2);
     st = t_http(c, 0, "POST", SECRETS, "application/json", body, NULL, NULL);
     CHECK_INT(st, ==, 201);
     snprintf(body, sizeof body,
-             "{" HEAD ",\"metadata\":{\"name\":\"imm\"},\"immutable\":true,\"data\":{\"p\":\"%s\"}}",
+             "{" HEAD ",\"metadata\":{\"name\":\"imm\"},\"immutable\":true,"
+             "\"data\":{\"p\":\"%s\"}}",
              enc2);
     CHECK_INT(t_http(c, 0, "POST", SECRETS, "application/json", body, NULL, NULL), ==, 201);
 
@@ -95,7 +96,8 @@ static void drive_bad_secret_writes(struct cluster *c)
         bad_write(c, "POST", SECRETS, "application/json", creates[i]);
 
     snprintf(body, sizeof body,
-             "{" HEAD ",\"metadata\":{\"name\":\"imm\"},\"immutable\":true,\"data\":{\"p\":\"%s\"}}",
+             "{" HEAD ",\"metadata\":{\"name\":\"imm\"},\"immutable\":true,"
+             "\"data\":{\"p\":\"%s\"}}",
              enc);
     bad_write(c, "PUT", SECRETS "/imm", "application/json", body);
     bad_write(c, "PATCH", SECRETS "/imm", "application/merge-patch+json",
