@@ -147,7 +147,9 @@ TEST_T(bad_secret_writes_never_repeat_values, 60)
     drive_bad_secret_writes(&c);
     check_events(&c);
     member_stop(&c, 0);
-    text_lacks_secret("the member's log", run_read_file(c.m[0].log));
+    char *log = run_read_file(c.m[0].log);
+    text_lacks_secret("the member's log", log);
+    free(log);
 }
 
 /* ---- a pod that uses a Secret ---- */
@@ -249,7 +251,9 @@ TEST_T(a_pod_using_a_secret_leaves_no_value_in_logs_or_events, 120)
     while (!event_with("missing") && test_now_ms() < end) usleep(200 * 1000);
     CHECKF(event_with("missing"), "no Event names the missing key");
     check_events(&C);
-    text_lacks_secret("the member's and agent's log", run_read_file(C.m[0].log));
+    char *log = run_read_file(C.m[0].log);
+    text_lacks_secret("the member's and agent's log", log);
+    free(log);
     free(enc);
 }
 
