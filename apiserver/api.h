@@ -52,7 +52,18 @@ struct api_config {
     unsigned sa_min_expiration;
     /* The audit log (audit.h): log_path NULL: none. Copied at start. */
     struct api_audit_config audit;
+    /* An EncryptionConfiguration file (apiserver.config.k8s.io/v1): the
+     * resources it names (Secrets) are stored encrypted. NULL: stored as
+     * written. Read during the call. */
+    const char *encryption_config;
 };
+
+/* Secrets encrypted at rest (encrypt_config.c): reads and checks an
+ * EncryptionConfiguration file (mode 0600 or refused; keys are never
+ * logged). errmsg: 256 bytes, never holds a key. */
+typedef struct api_encryption api_encryption;
+int api_encryption_load(const char *path, api_encryption **out, char *errmsg);
+void api_encryption_free(api_encryption *e); /* wipes the keys; NULL is fine */
 
 /* Starts serving. `st` must outlive the server. errmsg: 256 bytes. */
 int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, api_server **out,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/encrypt.h"
 #include "apiserver/server.h"
 #include "lib/base64.h"
 #include "lib/json.h"
@@ -63,7 +64,9 @@ static void get_object(struct read_op *op)
         api_respond_error(op->r, rv, "reading the object");
         return;
     }
-    if (strcmp(rt->sub, "scale") == 0) {
+    if (api_respond_if_sealed(op->s, op->r, &kv)) {
+        /* answered: no key here opens it */
+    } else if (strcmp(rt->sub, "scale") == 0) {
         respond_scale(op->r, rt->api, &kv);
     } else if ((op->table ? api_table_single(op->table, &kv, kv.mod_rev, true, &body)
                           : api_obj_append_as(rt->kind, &body, kv.value, kv.value_len,
@@ -115,6 +118,7 @@ struct list_page {
     bool more;
     size_t remaining;
     char *last_key; /* last key examined, for the continue token */
+    char sealed[512]; /* why an item cannot be read (encryption at rest) */
     const struct orc_kind *view; /* the version the items are in */
 };
 
@@ -135,6 +139,11 @@ static int list_collect(struct api_server *s, const char *prefix, const struct a
         if (rv != 0) break;
         at_rev = page->revision = l.revision;
         for (size_t i = 0; i < l.n && rv == 0; i++) {
+            if (api_enc_sealed(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].sealed)) {
+                api_sealed_msg(s, &l.kvs[i], page->sealed, sizeof page->sealed);
+                rv = ORC_EPERM;
+                break;
+            }
             if (!api_filter_match_kv(f, &l.kvs[i])) continue;
             if (page->count > 0) orc_buf_append(&page->items, ",", 1);
             if (t)
@@ -264,6 +273,9 @@ static void list_objects(struct read_op *op)
     else if (rv == ORC_ECOMPACTED)
         api_respond_status(op->r, 410, "Expired", NULL, NULL, NULL,
                            "The resourceVersion for the provided list is too old.");
+    else if (rv != 0 && page.sealed[0])
+        api_respond_status(op->r, 500, "InternalError", NULL, NULL, NULL,
+                           "Internal error occurred: %s", page.sealed);
     else if (rv != 0) api_respond_error(op->r, rv, "listing");
     else respond_list(op, &page, f.labels || f.fields);
     orc_buf_free(&page.items);

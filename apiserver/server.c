@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/encrypt.h"
 #include "apiserver/sa.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
@@ -237,6 +238,7 @@ static void free_secrets(struct api_server *s)
     free(s->ca_pem);
     free(s->url);
     orc_tls_ctx_unref(s->peer_tls);
+    api_encryption_free(s->enc);
 }
 
 static int copy_config(struct api_server *s, const struct api_config *cfg, char *errmsg)
@@ -251,6 +253,9 @@ static int copy_config(struct api_server *s, const struct api_config *cfg, char 
     if (s->token == NULL || s->url == NULL || (cfg->ca_pem && s->ca_pem == NULL)
         || (cfg->ca_key_pem && s->ca_key_pem == NULL))
         return ORC_ENOMEM;
+    if (cfg->encryption_config
+        && (rv = api_encryption_load(cfg->encryption_config, &s->enc, errmsg)) != 0)
+        return rv;
     if (cfg->ca_pem == NULL) return 0;
     rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = cfg->ca_pem}, &s->peer_tls, err);
     if (rv != 0) snprintf(errmsg, 256, "cluster CA: %.200s", err);
@@ -292,6 +297,8 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     s->watch_bookmark_ms = cfg->watch_bookmark_ms ? cfg->watch_bookmark_ms : 60000;
     s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
+    /* before anything reads: every read path sees values decrypted */
+    store_set_decoder(st, s->enc ? api_enc_open : NULL, s->enc);
     if ((rv = api_sa_start(s, cfg, errmsg)) != 0) goto err;
     if (cfg->audit.log_path && (rv = api_audit_start(&cfg->audit, &s->audit, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
@@ -304,6 +311,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     *out = s;
     return 0;
 err:
+    store_set_decoder(st, NULL, NULL);
     api_watch_hub_stop(s);
     api_housekeep_stop(s);
     api_nscache_stop(s);
@@ -358,6 +366,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     api_housekeep_stop(s);
     orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */
     api_watch_hub_stop(s);
+    store_set_decoder(s->st, NULL, NULL); /* s->enc goes with the server */
     api_leader_client_drop(s, stop_step_done, s);
     stop_step_done(s);
 }

@@ -56,6 +56,7 @@ struct api_server {
     void *stop_arg;
     int stop_pending;
     int inflight; /* operations that will call back into the server */
+    api_encryption *enc; /* --encryption-config; NULL: values stored as written */
     struct api_nscache *nscache;
     struct api_housekeep *housekeep;
     struct api_openapi *openapi; /* the OpenAPI documents, built at the first request */
@@ -178,6 +179,17 @@ void api_respond_exists(struct orc_httpd_req *r, const struct orc_kind *k, const
 void api_respond_conflict(struct orc_httpd_req *r, const struct orc_kind *k, const char *name);
 /* Maps an internal error code to 500/503/504 with a message. */
 void api_respond_error(struct orc_httpd_req *r, int err, const char *what);
+/* A value read from the store that stayed encrypted (encrypt.c: no key
+ * here opens it) is never served: true after answering 500 with a message
+ * naming the object and the key it needs. */
+bool api_respond_if_sealed(struct api_server *s, struct orc_httpd_req *r,
+                           const struct store_kv *kv);
+/* The message for such a value (n bytes). */
+void api_sealed_msg(struct api_server *s, const struct store_kv *kv, char *msg, size_t n);
+/* For a request about Secrets: the values its body carried in data or
+ * stringData (or a patch's values) become "[redacted]" in msg (cap bytes)
+ * and in the causes' messages (redact.c). */
+void api_redact_secret_values(const struct orc_httpd_req *r, char *msg, size_t cap, json_t *causes);
 /* "deployments.apps" or "pods", as Kubernetes names resources in messages. */
 void api_resource_name(const struct orc_kind *k, char *out, size_t n);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apiserver/audit.h"
+#include "apiserver/encrypt.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -60,6 +61,7 @@ void api_respond_status(struct orc_httpd_req *r, int code, const char *reason, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    api_redact_secret_values(r, msg, sizeof msg, causes);
     api_audit_note_status(r, reason, msg);
     if (k != NULL || causes != NULL) {
         details = json_object();
@@ -129,4 +131,31 @@ void api_respond_error(struct orc_httpd_req *r, int err, const char *what)
         api_respond_status(r, 500, "InternalError", NULL, NULL, NULL, "%s: %s", what,
                            orc_strerror(err));
     }
+}
+
+void api_sealed_msg(struct api_server *s, const struct store_kv *kv, char *msg, size_t n)
+{
+    char why[200] = "";
+    char *plain = NULL;
+    size_t len = 0;
+    bool stale;
+    const char *what = strncmp(kv->key, "/registry/", 10) == 0 ? kv->key + 10 : kv->key;
+
+    if (api_enc_open_msg(s->enc, kv->key, kv->value, kv->value_len, &plain, &len, &stale, why,
+                         sizeof why) == 0)
+        snprintf(why, sizeof why, "this member could not decrypt it");
+    free(plain);
+    snprintf(msg, n, "cannot read %s: %s", what, why);
+}
+
+bool api_respond_if_sealed(struct api_server *s, struct orc_httpd_req *r,
+                           const struct store_kv *kv)
+{
+    char msg[512];
+
+    if (!api_enc_sealed(kv->value, kv->value_len, kv->sealed)) return false;
+    api_sealed_msg(s, kv, msg, sizeof msg);
+    api_respond_status(r, 500, "InternalError", NULL, NULL, NULL, "Internal error occurred: %s",
+                       msg);
+    return true;
 }

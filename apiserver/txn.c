@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/encrypt.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -314,14 +315,73 @@ static void fwd_try(void *arg)
     }
 }
 
-int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, void *arg)
+/* ---- encryption at rest ---- */
+
+struct sealed_txn {
+    struct store_txn txn;
+    struct store_op *ops;
+    struct orc_buf *vals;
+    size_t n;
+};
+
+static void sealed_free(struct sealed_txn *t)
+{
+    for (size_t i = 0; i < t->n && t->vals; i++) orc_buf_free(&t->vals[i]);
+    free(t->vals);
+    free(t->ops);
+}
+
+/* The txn with the values of encrypted resources (--encryption-config)
+ * in their stored form, so that no other member, nor the Raft log,
+ * snapshots or state.db, sees them in clear. *out is txn itself when
+ * nothing is encrypted. */
+static int seal_txn(struct api_server *s, const struct store_txn *txn, struct sealed_txn *t,
+                    const struct store_txn **out)
+{
+    int rv = 0;
+
+    *out = txn;
+    memset(t, 0, sizeof *t);
+    if (s->enc == NULL || txn->n_ops == 0) return 0;
+    t->ops = malloc(txn->n_ops * sizeof *t->ops);
+    t->vals = calloc(txn->n_ops, sizeof *t->vals);
+    t->n = txn->n_ops;
+    if (t->ops == NULL || t->vals == NULL) return ORC_ENOMEM;
+    memcpy(t->ops, txn->ops, txn->n_ops * sizeof *t->ops);
+    for (size_t i = 0; i < txn->n_ops && rv == 0; i++) {
+        if (txn->ops[i].type != STORE_PUT) continue;
+        rv = api_enc_seal(s->enc, txn->ops[i].key, txn->ops[i].value, txn->ops[i].value_len,
+                          &t->vals[i]);
+        if (rv == 0 && t->vals[i].len > 0) {
+            t->ops[i].value = t->vals[i].data;
+            t->ops[i].value_len = t->vals[i].len;
+        }
+    }
+    t->txn = *txn;
+    t->txn.ops = t->ops;
+    *out = &t->txn;
+    return rv;
+}
+
+int api_txn(struct api_server *s, const struct store_txn *plain, store_txn_cb cb, void *arg)
 {
     struct orc_buf enc = ORC_BUF_INIT;
+    struct sealed_txn sealed;
+    const struct store_txn *txn;
     struct fwd *f;
     int rv = ORC_ENOTLEADER;
 
     if (s->stopping) return ORC_ESHUTDOWN;
-    if ((f = calloc(1, sizeof *f)) == NULL) return ORC_ENOMEM;
+    if ((rv = seal_txn(s, plain, &sealed, &txn)) != 0) {
+        sealed_free(&sealed);
+        log_error("apiserver", "encrypting a write: %s", orc_strerror(rv));
+        return rv;
+    }
+    rv = ORC_ENOTLEADER;
+    if ((f = calloc(1, sizeof *f)) == NULL) {
+        sealed_free(&sealed);
+        return ORC_ENOMEM;
+    }
     f->s = s;
     f->refs = 1;
     f->cb = cb;
@@ -341,6 +401,7 @@ int api_txn(struct api_server *s, const struct store_txn *txn, store_txn_cb cb, 
         free(f);
         api_release(s);
     }
+    sealed_free(&sealed);
     return rv;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiserver/encrypt.h"
 #include "apiserver/server.h"
 #include "lib/fields.h"
 #include "lib/json.h"
@@ -128,7 +129,8 @@ static int encode_table_event(struct watch_op *op, const char *type, const struc
 
 static void send_event(struct watch_op *op, const char *type, const struct store_kv *kv, int64_t rev)
 {
-    int rv = op->as_table ? encode_table_event(op, type, kv, rev)
+    bool sealed = api_enc_sealed(kv->value, kv->value_len, kv->sealed);
+    int rv = op->as_table && !sealed ? encode_table_event(op, type, kv, rev)
                           : api_watch_encode_as(op->rt->kind, type, kv, rev, &op->line);
     if (rv == 0) send_line(op);
     else watch_end(op);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/encrypt.h"
 #include "apiserver/server.h"
 #include "lib/log.h"
 #include "lib/json.h"
@@ -86,10 +87,30 @@ static bool parsed_match(void *ctx, bool prev)
     return obj != NULL && api_filter_match(m->f, obj);
 }
 
+/* A watch never shows a value no key here opens: an ERROR event instead,
+ * after which clients list again (and get the error with the object). */
+static int encode_sealed(const struct store_kv *kv, struct orc_buf *out)
+{
+    char why[256];
+    json_t *st;
+    int rv;
+
+    api_enc_describe(kv->value, kv->value_len, why, sizeof why);
+    st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+                   "metadata", "status", "Failure", "message", why, "reason", "InternalError",
+                   "code", 500);
+    orc_buf_reset(out);
+    rv = st && orc_buf_puts(out, "{\"type\":\"ERROR\",\"object\":") == 0 ? orc_json_dump(st, out)
+                                                                       : ORC_ENOMEM;
+    json_decref(st);
+    return rv == 0 ? orc_buf_puts(out, "}\n") : rv;
+}
+
 int api_watch_encode_as(const struct orc_kind *view, const char *type, const struct store_kv *kv,
                         int64_t rev, struct orc_buf *out)
 {
     int rv;
+    if (api_enc_sealed(kv->value, kv->value_len, kv->sealed)) return encode_sealed(kv, out);
     orc_buf_reset(out);
     if (orc_buf_printf(out, "{\"type\":\"%s\",\"object\":", type) != 0) return ORC_ENOMEM;
     rv = view ? api_obj_append_as(view, out, kv->value, kv->value_len, rev)

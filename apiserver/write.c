@@ -458,6 +458,10 @@ static void attempt(struct write_op *op)
         api_respond_not_found(op->r, op->k, op->rt->name);
         return;
     }
+    if (rv == 0 && api_respond_if_sealed(op->s, op->r, &kv)) {
+        store_kv_clear(&kv);
+        return;
+    }
     cur = rv == 0 ? api_obj_decode(kv.value, kv.value_len, kv.mod_rev) : NULL;
     if (cur == NULL) {
         store_kv_clear(&kv);
@@ -492,7 +496,9 @@ static void attempt(struct write_op *op)
         json_decref(next); /* answered */
         next = NULL;
     }
-    if (next != NULL && !op->deleting && !op->changed && json_equal(next, cur)) {
+    /* a stale value (an older key) is written again even unchanged: that
+     * is how keys rotate */
+    if (next != NULL && !op->deleting && !op->changed && !kv.stale && json_equal(next, cur)) {
         respond_object(op, next, kv.mod_rev); /* nothing changed: nothing written */
         json_decref(next);
     } else if (next != NULL) {

@@ -325,6 +325,8 @@ int cli_cmd_set(cli_ctx *x, int argc, char **argv);
 int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
+/* `orctl secrets reencrypt` (secrets.c). */
+int cli_cmd_secrets(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
 int cli_cluster_backup(cli_ctx *x, const char *file);
 int cli_cmd_logs(cli_ctx *x, int argc, char **argv);

@@ -144,6 +144,15 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl cluster members\n  orctl cluster remove-member 3297041220608546238\n"
      "  orctl cluster backup orc-backup.db\n",
      cli_cmd_cluster},
+    {"secrets", "Rewrite every Secret with the servers' current encryption key",
+     "secrets reencrypt",
+     "Reads every Secret and writes it back unchanged, so each is stored encrypted\n"
+     "with the first key of the members' --encryption-config: the second step of a\n"
+     "key rotation (add the new key first on every member, restart them, run this,\n"
+     "then remove the old key). The same as\n"
+     "  kubectl get secrets -A -o json | kubectl replace -f -\n\n"
+     "Examples:\n  orctl secrets reencrypt\n",
+     cli_cmd_secrets},
     {"api-resources", "List the kinds the server serves", "api-resources", NULL, cmd_api_resources},
     {"help", "Help about any command", "help [COMMAND]", NULL, cmd_help},
 };

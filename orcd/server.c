@@ -55,6 +55,7 @@ struct server_opts {
     bool discard_corrupt_log;
     bool raft_plaintext; /* benchmark only */
     const char *registries;
+    const char *encryption_config; /* --encryption-config FILE */
     const char *network_backend; /* the embedded agent's (agent_config) */
     bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
     bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
@@ -129,6 +130,9 @@ static void usage(FILE *f)
             "                         damaged files go to DIR/raft-corrupt-<time>/)\n"
             "  --node-name NAME       node name of the embedded agent\n"
             "  --no-agent             do not run the embedded node agent\n"
+            "  --encryption-config FILE  store the resources it names (Secrets) encrypted\n"
+            "                         (an apiserver.config.k8s.io/v1 EncryptionConfiguration,\n"
+            "                         mode 0600; the same file on every member)\n"
             "  --registries FILE      registry mirrors and credentials for the embedded\n"
             "                         agent (k3s registries.yaml)\n"
             "  --service-proxy on|off the embedded agent's Service proxy: nftables rules for\n"
@@ -226,6 +230,21 @@ static int check_cidrs(const struct server_opts *o)
     return 0;
 }
 
+/* A bad file stops the start before anything is written with it. */
+static int check_encryption_config(const char *path)
+{
+    char err[256] = "";
+    api_encryption *e = NULL;
+
+    if (path == NULL) return 0;
+    if (api_encryption_load(path, &e, err) != 0) {
+        fprintf(stderr, "orcd server: %s\n", err);
+        return -1;
+    }
+    api_encryption_free(e);
+    return 0;
+}
+
 static int check_opts(const struct server_opts *o)
 {
     char fp[ORC_TLS_FP_HEX + 1], msg[256];
@@ -259,7 +278,7 @@ static int check_opts(const struct server_opts *o)
         fprintf(stderr, "orcd server: invalid --snapshot-schedule: %s\n", msg);
         return -1;
     }
-    return 0;
+    return check_encryption_config(o->encryption_config);
 }
 
 static int parse_opts(int argc, char **argv, struct server_opts *o)
@@ -268,7 +287,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
            O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
            O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP,
-           O_ING_HTTPS };
+           O_ING_HTTPS, O_ENC };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -287,6 +306,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"ingress", required_argument, 0, O_ING},
         {"ingress-http-port", required_argument, 0, O_ING_HTTP},
         {"ingress-https-port", required_argument, 0, O_ING_HTTPS},
+        {"encryption-config", required_argument, 0, O_ENC},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
         {"service-cidr", required_argument, 0, O_SVC_CIDR},
@@ -311,6 +331,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_NODE: o->node_name = optarg; break;
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
+        case O_ENC: o->encryption_config = optarg; break;
         case O_DOMAIN: o->cluster_domain = optarg; break;
         case O_RESOLV: o->resolv_conf = optarg; break;
         case O_CNI_CONF: o->cni_conf_dir = optarg; break;
@@ -685,6 +706,7 @@ static int serve(struct orcd_server *s)
     acfg.node_cidr_mask = s->o.node_cidr_mask;
     acfg.service_cidr = s->o.service_cidr;
     acfg.node_port_range = s->o.node_port_range;
+    acfg.encryption_config = s->o.encryption_config;
     orcd_api_limits_apply(&s->o.api_limits, &acfg);
     /* One flag for both ends: the default tolerations new pods get, and
      * the controllers' evictions. */

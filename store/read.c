@@ -23,6 +23,39 @@ void store_list_clear(struct store_list *l)
     memset(l, 0, sizeof *l);
 }
 
+void store_set_decoder(store *s, store_decode_fn fn, void *arg)
+{
+    s->decode = fn;
+    s->decode_arg = arg;
+}
+
+char *store__decode(store *s, struct store_kv *kv)
+{
+    char *out = NULL;
+    size_t len = 0;
+
+    kv->stale = kv->sealed = false;
+    if (s->decode == NULL) return NULL;
+    if (s->decode(s->decode_arg, kv->key, kv->value, kv->value_len, &out, &len, &kv->stale) != 0) {
+        free(out);
+        kv->sealed = true;
+        return NULL;
+    }
+    if (out != NULL) {
+        kv->value = out;
+        kv->value_len = len;
+    }
+    return out;
+}
+
+/* store__decode for a kv that owns its value. */
+static void decode_owned(store *s, struct store_kv *kv)
+{
+    char *old = kv->value;
+
+    if (store__decode(s, kv) != NULL) free(old);
+}
+
 static int kv_fill(struct store_kv *kv, const char *key, const void *value, size_t len,
                    int64_t create_rev, int64_t mod_rev, int64_t version)
 {
@@ -67,6 +100,7 @@ int store_get(store *s, const char *key, struct store_kv *out)
         rc = kv_fill(out, key, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
                      sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
                      sqlite3_column_int64(st, 3));
+        if (rc == 0) decode_owned(s, out);
     } else {
         rc = rc == SQLITE_DONE ? ORC_ENOENT : ORC_EIO;
     }
@@ -96,6 +130,7 @@ int store_count(store *s, const char *prefix, size_t *out)
 /* ---- building a page ---- */
 
 struct page {
+    store *s;
     struct store_list *out;
     size_t cap, limit;
 };
@@ -123,7 +158,10 @@ static int page_add_row(struct page *p, sqlite3_stmt *st)
     int rc;
 
     if (kv == NULL) return ORC_ENOMEM;
-    if ((rc = kv_from_row(kv, st, 0)) == 0) p->out->n++;
+    if ((rc = kv_from_row(kv, st, 0)) == 0) {
+        decode_owned(p->s, kv);
+        p->out->n++;
+    }
     return rc;
 }
 
@@ -134,7 +172,10 @@ static int page_add_blob(struct page *p, const struct store_blob *b)
 
     if (kv == NULL) return ORC_ENOMEM;
     rc = kv_fill(kv, b->key, b->value, b->value_len, b->create_rev, b->mod_rev, b->version);
-    if (rc == 0) p->out->n++;
+    if (rc == 0) {
+        decode_owned(p->s, kv);
+        p->out->n++;
+    }
     return rc;
 }
 
@@ -272,7 +313,7 @@ out:
 int store_range(store *s, const char *prefix, const char *start_after, int64_t at_revision,
                 size_t limit, struct store_list *out)
 {
-    struct page p = {out, 0, limit};
+    struct page p = {s, out, 0, limit};
     int rc;
 
     if (s == NULL || out == NULL) return ORC_EINVAL;

@@ -249,6 +249,12 @@ struct store_kv {
     int64_t create_rev;
     int64_t mod_rev;
     int64_t version;
+    /* Set by the read decoder (store_set_decoder): `stale` when the value
+     * was decoded with what is no longer the current encoding (a rewrite
+     * would change the stored bytes); `sealed` when it could not be
+     * decoded and value holds the stored bytes. */
+    bool stale;
+    bool sealed;
 };
 
 /* Copies the key's current entry into *out (free with store_kv_clear).
@@ -277,6 +283,21 @@ void store_list_clear(struct store_list *l);
 
 /* Number of keys beginning with `prefix` (current state). */
 int store_count(store *s, const char *prefix, size_t *out);
+
+/* ---- decoding what is read ---- */
+
+/* Every value read out of the store — store_get, store_range, and the kv
+ * and prev of watch events — passes through fn when set, so values stored
+ * encoded (the API server's Secrets encrypted at rest) are read back
+ * decoded on every path. fn returns 0 with *out NULL (serve the value as
+ * stored) or *out a malloc'd decoded value of *out_len bytes (the store
+ * owns it from then on), and sets *stale when the value should be written
+ * again; or a negative code when it cannot decode it: the value is then
+ * given as stored, with the kv's `sealed` set. fn runs on the loop and must
+ * not call into the store. NULL fn: values as stored. */
+typedef int (*store_decode_fn)(void *arg, const char *key, const char *value, size_t len,
+                               char **out, size_t *out_len, bool *stale);
+void store_set_decoder(store *s, store_decode_fn fn, void *arg);
 
 /* ---- linearizable reads ---- */
 

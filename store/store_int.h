@@ -22,6 +22,10 @@ struct store_txn_reader {
 };
 
 /* Validates a caller's txn (ORC_EINVAL, ORC_ETOOBIG) and sizes its encoding. */
+/* Runs the read decoder on kv (whose value it does not free): returns the
+ * decoded value (malloc'd, now kv's value, the caller frees it) or NULL
+ * when kv is unchanged; sets kv's stale and sealed. */
+char *store__decode(store *s, struct store_kv *kv);
 int store__txn_measure(const struct store_txn *txn, size_t *size);
 /* Writes exactly the measured number of bytes into out. */
 void store__txn_write(const struct store_txn *txn, void *out);
@@ -305,6 +309,9 @@ struct store {
     struct store_hist_ev *scratch;        /* events of the txn being applied */
     size_t scratch_n, scratch_cap;
     struct store_alloc_hint hints[STORE_ALLOC_HINTS]; /* alloc_hint.c */
+
+    store_decode_fn decode; /* store_set_decoder */
+    void *decode_arg;
 
     struct orc_link watches;
     unsigned delivering; /* nesting depth of watch callbacks */

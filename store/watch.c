@@ -77,7 +77,10 @@ static void catch_up(store *s, struct store_watch *w)
         const char *key = ev->kv ? ev->kv->key : ev->prev->key;
         if (ev->rev <= w->after_rev || strncmp(key, w->prefix, w->prefix_len) != 0) continue;
         store__hist_view(ev, &view, &kv, &prev);
+        char *dkv = store__decode(s, &kv), *dprev = view.prev ? store__decode(s, &prev) : NULL;
         w->cb(w->arg, &view, 0);
+        free(dkv);
+        free(dprev);
     }
 }
 

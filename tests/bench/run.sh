@@ -43,6 +43,9 @@
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
+#   - Secrets encrypted at rest (aesgcm) against identity: 1 KiB Secret
+#     creates and gets, three members, 64 connections (BENCH_ONLY=secrets
+#     runs only this part);
 #   - Raft over mutual TLS against Raft in plaintext (orcd's benchmark-only
 #     --raft-plaintext-benchmark-only), three orc members, 64 connections,
 #     and the ratio: what the authenticated Raft port costs.
@@ -257,6 +260,80 @@ if [ "${BENCH_ONLY:-}" = audit ]; then
     exit 0
 fi
 
+# ---- Secrets encrypted at rest (aesgcm) vs stored as written (identity):
+# three orc members each, 1 KiB Secrets, 64 connections, creates and gets of
+# one Secret, the two clusters measured alternately, twice ----
+bench_secrets() {
+    local b=127.0.81 ktok itok kl il
+    local kc=$tmp/enc-aesgcm.yaml ic=$tmp/enc-identity.yaml
+    printf '%s\n' 'apiVersion: apiserver.config.k8s.io/v1' 'kind: EncryptionConfiguration' \
+        'resources:' '- resources: [secrets]' '  providers:' '  - aesgcm:' '      keys:' \
+        '      - name: key1' "        secret: $(head -c 32 /dev/urandom | base64)" \
+        '  - identity: {}' >"$kc"
+    printf '%s\n' 'apiVersion: apiserver.config.k8s.io/v1' 'kind: EncryptionConfiguration' \
+        'resources:' '- resources: [secrets]' '  providers:' '  - identity: {}' >"$ic"
+    chmod 600 "$kc" "$ic"
+    ORC_EXTRA=(--encryption-config "$kc")
+    start_orc k1 $b.11; track k1
+    ktok=$(cat "$tmp/k1/token")
+    start_orc k2 $b.12 "https://$b.11:6443" "$ktok"; track k2
+    start_orc k3 $b.13 "https://$b.11:6443" "$ktok"; track k3
+    ORC_EXTRA=(--encryption-config "$ic")
+    start_orc i1 $b.21; track i1
+    itok=$(cat "$tmp/i1/token")
+    start_orc i2 $b.22 "https://$b.21:6443" "$itok"; track i2
+    start_orc i3 $b.23 "https://$b.21:6443" "$itok"; track i3
+    ORC_EXTRA=()
+    sleep 1
+    kl=$(LEAD_OF=k1 orc_leader_url "https://$b.11:6443" "https://$b.12:6443" "https://$b.13:6443")
+    il=$(LEAD_OF=i1 orc_leader_url "https://$b.21:6443" "https://$b.22:6443" "https://$b.23:6443")
+    make_ns "$kl" "$ktok" "$tmp/k1/ca.crt"
+    make_ns "$il" "$itok" "$tmp/i1/ca.crt"
+    local kc1 ic1 ic2 kc2 kg1 ig1 ig2 kg2 one='{"metadata":{"name":"one"},"data":{"v":"'
+    one+=$(head -c 768 /dev/zero | tr '\0' x | base64 -w0)'"}}'
+    for u in "$kl|$ktok|k1" "$il|$itok|i1"; do
+        IFS='|' read -r url t n <<<"$u"
+        curl -sf -o /dev/null --cacert "$tmp/$n/ca.crt" -H "Authorization: Bearer $t" \
+            -H 'Content-Type: application/json' -X POST "$url/api/v1/namespaces/bench/secrets" -d "$one"
+    done
+    kc1=$(wrk_run "$kl" tests/bench/orc_secret_create.lua 64 "k$RANDOM" "$ktok" bench)
+    ic1=$(wrk_run "$il" tests/bench/orc_secret_create.lua 64 "i$RANDOM" "$itok" bench)
+    ic2=$(wrk_run "$il" tests/bench/orc_secret_create.lua 64 "i$RANDOM" "$itok" bench)
+    kc2=$(wrk_run "$kl" tests/bench/orc_secret_create.lua 64 "k$RANDOM" "$ktok" bench)
+    kg1=$(wrk_run "$kl" tests/bench/orc_secret_get.lua 64 "$ktok" bench one)
+    ig1=$(wrk_run "$il" tests/bench/orc_secret_get.lua 64 "$itok" bench one)
+    ig2=$(wrk_run "$il" tests/bench/orc_secret_get.lua 64 "$itok" bench one)
+    kg2=$(wrk_run "$kl" tests/bench/orc_secret_get.lua 64 "$ktok" bench one)
+    echo
+    echo "| Secrets at rest (3 members, 64 conns, 1 KiB) | run 1 req/s | run 2 req/s | p50 ms | p99 ms | errors |"
+    echo "|---|---|---|---|---|---|"
+    local r
+    for r in "create, aesgcm|$kc1|$kc2" "create, identity|$ic1|$ic2" \
+             "get, aesgcm|$kg1|$kg2" "get, identity|$ig1|$ig2"; do
+        IFS='|' read -r label a c <<<"$r"
+        read -r ar a50 a99 aerr <<<"$a"
+        read -r cr c50 c99 cerr <<<"$c"
+        echo "| $label | $ar | $cr | $a50 / $c50 | $a99 / $c99 | $((aerr + cerr)) |"
+    done
+    local w
+    for w in "creates|$kc1|$kc2|$ic1|$ic2|10" "gets|$kg1|$kg2|$ig1|$ig2|"; do
+        IFS='|' read -r what k1s k2s i1s i2s target <<<"$w"
+        read -r a _ <<<"$k1s"; read -r c _ <<<"$k2s"
+        read -r d _ <<<"$i1s"; read -r e _ <<<"$i2s"
+        awk -v a="$a" -v b="$c" -v c="$d" -v d="$e" -v w="$what" -v t="$target" 'BEGIN {
+            k = (a + b) / 2; i = (c + d) / 2
+            if (i > 0) printf "\nSecret %s with aesgcm: %.2fx the identity throughput (%.1f %% cost%s)\n", w, k / i, (1 - k / i) * 100, t != "" ? "; target <= " t " %" : ""
+        }'
+    done
+    for n in k1 k2 k3 i1 i2 i3; do kill "$(cat "$tmp/$n.pid")" 2>/dev/null || true; done
+}
+
+if [ "${BENCH_ONLY:-}" = secrets ]; then
+    echo "# Secrets encrypted at rest vs identity, ${SECS}s per load, $(nproc) cores" >&2
+    bench_secrets
+    exit 0
+fi
+
 if [ "${BENCH_ONLY:-}" = raft_tls ]; then
     echo "# Raft over mutual TLS vs plaintext, ${SECS}s per load, $(nproc) cores" >&2
     bench_raft_tls
@@ -333,6 +410,7 @@ part fault "fault" "" "$O/tests/bench/fault"
 
 bench_raft_tls
 bench_audit
+bench_secrets
 
 echo "# API port: watch fan-out and memory under abuse, ${SECS}s per load" >&2
 part limits "API port" "" "$O/tests/bench/limits"
