@@ -69,7 +69,7 @@ TEST_T(restricted_namespace_refuses_and_admits, 120)
     CHECK_HAS(o, "privileged (container \"c\" must not set securityContext.privileged=true)");
     o = KUBECTL(0, "-n", "psa", "create", "--validate=false", "-f", manifest("good.yaml", compliant));
     CHECK_HAS(o, "pod/good created");
-    CHECK_LACKS(o, "PodSecurity");
+    CHECK_LACKS(o, "Warning");
     o = KUBECTL(1, "-n", "psa", "get", "pod", "bad");
     CHECK_HAS(o, "not found");
     /* a workload only warns: its pods are refused when they are made */
