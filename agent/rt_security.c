@@ -175,7 +175,11 @@ static json_t *localhost(const char *path, char *msg, size_t n)
                  p ? "no defaultAction" : e.text);
         return NULL;
     }
-    out = json_pack("{s:O}", "defaultAction", json_object_get(p, "defaultAction"));
+    if ((out = json_pack("{s:O}", "defaultAction", json_object_get(p, "defaultAction"))) == NULL) {
+        json_decref(p);
+        orc_errf(msg, n, ORC_ENOMEM, "out of memory reading %s", path);
+        return NULL;
+    }
     if (json_object_get(p, "architectures")) json_object_set(out, "architectures", json_object_get(p, "architectures"));
     else if (json_object_get(p, "archMap")) {
         json_t *a = json_array();

@@ -138,27 +138,30 @@ static int cmp_warning(const void *a, const void *b)
     return strcmp(bx, by);
 }
 
+/* Counts a pod under its reasons (taken: freed here when not kept). */
 static int note_pod(struct pod_warning **ws, size_t *n, const char *name, char *reasons)
 {
     struct pod_warning *w;
+    char *first;
 
+    if (reasons == NULL) return ORC_ENOMEM;
     for (size_t i = 0; i < *n; i++) {
         if (strcmp((*ws)[i].reasons, reasons) != 0) continue;
-        (*ws)[i].count++;
-        if (strcmp(name, (*ws)[i].first) < 0) {
-            char *f = strdup(name);
-            if (f == NULL) return ORC_ENOMEM;
-            free((*ws)[i].first);
-            (*ws)[i].first = f;
-        }
         free(reasons);
+        (*ws)[i].count++;
+        if (strcmp(name, (*ws)[i].first) >= 0) return 0;
+        if ((first = strdup(name)) == NULL) return ORC_ENOMEM;
+        free((*ws)[i].first);
+        (*ws)[i].first = first;
         return 0;
     }
-    if ((w = realloc(*ws, (*n + 1) * sizeof *w)) == NULL) return ORC_ENOMEM;
+    if ((first = strdup(name)) == NULL || (w = realloc(*ws, (*n + 1) * sizeof *w)) == NULL) {
+        free(first);
+        free(reasons);
+        return ORC_ENOMEM;
+    }
     *ws = w;
-    w[*n] = (struct pod_warning){reasons, strdup(name), 1};
-    if (w[*n].first == NULL) return ORC_ENOMEM;
-    (*n)++;
+    w[(*n)++] = (struct pod_warning){reasons, first, 1};
     return 0;
 }
 
