@@ -167,24 +167,63 @@ static bool apparmor_allowed(const char *p)
     return *p == '\0' || strcmp(p, "runtime/default") == 0 || strncmp(p, "localhost/", 10) == 0;
 }
 
+static bool apparmor_type_ok(const json_t *profile)
+{
+    const char *t = orc_json_str(profile, "type") ?: "";
+    return !json_is_object(profile) || strcmp(t, "RuntimeDefault") == 0 || strcmp(t, "Localhost") == 0;
+}
+
+static void scan_apparmor(const json_t *c, void *arg)
+{
+    struct psa_scan *s = arg;
+    const json_t *p = psa_csc(c, "appArmorProfile");
+
+    if (apparmor_type_ok(p)) return;
+    psa_list_add(s->bad, psa_cname(c));
+    psa_set_add(s->values, orc_json_str(p, "type"));
+}
+
+/* The appArmorProfile fields, then the deprecated annotations. */
 static void check_apparmor(const json_t *meta, const json_t *spec, struct psa_out *o)
 {
-    json_t *bad = json_array(), *v;
+    struct psa_scan s;
+    json_t *setters = json_array(), *annots = json_array(), *v;
+    const json_t *pp = psa_psc(spec, "appArmorProfile");
     const char *k;
-    char item[600], text[PSA_TEXT];
+    char item[600], names[PSA_TEXT], who[PSA_TEXT], vals[2 * PSA_TEXT];
+    size_t i;
 
-    (void)spec;
+    if (psa_scan_init(&s, spec) != 0 || !setters || !annots) {
+        o->err = ORC_ENOMEM;
+        goto out;
+    }
+    if (!apparmor_type_ok(pp)) {
+        psa_list_add(setters, "pod");
+        psa_set_add(s.values, orc_json_str(pp, "type"));
+    }
+    psa_each_container(spec, scan_apparmor, &s);
+    if (json_array_size(s.bad) > 0) {
+        snprintf(item, sizeof item, "%s %s", psa_plural("container", "containers", json_array_size(s.bad)),
+                 psa_join_quote(s.bad, names, sizeof names));
+        psa_list_add(setters, item);
+    }
     json_object_foreach((json_t *)json_object_get(meta, "annotations"), k, v) {
         const char *p = json_string_value(v);
-        if (strncmp(k, APPARMOR_PREFIX, strlen(APPARMOR_PREFIX)) != 0 || !p || apparmor_allowed(p))
-            continue;
+        if (strncmp(k, APPARMOR_PREFIX, strlen(APPARMOR_PREFIX)) != 0 || !p || apparmor_allowed(p)) continue;
         snprintf(item, sizeof item, "%s=\"%s\"", k, p);
-        psa_set_add(bad, item);
+        psa_set_add(annots, item);
     }
-    if (json_array_size(bad) > 0)
-        psa_violation(o, psa_plural("forbidden AppArmor profile", "forbidden AppArmor profiles", json_array_size(bad)),
-                  "%s", psa_join(bad, ", ", text, sizeof text));
-    json_decref(bad);
+    if (json_array_size(annots) > 0)
+        psa_list_add(setters, psa_plural("annotation", "annotations", json_array_size(annots)));
+    json_array_foreach(annots, i, v) psa_list_add(s.values, json_string_value(v));
+    if (json_array_size(setters) > 0)
+        psa_violation(o, psa_plural("forbidden AppArmor profile", "forbidden AppArmor profiles", json_array_size(s.values)),
+                      "%s must not set AppArmor profile type to %s", psa_join(setters, " and ", who, sizeof who),
+                      psa_join_quote(s.values, vals, sizeof vals));
+out:
+    psa_scan_clear(&s);
+    json_decref(setters);
+    json_decref(annots);
 }
 
 static void check_host_namespaces(const json_t *meta, const json_t *spec, struct psa_out *o)

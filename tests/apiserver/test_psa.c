@@ -127,7 +127,13 @@ TEST(apparmor)
 {
     EXPECT(B, "{'annotations':{'container.apparmor.security.beta.kubernetes.io/c':'unconfined'}}",
            "{'containers':[{'name':'c'}]}",
-           "forbidden AppArmor profile (container.apparmor.security.beta.kubernetes.io/c=\"unconfined\")");
+           "forbidden AppArmor profile (annotation must not set AppArmor profile type to "
+           "\"container.apparmor.security.beta.kubernetes.io/c=\"unconfined\"\")");
+    EXPECT(B, NULL,
+           "{'securityContext':{'appArmorProfile':{'type':'Unconfined'}},'containers':[{'name':'c',"
+           "'securityContext':{'appArmorProfile':{'type':'Unconfined'}}},{'name':'d','securityContext':{"
+           "'appArmorProfile':{'type':'RuntimeDefault'}}}]}",
+           "forbidden AppArmor profile (pod and container \"c\" must not set AppArmor profile type to \"Unconfined\")");
     EXPECT(B, "{'annotations':{'container.apparmor.security.beta.kubernetes.io/c':'runtime/default'}}",
            "{'containers':[{'name':'c'}]}", "");
 }
