@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/file.h"
 #include "tests/cli/run.h"
@@ -77,6 +78,19 @@ TEST_T(restricted_namespace_refuses_and_admits, 120)
     CHECK_HAS(o, "Warning: would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false "
                  "(container \"busybox\" must set securityContext.allowPrivilegeEscalation=false)");
     CHECK_HAS(o, "deployment.apps/web created");
+    /* ... and its ReplicaSet reports the refusal as FailedCreate */
+    for (int i = 0; i < 60; i++) {
+        char *err = NULL, *out = NULL;
+        const char *const words[] = {"-n", "psa", "get", "rs", "-o",
+                                     "jsonpath={.items[0].status.conditions[0].message}", NULL};
+        run_kubectl(&c, &out, &err, words);
+        bool refused = out && strstr(out, "violates PodSecurity \"restricted:latest\"");
+        free(out);
+        free(err);
+        if (refused) return;
+        usleep(250 * 1000);
+    }
+    CHECKF(false, "the ReplicaSet never reported its pods refused");
 }
 
 TEST_T(warn_level_warns_and_admits, 120)
