@@ -394,6 +394,9 @@ static int copy_config(struct agent *a, const struct agent_config *c)
         a->backend = NET_BACKEND_AUTO; /* agent_start checked the name */
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
+    snprintf(a->seccomp_dir, sizeof a->seccomp_dir, "%s/seccomp", c->data_dir);
+    a->sec_opts.seccomp_dir = a->seccomp_dir;
+    a->sec_opts.seccomp_default = c->seccomp_default;
     snprintf(a->volumes_dir, sizeof a->volumes_dir, "%s/volumes", c->data_dir);
     a->reclaiming = json_object();
     return ok && a->reclaiming ? 0 : ORC_ENOMEM;

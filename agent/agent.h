@@ -58,6 +58,10 @@ struct agent_config {
     /* The Ingress proxy (agent/ingress.c, ingress/proxy.h) on node_ip. */
     int ingress_http_port;         /* 0 = 80, negative: no HTTP listener */
     int ingress_https_port;        /* 0 = 443, negative: no HTTPS listener */
+    /* Containers whose pod names no seccomp profile run with
+     * RuntimeDefault (the kubelet's --seccomp-default). Localhost
+     * profiles are read from data_dir/seccomp. */
+    bool seccomp_default;
 };
 
 /* Starts registering and syncing; failures to reach the API are retried

@@ -39,6 +39,10 @@ struct agent {
     unsigned log_max_files;
     char pods_dir[1024];   /* DATA/pods/<uid>: volumes, logs */
     char claims_dir[1024]; /* DATA/claims/<ns>/<claim>: outlive pods */
+    /* containers' seccomp: RuntimeDefault unless a pod asks otherwise
+     * (--seccomp-default); Localhost profiles under DATA/seccomp */
+    struct podspec_sec_opts sec_opts;
+    char seccomp_dir[1024];
     char volumes_dir[1024]; /* DATA/volumes/pvc-...: local-path volumes */
 
     http_client *api;

@@ -203,26 +203,6 @@ int podspec_resources(const json_t *container, struct podspec_resources *out)
     return 0;
 }
 
-/* ---- security ---- */
-
-static int64_t sec_id(const json_t *pod_sc, const json_t *c_sc, const char *key)
-{
-    const json_t *v = json_object_get(c_sc, key);
-
-    if (!json_is_integer(v)) v = json_object_get(pod_sc, key);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
-}
-
-void podspec_security(const json_t *pod, const json_t *container, struct podspec_security *out)
-{
-    const json_t *pod_sc = orc_json_get(pod, "spec.securityContext");
-    const json_t *c_sc = json_object_get(container, "securityContext");
-
-    out->uid = sec_id(pod_sc, c_sc, "runAsUser");
-    out->gid = sec_id(pod_sc, c_sc, "runAsGroup");
-    out->readonly_rootfs = json_is_true(json_object_get(c_sc, "readOnlyRootFilesystem"));
-}
-
 /* ---- ports ---- */
 
 static int port_number(long long n, int *out)

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/runtime.h"
+
 /* Finds a ConfigMap or Secret for env/volumes: kind is "configmaps" or
  * "secrets"; returns a borrowed object (valid during the podspec/volume call
  * that asked) or NULL when it does not exist. */
@@ -71,14 +73,39 @@ struct podspec_resources {
 };
 int podspec_resources(const json_t *container, struct podspec_resources *out);
 
-/* runAsUser / runAsGroup from the container's securityContext, else the
- * pod's spec.securityContext (-1 when neither sets them);
- * readOnlyRootFilesystem from the container's. */
+/* The container's security context as the kubelet resolves it
+ * (podspec_sec.c): runAsUser / runAsGroup / runAsNonRoot / seccompProfile
+ * from the container's securityContext, else the pod's (uid, gid -1 when
+ * neither sets them); readOnlyRootFilesystem, privileged, capabilities
+ * (names with or without CAP_, "ALL"; unknown names ignored as runc does),
+ * procMount from the container's; no_new_privs when
+ * allowPrivilegeEscalation is false, unless privileged or adding
+ * CAP_SYS_ADMIN (Kubernetes' rule); supplementalGroups and fsGroup as extra
+ * groups. seccompProfile: RuntimeDefault, Localhost (localhostProfile
+ * under opts->seccomp_dir), Unconfined; none: RuntimeDefault when
+ * opts->seccomp_default (the kubelet's --seccomp-default). opts may be
+ * NULL. ORC_EINVAL with errmsg (256 bytes) for a Localhost profile without
+ * a path, with "..", or with no directory to read it from. */
+struct podspec_sec_opts {
+    bool seccomp_default;
+    const char *seccomp_dir;
+};
 struct podspec_security {
     int64_t uid, gid;
     bool readonly_rootfs;
+    bool run_as_non_root;
+    struct rt_security rt;
 };
-void podspec_security(const json_t *pod, const json_t *container, struct podspec_security *out);
+int podspec_security(const json_t *pod, const json_t *container, const struct podspec_sec_opts *opts,
+                     struct podspec_security *out, char *errmsg);
+
+/* The kubelet's verifyRunAsNonRoot: with runAsNonRoot, a runAsUser of 0,
+ * or no runAsUser and an image User that is root ("", "0", "0:x") or not
+ * numeric, is refused with the kubelet's message naming the pod
+ * ("name_ns(uid)") and container; the agent reports it as
+ * CreateContainerConfigError. 0 or ORC_EPERM. */
+int podspec_check_non_root(const struct podspec_security *sec, const json_t *image_config,
+                           const json_t *pod, const char *container, char *errmsg);
 
 /* The port of a probe/hook (httpGet.port, tcpSocket.port): a number, a
  * numeric string, or the name of one of the container's ports[]. 0 or

@@ -266,6 +266,14 @@ struct rt_spec_in {
 };
 /* The OCI runtime spec (config.json) for a container. */
 int rt_spec_build(const struct rt_spec_in *in, json_t **out, char *msg, size_t n);
+/* The security parts (rt_security.c): the capability set of sec
+ * (containerd's order: defaults, ALL added, ALL dropped, adds, drops), as
+ * "CAP_X" names; linux.seccomp (*out NULL: unconfined; ORC_EINVAL with msg
+ * for a bad Localhost file); a privileged container's host devices. */
+uint64_t rt_sec_caps(const struct rt_security *sec);
+json_t *rt_sec_cap_names(uint64_t caps);
+int rt_sec_seccomp(const struct rt_security *sec, uint64_t caps, json_t **out, char *msg, size_t n);
+json_t *rt_sec_devices(void);
 #define RT_MAX_GIDS 32
 /* Resolves an image User ("name", "uid", "name:group", "uid:gid") and the
  * groups it belongs to through the rootfs's /etc/passwd and /etc/group.

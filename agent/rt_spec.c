@@ -1,6 +1,7 @@
 /* rt_spec.c — the OCI runtime spec (config.json, version 1.0.2) of a
- * container: its process, root, namespaces, mounts, Kubernetes' default
- * capabilities, runc's masked and read-only paths, and cgroup limits. */
+ * container: its process, root, namespaces, mounts, capabilities and
+ * seccomp (rt_security.c), runc's masked and read-only paths, and cgroup
+ * limits. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,6 @@
 #include "lib/orc.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-/* What a Kubernetes container gets without a securityContext. */
-static const char *const caps[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-};
 
 /* runc's defaults: kernel interfaces a container has no business with. */
 static const char *const masked[] = {
@@ -98,8 +92,10 @@ static json_t *build_user(const struct rt_spec_in *in, char *msg, size_t n)
                          in->spec->uid, in->spec->gid, &uid, &gid, gids, &ng, msg, n);
     if (rv != 0) return NULL;
     u = json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid);
-    if (u && ng > 0 && (extra = json_array()) != NULL) {
+    if (u && ng + in->spec->sec.n_extra_gids > 0 && (extra = json_array()) != NULL) {
         for (size_t i = 0; i < ng; i++) json_array_append_new(extra, json_integer(gids[i]));
+        for (size_t i = 0; i < in->spec->sec.n_extra_gids && i < RT_MAX_EXTRA_GIDS; i++)
+            json_array_append_new(extra, json_integer(in->spec->sec.extra_gids[i]));
         json_object_set_new(u, "additionalGids", extra);
     }
     return u;
@@ -115,7 +111,7 @@ static const char *work_dir(const struct rt_spec_in *in)
 
 static json_t *build_process(const struct rt_spec_in *in, char *msg, size_t n)
 {
-    json_t *args = json_array(), *c = str_array(caps, ORC_ARRAY_LEN(caps)), *user, *p;
+    json_t *args = json_array(), *c = rt_sec_cap_names(rt_sec_caps(&in->spec->sec)), *user, *p;
     char cwd[RT_PATH];
 
     for (char *const *a = in->spec->argv; args && a && *a; a++) json_array_append_new(args, json_string(*a));
@@ -134,7 +130,8 @@ static json_t *build_process(const struct rt_spec_in *in, char *msg, size_t n)
     snprintf(cwd, sizeof cwd, "%s%s", work_dir(in)[0] == '/' ? "" : "/", work_dir(in));
     p = json_pack("{s:b, s:o, s:o, s:o, s:s, s:{s:O, s:O, s:O, s:[]}, s:b}", "terminal", in->spec->tty, "user",
                   user, "args", args, "env", build_env(in), "cwd", cwd, "capabilities", "bounding",
-                  c, "effective", c, "permitted", c, "inheritable", "noNewPrivileges", 0);
+                  c, "effective", c, "permitted", c, "inheritable", "noNewPrivileges",
+                  in->spec->sec.no_new_privs);
     json_decref(c);
     return p;
 }
@@ -162,8 +159,12 @@ static json_t *build_mounts(const struct rt_spec_in *in, char *msg, size_t n)
                                    "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
     json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
     json_array_append_new(m, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
-    json_array_append_new(m, mount("/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro"));
-    json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,relatime,ro"));
+    /* containerd gives a privileged container a writable /sys */
+    json_array_append_new(m, mount("/sys", "sysfs", "sysfs", s->sec.privileged ? "nosuid,noexec,nodev,rw"
+                                                                              : "nosuid,noexec,nodev,ro"));
+    json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                                   s->sec.privileged ? "nosuid,noexec,nodev,relatime,rw"
+                                                     : "nosuid,noexec,nodev,relatime,ro"));
     for (size_t i = 0; i < s->n_mounts; i++) {
         const struct rt_mount *b = &s->mounts[i];
         if (!b->source || b->source[0] != '/' || !b->destination || b->destination[0] != '/') {
@@ -194,7 +195,7 @@ static json_t *build_namespaces(const struct rt_spec *s)
 
 static json_t *build_resources(const struct rt_spec *s)
 {
-    json_t *r = json_pack("{s:[{s:b, s:s}]}", "devices", "allow", 0, "access", "rwm"), *cpu;
+    json_t *r = json_pack("{s:[{s:b, s:s}]}", "devices", "allow", s->sec.privileged, "access", "rwm"), *cpu;
 
     if (r == NULL) return NULL;
     if (s->memory_limit > 0)
@@ -214,10 +215,27 @@ static json_t *build_resources(const struct rt_spec *s)
     return r;
 }
 
+/* Masked and read-only /proc paths, the host's devices, seccomp. */
+static int add_security(const struct rt_spec *s, json_t *linux, char *msg, size_t n)
+{
+    bool bare = s->sec.privileged || s->sec.unmasked_proc;
+    json_t *seccomp;
+    int rv;
+
+    json_object_set_new(linux, "maskedPaths", bare ? json_array() : str_array(masked, ORC_ARRAY_LEN(masked)));
+    json_object_set_new(linux, "readonlyPaths",
+                        bare ? json_array() : str_array(readonly, ORC_ARRAY_LEN(readonly)));
+    if (s->sec.privileged) json_object_set_new(linux, "devices", rt_sec_devices());
+    if ((rv = rt_sec_seccomp(&s->sec, rt_sec_caps(&s->sec), &seccomp, msg, n)) != 0) return rv;
+    if (seccomp) json_object_set_new(linux, "seccomp", seccomp);
+    return 0;
+}
+
 int rt_spec_build(const struct rt_spec_in *in, json_t **out, char *msg, size_t n)
 {
     const struct rt_spec *s = in->spec;
     json_t *process, *mounts, *spec;
+    int rv;
 
     *out = NULL;
     if (msg && n) msg[0] = '\0';
@@ -227,14 +245,16 @@ int rt_spec_build(const struct rt_spec_in *in, json_t **out, char *msg, size_t n
         json_decref(process);
         return ORC_EINVAL;
     }
-    spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:s, s:o, s:o, s:o}}",
+    spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:o, s:s, s:o}}",
                      "ociVersion", "1.0.2", "process", process, "root", "path", "rootfs", "readonly",
                      s->readonly_rootfs, "hostname", s->hostname && *s->hostname ? s->hostname : s->id,
                      "mounts", mounts, "linux", "resources", build_resources(s), "cgroupsPath",
-                     in->cgroups_path, "namespaces", build_namespaces(s), "maskedPaths",
-                     str_array(masked, ORC_ARRAY_LEN(masked)), "readonlyPaths",
-                     str_array(readonly, ORC_ARRAY_LEN(readonly)));
+                     in->cgroups_path, "namespaces", build_namespaces(s));
     if (spec == NULL) return orc_errf(msg, n, ORC_ENOMEM, "out of memory building config.json");
+    if ((rv = add_security(s, json_object_get(spec, "linux"), msg, n)) != 0) {
+        json_decref(spec);
+        return rv;
+    }
     *out = spec;
     return 0;
 }

@@ -92,6 +92,29 @@ int rt_pull(rt *r, const char *image, enum rt_pull_policy policy, const struct r
 
 /* ---- containers ---- */
 
+/* A container's securityContext as the runtime applies it (containerd's
+ * CRI rules). Zero: Kubernetes' default capabilities, runc's masked and
+ * read-only paths, no seccomp, privileges may be gained. Plain values
+ * only, so rt_spec stays copyable. */
+enum rt_seccomp { RT_SECCOMP_UNCONFINED, RT_SECCOMP_RUNTIME_DEFAULT, RT_SECCOMP_LOCALHOST };
+#define RT_MAX_EXTRA_GIDS 32
+struct rt_security {
+    bool privileged;          /* every capability, no masked paths, the host's devices */
+    bool add_all, drop_all;   /* capabilities ALL added / dropped (add_all first) */
+    uint64_t cap_add, cap_drop; /* then these (bit n = capability n) */
+    bool no_new_privs;
+    bool unmasked_proc;       /* procMount Unmasked: no masked or read-only paths */
+    enum rt_seccomp seccomp;
+    char seccomp_file[512];   /* RT_SECCOMP_LOCALHOST: an OCI linux.seccomp (or
+                                 Docker profile) JSON file, absolute */
+    uint32_t extra_gids[RT_MAX_EXTRA_GIDS]; /* supplementalGroups, fsGroup */
+    size_t n_extra_gids;
+};
+
+/* The capability number of a name ("NET_ADMIN" or "CAP_NET_ADMIN", any
+ * case), or -1. */
+int rt_cap_number(const char *name);
+
 struct rt_mount {
     const char *source;      /* host path (bind) */
     const char *destination; /* path in the container */
@@ -114,6 +137,7 @@ struct rt_spec {
                                    up in the image's /etc/passwd and group;
                                    supplementary groups from /etc/group */
     bool readonly_rootfs;
+    struct rt_security sec;
     const struct rt_mount *mounts;
     size_t n_mounts;
     const char *netns_path;     /* pod network namespace to join; NULL: the host's */

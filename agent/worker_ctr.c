@@ -444,7 +444,11 @@ static int gather(struct ctr *c, struct run_parts *p)
         return ORC_EINVAL;
     }
     podspec_resources(c->spec, &p->res);
-    podspec_security(w->pod, c->spec, &p->sec);
+    if (podspec_security(w->pod, c->spec, &w->a->sec_opts, &p->sec, err) != 0
+        || podspec_check_non_root(&p->sec, c->image_config, w->pod, c->name, err) != 0) {
+        set_reason(c, "CreateContainerConfigError", err);
+        return ORC_EINVAL;
+    }
     return 0;
 }
 
@@ -482,6 +486,7 @@ static void start_run(struct ctr *c)
     spec.uid = p.sec.uid;
     spec.gid = p.sec.gid;
     spec.readonly_rootfs = p.sec.readonly_rootfs;
+    spec.sec = p.sec.rt;
     spec.mounts = p.mounts;
     spec.n_mounts = p.n_mounts;
     spec.netns_path = w->host_network ? NULL : w->netns;

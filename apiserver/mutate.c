@@ -9,6 +9,7 @@
 
 #include "apiserver/kind.h"
 #include "apiserver/sa.h"
+#include "apiserver/psa.h"
 #include "apiserver/schema.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
@@ -374,6 +375,7 @@ int mut_create(struct write_op *op, json_t *obj)
     name = orc_json_str(meta, "name");
     snprintf(op->rt->name, sizeof op->rt->name, "%s", name ? name : "");
     if (check_namespace_active(op) != 0) return ORC_EPERM;
+    if (api_psa_admit(op, obj, NULL) != 0) return ORC_EPERM;
     if (!op->fields_done && write_track(op, NULL, obj) != 0) return ORC_ENOMEM;
     if (op->ak->pod_cidr) return reserve_pod_cidr(op, obj);
     if (orc_kind_id(op->k) == ORC_K_SERVICE) return svc_plan_create(op, obj);
@@ -468,7 +470,7 @@ json_t *mut_update(struct write_op *op, const json_t *cur, json_t *input)
         return NULL;
     }
     next = carry_over(op->ak, cur, input);
-    if (next == NULL || write_admit(op, next, cur) != 0) {
+    if (next == NULL || write_admit(op, next, cur) != 0 || api_psa_admit(op, next, cur) != 0) {
         json_decref(next);
         return NULL;
     }

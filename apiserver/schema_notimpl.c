@@ -36,15 +36,12 @@ static const struct api_notimpl notimpl[] = {
     {"VolumeMount", "mountPropagation", "None", NULL},
     {"VolumeMount", "recursiveReadOnly", "Disabled", NULL},
     {"VolumeMount", "subPathExpr", NULL, NULL},
-    /* security: no LSMs, seccomp or Windows */
+    /* security: no LSMs or Windows (seccomp and procMount: agent/podspec_sec.c) */
     {"SecurityContext", "seLinuxOptions", NULL, NULL},
     {"SecurityContext", "windowsOptions", NULL, NULL},
-    {"SecurityContext", "seccompProfile", NULL, NULL},
     {"SecurityContext", "appArmorProfile", NULL, NULL},
-    {"SecurityContext", "procMount", "Default", NULL},
     {"PodSecurityContext", "seLinuxOptions", NULL, NULL},
     {"PodSecurityContext", "windowsOptions", NULL, NULL},
-    {"PodSecurityContext", "seccompProfile", NULL, NULL},
     {"PodSecurityContext", "appArmorProfile", NULL, NULL},
     {"PodSecurityContext", "sysctls", NULL, NULL},
     {"PodSecurityContext", "fsGroupChangePolicy", NULL, NULL},

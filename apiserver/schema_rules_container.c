@@ -437,6 +437,23 @@ static void check_container_probes(struct podctx *c, const json_t *ctr, const ch
     }
 }
 
+/* Kubernetes refuses no_new_privs where it cannot hold: a privileged
+ * container, or one adding CAP_SYS_ADMIN, can gain privileges anyway. */
+static void check_escalation(struct api_diag *d, const json_t *sc, const char *base)
+{
+    char p[API_PATH_MAX];
+    size_t i;
+    json_t *cap;
+
+    if (!json_is_false(json_object_get(sc, "allowPrivilegeEscalation"))) return;
+    api_pathf(p, "%s.securityContext", base);
+    if (json_is_true(json_object_get(sc, "privileged")))
+        api_invalid(d, p, sc, "cannot set `allowPrivilegeEscalation` to false and `privileged` to true");
+    json_array_foreach(json_object_get(json_object_get(sc, "capabilities"), "add"), i, cap)
+        if (json_string_value(cap) && strcmp(json_string_value(cap), "CAP_SYS_ADMIN") == 0)
+            api_invalid(d, p, sc, "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN");
+}
+
 static void check_container(struct podctx *c, const json_t *ctr, const char *base, bool init)
 {
     char p[API_PATH_MAX];
@@ -461,6 +478,7 @@ static void check_container(struct podctx *c, const json_t *ctr, const char *bas
     api_pathf(p, "%s.volumeMounts", base);
     check_mounts(c, api_arr(ctr, "volumeMounts"), p);
     check_container_probes(c, ctr, base, init);
+    check_escalation(c->d, api_obj(ctr, "securityContext"), base);
 }
 
 static void check_containers(struct podctx *c, const char *base)

@@ -46,6 +46,7 @@ struct agent_opts {
     bool no_cluster_dns;
     bool no_service_proxy;
     bool no_ingress;
+    bool seccomp_default;
     long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
     const char *cluster_domain;
     const char *resolv_conf;
@@ -81,6 +82,9 @@ static void usage(FILE *f)
                "                       host-gw to nodes on a shared link, VXLAN to the rest;\n"
                "                       host-gw: routes via their addresses on a shared link;\n"
                "                       vxlan: an overlay to every node; none: no routes\n"
+               "  --seccomp-default    containers run with the RuntimeDefault seccomp profile\n"
+               "                       unless their pod asks for another (the kubelet's flag);\n"
+               "                       Localhost profiles are read from DATA/seccomp\n"
                "  --cluster-dns on|off cluster DNS resolver on the pods' gateway address,\n"
                "                       port 53 (default on)\n"
                "  --cluster-domain D   the cluster's DNS domain (default cluster.local)\n"
@@ -117,7 +121,7 @@ static int cleanup(const char *node, const char *dir)
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
-           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN,
+           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN, O_SECCOMP,
            O_RESOLV, O_PROXY, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP, O_ING_HTTPS };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
@@ -132,6 +136,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"container-log-max-files", required_argument, 0, O_LOGFILES},
         {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
+        {"seccomp-default", no_argument, 0, O_SECCOMP},
         {"resolv-conf", required_argument, 0, O_RESOLV},
         {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
         {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
@@ -164,6 +169,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
             o->network_backend = optarg;
             break;
         case O_DOMAIN: o->cluster_domain = optarg; break;
+        case O_SECCOMP: o->seccomp_default = true; break;
         case O_RESOLV: o->resolv_conf = optarg; break;
         case O_CNI_CONF: o->cni_conf_dir = optarg; break;
         case O_CNI_BIN: o->cni_bin_dir = optarg; break;
@@ -413,6 +419,7 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.network_backend = o->network_backend;
     cfg.no_cluster_dns = o->no_cluster_dns;
     cfg.no_service_proxy = o->no_service_proxy;
+    cfg.seccomp_default = o->seccomp_default;
     orcd_ingress_ports(o->no_ingress, o->ingress_http_port, o->ingress_https_port,
                        &cfg.ingress_http_port, &cfg.ingress_https_port);
     cfg.cluster_domain = o->cluster_domain;

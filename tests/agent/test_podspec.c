@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/podspec.h"
+#include "agent/rt_int.h"
 #include "lib/json.h"
 #include "lib/orc.h"
 #include "tests/agent/lookupfx.h"
@@ -351,16 +352,17 @@ TEST(security_container_overrides_pod)
     json_t *c1 = J("{\"securityContext\": {\"runAsUser\": 0, \"readOnlyRootFilesystem\": true}}");
     json_t *c2 = J("{}"), *bare = J("{\"spec\": {}}");
     struct podspec_security s;
+    char err[256];
 
-    podspec_security(pod, c1, &s);
+    CHECK_INT(podspec_security(pod, c1, NULL, &s, err), ==, 0);
     CHECK_INT(s.uid, ==, 0);
     CHECK_INT(s.gid, ==, 3000);
     CHECK(s.readonly_rootfs);
-    podspec_security(pod, c2, &s);
+    CHECK_INT(podspec_security(pod, c2, NULL, &s, err), ==, 0);
     CHECK_INT(s.uid, ==, 1000);
     CHECK_INT(s.gid, ==, 3000);
     CHECK(!s.readonly_rootfs);
-    podspec_security(bare, c2, &s);
+    CHECK_INT(podspec_security(bare, c2, NULL, &s, err), ==, 0);
     CHECK_INT(s.uid, ==, -1);
     CHECK_INT(s.gid, ==, -1);
     json_decref(pod);
@@ -399,4 +401,104 @@ TEST(ports_by_number_and_name)
     CHECK_INT(port(ct, "70000", &p), ==, ORC_EINVAL);
     CHECK_INT(port(ct, "true", &p), ==, ORC_EINVAL);
     json_decref(ct);
+}
+
+TEST(security_capabilities_privileged_and_no_new_privs)
+{
+    json_t *pod = J("{\"spec\": {\"securityContext\": {\"supplementalGroups\": [5, 6], \"fsGroup\": 7}}}");
+    json_t *c = J("{\"securityContext\": {\"allowPrivilegeEscalation\": false, \"capabilities\": "
+                  "{\"add\": [\"NET_ADMIN\", \"CAP_SYS_TIME\", \"BOGUS\"], \"drop\": [\"ALL\", \"chown\"]}}}");
+    json_t *admin = J("{\"securityContext\": {\"allowPrivilegeEscalation\": false, \"capabilities\": "
+                      "{\"add\": [\"SYS_ADMIN\"]}}}");
+    json_t *priv = J("{\"securityContext\": {\"privileged\": true, \"procMount\": \"Unmasked\"}}");
+    struct podspec_security s;
+    char err[256];
+
+    CHECK_INT(podspec_security(pod, c, NULL, &s, err), ==, 0);
+    CHECK(s.rt.drop_all && !s.rt.add_all && !s.rt.privileged);
+    CHECK(s.rt.cap_add == (((uint64_t)1 << 12) | ((uint64_t)1 << 25)));
+    CHECK(s.rt.cap_drop == 1);
+    CHECK(s.rt.no_new_privs);
+    CHECK(s.rt.seccomp == RT_SECCOMP_UNCONFINED);
+    CHECK_INT(s.rt.n_extra_gids, ==, 3);
+    CHECK_INT(s.rt.extra_gids[2], ==, 7);
+    /* drop ALL then the adds, as containerd: NET_ADMIN and SYS_TIME only */
+    CHECK(rt_sec_caps(&s.rt) == (((uint64_t)1 << 12) | ((uint64_t)1 << 25)));
+    CHECK_INT(podspec_security(pod, admin, NULL, &s, err), ==, 0);
+    CHECK(!s.rt.no_new_privs); /* CAP_SYS_ADMIN can gain privileges anyway */
+    CHECK_INT(podspec_security(pod, priv, NULL, &s, err), ==, 0);
+    CHECK(s.rt.privileged && s.rt.unmasked_proc && !s.rt.no_new_privs);
+    json_decref(pod);
+    json_decref(c);
+    json_decref(admin);
+    json_decref(priv);
+}
+
+TEST(security_seccomp_profiles)
+{
+    struct podspec_sec_opts on = {true, "/var/lib/orc/seccomp"}, off = {false, "/var/lib/orc/seccomp"};
+    json_t *bare = J("{\"spec\": {}}"), *c = J("{}");
+    json_t *pod_rd = J("{\"spec\": {\"securityContext\": {\"seccompProfile\": {\"type\": \"RuntimeDefault\"}}}}");
+    json_t *unconf = J("{\"securityContext\": {\"seccompProfile\": {\"type\": \"Unconfined\"}}}");
+    json_t *local = J("{\"securityContext\": {\"seccompProfile\": {\"type\": \"Localhost\", "
+                      "\"localhostProfile\": \"profiles/audit.json\"}}}");
+    json_t *escape = J("{\"securityContext\": {\"seccompProfile\": {\"type\": \"Localhost\", "
+                       "\"localhostProfile\": \"../../etc/x.json\"}}}");
+    struct podspec_security s;
+    char err[256];
+
+    CHECK_INT(podspec_security(bare, c, &off, &s, err), ==, 0);
+    CHECK(s.rt.seccomp == RT_SECCOMP_UNCONFINED);
+    CHECK_INT(podspec_security(bare, c, &on, &s, err), ==, 0);
+    CHECK(s.rt.seccomp == RT_SECCOMP_RUNTIME_DEFAULT); /* --seccomp-default */
+    CHECK_INT(podspec_security(pod_rd, c, &off, &s, err), ==, 0);
+    CHECK(s.rt.seccomp == RT_SECCOMP_RUNTIME_DEFAULT);
+    CHECK_INT(podspec_security(pod_rd, unconf, &on, &s, err), ==, 0);
+    CHECK(s.rt.seccomp == RT_SECCOMP_UNCONFINED); /* the container's wins */
+    CHECK_INT(podspec_security(bare, local, &off, &s, err), ==, 0);
+    CHECK(s.rt.seccomp == RT_SECCOMP_LOCALHOST);
+    CHECK_STR(s.rt.seccomp_file, "/var/lib/orc/seccomp/profiles/audit.json");
+    CHECK_INT(podspec_security(bare, escape, &off, &s, err), ==, ORC_EINVAL);
+    CHECKF(strstr(err, "without \"..\""), "%s", err);
+    json_decref(bare);
+    json_decref(c);
+    json_decref(pod_rd);
+    json_decref(unconf);
+    json_decref(local);
+    json_decref(escape);
+}
+
+TEST(security_run_as_non_root)
+{
+    json_t *pod = J("{\"metadata\": {\"name\": \"p\", \"namespace\": \"ns\", \"uid\": \"u1\"}, "
+                    "\"spec\": {\"securityContext\": {\"runAsNonRoot\": true}}}");
+    json_t *c = J("{}"), *root0 = J("{\"securityContext\": {\"runAsUser\": 0}}");
+    json_t *u1000 = J("{\"securityContext\": {\"runAsUser\": 1000}}");
+    json_t *img_root = J("{}"), *img_zero = J("{\"User\": \"0:0\"}"), *img_app = J("{\"User\": \"1000\"}");
+    json_t *img_name = J("{\"User\": \"nginx\"}");
+    struct podspec_security s;
+    char err[256];
+
+    CHECK_INT(podspec_security(pod, c, NULL, &s, err), ==, 0);
+    CHECK(s.run_as_non_root);
+    CHECK_INT(podspec_check_non_root(&s, img_root, pod, "c", err), ==, ORC_EPERM);
+    CHECK_STR(err, "container has runAsNonRoot and image will run as root (pod: \"p_ns(u1)\", container: c)");
+    CHECK_INT(podspec_check_non_root(&s, img_zero, pod, "c", err), ==, ORC_EPERM);
+    CHECK_INT(podspec_check_non_root(&s, img_app, pod, "c", err), ==, 0);
+    CHECK_INT(podspec_check_non_root(&s, img_name, pod, "c", err), ==, ORC_EPERM);
+    CHECK_STR(err, "container has runAsNonRoot and image has non-numeric user (nginx), cannot verify user is "
+                   "non-root (pod: \"p_ns(u1)\", container: c)");
+    CHECK_INT(podspec_security(pod, root0, NULL, &s, err), ==, 0);
+    CHECK_INT(podspec_check_non_root(&s, img_app, pod, "c", err), ==, ORC_EPERM);
+    CHECK_STR(err, "container's runAsUser breaks non-root policy (pod: \"p_ns(u1)\", container: c)");
+    CHECK_INT(podspec_security(pod, u1000, NULL, &s, err), ==, 0);
+    CHECK_INT(podspec_check_non_root(&s, img_root, pod, "c", err), ==, 0);
+    json_decref(pod);
+    json_decref(c);
+    json_decref(root0);
+    json_decref(u1000);
+    json_decref(img_root);
+    json_decref(img_zero);
+    json_decref(img_app);
+    json_decref(img_name);
 }

@@ -493,3 +493,18 @@ TEST(pod_update_rules)
     json_decref(dl);
     json_decref(b);
 }
+
+TEST(no_escalation_with_privileged_or_sys_admin)
+{
+    json_t *p = pod();
+    VT_EXPECT("Pod", p, "spec.containers[0].securityContext", "{'allowPrivilegeEscalation':false,'privileged':true}",
+              "spec.containers[0].securityContext",
+              "Invalid value: {\"allowPrivilegeEscalation\":false,\"privileged\":true}: "
+              "cannot set `allowPrivilegeEscalation` to false and `privileged` to true");
+    VT_EXPECT("Pod", p, "spec.containers[0].securityContext",
+              "{'allowPrivilegeEscalation':false,'capabilities':{'add':['CAP_SYS_ADMIN']}}",
+              "spec.containers[0].securityContext",
+              "Invalid value: {\"allowPrivilegeEscalation\":false,\"capabilities\":{\"add\":[\"CAP_SYS_ADMIN\"]}}: "
+              "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN");
+    json_decref(p);
+}
