@@ -29,7 +29,7 @@ for t in "$O"/tests/*/*; do
     # iptables rules: root only (CI runs as root). Said, never silently.
     # (Unit tests on the fake runtime, */agent/test_worker_fake, need none.)
     case "$t" in */agent/test_worker_fake) ;;
-    */agent/*|*/test_embedded_agent|*/test_kubectl_exec)
+    */agent/*|*/test_embedded_agent|*/test_kubectl_exec|*/test_tour_kubectl)
         if [ $is_root -eq 0 ]; then echo "# SKIPPED $t: needs root"; skipped=$((skipped + 1)); continue; fi ;;
     esac
     run_one "$t"

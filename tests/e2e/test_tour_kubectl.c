@@ -262,6 +262,11 @@ TEST_T(kubectl_runs_the_tour, 240)
     daemonset_part();
     job_part();
 
+    /* the CronJob is only listed: its first Job would wait for a minute */
+    KSAYS("cronjob.batch/hello created", "apply", "-f", CRON_YAML);
+    KSAYS("* * * * *", "get", "cronjobs");
+    KSAYS("cronjob.batch \"hello\" deleted", "delete", "-f", CRON_YAML);
+
     KSAYS("namespace/team-a created", "create", "namespace", "team-a");
     KSAYS("team-a", "get", "namespaces");
     out = K("get", "all", "-A");
