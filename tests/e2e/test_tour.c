@@ -8,7 +8,8 @@
  * A part whose controllers orcd does not run yet (not in ctl_all[],
  * controllers/manager.c) prints "# WAITING: ..." and passes without
  * checking; it switches itself on once they are registered. Every part but
- * the apply one runs containers: root only (skipped, and said, otherwise). */
+ * the apply one runs containers: root only (skipped, and said, otherwise).
+ * The fixtures are shared with the kubectl run of the tour (tourfx.h). */
 #include <sys/wait.h>
 
 #include "tests/e2e/tourfx.h"
