@@ -1,5 +1,6 @@
 /* discovery.c — /api, /apis, /apis/{group} and the APIResourceLists, as
  * Kubernetes serves them, so stock clients (kubectl) find every resource. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
@@ -45,7 +46,30 @@ static bool serves_version(const char *group, const char *version)
     return false;
 }
 
-/* Distinct non-core groups, in table order. */
+/* kube-apiserver's group priority (its /apis order), which kubectl follows
+ * when it expands a category: `get all` lists apps' kinds, then
+ * autoscaling's, then batch's. A group not named comes last. */
+static size_t group_rank(const char *group)
+{
+    static const char *const order[] = {
+        "apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io",
+        "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io", "networking.k8s.io",
+        "policy", "rbac.authorization.k8s.io", "storage.k8s.io", "admissionregistration.k8s.io",
+        "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
+        "discovery.k8s.io", "flowcontrol.apiserver.k8s.io",
+    };
+    for (size_t i = 0; i < ORC_ARRAY_LEN(order); i++)
+        if (strcmp(order[i], group) == 0) return i;
+    return ORC_ARRAY_LEN(order);
+}
+
+static int by_group_rank(const void *a, const void *b)
+{
+    size_t ra = group_rank(*(const char *const *)a), rb = group_rank(*(const char *const *)b);
+    return ra < rb ? -1 : ra > rb;
+}
+
+/* Distinct non-core groups, in Kubernetes' order. */
 static size_t groups(const char **out, size_t max)
 {
     size_t nk, n = 0;
@@ -56,7 +80,34 @@ static size_t groups(const char **out, size_t max)
         for (size_t j = 0; j < n && !seen; j++) seen = strcmp(out[j], k[i].group) == 0;
         if (!seen && n < max) out[n++] = k[i].group;
     }
+    qsort(out, n, sizeof *out, by_group_rank);
     return n;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+/* The list's resources sorted by name (subresources after their
+ * resource), as kube-apiserver lists them: kubectl's `get all` prints
+ * pods, replicationcontrollers, services in that order. */
+static json_t *sorted_by_name(json_t *list)
+{
+    size_t n = json_array_size(list);
+    json_t **items = n ? malloc(n * sizeof *items) : NULL;
+
+    if (n == 0 || items == NULL) {
+        free(items);
+        return list;
+    }
+    for (size_t i = 0; i < n; i++) items[i] = json_incref(json_array_get(list, i));
+    qsort(items, n, sizeof *items, by_name);
+    json_array_clear(list);
+    for (size_t i = 0; i < n; i++) json_array_append_new(list, items[i]);
+    free(items);
+    return list;
 }
 
 static json_t *verbs(const char *const *v)
@@ -115,7 +166,7 @@ static json_t *resource_list(const char *group, const char *version)
     if (group[0]) snprintf(gv, sizeof gv, "%s/%s", group, version);
     else snprintf(gv, sizeof gv, "%s", version);
     return json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
-                     "groupVersion", gv, "resources", list);
+                     "groupVersion", gv, "resources", sorted_by_name(list));
 }
 
 void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)

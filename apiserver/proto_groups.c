@@ -2,7 +2,7 @@
  * kubectl's typed clients create (apps/v1 Deployment, batch/v1 Job and
  * CronJob, networking.k8s.io/v1 Ingress, policy/v1 PodDisruptionBudget and
  * Eviction, scheduling.k8s.io/v1 PriorityClass, rbac.authorization.k8s.io/v1,
- * autoscaling/v1 Scale) and the other networking.k8s.io/v1 and
+ * autoscaling/v1 Scale and HorizontalPodAutoscaler) and the other networking.k8s.io/v1 and
  * discovery.k8s.io/v1 kinds orc serves (IngressClass, EndpointSlice), from
  * k8s.io/api's generated.proto files, and the table of top-level types. */
 #include "apiserver/proto_tab.h"
@@ -194,6 +194,19 @@ PB_MESSAGE(tokenstatus, "TokenRequestStatus", P_STR(1, "token"), P_TIME(2, "expi
 PB_MESSAGE_SHARED(api_pb_tokenrequest, "TokenRequest",
     P_META, P_OBJ(2, "spec", tokenspec), P_OBJ(3, "status", tokenstatus));
 
+/* ---- autoscaling/v1 HorizontalPodAutoscaler (kubectl autoscale) ---- */
+
+PB_MESSAGE(crossversionref, "CrossVersionObjectReference",
+    P_STR(1, "kind"), P_STR(2, "name"), P_STR(3, "apiVersion"));
+PB_MESSAGE(hpaspec, "HorizontalPodAutoscalerSpec",
+    P_OBJ(1, "scaleTargetRef", crossversionref), P_INT(2, "minReplicas"), P_INTK(3, "maxReplicas"),
+    P_INT(4, "targetCPUUtilizationPercentage"));
+PB_MESSAGE(hpastatus, "HorizontalPodAutoscalerStatus",
+    P_INT(1, "observedGeneration"), P_TIME(2, "lastScaleTime"), P_INTK(3, "currentReplicas"),
+    P_INTK(4, "desiredReplicas"), P_INT(5, "currentCPUUtilizationPercentage"));
+PB_MESSAGE_SHARED(api_pb_hpa_v1, "HorizontalPodAutoscaler",
+    P_META, P_OBJ(2, "spec", hpaspec), P_OBJ(3, "status", hpastatus));
+
 /* ---- the top-level types ---- */
 
 #define RBAC "rbac.authorization.k8s.io/v1"
@@ -232,6 +245,7 @@ const struct api_pb_root api_pb_roots[] = {
     {RBAC, "ClusterRoleBinding", &api_pb_clusterrolebinding},
     {"autoscaling/v1", "Scale", &api_pb_scale},
     {"authentication.k8s.io/v1", "TokenRequest", &api_pb_tokenrequest},
+    {"autoscaling/v1", "HorizontalPodAutoscaler", &api_pb_hpa_v1},
     /* every group version carries DeleteOptions (a delete's body) */
     {NULL, "DeleteOptions", &api_pb_deleteoptions},
     {NULL, NULL, NULL},

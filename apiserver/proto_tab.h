@@ -53,7 +53,7 @@ extern const struct api_pb_msg api_pb_pvc, api_pb_replicaset, api_pb_statefulset
     api_pb_daemonset, api_pb_storageclass, api_pb_controllerrevision;
 /* the other groups (proto_groups.c) */
 extern const struct api_pb_msg api_pb_deployment, api_pb_job, api_pb_cronjob, api_pb_ingress,
-    api_pb_pdb, api_pb_eviction, api_pb_priorityclass, api_pb_scale, api_pb_role,
+    api_pb_pdb, api_pb_eviction, api_pb_priorityclass, api_pb_scale, api_pb_hpa_v1, api_pb_role,
     api_pb_clusterrole, api_pb_rolebinding, api_pb_clusterrolebinding, api_pb_ingressclass,
     api_pb_endpointslice, api_pb_tokenrequest;
 

@@ -35,10 +35,13 @@ API_STRUCT(hpaspec, "HorizontalPodAutoscalerSpec",
     F_OBJ_R("scaleTargetRef", scaleref), F_INT32("minReplicas"), F_INT32("maxReplicas"),
     F_AOBJ("metrics", metricspec), F_OBJ("behavior", behavior));
 
-API_STRUCT(conditions_status, "ConditionsStatus", F_AFREE_MERGE("conditions", "type"));
+/* Not checked, but described for kubectl's patches (see schema_batch.c). */
+API_STRUCT(hpastatus, "HorizontalPodAutoscalerStatus",
+    F_INT("observedGeneration"), F_TIME("lastScaleTime"), F_INT32("currentReplicas"),
+    F_INT32("desiredReplicas"), F_AFREE("currentMetrics"), F_AFREE_MERGE("conditions", "type"));
 
 API_STRUCT_SHARED(api_s_hpa, "HorizontalPodAutoscaler",
-    F_TYPEMETA, F_OBJ("spec", hpaspec), F_FREE_PATCHED("status", conditions_status));
+    F_TYPEMETA, F_OBJ("spec", hpaspec), F_FREE_PATCHED("status", hpastatus));
 
 /* ---- autoscaling/v1: what its clients see (served_only; stored as v2) ---- */
 

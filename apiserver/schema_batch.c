@@ -21,8 +21,15 @@ API_STRUCT(jobspec, "JobSpec",
     F_STR("completionMode"), F_BOOL("suspend"), F_STR("podReplacementPolicy"),
     F_STR("managedBy"));
 
-/* The status is not checked; its conditions merge by type, as in Kubernetes. */
-API_STRUCT(jobstatus, "JobStatus", F_AFREE_MERGE("conditions", "type"));
+/* The status is not checked; its conditions merge by type, as in Kubernetes.
+ * Its fields are described all the same: kubectl's patch of a status
+ * change looks each list and map up in the OpenAPI document. */
+API_STRUCT(uncounted, "UncountedTerminatedPods", F_ASTR("succeeded"), F_ASTR("failed"));
+API_STRUCT(jobstatus, "JobStatus",
+    F_AFREE_MERGE("conditions", "type"), F_TIME("startTime"), F_TIME("completionTime"),
+    F_INT32("active"), F_INT32("succeeded"), F_INT32("failed"), F_INT32("terminating"),
+    F_STR("completedIndexes"), F_STR("failedIndexes"), F_OBJ("uncountedTerminatedPods", uncounted),
+    F_INT32("ready"));
 
 API_STRUCT_SHARED(api_s_job, "Job",
     F_TYPEMETA, F_OBJ("spec", jobspec), F_FREE_PATCHED("status", jobstatus));
@@ -35,5 +42,8 @@ API_STRUCT(cronjobspec, "CronJobSpec",
     F_STR("concurrencyPolicy"), F_BOOL("suspend"), F_OBJ("jobTemplate", jobtemplate),
     F_INT32("successfulJobsHistoryLimit"), F_INT32("failedJobsHistoryLimit"));
 
+API_STRUCT(cronjobstatus, "CronJobStatus",
+    F_AOBJ("active", api_s_objectref), F_TIME("lastScheduleTime"), F_TIME("lastSuccessfulTime"));
+
 API_STRUCT_SHARED(api_s_cronjob, "CronJob",
-    F_TYPEMETA, F_OBJ("spec", cronjobspec), F_FREE("status"));
+    F_TYPEMETA, F_OBJ("spec", cronjobspec), F_FREE_PATCHED("status", cronjobstatus));

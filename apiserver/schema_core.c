@@ -42,8 +42,12 @@ API_STRUCT(nodespec, "NodeSpec",
     F_STR("podCIDR"), F_ASTR_MERGE("podCIDRs"), F_STR("providerID"), F_BOOL("unschedulable"),
     F_AOBJ("taints", taint), F_FREEOBJ("configSource"), F_STR("externalID"));
 
+/* Not checked; described for kubectl's patches (see schema_pod.c). */
 API_STRUCT(nodestatus, "NodeStatus",
-    F_AFREE_MERGE("conditions", "type"), F_AFREE_MERGE("addresses", "type"));
+    F_MQTY("capacity"), F_MQTY("allocatable"), F_STR("phase"), F_AFREE_MERGE("conditions", "type"),
+    F_AFREE_MERGE("addresses", "type"), F_FREEOBJ("daemonEndpoints"), F_FREEOBJ("nodeInfo"),
+    F_AFREE("images"), F_ASTR("volumesInUse"), F_AFREE("volumesAttached"), F_FREEOBJ("config"),
+    F_AFREE("runtimeHandlers"), F_FREEOBJ("features"));
 
 API_STRUCT_SHARED(api_s_node, "Node",
     F_TYPEMETA, F_OBJ("spec", nodespec), F_FREE_PATCHED("status", nodestatus));
@@ -74,8 +78,16 @@ API_STRUCT(svcspec, "ServiceSpec",
     F_BOOL("allocateLoadBalancerNodePorts"), F_STR("loadBalancerClass"),
     F_STR("internalTrafficPolicy"), F_STR("trafficDistribution"));
 
+/* Not checked, but described for kubectl's patches (see schema_batch.c). */
+API_STRUCT(portstatus, "PortStatus", F_INT32("port"), F_STR("protocol"), F_STR("error"));
+API_STRUCT(lbingress, "LoadBalancerIngress",
+    F_STR("ip"), F_STR("hostname"), F_STR("ipMode"), F_AOBJ("ports", portstatus));
+API_STRUCT(lbstatus, "LoadBalancerStatus", F_AOBJ("ingress", lbingress));
+API_STRUCT(svcstatus, "ServiceStatus",
+    F_OBJ("loadBalancer", lbstatus), F_AFREE_MERGE("conditions", "type"));
+
 API_STRUCT_SHARED(api_s_service, "Service",
-    F_TYPEMETA, F_OBJ("spec", svcspec), F_FREE_PATCHED("status", conditions_status));
+    F_TYPEMETA, F_OBJ("spec", svcspec), F_FREE_PATCHED("status", svcstatus));
 
 /* ---- Event ---- */
 

@@ -26,8 +26,11 @@ API_STRUCT(scopesel, "ScopeSelector", F_AOBJ("matchExpressions", scopereq));
 API_STRUCT(quotaspec, "ResourceQuotaSpec",
     F_MQTY("hard"), F_ASTR("scopes"), F_OBJ("scopeSelector", scopesel));
 
+/* Not checked, but described for kubectl's patches (see schema_batch.c). */
+API_STRUCT(quotastatus, "ResourceQuotaStatus", F_MQTY("hard"), F_MQTY("used"));
+
 API_STRUCT_SHARED(api_s_resourcequota, "ResourceQuota",
-    F_TYPEMETA, F_OBJ("spec", quotaspec), F_FREE("status"));
+    F_TYPEMETA, F_OBJ("spec", quotaspec), F_FREE_PATCHED("status", quotastatus));
 
 /* ---- ReplicationController ---- */
 

@@ -224,10 +224,16 @@ API_STRUCT_SHARED(api_s_podspec, "PodSpec",
 API_STRUCT_SHARED(api_s_podtemplatespec, "PodTemplateSpec",
     F_OBJ("metadata", api_s_objectmeta), F_OBJ("spec", api_s_podspec));
 
-/* The status is not checked; its merging lists are Kubernetes'. */
+/* The status is not checked; its merging lists are Kubernetes'. Each list
+ * and map is named all the same: kubectl's patch of a status change looks
+ * them up in the OpenAPI document. */
 API_STRUCT(podstatus, "PodStatus",
-    F_AFREE_MERGE("conditions", "type"), F_AFREE_MERGE("podIPs", "ip"),
-    F_AFREE_MERGE("hostIPs", "ip"), F_AFREE_MERGE_RETAIN("resourceClaimStatuses", "name"));
+    F_INT("observedGeneration"), F_STR("phase"), F_AFREE_MERGE("conditions", "type"),
+    F_STR("message"), F_STR("reason"), F_STR("nominatedNodeName"), F_STR("hostIP"),
+    F_AFREE_MERGE("hostIPs", "ip"), F_STR("podIP"), F_AFREE_MERGE("podIPs", "ip"),
+    F_TIME("startTime"), F_AFREE("initContainerStatuses"), F_AFREE("containerStatuses"),
+    F_STR("qosClass"), F_AFREE("ephemeralContainerStatuses"), F_STR("resize"),
+    F_AFREE_MERGE_RETAIN("resourceClaimStatuses", "name"));
 
 API_STRUCT_SHARED(api_s_pod, "Pod",
     F_TYPEMETA, F_OBJ("spec", api_s_podspec), F_FREE_PATCHED("status", podstatus));

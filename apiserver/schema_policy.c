@@ -10,10 +10,14 @@ API_STRUCT(pdbspec, "PodDisruptionBudgetSpec",
     F_INTSTR("minAvailable"), F_OBJ("selector", api_s_labelselector), F_INTSTR("maxUnavailable"),
     F_STR("unhealthyPodEvictionPolicy"));
 
-API_STRUCT(conditions_status, "ConditionsStatus", F_AFREE_MERGE("conditions", "type"));
+/* Not checked, but described for kubectl's patches (see schema_batch.c). */
+API_STRUCT(pdbstatus, "PodDisruptionBudgetStatus",
+    F_INT("observedGeneration"), F_MSTR("disruptedPods"), F_INT32("disruptionsAllowed"),
+    F_INT32("currentHealthy"), F_INT32("desiredHealthy"), F_INT32("expectedPods"),
+    F_AFREE_MERGE("conditions", "type"));
 
 API_STRUCT_SHARED(api_s_poddisruptionbudget, "PodDisruptionBudget",
-    F_TYPEMETA, F_OBJ("spec", pdbspec), F_FREE_PATCHED("status", conditions_status));
+    F_TYPEMETA, F_OBJ("spec", pdbspec), F_FREE_PATCHED("status", pdbstatus));
 
 API_STRUCT(preconditions, "Preconditions", F_STR("uid"), F_STR("resourceVersion"));
 API_STRUCT(deleteoptions, "DeleteOptions",

@@ -20,8 +20,16 @@ API_STRUCT_SHARED(api_s_pvcspec, "PersistentVolumeClaimSpec",
     F_STR("volumeMode"), F_OBJ("dataSource", typedlocalref), F_OBJ("dataSourceRef", typedref),
     F_STR("volumeAttributesClassName"));
 
+/* Not checked, but described for kubectl's patches (see schema_batch.c). */
+API_STRUCT(modifyvolstatus, "ModifyVolumeStatus",
+    F_STR("targetVolumeAttributesClassName"), F_STR("status"));
+API_STRUCT(pvcstatus, "PersistentVolumeClaimStatus",
+    F_STR("phase"), F_ASTR("accessModes"), F_MQTY("capacity"), F_AFREE_MERGE("conditions", "type"),
+    F_MQTY("allocatedResources"), F_MSTR("allocatedResourceStatuses"),
+    F_STR("currentVolumeAttributesClassName"), F_OBJ("modifyVolumeStatus", modifyvolstatus));
+
 API_STRUCT_SHARED(api_s_persistentvolumeclaim, "PersistentVolumeClaim",
-    F_TYPEMETA, F_OBJ("spec", api_s_pvcspec), F_STATUS);
+    F_TYPEMETA, F_OBJ("spec", api_s_pvcspec), F_FREE_PATCHED("status", pvcstatus));
 
 /* ---- PersistentVolume ---- */
 

@@ -31,7 +31,8 @@ extern const struct ctl_controller ctl_deployment;
 /* The pod-template-hash of a template (its canonical JSON, FNV-1a, then the
  * collision count) in Kubernetes' safe alphabet. */
 void dep_template_hash(const json_t *tmpl, int64_t collision_count, char out[DEP_HASH_LEN]);
-/* Templates equal once the pod-template-hash label is ignored. */
+/* Templates equal once the pod-template-hash label is ignored, absent and
+ * empty fields alike (orc_json_semantic_equal, as Kubernetes compares). */
 bool dep_templates_equal(const json_t *a, const json_t *b);
 /* spec.replicas (default 1). */
 int64_t dep_replicas(const json_t *d);

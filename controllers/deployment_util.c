@@ -44,7 +44,7 @@ bool dep_templates_equal(const json_t *a, const json_t *b)
 
     orc_json_del(orc_json_get(ca, "metadata.labels"), DEP_HASH_LABEL);
     orc_json_del(orc_json_get(cb, "metadata.labels"), DEP_HASH_LABEL);
-    eq = json_equal(ca, cb);
+    eq = orc_json_semantic_equal(ca, cb); /* as Kubernetes' EqualIgnoreHash */
     json_decref(ca);
     json_decref(cb);
     return eq;

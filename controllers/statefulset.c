@@ -410,13 +410,40 @@ static const json_t *find_rev(const struct gather *revs, const char *name)
     return NULL;
 }
 
-static void create_revision(struct ctl_step *r, const struct gather *revs, const char *hash)
+static int64_t max_revision(const struct gather *revs)
 {
     int64_t max = 0, v;
-    json_t *rev;
 
     for (size_t i = 0; i < revs->all.n; i++)
         if (orc_json_int(revs->all.v[i], "revision", &v) == 0 && v > max) max = v;
+    return max;
+}
+
+/* The template went back to an older revision's (kubectl rollout undo):
+ * that revision becomes the newest, as Kubernetes renumbers it. True when
+ * a patch went out (its informer event brings the key back). */
+static bool renumber_revision(struct ctl_step *r, const json_t *rev, int64_t max)
+{
+    int64_t v = 0;
+    json_t *patch;
+
+    if (orc_json_int(rev, "revision", &v) != 0 || v >= max) return false;
+    if ((patch = json_pack("{s:I}", "revision", (json_int_t)(max + 1))) == NULL) {
+        r->op.failed = true;
+        return true;
+    }
+    issue(r, rest_patch(ctl_of(r)->b.ctx->api, ctl_of(r)->k_rev, orc_json_str(rev, "metadata.namespace"),
+                        orc_json_str(rev, "metadata.name"), NULL, "application/merge-patch+json", patch,
+                        call_done, r));
+    json_decref(patch);
+    return true;
+}
+
+static void create_revision(struct ctl_step *r, const struct gather *revs, const char *hash)
+{
+    int64_t max = max_revision(revs);
+    json_t *rev;
+
     if ((rev = sts_revision_new(r->obj, hash, max + 1)) == NULL) {
         r->op.failed = true;
         return;
@@ -635,6 +662,7 @@ static void reconcile_set(struct ctl_step *r, const char *ns)
         create_revision(r, &revs, hash); /* its informer event brings the key back */
         goto out;
     }
+    if (renumber_revision(r, find_rev(&revs, upd), max_revision(&revs))) goto out;
     snprintf(cur, sizeof cur, "%s", status_cur && find_rev(&revs, status_cur) ? status_cur : upd);
     if (claim_pods(r, ns, pods.all.v, pods.all.n) > 0) goto out; /* their events bring the key back */
     if (!expectations_met(c, r->key, ns)) {

@@ -51,20 +51,27 @@ json_t *sts_revision_new(const json_t *set, const char *hash, int64_t number)
     const json_t *tmpl = orc_json_get(set, "spec.template");
     const json_t *tlabels = orc_json_get(set, "spec.template.metadata.labels");
     char name[STS_NAME_MAX];
-    json_t *rev, *labels = NULL, *owner;
+    json_t *rev, *labels = NULL, *owner, *data_tmpl;
 
     if (set_name == NULL || tmpl == NULL) return NULL;
+    /* Kubernetes' getPatch: the template, marked to replace the set's own
+     * (kubectl rollout undo applies data as a strategic merge patch) */
+    if ((data_tmpl = json_deep_copy(tmpl)) == NULL
+        || json_object_set_new(data_tmpl, "$patch", json_string("replace")) != 0) {
+        json_decref(data_tmpl);
+        return NULL;
+    }
     snprintf(name, sizeof name, "%s-%s", set_name, hash);
     owner = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", "apps/v1", "kind",
                       "StatefulSet", "name", set_name, "uid",
                       orc_json_str(set, "metadata.uid") ? orc_json_str(set, "metadata.uid") : "",
                       "controller", 1, "blockOwnerDeletion", 1);
     labels = json_is_object(tlabels) ? json_deep_copy(tlabels) : json_object();
-    rev = json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:[o]}, s:{s:{s:O, s:s}}, s:I}", "apiVersion",
+    rev = json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:[o]}, s:{s:{s:o}}, s:I}", "apiVersion",
                     "apps/v1", "kind", "ControllerRevision", "metadata", "name", name,
                     "namespace", orc_json_str(set, "metadata.namespace"), "labels", labels,
-                    "ownerReferences", owner, "data", "spec", "template", tmpl, "$patch",
-                    "replace", "revision", (json_int_t)number);
+                    "ownerReferences", owner, "data", "spec", "template", data_tmpl, "revision",
+                    (json_int_t)number);
     if (rev == NULL) return NULL;
     if (json_object_set_new(orc_json_get(rev, "metadata.labels"), STS_LABEL_HASH,
                             json_string(hash))

@@ -172,6 +172,43 @@ const char **orc_json_sorted_keys(const json_t *obj, size_t *n)
     return keys;
 }
 
+/* Absent, null, [] or an object whose every member is so. */
+static bool semantic_empty(const json_t *v)
+{
+    const char *k;
+    json_t *m;
+
+    if (v == NULL || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0)) return true;
+    if (!json_is_object(v)) return false;
+    json_object_foreach ((json_t *)v, k, m)
+        if (!semantic_empty(m)) return false;
+    return true;
+}
+
+/* Every member of a is semantically equal to b's member of that name. */
+static bool semantic_members_in(const json_t *a, const json_t *b)
+{
+    const char *k;
+    json_t *m;
+
+    json_object_foreach ((json_t *)a, k, m)
+        if (!orc_json_semantic_equal(m, json_object_get(b, k))) return false;
+    return true;
+}
+
+bool orc_json_semantic_equal(const json_t *a, const json_t *b)
+{
+    if (semantic_empty(a) && semantic_empty(b)) return true;
+    if (json_is_object(a) && json_is_object(b)) return semantic_members_in(a, b) && semantic_members_in(b, a);
+    if (json_is_array(a) && json_is_array(b)) {
+        if (json_array_size(a) != json_array_size(b)) return false;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!orc_json_semantic_equal(json_array_get(a, i), json_array_get(b, i))) return false;
+        return true;
+    }
+    return a && b && json_equal((json_t *)a, (json_t *)b);
+}
+
 json_t *orc_json_sorted_copy(const json_t *v)
 {
     json_t *out, *item;

@@ -4,6 +4,7 @@
 #define ORC_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,12 @@ const char **orc_json_sorted_keys(const json_t *obj, size_t *n);
  * kubectl prints objects it did not compile in (-o yaml/json). New
  * reference, NULL on allocation failure. */
 json_t *orc_json_sorted_copy(const json_t *v);
+
+/* Equal as Kubernetes' Semantic.DeepEqual compares Go objects: a field
+ * absent, null, {} or [] is the same (in Go, a struct field one client
+ * omits and another sends as `resources: {}` decodes alike). Else as
+ * json_equal, at every depth. NULL is absent. */
+bool orc_json_semantic_equal(const json_t *a, const json_t *b);
 
 /* json_loadb, faster (json_load.c): the same tree for the same text, and for
  * text it does not take (errors, JSON_DISABLE_EOF_CHECK,

@@ -181,10 +181,12 @@ int orc_kind_qualified(const struct orc_kind *k, struct orc_buf *out)
     return orc_buf_printf(out, "%s.%s", k->singular, k->group);
 }
 
+/* In the order kubectl lists them against Kubernetes (discovery's order:
+ * the core group, apps, autoscaling, batch; names sorted in each). */
 const char *const orc_category_all[] = {"pods",         "replicationcontrollers", "services",
                                         "daemonsets",   "deployments",            "replicasets",
                                         "statefulsets", "horizontalpodautoscalers",
-                                        "jobs",         "cronjobs",               NULL};
+                                        "cronjobs",     "jobs",                   NULL};
 
 bool orc_kind_in_category_all(const struct orc_kind *k)
 {

@@ -30,7 +30,7 @@ for t in "$O"/tests/*/*; do
     # (Unit tests on the fake runtime, */agent/test_worker_fake, and of the
     # shim's input relay, */agent/test_shim_io, need none.)
     case "$t" in */agent/test_worker_fake|*/agent/test_shim_io) ;;
-    */agent/*|*/test_embedded_agent|*/test_kubectl_exec|*/test_kubectl_attach_tty)
+    */agent/*|*/test_embedded_agent|*/test_kubectl_exec|*/test_kubectl_attach_tty|*/test_tour_kubectl)
         if [ $is_root -eq 0 ]; then echo "# SKIPPED $t: needs root"; skipped=$((skipped + 1)); continue; fi ;;
     esac
     run_one "$t"

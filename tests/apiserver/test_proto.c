@@ -87,7 +87,10 @@ TEST(proto_tables_match_the_json_tables)
             if (k != NULL) s = api_schema_root(k);
         }
         if (s == NULL) continue; /* not served by orc (yet): nothing to compare with */
-        CHECKF(strcmp(s->name, r->kind) == 0, "%s: JSON table %s", r->kind, s->name);
+        /* autoscaling/v1's table is named apart from the stored v2's */
+        size_t kl = strlen(r->kind);
+        CHECKF(strncmp(s->name, r->kind, kl) == 0 && (s->name[kl] == '\0' || strcmp(s->name + kl, "V1") == 0),
+               "%s: JSON table %s", r->kind, s->name);
         walk(r->msg, s, r->kind);
         roots++;
     }

@@ -244,7 +244,7 @@ TEST(targets_in_every_form)
                   "statefulsets/* daemonsets/* cronjobs/* (9 kinds)");
     check_targets((const char *const[]){"all", NULL},
                   "pods/* replicationcontrollers/* services/* daemonsets/* deployments/* "
-                  "replicasets/* statefulsets/* horizontalpodautoscalers/* jobs/* cronjobs/* "
+                  "replicasets/* statefulsets/* horizontalpodautoscalers/* cronjobs/* jobs/* "
                   "(10 kinds)");
 }
 

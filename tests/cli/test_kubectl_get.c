@@ -217,6 +217,60 @@ TEST_T(kubectl_get_all_lists_the_workloads_and_services, 90)
     free(out);
 }
 
+static const char more_kinds_yaml[] =
+    "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n"
+    "  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n"
+    "    spec: {containers: [{name: a, image: busybox:1.36}]}\n---\n"
+    "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n"
+    "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n"
+    "    spec: {containers: [{name: d, image: busybox:1.36}]}\n---\n"
+    "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: old}\nspec:\n  replicas: 0\n"
+    "  selector: {app: old}\n  template:\n    metadata: {labels: {app: old}}\n"
+    "    spec: {containers: [{name: o, image: busybox:1.36}]}\n";
+
+/* `get all` lists the kinds in the order kubectl shows them against
+ * Kubernetes: it follows discovery (the core group, apps, autoscaling,
+ * batch; the resources of each sorted by name). */
+TEST_T(kubectl_get_all_in_kubernetes_order, 90)
+{
+    static const char *const order[] = {
+        "pod/",         "replicationcontroller/", "service/",
+        "daemonset.apps/", "deployment.apps/",    "replicaset.apps/",
+        "statefulset.apps/", "horizontalpodautoscaler.autoscaling/", "cronjob.batch/",
+        "job.batch/",   NULL,
+    };
+    char *out = NULL;
+
+    if (!have_kubectl()) return;
+    start_one();
+    apply("web.yaml", web_yaml);
+    apply("more.yaml", more_kinds_yaml);
+    KUBECTL_OK("create", "cronjob", "tick", "--image=busybox:1.36", "--schedule=0 0 1 1 *");
+    KUBECTL_OK("create", "job", "once", "--image=busybox:1.36");
+    KUBECTL_OK("autoscale", "deployment", "web", "--max=3");
+    for (int i = 0; i < 100; i++) {
+        free(out);
+        out = KUBECTL("get", "all");
+        if (strstr(out, "replicaset.apps/web-") && strstr(out, "pod/web-")) break;
+        test_sleep_ms(100);
+    }
+    const char *at = out;
+    for (size_t i = 0; order[i]; i++) {
+        const char *next = strstr(at, order[i]);
+        CHECKF(next, "\"%s\" missing or before \"%s\" in get all:\n%s", order[i], i ? order[i - 1] : "",
+               out);
+        at = next;
+    }
+    free(out);
+    /* autoscaling/v1 by its full name, v2 (the preferred version) else */
+    out = KUBECTL("get", "horizontalpodautoscalers.v1.autoscaling", "web", "-o", "jsonpath={.apiVersion}");
+    CHECK_STR(out, "autoscaling/v1");
+    free(out);
+    out = KUBECTL("get", "hpa", "web", "-o", "jsonpath={.apiVersion}");
+    CHECK_STR(out, "autoscaling/v2");
+    free(out);
+}
+
 static pid_t spawn_kubectl(const char *out_path, const char *const *words)
 {
     const char *argv[RUN_MAX_ARGS];

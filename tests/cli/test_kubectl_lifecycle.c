@@ -289,3 +289,38 @@ TEST_T(multi_document_apply_with_one_bad_document, 60)
     json_decref(get(NS "/configmaps/m-one", 200));
     json_decref(get(NS "/configmaps/m-three", 200));
 }
+
+/* kubectl rollout undo of a StatefulSet applies the old ControllerRevision's
+ * data as a strategic merge patch: only the template goes back (its
+ * "$patch": "replace" sits in the template, as Kubernetes writes it), and
+ * that revision is renumbered the newest. */
+TEST_T(statefulset_rollout_undo, 60)
+{
+    char *out;
+
+    if (!have_kubectl()) return;
+    start_one();
+    KUBECTL_OK("apply", "-f", "manifests/examples/web.yaml");
+    wait_count("/apis/apps/v1/namespaces/default/controllerrevisions", 1, 10000);
+    KUBECTL_OK("set", "image", "sts/web", "nginx=registry.k8s.io/nginx-slim:0.22");
+    wait_count("/apis/apps/v1/namespaces/default/controllerrevisions", 2, 10000);
+    out = KUBECTL(0, NULL, "rollout", "undo", "sts/web");
+    CHECK_HAS(out, "statefulset.apps/web rolled back");
+    free(out);
+    json_t *s = get(APPS "/statefulsets/web", 200);
+    CHECK_STR(orc_json_str(json_array_get(orc_json_get(s, "spec.template.spec.containers"), 0), "image"),
+              "registry.k8s.io/nginx-slim:0.21");
+    CHECK_STR(orc_json_str(s, "spec.serviceName"), "nginx");
+    CHECK(json_array_size(orc_json_get(s, "spec.volumeClaimTemplates")) == 1);
+    json_decref(s);
+    /* the old revision is the newest again: history lists 2 and 3 */
+    uint64_t end = test_now_ms() + 10000;
+    for (;;) {
+        out = KUBECTL(0, NULL, "rollout", "history", "sts/web");
+        if (strstr(out, "\n3 ") && !strstr(out, "\n1 ")) break;
+        CHECKF(test_now_ms() < end, "history after undo:\n%s", out);
+        free(out);
+        usleep(200 * 1000);
+    }
+    free(out);
+}

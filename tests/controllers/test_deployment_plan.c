@@ -220,6 +220,11 @@ TEST(template_hash_is_stable_and_counts_collisions)
     CHECK_STR(orc_json_str(rs, "spec.selector.matchLabels.pod-template-hash"), h1);
     CHECK_STR(orc_json_str(rs, "spec.template.metadata.labels.pod-template-hash"), h1);
     CHECK(dep_templates_equal(orc_json_get(rs, "spec.template"), orc_json_get(d, "spec.template")));
+    /* kubectl rollout undo sends the ReplicaSet's template as Go wrote it,
+     * with `resources: {}`: still that ReplicaSet's template */
+    json_object_set_new(json_array_get(orc_json_get(rs, "spec.template.spec.containers"), 0), "resources",
+                        json_object());
+    CHECK(dep_templates_equal(orc_json_get(rs, "spec.template"), orc_json_get(d, "spec.template")));
     CHECK_INT(dep_revision_of(rs), ==, 1);
     CHECK(json_is_true(json_object_get(
         json_array_get(orc_json_get(rs, "metadata.ownerReferences"), 0), "blockOwnerDeletion")));

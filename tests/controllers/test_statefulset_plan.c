@@ -362,7 +362,14 @@ TEST(revisions_hash_name_and_prune)
     snprintf(want, sizeof want, "web-%s", h1);
     CHECK_STR(orc_json_str(rev, "metadata.name"), want);
     CHECK_STR(orc_json_str(rev, "kind"), "ControllerRevision");
-    CHECK(json_equal(sts_revision_template(rev), orc_json_get(w->set, "spec.template")));
+    /* kubectl rollout undo applies data as a strategic merge patch: the
+     * template replaces the set's, nothing else of its spec changes */
+    CHECK(orc_json_get(rev, "data.spec.$patch") == NULL);
+    CHECK_STR(orc_json_str(rev, "data.spec.template.$patch"), "replace");
+    json_t *t = json_deep_copy(sts_revision_template(rev));
+    json_object_del(t, "$patch");
+    CHECK(json_equal(t, orc_json_get(w->set, "spec.template")));
+    json_decref(t);
     json_decref(rev);
 
     for (int i = 0; i < 4; i++) {

@@ -95,3 +95,25 @@ TEST(json_dump_pretty_and_dumps)
     orc_buf_free(&b);
     json_decref(o);
 }
+
+/* Absent, null, {} and [] compare alike, as Kubernetes' Semantic.DeepEqual
+ * compares the Go objects they decode to; values still differ. */
+TEST(json_semantic_equal)
+{
+    json_t *a = parse("{\"c\":[{\"name\":\"n\",\"image\":\"x\"}],\"sc\":{}}");
+    json_t *b = parse("{\"c\":[{\"name\":\"n\",\"image\":\"x\",\"resources\":{},\"env\":[]}],\"x\":null}");
+    json_t *c = parse("{\"c\":[{\"name\":\"n\",\"image\":\"y\",\"resources\":{}}]}");
+    json_t *d = parse("{\"c\":[{\"name\":\"n\",\"image\":\"x\",\"resources\":{\"limits\":{\"cpu\":\"1\"}}}]}");
+    json_t *e = parse("{\"c\":[{\"name\":\"n\",\"image\":\"x\"},{}]}");
+
+    CHECK(orc_json_semantic_equal(a, b) && orc_json_semantic_equal(b, a));
+    CHECK(!orc_json_semantic_equal(a, c) && !orc_json_semantic_equal(c, b));
+    CHECK(!orc_json_semantic_equal(a, d) && !orc_json_semantic_equal(d, b));
+    CHECK(!orc_json_semantic_equal(a, e));
+    CHECK(orc_json_semantic_equal(NULL, json_object_get(a, "sc")));
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+    json_decref(e);
+}
