@@ -1,11 +1,12 @@
 /* server.c — the API server's front door: routes each request, refuses
- * unauthenticated ones (authn.c), answers health and version, and follows this member's Raft
+ * unauthenticated ones (authn.c) and unauthorized ones (authz.c), answers health and version, and follows this member's Raft
  * role (the leader ensures bootstrap objects and publishes its URL). */
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/rbac.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -115,12 +116,8 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
                            rt->err[0] ? rt->err : "malformed request path or query");
         return;
     }
-    if (rv != 0) {
-        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
-                           "the server could not find the requested resource");
-        return;
-    }
-    switch (rt->type) {
+    /* Open to everyone, as Kubernetes' system:public-info-viewer. */
+    switch (rv == 0 ? rt->type : ROUTE_NONE) {
     case ROUTE_HEALTHZ: respond_text(r, 200, "ok"); return;
     case ROUTE_READYZ:
         respond_readyz(s, r);
@@ -131,6 +128,18 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     if (!r->authorized) {
         api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
                            "Unauthorized: a valid \"Authorization: Bearer <token>\" header is required");
+        return;
+    }
+    /* Before the 404, as Kubernetes: an unknown path is forbidden to
+     * whoever may not look. */
+    if (!api_authorize(s, r, rt)) return;
+    if (rv != 0 && api_review_route(r->target)) {
+        api_handle_review(s, r);
+        return;
+    }
+    if (rv != 0) {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                           "the server could not find the requested resource");
         return;
     }
     if (s->stopping) {
@@ -285,6 +294,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
+    if (rv == 0) rv = api_rbac_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
@@ -296,6 +306,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
 err:
     api_watch_hub_stop(s);
     api_housekeep_stop(s);
+    api_rbac_stop(s);
     api_nscache_stop(s);
     free_secrets(s);
     free(s);
@@ -341,6 +352,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     store_role_unwatch(s->st, on_role_change, s);
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
+    api_rbac_stop(s);
     api_housekeep_stop(s);
     orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */
     api_watch_hub_stop(s);

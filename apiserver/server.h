@@ -57,6 +57,7 @@ struct api_server {
     int stop_pending;
     int inflight; /* operations that will call back into the server */
     struct api_nscache *nscache;
+    struct api_rbac *rbac; /* Roles and bindings (rbac_cache.c) */
     struct api_housekeep *housekeep;
     struct api_openapi *openapi; /* the OpenAPI documents, built at the first request */
     struct api_oa_build *openapi_build; /* that build, on a worker thread, while it runs */
