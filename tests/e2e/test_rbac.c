@@ -318,3 +318,51 @@ TEST_T(can_i_list_and_subject_access_review, 60)
     CHECK_INT(st, ==, 422);
     json_decref(r);
 }
+
+static int orctl(char **out, const char *const *words)
+{
+    char *err = NULL;
+    const char *argv[RUN_MAX_ARGS];
+    int n = 0, rc;
+
+    argv[n++] = t_bin("orctl");
+    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
+    argv[n] = NULL;
+    rc = run_prog(c.home, NULL, out, &err, argv);
+    free(err);
+    return rc;
+}
+#define ORCTL(out, ...) orctl(out, (const char *const[]){__VA_ARGS__, NULL})
+
+TEST_T(orctl_auth_can_i_and_as, 60)
+{
+    char *out = NULL;
+
+    start_one();
+    K_OK("create", "rolebinding", "alice-view", "--clusterrole=view", "--user=alice", "-n", "default");
+    CHECK(wait_role_has("view", "pods", true));
+    CHECK_INT(ORCTL(&out, "auth", "can-i", "list", "pods", "--as", "alice"), ==, 0);
+    CHECK_STR(out, "yes\n");
+    free(out);
+    CHECK_INT(ORCTL(&out, "auth", "can-i", "list", "pods", "-n", "kube-system", "--as", "alice"), ==, 1);
+    CHECK_STR(out, "no\n");
+    free(out);
+    CHECK_INT(ORCTL(&out, "auth", "can-i", "get", "pods", "--subresource=log", "--as", "alice"), ==, 0);
+    free(out);
+    CHECK_INT(ORCTL(&out, "auth", "can-i", "get", "/metrics", "--as", "alice"), ==, 1);
+    free(out);
+    CHECK_INT(ORCTL(&out, "auth", "can-i", "delete", "nodes"), ==, 0); /* the admin */
+    free(out);
+    CHECK_INT(ORCTL(&out, "auth", "can-i", "--list", "--as", "alice"), ==, 0);
+    CHECK_HAS(out, "Resources");
+    CHECK_HAS(out, "pods ");
+    CHECK_HAS(out, "[get list watch]");
+    free(out);
+    /* --as on other commands: alice's view of the world. */
+    CHECK_INT(ORCTL(&out, "get", "pods", "-n", "kube-system", "--as", "alice"), !=, 0);
+    free(out);
+    CHECK_INT(ORCTL(&out, "get", "pods", "--as", "alice"), ==, 0);
+    free(out);
+    CHECK_INT(ORCTL(&out, "get", "pods", "-n", "kube-system", "--as", "alice", "--as-group", "system:masters"), ==, 0);
+    free(out);
+}
