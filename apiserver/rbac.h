@@ -38,7 +38,19 @@ struct rbac_attrs {
 /* Fills a from a request: method (llhttp), target (path and query). */
 int rbac_attrs_from_request(int method, const char *target, struct rbac_attrs *a);
 
-/* Whether one PolicyRule (JSON) allows a. */
+/* A PolicyRule compiled for matching: its lists as string arrays borrowed
+ * from the JSON rule (which must outlive it). */
+struct rbac_rule {
+    const json_t *json;
+    const char *const *verbs, *const *groups, *const *resources, *const *names, *const *urls;
+    size_t n_verbs, n_groups, n_resources, n_names, n_urls;
+    void *mem; /* owned: the arrays */
+};
+int rbac_rule_compile(const json_t *rule, struct rbac_rule *out);
+void rbac_rule_release(struct rbac_rule *r);
+bool rbac_compiled_allows(const struct rbac_rule *r, const struct rbac_attrs *a);
+
+/* Whether one PolicyRule (JSON) allows a (compiles it for the call). */
 bool rbac_rule_allows(const json_t *rule, const struct rbac_attrs *a);
 
 /* Whether a Subject (JSON) names user; binding_ns is the binding's
@@ -60,7 +72,7 @@ void api_rbac_stop(struct api_server *s);
 /* Calls fn for each rule that applies to user in ns ("" : cluster-wide
  * rules only), ClusterRoleBindings first, until fn returns true; returns
  * whether one did. `why` (may be NULL, 256 bytes) says which binding. */
-typedef bool (*rbac_rule_fn)(void *arg, const json_t *rule);
+typedef bool (*rbac_rule_fn)(void *arg, const struct rbac_rule *rule);
 bool rbac_visit_rules(const struct api_server *s, const struct api_user *user, const char *ns,
                       rbac_rule_fn fn, void *arg, char *why, size_t why_n);
 
@@ -76,6 +88,15 @@ const json_t *rbac_role_object(const struct api_server *s, const char *ns, const
 void rbac_each_clusterrole(const struct api_server *s, void (*fn)(void *arg, const json_t *obj,
                                                                      const char *key, long long rev),
                            void *arg);
+
+/* The cache alone, fed by hand (tests, measurements): store entries of
+ * /registry/rbac.authorization.k8s.io/... as a watch would give them. */
+struct api_rbac;
+struct store_kv;
+struct api_rbac *rbac_cache_new(void);
+void rbac_cache_note(struct api_rbac *c, const struct store_kv *kv, bool deleted);
+bool rbac_cache_allowed(const struct api_rbac *c, const struct rbac_attrs *a, char *why, size_t why_n);
+void rbac_cache_free(struct api_rbac *c);
 
 /* Registers a callback fired (from the loop) after ClusterRoles changed. */
 void rbac_on_clusterroles(struct api_server *s, void (*fn)(struct api_server *s));

@@ -1,9 +1,9 @@
 /* rbac_cache.c — Roles, ClusterRoles and their bindings in memory, kept
  * current from one store watch of the RBAC group (as nscache.c keeps
  * namespaces), so that authorizing a request reads no store and parses
- * nothing: the objects are parsed once per change. Bindings are grouped by
- * namespace ("" for ClusterRoleBindings): a request looks at the cluster's
- * bindings and its own namespace's only. */
+ * nothing: the objects are parsed once per change. Bindings are indexed by
+ * namespace and subject (struct rb_subj): a request looks up its user and
+ * groups in the cluster's bindings and its own namespace's only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,8 @@ struct rb_role { /* a Role ("NS/NAME") or ClusterRole ("/NAME") */
     json_t *obj;
     long long rev;
     bool cluster;
+    struct rbac_rule *rules; /* obj's rules, compiled */
+    size_t n_rules;
 };
 
 struct rb_binding {
@@ -36,16 +38,21 @@ struct rb_binding {
     const char *ref_name;  /* in obj */
 };
 
-struct rb_ns { /* the bindings of one namespace */
+/* The bindings that name one subject in one namespace ("" for
+ * ClusterRoleBindings): "NS\x1fU\x1fNAME" for a user (a ServiceAccount is
+ * its user name), "NS\x1fG\x1fNAME" for a group. A request looks up its
+ * user and each of its groups, so the cost grows with the user's groups,
+ * not with the number of bindings. */
+struct rb_subj {
     struct orc_hnode node;
-    char *ns;
+    char *key;
     struct rb_binding **v;
     size_t n, cap;
 };
 
 struct api_rbac {
     struct api_server *s;
-    struct orc_hmap roles, bindings, nss;
+    struct orc_hmap roles, bindings, subjects;
     store_watch *w;
     void (*on_cr)(struct api_server *s);
     bool cr_pending;
@@ -55,42 +62,113 @@ struct api_rbac {
 
 static void role_free(struct rb_role *r)
 {
+    for (size_t i = 0; i < r->n_rules; i++) rbac_rule_release(&r->rules[i]);
+    free(r->rules);
     free(r->key);
     free(r->store_key);
     json_decref(r->obj);
     free(r);
 }
 
-static struct rb_ns *ns_bucket(struct api_rbac *c, const char *ns, bool make)
-{
-    struct orc_hnode *n = orc_hmap_get(&c->nss, ns);
-    struct rb_ns *b;
+#define SUBJ_KEY_MAX 600
 
-    if (n) return (struct rb_ns *)n;
-    if (!make || !(b = calloc(1, sizeof *b))) return NULL;
-    if (!(b->ns = strdup(ns))) {
-        free(b);
-        return NULL;
+/* a SEP b [SEP c] into out (no printf: this is on every request's path). */
+static bool join(char *out, size_t n, const char *a, char sep, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+
+    if (la + lb + lc + 3 > n) return false;
+    memcpy(out, a, la);
+    out[la] = sep;
+    memcpy(out + la + 1, b, lb);
+    if (c) {
+        out[la + 1 + lb] = sep;
+        memcpy(out + la + 2 + lb, c, lc);
+        out[la + 2 + lb + lc] = '\0';
+    } else {
+        out[la + 1 + lb] = '\0';
     }
-    b->node.key = b->ns;
-    if (orc_hmap_put(&c->nss, &b->node) != 0) {
-        free(b->ns);
-        free(b);
-        return NULL;
+    return true;
+}
+
+static bool subject_key(char *out, size_t n, const char *ns, const char *kind_char, const char *name)
+{
+    return join(out, n, ns, '\x1f', kind_char, name);
+}
+
+/* The index key of a Subject (JSON) of a binding in ns; false when the
+ * subject names nobody orc can authenticate. */
+static bool subject_of(const json_t *sub, const char *ns, char *out, size_t n)
+{
+    const char *kind = orc_json_str(sub, "kind"), *name = orc_json_str(sub, "name");
+    char sa[SUBJ_KEY_MAX];
+
+    if (kind == NULL || name == NULL) return false;
+    if (strcmp(kind, "User") == 0) return subject_key(out, n, ns, "U", name);
+    if (strcmp(kind, "Group") == 0) return subject_key(out, n, ns, "G", name);
+    if (strcmp(kind, "ServiceAccount") != 0) return false;
+    const char *sa_ns = orc_json_str(sub, "namespace");
+    if (sa_ns == NULL || *sa_ns == '\0') sa_ns = ns;
+    int w = snprintf(sa, sizeof sa, "system:serviceaccount:%s:%s", sa_ns, name);
+    return w > 0 && (size_t)w < sizeof sa && subject_key(out, n, ns, "U", sa);
+}
+
+static int subj_add(struct api_rbac *c, const char *key, struct rb_binding *b)
+{
+    struct orc_hnode *n = orc_hmap_get(&c->subjects, key);
+    struct rb_subj *e = (struct rb_subj *)n;
+
+    if (e == NULL) {
+        if (!(e = calloc(1, sizeof *e)) || !(e->key = strdup(key))) {
+            free(e);
+            return ORC_ENOMEM;
+        }
+        e->node.key = e->key;
+        if (orc_hmap_put(&c->subjects, &e->node) != 0) {
+            free(e->key);
+            free(e);
+            return ORC_ENOMEM;
+        }
     }
-    return b;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->v[i] == b) return 0; /* the same subject twice */
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 4;
+        struct rb_binding **v = realloc(e->v, cap * sizeof *v);
+        if (v == NULL) return ORC_ENOMEM;
+        e->v = v;
+        e->cap = cap;
+    }
+    e->v[e->n++] = b;
+    return 0;
+}
+
+static void subj_del(struct api_rbac *c, const char *key, const struct rb_binding *b)
+{
+    struct rb_subj *e = (struct rb_subj *)orc_hmap_get(&c->subjects, key);
+
+    for (size_t i = 0; e && i < e->n; i++)
+        if (e->v[i] == b) {
+            memmove(e->v + i, e->v + i + 1, (e->n - i - 1) * sizeof *e->v);
+            e->n--;
+            break;
+        }
+    if (e && e->n == 0) {
+        orc_hmap_del(&c->subjects, &e->node);
+        free(e->v);
+        free(e->key);
+        free(e);
+    }
 }
 
 static void binding_drop(struct api_rbac *c, struct rb_binding *b)
 {
-    struct rb_ns *bucket = ns_bucket(c, b->ns, false);
+    char key[SUBJ_KEY_MAX];
+    size_t i;
+    json_t *sub;
 
-    for (size_t i = 0; bucket && i < bucket->n; i++)
-        if (bucket->v[i] == b) {
-            memmove(bucket->v + i, bucket->v + i + 1, (bucket->n - i - 1) * sizeof *bucket->v);
-            bucket->n--;
-            break;
-        }
+    json_array_foreach(json_object_get(b->obj, "subjects"), i, sub)
+        if (subject_of(sub, b->ns, key, sizeof key)) subj_del(c, key, b);
     orc_hmap_del(&c->bindings, &b->node);
     free(b->store_key);
     free(b->ns);
@@ -99,20 +177,16 @@ static void binding_drop(struct api_rbac *c, struct rb_binding *b)
     free(b);
 }
 
+/* On failure the binding is partly indexed: the caller drops it. */
 static int binding_add(struct api_rbac *c, struct rb_binding *b)
 {
-    struct rb_ns *bucket = ns_bucket(c, b->ns, true);
+    char key[SUBJ_KEY_MAX];
+    size_t i;
+    json_t *sub;
 
-    if (bucket == NULL) return ORC_ENOMEM;
-    if (bucket->n == bucket->cap) {
-        size_t cap = bucket->cap ? bucket->cap * 2 : 8;
-        struct rb_binding **v = realloc(bucket->v, cap * sizeof *v);
-        if (v == NULL) return ORC_ENOMEM;
-        bucket->v = v;
-        bucket->cap = cap;
-    }
     if (orc_hmap_put(&c->bindings, &b->node) != 0) return ORC_ENOMEM;
-    bucket->v[bucket->n++] = b;
+    json_array_foreach(json_object_get(b->obj, "subjects"), i, sub)
+        if (subject_of(sub, b->ns, key, sizeof key) && subj_add(c, key, b) != 0) return ORC_ENOMEM;
     return 0;
 }
 
@@ -165,6 +239,10 @@ static int note_role(struct api_rbac *c, const char *key, const char *ns, const 
     r->obj = json_incref(obj);
     r->rev = rev;
     r->cluster = cluster;
+    const json_t *rules = json_object_get(obj, "rules");
+    if (json_array_size(rules) && !(r->rules = calloc(json_array_size(rules), sizeof *r->rules))) goto fail;
+    for (size_t i = 0; i < json_array_size(rules); i++, r->n_rules++)
+        if (rbac_rule_compile(json_array_get(rules, i), &r->rules[i]) != 0) goto fail;
     if (orc_hmap_put(&c->roles, &r->node) != 0) goto fail;
     return 0;
 fail:
@@ -192,11 +270,16 @@ static int note_binding(struct api_rbac *c, const char *key, const char *ns, con
     b->ref_name = orc_json_str(obj, "roleRef.name");
     if (b->ref_name == NULL) b->ref_name = "";
     if (binding_add(c, b) != 0) {
-        free(b->store_key);
-        free(b->ns);
-        free(b->name);
-        json_decref(b->obj);
-        free(b);
+        if (orc_hmap_get(&c->bindings, b->store_key) == &b->node) {
+            binding_drop(c, b);
+        } else {
+            free(b->store_key);
+            free(b->ns);
+            free(b->name);
+            json_decref(b->obj);
+            free(b);
+        }
+        log_warn("apiserver", "RBAC cache: out of memory; a binding is left out");
         return ORC_ENOMEM;
     }
     return 0;
@@ -252,14 +335,7 @@ static void clear_all(struct api_rbac *c)
         orc_hmap_del(&c->roles, n);
         role_free((struct rb_role *)n);
     }
-    for (n = orc_hmap_first(&c->nss); n; n = next) {
-        struct rb_ns *b = (struct rb_ns *)n;
-        next = orc_hmap_next(&c->nss, n);
-        orc_hmap_del(&c->nss, n);
-        free(b->v);
-        free(b->ns);
-        free(b);
-    }
+
 }
 
 static void resync(void *arg);
@@ -306,17 +382,15 @@ int api_rbac_start(struct api_server *s)
     return 0;
 }
 
+void rbac_cache_free(struct api_rbac *c);
+
 void api_rbac_stop(struct api_server *s)
 {
     struct api_rbac *c = s->rbac;
 
     if (c == NULL) return;
     if (c->w) store_watch_stop(c->w);
-    clear_all(c);
-    orc_hmap_free(&c->roles);
-    orc_hmap_free(&c->bindings);
-    orc_hmap_free(&c->nss);
-    free(c);
+    rbac_cache_free(c);
     s->rbac = NULL;
 }
 
@@ -327,17 +401,26 @@ void rbac_on_clusterroles(struct api_server *s, void (*fn)(struct api_server *s)
 
 /* ---- lookups ---- */
 
+static const struct rb_role *role_find(const struct api_rbac *c, const char *ns, bool cluster,
+                                       const char *name)
+{
+    char key[600];
+
+    if (c == NULL || name == NULL || !join(key, sizeof key, cluster ? "" : ns, '/', name, NULL)) return NULL;
+    return (const struct rb_role *)orc_hmap_get(&c->roles, key);
+}
+
+static const json_t *role_object(const struct api_rbac *c, const char *ns, const char *kind,
+                                 const char *name)
+{
+    const struct rb_role *r = role_find(c, ns, kind && strcmp(kind, "ClusterRole") == 0, name);
+    return r ? r->obj : NULL;
+}
+
 const json_t *rbac_role_object(const struct api_server *s, const char *ns, const char *kind,
                                const char *name)
 {
-    char key[600];
-    bool cluster = kind && strcmp(kind, "ClusterRole") == 0;
-    struct orc_hnode *n;
-
-    if (s->rbac == NULL || name == NULL) return NULL;
-    snprintf(key, sizeof key, "%s/%s", cluster ? "" : ns, name);
-    n = orc_hmap_get(&s->rbac->roles, key);
-    return n ? ((struct rb_role *)n)->obj : NULL;
+    return role_object(s->rbac, ns, kind, name);
 }
 
 void rbac_each_clusterrole(const struct api_server *s,
@@ -351,16 +434,6 @@ void rbac_each_clusterrole(const struct api_server *s,
     }
 }
 
-static bool binding_applies(const struct rb_binding *b, const struct api_user *user)
-{
-    size_t i;
-    json_t *sub;
-
-    json_array_foreach(json_object_get(b->obj, "subjects"), i, sub)
-        if (rbac_subject_matches(sub, user, b->ns)) return true;
-    return false;
-}
-
 static void describe(char *why, size_t n, const struct rb_binding *b, const struct api_user *user)
 {
     if (why == NULL) return;
@@ -372,21 +445,17 @@ static void describe(char *why, size_t n, const struct rb_binding *b, const stru
                  b->name, b->ref_name, user->name);
 }
 
-static bool visit_bucket(const struct api_server *s, const struct rb_ns *bucket,
-                         const struct api_user *user, rbac_rule_fn fn, void *arg, char *why,
-                         size_t why_n)
+static bool visit_subject(const struct api_rbac *c, const char *key, const struct api_user *user,
+                          rbac_rule_fn fn, void *arg, char *why, size_t why_n)
 {
-    for (size_t i = 0; bucket && i < bucket->n; i++) {
-        const struct rb_binding *b = bucket->v[i];
-        const json_t *rules;
-        size_t j;
-        json_t *rule;
+    const struct rb_subj *e = (const struct rb_subj *)orc_hmap_get(&c->subjects, key);
 
-        if (!binding_applies(b, user)) continue;
-        rules = json_object_get(
-            rbac_role_object(s, b->ns, b->ref_cluster ? "ClusterRole" : "Role", b->ref_name), "rules");
-        json_array_foreach(rules, j, rule) {
-            if (fn(arg, rule)) {
+    for (size_t i = 0; e && i < e->n; i++) {
+        const struct rb_binding *b = e->v[i];
+        const struct rb_role *r = role_find(c, b->ns, b->ref_cluster, b->ref_name);
+
+        for (size_t j = 0; r && j < r->n_rules; j++) {
+            if (fn(arg, &r->rules[j])) {
                 describe(why, why_n, b, user);
                 return true;
             }
@@ -395,25 +464,73 @@ static bool visit_bucket(const struct api_server *s, const struct rb_ns *bucket,
     return false;
 }
 
+/* The bindings of ns ("" : cluster-wide) naming the user or a group. */
+static bool visit_ns(const struct api_rbac *c, const char *ns, const struct api_user *user,
+                     rbac_rule_fn fn, void *arg, char *why, size_t why_n)
+{
+    char key[SUBJ_KEY_MAX];
+
+    if (subject_key(key, sizeof key, ns, "U", user->name)
+        && visit_subject(c, key, user, fn, arg, why, why_n))
+        return true;
+    for (size_t g = 0; g < user->n_groups; g++)
+        if (subject_key(key, sizeof key, ns, "G", user->groups[g])
+            && visit_subject(c, key, user, fn, arg, why, why_n))
+            return true;
+    return false;
+}
+
+static bool cache_visit(const struct api_rbac *c, const struct api_user *user, const char *ns,
+                        rbac_rule_fn fn, void *arg, char *why, size_t why_n)
+{
+    if (c == NULL || user == NULL) return false;
+    if (visit_ns(c, "", user, fn, arg, why, why_n)) return true;
+    return ns && ns[0] && visit_ns(c, ns, user, fn, arg, why, why_n);
+}
+
 bool rbac_visit_rules(const struct api_server *s, const struct api_user *user, const char *ns,
                       rbac_rule_fn fn, void *arg, char *why, size_t why_n)
 {
-    struct api_rbac *c = s->rbac;
-
-    if (c == NULL || user == NULL) return false;
-    if (visit_bucket(s, ns_bucket(c, "", false), user, fn, arg, why, why_n)) return true;
-    return ns && ns[0] && visit_bucket(s, ns_bucket(c, ns, false), user, fn, arg, why, why_n);
+    return cache_visit(s->rbac, user, ns, fn, arg, why, why_n);
 }
 
-static bool allows(void *arg, const json_t *rule)
+static bool allows(void *arg, const struct rbac_rule *rule)
 {
-    return rbac_rule_allows(rule, arg);
+    return rbac_compiled_allows(rule, arg);
 }
 
-bool rbac_allowed(const struct api_server *s, const struct rbac_attrs *a, char *why, size_t why_n)
+bool rbac_cache_allowed(const struct api_rbac *c, const struct rbac_attrs *a, char *why, size_t why_n)
 {
     if (why) why[0] = '\0';
     if (a->user == NULL) return false;
     if (api_user_in_group(a->user, "system:masters")) return true;
-    return rbac_visit_rules(s, a->user, a->ns, allows, (void *)a, why, why_n);
+    return cache_visit(c, a->user, a->ns, allows, (void *)a, why, why_n);
+}
+
+bool rbac_allowed(const struct api_server *s, const struct rbac_attrs *a, char *why, size_t why_n)
+{
+    return rbac_cache_allowed(s->rbac, a, why, why_n);
+}
+
+/* ---- standalone (tests, measurements) ---- */
+
+struct api_rbac *rbac_cache_new(void)
+{
+    return calloc(1, sizeof(struct api_rbac));
+}
+
+void rbac_cache_note(struct api_rbac *c, const struct store_kv *kv, bool deleted)
+{
+    bool crc = false;
+    note(c, kv, deleted, &crc);
+}
+
+void rbac_cache_free(struct api_rbac *c)
+{
+    if (c == NULL) return;
+    clear_all(c);
+    orc_hmap_free(&c->roles);
+    orc_hmap_free(&c->bindings);
+    orc_hmap_free(&c->subjects);
+    free(c);
 }

@@ -21,9 +21,9 @@ struct missing {
     json_t *atoms; /* [{g, r, n, u, verbs: []}] */
 };
 
-static bool covers(void *arg, const json_t *rule)
+static bool covers(void *arg, const struct rbac_rule *rule)
 {
-    return rbac_rule_allows(rule, arg);
+    return rbac_compiled_allows(rule, arg);
 }
 
 /* Adds an atom not held, merging the verbs of plain resource atoms

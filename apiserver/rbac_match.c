@@ -151,70 +151,106 @@ out:
 
 /* ---- rules ---- */
 
-static bool has(const json_t *list, const char *want)
+static const char *const *strings(const json_t *list, const char **slot, size_t *n)
 {
     size_t i;
     json_t *v;
 
-    json_array_foreach(list, i, v) {
-        const char *s = json_string_value(v);
-        if (s && (strcmp(s, "*") == 0 || strcmp(s, want) == 0)) return true;
-    }
+    *n = 0;
+    json_array_foreach(list, i, v) if (json_string_value(v)) slot[(*n)++] = json_string_value(v);
+    return slot;
+}
+
+int rbac_rule_compile(const json_t *rule, struct rbac_rule *out)
+{
+    static const char *const fields[] = {"verbs", "apiGroups", "resources", "resourceNames",
+                                         "nonResourceURLs"};
+    size_t total = 0, n[5];
+    const char **all;
+
+    memset(out, 0, sizeof *out);
+    for (size_t f = 0; f < 5; f++) total += json_array_size(json_object_get(rule, fields[f]));
+    if ((all = malloc((total ? total : 1) * sizeof *all)) == NULL) return ORC_ENOMEM;
+    out->mem = all;
+    out->json = rule;
+    out->verbs = strings(json_object_get(rule, fields[0]), all, &n[0]);
+    out->groups = strings(json_object_get(rule, fields[1]), all + n[0], &n[1]);
+    out->resources = strings(json_object_get(rule, fields[2]), all + n[0] + n[1], &n[2]);
+    out->names = strings(json_object_get(rule, fields[3]), all + n[0] + n[1] + n[2], &n[3]);
+    out->urls = strings(json_object_get(rule, fields[4]), all + n[0] + n[1] + n[2] + n[3], &n[4]);
+    out->n_verbs = n[0];
+    out->n_groups = n[1];
+    out->n_resources = n[2];
+    out->n_names = n[3];
+    out->n_urls = n[4];
+    return 0;
+}
+
+void rbac_rule_release(struct rbac_rule *r)
+{
+    free(r->mem);
+    r->mem = NULL;
+}
+
+static bool has(const char *const *list, size_t n, const char *want)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], "*") == 0 || strcmp(list[i], want) == 0) return true;
     return false;
 }
 
-static bool resource_matches(const json_t *list, const char *resource, const char *sub)
+/* "pods", "pods/log", "*", or "*\/log" for any resource's log. */
+static bool resource_matches(const struct rbac_rule *r, const char *resource, const char *sub)
 {
-    char combined[100];
-    size_t i, sl = strlen(sub);
-    json_t *v;
+    size_t rl = strlen(resource), sl = strlen(sub);
 
-    snprintf(combined, sizeof combined, "%s%s%s", resource, sl ? "/" : "", sub);
-    json_array_foreach(list, i, v) {
-        const char *s = json_string_value(v);
-        if (s == NULL) continue;
-        if (strcmp(s, "*") == 0 || strcmp(s, combined) == 0) return true;
-        if (sl && strlen(s) == sl + 2 && strncmp(s, "*/", 2) == 0 && strcmp(s + 2, sub) == 0)
+    for (size_t i = 0; i < r->n_resources; i++) {
+        const char *s = r->resources[i];
+        if (strcmp(s, "*") == 0) return true;
+        if (strncmp(s, resource, rl) == 0
+            && (sl ? s[rl] == '/' && strcmp(s + rl + 1, sub) == 0 : s[rl] == '\0'))
             return true;
+        if (sl && strncmp(s, "*/", 2) == 0 && strcmp(s + 2, sub) == 0) return true;
     }
     return false;
 }
 
-static bool name_matches(const json_t *names, const char *name)
+static bool name_matches(const struct rbac_rule *r, const char *name)
 {
-    size_t i;
-    json_t *v;
-
-    if (json_array_size(names) == 0) return true;
-    json_array_foreach(names, i, v) {
-        const char *s = json_string_value(v);
-        if (s && *name && strcmp(s, name) == 0) return true;
-    }
+    if (r->n_names == 0) return true;
+    for (size_t i = 0; i < r->n_names; i++)
+        if (*name && strcmp(r->names[i], name) == 0) return true;
     return false;
 }
 
-static bool url_matches(const json_t *urls, const char *path)
+static bool url_matches(const struct rbac_rule *r, const char *path)
 {
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(urls, i, v) {
-        const char *s = json_string_value(v);
-        size_t l = s ? strlen(s) : 0;
-        if (s == NULL) continue;
+    for (size_t i = 0; i < r->n_urls; i++) {
+        const char *s = r->urls[i];
+        size_t l = strlen(s);
         if (strcmp(s, "*") == 0 || strcmp(s, path) == 0) return true;
         if (l > 0 && s[l - 1] == '*' && strncmp(s, path, l - 1) == 0) return true;
     }
     return false;
 }
 
+bool rbac_compiled_allows(const struct rbac_rule *r, const struct rbac_attrs *a)
+{
+    if (!has(r->verbs, r->n_verbs, a->verb)) return false;
+    if (!a->resource_request) return url_matches(r, a->path);
+    return has(r->groups, r->n_groups, a->group) && resource_matches(r, a->resource, a->sub)
+           && name_matches(r, a->name);
+}
+
 bool rbac_rule_allows(const json_t *rule, const struct rbac_attrs *a)
 {
-    if (!has(json_object_get(rule, "verbs"), a->verb)) return false;
-    if (!a->resource_request) return url_matches(json_object_get(rule, "nonResourceURLs"), a->path);
-    return has(json_object_get(rule, "apiGroups"), a->group)
-           && resource_matches(json_object_get(rule, "resources"), a->resource, a->sub)
-           && name_matches(json_object_get(rule, "resourceNames"), a->name);
+    struct rbac_rule r;
+    bool ok;
+
+    if (rbac_rule_compile(rule, &r) != 0) return false;
+    ok = rbac_compiled_allows(&r, a);
+    rbac_rule_release(&r);
+    return ok;
 }
 
 bool rbac_subject_matches(const json_t *subject, const struct api_user *user, const char *binding_ns)

@@ -156,8 +156,9 @@ struct rules_acc {
     json_t *res, *nonres;
 };
 
-static bool collect(void *arg, const json_t *rule)
+static bool collect(void *arg, const struct rbac_rule *compiled)
 {
+    const json_t *rule = compiled->json;
     struct rules_acc *acc = arg;
     json_t *copy = json_object();
     static const char *const rf[] = {"verbs", "apiGroups", "resources", "resourceNames"};
