@@ -174,6 +174,15 @@ static void refuse(struct write_op *op, const char *resource, const char *name, 
     json_decref(st);
 }
 
+/* The atoms of rules the user does not hold in ns, into m. */
+static void find_missing(struct write_op *op, const json_t *rules, const char *ns, struct missing *m)
+{
+    size_t i;
+    json_t *rule;
+
+    json_array_foreach(rules, i, rule) rule_missing(op->s, api_req_user(op->r), ns, rule, m);
+}
+
 /* Refuses (and returns false) unless the user holds every rule. */
 static bool confirm_no_escalation(struct write_op *op, const json_t *rules, const char *ns,
                                   const char *resource, const char *name)
@@ -181,15 +190,13 @@ static bool confirm_no_escalation(struct write_op *op, const json_t *rules, cons
     const struct api_user *u = api_req_user(op->r);
     struct missing m = {json_array()};
     struct orc_buf why = ORC_BUF_INIT;
-    size_t i;
-    json_t *rule;
     bool ok;
 
     if (m.atoms == NULL) {
         api_respond_error(op->r, ORC_ENOMEM, "authorizing");
         return false;
     }
-    json_array_foreach(rules, i, rule) rule_missing(op->s, u, ns, rule, &m);
+    find_missing(op, rules, ns, &m);
     ok = json_array_size(m.atoms) == 0;
     if (!ok) {
         orc_buf_printf(&why, "user \"%s\" (groups=[", u ? u->name : "");
@@ -236,11 +243,16 @@ static int admit_role(struct write_op *op, const json_t *obj, const json_t *old,
         return 0;
     if (may(op, "escalate", res, ns, name)) return 0;
     if (agg && !(old && json_equal(json_object_get(old, "aggregationRule"), (json_t *)agg))) {
+        struct missing m = {json_array()};
         json_t *full = full_authority();
-        bool ok = full && confirm_no_escalation(op, full, "", res, name);
+        if (full && m.atoms) find_missing(op, full, "", &m);
+        bool ok = full && m.atoms && json_array_size(m.atoms) == 0;
         json_decref(full);
-        if (!full) api_respond_error(op->r, ORC_ENOMEM, "authorizing");
-        if (!ok) return ORC_EPERM;
+        json_decref(m.atoms);
+        if (!ok) {
+            refuse(op, res, name, "must have cluster-admin privileges to use the aggregationRule");
+            return ORC_EPERM;
+        }
     }
     return confirm_no_escalation(op, rules, ns, res, name) ? 0 : ORC_EPERM;
 }

@@ -269,6 +269,24 @@ TEST_T(escalation_is_refused_unless_held_or_escalate_and_bind, 60)
     CHECK_HAS(err, "clusterroles.rbac.authorization.k8s.io is forbidden: User \"alice\" cannot create "
                    "resource \"clusterroles\" in API group \"rbac.authorization.k8s.io\" at the cluster scope");
     free(err);
+
+    /* Allowed to create ClusterRoles: only with rules she holds, and an
+     * aggregationRule needs cluster-admin. */
+    apply("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: cr-writer}\n"
+          "rules:\n- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [create]}\n"
+          "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: alice-cr-writer}\n"
+          "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cr-writer}\n"
+          "subjects:\n- {kind: User, name: alice}\n");
+    K_OK("create", "clusterrole", "mine", "--verb=create", "--resource=clusterroles.rbac.authorization.k8s.io",
+         "--as", "alice");
+    err = K_ERR("create", "clusterrole", "mine2", "--verb=get", "--resource=pods", "--as", "alice");
+    CHECK_HAS(err, "clusterroles.rbac.authorization.k8s.io \"mine2\" is forbidden: user \"alice\"");
+    CHECK_HAS(err, "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"get\"]}");
+    free(err);
+    err = K_ERR("create", "clusterrole", "agg", "--aggregation-rule=team=x", "--as", "alice");
+    CHECK_HAS(err, "clusterroles.rbac.authorization.k8s.io \"agg\" is forbidden: must have cluster-admin "
+                   "privileges to use the aggregationRule");
+    free(err);
 }
 
 TEST_T(can_i_list_and_subject_access_review, 60)
