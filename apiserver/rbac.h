@@ -115,7 +115,7 @@ int rbac_impersonate(const struct orc_httpd_req *r, const struct api_user *reque
 /* Authorizes the request (after authentication, before any handler):
  * applies impersonation headers, then checks the request's attributes.
  * Returns true to go on; false when it has answered (403, 400). */
-bool api_authorize(struct api_server *s, struct orc_httpd_req *r, const struct api_route *rt);
+bool api_authorize(struct api_server *s, struct orc_httpd_req *r);
 
 /* ---- rbac_escalate.c ---- */
 

@@ -132,7 +132,7 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     }
     /* Before the 404, as Kubernetes: an unknown path is forbidden to
      * whoever may not look. */
-    if (!api_authorize(s, r, rt)) return;
+    if (!api_authorize(s, r)) return;
     if (rv != 0 && api_review_route(r->target)) {
         api_handle_review(s, r);
         return;
