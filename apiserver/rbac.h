@@ -14,7 +14,6 @@
 #include "lib/buf.h"
 
 struct api_server;
-struct api_route;
 struct orc_httpd_req;
 struct write_op;
 
