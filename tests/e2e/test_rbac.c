@@ -152,8 +152,7 @@ TEST_T(denials_are_403_in_kubernetes_words, 60)
     err = K_ERR("get", "--raw", "/metrics", "--as", "alice");
     CHECK_HAS(err, "forbidden: User \"alice\" cannot get path \"/metrics\"");
     free(err);
-    /* The Status itself, as the admin's SubjectAccessReview-free raw path
-     * shows it to the admin: unknown paths are 404 for who may look. */
+    /* An unknown path is 404 only for whoever may look (the admin). */
     err = K_ERR("get", "--raw", "/metrics");
     CHECK_HAS(err, "NotFound");
     free(err);
@@ -260,8 +259,7 @@ TEST_T(escalation_is_refused_unless_held_or_escalate_and_bind, 60)
     K_OK("create", "role", "node-reader", "--verb=get,list", "--resource=nodes", "-n", "team", "--as", "alice");
     K_OK("create", "rolebinding", "grab", "--clusterrole=cluster-admin", "--user=alice", "-n", "team",
          "--as", "alice");
-    /* ...but not edit, which she was not given bind on, beyond what she holds: she
-     * now holds cluster-admin in team, so that is covered too. */
+    /* She now holds cluster-admin in team, and only there. */
     CHECK(can_i("alice", "delete", "secrets", "team"));
     CHECK(!can_i("alice", "delete", "secrets", "default"));
     /* Cluster-wide writes stay out of reach. */
