@@ -148,7 +148,7 @@ void api_rbac_aggregate(struct api_server *s)
 
     if (!s->is_leader || s->stopping) return;
     rbac_each_clusterrole(s, gather, &l);
-    qsort(l.v, l.n, sizeof *l.v, by_name);
+    if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, by_name);
     for (size_t i = 0; i < l.n; i++)
         if (json_object_get(l.v[i].obj, "aggregationRule")) aggregate_one(s, &l, &l.v[i]);
     free(l.v);
