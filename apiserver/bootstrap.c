@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/rbac.h"
 #include "apiserver/server.h"
 #include "controllers/pvc.h"
 #include "ingress/route.h"
@@ -309,6 +310,7 @@ void api_bootstrap(struct api_server *s)
     struct boot *b = calloc(1, sizeof *b);
     int rv;
 
+    api_rbac_bootstrap(s);
     if (b == NULL) return;
     b->s = s;
     api_hold(s);

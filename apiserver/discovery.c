@@ -33,13 +33,28 @@ static json_t *api_group(const char *group)
             seen[n++] = k[i].version;
             json_array_append_new(versions, group_version(group, k[i].version));
         }
+    if (n == 0) json_array_append_new(versions, group_version(group, preferred)); /* reviews' group */
     return json_pack("{s:s, s:o, s:o}", "name", group, "versions", versions, "preferredVersion",
                      group_version(group, preferred));
 }
 
+/* authorization.k8s.io/v1: reviews, created and answered, never stored
+ * (rbac_review.c), so outside the kind table. */
+#define AUTHZ_GROUP "authorization.k8s.io"
+static const struct {
+    const char *resource, *singular, *kind;
+    bool namespaced;
+} reviews[] = {
+    {"localsubjectaccessreviews", "localsubjectaccessreview", "LocalSubjectAccessReview", true},
+    {"selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false},
+    {"selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false},
+    {"subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false},
+};
+
 static bool serves_version(const char *group, const char *version)
 {
     size_t nk;
+    if (strcmp(group, AUTHZ_GROUP) == 0) return strcmp(version, "v1") == 0;
     const struct orc_kind *k = orc_kinds(&nk);
     for (size_t i = 0; i < nk; i++)
         if (strcmp(k[i].group, group) == 0 && strcmp(k[i].version, version) == 0) return true;
@@ -80,6 +95,7 @@ static size_t groups(const char **out, size_t max)
         for (size_t j = 0; j < n && !seen; j++) seen = strcmp(out[j], k[i].group) == 0;
         if (!seen && n < max) out[n++] = k[i].group;
     }
+    if (n < max) out[n++] = AUTHZ_GROUP;
     qsort(out, n, sizeof *out, by_group_rank);
     return n;
 }
@@ -163,6 +179,10 @@ static json_t *resource_list(const char *group, const char *version)
         for (size_t j = 0; j < ns; j++)
             add_subresource(list, &k[i], &subs[j]);
     }
+    static const char *const create[] = {"create", NULL};
+    for (size_t i = 0; strcmp(group, AUTHZ_GROUP) == 0 && i < ORC_ARRAY_LEN(reviews); i++)
+        json_array_append_new(list, resource(reviews[i].resource, reviews[i].singular,
+                                             reviews[i].namespaced, reviews[i].kind, create));
     if (group[0]) snprintf(gv, sizeof gv, "%s/%s", group, version);
     else snprintf(gv, sizeof gv, "%s", version);
     return json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",

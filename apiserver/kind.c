@@ -16,7 +16,6 @@ static const struct api_scale_paths rc_replicas = {"spec.replicas", "status.repl
                                                    "spec.selector", true};
 
 /* What orc does not do yet with kinds it stores (Warning headers). */
-#define WARN_RBAC "orc does not enforce RBAC yet: the object is stored but grants and denies nothing"
 #define WARN_RC "orc has no ReplicationController controller yet: the object is stored but " \
                 "creates no pods; use a Deployment"
 #define WARN_NETPOL "orc does not enforce NetworkPolicies yet: the object is stored but all " \
@@ -133,18 +132,17 @@ static const struct api_kind rows[ORC_K_COUNT] = {
     [ORC_K_RESOURCEQUOTA] = {KIND(ORC_K_RESOURCEQUOTA), .schema = &api_s_resourcequota,
                              .validate = api_rules_resourcequota},
     [ORC_K_ROLE] = {KIND(ORC_K_ROLE), .schema = &api_s_role, .name_rule = orc_path_segment,
-                    .validate = api_rules_role, .warning = WARN_RBAC},
+                    .validate = api_rules_role},
     [ORC_K_CLUSTERROLE] = {KIND(ORC_K_CLUSTERROLE), .schema = &api_s_clusterrole,
-                           .name_rule = orc_path_segment, .validate = api_rules_clusterrole,
-                           .warning = WARN_RBAC},
+                           .name_rule = orc_path_segment, .validate = api_rules_clusterrole},
     [ORC_K_ROLEBINDING] = {KIND(ORC_K_ROLEBINDING), .schema = &api_s_rolebinding,
                            .name_rule = orc_path_segment, .defaults = api_defaults_binding,
-                           .validate = api_rules_rolebinding, .warning = WARN_RBAC},
+                           .validate = api_rules_rolebinding},
     [ORC_K_CLUSTERROLEBINDING] = {KIND(ORC_K_CLUSTERROLEBINDING),
                                   .schema = &api_s_clusterrolebinding,
                                   .name_rule = orc_path_segment,
                                   .defaults = api_defaults_binding,
-                                  .validate = api_rules_clusterrolebinding, .warning = WARN_RBAC},
+                                  .validate = api_rules_clusterrolebinding},
     [ORC_K_NETWORKPOLICY] = {KIND(ORC_K_NETWORKPOLICY), .schema = &api_s_networkpolicy,
                              .tracks_generation = true, .defaults = api_defaults_networkpolicy,
                              .validate = api_rules_networkpolicy, .warning = WARN_NETPOL},

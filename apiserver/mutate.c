@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "apiserver/kind.h"
-#include "apiserver/sa.h"
 #include "apiserver/psa.h"
+#include "apiserver/rbac.h"
+#include "apiserver/sa.h"
 #include "apiserver/schema.h"
 #include "apiserver/write.h"
 #include "lib/json.h"
@@ -115,7 +116,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
         return ORC_EINVAL;
     }
     api_diag_clear(&d);
-    return 0;
+    return api_rbac_admit(op, obj, old);
 }
 
 /* apiVersion and kind in a body must be strings naming the route's kind;

@@ -211,6 +211,30 @@ PB_MESSAGE_SHARED(api_pb_hpa_v1, "HorizontalPodAutoscaler",
 
 #define RBAC "rbac.authorization.k8s.io/v1"
 
+/* ---- authorization.k8s.io/v1 reviews (kubectl auth can-i) ---- */
+
+PB_MESSAGE(resattrs, "ResourceAttributes",
+    P_STR(1, "namespace"), P_STR(2, "verb"), P_STR(3, "group"), P_STR(4, "version"),
+    P_STR(5, "resource"), P_STR(6, "subresource"), P_STR(7, "name"));
+PB_MESSAGE(nonresattrs, "NonResourceAttributes", P_STR(1, "path"), P_STR(2, "verb"));
+PB_MESSAGE(accessstatus, "SubjectAccessReviewStatus",
+    P_BOOL(1, "allowed"), P_STR(2, "reason"), P_STR(3, "evaluationError"), P_BOOL(4, "denied"));
+PB_MESSAGE(selfaccessspec, "SelfSubjectAccessReviewSpec",
+    P_OBJ(1, "resourceAttributes", resattrs), P_OBJ(2, "nonResourceAttributes", nonresattrs));
+PB_MESSAGE(accessspec, "SubjectAccessReviewSpec",
+    P_OBJ(1, "resourceAttributes", resattrs), P_OBJ(2, "nonResourceAttributes", nonresattrs),
+    P_STR(3, "user"), P_ASTR(4, "groups"), P_STR(6, "uid"));
+PB_MESSAGE(api_pb_ssar, "SelfSubjectAccessReview",
+    P_META, P_OBJ(2, "spec", selfaccessspec), P_OBJ(3, "status", accessstatus));
+PB_MESSAGE(api_pb_sar, "SubjectAccessReview",
+    P_META, P_OBJ(2, "spec", accessspec), P_OBJ(3, "status", accessstatus));
+PB_MESSAGE(rulesspec, "SelfSubjectRulesReviewSpec", P_STR(1, "namespace"));
+PB_MESSAGE(rulesstatus, "SubjectRulesReviewStatus", P_BOOL(3, "incomplete"), P_STR(4, "evaluationError"));
+PB_MESSAGE(api_pb_ssrr, "SelfSubjectRulesReview",
+    P_META, P_OBJ(2, "spec", rulesspec), P_OBJ(3, "status", rulesstatus));
+
+#define AUTHZ "authorization.k8s.io/v1"
+
 const struct api_pb_root api_pb_roots[] = {
     {"v1", "ConfigMap", &api_pb_configmap},
     {"v1", "Secret", &api_pb_secret},
@@ -246,6 +270,10 @@ const struct api_pb_root api_pb_roots[] = {
     {"autoscaling/v1", "Scale", &api_pb_scale},
     {"authentication.k8s.io/v1", "TokenRequest", &api_pb_tokenrequest},
     {"autoscaling/v1", "HorizontalPodAutoscaler", &api_pb_hpa_v1},
+    {AUTHZ, "SelfSubjectAccessReview", &api_pb_ssar},
+    {AUTHZ, "SubjectAccessReview", &api_pb_sar},
+    {AUTHZ, "LocalSubjectAccessReview", &api_pb_sar},
+    {AUTHZ, "SelfSubjectRulesReview", &api_pb_ssrr},
     /* every group version carries DeleteOptions (a delete's body) */
     {NULL, "DeleteOptions", &api_pb_deleteoptions},
     {NULL, NULL, NULL},

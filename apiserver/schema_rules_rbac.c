@@ -1,6 +1,6 @@
 /* schema_rules_rbac.c — semantic rules for rbac.authorization.k8s.io/v1,
- * worded as Kubernetes' pkg/apis/rbac/validation. orc stores RBAC objects
- * but does not enforce them yet (the kind's warning says so). */
+ * worded as Kubernetes' pkg/apis/rbac/validation (enforcement: authz.c,
+ * rbac_*.c). */
 #include "apiserver/schema.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* server.c — the API server's front door: routes each request, refuses
- * unauthenticated ones (authn.c), answers health and version, and follows this member's Raft
+ * unauthenticated ones (authn.c) and unauthorized ones (authz.c), answers health and version, and follows this member's Raft
  * role (the leader ensures bootstrap objects and publishes its URL). */
 #include <llhttp.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apiserver/encrypt.h"
+#include "apiserver/rbac.h"
 #include "apiserver/sa.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
@@ -123,12 +124,8 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
                            rt->err[0] ? rt->err : "malformed request path or query");
         return;
     }
-    if (rv != 0) {
-        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
-                           "the server could not find the requested resource");
-        return;
-    }
-    switch (rt->type) {
+    /* Open to everyone, as Kubernetes' system:public-info-viewer. */
+    switch (rv == 0 ? rt->type : ROUTE_NONE) {
     case ROUTE_HEALTHZ: respond_text(r, 200, "ok"); return;
     case ROUTE_READYZ:
         respond_readyz(s, r);
@@ -139,6 +136,18 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     if (!r->authorized) {
         api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
                            "Unauthorized: a valid \"Authorization: Bearer <token>\" header is required");
+        return;
+    }
+    /* Before the 404, as Kubernetes: an unknown path is forbidden to
+     * whoever may not look. */
+    if (!api_authorize(s, r)) return;
+    if (rv != 0 && api_review_route(r->target)) {
+        api_handle_review(s, r);
+        return;
+    }
+    if (rv != 0) {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                           "the server could not find the requested resource");
         return;
     }
     if (s->stopping) {
@@ -302,6 +311,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     if ((rv = api_sa_start(s, cfg, errmsg)) != 0) goto err;
     if (cfg->audit.log_path && (rv = api_audit_start(&cfg->audit, &s->audit, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
+    if (rv == 0) rv = api_rbac_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
@@ -314,6 +324,7 @@ err:
     store_set_decoder(st, NULL, NULL);
     api_watch_hub_stop(s);
     api_housekeep_stop(s);
+    api_rbac_stop(s);
     api_nscache_stop(s);
     api_sa_stop(s);
     api_audit_stop(s->audit);
@@ -363,6 +374,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     store_role_unwatch(s->st, on_role_change, s);
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
+    api_rbac_stop(s);
     api_housekeep_stop(s);
     orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */
     api_watch_hub_stop(s);

@@ -49,13 +49,17 @@ static size_t global_flags(struct cli_globals *g, struct cli_flag *out)
          "Trust any server certificate (insecure: the token may reach an impostor)"},
         {"request-timeout", 0, CLI_FLAG_STRING, g ? &g->timeout : NULL, "DURATION",
          "Give up on a request after this long (\"30s\", \"1m\"; 0 = never)"},
+        {"as", 0, CLI_FLAG_STRING, g ? &g->as : NULL, "USER",
+         "Act as this user (impersonation; needs the impersonate verb)"},
+        {"as-group", 0, CLI_FLAG_LIST, g ? &g->as_groups : NULL, "GROUP",
+         "Act as a member of this group, with --as (repeatable)"},
         {"help", 'h', CLI_FLAG_BOOL, g ? &g->help : NULL, NULL, "Show help for this command"},
     };
     memcpy(out, flags, sizeof flags);
     return ORC_ARRAY_LEN(flags);
 }
 
-#define MAX_GLOBALS 12
+#define MAX_GLOBALS 14
 
 int cli_find_command(int argc, char **argv)
 {

@@ -57,6 +57,8 @@ struct cli_globals {
     bool insecure;          /* --insecure-skip-tls-verify */
     const char *ns;
     const char *timeout; /* --request-timeout: "30", "30s", "2m", "0" (none) */
+    const char *as;          /* --as: the user to impersonate (Impersonate-User) */
+    struct cli_strv as_groups; /* --as-group: Impersonate-Group, each */
     bool help;
 };
 
@@ -327,6 +329,8 @@ int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
 /* `orctl secrets reencrypt` (secrets.c). */
 int cli_cmd_secrets(cli_ctx *x, int argc, char **argv);
+/* `orctl auth can-i` (auth.c). */
+int cli_cmd_auth(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
 int cli_cluster_backup(cli_ctx *x, const char *file);
 int cli_cmd_logs(cli_ctx *x, int argc, char **argv);

@@ -145,6 +145,7 @@ void cli_ctx_clear(cli_ctx *x)
     free(x->token);
     free(x->ca_pem);
     x->server = x->token = x->ca_pem = NULL;
+    cli_strv_free(&x->g.as_groups);
 }
 
 void cli_warning_text(const char *h, struct orc_buf *out)
@@ -208,6 +209,20 @@ bool cli_unreachable(int rv)
            || rv == ORC_ENOMEM;
 }
 
+#define CLI_MAX_AS_GROUPS 16
+
+/* --as and --as-group as Impersonate-* headers (values borrowed from argv). */
+static size_t impersonation_headers(const cli_ctx *x, struct http_header *h, size_t max)
+{
+    size_t n = 0;
+
+    if (x->g.as == NULL) return 0;
+    h[n++] = (struct http_header){"Impersonate-User", x->g.as};
+    for (size_t i = 0; i < x->g.as_groups.n && n < max; i++)
+        h[n++] = (struct http_header){"Impersonate-Group", x->g.as_groups.v[i]};
+    return n;
+}
+
 int cli_request(cli_ctx *x, const char *method, const char *path, const char *ctype,
                 const char *body, size_t len, struct http_response *resp)
 {
@@ -221,6 +236,9 @@ int cli_request(cli_ctx *x, const char *method, const char *path, const char *ct
     req.body = body;
     req.body_len = body ? len : 0;
     req.timeout_ms = cli_timeout_ms(x);
+    struct http_header imp[1 + CLI_MAX_AS_GROUPS];
+    req.headers = imp;
+    req.n_headers = impersonation_headers(x, imp, ORC_ARRAY_LEN(imp));
     rv = http_sync_request_tls(x->server, x->token, cli_tls(x, &tls), &req, resp, x->tls_err);
     /* Nothing was sent to a server that could not be reached: the next
      * member the config lists takes the request, and the rest of this

@@ -153,6 +153,13 @@ static const struct cli_command commands[] = {
      "  kubectl get secrets -A -o json | kubectl replace -f -\n\n"
      "Examples:\n  orctl secrets reencrypt\n",
      cli_cmd_secrets},
+    {"auth", "Ask what you (or --as USER) may do", "auth can-i (VERB TYPE[/NAME] | VERB /PATH | --list) [flags]",
+     "Answers yes (exit 0) or no (exit 1) from the server's RBAC, as `kubectl auth\n"
+     "can-i`; --list shows every rule that applies in the namespace.\n\n"
+     "Examples:\n  orctl auth can-i create deployments -n team\n"
+     "  orctl auth can-i get pods --subresource=log --as alice\n"
+     "  orctl auth can-i get /metrics\n  orctl auth can-i --list -n team --as alice --as-group devs\n",
+     cli_cmd_auth},
     {"api-resources", "List the kinds the server serves", "api-resources", NULL, cmd_api_resources},
     {"help", "Help about any command", "help [COMMAND]", NULL, cmd_help},
 };
