@@ -81,6 +81,13 @@ const char rbac_default_policy[] = "["
     CRB("system:public-info-viewer", "system:public-info-viewer",
         GROUP("system:authenticated") "," GROUP("system:unauthenticated")) ","
 
+    /* ServiceAccount issuer discovery: the issuer's keys, for whoever
+     * checks a ServiceAccount token (sa_token.c serves them). */
+    CR("system:service-account-issuer-discovery", "",
+       URLS("\"/.well-known/openid-configuration\",\"/openid/v1/jwks\"", "\"get\"")) ","
+    CRB("system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
+        GROUP("system:serviceaccounts")) ","
+
     /* The node agent (group system:nodes once nodes have their own
      * identities; today agents hold the cluster token, system:masters):
      * what agent/ reads and writes. The Node authorizer will narrow it. */
