@@ -52,6 +52,9 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
     case ROUTE_OPENAPI_V3:
         api_handle_openapi(s, r, rt);
         return;
+    case ROUTE_SELF_REVIEW:
+        api_handle_self_review(s, r);
+        return;
     case ROUTE_COLLECTION:
     case ROUTE_OBJECT:
         break;
@@ -130,7 +133,8 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     }
     if (!r->authorized) {
         api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
-                           "Unauthorized: a valid \"Authorization: Bearer <token>\" header is required");
+                           "Unauthorized: a valid \"Authorization: Bearer <token>\" header or "
+                           "client certificate is required");
         return;
     }
     if (s->stopping) {
@@ -253,7 +257,8 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
                      char *errmsg)
 {
     struct api_server *s = calloc(1, sizeof *s);
-    struct orc_httpd_tls tls = {.cert_pem = cfg->tls_cert_pem, .key_pem = cfg->tls_key_pem};
+    struct orc_httpd_tls tls = {.cert_pem = cfg->tls_cert_pem, .key_pem = cfg->tls_key_pem,
+                                .client_ca_pem = cfg->ca_pem};
     struct orc_httpd_config hc = {
         .listen = cfg->listen,
         .tls = cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,

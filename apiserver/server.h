@@ -115,6 +115,7 @@ enum api_route_type {
     ROUTE_INTERNAL,      /* /internal/v1/... */
     ROUTE_OPENAPI_V2,    /* /openapi/v2 */
     ROUTE_OPENAPI_V3,    /* /openapi/v3 (version empty), /openapi/v3/api/v1, /openapi/v3/apis/{group}/{version} */
+    ROUTE_SELF_REVIEW,   /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
 };
 
 struct api_query {
@@ -149,6 +150,9 @@ enum { API_AUTHN_OK, API_AUTHN_PASS, API_AUTHN_REFUSED };
 /* The httpd authorize hook (arg: the api_server): true when a credential
  * names a user, who is then on the request (api_req_user, user.h). */
 bool api_authn_request(void *arg, struct orc_httpd_req *r);
+
+/* POST selfsubjectreviews (whoami.c): the request's own user. */
+void api_handle_self_review(struct api_server *s, struct orc_httpd_req *r);
 
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);

@@ -331,6 +331,72 @@ out:
     return rv;
 }
 
+/* A user's or node's certificate authenticates; it serves nothing. */
+static const struct cert_ext client_exts[] = {
+    {NID_basic_constraints, "critical,CA:FALSE"},
+    {NID_key_usage, "critical,digitalSignature"},
+    {NID_ext_key_usage, "clientAuth"},
+    {NID_authority_key_identifier, "keyid"},
+};
+
+static int add_orgs(X509 *x, const char *const *orgs, size_t n, char *errmsg)
+{
+    X509_NAME *name = X509_get_subject_name(x);
+
+    if (n > ORC_TLS_MAX_ORGS) return orc_tls__failf(errmsg, ORC_EINVAL, "at most %d groups", ORC_TLS_MAX_ORGS);
+    for (size_t i = 0; i < n; i++) {
+        if (orgs[i][0] == '\0' || strlen(orgs[i]) >= ORC_TLS_NAME_MAX)
+            return orc_tls__failf(errmsg, ORC_EINVAL, "a group name is 1 to %d bytes", ORC_TLS_NAME_MAX - 1);
+        /* Before the CN, in the order given (set -1 appends; 0 prepends
+         * the first, so each goes in at its index). */
+        if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)orgs[i], -1,
+                                       (int)i, 0) != 1)
+            return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate subject");
+    }
+    return 0;
+}
+
+int orc_tls_make_client_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
+                             const char *const *orgs, size_t n_orgs, long seconds,
+                             char **cert_pem, char **key_pem, char *errmsg)
+{
+    X509 *ca = orc_tls__read_cert(ca_cert_pem), *x = NULL;
+    EVP_PKEY *ca_key = orc_tls__read_key(ca_key_pem), *key = NULL;
+    int rv;
+
+    *cert_pem = *key_pem = NULL;
+    if (cn == NULL || cn[0] == '\0' || strlen(cn) >= ORC_TLS_NAME_MAX || seconds <= 0) {
+        rv = orc_tls__failf(errmsg, ORC_EINVAL, "a client certificate needs a name (1 to %d bytes) "
+                            "and a lifetime", ORC_TLS_NAME_MAX - 1);
+        goto out;
+    }
+    if (ca == NULL || ca_key == NULL) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, ca ? "CA key" : "CA certificate");
+        goto out;
+    }
+    if ((key = EVP_EC_gen("P-256")) == NULL || (x = cert_base(NULL, cn, key, ca, 0)) == NULL
+        || X509_time_adj_ex(X509_getm_notAfter(x), 0, seconds, NULL) == NULL) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate");
+        goto out;
+    }
+    if ((rv = add_orgs(x, orgs, n_orgs, errmsg)) != 0) goto out;
+    if (!add_exts(x, ca, client_exts, ORC_ARRAY_LEN(client_exts))) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate extensions");
+        goto out;
+    }
+    if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "signing with the CA key");
+        goto out;
+    }
+    rv = pem_out(x, key, cert_pem, key_pem, errmsg);
+out:
+    X509_free(ca);
+    X509_free(x);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(key);
+    return rv;
+}
+
 int orc_tls_fingerprint(const char *cert_pem, char out[ORC_TLS_FP_HEX + 1], char *errmsg)
 {
     X509 *x;
@@ -434,6 +500,24 @@ int orc_tls__subject(X509 *x, struct orc_tls_subject *out)
     while ((i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0) {
         if (out->n_org++ == 0 && entry_text(X509_NAME_get_entry(name, i), out->org, sizeof out->org) != 0)
             return ORC_EINVAL;
+    }
+    return 0;
+}
+
+int orc_tls__identity(X509 *x, struct orc_tls_identity *out)
+{
+    X509_NAME *name = X509_get_subject_name(x);
+    struct orc_tls_subject sub;
+    int i = -1, rv;
+
+    memset(out, 0, sizeof *out);
+    if ((rv = orc_tls__subject(x, &sub)) != 0) return rv;
+    memcpy(out->cn, sub.cn, sizeof out->cn);
+    while ((i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0) {
+        if (out->n_org == ORC_TLS_MAX_ORGS) return ORC_EINVAL;
+        if (entry_text(X509_NAME_get_entry(name, i), out->orgs[out->n_org], ORC_TLS_NAME_MAX) != 0)
+            return ORC_EINVAL;
+        out->n_org++;
     }
     return 0;
 }
