@@ -569,6 +569,8 @@ void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct a
         api_handle_backup(s, r);
     } else if (strcmp(p, "agents") == 0 && r->method == HTTP_POST) {
         handle_agent_cert(s, r);
+    } else if (strcmp(p, "usercerts") == 0 && r->method == HTTP_POST) {
+        api_handle_user_cert(s, r);
     } else if (strncmp(p, "members/", 8) == 0 && r->method == HTTP_DELETE) {
         if (store_is_leader(s->st)) handle_remove(s, r, p + 8);
         else proxy_to_leader(s, r);

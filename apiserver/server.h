@@ -151,6 +151,10 @@ enum { API_AUTHN_OK, API_AUTHN_PASS, API_AUTHN_REFUSED };
  * names a user, who is then on the request (api_req_user, user.h). */
 bool api_authn_request(void *arg, struct orc_httpd_req *r);
 
+/* POST /internal/v1/usercerts (usercert.c): an administrator has a user's
+ * certificate request signed by the cluster CA. */
+void api_handle_user_cert(struct api_server *s, struct orc_httpd_req *r);
+
 /* POST selfsubjectreviews (whoami.c): the request's own user. */
 void api_handle_self_review(struct api_server *s, struct orc_httpd_req *r);
 

@@ -128,6 +128,15 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl cluster members\n  orctl cluster remove-member 3297041220608546238\n"
      "  orctl cluster backup orc-backup.db\n",
      cli_cmd_cluster},
+    {"auth", "Inspect authentication: who the server takes you for", "auth whoami [-o json|yaml]",
+     "Examples:\n  orctl auth whoami\n", cli_cmd_auth},
+    {"kubeconfig", "Make a kubeconfig with a client certificate for a new user",
+     "kubeconfig create USER [--group GROUP]... [--expires DURATION]",
+     "Makes a key here, has the cluster CA sign a certificate for USER in the\n"
+     "groups given (an administrator's credential is needed), and prints a\n"
+     "kubeconfig holding both. The key never leaves this machine.\n\n"
+     "Examples:\n  orctl kubeconfig create alice --group dev --expires 720h > alice.conf\n",
+     cli_cmd_kubeconfig},
     {"api-resources", "List the kinds the server serves", "api-resources", NULL, cmd_api_resources},
     {"help", "Help about any command", "help [COMMAND]", NULL, cmd_help},
 };

@@ -190,6 +190,16 @@ int orc_tls_make_client_cert(const char *ca_cert_pem, const char *ca_key_pem, co
                              const char *const *orgs, size_t n_orgs, long seconds,
                              char **cert_pem, char **key_pem, char *errmsg);
 
+/* A certificate signing request (PKCS#10 PEM) for CN `cn` and O orgs, with
+ * its new P-256 key (both malloc'd; wipe and free the key). */
+int orc_tls_make_csr(const char *cn, const char *const *orgs, size_t n_orgs, char **csr_pem,
+                     char **key_pem, char *errmsg);
+/* Signs csr_pem (its own signature checked) as a client certificate valid
+ * for `seconds`, with the request's subject; *who gets whom it names.
+ * ORC_EINVAL for a request that is unreadable, forged or names no one. */
+int orc_tls_sign_csr(const char *ca_cert_pem, const char *ca_key_pem, const char *csr_pem, long seconds,
+                     char **cert_pem, struct orc_tls_identity *who, char *errmsg);
+
 /* The subject of the first certificate in cert_pem (ORC_ECORRUPT when
  * unreadable, ORC_EINVAL as orc_tls_peer_subject). */
 int orc_tls_cert_subject(const char *cert_pem, struct orc_tls_subject *out, char *errmsg);

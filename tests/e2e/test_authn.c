@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "lib/file.h"
 #include "lib/tls.h"
 #include "tests/cli/run.h"
@@ -160,4 +162,56 @@ TEST_T(tokens, 40)
     CHECK(st == 401);
     free(out);
     free(tok);
+}
+
+/* orctl kubeconfig create: a kubeconfig stock kubectl uses as the user in
+ * the groups asked for; only an administrator may have one made. */
+TEST_T(kubeconfig_create, 40)
+{
+    char *out, *e, conf[700], csr_path[700], *csr, *key, err[ORC_TLS_ERRLEN], *body;
+    json_t *req;
+    int rc;
+
+    if (!run_have_kubectl()) return;
+    run_start_one(&c);
+    rc = run_orctl(&c, &out, &e, "kubeconfig", "create", "alice", "--group", "dev", "--group", "ops",
+                   "--expires", "1h", NULL);
+    CHECKF(rc == 0, "orctl kubeconfig create: %s", e);
+    snprintf(conf, sizeof conf, "%s/alice.conf", test_tmpdir());
+    CHECK(orc_file_write(conf, out, strlen(out), 0600) == 0);
+    CHECK(strstr(out, "token") == NULL);
+    free(out);
+    free(e);
+    rc = run_prog(c.home, NULL, &out, &e,
+                  (const char *const[]){"/usr/bin/kubectl", "--kubeconfig", conf, "auth", "whoami", NULL});
+    CHECKF(rc == 0, "whoami: %s", e);
+    CHECK_HAS(out, "alice");
+    CHECK_HAS(out, "[dev ops system:authenticated]");
+    free(out);
+    free(e);
+
+    /* alice cannot make herself an administrator. */
+    CHECK(orc_tls_make_csr("mallory", (const char *const[]){"system:masters"}, 1, &csr, &key, err) == 0);
+    req = json_pack("{s:s}", "csr", csr);
+    body = json_dumps(req, 0);
+    snprintf(csr_path, sizeof csr_path, "%s/csr.json", test_tmpdir());
+    CHECK(orc_file_write(csr_path, body, strlen(body), 0600) == 0);
+    rc = run_prog(c.home, NULL, &out, &e,
+                  (const char *const[]){"/usr/bin/kubectl", "--kubeconfig", conf, "create", "--raw",
+                                        "/internal/v1/usercerts", "-f", csr_path, NULL});
+    CHECK(rc != 0);
+    CHECK_HAS(e, "only a member of system:masters may issue user certificates");
+    free(out);
+    free(e);
+    free(body);
+    json_decref(req);
+    free(csr);
+    free(key);
+
+    /* A bad request is named. */
+    rc = run_orctl(&c, &out, &e, "kubeconfig", "create", "bob", "--expires", "1s", NULL);
+    CHECK(rc == 2);
+    CHECK_HAS(e, "invalid --expires");
+    free(out);
+    free(e);
 }
