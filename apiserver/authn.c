@@ -47,6 +47,7 @@ static int authn_x509(struct api_server *s, struct orc_httpd_req *r, struct api_
 static int (*const chain[])(struct api_server *, struct orc_httpd_req *, struct api_user **) = {
     authn_x509,
     authn_cluster_token,
+    api_authn_bootstrap_token,
 };
 
 bool api_authn_request(void *arg, struct orc_httpd_req *r)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apiserver/server.h"
+#include "apiserver/user.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -135,6 +136,12 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
         api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
                            "Unauthorized: a valid \"Authorization: Bearer <token>\" header or "
                            "client certificate is required");
+        return;
+    }
+    if (!api_bootstrap_allowed(r, rt)) {
+        api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL,
+                           "forbidden: User \"%s\" may only have its node's certificate issued",
+                           api_req_user(r)->name);
         return;
     }
     if (s->stopping) {

@@ -158,6 +158,18 @@ void api_handle_user_cert(struct api_server *s, struct orc_httpd_req *r);
 /* POST selfsubjectreviews (whoami.c): the request's own user. */
 void api_handle_self_review(struct api_server *s, struct orc_httpd_req *r);
 
+/* ---- authn_bootstrap.c: bootstrap tokens ---- */
+struct api_user;
+#define API_BOOTSTRAP_TOKEN_TYPE "bootstrap.kubernetes.io/token"
+/* "<id>.<secret>" or orc's "orc1.<CA fingerprint>.<id>.<secret>" into its
+ * parts; false when it is neither. */
+bool api_bootstrap_token_split(const char *tok, char id[7], char secret[17]);
+bool api_bootstrap_secret_expired(const json_t *secret);
+int api_authn_bootstrap_token(struct api_server *s, struct orc_httpd_req *r, struct api_user **out);
+/* Whether the request's user may make it as far as bootstrap tokens go
+ * (true for every other user); server.c answers 403 otherwise. */
+bool api_bootstrap_allowed(const struct orc_httpd_req *r, const struct api_route *rt);
+
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);
 const char *api_query_get(const struct api_route *r, const char *key);

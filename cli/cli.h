@@ -322,6 +322,7 @@ int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
 int cli_cmd_auth(cli_ctx *x, int argc, char **argv);       /* auth.c */
 int cli_cmd_kubeconfig(cli_ctx *x, int argc, char **argv); /* auth.c */
+int cli_cmd_token(cli_ctx *x, int argc, char **argv);      /* token.c */
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
 int cli_cluster_backup(cli_ctx *x, const char *file);

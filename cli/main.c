@@ -130,6 +130,14 @@ static const struct cli_command commands[] = {
      cli_cmd_cluster},
     {"auth", "Inspect authentication: who the server takes you for", "auth whoami [-o json|yaml]",
      "Examples:\n  orctl auth whoami\n", cli_cmd_auth},
+    {"token", "Create, list or delete bootstrap tokens (join a node with one)",
+     "token (create [--ttl 24h] [--description TEXT] | list | delete ID)",
+     "A bootstrap token lets `orcd agent --token TOKEN` register a node and get\n"
+     "its node certificate; nothing else. It stops working when it expires or is\n"
+     "deleted.\n\n"
+     "Examples:\n  orctl token create --ttl 2h --description \"rack 4\"\n  orctl token list\n"
+     "  orctl token delete abcdef\n",
+     cli_cmd_token},
     {"kubeconfig", "Make a kubeconfig with a client certificate for a new user",
      "kubeconfig create USER [--group GROUP]... [--expires DURATION]",
      "Makes a key here, has the cluster CA sign a certificate for USER in the\n"

@@ -215,3 +215,77 @@ TEST_T(kubeconfig_create, 40)
     free(out);
     free(e);
 }
+
+static int status_as(const char *token, const char *method, const char *path)
+{
+    char *out = NULL;
+    int st = t_http_as(&c, 0, token, method, path, NULL, NULL, &out, NULL);
+
+    free(out);
+    return st;
+}
+
+static void chomp(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
+}
+
+/* Bootstrap tokens: Kubernetes' Secrets, system:bootstrap:<id> in
+ * system:bootstrappers, limited to getting a node certificate, refused
+ * once expired or deleted. */
+TEST_T(bootstrap_tokens, 40)
+{
+    char *tok, *brief, *out, *e, id[8];
+    json_t *sec;
+    int st;
+
+    run_start_one(&c);
+    CHECK(run_orctl(&c, &tok, &e, "token", "create", "--description", "rack 4", NULL) == 0);
+    free(e);
+    chomp(tok);
+    CHECK(strncmp(tok, "orc1.", 5) == 0 && strlen(tok) == 5 + 64 + 1 + 23);
+    snprintf(id, sizeof id, "%.6s", tok + 70);
+
+    {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/namespaces/kube-system/secrets/bootstrap-token-%s", id);
+        sec = t_json(&c, 0, "GET", path, NULL, &st);
+        CHECK(st == 200);
+        CHECK_STR(json_string_value(json_object_get(sec, "type")), "bootstrap.kubernetes.io/token");
+        json_decref(sec);
+    }
+    CHECK(run_orctl(&c, &out, &e, "token", "list", NULL) == 0);
+    CHECK_HAS(out, id);
+    CHECK_HAS(out, "rack 4");
+    free(out);
+    free(e);
+
+    /* Who it is, and what it may not do: read Secrets, list anything. */
+    CHECK(t_http_as(&c, 0, tok, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                    "application/json", "{}", &out, NULL) == 201);
+    CHECK_HAS(out, "system:bootstrap:");
+    CHECK_HAS(out, "system:bootstrappers");
+    free(out);
+    CHECK(status_as(tok, "GET", "/api/v1/secrets") == 403);
+    CHECK(status_as(tok, "GET", "/api/v1/namespaces") == 403);
+    CHECK(status_as(tok, "GET", "/internal/v1/ca") == 403);
+    /* The bare Kubernetes form works too. */
+    CHECK(status_as(tok + 70, "GET", "/api/v1/namespaces") == 403);
+
+    /* Deleted: nobody. */
+    CHECK(run_orctl(&c, &out, &e, "token", "delete", id, NULL) == 0);
+    free(out);
+    free(e);
+    CHECK(status_as(tok, "GET", "/api/v1/namespaces") == 401);
+
+    /* Expired: nobody. */
+    CHECK(run_orctl(&c, &brief, &e, "token", "create", "--ttl", "2s", NULL) == 0);
+    free(e);
+    chomp(brief);
+    CHECK(status_as(brief, "GET", "/api/v1/namespaces") == 403);
+    test_sleep_ms(3100);
+    CHECK(status_as(brief, "GET", "/api/v1/namespaces") == 401);
+    free(brief);
+    free(tok);
+}
