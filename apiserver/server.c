@@ -234,6 +234,7 @@ int api_peer_client(struct api_server *s, const char *url, http_client **out)
 static void free_secrets(struct api_server *s)
 {
     if (s->token) explicit_bzero(s->token, strlen(s->token));
+    explicit_bzero(s->agent_port_token, sizeof s->agent_port_token);
     if (s->ca_key_pem) explicit_bzero(s->ca_key_pem, strlen(s->ca_key_pem));
     free(s->token);
     free(s->ca_key_pem);
@@ -254,6 +255,7 @@ static int copy_config(struct api_server *s, const struct api_config *cfg, char 
     if (s->token == NULL || s->url == NULL || (cfg->ca_pem && s->ca_pem == NULL)
         || (cfg->ca_key_pem && s->ca_key_pem == NULL))
         return ORC_ENOMEM;
+    if (orc_tls_derive_token(s->token, API_AGENT_PORT_LABEL, s->agent_port_token) != 0) return ORC_ENOMEM;
     if (cfg->ca_pem == NULL) return 0;
     rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = cfg->ca_pem}, &s->peer_tls, err);
     if (rv != 0) snprintf(errmsg, 256, "cluster CA: %.200s", err);

@@ -18,6 +18,7 @@
 #include "lib/kinds.h"
 #include "lib/list.h"
 #include "lib/table.h"
+#include "lib/tls.h"
 #include "store/store.h"
 
 #define API_RESERVED_PREFIX "/orc/podcidrs/" /* a Node's pod CIDR, held by its name */
@@ -36,6 +37,10 @@ struct api_server {
     unsigned watch_bookmark_ms;
     struct orc_httpd *http;
     char *token;
+    /* What the API servers show agents' logs/exec ports (and agents learn
+     * with their certificate): derived from the cluster token, so that an
+     * agent holds no credential of the API. */
+    char agent_port_token[ORC_TLS_FP_HEX + 1];
     char *url;
     char *ca_pem;     /* NULL: plain HTTP between members */
     char *ca_key_pem; /* handed to joining members; NULL: not */
@@ -159,6 +164,10 @@ void api_handle_user_cert(struct api_server *s, struct orc_httpd_req *r);
 void api_handle_self_review(struct api_server *s, struct orc_httpd_req *r);
 
 /* ---- authn_bootstrap.c: bootstrap tokens ---- */
+/* How long a node's certificate lasts; its agent renews it at start once
+ * less than a third is left. */
+#define API_NODE_CERT_DAYS 365
+
 struct api_user;
 #define API_BOOTSTRAP_TOKEN_TYPE "bootstrap.kubernetes.io/token"
 /* "<id>.<secret>" or orc's "orc1.<CA fingerprint>.<id>.<secret>" into its

@@ -416,6 +416,14 @@ int orc_tls_peer_subject(const struct orc_tls *t, struct orc_tls_subject *out)
     return orc_tls__subject(peer, out);
 }
 
+int orc_tls_ctx_use_cert(struct orc_tls_ctx *ctx, const char *cert_pem, const char *key_pem, char *errmsg)
+{
+    if (ctx == NULL || ctx->server || cert_pem == NULL || key_pem == NULL)
+        return orc_tls__failf(errmsg, ORC_EINVAL, "a client certificate needs a client context and a key");
+    ERR_clear_error();
+    return present(ctx->ssl, cert_pem, key_pem, errmsg);
+}
+
 /* ---- client certificates (a server that asks for them) ---- */
 
 /* The handshake takes any certificate: whom it names is decided per

@@ -49,6 +49,11 @@ struct orc_tls_trust {
 
 int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **out, char *errmsg);
 
+/* Makes a client context present cert_pem (leaf first) with key_pem when
+ * a server asks (a user's or node's identity). Sessions made after the
+ * call use it, so calling it again renews the identity. */
+int orc_tls_ctx_use_cert(struct orc_tls_ctx *ctx, const char *cert_pem, const char *key_pem, char *errmsg);
+
 /* Mutual TLS (member to member): each side presents a certificate and
  * requires one from the peer, signed by ca_pem and allowing the peer's role
  * (clientAuth for a client, serverAuth for a server). No host name check:
@@ -199,6 +204,10 @@ int orc_tls_make_csr(const char *cn, const char *const *orgs, size_t n_orgs, cha
  * ORC_EINVAL for a request that is unreadable, forged or names no one. */
 int orc_tls_sign_csr(const char *ca_cert_pem, const char *ca_key_pem, const char *csr_pem, long seconds,
                      char **cert_pem, struct orc_tls_identity *who, char *errmsg);
+
+/* HMAC-SHA256(secret, label) in lower-case hex: a credential derived from
+ * another that only its holders can compute. */
+int orc_tls_derive_token(const char *secret, const char *label, char out[ORC_TLS_FP_HEX + 1]);
 
 /* The subject of the first certificate in cert_pem (ORC_ECORRUPT when
  * unreadable, ORC_EINVAL as orc_tls_peer_subject). */

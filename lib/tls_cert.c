@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -521,6 +522,19 @@ out:
     BIO_free(b);
     ERR_clear_error();
     return rv;
+}
+
+int orc_tls_derive_token(const char *secret, const char *label, char out[ORC_TLS_FP_HEX + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)label, strlen(label), md,
+             &n) == NULL || n != 32)
+        return ORC_ENOMEM;
+    hex(md, n, out);
+    explicit_bzero(md, sizeof md);
+    return 0;
 }
 
 int orc_tls_fingerprint(const char *cert_pem, char out[ORC_TLS_FP_HEX + 1], char *errmsg)

@@ -860,7 +860,7 @@ static void join_step(struct orcd_server *s)
 /* Started once this member serves (a joining member has its CA by then). */
 static void start_agent(struct orcd_server *s)
 {
-    char host[256], ip[128], node[256], dir[4200];
+    char host[256], ip[128], node[256], dir[4200], port_token[ORC_TLS_FP_HEX + 1];
     int port;
     struct orcd_embedded_config c = {0};
 
@@ -875,7 +875,8 @@ static void start_agent(struct orcd_server *s)
         return;
     }
     c.server_url = s->api_url;
-    c.token = s->token;
+    if (orc_tls_derive_token(s->token, API_AGENT_PORT_LABEL, port_token) != 0) return;
+    c.token = port_token; /* its port's; the agent itself is system:node:NAME */
     c.ca_pem = s->certs.ca;
     c.ca_key_pem = s->certs.ca_key;
     c.node_name = node;
@@ -892,6 +893,7 @@ static void start_agent(struct orcd_server *s)
     c.cni_conf_dir = s->o.cni_conf_dir;
     c.cni_bin_dir = s->o.cni_bin_dir;
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
+    explicit_bzero(port_token, sizeof port_token);
 }
 
 /* ---- scheduled snapshots ---- */
