@@ -23,6 +23,9 @@ struct api_config {
     const char *listen;        /* "HOST:PORT" to listen on; copied */
     const char *advertise_url; /* "https://HOST:PORT" peers and clients reach this member at; copied */
     const char *token;         /* cluster bearer token; copied, never logged */
+    const char *agent_token;   /* a new cluster's agent token "<id>.<secret>", stored
+                                  as a bootstrap token when this member leads;
+                                  NULL: none to store. Copied, never logged */
     /* HTTPS: the certificate chain this member serves (leaf first, then the
      * CA, so a joining member can match the CA against its token) and its
      * key. Both NULL: plain HTTP. Read during the call. */

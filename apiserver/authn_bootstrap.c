@@ -17,6 +17,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/rand.h"
 #include "lib/timeutil.h"
 
 #define PREFIX "bootstrap-token-"
@@ -149,4 +150,80 @@ bool api_bootstrap_allowed(const struct orc_httpd_req *r, const struct api_route
     if (!api_user_in_group(api_req_user(r), GROUP)) return true;
     if (rt->type == ROUTE_SELF_REVIEW) return true;
     return rt->type == ROUTE_INTERNAL && strcmp(rt->internal, "agents") == 0 && r->method == HTTP_POST;
+}
+
+/* ---- the agent token: a bootstrap token the cluster is created with ---- */
+
+struct agent_token_write {
+    struct api_server *s;
+    struct orc_buf key, val;
+};
+
+static void agent_token_written(void *arg, int status, const struct store_txn_result *res)
+{
+    struct agent_token_write *w = arg;
+
+    if (status == 0 && res->succeeded) log_info("apiserver", "created the agent token (a bootstrap token)");
+    if (status == 0 || status == ORC_EEXIST) explicit_bzero(w->s->agent_token, sizeof w->s->agent_token);
+    else if (!w->s->stopping) log_warn("apiserver", "creating the agent token: %s", orc_strerror(status));
+    explicit_bzero(w->val.data, w->val.cap);
+    orc_buf_free(&w->val);
+    orc_buf_free(&w->key);
+    api_release(w->s);
+    free(w);
+}
+
+static json_t *agent_token_secret(const char *id, const char *secret)
+{
+    struct orc_buf a = ORC_BUF_INIT, b = ORC_BUF_INIT;
+    char name[32], uid[37], now[ORC_TIME_LEN];
+    json_t *sec = NULL;
+
+    snprintf(name, sizeof name, PREFIX "%s", id);
+    orc_uuid(uid);
+    orc_time_now(now);
+    if (orc_base64_encode(id, 6, false, &a) == 0 && orc_base64_encode(secret, 16, false, &b) == 0)
+        sec = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:{s:s, s:s, s:s, s:s}}", "apiVersion",
+                        "v1", "kind", "Secret", "metadata", "name", name, "namespace", "kube-system", "uid",
+                        uid, "creationTimestamp", now, "type", API_BOOTSTRAP_TOKEN_TYPE, "data", "token-id",
+                        a.data, "token-secret", b.data, "usage-bootstrap-authentication", "dHJ1ZQ==",
+                        "description", "b3JjIGFnZW50IHRva2Vu" /* "orc agent token" */);
+    if (b.data) explicit_bzero(b.data, b.cap);
+    orc_buf_free(&a);
+    orc_buf_free(&b);
+    return sec;
+}
+
+void api_agent_token_ensure(struct api_server *s)
+{
+    struct agent_token_write *w;
+    struct store_kv kv = {0};
+    struct store_guard g;
+    struct store_op op;
+    char id[7], secret[17];
+    json_t *sec;
+
+    if (s->agent_token[0] == '\0' || !api_bootstrap_token_split(s->agent_token, id, secret)) return;
+    if ((w = calloc(1, sizeof *w)) == NULL) return;
+    w->s = s;
+    api_hold(s);
+    snprintf(id, sizeof id, "%.6s", s->agent_token);
+    {
+        char name[32];
+        snprintf(name, sizeof name, PREFIX "%s", id);
+        api_key(orc_kind_by_resource("", "secrets"), "kube-system", name, &w->key);
+    }
+    sec = store_get(s->st, w->key.data, &kv) == 0 ? NULL : agent_token_secret(id, secret);
+    store_kv_clear(&kv);
+    explicit_bzero(secret, sizeof secret);
+    if (sec == NULL || api_obj_encode(sec, &w->val) != 0) {
+        json_decref(sec);
+        agent_token_written(w, ORC_EEXIST, NULL); /* there already (or no memory) */
+        return;
+    }
+    json_decref(sec);
+    g = (struct store_guard){STORE_GUARD_ABSENT, w->key.data, 0};
+    op = (struct store_op){STORE_PUT, w->key.data, w->val.data, w->val.len};
+    if (store_txn(s->st, &(struct store_txn){&g, 1, &op, 1}, agent_token_written, w) != 0)
+        agent_token_written(w, ORC_EIO, NULL);
 }

@@ -309,6 +309,7 @@ void api_bootstrap(struct api_server *s)
     struct boot *b = calloc(1, sizeof *b);
     int rv;
 
+    api_agent_token_ensure(s);
     if (b == NULL) return;
     b->s = s;
     api_hold(s);

@@ -235,6 +235,7 @@ static void free_secrets(struct api_server *s)
 {
     if (s->token) explicit_bzero(s->token, strlen(s->token));
     explicit_bzero(s->agent_port_token, sizeof s->agent_port_token);
+    explicit_bzero(s->agent_token, sizeof s->agent_token);
     if (s->ca_key_pem) explicit_bzero(s->ca_key_pem, strlen(s->ca_key_pem));
     free(s->token);
     free(s->ca_key_pem);
@@ -256,6 +257,7 @@ static int copy_config(struct api_server *s, const struct api_config *cfg, char 
         || (cfg->ca_key_pem && s->ca_key_pem == NULL))
         return ORC_ENOMEM;
     if (orc_tls_derive_token(s->token, API_AGENT_PORT_LABEL, s->agent_port_token) != 0) return ORC_ENOMEM;
+    if (cfg->agent_token) snprintf(s->agent_token, sizeof s->agent_token, "%s", cfg->agent_token);
     if (cfg->ca_pem == NULL) return 0;
     rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = cfg->ca_pem}, &s->peer_tls, err);
     if (rv != 0) snprintf(errmsg, 256, "cluster CA: %.200s", err);

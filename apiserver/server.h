@@ -41,6 +41,7 @@ struct api_server {
      * with their certificate): derived from the cluster token, so that an
      * agent holds no credential of the API. */
     char agent_port_token[ORC_TLS_FP_HEX + 1];
+    char agent_token[24]; /* "<id>.<secret>" a new cluster's agent token, until stored */
     char *url;
     char *ca_pem;     /* NULL: plain HTTP between members */
     char *ca_key_pem; /* handed to joining members; NULL: not */
@@ -178,6 +179,9 @@ int api_authn_bootstrap_token(struct api_server *s, struct orc_httpd_req *r, str
 /* Whether the request's user may make it as far as bootstrap tokens go
  * (true for every other user); server.c answers 403 otherwise. */
 bool api_bootstrap_allowed(const struct orc_httpd_req *r, const struct api_route *rt);
+/* The leader writes the agent token's Secret unless it exists (then
+ * forgets the token). */
+void api_agent_token_ensure(struct api_server *s);
 
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);

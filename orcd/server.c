@@ -47,6 +47,7 @@ struct server_opts {
     const char *advertise_url;
     const char *join;
     const char *token;
+    const char *agent_token; /* a new cluster's, "<id>.<secret>" */
     const char *node_name;
     const char *tls_sans[MAX_TLS_SANS];
     size_t n_tls_sans;
@@ -89,6 +90,7 @@ struct orcd_server {
     char api_url[256];
     char join_url[256];
     char token[256];
+    char agent_token_new[24]; /* made at this start: for the API to store */
     struct orcd_certs certs;
     store *st;
     api_server *api;
@@ -122,6 +124,8 @@ static void usage(FILE *f)
             "  --join URL --token T   join the cluster of the member at URL, with the token\n"
             "                         from its data dir (it names the cluster's CA)\n"
             "  --token SECRET         secret part of a new cluster's token (default: random)\n"
+            "  --agent-token ID.SECRET  a new cluster's agent token ([a-z0-9]{6}.[a-z0-9]{16};\n"
+            "                         default: random; DIR/agent-token): registers nodes only\n"
             "  --reset-cluster        after losing quorum: continue as a one-member cluster\n"
             "                         with this member's data; others may join again\n"
             "  --discard-corrupt-log  when this member's Raft log is damaged and no other\n"
@@ -237,6 +241,11 @@ static int check_opts(const struct server_opts *o)
                         "spaces\n");
         return -1;
     }
+    if (o->agent_token && !orcd_agent_token_valid(o->agent_token)) {
+        fprintf(stderr, "orcd server: --agent-token must be [a-z0-9]{6}.[a-z0-9]{16} (a bootstrap "
+                        "token)\n");
+        return -1;
+    }
     if (o->join && (o->token == NULL || orcd_token_fingerprint(o->token, fp) != 0)) {
         fprintf(stderr, "orcd server: --join needs --token with the cluster token from the first "
                         "server's data dir (its token file: " ORCD_TOKEN_PREFIX "<CA hash>.<secret>)\n");
@@ -268,12 +277,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
            O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
            O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP,
-           O_ING_HTTPS };
+           O_ING_HTTPS, O_AGENT_TOKEN };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
         {"advertise-url", required_argument, 0, O_ADV}, {"join", required_argument, 0, O_JOIN},
         {"token", required_argument, 0, O_TOKEN}, {"node-name", required_argument, 0, O_NODE},
+        {"agent-token", required_argument, 0, O_AGENT_TOKEN},
         {"no-agent", no_argument, 0, O_NOAGENT}, {"reset-cluster", no_argument, 0, O_RESET},
         {"snapshot-threshold", required_argument, 0, O_SNAP},
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
@@ -308,6 +318,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_ADV: o->advertise_url = optarg; break;
         case O_JOIN: o->join = optarg; break;
         case O_TOKEN: o->token = optarg; break;
+        case O_AGENT_TOKEN: o->agent_token = optarg; break;
         case O_NODE: o->node_name = optarg; break;
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
@@ -677,6 +688,7 @@ static int serve(struct orcd_server *s)
     acfg.listen = s->listen;
     acfg.advertise_url = s->api_url;
     acfg.token = s->token;
+    acfg.agent_token = s->agent_token_new[0] ? s->agent_token_new : NULL;
     acfg.tls_cert_pem = s->certs.chain;
     acfg.tls_key_pem = s->certs.key;
     acfg.ca_pem = s->certs.ca;
@@ -922,7 +934,8 @@ static void on_ready_poll(uv_timer_t *t)
     if (s->ready_logged || s->api == NULL || !api_server_ready(s->api)) return;
     s->ready_logged = true;
     uv_timer_stop(t);
-    log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
+    log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s (server token: %s/token, agent "
+                     "token: %s/agent-token)", s->api_url, s->id, s->dir, s->dir, s->dir);
     start_snapshots(s);
     if (!s->o.no_agent) start_agent(s);
 }
@@ -1112,6 +1125,10 @@ static int start_server(struct orcd_server *s)
      * the old one, so clients' configs go on working), else makes new ones. */
     if ((rv = load_ca(s, &have_ca)) != 0) return rv;
     if ((rv = load_token(s, s->join_url[0] != '\0')) != 0) return rv;
+    /* Joining members take the cluster's agent token from the store. */
+    if (s->join_url[0] == '\0' && have_ca
+        && (rv = orcd_agent_token_load(s->dir, s->certs.fingerprint, s->o.agent_token, s->agent_token_new)) != 0)
+        return rv;
     if (s->restore && (rv = orcd_restore_mark(s->restore, s->dir)) != 0) return rv;
     /* A joining member without the CA asks for it first (even if it had
      * started joining before a restart: asking again is harmless). */
@@ -1164,5 +1181,6 @@ int orcd_server_main(int argc, char **argv)
     orcd_certs_clear(&s.certs);
     orcd_restore_free(s.restore);
     explicit_bzero(s.token, sizeof s.token);
+    explicit_bzero(s.agent_token_new, sizeof s.agent_token_new);
     return s.exit_code;
 }
