@@ -286,6 +286,21 @@ TEST_T(bootstrap_tokens, 40)
     CHECK(status_as(brief, "GET", "/api/v1/namespaces") == 403);
     test_sleep_ms(3100);
     CHECK(status_as(brief, "GET", "/api/v1/namespaces") == 401);
+    /* and cleaned up. */
+    {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/namespaces/kube-system/secrets/bootstrap-token-%.6s", brief + 70);
+        for (uint64_t end = test_now_ms() + 10000; test_now_ms() < end;
+             test_sleep_ms(250)) {
+            char *o = NULL;
+            if (t_http(&c, 0, "GET", path, NULL, NULL, &o, NULL) == 404) {
+                free(o);
+                break;
+            }
+            free(o);
+        }
+        CHECK_INT(t_http(&c, 0, "GET", path, NULL, NULL, NULL, NULL), ==, 404);
+    }
     free(brief);
     free(tok);
 }
