@@ -50,8 +50,9 @@ struct orc_tls_trust {
 int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **out, char *errmsg);
 
 /* Makes a client context present cert_pem (leaf first) with key_pem when
- * a server asks (a user's or node's identity). Sessions made after the
- * call use it, so calling it again renews the identity. */
+ * a server asks (a user's or node's identity). Sessions take it when they
+ * are made (orc_tls_new), so calling it again renews the identity for the
+ * sessions that follow. */
 int orc_tls_ctx_use_cert(struct orc_tls_ctx *ctx, const char *cert_pem, const char *key_pem, char *errmsg);
 
 /* Mutual TLS (member to member): each side presents a certificate and
@@ -151,7 +152,8 @@ struct orc_tls_identity {
     int n_org;
 };
 
-/* Makes a server context ask for (not require) a client certificate. The
+/* Makes a server context ask for (not require) a client certificate, for
+ * the sessions made after the call. The
  * handshake takes any certificate; orc_tls_peer_client says per request
  * whether it verifies against ca_pem (copied), so that a bad one can be
  * answered with a reason (HTTP 401) instead of a failed handshake. */
