@@ -515,46 +515,9 @@ static int new_identity(struct orcd_server *s)
     return save_identity(s);
 }
 
-/* A new token: a joining member's is the one it was given; a new cluster's
- * names its CA, with the --token secret or a random one. */
-static int new_token(struct orcd_server *s, bool joining)
-{
-    char hex[49];
-
-    if (joining) {
-        snprintf(s->token, sizeof s->token, "%s", s->o.token);
-        return 0;
-    }
-    orc_rand_hex(hex, 48);
-    return orcd_token_make(s->certs.fingerprint, s->o.token ? s->o.token : hex, s->token,
-                           sizeof s->token);
-}
-
 static int load_token(struct orcd_server *s, bool joining)
 {
-    char path[4200];
-    struct orc_buf b = ORC_BUF_INIT;
-    int rv;
-
-    path_in(s, "token", path, sizeof path);
-    rv = orc_file_read(path, sizeof s->token - 1, &b);
-    if (rv == 0) {
-        while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' ')) b.len--;
-        snprintf(s->token, sizeof s->token, "%.*s", (int)b.len, b.data);
-        if (s->o.token && strcmp(s->o.token, s->token) != 0 && !joining)
-            log_warn("orcd", "--token is only used by a new cluster; keeping the token in %s", path);
-    } else if (rv == ORC_ENOENT) {
-        rv = new_token(s, joining);
-        if (rv == 0) rv = orc_file_write(path, s->token, strlen(s->token), 0600);
-    }
-    if (b.data) explicit_bzero(b.data, b.cap);
-    orc_buf_free(&b);
-    if (rv != 0) log_error("orcd", "cannot read or write the cluster token %s: %s", path, orc_strerror(rv));
-    else if (s->token[0] == '\0') {
-        log_error("orcd", "the cluster token in %s is empty", path);
-        rv = ORC_EINVAL;
-    }
-    return rv;
+    return orcd_token_load(s->dir, s->certs.fingerprint, s->o.token, joining, s->token, sizeof s->token);
 }
 
 /* A user's config left from another cluster (or an older data dir) would

@@ -1,9 +1,10 @@
-/* agent_token.c — a cluster's agent token (k3s's --agent-token): made with
- * the cluster, kept in the data dir (agent-token, 0600) as
- * orc1.<CA fingerprint>.<id>.<secret>, and stored in the cluster as a
- * bootstrap token (apiserver/authn_bootstrap.c) so that every member takes
- * it. It registers a node and nothing else; the cluster token stays the
- * control plane's. */
+/* tokens.c — a member's join credentials in its data dir, as k3s's
+ * --token and --agent-token: the cluster (server) token, which joins the
+ * control plane and is the administrator's, and the agent token, made with
+ * the cluster (agent-token, 0600) as orc1.<CA fingerprint>.<id>.<secret>
+ * and stored in the cluster as a bootstrap token
+ * (apiserver/authn_bootstrap.c) so that every member takes it: it
+ * registers a node and nothing else. */
 #include <stdio.h>
 #include <string.h>
 
@@ -68,5 +69,48 @@ out:
     if (b.data) explicit_bzero(b.data, b.cap);
     orc_buf_free(&b);
     if (rv != 0) log_error("orcd", "cannot read or write the agent token %s: %s", path, orc_strerror(rv));
+    return rv;
+}
+
+/* ---- the cluster token ---- */
+
+/* A new token: a joining member's is the one it was given; a new cluster's
+ * names its CA, with the --token secret or a random one. */
+static int new_token(const char *fp, const char *given, bool joining, char *out, size_t n)
+{
+    char hex[49];
+
+    if (joining) {
+        snprintf(out, n, "%s", given);
+        return 0;
+    }
+    orc_rand_hex(hex, 48);
+    return orcd_token_make(fp, given ? given : hex, out, n);
+}
+
+int orcd_token_load(const char *dir, const char *fp, const char *given, bool joining, char *out, size_t n)
+{
+    char path[4200];
+    struct orc_buf b = ORC_BUF_INIT;
+    int rv;
+
+    snprintf(path, sizeof path, "%s/token", dir);
+    rv = orc_file_read(path, n - 1, &b);
+    if (rv == 0) {
+        while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' ')) b.len--;
+        snprintf(out, n, "%.*s", (int)b.len, b.data);
+        if (given && strcmp(given, out) != 0 && !joining)
+            log_warn("orcd", "--token is only used by a new cluster; keeping the token in %s", path);
+    } else if (rv == ORC_ENOENT) {
+        rv = new_token(fp, given, joining, out, n);
+        if (rv == 0) rv = orc_file_write(path, out, strlen(out), 0600);
+    }
+    if (b.data) explicit_bzero(b.data, b.cap);
+    orc_buf_free(&b);
+    if (rv != 0) log_error("orcd", "cannot read or write the cluster token %s: %s", path, orc_strerror(rv));
+    else if (out[0] == '\0') {
+        log_error("orcd", "the cluster token in %s is empty", path);
+        rv = ORC_EINVAL;
+    }
     return rv;
 }
