@@ -572,6 +572,18 @@ void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct a
 {
     const char *p = rt->internal;
 
+    /* Members' endpoints (the CA key, forwarded writes, membership) are the
+     * control plane's: its token, or an administrator's certificate. A
+     * node's certificate and bootstrap tokens reach only "agents";
+     * "usercerts" checks for itself. */
+    if (strcmp(p, "agents") != 0 && strcmp(p, "usercerts") != 0
+        && !api_user_in_group(api_req_user(r), "system:masters")) {
+        api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL,
+                           "forbidden: User \"%s\" cannot use the members' endpoint \"%s\"",
+                           api_req_user(r)->name, p);
+        return;
+    }
+
     if (strcmp(p, "txn") == 0 && r->method == HTTP_POST) {
         handle_txn(s, r);
     } else if (strcmp(p, "readindex") == 0 && r->method == HTTP_GET) {

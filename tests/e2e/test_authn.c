@@ -190,6 +190,16 @@ TEST_T(kubeconfig_create, 40)
     free(out);
     free(e);
 
+    /* Nor read the members' endpoints (the CA key). */
+    rc = run_prog(c.home, NULL, &out, &e,
+                  (const char *const[]){"/usr/bin/kubectl", "--kubeconfig", conf, "get", "--raw",
+                                        "/internal/v1/ca", NULL});
+    CHECK(rc != 0);
+    CHECK_HAS(e, "Forbidden");
+    CHECK(strstr(out, "PRIVATE KEY") == NULL);
+    free(out);
+    free(e);
+
     /* alice cannot make herself an administrator. */
     CHECK(orc_tls_make_csr("mallory", (const char *const[]){"system:masters"}, 1, &csr, &key, err) == 0);
     req = json_pack("{s:s}", "csr", csr);
