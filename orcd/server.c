@@ -1067,7 +1067,8 @@ static int continue_start(struct orcd_server *s)
 
 static int start_server(struct orcd_server *s)
 {
-    bool have_ca = false;
+    bool have_ca = false, new_cluster;
+    char path[4200];
     int rv;
 
     if (s->restore == NULL && (rv = orcd_restore_check_unmarked(s->dir)) != 0) return rv;
@@ -1087,9 +1088,12 @@ static int start_server(struct orcd_server *s)
     /* A restore keeps a CA and token already in the data dir (copied from
      * the old one, so clients' configs go on working), else makes new ones. */
     if ((rv = load_ca(s, &have_ca)) != 0) return rv;
+    path_in(s, "token", path, sizeof path);
+    new_cluster = s->join_url[0] == '\0' && s->restore == NULL && access(path, F_OK) != 0;
     if ((rv = load_token(s, s->join_url[0] != '\0')) != 0) return rv;
-    /* Joining members take the cluster's agent token from the store. */
-    if (s->join_url[0] == '\0' && have_ca
+    /* The agent token is made with the cluster (with its token); joining
+     * members take it from the store, a restore brings back the old one. */
+    if (new_cluster
         && (rv = orcd_agent_token_load(s->dir, s->certs.fingerprint, s->o.agent_token, s->agent_token_new)) != 0)
         return rv;
     if (s->restore && (rv = orcd_restore_mark(s->restore, s->dir)) != 0) return rv;
