@@ -15,6 +15,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/tls.h"
 
 /* ---- lifetime ---- */
 
@@ -402,10 +403,31 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     return ok && a->reclaiming ? 0 : ORC_ENOMEM;
 }
 
+/* The API client: as the node (its certificate) or with the token. */
+static int api_client_new(struct agent *a, bool cert_identity)
+{
+    struct http_tls tls = {.ca_pem = a->ca_pem};
+    char err[ORC_TLS_ERRLEN];
+    int rv;
+
+    if (!cert_identity || a->ca_pem == NULL || a->cert_pem == NULL)
+        return a->ca_pem ? http_client_new_tls(a->loop, a->server_url, a->token, &tls, &a->api)
+                         : http_client_new(a->loop, a->server_url, a->token, &a->api);
+    tls.ca_pem = NULL;
+    if ((rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = a->ca_pem}, &tls.ctx, err)) != 0
+        || (rv = orc_tls_ctx_use_cert(tls.ctx, a->cert_pem, a->key_pem, err)) != 0) {
+        log_error("agent", "the node's certificate: %s", err);
+        orc_tls_ctx_unref(tls.ctx);
+        return rv;
+    }
+    rv = http_client_new_tls(a->loop, a->server_url, NULL, &tls, &a->api);
+    orc_tls_ctx_unref(tls.ctx); /* the client holds its own reference */
+    return rv;
+}
+
 int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, char *errmsg)
 {
     struct agent *a;
-    struct http_tls tls = {.ca_pem = cfg->ca_pem};
     struct rt_config rc = {0};
     rt *real;
     char rtdir[1100];
@@ -447,8 +469,7 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     }
     a->rt = rt_handle_real(real);
     rth_on_exit(&a->rt, on_container_exit, a);
-    rv = a->ca_pem ? http_client_new_tls(loop, a->server_url, a->token, &tls, &a->api)
-                   : http_client_new(loop, a->server_url, a->token, &a->api);
+    rv = api_client_new(a, cfg->cert_identity);
     if (rv != 0 || (rv = node_start(a)) != 0) {
         if (a->api) http_client_close(a->api, NULL, NULL);
         rth_close(&a->rt, NULL, NULL);

@@ -20,7 +20,11 @@ typedef struct agent agent;
 
 struct agent_config {
     const char *server_url;   /* API: "https://HOST:PORT" (copied) */
-    const char *token;        /* cluster bearer token (copied, never logged) */
+    const char *token;        /* what the API servers show the logs/exec port
+                                 (copied, never logged); also the bearer token
+                                 of the agent's API calls unless cert_identity */
+    bool cert_identity;       /* the API calls present tls_cert_pem (the node's
+                                 certificate, system:node:NAME) instead */
     const char *ca_pem;       /* cluster CA the API and peers are checked against */
     const char *node_name;    /* this Node's name (DNS-1123 subdomain) */
     const char *data_dir;     /* agent state: containers, images, pod volumes, logs */

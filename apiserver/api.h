@@ -14,10 +14,19 @@
 
 typedef struct api_server api_server;
 
+/* What the API servers show agents' logs/exec ports: HMAC-SHA256 of the
+ * cluster token with this label (orc_tls_derive_token), so that an agent
+ * holds no credential of the API; agents learn it with their node
+ * certificate. */
+#define API_AGENT_PORT_LABEL "orc agent port"
+
 struct api_config {
     const char *listen;        /* "HOST:PORT" to listen on; copied */
     const char *advertise_url; /* "https://HOST:PORT" peers and clients reach this member at; copied */
     const char *token;         /* cluster bearer token; copied, never logged */
+    const char *agent_token;   /* a new cluster's agent token "<id>.<secret>", stored
+                                  as a bootstrap token when this member leads;
+                                  NULL: none to store. Copied, never logged */
     /* HTTPS: the certificate chain this member serves (leaf first, then the
      * CA, so a joining member can match the CA against its token) and its
      * key. Both NULL: plain HTTP. Read during the call. */

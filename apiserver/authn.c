@@ -7,6 +7,9 @@
 #include "apiserver/server.h"
 #include "apiserver/user.h"
 #include "lib/httpd.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+#include "lib/tls.h"
 
 /* The cluster token: the administrator (as Kubernetes' system:masters). */
 static int authn_cluster_token(struct api_server *s, struct orc_httpd_req *r, struct api_user **out)
@@ -18,10 +21,35 @@ static int authn_cluster_token(struct api_server *s, struct orc_httpd_req *r, st
     return *out ? API_AUTHN_OK : API_AUTHN_REFUSED;
 }
 
+/* A client certificate signed by the cluster CA: CN the user, each O a
+ * group (Kubernetes' x509 request authenticator). One that does not verify
+ * names nobody but does not stop the chain, as in Kubernetes' union: a
+ * valid token on the same request still counts. */
+static int authn_x509(struct api_server *s, struct orc_httpd_req *r, struct api_user **out)
+{
+    const struct orc_tls_identity *id;
+    const char *why, *groups[ORC_TLS_MAX_ORGS + 1];
+    int rv = orc_httpd_req_tls_client(r, &id, &why);
+
+    (void)s;
+    if (rv == ORC_ENOENT) return API_AUTHN_PASS;
+    if (rv != 0 || id->cn[0] == '\0') {
+        log_info("apiserver", "client certificate from %s refused: %s", orc_httpd_req_peer(r),
+                 rv ? why : "its common name is empty");
+        return API_AUTHN_PASS;
+    }
+    for (int i = 0; i < id->n_org; i++) groups[i] = id->orgs[i];
+    groups[id->n_org] = NULL;
+    *out = api_user_new(id->cn, groups);
+    return *out ? API_AUTHN_OK : API_AUTHN_REFUSED;
+}
+
 /* In order; the first that names a user or refuses decides. */
 static int (*const chain[])(struct api_server *, struct orc_httpd_req *, struct api_user **) = {
+    authn_x509,
     authn_cluster_token,
     api_authn_sa_token,
+    api_authn_bootstrap_token,
 };
 
 bool api_authn_request(void *arg, struct orc_httpd_req *r)

@@ -311,6 +311,7 @@ void api_bootstrap(struct api_server *s)
     int rv;
 
     api_rbac_bootstrap(s);
+    api_agent_token_ensure(s);
     if (b == NULL) return;
     b->s = s;
     api_hold(s);

@@ -1,10 +1,10 @@
 /* housekeep.c — leader-only upkeep that Kubernetes runs in its controller
  * manager and API server: a namespace being deleted is emptied (objects
  * deleted, or marked for deletion when they have finalizers or run on a
- * node) and then removed; Events expire after an hour; default/kubernetes
- * lists the members' API addresses (kubesvc.c); ResourceQuotas' status
- * follows their namespace's usage (quota.c). Runs on a timer, a
- * bounded batch per tick, with guarded txns so it never overwrites a
+ * node) and then removed; Events expire after an hour; expired bootstrap
+ * tokens are deleted; default/kubernetes lists the members' API addresses
+ * (kubesvc.c); ResourceQuotas' status follows their namespace's usage
+ * (quota.c). Runs on a timer, a bounded batch per tick, with guarded txns so it never overwrites a
  * concurrent change (a lost race is simply retried on the next tick). */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@
 #define BATCH 200            /* objects touched per tick */
 #define QUOTA_SYNC_EVERY 2 /* ticks between ResourceQuota status updates (quota.c) */
 #define KUBE_ENDPOINTS_EVERY 5 /* ticks between looks at the members' addresses */
+#define TOKEN_SWEEP_EVERY 5    /* ticks between looks for expired bootstrap tokens */
 
 struct api_housekeep {
     struct api_server *s;
@@ -202,6 +203,29 @@ static void expire_events(struct api_housekeep *h)
     orc_buf_free(&prefix);
 }
 
+/* Expired bootstrap tokens are deleted (Kubernetes' tokencleaner); the
+ * authenticator refuses them already. Only kube-system's Secrets are read. */
+static void expire_bootstrap_tokens(struct api_housekeep *h)
+{
+    struct orc_buf prefix = ORC_BUF_INIT;
+    struct store_list l = {0};
+
+    api_prefix(orc_kind_by_resource("", "secrets"), "kube-system", &prefix);
+    if (store_range(h->s->st, prefix.data, NULL, 0, BATCH, &l) == 0) {
+        for (size_t i = 0; i < l.n && h->budget > 0; i++) {
+            json_t *sec = orc_json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_ALLOW_NUL, NULL);
+            if (sec && strcmp(orc_json_str(sec, "type") ?: "", API_BOOTSTRAP_TOKEN_TYPE) == 0
+                && api_bootstrap_secret_expired(sec)) {
+                log_info("apiserver", "deleting expired bootstrap token %s", orc_json_str(sec, "metadata.name"));
+                write_guarded(h, l.kvs[i].key, l.kvs[i].mod_rev, NULL, NULL);
+            }
+            json_decref(sec);
+        }
+    }
+    store_list_clear(&l);
+    orc_buf_free(&prefix);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct api_housekeep *h = t->data;
@@ -211,6 +235,7 @@ static void on_tick(uv_timer_t *t)
     if (api_ns_any_terminating(h->s)) sweep_namespaces(h);
     if (h->ticks % KUBE_ENDPOINTS_EVERY == 0) api_kubernetes_endpoints(h->s, NULL);
     if (h->ticks % QUOTA_SYNC_EVERY == 0) api_quota_sync(h->s, &h->budget);
+    if (h->ticks % TOKEN_SWEEP_EVERY == 0) expire_bootstrap_tokens(h);
     if (h->ticks++ % EVENT_SWEEP_EVERY == 0) expire_events(h);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apiserver/server.h"
+#include "apiserver/user.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
@@ -477,11 +478,23 @@ static void handle_remove(struct api_server *s, struct orc_httpd_req *r, const c
     if (rv != 0) on_removed(m, rv);
 }
 
-/* ---- node agents' serving certificates ---- */
+/* ---- node agents' certificates ---- */
 
-/* An agent asks for the certificate of its logs/exec port: the members hold
- * the cluster CA key, the agents do not. Body {"nodeName", "addresses":
- * [IP or DNS name...]}; answer {"ca", "cert", "key"} (PEM). */
+/* Administrators and bootstrap tokens (a node joining) may have any node's
+ * certificate issued; a node only its own (renewing). */
+static bool may_have_node_cert(const struct orc_httpd_req *r, const char *cn)
+{
+    const struct api_user *u = api_req_user(r);
+
+    if (api_user_in_group(u, "system:masters") || api_user_in_group(u, "system:bootstrappers")) return true;
+    return api_user_in_group(u, "system:nodes") && strcmp(u->name, cn) == 0;
+}
+
+/* An agent asks for its certificate: its identity at the API
+ * (CN=system:node:NAME, O=system:nodes) and what its logs/exec port
+ * serves. The members hold the cluster CA key, the agents do not. Body
+ * {"nodeName", "addresses": [IP or DNS name...]}; answer {"ca", "cert",
+ * "key"} (PEM) and "portToken", what the API servers show its port. */
 static void handle_agent_cert(struct api_server *s, struct orc_httpd_req *r)
 {
     json_t *body = api_parse_body(r), *addrs, *a, *out;
@@ -507,15 +520,24 @@ static void handle_agent_cert(struct api_server *s, struct orc_httpd_req *r)
         return;
     }
     snprintf(cn, sizeof cn, "system:node:%s", node);
-    if (orc_tls_make_cert(s->ca_pem, s->ca_key_pem, cn, names, n, 3650, &cert, &key, err) != 0) {
+    if (!may_have_node_cert(r, cn)) {
+        json_decref(body);
+        api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL,
+                           "forbidden: User \"%s\" cannot have the certificate of node \"%s\" issued",
+                           api_req_user(r)->name, node);
+        return;
+    }
+    if (orc_tls_make_cert_o(s->ca_pem, s->ca_key_pem, "system:nodes", cn, names, n, API_NODE_CERT_DAYS,
+                            &cert, &key, err) != 0) {
         json_decref(body);
         api_respond_status(r, 422, "Invalid", NULL, NULL, NULL, "cannot issue the certificate: %s", err);
         return;
     }
-    out = json_pack("{s:s, s:s, s:s}", "ca", s->ca_pem, "cert", cert, "key", key);
+    out = json_pack("{s:s, s:s, s:s, s:s}", "ca", s->ca_pem, "cert", cert, "key", key, "portToken",
+                    s->agent_port_token);
+    log_info("apiserver", "issuing the certificate of node %s's agent to %s", node, api_req_user(r)->name);
     if (out) api_respond_json(r, 200, out);
     else api_respond_error(r, ORC_ENOMEM, "issuing the certificate");
-    log_info("apiserver", "issued the serving certificate of node %s's agent", node);
     json_decref(out);
     explicit_bzero(key, strlen(key));
     free(key);
@@ -550,6 +572,18 @@ void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct a
 {
     const char *p = rt->internal;
 
+    /* Members' endpoints (the CA key, forwarded writes, membership) are the
+     * control plane's: its token, or an administrator's certificate. A
+     * node's certificate and bootstrap tokens reach only "agents";
+     * "usercerts" checks for itself. */
+    if (strcmp(p, "agents") != 0 && strcmp(p, "usercerts") != 0
+        && !api_user_in_group(api_req_user(r), "system:masters")) {
+        api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL,
+                           "forbidden: User \"%s\" cannot use the members' endpoint \"%s\"",
+                           api_req_user(r)->name, p);
+        return;
+    }
+
     if (strcmp(p, "txn") == 0 && r->method == HTTP_POST) {
         handle_txn(s, r);
     } else if (strcmp(p, "readindex") == 0 && r->method == HTTP_GET) {
@@ -569,6 +603,8 @@ void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct a
         api_handle_backup(s, r);
     } else if (strcmp(p, "agents") == 0 && r->method == HTTP_POST) {
         handle_agent_cert(s, r);
+    } else if (strcmp(p, "usercerts") == 0 && r->method == HTTP_POST) {
+        api_handle_user_cert(s, r);
     } else if (strncmp(p, "members/", 8) == 0 && r->method == HTTP_DELETE) {
         if (store_is_leader(s->st)) handle_remove(s, r, p + 8);
         else proxy_to_leader(s, r);

@@ -191,8 +191,8 @@ static int start_call(struct proxy_op *op, const char *url)
     static const struct http_stream_cbs cbs = {on_head, on_data, on_end};
     struct http_tls tls = {.ca_pem = op->s->ca_pem};
     struct http_request req = {0};
-    int rv = op->s->ca_pem ? http_client_new_tls(op->s->loop, url, op->s->token, &tls, &op->client)
-                           : http_client_new(op->s->loop, url, op->s->token, &op->client);
+    int rv = op->s->ca_pem ? http_client_new_tls(op->s->loop, url, op->s->agent_port_token, &tls, &op->client)
+                           : http_client_new(op->s->loop, url, op->s->agent_port_token, &op->client);
 
     if (rv != 0) return rv;
     req.method = op->exec ? "POST" : "GET";

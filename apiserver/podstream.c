@@ -175,7 +175,7 @@ static int build_spdy_head(struct stream_op *op, const char *url, const char *pa
     return orc_buf_printf(out,
                           "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
                           "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n%s%s%s\r\n",
-                          path, url + strlen("https://"), op->s->token ? op->s->token : "",
+                          path, url + strlen("https://"), op->s->agent_port_token,
                           ver ? "X-Stream-Protocol-Version: " : "", ver ? ver : "", ver ? "\r\n" : "");
 }
 
@@ -193,7 +193,7 @@ static int build_head(struct stream_op *op, const char *url, const char *path, s
                           "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
                           "Connection: Upgrade\r\nUpgrade: %s\r\nSec-WebSocket-Version: %s\r\n"
                           "Sec-WebSocket-Key: %s\r\n%s%s%s\r\n",
-                          path, url + strlen("https://"), op->s->token ? op->s->token : "", up ? up : "",
+                          path, url + strlen("https://"), op->s->agent_port_token, up ? up : "",
                           ver ? ver : "", key ? key : "", proto ? "Sec-WebSocket-Protocol: " : "",
                           proto ? proto : "", proto ? "\r\n" : "");
 }

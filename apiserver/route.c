@@ -144,6 +144,9 @@ static int route_segments(struct api_route *rt, char **segs, int n)
         else {
             if (copy_seg(rt->version, sizeof rt->version, segs[2]) != 0) return ORC_ENOENT;
             if (n == 3) rt->type = ROUTE_RESOURCE_LIST;
+            else if (n == 4 && strcmp(rt->group, "authentication.k8s.io") == 0
+                     && strcmp(rt->version, "v1") == 0 && strcmp(segs[3], "selfsubjectreviews") == 0)
+                rt->type = ROUTE_SELF_REVIEW; /* created, never stored */
             else return route_resource(rt, segs + 3, n - 3);
         }
     } else {

@@ -10,6 +10,7 @@
 #include "apiserver/rbac.h"
 #include "apiserver/sa.h"
 #include "apiserver/server.h"
+#include "apiserver/user.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -57,6 +58,9 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
         return;
     case ROUTE_OIDC:
         api_handle_oidc(s, r, rt);
+        return;
+    case ROUTE_SELF_REVIEW:
+        api_handle_self_review(s, r);
         return;
     case ROUTE_COLLECTION:
     case ROUTE_OBJECT:
@@ -135,7 +139,14 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     }
     if (!r->authorized) {
         api_respond_status(r, 401, "Unauthorized", NULL, NULL, NULL,
-                           "Unauthorized: a valid \"Authorization: Bearer <token>\" header is required");
+                           "Unauthorized: a valid \"Authorization: Bearer <token>\" header or "
+                           "client certificate is required");
+        return;
+    }
+    if (!api_bootstrap_allowed(r, rt)) {
+        api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL,
+                           "forbidden: User \"%s\" may only have its node's certificate issued",
+                           api_req_user(r)->name);
         return;
     }
     /* Before the 404, as Kubernetes: an unknown path is forbidden to
@@ -241,6 +252,8 @@ int api_peer_client(struct api_server *s, const char *url, http_client **out)
 static void free_secrets(struct api_server *s)
 {
     if (s->token) explicit_bzero(s->token, strlen(s->token));
+    explicit_bzero(s->agent_port_token, sizeof s->agent_port_token);
+    explicit_bzero(s->agent_token, sizeof s->agent_token);
     if (s->ca_key_pem) explicit_bzero(s->ca_key_pem, strlen(s->ca_key_pem));
     free(s->token);
     free(s->ca_key_pem);
@@ -265,6 +278,8 @@ static int copy_config(struct api_server *s, const struct api_config *cfg, char 
     if (cfg->encryption_config
         && (rv = api_encryption_load(cfg->encryption_config, &s->enc, errmsg)) != 0)
         return rv;
+    if (orc_tls_derive_token(s->token, API_AGENT_PORT_LABEL, s->agent_port_token) != 0) return ORC_ENOMEM;
+    if (cfg->agent_token) snprintf(s->agent_token, sizeof s->agent_token, "%s", cfg->agent_token);
     if (cfg->ca_pem == NULL) return 0;
     rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = cfg->ca_pem}, &s->peer_tls, err);
     if (rv != 0) snprintf(errmsg, 256, "cluster CA: %.200s", err);
@@ -275,7 +290,8 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
                      char *errmsg)
 {
     struct api_server *s = calloc(1, sizeof *s);
-    struct orc_httpd_tls tls = {.cert_pem = cfg->tls_cert_pem, .key_pem = cfg->tls_key_pem};
+    struct orc_httpd_tls tls = {.cert_pem = cfg->tls_cert_pem, .key_pem = cfg->tls_key_pem,
+                                .client_ca_pem = cfg->ca_pem};
     struct orc_httpd_config hc = {
         .listen = cfg->listen,
         .tls = cfg->tls_cert_pem || cfg->tls_key_pem ? &tls : NULL,

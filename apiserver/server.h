@@ -18,6 +18,7 @@
 #include "lib/kinds.h"
 #include "lib/list.h"
 #include "lib/table.h"
+#include "lib/tls.h"
 #include "store/store.h"
 
 #define API_RESERVED_PREFIX "/orc/podcidrs/" /* a Node's pod CIDR, held by its name */
@@ -36,6 +37,11 @@ struct api_server {
     unsigned watch_bookmark_ms;
     struct orc_httpd *http;
     char *token;
+    /* What the API servers show agents' logs/exec ports (and agents learn
+     * with their certificate): derived from the cluster token, so that an
+     * agent holds no credential of the API. */
+    char agent_port_token[ORC_TLS_FP_HEX + 1];
+    char agent_token[24]; /* "<id>.<secret>" a new cluster's agent token, until stored */
     char *url;
     char *ca_pem;     /* NULL: plain HTTP between members */
     char *ca_key_pem; /* handed to joining members; NULL: not */
@@ -120,6 +126,7 @@ enum api_route_type {
     ROUTE_OPENAPI_V2,    /* /openapi/v2 */
     ROUTE_OPENAPI_V3,    /* /openapi/v3 (version empty), /openapi/v3/api/v1, /openapi/v3/apis/{group}/{version} */
     ROUTE_OIDC,          /* /.well-known/openid-configuration, /openid/v1/jwks (internal: "jwks") */
+    ROUTE_SELF_REVIEW,   /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
 };
 
 struct api_query {
@@ -154,6 +161,32 @@ enum { API_AUTHN_OK, API_AUTHN_PASS, API_AUTHN_REFUSED };
 /* The httpd authorize hook (arg: the api_server): true when a credential
  * names a user, who is then on the request (api_req_user, user.h). */
 bool api_authn_request(void *arg, struct orc_httpd_req *r);
+
+/* POST /internal/v1/usercerts (usercert.c): an administrator has a user's
+ * certificate request signed by the cluster CA. */
+void api_handle_user_cert(struct api_server *s, struct orc_httpd_req *r);
+
+/* POST selfsubjectreviews (whoami.c): the request's own user. */
+void api_handle_self_review(struct api_server *s, struct orc_httpd_req *r);
+
+/* ---- authn_bootstrap.c: bootstrap tokens ---- */
+/* How long a node's certificate lasts; its agent renews it at start once
+ * less than a third is left. */
+#define API_NODE_CERT_DAYS 365
+
+struct api_user;
+#define API_BOOTSTRAP_TOKEN_TYPE "bootstrap.kubernetes.io/token"
+/* "<id>.<secret>" or orc's "orc1.<CA fingerprint>.<id>.<secret>" into its
+ * parts; false when it is neither. */
+bool api_bootstrap_token_split(const char *tok, char id[7], char secret[17]);
+bool api_bootstrap_secret_expired(const json_t *secret);
+int api_authn_bootstrap_token(struct api_server *s, struct orc_httpd_req *r, struct api_user **out);
+/* Whether the request's user may make it as far as bootstrap tokens go
+ * (true for every other user); server.c answers 403 otherwise. */
+bool api_bootstrap_allowed(const struct orc_httpd_req *r, const struct api_route *rt);
+/* The leader writes the agent token's Secret unless it exists (then
+ * forgets the token). */
+void api_agent_token_ensure(struct api_server *s);
 
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);

@@ -139,9 +139,10 @@ static int can_i_list(cli_ctx *x, bool no_headers)
 int cli_cmd_auth(cli_ctx *x, int argc, char **argv)
 {
     struct cli_strv pos = {0};
-    const char *sub = NULL;
+    const char *sub = NULL, *output = NULL;
     bool all_ns = false, list = false, quiet = false, no_headers = false;
     const struct cli_flag flags[] = {
+        {"output", 'o', CLI_FLAG_STRING, &output, "FMT", "whoami: json or yaml (default: a table)"},
         {"all-namespaces", 'A', CLI_FLAG_BOOL, &all_ns, NULL, "Ask about every namespace"},
         {"subresource", 0, CLI_FLAG_STRING, &sub, "SUB", "The subresource (log, exec, status, ...)"},
         {"list", 0, CLI_FLAG_BOOL, &list, NULL, "List everything allowed in the namespace"},
@@ -152,8 +153,10 @@ int cli_cmd_auth(cli_ctx *x, int argc, char **argv)
 
     if (rv != 0) rv = cli_stop_status(rv);
     else if (cli_connect(x) != 0) rv = CLI_EXIT_FAIL; /* sets the namespace */
+    else if (pos.n == 1 && strcmp(pos.v[0], "whoami") == 0) rv = cli_auth_whoami(x, output);
     else if (pos.n == 0 || strcmp(pos.v[0], "can-i") != 0)
-        rv = cli_usage_error(x, "%s", pos.n ? "unknown auth command (want can-i)" : "missing auth command (can-i)");
+        rv = cli_usage_error(x, "%s", pos.n ? "unknown auth command (want can-i or whoami)"
+                                            : "missing auth command (can-i or whoami)");
     else if (list && pos.n == 1) rv = can_i_list(x, no_headers);
     else if (list) rv = cli_usage_error(x, "--list takes no VERB or TYPE");
     else if (pos.n != 3) rv = cli_usage_error(x, "you must specify two arguments: verb resource or verb resource/resourceName");

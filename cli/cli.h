@@ -326,11 +326,15 @@ int cli_cmd_expose(cli_ctx *x, int argc, char **argv);
 int cli_cmd_set(cli_ctx *x, int argc, char **argv);
 int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);
 int cli_cmd_version(cli_ctx *x, int argc, char **argv);
+/* `orctl auth can-i|whoami` (auth.c, identity.c). */
+int cli_cmd_auth(cli_ctx *x, int argc, char **argv);
+/* `orctl auth whoami`: output NULL (a table), "json" or "yaml" (identity.c). */
+int cli_auth_whoami(cli_ctx *x, const char *output);
+int cli_cmd_kubeconfig(cli_ctx *x, int argc, char **argv); /* identity.c */
+int cli_cmd_token(cli_ctx *x, int argc, char **argv);      /* token.c */
 int cli_cmd_cluster(cli_ctx *x, int argc, char **argv);
 /* `orctl secrets reencrypt` (secrets.c). */
 int cli_cmd_secrets(cli_ctx *x, int argc, char **argv);
-/* `orctl auth can-i` (auth.c). */
-int cli_cmd_auth(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
 int cli_cluster_backup(cli_ctx *x, const char *file);
 int cli_cmd_logs(cli_ctx *x, int argc, char **argv);

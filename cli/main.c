@@ -153,13 +153,31 @@ static const struct cli_command commands[] = {
      "  kubectl get secrets -A -o json | kubectl replace -f -\n\n"
      "Examples:\n  orctl secrets reencrypt\n",
      cli_cmd_secrets},
-    {"auth", "Ask what you (or --as USER) may do", "auth can-i (VERB TYPE[/NAME] | VERB /PATH | --list) [flags]",
-     "Answers yes (exit 0) or no (exit 1) from the server's RBAC, as `kubectl auth\n"
-     "can-i`; --list shows every rule that applies in the namespace.\n\n"
+    {"auth", "Ask what you (or --as USER) may do, and who the server takes you for",
+     "auth (can-i (VERB TYPE[/NAME] | VERB /PATH | --list) | whoami [-o json|yaml]) [flags]",
+     "can-i answers yes (exit 0) or no (exit 1) from the server's RBAC, as `kubectl\n"
+     "auth can-i`; --list shows every rule that applies in the namespace. whoami\n"
+     "prints your user name and groups (a SelfSubjectReview).\n\n"
      "Examples:\n  orctl auth can-i create deployments -n team\n"
      "  orctl auth can-i get pods --subresource=log --as alice\n"
-     "  orctl auth can-i get /metrics\n  orctl auth can-i --list -n team --as alice --as-group devs\n",
+     "  orctl auth can-i get /metrics\n  orctl auth can-i --list -n team --as alice --as-group devs\n"
+     "  orctl auth whoami\n",
      cli_cmd_auth},
+    {"token", "Create, list or delete bootstrap tokens (join a node with one)",
+     "token (create [--ttl 24h] [--description TEXT] | list | delete ID)",
+     "A bootstrap token lets `orcd agent --token TOKEN` register a node and get\n"
+     "its node certificate; nothing else. It stops working when it expires or is\n"
+     "deleted.\n\n"
+     "Examples:\n  orctl token create --ttl 2h --description \"rack 4\"\n  orctl token list\n"
+     "  orctl token delete abcdef\n",
+     cli_cmd_token},
+    {"kubeconfig", "Make a kubeconfig with a client certificate for a new user",
+     "kubeconfig create USER [--group GROUP]... [--expires DURATION]",
+     "Makes a key here, has the cluster CA sign a certificate for USER in the\n"
+     "groups given (an administrator's credential is needed), and prints a\n"
+     "kubeconfig holding both. The key never leaves this machine.\n\n"
+     "Examples:\n  orctl kubeconfig create alice --group dev --expires 720h > alice.conf\n",
+     cli_cmd_kubeconfig},
     {"api-resources", "List the kinds the server serves", "api-resources", NULL, cmd_api_resources},
     {"help", "Help about any command", "help [COMMAND]", NULL, cmd_help},
 };

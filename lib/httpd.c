@@ -29,6 +29,15 @@ bool orc_httpd_req_gone(const struct orc_httpd_req *r) { return r->conn == NULL;
 
 const char *orc_httpd_req_peer(const struct orc_httpd_req *r) { return r->conn ? r->conn->peer : ""; }
 
+int orc_httpd_req_tls_client(const struct orc_httpd_req *r, const struct orc_tls_identity **out,
+                             const char **why)
+{
+    *out = NULL;
+    *why = "";
+    if (r->conn == NULL || r->conn->tls == NULL) return ORC_ENOENT;
+    return orc_tls_peer_client(r->conn->tls, out, why);
+}
+
 void orc_httpd_req_warn(struct orc_httpd_req *r, const char *text)
 {
     orc_buf_puts(&r->warnings, "Warning: 299 - \"");
@@ -377,6 +386,19 @@ static void on_refused_closed(uv_handle_t *handle)
     http_handle_closed(http);
 }
 
+/* The hook sees the request's connection (its TLS client certificate)
+ * although the request is not dispatched yet. */
+static bool authorize_on_conn(void *arg, struct orc_httpd_req *r)
+{
+    struct orc_httpd_conn *c = arg;
+    bool ok;
+
+    r->conn = c;
+    ok = c->http->authorize(c->http->arg, r);
+    r->conn = NULL;
+    return ok;
+}
+
 static void conn_setup(struct orc_httpd_conn *c)
 {
     struct orc_httpd *http = c->http;
@@ -384,7 +406,7 @@ static void conn_setup(struct orc_httpd_conn *c)
     orc_list_push(&http->conns, &c->link);
     http->n_conns++;
     uv_tcp_nodelay(&c->tcp, 1);
-    orc_httpd_parser_init(&c->parser, http->authorize, http->arg);
+    orc_httpd_parser_init(&c->parser, http->authorize ? authorize_on_conn : NULL, c);
     if (http->tls && orc_tls_new(http->tls, NULL, &c->tls) != 0) {
         orc_httpd__conn_close(c);
         return;
@@ -445,6 +467,7 @@ static int tls_setup(struct orc_httpd *h, const struct orc_httpd_tls *tls, char 
         return ORC_EINVAL;
     }
     rv = orc_tls_server_ctx(tls->cert_pem, tls->key_pem, &h->tls, err);
+    if (rv == 0 && tls->client_ca_pem) rv = orc_tls_ctx_ask_client_cert(h->tls, tls->client_ca_pem, err);
     if (rv != 0) snprintf(errmsg, 256, "TLS: %.240s", err);
     return rv;
 }

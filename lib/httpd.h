@@ -31,7 +31,8 @@ struct orc_httpd_req;
  * one of the orc_httpd_respond* functions (or ends a stream). */
 typedef void (*orc_httpd_handler)(void *arg, struct orc_httpd_req *req);
 
-/* Called when a request's headers are complete, before its body: whether
+/* Called when a request's headers are complete, before its body (req->conn
+ * set for the call): whether
  * the request may go on (a valid token, or a path that needs none). A
  * refused request with a body reaches the handler at once, with
  * authorized = false and no body, and its connection closes after the
@@ -111,6 +112,9 @@ struct orc_httpd_tls {
     const char *key_pem;
     struct orc_tls_ctx *ctx; /* or a server context made by the caller (one with an
                                 SNI choice, lib/tls.h); the server takes a reference */
+    const char *client_ca_pem; /* with cert_pem: ask clients for a certificate, whose
+                                  identity orc_httpd_req_tls_client checks against
+                                  this CA (NULL: ask for none) */
 };
 
 /* Limits; 0 takes the default. */
@@ -155,6 +159,15 @@ bool orc_httpd_req_bearer_is(const struct orc_httpd_req *r, const char *token);
 bool orc_httpd_req_gone(const struct orc_httpd_req *r);
 /* The client's address ("127.0.0.1" or "::1"), "" once gone. */
 const char *orc_httpd_req_peer(const struct orc_httpd_req *r);
+
+/* The request's TLS client certificate (lib/tls.h orc_tls_peer_client):
+ * 0 with its verified identity (owned by the connection, valid while the
+ * request is), ORC_ENOENT when there is none (plain HTTP, a server that does
+ * not ask, a gone client), ORC_EPERM/ORC_EINVAL when it does not verify,
+ * *why saying why. */
+struct orc_tls_identity;
+int orc_httpd_req_tls_client(const struct orc_httpd_req *r, const struct orc_tls_identity **out,
+                             const char **why);
 
 /* Adds a "Warning: 299 - \"text\"" header to the reply. */
 void orc_httpd_req_warn(struct orc_httpd_req *r, const char *text);

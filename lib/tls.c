@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/orc.h"
 #include "lib/tls_int.h"
@@ -44,6 +45,7 @@ struct orc_tls_ctx {
     char pin[ORC_TLS_FP_HEX + 1]; /* "" unless pinned to a CA fingerprint */
     orc_tls_sni_fn sni;
     void *sni_arg;
+    X509_STORE *client_cas; /* a server asking for client certificates: their CAs */
 };
 
 struct orc_tls {
@@ -56,6 +58,12 @@ struct orc_tls {
     struct orc_buf early; /* plaintext sent before the handshake completed */
     bool handshake_done, peer_closed, shutdown_sent, failed;
     char errmsg[ORC_TLS_ERRLEN];
+    /* The client certificate's verdict, found once per connection and
+     * valid until `client_until` (its notAfter). */
+    int client_rv; /* 1: not checked yet */
+    time_t client_until;
+    struct orc_tls_identity *client;
+    char client_err[ORC_TLS_ERRLEN];
 };
 
 
@@ -182,6 +190,7 @@ struct orc_tls_ctx *orc_tls_ctx_ref(struct orc_tls_ctx *ctx)
 void orc_tls_ctx_unref(struct orc_tls_ctx *ctx)
 {
     if (ctx == NULL || atomic_fetch_sub(&ctx->refs, 1) != 1) return;
+    X509_STORE_free(ctx->client_cas);
     SSL_CTX_free(ctx->ssl);
     free(ctx);
 }
@@ -407,6 +416,110 @@ int orc_tls_peer_subject(const struct orc_tls *t, struct orc_tls_subject *out)
     return orc_tls__subject(peer, out);
 }
 
+int orc_tls_ctx_use_cert(struct orc_tls_ctx *ctx, const char *cert_pem, const char *key_pem, char *errmsg)
+{
+    if (ctx == NULL || ctx->server || cert_pem == NULL || key_pem == NULL)
+        return orc_tls__failf(errmsg, ORC_EINVAL, "a client certificate needs a client context and a key");
+    ERR_clear_error();
+    return present(ctx->ssl, cert_pem, key_pem, errmsg);
+}
+
+/* ---- client certificates (a server that asks for them) ---- */
+
+/* The handshake takes any certificate: whom it names is decided per
+ * request (orc_tls_peer_client), so that a bad one gets an HTTP 401 with a
+ * reason, as the Kubernetes API server answers, not a failed handshake. */
+static int accept_any(int preverify_ok, X509_STORE_CTX *x)
+{
+    (void)preverify_ok;
+    (void)x;
+    return 1;
+}
+
+int orc_tls_ctx_ask_client_cert(struct orc_tls_ctx *ctx, const char *ca_pem, char *errmsg)
+{
+    X509_STORE *store;
+    SSL_CTX *tmp;
+    int rv;
+
+    if (ctx == NULL || !ctx->server || ca_pem == NULL || ctx->client_cas)
+        return orc_tls__failf(errmsg, ORC_EINVAL, "client certificates need a server context and a CA");
+    ERR_clear_error();
+    /* add_cas fills an SSL_CTX's store: borrow one to parse the PEM. */
+    if ((tmp = SSL_CTX_new(TLS_server_method())) == NULL)
+        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "TLS context");
+    if ((rv = add_cas(tmp, ca_pem, errmsg)) != 0) {
+        SSL_CTX_free(tmp);
+        return rv;
+    }
+    store = SSL_CTX_get_cert_store(tmp);
+    if (X509_STORE_up_ref(store) != 1) {
+        SSL_CTX_free(tmp);
+        return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "CA store");
+    }
+    SSL_CTX_free(tmp);
+    ctx->client_cas = store;
+    SSL_CTX_set_verify(ctx->ssl, SSL_VERIFY_PEER, accept_any);
+    return 0;
+}
+
+/* Verifies the peer's certificate (with the chain it sent) against the
+ * client CAs for clientAuth, now. */
+static int verify_client(struct orc_tls *t, X509 *leaf)
+{
+    X509_STORE_CTX *x = X509_STORE_CTX_new();
+    int ok, err;
+
+    if (x == NULL || X509_STORE_CTX_init(x, t->ctx->client_cas, leaf, SSL_get_peer_cert_chain(t->ssl)) != 1) {
+        X509_STORE_CTX_free(x);
+        ERR_clear_error();
+        snprintf(t->client_err, sizeof t->client_err, "out of memory");
+        return ORC_ENOMEM;
+    }
+    X509_STORE_CTX_set_purpose(x, X509_PURPOSE_SSL_CLIENT);
+    ok = X509_verify_cert(x);
+    err = X509_STORE_CTX_get_error(x);
+    X509_STORE_CTX_free(x);
+    ERR_clear_error();
+    if (ok == 1) return 0;
+    snprintf(t->client_err, sizeof t->client_err, "x509: %s", X509_verify_cert_error_string(err));
+    return ORC_EPERM;
+}
+
+static int check_client(struct orc_tls *t)
+{
+    X509 *leaf = SSL_get0_peer_certificate(t->ssl);
+    struct tm tm;
+    int rv;
+
+    if (leaf == NULL) return ORC_ENOENT;
+    if ((rv = verify_client(t, leaf)) != 0) return rv;
+    if ((t->client = calloc(1, sizeof *t->client)) == NULL) return ORC_ENOMEM;
+    if ((rv = orc_tls__identity(leaf, t->client)) != 0) {
+        snprintf(t->client_err, sizeof t->client_err,
+                 "the certificate's subject has several or unreadable names");
+        return rv;
+    }
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) != 1) return ORC_EINVAL;
+    t->client_until = timegm(&tm);
+    return 0;
+}
+
+int orc_tls_peer_client(struct orc_tls *t, const struct orc_tls_identity **out, const char **why)
+{
+    *out = NULL;
+    *why = "";
+    if (t->ctx->client_cas == NULL || !t->handshake_done || t->failed) return ORC_ENOENT;
+    if (t->client_rv == 1) t->client_rv = check_client(t);
+    if (t->client_rv == 0 && time(NULL) >= t->client_until) {
+        t->client_rv = ORC_EPERM;
+        snprintf(t->client_err, sizeof t->client_err, "x509: certificate has expired");
+    }
+    *why = t->client_err;
+    if (t->client_rv == 0) *out = t->client;
+    return t->client_rv;
+}
+
 /* ---- sessions ---- */
 
 static int set_peer(struct orc_tls *t, const char *name)
@@ -433,6 +546,7 @@ int orc_tls_new(struct orc_tls_ctx *ctx, const char *peer_name, struct orc_tls *
     if (pthread_once(&bio_once, bio_method_init) != 0 || bio_method == NULL) return ORC_ENOMEM;
     if ((t = calloc(1, sizeof *t)) == NULL) return ORC_ENOMEM;
     t->ctx = orc_tls_ctx_ref(ctx);
+    t->client_rv = 1;
     t->ssl = SSL_new(ctx->ssl);
     bio = t->ssl ? BIO_new(bio_method) : NULL;
     if (bio == NULL) {
@@ -460,6 +574,7 @@ void orc_tls_free(struct orc_tls *t)
 {
     if (t == NULL) return;
     SSL_free(t->ssl);
+    free(t->client);
     orc_buf_free(&t->keep);
     orc_buf_free(&t->out);
     if (t->early.data) explicit_bzero(t->early.data, t->early.cap); /* may hold a token */

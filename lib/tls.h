@@ -49,6 +49,12 @@ struct orc_tls_trust {
 
 int orc_tls_client_ctx(const struct orc_tls_trust *trust, struct orc_tls_ctx **out, char *errmsg);
 
+/* Makes a client context present cert_pem (leaf first) with key_pem when
+ * a server asks (a user's or node's identity). Sessions take it when they
+ * are made (orc_tls_new), so calling it again renews the identity for the
+ * sessions that follow. */
+int orc_tls_ctx_use_cert(struct orc_tls_ctx *ctx, const char *cert_pem, const char *key_pem, char *errmsg);
+
 /* Mutual TLS (member to member): each side presents a certificate and
  * requires one from the peer, signed by ca_pem and allowing the peer's role
  * (clientAuth for a client, serverAuth for a server). No host name check:
@@ -135,6 +141,32 @@ struct orc_tls_subject {
  * ORC_EINVAL when it has several CNs or a name that is not plain text. */
 int orc_tls_peer_subject(const struct orc_tls *t, struct orc_tls_subject *out);
 bool orc_tls_peer_closed(const struct orc_tls *t);
+
+/* ---- client certificates (users and nodes, as Kubernetes reads them) ---- */
+
+/* Who a client certificate names: CN the user, each O a group. */
+#define ORC_TLS_MAX_ORGS 16
+struct orc_tls_identity {
+    char cn[ORC_TLS_NAME_MAX];
+    char orgs[ORC_TLS_MAX_ORGS][ORC_TLS_NAME_MAX];
+    int n_org;
+};
+
+/* Makes a server context ask for (not require) a client certificate, for
+ * the sessions made after the call. The
+ * handshake takes any certificate; orc_tls_peer_client says per request
+ * whether it verifies against ca_pem (copied), so that a bad one can be
+ * answered with a reason (HTTP 401) instead of a failed handshake. */
+int orc_tls_ctx_ask_client_cert(struct orc_tls_ctx *ctx, const char *ca_pem, char *errmsg);
+
+/* After the handshake on such a server: the identity of the client's
+ * certificate when it was issued by the CA for clientAuth and is valid
+ * now (*out owned by the session). ORC_ENOENT: no certificate (or the
+ * context does not ask); ORC_EPERM: it does not verify (expired, another
+ * CA), *why says why ("x509: certificate has expired"); ORC_EINVAL: its
+ * subject has several CNs or unreadable names. Verified once per session,
+ * its expiry checked at each call. */
+int orc_tls_peer_client(struct orc_tls *t, const struct orc_tls_identity **out, const char **why);
 /* Why the session failed ("" while it has not). Valid until it is freed. */
 const char *orc_tls_errmsg(const struct orc_tls *t);
 
@@ -157,6 +189,27 @@ int orc_tls_make_cert(const char *ca_cert_pem, const char *ca_key_pem, const cha
 int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const char *org,
                         const char *cn, const char *const *sans, size_t n_sans, unsigned days,
                         char **cert_pem, char **key_pem, char *errmsg);
+
+/* A client certificate (clientAuth only), P-256, signed by the CA: CN
+ * `cn`, an O for each of orgs[0..n_orgs), valid from an hour ago until
+ * `seconds` from now. */
+int orc_tls_make_client_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
+                             const char *const *orgs, size_t n_orgs, long seconds,
+                             char **cert_pem, char **key_pem, char *errmsg);
+
+/* A certificate signing request (PKCS#10 PEM) for CN `cn` and O orgs, with
+ * its new P-256 key (both malloc'd; wipe and free the key). */
+int orc_tls_make_csr(const char *cn, const char *const *orgs, size_t n_orgs, char **csr_pem,
+                     char **key_pem, char *errmsg);
+/* Signs csr_pem (its own signature checked) as a client certificate valid
+ * for `seconds`, with the request's subject; *who gets whom it names.
+ * ORC_EINVAL for a request that is unreadable, forged or names no one. */
+int orc_tls_sign_csr(const char *ca_cert_pem, const char *ca_key_pem, const char *csr_pem, long seconds,
+                     char **cert_pem, struct orc_tls_identity *who, char *errmsg);
+
+/* HMAC-SHA256(secret, label) in lower-case hex: a credential derived from
+ * another that only its holders can compute. */
+int orc_tls_derive_token(const char *secret, const char *label, char out[ORC_TLS_FP_HEX + 1]);
 
 /* The subject of the first certificate in cert_pem (ORC_ECORRUPT when
  * unreadable, ORC_EINVAL as orc_tls_peer_subject). */

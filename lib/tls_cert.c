@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -331,6 +332,211 @@ out:
     return rv;
 }
 
+/* A user's or node's certificate authenticates; it serves nothing. */
+static const struct cert_ext client_exts[] = {
+    {NID_basic_constraints, "critical,CA:FALSE"},
+    {NID_key_usage, "critical,digitalSignature"},
+    {NID_ext_key_usage, "clientAuth"},
+    {NID_authority_key_identifier, "keyid"},
+};
+
+/* Signs a client certificate for `pub` with `subject` (copied). */
+static int sign_client(const char *ca_cert_pem, const char *ca_key_pem, const X509_NAME *subject,
+                       EVP_PKEY *pub, long seconds, char **cert_pem, char *errmsg)
+{
+    X509 *ca = orc_tls__read_cert(ca_cert_pem), *x = NULL;
+    EVP_PKEY *ca_key = orc_tls__read_key(ca_key_pem);
+    BIO *b = NULL;
+    int rv = 0;
+
+    *cert_pem = NULL;
+    if (ca == NULL || ca_key == NULL) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, ca ? "CA key" : "CA certificate");
+        goto out;
+    }
+    if ((x = X509_new()) == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
+        || X509_set_subject_name(x, subject) != 1 || X509_set_pubkey(x, pub) != 1
+        || X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1
+        || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
+        || X509_gmtime_adj(X509_getm_notAfter(x), seconds) == NULL
+        || !add_exts(x, ca, client_exts, ORC_ARRAY_LEN(client_exts))) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate");
+        goto out;
+    }
+    if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "signing with the CA key");
+        goto out;
+    }
+    if ((b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(b, x) != 1
+        || (*cert_pem = bio_text(b)) == NULL)
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "writing PEM");
+out:
+    BIO_free(b);
+    X509_free(ca);
+    X509_free(x);
+    EVP_PKEY_free(ca_key);
+    return rv;
+}
+
+/* A subject of O entries (in order) and the CN, checked as Kubernetes
+ * would read it back. */
+static X509_NAME *client_subject(const char *cn, const char *const *orgs, size_t n, char *errmsg)
+{
+    X509_NAME *name;
+
+    if (cn == NULL || cn[0] == '\0' || strlen(cn) >= ORC_TLS_NAME_MAX) {
+        orc_tls__failf(errmsg, ORC_EINVAL, "a user name is 1 to %d bytes", ORC_TLS_NAME_MAX - 1);
+        return NULL;
+    }
+    if (n > ORC_TLS_MAX_ORGS) {
+        orc_tls__failf(errmsg, ORC_EINVAL, "at most %d groups", ORC_TLS_MAX_ORGS);
+        return NULL;
+    }
+    if ((name = X509_NAME_new()) == NULL) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        if (orgs[i][0] == '\0' || strlen(orgs[i]) >= ORC_TLS_NAME_MAX) {
+            orc_tls__failf(errmsg, ORC_EINVAL, "a group name is 1 to %d bytes", ORC_TLS_NAME_MAX - 1);
+            X509_NAME_free(name);
+            return NULL;
+        }
+        if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)orgs[i], -1, -1, 0) != 1)
+            goto oom;
+    }
+    if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1)
+        goto oom;
+    return name;
+oom:
+    X509_NAME_free(name);
+    orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate subject");
+    return NULL;
+}
+
+static int key_pem_out(EVP_PKEY *key, char **key_pem, char *errmsg)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int rv = 0;
+
+    if (b == NULL || PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1
+        || (*key_pem = bio_text(b)) == NULL)
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "writing PEM");
+    BIO_free(b); /* a memory BIO wipes its buffer when freed */
+    return rv;
+}
+
+int orc_tls_make_client_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
+                             const char *const *orgs, size_t n_orgs, long seconds,
+                             char **cert_pem, char **key_pem, char *errmsg)
+{
+    X509_NAME *name = client_subject(cn, orgs, n_orgs, errmsg);
+    EVP_PKEY *key = NULL;
+    int rv;
+
+    *cert_pem = *key_pem = NULL;
+    if (name == NULL) return ORC_EINVAL;
+    if (seconds <= 0) {
+        rv = orc_tls__failf(errmsg, ORC_EINVAL, "a certificate's lifetime must be positive");
+        goto out;
+    }
+    if ((key = EVP_EC_gen("P-256")) == NULL) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "key");
+        goto out;
+    }
+    rv = sign_client(ca_cert_pem, ca_key_pem, name, key, seconds, cert_pem, errmsg);
+    if (rv == 0 && (rv = key_pem_out(key, key_pem, errmsg)) != 0) {
+        free(*cert_pem);
+        *cert_pem = NULL;
+    }
+out:
+    X509_NAME_free(name);
+    EVP_PKEY_free(key);
+    return rv;
+}
+
+int orc_tls_make_csr(const char *cn, const char *const *orgs, size_t n_orgs, char **csr_pem,
+                     char **key_pem, char *errmsg)
+{
+    X509_NAME *name = client_subject(cn, orgs, n_orgs, errmsg);
+    X509_REQ *req = NULL;
+    EVP_PKEY *key = NULL;
+    BIO *b = NULL;
+    int rv = 0;
+
+    *csr_pem = *key_pem = NULL;
+    if (name == NULL) return ORC_EINVAL;
+    if ((key = EVP_EC_gen("P-256")) == NULL || (req = X509_REQ_new()) == NULL
+        || X509_REQ_set_version(req, 0) != 1 || X509_REQ_set_subject_name(req, name) != 1
+        || X509_REQ_set_pubkey(req, key) != 1 || X509_REQ_sign(req, key, EVP_sha256()) <= 0
+        || (b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509_REQ(b, req) != 1
+        || (*csr_pem = bio_text(b)) == NULL) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate request");
+        goto out;
+    }
+    if ((rv = key_pem_out(key, key_pem, errmsg)) != 0) {
+        free(*csr_pem);
+        *csr_pem = NULL;
+    }
+out:
+    BIO_free(b);
+    X509_REQ_free(req);
+    X509_NAME_free(name);
+    EVP_PKEY_free(key);
+    return rv;
+}
+
+int orc_tls_sign_csr(const char *ca_cert_pem, const char *ca_key_pem, const char *csr_pem, long seconds,
+                     char **cert_pem, struct orc_tls_identity *who, char *errmsg)
+{
+    BIO *b = BIO_new_mem_buf(csr_pem, -1);
+    X509_REQ *req = b ? PEM_read_bio_X509_REQ(b, NULL, orc_tls__no_passphrase, NULL) : NULL;
+    EVP_PKEY *pub = req ? X509_REQ_get0_pubkey(req) : NULL;
+    X509 *probe = NULL;
+    int rv;
+
+    *cert_pem = NULL;
+    if (req == NULL || pub == NULL) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, "not a PEM certificate request");
+        goto out;
+    }
+    if (X509_REQ_verify(req, pub) != 1) {
+        rv = orc_tls__failf(errmsg, ORC_EINVAL, "the request's signature does not match its key");
+        goto out;
+    }
+    if (seconds <= 0) {
+        rv = orc_tls__failf(errmsg, ORC_EINVAL, "a certificate's lifetime must be positive");
+        goto out;
+    }
+    /* Its subject read as a certificate's will be: one CN, plain names. */
+    if ((probe = X509_new()) == NULL || X509_set_subject_name(probe, X509_REQ_get_subject_name(req)) != 1) {
+        rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate request");
+        goto out;
+    }
+    if (orc_tls__identity(probe, who) != 0 || who->cn[0] == '\0') {
+        rv = orc_tls__failf(errmsg, ORC_EINVAL, "the request's subject needs one common name (the user) "
+                            "and at most %d organizations (groups)", ORC_TLS_MAX_ORGS);
+        goto out;
+    }
+    rv = sign_client(ca_cert_pem, ca_key_pem, X509_REQ_get_subject_name(req), pub, seconds, cert_pem, errmsg);
+out:
+    X509_free(probe);
+    X509_REQ_free(req);
+    BIO_free(b);
+    ERR_clear_error();
+    return rv;
+}
+
+int orc_tls_derive_token(const char *secret, const char *label, char out[ORC_TLS_FP_HEX + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)label, strlen(label), md,
+             &n) == NULL || n != 32)
+        return ORC_ENOMEM;
+    hex(md, n, out);
+    explicit_bzero(md, sizeof md);
+    return 0;
+}
+
 int orc_tls_fingerprint(const char *cert_pem, char out[ORC_TLS_FP_HEX + 1], char *errmsg)
 {
     X509 *x;
@@ -434,6 +640,24 @@ int orc_tls__subject(X509 *x, struct orc_tls_subject *out)
     while ((i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0) {
         if (out->n_org++ == 0 && entry_text(X509_NAME_get_entry(name, i), out->org, sizeof out->org) != 0)
             return ORC_EINVAL;
+    }
+    return 0;
+}
+
+int orc_tls__identity(X509 *x, struct orc_tls_identity *out)
+{
+    X509_NAME *name = X509_get_subject_name(x);
+    struct orc_tls_subject sub;
+    int i = -1, rv;
+
+    memset(out, 0, sizeof *out);
+    if ((rv = orc_tls__subject(x, &sub)) != 0) return rv;
+    memcpy(out->cn, sub.cn, sizeof out->cn);
+    while ((i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0) {
+        if (out->n_org == ORC_TLS_MAX_ORGS) return ORC_EINVAL;
+        if (entry_text(X509_NAME_get_entry(name, i), out->orgs[out->n_org], ORC_TLS_NAME_MAX) != 0)
+            return ORC_EINVAL;
+        out->n_org++;
     }
     return 0;
 }

@@ -25,5 +25,7 @@ bool orc_tls__is_ip(const char *s);
 /* The CN and O of a certificate's subject (ORC_EINVAL when it has more than
  * one CN or a name that is not plain text). */
 int orc_tls__subject(X509 *x, struct orc_tls_subject *out);
+/* The CN and every O (ORC_EINVAL as above, or for more than ORC_TLS_MAX_ORGS). */
+int orc_tls__identity(X509 *x, struct orc_tls_identity *out);
 
 #endif

@@ -64,7 +64,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: orcd agent --server URL --token TOKEN [flags]\n"
                "  --server URL         an API server: https://HOST:PORT\n"
-               "  --token TOKEN        the cluster token (names the cluster CA)\n"
+               "  --token TOKEN        the agent token (agent-token in a server's data dir), a\n"
+               "                       bootstrap token (orctl token create) or the cluster token;\n"
+               "                       it names the cluster CA and only gets this node's certificate\n"
                "  --node-name NAME     this node's name (default: the host name)\n"
                "  --data-dir DIR       agent state (default /var/lib/orc-agent as root,\n"
                "                       else ~/.local/share/orc-agent)\n"
@@ -278,11 +280,14 @@ static int write_text(const char *dir, const char *name, const char *text, mode_
 
 struct agent_pki {
     char *ca, *cert, *key;
+    char *port_token; /* what the API servers show this agent's port */
 };
 
 static void pki_clear(struct agent_pki *p)
 {
     if (p->key) explicit_bzero(p->key, strlen(p->key));
+    if (p->port_token) explicit_bzero(p->port_token, strlen(p->port_token));
+    free(p->port_token);
     free(p->ca);
     free(p->cert);
     free(p->key);
@@ -290,7 +295,9 @@ static void pki_clear(struct agent_pki *p)
 }
 
 /* Asks the API (trusting only the CA the token names) for this node's
- * serving certificate; keeps the answer in the data dir. */
+ * certificate, its identity and its port's; keeps the answer in the data
+ * dir (the key and port token 0600). */
+#define NODE_CERT_RENEW_DAYS 122 /* a third of API_NODE_CERT_DAYS */
 static int fetch_pki(const struct agent_opts *o, const char *dir, const char *ip, const char *fp,
                      struct agent_pki *p)
 {
@@ -321,12 +328,14 @@ static int fetch_pki(const struct agent_opts *o, const char *dir, const char *ip
     p->ca = orc_json_str(ans, "ca") ? strdup(orc_json_str(ans, "ca")) : NULL;
     p->cert = orc_json_str(ans, "cert") ? strdup(orc_json_str(ans, "cert")) : NULL;
     p->key = orc_json_str(ans, "key") ? strdup(orc_json_str(ans, "key")) : NULL;
+    p->port_token = orc_json_str(ans, "portToken") ? strdup(orc_json_str(ans, "portToken")) : NULL;
     json_decref(ans);
-    rv = p->ca && p->cert && p->key ? orc_tls_fingerprint(p->ca, got_fp, err) : ORC_EPROTO;
+    rv = p->ca && p->cert && p->key && p->port_token ? orc_tls_fingerprint(p->ca, got_fp, err) : ORC_EPROTO;
     if (rv == 0 && strcmp(got_fp, fp) != 0) rv = ORC_EPERM; /* not the CA the token names */
     if (rv == 0) rv = write_text(dir, "ca.crt", p->ca, 0644);
     if (rv == 0) rv = write_text(dir, "agent.crt", p->cert, 0644);
     if (rv == 0) rv = write_text(dir, "agent.key", p->key, 0600);
+    if (rv == 0) rv = write_text(dir, "port-token", p->port_token, 0600);
     if (rv != 0) log_error("agent", "the certificate answer from %s is unusable: %s", o->server,
                            orc_strerror(rv));
     return rv;
@@ -338,6 +347,7 @@ static int load_pki(const struct agent_opts *o, const char *dir, const char *ip,
 {
     char fp[ORC_TLS_FP_HEX + 1], have[ORC_TLS_FP_HEX + 1], err[ORC_TLS_ERRLEN];
     const char *names[] = {ip};
+    struct orc_tls_subject sub;
 
     if (orcd_token_fingerprint(o->token, fp) != 0) {
         log_error("agent", "the token is not an orc cluster token (orc1.<CA hash>.<secret>)");
@@ -346,9 +356,12 @@ static int load_pki(const struct agent_opts *o, const char *dir, const char *ip,
     p->ca = read_text(dir, "ca.crt");
     p->cert = read_text(dir, "agent.crt");
     p->key = read_text(dir, "agent.key");
-    if (p->ca && p->cert && p->key && orc_tls_fingerprint(p->ca, have, err) == 0
+    p->port_token = read_text(dir, "port-token");
+    /* Renewed at start once less than a third of its life is left. */
+    if (p->ca && p->cert && p->key && p->port_token && orc_tls_fingerprint(p->ca, have, err) == 0
         && strcmp(have, fp) == 0 && orc_tls_key_check(p->cert, p->key, err) == 0
-        && orc_tls_cert_fits(p->cert, p->ca, names, 1, 30, err) == 0)
+        && orc_tls_cert_subject(p->cert, &sub, err) == 0 && strcmp(sub.org, "system:nodes") == 0
+        && orc_tls_cert_fits(p->cert, p->ca, names, 1, NODE_CERT_RENEW_DAYS, err) == 0)
         return 0;
     pki_clear(p);
     return fetch_pki(o, dir, ip, fp, p);
@@ -403,7 +416,10 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     memset(&m, 0, sizeof m);
     uv_loop_init(&m.loop);
     cfg.server_url = o->server;
-    cfg.token = o->token;
+    /* The join token (agent, bootstrap or cluster token) only got the
+     * node's certificate: from here on the agent is system:node:NAME. */
+    cfg.token = pki.port_token;
+    cfg.cert_identity = true;
     cfg.ca_pem = pki.ca;
     cfg.node_name = o->node_name;
     cfg.data_dir = dir;

@@ -56,6 +56,18 @@ void orcd_certs_clear(struct orcd_certs *c);
  * CA before it has a copy. */
 #define ORCD_TOKEN_PREFIX "orc1."
 int orcd_token_make(const char *ca_fingerprint, const char *secret, char *out, size_t n);
+/* tokens.c: the cluster token in dir/token: read, or made (0600) for a
+ * new cluster (naming the CA fingerprint fp, with the secret `given` or a
+ * random one) or from the token a joining member was `given`. Failures
+ * are logged naming the file. */
+int orcd_token_load(const char *dir, const char *fp, const char *given, bool joining, char *out, size_t n);
+/* tokens.c: the agent token in dir/agent-token, made (0600) when
+ * missing, from `chosen` ("<id>.<secret>", checked with
+ * orcd_agent_token_valid) or at random; `created` gets "<id>.<secret>"
+ * when it was made now (for the API to store), "" otherwise. */
+bool orcd_agent_token_valid(const char *t);
+int orcd_agent_token_load(const char *dir, const char *fp, const char *chosen, char created[24]);
+
 /* The CA fingerprint a token names; ORC_EINVAL when it is not of that form. */
 int orcd_token_fingerprint(const char *token, char out[ORC_TLS_FP_HEX + 1]);
 

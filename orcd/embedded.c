@@ -74,7 +74,10 @@ static int issue_cert(struct orcd_embedded *e, const struct orcd_embedded_config
     char cn[300], err[ORC_TLS_ERRLEN];
 
     snprintf(cn, sizeof cn, "system:node:%s", c->node_name);
-    if (orc_tls_make_cert(c->ca_pem, c->ca_key_pem, cn, names, 2, 3650, &e->cert, &e->key, err) != 0) {
+    /* Straight from the local CA (this member holds its key): the same
+     * identity an agent gets at /internal/v1/agents. */
+    if (orc_tls_make_cert_o(c->ca_pem, c->ca_key_pem, "system:nodes", cn, names, 2, 365, &e->cert,
+                            &e->key, err) != 0) {
         log_warn("orcd", "the embedded node agent has no certificate: %s", err);
         return ORC_EINVAL;
     }
@@ -112,7 +115,7 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .cni_conf_dir = e->strs[10], .cni_bin_dir = e->strs[11],
                                    .ingress_http_port = c->ingress_http_port,
                                    .ingress_https_port = c->ingress_https_port,
-                                   .tls_cert_pem = e->cert,
+                                   .tls_cert_pem = e->cert, .cert_identity = true,
                                    .tls_key_pem = e->key, .orcd_path = e->self};
     uv_loop_init(&e->loop);
     uv_async_init(&e->loop, &e->stop, on_stop);

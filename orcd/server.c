@@ -47,6 +47,7 @@ struct server_opts {
     const char *advertise_url;
     const char *join;
     const char *token;
+    const char *agent_token; /* a new cluster's, "<id>.<secret>" */
     const char *node_name;
     const char *tls_sans[MAX_TLS_SANS];
     size_t n_tls_sans;
@@ -90,6 +91,7 @@ struct orcd_server {
     char api_url[256];
     char join_url[256];
     char token[256];
+    char agent_token_new[24]; /* made at this start: for the API to store */
     struct orcd_certs certs;
     store *st;
     api_server *api;
@@ -123,6 +125,8 @@ static void usage(FILE *f)
             "  --join URL --token T   join the cluster of the member at URL, with the token\n"
             "                         from its data dir (it names the cluster's CA)\n"
             "  --token SECRET         secret part of a new cluster's token (default: random)\n"
+            "  --agent-token ID.SECRET  a new cluster's agent token ([a-z0-9]{6}.[a-z0-9]{16};\n"
+            "                         default: random; DIR/agent-token): registers nodes only\n"
             "  --reset-cluster        after losing quorum: continue as a one-member cluster\n"
             "                         with this member's data; others may join again\n"
             "  --discard-corrupt-log  when this member's Raft log is damaged and no other\n"
@@ -256,6 +260,11 @@ static int check_opts(const struct server_opts *o)
                         "spaces\n");
         return -1;
     }
+    if (o->agent_token && !orcd_agent_token_valid(o->agent_token)) {
+        fprintf(stderr, "orcd server: --agent-token must be [a-z0-9]{6}.[a-z0-9]{16} (a bootstrap "
+                        "token)\n");
+        return -1;
+    }
     if (o->join && (o->token == NULL || orcd_token_fingerprint(o->token, fp) != 0)) {
         fprintf(stderr, "orcd server: --join needs --token with the cluster token from the first "
                         "server's data dir (its token file: " ORCD_TOKEN_PREFIX "<CA hash>.<secret>)\n");
@@ -287,12 +296,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
            O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
            O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP,
-           O_ING_HTTPS, O_ENC };
+           O_ING_HTTPS, O_ENC, O_AGENT_TOKEN };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
         {"advertise-url", required_argument, 0, O_ADV}, {"join", required_argument, 0, O_JOIN},
         {"token", required_argument, 0, O_TOKEN}, {"node-name", required_argument, 0, O_NODE},
+        {"agent-token", required_argument, 0, O_AGENT_TOKEN},
         {"no-agent", no_argument, 0, O_NOAGENT}, {"reset-cluster", no_argument, 0, O_RESET},
         {"snapshot-threshold", required_argument, 0, O_SNAP},
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
@@ -328,6 +338,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_ADV: o->advertise_url = optarg; break;
         case O_JOIN: o->join = optarg; break;
         case O_TOKEN: o->token = optarg; break;
+        case O_AGENT_TOKEN: o->agent_token = optarg; break;
         case O_NODE: o->node_name = optarg; break;
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
@@ -525,46 +536,9 @@ static int new_identity(struct orcd_server *s)
     return save_identity(s);
 }
 
-/* A new token: a joining member's is the one it was given; a new cluster's
- * names its CA, with the --token secret or a random one. */
-static int new_token(struct orcd_server *s, bool joining)
-{
-    char hex[49];
-
-    if (joining) {
-        snprintf(s->token, sizeof s->token, "%s", s->o.token);
-        return 0;
-    }
-    orc_rand_hex(hex, 48);
-    return orcd_token_make(s->certs.fingerprint, s->o.token ? s->o.token : hex, s->token,
-                           sizeof s->token);
-}
-
 static int load_token(struct orcd_server *s, bool joining)
 {
-    char path[4200];
-    struct orc_buf b = ORC_BUF_INIT;
-    int rv;
-
-    path_in(s, "token", path, sizeof path);
-    rv = orc_file_read(path, sizeof s->token - 1, &b);
-    if (rv == 0) {
-        while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' ')) b.len--;
-        snprintf(s->token, sizeof s->token, "%.*s", (int)b.len, b.data);
-        if (s->o.token && strcmp(s->o.token, s->token) != 0 && !joining)
-            log_warn("orcd", "--token is only used by a new cluster; keeping the token in %s", path);
-    } else if (rv == ORC_ENOENT) {
-        rv = new_token(s, joining);
-        if (rv == 0) rv = orc_file_write(path, s->token, strlen(s->token), 0600);
-    }
-    if (b.data) explicit_bzero(b.data, b.cap);
-    orc_buf_free(&b);
-    if (rv != 0) log_error("orcd", "cannot read or write the cluster token %s: %s", path, orc_strerror(rv));
-    else if (s->token[0] == '\0') {
-        log_error("orcd", "the cluster token in %s is empty", path);
-        rv = ORC_EINVAL;
-    }
-    return rv;
+    return orcd_token_load(s->dir, s->certs.fingerprint, s->o.token, joining, s->token, sizeof s->token);
 }
 
 /* A user's config left from another cluster (or an older data dir) would
@@ -698,6 +672,7 @@ static int serve(struct orcd_server *s)
     acfg.listen = s->listen;
     acfg.advertise_url = s->api_url;
     acfg.token = s->token;
+    acfg.agent_token = s->agent_token_new[0] ? s->agent_token_new : NULL;
     acfg.tls_cert_pem = s->certs.chain;
     acfg.tls_key_pem = s->certs.key;
     acfg.ca_pem = s->certs.ca;
@@ -882,7 +857,7 @@ static void join_step(struct orcd_server *s)
 /* Started once this member serves (a joining member has its CA by then). */
 static void start_agent(struct orcd_server *s)
 {
-    char host[256], ip[128], node[256], dir[4200];
+    char host[256], ip[128], node[256], dir[4200], port_token[ORC_TLS_FP_HEX + 1];
     int port;
     struct orcd_embedded_config c = {0};
 
@@ -897,7 +872,8 @@ static void start_agent(struct orcd_server *s)
         return;
     }
     c.server_url = s->api_url;
-    c.token = s->token;
+    if (orc_tls_derive_token(s->token, API_AGENT_PORT_LABEL, port_token) != 0) return;
+    c.token = port_token; /* its port's; the agent itself is system:node:NAME */
     c.ca_pem = s->certs.ca;
     c.ca_key_pem = s->certs.ca_key;
     c.node_name = node;
@@ -914,6 +890,7 @@ static void start_agent(struct orcd_server *s)
     c.cni_conf_dir = s->o.cni_conf_dir;
     c.cni_bin_dir = s->o.cni_bin_dir;
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
+    explicit_bzero(port_token, sizeof port_token);
 }
 
 /* ---- scheduled snapshots ---- */
@@ -942,7 +919,8 @@ static void on_ready_poll(uv_timer_t *t)
     if (s->ready_logged || s->api == NULL || !api_server_ready(s->api)) return;
     s->ready_logged = true;
     uv_timer_stop(t);
-    log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s", s->api_url, s->id, s->dir);
+    log_info("orcd", "ready: API %s, member %" PRIu64 ", data in %s (server token: %s/token, agent "
+                     "token: %s/agent-token)", s->api_url, s->id, s->dir, s->dir, s->dir);
     start_snapshots(s);
     if (!s->o.no_agent) start_agent(s);
 }
@@ -1111,7 +1089,8 @@ static int continue_start(struct orcd_server *s)
 
 static int start_server(struct orcd_server *s)
 {
-    bool have_ca = false;
+    bool have_ca = false, new_cluster;
+    char path[4200];
     int rv;
 
     if (s->restore == NULL && (rv = orcd_restore_check_unmarked(s->dir)) != 0) return rv;
@@ -1131,7 +1110,14 @@ static int start_server(struct orcd_server *s)
     /* A restore keeps a CA and token already in the data dir (copied from
      * the old one, so clients' configs go on working), else makes new ones. */
     if ((rv = load_ca(s, &have_ca)) != 0) return rv;
+    path_in(s, "token", path, sizeof path);
+    new_cluster = s->join_url[0] == '\0' && s->restore == NULL && access(path, F_OK) != 0;
     if ((rv = load_token(s, s->join_url[0] != '\0')) != 0) return rv;
+    /* The agent token is made with the cluster (with its token); joining
+     * members take it from the store, a restore brings back the old one. */
+    if (new_cluster
+        && (rv = orcd_agent_token_load(s->dir, s->certs.fingerprint, s->o.agent_token, s->agent_token_new)) != 0)
+        return rv;
     if (s->restore && (rv = orcd_restore_mark(s->restore, s->dir)) != 0) return rv;
     /* A joining member without the CA asks for it first (even if it had
      * started joining before a restart: asking again is harmless). */
@@ -1184,5 +1170,6 @@ int orcd_server_main(int argc, char **argv)
     orcd_certs_clear(&s.certs);
     orcd_restore_free(s.restore);
     explicit_bzero(s.token, sizeof s.token);
+    explicit_bzero(s.agent_token_new, sizeof s.agent_token_new);
     return s.exit_code;
 }

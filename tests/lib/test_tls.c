@@ -688,3 +688,108 @@ TEST(outbox_peek_and_drop)
     pki_free(&k);
     leak_check();
 }
+
+/* A server asking for client certificates: a good one names its user and
+ * groups; one from another CA still completes the handshake but names
+ * nobody, with the reason; none is ORC_ENOENT. */
+static int client_verdict(const struct pki *k, const char *cert, const char *key,
+                          struct orc_tls_identity *id, char *why, size_t n)
+{
+    char err[ORC_TLS_ERRLEN] = "";
+    struct orc_tls_trust t;
+    const struct orc_tls_identity *got;
+    const char *w;
+    struct pair p;
+    int rv;
+
+    /* Contexts first: a session takes its settings when it is made. */
+    memset(&p, 0, sizeof p);
+    CHECKF(orc_tls_server_ctx(k->chain, k->key, &p.sctx, err) == 0, "%s", err);
+    CHECKF(orc_tls_client_ctx(trust_ca(k, &t), &p.cctx, err) == 0, "%s", err);
+    CHECKF(orc_tls_ctx_ask_client_cert(p.sctx, k->ca, err) == 0, "%s", err);
+    if (cert) CHECKF(orc_tls_ctx_use_cert(p.cctx, cert, key, err) == 0, "%s", err);
+    CHECK_INT(orc_tls_new(p.sctx, NULL, &p.s), ==, 0);
+    CHECK_INT(orc_tls_new(p.cctx, "127.0.0.1", &p.c), ==, 0);
+    CHECK_INT(orc_tls_send(p.c, "ping", 4), ==, 0);
+    pump(&p);
+    CHECK_INT(p.s_err, ==, 0);
+    CHECK_INT(p.c_err, ==, 0);
+    rv = orc_tls_peer_client(p.s, &got, &w);
+    if (rv == 0) *id = *got;
+    snprintf(why, n, "%s", w);
+    pair_close(&p);
+    return rv;
+}
+
+TEST(client_certificates_are_asked_for_and_checked)
+{
+    struct pki k = {0}, other = {0};
+    struct orc_tls_identity id;
+    char *cert, *key, err[ORC_TLS_ERRLEN], why[ORC_TLS_ERRLEN];
+    const char *groups[] = {"dev", "ops", "system:masters"};
+
+    pki_make(&k, default_sans, 4);
+    pki_make(&other, default_sans, 4);
+    CHECKF(orc_tls_make_client_cert(k.ca, k.ca_key, "alice", groups, 3, 3600, &cert, &key, err) == 0, "%s",
+           err);
+    CHECK_INT(client_verdict(&k, cert, key, &id, why, sizeof why), ==, 0);
+    CHECK_STR(id.cn, "alice");
+    CHECK_INT(id.n_org, ==, 3);
+    CHECK_STR(id.orgs[0], "dev");
+    CHECK_STR(id.orgs[2], "system:masters");
+    free(cert);
+    free(key);
+
+    CHECK(orc_tls_make_client_cert(other.ca, other.ca_key, "alice", groups, 1, 3600, &cert, &key, err) == 0);
+    CHECK_INT(client_verdict(&k, cert, key, &id, why, sizeof why), ==, ORC_EPERM);
+    CHECK(strncmp(why, "x509: ", 6) == 0);
+    free(cert);
+    free(key);
+
+    CHECK_INT(client_verdict(&k, NULL, NULL, &id, why, sizeof why), ==, ORC_ENOENT);
+    /* Names that do not fit are refused, not cut. */
+    CHECK(orc_tls_make_client_cert(k.ca, k.ca_key, "", NULL, 0, 3600, &cert, &key, err) == ORC_EINVAL);
+    CHECK(orc_tls_make_client_cert(k.ca, k.ca_key, "bob", NULL, 0, 0, &cert, &key, err) == ORC_EINVAL);
+    pki_free(&k);
+    pki_free(&other);
+    leak_check();
+}
+
+TEST(certificate_requests_are_signed_for_their_subject)
+{
+    struct pki k = {0};
+    struct orc_tls_identity who;
+    struct orc_tls_subject sub;
+    char *csr, *key, *cert, err[ORC_TLS_ERRLEN], d1[ORC_TLS_FP_HEX + 1], d2[ORC_TLS_FP_HEX + 1];
+    const char *groups[] = {"dev"};
+    char *p;
+
+    pki_make(&k, default_sans, 4);
+    CHECKF(orc_tls_make_csr("carol", groups, 1, &csr, &key, err) == 0, "%s", err);
+    CHECK(strstr(csr, "BEGIN CERTIFICATE REQUEST") != NULL);
+    CHECKF(orc_tls_sign_csr(k.ca, k.ca_key, csr, 600, &cert, &who, err) == 0, "%s", err);
+    CHECK_STR(who.cn, "carol");
+    CHECK_INT(who.n_org, ==, 1);
+    CHECK_INT(orc_tls_cert_subject(cert, &sub, err), ==, 0);
+    CHECK_STR(sub.cn, "carol");
+    CHECK_STR(sub.org, "dev");
+    CHECK_INT(orc_tls_key_check(cert, key, err), ==, 0);
+    CHECK_INT(orc_tls_cert_fits(cert, k.ca, NULL, 0, 0, err), ==, 0);
+    free(cert);
+    /* A request altered after signing, or not a request at all. */
+    p = strstr(csr, "-----\n") + 6 + 40;
+    *p = *p == 'A' ? 'B' : 'A';
+    CHECK_INT(orc_tls_sign_csr(k.ca, k.ca_key, csr, 600, &cert, &who, err), ==, ORC_EINVAL);
+    CHECK_INT(orc_tls_sign_csr(k.ca, k.ca_key, "junk", 600, &cert, &who, err), ==, ORC_EINVAL);
+    free(csr);
+    free(key);
+    /* Derived tokens: the same for the same secret, another for another. */
+    CHECK_INT(orc_tls_derive_token("s1", "label", d1), ==, 0);
+    CHECK_INT(orc_tls_derive_token("s1", "label", d2), ==, 0);
+    CHECK_STR(d1, d2);
+    CHECK_INT((int)strlen(d1), ==, 64);
+    CHECK_INT(orc_tls_derive_token("s2", "label", d2), ==, 0);
+    CHECK(strcmp(d1, d2) != 0);
+    pki_free(&k);
+    leak_check();
+}
