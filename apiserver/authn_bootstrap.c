@@ -2,8 +2,9 @@
  * bootstrap-token-<id> in kube-system of type bootstrap.kubernetes.io/token
  * whose token "<id>.<secret>" ([a-z0-9]{6}.[a-z0-9]{16}) authenticates as
  * system:bootstrap:<id> in system:bootstrappers until its expiration. The
- * agent token a cluster is created with is one of them. Such a user may
- * only get its node's certificate (api_bootstrap_allowed). */
+ * agent token a cluster is created with is one of them. What such a user
+ * may do is RBAC's system:node-bootstrapper role: have its node's
+ * certificate issued (rbac_policy.c). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,16 +141,6 @@ int api_authn_bootstrap_token(struct api_server *s, struct orc_httpd_req *r, str
     explicit_bzero(secret, sizeof secret);
     json_decref(sec);
     return rv;
-}
-
-/* The one thing a bootstrap token does: have its node's certificate issued
- * (POST /internal/v1/agents), plus asking who it is. Until RBAC this check
- * stands in for the system:node-bootstrapper role. */
-bool api_bootstrap_allowed(const struct orc_httpd_req *r, const struct api_route *rt)
-{
-    if (!api_user_in_group(api_req_user(r), GROUP)) return true;
-    if (rt->type == ROUTE_SELF_REVIEW) return true;
-    return rt->type == ROUTE_INTERNAL && strcmp(rt->internal, "agents") == 0 && r->method == HTTP_POST;
 }
 
 /* ---- the agent token: a bootstrap token the cluster is created with ---- */

@@ -88,6 +88,13 @@ const char rbac_default_policy[] = "["
     CRB("system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
         GROUP("system:serviceaccounts")) ","
 
+    /* A bootstrap token (an agent token among them) has its node's
+     * certificate issued, and nothing else; a node renews its own. */
+    CR("system:node-bootstrapper", "",
+       URLS("\"/internal/v1/agents\"", "\"post\"")) ","
+    CRB("system:node-bootstrapper", "system:node-bootstrapper",
+        GROUP("system:bootstrappers") "," GROUP("system:nodes")) ","
+
     /* The node agent (group system:nodes once nodes have their own
      * identities; today agents hold the cluster token, system:masters):
      * what agent/ reads and writes. The Node authorizer will narrow it. */

@@ -143,12 +143,6 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
                            "client certificate is required");
         return;
     }
-    if (!api_bootstrap_allowed(r, rt)) {
-        api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL,
-                           "forbidden: User \"%s\" may only have its node's certificate issued",
-                           api_req_user(r)->name);
-        return;
-    }
     /* Before the 404, as Kubernetes: an unknown path is forbidden to
      * whoever may not look. */
     if (!api_authorize(s, r)) return;

@@ -170,9 +170,6 @@ void api_handle_user_cert(struct api_server *s, struct orc_httpd_req *r);
 void api_handle_self_review(struct api_server *s, struct orc_httpd_req *r);
 
 /* ---- authn_bootstrap.c: bootstrap tokens ---- */
-/* How long a node's certificate lasts; its agent renews it at start once
- * less than a third is left. */
-#define API_NODE_CERT_DAYS 365
 
 struct api_user;
 #define API_BOOTSTRAP_TOKEN_TYPE "bootstrap.kubernetes.io/token"
@@ -181,9 +178,10 @@ struct api_user;
 bool api_bootstrap_token_split(const char *tok, char id[7], char secret[17]);
 bool api_bootstrap_secret_expired(const json_t *secret);
 int api_authn_bootstrap_token(struct api_server *s, struct orc_httpd_req *r, struct api_user **out);
-/* Whether the request's user may make it as far as bootstrap tokens go
- * (true for every other user); server.c answers 403 otherwise. */
-bool api_bootstrap_allowed(const struct orc_httpd_req *r, const struct api_route *rt);
+/* How long a node's certificate lasts; its agent renews it at start once
+ * less than a third is left. */
+#define API_NODE_CERT_DAYS 365
+
 /* The leader writes the agent token's Secret unless it exists (then
  * forgets the token). */
 void api_agent_token_ensure(struct api_server *s);
