@@ -13,7 +13,7 @@
 
 #define TOKEN "orc1.fuzz.secret"
 
-static bool authorize(void *arg, const struct orc_httpd_req *r)
+static bool authorize(void *arg, struct orc_httpd_req *r)
 {
     (void)arg;
     return orc_httpd_req_bearer_is(r, TOKEN);
