@@ -178,6 +178,18 @@ static bool inherit_scan(const json_t *spec, struct inherit *s)
     return pod_bad;
 }
 
+/* Kubernetes' subject of a violation: "pod", "containers \"a\", \"b\"", or
+ * "pod and container \"a\"". */
+static void who_is(char *who, size_t n, bool pod, const json_t *bad)
+{
+    char cs[PSA_TEXT] = "", names[PSA_TEXT];
+
+    if (json_array_size(bad) > 0)
+        snprintf(cs, sizeof cs, "%s %s", psa_plural("container", "containers", json_array_size(bad)),
+                 psa_join_quote(bad, names, sizeof names));
+    snprintf(who, n, "%s%s%s", pod ? "pod" : "", pod && *cs ? " and " : "", cs);
+}
+
 void psa_check_non_root(const json_t *meta, const json_t *spec, struct psa_out *o)
 {
     struct inherit s = {"runAsNonRoot", is_true, NULL, json_array(), json_array(), NULL, false};
@@ -188,11 +200,7 @@ void psa_check_non_root(const json_t *meta, const json_t *spec, struct psa_out *
     if (psa_user_namespaced(spec)) goto out;
     pod_bad = inherit_scan(spec, &s);
     if (pod_bad || json_array_size(s.explicit_bad) > 0) {
-        char cs[PSA_TEXT] = "";
-        if (json_array_size(s.explicit_bad) > 0)
-            snprintf(cs, sizeof cs, "%s %s", psa_plural("container", "containers", json_array_size(s.explicit_bad)),
-                     psa_join_quote(s.explicit_bad, names, sizeof names));
-        snprintf(who, sizeof who, "%s%s%s", pod_bad ? "pod" : "", pod_bad && *cs ? " and " : "", cs);
+        who_is(who, sizeof who, pod_bad, s.explicit_bad);
         psa_violation(o, "runAsNonRoot != true", "%s must not set securityContext.runAsNonRoot=false", who);
     } else if (json_array_size(s.implicit_bad) > 0) {
         psa_violation(o, "runAsNonRoot != true", "pod or %s %s must set securityContext.runAsNonRoot=true",
@@ -215,7 +223,7 @@ void psa_check_run_as_user(const json_t *meta, const json_t *spec, struct psa_ou
     struct psa_scan s;
     const json_t *u = psa_psc(spec, "runAsUser");
     bool pod = json_is_integer(u) && json_integer_value(u) == 0;
-    char who[PSA_TEXT], names[PSA_TEXT];
+    char who[PSA_TEXT];
 
     (void)meta;
     if (psa_user_namespaced(spec)) return;
@@ -226,11 +234,7 @@ void psa_check_run_as_user(const json_t *meta, const json_t *spec, struct psa_ou
     }
     psa_each_container(spec, scan_root_user, &s);
     if (pod || json_array_size(s.bad) > 0) {
-        char cs[PSA_TEXT] = "";
-        if (json_array_size(s.bad) > 0)
-            snprintf(cs, sizeof cs, "%s %s", psa_plural("container", "containers", json_array_size(s.bad)),
-                     psa_join_quote(s.bad, names, sizeof names));
-        snprintf(who, sizeof who, "%s%s%s", pod ? "pod" : "", pod && *cs ? " and " : "", cs);
+        who_is(who, sizeof who, pod, s.bad);
         psa_violation(o, "runAsUser=0", "%s must not set runAsUser=0", who);
     }
     psa_scan_clear(&s);
@@ -247,11 +251,7 @@ void psa_check_seccomp_restricted(const json_t *meta, const json_t *spec, struct
     if (psa_windows_pod(spec)) goto out;
     pod_bad = inherit_scan(spec, &s);
     if (pod_bad || json_array_size(s.explicit_bad) > 0) {
-        char cs[PSA_TEXT] = "";
-        if (json_array_size(s.explicit_bad) > 0)
-            snprintf(cs, sizeof cs, "%s %s", psa_plural("container", "containers", json_array_size(s.explicit_bad)),
-                     psa_join_quote(s.explicit_bad, names, sizeof names));
-        snprintf(who, sizeof who, "%s%s%s", pod_bad ? "pod" : "", pod_bad && *cs ? " and " : "", cs);
+        who_is(who, sizeof who, pod_bad, s.explicit_bad);
         psa_violation(o, "seccompProfile", "%s must not set securityContext.seccompProfile.type to %s", who,
                   psa_join_quote(s.values, vals, sizeof vals));
     } else if (json_array_size(s.implicit_bad) > 0) {

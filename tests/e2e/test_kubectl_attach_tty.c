@@ -10,6 +10,7 @@
 #include <pty.h>
 #include <sys/ioctl.h>
 
+#include "tests/e2e/ptyfx.h"
 #include "tests/e2e/wlfx.h"
 
 #define KUBECTL "/usr/bin/kubectl"
@@ -52,7 +53,6 @@ static int kubectl_in(const char *input, char **out, char **err, const char *con
  * its master in *master. */
 static pid_t prog_pty(int *master, bool orctl, const char *const *words)
 {
-    struct winsize ws = {.ws_row = 30, .ws_col = 100};
     const char *argv[RUN_MAX_ARGS] = {KUBECTL, "--kubeconfig", conf};
     int n = 3;
     pid_t pid;
@@ -63,33 +63,9 @@ static pid_t prog_pty(int *master, bool orctl, const char *const *words)
     }
     while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
     argv[n] = NULL;
-    fflush(NULL);
-    pid = forkpty(master, NULL, NULL, &ws);
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        setenv("HOME", C.home, 1);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    pid = pty_spawn(master, 30, 100, C.home, argv);
     kid = pid;
     return pid;
-}
-
-/* Reads the pty until `needle` appeared (the text so far in *acc). */
-static bool pty_wait(int fd, struct orc_buf *acc, const char *needle, unsigned timeout_ms)
-{
-    uint64_t end = test_now_ms() + timeout_ms;
-    char buf[4096];
-
-    while (acc->data == NULL || strstr(acc->data, needle) == NULL) {
-        struct pollfd p = {fd, POLLIN, 0};
-        ssize_t n;
-        if (test_now_ms() >= end) return false;
-        if (poll(&p, 1, 200) <= 0) continue;
-        if ((n = read(fd, buf, sizeof buf)) <= 0) return false;
-        orc_buf_append(acc, buf, (size_t)n);
-    }
-    return true;
 }
 
 /* Types `line` (with a carriage return, as a terminal sends Enter) until

@@ -7,6 +7,7 @@
 #include <pty.h>
 #include <sys/ioctl.h>
 
+#include "tests/e2e/ptyfx.h"
 #include "tests/e2e/wlfx.h"
 
 #define KUBECTL "/usr/bin/kubectl"
@@ -119,23 +120,6 @@ static void exec_stdin(void)
     free(err);
 }
 
-/* Reads the pty until `needle` appeared (the text so far in *acc). */
-static bool pty_wait(int fd, struct orc_buf *acc, const char *needle, unsigned timeout_ms)
-{
-    uint64_t end = test_now_ms() + timeout_ms;
-    char buf[4096];
-
-    while (acc->data == NULL || strstr(acc->data, needle) == NULL) {
-        struct pollfd p = {fd, POLLIN, 0};
-        ssize_t n;
-        if (test_now_ms() >= end) return false;
-        if (poll(&p, 1, 200) <= 0) continue;
-        if ((n = read(fd, buf, sizeof buf)) <= 0) return false;
-        orc_buf_append(acc, buf, (size_t)n);
-    }
-    return true;
-}
-
 static void exec_tty(void)
 {
     struct winsize ws = {.ws_row = 30, .ws_col = 100};
@@ -143,17 +127,12 @@ static void exec_tty(void)
     int master, st = 0;
     pid_t pid;
 
-    fflush(NULL);
-    pid = forkpty(&master, NULL, NULL, &ws);
-    CHECK(pid >= 0);
     /* The command sleeps first: runc sizes the container's TTY just after
      * starting it, as kubectl's first resize comes just after the upgrade. */
-    if (pid == 0) {
-        setenv("HOME", C.home, 1);
-        execl(KUBECTL, KUBECTL, "--kubeconfig", conf, "exec", "-it", "box", "--", "sh", "-c",
-              "sleep 1; tty; echo size $(stty size); read x; echo size $(stty size); read y; exit 7", (char *)NULL);
-        _exit(127);
-    }
+    pid = pty_spawn(&master, 30, 100, C.home,
+                    (const char *const[]){KUBECTL, "--kubeconfig", conf, "exec", "-it", "box", "--", "sh", "-c",
+                                          "sleep 1; tty; echo size $(stty size); read x; echo size $(stty size); "
+                                          "read y; exit 7", NULL});
     CHECKF(pty_wait(master, &acc, "size 30 100", 20000), "no TTY size 30 100 from the command: %s",
            acc.data ? acc.data : "");
     CHECKF(strstr(acc.data, "/dev/pts/") != NULL, "tty said: %s", acc.data);
@@ -281,7 +260,6 @@ static void exec_killed_client(void)
 /* orctl's streaming exec: stdin, exit codes, a terminal. */
 static void orctl_exec_stream(void)
 {
-    struct winsize ws = {.ws_row = 25, .ws_col = 90};
     struct orc_buf acc = ORC_BUF_INIT;
     char *out, *err;
     int rc, master, st = 0;
@@ -297,15 +275,9 @@ static void orctl_exec_stream(void)
     CHECKF(strstr(err, "e\n") && strstr(err, "command terminated with exit code 5"), "stderr: %s", err);
     free(out);
     free(err);
-    fflush(NULL);
-    pid = forkpty(&master, NULL, NULL, &ws);
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        setenv("HOME", C.home, 1);
-        execl(t_bin("orctl"), "orctl", "exec", "-it", "box", "--", "sh", "-c",
-              "sleep 1; tty; echo size $(stty size); read x; echo got $x; exit 4", (char *)NULL);
-        _exit(127);
-    }
+    pid = pty_spawn(&master, 25, 90, C.home,
+                    (const char *const[]){t_bin("orctl"), "exec", "-it", "box", "--", "sh", "-c",
+                                          "sleep 1; tty; echo size $(stty size); read x; echo got $x; exit 4", NULL});
     CHECKF(pty_wait(master, &acc, "size 25 90", 20000), "orctl exec -it: %s", acc.data ? acc.data : "");
     CHECK(write(master, "abc\r", 4) == 4);
     CHECKF(pty_wait(master, &acc, "got abc", 20000), "orctl exec -it input: %s", acc.data);
