@@ -161,3 +161,44 @@ TEST(an_authorization_costs_microseconds)
     rbac_cache_free(c);
     api_user_free(bench);
 }
+
+/* A user bound a thousand times to the same role and once to another:
+ * both roles count, and each binding's removal is felt only once the last
+ * binding of its role goes (the cache visits each role once). */
+TEST(many_bindings_to_one_role)
+{
+    struct api_rbac *c = rbac_cache_new();
+    struct api_user *bob = api_user_new("bob", NULL);
+    char b[512], key[200];
+
+    CHECK(c && bob);
+    put(c, PFX "roles/team/cm-reader",
+        "{\"kind\":\"Role\",\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"],\"verbs\":[\"get\"]}]}");
+    put(c, PFX "roles/team/secret-reader",
+        "{\"kind\":\"Role\",\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],\"verbs\":[\"get\"]}]}");
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, PFX "rolebindings/team/rb-%d", i);
+        put(c, key, binding(b, sizeof b, "Role", "cm-reader", "bob"));
+    }
+    put(c, PFX "rolebindings/team/rb-secret", binding(b, sizeof b, "Role", "secret-reader", "bob"));
+    CHECK(may(c, bob, HTTP_GET, "/api/v1/namespaces/team/configmaps/x"));
+    CHECK(may(c, bob, HTTP_GET, "/api/v1/namespaces/team/secrets/x"));
+    CHECK(!may(c, bob, HTTP_DELETE, "/api/v1/namespaces/team/secrets/x"));
+    del(c, PFX "rolebindings/team/rb-secret");
+    CHECK(!may(c, bob, HTTP_GET, "/api/v1/namespaces/team/secrets/x"));
+    for (int i = 0; i < 999; i++) {
+        snprintf(key, sizeof key, PFX "rolebindings/team/rb-%d", i);
+        del(c, key);
+        if (i % 100 == 0) CHECK(may(c, bob, HTTP_GET, "/api/v1/namespaces/team/configmaps/x"));
+    }
+    CHECK(may(c, bob, HTTP_GET, "/api/v1/namespaces/team/configmaps/x"));
+    del(c, PFX "rolebindings/team/rb-999");
+    CHECK(!may(c, bob, HTTP_GET, "/api/v1/namespaces/team/configmaps/x"));
+    /* a binding changed to the other role moves with it */
+    put(c, PFX "rolebindings/team/rb-0", binding(b, sizeof b, "Role", "cm-reader", "bob"));
+    put(c, PFX "rolebindings/team/rb-0", binding(b, sizeof b, "Role", "secret-reader", "bob"));
+    CHECK(may(c, bob, HTTP_GET, "/api/v1/namespaces/team/secrets/x"));
+    CHECK(!may(c, bob, HTTP_GET, "/api/v1/namespaces/team/configmaps/x"));
+    rbac_cache_free(c);
+    api_user_free(bob);
+}

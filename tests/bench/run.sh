@@ -43,6 +43,8 @@
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
+#   - RBAC: GETs as a user bound by 1,000 RoleBindings against GETs as a
+#     cluster-admin, one member, 64 connections (BENCH_ONLY=rbac);
 #   - Secrets encrypted at rest (aesgcm) against identity: 1 KiB Secret
 #     creates and gets, three members, 64 connections (BENCH_ONLY=secrets
 #     runs only this part);
@@ -334,6 +336,58 @@ if [ "${BENCH_ONLY:-}" = secrets ]; then
     exit 0
 fi
 
+# ---- RBAC: reads as a user bound by 1,000 RoleBindings beside reads as a
+# cluster-admin (a ClusterRoleBinding, not system:masters' shortcut), both
+# authenticated the same way (bootstrap tokens), one member, 64
+# connections, measured alternately twice ----
+bench_rbac() {
+    local b=127.0.82 tok url ca post rb1 ad1 ad2 rb2 i
+    start_orc r1 $b.11; track r1
+    tok=$(cat "$tmp/r1/token"); url="https://$b.11:6443"; ca="$tmp/r1/ca.crt"
+    post() { # PATH JSON
+        curl -sf -o /dev/null --cacert "$ca" -H "Authorization: Bearer $tok" \
+            -H 'Content-Type: application/json' -X POST "$url$1" -d "$2"
+    }
+    make_ns "$url" "$tok" "$ca"
+    for u in aaaaaa bbbbbb; do
+        post /api/v1/namespaces/kube-system/secrets '{"metadata":{"name":"bootstrap-token-'$u'"},"type":"bootstrap.kubernetes.io/token","stringData":{"token-id":"'$u'","token-secret":"0123456789abcdef","usage-bootstrap-authentication":"true"}}'
+    done
+    post /apis/rbac.authorization.k8s.io/v1/clusterrolebindings '{"metadata":{"name":"bench-admin"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"system:bootstrap:aaaaaa"}]}'
+    post /apis/rbac.authorization.k8s.io/v1/namespaces/bench/roles '{"metadata":{"name":"cm-reader"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]}'
+    post /apis/rbac.authorization.k8s.io/v1/namespaces/bench/roles '{"metadata":{"name":"secret-reader"},"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]}'
+    for i in $(seq 1 999); do
+        post /apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings '{"metadata":{"name":"rb-'$i'"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cm-reader"},"subjects":[{"kind":"User","name":"system:bootstrap:bbbbbb"}]}'
+    done
+    post /apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings '{"metadata":{"name":"rb-1000"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"secret-reader"},"subjects":[{"kind":"User","name":"system:bootstrap:bbbbbb"}]}'
+    post /api/v1/namespaces/bench/secrets '{"metadata":{"name":"one"},"data":{"v":"eA=="}}'
+    sleep 1
+    rb1=$(wrk_run "$url" tests/bench/orc_secret_get.lua 64 bbbbbb.0123456789abcdef bench one)
+    ad1=$(wrk_run "$url" tests/bench/orc_secret_get.lua 64 aaaaaa.0123456789abcdef bench one)
+    ad2=$(wrk_run "$url" tests/bench/orc_secret_get.lua 64 aaaaaa.0123456789abcdef bench one)
+    rb2=$(wrk_run "$url" tests/bench/orc_secret_get.lua 64 bbbbbb.0123456789abcdef bench one)
+    echo
+    echo "| RBAC (1 member, 64 conns, GET of one Secret) | run 1 req/s | run 2 req/s | p50 ms | p99 ms | errors |"
+    echo "|---|---|---|---|---|---|"
+    local r label x y x50 x99 xe y50 y99 ye xr yr
+    for r in "a user bound by 1,000 RoleBindings|$rb1|$rb2" "cluster-admin (one ClusterRoleBinding)|$ad1|$ad2"; do
+        IFS='|' read -r label x y <<<"$r"
+        read -r xr x50 x99 xe <<<"$x"; read -r yr y50 y99 ye <<<"$y"
+        echo "| $label | $xr | $yr | $x50 / $y50 | $x99 / $y99 | $((xe + ye)) |"
+    done
+    read -r a _ <<<"$rb1"; read -r c _ <<<"$rb2"; read -r d _ <<<"$ad1"; read -r e _ <<<"$ad2"
+    awk -v a="$a" -v b="$c" -v c="$d" -v d="$e" 'BEGIN {
+        u = (a + b) / 2; m = (c + d) / 2
+        if (m > 0) printf "\n1,000 RoleBindings: %.2fx the cluster-admin throughput (%.1f %% loss; target <= 5 %%)\n", u / m, (1 - u / m) * 100
+    }'
+    kill "$(cat "$tmp/r1.pid")" 2>/dev/null || true
+}
+
+if [ "${BENCH_ONLY:-}" = rbac ]; then
+    echo "# RBAC: 1,000 RoleBindings vs cluster-admin, ${SECS}s per load, $(nproc) cores" >&2
+    bench_rbac
+    exit 0
+fi
+
 if [ "${BENCH_ONLY:-}" = raft_tls ]; then
     echo "# Raft over mutual TLS vs plaintext, ${SECS}s per load, $(nproc) cores" >&2
     bench_raft_tls
@@ -411,6 +465,7 @@ part fault "fault" "" "$O/tests/bench/fault"
 bench_raft_tls
 bench_audit
 bench_secrets
+bench_rbac
 
 echo "# API port: watch fan-out and memory under abuse, ${SECS}s per load" >&2
 part limits "API port" "" "$O/tests/bench/limits"
