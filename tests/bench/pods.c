@@ -132,14 +132,17 @@ static void post_done(void *arg, int err, const struct http_response *r)
     }
 }
 
+/* The container's securityContext in the pods made now ("" for none). */
+static const char *sec_ctx = "";
+
 static void pod_create(const char *name, double *acked)
 {
     char body[1024];
     int n = snprintf(body, sizeof body,
                      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\"},\"spec\":{"
                      "\"nodeName\":\"%s\",\"restartPolicy\":\"Always\",\"terminationGracePeriodSeconds\":1,"
-                     "\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sleep\",\"3600\"]}]}}",
-                     name, A.node, F.image);
+                     "\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sleep\",\"3600\"]%s}]}}",
+                     name, A.node, F.image, sec_ctx);
     struct http_request req = {.method = "POST", .path = "/api/v1/namespaces/default/pods",
                                .content_type = "application/json", .body = body,
                                .body_len = (size_t)n, .timeout_ms = 30000};
@@ -248,6 +251,33 @@ static void round_paced(struct round *r, double *bare, double *own)
         if (left > 0) fx_run_for((unsigned)left);
     }
     B.bare_started = 0;
+    round_wait(r, round_running, "Running");
+    CHECKF(B.post_errors == 0, "%d pod creations failed", B.post_errors);
+}
+
+/* The security defaults' cost: pods one every SPACING_MS, taking turns
+ * between confined (the default capabilities, masked /proc paths and the
+ * RuntimeDefault seccomp filter) and privileged (all capabilities, nothing
+ * masked, no filter), so both meet the same moments of the machine. */
+#define CONFINED ",\"securityContext\":{\"seccompProfile\":{\"type\":\"RuntimeDefault\"}}"
+#define PRIVILEGED ",\"securityContext\":{\"privileged\":true}"
+
+static void round_security(struct round *r)
+{
+    char name[64];
+
+    B.cur = r;
+    for (int i = 0; i < r->n; i++) {
+        struct one o = {r, i};
+        round_name(r, i, name, sizeof name);
+        sec_ctx = i % 2 ? PRIVILEGED : CONFINED;
+        r->sent[i] = bench_now_ms();
+        pod_create(name, &r->acked[i]);
+        if (!fx_run_until(pod_i_running, &o, WAIT_MS)) round_wait(r, round_running, "Running");
+        double left = r->sent[i] + SPACING_MS - bench_now_ms();
+        if (left > 0) fx_run_for((unsigned)left);
+    }
+    sec_ctx = "";
     round_wait(r, round_running, "Running");
     CHECKF(B.post_errors == 0, "%d pod creations failed", B.post_errors);
 }
@@ -518,6 +548,20 @@ static void print_latency(const struct round *seq, const struct round *burst, st
     print_row(what, bare_all, "");
 }
 
+static void print_security(const struct round *r)
+{
+    double lat[2][NPODS];
+    int n[2] = {0, 0};
+
+    for (int i = 0; i < r->n; i++) lat[i % 2][n[i % 2]++] = r->running[i] - r->sent[i];
+    struct stats conf = stats_of(lat[0], n[0]), priv = stats_of(lat[1], n[1]);
+    printf("| pod start, confined vs privileged (ms from create, taking turns) | median | p99 (= max) | min | target |\n");
+    printf("|---|---|---|---|---|\n");
+    print_row("default capabilities + masked /proc paths + RuntimeDefault seccomp", conf, "");
+    print_row("privileged: all capabilities, nothing masked, no seccomp (anchor)", priv, "");
+    printf("| added by the security defaults, median | %+.1f ms | | | <= 5 ms |\n", conf.median - priv.median);
+}
+
 static void print_memory(long idle, long busy, long busy_pss, struct shims sh)
 {
     printf("| node agent memory | orc | k3s (anchor) | target |\n");
@@ -546,7 +590,7 @@ static void bench_close(void *arg)
 TEST_T(node_agent, 900)
 {
     static struct round seq = {.prefix = "seq", .n = NPODS},
-                        burst = {.prefix = "burst", .n = NPODS};
+                        burst = {.prefix = "burst", .n = NPODS}, sec = {.prefix = "sec", .n = NPODS};
     double bare_seq[NPODS], own_seq[NPODS];
     long idle, busy, busy_pss;
     struct shims sh;
@@ -568,11 +612,15 @@ TEST_T(node_agent, 900)
     round_delete(&seq);
     round_run(&burst);
     round_delete(&burst);
+    round_security(&sec);
+    round_delete(&sec);
     struct stats bare = stats_of(bare_seq, NPODS), own = stats_of(own_seq, NPODS), bare_all = bare_burst();
     bare_cleanup(NULL);
     print_latency(&seq, &burst, bare, own, bare_all);
     printf("\n");
     print_memory(idle, busy, busy_pss, sh);
+    printf("\n");
+    print_security(&sec);
     printf("\n");
     fflush(stdout);
 }
