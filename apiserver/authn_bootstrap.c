@@ -215,6 +215,6 @@ void api_agent_token_ensure(struct api_server *s)
     json_decref(sec);
     g = (struct store_guard){STORE_GUARD_ABSENT, w->key.data, 0};
     op = (struct store_op){STORE_PUT, w->key.data, w->val.data, w->val.len};
-    if (store_txn(s->st, &(struct store_txn){&g, 1, &op, 1}, agent_token_written, w) != 0)
+    if (api_txn(s, &(struct store_txn){&g, 1, &op, 1}, agent_token_written, w) != 0)
         agent_token_written(w, ORC_EIO, NULL);
 }
