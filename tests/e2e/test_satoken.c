@@ -24,6 +24,7 @@ static struct cluster c;
 static void start(const char *const *extra)
 {
     cluster_init(&c, 1);
+    c.service_accounts = true;
     setenv("ORC_LOG", "debug", 1); /* the authenticator names the user it found */
     member_start(&c, 0, false, extra);
     unsetenv("ORC_LOG");
@@ -258,6 +259,7 @@ TEST_T(satoken_issuer_discovery_and_a_follower_verifies, 60)
 {
     if (!run_have_kubectl()) return;
     cluster_init(&c, 2);
+    c.service_accounts = true;
     cluster_start(&c, NULL);
     int st = 0;
     json_t *cfg = t_json(&c, 1, "GET", "/.well-known/openid-configuration", NULL, &st);

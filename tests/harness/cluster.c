@@ -127,9 +127,11 @@ void member_start(struct cluster *c, int i, bool join, const char *const *extra)
     if (c->no_controllers) {
         argv[n++] = "--controllers";
         argv[n++] = "-*";
-    } else if (!c->root_ca) {
+    } else if (!c->root_ca || !c->service_accounts) {
         argv[n++] = "--controllers";
-        argv[n++] = "*,-rootca";
+        argv[n++] = !c->root_ca && !c->service_accounts ? "*,-rootca,-serviceaccount"
+                    : !c->root_ca                       ? "*,-rootca"
+                                                        : "*,-serviceaccount";
     }
     if (join) {
         argv[n++] = "--join";

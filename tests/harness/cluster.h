@@ -39,6 +39,11 @@ struct cluster {
                    * rootca controller); off by default, since many tests
                    * count the ConfigMaps they made. A test's own
                    * --controllers flag (extra) overrides either. */
+    bool service_accounts; /* members make the `default` ServiceAccount in
+                            * every namespace (the serviceaccount
+                            * controller); off by default, since its writes
+                            * come after the member is ready and tests
+                            * check that bad input moves no revision */
 };
 
 /* Sets up n members (not started). */
