@@ -123,6 +123,16 @@ TEST(malformed_entry_is_a_noop)
     loop_teardown();
 }
 
+/* Whether raft has written a snapshot's data file (it does so in the
+ * background once past the threshold: a loaded machine may lag). */
+static bool has_snapshot(void *arg)
+{
+    char cmd[700];
+
+    snprintf(cmd, sizeof cmd, "ls '%s'/snapshot-*[0-9] 2>/dev/null | grep -qv meta", (const char *)arg);
+    return system(cmd) == 0;
+}
+
 /* Overwrites bytes inside the newest snapshot's data file. */
 static void corrupt_snapshot(const char *raft_dir)
 {
@@ -147,8 +157,9 @@ TEST(corrupt_snapshot_refused_at_start)
     m.cfg.snapshot_trailing = 4;
     single_up(&m);
     for (int i = 0; i < 40; i++) put_ok(m.s, "/k", "v");
-    member_close(&m);
     snprintf(raft_dir, sizeof raft_dir, "%s/raft", m.dir);
+    CHECKF(run_until(has_snapshot, raft_dir, 10000), "no snapshot in %s", raft_dir);
+    member_close(&m);
     corrupt_snapshot(raft_dir);
     int rc = store_open(&test_loop, &m.cfg, &m.s, err);
     if (rc == 0) {
