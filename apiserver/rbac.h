@@ -116,6 +116,24 @@ int rbac_impersonate(const struct orc_httpd_req *r, const struct api_user *reque
  * Returns true to go on; false when it has answered (403, 400). */
 bool api_authorize(struct api_server *s, struct orc_httpd_req *r);
 
+/* ---- authz_node.c: the Node authorizer and NodeRestriction ---- */
+
+/* The pods' references kept from a store watch (leader and followers). */
+int api_nodeauthz_start(struct api_server *s);
+void api_nodeauthz_stop(struct api_server *s);
+
+/* The node name of a node's user (system:node:NAME in system:nodes,
+ * borrowed from u), or NULL. */
+const char *api_node_of_user(const struct api_user *u);
+
+/* What the Node authorizer says of a: ALLOW (a Secret, ConfigMap, claim or
+ * token one of the node's pods uses), DENY (NodeRestriction: another
+ * node's Node, Lease or pod), or NO_OPINION (RBAC decides). `why`
+ * (why_n bytes) holds the reason of a denial, or of no relationship. */
+enum api_node_decision { API_NODE_NO_OPINION, API_NODE_ALLOW, API_NODE_DENY };
+enum api_node_decision api_node_authorize(const struct api_server *s, const struct rbac_attrs *a,
+                                          char *why, size_t why_n);
+
 /* ---- rbac_escalate.c ---- */
 
 /* Escalation prevention for writes of Roles, ClusterRoles and bindings:
