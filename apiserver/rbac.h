@@ -134,6 +134,12 @@ enum api_node_decision { API_NODE_NO_OPINION, API_NODE_ALLOW, API_NODE_DENY };
 enum api_node_decision api_node_authorize(const struct api_server *s, const struct rbac_attrs *a,
                                           char *why, size_t why_n);
 
+/* ---- authz_node_admit.c ---- */
+
+/* NodeRestriction on a node's write (obj the object to store, old the
+ * stored one or NULL): 0, or answers 403 and returns ORC_EPERM. */
+int api_node_admit(struct write_op *op, const json_t *obj, const json_t *old);
+
 /* ---- rbac_escalate.c ---- */
 
 /* Escalation prevention for writes of Roles, ClusterRoles and bindings:

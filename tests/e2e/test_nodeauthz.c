@@ -142,6 +142,22 @@ TEST_T(a_node_reaches_only_what_its_pods_use, 60)
     expect("node-a", false, "node \"node-a\" can only delete pods with spec.nodeName set to itself",
            (const char *const[]){"-n", "na", "delete", "pod", "pb", "--wait=false", NULL});
 
+    /* NodeRestriction on bodies: no other Node created, no restricted
+     * label, no pod but a mirror pod. */
+    snprintf(path, sizeof path, "%s/node-c.yaml", test_tmpdir());
+    {
+        static const char node_c[] = "apiVersion: v1\nkind: Node\nmetadata: {name: node-c}\n";
+        CHECK(orc_file_write(path, node_c, sizeof node_c - 1, 0600) == 0);
+    }
+    expect("node-a", false, "node \"node-a\" is not allowed to modify node \"node-c\"",
+           (const char *const[]){"create", "-f", path, NULL});
+    expect("node-a", false, "is not allowed to modify labels: node-restriction.kubernetes.io/pool",
+           (const char *const[]){"label", "node", "node-a", "node-restriction.kubernetes.io/pool=x", NULL});
+    expect("node-a", true, NULL, (const char *const[]){"label", "node", "node-a", "pool=x", NULL});
+    expect("node-a", false, "node \"node-a\" can only create mirror pods",
+           (const char *const[]){"-n", "na", "run", "p2", "--image=busybox", "--restart=Never",
+                                 "--overrides={\"spec\":{\"nodeName\":\"node-a\"}}", NULL});
+
     /* A pod deleted, its references go with it. */
     free(run_kubectl_rc(&c, 0, NULL,
                         (const char *const[]){"-n", "na", "delete", "pod", "pa", "--grace-period=0",
