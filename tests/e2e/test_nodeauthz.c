@@ -121,7 +121,17 @@ TEST_T(a_node_reaches_only_what_its_pods_use, 60)
            (const char *const[]){"-n", "na", "get", "secret", "sec-a", NULL});
 
     /* Tokens: only for its pods' ServiceAccounts. */
-    expect("node-a", true, NULL, (const char *const[]){"-n", "na", "create", "token", "sa-a", NULL});
+    {
+        char *uid = run_kubectl_rc(&c, 0, NULL,
+                                   (const char *const[]){"-n", "na", "get", "pod", "pa", "-o",
+                                                         "jsonpath={.metadata.uid}", NULL});
+        expect("node-a", true, NULL,
+               (const char *const[]){"-n", "na", "create", "token", "sa-a", "--bound-object-kind", "Pod",
+                                     "--bound-object-name", "pa", "--bound-object-uid", uid, NULL});
+        free(uid);
+    }
+    expect("node-a", false, "node requested token not bound to a pod",
+           (const char *const[]){"-n", "na", "create", "token", "sa-a", NULL});
     expect("node-a", false, "cannot create resource \"serviceaccounts/token\"",
            (const char *const[]){"-n", "na", "create", "token", "sa-b", NULL});
 
