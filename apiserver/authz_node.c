@@ -291,9 +291,28 @@ static void resync(void *arg)
     if (rv != 0) log_error("apiserver", "node authorizer: watching pods: %s", orc_strerror(rv));
 }
 
+struct api_nodeauthz *nodeauthz_new(void)
+{
+    return calloc(1, sizeof(struct api_nodeauthz));
+}
+
+void nodeauthz_note(struct api_nodeauthz *z, const struct store_kv *kv, bool deleted)
+{
+    note(z, kv, deleted);
+}
+
+void nodeauthz_free(struct api_nodeauthz *z)
+{
+    if (z == NULL) return;
+    clear_all(z);
+    orc_hmap_free(&z->pods);
+    orc_hmap_free(&z->refs);
+    free(z);
+}
+
 int api_nodeauthz_start(struct api_server *s)
 {
-    struct api_nodeauthz *z = calloc(1, sizeof *z);
+    struct api_nodeauthz *z = nodeauthz_new();
 
     if (z == NULL) return ORC_ENOMEM;
     z->s = s;
@@ -308,10 +327,7 @@ void api_nodeauthz_stop(struct api_server *s)
 
     if (z == NULL) return;
     if (z->w) store_watch_stop(z->w);
-    clear_all(z);
-    orc_hmap_free(&z->pods);
-    orc_hmap_free(&z->refs);
-    free(z);
+    nodeauthz_free(z);
     s->nodeauthz = NULL;
 }
 
@@ -389,7 +405,12 @@ static enum api_node_decision pod_write(const struct api_nodeauthz *z, const str
 enum api_node_decision api_node_authorize(const struct api_server *s, const struct rbac_attrs *a,
                                           char *why, size_t why_n)
 {
-    const struct api_nodeauthz *z = s->nodeauthz;
+    return nodeauthz_decide(s->nodeauthz, a, why, why_n);
+}
+
+enum api_node_decision nodeauthz_decide(const struct api_nodeauthz *z, const struct rbac_attrs *a,
+                                        char *why, size_t why_n)
+{
     const char *node = api_node_of_user(a->user), *r = a->resource;
 
     why[0] = '\0';

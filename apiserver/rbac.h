@@ -134,6 +134,15 @@ enum api_node_decision { API_NODE_NO_OPINION, API_NODE_ALLOW, API_NODE_DENY };
 enum api_node_decision api_node_authorize(const struct api_server *s, const struct rbac_attrs *a,
                                           char *why, size_t why_n);
 
+/* The index alone, fed by hand (tests, measurements): store entries of
+ * /registry/core/pods/ as the watch would give them. */
+struct api_nodeauthz;
+struct api_nodeauthz *nodeauthz_new(void);
+void nodeauthz_note(struct api_nodeauthz *z, const struct store_kv *kv, bool deleted);
+enum api_node_decision nodeauthz_decide(const struct api_nodeauthz *z, const struct rbac_attrs *a,
+                                        char *why, size_t why_n);
+void nodeauthz_free(struct api_nodeauthz *z);
+
 /* ---- authz_node_admit.c ---- */
 
 /* NodeRestriction on a node's write (obj the object to store, old the
