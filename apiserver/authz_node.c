@@ -96,16 +96,23 @@ static int ref_add(struct api_nodeauthz *z, const char *key)
     return 0;
 }
 
-static void pod_free(struct api_nodeauthz *z, struct nz_pod *p)
+/* Frees p, dropping the first `added` of its references from the counts
+ * (all of them once it is in the index). */
+static void pod_release(struct api_nodeauthz *z, struct nz_pod *p, size_t added)
 {
     for (size_t i = 0; i < p->n_refs; i++) {
-        ref_drop(z, p->refs[i]);
+        if (i < added) ref_drop(z, p->refs[i]);
         free(p->refs[i]);
     }
     free(p->refs);
     free(p->node_name);
     free(p->key);
     free(p);
+}
+
+static void pod_free(struct api_nodeauthz *z, struct nz_pod *p)
+{
+    pod_release(z, p, p->n_refs);
 }
 
 struct refs_acc {
@@ -217,22 +224,20 @@ static int learn(struct api_nodeauthz *z, const char *id, const json_t *obj)
     const char *node = str_at(spec, "nodeName", NULL), *slash = strchr(id, '/');
     struct nz_pod *p = calloc(1, sizeof *p);
     char ns[256];
+    size_t added = 0;
     int rv = ORC_ENOMEM;
 
     if (p == NULL) return ORC_ENOMEM;
     snprintf(ns, sizeof ns, "%.*s", slash ? (int)(slash - id) : 0, id);
     if (!(p->key = strdup(id)) || !(p->node_name = strdup(node ? node : ""))) goto fail;
     if (node && *node && (rv = pod_refs(p, ns, spec)) != 0) goto fail;
-    for (size_t i = 0; i < p->n_refs; i++)
-        if ((rv = ref_add(z, p->refs[i])) != 0) {
-            p->n_refs = i; /* only those added are dropped */
-            goto fail;
-        }
+    for (; added < p->n_refs; added++)
+        if ((rv = ref_add(z, p->refs[added])) != 0) goto fail;
     p->node.key = p->key;
     if ((rv = orc_hmap_put(&z->pods, &p->node)) != 0) goto fail;
     return 0;
 fail:
-    pod_free(z, p);
+    pod_release(z, p, added);
     return rv;
 }
 
@@ -346,7 +351,7 @@ const char *api_node_of_user(const struct api_user *u)
 
 static bool has_ref(const struct api_nodeauthz *z, const char *node, char t, const char *ns, const char *name)
 {
-    char key[700];
+    char key[1024];
     size_t ln = strlen(node), lns = strlen(ns), lm = strlen(name);
 
     if (ln + lns + lm + 6 > sizeof key) return false;
