@@ -395,8 +395,11 @@ static enum api_node_decision pod_write(const struct api_nodeauthz *z, const str
     const char *bound;
 
     if (!a->name[0]) return API_NODE_NO_OPINION;
+    /* A pod not (or no longer) known is the handler's 404, as Kubernetes
+     * answers it: the agent takes a 404 for a pod deleted under it as done,
+     * a 403 it would retry for ever. */
     bound = pod_node(z, a->ns, a->name);
-    if (bound != NULL && strcmp(bound, node) == 0) return API_NODE_NO_OPINION;
+    if (bound == NULL || strcmp(bound, node) == 0) return API_NODE_NO_OPINION;
     if (strcmp(a->sub, "status") == 0 && (strcmp(a->verb, "update") == 0 || strcmp(a->verb, "patch") == 0))
         return deny(why, n, "node \"%s\" can only update pod status for pods with spec.nodeName set to itself",
                     node);

@@ -122,6 +122,7 @@ TEST(node_restriction_on_paths)
     CHECK(ask(z, "b", HTTP_PUT, "/api/v1/namespaces/ns/pods/pa/status") == DENY);
     CHECK(ask(z, "b", HTTP_DELETE, "/api/v1/namespaces/ns/pods/pa") == DENY);
     CHECK(ask(z, "b", HTTP_POST, "/api/v1/namespaces/ns/pods/pa/eviction") == DENY);
+    CHECK(ask(z, "b", HTTP_DELETE, "/api/v1/namespaces/ns/pods/gone") == NONE); /* 404 then */
     CHECK(ask(z, "b", HTTP_PUT, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/a") == DENY);
     CHECK(ask(z, "a", HTTP_PUT, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/a") == NONE);
     nodeauthz_free(z);
