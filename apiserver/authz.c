@@ -25,6 +25,16 @@ static void respond_forbidden(struct orc_httpd_req *r, const struct rbac_attrs *
     json_decref(st);
 }
 
+/* NodeRestriction's refusals read as Kubernetes' admission plugin words
+ * them: `pods "x" is forbidden: node "a" can only ...`. */
+static void respond_node_forbidden(struct orc_httpd_req *r, const struct rbac_attrs *a, const char *why)
+{
+    char qual[140];
+
+    snprintf(qual, sizeof qual, "%s%s%s", a->resource, a->group[0] ? "." : "", a->group);
+    api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL, "%s \"%s\" is forbidden: %s", qual, a->name, why);
+}
+
 struct imp_ctx {
     bool (*allowed)(void *arg, const struct rbac_attrs *a);
     void *arg;
@@ -156,6 +166,7 @@ static bool impersonate(struct api_server *s, struct orc_httpd_req *r)
 bool api_authorize(struct api_server *s, struct orc_httpd_req *r)
 {
     struct rbac_attrs a;
+    char why[600];
 
     if (!impersonate(s, r)) return false;
     if (api_user_in_group(api_req_user(r), "system:masters")) return true; /* before any parsing */
@@ -164,7 +175,12 @@ bool api_authorize(struct api_server *s, struct orc_httpd_req *r)
         return false;
     }
     a.user = api_req_user(r);
+    switch (api_node_authorize(s, &a, why, sizeof why)) {
+    case API_NODE_ALLOW: return true;
+    case API_NODE_DENY: respond_node_forbidden(r, &a, why); return false;
+    case API_NODE_NO_OPINION: break;
+    }
     if (rbac_allowed(s, &a, NULL, 0)) return true;
-    respond_forbidden(r, &a, NULL);
+    respond_forbidden(r, &a, why[0] ? why : NULL);
     return false;
 }

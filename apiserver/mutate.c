@@ -116,6 +116,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
         return ORC_EINVAL;
     }
     api_diag_clear(&d);
+    if (api_node_admit(op, obj, old) != 0) return ORC_EPERM;
     return api_rbac_admit(op, obj, old);
 }
 

@@ -116,6 +116,39 @@ int rbac_impersonate(const struct orc_httpd_req *r, const struct api_user *reque
  * Returns true to go on; false when it has answered (403, 400). */
 bool api_authorize(struct api_server *s, struct orc_httpd_req *r);
 
+/* ---- authz_node.c: the Node authorizer and NodeRestriction ---- */
+
+/* The pods' references kept from a store watch (leader and followers). */
+int api_nodeauthz_start(struct api_server *s);
+void api_nodeauthz_stop(struct api_server *s);
+
+/* The node name of a node's user (system:node:NAME in system:nodes,
+ * borrowed from u), or NULL. */
+const char *api_node_of_user(const struct api_user *u);
+
+/* What the Node authorizer says of a: ALLOW (a Secret, ConfigMap, claim or
+ * token one of the node's pods uses), DENY (NodeRestriction: another
+ * node's Node, Lease or pod), or NO_OPINION (RBAC decides). `why`
+ * (why_n bytes) holds the reason of a denial, or of no relationship. */
+enum api_node_decision { API_NODE_NO_OPINION, API_NODE_ALLOW, API_NODE_DENY };
+enum api_node_decision api_node_authorize(const struct api_server *s, const struct rbac_attrs *a,
+                                          char *why, size_t why_n);
+
+/* The index alone, fed by hand (tests, measurements): store entries of
+ * /registry/core/pods/ as the watch would give them. */
+struct api_nodeauthz;
+struct api_nodeauthz *nodeauthz_new(void);
+void nodeauthz_note(struct api_nodeauthz *z, const struct store_kv *kv, bool deleted);
+enum api_node_decision nodeauthz_decide(const struct api_nodeauthz *z, const struct rbac_attrs *a,
+                                        char *why, size_t why_n);
+void nodeauthz_free(struct api_nodeauthz *z);
+
+/* ---- authz_node_admit.c ---- */
+
+/* NodeRestriction on a node's write (obj the object to store, old the
+ * stored one or NULL): 0, or answers 403 and returns ORC_EPERM. */
+int api_node_admit(struct write_op *op, const json_t *obj, const json_t *old);
+
 /* ---- rbac_escalate.c ---- */
 
 /* Escalation prevention for writes of Roles, ClusterRoles and bindings:

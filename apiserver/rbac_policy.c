@@ -42,7 +42,6 @@ const char rbac_default_policy[] = "["
        RULE("\"\"", "\"pods/eviction\"", "\"create\"") ","
        RULE("\"\"", "\"configmaps\",\"persistentvolumeclaims\",\"replicationcontrollers\",\"replicationcontrollers/scale\","
                     "\"secrets\",\"serviceaccounts\",\"services\",\"services/proxy\"", WR) ","
-       RULE("\"\"", "\"serviceaccounts/token\"", "\"create\"") ","
        RULE("\"apps\"", "\"daemonsets\",\"deployments\",\"deployments/rollback\",\"deployments/scale\",\"replicasets\","
                         "\"replicasets/scale\",\"statefulsets\",\"statefulsets/scale\"", WR) ","
        RULE("\"autoscaling\"", "\"horizontalpodautoscalers\"", WR) ","
@@ -97,17 +96,20 @@ const char rbac_default_policy[] = "["
 
     /* The node agent (group system:nodes once nodes have their own
      * identities; today agents hold the cluster token, system:masters):
-     * what agent/ reads and writes. The Node authorizer will narrow it. */
+     * what agent/ reads and writes, narrowed by the Node authorizer and
+     * NodeRestriction (authz_node.c). */
     CR("system:node", "",
        RULE("\"\"", "\"nodes\"", "\"get\",\"list\",\"watch\",\"create\",\"update\",\"patch\",\"delete\"") ","
        RULE("\"\"", "\"nodes/status\"", "\"patch\",\"update\"") ","
        RULE("\"\"", "\"pods\"", "\"get\",\"list\",\"watch\",\"create\",\"delete\"") ","
-       RULE("\"\"", "\"pods/status\"", "\"patch\",\"update\"") ","
+       RULE("\"\"", "\"pods/status\"", "\"get\",\"patch\",\"update\"") ","
        RULE("\"\"", "\"pods/eviction\"", "\"create\"") ","
-       RULE("\"\"", "\"configmaps\",\"secrets\",\"services\",\"endpoints\",\"persistentvolumeclaims\"", RO) ","
+       RULE("\"\"", "\"services\",\"endpoints\"", RO) ","
+       /* get of one Secret, ConfigMap or claim, and tokens, are the Node
+        * authorizer's (authz_node.c): only those the node's pods use */
+       RULE("\"\"", "\"configmaps\",\"secrets\",\"persistentvolumeclaims\"", "\"list\",\"watch\"") ","
        RULE("\"\"", "\"persistentvolumes\"", "\"get\",\"list\",\"watch\",\"create\",\"update\",\"patch\",\"delete\"") ","
        RULE("\"\"", "\"events\"", "\"create\",\"patch\",\"update\"") ","
-       RULE("\"\"", "\"serviceaccounts/token\"", "\"create\"") ","
        RULE("\"coordination.k8s.io\"", "\"leases\"", "\"get\",\"create\",\"update\",\"patch\",\"delete\"") ","
        RULE("\"discovery.k8s.io\"", "\"endpointslices\"", RO) ","
        RULE("\"networking.k8s.io\"", "\"ingresses\",\"ingressclasses\"", RO) ","

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiserver/rbac.h"
 #include "apiserver/sa.h"
 #include "lib/json.h"
 #include "lib/jwt.h"
@@ -196,6 +197,28 @@ static void mint(struct api_server *s, struct orc_httpd_req *r, struct api_route
     json_decref(resp);
 }
 
+/* NodeRestriction: a node's token is bound to a pod of its own (by uid),
+ * so a node cannot mint a token that outlives its pods. True when
+ * refused (answered). */
+static bool node_refuses(struct orc_httpd_req *r, const struct api_route *rt, const struct token_ask *ask,
+                         const json_t *bound)
+{
+    const char *node = api_node_of_user(api_req_user(r)), *on, *why = NULL;
+
+    if (node == NULL) return false;
+    on = bound ? orc_json_str(bound, "spec.nodeName") : NULL;
+    if (bound == NULL || !ask->bound_kind || strcmp(ask->bound_kind, "Pod") != 0)
+        why = "node requested token not bound to a pod";
+    else if (!ask->bound_uid || !*ask->bound_uid)
+        why = "node requested token with a pod binding without a uid";
+    else if (on == NULL || strcmp(on, node) != 0)
+        why = "node requested token bound to a pod scheduled on a different node";
+    if (why == NULL) return false;
+    api_respond_status(r, 403, "Forbidden", NULL, NULL, NULL, "serviceaccounts \"%s\" is forbidden: %s",
+                       rt->name, why);
+    return true;
+}
+
 void api_handle_token_request(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     struct token_ask ask = {0};
@@ -215,6 +238,7 @@ void api_handle_token_request(struct api_server *s, struct orc_httpd_req *r, str
     if (ask.bound_kind || ask.bound_name) {
         if (!(bound = bound_object(s, r, rt->ns, rt->name, &ask))) goto out;
     }
+    if (node_refuses(r, rt, &ask, bound)) goto out;
     mint(s, r, rt, &ask, sa, bound);
 out:
     json_decref(ask.audiences);

@@ -322,6 +322,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     if (cfg->audit.log_path && (rv = api_audit_start(&cfg->audit, &s->audit, errmsg)) != 0) goto err;
     rv = api_nscache_start(s);
     if (rv == 0) rv = api_rbac_start(s);
+    if (rv == 0) rv = api_nodeauthz_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
@@ -334,6 +335,7 @@ err:
     store_set_decoder(st, NULL, NULL);
     api_watch_hub_stop(s);
     api_housekeep_stop(s);
+    api_nodeauthz_stop(s);
     api_rbac_stop(s);
     api_nscache_stop(s);
     api_sa_stop(s);
@@ -384,6 +386,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     store_role_unwatch(s->st, on_role_change, s);
     api_later_stop_all(s); /* first: a pending call may be the cache's resync */
     api_nscache_stop(s);
+    api_nodeauthz_stop(s);
     api_rbac_stop(s);
     api_housekeep_stop(s);
     orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */

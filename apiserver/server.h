@@ -65,6 +65,7 @@ struct api_server {
     api_encryption *enc; /* --encryption-config; NULL: values stored as written */
     struct api_nscache *nscache;
     struct api_rbac *rbac; /* Roles and bindings (rbac_cache.c) */
+    struct api_nodeauthz *nodeauthz; /* pods' references by node (authz_node.c) */
     struct api_housekeep *housekeep;
     struct api_openapi *openapi; /* the OpenAPI documents, built at the first request */
     struct api_oa_build *openapi_build; /* that build, on a worker thread, while it runs */
