@@ -222,6 +222,26 @@ static inline int run_kubectl(struct cluster *c, char **out, char **err, const c
     return run_prog(c->home, NULL, out, err, argv);
 }
 
+/* kubectl with only a client certificate, no kubeconfig and no token:
+ * <tmpdir>/<tag>.crt and .key against member 0's CA. Its exit status;
+ * stdout and stderr in *out and *err (free them). */
+static inline int run_kubectl_cert(struct cluster *c, const char *tag, char **out, char **err,
+                                   const char *const *words)
+{
+    char ca[700], crt[700], key[700];
+    const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig", "/dev/null", "--server",
+                                      c->m[0].url, "--certificate-authority", ca,
+                                      "--client-certificate", crt, "--client-key", key};
+    int n = 11;
+
+    snprintf(ca, sizeof ca, "%s/ca.crt", c->m[0].dir);
+    snprintf(crt, sizeof crt, "%s/%s.crt", test_tmpdir(), tag);
+    snprintf(key, sizeof key, "%s/%s.key", test_tmpdir(), tag);
+    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
+    argv[n] = NULL;
+    return run_prog(c->home, NULL, out, err, argv);
+}
+
 /* The same, failing the case unless it exits want_rc (naming the words and
  * both outputs); returns stdout (free it); *err_out (may be NULL) gets
  * stderr. */

@@ -51,27 +51,10 @@ static void mint(const char *tag, const char *ca, const char *ca_key, const char
     save_pair(tag, cert, key);
 }
 
-/* kubectl with only a client certificate (no kubeconfig, no token). */
-static int kubectl_cert(const char *tag, char **out, char **err, const char *const *words)
-{
-    static char ca[700], crt[700], key[700];
-    const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig", "/dev/null", "--server",
-                                      c.m[0].url, "--certificate-authority", ca,
-                                      "--client-certificate", crt, "--client-key", key};
-    int n = 11;
-
-    snprintf(ca, sizeof ca, "%s/ca.crt", c.m[0].dir);
-    snprintf(crt, sizeof crt, "%s/%s.crt", test_tmpdir(), tag);
-    snprintf(key, sizeof key, "%s/%s.key", test_tmpdir(), tag);
-    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
-    argv[n] = NULL;
-    return run_prog(c.home, NULL, out, err, argv);
-}
-
 static void expect_whoami(const char *tag, const char *user, const char *groups)
 {
     char *out, *err;
-    int rc = kubectl_cert(tag, &out, &err, (const char *const[]){"auth", "whoami", NULL});
+    int rc = run_kubectl_cert(&c, tag, &out, &err, (const char *const[]){"auth", "whoami", NULL});
 
     CHECKF(rc == 0, "whoami as %s: exit %d: %s", tag, rc, err);
     CHECK_HAS(out, user);
@@ -83,7 +66,7 @@ static void expect_whoami(const char *tag, const char *user, const char *groups)
 static void expect_401(const char *tag)
 {
     char *out, *err;
-    int rc = kubectl_cert(tag, &out, &err, (const char *const[]){"get", "namespaces", NULL});
+    int rc = run_kubectl_cert(&c, tag, &out, &err, (const char *const[]){"get", "namespaces", NULL});
 
     CHECKF(rc != 0, "%s was let in: %s", tag, out);
     CHECK_HAS(err, "You must be logged in to the server (Unauthorized");
@@ -103,7 +86,7 @@ TEST_T(client_certificates, 60)
     /* The administrator's certificate, as k3s's admin kubeconfig holds. */
     mint("admin", ca, ca_key, "system:admin", (const char *const[]){"system:masters", NULL}, 3600);
     expect_whoami("admin", "system:admin", "[system:masters system:authenticated]");
-    CHECK(kubectl_cert("admin", &out, &e, (const char *const[]){"get", "namespaces", NULL}) == 0);
+    CHECK(run_kubectl_cert(&c, "admin", &out, &e, (const char *const[]){"get", "namespaces", NULL}) == 0);
     CHECK_HAS(out, "kube-system");
     free(out);
     free(e);

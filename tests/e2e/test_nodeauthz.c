@@ -42,28 +42,11 @@ static void mint_node(const char *name, const char *ca, const char *ca_key)
     free(key);
 }
 
-/* kubectl as node `name` (its certificate alone): exit status. */
-static int as_node(const char *name, char **out, char **err, const char *const *words)
-{
-    char ca[700], crt[700], key[700];
-    const char *argv[RUN_MAX_ARGS] = {"/usr/bin/kubectl", "--kubeconfig", "/dev/null", "--server",
-                                      c.m[0].url, "--certificate-authority", ca,
-                                      "--client-certificate", crt, "--client-key", key};
-    int n = 11;
-
-    snprintf(ca, sizeof ca, "%s/ca.crt", c.m[0].dir);
-    snprintf(crt, sizeof crt, "%s/%s.crt", test_tmpdir(), name);
-    snprintf(key, sizeof key, "%s/%s.key", test_tmpdir(), name);
-    while (*words && n < RUN_MAX_ARGS - 1) argv[n++] = *words++;
-    argv[n] = NULL;
-    return run_prog(c.home, NULL, out, err, argv);
-}
-
 /* As node `name`: want exit 0 (ok) or a refusal whose stderr has `needle`. */
 static void expect(const char *name, bool ok, const char *needle, const char *const *words)
 {
     char *out = NULL, *err = NULL;
-    int rc = as_node(name, &out, &err, words);
+    int rc = run_kubectl_cert(&c, name, &out, &err, words);
 
     CHECKF(ok ? rc == 0 : rc != 0, "as %s: kubectl %s %s %s: exit %d\nstdout:\n%s\nstderr:\n%s", name,
            words[0], words[1], words[2] ? words[2] : "", rc, out, err);
@@ -174,7 +157,8 @@ TEST_T(a_node_reaches_only_what_its_pods_use, 60)
                                               "--force", NULL}));
     for (uint64_t end = test_now_ms() + 10000; test_now_ms() < end; test_sleep_ms(200)) {
         char *out = NULL, *err = NULL;
-        int rc = as_node("node-a", &out, &err, (const char *const[]){"-n", "na", "get", "secret", "sec-a", NULL});
+        int rc = run_kubectl_cert(&c, "node-a", &out, &err,
+                                  (const char *const[]){"-n", "na", "get", "secret", "sec-a", NULL});
         free(out);
         free(err);
         if (rc != 0) break;
