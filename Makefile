@@ -119,9 +119,12 @@ tests: all $(TEST_BINS)
 deps:
 	./scripts/deps.sh
 
+# Built with every core (CI's machine has 2); the tests themselves run one
+# program at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) tests
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(JOBS) tests
+	$(MAKE) -j$(JOBS) fuzz-build
 	O=$(O) FUZZ_O=$(FUZZ_O) ./tests/run.sh $(T)
 
 # The fuzz targets, built with clang (see FUZZ above).
