@@ -130,6 +130,25 @@ TEST_T(metrics_need_the_monitoring_role, 60)
                     "resource=\"serviceaccounts\"");
     free(body);
     free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"delete", "serviceaccount", "brief", NULL}));
+    /* no node: the scheduler finds this pod unschedulable */
+    free(run_kubectl_rc(&c, 0, NULL,
+                        (const char *const[]){"run", "waits", "--image=busybox:1.36", "--restart=Never", NULL}));
+    uint64_t t0 = test_now_ms();
+    for (;;) {
+        body = metrics_as(0, tok);
+        if (promtext_value(body, "scheduler_schedule_attempts_total{result=\"unschedulable\","
+                                 "profile=\"default-scheduler\"}") >= 1)
+            break;
+        CHECKF(test_now_ms() - t0 < 15000, "no unschedulable attempt counted:\n%s", body);
+        free(body);
+        test_sleep_ms(200);
+    }
+    CHECK_HAS(body, "scheduler_scheduling_attempt_duration_seconds_bucket{result=\"unschedulable\","
+                    "profile=\"default-scheduler\",le=\"0.001\"} ");
+    CHECKF(promtext_value(body, "workqueue_adds_total{name=\"scheduler\"}") >= 1, "scheduler queue adds");
+    CHECK_HAS(body, "workqueue_depth{name=\"replicaset\"} ");
+    CHECK_HAS(body, "workqueue_work_duration_seconds_count{name=\"scheduler\"} ");
+    free(body);
     body = metrics_as(0, tok);
     CHECK(promtext_value(body, "apiserver_storage_objects{resource=\"serviceaccounts\"}") == before);
     CHECK_HAS(body, "apiserver_request_total{verb=\"DELETE\",dry_run=\"\",group=\"\",version=\"v1\","
