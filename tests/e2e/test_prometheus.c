@@ -3,7 +3,11 @@
  * stock kubectl) may read /metrics on every member and nothing else; what
  * a member writes passes a strict check of the text format and Debian's
  * promtool; and a real Prometheus (Debian's) scraping the three members of
- * a cluster every second answers a PromQL query for the request rate. */
+ * a cluster every second answers a PromQL query for the request rate.
+ * The agents' /metrics are not scraped here: Prometheus would reach them
+ * through the API's node proxy (/api/v1/nodes/NAME/proxy/metrics, the
+ * rmetrics work), not yet on main; tests/agent/test_agent_metrics.c and
+ * test_serve.c cover the agent's numbers and its handler. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
