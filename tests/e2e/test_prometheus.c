@@ -119,6 +119,30 @@ TEST_T(metrics_need_the_monitoring_role, 60)
     CHECK_HAS(body, "process_resident_memory_bytes ");
     CHECKF(promtext_value(body, "orc_store_db_size_bytes") > 4096, "no database size");
     CHECKF(promtext_value(body, "orc_raft_applied_index") > 10, "no applied index");
+    /* the controllers' watches are long-running, by kind */
+    CHECKF(promtext_value(body, "apiserver_longrunning_requests{verb=\"WATCH\",group=\"\",version=\"v1\","
+                                "resource=\"pods\",subresource=\"\",scope=\"cluster\",component=\"apiserver\"}") >= 1,
+           "no pod watch counted");
+    CHECKF(promtext_value(body, "apiserver_registered_watchers{group=\"\",version=\"v1\",kind=\"Pod\"}") >= 1,
+           "no pod watcher");
+    free(body);
+
+    /* server-side apply is APPLY, a GET of a collection LIST, of one object GET */
+    CHECK_INT(t_http(&c, 0, "PATCH", "/api/v1/namespaces/default/configmaps/ssa?fieldManager=t",
+                     "application/apply-patch+yaml", "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                     "\"metadata\":{\"name\":\"ssa\"},\"data\":{\"a\":\"1\"}}", NULL, NULL), ==, 201);
+    CHECK_INT(t_http(&c, 0, "GET", "/api/v1/namespaces/default/configmaps/ssa", NULL, NULL, NULL, NULL), ==, 200);
+    CHECK_INT(t_http(&c, 0, "GET", "/api/v1/namespaces/default/configmaps", NULL, NULL, NULL, NULL), ==, 200);
+    body = metrics_as(0, tok);
+    CHECK_HAS(body, "apiserver_request_total{verb=\"APPLY\",dry_run=\"\",group=\"\",version=\"v1\","
+                    "resource=\"configmaps\",subresource=\"\",scope=\"resource\",component=\"apiserver\","
+                    "code=\"201\"} 1\n");
+    CHECK_HAS(body, "apiserver_request_total{verb=\"GET\",dry_run=\"\",group=\"\",version=\"v1\","
+                    "resource=\"configmaps\",subresource=\"\",scope=\"resource\",component=\"apiserver\","
+                    "code=\"200\"} 1\n");
+    CHECK_HAS(body, "apiserver_request_total{verb=\"LIST\",dry_run=\"\",group=\"\",version=\"v1\","
+                    "resource=\"configmaps\",subresource=\"\",scope=\"namespace\",component=\"apiserver\","
+                    "code=\"200\"} 1\n");
     free(body);
 
     /* a deleted object leaves the count, a dry run is labelled, a watch is
