@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apiserver/encrypt.h"
+#include "apiserver/metrics.h"
 #include "apiserver/rbac.h"
 #include "apiserver/sa.h"
 #include "apiserver/server.h"
@@ -123,6 +124,8 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     r->state_free = route_free;
     rv = api_route_parse(r->target, rt);
     api_audit_request(s->audit, r, rt);
+    api_metrics_request_begin(s, r, rt);
+    r->on_end = api_metrics_request_end;
     if (rv == ORC_EINVAL) {
         api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "%s",
                            rt->err[0] ? rt->err : "malformed request path or query");
@@ -153,6 +156,11 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     if (rv != 0) {
         api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
                            "the server could not find the requested resource");
+        return;
+    }
+    /* Served by a degraded member too: its metrics say why. */
+    if (rt->type == ROUTE_METRICS) {
+        api_handle_metrics(s, r);
         return;
     }
     if (s->stopping) {
@@ -320,7 +328,8 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     store_set_decoder(st, s->enc ? api_enc_open : NULL, s->enc);
     if ((rv = api_sa_start(s, cfg, errmsg)) != 0) goto err;
     if (cfg->audit.log_path && (rv = api_audit_start(&cfg->audit, &s->audit, errmsg)) != 0) goto err;
-    rv = api_nscache_start(s);
+    rv = api_metrics_start(s);
+    if (rv == 0) rv = api_nscache_start(s);
     if (rv == 0) rv = api_rbac_start(s);
     if (rv == 0) rv = api_nodeauthz_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
@@ -340,6 +349,7 @@ err:
     api_nscache_stop(s);
     api_sa_stop(s);
     api_audit_stop(s->audit);
+    api_metrics_stop(s);
     free_secrets(s);
     free(s);
     return rv;
@@ -356,6 +366,7 @@ static void maybe_free(struct api_server *s)
     api_openapi_release(s);
     api_sa_stop(s);
     api_audit_stop(s->audit); /* after HTTP: every request has ended */
+    api_metrics_stop(s);
     free_secrets(s);
     free(s);
     if (cb) cb(cb_arg);
