@@ -29,6 +29,8 @@ struct ctl_options {
     unsigned sched_weight_memory;      /* 1 */
     unsigned sched_weight_spread;      /* owner spread tie-breaker; 1 */
     const char *host;                  /* this member's name, for Events */
+    unsigned node_cert_ttl_s;          /* longest node client certificate the
+                                          signer issues; 0: a year */
 };
 
 /* Everything is borrowed from the manager and lives until every controller
@@ -40,6 +42,7 @@ struct ctl_ctx {
     informer_set *informers;   /* shared caches: get one per kind */
     const struct ctl_options *opts;
     const char *ca_pem;        /* the cluster CA's PEM; NULL on plain HTTP */
+    const char *ca_key_pem;    /* its key (the CSR signer's); NULL: none here */
 };
 
 struct ctl_controller {

@@ -191,6 +191,12 @@ int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const c
                         const char *cn, const char *const *sans, size_t n_sans, unsigned days,
                         char **cert_pem, char **key_pem, char *errmsg);
 
+/* As orc_tls_make_cert_o, valid until `seconds` from now (a node's
+ * certificate under --node-cert-ttl). */
+int orc_tls_make_cert_secs(const char *ca_cert_pem, const char *ca_key_pem, const char *org,
+                           const char *cn, const char *const *sans, size_t n_sans, long seconds,
+                           char **cert_pem, char **key_pem, char *errmsg);
+
 /* A client certificate (clientAuth only), P-256, signed by the CA: CN
  * `cn`, an O for each of orgs[0..n_orgs), valid from an hour ago until
  * `seconds` from now. */
