@@ -20,6 +20,7 @@
 #include "controllers/nodelifecycle.h"
 #include "controllers/pvc.h"
 #include "controllers/replicaset.h"
+#include "controllers/csrapproving.h"
 #include "controllers/csrsigning.h"
 #include "controllers/rootca.h"
 #include "controllers/serviceaccount.h"
@@ -46,6 +47,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_ingress,
     &ctl_rootca,
     &ctl_serviceaccount,
+    &ctl_csrapproving,
     &ctl_csrsigning,
     NULL,
 };
