@@ -226,6 +226,14 @@ static int add_sans(X509 *x, const char *const *sans, size_t n, char *errmsg)
 
 /* The parts every certificate shares; issuer NULL means self-signed, org
  * NULL means no O in the subject. */
+/* How far back a certificate's life starts, for clocks slightly behind: an
+ * hour, or a tenth of a short life (a renewal at 70-90 % of it must come
+ * before the end). */
+static long backdate(long seconds)
+{
+    return seconds / 10 < 3600 ? seconds / 10 : 3600;
+}
+
 static X509 *cert_base(const char *org, const char *cn, EVP_PKEY *pub, X509 *issuer, long seconds)
 {
     X509 *x = X509_new();
@@ -234,7 +242,7 @@ static X509 *cert_base(const char *org, const char *cn, EVP_PKEY *pub, X509 *iss
     if (x == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
         || (org && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)org,
                                               -1, -1, 0) != 1)
-        || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
+        || X509_gmtime_adj(X509_getm_notBefore(x), -backdate(seconds)) == NULL
         || X509_gmtime_adj(X509_getm_notAfter(x), seconds) == NULL
         || X509_set_pubkey(x, pub) != 1
         || X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1
@@ -365,7 +373,7 @@ static int sign_client(const char *ca_cert_pem, const char *ca_key_pem, const X5
     if ((x = X509_new()) == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
         || X509_set_subject_name(x, subject) != 1 || X509_set_pubkey(x, pub) != 1
         || X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1
-        || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
+        || X509_gmtime_adj(X509_getm_notBefore(x), -backdate(seconds)) == NULL
         || X509_gmtime_adj(X509_getm_notAfter(x), seconds) == NULL
         || !add_exts(x, ca, client_exts, ORC_ARRAY_LEN(client_exts))) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate");
