@@ -198,7 +198,8 @@ int orc_tls_make_cert_secs(const char *ca_cert_pem, const char *ca_key_pem, cons
                            char **cert_pem, char **key_pem, char *errmsg);
 
 /* A client certificate (clientAuth only), P-256, signed by the CA: CN
- * `cn`, an O for each of orgs[0..n_orgs), valid from an hour ago until
+ * `cn`, an O for each of orgs[0..n_orgs), valid from an hour ago (a tenth of
+ * a shorter life) until
  * `seconds` from now. */
 int orc_tls_make_client_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
                              const char *const *orgs, size_t n_orgs, long seconds,
