@@ -27,6 +27,9 @@ static void agent_free(struct agent *a)
                     a->node_ip, a->cert_pem, a->key_pem, a->registries, a->orcd_path,
                     a->cluster_domain, a->resolv_conf, a->cni_conf_dir, a->cni_bin_dir};
 
+    if (a->client_key_pem) explicit_bzero(a->client_key_pem, strlen(a->client_key_pem));
+    free(a->client_key_pem);
+    free(a->client_cert_pem);
     if (a->net) net_close(a->net);
     orc_metrics_free(a->metrics);
     json_decref(a->reclaiming);
@@ -374,6 +377,9 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->node_ip = dup_or_null(c->node_ip ? c->node_ip : "127.0.0.1", &ok);
     a->cert_pem = dup_or_null(c->tls_cert_pem, &ok);
     a->key_pem = dup_or_null(c->tls_key_pem, &ok);
+    a->cert_identity = c->cert_identity;
+    a->client_cert_pem = dup_or_null(c->client_cert_pem ? c->client_cert_pem : c->tls_cert_pem, &ok);
+    a->client_key_pem = dup_or_null(c->client_cert_pem ? c->client_key_pem : c->tls_key_pem, &ok);
     a->registries = dup_or_null(c->registries, &ok);
     a->orcd_path = dup_or_null(c->orcd_path, &ok);
     a->cluster_domain = dup_or_null(c->cluster_domain, &ok);
@@ -414,12 +420,12 @@ static int api_client_new(struct agent *a, bool cert_identity)
     char err[ORC_TLS_ERRLEN];
     int rv;
 
-    if (!cert_identity || a->ca_pem == NULL || a->cert_pem == NULL)
+    if (!cert_identity || a->ca_pem == NULL || a->client_cert_pem == NULL)
         return a->ca_pem ? http_client_new_tls(a->loop, a->server_url, a->token, &tls, &a->api)
                          : http_client_new(a->loop, a->server_url, a->token, &a->api);
     tls.ca_pem = NULL;
     if ((rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = a->ca_pem}, &tls.ctx, err)) != 0
-        || (rv = orc_tls_ctx_use_cert(tls.ctx, a->cert_pem, a->key_pem, err)) != 0) {
+        || (rv = orc_tls_ctx_use_cert(tls.ctx, a->client_cert_pem, a->client_key_pem, err)) != 0) {
         log_error("agent", "the node's certificate: %s", err);
         orc_tls_ctx_unref(tls.ctx);
         return rv;
@@ -479,6 +485,8 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     }
     rth_on_exit(&a->rt, on_container_exit, a);
     rv = api_client_new(a, cfg->cert_identity);
+    if (rv == 0 && agent_cert_start(a) != 0) /* the agent runs on; the certificate is not renewed */
+        log_error("agent", "cannot start renewing the node's client certificate");
     if (rv != 0 || (rv = node_start(a)) != 0) {
         if (a->api) http_client_close(a->api, NULL, NULL);
         rth_close(&a->rt, NULL, NULL);
@@ -523,6 +531,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     agent_proxy_stop(a);
     agent_service_informers_stop(a);
     node_stop(a);
+    agent_cert_stop(a);
     for (w = a->workers; w; w = next) {
         next = worker_next(w);
         worker_shutdown(w);

@@ -34,6 +34,12 @@ struct agent_config {
     const char *tls_cert_pem; /* serving certificate for that port (issued by
                                  the cluster CA for node_ip), and its key */
     const char *tls_key_pem;
+    /* With cert_identity: the client certificate and key the API calls
+     * present when not tls_cert_pem's pair (one renewed through a
+     * CertificateSigningRequest, agent-client.crt). NULL: that pair. The
+     * agent renews whichever it uses before it expires. */
+    const char *client_cert_pem;
+    const char *client_key_pem;
     const char *registries;   /* k3s registries.yaml, or NULL */
     const char *orcd_path;    /* this binary: orc-shim is looked for beside it, else `orcd shim` */
     int64_t reserved_cpu_milli;    /* kept back from allocatable; 0 = 100 */

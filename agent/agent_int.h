@@ -97,6 +97,15 @@ struct agent {
     int ingress_http_port, ingress_https_port; /* -1: off */
     struct agent_ingress *ingress;
 
+    /* the node's client certificate, renewed while running (certrotate.c) */
+    bool cert_identity;
+    char *client_cert_pem, *client_key_pem; /* the identity in use (owned) */
+    uv_timer_t cert_timer;
+    bool cert_timer_open, cert_busy;
+    int64_t cert_deadline;  /* Unix s: renew from then on (0: not computed) */
+    char cert_csr[256];     /* the request being waited on, "" when none */
+    int64_t cert_wait_until; /* Unix s: give that request up then */
+
     struct worker *workers; /* every pod this agent knows, by list */
     struct orc_metrics *metrics;   /* this agent's own registry (metrics.c), owned */
     struct orc_series *m_pod_start; /* kubelet_pod_start_duration_seconds */
@@ -128,6 +137,14 @@ int agent_on_registered(struct agent *a);
 /* One more (or one fewer) thing agent_stop waits for. */
 void agent_hold(struct agent *a);
 void agent_release(struct agent *a);
+
+/* ---- certrotate.c ---- */
+/* Starts the check of the node's client certificate (at once, then until it
+ * is due): a new key and a CertificateSigningRequest through the API when
+ * 70-90 % of its life has passed, the issued pair written to the data dir
+ * and presented by the API client's new connections. 0 or ORC_EIO. */
+int agent_cert_start(struct agent *a);
+void agent_cert_stop(struct agent *a);
 
 /* ---- routes.c ---- */
 /* Where a node publishes its vxlan device's MAC, for the others' FDB. */

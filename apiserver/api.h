@@ -59,6 +59,9 @@ struct api_config {
      * TokenRequest may ask for in seconds (0: 600, as Kubernetes). */
     const char *api_audiences;
     unsigned sa_min_expiration;
+    /* Lifetime of the node certificates an agent gets at registration, in
+     * seconds (0: API_NODE_CERT_DAYS). */
+    unsigned node_cert_ttl_s;
     /* The audit log (audit.h): log_path NULL: none. Copied at start. */
     struct api_audit_config audit;
     /* An EncryptionConfiguration file (apiserver.config.k8s.io/v1): the

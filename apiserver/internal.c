@@ -527,8 +527,8 @@ static void handle_agent_cert(struct api_server *s, struct orc_httpd_req *r)
                            api_req_user(r)->name, node);
         return;
     }
-    if (orc_tls_make_cert_o(s->ca_pem, s->ca_key_pem, "system:nodes", cn, names, n, API_NODE_CERT_DAYS,
-                            &cert, &key, err) != 0) {
+    if (orc_tls_make_cert_secs(s->ca_pem, s->ca_key_pem, "system:nodes", cn, names, n, s->node_cert_ttl_s,
+                               &cert, &key, err) != 0) {
         json_decref(body);
         api_respond_status(r, 422, "Invalid", NULL, NULL, NULL, "cannot issue the certificate: %s", err);
         return;

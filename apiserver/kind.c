@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "apiserver/csr.h"
 #include "apiserver/schema.h"
 #include "lib/orc.h"
 
@@ -34,6 +35,7 @@ static const char *const node_fields[] = {"spec.unschedulable", NULL};
 static const char *const namespace_fields[] = {"status.phase", NULL};
 static const char *const job_fields[] = {"status.successful", NULL};
 static const char *const replicaset_fields[] = {"status.replicas", NULL};
+static const char *const csr_fields[] = {"spec.signerName", NULL};
 
 static const char *const protected_namespaces[] = {"default", "kube-system", "kube-public",
                                                    "kube-node-lease", NULL};
@@ -152,6 +154,10 @@ static const struct api_kind rows[ORC_K_COUNT] = {
     [ORC_K_HPA_V1] = {KIND(ORC_K_HPA_V1), .schema = &api_s_hpa_v1, .tracks_generation = true,
                       .to_stored = api_hpa_v1_to_v2,
                       .from_stored = api_hpa_v2_to_v1},
+    [ORC_K_CSR] = {KIND(ORC_K_CSR), .schema = &api_s_csr, .name_rule = orc_path_segment,
+                   .subresources = API_SUB_APPROVAL, .field_labels = csr_fields,
+                   .validate = api_rules_csr, .prepare_update = api_prepare_update_csr,
+                   .set_requestor = api_csr_set_requestor},
 };
 
 const struct api_kind *api_kind_of(const struct orc_kind *k)
@@ -180,6 +186,7 @@ static const struct {
     {API_SUB_FINALIZE, {"finalize", "Namespace", update_verbs, NULL, NULL}},
     {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs, "policy", "v1"}},
     {API_SUB_TOKEN, {"token", "TokenRequest", create_verbs, "authentication.k8s.io", "v1"}},
+    {API_SUB_APPROVAL, {"approval", NULL, sub_verbs, NULL, NULL}},
 };
 
 size_t api_kind_subresources(const struct api_kind *ak, struct api_subresource *out, size_t max)

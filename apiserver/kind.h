@@ -15,6 +15,7 @@
 #include "lib/names.h"
 
 struct api_struct;
+struct api_user;
 
 /* Subresources beyond status and scale (which lib/kinds states, since
  * clients need them too). */
@@ -27,6 +28,7 @@ enum api_sub {
     API_SUB_ATTACH = 1u << 5,   /* GET pods/attach with a WebSocket (proxied to the agent) */
     API_SUB_PORTFORWARD = 1u << 6, /* GET|POST pods/portforward upgraded to SPDY/3.1 (relayed to the agent) */
     API_SUB_TOKEN = 1u << 7, /* POST serviceaccounts/token (authentication.k8s.io/v1 TokenRequest) */
+    API_SUB_APPROVAL = 1u << 8, /* PUT|PATCH certificatesigningrequests/approval */
 };
 
 /* Where the scale subresource reads and writes. */
@@ -60,6 +62,9 @@ struct api_kind {
     /* An update (`next` from the client) keeps what the server owns from
      * `cur`, besides metadata and status (carried generically). May be NULL. */
     void (*prepare_update)(const json_t *cur, json_t *next);
+    /* A new object records who asked for it (a CertificateSigningRequest's
+     * spec.username...), from the request's user (NULL: none). May be NULL. */
+    void (*set_requestor)(json_t *obj, const struct api_user *u);
 
     /* Deletion. */
     bool graceful_delete; /* a pod on a node ends after its grace period */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/csr.h"
 #include "apiserver/kind.h"
 #include "apiserver/psa.h"
 #include "apiserver/rbac.h"
@@ -117,6 +118,7 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
     }
     api_diag_clear(&d);
     if (api_node_admit(op, obj, old) != 0) return ORC_EPERM;
+    if (orc_kind_id(op->k) == ORC_K_CSR && api_csr_admit(op, obj, old) != 0) return ORC_EPERM;
     return api_rbac_admit(op, obj, old);
 }
 
@@ -372,6 +374,7 @@ int mut_create(struct write_op *op, json_t *obj)
     generate_name(op, meta);
     set_server_fields(op->ak, meta); /* before defaults: a Job's selector is built from its uid */
     initial_status(op->ak, obj);
+    if (op->ak->set_requestor) op->ak->set_requestor(obj, api_req_user(op->r));
     if (write_admit(op, obj, NULL) != 0) return ORC_EINVAL;
     meta = json_object_get(obj, "metadata");
     name = orc_json_str(meta, "name");
@@ -535,6 +538,7 @@ json_t *mut_status(struct write_op *op, const json_t *cur)
         else orc_json_del(next, "metadata.managedFields");
     }
     if (patched) json_decref(src);
+    if (next && orc_kind_id(op->k) == ORC_K_CSR) return api_csr_status(op, cur, next);
     return next;
 }
 

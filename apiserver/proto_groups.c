@@ -150,6 +150,19 @@ PB_MESSAGE_SHARED(api_pb_pdb, "PodDisruptionBudget",
 PB_MESSAGE_SHARED(api_pb_eviction, "Eviction",
     P_META, P_OBJ(2, "deleteOptions", api_pb_deleteoptions));
 
+/* ---- certificates.k8s.io/v1 (kubectl certificate approve|deny) ---- */
+
+PB_MESSAGE(csrspec, "CertificateSigningRequestSpec",
+    P_BYTES(1, "request"), P_STR(2, "username"), P_STR(3, "uid"), P_ASTR(4, "groups"),
+    P_ASTR(5, "usages"), P_STR(7, "signerName"), P_INTK(8, "expirationSeconds"));
+PB_MESSAGE(csrcond, "CertificateSigningRequestCondition",
+    P_STR(1, "type"), P_STR(2, "reason"), P_STR(3, "message"), P_TIME(4, "lastUpdateTime"),
+    P_TIME(5, "lastTransitionTime"), P_STR(6, "status"));
+PB_MESSAGE(csrstatus, "CertificateSigningRequestStatus",
+    P_AOBJ(1, "conditions", csrcond), P_BYTES(2, "certificate"));
+PB_MESSAGE_SHARED(api_pb_csr, "CertificateSigningRequest",
+    P_META, P_OBJ(2, "spec", csrspec), P_OBJ(3, "status", csrstatus));
+
 /* ---- scheduling.k8s.io/v1 ---- */
 
 PB_MESSAGE_SHARED(api_pb_priorityclass, "PriorityClass",
@@ -263,6 +276,7 @@ const struct api_pb_root api_pb_roots[] = {
     {"policy/v1", "PodDisruptionBudget", &api_pb_pdb},
     {"policy/v1", "Eviction", &api_pb_eviction},
     {"scheduling.k8s.io/v1", "PriorityClass", &api_pb_priorityclass},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest", &api_pb_csr},
     {RBAC, "Role", &api_pb_role},
     {RBAC, "ClusterRole", &api_pb_clusterrole},
     {RBAC, "RoleBinding", &api_pb_rolebinding},

@@ -11,6 +11,7 @@
 /* Scalars: value fields (a zero is left out, as omitempty does)... */
 #define P_STR(n, nm) PB_DEF(n, nm, PB_STR, 0, 0, NULL)
 #define P_INT(n, nm) PB_DEF(n, nm, PB_INT, 0, 0, NULL)
+#define P_BYTES(n, nm) PB_DEF(n, nm, PB_BYTES, 0, 0, NULL)
 #define P_BOOL(n, nm) PB_DEF(n, nm, PB_BOOL, 0, 0, NULL)
 /* ...and pointers or fields JSON always carries (a zero is kept). */
 #define P_STRK(n, nm) PB_DEF(n, nm, PB_STR, PB_KEEP, 0, NULL)
@@ -54,7 +55,7 @@ extern const struct api_pb_msg api_pb_pvc, api_pb_replicaset, api_pb_statefulset
 /* the other groups (proto_groups.c) */
 extern const struct api_pb_msg api_pb_deployment, api_pb_job, api_pb_cronjob, api_pb_ingress,
     api_pb_pdb, api_pb_eviction, api_pb_priorityclass, api_pb_scale, api_pb_hpa_v1, api_pb_role,
-    api_pb_clusterrole, api_pb_rolebinding, api_pb_clusterrolebinding, api_pb_ingressclass,
+    api_pb_clusterrole, api_pb_rolebinding, api_pb_clusterrolebinding, api_pb_ingressclass, api_pb_csr,
     api_pb_endpointslice, api_pb_tokenrequest;
 
 #endif

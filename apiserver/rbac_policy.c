@@ -121,8 +121,15 @@ const char rbac_default_policy[] = "["
        RULE("\"coordination.k8s.io\"", "\"leases\"", "\"get\",\"create\",\"update\",\"patch\",\"delete\"") ","
        RULE("\"discovery.k8s.io\"", "\"endpointslices\"", RO) ","
        RULE("\"networking.k8s.io\"", "\"ingresses\",\"ingressclasses\"", RO) ","
-       RULE("\"storage.k8s.io\"", "\"storageclasses\"", RO)) ","
+       RULE("\"storage.k8s.io\"", "\"storageclasses\"", RO) ","
+       RULE("\"certificates.k8s.io\"", "\"certificatesigningrequests\"", "\"create\",\"get\",\"list\",\"watch\"")) ","
     CRB("system:node", "system:node", GROUP("system:nodes")) ","
+    /* a node's renewal of its own client certificate is approved by the
+     * csrapproving controller when its requestor may create this */
+    CR("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "",
+       RULE("\"certificates.k8s.io\"", "\"certificatesigningrequests/selfnodeclient\"", "\"create\"")) ","
+    CRB("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+        "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", GROUP("system:nodes")) ","
 
     CR("system:kube-scheduler", "",
        RULE("\"\"", "\"pods\",\"nodes\",\"namespaces\",\"persistentvolumeclaims\",\"persistentvolumes\",\"services\","

@@ -124,7 +124,7 @@ extern const struct api_struct api_s_namespace, api_s_node, api_s_pod, api_s_con
     api_s_endpointslice, api_s_ingress, api_s_ingressclass, api_s_serviceaccount,
     api_s_limitrange, api_s_resourcequota, api_s_replicationcontroller, api_s_role,
     api_s_clusterrole, api_s_rolebinding, api_s_clusterrolebinding, api_s_networkpolicy,
-    api_s_hpa, api_s_hpa_v1;
+    api_s_hpa, api_s_hpa_v1, api_s_csr;
 
 /* The root object type of a kind, or NULL. */
 const struct api_struct *api_schema_root(const struct orc_kind *k);
@@ -289,5 +289,6 @@ void api_rules_clusterrole(struct api_diag *d, const json_t *obj, const json_t *
 void api_rules_rolebinding(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_clusterrolebinding(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_hpa(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_csr(struct api_diag *d, const json_t *obj, const json_t *old);
 
 #endif

@@ -274,6 +274,7 @@ static int copy_config(struct api_server *s, const struct api_config *cfg, char 
     s->url = strdup(cfg->advertise_url);
     s->ca_pem = cfg->ca_pem ? strdup(cfg->ca_pem) : NULL;
     s->ca_key_pem = cfg->ca_key_pem ? strdup(cfg->ca_key_pem) : NULL;
+    s->node_cert_ttl_s = cfg->node_cert_ttl_s ? (long)cfg->node_cert_ttl_s : API_NODE_CERT_DAYS * 86400L;
     if (s->token == NULL || s->url == NULL || (cfg->ca_pem && s->ca_pem == NULL)
         || (cfg->ca_key_pem && s->ca_key_pem == NULL))
         return ORC_ENOMEM;

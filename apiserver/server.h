@@ -45,6 +45,7 @@ struct api_server {
     char *url;
     char *ca_pem;     /* NULL: plain HTTP between members */
     char *ca_key_pem; /* handed to joining members; NULL: not */
+    long node_cert_ttl_s; /* an agent's certificate at registration */
     struct orc_tls_ctx *peer_tls; /* trust for calls to other members */
     struct api_watch_hub *watch_hub;
     /* Client to the current leader's API, for forwarded writes and

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apiserver/csr.h"
 #include "apiserver/proto.h"
 #include "apiserver/schema.h"
 #include "apiserver/limitrange.h"
@@ -418,6 +419,8 @@ static json_t *mutate(struct write_op *op, const json_t *cur)
     case W_DELETE: return mut_delete(op, cur);
     case W_FINALIZE: return mut_finalize(op, cur);
     case W_EVICT: return mut_evict(op, cur);
+    case W_APPROVAL_UPDATE:
+    case W_APPROVAL_PATCH: return mut_approval(op, cur);
     default: return NULL;
     }
 }
@@ -669,6 +672,8 @@ static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write
     else if (strcmp(sub, "scale") == 0 && r->method == HTTP_PUT) op->verb = W_SCALE_UPDATE;
     else if (strcmp(sub, "scale") == 0 && r->method == HTTP_PATCH) op->verb = W_SCALE_PATCH;
     else if (strcmp(sub, "finalize") == 0 && r->method == HTTP_PUT) op->verb = W_FINALIZE;
+    else if (strcmp(sub, "approval") == 0 && r->method == HTTP_PUT) op->verb = W_APPROVAL_UPDATE;
+    else if (strcmp(sub, "approval") == 0 && r->method == HTTP_PATCH) op->verb = W_APPROVAL_PATCH;
     else goto not_allowed;
     if (r->method == HTTP_PATCH) {
         const char *ct = orc_httpd_req_header(r, "content-type");

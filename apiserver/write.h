@@ -20,6 +20,8 @@ enum write_verb {
     W_BINDING,
     W_FINALIZE,
     W_EVICT,
+    W_APPROVAL_UPDATE,
+    W_APPROVAL_PATCH,
 };
 
 enum patch_type { PATCH_NONE, PATCH_MERGE, PATCH_JSON, PATCH_STRATEGIC, PATCH_APPLY };

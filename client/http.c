@@ -423,6 +423,18 @@ void http__call_failed(http_call *call, int err, int retryable)
 
 /* ---- pool ---- */
 
+int http_client_renew_cert(http_client *c, const char *cert_pem, const char *key_pem, char *errmsg)
+{
+    int rv;
+
+    if (c->tls == NULL) return orc_errf(errmsg, ORC_TLS_ERRLEN, ORC_EINVAL, "the client does not use TLS");
+    if ((rv = orc_tls_ctx_use_cert(c->tls, cert_pem, key_pem, errmsg)) != 0) return rv;
+    c->tls_gen++;
+    while (!orc_list_empty(&c->idle))
+        http__conn_close(ORC_CONTAINER(c->idle.next, struct http_conn, idle_link));
+    return 0;
+}
+
 void http__conn_idle(struct http_conn *conn)
 {
     http_client *c = conn->c;

@@ -92,6 +92,13 @@ int http_client_new_tls(uv_loop_t *loop, const char *base_url, const char *beare
  * the server in use) turns failover off. 0, or ORC_EINVAL (a URL that
  * cannot be used: nothing changed), ORC_ENOMEM. */
 int http_client_set_servers(http_client *c, const char *const *urls, size_t n);
+/* Renews the certificate a client made with tls->ctx presents (that
+ * context is changed, for every client sharing it): new connections
+ * present cert_pem with key_pem; idle ones close now and busy ones once
+ * their call ends, so none keeps the old identity. 0, ORC_EINVAL (no TLS
+ * context, or an unusable pair: errmsg, 256 bytes, says why). */
+int http_client_renew_cert(http_client *c, const char *cert_pem, const char *key_pem, char *errmsg);
+
 /* The base URL calls go to now ("https://HOST:PORT"). Owned by the client,
  * valid until the next call into it. */
 const char *http_client_server(const http_client *c);

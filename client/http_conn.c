@@ -218,7 +218,8 @@ static void conn_message_done(struct http_conn *conn, int trailing)
     /* Back to the pool before the callback, so that a request the callback
      * makes reuses this connection. Buffers are reset at the next reply,
      * never before, so `resp` stays intact meanwhile. */
-    if (conn->keep_alive && !trailing && !conn->writing)
+    /* a connection made with an identity since renewed is not reused */
+    if (conn->keep_alive && !trailing && !conn->writing && conn->tls_gen == conn->c->tls_gen)
         http__conn_idle(conn);
     else
         http__conn_close(conn);
@@ -412,6 +413,7 @@ int http__conn_open(http_client *c, http_call *call)
     conn->tcp.data = conn;
     conn->refs = 1;
     conn->server_gen = c->server_gen;
+    conn->tls_gen = c->tls_gen;
     orc_list_init(&conn->idle_link);
     orc_list_push(&c->conns, &conn->all_link);
     c->n_conns++;

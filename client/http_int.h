@@ -63,6 +63,7 @@ struct http_conn {
     http_call *call;
     char *verify_host; /* the host dialled, which its certificate must name */
     unsigned server_gen; /* c->server_gen when dialled */
+    unsigned tls_gen;    /* c->tls_gen when dialled: its session's identity */
     uint64_t idle_since;
     int refs;   /* the tcp handle plus a pending lookup; freed at 0 */
     int cb_err; /* error decided inside a parser callback */
@@ -95,6 +96,7 @@ struct http_client {
     size_t n_servers;
     size_t server;      /* index of the one in use */
     unsigned server_gen; /* bumped at each move to another server */
+    unsigned tls_gen;    /* bumped at each http_client_renew_cert */
     char url[300];      /* http_client_server */
     char tls_err[ORC_TLS_ERRLEN];
     struct orc_buf plain; /* decrypted bytes of the read being parsed */

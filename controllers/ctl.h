@@ -32,6 +32,8 @@ struct ctl_options {
     unsigned hpa_downscale_window_ms;  /* scale-down window of HPAs that set none;
                                           300000 */
     const char *host;                  /* this member's name, for Events */
+    unsigned node_cert_ttl_s;          /* longest node client certificate the
+                                          signer issues; 0: a year */
 };
 
 /* Everything is borrowed from the manager and lives until every controller
@@ -43,6 +45,7 @@ struct ctl_ctx {
     informer_set *informers;   /* shared caches: get one per kind */
     const struct ctl_options *opts;
     const char *ca_pem;        /* the cluster CA's PEM; NULL on plain HTTP */
+    const char *ca_key_pem;    /* its key (the CSR signer's); NULL: none here */
 };
 
 struct ctl_controller {

@@ -21,6 +21,8 @@
 #include "controllers/nodelifecycle.h"
 #include "controllers/pvc.h"
 #include "controllers/replicaset.h"
+#include "controllers/csrapproving.h"
+#include "controllers/csrsigning.h"
 #include "controllers/rootca.h"
 #include "controllers/serviceaccount.h"
 #include "controllers/servicelb.h"
@@ -47,6 +49,8 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_rootca,
     &ctl_serviceaccount,
     &ctl_hpa,
+    &ctl_csrapproving,
+    &ctl_csrsigning,
     NULL,
 };
 
@@ -57,7 +61,7 @@ struct ctl_manager {
     uv_loop_t loop;
     uv_async_t stop;
     uv_sem_t started;
-    char *url, *token, *ca, *host, *list;
+    char *url, *token, *ca, *ca_key, *host, *list;
     struct ctl_manager_config cfg;
     struct ctl_ctx ctx;
     void *states[MAX_CONTROLLERS];
@@ -169,6 +173,7 @@ static int open_context(ctl_manager *m)
     m->ctx.loop = &m->loop;
     m->ctx.opts = &m->cfg.opts;
     m->ctx.ca_pem = m->ca;
+    m->ctx.ca_key_pem = m->ca_key;
     if ((m->ctx.clock = orc_clock_real(&m->loop)) == NULL) return ORC_ENOMEM;
     rv = http_client_new_tls(&m->loop, m->url, m->token, &tls, &m->ctx.api);
     if (rv == 0) rv = informer_set_new(&m->loop, m->ctx.api, &m->ctx.informers);
@@ -195,6 +200,8 @@ static void free_manager(ctl_manager *m)
     free(m->url);
     free(m->token);
     free(m->ca);
+    if (m->ca_key) explicit_bzero(m->ca_key, strlen(m->ca_key));
+    free(m->ca_key);
     free(m->host);
     free(m->list);
     free(m);
@@ -206,12 +213,15 @@ static int copy_config(ctl_manager *m, const struct ctl_manager_config *cfg)
     m->url = strdup(cfg->server_url);
     m->token = strdup(cfg->token);
     m->ca = cfg->ca_pem ? strdup(cfg->ca_pem) : NULL;
+    m->ca_key = cfg->ca_key_pem ? strdup(cfg->ca_key_pem) : NULL;
     m->host = cfg->opts.host ? strdup(cfg->opts.host) : NULL;
     m->list = cfg->controllers ? strdup(cfg->controllers) : NULL;
-    if (!m->url || !m->token || (cfg->ca_pem && !m->ca) || (cfg->opts.host && !m->host) ||
+    if (!m->url || !m->token || (cfg->ca_pem && !m->ca) || (cfg->ca_key_pem && !m->ca_key)
+        || (cfg->opts.host && !m->host) ||
         (cfg->controllers && !m->list))
         return ORC_ENOMEM;
     m->cfg.opts.host = m->host;
+    m->cfg.ca_key_pem = NULL; /* only the copy above, which is wiped */
     return 0;
 }
 

@@ -13,6 +13,7 @@ struct ctl_manager_config {
     const char *server_url; /* this member's API (copied) */
     const char *token;      /* admin bearer token (copied; never logged) */
     const char *ca_pem;     /* cluster CA (copied) */
+    const char *ca_key_pem; /* its key, for the CSR signer (copied, wiped at stop; may be NULL) */
     struct ctl_options opts; /* strings in it copied */
     const char *controllers; /* which run, as kube-controller-manager's
                                 --controllers: "*" (NULL) = all, "-name"

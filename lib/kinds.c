@@ -63,6 +63,9 @@ const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
                    "horizontalpodautoscaler", {"hpa"}, true, true, false},
     [ORC_K_HPA_V1] = {"autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
                       "horizontalpodautoscaler", {"hpa"}, true, true, false},
+    [ORC_K_CSR] = {"certificates.k8s.io", "v1", "CertificateSigningRequest",
+                   "certificatesigningrequests", "certificatesigningrequest", {"csr"}, false, true,
+                   false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
@@ -84,6 +87,7 @@ const char *orc_kind_api_version(const struct orc_kind *k)
         {"autoscaling", "v1", "autoscaling/v1"},
         {"autoscaling", "v2", "autoscaling/v2"},
         {"batch", "v1", "batch/v1"},
+        {"certificates.k8s.io", "v1", "certificates.k8s.io/v1"},
         {"coordination.k8s.io", "v1", "coordination.k8s.io/v1"},
         {"discovery.k8s.io", "v1", "discovery.k8s.io/v1"},
         {"networking.k8s.io", "v1", "networking.k8s.io/v1"},

@@ -59,6 +59,7 @@ enum orc_kind_id {
     ORC_K_NETWORKPOLICY,
     ORC_K_HPA,    /* autoscaling/v2, the stored and preferred version */
     ORC_K_HPA_V1, /* autoscaling/v1, served_only */
+    ORC_K_CSR,    /* certificates.k8s.io/v1 CertificateSigningRequest */
     ORC_K_COUNT
 };
 

@@ -130,6 +130,26 @@ static void ingress_row(struct orc_row *r, const json_t *ing, int64_t now)
     orc__cell_age(r, ing, now);
 }
 
+/* kubectl's CONDITION of a CertificateSigningRequest: Denied, Approved or
+ * Pending, then ",Failed" and ",Issued". */
+static void csr_row(struct orc_row *r, const json_t *csr, int64_t now)
+{
+    const char *cert = orc_json_str(csr, "status.certificate");
+    int64_t secs = orc__num(csr, "spec.expirationSeconds", -1);
+    char dur[32];
+
+    orc__cell_age(r, csr, now);
+    orc__cell_str(r, orc_json_str(csr, "spec.signerName"), "");
+    orc__cell_str(r, orc_json_str(csr, "spec.username"), "");
+    if (secs >= 0) orc_time_age(secs, dur, sizeof dur);
+    orc__cell_str(r, secs >= 0 ? dur : NULL, "<none>");
+    orc__cell(r, "%s%s%s",
+              orc__has_condition(csr, "Denied")     ? "Denied"
+              : orc__has_condition(csr, "Approved") ? "Approved"
+                                                    : "Pending",
+              orc__has_condition(csr, "Failed") ? ",Failed" : "", cert && *cert ? ",Issued" : "");
+}
+
 static void ingressclass_row(struct orc_row *r, const json_t *ic, int64_t now)
 {
     const char *kind = orc_json_str(ic, "spec.parameters.kind");
@@ -313,6 +333,18 @@ static const struct orc_table_column serviceaccount_cols[] = {
                                  "pods running using this ServiceAccount are allowed to use."),
     ORC_COL_AGE,
 };
+static const struct orc_table_column csr_cols[] = {
+    ORC_COL_NAME,
+    ORC_COL_AGE,
+    ORC_COL("SignerName", "string", "signerName indicates the requested signer, and is a "
+                                    "qualified name."),
+    ORC_COL("Requestor", "string", "username contains the name of the user that created the "
+                                   "CertificateSigningRequest."),
+    ORC_COL("RequestedDuration", "string", "expirationSeconds is the requested duration of "
+                                           "validity of the issued certificate."),
+    ORC_COL("Condition", "string", "conditions applied to the request. Known conditions are "
+                                   "\"Approved\", \"Denied\", and \"Failed\"."),
+};
 static const struct orc_table_column created_at_cols[] = {ORC_COL_NAME, CREATED_AT};
 static const struct orc_table_column binding_cols[] = {
     ORC_COL_NAME,
@@ -352,5 +384,7 @@ const struct orc_printer_row orc__table_kinds[] = {
     {{RBAC, "clusterrolebindings", ORC_COLS(binding_cols)}, binding_row, false, NULL},
     {{"", "resourcequotas", ORC_COLS(resourcequota_cols)}, resourcequota_row, false, NULL},
     {{"", "limitranges", ORC_COLS(created_at_cols)}, created_at_row, false, NULL},
+    {{"certificates.k8s.io", "certificatesigningrequests", ORC_COLS(csr_cols)}, csr_row, false,
+     NULL},
     {{0}, NULL, false, NULL},
 };

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/buf.h"
 
@@ -190,8 +191,15 @@ int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const c
                         const char *cn, const char *const *sans, size_t n_sans, unsigned days,
                         char **cert_pem, char **key_pem, char *errmsg);
 
+/* As orc_tls_make_cert_o, valid until `seconds` from now (a node's
+ * certificate under --node-cert-ttl). */
+int orc_tls_make_cert_secs(const char *ca_cert_pem, const char *ca_key_pem, const char *org,
+                           const char *cn, const char *const *sans, size_t n_sans, long seconds,
+                           char **cert_pem, char **key_pem, char *errmsg);
+
 /* A client certificate (clientAuth only), P-256, signed by the CA: CN
- * `cn`, an O for each of orgs[0..n_orgs), valid from an hour ago until
+ * `cn`, an O for each of orgs[0..n_orgs), valid from an hour ago (a tenth of
+ * a shorter life) until
  * `seconds` from now. */
 int orc_tls_make_client_cert(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
                              const char *const *orgs, size_t n_orgs, long seconds,
@@ -206,6 +214,20 @@ int orc_tls_make_csr(const char *cn, const char *const *orgs, size_t n_orgs, cha
  * ORC_EINVAL for a request that is unreadable, forged or names no one. */
 int orc_tls_sign_csr(const char *ca_cert_pem, const char *ca_key_pem, const char *csr_pem, long seconds,
                      char **cert_pem, struct orc_tls_identity *who, char *errmsg);
+
+/* What a PKCS#10 request (PEM, len bytes) asks for, once its signature
+ * is checked: the subject, and whether it names subjectAltNames.
+ * ORC_EINVAL with the reason in errmsg when it is not a PEM request, its
+ * signature fails or its subject is not one CN and plain names. */
+struct orc_tls_csr_info {
+    struct orc_tls_identity who;
+    bool has_sans;
+};
+int orc_tls_csr_read(const char *csr_pem, size_t len, struct orc_tls_csr_info *out, char *errmsg);
+
+/* The first certificate's notBefore and notAfter in seconds since the
+ * epoch (ORC_ECORRUPT when unreadable). */
+int orc_tls_cert_times(const char *cert_pem, int64_t *not_before, int64_t *not_after, char *errmsg);
 
 /* HMAC-SHA256(secret, label) in lower-case hex: a credential derived from
  * another that only its holders can compute. */

@@ -226,7 +226,15 @@ static int add_sans(X509 *x, const char *const *sans, size_t n, char *errmsg)
 
 /* The parts every certificate shares; issuer NULL means self-signed, org
  * NULL means no O in the subject. */
-static X509 *cert_base(const char *org, const char *cn, EVP_PKEY *pub, X509 *issuer, unsigned days)
+/* How far back a certificate's life starts, for clocks slightly behind: an
+ * hour, or a tenth of a short life (a renewal at 70-90 % of it must come
+ * before the end). */
+static long backdate(long seconds)
+{
+    return seconds / 10 < 3600 ? seconds / 10 : 3600;
+}
+
+static X509 *cert_base(const char *org, const char *cn, EVP_PKEY *pub, X509 *issuer, long seconds)
 {
     X509 *x = X509_new();
     X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
@@ -234,8 +242,8 @@ static X509 *cert_base(const char *org, const char *cn, EVP_PKEY *pub, X509 *iss
     if (x == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
         || (org && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)org,
                                               -1, -1, 0) != 1)
-        || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
-        || X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) == NULL
+        || X509_gmtime_adj(X509_getm_notBefore(x), -backdate(seconds)) == NULL
+        || X509_gmtime_adj(X509_getm_notAfter(x), seconds) == NULL
         || X509_set_pubkey(x, pub) != 1
         || X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1
         || X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1) {
@@ -273,7 +281,7 @@ int orc_tls_make_ca(const char *cn, unsigned days, char **cert_pem, char **key_p
 
     ERR_clear_error();
     if ((key = EVP_EC_gen("P-256")) == NULL) return orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "CA key");
-    x = cert_base(NULL, cn, key, NULL, days);
+    x = cert_base(NULL, cn, key, NULL, (long)days * 86400);
     if (x == NULL) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "CA certificate");
         goto out;
@@ -302,6 +310,14 @@ int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const c
                         const char *cn, const char *const *sans, size_t n_sans, unsigned days,
                         char **cert_pem, char **key_pem, char *errmsg)
 {
+    return orc_tls_make_cert_secs(ca_cert_pem, ca_key_pem, org, cn, sans, n_sans, (long)days * 86400,
+                                  cert_pem, key_pem, errmsg);
+}
+
+int orc_tls_make_cert_secs(const char *ca_cert_pem, const char *ca_key_pem, const char *org,
+                           const char *cn, const char *const *sans, size_t n_sans, long seconds,
+                           char **cert_pem, char **key_pem, char *errmsg)
+{
     X509 *ca = orc_tls__read_cert(ca_cert_pem), *x = NULL;
     EVP_PKEY *ca_key = orc_tls__read_key(ca_key_pem), *key = NULL;
     int rv;
@@ -310,7 +326,7 @@ int orc_tls_make_cert_o(const char *ca_cert_pem, const char *ca_key_pem, const c
         rv = orc_tls__ossl_fail(errmsg, ORC_EINVAL, ca ? "CA key" : "CA certificate");
         goto out;
     }
-    if ((key = EVP_EC_gen("P-256")) == NULL || (x = cert_base(org, cn, key, ca, days)) == NULL) {
+    if ((key = EVP_EC_gen("P-256")) == NULL || (x = cert_base(org, cn, key, ca, seconds)) == NULL) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate");
         goto out;
     }
@@ -357,7 +373,7 @@ static int sign_client(const char *ca_cert_pem, const char *ca_key_pem, const X5
     if ((x = X509_new()) == NULL || X509_set_version(x, 2) != 1 || !set_serial(x)
         || X509_set_subject_name(x, subject) != 1 || X509_set_pubkey(x, pub) != 1
         || X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1
-        || X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL
+        || X509_gmtime_adj(X509_getm_notBefore(x), -backdate(seconds)) == NULL
         || X509_gmtime_adj(X509_getm_notAfter(x), seconds) == NULL
         || !add_exts(x, ca, client_exts, ORC_ARRAY_LEN(client_exts))) {
         rv = orc_tls__ossl_fail(errmsg, ORC_ENOMEM, "certificate");

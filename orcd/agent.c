@@ -367,6 +367,31 @@ static int load_pki(const struct agent_opts *o, const char *dir, const char *ip,
     return fetch_pki(o, dir, ip, fp, p);
 }
 
+/* The client pair the agent renewed through a CertificateSigningRequest
+ * (agent-client.crt/.key) when it is this node's, from this CA, valid and
+ * newer than agent.crt; else both stay NULL and agent.crt serves as the
+ * identity too. */
+static void load_client_pair(const struct agent_opts *o, const char *dir, const struct agent_pki *p,
+                             char **cert, char **key)
+{
+    char err[ORC_TLS_ERRLEN], cn[300];
+    struct orc_tls_subject sub;
+    int64_t nb, na, pnb, pna;
+
+    *cert = read_text(dir, "agent-client.crt");
+    *key = read_text(dir, "agent-client.key");
+    snprintf(cn, sizeof cn, "system:node:%s", o->node_name);
+    if (*cert && *key && orc_tls_key_check(*cert, *key, err) == 0 && orc_tls_cert_subject(*cert, &sub, err) == 0
+        && strcmp(sub.cn, cn) == 0 && strcmp(sub.org, "system:nodes") == 0
+        && orc_tls_cert_fits(*cert, p->ca, NULL, 0, 0, err) == 0 && orc_tls_cert_times(*cert, &nb, &na, err) == 0
+        && orc_tls_cert_times(p->cert, &pnb, &pna, err) == 0 && na > pna)
+        return;
+    if (*key) explicit_bzero(*key, strlen(*key));
+    free(*key);
+    free(*cert);
+    *cert = *key = NULL;
+}
+
 /* ---- running ---- */
 
 struct agent_main {
@@ -411,7 +436,10 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
     int rv;
 
+    char *client_cert = NULL, *client_key = NULL;
+
     if ((rv = load_pki(o, dir, ip, &pki)) != 0) return 1;
+    load_client_pair(o, dir, &pki, &client_cert, &client_key);
     self[sl > 0 ? sl : 0] = '\0';
     memset(&m, 0, sizeof m);
     uv_loop_init(&m.loop);
@@ -427,6 +455,8 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.port = port;
     cfg.tls_cert_pem = pki.cert;
     cfg.tls_key_pem = pki.key;
+    cfg.client_cert_pem = client_cert;
+    cfg.client_key_pem = client_key;
     cfg.registries = o->registries;
     cfg.orcd_path = self;
     cfg.max_pods = (unsigned)o->max_pods;
@@ -449,6 +479,9 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
         cfg.reserved_memory_bytes /= 1000; /* quantities parse to thousandths */
     rv = agent_start(&m.loop, &cfg, &m.a, errmsg);
     pki_clear(&pki);
+    if (client_key) explicit_bzero(client_key, strlen(client_key));
+    free(client_key);
+    free(client_cert);
     if (rv != 0) {
         log_error("agent", "cannot start: %s", errmsg[0] ? errmsg : orc_strerror(rv));
         uv_loop_close(&m.loop);

@@ -97,6 +97,13 @@ int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_lim
         out->sa_min_expiration = ms / 1000;
         return 0;
     }
+    if (strcmp(name, "node-cert-ttl") == 0) {
+        uint64_t ms;
+        if (orc_duration_parse(value, &ms) != 0 || ms < 30000 || ms > 10ULL * 365 * 86400000)
+            return orcd_flag_bad(name, value, "a duration from 30s to 87600h, like 720h");
+        out->node_cert_ttl_s = (unsigned)(ms / 1000);
+        return 0;
+    }
     if (strcmp(name, "audit-log-path") == 0) return path(name, value, &out->audit.log_path);
     if (strcmp(name, "audit-policy-file") == 0) return path(name, value, &out->audit.policy_file);
     if (strcmp(name, "audit-log-maxsize") == 0) return number(name, value, 1u << 20, &out->audit.max_size_mb);
@@ -116,6 +123,7 @@ void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *c
     cfg->watch_bookmark_ms = l->watch_bookmark_ms;
     cfg->api_audiences = l->api_audiences;
     cfg->sa_min_expiration = l->sa_min_expiration;
+    cfg->node_cert_ttl_s = l->node_cert_ttl_s;
     cfg->audit = l->audit;
 }
 

@@ -14,6 +14,7 @@ struct orcd_api_limits {
     unsigned watch_bookmark_ms;
     const char *api_audiences;  /* --api-audiences, NULL: the issuer */
     unsigned sa_min_expiration; /* --service-account-min-token-expiration, s */
+    unsigned node_cert_ttl_s;   /* --node-cert-ttl, s (0: a year) */
     struct api_audit_config audit; /* strings borrowed from argv */
 };
 
@@ -28,6 +29,7 @@ struct orcd_api_limits {
     {"watch-bookmark-interval", required_argument, 0, (val)},                                   \
     {"api-audiences", required_argument, 0, (val)},                                             \
     {"service-account-min-token-expiration", required_argument, 0, (val)},                      \
+    {"node-cert-ttl", required_argument, 0, (val)},                                             \
     {"audit-log-path", required_argument, 0, (val)},                                            \
     {"audit-policy-file", required_argument, 0, (val)},                                         \
     {"audit-log-maxsize", required_argument, 0, (val)},                                         \
@@ -50,6 +52,8 @@ struct orcd_api_limits {
     "                         (default: the issuer, https://kubernetes.default.svc.cluster.local)\n" \
     "  --service-account-min-token-expiration D  shortest token a TokenRequest may ask\n"     \
     "                         for (default 10m; lower only to test token refresh)\n"          \
+    "  --node-cert-ttl D      lifetime of node certificates, at registration and renewed\n"   \
+    "                         (default 8760h; agents renew at 70-90%% of it)\n"               \
     "  --audit-log-path FILE  an audit.k8s.io/v1 Event per request, a JSON line each,\n"        \
     "                         to FILE (mode 0600) or - for stdout (default: none)\n"           \
     "  --audit-policy-file FILE  an audit.k8s.io/v1 Policy: the level of each request\n"       \

@@ -57,7 +57,7 @@ int orcd_ctl_flag(const char *name, const char *value, struct ctl_manager_config
 struct orcd_ctl {
     store *st;
     struct ctl_manager_config cfg;
-    char *strs[5]; /* owned copies behind cfg */
+    char *strs[6]; /* owned copies behind cfg */
     ctl_manager *m;
 };
 
@@ -78,6 +78,7 @@ static void on_role(void *arg, bool leader)
 static void free_ctl(struct orcd_ctl *c)
 {
     if (c->strs[1]) explicit_bzero(c->strs[1], strlen(c->strs[1]));
+    if (c->strs[5]) explicit_bzero(c->strs[5], strlen(c->strs[5])); /* the CA key */
     for (size_t i = 0; i < ORC_ARRAY_LEN(c->strs); i++) free(c->strs[i]);
     free(c);
 }
@@ -99,7 +100,7 @@ int orcd_ctl_start(store *st, const struct ctl_manager_config *cfg, struct orcd_
     c->st = st;
     c->cfg = *cfg;
     const char **fields[] = {&c->cfg.server_url, &c->cfg.token, &c->cfg.ca_pem,
-                             &c->cfg.controllers, &c->cfg.opts.host};
+                             &c->cfg.controllers, &c->cfg.opts.host, &c->cfg.ca_key_pem};
     for (size_t i = 0; i < ORC_ARRAY_LEN(fields) && rv == 0; i++) rv = copy(c, i, fields[i]);
     if (rv == 0) rv = store_role_watch(st, on_role, c);
     if (rv != 0) {

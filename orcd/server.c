@@ -644,6 +644,8 @@ static int start_controllers(struct orcd_server *s)
     c.server_url = s->api_url;
     c.token = s->token;
     c.ca_pem = s->certs.ca;
+    c.ca_key_pem = s->certs.ca_key;
+    c.opts.node_cert_ttl_s = s->o.api_limits.node_cert_ttl_s;
     c.opts.host = s->o.node_name ? s->o.node_name : host;
     if ((rv = orcd_ctl_start(s->st, &c, &s->ctl)) != 0)
         log_error("orcd", "cannot run the controllers: %s", orc_strerror(rv));

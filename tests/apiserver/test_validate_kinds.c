@@ -7,6 +7,15 @@
 
 #define TMPL \
     "'template':{'metadata':{'labels':{'app':'a'}},'spec':{'containers':[{'name':'c','image':'i'}]}}"
+/* openssl req -new -subj /CN=alice/O=devs (P-256), base64 */
+#define CSR_ALICE \
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIYU1JR0JBZ0VBTUI4eERqQU1CZ05W" \
+    "QkFNTUJXRnNhV05sTVEwd0N3WURWUVFLREFSa1pYWnpNRmt3RXdZSApLb1pJemowQ0FRWUlLb1pJemow" \
+    "REFRY0RRZ0FFUHRzOTJTc1NkeUFHaXpsOTNydXJYdUJVbE1PUWxnakwrUkk1CjJDYnMyT3FpclZ1TjJJ" \
+    "dVlyTFVBWXlxWW1la3hVNFBabTdLZjlHbXNkblhNS2IwU0NLQUFNQW9HQ0NxR1NNNDkKQkFNQ0EwZ0FN" \
+    "RVVDSUY5R0pSS3JQRlFFbEcxZzhDMGg4UWVjcXB2SkptM1kzTWZMOWNDRGc1NlRBaUVBcGxxZwpPeVNP" \
+    "VTcrdmEvOGx1UVVrWGRkMjlVVFNhSzhldFJRQmJOUkJOMWc9Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJF" \
+    "UVVFU1QtLS0tLQo="
 #define SEL "'selector':{'matchLabels':{'app':'a'}}"
 
 static const struct {
@@ -127,6 +136,11 @@ static const struct {
                                 "'metadata':{'name':'web'},'spec':{'scaleTargetRef':{'apiVersion':"
                                 "'apps/v1','kind':'Deployment','name':'web'},'maxReplicas':5}}",
      "spec.maxReplica", NULL, NULL},
+    {"CertificateSigningRequest",
+     "{'apiVersion':'certificates.k8s.io/v1','kind':'CertificateSigningRequest','metadata':"
+     "{'name':'alice'},'spec':{'signerName':'kubernetes.io/kube-apiserver-client','usages':"
+     "['client auth'],'request':'" CSR_ALICE "'}}",
+     "spec.signer", NULL, NULL},
 };
 
 static json_t *manifest(size_t i)

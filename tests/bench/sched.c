@@ -468,7 +468,7 @@ TEST_T(scheduler_throughput, 600)
     CHECK_INT(orc_timer_new(b->clock, watchdog, b, &b->watchdog), ==, 0);
     b->progress_ms = test_now_ms();
     orc_timer_start(b->watchdog, 1000);
-    b->ctx = (struct ctl_ctx){&b->loop, b->clock, b->sched_api, b->set, &b->opts, NULL};
+    b->ctx = (struct ctl_ctx){&b->loop, b->clock, b->sched_api, b->set, &b->opts, NULL, NULL};
     b->opts.host = "bench";
 
     start_phase(b, "nodes", b->nnodes);

@@ -182,12 +182,14 @@ TEST(api_resources_lists_the_kinds)
     char *out, *err;
 
     CHECK_INT(orctl(&out, &err, "api-resources", NULL), ==, 0);
-    CHECK_HAS(out, "NAME                       SHORTNAMES   APIVERSION                     NAMESPACED   KIND\n");
-    CHECK_HAS(out, "deployments                deploy       apps/v1                        true         Deployment\n");
-    CHECK_HAS(out, "persistentvolumeclaims     pvc          v1                             true         PersistentVolumeClaim\n");
-    CHECK_HAS(out, "priorityclasses            pc           scheduling.k8s.io/v1           false        PriorityClass\n");
-    CHECK_HAS(out, "horizontalpodautoscalers   hpa          autoscaling/v2                 true         HorizontalPodAutoscaler\n");
+    CHECK_HAS(out, "NAME                         SHORTNAMES   APIVERSION                     NAMESPACED   KIND\n");
+    CHECK_HAS(out, "deployments                  deploy       apps/v1                        true         Deployment\n");
+    CHECK_HAS(out, "persistentvolumeclaims       pvc          v1                             true         PersistentVolumeClaim\n");
+    CHECK_HAS(out, "priorityclasses              pc           scheduling.k8s.io/v1           false        PriorityClass\n");
+    CHECK_HAS(out, "horizontalpodautoscalers     hpa          autoscaling/v2                 true         HorizontalPodAutoscaler\n");
     CHECK(strstr(out, "autoscaling/v1") == NULL); /* the preferred version alone */
+    CHECK_HAS(out, "certificatesigningrequests   csr          certificates.k8s.io/v1         false        "
+                   "CertificateSigningRequest\n");
     free(out);
     free(err);
 }

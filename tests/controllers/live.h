@@ -56,7 +56,7 @@ static inline void live_attach(struct live *l, struct cluster *c, const struct c
     CHECK_INT(informer_set_new(&l->loop, l->cl, &l->set), ==, 0);
     CHECK((l->clock = orc_clock_real(&l->loop)) != NULL);
     l->opts.host = "test";
-    l->ctx = (struct ctl_ctx){&l->loop, l->clock, l->cl, l->set, &l->opts, NULL};
+    l->ctx = (struct ctl_ctx){&l->loop, l->clock, l->cl, l->set, &l->opts, NULL, NULL};
     for (l->n = 0; ctls[l->n] && l->n < LIVE_MAX_CTL; l->n++) {
         l->ctl[l->n] = ctls[l->n];
         CHECK_INT(ctls[l->n]->start(&l->ctx, &l->state[l->n]), ==, 0);

@@ -52,7 +52,7 @@ static void start(void)
     CHECK_INT(http_client_new_tls(&loop, c.m[0].url, c.token, cluster_tls(&c), &cl), ==, 0);
     CHECK((clk = orc_clock_real(&loop)) != NULL);
     CHECK_INT(informer_set_new(&loop, cl, &set), ==, 0);
-    ctx = (struct ctl_ctx){&loop, clk, cl, set, &opts, NULL};
+    ctx = (struct ctl_ctx){&loop, clk, cl, set, &opts, NULL, NULL};
     CHECK_INT(ctl_replicaset.start(&ctx, &st_rs), ==, 0);
     CHECK_INT(ctl_deployment.start(&ctx, &st_dep), ==, 0);
 }

@@ -382,7 +382,7 @@ TEST(discovery_serves_every_kind)
     json_t *v = req("GET", "/api", NULL, 200);
     CHECK_STR(str(v, "kind"), "APIVersions");
     json_t *g = req("GET", "/apis", NULL, 200);
-    CHECK_INT(json_array_size(json_object_get(g, "groups")), ==, 11); /* + rbac, autoscaling, authorization */
+    CHECK_INT(json_array_size(json_object_get(g, "groups")), ==, 12); /* + rbac, autoscaling, authorization, certificates */
     json_t *core = req("GET", "/api/v1", NULL, 200);
     char *text = dump(core);
     CHECK(strstr(text, "\"name\":\"pods\"") && strstr(text, "\"po\"") && strstr(text, "pods/binding"));
@@ -396,6 +396,12 @@ TEST(discovery_serves_every_kind)
     CHECK(strstr(text, "ingresses/status") && strstr(text, "\"ing\"") && strstr(text, "ingressclasses"));
     free(text);
     json_decref(net);
+    json_t *certs = req("GET", "/apis/certificates.k8s.io/v1", NULL, 200);
+    text = dump(certs);
+    CHECK(strstr(text, "certificatesigningrequests/approval") && strstr(text, "certificatesigningrequests/status")
+          && strstr(text, "\"csr\""));
+    free(text);
+    json_decref(certs);
     json_t *ver = req("GET", "/version", NULL, 200);
     CHECK_STR(str(ver, "major"), "1");
     json_decref(req("GET", "/apis/extensions/v1beta1", NULL, 404));
