@@ -41,7 +41,7 @@ TEST_T(env_and_files_from_configmaps_and_secrets, 120)
     snprintf(spec, sizeof spec,
              "{\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\","
              "\"echo env=$GREETING/$PASSWORD/$POD/$NODE/$(cat /etc/cfg/greeting)/$(cat /etc/sec/password); "
-             "while true; do echo file=$(cat /etc/cfg/greeting); sleep 0.3; done\"],"
+             "while true; do echo file=$(cat /etc/cfg/greeting)/$(cat /etc/sec/password); sleep 0.3; done\"],"
              "\"env\":[{\"name\":\"GREETING\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":\"greeting\"}}},"
              "{\"name\":\"PASSWORD\",\"valueFrom\":{\"secretKeyRef\":{\"name\":\"sec\",\"key\":\"password\"}}},"
              "{\"name\":\"POD\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}},"
@@ -59,7 +59,12 @@ TEST_T(env_and_files_from_configmaps_and_secrets, 120)
     status = t_http(&AC, 0, "PATCH", "/api/v1/namespaces/default/configmaps/cfg",
                     "application/merge-patch+json", "{\"data\":{\"greeting\":\"bonjour\"}}", NULL, NULL);
     CHECK_INT(status, ==, 200);
-    CHECKF(log_has("cm", "file=bonjour\n", 15000), "the configMap file was not updated");
+    CHECKF(log_has("cm", "file=bonjour/s3cret\n", 15000), "the configMap file was not updated");
+    /* The Secret's file too: the agent watches that one Secret by name. */
+    status = t_http(&AC, 0, "PATCH", "/api/v1/namespaces/default/secrets/sec", "application/merge-patch+json",
+                    "{\"stringData\":{\"password\":\"n3w\"}}", NULL, NULL);
+    CHECK_INT(status, ==, 200);
+    CHECKF(log_has("cm", "file=bonjour/n3w\n", 15000), "the secret file was not updated");
     log = afx_logs("cm", NULL);
     CHECK(log && !strstr(log, "env=bonjour"));
     free(log);
