@@ -380,16 +380,16 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     return ok && a->reclaiming ? 0 : ORC_ENOMEM;
 }
 
-/* The API client: as the node (its certificate) or with the token. */
-static int api_client_new(struct agent *a, bool cert_identity)
+/* An API client: as the node (its certificate) or with the token. */
+int agent_api_client_new(struct agent *a, http_client **out)
 {
     struct http_tls tls = {.ca_pem = a->ca_pem};
     char err[ORC_TLS_ERRLEN];
     int rv;
 
-    if (!cert_identity || a->ca_pem == NULL || a->cert_pem == NULL)
-        return a->ca_pem ? http_client_new_tls(a->loop, a->server_url, a->token, &tls, &a->api)
-                         : http_client_new(a->loop, a->server_url, a->token, &a->api);
+    if (!a->cert_identity || a->ca_pem == NULL || a->cert_pem == NULL)
+        return a->ca_pem ? http_client_new_tls(a->loop, a->server_url, a->token, &tls, out)
+                         : http_client_new(a->loop, a->server_url, a->token, out);
     tls.ca_pem = NULL;
     if ((rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = a->ca_pem}, &tls.ctx, err)) != 0
         || (rv = orc_tls_ctx_use_cert(tls.ctx, a->cert_pem, a->key_pem, err)) != 0) {
@@ -397,7 +397,7 @@ static int api_client_new(struct agent *a, bool cert_identity)
         orc_tls_ctx_unref(tls.ctx);
         return rv;
     }
-    rv = http_client_new_tls(a->loop, a->server_url, NULL, &tls, &a->api);
+    rv = http_client_new_tls(a->loop, a->server_url, NULL, &tls, out);
     orc_tls_ctx_unref(tls.ctx); /* the client holds its own reference */
     return rv;
 }
@@ -446,7 +446,8 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     }
     a->rt = rt_handle_real(real);
     rth_on_exit(&a->rt, on_container_exit, a);
-    rv = api_client_new(a, cfg->cert_identity);
+    a->cert_identity = cfg->cert_identity;
+    rv = agent_api_client_new(a, &a->api);
     if (rv != 0 || (rv = node_start(a)) != 0) {
         if (a->api) http_client_close(a->api, NULL, NULL);
         rth_close(&a->rt, NULL, NULL);

@@ -48,6 +48,15 @@ struct agent {
     char volumes_dir[1024]; /* DATA/volumes/pvc-...: local-path volumes */
 
     http_client *api;
+    bool cert_identity; /* API clients authenticate with the node's certificate */
+    /* The per-object watches' clients (objwatch.c): a stream holds a
+     * connection and a client has 64, so they are spread over clients of
+     * their own, each holding at most OBJWATCH_PER_CLIENT. */
+    struct objwatch_client {
+        http_client *c; /* NULL once closed */
+        unsigned n;     /* watches on it */
+    } *watch_clients;
+    size_t n_watch_clients;
     /* The API calls of agent_api_call; NULL: the http client `api`. A test
      * answers the worker's calls itself through it (tests/agent/workerfx.h). */
     int (*api_hook)(void *hook_arg, const char *method, const char *path, const char *content_type,
@@ -140,6 +149,10 @@ int agent_service_informers(struct agent *a);
 /* Stops both (after every user removed its handlers). */
 void agent_service_informers_stop(struct agent *a);
 
+/* An API client like a->api (the node's certificate or the token), for
+ * the caller to close. 0 or ORC_E*. */
+int agent_api_client_new(struct agent *a, http_client **out);
+
 /* ---- objwatch.c: each object pods use, watched alone ---- */
 /* One more (or one fewer) reference to the object of type t (Secret,
  * ConfigMap or claim); the first starts its watch, the last stops it. A
@@ -157,8 +170,11 @@ bool agent_objwatch_pod_synced(struct agent *a, const json_t *pod);
 const json_t *agent_objwatch_get(const struct agent *a, enum orc_pod_ref t, const char *ns, const char *name);
 /* How many objects are watched. */
 size_t agent_objwatch_count(const struct agent *a);
-/* Stops every watch (agent_stop); later unrefs are ignored. */
+/* Stops every watch and closes their clients (agent_stop; each holds the
+ * agent until closed); later unrefs are ignored. */
 void agent_objwatch_stop_all(struct agent *a);
+/* Gives the watches' clients the API servers of a->servers_seen. */
+void agent_objwatch_servers(struct agent *a);
 
 /* ---- ingress.c ---- */
 /* A watched Secret changed (old or obj NULL when it came or went): a TLS

@@ -4,7 +4,10 @@
  * watch of its namespace's collection with fieldSelector metadata.name=X,
  * all the Node authorizer lets a node read), reference counted by the
  * pods (and Ingresses) using it and stopped with the last. The agent's
- * memory thus follows its pods, not the cluster's Secrets. */
+ * memory thus follows its pods, not the cluster's Secrets. Each watch
+ * holds a connection (HTTP/1.1, where the kubelet multiplexes HTTP/2), so
+ * they are spread over API clients of their own, OBJWATCH_PER_CLIENT on
+ * each, under the client's cap of 64 connections. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,8 @@
 #include "lib/orc.h"
 
 #define SEP '\x1f'
+#define OBJWATCH_PER_CLIENT 48
+#define SERVERS_MAX 16
 
 struct objwatch {
     struct orc_hnode node;
@@ -23,6 +28,7 @@ struct objwatch {
     enum orc_pod_ref type;
     char *ns, *name;
     informer *inf;         /* NULL when it could not start (logged) */
+    size_t client;         /* index in a->watch_clients while inf */
     size_t refs;
 };
 
@@ -79,21 +85,96 @@ static void on_synced(void *arg)
         if (strcmp(worker_namespace(w), o->ns) == 0) worker_kick(w);
 }
 
+/* ---- the clients ---- */
+
+static void set_servers(struct agent *a, http_client *c)
+{
+    char list[sizeof a->servers_seen], *save = NULL;
+    const char *v[SERVERS_MAX];
+    size_t n = 0;
+
+    snprintf(list, sizeof list, "%s", a->servers_seen);
+    for (char *t = strtok_r(list, " ", &save); t && n < SERVERS_MAX; t = strtok_r(NULL, " ", &save)) v[n++] = t;
+    if (n > 0 && http_client_set_servers(c, v, n) != 0)
+        log_warn(AGENT_LOG, "the API servers %s: unusable for the object watches", a->servers_seen);
+}
+
+void agent_objwatch_servers(struct agent *a)
+{
+    for (size_t i = 0; i < a->n_watch_clients; i++)
+        if (a->watch_clients[i].c) set_servers(a, a->watch_clients[i].c);
+}
+
+/* A client with room for one more watch (counted), or NULL (logged). */
+static http_client *client_take(struct agent *a, size_t *slot)
+{
+    struct objwatch_client *wc;
+    size_t i;
+    int rv;
+
+    for (i = 0; i < a->n_watch_clients; i++)
+        if (a->watch_clients[i].c && a->watch_clients[i].n < OBJWATCH_PER_CLIENT) break;
+    if (i == a->n_watch_clients) {
+        for (i = 0; i < a->n_watch_clients && a->watch_clients[i].c; i++) {}
+        if (i == a->n_watch_clients) {
+            if ((wc = realloc(a->watch_clients, (i + 1) * sizeof *wc)) == NULL) return NULL;
+            a->watch_clients = wc;
+            wc[i] = (struct objwatch_client){NULL, 0};
+            a->n_watch_clients++;
+        }
+        if ((rv = agent_api_client_new(a, &a->watch_clients[i].c)) != 0) {
+            a->watch_clients[i].c = NULL;
+            log_error(AGENT_LOG, "an API client for object watches: %s", orc_strerror(rv));
+            return NULL;
+        }
+        set_servers(a, a->watch_clients[i].c);
+    }
+    a->watch_clients[i].n++;
+    *slot = i;
+    return a->watch_clients[i].c;
+}
+
+static void client_closed(void *arg) { agent_release(arg); }
+
+static void client_close(struct agent *a, size_t i)
+{
+    struct objwatch_client *wc = &a->watch_clients[i];
+
+    if (wc->c == NULL) return;
+    agent_hold(a);
+    http_client_close(wc->c, client_closed, a);
+    wc->c = NULL;
+    wc->n = 0;
+}
+
+/* One watch fewer on client i; an empty client is closed (the first one
+ * stays for the next watch). */
+static void client_give(struct agent *a, size_t i)
+{
+    if (i >= a->n_watch_clients || a->watch_clients[i].c == NULL) return;
+    if (--a->watch_clients[i].n == 0 && i > 0) client_close(a, i);
+}
+
+/* ---- one watch ---- */
+
 static void start(struct objwatch *o)
 {
     static const struct informer_cbs cbs = {on_add, on_update, on_delete, on_synced};
     struct agent *a = o->a;
     char path[600], sel[300];
+    http_client *c;
     int rv;
 
     if (a->api == NULL || a->stopping) return; /* a test's agent without a client */
+    if ((c = client_take(a, &o->client)) == NULL) return;
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/%s", o->ns, orc_pod_ref_resource(o->type));
     snprintf(sel, sizeof sel, "metadata.name=%s", o->name);
     /* a 403 while the Node authorizer has not yet seen the pod is retried
      * soon: the pod waits for this list */
     struct informer_config ic = {.path = path, .field_selector = sel, .resync_backoff_max_ms = 2000};
-    if ((rv = informer_start(a->loop, a->api, &ic, &cbs, o, &o->inf)) != 0) {
+    if ((rv = informer_start(a->loop, c, &ic, &cbs, o, &o->inf)) != 0) {
         o->inf = NULL;
+        client_give(a, o->client);
         log_error(AGENT_LOG, "cannot watch %s %s/%s: %s", orc_pod_ref_resource(o->type), o->ns, o->name,
                   orc_strerror(rv));
     }
@@ -138,7 +219,10 @@ int agent_objwatch_ref(struct agent *a, enum orc_pod_ref t, const char *ns, cons
 static void drop(struct agent *a, struct objwatch *o)
 {
     orc_hmap_del(&a->objwatches, &o->node);
-    informer_stop(o->inf);
+    if (o->inf) {
+        informer_stop(o->inf);
+        client_give(a, o->client);
+    }
     free_watch(o);
 }
 
@@ -211,4 +295,8 @@ void agent_objwatch_stop_all(struct agent *a)
         drop(a, (struct objwatch *)n);
     }
     orc_hmap_free(&a->objwatches);
+    for (size_t i = 0; i < a->n_watch_clients; i++) client_close(a, i);
+    free(a->watch_clients);
+    a->watch_clients = NULL;
+    a->n_watch_clients = 0;
 }

@@ -154,3 +154,36 @@ TEST_T(readiness_probe_drives_ready, 120)
     CHECK_STR(orc_json_str(json_array_get(orc_json_get(p, "status.conditions"), 1), "status"), "True");
     json_decref(p);
 }
+
+/* The agent watches each object a pod uses alone; a stream holds one of a
+ * client's 64 connections, so past that many the watches go to clients of
+ * their own (agent/objwatch.c). A pod naming 80 objects (79 optional
+ * Secrets, absent) starts, and the last object's file still follows its
+ * updates: its watch is not queued behind the others. */
+TEST_T(a_pod_naming_many_objects_starts_and_follows_them, 120)
+{
+    char *spec = malloc(16384);
+    size_t len;
+    int status;
+
+    CHECK(spec != NULL);
+    afx_setup();
+    configmap("last", "v", "one");
+    len = (size_t)snprintf(spec, 16384,
+                           "{\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\","
+                           "\"while true; do echo last=$(cat /etc/last/v); sleep 0.3; done\"],"
+                           "\"volumeMounts\":[{\"name\":\"last\",\"mountPath\":\"/etc/last\"}],\"envFrom\":[",
+                           F.image);
+    for (int i = 0; i < 79; i++)
+        len += (size_t)snprintf(spec + len, 16384 - len, "%s{\"secretRef\":{\"name\":\"absent-%d\",\"optional\":true}}",
+                                i ? "," : "", i);
+    snprintf(spec + len, 16384 - len, "]}],\"volumes\":[{\"name\":\"last\",\"configMap\":{\"name\":\"last\"}}]}");
+    afx_pod("many", spec);
+    free(spec);
+    json_decref(afx_wait_phase("many", "Running", 60000));
+    CHECKF(log_has("many", "last=one\n", 10000), "the ConfigMap's file is missing");
+    status = t_http(&AC, 0, "PATCH", "/api/v1/namespaces/default/configmaps/last", "application/merge-patch+json",
+                    "{\"data\":{\"v\":\"two\"}}", NULL, NULL);
+    CHECK_INT(status, ==, 200);
+    CHECKF(log_has("many", "last=two\n", 15000), "the ConfigMap's file did not follow its update");
+}

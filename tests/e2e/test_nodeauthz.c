@@ -112,12 +112,13 @@ TEST_T(a_node_reaches_only_what_its_pods_use, 60)
     /* Lists and watches: one object by name, one its pod uses; never a
      * namespace's nor the cluster's (the kubelet's watch-based manager). */
     expect("node-a", false,
-           "User \"system:node:node-a\" cannot list resource \"secrets\" in API group \"\" at the cluster scope",
+           "User \"system:node:node-a\" cannot list resource \"secrets\" in API group \"\" at the cluster scope: "
+           "can only read namespaced object of this type",
            (const char *const[]){"get", "secrets", "-A", NULL});
     expect("node-a", false, "cannot list resource \"configmaps\" in API group \"\" at the cluster scope",
            (const char *const[]){"get", "configmaps", "-A", NULL});
     expect("node-a", false,
-           "cannot list resource \"secrets\" in API group \"\" in the namespace \"na\"",
+           "cannot list resource \"secrets\" in API group \"\" in the namespace \"na\": No Object name found",
            (const char *const[]){"-n", "na", "get", "secrets", NULL});
     expect("node-a", false, "cannot watch resource \"secrets\"",
            (const char *const[]){"get", "--raw", "/api/v1/namespaces/na/secrets?watch=true&timeoutSeconds=1", NULL});
