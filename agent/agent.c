@@ -1,6 +1,6 @@
 /* agent.c — the node agent's frame: opens the runtime and the API client,
- * registers the Node (node.c), then watches ConfigMaps, Secrets and the
- * pods bound to this node, keeps one worker per pod (worker.c), serves
+ * registers the Node (node.c), then watches the pods bound to this node
+ * (and, through objwatch.c, each Secret, ConfigMap and claim they use), keeps one worker per pod (worker.c), serves
  * logs/exec (serve.c) and removes what belongs to pods that no longer
  * exist. Stopping leaves every container running for the next agent. */
 #include <dirent.h>
@@ -83,11 +83,11 @@ static const json_t *lookup_get(void *arg, const char *kind, const char *ns, con
         struct worker *w = agent_worker(a, name);
         return w ? worker_sa_token(w) : NULL;
     }
-    informer *inf = strcmp(kind, "secrets") == 0                  ? a->secrets
-                    : strcmp(kind, "persistentvolumeclaims") == 0 ? a->claims
-                    : strcmp(kind, "persistentvolumes") == 0      ? a->volumes
-                                                                  : a->configmaps;
-    return inf ? informer_get(inf, ns, name) : NULL;
+    if (strcmp(kind, "persistentvolumes") == 0) return a->volumes ? informer_get(a->volumes, ns, name) : NULL;
+    enum orc_pod_ref t = strcmp(kind, "secrets") == 0                  ? ORC_REF_SECRET
+                         : strcmp(kind, "persistentvolumeclaims") == 0 ? ORC_REF_CLAIM
+                                                                       : ORC_REF_CONFIGMAP;
+    return agent_objwatch_get(a, t, ns, name);
 }
 
 static int serve_find(void *arg, const char *ns, const char *pod, const char *container,
@@ -243,14 +243,6 @@ static void pods_synced(void *arg)
     gc_dirs(a);
 }
 
-static void source_changed(struct agent *a, const json_t *obj)
-{
-    const char *ns = orc_json_str(obj, "metadata.namespace");
-
-    for (struct worker *w = a->workers; w; w = worker_next(w))
-        if (ns && strcmp(worker_namespace(w), ns) == 0) worker_kick(w);
-}
-
 static void start_pods(struct agent *a);
 
 /* A PV bound or released: pods waiting for it may go on; a Released one of
@@ -268,19 +260,13 @@ static void volume_updated(void *arg, const json_t *old, const json_t *obj)
     volume_changed(arg, obj);
 }
 
-static void source_added(void *arg, const json_t *obj) { source_changed(arg, obj); }
-static void source_updated(void *arg, const json_t *old, const json_t *obj)
-{
-    (void)old;
-    source_changed(arg, obj);
-}
-static void source_synced(void *arg)
+/* Pods start once the Services are known: containers get their
+ * environment variables. The objects pods use are watched per pod
+ * (objwatch.c): a worker whose object has not come yet waits and retries. */
+static void services_synced(void *arg)
 {
     struct agent *a = arg;
-    /* the Services too: containers get their environment variables */
-    if (informer_synced(a->configmaps) && informer_synced(a->secrets)
-        && (!a->services || informer_synced(a->services)))
-        start_pods(a);
+    if (!a->services || informer_synced(a->services)) start_pods(a);
 }
 
 static void start_pods(struct agent *a)
@@ -296,20 +282,17 @@ static void start_pods(struct agent *a)
         log_error(AGENT_LOG, "cannot watch this node's pods");
 }
 
-/* Claims and volumes, for persistentVolumeClaim volumes; pods do not wait
- * for them to sync (a pod using a claim not seen yet retries). */
+/* The volumes, for persistentVolumeClaim volumes (the claims are watched
+ * per pod, objwatch.c) and the reclaim of local ones; pods do not wait for
+ * them to sync (a pod using a volume not seen yet retries). */
 static int start_storage(struct agent *a)
 {
-    static const struct informer_cbs claim_cbs = {source_added, source_updated, source_added, NULL};
     static const struct informer_cbs pv_cbs = {volume_changed, volume_updated, NULL, NULL};
-    struct informer_config pvc = {.path = "/api/v1/persistentvolumeclaims"};
     struct informer_config pv = {.path = "/api/v1/persistentvolumes"};
     int rv;
 
-    if (a->claims == NULL
-        && ((rv = informer_start(a->loop, a->api, &pvc, &claim_cbs, a, &a->claims)) != 0
-            || (rv = informer_start(a->loop, a->api, &pv, &pv_cbs, a, &a->volumes)) != 0)) {
-        log_error(AGENT_LOG, "cannot watch PersistentVolumes and their claims: %s", orc_strerror(rv));
+    if (a->volumes == NULL && (rv = informer_start(a->loop, a->api, &pv, &pv_cbs, a, &a->volumes)) != 0) {
+        log_error(AGENT_LOG, "cannot watch PersistentVolumes: %s", orc_strerror(rv));
         return rv;
     }
     return 0;
@@ -317,14 +300,12 @@ static int start_storage(struct agent *a)
 
 int agent_on_registered(struct agent *a)
 {
-    static const struct informer_cbs src = {source_added, source_updated, source_added, source_synced};
-    static const struct informer_cbs svc_src = {NULL, NULL, NULL, source_synced};
+    static const struct informer_cbs svc_src = {NULL, NULL, NULL, services_synced};
     static const struct agent_serve_cbs scbs = {serve_find, serve_netns};
     struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
                             .state_dir = a->data_dir, .masquerade = true,
                             .backend = a->backend, .node_ip = a->node_ip,
                             .cni_conf_dir = a->cni_conf_dir, .cni_bin_dir = a->cni_bin_dir};
-    struct informer_config cm = {.path = "/api/v1/configmaps"}, se = {.path = "/api/v1/secrets"};
     char errmsg[256] = "", listen[128];
     int rv;
 
@@ -340,17 +321,13 @@ int agent_on_registered(struct agent *a)
         return rv;
     }
     agent_metrics_serve(a);
-    if (a->configmaps == NULL && agent_service_informers(a) == 0
-        && (rv = informer_add_handler(a->services, &svc_src, a)) != 0)
-        return rv;
+    if (!a->sources_started) {
+        a->sources_started = true;
+        if (agent_service_informers(a) != 0) start_pods(a); /* without Service variables */
+        else if ((rv = informer_add_handler(a->services, &svc_src, a)) != 0) return rv;
+    }
     agent_dns_start(a);
     agent_proxy_start(a);
-    if (a->configmaps == NULL
-        && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
-            || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
-        log_error(AGENT_LOG, "cannot watch ConfigMaps and Secrets: %s", orc_strerror(rv));
-        return rv;
-    }
     if ((rv = start_storage(a)) != 0) return rv;
     agent_ingress_start(a);
     return agent_routes_start(a);
@@ -413,16 +390,16 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     return ok && a->reclaiming ? 0 : ORC_ENOMEM;
 }
 
-/* The API client: as the node (its certificate) or with the token. */
-static int api_client_new(struct agent *a, bool cert_identity)
+/* An API client: as the node (its certificate) or with the token. */
+int agent_api_client_new(struct agent *a, http_client **out)
 {
     struct http_tls tls = {.ca_pem = a->ca_pem};
     char err[ORC_TLS_ERRLEN];
     int rv;
 
-    if (!cert_identity || a->ca_pem == NULL || a->client_cert_pem == NULL)
-        return a->ca_pem ? http_client_new_tls(a->loop, a->server_url, a->token, &tls, &a->api)
-                         : http_client_new(a->loop, a->server_url, a->token, &a->api);
+    if (!a->cert_identity || a->ca_pem == NULL || a->client_cert_pem == NULL)
+        return a->ca_pem ? http_client_new_tls(a->loop, a->server_url, a->token, &tls, out)
+                         : http_client_new(a->loop, a->server_url, a->token, out);
     tls.ca_pem = NULL;
     if ((rv = orc_tls_client_ctx(&(struct orc_tls_trust){.ca_pem = a->ca_pem}, &tls.ctx, err)) != 0
         || (rv = orc_tls_ctx_use_cert(tls.ctx, a->client_cert_pem, a->client_key_pem, err)) != 0) {
@@ -430,7 +407,7 @@ static int api_client_new(struct agent *a, bool cert_identity)
         orc_tls_ctx_unref(tls.ctx);
         return rv;
     }
-    rv = http_client_new_tls(a->loop, a->server_url, NULL, &tls, &a->api);
+    rv = http_client_new_tls(a->loop, a->server_url, NULL, &tls, out);
     orc_tls_ctx_unref(tls.ctx); /* the client holds its own reference */
     return rv;
 }
@@ -484,7 +461,8 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
         return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
     }
     rth_on_exit(&a->rt, on_container_exit, a);
-    rv = api_client_new(a, cfg->cert_identity);
+    a->cert_identity = cfg->cert_identity;
+    rv = agent_api_client_new(a, &a->api);
     if (rv == 0 && agent_cert_start(a) != 0) /* the agent runs on; the certificate is not renewed */
         log_error("agent", "cannot start renewing the node's client certificate");
     if (rv != 0 || (rv = node_start(a)) != 0) {
@@ -520,11 +498,8 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     a->stop_arg = arg;
     agent_hold(a);
     if (a->pods) informer_stop(a->pods);
-    if (a->configmaps) informer_stop(a->configmaps);
-    if (a->secrets) informer_stop(a->secrets);
-    if (a->claims) informer_stop(a->claims);
     if (a->volumes) informer_stop(a->volumes);
-    a->pods = a->configmaps = a->secrets = a->claims = a->volumes = NULL;
+    a->pods = a->volumes = NULL;
     agent_routes_stop(a);
     agent_ingress_stop(a);
     agent_dns_stop(a);
@@ -536,6 +511,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
         next = worker_next(w);
         worker_shutdown(w);
     }
+    agent_objwatch_stop_all(a); /* after the workers and the Ingress proxy dropped theirs */
     agent_hold(a); /* released once the API client is closed */
     if (a->srv) agent_serve_stop(a->srv, srv_stopped, a);
     else srv_stopped(a);

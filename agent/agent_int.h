@@ -20,6 +20,8 @@
 #include "client/http.h"
 #include "client/informer.h"
 #include "lib/clock.h"
+#include "lib/hmap.h"
+#include "lib/podrefs.h"
 
 #define AGENT_LOG "agent"
 #define AGENT_UID_LEN 36 /* pod uids are UUIDs; container ids start with one */
@@ -46,6 +48,15 @@ struct agent {
     char volumes_dir[1024]; /* DATA/volumes/pvc-...: local-path volumes */
 
     http_client *api;
+    bool cert_identity; /* API clients authenticate with the node's certificate */
+    /* The per-object watches' clients (objwatch.c): a stream holds a
+     * connection and a client has 64, so they are spread over clients of
+     * their own, each holding at most OBJWATCH_PER_CLIENT. */
+    struct objwatch_client {
+        http_client *c; /* NULL once closed */
+        unsigned n;     /* watches on it */
+    } *watch_clients;
+    size_t n_watch_clients;
     /* The API calls of agent_api_call; NULL: the http client `api`. A test
      * answers the worker's calls itself through it (tests/agent/workerfx.h). */
     int (*api_hook)(void *hook_arg, const char *method, const char *path, const char *content_type,
@@ -55,8 +66,10 @@ struct agent {
     orc_clock *clock;      /* the workers' time: timers, back-offs, timestamps (owned) */
     net *net;
     agent_server *srv;
-    informer *pods, *configmaps, *secrets;
-    informer *claims, *volumes; /* PersistentVolumeClaims and PersistentVolumes */
+    informer *pods;
+    bool sources_started;          /* the Services' sync hook is set (agent_on_registered) */
+    struct orc_hmap objwatches;    /* each Secret, ConfigMap and claim a pod uses (objwatch.c) */
+    informer *volumes;             /* PersistentVolumes */
     json_t *reclaiming;         /* names of the PVs being reclaimed (reclaim.c) */
     informer *nodes;            /* every Node: routes to their pods (routes.c) */
     uv_timer_t routes_timer;
@@ -98,7 +111,6 @@ struct agent {
     struct agent_ingress *ingress;
 
     /* the node's client certificate, renewed while running (certrotate.c) */
-    bool cert_identity;
     char *client_cert_pem, *client_key_pem; /* the identity in use (owned) */
     uv_timer_t cert_timer;
     bool cert_timer_open, cert_busy;
@@ -167,7 +179,37 @@ int agent_service_informers(struct agent *a);
 /* Stops both (after every user removed its handlers). */
 void agent_service_informers_stop(struct agent *a);
 
+/* An API client like a->api (the node's certificate or the token), for
+ * the caller to close. 0 or ORC_E*. */
+int agent_api_client_new(struct agent *a, http_client **out);
+
+/* ---- objwatch.c: each object pods use, watched alone ---- */
+/* One more (or one fewer) reference to the object of type t (Secret,
+ * ConfigMap or claim); the first starts its watch, the last stops it. A
+ * reference to nothing watched is ignored. 0 or ORC_ENOMEM. */
+int agent_objwatch_ref(struct agent *a, enum orc_pod_ref t, const char *ns, const char *name);
+void agent_objwatch_unref(struct agent *a, enum orc_pod_ref t, const char *ns, const char *name);
+/* Takes (ref true) or drops the references of every object pod uses. */
+void agent_objwatch_pod(struct agent *a, const json_t *pod, bool ref);
+/* Whether the first list of every object pod uses has come (an object
+ * whose watch could not start counts as listed): a pod starts after, as
+ * the kubelet's manager waits for its cache. */
+bool agent_objwatch_pod_synced(struct agent *a, const json_t *pod);
+/* The object (borrowed, as informer_get), or NULL while not watched or not
+ * (yet) there. */
+const json_t *agent_objwatch_get(const struct agent *a, enum orc_pod_ref t, const char *ns, const char *name);
+/* How many objects are watched. */
+size_t agent_objwatch_count(const struct agent *a);
+/* Stops every watch and closes their clients (agent_stop; each holds the
+ * agent until closed); later unrefs are ignored. */
+void agent_objwatch_stop_all(struct agent *a);
+/* Gives the watches' clients the API servers of a->servers_seen. */
+void agent_objwatch_servers(struct agent *a);
+
 /* ---- ingress.c ---- */
+/* A watched Secret changed (old or obj NULL when it came or went): a TLS
+ * one rebuilds the routing table. */
+void agent_ingress_secret_changed(struct agent *a, const json_t *old, const json_t *obj);
 /* Starts the node's Ingress proxy on node_ip unless both its ports are off;
  * a port that cannot be listened on is logged, never fatal. */
 void agent_ingress_start(struct agent *a);

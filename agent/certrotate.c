@@ -101,6 +101,9 @@ static void take(struct agent *a, const char *b64, char *key)
     if (rv == 0) rv = orc_tls_key_check(cert.data, key, err);
     if (rv == 0) rv = write_pair(a, cert.data, key);
     if (rv == 0) rv = http_client_renew_cert(a->api, cert.data, key, err);
+    /* the per-object watches' clients (objwatch.c) hold the identity too */
+    for (size_t i = 0; rv == 0 && i < a->n_watch_clients; i++)
+        if (a->watch_clients[i].c) rv = http_client_renew_cert(a->watch_clients[i].c, cert.data, key, err);
     if (rv == 0 && (c = orc_buf_steal(&cert, NULL)) == NULL) rv = ORC_ENOMEM;
     if (rv != 0) {
         orc_buf_free(&cert);

@@ -1,6 +1,7 @@
 /* ingress.c — the node's Ingress proxy (ingress/proxy.h) wired to the
  * agent: informers on Ingresses and IngressClasses, the shared ones on
- * Services and EndpointSlices, and the agent's Secrets; any change rebuilds
+ * Services and EndpointSlices, and a watch of each TLS Secret the Ingresses
+ * name (objwatch.c, as pods' Secrets are watched); any change rebuilds
  * the routing table (debounced) and swaps it in. The Node is annotated
  * with the proxy's ports so the leader's ingress controller lists this
  * node's address in status.loadBalancer. */
@@ -24,6 +25,7 @@ struct agent_ingress {
     uv_timer_t timer;
     bool timer_open;
     struct orc_buf crt, key; /* the Secret being loaded, decoded */
+    json_t *tls_refs;        /* {"NS/NAME": true}: the TLS Secrets watched */
 };
 
 static void rebuild(uv_timer_t *t);
@@ -53,18 +55,12 @@ static bool is_tls_secret(const json_t *s)
     return t && strcmp(t, "kubernetes.io/tls") == 0;
 }
 
-static void secret_add(void *arg, const json_t *obj)
+void agent_ingress_secret_changed(struct agent *a, const json_t *old, const json_t *obj)
 {
-    if (is_tls_secret(obj)) rebuild_soon(arg);
-}
-
-static void secret_update(void *arg, const json_t *old, const json_t *obj)
-{
-    if (is_tls_secret(old) || is_tls_secret(obj)) rebuild_soon(arg);
+    if (a->ingress && (is_tls_secret(old) || is_tls_secret(obj))) rebuild_soon(a->ingress);
 }
 
 static const struct informer_cbs any_cbs = {on_add, on_update, on_add, NULL};
-static const struct informer_cbs secret_cbs = {secret_add, secret_update, secret_add, NULL};
 
 /* ---- the table ---- */
 
@@ -89,7 +85,7 @@ static bool secret_pems(void *arg, const char *ns, const char *name, const char 
                         const char **key)
 {
     struct agent_ingress *g = arg;
-    const json_t *s = g->a->secrets ? informer_get(g->a->secrets, ns, name) : NULL;
+    const json_t *s = agent_objwatch_get(g->a, ORC_REF_SECRET, ns, name);
     const json_t *data = json_object_get(s, "data");
 
     if (!s || !is_tls_secret(s) || !decode(data, "tls.crt", &g->crt) || !decode(data, "tls.key", &g->key))
@@ -99,6 +95,46 @@ static bool secret_pems(void *arg, const char *ns, const char *name, const char 
     return true;
 }
 
+/* Takes or drops each "NS/NAME" key of refs' watch. */
+static void ref_keys(struct agent *a, const json_t *refs, bool ref)
+{
+    const char *k;
+    const json_t *v;
+    char ns[256];
+
+    json_object_foreach((json_t *)refs, k, v) {
+        const char *slash = strchr(k, '/');
+        if (slash == NULL || (size_t)(slash - k) >= sizeof ns) continue;
+        snprintf(ns, sizeof ns, "%.*s", (int)(slash - k), k);
+        if (!ref) agent_objwatch_unref(a, ORC_REF_SECRET, ns, slash + 1);
+        else if (agent_objwatch_ref(a, ORC_REF_SECRET, ns, slash + 1) != 0)
+            log_warn(ING_LOG, "out of memory watching Secret %s", k);
+    }
+}
+
+/* Watches the TLS Secrets the Ingresses name now, and no others. */
+static void follow_tls_secrets(struct agent_ingress *g, const json_t *ingresses)
+{
+    json_t *now = json_object();
+    size_t i, j;
+    const json_t *ing, *tls;
+    char key[520];
+
+    if (now == NULL) return; /* the old set stays watched */
+    json_array_foreach(ingresses, i, ing) {
+        const char *ns = orc_json_str(ing, "metadata.namespace");
+        json_array_foreach(orc_json_get(ing, "spec.tls"), j, tls) {
+            const char *name = orc_json_str(tls, "secretName");
+            if (ns && name && *name && snprintf(key, sizeof key, "%s/%s", ns, name) < (int)sizeof key)
+                json_object_set_new(now, key, json_true());
+        }
+    }
+    ref_keys(g->a, now, true); /* first: one named before and now keeps its watch */
+    ref_keys(g->a, g->tls_refs, false);
+    json_decref(g->tls_refs);
+    g->tls_refs = now;
+}
+
 static void rebuild(uv_timer_t *t)
 {
     struct agent_ingress *g = t->data;
@@ -106,7 +142,10 @@ static void rebuild(uv_timer_t *t)
     json_t *ing = all_of(g->ingresses), *cls = all_of(g->classes);
     json_t *svc = all_of(a->services), *sl = all_of(a->slices);
     struct ingress_inputs in = {ing, cls, svc, sl};
-    struct ingress_table *table = ing && cls && svc && sl ? ingress_table_build(&in) : NULL;
+    struct ingress_table *table;
+
+    if (ing) follow_tls_secrets(g, ing);
+    table = ing && cls && svc && sl ? ingress_table_build(&in) : NULL;
 
     if (table) {
         log_debug(ING_LOG, "routing %zu hosts to %zu backends", ingress_table_hosts(table),
@@ -151,8 +190,7 @@ static int start_informers(struct agent_ingress *g)
         || (rc = informer_start(a->loop, a->api, &ic, &any_cbs, g, &g->ingresses)) != 0
         || (rc = informer_start(a->loop, a->api, &cc, &any_cbs, g, &g->classes)) != 0
         || (rc = informer_add_handler(a->services, &any_cbs, g)) != 0
-        || (rc = informer_add_handler(a->slices, &any_cbs, g)) != 0
-        || (a->secrets && (rc = informer_add_handler(a->secrets, &secret_cbs, g)) != 0))
+        || (rc = informer_add_handler(a->slices, &any_cbs, g)) != 0)
         return rc;
     return 0;
 }
@@ -221,7 +259,9 @@ void agent_ingress_stop(struct agent *a)
     if (g->classes) informer_stop(g->classes);
     if (a->services) informer_remove_handlers(a->services, g);
     if (a->slices) informer_remove_handlers(a->slices, g);
-    if (a->secrets) informer_remove_handlers(a->secrets, g);
+    ref_keys(a, g->tls_refs, false);
+    json_decref(g->tls_refs);
+    g->tls_refs = NULL;
     if (g->timer_open) uv_timer_stop(&g->timer);
     if (g->proxy) ingress_proxy_stop(g->proxy, proxy_stopped, g);
     else proxy_stopped(g);

@@ -71,6 +71,7 @@ static void on_endpoints(void *arg, int status, const json_t *ep)
         return;
     }
     snprintf(a->servers_seen, sizeof a->servers_seen, "%s", list);
+    agent_objwatch_servers(a);
     if (n > 1)
         log_info("agent", "API servers to fail over to: %s (using %s)", list,
                  http_client_server(a->api));

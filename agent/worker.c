@@ -55,6 +55,7 @@ void worker_shutdown(struct worker *w)
 {
     if (w->shut) return;
     w->shut = true;
+    agent_objwatch_pod(w->a, w->pod, false);
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_stop_probes(&w->ctrs[i]);
     unlink_worker(w);
     orc_timer_close(w->timer);
@@ -152,6 +153,7 @@ struct worker *worker_new(struct agent *a, const json_t *pod)
         w->reported = json_deep_copy(orc_json_get(pod, "status"));
     w->next = a->workers;
     a->workers = w;
+    agent_objwatch_pod(a, w->pod, true);
     if (!a->pods_listed) adopt_runs(w); /* only pods of the first list can have runs already */
     log_debug(AGENT_LOG, "pod %s/%s: worker started", w->ns, w->name);
     worker_sync_soon(w);
@@ -179,6 +181,9 @@ void worker_update(struct worker *w, const json_t *obj)
 
     if (obj == NULL) w->gone = true;
     else if ((copy = json_deep_copy(obj)) != NULL) {
+        /* new references first: an object both use keeps its watch */
+        agent_objwatch_pod(w->a, copy, true);
+        agent_objwatch_pod(w->a, w->pod, false);
         json_decref(w->pod);
         w->pod = copy;
         respec_containers(w);
@@ -438,7 +443,8 @@ static void run_pod(struct worker *w)
             w->net_ready = false;
         return;
     }
-    if (!sandbox_ready(w)) return;
+    /* kicked when they have listed (objwatch.c) */
+    if (!agent_objwatch_pod_synced(w->a, w->pod) || !sandbox_ready(w)) return;
     if (run_init(w)) run_containers(w);
 }
 

@@ -17,8 +17,10 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/podrefs.h"
 
 #define POD_PREFIX "/registry/core/pods/"
+#define INGRESS_PREFIX "/registry/networking.k8s.io/ingresses/"
 #define NODE_USER_PREFIX "system:node:"
 #define SEP '\x1f'
 
@@ -31,7 +33,7 @@ struct nz_ref {
     size_t count;
 };
 
-struct nz_pod { /* by "NS/NAME" */
+struct nz_pod { /* a pod or an Ingress, by "NS/NAME" */
     struct orc_hnode node;
     char *key;
     char *node_name; /* "" when not bound */
@@ -39,10 +41,21 @@ struct nz_pod { /* by "NS/NAME" */
     size_t n_refs;
 };
 
+/* The objects whose references make the graph: pods, and Ingresses for
+ * their TLS Secrets. */
+enum { NZ_PODS, NZ_INGRESSES, NZ_SOURCES };
+
+struct nz_source {
+    struct api_nodeauthz *z;
+    const char *prefix;
+    store_watch *w;
+};
+
 struct api_nodeauthz {
     struct api_server *s;
-    struct orc_hmap pods, refs;
-    store_watch *w;
+    struct orc_hmap objs[NZ_SOURCES]; /* struct nz_pod by "NS/NAME" */
+    struct orc_hmap refs;
+    struct nz_source src[NZ_SOURCES];
 };
 
 /* ---- the index ---- */
@@ -122,8 +135,9 @@ struct refs_acc {
     int err;
 };
 
-static void acc_add(struct refs_acc *a, char t, const char *name)
+static void acc_add(void *arg, enum orc_pod_ref t, const char *name)
 {
+    struct refs_acc *a = arg;
     char *k;
 
     if (a->err || name == NULL || *name == '\0') return;
@@ -137,7 +151,7 @@ static void acc_add(struct refs_acc *a, char t, const char *name)
         a->p->refs = v;
         a->cap = cap;
     }
-    if ((k = ref_key(a->p->node_name, t, a->ns, name)) == NULL) {
+    if ((k = ref_key(a->p->node_name, (char)t, a->ns, name)) == NULL) {
         a->err = ORC_ENOMEM;
         return;
     }
@@ -152,76 +166,57 @@ static const char *str_at(const json_t *o, const char *a, const char *b)
     return json_string_value(v);
 }
 
-/* env[].valueFrom and envFrom[] of one container list. */
-static void containers_refs(struct refs_acc *a, const json_t *list)
-{
-    size_t i, j;
-    const json_t *c, *e;
-
-    json_array_foreach(list, i, c) {
-        json_array_foreach(json_object_get(c, "env"), j, e) {
-            const json_t *vf = json_object_get(e, "valueFrom");
-            acc_add(a, 'S', str_at(vf, "secretKeyRef", "name"));
-            acc_add(a, 'C', str_at(vf, "configMapKeyRef", "name"));
-        }
-        json_array_foreach(json_object_get(c, "envFrom"), j, e) {
-            acc_add(a, 'S', str_at(e, "secretRef", "name"));
-            acc_add(a, 'C', str_at(e, "configMapRef", "name"));
-        }
-    }
-}
-
-static void volumes_refs(struct refs_acc *a, const json_t *vols)
-{
-    size_t i, j;
-    const json_t *v, *src;
-
-    json_array_foreach(vols, i, v) {
-        acc_add(a, 'S', str_at(v, "secret", "secretName"));
-        acc_add(a, 'C', str_at(v, "configMap", "name"));
-        acc_add(a, 'P', str_at(v, "persistentVolumeClaim", "claimName"));
-        json_array_foreach(json_object_get(json_object_get(v, "projected"), "sources"), j, src) {
-            acc_add(a, 'S', str_at(src, "secret", "name"));
-            acc_add(a, 'C', str_at(src, "configMap", "name"));
-        }
-    }
-}
-
 static int pod_refs(struct nz_pod *p, const char *ns, const json_t *spec)
 {
     struct refs_acc a = {p, ns, 0, 0};
-    const char *sa = str_at(spec, "serviceAccountName", NULL);
-    size_t i;
-    const json_t *e;
 
-    containers_refs(&a, json_object_get(spec, "containers"));
-    containers_refs(&a, json_object_get(spec, "initContainers"));
-    containers_refs(&a, json_object_get(spec, "ephemeralContainers"));
-    volumes_refs(&a, json_object_get(spec, "volumes"));
-    json_array_foreach(json_object_get(spec, "imagePullSecrets"), i, e) acc_add(&a, 'S', str_at(e, "name", NULL));
-    acc_add(&a, 'A', sa && *sa ? sa : "default");
+    orc_pod_refs(spec, acc_add, &a);
     return a.err;
 }
 
-/* "/registry/core/pods/NS/NAME" -> "NS/NAME", ns. */
-static const char *pod_id(const char *key)
+/* Every node serves Ingress (the agent is the Ingress proxy), so an
+ * Ingress's TLS Secrets are every node's: references under node "". */
+static int ingress_refs(struct nz_pod *p, const char *ns, const json_t *spec)
 {
-    return strncmp(key, POD_PREFIX, sizeof POD_PREFIX - 1) == 0 ? key + sizeof POD_PREFIX - 1 : NULL;
+    struct refs_acc a = {p, ns, 0, 0};
+    size_t i;
+    const json_t *t;
+
+    json_array_foreach(json_object_get(spec, "tls"), i, t) acc_add(&a, ORC_REF_SECRET, str_at(t, "secretName", NULL));
+    return a.err;
 }
 
-static void forget(struct api_nodeauthz *z, const char *id)
+/* Which source a store key is of, and its "NS/NAME"; -1 for neither. */
+static int source_of(const char *key, const char **id)
 {
-    struct orc_hnode *n = orc_hmap_get(&z->pods, id);
+    static const char *const prefixes[NZ_SOURCES] = {POD_PREFIX, INGRESS_PREFIX};
+
+    for (int i = 0; i < NZ_SOURCES; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(key, prefixes[i], n) == 0) {
+            *id = key + n;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void forget(struct api_nodeauthz *z, struct orc_hmap *map, const char *id)
+{
+    struct orc_hnode *n = orc_hmap_get(map, id);
 
     if (n == NULL) return;
-    orc_hmap_del(&z->pods, n);
+    orc_hmap_del(map, n);
     pod_free(z, (struct nz_pod *)n);
 }
 
-static int learn(struct api_nodeauthz *z, const char *id, const json_t *obj)
+/* Indexes one pod (src NZ_PODS: references under its node, none while
+ * unbound) or Ingress (NZ_INGRESSES: its TLS Secrets, under node ""). */
+static int learn(struct api_nodeauthz *z, int src, const char *id, const json_t *obj)
 {
     const json_t *spec = json_object_get(obj, "spec");
-    const char *node = str_at(spec, "nodeName", NULL), *slash = strchr(id, '/');
+    const char *node = src == NZ_PODS ? str_at(spec, "nodeName", NULL) : "", *slash = strchr(id, '/');
+    struct orc_hmap *map = &z->objs[src];
     struct nz_pod *p = calloc(1, sizeof *p);
     char ns[256];
     size_t added = 0;
@@ -230,11 +225,13 @@ static int learn(struct api_nodeauthz *z, const char *id, const json_t *obj)
     if (p == NULL) return ORC_ENOMEM;
     snprintf(ns, sizeof ns, "%.*s", slash ? (int)(slash - id) : 0, id);
     if (!(p->key = strdup(id)) || !(p->node_name = strdup(node ? node : ""))) goto fail;
-    if (node && *node && (rv = pod_refs(p, ns, spec)) != 0) goto fail;
+    if (src == NZ_INGRESSES) rv = ingress_refs(p, ns, spec);
+    else rv = node && *node ? pod_refs(p, ns, spec) : 0;
+    if (rv != 0) goto fail;
     for (; added < p->n_refs; added++)
         if ((rv = ref_add(z, p->refs[added])) != 0) goto fail;
     p->node.key = p->key;
-    if ((rv = orc_hmap_put(&z->pods, &p->node)) != 0) goto fail;
+    if ((rv = orc_hmap_put(map, &p->node)) != 0) goto fail;
     return 0;
 fail:
     pod_release(z, p, added);
@@ -243,26 +240,28 @@ fail:
 
 static void note(struct api_nodeauthz *z, const struct store_kv *kv, bool deleted)
 {
-    const char *id = pod_id(kv->key);
+    const char *id = NULL;
+    int src = source_of(kv->key, &id);
     json_t *obj;
     int rv;
 
-    if (id == NULL || strchr(id, '/') == NULL) return;
-    forget(z, id);
+    if (src < 0 || strchr(id, '/') == NULL) return;
+    forget(z, &z->objs[src], id);
     if (deleted) return;
     if ((obj = orc_json_loadb(kv->value, kv->value_len, 0, NULL)) == NULL) return;
-    rv = learn(z, id, obj);
+    rv = learn(z, src, id, obj);
     json_decref(obj);
-    if (rv != 0) log_error("apiserver", "node authorizer: indexing pod %s: %s", id, orc_strerror(rv));
+    if (rv != 0) log_error("apiserver", "node authorizer: indexing %s: %s", kv->key, orc_strerror(rv));
 }
 
-static void clear_all(struct api_nodeauthz *z)
+static void clear_source(struct api_nodeauthz *z, int src)
 {
+    struct orc_hmap *map = &z->objs[src];
     struct orc_hnode *n, *next;
 
-    for (n = orc_hmap_first(&z->pods); n; n = next) {
-        next = orc_hmap_next(&z->pods, n);
-        orc_hmap_del(&z->pods, n);
+    for (n = orc_hmap_first(map); n; n = next) {
+        next = orc_hmap_next(map, n);
+        orc_hmap_del(map, n);
         pod_free(z, (struct nz_pod *)n);
     }
 }
@@ -271,11 +270,12 @@ static void resync(void *arg);
 
 static void on_event(void *arg, const struct store_event *ev, int err)
 {
-    struct api_nodeauthz *z = arg;
+    struct nz_source *src = arg;
+    struct api_nodeauthz *z = src->z;
 
     if (ev == NULL) {
-        z->w = NULL;
-        if (err == ORC_ECOMPACTED && !z->s->stopping) api_later(z->s, 0, resync, z);
+        src->w = NULL;
+        if (err == ORC_ECOMPACTED && !z->s->stopping) api_later(z->s, 0, resync, src);
         return;
     }
     note(z, ev->kv, ev->type == STORE_EVENT_DELETE);
@@ -283,22 +283,27 @@ static void on_event(void *arg, const struct store_event *ev, int err)
 
 static void resync(void *arg)
 {
-    struct api_nodeauthz *z = arg;
+    struct nz_source *src = arg;
+    struct api_nodeauthz *z = src->z;
     struct store_list l = {0};
-    int rv;
+    int i = (int)(src - z->src), rv;
 
     if (z->s->stopping) return;
-    clear_all(z);
-    rv = store_range(z->s->st, POD_PREFIX, NULL, 0, 0, &l);
-    for (size_t i = 0; rv == 0 && i < l.n; i++) note(z, &l.kvs[i], false);
-    if (rv == 0) rv = store_watch_start(z->s->st, POD_PREFIX, l.revision, on_event, z, &z->w);
+    clear_source(z, i);
+    rv = store_range(z->s->st, src->prefix, NULL, 0, 0, &l);
+    for (size_t j = 0; rv == 0 && j < l.n; j++) note(z, &l.kvs[j], false);
+    if (rv == 0) rv = store_watch_start(z->s->st, src->prefix, l.revision, on_event, src, &src->w);
     store_list_clear(&l);
-    if (rv != 0) log_error("apiserver", "node authorizer: watching pods: %s", orc_strerror(rv));
+    if (rv != 0) log_error("apiserver", "node authorizer: watching %s: %s", src->prefix, orc_strerror(rv));
 }
 
 struct api_nodeauthz *nodeauthz_new(void)
 {
-    return calloc(1, sizeof(struct api_nodeauthz));
+    static const char *const prefixes[NZ_SOURCES] = {POD_PREFIX, INGRESS_PREFIX};
+    struct api_nodeauthz *z = calloc(1, sizeof *z);
+
+    for (int i = 0; z && i < NZ_SOURCES; i++) z->src[i] = (struct nz_source){z, prefixes[i], NULL};
+    return z;
 }
 
 void nodeauthz_note(struct api_nodeauthz *z, const struct store_kv *kv, bool deleted)
@@ -309,8 +314,10 @@ void nodeauthz_note(struct api_nodeauthz *z, const struct store_kv *kv, bool del
 void nodeauthz_free(struct api_nodeauthz *z)
 {
     if (z == NULL) return;
-    clear_all(z);
-    orc_hmap_free(&z->pods);
+    for (int i = 0; i < NZ_SOURCES; i++) {
+        clear_source(z, i);
+        orc_hmap_free(&z->objs[i]);
+    }
     orc_hmap_free(&z->refs);
     free(z);
 }
@@ -322,7 +329,7 @@ int api_nodeauthz_start(struct api_server *s)
     if (z == NULL) return ORC_ENOMEM;
     z->s = s;
     s->nodeauthz = z;
-    resync(z);
+    for (int i = 0; i < NZ_SOURCES; i++) resync(&z->src[i]);
     return 0;
 }
 
@@ -331,7 +338,8 @@ void api_nodeauthz_stop(struct api_server *s)
     struct api_nodeauthz *z = s->nodeauthz;
 
     if (z == NULL) return;
-    if (z->w) store_watch_stop(z->w);
+    for (int i = 0; i < NZ_SOURCES; i++)
+        if (z->src[i].w) store_watch_stop(z->src[i].w);
     nodeauthz_free(z);
     s->nodeauthz = NULL;
 }
@@ -372,7 +380,7 @@ static const char *pod_node(const struct api_nodeauthz *z, const char *ns, const
     const struct nz_pod *p;
 
     if (snprintf(id, sizeof id, "%s/%s", ns, name) >= (int)sizeof id) return NULL;
-    p = (const struct nz_pod *)orc_hmap_get(&z->pods, id);
+    p = (const struct nz_pod *)orc_hmap_get(&z->objs[NZ_PODS], id);
     return p ? p->node_name : NULL;
 }
 
@@ -410,6 +418,34 @@ static enum api_node_decision pod_write(const struct api_nodeauthz *z, const str
     return API_NODE_NO_OPINION;
 }
 
+static char ref_type(const char *resource)
+{
+    return strcmp(resource, "secrets") == 0                  ? ORC_REF_SECRET
+           : strcmp(resource, "configmaps") == 0             ? ORC_REF_CONFIGMAP
+           : strcmp(resource, "persistentvolumeclaims") == 0 ? ORC_REF_CLAIM
+                                                             : 0;
+}
+
+/* get, list and watch of one Secret, ConfigMap or claim by name (a list's
+ * name is its fieldSelector metadata.name=X, as rbac_match.c reads it) the
+ * node's pods use, or, for a Secret, one an Ingress serves TLS with;
+ * anything else is RBAC's, which grants a node none of these. */
+static enum api_node_decision read_object(const struct api_nodeauthz *z, const struct rbac_attrs *a,
+                                          const char *node, char t, char *why, size_t n)
+{
+    const char *v = a->verb;
+
+    if (strcmp(v, "get") != 0 && strcmp(v, "list") != 0 && strcmp(v, "watch") != 0)
+        snprintf(why, n, "%s", "can only read resources of this type");
+    else if (a->sub[0]) snprintf(why, n, "%s", "cannot read subresource");
+    else if (!a->ns[0]) snprintf(why, n, "%s", "can only read namespaced object of this type");
+    else if (!a->name[0]) snprintf(why, n, "%s", "No Object name found");
+    else if (has_ref(z, node, t, a->ns, a->name) || (t == ORC_REF_SECRET && has_ref(z, "", t, a->ns, a->name)))
+        return API_NODE_ALLOW;
+    else snprintf(why, n, "no relationship found between node '%s' and this object", node);
+    return API_NODE_NO_OPINION;
+}
+
 enum api_node_decision api_node_authorize(const struct api_server *s, const struct rbac_attrs *a,
                                           char *why, size_t why_n)
 {
@@ -438,13 +474,7 @@ enum api_node_decision nodeauthz_decide(const struct api_nodeauthz *z, const str
         return API_NODE_NO_OPINION;
     }
     if (strcmp(r, "pods") == 0) return pod_write(z, a, node, why, why_n);
-    if (strcmp(a->verb, "get") == 0 && a->sub[0] == '\0' && a->name[0]) {
-        char t = strcmp(r, "secrets") == 0 ? 'S' : strcmp(r, "configmaps") == 0 ? 'C'
-               : strcmp(r, "persistentvolumeclaims") == 0 ? 'P' : 0;
-        if (t && has_ref(z, node, t, a->ns, a->name)) return API_NODE_ALLOW;
-        if (t) snprintf(why, why_n, "no relationship found between node '%s' and this object", node);
-        return API_NODE_NO_OPINION;
-    }
+    if (ref_type(r)) return read_object(z, a, node, ref_type(r), why, why_n);
     if (strcmp(r, "serviceaccounts") == 0 && strcmp(a->sub, "token") == 0 && strcmp(a->verb, "create") == 0) {
         if (has_ref(z, node, 'A', a->ns, a->name)) return API_NODE_ALLOW;
         snprintf(why, why_n, "no relationship found between node '%s' and this object", node);

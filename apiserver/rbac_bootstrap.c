@@ -1,8 +1,13 @@
-/* rbac_bootstrap.c — the leader creates the default ClusterRoles and
- * ClusterRoleBindings (rbac_policy.c) that are missing when it is elected,
- * in one txn guarded on their absence; existing ones are left as they are
- * (an administrator's edits stay), and aggregated roles get their rules
- * from the aggregation controller (rbac_aggregate.c), which it starts. */
+/* rbac_bootstrap.c — the leader brings the default ClusterRoles and
+ * ClusterRoleBindings (rbac_policy.c) to orc's defaults when it is
+ * elected, as kube-apiserver's RBAC bootstrap does on every start: missing
+ * ones are created, and existing ones whose annotation
+ * rbac.authorization.kubernetes.io/autoupdate is not "false" reconciled
+ * (a role's rules set to the defaults, a binding's missing subjects added
+ * and its roleRef restored), all in one txn guarded on what was read; an
+ * administrator who sets autoupdate "false" keeps their edit. Aggregated
+ * roles get their rules from the aggregation controller
+ * (rbac_aggregate.c), which it starts. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +20,7 @@
 #include "lib/timeutil.h"
 
 #define MAX_DEFAULTS 64
+#define AUTOUPDATE "rbac.authorization.kubernetes.io/autoupdate"
 
 struct rbac_boot {
     struct api_server *s;
@@ -37,7 +43,7 @@ static void on_done(void *arg, int status, const struct store_txn_result *res)
     struct rbac_boot *b = arg;
     struct api_server *s = b->s;
 
-    if (status == 0 && res->succeeded) log_info("apiserver", "created %zu default RBAC objects", b->n);
+    if (status == 0 && res->succeeded) log_info("apiserver", "created or reconciled %zu default RBAC objects", b->n);
     else if (status == 0 && !s->stopping && s->is_leader) api_rbac_bootstrap(s); /* raced: look again */
     else if (status != 0 && !s->stopping && s->is_leader)
         log_warn("apiserver", "creating the default RBAC objects: %s", orc_strerror(status));
@@ -70,6 +76,98 @@ static int complete(json_t *obj)
     return 0;
 }
 
+/* Sets obj's member key to want's (a copy) unless they are equal; whether
+ * it changed. */
+static bool set_member(json_t *obj, const char *key, const json_t *want, int *rv)
+{
+    const json_t *have = json_object_get(obj, key);
+
+    if (want == NULL || (have && json_equal(have, want))) return false;
+    if (json_object_set_new(obj, key, json_deep_copy(want)) != 0) *rv = ORC_ENOMEM;
+    return true;
+}
+
+/* The labels of want missing from (or different in) have's metadata. */
+static bool reconcile_labels(json_t *have, const json_t *want, int *rv)
+{
+    json_t *meta = json_object_get(have, "metadata"), *labels = json_object_get(meta, "labels");
+    const char *k;
+    json_t *v;
+    bool changed = false;
+
+    if (!json_is_object(labels)) {
+        if ((labels = json_object()) == NULL || json_object_set_new(meta, "labels", labels) != 0) {
+            *rv = ORC_ENOMEM;
+            return false;
+        }
+    }
+    json_object_foreach(orc_json_get(want, "metadata.labels"), k, v) changed |= set_member(labels, k, v, rv);
+    return changed;
+}
+
+/* Brings have (a stored default, edited) back to want (the completed
+ * default): whether anything changed. A role's rules are the defaults
+ * exactly (orc narrows its defaults over versions, and an extra rule left
+ * behind would keep the old reach); an aggregated role's rules are the
+ * aggregation controller's. A binding keeps extra subjects, as
+ * Kubernetes' reconciliation does. */
+static bool reconcile(json_t *have, const json_t *want, int *rv)
+{
+    bool changed = reconcile_labels(have, want, rv);
+
+    if (json_object_get(want, "roleRef")) {
+        const json_t *subs = json_object_get(want, "subjects"), *sub;
+        json_t *hs = json_object_get(have, "subjects");
+        size_t i, j;
+        const json_t *h;
+        changed |= set_member(have, "roleRef", json_object_get(want, "roleRef"), rv);
+        if (!json_is_array(hs)) {
+            if ((hs = json_array()) == NULL || json_object_set_new(have, "subjects", hs) != 0) {
+                *rv = ORC_ENOMEM;
+                return false;
+            }
+        }
+        json_array_foreach(subs, i, sub) {
+            bool found = false;
+            json_array_foreach(hs, j, h) found = found || json_equal(h, sub);
+            if (!found && json_array_append_new(hs, json_deep_copy(sub)) != 0) *rv = ORC_ENOMEM;
+            changed |= !found;
+        }
+    } else if (json_object_get(want, "aggregationRule")) {
+        changed |= set_member(have, "aggregationRule", json_object_get(want, "aggregationRule"), rv);
+    } else {
+        changed |= set_member(have, "rules", json_object_get(want, "rules"), rv);
+    }
+    return changed;
+}
+
+/* An existing default: 0 with nothing queued when it is as it should be
+ * or protected (autoupdate "false"); else its reconciled form queued,
+ * guarded on the revision read. */
+static int reconcile_existing(struct rbac_boot *b, json_t *want, const struct store_kv *kv,
+                              struct store_guard *g, struct store_op *ops)
+{
+    size_t i = b->n;
+    json_t *have = orc_json_loadb(kv->value, kv->value_len, 0, NULL);
+    const char *au = json_string_value(json_object_get(orc_json_get(have, "metadata.annotations"), AUTOUPDATE));
+    int rv = 0;
+
+    if (have == NULL) return 0; /* sealed or not JSON: left as it is */
+    if ((au && strcmp(au, "false") == 0) || complete(want) != 0 || !reconcile(have, want, &rv) || rv != 0) {
+        json_decref(have);
+        return rv;
+    }
+    rv = api_obj_encode(have, &b->vals[i]);
+    json_decref(have);
+    if (rv != 0) return rv;
+    g[i] = (struct store_guard){STORE_GUARD_MODREV, b->keys[i].data, kv->mod_rev};
+    ops[i] = (struct store_op){STORE_PUT, b->keys[i].data, b->vals[i].data, b->vals[i].len};
+    b->n++;
+    log_info("apiserver", "reconciling the default %s %s", orc_json_str(want, "kind"),
+             orc_json_str(want, "metadata.name"));
+    return 0;
+}
+
 static int add_missing(struct rbac_boot *b, json_t *obj, struct store_guard *g, struct store_op *ops)
 {
     const struct orc_kind *k = orc_kind_by_gvk("rbac.authorization.k8s.io/v1", orc_json_str(obj, "kind"));
@@ -81,9 +179,13 @@ static int add_missing(struct rbac_boot *b, json_t *obj, struct store_guard *g, 
     if (k == NULL || name == NULL || i == MAX_DEFAULTS) return ORC_EINVAL;
     if ((rv = api_key(k, NULL, name, &b->keys[i])) != 0) return rv;
     if (store_get(b->s->st, b->keys[i].data, &kv) == 0) {
+        rv = reconcile_existing(b, obj, &kv, g, ops);
         store_kv_clear(&kv);
-        orc_buf_free(&b->keys[i]);
-        return 0;
+        if (b->n == i) {
+            orc_buf_free(&b->keys[i]);
+            orc_buf_free(&b->vals[i]);
+        }
+        return rv;
     }
     if ((rv = complete(obj)) != 0 || (rv = api_obj_encode(obj, &b->vals[i])) != 0) {
         orc_buf_free(&b->keys[i]);

@@ -113,9 +113,9 @@ const char rbac_default_policy[] = "["
        RULE("\"\"", "\"pods/status\"", "\"get\",\"patch\",\"update\"") ","
        RULE("\"\"", "\"pods/eviction\"", "\"create\"") ","
        RULE("\"\"", "\"services\",\"endpoints\"", RO) ","
-       /* get of one Secret, ConfigMap or claim, and tokens, are the Node
-        * authorizer's (authz_node.c): only those the node's pods use */
-       RULE("\"\"", "\"configmaps\",\"secrets\",\"persistentvolumeclaims\"", "\"list\",\"watch\"") ","
+       /* Secrets, ConfigMaps, claims and tokens are the Node authorizer's
+        * alone (authz_node.c): get, list and watch of one by name that the
+        * node's pods (or an Ingress's TLS) use; nothing cluster-wide */
        RULE("\"\"", "\"persistentvolumes\"", "\"get\",\"list\",\"watch\",\"create\",\"update\",\"patch\",\"delete\"") ","
        RULE("\"\"", "\"events\"", "\"create\",\"patch\",\"update\"") ","
        RULE("\"coordination.k8s.io\"", "\"leases\"", "\"get\",\"create\",\"update\",\"patch\",\"delete\"") ","

@@ -41,7 +41,7 @@ TEST_T(env_and_files_from_configmaps_and_secrets, 120)
     snprintf(spec, sizeof spec,
              "{\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\","
              "\"echo env=$GREETING/$PASSWORD/$POD/$NODE/$(cat /etc/cfg/greeting)/$(cat /etc/sec/password); "
-             "while true; do echo file=$(cat /etc/cfg/greeting); sleep 0.3; done\"],"
+             "while true; do echo file=$(cat /etc/cfg/greeting)/$(cat /etc/sec/password); sleep 0.3; done\"],"
              "\"env\":[{\"name\":\"GREETING\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"cfg\",\"key\":\"greeting\"}}},"
              "{\"name\":\"PASSWORD\",\"valueFrom\":{\"secretKeyRef\":{\"name\":\"sec\",\"key\":\"password\"}}},"
              "{\"name\":\"POD\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}},"
@@ -59,7 +59,12 @@ TEST_T(env_and_files_from_configmaps_and_secrets, 120)
     status = t_http(&AC, 0, "PATCH", "/api/v1/namespaces/default/configmaps/cfg",
                     "application/merge-patch+json", "{\"data\":{\"greeting\":\"bonjour\"}}", NULL, NULL);
     CHECK_INT(status, ==, 200);
-    CHECKF(log_has("cm", "file=bonjour\n", 15000), "the configMap file was not updated");
+    CHECKF(log_has("cm", "file=bonjour/s3cret\n", 15000), "the configMap file was not updated");
+    /* The Secret's file too: the agent watches that one Secret by name. */
+    status = t_http(&AC, 0, "PATCH", "/api/v1/namespaces/default/secrets/sec", "application/merge-patch+json",
+                    "{\"stringData\":{\"password\":\"n3w\"}}", NULL, NULL);
+    CHECK_INT(status, ==, 200);
+    CHECKF(log_has("cm", "file=bonjour/n3w\n", 15000), "the secret file was not updated");
     log = afx_logs("cm", NULL);
     CHECK(log && !strstr(log, "env=bonjour"));
     free(log);
@@ -148,4 +153,37 @@ TEST_T(readiness_probe_drives_ready, 120)
     CHECK_STR(orc_json_str(json_array_get(orc_json_get(p, "status.conditions"), 1), "type"), "Ready");
     CHECK_STR(orc_json_str(json_array_get(orc_json_get(p, "status.conditions"), 1), "status"), "True");
     json_decref(p);
+}
+
+/* The agent watches each object a pod uses alone; a stream holds one of a
+ * client's 64 connections, so past that many the watches go to clients of
+ * their own (agent/objwatch.c). A pod naming 80 objects (79 optional
+ * Secrets, absent) starts, and the last object's file still follows its
+ * updates: its watch is not queued behind the others. */
+TEST_T(a_pod_naming_many_objects_starts_and_follows_them, 120)
+{
+    char *spec = malloc(16384);
+    size_t len;
+    int status;
+
+    CHECK(spec != NULL);
+    afx_setup();
+    configmap("last", "v", "one");
+    len = (size_t)snprintf(spec, 16384,
+                           "{\"containers\":[{\"name\":\"c\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\","
+                           "\"while true; do echo last=$(cat /etc/last/v); sleep 0.3; done\"],"
+                           "\"volumeMounts\":[{\"name\":\"last\",\"mountPath\":\"/etc/last\"}],\"envFrom\":[",
+                           F.image);
+    for (int i = 0; i < 79; i++)
+        len += (size_t)snprintf(spec + len, 16384 - len, "%s{\"secretRef\":{\"name\":\"absent-%d\",\"optional\":true}}",
+                                i ? "," : "", i);
+    snprintf(spec + len, 16384 - len, "]}],\"volumes\":[{\"name\":\"last\",\"configMap\":{\"name\":\"last\"}}]}");
+    afx_pod("many", spec);
+    free(spec);
+    json_decref(afx_wait_phase("many", "Running", 60000));
+    CHECKF(log_has("many", "last=one\n", 10000), "the ConfigMap's file is missing");
+    status = t_http(&AC, 0, "PATCH", "/api/v1/namespaces/default/configmaps/last", "application/merge-patch+json",
+                    "{\"data\":{\"v\":\"two\"}}", NULL, NULL);
+    CHECK_INT(status, ==, 200);
+    CHECKF(log_has("many", "last=two\n", 15000), "the ConfigMap's file did not follow its update");
 }

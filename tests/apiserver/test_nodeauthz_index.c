@@ -80,8 +80,63 @@ TEST(every_reference_of_a_pod)
     CHECK(ask(z, "a", HTTP_GET, "/api/v1/namespaces/ns/secrets/nope") == NONE);
     CHECK(ask(z, "a", HTTP_POST, "/api/v1/namespaces/ns/serviceaccounts/sa1/token") == ALLOW);
     CHECK(ask(z, "a", HTTP_POST, "/api/v1/namespaces/ns/serviceaccounts/default/token") == NONE);
-    /* Lists stay RBAC's. */
+    /* Lists without a name stay RBAC's (which grants a node none). */
     CHECK(ask(z, "a", HTTP_GET, "/api/v1/namespaces/ns/secrets") == NONE);
+    CHECK(ask(z, "a", HTTP_GET, "/api/v1/secrets") == NONE);
+    CHECK(ask(z, "a", HTTP_GET, "/api/v1/secrets?fieldSelector=metadata.name%3Ds-vol") == NONE);
+    nodeauthz_free(z);
+}
+
+/* The kubelet's watch-based manager: list and watch of one object by
+ * fieldSelector metadata.name=X, only of one the node's pods use. */
+TEST(list_and_watch_by_name)
+{
+    struct api_nodeauthz *z = nodeauthz_new();
+    static const char *const q[] = {"?fieldSelector=metadata.name%3D", "?fieldSelector=metadata.name%3D%3D",
+                                    "?watch=true&fieldSelector=metadata.name%3D",
+                                    "?watch=1&resourceVersion=5&fieldSelector=metadata.name%3D"};
+    char t[300];
+
+    CHECK(z != NULL);
+    put(z, PFX "ns/pa", pod_a);
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        snprintf(t, sizeof t, "/api/v1/namespaces/ns/secrets%ss-vol", q[i]);
+        CHECKF(ask(z, "a", HTTP_GET, t) == ALLOW, "node a: %s", t);
+        CHECKF(ask(z, "b", HTTP_GET, t) == NONE, "node b: %s", t);
+        snprintf(t, sizeof t, "/api/v1/namespaces/ns/configmaps%scm-proj", q[i]);
+        CHECKF(ask(z, "a", HTTP_GET, t) == ALLOW, "node a: %s", t);
+        snprintf(t, sizeof t, "/api/v1/namespaces/ns/persistentvolumeclaims%sdata", q[i]);
+        CHECKF(ask(z, "a", HTTP_GET, t) == ALLOW, "node a: %s", t);
+        snprintf(t, sizeof t, "/api/v1/namespaces/ns/secrets%snope", q[i]);
+        CHECKF(ask(z, "a", HTTP_GET, t) == NONE, "node a: %s", t);
+    }
+    /* Not a write, not another namespace, not a watch of everything. */
+    CHECK(ask(z, "a", HTTP_GET, "/api/v1/namespaces/ns/secrets?watch=true") == NONE);
+    CHECK(ask(z, "a", HTTP_GET, "/api/v1/namespaces/other/secrets?fieldSelector=metadata.name%3Ds-vol") == NONE);
+    CHECK(ask(z, "a", HTTP_DELETE, "/api/v1/namespaces/ns/secrets/s-vol") == NONE);
+    CHECK(ask(z, "a", HTTP_PUT, "/api/v1/namespaces/ns/secrets/s-vol") == NONE);
+    nodeauthz_free(z);
+}
+
+/* Every node is an Ingress proxy: an Ingress's TLS Secrets are every
+ * node's to read by name, while the Ingress names them. */
+TEST(ingress_tls_secrets_are_every_nodes)
+{
+    struct api_nodeauthz *z = nodeauthz_new();
+    const char *ing = "/registry/networking.k8s.io/ingresses/web/site";
+    const char *get = "/api/v1/namespaces/web/secrets/site-tls";
+    const char *watch = "/api/v1/namespaces/web/secrets?watch=true&fieldSelector=metadata.name%3Dsite-tls";
+
+    CHECK(z != NULL);
+    CHECK(ask(z, "a", HTTP_GET, get) == NONE);
+    put(z, ing, "{\"metadata\":{\"name\":\"site\",\"namespace\":\"web\"},\"spec\":{\"tls\":"
+                "[{\"hosts\":[\"x\"],\"secretName\":\"site-tls\"},{\"hosts\":[\"y\"]}]}}");
+    CHECK(ask(z, "a", HTTP_GET, get) == ALLOW);
+    CHECK(ask(z, "b", HTTP_GET, watch) == ALLOW);
+    CHECK(ask(z, "a", HTTP_GET, "/api/v1/namespaces/other/secrets/site-tls") == NONE);
+    CHECK(ask(z, "a", HTTP_GET, "/api/v1/namespaces/web/configmaps/site-tls") == NONE);
+    del(z, ing);
+    CHECK(ask(z, "a", HTTP_GET, get) == NONE);
     nodeauthz_free(z);
 }
 

@@ -1,7 +1,9 @@
 /* test_nodeauthz.c — the Node authorizer and NodeRestriction with stock
  * kubectl against a real `orcd server`: two node certificates (node-a,
  * node-b, as agents get them) and a pod bound to each; a node reads the
- * Secret and ConfigMap its own pod uses and not the other's, writes its
+ * Secret and ConfigMap its own pod uses and not the other's (get, and
+ * list and watch by name only: nothing cluster-wide nor namespace-wide),
+ * and every node an Ingress's TLS Secret; it writes its
  * own Node and its own pod's status and not the other's, and creates
  * tokens only for the ServiceAccounts its pods run as. */
 #include <stdio.h>
@@ -64,6 +66,10 @@ static const char manifest[] =
     "apiVersion: v1\nkind: Secret\nmetadata: {name: sec-a, namespace: na}\nstringData: {k: a}\n---\n"
     "apiVersion: v1\nkind: Secret\nmetadata: {name: sec-b, namespace: na}\nstringData: {k: b}\n---\n"
     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-a, namespace: na}\ndata: {k: a}\n---\n"
+    "apiVersion: v1\nkind: Secret\nmetadata: {name: tls-x, namespace: na}\nstringData: {k: x}\n---\n"
+    "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: na}\n"
+    "spec:\n  tls: [{hosts: [web.example], secretName: tls-x}]\n"
+    "  defaultBackend: {service: {name: web, port: {number: 80}}}\n---\n"
     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-b, namespace: na}\ndata: {k: b}\n---\n"
     "apiVersion: v1\nkind: Pod\nmetadata: {name: pa, namespace: na}\n"
     "spec:\n  nodeName: node-a\n  serviceAccountName: sa-a\n  automountServiceAccountToken: false\n"
@@ -102,6 +108,38 @@ TEST_T(a_node_reaches_only_what_its_pods_use, 60)
     expect("node-b", true, "sec-b", (const char *const[]){"-n", "na", "get", "secret", "sec-b", NULL});
     expect("node-b", false, "cannot get resource \"secrets\"",
            (const char *const[]){"-n", "na", "get", "secret", "sec-a", NULL});
+
+    /* Lists and watches: one object by name, one its pod uses; never a
+     * namespace's nor the cluster's (the kubelet's watch-based manager). */
+    expect("node-a", false,
+           "User \"system:node:node-a\" cannot list resource \"secrets\" in API group \"\" at the cluster scope: "
+           "can only read namespaced object of this type",
+           (const char *const[]){"get", "secrets", "-A", NULL});
+    expect("node-a", false, "cannot list resource \"configmaps\" in API group \"\" at the cluster scope",
+           (const char *const[]){"get", "configmaps", "-A", NULL});
+    expect("node-a", false,
+           "cannot list resource \"secrets\" in API group \"\" in the namespace \"na\": No Object name found",
+           (const char *const[]){"-n", "na", "get", "secrets", NULL});
+    expect("node-a", false, "cannot watch resource \"secrets\"",
+           (const char *const[]){"get", "--raw", "/api/v1/namespaces/na/secrets?watch=true&timeoutSeconds=1", NULL});
+    expect("node-a", true, "sec-a",
+           (const char *const[]){"-n", "na", "get", "secrets", "--field-selector", "metadata.name=sec-a", NULL});
+    expect("node-a", true, "cm-a",
+           (const char *const[]){"-n", "na", "get", "configmaps", "--field-selector", "metadata.name=cm-a", NULL});
+    expect("node-a", true, "\"sec-a\"",
+           (const char *const[]){"get", "--raw",
+                                 "/api/v1/namespaces/na/secrets?watch=true&timeoutSeconds=1"
+                                 "&fieldSelector=metadata.name%3Dsec-a", NULL});
+    expect("node-a", false, "cannot list resource \"secrets\"",
+           (const char *const[]){"-n", "na", "get", "secrets", "--field-selector", "metadata.name=sec-b", NULL});
+    expect("node-a", false, "cannot watch resource \"configmaps\"",
+           (const char *const[]){"get", "--raw",
+                                 "/api/v1/namespaces/na/configmaps?watch=true&timeoutSeconds=1"
+                                 "&fieldSelector=metadata.name%3Dcm-b", NULL});
+    /* Every node serves Ingress: an Ingress's TLS Secret is each node's. */
+    expect("node-a", true, "tls-x", (const char *const[]){"-n", "na", "get", "secret", "tls-x", NULL});
+    expect("node-b", true, "tls-x",
+           (const char *const[]){"-n", "na", "get", "secrets", "--field-selector", "metadata.name=tls-x", NULL});
 
     /* Tokens: only for its pods' ServiceAccounts. */
     {
