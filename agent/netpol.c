@@ -77,43 +77,6 @@ static void on_synced(void *arg) { changed(arg); }
 
 static void collect(void *arg, const json_t *obj) { json_array_append((json_t *)arg, (json_t *)obj); }
 
-/* Keeps of a pod what the rules read: the cluster's pods are held in
- * memory by every agent, so each costs a few hundred bytes, not its spec. */
-static void pod_trim(json_t *pod)
-{
-    static const char *const meta_keep[] = {"name", "namespace", "labels", "uid", "resourceVersion"};
-    json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
-    json_t *status = json_object_get(pod, "status"), *cs = json_object_get(spec, "containers"), *c, *v;
-    json_t *keep = json_array();
-    const char *k;
-    void *tmp;
-    size_t i;
-
-    if (!keep) return;
-    json_object_foreach_safe(meta, tmp, k, v) {
-        bool kept = false;
-        for (size_t j = 0; j < ORC_ARRAY_LEN(meta_keep) && !kept; j++) kept = strcmp(k, meta_keep[j]) == 0;
-        if (!kept) json_object_del(meta, k);
-    }
-    json_array_foreach(cs, i, c) {
-        json_t *ports = json_object_get(c, "ports");
-        json_t *slim = json_pack("{sO}", "ports", ports ? ports : json_null());
-        if (slim) json_array_append_new(keep, slim);
-    }
-    if (json_is_object(spec)) {
-        json_t *nn = json_object_get(spec, "nodeName"), *hn = json_object_get(spec, "hostNetwork");
-        json_t *slim = json_pack("{sOsOsO}", "nodeName", nn ? nn : json_null(), "hostNetwork",
-                                 hn ? hn : json_false(), "containers", keep);
-        if (slim) json_object_set_new(pod, "spec", slim);
-    }
-    json_decref(keep);
-    if (json_is_object(status)) {
-        json_t *ph = json_object_get(status, "phase"), *ip = json_object_get(status, "podIP");
-        json_t *slim = json_pack("{sOsO}", "phase", ph ? ph : json_null(), "podIP", ip ? ip : json_null());
-        if (slim) json_object_set_new(pod, "status", slim);
-    }
-}
-
 /* Bridged pod-to-pod frames reach the inet hooks only through
  * br_netfilter; a kernel without it lets same-node traffic pass unjudged
  * (thread pool: modprobe may take a moment). */
@@ -267,7 +230,7 @@ static int start_informers(struct agent_netpol *p)
         || (rc = informer_start(a->loop, a->api, &nc, &cbs, p, &p->namespaces)) != 0)
         return rc;
     informer_set_transform(p->policies, informer_strip_unused);
-    informer_set_transform(p->pods, pod_trim);
+    informer_set_transform(p->pods, netpol_pod_trim);
     informer_set_transform(p->namespaces, informer_strip_unused);
     return 0;
 }
