@@ -26,6 +26,7 @@
 #define NETPOL_RETRY_MS 1000
 #define NETPOL_NO_NFT_RETRY_MS 30000
 #define NETPOL_SYNC_WAIT_MS 100
+#define NETPOL_RESYNC_MS (10 * 60 * 1000) /* the table written again: a hand-made change is undone */
 #define NETPOL_BRIDGE_SYSCTL "/proc/sys/net/bridge/bridge-nf-call-iptables"
 
 struct agent_netpol {
@@ -39,6 +40,7 @@ struct agent_netpol {
     char node_name[256], gw[48], node_ip[48];
     uint64_t applied_hash; /* of the script the kernel holds; 0: none known */
     uint64_t hash;         /* of the script of the run in flight */
+    uint64_t next_full_ms; /* when the table is written again, changed or not */
     size_t n_pods, n_policies;
     int rc;
     char err[256], last_err[256], bridge_err[256];
@@ -151,6 +153,7 @@ static void sync_now(struct agent_netpol *p)
     p->gw[0] = '\0';
     if (a->net) net_gateway(a->net, p->gw);
     snprintf(p->node_ip, sizeof p->node_ip, "%s", a->node_ip);
+    if (orc_clock_now(a->clock) >= p->next_full_ms) p->applied_hash = 0;
     p->dirty = false;
     p->busy = true;
     p->work.data = p;
@@ -184,6 +187,7 @@ static void sync_done(uv_work_t *w, int status)
         if (p->hash != p->applied_hash)
             log_info(NETPOL_LOG, "network policy rules applied: %zu policies, %zu isolated pods here", p->n_policies,
                      p->n_pods);
+        if (p->applied_hash == 0) p->next_full_ms = orc_clock_now(a->clock) + NETPOL_RESYNC_MS;
         p->applied_hash = p->hash;
         p->last_err[0] = '\0';
     } else {
@@ -196,8 +200,8 @@ static void sync_done(uv_work_t *w, int status)
         if (p->closed) netpol_free(p); /* else timer_closed frees it */
     } else if (p->rc != 0) {
         schedule(p, p->rc == ORC_ENOENT ? NETPOL_NO_NFT_RETRY_MS : NETPOL_RETRY_MS);
-    } else if (p->dirty) {
-        schedule(p, NETPOL_BATCH_MS);
+    } else {
+        schedule(p, p->dirty ? NETPOL_BATCH_MS : NETPOL_RESYNC_MS);
     }
     agent_release(a);
 }
