@@ -17,6 +17,7 @@
 #include "lib/json.h"
 #include "lib/nft.h"
 #include "lib/orc.h"
+#include "lib/run.h"
 #include "netpol/netpol.h"
 #include "tests/harness/test.h"
 
@@ -437,6 +438,11 @@ TEST_T(render_big_state_nft_check, 60)
         printf("# nft -f (apply) %llu ms, replace %llu ms\n", (unsigned long long)(t3 - t2),
                (unsigned long long)(test_now_ms() - t3));
         CHECKF(netpol_nft_remove("n1", err) == 0, "remove: %s", err);
+        char t[32];
+        netpol_table_name("n1", t, sizeof t);
+        char *argv[] = {"nft", "list", "table", "inet", t, NULL};
+        CHECKF(orc_run(argv, NULL) != 0, "table %s still there", t);
+        CHECKF(netpol_nft_remove("n1", err) == 0, "remove when absent: %s", err);
     }
     orc_buf_free(&o);
     world_free(&w);
