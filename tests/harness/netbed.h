@@ -112,8 +112,12 @@ char *netbed_host_snapshot(struct netbed *b);
  * (",\"ports\":[...]") or NULL. Fails the case unless created. */
 void netbed_pod(struct netbed *b, int node, const char *name, const char *labels, const char *cmd,
                 const char *ct_extra);
+/* The same in namespace ns (which must exist). */
+void netbed_pod_in(struct netbed *b, const char *ns, int node, const char *name, const char *labels,
+                   const char *cmd, const char *ct_extra);
 /* Waits (60 s) until the pod runs with an IP, into out. */
 void netbed_pod_ip(struct netbed *b, const char *name, char *out, size_t n);
+void netbed_pod_ip_in(struct netbed *b, const char *ns, const char *name, char *out, size_t n);
 /* The pod's log (malloc'd) once it holds `want`, or (want NULL) `lines`
  * lines; fails the case after limit_ms. */
 char *netbed_pod_log(struct netbed *b, const char *name, const char *want, int lines, unsigned limit_ms);
