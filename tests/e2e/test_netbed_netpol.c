@@ -1,5 +1,6 @@
 /* test_netbed_netpol.c — NetworkPolicy (networking.k8s.io/v1) between pods
- * on two nodes of the network bed (tests/harness/netbed.h), judged by
+ * on three nodes of the network bed (tests/harness/netbed.h: two on one
+ * link, host-gw; a third beyond a router, VXLAN), judged by
  * Kubernetes' semantics as Calico and Cilium users rely on them, not by how
  * the agents enforce them: real servers, agents and containers; TCP
  * connects and DNS lookups made from inside the client pods' network
@@ -38,7 +39,7 @@
 #define SRV_PORTS ",\"ports\":[{\"name\":\"http\",\"containerPort\":8080},{\"containerPort\":9090}," \
                   "{\"containerPort\":7070}]"
 
-enum { S1, S2, A1, A2, U2, C1, D2, NPODS };
+enum { S1, S2, A1, A2, U2, C1, D2, F3, NPODS };
 /* targets that are not pods */
 enum { T_SVC = -1, T_GW = -2, T_KDNS = -3 };
 enum { K_TCP, K_DNS };
@@ -58,11 +59,14 @@ static struct pod P[NPODS] = {
     [U2] = {SRV_NS, "un-2", "{}", 2, "", "", -1},
     [C1] = {CLI_NS, "cl-1", "{\"role\":\"client\"}", 1, "", "", -1},
     [D2] = {CLI_NS, "un-2", "{}", 2, "", "", -1},
+    /* beyond the router: its traffic to nodes 1 and 2 crosses the VXLAN
+     * overlay (auto mode), and keeps its pod address */
+    [F3] = {CLI_NS, "cl-3", "{\"role\":\"client\"}", 3, "", "", -1},
 };
 
 static struct netbed B;
 static int lab_fd = -1;
-static char svc_ip[32], kdns_ip[32], gw[3][32], cidr[3][32];
+static char svc_ip[32], kdns_ip[32], gw[4][32], cidr[4][32];
 static int failures;
 
 struct probe {
@@ -158,8 +162,10 @@ static void setup(void)
     test_defer(close_pod_fds, NULL);
     netbed_servers(&B, 1, NULL);
     netbed_registry(&B);
-    netbed_node_add(&B, NULL);
-    netbed_node_add(&B, NULL);
+    netbed_router(&B);
+    netbed_node_add_on(&B, 0, NULL);
+    netbed_node_add_on(&B, 0, NULL);
+    netbed_node_add_on(&B, 1, NULL);
     post("/api/v1/namespaces", "{\"metadata\":{\"name\":\"" SRV_NS "\",\"labels\":{\"team\":\"srv\"}}}");
     post("/api/v1/namespaces", "{\"metadata\":{\"name\":\"" CLI_NS "\",\"labels\":{\"team\":\"cli\"}}}");
     post("/api/v1/namespaces/" SRV_NS "/services",
@@ -167,6 +173,7 @@ static void setup(void)
          "\"ports\":[{\"name\":\"web\",\"port\":80,\"targetPort\":\"http\"}]}}");
     netbed_node_wait(&B, 1, 20000);
     netbed_node_wait(&B, 2, 20000);
+    netbed_node_wait(&B, 3, 20000);
     for (int i = 0; i < NPODS; i++)
         netbed_pod_in(&B, P[i].ns, P[i].node, P[i].name, P[i].labels, i <= S2 ? SRV_CMD : "sleep 3600",
                       i <= S2 ? SRV_PORTS : NULL);
@@ -176,14 +183,15 @@ static void setup(void)
     }
     node_gateway(1);
     node_gateway(2);
+    node_gateway(3);
     json_t *s = get("/api/v1/namespaces/" SRV_NS "/services/srv");
     snprintf(svc_ip, sizeof svc_ip, "%s", orc_json_str(s, "spec.clusterIP") ? orc_json_str(s, "spec.clusterIP") : "");
     json_decref(s);
     s = get("/api/v1/namespaces/kube-system/services/kube-dns");
     snprintf(kdns_ip, sizeof kdns_ip, "%s", orc_json_str(s, "spec.clusterIP") ? orc_json_str(s, "spec.clusterIP") : "");
     json_decref(s);
-    fprintf(stderr, "# node 1 %s (pods %s), node 2 %s (pods %s); service %s, kube-dns %s\n", B.node[1].ip,
-            cidr[1], B.node[2].ip, cidr[2], svc_ip, kdns_ip);
+    fprintf(stderr, "# node 1 %s (pods %s), node 2 %s (pods %s), node 3 %s (pods %s); service %s, kube-dns %s\n",
+            B.node[1].ip, cidr[1], B.node[2].ip, cidr[2], B.node[3].ip, cidr[3], svc_ip, kdns_ip);
     for (int i = 0; i < NPODS; i++)
         fprintf(stderr, "#   %s/%s on node %d: %s\n", P[i].ns, P[i].name, P[i].node, P[i].ip);
 }
@@ -413,7 +421,7 @@ static const struct probe baseline[] = {
     OK(A1, S1, 8080), OK(A1, S2, 8080), OK(A2, S1, 8080), OK(U2, S2, 8080), OK(U2, S1, 9090),
     OK(C1, S1, 8080), OK(C1, S2, 8080), OK(C1, S2, 9090), OK(D2, S1, 8080), OK(D2, S2, 7070),
     OK(A1, T_SVC, 80), OK(C1, T_SVC, 80), OK(D2, T_SVC, 80), DNS_OK(C1, T_GW), DNS_OK(D2, T_GW),
-    DNS_OK(C1, T_KDNS),
+    DNS_OK(C1, T_KDNS), OK(F3, S1, 8080), OK(F3, S2, 9090), DNS_OK(F3, T_GW),
 };
 
 static long reset(const char *what)
@@ -458,7 +466,7 @@ static int echo_open(int from, int to)
 
 /* ---- the cases, one bed ---- */
 
-TEST_T(network_policies_between_pods_on_two_nodes, 240)
+TEST_T(network_policies_between_pods_across_nodes, 240)
 {
     uint64_t t0;
     long ms;
@@ -480,6 +488,7 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
         static const struct probe pr[] = {
             NO(A1, S1, 8080), NO(A1, S2, 8080), NO(U2, S2, 8080), NO(U2, S1, 9090), NO(C1, S2, 8080),
             NO(C1, S1, 8080), NO(D2, S1, 8080), NO(D2, S2, 7070), NO(C1, T_SVC, 80), NO(A2, T_SVC, 80),
+            NO(F3, S2, 8080), NO(F3, S1, 9090),
             /* ingress only: the server namespace's own egress is free */
             DNS_OK(A1, T_GW), DNS_OK(U2, T_GW), OK(C1, T_GW, 53),
         };
@@ -503,7 +512,7 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
                 "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"role\":\"client\"}}}]}]}");
     EXPECT("3 podSelector", t0, OK(A1, S2, 8080), OK(A2, S1, 8080), OK(A1, S1, 8080), OK(A2, S2, 9090),
            OK(A2, T_SVC, 80), NO(U2, S1, 8080), NO(U2, S2, 8080), NO(U2, T_SVC, 80), NO(C1, S2, 8080),
-           NO(C1, S1, 8080), NO(D2, S1, 8080));
+           NO(C1, S1, 8080), NO(D2, S1, 8080), NO(F3, S2, 8080));
     reset("3 cleared");
 
     /* 4a. namespaceSelector AND podSelector in one peer */
@@ -513,6 +522,7 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
                 "[{\"key\":\"team\",\"operator\":\"In\",\"values\":[\"cli\"]}]},"
                 "\"podSelector\":{\"matchLabels\":{\"role\":\"client\"}}}]}]}");
     EXPECT("4a namespaceSelector AND podSelector", t0, OK(C1, S2, 8080), OK(C1, S1, 8080), OK(C1, T_SVC, 80),
+           OK(F3, S1, 8080), OK(F3, S2, 9090), OK(F3, T_SVC, 80),
            NO(D2, S1, 8080), NO(D2, S2, 8080), NO(A1, S2, 8080), NO(A2, S1, 8080), NO(U2, S2, 8080));
     reset("4a cleared");
 
@@ -522,7 +532,8 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
                 "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":"
                 "{\"team\":\"cli\"}}},{\"podSelector\":{\"matchLabels\":{\"role\":\"client\"}}}]}]}");
     EXPECT("4b namespaceSelector OR podSelector", t0, OK(C1, S2, 8080), OK(D2, S1, 8080), OK(D2, S2, 8080),
-           OK(A1, S2, 8080), OK(A2, S1, 8080), NO(U2, S1, 8080), NO(U2, S2, 8080), NO(U2, T_SVC, 80));
+           OK(A1, S2, 8080), OK(A2, S1, 8080), OK(F3, S2, 8080), NO(U2, S1, 8080), NO(U2, S2, 8080),
+           NO(U2, T_SVC, 80));
     reset("4b cleared");
 
     /* 5. ipBlock: node 2's pod CIDR except one pod of it */
@@ -532,7 +543,8 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
              cidr[2], P[D2].ip);
     t0 = np_add(SRV_NS, "allow-block", spec);
     EXPECT("5 ipBlock with except", t0, OK(A2, S1, 8080), OK(U2, S1, 8080), OK(U2, S2, 8080), OK(A2, S2, 9090),
-           NO(D2, S1, 8080), NO(D2, S2, 8080), NO(C1, S2, 8080), NO(A1, S2, 8080), NO(A1, S1, 8080));
+           NO(D2, S1, 8080), NO(D2, S2, 8080), NO(C1, S2, 8080), NO(A1, S2, 8080), NO(A1, S1, 8080),
+           NO(F3, S2, 8080), NO(F3, S1, 8080));
     reset("5 cleared");
 
     /* 6a. a numbered port (and UDP on another, which leaves its TCP shut) */
@@ -563,7 +575,8 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
     t0 = np_add(CLI_NS, "deny-egress", "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}");
     EXPECT("7a default deny egress", t0, NO(C1, S2, 8080), NO(C1, S1, 8080), NO(D2, S1, 8080),
            NO(D2, S2, 9090), NO(C1, T_SVC, 80), DNS_NO(C1, T_GW), DNS_NO(D2, T_GW), DNS_NO(C1, T_KDNS),
-           NO(C1, T_GW, 53), OK(A1, S2, 8080), DNS_OK(A1, T_GW), OK(U2, T_SVC, 80));
+           NO(C1, T_GW, 53), NO(F3, S2, 8080), DNS_NO(F3, T_GW), OK(A1, S2, 8080), DNS_OK(A1, T_GW),
+           OK(U2, T_SVC, 80));
 
     /* 7b. DNS allowed to the kube-dns pods: names resolve, connects don't */
     t0 = np_add(CLI_NS, "allow-dns",
@@ -572,7 +585,8 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
                 "{\"matchLabels\":{\"k8s-app\":\"kube-dns\"}}}],\"ports\":[{\"protocol\":\"UDP\",\"port\":53},"
                 "{\"protocol\":\"TCP\",\"port\":53}]}]}");
     EXPECT("7b egress to kube-dns", t0, DNS_OK(C1, T_GW), DNS_OK(D2, T_GW), DNS_OK(C1, T_KDNS),
-           OK(C1, T_GW, 53), NO(C1, S2, 8080), NO(C1, S1, 8080), NO(D2, S1, 8080), NO(C1, T_SVC, 80));
+           OK(C1, T_GW, 53), DNS_OK(F3, T_GW), NO(C1, S2, 8080), NO(C1, S1, 8080), NO(D2, S1, 8080),
+           NO(C1, T_SVC, 80), NO(F3, S1, 8080));
 
     /* 7c. and to the servers' named port, for role=client only */
     t0 = np_add(CLI_NS, "allow-srv",
@@ -580,6 +594,7 @@ TEST_T(network_policies_between_pods_on_two_nodes, 240)
                 "\"egress\":[{\"to\":[{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"srv\"}},"
                 "\"podSelector\":{\"matchLabels\":{\"app\":\"srv\"}}}],\"ports\":[{\"port\":\"http\"}]}]}");
     EXPECT("7c egress to the servers", t0, OK(C1, S2, 8080), OK(C1, S1, 8080), OK(C1, T_SVC, 80),
+           OK(F3, S1, 8080), OK(F3, S2, 8080), NO(F3, S2, 9090),
            DNS_OK(C1, T_GW), NO(C1, S2, 9090), NO(D2, S1, 8080), NO(D2, T_SVC, 80), DNS_OK(D2, T_GW));
 
     /* 8. deleting every policy restores everything */
