@@ -21,6 +21,7 @@
 
 #include "lib/hash.h"
 #include "lib/json.h"
+#include "tests/cli/run.h"
 #include "tests/harness/netbed.h"
 #include "tests/harness/test.h"
 
@@ -587,6 +588,22 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
     EXPECT("7b egress to kube-dns", t0, DNS_OK(C1, T_GW), DNS_OK(D2, T_GW), DNS_OK(C1, T_KDNS),
            OK(C1, T_GW, 53), DNS_OK(F3, T_GW), NO(C1, S2, 8080), NO(C1, S1, 8080), NO(D2, S1, 8080),
            NO(C1, T_SVC, 80), NO(F3, S1, 8080));
+
+    /* the pod's own resolver (its resolv.conf), as a program in it sees it;
+     * busybox nslookup does not walk the search path, hence the full name */
+    if (run_have_kubectl()) {
+        static const char *const w[] = {"exec", "-n", CLI_NS, "cl-1", "--", "busybox", "nslookup",
+                                        "kubernetes.default.svc.cluster.local", NULL};
+        char *out = NULL, *err = NULL;
+        int rc = run_kubectl(&B.c, &out, &err, w);
+        if (rc != 0 || !strstr(out, "10.43.0.1")) {
+            test_fail_later("7b: `kubectl exec cl-1 -- nslookup kubernetes.default.svc.cluster.local` in %s: exit %d\n%s%s", CLI_NS,
+                            rc, out, err);
+            failures++;
+        }
+        free(out);
+        free(err);
+    }
 
     /* 7c. and to the servers' named port, for role=client only */
     t0 = np_add(CLI_NS, "allow-srv",
