@@ -32,7 +32,7 @@ WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(WSLAY_LIBS) -lutil -lm -lpthread
 LDFLAGS := $(SANFLAGS)
 
-LIB_DIRS := lib store apiserver client dns proxy ingress agent scheduler controllers
+LIB_DIRS := lib store apiserver client dns proxy netpol ingress agent scheduler controllers
 # The fuzz targets parse what reaches the API, the store and orctl; the node
 # agent (netlink, containers) is left out of their build.
 ifeq ($(FUZZ),1)

@@ -338,6 +338,7 @@ int agent_on_registered(struct agent *a)
         return rv;
     agent_dns_start(a);
     agent_proxy_start(a);
+    agent_netpol_start(a);
     if (a->configmaps == NULL
         && ((rv = informer_start(a->loop, a->api, &cm, &src, a, &a->configmaps)) != 0
             || (rv = informer_start(a->loop, a->api, &se, &src, a, &a->secrets)) != 0)) {
@@ -378,6 +379,7 @@ static int copy_config(struct agent *a, const struct agent_config *c)
     a->cni_bin_dir = dup_or_null(c->cni_bin_dir, &ok);
     a->no_cluster_dns = c->no_cluster_dns;
     a->no_service_proxy = c->no_service_proxy;
+    a->no_network_policy = c->no_network_policy;
     a->cluster_dns_port = c->cluster_dns_port > 0 ? c->cluster_dns_port : 53;
     a->ingress_http_port = c->ingress_http_port ? c->ingress_http_port : INGRESS_HTTP_PORT;
     a->ingress_https_port = c->ingress_https_port ? c->ingress_https_port : INGRESS_HTTPS_PORT;
@@ -512,6 +514,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     agent_ingress_stop(a);
     agent_dns_stop(a);
     agent_proxy_stop(a);
+    agent_netpol_stop(a);
     agent_service_informers_stop(a);
     node_stop(a);
     for (w = a->workers; w; w = next) {

@@ -59,6 +59,9 @@ struct agent_config {
     /* The Service proxy (agent/proxy.c): nftables rules for ClusterIPs,
      * NodePorts and load-balancer addresses in this node's namespace. */
     bool no_service_proxy;         /* true: none, and its table is removed */
+    /* NetworkPolicy enforcement (agent/netpol.c): nftables table
+     * inet orc-<h>-np in this node's namespace. */
+    bool no_network_policy;        /* true: none, and its table is removed */
     /* The Ingress proxy (agent/ingress.c, ingress/proxy.h) on node_ip. */
     int ingress_http_port;         /* 0 = 80, negative: no HTTP listener */
     int ingress_https_port;        /* 0 = 443, negative: no HTTPS listener */

@@ -93,6 +93,10 @@ struct agent {
     bool no_service_proxy;
     struct agent_proxy *proxy;
 
+    /* NetworkPolicy enforcement (netpol.c) */
+    bool no_network_policy;
+    struct agent_netpol *netpol;
+
     /* the Ingress proxy (ingress.c) */
     int ingress_http_port, ingress_https_port; /* -1: off */
     struct agent_ingress *ingress;
@@ -166,6 +170,15 @@ void agent_proxy_start(struct agent *a);
 /* Stops following changes; the rules stay in the kernel. Holds the agent
  * until a sync in flight has ended. */
 void agent_proxy_stop(struct agent *a);
+
+/* ---- netpol.c ---- */
+/* Starts NetworkPolicy enforcement (after net_open: the gateway is let
+ * in), or, when turned off, removes its table. Failures are logged and
+ * retried, never fatal. */
+void agent_netpol_start(struct agent *a);
+/* Stops following changes; the rules stay in the kernel. Holds the agent
+ * until a sync in flight has ended. */
+void agent_netpol_stop(struct agent *a);
 
 /* ---- reclaim.c ---- */
 /* A PV changed: when it is a local-path volume of this node, Released with

@@ -114,6 +114,10 @@ const char rbac_default_policy[] = "["
        RULE("\"coordination.k8s.io\"", "\"leases\"", "\"get\",\"create\",\"update\",\"patch\",\"delete\"") ","
        RULE("\"discovery.k8s.io\"", "\"endpointslices\"", RO) ","
        RULE("\"networking.k8s.io\"", "\"ingresses\",\"ingressclasses\"", RO) ","
+       /* NetworkPolicy enforcement (agent/netpol.c) reads every policy
+        * and namespace; pods it lists with the rule above */
+       RULE("\"networking.k8s.io\"", "\"networkpolicies\"", RO) ","
+       RULE("\"\"", "\"namespaces\"", RO) ","
        RULE("\"storage.k8s.io\"", "\"storageclasses\"", RO)) ","
     CRB("system:node", "system:node", GROUP("system:nodes")) ","
 

@@ -19,12 +19,14 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
+#include "lib/nft.h"
 #include "lib/orc.h"
 #include "lib/quantity.h"
 #include "lib/tls.h"
 #include "orcd/certs.h"
 #include "orcd/agent_flags.h"
 #include "orcd/orcd.h"
+#include "netpol/netpol.h"
 #include "proxy/proxy.h"
 
 struct agent_opts {
@@ -45,6 +47,7 @@ struct agent_opts {
     bool cleanup;
     bool no_cluster_dns;
     bool no_service_proxy;
+    bool no_network_policy;
     bool no_ingress;
     bool seccomp_default;
     long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
@@ -101,6 +104,9 @@ static void usage(FILE *f)
                "  --service-proxy on|off  Service rules (nftables table ip orc-proxy) for\n"
                "                       ClusterIPs, NodePorts and load-balancer addresses\n"
                "                       (default on; off removes the table)\n"
+               "  --network-policy on|off  enforce NetworkPolicies on this node's pods\n"
+               "                       (nftables table inet orc-<h>-np; default on; off\n"
+               "                       removes the table)\n"
                "  --ingress on|off     the Ingress proxy on the node address (default on)\n"
                "  --ingress-http-port N   its HTTP port (default 80; 0 turns it off)\n"
                "  --ingress-https-port N  its HTTPS port (default 443; 0 turns it off)\n"
@@ -108,13 +114,18 @@ static void usage(FILE *f)
                "                       iptables and service rules) and exit\n");
 }
 
-/* --cleanup: the pod network, and the Service rules (when nft is there). */
+/* --cleanup: the pod network, and the Service and NetworkPolicy rules
+ * (when nft is there). */
 static int cleanup(const char *node, const char *dir)
 {
     char err[256] = "";
     int rc = net_destroy_node(node, dir);
     if (access("/usr/sbin/nft", X_OK) == 0 && proxy_nft_remove(err) != 0) {
         log_error("agent", "removing the service rules: %s", err);
+        rc = rc ? rc : 1;
+    }
+    if (orc_nft_available() && netpol_nft_remove(node, err) != 0) {
+        log_error("agent", "removing the network policy rules: %s", err);
         rc = rc ? rc : 1;
     }
     return rc == 0 ? 0 : 1;
@@ -124,7 +135,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
            O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN, O_SECCOMP,
-           O_RESOLV, O_PROXY, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP, O_ING_HTTPS };
+           O_RESOLV, O_PROXY, O_NETPOL, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP, O_ING_HTTPS };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -142,7 +153,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"resolv-conf", required_argument, 0, O_RESOLV},
         {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
         {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
-        {"service-proxy", required_argument, 0, O_PROXY}, {"ingress", required_argument, 0, O_ING},
+        {"service-proxy", required_argument, 0, O_PROXY}, {"network-policy", required_argument, 0, O_NETPOL}, {"ingress", required_argument, 0, O_ING},
         {"ingress-http-port", required_argument, 0, O_ING_HTTP},
         {"ingress-https-port", required_argument, 0, O_ING_HTTPS}, {0, 0, 0, 0}};
     char *end;
@@ -180,6 +191,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
             break;
         case O_PROXY:
             if (orcd_onoff_flag("orcd agent", "service-proxy", optarg, &o->no_service_proxy) != 0) return -1;
+            break;
+        case O_NETPOL:
+            if (orcd_onoff_flag("orcd agent", "network-policy", optarg, &o->no_network_policy) != 0) return -1;
             break;
         case O_ING:
         case O_ING_HTTP:
@@ -435,6 +449,7 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.network_backend = o->network_backend;
     cfg.no_cluster_dns = o->no_cluster_dns;
     cfg.no_service_proxy = o->no_service_proxy;
+    cfg.no_network_policy = o->no_network_policy;
     cfg.seccomp_default = o->seccomp_default;
     orcd_ingress_ports(o->no_ingress, o->ingress_http_port, o->ingress_https_port,
                        &cfg.ingress_http_port, &cfg.ingress_https_port);

@@ -111,6 +111,7 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .registries = e->strs[6], .cluster_domain = e->strs[7],
                                    .resolv_conf = e->strs[8], .no_cluster_dns = c->no_cluster_dns,
                                    .no_service_proxy = c->no_service_proxy,
+                                   .no_network_policy = c->no_network_policy,
                                    .network_backend = e->strs[9],
                                    .cni_conf_dir = e->strs[10], .cni_bin_dir = e->strs[11],
                                    .ingress_http_port = c->ingress_http_port,

@@ -17,6 +17,7 @@ struct orcd_embedded_config {
     const char *registries;
     bool no_cluster_dns;    /* agent_config's cluster DNS settings */
     bool no_service_proxy;  /* agent_config's */
+    bool no_network_policy; /* agent_config's */
     int ingress_http_port, ingress_https_port; /* agent_config's Ingress proxy ports */
     const char *cluster_domain;
     const char *resolv_conf;

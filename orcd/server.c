@@ -60,6 +60,7 @@ struct server_opts {
     const char *network_backend; /* the embedded agent's (agent_config) */
     bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
     bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
+    bool no_network_policy;     /* the embedded agent's NetworkPolicy rules (agent/netpol.c) */
     bool no_ingress;            /* the embedded agent's Ingress proxy (agent/ingress.c) */
     long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
     const char *cluster_domain;
@@ -141,6 +142,8 @@ static void usage(FILE *f)
             "                         agent (k3s registries.yaml)\n"
             "  --service-proxy on|off the embedded agent's Service proxy: nftables rules for\n"
             "                         ClusterIPs, NodePorts, load balancers (default on)\n"
+            "  --network-policy on|off the embedded agent's NetworkPolicy enforcement\n"
+            "                         (nftables; default on)\n"
             "  --network-backend B    the embedded agent's way to other nodes' pods: auto\n"
             "                         (default: host-gw to nodes on a shared link, VXLAN to\n"
             "                         the rest), host-gw, vxlan, or none\n"
@@ -294,7 +297,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY,
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY, O_NETPOL,
            O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP,
            O_ING_HTTPS, O_ENC, O_AGENT_TOKEN };
     static const struct option longopts[] = {
@@ -308,7 +311,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
-        {"cluster-dns", required_argument, 0, O_DNS}, {"service-proxy", required_argument, 0, O_PROXY}, {"cluster-domain", required_argument, 0, O_DOMAIN},
+        {"cluster-dns", required_argument, 0, O_DNS}, {"service-proxy", required_argument, 0, O_PROXY}, {"network-policy", required_argument, 0, O_NETPOL}, {"cluster-domain", required_argument, 0, O_DOMAIN},
         {"resolv-conf", required_argument, 0, O_RESOLV},
         {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
         {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
@@ -370,6 +373,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_CIDR: o->cluster_cidr = optarg; break;
         case O_PROXY:
             if (orcd_onoff_flag("orcd server", "service-proxy", optarg, &o->no_service_proxy) != 0) return -1;
+            break;
+        case O_NETPOL:
+            if (orcd_onoff_flag("orcd server", "network-policy", optarg, &o->no_network_policy) != 0) return -1;
             break;
         case O_SVC_CIDR: o->service_cidr = optarg; break;
         case O_NODE_PORTS: o->node_port_range = optarg; break;
@@ -883,6 +889,7 @@ static void start_agent(struct orcd_server *s)
     c.network_backend = s->o.network_backend;
     c.no_cluster_dns = s->o.no_cluster_dns;
     c.no_service_proxy = s->o.no_service_proxy;
+    c.no_network_policy = s->o.no_network_policy;
     orcd_ingress_ports(s->o.no_ingress, s->o.ingress_http_port, s->o.ingress_https_port,
                        &c.ingress_http_port, &c.ingress_https_port);
     c.cluster_domain = s->o.cluster_domain;

@@ -1,0 +1,323 @@
+/* netpol.c — NetworkPolicy enforcement on this node: the netpol/ rules
+ * kept in the kernel (table `inet orc-<h>-np`, the agent's network
+ * namespace) from informers on every NetworkPolicy, Pod and Namespace of
+ * the cluster. Changes are batched for NETPOL_BATCH_MS; the state is built,
+ * rendered and, when its text changed, applied by `nft -f` on the thread
+ * pool, never on the loop. Nothing is applied before all three informers
+ * have synced: a partial view could isolate a pod without its allow rules.
+ * The table stays when the agent stops (policies keep holding through a
+ * restart); --network-policy off and `orcd agent --cleanup` remove it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent_int.h"
+#include "lib/hash.h"
+#include "lib/log.h"
+#include "lib/orc.h"
+#include "lib/run.h"
+#include "netpol/netpol.h"
+
+#define NETPOL_LOG "agent.netpol"
+#define NETPOL_BATCH_MS 80
+#define NETPOL_RETRY_MS 1000
+#define NETPOL_NO_NFT_RETRY_MS 30000
+#define NETPOL_SYNC_WAIT_MS 100
+#define NETPOL_BRIDGE_SYSCTL "/proc/sys/net/bridge/bridge-nf-call-iptables"
+
+struct agent_netpol {
+    struct agent *a;
+    informer *policies, *pods, *namespaces;
+    uv_timer_t timer;
+    uv_work_t work;
+    bool busy, dirty, stopping, timer_open, closed, bridge_said;
+    /* the work's input (taken on the loop) */
+    json_t *in_pols, *in_pods, *in_nss;
+    char node_name[256], gw[48], node_ip[48];
+    uint64_t applied_hash; /* of the script the kernel holds; 0: none known */
+    uint64_t hash;         /* of the script of the run in flight */
+    size_t n_pods, n_policies;
+    int rc;
+    char err[256], last_err[256], bridge_err[256];
+};
+
+static void tick(uv_timer_t *t);
+
+static void schedule(struct agent_netpol *p, uint64_t ms)
+{
+    if (p->stopping || !p->timer_open) return;
+    if (uv_is_active((uv_handle_t *)&p->timer) && uv_timer_get_due_in(&p->timer) <= ms) return;
+    uv_timer_start(&p->timer, tick, ms, 0);
+}
+
+static void changed(void *arg)
+{
+    struct agent_netpol *p = arg;
+    p->dirty = true;
+    schedule(p, NETPOL_BATCH_MS);
+}
+
+static void on_add(void *arg, const json_t *obj)
+{
+    (void)obj;
+    changed(arg);
+}
+
+static void on_update(void *arg, const json_t *old, const json_t *obj)
+{
+    (void)old;
+    (void)obj;
+    changed(arg);
+}
+
+static void on_synced(void *arg) { changed(arg); }
+
+static void collect(void *arg, const json_t *obj) { json_array_append((json_t *)arg, (json_t *)obj); }
+
+/* Keeps of a pod what the rules read: the cluster's pods are held in
+ * memory by every agent, so each costs a few hundred bytes, not its spec. */
+static void pod_trim(json_t *pod)
+{
+    static const char *const meta_keep[] = {"name", "namespace", "labels", "uid", "resourceVersion"};
+    json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
+    json_t *status = json_object_get(pod, "status"), *cs = json_object_get(spec, "containers"), *c, *v;
+    json_t *keep = json_array();
+    const char *k;
+    void *tmp;
+    size_t i;
+
+    if (!keep) return;
+    json_object_foreach_safe(meta, tmp, k, v) {
+        bool kept = false;
+        for (size_t j = 0; j < ORC_ARRAY_LEN(meta_keep) && !kept; j++) kept = strcmp(k, meta_keep[j]) == 0;
+        if (!kept) json_object_del(meta, k);
+    }
+    json_array_foreach(cs, i, c) {
+        json_t *ports = json_object_get(c, "ports");
+        json_t *slim = json_pack("{sO}", "ports", ports ? ports : json_null());
+        if (slim) json_array_append_new(keep, slim);
+    }
+    if (json_is_object(spec)) {
+        json_t *nn = json_object_get(spec, "nodeName"), *hn = json_object_get(spec, "hostNetwork");
+        json_t *slim = json_pack("{sOsOsO}", "nodeName", nn ? nn : json_null(), "hostNetwork",
+                                 hn ? hn : json_false(), "containers", keep);
+        if (slim) json_object_set_new(pod, "spec", slim);
+    }
+    json_decref(keep);
+    if (json_is_object(status)) {
+        json_t *ph = json_object_get(status, "phase"), *ip = json_object_get(status, "podIP");
+        json_t *slim = json_pack("{sOsO}", "phase", ph ? ph : json_null(), "podIP", ip ? ip : json_null());
+        if (slim) json_object_set_new(pod, "status", slim);
+    }
+}
+
+/* Bridged pod-to-pod frames reach the inet hooks only through
+ * br_netfilter; a kernel without it lets same-node traffic pass unjudged
+ * (thread pool: modprobe may take a moment). */
+static void bridge_hooks(struct agent_netpol *p)
+{
+    int fd = open(NETPOL_BRIDGE_SYSCTL, O_WRONLY | O_CLOEXEC);
+    char *argv[] = {"modprobe", "br_netfilter", NULL};
+
+    p->bridge_err[0] = '\0';
+    if (fd < 0 && errno == ENOENT) {
+        orc_run(argv, NULL);
+        fd = open(NETPOL_BRIDGE_SYSCTL, O_WRONLY | O_CLOEXEC);
+    }
+    if (fd < 0 || write(fd, "1", 1) != 1)
+        snprintf(p->bridge_err, sizeof p->bridge_err, "%s: %s", NETPOL_BRIDGE_SYSCTL, strerror(errno));
+    if (fd >= 0) close(fd);
+}
+
+static void sync_work(uv_work_t *w)
+{
+    struct agent_netpol *p = w->data;
+    struct netpol_node node = {p->node_name, p->gw, {p->gw, p->node_ip}, 2};
+    struct netpol_state s;
+    struct orc_buf script = ORC_BUF_INIT;
+
+    p->err[0] = '\0';
+    if (!p->bridge_said) bridge_hooks(p);
+    p->rc = netpol_state_build(p->in_pols, p->in_pods, p->in_nss, &node, &s);
+    if (p->rc == 0) p->rc = netpol_render(&s, &node, &script);
+    p->n_pods = s.n_pods;
+    p->n_policies = s.n_policies;
+    netpol_state_free(&s);
+    if (p->rc != 0) {
+        snprintf(p->err, sizeof p->err, "building the rules: %s", orc_strerror(p->rc));
+    } else {
+        p->hash = orc_fnv1a(ORC_FNV_OFFSET, script.data, script.len);
+        if (p->hash != p->applied_hash) p->rc = netpol_nft_apply(script.data, false, p->err);
+    }
+    orc_buf_free(&script);
+}
+
+static void drop_input(struct agent_netpol *p)
+{
+    json_decref(p->in_pols);
+    json_decref(p->in_pods);
+    json_decref(p->in_nss);
+    p->in_pols = p->in_pods = p->in_nss = NULL;
+}
+
+static void sync_done(uv_work_t *w, int status);
+
+static void sync_now(struct agent_netpol *p)
+{
+    struct agent *a = p->a;
+
+    if (!informer_synced(p->policies) || !informer_synced(p->pods) || !informer_synced(p->namespaces)) {
+        schedule(p, NETPOL_SYNC_WAIT_MS);
+        return;
+    }
+    p->in_pols = json_array();
+    p->in_pods = json_array();
+    p->in_nss = json_array();
+    if (!p->in_pols || !p->in_pods || !p->in_nss) {
+        drop_input(p);
+        schedule(p, NETPOL_RETRY_MS);
+        return;
+    }
+    informer_each(p->policies, collect, p->in_pols);
+    informer_each(p->pods, collect, p->in_pods);
+    informer_each(p->namespaces, collect, p->in_nss);
+    snprintf(p->node_name, sizeof p->node_name, "%s", a->node_name);
+    p->gw[0] = '\0';
+    if (a->net) net_gateway(a->net, p->gw);
+    snprintf(p->node_ip, sizeof p->node_ip, "%s", a->node_ip);
+    p->dirty = false;
+    p->busy = true;
+    p->work.data = p;
+    agent_hold(a);
+    if (uv_queue_work(a->loop, &p->work, sync_work, sync_done) != 0) {
+        agent_release(a);
+        p->busy = false;
+        drop_input(p);
+        schedule(p, NETPOL_RETRY_MS);
+    }
+}
+
+static void netpol_free(struct agent_netpol *p)
+{
+    drop_input(p);
+    free(p);
+}
+
+static void sync_done(uv_work_t *w, int status)
+{
+    struct agent_netpol *p = w->data;
+    struct agent *a = p->a;
+
+    p->busy = false;
+    drop_input(p);
+    if (status != 0 && p->rc == 0) p->rc = ORC_EIO;
+    if (!p->bridge_said && p->bridge_err[0])
+        log_warn(NETPOL_LOG, "bridged pod traffic may bypass network policies: cannot turn on %s", p->bridge_err);
+    p->bridge_said = true;
+    if (p->rc == 0) {
+        if (p->hash != p->applied_hash)
+            log_info(NETPOL_LOG, "network policy rules applied: %zu policies, %zu isolated pods here", p->n_policies,
+                     p->n_pods);
+        p->applied_hash = p->hash;
+        p->last_err[0] = '\0';
+    } else {
+        const char *why = p->err[0] ? p->err : orc_strerror(p->rc);
+        if (strcmp(why, p->last_err) != 0) log_warn(NETPOL_LOG, "network policy rules: %s; retrying", why);
+        snprintf(p->last_err, sizeof p->last_err, "%s", why);
+        p->applied_hash = 0;
+    }
+    if (p->stopping) {
+        if (p->closed) netpol_free(p); /* else timer_closed frees it */
+    } else if (p->rc != 0) {
+        schedule(p, p->rc == ORC_ENOENT ? NETPOL_NO_NFT_RETRY_MS : NETPOL_RETRY_MS);
+    } else if (p->dirty) {
+        schedule(p, NETPOL_BATCH_MS);
+    }
+    agent_release(a);
+}
+
+static void tick(uv_timer_t *t)
+{
+    struct agent_netpol *p = t->data;
+    if (p->busy) return; /* sync_done schedules the next */
+    sync_now(p);
+}
+
+static void remove_table(const char *node_name)
+{
+    char err[256] = "";
+    if (netpol_nft_remove(node_name, err) != 0 && !strstr(err, "No such file"))
+        log_warn(NETPOL_LOG, "removing the network policy rules: %s", err);
+}
+
+static int start_informers(struct agent_netpol *p)
+{
+    static const struct informer_cbs cbs = {on_add, on_update, on_add, on_synced};
+    struct agent *a = p->a;
+    struct informer_config pc = {.path = "/apis/networking.k8s.io/v1/networkpolicies"};
+    struct informer_config podc = {.path = "/api/v1/pods"};
+    struct informer_config nc = {.path = "/api/v1/namespaces"};
+    int rc;
+
+    if ((rc = informer_start(a->loop, a->api, &pc, &cbs, p, &p->policies)) != 0
+        || (rc = informer_start(a->loop, a->api, &podc, &cbs, p, &p->pods)) != 0
+        || (rc = informer_start(a->loop, a->api, &nc, &cbs, p, &p->namespaces)) != 0)
+        return rc;
+    informer_set_transform(p->policies, informer_strip_unused);
+    informer_set_transform(p->pods, pod_trim);
+    informer_set_transform(p->namespaces, informer_strip_unused);
+    return 0;
+}
+
+void agent_netpol_start(struct agent *a)
+{
+    struct agent_netpol *p;
+    int rc;
+
+    if (a->netpol) return;
+    if (a->no_network_policy) {
+        remove_table(a->node_name); /* once, at start: quick, nothing else runs yet */
+        return;
+    }
+    if (!(p = calloc(1, sizeof *p)) || uv_timer_init(a->loop, &p->timer) != 0) {
+        log_error(NETPOL_LOG, "no network policies: out of memory");
+        free(p);
+        return;
+    }
+    p->a = a;
+    p->timer.data = p;
+    p->timer_open = true;
+    a->netpol = p;
+    if ((rc = start_informers(p)) != 0)
+        log_error(NETPOL_LOG, "cannot watch NetworkPolicies, Pods and Namespaces: %s", orc_strerror(rc));
+    else
+        log_info(NETPOL_LOG, "network policies: nftables table %s, every pod of the cluster watched", NETPOL_FAMILY);
+    changed(p);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    struct agent_netpol *p = h->data;
+    struct agent *a = p->a;
+    p->closed = true;
+    if (!p->busy) netpol_free(p); /* else sync_done frees it */
+    agent_release(a);
+}
+
+void agent_netpol_stop(struct agent *a)
+{
+    struct agent_netpol *p = a->netpol;
+    if (!p) return;
+    a->netpol = NULL;
+    if (p->policies) informer_stop(p->policies);
+    if (p->pods) informer_stop(p->pods);
+    if (p->namespaces) informer_stop(p->namespaces);
+    p->policies = p->pods = p->namespaces = NULL;
+    p->stopping = true;
+    p->timer_open = false;
+    agent_hold(a);
+    uv_close((uv_handle_t *)&p->timer, timer_closed);
+}
