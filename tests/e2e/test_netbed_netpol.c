@@ -40,9 +40,10 @@
 #define SRV_PORTS ",\"ports\":[{\"name\":\"http\",\"containerPort\":8080},{\"containerPort\":9090}," \
                   "{\"containerPort\":7070}]"
 
-enum { S1, S2, A1, A2, U2, C1, D2, F3, NPODS };
+enum { S1, S2, A1, A2, U2, C1, D2, F3, N1, NPODS };
+#define NREAL N1 /* the pods; N1 is node 1 itself (its own namespace) */
 /* targets that are not pods */
-enum { T_SVC = -1, T_GW = -2, T_KDNS = -3 };
+enum { T_SVC = -1, T_GW = -2, T_KDNS = -3, T_API = -4 /* outside the pod network */ };
 enum { K_TCP, K_DNS };
 
 struct pod {
@@ -63,6 +64,7 @@ static struct pod P[NPODS] = {
     /* beyond the router: its traffic to nodes 1 and 2 crosses the VXLAN
      * overlay (auto mode), and keeps its pod address */
     [F3] = {CLI_NS, "cl-3", "{\"role\":\"client\"}", 3, "", "", -1},
+    [N1] = {"node", "1", NULL, 1, "", "", -1},
 };
 
 static struct netbed B;
@@ -175,13 +177,17 @@ static void setup(void)
     netbed_node_wait(&B, 1, 20000);
     netbed_node_wait(&B, 2, 20000);
     netbed_node_wait(&B, 3, 20000);
-    for (int i = 0; i < NPODS; i++)
+    for (int i = 0; i < NREAL; i++)
         netbed_pod_in(&B, P[i].ns, P[i].node, P[i].name, P[i].labels, i <= S2 ? SRV_CMD : "sleep 3600",
                       i <= S2 ? SRV_PORTS : NULL);
-    for (int i = 0; i < NPODS; i++) {
+    for (int i = 0; i < NREAL; i++) {
         netbed_pod_ip_in(&B, P[i].ns, P[i].name, P[i].ip, sizeof P[i].ip);
         pod_netns(&P[i]);
     }
+    snprintf(P[N1].ip, sizeof P[N1].ip, "%s", B.node[1].ip);
+    snprintf(P[N1].netns, sizeof P[N1].netns, "/var/run/netns/%s", B.node[1].netns);
+    P[N1].fd = open(P[N1].netns, O_RDONLY | O_CLOEXEC);
+    CHECKF(P[N1].fd >= 0, "no namespace %s", P[N1].netns);
     node_gateway(1);
     node_gateway(2);
     node_gateway(3);
@@ -195,6 +201,18 @@ static void setup(void)
             B.node[1].ip, cidr[1], B.node[2].ip, cidr[2], B.node[3].ip, cidr[3], svc_ip, kdns_ip);
     for (int i = 0; i < NPODS; i++)
         fprintf(stderr, "#   %s/%s on node %d: %s\n", P[i].ns, P[i].name, P[i].node, P[i].ip);
+}
+
+/* A merge patch to an object (labels changed under the policies). */
+static uint64_t patch(const char *path, const char *body)
+{
+    char *resp = NULL;
+    uint64_t t0 = test_now_ms();
+    int st = t_http(&B.c, 0, "PATCH", path, "application/merge-patch+json", body, &resp, NULL);
+
+    CHECKF(st == 200, "PATCH %s: %d %s", path, st, resp ? resp : "");
+    free(resp);
+    return t0;
 }
 
 /* ---- policies ---- */
@@ -256,6 +274,7 @@ static const char *target_ip(const struct probe *p)
     case T_SVC: return svc_ip;
     case T_GW: return gw[P[p->from].node];
     case T_KDNS: return kdns_ip;
+    case T_API: return B.c.m[0].ip;
     default: return P[p->to].ip;
     }
 }
@@ -266,6 +285,7 @@ static const char *target_name(const struct probe *p)
     case T_SVC: return "service srv";
     case T_GW: return "node DNS";
     case T_KDNS: return "kube-dns ClusterIP";
+    case T_API: return "the API server (outside)";
     default: return P[p->to].name;
     }
 }
@@ -422,7 +442,8 @@ static const struct probe baseline[] = {
     OK(A1, S1, 8080), OK(A1, S2, 8080), OK(A2, S1, 8080), OK(U2, S2, 8080), OK(U2, S1, 9090),
     OK(C1, S1, 8080), OK(C1, S2, 8080), OK(C1, S2, 9090), OK(D2, S1, 8080), OK(D2, S2, 7070),
     OK(A1, T_SVC, 80), OK(C1, T_SVC, 80), OK(D2, T_SVC, 80), DNS_OK(C1, T_GW), DNS_OK(D2, T_GW),
-    DNS_OK(C1, T_KDNS), OK(F3, S1, 8080), OK(F3, S2, 9090), DNS_OK(F3, T_GW),
+    DNS_OK(C1, T_KDNS), OK(F3, S1, 8080), OK(F3, S2, 9090), DNS_OK(F3, T_GW), OK(C1, T_API, 6443),
+    OK(D2, T_API, 6443),
 };
 
 static long reset(const char *what)
@@ -545,6 +566,8 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
             NO(A1, S1, 8080), NO(A1, S2, 8080), NO(U2, S2, 8080), NO(U2, S1, 9090), NO(C1, S2, 8080),
             NO(C1, S1, 8080), NO(D2, S1, 8080), NO(D2, S2, 7070), NO(C1, T_SVC, 80), NO(A2, T_SVC, 80),
             NO(F3, S2, 8080), NO(F3, S1, 9090),
+            /* the node's own traffic to its pods (probes) passes, as with Calico */
+            OK(N1, S1, 8080),
             /* ingress only: the server namespace's own egress is free */
             DNS_OK(A1, T_GW), DNS_OK(U2, T_GW), OK(C1, T_GW, 53),
         };
@@ -568,6 +591,12 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
     EXPECT("3 podSelector", t0, OK(A1, S2, 8080), OK(A2, S1, 8080), OK(A1, S1, 8080), OK(A2, S2, 9090),
            OK(A2, T_SVC, 80), NO(U2, S1, 8080), NO(U2, S2, 8080), NO(U2, T_SVC, 80), NO(C1, S2, 8080),
            NO(C1, S1, 8080), NO(D2, S1, 8080), NO(F3, S2, 8080));
+    /* a pod labelled afterwards is let in, and out again when unlabelled */
+    t0 = patch("/api/v1/namespaces/" SRV_NS "/pods/un-2", "{\"metadata\":{\"labels\":{\"role\":\"client\"}}}");
+    print_flip("a client pod labelled role=client got through", first_flip(U2, S1, 8080, true, t0, APPLY_MS));
+    EXPECT("3 pod relabelled", t0, OK(U2, S1, 8080), OK(U2, S2, 8080), OK(U2, T_SVC, 80), NO(D2, S1, 8080));
+    t0 = patch("/api/v1/namespaces/" SRV_NS "/pods/un-2", "{\"metadata\":{\"labels\":{\"role\":null}}}");
+    EXPECT("3 pod label removed", t0, NO(U2, S1, 8080), NO(U2, S2, 8080), OK(A2, S1, 8080));
     reset("3 cleared");
 
     /* 4a. namespaceSelector AND podSelector in one peer */
@@ -579,6 +608,12 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
     EXPECT("4a namespaceSelector AND podSelector", t0, OK(C1, S2, 8080), OK(C1, S1, 8080), OK(C1, T_SVC, 80),
            OK(F3, S1, 8080), OK(F3, S2, 9090), OK(F3, T_SVC, 80),
            NO(D2, S1, 8080), NO(D2, S2, 8080), NO(A1, S2, 8080), NO(A2, S1, 8080), NO(U2, S2, 8080));
+    /* namespace labels count as they are now: the servers' namespace
+     * relabelled team=cli lets its own role=client pods in */
+    t0 = patch("/api/v1/namespaces/" SRV_NS, "{\"metadata\":{\"labels\":{\"team\":\"cli\"}}}");
+    EXPECT("4a namespace relabelled", t0, OK(A1, S2, 8080), OK(A2, S1, 8080), NO(U2, S1, 8080), OK(C1, S2, 8080));
+    t0 = patch("/api/v1/namespaces/" SRV_NS, "{\"metadata\":{\"labels\":{\"team\":\"srv\"}}}");
+    EXPECT("4a namespace label back", t0, NO(A1, S2, 8080), NO(A2, S1, 8080), OK(C1, S2, 8080));
     reset("4a cleared");
 
     /* 4b. the same selectors in two peers: OR */
@@ -632,6 +667,7 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
                first_flip(D2, S1, 8080, false, t0, APPLY_MS));
     EXPECT("7a default deny egress", t0, NO(C1, S2, 8080), NO(C1, S1, 8080), NO(D2, S1, 8080),
            NO(D2, S2, 9090), NO(C1, T_SVC, 80), DNS_NO(C1, T_GW), DNS_NO(D2, T_GW), DNS_NO(C1, T_KDNS),
+           NO(C1, T_API, 6443), NO(D2, T_API, 6443),
            NO(C1, T_GW, 53), NO(F3, S2, 8080), DNS_NO(F3, T_GW), OK(A1, S2, 8080), DNS_OK(A1, T_GW),
            OK(U2, T_SVC, 80));
 
@@ -671,6 +707,14 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
     EXPECT("7c egress to the servers", t0, OK(C1, S2, 8080), OK(C1, S1, 8080), OK(C1, T_SVC, 80),
            OK(F3, S1, 8080), OK(F3, S2, 8080), NO(F3, S2, 9090),
            DNS_OK(C1, T_GW), NO(C1, S2, 9090), NO(D2, S1, 8080), NO(D2, T_SVC, 80), DNS_OK(D2, T_GW));
+
+    /* 7d. egress to an address outside the cluster by ipBlock (the lab's
+     * API server; masqueraded after the policy judged the pod's address) */
+    t0 = np_add(CLI_NS, "allow-lab",
+                "{\"podSelector\":{},\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[{\"ipBlock\":"
+                "{\"cidr\":\"10.99.0.0/16\"}}],\"ports\":[{\"protocol\":\"TCP\",\"port\":6443}]}]}");
+    EXPECT("7d egress ipBlock outside", t0, OK(C1, T_API, 6443), OK(D2, T_API, 6443), OK(F3, T_API, 6443),
+           NO(D2, S1, 8080), OK(C1, S2, 8080), DNS_OK(D2, T_GW));
 
     /* 8. deleting every policy restores everything */
     t0 = np_clear();
