@@ -43,7 +43,7 @@
 enum { S1, S2, A1, A2, U2, C1, D2, F3, N1, NPODS };
 #define NREAL N1 /* the pods; N1 is node 1 itself (its own namespace) */
 /* targets that are not pods */
-enum { T_SVC = -1, T_GW = -2, T_KDNS = -3, T_API = -4 /* outside the pod network */ };
+enum { T_SVC = -1, T_GW = -2, T_KDNS = -3, T_API = -4 /* outside the pod network */, T_SVC1 = -5 };
 enum { K_TCP, K_DNS };
 
 struct pod {
@@ -54,7 +54,7 @@ struct pod {
 };
 
 static struct pod P[NPODS] = {
-    [S1] = {SRV_NS, "srv-1", "{\"app\":\"srv\"}", 1, "", "", -1},
+    [S1] = {SRV_NS, "srv-1", "{\"app\":\"srv\",\"idx\":\"1\"}", 1, "", "", -1},
     [S2] = {SRV_NS, "srv-2", "{\"app\":\"srv\"}", 2, "", "", -1},
     [A1] = {SRV_NS, "cl-1", "{\"role\":\"client\"}", 1, "", "", -1},
     [A2] = {SRV_NS, "cl-2", "{\"role\":\"client\"}", 2, "", "", -1},
@@ -69,7 +69,7 @@ static struct pod P[NPODS] = {
 
 static struct netbed B;
 static int lab_fd = -1;
-static char svc_ip[32], kdns_ip[32], gw[4][32], cidr[4][32];
+static char svc_ip[32], svc1_ip[32], kdns_ip[32], gw[4][32], cidr[4][32];
 static int failures;
 
 struct probe {
@@ -174,6 +174,11 @@ static void setup(void)
     post("/api/v1/namespaces/" SRV_NS "/services",
          "{\"metadata\":{\"name\":\"srv\"},\"spec\":{\"selector\":{\"app\":\"srv\"},"
          "\"ports\":[{\"name\":\"web\",\"port\":80,\"targetPort\":\"http\"}]}}");
+    /* one endpoint (srv-1 on node 1): same-node Service traffic, which
+     * the node masquerades, is judged by the client's own address */
+    post("/api/v1/namespaces/" SRV_NS "/services",
+         "{\"metadata\":{\"name\":\"srv1\"},\"spec\":{\"selector\":{\"idx\":\"1\"},"
+         "\"ports\":[{\"name\":\"web\",\"port\":80,\"targetPort\":\"http\"}]}}");
     netbed_node_wait(&B, 1, 20000);
     netbed_node_wait(&B, 2, 20000);
     netbed_node_wait(&B, 3, 20000);
@@ -193,6 +198,9 @@ static void setup(void)
     node_gateway(3);
     json_t *s = get("/api/v1/namespaces/" SRV_NS "/services/srv");
     snprintf(svc_ip, sizeof svc_ip, "%s", orc_json_str(s, "spec.clusterIP") ? orc_json_str(s, "spec.clusterIP") : "");
+    json_decref(s);
+    s = get("/api/v1/namespaces/" SRV_NS "/services/srv1");
+    snprintf(svc1_ip, sizeof svc1_ip, "%s", orc_json_str(s, "spec.clusterIP") ? orc_json_str(s, "spec.clusterIP") : "");
     json_decref(s);
     s = get("/api/v1/namespaces/kube-system/services/kube-dns");
     snprintf(kdns_ip, sizeof kdns_ip, "%s", orc_json_str(s, "spec.clusterIP") ? orc_json_str(s, "spec.clusterIP") : "");
@@ -275,6 +283,7 @@ static const char *target_ip(const struct probe *p)
     case T_GW: return gw[P[p->from].node];
     case T_KDNS: return kdns_ip;
     case T_API: return B.c.m[0].ip;
+    case T_SVC1: return svc1_ip;
     default: return P[p->to].ip;
     }
 }
@@ -286,6 +295,7 @@ static const char *target_name(const struct probe *p)
     case T_GW: return "node DNS";
     case T_KDNS: return "kube-dns ClusterIP";
     case T_API: return "the API server (outside)";
+    case T_SVC1: return "service srv1 (srv-1 only)";
     default: return P[p->to].name;
     }
 }
@@ -443,7 +453,7 @@ static const struct probe baseline[] = {
     OK(C1, S1, 8080), OK(C1, S2, 8080), OK(C1, S2, 9090), OK(D2, S1, 8080), OK(D2, S2, 7070),
     OK(A1, T_SVC, 80), OK(C1, T_SVC, 80), OK(D2, T_SVC, 80), DNS_OK(C1, T_GW), DNS_OK(D2, T_GW),
     DNS_OK(C1, T_KDNS), OK(F3, S1, 8080), OK(F3, S2, 9090), DNS_OK(F3, T_GW), OK(C1, T_API, 6443),
-    OK(D2, T_API, 6443),
+    OK(D2, T_API, 6443), OK(A1, T_SVC1, 80), OK(C1, T_SVC1, 80), OK(U2, T_SVC1, 80),
 };
 
 static long reset(const char *what)
@@ -588,7 +598,8 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
     t0 = np_add(SRV_NS, "allow-client",
                 "{\"podSelector\":{\"matchLabels\":{\"app\":\"srv\"}},"
                 "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"role\":\"client\"}}}]}]}");
-    EXPECT("3 podSelector", t0, OK(A1, S2, 8080), OK(A2, S1, 8080), OK(A1, S1, 8080), OK(A2, S2, 9090),
+    EXPECT("3 podSelector", t0, OK(A1, T_SVC1, 80), OK(A2, T_SVC1, 80), NO(C1, T_SVC1, 80), NO(U2, T_SVC1, 80),
+           OK(A1, S2, 8080), OK(A2, S1, 8080), OK(A1, S1, 8080), OK(A2, S2, 9090),
            OK(A2, T_SVC, 80), NO(U2, S1, 8080), NO(U2, S2, 8080), NO(U2, T_SVC, 80), NO(C1, S2, 8080),
            NO(C1, S1, 8080), NO(D2, S1, 8080), NO(F3, S2, 8080));
     /* a pod labelled afterwards is let in, and out again when unlabelled */
@@ -606,6 +617,7 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
                 "[{\"key\":\"team\",\"operator\":\"In\",\"values\":[\"cli\"]}]},"
                 "\"podSelector\":{\"matchLabels\":{\"role\":\"client\"}}}]}]}");
     EXPECT("4a namespaceSelector AND podSelector", t0, OK(C1, S2, 8080), OK(C1, S1, 8080), OK(C1, T_SVC, 80),
+           OK(C1, T_SVC1, 80), NO(A1, T_SVC1, 80), NO(D2, T_SVC1, 80),
            OK(F3, S1, 8080), OK(F3, S2, 9090), OK(F3, T_SVC, 80),
            NO(D2, S1, 8080), NO(D2, S2, 8080), NO(A1, S2, 8080), NO(A2, S1, 8080), NO(U2, S2, 8080));
     /* namespace labels count as they are now: the servers' namespace
