@@ -35,13 +35,16 @@
 
 /* Servers: httpd on 8080 (named "http") and 9090 (its listen backlog
  * takes a burst of probes; busybox nc's is 1, and a dropped SYN is only
- * sent again after a second), an echo on 7070. */
+ * sent again after a second), an echo on 7070. The name "alt" is 7070 on
+ * srv-1 and 9090 on srv-2: a named port resolves per destination pod. */
 #define SRV_CMD "httpd -p 8080 -h /tmp && httpd -p 9090 -h /tmp && exec nc -ll -p 7070 -e cat"
-#define SRV_PORTS ",\"ports\":[{\"name\":\"http\",\"containerPort\":8080},{\"containerPort\":9090}," \
-                  "{\"containerPort\":7070}]"
+#define SRV1_PORTS ",\"ports\":[{\"name\":\"http\",\"containerPort\":8080},{\"containerPort\":9090}," \
+                   "{\"name\":\"alt\",\"containerPort\":7070}]"
+#define SRV2_PORTS ",\"ports\":[{\"name\":\"http\",\"containerPort\":8080},{\"name\":\"alt\"," \
+                   "\"containerPort\":9090},{\"containerPort\":7070}]"
 
-enum { S1, S2, A1, A2, U2, C1, D2, F3, N1, NPODS };
-#define NREAL N1 /* the pods; N1 is node 1 itself (its own namespace) */
+enum { S1, S2, A1, A2, U2, C1, D2, F3, W2, N1, NPODS };
+#define NREAL W2 /* the pods made at the start; W2 comes later, N1 is node 1 itself */
 /* targets that are not pods */
 enum { T_SVC = -1, T_GW = -2, T_KDNS = -3, T_API = -4 /* outside the pod network */, T_SVC1 = -5 };
 enum { K_TCP, K_DNS };
@@ -64,6 +67,7 @@ static struct pod P[NPODS] = {
     /* beyond the router: its traffic to nodes 1 and 2 crosses the VXLAN
      * overlay (auto mode), and keeps its pod address */
     [F3] = {CLI_NS, "cl-3", "{\"role\":\"client\"}", 3, "", "", -1},
+    [W2] = {SRV_NS, "late-2", "{\"role\":\"client\"}", 2, "", "", -1},
     [N1] = {"node", "1", NULL, 1, "", "", -1},
 };
 
@@ -184,7 +188,7 @@ static void setup(void)
     netbed_node_wait(&B, 3, 20000);
     for (int i = 0; i < NREAL; i++)
         netbed_pod_in(&B, P[i].ns, P[i].node, P[i].name, P[i].labels, i <= S2 ? SRV_CMD : "sleep 3600",
-                      i <= S2 ? SRV_PORTS : NULL);
+                      i == S1 ? SRV1_PORTS : i == S2 ? SRV2_PORTS : NULL);
     for (int i = 0; i < NREAL; i++) {
         netbed_pod_ip_in(&B, P[i].ns, P[i].name, P[i].ip, sizeof P[i].ip);
         pod_netns(&P[i]);
@@ -553,7 +557,7 @@ static int echo_open(int from, int to)
 
 /* ---- the cases, one bed ---- */
 
-TEST_T(network_policies_between_pods_across_nodes, 240)
+TEST_T(network_policies_between_pods_across_nodes, 300)
 {
     uint64_t t0;
     char spec[1024];
@@ -602,6 +606,11 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
            OK(A1, S2, 8080), OK(A2, S1, 8080), OK(A1, S1, 8080), OK(A2, S2, 9090),
            OK(A2, T_SVC, 80), NO(U2, S1, 8080), NO(U2, S2, 8080), NO(U2, T_SVC, 80), NO(C1, S2, 8080),
            NO(C1, S1, 8080), NO(D2, S1, 8080), NO(F3, S2, 8080));
+    /* a pod made after the policy is let in once it has an address */
+    netbed_pod_in(&B, P[W2].ns, P[W2].node, P[W2].name, P[W2].labels, "sleep 3600", NULL);
+    netbed_pod_ip_in(&B, P[W2].ns, P[W2].name, P[W2].ip, sizeof P[W2].ip);
+    pod_netns(&P[W2]);
+    EXPECT("3 a new pod", test_now_ms(), OK(W2, S1, 8080), OK(W2, S2, 9090), OK(W2, T_SVC1, 80));
     /* a pod labelled afterwards is let in, and out again when unlabelled */
     t0 = patch("/api/v1/namespaces/" SRV_NS "/pods/un-2", "{\"metadata\":{\"labels\":{\"role\":\"client\"}}}");
     print_flip("a client pod labelled role=client got through", first_flip(U2, S1, 8080, true, t0, APPLY_MS));
@@ -672,6 +681,12 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
            NO(D2, S2, 7070), NO(A1, S1, 8080));
     reset("6c cleared");
 
+    /* 6d. a named port that is a different number on each server */
+    t0 = np_add(SRV_NS, "allow-alt", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"alt\"}]}]}");
+    EXPECT("6d named port per pod", t0, OK(C1, S1, 7070), OK(C1, S2, 9090), NO(C1, S1, 9090), NO(C1, S2, 7070),
+           NO(D2, S1, 8080), OK(D2, S1, 7070), OK(A1, S2, 9090));
+    reset("6d cleared");
+
     /* 7a. default deny egress in the client namespace: no connects, no
      * names; the server namespace is not affected */
     t0 = np_add(CLI_NS, "deny-egress", "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}");
@@ -728,10 +743,33 @@ TEST_T(network_policies_between_pods_across_nodes, 240)
     EXPECT("7d egress ipBlock outside", t0, OK(C1, T_API, 6443), OK(D2, T_API, 6443), OK(F3, T_API, 6443),
            NO(D2, S1, 8080), OK(C1, S2, 8080), DNS_OK(D2, T_GW));
 
+    /* 7e. both ends must allow: the servers' namespace denying ingress
+     * wins over the clients' egress allow */
+    t0 = np_add(SRV_NS, "deny-all", "{\"podSelector\":{},\"policyTypes\":[\"Ingress\"]}");
+    EXPECT("7e egress allowed, ingress denied", t0, NO(C1, S2, 8080), NO(C1, S1, 8080), NO(F3, S1, 8080),
+           NO(C1, T_SVC, 80), OK(C1, T_API, 6443), DNS_OK(C1, T_GW));
+
     /* 8. deleting every policy restores everything */
     t0 = np_clear();
     print_flip("deleting the policies let a cross-node connect through",
                first_flip(D2, S1, 8080, true, t0, APPLY_MS));
     expect("8 all policies deleted", baseline, sizeof baseline / sizeof *baseline, t0, APPLY_MS);
+
+    /* 10. an agent restart: the policy holds while the agent is down and
+     * after it is back (netpol leaves its table when the agent stops), and
+     * the restarted agent follows changes again */
+    t0 = np_add(SRV_NS, "deny-all", "{\"podSelector\":{},\"policyTypes\":[\"Ingress\"]}");
+    EXPECT("10 default deny before the restart", t0, NO(C1, S2, 8080), NO(A1, S1, 8080));
+    netbed_agent_stop(&B, 2);
+    EXPECT("10 agent 2 down", test_now_ms(), NO(C1, S2, 8080), NO(U2, S2, 9090), NO(A1, S1, 8080));
+    netbed_agent_start(&B, 2);
+    t0 = test_now_ms();
+    np_clear();
+    {
+        static const struct probe pr[] = {OK(C1, S2, 8080), OK(U2, S2, 9090), OK(A1, S1, 8080)};
+        /* the restarted agent registers and lists everything first */
+        long ms = expect("10 deleted after agent 2 restarted", pr, sizeof pr / sizeof *pr, t0, 30000);
+        if (ms >= 0) fprintf(stderr, "# 10: agent 2 restarted and applied the delete %ld ms after its start\n", ms);
+    }
     CHECKF(failures == 0, "%d of the cases above failed (see above)", failures);
 }
