@@ -687,6 +687,26 @@ TEST_T(network_policies_between_pods_across_nodes, 300)
            NO(D2, S1, 8080), OK(D2, S1, 7070), OK(A1, S2, 9090));
     reset("6d cleared");
 
+    /* 6e. selector corners: matchExpressions DoesNotExist picks srv-2
+     * alone; an empty namespaceSelector is every namespace */
+    t0 = np_add(SRV_NS, "corner-sel",
+                "{\"podSelector\":{\"matchExpressions\":[{\"key\":\"idx\",\"operator\":\"DoesNotExist\"}]},"
+                "\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":"
+                "{\"role\":\"client\"}}}]}]}");
+    EXPECT("6e DoesNotExist, namespaceSelector {}", t0, OK(C1, S2, 8080), OK(A1, S2, 8080), OK(F3, S2, 9090),
+           NO(D2, S2, 8080), NO(U2, S2, 8080), OK(D2, S1, 8080), OK(U2, S1, 8080), OK(U2, T_SVC1, 80));
+    reset("6e cleared");
+
+    /* 6f. egress to podSelector {} is this namespace's pods only (not
+     * DNS, not outside); ingress rules under policyTypes [Egress] do not
+     * isolate for ingress */
+    t0 = np_add(SRV_NS, "corner-egress",
+                "{\"podSelector\":{},\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[{\"podSelector\":{}}]}],"
+                "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"nobody\":\"x\"}}}]}]}");
+    EXPECT("6f egress within the namespace", t0, OK(A1, S2, 8080), OK(U2, S1, 9090), OK(A2, T_SVC1, 80),
+           DNS_NO(A1, T_GW), NO(A1, T_API, 6443), NO(U2, T_API, 6443), OK(C1, S2, 8080), OK(D2, S1, 7070));
+    reset("6f cleared");
+
     /* 7a. default deny egress in the client namespace: no connects, no
      * names; the server namespace is not affected */
     t0 = np_add(CLI_NS, "deny-egress", "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}");
