@@ -521,6 +521,23 @@ static void print_flip(const char *what, long ms)
     else fprintf(stderr, "# enforcement: %s: not within %u ms\n", what, APPLY_MS);
 }
 
+/* Which of the pods has the lowest address. */
+static int lowest(const int *idx, size_t n)
+{
+    int best = idx[0];
+    uint32_t lo = UINT32_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        struct in_addr a;
+        CHECK(inet_pton(AF_INET, P[idx[i]].ip, &a) == 1);
+        if (ntohl(a.s_addr) < lo) {
+            lo = ntohl(a.s_addr);
+            best = idx[i];
+        }
+    }
+    return best;
+}
+
 /* ---- an established connection (case 9) ---- */
 
 static bool echo_once(int s, const char *line)
@@ -647,16 +664,41 @@ TEST_T(network_policies_between_pods_across_nodes, 300)
            NO(U2, T_SVC, 80));
     reset("4b cleared");
 
-    /* 5. ipBlock: node 2's pod CIDR except one pod of it */
-    snprintf(spec, sizeof spec,
-             "{\"podSelector\":{\"matchLabels\":{\"app\":\"srv\"}},\"policyTypes\":[\"Ingress\"],"
-             "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"%s\",\"except\":[\"%s/32\"]}}]}]}",
-             cidr[2], P[D2].ip);
-    t0 = np_add(SRV_NS, "allow-block", spec);
-    EXPECT("5 ipBlock with except", t0, OK(A2, S1, 8080), OK(U2, S1, 8080), OK(U2, S2, 8080), OK(A2, S2, 9090),
-           NO(D2, S1, 8080), NO(D2, S2, 8080), NO(C1, S2, 8080), NO(A1, S2, 8080), NO(A1, S1, 8080),
-           NO(F3, S2, 8080), NO(F3, S1, 8080));
-    reset("5 cleared");
+    /* 5a. ipBlock: node 2's pod CIDR except its lowest client address
+     * (so the allowed ones are above the /32: it must end where it starts) */
+    {
+        static const int on2[] = {A2, U2, D2}, all[] = {A1, A2, U2, C1, D2, F3};
+        int ex = lowest(on2, 3), one = lowest(all, 6);
+        struct probe pr[16];
+        size_t n = 0;
+        snprintf(spec, sizeof spec,
+                 "{\"podSelector\":{\"matchLabels\":{\"app\":\"srv\"}},\"policyTypes\":[\"Ingress\"],"
+                 "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"%s\",\"except\":[\"%s/32\"]}}]}]}",
+                 cidr[2], P[ex].ip);
+        t0 = np_add(SRV_NS, "allow-block", spec);
+        for (size_t i = 0; i < 3; i++) {
+            pr[n++] = (struct probe){on2[i], S1, 8080, on2[i] != ex, K_TCP};
+            pr[n++] = (struct probe){on2[i], S2, 9090, on2[i] != ex, K_TCP};
+        }
+        pr[n++] = (struct probe)NO(C1, S2, 8080);
+        pr[n++] = (struct probe)NO(A1, S1, 8080);
+        pr[n++] = (struct probe)NO(F3, S2, 8080);
+        expect("5a ipBlock with except", pr, n, t0, APPLY_MS);
+        reset("5a cleared");
+
+        /* 5b. ipBlock of one address: the lowest client's, nobody else's */
+        snprintf(spec, sizeof spec,
+                 "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"%s/32\"}}]}]}",
+                 P[one].ip);
+        t0 = np_add(SRV_NS, "allow-one", spec);
+        n = 0;
+        for (size_t i = 0; i < 6; i++) {
+            pr[n++] = (struct probe){all[i], S1, 8080, all[i] == one, K_TCP};
+            pr[n++] = (struct probe){all[i], S2, 8080, all[i] == one, K_TCP};
+        }
+        expect("5b ipBlock of one address", pr, n, t0, APPLY_MS);
+        reset("5b cleared");
+    }
 
     /* 6a. a numbered port (and UDP on another, which leaves its TCP shut) */
     t0 = np_add(SRV_NS, "allow-9090",
