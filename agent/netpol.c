@@ -26,6 +26,7 @@
 #define NETPOL_RETRY_MS 1000
 #define NETPOL_NO_NFT_RETRY_MS 30000
 #define NETPOL_SYNC_WAIT_MS 100
+#define NETPOL_RESYNC_MS (10 * 60 * 1000) /* the table written again: a hand-made change is undone */
 #define NETPOL_BRIDGE_SYSCTL "/proc/sys/net/bridge/bridge-nf-call-iptables"
 
 struct agent_netpol {
@@ -39,6 +40,7 @@ struct agent_netpol {
     char node_name[256], gw[48], node_ip[48];
     uint64_t applied_hash; /* of the script the kernel holds; 0: none known */
     uint64_t hash;         /* of the script of the run in flight */
+    uint64_t next_full_ms; /* when the table is written again, changed or not */
     size_t n_pods, n_policies;
     int rc;
     char err[256], last_err[256], bridge_err[256];
@@ -76,43 +78,6 @@ static void on_update(void *arg, const json_t *old, const json_t *obj)
 static void on_synced(void *arg) { changed(arg); }
 
 static void collect(void *arg, const json_t *obj) { json_array_append((json_t *)arg, (json_t *)obj); }
-
-/* Keeps of a pod what the rules read: the cluster's pods are held in
- * memory by every agent, so each costs a few hundred bytes, not its spec. */
-static void pod_trim(json_t *pod)
-{
-    static const char *const meta_keep[] = {"name", "namespace", "labels", "uid", "resourceVersion"};
-    json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
-    json_t *status = json_object_get(pod, "status"), *cs = json_object_get(spec, "containers"), *c, *v;
-    json_t *keep = json_array();
-    const char *k;
-    void *tmp;
-    size_t i;
-
-    if (!keep) return;
-    json_object_foreach_safe(meta, tmp, k, v) {
-        bool kept = false;
-        for (size_t j = 0; j < ORC_ARRAY_LEN(meta_keep) && !kept; j++) kept = strcmp(k, meta_keep[j]) == 0;
-        if (!kept) json_object_del(meta, k);
-    }
-    json_array_foreach(cs, i, c) {
-        json_t *ports = json_object_get(c, "ports");
-        json_t *slim = json_pack("{sO}", "ports", ports ? ports : json_null());
-        if (slim) json_array_append_new(keep, slim);
-    }
-    if (json_is_object(spec)) {
-        json_t *nn = json_object_get(spec, "nodeName"), *hn = json_object_get(spec, "hostNetwork");
-        json_t *slim = json_pack("{sOsOsO}", "nodeName", nn ? nn : json_null(), "hostNetwork",
-                                 hn ? hn : json_false(), "containers", keep);
-        if (slim) json_object_set_new(pod, "spec", slim);
-    }
-    json_decref(keep);
-    if (json_is_object(status)) {
-        json_t *ph = json_object_get(status, "phase"), *ip = json_object_get(status, "podIP");
-        json_t *slim = json_pack("{sOsO}", "phase", ph ? ph : json_null(), "podIP", ip ? ip : json_null());
-        if (slim) json_object_set_new(pod, "status", slim);
-    }
-}
 
 /* Bridged pod-to-pod frames reach the inet hooks only through
  * br_netfilter; a kernel without it lets same-node traffic pass unjudged
@@ -188,6 +153,7 @@ static void sync_now(struct agent_netpol *p)
     p->gw[0] = '\0';
     if (a->net) net_gateway(a->net, p->gw);
     snprintf(p->node_ip, sizeof p->node_ip, "%s", a->node_ip);
+    if (orc_clock_now(a->clock) >= p->next_full_ms) p->applied_hash = 0;
     p->dirty = false;
     p->busy = true;
     p->work.data = p;
@@ -221,6 +187,7 @@ static void sync_done(uv_work_t *w, int status)
         if (p->hash != p->applied_hash)
             log_info(NETPOL_LOG, "network policy rules applied: %zu policies, %zu isolated pods here", p->n_policies,
                      p->n_pods);
+        if (p->applied_hash == 0) p->next_full_ms = orc_clock_now(a->clock) + NETPOL_RESYNC_MS;
         p->applied_hash = p->hash;
         p->last_err[0] = '\0';
     } else {
@@ -233,8 +200,8 @@ static void sync_done(uv_work_t *w, int status)
         if (p->closed) netpol_free(p); /* else timer_closed frees it */
     } else if (p->rc != 0) {
         schedule(p, p->rc == ORC_ENOENT ? NETPOL_NO_NFT_RETRY_MS : NETPOL_RETRY_MS);
-    } else if (p->dirty) {
-        schedule(p, NETPOL_BATCH_MS);
+    } else {
+        schedule(p, p->dirty ? NETPOL_BATCH_MS : NETPOL_RESYNC_MS);
     }
     agent_release(a);
 }
@@ -267,7 +234,7 @@ static int start_informers(struct agent_netpol *p)
         || (rc = informer_start(a->loop, a->api, &nc, &cbs, p, &p->namespaces)) != 0)
         return rc;
     informer_set_transform(p->policies, informer_strip_unused);
-    informer_set_transform(p->pods, pod_trim);
+    informer_set_transform(p->pods, netpol_pod_trim);
     informer_set_transform(p->namespaces, informer_strip_unused);
     return 0;
 }

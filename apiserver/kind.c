@@ -18,8 +18,6 @@ static const struct api_scale_paths rc_replicas = {"spec.replicas", "status.repl
 /* What orc does not do yet with kinds it stores (Warning headers). */
 #define WARN_RC "orc has no ReplicationController controller yet: the object is stored but " \
                 "creates no pods; use a Deployment"
-#define WARN_NETPOL "orc does not enforce NetworkPolicies yet: the object is stored but all " \
-                    "traffic is still allowed"
 #define WARN_HPA "orc has no HorizontalPodAutoscaler controller yet: the object is stored but " \
                  "scales nothing"
 
@@ -145,7 +143,7 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                                   .validate = api_rules_clusterrolebinding},
     [ORC_K_NETWORKPOLICY] = {KIND(ORC_K_NETWORKPOLICY), .schema = &api_s_networkpolicy,
                              .tracks_generation = true, .defaults = api_defaults_networkpolicy,
-                             .validate = api_rules_networkpolicy, .warning = WARN_NETPOL},
+                             .validate = api_rules_networkpolicy},
     [ORC_K_HPA] = {KIND(ORC_K_HPA), .schema = &api_s_hpa, .tracks_generation = true,
                    .defaults = api_defaults_hpa, .validate = api_rules_hpa, .warning = WARN_HPA},
     /* Served only: every write and read goes through ORC_K_HPA's row

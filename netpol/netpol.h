@@ -91,6 +91,10 @@ struct netpol_state {
 int netpol_state_build(const json_t *policies, const json_t *pods, const json_t *namespaces,
                        const struct netpol_node *node, struct netpol_state *out);
 void netpol_state_free(struct netpol_state *s);
+/* Trims a Pod object in place to what netpol_state_build reads (name,
+ * namespace, labels, uid, resourceVersion, nodeName, hostNetwork, the
+ * containers' ports, phase, podIP): an informer transform. */
+void netpol_pod_trim(json_t *pod);
 /* The pod by "ns/name", or NULL. */
 const struct netpol_pod *netpol_state_pod(const struct netpol_state *s, const char *key);
 

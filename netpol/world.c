@@ -149,3 +149,40 @@ const json_t *np_world_ns_labels(const struct np_world *w, const char *ns)
     struct np_nsinfo key = {ns, NULL}, *hit = bsearch(&key, w->ns, w->n_ns, sizeof *w->ns, ns_cmp);
     return hit ? hit->labels : NULL;
 }
+
+/* The cluster's pods are held in memory by every agent: each should cost a
+ * few hundred bytes, not its whole spec. */
+void netpol_pod_trim(json_t *pod)
+{
+    static const char *const meta_keep[] = {"name", "namespace", "labels", "uid", "resourceVersion"};
+    json_t *meta = json_object_get(pod, "metadata"), *spec = json_object_get(pod, "spec");
+    json_t *status = json_object_get(pod, "status"), *cs = json_object_get(spec, "containers"), *c, *v;
+    json_t *keep = json_array();
+    const char *k;
+    void *tmp;
+    size_t i;
+
+    if (!keep) return;
+    json_object_foreach_safe(meta, tmp, k, v) {
+        bool kept = false;
+        for (size_t j = 0; j < ORC_ARRAY_LEN(meta_keep) && !kept; j++) kept = strcmp(k, meta_keep[j]) == 0;
+        if (!kept) json_object_del(meta, k);
+    }
+    json_array_foreach(cs, i, c) {
+        json_t *ports = json_object_get(c, "ports");
+        json_t *slim = json_pack("{sO}", "ports", ports ? ports : json_null());
+        if (slim) json_array_append_new(keep, slim);
+    }
+    if (json_is_object(spec)) {
+        json_t *nn = json_object_get(spec, "nodeName"), *hn = json_object_get(spec, "hostNetwork");
+        json_t *slim = json_pack("{sOsOsO}", "nodeName", nn ? nn : json_null(), "hostNetwork",
+                                 hn ? hn : json_false(), "containers", keep);
+        if (slim) json_object_set_new(pod, "spec", slim);
+    }
+    json_decref(keep);
+    if (json_is_object(status)) {
+        json_t *ph = json_object_get(status, "phase"), *ip = json_object_get(status, "podIP");
+        json_t *slim = json_pack("{sOsO}", "phase", ph ? ph : json_null(), "podIP", ip ? ip : json_null());
+        if (slim) json_object_set_new(pod, "status", slim);
+    }
+}

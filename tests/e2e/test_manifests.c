@@ -155,6 +155,8 @@ TEST_T(corpus_applies_with_kubectl, 60)
             CHECK(strstr(err, "enforce RBAC") == NULL); /* enforced now */
             CHECK_HAS(err, "Warning: orc has no HorizontalPodAutoscaler controller yet");
         }
+        if (strcmp(files[f], "shop.yaml") == 0) /* its NetworkPolicies are enforced now */
+            CHECKF(strstr(err, "NetworkPolicies") == NULL, "%s", err);
         free(out);
         free(err);
         check_docs(docs, 200);

@@ -14,8 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "lib/nft.h"
 #include "lib/orc.h"
+#include "lib/run.h"
 #include "netpol/netpol.h"
 #include "tests/harness/test.h"
 
@@ -436,7 +438,45 @@ TEST_T(render_big_state_nft_check, 60)
         printf("# nft -f (apply) %llu ms, replace %llu ms\n", (unsigned long long)(t3 - t2),
                (unsigned long long)(test_now_ms() - t3));
         CHECKF(netpol_nft_remove("n1", err) == 0, "remove: %s", err);
+        char t[32];
+        netpol_table_name("n1", t, sizeof t);
+        char *argv[] = {"nft", "list", "table", "inet", t, NULL};
+        CHECKF(orc_run(argv, NULL) != 0, "table %s still there", t);
+        CHECKF(netpol_nft_remove("n1", err) == 0, "remove when absent: %s", err);
     }
     orc_buf_free(&o);
+    world_free(&w);
+}
+
+/* The agent's informer keeps pods trimmed: the rules must not change. */
+TEST(trimmed_pods_give_the_same_rules)
+{
+    struct world w;
+    struct orc_buf full = ORC_BUF_INIT, slim = ORC_BUF_INIT;
+    world_init(&w);
+    world_add(&w, "a", "p", "{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},\"policyTypes\":[\"Ingress\",\"Egress\"],"
+                            "\"ingress\":[{\"from\":[{\"namespaceSelector\":{}}],\"ports\":[{\"port\":\"http\"}]}],"
+                            "\"egress\":[{\"to\":[{\"podSelector\":{}}],\"ports\":[{\"protocol\":\"UDP\",\"port\":\"dns\"}]}]}");
+    world_build(&w);
+    CHECK_INT(netpol_render(&w.s, &node1, &full), ==, 0);
+    json_t *pods = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(w.pods, i, p) {
+        json_t *c = json_deep_copy(p);
+        json_object_set_new(json_object_get(c, "spec"), "restartPolicy", json_string("Always"));
+        json_object_set_new(json_object_get(c, "metadata"), "annotations", json_pack("{ss}", "a", "b"));
+        netpol_pod_trim(c);
+        CHECK(orc_json_get(c, "spec.restartPolicy") == NULL && orc_json_get(c, "metadata.annotations") == NULL);
+        json_array_append_new(pods, c);
+    }
+    json_decref(w.pods);
+    w.pods = pods;
+    world_build(&w);
+    CHECK_INT(netpol_render(&w.s, &node1, &slim), ==, 0);
+    CHECK_STR(slim.data, full.data);
+    CHECK(strstr(full.data, "8080") != NULL); /* the named port resolved */
+    orc_buf_free(&full);
+    orc_buf_free(&slim);
     world_free(&w);
 }
