@@ -634,6 +634,15 @@ TEST_T(network_policies_between_pods_across_nodes, 300)
     EXPECT("3 pod relabelled", t0, OK(U2, S1, 8080), OK(U2, S2, 8080), OK(U2, T_SVC, 80), NO(D2, S1, 8080));
     t0 = patch("/api/v1/namespaces/" SRV_NS "/pods/un-2", "{\"metadata\":{\"labels\":{\"role\":null}}}");
     EXPECT("3 pod label removed", t0, NO(U2, S1, 8080), NO(U2, S2, 8080), OK(A2, S1, 8080));
+    /* a server no longer selected by the policy is open again */
+    t0 = patch("/api/v1/namespaces/" SRV_NS "/pods/srv-1", "{\"metadata\":{\"labels\":{\"app\":\"other\"}}}");
+    EXPECT("3 server unselected", t0, OK(U2, S1, 8080), OK(D2, S1, 9090), OK(C1, T_SVC1, 80), NO(U2, S2, 8080));
+    t0 = patch("/api/v1/namespaces/" SRV_NS "/pods/srv-1", "{\"metadata\":{\"labels\":{\"app\":\"srv\"}}}");
+    EXPECT("3 server selected again", t0, NO(U2, S1, 8080), NO(D2, S1, 9090), OK(A2, S1, 8080));
+    /* the policy itself changed: its peers are replaced */
+    t0 = patch("/apis/networking.k8s.io/v1/namespaces/" SRV_NS "/networkpolicies/allow-client",
+               "{\"spec\":{\"ingress\":[{\"from\":[{\"podSelector\":{}}]}]}}");
+    EXPECT("3 policy changed", t0, OK(U2, S1, 8080), OK(A1, S2, 8080), NO(C1, S2, 8080), NO(D2, S1, 8080));
     reset("3 cleared");
 
     /* 4a. namespaceSelector AND podSelector in one peer */
