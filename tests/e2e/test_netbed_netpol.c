@@ -8,10 +8,10 @@
  * cross-node, by pod IP and through a Service's ClusterIP. Prints how long
  * each policy took to be enforced after it was created. Root only. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,19 +267,6 @@ static uint64_t np_clear(void)
 
 /* ---- probes from inside the pods ---- */
 
-/* A socket made in the pod's network namespace (this thread goes back to
- * the lab at once). */
-static int pod_socket(int from, int type)
-{
-    int s;
-
-    CHECKF(setns(P[from].fd, CLONE_NEWNET) == 0, "setns %s: %s", P[from].netns, strerror(errno));
-    s = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    CHECKF(setns(lab_fd, CLONE_NEWNET) == 0, "back to the lab: %s", strerror(errno));
-    CHECKF(s >= 0, "socket: %s", strerror(errno));
-    return s;
-}
-
 static const char *target_ip(const struct probe *p)
 {
     switch (p->to) {
@@ -304,99 +291,19 @@ static const char *target_name(const struct probe *p)
     }
 }
 
-/* An A query for kubernetes.default.svc.cluster.local (what the pod's
- * search path makes of `kubernetes.default`), id `id`. */
-static size_t dns_query(unsigned id, unsigned char *q)
-{
-    static const char *const labels[] = {"kubernetes", "default", "svc", "cluster", "local"};
-    size_t n = 0;
-
-    q[n++] = (unsigned char)(id >> 8);
-    q[n++] = (unsigned char)id;
-    q[n++] = 0x01; /* RD */
-    q[n++] = 0;
-    q[n++] = 0;
-    q[n++] = 1; /* one question */
-    memset(q + n, 0, 6);
-    n += 6;
-    for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
-        q[n++] = (unsigned char)strlen(labels[i]);
-        memcpy(q + n, labels[i], strlen(labels[i]));
-        n += strlen(labels[i]);
-    }
-    q[n++] = 0;
-    q[n++] = 0;
-    q[n++] = 1; /* A */
-    q[n++] = 0;
-    q[n++] = 1; /* IN */
-    return n;
-}
-
-/* An answer to query id with no error and at least one record. */
-static bool dns_answered(int s, unsigned id)
-{
-    unsigned char a[512];
-    ssize_t n = recv(s, a, sizeof a, 0);
-
-    return n >= 12 && ((unsigned)a[0] << 8 | a[1]) == id && (a[3] & 0x0f) == 0 && (a[6] | a[7]) != 0;
-}
-
-/* Starts probe i on socket s; true when it is already decided (*ok). */
-static bool probe_start(const struct probe *p, unsigned id, int s, bool *ok)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
-    unsigned char q[128];
-
-    CHECKF(inet_pton(AF_INET, target_ip(p), &sa.sin_addr) == 1, "bad address %s", target_ip(p));
-    if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        *ok = false;
-        return errno != EINPROGRESS;
-    }
-    if (p->kind == K_TCP) {
-        *ok = true;
-        return true;
-    }
-    size_t n = dns_query(id, q);
-    *ok = false;
-    return send(s, q, n, 0) != (ssize_t)n;
-}
-
-/* Runs every probe at once; got[i]: connected / answered within PROBE_MS. */
+/* Runs every probe at once; got[i]: connected / answered within PROBE_MS.
+ * A lookup asks for kubernetes.default.svc.cluster.local, what the pod's
+ * search path makes of `kubernetes.default`. */
 static void run_probes(const struct probe *pr, size_t n, bool *got)
 {
-    int s[MAX_PROBES];
-    bool done[MAX_PROBES];
-    struct pollfd pf[MAX_PROBES];
-    uint64_t end = test_now_ms() + PROBE_MS;
+    struct netbed_probe np[MAX_PROBES];
 
     CHECK(n <= MAX_PROBES);
-    for (size_t i = 0; i < n; i++) {
-        s[i] = pod_socket(pr[i].from, pr[i].kind == K_TCP ? SOCK_STREAM : SOCK_DGRAM);
-        done[i] = probe_start(&pr[i], 0x4e00 + (unsigned)i, s[i], &got[i]);
-    }
-    for (uint64_t now; (now = test_now_ms()) < end;) {
-        nfds_t k = 0;
-        size_t idx[MAX_PROBES];
-        for (size_t i = 0; i < n; i++)
-            if (!done[i]) {
-                pf[k] = (struct pollfd){.fd = s[i], .events = pr[i].kind == K_TCP ? POLLOUT : POLLIN};
-                idx[k++] = i;
-            }
-        if (k == 0) break;
-        if (poll(pf, k, (int)(end - now)) <= 0) continue;
-        for (nfds_t j = 0; j < k; j++) {
-            size_t i = idx[j];
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (pf[j].revents == 0) continue;
-            done[i] = true;
-            if (pr[i].kind == K_TCP)
-                got[i] = getsockopt(s[i], SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
-            else
-                got[i] = (pf[j].revents & POLLIN) && dns_answered(s[i], 0x4e00 + (unsigned)i);
-        }
-    }
-    for (size_t i = 0; i < n; i++) close(s[i]);
+    for (size_t i = 0; i < n; i++)
+        np[i] = (struct netbed_probe){.ns_fd = P[pr[i].from].fd, .ip = target_ip(&pr[i]), .port = pr[i].port,
+                                      .dns_name = pr[i].kind == K_DNS ? "kubernetes.default.svc.cluster.local" : NULL};
+    netbed_probe_run(np, n, lab_fd, PROBE_MS);
+    for (size_t i = 0; i < n; i++) got[i] = np[i].got;
 }
 
 static void describe(const struct probe *p, bool got, char *out, size_t n)
@@ -466,52 +373,12 @@ static long reset(const char *what)
     return expect(what, baseline, sizeof baseline / sizeof *baseline, t0, APPLY_MS);
 }
 
-/* How long after t0 connects from `from` to `to`:port start to get
- * `allow` (connected, or refused: an error, or no answer in PROBE_MS): a
- * new attempt every 50 ms, all kept open, the time is that of the first
- * attempt with the new outcome (one attempt at a time would measure the
- * timeouts instead). -1 when none did within limit_ms. */
+/* When connects from `from` to `to`:port start to get `allow` (ms after
+ * t0; -1: not within APPLY_MS), to within 50 ms (netbed_first_flip). */
 static long first_flip(int from, int to, int port, bool allow, uint64_t t0, unsigned limit_ms)
 {
-    enum { MAX_TRIES = 160 };
-    int s[MAX_TRIES];
-    uint64_t when[MAX_TRIES], next = test_now_ms(), now;
-    size_t n = 0;
-    long got = -1;
     struct probe p = OK(from, to, port);
-
-    while (got < 0 && (now = test_now_ms()) - t0 < limit_ms + PROBE_MS) {
-        struct pollfd pf[MAX_TRIES];
-        bool ok;
-        if (now >= next && n < MAX_TRIES && now - t0 < limit_ms) {
-            when[n] = now;
-            s[n] = pod_socket(from, SOCK_STREAM);
-            if (probe_start(&p, 0, s[n], &ok)) { /* decided at once */
-                if (ok == allow) got = (long)(now - t0);
-                close(s[n]);
-                s[n] = -1;
-            }
-            n++;
-            next = now + 50;
-            continue;
-        }
-        for (size_t i = 0; i < n; i++) pf[i] = (struct pollfd){.fd = s[i], .events = POLLOUT};
-        poll(pf, n, next > now ? (int)(next - now) : 1);
-        now = test_now_ms();
-        for (size_t i = 0; i < n && got < 0; i++) { /* in order: the first attempt wins */
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (s[i] < 0) continue;
-            if (pf[i].revents == 0 && now - when[i] < PROBE_MS) break; /* undecided: wait for it */
-            ok = pf[i].revents && getsockopt(s[i], SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
-            if (ok == allow) got = (long)(when[i] - t0);
-            close(s[i]);
-            s[i] = -1;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (s[i] >= 0) close(s[i]);
-    return got;
+    return netbed_first_flip(P[from].fd, lab_fd, target_ip(&p), port, allow, t0, limit_ms, PROBE_MS);
 }
 
 /* Prints the figure for docs/BENCHMARKS.md. */
@@ -556,15 +423,16 @@ static bool echo_once(int s, const char *line)
  * -1 when it cannot be made. */
 static int echo_open(int from, int to)
 {
-    struct probe p = OK(from, to, 7070);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(7070)};
     struct pollfd pf;
+    int s = netbed_ns_socket(P[from].fd, lab_fd, SOCK_STREAM), err = 0;
+    socklen_t len = sizeof err;
     bool ok;
-    int s = pod_socket(from, SOCK_STREAM);
 
-    if (!probe_start(&p, 0, s, &ok)) {
+    CHECK(inet_pton(AF_INET, P[to].ip, &sa.sin_addr) == 1);
+    ok = connect(s, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (!ok && errno == EINPROGRESS) {
         pf = (struct pollfd){.fd = s, .events = POLLOUT};
-        int err = 0;
-        socklen_t len = sizeof err;
         ok = poll(&pf, 1, 2000) == 1 && getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
     }
     if (ok && echo_once(s, "a\n")) return s;
