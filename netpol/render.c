@@ -229,9 +229,24 @@ static int put_host_set(struct orc_buf *o, const struct netpol_node *node, bool 
     return rc;
 }
 
+/* A pod cannot block access to itself (Kubernetes' exception): through
+ * its own Service the connection leaves and comes back (hairpin). */
+static int put_self_set(struct orc_buf *o, const struct netpol_state *s)
+{
+    int rc = orc_buf_puts(o, "\tset self-pods {\n\t\ttype ipv4_addr . ipv4_addr\n");
+    for (size_t i = 0; i < s->n_pods && rc == 0; i++) {
+        char ip[16];
+        ip_text(s->pods[i].ip, ip);
+        rc = orc_buf_printf(o, "%s%s . %s", i ? ", " : "\t\telements = { ", ip, ip);
+    }
+    if (rc == 0 && s->n_pods > 0) rc = orc_buf_puts(o, " }\n");
+    return rc ? rc : orc_buf_puts(o, "\t}\n");
+}
+
 static const char base_chains[] =
     "\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n"
     "\t\tct state established,related accept\n"
+    "\t\tip saddr . ip daddr @self-pods accept\n"
     "\t\tip saddr vmap @egress-pods\n\t\tip daddr vmap @ingress-pods\n\t}\n"
     "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n"
     "\t\tct state established,related accept\n"
@@ -270,6 +285,7 @@ int netpol_render(const struct netpol_state *s, const struct netpol_node *node, 
                         t, NETPOL_FAMILY, t);
     if (rc == 0) rc = put_host_set(out, node, &host_set);
     for (size_t i = 0; i < s->n_peers && rc == 0; i++) rc = put_peer_sets(out, &s->peers[i]);
+    if (rc == 0) rc = put_self_set(out, s);
     if (rc == 0) rc = put_pod_chains(out, s, host_set);
     if (rc == 0) rc = orc_buf_puts(out, base_chains);
     return rc ? rc : orc_buf_puts(out, "}\n");

@@ -2,7 +2,7 @@
  * them: usable pods (an IPv4 address, not finished, not on the host's
  * network) with their labels and ports, namespaces with their labels, and
  * the node's own resolver standing in for the kube-dns pods (orc's cluster
- * DNS is not a pod). */
+ * DNS is not a pod); and the trim that keeps of a pod only what they read. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
