@@ -30,6 +30,7 @@
 #define ORC_TEST_NETBED_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "tests/harness/cluster.h"
@@ -112,11 +113,39 @@ char *netbed_host_snapshot(struct netbed *b);
  * (",\"ports\":[...]") or NULL. Fails the case unless created. */
 void netbed_pod(struct netbed *b, int node, const char *name, const char *labels, const char *cmd,
                 const char *ct_extra);
+/* The same in namespace ns (which must exist). */
+void netbed_pod_in(struct netbed *b, const char *ns, int node, const char *name, const char *labels,
+                   const char *cmd, const char *ct_extra);
 /* Waits (60 s) until the pod runs with an IP, into out. */
 void netbed_pod_ip(struct netbed *b, const char *name, char *out, size_t n);
+void netbed_pod_ip_in(struct netbed *b, const char *ns, const char *name, char *out, size_t n);
 /* The pod's log (malloc'd) once it holds `want`, or (want NULL) `lines`
  * lines; fails the case after limit_ms. */
 char *netbed_pod_log(struct netbed *b, const char *name, const char *want, int lines, unsigned limit_ms);
+
+/* ---- probes from inside a namespace (netbed_probe.c) ---- */
+/* A non-blocking IPv4 socket of `type` made in the network namespace open
+ * at ns_fd; the calling thread goes back to back_fd's at once. Fails the
+ * case when it cannot. */
+int netbed_ns_socket(int ns_fd, int back_fd, int type);
+struct netbed_probe {
+    int ns_fd;            /* where it is made (a pod's or node's namespace) */
+    const char *ip;       /* where it goes */
+    int port;
+    const char *dns_name; /* set: a UDP A query for it; else a TCP connect */
+    bool got;             /* out: connected / answered (NOERROR, a record) */
+};
+/* Runs every probe at once (at most 64): got when connected / answered
+ * within timeout_ms; refused (an error) and silent (dropped) are both
+ * false. */
+void netbed_probe_run(struct netbed_probe *p, size_t n, int back_fd, unsigned timeout_ms);
+/* How long after t0 TCP connects to ip:port from ns_fd start to get
+ * `allow` (connected; else an error or no answer in timeout_ms): a new
+ * attempt every 50 ms, all kept open, and the time of the first attempt
+ * with the new outcome (one attempt at a time would measure the timeouts
+ * instead). -1 when none did within limit_ms. */
+long netbed_first_flip(int ns_fd, int back_fd, const char *ip, int port, bool allow, uint64_t t0,
+                       unsigned limit_ms, unsigned timeout_ms);
 
 /* Removes the beds (and their agents' leftovers) of processes that no
  * longer exist; returns how many namespaces it deleted. */
