@@ -338,6 +338,7 @@ int cli_cmd_secrets(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
 int cli_cluster_backup(cli_ctx *x, const char *file);
 int cli_cmd_logs(cli_ctx *x, int argc, char **argv);
+int cli_cmd_events(cli_ctx *x, int argc, char **argv);
 /* The pod a `logs`/`exec` argument names: POD or pod/POD (po/, pods/). */
 const char *cli_pod_name(const char *arg);
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv);
