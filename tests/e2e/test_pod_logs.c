@@ -3,7 +3,8 @@
  * container's lines in CRI format (parsed as promtail's cri stage does),
  * rotation at a small size keeps at most N files (the older gzipped) while
  * `kubectl logs` still shows the recent lines, and a deleted pod's logs
- * and links go with it. */
+ * and links go with it; `orctl logs` of a Deployment's pods by selector,
+ * by deploy/NAME and svc/NAME, every container, prefixed, followed. */
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -13,7 +14,9 @@
 static void delete_pods_at_end(void *arg)
 {
     static const char *const nss[] = {"default", NULL};
-    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", NULL};
+    static const char *const paths[] = {"/apis/apps/v1/namespaces/%s/deployments",
+                                        "/apis/apps/v1/namespaces/%s/replicasets",
+                                        "/api/v1/namespaces/%s/pods", NULL};
     (void)arg;
     wl_delete_all_at_end(nss, paths, 20000);
 }
@@ -251,4 +254,120 @@ TEST_T(rotation_keeps_max_files_and_recent_lines, 90)
         free(log);
     }
     free(uid);
+}
+
+/* The names of the pods app=web selects once `want` of them run. */
+static void web_pods(size_t want, char names[][128])
+{
+    uint64_t end = test_now_ms() + 40000;
+
+    for (;;) {
+        json_t *l = wl_get("/api/v1/namespaces/default/pods?labelSelector=app%3Dweb"), *p;
+        size_t i, running = 0;
+        json_array_foreach(json_object_get(l, "items"), i, p)
+        {
+            const char *ph = orc_json_str(p, "status.phase");
+            if (ph && strcmp(ph, "Running") == 0 && running < want)
+                snprintf(names[running++], 128, "%s", orc_json_str(p, "metadata.name"));
+        }
+        json_decref(l);
+        if (running == want) return;
+        if (test_now_ms() >= end) {
+            wl_dump_log();
+            test_fail(__FILE__, __LINE__, "%zu of %zu web pods running", running, want);
+        }
+        test_sleep_ms(200);
+    }
+}
+
+static char *orctl_out(char **err, const char *const *words)
+{
+    const char *argv[24] = {t_bin("orctl")};
+    char *out, *e;
+    int n = 1, rc;
+
+    while (*words && n < 23) argv[n++] = *words++;
+    argv[n] = NULL;
+    rc = run_prog(C.home, NULL, &out, &e, argv);
+    CHECKF(rc == 0, "orctl %s %s %s: %d\n%s%s", argv[1], argv[2] ? argv[2] : "", argv[2] && argv[3] ? argv[3] : "",
+           rc, out, e);
+    if (err) *err = e;
+    else free(e);
+    return out;
+}
+
+TEST_T(orctl_logs_of_selected_pods_and_workloads, 120)
+{
+    char body[2048], names[2][128], want[1024], path[700], *out, *err, *resp = NULL;
+    int status;
+    pid_t pid;
+
+    start();
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},"
+             "\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{"
+             "\"terminationGracePeriodSeconds\":2,\"containers\":["
+             "{\"name\":\"app\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"echo app of $(hostname); "
+             "echo second; trap 'exit 0' TERM; while true; do sleep 0.2; done\"]},"
+             "{\"name\":\"side\",\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"echo side of $(hostname); "
+             "trap 'exit 0' TERM; while true; do sleep 0.2; done\"]}]}}}}",
+             F.image, F.image);
+    status = t_http(&C, 0, "POST", "/apis/apps/v1/namespaces/default/deployments", NULL, body, &resp, NULL);
+    CHECKF(status == 201, "create deployment: %d %s", status, resp ? resp : "");
+    free(resp);
+    status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/services", NULL,
+                    "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\"},"
+                    "\"spec\":{\"selector\":{\"app\":\"web\"},\"ports\":[{\"port\":80}]}}",
+                    NULL, NULL);
+    CHECK_INT(status, ==, 201);
+    web_pods(2, names);
+    test_sleep_ms(1000); /* both containers have written their lines */
+
+    /* -l, every container, prefixed */
+    out = orctl_out(NULL, (const char *const[]){"logs", "-l", "app=web", "--all-containers", "--prefix", NULL});
+    for (int i = 0; i < 2; i++) {
+        snprintf(want, sizeof want, "[pod/%s/app] app of %s\n[pod/%s/app] second\n", names[i], names[i], names[i]);
+        CHECK_HAS(out, want);
+        snprintf(want, sizeof want, "[pod/%s/side] side of %s\n", names[i], names[i]);
+        CHECK_HAS(out, want);
+    }
+    free(out);
+
+    /* -l takes the last 10 lines of each; --tail says otherwise */
+    out = orctl_out(NULL, (const char *const[]){"logs", "-l", "app=web", "--tail", "1", NULL});
+    CHECK_STR(out, "second\nsecond\n");
+    free(out);
+
+    /* deploy/NAME and svc/NAME: one of their pods, the default container said */
+    out = orctl_out(&err, (const char *const[]){"logs", "deploy/web", NULL});
+    CHECK_HAS(err, "Defaulted container \"app\" out of: app, side\n");
+    CHECKF(strncmp(out, "app of web-", 11) == 0 && strstr(out, "\nsecond\n"), "%s", out);
+    free(out);
+    free(err);
+    out = orctl_out(NULL, (const char *const[]){"logs", "svc/web", "-c", "side", NULL});
+    CHECKF(strncmp(out, "side of web-", 12) == 0, "%s", out);
+    free(out);
+    out = orctl_out(NULL, (const char *const[]){"logs", "deploy/web", "side", "--since-time", "2000-01-01T00:00:00Z", NULL});
+    CHECKF(strncmp(out, "side of web-", 12) == 0, "%s", out);
+    free(out);
+
+    /* -f over four streams: more than --max-log-requests is refused */
+    {
+        const char *argv[] = {t_bin("orctl"), "logs", "-l", "app=web", "--all-containers",
+                              "-f", "--max-log-requests", "3", NULL};
+        CHECK_INT(run_prog(C.home, NULL, &out, &err, argv), ==, 1);
+        CHECK_HAS(err, "you are attempting to follow 4 log streams, but maximum allowed concurrency is 3");
+        free(out);
+        free(err);
+    }
+    /* ... and within it every stream is followed, whole lines interleaved */
+    snprintf(path, sizeof path, "%s/follow.out", test_tmpdir());
+    pid = spawn_orctl(C.home, path, (const char *const[]){"logs", "-l", "app=web", "--all-containers",
+                                                           "--prefix", "-f", NULL});
+    snprintf(want, sizeof want, "[pod/%s/side] side of %s\n", names[1], names[1]);
+    free(wait_for_output(path, want, 15000));
+    snprintf(want, sizeof want, "[pod/%s/app] second\n", names[0]);
+    free(wait_for_output(path, want, 15000));
+    CHECK_INT(stop_orctl(pid, SIGINT), ==, 0);
 }
