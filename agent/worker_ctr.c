@@ -29,7 +29,9 @@ void ctr_id(const struct ctr *c, int run, char *out, size_t n)
 
 void ctr_log_path(const struct ctr *c, int run, char *out, size_t n)
 {
-    if (podlogs_file(c->w->a->pod_log_dir, c->w->ns, c->w->name, c->w->uid, c->name, run, out, n) != 0)
+    /* never the root directory: an agent without its log dir runs nothing */
+    if (c->w->a->pod_log_dir[0] == '\0'
+        || podlogs_file(c->w->a->pod_log_dir, c->w->ns, c->w->name, c->w->uid, c->name, run, out, n) != 0)
         out[0] = '\0';
 }
 
@@ -38,7 +40,8 @@ void ctr_log_link(const struct ctr *c, int run, char *out, size_t n)
     char id[CTR_ID_LEN];
 
     ctr_id(c, run, id, sizeof id);
-    if (podlogs_link_path(c->w->a->ctr_log_dir, c->w->ns, c->w->name, c->name, id, out, n) != 0)
+    if (c->w->a->ctr_log_dir[0] == '\0'
+        || podlogs_link_path(c->w->a->ctr_log_dir, c->w->ns, c->w->name, c->name, id, out, n) != 0)
         out[0] = '\0';
 }
 
@@ -495,7 +498,7 @@ static void start_run(struct ctr *c)
     ctr_log_path(c, new_run, log, sizeof log);
     snprintf(dir, sizeof dir, "%s", log);
     if ((slash = strrchr(dir, '/')) != NULL) *slash = '\0';
-    orc_mkdirs(dir, 0755);
+    if (log[0]) orc_mkdirs(dir, 0755);
     ctr_log_link(c, new_run, link, sizeof link);
     if (link[0] && log[0] && podlogs_link(link, log) != 0)
         log_warn(AGENT_LOG, "pod %s/%s container %s: linking %s: %s", w->ns, w->name, c->name, link, strerror(errno));
