@@ -78,18 +78,19 @@ bool podlogs_is_rotated(const char *base, const char *name, bool *gz)
     return strncmp(name, base, bl) == 0 && name[bl] == '.' && parse_suffix(name + bl + 1, &ts, &k, gz);
 }
 
-static size_t g_base_len; /* qsort has no argument: set under the caller */
-
-static int by_age(const void *a, const void *b)
+/* qsort_r's: arg is the base name's length (readers on the thread pool
+ * sort at once, so nothing global). */
+static int by_age(const void *a, const void *b, void *arg)
 {
+    size_t bl = *(const size_t *)arg;
     const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');
     const char *tx, *ty;
     unsigned long kx, ky;
     bool gx, gy;
     int c;
 
-    parse_suffix(x + 1 + g_base_len + 1, &tx, &kx, &gx);
-    parse_suffix(y + 1 + g_base_len + 1, &ty, &ky, &gy);
+    parse_suffix(x + 1 + bl + 1, &tx, &kx, &gx);
+    parse_suffix(y + 1 + bl + 1, &ty, &ky, &gy);
     if ((c = strncmp(tx, ty, TS_LEN)) != 0) return c;
     return kx < ky ? -1 : kx > ky;
 }
@@ -153,8 +154,8 @@ int podlogs_rotated(const char *log, bool with_gz, char ***out, size_t *n)
         *n = 0;
         return rv;
     }
-    g_base_len = strlen(base);
-    if (*n > 1) qsort(v, *n, sizeof *v, by_age);
+    size_t bl = strlen(base);
+    if (*n > 1) qsort_r(v, *n, sizeof *v, by_age, &bl);
     *out = v;
     return 0;
 }
