@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/podlogs.h"
 #include "agent/agent_int.h"
+#include "agent/podlogs.h"
 #include "agent/volume.h"
 #include "ingress/proxy.h"
 #include "lib/file.h"
