@@ -195,14 +195,18 @@ int cli_cmd_events(cli_ctx *x, int argc, char **argv)
     };
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 
-    if (rv != 0) rv = cli_stop_status(rv);
-    else if (pos.n != 0) rv = cli_usage_error(x, "unexpected argument \"%s\": orctl events [--for KIND/NAME]", pos.v[0]);
+    if (rv != 0) { /* --help, or a bad flag: said */
+        rv = cli_stop_status(rv);
+        goto out;
+    }
+    if (pos.n != 0) rv = cli_usage_error(x, "unexpected argument \"%s\": orctl events [--for KIND/NAME]", pos.v[0]);
     for (size_t i = 0; rv == 0 && i < o.types.n; i++)
         if (strcasecmp(o.types.v[i], "Normal") != 0 && strcasecmp(o.types.v[i], "Warning") != 0)
             rv = cli_usage_error(x, "valid --types are Normal or Warning");
     if (rv == 0 && o.for_obj) rv = for_selector(x, &o);
     if (rv == 0 && cli_connect(x) != 0) rv = CLI_EXIT_FAIL;
     if (rv == 0) rv = o.watch ? watch(x, &o, o.all_ns ? NULL : x->ns) : list_and_print(x, &o, o.all_ns ? NULL : x->ns);
+out:
     orc_buf_free(&o.fields);
     cli_strv_free(&o.types);
     cli_strv_free(&pos);

@@ -337,10 +337,8 @@ int cli_cmd_logs(cli_ctx *x, int argc, char **argv)
     int rv = cli_parse(x, flags, ORC_ARRAY_LEN(flags), argc, argv, &pos);
 
     if (rv != 0) rv = cli_stop_status(rv);
-    else rv = check(x, &o, &pos);
-    if (rv != 0) {
-        /* said */
-    } else if (cli_connect(x) != 0 || collect(&ss, x, pos.n ? pos.v[0] : NULL, &o) != 0) {
+    else if ((rv = check(x, &o, &pos)) != 0) rv = CLI_EXIT_USAGE;
+    else if (cli_connect(x) != 0 || collect(&ss, x, pos.n ? pos.v[0] : NULL, &o) != 0) {
         rv = CLI_EXIT_FAIL;
     } else if (ss.n == 0) {
         fprintf(x->err, "No resources found in %s namespace.\n", x->ns);
