@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/podlogs.h"
 #include "agent/volume.h"
 #include "ingress/proxy.h"
 #include "lib/file.h"
@@ -200,6 +201,7 @@ static void gc_dirs(struct agent *a)
         if (e->d_name[0] == '.' || agent_worker(a, e->d_name)) continue;
         snprintf(path, sizeof path, "%s/%s", a->pods_dir, e->d_name);
         volume_teardown(path);
+        podlogs_remove_uid(a->pod_log_dir, a->ctr_log_dir, e->d_name);
     }
     closedir(d);
 }
@@ -384,6 +386,10 @@ static int copy_config(struct agent *a, const struct agent_config *c)
         a->backend = NET_BACKEND_AUTO; /* agent_start checked the name */
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", c->data_dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", c->data_dir);
+    if (c->pod_log_dir) snprintf(a->pod_log_dir, sizeof a->pod_log_dir, "%s", c->pod_log_dir);
+    else snprintf(a->pod_log_dir, sizeof a->pod_log_dir, "%s/log/pods", c->data_dir);
+    if (c->container_log_dir) snprintf(a->ctr_log_dir, sizeof a->ctr_log_dir, "%s", c->container_log_dir);
+    else snprintf(a->ctr_log_dir, sizeof a->ctr_log_dir, "%s/log/containers", c->data_dir);
     snprintf(a->seccomp_dir, sizeof a->seccomp_dir, "%s/seccomp", c->data_dir);
     a->sec_opts.seccomp_dir = a->seccomp_dir;
     a->sec_opts.seccomp_default = c->seccomp_default;
@@ -438,9 +444,11 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
     a->lookup.each_service = lookup_services;
     snprintf(rtdir, sizeof rtdir, "%s/rt", a->data_dir);
     if (orc_mkdirs(a->pods_dir, 0700) != 0 || orc_mkdirs(a->claims_dir, 0700) != 0
-        || orc_mkdirs(a->volumes_dir, 0700) != 0) {
+        || orc_mkdirs(a->volumes_dir, 0700) != 0 || orc_mkdirs(a->pod_log_dir, 0755) != 0
+        || orc_mkdirs(a->ctr_log_dir, 0755) != 0) {
         agent_free(a);
-        return orc_errf(errmsg, 256, ORC_EIO, "cannot create %s", a->pods_dir);
+        return orc_errf(errmsg, 256, ORC_EIO, "cannot create %s or the log directories %s, %s", a->pods_dir,
+                        a->pod_log_dir, a->ctr_log_dir);
     }
     rc.state_dir = rtdir;
     rc.node_name = a->node_name;
@@ -473,6 +481,7 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
         agent_free(a);
         return orc_errf(errmsg, 256, rv, "cannot use the API URL %s", cfg->server_url);
     }
+    agent_logs_start(a);
     *out = a;
     return 0;
 }
@@ -510,6 +519,7 @@ void agent_stop(agent *a, void (*cb)(void *arg), void *arg)
     agent_service_informers_stop(a);
     node_stop(a);
     agent_cert_stop(a);
+    agent_logs_stop(a);
     for (w = a->workers; w; w = next) {
         next = worker_next(w);
         worker_shutdown(w);

@@ -47,7 +47,12 @@ struct agent_config {
     unsigned max_pods;             /* 0 = 110 */
     unsigned lease_seconds;        /* Lease duration; renewed every third of it; 0 = 15 */
     int64_t log_max_bytes;         /* rotate a container's log past this; 0 = 10 MiB */
-    unsigned log_max_files;        /* rotated files kept per container; 0 = 2 */
+    unsigned log_max_files;        /* a container's log files, the live one too (the
+                                    * kubelet's containerLogMaxFiles); 0 = 5 */
+    /* The kubelet's log layout: DIR/<ns>_<pod>_<uid>/<container>/<n>.log and
+     * the links CDIR/<pod>_<ns>_<container>-<id>.log (copied). NULL:
+     * DATA/log/pods and DATA/log/containers (orcd passes /var/log/...). */
+    const char *pod_log_dir, *container_log_dir;
     /* How pods reach other nodes' pods: "auto" (NULL: host-gw to nodes on a
      * shared link, VXLAN to the rest), "host-gw", "vxlan", or "none" (no
      * routes: something else does it). agent_start refuses anything else. */

@@ -41,6 +41,11 @@ struct agent {
     unsigned log_max_files;
     char pods_dir[1024];   /* DATA/pods/<uid>: volumes, logs */
     char claims_dir[1024]; /* DATA/claims/<ns>/<claim>: outlive pods */
+    char pod_log_dir[1024]; /* <ns>_<pod>_<uid>/<container>/<n>.log (podlogs.h) */
+    char ctr_log_dir[1024]; /* <pod>_<ns>_<container>-<id>.log links */
+    uv_timer_t logs_timer;  /* logcompress.c */
+    uv_work_t logs_work;
+    bool logs_started, logs_working;
     /* containers' seccomp: RuntimeDefault unless a pod asks otherwise
      * (--seccomp-default); Localhost profiles under DATA/seccomp */
     struct podspec_sec_opts sec_opts;
@@ -173,6 +178,11 @@ bool agent_node_peer(const json_t *node, const char *self, struct net_peer *out)
 /* Watches the Nodes and keeps the routes to their pods; unless turned off. */
 int agent_routes_start(struct agent *a);
 void agent_routes_stop(struct agent *a);
+
+/* ---- logcompress.c ---- */
+/* Every 10 s, gzips the rotated container logs but the newest of each. */
+void agent_logs_start(struct agent *a);
+void agent_logs_stop(struct agent *a);
 
 /* ---- svcinf.c ---- */
 /* Starts, once, the informers a->services and a->slices (every Service and

@@ -274,7 +274,7 @@ static int copy_config(rt *r, const struct rt_config *cfg, char *errmsg)
     r->shim_path = find_shim(r->orcd_path);
     rt_node_tag(r->node_name, r->node_tag);
     r->log_max_bytes = cfg->log_max_bytes ? cfg->log_max_bytes : 10 << 20;
-    r->log_max_files = cfg->log_max_files ? cfg->log_max_files : 2;
+    r->log_max_files = cfg->log_max_files ? cfg->log_max_files : 5;
     return 0;
 }
 

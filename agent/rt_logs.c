@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/podlogs.h"
 #include "agent/rt_int.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -62,24 +63,28 @@ static int open_file(const char *path, ino_t *ino)
     return fd;
 }
 
-/* The live file and the rotated ones (LOG.1 is newest), oldest first. */
+/* The live file and the plain rotated ones (podlogs.h), oldest first;
+ * compressed ones are not read, as the kubelet reads none. */
 static int open_all(struct rt_log_reader *lr)
 {
-    char p[RT_PATH];
-    int live, rotated[MAX_FILES - 1], n = 0;
+    char **names;
+    size_t n, first;
+    int live;
     ino_t ino;
 
     if ((live = open_file(lr->path, &lr->live_ino)) < 0) return errno == ENOENT ? ORC_ENOENT : ORC_EIO;
-    for (unsigned i = 1; n < MAX_FILES - 1 && rt_path(p, "%s.%u", lr->path, i) == 0; i++) {
-        int fd = open_file(p, &ino);
-        if (fd < 0) break;
+    if (podlogs_rotated(lr->path, false, &names, &n) != 0) n = 0, names = NULL;
+    first = n > MAX_FILES - 1 ? n - (MAX_FILES - 1) : 0;
+    for (size_t i = first; i < n; i++) {
+        int fd = open_file(names[i], &ino);
+        if (fd < 0) continue; /* pruned while we looked */
         if (ino == lr->live_ino) { /* rotated while we opened: the same file */
             close(fd);
-            break;
+            continue;
         }
-        rotated[n++] = fd;
+        lr->fds[lr->nf++] = fd;
     }
-    for (int i = n - 1; i >= 0; i--) lr->fds[lr->nf++] = rotated[i];
+    podlogs_strv_free(names, n);
     lr->fds[lr->nf++] = live;
     return 0;
 }

@@ -41,7 +41,7 @@ struct rt_config {
     const char *orcd_path;      /* path of the orcd binary: orc-shim in its directory
                                    runs the shims, else `orcd shim` */
     size_t log_max_bytes;       /* rotate a container log past this; 0 = 10 MiB */
-    unsigned log_max_files;     /* rotated files kept; 0 = 2 */
+    unsigned log_max_files;     /* files kept, the live one too; 0 = 5 */
 };
 
 /* errmsg: 256 bytes. Detects the OCI runtime (runc, or crun where it can

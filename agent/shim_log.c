@@ -1,6 +1,8 @@
 /* shim_log.c — the container log as the shim writes it: CRI records
  * ("2026-11-23T16:44:05.123456789Z stdout F text"), one write(2) each,
- * rotated by size (LOG -> LOG.1 -> LOG.2 ...). A log that cannot be
+ * rotated by size as the kubelet rotates (LOG -> LOG.<YYYYmmdd-HHMMSS>,
+ * at most max_files files with the live one; the agent compresses the
+ * older rotated ones, podlogs.h). A log that cannot be
  * written (disk full, directory gone) drops output: the container must
  * never block or die because of its log. */
 #include <errno.h>
@@ -8,8 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "agent/podlogs.h"
 #include "agent/rt_int.h"
 
 #define RETRY_NS 1000000000LL
@@ -32,21 +36,29 @@ void shim_log_open(struct shim_log *l, const char *path, size_t max_bytes, unsig
     memset(l, 0, sizeof *l);
     l->path = path;
     l->max_bytes = max_bytes ? max_bytes : 10 << 20;
-    l->max_files = max_files ? max_files : 2;
+    l->max_files = max_files >= 2 ? max_files : max_files ? 2 : 5;
     reopen(l);
+}
+
+/* Keeps the newest max_files - 1 rotated files. */
+static void prune(struct shim_log *l)
+{
+    char **v;
+    size_t n;
+
+    if (podlogs_rotated(l->path, true, &v, &n) != 0) return;
+    for (size_t i = 0; i + (l->max_files - 1) < n; i++) unlink(v[i]);
+    podlogs_strv_free(v, n);
 }
 
 static void rotate(struct shim_log *l)
 {
-    char from[RT_PATH], to[RT_PATH];
+    char to[RT_PATH];
 
     close(l->fd);
     l->fd = -1;
-    for (unsigned i = l->max_files; i > 1; i--) {
-        if (rt_path(from, "%s.%u", l->path, i - 1) == 0 && rt_path(to, "%s.%u", l->path, i) == 0)
-            rename(from, to);
-    }
-    if (rt_path(to, "%s.1", l->path) == 0) rename(l->path, to);
+    if (podlogs_rotate_name(l->path, time(NULL), to, sizeof to) == 0) rename(l->path, to);
+    prune(l);
     reopen(l);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/podlogs.h"
 #include "agent/volume.h"
 #include "agent/worker_int.h"
 #include "lib/json.h"
@@ -215,6 +216,18 @@ int worker_netns(const struct worker *w, char *path, size_t path_len)
     return 0;
 }
 
+/* A run started by an agent before the kubelet layout (adopted after an
+ * upgrade) goes on writing where it began. */
+static void find_log(const struct ctr *c, int run, char *out, size_t n)
+{
+    char old[1200];
+
+    ctr_log_path(c, run, out, n);
+    if (access(out, F_OK) == 0) return;
+    ctr_old_log_path(c, run, old, sizeof old);
+    if (access(old, F_OK) == 0) snprintf(out, n, "%s", old);
+}
+
 int worker_find(struct worker *w, const char *container, bool previous, char *id, size_t id_len,
                 char *log_path, size_t log_len)
 {
@@ -224,12 +237,12 @@ int worker_find(struct worker *w, const char *container, bool previous, char *id
         if (previous) {
             if (c->run == 0 || !c->ever_ran) return ORC_EINVAL;
             ctr_id(c, c->run - 1, id, id_len);
-            ctr_log_path(c, c->run - 1, log_path, log_len);
+            find_log(c, c->run - 1, log_path, log_len);
             return 0;
         }
         if (!c->ever_ran) return ORC_EUNAVAIL;
         snprintf(id, id_len, "%s", c->id);
-        ctr_log_path(c, c->run, log_path, log_len);
+        find_log(c, c->run, log_path, log_len);
         return 0;
     }
     return ORC_ENOENT;
@@ -498,6 +511,7 @@ static void clean_up(struct worker *w)
     for (size_t i = 0; i < w->n_ctrs; i++) ctr_remove_runs(&w->ctrs[i]);
     rth_remove_pod(&w->a->rt, w->uid);
     volume_teardown(w->dir);
+    podlogs_remove_pod(w->a->pod_log_dir, w->a->ctr_log_dir, w->ns, w->name, w->uid);
     w->cleaned = true;
     log_info(AGENT_LOG, "pod %s/%s: containers stopped and removed", w->ns, w->name);
 }

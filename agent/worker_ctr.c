@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/podlogs.h"
 #include "agent/pullsecret.h"
 #include "agent/volume.h"
 #include "agent/worker_int.h"
@@ -27,6 +28,24 @@ void ctr_id(const struct ctr *c, int run, char *out, size_t n)
 }
 
 void ctr_log_path(const struct ctr *c, int run, char *out, size_t n)
+{
+    /* never the root directory: an agent without its log dir runs nothing */
+    if (c->w->a->pod_log_dir[0] == '\0'
+        || podlogs_file(c->w->a->pod_log_dir, c->w->ns, c->w->name, c->w->uid, c->name, run, out, n) != 0)
+        out[0] = '\0';
+}
+
+void ctr_log_link(const struct ctr *c, int run, char *out, size_t n)
+{
+    char id[CTR_ID_LEN];
+
+    ctr_id(c, run, id, sizeof id);
+    if (c->w->a->ctr_log_dir[0] == '\0'
+        || podlogs_link_path(c->w->a->ctr_log_dir, c->w->ns, c->w->name, c->name, id, out, n) != 0)
+        out[0] = '\0';
+}
+
+void ctr_old_log_path(const struct ctr *c, int run, char *out, size_t n)
 {
     snprintf(out, n, "%s/logs/%s/%d.log", c->w->dir, c->name, run);
 }
@@ -386,7 +405,9 @@ static void retire_runs(struct ctr *c, int new_run)
         ctr_id(c, new_run - 2, id, sizeof id);
         rth_remove(&c->w->a->rt, id);
         ctr_log_path(c, new_run - 2, log, sizeof log);
-        unlink(log);
+        if (log[0]) podlogs_remove_log(log);
+        ctr_log_link(c, new_run - 2, log, sizeof log);
+        if (log[0]) unlink(log);
     }
 }
 
@@ -459,7 +480,8 @@ static void start_run(struct ctr *c)
     struct rt_image img = {c->image_ref, c->image_digest, c->image_config};
     struct rt_spec spec = {0};
     struct start_op *s;
-    char log[1200], dir[1200];
+    char log[1200], dir[1200], link[1200];
+    char *slash;
     int new_run = c->ever_ran ? c->run + 1 : 0, rv;
 
     if (gather(c, &p) != 0 || (s = calloc(1, sizeof *s)) == NULL) {
@@ -474,8 +496,12 @@ static void start_run(struct ctr *c)
     s->run = new_run;
     ctr_id(c, new_run, s->id, sizeof s->id);
     ctr_log_path(c, new_run, log, sizeof log);
-    snprintf(dir, sizeof dir, "%s/logs/%s", w->dir, c->name);
-    orc_mkdirs(dir, 0700);
+    snprintf(dir, sizeof dir, "%s", log);
+    if ((slash = strrchr(dir, '/')) != NULL) *slash = '\0';
+    if (log[0]) orc_mkdirs(dir, 0755);
+    ctr_log_link(c, new_run, link, sizeof link);
+    if (link[0] && log[0] && podlogs_link(link, log) != 0)
+        log_warn(AGENT_LOG, "pod %s/%s container %s: linking %s: %s", w->ns, w->name, c->name, link, strerror(errno));
     rth_remove(&w->a->rt, s->id); /* a leftover of a run that never reported */
     spec.id = s->id;
     spec.pod_uid = w->uid;

@@ -176,7 +176,12 @@ void ctr_remove_runs(struct ctr *c);
 void ctr_free(struct ctr *c);
 /* Container id of run `run`: "<pod uid>-<name>-<run>". */
 void ctr_id(const struct ctr *c, int run, char *out, size_t n);
+/* Run `run`'s log (podlogs.h layout; "" when it does not fit), its link in
+ * the container log directory, and where agents before that layout wrote
+ * it (DATA/pods/<uid>/logs/<container>/<run>.log). */
 void ctr_log_path(const struct ctr *c, int run, char *out, size_t n);
+void ctr_log_link(const struct ctr *c, int run, char *out, size_t n);
+void ctr_old_log_path(const struct ctr *c, int run, char *out, size_t n);
 
 /* ---- event.c ---- */
 /* Records an Event about the pod (c: the container it is about, or NULL). */

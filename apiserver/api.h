@@ -47,6 +47,8 @@ struct api_config {
     size_t watch_memory_bytes; /* all watchers' waiting output; past it the largest
                                   are ended; 256 MiB */
     unsigned watch_bookmark_ms; /* between BOOKMARK events (allowWatchBookmarks); 0 = 60 s */
+    unsigned event_ttl_s;       /* Events are deleted this long after their last
+                                   occurrence (--event-ttl); 0 = 1 h */
     const char *cluster_cidr;   /* pods' addresses, a block per Node; NULL = 10.42.0.0/16 */
     unsigned node_cidr_mask;    /* prefix length of each Node's block; 0 = 24 */
     const char *service_cidr;   /* Services' clusterIPs; NULL = 10.43.0.0/16 */

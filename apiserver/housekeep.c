@@ -1,7 +1,9 @@
 /* housekeep.c — leader-only upkeep that Kubernetes runs in its controller
  * manager and API server: a namespace being deleted is emptied (objects
  * deleted, or marked for deletion when they have finalizers or run on a
- * node) and then removed; Events expire after an hour; expired bootstrap
+ * node) and then removed; Events expire after --event-ttl (an hour by
+ * default; swept a bounded batch a tick, resumed where the last stopped,
+ * so a backlog drains without flooding Raft); expired bootstrap
  * tokens are deleted; default/kubernetes lists the members' API addresses
  * (kubesvc.c); ResourceQuotas' status follows their namespace's usage
  * (quota.c). Runs on a timer, a bounded batch per tick, with guarded txns so it never overwrites a
@@ -18,8 +20,7 @@
 #include "lib/timeutil.h"
 
 #define TICK_MS 1000
-#define EVENT_TTL_S 3600
-#define EVENT_SWEEP_EVERY 60 /* ticks */
+#define EVENT_SWEEP_MAX 60 /* ticks between sweeps, fewer for a short TTL */
 #define BATCH 200            /* objects touched per tick */
 #define QUOTA_SYNC_EVERY 2 /* ticks between ResourceQuota status updates (quota.c) */
 #define KUBE_ENDPOINTS_EVERY 5 /* ticks between looks at the members' addresses */
@@ -30,6 +31,8 @@ struct api_housekeep {
     uv_timer_t timer;
     unsigned ticks;
     int budget; /* objects this tick may still touch */
+    char *ev_cursor; /* where an Event sweep cut short by the budget resumes */
+    unsigned ev_next; /* tick of the next sweep */
 };
 
 static void on_written(void *arg, int status, const struct store_txn_result *res)
@@ -176,30 +179,43 @@ static int64_t event_time(const json_t *ev)
     return 0;
 }
 
+static unsigned sweep_every(const struct api_housekeep *h)
+{
+    unsigned every = h->s->event_ttl_s / 4;
+    return every < 1 ? 1 : every > EVENT_SWEEP_MAX ? EVENT_SWEEP_MAX : every;
+}
+
+/* Deletes Events last seen before the TTL, up to the tick's budget; a sweep
+ * that ran out of it goes on from there next tick. */
 static void expire_events(struct api_housekeep *h)
 {
     const struct orc_kind *evk = orc_kind_by_resource("", "events");
     struct orc_buf prefix = ORC_BUF_INIT;
-    char *cursor = NULL;
-    int64_t cutoff = orc_time_unix() - EVENT_TTL_S;
+    char *cursor = h->ev_cursor;
+    int64_t cutoff = orc_time_unix() - (int64_t)h->s->event_ttl_s;
+    bool cut_short = false;
 
+    h->ev_cursor = NULL;
     api_prefix(evk, NULL, &prefix);
     while (h->budget > 0) {
         struct store_list l = {0};
         if (store_range(h->s->st, prefix.data, cursor, 0, BATCH, &l) != 0) break;
-        for (size_t i = 0; i < l.n && h->budget > 0; i++) {
+        size_t i;
+        for (i = 0; i < l.n && h->budget > 0; i++) {
             json_t *ev = orc_json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_ALLOW_NUL, NULL);
             int64_t t = ev ? event_time(ev) : 0;
             if (t > 0 && t < cutoff) write_guarded(h, l.kvs[i].key, l.kvs[i].mod_rev, NULL, NULL);
             json_decref(ev);
         }
-        bool more = l.more && l.n > 0;
+        bool more = (l.more || i < l.n) && i > 0;
+        cut_short = h->budget <= 0 && more;
         free(cursor);
-        cursor = more ? strdup(l.kvs[l.n - 1].key) : NULL;
+        cursor = more ? strdup(l.kvs[i - 1].key) : NULL;
         store_list_clear(&l);
         if (cursor == NULL) break;
     }
-    free(cursor);
+    if (cut_short) h->ev_cursor = cursor;
+    else free(cursor);
     orc_buf_free(&prefix);
 }
 
@@ -236,7 +252,11 @@ static void on_tick(uv_timer_t *t)
     if (h->ticks % KUBE_ENDPOINTS_EVERY == 0) api_kubernetes_endpoints(h->s, NULL);
     if (h->ticks % QUOTA_SYNC_EVERY == 0) api_quota_sync(h->s, &h->budget);
     if (h->ticks % TOKEN_SWEEP_EVERY == 0) expire_bootstrap_tokens(h);
-    if (h->ticks++ % EVENT_SWEEP_EVERY == 0) expire_events(h);
+    if (h->ev_cursor || h->ticks >= h->ev_next) {
+        if (h->ev_cursor == NULL) h->ev_next = h->ticks + sweep_every(h);
+        expire_events(h);
+    }
+    h->ticks++;
 }
 
 int api_housekeep_start(struct api_server *s)
@@ -252,7 +272,12 @@ int api_housekeep_start(struct api_server *s)
     return 0;
 }
 
-static void timer_closed(uv_handle_t *handle) { free(handle->data); }
+static void timer_closed(uv_handle_t *handle)
+{
+    struct api_housekeep *h = handle->data;
+    free(h->ev_cursor);
+    free(h);
+}
 
 void api_housekeep_stop(struct api_server *s)
 {

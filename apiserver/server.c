@@ -323,6 +323,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     snprintf(s->node_port_range, sizeof s->node_port_range, "%s",
              cfg->node_port_range ? cfg->node_port_range : "30000-32767");
     s->watch_bookmark_ms = cfg->watch_bookmark_ms ? cfg->watch_bookmark_ms : 60000;
+    s->event_ttl_s = cfg->event_ttl_s ? cfg->event_ttl_s : 3600;
     s->pod_toleration_seconds = cfg->pod_eviction_timeout_ms ? (cfg->pod_eviction_timeout_ms + 999) / 1000 : 30;
     if ((rv = copy_config(s, cfg, errmsg)) != 0) goto err;
     /* before anything reads: every read path sees values decrypted */

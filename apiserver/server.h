@@ -35,6 +35,7 @@ struct api_server {
     char node_port_range[32]; /* "30000-32767" */
     unsigned pod_toleration_seconds;
     unsigned watch_bookmark_ms;
+    unsigned event_ttl_s; /* housekeep.c expires Events past it */
     struct orc_httpd *http;
     char *token;
     /* What the API servers show agents' logs/exec ports (and agents learn

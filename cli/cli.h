@@ -182,6 +182,12 @@ int cli_watch(cli_ctx *x, const char *path, unsigned timeout_ms, cli_watch_cb cb
 /* The same for a raw body (a followed log): cb gets the bytes as they come. */
 typedef void (*cli_bytes_cb)(void *arg, const char *data, size_t len);
 int cli_stream(cli_ctx *x, const char *path, unsigned timeout_ms, cli_bytes_cb cb, void *arg);
+/* Several raw streams at once (logs -f of several containers), each on its
+ * own connection, until all ended, SIGINT/SIGTERM or timeout_ms: cb gets
+ * stream i's bytes as they come. CLI_EXIT_FAIL when any failed. */
+typedef void (*cli_bytes_n_cb)(void *arg, size_t i, const char *data, size_t len);
+int cli_stream_many(cli_ctx *x, const char *const *paths, size_t n, unsigned timeout_ms, cli_bytes_n_cb cb,
+                    void *arg);
 /* --request-timeout in milliseconds (0 when unset). */
 unsigned cli_timeout_ms(const cli_ctx *x);
 
@@ -339,6 +345,7 @@ int cli_cmd_secrets(cli_ctx *x, int argc, char **argv);
 /* `orctl cluster backup FILE` (backup.c); FILE "-" is stdout. */
 int cli_cluster_backup(cli_ctx *x, const char *file);
 int cli_cmd_logs(cli_ctx *x, int argc, char **argv);
+int cli_cmd_events(cli_ctx *x, int argc, char **argv);
 /* The pod a `logs`/`exec` argument names: POD or pod/POD (po/, pods/). */
 const char *cli_pod_name(const char *arg);
 int cli_cmd_exec(cli_ctx *x, int argc, char **argv);
@@ -349,6 +356,17 @@ int cli_cmd_run(cli_ctx *x, int argc, char **argv);
 int cli_cmd_cordon(cli_ctx *x, int argc, char **argv);
 int cli_cmd_uncordon(cli_ctx *x, int argc, char **argv);
 int cli_cmd_drain(cli_ctx *x, int argc, char **argv);
+
+/* ---- the pod a TYPE/NAME means (podpick.c) ---- */
+/* "k=v,k2=v2" from a label map; ORC_EINVAL when it is empty. */
+int cli_selector_text(const json_t *map, struct orc_buf *out);
+/* Orders pods (borrowed) most active first, as kubectl picks one. */
+void cli_sort_active_pods(const json_t **pods, size_t n);
+/* NAME or pod/NAME: that pod; deploy/, rs/, sts/, ds/, job/NAME or svc/NAME:
+ * the most active pod of its selector (running: Running ones only). A new
+ * reference, or NULL with the reason printed. svc (may be NULL) gets the
+ * Service when target named one (a new reference). */
+json_t *cli_pod_for(cli_ctx *x, const char *target, bool running, json_t **svc);
 
 /* GETs one object. 0 with *obj (new reference); otherwise the failure is
  * printed ("Error from server (NotFound): ...") and the result is ORC_ENOENT

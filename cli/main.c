@@ -122,8 +122,21 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl cp ./app.conf web-0:/etc/app.conf\n  orctl cp web-0:/var/log/app.log ./app.log\n",
      cli_cmd_cp},
     {"logs", "Print the output of a container in a pod",
-     "logs POD [-c CONTAINER] [-f] [--tail N] [--previous] [--timestamps] [--since 5m]",
-     "Examples:\n  orctl logs web-0\n  orctl logs -f deploy-pod -c sidecar --tail 20\n", cli_cmd_logs},
+     "logs (POD | TYPE/NAME | -l SELECTOR) [-c CONTAINER | --all-containers] [-f] [--prefix] [flags]",
+     "TYPE/NAME is pod/NAME or a workload or Service (deploy/, sts/, rs/, ds/, job/,\n"
+     "svc/NAME): its most active pod, as kubectl picks. With -l every selected pod\n"
+     "(the last 10 lines of each unless --tail); with -f several streams are followed\n"
+     "at once (at most --max-log-requests) and printed a whole line at a time.\n\n"
+     "Examples:\n  orctl logs web-0\n  orctl logs -f deploy/web -c sidecar --tail 20\n"
+     "  orctl logs -l app=web --all-containers --prefix\n  orctl logs svc/web --since 10m --timestamps\n",
+     cli_cmd_logs},
+    {"events", "List events",
+     "events [-n NS | -A] [--for KIND/NAME] [--types Warning,Normal] [-w]",
+     "The Events of a namespace (or of every one, -A), oldest first, as kubectl events\n"
+     "prints them. Events expire an hour after they last happened (orcd server\n"
+     "--event-ttl); a repeated one is counted (\"(x3 over 5m)\"), not duplicated.\n\n"
+     "Examples:\n  orctl events\n  orctl events --for pod/web-0 --types Warning\n  orctl events -A -w\n",
+     cli_cmd_events},
     {"exec", "Run a command in a container",
      "exec POD [-c CONTAINER] [-i] [-t] -- COMMAND [ARGS...]",
      "Examples:\n  orctl exec web-0 -- cat /etc/hostname\n  orctl exec web-0 -c app -- sh -c 'env | sort'\n"

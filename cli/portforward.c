@@ -43,95 +43,6 @@ static int service_target(const json_t *svc, const json_t *pod, int port)
     return 0;
 }
 
-/* "k=v,k2=v2" from a label map. */
-static int selector_text(const json_t *map, struct orc_buf *out)
-{
-    const char *k;
-    json_t *v;
-    int rv = 0;
-
-    json_object_foreach((json_t *)map, k, v) if (rv == 0 && json_is_string(v))
-        rv = orc_buf_printf(out, "%s%s=%s", out->len ? "," : "", k, json_string_value(v));
-    return out->len ? rv : ORC_EINVAL;
-}
-
-/* The first running pod the selector matches (a new reference), or NULL. */
-static json_t *pod_for_selector(cli_ctx *x, const json_t *map, const char *what)
-{
-    struct orc_buf sel = ORC_BUF_INIT, path = ORC_BUF_INIT;
-    json_t *list = NULL, *p, *found = NULL;
-    int status = 0;
-    size_t i;
-
-    if (selector_text(map, &sel) != 0) {
-        fprintf(x->err, "error: %s has no selector to find a pod with\n", what);
-        goto out;
-    }
-    if (orc_buf_printf(&path, "/api/v1/namespaces/%s/pods", x->ns) != 0
-        || cli_query_add(&path, "labelSelector", sel.data) != 0
-        || cli_request_json(x, "GET", path.data, NULL, NULL, &status, &list) != 0)
-        goto out;
-    json_array_foreach(json_object_get(list, "items"), i, p)
-    {
-        const char *phase = orc_json_str(p, "status.phase");
-        if (phase && strcmp(phase, "Running") == 0 && orc_json_get(p, "metadata.deletionTimestamp") == NULL) {
-            found = json_incref(p);
-            break;
-        }
-    }
-    if (found == NULL) fprintf(x->err, "error: no running pod for %s\n", what);
-out:
-    json_decref(list);
-    orc_buf_free(&sel);
-    orc_buf_free(&path);
-    return found;
-}
-
-static json_t *get_object(cli_ctx *x, const struct orc_kind *k, const char *name)
-{
-    struct orc_buf path = ORC_BUF_INIT;
-    json_t *obj = NULL;
-    int status = 0;
-
-    if (cli_object_path(k, x->ns, name, NULL, &path) == 0
-        && cli_request_json(x, "GET", path.data, NULL, NULL, &status, &obj) == 0
-        && status != 200) {
-        cli_print_failure(x, status, obj);
-        json_decref(obj);
-        obj = NULL;
-    }
-    orc_buf_free(&path);
-    return obj;
-}
-
-/* TYPE/NAME (or NAME: a pod) to a pod object; *svc the Service when it
- * was one (both new references). */
-static json_t *resolve(cli_ctx *x, const char *target, json_t **svc)
-{
-    const char *slash = strchr(target, '/');
-    char type[64], what[320];
-    const struct orc_kind *k;
-    json_t *obj, *pod;
-
-    *svc = NULL;
-    snprintf(type, sizeof type, "%.*s", slash ? (int)(slash - target) : 3, slash ? target : "pod");
-    if ((k = orc_kind_lookup(type)) == NULL || !k->namespaced) {
-        fprintf(x->err, "error: the server doesn't have a resource type \"%s\"\n", type);
-        return NULL;
-    }
-    if ((obj = get_object(x, k, slash ? slash + 1 : target)) == NULL) return NULL;
-    if (strcmp(k->resource, "pods") == 0) return obj;
-    snprintf(what, sizeof what, "%s/%s", k->singular, slash + 1);
-    if (strcmp(k->resource, "services") == 0) {
-        pod = pod_for_selector(x, orc_json_get(obj, "spec.selector"), what);
-        *svc = obj;
-        return pod;
-    }
-    pod = pod_for_selector(x, orc_json_get(obj, "spec.selector.matchLabels"), what);
-    json_decref(obj);
-    return pod;
-}
-
 /* "[LOCAL:]REMOTE" into ports; REMOTE may name a container port. */
 static int parse_port(cli_ctx *x, const char *arg, const json_t *pod, const json_t *svc, struct cli_pf_port *out)
 {
@@ -166,7 +77,7 @@ int cli_cmd_port_forward(cli_ctx *x, int argc, char **argv)
     if (rv != 0) rv = cli_stop_status(rv);
     else if (pos.n < 2) rv = cli_usage_error(x, "TYPE/NAME and a list of ports are required for port-forward");
     else if (pos.n - 1 > ORC_ARRAY_LEN(ports)) rv = cli_usage_error(x, "at most %zu ports", ORC_ARRAY_LEN(ports));
-    else if (cli_connect(x) != 0 || (pod = resolve(x, pos.v[0], &svc)) == NULL) rv = CLI_EXIT_FAIL;
+    else if (cli_connect(x) != 0 || (pod = cli_pod_for(x, pos.v[0], true, &svc)) == NULL) rv = CLI_EXIT_FAIL;
     for (size_t i = 1; rv == 0 && i < pos.n; i++)
         if (parse_port(x, pos.v[i], pod, svc, &ports[i - 1]) != 0) rv = CLI_EXIT_FAIL;
     if (rv == 0

@@ -7,6 +7,7 @@
 #define ORC_CLI_PRINT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,12 @@ const char *cli_event_last(const json_t *e);
 /* Sorts n Events (borrowed) oldest first by their last sighting, as
  * `kubectl events` and describe order them. */
 void cli_sort_events(const json_t **evs, size_t n);
+
+/* `kubectl events`' table of n Events (in that order): LAST SEEN ("5m",
+ * "10s (x3 over 5m)"), TYPE, REASON, OBJECT (Kind/name), MESSAGE; with
+ * all_ns a NAMESPACE column first; headers: the header line too. */
+int cli_events_lines(const json_t *const *evs, size_t n, bool all_ns, bool headers, int64_t now,
+                     struct orc_buf *out);
 
 /* Ages, labels, selectors and node roles are formatted by lib/table.h
  * (orc_table_age, orc_table_labels, orc_table_selector,

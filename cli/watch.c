@@ -194,3 +194,52 @@ int cli_stream(cli_ctx *x, const char *path, unsigned timeout_ms, cli_bytes_cb c
     return follow((struct watch){.x = x, .raw = cb, .arg = arg, .result = CLI_EXIT_OK}, path,
                   timeout_ms);
 }
+
+struct many_arg {
+    cli_bytes_n_cb cb;
+    void *arg;
+    size_t i;
+};
+
+static void many_bytes(void *arg, const char *data, size_t len)
+{
+    struct many_arg *m = arg;
+    m->cb(m->arg, m->i, data, len);
+}
+
+int cli_stream_many(cli_ctx *x, const char *const *paths, size_t n, unsigned timeout_ms, cli_bytes_n_cb cb,
+                    void *arg)
+{
+    struct watch *w = calloc(n ? n : 1, sizeof *w);
+    struct many_arg *m = calloc(n ? n : 1, sizeof *m);
+    uv_loop_t loop;
+    int result = CLI_EXIT_OK, rv;
+
+    if (w == NULL || m == NULL || uv_loop_init(&loop) != 0) {
+        fprintf(x->err, "error: cannot start the event loop\n");
+        free(w);
+        free(m);
+        return CLI_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        m[i] = (struct many_arg){cb, arg, i};
+        w[i] = (struct watch){.x = x, .raw = many_bytes, .arg = &m[i], .result = CLI_EXIT_OK};
+        if ((rv = start(&w[i], &loop, paths[i], timeout_ms)) != 0) {
+            uv_close((uv_handle_t *)&w[i].sigint, NULL);
+            uv_close((uv_handle_t *)&w[i].sigterm, NULL);
+            uv_close((uv_handle_t *)&w[i].timer, NULL);
+            fprintf(x->err, "error: cannot follow: %s\n", orc_strerror(rv));
+            w[i].result = CLI_EXIT_FAIL;
+        }
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    for (size_t i = 0; i < n; i++) {
+        if (w[i].result != CLI_EXIT_OK) result = w[i].result;
+        orc_buf_free(&w[i].line);
+        orc_buf_free(&w[i].errbody);
+    }
+    free(w);
+    free(m);
+    return result;
+}

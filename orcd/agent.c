@@ -41,8 +41,7 @@ struct agent_opts {
     const char *reserved_memory;
     long max_pods;
     long lease_seconds;
-    const char *log_max_size;
-    long log_max_files;
+    struct orcd_log_flags logs;
     const char *network_backend;
     bool cleanup;
     bool no_cluster_dns;
@@ -81,8 +80,7 @@ static void usage(FILE *f)
                "  --reserved-memory Q  memory kept back from pods (default 256Mi)\n"
                "  --max-pods N         pods this node takes (default 110)\n"
                "  --lease-seconds N    node lease duration, renewed every third (default 15)\n"
-               "  --container-log-max-size Q   rotate a container's log past this (default 10Mi)\n"
-               "  --container-log-max-files N  rotated log files kept per container (default 2)\n"
+               ORCD_LOG_USAGE
                "  --network-backend B  how pods reach other nodes' pods: auto (default):\n"
                "                       host-gw to nodes on a shared link, VXLAN to the rest;\n"
                "                       host-gw: routes via their addresses on a shared link;\n"
@@ -134,7 +132,7 @@ static int cleanup(const char *node, const char *dir)
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
-           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGSIZE, O_LOGFILES, O_BACKEND, O_DNS, O_DOMAIN, O_SECCOMP,
+           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGS, O_BACKEND, O_DNS, O_DOMAIN, O_SECCOMP,
            O_RESOLV, O_PROXY, O_NETPOL, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP, O_ING_HTTPS };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
@@ -145,8 +143,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"reserved-memory", required_argument, 0, O_RMEM},
         {"max-pods", required_argument, 0, O_MAXPODS},
         {"lease-seconds", required_argument, 0, O_LEASE},
-        {"container-log-max-size", required_argument, 0, O_LOGSIZE},
-        {"container-log-max-files", required_argument, 0, O_LOGFILES},
+        ORCD_LOG_OPTIONS(O_LOGS),
         {"network-backend", required_argument, 0, O_BACKEND},
         {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
         {"seccomp-default", no_argument, 0, O_SECCOMP},
@@ -157,10 +154,10 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"ingress-http-port", required_argument, 0, O_ING_HTTP},
         {"ingress-https-port", required_argument, 0, O_ING_HTTPS}, {0, 0, 0, 0}};
     char *end;
-    int c;
+    int c, li = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
         switch (c) {
         case O_SERVER: o->server = optarg; break;
         case O_TOKEN: o->token = optarg; break;
@@ -172,7 +169,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_CLEAN: o->cleanup = true; break;
         case O_RCPU: o->reserved_cpu = optarg; break;
         case O_RMEM: o->reserved_memory = optarg; break;
-        case O_LOGSIZE: o->log_max_size = optarg; break;
+        case O_LOGS:
+            if (orcd_log_flag("orcd agent", longopts[li].name, optarg, &o->logs) != 0) return -1;
+            break;
         case O_BACKEND:
             if (!orcd_network_backend_ok(optarg)) {
                 fprintf(stderr, "orcd agent: --network-backend is auto, host-gw, vxlan or none, "
@@ -205,16 +204,14 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
                 return -1;
             break;
         case O_MAXPODS:
-        case O_LEASE:
-        case O_LOGFILES: {
+        case O_LEASE: {
             long v = strtol(optarg, &end, 10);
-            const char *name = c == O_MAXPODS ? "max-pods" : c == O_LEASE ? "lease-seconds"
-                                                                        : "container-log-max-files";
+            const char *name = c == O_MAXPODS ? "max-pods" : "lease-seconds";
             if (*end || v <= 0 || v > 100000) {
                 fprintf(stderr, "orcd agent: invalid number \"%s\" for --%s\n", optarg, name);
                 return -1;
             }
-            *(c == O_MAXPODS ? &o->max_pods : c == O_LEASE ? &o->lease_seconds : &o->log_max_files) = v;
+            *(c == O_MAXPODS ? &o->max_pods : &o->lease_seconds) = v;
             break;
         }
         case 'h':
@@ -232,10 +229,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
     }
     int64_t q;
     if ((o->reserved_cpu && orc_quantity_parse(o->reserved_cpu, &q) != 0)
-        || (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &q) != 0)
-        || (o->log_max_size && (orc_quantity_parse(o->log_max_size, &q) != 0 || q < 4096000))) {
-        fprintf(stderr, "orcd agent: --reserved-cpu, --reserved-memory and --container-log-max-size take "
-                        "quantities like 250m, 512Mi (logs: at least 4Ki)\n");
+        || (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &q) != 0)) {
+        fprintf(stderr, "orcd agent: --reserved-cpu and --reserved-memory take "
+                        "quantities like 250m, 512Mi\n");
         return -1;
     }
     if (o->server && strncmp(o->server, "https://", 8) != 0) {
@@ -475,7 +471,10 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.orcd_path = self;
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
-    cfg.log_max_files = (unsigned)o->log_max_files;
+    cfg.log_max_files = o->logs.max_files;
+    cfg.log_max_bytes = o->logs.max_bytes;
+    cfg.pod_log_dir = o->logs.pod_log_dir ? o->logs.pod_log_dir : ORCD_LOG_DEFAULT_POD_DIR;
+    cfg.container_log_dir = o->logs.container_log_dir ? o->logs.container_log_dir : ORCD_LOG_DEFAULT_CTR_DIR;
     cfg.network_backend = o->network_backend;
     cfg.no_cluster_dns = o->no_cluster_dns;
     cfg.no_service_proxy = o->no_service_proxy;
@@ -487,8 +486,6 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.resolv_conf = o->resolv_conf;
     cfg.cni_conf_dir = o->cni_conf_dir;
     cfg.cni_bin_dir = o->cni_bin_dir;
-    if (o->log_max_size && orc_quantity_parse(o->log_max_size, &cfg.log_max_bytes) == 0)
-        cfg.log_max_bytes /= 1000; /* quantities parse to thousandths */
     if (o->reserved_cpu) orc_quantity_parse(o->reserved_cpu, &cfg.reserved_cpu_milli);
     if (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &cfg.reserved_memory_bytes) == 0)
         cfg.reserved_memory_bytes /= 1000; /* quantities parse to thousandths */

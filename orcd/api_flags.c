@@ -84,6 +84,12 @@ int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_lim
     if (strcmp(name, "watch-memory") == 0) return size(name, value, &out->watch_memory);
     if (strcmp(name, "watch-bookmark-interval") == 0)
         return duration(name, value, &out->watch_bookmark_ms);
+    if (strcmp(name, "event-ttl") == 0) {
+        unsigned ms;
+        if (orcd_flag_duration(name, value, 1000, "a duration from 1s to 24h, like 1h", &ms) != 0) return -1;
+        out->event_ttl_s = ms / 1000;
+        return 0;
+    }
     if (strcmp(name, "api-audiences") == 0) {
         if (*value == '\0' || value[strspn(value, ",")] == '\0')
             return orcd_flag_bad(name, value, "audiences, comma-separated");
@@ -121,6 +127,7 @@ void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *c
     cfg->watch_queue_bytes = l->watch_queue;
     cfg->watch_memory_bytes = l->watch_memory;
     cfg->watch_bookmark_ms = l->watch_bookmark_ms;
+    cfg->event_ttl_s = l->event_ttl_s;
     cfg->api_audiences = l->api_audiences;
     cfg->sa_min_expiration = l->sa_min_expiration;
     cfg->node_cert_ttl_s = l->node_cert_ttl_s;

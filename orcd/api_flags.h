@@ -12,6 +12,7 @@ struct orcd_api_limits {
     unsigned header_timeout_ms, idle_timeout_ms;
     size_t watch_queue, watch_memory;
     unsigned watch_bookmark_ms;
+    unsigned event_ttl_s;       /* --event-ttl */
     const char *api_audiences;  /* --api-audiences, NULL: the issuer */
     unsigned sa_min_expiration; /* --service-account-min-token-expiration, s */
     unsigned node_cert_ttl_s;   /* --node-cert-ttl, s (0: a year) */
@@ -27,6 +28,7 @@ struct orcd_api_limits {
     {"watch-queue", required_argument, 0, (val)},                                               \
     {"watch-memory", required_argument, 0, (val)},                                              \
     {"watch-bookmark-interval", required_argument, 0, (val)},                                   \
+    {"event-ttl", required_argument, 0, (val)},                                                 \
     {"api-audiences", required_argument, 0, (val)},                                             \
     {"service-account-min-token-expiration", required_argument, 0, (val)},                      \
     {"node-cert-ttl", required_argument, 0, (val)},                                             \
@@ -48,6 +50,8 @@ struct orcd_api_limits {
     "                         ended (default 256Mi)\n"                                        \
     "  --watch-bookmark-interval D  between BOOKMARK events to watchers that allow\n"      \
     "                         them (default 1m, as Kubernetes)\n"                              \
+    "  --event-ttl D          Events are deleted this long after they last happened\n"     \
+    "                         (default 1h, as Kubernetes)\n"                                  \
     "  --api-audiences A,B    audiences a service account token must name one of\n"          \
     "                         (default: the issuer, https://kubernetes.default.svc.cluster.local)\n" \
     "  --service-account-min-token-expiration D  shortest token a TokenRequest may ask\n"     \

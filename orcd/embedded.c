@@ -20,7 +20,7 @@ struct orcd_embedded {
     uv_async_t stop;
     agent *a;
     struct agent_config cfg;
-    char *strs[13]; /* owned copies behind cfg */
+    char *strs[15]; /* owned copies behind cfg */
     char *cert, *key;
     char self[4096];
     int start_rv;
@@ -97,7 +97,8 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
     if ((e = calloc(1, sizeof *e)) == NULL) return ORC_ENOMEM;
     const char *in[] = {c->server_url, c->token, c->ca_pem, c->node_name, c->data_dir,
                         c->node_ip, c->registries, c->cluster_domain, c->resolv_conf,
-                        c->network_backend, c->cni_conf_dir, c->cni_bin_dir};
+                        c->network_backend, c->cni_conf_dir, c->cni_bin_dir, c->pod_log_dir,
+                        c->container_log_dir};
     for (size_t i = 0; i < ORC_ARRAY_LEN(in); i++) e->strs[i] = dup_or_null(in[i]);
     if (issue_cert(e, c) != 0) {
         free_all(e);
@@ -114,6 +115,8 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
                                    .no_network_policy = c->no_network_policy,
                                    .network_backend = e->strs[9],
                                    .cni_conf_dir = e->strs[10], .cni_bin_dir = e->strs[11],
+                                   .pod_log_dir = e->strs[12], .container_log_dir = e->strs[13],
+                                   .log_max_bytes = c->log_max_bytes, .log_max_files = c->log_max_files,
                                    .ingress_http_port = c->ingress_http_port,
                                    .ingress_https_port = c->ingress_https_port,
                                    .tls_cert_pem = e->cert, .cert_identity = true,

@@ -3,6 +3,7 @@
 #define ORC_ORCD_EMBEDDED_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct orcd_embedded;
 
@@ -24,6 +25,9 @@ struct orcd_embedded_config {
     const char *network_backend; /* agent_config's; NULL: auto */
     const char *cni_conf_dir; /* agent_config's CNI mode (NULL: orc's own network) */
     const char *cni_bin_dir;
+    const char *pod_log_dir, *container_log_dir; /* agent_config's log layout */
+    int64_t log_max_bytes;  /* agent_config's rotation (0: defaults) */
+    unsigned log_max_files;
 };
 
 /* Starts the agent thread (all strings copied). 0, or ORC_E* with a message

@@ -67,6 +67,7 @@ struct server_opts {
     const char *resolv_conf;
     const char *cni_conf_dir;   /* the embedded agent's CNI mode */
     const char *cni_bin_dir;
+    struct orcd_log_flags logs; /* the embedded agent's container logs */
     const char *cluster_cidr;
     unsigned node_cidr_mask; /* 0: 24 */
     const char *service_cidr;    /* NULL: 10.43.0.0/16 */
@@ -160,6 +161,7 @@ static void usage(FILE *f)
             "                         own bridge)\n"
             "  --cni-bin-dir DIRS     where the CNI plugins are, ':'-separated (default\n"
             "                         /usr/lib/cni)\n"
+            ORCD_LOG_USAGE
             "  --cluster-cidr CIDR    pod addresses, a block per node (default 10.42.0.0/16)\n"
             "  --node-cidr-mask-size N  prefix length of each node's block (default 24)\n"
             "  --service-cidr CIDR    Services' cluster IPs (default 10.43.0.0/16)\n"
@@ -299,7 +301,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
            O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY, O_NETPOL,
            O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP,
-           O_ING_HTTPS, O_ENC, O_AGENT_TOKEN };
+           O_ING_HTTPS, O_ENC, O_AGENT_TOKEN, O_LOGS };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -329,7 +331,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-dir", required_argument, 0, O_SNAPDIR},
         {"discard-corrupt-log", no_argument, 0, O_DISCARD},
         {"raft-plaintext-benchmark-only", no_argument, 0, O_RAFT_PLAIN},
-        ORCD_API_LIMIT_OPTIONS(O_LIMIT), ORCD_CTL_OPTIONS(O_CTL), {0, 0, 0, 0}};
+        ORCD_API_LIMIT_OPTIONS(O_LIMIT), ORCD_CTL_OPTIONS(O_CTL), ORCD_LOG_OPTIONS(O_LOGS),
+        {0, 0, 0, 0}};
     int c, li = 0;
 
     optind = 1;
@@ -402,6 +405,9 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
             break;
         case O_CTL:
             if (orcd_ctl_flag(longopts[li].name, optarg, &o->ctl) != 0) return -1;
+            break;
+        case O_LOGS:
+            if (orcd_log_flag("orcd server", longopts[li].name, optarg, &o->logs) != 0) return -1;
             break;
         case O_SAN:
             if (o->n_tls_sans == MAX_TLS_SANS) {
@@ -898,6 +904,11 @@ static void start_agent(struct orcd_server *s)
     c.resolv_conf = s->o.resolv_conf;
     c.cni_conf_dir = s->o.cni_conf_dir;
     c.cni_bin_dir = s->o.cni_bin_dir;
+    c.pod_log_dir = s->o.logs.pod_log_dir ? s->o.logs.pod_log_dir : ORCD_LOG_DEFAULT_POD_DIR;
+    c.container_log_dir = s->o.logs.container_log_dir ? s->o.logs.container_log_dir
+                                                       : ORCD_LOG_DEFAULT_CTR_DIR;
+    c.log_max_bytes = s->o.logs.max_bytes;
+    c.log_max_files = s->o.logs.max_files;
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
     explicit_bzero(port_token, sizeof port_token);
 }

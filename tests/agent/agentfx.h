@@ -95,7 +95,8 @@ static inline void afx_teardown(void *arg)
 /* Starts (or restarts) the agent process. */
 static inline void afx_agent_start(void)
 {
-    const char *argv[32];
+    const char *argv[36];
+    char pod_logs[1200], ctr_logs[1200];
     int n = 0;
     pid_t pid;
 
@@ -109,6 +110,12 @@ static inline void afx_agent_start(void)
     argv[n++] = A.node;
     argv[n++] = "--data-dir";
     argv[n++] = A.dir;
+    snprintf(pod_logs, sizeof pod_logs, "%s/log/pods", A.dir);
+    snprintf(ctr_logs, sizeof ctr_logs, "%s/log/containers", A.dir);
+    argv[n++] = "--pod-log-dir";
+    argv[n++] = pod_logs;
+    argv[n++] = "--container-log-dir";
+    argv[n++] = ctr_logs;
     argv[n++] = "--listen";
     argv[n++] = A.listen;
     argv[n++] = "--node-ip";

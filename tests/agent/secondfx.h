@@ -14,9 +14,13 @@ static struct second {
 
 static inline void second_run(void)
 {
+    char pod_logs[700], ctr_logs[700];
+    snprintf(pod_logs, sizeof pod_logs, "%s/log/pods", S.dir);
+    snprintf(ctr_logs, sizeof ctr_logs, "%s/log/containers", S.dir);
     const char *argv[] = {t_bin("orcd"), "agent", "--server", AC.m[0].url, "--token", AC.token,
                           "--node-name", S.node, "--data-dir", S.dir, "--listen", S.listen,
-                          "--node-ip", S.ip, "--lease-seconds", "6", NULL};
+                          "--node-ip", S.ip, "--lease-seconds", "6", "--pod-log-dir", pod_logs,
+                          "--container-log-dir", ctr_logs, NULL};
     pid_t pid = fork();
 
     CHECK(pid >= 0);

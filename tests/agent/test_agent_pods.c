@@ -152,7 +152,7 @@ TEST_T(prestop_hook_runs_before_the_stop, 120)
 TEST_T(container_logs_rotate_at_the_configured_size, 120)
 {
     static const char *const flags[] = {"--container-log-max-size", "16Ki",
-                                        "--container-log-max-files", "1", NULL};
+                                        "--container-log-max-files", "2", NULL};
     char *log;
 
     afx_setup_with(flags);

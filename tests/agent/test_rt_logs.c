@@ -2,6 +2,7 @@
  * since, timestamps, limit, across rotated files; following a file as it
  * grows and rotates, ending when the container exited; and the shim's
  * rotation of a real container's output. */
+#include "agent/podlogs.h"
 #include "tests/agent/rtfx.h"
 
 #define T0 1795452245LL /* 2026-11-23T16:44:05Z */
@@ -86,7 +87,8 @@ static void check_lines(struct rd *r, int from, int to, bool timestamps)
     free(want);
 }
 
-/* LOG.2: lines 0-9, LOG.1: 10-19, LOG: 20-29. */
+/* Rotated as the kubelet names them: LOG.<stamp> (the older with a
+ * second file that stamp: -1 sorts after), lines 0-9, 10-19; LOG: 20-29. */
 static void three_files(char *path, size_t n)
 {
     char p[700];
@@ -94,10 +96,12 @@ static void three_files(char *path, size_t n)
     snprintf(path, n, "%s/pod/c.log", F.logs);
     CHECK_INT(orc_mkdirs(path, 0755), ==, 0);
     rmdir(path);
-    snprintf(p, sizeof p, "%s.2", path);
+    snprintf(p, sizeof p, "%s.20261207-000009", path);
     write_records(p, 0, 10);
-    snprintf(p, sizeof p, "%s.1", path);
+    snprintf(p, sizeof p, "%s.20261207-000009-1", path);
     write_records(p, 10, 20);
+    snprintf(p, sizeof p, "%s.20261207-000001.gz", path); /* compressed: not read */
+    CHECK_INT(orc_file_write(p, "\x1f\x8b junk", 7, 0644), ==, 0);
     write_records(path, 20, 30);
 }
 
@@ -189,7 +193,7 @@ TEST(follow_through_rotation)
     write_records(path, 30, 33);
     wait_text(&r, "line32\n");
     /* the shim's rotation: the live file renamed, a new one started */
-    snprintf(p1, sizeof p1, "%s.1", path);
+    snprintf(p1, sizeof p1, "%s.20261207-000010", path);
     write_records(path, 33, 35);
     CHECK_INT(rename(path, p1), ==, 0);
     write_records(path, 35, 37);
@@ -256,7 +260,8 @@ TEST_T(follow_a_container, 60)
 
 TEST_T(shim_rotates_a_busy_log, 60)
 {
-    char log[600], p[700], want[32];
+    char log[600], want[32], **rot;
+    size_t nrot;
     char *argv[] = {"seq", "1", "3000", NULL};
     struct rt_spec s;
     struct rt_status st;
@@ -267,18 +272,18 @@ TEST_T(shim_rotates_a_busy_log, 60)
     int first;
 
     fx_setup(true, false);
-    fx_open_full(NULL, 4096, 2);
+    fx_open_full(NULL, 4096, 3);
     fx_image();
     s = fx_spec("busy", argv, log, sizeof log);
     fx_start_ok(&s);
     st = fx_wait_exit("busy", 10000);
     CHECK_INT(st.exit_code, ==, 0);
-    for (int i = 0; i <= 3; i++) {
-        if (i == 0) snprintf(p, sizeof p, "%s", log);
-        else snprintf(p, sizeof p, "%s.%d", log, i);
-        if (i == 3) CHECKF(stat(p, &sb) != 0, "%s should not exist", p);
-        else CHECKF(stat(p, &sb) == 0 && sb.st_size <= 4096, "%s", p);
-    }
+    /* the live file and two rotated ones (the kubelet's max files: 3) */
+    CHECKF(stat(log, &sb) == 0 && sb.st_size <= 4096, "%s", log);
+    CHECK_INT(podlogs_rotated(log, true, &rot, &nrot), ==, 0);
+    CHECK_INT(nrot, ==, 2);
+    for (size_t i = 0; i < nrot; i++) CHECKF(stat(rot[i], &sb) == 0 && sb.st_size <= 4096, "%s", rot[i]);
+    podlogs_strv_free(rot, nrot);
     /* what is kept is the end of the output, in order */
     CHECK_INT(read_log(log, o, &r), ==, 0);
     t = rd_text(&r);

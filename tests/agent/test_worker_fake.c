@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/file.h"
 #include "tests/agent/workerfx.h"
 
 #define IMG "registry.test/app:1"
@@ -302,4 +303,43 @@ TEST(liveness_probe_failure_restarts_on_the_clock)
     CHECK_INT(X.rt->starts, ==, 2);
     CHECK_INT(wfx_events("Unhealthy"), >=, 1);
     check_running(1);
+}
+
+/* The kubelet's log layout: run N logs to <ns>_<pod>_<uid>/<c>/N.log with
+ * its link; a run an agent before that layout started (adopted after an
+ * upgrade) is read where it wrote. */
+TEST(logs_in_the_kubelet_layout_and_the_old_path_read)
+{
+    char id[256], log[1200], want[1200], old[1200], link[1400], target[1200];
+    ssize_t n;
+
+    wfx_init();
+    fakert_add_image(X.rt, IMG);
+    json_t *pod = wfx_pod(IMG, "Always", NULL);
+    wfx_start(pod);
+    json_decref(pod);
+    check_running(0);
+    CHECK_INT(worker_find(X.w, "app", false, id, sizeof id, log, sizeof log), ==, 0);
+    snprintf(want, sizeof want, "%s/log/pods/default_p_%s/app/0.log", test_tmpdir(), WFX_UID);
+    CHECK_STR(log, want);
+    snprintf(link, sizeof link, "%s/log/containers/p_default_app-%s.log", test_tmpdir(), id);
+    n = readlink(link, target, sizeof target - 1);
+    CHECKF(n > 0, "no link %s", link);
+    target[n] = '\0';
+    CHECK_STR(target, want);
+
+    /* no file there, one at the old place: that one is read */
+    snprintf(old, sizeof old, "%s/pods/%s/logs/app", test_tmpdir(), WFX_UID);
+    CHECK_INT(orc_mkdirs(old, 0755), ==, 0);
+    strcat(old, "/0.log");
+    CHECK_INT(orc_file_write(old, "", 0, 0644), ==, 0);
+    CHECK_INT(worker_find(X.w, "app", false, id, sizeof id, log, sizeof log), ==, 0);
+    CHECK_STR(log, old);
+    /* once the new file exists it wins */
+    *strrchr(want, '/') = '\0';
+    CHECK_INT(orc_mkdirs(want, 0755), ==, 0);
+    strcat(want, "/0.log");
+    CHECK_INT(orc_file_write(want, "", 0, 0644), ==, 0);
+    CHECK_INT(worker_find(X.w, "app", false, id, sizeof id, log, sizeof log), ==, 0);
+    CHECK_STR(log, want);
 }

@@ -15,6 +15,7 @@
 
 #include "agent/worker_int.h"
 #include "lib/json.h"
+#include "lib/file.h"
 #include "tests/agent/fakert.h"
 #include "tests/harness/test.h"
 
@@ -149,6 +150,9 @@ static void wfx_init(void)
     snprintf(a->pods_dir, sizeof a->pods_dir, "%s/pods", dir);
     snprintf(a->claims_dir, sizeof a->claims_dir, "%s/claims", dir);
     snprintf(a->volumes_dir, sizeof a->volumes_dir, "%s/volumes", dir);
+    snprintf(a->pod_log_dir, sizeof a->pod_log_dir, "%s/log/pods", dir);
+    snprintf(a->ctr_log_dir, sizeof a->ctr_log_dir, "%s/log/containers", dir);
+    CHECK_INT(orc_mkdirs(a->ctr_log_dir, 0755), ==, 0); /* agent_start makes them */
     rth_on_exit(&a->rt, wfx_exited, a);
 }
 

@@ -79,7 +79,7 @@ TEST(help_for_orctl_and_each_command)
     free(out);
     free(err);
     static const char *const cmds[] = {"apply", "get", "describe", "delete", "create", "scale",
-                                       "version", "cluster", "api-resources"};
+                                       "version", "cluster", "api-resources", "logs", "events"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         CHECK_INT(orctl(&out, &err, cmds[i], "-h", NULL), ==, 0);
         CHECK_HAS(out, "Usage:\n  orctl ");

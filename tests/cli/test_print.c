@@ -262,3 +262,30 @@ TEST(selectors_and_labels)
     json_decref(sel);
     orc_buf_free(&out);
 }
+
+/* `kubectl events`' lines: Kind/name, repeats counted, series, newlines cut. */
+TEST(events_lines_as_kubectl_events)
+{
+    json_t *items = fixture_items("metadata: {name: a.1, namespace: default}\n"
+                                  "involvedObject: {kind: Pod, name: web-0}\n"
+                                  "type: Warning\nreason: BackOff\nmessage: '  Back-off restarting  '\ncount: 4\n"
+                                  "firstTimestamp: '2024-06-01T11:58:30Z'\nlastTimestamp: '2024-06-01T11:59:50Z'\n"
+                                  "---\n"
+                                  "metadata: {name: b.1, namespace: kube-system}\n"
+                                  "involvedObject: {kind: Deployment, name: dns}\n"
+                                  "type: Normal\nreason: Scaled\nmessage: \"two\\nlines\"\n"
+                                  "eventTime: '2024-06-01T11:50:00.000000Z'\n"
+                                  "series: {count: 2, lastObservedTime: '2024-06-01T11:55:00.000000Z'}\n");
+    const json_t *evs[2] = {json_array_get(items, 0), json_array_get(items, 1)};
+    struct orc_buf out = ORC_BUF_INIT;
+
+    CHECK_INT(cli_events_lines(evs, 2, false, true, fixture_now(), &out), ==, 0);
+    CHECK_STR(out.data, "LAST SEEN           TYPE      REASON    OBJECT           MESSAGE\n"
+                        "10s (x4 over 90s)   Warning   BackOff   Pod/web-0        Back-off restarting\n"
+                        "5m (x2 over 10m)    Normal    Scaled    Deployment/dns   two...\n");
+    orc_buf_reset(&out);
+    CHECK_INT(cli_events_lines(evs, 1, true, false, fixture_now(), &out), ==, 0);
+    CHECK_STR(out.data, "default   10s (x4 over 90s)   Warning   BackOff   Pod/web-0   Back-off restarting\n");
+    orc_buf_free(&out);
+    json_decref(items);
+}

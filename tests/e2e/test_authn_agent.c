@@ -42,8 +42,12 @@ static void teardown(void *arg)
 
 static void agent_start(const char *token)
 {
+    char pod_logs[1200], ctr_logs[1200];
+    snprintf(pod_logs, sizeof pod_logs, "%s/log/pods", dir);
+    snprintf(ctr_logs, sizeof ctr_logs, "%s/log/containers", dir);
     const char *argv[] = {t_bin("orcd"), "agent", "--server", c.m[0].url, "--token", token,
                           "--node-name", node, "--data-dir", dir, "--listen", listen_at,
+                          "--pod-log-dir", pod_logs, "--container-log-dir", ctr_logs,
                           "--node-ip", ip, "--network-backend", "none", "--cluster-dns", "off",
                           "--service-proxy", "off", "--ingress", "off", NULL};
 

@@ -109,7 +109,8 @@ static void read_token(struct cluster *c, int i)
 void member_start(struct cluster *c, int i, bool join, const char *const *extra)
 {
     struct member *m = &c->m[i];
-    const char *argv[40];
+    const char *argv[44];
+    char pod_logs[600], ctr_logs[600];
     int n = 0, joiner = -1;
     pid_t pid;
 
@@ -123,6 +124,13 @@ void member_start(struct cluster *c, int i, bool join, const char *const *extra)
     argv[n++] = m->dir;
     argv[n++] = "--listen";
     argv[n++] = m->listen;
+    /* never the node's /var/log: many agents share this machine */
+    snprintf(pod_logs, sizeof pod_logs, "%s/log/pods", m->dir);
+    snprintf(ctr_logs, sizeof ctr_logs, "%s/log/containers", m->dir);
+    argv[n++] = "--pod-log-dir";
+    argv[n++] = pod_logs;
+    argv[n++] = "--container-log-dir";
+    argv[n++] = ctr_logs;
     if (!c->with_agent) argv[n++] = "--no-agent";
     if (c->no_controllers) {
         argv[n++] = "--controllers";
@@ -139,7 +147,7 @@ void member_start(struct cluster *c, int i, bool join, const char *const *extra)
         argv[n++] = "--token";
         argv[n++] = c->token;
     }
-    for (; extra && *extra && n < 38; extra++) argv[n++] = *extra;
+    for (; extra && *extra && n < 42; extra++) argv[n++] = *extra;
     argv[n] = NULL;
     pid = fork();
     CHECK(pid >= 0);

@@ -393,8 +393,8 @@ static void dump_tail(const char *path)
 
 static void agent_start(struct netbed *b, struct netbed_node *nd)
 {
-    const char *argv[40];
-    char path[256];
+    const char *argv[44];
+    char path[256], pod_logs[700], ctr_logs[700];
     int n = 0;
     pid_t pid;
 
@@ -408,6 +408,12 @@ static void agent_start(struct netbed *b, struct netbed_node *nd)
     argv[n++] = nd->name;
     argv[n++] = "--data-dir";
     argv[n++] = nd->dir;
+    snprintf(pod_logs, sizeof pod_logs, "%s/log/pods", nd->dir);
+    snprintf(ctr_logs, sizeof ctr_logs, "%s/log/containers", nd->dir);
+    argv[n++] = "--pod-log-dir";
+    argv[n++] = pod_logs;
+    argv[n++] = "--container-log-dir";
+    argv[n++] = ctr_logs;
     argv[n++] = "--node-ip";
     argv[n++] = nd->ip;
     argv[n++] = "--lease-seconds";
@@ -416,7 +422,7 @@ static void agent_start(struct netbed *b, struct netbed_node *nd)
         argv[n++] = "--registries";
         argv[n++] = b->registries;
     }
-    for (int i = 0; nd->extra[i] && n < 38; i++) argv[n++] = nd->extra[i];
+    for (int i = 0; nd->extra[i] && n < 42; i++) argv[n++] = nd->extra[i];
     argv[n] = NULL;
     snprintf(path, sizeof path, NETNS_DIR "/%s", nd->netns);
     pid = fork();
