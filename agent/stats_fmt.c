@@ -14,8 +14,6 @@
 #include "lib/orc.h"
 #include "lib/timeutil.h"
 
-#define NS_PER_S 1e9
-
 /* A label value with Prometheus' escapes (\\, \", \n). */
 static int label(struct orc_buf *b, const char *name, const char *v, bool first)
 {
@@ -35,21 +33,35 @@ static int head(struct orc_buf *b, const char *name, const char *type, const cha
     return orc_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static int value(struct orc_buf *b, double v, int64_t time_ns)
+/* ns as exact decimal seconds ("77293.48", "5"): a double's shortest
+ * text would need more digits than %g gives. */
+static void secs(uint64_t ns, char *out, size_t n)
 {
-    return orc_buf_printf(b, "} %.17g %" PRId64 "\n", v, time_ns / 1000000);
+    int w = snprintf(out, n, "%" PRIu64 ".%09" PRIu64, ns / 1000000000, ns % 1000000000);
+
+    while (w > 0 && out[w - 1] == '0') out[--w] = '\0';
+    if (w > 0 && out[w - 1] == '.') out[--w] = '\0';
+}
+
+static int value(struct orc_buf *b, uint64_t v, bool ns_to_s, int64_t time_ns)
+{
+    char t[48];
+
+    if (ns_to_s) secs(v, t, sizeof t);
+    else snprintf(t, sizeof t, "%" PRIu64, v);
+    return orc_buf_printf(b, "} %s %" PRId64 "\n", t, time_ns / 1000000);
 }
 
 /* name{container=,namespace=,pod=} or {namespace=,pod=} v ts */
 static int series(struct orc_buf *b, const char *name, const struct agent_stat_pod *p,
-                  const struct agent_stat_ctr *c, double v, int64_t time_ns)
+                  const struct agent_stat_ctr *c, uint64_t v, bool ns_to_s, int64_t time_ns)
 {
     int rv = orc_buf_printf(b, "%s{", name);
 
     if (rv == 0 && c) rv = label(b, "container", c->name, true);
     if (rv == 0) rv = label(b, "namespace", p->ns, c == NULL);
     if (rv == 0) rv = label(b, "pod", p->name, false);
-    return rv ? rv : value(b, v, time_ns);
+    return rv ? rv : value(b, v, ns_to_s, time_ns);
 }
 
 enum what { CTR_CPU, CTR_MEM, CTR_START, POD_CPU, POD_MEM };
@@ -60,14 +72,14 @@ static int each(struct orc_buf *b, const struct agent_stats *s, const char *name
 
     for (size_t i = 0; rv == 0 && i < s->n_pods; i++) {
         const struct agent_stat_pod *p = &s->pods[i];
-        if (w == POD_CPU && p->st.has_cpu) rv = series(b, name, p, NULL, p->st.cpu_ns / NS_PER_S, p->st.time_ns);
-        if (w == POD_MEM && p->st.has_mem) rv = series(b, name, p, NULL, (double)p->st.mem_ws, p->st.time_ns);
+        if (w == POD_CPU && p->st.has_cpu) rv = series(b, name, p, NULL, p->st.cpu_ns, true, p->st.time_ns);
+        if (w == POD_MEM && p->st.has_mem) rv = series(b, name, p, NULL, p->st.mem_ws, false, p->st.time_ns);
         for (size_t j = 0; rv == 0 && w < POD_CPU && j < p->n_ctrs; j++) {
             const struct agent_stat_ctr *c = &p->ctrs[j];
-            if (w == CTR_CPU && c->st.has_cpu) rv = series(b, name, p, c, c->st.cpu_ns / NS_PER_S, c->st.time_ns);
-            if (w == CTR_MEM && c->st.has_mem) rv = series(b, name, p, c, (double)c->st.mem_ws, c->st.time_ns);
+            if (w == CTR_CPU && c->st.has_cpu) rv = series(b, name, p, c, c->st.cpu_ns, true, c->st.time_ns);
+            if (w == CTR_MEM && c->st.has_mem) rv = series(b, name, p, c, c->st.mem_ws, false, c->st.time_ns);
             if (w == CTR_START && c->start_ns > 0)
-                rv = series(b, name, p, c, c->start_ns / NS_PER_S, c->st.time_ns);
+                rv = series(b, name, p, c, (uint64_t)c->start_ns, true, c->st.time_ns);
         }
     }
     return rv;
@@ -88,9 +100,11 @@ int agent_stats_resource_text(const struct agent_stats *s, struct orc_buf *out)
     rv |= each(out, s, "container_start_time_seconds", CTR_START);
     rv |= head(out, "node_cpu_usage_seconds_total", "counter",
                "[STABLE] Cumulative cpu time consumed by the node in core-seconds");
-    if (s->st.has_cpu)
-        rv |= orc_buf_printf(out, "node_cpu_usage_seconds_total %.17g %" PRId64 "\n", s->st.cpu_ns / NS_PER_S,
-                             s->st.time_ns / 1000000);
+    if (s->st.has_cpu) {
+        char t[48];
+        secs(s->st.cpu_ns, t, sizeof t);
+        rv |= orc_buf_printf(out, "node_cpu_usage_seconds_total %s %" PRId64 "\n", t, s->st.time_ns / 1000000);
+    }
     rv |= head(out, "node_memory_working_set_bytes", "gauge", "[STABLE] Current working set of the node in bytes");
     if (s->st.has_mem)
         rv |= orc_buf_printf(out, "node_memory_working_set_bytes %" PRIu64 " %" PRId64 "\n", s->st.mem_ws,
@@ -111,7 +125,8 @@ int agent_stats_resource_text(const struct agent_stats *s, struct orc_buf *out)
 /* {container=,id=,image=,[interface=,]name=,namespace=,pod=} as cAdvisor
  * labels a cgroup: a pod's own cgroup has empty container, image, name. */
 static int cadvisor_series(struct orc_buf *b, const char *metric, const struct agent_stat_pod *p,
-                           const struct agent_stat_ctr *c, const char *iface, double v, int64_t time_ns)
+                           const struct agent_stat_ctr *c, const char *iface, uint64_t v, bool ns_to_s,
+                           int64_t time_ns)
 {
     int rv = orc_buf_printf(b, "%s{", metric);
 
@@ -122,7 +137,7 @@ static int cadvisor_series(struct orc_buf *b, const char *metric, const struct a
     if (rv == 0) rv = label(b, "name", c ? c->id : "", false);
     if (rv == 0) rv = label(b, "namespace", p->ns, false);
     if (rv == 0) rv = label(b, "pod", p->name, false);
-    return rv ? rv : value(b, v, time_ns);
+    return rv ? rv : value(b, v, ns_to_s, time_ns);
 }
 
 static int cadvisor_usage(struct orc_buf *b, const struct agent_stats *s, bool cpu)
@@ -133,13 +148,11 @@ static int cadvisor_usage(struct orc_buf *b, const struct agent_stats *s, bool c
     for (size_t i = 0; rv == 0 && i < s->n_pods; i++) {
         const struct agent_stat_pod *p = &s->pods[i];
         if (cpu ? p->st.has_cpu : p->st.has_mem)
-            rv = cadvisor_series(b, m, p, NULL, NULL, cpu ? p->st.cpu_ns / NS_PER_S : (double)p->st.mem_ws,
-                                 p->st.time_ns);
+            rv = cadvisor_series(b, m, p, NULL, NULL, cpu ? p->st.cpu_ns : p->st.mem_ws, cpu, p->st.time_ns);
         for (size_t j = 0; rv == 0 && j < p->n_ctrs; j++) {
             const struct agent_stat_ctr *c = &p->ctrs[j];
             if (cpu ? c->st.has_cpu : c->st.has_mem)
-                rv = cadvisor_series(b, m, p, c, NULL, cpu ? c->st.cpu_ns / NS_PER_S : (double)c->st.mem_ws,
-                                     c->st.time_ns);
+                rv = cadvisor_series(b, m, p, c, NULL, cpu ? c->st.cpu_ns : c->st.mem_ws, cpu, c->st.time_ns);
         }
     }
     return rv;
@@ -153,7 +166,7 @@ static int cadvisor_net(struct orc_buf *b, const struct agent_stats *s, bool rx)
     for (size_t i = 0; rv == 0 && i < s->n_pods; i++) {
         const struct agent_stat_pod *p = &s->pods[i];
         if (p->has_net)
-            rv = cadvisor_series(b, m, p, NULL, "eth0", (double)(rx ? p->rx_bytes : p->tx_bytes), p->st.time_ns);
+            rv = cadvisor_series(b, m, p, NULL, "eth0", rx ? p->rx_bytes : p->tx_bytes, false, p->st.time_ns);
     }
     return rv;
 }

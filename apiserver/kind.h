@@ -26,6 +26,7 @@ enum api_sub {
     API_SUB_EVICTION = 1u << 4, /* POST pods/eviction (policy/v1 Eviction) */
     API_SUB_ATTACH = 1u << 5,   /* GET pods/attach with a WebSocket (proxied to the agent) */
     API_SUB_PORTFORWARD = 1u << 6, /* GET|POST pods/portforward upgraded to SPDY/3.1 (relayed to the agent) */
+    API_SUB_PROXY = 1u << 8, /* nodes/{name}/proxy/{path}: GETs relayed to the node's agent */
     API_SUB_TOKEN = 1u << 7, /* POST serviceaccounts/token (authentication.k8s.io/v1 TokenRequest) */
 };
 

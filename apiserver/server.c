@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apiserver/encrypt.h"
+#include "apiserver/metrics.h"
 #include "apiserver/rbac.h"
 #include "apiserver/sa.h"
 #include "apiserver/server.h"
@@ -62,6 +63,9 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
     case ROUTE_SELF_REVIEW:
         api_handle_self_review(s, r);
         return;
+    case ROUTE_METRICS:
+        api_handle_metrics(s, r, rt);
+        return;
     case ROUTE_COLLECTION:
     case ROUTE_OBJECT:
         break;
@@ -73,6 +77,8 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
                                      || strcmp(rt->sub, "attach") == 0 || strcmp(rt->sub, "portforward") == 0)
         && api_kind_serves(rt->api, rt->sub))
         api_handle_pod_proxy(s, r, rt);
+    else if (rt->type == ROUTE_OBJECT && strcmp(rt->sub, "proxy") == 0 && api_kind_serves(rt->api, rt->sub))
+        api_handle_node_proxy(s, r, rt);
     else if (rt->type == ROUTE_OBJECT && strcmp(rt->sub, "token") == 0 && api_kind_serves(rt->api, rt->sub))
         api_handle_token_request(s, r, rt);
     else if (r->method == HTTP_GET && api_query_bool(rt, "watch")) api_handle_watch(s, r, rt);
@@ -324,6 +330,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     if (rv == 0) rv = api_rbac_start(s);
     if (rv == 0) rv = api_nodeauthz_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
+    if (rv == 0) rv = api_metrics_start(s, cfg->metric_resolution_ms, cfg->metrics_off);
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
@@ -334,6 +341,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
 err:
     store_set_decoder(st, NULL, NULL);
     api_watch_hub_stop(s);
+    api_metrics_stop(s);
     api_housekeep_stop(s);
     api_nodeauthz_stop(s);
     api_rbac_stop(s);
@@ -389,6 +397,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     api_nodeauthz_stop(s);
     api_rbac_stop(s);
     api_housekeep_stop(s);
+    api_metrics_stop(s);
     orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */
     api_watch_hub_stop(s);
     store_set_decoder(s->st, NULL, NULL); /* s->enc goes with the server */

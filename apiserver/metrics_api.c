@@ -1,0 +1,185 @@
+/* metrics_api.c — GET and list of metrics.k8s.io/v1beta1 NodeMetrics and
+ * PodMetrics from this member's collector, in metrics-server's shapes
+ * (timestamp, window, usage cpu in nanocores and memory in Ki), filtered
+ * by labelSelector on the Node's or Pod's own labels, as metrics-server
+ * does: an object whose Node or Pod is gone from the store is not shown. */
+#include <llhttp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiserver/metrics.h"
+#include "apiserver/server.h"
+#include "lib/json.h"
+#include "lib/labels.h"
+#include "lib/orc.h"
+#include "lib/timeutil.h"
+
+#define GV "metrics.k8s.io/v1beta1"
+
+/* The stored object ns/name of kind k (new reference), or NULL. */
+static json_t *stored(struct api_server *s, const char *resource, const char *ns, const char *name)
+{
+    struct orc_buf key = ORC_BUF_INIT;
+    struct store_kv kv = {0};
+    json_t *o = NULL;
+
+    if (api_key(orc_kind_by_resource("", resource), ns, name, &key) == 0 && store_get(s->st, key.data, &kv) == 0)
+        o = orc_json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
+    store_kv_clear(&kv);
+    orc_buf_free(&key);
+    return o;
+}
+
+static json_t *usage_json(const struct api_mx_usage *u)
+{
+    char cpu[32], mem[32];
+
+    api_mx_cpu_text(u->nanocores, cpu, sizeof cpu);
+    api_mx_mem_text(u->mem_bytes, mem, sizeof mem);
+    return json_pack("{s:s,s:s}", "cpu", cpu, "memory", mem);
+}
+
+/* kind, apiVersion, metadata (from the stored object's name, namespace,
+ * labels), timestamp and window of one item. */
+static json_t *item(const char *kind, const json_t *obj, const struct api_mx_usage *u)
+{
+    char ts[ORC_TIME_LEN], now[ORC_TIME_LEN], win[32];
+    json_t *md = json_pack("{s:s,s:s}", "name", orc_json_str(obj, "metadata.name"), "creationTimestamp",
+                           (orc_time_now(now), now));
+    const char *ns = orc_json_str(obj, "metadata.namespace");
+    json_t *labels = orc_json_get(obj, "metadata.labels");
+
+    if (md == NULL) return NULL;
+    if (ns) json_object_set_new(md, "namespace", json_string(ns));
+    if (json_object_size(labels)) json_object_set(md, "labels", labels);
+    orc_time_format(u->time_ms / 1000, ts);
+    api_mx_duration(u->window_ms, win, sizeof win);
+    return json_pack("{s:s,s:s,s:o,s:s,s:s}", "kind", kind, "apiVersion", GV, "metadata", md, "timestamp", ts,
+                     "window", win);
+}
+
+static bool wanted(const json_t *obj, const orc_selector *sel)
+{
+    return obj && (sel == NULL || orc_selector_matches(sel, orc_json_get(obj, "metadata.labels")));
+}
+
+static void node_items(struct api_server *s, const struct api_route *rt, const orc_selector *sel, json_t *items)
+{
+    size_t n;
+    const struct api_mx_node *nodes = api_metrics_nodes(s, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *obj, *it;
+        if (!nodes[i].has_usage || (rt->name[0] && strcmp(rt->name, nodes[i].name) != 0)) continue;
+        obj = stored(s, "nodes", NULL, nodes[i].name);
+        if (wanted(obj, sel) && (it = item("NodeMetrics", obj, &nodes[i].usage)) != NULL) {
+            json_object_set_new(it, "usage", usage_json(&nodes[i].usage));
+            json_array_append_new(items, it);
+        }
+        json_decref(obj);
+    }
+}
+
+static json_t *pod_item(const json_t *obj, const struct api_mx_podusage *p)
+{
+    json_t *it = item("PodMetrics", obj, &p->pod), *cs = json_array();
+
+    for (size_t j = 0; it && cs && j < p->n_ctrs; j++)
+        json_array_append_new(cs, json_pack("{s:s,s:o}", "name", p->ctrs[j].name, "usage", usage_json(&p->ctrs[j].u)));
+    if (it && cs) json_object_set_new(it, "containers", cs);
+    else json_decref(cs);
+    return it;
+}
+
+static void pod_items(struct api_server *s, const struct api_route *rt, const orc_selector *sel, json_t *items)
+{
+    size_t n;
+    const struct api_mx_node *nodes = api_metrics_nodes(s, &n);
+
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < nodes[i].n_pods; k++) {
+            const struct api_mx_podusage *p = &nodes[i].pods[k];
+            json_t *obj, *it;
+            if ((rt->ns[0] && strcmp(rt->ns, p->ns) != 0) || (rt->name[0] && strcmp(rt->name, p->name) != 0))
+                continue;
+            obj = stored(s, "pods", p->ns, p->name);
+            if (wanted(obj, sel) && (it = pod_item(obj, p)) != NULL) json_array_append_new(items, it);
+            json_decref(obj);
+        }
+}
+
+static int by_key(const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    const char *xn = orc_json_str(x, "metadata.namespace"), *yn = orc_json_str(y, "metadata.namespace");
+    int c = strcmp(xn ? xn : "", yn ? yn : "");
+    return c ? c : strcmp(orc_json_str(x, "metadata.name"), orc_json_str(y, "metadata.name"));
+}
+
+/* Items in namespace/name order, as a list from the store would be. */
+static void sort_items(json_t *items)
+{
+    size_t n = json_array_size(items);
+    json_t **v = n ? malloc(n * sizeof *v) : NULL;
+
+    if (v == NULL) return;
+    for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(items, i));
+    qsort(v, n, sizeof *v, by_key);
+    json_array_clear(items);
+    for (size_t i = 0; i < n; i++) json_array_append_new(items, v[i]);
+    free(v);
+}
+
+static void respond(struct orc_httpd_req *r, const struct api_route *rt, bool pods, json_t *items)
+{
+    const char *res = pods ? "pods" : "nodes";
+
+    if (rt->name[0] && json_array_size(items) == 0) {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL, "%s.metrics.k8s.io \"%s\" not found", res,
+                           rt->name);
+    } else if (rt->name[0]) {
+        api_respond_json(r, 200, json_array_get(items, 0));
+    } else {
+        json_t *list;
+        sort_items(items);
+        list = json_pack("{s:s,s:s,s:{},s:O}", "kind", pods ? "PodMetricsList" : "NodeMetricsList", "apiVersion",
+                         GV, "metadata", "items", items);
+        if (list) api_respond_json(r, 200, list);
+        else api_respond_error(r, ORC_ENOMEM, "listing metrics");
+        json_decref(list);
+    }
+}
+
+void api_handle_metrics(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
+{
+    bool pods = strcmp(rt->internal, "pods") == 0;
+    const char *sel_text = api_query_get(rt, "labelSelector");
+    orc_selector *sel = NULL;
+    json_t *items;
+    char msg[256];
+
+    if (!api_metrics_enabled(s)) {
+        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL, "the server could not find the requested resource");
+        return;
+    }
+    if (r->method != HTTP_GET || api_query_bool(rt, "watch")) {
+        api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
+                           "the server does not allow this method on the requested resource");
+        return;
+    }
+    if (sel_text && *sel_text && orc_selector_parse(sel_text, &sel, msg, sizeof msg) != 0) {
+        api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "unable to parse requirement: %s", msg);
+        return;
+    }
+    if ((items = json_array()) == NULL) {
+        orc_selector_free(sel);
+        api_respond_error(r, ORC_ENOMEM, "listing metrics");
+        return;
+    }
+    if (pods) pod_items(s, rt, sel, items);
+    else node_items(s, rt, sel, items);
+    respond(r, rt, pods, items);
+    json_decref(items);
+    orc_selector_free(sel);
+}
