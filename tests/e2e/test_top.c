@@ -191,6 +191,27 @@ TEST_T(top_shows_the_burning_pod, 90)
         CHECK_HAS(out, "\"podRef\":{\"name\":\"burner\"");
         free(out);
     }
+    /* RBAC: view reads metrics.k8s.io (aggregated, as metrics-server's
+     * role); nodes/proxy stays the administrator's */
+    {
+        const char *rb = "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\","
+                         "\"metadata\":{\"name\":\"jane-view\"},\"roleRef\":{\"apiGroup\":"
+                         "\"rbac.authorization.k8s.io\",\"kind\":\"ClusterRole\",\"name\":\"view\"},"
+                         "\"subjects\":[{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"User\","
+                         "\"name\":\"jane\"}]}";
+        const char *const top_as[] = {"--as=jane", "top", "pods", NULL};
+        const char *const proxy_as[] = {"--as=jane", "get", "--raw", path, NULL};
+        int status = t_http(&C, 0, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                            NULL, rb, NULL, NULL);
+        CHECK_INT(status, ==, 201);
+        out = run_kubectl_rc(&C, 0, NULL, top_as);
+        CHECK_HAS(out, "burner");
+        free(out);
+        out = run_kubectl_rc(&C, 1, &err, proxy_as);
+        CHECK_HAS(err, "nodes/proxy");
+        free(out);
+        free(err);
+    }
     /* only the metrics paths: the port's logs and exec stay behind pods/ */
     snprintf(path, sizeof path, "/api/v1/nodes/%s/proxy/containerLogs/default/burner/main", node);
     {
