@@ -1,10 +1,14 @@
 /* test_metrics_rate.c — metrics.k8s.io's pure half: parsing the kubelet's
  * /metrics/resource text, CPU rates between two scrapes as metrics-server
  * computes them (window, counter resets, restarts, pods with a container
- * lacking a rate), and the duration and quantity texts. */
+ * lacking a rate), the duration and quantity texts, and the routes and
+ * RBAC attributes of metrics.k8s.io and nodes/proxy. */
+#include <llhttp.h>
 #include <string.h>
 
 #include "apiserver/metrics.h"
+#include "apiserver/rbac.h"
+#include "apiserver/server.h"
 #include "lib/orc.h"
 #include "tests/harness/test.h"
 
@@ -128,4 +132,58 @@ TEST(texts)
     CHECK_STR(b, "2Ki");
     api_mx_mem_text(1000, b, sizeof b);
     CHECK_STR(b, "1000");
+}
+
+/* ---- routes ---- */
+
+TEST(routes_of_metrics_and_node_proxy)
+{
+    struct api_route rt;
+
+    CHECK_INT(api_route_parse("/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=a%3Db", &rt), ==, 0);
+    CHECK(rt.type == ROUTE_METRICS);
+    CHECK_STR(rt.internal, "nodes");
+    CHECK_STR(api_query_get(&rt, "labelSelector"), "a=b");
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods/dns-1", &rt), ==, 0);
+    CHECK(rt.type == ROUTE_METRICS);
+    CHECK_STR(rt.internal, "pods");
+    CHECK_STR(rt.ns, "kube-system");
+    CHECK_STR(rt.name, "dns-1");
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/apis/metrics.k8s.io/v1beta1/namespaces/x/nodes", &rt), ==, ORC_ENOENT);
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/apis/metrics.k8s.io/v1/nodes", &rt), ==, ORC_ENOENT);
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/apis/metrics.k8s.io/v1beta1/pods/a/b", &rt), ==, ORC_ENOENT);
+    api_route_clear(&rt);
+
+    CHECK_INT(api_route_parse("/api/v1/nodes/n1/proxy/metrics/resource", &rt), ==, 0);
+    CHECK(rt.type == ROUTE_OBJECT);
+    CHECK_STR(rt.name, "n1");
+    CHECK_STR(rt.sub, "proxy");
+    CHECK_STR(rt.proxy_path, "/metrics/resource");
+    api_route_clear(&rt);
+    CHECK_INT(api_route_parse("/api/v1/nodes/n1/proxy", &rt), ==, 0);
+    CHECK_STR(rt.proxy_path, "/");
+    api_route_clear(&rt);
+    /* a tail only after nodes' proxy */
+    CHECK_INT(api_route_parse("/api/v1/namespaces/d/pods/p/log/more", &rt), ==, ORC_ENOENT);
+    api_route_clear(&rt);
+}
+
+TEST(rbac_attributes_of_node_proxy)
+{
+    struct rbac_attrs a;
+
+    CHECK_INT(rbac_attrs_from_request(HTTP_GET, "/api/v1/nodes/n1/proxy/metrics/cadvisor", &a), ==, 0);
+    CHECK_STR(a.verb, "get");
+    CHECK_STR(a.resource, "nodes");
+    CHECK_STR(a.sub, "proxy");
+    CHECK_STR(a.name, "n1");
+    CHECK_INT(rbac_attrs_from_request(HTTP_GET, "/apis/metrics.k8s.io/v1beta1/namespaces/d/pods", &a), ==, 0);
+    CHECK_STR(a.verb, "list");
+    CHECK_STR(a.group, "metrics.k8s.io");
+    CHECK_STR(a.resource, "pods");
+    CHECK_STR(a.ns, "d");
 }
