@@ -131,11 +131,69 @@ static void sort_items(json_t *items)
     free(v);
 }
 
+/* ---- Tables, as metrics-server prints them (kubectl get nodemetrics) ---- */
+
+/* "meta.k8s.io/v1" or ".../v1beta1" when the Accept header asks for a
+ * Table, else NULL (plain objects). */
+static const char *table_version(struct orc_httpd_req *r)
+{
+    const char *a = orc_httpd_req_header(r, "accept");
+
+    if (a == NULL || strstr(a, "as=Table") == NULL || strstr(a, "g=meta.k8s.io") == NULL) return NULL;
+    return strstr(a, "v=v1;") || strstr(a, "v=v1,") ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1";
+}
+
+/* The item's usage as cells: cpu and memory summed over its containers. */
+static json_t *row(const json_t *it, const char *api_version)
+{
+    const json_t *u = json_object_get(it, "usage"), *c;
+    char cpu[32], mem[32];
+    size_t i;
+
+    if (u == NULL) {
+        uint64_t ncpu = 0, nmem = 0;
+        json_array_foreach(json_object_get(it, "containers"), i, c) {
+            ncpu += strtoull(orc_json_str(c, "usage.cpu"), NULL, 10);
+            nmem += strtoull(orc_json_str(c, "usage.memory"), NULL, 10)
+                    * (strstr(orc_json_str(c, "usage.memory"), "Ki") ? 1024 : 1);
+        }
+        api_mx_cpu_text(ncpu, cpu, sizeof cpu);
+        api_mx_mem_text(nmem, mem, sizeof mem);
+    }
+    return json_pack("{s:[s,s,s,s],s:{s:s,s:s,s:O}}", "cells", orc_json_str(it, "metadata.name"),
+                     u ? orc_json_str(u, "cpu") : cpu, u ? orc_json_str(u, "memory") : mem,
+                     orc_json_str(it, "window"), "object", "kind", "PartialObjectMetadata", "apiVersion",
+                     api_version, "metadata", json_object_get(it, "metadata"));
+}
+
+static json_t *table(const json_t *items, const char *api_version)
+{
+    static const char *const names[] = {"Name", "CPU", "Memory", "Window"};
+    static const char *const help[] = {"Name of the resource", "CPU usage", "Memory usage",
+                                       "Time window of the sample"};
+    json_t *cols = json_array(), *rows = json_array(), *it;
+    size_t i;
+
+    for (i = 0; cols && i < ORC_ARRAY_LEN(names); i++)
+        json_array_append_new(cols, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", names[i], "type", "string",
+                                              "format", i == 0 ? "name" : "", "description", help[i],
+                                              "priority", 0));
+    json_array_foreach(items, i, it) if (rows) json_array_append_new(rows, row(it, api_version));
+    return json_pack("{s:s,s:s,s:{},s:o,s:o}", "kind", "Table", "apiVersion", api_version, "metadata",
+                     "columnDefinitions", cols, "rows", rows);
+}
+
 static void respond(struct orc_httpd_req *r, const struct api_route *rt, bool pods, json_t *items)
 {
-    const char *res = pods ? "pods" : "nodes";
+    const char *res = pods ? "pods" : "nodes", *tv = table_version(r);
 
-    if (rt->name[0] && json_array_size(items) == 0) {
+    if (tv && (!rt->name[0] || json_array_size(items) > 0)) {
+        json_t *t;
+        sort_items(items);
+        if ((t = table(items, tv)) != NULL) api_respond_json(r, 200, t);
+        else api_respond_error(r, ORC_ENOMEM, "listing metrics");
+        json_decref(t);
+    } else if (rt->name[0] && json_array_size(items) == 0) {
         api_respond_status(r, 404, "NotFound", NULL, NULL, NULL, "%s.metrics.k8s.io \"%s\" not found", res,
                            rt->name);
     } else if (rt->name[0]) {

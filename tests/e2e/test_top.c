@@ -158,6 +158,20 @@ TEST_T(top_shows_the_burning_pod, 90)
     free(out);
     free(err);
 
+    /* one by name; and `kubectl get` prints metrics-server's Table */
+    {
+        static const char *const one[] = {"top", "pod", "idler", "--containers", NULL};
+        static const char *const get[] = {"get", "podmetrics", NULL};
+        out = run_kubectl_rc(&C, 0, NULL, one);
+        CHECK_HAS(out, "idler ");
+        CHECK_HAS(out, " main ");
+        CHECK_LACKS(out, "burner");
+        free(out);
+        out = run_kubectl_rc(&C, 0, NULL, get);
+        CHECKF(strncmp(out, "NAME", 4) == 0 && strstr(out, "WINDOW") && strstr(out, "\nburner "), "%s", out);
+        free(out);
+    }
+
     /* nodes, as kubectl and orctl show them */
     {
         static const char *const words[] = {"top", "nodes", NULL};
