@@ -96,7 +96,10 @@ static void on_scraped(void *arg, int err, const struct http_response *resp)
     if (n == NULL) goto out;
     n->call = NULL;
     if (err != 0 || resp->status != 200) {
+        /* as metrics-server's store, replaced by each round: a node that
+         * did not answer shows nothing rather than old figures */
         log_debug(MOD, "scraping node %s: %s", op->node, err ? orc_strerror(err) : "not 200");
+        api_mx_node_clear(&n->usage);
         goto out;
     }
     snprintf(usage.name, sizeof usage.name, "%s", op->node);
