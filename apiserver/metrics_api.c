@@ -153,9 +153,9 @@ static json_t *row(const json_t *it, const char *api_version)
     if (u == NULL) {
         uint64_t ncpu = 0, nmem = 0;
         json_array_foreach(json_object_get(it, "containers"), i, c) {
-            ncpu += strtoull(orc_json_str(c, "usage.cpu"), NULL, 10);
-            nmem += strtoull(orc_json_str(c, "usage.memory"), NULL, 10)
-                    * (strstr(orc_json_str(c, "usage.memory"), "Ki") ? 1024 : 1);
+            const char *cc = orc_json_str(c, "usage.cpu"), *cm = orc_json_str(c, "usage.memory");
+            ncpu += cc ? strtoull(cc, NULL, 10) : 0; /* our own "Nn" and "NKi" texts */
+            nmem += cm ? strtoull(cm, NULL, 10) * (strstr(cm, "Ki") ? 1024 : 1) : 0;
         }
         api_mx_cpu_text(ncpu, cpu, sizeof cpu);
         api_mx_mem_text(nmem, mem, sizeof mem);
