@@ -85,7 +85,7 @@ $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(O)/liborc.a
 $(O)/tests/bench/pods $(O)/tests/bench/limits $(O)/tests/bench/sched $(O)/tests/bench/deploy \
 $(O)/tests/bench/nodefail $(O)/tests/bench/netbed $(O)/tests/bench/services \
 $(O)/tests/bench/podnet $(O)/tests/bench/ingress $(O)/tests/bench/kubectl \
-$(O)/tests/bench/ssa $(O)/tests/bench/tables: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
+$(O)/tests/bench/ssa $(O)/tests/bench/tables $(O)/tests/bench/metrics: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -119,9 +119,12 @@ tests: all $(TEST_BINS)
 deps:
 	./scripts/deps.sh
 
+# Built with every core (CI's machine has 2); the tests themselves run one
+# program at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) tests
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(JOBS) tests
+	$(MAKE) -j$(JOBS) fuzz-build
 	O=$(O) FUZZ_O=$(FUZZ_O) ./tests/run.sh $(T)
 
 # The fuzz targets, built with clang (see FUZZ above).

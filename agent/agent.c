@@ -16,7 +16,9 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/orc.h"
+#include "lib/metrics.h"
 #include "lib/tls.h"
+#include "agent/rt_metered.h"
 
 /* ---- lifetime ---- */
 
@@ -27,6 +29,7 @@ static void agent_free(struct agent *a)
                     a->cluster_domain, a->resolv_conf, a->cni_conf_dir, a->cni_bin_dir};
 
     if (a->net) net_close(a->net);
+    orc_metrics_free(a->metrics);
     json_decref(a->reclaiming);
     orc_clock_free(a->clock);
     for (size_t i = 0; i < ORC_ARRAY_LEN(strs); i++) {
@@ -352,6 +355,7 @@ int agent_on_registered(struct agent *a)
         log_error(AGENT_LOG, "serving logs/exec on %s: %s", listen, errmsg);
         return rv;
     }
+    agent_metrics_serve(a);
     if (a->configmaps == NULL && agent_service_informers(a) == 0
         && (rv = informer_add_handler(a->services, &svc_src, a)) != 0)
         return rv;
@@ -487,6 +491,11 @@ int agent_start(uv_loop_t *loop, const struct agent_config *cfg, agent **out, ch
         return rv;
     }
     a->rt = rt_handle_real(real);
+    if (agent_metrics_init(a) != 0 || rt_metered_wrap(&a->rt, a->metrics, &a->rt) != 0) {
+        rth_close(&a->rt, NULL, NULL);
+        agent_free(a);
+        return orc_errf(errmsg, 256, ORC_ENOMEM, "out of memory");
+    }
     rth_on_exit(&a->rt, on_container_exit, a);
     rv = api_client_new(a, cfg->cert_identity);
     if (rv != 0 || (rv = node_start(a)) != 0) {

@@ -98,12 +98,26 @@ struct agent {
     struct agent_ingress *ingress;
 
     struct worker *workers; /* every pod this agent knows, by list */
+    struct orc_metrics *metrics;   /* this agent's own registry (metrics.c), owned */
+    struct orc_series *m_pod_start; /* kubelet_pod_start_duration_seconds */
     bool pods_listed;      /* the first pods list arrived (garbage collected then) */
     bool stopping;
     int closing; /* handles and components still closing */
     void (*stop_cb)(void *arg);
     void *stop_arg;
 };
+
+/* ---- metrics.c: the agent's /metrics under the kubelet's names ---- */
+
+struct orc_metrics;
+struct orc_series;
+/* Makes a->metrics and the agent's own families. ORC_ENOMEM. */
+int agent_metrics_init(struct agent *a);
+/* Serves a->metrics on the agent's port (once it listens). */
+void agent_metrics_serve(struct agent *a);
+/* The worker's pod runs (phase Running) for the first time: its start
+ * duration, from the worker's birth, is observed once. */
+void agent_metrics_pod_running(struct worker *w);
 
 /* ---- agent.c ---- */
 /* The pod's worker by uid; NULL if none. */

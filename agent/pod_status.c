@@ -190,6 +190,7 @@ json_t *pod_status_build(struct worker *w)
     json_t *st = json_is_object(cur) ? json_deep_copy(cur) : json_object();
     json_t *ics = json_array(), *cs = json_array();
     const char *phase = pod_phase(w);
+    if (strcmp(phase, "Running") == 0) agent_metrics_pod_running(w);
     bool inits_done = true, terminal = !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
 
     if (st == NULL || ics == NULL || cs == NULL) {

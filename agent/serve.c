@@ -131,6 +131,10 @@ static void route(agent_server *s, struct orc_httpd_req *r, char **seg, int n, c
     bool exec = n == 4 && strcmp(seg[0], "exec") == 0;
     bool attach = n == 4 && strcmp(seg[0], "attach") == 0;
 
+    if (n == 1 && strcmp(seg[0], "metrics") == 0 && s->metrics) {
+        serve_metrics(s, r);
+        return;
+    }
     if (n == 3 && strcmp(seg[0], "portForward") == 0) {
         struct serve_ref pf = {seg[1], seg[2], NULL};
         serve_portforward(s, r, &pf);

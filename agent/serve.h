@@ -58,6 +58,12 @@ int agent_serve_start(uv_loop_t *loop, const struct rt_handle *r, const char *li
                       const char *key_pem, const char *token, const struct agent_serve_cbs *cbs,
                       void *arg, agent_server **out, char *errmsg);
 
+/* Serves GET /metrics (token required, as every path but /healthz) from
+ * registry m, running collect(arg) first on the loop to set gauges read
+ * at scrape time. m and arg must outlive s. */
+struct orc_metrics;
+void agent_serve_set_metrics(agent_server *s, struct orc_metrics *m, void (*collect)(void *arg), void *arg);
+
 /* The port listened on; -1 if unknown. */
 int agent_serve_port(const agent_server *s);
 

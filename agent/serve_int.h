@@ -19,6 +19,9 @@ struct agent_server {
     void *arg;
     void (*stop_cb)(void *arg);
     void *stop_arg;
+    struct orc_metrics *metrics; /* GET /metrics; NULL: 404 */
+    void (*collect)(void *arg);  /* run before each write, on the loop */
+    void *collect_arg;
 };
 
 /* A request's decoded query: every key=value pair, in order. */
@@ -60,6 +63,8 @@ void serve_stats(agent_server *s, struct orc_httpd_req *r, const char *path);
 /* portForward (serve_pf.c): an Upgrade to SPDY/3.1, portforward.k8s.io;
  * ref->container is NULL. */
 void serve_portforward(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref);
+/* GET /metrics (serve_metrics.c). */
+void serve_metrics(agent_server *s, struct orc_httpd_req *r);
 /* A nonblocking TCP socket inside netns (path; NULL or "": the agent's
  * own), for port-forward (pf_dial.c): 0, or ORC_EIO with errmsg set. */
 int serve_pf_socket(const char *netns, int *fd, char *errmsg, size_t errlen);

@@ -138,6 +138,7 @@ struct worker *worker_new(struct agent *a, const json_t *pod)
         return NULL;
     }
     w->a = a;
+    w->seen_ns = uv_hrtime();
     w->refs = 1;
     snprintf(w->uid, sizeof w->uid, "%s", orc_json_str(pod, "metadata.uid"));
     snprintf(w->ns, sizeof w->ns, "%s", orc_json_str(pod, "metadata.namespace") ?: "default");

@@ -104,6 +104,8 @@ struct worker {
     char net_msg[CTR_MSG_LEN]; /* the last network setup failure (an event when it changes) */
     struct net_job *net_job;   /* CNI mode: the setup running off the loop, or its outcome */
     char start_time[32];
+    uint64_t seen_ns;      /* uv_hrtime when the agent first saw the pod */
+    bool start_observed;   /* its start duration is in the metrics */
     /* containers: init first, in order */
     struct ctr *ctrs;
     size_t n_ctrs, n_init;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 #include "apiserver/server.h"
 #include "lib/orc.h"
 
@@ -103,7 +103,7 @@ static size_t groups(const struct api_server *s, const char **out, size_t max)
         if (!seen && n < max) out[n++] = k[i].group;
     }
     if (n < max) out[n++] = AUTHZ_GROUP;
-    if (n < max && api_metrics_enabled(s)) out[n++] = METRICS_GROUP;
+    if (n < max && api_mx_enabled(s)) out[n++] = METRICS_GROUP;
     qsort(out, n, sizeof *out, by_group_rank);
     return n;
 }
@@ -236,7 +236,7 @@ void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct 
         break;
     case ROUTE_RESOURCE_LIST:
         if (serves_version(rt->group, rt->version)
-            && (strcmp(rt->group, METRICS_GROUP) != 0 || api_metrics_enabled(s)))
+            && (strcmp(rt->group, METRICS_GROUP) != 0 || api_mx_enabled(s)))
             out = resource_list(rt->group, rt->version);
         break;
     default: break;

@@ -20,8 +20,6 @@ static const struct api_scale_paths rc_replicas = {"spec.replicas", "status.repl
                 "creates no pods; use a Deployment"
 #define WARN_NETPOL "orc does not enforce NetworkPolicies yet: the object is stored but all " \
                     "traffic is still allowed"
-#define WARN_HPA "orc has no HorizontalPodAutoscaler controller yet: the object is stored but " \
-                 "scales nothing"
 
 static const char *const pod_fields[] = {"spec.nodeName", "spec.restartPolicy",
                                          "spec.schedulerName", "spec.serviceAccountName",
@@ -147,12 +145,12 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                              .tracks_generation = true, .defaults = api_defaults_networkpolicy,
                              .validate = api_rules_networkpolicy, .warning = WARN_NETPOL},
     [ORC_K_HPA] = {KIND(ORC_K_HPA), .schema = &api_s_hpa, .tracks_generation = true,
-                   .defaults = api_defaults_hpa, .validate = api_rules_hpa, .warning = WARN_HPA},
+                   .defaults = api_defaults_hpa, .validate = api_rules_hpa},
     /* Served only: every write and read goes through ORC_K_HPA's row
      * (defaults, rules), converted by these two; the schema is what v1
      * clients see (patches, OpenAPI). */
     [ORC_K_HPA_V1] = {KIND(ORC_K_HPA_V1), .schema = &api_s_hpa_v1, .tracks_generation = true,
-                      .warning = WARN_HPA, .to_stored = api_hpa_v1_to_v2,
+                      .to_stored = api_hpa_v1_to_v2,
                       .from_stored = api_hpa_v2_to_v1},
 };
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/labels.h"
@@ -67,7 +67,7 @@ static bool wanted(const json_t *obj, const orc_selector *sel)
 static void node_items(struct api_server *s, const struct api_route *rt, const orc_selector *sel, json_t *items)
 {
     size_t n;
-    const struct api_mx_node *nodes = api_metrics_nodes(s, &n);
+    const struct api_mx_node *nodes = api_mx_nodes(s, &n);
 
     for (size_t i = 0; i < n; i++) {
         json_t *obj, *it;
@@ -95,7 +95,7 @@ static json_t *pod_item(const json_t *obj, const struct api_mx_podusage *p)
 static void pod_items(struct api_server *s, const struct api_route *rt, const orc_selector *sel, json_t *items)
 {
     size_t n;
-    const struct api_mx_node *nodes = api_metrics_nodes(s, &n);
+    const struct api_mx_node *nodes = api_mx_nodes(s, &n);
 
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < nodes[i].n_pods; k++) {
@@ -209,7 +209,7 @@ static void respond(struct orc_httpd_req *r, const struct api_route *rt, bool po
     }
 }
 
-void api_handle_metrics(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
+void api_handle_mx(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
     bool pods = strcmp(rt->internal, "pods") == 0;
     const char *sel_text = api_query_get(rt, "labelSelector");
@@ -217,7 +217,7 @@ void api_handle_metrics(struct api_server *s, struct orc_httpd_req *r, struct ap
     json_t *items;
     char msg[256];
 
-    if (!api_metrics_enabled(s)) {
+    if (!api_mx_enabled(s)) {
         api_respond_status(r, 404, "NotFound", NULL, NULL, NULL, "the server could not find the requested resource");
         return;
     }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 #include "apiserver/server.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -28,20 +28,20 @@ struct mx_node {
     struct scrape_op *op;        /* its state */
 };
 
-struct api_metrics {
+struct api_mx {
     struct api_server *s;
     uv_timer_t timer;
     unsigned resolution_ms;
     struct mx_node **nodes;
     size_t n;
-    struct api_mx_node *view; /* api_metrics_nodes' answer, rebuilt on demand */
+    struct api_mx_node *view; /* api_mx_nodes' answer, rebuilt on demand */
     size_t view_n;
 };
 
 /* The collector's nodes are looked up by name when a scrape answers: a
  * node dropped meanwhile just has its answer ignored. */
 struct scrape_op {
-    struct api_metrics *m;
+    struct api_mx *m;
     char node[256];
 };
 
@@ -52,14 +52,14 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct mx_node *node_find(struct api_metrics *m, const char *name)
+static struct mx_node *node_find(struct api_mx *m, const char *name)
 {
     for (size_t i = 0; i < m->n; i++)
         if (strcmp(m->nodes[i]->usage.name, name) == 0) return m->nodes[i];
     return NULL;
 }
 
-static struct mx_node *node_add(struct api_metrics *m, const char *name)
+static struct mx_node *node_add(struct api_mx *m, const char *name)
 {
     struct mx_node **nn = realloc(m->nodes, (m->n + 1) * sizeof *nn), *n;
 
@@ -87,7 +87,7 @@ static void node_free(struct mx_node *n)
 static void on_scraped(void *arg, int err, const struct http_response *resp)
 {
     struct scrape_op *op = arg;
-    struct api_metrics *m = op->m;
+    struct api_mx *m = op->m;
     struct mx_node *n = m ? node_find(m, op->node) : NULL;
     struct api_mx_scrape cur;
     struct api_mx_node usage = {0};
@@ -119,7 +119,7 @@ out:
     free(op);
 }
 
-static void scrape(struct api_metrics *m, struct mx_node *n)
+static void scrape(struct api_mx *m, struct mx_node *n)
 {
     struct scrape_op *op = calloc(1, sizeof *op);
     int rv;
@@ -150,7 +150,7 @@ static bool node_ready(const json_t *node)
 }
 
 /* Marks the Ready nodes seen (adding new ones). */
-static void list_nodes(struct api_metrics *m)
+static void list_nodes(struct api_mx *m)
 {
     struct orc_buf prefix = ORC_BUF_INIT;
     struct store_list l = {0};
@@ -174,7 +174,7 @@ static void list_nodes(struct api_metrics *m)
 
 static void on_tick(uv_timer_t *t)
 {
-    struct api_metrics *m = t->data;
+    struct api_mx *m = t->data;
     size_t k = 0;
 
     for (size_t i = 0; i < m->n; i++) m->nodes[i]->seen = false;
@@ -193,9 +193,9 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- life ---- */
 
-int api_metrics_start(struct api_server *s, unsigned resolution_ms, bool off)
+int api_mx_start(struct api_server *s, unsigned resolution_ms, bool off)
 {
-    struct api_metrics *m;
+    struct api_mx *m;
 
     if (off) return 0;
     if ((m = calloc(1, sizeof *m)) == NULL) return ORC_ENOMEM;
@@ -205,24 +205,24 @@ int api_metrics_start(struct api_server *s, unsigned resolution_ms, bool off)
     m->timer.data = m;
     /* the first round soon, so a fresh member has rates after two */
     uv_timer_start(&m->timer, on_tick, 1000, m->resolution_ms);
-    s->metrics = m;
+    s->mx = m;
     return 0;
 }
 
 static void timer_closed(uv_handle_t *h)
 {
-    struct api_metrics *m = h->data;
+    struct api_mx *m = h->data;
 
     free(m->view);
     free(m);
 }
 
-void api_metrics_stop(struct api_server *s)
+void api_mx_stop(struct api_server *s)
 {
-    struct api_metrics *m = s->metrics;
+    struct api_mx *m = s->mx;
 
     if (m == NULL) return;
-    s->metrics = NULL;
+    s->mx = NULL;
     for (size_t i = 0; i < m->n; i++) node_free(m->nodes[i]);
     free(m->nodes);
     m->nodes = NULL;
@@ -231,9 +231,9 @@ void api_metrics_stop(struct api_server *s)
     uv_close((uv_handle_t *)&m->timer, timer_closed);
 }
 
-const struct api_mx_node *api_metrics_nodes(const struct api_server *s, size_t *n)
+const struct api_mx_node *api_mx_nodes(const struct api_server *s, size_t *n)
 {
-    struct api_metrics *m = s->metrics;
+    struct api_mx *m = s->mx;
     struct api_mx_node *v;
 
     *n = 0;
@@ -245,4 +245,4 @@ const struct api_mx_node *api_metrics_nodes(const struct api_server *s, size_t *
     return v;
 }
 
-bool api_metrics_enabled(const struct api_server *s) { return s->metrics != NULL; }
+bool api_mx_enabled(const struct api_server *s) { return s->mx != NULL; }

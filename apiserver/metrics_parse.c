@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 #include "lib/orc.h"
 
 #define MAX_LINE 4096

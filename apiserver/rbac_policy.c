@@ -86,6 +86,13 @@ const char rbac_default_policy[] = "["
     CRB("system:public-info-viewer", "system:public-info-viewer",
         GROUP("system:authenticated") "," GROUP("system:unauthenticated")) ","
 
+    /* Kubernetes' monitoring role: metrics and health, for a read-only
+     * scraper (a user or ServiceAccount put in the group, or bound). */
+    CR("system:monitoring", "",
+       URLS("\"/metrics\",\"/metrics/slis\",\"/livez\",\"/readyz\",\"/healthz\",\"/livez/*\",\"/readyz/*\","
+            "\"/healthz/*\"", "\"get\"")) ","
+    CRB("system:monitoring", "system:monitoring", GROUP("system:monitoring")) ","
+
     /* ServiceAccount issuer discovery: the issuer's keys, for whoever
      * checks a ServiceAccount token (sa_token.c serves them). */
     CR("system:service-account-issuer-discovery", "",

@@ -114,7 +114,7 @@ static int route_metrics(struct api_route *rt, char **segs, int n)
     if (strcmp(segs[i], "pods") != 0 && (strcmp(segs[i], "nodes") != 0 || rt->ns[0])) return ORC_ENOENT;
     strcpy(rt->internal, segs[i]);
     if (n - i == 2 && copy_name(rt, rt->name, sizeof rt->name, segs[i + 1], "name") != 0) return ORC_EINVAL;
-    rt->type = ROUTE_METRICS;
+    rt->type = ROUTE_METRICS_API;
     return 0;
 }
 
@@ -142,6 +142,7 @@ static int route_segments(struct api_route *rt, char **segs, int n)
     else if (n == 1 && strcmp(segs[0], "livez") == 0) rt->type = ROUTE_HEALTHZ;
     else if (n == 1 && strcmp(segs[0], "readyz") == 0) rt->type = ROUTE_READYZ;
     else if (n == 1 && strcmp(segs[0], "version") == 0) rt->type = ROUTE_VERSION;
+    else if (n == 1 && strcmp(segs[0], "metrics") == 0) rt->type = ROUTE_METRICS;
     else if (n == 1 && strcmp(segs[0], "api") == 0) rt->type = ROUTE_API_VERSIONS;
     else if (n == 1 && strcmp(segs[0], "apis") == 0) rt->type = ROUTE_API_GROUPS;
     else if (n >= 2 && strcmp(segs[0], "openapi") == 0) return route_openapi(rt, segs, n);

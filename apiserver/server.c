@@ -8,6 +8,7 @@
 
 #include "apiserver/encrypt.h"
 #include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 #include "apiserver/rbac.h"
 #include "apiserver/sa.h"
 #include "apiserver/server.h"
@@ -63,8 +64,8 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
     case ROUTE_SELF_REVIEW:
         api_handle_self_review(s, r);
         return;
-    case ROUTE_METRICS:
-        api_handle_metrics(s, r, rt);
+    case ROUTE_METRICS_API:
+        api_handle_mx(s, r, rt);
         return;
     case ROUTE_COLLECTION:
     case ROUTE_OBJECT:
@@ -129,6 +130,8 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     r->state_free = route_free;
     rv = api_route_parse(r->target, rt);
     api_audit_request(s->audit, r, rt);
+    api_metrics_request_begin(s, r, rt);
+    r->on_end = api_metrics_request_end;
     if (rv == ORC_EINVAL) {
         api_respond_status(r, 400, "BadRequest", NULL, NULL, NULL, "%s",
                            rt->err[0] ? rt->err : "malformed request path or query");
@@ -159,6 +162,11 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
     if (rv != 0) {
         api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
                            "the server could not find the requested resource");
+        return;
+    }
+    /* Served by a degraded member too: its metrics say why. */
+    if (rt->type == ROUTE_METRICS) {
+        api_handle_metrics(s, r);
         return;
     }
     if (s->stopping) {
@@ -326,11 +334,12 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     store_set_decoder(st, s->enc ? api_enc_open : NULL, s->enc);
     if ((rv = api_sa_start(s, cfg, errmsg)) != 0) goto err;
     if (cfg->audit.log_path && (rv = api_audit_start(&cfg->audit, &s->audit, errmsg)) != 0) goto err;
-    rv = api_nscache_start(s);
+    rv = api_metrics_start(s);
+    if (rv == 0) rv = api_nscache_start(s);
     if (rv == 0) rv = api_rbac_start(s);
     if (rv == 0) rv = api_nodeauthz_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
-    if (rv == 0) rv = api_metrics_start(s, cfg->metric_resolution_ms, cfg->metrics_off);
+    if (rv == 0) rv = api_mx_start(s, cfg->metric_resolution_ms, cfg->metrics_off);
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
@@ -341,13 +350,14 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
 err:
     store_set_decoder(st, NULL, NULL);
     api_watch_hub_stop(s);
-    api_metrics_stop(s);
+    api_mx_stop(s);
     api_housekeep_stop(s);
     api_nodeauthz_stop(s);
     api_rbac_stop(s);
     api_nscache_stop(s);
     api_sa_stop(s);
     api_audit_stop(s->audit);
+    api_metrics_stop(s);
     free_secrets(s);
     free(s);
     return rv;
@@ -364,6 +374,7 @@ static void maybe_free(struct api_server *s)
     api_openapi_release(s);
     api_sa_stop(s);
     api_audit_stop(s->audit); /* after HTTP: every request has ended */
+    api_metrics_stop(s);
     free_secrets(s);
     free(s);
     if (cb) cb(cb_arg);
@@ -397,7 +408,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     api_nodeauthz_stop(s);
     api_rbac_stop(s);
     api_housekeep_stop(s);
-    api_metrics_stop(s);
+    api_mx_stop(s);
     orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */
     api_watch_hub_stop(s);
     store_set_decoder(s->st, NULL, NULL); /* s->enc goes with the server */

@@ -71,7 +71,8 @@ struct api_server {
     struct api_oa_build *openapi_build; /* that build, on a worker thread, while it runs */
     struct api_sa *sa; /* ServiceAccount tokens: signing key, audiences (sa.h) */
     struct api_audit *audit; /* NULL: no audit log */
-    struct api_metrics *metrics; /* metrics.k8s.io's collector (metrics.h); NULL: off */
+    struct api_metrics *metrics; /* metrics.c */
+    struct api_mx *mx; /* metrics.k8s.io's collector (resmetrics.h); NULL: off */
 };
 
 /* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest
@@ -129,7 +130,8 @@ enum api_route_type {
     ROUTE_OPENAPI_V3,    /* /openapi/v3 (version empty), /openapi/v3/api/v1, /openapi/v3/apis/{group}/{version} */
     ROUTE_OIDC,          /* /.well-known/openid-configuration, /openid/v1/jwks (internal: "jwks") */
     ROUTE_SELF_REVIEW,   /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
-    ROUTE_METRICS,       /* /apis/metrics.k8s.io/v1beta1/[namespaces/NS/]{nodes,pods}[/NAME] (internal: the resource) */
+    ROUTE_METRICS,       /* /metrics */
+    ROUTE_METRICS_API,   /* /apis/metrics.k8s.io/v1beta1/[namespaces/NS/]{nodes,pods}[/NAME] (internal: the resource) */
 };
 
 struct api_query {
@@ -151,6 +153,12 @@ struct api_route {
     struct api_query query[API_MAX_QUERY];
     int n_query;
     char err[192]; /* why the target was refused (ORC_EINVAL), when known */
+    /* How metrics.c counts the request, fixed when it begins. */
+    bool m_counted;
+    uint64_t m_start_ns;
+    const char *m_verb, *m_scope; /* static strings */
+    struct orc_series *m_gauge;    /* in flight or long-running, held until the end */
+    struct orc_series *m_watchers; /* a watch's kind */
 };
 
 /* Parses the request target. Returns 0, or ORC_EINVAL for a malformed

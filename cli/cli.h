@@ -324,6 +324,7 @@ int cli_cmd_delete(cli_ctx *x, int argc, char **argv);
 int cli_cmd_create(cli_ctx *x, int argc, char **argv);
 int cli_cmd_scale(cli_ctx *x, int argc, char **argv);
 int cli_cmd_expose(cli_ctx *x, int argc, char **argv);
+int cli_cmd_autoscale(cli_ctx *x, int argc, char **argv);
 /* `orctl set image` (set.c). */
 int cli_cmd_set(cli_ctx *x, int argc, char **argv);
 int cli_cmd_rollout(cli_ctx *x, int argc, char **argv);

@@ -61,6 +61,13 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl expose deployment/my-nginx\n"
      "  orctl expose deploy web --port=80 --target-port=8080 --type=NodePort\n",
      cli_cmd_expose},
+    {"autoscale", "Make a HorizontalPodAutoscaler for a Deployment, ReplicaSet or StatefulSet",
+     "autoscale KIND/NAME --max=N [--min=N] [--cpu-percent=N] [--name=NAME] [flags]",
+     "The autoscaler keeps the average CPU use of the pods near --cpu-percent of their\n"
+     "requests (the server's default: 80) between --min and --max replicas; the pods'\n"
+     "usage comes from metrics.k8s.io (orctl top pods).\n\n"
+     "Examples:\n  orctl autoscale deploy/web --min=2 --max=10 --cpu-percent=50\n",
+     cli_cmd_autoscale},
     {"set", "Set the container images of a workload or pod",
      "set image (KIND/NAME | KIND NAME... | KIND -l SEL | KIND --all | -f FILE) CONTAINER=IMAGE... "
      "[flags]",

@@ -4,21 +4,9 @@
 
 #include "cli/cli.h"
 #include "lib/orc.h"
+#include "lib/url.h"
 
-static bool unreserved(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
-           || c == '.' || c == '_' || c == '~';
-}
-
-int cli_escape(const char *s, struct orc_buf *out)
-{
-    int rv = orc_buf_reserve(out, strlen(s) + 1);
-
-    for (const unsigned char *p = (const unsigned char *)s; *p && rv == 0; p++)
-        rv = unreserved(*p) ? orc_buf_append(out, p, 1) : orc_buf_printf(out, "%%%02X", *p);
-    return rv ? rv : orc_buf_append(out, "", 0);
-}
+int cli_escape(const char *s, struct orc_buf *out) { return orc_url_escape(s, out); }
 
 int cli_object_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,
                     struct orc_buf *out)

@@ -10,10 +10,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/hmap.h"
 #include "lib/list.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/orc.h"
 
 #define DEF_WORKERS 4
@@ -27,6 +29,7 @@ struct wq_item {
     size_t heap_at;       /* index in q->delayed or q->ranked */
     int64_t rank;         /* while ready in q->ranked */
     uint64_t seq;         /* when it became ready, for equal ranks */
+    uint64_t ready_ns, start_ns; /* metrics: when it became ready, began processing */
     unsigned failures;
     bool queued, delayed, processing, dirty;
     char key[];
@@ -55,7 +58,49 @@ struct workqueue {
     orc_timer *delay;      /* at the earliest delayed key's due time */
     int busy;              /* dispatching: freeing waits */
     bool shutdown;
+    /* client-go's workqueue metrics, labelled with the queue's name */
+    struct orc_series *m_depth, *m_adds, *m_retries, *m_queue, *m_work;
 };
+
+/* ---- metrics ---- */
+
+/* client-go's buckets: 10 ns to 10 s, by tens. */
+static const double wq_buckets[] = {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct orc_series *wq_series(const char *name, const char *help, enum orc_metric_type t,
+                                    const char *queue)
+{
+    static const char *const labels[] = {"name", NULL};
+    struct orc_metric_opts o = {.name = name, .help = help, .type = t, .labels = labels, .max_series = 100};
+
+    if (t == ORC_METRIC_HISTOGRAM) {
+        o.buckets = wq_buckets;
+        o.n_buckets = sizeof wq_buckets / sizeof *wq_buckets;
+    }
+    return orc_metric_withv(orc_metric_register(orc_metrics_default(), &o), queue);
+}
+
+static void metrics_init(workqueue *q)
+{
+    q->m_depth = wq_series("workqueue_depth", "Current depth of workqueue", ORC_METRIC_GAUGE, q->name);
+    q->m_adds = wq_series("workqueue_adds_total", "Total number of adds handled by workqueue",
+                          ORC_METRIC_COUNTER, q->name);
+    q->m_retries = wq_series("workqueue_retries_total", "Total number of retries handled by workqueue",
+                             ORC_METRIC_COUNTER, q->name);
+    q->m_queue = wq_series("workqueue_queue_duration_seconds",
+                           "How long in seconds an item stays in workqueue before being requested.",
+                           ORC_METRIC_HISTOGRAM, q->name);
+    q->m_work = wq_series("workqueue_work_duration_seconds",
+                          "How long in seconds processing an item from workqueue takes.",
+                          ORC_METRIC_HISTOGRAM, q->name);
+}
 
 /* ---- records ---- */
 
@@ -201,6 +246,9 @@ static void make_ready(workqueue *q, struct wq_item *it)
 {
     it->queued = true;
     q->nready++;
+    it->ready_ns = now_ns();
+    orc_series_inc(q->m_adds);
+    orc_series_set(q->m_depth, (double)q->nready);
     if (q->rank) {
         it->rank = q->rank(q->arg, it->key);
         it->seq = q->seq++;
@@ -223,6 +271,9 @@ static struct wq_item *take_ready(workqueue *q)
         orc_list_remove(&it->link);
     }
     it->queued = false;
+    it->start_ns = now_ns();
+    orc_series_observe(q->m_queue, (double)(it->start_ns - it->ready_ns) / 1e9);
+    orc_series_set(q->m_depth, (double)q->nready);
     return it;
 }
 
@@ -322,6 +373,7 @@ int workqueue_new(orc_clock *c, const struct workqueue_config *cfg, workqueue_fn
         free(q);
         return ORC_ENOMEM;
     }
+    metrics_init(q);
     *out = q;
     return 0;
 }
@@ -372,6 +424,7 @@ static int retry_item(workqueue *q, struct wq_item *it)
     uint64_t delay = backoff_ms(q, it->failures);
 
     it->failures++;
+    orc_series_inc(q->m_retries);
     log_debug("workqueue", "%s: %s failed %u times; again in %llu ms", q->name, it->key,
               it->failures, (unsigned long long)delay);
     return delay_item(q, it, delay);
@@ -429,6 +482,7 @@ void workqueue_done(workqueue *q, const char *key, int64_t outcome)
     }
     it->processing = false;
     q->nprocessing--;
+    orc_series_observe(q->m_work, (double)(now_ns() - it->start_ns) / 1e9);
     if (q->shutdown) {
         item_settle(q, it, true);
         maybe_release(q);
@@ -458,6 +512,7 @@ void workqueue_free(workqueue *q)
 
     if (q == NULL || q->shutdown) return;
     q->shutdown = true;
+    orc_series_set(q->m_depth, 0);
     orc_timer_close(q->dispatch);
     orc_timer_close(q->delay);
     for (n = orc_hmap_first(&q->items); n; n = next) {

@@ -28,6 +28,9 @@ struct ctl_options {
     unsigned sched_weight_cpu;         /* most-allocated score weights; 1 */
     unsigned sched_weight_memory;      /* 1 */
     unsigned sched_weight_spread;      /* owner spread tie-breaker; 1 */
+    unsigned hpa_sync_ms;              /* each HPA looked at this often; 15000 */
+    unsigned hpa_downscale_window_ms;  /* scale-down window of HPAs that set none;
+                                          300000 */
     const char *host;                  /* this member's name, for Events */
 };
 

@@ -15,6 +15,7 @@
 #include "controllers/disruption.h"
 #include "controllers/endpointslice.h"
 #include "controllers/gc.h"
+#include "controllers/hpa.h"
 #include "controllers/ingress.h"
 #include "controllers/job.h"
 #include "controllers/nodelifecycle.h"
@@ -45,6 +46,7 @@ const struct ctl_controller *const ctl_all[] = {
     &ctl_ingress,
     &ctl_rootca,
     &ctl_serviceaccount,
+    &ctl_hpa,
     NULL,
 };
 

@@ -71,6 +71,9 @@ struct orc_httpd_req {
     void *observer;
     void (*on_started)(struct orc_httpd_req *req);
     void (*on_done)(struct orc_httpd_req *req);
+    /* The handler's own end hook (metrics), after on_done, with the
+     * request and its state whole. */
+    void (*on_end)(struct orc_httpd_req *req);
     /* Handler state, released with the request (also when the client goes
      * away first). on_gone fires when the connection closes while the
      * request is still owned by a handler; the handler must stop any work

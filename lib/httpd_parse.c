@@ -17,6 +17,7 @@ void orc_httpd_req_free(struct orc_httpd_req *r)
 {
     if (r == NULL) return;
     if (r->on_done) r->on_done(r);
+    if (r->on_end) r->on_end(r);
     if (r->op_free) r->op_free(r->op);
     if (r->state_free) r->state_free(r->state);
     if (r->user_free) r->user_free(r->user);

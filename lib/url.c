@@ -1,5 +1,6 @@
-/* url.c — percent-decoding (RFC 3986), with '+' as a space in queries. */
+/* url.c — percent-encoding and -decoding (RFC 3986), with '+' as a space in queries. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/url.h"
 
@@ -32,4 +33,19 @@ char *orc_url_decode(const char *s, size_t len, bool query)
     }
     *o = '\0';
     return out;
+}
+
+static bool unreserved(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+           || c == '.' || c == '_' || c == '~';
+}
+
+int orc_url_escape(const char *s, struct orc_buf *out)
+{
+    int rv = orc_buf_reserve(out, strlen(s) + 1);
+
+    for (const unsigned char *p = (const unsigned char *)s; *p && rv == 0; p++)
+        rv = unreserved(*p) ? orc_buf_append(out, p, 1) : orc_buf_printf(out, "%%%02X", *p);
+    return rv ? rv : orc_buf_append(out, "", 0);
 }

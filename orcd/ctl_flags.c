@@ -39,6 +39,10 @@ int orcd_ctl_flag(const char *name, const char *value, struct ctl_manager_config
         cfg->controllers = value;
         return 0;
     }
+    if (strcmp(name, "horizontal-pod-autoscaler-sync-period") == 0)
+        return duration(name, value, &o->hpa_sync_ms);
+    if (strcmp(name, "horizontal-pod-autoscaler-downscale-stabilization") == 0)
+        return duration(name, value, &o->hpa_downscale_window_ms);
     if (strcmp(name, "node-monitor-grace-period") == 0)
         return duration(name, value, &o->node_monitor_grace_ms);
     if (strcmp(name, "pod-eviction-timeout") == 0) return duration(name, value, &o->pod_eviction_timeout_ms);

@@ -13,6 +13,8 @@
 /* getopt_long entries, every one returning `val`: tell them apart by name. */
 #define ORCD_CTL_OPTIONS(val)                                                                   \
     {"controllers", required_argument, 0, (val)},                                               \
+    {"horizontal-pod-autoscaler-sync-period", required_argument, 0, (val)},                     \
+    {"horizontal-pod-autoscaler-downscale-stabilization", required_argument, 0, (val)},         \
     {"node-monitor-grace-period", required_argument, 0, (val)},                                 \
     {"pod-eviction-timeout", required_argument, 0, (val)},                                      \
     {"scheduler-weight-cpu", required_argument, 0, (val)},                                      \
@@ -23,6 +25,10 @@
     "  --controllers LIST     which controllers run on the leader: \"*\" (default) is all,\n"  \
     "                         \"-name\" leaves one out, \"name\" adds one (as\n"                \
     "                         kube-controller-manager); \"-*\" runs none\n"                     \
+    "  --horizontal-pod-autoscaler-sync-period D  how often each HPA is looked at\n"          \
+    "                         (default 15s)\n"                                                   \
+    "  --horizontal-pod-autoscaler-downscale-stabilization D  the scale-down window\n"         \
+    "                         of HPAs that set none (default 5m)\n"                             \
     "  --node-monitor-grace-period D  a node whose Lease is not renewed for D is\n"           \
     "                         NotReady/Unknown and tainted unreachable (default 20s)\n"         \
     "  --pod-eviction-timeout D  how long pods stay on an unreachable or not-ready\n"          \

@@ -269,6 +269,7 @@ struct call {
     json_t *pod;     /* own reference */
     char *key;
     char node[256];
+    uint64_t attempt_ns; /* a binding: when its scheduling attempt began */
 };
 
 static struct call *call_new(struct sched *s, const json_t *pod, const char *key, const char *node)
@@ -299,6 +300,7 @@ static void bound(void *arg, int status, const json_t *body)
     struct sched *s = c->s;
     int64_t outcome = WQ_DONE;
 
+    if (c->attempt_ns) sched_metrics_attempt(status == 201 || status == 200 ? "scheduled" : "error", c->attempt_ns);
     if (status == 201 || status == 200) {
         if (!s->stopped)
             events_record(s->rec, c->pod, "Normal", "Scheduled", "Successfully assigned %s to %s",
@@ -314,7 +316,8 @@ static void bound(void *arg, int status, const json_t *body)
     call_free(c);
 }
 
-static int bind_pod(struct sched *s, const json_t *pod, const char *key, const char *node)
+static int bind_pod(struct sched *s, const json_t *pod, const char *key, const char *node,
+                    uint64_t attempt_ns)
 {
     const char *ns = orc_json_str(pod, "metadata.namespace");
     const char *name = orc_json_str(pod, "metadata.name");
@@ -327,6 +330,7 @@ static int bind_pod(struct sched *s, const json_t *pod, const char *key, const c
     int rc = ORC_ENOMEM;
 
     if (c == NULL || body == NULL) goto out;
+    c->attempt_ns = attempt_ns;
     rc = orc_kind_path(s->pod_kind, ns ? ns : "default", name, "binding", &path);
     if (rc == 0) rc = rest_call(s->ctx->api, "POST", path.data, NULL, body, 0, bound, c);
 out:
@@ -490,6 +494,7 @@ static void reconcile(void *arg, const char *key)
     struct sched_result res;
     sched_pod *p, *cached;
     int64_t outcome;
+    uint64_t start;
 
     if (!informer_set_synced(s->ctx->informers)) {
         workqueue_done(s->q, key, NOT_SYNCED_RETRY_MS);
@@ -516,17 +521,21 @@ static void reconcile(void *arg, const char *key)
     }
     /* Its own reservation must not stand in its way. */
     sched_cache_forget(&s->cache, key);
+    start = sched_metrics_now();
     if (sched_pod_parse(pod, class_priority, s, &p) != 0) {
+        sched_metrics_attempt("error", start);
         workqueue_done(s->q, key, WQ_RETRY);
         return;
     }
     pod_volumes(s, pod, vol_req, ORC_ARRAY_LEN(vol_req), &vols);
     if (sched_schedule(&s->cache, p, &vols, &s->w, &res) != 0) {
         sched_pod_free(p);
+        sched_metrics_attempt("error", start);
         workqueue_done(s->q, key, WQ_RETRY);
         return;
     }
     if (res.node == NULL) {
+        sched_metrics_attempt("unschedulable", start);
         outcome = unschedulable(s, p, &res);
         sched_result_fini(&res);
         workqueue_done(s->q, key, outcome);
@@ -536,7 +545,8 @@ static void reconcile(void *arg, const char *key)
     /* Counted on the node from now: the next pod sees the room taken. The
      * bind's answer ends the key. */
     if (sched_cache_assume(&s->cache, p, res.node, false, orc_clock_now(s->ctx->clock)) != 0
-        || bind_pod(s, pod, key, res.node->name) != 0) {
+        || bind_pod(s, pod, key, res.node->name, start) != 0) {
+        sched_metrics_attempt("error", start);
         sched_cache_forget(&s->cache, key);
         workqueue_done(s->q, key, WQ_RETRY);
     }

@@ -137,4 +137,12 @@ int sched_spread_scores(const struct sched_spread_ctx *sx, const sched_cache *c,
  * are tolerated; taint_out as sched_filter_node's (may be NULL). */
 bool sched_taints_ok(const sched_node *n, const sched_pod *p, char *taint_out);
 
+/* ---- metrics.c ---- */
+
+/* A monotonic clock in ns (a real one: attempts are timed as they run). */
+uint64_t sched_metrics_now(void);
+/* One scheduling attempt ended: result "scheduled", "unschedulable" or
+ * "error", started at start_ns. Any thread. */
+void sched_metrics_attempt(const char *result, uint64_t start_ns);
+
 #endif

@@ -22,6 +22,9 @@
 #                                     (pi precomputed, see below)
 #   busybox:1.28, 1.37                busybox itself
 #   nginx (latest)                    as nginx:1.25
+#   registry.k8s.io/hpa-example       the HorizontalPodAutoscaler walkthrough's
+#                                     php-apache: port 80, each request burns
+#                                     some CPU and answers "OK!" (busybox nc)
 #   radial/busyboxplus:curl           busybox with a `curl` for plain http://
 #                                     URLs (nslookup for the name, nc for the
 #                                     request): the Services walkthrough's
@@ -35,7 +38,7 @@ REG=${ORC_DEV_REGISTRY:-127.0.0.1:5000}
 if [ "$(id -u)" -eq 0 ]; then DEFAULT_DIR=/var/lib/orc-dev-images; else DEFAULT_DIR=$HOME/.local/share/orc-dev-images; fi
 DIR=${ORC_DEV_IMAGES_DIR:-$DEFAULT_DIR}
 # Bump when an image changes: the built layout is reused while it matches.
-STAMP=6
+STAMP=7
 BUSYBOX=/bin/busybox
 
 say() { echo "dev-images: $*" >&2; }
@@ -184,6 +187,32 @@ EOF
     chmod 755 "$1/usr/local/bin/fluentd"
 }
 
+hpa_example_rootfs() { # $1: dir
+    base_rootfs "$1"
+    cat >"$1/usr/local/bin/hpa-example-request" <<'EOF'
+#!/bin/sh
+# One request to the hpa-example stand-in (orc's scripts/dev-images.sh):
+# the request read, some CPU burnt as the real image's index.php burns it
+# (a million square roots there, a loop of shell arithmetic here), then
+# "OK!" as it answers.
+cr=$(printf '\r')
+read -r line || exit 0
+while read -r h; do h=${h%"$cr"}; [ -z "$h" ] && break; done
+i=0
+while [ $i -lt 20000 ]; do i=$((i + 1)); done
+printf 'HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: 3\r\nConnection: close\r\n\r\nOK!'
+EOF
+    cat >"$1/usr/local/bin/hpa-example" <<'EOF'
+#!/bin/sh
+# A stand-in for registry.k8s.io/hpa-example (php-apache): serves port 80,
+# one hpa-example-request per connection; stops at once on SIGTERM.
+trap 'exit 0' TERM INT
+echo "hpa-example stand-in: serving port 80"
+nc -ll -p 80 -e /usr/local/bin/hpa-example-request & wait $!
+EOF
+    chmod 755 "$1/usr/local/bin/hpa-example" "$1/usr/local/bin/hpa-example-request"
+}
+
 # pi to 2010 significant digits, precomputed once with Machin's formula
 # (pi/4 = 4 arctan 1/5 - arctan 1/239, integer arithmetic) and checked
 # against `bc -l` (4*a(1)); the stand-in prints the first N, rounded.
@@ -263,7 +292,8 @@ fluentd-v2.5.2|fluentd_elasticsearch/fluentd:v2.5.2|fluentd_rootfs|fluentd
 perl-5.34.0|library/perl:5.34.0|perl_rootfs|perl
 busybox-1.28|library/busybox:1.28|base_rootfs|sh
 busybox-1.37|library/busybox:1.37|base_rootfs|sh
-busyboxplus-curl|radial/busyboxplus:curl|curl_rootfs|sh'
+busyboxplus-curl|radial/busyboxplus:curl|curl_rootfs|sh
+hpa-example|hpa-example:latest|hpa_example_rootfs|hpa'
 
 configure() { # $1: image (layout:tag), $2: the config column
     set -- "$1" "$2" --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -274,6 +304,7 @@ configure() { # $1: image (layout:tag), $2: the config column
     nginx) set -- "$@" --config.cmd nginx --config.cmd -g --config.cmd "daemon off;" --config.exposedports 80/tcp ;;
     fluentd) set -- "$@" --config.cmd fluentd ;;
     perl) set -- "$@" --config.cmd perl --config.cmd -v ;;
+    hpa) set -- "$@" --config.cmd hpa-example --config.exposedports 80/tcp ;;
     sh) set -- "$@" --config.cmd sh ;;
     esac
     # shellcheck disable=SC2086
@@ -309,7 +340,7 @@ echo "$IMAGES" | while IFS='|' read -r tag path _make _cfg; do
     skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
         "oci:$LAYOUT:$tag" "docker://$REG/$path" >/dev/null
 done
-say "pushed nginx:1.14.2, nginx:1.16.1, nginx:1.25, registry.k8s.io/nginx-slim:0.21, quay.io/fluentd_elasticsearch/fluentd:v2.5.2, perl:5.34.0, busybox:1.28 and 1.37, nginx (latest) and radial/busyboxplus:curl to $REG"
+say "pushed nginx:1.14.2, nginx:1.16.1, nginx:1.25, registry.k8s.io/nginx-slim:0.21, quay.io/fluentd_elasticsearch/fluentd:v2.5.2, perl:5.34.0, busybox:1.28 and 1.37, nginx (latest), radial/busyboxplus:curl and registry.k8s.io/hpa-example to $REG"
 
 cat >"$DIR/registries.yaml.new" <<EOF
 # Written by orc's scripts/dev-images.sh: pulls of these registries try the

@@ -151,7 +151,10 @@ int store__load_apply(store *s, const void *body, size_t len, struct store_txn_r
         return rc;
     }
     s->batch_n++;
-    if (last) load_finished(s, rev);
+    if (last) {
+        store__count_rebuild(s);
+        load_finished(s, rev);
+    }
     res->succeeded = true;
     res->revision = s->revision;
     return 0;

@@ -416,6 +416,20 @@ void store__db_checkpoint_finish(struct store_db *db)
     sqlite3_wal_checkpoint_v2(db->conn, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
+int store__db_each_key(struct store_db *db, void (*fn)(void *arg, const char *key), void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db->conn, "SELECT key FROM kv", -1, &st, NULL);
+
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if (key) fn(arg, key);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "counting keys");
+}
+
 /* Size of the database in bytes (pages in use times page size). */
 int64_t store__db_bytes(struct store_db *db)
 {

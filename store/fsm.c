@@ -83,11 +83,11 @@ static int apply_op(store *s, const struct store_op *op, int64_t rev)
         if (ev.kv == NULL) rc = ORC_ENOMEM;
         else if (row.exists)
             rc = store__db_update(&s->db, row.id, op->value, op->value_len, rev, row.version + 1);
-        else
-            rc = store__db_insert(&s->db, op->key, op->value, op->value_len, rev);
+        else if ((rc = store__db_insert(&s->db, op->key, op->value, op->value_len, rev)) == 0)
+            store__count_key(s, op->key, 1);
     } else {
         ev.type = STORE_EVENT_DELETE;
-        rc = store__db_delete(&s->db, row.id);
+        if ((rc = store__db_delete(&s->db, row.id)) == 0) store__count_key(s, op->key, -1);
         store__hint_deleted(s, op->key);
     }
     s->scratch[s->scratch_n++] = ev; /* released by scratch_discard on failure */
@@ -429,6 +429,7 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
         return RAFT_BUSY; /* raft tries again later */
     }
     s->snapshotting = true;
+    s->snapshot_start = uv_hrtime();
     adapt_threshold(s);
     *bufs = b;
     *n_bufs = 2;
@@ -471,6 +472,7 @@ static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[
     *bufs = NULL;
     *n_bufs = 0;
     s->snapshotting = false;
+    store__metric_snapshot(s);
     store__load_snapshot_done(s);
     return 0;
 }
@@ -496,6 +498,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     log_info("store", "member %llu: restored snapshot at revision %lld",
              (unsigned long long)s->id, (long long)rev);
     s->revision = rev;
+    store__count_rebuild(s);
     store__hist_reset(&s->hist, rev);
     store__watch_end_all(s, ORC_ECOMPACTED);
     store__rev_reached(s);

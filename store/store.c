@@ -277,6 +277,7 @@ int store_open(uv_loop_t *loop, const struct store_config *cfg, store **out, cha
         goto err;
     if (store__hist_init(&s->hist, s->cfg.watch_history) != 0) goto nomem_free;
     if ((rc = store__db_open(&s->db, s->data_dir, errmsg)) != 0) goto err;
+    store__count_rebuild(s);
     if ((rc = open_raft(s, errmsg)) != 0) goto err;
     uv_timer_init(loop, &s->tick);
     uv_timer_init(loop, &s->wait_timer);
@@ -341,6 +342,7 @@ static void check_role(store *s)
 static void on_tick(uv_timer_t *t)
 {
     check_role(t->data);
+    store__metric_tick(t->data);
     store__health_tick(t->data);
 }
 

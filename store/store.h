@@ -110,6 +110,26 @@ uint64_t store_applied_index(const store *s); /* last applied Raft index */
  * served; older gets ORC_ECOMPACTED. */
 int64_t store_compact_revision(const store *s);
 
+/* ---- figures for metrics (stats.c) ---- */
+
+struct store_stats {
+    uint64_t applied_index;
+    uint64_t term;
+    int64_t revision;
+    int64_t db_bytes; /* the SQLite database: pages in use times page size */
+    bool is_leader;
+    bool has_leader;
+};
+/* Cheap: no walk over stored keys (one PRAGMA for the size). Loop only. */
+void store_stats(store *s, struct store_stats *out);
+/* fn(arg, prefix, n) for each prefix made of a key's first four
+ * '/'-separated segments ("/registry/core/pods/"), with the number of
+ * keys under it now: counts kept as entries apply, never a walk, so
+ * callable at every scrape. Keys with fewer segments are not counted.
+ * Loop only. */
+void store_prefix_counts(const store *s, void (*fn)(void *arg, const char *prefix, int64_t n),
+                         void *arg);
+
 /* ---- health ---- */
 
 enum store_health { STORE_HEALTHY = 0, STORE_DEGRADED = 1 };

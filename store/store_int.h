@@ -278,6 +278,14 @@ struct store_alloc_hint {
     uint64_t from;
 };
 
+/* Keys counted by prefix (stats.c). */
+#define STORE_COUNT_SLOTS 256
+#define STORE_COUNT_PREFIX 96
+struct store_prefix_count {
+    char prefix[STORE_COUNT_PREFIX]; /* "" : a free slot */
+    int64_t n;
+};
+
 struct store {
     uv_loop_t *loop;
     uint64_t id;
@@ -298,6 +306,9 @@ struct store {
     raft_io_close_cb io_close_cb; /* raft's, called once */
     bool io_closed;
     struct raft_fsm fsm;
+    struct store_prefix_count counts[STORE_COUNT_SLOTS]; /* stats.c */
+    uint64_t seen_leader;     /* the leader the last tick knew (stats.c) */
+    uint64_t snapshot_start;  /* uv_hrtime of the snapshot in progress */
     bool started, closing;
 
     struct store_db db;
@@ -460,5 +471,19 @@ void store__req_free(struct store_req *req);
 
 /* member.c */
 void store__change_fail(struct store_req *req, int status);
+
+/* ---- stats.c: counts kept as entries apply, and the store's metrics ---- */
+
+/* A key created (delta 1) or deleted (-1). */
+void store__count_key(store *s, const char *key, int delta);
+/* Counts again from the database (open, restore, a loaded backup). */
+void store__count_rebuild(store *s);
+/* Metrics: a txn's time from queued to applied; a snapshot's; the tick's
+ * look at the leader. */
+void store__metric_commit(uint64_t queued_ns);
+void store__metric_snapshot(store *s);
+void store__metric_tick(store *s);
+/* Every key of the database, in no order (a walk: only at rebuilds). */
+int store__db_each_key(struct store_db *db, void (*fn)(void *arg, const char *key), void *arg);
 
 #endif

@@ -21,6 +21,7 @@ struct txn_item {
     uint64_t seq;
     uint64_t req_id; /* raft request carrying it; 0 while queued */
     raft_term term;  /* leader term it was handed to raft in */
+    uint64_t queued_ns; /* uv_hrtime when queued: commit latency */
     struct raft_buffer buf; /* owned until handed to raft */
     store_txn_cb cb;
     void *arg;
@@ -85,6 +86,7 @@ static void item_finish(store *s, struct txn_item *it, int status,
 
     orc_list_remove(&it->link);
     raft_free(it->buf.base);
+    if (status == 0 && res) store__metric_commit(it->queued_ns);
     if (it->cb) it->cb(it->arg, status, res ? res : &fallback);
     free(it);
 }
@@ -215,6 +217,7 @@ int store__entry_queue(store *s, void *entry, size_t body_len, unsigned kind, st
         return ORC_ENOMEM;
     }
     it->seq = s->next_seq++;
+    it->queued_ns = uv_hrtime();
     store__entry_header_kind(entry, body_len, kind, s->nonce, it->seq);
     it->buf.base = entry;
     it->buf.len = store__entry_size(body_len);

@@ -7,13 +7,14 @@ filter=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 passed=0; failed=0; skipped=0
-log=$(mktemp)
+log=$(mktemp); times=$(mktemp)
 run_one() { # $1: program to run
-    local prog=$1 out rc
+    local prog=$1 out rc start=$SECONDS
     echo "# $prog"
     "$prog" "$filter" >"$log" 2>&1
     rc=$?
     cat "$log"
+    echo "$((SECONDS - start)) $prog" >>"$times"
     local p f
     p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -41,7 +42,10 @@ for s in tests/*/*.sh; do
     if [ -n "$filter" ] && [[ "$s" != *"$filter"* ]]; then continue; fi
     O=$O run_one "$s"
 done
-rm -f "$log"
+# Where the suite's time goes (CI must stay well under 30 minutes).
+echo "# slowest programs (seconds):"; sort -rn "$times" | head -12 | sed 's/^/#   /'
+echo "# all programs: $SECONDS s"
+rm -f "$log" "$times"
 [ "$skipped" -eq 0 ] || echo "# $skipped test programs skipped: they need root"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

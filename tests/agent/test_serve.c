@@ -7,8 +7,10 @@
 #include "client/http.h"
 #include "lib/base64.h"
 #include "lib/json.h"
+#include "lib/metrics.h"
 #include "lib/tls.h"
 #include "tests/agent/rtfx.h"
+#include "tests/harness/promtext.h"
 #include "tests/harness/tlsclient.h"
 
 #include <pthread.h>
@@ -190,6 +192,39 @@ TEST_T(healthz_auth_and_errors, 60)
     check_status(get("/containerLogs/def%61ult/w%65b/app", 404), 404, "NotFound", "no log");
     x = request(NULL, "DELETE", "/exec/default/web/app?command=true");
     CHECK_INT(x->status, ==, 405);
+}
+
+static void metrics_collect(void *arg) { orc_series_set(arg, 3); }
+
+static void metrics_free(void *arg) { orc_metrics_free(arg); }
+
+/* GET /metrics: the registry handed over, gauges set at scrape time; the
+ * token is needed as on every path but /healthz. */
+TEST_T(metrics, 60)
+{
+    struct orc_metrics *m = orc_metrics_new();
+    char url[64], err[256] = "";
+    http_client *anon = NULL;
+    struct http_tls tls = {0};
+
+    CHECK(m != NULL);
+    test_defer(metrics_free, m); /* after the server's teardown (defers run last first) */
+    start_server();
+    check_status(get("/metrics", 404), 404, "NotFound", "could not find"); /* none handed over yet */
+    struct orc_series *g = orc_metric_with(
+        orc_metric_register(m, &(struct orc_metric_opts){.name = "kubelet_running_pods", .help = "Pods.",
+                                                           .type = ORC_METRIC_GAUGE}),
+        NULL);
+    agent_serve_set_metrics(X.srv, m, metrics_collect, g);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d", agent_serve_port(X.srv));
+    tls.ca_pem = X.ca;
+    CHECK_INT(http_client_new_tls(&F.loop, url, NULL, &tls, &anon), ==, 0);
+    CHECK_INT(request(anon, "GET", "/metrics")->status, ==, 401);
+    http_client_close(anon, client_closed, NULL);
+    const char *body = get("/metrics", 200);
+    CHECKF(promtext_check(body, err, sizeof err) == 0, "%s\n%s", err, body);
+    CHECK(strstr(body, "# TYPE kubelet_running_pods gauge\nkubelet_running_pods 3\n") != NULL);
+    CHECK_INT(request(NULL, "POST", "/metrics")->status, ==, 405);
 }
 
 /* ---- with containers ---- */

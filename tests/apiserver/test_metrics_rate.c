@@ -6,7 +6,7 @@
 #include <llhttp.h>
 #include <string.h>
 
-#include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 #include "apiserver/rbac.h"
 #include "apiserver/server.h"
 #include "lib/orc.h"
@@ -141,12 +141,12 @@ TEST(routes_of_metrics_and_node_proxy)
     struct api_route rt;
 
     CHECK_INT(api_route_parse("/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=a%3Db", &rt), ==, 0);
-    CHECK(rt.type == ROUTE_METRICS);
+    CHECK(rt.type == ROUTE_METRICS_API);
     CHECK_STR(rt.internal, "nodes");
     CHECK_STR(api_query_get(&rt, "labelSelector"), "a=b");
     api_route_clear(&rt);
     CHECK_INT(api_route_parse("/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods/dns-1", &rt), ==, 0);
-    CHECK(rt.type == ROUTE_METRICS);
+    CHECK(rt.type == ROUTE_METRICS_API);
     CHECK_STR(rt.internal, "pods");
     CHECK_STR(rt.ns, "kube-system");
     CHECK_STR(rt.name, "dns-1");

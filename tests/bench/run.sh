@@ -37,6 +37,8 @@
 #     100 manifests, created, then again unchanged;
 #   - server-side apply (tests/bench/ssa.c): kubectl's no-op apply of 100
 #     Deployments, --server-side beside client-side, objects/s;
+#   - a /metrics scrape (tests/bench/metrics.c): latency with 16 and with
+#     10,000 pods stored;
 #   - server-side printing (tests/bench/tables.c): 10,000 pods listed as a
 #     Table and as objects, through the API and through kubectl get pods -A
 #     (beside -o json): time, body size and orcd's RSS peak.
@@ -480,6 +482,8 @@ echo "# server-side apply: kubectl no-op applies, ${BENCH_SSA_OBJECTS:-100} Depl
 part ssa "server-side apply" "" "$O/tests/bench/ssa"
 echo "# Tables: ${BENCH_TABLE_PODS:-10000} pods listed as a Table and as objects" >&2
 part tables "Tables" "" "$O/tests/bench/tables"
+echo "# /metrics scrapes: ${BENCH_METRICS_PODS:-10000} pods stored" >&2
+part metrics "metrics scrape" "" "$O/tests/bench/metrics"
 echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
 part pods "node agent" runc "$O/tests/bench/pods"
 echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2

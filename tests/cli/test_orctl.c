@@ -534,6 +534,28 @@ TEST_T(scale_through_the_subresource, 120)
     free(err);
 }
 
+TEST_T(autoscale_makes_an_hpa_like_kubectl, 120)
+{
+    start_one();
+    seed();
+    free(expect(0, "horizontalpodautoscaler.autoscaling/nginx-deployment autoscaled\n", "autoscale",
+                "deploy/nginx-deployment", "--min=2", "--max=6", "--cpu-percent=50", NULL));
+    json_t *h = get_json("hpa", "nginx-deployment");
+    int64_t n = 0;
+    CHECK(orc_json_int(h, "spec.minReplicas", &n) == 0 && n == 2);
+    CHECK(orc_json_int(h, "spec.maxReplicas", &n) == 0 && n == 6);
+    CHECK_STR(orc_json_str(h, "spec.scaleTargetRef.kind"), "Deployment");
+    const json_t *m = json_array_get(orc_json_get(h, "spec.metrics"), 0);
+    CHECK(orc_json_int(m, "resource.target.averageUtilization", &n) == 0 && n == 50);
+    json_decref(h);
+    char *err = expect(2, "", "autoscale", "deploy/nginx-deployment", NULL);
+    CHECK(strstr(err, "--max=MAXPODS is required") != NULL);
+    free(err);
+    err = expect(1, "", "autoscale", "deploy/ghost", "--max=3", NULL);
+    CHECK_STR(err, "Error from server (NotFound): deployments.apps \"ghost\" not found\n");
+    free(err);
+}
+
 /* ---- version, cluster, credentials ---- */
 
 TEST_T(version_shows_client_and_server, 120)

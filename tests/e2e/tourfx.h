@@ -82,6 +82,7 @@ static inline void cleanup_workloads(void *arg)
 {
     static const char *const nss[] = {"default", "kube-system", NULL};
     static const char *const paths[] = {
+        "/apis/autoscaling/v2/namespaces/%s/horizontalpodautoscalers",
         "/apis/batch/v1/namespaces/%s/cronjobs",     "/apis/batch/v1/namespaces/%s/jobs",
         "/apis/apps/v1/namespaces/%s/deployments",   "/apis/apps/v1/namespaces/%s/replicasets",
         "/apis/apps/v1/namespaces/%s/statefulsets",  "/apis/apps/v1/namespaces/%s/daemonsets",
@@ -118,12 +119,16 @@ static inline void push_stand_ins(void)
 }
 
 /* A registry with the stand-ins, and a one-member cluster with its
- * embedded agent pulling through it. */
-static inline void tour_start(void)
+ * embedded agent pulling through it; `more` (NULL-terminated, up to 8,
+ * may be NULL): more flags for `orcd server`. */
+static inline void tour_start_with(const char *const *more)
 {
     static char cidr[32];
-    const char *extra[] = {"--node-name", node, "--registries", regfile, "--cluster-cidr", cidr, NULL};
+    const char *extra[16] = {"--node-name", node, "--registries", regfile, "--cluster-cidr", cidr};
+    size_t n = 6;
 
+    for (size_t i = 0; more && more[i] && n < 14; i++) extra[n++] = more[i];
+    extra[n] = NULL;
     /* a pod CIDR of its own (as agentfx.h): parallel runs never share routes */
     snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
 
@@ -134,6 +139,8 @@ static inline void tour_start(void)
     cluster_start(&C, extra);
     wl_wait_node(node, 20000);
 }
+
+static inline void tour_start(void) { tour_start_with(NULL); }
 
 /* The manifest's text with one string replaced (an edited copy, as a user
  * edits the file before `orctl apply -f -`). */

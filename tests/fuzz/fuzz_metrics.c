@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 
 static void check(const struct api_mx_scrape *s)
 {
