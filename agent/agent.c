@@ -10,6 +10,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/podlogs.h"
+#include "agent/stats.h"
 #include "agent/volume.h"
 #include "ingress/proxy.h"
 #include "lib/file.h"
@@ -106,6 +107,24 @@ static int serve_netns(void *arg, const char *ns, const char *pod, char *path, s
     struct agent *a = arg;
     struct worker *w = worker_by_name(a, ns, pod);
     return w ? worker_netns(w, path, path_len) : ORC_ENOENT;
+}
+
+/* The node's and every running pod's usage, for the port's metrics. */
+static int serve_stats(void *arg, struct agent_stats *out)
+{
+    struct agent *a = arg;
+    int rv;
+
+    snprintf(out->node, sizeof out->node, "%s", a->node_name);
+    if (agent_stats_node(out) != 0) out->error = true;
+    for (struct worker *w = a->workers; w; w = worker_next(w)) {
+        struct agent_stat_pod p;
+        rv = worker_stats(w, &a->rt, &p);
+        if (rv == ORC_ENOENT) continue;
+        if (rv == 0 && (rv = agent_stats_add_pod(out, &p)) != 0) free(p.ctrs);
+        if (rv != 0) return rv;
+    }
+    return 0;
 }
 
 static void on_container_exit(void *arg, const char *id)
@@ -303,7 +322,7 @@ static int start_storage(struct agent *a)
 int agent_on_registered(struct agent *a)
 {
     static const struct informer_cbs svc_src = {NULL, NULL, NULL, services_synced};
-    static const struct agent_serve_cbs scbs = {serve_find, serve_netns};
+    static const struct agent_serve_cbs scbs = {serve_find, serve_netns, serve_stats};
     struct net_config nc = {.node_name = a->node_name, .pod_cidr = a->pod_cidr,
                             .state_dir = a->data_dir, .masquerade = true,
                             .backend = a->backend, .node_ip = a->node_ip,

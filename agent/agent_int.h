@@ -310,6 +310,11 @@ void worker_container_exited(struct worker *w, const char *id);
  * container that has not started yet. */
 int worker_find(struct worker *w, const char *container, bool previous, char *id, size_t id_len,
                 char *log_path, size_t log_len);
+struct agent_stat_pod;
+/* For /metrics/resource and /stats/summary (worker_stats.c): the pod's
+ * and its running containers' usage, read now through rt. ORC_ENOENT for
+ * a pod that runs nothing (left out). out's arrays are the caller's. */
+int worker_stats(const struct worker *w, const struct rt_handle *rt, struct agent_stat_pod *out);
 /* For port-forward: see agent_serve_cbs.netns. */
 int worker_netns(const struct worker *w, char *path, size_t path_len);
 /* Drops the worker: timers and probes stop (containers keep running); its

@@ -57,6 +57,7 @@ static int scan_line(struct rt_cg *cg, char *line, char **v2root)
     if (strcmp(fstype, "cgroup") != 0) return 0;
     if (has_opt(super, "memory") && cg->memory == NULL && (cg->memory = strdup(f[4])) == NULL)
         return ORC_ENOMEM;
+    if (has_opt(super, "cpuacct") && cg->cpu == NULL && (cg->cpu = strdup(f[4])) == NULL) return ORC_ENOMEM;
     return add_mount(cg, f[4]);
 }
 
@@ -76,6 +77,7 @@ int rt_cg_load(struct rt_cg *cg)
         cg->memory = v2root; /* memory is a v2 controller here */
         cg->v2 = true;
         v2root = NULL;
+        if (cg->cpu == NULL && (cg->cpu = strdup(cg->memory)) == NULL) rv = ORC_ENOMEM;
     }
     free(v2root);
     if (rv != 0) rt_cg_free(cg);
@@ -87,6 +89,7 @@ void rt_cg_free(struct rt_cg *cg)
     for (size_t i = 0; i < cg->n; i++) free(cg->mounts[i]);
     free(cg->mounts);
     free(cg->memory);
+    free(cg->cpu);
     memset(cg, 0, sizeof *cg);
 }
 

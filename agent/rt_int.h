@@ -64,6 +64,7 @@ struct rt_cg {
     char **mounts; /* every cgroup hierarchy's mount point (v1 and v2) */
     size_t n;
     char *memory;  /* where memory accounting lives: v1 memory mount or v2 root */
+    char *cpu;     /* where CPU time is counted: v1 cpuacct mount or v2 root */
     bool v2;       /* memory is on cgroup v2 */
 };
 int rt_cg_load(struct rt_cg *cg);

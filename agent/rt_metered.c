@@ -218,6 +218,14 @@ static void m_log_eof(void *self, const char *log_path)
     h->ops->log_eof(h->self, log_path);
 }
 
+/* Usage reads are the scrape's own, not runtime operations: passed on
+ * uncounted. */
+static int m_stats(void *self, const char *pod_uid, const char *id, struct agent_cstats *out)
+{
+    struct rt_handle *h = &W(self)->inner;
+    return h->ops->stats(h->self, pod_uid, id, out);
+}
+
 static void inner_closed(void *arg)
 {
     struct rt_metered *w = arg;
@@ -294,6 +302,7 @@ int rt_metered_wrap(const struct rt_handle *inner, struct orc_metrics *m, struct
         .stdin_path = in->stdin_path ? m_stdin_path : NULL,
         .resize_path = in->resize_path ? m_resize_path : NULL,
         .log_open = m_log_open, .log_cancel = m_log_cancel, .log_eof = m_log_eof, .close = m_close,
+        .stats = in->stats ? m_stats : NULL,
     };
     series_init(w, m);
     *out = (struct rt_handle){&w->ops, w};

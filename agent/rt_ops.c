@@ -65,7 +65,13 @@ static void real_log_cancel(void *self, rt_log_reader *lr)
 static void real_log_eof(void *self, const char *log_path) { rt_log_eof(self, log_path); }
 static void real_close(void *self, void (*cb)(void *arg), void *arg) { rt_close(self, cb, arg); }
 
+static int real_stats(void *self, const char *pod_uid, const char *id, struct agent_cstats *out)
+{
+    return rt_stats(self, pod_uid, id, out);
+}
+
 const struct rt_ops rt_real_ops = {
+    .stats = real_stats,
     .version = real_version,
     .pull = real_pull,
     .start = real_start,

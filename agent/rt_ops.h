@@ -12,6 +12,7 @@
 #define ORC_AGENT_RT_OPS_H
 
 #include "agent/runtime.h"
+#include "lib/orc.h"
 
 typedef void (*rt_start_cb)(void *arg, int err, const char *msg);
 typedef void (*rt_exit_cb)(void *arg, const char *id);
@@ -43,6 +44,8 @@ struct rt_ops {
     void (*log_cancel)(void *self, rt_log_reader *lr);
     void (*log_eof)(void *self, const char *log_path);
     void (*close)(void *self, void (*cb)(void *arg), void *arg);
+    /* NULL: no usage to report (the pods still listed, without readings). */
+    int (*stats)(void *self, const char *pod_uid, const char *id, struct agent_cstats *out);
 };
 
 /* A runtime: its table and its state (borrowed: owned by whoever opened it). */
@@ -66,6 +69,11 @@ static inline int rth_pull(const struct rt_handle *h, const char *image, enum rt
 static inline int rth_start(const struct rt_handle *h, const struct rt_spec *spec, rt_start_cb cb, void *arg)
 {
     return h->ops->start(h->self, spec, cb, arg);
+}
+static inline int rth_stats(const struct rt_handle *h, const char *pod_uid, const char *id,
+                            struct agent_cstats *out)
+{
+    return h->ops->stats ? h->ops->stats(h->self, pod_uid, id, out) : ORC_EUNAVAIL;
 }
 static inline int rth_status(const struct rt_handle *h, const char *id, struct rt_status *out)
 {

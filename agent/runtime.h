@@ -207,6 +207,12 @@ int rt_remove(rt *r, const char *id);
  * left. Unknown pods are fine; ORC_EIO when the cgroup is still busy. */
 int rt_remove_pod(rt *r, const char *pod_uid);
 
+struct agent_cstats;
+/* CPU and memory usage of container id of pod pod_uid, or (id NULL) of
+ * the pod's cgroup, read now from the cgroup files (synchronous: a few
+ * small reads). ORC_ENOENT when its cgroup is gone or unreadable. */
+int rt_stats(rt *r, const char *pod_uid, const char *id, struct agent_cstats *out);
+
 /* Every container id the runtime knows on this node (running or not):
  * for re-adoption after an agent restart and for garbage collection.
  * *ids is malloc'd, each string too: free with rt_free_list. */

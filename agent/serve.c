@@ -176,6 +176,12 @@ static void handler(void *arg, struct orc_httpd_req *r)
         serve_status(r, 401, "Unauthorized", "Unauthorized");
         return;
     }
+    if ((plen == 17 && strncmp(r->target, "/metrics/resource", 17) == 0)
+        || (plen == 17 && strncmp(r->target, "/metrics/cadvisor", 17) == 0)
+        || (plen == 14 && strncmp(r->target, "/stats/summary", 14) == 0)) {
+        serve_stats(s, r, r->target);
+        return;
+    }
     if (path_split(r->target, plen, seg, 5, &n) != 0) {
         serve_status(r, 404, "NotFound", "the server could not find the requested resource");
     } else if (query_parse(qm ? qm + 1 : NULL, &q) != 0) {

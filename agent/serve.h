@@ -9,6 +9,8 @@
  *        (GET too) -> {"exitCode":N,"stdout":"<base64>","stderr":"<base64>"}
  *   GET|POST /portForward/{ns}/{pod}   an Upgrade to SPDY/3.1 speaking
  *        portforward.k8s.io (serve_pf.c)
+ *   GET  /metrics/resource, /metrics/cadvisor   Prometheus text; GET
+ *        /stats/summary   the kubelet's Summary JSON (serve_stats.c, stats.h)
  *
  * Every other request needs "Authorization: Bearer <token>". Errors are
  * Kubernetes Status objects. Threading: every call and callback on `loop`. */
@@ -20,6 +22,8 @@
 #include <uv.h>
 
 #include "agent/rt_ops.h"
+
+struct agent_stats;
 
 typedef struct agent_server agent_server;
 
@@ -38,6 +42,10 @@ struct agent_serve_cbs {
      * unknown, ORC_EUNAVAIL before its network is set up. May be NULL (no
      * port-forward). Called synchronously from the request handler. */
     int (*netns)(void *arg, const char *ns, const char *pod, char *path, size_t path_len);
+    /* The node's and its pods' usage, read now into *out (zeroed by the
+     * caller, freed with agent_stats_free by it). May be NULL (the metrics
+     * paths answer 404). Called synchronously from the request handler. */
+    int (*stats)(void *arg, struct agent_stats *out);
 };
 
 /* Listens on listen_addr ("IP:PORT"; port 0 picks one): HTTPS with cert_pem

@@ -57,6 +57,9 @@ void serve_exec_stream(agent_server *s, struct orc_httpd_req *r, const struct se
 /* attach (serve_stream.c): the main process's output from now on. */
 void serve_attach_stream(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref,
                          const struct serve_query *q);
+/* /metrics/resource, /metrics/cadvisor, /stats/summary (serve_stats.c):
+ * path is the request's path without its query. */
+void serve_stats(agent_server *s, struct orc_httpd_req *r, const char *path);
 /* portForward (serve_pf.c): an Upgrade to SPDY/3.1, portforward.k8s.io;
  * ref->container is NULL. */
 void serve_portforward(agent_server *s, struct orc_httpd_req *r, const struct serve_ref *ref);

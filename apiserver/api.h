@@ -6,6 +6,7 @@
 #ifndef ORC_API_H
 #define ORC_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -70,6 +71,10 @@ struct api_config {
      * resources it names (Secrets) are stored encrypted. NULL: stored as
      * written. Read during the call. */
     const char *encryption_config;
+    /* metrics.k8s.io (metrics.h): how often each Ready node's agent is
+     * scraped; 0 = 15 s. metrics_off: no collector, no metrics API. */
+    unsigned metric_resolution_ms;
+    bool metrics_off;
 };
 
 /* Secrets encrypted at rest (encrypt_config.c): reads and checks an

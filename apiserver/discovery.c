@@ -3,8 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/resmetrics.h"
 #include "apiserver/server.h"
 #include "lib/orc.h"
+
+/* metrics.k8s.io/v1beta1 (metrics_api.c): served from memory, outside the
+ * kind table, while this member collects. */
+#define METRICS_GROUP "metrics.k8s.io"
 
 static json_t *group_version(const char *group, const char *version)
 {
@@ -33,7 +38,8 @@ static json_t *api_group(const char *group)
             seen[n++] = k[i].version;
             json_array_append_new(versions, group_version(group, k[i].version));
         }
-    if (n == 0) json_array_append_new(versions, group_version(group, preferred)); /* reviews' group */
+    if (n == 0 && strcmp(group, METRICS_GROUP) == 0) preferred = "v1beta1";
+    if (n == 0) json_array_append_new(versions, group_version(group, preferred)); /* reviews' and metrics' groups */
     return json_pack("{s:s, s:o, s:o}", "name", group, "versions", versions, "preferredVersion",
                      group_version(group, preferred));
 }
@@ -55,6 +61,7 @@ static bool serves_version(const char *group, const char *version)
 {
     size_t nk;
     if (strcmp(group, AUTHZ_GROUP) == 0) return strcmp(version, "v1") == 0;
+    if (strcmp(group, METRICS_GROUP) == 0) return strcmp(version, "v1beta1") == 0;
     const struct orc_kind *k = orc_kinds(&nk);
     for (size_t i = 0; i < nk; i++)
         if (strcmp(k[i].group, group) == 0 && strcmp(k[i].version, version) == 0) return true;
@@ -71,7 +78,7 @@ static size_t group_rank(const char *group)
         "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io", "networking.k8s.io",
         "policy", "rbac.authorization.k8s.io", "storage.k8s.io", "admissionregistration.k8s.io",
         "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
-        "discovery.k8s.io", "flowcontrol.apiserver.k8s.io",
+        "discovery.k8s.io", "flowcontrol.apiserver.k8s.io", METRICS_GROUP,
     };
     for (size_t i = 0; i < ORC_ARRAY_LEN(order); i++)
         if (strcmp(order[i], group) == 0) return i;
@@ -85,7 +92,7 @@ static int by_group_rank(const void *a, const void *b)
 }
 
 /* Distinct non-core groups, in Kubernetes' order. */
-static size_t groups(const char **out, size_t max)
+static size_t groups(const struct api_server *s, const char **out, size_t max)
 {
     size_t nk, n = 0;
     const struct orc_kind *k = orc_kinds(&nk);
@@ -96,6 +103,7 @@ static size_t groups(const char **out, size_t max)
         if (!seen && n < max) out[n++] = k[i].group;
     }
     if (n < max) out[n++] = AUTHZ_GROUP;
+    if (n < max && api_mx_enabled(s)) out[n++] = METRICS_GROUP;
     qsort(out, n, sizeof *out, by_group_rank);
     return n;
 }
@@ -180,6 +188,11 @@ static json_t *resource_list(const char *group, const char *version)
             add_subresource(list, &k[i], &subs[j]);
     }
     static const char *const create[] = {"create", NULL};
+    static const char *const get_list[] = {"get", "list", NULL};
+    if (strcmp(group, METRICS_GROUP) == 0) {
+        json_array_append_new(list, resource("nodes", "", false, "NodeMetrics", get_list));
+        json_array_append_new(list, resource("pods", "", true, "PodMetrics", get_list));
+    }
     for (size_t i = 0; strcmp(group, AUTHZ_GROUP) == 0 && i < ORC_ARRAY_LEN(reviews); i++)
         json_array_append_new(list, resource(reviews[i].resource, reviews[i].singular,
                                              reviews[i].namespaced, reviews[i].kind, create));
@@ -193,8 +206,7 @@ void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct 
 {
     const char *gs[16];
     json_t *out = NULL;
-    size_t ng = groups(gs, 16);
-    (void)s;
+    size_t ng = groups(s, gs, 16);
 
     if (r->method != HTTP_GET) {
         api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
@@ -223,7 +235,9 @@ void api_handle_discovery(struct api_server *s, struct orc_httpd_req *r, struct 
         }
         break;
     case ROUTE_RESOURCE_LIST:
-        if (serves_version(rt->group, rt->version)) out = resource_list(rt->group, rt->version);
+        if (serves_version(rt->group, rt->version)
+            && (strcmp(rt->group, METRICS_GROUP) != 0 || api_mx_enabled(s)))
+            out = resource_list(rt->group, rt->version);
         break;
     default: break;
     }

@@ -48,7 +48,7 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                          .undeletable = protected_namespaces},
     [ORC_K_NODE] = {KIND(ORC_K_NODE), .schema = &api_s_node, .field_labels = node_fields,
                     .validate = api_rules_node, .prepare_create = api_prepare_create_node,
-                    .pod_cidr = true},
+                    .pod_cidr = true, .subresources = API_SUB_PROXY},
     [ORC_K_POD] = {KIND(ORC_K_POD), .schema = &api_s_pod,
                    .subresources = API_SUB_BINDING | API_SUB_LOG | API_SUB_EXEC
                                    | API_SUB_EVICTION | API_SUB_ATTACH | API_SUB_PORTFORWARD,
@@ -171,6 +171,7 @@ static const char *const sub_verbs[] = {"get", "patch", "update", NULL};
 static const char *const create_verbs[] = {"create", NULL};
 static const char *const get_verbs[] = {"get", NULL};
 static const char *const update_verbs[] = {"update", NULL};
+static const char *const proxy_verbs[] = {"create", "delete", "get", "patch", "update", NULL};
 
 static const struct {
     unsigned bit;
@@ -185,6 +186,7 @@ static const struct {
     {API_SUB_EVICTION, {"eviction", "Eviction", create_verbs, "policy", "v1"}},
     {API_SUB_TOKEN, {"token", "TokenRequest", create_verbs, "authentication.k8s.io", "v1"}},
     {API_SUB_APPROVAL, {"approval", NULL, sub_verbs, NULL, NULL}},
+    {API_SUB_PROXY, {"proxy", "NodeProxyOptions", proxy_verbs, NULL, NULL}},
 };
 
 size_t api_kind_subresources(const struct api_kind *ak, struct api_subresource *out, size_t max)

@@ -29,6 +29,7 @@ enum api_sub {
     API_SUB_PORTFORWARD = 1u << 6, /* GET|POST pods/portforward upgraded to SPDY/3.1 (relayed to the agent) */
     API_SUB_TOKEN = 1u << 7, /* POST serviceaccounts/token (authentication.k8s.io/v1 TokenRequest) */
     API_SUB_APPROVAL = 1u << 8, /* PUT|PATCH certificatesigningrequests/approval */
+    API_SUB_PROXY = 1u << 9, /* nodes/{name}/proxy/{path}: GETs relayed to the node's agent */
 };
 
 /* Where the scale subresource reads and writes. */

@@ -86,34 +86,6 @@ found:
     return want;
 }
 
-/* https://IP:PORT of the agent on `node`, from its Node object. */
-static int agent_url(struct api_server *s, const char *node, char *out, size_t n)
-{
-    struct orc_buf key = ORC_BUF_INIT;
-    struct store_kv kv = {0};
-    json_t *obj = NULL, *addr;
-    const char *ip = NULL;
-    int64_t port = 0;
-    size_t i;
-    int rv = ORC_ENOENT;
-
-    api_key(orc_kind_by_resource("", "nodes"), NULL, node, &key);
-    if (store_get(s->st, key.data, &kv) == 0) obj = orc_json_loadb(kv.value, kv.value_len, JSON_ALLOW_NUL, NULL);
-    json_array_foreach(orc_json_get(obj, "status.addresses"), i, addr) {
-        const char *t = orc_json_str(addr, "type");
-        if (t && strcmp(t, "InternalIP") == 0) ip = orc_json_str(addr, "address");
-    }
-    orc_json_int(obj, "status.daemonEndpoints.kubeletEndpoint.Port", &port);
-    if (ip && port > 0 && port < 65536) {
-        snprintf(out, n, strchr(ip, ':') ? "https://[%s]:%d" : "https://%s:%d", ip, (int)port);
-        rv = 0;
-    }
-    json_decref(obj);
-    store_kv_clear(&kv);
-    orc_buf_free(&key);
-    return rv;
-}
-
 /* ---- relaying ---- */
 
 static void finish(struct proxy_op *op, int err)
@@ -259,7 +231,7 @@ void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct 
         goto out;
     }
     if (!pf && (container = pick_container(r, pod, api_query_get(rt, "container"), rt->name)) == NULL) goto out;
-    if (agent_url(s, node, url, sizeof url) != 0) {
+    if (api_agent_url(s, node, url, sizeof url) != 0) {
         api_respond_status(r, 503, "ServiceUnavailable", NULL, NULL, NULL,
                            "node %s has no agent endpoint (is its agent running?)", node);
         goto out;

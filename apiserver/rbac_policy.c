@@ -66,6 +66,11 @@ const char rbac_default_policy[] = "["
        RULE("\"policy\"", "\"poddisruptionbudgets\",\"poddisruptionbudgets/status\"", RO) ","
        RULE("\"networking.k8s.io\"", "\"ingresses\",\"ingresses/status\",\"networkpolicies\"", RO)) ","
 
+    /* metrics-server's role: view, edit and admin read metrics.k8s.io
+     * (metrics_api.c). */
+    CR("system:aggregated-metrics-reader", AGG_LABEL("view") "," AGG_LABEL("edit") "," AGG_LABEL("admin"),
+       RULE("\"metrics.k8s.io\"", "\"pods\",\"nodes\"", RO)) ","
+
     CR("system:basic-user", "",
        RULE("\"authorization.k8s.io\"", "\"selfsubjectaccessreviews\",\"selfsubjectrulesreviews\"", "\"create\"") ","
        RULE("\"authentication.k8s.io\"", "\"selfsubjectreviews\"", "\"create\"")) ","

@@ -87,8 +87,34 @@ static int route_resource(struct api_route *rt, char **segs, int n)
     if (copy_name(rt, rt->name, sizeof rt->name, segs[i], "name") != 0) return ORC_EINVAL;
     i++;
     if (i < n && copy_seg(rt->sub, sizeof rt->sub, segs[i++]) != 0) return ORC_EINVAL;
+    if (orc_kind_id(rt->kind) == ORC_K_NODE && strcmp(rt->sub, "proxy") == 0) {
+        strcpy(rt->proxy_path, "/");
+        for (int first = 1; i < n; i++, first = 0)
+            if (strlen(rt->proxy_path) + strlen(segs[i]) + 2 > sizeof rt->proxy_path) return ORC_EINVAL;
+            else snprintf(rt->proxy_path + strlen(rt->proxy_path), sizeof rt->proxy_path - strlen(rt->proxy_path),
+                          "%s%s", first ? "" : "/", segs[i]);
+    }
     if (i != n) return ORC_ENOENT;
     rt->type = ROUTE_OBJECT;
+    return 0;
+}
+
+/* metrics.k8s.io/v1beta1: [namespaces/NS/]{nodes,pods}[/NAME], served from
+ * memory (metrics_api.c), outside the kind table. */
+static int route_metrics(struct api_route *rt, char **segs, int n)
+{
+    int i = 0;
+
+    if (strcmp(rt->version, "v1beta1") != 0) return ORC_ENOENT;
+    if (n >= 3 && strcmp(segs[0], "namespaces") == 0) {
+        if (copy_name(rt, rt->ns, sizeof rt->ns, segs[1], "namespace") != 0) return ORC_EINVAL;
+        i = 2;
+    }
+    if (i >= n || n - i > 2) return ORC_ENOENT;
+    if (strcmp(segs[i], "pods") != 0 && (strcmp(segs[i], "nodes") != 0 || rt->ns[0])) return ORC_ENOENT;
+    strcpy(rt->internal, segs[i]);
+    if (n - i == 2 && copy_name(rt, rt->name, sizeof rt->name, segs[i + 1], "name") != 0) return ORC_EINVAL;
+    rt->type = ROUTE_METRICS_API;
     return 0;
 }
 
@@ -145,6 +171,7 @@ static int route_segments(struct api_route *rt, char **segs, int n)
         else {
             if (copy_seg(rt->version, sizeof rt->version, segs[2]) != 0) return ORC_ENOENT;
             if (n == 3) rt->type = ROUTE_RESOURCE_LIST;
+            else if (strcmp(rt->group, "metrics.k8s.io") == 0) return route_metrics(rt, segs + 3, n - 3);
             else if (n == 4 && strcmp(rt->group, "authentication.k8s.io") == 0
                      && strcmp(rt->version, "v1") == 0 && strcmp(segs[3], "selfsubjectreviews") == 0)
                 rt->type = ROUTE_SELF_REVIEW; /* created, never stored */

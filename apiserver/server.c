@@ -8,6 +8,7 @@
 
 #include "apiserver/encrypt.h"
 #include "apiserver/metrics.h"
+#include "apiserver/resmetrics.h"
 #include "apiserver/rbac.h"
 #include "apiserver/sa.h"
 #include "apiserver/server.h"
@@ -63,6 +64,9 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
     case ROUTE_SELF_REVIEW:
         api_handle_self_review(s, r);
         return;
+    case ROUTE_METRICS_API:
+        api_handle_mx(s, r, rt);
+        return;
     case ROUTE_COLLECTION:
     case ROUTE_OBJECT:
         break;
@@ -74,6 +78,8 @@ static void dispatch_api(struct api_server *s, struct orc_httpd_req *r, struct a
                                      || strcmp(rt->sub, "attach") == 0 || strcmp(rt->sub, "portforward") == 0)
         && api_kind_serves(rt->api, rt->sub))
         api_handle_pod_proxy(s, r, rt);
+    else if (rt->type == ROUTE_OBJECT && strcmp(rt->sub, "proxy") == 0 && api_kind_serves(rt->api, rt->sub))
+        api_handle_node_proxy(s, r, rt);
     else if (rt->type == ROUTE_OBJECT && strcmp(rt->sub, "token") == 0 && api_kind_serves(rt->api, rt->sub))
         api_handle_token_request(s, r, rt);
     else if (r->method == HTTP_GET && api_query_bool(rt, "watch")) api_handle_watch(s, r, rt);
@@ -335,6 +341,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
     if (rv == 0) rv = api_rbac_start(s);
     if (rv == 0) rv = api_nodeauthz_start(s);
     if (rv == 0) rv = api_housekeep_start(s);
+    if (rv == 0) rv = api_mx_start(s, cfg->metric_resolution_ms, cfg->metrics_off);
     if (rv == 0) rv = api_watch_hub_start(s);
     if (rv == 0) rv = orc_httpd_start(loop, &hc, &s->http, errmsg);
     if (rv != 0) goto err;
@@ -345,6 +352,7 @@ int api_server_start(uv_loop_t *loop, store *st, const struct api_config *cfg, a
 err:
     store_set_decoder(st, NULL, NULL);
     api_watch_hub_stop(s);
+    api_mx_stop(s);
     api_housekeep_stop(s);
     api_nodeauthz_stop(s);
     api_rbac_stop(s);
@@ -402,6 +410,7 @@ void api_server_stop(api_server *s, void (*cb)(void *arg), void *arg)
     api_nodeauthz_stop(s);
     api_rbac_stop(s);
     api_housekeep_stop(s);
+    api_mx_stop(s);
     orc_httpd_stop(s->http, stop_step_done, s); /* ends every watch */
     api_watch_hub_stop(s);
     store_set_decoder(s->st, NULL, NULL); /* s->enc goes with the server */

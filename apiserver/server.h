@@ -74,6 +74,7 @@ struct api_server {
     struct api_sa *sa; /* ServiceAccount tokens: signing key, audiences (sa.h) */
     struct api_audit *audit; /* NULL: no audit log */
     struct api_metrics *metrics; /* metrics.c */
+    struct api_mx *mx; /* metrics.k8s.io's collector (resmetrics.h); NULL: off */
 };
 
 /* Pod CIDRs for Nodes (podcidr.c). A preview, for dry runs: the lowest
@@ -132,6 +133,7 @@ enum api_route_type {
     ROUTE_OIDC,          /* /.well-known/openid-configuration, /openid/v1/jwks (internal: "jwks") */
     ROUTE_SELF_REVIEW,   /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
     ROUTE_METRICS,       /* /metrics */
+    ROUTE_METRICS_API,   /* /apis/metrics.k8s.io/v1beta1/[namespaces/NS/]{nodes,pods}[/NAME] (internal: the resource) */
 };
 
 struct api_query {
@@ -149,6 +151,7 @@ struct api_route {
     char name[256];
     char sub[32];  /* subresource, empty if none */
     char internal[128]; /* path below /internal/v1/ */
+    char proxy_path[256]; /* nodes/{name}/proxy/{path}: "/" + path, decoded */
     struct api_query query[API_MAX_QUERY];
     int n_query;
     char err[192]; /* why the target was refused (ORC_EINVAL), when known */
@@ -419,6 +422,30 @@ void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_
 void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* pods/{name}/log and pods/{name}/exec, relayed to the node's agent. */
 void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+/* ---- the node agents' port (agentcall.c) ---- */
+
+/* "https://IP:PORT" of the agent on `node`, from its Node object (the
+ * InternalIP and daemonEndpoints.kubeletEndpoint.Port, as Kubernetes finds
+ * a kubelet). ORC_ENOENT when the Node or its endpoint is unknown. */
+int api_agent_url(struct api_server *s, const char *node, char *out, size_t n);
+
+/* One GET to a node's agent, trusting the cluster CA and sending the
+ * agent-port token; the answer read whole. Returns 0 and cb fires once
+ * later (err and resp as client/http.h's http_response_cb), or an error
+ * (ORC_ENOENT: the node has no agent endpoint) and cb never fires. The
+ * server is held while the call runs. *out (may be NULL) is valid until
+ * cb. */
+struct api_agent_call;
+typedef void (*api_agent_cb)(void *arg, int err, const struct http_response *resp);
+int api_agent_get(struct api_server *s, const char *node, const char *path, unsigned timeout_ms,
+                  api_agent_cb cb, void *arg, struct api_agent_call **out);
+/* cb then fires with ORC_ECANCELED (unless it already fired). */
+void api_agent_call_cancel(struct api_agent_call *c);
+
+/* nodes/{name}/proxy/{path} (nodeproxy.c): GETs of the agent's metrics,
+ * summary and health, relayed. */
+void api_handle_node_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+
 /* podstream.c: an exec with a WebSocket upgrade, relayed to the agent at
  * url ("https://IP:PORT") as a GET of path (its query included). */
 void api_pod_stream(struct api_server *s, struct orc_httpd_req *r, const char *url, const char *path);

@@ -166,6 +166,8 @@ struct cli_pf_port {
 int cli_port_forward(cli_ctx *x, const char *path, const char *address, const struct cli_pf_port *ports,
                      size_t n);
 int cli_cmd_port_forward(cli_ctx *x, int argc, char **argv);
+/* `orctl top nodes|pods` (top.c). */
+int cli_cmd_top(cli_ctx *x, int argc, char **argv);
 
 /* Prints a failed reply: "Error from server (Reason): message". */
 void cli_print_failure(cli_ctx *x, int status, const json_t *reply);

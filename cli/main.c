@@ -28,6 +28,12 @@ static const struct cli_command commands[] = {
      "Examples:\n  orctl get pods\n  orctl get deploy web -o yaml\n"
      "  orctl get deploy,po -A -o wide\n  orctl get po -l app=web -w\n",
      cli_cmd_get},
+    {"top", "Show CPU and memory use of nodes or pods", "top (nodes|pods) [NAME] [flags]",
+     "Reads metrics.k8s.io (collected from each node's agent every --metric-resolution,\n"
+     "15s by default): CPU in millicores, memory in Mi, as kubectl top shows them.\n\n"
+     "Examples:\n  orctl top nodes\n  orctl top pods -A --sort-by=cpu\n"
+     "  orctl top pods -l app=web --containers\n",
+     cli_cmd_top},
     {"describe", "Show details of objects and their events", "describe KIND [NAME...] [flags]",
      "Examples:\n  orctl describe deploy web\n  orctl describe po -l app=web\n", cli_cmd_describe},
     {"delete", "Delete objects by name, label selector or manifest",

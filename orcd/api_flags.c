@@ -115,6 +115,12 @@ int orcd_api_limit_flag(const char *name, const char *value, struct orcd_api_lim
     if (strcmp(name, "audit-log-maxsize") == 0) return number(name, value, 1u << 20, &out->audit.max_size_mb);
     if (strcmp(name, "audit-log-maxbackup") == 0) return number(name, value, 100000, &out->audit.max_backup);
     if (strcmp(name, "audit-log-maxage") == 0) return number(name, value, 100000, &out->audit.max_age_days);
+    if (strcmp(name, "metric-resolution") == 0) {
+        out->metrics_off = strcmp(value, "0") == 0;
+        return out->metrics_off ? 0
+                                : orcd_flag_duration(name, value, 1000, "0 (off) or a duration from 1s to 24h, like 15s",
+                                                     &out->metric_resolution_ms);
+    }
     return orcd_flag_bad(name, value, "a known flag");
 }
 
@@ -132,6 +138,8 @@ void orcd_api_limits_apply(const struct orcd_api_limits *l, struct api_config *c
     cfg->sa_min_expiration = l->sa_min_expiration;
     cfg->node_cert_ttl_s = l->node_cert_ttl_s;
     cfg->audit = l->audit;
+    cfg->metric_resolution_ms = l->metric_resolution_ms;
+    cfg->metrics_off = l->metrics_off;
 }
 
 void orcd_process_setup(void)

@@ -17,6 +17,8 @@ struct orcd_api_limits {
     unsigned sa_min_expiration; /* --service-account-min-token-expiration, s */
     unsigned node_cert_ttl_s;   /* --node-cert-ttl, s (0: a year) */
     struct api_audit_config audit; /* strings borrowed from argv */
+    unsigned metric_resolution_ms; /* --metric-resolution; 0: the default */
+    bool metrics_off;              /* --metric-resolution 0 */
 };
 
 /* getopt_long entries, every one returning `val`: tell them apart by name. */
@@ -36,7 +38,8 @@ struct orcd_api_limits {
     {"audit-policy-file", required_argument, 0, (val)},                                         \
     {"audit-log-maxsize", required_argument, 0, (val)},                                         \
     {"audit-log-maxbackup", required_argument, 0, (val)},                                       \
-    {"audit-log-maxage", required_argument, 0, (val)}
+    {"audit-log-maxage", required_argument, 0, (val)},                                          \
+    {"metric-resolution", required_argument, 0, (val)}
 
 #define ORCD_API_LIMIT_USAGE                                                                    \
     "  --max-connections N    API connections open at once (default: from the\n"                \
@@ -65,7 +68,9 @@ struct orcd_api_limits {
     "  --audit-log-maxsize MB rotate the audit log before it grows past MB MiB\n"              \
     "                         (default 0: never)\n"                                           \
     "  --audit-log-maxbackup N  rotated audit logs kept (default 0: all)\n"                    \
-    "  --audit-log-maxage DAYS  rotated audit logs older are removed (default 0: kept)\n"
+    "  --audit-log-maxage DAYS  rotated audit logs older are removed (default 0: kept)\n"        \
+    "  --metric-resolution D  how often each node's usage is scraped for\n"                     \
+    "                         metrics.k8s.io and `top` (default 15s; 0: off)\n"
 
 /* For every flag of orcd server: prints why `value` is refused ("want ...")
  * and returns -1. */

@@ -62,7 +62,7 @@ static void teardown(void *arg)
 static void start_server(void)
 {
     const char *sans[] = {"127.0.0.1"};
-    struct agent_serve_cbs cbs = {find, NULL};
+    struct agent_serve_cbs cbs = {find, NULL, NULL};
     struct http_tls tls = {0};
     char err[256] = "", url[64];
 

@@ -136,7 +136,7 @@ static void teardown(void *arg)
 
 static void start(void)
 {
-    static const struct agent_serve_cbs cbs = {find, netns};
+    static const struct agent_serve_cbs cbs = {find, netns, NULL};
     const char *sans[] = {"127.0.0.1"};
     struct sockaddr_in sa;
     int len = sizeof sa;
