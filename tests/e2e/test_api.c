@@ -382,7 +382,7 @@ TEST(discovery_serves_every_kind)
     json_t *v = req("GET", "/api", NULL, 200);
     CHECK_STR(str(v, "kind"), "APIVersions");
     json_t *g = req("GET", "/apis", NULL, 200);
-    CHECK_INT(json_array_size(json_object_get(g, "groups")), ==, 12); /* + rbac, autoscaling, authorization, certificates */
+    CHECK_INT(json_array_size(json_object_get(g, "groups")), ==, 13); /* + rbac, autoscaling, authorization, certificates, metrics.k8s.io */
     json_t *core = req("GET", "/api/v1", NULL, 200);
     char *text = dump(core);
     CHECK(strstr(text, "\"name\":\"pods\"") && strstr(text, "\"po\"") && strstr(text, "pods/binding"));
