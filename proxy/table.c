@@ -51,8 +51,8 @@ static const char base[] =
     /* The one way in to 127/8 from a pod: the kubernetes Service, when the
      * API servers' addresses are loopback ones (a single-machine cluster),
      * to exactly the endpoint the Service's rules chose (render.c) */
-    "add rule " T " filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new meta l4proto tcp ct original ip daddr . "
-    "ct original proto-dst . ip daddr . tcp dport @" PROXY_APISERVER_SET " accept\n"
+    "add rule " T " filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new meta l4proto tcp "
+    "ct original ip daddr . ct original proto-dst . ip daddr . tcp dport @" PROXY_APISERVER_SET " accept\n"
     "add rule " T " filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new drop\n"
     "add rule " T " filter-prerouting ct state new jump nodeport-endpoints-check\n"
     "add rule " T " filter-prerouting ct state new jump endpoints-check\n"

@@ -76,7 +76,9 @@ static bool covers(const char *quota, const char *resource, const char *obj)
 #define BE_POD "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}"
 #define BU_POD "{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"100m\"}}}]}}"
 #define TERM_POD "{\"spec\":{\"activeDeadlineSeconds\":30,\"containers\":[{\"name\":\"a\"}]}}"
-#define HIGH_POD "{\"spec\":{\"priorityClassName\":\"high\",\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":{\"memory\":1}}}]}}"
+#define HIGH_POD                                                                                      \
+    "{\"spec\":{\"priorityClassName\":\"high\",\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":" \
+    "{\"memory\":1}}}]}}"
 
 /* Scopes as Kubernetes' pod evaluator matches them; a scoped quota
  * covers pods only; an unscoped one everything. */

@@ -141,7 +141,8 @@ TEST_T(limitrange_checks_a_claim_resize, 60)
     CHECK_HAS(err, "persistentvolumeclaims \"data\" is forbidden: maximum storage usage per PersistentVolumeClaim "
                    "is 2Gi, but request is 5Gi");
     free(err);
-    char *out = KUBECTL(0, NULL, "get", "pvc", "data", "-n", "team", "-o", "jsonpath={.spec.resources.requests.storage}");
+    char *out = KUBECTL(0, NULL, "get", "pvc", "data", "-n", "team", "-o",
+                        "jsonpath={.spec.resources.requests.storage}");
     CHECK_STR(out, "1Gi");
     free(out);
 }
