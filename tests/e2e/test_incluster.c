@@ -11,6 +11,7 @@
  * reaches the API only through the Service: not the member's API or Raft
  * port directly, not a loopback listener of the test's. Needs root. */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -117,10 +118,12 @@ static void apply(const char *path)
     free(err);
 }
 
-/* A listener on 127.0.0.1 (any port) that nothing in a pod may reach. */
-static int loopback_listener(int *port)
+/* A listener on a loopback address (any port) that nothing in a pod may
+ * reach. */
+static int loopback_listener(const char *ip, int *port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    CHECK(inet_pton(AF_INET, ip, &a.sin_addr) == 1);
     socklen_t len = sizeof a;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     CHECK(fd >= 0);
@@ -190,7 +193,7 @@ static void check_notoken_pod(void)
 /* Services whose endpoints someone wrote by hand on the node's loopback:
  * the proxy's rules DNAT to them, and its 127/8 drop must stop that; one
  * named kubernetes in another namespace gets no exception either. */
-static void loopback_services(int listen_port)
+static void loopback_services(int listen_port, int member_port)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/sneaky.json", test_tmpdir());
@@ -205,7 +208,7 @@ static void loopback_services(int listen_port)
     fprintf(f, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
     fprintf(f, svc, "kubernetes", "kubernetes", "kubernetes", listen_port, "127.0.0.1");
     fprintf(f, ",");
-    fprintf(f, svc, "raft", "raft", "raft", 6444, C.m[0].ip);
+    fprintf(f, svc, "member", "member", "member", member_port, C.m[0].ip);
     fprintf(f, "]}\n");
     fclose(f);
     apply(path);
@@ -240,7 +243,22 @@ static const char *cluster_ip(const char *name)
     return ip[which];
 }
 
-static void check_attacker(int listen_port)
+/* The kubernetes Service's address: the first of this cluster's own
+ * service range (other tests' agents on this machine use 10.43.0.0/16). */
+static char api_ip[32];
+
+/* Whether a connection reached the test's listener (the proof, rather
+ * than a connect that something else may have answered). */
+static bool listener_reached(int lfd)
+{
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    if (poll(&p, 1, 200) != 1) return false;
+    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (c >= 0) close(c);
+    return true;
+}
+
+static void check_attacker(int listen_port, int lfd, int member_port, int mfd)
 {
     char path[256], netns[64], tag[9], gw[32];
     snprintf(path, sizeof path, "/api/v1/namespaces/" NS "/pods/attacker");
@@ -254,38 +272,51 @@ static void check_attacker(int listen_port)
     snprintf(netns, sizeof netns, "orc-%s-%.12s", tag, uid);
     json_decref(p);
     /* as the pod is: the Service reachable, 127/8 is its own loopback */
-    CHECKF(connects_from(netns, "10.43.0.1", 443), "pod %s cannot reach the kubernetes Service", netns);
+    CHECKF(connects_from(netns, api_ip, 443), "pod %s cannot reach the kubernetes Service", netns);
     /* through Services someone pointed at loopback: DNATed, then dropped */
-    loopback_services(listen_port);
+    loopback_services(listen_port, member_port);
     wait_dnat_to("127.0.0.1", listen_port);
-    wait_dnat_to(C.m[0].ip, 6444);
-    CHECKF(!connects_from(netns, cluster_ip("kubernetes"), 443), "a pod reached 127.0.0.1:%d through " NS
-           "/kubernetes", listen_port);
-    CHECKF(!connects_from(netns, cluster_ip("raft"), 443), "a pod reached the Raft port through a Service");
+    wait_dnat_to(C.m[0].ip, member_port);
+    connects_from(netns, cluster_ip("kubernetes"), 443);
+    CHECKF(!listener_reached(lfd), "a pod reached 127.0.0.1:%d through " NS "/kubernetes", listen_port);
+    /* (a connect is no proof here: with no rule, the packet leaves by the
+     * default route, where a transparent proxy may answer; the listeners
+     * say whether anything arrived) */
+    connects_from(netns, cluster_ip("member"), 443);
+    CHECKF(!listener_reached(mfd), "a pod reached %s:%d through a Service", C.m[0].ip, member_port);
     route_loopback_out(netns, gw);
-    CHECKF(connects_from(netns, "10.43.0.1", 443), "the Service is unreachable once 127/8 is routed out");
-    CHECKF(!connects_from(netns, "127.0.0.1", listen_port), "a pod reached the test's 127.0.0.1:%d", listen_port);
+    CHECKF(connects_from(netns, api_ip, 443), "the Service is unreachable once 127/8 is routed out");
+    connects_from(netns, "127.0.0.1", listen_port);
+    CHECKF(!listener_reached(lfd), "a pod reached the test's 127.0.0.1:%d", listen_port);
     CHECKF(!connects_from(netns, C.m[0].ip, 6444), "a pod reached the member's Raft port %s:6444", C.m[0].ip);
     CHECKF(!connects_from(netns, C.m[0].ip, 6443), "a pod reached the member's API port %s:6443 directly",
            C.m[0].ip);
+    connects_from(netns, C.m[0].ip, member_port);
+    CHECKF(!listener_reached(mfd), "a pod reached %s:%d", C.m[0].ip, member_port);
 }
 
 TEST_T(a_pod_lists_its_namespace_with_its_serviceaccount_and_nothing_else_on_loopback, 150)
 {
-    static char cidr[32];
+    static char cidr[32], svc_cidr[32];
     char manifest[600], pods[700];
     if (geteuid() != 0 || access(KUBECTL_BIN, X_OK) != 0 || !run_have_kubectl()) {
         printf("# needs root and %s: skipped\n", KUBECTL_BIN);
         return;
     }
-    snprintf(cidr, sizeof cidr, "10.%d.0.0/16", 100 + (int)(getpid() % 150));
-    const char *extra[] = {"--node-name", node, "--cluster-cidr", cidr, "--controllers", "*", NULL};
-    int listen_port, lfd;
+    snprintf(cidr, sizeof cidr, "10.%d.0.0/17", 100 + (int)(getpid() % 150));
+    /* a service range of its own: several tests' agents share this
+     * machine's proxy table, and 10.43.0.1 may be another cluster's */
+    snprintf(svc_cidr, sizeof svc_cidr, "10.%d.128.0/20", 100 + (int)(getpid() % 150));
+    snprintf(api_ip, sizeof api_ip, "10.%d.128.1", 100 + (int)(getpid() % 150));
+    const char *extra[] = {"--node-name", node, "--cluster-cidr", cidr, "--service-cidr", svc_cidr,
+                           "--controllers", "*", NULL};
+    int listen_port, lfd, member_port, mfd;
     fx_setup(true, false); /* the registry with the test image (busybox) */
     wl_init("incl", delete_pods_at_end);
     cluster_start(&C, extra);
     wl_wait_node(node, 20000);
-    lfd = loopback_listener(&listen_port);
+    lfd = loopback_listener("127.0.0.1", &listen_port);
+    mfd = loopback_listener(C.m[0].ip, &member_port);
     snprintf(manifest, sizeof manifest, "%s/setup.json", test_tmpdir());
     write_manifest(manifest);
     apply(manifest);
@@ -301,6 +332,7 @@ TEST_T(a_pod_lists_its_namespace_with_its_serviceaccount_and_nothing_else_on_loo
     apply(pods);
     check_kubectl_pod();
     check_notoken_pod();
-    check_attacker(listen_port);
+    check_attacker(listen_port, lfd, member_port, mfd);
     close(lfd);
+    close(mfd);
 }
