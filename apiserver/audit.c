@@ -48,6 +48,7 @@ struct audit_req {
     char peer[48]; /* taken at the start: a gone client has none */
     char reason[64];
     char message[512];
+    json_t *annotations; /* added by admission (api_audit_annotate), or NULL */
 };
 
 static const char *const level_names[] = {"None", "Metadata", "Request", "RequestResponse"};
@@ -253,7 +254,9 @@ static json_t *event_json(const struct orc_httpd_req *r, const struct audit_req 
     if (q->level >= AUDIT_REQUEST) add_request_object(ev, r, &at);
     json_object_set_new(ev, "requestReceivedTimestamp", json_string(recv));
     json_object_set_new(ev, "stageTimestamp", json_string(now));
-    json_object_set_new(ev, "annotations", json_pack("{s:s}", "apiserver.latency.k8s.io/total", lat));
+    json_t *ann = json_pack("{s:s}", "apiserver.latency.k8s.io/total", lat);
+    if (ann && q->annotations) json_object_update(ann, q->annotations);
+    json_object_set_new(ev, "annotations", ann);
     return ev;
 }
 
@@ -302,6 +305,7 @@ static void on_done(struct orc_httpd_req *r)
     r->observer = NULL;
     r->on_started = NULL;
     r->on_done = NULL;
+    json_decref(q->annotations);
     free(q);
 }
 
@@ -353,6 +357,16 @@ void api_audit_note_status(struct orc_httpd_req *r, const char *reason, const ch
     if (q == NULL) return;
     snprintf(q->reason, sizeof q->reason, "%s", reason ? reason : "");
     snprintf(q->message, sizeof q->message, "%s", message ? message : "");
+}
+
+void api_audit_annotate(struct orc_httpd_req *r, const char *key, const char *value)
+{
+    struct audit_req *q = r->on_done == on_done ? r->observer : NULL;
+
+    if (q == NULL) return;
+    if (q->annotations == NULL && (q->annotations = json_object()) == NULL) return;
+    /* an annotation lost to memory only makes the event poorer */
+    json_object_set_new(q->annotations, key, json_string(value));
 }
 
 unsigned long long api_audit_dropped(const struct api_audit *a) { return a ? a->dropped : 0; }

@@ -71,6 +71,10 @@ void api_audit_request(struct api_audit *a, struct orc_httpd_req *r, const struc
 /* The reason and message of the Status a request is answered with, for
  * its event's responseStatus (status.c calls it). */
 void api_audit_note_status(struct orc_httpd_req *r, const char *reason, const char *message);
+/* An annotation for the request's events (Kubernetes' audit annotations,
+ * e.g. pod-security.kubernetes.io/audit-violations); both copied. Nothing
+ * when the request is not audited. */
+void api_audit_annotate(struct orc_httpd_req *r, const char *key, const char *value);
 /* Events dropped because the buffer was full. */
 unsigned long long api_audit_dropped(const struct api_audit *a);
 

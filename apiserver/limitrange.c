@@ -118,9 +118,11 @@ static void default_containers(json_t *pod, const json_t *lim, const json_t *req
 /* ---- constraints ---- */
 
 /* Kubernetes' minConstraint, maxConstraint and limitRequestRatioConstraint
- * for one resource of one Container, Pod or claim. */
+ * for one resource of one Container or Pod; for a claim minConstraint
+ * without limits and maxRequestConstraint, since a claim's limits are not
+ * what its user asks for (limits NULL). */
 static void check_resource(const json_t *item, const char *type, const char *res, const json_t *requests,
-                           const json_t *limits, struct lr_errs *e)
+                           const json_t *limits, bool claim, struct lr_errs *e)
 {
     int64_t enf, req, lim;
     bool has_req = qty_of(requests, res, &req), has_lim = qty_of(limits, res, &lim);
@@ -139,12 +141,19 @@ static void check_resource(const json_t *item, const char *type, const char *res
     }
     if (qty_of(json_object_get(item, "max"), res, &enf)) {
         fmt_q(res, enf, es, sizeof es);
-        if (!has_lim) add_err(e, "maximum %s usage per %s is %s.  No limit is specified", res, type, es, "");
-        else if (lim > enf) add_err(e, "maximum %s usage per %s is %s, but limit is %s", res, type, es, ls);
-        if (has_req && req > enf)
-            add_err(e, "maximum %s usage per %s is %s, but request is %s", res, type, es, rs);
+        if (claim) {
+            if (!has_req)
+                add_err(e, "maximum %s usage per %s is %s.  No request is specified", res, type, es, "");
+            else if (req > enf)
+                add_err(e, "maximum %s usage per %s is %s, but request is %s", res, type, es, rs);
+        } else {
+            if (!has_lim) add_err(e, "maximum %s usage per %s is %s.  No limit is specified", res, type, es, "");
+            else if (lim > enf) add_err(e, "maximum %s usage per %s is %s, but limit is %s", res, type, es, ls);
+            if (has_req && req > enf)
+                add_err(e, "maximum %s usage per %s is %s, but request is %s", res, type, es, rs);
+        }
     }
-    if (qty_of(json_object_get(item, "maxLimitRequestRatio"), res, &enf)) {
+    if (!claim && qty_of(json_object_get(item, "maxLimitRequestRatio"), res, &enf)) {
         char ratio[48];
         fmt_q("", enf, es, sizeof es);
         if (!has_req || req == 0)
@@ -163,7 +172,7 @@ static void check_resource(const json_t *item, const char *type, const char *res
 
 /* Every resource an item names, checked against requests/limits. */
 static void check_item(const json_t *item, const char *type, const json_t *requests, const json_t *limits,
-                       struct lr_errs *e)
+                       bool claim, struct lr_errs *e)
 {
     static const char *const fields[] = {"min", "max", "maxLimitRequestRatio"};
     json_t *seen = json_object();
@@ -174,7 +183,7 @@ static void check_item(const json_t *item, const char *type, const json_t *reque
         json_object_foreach(json_object_get(item, fields[f]), k, v) json_object_set_new(seen, k, json_true());
     size_t nk;
     const char **keys = orc_json_sorted_keys(seen, &nk);
-    for (size_t i = 0; i < nk; i++) check_resource(item, type, keys[i], requests, limits, e);
+    for (size_t i = 0; i < nk; i++) check_resource(item, type, keys[i], requests, limits, claim, e);
     free(keys);
     json_decref(seen);
 }
@@ -218,12 +227,12 @@ static void check_pod(const json_t *item, const char *type, const json_t *pod, s
             for (size_t i = 0; i < json_array_size(cs); i++) {
                 const json_t *c = json_array_get(cs, i);
                 check_item(item, type, orc_json_get(c, "resources.requests"),
-                           orc_json_get(c, "resources.limits"), e);
+                           orc_json_get(c, "resources.limits"), false, e);
             }
         }
     } else if (strcmp(type, "Pod") == 0) {
         json_t *req = pod_total(pod, "requests"), *lim = pod_total(pod, "limits");
-        check_item(item, type, req, lim, e);
+        check_item(item, type, req, lim, false, e);
         json_decref(req);
         json_decref(lim);
     }
@@ -277,8 +286,7 @@ static void check_all(const struct orc_kind *k, const json_t *obj, const struct 
             if (type == NULL) continue;
             if (pod) check_pod(item, type, obj, e);
             else if (strcmp(type, "PersistentVolumeClaim") == 0)
-                check_item(item, type, orc_json_get(obj, "spec.resources.requests"),
-                           orc_json_get(obj, "spec.resources.limits"), e);
+                check_item(item, type, orc_json_get(obj, "spec.resources.requests"), NULL, true, e);
         }
         json_decref(lr);
     }

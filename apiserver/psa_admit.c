@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiserver/audit.h"
 #include "apiserver/kind.h"
 #include "apiserver/psa.h"
 #include "apiserver/write.h"
@@ -61,6 +62,23 @@ static bool significant_update(const json_t *pod, const json_t *old)
     return false;
 }
 
+/* The audit mode, as Kubernetes': a violation of the namespace's audit
+ * level becomes an annotation of the request's audit event, never an
+ * answer (a pod's or a workload's template alike). */
+static void audit_level(struct write_op *op, const struct api_psa_lv *lv, const json_t *meta, const json_t *spec)
+{
+    struct orc_buf d = ORC_BUF_INIT, v = ORC_BUF_INIT;
+    char lvs[48];
+    int rv = lv->level == API_PSA_PRIVILEGED ? 0 : api_psa_check(lv->level, meta, spec, &d, NULL);
+
+    if (rv == 1 && orc_buf_printf(&v, "would violate PodSecurity \"%s\": %s",
+                                  api_psa_lv_str(lv, lvs, sizeof lvs), d.data) == 0)
+        api_audit_annotate(op->r, "pod-security.kubernetes.io/audit-violations", v.data);
+    orc_buf_free(&v);
+    orc_buf_free(&d);
+    if (rv < 0) log_warn("api", "pod security audit for %s/%s: %s", op->rt->ns, op->rt->name, orc_strerror(rv));
+}
+
 /* Warnings never fail a write: one lost to memory is logged. */
 static void warn_level(struct write_op *op, const struct api_psa_lv *lv, const json_t *meta, const json_t *spec)
 {
@@ -86,6 +104,11 @@ static int admit_pod(struct write_op *op, const json_t *pod, const struct api_ps
     char lvs[48];
     int rv = api_psa_check(p->enforce.level, meta, spec, &d, NULL);
 
+    /* the level that decided, on every pod evaluated, as Kubernetes */
+    api_audit_annotate(op->r, "pod-security.kubernetes.io/enforce-policy",
+                       api_psa_lv_str(&p->enforce, lvs, sizeof lvs));
+    /* audited whether refused or not; a warning only for what passes */
+    if (rv >= 0) audit_level(op, &p->audit, meta, spec);
     if (rv == 1) {
         api_respond_status(op->r, 403, "Forbidden", op->k, op->rt->name, NULL,
                            "pods \"%s\" is forbidden: violates PodSecurity \"%s\": %s", op->rt->name,
@@ -286,5 +309,6 @@ int api_psa_admit(struct write_op *op, const json_t *obj, const json_t *old)
     json_decref(labels);
     if (id == ORC_K_POD) return admit_pod(op, obj, &p);
     warn_level(op, &p.warn, json_object_get(tmpl, "metadata"), json_object_get(tmpl, "spec"));
+    audit_level(op, &p.audit, json_object_get(tmpl, "metadata"), json_object_get(tmpl, "spec"));
     return 0;
 }

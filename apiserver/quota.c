@@ -6,7 +6,8 @@
  * count/<resource>[.<group>] for any kind), and the quotas' new status is
  * put in the create's txn guarded on the revision read: a concurrent
  * create that passed the same quota makes this one retry and count again.
- * Quotas with scopes or a scopeSelector are stored but not enforced. */
+ * A quota with scopes or a scopeSelector counts and checks only the pods
+ * it covers (quota_scope.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,10 +170,11 @@ static const struct orc_kind *kind_for(const char *name)
     return orc_kind_by_resource(dot + 1, res);
 }
 
-/* The namespace's usage of every resource `hard` names: each kind they
- * need listed once. */
-static int ns_usage(struct api_server *s, const char *ns, const json_t *hard, struct quota_usage *u)
+/* The namespace's usage of every resource quota q's spec.hard names, of
+ * the objects q covers: each kind they need listed once. */
+static int ns_usage(struct api_server *s, const char *ns, const json_t *q, struct quota_usage *u)
 {
+    const json_t *hard = orc_json_get(q, "spec.hard");
     const struct orc_kind *done[QUOTA_MAX_RES];
     size_t n_done = 0;
     const char *name;
@@ -192,7 +194,7 @@ static int ns_usage(struct api_server *s, const char *ns, const json_t *hard, st
         if ((rv = api_prefix(k, ns, &prefix)) == 0) rv = store_range(s->st, prefix.data, NULL, 0, 0, &l);
         for (size_t i = 0; rv == 0 && i < l.n; i++) {
             json_t *obj = api_obj_decode(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev);
-            if (obj) quota_usage_of(k, obj, u);
+            if (obj && quota_covers(q, k, obj)) quota_usage_of(k, obj, u);
             json_decref(obj);
         }
         store_list_clear(&l);
@@ -322,12 +324,6 @@ fail:
     return ORC_ENOMEM;
 }
 
-static bool enforced(const json_t *q)
-{
-    return json_array_size(orc_json_get(q, "spec.scopes")) == 0
-        && orc_json_get(q, "spec.scopeSelector") == NULL;
-}
-
 void quota_plan_clear(struct quota_plan *plan)
 {
     for (size_t i = 0; i < QUOTA_MAX_QUOTAS; i++) {
@@ -350,14 +346,14 @@ static int admit_one(struct write_op *op, const json_t *obj, const struct store_
     int rv = 0;
 
     if (q == NULL) return ORC_ECORRUPT;
-    if (!enforced(q) || !json_is_object(hard)) goto out;
+    if (!quota_covers(q, op->k, obj) || !json_is_object(hard)) goto out;
     if (orc_kind_id(op->k) == ORC_K_POD && pod_constraints(obj, hard, qname, msg, n)) {
         rv = ORC_EPERM;
         goto out;
     }
     for (size_t i = 0; i < delta->n; i++) applies |= json_object_get(hard, delta->r[i].name) != NULL;
     if (!applies) goto out;
-    if ((rv = ns_usage(op->s, op->rt->ns, hard, &used)) != 0) goto out;
+    if ((rv = ns_usage(op->s, op->rt->ns, q, &used)) != 0) goto out;
     if (exceeds(hard, &used, delta, qname, msg, n)) {
         rv = ORC_EPERM;
         goto out;
@@ -445,7 +441,7 @@ static void sync_one(struct api_server *s, const struct store_kv *kv, int *budge
 
     if (q == NULL || !json_is_object(hard) || qns == NULL) goto out;
     snprintf(ns, sizeof ns, "%s", qns);
-    if (ns_usage(s, ns, hard, &used) != 0 || (want = json_deep_copy(q)) == NULL) goto out;
+    if (ns_usage(s, ns, q, &used) != 0 || (want = json_deep_copy(q)) == NULL) goto out;
     if (set_status(want, hard, &used, NULL) != 0) goto out;
     if (json_equal(orc_json_get(want, "status"), orc_json_get(q, "status"))) goto out;
     orc_json_del(want, "metadata.resourceVersion");

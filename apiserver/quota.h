@@ -6,6 +6,7 @@
 #define ORC_API_QUOTA_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/buf.h"
@@ -53,6 +54,12 @@ int quota_admit(struct write_op *op, const json_t *obj, struct quota_plan *plan)
  * claim's size): only what grows is checked. Pods: 0. */
 int quota_admit_update(struct write_op *op, const json_t *cur, const json_t *next, struct quota_plan *plan);
 void quota_plan_clear(struct quota_plan *plan);
+
+/* quota_scope.c: whether quota q has spec.scopes or a scopeSelector, and
+ * whether it covers obj of kind k (no scopes: everything; scopes: pods
+ * matching every one, as Kubernetes' pod evaluator). */
+bool quota_scoped(const json_t *q);
+bool quota_covers(const json_t *q, const struct orc_kind *k, const json_t *obj);
 
 /* Leader upkeep: every quota's status.hard and status.used made true,
  * at most *budget writes (decremented). */

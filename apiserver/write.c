@@ -494,6 +494,14 @@ static void attempt(struct write_op *op)
         json_decref(next); /* answered */
         next = NULL;
     }
+    /* LimitRanger admits claim updates (a resize) too; not pods', whose
+     * containers cannot change, nor what is being deleted (Kubernetes) */
+    if (next && !op->deleting && (op->verb == W_UPDATE || op->verb == W_PATCH)
+        && orc_kind_id(op->k) == ORC_K_PERSISTENTVOLUMECLAIM && !orc_json_get(cur, "metadata.deletionTimestamp")
+        && limitrange_admit(op, next) != 0) {
+        json_decref(next); /* answered */
+        next = NULL;
+    }
     if (next && !op->deleting && (op->verb == W_UPDATE || op->verb == W_PATCH)
         && quota_admit_update(op, cur, next, &op->quota) != 0) {
         json_decref(next); /* answered */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/cidr.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -200,6 +201,26 @@ int orcd_certs_serving(const char *dir, const char *const *names, size_t n, stru
     }
     free(c->chain);
     c->chain = orc_buf_steal(&chain, NULL);
+    return 0;
+}
+
+int orcd_certs_incluster_names(const char *service_cidr, const char *cluster_domain,
+                               struct orcd_incluster_names *out)
+{
+    struct orc_pool pool;
+    char spec[80];
+
+    snprintf(spec, sizeof spec, "ip:%s", service_cidr ? service_cidr : "10.43.0.0/16");
+    if (orc_pool_parse(spec, 32, &pool) != 0 || pool.size == 0) return ORC_EINVAL;
+    /* the address bootstrap.c gives default/kubernetes */
+    orc_pool_item(&pool, 0, out->ip, sizeof out->ip);
+    snprintf(out->fqdn, sizeof out->fqdn, "kubernetes.default.svc.%s",
+             cluster_domain && *cluster_domain ? cluster_domain : "cluster.local");
+    out->names[0] = out->ip;
+    out->names[1] = "kubernetes";
+    out->names[2] = "kubernetes.default";
+    out->names[3] = "kubernetes.default.svc";
+    out->names[4] = out->fqdn;
     return 0;
 }
 

@@ -51,6 +51,20 @@ int orcd_certs_raft(const char *dir, uint64_t id, struct orcd_certs *c);
 
 void orcd_certs_clear(struct orcd_certs *c);
 
+/* The names kube-apiserver's certificate carries for clients inside the
+ * cluster (client-go's in-cluster config dials KUBERNETES_SERVICE_HOST,
+ * the kubernetes Service's ClusterIP; others dial its DNS names). */
+#define ORCD_INCLUSTER_NAMES 5
+struct orcd_incluster_names {
+    char ip[20];    /* the first address of the service range */
+    char fqdn[280]; /* kubernetes.default.svc.<cluster domain> */
+    const char *names[ORCD_INCLUSTER_NAMES]; /* point into this struct or to literals */
+};
+/* Fills out for service_cidr (NULL: 10.43.0.0/16) and cluster_domain
+ * (NULL: cluster.local). ORC_EINVAL when the range has no address. */
+int orcd_certs_incluster_names(const char *service_cidr, const char *cluster_domain,
+                               struct orcd_incluster_names *out);
+
 /* The cluster token: "orc1.<SHA-256 of ca.crt, 64 hex>.<secret>". Like
  * k3s's, it names the CA, so a member joining with it trusts exactly that
  * CA before it has a copy. */

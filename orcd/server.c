@@ -38,7 +38,7 @@
 
 #define JOIN_RETRY_MS 2000
 #define MAX_TLS_SANS 16
-#define MAX_NAMES (MAX_TLS_SANS + 5)
+#define MAX_NAMES (MAX_TLS_SANS + 5 + ORCD_INCLUSTER_NAMES)
 
 struct server_opts {
     const char *data_dir;
@@ -667,6 +667,7 @@ static int start_controllers(struct orcd_server *s)
 static int serve(struct orcd_server *s)
 {
     static char listen_host[128], adv_host[256], hostname[256];
+    static struct orcd_incluster_names incluster;
     const char *names[MAX_NAMES];
     struct api_config acfg = {0};
     char err[256] = "";
@@ -681,6 +682,10 @@ static int serve(struct orcd_server *s)
     add_name(names, &n, "127.0.0.1");
     add_name(names, &n, "localhost");
     add_name(names, &n, hostname);
+    /* the kubernetes Service's address and names, as kube-apiserver's
+     * certificate has them, so in-cluster clients verify this one */
+    if (orcd_certs_incluster_names(s->o.service_cidr, s->o.cluster_domain, &incluster) == 0)
+        for (size_t i = 0; i < ORCD_INCLUSTER_NAMES; i++) add_name(names, &n, incluster.names[i]);
     for (size_t i = 0; i < s->o.n_tls_sans; i++) add_name(names, &n, s->o.tls_sans[i]);
     if ((rv = orcd_certs_serving(s->dir, names, n, &s->certs)) != 0) return rv;
     acfg.listen = s->listen;

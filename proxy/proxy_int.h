@@ -10,6 +10,12 @@
 
 #include "proxy/proxy.h"
 
+/* "clusterIP . port . endpoint ip . endpoint port" of the kubernetes
+ * Service's loopback endpoints: new connections to 127/8 from outside lo
+ * are dropped but these (table.c) */
+#define PROXY_APISERVER_SET "apiserver-loopback"
+#define PROXY_APISERVER_KEY "default/kubernetes/tcp/"
+
 #define PROXY_MAX_IPS 8 /* addresses a service port answers on, per kind */
 
 struct proxy_ep {

@@ -133,6 +133,25 @@ static void destinations(struct out *o, const struct proxy_svcport *sp, bool ext
         element(o, ok ? "service-nodeports" : "no-endpoint-nodeports", NULL, sp, sp->node_port, verdict);
 }
 
+/* The kubernetes Service's endpoints on loopback (API servers listening on
+ * 127.x): the filter-prerouting exception for them, per clusterIP and
+ * chosen endpoint, so a pod reaches the API through the Service and no
+ * other loopback listener. */
+static void apiserver_loopback(struct out *o, const struct proxy_svcport *sp, const bool *used)
+{
+    if (strncmp(sp->key, PROXY_APISERVER_KEY, strlen(PROXY_APISERVER_KEY)) != 0) return;
+    for (size_t i = 0; i < sp->n_eps; i++) {
+        if (!used[i] || strncmp(sp->eps[i].ip, "127.", 4) != 0) continue;
+        for (size_t v = 0; v < sp->n_vips; v++) {
+            if (!sp->vips[v][0]) continue;
+            put(&o->add, &o->rv, "add element " T " " PROXY_APISERVER_SET " { %s . %d . %s . %d }\n", sp->vips[v],
+                sp->port, sp->eps[i].ip, sp->eps[i].port);
+            put(&o->del, &o->rv, "delete element " T " " PROXY_APISERVER_SET " { %s . %d . %s . %d }\n",
+                sp->vips[v], sp->port, sp->eps[i].ip, sp->eps[i].port);
+        }
+    }
+}
+
 static void external_chain(struct out *o, struct proxy_unit *u, const struct proxy_svcport *sp,
                            const struct names *nm, const struct proxy_node *node)
 {
@@ -232,6 +251,7 @@ static int render(const struct proxy_svcport *sp, const struct proxy_node *node,
         destinations(o, sp, false, internal, pk.n_all);
         if (pk.external)
             destinations(o, sp, true, (sp->etp_local ? pk.n_loc : pk.n_all) ? nm.ext : NULL, pk.n_all);
+        apiserver_loopback(o, sp, used);
         rc = o->rv;
     }
     names_free(&nm, sp->n_eps);

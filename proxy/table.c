@@ -26,6 +26,7 @@ static const char base[] =
     "add map " T " service-nodeports { type inet_proto . inet_service : verdict; }\n"
     "add map " T " no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict; }\n"
     "add map " T " no-endpoint-nodeports { type inet_proto . inet_service : verdict; }\n"
+    "add set " T " " PROXY_APISERVER_SET " { type ipv4_addr . inet_service . ipv4_addr . inet_service; }\n"
     "add chain " T " services\n"
     "add chain " T " masquerading\n"
     "add chain " T " mark-for-masquerade\n"
@@ -47,6 +48,11 @@ static const char base[] =
     "add rule " T " endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services\n"
     "add rule " T " nodeport-endpoints-check fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . "
     "th dport vmap @no-endpoint-nodeports\n"
+    /* The one way in to 127/8 from a pod: the kubernetes Service, when the
+     * API servers' addresses are loopback ones (a single-machine cluster),
+     * to exactly the endpoint the Service's rules chose (render.c) */
+    "add rule " T " filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new meta l4proto tcp "
+    "ct original ip daddr . ct original proto-dst . ip daddr . tcp dport @" PROXY_APISERVER_SET " accept\n"
     "add rule " T " filter-prerouting iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new drop\n"
     "add rule " T " filter-prerouting ct state new jump nodeport-endpoints-check\n"
     "add rule " T " filter-prerouting ct state new jump endpoints-check\n"

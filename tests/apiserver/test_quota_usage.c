@@ -62,3 +62,58 @@ TEST(quota_usage_services_claims_counts)
     CHECK_INT(quota_get(&u, "configmaps"), ==, 1000);
     CHECK_INT(quota_get(&u, "count/configmaps"), ==, 1000);
 }
+
+static bool covers(const char *quota, const char *resource, const char *obj)
+{
+    json_t *q = json_loads(quota, 0, NULL), *o = json_loads(obj, 0, NULL);
+    CHECKF(q && o, "bad JSON: %s / %s", quota, obj);
+    bool r = quota_covers(q, orc_kind_by_resource("", resource), o);
+    json_decref(q);
+    json_decref(o);
+    return r;
+}
+
+#define BE_POD "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}"
+#define BU_POD "{\"spec\":{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"100m\"}}}]}}"
+#define TERM_POD "{\"spec\":{\"activeDeadlineSeconds\":30,\"containers\":[{\"name\":\"a\"}]}}"
+#define HIGH_POD                                                                                      \
+    "{\"spec\":{\"priorityClassName\":\"high\",\"containers\":[{\"name\":\"a\",\"resources\":{\"limits\":" \
+    "{\"memory\":1}}}]}}"
+
+/* Scopes as Kubernetes' pod evaluator matches them; a scoped quota
+ * covers pods only; an unscoped one everything. */
+TEST(quota_scopes_cover_the_pods_they_name)
+{
+    CHECK(covers("{\"spec\":{}}", "services", "{}"));
+    CHECK(covers("{\"spec\":{}}", "pods", BE_POD));
+    CHECK(!covers("{\"spec\":{\"scopes\":[\"NotTerminating\"]}}", "services", "{}"));
+    CHECK(covers("{\"spec\":{\"scopes\":[\"BestEffort\"]}}", "pods", BE_POD));
+    CHECK(!covers("{\"spec\":{\"scopes\":[\"BestEffort\"]}}", "pods", BU_POD));
+    CHECK(covers("{\"spec\":{\"scopes\":[\"NotBestEffort\"]}}", "pods", BU_POD));
+    CHECK(covers("{\"spec\":{\"scopes\":[\"NotBestEffort\"]}}", "pods", HIGH_POD)); /* a limit counts */
+    CHECK(covers("{\"spec\":{\"scopes\":[\"Terminating\"]}}", "pods", TERM_POD));
+    CHECK(!covers("{\"spec\":{\"scopes\":[\"Terminating\"]}}", "pods", BE_POD));
+    CHECK(covers("{\"spec\":{\"scopes\":[\"NotTerminating\"]}}", "pods", BE_POD));
+    /* every scope must match */
+    CHECK(covers("{\"spec\":{\"scopes\":[\"Terminating\",\"BestEffort\"]}}", "pods", TERM_POD));
+    CHECK(!covers("{\"spec\":{\"scopes\":[\"NotTerminating\",\"BestEffort\"]}}", "pods", TERM_POD));
+    /* scopeSelector with PriorityClass */
+    const char *in_high = "{\"spec\":{\"scopeSelector\":{\"matchExpressions\":[{\"scopeName\":\"PriorityClass\","
+                          "\"operator\":\"In\",\"values\":[\"high\",\"top\"]}]}}}";
+    CHECK(covers(in_high, "pods", HIGH_POD));
+    CHECK(!covers(in_high, "pods", BE_POD));
+    const char *notin = "{\"spec\":{\"scopeSelector\":{\"matchExpressions\":[{\"scopeName\":\"PriorityClass\","
+                        "\"operator\":\"NotIn\",\"values\":[\"high\"]}]}}}";
+    CHECK(!covers(notin, "pods", HIGH_POD));
+    CHECK(covers(notin, "pods", BE_POD));
+    const char *exists = "{\"spec\":{\"scopeSelector\":{\"matchExpressions\":[{\"scopeName\":\"PriorityClass\","
+                         "\"operator\":\"Exists\"}]}}}";
+    CHECK(covers(exists, "pods", HIGH_POD));
+    CHECK(!covers(exists, "pods", BE_POD));
+    CHECK(covers("{\"spec\":{\"scopes\":[\"PriorityClass\"]}}", "pods", HIGH_POD));
+    CHECK(covers("{\"spec\":{\"scopeSelector\":{\"matchExpressions\":[{\"scopeName\":\"CrossNamespacePodAffinity\","
+                 "\"operator\":\"Exists\"}]}}}", "pods",
+                 "{\"spec\":{\"affinity\":{\"podAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+                 "[{\"topologyKey\":\"k\",\"namespaceSelector\":{}}]}}}}"));
+    CHECK(!covers("{\"spec\":{\"scopes\":[\"CrossNamespacePodAffinity\"]}}", "pods", BE_POD));
+}

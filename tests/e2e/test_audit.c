@@ -174,6 +174,48 @@ TEST_T(audit_kubectl_requests_metadata, 60)
     CHECK(stat(log_path, &st) == 0 && (st.st_mode & 0777) == 0600);
 }
 
+/* An annotation's value (its key has dots: no dotted path). */
+static const char *annotation(const json_t *ev, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(ev, "annotations"), key));
+}
+
+/* Pod Security's audit mode: a pod or workload template breaking the
+ * namespace's audit level is let in, and its request's event says so in
+ * Kubernetes' annotation; every pod evaluated names its enforce level. */
+TEST_T(audit_pod_security_violations_annotate_the_event, 60)
+{
+    json_t *ev;
+    const char *want = "would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false "
+                       "(container \"plain\" must set securityContext.allowPrivilegeEscalation=false)";
+
+    if (!run_have_kubectl()) return;
+    start(NULL);
+    KUBECTL_OK("create", "namespace", "psa");
+    KUBECTL_OK("label", "namespace", "psa", "pod-security.kubernetes.io/audit=restricted");
+    KUBECTL_OK("run", "plain", "-n", "psa", "--image=busybox");
+    KUBECTL_OK("create", "deployment", "web", "-n", "psa", "--image=busybox");
+    KUBECTL_OK("run", "free", "-n", "default", "--image=busybox");
+
+    ev = find_event("create", "ResponseComplete", "pods", "/namespaces/psa/pods");
+    CHECKF(ev != NULL, "no create event for the pod");
+    const char *v = annotation(ev, "pod-security.kubernetes.io/audit-violations");
+    CHECKF(v && strncmp(v, want, strlen(want)) == 0, "audit-violations: %s", v ? v : "(none)");
+    CHECK(v && strstr(v, "runAsNonRoot != true") && strstr(v, "seccompProfile"));
+    CHECK_STR(annotation(ev, "pod-security.kubernetes.io/enforce-policy"), "privileged:latest");
+    CHECK(code_of(ev) == 201);
+    json_decref(ev);
+    ev = find_event("create", "ResponseComplete", "deployments", "/namespaces/psa/deployments");
+    CHECKF(ev != NULL, "no create event for the deployment");
+    v = annotation(ev, "pod-security.kubernetes.io/audit-violations");
+    CHECKF(v && strstr(v, "would violate PodSecurity \"restricted:latest\": "), "%s", v ? v : "(none)");
+    json_decref(ev);
+    ev = find_event("create", "ResponseComplete", "pods", "/namespaces/default/pods");
+    CHECKF(ev != NULL, "no create event for the pod in default");
+    CHECK(annotation(ev, "pod-security.kubernetes.io/audit-violations") == NULL);
+    json_decref(ev);
+}
+
 TEST_T(audit_policy_levels, 60)
 {
     json_t *ev;

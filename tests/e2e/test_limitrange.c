@@ -107,3 +107,42 @@ TEST_T(limitrange_defaults_and_violations, 60)
                    "requests.cpu=400m");
     free(err);
 }
+
+/* A claim's resize is admitted by the LimitRange as its create is (as
+ * Kubernetes' LimitRanger admits claim updates). */
+TEST_T(limitrange_checks_a_claim_resize, 60)
+{
+    static const char claim_limits[] = "apiVersion: v1\n"
+                                       "kind: LimitRange\n"
+                                       "metadata: {name: storage, namespace: team}\n"
+                                       "spec:\n"
+                                       "  limits:\n"
+                                       "  - type: PersistentVolumeClaim\n"
+                                       "    max: {storage: 2Gi}\n";
+    static const char claim[] = "apiVersion: v1\n"
+                                "kind: PersistentVolumeClaim\n"
+                                "metadata: {name: data, namespace: team}\n"
+                                "spec:\n"
+                                "  accessModes: [ReadWriteOnce]\n"
+                                "  resources: {requests: {storage: 1Gi}}\n";
+    char path[600], *err = NULL;
+
+    if (!run_have_kubectl()) return;
+    run_start_one(&c);
+    KUBECTL_OK("create", "namespace", "team");
+    snprintf(path, sizeof path, "%s/lr.yaml", test_tmpdir());
+    CHECK(orc_file_write(path, claim_limits, strlen(claim_limits), 0600) == 0);
+    KUBECTL_OK("apply", "-f", path);
+    snprintf(path, sizeof path, "%s/claim.yaml", test_tmpdir());
+    CHECK(orc_file_write(path, claim, strlen(claim), 0600) == 0);
+    KUBECTL_OK("apply", "-f", path);
+    free(KUBECTL(1, &err, "patch", "pvc", "data", "-n", "team", "--type=merge", "-p",
+                 "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"5Gi\"}}}}"));
+    CHECK_HAS(err, "persistentvolumeclaims \"data\" is forbidden: maximum storage usage per PersistentVolumeClaim "
+                   "is 2Gi, but request is 5Gi");
+    free(err);
+    char *out = KUBECTL(0, NULL, "get", "pvc", "data", "-n", "team", "-o",
+                        "jsonpath={.spec.resources.requests.storage}");
+    CHECK_STR(out, "1Gi");
+    free(out);
+}

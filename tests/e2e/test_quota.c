@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/file.h"
 #include "lib/json.h"
 #include "tests/cli/run.h"
 #include "tests/harness/cluster.h"
@@ -116,6 +117,51 @@ TEST_T(quota_refuses_counts_and_frees, 60)
     CHECK(q && strcmp(orc_json_str(q, "status.used.configmaps") ? orc_json_str(q, "status.used.configmaps") : "",
                       "2") == 0);
     json_decref(q);
+    free(out);
+}
+
+/* Quotas with scopes count and check only the pods they cover: BestEffort
+ * pods in one, pods of PriorityClass "high" in another. */
+TEST_T(quota_scopes_count_only_their_pods, 60)
+{
+    char *err, path[600];
+
+    if (!run_have_kubectl()) return;
+    run_start_one(&c);
+    KUBECTL_OK("create", "namespace", "team");
+    KUBECTL_OK("create", "priorityclass", "high", "--value=1000");
+    KUBECTL_OK("create", "quota", "be", "-n", "team", "--hard=pods=1", "--scopes=BestEffort");
+    static const char hi[] =
+        "{\"apiVersion\":\"v1\",\"kind\":\"ResourceQuota\",\"metadata\":{\"name\":\"hi\",\"namespace\":\"team\"},"
+        "\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopeSelector\":{\"matchExpressions\":[{\"scopeName\":"
+        "\"PriorityClass\",\"operator\":\"In\",\"values\":[\"high\"]}]}}}";
+    snprintf(path, sizeof path, "%s/hi.json", test_tmpdir());
+    CHECK(orc_file_write(path, hi, strlen(hi), 0600) == 0);
+    KUBECTL_OK("apply", "-f", path);
+
+    free(run_pod(0, "be1", NULL));
+    err = run_pod(1, "be2", NULL);
+    CHECK_HAS(err, "pods \"be2\" is forbidden: exceeded quota: be, requested: pods=1, used: pods=1, limited: pods=1");
+    free(err);
+    free(run_pod(0, "burst1", "100m")); /* not BestEffort: not be's */
+    free(run_pod(0, "burst2", "100m"));
+    char *e2 = NULL;
+    const char *high = "--overrides={\"spec\":{\"priorityClassName\":\"high\",\"containers\":[{\"name\":\"h\","
+                       "\"image\":\"nginx\",\"resources\":{\"requests\":{\"cpu\":\"100m\"}}}]}}";
+    free(KUBECTL(0, NULL, "run", "h1", "-n", "team", "--image=nginx", high));
+    free(KUBECTL(1, &e2, "run", "h2", "-n", "team", "--image=nginx", high));
+    CHECK_HAS(e2, "pods \"h2\" is forbidden: exceeded quota: hi, requested: pods=1, used: pods=1, limited: pods=1");
+    free(e2);
+    /* the leader's status counts the same pods */
+    char *out = NULL;
+    for (int i = 0; i < 60; i++) {
+        free(out);
+        out = KUBECTL(0, NULL, "get", "quota", "be", "hi", "-n", "team", "-o",
+                      "jsonpath={.items[*].status.used.pods}");
+        if (out && strcmp(out, "1 1") == 0) break;
+        usleep(200000);
+    }
+    CHECK_STR(out, "1 1");
     free(out);
 }
 

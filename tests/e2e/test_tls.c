@@ -100,6 +100,10 @@ TEST_T(first_start_makes_the_pki_and_restart_reuses_it, 90)
     CHECKF(strncmp(c.token, want, strlen(want)) == 0 && strlen(c.token) > strlen(want) + 20, "%s",
            c.token);
     check_names(m, (const char *const[]){m->ip, "127.0.0.1", "localhost", "orc.example", "10.9.8.7"}, 5);
+    /* and the kubernetes Service's address and names, as in-cluster
+     * clients dial them */
+    check_names(m, (const char *const[]){"10.43.0.1", "kubernetes", "kubernetes.default",
+                                         "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}, 5);
     /* admin.conf: the https URL, the CA, the token. */
     snprintf(want, sizeof want, "%s/admin.conf", m->dir);
     CHECKF(orc_config_load(want, &cfg, err, sizeof err) == 0, "%s", err);
@@ -130,6 +134,42 @@ TEST_T(first_start_makes_the_pki_and_restart_reuses_it, 90)
     free(ca);
     free(ca2);
     free(cert2);
+}
+
+/* A member whose certificate predates the in-cluster names (or whose
+ * service range or cluster domain changed) gets a new one at start. */
+TEST_T(the_certificate_names_the_kubernetes_service_and_is_reissued_without, 90)
+{
+    const char *const flags[] = {"--service-cidr", "10.96.0.0/12", "--cluster-domain", "corp.internal", NULL};
+    const char *const want[] = {"10.96.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                                "kubernetes.default.svc.corp.internal"};
+    char err[ORC_TLS_ERRLEN] = "", *old_cert = NULL, *old_key = NULL;
+
+    cluster_init(&c, 1);
+    member_start(&c, 0, false, flags);
+    member_wait_ready(&c, 0, 5000);
+    const struct member *m = &c.m[0];
+    check_names(m, want, 5);
+    member_stop(&c, 0);
+    /* an older member's certificate: its own names only */
+    char *ca = file_text(m, "ca.crt"), *ca_key = file_text(m, "ca.key");
+    CHECKF(orc_tls_make_cert(ca, ca_key, "orcd", (const char *const[]){m->ip, "127.0.0.1", "localhost"}, 3,
+                             365, &old_cert, &old_key, err) == 0, "%s", err);
+    file_put(m, "server.crt", old_cert);
+    file_put(m, "server.key", old_key);
+    CHECK(orc_tls_cert_fits(old_cert, ca, want, 5, 30, err) != 0);
+    member_start(&c, 0, false, flags);
+    member_wait_ready(&c, 0, 5000);
+    char *now = file_text(m, "server.crt");
+    CHECK(strcmp(now, old_cert) != 0);
+    check_names(m, want, 5);
+    check_names(m, (const char *const[]){m->ip, "127.0.0.1", "localhost"}, 3);
+    CHECK_INT(t_http(&c, 0, "GET", "/api/v1/namespaces", NULL, NULL, NULL, NULL), ==, 200);
+    free(now);
+    free(ca);
+    free(ca_key);
+    free(old_cert);
+    free(old_key);
 }
 
 TEST_T(damaged_tls_files_stop_the_start_naming_the_file, 90)

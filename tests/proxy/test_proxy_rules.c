@@ -402,3 +402,36 @@ TEST(udp_endpoints_that_went_get_their_conntrack_flushed)
     CHECK_INT(n, ==, 0);
     proxy_state_free(&old);
 }
+
+/* The kubernetes Service on loopback endpoints (a single-machine cluster's
+ * API servers) gets the exception to the 127/8 drop, per clusterIP and
+ * endpoint; another Service pointing at 127/8, or kubernetes on a real
+ * address, gets none. */
+TEST(kubernetes_service_on_loopback_gets_the_only_way_to_127)
+{
+    struct world *w = world_new();
+    const char *https = "[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\"}]";
+    const char *sl_https = "[{\"name\":\"https\",\"port\":17950,\"protocol\":\"TCP\"}]";
+    char eps[1024];
+    const char *ips[] = {"127.0.0.95", "10.0.0.7", "127.0.0.96"};
+    const char *nodes[] = {"", "", ""};
+    const char *conds[] = {READY, READY, NOT_READY};
+    eps_text(eps, sizeof eps, ips, nodes, conds, 3);
+    json_array_append_new(w->svcs, fx_svc("kubernetes", "10.43.0.1", "ClusterIP", "", https));
+    json_array_append_new(w->slices, fx_slice("kubernetes", "a", sl_https, eps));
+    json_array_append_new(w->svcs, fx_svc("sneaky", "10.43.0.20", "ClusterIP", "", https));
+    json_array_append_new(w->slices, fx_slice("sneaky", "a", sl_https, eps));
+    build(w, &node1);
+    const struct proxy_unit *k = unit(w, "default/kubernetes/tcp/https");
+    CHECK(has(k->add_elems, "add element ip orc-proxy apiserver-loopback { 10.43.0.1 . 443 . 127.0.0.95 . 17950 }"));
+    CHECK(has(k->del_elems, "delete element ip orc-proxy apiserver-loopback { 10.43.0.1 . 443 . 127.0.0.95 . 17950 }"));
+    CHECK_INT(count(k->add_elems, "apiserver-loopback"), ==, 1); /* not the real address, not the unready one */
+    CHECK(!has(unit(w, "default/sneaky/tcp/https")->add_elems, "apiserver-loopback"));
+    CHECK(has(unit(w, "default/sneaky/tcp/https")->rules, "dnat to 127.0.0.95:17950")); /* and the drop stops it */
+    struct orc_buf s = ORC_BUF_INIT;
+    CHECK_INT(proxy_render_full(&w->st, &node1, &s), ==, 0);
+    const char *accept = strstr(s.data, "@apiserver-loopback accept");
+    const char *drop = strstr(s.data, "ip daddr 127.0.0.0/8 ct state new drop");
+    CHECK(accept && drop && accept < drop);
+    orc_buf_free(&s);
+}
