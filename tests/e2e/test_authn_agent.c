@@ -51,18 +51,7 @@ static void agent_start(const char *token)
                           "--node-ip", ip, "--network-backend", "none", "--cluster-dns", "off",
                           "--service-proxy", "off", "--ingress", "off", NULL};
 
-    fflush(NULL);
-    agent_pid = fork();
-    CHECK(agent_pid >= 0);
-    if (agent_pid == 0) {
-        int fd = open(alog, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    agent_pid = test_spawn_logged(argv, alog);
 }
 
 /* Waits until the Node reports Ready (its agent reached the API). */

@@ -320,23 +320,16 @@ static void teardown(void *arg)
 
 static void start_agent(const char *token)
 {
+    char pod_logs[1200], ctr_logs[1200];
+    snprintf(pod_logs, sizeof pod_logs, "%s/log/pods", dir);
+    snprintf(ctr_logs, sizeof ctr_logs, "%s/log/containers", dir);
     const char *argv[] = {t_bin("orcd"), "agent", "--server", c.m[0].url, "--token", token,
                           "--node-name", node, "--data-dir", dir, "--listen", listen_at,
+                          "--pod-log-dir", pod_logs, "--container-log-dir", ctr_logs,
                           "--node-ip", ip, "--network-backend", "none", "--cluster-dns", "off",
                           "--service-proxy", "off", "--ingress", "off", NULL};
 
-    fflush(NULL);
-    agent_pid = fork();
-    CHECK(agent_pid >= 0);
-    if (agent_pid == 0) {
-        int fd = open(alog, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    agent_pid = test_spawn_logged(argv, alog);
 }
 
 static bool node_ready(void)

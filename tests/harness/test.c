@@ -309,3 +309,21 @@ int main(int argc, char **argv)
     }
     return failed > 0 ? 1 : 0;
 }
+
+pid_t test_spawn_logged(const char *const *argv, const char *log)
+{
+    pid_t pid;
+
+    fflush(NULL);
+    if ((pid = fork()) < 0) test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,6 +53,11 @@ const char *test_tmpdir(void);
 
 /* Monotonic milliseconds. */
 uint64_t test_now_ms(void);
+
+/* Starts argv[0] (a path) with argv, its stdout and stderr appended to the
+ * file `log` (made 0600); returns its pid (the caller stops it), fails the
+ * case when it cannot fork. */
+pid_t test_spawn_logged(const char *const *argv, const char *log);
 
 /* Sleeps ms milliseconds, a signal notwithstanding. */
 static inline void test_sleep_ms(unsigned ms)
