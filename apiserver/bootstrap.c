@@ -15,6 +15,7 @@
 #include "ingress/route.h"
 #include "lib/cidr.h"
 #include "lib/json.h"
+#include "lib/storageclass.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "lib/rand.h"
@@ -52,7 +53,7 @@ static json_t *node_critical(const char *name, const char *uid, const char *now)
 
 static json_t *storage_class(const char *name, const char *uid, const char *now)
 {
-    json_t *sc = pvc_default_class_new();
+    json_t *sc = orc_storage_class_default_new();
 
     (void)name; /* PVC_DEFAULT_CLASS */
     if (sc == NULL || orc_json_set(sc, "metadata.uid", json_string(uid)) != 0

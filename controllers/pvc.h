@@ -13,25 +13,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/storageclass.h"
+
 #define PVC_ANN_SELECTED_NODE "volume.kubernetes.io/selected-node"
 #define PVC_ANN_PROVISIONED_BY "pv.kubernetes.io/provisioned-by"
 #define PVC_ANN_BIND_COMPLETED "pv.kubernetes.io/bind-completed"
 #define PVC_ANN_BOUND_BY_CONTROLLER "pv.kubernetes.io/bound-by-controller"
 #define PVC_ANN_STORAGE_PROVISIONER "volume.kubernetes.io/storage-provisioner"
-#define PVC_ANN_DEFAULT_CLASS "storageclass.kubernetes.io/is-default-class"
+#define PVC_ANN_DEFAULT_CLASS ORC_SC_ANN_DEFAULT
 /* on a Node: where its agent keeps local volumes (DATA/volumes) */
 #define PVC_ANN_VOLUMES_DIR "orc.dev/local-volumes-dir"
-#define PVC_LOCAL_PROVISIONER "rancher.io/local-path"
-#define PVC_DEFAULT_CLASS "local-path"
+#define PVC_LOCAL_PROVISIONER ORC_SC_PROVISIONER
+#define PVC_DEFAULT_CLASS ORC_SC_DEFAULT
 #define PVC_DEFAULT_VOLUMES_DIR "/var/lib/orc-agent/volumes"
 
 /* The controller, for the manager's table (controllers/pvc.c). */
 struct ctl_controller;
 extern const struct ctl_controller ctl_pvc;
-
-/* The StorageClass `local-path` every cluster starts with (k3s' default:
- * rancher.io/local-path, WaitForFirstConsumer, reclaimPolicy Delete). */
-json_t *pvc_default_class_new(void);
 
 /* The default StorageClass among n (annotation is-default-class "true"; the
  * newest by creationTimestamp, then name, when several), or NULL. */

@@ -8,15 +8,6 @@
 #include "lib/labels.h"
 #include "lib/quantity.h"
 
-json_t *pvc_default_class_new(void)
-{
-    return json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:s, s:s, s:s, s:b}", "apiVersion",
-                     "storage.k8s.io/v1", "kind", "StorageClass", "metadata", "name",
-                     PVC_DEFAULT_CLASS, "annotations", PVC_ANN_DEFAULT_CLASS, "true",
-                     "provisioner", PVC_LOCAL_PROVISIONER, "reclaimPolicy", "Delete",
-                     "volumeBindingMode", "WaitForFirstConsumer", "allowVolumeExpansion", 0);
-}
-
 static const char *str_or(const json_t *obj, const char *path, const char *dflt)
 {
     const char *s = orc_json_str(obj, path);

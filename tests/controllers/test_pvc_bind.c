@@ -4,6 +4,7 @@
 
 #include "controllers/pvc.h"
 #include "lib/json.h"
+#include "lib/storageclass.h"
 #include "tests/harness/test.h"
 
 static void put(void *arg) { json_decref(arg); }
@@ -37,7 +38,7 @@ static json_t *pv(const char *name, const char *size, const char *cls)
 
 TEST(default_class_is_local_path)
 {
-    json_t *sc = keep(pvc_default_class_new());
+    json_t *sc = keep(orc_storage_class_default_new());
     json_t *other = keep(json_pack("{s:{s:s, s:s}}", "metadata", "name", "slow",
                                    "creationTimestamp", "2026-01-01T00:00:00Z"));
     const json_t *list[] = {other, sc};
@@ -89,7 +90,7 @@ TEST(static_volume_matching)
 TEST(local_path_provisioned_volume)
 {
     json_t *c = claim("data-web-0", "1Gi", NULL);
-    json_t *sc = keep(pvc_default_class_new());
+    json_t *sc = keep(orc_storage_class_default_new());
     json_t *v = keep(pvc_provision(c, sc, "node1", "/d/volumes"));
     const json_t *expr;
 
