@@ -60,12 +60,13 @@ struct api_nodeauthz {
 
 /* ---- the index ---- */
 
-static char *ref_key(const char *node, char t, const char *ns, const char *name)
+#define REF_KEY_EXTRA 6 /* three separators, the type, the NUL, one spare */
+
+/* "node|t|ns|name" into k, which holds strlen of the three + REF_KEY_EXTRA. */
+static void ref_key_fill(char *k, const char *node, char t, const char *ns, const char *name)
 {
     size_t ln = strlen(node), lns = strlen(ns), lm = strlen(name);
-    char *k = malloc(ln + lns + lm + 6);
 
-    if (k == NULL) return NULL;
     memcpy(k, node, ln);
     k[ln] = SEP;
     k[ln + 1] = t;
@@ -73,6 +74,18 @@ static char *ref_key(const char *node, char t, const char *ns, const char *name)
     memcpy(k + ln + 3, ns, lns);
     k[ln + 3 + lns] = SEP;
     memcpy(k + ln + 4 + lns, name, lm + 1);
+}
+
+static size_t ref_key_size(const char *node, const char *ns, const char *name)
+{
+    return strlen(node) + strlen(ns) + strlen(name) + REF_KEY_EXTRA;
+}
+
+static char *ref_key(const char *node, char t, const char *ns, const char *name)
+{
+    char *k = malloc(ref_key_size(node, ns, name));
+
+    if (k != NULL) ref_key_fill(k, node, t, ns, name);
     return k;
 }
 
@@ -360,16 +373,9 @@ const char *api_node_of_user(const struct api_user *u)
 static bool has_ref(const struct api_nodeauthz *z, const char *node, char t, const char *ns, const char *name)
 {
     char key[1024];
-    size_t ln = strlen(node), lns = strlen(ns), lm = strlen(name);
 
-    if (ln + lns + lm + 6 > sizeof key) return false;
-    memcpy(key, node, ln);
-    key[ln] = SEP;
-    key[ln + 1] = t;
-    key[ln + 2] = SEP;
-    memcpy(key + ln + 3, ns, lns);
-    key[ln + 3 + lns] = SEP;
-    memcpy(key + ln + 4 + lns, name, lm + 1);
+    if (ref_key_size(node, ns, name) > sizeof key) return false;
+    ref_key_fill(key, node, t, ns, name);
     return orc_hmap_get(&z->refs, key) != NULL;
 }
 
