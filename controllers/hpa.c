@@ -207,29 +207,16 @@ static void rescale(struct sync *s)
 
 /* ---- metrics ---- */
 
+/* informer_by_index callback: the pods the target's selector takes. */
 struct pods_acc {
-    struct sync *s;
-    const json_t **v;
-    size_t n, cap;
-    bool fail;
+    const orc_selector *sel;
+    struct ctl_list l;
 };
 
 static void take_pod(void *arg, const json_t *pod)
 {
     struct pods_acc *a = arg;
-    const json_t **v;
-
-    if (a->fail || !orc_selector_matches(a->s->sel, orc_json_get(pod, "metadata.labels"))) return;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 16;
-        if ((v = realloc(a->v, cap * sizeof *v)) == NULL) {
-            a->fail = true;
-            return;
-        }
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = pod;
+    if (orc_selector_matches(a->sel, orc_json_get(pod, "metadata.labels"))) ctl_list_push(&a->l, pod);
 }
 
 /* A pod's usage of `resource` in its PodMetrics item (only `container`
@@ -249,15 +236,19 @@ static int64_t item_usage(const json_t *item, const char *resource, const char *
     return sum;
 }
 
-static int64_t item_ms(const json_t *item, const char *field)
+/* The metric's time and window (ms); a missing window is metrics-server's. */
+static int64_t item_time_ms(const json_t *item)
 {
-    const char *t = orc_json_str(item, field);
+    const char *t = orc_json_str(item, "timestamp");
     int64_t sec;
-    uint64_t ms;
-
-    if (strcmp(field, "window") == 0)
-        return t && orc_duration_parse(t, &ms) == 0 ? (int64_t)ms : DEFAULT_WINDOW_MS;
     return t && orc_time_parse(t, &sec) == 0 ? sec * 1000 : 0;
+}
+
+static int64_t item_window_ms(const json_t *item)
+{
+    const char *w = orc_json_str(item, "window");
+    uint64_t ms;
+    return w && orc_duration_parse(w, &ms) == 0 ? (int64_t)ms : DEFAULT_WINDOW_MS;
 }
 
 /* One Resource or ContainerResource metric: its proposal in *out and its
@@ -324,7 +315,7 @@ static int metric_propose(struct sync *s, const struct metric *m, const json_t *
     for (size_t i = 0; i < n && rv == 0; i++) {
         const json_t *item = json_object_get(items, orc_json_str(pods[i], "metadata.name"));
         hp[i].state = hpa_pod_group(pods[i], strcmp(m->resource, "cpu") == 0, item != NULL,
-                                    item_ms(item, "timestamp"), item_ms(item, "window"), now);
+                                    item_time_ms(item), item_window_ms(item), now);
         hp[i].usage = item ? item_usage(item, m->resource, m->container) : 0;
         hp[i].request = -1;
         if (m->t.utilization && hp[i].state != HPA_POD_IGNORED) {
@@ -362,7 +353,7 @@ static int32_t propose_all(struct sync *s, const json_t *items, char *best, size
                            size_t mn)
 {
     const json_t *specs = orc_json_get(s->hpa, "spec.metrics"), *spec;
-    struct pods_acc pa = {s, NULL, 0, 0, false};
+    struct pods_acc pa = {s->sel, {0}};
     json_t *current = json_array();
     int32_t replicas = -1;
     size_t i, invalid = 0;
@@ -372,9 +363,9 @@ static int32_t propose_all(struct sync *s, const json_t *items, char *best, size
         struct metric m;
         struct hpa_result r;
         char why[400];
-        if (pa.fail || metric_parse(spec, &m, why, sizeof why) != 0
-            || metric_propose(s, &m, pa.v, pa.n, items, &r, why, sizeof why) != 0) {
-            if (pa.fail) snprintf(why, sizeof why, "out of memory");
+        if (pa.l.fail || metric_parse(spec, &m, why, sizeof why) != 0
+            || metric_propose(s, &m, pa.l.v, pa.l.n, items, &r, why, sizeof why) != 0) {
+            if (pa.l.fail) snprintf(why, sizeof why, "out of memory");
             snprintf(msg, mn, "the HPA was unable to compute the replica count: %s", why);
             invalid++;
             continue;
@@ -385,7 +376,7 @@ static int32_t propose_all(struct sync *s, const json_t *items, char *best, size
             snprintf(best, bn, "%s", m.name);
         }
     }
-    free(pa.v);
+    free(pa.l.v);
     if (current) json_object_set_new(s->status, "currentMetrics", current);
     if (invalid == json_array_size(specs) || (invalid > 0 && replicas < s->current)) return -1;
     return replicas;
