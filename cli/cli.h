@@ -198,8 +198,6 @@ void cli_warning_text(const char *header, struct orc_buf *out);
 
 /* ---- paths (path.c) ------------------------------------------------------ */
 
-/* Percent-encodes s for a path segment or query value. */
-int cli_escape(const char *s, struct orc_buf *out);
 /* REST path of kind k (ns and name escaped; both may be NULL), plus sub. */
 int cli_object_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,
                     struct orc_buf *out);

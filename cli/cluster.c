@@ -8,6 +8,7 @@
 #include "client/config.h"
 #include "lib/json.h"
 #include "lib/orc.h"
+#include "lib/url.h"
 #include "lib/yaml.h"
 
 static const char *yes_no(const json_t *v) { return json_is_true(v) ? "true" : "false"; }
@@ -113,7 +114,7 @@ static int remove_member(cli_ctx *x, const char *id)
 
     if (cli_connect(x) != 0) return CLI_EXIT_FAIL;
     rv = orc_buf_puts(&path, "/internal/v1/members/");
-    if (rv == 0) rv = cli_escape(id, &path);
+    if (rv == 0) rv = orc_url_escape(id, &path);
     if (rv == 0) rv = cli_request_json(x, "DELETE", path.data, NULL, NULL, &status, &reply);
     orc_buf_free(&path);
     if (rv == 0 && status == 200) fprintf(x->out, "member %s removed\n", id);

@@ -9,6 +9,7 @@
 #include "cli/print.h"
 #include "lib/json.h"
 #include "lib/orc.h"
+#include "lib/url.h"
 #include "lib/quantity.h"
 
 #define MX_PATH "/apis/metrics.k8s.io/v1beta1"
@@ -95,7 +96,7 @@ static int base_path(const char *ns, struct orc_buf *path)
     int rv = orc_buf_puts(path, MX_PATH);
 
     if (rv == 0 && ns) rv = orc_buf_puts(path, "/namespaces/");
-    return rv == 0 && ns ? cli_escape(ns, path) : rv;
+    return rv == 0 && ns ? orc_url_escape(ns, path) : rv;
 }
 
 /* ---- nodes ---- */
@@ -152,7 +153,7 @@ static int top_nodes(cli_ctx *x, const struct top_opts *o, const char *name)
 
     if (rv == 0) rv = orc_buf_puts(&path, "/nodes");
 
-    if (rv == 0 && name) rv = orc_buf_puts(&path, "/"), rv = rv ? rv : cli_escape(name, &path);
+    if (rv == 0 && name) rv = orc_buf_puts(&path, "/"), rv = rv ? rv : orc_url_escape(name, &path);
     if (rv == 0 && o->selector && !name) rv = cli_query_add(&path, "labelSelector", o->selector);
     if (rv == 0) rv = orc_buf_puts(&npath, "/api/v1/nodes");
     if (rv == 0 && o->selector) rv = cli_query_add(&npath, "labelSelector", o->selector);
@@ -229,7 +230,7 @@ static int top_pods(cli_ctx *x, const struct top_opts *o, const char *name)
     int rv = base_path(o->all_ns ? NULL : x->ns, &path);
 
     if (rv == 0) rv = orc_buf_puts(&path, "/pods");
-    if (rv == 0 && name) rv = orc_buf_puts(&path, "/"), rv = rv ? rv : cli_escape(name, &path);
+    if (rv == 0 && name) rv = orc_buf_puts(&path, "/"), rv = rv ? rv : orc_url_escape(name, &path);
     if (rv == 0 && o->selector && !name) rv = cli_query_add(&path, "labelSelector", o->selector);
     if (rv == 0) rv = get(x, path.data, name ? &one : &list);
     if (rv == 0 && name) list = json_pack("{s:[O]}", "items", one);
