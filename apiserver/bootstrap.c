@@ -224,8 +224,10 @@ static void kube_svc_free(struct kube_svc *k)
 }
 
 /* The leader is ready once its system objects, the system Services and the
- * kubernetes Service's endpoints are written: a client seeing it ready sees
- * no write of its own making after. */
+ * kubernetes Service's endpoints are written, so a client seeing it ready
+ * finds them. Writes that follow from them (aggregated ClusterRoles, each
+ * namespace's default ServiceAccount and root CA ConfigMap) may land after,
+ * as in Kubernetes, whose /readyz does not wait for controllers either. */
 static void booted(struct api_server *s)
 {
     s->bootstrapped = true;

@@ -63,7 +63,7 @@ static size_t count(const char *path)
 TEST(nul_in_a_name_is_refused_as_kubernetes_words_it)
 {
     start_one();
-    long long rev = member_revision(&c, 0);
+    long long rev = member_wait_quiet(&c, 0, 500);
     char *msg = expect("POST", CM, "{\"metadata\":{\"name\":\"a\\u0000b\"}}", 422, NULL);
     CHECKF(strstr(msg, "metadata.name: Invalid value: \"a\\x00b\": a lowercase RFC 1123 "
                        "subdomain must consist of") != NULL, "%s", msg);
@@ -155,7 +155,7 @@ TEST(int32_fields_past_their_range_are_422_naming_the_field)
          "spec.strategy.rollingUpdate.maxSurge"},
     };
     start_one();
-    long long rev = member_revision(&c, 0);
+    long long rev = member_wait_quiet(&c, 0, 500);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *body = deployment("d", cases[i].extra);
         free(expect("POST", DEP, body, 422, cases[i].field));

@@ -81,7 +81,7 @@ TEST_T(malformed_http_inside_tls_is_refused_and_the_member_keeps_serving, 120)
     char *big;
 
     start_one();
-    long long rev = member_revision(&c, 0);
+    long long rev = member_wait_quiet(&c, 0, 500);
 #define R(what, s, want) refused(what, s, sizeof s - 1, want)
     R("binary garbage", "\x00\x01\x02garbage\xff\xfe\r\n\r\n", bad);
     R("HTTP/0.9", "GET /\r\n\r\n", bad);
@@ -170,7 +170,7 @@ TEST_T(invalid_tls_is_refused_and_the_member_keeps_serving, 60)
     };
 #undef J
     start_one();
-    long long rev = member_revision(&c, 0);
+    long long rev = member_wait_quiet(&c, 0, 500);
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         struct rawtls t;
         CHECK(raw_open(&t, c.m[0].ip, 6443, NULL, 0) == 0);

@@ -268,6 +268,22 @@ long long member_revision(struct cluster *c, int i)
     return rev;
 }
 
+long long member_wait_quiet(struct cluster *c, int i, unsigned quiet_ms)
+{
+    uint64_t start = test_now_ms(), since = start;
+    long long rev = member_revision(c, i), now;
+
+    while (test_now_ms() - since < quiet_ms) {
+        CHECKF(test_now_ms() - start < 10000, "member %d still writing after 10 s", i);
+        test_sleep_ms(50);
+        if ((now = member_revision(c, i)) != rev) {
+            rev = now;
+            since = test_now_ms();
+        }
+    }
+    return rev;
+}
+
 void member_wait_revision(struct cluster *c, int i, long long revision, unsigned timeout_ms)
 {
     uint64_t start = test_now_ms();

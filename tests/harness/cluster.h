@@ -74,6 +74,11 @@ void member_role(struct cluster *c, int i, char *out, size_t n);
 /* Waits until member i has applied at least `revision`. */
 void member_wait_revision(struct cluster *c, int i, long long revision, unsigned timeout_ms);
 long long member_revision(struct cluster *c, int i);
+/* Waits until member i's revision stays the same for quiet_ms (the
+ * leader's startup writes and its controllers' first ones, such as each
+ * namespace's default ServiceAccount, land after /readyz), and returns it:
+ * the base of a "this request changed nothing" check. */
+long long member_wait_quiet(struct cluster *c, int i, unsigned quiet_ms);
 
 /* One HTTP request to member i as `token` (NULL: no Authorization header).
  * Returns the status (0 when unreachable); *resp (may be NULL) gets a
