@@ -41,7 +41,10 @@
 #     10,000 pods stored;
 #   - server-side printing (tests/bench/tables.c): 10,000 pods listed as a
 #     Table and as objects, through the API and through kubectl get pods -A
-#     (beside -o json): time, body size and orcd's RSS peak.
+#     (beside -o json): time, body size and orcd's RSS peak;
+#   - the HPA's reaction (tests/bench/hpa.c, BENCH_ONLY=hpa): seconds from
+#     load on to the new replicas Ready in README's walkthrough, with
+#     Kubernetes' default 15 s periods and with 2 s ones.
 # orc is measured over HTTPS (it serves nothing else; wrk does not verify
 # certificates, curl gets the member's ca.crt), etcd over its default plain
 # HTTP: the table charges orc for TLS.
@@ -69,6 +72,27 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# One benchmark program of the harness: $1 its name (BENCH_ONLY), $2 what
+# it measures, $3 what it needs (root, runc or ""), $4... the command.
+part() {
+    local name=$1 what=$2 needs=$3 prog=$4
+    shift 3
+    if [ -n "$needs" ] && [ "$(id -u)" != 0 ]; then
+        echo; echo "($what benchmark skipped: it needs root)"; return 0
+    fi
+    if [ "$needs" = runc ] && { ! command -v runc >/dev/null || ! command -v umoci >/dev/null; }; then
+        echo; echo "($what benchmark skipped: it needs runc and umoci)"; return 0
+    fi
+    [ -x "$prog" ] || { echo "bench: missing $prog (run make bench)" >&2; exit 1; }
+    echo
+    if O=$O BENCH_SECONDS=$SECS "$@" >"$tmp/$name.out"; then
+        grep -v '^ok - ' "$tmp/$name.out"
+    else
+        cat "$tmp/$name.out" >&2
+        echo "bench: the $what benchmark failed" >&2; exit 1
+    fi
+}
 BASE=127.0.77
 READY="$O/tests/bench/ready"
 for t in "$O/orcd" "$READY" /usr/bin/etcd /usr/bin/wrk; do
@@ -390,6 +414,12 @@ if [ "${BENCH_ONLY:-}" = rbac ]; then
     exit 0
 fi
 
+if [ "${BENCH_ONLY:-}" = hpa ]; then
+    echo "# HPA reaction: README's walkthrough, 15 s and 2 s periods" >&2
+    part hpa "HPA reaction" runc "$O/tests/bench/hpa"
+    exit 0
+fi
+
 if [ "${BENCH_ONLY:-}" = raft_tls ]; then
     echo "# Raft over mutual TLS vs plaintext, ${SECS}s per load, $(nproc) cores" >&2
     bench_raft_tls
@@ -440,24 +470,6 @@ echo "| RSS after the 1-member loads (MiB) | $(awk -v k="$loaded_orc" 'BEGIN{pri
 # tables on stdout (the harness's "ok - " lines dropped), its progress on
 # stderr. NEEDS: "" (nothing), root, or runc (root, runc and umoci): a part
 # that cannot run here says so and is skipped; one that fails stops the run.
-part() {
-    local name=$1 what=$2 needs=$3 prog=$4
-    shift 3
-    if [ -n "$needs" ] && [ "$(id -u)" != 0 ]; then
-        echo; echo "($what benchmark skipped: it needs root)"; return 0
-    fi
-    if [ "$needs" = runc ] && { ! command -v runc >/dev/null || ! command -v umoci >/dev/null; }; then
-        echo; echo "($what benchmark skipped: it needs runc and umoci)"; return 0
-    fi
-    [ -x "$prog" ] || { echo "bench: missing $prog (run make bench)" >&2; exit 1; }
-    echo
-    if O=$O BENCH_SECONDS=$SECS "$@" >"$tmp/$name.out"; then
-        grep -v '^ok - ' "$tmp/$name.out"
-    else
-        cat "$tmp/$name.out" >&2
-        echo "bench: the $what benchmark failed" >&2; exit 1
-    fi
-}
 
 # faults: kill -9 of the leader under 8 writers, orc beside etcd; its own
 # clusters (harness). FAULT_ROUNDS sets the rounds (10).
@@ -500,6 +512,8 @@ if command -v nginx >/dev/null; then
 else
     echo; echo "(Ingress benchmark skipped: it needs nginx-light)"
 fi
+echo "# HPA reaction: README's walkthrough, 15 s and 2 s periods" >&2
+part hpa "HPA reaction" runc "$O/tests/bench/hpa"
 echo "# Deployment: ${BENCH_REPLICAS:-20} replicas beside as many bare pods, one node" >&2
 part deploy "Deployment" runc "$O/tests/bench/deploy"
 
