@@ -41,19 +41,9 @@ struct agent_opts {
     const char *reserved_memory;
     long max_pods;
     long lease_seconds;
-    struct orcd_log_flags logs;
-    const char *network_backend;
     bool cleanup;
-    bool no_cluster_dns;
-    bool no_service_proxy;
-    bool no_network_policy;
-    bool no_ingress;
     bool seccomp_default;
-    long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
-    const char *cluster_domain;
-    const char *resolv_conf;
-    const char *cni_conf_dir;
-    const char *cni_bin_dir;
+    struct orcd_node_flags node;
 };
 
 bool orcd_network_backend_ok(const char *s)
@@ -132,8 +122,7 @@ static int cleanup(const char *node, const char *dir)
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
 {
     enum { O_SERVER = 1000, O_TOKEN, O_NODE, O_DATA, O_LISTEN, O_IP, O_REG, O_CLEAN, O_HELP,
-           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_LOGS, O_BACKEND, O_DNS, O_DOMAIN, O_SECCOMP,
-           O_RESOLV, O_PROXY, O_NETPOL, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP, O_ING_HTTPS };
+           O_RCPU, O_RMEM, O_MAXPODS, O_LEASE, O_NODE_FLAG, O_SECCOMP };
     static const struct option longopts[] = {
         {"server", required_argument, 0, O_SERVER}, {"token", required_argument, 0, O_TOKEN},
         {"node-name", required_argument, 0, O_NODE}, {"data-dir", required_argument, 0, O_DATA},
@@ -143,16 +132,8 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         {"reserved-memory", required_argument, 0, O_RMEM},
         {"max-pods", required_argument, 0, O_MAXPODS},
         {"lease-seconds", required_argument, 0, O_LEASE},
-        ORCD_LOG_OPTIONS(O_LOGS),
-        {"network-backend", required_argument, 0, O_BACKEND},
-        {"cluster-dns", required_argument, 0, O_DNS}, {"cluster-domain", required_argument, 0, O_DOMAIN},
-        {"seccomp-default", no_argument, 0, O_SECCOMP},
-        {"resolv-conf", required_argument, 0, O_RESOLV},
-        {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
-        {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
-        {"service-proxy", required_argument, 0, O_PROXY}, {"network-policy", required_argument, 0, O_NETPOL}, {"ingress", required_argument, 0, O_ING},
-        {"ingress-http-port", required_argument, 0, O_ING_HTTP},
-        {"ingress-https-port", required_argument, 0, O_ING_HTTPS}, {0, 0, 0, 0}};
+        ORCD_NODE_OPTIONS(O_NODE_FLAG),
+        {"seccomp-default", no_argument, 0, O_SECCOMP}, {0, 0, 0, 0}};
     char *end;
     int c, li = 0;
 
@@ -169,40 +150,10 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
         case O_CLEAN: o->cleanup = true; break;
         case O_RCPU: o->reserved_cpu = optarg; break;
         case O_RMEM: o->reserved_memory = optarg; break;
-        case O_LOGS:
-            if (orcd_log_flag("orcd agent", longopts[li].name, optarg, &o->logs) != 0) return -1;
+        case O_NODE_FLAG:
+            if (orcd_node_flag("orcd agent", longopts[li].name, optarg, &o->node) != 0) return -1;
             break;
-        case O_BACKEND:
-            if (!orcd_network_backend_ok(optarg)) {
-                fprintf(stderr, "orcd agent: --network-backend is auto, host-gw, vxlan or none, "
-                                "not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->network_backend = optarg;
-            break;
-        case O_DOMAIN: o->cluster_domain = optarg; break;
         case O_SECCOMP: o->seccomp_default = true; break;
-        case O_RESOLV: o->resolv_conf = optarg; break;
-        case O_CNI_CONF: o->cni_conf_dir = optarg; break;
-        case O_CNI_BIN: o->cni_bin_dir = optarg; break;
-        case O_DNS:
-            if (orcd_onoff_flag("orcd agent", "cluster-dns", optarg, &o->no_cluster_dns) != 0) return -1;
-            break;
-        case O_PROXY:
-            if (orcd_onoff_flag("orcd agent", "service-proxy", optarg, &o->no_service_proxy) != 0) return -1;
-            break;
-        case O_NETPOL:
-            if (orcd_onoff_flag("orcd agent", "network-policy", optarg, &o->no_network_policy) != 0) return -1;
-            break;
-        case O_ING:
-        case O_ING_HTTP:
-        case O_ING_HTTPS:
-            if (orcd_ingress_flag("orcd agent", c == O_ING ? "ingress" : c == O_ING_HTTP
-                                  ? "ingress-http-port" : "ingress-https-port", optarg,
-                                  &o->no_ingress, c == O_ING_HTTPS ? &o->ingress_https_port
-                                  : &o->ingress_http_port) != 0)
-                return -1;
-            break;
         case O_MAXPODS:
         case O_LEASE: {
             long v = strtol(optarg, &end, 10);
@@ -471,21 +422,8 @@ static int run(struct agent_opts *o, const char *dir, const char *ip, int port)
     cfg.orcd_path = self;
     cfg.max_pods = (unsigned)o->max_pods;
     cfg.lease_seconds = (unsigned)o->lease_seconds;
-    cfg.log_max_files = o->logs.max_files;
-    cfg.log_max_bytes = o->logs.max_bytes;
-    cfg.pod_log_dir = o->logs.pod_log_dir ? o->logs.pod_log_dir : ORCD_LOG_DEFAULT_POD_DIR;
-    cfg.container_log_dir = o->logs.container_log_dir ? o->logs.container_log_dir : ORCD_LOG_DEFAULT_CTR_DIR;
-    cfg.network_backend = o->network_backend;
-    cfg.no_cluster_dns = o->no_cluster_dns;
-    cfg.no_service_proxy = o->no_service_proxy;
-    cfg.no_network_policy = o->no_network_policy;
+    orcd_node_config(&o->node, &cfg);
     cfg.seccomp_default = o->seccomp_default;
-    orcd_ingress_ports(o->no_ingress, o->ingress_http_port, o->ingress_https_port,
-                       &cfg.ingress_http_port, &cfg.ingress_https_port);
-    cfg.cluster_domain = o->cluster_domain;
-    cfg.resolv_conf = o->resolv_conf;
-    cfg.cni_conf_dir = o->cni_conf_dir;
-    cfg.cni_bin_dir = o->cni_bin_dir;
     if (o->reserved_cpu) orc_quantity_parse(o->reserved_cpu, &cfg.reserved_cpu_milli);
     if (o->reserved_memory && orc_quantity_parse(o->reserved_memory, &cfg.reserved_memory_bytes) == 0)
         cfg.reserved_memory_bytes /= 1000; /* quantities parse to thousandths */

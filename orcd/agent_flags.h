@@ -1,26 +1,12 @@
 /* agent_flags.h — node agent flags parsed alike by `orcd agent` and
- * `orcd server` (for its embedded agent): the on|off switches
- * (--cluster-dns, --service-proxy, --ingress) and the Ingress proxy's
- * ports (--ingress-http-port N, --ingress-https-port N; 0 turns one off). */
+ * `orcd server` (for its embedded agent): the network, DNS, proxies and
+ * log layout (struct orcd_node_flags, one parser for both programs). */
 #ifndef ORCD_AGENT_FLAGS_H
 #define ORCD_AGENT_FLAGS_H
 
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-/* --FLAG on|off: sets *off. 0, or -1 with a message on stderr naming
- * `prog`. */
-int orcd_onoff_flag(const char *prog, const char *flag, const char *value, bool *off);
-
-/* Parses one flag's value: "ingress" sets *off; a port flag sets *port
- * (1..65535, or -1 for 0: off). 0, or -1 with a message on stderr naming
- * `prog`. */
-int orcd_ingress_flag(const char *prog, const char *flag, const char *value, bool *off,
-                      long *port);
-
-/* The agent_config ports (0: default, negative: off) from the flags. */
-void orcd_ingress_ports(bool off, long http, long https, int *cfg_http, int *cfg_https);
 
 /* The container log layout and rotation (agent_config's), alike on
  * `orcd agent` and `orcd server`. */
@@ -52,5 +38,37 @@ struct orcd_log_flags {
 
 /* One of ORCD_LOG_OPTIONS. 0, or -1 with a message on stderr naming prog. */
 int orcd_log_flag(const char *prog, const char *flag, const char *value, struct orcd_log_flags *out);
+
+/* The node's flags both programs take; strings borrowed from argv. */
+struct orcd_node_flags {
+    const char *network_backend; /* NULL: auto */
+    const char *cluster_domain, *resolv_conf;
+    const char *cni_conf_dir, *cni_bin_dir; /* CNI mode */
+    bool no_cluster_dns, no_service_proxy, no_network_policy, no_ingress;
+    long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
+    struct orcd_log_flags logs;
+};
+
+/* getopt_long entries, every one returning `val`: tell them apart by name. */
+#define ORCD_NODE_OPTIONS(val)                                                                  \
+    {"network-backend", required_argument, 0, (val)},                                           \
+    {"cluster-dns", required_argument, 0, (val)},                                               \
+    {"cluster-domain", required_argument, 0, (val)},                                            \
+    {"resolv-conf", required_argument, 0, (val)},                                               \
+    {"cni-conf-dir", required_argument, 0, (val)},                                              \
+    {"cni-bin-dir", required_argument, 0, (val)},                                               \
+    {"service-proxy", required_argument, 0, (val)},                                             \
+    {"network-policy", required_argument, 0, (val)},                                            \
+    {"ingress", required_argument, 0, (val)},                                                   \
+    {"ingress-http-port", required_argument, 0, (val)},                                         \
+    {"ingress-https-port", required_argument, 0, (val)},                                        \
+    ORCD_LOG_OPTIONS(val)
+
+/* One of ORCD_NODE_OPTIONS. 0, or -1 with a message on stderr naming prog. */
+int orcd_node_flag(const char *prog, const char *flag, const char *value, struct orcd_node_flags *out);
+
+struct agent_config;
+/* Sets cfg's fields the node flags choose (strings borrowed from f). */
+void orcd_node_config(const struct orcd_node_flags *f, struct agent_config *cfg);
 
 #endif

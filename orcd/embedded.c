@@ -95,10 +95,11 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
         return ORC_EPERM;
     }
     if ((e = calloc(1, sizeof *e)) == NULL) return ORC_ENOMEM;
+    struct orcd_node_flags node = c->node;
     const char *in[] = {c->server_url, c->token, c->ca_pem, c->node_name, c->data_dir,
-                        c->node_ip, c->registries, c->cluster_domain, c->resolv_conf,
-                        c->network_backend, c->cni_conf_dir, c->cni_bin_dir, c->pod_log_dir,
-                        c->container_log_dir};
+                        c->node_ip, c->registries, node.cluster_domain, node.resolv_conf,
+                        node.network_backend, node.cni_conf_dir, node.cni_bin_dir,
+                        node.logs.pod_log_dir, node.logs.container_log_dir};
     for (size_t i = 0; i < ORC_ARRAY_LEN(in); i++) e->strs[i] = dup_or_null(in[i]);
     if (issue_cert(e, c) != 0) {
         free_all(e);
@@ -106,21 +107,18 @@ int orcd_embedded_start(const struct orcd_embedded_config *c, struct orcd_embedd
     }
     n = readlink("/proc/self/exe", e->self, sizeof e->self - 1);
     e->self[n > 0 ? n : 0] = '\0';
+    /* the copies the agent's thread reads */
+    node.cluster_domain = e->strs[7], node.resolv_conf = e->strs[8];
+    node.network_backend = e->strs[9], node.cni_conf_dir = e->strs[10];
+    node.cni_bin_dir = e->strs[11];
+    node.logs.pod_log_dir = e->strs[12], node.logs.container_log_dir = e->strs[13];
     e->cfg = (struct agent_config){.server_url = e->strs[0], .token = e->strs[1],
                                    .ca_pem = e->strs[2], .node_name = e->strs[3],
                                    .data_dir = e->strs[4], .node_ip = e->strs[5],
-                                   .registries = e->strs[6], .cluster_domain = e->strs[7],
-                                   .resolv_conf = e->strs[8], .no_cluster_dns = c->no_cluster_dns,
-                                   .no_service_proxy = c->no_service_proxy,
-                                   .no_network_policy = c->no_network_policy,
-                                   .network_backend = e->strs[9],
-                                   .cni_conf_dir = e->strs[10], .cni_bin_dir = e->strs[11],
-                                   .pod_log_dir = e->strs[12], .container_log_dir = e->strs[13],
-                                   .log_max_bytes = c->log_max_bytes, .log_max_files = c->log_max_files,
-                                   .ingress_http_port = c->ingress_http_port,
-                                   .ingress_https_port = c->ingress_https_port,
-                                   .tls_cert_pem = e->cert, .cert_identity = true,
-                                   .tls_key_pem = e->key, .orcd_path = e->self};
+                                   .registries = e->strs[6], .tls_cert_pem = e->cert,
+                                   .cert_identity = true, .tls_key_pem = e->key,
+                                   .orcd_path = e->self};
+    orcd_node_config(&node, &e->cfg);
     uv_loop_init(&e->loop);
     uv_async_init(&e->loop, &e->stop, on_stop);
     e->stop.data = e;

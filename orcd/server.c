@@ -57,16 +57,7 @@ struct server_opts {
     bool raft_plaintext; /* benchmark only */
     const char *registries;
     const char *encryption_config; /* --encryption-config FILE */
-    const char *network_backend; /* the embedded agent's (agent_config) */
-    bool no_cluster_dns;        /* the embedded agent's resolver (agent/dns.c) */
-    bool no_service_proxy;      /* the embedded agent's Service proxy (agent/proxy.c) */
-    bool no_network_policy;     /* the embedded agent's NetworkPolicy rules (agent/netpol.c) */
-    bool no_ingress;            /* the embedded agent's Ingress proxy (agent/ingress.c) */
-    long ingress_http_port, ingress_https_port; /* 0: unset (80, 443), -1: off */
-    const char *cluster_domain;
-    const char *resolv_conf;
-    const char *cni_conf_dir;   /* the embedded agent's CNI mode */
-    const char *cni_bin_dir;
+    struct orcd_node_flags node; /* the embedded agent's */
     struct orcd_log_flags logs; /* the embedded agent's container logs */
     const char *cluster_cidr;
     unsigned node_cidr_mask; /* 0: 24 */
@@ -299,9 +290,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
     enum { O_DATA = 1000, O_LISTEN, O_PEER, O_ADV, O_JOIN, O_TOKEN, O_NODE, O_NOAGENT, O_RESET,
            O_SNAP, O_TRAIL, O_WATCH, O_HELP, O_SAN, O_REG, O_CIDR, O_RESTORE, O_SCHED, O_RETAIN,
-           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_DNS, O_DOMAIN, O_RESOLV, O_PROXY, O_NETPOL,
-           O_SVC_CIDR, O_NODE_PORTS, O_BACKEND, O_CNI_CONF, O_CNI_BIN, O_ING, O_ING_HTTP,
-           O_ING_HTTPS, O_ENC, O_AGENT_TOKEN, O_LOGS };
+           O_SNAPDIR, O_DISCARD, O_RAFT_PLAIN, O_MASK, O_LIMIT, O_CTL, O_NODE_FLAG,
+           O_SVC_CIDR, O_NODE_PORTS, O_ENC, O_AGENT_TOKEN };
     static const struct option longopts[] = {
         {"data-dir", required_argument, 0, O_DATA}, {"listen", required_argument, 0, O_LISTEN},
         {"peer-listen", required_argument, 0, O_PEER},
@@ -313,14 +303,6 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-trailing", required_argument, 0, O_TRAIL},
         {"watch-history", required_argument, 0, O_WATCH}, {"help", no_argument, 0, O_HELP},
         {"tls-san", required_argument, 0, O_SAN}, {"registries", required_argument, 0, O_REG},
-        {"cluster-dns", required_argument, 0, O_DNS}, {"service-proxy", required_argument, 0, O_PROXY}, {"network-policy", required_argument, 0, O_NETPOL}, {"cluster-domain", required_argument, 0, O_DOMAIN},
-        {"resolv-conf", required_argument, 0, O_RESOLV},
-        {"cni-conf-dir", required_argument, 0, O_CNI_CONF},
-        {"cni-bin-dir", required_argument, 0, O_CNI_BIN},
-        {"network-backend", required_argument, 0, O_BACKEND},
-        {"ingress", required_argument, 0, O_ING},
-        {"ingress-http-port", required_argument, 0, O_ING_HTTP},
-        {"ingress-https-port", required_argument, 0, O_ING_HTTPS},
         {"encryption-config", required_argument, 0, O_ENC},
         {"cluster-cidr", required_argument, 0, O_CIDR}, {"restore", required_argument, 0, O_RESTORE},
         {"node-cidr-mask-size", required_argument, 0, O_MASK},
@@ -331,7 +313,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         {"snapshot-dir", required_argument, 0, O_SNAPDIR},
         {"discard-corrupt-log", no_argument, 0, O_DISCARD},
         {"raft-plaintext-benchmark-only", no_argument, 0, O_RAFT_PLAIN},
-        ORCD_API_LIMIT_OPTIONS(O_LIMIT), ORCD_CTL_OPTIONS(O_CTL), ORCD_LOG_OPTIONS(O_LOGS),
+        ORCD_API_LIMIT_OPTIONS(O_LIMIT), ORCD_CTL_OPTIONS(O_CTL), ORCD_NODE_OPTIONS(O_NODE_FLAG),
         {0, 0, 0, 0}};
     int c, li = 0;
 
@@ -349,37 +331,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_NOAGENT: o->no_agent = true; break;
         case O_REG: o->registries = optarg; break;
         case O_ENC: o->encryption_config = optarg; break;
-        case O_DOMAIN: o->cluster_domain = optarg; break;
-        case O_RESOLV: o->resolv_conf = optarg; break;
-        case O_CNI_CONF: o->cni_conf_dir = optarg; break;
-        case O_CNI_BIN: o->cni_bin_dir = optarg; break;
-        case O_BACKEND:
-            if (!orcd_network_backend_ok(optarg)) {
-                fprintf(stderr, "orcd server: --network-backend is auto, host-gw, vxlan or none, "
-                                "not \"%s\"\n", optarg);
-                return -1;
-            }
-            o->network_backend = optarg;
-            break;
-        case O_DNS:
-            if (orcd_onoff_flag("orcd server", "cluster-dns", optarg, &o->no_cluster_dns) != 0) return -1;
-            break;
-        case O_ING:
-        case O_ING_HTTP:
-        case O_ING_HTTPS:
-            if (orcd_ingress_flag("orcd server", c == O_ING ? "ingress" : c == O_ING_HTTP
-                                  ? "ingress-http-port" : "ingress-https-port", optarg,
-                                  &o->no_ingress, c == O_ING_HTTPS ? &o->ingress_https_port
-                                  : &o->ingress_http_port) != 0)
-                return -1;
-            break;
         case O_CIDR: o->cluster_cidr = optarg; break;
-        case O_PROXY:
-            if (orcd_onoff_flag("orcd server", "service-proxy", optarg, &o->no_service_proxy) != 0) return -1;
-            break;
-        case O_NETPOL:
-            if (orcd_onoff_flag("orcd server", "network-policy", optarg, &o->no_network_policy) != 0) return -1;
-            break;
         case O_SVC_CIDR: o->service_cidr = optarg; break;
         case O_NODE_PORTS: o->node_port_range = optarg; break;
         case O_MASK:
@@ -406,8 +358,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
         case O_CTL:
             if (orcd_ctl_flag(longopts[li].name, optarg, &o->ctl) != 0) return -1;
             break;
-        case O_LOGS:
-            if (orcd_log_flag("orcd server", longopts[li].name, optarg, &o->logs) != 0) return -1;
+        case O_NODE_FLAG:
+            if (orcd_node_flag("orcd server", longopts[li].name, optarg, &o->node) != 0) return -1;
             break;
         case O_SAN:
             if (o->n_tls_sans == MAX_TLS_SANS) {
@@ -684,7 +636,7 @@ static int serve(struct orcd_server *s)
     add_name(names, &n, hostname);
     /* the kubernetes Service's address and names, as kube-apiserver's
      * certificate has them, so in-cluster clients verify this one */
-    if (orcd_certs_incluster_names(s->o.service_cidr, s->o.cluster_domain, &incluster) == 0)
+    if (orcd_certs_incluster_names(s->o.service_cidr, s->o.node.cluster_domain, &incluster) == 0)
         for (size_t i = 0; i < ORCD_INCLUSTER_NAMES; i++) add_name(names, &n, incluster.names[i]);
     for (size_t i = 0; i < s->o.n_tls_sans; i++) add_name(names, &n, s->o.tls_sans[i]);
     if ((rv = orcd_certs_serving(s->dir, names, n, &s->certs)) != 0) return rv;
@@ -899,21 +851,7 @@ static void start_agent(struct orcd_server *s)
     c.data_dir = dir;
     c.node_ip = ip;
     c.registries = s->o.registries;
-    c.network_backend = s->o.network_backend;
-    c.no_cluster_dns = s->o.no_cluster_dns;
-    c.no_service_proxy = s->o.no_service_proxy;
-    c.no_network_policy = s->o.no_network_policy;
-    orcd_ingress_ports(s->o.no_ingress, s->o.ingress_http_port, s->o.ingress_https_port,
-                       &c.ingress_http_port, &c.ingress_https_port);
-    c.cluster_domain = s->o.cluster_domain;
-    c.resolv_conf = s->o.resolv_conf;
-    c.cni_conf_dir = s->o.cni_conf_dir;
-    c.cni_bin_dir = s->o.cni_bin_dir;
-    c.pod_log_dir = s->o.logs.pod_log_dir ? s->o.logs.pod_log_dir : ORCD_LOG_DEFAULT_POD_DIR;
-    c.container_log_dir = s->o.logs.container_log_dir ? s->o.logs.container_log_dir
-                                                       : ORCD_LOG_DEFAULT_CTR_DIR;
-    c.log_max_bytes = s->o.logs.max_bytes;
-    c.log_max_files = s->o.logs.max_files;
+    c.node = s->o.node;
     if (orcd_embedded_start(&c, &s->agent) != 0) s->agent = NULL;
     explicit_bzero(port_token, sizeof port_token);
 }
