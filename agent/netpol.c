@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "agent/rulesync.h"
 #include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/orc.h"
@@ -31,10 +32,9 @@
 
 struct agent_netpol {
     struct agent *a;
+    struct agent_rulesync sync;
     informer *policies, *pods, *namespaces;
-    uv_timer_t timer;
-    uv_work_t work;
-    bool busy, dirty, stopping, timer_open, closed, bridge_said;
+    bool bridge_said;
     /* the work's input (taken on the loop) */
     json_t *in_pols, *in_pods, *in_nss;
     char node_name[256], gw[48], node_ip[48];
@@ -45,39 +45,6 @@ struct agent_netpol {
     int rc;
     char err[256], last_err[256], bridge_err[256];
 };
-
-static void tick(uv_timer_t *t);
-
-static void schedule(struct agent_netpol *p, uint64_t ms)
-{
-    if (p->stopping || !p->timer_open) return;
-    if (uv_is_active((uv_handle_t *)&p->timer) && uv_timer_get_due_in(&p->timer) <= ms) return;
-    uv_timer_start(&p->timer, tick, ms, 0);
-}
-
-static void changed(void *arg)
-{
-    struct agent_netpol *p = arg;
-    p->dirty = true;
-    schedule(p, NETPOL_BATCH_MS);
-}
-
-static void on_add(void *arg, const json_t *obj)
-{
-    (void)obj;
-    changed(arg);
-}
-
-static void on_update(void *arg, const json_t *old, const json_t *obj)
-{
-    (void)old;
-    (void)obj;
-    changed(arg);
-}
-
-static void on_synced(void *arg) { changed(arg); }
-
-static void collect(void *arg, const json_t *obj) { json_array_append((json_t *)arg, (json_t *)obj); }
 
 /* Bridged pod-to-pod frames reach the inet hooks only through
  * br_netfilter; a kernel without it lets same-node traffic pass unjudged
@@ -97,9 +64,9 @@ static void bridge_hooks(struct agent_netpol *p)
     if (fd >= 0) close(fd);
 }
 
-static void sync_work(uv_work_t *w)
+static void sync_work(void *owner)
 {
-    struct agent_netpol *p = w->data;
+    struct agent_netpol *p = owner;
     struct netpol_node node = {p->node_name, p->gw, {p->gw, p->node_ip}, 2};
     struct netpol_state s;
     struct orc_buf script = ORC_BUF_INIT;
@@ -128,56 +95,45 @@ static void drop_input(struct agent_netpol *p)
     p->in_pols = p->in_pods = p->in_nss = NULL;
 }
 
-static void sync_done(uv_work_t *w, int status);
-
-static void sync_now(struct agent_netpol *p)
+/* Takes the objects of the three informers (all synced: a partial view
+ * could isolate a pod without its allow rules). */
+static uint64_t sync_begin(void *owner)
 {
+    struct agent_netpol *p = owner;
     struct agent *a = p->a;
 
-    if (!informer_synced(p->policies) || !informer_synced(p->pods) || !informer_synced(p->namespaces)) {
-        schedule(p, NETPOL_SYNC_WAIT_MS);
-        return;
-    }
+    if (!informer_synced(p->policies) || !informer_synced(p->pods) || !informer_synced(p->namespaces))
+        return NETPOL_SYNC_WAIT_MS;
     p->in_pols = json_array();
     p->in_pods = json_array();
     p->in_nss = json_array();
     if (!p->in_pols || !p->in_pods || !p->in_nss) {
         drop_input(p);
-        schedule(p, NETPOL_RETRY_MS);
-        return;
+        return NETPOL_RETRY_MS;
     }
-    informer_each(p->policies, collect, p->in_pols);
-    informer_each(p->pods, collect, p->in_pods);
-    informer_each(p->namespaces, collect, p->in_nss);
+    informer_each(p->policies, agent_rulesync_collect, p->in_pols);
+    informer_each(p->pods, agent_rulesync_collect, p->in_pods);
+    informer_each(p->namespaces, agent_rulesync_collect, p->in_nss);
     snprintf(p->node_name, sizeof p->node_name, "%s", a->node_name);
     p->gw[0] = '\0';
     if (a->net) net_gateway(a->net, p->gw);
     snprintf(p->node_ip, sizeof p->node_ip, "%s", a->node_ip);
     if (orc_clock_now(a->clock) >= p->next_full_ms) p->applied_hash = 0;
-    p->dirty = false;
-    p->busy = true;
-    p->work.data = p;
-    agent_hold(a);
-    if (uv_queue_work(a->loop, &p->work, sync_work, sync_done) != 0) {
-        agent_release(a);
-        p->busy = false;
-        drop_input(p);
-        schedule(p, NETPOL_RETRY_MS);
-    }
+    return 0;
 }
 
-static void netpol_free(struct agent_netpol *p)
+static void netpol_free(void *owner)
 {
+    struct agent_netpol *p = owner;
     drop_input(p);
     free(p);
 }
 
-static void sync_done(uv_work_t *w, int status)
+static uint64_t sync_done(void *owner, int status)
 {
-    struct agent_netpol *p = w->data;
+    struct agent_netpol *p = owner;
     struct agent *a = p->a;
 
-    p->busy = false;
     drop_input(p);
     if (status != 0 && p->rc == 0) p->rc = ORC_EIO;
     if (!p->bridge_said && p->bridge_err[0])
@@ -196,22 +152,11 @@ static void sync_done(uv_work_t *w, int status)
         snprintf(p->last_err, sizeof p->last_err, "%s", why);
         p->applied_hash = 0;
     }
-    if (p->stopping) {
-        if (p->closed) netpol_free(p); /* else timer_closed frees it */
-    } else if (p->rc != 0) {
-        schedule(p, p->rc == ORC_ENOENT ? NETPOL_NO_NFT_RETRY_MS : NETPOL_RETRY_MS);
-    } else {
-        schedule(p, p->dirty ? NETPOL_BATCH_MS : NETPOL_RESYNC_MS);
-    }
-    agent_release(a);
+    if (p->rc != 0) return p->rc == ORC_ENOENT ? NETPOL_NO_NFT_RETRY_MS : NETPOL_RETRY_MS;
+    return NETPOL_RESYNC_MS;
 }
 
-static void tick(uv_timer_t *t)
-{
-    struct agent_netpol *p = t->data;
-    if (p->busy) return; /* sync_done schedules the next */
-    sync_now(p);
-}
+static const struct agent_rulesync_ops sync_ops = {sync_begin, sync_work, sync_done, netpol_free};
 
 static void remove_table(const char *node_name)
 {
@@ -222,16 +167,16 @@ static void remove_table(const char *node_name)
 
 static int start_informers(struct agent_netpol *p)
 {
-    static const struct informer_cbs cbs = {on_add, on_update, on_add, on_synced};
+    const struct informer_cbs *cbs = &agent_rulesync_cbs;
     struct agent *a = p->a;
     struct informer_config pc = {.path = "/apis/networking.k8s.io/v1/networkpolicies"};
     struct informer_config podc = {.path = "/api/v1/pods"};
     struct informer_config nc = {.path = "/api/v1/namespaces"};
     int rc;
 
-    if ((rc = informer_start(a->loop, a->api, &pc, &cbs, p, &p->policies)) != 0
-        || (rc = informer_start(a->loop, a->api, &podc, &cbs, p, &p->pods)) != 0
-        || (rc = informer_start(a->loop, a->api, &nc, &cbs, p, &p->namespaces)) != 0)
+    if ((rc = informer_start(a->loop, a->api, &pc, cbs, &p->sync, &p->policies)) != 0
+        || (rc = informer_start(a->loop, a->api, &podc, cbs, &p->sync, &p->pods)) != 0
+        || (rc = informer_start(a->loop, a->api, &nc, cbs, &p->sync, &p->namespaces)) != 0)
         return rc;
     informer_set_transform(p->policies, informer_strip_unused);
     informer_set_transform(p->pods, netpol_pod_trim);
@@ -249,29 +194,18 @@ void agent_netpol_start(struct agent *a)
         remove_table(a->node_name); /* once, at start: quick, nothing else runs yet */
         return;
     }
-    if (!(p = calloc(1, sizeof *p)) || uv_timer_init(a->loop, &p->timer) != 0) {
+    if (!(p = calloc(1, sizeof *p)) || agent_rulesync_init(&p->sync, a, NETPOL_BATCH_MS, &sync_ops, p) != 0) {
         log_error(NETPOL_LOG, "no network policies: out of memory");
         free(p);
         return;
     }
     p->a = a;
-    p->timer.data = p;
-    p->timer_open = true;
     a->netpol = p;
     if ((rc = start_informers(p)) != 0)
         log_error(NETPOL_LOG, "cannot watch NetworkPolicies, Pods and Namespaces: %s", orc_strerror(rc));
     else
         log_info(NETPOL_LOG, "network policies: nftables table %s, every pod of the cluster watched", NETPOL_FAMILY);
-    changed(p);
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-    struct agent_netpol *p = h->data;
-    struct agent *a = p->a;
-    p->closed = true;
-    if (!p->busy) netpol_free(p); /* else sync_done frees it */
-    agent_release(a);
+    agent_rulesync_changed(&p->sync);
 }
 
 void agent_netpol_stop(struct agent *a)
@@ -283,8 +217,5 @@ void agent_netpol_stop(struct agent *a)
     if (p->pods) informer_stop(p->pods);
     if (p->namespaces) informer_stop(p->namespaces);
     p->policies = p->pods = p->namespaces = NULL;
-    p->stopping = true;
-    p->timer_open = false;
-    agent_hold(a);
-    uv_close((uv_handle_t *)&p->timer, timer_closed);
+    agent_rulesync_stop(&p->sync);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/rulesync.h"
 #include "lib/log.h"
 #include "lib/orc.h"
 #include "proxy/proxy.h"
@@ -25,9 +26,8 @@
 
 struct agent_proxy {
     struct agent *a;
-    uv_timer_t timer;
-    uv_work_t work;
-    bool busy, dirty, full, stopping, timer_open, closed, noop;
+    struct agent_rulesync sync;
+    bool full, noop;
     /* the work's input (taken on the loop) */
     json_t *svcs, *slices;
     char node_name[256], pod_cidr[64], dns_ip[48];
@@ -41,47 +41,14 @@ struct agent_proxy {
     char ct_err[256];   /* a conntrack flush that failed in the last run */
 };
 
-static void tick(uv_timer_t *t);
-
-/* The next sync in ms, unless one is due sooner. */
-static void schedule(struct agent_proxy *p, uint64_t ms)
+static void proxy_free(void *owner)
 {
-    if (p->stopping || !p->timer_open) return;
-    if (uv_is_active((uv_handle_t *)&p->timer) && uv_timer_get_due_in(&p->timer) <= ms) return;
-    uv_timer_start(&p->timer, tick, ms, 0);
-}
-
-static void proxy_free(struct agent_proxy *p)
-{
+    struct agent_proxy *p = owner;
     proxy_state_free(&p->applied);
     proxy_state_free(&p->pending);
     orc_buf_free(&p->script);
     free(p);
 }
-
-static void changed(void *arg)
-{
-    struct agent_proxy *p = arg;
-    p->dirty = true;
-    schedule(p, PROXY_BATCH_MS);
-}
-
-static void on_add(void *arg, const json_t *obj)
-{
-    (void)obj;
-    changed(arg);
-}
-
-static void on_update(void *arg, const json_t *old, const json_t *obj)
-{
-    (void)old;
-    (void)obj;
-    changed(arg);
-}
-
-static void on_synced(void *arg) { changed(arg); }
-
-static void collect(void *arg, const json_t *obj) { json_array_append((json_t *)arg, (json_t *)obj); }
 
 /* UDP entries to endpoints the rules no longer lead to (thread pool). */
 static void flush_udp(struct agent_proxy *p)
@@ -103,9 +70,9 @@ static void flush_udp(struct agent_proxy *p)
 
 /* Runs on the thread pool: the rules from the objects collected on the
  * loop (the loop touches neither them nor `applied` meanwhile), then nft. */
-static void sync_work(uv_work_t *w)
+static void sync_work(void *owner)
 {
-    struct agent_proxy *p = w->data;
+    struct agent_proxy *p = owner;
     struct proxy_node node = {p->node_name, p->pod_cidr, p->dns_ip};
     size_t n_changed = 0;
 
@@ -128,55 +95,41 @@ static void sync_work(uv_work_t *w)
     if (p->rc == 0) flush_udp(p);
 }
 
-static void sync_done(uv_work_t *w, int status);
-
-/* Collects the objects and hands the rest to the thread pool. */
-static void sync_now(struct agent_proxy *p)
+static void drop_input(struct agent_proxy *p)
 {
-    struct agent *a = p->a;
-
-    if (!informer_synced(a->services) || !informer_synced(a->slices)) {
-        schedule(p, PROXY_SYNC_WAIT_MS);
-        return;
-    }
-    p->svcs = json_array();
-    p->slices = json_array();
-    if (!p->svcs || !p->slices) {
-        json_decref(p->svcs);
-        json_decref(p->slices);
-        p->svcs = p->slices = NULL;
-        schedule(p, PROXY_RETRY_MS);
-        return;
-    }
-    informer_each(a->services, collect, p->svcs);
-    informer_each(a->slices, collect, p->slices);
-    snprintf(p->node_name, sizeof p->node_name, "%s", a->node_name);
-    snprintf(p->pod_cidr, sizeof p->pod_cidr, "%s", a->pod_cidr);
-    snprintf(p->dns_ip, sizeof p->dns_ip, "%s", a->cluster_dns_ip);
-    p->dirty = false;
-    p->full = p->full || orc_clock_now(a->clock) >= p->next_full_ms;
-    p->busy = true;
-    p->work.data = p;
-    agent_hold(a);
-    if (uv_queue_work(a->loop, &p->work, sync_work, sync_done) != 0) {
-        agent_release(a);
-        p->busy = false;
-        json_decref(p->svcs);
-        json_decref(p->slices);
-        p->svcs = p->slices = NULL;
-        schedule(p, PROXY_RETRY_MS);
-    }
-}
-
-static void sync_done(uv_work_t *w, int status)
-{
-    struct agent_proxy *p = w->data;
-    struct agent *a = p->a;
-
-    p->busy = false;
     json_decref(p->svcs);
     json_decref(p->slices);
     p->svcs = p->slices = NULL;
+}
+
+/* Collects the objects for the thread pool's run. */
+static uint64_t sync_begin(void *owner)
+{
+    struct agent_proxy *p = owner;
+    struct agent *a = p->a;
+
+    if (!informer_synced(a->services) || !informer_synced(a->slices)) return PROXY_SYNC_WAIT_MS;
+    p->svcs = json_array();
+    p->slices = json_array();
+    if (!p->svcs || !p->slices) {
+        drop_input(p);
+        return PROXY_RETRY_MS;
+    }
+    informer_each(a->services, agent_rulesync_collect, p->svcs);
+    informer_each(a->slices, agent_rulesync_collect, p->slices);
+    snprintf(p->node_name, sizeof p->node_name, "%s", a->node_name);
+    snprintf(p->pod_cidr, sizeof p->pod_cidr, "%s", a->pod_cidr);
+    snprintf(p->dns_ip, sizeof p->dns_ip, "%s", a->cluster_dns_ip);
+    p->full = p->full || orc_clock_now(a->clock) >= p->next_full_ms;
+    return 0;
+}
+
+static uint64_t sync_done(void *owner, int status)
+{
+    struct agent_proxy *p = owner;
+    struct agent *a = p->a;
+
+    drop_input(p);
     if (status != 0 && p->rc == 0) p->rc = ORC_EIO;
     if (p->ct_err[0])
         log_warn(PROXY_LOG, "clearing UDP conntrack entries: %s%s", p->ct_err,
@@ -203,22 +156,11 @@ static void sync_done(uv_work_t *w, int status)
         p->full = true;
     }
     memset(&p->pending, 0, sizeof p->pending);
-    if (p->stopping) {
-        if (p->closed) proxy_free(p); /* else timer_closed frees it */
-    } else if (p->rc != 0) {
-        schedule(p, p->rc == ORC_ENOENT ? PROXY_NO_NFT_RETRY_MS : PROXY_RETRY_MS);
-    } else {
-        schedule(p, p->dirty ? PROXY_BATCH_MS : PROXY_RESYNC_MS);
-    }
-    agent_release(a);
+    if (p->rc != 0) return p->rc == ORC_ENOENT ? PROXY_NO_NFT_RETRY_MS : PROXY_RETRY_MS;
+    return PROXY_RESYNC_MS;
 }
 
-static void tick(uv_timer_t *t)
-{
-    struct agent_proxy *p = t->data;
-    if (p->busy) return; /* sync_done schedules the next */
-    sync_now(p);
-}
+static const struct agent_rulesync_ops sync_ops = {sync_begin, sync_work, sync_done, proxy_free};
 
 static void remove_table(void)
 {
@@ -228,7 +170,6 @@ static void remove_table(void)
 
 void agent_proxy_start(struct agent *a)
 {
-    static const struct informer_cbs cbs = {on_add, on_update, on_add, on_synced};
     struct agent_proxy *p;
     int rc;
 
@@ -243,28 +184,18 @@ void agent_proxy_start(struct agent *a)
     }
     p->a = a;
     p->full = true;
-    if (uv_timer_init(a->loop, &p->timer) != 0) {
+    if (agent_rulesync_init(&p->sync, a, PROXY_BATCH_MS, &sync_ops, p) != 0) {
         free(p);
         return;
     }
-    p->timer.data = p;
-    p->timer_open = true;
     a->proxy = p;
     if ((rc = agent_service_informers(a)) != 0) return;
-    if ((rc = informer_add_handler(a->services, &cbs, p)) != 0 || (rc = informer_add_handler(a->slices, &cbs, p)) != 0)
+    if ((rc = informer_add_handler(a->services, &agent_rulesync_cbs, &p->sync)) != 0
+        || (rc = informer_add_handler(a->slices, &agent_rulesync_cbs, &p->sync)) != 0)
         log_error(PROXY_LOG, "cannot watch Services and EndpointSlices: %s", orc_strerror(rc));
     else
         log_info(PROXY_LOG, "service proxy: nftables table %s %s, pod CIDR %s", PROXY_FAMILY, PROXY_TABLE, a->pod_cidr);
-    changed(p);
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-    struct agent_proxy *p = h->data;
-    struct agent *a = p->a;
-    p->closed = true;
-    if (!p->busy) proxy_free(p); /* else sync_done frees it */
-    agent_release(a);
+    agent_rulesync_changed(&p->sync);
 }
 
 void agent_proxy_stop(struct agent *a)
@@ -272,10 +203,7 @@ void agent_proxy_stop(struct agent *a)
     struct agent_proxy *p = a->proxy;
     if (!p) return;
     a->proxy = NULL;
-    informer_remove_handlers(a->services, p);
-    informer_remove_handlers(a->slices, p);
-    p->stopping = true;
-    p->timer_open = false;
-    agent_hold(a);
-    uv_close((uv_handle_t *)&p->timer, timer_closed);
+    informer_remove_handlers(a->services, &p->sync);
+    informer_remove_handlers(a->slices, &p->sync);
+    agent_rulesync_stop(&p->sync);
 }
