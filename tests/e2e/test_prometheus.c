@@ -9,9 +9,13 @@
  * /metrics/cadvisor through the API's node proxy; PromQL answers the
  * request rate, the pod's container memory and the agent's kubelet_*
  * series. Without the binding the node proxy answers 403. Debian builds
- * Prometheus without Kubernetes discovery, so the targets are static.
- * The two cases take about 15 s. */
+ * Prometheus without Kubernetes discovery, so its targets are static;
+ * README's discovery config (kubernetes_sd_configs: the members from the
+ * endpoints of default/kubernetes, the nodes from list+watch) is run by
+ * Debian's VictoriaMetrics, which has it, to the same answers. The three
+ * cases take about 35 s. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +32,24 @@
 
 #define PROM_BIN "/usr/bin/prometheus"
 #define PROM_LISTEN "127.0.0.97:17971"
+#define VM_BIN "/usr/bin/victoria-metrics"
+#define VM_LISTEN "127.0.0.98:17972"
 
 static bool have_prometheus(void)
 {
     if (access(PROM_BIN, X_OK) == 0) return true;
     fprintf(stderr, "# SKIP: %s is not installed (scripts/deps.sh installs it)\n", PROM_BIN);
     return false;
+}
+
+/* A token of the ServiceAccount default/prometheus. */
+static char *prometheus_token(void)
+{
+    char *t = run_kubectl_rc(&C, 0, NULL,
+                             (const char *const[]){"create", "token", "prometheus", "--duration=1h", NULL});
+    t[strcspn(t, "\n")] = '\0';
+    CHECKF(strlen(t) > 100, "no token: %s", t);
+    return t;
 }
 
 /* A ServiceAccount with the system:monitoring ClusterRole, and its token. */
@@ -44,11 +60,7 @@ static char *monitoring_token(void)
                         (const char *const[]){"create", "clusterrolebinding", "prometheus",
                                               "--clusterrole=system:monitoring",
                                               "--serviceaccount=default:prometheus", NULL}));
-    char *t = run_kubectl_rc(&C, 0, NULL,
-                             (const char *const[]){"create", "token", "prometheus", "--duration=1h", NULL});
-    t[strcspn(t, "\n")] = '\0';
-    CHECKF(strlen(t) > 100, "no token: %s", t);
-    return t;
+    return prometheus_token();
 }
 
 /* Polls GET path on member i as tok until it answers `want` (bindings
@@ -189,27 +201,44 @@ TEST_T(metrics_need_the_monitoring_role, 60)
     free(tok);
 }
 
-/* ---- a real Prometheus, configured as README.md says ---- */
+/* ---- a real scraper, configured as README.md says ---- */
 
-static pid_t prom_pid;
+/* The scraper of a case: Debian's Prometheus, or VictoriaMetrics (which
+ * has Kubernetes discovery and answers the same query API). */
+static struct {
+    pid_t pid;
+    const char *listen;
+} scraper;
 
-static void prom_stop(void *arg)
+static void scraper_stop(void *arg)
 {
     int status;
     uint64_t start = test_now_ms();
 
     (void)arg;
-    if (prom_pid <= 0) return;
-    kill(prom_pid, SIGTERM);
-    while (waitpid(prom_pid, &status, WNOHANG) == 0) {
+    if (scraper.pid <= 0) return;
+    kill(scraper.pid, SIGTERM);
+    while (waitpid(scraper.pid, &status, WNOHANG) == 0) {
         if (test_now_ms() - start > 10000) {
-            kill(prom_pid, SIGKILL);
-            waitpid(prom_pid, &status, 0);
+            kill(scraper.pid, SIGKILL);
+            waitpid(scraper.pid, &status, 0);
             break;
         }
         test_sleep_ms(20);
     }
-    prom_pid = 0;
+    scraper.pid = 0;
+}
+
+/* argv (NULL-terminated) started, its output in <tmpdir>/scraper.log;
+ * listen: where it answers queries. */
+static void scraper_start(const char *listen, const char *const *argv)
+{
+    char log[640];
+
+    snprintf(log, sizeof log, "%s/scraper.log", test_tmpdir());
+    scraper.listen = listen;
+    scraper.pid = test_spawn_logged(argv, log);
+    test_defer(scraper_stop, NULL);
 }
 
 /* The ```yaml block that follows `marker` in README.md (free it). */
@@ -247,23 +276,21 @@ static char *replace_all(char *text, const char *from, const char *to)
 /* README's RBAC applied with kubectl; the ServiceAccount's token. */
 static char *apply_readme_rbac(void)
 {
-    char path[600], *yaml = readme_block("<!-- prometheus-rbac"), *t;
+    char path[600], *yaml = readme_block("<!-- prometheus-rbac");
 
     snprintf(path, sizeof path, "%s/prometheus-rbac.yaml", test_tmpdir());
     CHECK(orc_file_write(path, yaml, strlen(yaml), 0600) == 0);
     free(yaml);
     free(run_kubectl_rc(&C, 0, NULL, (const char *const[]){"apply", "-f", path, NULL}));
-    t = run_kubectl_rc(&C, 0, NULL, (const char *const[]){"create", "token", "prometheus", "--duration=1h", NULL});
-    t[strcspn(t, "\n")] = '\0';
-    CHECKF(strlen(t) > 100, "no token: %s", t);
-    return t;
+    return prometheus_token();
 }
 
-/* README's scrape config with this cluster's paths, members and node,
- * under a 1 s global interval. */
-static void write_config(const char *tok)
+/* README's scrape config after `marker`, with this cluster's paths,
+ * members and node, under a 1 s global interval; its path. */
+static const char *write_config(const char *marker, const char *tok)
 {
-    char path[600], token[600], ca[600], nodes[80], *conf = readme_block("<!-- prometheus-config");
+    static char path[600];
+    char token[600], ca[600], nodes[80], *conf = readme_block(marker);
     struct orc_buf b = ORC_BUF_INIT;
 
     snprintf(token, sizeof token, "%s/prom-token", test_tmpdir());
@@ -276,39 +303,21 @@ static void write_config(const char *tok)
     conf = replace_all(conf, "10.0.0.2:6443", C.m[1].listen);
     conf = replace_all(conf, "10.0.0.3:6443", C.m[2].listen);
     conf = replace_all(conf, "[node-1, node-2, node-3]", nodes);
-    CHECK(orc_buf_printf(&b, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                             "  evaluation_interval: 1s\n%s", conf) == 0);
+    CHECK(orc_buf_printf(&b, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n%s", conf) == 0);
     free(conf);
-    snprintf(path, sizeof path, "%s/prometheus.yml", test_tmpdir());
+    snprintf(path, sizeof path, "%s/scrape.yml", test_tmpdir());
     CHECK(orc_file_write(path, b.data, b.len, 0600) == 0);
     orc_buf_free(&b);
+    return path;
 }
 
-static void prom_start(void)
-{
-    char conf[640], tsdb[640], log[640];
-
-    snprintf(conf, sizeof conf, "--config.file=%s/prometheus.yml", test_tmpdir());
-    snprintf(tsdb, sizeof tsdb, "--storage.tsdb.path=%s/tsdb", test_tmpdir());
-    snprintf(log, sizeof log, "%s/prometheus.log", test_tmpdir());
-    fflush(NULL);
-    prom_pid = fork();
-    CHECK(prom_pid >= 0);
-    if (prom_pid == 0) {
-        run_child_setup(test_tmpdir(), NULL, log, log);
-        execl(PROM_BIN, PROM_BIN, conf, tsdb, "--web.listen-address=" PROM_LISTEN, (char *)NULL);
-        _exit(127);
-    }
-    test_defer(prom_stop, NULL);
-}
-
-/* Prometheus' JSON answer at `path` with curl's extra words (NULL until it
- * answers; free the string). */
-static char *prom_get(const char *path, const char *data)
+/* The scraper's answer at `path`, a query's words URL-encoded (data may be
+ * NULL); NULL until it answers (free it). */
+static char *scraper_get(const char *path, const char *data)
 {
     char url[512], *out = NULL, *err = NULL;
 
-    snprintf(url, sizeof url, "http://" PROM_LISTEN "%s", path);
+    snprintf(url, sizeof url, "http://%s%s", scraper.listen, path);
     run_prog(test_tmpdir(), NULL, &out, &err,
              data ? (const char *const[]){"/usr/bin/curl", "-sS", "--max-time", "5", url, "--data-urlencode", data,
                                           NULL}
@@ -317,10 +326,10 @@ static char *prom_get(const char *path, const char *data)
     return out;
 }
 
-/* The instant vector of a PromQL query (NULL until Prometheus answers). */
-static json_t *prom_query(const char *query)
+/* The instant vector of a PromQL query (NULL until the scraper answers). */
+static json_t *scraper_query(const char *query)
 {
-    char *out = prom_get("/api/v1/query", query);
+    char *out = scraper_get("/api/v1/query", query);
     json_t *doc = out ? json_loads(out, 0, NULL) : NULL, *res = NULL;
 
     if (doc && strcmp(json_string_value(json_object_get(doc, "status")) ?: "", "success") == 0)
@@ -340,7 +349,7 @@ static double sample_value(const json_t *sample)
  * (want < 0: any value). */
 static int series_at(const char *query, double want)
 {
-    json_t *r = prom_query(query);
+    json_t *r = scraper_query(query);
     int n = (int)json_array_size(r);
 
     for (size_t i = 0; i < json_array_size(r); i++)
@@ -374,51 +383,36 @@ static void check_node_exposition(const char *tok, const char *sub)
     free(body);
 }
 
-static void delete_pods_at_end(void *arg)
-{
-    static const char *const nss[] = {"default", NULL};
-    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", NULL};
-    (void)arg;
-    wl_delete_all_at_end(nss, paths, 20000);
-}
-
-static void fail_with_prometheus(const char *what)
-{
-    char path[600], *log, *targets = prom_get("/api/v1/targets", NULL);
-
-    snprintf(path, sizeof path, "%s/prometheus.log", test_tmpdir());
-    log = run_read_file(path);
-    test_fail(__FILE__, __LINE__, "after 60 s, %s\ntargets: %s\nprometheus log:\n%s", what, targets, log);
-}
-
-TEST_T(prometheus_scrapes_members_and_nodes, 120)
+/* Three members, the first with the embedded agent, one pod running;
+ * README's RBAC applied and readable by every member: the token. */
+static char *cluster_with_a_pod(void)
 {
     const char *extra[] = {"--node-name", node, "--metric-resolution", "1s", NULL};
-    const char *const unbind[] = {"delete", "clusterrolebinding", "prometheus", NULL};
-    char *tok, proxy[256];
-    uint64_t start;
-    int round = 0;
+    char proxy[256], *tok;
 
-    if (!run_have_kubectl() || !have_prometheus() || !root_or_skip()) return;
     fx_setup(true, false);
-    wl_init_members("prom", delete_pods_at_end, 3);
+    wl_init_members("prom", wl_delete_default_pods, 3);
     cluster_start(&C, extra);
     wl_wait_node(node, 20000);
     wl_make_pod("sleeper", "sleep", "trap 'exit 0' TERM; while true; do sleep 1; done");
     wl_wait_running("sleeper", 30000);
-
     tok = apply_readme_rbac();
     for (int i = 0; i < 3; i++) free(metrics_as(i, tok));
     snprintf(proxy, sizeof proxy, "/api/v1/nodes/%s/proxy/metrics", node);
     free(wait_status(0, tok, proxy, 200));
-    check_node_exposition(tok, "/metrics");
-    check_node_exposition(tok, "/metrics/cadvisor");
-    write_config(tok);
-    prom_start();
+    return tok;
+}
 
-    /* 3 members, the node's agent twice: all up; traffic counted; the
-     * pod's container and the agent's own series */
-    start = test_now_ms();
+/* Until the scraper has every member and the node's agent twice up, the
+ * request rate, the pod's container memory and the agent's kubelet_*
+ * series; then the node targets carry the node's name and one member
+ * leads. */
+static void wait_for_everything(void)
+{
+    uint64_t start = test_now_ms();
+    int round = 0;
+    char q[256];
+
     for (;;) {
         load(round++);
         bool members = series_at("query=up{job=\"orc\"}", 1) == 3;
@@ -428,23 +422,83 @@ TEST_T(prometheus_scrapes_members_and_nodes, 120)
                              -1) == 1;
         bool kubelet = series_at("query=kubelet_running_pods{job=\"orc-nodes\"}", 1) == 1;
         if (members && nodes && rate && mem && kubelet) break;
-        if (test_now_ms() - start > 60000) {
-            char what[160];
-            snprintf(what, sizeof what, "members up %d, node targets up %d, rate %d, pod memory %d, kubelet %d",
-                     members, nodes, rate, mem, kubelet);
-            fail_with_prometheus(what);
+        bool gone = waitpid(scraper.pid, NULL, WNOHANG) == scraper.pid;
+        if (gone) scraper.pid = 0;
+        if (gone || test_now_ms() - start > 60000) {
+            char path[600], *log, *targets = scraper_get("/api/v1/targets", NULL);
+            snprintf(path, sizeof path, "%s/scraper.log", test_tmpdir());
+            log = run_read_file(path);
+            test_fail(__FILE__, __LINE__,
+                      "%s: members up %d, node targets up %d, rate %d, pod memory %d, kubelet %d\n"
+                      "targets: %s\nscraper log:\n%s",
+                      gone ? "the scraper exited" : "after 60 s", members, nodes, rate, mem, kubelet, targets, log);
         }
         test_sleep_ms(300);
     }
-    /* the node targets are labelled with the node; one leader */
-    char q[256];
-    snprintf(q, sizeof q, "query=up{job=\"orc-cadvisor\",node=\"%s\"}", node);
+    snprintf(q, sizeof q, "query=up{job=\"orc-cadvisor\",node=\"%s\",instance=\"%s\"}", node, node);
     CHECK_INT(series_at(q, 1), ==, 1);
     CHECK_INT(series_at("query=sum(orc_raft_is_leader)", 1), ==, 1);
-    prom_stop(NULL);
+}
+
+TEST_T(prometheus_scrapes_members_and_nodes, 120)
+{
+    const char *const unbind[] = {"delete", "clusterrolebinding", "prometheus", NULL};
+    char *tok, proxy[256], conf[640], tsdb[640];
+
+    if (!run_have_kubectl() || !have_prometheus() || !root_or_skip()) return;
+    tok = cluster_with_a_pod();
+    check_node_exposition(tok, "/metrics");
+    check_node_exposition(tok, "/metrics/cadvisor");
+    snprintf(conf, sizeof conf, "--config.file=%s", write_config("<!-- prometheus-config", tok));
+    snprintf(tsdb, sizeof tsdb, "--storage.tsdb.path=%s/tsdb", test_tmpdir());
+    scraper_start(PROM_LISTEN, (const char *const[]){PROM_BIN, conf, tsdb, "--web.listen-address=" PROM_LISTEN,
+                                                     NULL});
+    wait_for_everything();
+    scraper_stop(NULL);
 
     /* without the binding, the node proxy is closed to the account */
+    snprintf(proxy, sizeof proxy, "/api/v1/nodes/%s/proxy/metrics", node);
     free(run_kubectl_rc(&C, 0, NULL, unbind));
     free(wait_status(0, tok, proxy, 403));
+    free(tok);
+}
+
+/* The watches of nodes open on member 0 now. */
+static double node_watches(void)
+{
+    char *body = NULL;
+    double n;
+
+    CHECK_INT(t_http(&C, 0, "GET", "/metrics", NULL, NULL, &body, NULL), ==, 200);
+    n = promtext_value(body, "apiserver_longrunning_requests{verb=\"WATCH\",group=\"\",version=\"v1\","
+                             "resource=\"nodes\",subresource=\"\",scope=\"cluster\",component=\"apiserver\"}");
+    free(body);
+    return isnan(n) ? 0 : n;
+}
+
+/* Kubernetes discovery (list and watch of nodes, and of the endpoints,
+ * services and pods of default) against orc's API, by VictoriaMetrics:
+ * Debian's Prometheus has none. */
+TEST_T(kubernetes_discovery_finds_members_and_nodes, 120)
+{
+    char *tok, conf[640], data[640];
+
+    if (!run_have_kubectl() || !root_or_skip()) return;
+    if (access(VM_BIN, X_OK) != 0) {
+        printf("# SKIP: %s is not installed (scripts/deps.sh installs it)\n", VM_BIN);
+        return;
+    }
+    tok = cluster_with_a_pod();
+    double watches = node_watches();
+    snprintf(conf, sizeof conf, "-promscrape.config=%s", write_config("<!-- prometheus-sd-config", tok));
+    snprintf(data, sizeof data, "-storageDataPath=%s/vm", test_tmpdir());
+    /* answers include the newest samples (30 s are held back by default);
+     * what the watches found becomes targets every second, not every 30 */
+    scraper_start(VM_LISTEN, (const char *const[]){VM_BIN, conf, data, "-httpListenAddr=" VM_LISTEN,
+                                                   "-search.latencyOffset=0s",
+                                                   "-promscrape.kubernetesSDCheckInterval=1s", NULL});
+    wait_for_everything();
+    /* the nodes came from a list and stay watched */
+    CHECKF(node_watches() > watches, "no watch of nodes from the scraper (%g before)", watches);
     free(tok);
 }

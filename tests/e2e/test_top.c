@@ -9,14 +9,6 @@
 #include "agent/stats.h"
 #include "tests/e2e/wlfx.h"
 
-static void delete_pods_at_end(void *arg)
-{
-    static const char *const nss[] = {"default", NULL};
-    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", NULL};
-    (void)arg;
-    wl_delete_all_at_end(nss, paths, 20000);
-}
-
 /* The millicores `kubectl top pods` (or orctl's) printed for pod `name`
  * in out; -1 when it is not listed. */
 static long cpu_of(const char *out, const char *name)
@@ -90,7 +82,7 @@ TEST_T(top_shows_the_burning_pod, 90)
 
     if (!run_have_kubectl()) return;
     fx_setup(true, false);
-    wl_init("top", delete_pods_at_end);
+    wl_init("top", wl_delete_default_pods);
     cluster_start(&C, extra);
     wl_wait_node(node, 20000);
     wl_make_pod("burner", "burn", "while :; do :; done");

@@ -182,6 +182,15 @@ static inline void wl_delete_all_at_end(const char *const *nss, const char *cons
     }
 }
 
+/* A cleanup for wl_init: the pods of default, deleted within 20 s. */
+static inline void wl_delete_default_pods(void *arg)
+{
+    static const char *const nss[] = {"default", NULL};
+    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", NULL};
+    (void)arg;
+    wl_delete_all_at_end(nss, paths, 20000);
+}
+
 /* After the server stopped: whatever its agent left on the host. */
 static inline void wl_nuke_node(void *arg)
 {
