@@ -5,7 +5,8 @@
 # python3-kubernetes: the Python client test, tests/e2e/test_python_client.c;
 # libwslay-dev: WebSocket framing for exec/attach, agent/serve_stream.c;
 # zlib1g-dev: SPDY/3 header compression for port-forward, lib/spdy.c;
-# prometheus: a real Prometheus scraping orc's /metrics,
+# prometheus: a real Prometheus scraping orc's /metrics, and
+# victoria-metrics, whose Kubernetes discovery Debian's Prometheus lacks:
 # tests/e2e/test_prometheus.c).
 # Idempotent: does nothing when all are present. Needs root (or sudo).
 set -e
@@ -13,7 +14,8 @@ PKGS="build-essential pkg-config libuv1-dev libraft-dev libsqlite3-dev libjansso
 libyaml-dev libssl-dev node-llhttp curl procps iproute2 etcd-server etcd-client wrk
 runc skopeo umoci iptables docker-registry busybox-static apache2-utils
 clang libclang-rt-14-dev libldns-dev ldnsutils dnsperf dnsmasq-base nftables conntrack iperf3
-containernetworking-plugins nginx-light python3-kubernetes libwslay-dev zlib1g-dev prometheus"
+containernetworking-plugins nginx-light python3-kubernetes libwslay-dev zlib1g-dev prometheus
+victoria-metrics"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -42,4 +44,8 @@ esac
 case " $missing " in
 *" prometheus "*)
     if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus 2>/dev/null || true; fi ;;
+esac
+case " $missing " in
+*" victoria-metrics "*)
+    if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now victoria-metrics 2>/dev/null || true; fi ;;
 esac

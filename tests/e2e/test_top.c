@@ -9,29 +9,6 @@
 #include "agent/stats.h"
 #include "tests/e2e/wlfx.h"
 
-static void delete_pods_at_end(void *arg)
-{
-    static const char *const nss[] = {"default", NULL};
-    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", NULL};
-    (void)arg;
-    wl_delete_all_at_end(nss, paths, 20000);
-}
-
-static void make_pod(const char *name, const char *app, const char *script)
-{
-    char body[2048], *reply = NULL;
-    int status;
-
-    snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"%s\"}},"
-             "\"spec\":{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"main\","
-             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}}",
-             name, app, node, F.image, script);
-    status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &reply, NULL);
-    CHECKF(status == 201, "create pod %s: %d %s", name, status, reply ? reply : "");
-    free(reply);
-}
-
 /* The millicores `kubectl top pods` (or orctl's) printed for pod `name`
  * in out; -1 when it is not listed. */
 static long cpu_of(const char *out, const char *name)
@@ -105,11 +82,11 @@ TEST_T(top_shows_the_burning_pod, 90)
 
     if (!run_have_kubectl()) return;
     fx_setup(true, false);
-    wl_init("top", delete_pods_at_end);
+    wl_init("top", wl_delete_default_pods);
     cluster_start(&C, extra);
     wl_wait_node(node, 20000);
-    make_pod("burner", "burn", "while :; do :; done");
-    make_pod("idler", "idle", "trap 'exit 0' TERM; while true; do sleep 1; done");
+    wl_make_pod("burner", "burn", "while :; do :; done");
+    wl_make_pod("idler", "idle", "trap 'exit 0' TERM; while true; do sleep 1; done");
     wl_wait_running("burner", 30000);
     wl_wait_running("idler", 30000);
 

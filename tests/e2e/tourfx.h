@@ -55,12 +55,6 @@ static inline bool needs(const char *part, ...)
     return false;
 }
 
-static inline bool root_or_skip(void)
-{
-    if (geteuid() == 0) return true;
-    printf("# SKIPPED: the tour runs containers: needs root\n");
-    return false;
-}
 
 /* ---- the cluster ---- */
 

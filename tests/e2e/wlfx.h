@@ -29,6 +29,14 @@ static inline void wl_dump_log(void)
     orc_buf_free(&b);
 }
 
+/* False (saying why) unless the test may run containers: root. */
+static inline bool root_or_skip(void)
+{
+    if (geteuid() == 0) return true;
+    printf("# SKIPPED: the test runs containers: needs root\n");
+    return false;
+}
+
 /* GET path as the admin: the object (a new reference) on 200, else NULL. */
 static inline json_t *wl_get(const char *path)
 {
@@ -43,6 +51,23 @@ static inline json_t *wl_get(const char *path)
 static inline void wl_del(const char *path)
 {
     t_http(&C, 0, "DELETE", path, NULL, NULL, NULL, NULL);
+}
+
+/* Creates pod default/NAME labelled app=APP on the node: one container of
+ * the test image running `sh -c SCRIPT`, a second's grace to stop. */
+static inline void wl_make_pod(const char *name, const char *app, const char *script)
+{
+    char body[2048], *reply = NULL;
+    int status;
+
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"%s\"}},"
+             "\"spec\":{\"nodeName\":\"%s\",\"terminationGracePeriodSeconds\":1,\"containers\":[{\"name\":\"main\","
+             "\"image\":\"%s\",\"command\":[\"sh\",\"-c\",\"%s\"]}]}}",
+             name, app, node, F.image, script);
+    status = t_http(&C, 0, "POST", "/api/v1/namespaces/default/pods", NULL, body, &reply, NULL);
+    CHECKF(status == 201, "create pod %s: %d %s", name, status, reply ? reply : "");
+    free(reply);
 }
 
 /* Node `name` is Ready and has its pod CIDR. */
@@ -157,6 +182,15 @@ static inline void wl_delete_all_at_end(const char *const *nss, const char *cons
     }
 }
 
+/* A cleanup for wl_init: the pods of default, deleted within 20 s. */
+static inline void wl_delete_default_pods(void *arg)
+{
+    static const char *const nss[] = {"default", NULL};
+    static const char *const paths[] = {"/api/v1/namespaces/%s/pods", NULL};
+    (void)arg;
+    wl_delete_all_at_end(nss, paths, 20000);
+}
+
 /* After the server stopped: whatever its agent left on the host. */
 static inline void wl_nuke_node(void *arg)
 {
@@ -187,23 +221,28 @@ static inline void wl_show_sanitizer_report(void *arg)
         fprintf(stderr, "--- server log (end, with its sanitizer report)\n%s\n---\n", tail);
 }
 
-/* Names the node "<prefix>-<pid>", makes the one-member cluster C with its
- * embedded agent and points F (rtfx.h) at that agent's runtime. `cleanup`
- * (may be NULL) is deferred to run before the server stops; the node's
- * removal and the sanitizer report run after. Then cluster_start. */
-static inline void wl_init(const char *prefix, void (*cleanup)(void *))
+/* Names the node "<prefix>-<pid>", makes the cluster C of `members` whose
+ * first member runs the embedded agent and points F (rtfx.h) at that
+ * agent's runtime. `cleanup` (may be NULL) is deferred to run before the
+ * servers stop; the node's removal and the sanitizer report run after.
+ * Then cluster_start. */
+static inline void wl_init_members(const char *prefix, void (*cleanup)(void *), int members)
 {
     (void)test_tmpdir(); /* its removal, a cleanup too, comes after the others */
     snprintf(node, sizeof node, "%s-%d", prefix, (int)getpid());
     test_defer(wl_nuke_node, NULL);
     test_defer(wl_show_sanitizer_report, NULL);
-    cluster_init(&C, 1);
+    cluster_init(&C, members);
     C.with_agent = true;
+    C.agents = 1;
     snprintf(agent_dir, sizeof agent_dir, "%.500s/agent", C.m[0].dir);
     snprintf(F.state, sizeof F.state, "%.500s/rt", agent_dir);
     snprintf(F.node, sizeof F.node, "%s", node);
     rt_node_tag(F.node, F.tag);
     if (cleanup) test_defer(cleanup, NULL);
 }
+
+/* The same with one member. */
+static inline void wl_init(const char *prefix, void (*cleanup)(void *)) { wl_init_members(prefix, cleanup, 1); }
 
 #endif

@@ -131,7 +131,7 @@ void member_start(struct cluster *c, int i, bool join, const char *const *extra)
     argv[n++] = pod_logs;
     argv[n++] = "--container-log-dir";
     argv[n++] = ctr_logs;
-    if (!c->with_agent) argv[n++] = "--no-agent";
+    if (!c->with_agent || (c->agents > 0 && i >= c->agents)) argv[n++] = "--no-agent";
     if (c->no_controllers) {
         argv[n++] = "--controllers";
         argv[n++] = "-*";

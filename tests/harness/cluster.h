@@ -32,6 +32,7 @@ struct cluster {
     struct http_tls tls; /* trusts the cluster CA once a member has made it */
     bool with_agent; /* members run their embedded node agent (default: --no-agent);
                       * set after cluster_init, before starting */
+    int agents; /* with with_agent: only members 0..agents-1 run one (0: all) */
     bool no_controllers; /* members run no scheduler nor controllers
                           * (--controllers -*): for tests of the store and
                           * the API that must see objects only they change */
