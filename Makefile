@@ -85,7 +85,8 @@ $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(O)/liborc.a
 $(O)/tests/bench/pods $(O)/tests/bench/limits $(O)/tests/bench/sched $(O)/tests/bench/deploy \
 $(O)/tests/bench/nodefail $(O)/tests/bench/netbed $(O)/tests/bench/services \
 $(O)/tests/bench/podnet $(O)/tests/bench/ingress $(O)/tests/bench/kubectl \
-$(O)/tests/bench/ssa $(O)/tests/bench/tables $(O)/tests/bench/metrics $(O)/tests/bench/hpa: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
+$(O)/tests/bench/ssa $(O)/tests/bench/tables $(O)/tests/bench/metrics $(O)/tests/bench/hpa \
+$(O)/tests/bench/agentmetrics: $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(HARNESS_OBJS) $(O)/liborc.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

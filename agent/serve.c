@@ -244,6 +244,7 @@ static void on_stopped(void *arg)
 
     explicit_bzero(s->token, strlen(s->token));
     free(s->token);
+    agent_stats_prev_free(&s->prev);
     free(s);
     if (cb) cb(cb_arg);
 }

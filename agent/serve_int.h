@@ -4,6 +4,7 @@
 #define ORC_AGENT_SERVE_INT_H
 
 #include "agent/serve.h"
+#include "agent/stats.h"
 #include "lib/httpd.h"
 
 #define SERVE_MAX_QUERY 64
@@ -22,6 +23,7 @@ struct agent_server {
     struct orc_metrics *metrics; /* GET /metrics; NULL: 404 */
     void (*collect)(void *arg);  /* run before each write, on the loop */
     void *collect_arg;
+    struct agent_stats_prev prev; /* the last /stats/summary's CPU readings */
 };
 
 /* A request's decoded query: every key=value pair, in order. */

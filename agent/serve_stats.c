@@ -1,6 +1,7 @@
 /* serve_stats.c — the kubelet's resource metrics on the agent port:
  * /metrics/resource and /metrics/cadvisor (Prometheus text) and
- * /stats/summary (JSON), each read from the cgroups when asked. */
+ * /stats/summary (JSON), each read from the cgroups when asked; the
+ * summary's CPU rates against the previous summary's readings. */
 #include <llhttp.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "lib/log.h"
 #include "lib/orc.h"
 
+#define MOD "serve"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 void serve_stats(agent_server *s, struct orc_httpd_req *r, const char *path)
@@ -27,6 +29,8 @@ void serve_stats(agent_server *s, struct orc_httpd_req *r, const char *path)
         return;
     }
     rv = s->cbs.stats(s->arg, &st);
+    /* usageNanoCores: without memory for it, the summary goes without */
+    if (rv == 0 && summary && agent_stats_rates(&s->prev, &st) != 0) log_warn(MOD, "no memory for CPU rates");
     if (rv == 0)
         rv = summary ? agent_stats_summary_json(&st, &out)
              : cadvisor ? agent_stats_cadvisor_text(&st, &out)

@@ -27,6 +27,8 @@ struct agent_cstats {
     uint64_t mem_usage;    /* bytes charged */
     uint64_t mem_ws;       /* working set */
     uint64_t mem_rss;      /* anon (v2) / total_rss (v1); 0 unknown */
+    bool has_rate;         /* nano_cores set (agent_stats_rates) */
+    uint64_t nano_cores;   /* CPU rate since the previous reading, 1e9 = one core */
 };
 
 struct agent_stat_ctr {
@@ -79,6 +81,23 @@ int agent_stats_parse_netdev(const char *text, const char *ifname, uint64_t *rx,
 int agent_stats_node(struct agent_stats *s);
 /* eth0 of the network namespace process `pid` is in (/proc/PID/net/dev). */
 int agent_stats_pid_net(int pid, uint64_t *rx, uint64_t *tx);
+
+/* ---- rates (stats_rate.c) ---- */
+
+/* The CPU readings of the previous /stats/summary: the kubelet's
+ * usageNanoCores is the rate between two readings of the same cgroup
+ * (node, pod by uid, container by id). Only what the last reading saw is
+ * kept, so pods gone leave nothing behind. Zeroed is empty. */
+struct agent_stats_prev {
+    struct agent_stats_sample *v; /* sorted by key */
+    size_t n;
+};
+
+/* Sets has_rate/nano_cores of s's node, pods and containers from prev's
+ * reading of each (when it is older and not above the new one), then
+ * replaces prev with s's readings. ORC_ENOMEM: rates unset, prev kept. */
+int agent_stats_rates(struct agent_stats_prev *prev, struct agent_stats *s);
+void agent_stats_prev_free(struct agent_stats_prev *prev);
 
 /* ---- formats (stats_fmt.c) ---- */
 

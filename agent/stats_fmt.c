@@ -198,8 +198,13 @@ static json_t *time_of(int64_t ns)
 
 static json_t *cpu_json(const struct agent_cstats *st)
 {
+    json_t *c;
+
     if (!st->has_cpu) return NULL;
-    return json_pack("{s:o,s:I}", "time", time_of(st->time_ns), "usageCoreNanoSeconds", (json_int_t)st->cpu_ns);
+    c = json_pack("{s:o}", "time", time_of(st->time_ns));
+    if (c && st->has_rate) json_object_set_new(c, "usageNanoCores", json_integer((json_int_t)st->nano_cores));
+    if (c) json_object_set_new(c, "usageCoreNanoSeconds", json_integer((json_int_t)st->cpu_ns));
+    return c;
 }
 
 static json_t *mem_json(const struct agent_cstats *st, uint64_t available)

@@ -52,15 +52,25 @@ static bool keyed_value(const char *text, const char *key, uint64_t *v)
     return false;
 }
 
+/* dir/file's text into b (b->data NULL when unreadable). */
+static void read_text(const char *dir, const char *file, struct orc_buf *b)
+{
+    char path[1024];
+
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path
+        || orc_file_read(path, SMALL_FILE, b) != 0)
+        orc_buf_free(b);
+}
+
 /* The number a one-value file holds ("12345\n"). */
 static bool read_number(const char *dir, const char *file, uint64_t *v)
 {
     struct orc_buf b = ORC_BUF_INIT;
-    char path[1024], *end;
+    char *end;
     bool ok = false;
 
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) < sizeof path
-        && orc_file_read(path, SMALL_FILE, &b) == 0 && b.data) {
+    read_text(dir, file, &b);
+    if (b.data) {
         *v = strtoull(b.data, &end, 10);
         ok = end != b.data;
     }
@@ -71,23 +81,27 @@ static bool read_number(const char *dir, const char *file, uint64_t *v)
 static bool read_keyed(const char *dir, const char *file, const char *key, uint64_t *v)
 {
     struct orc_buf b = ORC_BUF_INIT;
-    char path[1024];
-    bool ok = false;
+    bool ok;
 
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) < sizeof path
-        && orc_file_read(path, SMALL_FILE, &b) == 0 && b.data)
-        ok = keyed_value(b.data, key, v);
+    read_text(dir, file, &b);
+    ok = b.data && keyed_value(b.data, key, v);
     orc_buf_free(&b);
     return ok;
 }
 
 static void read_memory(const char *dir, bool v2, struct agent_cstats *out)
 {
+    struct orc_buf stat = ORC_BUF_INIT;
     uint64_t usage, inactive = 0, rss = 0;
 
     if (!read_number(dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage)) return;
-    read_keyed(dir, "memory.stat", v2 ? "inactive_file" : "total_inactive_file", &inactive);
-    read_keyed(dir, "memory.stat", v2 ? "anon" : "total_rss", &rss);
+    /* once for both keys: memory.stat is the dearest file of a scrape */
+    read_text(dir, "memory.stat", &stat);
+    if (stat.data) {
+        keyed_value(stat.data, v2 ? "inactive_file" : "total_inactive_file", &inactive);
+        keyed_value(stat.data, v2 ? "anon" : "total_rss", &rss);
+    }
+    orc_buf_free(&stat);
     out->has_mem = true;
     out->mem_usage = usage;
     out->mem_ws = usage > inactive ? usage - inactive : 0;

@@ -4,6 +4,7 @@
  * previous, follow until the container exits), exec output and exit codes,
  * not-running containers and timeouts; TLS 1.2 only with AEAD suites. */
 #include "agent/serve.h"
+#include "agent/stats.h"
 #include "client/http.h"
 #include "lib/base64.h"
 #include "lib/json.h"
@@ -13,7 +14,9 @@
 #include "tests/harness/promtext.h"
 #include "tests/harness/tlsclient.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #define TOKEN "serve-t0ken"
 
@@ -43,6 +46,34 @@ static int find(void *arg, const char *ns, const char *pod, const char *containe
     return 0;
 }
 
+/* The node's usage and pod default/web's: its containers "burn" and
+ * "idle" when running, read from their cgroups as the agent's do. */
+static int stats(void *arg, struct agent_stats *out)
+{
+    struct agent_stat_pod p = {0};
+    static const char *const ids[] = {"burn", "idle"};
+
+    (void)arg;
+    if (agent_stats_node(out) != 0) out->error = true;
+    if ((p.ctrs = calloc(2, sizeof *p.ctrs)) == NULL) return ORC_ENOMEM;
+    snprintf(p.ns, sizeof p.ns, "default");
+    snprintf(p.name, sizeof p.name, "web");
+    snprintf(p.uid, sizeof p.uid, "%s", F.pod);
+    rt_stats(F.r, F.pod, NULL, &p.st);
+    for (int i = 0; i < 2; i++) {
+        struct agent_stat_ctr *c = &p.ctrs[p.n_ctrs];
+        if (rt_stats(F.r, F.pod, ids[i], &c->st) != 0) continue;
+        snprintf(c->name, sizeof c->name, "%s", ids[i]);
+        snprintf(c->id, sizeof c->id, "%s", ids[i]);
+        p.n_ctrs++;
+    }
+    if (agent_stats_add_pod(out, &p) != 0) {
+        free(p.ctrs);
+        return ORC_ENOMEM;
+    }
+    return 0;
+}
+
 static void closed(void *arg) { *(bool *)arg = true; }
 
 static void teardown(void *arg)
@@ -62,7 +93,7 @@ static void teardown(void *arg)
 static void start_server(void)
 {
     const char *sans[] = {"127.0.0.1"};
-    struct agent_serve_cbs cbs = {find, NULL, NULL};
+    struct agent_serve_cbs cbs = {find, NULL, stats};
     struct http_tls tls = {0};
     char err[256] = "", url[64];
 
@@ -265,6 +296,60 @@ TEST_T(logs, 90)
     CHECK_STR(get("/containerLogs/default/web/app?sinceTime=2099-01-01T00%3A00%3A00Z", 200), "");
     body = get("/containerLogs/default/web/app?timestamps=true&tailLines=1", 200);
     CHECKF(strlen(body) > 20 && body[4] == '-' && body[10] == 'T' && strstr(body, "Z line 5\n"), "%s", body);
+}
+
+/* ---- /stats/summary's CPU rates ---- */
+
+/* Container ctr's cpu.usageNanoCores in a summary (-1: absent) and its
+ * usageCoreNanoSeconds into *cum. */
+static int64_t nano_cores(const char *body, const char *ctr, int64_t *cum)
+{
+    json_t *j = json_loads(body, 0, NULL);
+    const json_t *cs = orc_json_get(json_array_get(orc_json_get(j, "pods"), 0), "containers");
+    int64_t v = -1;
+
+    CHECKF(j != NULL, "not JSON: %s", body);
+    for (size_t i = 0; i < json_array_size(cs); i++) {
+        const json_t *c = json_array_get(cs, i);
+        if (strcmp(orc_json_str(c, "name") ? orc_json_str(c, "name") : "", ctr) != 0) continue;
+        if (orc_json_int(c, "cpu.usageNanoCores", &v) != 0) v = -1;
+        CHECK_INT(orc_json_int(c, "cpu.usageCoreNanoSeconds", cum), ==, 0);
+    }
+    json_decref(j);
+    return v;
+}
+
+/* The kubelet's usageNanoCores: the CPU rate since the previous summary's
+ * reading. A container burning a CPU shows near 1e9 (what its cgroup's
+ * counter says it got, a core on an idle machine), an idle one near 0;
+ * the first summary has no previous reading and shows none. */
+TEST_T(stats_summary_cpu_rates, 60)
+{
+    int64_t b0 = 0, b1 = 0, i0 = 0, burn, idle, node = -1;
+    double t0, t1, had, load = 0;
+    json_t *j;
+
+    start_server();
+    fx_image();
+    start_ctr("burn", 0, "while :; do :; done");
+    start_ctr("idle", 1, "exec sleep 1000");
+    fx_run_for(500);
+    CHECK(nano_cores(get("/stats/summary", 200), "burn", &b0) == -1);
+    t0 = (double)test_now_ms();
+    fx_run_for(2000);
+    const char *body = get("/stats/summary", 200);
+    t1 = (double)test_now_ms();
+    burn = nano_cores(body, "burn", &b1);
+    idle = nano_cores(body, "idle", &i0);
+    CHECK((j = json_loads(body, 0, NULL)) != NULL);
+    CHECK_INT(orc_json_int(j, "node.cpu.usageNanoCores", &node), ==, 0);
+    json_decref(j);
+    had = (double)(b1 - b0) * 1e3 / (t1 - t0); /* ns of CPU per s, by the counter */
+    CHECKF(burn > 0.85 * had && burn < 1.15 * had, "burn %" PRId64 " nano cores, its counter %.0f", burn, had);
+    CHECKF(burn > 100000000, "burn %" PRId64 " nano cores", burn);
+    if (getloadavg(&load, 1) == 1 && load < 1) CHECKF(burn > 800000000, "burn %" PRId64 " on an idle machine", burn);
+    CHECKF(idle >= 0 && idle < 20000000, "idle %" PRId64 " nano cores", idle);
+    CHECKF(node >= burn * 9 / 10, "node %" PRId64 ", burn %" PRId64, node, burn);
 }
 
 /* ---- follow ---- */

@@ -211,3 +211,50 @@ TEST(summary_json_shape)
     json_decref(j);
     orc_buf_free(&b);
 }
+
+/* usageNanoCores: the rate between two readings of the same cgroup; none
+ * on the first reading, nor for a counter that went back; readings of pods
+ * gone are not kept. */
+TEST(cpu_rates_from_the_previous_reading)
+{
+    struct agent_stats s;
+    struct agent_stat_pod p;
+    struct agent_stat_ctr c;
+    struct agent_stats_prev prev = {0};
+    struct orc_buf b = ORC_BUF_INIT;
+    json_t *j;
+    int64_t v = 0;
+
+    sample(&s, &p, &c);
+    CHECK_INT(agent_stats_rates(&prev, &s), ==, 0);
+    CHECK(!s.st.has_rate && !p.st.has_rate && !c.st.has_rate);
+    CHECK_INT(prev.n, ==, 3);
+    /* 2 s later: the container burned 1.5 s, the node 3 s, the pod none */
+    s.st.time_ns += 2000000000;
+    s.st.cpu_ns += 3000000000;
+    c.st.time_ns += 2000000000;
+    c.st.cpu_ns += 1500000000;
+    p.st.time_ns += 2000000000;
+    CHECK_INT(agent_stats_rates(&prev, &s), ==, 0);
+    CHECK(s.st.has_rate && s.st.nano_cores == 1500000000);
+    CHECK(c.st.has_rate && c.st.nano_cores == 750000000);
+    CHECK(p.st.has_rate && p.st.nano_cores == 0);
+    CHECK_INT(agent_stats_summary_json(&s, &b), ==, 0);
+    CHECK((j = orc_json_loadb(b.data, b.len, 0, NULL)) != NULL);
+    CHECK(orc_json_int(j, "node.cpu.usageNanoCores", &v) == 0 && v == 1500000000);
+    CHECK(orc_json_int(json_array_get(orc_json_get(json_array_get(orc_json_get(j, "pods"), 0), "containers"), 0),
+                       "cpu.usageNanoCores", &v) == 0 && v == 750000000);
+    json_decref(j);
+    /* a counter below the last one (a reset) gives no rate */
+    c.st.has_rate = false;
+    c.st.time_ns += 1000000000;
+    c.st.cpu_ns = 1;
+    CHECK_INT(agent_stats_rates(&prev, &s), ==, 0);
+    CHECK(!c.st.has_rate);
+    /* the pod gone: only the node's reading is kept */
+    s.n_pods = 0;
+    CHECK_INT(agent_stats_rates(&prev, &s), ==, 0);
+    CHECK_INT(prev.n, ==, 1);
+    agent_stats_prev_free(&prev);
+    orc_buf_free(&b);
+}

@@ -58,12 +58,6 @@ static void store_pods(int from, int to)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* One keep-alive connection, as Prometheus scrapes: the TLS handshake is
  * paid once, before the timed scrapes. */
 struct scrape {
@@ -129,7 +123,7 @@ static void scrape_row(int pods, int scrapes)
     while (!is_closed) uv_run(&loop, UV_RUN_ONCE);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
-    qsort(ms, (size_t)scrapes, sizeof *ms, cmp_double);
+    qsort(ms, (size_t)scrapes, sizeof *ms, bench_cmp_double);
     printf("| %d | %d | %.2f ms | %.2f ms | %.2f ms | %.1f KiB | %ld MiB | %ld MiB |\n", pods, scrapes,
            ms[scrapes / 2], ms[scrapes * 99 / 100], ms[scrapes - 1], (double)bytes / 1024, before / 1024,
            proc_rss_kib(C.m[0].pid) / 1024);

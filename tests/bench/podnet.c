@@ -18,6 +18,7 @@
 
 #include "agent/net_int.h"
 #include "lib/json.h"
+#include "tests/bench/bench.h"
 #include "tests/harness/netbed.h"
 #include "tests/harness/test.h"
 
@@ -48,12 +49,6 @@ static int rounds(void)
     const char *e = getenv("PODNET_ROUNDS");
     int r = e ? atoi(e) : 3;
     return r < 1 ? 1 : r > 9 ? 9 : r;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static int seconds(void)
@@ -244,7 +239,7 @@ TEST_T(pod_to_pod_throughput, 900)
     for (int k = 0; k < r; k++)
         for (int p = 0; p < PATHS; p++) got[p][k] = iperf(pairs[p][0], pairs[p][1]);
     for (int p = 0; p < PATHS; p++) {
-        qsort(got[p], (size_t)r, sizeof got[p][0], cmp_double);
+        qsort(got[p], (size_t)r, sizeof got[p][0], bench_cmp_double);
         med[p] = got[p][r / 2];
     }
     printf("\n| pod-to-pod TCP, iperf3 %d s, one stream, median of %d (range) | Gbit/s | vs bare veth |\n"

@@ -308,12 +308,6 @@ static void warm_up(void)
 
 /* ---- statistics ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 struct stats { double median, p99, min; };
 
 /* Median and p99 (nearest rank: with 50 samples, the maximum). */
@@ -324,7 +318,7 @@ static struct stats stats_of(const double *v, int n)
 
     CHECK(s != NULL);
     memcpy(s, v, sizeof *s * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    qsort(s, (size_t)n, sizeof *s, bench_cmp_double);
     st.median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     st.p99 = s[(int)ceil(0.99 * n) - 1];
     st.min = s[0];
@@ -343,24 +337,7 @@ static struct stats round_stats(const struct round *r, const double *to)
 
 /* ---- resident memory ---- */
 
-/* A "Field: N kB" line of a /proc/PID file (status: VmRSS; smaps_rollup:
- * Pss); -1 when the process is gone. */
-static long proc_kib(pid_t pid, const char *file, const char *field)
-{
-    char path[64], line[256];
-    size_t n = strlen(field);
-    long kib = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-    if ((f = fopen(path, "r")) == NULL) return -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':' && sscanf(line + n + 1, "%ld", &kib) == 1) break;
-    fclose(f);
-    return kib;
-}
-
-static long rss_kib(pid_t pid) { return proc_kib(pid, "status", "VmRSS"); }
+static long rss_kib(pid_t pid) { return bench_proc_kib(pid, "status", "VmRSS"); }
 
 struct shims { long rss, pss; int n; };
 
@@ -380,7 +357,7 @@ static struct shims shims_mem(void)
         if (rt_path(path, "%s/%s/state.json", dir, e->d_name) != 0 || (s = rt_read_json(path)) == NULL)
             continue;
         pid_t pid = (pid_t)json_integer_value(json_object_get(s, "shimPid"));
-        long rss = pid > 0 ? rss_kib(pid) : -1, pss = pid > 0 ? proc_kib(pid, "smaps_rollup", "Pss") : -1;
+        long rss = pid > 0 ? rss_kib(pid) : -1, pss = pid > 0 ? bench_proc_kib(pid, "smaps_rollup", "Pss") : -1;
         json_decref(s);
         if (rss > 0 && pss > 0) {
             m.rss += rss;
@@ -607,7 +584,7 @@ TEST_T(node_agent, 900)
     round_paced(&seq, bare_seq, own_seq);
     fx_run_for(SETTLE_MS);
     busy = rss_kib(A.pid);
-    busy_pss = proc_kib(A.pid, "smaps_rollup", "Pss");
+    busy_pss = bench_proc_kib(A.pid, "smaps_rollup", "Pss");
     sh = shims_mem();
     round_delete(&seq);
     round_run(&burst);

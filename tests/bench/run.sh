@@ -39,6 +39,13 @@
 #     Deployments, --server-side beside client-side, objects/s;
 #   - a /metrics scrape (tests/bench/metrics.c): latency with 16 and with
 #     10,000 pods stored;
+#   - metrics collection's cost to the node agent (tests/bench/agentmetrics.c):
+#     one `orcd agent` with 50 pods, its CPU and RSS over a window with nobody
+#     scraping, scraped every 15 s and every 1 s (/metrics/resource as the
+#     member's collector, /metrics and /metrics/cadvisor as Prometheus), and
+#     /stats/summary and /metrics/cadvisor latency (root, runc, umoci;
+#     BENCH_AGENT_SECONDS sets the window, 60; BENCH_ONLY=agentmetrics runs
+#     only this part);
 #   - server-side printing (tests/bench/tables.c): 10,000 pods listed as a
 #     Table and as objects, through the API and through kubectl get pods -A
 #     (beside -o json): time, body size and orcd's RSS peak;
@@ -420,6 +427,12 @@ if [ "${BENCH_ONLY:-}" = hpa ]; then
     exit 0
 fi
 
+if [ "${BENCH_ONLY:-}" = agentmetrics ]; then
+    echo "# node agent: metrics collection off / 15 s / 1 s, 50 pods, ${BENCH_AGENT_SECONDS:-60} s each, $(nproc) cores" >&2
+    part agentmetrics "agent metrics" runc "$O/tests/bench/agentmetrics"
+    exit 0
+fi
+
 if [ "${BENCH_ONLY:-}" = raft_tls ]; then
     echo "# Raft over mutual TLS vs plaintext, ${SECS}s per load, $(nproc) cores" >&2
     bench_raft_tls
@@ -498,6 +511,8 @@ echo "# /metrics scrapes: ${BENCH_METRICS_PODS:-10000} pods stored" >&2
 part metrics "metrics scrape" "" "$O/tests/bench/metrics"
 echo "# node agent: 50 pods on one node, $(nproc) cores" >&2
 part pods "node agent" runc "$O/tests/bench/pods"
+echo "# node agent: metrics collection off / 15 s / 1 s, 50 pods, ${BENCH_AGENT_SECONDS:-60} s each" >&2
+part agentmetrics "agent metrics" runc "$O/tests/bench/agentmetrics"
 echo "# network test bed: ${NETBED_NODES:-4} nodes, host-gw routes" >&2
 part netbed "network test bed" root "$O/tests/bench/netbed"
 echo "# pod-to-pod TCP throughput: iperf3 ${PODNET_SECONDS:-$SECS} s per backend" >&2
