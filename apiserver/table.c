@@ -101,7 +101,9 @@ int api_table_negotiate(struct orc_httpd_req *r, const struct api_route *rt,
         return -1;
     }
     snprintf(out->api_version, sizeof out->api_version, "meta.k8s.io/%s", v);
-    out->printer = orc_table_printer_for(rt->kind->group, rt->kind->resource);
+    /* rows are printed from the stored form (events.k8s.io: the core Event's) */
+    out->printer = orc_table_printer_for(orc_kind_stored(rt->kind)->group,
+                                         orc_kind_stored(rt->kind)->resource);
     out->now = (int64_t)time(NULL);
     return 1;
 }
