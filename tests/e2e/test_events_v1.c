@@ -23,12 +23,7 @@ static struct cluster c;
 static json_t *req(const char *method, const char *path, const char *ctype, const char *body,
                    int want)
 {
-    char *resp = NULL;
-    int st = t_http(&c, 0, method, path, ctype, body, &resp, NULL);
-    json_t *j = resp ? json_loads(resp, 0, NULL) : NULL;
-    CHECKF(st == want, "%s %s: HTTP %d, want %d: %s", method, path, st, want, resp ? resp : "");
-    free(resp);
-    return j;
+    return t_expect(&c, method, path, ctype, body, want);
 }
 
 /* A core/v1 Event as orc's recorder writes it. */
@@ -82,6 +77,15 @@ static const char *item_named(const json_t *list, const char *name)
     return NULL;
 }
 
+/* The list at path holds the one Event named name. */
+static void only(const char *path, const char *name)
+{
+    json_t *l = req("GET", path, NULL, NULL, 200);
+    CHECKF(json_array_size(json_object_get(l, "items")) == 1 && item_named(l, name),
+           "%s: want only %s", path, name);
+    json_decref(l);
+}
+
 TEST_T(one_object_two_shapes, 60)
 {
     json_t *o, *l;
@@ -123,15 +127,9 @@ TEST_T(one_object_two_shapes, 60)
     json_decref(l);
 
     /* field selectors by the version's own labels */
-    l = req("GET", V1 "?fieldSelector=regarding.name%3Dweb-1", NULL, NULL, 200);
-    CHECK_INT(json_array_size(json_object_get(l, "items")), ==, 1);
-    CHECK(item_named(l, "web-1.v1"));
-    json_decref(l);
-    l = req("GET", "/apis/events.k8s.io/v1/events?fieldSelector=reportingController%3Dkubelet,type%3DWarning",
-            NULL, NULL, 200);
-    CHECK_INT(json_array_size(json_object_get(l, "items")), ==, 1);
-    CHECK(item_named(l, "web-0.core"));
-    json_decref(l);
+    only(V1 "?fieldSelector=regarding.name%3Dweb-1", "web-1.v1");
+    only("/apis/events.k8s.io/v1/events?fieldSelector=reportingController%3Dkubelet,type%3DWarning",
+         "web-0.core");
     json_decref(req("GET", V1 "?fieldSelector=involvedObject.name%3Dweb-1", NULL, NULL, 400));
 
     /* a series recorded through v1 (a merge patch), seen by core */
