@@ -250,6 +250,24 @@ TEST_T(kubectl_lists_and_ttl_expires, 60)
     CHECK_HAS(out, "Back-off restarting");
     free(out);
 
+    /* kubectl apply of an events.k8s.io/v1 manifest (client-side: server-side
+     * apply through a served_only version is not served yet) */
+    {
+        char path[700];
+        FILE *f;
+        snprintf(path, sizeof path, "%s/ev.yaml", test_tmpdir());
+        f = fopen(path, "w");
+        CHECK(f != NULL);
+        fputs("apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: applied\n"
+              "eventTime: \"2026-01-01T00:00:00.000000Z\"\nreportingController: example.com/ops\n"
+              "reportingInstance: ops-1\naction: Apply\nreason: Applied\ntype: Normal\n"
+              "regarding:\n  kind: Pod\n  name: web-2\n  namespace: default\nnote: applied by hand\n", f);
+        fclose(f);
+        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "-f", path, NULL}));
+        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "-f", path, NULL}));
+        json_decref(req("GET", CORE "/applied", NULL, NULL, 200));
+    }
+
     /* orctl prints either group's Events with the same columns */
     {
         char *err;
