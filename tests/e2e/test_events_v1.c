@@ -219,6 +219,7 @@ TEST_T(kubectl_lists_and_ttl_expires, 60)
 {
     const char *extra[] = {"--event-ttl", "4s", NULL};
     char *out;
+    json_t *o;
     uint64_t end;
 
     if (!run_have_kubectl()) return;
@@ -250,8 +251,7 @@ TEST_T(kubectl_lists_and_ttl_expires, 60)
     CHECK_HAS(out, "Back-off restarting");
     free(out);
 
-    /* kubectl apply of an events.k8s.io/v1 manifest (client-side: server-side
-     * apply through a served_only version is not served yet) */
+    /* kubectl apply of an events.k8s.io/v1 manifest, client- and server-side */
     {
         char path[700];
         FILE *f;
@@ -264,8 +264,20 @@ TEST_T(kubectl_lists_and_ttl_expires, 60)
               "regarding:\n  kind: Pod\n  name: web-2\n  namespace: default\nnote: applied by hand\n", f);
         fclose(f);
         free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "-f", path, NULL}));
-        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "-f", path, NULL}));
+        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "--server-side", "-f", path, NULL}));
         json_decref(req("GET", CORE "/applied", NULL, NULL, 200));
+        /* created by a server-side apply, through v1's rules */
+        f = fopen(path, "w");
+        CHECK(f != NULL);
+        fputs("apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: ssa\n"
+              "eventTime: \"2026-01-01T00:00:00.000000Z\"\nreportingController: example.com/ops\n"
+              "reportingInstance: ops-1\naction: Apply\nreason: Applied\ntype: Normal\n"
+              "note: by server-side apply\n", f);
+        fclose(f);
+        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "--server-side", "-f", path, NULL}));
+        o = req("GET", CORE "/ssa", NULL, NULL, 200);
+        CHECK_STR(orc_json_str(o, "message"), "by server-side apply");
+        json_decref(o);
     }
 
     /* orctl prints either group's Events with the same columns */
