@@ -246,7 +246,7 @@ TEST_T(kubectl_lists_and_ttl_expires, 60)
                                                             "--api-version=events.k8s.io/v1", NULL});
     CHECK_HAS(out, "GROUP:      events.k8s.io");
     free(out);
-    out = run_kubectl_rc(&c, 0, NULL, (const char *const[]){"events", NULL});
+    out = run_kubectl_rc(&c, 0, NULL, (const char *const[]){"events", "-n", "default", NULL});
     CHECK_HAS(out, "Successfully assigned default/web-1 to n1");
     CHECK_HAS(out, "Back-off restarting");
     free(out);
