@@ -215,6 +215,26 @@ TEST_T(strict_v1_creates_and_watch, 60)
     free(w);
 }
 
+/* kubectl apply [--server-side] of an events.k8s.io/v1 manifest; extra:
+ * more YAML lines. */
+static void apply_v1(const char *name, const char *extra, bool server_side)
+{
+    char path[700];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s.yaml", test_tmpdir(), name);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    fprintf(f, "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: %s}\n"
+               "eventTime: \"2026-01-01T00:00:00.000000Z\"\nreportingController: example.com/ops\n"
+               "reportingInstance: ops-1\naction: Apply\nreason: Applied\ntype: Normal\n"
+               "note: note of %s\n%s", name, name, extra);
+    fclose(f);
+    free(run_kubectl_rc(&c, 0, NULL,
+                        server_side ? (const char *const[]){"apply", "--server-side", "-f", path, NULL}
+                                    : (const char *const[]){"apply", "-f", path, NULL}));
+}
+
 TEST_T(kubectl_lists_and_ttl_expires, 60)
 {
     const char *extra[] = {"--event-ttl", "4s", NULL};
@@ -252,33 +272,13 @@ TEST_T(kubectl_lists_and_ttl_expires, 60)
     free(out);
 
     /* kubectl apply of an events.k8s.io/v1 manifest, client- and server-side */
-    {
-        char path[700];
-        FILE *f;
-        snprintf(path, sizeof path, "%s/ev.yaml", test_tmpdir());
-        f = fopen(path, "w");
-        CHECK(f != NULL);
-        fputs("apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: applied\n"
-              "eventTime: \"2026-01-01T00:00:00.000000Z\"\nreportingController: example.com/ops\n"
-              "reportingInstance: ops-1\naction: Apply\nreason: Applied\ntype: Normal\n"
-              "regarding:\n  kind: Pod\n  name: web-2\n  namespace: default\nnote: applied by hand\n", f);
-        fclose(f);
-        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "-f", path, NULL}));
-        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "--server-side", "-f", path, NULL}));
-        json_decref(req("GET", CORE "/applied", NULL, NULL, 200));
-        /* created by a server-side apply, through v1's rules */
-        f = fopen(path, "w");
-        CHECK(f != NULL);
-        fputs("apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: ssa\n"
-              "eventTime: \"2026-01-01T00:00:00.000000Z\"\nreportingController: example.com/ops\n"
-              "reportingInstance: ops-1\naction: Apply\nreason: Applied\ntype: Normal\n"
-              "note: by server-side apply\n", f);
-        fclose(f);
-        free(run_kubectl_rc(&c, 0, NULL, (const char *const[]){"apply", "--server-side", "-f", path, NULL}));
-        o = req("GET", CORE "/ssa", NULL, NULL, 200);
-        CHECK_STR(orc_json_str(o, "message"), "by server-side apply");
-        json_decref(o);
-    }
+    apply_v1("applied", "regarding: {kind: Pod, name: web-2, namespace: default}\n", false);
+    apply_v1("applied", "regarding: {kind: Pod, name: web-2, namespace: default}\n", true);
+    json_decref(req("GET", CORE "/applied", NULL, NULL, 200));
+    apply_v1("ssa", "", true); /* created by a server-side apply, through v1's rules */
+    o = req("GET", CORE "/ssa", NULL, NULL, 200);
+    CHECK_STR(orc_json_str(o, "message"), "note of ssa");
+    json_decref(o);
 
     /* orctl prints either group's Events with the same columns */
     {
