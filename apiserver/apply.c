@@ -108,7 +108,9 @@ static json_t *config_of(struct write_op *op)
 {
     const json_t *in = op->input;
     const char *av = orc_json_str(in, "apiVersion"), *kind = orc_json_str(in, "kind");
-    const char *want = orc_kind_api_version(op->k), *name = orc_json_str(in, "metadata.name");
+    const char *want = orc_kind_api_version(op->view ? op->view : op->k);
+    const char *name = orc_json_str(in, "metadata.name");
+    char err[256];
     json_t *cfg;
 
     if (!json_is_object(in)) {
@@ -137,6 +139,13 @@ static json_t *config_of(struct write_op *op)
     }
     if ((cfg = json_deep_copy(in)) == NULL) {
         api_respond_error(op->r, ORC_ENOMEM, "applying");
+        return NULL;
+    }
+    /* through a served_only version: applied, and its fields owned, in the
+     * stored version's shape, as the live object is */
+    if (op->view && api_view_to_stored(op->view, cfg, err, sizeof err) != 0) {
+        bad_request(op, "%s%s", err, "");
+        json_decref(cfg);
         return NULL;
     }
     if (write_schema_pass(op, cfg) != 0) {

@@ -110,6 +110,7 @@ static int resource_prefix(const char *name, char *out, size_t n, char *err)
                         name);
     snprintf(res, sizeof res, "%.*s", dot ? (int)(dot - name) : (int)strlen(name), name);
     k = orc_kind_by_resource(dot ? dot + 1 : "", res);
+    if (k) k = orc_kind_stored(k); /* events.events.k8s.io: the core Events' keys */
     if (k == NULL)
         return orc_errf(err, ERRLEN, ORC_EINVAL, "resource \"%.64s\" is not served by orc", name);
     /* their creates allocate addresses in the store (STORE_PUT_ALLOC) */

@@ -9,12 +9,15 @@
 #include "lib/labels.h"
 #include "lib/orc.h"
 
-static bool field_supported(const struct api_kind *ak, const char *path)
+/* The stored object's path a selector's label matches, or NULL when the
+ * kind does not index it. */
+static const char *field_path(const struct api_kind *ak, const char *path)
 {
-    if (strcmp(path, "metadata.name") == 0 || strcmp(path, "metadata.namespace") == 0) return true;
+    if (strcmp(path, "metadata.name") == 0 || strcmp(path, "metadata.namespace") == 0) return path;
+    if (ak->field_label) return ak->field_label(path);
     for (const char *const *p = ak->field_labels; p && *p; p++)
-        if (strcmp(*p, path) == 0) return true;
-    return false;
+        if (strcmp(*p, path) == 0) return path;
+    return NULL;
 }
 
 /* Parses the selectors; on a bad one answers 400 and returns an error. */
@@ -33,9 +36,11 @@ int api_filter_parse(struct orc_httpd_req *r, const struct api_route *rt, struct
     else if (fs && *fs && orc_fieldsel_parse(fs, &f->fields, msg, sizeof msg) != 0)
         snprintf(why, sizeof why, "unable to parse fieldSelector \"%s\": %s", fs, msg);
     for (size_t i = 0; !why[0] && f->fields && i < orc_fieldsel_count(f->fields); i++) {
-        const char *p = orc_fieldsel_path(f->fields, i);
-        if (!field_supported(rt->api, p))
+        const char *p = orc_fieldsel_path(f->fields, i), *stored = field_path(rt->api, p);
+        if (stored == NULL)
             snprintf(why, sizeof why, "field label not supported: %s", p);
+        else if (stored != p && orc_fieldsel_set_path(f->fields, i, stored) != 0)
+            snprintf(why, sizeof why, "out of memory reading fieldSelector");
     }
     if (!why[0]) return 0;
     api_filter_clear(f);

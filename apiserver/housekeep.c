@@ -167,9 +167,13 @@ static void sweep_namespaces(struct api_housekeep *h)
     orc_buf_free(&prefix);
 }
 
+/* When the event last happened: a core recorder's lastTimestamp, an
+ * events.k8s.io/v1 recorder's series.lastObservedTime (or its eventTime,
+ * the first), else when it was written. */
 static int64_t event_time(const json_t *ev)
 {
-    const char *fields[] = {"lastTimestamp", "eventTime", "metadata.creationTimestamp"};
+    const char *fields[] = {"lastTimestamp", "series.lastObservedTime", "eventTime",
+                            "metadata.creationTimestamp"};
     int64_t t;
 
     for (size_t i = 0; i < ORC_ARRAY_LEN(fields); i++) {

@@ -156,6 +156,12 @@ static const struct api_kind rows[ORC_K_COUNT] = {
                    .subresources = API_SUB_APPROVAL, .field_labels = csr_fields,
                    .validate = api_rules_csr, .prepare_update = api_prepare_update_csr,
                    .set_requestor = api_csr_set_requestor},
+    /* The core Events under another name: stored as core/v1 (same key),
+     * converted by these two; writes through it meet its strict rules. */
+    [ORC_K_EVENT_V1] = {KIND(ORC_K_EVENT_V1), .schema = &api_s_event_v1,
+                        .field_label = api_event_v1_field_label,
+                        .validate = api_rules_event_v1, .to_stored = api_event_v1_to_core,
+                        .from_stored = api_event_core_to_v1},
 };
 
 const struct api_kind *api_kind_of(const struct orc_kind *k)

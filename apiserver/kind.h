@@ -50,11 +50,19 @@ struct api_kind {
     /* Field selectors Kubernetes indexes for the kind, beyond metadata.name
      * and metadata.namespace; NULL-terminated, or NULL. */
     const char *const *field_labels;
+    /* A served_only row's field selectors, beyond metadata.name and
+     * metadata.namespace: the stored row's path a label of this version
+     * matches ("regarding.name" -> "involvedObject.name"), NULL when not
+     * supported. Used instead of field_labels when set. */
+    const char *(*field_label)(const char *label);
 
     /* Kubernetes' defaults (before validation). May be NULL. */
     void (*defaults)(json_t *obj);
     /* The kind's semantic rules; old is the stored object on update, NULL
-     * on create. May be NULL. */
+     * on create. May be NULL. A served_only row's rules run after its
+     * stored row's, on the stored form, for writes through that version
+     * (events.k8s.io/v1's strict Event rules, which Kubernetes also words
+     * in the core Event's field names). */
     void (*validate)(struct api_diag *d, const json_t *obj, const json_t *old);
     /* A new object's server-owned fields beyond metadata, before
      * admission. NULL: a kind with a status subresource starts with an
@@ -129,6 +137,12 @@ void api_defaults_hpa(json_t *obj);
 /* autoscaling/v1 <-> v2 HorizontalPodAutoscaler (convert_hpa.c). */
 int api_hpa_v1_to_v2(json_t *obj, char *err, size_t n);
 int api_hpa_v2_to_v1(json_t *obj, char *err, size_t n);
+
+/* events.k8s.io/v1 <-> core/v1 Event (convert_event.c), and the core
+ * field selector label an events.k8s.io/v1 one names (NULL: none). */
+int api_event_v1_to_core(json_t *obj, char *err, size_t n);
+int api_event_core_to_v1(json_t *obj, char *err, size_t n);
+const char *api_event_v1_field_label(const char *label);
 
 void api_prepare_create_pod(json_t *obj);
 void api_prepare_create_namespace(json_t *obj);

@@ -107,6 +107,8 @@ int write_admit(struct write_op *op, json_t *obj, const json_t *old)
             api_default_tolerations(obj, op->s->pod_toleration_seconds);
         if (!old && orc_kind_id(op->k) == ORC_K_POD) api_sa_admit_pod(op->s, op->rt->ns, obj);
         api_validate(op->k, obj, old, &d);
+        if (op->view && api_kind_of(op->view)->validate)
+            api_kind_of(op->view)->validate(&d, obj, old); /* the version's own rules */
     }
     json_array_foreach(d.warnings, i, w) orc_httpd_req_warn(op->r, json_string_value(w));
     if (op->ak->warning && (op->verb == W_CREATE || op->verb == W_UPDATE || op->verb == W_PATCH))

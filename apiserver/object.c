@@ -10,6 +10,7 @@
 
 int api_prefix(const struct orc_kind *k, const char *ns, struct orc_buf *out)
 {
+    k = orc_kind_stored(k); /* a served_only row's objects live under its stored row's keys */
     int rv = orc_buf_printf(out, "/registry/%s/%s/", k->group[0] ? k->group : "core", k->resource);
     if (rv == 0 && k->namespaced && ns && *ns) rv = orc_buf_printf(out, "%s/", ns);
     return rv;

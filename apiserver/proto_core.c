@@ -82,6 +82,16 @@ PB_MESSAGE_SHARED(api_pb_event, "Event",
     P_OBJ(11, "series", evseries), P_STR(12, "action"), P_OBJ(13, "related", api_pb_objectref),
     P_STR(14, "reportingComponent"), P_STR(15, "reportingInstance"));
 
+/* events.k8s.io/v1 Event (client-go's events/v1 recorder): the same
+ * object's other shape (convert_event.c). */
+PB_MESSAGE_SHARED(api_pb_event_v1, "Event",
+    P_META, P_MTIME(2, "eventTime"), P_OBJ(3, "series", evseries),
+    P_STR(4, "reportingController"), P_STR(5, "reportingInstance"), P_STR(6, "action"),
+    P_STR(7, "reason"), P_OBJ(8, "regarding", api_pb_objectref),
+    P_OBJ(9, "related", api_pb_objectref), P_STR(10, "note"), P_STR(11, "type"),
+    P_OBJ(12, "deprecatedSource", evsource), P_TIME(13, "deprecatedFirstTimestamp"),
+    P_TIME(14, "deprecatedLastTimestamp"), P_INT(15, "deprecatedCount"));
+
 PB_MESSAGE(leasespec, "LeaseSpec",
     P_STRK(1, "holderIdentity"), P_INTK(2, "leaseDurationSeconds"), P_MTIME(3, "acquireTime"),
     P_MTIME(4, "renewTime"), P_INTK(5, "leaseTransitions"), P_STRK(6, "strategy"),

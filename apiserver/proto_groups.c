@@ -257,6 +257,7 @@ const struct api_pb_root api_pb_roots[] = {
     {"v1", "ResourceQuota", &api_pb_resourcequota},
     {"v1", "Pod", &api_pb_pod},
     {"v1", "Event", &api_pb_event},
+    {"events.k8s.io/v1", "Event", &api_pb_event_v1},
     {"v1", "Binding", &api_pb_binding},
     {"v1", "Endpoints", &api_pb_endpoints},
     {"v1", "Node", &api_pb_node},

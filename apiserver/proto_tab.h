@@ -47,8 +47,8 @@ extern const struct api_pb_msg api_pb_objectmeta, api_pb_labelselector, api_pb_c
 extern const struct api_pb_msg api_pb_podtemplatespec, api_pb_podspec, api_pb_pod;
 /* core/v1 kinds (proto_core.c) */
 extern const struct api_pb_msg api_pb_configmap, api_pb_secret, api_pb_namespace, api_pb_service,
-    api_pb_serviceaccount, api_pb_resourcequota, api_pb_event, api_pb_lease, api_pb_binding,
-    api_pb_endpoints, api_pb_node;
+    api_pb_serviceaccount, api_pb_resourcequota, api_pb_event, api_pb_event_v1, api_pb_lease,
+    api_pb_binding, api_pb_endpoints, api_pb_node;
 /* apps/v1 sets and core/v1 claims (proto_apps.c) */
 extern const struct api_pb_msg api_pb_pvc, api_pb_replicaset, api_pb_statefulset,
     api_pb_daemonset, api_pb_storageclass, api_pb_controllerrevision;

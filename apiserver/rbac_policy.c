@@ -58,6 +58,8 @@ const char rbac_default_policy[] = "["
                     "\"replicationcontrollers/status\",\"resourcequotas\",\"resourcequotas/status\"", RO) ","
        RULE("\"\"", "\"namespaces\"", RO) ","
        RULE("\"discovery.k8s.io\"", "\"endpointslices\"", RO) ","
+       /* the same Events as the core group's (Kubernetes 1.35, PR 133740) */
+       RULE("\"events.k8s.io\"", "\"events\"", RO) ","
        RULE("\"apps\"", "\"controllerrevisions\",\"daemonsets\",\"daemonsets/status\",\"deployments\",\"deployments/scale\","
                         "\"deployments/status\",\"replicasets\",\"replicasets/scale\",\"replicasets/status\","
                         "\"statefulsets\",\"statefulsets/scale\",\"statefulsets/status\"", RO) ","
@@ -122,7 +124,7 @@ const char rbac_default_policy[] = "["
         * alone (authz_node.c): get, list and watch of one by name that the
         * node's pods (or an Ingress's TLS) use; nothing cluster-wide */
        RULE("\"\"", "\"persistentvolumes\"", "\"get\",\"list\",\"watch\",\"create\",\"update\",\"patch\",\"delete\"") ","
-       RULE("\"\"", "\"events\"", "\"create\",\"patch\",\"update\"") ","
+       RULE("\"\",\"events.k8s.io\"", "\"events\"", "\"create\",\"patch\",\"update\"") ","
        RULE("\"coordination.k8s.io\"", "\"leases\"", "\"get\",\"create\",\"update\",\"patch\",\"delete\"") ","
        RULE("\"discovery.k8s.io\"", "\"endpointslices\"", RO) ","
        RULE("\"networking.k8s.io\"", "\"ingresses\",\"ingressclasses\"", RO) ","

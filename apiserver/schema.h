@@ -124,7 +124,7 @@ extern const struct api_struct api_s_namespace, api_s_node, api_s_pod, api_s_con
     api_s_endpointslice, api_s_ingress, api_s_ingressclass, api_s_serviceaccount,
     api_s_limitrange, api_s_resourcequota, api_s_replicationcontroller, api_s_role,
     api_s_clusterrole, api_s_rolebinding, api_s_clusterrolebinding, api_s_networkpolicy,
-    api_s_hpa, api_s_hpa_v1, api_s_csr;
+    api_s_hpa, api_s_hpa_v1, api_s_csr, api_s_event_v1;
 
 /* The root object type of a kind, or NULL. */
 const struct api_struct *api_schema_root(const struct orc_kind *k);
@@ -269,6 +269,7 @@ void api_rules_secret(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_namespace(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_node(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_event(struct api_diag *d, const json_t *obj, const json_t *old);
+void api_rules_event_v1(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_lease(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_endpoints(struct api_diag *d, const json_t *obj, const json_t *old);
 void api_rules_endpointslice(struct api_diag *d, const json_t *obj, const json_t *old);

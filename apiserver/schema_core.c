@@ -105,6 +105,16 @@ API_STRUCT_SHARED(api_s_event, "Event",
     F_STR("action"), F_OBJ("related", api_s_objectref), F_STR("reportingComponent"),
     F_STR("reportingInstance"));
 
+/* events.k8s.io/v1: what its clients see (served_only; stored as the core
+ * Event, convert_event.c). */
+API_STRUCT_SHARED(api_s_event_v1, "Event",
+    F_TYPEMETA, API_F("eventTime", API_T_TIME, 0, API_F_REQUIRED, NULL),
+    F_OBJ("series", evseries), F_STR("reportingController"), F_STR("reportingInstance"),
+    F_STR("action"), F_STR("reason"), F_OBJ("regarding", api_s_objectref),
+    F_OBJ("related", api_s_objectref), F_STR("note"), F_STR("type"),
+    F_OBJ("deprecatedSource", evsource), F_TIME("deprecatedFirstTimestamp"),
+    F_TIME("deprecatedLastTimestamp"), F_INT32("deprecatedCount"));
+
 /* ---- Lease ---- */
 
 API_STRUCT(leasespec, "LeaseSpec",

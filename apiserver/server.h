@@ -366,6 +366,7 @@ struct api_table {
     char api_version[24];                    /* "meta.k8s.io/v1" or ".../v1beta1" */
     enum api_table_include include;          /* ?includeObject= */
     const struct orc_table_printer *printer; /* the kind's columns (static) */
+    const struct orc_kind *view;             /* the route's row: includeObject=Object's shape */
     int64_t now;                             /* Unix seconds, for ages */
 };
 

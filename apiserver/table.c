@@ -101,7 +101,10 @@ int api_table_negotiate(struct orc_httpd_req *r, const struct api_route *rt,
         return -1;
     }
     snprintf(out->api_version, sizeof out->api_version, "meta.k8s.io/%s", v);
-    out->printer = orc_table_printer_for(rt->kind->group, rt->kind->resource);
+    /* rows are printed from the stored form (events.k8s.io: the core Event's) */
+    out->printer = orc_table_printer_for(orc_kind_stored(rt->kind)->group,
+                                         orc_kind_stored(rt->kind)->resource);
+    out->view = rt->kind;
     out->now = (int64_t)time(NULL);
     return 1;
 }
@@ -133,7 +136,15 @@ static json_t *row_object(const struct api_table *t, json_t *obj)
 {
     switch (t->include) {
     case API_TABLE_NONE: return json_null();
-    case API_TABLE_OBJECT: return json_incref(obj);
+    case API_TABLE_OBJECT: {
+        /* in the route's version (rows are printed from the stored one) */
+        json_t *o = json_deep_copy(obj);
+        if (o && api_view_from_stored(t->view, o) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+        return o;
+    }
     default:
         return json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion",
                          t->api_version, "metadata", json_object_get(obj, "metadata"));

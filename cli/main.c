@@ -253,7 +253,7 @@ static int cmd_api_resources(cli_ctx *x, int argc, char **argv)
     }
     rv = orc_buf_puts(&t, "NAME\tSHORTNAMES\tAPIVERSION\tNAMESPACED\tKIND\n");
     for (size_t i = 0; i < n && rv == 0; i++)
-        if (!orc_kind_served_only(&k[i])) /* kubectl lists the preferred version alone */
+        if (!orc_kind_older_version(&k[i])) /* kubectl lists the preferred version alone */
             rv = orc_buf_printf(&t, "%s\t%s\t%s\t%s\t%s\n", k[i].resource,
                             k[i].short_names[0] ? k[i].short_names[0] : "",
                             orc_kind_api_version(&k[i]), k[i].namespaced ? "true" : "false",

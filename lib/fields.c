@@ -120,6 +120,16 @@ const char *orc_fieldsel_path(const orc_fieldsel *fs, size_t i)
     return i < fs->n ? fs->terms[i].path : NULL;
 }
 
+int orc_fieldsel_set_path(orc_fieldsel *fs, size_t i, const char *path)
+{
+    char *copy;
+    if (i >= fs->n) return ORC_EINVAL;
+    if ((copy = strdup(path)) == NULL) return ORC_ENOMEM;
+    free(fs->terms[i].path);
+    fs->terms[i].path = copy;
+    return 0;
+}
+
 /* The value at a dotted path, or NULL. */
 static const json_t *lookup(const json_t *obj, const char *path)
 {

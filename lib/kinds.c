@@ -66,6 +66,8 @@ const struct orc_kind orc_kind_table[ORC_K_COUNT] = {
     [ORC_K_CSR] = {"certificates.k8s.io", "v1", "CertificateSigningRequest",
                    "certificatesigningrequests", "certificatesigningrequest", {"csr"}, false, true,
                    false},
+    [ORC_K_EVENT_V1] = {"events.k8s.io", "v1", "Event", "events", "event", {"ev"}, true, false,
+                        false},
 };
 
 const struct orc_kind *orc_kinds(size_t *n)
@@ -90,6 +92,7 @@ const char *orc_kind_api_version(const struct orc_kind *k)
         {"certificates.k8s.io", "v1", "certificates.k8s.io/v1"},
         {"coordination.k8s.io", "v1", "coordination.k8s.io/v1"},
         {"discovery.k8s.io", "v1", "discovery.k8s.io/v1"},
+        {"events.k8s.io", "v1", "events.k8s.io/v1"},
         {"networking.k8s.io", "v1", "networking.k8s.io/v1"},
         {"policy", "v1", "policy/v1"},
         {RBAC, "v1", RBAC "/v1"},
@@ -156,15 +159,28 @@ const struct orc_kind *orc_kind_by_gvr(const char *group, const char *version,
     return NULL;
 }
 
+/* The served_only rows and the rows they are stored as. */
+static const enum orc_kind_id served_only[][2] = {
+    {ORC_K_HPA_V1, ORC_K_HPA},
+    {ORC_K_EVENT_V1, ORC_K_EVENT},
+};
+
 bool orc_kind_served_only(const struct orc_kind *k)
 {
-    return orc_kind_id(k) == ORC_K_HPA_V1;
+    return orc_kind_stored(k) != k;
 }
 
 const struct orc_kind *orc_kind_stored(const struct orc_kind *k)
 {
-    if (!orc_kind_served_only(k)) return k;
-    return orc_kind_by_resource(k->group, k->resource);
+    enum orc_kind_id id = orc_kind_id(k);
+    for (size_t i = 0; i < ORC_ARRAY_LEN(served_only); i++)
+        if (served_only[i][0] == id) return &orc_kind_table[served_only[i][1]];
+    return k;
+}
+
+bool orc_kind_older_version(const struct orc_kind *k)
+{
+    return orc_kind_served_only(k) && strcmp(orc_kind_stored(k)->group, k->group) == 0;
 }
 
 int orc_kind_path(const struct orc_kind *k, const char *ns, const char *name, const char *sub,

@@ -60,6 +60,7 @@ enum orc_kind_id {
     ORC_K_HPA,    /* autoscaling/v2, the stored and preferred version */
     ORC_K_HPA_V1, /* autoscaling/v1, served_only */
     ORC_K_CSR,    /* certificates.k8s.io/v1 CertificateSigningRequest */
+    ORC_K_EVENT_V1, /* events.k8s.io/v1 Event, served_only: stored as the core/v1 Event */
     ORC_K_COUNT
 };
 
@@ -91,16 +92,22 @@ const struct orc_kind *orc_kind_by_resource(const char *group, const char *resou
 const struct orc_kind *orc_kind_by_gvr(const char *group, const char *version,
                                        const char *resource);
 
-/* Whether k is another version of an earlier row with the same group and
- * resource (autoscaling/v1 HorizontalPodAutoscaler): served and in
- * discovery, but stored as that row's version and converted by the API
- * server on the way in and out. (A list in kinds.c rather than a field, so
- * the table's positional rows stay complete for every compiler.) */
+/* Whether k is another view of an earlier row's objects: another version
+ * of the same group and resource (autoscaling/v1 HorizontalPodAutoscaler),
+ * or the same objects in another group (events.k8s.io/v1 Event, stored as
+ * the core/v1 Event under the same key). Served and in discovery, but
+ * stored as that row's version and converted by the API server on the way
+ * in and out. (A list in kinds.c rather than a field, so the table's
+ * positional rows stay complete for every compiler.) */
 bool orc_kind_served_only(const struct orc_kind *k);
 
 /* The row whose version the objects of k are stored in: k itself unless k
  * is served_only. Never NULL. */
 const struct orc_kind *orc_kind_stored(const struct orc_kind *k);
+
+/* Whether k is a served_only row of its stored row's own group (an older
+ * version: kubectl api-resources lists the preferred version alone). */
+bool orc_kind_older_version(const struct orc_kind *k);
 
 /* Appends the REST path: /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]] or
  * /apis/GROUP/VERSION/... ns is ignored for cluster-scoped kinds and may be

@@ -149,10 +149,19 @@ static void node_row(struct orc_row *r, const json_t *n, int64_t now)
 
 /* ---- events ---- */
 
+/* A field of an Event in either shape: core/v1's name, else
+ * events.k8s.io/v1's (orctl prints what the server sent). */
+static const char *ev_str(const json_t *e, const char *core, const char *v1)
+{
+    const char *s = orc_json_str(e, core);
+    return s ? s : orc_json_str(e, v1);
+}
+
 /* An event's first and last sighting, as kubectl derives them. */
 static void event_times(const json_t *e, int64_t now, char *first, char *last, size_t n)
 {
-    const char *ft = orc_json_str(e, "firstTimestamp"), *lt = orc_json_str(e, "lastTimestamp");
+    const char *ft = ev_str(e, "firstTimestamp", "deprecatedFirstTimestamp");
+    const char *lt = ev_str(e, "lastTimestamp", "deprecatedLastTimestamp");
     const char *series = orc_json_str(e, "series.lastObservedTime");
 
     orc_table_age(ft ? ft : orc_json_str(e, "eventTime"), now, first, n);
@@ -163,9 +172,11 @@ static void event_times(const json_t *e, int64_t now, char *first, char *last, s
 
 static void event_row(struct orc_row *r, const json_t *e, int64_t now)
 {
-    const char *kind = or_str(orc_json_str(e, "involvedObject.kind"), "");
-    const char *name = orc_json_str(e, "involvedObject.name");
-    int64_t count = orc__num(e, "series.count", orc__num(e, "count", 1));
+    const char *kind = or_str(ev_str(e, "involvedObject.kind", "regarding.kind"), "");
+    const char *name = ev_str(e, "involvedObject.name", "regarding.name");
+    int64_t count = orc__num(e, "series.count",
+                             orc__num(e, "count", orc__num(e, "deprecatedCount", 1)));
+    const char *source = ev_str(e, "source.component", "deprecatedSource.component");
     char first[32], last[32], lower[64];
     size_t i;
 
@@ -178,10 +189,10 @@ static void event_row(struct orc_row *r, const json_t *e, int64_t now)
     orc__cell_str(r, orc_json_str(e, "reason"), "");
     if (name && *name) orc__cell(r, "%s/%s", lower, name);
     else orc__cell(r, "%s", lower);
-    orc__cell_str(r, orc_json_str(e, "involvedObject.fieldPath"), "");
-    orc__cell_str(r, or_str(orc_json_str(e, "source.component"),
-                            orc_json_str(e, "reportingComponent")), "");
-    orc__cell_str(r, orc_json_str(e, "message"), "");
+    orc__cell_str(r, ev_str(e, "involvedObject.fieldPath", "regarding.fieldPath"), "");
+    orc__cell_str(r, source && *source ? source
+                                       : ev_str(e, "reportingComponent", "reportingController"), "");
+    orc__cell_str(r, ev_str(e, "message", "note"), "");
     orc__cell(r, "%s", first);
     orc__cell(r, "%lld", (long long)(count ? count : 1));
     orc__cell_str(r, orc_json_str(e, "metadata.name"), "");
@@ -335,6 +346,7 @@ const struct orc_printer_row orc__table_core[] = {
     {{"", "namespaces", ORC_COLS(namespace_cols)}, namespace_row, false, NULL},
     {{"", "nodes", ORC_COLS(node_cols)}, node_row, false, NULL},
     {{"", "events", ORC_COLS(event_cols)}, event_row, true, NULL},
+    {{"events.k8s.io", "events", ORC_COLS(event_cols)}, event_row, true, NULL},
     {{"coordination.k8s.io", "leases", ORC_COLS(lease_cols)}, lease_row, false, NULL},
     {{"", "endpoints", ORC_COLS(endpoints_cols)}, endpoints_row, false, NULL},
     {{"discovery.k8s.io", "endpointslices", ORC_COLS(endpointslice_cols)}, endpointslice_row,

@@ -483,6 +483,26 @@ TEST(proto_lease_and_event_as_client_go_writes_them)
     CHECK_STR(orc_json_str(v, "firstTimestamp"), "2023-11-14T22:13:20Z");
     CHECK(orc_json_get(v, "eventTime") == NULL);
     json_decref(v);
+
+    /* events.k8s.io/v1, as client-go's events/v1 recorder writes it */
+    ev.n = obj.n = 0;
+    pbw_msg(&ev, 1, &meta);
+    pbw_msg(&ev, 2, &t);
+    pbw_str(&ev, 4, "default-scheduler");
+    pbw_str(&ev, 6, "Binding");
+    pbw_str(&obj, 3, "p1");
+    pbw_msg(&ev, 8, &obj);
+    pbw_str(&ev, 10, "Successfully assigned");
+    pbw_int(&ev, 15, 0);
+    pbw_envelope(&body, "events.k8s.io/v1", "Event", &ev);
+    v = decode(&body, &status, msg);
+    CHECKF(v != NULL, "%s", msg);
+    CHECK_STR(orc_json_str(v, "eventTime"), "2023-11-14T22:13:20.123456Z");
+    CHECK_STR(orc_json_str(v, "reportingController"), "default-scheduler");
+    CHECK_STR(orc_json_str(v, "regarding.name"), "p1");
+    CHECK_STR(orc_json_str(v, "note"), "Successfully assigned");
+    CHECK(orc_json_get(v, "deprecatedCount") == NULL);
+    json_decref(v);
 }
 
 /* A typed client's Get-then-Update of a pod sends the status back whole. */

@@ -378,13 +378,25 @@ TEST(list_selectors_and_paging)
 
 TEST(discovery_serves_every_kind)
 {
+    char *text;
     start_one();
     json_t *v = req("GET", "/api", NULL, 200);
     CHECK_STR(str(v, "kind"), "APIVersions");
     json_t *g = req("GET", "/apis", NULL, 200);
-    CHECK_INT(json_array_size(json_object_get(g, "groups")), ==, 13); /* + rbac, autoscaling, authorization, certificates, metrics.k8s.io */
+    CHECK_INT(json_array_size(json_object_get(g, "groups")), ==, 14); /* + rbac, autoscaling, authorization, certificates, metrics.k8s.io, events.k8s.io */
+    /* kube-apiserver's order: events.k8s.io right after apps */
+    CHECK_STR(orc_json_str(json_array_get(json_object_get(g, "groups"), 1), "name"), "events.k8s.io");
+    json_t *ev = req("GET", "/apis/events.k8s.io", NULL, 200);
+    CHECK_STR(orc_json_str(ev, "preferredVersion.groupVersion"), "events.k8s.io/v1");
+    json_decref(ev);
+    ev = req("GET", "/apis/events.k8s.io/v1", NULL, 200);
+    text = dump(ev);
+    CHECK(strstr(text, "\"name\":\"events\"") && strstr(text, "\"kind\":\"Event\"")
+          && strstr(text, "\"ev\"") && strstr(text, "\"deletecollection\""));
+    free(text);
+    json_decref(ev);
     json_t *core = req("GET", "/api/v1", NULL, 200);
-    char *text = dump(core);
+    text = dump(core);
     CHECK(strstr(text, "\"name\":\"pods\"") && strstr(text, "\"po\"") && strstr(text, "pods/binding"));
     free(text);
     json_t *apps = req("GET", "/apis/apps/v1", NULL, 200);

@@ -170,6 +170,7 @@ TEST_T(bindings_grant_by_user_group_and_rule_shape, 60)
     free(K(0, "get", "pods", "-n", "team", "--as", "alice"));
     CHECK(can_i("alice", "list", "pods", "team"));
     CHECK(can_i("alice", "watch", "deployments.apps", "team"));
+    CHECK(can_i("alice", "list", "events.events.k8s.io", "team")); /* as Kubernetes 1.35's view */
     CHECK(!can_i("alice", "list", "pods", "default"));
     CHECK(!can_i("alice", "create", "pods", "team"));
     CHECK(!can_i("alice", "get", "secrets", "team"));

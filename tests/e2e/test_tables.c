@@ -194,3 +194,26 @@ TEST(watch_events_carry_tables_the_first_with_columns)
     CHECK_INT(n, ==, 2);
     free(body);
 }
+
+/* A Table of events.k8s.io/v1 Events: the core columns, and the object
+ * (includeObject=Object) in the route's version. */
+TEST(event_v1_table_rows_carry_v1_objects)
+{
+    json_t *t, *obj;
+
+    start_one();
+    json_decref(t_expect(&c, "POST", "/apis/events.k8s.io/v1/namespaces/default/events", NULL,
+                         "{\"metadata\":{\"name\":\"e1\"},\"eventTime\":\"2026-01-01T00:00:00.000000Z\","
+                         "\"reportingController\":\"test\",\"reportingInstance\":\"t1\","
+                         "\"action\":\"Check\",\"reason\":\"Checked\",\"type\":\"Normal\","
+                         "\"regarding\":{\"kind\":\"Pod\",\"name\":\"p1\",\"namespace\":\"default\"},"
+                         "\"note\":\"all good\"}", 201));
+    t = get("/apis/events.k8s.io/v1/namespaces/default/events?includeObject=Object", TABLE_V1);
+    CHECK_STR(orc_json_str(json_array_get(orc_json_get(t, "columnDefinitions"), 3), "name"), "Object");
+    obj = orc_json_get(json_array_get(orc_json_get(t, "rows"), 0), "object");
+    CHECK_STR(orc_json_str(obj, "apiVersion"), "events.k8s.io/v1");
+    CHECK_STR(orc_json_str(obj, "note"), "all good");
+    CHECK_STR(json_string_value(json_array_get(orc_json_get(json_array_get(orc_json_get(t, "rows"), 0),
+                                                            "cells"), 3)), "pod/p1");
+    json_decref(t);
+}

@@ -357,6 +357,18 @@ int t_http_as(struct cluster *c, int i, const char *token, const char *method, c
     return status;
 }
 
+json_t *t_expect(struct cluster *c, const char *method, const char *path, const char *ctype,
+                 const char *body, int want)
+{
+    char *resp = NULL;
+    int st = t_http(c, 0, method, path, ctype, body, &resp, NULL);
+    json_t *j = resp ? json_loads(resp, 0, NULL) : NULL;
+
+    CHECKF(st == want, "%s %s: HTTP %d, want %d: %s", method, path, st, want, resp ? resp : "");
+    free(resp);
+    return j;
+}
+
 json_t *t_json(struct cluster *c, int i, const char *method, const char *path, const char *body,
                int *status)
 {

@@ -93,6 +93,10 @@ int t_http(struct cluster *c, int i, const char *method, const char *path, const
 /* Same, parsing a JSON reply (NULL when not JSON). */
 json_t *t_json(struct cluster *c, int i, const char *method, const char *path, const char *body,
                int *status);
+/* A request to member 0 that must answer `want` (the case fails otherwise,
+ * naming the request and the body); its JSON reply, or NULL. */
+json_t *t_expect(struct cluster *c, const char *method, const char *path, const char *ctype,
+                 const char *body, int want);
 
 /* How to trust the members (the CA from a member's data dir, loaded the first
  * time one exists), for clients the test makes itself; NULL before any
