@@ -336,10 +336,21 @@ build_layout() {
 
 if [ "$(cat "$LAYOUT/orc-dev-images-stamp" 2>/dev/null)" != "$STAMP" ]; then build_layout; fi
 
-echo "$IMAGES" | while IFS='|' read -r tag path _make _cfg; do
-    skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
-        "oci:$LAYOUT:$tag" "docker://$REG/$path" >/dev/null
-done
+# All at once (each copy mostly waits on the registry); a failed copy leaves
+# its tag in $DIR/push-failed.$$.
+rm -f "$DIR/push-failed.$$"
+echo "$IMAGES" | {
+    while IFS='|' read -r tag path _make _cfg; do
+        skopeo --insecure-policy copy --quiet --dest-tls-verify=false \
+            "oci:$LAYOUT:$tag" "docker://$REG/$path" >/dev/null || echo "$tag" >>"$DIR/push-failed.$$" &
+    done
+    wait
+}
+if [ -e "$DIR/push-failed.$$" ]; then
+    failed=$(cat "$DIR/push-failed.$$")
+    rm -f "$DIR/push-failed.$$"
+    die "pushing to $REG failed for: $failed"
+fi
 say "pushed nginx:1.14.2, nginx:1.16.1, nginx:1.25, registry.k8s.io/nginx-slim:0.21, quay.io/fluentd_elasticsearch/fluentd:v2.5.2, perl:5.34.0, busybox:1.28 and 1.37, nginx (latest), radial/busyboxplus:curl and registry.k8s.io/hpa-example to $REG"
 
 cat >"$DIR/registries.yaml.new" <<EOF

@@ -58,7 +58,7 @@ static inline void wait_for(bool (*pred)(void), unsigned ms, const char *what)
             wl_dump_log();
             test_fail(__FILE__, __LINE__, "%u ms without %s; the HPA's status: %s", ms, what, s ? s : "-");
         }
-        test_sleep_ms(500);
+        test_sleep_ms(100);
     }
 }
 

@@ -76,8 +76,9 @@ TEST_T(cronjob_runs_on_time_and_forbid_holds, 150)
     char want[128], ts[ORC_TIME_LEN], *out = NULL, *err = NULL;
 
     start_cluster();
-    /* Too close to a boundary to set up "forbid" before it: wait it out. */
-    if (time(NULL) % 60 > 50) test_sleep_ms((unsigned)(61 - time(NULL) % 60) * 1000);
+    /* Too close to a boundary to set up "forbid" (three creates) before it:
+     * wait it out. */
+    if (time(NULL) % 60 > 55) test_sleep_ms((unsigned)(61 - time(NULL) % 60) * 1000);
     create_cronjob("forbid", "\"concurrencyPolicy\":\"Forbid\",", "echo never");
     create_owned_job("forbid", "forbid-earlier");
     create_cronjob("every", "", "echo tick");
@@ -105,8 +106,12 @@ TEST_T(cronjob_runs_on_time_and_forbid_holds, 150)
 
     /* Its pod ran; the CronJob shows the run. */
     json_decref(wait_job(want, "Complete", 30000));
-    test_sleep_ms(1000);
     json_t *cj = cronjob_get("every");
+    for (uint64_t end = test_now_ms() + 5000; !orc_json_str(cj, "status.lastSuccessfulTime") && test_now_ms() < end;) {
+        test_sleep_ms(100);
+        json_decref(cj);
+        cj = cronjob_get("every");
+    }
     CHECK_STR(orc_json_str(cj, "status.lastScheduleTime"), ts);
     CHECK(orc_json_str(cj, "status.lastSuccessfulTime") != NULL);
     json_decref(cj);

@@ -28,7 +28,9 @@ TEST_T(hpa_walkthrough_scales_php_apache_up_and_down, 300)
            (long long)deploy_int("spec.replicas"), up);
 
     uint64_t t0 = test_now_ms();
-    orctl_ok("deleted", "delete", "pod", "load-generator", NULL);
+    /* --now, as the walkthrough's Ctrl+C ends it: the generator's shell, pid
+     * 1, ignores SIGTERM and would load on for the 30 s grace period */
+    orctl_ok("deleted", "delete", "pod", "load-generator", "--now", NULL);
     wait_for(back_to_one, 120000, "the scale down after the 10 s window");
     printf("# HPA scale down: load off -> 1 replica in %.1f s (stabilization window 10 s)\n",
            (double)(test_now_ms() - t0) / 1000);

@@ -30,6 +30,10 @@
 #define NP_API "/apis/networking.k8s.io/v1/namespaces/"
 #define PROBE_MS 800u    /* a connect or lookup not answered by then is refused */
 #define APPLY_MS 6000u   /* a policy must be enforced on both nodes by then */
+/* A change is enforced 120-210 ms after it (the "enforcement" figures);
+ * a round of probes with one dropped lasts PROBE_MS, so a first round
+ * begun before that is 800 ms lost: expect begins its first this late. */
+#define SETTLE_MS 250u
 #define MAX_PROBES 40
 #define MAX_POLICIES 8
 
@@ -321,6 +325,7 @@ static long expect(const char *what, const struct probe *pr, size_t n, uint64_t 
     bool got[MAX_PROBES];
     char msg[8192];
 
+    if (test_now_ms() < t0 + SETTLE_MS) test_sleep_ms((unsigned)(t0 + SETTLE_MS - test_now_ms()));
     for (;;) {
         uint64_t start = test_now_ms();
         size_t bad = 0, off = 0;

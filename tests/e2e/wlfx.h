@@ -147,6 +147,10 @@ static inline size_t wl_delete_round(const char *ns, const char *const *paths)
                     t_http(&C, 0, "PATCH", one, "application/merge-patch+json",
                            "{\"metadata\":{\"finalizers\":null}}", NULL, NULL);
             }
+            /* a pod's grace 1 s: the agent still stops its containers
+             * before the pod goes, without 30 s for a pid 1 (sleep) that
+             * ignores SIGTERM */
+            if (pods) snprintf(one + strlen(one), sizeof one - strlen(one), "?gracePeriodSeconds=1");
             if (!orc_json_get(item, "metadata.deletionTimestamp")) wl_del(one);
         }
         json_decref(list);

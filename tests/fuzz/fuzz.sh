@@ -3,9 +3,12 @@
 # $FUZZ_O/fuzz/ (default build-fuzz) by `make fuzz-build`. For each target:
 #   1. replay: each regression input (tests/fuzz/regress/<name>/) and seed
 #      (tests/fuzz/corpus/<name>/) once;
-#   2. a coverage-guided run of FUZZ_SECONDS (default 4) from those inputs,
+#   2. a coverage-guided run of FUZZ_SECONDS (default 3) from those inputs,
 #      with tests/fuzz/<name>.dict as its dictionary when there is one.
 # One "ok"/"not ok" line per step, which tests/run.sh counts (make test).
+# Targets run FUZZ_JOBS at a time (default: one per core; each libFuzzer run
+# is single-threaded, and make test runs nothing beside this script), each
+# still given its full FUZZ_SECONDS; their lines print in target order.
 # FUZZ_SAVE=1 (make fuzz): the run's new inputs are kept in
 # $FUZZ_O/corpus/<name>/ for the next run, and a crash is saved as a
 # regression input in tests/fuzz/regress/<name>/ (commit it with the fix);
@@ -15,14 +18,13 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 FUZZ_O=${FUZZ_O:-build-fuzz}
-secs=${FUZZ_SECONDS:-4}
+secs=${FUZZ_SECONDS:-3}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 save=${FUZZ_SAVE:-0}
 filter=${1:-}
 opts=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
-log=$(mktemp)
 scratch=$(mktemp -d)
-trap 'rm -rf "$log" "$scratch"' EXIT
-status=0
+trap 'rm -rf "$scratch"' EXIT
 
 if ! compgen -G "$FUZZ_O/fuzz/fuzz_*" >/dev/null; then
     echo "# SKIPPED fuzz targets: none built in $FUZZ_O/fuzz (make fuzz-build)"
@@ -32,7 +34,6 @@ fi
 fail() { # $1: case, $2: what to say
     echo "not ok - fuzz/$1: $2"
     sed 's/^/#   /' "$log" | grep -v '^#   #[0-9]' | tail -40
-    status=1
 }
 
 replay() { # $1: name, $2: binary
@@ -79,12 +80,27 @@ run() { # $1: name, $2: binary
     fi
 }
 
+# One target, replay then run, in a background job: its lines go to
+# $scratch/<name>.out, its libFuzzer output to $scratch/<name>.log.
+target() { # $1: name, $2: binary
+    local log=$scratch/$1.log
+    { replay "$1" "$2"; run "$1" "$2"; } >"$scratch/$1.out"
+}
+
+names=()
 for bin in "$FUZZ_O"/fuzz/fuzz_*; do
     [ -x "$bin" ] || continue
     name=$(basename "$bin"); name=${name#fuzz_}
     [ -f "tests/fuzz/fuzz_$name.c" ] || continue # a stale binary
     case "tests/fuzz/fuzz_$name.c" in *"$filter"*) ;; *) continue ;; esac
-    replay "$name" "$bin"
-    run "$name" "$bin"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    target "$name" "$bin" &
+    names+=("$name")
+done
+wait
+status=0
+for name in "${names[@]}"; do
+    cat "$scratch/$name.out"
+    ! grep -q '^not ok ' "$scratch/$name.out" || status=1
 done
 exit $status
