@@ -37,7 +37,7 @@ static size_t global_flags(struct cli_globals *g, struct cli_flag *out)
         {"namespace", 'n', CLI_FLAG_STRING, g ? &g->ns : NULL, "NS",
          "Namespace of the request (default \"default\")"},
         {"config", 0, CLI_FLAG_STRING, g ? &g->config : NULL, "FILE",
-         "Client config file (default $ORC_CONFIG, then ~/.orc/config)"},
+         "Client config file (default $ORC_CONFIG, then $KUBECONFIG, then ~/.orc/config)"},
         {"kubeconfig", 0, CLI_FLAG_STRING, g ? &g->config : NULL, "FILE", NULL},
         {"server", 's', CLI_FLAG_STRING, g ? &g->server : NULL, "URL",
          "API server URL, overriding the config file"},

@@ -37,9 +37,10 @@ static void explain_missing_config(cli_ctx *x, const char *errmsg)
         fprintf(x->err, "error: no configuration found: $ORC_CONFIG names %s, which cannot be "
                         "read; pass --config FILE or --server URL\n", env);
     else
-        fprintf(x->err, "error: no configuration found: tried $ORC_CONFIG (not set) and %s (no "
-                        "such file); pass --config FILE, set $ORC_CONFIG, or use --server URL "
-                        "(orcd server writes %s when it first starts)\n",
+        fprintf(x->err, "error: no configuration found: tried $ORC_CONFIG (not set), $KUBECONFIG "
+                        "(%s) and %s (no such file); pass --config FILE, set $ORC_CONFIG, or use "
+                        "--server URL (orcd server writes %s when it first starts)\n",
+                getenv("KUBECONFIG") && *getenv("KUBECONFIG") ? "no such file" : "not set",
                 orc_config_default_path(), orc_config_default_path());
 }
 

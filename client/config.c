@@ -239,10 +239,29 @@ static int extract(const json_t *cfg, const char *path, struct orc_client_config
     return 0;
 }
 
+const char *orc_config_kubeconfig_path(void)
+{
+    static char path[PATH_MAX];
+    const char *env = getenv("KUBECONFIG");
+
+    /* kubectl merges the list; one file is read here: the first there */
+    for (const char *p = env ? env : ""; *p;) {
+        size_t n = strcspn(p, ":");
+        if (n > 0 && n < sizeof path) {
+            memcpy(path, p, n);
+            path[n] = '\0';
+            if (access(path, F_OK) == 0) return path;
+        }
+        p += n + (p[n] == ':');
+    }
+    return NULL;
+}
+
 static const char *search_path(void)
 {
-    const char *env = getenv("ORC_CONFIG");
-    return env && *env ? env : orc_config_default_path();
+    const char *env = getenv("ORC_CONFIG"), *kube;
+    if (env && *env) return env;
+    return (kube = orc_config_kubeconfig_path()) ? kube : orc_config_default_path();
 }
 
 int orc_config_load(const char *path, struct orc_client_config *out, char *errmsg, size_t n)

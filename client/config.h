@@ -48,6 +48,10 @@ int orc_config_set_servers(const char *path, const char *const *urls, size_t n);
 
 /* ~/.orc/config for the current user (from $HOME). Static buffer. */
 const char *orc_config_default_path(void);
+/* The first file of $KUBECONFIG's colon-separated list that exists, or
+ * NULL. Static buffer. orc_config_load(NULL, ...) reads $ORC_CONFIG, else
+ * this, else orc_config_default_path(). */
+const char *orc_config_kubeconfig_path(void);
 
 void orc_config_clear(struct orc_client_config *c);
 

@@ -100,8 +100,8 @@ TEST(missing_config_names_the_files_tried)
     char *out, *err, want[1200];
 
     CHECK_INT(orctl(&out, &err, "get", "po", NULL), ==, 1);
-    snprintf(want, sizeof want, "error: no configuration found: tried $ORC_CONFIG (not set) and "
-                                "%s/.orc/config (no such file)", home);
+    snprintf(want, sizeof want, "error: no configuration found: tried $ORC_CONFIG (not set), "
+                                "$KUBECONFIG (not set) and %s/.orc/config (no such file)", home);
     CHECK_HAS(err, want);
     CHECK_STR(out, "");
     free(out);

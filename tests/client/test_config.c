@@ -136,6 +136,29 @@ TEST(config_search_order)
     CHECKF(orc_config_load(NULL, &c, err, sizeof err) == 0, "%s", err);
     CHECK_STR(c.token, "tk");
     orc_config_clear(&c);
+
+    /* $KUBECONFIG, as kubectl users set it, comes before ~/.orc/config:
+     * the first file of its list that exists */
+    char list[1600], gone[600];
+    snprintf(gone, sizeof gone, "%s/no-such-kubeconfig", test_tmpdir());
+    snprintf(list, sizeof list, "%s::%s:%s", gone, p, orc_config_default_path());
+    setenv("KUBECONFIG", list, 1);
+    CHECKF(orc_config_load(NULL, &c, err, sizeof err) == 0, "%s", err);
+    CHECK_STR(c.path, p);
+    orc_config_clear(&c);
+    /* none of the list there: ~/.orc/config */
+    setenv("KUBECONFIG", gone, 1);
+    CHECKF(orc_config_load(NULL, &c, err, sizeof err) == 0, "%s", err);
+    CHECK_STR(c.path, orc_config_default_path());
+    orc_config_clear(&c);
+    /* $ORC_CONFIG still first */
+    setenv("KUBECONFIG", p, 1);
+    setenv("ORC_CONFIG", orc_config_default_path(), 1);
+    CHECKF(orc_config_load(NULL, &c, err, sizeof err) == 0, "%s", err);
+    CHECK_STR(c.path, orc_config_default_path());
+    orc_config_clear(&c);
+    unsetenv("ORC_CONFIG");
+    unsetenv("KUBECONFIG");
 }
 
 TEST(config_write_is_private_and_round_trips)
