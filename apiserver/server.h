@@ -420,6 +420,8 @@ void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_
 /* GET /internal/v1/backup (backup.c). */
 void api_handle_backup(struct api_server *s, struct orc_httpd_req *r);
 void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
+/* DELETE of a collection (delcol.c), from api_handle_write. */
+void api_handle_delete_collection(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* pods/{name}/log and pods/{name}/exec, relayed to the node's agent. */
 void api_handle_pod_proxy(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);

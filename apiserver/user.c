@@ -42,6 +42,19 @@ void api_user_free(struct api_user *u)
     free(u);
 }
 
+struct api_user *api_user_dup(const struct api_user *u)
+{
+    struct api_user *c = api_user_new(u->name, NULL);
+
+    for (size_t i = 0; c && i < u->n_groups; i++)
+        if (!api_user_in_group(c, u->groups[i]) && add_group(c, u->groups[i]) != 0) goto fail;
+    if (c && u->uid && !(c->uid = strdup(u->uid))) goto fail;
+    return c;
+fail:
+    api_user_free(c);
+    return NULL;
+}
+
 bool api_user_in_group(const struct api_user *u, const char *group)
 {
     for (size_t i = 0; u && i < u->n_groups; i++)

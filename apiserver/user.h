@@ -20,6 +20,8 @@ struct api_user {
  * "system:authenticated" is added unless present. NULL when out of memory. */
 struct api_user *api_user_new(const char *name, const char *const *groups);
 void api_user_free(struct api_user *u);
+/* A copy of u (uid too); NULL when out of memory. */
+struct api_user *api_user_dup(const struct api_user *u);
 bool api_user_in_group(const struct api_user *u, const char *group);
 
 /* The request's user (set by authentication); NULL for an unauthenticated

@@ -708,9 +708,13 @@ not_allowed:
 
 void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
 {
-    struct write_op *op = calloc(1, sizeof *op);
+    struct write_op *op;
 
-    if (op == NULL) {
+    if (r->method == HTTP_DELETE && rt->type != ROUTE_OBJECT && rt->sub[0] == '\0') {
+        api_handle_delete_collection(s, r, rt);
+        return;
+    }
+    if ((op = calloc(1, sizeof *op)) == NULL) {
         api_respond_error(r, ORC_ENOMEM, "writing");
         return;
     }

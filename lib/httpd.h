@@ -54,6 +54,10 @@ struct orc_httpd_req {
     struct orc_buf body;
     struct orc_buf warnings; /* "Warning: ..." header lines to send */
     bool authorized;         /* what the authorize hook said (true without one) */
+    /* A request the server makes of itself (no connection, as each DELETE
+     * of a deletecollection): a response's body is appended here, if set,
+     * before the request is freed. Not owned. */
+    struct orc_buf *capture;
     /* Who made the request, as the authorize hook found it (the server's
      * type; NULL when nobody was found). Owned by the request: user_free
      * releases it with the request. */

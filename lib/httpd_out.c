@@ -259,6 +259,7 @@ void orc_httpd_respond(struct orc_httpd_req *r, int status, const char *content_
 
     r->status = status;
     if (c == NULL || c->closing) {
+        if (c == NULL && r->capture && len > 0) orc_buf_append(r->capture, body, len);
         finish_request(r, false);
         return;
     }
