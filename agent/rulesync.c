@@ -77,8 +77,7 @@ static void tick(uv_timer_t *t)
     if (uv_queue_work(s->a->loop, &s->work, work_cb, done_cb) != 0) {
         s->busy = false;
         s->dirty = true;
-        s->ops->done(s->owner, UV_ENOMEM);
-        schedule(s, 1000);
+        schedule(s, s->ops->done(s->owner, UV_ENOMEM)); /* a failed run's retry */
         agent_release(s->a);
     }
 }

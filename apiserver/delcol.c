@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiserver/encrypt.h"
 #include "apiserver/server.h"
 #include "apiserver/user.h"
 #include "lib/json.h"
@@ -57,7 +56,6 @@ static int gather(struct delcol *d, const struct api_route *rt, const struct api
     int rv = api_prefix(rt->kind, rt->ns, &prefix);
 
     if (rv == 0) rv = store_range(d->s->st, prefix.data, NULL, 0, 0, &l);
-    orc_buf_free(&prefix);
     if (rv == 0 && l.n > 0 && !(d->names = calloc(l.n, sizeof *d->names))) rv = ORC_ENOMEM;
     for (size_t i = 0; rv == 0 && i < l.n; i++) {
         if (api_respond_if_sealed(d->s, d->r, &l.kvs[i])) {
@@ -65,11 +63,10 @@ static int gather(struct delcol *d, const struct api_route *rt, const struct api
             break;
         }
         if (!api_filter_match_kv(f, &l.kvs[i])) continue;
-        json_t *o = api_obj_decode(l.kvs[i].value, l.kvs[i].value_len, l.kvs[i].mod_rev);
-        const char *name = o ? orc_json_str(o, "metadata.name") : NULL;
-        if (name && !(d->names[d->n++] = strdup(name))) rv = ORC_ENOMEM;
-        json_decref(o);
+        /* the key is the prefix and the name (api_key) */
+        if (!(d->names[d->n++] = strdup(l.kvs[i].key + prefix.len))) rv = ORC_ENOMEM;
     }
+    orc_buf_free(&prefix);
     store_list_clear(&l);
     if (rv != 0 && rv != ORC_EPERM) api_respond_error(d->r, rv, "listing the collection");
     return rv;
@@ -89,12 +86,6 @@ static int pass_query(struct delcol *d, const struct api_route *rt)
 }
 
 static void run_next(struct delcol *d);
-
-static void route_free(void *rt)
-{
-    api_route_clear(rt);
-    free(rt);
-}
 
 /* Ends the collection's request (and so d). */
 static void finish(struct delcol *d)
@@ -169,7 +160,7 @@ static struct orc_httpd_req *sub_request(struct delcol *d, const char *name, str
     }
     if (api_route_parse(r->target, *rt) != 0) goto fail;
     r->state = *rt;
-    r->state_free = route_free;
+    r->state_free = api_route_free;
     return r;
 fail:
     orc_buf_free(&target);
@@ -190,7 +181,6 @@ static void run_next(struct delcol *d)
 
         if (sub == NULL) {
             d->next = d->n;
-            orc_buf_free(&d->answer);
             api_respond_error(d->r, ORC_ENOMEM, "deleting the collection");
             return;
         }
@@ -207,11 +197,6 @@ void api_handle_delete_collection(struct api_server *s, struct orc_httpd_req *r,
     struct api_filter f = {0};
     struct delcol *d;
 
-    if (rt->kind->namespaced && rt->ns[0] == '\0') {
-        api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
-                           "the server could not find the requested resource");
-        return;
-    }
     if (!(d = calloc(1, sizeof *d))) {
         api_respond_error(r, ORC_ENOMEM, "deleting the collection");
         return;

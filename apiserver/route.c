@@ -225,6 +225,12 @@ void api_route_clear(struct api_route *r)
     r->n_query = 0;
 }
 
+void api_route_free(void *r)
+{
+    api_route_clear(r);
+    free(r);
+}
+
 const char *api_query_get(const struct api_route *r, const char *key)
 {
     for (int i = 0; i < r->n_query; i++)

@@ -21,12 +21,6 @@
 #define ORC_VERSION "v0.1.0"
 #define K8S_MINOR "32"
 
-static void route_free(void *p)
-{
-    api_route_clear(p);
-    free(p);
-}
-
 static void respond_text(struct orc_httpd_req *r, int code, const char *text)
 {
     orc_httpd_respond(r, code, "text/plain; charset=utf-8", text, strlen(text), NULL);
@@ -127,7 +121,7 @@ static void handle_request(void *arg, struct orc_httpd_req *r)
         return;
     }
     r->state = rt;
-    r->state_free = route_free;
+    r->state_free = api_route_free;
     rv = api_route_parse(r->target, rt);
     api_audit_request(s->audit, r, rt);
     api_metrics_request_begin(s, r, rt);

@@ -202,6 +202,8 @@ void api_agent_token_ensure(struct api_server *s);
 
 int api_route_parse(const char *target, struct api_route *out);
 void api_route_clear(struct api_route *r);
+/* api_route_clear, then free: a request's state_free for a calloc'd route. */
+void api_route_free(void *r);
 const char *api_query_get(const struct api_route *r, const char *key);
 bool api_query_bool(const struct api_route *r, const char *key);
 
@@ -420,7 +422,8 @@ void api_handle_watch(struct api_server *s, struct orc_httpd_req *r, struct api_
 /* GET /internal/v1/backup (backup.c). */
 void api_handle_backup(struct api_server *s, struct orc_httpd_req *r);
 void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
-/* DELETE of a collection (delcol.c), from api_handle_write. */
+/* DELETE of a collection (delcol.c), from api_handle_write (which has
+ * answered 404 for a namespaced kind without a namespace). */
 void api_handle_delete_collection(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 void api_handle_internal(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt);
 /* pods/{name}/log and pods/{name}/exec, relayed to the node's agent. */

@@ -659,6 +659,12 @@ static int view_input(struct write_op *op)
     return 0;
 }
 
+static void respond_no_such_resource(struct orc_httpd_req *r)
+{
+    api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
+                       "the server could not find the requested resource");
+}
+
 /* Picks the verb from method, target and subresource; answers 405/404/415
  * and returns -1 when the combination is not served. */
 static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write_op *op)
@@ -666,7 +672,6 @@ static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write
     const char *sub = rt->sub;
     bool obj = rt->type == ROUTE_OBJECT;
 
-    if (rt->kind->namespaced && rt->ns[0] == '\0') goto not_found;
     if (sub[0] != '\0' && !api_kind_serves(rt->api, sub)) goto not_found;
     if (r->method == HTTP_POST && !obj) op->verb = W_CREATE;
     else if (r->method == HTTP_POST && obj && strcmp(sub, "binding") == 0) op->verb = W_BINDING;
@@ -697,8 +702,7 @@ static int pick_verb(struct orc_httpd_req *r, struct api_route *rt, struct write
     }
     return 0;
 not_found:
-    api_respond_status(r, 404, "NotFound", NULL, NULL, NULL,
-                       "the server could not find the requested resource");
+    respond_no_such_resource(r);
     return -1;
 not_allowed:
     api_respond_status(r, 405, "MethodNotAllowed", NULL, NULL, NULL,
@@ -710,6 +714,11 @@ void api_handle_write(struct api_server *s, struct orc_httpd_req *r, struct api_
 {
     struct write_op *op;
 
+    /* a namespaced kind is written within a namespace */
+    if (rt->kind->namespaced && rt->ns[0] == '\0') {
+        respond_no_such_resource(r);
+        return;
+    }
     if (r->method == HTTP_DELETE && rt->type != ROUTE_OBJECT && rt->sub[0] == '\0') {
         api_handle_delete_collection(s, r, rt);
         return;
