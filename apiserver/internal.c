@@ -278,6 +278,9 @@ static void on_proxied(void *arg, int err, const struct http_response *resp)
         proxy_later_or_fail(p);
         return;
     }
+    /* Canceled: the leader's client was closed under it (another request
+     * found that leader gone) after the request may have left. */
+    if (err == ORC_ECANCELED) err = ORC_ETIMEDOUT;
     if (err != 0) api_respond_error(p->r, err, "forwarding to the leader");
     else orc_httpd_respond(p->r, resp->status, http_header_get(resp, "content-type"), resp->body,
                           resp->body_len, NULL);

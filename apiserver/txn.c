@@ -449,9 +449,17 @@ static void rbar_on_response(void *arg, int err, const struct http_response *res
     int64_t rev = 0;
     json_t *body;
 
-    if (err == ORC_EUNAVAIL || err == ORC_EIO || err == ORC_ETLS
+    /* A read index has no side effect, so whatever kept it from the leader
+     * is retried until the deadline: none reachable, the connection lost,
+     * or the leader's client closed under it (ORC_ECANCELED) because
+     * another request found that leader gone. */
+    if (err == ORC_EUNAVAIL || err == ORC_EIO || err == ORC_ETLS || err == ORC_ETIMEDOUT
         || (err == 0 && (resp->status == 503 || resp->status == 421))) {
         api_leader_client_drop(b->s, NULL, NULL);
+        rbar_retry_or_fail(b, err == ORC_ETIMEDOUT ? err : ORC_EUNAVAIL);
+        return;
+    }
+    if (err == ORC_ECANCELED) {
         rbar_retry_or_fail(b, ORC_EUNAVAIL);
         return;
     }

@@ -50,6 +50,35 @@ static bool log_dirty(const struct member *m)
     return dirty;
 }
 
+/* A failed case's CI output is often all there is to go on: the last
+ * warnings and errors of each member's log say what the servers saw. */
+static void print_log_warnings(const struct member *m)
+{
+    enum { KEEP = 20 };
+    struct orc_buf b = ORC_BUF_INIT;
+    const char *kept[KEEP];
+    size_t lens[KEEP], n = 0;
+
+    if (orc_file_read(m->log, 64u << 20, &b) != 0 || b.data == NULL) {
+        orc_buf_free(&b);
+        return;
+    }
+    for (const char *l = b.data; *l;) {
+        const char *end = strchr(l, '\n');
+        size_t len = end ? (size_t)(end - l) : strlen(l);
+        const char *lvl = memchr(l, 'Z', len < 40 ? len : 40);
+        if (lvl && (strncmp(lvl, "Z WARN", 6) == 0 || strncmp(lvl, "Z ERROR", 7) == 0)) {
+            kept[n % KEEP] = l;
+            lens[n % KEEP] = len;
+            n++;
+        }
+        l += len + (end != NULL);
+    }
+    for (size_t i = n > KEEP ? n - KEEP : 0; i < n; i++)
+        fprintf(stderr, "# m%d: %.*s\n", m->idx, (int)lens[i % KEEP], kept[i % KEEP]);
+    orc_buf_free(&b);
+}
+
 /* At the end of a case: members still running are stopped as an operator
  * would (SIGTERM) and must exit cleanly, with no sanitizer report. */
 static void stop_member_at_end(void *arg)
@@ -58,6 +87,7 @@ static void stop_member_at_end(void *arg)
     uint64_t start = test_now_ms();
     int status = 0;
 
+    if (test_failing()) print_log_warnings(m);
     if (m->pid <= 0) return;
     kill(m->pid, SIGTERM);
     while (waitpid(m->pid, &status, WNOHANG) == 0) {

@@ -47,6 +47,9 @@ static bool timed_out; /* __atomic; set by the cleanup thread */
  * the child could not. */
 static char *tmpdir_path;
 static int failed_late; /* a deferred check failed after the body passed */
+static bool failing;    /* the case failed: cleanups may say more about why */
+
+bool test_failing(void) { return failing || failed_late || __atomic_load_n(&timed_out, __ATOMIC_ACQUIRE); }
 
 void test_fail_later(const char *fmt, ...)
 {
@@ -162,6 +165,7 @@ void test_fail(const char *file, int line, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n");
     fflush(stderr);
+    failing = true;
     run_defers();
     _exit(1);
 }

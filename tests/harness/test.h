@@ -6,6 +6,7 @@
 #define ORC_TEST_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <string.h>
@@ -40,6 +41,10 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 /* For deferred checks (they cannot end the case): report a failure and
  * make the case fail once its cleanups have run. */
 void test_fail_later(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* True once the case failed (or timed out): a cleanup may then print what
+ * helps to tell why, such as the warnings of the processes it stops. */
+bool test_failing(void);
 
 /* Run `fn(arg)` when the case ends, pass or fail (last registered runs first).
  * For killing processes and removing directories the case created. After a

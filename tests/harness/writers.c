@@ -438,8 +438,9 @@ int writers_fetch(struct writers *w, int ep, struct writers_stored **out, size_t
     req.timeout_ms = 30000;
     int err = http_sync_request_tls(w->url[ep], w->token, w->tls, &req, &r, NULL);
     if (err != 0 || r.status != 200) {
-        fprintf(stderr, "# listing through %s: %s HTTP %d\n", w->url[ep], err ? orc_strerror(err) : "",
-                r.status);
+        fprintf(stderr, "# listing through %s: %s HTTP %d %.*s\n", w->url[ep],
+                err ? orc_strerror(err) : "", r.status, r.body ? (int)(r.body_len > 400 ? 400 : r.body_len) : 0,
+                r.body ? r.body : "");
         http_response_free(&r);
         return -1;
     }
