@@ -2,15 +2,16 @@
  * label and field selectors match is deleted by a DELETE of its own through
  * the write path (finalizers, graceful pods, propagation, quotas alike), as
  * Kubernetes' registry deletes each, with the request's dryRun,
- * gracePeriodSeconds, propagationPolicy and body. One at a time; the first
- * failure (other than an object gone meanwhile) ends it with that answer;
- * else 200 with the list of what was deleted. */
+ * gracePeriodSeconds, propagationPolicy and body, once those were checked.
+ * One at a time; the first failure (other than an object gone meanwhile)
+ * ends it with that answer; else 200 with the list of what was deleted. */
 #include <llhttp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiserver/server.h"
 #include "apiserver/user.h"
+#include "apiserver/write.h"
 #include "lib/json.h"
 #include "lib/httpd_parse.h"
 #include "lib/orc.h"
@@ -84,6 +85,10 @@ static int pass_query(struct delcol *d, const struct api_route *rt)
     }
     return rv;
 }
+
+/* Deletes that end at once (a dry run's) run this many in a row before
+ * the loop gets a turn: a large collection does not stall other clients. */
+#define DELCOL_BATCH 128
 
 static void run_next(struct delcol *d);
 
@@ -171,11 +176,26 @@ fail:
     return NULL;
 }
 
+static void resume(void *arg)
+{
+    struct delcol *d = arg;
+
+    if (d->s->stopping) {
+        d->next = d->n;
+        api_respond_error(d->r, ORC_ESHUTDOWN, "deleting the collection");
+        return;
+    }
+    run_next(d);
+}
+
 /* Runs the DELETEs one after another; one that ends at once (gone, say)
  * leads here again through the loop, not through recursion. */
 static void run_next(struct delcol *d)
 {
+    unsigned batch = 0;
+
     while (!d->running && d->next < d->n) {
+        if (++batch > DELCOL_BATCH && api_later(d->s, 0, resume, d) == 0) return;
         struct api_route *rt;
         struct orc_httpd_req *sub = sub_request(d, d->names[d->next++], &rt);
 
@@ -190,6 +210,20 @@ static void run_next(struct delcol *d)
         d->starting = false;
     }
     if (!d->running) finish(d);
+}
+
+/* The DeleteOptions (query and body) as each DELETE will read them: bad
+ * ones are refused before anything is listed, also when nothing matches.
+ * On failure r was answered (and d freed with it). */
+static int check_options(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
+{
+    struct write_op op = {.s = s, .r = r, .rt = rt, .k = rt->kind, .verb = W_DELETE};
+    int rv;
+
+    if (r->body.len > 0 && (op.input = api_parse_body(r)) == NULL) return ORC_EINVAL;
+    rv = write_read_options(&op);
+    json_decref(op.input);
+    return rv;
 }
 
 void api_handle_delete_collection(struct api_server *s, struct orc_httpd_req *r, struct api_route *rt)
@@ -207,6 +241,7 @@ void api_handle_delete_collection(struct api_server *s, struct orc_httpd_req *r,
     api_hold(s);
     r->op = d;
     r->op_free = delcol_free;
+    if (check_options(s, r, rt) != 0) return;     /* answered */
     if (api_filter_parse(r, rt, &f) != 0) return; /* answered */
     int rv = gather(d, rt, &f);
     api_filter_clear(&f);
